@@ -1,0 +1,117 @@
+/**
+ * Storage contracts. Every backend (mem, file, DynamoDB, S3) implements these narrow interfaces and
+ * passes the shared contract suites in agent/test/store/contract.ts. Nothing above this layer knows
+ * which backend it talks to.
+ *
+ * ObjectStore    — immutable blobs: ingestion files (DynamoDB chunks, local files) and compacted
+ *                  objects (S3). Written once, read by ranges, deleted or expired.
+ * MetadataStore  — the totally ordered metadata log (conditional append at an index), its snapshots,
+ *                  and a few small versioned items (agent registry, leases).
+ */
+
+export interface ByteRange {
+  /** First byte, from the start of the object. */
+  readonly offset: number;
+  /** Number of bytes. Reads past the end of the object return what exists. */
+  readonly length: number;
+}
+
+export interface PutOptions {
+  /**
+   * The object is not needed after this time (ingestion files once compacted). A backend may expire it
+   * then (DynamoDB TTL) or ignore the hint; nothing may read an object after its expiry.
+   */
+  readonly expiresAt?: Date;
+}
+
+export interface ObjectInfo {
+  readonly key: string;
+  readonly size: number;
+}
+
+export class ObjectNotFoundError extends Error {
+  constructor(readonly key: string) {
+    super(`object not found: ${key}`);
+    this.name = "ObjectNotFoundError";
+  }
+}
+
+export interface ObjectStore {
+  /** For logs and metrics: "mem", "file", "dynamodb", "s3". */
+  readonly kind: string;
+  /** Writes an object durably; when this resolves the object can be read by any agent. Overwrites. */
+  put(key: string, data: Buffer, options?: PutOptions): Promise<void>;
+  /** Reads an object or a range of it. Throws ObjectNotFoundError when absent. */
+  get(key: string, range?: ByteRange): Promise<Buffer>;
+  /** Deletes objects; absent keys are ignored. */
+  delete(keys: readonly string[]): Promise<void>;
+  /** Lists objects whose key starts with prefix, in key order. */
+  list(prefix: string): AsyncIterable<ObjectInfo>;
+  close(): Promise<void>;
+}
+
+export interface LogRecord {
+  readonly index: bigint;
+  readonly data: Buffer;
+}
+
+export interface Snapshot {
+  /** State after applying every log entry with index <= this. */
+  readonly index: bigint;
+  readonly data: Buffer;
+}
+
+export interface VersionedItem {
+  readonly key: string;
+  readonly value: Buffer;
+  /** Starts at 1 and grows by one with each successful put. */
+  readonly version: number;
+  /** When set and in the past, the item is treated as absent. */
+  readonly expiresAt?: Date;
+}
+
+export type PutCondition =
+  /** Write whatever exists. */
+  | { readonly kind: "any" }
+  /** Write only if no live item has this key. */
+  | { readonly kind: "absent" }
+  /** Write only if the live item has this version. */
+  | { readonly kind: "version"; readonly version: number };
+
+export interface MetadataStore {
+  readonly kind: string;
+  /** Largest entry append() accepts, in bytes (DynamoDB items are at most 400 KB). */
+  readonly maxEntryBytes: number;
+  /**
+   * Appends entry `index` (the first entry has index 1) only if no entry has that index yet.
+   * Returns false when another writer took it first. Durable when it resolves true.
+   */
+  append(index: bigint, data: Buffer): Promise<boolean>;
+  /** Entries with index >= from in ascending order, at most limit of them. */
+  read(from: bigint, limit: number): Promise<LogRecord[]>;
+  /** Stores a snapshot; later snapshots supersede earlier ones. */
+  putSnapshot(snapshot: Snapshot): Promise<void>;
+  /** The snapshot with the highest index, or null. */
+  latestSnapshot(): Promise<Snapshot | null>;
+  /** Entries below `before` are covered by a snapshot and may be dropped. */
+  trim(before: bigint): Promise<void>;
+
+  getItem(key: string): Promise<VersionedItem | null>;
+  /** Conditional put; returns the new version, or null when the condition failed. */
+  putItem(key: string, value: Buffer, condition: PutCondition, expiresAt?: Date): Promise<number | null>;
+  /** Live items whose key starts with prefix, in key order. */
+  listItems(prefix: string): Promise<VersionedItem[]>;
+  /** Deletes an item (only at that version when given); returns false when the condition failed. */
+  deleteItem(key: string, version?: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** What an agent opens from its bucket URL flags. */
+export interface Stores {
+  /** Where ingestion files are written (DynamoDB chunks, or the single store). */
+  readonly ingestion: ObjectStore;
+  /** Where compacted objects live (S3, or the single store). May be the same object as ingestion. */
+  readonly compaction: ObjectStore;
+  readonly metadata: MetadataStore;
+  close(): Promise<void>;
+}
