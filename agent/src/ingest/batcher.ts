@@ -1,0 +1,197 @@
+/**
+ * Produce batching: record batches from every connection are gathered for `batchTimeout` (or until the
+ * file reaches its size cap) into one ingestion file holding many partitions, written to the ingestion
+ * store, then committed to the metadata log, which assigns offsets. A produce request is answered
+ * only after both steps succeeded. Files are written concurrently but committed in the order they
+ * were sealed, so batches of one producer keep their order.
+ */
+import type { Logger } from "../../../common/logger.js";
+import { errorMessage } from "../../../common/logger.js";
+import type { BatchMeta, CommitFileCommand } from "../metadata/commands.js";
+import type { MetadataLog } from "../metadata/log.js";
+import type { BatchResult } from "../metadata/state.js";
+import type { BatchHeader } from "../records/record-batch.js";
+import type { ObjectStore } from "../store/types.js";
+
+export interface IncomingBatch {
+  readonly topic: string;
+  readonly partition: number;
+  /** The RecordBatch as the producer sent it (a view into the request frame). */
+  readonly bytes: Buffer;
+  readonly header: BatchHeader;
+}
+
+export interface BatcherOptions {
+  readonly store: ObjectStore;
+  readonly log: MetadataLog;
+  readonly batchTimeoutMs: number;
+  readonly maxFileBytes: number;
+  /** Names files: `<prefix><time>-<counter>`; include the agent id so agents never collide. */
+  readonly keyPrefix: string;
+  readonly logger: Logger;
+  /** A freshly written file, handed to the fetch cache. */
+  readonly onFileWritten?: (key: string, data: Buffer) => void;
+  readonly onFileCommitted?: (info: { bytes: number; batches: number; writeSeconds: number }) => void;
+}
+
+/** Thrown to producers when the file holding their batch could not be stored or committed (retriable). */
+export class IngestionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "IngestionError";
+  }
+}
+
+interface Waiter {
+  readonly batch: IncomingBatch;
+  readonly resolve: (r: BatchResult) => void;
+  readonly reject: (e: Error) => void;
+}
+
+interface OpenFile {
+  readonly waiters: Waiter[];
+  bytes: number;
+  /** Rough size of the commit command (JSON), kept under the log entry limit. */
+  commandBytes: number;
+  timer: NodeJS.Timeout | null;
+}
+
+const BATCH_META_BYTES = 200;
+
+export class IngestionBatcher {
+  private open: OpenFile | null = null;
+  private counter = 0;
+  /** Resolves when the previously sealed file has been handed to the log (commit order). */
+  private commitChain: Promise<void> = Promise.resolve();
+  private readonly inFlight = new Set<Promise<void>>();
+  private closed = false;
+
+  constructor(private readonly options: BatcherOptions) {}
+
+  /** Adds the batches of one produce request (they land in the same file); one result per batch. */
+  add(batches: readonly IncomingBatch[]): Promise<BatchResult[]> {
+    if (this.closed) return Promise.reject(new IngestionError("agent is shutting down"));
+    const topicBytes = batches.reduce((n, b) => n + b.topic.length, 0);
+    const size = batches.reduce((n, b) => n + b.bytes.length, 0);
+    const commandBytes = batches.length * BATCH_META_BYTES + topicBytes;
+    if (this.open && (this.open.bytes + size > this.options.maxFileBytes || this.open.commandBytes + commandBytes > this.options.log.maxCommandBytes)) {
+      this.seal();
+    }
+    const file = this.ensureOpen();
+    const promises = batches.map(
+      (batch) =>
+        new Promise<BatchResult>((resolve, reject) => {
+          file.waiters.push({ batch, resolve, reject });
+        }),
+    );
+    file.bytes += size;
+    file.commandBytes += commandBytes;
+    if (file.bytes >= this.options.maxFileBytes) this.seal();
+    return Promise.all(promises);
+  }
+
+  private ensureOpen(): OpenFile {
+    if (!this.open) {
+      const file: OpenFile = { waiters: [], bytes: 0, commandBytes: 512, timer: null };
+      file.timer = setTimeout(() => {
+        if (this.open === file) this.seal();
+      }, this.options.batchTimeoutMs);
+      this.open = file;
+    }
+    return this.open;
+  }
+
+  /** Closes the open file and starts writing it. */
+  private seal(): void {
+    const file = this.open;
+    if (!file) return;
+    this.open = null;
+    if (file.timer) clearTimeout(file.timer);
+    if (file.waiters.length === 0) return;
+    const task = this.writeAndCommit(file);
+    this.inFlight.add(task);
+    void task.finally(() => this.inFlight.delete(task));
+  }
+
+  private async writeAndCommit(file: OpenFile): Promise<void> {
+    const key = `${this.options.keyPrefix}${Date.now().toString(36)}-${(this.counter++).toString(36)}`;
+    // Group batches by partition so each partition's batches are contiguous in the file.
+    const order = new Map<string, Waiter[]>();
+    for (const w of file.waiters) {
+      const k = `${w.batch.topic}\u0000${w.batch.partition}`;
+      let list = order.get(k);
+      if (!list) order.set(k, (list = []));
+      list.push(w);
+    }
+    const parts: Buffer[] = [];
+    const metas: BatchMeta[] = [];
+    const waiters: Waiter[] = [];
+    let pos = 0;
+    for (const list of order.values()) {
+      for (const w of list) {
+        const { batch } = w;
+        parts.push(batch.bytes);
+        metas.push({
+          topic: batch.topic,
+          partition: batch.partition,
+          pos,
+          len: batch.bytes.length,
+          count: batch.header.recordCount,
+          maxTimestamp: batch.header.maxTimestamp,
+          producerId: batch.header.producerId,
+          producerEpoch: batch.header.producerEpoch,
+          baseSequence: batch.header.baseSequence,
+        });
+        waiters.push(w);
+        pos += batch.bytes.length;
+      }
+    }
+    const data = Buffer.concat(parts, pos);
+    const started = process.hrtime.bigint();
+    const written = this.options.store.put(key, data).then(() => this.options.onFileWritten?.(key, data));
+    // Commit strictly in seal order: wait for the previous file's proposal, then this file's write.
+    const previous = this.commitChain;
+    let proposed!: () => void;
+    this.commitChain = new Promise<void>((r) => (proposed = r));
+    let results: BatchResult[] | undefined;
+    try {
+      await previous;
+      try {
+        await written;
+      } catch (err) {
+        throw new IngestionError(`writing ingestion file ${key} failed: ${errorMessage(err)}`);
+      }
+      const command: CommitFileCommand = { type: "commitFile", key, size: data.length, time: Date.now(), batches: metas };
+      const committed = this.options.log.propose([command]);
+      proposed();
+      const [result] = await committed.catch((err: unknown) => {
+        throw new IngestionError(`committing ingestion file ${key} failed: ${errorMessage(err)}`);
+      });
+      results = [...(result?.batches ?? [])];
+      this.options.onFileCommitted?.({ bytes: data.length, batches: metas.length, writeSeconds: Number(process.hrtime.bigint() - started) / 1e9 });
+    } catch (err) {
+      proposed();
+      const e = err instanceof Error ? err : new IngestionError(String(err));
+      this.options.logger.warn("ingestion file failed", { key, error: e.message });
+      for (const w of waiters) w.reject(e);
+      return;
+    }
+    waiters.forEach((w, i) => {
+      const r = results?.[i];
+      if (r) w.resolve(r);
+      else w.reject(new IngestionError(`no commit result for batch ${i} of ${key}`));
+    });
+  }
+
+  /** Seals the open file and waits until every sealed file is committed or failed. */
+  async flush(): Promise<void> {
+    this.seal();
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Stops taking batches and drains what was accepted. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+  }
+}

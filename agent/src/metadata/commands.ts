@@ -1,0 +1,155 @@
+/**
+ * Commands of the metadata log. A log entry is a list of commands proposed together by one agent;
+ * every agent folds the same entries in the same order into the same state (metadata/state.ts), so
+ * commands carry everything the fold needs (ids, timestamps) and nothing position-dependent: offsets
+ * are assigned by the fold, not by the proposer. Encoded as JSON (docs/metadata-log.md).
+ */
+
+/** Where the bytes of a batch (or a run of batches) live. */
+export interface Location {
+  /** "i": the ingestion store; "c": the compaction store. */
+  readonly store: "i" | "c";
+  readonly key: string;
+  readonly pos: number;
+  readonly len: number;
+}
+
+/** One RecordBatch inside an ingestion file, as the fold needs it. */
+export interface BatchMeta {
+  readonly topic: string;
+  readonly partition: number;
+  readonly pos: number;
+  readonly len: number;
+  /** Records in the batch (lastOffsetDelta + 1). */
+  readonly count: number;
+  readonly maxTimestamp: number;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly baseSequence: number;
+}
+
+export interface CreateTopicCommand {
+  readonly type: "createTopic";
+  readonly name: string;
+  /** 32 lowercase hex characters. */
+  readonly topicId: string;
+  readonly partitions: number;
+  readonly configs: Readonly<Record<string, string>>;
+}
+
+export interface DeleteTopicCommand {
+  readonly type: "deleteTopic";
+  readonly name: string;
+}
+
+export interface CreatePartitionsCommand {
+  readonly type: "createPartitions";
+  readonly name: string;
+  /** New total number of partitions. */
+  readonly count: number;
+}
+
+export interface AlterConfigsCommand {
+  readonly type: "alterConfigs";
+  readonly name: string;
+  /** Value null removes the key (back to the default). */
+  readonly set: Readonly<Record<string, string | null>>;
+  /** true: replace the whole config (AlterConfigs); false: change only the keys given. */
+  readonly replace: boolean;
+}
+
+export interface CommitFileCommand {
+  readonly type: "commitFile";
+  /** Key of the ingestion file in the ingestion store. */
+  readonly key: string;
+  readonly size: number;
+  /** Proposer's wall clock (ms) when the file was sealed: the log-append time. */
+  readonly time: number;
+  readonly batches: readonly BatchMeta[];
+}
+
+export interface OffsetCommitEntry {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly leaderEpoch: number;
+  readonly metadata: string | null;
+  readonly time: number;
+}
+
+export interface CommitOffsetsCommand {
+  readonly type: "commitOffsets";
+  readonly group: string;
+  readonly offsets: readonly OffsetCommitEntry[];
+}
+
+export interface DeleteGroupCommand {
+  readonly type: "deleteGroup";
+  readonly group: string;
+}
+
+export interface AllocateProducerIdCommand {
+  readonly type: "allocateProducerId";
+}
+
+/** Compaction: the batches of `runs` now live in object `key` of the compaction store. */
+export interface CompactCommand {
+  readonly type: "compact";
+  readonly key: string;
+  readonly size: number;
+  readonly runs: ReadonlyArray<{
+    readonly topic: string;
+    readonly partition: number;
+    readonly baseOffset: number;
+    readonly lastOffset: number;
+    readonly maxTimestamp: number;
+    readonly pos: number;
+    readonly len: number;
+  }>;
+  /** Ingestion files fully replaced by this object. */
+  readonly replacedFiles: readonly string[];
+}
+
+/** Retention: records below `offset` are no longer readable. */
+export interface TruncateCommand {
+  readonly type: "truncate";
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+}
+
+export type Command =
+  | CreateTopicCommand
+  | DeleteTopicCommand
+  | CreatePartitionsCommand
+  | AlterConfigsCommand
+  | CommitFileCommand
+  | CommitOffsetsCommand
+  | DeleteGroupCommand
+  | AllocateProducerIdCommand
+  | CompactCommand
+  | TruncateCommand;
+
+export interface LogEntry {
+  /** Agent that proposed the entry, and a per-agent counter: lets a proposer recognise its own entry. */
+  readonly proposer: string;
+  readonly seq: number;
+  readonly commands: readonly Command[];
+}
+
+const ENTRY_VERSION = 1;
+
+export function encodeEntry(entry: LogEntry): Buffer {
+  return Buffer.from(JSON.stringify({ v: ENTRY_VERSION, ...entry }), "utf8");
+}
+
+export function decodeEntry(data: Buffer): LogEntry {
+  const parsed = JSON.parse(data.toString("utf8")) as { v?: number } & LogEntry;
+  if (parsed.v !== ENTRY_VERSION) throw new Error(`metadata log entry version ${String(parsed.v)} not supported`);
+  return { proposer: parsed.proposer, seq: parsed.seq, commands: parsed.commands };
+}
+
+/** Rough encoded size of a command, used to keep entries under the store's item limit. */
+export function commandSize(command: Command): number {
+  return JSON.stringify(command).length + 1;
+}

@@ -1,0 +1,395 @@
+/**
+ * The agent's state as a deterministic fold over the metadata log: topics, partitions, offsets, the
+ * index of which store object holds which offsets, idempotent-producer sequence state, committed
+ * consumer-group offsets. Every agent applies the same entries in the same order and reaches the same
+ * state; nothing here reads clocks, randomness or I/O.
+ *
+ * Offsets are kept as JavaScript numbers (exact up to 2^53) and converted to int64 at the wire.
+ */
+import type { Command, CommitFileCommand, CompactCommand, Location, LogEntry, OffsetCommitEntry } from "./commands.js";
+import { validateTopicConfig } from "./topic-config.js";
+
+/** Kafka error codes the fold produces (protocol/error-codes.ts holds the full table). */
+export const FoldError = {
+  NONE: 0,
+  UNKNOWN_TOPIC_OR_PARTITION: 3,
+  TOPIC_ALREADY_EXISTS: 36,
+  INVALID_PARTITIONS: 37,
+  INVALID_CONFIG: 40,
+  OUT_OF_ORDER_SEQUENCE_NUMBER: 45,
+  INVALID_PRODUCER_EPOCH: 47,
+  GROUP_ID_NOT_FOUND: 69,
+} as const;
+
+/** Contiguous offsets stored at one location (one batch in an ingestion file, or a run in a compacted object). */
+export interface Segment {
+  readonly baseOffset: number;
+  readonly lastOffset: number;
+  readonly maxTimestamp: number;
+  readonly location: Location;
+  /** Log-append time (ms) of the entry that committed the data. */
+  readonly appendTime: number;
+}
+
+interface ProducerBatch {
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  readonly baseOffset: number;
+}
+
+interface ProducerState {
+  epoch: number;
+  /** Up to the last five batches, oldest first. */
+  batches: ProducerBatch[];
+}
+
+export class PartitionState {
+  nextOffset = 0;
+  logStartOffset = 0;
+  /** Bytes of data currently referenced (for retention.bytes). */
+  bytes = 0;
+  readonly segments: Segment[] = [];
+  readonly producers = new Map<number, ProducerState>();
+
+  /** Index of the first segment whose lastOffset >= offset, or segments.length. */
+  findSegment(offset: number): number {
+    let lo = 0;
+    let hi = this.segments.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.segments[mid]!.lastOffset < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+export interface TopicState {
+  readonly name: string;
+  readonly topicId: string;
+  configs: Record<string, string>;
+  readonly partitions: PartitionState[];
+}
+
+export interface BatchResult {
+  readonly errorCode: number;
+  /** Base offset assigned (or, for a duplicate, the original one); -1 on error. */
+  readonly baseOffset: number;
+  readonly logAppendTime: number;
+  readonly logStartOffset: number;
+}
+
+export interface CommandResult {
+  readonly errorCode: number;
+  readonly message?: string;
+  /** commitFile: one result per batch, in command order. */
+  readonly batches?: readonly BatchResult[];
+  /** allocateProducerId. */
+  readonly producerId?: number;
+}
+
+export interface StateListener {
+  /** A partition's high watermark moved (data appended). */
+  partitionAppended?(topic: string, partition: number, nextOffset: number): void;
+  /** Topics or partitions were created or deleted. */
+  topicsChanged?(): void;
+}
+
+const MAX_SEQUENCE = 0x7fffffff;
+const PRODUCER_HISTORY = 5;
+
+function nextSequence(seq: number, count: number): number {
+  const next = seq + count;
+  return next > MAX_SEQUENCE ? next - MAX_SEQUENCE - 1 : next;
+}
+
+export class ClusterState {
+  /** Index of the last applied log entry (0 = none). */
+  appliedIndex = 0n;
+  readonly topics = new Map<string, TopicState>();
+  readonly groupOffsets = new Map<string, Map<string, Map<number, OffsetCommitEntry>>>();
+  nextProducerId = 1000;
+  /** Ingestion files and compacted objects referenced by some segment → number of segments. */
+  readonly objectRefs = new Map<string, number>();
+  listener: StateListener | null = null;
+
+  partition(topic: string, partition: number): PartitionState | undefined {
+    return this.topics.get(topic)?.partitions[partition];
+  }
+
+  /** Applies one entry; returns one result per command. */
+  apply(index: bigint, entry: LogEntry): CommandResult[] {
+    if (index !== this.appliedIndex + 1n) throw new Error(`metadata log entry ${index} applied after ${this.appliedIndex}`);
+    const results = entry.commands.map((c) => this.applyCommand(c));
+    this.appliedIndex = index;
+    return results;
+  }
+
+  private applyCommand(c: Command): CommandResult {
+    switch (c.type) {
+      case "createTopic": {
+        if (this.topics.has(c.name)) return { errorCode: FoldError.TOPIC_ALREADY_EXISTS, message: `topic ${c.name} already exists` };
+        if (!Number.isInteger(c.partitions) || c.partitions < 1) return { errorCode: FoldError.INVALID_PARTITIONS, message: "partitions must be >= 1" };
+        for (const [k, v] of Object.entries(c.configs)) {
+          const problem = validateTopicConfig(k, v);
+          if (problem) return { errorCode: FoldError.INVALID_CONFIG, message: problem };
+        }
+        this.topics.set(c.name, {
+          name: c.name,
+          topicId: c.topicId,
+          configs: { ...c.configs },
+          partitions: Array.from({ length: c.partitions }, () => new PartitionState()),
+        });
+        this.listener?.topicsChanged?.();
+        return { errorCode: FoldError.NONE };
+      }
+      case "deleteTopic": {
+        const topic = this.topics.get(c.name);
+        if (!topic) return { errorCode: FoldError.UNKNOWN_TOPIC_OR_PARTITION, message: `topic ${c.name} does not exist` };
+        for (const p of topic.partitions) for (const s of p.segments) this.unref(s.location.key);
+        this.topics.delete(c.name);
+        this.listener?.topicsChanged?.();
+        return { errorCode: FoldError.NONE };
+      }
+      case "createPartitions": {
+        const topic = this.topics.get(c.name);
+        if (!topic) return { errorCode: FoldError.UNKNOWN_TOPIC_OR_PARTITION, message: `topic ${c.name} does not exist` };
+        if (c.count <= topic.partitions.length) {
+          return { errorCode: FoldError.INVALID_PARTITIONS, message: `topic ${c.name} has ${topic.partitions.length} partitions; the new count must be larger` };
+        }
+        while (topic.partitions.length < c.count) topic.partitions.push(new PartitionState());
+        this.listener?.topicsChanged?.();
+        return { errorCode: FoldError.NONE };
+      }
+      case "alterConfigs": {
+        const topic = this.topics.get(c.name);
+        if (!topic) return { errorCode: FoldError.UNKNOWN_TOPIC_OR_PARTITION, message: `topic ${c.name} does not exist` };
+        for (const [k, v] of Object.entries(c.set)) {
+          if (v === null) continue;
+          const problem = validateTopicConfig(k, v);
+          if (problem) return { errorCode: FoldError.INVALID_CONFIG, message: problem };
+        }
+        const next: Record<string, string> = c.replace ? {} : { ...topic.configs };
+        for (const [k, v] of Object.entries(c.set)) {
+          if (v === null) delete next[k];
+          else next[k] = v;
+        }
+        topic.configs = next;
+        return { errorCode: FoldError.NONE };
+      }
+      case "commitFile":
+        return this.commitFile(c);
+      case "commitOffsets": {
+        let group = this.groupOffsets.get(c.group);
+        if (!group) {
+          group = new Map();
+          this.groupOffsets.set(c.group, group);
+        }
+        for (const o of c.offsets) {
+          let topic = group.get(o.topic);
+          if (!topic) {
+            topic = new Map();
+            group.set(o.topic, topic);
+          }
+          topic.set(o.partition, o);
+        }
+        return { errorCode: FoldError.NONE };
+      }
+      case "deleteGroup":
+        return this.groupOffsets.delete(c.group) ? { errorCode: FoldError.NONE } : { errorCode: FoldError.GROUP_ID_NOT_FOUND };
+      case "allocateProducerId":
+        return { errorCode: FoldError.NONE, producerId: this.nextProducerId++ };
+      case "compact":
+        return this.compact(c);
+      case "truncate": {
+        const p = this.partition(c.topic, c.partition);
+        if (!p) return { errorCode: FoldError.UNKNOWN_TOPIC_OR_PARTITION };
+        this.truncate(p, Math.min(c.offset, p.nextOffset));
+        return { errorCode: FoldError.NONE };
+      }
+    }
+  }
+
+  private ref(key: string): void {
+    this.objectRefs.set(key, (this.objectRefs.get(key) ?? 0) + 1);
+  }
+
+  private unref(key: string): void {
+    const n = (this.objectRefs.get(key) ?? 0) - 1;
+    if (n <= 0) this.objectRefs.delete(key);
+    else this.objectRefs.set(key, n);
+  }
+
+  private commitFile(c: CommitFileCommand): CommandResult {
+    const results: BatchResult[] = [];
+    const appended = new Set<PartitionState>();
+    const appendedNames: Array<[string, number, PartitionState]> = [];
+    for (const b of c.batches) {
+      const p = this.partition(b.topic, b.partition);
+      if (!p) {
+        results.push({ errorCode: FoldError.UNKNOWN_TOPIC_OR_PARTITION, baseOffset: -1, logAppendTime: -1, logStartOffset: -1 });
+        continue;
+      }
+      const verdict = this.checkSequence(p, b.producerId, b.producerEpoch, b.baseSequence, b.count);
+      if (verdict.errorCode !== FoldError.NONE || verdict.duplicateOf !== undefined) {
+        results.push({
+          errorCode: verdict.errorCode,
+          baseOffset: verdict.duplicateOf ?? -1,
+          logAppendTime: -1,
+          logStartOffset: p.logStartOffset,
+        });
+        continue;
+      }
+      const baseOffset = p.nextOffset;
+      p.segments.push({
+        baseOffset,
+        lastOffset: baseOffset + b.count - 1,
+        maxTimestamp: b.maxTimestamp,
+        location: { store: "i", key: c.key, pos: b.pos, len: b.len },
+        appendTime: c.time,
+      });
+      this.ref(c.key);
+      p.nextOffset += b.count;
+      p.bytes += b.len;
+      if (b.producerId >= 0) this.recordSequence(p, b.producerId, b.producerEpoch, b.baseSequence, b.count, baseOffset);
+      results.push({ errorCode: FoldError.NONE, baseOffset, logAppendTime: c.time, logStartOffset: p.logStartOffset });
+      if (!appended.has(p)) {
+        appended.add(p);
+        appendedNames.push([b.topic, b.partition, p]);
+      }
+    }
+    if (this.listener?.partitionAppended) for (const [t, i, p] of appendedNames) this.listener.partitionAppended(t, i, p.nextOffset);
+    return { errorCode: FoldError.NONE, batches: results };
+  }
+
+  /** Idempotent-producer checks (REFERENCE.md "Idempotent producers"). */
+  private checkSequence(p: PartitionState, pid: number, epoch: number, seq: number, count: number): { errorCode: number; duplicateOf?: number } {
+    if (pid < 0) return { errorCode: FoldError.NONE };
+    const state = p.producers.get(pid);
+    if (!state) return { errorCode: FoldError.NONE };
+    if (epoch < state.epoch) return { errorCode: FoldError.INVALID_PRODUCER_EPOCH };
+    if (epoch > state.epoch) return seq === 0 ? { errorCode: FoldError.NONE } : { errorCode: FoldError.OUT_OF_ORDER_SEQUENCE_NUMBER };
+    const lastSeq = nextSequence(seq, count - 1);
+    const dup = state.batches.find((b) => b.firstSeq === seq && b.lastSeq === lastSeq);
+    if (dup) return { errorCode: FoldError.NONE, duplicateOf: dup.baseOffset };
+    const last = state.batches[state.batches.length - 1];
+    if (last && seq !== nextSequence(last.lastSeq, 1)) return { errorCode: FoldError.OUT_OF_ORDER_SEQUENCE_NUMBER };
+    return { errorCode: FoldError.NONE };
+  }
+
+  private recordSequence(p: PartitionState, pid: number, epoch: number, seq: number, count: number, baseOffset: number): void {
+    let state = p.producers.get(pid);
+    if (!state || state.epoch !== epoch) {
+      state = { epoch, batches: [] };
+      p.producers.set(pid, state);
+    }
+    state.batches.push({ firstSeq: seq, lastSeq: nextSequence(seq, count - 1), baseOffset });
+    if (state.batches.length > PRODUCER_HISTORY) state.batches.shift();
+  }
+
+  private compact(c: CompactCommand): CommandResult {
+    for (const run of c.runs) {
+      const p = this.partition(run.topic, run.partition);
+      if (!p) continue;
+      // Replace the segments covering [baseOffset, lastOffset] by one run, if they are still there
+      // (retention or a topic deletion may have removed them meanwhile).
+      const first = p.findSegment(run.baseOffset);
+      let last = first;
+      while (last < p.segments.length && p.segments[last]!.lastOffset <= run.lastOffset) last++;
+      const covered = p.segments.slice(first, last);
+      if (covered.length === 0 || covered[0]!.baseOffset !== run.baseOffset || covered[covered.length - 1]!.lastOffset !== run.lastOffset) continue;
+      for (const s of covered) {
+        this.unref(s.location.key);
+        p.bytes -= s.location.len;
+      }
+      p.segments.splice(first, covered.length, {
+        baseOffset: run.baseOffset,
+        lastOffset: run.lastOffset,
+        maxTimestamp: run.maxTimestamp,
+        location: { store: "c", key: c.key, pos: run.pos, len: run.len },
+        appendTime: covered[covered.length - 1]!.appendTime,
+      });
+      this.ref(c.key);
+      p.bytes += run.len;
+    }
+    return { errorCode: FoldError.NONE };
+  }
+
+  private truncate(p: PartitionState, offset: number): void {
+    if (offset <= p.logStartOffset) return;
+    p.logStartOffset = offset;
+    let drop = 0;
+    while (drop < p.segments.length && p.segments[drop]!.lastOffset < offset) {
+      const s = p.segments[drop]!;
+      this.unref(s.location.key);
+      p.bytes -= s.location.len;
+      drop++;
+    }
+    p.segments.splice(0, drop);
+  }
+
+  // ---- snapshots ----
+
+  toSnapshot(): Buffer {
+    const topics = [...this.topics.values()].map((t) => ({
+      name: t.name,
+      topicId: t.topicId,
+      configs: t.configs,
+      partitions: t.partitions.map((p) => ({
+        next: p.nextOffset,
+        start: p.logStartOffset,
+        bytes: p.bytes,
+        segs: p.segments.map((s) => [s.baseOffset, s.lastOffset, s.maxTimestamp, s.location.store, s.location.key, s.location.pos, s.location.len, s.appendTime]),
+        prods: [...p.producers.entries()].map(([pid, st]) => [pid, st.epoch, st.batches.map((b) => [b.firstSeq, b.lastSeq, b.baseOffset])]),
+      })),
+    }));
+    const groups = [...this.groupOffsets.entries()].map(([g, byTopic]) => [g, [...byTopic.values()].flatMap((m) => [...m.values()])]);
+    return Buffer.from(
+      JSON.stringify({ v: 1, applied: this.appliedIndex.toString(), nextProducerId: this.nextProducerId, topics, groups }),
+      "utf8",
+    );
+  }
+
+  static fromSnapshot(data: Buffer): ClusterState {
+    type Seg = [number, number, number, "i" | "c", string, number, number, number];
+    type Prod = [number, number, Array<[number, number, number]>];
+    const raw = JSON.parse(data.toString("utf8")) as {
+      v: number;
+      applied: string;
+      nextProducerId: number;
+      topics: Array<{ name: string; topicId: string; configs: Record<string, string>; partitions: Array<{ next: number; start: number; bytes: number; segs: Seg[]; prods: Prod[] }> }>;
+      groups: Array<[string, OffsetCommitEntry[]]>;
+    };
+    if (raw.v !== 1) throw new Error(`snapshot version ${raw.v} not supported`);
+    const state = new ClusterState();
+    state.appliedIndex = BigInt(raw.applied);
+    state.nextProducerId = raw.nextProducerId;
+    for (const t of raw.topics) {
+      const partitions = t.partitions.map((rp) => {
+        const p = new PartitionState();
+        p.nextOffset = rp.next;
+        p.logStartOffset = rp.start;
+        p.bytes = rp.bytes;
+        for (const [baseOffset, lastOffset, maxTimestamp, store, key, pos, len, appendTime] of rp.segs) {
+          p.segments.push({ baseOffset, lastOffset, maxTimestamp, location: { store, key, pos, len }, appendTime });
+          state.ref(key);
+        }
+        for (const [pid, epoch, batches] of rp.prods) {
+          p.producers.set(pid, { epoch, batches: batches.map(([firstSeq, lastSeq, baseOffset]) => ({ firstSeq, lastSeq, baseOffset })) });
+        }
+        return p;
+      });
+      state.topics.set(t.name, { name: t.name, topicId: t.topicId, configs: t.configs, partitions });
+    }
+    for (const [g, offsets] of raw.groups) {
+      const byTopic = new Map<string, Map<number, OffsetCommitEntry>>();
+      for (const o of offsets) {
+        let m = byTopic.get(o.topic);
+        if (!m) byTopic.set(o.topic, (m = new Map()));
+        m.set(o.partition, o);
+      }
+      state.groupOffsets.set(g, byTopic);
+    }
+    return state;
+  }
+}

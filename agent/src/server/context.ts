@@ -1,0 +1,31 @@
+/**
+ * What handlers see of the agent. Each member is a narrow service; handlers never reach into stores.
+ */
+import type { GroupCoordinator } from "../groups/coordinator.js";
+import type { Logger } from "../../../common/logger.js";
+
+export interface AgentInfo {
+  /** Kafka broker id (node id) of the agent. */
+  readonly nodeId: number;
+  readonly host: string;
+  readonly port: number;
+  readonly zone: string | null;
+}
+
+export interface ClusterView {
+  readonly clusterId: string;
+  /** This agent. */
+  readonly self: AgentInfo;
+  /** Live agents, sorted by node id; always contains self. */
+  liveAgents(): readonly AgentInfo[];
+  /** Agents a client in `zone` should be given (its zone's agents, or all when the zone has none). */
+  agentsForZone(zone: string | null): readonly AgentInfo[];
+  /** The agent coordinating a consumer group (the same answer on every agent that sees the same members). */
+  coordinatorFor(groupId: string): AgentInfo;
+}
+
+export interface AgentContext {
+  readonly log: Logger;
+  readonly cluster: ClusterView;
+  readonly groups: GroupCoordinator;
+}
