@@ -1,8 +1,13 @@
 /**
  * What handlers see of the agent. Each member is a narrow service; handlers never reach into stores.
  */
-import type { GroupCoordinator } from "../groups/coordinator.js";
 import type { Logger } from "../../../common/logger.js";
+import type { PartitionReader } from "../fetch/reader.js";
+import type { GroupCoordinator } from "../groups/coordinator.js";
+import type { IngestionBatcher } from "../ingest/batcher.js";
+import type { MetadataLog } from "../metadata/log.js";
+import type { TopicService } from "../topics.js";
+import type { PartitionWaiters } from "./waiters.js";
 
 export interface AgentInfo {
   /** Kafka broker id (node id) of the agent. */
@@ -22,10 +27,19 @@ export interface ClusterView {
   agentsForZone(zone: string | null): readonly AgentInfo[];
   /** The agent coordinating a consumer group (the same answer on every agent that sees the same members). */
   coordinatorFor(groupId: string): AgentInfo;
+  /** The agent named leader of a partition in Metadata responses (any agent accepts produce). */
+  leaderFor(topic: string, partition: number, zone: string | null): AgentInfo;
 }
 
 export interface AgentContext {
   readonly log: Logger;
   readonly cluster: ClusterView;
   readonly groups: GroupCoordinator;
+  /** The metadata log; `metadata.state` is the current folded state (read it fresh each time). */
+  readonly metadata: MetadataLog;
+  readonly topics: TopicService;
+  readonly batcher: IngestionBatcher;
+  readonly reader: PartitionReader;
+  /** Long-poll fetches wait here for new data. */
+  readonly waiters: PartitionWaiters;
 }

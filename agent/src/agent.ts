@@ -1,0 +1,161 @@
+/**
+ * Starts an agent: opens the stores, replays the metadata log, and serves Kafka and HTTP. The returned
+ * handle's stop() drains in-flight produce requests before closing.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import { componentLogger } from "../../common/logger.js";
+import { SingleAgentCluster } from "./cluster/static-cluster.js";
+import type { AgentConfig } from "./config.js";
+import { ObjectCache } from "./fetch/object-cache.js";
+import { PartitionReader } from "./fetch/reader.js";
+import { GroupCoordinator } from "./groups/coordinator.js";
+import "./handlers/index.js";
+import { startHttpServer } from "./http/server.js";
+import { IngestionBatcher } from "./ingest/batcher.js";
+import { LogGroupOffsetStore } from "./metadata/group-offsets.js";
+import { MetadataLog } from "./metadata/log.js";
+import * as metrics from "./metrics.js";
+import type { AgentContext } from "./server/context.js";
+import { startKafkaServer } from "./server/server.js";
+import { PartitionWaiters } from "./server/waiters.js";
+import { openStores } from "./store/open.js";
+import { TopicService } from "./topics.js";
+
+export interface RunningAgent {
+  readonly kafkaPort: number;
+  readonly httpPort: number;
+  readonly context: AgentContext;
+  /** Stops accepting work, drains in-flight produce requests, writes a snapshot and closes. */
+  stop(): Promise<void>;
+}
+
+const FETCH_CACHE_BYTES = 256 * 1024 * 1024;
+
+/** A stable cluster id derived from where the data lives (22 chars, as Kafka's base64 UUIDs). */
+function deriveClusterId(seed: string): string {
+  return createHash("sha256").update(seed).digest("base64url").slice(0, 22);
+}
+
+export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
+  const logger = componentLogger("agent");
+  const stores = await openStores({
+    ...(config.bucketUrl ? { bucketUrl: config.bucketUrl } : {}),
+    ...(config.ingestionBucketUrl ? { ingestionBucketUrl: config.ingestionBucketUrl } : {}),
+    ...(config.compactionBucketUrl ? { compactionBucketUrl: config.compactionBucketUrl } : {}),
+    createTables: config.createTables,
+  });
+  const agentId = randomUUID();
+  const singleWriter = stores.metadata.kind === "file" || stores.metadata.kind === "mem";
+  const log = new MetadataLog(stores.metadata, {
+    tailIntervalMs: singleWriter ? 0 : 50,
+    snapshotEveryEntries: 2000,
+    keepEntriesAfterSnapshot: 1000,
+    writesSnapshots: () => true,
+    logger: componentLogger("metadata-log"),
+    onAppend: (result, seconds) => {
+      metrics.logAppends.inc({ result });
+      metrics.logAppendLatency.observe(seconds);
+    },
+    onApplied: (index) => metrics.logAppliedIndex.set(Number(index)),
+  });
+  const waiters = new PartitionWaiters();
+  log.listener = {
+    partitionAppended: (topic, partition) => waiters.notify(topic, partition),
+    topicsChanged: () => waiters.notifyAll(),
+  };
+  await log.open();
+
+  const cache = new ObjectCache(FETCH_CACHE_BYTES);
+  const batcher = new IngestionBatcher({
+    store: stores.ingestion,
+    log,
+    batchTimeoutMs: config.batchTimeoutMs,
+    maxFileBytes: config.maxFileBytes,
+    keyPrefix: `ingest/${agentId.slice(0, 8)}-`,
+    logger: componentLogger("ingest"),
+    onFileWritten: (key, data) => cache.put(key, data),
+    onFileCommitted: ({ bytes, writeSeconds }) => {
+      metrics.filesWritten.inc();
+      metrics.fileBytes.observe(bytes);
+      metrics.fileWriteLatency.observe(writeSeconds);
+    },
+  });
+  const reader = new PartitionReader(stores.ingestion, stores.compaction, cache);
+  const topics = new TopicService(log, { autoCreate: config.autoCreateTopics, defaultPartitions: config.defaultPartitions });
+  const clusterId = config.clusterId ?? deriveClusterId(JSON.stringify([config.bucketUrl, config.ingestionBucketUrl]));
+  const nodeId = config.nodeId ?? 1;
+  const cluster = new SingleAgentCluster(clusterId, {
+    nodeId,
+    host: config.advertisedHost,
+    port: config.advertisedPort ?? config.kafkaPort,
+    zone: config.availabilityZone,
+  });
+  const groups = new GroupCoordinator({ offsets: new LogGroupOffsetStore(log) });
+  const context: AgentContext = {
+    log: logger,
+    cluster,
+    groups,
+    metadata: log,
+    topics,
+    batcher,
+    reader,
+    waiters,
+  };
+
+  const kafka = await startKafkaServer(context, {
+    host: config.kafkaHost,
+    port: config.kafkaPort,
+    maxConnections: config.maxConnections,
+    maxFrameBytes: config.maxFrameBytes,
+    maxInFlight: 64,
+    logger: componentLogger("kafka"),
+    onConnectionsChanged: (open) => metrics.openConnections.set(open),
+    onRequest: (header, seconds) => {
+      metrics.requests.inc({ api: String(header.apiKey), version: String(header.apiVersion) });
+      metrics.requestLatency.observe({ api: String(header.apiKey) }, seconds);
+    },
+  });
+  // Advertise the port actually bound (port 0 picks one).
+  if (config.kafkaPort === 0 && config.advertisedPort === undefined) {
+    (cluster.self as { port: number }).port = kafka.port;
+  }
+  let stopping = false;
+  const http = await startHttpServer({
+    host: config.kafkaHost,
+    port: config.httpPort,
+    readiness: () => (stopping ? { ready: false, reason: "shutting down" } : { ready: true }),
+  });
+  logger.info("agent started", {
+    kafkaPort: kafka.port,
+    httpPort: http.port,
+    nodeId,
+    clusterId,
+    zone: config.availabilityZone,
+    ingestion: stores.ingestion.kind,
+    compaction: stores.compaction.kind,
+    metadata: stores.metadata.kind,
+  });
+
+  return {
+    kafkaPort: kafka.port,
+    httpPort: http.port,
+    context,
+    stop: async () => {
+      if (stopping) return;
+      stopping = true;
+      logger.info("agent stopping: draining produce requests");
+      await kafka.stopAccepting().catch(() => undefined);
+      const drain = batcher.close();
+      const deadline = new Promise<void>((r) => setTimeout(r, config.gracefulShutdownMs).unref());
+      await Promise.race([drain, deadline]);
+      await log.snapshotNow().catch((err: unknown) => logger.warn("snapshot at shutdown failed", { error: String(err) }));
+      await log.close();
+      groups.close();
+      kafka.closeConnections();
+      waiters.notifyAll();
+      await http.close();
+      await stores.close();
+      logger.info("agent stopped");
+    },
+  };
+}

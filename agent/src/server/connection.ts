@@ -1,0 +1,191 @@
+/**
+ * One client connection: framing (4-byte size prefix, maximum frame size), request decoding, dispatch
+ * to the handler registry, and responses written in request order even when handlers finish out of
+ * order. Anything malformed closes this connection only. ApiVersions quirks live here: an unknown
+ * ApiVersions version is answered in the v0 schema with UNSUPPORTED_VERSION (KIP-511); any other
+ * unsupported API or version closes the connection, as Kafka does.
+ */
+import type { Socket } from "node:net";
+import type { Logger } from "../../../common/logger.js";
+import { errorMessage } from "../../../common/logger.js";
+import { ApiKey, decodeRequestBody, decodeRequestHeader, encodeResponse } from "../protocol/index.js";
+import type { ApiKeyValue, RequestHeader } from "../protocol/index.js";
+import type { AgentContext } from "./context.js";
+import type { ConnectionInfo, RegisteredHandler, RequestContext } from "./handler.js";
+import { lookupHandler, registeredHandlers } from "./handler.js";
+
+export interface ConnectionOptions {
+  readonly maxFrameBytes: number;
+  /** Requests decoded but not yet answered; reading pauses above this. */
+  readonly maxInFlight: number;
+  readonly logger: Logger;
+  readonly onRequest?: (header: RequestHeader, seconds: number) => void;
+}
+
+interface Slot {
+  done: boolean;
+  chunks: Buffer[] | null;
+}
+
+const ZONE_PATTERN = /(?:^|[,;\s])(?:ws_az|warpstream_az)=([^,;\s]+)/;
+
+export function zoneFromClientId(clientId: string | null): string | null {
+  if (!clientId) return null;
+  return ZONE_PATTERN.exec(clientId)?.[1] ?? null;
+}
+
+export class Connection {
+  private buffered: Buffer[] = [];
+  private bufferedBytes = 0;
+  private readonly slots: Slot[] = [];
+  private inFlight = 0;
+  private closedFlag = false;
+  private readonly closedPromise: Promise<void>;
+  private resolveClosed!: () => void;
+  readonly info: ConnectionInfo;
+
+  constructor(
+    private readonly socket: Socket,
+    id: number,
+    private readonly agent: AgentContext,
+    private readonly options: ConnectionOptions,
+  ) {
+    this.closedPromise = new Promise((r) => (this.resolveClosed = r));
+    this.info = { id, remoteAddress: `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`, clientZone: null, principal: null };
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("error", (err) => this.options.logger.debug("connection error", { conn: id, error: err.message }));
+    socket.on("close", () => this.markClosed());
+  }
+
+  get closed(): Promise<void> {
+    return this.closedPromise;
+  }
+
+  private markClosed(): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    this.resolveClosed();
+  }
+
+  /** Closes the connection (malformed input, unsupported API, shutdown). */
+  close(reason: string): void {
+    if (this.closedFlag) return;
+    this.options.logger.info("closing connection", { conn: this.info.id, remote: this.info.remoteAddress, reason });
+    this.markClosed();
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closedFlag) return;
+    this.buffered.push(chunk);
+    this.bufferedBytes += chunk.length;
+    this.drainFrames();
+  }
+
+  private drainFrames(): void {
+    while (!this.closedFlag && this.bufferedBytes >= 4) {
+      const head = this.buffered[0]!.length >= 4 ? this.buffered[0]! : Buffer.concat(this.buffered);
+      const size = head.readInt32BE(0);
+      if (size < 8 || size > this.options.maxFrameBytes) {
+        this.close(`frame size ${size} outside 8..${this.options.maxFrameBytes}`);
+        return;
+      }
+      if (this.bufferedBytes < size + 4) {
+        return;
+      }
+      const all = this.buffered.length === 1 ? this.buffered[0]! : Buffer.concat(this.buffered, this.bufferedBytes);
+      const frame = all.subarray(4, 4 + size);
+      const rest = all.subarray(4 + size);
+      this.buffered = rest.length > 0 ? [rest] : [];
+      this.bufferedBytes = rest.length;
+      this.handleFrame(frame);
+    }
+    if (this.inFlight >= this.options.maxInFlight) this.socket.pause();
+  }
+
+  private handleFrame(frame: Buffer): void {
+    let header: RequestHeader;
+    let body: unknown;
+    let handler: RegisteredHandler | undefined;
+    try {
+      const decoded = decodeRequestHeader(frame);
+      header = decoded.header;
+      handler = lookupHandler(header.apiKey);
+      if (!handler || header.apiVersion < handler.min || header.apiVersion > handler.max || !decoded.known) {
+        if (header.apiKey === ApiKey.ApiVersions) {
+          this.enqueue(Promise.resolve(this.unsupportedApiVersions(header.correlationId)));
+          return;
+        }
+        this.close(`unsupported API key ${header.apiKey} version ${header.apiVersion}`);
+        return;
+      }
+      body = decodeRequestBody(header.apiKey as ApiKeyValue, header.apiVersion, frame, decoded.bodyOffset);
+    } catch (err) {
+      this.close(`malformed request: ${errorMessage(err)}`);
+      return;
+    }
+    if (this.info.clientZone === null) {
+      const zone = zoneFromClientId(header.clientId);
+      if (zone) (this.info as { clientZone: string | null }).clientZone = zone;
+    }
+    const started = process.hrtime.bigint();
+    const ctx: RequestContext = { agent: this.agent, connection: this.info, header, closed: this.closedPromise };
+    const response = handler.handle(body, ctx).then((result) => {
+      this.options.onRequest?.(header, Number(process.hrtime.bigint() - started) / 1e9);
+      if (result === null) return null;
+      return encodeResponse(header.apiKey as ApiKeyValue, header.apiVersion, header.correlationId, result as never);
+    });
+    this.enqueue(response);
+  }
+
+  private unsupportedApiVersions(correlationId: number): Buffer[] {
+    const self = lookupHandler(ApiKey.ApiVersions);
+    const apiKeys = self ? [{ apiKey: ApiKey.ApiVersions, minVersion: self.min, maxVersion: self.max }] : [];
+    return encodeResponse(ApiKey.ApiVersions, 0, correlationId, {
+      errorCode: 35,
+      apiKeys,
+      throttleTimeMs: 0,
+    } as never);
+  }
+
+  private enqueue(response: Promise<Buffer[] | null>): void {
+    const slot: Slot = { done: false, chunks: null };
+    this.slots.push(slot);
+    this.inFlight++;
+    response.then(
+      (chunks) => {
+        slot.done = true;
+        slot.chunks = chunks;
+        this.flush();
+      },
+      (err: unknown) => {
+        this.options.logger.error("request handler failed", { conn: this.info.id, error: errorMessage(err), stack: err instanceof Error ? err.stack : undefined });
+        this.close("internal error");
+      },
+    );
+  }
+
+  private flush(): void {
+    while (this.slots.length > 0 && this.slots[0]!.done) {
+      const slot = this.slots.shift()!;
+      this.inFlight--;
+      if (this.closedFlag || !slot.chunks) continue;
+      if (slot.chunks.length === 1) this.socket.write(slot.chunks[0]!);
+      else {
+        this.socket.cork();
+        for (const c of slot.chunks) this.socket.write(c);
+        this.socket.uncork();
+      }
+    }
+    if (this.inFlight < this.options.maxInFlight && this.socket.isPaused()) {
+      this.socket.resume();
+      this.drainFrames();
+    }
+  }
+}
+
+/** API versions this agent serves, from the handler registry (for ApiVersions). */
+export function supportedApiVersions(): Array<{ apiKey: number; minVersion: number; maxVersion: number }> {
+  return registeredHandlers().map((h) => ({ apiKey: h.key, minVersion: h.min, maxVersion: h.max }));
+}

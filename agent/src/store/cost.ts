@@ -1,0 +1,75 @@
+/**
+ * What the stores spend, counted where it is spent: DynamoDB read/write capacity units as reported by
+ * `ReturnConsumedCapacity: "TOTAL"` (plus an estimate for failed conditional writes, whose error
+ * response carries no ConsumedCapacity) and S3 requests by type. One process-wide counter object;
+ * the agent exports it as Prometheus counters, e.g.:
+ *
+ *   storeCost.onChange((e) => e.kind === "dynamoWrite" ? wru.inc({ table: e.table }, e.units) : ...)
+ *
+ * or reads `storeCost.snapshot()` from a prom-client `collect()` callback.
+ */
+
+export type S3RequestType = "put" | "get" | "list" | "delete";
+
+export type CostEvent =
+  | { readonly kind: "dynamoRead"; readonly table: string; readonly units: number }
+  | { readonly kind: "dynamoWrite"; readonly table: string; readonly units: number; readonly estimated: boolean }
+  | { readonly kind: "s3Request"; readonly type: S3RequestType; readonly count: number };
+
+export interface StoreCostSnapshot {
+  readonly dynamoReadUnits: number;
+  readonly dynamoWriteUnits: number;
+  readonly s3Requests: Readonly<Record<S3RequestType, number>>;
+}
+
+export type CostListener = (event: CostEvent) => void;
+
+export class StoreCost implements StoreCostSnapshot {
+  dynamoReadUnits = 0;
+  dynamoWriteUnits = 0;
+  readonly s3Requests: Record<S3RequestType, number> = { put: 0, get: 0, list: 0, delete: 0 };
+  private readonly listeners = new Set<CostListener>();
+
+  /** Calls listener on every change; returns a function that unsubscribes. */
+  onChange(listener: CostListener): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  addDynamoRead(table: string, units: number): void {
+    if (!(units > 0)) return;
+    this.dynamoReadUnits += units;
+    this.emit({ kind: "dynamoRead", table, units });
+  }
+
+  addDynamoWrite(table: string, units: number, estimated = false): void {
+    if (!(units > 0)) return;
+    this.dynamoWriteUnits += units;
+    this.emit({ kind: "dynamoWrite", table, units, estimated });
+  }
+
+  addS3Request(type: S3RequestType, count = 1): void {
+    if (!(count > 0)) return;
+    this.s3Requests[type] += count;
+    this.emit({ kind: "s3Request", type, count });
+  }
+
+  snapshot(): StoreCostSnapshot {
+    return { dynamoReadUnits: this.dynamoReadUnits, dynamoWriteUnits: this.dynamoWriteUnits, s3Requests: { ...this.s3Requests } };
+  }
+
+  private emit(event: CostEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(event);
+      } catch {
+        // A broken metrics listener must never fail a store call.
+      }
+    }
+  }
+}
+
+/** The process-wide counters every store reports into. */
+export const storeCost = new StoreCost();

@@ -1,0 +1,83 @@
+/**
+ * Topic administration on top of the metadata log: name validation, auto-creation, create/delete,
+ * partitions and configs. Results come from the fold, so every agent agrees.
+ */
+import { randomBytes } from "node:crypto";
+import type { MetadataLog } from "./metadata/log.js";
+import type { CommandResult } from "./metadata/state.js";
+import { FoldError } from "./metadata/state.js";
+import { validateTopicConfig } from "./metadata/topic-config.js";
+
+export const INVALID_TOPIC_EXCEPTION = 17;
+const MAX_TOPIC_NAME = 249;
+const TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
+
+/** Returns why a topic name is invalid, or null. */
+export function topicNameProblem(name: string): string | null {
+  if (name.length === 0) return "topic name is empty";
+  if (name === "." || name === "..") return `topic name ${JSON.stringify(name)} is not allowed`;
+  if (name.length > MAX_TOPIC_NAME) return `topic name longer than ${MAX_TOPIC_NAME} characters`;
+  if (!TOPIC_NAME.test(name)) return `topic name ${JSON.stringify(name)} may contain only ASCII letters, digits, '.', '_' and '-'`;
+  return null;
+}
+
+export interface TopicOptions {
+  readonly autoCreate: boolean;
+  readonly defaultPartitions: number;
+}
+
+export class TopicService {
+  constructor(
+    private readonly log: MetadataLog,
+    readonly options: TopicOptions,
+  ) {}
+
+  partitionCount(topic: string): number | null {
+    return this.log.state.topics.get(topic)?.partitions.length ?? null;
+  }
+
+  /** Makes sure a topic exists, creating it when auto-creation is on. Returns whether it exists now. */
+  async ensure(topic: string): Promise<boolean> {
+    if (this.log.state.topics.has(topic)) return true;
+    if (!this.options.autoCreate || topicNameProblem(topic) !== null) return false;
+    const result = await this.create(topic, this.options.defaultPartitions, {});
+    return result.errorCode === FoldError.NONE || result.errorCode === FoldError.TOPIC_ALREADY_EXISTS;
+  }
+
+  /** Validates without proposing; returns an error result or null. */
+  check(name: string, partitions: number, configs: Readonly<Record<string, string>>): CommandResult | null {
+    const nameProblem = topicNameProblem(name);
+    if (nameProblem) return { errorCode: INVALID_TOPIC_EXCEPTION, message: nameProblem };
+    if (this.log.state.topics.has(name)) return { errorCode: FoldError.TOPIC_ALREADY_EXISTS, message: `topic ${name} already exists` };
+    if (!Number.isInteger(partitions) || partitions < 1 || partitions > 100000) {
+      return { errorCode: FoldError.INVALID_PARTITIONS, message: `number of partitions must be between 1 and 100000, got ${partitions}` };
+    }
+    for (const [k, v] of Object.entries(configs)) {
+      const problem = validateTopicConfig(k, v);
+      if (problem) return { errorCode: FoldError.INVALID_CONFIG, message: problem };
+    }
+    return null;
+  }
+
+  async create(name: string, partitions: number, configs: Readonly<Record<string, string>>): Promise<CommandResult> {
+    const problem = this.check(name, partitions, configs);
+    if (problem) return problem;
+    const [result] = await this.log.propose([{ type: "createTopic", name, topicId: randomBytes(16).toString("hex"), partitions, configs }]);
+    return result!;
+  }
+
+  async delete(name: string): Promise<CommandResult> {
+    const [result] = await this.log.propose([{ type: "deleteTopic", name }]);
+    return result!;
+  }
+
+  async createPartitions(name: string, count: number): Promise<CommandResult> {
+    const [result] = await this.log.propose([{ type: "createPartitions", name, count }]);
+    return result!;
+  }
+
+  async alterConfigs(name: string, set: Readonly<Record<string, string | null>>, replace: boolean): Promise<CommandResult> {
+    const [result] = await this.log.propose([{ type: "alterConfigs", name, set, replace }]);
+    return result!;
+  }
+}
