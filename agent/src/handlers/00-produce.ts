@@ -1,0 +1,110 @@
+/**
+ * Produce (0), v0–11 advertised; v3–11 accepted in practice (v0–2 carry message-format v0/v1, which is
+ * answered with UNSUPPORTED_FOR_MESSAGE_FORMAT per partition, as Kafka 4 does). Each partition's
+ * records are split into RecordBatches and validated (magic 2, CRC-32C, counts, no control batches),
+ * then handed to the batcher: the response waits until the ingestion file is stored and committed in
+ * the metadata log (acks=1 and acks=all alike: durability comes from the store). acks=0 sends no
+ * response. Any agent accepts any partition. Transactions are not supported (transactional batches
+ * are rejected).
+ */
+import type { IncomingBatch } from "../ingest/batcher.js";
+import { IngestionError } from "../ingest/batcher.js";
+import * as metrics from "../metrics.js";
+import { ApiKey, ErrorCode } from "../protocol/index.js";
+import { InvalidBatchError, splitAndValidateBatches } from "../records/record-batch.js";
+import { defineHandler } from "../server/handler.js";
+
+interface PartitionOutcome {
+  index: number;
+  errorCode: number;
+  baseOffset: bigint;
+  logAppendTimeMs: bigint;
+  logStartOffset: bigint;
+  recordErrors: Array<{ batchIndex: number; batchIndexErrorMessage: string | null }>;
+  errorMessage: string | null;
+}
+
+function failed(index: number, errorCode: number, errorMessage: string | null): PartitionOutcome {
+  return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage };
+}
+
+defineHandler({ key: ApiKey.Produce, min: 0, max: 11 }, async (req, ctx) => {
+  const { agent, header } = ctx;
+  const started = process.hrtime.bigint();
+  const responses: Array<{ name: string; partitionResponses: PartitionOutcome[] }> = [];
+  const accepted: IncomingBatch[] = [];
+  const slots: Array<{ outcome: PartitionOutcome; first: number; count: number }> = [];
+
+  for (const topicData of req.topicData) {
+    const name = topicData.name;
+    const partitionResponses: PartitionOutcome[] = [];
+    responses.push({ name, partitionResponses });
+    const exists = await agent.topics.ensure(name);
+    const partitions = agent.topics.partitionCount(name);
+    for (const pd of topicData.partitionData) {
+      if (!exists || partitions === null || pd.index < 0 || pd.index >= partitions) {
+        partitionResponses.push(failed(pd.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic or partition ${name}-${pd.index}`));
+        continue;
+      }
+      if (header.apiVersion < 3) {
+        partitionResponses.push(failed(pd.index, ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, "message format v0/v1 is not supported; use produce v3+"));
+        continue;
+      }
+      if (!pd.records || pd.records.length === 0) {
+        partitionResponses.push(failed(pd.index, ErrorCode.INVALID_RECORD, "no records"));
+        continue;
+      }
+      let batches;
+      try {
+        batches = splitAndValidateBatches(pd.records);
+      } catch (err) {
+        if (err instanceof InvalidBatchError) {
+          partitionResponses.push(failed(pd.index, err.errorCode, err.message));
+          continue;
+        }
+        throw err;
+      }
+      if (batches.some((b) => b.header.transactional)) {
+        partitionResponses.push(failed(pd.index, ErrorCode.INVALID_RECORD, "transactional batches are not supported"));
+        continue;
+      }
+      const outcome = failed(pd.index, ErrorCode.NONE, null);
+      partitionResponses.push(outcome);
+      slots.push({ outcome, first: accepted.length, count: batches.length });
+      for (const b of batches) accepted.push({ topic: name, partition: pd.index, bytes: b.bytes, header: b.header });
+      metrics.produceBytes.inc({ topic: name }, pd.records.length);
+    }
+  }
+
+  if (accepted.length > 0) {
+    try {
+      const results = await agent.batcher.add(accepted);
+      for (const slot of slots) {
+        const first = results[slot.first]!;
+        const bad = results.slice(slot.first, slot.first + slot.count).find((r) => r.errorCode !== ErrorCode.NONE);
+        const o = slot.outcome;
+        if (bad) {
+          o.errorCode = bad.errorCode;
+          o.errorMessage = `batch rejected with error ${bad.errorCode}`;
+          o.logStartOffset = BigInt(bad.logStartOffset);
+          continue;
+        }
+        o.baseOffset = BigInt(first.baseOffset);
+        o.logAppendTimeMs = -1n;
+        o.logStartOffset = BigInt(first.logStartOffset);
+        const records = accepted.slice(slot.first, slot.first + slot.count).reduce((n, b) => n + b.header.recordCount, 0);
+        metrics.produceRecords.inc({ topic: accepted[slot.first]!.topic }, records);
+      }
+    } catch (err) {
+      const code = err instanceof IngestionError ? ErrorCode.REQUEST_TIMED_OUT : ErrorCode.UNKNOWN_SERVER_ERROR;
+      agent.log.warn("produce failed", { error: err instanceof Error ? err.message : String(err) });
+      for (const slot of slots) {
+        slot.outcome.errorCode = code;
+        slot.outcome.errorMessage = err instanceof Error ? err.message : String(err);
+      }
+    }
+  }
+  metrics.produceLatency.observe({ acks: String(req.acks) }, Number(process.hrtime.bigint() - started) / 1e9);
+  if (req.acks === 0) return null;
+  return { responses, throttleTimeMs: 0 };
+});

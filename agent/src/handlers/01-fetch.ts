@@ -1,0 +1,75 @@
+/**
+ * Fetch (1), v4–12 (v13+ addresses topics by id and is not offered). Serves whole stored batches from
+ * the fetch offset, base offsets rewritten, from whichever store holds them. Long poll: when fewer
+ * than minBytes are available the request waits up to maxWaitMs for new data in any of its
+ * partitions. Fetch sessions are not kept (session id 0: every request is a full fetch). read_committed
+ * sees the same data as read_uncommitted (no transactions). Offsets beyond the high watermark or
+ * below the log start answer OFFSET_OUT_OF_RANGE.
+ */
+import * as metrics from "../metrics.js";
+import { ApiKey, ErrorCode } from "../protocol/index.js";
+import { defineHandler } from "../server/handler.js";
+
+const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+defineHandler({ key: ApiKey.Fetch, min: 4, max: 12 }, async (req, ctx) => {
+  const { agent } = ctx;
+  const started = process.hrtime.bigint();
+  const deadline = Date.now() + Math.max(0, req.maxWaitMs);
+  const maxBytes = Math.min(req.maxBytes > 0 ? req.maxBytes : MAX_RESPONSE_BYTES, MAX_RESPONSE_BYTES);
+  const watched: Array<[string, number]> = [];
+  for (const t of req.topics) for (const p of t.partitions) watched.push([t.topic, p.partition]);
+
+  for (;;) {
+    const state = agent.metadata.state;
+    let total = 0;
+    const responses = [];
+    for (const t of req.topics) {
+      const topic = state.topics.get(t.topic);
+      const partitions = [];
+      for (const p of t.partitions) {
+        const ps = topic?.partitions[p.partition];
+        const base = {
+          partitionIndex: p.partition,
+          highWatermark: -1n,
+          lastStableOffset: -1n,
+          logStartOffset: -1n,
+          abortedTransactions: [] as Array<{ producerId: bigint; firstOffset: bigint }>,
+          preferredReadReplica: -1,
+          records: null as Buffer[] | null,
+        };
+        if (!ps) {
+          partitions.push({ ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
+          continue;
+        }
+        const hw = BigInt(ps.nextOffset);
+        const lso = BigInt(ps.logStartOffset);
+        const offset = Number(p.fetchOffset);
+        const meta = { ...base, highWatermark: hw, lastStableOffset: hw, logStartOffset: lso };
+        if (offset < ps.logStartOffset || offset > ps.nextOffset) {
+          partitions.push({ ...meta, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE });
+          continue;
+        }
+        const budget = Math.min(p.partitionMaxBytes, maxBytes - total);
+        if (offset === ps.nextOffset || (budget <= 0 && total > 0)) {
+          partitions.push({ ...meta, errorCode: ErrorCode.NONE, records: [] as Buffer[] });
+          continue;
+        }
+        const read = await agent.reader.read(ps, offset, Math.max(budget, 1));
+        total += read.bytes;
+        partitions.push({ ...meta, errorCode: ErrorCode.NONE, records: read.chunks });
+        metrics.fetchBytes.inc({ topic: t.topic }, read.bytes);
+      }
+      responses.push({ topic: t.topic, topicId: topic?.topicId ?? "00000000000000000000000000000000", partitions });
+    }
+    const remaining = deadline - Date.now();
+    if (total >= req.minBytes || remaining <= 0 || watched.length === 0) {
+      metrics.fetchLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses };
+    }
+    await agent.waiters.wait(watched, remaining, ctx.closed);
+    if (await Promise.race([ctx.closed.then(() => true), Promise.resolve(false)])) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses };
+    }
+  }
+});

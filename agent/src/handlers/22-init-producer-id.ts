@@ -1,0 +1,21 @@
+/**
+ * InitProducerId (22), v0–5. Idempotent producers get a new producer id at epoch 0, allocated through
+ * the metadata log so ids are unique across agents. A producer that passes its current id and epoch
+ * (v3+) gets the same id with the epoch bumped. Transactional ids are refused (no transactions yet).
+ */
+import { ApiKey, ErrorCode } from "../protocol/index.js";
+import { defineHandler } from "../server/handler.js";
+
+defineHandler({ key: ApiKey.InitProducerId, min: 0, max: 5 }, async (req, ctx) => {
+  if (req.transactionalId !== null) {
+    return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1n, producerEpoch: -1 };
+  }
+  if (req.producerId >= 0n && req.producerEpoch >= 0 && req.producerEpoch < 32767) {
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: req.producerId, producerEpoch: req.producerEpoch + 1 };
+  }
+  const [result] = await ctx.agent.metadata.propose([{ type: "allocateProducerId" }]);
+  if (!result || result.producerId === undefined) {
+    return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, producerId: -1n, producerEpoch: -1 };
+  }
+  return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: BigInt(result.producerId), producerEpoch: 0 };
+});

@@ -1,0 +1,19 @@
+/** DescribeCluster (60), v0–1. The live agents (zone-filtered like Metadata) and the cluster id. */
+import { ApiKey, ErrorCode } from "../protocol/index.js";
+import { defineHandler } from "../server/handler.js";
+
+const BROKER_ENDPOINT = 1;
+
+defineHandler({ key: ApiKey.DescribeCluster, min: 0, max: 1 }, async (req, ctx) => {
+  const { agent, connection } = ctx;
+  return {
+    throttleTimeMs: 0,
+    errorCode: ErrorCode.NONE,
+    errorMessage: null,
+    endpointType: BROKER_ENDPOINT,
+    clusterId: agent.cluster.clusterId,
+    controllerId: agent.cluster.self.nodeId,
+    brokers: agent.cluster.agentsForZone(connection.clientZone).map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.zone })),
+    clusterAuthorizedOperations: -2147483648,
+  };
+});

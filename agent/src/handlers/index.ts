@@ -1,0 +1,24 @@
+/** Registers every API handler (each module calls defineHandler on import). */
+import "./00-produce.js";
+import "./01-fetch.js";
+import "./02-list-offsets.js";
+import "./03-metadata.js";
+import "./08-offset-commit.js";
+import "./09-offset-fetch.js";
+import "./10-find-coordinator.js";
+import "./11-join-group.js";
+import "./12-heartbeat.js";
+import "./13-leave-group.js";
+import "./14-sync-group.js";
+import "./15-describe-groups.js";
+import "./16-list-groups.js";
+import "./18-api-versions.js";
+import "./19-create-topics.js";
+import "./20-delete-topics.js";
+import "./22-init-producer-id.js";
+import "./32-describe-configs.js";
+import "./33-alter-configs.js";
+import "./37-create-partitions.js";
+import "./42-delete-groups.js";
+import "./44-incremental-alter-configs.js";
+import "./60-describe-cluster.js";
