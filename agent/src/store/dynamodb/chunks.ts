@@ -1,0 +1,94 @@
+/**
+ * Blobs larger than one item, split into chunks in the chunks table: pk = a chunk-set id unique to this
+ * write (so an overwrite never mixes old and new bytes), sk = chunk number (0, 1, ...), d = bytes,
+ * expiresAt = TTL. The caller records the chunk set in a descriptor item written after the chunks.
+ */
+import { randomBytes } from "node:crypto";
+import type { DynamoDBClient, WriteRequest } from "@aws-sdk/client-dynamodb";
+import { TTL_ATTRIBUTE } from "../../../../common/table-schema.js";
+import { batchGet, batchWrite, mapLimit, ttlSeconds, type Item } from "./client.js";
+
+/** Bytes per chunk item: under the 400 KB item limit with room for keys and attributes. */
+export const CHUNK_BYTES = 350 * 1024;
+/** Chunks per BatchGetItem call: 40 × 350 KB stays under the 16 MB response limit. */
+const CHUNKS_PER_GET = 40;
+
+export interface ChunkSet {
+  /** Partition key of the chunks in the chunks table. */
+  readonly pk: string;
+  readonly size: number;
+  readonly count: number;
+  readonly chunkBytes: number;
+}
+
+export function newChunkSetId(prefix: string): string {
+  return `${prefix}#${randomBytes(8).toString("hex")}`;
+}
+
+export class ChunkStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    readonly table: string,
+    private readonly chunkBytes = CHUNK_BYTES,
+  ) {}
+
+  /** Writes data as a new chunk set under pk; resolves when every chunk is stored. */
+  async write(pk: string, data: Buffer, expiresAt?: Date): Promise<ChunkSet> {
+    const count = Math.ceil(data.length / this.chunkBytes);
+    const requests: WriteRequest[] = [];
+    for (let i = 0; i < count; i++) {
+      const item: Item = {
+        pk: { S: pk },
+        sk: { N: String(i) },
+        d: { B: data.subarray(i * this.chunkBytes, Math.min(data.length, (i + 1) * this.chunkBytes)) },
+      };
+      if (expiresAt) item[TTL_ATTRIBUTE] = { N: ttlSeconds(expiresAt) };
+      requests.push({ PutRequest: { Item: item } });
+    }
+    await batchWrite(this.client, this.table, requests);
+    return { pk, size: data.length, count, chunkBytes: this.chunkBytes };
+  }
+
+  /**
+   * Reads bytes [start, end) of a chunk set, fetching only the chunks that hold them. Chunk items are
+   * immutable, so an eventually consistent read is tried first (half the price); chunks it misses are read
+   * again strongly consistent. Returns null when chunks are gone (the set was deleted or replaced).
+   */
+  async read(set: ChunkSet, start: number, end: number): Promise<Buffer | null> {
+    if (end <= start) return Buffer.alloc(0);
+    const first = Math.floor(start / set.chunkBytes);
+    const last = Math.floor((end - 1) / set.chunkBytes);
+    const wanted: number[] = [];
+    for (let i = first; i <= last; i++) wanted.push(i);
+    const chunks = new Map<number, Buffer>();
+    for (const consistent of [false, true]) {
+      const missing = wanted.filter((i) => !chunks.has(i));
+      if (missing.length === 0) break;
+      const groups: number[][] = [];
+      for (let i = 0; i < missing.length; i += CHUNKS_PER_GET) groups.push(missing.slice(i, i + CHUNKS_PER_GET));
+      await mapLimit(groups, 4, async (group) => {
+        const items = await batchGet(
+          this.client,
+          this.table,
+          group.map((i) => ({ pk: { S: set.pk }, sk: { N: String(i) } })),
+          { consistent, projection: "sk, d" },
+        );
+        for (const item of items) {
+          const data = item.d?.B;
+          if (item.sk?.N !== undefined && data) chunks.set(Number(item.sk.N), Buffer.from(data));
+        }
+      });
+    }
+    if (wanted.some((i) => !chunks.has(i))) return null;
+    const whole = Buffer.concat(wanted.map((i) => chunks.get(i)!));
+    const base = first * set.chunkBytes;
+    return whole.subarray(start - base, Math.min(end, set.size) - base);
+  }
+
+  /** Deletes a chunk set (billed like writes of the chunks' size; prefer TTL where it fits). */
+  async delete(set: Pick<ChunkSet, "pk" | "count">): Promise<void> {
+    const requests: WriteRequest[] = [];
+    for (let i = 0; i < set.count; i++) requests.push({ DeleteRequest: { Key: { pk: { S: set.pk }, sk: { N: String(i) } } } });
+    await batchWrite(this.client, this.table, requests);
+  }
+}

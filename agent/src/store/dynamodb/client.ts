@@ -1,0 +1,184 @@
+/**
+ * DynamoDB plumbing shared by the object and metadata stores: the client, capacity accounting into
+ * storeCost, batch writes/gets that retry unprocessed items with exponential backoff and full jitter.
+ */
+import {
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
+  DynamoDBClient,
+  type AttributeValue,
+  type ConsumedCapacity,
+  type WriteRequest,
+} from "@aws-sdk/client-dynamodb";
+import { storeCost } from "../cost.js";
+
+export type Item = Record<string, AttributeValue>;
+
+export interface DynamoClientOptions {
+  readonly region: string;
+  /** Endpoint override (DynamoDB Local, LocalStack). Without it the SDK honours AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL. */
+  readonly endpoint?: string;
+}
+
+export function makeDynamoClient(options: DynamoClientOptions): DynamoDBClient {
+  return new DynamoDBClient({
+    region: options.region,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    // Throttling and 5xx are retried by the SDK; adaptive mode also rate-limits this client under throttling.
+    retryMode: "adaptive",
+    maxAttempts: 10,
+  });
+}
+
+/** Records the capacity a call consumed. `kind` says which counter TOTAL units go to. */
+export function recordCapacity(kind: "read" | "write", consumed: ConsumedCapacity | ConsumedCapacity[] | undefined): void {
+  if (!consumed) return;
+  for (const c of Array.isArray(consumed) ? consumed : [consumed]) {
+    const table = c.TableName ?? "?";
+    const read = c.ReadCapacityUnits ?? (kind === "read" ? c.CapacityUnits : undefined) ?? 0;
+    const write = c.WriteCapacityUnits ?? (kind === "write" ? c.CapacityUnits : undefined) ?? 0;
+    storeCost.addDynamoRead(table, read);
+    storeCost.addDynamoWrite(table, write);
+  }
+}
+
+/**
+ * A failed conditional write is billed (for the item size, at least one unit) but its error carries no
+ * ConsumedCapacity: count an estimate.
+ */
+export function recordFailedConditionalWrite(table: string, bytes: number): void {
+  storeCost.addDynamoWrite(table, Math.max(1, Math.ceil(bytes / 1024)), true);
+}
+
+export function errorName(err: unknown): string | undefined {
+  return typeof err === "object" && err !== null ? (err as { name?: string }).name : undefined;
+}
+
+export function isConditionalCheckFailed(err: unknown): boolean {
+  return errorName(err) === "ConditionalCheckFailedException";
+}
+
+const THROTTLING = new Set(["ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "InternalServerError"]);
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Full-jitter exponential backoff: a random delay in [0, min(cap, base * 2^attempt)). */
+export function backoffMs(attempt: number, baseMs = 25, capMs = 5000): number {
+  return Math.random() * Math.min(capMs, baseMs * 2 ** attempt);
+}
+
+const MAX_ATTEMPTS = 15;
+
+/** Runs fn, retrying throttling errors the SDK's own retries gave up on. */
+export async function withThrottleRetry<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!THROTTLING.has(errorName(err) ?? "") || attempt >= MAX_ATTEMPTS) throw err;
+      await sleep(backoffMs(attempt));
+    }
+  }
+}
+
+/** Runs fn over items with at most `limit` calls in flight; results in input order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** BatchWriteItem limits: 25 requests and 16 MB per call. */
+export const BATCH_WRITE_MAX_ITEMS = 25;
+const BATCH_WRITE_MAX_BYTES = 15 * 1024 * 1024;
+
+function requestBytes(r: WriteRequest): number {
+  const item = r.PutRequest?.Item;
+  if (!item) return 1024;
+  let n = 0;
+  for (const [k, v] of Object.entries(item)) n += k.length + (v.B?.length ?? v.S?.length ?? v.N?.length ?? 8);
+  return n;
+}
+
+/** Writes (puts and deletes) in batches, retrying UnprocessedItems with backoff until all are done. */
+export async function batchWrite(client: DynamoDBClient, table: string, requests: readonly WriteRequest[], concurrency = 4): Promise<void> {
+  const groups: WriteRequest[][] = [];
+  let current: WriteRequest[] = [];
+  let bytes = 0;
+  for (const r of requests) {
+    const size = requestBytes(r);
+    if (current.length > 0 && (current.length >= BATCH_WRITE_MAX_ITEMS || bytes + size > BATCH_WRITE_MAX_BYTES)) {
+      groups.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(r);
+    bytes += size;
+  }
+  if (current.length > 0) groups.push(current);
+
+  await mapLimit(groups, concurrency, async (group) => {
+    let pending: WriteRequest[] = group;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > 0) {
+        if (attempt > MAX_ATTEMPTS) throw new Error(`BatchWriteItem on ${table}: ${pending.length} items still unprocessed after ${MAX_ATTEMPTS} retries`);
+        await sleep(backoffMs(attempt - 1));
+      }
+      const out = await withThrottleRetry(() =>
+        client.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending }, ReturnConsumedCapacity: "TOTAL" })),
+      );
+      recordCapacity("write", out.ConsumedCapacity);
+      pending = out.UnprocessedItems?.[table] ?? [];
+    }
+  });
+}
+
+/** BatchGetItem: at most 100 keys and 16 MB per response; callers pass groups sized for that. */
+export async function batchGet(
+  client: DynamoDBClient,
+  table: string,
+  keys: readonly Item[],
+  options: { consistent: boolean; projection?: string; names?: Record<string, string> },
+): Promise<Item[]> {
+  const found: Item[] = [];
+  let pending: Item[] = [...keys];
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    if (attempt > 0) {
+      if (attempt > MAX_ATTEMPTS) throw new Error(`BatchGetItem on ${table}: ${pending.length} keys still unprocessed after ${MAX_ATTEMPTS} retries`);
+      await sleep(backoffMs(attempt - 1));
+    }
+    const out = await withThrottleRetry(() =>
+      client.send(
+        new BatchGetItemCommand({
+          RequestItems: {
+            [table]: {
+              Keys: pending,
+              ConsistentRead: options.consistent,
+              ...(options.projection ? { ProjectionExpression: options.projection } : {}),
+              ...(options.names ? { ExpressionAttributeNames: options.names } : {}),
+            },
+          },
+          ReturnConsumedCapacity: "TOTAL",
+        }),
+      ),
+    );
+    recordCapacity("read", out.ConsumedCapacity);
+    found.push(...(out.Responses?.[table] ?? []));
+    pending = out.UnprocessedKeys?.[table]?.Keys ?? [];
+  }
+  return found;
+}
+
+/** DynamoDB TTL wants epoch seconds; round up so an item never expires early. */
+export function ttlSeconds(date: Date): string {
+  return String(Math.ceil(date.getTime() / 1000));
+}

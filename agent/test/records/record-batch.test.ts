@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { InvalidBatchError, iterateBatches, rewriteBatchOffset, splitAndValidateBatches } from "../../src/records/record-batch.js";
+import { buildBatch } from "./batch-builder.js";
+
+describe("record batches", () => {
+  it("splits and validates concatenated batches without copying", () => {
+    const a = buildBatch([{ key: "k", value: "v1" }, { value: "v2" }]);
+    const b = buildBatch([{ value: "v3" }]);
+    const both = Buffer.concat([a, b]);
+    const batches = splitAndValidateBatches(both);
+    assert.equal(batches.length, 2);
+    assert.equal(batches[0]!.header.recordCount, 2);
+    assert.equal(batches[1]!.header.recordCount, 1);
+    assert.equal(batches[0]!.bytes.buffer, both.buffer);
+  });
+
+  it("rejects a bad CRC with CORRUPT_MESSAGE", () => {
+    const a = buildBatch([{ value: "hello" }]);
+    a[a.length - 2] ^= 0xff;
+    assert.throws(() => splitAndValidateBatches(a), (e: unknown) => e instanceof InvalidBatchError && e.errorCode === 2);
+  });
+
+  it("rejects a record count that disagrees with lastOffsetDelta", () => {
+    const a = buildBatch([{ value: "x" }, { value: "y" }]);
+    a.writeInt32BE(5, 57);
+    assert.throws(() => splitAndValidateBatches(a), (e: unknown) => e instanceof InvalidBatchError && e.errorCode === 2);
+  });
+
+  it("rejects control batches and old magic", () => {
+    assert.throws(() => splitAndValidateBatches(buildBatch([{ value: "x" }], { attributes: 0x20 })), (e: unknown) => e instanceof InvalidBatchError && e.errorCode === 87);
+    const old = buildBatch([{ value: "x" }]);
+    old.writeInt8(1, 16);
+    assert.throws(() => splitAndValidateBatches(old), (e: unknown) => e instanceof InvalidBatchError && e.errorCode === 43);
+  });
+
+  it("rejects truncated batches", () => {
+    const a = buildBatch([{ value: "hello" }]);
+    assert.throws(() => splitAndValidateBatches(a.subarray(0, a.length - 1)), InvalidBatchError);
+    assert.throws(() => splitAndValidateBatches(a.subarray(0, 30)), InvalidBatchError);
+  });
+
+  it("rewrites base offset outside the CRC", () => {
+    const a = buildBatch([{ value: "x" }]);
+    rewriteBatchOffset(a, 0, 1234, -1);
+    const [b] = [...iterateBatches(a)];
+    assert.equal(b!.baseOffset, 1234);
+    assert.doesNotThrow(() => splitAndValidateBatches(a));
+  });
+});

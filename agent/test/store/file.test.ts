@@ -1,0 +1,183 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { FRAME_HEADER_BYTES } from "../../src/store/file/metadata.js";
+import { openFileObjectStore, openFileStores, StoreLockedError } from "../../src/store/file/index.js";
+import type { Stores } from "../../src/store/types.js";
+import { runMetadataStoreContract, runObjectStoreContract } from "./contract.js";
+
+async function tempDir(): Promise<string> {
+  return fs.mkdtemp(path.join(os.tmpdir(), "warp-file-store-"));
+}
+
+runObjectStoreContract("file", async () => {
+  const dir = await tempDir();
+  const store = await openFileObjectStore(dir);
+  return { store, cleanup: () => fs.rm(dir, { recursive: true, force: true }) };
+});
+
+runMetadataStoreContract("file", async () => {
+  const dir = await tempDir();
+  const stores = await openFileStores(dir);
+  return {
+    store: stores.metadata,
+    cleanup: async () => {
+      await stores.close();
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe("file store specifics", function () {
+  let dir: string;
+  let stores: Stores | null;
+  beforeEach(async function () {
+    dir = await tempDir();
+    stores = null;
+  });
+  afterEach(async function () {
+    await stores?.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  async function segmentFiles(): Promise<string[]> {
+    return (await fs.readdir(path.join(dir, "log"))).filter((n) => n.endsWith(".log")).sort();
+  }
+
+  it("everything survives a close and reopen", async function () {
+    stores = await openFileStores(dir);
+    await stores.ingestion.put("ingest/1", Buffer.from("file one"));
+    for (let i = 1n; i <= 5n; i++) assert.equal(await stores.metadata.append(i, Buffer.from(`e${i}`)), true);
+    await stores.metadata.putSnapshot({ index: 2n, data: Buffer.from("s2") });
+    assert.equal(await stores.metadata.putItem("agents/a", Buffer.from("a"), { kind: "absent" }), 1);
+    assert.equal(await stores.metadata.putItem("agents/a", Buffer.from("a2"), { kind: "version", version: 1 }), 2);
+    await stores.close();
+
+    stores = await openFileStores(dir);
+    assert.deepEqual(await stores.ingestion.get("ingest/1"), Buffer.from("file one"));
+    assert.deepEqual(
+      (await stores.metadata.read(1n, 10)).map((r) => r.data.toString()),
+      ["e1", "e2", "e3", "e4", "e5"],
+    );
+    assert.deepEqual(await stores.metadata.latestSnapshot(), { index: 2n, data: Buffer.from("s2") });
+    assert.deepEqual(await stores.metadata.getItem("agents/a"), { key: "agents/a", value: Buffer.from("a2"), version: 2 });
+    assert.equal(await stores.metadata.append(5n, Buffer.from("dup")), false);
+    assert.equal(await stores.metadata.append(6n, Buffer.from("e6")), true);
+  });
+
+  for (const [name, garbage] of [
+    ["a truncated frame header", (frame: Buffer) => frame.subarray(0, 7)],
+    ["a frame cut inside its data", (frame: Buffer) => frame.subarray(0, frame.length - 3)],
+    ["a complete frame with a bad CRC", (frame: Buffer) => Buffer.concat([frame.subarray(0, frame.length - 1), Buffer.from([frame[frame.length - 1]! ^ 0xff])])],
+    ["random bytes", () => Buffer.from("this is not a frame at all, just garbage bytes")],
+  ] as const) {
+    it(`reopen after a torn tail (${name}) keeps every complete entry`, async function () {
+      stores = await openFileStores(dir);
+      for (let i = 1n; i <= 3n; i++) assert.equal(await stores.metadata.append(i, Buffer.from(`entry ${i}`)), true);
+      await stores.close();
+      stores = null;
+
+      const [seg] = await segmentFiles();
+      const file = path.join(dir, "log", seg!);
+      const before = (await fs.stat(file)).size;
+      const { encodeFrame } = await import("../../src/store/file/metadata.js");
+      await fs.appendFile(file, garbage(encodeFrame(4n, Buffer.from("entry 4, torn"))));
+
+      stores = await openFileStores(dir);
+      assert.deepEqual(
+        (await stores.metadata.read(1n, 10)).map((r) => r.data.toString()),
+        ["entry 1", "entry 2", "entry 3"],
+      );
+      assert.equal((await fs.stat(file)).size, before, "torn tail truncated");
+      assert.equal(await stores.metadata.append(4n, Buffer.from("entry 4")), true);
+      await stores.close();
+      stores = await openFileStores(dir);
+      assert.deepEqual(
+        (await stores.metadata.read(1n, 10)).map((r) => r.data.toString()),
+        ["entry 1", "entry 2", "entry 3", "entry 4"],
+      );
+    });
+  }
+
+  it("refuses to open when an earlier segment is corrupt", async function () {
+    stores = await openFileStores(dir);
+    for (let i = 1n; i <= 3n; i++) assert.equal(await stores.metadata.append(i, Buffer.from(`entry ${i}`)), true);
+    await stores.metadata.putSnapshot({ index: 1n, data: Buffer.from("s") });
+    await stores.metadata.trim(2n); // rolls to a second segment; the first still holds entries 2 and 3
+    assert.equal(await stores.metadata.append(4n, Buffer.from("entry 4")), true);
+    await stores.close();
+    stores = null;
+    const segs = await segmentFiles();
+    assert.equal(segs.length, 2);
+    const first = path.join(dir, "log", segs[0]!);
+    const raw = await fs.readFile(first);
+    raw[raw.length - 1] ^= 0xff;
+    await fs.writeFile(first, raw);
+    await assert.rejects(openFileStores(dir), /corrupt.*only the last segment may have a torn tail/);
+  });
+
+  it("trim deletes old segments", async function () {
+    stores = await openFileStores(dir);
+    for (let i = 1n; i <= 10n; i++) assert.equal(await stores.metadata.append(i, Buffer.from(`e${i}`)), true);
+    await stores.metadata.putSnapshot({ index: 10n, data: Buffer.from("s10") });
+    await stores.metadata.trim(11n);
+    assert.deepEqual(await segmentFiles(), ["seg-000000000002.log"]);
+    for (let i = 11n; i <= 12n; i++) assert.equal(await stores.metadata.append(i, Buffer.from(`e${i}`)), true);
+    await stores.close();
+    stores = await openFileStores(dir);
+    assert.deepEqual(
+      (await stores.metadata.read(11n, 10)).map((r) => r.data.toString()),
+      ["e11", "e12"],
+    );
+    assert.equal(await stores.metadata.append(10n, Buffer.from("late")), false);
+  });
+
+  it("concurrent appends are grouped and all durable", async function () {
+    stores = await openFileStores(dir);
+    const metadata = stores.metadata;
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => metadata.append(BigInt(i + 1), Buffer.from(`c${i + 1}`))));
+    assert.ok(results.every((r) => r));
+    await stores.close();
+    stores = await openFileStores(dir);
+    const got = await stores.metadata.read(1n, 1000);
+    assert.equal(got.length, 200);
+    const raw = await fs.readFile(path.join(dir, "log", (await segmentFiles())[0]!));
+    assert.equal(raw.length, got.reduce((n, r) => n + FRAME_HEADER_BYTES + r.data.length, 0));
+  });
+
+  it("a second open of the same directory fails with a clear message", async function () {
+    stores = await openFileStores(dir);
+    await assert.rejects(openFileStores(dir), (err: unknown) => err instanceof StoreLockedError && /already open in this process/.test(err.message));
+  });
+
+  it("another live process holding the lock is refused; a dead one's lock is taken over", async function () {
+    const child = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
+    try {
+      await fs.writeFile(path.join(dir, "LOCK"), `${child.pid}\n`);
+      await assert.rejects(openFileStores(dir), (err: unknown) => err instanceof StoreLockedError && err.message.includes(`process ${child.pid}`));
+    } finally {
+      child.kill("SIGKILL");
+      await new Promise((r) => child.once("exit", r));
+    }
+    // The child is dead now: its lock is stale and is taken over.
+    stores = await openFileStores(dir);
+    assert.equal((await fs.readFile(path.join(dir, "LOCK"), "utf8")).trim(), String(process.pid));
+    await stores.close();
+    stores = null;
+    await assert.rejects(fs.stat(path.join(dir, "LOCK")), /ENOENT/);
+  });
+
+  it("a corrupt newest snapshot falls back to the previous durable one", async function () {
+    stores = await openFileStores(dir);
+    await stores.metadata.putSnapshot({ index: 3n, data: Buffer.from("three") });
+    await stores.close();
+    stores = null;
+    // A crash can leave no partial snapshot (temp + rename), but a damaged file must not be trusted.
+    const bad = Buffer.concat([Buffer.from([0, 0, 0, 0]), Buffer.from("garbage")]);
+    await fs.writeFile(path.join(dir, "snapshots", `snap-${"9".padStart(20, "0")}.bin`), bad);
+    stores = await openFileStores(dir);
+    assert.deepEqual(await stores.metadata.latestSnapshot(), { index: 3n, data: Buffer.from("three") });
+  });
+});
