@@ -29,6 +29,11 @@ export interface BatcherOptions {
   /** Names files: `<prefix><time>-<counter>`; include the agent id so agents never collide. */
   readonly keyPrefix: string;
   readonly logger: Logger;
+  /**
+   * Ingestion files are written with an expiry this far ahead (DynamoDB TTL: free, where a delete is
+   * billed like a write). Compaction must copy them out before then. Undefined: no expiry.
+   */
+  readonly expireAfterMs?: number;
   /** A freshly written file, handed to the fetch cache. */
   readonly onFileWritten?: (key: string, data: Buffer) => void;
   readonly onFileCommitted?: (info: { bytes: number; batches: number; writeSeconds: number }) => void;
@@ -148,7 +153,8 @@ export class IngestionBatcher {
     }
     const data = Buffer.concat(parts, pos);
     const started = process.hrtime.bigint();
-    const written = this.options.store.put(key, data).then(() => this.options.onFileWritten?.(key, data));
+    const expiresAt = this.options.expireAfterMs !== undefined ? new Date(Date.now() + this.options.expireAfterMs) : undefined;
+    const written = this.options.store.put(key, data, expiresAt ? { expiresAt } : undefined).then(() => this.options.onFileWritten?.(key, data));
     // Commit strictly in seal order: wait for the previous file's proposal, then this file's write.
     const previous = this.commitChain;
     let proposed!: () => void;

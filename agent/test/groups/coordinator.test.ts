@@ -87,6 +87,17 @@ class Harness {
     return this.coordinator.heartbeat({ groupId: G, memberId, generationId, groupInstanceId: instanceId });
   }
 
+  /** Advances time by `ms` in 3 s steps, heartbeating for the given members on the way. */
+  keepAlive(members: readonly { memberId: string; generation: number; instanceId?: string | null }[], ms: number): void {
+    let left = ms;
+    while (left > 0) {
+      for (const m of members) this.heartbeat(m.memberId, m.generation, m.instanceId ?? null);
+      const step = Math.min(3_000, left);
+      this.timers.advance(step);
+      left -= step;
+    }
+  }
+
   state(groupId = G): string {
     return this.coordinator.groupState(groupId);
   }
@@ -222,15 +233,18 @@ describe("GroupCoordinator (classic groups)", () => {
     it("does not end the join phase while a member that got MEMBER_ID_REQUIRED may still join, until it expires", async () => {
       h = new Harness();
       const { ids, generation } = await h.stableGroup(1);
-      const rejoin = h.join({ memberId: ids[0]! });
-      // The leader's rejoin starts a rebalance; a new member now asks for an id but never comes back.
+      // A new member asks for an id but never comes back; then the leader's rejoin starts a rebalance.
       const pending = await h.join({ clientId: "slow" });
       assert.equal(pending.errorCode, GroupError.MEMBER_ID_REQUIRED);
+      assert.equal(h.state(), "Stable");
+      const rejoin = h.join({ memberId: ids[0]! });
       assert.equal(h.state(), "PreparingRebalance");
       const r0 = h.join({ memberId: ids[0]! });
       assert.equal((await rejoin).errorCode, GroupError.REBALANCE_IN_PROGRESS, "a retried JoinGroup replaces the earlier one");
       assert.equal(await isSettled(r0), false);
-      h.timers.advance(SESSION); // the pending member's id expires after its session timeout
+      h.timers.advance(SESSION - 1);
+      assert.equal(await isSettled(r0), false);
+      h.timers.advance(1); // the pending member's id expires after its session timeout
       const r = await r0;
       assert.equal(r.errorCode, GroupError.NONE);
       assert.equal(r.generationId, generation + 1);
@@ -279,11 +293,10 @@ describe("GroupCoordinator (classic groups)", () => {
 
     it("rejects new members beyond group.max.size (GROUP_MAX_SIZE_REACHED)", async () => {
       h = new Harness({ maxGroupSize: 1 });
-      await h.stableGroup(1);
-      const second = await h.join({ clientId: "second" });
-      assert.equal(second.errorCode, GroupError.MEMBER_ID_REQUIRED);
-      assert.equal((await h.join({ memberId: second.memberId })).errorCode, GroupError.GROUP_MAX_SIZE_REACHED);
+      const { ids, generation } = await h.stableGroup(1);
+      assert.equal((await h.join({ clientId: "second" })).errorCode, GroupError.GROUP_MAX_SIZE_REACHED);
       assert.equal(h.state(), "Stable");
+      assert.equal(h.heartbeat(ids[0]!, generation), GroupError.NONE, "the existing member is unaffected");
     });
   });
 
@@ -311,8 +324,7 @@ describe("GroupCoordinator (classic groups)", () => {
       const { ids, generation, leader } = await h.stableGroup(2);
       const follower = ids.find((id) => id !== leader)!;
       const rejoin = h.join({ memberId: leader });
-      h.timers.advance(REBALANCE - 1);
-      h.heartbeat(follower, generation); // still alive, but it never rejoins
+      h.keepAlive([{ memberId: follower, generation }], REBALANCE - 1); // still alive, but it never rejoins
       assert.equal(await isSettled(rejoin), false);
       h.timers.advance(1);
       const r = await rejoin;
@@ -369,8 +381,8 @@ describe("GroupCoordinator (classic groups)", () => {
       const leaderSync = h.sync(a.memberId, ra.generationId, { [a.memberId]: "x", [b.memberId]: "y" });
       assert.equal((await leaderSync).errorCode, GroupError.NONE);
       assert.equal(h.state(), "Stable");
-      h.heartbeat(b.memberId, ra.generationId);
-      h.timers.advance(REBALANCE - DELAY * 3 + DELAY * 3); // b keeps its session alive but never syncs
+      // b keeps its session alive but never syncs; the pending-sync deadline is the rebalance timeout.
+      h.keepAlive([{ memberId: a.memberId, generation: ra.generationId }, { memberId: b.memberId, generation: ra.generationId }], REBALANCE);
       assert.equal(h.state(), "PreparingRebalance");
       assert.equal(h.heartbeat(b.memberId, ra.generationId), GroupError.UNKNOWN_MEMBER_ID);
     });
@@ -513,7 +525,7 @@ describe("GroupCoordinator (classic groups)", () => {
       const { r1, r2, leader } = await staticGroup();
       const [lead, other] = leader === r1.memberId ? [r1, r2] : [r2, r1];
       const rejoin = h.join({ memberId: lead.memberId, instanceId: lead === r1 ? "i-1" : "i-2" });
-      h.timers.advance(REBALANCE);
+      h.keepAlive([{ memberId: other.memberId, generation: other.generationId, instanceId: other === r1 ? "i-1" : "i-2" }], REBALANCE);
       const r = await rejoin;
       assert.equal(r.members.length, 2, "the static member that did not rejoin is still a member");
       assert.ok(r.members.some((m) => m.memberId === other.memberId && m.groupInstanceId !== null));

@@ -6,6 +6,7 @@ import path from "node:path";
 import { FRAME_HEADER_BYTES } from "../../src/store/file/metadata.js";
 import { openFileObjectStore, openFileStores, StoreLockedError } from "../../src/store/file/index.js";
 import type { Stores } from "../../src/store/types.js";
+import { ObjectNotFoundError } from "../../src/store/types.js";
 import { runMetadataStoreContract, runObjectStoreContract } from "./contract.js";
 
 async function tempDir(): Promise<string> {
@@ -179,5 +180,56 @@ describe("file store specifics", function () {
     await fs.writeFile(path.join(dir, "snapshots", `snap-${"9".padStart(20, "0")}.bin`), bad);
     stores = await openFileStores(dir);
     assert.deepEqual(await stores.metadata.latestSnapshot(), { index: 3n, data: Buffer.from("three") });
+  });
+});
+
+describe("file object store expiry", function () {
+  let dir: string;
+  beforeEach(async function () {
+    dir = await tempDir();
+  });
+  afterEach(async function () {
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it("an expired object reads as absent at once and its file is removed by the sweep, also after a reopen", async function () {
+    let store = await openFileObjectStore(dir);
+    await store.put("ingest/old", Buffer.from("old"), { expiresAt: new Date(Date.now() - 1) });
+    await store.put("ingest/live", Buffer.from("live"), { expiresAt: new Date(Date.now() + 3600_000) });
+    await store.put("ingest/forever", Buffer.from("forever"));
+    await store.put("ingest/was-expiring", Buffer.from("x"), { expiresAt: new Date(Date.now() - 1) });
+    await store.put("ingest/was-expiring", Buffer.from("now kept")); // an overwrite without expiry clears it
+    await assert.rejects(store.get("ingest/old"), ObjectNotFoundError);
+    const listed: string[] = [];
+    for await (const o of store.list("ingest/")) listed.push(o.key);
+    assert.deepEqual(listed, ["ingest/forever", "ingest/live", "ingest/was-expiring"]);
+    await store.close();
+
+    store = await openFileObjectStore(dir); // the sweep on open deletes the expired file
+    try {
+      await assert.rejects(fs.stat(path.join(dir, "objects", "ingest.d", "old.o")), /ENOENT/);
+      assert.deepEqual(await store.get("ingest/live"), Buffer.from("live"));
+      assert.deepEqual(await store.get("ingest/was-expiring"), Buffer.from("now kept"));
+      assert.deepEqual(await store.get("ingest/forever"), Buffer.from("forever"));
+      const log = await fs.readFile(path.join(dir, "expiry.log"), "utf8");
+      assert.deepEqual(log.trim().split("\n").map((l) => JSON.parse(l.slice(l.indexOf(" ") + 1))), ["ingest/live"]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("a delete forgets the expiry, so a later put of the same key lives", async function () {
+    let store = await openFileObjectStore(dir);
+    await store.put("k", Buffer.from("1"), { expiresAt: new Date(Date.now() + 500) });
+    await store.delete(["k"]);
+    await store.put("k", Buffer.from("2"));
+    await store.close();
+    await new Promise((r) => setTimeout(r, 600));
+    store = await openFileObjectStore(dir);
+    try {
+      assert.deepEqual(await store.get("k"), Buffer.from("2"));
+    } finally {
+      await store.close();
+    }
   });
 });

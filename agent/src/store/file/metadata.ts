@@ -99,6 +99,8 @@ export class FileMetadataStore implements MetadataStore {
 
   private readonly segments: Segment[] = [];
   private readonly entries = new Map<bigint, Location>();
+  /** The indexes in `entries`, ascending. */
+  private readonly order: bigint[] = [];
   private readonly reserved = new Set<bigint>();
   private queue: PendingAppend[] = [];
   private flushing: Promise<void> | null = null;
@@ -210,11 +212,7 @@ export class FileMetadataStore implements MetadataStore {
           break;
         }
         const index = raw.readBigUInt64BE(pos + 8);
-        if (!this.entries.has(index)) {
-          this.entries.set(index, { segment, position: pos + FRAME_HEADER_BYTES, length });
-          if (segment.minIndex === null || index < segment.minIndex) segment.minIndex = index;
-          if (segment.maxIndex === null || index > segment.maxIndex) segment.maxIndex = index;
-        }
+        if (!this.entries.has(index)) this.addEntry(index, { segment, position: pos + FRAME_HEADER_BYTES, length });
         pos += FRAME_HEADER_BYTES + length;
       }
       if (torn !== null) {
@@ -238,6 +236,28 @@ export class FileMetadataStore implements MetadataStore {
     const segment: Segment = { seq, file, handle, size: 0, minIndex: null, maxIndex: null };
     this.segments.push(segment);
     return segment;
+  }
+
+  /** Position of the first index >= `index` in `order`. */
+  private lowerBound(index: bigint): number {
+    let lo = 0;
+    let hi = this.order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.order[mid]! < index) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private addEntry(index: bigint, location: Location): void {
+    this.entries.set(index, location);
+    const last = this.order[this.order.length - 1];
+    if (last === undefined || index > last) this.order.push(index);
+    else this.order.splice(this.lowerBound(index), 0, index);
+    const segment = location.segment;
+    if (segment.minIndex === null || index < segment.minIndex) segment.minIndex = index;
+    if (segment.maxIndex === null || index > segment.maxIndex) segment.maxIndex = index;
   }
 
   private get active(): Segment {
@@ -302,9 +322,7 @@ export class FileMetadataStore implements MetadataStore {
         }
         let pos = start;
         for (const p of batch) {
-          this.entries.set(p.index, { segment, position: pos + FRAME_HEADER_BYTES, length: p.frame.length - FRAME_HEADER_BYTES });
-          if (segment.minIndex === null || p.index < segment.minIndex) segment.minIndex = p.index;
-          if (segment.maxIndex === null || p.index > segment.maxIndex) segment.maxIndex = p.index;
+          this.addEntry(p.index, { segment, position: pos + FRAME_HEADER_BYTES, length: p.frame.length - FRAME_HEADER_BYTES });
           this.reserved.delete(p.index);
           pos += p.frame.length;
         }
@@ -316,12 +334,8 @@ export class FileMetadataStore implements MetadataStore {
 
   async read(from: bigint, limit: number): Promise<LogRecord[]> {
     this.checkOpen();
-    const locations: Array<[bigint, Location]> = [];
-    for (let i = from; locations.length < limit; i++) {
-      const loc = this.entries.get(i);
-      if (!loc) break;
-      locations.push([i, loc]);
-    }
+    const start = this.lowerBound(from);
+    const locations = this.order.slice(start, start + Math.max(0, limit)).map((i): [bigint, Location] => [i, this.entries.get(i)!]);
     const out: LogRecord[] = [];
     for (const [index, loc] of locations) {
       const data = Buffer.allocUnsafe(loc.length);
@@ -333,8 +347,8 @@ export class FileMetadataStore implements MetadataStore {
           done += bytesRead;
         }
       } catch (err) {
-        // The segment was deleted by a concurrent trim: the entry is gone, the range ends here.
-        if (!this.entries.has(index)) break;
+        // The segment was deleted by a concurrent trim: the entry is gone.
+        if (!this.entries.has(index)) continue;
         throw err;
       }
       out.push({ index, data });
@@ -368,7 +382,8 @@ export class FileMetadataStore implements MetadataStore {
   async trim(before: bigint): Promise<void> {
     this.checkOpen();
     await this.logMutex.run(async () => {
-      for (const index of [...this.entries.keys()]) if (index < before) this.entries.delete(index);
+      const cut = this.lowerBound(before);
+      for (const index of this.order.splice(0, cut)) this.entries.delete(index);
       const active = this.active;
       if (active.size > 0 && active.minIndex !== null && active.minIndex < before) await this.newSegment(active.seq + 1);
       let removed = false;

@@ -1,17 +1,22 @@
 /**
  * File ObjectStore: one file per object under `<dir>/objects/`. Key segments (split at "/") are
  * percent-encoded; directories carry the suffix ".d" and objects ".o", so "a/b" and "a/b/c" can both
- * exist. Writes go to `<dir>/tmp/` first (fsync, rename, fsync dir). The expiresAt hint is ignored:
- * objects stay until deleted.
+ * exist. Writes go to `<dir>/tmp/` first (fsync, rename, fsync dir).
+ *
+ * expiresAt: recorded in `<dir>/expiry.log` (lines `<epoch ms> <JSON key>`, the last line of a key wins,
+ * 0 = no expiry). Expired objects read as absent at once and their files are deleted by a sweep on open
+ * and every minute, so ingestion files of a long-running embedded agent do not pile up.
  */
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { ByteRange, ObjectInfo, ObjectStore, PutOptions } from "../types.js";
 import { ObjectNotFoundError } from "../types.js";
-import { isErrno, writeFileAtomic } from "./fsutil.js";
+import { isErrno, Mutex, writeFileAtomic } from "./fsutil.js";
 
 const DIR_SUFFIX = ".d";
 const OBJ_SUFFIX = ".o";
+const SWEEP_INTERVAL_MS = 60_000;
+
 /** Longest encoded key segment; file names are at most 255 bytes on common file systems. */
 const MAX_SEGMENT = 240;
 
@@ -45,6 +50,12 @@ export class FileObjectStore implements ObjectStore {
   readonly kind = "file";
   private readonly objectsDir: string;
   private readonly tmpDir: string;
+  private readonly expiryPath: string;
+  /** Object key → expiry (epoch ms), for objects put with expiresAt. */
+  private readonly expiry = new Map<string, number>();
+  private readonly expiryMutex = new Mutex();
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private sweeping: Promise<void> | null = null;
 
   constructor(
     readonly dir: string,
@@ -52,6 +63,7 @@ export class FileObjectStore implements ObjectStore {
   ) {
     this.objectsDir = path.join(dir, "objects");
     this.tmpDir = path.join(dir, "tmp");
+    this.expiryPath = path.join(dir, "expiry.log");
   }
 
   async init(): Promise<void> {
@@ -59,6 +71,63 @@ export class FileObjectStore implements ObjectStore {
     await fs.mkdir(this.tmpDir, { recursive: true });
     // Leftovers of writes interrupted by a crash.
     for (const name of await fs.readdir(this.tmpDir)) await fs.rm(path.join(this.tmpDir, name), { force: true });
+    await this.loadExpiry();
+    await this.sweep();
+    this.sweepTimer = setInterval(() => {
+      this.sweeping ??= this.sweep()
+        .catch(() => {}) // retried at the next interval; a failed sweep only delays disk reclaim
+        .finally(() => {
+          this.sweeping = null;
+        });
+    }, SWEEP_INTERVAL_MS);
+    this.sweepTimer.unref();
+  }
+
+  private async loadExpiry(): Promise<void> {
+    let text: string;
+    try {
+      text = await fs.readFile(this.expiryPath, "utf8");
+    } catch (err) {
+      if (isErrno(err, "ENOENT")) return;
+      throw err;
+    }
+    for (const line of text.split("\n")) {
+      const space = line.indexOf(" ");
+      if (space <= 0) continue;
+      const ms = Number(line.slice(0, space));
+      let key: unknown;
+      try {
+        key = JSON.parse(line.slice(space + 1));
+      } catch {
+        continue; // a torn last line
+      }
+      if (typeof key !== "string" || !Number.isFinite(ms)) continue;
+      if (ms > 0) this.expiry.set(key, ms);
+      else this.expiry.delete(key);
+    }
+  }
+
+  private recordExpiry(key: string, ms: number): Promise<void> {
+    return this.expiryMutex.run(() => fs.appendFile(this.expiryPath, `${ms} ${JSON.stringify(key)}\n`));
+  }
+
+  /** Deletes the files of expired objects and rewrites expiry.log with what is left. */
+  async sweep(): Promise<void> {
+    const now = Date.now();
+    for (const [key, ms] of [...this.expiry]) {
+      if (ms > now || this.expiry.get(key) !== ms) continue;
+      await fs.rm(this.pathOf(key), { force: true });
+      if (this.expiry.get(key) === ms) this.expiry.delete(key);
+    }
+    await this.expiryMutex.run(async () => {
+      const lines = [...this.expiry].map(([key, ms]) => `${ms} ${JSON.stringify(key)}\n`).join("");
+      await writeFileAtomic(this.tmpDir, this.expiryPath, Buffer.from(lines));
+    });
+  }
+
+  private expired(key: string, now = Date.now()): boolean {
+    const ms = this.expiry.get(key);
+    return ms !== undefined && ms <= now;
   }
 
   private pathOf(key: string): string {
@@ -71,22 +140,29 @@ export class FileObjectStore implements ObjectStore {
     return path.join(this.objectsDir, ...segs.map((s) => s + DIR_SUFFIX), last + OBJ_SUFFIX);
   }
 
-  async put(key: string, data: Buffer, _options?: PutOptions): Promise<void> {
+  async put(key: string, data: Buffer, options?: PutOptions): Promise<void> {
     const target = this.pathOf(key);
+    // The in-memory expiry changes before the file does, so a concurrent sweep never removes the new file.
+    const expiresAt = options?.expiresAt?.getTime();
+    const hadExpiry = this.expiry.delete(key);
+    if (expiresAt !== undefined) this.expiry.set(key, expiresAt);
     for (let attempt = 0; ; attempt++) {
       await fs.mkdir(path.dirname(target), { recursive: true });
       try {
         await writeFileAtomic(this.tmpDir, target, data);
-        return;
+        break;
       } catch (err) {
         // A directory removed between mkdir and rename (should not happen: directories are kept).
         if (!isErrno(err, "ENOENT") || attempt >= 2) throw err;
       }
     }
+    if (expiresAt !== undefined) await this.recordExpiry(key, expiresAt);
+    else if (hadExpiry) await this.recordExpiry(key, 0);
   }
 
   async get(key: string, range?: ByteRange): Promise<Buffer> {
     if (range && (range.offset < 0 || range.length < 0)) throw new RangeError(`invalid byte range ${range.offset}+${range.length}`);
+    if (this.expired(key)) throw new ObjectNotFoundError(key);
     let handle: fs.FileHandle;
     try {
       handle = await fs.open(this.pathOf(key), "r");
@@ -112,7 +188,10 @@ export class FileObjectStore implements ObjectStore {
   }
 
   async delete(keys: readonly string[]): Promise<void> {
-    for (const key of keys) await fs.rm(this.pathOf(key), { force: true });
+    for (const key of keys) {
+      await fs.rm(this.pathOf(key), { force: true });
+      if (this.expiry.delete(key)) await this.recordExpiry(key, 0);
+    }
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
@@ -132,7 +211,7 @@ export class FileObjectStore implements ObjectStore {
           if (sub.startsWith(prefix) || prefix.startsWith(sub)) await walk(path.join(dir, e.name), sub);
         } else if (e.isFile() && e.name.endsWith(OBJ_SUFFIX)) {
           const key = keyPrefix + decodeSegment(e.name.slice(0, -OBJ_SUFFIX.length));
-          if (!key.startsWith(prefix)) continue;
+          if (!key.startsWith(prefix) || this.expired(key)) continue;
           try {
             const st = await fs.stat(path.join(dir, e.name));
             found.push({ key, size: st.size });
@@ -148,6 +227,10 @@ export class FileObjectStore implements ObjectStore {
   }
 
   async close(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
+    await this.sweeping;
+    await this.expiryMutex.run(async () => {});
     await this.onClose();
   }
 }

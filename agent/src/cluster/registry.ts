@@ -1,0 +1,277 @@
+/**
+ * Agent registry on MetadataStore items, shared by every agent of a cluster:
+ *
+ *   node/<id>   claim of a Kafka node id (int32 > 0): put only if absent, with an expiry, renewed by
+ *               the holder with a version condition. Ids of dead agents free themselves on expiry.
+ *   agent/<id>  heartbeat {instance, nodeId, host, port, zone, startedAt}, rewritten every heartbeatMs
+ *               with expiresAt = now + sessionMs. An agent that stops heartbeating drops out of
+ *               every view once its item expires.
+ *
+ * liveAgents() is refreshed from listItems("agent/") at each heartbeat, and always contains this agent.
+ * Heartbeats are conditional on the version this agent wrote last, so two processes never share an
+ * id silently: an agent that finds its id taken (it was paused longer than its claim) claims another.
+ */
+import { randomUUID } from "node:crypto";
+import type { Logger } from "../../../common/logger.js";
+import { errorMessage } from "../../../common/logger.js";
+import type { AgentInfo } from "../server/context.js";
+import type { MetadataStore } from "../store/types.js";
+
+export const NODE_PREFIX = "node/";
+export const AGENT_PREFIX = "agent/";
+const MAX_NODE_ID = 0x7fffffff;
+
+export interface RegisteredAgent extends AgentInfo {
+  /** Random id of the process, so a restarted agent reusing a node id is told apart. */
+  readonly instance: string;
+  /** Wall-clock ms when the agent started. */
+  readonly startedAt: number;
+}
+
+export interface RegistryOptions {
+  readonly store: MetadataStore;
+  readonly host: string;
+  readonly port: number;
+  readonly zone: string | null;
+  readonly logger: Logger;
+  /** Try this node id first (flag -nodeId); another is chosen if it is taken. */
+  readonly preferredNodeId?: number;
+  /** Heartbeat (and refresh) period; default 1000 ms. */
+  readonly heartbeatMs?: number;
+  /** An agent not heard from for this long is gone; default 10000 ms. */
+  readonly sessionMs?: number;
+  /** Lifetime of the node-id claim, renewed every quarter of it; default 6 × sessionMs. */
+  readonly claimMs?: number;
+}
+
+type Listener = (agents: readonly RegisteredAgent[]) => void;
+
+function encodeAgent(a: RegisteredAgent): Buffer {
+  return Buffer.from(JSON.stringify(a), "utf8");
+}
+
+function decodeAgent(data: Buffer): RegisteredAgent | null {
+  try {
+    const v = JSON.parse(data.toString("utf8")) as Partial<RegisteredAgent>;
+    if (typeof v.nodeId !== "number" || typeof v.host !== "string" || typeof v.port !== "number" || typeof v.instance !== "string") return null;
+    return {
+      nodeId: v.nodeId,
+      host: v.host,
+      port: v.port,
+      zone: typeof v.zone === "string" ? v.zone : null,
+      instance: v.instance,
+      startedAt: typeof v.startedAt === "number" ? v.startedAt : 0,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** Identity of the membership as clients see it (who, where). */
+function membershipKey(agents: readonly AgentInfo[]): string {
+  return agents.map((a) => `${a.nodeId}@${a.host}:${a.port}/${a.zone ?? ""}`).join(",");
+}
+
+export class AgentRegistry {
+  private readonly heartbeatMs: number;
+  private readonly sessionMs: number;
+  private readonly claimMs: number;
+  private readonly instance = randomUUID();
+  private readonly startedAt = Date.now();
+  private selfValue: RegisteredAgent;
+  private claimVersion = 0;
+  private claimRenewedAt = 0;
+  private heartbeatVersion: number | null = null;
+  private agents: readonly RegisteredAgent[] = [];
+  private lastMembership = "";
+  private readonly listeners = new Set<Listener>();
+  private timer: NodeJS.Timeout | null = null;
+  private beating: Promise<void> | null = null;
+  private stopped = false;
+  /** Test seam: when true, heartbeats are skipped (a hung or partitioned agent). */
+  paused = false;
+
+  private constructor(private readonly options: RegistryOptions) {
+    this.heartbeatMs = options.heartbeatMs ?? 1000;
+    this.sessionMs = options.sessionMs ?? 10_000;
+    this.claimMs = options.claimMs ?? this.sessionMs * 6;
+    if (this.heartbeatMs <= 0 || this.sessionMs <= this.heartbeatMs) {
+      throw new RangeError(`registry sessionMs (${this.sessionMs}) must be larger than heartbeatMs (${this.heartbeatMs})`);
+    }
+    this.selfValue = { nodeId: 0, host: options.host, port: options.port, zone: options.zone, instance: this.instance, startedAt: this.startedAt };
+  }
+
+  /** Claims a node id, writes the first heartbeat, reads the members and starts heartbeating. */
+  static async start(options: RegistryOptions): Promise<AgentRegistry> {
+    const registry = new AgentRegistry(options);
+    await registry.claimNodeId(options.preferredNodeId);
+    await registry.writeHeartbeat();
+    await registry.refresh();
+    registry.timer = setInterval(() => registry.tick(), registry.heartbeatMs);
+    registry.timer.unref();
+    return registry;
+  }
+
+  /** This agent (its node id can change only if its claim was lost while it was paused). */
+  get self(): RegisteredAgent {
+    return this.selfValue;
+  }
+
+  get nodeId(): number {
+    return this.selfValue.nodeId;
+  }
+
+  /** Live agents sorted by node id; always contains this agent. */
+  liveAgents(): readonly RegisteredAgent[] {
+    return this.agents;
+  }
+
+  /** Called with the new member list whenever membership (ids, addresses, zones) changes. */
+  onChange(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Updates the advertised port (when the Kafka server bound port 0); written at the next heartbeat. */
+  setPort(port: number): void {
+    this.selfValue = { ...this.selfValue, port };
+    this.publish();
+  }
+
+  private tick(): void {
+    if (this.beating || this.stopped || this.paused) return;
+    this.beating = this.beat()
+      .catch((err: unknown) => {
+        this.options.logger.warn("agent heartbeat failed", { nodeId: this.nodeId, error: errorMessage(err) });
+      })
+      .finally(() => {
+        this.beating = null;
+      });
+  }
+
+  private async beat(): Promise<void> {
+    if (Date.now() - this.claimRenewedAt >= this.claimMs / 4) await this.renewClaim();
+    await this.writeHeartbeat();
+    await this.refresh();
+  }
+
+  /** Reads the live members now (also done at every heartbeat). */
+  async refresh(): Promise<void> {
+    const items = await this.options.store.listItems(AGENT_PREFIX);
+    const now = Date.now();
+    const byId = new Map<number, RegisteredAgent>();
+    for (const item of items) {
+      if (item.expiresAt && item.expiresAt.getTime() <= now) continue;
+      const agent = decodeAgent(item.value);
+      if (!agent || item.key !== `${AGENT_PREFIX}${agent.nodeId}`) continue;
+      byId.set(agent.nodeId, agent);
+    }
+    if (!this.stopped) byId.set(this.selfValue.nodeId, this.selfValue);
+    this.agents = [...byId.values()].sort((a, b) => a.nodeId - b.nodeId);
+    this.publish();
+  }
+
+  private publish(): void {
+    const key = membershipKey(this.agents);
+    if (key === this.lastMembership) return;
+    this.lastMembership = key;
+    for (const l of this.listeners) {
+      try {
+        l(this.agents);
+      } catch (err) {
+        this.options.logger.warn("membership listener failed", { error: errorMessage(err) });
+      }
+    }
+  }
+
+  private async claimNodeId(preferred?: number): Promise<void> {
+    const store = this.options.store;
+    for (let attempt = 0; attempt < 1000; attempt++) {
+      let id: number;
+      if (attempt === 0 && preferred !== undefined && preferred > 0 && preferred <= MAX_NODE_ID) {
+        id = preferred;
+      } else {
+        // The smallest id nobody holds; a conflict (another agent starting now) moves on to the next.
+        const taken = new Set((await store.listItems(NODE_PREFIX)).map((i) => Number(i.key.slice(NODE_PREFIX.length))));
+        id = 1;
+        while (taken.has(id)) id++;
+        if (attempt > 0) id += Math.floor(Math.random() * Math.min(attempt, 16));
+        while (taken.has(id)) id++;
+      }
+      const started = Date.now();
+      const version = await store.putItem(`${NODE_PREFIX}${id}`, Buffer.from(this.instance), { kind: "absent" }, new Date(started + this.claimMs));
+      if (version !== null) {
+        this.claimVersion = version;
+        this.claimRenewedAt = started;
+        this.heartbeatVersion = null;
+        this.selfValue = { ...this.selfValue, nodeId: id };
+        this.options.logger.info("claimed node id", { nodeId: id });
+        return;
+      }
+    }
+    throw new Error("could not claim a Kafka node id after 1000 attempts");
+  }
+
+  private async renewClaim(): Promise<void> {
+    const started = Date.now();
+    const key = `${NODE_PREFIX}${this.nodeId}`;
+    const version = await this.options.store.putItem(key, Buffer.from(this.instance), { kind: "version", version: this.claimVersion }, new Date(started + this.claimMs));
+    if (version !== null) {
+      this.claimVersion = version;
+      this.claimRenewedAt = started;
+      return;
+    }
+    // The claim expired (this process was paused); take it again if still free, else another id.
+    const again = await this.options.store.putItem(key, Buffer.from(this.instance), { kind: "absent" }, new Date(started + this.claimMs));
+    if (again !== null) {
+      this.claimVersion = again;
+      this.claimRenewedAt = started;
+      return;
+    }
+    await this.lostNodeId();
+  }
+
+  private async lostNodeId(): Promise<void> {
+    const old = this.nodeId;
+    this.options.logger.error("node id taken over by another agent; claiming a new one", { nodeId: old });
+    await this.claimNodeId();
+  }
+
+  private async writeHeartbeat(): Promise<void> {
+    const store = this.options.store;
+    const key = `${AGENT_PREFIX}${this.nodeId}`;
+    const value = encodeAgent(this.selfValue);
+    const expiresAt = new Date(Date.now() + this.sessionMs);
+    const condition = this.heartbeatVersion === null ? ({ kind: "absent" } as const) : ({ kind: "version", version: this.heartbeatVersion } as const);
+    let version = await store.putItem(key, value, condition, expiresAt);
+    if (version === null) {
+      const current = await store.getItem(key);
+      const holder = current ? decodeAgent(current.value) : null;
+      if (!current || holder?.instance === this.instance) {
+        // Our own item expired (pause), or a retried write landed: rewrite it.
+        version = await store.putItem(key, value, current ? { kind: "version", version: current.version } : { kind: "absent" }, expiresAt);
+      }
+      if (version === null) {
+        await this.lostNodeId();
+        return this.writeHeartbeat();
+      }
+    }
+    this.heartbeatVersion = version;
+  }
+
+  /** Stops heartbeating and removes this agent's items, so others see it leave at once. */
+  async stop(options: { deregister?: boolean } = {}): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.beating;
+    if (options.deregister === false) return;
+    try {
+      if (this.heartbeatVersion !== null) await this.options.store.deleteItem(`${AGENT_PREFIX}${this.nodeId}`, this.heartbeatVersion);
+      await this.options.store.deleteItem(`${NODE_PREFIX}${this.nodeId}`, this.claimVersion);
+    } catch (err) {
+      this.options.logger.warn("agent deregistration failed; its items will expire", { nodeId: this.nodeId, error: errorMessage(err) });
+    }
+  }
+}

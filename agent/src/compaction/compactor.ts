@@ -1,0 +1,446 @@
+/**
+ * Compaction: copies ingestion data (small multi-partition files in the ingestion store, DynamoDB) into
+ * large multi-partition objects in the compaction store (S3), and commits the swap to the metadata log.
+ *
+ * One pass (run by the holder of the compaction lease, see jobs.ts):
+ *  1. catch up with the log; pick ingestion segments ("i") older than minAgeMs, oldest first, up to
+ *     maxObjectBytes; also small compacted runs ("c", < mergeRunsBelowBytes, older than mergeAfterMs)
+ *     so that the many small runs of busy passes merge into fewer, larger ones (L0 → L1);
+ *  2. per partition, group consecutive picked segments into runs of at most maxRunBytes (a batch is
+ *     never split; fetch caches whole runs, so runs stay a few MiB);
+ *  3. read each ingestion file once (whole), and each compacted object once (the span of its picked runs);
+ *  4. build ONE object: runs back to back, every batch's base offset rewritten to its final offset and
+ *     its leader epoch to -1, so fetch serves compacted bytes as they are;
+ *  5. write it as compacted/<ms>-<id>, re-check the picked segments against the caught-up state and the
+ *     lease, and propose one `compact` command. The fold applies only runs whose segments are still
+ *     exactly there (retention, topic deletion and other compactors may have changed them); an object
+ *     none of whose runs applied is deleted at once, one partly applied holds a little dead data until
+ *     retention removes it.
+ *  6. ingestion files no longer referenced expire by TTL (written with expiresAt by the batcher), or
+ *     are deleted now when deleteCompactedIngestionFiles is set; GC (retention.ts) deletes the rest.
+ */
+import { randomBytes } from "node:crypto";
+import type { Logger } from "../../../common/logger.js";
+import { errorMessage } from "../../../common/logger.js";
+import type { CompactCommand } from "../metadata/commands.js";
+import type { MetadataLog } from "../metadata/log.js";
+import type { ClusterState, Segment } from "../metadata/state.js";
+import { iterateBatches, rewriteBatchOffset } from "../records/record-batch.js";
+import type { ObjectStore } from "../store/types.js";
+import { ObjectNotFoundError } from "../store/types.js";
+
+export const COMPACTED_PREFIX = "compacted/";
+const MiB = 1024 * 1024;
+/** Leader epoch written into compacted batches (what fetch serves: clients skip epoch validation). */
+const SERVED_LEADER_EPOCH = -1;
+
+export interface CompactorOptions {
+  /** Ingestion segments younger than this are left for the next pass; default 2000 ms. */
+  readonly minAgeMs?: number;
+  /** Bytes of data per pass (one object); default 64 MiB. */
+  readonly maxObjectBytes?: number;
+  /** Largest run of one partition; default 4 MiB (a larger single batch makes a run of its own). */
+  readonly maxRunBytes?: number;
+  /** Compacted runs smaller than this are merged with their neighbours; default 1 MiB (0: never). */
+  readonly mergeRunsBelowBytes?: number;
+  /** Compacted runs are merged once this old; default 60000 ms. */
+  readonly mergeAfterMs?: number;
+  /** Delete ingestion files as soon as nothing references them (instead of letting TTL expire them). */
+  readonly deleteCompactedIngestionFiles?: boolean;
+  /** How long after writing ingestion files expire, when they do: warns when compaction falls behind. */
+  readonly ingestionTtlMs?: number;
+  /** Parallel reads of source objects; default 8. */
+  readonly readConcurrency?: number;
+}
+
+export interface CompactionStats {
+  /** Key of the object written, or null when there was nothing to compact. */
+  readonly key: string | null;
+  readonly bytes: number;
+  readonly runs: number;
+  /** Runs the fold applied (the rest were overtaken by retention, deletion or another compactor). */
+  readonly appliedRuns: number;
+  readonly segments: number;
+  readonly sourceObjects: number;
+  readonly replacedFiles: readonly string[];
+  readonly seconds: number;
+  /** Age (ms) of the oldest ingestion segment still waiting after this pass; 0 when none. */
+  readonly oldestIngestionAgeMs: number;
+}
+
+export interface CompactorDeps {
+  readonly ingestion: ObjectStore;
+  readonly compaction: ObjectStore;
+  readonly log: MetadataLog;
+  readonly logger: Logger;
+  /** Checked before committing: a compactor that lost its lease abandons its object. */
+  readonly isLeader?: () => boolean;
+  readonly onCompaction?: (stats: CompactionStats) => void;
+}
+
+/** A segment picked for compaction, with where it sits in the state. */
+interface Picked {
+  readonly topic: string;
+  readonly partition: number;
+  readonly segment: Segment;
+}
+
+interface PlannedRun {
+  readonly topic: string;
+  readonly partition: number;
+  readonly segments: Segment[];
+  bytes: number;
+}
+
+interface BuiltRun {
+  readonly topic: string;
+  readonly partition: number;
+  readonly segments: readonly Segment[];
+  readonly parts: readonly Buffer[];
+  readonly len: number;
+  readonly maxTimestamp: number;
+}
+
+export interface PlanOptions {
+  readonly now: number;
+  readonly minAgeMs: number;
+  readonly maxObjectBytes: number;
+  readonly maxRunBytes: number;
+  readonly mergeRunsBelowBytes: number;
+  readonly mergeAfterMs: number;
+}
+
+/**
+ * Chooses what one pass compacts (pure: state in, runs out). Ingestion segments go first, oldest
+ * first (they expire); then small compacted runs. A run holds consecutive picked segments of one
+ * partition; a run made of a single compacted segment would only copy it and is dropped.
+ */
+export function planCompaction(state: ClusterState, o: PlanOptions): PlannedRun[] {
+  const ingestion: Picked[] = [];
+  const merges: Picked[] = [];
+  for (const [name, topic] of state.topics) {
+    topic.partitions.forEach((p, partition) => {
+      for (const s of p.segments) {
+        if (s.location.store === "i") {
+          if (s.appendTime <= o.now - o.minAgeMs) ingestion.push({ topic: name, partition, segment: s });
+        } else if (o.mergeRunsBelowBytes > 0 && s.location.len < o.mergeRunsBelowBytes && s.appendTime <= o.now - o.mergeAfterMs) {
+          merges.push({ topic: name, partition, segment: s });
+        }
+      }
+    });
+  }
+  ingestion.sort((a, b) => a.segment.appendTime - b.segment.appendTime);
+  merges.sort((a, b) => a.segment.appendTime - b.segment.appendTime);
+  const chosen = new Set<Segment>();
+  let budget = o.maxObjectBytes;
+  for (const c of [...ingestion, ...merges]) {
+    if (c.segment.location.len > budget && chosen.size > 0) continue;
+    chosen.add(c.segment);
+    budget -= c.segment.location.len;
+    if (budget <= 0) break;
+  }
+  const runs: PlannedRun[] = [];
+  for (const [name, topic] of state.topics) {
+    topic.partitions.forEach((p, partition) => {
+      let run: PlannedRun | null = null;
+      const close = () => {
+        if (run && !(run.segments.length === 1 && run.segments[0]!.location.store === "c")) runs.push(run);
+        run = null;
+      };
+      for (const s of p.segments) {
+        if (!chosen.has(s)) {
+          close();
+          continue;
+        }
+        if (run !== null && (run as PlannedRun).bytes + s.location.len > o.maxRunBytes) close();
+        if (run === null) run = { topic: name, partition, segments: [], bytes: 0 };
+        (run as PlannedRun).segments.push(s);
+        (run as PlannedRun).bytes += s.location.len;
+      }
+      close();
+    });
+  }
+  return runs;
+}
+
+/** Runs `fn` over items with at most `limit` in flight. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= items.length) return;
+      out[i] = await fn(items[i]!);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}
+
+function sameSegment(a: Segment, b: Segment): boolean {
+  return (
+    a.baseOffset === b.baseOffset &&
+    a.lastOffset === b.lastOffset &&
+    a.location.store === b.location.store &&
+    a.location.key === b.location.key &&
+    a.location.pos === b.location.pos &&
+    a.location.len === b.location.len
+  );
+}
+
+/** Whether the run's segments are still, exactly, in the partition (so the fold will apply it). */
+function stillThere(state: ClusterState, run: BuiltRun): boolean {
+  const p = state.partition(run.topic, run.partition);
+  if (!p) return false;
+  const first = p.findSegment(run.segments[0]!.baseOffset);
+  for (let k = 0; k < run.segments.length; k++) {
+    const s = p.segments[first + k];
+    if (!s || !sameSegment(s, run.segments[k]!)) return false;
+  }
+  return true;
+}
+
+export class Compactor {
+  private readonly minAgeMs: number;
+  private readonly maxObjectBytes: number;
+  private readonly maxRunBytes: number;
+  private readonly mergeRunsBelowBytes: number;
+  private readonly mergeAfterMs: number;
+  private readonly readConcurrency: number;
+  private lastBehindWarning = 0;
+
+  constructor(
+    private readonly deps: CompactorDeps,
+    private readonly options: CompactorOptions = {},
+  ) {
+    this.minAgeMs = options.minAgeMs ?? 2000;
+    this.maxObjectBytes = options.maxObjectBytes ?? 64 * MiB;
+    this.maxRunBytes = options.maxRunBytes ?? 4 * MiB;
+    this.mergeRunsBelowBytes = options.mergeRunsBelowBytes ?? 1 * MiB;
+    this.mergeAfterMs = options.mergeAfterMs ?? 60_000;
+    this.readConcurrency = options.readConcurrency ?? 8;
+  }
+
+  /** One compaction pass. */
+  async runOnce(now = Date.now()): Promise<CompactionStats> {
+    const started = process.hrtime.bigint();
+    const { log, logger } = this.deps;
+    await log.catchUp();
+    const plan = planCompaction(log.state, {
+      now,
+      minAgeMs: this.minAgeMs,
+      maxObjectBytes: this.maxObjectBytes,
+      maxRunBytes: this.maxRunBytes,
+      mergeRunsBelowBytes: this.mergeRunsBelowBytes,
+      mergeAfterMs: this.mergeAfterMs,
+    });
+    const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+    const empty = (): CompactionStats => ({
+      key: null,
+      bytes: 0,
+      runs: 0,
+      appliedRuns: 0,
+      segments: 0,
+      sourceObjects: 0,
+      replacedFiles: [],
+      seconds: seconds(),
+      oldestIngestionAgeMs: this.oldestIngestionAge(now),
+    });
+    if (plan.length === 0) return empty();
+
+    const sources = await this.readSources(plan);
+    let built = this.build(plan, sources);
+    if (built.length === 0) return empty();
+
+    const key = `${COMPACTED_PREFIX}${String(now).padStart(13, "0")}-${randomBytes(6).toString("hex")}`;
+    let command = this.command(key, built, log.state);
+    // Keep the command under the log's entry limit: drop the newest runs until it fits.
+    while (JSON.stringify(command).length + 1 > log.maxCommandBytes && built.length > 1) {
+      built = built.slice(0, Math.max(1, Math.floor(built.length * 0.8)));
+      command = this.command(key, built, log.state);
+    }
+    const data = Buffer.concat(built.flatMap((r) => r.parts));
+    await this.deps.compaction.put(key, data);
+
+    // Segments may have changed while we read and wrote: only propose what is still there.
+    await log.catchUp();
+    const valid = built.filter((r) => stillThere(log.state, r));
+    if (valid.length === 0 || (this.deps.isLeader && !this.deps.isLeader())) {
+      logger.info("compaction abandoned: segments changed or lease lost", { key });
+      await this.deps.compaction.delete([key]);
+      return empty();
+    }
+    if (valid.length < built.length) command = this.command(key, built, log.state, new Set(valid));
+    await log.propose([command]);
+
+    const appliedRuns = log.state.objectRefs.get(key) ?? 0;
+    if (appliedRuns === 0) {
+      logger.info("compaction overtaken: no run applied; deleting the object", { key });
+      await this.deps.compaction.delete([key]);
+    }
+    const unreferenced = command.replacedFiles.filter((f) => !log.state.objectRefs.has(f));
+    if (this.options.deleteCompactedIngestionFiles && unreferenced.length > 0) {
+      await this.deps.ingestion.delete(unreferenced).catch((err: unknown) => logger.warn("deleting compacted ingestion files failed", { error: errorMessage(err) }));
+    }
+    const stats: CompactionStats = {
+      key: appliedRuns > 0 ? key : null,
+      bytes: appliedRuns > 0 ? data.length : 0,
+      runs: command.runs.length,
+      appliedRuns,
+      segments: valid.reduce((n, r) => n + r.segments.length, 0),
+      sourceObjects: sources.size,
+      replacedFiles: command.replacedFiles,
+      seconds: seconds(),
+      oldestIngestionAgeMs: this.oldestIngestionAge(Date.now()),
+    };
+    logger.info("compaction pass", { key, bytes: data.length, runs: stats.runs, appliedRuns, segments: stats.segments, sources: stats.sourceObjects });
+    this.deps.onCompaction?.(stats);
+    return stats;
+  }
+
+  /** The command for an object holding `runs` back to back; only the runs in `keep` are listed. */
+  private command(key: string, runs: readonly BuiltRun[], state: ClusterState, keep?: ReadonlySet<BuiltRun>): CompactCommand {
+    let pos = 0;
+    const out: Array<CompactCommand["runs"][number]> = [];
+    const perFile = new Map<string, number>();
+    for (const r of runs) {
+      if (keep && !keep.has(r)) {
+        pos += r.len;
+        continue;
+      }
+      out.push({
+        topic: r.topic,
+        partition: r.partition,
+        baseOffset: r.segments[0]!.baseOffset,
+        lastOffset: r.segments[r.segments.length - 1]!.lastOffset,
+        maxTimestamp: r.maxTimestamp,
+        pos,
+        len: r.len,
+      });
+      pos += r.len;
+      for (const s of r.segments) if (s.location.store === "i") perFile.set(s.location.key, (perFile.get(s.location.key) ?? 0) + 1);
+    }
+    const replacedFiles = [...perFile].filter(([f, n]) => state.objectRefs.get(f) === n).map(([f]) => f);
+    return { type: "compact", key, size: runs.reduce((n, r) => n + r.len, 0), runs: out, replacedFiles };
+  }
+
+  private oldestIngestionAge(now: number): number {
+    let oldest = Infinity;
+    for (const topic of this.deps.log.state.topics.values()) {
+      for (const p of topic.partitions) {
+        for (const s of p.segments) if (s.location.store === "i" && s.appendTime < oldest) oldest = s.appendTime;
+      }
+    }
+    const age = oldest === Infinity ? 0 : Math.max(0, now - oldest);
+    const ttl = this.options.ingestionTtlMs;
+    if (ttl !== undefined && age > ttl / 2 && now - this.lastBehindWarning > 60_000) {
+      this.lastBehindWarning = now;
+      this.deps.logger.warn("compaction is falling behind: ingestion data is getting close to its expiry", { oldestAgeMs: age, ingestionTtlMs: ttl });
+    }
+    return age;
+  }
+
+  /**
+   * Reads every source once: ingestion files whole; compacted objects as the span of their picked
+   * runs. Returns key → {base position, bytes}; a missing source is left out (its segments are skipped).
+   */
+  private async readSources(plan: readonly PlannedRun[]): Promise<Map<string, { store: "i" | "c"; start: number; data: Buffer }>> {
+    const spans = new Map<string, { store: "i" | "c"; start: number; end: number }>();
+    for (const r of plan) {
+      for (const s of r.segments) {
+        const id = `${s.location.store}:${s.location.key}`;
+        const span = spans.get(id);
+        const end = s.location.pos + s.location.len;
+        if (!span) spans.set(id, { store: s.location.store, start: s.location.pos, end });
+        else spans.set(id, { store: span.store, start: Math.min(span.start, s.location.pos), end: Math.max(span.end, end) });
+      }
+    }
+    const out = new Map<string, { store: "i" | "c"; start: number; data: Buffer }>();
+    await mapLimit([...spans], this.readConcurrency, async ([id, span]) => {
+      const key = id.slice(2);
+      try {
+        const data =
+          span.store === "i"
+            ? await this.deps.ingestion.get(key)
+            : await this.deps.compaction.get(key, { offset: span.start, length: span.end - span.start });
+        out.set(id, { store: span.store, start: span.store === "i" ? 0 : span.start, data });
+      } catch (err) {
+        if (!(err instanceof ObjectNotFoundError)) throw err;
+        this.deps.logger.error("compaction source object is missing; its segments are skipped", { key, store: span.store });
+      }
+    });
+    return out;
+  }
+
+  /**
+   * Copies each planned run's batches with final offsets. A segment whose bytes are missing or do not
+   * hold exactly its offsets splits the run (it stays where it is and is reported).
+   */
+  private build(plan: readonly PlannedRun[], sources: Map<string, { start: number; data: Buffer }>): BuiltRun[] {
+    const out: BuiltRun[] = [];
+    for (const r of plan) {
+      let segments: Segment[] = [];
+      let parts: Buffer[] = [];
+      let len = 0;
+      let maxTimestamp = -1;
+      const flush = () => {
+        if (segments.length > 0 && !(segments.length === 1 && segments[0]!.location.store === "c")) {
+          out.push({ topic: r.topic, partition: r.partition, segments, parts, len, maxTimestamp });
+        }
+        segments = [];
+        parts = [];
+        len = 0;
+        maxTimestamp = -1;
+      };
+      for (const s of r.segments) {
+        const bytes = this.copySegment(s, sources);
+        if (!bytes) {
+          flush();
+          continue;
+        }
+        segments.push(s);
+        parts.push(bytes);
+        len += bytes.length;
+        maxTimestamp = Math.max(maxTimestamp, s.maxTimestamp);
+      }
+      flush();
+    }
+    return out;
+  }
+
+  private copySegment(s: Segment, sources: Map<string, { start: number; data: Buffer }>): Buffer | null {
+    const src = sources.get(`${s.location.store}:${s.location.key}`);
+    if (!src) return null;
+    const from = s.location.pos - src.start;
+    if (from < 0 || from + s.location.len > src.data.length) {
+      this.deps.logger.error("compaction source is shorter than its segment; segment skipped", { key: s.location.key, pos: s.location.pos, len: s.location.len });
+      return null;
+    }
+    // A copy: store reads may hand out shared buffers (the mem store, the fetch cache).
+    const bytes = Buffer.from(src.data.subarray(from, from + s.location.len));
+    let offset = s.baseOffset;
+    let end = 0;
+    try {
+      for (const b of iterateBatches(bytes)) {
+        if (b.position !== end) break;
+        rewriteBatchOffset(bytes, b.position, offset, SERVED_LEADER_EPOCH);
+        offset += b.header.lastOffsetDelta + 1;
+        end = b.position + b.header.size;
+      }
+    } catch (err) {
+      this.deps.logger.error("compaction found a malformed batch; segment skipped", { key: s.location.key, pos: s.location.pos, error: errorMessage(err) });
+      return null;
+    }
+    if (end !== bytes.length || offset !== s.lastOffset + 1) {
+      this.deps.logger.error("compaction segment bytes do not match its offsets; segment skipped", {
+        key: s.location.key,
+        pos: s.location.pos,
+        baseOffset: s.baseOffset,
+        lastOffset: s.lastOffset,
+      });
+      return null;
+    }
+    return bytes;
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * A lease on a MetadataStore item: one holder at a time among the agents that compete for it.
+ *
+ * Acquire: put with condition "absent" and expiresAt = now + ttlMs. Renew: put with the version the
+ * holder wrote last. A holder whose renewal fails (or that could not renew in time) stops considering
+ * itself the holder at once; the item expires ttlMs after its last renewal and another agent takes it.
+ * isHeld() is true only while the last successful write (timed from before the call) is younger than
+ * ttlMs - renewMs, so a holder stops before its lease can expire under the others' clocks (clocks are
+ * assumed synchronised to well under renewMs).
+ */
+import type { Logger } from "../../../common/logger.js";
+import { errorMessage } from "../../../common/logger.js";
+import type { MetadataStore } from "../store/types.js";
+
+export interface LeaseOptions {
+  readonly store: MetadataStore;
+  /** Item key, e.g. "lease/compaction". */
+  readonly key: string;
+  /** Identifies this holder (unique per process). */
+  readonly owner: string;
+  /** Extra facts written into the item (node id, host) for people reading the table. */
+  readonly info?: Readonly<Record<string, string | number | null>>;
+  /** Renew (and, when not held, try to acquire) this often; default 1000 ms. */
+  readonly renewMs?: number;
+  /** Lease lifetime after each renewal; default 3 × renewMs. */
+  readonly ttlMs?: number;
+  readonly logger: Logger;
+  readonly onChange?: (held: boolean) => void;
+}
+
+interface LeaseValue {
+  readonly owner: string;
+}
+
+export class Lease {
+  readonly renewMs: number;
+  readonly ttlMs: number;
+  private version: number | null = null;
+  private heldSince = 0;
+  private validUntil = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  /** Test seam: when true, the holder neither renews nor acquires (a hung agent). */
+  paused = false;
+
+  constructor(private readonly options: LeaseOptions) {
+    this.renewMs = options.renewMs ?? 1000;
+    this.ttlMs = options.ttlMs ?? this.renewMs * 3;
+    if (this.ttlMs <= this.renewMs) throw new RangeError(`lease ttlMs (${this.ttlMs}) must be larger than renewMs (${this.renewMs})`);
+  }
+
+  /** Tries once now, then every renewMs. */
+  start(): void {
+    if (this.timer || this.stopped) return;
+    this.tick();
+    this.timer = setInterval(() => this.tick(), this.renewMs);
+    this.timer.unref();
+  }
+
+  isHeld(): boolean {
+    return this.version !== null && Date.now() < this.validUntil - this.renewMs;
+  }
+
+  /** When this agent became the holder (ms), or 0. */
+  get since(): number {
+    return this.version !== null ? this.heldSince : 0;
+  }
+
+  private tick(): void {
+    if (this.running || this.stopped || this.paused) return;
+    this.running = this.attempt()
+      .then(() => undefined)
+      .catch((err: unknown) => {
+        this.options.logger.warn("lease renewal failed", { key: this.options.key, error: errorMessage(err) });
+        if (this.version !== null && Date.now() >= this.validUntil - this.renewMs) this.lose();
+      })
+      .finally(() => {
+        this.running = null;
+      });
+  }
+
+  /** One acquire-or-renew attempt (the timer calls it; tests may too). Returns whether it is held. */
+  async attempt(): Promise<boolean> {
+    const { store, key } = this.options;
+    const value = Buffer.from(JSON.stringify({ owner: this.options.owner, ...this.options.info }), "utf8");
+    const started = Date.now();
+    const expiresAt = new Date(started + this.ttlMs);
+    if (this.version !== null) {
+      const v = await store.putItem(key, value, { kind: "version", version: this.version }, expiresAt);
+      if (v !== null) {
+        this.version = v;
+        this.validUntil = started + this.ttlMs;
+        return true;
+      }
+      this.lose();
+    }
+    let v = await store.putItem(key, value, { kind: "absent" }, expiresAt);
+    if (v === null) {
+      // Held by someone: is it a write of ours whose answer was lost?
+      const current = await store.getItem(key);
+      if (current && this.ownerOf(current.value) === this.options.owner) {
+        v = await store.putItem(key, value, { kind: "version", version: current.version }, expiresAt);
+      }
+    }
+    if (v === null) return false;
+    this.version = v;
+    this.heldSince = started;
+    this.validUntil = started + this.ttlMs;
+    this.options.logger.info("lease acquired", { key, owner: this.options.owner });
+    this.options.onChange?.(true);
+    return true;
+  }
+
+  private ownerOf(data: Buffer): string | null {
+    try {
+      return (JSON.parse(data.toString("utf8")) as LeaseValue).owner ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  private lose(): void {
+    if (this.version === null) return;
+    this.version = null;
+    this.options.logger.warn("lease lost", { key: this.options.key, owner: this.options.owner });
+    this.options.onChange?.(false);
+  }
+
+  /** Stops competing; a holder deletes the item so another agent takes over without waiting. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+    const version = this.version;
+    if (version === null) return;
+    this.version = null;
+    this.options.onChange?.(false);
+    try {
+      await this.options.store.deleteItem(this.options.key, version);
+    } catch (err) {
+      this.options.logger.warn("lease release failed; it will expire", { key: this.options.key, error: errorMessage(err) });
+    }
+  }
+}

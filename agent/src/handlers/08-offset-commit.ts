@@ -1,0 +1,58 @@
+/**
+ * OffsetCommit (8), v0–9. Validated by the GroupCoordinator (generation −1 with no member id is a
+ * simple commit, accepted while the group is Empty; otherwise member and generation must match) and
+ * made durable in the metadata log before the answer. Per partition: UNKNOWN_TOPIC_OR_PARTITION for
+ * partitions that do not exist, OFFSET_METADATA_TOO_LARGE above 4096 bytes of metadata. v6+ carries the
+ * leader epoch, v7+ the group instance id. Left out: v1's per-partition commit timestamp and v2–4's
+ * retention time (ignored; offsets do not expire), group authorization.
+ */
+import { ApiKey, ErrorCode } from "../protocol/index.js";
+import { coordinatesGroup, MAX_OFFSET_METADATA_BYTES } from "../groups/handler-support.js";
+import type { OffsetToCommit } from "../groups/coordinator.js";
+import { defineHandler } from "../server/handler.js";
+
+defineHandler({ key: ApiKey.OffsetCommit, min: 0, max: 9 }, async (req, ctx) => {
+  const { agent, header } = ctx;
+  const version = header.apiVersion;
+  const errors = new Map<string, number>();
+  const key = (topic: string, partition: number) => `${partition}:${topic}`;
+  const valid: OffsetToCommit[] = [];
+  const isCoordinator = coordinatesGroup(agent, req.groupId);
+  for (const t of req.topics) {
+    const count = agent.topics.partitionCount(t.name);
+    for (const p of t.partitions) {
+      let error: number = ErrorCode.NONE;
+      if (!isCoordinator) error = ErrorCode.NOT_COORDINATOR;
+      else if (count === null || p.partitionIndex < 0 || p.partitionIndex >= count) error = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      else if (p.committedMetadata !== null && Buffer.byteLength(p.committedMetadata, "utf8") > MAX_OFFSET_METADATA_BYTES) error = ErrorCode.OFFSET_METADATA_TOO_LARGE;
+      if (error !== ErrorCode.NONE) {
+        errors.set(key(t.name, p.partitionIndex), error);
+        continue;
+      }
+      valid.push({
+        topic: t.name,
+        partition: p.partitionIndex,
+        offset: p.committedOffset,
+        leaderEpoch: version >= 6 ? p.committedLeaderEpoch : -1,
+        metadata: p.committedMetadata,
+      });
+    }
+  }
+  if (valid.length > 0) {
+    const errorCode = await agent.groups.commitOffsets({
+      groupId: req.groupId,
+      generationId: version >= 1 ? req.generationIdOrMemberEpoch : -1,
+      memberId: version >= 1 ? req.memberId : "",
+      groupInstanceId: version >= 7 ? (req.groupInstanceId ?? null) : null,
+      offsets: valid,
+    });
+    for (const o of valid) errors.set(key(o.topic, o.partition), errorCode);
+  }
+  return {
+    throttleTimeMs: 0,
+    topics: req.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: errors.get(key(t.name, p.partitionIndex)) ?? ErrorCode.NONE })),
+    })),
+  };
+});

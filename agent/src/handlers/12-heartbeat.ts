@@ -1,0 +1,20 @@
+/**
+ * Heartbeat (12), v0–4. Keeps a member's session alive; answers REBALANCE_IN_PROGRESS while the group
+ * prepares a rebalance, ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID / FENCED_INSTANCE_ID (v3+ static
+ * members) for stale members. Left out: group authorization.
+ */
+import { ApiKey, ErrorCode } from "../protocol/index.js";
+import { coordinatesGroup } from "../groups/handler-support.js";
+import { defineHandler } from "../server/handler.js";
+
+defineHandler({ key: ApiKey.Heartbeat, min: 0, max: 4 }, async (req, ctx) => {
+  const { agent, header } = ctx;
+  if (!coordinatesGroup(agent, req.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.NOT_COORDINATOR };
+  const errorCode = agent.groups.heartbeat({
+    groupId: req.groupId,
+    generationId: req.generationId,
+    memberId: req.memberId,
+    groupInstanceId: header.apiVersion >= 3 ? (req.groupInstanceId ?? null) : null,
+  });
+  return { throttleTimeMs: 0, errorCode };
+});

@@ -1,0 +1,24 @@
+/**
+ * ListGroups (16), v0–5. Lists the groups this agent coordinates (clients ask every agent and merge),
+ * including groups known only by committed offsets (state Empty). v4+ filters by state
+ * (case-insensitive), v5+ by type (all groups here are "classic").
+ */
+import { ApiKey, ErrorCode } from "../protocol/index.js";
+import { coordinatesGroup } from "../groups/handler-support.js";
+import { defineHandler } from "../server/handler.js";
+
+defineHandler({ key: ApiKey.ListGroups, min: 0, max: 5 }, async (req, ctx) => {
+  const { agent, header } = ctx;
+  const version = header.apiVersion;
+  const listed = agent.groups.listGroups({
+    states: version >= 4 ? (req.statesFilter ?? []) : [],
+    types: version >= 5 ? (req.typesFilter ?? []) : [],
+  });
+  return {
+    throttleTimeMs: 0,
+    errorCode: ErrorCode.NONE,
+    groups: listed
+      .filter((g) => coordinatesGroup(agent, g.groupId))
+      .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: g.groupType })),
+  };
+});

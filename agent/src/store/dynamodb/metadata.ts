@@ -1,0 +1,394 @@
+/**
+ * DynamoDB MetadataStore, in the files table under reserved partition keys (single-table design):
+ *
+ *   log entry      pk = "log",      sk = index, 20 digits zero-padded;  d (B)
+ *   snapshot ptr   pk = "snapshot", sk = "latest";  idx (N), size (N), and either inl (B) or
+ *                  cpk/n/cb: a chunk set in the chunks table (pk "s#<random id>")
+ *   item           pk = "item",     sk = item key;  v (B), ver (N), expiresAt (N, epoch s, TTL), expMs (N)
+ *
+ * append(N) is a PutItem conditional on attribute_not_exists(pk): exactly one writer gets each index.
+ * An index already covered by the latest snapshot is taken too, even after trim() deleted its entry: a
+ * successful put is followed by a strongly consistent read of the snapshot pointer, and a put that landed
+ * at or below it is deleted again and reported as lost (trim only ever deletes below the pointer, which is
+ * durable before the deletes start, so the check cannot miss).
+ */
+import {
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+  type DynamoDBClient,
+  type WriteRequest,
+} from "@aws-sdk/client-dynamodb";
+import { TTL_ATTRIBUTE } from "../../../../common/table-schema.js";
+import type { LogRecord, MetadataStore, PutCondition, Snapshot, VersionedItem } from "../types.js";
+import { ChunkStore, newChunkSetId, type ChunkSet } from "./chunks.js";
+import {
+  batchWrite,
+  isConditionalCheckFailed,
+  recordCapacity,
+  recordFailedConditionalWrite,
+  ttlSeconds,
+  withThrottleRetry,
+  type Item,
+} from "./client.js";
+
+export const LOG_PK = "log";
+export const SNAPSHOT_PK = "snapshot";
+export const SNAPSHOT_SK = "latest";
+export const ITEM_PK = "item";
+/** Largest log entry: the item holds pk, sk and d within DynamoDB's 400 KB item limit. */
+export const DYNAMO_MAX_ENTRY_BYTES = 350 * 1024;
+/** Snapshots up to this size live inline in the pointer item. */
+const SNAPSHOT_INLINE_MAX = 64 * 1024;
+
+export function logSk(index: bigint): string {
+  return index.toString().padStart(20, "0");
+}
+
+export interface DynamoMetadataStoreOptions {
+  /** Query page size (test seam to force pagination; default: DynamoDB's 1 MB pages). */
+  readonly queryPageLimit?: number;
+  readonly chunkBytes?: number;
+}
+
+interface SnapshotPointer {
+  readonly index: bigint;
+  readonly inline?: Buffer;
+  readonly chunks?: ChunkSet;
+}
+
+export class DynamoMetadataStore implements MetadataStore {
+  readonly kind = "dynamodb";
+  readonly maxEntryBytes = DYNAMO_MAX_ENTRY_BYTES;
+  private readonly chunks: ChunkStore;
+  /** Highest snapshot index seen; only grows. Appends at or below it are refused without a call. */
+  private knownSnapshotIndex = 0n;
+
+  constructor(
+    private readonly client: DynamoDBClient,
+    readonly filesTable: string,
+    readonly chunksTable: string,
+    private readonly options: DynamoMetadataStoreOptions = {},
+    private readonly onClose: () => Promise<void> = async () => {},
+  ) {
+    this.chunks = new ChunkStore(client, chunksTable, options.chunkBytes);
+  }
+
+  // ---- log ----
+
+  async append(index: bigint, data: Buffer): Promise<boolean> {
+    if (index < 1n) throw new RangeError(`log index must be >= 1, got ${index}`);
+    if (data.length > this.maxEntryBytes) throw new RangeError(`log entry of ${data.length} bytes exceeds ${this.maxEntryBytes}`);
+    if (index <= this.knownSnapshotIndex) return false;
+    try {
+      const out = await withThrottleRetry(() =>
+        this.client.send(
+          new PutItemCommand({
+            TableName: this.filesTable,
+            Item: { pk: { S: LOG_PK }, sk: { S: logSk(index) }, d: { B: data } },
+            ConditionExpression: "attribute_not_exists(pk)",
+            ReturnConsumedCapacity: "TOTAL",
+          }),
+        ),
+      );
+      recordCapacity("write", out.ConsumedCapacity);
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
+      recordFailedConditionalWrite(this.filesTable, data.length);
+      return false;
+    }
+    const pointer = await this.readPointer(false);
+    if (pointer && pointer.index >= index) {
+      // Landed in the trimmed range below the snapshot: that index is not ours to take.
+      await this.deleteLogEntries([index]);
+      return false;
+    }
+    return true;
+  }
+
+  async read(from: bigint, limit: number): Promise<LogRecord[]> {
+    const out: LogRecord[] = [];
+    if (limit <= 0) return out;
+    let start: Item | undefined;
+    do {
+      const exclusiveStart = start;
+      const want = limit - out.length;
+      const pageLimit = Math.min(want, this.options.queryPageLimit ?? want);
+      const page = await withThrottleRetry(() =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.filesTable,
+            KeyConditionExpression: "pk = :pk AND sk >= :from",
+            ExpressionAttributeValues: { ":pk": { S: LOG_PK }, ":from": { S: logSk(from) } },
+            ConsistentRead: true,
+            Limit: pageLimit,
+            ...(exclusiveStart ? { ExclusiveStartKey: exclusiveStart } : {}),
+            ReturnConsumedCapacity: "TOTAL",
+          }),
+        ),
+      );
+      recordCapacity("read", page.ConsumedCapacity);
+      for (const item of page.Items ?? []) {
+        out.push({ index: BigInt(item.sk?.S ?? "0"), data: Buffer.from(item.d?.B ?? new Uint8Array()) });
+        if (out.length >= limit) return out;
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  private async deleteLogEntries(indexes: readonly bigint[]): Promise<void> {
+    const requests: WriteRequest[] = indexes.map((i) => ({ DeleteRequest: { Key: { pk: { S: LOG_PK }, sk: { S: logSk(i) } } } }));
+    await batchWrite(this.client, this.filesTable, requests);
+  }
+
+  async trim(before: bigint): Promise<void> {
+    // Only entries the durable snapshot covers may go (append() relies on it).
+    const pointer = await this.readPointer(false);
+    if (!pointer) return;
+    const limit = before < pointer.index + 1n ? before : pointer.index + 1n;
+    const doomed: bigint[] = [];
+    let start: Item | undefined;
+    do {
+      const exclusiveStart = start;
+      const page = await withThrottleRetry(() =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.filesTable,
+            KeyConditionExpression: "pk = :pk AND sk < :before",
+            ExpressionAttributeValues: { ":pk": { S: LOG_PK }, ":before": { S: logSk(limit) } },
+            ProjectionExpression: "sk",
+            ConsistentRead: true,
+            ...(this.options.queryPageLimit ? { Limit: this.options.queryPageLimit } : {}),
+            ...(exclusiveStart ? { ExclusiveStartKey: exclusiveStart } : {}),
+            ReturnConsumedCapacity: "TOTAL",
+          }),
+        ),
+      );
+      recordCapacity("read", page.ConsumedCapacity);
+      for (const item of page.Items ?? []) doomed.push(BigInt(item.sk?.S ?? "0"));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    if (doomed.length > 0) await this.deleteLogEntries(doomed);
+  }
+
+  // ---- snapshots ----
+
+  private async readPointer(withData: boolean): Promise<SnapshotPointer | null> {
+    const out = await withThrottleRetry(() =>
+      this.client.send(
+        new GetItemCommand({
+          TableName: this.filesTable,
+          Key: { pk: { S: SNAPSHOT_PK }, sk: { S: SNAPSHOT_SK } },
+          ConsistentRead: true,
+          ...(withData ? {} : { ProjectionExpression: "idx" }),
+          ReturnConsumedCapacity: "TOTAL",
+        }),
+      ),
+    );
+    recordCapacity("read", out.ConsumedCapacity);
+    const item = out.Item;
+    if (!item?.idx?.N) return null;
+    const index = BigInt(item.idx.N);
+    if (index > this.knownSnapshotIndex) this.knownSnapshotIndex = index;
+    if (!withData) return { index };
+    if (item.inl?.B) return { index, inline: Buffer.from(item.inl.B) };
+    return {
+      index,
+      chunks: { pk: item.cpk?.S ?? "", size: Number(item.size?.N ?? "0"), count: Number(item.n?.N ?? "0"), chunkBytes: Number(item.cb?.N ?? "1") },
+    };
+  }
+
+  async putSnapshot(snapshot: Snapshot): Promise<void> {
+    if (snapshot.index <= this.knownSnapshotIndex) return;
+    const current = await this.readPointer(false);
+    if (current && current.index >= snapshot.index) return;
+    const item: Item = {
+      pk: { S: SNAPSHOT_PK },
+      sk: { S: SNAPSHOT_SK },
+      idx: { N: snapshot.index.toString() },
+      size: { N: String(snapshot.data.length) },
+    };
+    let written: ChunkSet | null = null;
+    if (snapshot.data.length <= SNAPSHOT_INLINE_MAX) {
+      item.inl = { B: snapshot.data };
+    } else {
+      written = await this.chunks.write(newChunkSetId("s"), snapshot.data);
+      item.cpk = { S: written.pk };
+      item.n = { N: String(written.count) };
+      item.cb = { N: String(written.chunkBytes) };
+    }
+    let old: Item | undefined;
+    try {
+      const out = await withThrottleRetry(() =>
+        this.client.send(
+          new PutItemCommand({
+            TableName: this.filesTable,
+            Item: item,
+            ConditionExpression: "attribute_not_exists(pk) OR idx < :idx",
+            ExpressionAttributeValues: { ":idx": { N: snapshot.index.toString() } },
+            ReturnValues: "ALL_OLD",
+            ReturnConsumedCapacity: "TOTAL",
+          }),
+        ),
+      );
+      recordCapacity("write", out.ConsumedCapacity);
+      old = out.Attributes;
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
+      // A newer snapshot won meanwhile; ours is not needed.
+      recordFailedConditionalWrite(this.filesTable, Math.min(snapshot.data.length, SNAPSHOT_INLINE_MAX));
+      if (written) await this.chunks.delete(written);
+      return;
+    }
+    if (snapshot.index > this.knownSnapshotIndex) this.knownSnapshotIndex = snapshot.index;
+    const oldPk = old?.cpk?.S;
+    if (oldPk) await this.chunks.delete({ pk: oldPk, count: Number(old?.n?.N ?? "0") });
+  }
+
+  async latestSnapshot(): Promise<Snapshot | null> {
+    // The superseded snapshot's chunks are deleted right after the pointer moves: re-read the pointer then.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const pointer = await this.readPointer(true);
+      if (!pointer) return null;
+      if (pointer.inline) return { index: pointer.index, data: pointer.inline };
+      const data = await this.chunks.read(pointer.chunks!, 0, pointer.chunks!.size);
+      if (data) return { index: pointer.index, data };
+    }
+    throw new Error(`snapshot chunks keep disappearing in ${this.chunksTable}`);
+  }
+
+  // ---- items ----
+
+  private itemKey(key: string): Item {
+    return { pk: { S: ITEM_PK }, sk: { S: key } };
+  }
+
+  async getItem(key: string): Promise<VersionedItem | null> {
+    const out = await withThrottleRetry(() =>
+      this.client.send(new GetItemCommand({ TableName: this.filesTable, Key: this.itemKey(key), ConsistentRead: true, ReturnConsumedCapacity: "TOTAL" })),
+    );
+    recordCapacity("read", out.ConsumedCapacity);
+    return out.Item ? toVersioned(out.Item, Date.now()) : null;
+  }
+
+  async putItem(key: string, value: Buffer, condition: PutCondition, expiresAt?: Date): Promise<number | null> {
+    const now = Date.now();
+    const names: Record<string, string> = { "#v": "v", "#ver": "ver" };
+    const values: Item = { ":v": { B: value }, ":zero": { N: "0" }, ":one": { N: "1" } };
+    let update = "SET #v = :v, #ver = if_not_exists(#ver, :zero) + :one";
+    if (expiresAt) {
+      update += `, #ttl = :ttl, expMs = :expMs`;
+      names["#ttl"] = TTL_ATTRIBUTE;
+      values[":ttl"] = { N: ttlSeconds(expiresAt) };
+      values[":expMs"] = { N: String(expiresAt.getTime()) };
+    } else {
+      update += " REMOVE #ttl, expMs";
+      names["#ttl"] = TTL_ATTRIBUTE;
+    }
+    let conditionExpression: string | undefined;
+    if (condition.kind === "absent") {
+      conditionExpression = "attribute_not_exists(pk) OR expMs <= :now";
+      values[":now"] = { N: String(now) };
+    } else if (condition.kind === "version") {
+      conditionExpression = "#ver = :expected AND (attribute_not_exists(expMs) OR expMs > :now)";
+      values[":expected"] = { N: String(condition.version) };
+      values[":now"] = { N: String(now) };
+    }
+    try {
+      const out = await withThrottleRetry(() =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.filesTable,
+            Key: this.itemKey(key),
+            UpdateExpression: update,
+            ...(conditionExpression ? { ConditionExpression: conditionExpression } : {}),
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            ReturnValues: "UPDATED_NEW",
+            ReturnConsumedCapacity: "TOTAL",
+          }),
+        ),
+      );
+      recordCapacity("write", out.ConsumedCapacity);
+      return Number(out.Attributes?.ver?.N ?? "NaN");
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
+      recordFailedConditionalWrite(this.filesTable, value.length);
+      return null;
+    }
+  }
+
+  async listItems(prefix: string): Promise<VersionedItem[]> {
+    const out: VersionedItem[] = [];
+    const now = Date.now();
+    let start: Item | undefined;
+    do {
+      const exclusiveStart = start;
+      const page = await withThrottleRetry(() =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.filesTable,
+            KeyConditionExpression: prefix === "" ? "pk = :pk" : "pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues: { ":pk": { S: ITEM_PK }, ...(prefix === "" ? {} : { ":prefix": { S: prefix } }) },
+            ConsistentRead: true,
+            ...(this.options.queryPageLimit ? { Limit: this.options.queryPageLimit } : {}),
+            ...(exclusiveStart ? { ExclusiveStartKey: exclusiveStart } : {}),
+            ReturnConsumedCapacity: "TOTAL",
+          }),
+        ),
+      );
+      recordCapacity("read", page.ConsumedCapacity);
+      for (const item of page.Items ?? []) {
+        const v = toVersioned(item, now);
+        if (v) out.push(v);
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  async deleteItem(key: string, version?: number): Promise<boolean> {
+    try {
+      const out = await withThrottleRetry(() =>
+        this.client.send(
+          new DeleteItemCommand({
+            TableName: this.filesTable,
+            Key: this.itemKey(key),
+            ...(version !== undefined
+              ? {
+                  ConditionExpression: "#ver = :expected AND (attribute_not_exists(expMs) OR expMs > :now)",
+                  ExpressionAttributeNames: { "#ver": "ver" },
+                  ExpressionAttributeValues: { ":expected": { N: String(version) }, ":now": { N: String(Date.now()) } },
+                }
+              : {}),
+            ReturnConsumedCapacity: "TOTAL",
+          }),
+        ),
+      );
+      recordCapacity("write", out.ConsumedCapacity);
+      return true;
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
+      recordFailedConditionalWrite(this.filesTable, 1);
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.onClose();
+  }
+}
+
+function toVersioned(item: Item, now: number): VersionedItem | null {
+  const expMs = item.expMs?.N !== undefined ? Number(item.expMs.N) : undefined;
+  if (expMs !== undefined && expMs <= now) return null;
+  return {
+    key: item.sk?.S ?? "",
+    value: Buffer.from(item.v?.B ?? new Uint8Array()),
+    version: Number(item.ver?.N ?? "0"),
+    ...(expMs !== undefined ? { expiresAt: new Date(expMs) } : {}),
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * Opens the agent's stores from its bucket URL flags.
+ *
+ *   -bucketURL X                      X holds everything: mem://, file:// or dynamodb:// (s3:// cannot
+ *                                     hold the metadata log: it needs a conditional append).
+ *   -ingestionBucketURL I             I holds ingestion files and the metadata log: dynamodb://, file://, mem://
+ *   -compactionBucketURL C            C holds compacted objects: s3://, file://, mem:// (not dynamodb://:
+ *                                     compacted objects are large and long-lived, exactly what S3 is cheap for)
+ *
+ * The two forms exclude each other, and the split form needs both URLs.
+ */
+import path from "node:path";
+import type { BucketUrl } from "../../../common/bucket-url.js";
+import { formatBucketUrl } from "../../../common/bucket-url.js";
+import { openDynamoStores } from "./dynamodb/index.js";
+import { openFileObjectStore, openFileStores } from "./file/index.js";
+import { openMemStores } from "./mem.js";
+import { openS3ObjectStore } from "./s3/index.js";
+import type { ObjectStore, Stores } from "./types.js";
+
+export interface OpenStoresConfig {
+  readonly bucketUrl?: BucketUrl;
+  readonly ingestionBucketUrl?: BucketUrl;
+  readonly compactionBucketUrl?: BucketUrl;
+  /** Create missing DynamoDB tables (the seed's behaviour); existing ones are verified either way. */
+  readonly createTables: boolean;
+}
+
+export class StoreConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StoreConfigError";
+  }
+}
+
+const INGESTION_KINDS: ReadonlyArray<BucketUrl["kind"]> = ["dynamodb", "file", "mem"];
+const COMPACTION_KINDS: ReadonlyArray<BucketUrl["kind"]> = ["s3", "file", "mem"];
+
+/** Checks a store configuration without opening anything; throws StoreConfigError with what to change. */
+export function checkStoreConfig(config: OpenStoresConfig): void {
+  const { bucketUrl, ingestionBucketUrl: ing, compactionBucketUrl: comp } = config;
+  if (bucketUrl && (ing || comp)) {
+    throw new StoreConfigError("give either -bucketURL, or -ingestionBucketURL with -compactionBucketURL, not both");
+  }
+  if (bucketUrl) {
+    if (bucketUrl.kind === "s3") {
+      throw new StoreConfigError(
+        `-bucketURL ${formatBucketUrl(bucketUrl)}: an s3:// bucket cannot hold the metadata log alone; use -ingestionBucketURL dynamodb://<region>/<files_table><><chunks_table> with -compactionBucketURL ${formatBucketUrl(bucketUrl)}`,
+      );
+    }
+    return;
+  }
+  if (!ing && !comp) throw new StoreConfigError("no store configured: give -bucketURL, or -ingestionBucketURL with -compactionBucketURL");
+  if (!ing) throw new StoreConfigError("-compactionBucketURL needs -ingestionBucketURL too (where ingestion files and the metadata log live)");
+  if (!comp) throw new StoreConfigError("-ingestionBucketURL needs -compactionBucketURL too (where compacted objects live), or use -bucketURL alone");
+  if (!INGESTION_KINDS.includes(ing.kind)) {
+    throw new StoreConfigError(
+      `-ingestionBucketURL ${formatBucketUrl(ing)}: ingestion and the metadata log need ${INGESTION_KINDS.map((k) => `${k}://`).join(", ")}; s3:// belongs in -compactionBucketURL`,
+    );
+  }
+  if (!COMPACTION_KINDS.includes(comp.kind)) {
+    throw new StoreConfigError(
+      `-compactionBucketURL ${formatBucketUrl(comp)}: compacted objects go to ${COMPACTION_KINDS.map((k) => `${k}://`).join(", ")}; dynamodb:// belongs in -ingestionBucketURL`,
+    );
+  }
+}
+
+function sameLocation(a: BucketUrl, b: BucketUrl): boolean {
+  if (a.kind === "mem" && b.kind === "mem") return a.name === b.name;
+  if (a.kind === "file" && b.kind === "file") return path.resolve(a.path) === path.resolve(b.path);
+  return false;
+}
+
+async function openSingle(url: BucketUrl, createTables: boolean): Promise<Stores> {
+  switch (url.kind) {
+    case "mem":
+      return openMemStores(url.name);
+    case "file":
+      return openFileStores(url.path);
+    case "dynamodb":
+      return openDynamoStores(url, { createTables });
+    case "s3":
+      throw new StoreConfigError(`s3:// cannot hold ingestion files and the metadata log: ${formatBucketUrl(url)}`);
+  }
+}
+
+async function openObjectsOnly(url: BucketUrl): Promise<ObjectStore> {
+  switch (url.kind) {
+    case "mem":
+      return openMemStores(url.name).compaction;
+    case "file":
+      return openFileObjectStore(url.path);
+    case "s3":
+      return openS3ObjectStore(url);
+    case "dynamodb":
+      throw new StoreConfigError(`dynamodb:// cannot be the compaction store: ${formatBucketUrl(url)}`);
+  }
+}
+
+export async function openStores(config: OpenStoresConfig): Promise<Stores> {
+  checkStoreConfig(config);
+  if (config.bucketUrl) return openSingle(config.bucketUrl, config.createTables);
+  const ing = config.ingestionBucketUrl!;
+  const comp = config.compactionBucketUrl!;
+  const ingestion = await openSingle(ing, config.createTables);
+  if (sameLocation(ing, comp)) return ingestion;
+  let compaction: ObjectStore;
+  try {
+    compaction = await openObjectsOnly(comp);
+  } catch (err) {
+    await ingestion.close();
+    throw err;
+  }
+  let closing: Promise<void> | null = null;
+  return {
+    ingestion: ingestion.ingestion,
+    compaction,
+    metadata: ingestion.metadata,
+    close: () =>
+      (closing ??= (async () => {
+        try {
+          await compaction.close();
+        } finally {
+          await ingestion.close();
+        }
+      })()),
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * S3 ObjectStore (s3://bucket?region&endpoint&s3ForcePathStyle&prefix): compacted objects. Keys are
+ * `<prefix><key>`. Uses PutObject, GetObject (ranged), HeadObject (zero-length ranges only),
+ * DeleteObjects (≤ 1000 keys per call) and ListObjectsV2 (paginated). Throttling (503 SlowDown) and 5xx
+ * are retried by the SDK in adaptive mode. The expiresAt hint is ignored: compacted objects are removed
+ * by retention through delete(). Requests are counted by type into storeCost.
+ */
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type ListObjectsV2CommandOutput,
+} from "@aws-sdk/client-s3";
+import type { S3BucketUrl } from "../../../../common/bucket-url.js";
+import { storeCost } from "../cost.js";
+import type { ByteRange, ObjectInfo, ObjectStore, PutOptions } from "../types.js";
+import { ObjectNotFoundError } from "../types.js";
+
+/** DeleteObjects accepts at most 1000 keys per call. */
+export const DELETE_BATCH = 1000;
+
+export function makeS3Client(url: Pick<S3BucketUrl, "region" | "endpoint" | "forcePathStyle">): S3Client {
+  return new S3Client({
+    ...(url.region ? { region: url.region } : {}),
+    ...(url.endpoint ? { endpoint: url.endpoint } : {}),
+    forcePathStyle: url.forcePathStyle,
+    retryMode: "adaptive",
+    maxAttempts: 10,
+  });
+}
+
+export interface S3ObjectStoreOptions {
+  /** A client to use instead of one built from the URL (tests). It is not destroyed on close. */
+  readonly client?: S3Client;
+  /** ListObjectsV2 MaxKeys (test seam to force pagination; default 1000). */
+  readonly listPageSize?: number;
+}
+
+function errorName(err: unknown): string | undefined {
+  return typeof err === "object" && err !== null ? (err as { name?: string }).name : undefined;
+}
+
+function httpStatus(err: unknown): number | undefined {
+  return typeof err === "object" && err !== null ? (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode : undefined;
+}
+
+function isNotFound(err: unknown): boolean {
+  const name = errorName(err);
+  return name === "NoSuchKey" || name === "NotFound" || httpStatus(err) === 404;
+}
+
+export class S3ObjectStore implements ObjectStore {
+  readonly kind = "s3";
+  private readonly client: S3Client;
+  private readonly owned: boolean;
+
+  constructor(
+    readonly bucket: string,
+    /** Key prefix, "" or ending with "/". */
+    readonly prefix: string,
+    clientOrUrl: S3Client | Pick<S3BucketUrl, "region" | "endpoint" | "forcePathStyle">,
+    private readonly options: Omit<S3ObjectStoreOptions, "client"> = {},
+  ) {
+    this.owned = !(clientOrUrl instanceof S3Client);
+    this.client = clientOrUrl instanceof S3Client ? clientOrUrl : makeS3Client(clientOrUrl);
+  }
+
+  async put(key: string, data: Buffer, _options?: PutOptions): Promise<void> {
+    storeCost.addS3Request("put");
+    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: data, ContentLength: data.length }));
+  }
+
+  async get(key: string, range?: ByteRange): Promise<Buffer> {
+    if (range && (range.offset < 0 || range.length < 0)) throw new RangeError(`invalid byte range ${range.offset}+${range.length}`);
+    if (range && range.length === 0) {
+      // HTTP cannot ask for zero bytes; only existence matters.
+      storeCost.addS3Request("get");
+      try {
+        await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+      } catch (err) {
+        if (isNotFound(err)) throw new ObjectNotFoundError(key);
+        throw err;
+      }
+      return Buffer.alloc(0);
+    }
+    storeCost.addS3Request("get");
+    try {
+      const out = await this.client.send(
+        new GetObjectCommand({
+          Bucket: this.bucket,
+          Key: this.prefix + key,
+          ...(range ? { Range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : {}),
+        }),
+      );
+      if (!out.Body) return Buffer.alloc(0);
+      return Buffer.from(await out.Body.transformToByteArray());
+    } catch (err) {
+      if (isNotFound(err)) throw new ObjectNotFoundError(key);
+      // 416: the range starts at or past the end (or the object is empty). Absent objects answer 404 first.
+      if (errorName(err) === "InvalidRange" || httpStatus(err) === 416) return Buffer.alloc(0);
+      throw err;
+    }
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += DELETE_BATCH) {
+      const batch = keys.slice(i, i + DELETE_BATCH);
+      storeCost.addS3Request("delete");
+      const out = await this.client.send(
+        new DeleteObjectsCommand({
+          Bucket: this.bucket,
+          Delete: { Objects: batch.map((k) => ({ Key: this.prefix + k })), Quiet: true },
+        }),
+      );
+      const errors = (out.Errors ?? []).filter((e) => e.Code !== "NoSuchKey");
+      if (errors.length > 0) {
+        const first = errors[0]!;
+        throw new Error(`S3 DeleteObjects in ${this.bucket}: ${errors.length} keys failed, first ${first.Key}: ${first.Code} ${first.Message ?? ""}`.trim());
+      }
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    let token: string | undefined;
+    do {
+      storeCost.addS3Request("list");
+      const page: ListObjectsV2CommandOutput = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: this.prefix + prefix,
+          ...(token ? { ContinuationToken: token } : {}),
+          ...(this.options.listPageSize ? { MaxKeys: this.options.listPageSize } : {}),
+        }),
+      );
+      for (const o of page.Contents ?? []) {
+        if (o.Key === undefined) continue;
+        yield { key: o.Key.slice(this.prefix.length), size: o.Size ?? 0 };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async close(): Promise<void> {
+    if (this.owned) this.client.destroy();
+  }
+}
+
+/** Opens the S3 store of a bucket URL. */
+export function openS3ObjectStore(url: S3BucketUrl, options: S3ObjectStoreOptions = {}): S3ObjectStore {
+  const { client, ...rest } = options;
+  return new S3ObjectStore(url.bucket, url.prefix, client ?? url, rest);
+}

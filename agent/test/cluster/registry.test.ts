@@ -1,0 +1,109 @@
+import assert from "node:assert/strict";
+import { componentLogger } from "../../../common/logger.js";
+import { DynamicCluster } from "../../src/cluster/dynamic-cluster.js";
+import { AgentRegistry } from "../../src/cluster/registry.js";
+import type { RegistryOptions } from "../../src/cluster/registry.js";
+import { MemMetadataStore } from "../../src/store/mem.js";
+
+const logger = componentLogger("test");
+
+async function eventually(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`never happened: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function options(store: MemMetadataStore, zone: string, port: number, extra: Partial<RegistryOptions> = {}): RegistryOptions {
+  return { store, host: "127.0.0.1", port, zone, logger, heartbeatMs: 20, sessionMs: 200, ...extra };
+}
+
+const ids = (r: AgentRegistry) => r.liveAgents().map((a) => a.nodeId);
+
+describe("agent registry", () => {
+  const started: AgentRegistry[] = [];
+  afterEach(async () => {
+    for (const r of started.splice(0)) await r.stop();
+  });
+  async function start(o: RegistryOptions): Promise<AgentRegistry> {
+    const r = await AgentRegistry.start(o);
+    started.push(r);
+    return r;
+  }
+
+  it("gives three agents distinct node ids and the same view; one that stops heartbeating drops out after its session", async () => {
+    const store = new MemMetadataStore();
+    const agents = await Promise.all([start(options(store, "a", 9001)), start(options(store, "b", 9002)), start(options(store, "c", 9003))]);
+    const nodeIds = agents.map((a) => a.nodeId);
+    assert.equal(new Set(nodeIds).size, 3);
+    assert.ok(nodeIds.every((id) => Number.isInteger(id) && id > 0 && id <= 0x7fffffff));
+    const all = [...nodeIds].sort((x, y) => x - y);
+    await eventually("every agent sees all three", () => agents.every((a) => ids(a).join() === all.join()));
+    const seenByFirst = agents[0]!.liveAgents().find((a) => a.nodeId === agents[2]!.nodeId)!;
+    assert.deepEqual({ host: seenByFirst.host, port: seenByFirst.port, zone: seenByFirst.zone }, { host: "127.0.0.1", port: 9003, zone: "c" });
+
+    const changes: number[][] = [];
+    agents[0]!.onChange((list) => changes.push(list.map((a) => a.nodeId)));
+    agents[2]!.paused = true; // hung: no heartbeats, no deregistration
+    const gone = agents[2]!.nodeId;
+    await eventually("the silent agent disappears", () => !ids(agents[0]!).includes(gone) && !ids(agents[1]!).includes(gone));
+    assert.deepEqual(changes[changes.length - 1], all.filter((id) => id !== gone));
+    assert.ok(ids(agents[2]!).includes(gone), "an agent always lists itself");
+    assert.equal(await store.getItem(`agent/${gone}`), null, "its heartbeat item expired");
+  });
+
+  it("removes a stopped agent at once and frees its node id", async () => {
+    const store = new MemMetadataStore();
+    const a = await start(options(store, "a", 1, { preferredNodeId: 7 }));
+    const b = await start(options(store, "a", 2, { preferredNodeId: 7 }));
+    assert.equal(a.nodeId, 7);
+    assert.notEqual(b.nodeId, 7, "a taken preferred id is not reused");
+    await a.stop();
+    await b.refresh();
+    assert.deepEqual(ids(b), [b.nodeId]);
+    const c = await start(options(store, "a", 3, { preferredNodeId: 7 }));
+    assert.equal(c.nodeId, 7, "the id of an agent that left is free again");
+  });
+
+  it("claims unique ids when many agents start at once", async () => {
+    const store = new MemMetadataStore();
+    const agents = await Promise.all(Array.from({ length: 8 }, (_, i) => start(options(store, "z", 9000 + i))));
+    assert.equal(new Set(agents.map((a) => a.nodeId)).size, 8);
+  });
+
+  it("claims a new id when its own was taken over while it was paused", async () => {
+    const store = new MemMetadataStore();
+    const a = await start(options(store, "a", 1, { claimMs: 300 }));
+    const old = a.nodeId;
+    a.paused = true;
+    await eventually("the claim expires", async () => (await store.getItem(`node/${old}`)) === null);
+    const b = await start(options(store, "b", 2, { preferredNodeId: old }));
+    assert.equal(b.nodeId, old);
+    a.paused = false;
+    await eventually("the paused agent moves to another id", () => a.nodeId !== old);
+    await eventually("both see each other with distinct ids", () => ids(b).includes(a.nodeId) && ids(a).includes(old));
+    const atOld = b.liveAgents().find((x) => x.nodeId === old)!;
+    assert.equal(atOld.port, 2, "the id belongs to the agent that claimed it last");
+  });
+
+  it("feeds a DynamicCluster: same coordinators on every agent, leadership and membership changes", async () => {
+    const store = new MemMetadataStore();
+    const regs = await Promise.all(["a", "b", "c"].map((z, i) => start(options(store, z, 9100 + i))));
+    await eventually("all see three", () => regs.every((r) => r.liveAgents().length === 3));
+    const views = regs.map((r) => new DynamicCluster("cluster", r));
+    const groups = Array.from({ length: 50 }, (_, i) => `group-${i}`);
+    const answers = views.map((v) => groups.map((g) => v.coordinatorFor(g).nodeId).join());
+    assert.equal(new Set(answers).size, 1);
+    for (const v of views) assert.equal(v.leaderFor("t", 0, v.self.zone).nodeId, v.self.nodeId, "a zone with one agent leads all its clients' partitions");
+
+    const seen: number[][] = [];
+    views[0]!.onMembershipChange((list) => seen.push(list.map((a) => a.nodeId)));
+    const leaving = regs[1]!.nodeId;
+    await regs[1]!.stop();
+    await eventually("agent 0 sees the departure", () => seen.length > 0 && !seen[seen.length - 1]!.includes(leaving));
+    assert.ok(views[0]!.liveAgents().every((a) => a.nodeId !== leaving));
+    assert.deepEqual(views[0]!.agentsForZone("b").map((a) => a.nodeId), views[0]!.liveAgents().map((a) => a.nodeId), "an empty zone falls back to all");
+    for (const v of views) v.close();
+  });
+});

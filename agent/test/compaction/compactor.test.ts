@@ -1,0 +1,196 @@
+import assert from "node:assert/strict";
+import { Compactor, COMPACTED_PREFIX, planCompaction } from "../../src/compaction/compactor.js";
+import { iterateBatches } from "../../src/records/record-batch.js";
+import { GarbageCollector } from "../../src/retention/gc.js";
+import type { ObjectStore } from "../../src/store/types.js";
+import { closeFixture, createTopic, listKeys, logger, openFixture, produceFile, segmentStores, verifyReadBack } from "./support.js";
+import type { Fixture } from "./support.js";
+
+const T0 = Date.UTC(2026, 0, 1);
+
+/** Every agent produces `files` files of one batch per partition, times T0 + i. */
+async function produceMany(f: Fixture, topics: ReadonlyArray<{ name: string; partitions: number }>, files: number): Promise<void> {
+  await Promise.all(
+    f.logs.map(async (_, agent) => {
+      for (let i = 0; i < files; i++) {
+        const batches = topics.flatMap((t) => Array.from({ length: t.partitions }, (_, p) => ({ topic: t.name, partition: p, records: 1 + ((i + p + agent) % 4) })));
+        await produceFile(f, agent, batches, T0 + i * 10 + agent);
+      }
+    }),
+  );
+  for (const l of f.logs) await l.catchUp();
+}
+
+describe("compaction", () => {
+  let f: Fixture;
+  beforeEach(async () => {
+    f = await openFixture(3);
+  });
+  afterEach(async () => {
+    await closeFixture(f);
+  });
+
+  it("moves ingestion data into one compacted object with final offsets, readable by every agent", async () => {
+    await createTopic(f, "a", 3);
+    await createTopic(f, "b", 2);
+    await produceMany(f, [{ name: "a", partitions: 3 }, { name: "b", partitions: 2 }], 6);
+    const before = await verifyReadBack(f, f.logs[2]!);
+    assert.equal(before, 3 * 6 * 5);
+
+    const compactions: number[] = [];
+    const compactor = new Compactor(
+      { ingestion: f.ingestion, compaction: f.compaction, log: f.logs[1]!, logger, isLeader: () => true, onCompaction: (s) => compactions.push(s.bytes) },
+      { maxRunBytes: 700, deleteCompactedIngestionFiles: true },
+    );
+    const stats = await compactor.runOnce(T0 + 60_000);
+    assert.ok(stats.key?.startsWith(COMPACTED_PREFIX), `object key ${stats.key}`);
+    assert.equal(stats.appliedRuns, stats.runs);
+    assert.equal(stats.replacedFiles.length, 18);
+    assert.deepEqual(compactions, [stats.bytes]);
+    assert.deepEqual(await listKeys(f.compaction, ""), [stats.key]);
+    assert.deepEqual(await listKeys(f.ingestion, ""), [], "replaced ingestion files were deleted");
+
+    for (const log of f.logs) await log.catchUp();
+    for (const log of f.logs) {
+      for (const [topic, n] of [["a", 3], ["b", 2]] as const) {
+        for (let p = 0; p < n; p++) assert.ok(segmentStores(log, topic, p).every((s) => s === "c"), `${topic}/${p} is compacted`);
+      }
+      assert.deepEqual([...log.state.objectRefs.keys()], [stats.key]);
+    }
+    // Each run holds consecutive batches with their final offsets, is at most maxRunBytes (or one batch).
+    const object = await f.compaction.get(stats.key!);
+    for (const s of f.logs[0]!.state.partition("a", 1)!.segments) {
+      const run = object.subarray(s.location.pos, s.location.pos + s.location.len);
+      let expected = s.baseOffset;
+      let batches = 0;
+      for (const b of iterateBatches(run)) {
+        assert.equal(b.baseOffset, expected);
+        expected += b.header.lastOffsetDelta + 1;
+        batches++;
+      }
+      assert.equal(expected, s.lastOffset + 1);
+      assert.ok(s.location.len <= 700 || batches === 1, `run of ${s.location.len} bytes`);
+    }
+    // Ingestion files are gone: every offset is served from the compaction store, on every agent.
+    for (const log of f.logs) assert.equal(await verifyReadBack(f, log), before);
+  });
+
+  it("leaves segments younger than minAgeMs and keeps data produced during the pass", async () => {
+    await createTopic(f, "t", 2);
+    await produceFile(f, 0, [{ topic: "t", partition: 0, records: 2 }, { topic: "t", partition: 1, records: 1 }], T0);
+    await produceFile(f, 1, [{ topic: "t", partition: 0, records: 3 }], T0 + 5000);
+    const compactor = new Compactor({ ingestion: f.ingestion, compaction: f.compaction, log: f.logs[2]!, logger }, { minAgeMs: 2000 });
+    const stats = await compactor.runOnce(T0 + 4000);
+    assert.equal(stats.appliedRuns, 2);
+    await f.logs[2]!.catchUp();
+    assert.deepEqual(segmentStores(f.logs[2]!, "t", 0), ["c", "i"]);
+    assert.deepEqual(segmentStores(f.logs[2]!, "t", 1), ["c"]);
+    assert.equal(stats.replacedFiles.length, 1);
+    assert.equal(stats.oldestIngestionAgeMs > 0, true);
+    assert.equal(await verifyReadBack(f, f.logs[0]!), 3);
+    const again = await compactor.runOnce(T0 + 4001);
+    assert.equal(again.key, null, "nothing old enough is left");
+  });
+
+  it("keeps each pass under maxObjectBytes, oldest data first", async () => {
+    await createTopic(f, "t", 1);
+    for (let i = 0; i < 10; i++) await produceFile(f, i % 3, [{ topic: "t", partition: 0, records: 5, valueBytes: 100 }], T0 + i);
+    const compactor = new Compactor({ ingestion: f.ingestion, compaction: f.compaction, log: f.logs[0]!, logger }, { maxObjectBytes: 2000 });
+    const first = await compactor.runOnce(T0 + 60_000);
+    assert.ok(first.bytes <= 2000 && first.bytes > 0, `object of ${first.bytes} bytes`);
+    assert.equal(segmentStores(f.logs[0]!, "t", 0)[0], "c", "the oldest segments went first");
+    let passes = 1;
+    while ((await compactor.runOnce(T0 + 60_000)).key !== null) passes++;
+    assert.ok(passes > 1);
+    assert.ok(segmentStores(f.logs[0]!, "t", 0).every((s) => s === "c"));
+    assert.equal(await verifyReadBack(f, f.logs[1]!), 10);
+  });
+
+  it("skips runs whose segments changed before the commit (retention, deletion) and deletes an object nothing uses", async () => {
+    await createTopic(f, "keep", 1);
+    await createTopic(f, "gone", 1);
+    await produceFile(f, 0, [{ topic: "keep", partition: 0, records: 2 }, { topic: "gone", partition: 0, records: 2 }], T0);
+    await produceFile(f, 1, [{ topic: "keep", partition: 0, records: 2 }, { topic: "gone", partition: 0, records: 2 }], T0 + 1);
+    // Test seam: while the compacted object is being written, another agent truncates "gone".
+    let hook: (() => Promise<void>) | null = async () => {
+      await f.logs[2]!.propose([{ type: "truncate", topic: "gone", partition: 0, offset: 2 }]);
+    };
+    const compaction: ObjectStore = {
+      kind: "mem",
+      put: async (key, data, options) => {
+        const h = hook;
+        hook = null;
+        if (h) await h();
+        return f.compaction.put(key, data, options);
+      },
+      get: (key, range) => f.compaction.get(key, range),
+      delete: (keys) => f.compaction.delete(keys),
+      list: (prefix) => f.compaction.list(prefix),
+      close: async () => {},
+    };
+    const compactor = new Compactor({ ingestion: f.ingestion, compaction, log: f.logs[0]!, logger });
+    const stats = await compactor.runOnce(T0 + 60_000);
+    assert.equal(stats.runs, 1, "only the unchanged partition's run is proposed");
+    assert.equal(stats.appliedRuns, 1);
+    assert.deepEqual(segmentStores(f.logs[0]!, "keep", 0), ["c"]);
+    assert.deepEqual(segmentStores(f.logs[0]!, "gone", 0), ["i"]);
+    assert.equal(f.logs[0]!.state.partition("gone", 0)!.logStartOffset, 2);
+    assert.equal(await verifyReadBack(f, f.logs[0]!), 3);
+
+    // A pass whose every run is overtaken: the object is deleted at once.
+    hook = async () => {
+      await f.logs[1]!.propose([{ type: "deleteTopic", name: "gone" }]);
+    };
+    const stats2 = await compactor.runOnce(T0 + 60_000);
+    assert.equal(stats2.key, null);
+    assert.deepEqual(await listKeys(f.compaction, ""), [stats.key]);
+  });
+
+  it("abandons its object when the lease was lost before the commit", async () => {
+    await createTopic(f, "t", 1);
+    await produceFile(f, 0, [{ topic: "t", partition: 0, records: 1 }], T0);
+    const compactor = new Compactor({ ingestion: f.ingestion, compaction: f.compaction, log: f.logs[0]!, logger, isLeader: () => false });
+    const stats = await compactor.runOnce(T0 + 60_000);
+    assert.equal(stats.key, null);
+    assert.deepEqual(segmentStores(f.logs[0]!, "t", 0), ["i"]);
+    assert.deepEqual(await listKeys(f.compaction, ""), []);
+  });
+
+  it("merges small compacted runs into larger ones, and GC removes the objects they came from", async () => {
+    await createTopic(f, "t", 2);
+    const compactor = new Compactor({ ingestion: f.ingestion, compaction: f.compaction, log: f.logs[0]!, logger }, { mergeAfterMs: 30_000 });
+    for (let pass = 0; pass < 4; pass++) {
+      await produceFile(f, pass % 3, [{ topic: "t", partition: 0, records: 3 }, { topic: "t", partition: 1, records: 2 }], T0 + pass * 1000);
+      await produceFile(f, (pass + 1) % 3, [{ topic: "t", partition: 0, records: 1 }], T0 + pass * 1000 + 1);
+      await compactor.runOnce(T0 + pass * 1000 + 3000);
+    }
+    assert.deepEqual(segmentStores(f.logs[0]!, "t", 0), ["c", "c", "c", "c"]);
+    const l0 = await listKeys(f.compaction, COMPACTED_PREFIX);
+    assert.equal(l0.length, 4);
+
+    const merged = await compactor.runOnce(T0 + 100_000);
+    assert.ok(merged.key !== null);
+    assert.deepEqual(segmentStores(f.logs[0]!, "t", 0), ["c"]);
+    assert.deepEqual(segmentStores(f.logs[0]!, "t", 1), ["c"]);
+    assert.equal(await verifyReadBack(f, f.logs[1]!), 12);
+
+    await f.logs[1]!.catchUp();
+    const gc = new GarbageCollector({ ingestion: f.ingestion, compaction: f.compaction, log: f.logs[1]!, logger }, { graceMs: 0 });
+    const result = await gc.runOnce(T0 + 200_000);
+    assert.deepEqual([...result.deletedCompacted].sort(), l0);
+    assert.deepEqual(await listKeys(f.compaction, COMPACTED_PREFIX), [merged.key]);
+    assert.equal(await verifyReadBack(f, f.logs[2]!), 12);
+  });
+
+  it("plans nothing for a single compacted run and never splits a batch", async () => {
+    await createTopic(f, "t", 1);
+    await produceFile(f, 0, [{ topic: "t", partition: 0, records: 20, valueBytes: 200 }], T0);
+    await produceFile(f, 0, [{ topic: "t", partition: 0, records: 20, valueBytes: 200 }], T0 + 1);
+    const compactor = new Compactor({ ingestion: f.ingestion, compaction: f.compaction, log: f.logs[0]!, logger }, { maxRunBytes: 100, mergeAfterMs: 0 });
+    const stats = await compactor.runOnce(T0 + 10_000);
+    assert.equal(stats.runs, 2, "each oversized batch is a run of its own");
+    const plan = planCompaction(f.logs[0]!.state, { now: T0 + 10_000, minAgeMs: 0, maxObjectBytes: 1 << 30, maxRunBytes: 100, mergeRunsBelowBytes: 1 << 20, mergeAfterMs: 0 });
+    assert.deepEqual(plan, []);
+    assert.equal(await verifyReadBack(f, f.logs[0]!), 2);
+  });
+});

@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { startBackgroundJobs } from "../../src/compaction/jobs.js";
+import { Lease } from "../../src/compaction/lease.js";
+import { MemMetadataStore } from "../../src/store/mem.js";
+import { closeFixture, createTopic, logger, openFixture, produceFile, segmentStores, verifyReadBack } from "./support.js";
+
+/** Polls `check` every 10 ms until it holds; fails with `what` after a generous minute. */
+async function eventually(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`never happened: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe("compaction lease", () => {
+  it("has one holder; another takes over only after the holder stops renewing and its lease expired", async () => {
+    const store = new MemMetadataStore();
+    const a = new Lease({ store, key: "lease/compaction", owner: "a", renewMs: 40, logger });
+    const b = new Lease({ store, key: "lease/compaction", owner: "b", renewMs: 40, logger });
+    assert.equal(await a.attempt(), true);
+    assert.equal(await b.attempt(), false);
+    assert.equal(await a.attempt(), true, "the holder renews");
+    assert.ok(a.isHeld() && !b.isHeld());
+
+    a.paused = true; // hung holder: no renewals
+    a.start();
+    b.start();
+    await eventually("b acquires the lease", () => b.isHeld());
+    assert.equal(a.isHeld(), false, "the old holder stopped believing it holds the lease before it expired");
+    const item = await store.getItem("lease/compaction");
+    assert.equal(JSON.parse(item!.value.toString()).owner, "b");
+
+    // The old holder wakes up: its renewal fails and it does not take the lease back.
+    a.paused = false;
+    assert.equal(await a.attempt(), false);
+    assert.ok(b.isHeld() && !a.isHeld());
+    await a.stop();
+    await b.stop();
+    assert.equal(await store.getItem("lease/compaction"), null, "a holder releases the lease when it stops");
+  });
+
+  it("moves compaction to another agent when the holder stops, and the new holder compacts", async () => {
+    const f = await openFixture(2);
+    try {
+      await createTopic(f, "t", 1);
+      const stores = { ingestion: f.ingestion, compaction: f.compaction, metadata: f.metadata };
+      const options = { compactionIntervalMs: 20, leaseRenewMs: 20, compactor: { minAgeMs: 0 } };
+      const compactedBy: number[] = [];
+      const jobs = f.logs.map((log, i) =>
+        startBackgroundJobs({ stores, log, logger, options, hooks: { onCompaction: (s) => s.key && compactedBy.push(i) } }),
+      );
+      await eventually("one agent holds the lease", () => jobs.some((j) => j.isLeader()));
+      const holder = jobs.findIndex((j) => j.isLeader());
+      assert.equal(jobs.filter((j) => j.isLeader()).length, 1);
+      await produceFile(f, 0, [{ topic: "t", partition: 0, records: 2 }], Date.now() - 10);
+      await eventually("the holder compacts", () => compactedBy.length === 1);
+      assert.deepEqual(compactedBy, [holder]);
+
+      await jobs[holder]!.stop();
+      const other = 1 - holder;
+      await eventually("the other agent takes the lease", () => jobs[other]!.isLeader());
+      await produceFile(f, 1, [{ topic: "t", partition: 0, records: 3 }], Date.now() - 10);
+      await eventually("the new holder compacts", () => compactedBy.length >= 2);
+      assert.equal(compactedBy[1], other);
+      await jobs[other]!.stop();
+      await f.logs[0]!.catchUp();
+      assert.ok(segmentStores(f.logs[0]!, "t", 0).every((s) => s === "c"));
+      assert.equal(await verifyReadBack(f, f.logs[0]!), 2);
+    } finally {
+      await closeFixture(f);
+    }
+  });
+});

@@ -1,0 +1,298 @@
+/**
+ * The store contracts on DynamoDB Local (AWS's own emulator, started by e2e/support/dynamodb-local.ts,
+ * or an already running one named by WARP_TEST_DYNAMODB_ENDPOINT), plus DynamoDB-specific behaviour:
+ * table creation and verification, chunking, TTL attributes, capacity accounting.
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  QueryCommand,
+} from "@aws-sdk/client-dynamodb";
+import { storeCost } from "../../src/store/cost.js";
+import { openDynamoStores, ensureTables, DynamoMetadataStore, TableSetupError } from "../../src/store/dynamodb/index.js";
+import { descriptorPk } from "../../src/store/dynamodb/objects.js";
+import { CHUNK_BYTES } from "../../src/store/dynamodb/chunks.js";
+import type { Stores } from "../../src/store/types.js";
+import { runMetadataStoreContract, runObjectStoreContract } from "./contract.js";
+import { startDynamo } from "./servers.js";
+
+const REGION = "us-east-1";
+let endpoint = "";
+let stopServer: (() => Promise<void>) | null = null;
+let tableCounter = 0;
+
+function client(): DynamoDBClient {
+  // DynamoDB Local keeps one database per access key and region: every handle uses the same ones.
+  return new DynamoDBClient({ region: REGION, endpoint, credentials: { accessKeyId: "warplocal", secretAccessKey: "warplocal" } });
+}
+
+
+interface Tables {
+  readonly filesTable: string;
+  readonly chunksTable: string;
+}
+
+function newTables(): Tables {
+  const id = `${process.pid}-${++tableCounter}-${randomBytes(3).toString("hex")}`;
+  return { filesTable: `warp-files-${id}`, chunksTable: `warp-chunks-${id}` };
+}
+
+async function openStores(tables: Tables, c: DynamoDBClient, queryPageLimit?: number): Promise<Stores> {
+  return openDynamoStores(
+    { kind: "dynamodb", region: REGION, ...tables, endpoint },
+    { createTables: true, client: c, ...(queryPageLimit ? { queryPageLimit } : {}) },
+  );
+}
+
+async function dropTables(c: DynamoDBClient, tables: Tables): Promise<void> {
+  for (const t of [tables.filesTable, tables.chunksTable]) await c.send(new DeleteTableCommand({ TableName: t })).catch(() => {});
+}
+
+describe("dynamodb store", function () {
+  this.timeout(120_000);
+
+  before(async function () {
+    this.timeout(180_000);
+    const server = await startDynamo();
+    endpoint = server.endpoint;
+    stopServer = () => server.stop();
+  });
+
+  after(async function () {
+    await stopServer?.();
+  });
+
+
+  runObjectStoreContract("dynamodb", async () => {
+    const tables = newTables();
+    const c = client();
+    // A small page size proves that listing follows LastEvaluatedKey.
+    const stores = await openStores(tables, c, 37);
+    return {
+      store: stores.ingestion,
+      cleanup: async () => {
+        await stores.close();
+        await dropTables(c, tables);
+        c.destroy();
+      },
+    };
+  });
+
+  runMetadataStoreContract("dynamodb", async () => {
+    const tables = newTables();
+    const c = client();
+    const stores = await openStores(tables, c, 7);
+    const peerClients: DynamoDBClient[] = [];
+    return {
+      store: stores.metadata,
+      peer: async () => {
+        const pc = client();
+        peerClients.push(pc);
+        return new DynamoMetadataStore(pc, tables.filesTable, tables.chunksTable, { queryPageLimit: 5 });
+      },
+      cleanup: async () => {
+        await stores.close();
+        await dropTables(c, tables);
+        c.destroy();
+        for (const pc of peerClients) pc.destroy();
+      },
+    };
+  });
+
+  describe("DynamoDB specifics", function () {
+    let c: DynamoDBClient;
+    let tables: Tables;
+    let stores: Stores | null;
+    beforeEach(function () {
+      c = client();
+      tables = newTables();
+      stores = null;
+    });
+    afterEach(async function () {
+      await stores?.close();
+      await dropTables(c, tables);
+      c.destroy();
+    });
+
+    it("creates missing tables with TTL on expiresAt, and reopens them", async function () {
+      stores = await openStores(tables, c);
+      for (const t of [tables.filesTable, tables.chunksTable]) {
+        const ttl = await c.send(new DescribeTimeToLiveCommand({ TableName: t }));
+        assert.equal(ttl.TimeToLiveDescription?.AttributeName, "expiresAt");
+        assert.ok(["ENABLED", "ENABLING"].includes(ttl.TimeToLiveDescription?.TimeToLiveStatus ?? ""), `${t}: ${ttl.TimeToLiveDescription?.TimeToLiveStatus}`);
+      }
+      await stores.ingestion.put("x", Buffer.from("kept"));
+      await stores.close();
+      stores = await openDynamoStores({ kind: "dynamodb", region: REGION, ...tables, endpoint }, { createTables: false, client: c });
+      assert.deepEqual(await stores.ingestion.get("x"), Buffer.from("kept"));
+    });
+
+    it("a missing table without createTables is an error naming the table", async function () {
+      await assert.rejects(ensureTables(c, tables, { create: false }), (err: unknown) => err instanceof TableSetupError && err.message.includes(tables.filesTable) && /does not exist/.test(err.message));
+    });
+
+    it("an existing table with the wrong key schema is refused, naming the table and the expected schema", async function () {
+      await c.send(
+        new CreateTableCommand({
+          TableName: tables.chunksTable,
+          BillingMode: "PAY_PER_REQUEST",
+          KeySchema: [
+            { AttributeName: "pk", KeyType: "HASH" },
+            { AttributeName: "sk", KeyType: "RANGE" },
+          ],
+          AttributeDefinitions: [
+            { AttributeName: "pk", AttributeType: "S" },
+            { AttributeName: "sk", AttributeType: "S" },
+          ],
+        }),
+      );
+      await assert.rejects(
+        ensureTables(c, tables, { create: true }),
+        (err: unknown) =>
+          err instanceof TableSetupError && err.message.includes(tables.chunksTable) && err.message.includes("expected the chunks table schema [pk (S, HASH), sk (N, RANGE)]"),
+      );
+    });
+
+    it("splits large objects into chunks under the item limit, with TTL on chunks and descriptor", async function () {
+      stores = await openStores(tables, c);
+      const data = randomBytes(CHUNK_BYTES * 2 + 100);
+      const expiresAt = new Date(Date.now() + 3600_000);
+      await stores.ingestion.put("ingest/big", data, { expiresAt });
+      const desc = await c.send(new GetItemCommand({ TableName: tables.filesTable, Key: { pk: { S: descriptorPk("ingest/big") }, sk: { S: "ingest/big" } } }));
+      assert.equal(desc.Item?.n?.N, "3");
+      assert.equal(desc.Item?.expiresAt?.N, String(Math.ceil(expiresAt.getTime() / 1000)));
+      const chunks = await c.send(
+        new QueryCommand({ TableName: tables.chunksTable, KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: { ":pk": { S: desc.Item!.cpk!.S! } } }),
+      );
+      assert.equal(chunks.Items?.length, 3);
+      for (const item of chunks.Items ?? []) {
+        assert.ok((item.d?.B?.length ?? 0) <= CHUNK_BYTES);
+        assert.equal(item.expiresAt?.N, String(Math.ceil(expiresAt.getTime() / 1000)));
+      }
+      // Overwrite with a small object: the old chunk set is removed.
+      await stores.ingestion.put("ingest/big", Buffer.from("small now"));
+      const after = await c.send(
+        new QueryCommand({ TableName: tables.chunksTable, KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: { ":pk": { S: desc.Item!.cpk!.S! } } }),
+      );
+      assert.equal(after.Items?.length, 0);
+      assert.deepEqual(await stores.ingestion.get("ingest/big"), Buffer.from("small now"));
+    });
+
+    it("a ranged get reads only the chunks that hold the range", async function () {
+      stores = await openStores(tables, c);
+      const data = randomBytes(CHUNK_BYTES * 6);
+      await stores.ingestion.put("ranged", data);
+      const before = storeCost.dynamoReadUnits;
+      await stores.ingestion.get("ranged", { offset: CHUNK_BYTES * 3 + 10, length: 100 });
+      const oneChunk = storeCost.dynamoReadUnits - before;
+      const before2 = storeCost.dynamoReadUnits;
+      await stores.ingestion.get("ranged");
+      const whole = storeCost.dynamoReadUnits - before2;
+      assert.ok(oneChunk > 0, "capacity is counted");
+      assert.ok(oneChunk * 3 < whole, `ranged read used ${oneChunk} RCU, whole read ${whole} RCU`);
+    });
+
+    it("counts consumed capacity into storeCost", async function () {
+      stores = await openStores(tables, c);
+      const events: string[] = [];
+      const off = storeCost.onChange((e) => events.push(e.kind));
+      try {
+        const w = storeCost.dynamoWriteUnits;
+        const r = storeCost.dynamoReadUnits;
+        assert.equal(await stores.metadata.append(1n, Buffer.alloc(3000)), true);
+        assert.ok(storeCost.dynamoWriteUnits - w >= 3, `write units ${storeCost.dynamoWriteUnits - w}`);
+        await stores.metadata.read(1n, 10);
+        assert.ok(storeCost.dynamoReadUnits > r);
+        // A lost race is billed too (estimated: its error carries no ConsumedCapacity).
+        const w2 = storeCost.dynamoWriteUnits;
+        assert.equal(await stores.metadata.append(1n, Buffer.alloc(3000)), false);
+        assert.ok(storeCost.dynamoWriteUnits - w2 >= 3);
+      } finally {
+        off();
+      }
+      assert.ok(events.includes("dynamoWrite") && events.includes("dynamoRead"));
+    });
+
+    it("retries UnprocessedItems/UnprocessedKeys and throttling errors until every chunk is written and read", async function () {
+      // Test seam: DynamoDB Local never throttles, so a middleware on a real client reports half of each
+      // batch as unprocessed (those items are simply written again) and fails some calls with a throttling error.
+      const seamClient = client();
+      let unprocessedReported = 0;
+      let throttled = 0;
+      let calls = 0;
+      seamClient.middlewareStack.add(
+        (next, context) => async (args) => {
+          const name = context.commandName;
+          if ((name === "BatchWriteItemCommand" || name === "PutItemCommand") && throttled < 3 && calls++ % 2 === 0) {
+            throttled++;
+            throw Object.assign(new Error("Rate of requests exceeds the allowed throughput (test seam)"), { name: "ProvisionedThroughputExceededException" });
+          }
+          const result = await next(args);
+          const input = args.input as { RequestItems?: Record<string, unknown> };
+          const output = result.output as {
+            UnprocessedItems?: Record<string, unknown[]>;
+            UnprocessedKeys?: Record<string, { Keys?: unknown[] }>;
+          };
+          if (name === "BatchWriteItemCommand" && unprocessedReported < 6) {
+            const [table, reqs] = Object.entries(input.RequestItems ?? {})[0]! as [string, unknown[]];
+            if (reqs.length > 1) {
+              unprocessedReported++;
+              output.UnprocessedItems = { [table]: reqs.slice(Math.floor(reqs.length / 2)) };
+            }
+          }
+          if (name === "BatchGetItemCommand" && unprocessedReported < 12) {
+            const [table, req] = Object.entries(input.RequestItems ?? {})[0]! as [string, { Keys: unknown[] }];
+            if (req.Keys.length > 1) {
+              unprocessedReported++;
+              output.UnprocessedKeys = { [table]: { ...req, Keys: req.Keys.slice(1) } };
+            }
+          }
+          return result;
+        },
+        { step: "initialize", name: "warpTestSeam" },
+      );
+      try {
+        stores = await openStores(tables, seamClient);
+        const data = randomBytes(CHUNK_BYTES * 30 + 5);
+        await stores.ingestion.put("seam/big", data);
+        assert.ok(unprocessedReported > 0, "the seam reported unprocessed items");
+        assert.deepEqual(await stores.ingestion.get("seam/big"), data);
+        assert.ok(unprocessedReported > 6, "the seam reported unprocessed keys");
+        assert.equal(throttled, 3, "the seam threw throttling errors");
+      } finally {
+        await stores?.close();
+        stores = null;
+        seamClient.destroy();
+      }
+    });
+
+    it("a writer that missed a snapshot cannot take an index the snapshot covers (regression: append after trim)", async function () {
+      stores = await openStores(tables, c);
+      for (let i = 1n; i <= 6n; i++) assert.equal(await stores.metadata.append(i, Buffer.from(`e${i}`)), true);
+      await stores.metadata.putSnapshot({ index: 5n, data: Buffer.from("s5") });
+      await stores.metadata.trim(6n);
+      // A fresh handle has never seen the snapshot: its conditional put at 3 succeeds, the check undoes it.
+      const pc = client();
+      try {
+        const late = new DynamoMetadataStore(pc, tables.filesTable, tables.chunksTable);
+        assert.equal(await late.append(3n, Buffer.from("late")), false);
+        assert.deepEqual(
+          (await stores.metadata.read(1n, 10)).map((r) => r.index),
+          [6n],
+        );
+        assert.deepEqual(
+          (await late.read(6n, 10)).map((r) => r.data.toString()),
+          ["e6"],
+        );
+        assert.equal(await late.append(7n, Buffer.from("e7")), true);
+      } finally {
+        pc.destroy();
+      }
+    });
+  });
+});

@@ -1,0 +1,119 @@
+/**
+ * The ObjectStore contract on a real S3 API server on loopback (moto's server, started by
+ * e2e/support/s3-server.ts, or an already running one named by WARP_TEST_S3_ENDPOINT).
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { storeCost } from "../../src/store/cost.js";
+import { openS3ObjectStore, S3ObjectStore } from "../../src/store/s3/index.js";
+import { runObjectStoreContract } from "./contract.js";
+import { startS3 } from "./servers.js";
+
+const REGION = "us-east-1";
+let endpoint = "";
+let stopServer: (() => Promise<void>) | null = null;
+let counter = 0;
+
+function client(): S3Client {
+  return new S3Client({ region: REGION, endpoint, forcePathStyle: true, credentials: { accessKeyId: "warplocal", secretAccessKey: "warplocal" } });
+}
+
+
+async function emptyAndDropBucket(c: S3Client, bucket: string): Promise<void> {
+  for (;;) {
+    const page = await c.send(new ListObjectsV2Command({ Bucket: bucket }));
+    const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
+    if (keys.length === 0) break;
+    await c.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }));
+  }
+  await c.send(new DeleteBucketCommand({ Bucket: bucket }));
+}
+
+async function newBucket(c: S3Client): Promise<string> {
+  const bucket = `warp-test-${process.pid}-${++counter}-${randomBytes(3).toString("hex")}`;
+  await c.send(new CreateBucketCommand({ Bucket: bucket }));
+  return bucket;
+}
+
+describe("s3 store", function () {
+  this.timeout(120_000);
+
+  before(async function () {
+    this.timeout(180_000);
+    const server = await startS3();
+    endpoint = server.endpoint;
+    stopServer = () => server.stop();
+  });
+
+  after(async function () {
+    await stopServer?.();
+  });
+
+
+  for (const prefix of ["", "cluster-a/"]) {
+    runObjectStoreContract(`s3${prefix ? ` with prefix ${prefix}` : ""}`, async () => {
+      const c = client();
+      const bucket = await newBucket(c);
+      // A stranger's object beside the prefix must never show up.
+      if (prefix) await c.send(new PutObjectCommand({ Bucket: bucket, Key: "other/p/x", Body: "not ours" }));
+      const store = openS3ObjectStore({ kind: "s3", bucket, prefix, forcePathStyle: true }, { client: c, listPageSize: 100 });
+      return {
+        store,
+        cleanup: async () => {
+          await emptyAndDropBucket(c, bucket);
+          c.destroy();
+        },
+      };
+    });
+  }
+
+  describe("S3 specifics", function () {
+    it("keys live under the prefix and requests are counted by type", async function () {
+      const c = client();
+      const bucket = await newBucket(c);
+      try {
+        const store = new S3ObjectStore(bucket, "pre/", c);
+        const before = storeCost.snapshot().s3Requests;
+        await store.put("a/1", Buffer.from("one"));
+        await store.get("a/1", { offset: 1, length: 1 });
+        for await (const _ of store.list("a/")) void _;
+        await store.delete(["a/1"]);
+        const after = storeCost.snapshot().s3Requests;
+        assert.deepEqual(
+          { put: after.put - before.put, get: after.get - before.get, list: after.list - before.list, delete: after.delete - before.delete },
+          { put: 1, get: 1, list: 1, delete: 1 },
+        );
+        await store.put("b", Buffer.from("two"));
+        const raw = await c.send(new ListObjectsV2Command({ Bucket: bucket }));
+        assert.deepEqual(
+          raw.Contents?.map((o) => o.Key),
+          ["pre/b"],
+        );
+      } finally {
+        await emptyAndDropBucket(c, bucket);
+        c.destroy();
+      }
+    });
+
+    it("deletes more than one DeleteObjects batch", async function () {
+      this.timeout(300_000);
+      const c = client();
+      const bucket = await newBucket(c);
+      try {
+        const store = new S3ObjectStore(bucket, "", c);
+        const keys = Array.from({ length: 1203 }, (_, i) => `k/${String(i).padStart(5, "0")}`);
+        for (let i = 0; i < keys.length; i += 100) await Promise.all(keys.slice(i, i + 100).map((k) => store.put(k, Buffer.from("x"))));
+        const before = storeCost.s3Requests.delete;
+        await store.delete(keys);
+        assert.equal(storeCost.s3Requests.delete - before, 2);
+        const left: string[] = [];
+        for await (const o of store.list("")) left.push(o.key);
+        assert.deepEqual(left, []);
+      } finally {
+        await emptyAndDropBucket(c, bucket);
+        c.destroy();
+      }
+    });
+  });
+});
