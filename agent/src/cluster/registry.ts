@@ -98,6 +98,7 @@ export class AgentRegistry {
     if (this.heartbeatMs <= 0 || this.sessionMs <= this.heartbeatMs) {
       throw new RangeError(`registry sessionMs (${this.sessionMs}) must be larger than heartbeatMs (${this.heartbeatMs})`);
     }
+    if (this.claimMs < this.sessionMs) throw new RangeError(`registry claimMs (${this.claimMs}) must be at least sessionMs (${this.sessionMs})`);
     this.selfValue = { nodeId: 0, host: options.host, port: options.port, zone: options.zone, instance: this.instance, startedAt: this.startedAt };
   }
 
@@ -188,11 +189,13 @@ export class AgentRegistry {
     const store = this.options.store;
     for (let attempt = 0; attempt < 1000; attempt++) {
       let id: number;
-      if (attempt === 0 && preferred !== undefined && preferred > 0 && preferred <= MAX_NODE_ID) {
+      if (attempt === 0 && preferred !== undefined && preferred > 0 && preferred <= MAX_NODE_ID && (await store.getItem(`${AGENT_PREFIX}${preferred}`)) === null) {
         id = preferred;
       } else {
-        // The smallest id nobody holds; a conflict (another agent starting now) moves on to the next.
-        const taken = new Set((await store.listItems(NODE_PREFIX)).map((i) => Number(i.key.slice(NODE_PREFIX.length))));
+        // The smallest id nobody holds (no claim, no live heartbeat); a conflict (another agent starting
+        // now) moves on to the next.
+        const held = [...(await store.listItems(NODE_PREFIX)), ...(await store.listItems(AGENT_PREFIX))];
+        const taken = new Set(held.map((i) => Number(i.key.slice(i.key.indexOf("/") + 1))));
         id = 1;
         while (taken.has(id)) id++;
         if (attempt > 0) id += Math.floor(Math.random() * Math.min(attempt, 16));

@@ -45,7 +45,11 @@ export interface CompactorOptions {
   readonly mergeRunsBelowBytes?: number;
   /** Compacted runs are merged once this old; default 60000 ms. */
   readonly mergeAfterMs?: number;
-  /** Delete ingestion files as soon as nothing references them (instead of letting TTL expire them). */
+  /**
+   * Delete ingestion files as soon as nothing references them, instead of leaving them to their TTL or
+   * to GC. Costs a DynamoDB write per KB deleted, and an agent lagging behind the log may still try to
+   * read a deleted file (its fetch then fails and the client retries); off by default.
+   */
   readonly deleteCompactedIngestionFiles?: boolean;
   /** How long after writing ingestion files expire, when they do: warns when compaction falls behind. */
   readonly ingestionTtlMs?: number;
@@ -116,14 +120,20 @@ export interface PlanOptions {
  * partition; a run made of a single compacted segment would only copy it and is dropped.
  */
 export function planCompaction(state: ClusterState, o: PlanOptions): PlannedRun[] {
+  const candidateKind = (s: Segment) => s.location.store === "i" || (o.mergeRunsBelowBytes > 0 && s.location.len < o.mergeRunsBelowBytes);
   const ingestion: Picked[] = [];
   const merges: Picked[] = [];
+  const tails: Array<{ topic: string; partition: number; segments: readonly Segment[]; start: number }> = [];
   for (const [name, topic] of state.topics) {
     topic.partitions.forEach((p, partition) => {
-      for (const s of p.segments) {
+      const start = tailStart(p.segments, candidateKind);
+      if (start === p.segments.length) return;
+      tails.push({ topic: name, partition, segments: p.segments, start });
+      for (let k = start; k < p.segments.length; k++) {
+        const s = p.segments[k]!;
         if (s.location.store === "i") {
           if (s.appendTime <= o.now - o.minAgeMs) ingestion.push({ topic: name, partition, segment: s });
-        } else if (o.mergeRunsBelowBytes > 0 && s.location.len < o.mergeRunsBelowBytes && s.appendTime <= o.now - o.mergeAfterMs) {
+        } else if (candidateKind(s) && s.appendTime <= o.now - o.mergeAfterMs) {
           merges.push({ topic: name, partition, segment: s });
         }
       }
@@ -140,27 +150,48 @@ export function planCompaction(state: ClusterState, o: PlanOptions): PlannedRun[
     if (budget <= 0) break;
   }
   const runs: PlannedRun[] = [];
-  for (const [name, topic] of state.topics) {
-    topic.partitions.forEach((p, partition) => {
-      let run: PlannedRun | null = null;
-      const close = () => {
-        if (run && !(run.segments.length === 1 && run.segments[0]!.location.store === "c")) runs.push(run);
-        run = null;
-      };
-      for (const s of p.segments) {
-        if (!chosen.has(s)) {
-          close();
-          continue;
-        }
-        if (run !== null && (run as PlannedRun).bytes + s.location.len > o.maxRunBytes) close();
-        if (run === null) run = { topic: name, partition, segments: [], bytes: 0 };
-        (run as PlannedRun).segments.push(s);
-        (run as PlannedRun).bytes += s.location.len;
+  for (const t of tails) {
+    let run: PlannedRun | null = null;
+    const close = () => {
+      if (run && !(run.segments.length === 1 && run.segments[0]!.location.store === "c")) runs.push(run);
+      run = null;
+    };
+    for (let k = t.start; k < t.segments.length; k++) {
+      const s = t.segments[k]!;
+      if (!chosen.has(s)) {
+        close();
+        continue;
       }
-      close();
-    });
+      if (run !== null && (run as PlannedRun).bytes + s.location.len > o.maxRunBytes) close();
+      if (run === null) run = { topic: t.topic, partition: t.partition, segments: [], bytes: 0 };
+      (run as PlannedRun).segments.push(s);
+      (run as PlannedRun).bytes += s.location.len;
+    }
+    close();
   }
   return runs;
+}
+
+/** Segments that are neither ingestion data nor small runs in a row before the scan stops. */
+const TAIL_SCAN_SLACK = 16;
+
+/**
+ * Where a partition's compaction candidates start. Candidates (ingestion segments, small runs) gather at
+ * the tail — older data is already in large runs — so the scan walks back from the end and stops after
+ * TAIL_SCAN_SLACK other segments in a row: a pass costs O(tail), not O(retained segments).
+ */
+function tailStart(segments: readonly Segment[], candidate: (s: Segment) => boolean): number {
+  let start = segments.length;
+  let misses = 0;
+  for (let k = segments.length - 1; k >= 0 && misses < TAIL_SCAN_SLACK; k--) {
+    if (candidate(segments[k]!)) {
+      start = k;
+      misses = 0;
+    } else {
+      misses++;
+    }
+  }
+  return start;
 }
 
 /** Runs `fn` over items with at most `limit` in flight. */
@@ -294,7 +325,7 @@ export class Compactor {
       seconds: seconds(),
       oldestIngestionAgeMs: this.oldestIngestionAge(Date.now()),
     };
-    logger.info("compaction pass", { key, bytes: data.length, runs: stats.runs, appliedRuns, segments: stats.segments, sources: stats.sourceObjects });
+    logger.debug("compaction pass", { key, bytes: data.length, runs: stats.runs, appliedRuns, segments: stats.segments, sources: stats.sourceObjects });
     this.deps.onCompaction?.(stats);
     return stats;
   }
@@ -329,7 +360,11 @@ export class Compactor {
     let oldest = Infinity;
     for (const topic of this.deps.log.state.topics.values()) {
       for (const p of topic.partitions) {
-        for (const s of p.segments) if (s.location.store === "i" && s.appendTime < oldest) oldest = s.appendTime;
+        const segments = p.segments;
+        for (let k = tailStart(segments, (s) => s.location.store === "i"); k < segments.length; k++) {
+          const s = segments[k]!;
+          if (s.location.store === "i" && s.appendTime < oldest) oldest = s.appendTime;
+        }
       }
     }
     const age = oldest === Infinity ? 0 : Math.max(0, now - oldest);

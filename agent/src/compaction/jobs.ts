@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "../../../common/logger.js";
 import { errorMessage } from "../../../common/logger.js";
 import type { MetadataLog } from "../metadata/log.js";
+import * as metrics from "../metrics.js";
 import type { TruncateCommand } from "../metadata/commands.js";
 import { GarbageCollector } from "../retention/gc.js";
 import type { GcOptions, GcResult } from "../retention/gc.js";
@@ -31,10 +32,19 @@ export interface BackgroundJobOptions {
   readonly leaseRenewMs?: number;
   readonly leaseTtlMs?: number;
   readonly compactor?: CompactorOptions;
+  /**
+   * Whether ingestion files are written with an expiry the ingestion store enforces (DynamoDB TTL).
+   * Default: the ingestion store is DynamoDB. When false, GC deletes unreferenced ingestion files
+   * (unless gc.collectIngestionFiles says otherwise).
+   */
+  readonly ingestionFilesExpire?: boolean;
   readonly gc?: GcOptions;
 }
 
-/** Metric hooks (agent/src/metrics.ts counters are incremented from here by the agent's wiring). */
+/**
+ * Observation hooks. compactionRuns / compactedBytes (agent/src/metrics.ts) are counted here already;
+ * the hooks feed anything else (gauges of leadership and backlog, GC and retention counters).
+ */
 export interface BackgroundJobHooks {
   readonly onCompaction?: (stats: CompactionStats) => void;
   readonly onTruncate?: (commands: readonly TruncateCommand[]) => void;
@@ -90,14 +100,21 @@ export function startBackgroundJobs(deps: BackgroundJobsDeps): BackgroundJobs {
       log,
       logger,
       isLeader,
-      ...(hooks.onCompaction ? { onCompaction: hooks.onCompaction } : {}),
+      onCompaction: (stats) => {
+        if (stats.key !== null) {
+          metrics.compactionRuns.inc();
+          metrics.compactedBytes.inc(stats.bytes);
+        }
+        hooks.onCompaction?.(stats);
+      },
     },
     options.compactor ?? {},
   );
   const retention = new RetentionEnforcer({ log, logger, ...(hooks.onTruncate ? { onTruncate: hooks.onTruncate } : {}) });
+  const ingestionFilesExpire = options.ingestionFilesExpire ?? stores.ingestion.kind === "dynamodb";
   const gc = new GarbageCollector(
     { ingestion: stores.ingestion, compaction: stores.compaction, log, logger, ...(hooks.onGarbageDeleted ? { onDeleted: hooks.onGarbageDeleted } : {}) },
-    options.gc ?? {},
+    { ...options.gc, collectIngestionFiles: options.gc?.collectIngestionFiles ?? !ingestionFilesExpire },
   );
 
   let stopped = false;

@@ -1,7 +1,8 @@
 /**
  * Garbage collection of objects nothing references: compacted objects left behind by retention, by
- * L0 → L1 merges and by abandoned compactions; and, where ingestion files are not given a TTL (file and
- * mem stores ignore it), ingestion files that were compacted, truncated or never committed.
+ * L0 → L1 merges and by abandoned compactions; and, unless ingestion files are left to a TTL the store
+ * enforces for free (DynamoDB), ingestion files that were compacted, truncated or never committed
+ * (on S3, file and mem stores a delete costs nothing, or the store does not expire objects at all).
  *
  * An object is deleted only when it is unreferenced in the caught-up state AND it has been seen
  * unreferenced for at least graceMs by this collector AND (when its key carries its creation time)

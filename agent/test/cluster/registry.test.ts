@@ -16,7 +16,7 @@ async function eventually(what: string, check: () => boolean | Promise<boolean>)
 }
 
 function options(store: MemMetadataStore, zone: string, port: number, extra: Partial<RegistryOptions> = {}): RegistryOptions {
-  return { store, host: "127.0.0.1", port, zone, logger, heartbeatMs: 20, sessionMs: 200, ...extra };
+  return { store, host: "127.0.0.1", port, zone, logger, heartbeatMs: 20, sessionMs: 2000, ...extra };
 }
 
 const ids = (r: AgentRegistry) => r.liveAgents().map((a) => a.nodeId);
@@ -34,7 +34,8 @@ describe("agent registry", () => {
 
   it("gives three agents distinct node ids and the same view; one that stops heartbeating drops out after its session", async () => {
     const store = new MemMetadataStore();
-    const agents = await Promise.all([start(options(store, "a", 9001)), start(options(store, "b", 9002)), start(options(store, "c", 9003))]);
+    const session = { sessionMs: 500 };
+    const agents = await Promise.all([start(options(store, "a", 9001, session)), start(options(store, "b", 9002, session)), start(options(store, "c", 9003, session))]);
     const nodeIds = agents.map((a) => a.nodeId);
     assert.equal(new Set(nodeIds).size, 3);
     assert.ok(nodeIds.every((id) => Number.isInteger(id) && id > 0 && id <= 0x7fffffff));
@@ -74,11 +75,11 @@ describe("agent registry", () => {
 
   it("claims a new id when its own was taken over while it was paused", async () => {
     const store = new MemMetadataStore();
-    const a = await start(options(store, "a", 1, { claimMs: 300 }));
+    const a = await start(options(store, "a", 1, { sessionMs: 250, claimMs: 300 }));
     const old = a.nodeId;
     a.paused = true;
     await eventually("the claim expires", async () => (await store.getItem(`node/${old}`)) === null);
-    const b = await start(options(store, "b", 2, { preferredNodeId: old }));
+    const b = await start(options(store, "b", 2, { preferredNodeId: old, sessionMs: 250 }));
     assert.equal(b.nodeId, old);
     a.paused = false;
     await eventually("the paused agent moves to another id", () => a.nodeId !== old);

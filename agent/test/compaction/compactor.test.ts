@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { Compactor, COMPACTED_PREFIX, planCompaction } from "../../src/compaction/compactor.js";
+import type { Command } from "../../src/metadata/commands.js";
+import { ClusterState } from "../../src/metadata/state.js";
 import { iterateBatches } from "../../src/records/record-batch.js";
 import { GarbageCollector } from "../../src/retention/gc.js";
 import type { ObjectStore } from "../../src/store/types.js";
@@ -192,5 +194,27 @@ describe("compaction", () => {
     const plan = planCompaction(f.logs[0]!.state, { now: T0 + 10_000, minAgeMs: 0, maxObjectBytes: 1 << 30, maxRunBytes: 100, mergeRunsBelowBytes: 1 << 20, mergeAfterMs: 0 });
     assert.deepEqual(plan, []);
     assert.equal(await verifyReadBack(f, f.logs[0]!), 2);
+  });
+
+  it("plans from the tail of long partitions: ingestion data and small runs after large compacted runs", () => {
+    const state = new ClusterState();
+    let index = 0n;
+    const apply = (...commands: Command[]) => state.apply(++index, { proposer: "test", seq: Number(index), commands });
+    apply({ type: "createTopic", name: "t", topicId: "0".repeat(32), partitions: 1, configs: {} });
+    const meta = (len: number) => ({ topic: "t", partition: 0, pos: 0, len, count: 10, maxTimestamp: T0, producerId: -1, producerEpoch: -1, baseSequence: -1 });
+    // 40 large compacted runs, then a small run, then two ingestion segments.
+    for (let i = 0; i < 40; i++) {
+      apply({ type: "commitFile", key: `ingest/x-${i}`, size: 2_000_000, time: T0, batches: [meta(2_000_000)] });
+      apply({ type: "compact", key: `compacted/${i}`, size: 2_000_000, replacedFiles: [], runs: [{ topic: "t", partition: 0, baseOffset: i * 10, lastOffset: i * 10 + 9, maxTimestamp: T0, pos: 0, len: 2_000_000 }] });
+    }
+    apply({ type: "commitFile", key: "ingest/small", size: 100, time: T0, batches: [meta(100)] });
+    apply({ type: "compact", key: "compacted/small", size: 100, replacedFiles: [], runs: [{ topic: "t", partition: 0, baseOffset: 400, lastOffset: 409, maxTimestamp: T0, pos: 0, len: 100 }] });
+    apply({ type: "commitFile", key: "ingest/a", size: 100, time: T0, batches: [meta(100)] });
+    apply({ type: "commitFile", key: "ingest/b", size: 100, time: T0 + 10_000, batches: [meta(100)] });
+    const options = { minAgeMs: 2000, maxObjectBytes: 64 << 20, maxRunBytes: 4 << 20, mergeRunsBelowBytes: 1 << 20, mergeAfterMs: 60_000 };
+    const young = planCompaction(state, { ...options, now: T0 + 5000 });
+    assert.deepEqual(young.map((r) => r.segments.map((s) => s.location.key)), [["ingest/a"]], "the small run is not old enough to merge yet");
+    const old = planCompaction(state, { ...options, now: T0 + 100_000 });
+    assert.deepEqual(old.map((r) => r.segments.map((s) => s.location.key)), [["compacted/small", "ingest/a", "ingest/b"]]);
   });
 });

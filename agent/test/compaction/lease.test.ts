@@ -16,8 +16,8 @@ async function eventually(what: string, check: () => boolean | Promise<boolean>)
 describe("compaction lease", () => {
   it("has one holder; another takes over only after the holder stops renewing and its lease expired", async () => {
     const store = new MemMetadataStore();
-    const a = new Lease({ store, key: "lease/compaction", owner: "a", renewMs: 40, logger });
-    const b = new Lease({ store, key: "lease/compaction", owner: "b", renewMs: 40, logger });
+    const a = new Lease({ store, key: "lease/compaction", owner: "a", renewMs: 200, logger });
+    const b = new Lease({ store, key: "lease/compaction", owner: "b", renewMs: 200, logger });
     assert.equal(await a.attempt(), true);
     assert.equal(await b.attempt(), false);
     assert.equal(await a.attempt(), true, "the holder renews");
@@ -45,7 +45,7 @@ describe("compaction lease", () => {
     try {
       await createTopic(f, "t", 1);
       const stores = { ingestion: f.ingestion, compaction: f.compaction, metadata: f.metadata };
-      const options = { compactionIntervalMs: 20, leaseRenewMs: 20, compactor: { minAgeMs: 0 } };
+      const options = { compactionIntervalMs: 20, leaseRenewMs: 200, compactor: { minAgeMs: 0 } };
       const compactedBy: number[] = [];
       const jobs = f.logs.map((log, i) =>
         startBackgroundJobs({ stores, log, logger, options, hooks: { onCompaction: (s) => s.key && compactedBy.push(i) } }),

@@ -12,21 +12,30 @@ import { ObjectCache } from "../../src/fetch/object-cache.js";
 import { PartitionReader } from "../../src/fetch/reader.js";
 import { iterateBatches, readBatchHeader } from "../../src/records/record-batch.js";
 import { MemMetadataStore, MemObjectStore } from "../../src/store/mem.js";
+import type { MetadataStore, ObjectStore } from "../../src/store/types.js";
 import { buildBatch } from "../records/batch-builder.js";
 
 export const logger = componentLogger("test");
 
 export interface Fixture {
-  readonly ingestion: MemObjectStore;
-  readonly compaction: MemObjectStore;
-  readonly metadata: MemMetadataStore;
+  readonly ingestion: ObjectStore;
+  readonly compaction: ObjectStore;
+  readonly metadata: MetadataStore;
   readonly logs: MetadataLog[];
   /** offset → the batch as produced (base offset 0), per "topic/partition". */
   readonly produced: Map<string, Map<number, Buffer>>;
 }
 
-export async function openFixture(agents = 3): Promise<Fixture> {
-  const metadata = new MemMetadataStore();
+/** `agents` logs over the given stores (default: fresh mem stores, ingestion apart from compaction). */
+export async function openFixture(
+  agents = 3,
+  stores: { ingestion: ObjectStore; compaction: ObjectStore; metadata: MetadataStore } = {
+    ingestion: new MemObjectStore(),
+    compaction: new MemObjectStore(),
+    metadata: new MemMetadataStore(),
+  },
+): Promise<Fixture> {
+  const { metadata } = stores;
   const logs: MetadataLog[] = [];
   for (let i = 0; i < agents; i++) {
     const log = new MetadataLog(metadata, {
@@ -39,7 +48,7 @@ export async function openFixture(agents = 3): Promise<Fixture> {
     await log.open();
     logs.push(log);
   }
-  return { ingestion: new MemObjectStore(), compaction: new MemObjectStore(), metadata, logs, produced: new Map() };
+  return { ingestion: stores.ingestion, compaction: stores.compaction, metadata, logs, produced: new Map() };
 }
 
 export async function closeFixture(f: Fixture): Promise<void> {
@@ -129,7 +138,7 @@ export function segmentStores(log: MetadataLog, topic: string, partition: number
   return log.state.partition(topic, partition)!.segments.map((s) => s.location.store);
 }
 
-export async function listKeys(store: MemObjectStore, prefix: string): Promise<string[]> {
+export async function listKeys(store: ObjectStore, prefix: string): Promise<string[]> {
   const out: string[] = [];
   for await (const o of store.list(prefix)) out.push(o.key);
   return out;

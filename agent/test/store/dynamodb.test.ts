@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import {
   CreateTableCommand,
   DeleteTableCommand,
+  DeleteItemCommand,
   DescribeTimeToLiveCommand,
   DynamoDBClient,
   GetItemCommand,
@@ -30,7 +31,6 @@ function client(): DynamoDBClient {
   // DynamoDB Local keeps one database per access key and region: every handle uses the same ones.
   return new DynamoDBClient({ region: REGION, endpoint, credentials: { accessKeyId: "warplocal", secretAccessKey: "warplocal" } });
 }
-
 
 interface Tables {
   readonly filesTable: string;
@@ -66,7 +66,6 @@ describe("dynamodb store", function () {
   after(async function () {
     await stopServer?.();
   });
-
 
   runObjectStoreContract("dynamodb", async () => {
     const tables = newTables();
@@ -130,6 +129,16 @@ describe("dynamodb store", function () {
       await stores.close();
       stores = await openDynamoStores({ kind: "dynamodb", region: REGION, ...tables, endpoint }, { createTables: false, client: c });
       assert.deepEqual(await stores.ingestion.get("x"), Buffer.from("kept"));
+    });
+
+    it("agents starting together all get the tables (creation races are absorbed)", async function () {
+      const clients = [client(), client(), client()];
+      try {
+        await Promise.all(clients.map((cl) => ensureTables(cl, tables, { create: true })));
+        await ensureTables(c, tables, { create: false });
+      } finally {
+        for (const cl of clients) cl.destroy();
+      }
     });
 
     it("a missing table without createTables is an error naming the table", async function () {
@@ -271,16 +280,48 @@ describe("dynamodb store", function () {
       }
     });
 
+    it("trim continues from its floor: old tombstones are not read or written again", async function () {
+      stores = await openStores(tables, c);
+      for (let i = 1n; i <= 50n; i++) assert.equal(await stores.metadata.append(i, Buffer.alloc(2000, 1)), true);
+      await stores.metadata.putSnapshot({ index: 40n, data: Buffer.from("s40") });
+      let w = storeCost.dynamoWriteUnits;
+      await stores.metadata.trim(41n);
+      const first = storeCost.dynamoWriteUnits - w;
+      assert.ok(first >= 40, `40 tombstones replacing 2 KB entries: ${first} WRU`);
+      w = storeCost.dynamoWriteUnits;
+      await stores.metadata.trim(41n);
+      assert.equal(storeCost.dynamoWriteUnits - w, 0, "nothing left to trim");
+      await stores.metadata.putSnapshot({ index: 45n, data: Buffer.from("s45") });
+      w = storeCost.dynamoWriteUnits;
+      await stores.metadata.trim(46n);
+      const third = storeCost.dynamoWriteUnits - w;
+      assert.ok(third >= 5 && third <= 5 * 2 + 1, `5 tombstones and the floor: ${third} WRU`);
+      assert.deepEqual(
+        (await stores.metadata.read(1n, 100)).map((r) => r.index),
+        [46n, 47n, 48n, 49n, 50n],
+      );
+    });
+
     it("a writer that missed a snapshot cannot take an index the snapshot covers (regression: append after trim)", async function () {
       stores = await openStores(tables, c);
       for (let i = 1n; i <= 6n; i++) assert.equal(await stores.metadata.append(i, Buffer.from(`e${i}`)), true);
       await stores.metadata.putSnapshot({ index: 5n, data: Buffer.from("s5") });
       await stores.metadata.trim(6n);
-      // A fresh handle has never seen the snapshot: its conditional put at 3 succeeds, the check undoes it.
+      // Trimmed entries became tombstones: a fresh handle (it never saw the snapshot) cannot take index 3.
+      const tomb = await c.send(new GetItemCommand({ TableName: tables.filesTable, Key: { pk: { S: "log" }, sk: { S: "3".padStart(20, "0") } } }));
+      assert.equal(tomb.Item?.t?.BOOL, true);
+      assert.equal(tomb.Item?.d, undefined);
+      assert.ok(Number(tomb.Item?.expiresAt?.N) > Date.now() / 1000, "tombstones expire through TTL");
+      // Once TTL removed the tombstone of 4, the put there succeeds and the snapshot check undoes it.
+      await c.send(new DeleteItemCommand({ TableName: tables.filesTable, Key: { pk: { S: "log" }, sk: { S: "4".padStart(20, "0") } } }));
       const pc = client();
       try {
         const late = new DynamoMetadataStore(pc, tables.filesTable, tables.chunksTable);
         assert.equal(await late.append(3n, Buffer.from("late")), false);
+        const late2 = new DynamoMetadataStore(pc, tables.filesTable, tables.chunksTable);
+        assert.equal(await late2.append(4n, Buffer.from("late")), false);
+        const four = await c.send(new GetItemCommand({ TableName: tables.filesTable, Key: { pk: { S: "log" }, sk: { S: "4".padStart(20, "0") } } }));
+        assert.equal(four.Item?.t?.BOOL, true, "the stray put was turned into a tombstone");
         assert.deepEqual(
           (await stores.metadata.read(1n, 10)).map((r) => r.index),
           [6n],

@@ -19,7 +19,6 @@ function client(): S3Client {
   return new S3Client({ region: REGION, endpoint, forcePathStyle: true, credentials: { accessKeyId: "warplocal", secretAccessKey: "warplocal" } });
 }
 
-
 async function emptyAndDropBucket(c: S3Client, bucket: string): Promise<void> {
   for (;;) {
     const page = await c.send(new ListObjectsV2Command({ Bucket: bucket }));
@@ -49,7 +48,6 @@ describe("s3 store", function () {
   after(async function () {
     await stopServer?.();
   });
-
 
   for (const prefix of ["", "cluster-a/"]) {
     runObjectStoreContract(`s3${prefix ? ` with prefix ${prefix}` : ""}`, async () => {

@@ -6,11 +6,17 @@
  *                  cpk/n/cb: a chunk set in the chunks table (pk "s#<random id>")
  *   item           pk = "item",     sk = item key;  v (B), ver (N), expiresAt (N, epoch s, TTL), expMs (N)
  *
+ *   tombstone      pk = "log",      sk = index;  t (BOOL true), expiresAt (N, TTL: a day after the trim)
+ *   trim floor     pk = "trim",     sk = "floor";  idx (N): every index below it is tombstoned
+ *
  * append(N) is a PutItem conditional on attribute_not_exists(pk): exactly one writer gets each index.
- * An index already covered by the latest snapshot is taken too, even after trim() deleted its entry: a
- * successful put is followed by a strongly consistent read of the snapshot pointer, and a put that landed
- * at or below it is deleted again and reported as lost (trim only ever deletes below the pointer, which is
- * durable before the deletes start, so the check cannot miss).
+ * An index covered by the latest snapshot is taken too, even after trim() dropped its entry:
+ *  - trim() does not delete entries but overwrites them with small tombstones (billed like a delete: by
+ *    the size of the item replaced), so a late writer's conditional put at a trimmed index fails and no
+ *    reader can ever see a stray entry there. Tombstones expire through TTL after a day, for free.
+ *  - for writers late by more than that, a successful put is followed by a strongly consistent read of
+ *    the snapshot pointer, and a put that landed at or below it is deleted again and reported as lost
+ *    (trim only ever works below the pointer, which is durable first, so the check cannot miss).
  */
 import {
   DeleteItemCommand,
@@ -18,6 +24,7 @@ import {
   PutItemCommand,
   QueryCommand,
   UpdateItemCommand,
+  type AttributeValue,
   type DynamoDBClient,
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
@@ -38,6 +45,10 @@ export const LOG_PK = "log";
 export const SNAPSHOT_PK = "snapshot";
 export const SNAPSHOT_SK = "latest";
 export const ITEM_PK = "item";
+export const TRIM_PK = "trim";
+export const TRIM_SK = "floor";
+/** How long tombstones of trimmed log entries stay before TTL removes them. */
+export const TOMBSTONE_TTL_MS = 24 * 3600 * 1000;
 /** Largest log entry: the item holds pk, sk and d within DynamoDB's 400 KB item limit. */
 export const DYNAMO_MAX_ENTRY_BYTES = 350 * 1024;
 /** Snapshots up to this size live inline in the pointer item. */
@@ -101,8 +112,8 @@ export class DynamoMetadataStore implements MetadataStore {
     }
     const pointer = await this.readPointer(false);
     if (pointer && pointer.index >= index) {
-      // Landed in the trimmed range below the snapshot: that index is not ours to take.
-      await this.deleteLogEntries([index]);
+      // Landed in the trimmed range below the snapshot (its tombstone had expired): not ours to take.
+      await this.tombstone([index]);
       return false;
     }
     return true;
@@ -131,6 +142,7 @@ export class DynamoMetadataStore implements MetadataStore {
       );
       recordCapacity("read", page.ConsumedCapacity);
       for (const item of page.Items ?? []) {
+        if (item.t?.BOOL) continue; // trimmed
         out.push({ index: BigInt(item.sk?.S ?? "0"), data: Buffer.from(item.d?.B ?? new Uint8Array()) });
         if (out.length >= limit) return out;
       }
@@ -139,8 +151,12 @@ export class DynamoMetadataStore implements MetadataStore {
     return out;
   }
 
-  private async deleteLogEntries(indexes: readonly bigint[]): Promise<void> {
-    const requests: WriteRequest[] = indexes.map((i) => ({ DeleteRequest: { Key: { pk: { S: LOG_PK }, sk: { S: logSk(i) } } } }));
+  /** Replaces log entries by tombstones that expire through TTL (see the header). */
+  private async tombstone(indexes: readonly bigint[]): Promise<void> {
+    const ttl: AttributeValue = { N: ttlSeconds(new Date(Date.now() + TOMBSTONE_TTL_MS)) };
+    const requests: WriteRequest[] = indexes.map((i) => ({
+      PutRequest: { Item: { pk: { S: LOG_PK }, sk: { S: logSk(i) }, t: { BOOL: true }, [TTL_ATTRIBUTE]: ttl } },
+    }));
     await batchWrite(this.client, this.filesTable, requests);
   }
 
@@ -149,7 +165,9 @@ export class DynamoMetadataStore implements MetadataStore {
     const pointer = await this.readPointer(false);
     if (!pointer) return;
     const limit = before < pointer.index + 1n ? before : pointer.index + 1n;
-    const doomed: bigint[] = [];
+    const floor = await this.readTrimFloor();
+    if (floor >= limit) return;
+    const live: bigint[] = [];
     let start: Item | undefined;
     do {
       const exclusiveStart = start;
@@ -157,9 +175,9 @@ export class DynamoMetadataStore implements MetadataStore {
         this.client.send(
           new QueryCommand({
             TableName: this.filesTable,
-            KeyConditionExpression: "pk = :pk AND sk < :before",
-            ExpressionAttributeValues: { ":pk": { S: LOG_PK }, ":before": { S: logSk(limit) } },
-            ProjectionExpression: "sk",
+            KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
+            ExpressionAttributeValues: { ":pk": { S: LOG_PK }, ":from": { S: logSk(floor) }, ":to": { S: logSk(limit - 1n) } },
+            ProjectionExpression: "sk, t",
             ConsistentRead: true,
             ...(this.options.queryPageLimit ? { Limit: this.options.queryPageLimit } : {}),
             ...(exclusiveStart ? { ExclusiveStartKey: exclusiveStart } : {}),
@@ -168,10 +186,42 @@ export class DynamoMetadataStore implements MetadataStore {
         ),
       );
       recordCapacity("read", page.ConsumedCapacity);
-      for (const item of page.Items ?? []) doomed.push(BigInt(item.sk?.S ?? "0"));
+      for (const item of page.Items ?? []) if (!item.t?.BOOL) live.push(BigInt(item.sk?.S ?? "0"));
       start = page.LastEvaluatedKey;
     } while (start);
-    if (doomed.length > 0) await this.deleteLogEntries(doomed);
+    if (live.length > 0) await this.tombstone(live);
+    try {
+      const out = await withThrottleRetry(() =>
+        this.client.send(
+          new PutItemCommand({
+            TableName: this.filesTable,
+            Item: { pk: { S: TRIM_PK }, sk: { S: TRIM_SK }, idx: { N: limit.toString() } },
+            ConditionExpression: "attribute_not_exists(pk) OR idx < :idx",
+            ExpressionAttributeValues: { ":idx": { N: limit.toString() } },
+            ReturnConsumedCapacity: "TOTAL",
+          }),
+        ),
+      );
+      recordCapacity("write", out.ConsumedCapacity);
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
+      recordFailedConditionalWrite(this.filesTable, 1); // another agent trimmed further meanwhile
+    }
+  }
+
+  private async readTrimFloor(): Promise<bigint> {
+    const out = await withThrottleRetry(() =>
+      this.client.send(
+        new GetItemCommand({
+          TableName: this.filesTable,
+          Key: { pk: { S: TRIM_PK }, sk: { S: TRIM_SK } },
+          ConsistentRead: true,
+          ReturnConsumedCapacity: "TOTAL",
+        }),
+      ),
+    );
+    recordCapacity("read", out.ConsumedCapacity);
+    return out.Item?.idx?.N ? BigInt(out.Item.idx.N) : 0n;
   }
 
   // ---- snapshots ----

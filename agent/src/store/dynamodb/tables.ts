@@ -75,7 +75,16 @@ async function ensureTtl(client: DynamoDBClient, table: string, attribute: strin
     log.warn("TTL is being disabled on the table; not re-enabling it now", { table });
     return;
   }
-  await client.send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { Enabled: true, AttributeName: attribute } }));
+  try {
+    await client.send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { Enabled: true, AttributeName: attribute } }));
+  } catch (err) {
+    // Another agent enabled it between our describe and our update ("TimeToLive is already enabled"):
+    // fine when it is on our attribute.
+    if (errorName(err) !== "ValidationException") throw err;
+    const again = (await client.send(new DescribeTimeToLiveCommand({ TableName: table }))).TimeToLiveDescription;
+    if ((again?.TimeToLiveStatus === "ENABLED" || again?.TimeToLiveStatus === "ENABLING") && again.AttributeName === attribute) return;
+    throw err;
+  }
   log.info("enabled TTL", { table, attribute });
 }
 

@@ -128,12 +128,18 @@ export class FileMetadataStore implements MetadataStore {
   /** Opens (and recovers) the metadata in `dir`. The caller holds the directory lock. */
   static async open(dir: string, options: FileMetadataOptions = {}): Promise<FileMetadataStore> {
     const store = new FileMetadataStore(dir, options);
-    await store.load();
+    try {
+      await store.load();
+    } catch (err) {
+      for (const s of store.segments) await s.handle.close().catch(() => {});
+      throw err;
+    }
     return store;
   }
 
   private async load(): Promise<void> {
     for (const d of [this.logDir, this.snapDir, this.tmpDir]) await fs.mkdir(d, { recursive: true });
+    await fsyncDir(this.dir);
     await this.loadSnapshots();
     await this.loadItems();
     await this.loadLog();
@@ -307,7 +313,8 @@ export class FileMetadataStore implements MetadataStore {
             const { bytesWritten } = await segment.handle.write(buf, written, buf.length - written, start + written);
             written += bytesWritten;
           }
-          await segment.handle.sync();
+          // fdatasync: the data and the file size (needed to read it back), without the timestamps.
+          await segment.handle.datasync();
         } catch (err) {
           try {
             await segment.handle.truncate(start);

@@ -11,7 +11,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { ByteRange, ObjectInfo, ObjectStore, PutOptions } from "../types.js";
 import { ObjectNotFoundError } from "../types.js";
-import { isErrno, Mutex, writeFileAtomic } from "./fsutil.js";
+import { fsyncDir, isErrno, Mutex, writeFileAtomic } from "./fsutil.js";
 
 const DIR_SUFFIX = ".d";
 const OBJ_SUFFIX = ".o";
@@ -69,6 +69,7 @@ export class FileObjectStore implements ObjectStore {
   async init(): Promise<void> {
     await fs.mkdir(this.objectsDir, { recursive: true });
     await fs.mkdir(this.tmpDir, { recursive: true });
+    await fsyncDir(this.dir);
     // Leftovers of writes interrupted by a crash.
     for (const name of await fs.readdir(this.tmpDir)) await fs.rm(path.join(this.tmpDir, name), { force: true });
     await this.loadExpiry();
@@ -147,7 +148,7 @@ export class FileObjectStore implements ObjectStore {
     const hadExpiry = this.expiry.delete(key);
     if (expiresAt !== undefined) this.expiry.set(key, expiresAt);
     for (let attempt = 0; ; attempt++) {
-      await fs.mkdir(path.dirname(target), { recursive: true });
+      await this.ensureDir(path.dirname(target));
       try {
         await writeFileAtomic(this.tmpDir, target, data);
         break;
@@ -158,6 +159,16 @@ export class FileObjectStore implements ObjectStore {
     }
     if (expiresAt !== undefined) await this.recordExpiry(key, expiresAt);
     else if (hadExpiry) await this.recordExpiry(key, 0);
+  }
+
+  /** mkdir -p that makes new directories durable: each new entry's parent directory is fsync'd. */
+  private async ensureDir(dir: string): Promise<void> {
+    const created = await fs.mkdir(dir, { recursive: true });
+    if (created === undefined) return;
+    for (let d = dir; ; d = path.dirname(d)) {
+      await fsyncDir(path.dirname(d));
+      if (d === created || path.dirname(d) === d) break;
+    }
   }
 
   async get(key: string, range?: ByteRange): Promise<Buffer> {

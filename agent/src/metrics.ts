@@ -1,0 +1,150 @@
+/**
+ * The agent's Prometheus metrics: one registry (served at GET /metrics) holding the default Node.js
+ * process metrics and every warp_* metric. Components import the metric objects and update them;
+ * names and label sets are part of the agent's interface (dashboards and alerts use them).
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+export const metricsRegistry = new Registry();
+collectDefaultMetrics({ register: metricsRegistry });
+
+const registers = [metricsRegistry];
+
+/** 5 ms to 10 s: produce latency is dominated by batchTimeout (25 ms to 1 s) plus the store write. */
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.35, 0.5, 0.75, 1, 2.5, 5, 10];
+/** 1 ms to 10 s, for store calls and log appends. */
+const STORE_LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** 1 KiB to 64 MiB, powers of four. */
+const FILE_SIZE_BUCKETS = [1024, 4096, 16_384, 65_536, 262_144, 1_048_576, 4_194_304, 8_388_608, 16_777_216, 67_108_864];
+
+// Produce and fetch
+
+export const produceBytes = new Counter({
+  name: "warp_produce_bytes_total",
+  help: "Record-batch bytes accepted by Produce, per topic.",
+  labelNames: ["topic"] as const,
+  registers,
+});
+export const produceRecords = new Counter({
+  name: "warp_produce_records_total",
+  help: "Records acknowledged by Produce, per topic.",
+  labelNames: ["topic"] as const,
+  registers,
+});
+export const produceLatency = new Histogram({
+  name: "warp_produce_latency_seconds",
+  help: "Time from a Produce request's arrival to its response, by acks.",
+  labelNames: ["acks"] as const,
+  buckets: LATENCY_BUCKETS,
+  registers,
+});
+export const fetchBytes = new Counter({
+  name: "warp_fetch_bytes_total",
+  help: "Record-batch bytes returned by Fetch, per topic.",
+  labelNames: ["topic"] as const,
+  registers,
+});
+export const fetchLatency = new Histogram({
+  name: "warp_fetch_latency_seconds",
+  help: "Time from a Fetch request's arrival to its response (long polls included).",
+  buckets: LATENCY_BUCKETS,
+  registers,
+});
+
+// Ingestion files
+
+export const filesWritten = new Counter({
+  name: "warp_ingestion_files_total",
+  help: "Ingestion files written and committed to the metadata log.",
+  registers,
+});
+export const fileBytes = new Histogram({
+  name: "warp_ingestion_file_bytes",
+  help: "Size of ingestion files written.",
+  buckets: FILE_SIZE_BUCKETS,
+  registers,
+});
+export const fileWriteLatency = new Histogram({
+  name: "warp_ingestion_file_write_seconds",
+  help: "Time to write one ingestion file to the ingestion store.",
+  buckets: STORE_LATENCY_BUCKETS,
+  registers,
+});
+
+// Metadata log
+
+export const logAppends = new Counter({
+  name: "warp_metadata_log_appends_total",
+  help: "Metadata log append attempts, by result (ok, or conflict when another agent took the entry).",
+  labelNames: ["result"] as const,
+  registers,
+});
+export const logAppendLatency = new Histogram({
+  name: "warp_metadata_log_append_seconds",
+  help: "Time of one metadata log append attempt.",
+  buckets: STORE_LATENCY_BUCKETS,
+  registers,
+});
+export const logAppliedIndex = new Gauge({
+  name: "warp_metadata_log_applied_index",
+  help: "Index of the last metadata log entry applied to this agent's state.",
+  registers,
+});
+
+// Kafka connections and requests
+
+export const openConnections = new Gauge({
+  name: "warp_open_connections",
+  help: "Kafka client connections currently open.",
+  registers,
+});
+export const requests = new Counter({
+  name: "warp_requests_total",
+  help: "Kafka requests handled, by API key and version.",
+  labelNames: ["api", "version"] as const,
+  registers,
+});
+export const requestErrors = new Counter({
+  name: "warp_request_errors_total",
+  help: "Kafka error codes returned, by API key and error code.",
+  labelNames: ["api", "code"] as const,
+  registers,
+});
+export const requestLatency = new Histogram({
+  name: "warp_request_latency_seconds",
+  help: "Time from a Kafka request's arrival to its response, by API key.",
+  labelNames: ["api"] as const,
+  buckets: LATENCY_BUCKETS,
+  registers,
+});
+
+// Compaction, stores and cost
+
+export const compactionRuns = new Counter({
+  name: "warp_compaction_runs_total",
+  help: "Compaction jobs completed (each merges ingestion files or objects into one larger object).",
+  registers,
+});
+export const compactedBytes = new Counter({
+  name: "warp_compacted_bytes_total",
+  help: "Bytes written to compacted objects.",
+  registers,
+});
+export const storeOperations = new Counter({
+  name: "warp_store_operations_total",
+  help: "Calls to the object and metadata stores, by store and operation.",
+  labelNames: ["store", "op"] as const,
+  registers,
+});
+export const dynamodbCapacityUnits = new Counter({
+  name: "warp_dynamodb_capacity_units_total",
+  help: "DynamoDB capacity units consumed (from ConsumedCapacity), by table and kind (read or write).",
+  labelNames: ["table", "kind"] as const,
+  registers,
+});
+export const s3Requests = new Counter({
+  name: "warp_s3_requests_total",
+  help: "S3 requests sent, by type (PUT, GET, LIST, DELETE, HEAD...), for the cost model.",
+  labelNames: ["type"] as const,
+  registers,
+});

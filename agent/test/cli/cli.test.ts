@@ -1,0 +1,172 @@
+/**
+ * The `warp` command as a user runs it: spawned as a process (tsx cli/warp.ts), checking exit codes and
+ * what it prints. Start-up errors exit 2 with "warp agent: <message naming the flag and bad part>"; a
+ * started agent serves HTTP and exits 0 after SIGTERM.
+ */
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { AGENT_FLAG_LIST } from "../../src/config.js";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
+const CLI = path.join(ROOT, "cli", "warp.ts");
+
+interface Result {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Environment without any WARP_* variable of the caller, plus the given ones. */
+function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("WARP_")) env[k] = v;
+  return { ...env, ...extra };
+}
+
+function start(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn(TSX, [CLI, ...args], { cwd: ROOT, env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+}
+
+function collect(child: ChildProcess): Promise<Result> {
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
+  return collect(start(args, env));
+}
+
+describe("warp CLI", () => {
+  it("warp agent -bucketURL bogus://x exits 2 naming the flag and the bad part of the URL", async () => {
+    const r = await run(["agent", "-bucketURL", "bogus://x"]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^warp agent: /m);
+    assert.match(r.stderr, /-bucketURL/);
+    assert.match(r.stderr, /bogus:\/\/x/);
+    assert.match(r.stderr, /scheme: unknown scheme "bogus"/);
+  });
+
+  it("warp agent -batchTimeout 10ms exits 2 naming batchTimeout and the minimum", async () => {
+    const r = await run(["agent", "-bucketURL", "mem://cli", "-batchTimeout", "10ms"]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^warp agent: invalid value "10ms" for flag -batchTimeout: must be at least 25ms$/m);
+  });
+
+  it("names the environment variable when the bad value came from it", async () => {
+    const r = await run(["agent", "--bucketURL=mem://cli"], { WARP_BATCH_TIMEOUT: "5ms" });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /WARP_BATCH_TIMEOUT/);
+    assert.match(r.stderr, /"5ms"/);
+  });
+
+  it("an unknown flag stops start-up, naming it", async () => {
+    const r = await run(["agent", "-bucketURL=mem://cli", "-bucketUrl", "mem://x"]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^warp agent: unknown flag -bucketUrl/m);
+  });
+
+  it("no store configured names both forms", async () => {
+    const r = await run(["agent"]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /-bucketURL/);
+    assert.match(r.stderr, /-ingestionBucketURL/);
+  });
+
+  it("warp agent --help lists every flag with its environment twin", async () => {
+    const r = await run(["agent", "-help"]);
+    assert.equal(r.code, 0, r.stderr);
+    const help = r.stdout.replace(/\s+/g, " ");
+    for (const flag of AGENT_FLAG_LIST) {
+      assert.ok(help.includes(`--${flag.name} <${flag.valueName}>`), `help lists --${flag.name}`);
+      assert.ok(help.includes(`env: ${flag.env}`), `help lists ${flag.env}`);
+    }
+  });
+
+  it("warp version prints the package version", async () => {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string };
+    const r = await run(["version"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `warp ${pkg.version} (node ${process.version})\n`);
+  });
+
+  it("an unknown command exits 2", async () => {
+    const r = await run(["frobnicate"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown command 'frobnicate'/);
+  });
+
+  it("warp operator rejects unknown flags and bad values before connecting anywhere", async () => {
+    let r = await run(["operator", "-nope"]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^warp operator: unknown flag -nope/m);
+    r = await run(["operator", "-metricsPort", "http"]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^warp operator: invalid value "http" for flag -metricsPort/m);
+  });
+
+  describe("a running agent", () => {
+    let dir: string;
+    before(() => {
+      dir = mkdtempSync(path.join(tmpdir(), "warp-cli-"));
+    });
+    after(() => {
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("starts with Go-style flags, serves /healthz and /metrics, and exits 0 on SIGTERM", async () => {
+      const child = start([
+        "agent",
+        `-bucketURL=file://${dir}`,
+        "-kafkaHost",
+        "127.0.0.1",
+        "-kafkaPort",
+        "0",
+        "--httpPort",
+        "0",
+        "-logLevel=info",
+      ]);
+      const done = collect(child);
+      try {
+        // The agent logs one JSON line "agent started" with the ports it bound.
+        const started = await new Promise<{ httpPort: number; kafkaPort: number }>((resolve, reject) => {
+          let buffered = "";
+          const onData = (d: Buffer): void => {
+            buffered += d.toString();
+            for (const line of buffered.split("\n")) {
+              if (!line.includes('"agent started"')) continue;
+              child.stderr!.off("data", onData);
+              resolve(JSON.parse(line) as { httpPort: number; kafkaPort: number });
+              return;
+            }
+          };
+          child.stderr!.on("data", onData);
+          child.on("close", (code) => reject(new Error(`agent exited with ${code} before starting:\n${buffered}`)));
+        });
+        assert.ok(started.kafkaPort > 0 && started.httpPort > 0);
+        const health = await fetch(`http://127.0.0.1:${started.httpPort}/healthz`);
+        assert.equal(health.status, 200);
+        assert.equal((await fetch(`http://127.0.0.1:${started.httpPort}/readyz`)).status, 200);
+        const text = await (await fetch(`http://127.0.0.1:${started.httpPort}/metrics`)).text();
+        assert.match(text, /^# TYPE warp_open_connections gauge$/m);
+        child.kill("SIGTERM");
+        const r = await done;
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, /SIGTERM received/);
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      }
+    });
+  });
+});

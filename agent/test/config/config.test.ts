@@ -1,0 +1,318 @@
+/**
+ * parseAgentConfig: defaults, every flag and its environment twin, precedence, and a message naming the
+ * flag (or variable) and the bad value for each kind of bad input. normaliseFlagArgs: the four spellings
+ * of a flag (Go -name value / -name=value, GNU --name value / --name=value) and unknown flags.
+ */
+import assert from "node:assert/strict";
+import { normaliseFlagArgs, UsageError } from "../../../cli/flags.js";
+import {
+  AGENT_FLAG_LIST,
+  AGENT_FLAGS,
+  type AgentConfig,
+  ConfigError,
+  parseAgentConfig,
+  parseByteSize,
+  parseGoDuration,
+} from "../../src/config.js";
+
+const BASE = { bucketURL: "mem://t" };
+const MiB = 1024 * 1024;
+
+function parse(flags: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv = {}): AgentConfig {
+  return parseAgentConfig(flags, env);
+}
+
+function assertConfigError(fn: () => unknown, ...parts: string[]): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+    for (const part of parts) assert.ok(err.message.includes(part), `message ${JSON.stringify(err.message)} should name ${JSON.stringify(part)}`);
+    return true;
+  });
+}
+
+describe("agent config", () => {
+  describe("defaults", () => {
+    it("fills every field from its default with only -bucketURL given", () => {
+      const c = parse({ bucketURL: "file://./data" });
+      assert.equal(c.advertisedPort, undefined, "advertised port defaults to the Kafka port bound");
+      assert.equal(c.clusterId, undefined);
+      assert.equal(c.nodeId, undefined);
+      assert.deepEqual(c, {
+        bucketUrl: { kind: "file", path: "./data" },
+        batchTimeoutMs: 250,
+        maxFileBytes: 8 * MiB,
+        kafkaHost: "0.0.0.0",
+        kafkaPort: 9092,
+        httpPort: 8080,
+        advertisedHost: "localhost",
+        availabilityZone: null,
+        autoCreateTopics: true,
+        defaultPartitions: 1,
+        maxFrameBytes: 100 * MiB,
+        maxConnections: 10000,
+        gracefulShutdownMs: 30000,
+        createTables: true,
+        logLevel: "info",
+      } satisfies AgentConfig);
+    });
+
+    it("auto-creates topics by default for mem:// and file:// but not for dynamodb://", () => {
+      assert.equal(parse({ bucketURL: "mem://a" }).autoCreateTopics, true);
+      assert.equal(parse({ bucketURL: "file:///tmp/a" }).autoCreateTopics, true);
+      assert.equal(parse({ bucketURL: "dynamodb://us-east-1/files<>chunks" }).autoCreateTopics, false);
+      assert.equal(
+        parse({ ingestionBucketURL: "dynamodb://us-east-1/files<>chunks", compactionBucketURL: "s3://bucket-a?region=us-east-1" }).autoCreateTopics,
+        false,
+      );
+      assert.equal(parse({ bucketURL: "dynamodb://us-east-1/files<>chunks", autoCreateTopics: "true" }).autoCreateTopics, true);
+    });
+  });
+
+  describe("every flag and its environment twin", () => {
+    // [flag, raw value, field of AgentConfig, expected value]
+    const cases: Array<[string, string, keyof AgentConfig, unknown]> = [
+      ["bucketURL", "file:///var/lib/warp", "bucketUrl", { kind: "file", path: "/var/lib/warp" }],
+      ["batchTimeout", "50ms", "batchTimeoutMs", 50],
+      ["maxFileSize", "4MiB", "maxFileBytes", 4 * MiB],
+      ["kafkaHost", "127.0.0.1", "kafkaHost", "127.0.0.1"],
+      ["kafkaPort", "19092", "kafkaPort", 19092],
+      ["httpPort", "0", "httpPort", 0],
+      ["advertisedHost", "agent-0.warp.svc", "advertisedHost", "agent-0.warp.svc"],
+      ["advertisedPort", "29092", "advertisedPort", 29092],
+      ["availabilityZone", "us-east-1a", "availabilityZone", "us-east-1a"],
+      ["autoCreateTopics", "false", "autoCreateTopics", false],
+      ["defaultPartitions", "12", "defaultPartitions", 12],
+      ["maxRequestSize", "1MiB", "maxFrameBytes", MiB],
+      ["maxConnections", "500", "maxConnections", 500],
+      ["gracefulShutdownDuration", "1m30s", "gracefulShutdownMs", 90_000],
+      ["createTables", "0", "createTables", false],
+      ["clusterId", "my-cluster-1", "clusterId", "my-cluster-1"],
+      ["nodeId", "7", "nodeId", 7],
+      ["logLevel", "debug", "logLevel", "debug"],
+    ];
+    const splitCases: Array<[string, string, keyof AgentConfig, unknown]> = [
+      ["ingestionBucketURL", "dynamodb://us-east-1/files<>chunks", "ingestionBucketUrl", { kind: "dynamodb", region: "us-east-1", filesTable: "files", chunksTable: "chunks" }],
+      ["compactionBucketURL", "s3://my-bucket?region=us-east-1", "compactionBucketUrl", { kind: "s3", bucket: "my-bucket", region: "us-east-1", forcePathStyle: false, prefix: "" }],
+    ];
+
+    it("covers every flag in the table", () => {
+      const tested = new Set([...cases, ...splitCases].map(([name]) => name));
+      assert.deepEqual([...tested].sort(), AGENT_FLAG_LIST.map((f) => f.name).sort());
+    });
+
+    for (const [name, raw, field, expected] of cases) {
+      const spec = AGENT_FLAGS[name as keyof typeof AGENT_FLAGS];
+      it(`-${name} ${raw} and ${spec.env}=${raw} set ${field}`, () => {
+        const flags = name === "bucketURL" ? { [name]: raw } : { ...BASE, [name]: raw };
+        assert.deepEqual(parse(flags)[field], expected);
+        const env = name === "bucketURL" ? { [spec.env]: raw } : { [spec.env]: raw };
+        const fromEnv = name === "bucketURL" ? parse({}, env) : parse(BASE, env);
+        assert.deepEqual(fromEnv[field], expected);
+      });
+    }
+
+    for (const [name, raw, field, expected] of splitCases) {
+      const spec = AGENT_FLAGS[name as keyof typeof AGENT_FLAGS];
+      const other = name === "ingestionBucketURL" ? splitCases[1]! : splitCases[0]!;
+      it(`-${name} and ${spec.env} set ${field}`, () => {
+        assert.deepEqual(parse({ [name]: raw, [other[0]]: other[1] })[field], expected);
+        const otherEnv = AGENT_FLAGS[other[0] as keyof typeof AGENT_FLAGS].env;
+        assert.deepEqual(parse({}, { [spec.env]: raw, [otherEnv]: other[1] })[field], expected);
+      });
+    }
+
+    it("a flag wins over its environment variable", () => {
+      assert.equal(parse({ ...BASE, kafkaPort: "1234" }, { WARP_KAFKA_PORT: "4321" }).kafkaPort, 1234);
+    });
+
+    it("an empty environment variable counts as unset", () => {
+      assert.equal(parse(BASE, { WARP_KAFKA_PORT: "", WARP_AVAILABILITY_ZONE: "" }).kafkaPort, 9092);
+      assert.equal(parse(BASE, { WARP_AVAILABILITY_ZONE: "" }).availabilityZone, null);
+    });
+
+    it("a bare boolean flag (true) is accepted for booleans", () => {
+      assert.equal(parse({ ...BASE, createTables: true }).createTables, true);
+      assert.equal(parse({ ...BASE, autoCreateTopics: false }).autoCreateTopics, false);
+    });
+
+    it("booleans accept true, false, 1 and 0", () => {
+      for (const [raw, value] of [["true", true], ["false", false], ["1", true], ["0", false], ["TRUE", true]] as const) {
+        assert.equal(parse({ ...BASE, createTables: raw }).createTables, value, raw);
+      }
+    });
+  });
+
+  describe("value syntax", () => {
+    it("parses Go durations", () => {
+      const table: Array<[string, number]> = [
+        ["250ms", 250],
+        ["0.05s", 50],
+        ["1s", 1000],
+        ["1m30s", 90_000],
+        ["1h", 3_600_000],
+        ["1500us", 1.5],
+        ["0", 0],
+        [".5s", 500],
+      ];
+      for (const [text, ms] of table) assert.equal(parseGoDuration(text), ms, text);
+      for (const bad of ["", "250", "1x", "-1s", "ms", "1s ", "1 s"]) assert.throws(() => parseGoDuration(bad), bad);
+    });
+
+    it("parses byte sizes with optional units", () => {
+      const table: Array<[string, number]> = [
+        ["8388608", 8 * MiB],
+        ["8MiB", 8 * MiB],
+        ["8mib", 8 * MiB],
+        ["512KiB", 512 * 1024],
+        ["1GiB", 1024 * MiB],
+        ["2MB", 2_000_000],
+        ["1.5MiB", 1.5 * MiB],
+        ["100B", 100],
+      ];
+      for (const [text, bytes] of table) assert.equal(parseByteSize(text), bytes, text);
+      for (const bad of ["", "MiB", "8 parsecs", "-1", "1.3B"]) assert.throws(() => parseByteSize(bad), bad);
+    });
+  });
+
+  describe("bad values name the flag (or variable) and the value", () => {
+    const bad: Array<[string, string, string]> = [
+      ["bucketURL", "bogus://x", "scheme"],
+      ["bucketURL", "dynamodb://nowhere/files<>chunks", "region"],
+      ["ingestionBucketURL", "dynamodb://us-east-1/onlyone", "tables"],
+      ["compactionBucketURL", "s3://Bad_Bucket", "bucket"],
+      ["batchTimeout", "10ms", "at least 25ms"],
+      ["batchTimeout", "250", "missing unit"],
+      ["batchTimeout", "soon", "not a duration"],
+      ["maxFileSize", "8 parsecs", "not a size"],
+      ["maxFileSize", "10", "at least 1KiB"],
+      ["maxFileSize", "2GiB", "at most 1GiB"],
+      ["kafkaHost", "http://x", "host"],
+      ["kafkaPort", "65536", "out of range"],
+      ["kafkaPort", "ninety", "integer"],
+      ["httpPort", "-1", "out of range"],
+      ["advertisedHost", "a b", "host"],
+      ["advertisedPort", "0", "out of range"],
+      ["availabilityZone", "us east", "spaces"],
+      ["autoCreateTopics", "yes", "true, false, 1 or 0"],
+      ["defaultPartitions", "0", "out of range"],
+      ["maxRequestSize", "1KiB", "at least 64KiB"],
+      ["maxConnections", "1.5", "integer"],
+      ["gracefulShutdownDuration", "forever", "not a duration"],
+      ["createTables", "maybe", "true, false, 1 or 0"],
+      ["clusterId", "a b", "spaces"],
+      ["nodeId", "-3", "out of range"],
+      ["logLevel", "loud", "error, warn, info"],
+    ];
+    for (const [name, raw, reason] of bad) {
+      const spec = AGENT_FLAGS[name as keyof typeof AGENT_FLAGS];
+      const flags = (value: string): Record<string, string> => {
+        if (name === "ingestionBucketURL") return { ingestionBucketURL: value, compactionBucketURL: "s3://ok-bucket" };
+        if (name === "compactionBucketURL") return { ingestionBucketURL: "dynamodb://us-east-1/files<>chunks", compactionBucketURL: value };
+        if (name === "bucketURL") return { bucketURL: value };
+        return { ...BASE, [name]: value };
+      };
+      it(`-${name} ${raw} (${reason})`, () => {
+        assertConfigError(() => parse(flags(raw)), `-${name}`, JSON.stringify(raw), reason);
+      });
+      if (name !== "ingestionBucketURL" && name !== "compactionBucketURL") {
+        it(`${spec.env}=${raw} (${reason})`, () => {
+          const flagsWithoutIt = name === "bucketURL" ? {} : BASE;
+          assertConfigError(() => parse(flagsWithoutIt, { [spec.env]: raw }), spec.env, JSON.stringify(raw), reason);
+        });
+      }
+    }
+
+    it("a bare boolean flag is refused for a flag that needs a value", () => {
+      assertConfigError(() => parse({ ...BASE, kafkaPort: true }), "-kafkaPort", "needs a value");
+    });
+  });
+
+  describe("store forms", () => {
+    it("needs a store, naming both forms", () => {
+      assertConfigError(() => parse({}), "-bucketURL", "-ingestionBucketURL", "-compactionBucketURL", "WARP_BUCKET_URL");
+    });
+    it("refuses -bucketURL together with the split form", () => {
+      assertConfigError(
+        () => parse({ bucketURL: "mem://a", ingestionBucketURL: "dynamodb://us-east-1/files1<>chunks1", compactionBucketURL: "s3://bucket-b" }),
+        "either -bucketURL",
+      );
+    });
+    it("needs -ingestionBucketURL and -compactionBucketURL together", () => {
+      assertConfigError(() => parse({ ingestionBucketURL: "dynamodb://us-east-1/files<>chunks" }), "-compactionBucketURL");
+      assertConfigError(() => parse({ compactionBucketURL: "s3://bucket-b" }), "-ingestionBucketURL");
+    });
+    it("refuses s3:// as the only store or as the ingestion store, and dynamodb:// for compaction", () => {
+      assertConfigError(() => parse({ bucketURL: "s3://bucket-b" }), "-bucketURL", "s3://");
+      assertConfigError(() => parse({ ingestionBucketURL: "s3://bucket-b", compactionBucketURL: "s3://bucket-c" }), "-ingestionBucketURL");
+      assertConfigError(
+        () => parse({ ingestionBucketURL: "dynamodb://us-east-1/files1<>chunks1", compactionBucketURL: "dynamodb://us-east-1/files2<>chunks2" }),
+        "-compactionBucketURL",
+      );
+    });
+    it("accepts the split form with endpoint overrides", () => {
+      const c = parse({
+        ingestionBucketURL: "dynamodb://us-east-1/files<>chunks?endpoint=http://127.0.0.1:8000",
+        compactionBucketURL: "s3://bucket-b?region=us-east-1&endpoint=http://127.0.0.1:9000&s3ForcePathStyle=true",
+      });
+      assert.deepEqual(c.ingestionBucketUrl, { kind: "dynamodb", region: "us-east-1", filesTable: "files", chunksTable: "chunks", endpoint: "http://127.0.0.1:8000" });
+      assert.equal(c.compactionBucketUrl?.kind, "s3");
+      assert.equal(c.bucketUrl, undefined);
+    });
+  });
+
+  it("stops on an unknown flag, naming it", () => {
+    assertConfigError(() => parse({ ...BASE, bucketUrl: "mem://x" }), "unknown flag -bucketUrl");
+  });
+
+  describe("command-line spellings (normaliseFlagArgs)", () => {
+    const spellings: Array<[string, string[]]> = [
+      ["Go -name value", ["-bucketURL", "mem://a", "-batchTimeout", "50ms"]],
+      ["Go -name=value", ["-bucketURL=mem://a", "-batchTimeout=50ms"]],
+      ["GNU --name value", ["--bucketURL", "mem://a", "--batchTimeout", "50ms"]],
+      ["GNU --name=value", ["--bucketURL=mem://a", "--batchTimeout=50ms"]],
+      ["mixed", ["-bucketURL", "mem://a", "--batchTimeout=50ms"]],
+    ];
+    for (const [label, args] of spellings) {
+      it(label, () => {
+        assert.deepEqual(normaliseFlagArgs(args, AGENT_FLAG_LIST), ["--bucketURL=mem://a", "--batchTimeout=50ms"]);
+      });
+    }
+
+    it("keeps = inside values and values that start with a dash", () => {
+      assert.deepEqual(normaliseFlagArgs(["-compactionBucketURL=s3://b?region=us-east-1&prefix=a=b"], AGENT_FLAG_LIST), [
+        "--compactionBucketURL=s3://b?region=us-east-1&prefix=a=b",
+      ]);
+      assert.deepEqual(normaliseFlagArgs(["-clusterId", "-abc"], AGENT_FLAG_LIST), ["--clusterId=-abc"]);
+    });
+
+    it("takes booleans bare, with =value, or followed by true/false/1/0", () => {
+      assert.deepEqual(normaliseFlagArgs(["-createTables"], AGENT_FLAG_LIST), ["--createTables=true"]);
+      assert.deepEqual(normaliseFlagArgs(["-createTables=false"], AGENT_FLAG_LIST), ["--createTables=false"]);
+      assert.deepEqual(normaliseFlagArgs(["--autoCreateTopics", "0", "-kafkaPort", "1"], AGENT_FLAG_LIST), [
+        "--autoCreateTopics=0",
+        "--kafkaPort=1",
+      ]);
+      assert.deepEqual(normaliseFlagArgs(["-createTables", "-kafkaPort", "1"], AGENT_FLAG_LIST), ["--createTables=true", "--kafkaPort=1"]);
+    });
+
+    it("maps -h, -help and --help to --help", () => {
+      assert.deepEqual(normaliseFlagArgs(["-h"], AGENT_FLAG_LIST), ["--help"]);
+      assert.deepEqual(normaliseFlagArgs(["-help"], AGENT_FLAG_LIST), ["--help"]);
+      assert.deepEqual(normaliseFlagArgs(["--help"], AGENT_FLAG_LIST), ["--help"]);
+    });
+
+    it("stops on an unknown flag in any spelling, naming it", () => {
+      for (const args of [["-bucketUrl", "x"], ["--nope=1"], ["-x"], ["-batch-timeout", "1s"]]) {
+        assert.throws(
+          () => normaliseFlagArgs(args, AGENT_FLAG_LIST),
+          (err: unknown) => err instanceof UsageError && err.message === `unknown flag ${args[0]!.split("=")[0]}`,
+          args.join(" "),
+        );
+      }
+    });
+
+    it("stops on a flag missing its value", () => {
+      assert.throws(() => normaliseFlagArgs(["-kafkaPort"], AGENT_FLAG_LIST), /flag -kafkaPort needs a value/);
+    });
+  });
+});

@@ -1,0 +1,148 @@
+/**
+ * Flags of `warp operator`: a small surface (where the API server is, what to watch, leader election,
+ * the metrics port). Everything else the operator needs comes from WarpAgent resources and the standard
+ * AWS environment (credentials, AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_S3).
+ */
+import { hostname } from "node:os";
+import { ConfigError, type FlagSpec, LOG_LEVELS, type LogLevel, parseBoolean } from "../agent/src/config.js";
+
+export interface OperatorCliOptions {
+  /** Path of a kubeconfig file; undefined means in-cluster config, else the default kubeconfig. */
+  readonly kubeconfig?: string;
+  /** Namespaces to watch; empty means all namespaces. */
+  readonly namespaces: readonly string[];
+  readonly leaderElection: boolean;
+  readonly leaseName: string;
+  readonly leaseNamespace: string;
+  /** Identity written into the Lease (the pod name in Kubernetes). */
+  readonly identity: string;
+  /** Port of the operator's /metrics, /healthz and /readyz (0 picks a free port). */
+  readonly metricsPort: number;
+  readonly logLevel: LogLevel;
+}
+
+function spec(s: Omit<FlagSpec<string>, "parse" | "boolean"> & { boolean?: boolean }): FlagSpec<string> {
+  return { ...s, boolean: s.boolean ?? false, parse: (raw) => raw };
+}
+
+export const OPERATOR_FLAGS = {
+  kubeconfig: spec({
+    name: "kubeconfig",
+    env: "KUBECONFIG",
+    defaultText: "in-cluster config, else ~/.kube/config",
+    valueName: "path",
+    help: "Kubeconfig file to reach the API server.",
+  }),
+  namespace: spec({
+    name: "namespace",
+    env: "WARP_OPERATOR_NAMESPACE",
+    defaultText: "all namespaces",
+    valueName: "names",
+    help: "Namespace(s) whose WarpAgent resources are reconciled, comma-separated.",
+  }),
+  leaderElect: spec({
+    name: "leaderElect",
+    env: "WARP_OPERATOR_LEADER_ELECT",
+    defaultText: "true",
+    valueName: "bool",
+    boolean: true,
+    help: "Take a Lease before reconciling, so only one of several operator replicas acts.",
+  }),
+  leaseName: spec({
+    name: "leaseName",
+    env: "WARP_OPERATOR_LEASE_NAME",
+    defaultText: "warp-operator",
+    valueName: "name",
+    help: "Name of the leader-election Lease.",
+  }),
+  leaseNamespace: spec({
+    name: "leaseNamespace",
+    env: "WARP_OPERATOR_LEASE_NAMESPACE",
+    defaultText: "$POD_NAMESPACE, else default",
+    valueName: "namespace",
+    help: "Namespace of the leader-election Lease.",
+  }),
+  metricsPort: spec({
+    name: "metricsPort",
+    env: "WARP_OPERATOR_METRICS_PORT",
+    defaultText: "8081",
+    valueName: "port",
+    help: "Port of the operator's /metrics, /healthz and /readyz (0 picks a free port).",
+  }),
+  logLevel: spec({
+    name: "logLevel",
+    env: "WARP_LOG_LEVEL",
+    defaultText: "info",
+    valueName: "level",
+    help: `Log level of the JSON logs on stderr: ${LOG_LEVELS.join(", ")}.`,
+  }),
+} as const;
+
+export const OPERATOR_FLAG_LIST: readonly FlagSpec[] = Object.values(OPERATOR_FLAGS);
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Builds the operator's options from flags (keys = flag names) and the environment; throws ConfigError. */
+export function parseOperatorOptions(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv): OperatorCliOptions {
+  for (const name of Object.keys(flags)) {
+    if (!Object.prototype.hasOwnProperty.call(OPERATOR_FLAGS, name)) throw new ConfigError(`unknown flag -${name} (see warp operator --help)`);
+  }
+  const get = (name: keyof typeof OPERATOR_FLAGS): { raw: string; source: string } | undefined => {
+    const s = OPERATOR_FLAGS[name];
+    const given = flags[name];
+    if (given !== undefined) return { raw: given, source: `flag -${name}` };
+    const fromEnv = env[s.env];
+    if (fromEnv === undefined || fromEnv === "") return undefined;
+    return { raw: fromEnv, source: `environment variable ${s.env} (-${name})` };
+  };
+  const bad = (v: { raw: string; source: string }, reason: string): ConfigError =>
+    new ConfigError(`invalid value ${JSON.stringify(v.raw)} for ${v.source}: ${reason}`);
+  const dnsName = (name: "leaseName" | "leaseNamespace", fallback: string): string => {
+    const v = get(name);
+    if (!v) return fallback;
+    if (!DNS_LABEL.test(v.raw) || v.raw.length > 63) throw bad(v, "expected a Kubernetes name (lowercase letters, digits, -)");
+    return v.raw;
+  };
+
+  const namespaces: string[] = [];
+  const ns = get("namespace");
+  if (ns) {
+    for (const n of ns.raw.split(",").map((s) => s.trim()).filter((s) => s !== "")) {
+      if (!DNS_LABEL.test(n) || n.length > 63) throw bad(ns, `${JSON.stringify(n)} is not a namespace name`);
+      namespaces.push(n);
+    }
+  }
+  let leaderElection = true;
+  const le = get("leaderElect");
+  if (le) {
+    try {
+      leaderElection = parseBoolean(le.raw);
+    } catch (err) {
+      throw bad(le, (err as Error).message);
+    }
+  }
+  let metricsPort = 8081;
+  const mp = get("metricsPort");
+  if (mp) {
+    if (!/^\d+$/.test(mp.raw) || Number(mp.raw) > 65535) throw bad(mp, "expected a port from 0 to 65535");
+    metricsPort = Number(mp.raw);
+  }
+  let logLevel: LogLevel = "info";
+  const ll = get("logLevel");
+  if (ll) {
+    const found = LOG_LEVELS.find((l) => l === ll.raw);
+    if (!found) throw bad(ll, `expected one of ${LOG_LEVELS.join(", ")}`);
+    logLevel = found;
+  }
+  const kc = get("kubeconfig");
+  return {
+    ...(kc ? { kubeconfig: kc.raw } : {}),
+    namespaces,
+    leaderElection,
+    leaseName: dnsName("leaseName", "warp-operator"),
+    leaseNamespace: dnsName("leaseNamespace", env.POD_NAMESPACE || "default"),
+    identity: env.POD_NAME || hostname(),
+    metricsPort,
+    logLevel,
+  };
+}

@@ -1,0 +1,209 @@
+/**
+ * The real kube-apiserver + etcd harness (e2e/support/kube): CRDs, custom resources, server-side
+ * (dry-run) apply, RBAC by client-certificate users, and the helm binary. The first run builds
+ * kube-apiserver, etcd and helm from the Go module proxy (many minutes; cached afterwards).
+ */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { ApiException, ApiextensionsV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { ensureKubeBinaries, HELM_VERSION } from "../support/kube/build.js";
+import { applyYaml, startControlPlane, waitFor } from "../support/kube/control-plane.js";
+import type { ControlPlane } from "../support/kube/control-plane.js";
+
+const execFileP = promisify(execFile);
+
+const NS = "harness-test";
+const GROUP = "harness.warp.test";
+
+const CRD_YAML = `
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.${GROUP}
+spec:
+  group: ${GROUP}
+  scope: Namespaced
+  names: { plural: widgets, singular: widget, kind: Widget, listKind: WidgetList }
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      subresources: { status: {} }
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              required: [size]
+              properties:
+                size: { type: integer, minimum: 1 }
+                colour: { type: string }
+            status:
+              type: object
+              properties:
+                ready: { type: boolean }
+`;
+
+function widget(name: string, size: number, colour = "blue"): string {
+  return `
+apiVersion: ${GROUP}/v1
+kind: Widget
+metadata: { name: ${name}, namespace: ${NS} }
+spec: { size: ${size}, colour: ${colour} }
+`;
+}
+
+interface Widget {
+  metadata: { name: string; generation?: number };
+  spec: { size: number; colour?: string };
+}
+
+async function getWidget(kc: KubeConfig, name: string): Promise<Widget> {
+  return (await kc
+    .makeApiClient(CustomObjectsApi)
+    .getNamespacedCustomObject({ group: GROUP, version: "v1", namespace: NS, plural: "widgets", name })) as Widget;
+}
+
+async function listWidgets(kc: KubeConfig): Promise<Widget[]> {
+  const list = (await kc
+    .makeApiClient(CustomObjectsApi)
+    .listNamespacedCustomObject({ group: GROUP, version: "v1", namespace: NS, plural: "widgets" })) as { items: Widget[] };
+  return list.items;
+}
+
+async function assertStatus(p: Promise<unknown>, code: number): Promise<void> {
+  await assert.rejects(p, (err: unknown) => {
+    assert.ok(err instanceof ApiException, `expected an ApiException, got ${String(err)}`);
+    assert.equal(err.code, code, `expected HTTP ${code}, got ${err.code}: ${JSON.stringify(err.body)}`);
+    return true;
+  });
+}
+
+describe("kube harness: real kube-apiserver + etcd", function () {
+  let cp: ControlPlane;
+
+  before(async function () {
+    // A cold first run builds kube-apiserver from source: allow up to an hour.
+    this.timeout(60 * 60_000);
+    cp = await startControlPlane();
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    await cp?.stop();
+  });
+
+  it("creates a namespace and a CRD that becomes Established", async function () {
+    this.timeout(120_000);
+    const kc = cp.adminConfig();
+    await applyYaml(kc, `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${NS}\n`);
+    await applyYaml(kc, CRD_YAML);
+    const ext = kc.makeApiClient(ApiextensionsV1Api);
+    await waitFor(
+      async () => {
+        const crd = await ext.readCustomResourceDefinition({ name: `widgets.${GROUP}` });
+        return crd.status?.conditions?.some((c) => c.type === "Established" && c.status === "True");
+      },
+      { timeoutMs: 60_000, what: "CRD widgets to be Established" },
+    );
+  });
+
+  it("creates a custom resource by server-side apply, validated by the CRD schema", async function () {
+    this.timeout(120_000);
+    const kc = cp.adminConfig();
+    // Discovery of a just-established group can lag a moment behind the Established condition.
+    const [applied] = await waitFor(() => applyYaml(kc, widget("w1", 3)), { timeoutMs: 30_000, what: "Widget w1 to be applied" });
+    assert.equal(applied?.metadata?.name, "w1");
+    const w1 = await getWidget(kc, "w1");
+    assert.deepEqual(w1.spec, { size: 3, colour: "blue" });
+    await assertStatus(applyYaml(kc, widget("w-bad", 0)), 422);
+  });
+
+  it("server-side dry-run apply answers the new object but stores nothing", async function () {
+    this.timeout(60_000);
+    const kc = cp.adminConfig();
+    const [dry] = (await applyYaml(kc, widget("w1", 7, "red"), { dryRun: true })) as unknown as Widget[];
+    assert.deepEqual(dry?.spec, { size: 7, colour: "red" });
+    assert.deepEqual((await getWidget(kc, "w1")).spec, { size: 3, colour: "blue" });
+
+    const [dryNew] = await applyYaml(kc, widget("w-dry", 2), { dryRun: true });
+    assert.equal(dryNew?.metadata?.name, "w-dry");
+    await assertStatus(getWidget(kc, "w-dry"), 404);
+    // Dry run still validates.
+    await assertStatus(applyYaml(kc, widget("w1", 0), { dryRun: true }), 422);
+  });
+
+  it("RBAC: a user bound to no role is Forbidden; a Role binding grants exactly its verbs", async function () {
+    this.timeout(60_000);
+    const admin = cp.adminConfig();
+    const nobody = await cp.userConfig("nobody");
+    await assertStatus(listWidgets(nobody), 403);
+    await assertStatus(getWidget(nobody, "w1"), 403);
+
+    await applyYaml(
+      admin,
+      `
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: { name: widget-reader, namespace: ${NS} }
+rules:
+  - apiGroups: ["${GROUP}"]
+    resources: [widgets]
+    verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: { name: alice-reads-widgets, namespace: ${NS} }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: widget-reader }
+subjects:
+  - { apiGroup: rbac.authorization.k8s.io, kind: User, name: alice }
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: { name: readers-read-widgets, namespace: ${NS} }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: widget-reader }
+subjects:
+  - { apiGroup: rbac.authorization.k8s.io, kind: Group, name: widget-readers }
+`,
+    );
+
+    const alice = await cp.userConfig("alice");
+    // RBAC reads bindings from an informer cache: the grant shows up shortly after it is stored.
+    const names = await waitFor(async () => (await listWidgets(alice)).map((w) => w.metadata.name), {
+      timeoutMs: 30_000,
+      what: "alice to be allowed to list widgets",
+    });
+    assert.deepEqual(names, ["w1"]);
+    assert.equal((await getWidget(alice, "w1")).spec.size, 3);
+    await assertStatus(applyYaml(alice, widget("w2", 1)), 403);
+    await assertStatus(applyYaml(alice, widget("w1", 9)), 403);
+
+    // Group membership comes from the certificate's O fields.
+    const bob = await cp.userConfig("bob", ["widget-readers"]);
+    assert.deepEqual((await listWidgets(bob)).map((w) => w.metadata.name), ["w1"]);
+    // The role is namespaced: other namespaces stay closed.
+    await assertStatus(
+      bob.makeApiClient(CustomObjectsApi).listNamespacedCustomObject({ group: GROUP, version: "v1", namespace: "default", plural: "widgets" }),
+      403,
+    );
+  });
+
+  it("builds a working helm that talks to the control plane through a kubeconfig file", async function () {
+    this.timeout(60_000);
+    const { helm } = await ensureKubeBinaries();
+    const { stdout: version } = await execFileP(helm, ["version", "--short"]);
+    assert.match(version, new RegExp(`^${HELM_VERSION.replace(/\./g, "\\.")}\\b`));
+    const env = { ...process.env, KUBECONFIG: cp.kubeconfigPath };
+    const { stdout: list } = await execFileP(helm, ["list", "--namespace", NS, "--output", "json"], { env });
+    assert.deepEqual(JSON.parse(list), []);
+    // A user with no rights cannot read helm's release secrets.
+    const nobodyKubeconfig = await cp.userKubeconfigPath("nobody");
+    await assert.rejects(
+      execFileP(helm, ["list", "--namespace", NS, "--output", "json"], { env: { ...env, KUBECONFIG: nobodyKubeconfig } }),
+      /forbidden/i,
+    );
+  });
+});

@@ -1,0 +1,252 @@
+/**
+ * Child processes for tests: long-running servers (own process group, output to a log file, a
+ * readiness probe, stop() = SIGTERM then SIGKILL to the whole group) and one-shot commands with a
+ * timeout. Servers still running when this process exits are killed by an exit hook.
+ */
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
+export interface SpawnServerOptions {
+  /** Shown in messages and used to name the default log file. */
+  readonly name?: string;
+  readonly cmd: string;
+  readonly args?: readonly string[];
+  /** Added to (and overriding) process.env. */
+  readonly env?: Record<string, string | undefined>;
+  readonly cwd?: string;
+  /** Where stdout and stderr go (default: a new file under the OS temp dir). */
+  readonly logFile?: string;
+  /** Polled until it returns true; a throw counts as "not yet". */
+  readonly ready: () => Promise<boolean>;
+  /** How long to wait for ready() (default 60 s). */
+  readonly timeoutMs?: number;
+  /** Grace period between SIGTERM and SIGKILL in stop() (default 5 s). */
+  readonly stopGraceMs?: number;
+}
+
+export interface ServerProcess {
+  readonly pid: number;
+  readonly logFile: string;
+  /** Resolves with the exit code (or 128 + signal number) once the process has exited. */
+  readonly exited: Promise<number>;
+  /** True while the process has not exited. */
+  running(): boolean;
+  /** The last `lines` lines of the log. */
+  logTail(lines?: number): string;
+  /** SIGTERM to the process group, SIGKILL after the grace period; resolves when the process is gone. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const live = new Set<ChildProcess>();
+let hooksInstalled = false;
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function installExitHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  process.on("exit", () => {
+    for (const child of live) killGroup(child, "SIGKILL");
+  });
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    const handler = (): void => {
+      for (const child of live) killGroup(child, "SIGKILL");
+      live.clear();
+      process.off(signal, handler);
+      // Nobody else handles it: die of the signal as the default action would have.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    process.on(signal, handler);
+  }
+}
+
+const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
+
+function exitCode(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  return 128 + (signal ? SIGNAL_NUMBERS[signal] ?? 0 : 0);
+}
+
+/** The last `lines` lines of a file ("" if unreadable). */
+export function fileTail(file: string, lines = 40): string {
+  try {
+    const text = readFileSync(file, "utf8");
+    return text.split("\n").slice(-lines - 1).join("\n");
+  } catch {
+    return "";
+  }
+}
+
+/** A new log file path under the OS temp dir. */
+export function newLogFile(name: string): string {
+  const dir = path.join(tmpdir(), "warp-test-logs");
+  mkdirSync(dir, { recursive: true });
+  return path.join(mkdtempSync(path.join(dir, `${name.replace(/[^A-Za-z0-9._-]/g, "_")}-`)), "output.log");
+}
+
+/**
+ * Starts a server in its own process group with output to a log file and waits until `ready()`
+ * returns true. Fails (after killing it) if it exits first or is not ready in time; the error
+ * carries the tail of its log.
+ */
+export async function spawnServer(options: SpawnServerOptions): Promise<ServerProcess> {
+  installExitHooks();
+  const name = options.name ?? path.basename(options.cmd);
+  const logFile = options.logFile ?? newLogFile(name);
+  mkdirSync(path.dirname(logFile), { recursive: true });
+  const fd = openSync(logFile, "a");
+  let child: ChildProcess;
+  try {
+    child = spawn(options.cmd, [...(options.args ?? [])], {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      stdio: ["ignore", fd, fd],
+      detached: true,
+    });
+  } finally {
+    closeSync(fd);
+  }
+  live.add(child);
+  let exitedCode: number | null = null;
+  const exited = new Promise<number>((resolve) => {
+    child.once("exit", (code, signal) => {
+      exitedCode = exitCode(code, signal);
+      live.delete(child);
+      resolve(exitedCode);
+    });
+    child.once("error", (err) => {
+      exitedCode = 127;
+      live.delete(child);
+      resolve(127);
+      void err;
+    });
+  });
+  let spawnError: Error | null = null;
+  child.once("error", (err) => {
+    spawnError = err;
+  });
+
+  const grace = options.stopGraceMs ?? 5_000;
+  let stopping: Promise<void> | null = null;
+  const handle: ServerProcess = {
+    pid: child.pid ?? -1,
+    logFile,
+    exited,
+    running: () => exitedCode === null,
+    logTail: (lines = 40) => fileTail(logFile, lines),
+    stop: () => {
+      stopping ??= (async () => {
+        if (exitedCode !== null) return;
+        killGroup(child, "SIGTERM");
+        const timer = setTimeout(() => killGroup(child, "SIGKILL"), grace);
+        await exited;
+        clearTimeout(timer);
+        // Anything the server left behind in its group.
+        killGroup(child, "SIGKILL");
+      })();
+      return stopping;
+    },
+  };
+
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (spawnError !== null) {
+      throw new Error(`${name}: could not start ${options.cmd}: ${(spawnError as Error).message}`);
+    }
+    if (exitedCode !== null) {
+      throw new Error(`${name} exited with code ${exitedCode} before it was ready; log ${logFile}:\n${handle.logTail()}`);
+    }
+    let ok = false;
+    try {
+      ok = await options.ready();
+    } catch {
+      ok = false;
+    }
+    if (ok) return handle;
+    if (Date.now() > deadline) {
+      await handle.stop();
+      throw new Error(`${name} was not ready within ${timeoutMs} ms; log ${logFile}:\n${handle.logTail()}`);
+    }
+    await Promise.race([sleep(200), exited]);
+  }
+}
+
+export interface RunOptions {
+  /** Written to stdin, which is then closed (stdin is closed at once without it). */
+  readonly input?: Buffer | string;
+  /** Killed (whole process group) after this long; default 60 s. */
+  readonly timeoutMs?: number;
+  readonly env?: Record<string, string | undefined>;
+  readonly cwd?: string;
+}
+
+export interface RunResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Exit code, 128 + signal number if killed by a signal, 124 on timeout, 127 if it could not start. */
+  readonly code: number;
+  readonly timedOut: boolean;
+}
+
+/** Runs a command to completion, collecting its output. Never throws for a failing command. */
+export function runCommand(cmd: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  installExitHooks();
+  return new Promise((resolve) => {
+    const child = spawn(cmd, [...args], {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      stdio: ["pipe", "pipe", "pipe"],
+      detached: true,
+    });
+    live.add(child);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout?.on("data", (b: Buffer) => out.push(b));
+    child.stderr?.on("data", (b: Buffer) => err.push(b));
+    let timedOut = false;
+    let spawnError: Error | null = null;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child, "SIGKILL");
+    }, options.timeoutMs ?? 60_000);
+    child.stdin?.on("error", () => {
+      // the command exited without reading all its input
+    });
+    if (options.input !== undefined) child.stdin?.end(options.input);
+    else child.stdin?.end();
+    child.once("error", (e) => {
+      spawnError = e;
+    });
+    child.once("close", (code, signal) => {
+      clearTimeout(timer);
+      live.delete(child);
+      // Helpers it forked and left behind in its group.
+      killGroup(child, "SIGKILL");
+      let stderr = Buffer.concat(err).toString("utf8");
+      if (timedOut) stderr += `\n[${cmd} killed after ${options.timeoutMs ?? 60_000} ms]`;
+      if (spawnError) stderr += `\n[could not start ${cmd}: ${(spawnError as Error).message}]`;
+      resolve({
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr,
+        code: timedOut ? 124 : spawnError ? 127 : exitCode(code, signal),
+        timedOut,
+      });
+    });
+  });
+}

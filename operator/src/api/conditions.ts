@@ -1,0 +1,86 @@
+/**
+ * Status conditions: types and reasons as constants, and a helper that moves lastTransitionTime only
+ * when a condition's status flips (so an unchanged status is byte-for-byte unchanged and never written).
+ */
+import type { Condition, ConditionStatus } from "./types.js";
+
+export const ConditionType = {
+  Ready: "Ready",
+  TablesReady: "TablesReady",
+  BucketReady: "BucketReady",
+  AgentsReady: "AgentsReady",
+} as const;
+export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
+
+/** Order in which conditions appear in status (stable, so status compares equal across passes). */
+export const CONDITION_ORDER: readonly ConditionType[] = [ConditionType.Ready, ConditionType.TablesReady, ConditionType.BucketReady, ConditionType.AgentsReady];
+
+export const Reason = {
+  // Ready
+  AllReady: "AllReady",
+  ComponentsNotReady: "ComponentsNotReady",
+  Paused: "Paused",
+  Deleting: "Deleting",
+  InvalidSpec: "InvalidSpec",
+  // TablesReady
+  TablesActive: "TablesActive",
+  TableCreating: "TableCreating",
+  TableUpdating: "TableUpdating",
+  TableDeleting: "TableDeleting",
+  TableSchemaMismatch: "TableSchemaMismatch",
+  // BucketReady
+  BucketFound: "BucketFound",
+  BucketCreated: "BucketCreated",
+  BucketNotFound: "BucketNotFound",
+  // AgentsReady
+  DeploymentsReady: "DeploymentsReady",
+  DeploymentsProgressing: "DeploymentsProgressing",
+  NoZones: "NoZones",
+  ApplyFailed: "ApplyFailed",
+  // Any AWS step
+  AccessDenied: "AccessDenied",
+  AwsError: "AwsError",
+  Pending: "Pending",
+} as const;
+export type Reason = (typeof Reason)[keyof typeof Reason];
+
+export interface ConditionInput {
+  type: ConditionType;
+  status: ConditionStatus;
+  reason: Reason;
+  message: string;
+}
+
+/**
+ * Returns the new conditions list: `input` replaces the condition of the same type, keeping the old
+ * lastTransitionTime when the status did not change. Sorted by CONDITION_ORDER.
+ */
+export function setCondition(existing: readonly Condition[] | undefined, input: ConditionInput, generation: number | undefined, now: Date): Condition[] {
+  const list = (existing ?? []).filter((c) => c.type !== input.type);
+  const old = (existing ?? []).find((c) => c.type === input.type);
+  const lastTransitionTime = old && old.status === input.status ? old.lastTransitionTime : now.toISOString().replace(/\.\d{3}Z$/, "Z");
+  const cond: Condition = { type: input.type, status: input.status, reason: input.reason, message: input.message, lastTransitionTime };
+  if (generation !== undefined) cond.observedGeneration = generation;
+  list.push(cond);
+  return sortConditions(list);
+}
+
+export function sortConditions(list: Condition[]): Condition[] {
+  const rank = (t: string) => {
+    const i = (CONDITION_ORDER as readonly string[]).indexOf(t);
+    return i < 0 ? CONDITION_ORDER.length : i;
+  };
+  return list.sort((a, b) => rank(a.type) - rank(b.type) || a.type.localeCompare(b.type));
+}
+
+export function getCondition(list: readonly Condition[] | undefined, type: ConditionType): Condition | undefined {
+  return list?.find((c) => c.type === type);
+}
+
+/** The conditions whose status or reason differ between two lists (for Events). */
+export function transitions(before: readonly Condition[] | undefined, after: readonly Condition[]): Condition[] {
+  return after.filter((c) => {
+    const old = before?.find((o) => o.type === c.type);
+    return !old || old.status !== c.status || old.reason !== c.reason;
+  });
+}

@@ -1,0 +1,264 @@
+/**
+ * The WarpAgent CustomResourceDefinition, built from code so that it has one source. The YAML in
+ * crds/ is generated from `warpAgentCrd()` by scripts/gen-crd.ts; a test checks the committed file
+ * and a test checks this schema against the TypeScript types in ./types.ts.
+ */
+import { stringify } from "yaml";
+import {
+  BILLING_MODES,
+  DEFAULT_BATCH_TIMEOUT,
+  DEFAULT_REPLICAS_PER_ZONE,
+  DELETION_POLICIES,
+  GROUP,
+  KIND,
+  MIN_BATCH_TIMEOUT_MS,
+  PLURAL,
+  PULL_POLICIES,
+  SHORT_NAMES,
+  SINGULAR,
+  VERSION,
+} from "./types.js";
+
+/** The subset of OpenAPI v3 (plus Kubernetes extensions) the CRD uses. */
+export interface JSONSchemaProps {
+  type?: "object" | "array" | "string" | "integer" | "number" | "boolean";
+  description?: string;
+  properties?: Record<string, JSONSchemaProps>;
+  required?: string[];
+  items?: JSONSchemaProps;
+  additionalProperties?: JSONSchemaProps;
+  enum?: string[];
+  default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  maxItems?: number;
+  pattern?: string;
+  format?: string;
+  anyOf?: JSONSchemaProps[];
+  "x-kubernetes-int-or-string"?: boolean;
+  "x-kubernetes-preserve-unknown-fields"?: boolean;
+  "x-kubernetes-list-type"?: "atomic" | "set" | "map";
+  "x-kubernetes-list-map-keys"?: string[];
+  "x-kubernetes-validations"?: Array<{ rule: string; message: string; fieldPath?: string; reason?: string }>;
+}
+
+const str = (description: string, extra: JSONSchemaProps = {}): JSONSchemaProps => ({ type: "string", description, maxLength: 1024, ...extra });
+
+const TABLE_NAME = { minLength: 3, maxLength: 255, pattern: "^[a-zA-Z0-9_.-]+$" };
+const quantityMap: JSONSchemaProps = {
+  type: "object",
+  additionalProperties: { anyOf: [{ type: "integer" }, { type: "string" }], "x-kubernetes-int-or-string": true },
+};
+
+export const specSchema: JSONSchemaProps = {
+  type: "object",
+  description: "Desired state: DynamoDB tables, compaction bucket and per-zone agent Deployments.",
+  required: ["region", "tables", "bucket"],
+  properties: {
+    region: str("AWS region of the tables and the bucket, e.g. us-east-1.", {
+      minLength: 1,
+      maxLength: 64,
+      pattern: "^([a-z]{2}(-[a-z0-9]+)+-[0-9]+|local)$",
+    }),
+    tables: {
+      type: "object",
+      description: "The two DynamoDB tables the agents ingest into.",
+      required: ["files", "chunks"],
+      properties: {
+        files: str("Files table name (ingestion-file descriptors and the control plane).", TABLE_NAME),
+        chunks: str("Chunks table name (the bytes of ingestion files).", TABLE_NAME),
+        billingMode: { type: "string", description: "PayPerRequest (on-demand) or Provisioned.", enum: [...BILLING_MODES], default: "PayPerRequest" },
+        readCapacityUnits: { type: "integer", description: "Read capacity per table; required iff billingMode is Provisioned.", minimum: 1, maximum: 40000 },
+        writeCapacityUnits: { type: "integer", description: "Write capacity per table; required iff billingMode is Provisioned.", minimum: 1, maximum: 40000 },
+        deletionPolicy: {
+          type: "string",
+          description: "Retain keeps the tables when the WarpAgent is deleted; Delete deletes them.",
+          enum: [...DELETION_POLICIES],
+          default: "Retain",
+        },
+      },
+      "x-kubernetes-validations": [
+        {
+          rule: "self.billingMode != 'Provisioned' || (has(self.readCapacityUnits) && has(self.writeCapacityUnits))",
+          message: "readCapacityUnits and writeCapacityUnits are required when billingMode is Provisioned",
+          fieldPath: ".billingMode",
+        },
+        {
+          rule: "self.billingMode == 'Provisioned' || (!has(self.readCapacityUnits) && !has(self.writeCapacityUnits))",
+          message: "readCapacityUnits and writeCapacityUnits are only allowed when billingMode is Provisioned",
+          fieldPath: ".billingMode",
+        },
+        { rule: "self.files != self.chunks", message: "files and chunks must name different tables", fieldPath: ".chunks" },
+      ],
+    },
+    bucket: {
+      type: "object",
+      description: "The S3 bucket compacted data is written to.",
+      required: ["name"],
+      properties: {
+        name: str("Bucket name.", { minLength: 3, maxLength: 63, pattern: "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$" }),
+        prefix: str("Key prefix inside the bucket.", { pattern: "^([^/].*)?$" }),
+        create: { type: "boolean", description: "Create the bucket when it does not exist (otherwise only check it).", default: false },
+      },
+    },
+    batchTimeout: str(`How long an agent batches produce requests into one ingestion file (Go duration, ms or s). At least ${MIN_BATCH_TIMEOUT_MS}ms.`, {
+      default: DEFAULT_BATCH_TIMEOUT,
+      maxLength: 16,
+      pattern: "^[0-9]+(ms|s)$",
+      "x-kubernetes-validations": [
+        { rule: `duration(self) >= duration('${MIN_BATCH_TIMEOUT_MS}ms')`, message: `batchTimeout must be at least ${MIN_BATCH_TIMEOUT_MS}ms` },
+      ],
+    }),
+    zones: {
+      type: "array",
+      description: "Availability zones to run agents in. When empty, discovered from the nodes' topology.kubernetes.io/zone labels.",
+      maxItems: 16,
+      "x-kubernetes-list-type": "map",
+      "x-kubernetes-list-map-keys": ["name"],
+      items: {
+        type: "object",
+        required: ["name"],
+        properties: {
+          name: str("Zone name, as in topology.kubernetes.io/zone.", { minLength: 1, maxLength: 63 }),
+          replicas: { type: "integer", description: "Agents in this zone (default: replicasPerZone).", minimum: 0, maximum: 1000 },
+        },
+      },
+    },
+    replicasPerZone: { type: "integer", description: "Agents per zone unless the zone says otherwise.", minimum: 0, maximum: 1000, default: DEFAULT_REPLICAS_PER_ZONE },
+    image: str("Agent container image."),
+    imagePullPolicy: { type: "string", description: "Image pull policy of the agent container.", enum: [...PULL_POLICIES] },
+    resources: {
+      type: "object",
+      description: "Agent container resources.",
+      properties: { requests: { ...quantityMap, description: "Resource requests." }, limits: { ...quantityMap, description: "Resource limits." } },
+    },
+    serviceAccountName: str("Service account of the agents (IRSA / Pod Identity). When empty the operator creates <name>-agent.", { maxLength: 253 }),
+    endpoints: {
+      type: "object",
+      description: "AWS endpoint overrides (LocalStack, DynamoDB Local, an S3 emulator). Used by the operator and passed to the agents.",
+      properties: {
+        dynamodb: str("DynamoDB endpoint URL.", { pattern: "^https?://" }),
+        s3: str("S3 endpoint URL (path-style addressing is used).", { pattern: "^https?://" }),
+      },
+    },
+    env: {
+      type: "array",
+      description: "Extra environment variables for the agent container.",
+      maxItems: 64,
+      items: {
+        type: "object",
+        required: ["name"],
+        properties: {
+          name: str("Variable name.", { minLength: 1, maxLength: 256 }),
+          value: { type: "string", description: "Value." },
+          valueFrom: { type: "object", description: "A core/v1 EnvVarSource.", "x-kubernetes-preserve-unknown-fields": true },
+        },
+      },
+    },
+    paused: { type: "boolean", description: "Stop reconciling: no AWS or Kubernetes writes except status.", default: false },
+  },
+};
+
+export const statusSchema: JSONSchemaProps = {
+  type: "object",
+  description: "Observed state, written by the operator.",
+  properties: {
+    observedGeneration: { type: "integer", description: "The generation the status describes." },
+    conditions: {
+      type: "array",
+      description: "Ready, TablesReady, BucketReady, AgentsReady.",
+      "x-kubernetes-list-type": "map",
+      "x-kubernetes-list-map-keys": ["type"],
+      items: {
+        type: "object",
+        required: ["type", "status", "reason", "message", "lastTransitionTime"],
+        properties: {
+          type: { type: "string", description: "Condition type." },
+          status: { type: "string", description: "True, False or Unknown.", enum: ["True", "False", "Unknown"] },
+          reason: { type: "string", description: "CamelCase reason." },
+          message: { type: "string", description: "What a person can act on." },
+          lastTransitionTime: { type: "string", description: "When status last changed.", format: "date-time" },
+          observedGeneration: { type: "integer", description: "Generation the condition was computed from." },
+        },
+      },
+    },
+    zones: {
+      type: "array",
+      description: "Agents per zone.",
+      "x-kubernetes-list-type": "map",
+      "x-kubernetes-list-map-keys": ["name"],
+      items: {
+        type: "object",
+        required: ["name", "replicas", "readyReplicas"],
+        properties: {
+          name: { type: "string", description: "Zone." },
+          replicas: { type: "integer", description: "Desired agents." },
+          readyReplicas: { type: "integer", description: "Ready agents." },
+        },
+      },
+    },
+    zoneSummary: { type: "string", description: "Ready zones / zones." },
+    tables: {
+      type: "object",
+      description: "Table ARNs.",
+      properties: { filesArn: { type: "string", description: "Files table ARN." }, chunksArn: { type: "string", description: "Chunks table ARN." } },
+    },
+    bootstrap: { type: "string", description: "Kafka bootstrap address (host:port)." },
+  },
+};
+
+export interface CustomResourceDefinition {
+  apiVersion: "apiextensions.k8s.io/v1";
+  kind: "CustomResourceDefinition";
+  metadata: { name: string; annotations?: Record<string, string> };
+  spec: Record<string, unknown>;
+}
+
+export function warpAgentCrd(): CustomResourceDefinition {
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: `${PLURAL}.${GROUP}` },
+    spec: {
+      group: GROUP,
+      names: { kind: KIND, listKind: `${KIND}List`, plural: PLURAL, singular: SINGULAR, shortNames: [...SHORT_NAMES], categories: ["warp"] },
+      scope: "Namespaced",
+      versions: [
+        {
+          name: VERSION,
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          additionalPrinterColumns: [
+            { name: "Ready", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+            { name: "Zones", type: "string", jsonPath: ".status.zoneSummary" },
+            { name: "Bootstrap", type: "string", jsonPath: ".status.bootstrap" },
+            { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+          ],
+          schema: {
+            openAPIV3Schema: {
+              type: "object",
+              description: "A Kafka-compatible agent fleet on DynamoDB and S3.",
+              required: ["spec"],
+              properties: {
+                apiVersion: { type: "string" },
+                kind: { type: "string" },
+                metadata: { type: "object" },
+                spec: specSchema,
+                status: statusSchema,
+              },
+            },
+          },
+        },
+      ],
+    },
+  };
+}
+
+export const CRD_FILE = "crds/warpagent.dev_warpagents.yaml";
+
+export function warpAgentCrdYaml(): string {
+  return "# Generated by scripts/gen-crd.ts from operator/src/api/crd.ts. Do not edit.\n" + stringify(warpAgentCrd(), { lineWidth: 0 });
+}

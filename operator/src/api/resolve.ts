@@ -1,0 +1,110 @@
+/**
+ * A WarpAgent spec with every default filled in, and the checks the schema cannot make. The
+ * apiserver applies the same defaults; resolving again here keeps the operator correct when it reads
+ * objects stored before a default existed.
+ */
+import { TABLE_NAME_PATTERN } from "../../../common/bucket-url.js";
+import type { BillingMode, DeletionPolicy, EndpointsSpec, EnvVarSpec, PullPolicy, ResourcesSpec, WarpAgent } from "./types.js";
+import { DEFAULT_BATCH_TIMEOUT, DEFAULT_IMAGE, DEFAULT_REPLICAS_PER_ZONE, MIN_BATCH_TIMEOUT_MS } from "./types.js";
+
+export interface ResolvedSpec {
+  name: string;
+  namespace: string;
+  region: string;
+  filesTable: string;
+  chunksTable: string;
+  billingMode: BillingMode;
+  readCapacityUnits?: number;
+  writeCapacityUnits?: number;
+  deletionPolicy: DeletionPolicy;
+  bucket: string;
+  bucketPrefix: string;
+  createBucket: boolean;
+  batchTimeout: string;
+  /** Explicit zones (name → replicas), or null to discover them from nodes. */
+  zones: Map<string, number> | null;
+  replicasPerZone: number;
+  image: string;
+  imagePullPolicy?: PullPolicy;
+  resources?: ResourcesSpec;
+  /** The agents' service account, and whether the operator owns it. */
+  serviceAccountName: string;
+  createServiceAccount: boolean;
+  endpoints: EndpointsSpec;
+  env: EnvVarSpec[];
+  paused: boolean;
+}
+
+export class InvalidSpecError extends Error {
+  constructor(
+    readonly field: string,
+    detail: string,
+  ) {
+    super(`spec.${field}: ${detail}`);
+    this.name = "InvalidSpecError";
+  }
+}
+
+/** "50ms" → 50, "1s" → 1000; null when not a duration this API accepts. */
+export function parseDurationMs(text: string): number | null {
+  const m = /^([0-9]+)(ms|s)$/.exec(text);
+  if (!m) return null;
+  return Number(m[1]) * (m[2] === "s" ? 1000 : 1);
+}
+
+export function resolveSpec(agent: WarpAgent): ResolvedSpec {
+  const s = agent.spec;
+  const t = s.tables ?? ({} as WarpAgent["spec"]["tables"]);
+  for (const [field, value] of [
+    ["tables.files", t.files],
+    ["tables.chunks", t.chunks],
+  ] as const) {
+    if (typeof value !== "string" || !TABLE_NAME_PATTERN.test(value)) throw new InvalidSpecError(field, `${JSON.stringify(value ?? "")} is not a DynamoDB table name`);
+  }
+  if (t.files === t.chunks) throw new InvalidSpecError("tables.chunks", "files and chunks must name different tables");
+  const billingMode = t.billingMode ?? "PayPerRequest";
+  if (billingMode === "Provisioned" && (t.readCapacityUnits === undefined || t.writeCapacityUnits === undefined)) {
+    throw new InvalidSpecError("tables.billingMode", "readCapacityUnits and writeCapacityUnits are required when billingMode is Provisioned");
+  }
+  const batchTimeout = s.batchTimeout ?? DEFAULT_BATCH_TIMEOUT;
+  const ms = parseDurationMs(batchTimeout);
+  if (ms === null || ms < MIN_BATCH_TIMEOUT_MS) throw new InvalidSpecError("batchTimeout", `${JSON.stringify(batchTimeout)} must be a duration of at least ${MIN_BATCH_TIMEOUT_MS}ms`);
+  if (!s.bucket?.name) throw new InvalidSpecError("bucket.name", "required");
+  const replicasPerZone = s.replicasPerZone ?? DEFAULT_REPLICAS_PER_ZONE;
+  const zones = s.zones && s.zones.length > 0 ? new Map(s.zones.map((z) => [z.name, z.replicas ?? replicasPerZone])) : null;
+  const name = agent.metadata.name;
+  const out: ResolvedSpec = {
+    name,
+    namespace: agent.metadata.namespace,
+    region: s.region,
+    filesTable: t.files,
+    chunksTable: t.chunks,
+    billingMode,
+    deletionPolicy: t.deletionPolicy ?? "Retain",
+    bucket: s.bucket.name,
+    bucketPrefix: s.bucket.prefix ?? "",
+    createBucket: s.bucket.create ?? false,
+    batchTimeout,
+    zones,
+    replicasPerZone,
+    image: s.image ?? DEFAULT_IMAGE,
+    serviceAccountName: s.serviceAccountName || `${name}-agent`,
+    createServiceAccount: !s.serviceAccountName,
+    endpoints: s.endpoints ?? {},
+    env: s.env ?? [],
+    paused: s.paused ?? false,
+  };
+  if (billingMode === "Provisioned") {
+    out.readCapacityUnits = t.readCapacityUnits;
+    out.writeCapacityUnits = t.writeCapacityUnits;
+  }
+  if (s.imagePullPolicy) out.imagePullPolicy = s.imagePullPolicy;
+  if (s.resources) out.resources = s.resources;
+  return out;
+}
+
+/** Zones with their replica counts: the spec's, or the discovered ones at replicasPerZone. Sorted. */
+export function effectiveZones(spec: ResolvedSpec, discovered: readonly string[]): Array<{ name: string; replicas: number }> {
+  const entries = spec.zones ? [...spec.zones] : [...new Set(discovered)].map((z) => [z, spec.replicasPerZone] as const);
+  return entries.map(([name, replicas]) => ({ name, replicas })).sort((a, b) => a.name.localeCompare(b.name));
+}

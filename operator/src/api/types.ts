@@ -1,0 +1,145 @@
+/**
+ * The WarpAgent API (warpagent.dev/v1alpha1). These TypeScript types are the source of truth;
+ * operator/src/api/crd.ts holds the matching OpenAPI schema and operator/test/api/crd.test.ts fails
+ * when the two disagree or when crds/warpagent.dev_warpagents.yaml is not the generated output
+ * (regenerate with `npx tsx scripts/gen-crd.ts`).
+ */
+import type { KubeObject, ObjectMeta } from "../kube/client.js";
+
+export const GROUP = "warpagent.dev";
+export const VERSION = "v1alpha1";
+export const API_VERSION = `${GROUP}/${VERSION}`;
+export const KIND = "WarpAgent";
+export const PLURAL = "warpagents";
+export const SINGULAR = "warpagent";
+export const SHORT_NAMES = ["wa"] as const;
+
+/** Finalizer that applies the table deletion policy before a WarpAgent goes away. */
+export const FINALIZER = "warpagent.dev/finalizer";
+export const FIELD_MANAGER = "warp-operator";
+
+export const BILLING_MODES = ["PayPerRequest", "Provisioned"] as const;
+export type BillingMode = (typeof BILLING_MODES)[number];
+export const DELETION_POLICIES = ["Retain", "Delete"] as const;
+export type DeletionPolicy = (typeof DELETION_POLICIES)[number];
+export const PULL_POLICIES = ["Always", "IfNotPresent", "Never"] as const;
+export type PullPolicy = (typeof PULL_POLICIES)[number];
+
+export const DEFAULT_BATCH_TIMEOUT = "50ms";
+export const MIN_BATCH_TIMEOUT_MS = 25;
+export const DEFAULT_IMAGE = "ghcr.io/warp-agent/warp:0.1.0";
+export const DEFAULT_REPLICAS_PER_ZONE = 1;
+
+export interface TablesSpec {
+  /** Files table (ingestion-file descriptors and the control plane). */
+  files: string;
+  /** Chunks table (the bytes of ingestion files). */
+  chunks: string;
+  /** Default PayPerRequest (on-demand). */
+  billingMode?: BillingMode;
+  /** Required iff billingMode is Provisioned. */
+  readCapacityUnits?: number;
+  writeCapacityUnits?: number;
+  /** What happens to the tables when the WarpAgent is deleted. Default Retain. */
+  deletionPolicy?: DeletionPolicy;
+}
+
+export interface BucketSpec {
+  /** The compaction bucket. */
+  name: string;
+  /** Key prefix inside the bucket. */
+  prefix?: string;
+  /** Create the bucket when it does not exist (default false: only check it). */
+  create?: boolean;
+}
+
+export interface ZoneSpec {
+  /** Availability zone, as in the nodes' topology.kubernetes.io/zone label. */
+  name: string;
+  /** Replicas in this zone; defaults to spec.replicasPerZone. */
+  replicas?: number;
+}
+
+export interface EndpointsSpec {
+  /** DynamoDB endpoint override (LocalStack, DynamoDB Local). */
+  dynamodb?: string;
+  /** S3 endpoint override; path-style addressing is used when set. */
+  s3?: string;
+}
+
+export interface ResourcesSpec {
+  requests?: Record<string, string | number>;
+  limits?: Record<string, string | number>;
+}
+
+export interface EnvVarSpec {
+  name: string;
+  value?: string;
+  /** A core/v1 EnvVarSource (secretKeyRef, configMapKeyRef, fieldRef, resourceFieldRef). */
+  valueFrom?: Record<string, unknown>;
+}
+
+export interface WarpAgentSpec {
+  /** AWS region of the tables and the bucket. */
+  region: string;
+  tables: TablesSpec;
+  bucket: BucketSpec;
+  /** How long the agent batches produce requests into one ingestion file; at least 25ms. Default 50ms. */
+  batchTimeout?: string;
+  /** Zones to run agents in; when empty, discovered from the nodes' topology.kubernetes.io/zone labels. */
+  zones?: ZoneSpec[];
+  /** Default 1. */
+  replicasPerZone?: number;
+  /** Default ghcr.io/warp-agent/warp:<operator version>. */
+  image?: string;
+  imagePullPolicy?: PullPolicy;
+  resources?: ResourcesSpec;
+  /** Agents' service account (IRSA / Pod Identity). When empty the operator creates `<name>-agent`. */
+  serviceAccountName?: string;
+  endpoints?: EndpointsSpec;
+  /** Extra environment for the agent container. */
+  env?: EnvVarSpec[];
+  /** Stop reconciling (no AWS or Kubernetes writes except status). */
+  paused?: boolean;
+}
+
+export type ConditionStatus = "True" | "False" | "Unknown";
+
+export interface Condition {
+  type: string;
+  status: ConditionStatus;
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+export interface ZoneStatus {
+  name: string;
+  replicas: number;
+  readyReplicas: number;
+}
+
+export interface TablesStatus {
+  filesArn?: string;
+  chunksArn?: string;
+}
+
+export interface WarpAgentStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  zones?: ZoneStatus[];
+  /** "ready zones/zones", for the printer column. */
+  zoneSummary?: string;
+  tables?: TablesStatus;
+  /** host:port of the bootstrap Service. */
+  bootstrap?: string;
+}
+
+export interface WarpAgent extends KubeObject {
+  apiVersion: typeof API_VERSION;
+  kind: typeof KIND;
+  metadata: ObjectMeta & { name: string; namespace: string };
+  spec: WarpAgentSpec;
+  status?: WarpAgentStatus;
+}

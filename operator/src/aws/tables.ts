@@ -1,0 +1,234 @@
+/**
+ * DynamoDB side of a WarpAgent: create missing tables with the agent's key schema (common/
+ * table-schema.ts), wait for ACTIVE, adopt and verify existing ones, enable TTL, tag them, apply
+ * billing-mode changes, and delete them under the Delete policy. DynamoDB accepts one update per
+ * table at a time, so each pass makes at most one change per table and asks to be requeued while a
+ * table is CREATING or UPDATING (as ACK's dynamodb-controller does).
+ */
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  ListTagsOfResourceCommand,
+  TagResourceCommand,
+  UpdateTableCommand,
+  UpdateTimeToLiveCommand,
+} from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient, TableDescription } from "@aws-sdk/client-dynamodb";
+import { CHUNKS_TABLE_SCHEMA, FILES_TABLE_SCHEMA, createTableKeyFields, schemaMismatch } from "../../../common/table-schema.js";
+import type { TableSchema } from "../../../common/table-schema.js";
+import { Reason } from "../api/conditions.js";
+import type { ConditionInput } from "../api/conditions.js";
+import type { ResolvedSpec } from "../api/resolve.js";
+import { awsErrorName, describeAwsError } from "./errors.js";
+
+export const TAG_MANAGED_BY = "warpagent.dev/managed-by";
+export const TAG_OWNER = "warpagent.dev/owner";
+export const TAG_ROLE = "warpagent.dev/role";
+
+export interface OperatorEvent {
+  type: "Normal" | "Warning";
+  reason: string;
+  message: string;
+}
+
+type TableState =
+  | { kind: "ready"; arn: string }
+  | { kind: "pending"; reason: Reason; message: string; arn?: string }
+  | { kind: "failed"; reason: Reason; message: string; arn?: string };
+
+export interface TablesResult {
+  condition: ConditionInput;
+  filesArn?: string;
+  chunksArn?: string;
+  /** Set while a table is changing state: check again after this long. */
+  requeueAfterMs?: number;
+  events: OperatorEvent[];
+}
+
+/** The owner tag value: "<namespace>/<name>". */
+export function ownerTag(spec: ResolvedSpec): string {
+  return `${spec.namespace}/${spec.name}`;
+}
+
+async function describe(client: DynamoDBClient, name: string): Promise<TableDescription | null> {
+  try {
+    const out = await client.send(new DescribeTableCommand({ TableName: name }));
+    return out.Table ?? null;
+  } catch (err) {
+    if (awsErrorName(err) === "ResourceNotFoundException") return null;
+    throw err;
+  }
+}
+
+function desiredBilling(spec: ResolvedSpec): "PAY_PER_REQUEST" | "PROVISIONED" {
+  return spec.billingMode === "Provisioned" ? "PROVISIONED" : "PAY_PER_REQUEST";
+}
+
+function tableResource(spec: ResolvedSpec, name: string, arn?: string): string {
+  return arn ?? `arn:aws:dynamodb:${spec.region}:<account>:table/${name}`;
+}
+
+async function reconcileTable(client: DynamoDBClient, spec: ResolvedSpec, name: string, schema: TableSchema, events: OperatorEvent[]): Promise<TableState> {
+  let action = "dynamodb:DescribeTable";
+  let arn: string | undefined;
+  try {
+    const table = await describe(client, name);
+    if (!table) {
+      action = "dynamodb:CreateTable";
+      const out = await client.send(
+        new CreateTableCommand({
+          TableName: name,
+          ...createTableKeyFields(schema),
+          BillingMode: desiredBilling(spec),
+          ...(spec.billingMode === "Provisioned"
+            ? { ProvisionedThroughput: { ReadCapacityUnits: spec.readCapacityUnits, WriteCapacityUnits: spec.writeCapacityUnits } }
+            : {}),
+          Tags: [
+            { Key: TAG_MANAGED_BY, Value: "warp-operator" },
+            { Key: TAG_OWNER, Value: ownerTag(spec) },
+            { Key: TAG_ROLE, Value: schema.role },
+          ],
+        }),
+      );
+      events.push({ type: "Normal", reason: "TableCreated", message: `created DynamoDB table ${name} (${schema.role})` });
+      const createdArn = out.TableDescription?.TableArn;
+      return { kind: "pending", reason: Reason.TableCreating, message: `table ${name} is being created`, ...(createdArn ? { arn: createdArn } : {}) };
+    }
+    arn = table.TableArn;
+    const mismatch = schemaMismatch(name, schema, { keySchema: table.KeySchema ?? [], attributeDefinitions: table.AttributeDefinitions ?? [] });
+    if (mismatch) return { kind: "failed", reason: Reason.TableSchemaMismatch, message: mismatch, ...(arn ? { arn } : {}) };
+    const status = table.TableStatus ?? "ACTIVE";
+    if (status === "CREATING") return { kind: "pending", reason: Reason.TableCreating, message: `table ${name} is being created`, ...(arn ? { arn } : {}) };
+    if (status === "UPDATING") return { kind: "pending", reason: Reason.TableUpdating, message: `table ${name} is being updated`, ...(arn ? { arn } : {}) };
+    if (status === "DELETING") return { kind: "failed", reason: Reason.TableDeleting, message: `table ${name} is being deleted by someone else`, ...(arn ? { arn } : {}) };
+    if (status !== "ACTIVE") return { kind: "pending", reason: Reason.TableUpdating, message: `table ${name} is ${status}`, ...(arn ? { arn } : {}) };
+
+    // One change per pass: billing mode / throughput first.
+    const observedBilling = table.BillingModeSummary?.BillingMode ?? (table.ProvisionedThroughput?.ReadCapacityUnits ? "PROVISIONED" : "PAY_PER_REQUEST");
+    const want = desiredBilling(spec);
+    const throughputDiffers =
+      want === "PROVISIONED" &&
+      (table.ProvisionedThroughput?.ReadCapacityUnits !== spec.readCapacityUnits || table.ProvisionedThroughput?.WriteCapacityUnits !== spec.writeCapacityUnits);
+    if (observedBilling !== want || throughputDiffers) {
+      action = "dynamodb:UpdateTable";
+      await client.send(
+        new UpdateTableCommand({
+          TableName: name,
+          BillingMode: want,
+          ...(want === "PROVISIONED" ? { ProvisionedThroughput: { ReadCapacityUnits: spec.readCapacityUnits, WriteCapacityUnits: spec.writeCapacityUnits } } : {}),
+        }),
+      );
+      const what = want === "PROVISIONED" ? `provisioned ${spec.readCapacityUnits} RCU / ${spec.writeCapacityUnits} WCU` : "on-demand";
+      events.push({ type: "Normal", reason: "TableUpdated", message: `set table ${name} billing to ${what}` });
+      return { kind: "pending", reason: Reason.TableUpdating, message: `table ${name}: billing mode changing to ${what}`, ...(arn ? { arn } : {}) };
+    }
+
+    action = "dynamodb:DescribeTimeToLive";
+    const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: name }));
+    const ttlStatus = ttl.TimeToLiveDescription?.TimeToLiveStatus ?? "DISABLED";
+    if (ttlStatus === "DISABLED") {
+      action = "dynamodb:UpdateTimeToLive";
+      await client.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: schema.ttlAttribute, Enabled: true } }));
+      events.push({ type: "Normal", reason: "TableUpdated", message: `enabled TTL on ${schema.ttlAttribute} for table ${name}` });
+    } else if ((ttlStatus === "ENABLED" || ttlStatus === "ENABLING") && ttl.TimeToLiveDescription?.AttributeName !== schema.ttlAttribute) {
+      return {
+        kind: "failed",
+        reason: Reason.TableSchemaMismatch,
+        message: `table ${name} has TTL on attribute ${ttl.TimeToLiveDescription?.AttributeName}, expected ${schema.ttlAttribute}`,
+        ...(arn ? { arn } : {}),
+      };
+    }
+
+    if (arn) {
+      action = "dynamodb:ListTagsOfResource";
+      const tags = new Map(((await client.send(new ListTagsOfResourceCommand({ ResourceArn: arn }))).Tags ?? []).map((t) => [t.Key, t.Value]));
+      const missing: Array<{ Key: string; Value: string }> = [];
+      if (tags.get(TAG_MANAGED_BY) !== "warp-operator") missing.push({ Key: TAG_MANAGED_BY, Value: "warp-operator" });
+      if (!tags.has(TAG_OWNER)) missing.push({ Key: TAG_OWNER, Value: ownerTag(spec) });
+      if (tags.get(TAG_ROLE) !== schema.role) missing.push({ Key: TAG_ROLE, Value: schema.role });
+      if (missing.length > 0) {
+        action = "dynamodb:TagResource";
+        await client.send(new TagResourceCommand({ ResourceArn: arn, Tags: missing }));
+        if (!tags.has(TAG_OWNER)) events.push({ type: "Normal", reason: "TableAdopted", message: `adopted existing DynamoDB table ${name} (${schema.role})` });
+      }
+    }
+    return { kind: "ready", arn: arn ?? "" };
+  } catch (err) {
+    const f = describeAwsError(err, action, tableResource(spec, name, arn));
+    return { kind: "failed", reason: f.reason, message: f.message, ...(arn ? { arn } : {}) };
+  }
+}
+
+export interface TableTimings {
+  /** How soon to look again at a table that is CREATING/UPDATING. */
+  pendingRequeueMs: number;
+}
+
+export async function reconcileTables(client: DynamoDBClient, spec: ResolvedSpec, timings: TableTimings): Promise<TablesResult> {
+  const events: OperatorEvent[] = [];
+  const [files, chunks] = await Promise.all([
+    reconcileTable(client, spec, spec.filesTable, FILES_TABLE_SCHEMA, events),
+    reconcileTable(client, spec, spec.chunksTable, CHUNKS_TABLE_SCHEMA, events),
+  ]);
+  const result: TablesResult = { condition: { type: "TablesReady", status: "True", reason: Reason.TablesActive, message: "" }, events };
+  if (files.arn) result.filesArn = files.arn;
+  if (chunks.arn) result.chunksArn = chunks.arn;
+  const notReady = [files, chunks].filter((s) => s.kind !== "ready") as Array<Exclude<TableState, { kind: "ready" }>>;
+  if (notReady.length === 0) {
+    result.condition.message = `tables ${spec.filesTable} and ${spec.chunksTable} are ACTIVE`;
+    return result;
+  }
+  // Failures outrank pending states in the reason; every message is kept.
+  const first = notReady.find((s) => s.kind === "failed") ?? notReady[0]!;
+  result.condition = { type: "TablesReady", status: "False", reason: first.reason, message: notReady.map((s) => s.message).join("; ") };
+  if (notReady.some((s) => s.kind === "pending")) result.requeueAfterMs = timings.pendingRequeueMs;
+  return result;
+}
+
+export interface DeleteTablesResult {
+  /** True when no table this WarpAgent owns remains. */
+  done: boolean;
+  message: string;
+  events: OperatorEvent[];
+  failure?: { reason: Reason; message: string };
+}
+
+/**
+ * Deletes both tables (Delete policy). A table tagged with another owner is left alone with a
+ * Warning event. Returns done once both are gone.
+ */
+export async function deleteTables(client: DynamoDBClient, spec: ResolvedSpec): Promise<DeleteTablesResult> {
+  const events: OperatorEvent[] = [];
+  const pending: string[] = [];
+  for (const name of [spec.filesTable, spec.chunksTable]) {
+    let action = "dynamodb:DescribeTable";
+    try {
+      const table = await describe(client, name);
+      if (!table) continue;
+      if (table.TableStatus === "DELETING") {
+        pending.push(name);
+        continue;
+      }
+      if (table.TableArn) {
+        action = "dynamodb:ListTagsOfResource";
+        const tags = (await client.send(new ListTagsOfResourceCommand({ ResourceArn: table.TableArn }))).Tags ?? [];
+        const owner = tags.find((t) => t.Key === TAG_OWNER)?.Value;
+        if (owner !== undefined && owner !== ownerTag(spec)) {
+          events.push({ type: "Warning", reason: "TableRetained", message: `table ${name} belongs to WarpAgent ${owner}; not deleted` });
+          continue;
+        }
+      }
+      action = "dynamodb:DeleteTable";
+      await client.send(new DeleteTableCommand({ TableName: name }));
+      events.push({ type: "Normal", reason: "TableDeleted", message: `deleting DynamoDB table ${name} (deletionPolicy Delete)` });
+      pending.push(name);
+    } catch (err) {
+      if (awsErrorName(err) === "ResourceNotFoundException") continue;
+      const f = describeAwsError(err, action, tableResource(spec, name));
+      return { done: false, message: f.message, events, failure: f };
+    }
+  }
+  return { done: pending.length === 0, message: pending.length ? `deleting tables ${pending.join(", ")}` : "tables deleted", events };
+}

@@ -1,0 +1,195 @@
+import assert from "node:assert/strict";
+import { parseBucketUrl } from "../../../common/bucket-url.js";
+import { InvalidSpecError, effectiveZones, resolveSpec } from "../../src/api/resolve.js";
+import type { WarpAgent, WarpAgentSpec } from "../../src/api/types.js";
+import { desiredDeployment } from "../../src/desired/deployment.js";
+import { deploymentName, dnsName } from "../../src/desired/labels.js";
+import { bootstrapAddress, desiredBootstrapService, desiredHeadlessService, desiredPodDisruptionBudget, desiredServiceAccount } from "../../src/desired/services.js";
+
+function agent(spec: Partial<WarpAgentSpec> = {}, name = "wa"): WarpAgent {
+  return {
+    apiVersion: "warpagent.dev/v1alpha1",
+    kind: "WarpAgent",
+    metadata: { name, namespace: "ns1", uid: "uid-1", generation: 1 },
+    spec: { region: "us-east-1", tables: { files: "files-t", chunks: "chunks-t" }, bucket: { name: "my-bucket" }, ...spec },
+  };
+}
+
+function argMap(args: readonly string[]): Map<string, string> {
+  const m = new Map<string, string>();
+  for (let i = 1; i < args.length; i += 2) m.set(args[i]!, args[i + 1]!);
+  return m;
+}
+
+describe("desiredDeployment", () => {
+  const cases: Array<{ name: string; spec: Partial<WarpAgentSpec>; zone: string; check: (d: ReturnType<typeof desiredDeployment>) => void }> = [
+    {
+      name: "defaults: agent flags, zone, image, one replica",
+      spec: {},
+      zone: "us-east-1a",
+      check: (d) => {
+        const c = d.spec!.template.spec!.containers[0]!;
+        assert.deepEqual(c.command, ["warp"]);
+        assert.equal(c.args![0], "agent");
+        const a = argMap(c.args!);
+        assert.equal(a.get("-batchTimeout"), "50ms");
+        assert.equal(a.get("-kafkaPort"), "9092");
+        assert.equal(a.get("-httpPort"), "8080");
+        assert.equal(a.get("-availabilityZone"), "us-east-1a");
+        assert.deepEqual(parseBucketUrl(a.get("-ingestionBucketURL")!), { kind: "dynamodb", region: "us-east-1", filesTable: "files-t", chunksTable: "chunks-t" });
+        assert.deepEqual(parseBucketUrl(a.get("-compactionBucketURL")!), { kind: "s3", bucket: "my-bucket", region: "us-east-1", forcePathStyle: false, prefix: "" });
+        assert.equal(c.image, "ghcr.io/warp-agent/warp:0.1.0");
+        assert.equal(d.spec!.replicas, 1);
+        assert.equal(d.metadata!.name, "wa-us-east-1a");
+      },
+    },
+    {
+      name: "node affinity pins pods to the zone",
+      spec: {},
+      zone: "eu-west-1b",
+      check: (d) => {
+        const terms = d.spec!.template.spec!.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms;
+        assert.deepEqual(terms, [{ matchExpressions: [{ key: "topology.kubernetes.io/zone", operator: "In", values: ["eu-west-1b"] }] }]);
+      },
+    },
+    {
+      name: "env: advertised host from the pod IP, region, endpoint overrides, extra env after ours",
+      spec: { endpoints: { dynamodb: "http://ddb:8000", s3: "http://s3:9000" }, env: [{ name: "FOO", value: "bar" }, { name: "AWS_REGION", value: "ignored" }] },
+      zone: "a",
+      check: (d) => {
+        const env = d.spec!.template.spec!.containers[0]!.env!;
+        assert.deepEqual(env, [
+          { name: "WARP_ADVERTISED_HOST", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
+          { name: "AWS_REGION", value: "us-east-1" },
+          { name: "AWS_ENDPOINT_URL_DYNAMODB", value: "http://ddb:8000" },
+          { name: "AWS_ENDPOINT_URL_S3", value: "http://s3:9000" },
+          { name: "FOO", value: "bar" },
+        ]);
+        const a = argMap(d.spec!.template.spec!.containers[0]!.args!);
+        assert.equal((parseBucketUrl(a.get("-compactionBucketURL")!) as { forcePathStyle: boolean }).forcePathStyle, true, "path-style with an S3 endpoint override");
+      },
+    },
+    {
+      name: "probes on the agent's health endpoints, named ports",
+      spec: {},
+      zone: "a",
+      check: (d) => {
+        const c = d.spec!.template.spec!.containers[0]!;
+        assert.deepEqual(c.livenessProbe!.httpGet, { path: "/healthz", port: "http" });
+        assert.deepEqual(c.readinessProbe!.httpGet, { path: "/readyz", port: "http" });
+        assert.deepEqual(
+          c.ports!.map((p) => [p.name, p.containerPort]),
+          [
+            ["kafka", 9092],
+            ["http", 8080],
+          ],
+        );
+      },
+    },
+    {
+      name: "per-zone replicas, batch timeout, image, resources, service account, prefix",
+      spec: {
+        batchTimeout: "100ms",
+        image: "example/warp:1",
+        imagePullPolicy: "IfNotPresent",
+        resources: { requests: { cpu: "500m", memory: 1073741824 } },
+        serviceAccountName: "irsa",
+        bucket: { name: "my-bucket", prefix: "warp" },
+      },
+      zone: "a",
+      check: (d) => {
+        const c = d.spec!.template.spec!.containers[0]!;
+        assert.equal(argMap(c.args!).get("-batchTimeout"), "100ms");
+        assert.equal(c.image, "example/warp:1");
+        assert.equal(c.imagePullPolicy, "IfNotPresent");
+        assert.deepEqual(c.resources, { requests: { cpu: "500m", memory: "1073741824" } });
+        assert.equal(d.spec!.template.spec!.serviceAccountName, "irsa");
+        assert.equal((parseBucketUrl(argMap(c.args!).get("-compactionBucketURL")!) as { prefix: string }).prefix, "warp/");
+      },
+    },
+    {
+      name: "owner reference to the WarpAgent, selector includes the zone, rolling update without unavailability",
+      spec: {},
+      zone: "a",
+      check: (d) => {
+        assert.deepEqual(d.metadata!.ownerReferences, [{ apiVersion: "warpagent.dev/v1alpha1", kind: "WarpAgent", name: "wa", uid: "uid-1", controller: true, blockOwnerDeletion: true }]);
+        assert.equal(d.spec!.selector.matchLabels!["warpagent.dev/zone"], "a");
+        for (const [k, v] of Object.entries(d.spec!.selector.matchLabels!)) assert.equal(d.spec!.template.metadata!.labels![k], v);
+        assert.deepEqual(d.spec!.strategy, { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+      },
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const a = agent(c.spec);
+      const spec = resolveSpec(a);
+      const zone = effectiveZones(spec, [c.zone]).find((z) => z.name === c.zone)!;
+      c.check(desiredDeployment(a, spec, zone.name, zone.replicas));
+    });
+  }
+
+  it("is pure: the same input gives the same output", () => {
+    const a = agent();
+    assert.deepEqual(desiredDeployment(a, resolveSpec(a), "z", 2), desiredDeployment(a, resolveSpec(a), "z", 2));
+  });
+});
+
+describe("effectiveZones", () => {
+  it("uses spec zones with per-zone replicas, else discovered zones at replicasPerZone, sorted", () => {
+    const explicit = resolveSpec(agent({ zones: [{ name: "c", replicas: 3 }, { name: "a" }], replicasPerZone: 2 }));
+    assert.deepEqual(effectiveZones(explicit, ["x"]), [
+      { name: "a", replicas: 2 },
+      { name: "c", replicas: 3 },
+    ]);
+    const discovered = resolveSpec(agent({ replicasPerZone: 2 }));
+    assert.deepEqual(effectiveZones(discovered, ["b", "a", "b"]), [
+      { name: "a", replicas: 2 },
+      { name: "b", replicas: 2 },
+    ]);
+  });
+});
+
+describe("resolveSpec", () => {
+  const bad: Array<[string, Partial<WarpAgentSpec>, string]> = [
+    ["batch timeout below 25ms", { batchTimeout: "10ms" }, "spec.batchTimeout"],
+    ["empty table name", { tables: { files: "", chunks: "c-table" } }, "spec.tables.files"],
+    ["same table twice", { tables: { files: "same", chunks: "same" } }, "spec.tables.chunks"],
+    ["provisioned without capacities", { tables: { files: "aaa", chunks: "bbb", billingMode: "Provisioned" } }, "spec.tables.billingMode"],
+  ];
+  for (const [name, spec, field] of bad) {
+    it(`rejects ${name}, naming ${field}`, () => {
+      assert.throws(() => resolveSpec(agent(spec)), (err: unknown) => err instanceof InvalidSpecError && err.message.startsWith(field));
+    });
+  }
+});
+
+describe("services, PDB, service account", () => {
+  it("bootstrap Service, headless Service, PDB select the agent pods", () => {
+    const a = agent();
+    const spec = resolveSpec(a);
+    const pod = desiredDeployment(a, spec, "z", 1).spec!.template.metadata!.labels!;
+    for (const sel of [desiredBootstrapService(a, spec).spec!.selector!, desiredHeadlessService(a, spec).spec!.selector!, desiredPodDisruptionBudget(a, spec).spec!.selector!.matchLabels!]) {
+      for (const [k, v] of Object.entries(sel)) assert.equal(pod[k], v, `selector ${k}`);
+    }
+    assert.equal(desiredHeadlessService(a, spec).spec!.clusterIP, "None");
+    assert.equal(bootstrapAddress(spec), "wa.ns1.svc:9092");
+  });
+
+  it("creates a ServiceAccount only when the spec names none", () => {
+    const a = agent();
+    assert.equal(desiredServiceAccount(a, resolveSpec(a))!.metadata!.name, "wa-agent");
+    const b = agent({ serviceAccountName: "mine" });
+    assert.equal(desiredServiceAccount(b, resolveSpec(b)), null);
+  });
+});
+
+describe("names", () => {
+  it("zone names that are not DNS labels or too long become unique DNS labels", () => {
+    assert.equal(deploymentName("wa", "us-east-1a"), "wa-us-east-1a");
+    const odd = deploymentName("wa", "Zone_A");
+    assert.match(odd, /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/);
+    assert.notEqual(odd, deploymentName("wa", "zone-a"));
+    const long = dnsName("x".repeat(60), "zone");
+    assert.ok(long.length <= 63);
+  });
+});

@@ -1,0 +1,9 @@
+/** Writes crds/warpagent.dev_warpagents.yaml from operator/src/api/crd.ts. Run: npx tsx scripts/gen-crd.ts */
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { CRD_FILE, warpAgentCrdYaml } from "../operator/src/api/crd.js";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+fs.writeFileSync(path.join(root, CRD_FILE), warpAgentCrdYaml());
+process.stdout.write(`wrote ${CRD_FILE}\n`);
