@@ -3,8 +3,12 @@
  * handle's stop() drains in-flight produce requests before closing.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { componentLogger } from "../../common/logger.js";
+import { componentLogger, errorMessage } from "../../common/logger.js";
+import { DynamicCluster } from "./cluster/dynamic-cluster.js";
+import { AgentRegistry } from "./cluster/registry.js";
 import { SingleAgentCluster } from "./cluster/static-cluster.js";
+import { startBackgroundJobs } from "./compaction/jobs.js";
+import type { BackgroundJobs } from "./compaction/jobs.js";
 import type { AgentConfig } from "./config.js";
 import { ObjectCache } from "./fetch/object-cache.js";
 import { PartitionReader } from "./fetch/reader.js";
@@ -18,6 +22,8 @@ import * as metrics from "./metrics.js";
 import type { AgentContext } from "./server/context.js";
 import { startKafkaServer } from "./server/server.js";
 import { PartitionWaiters } from "./server/waiters.js";
+import { storeCost } from "./store/cost.js";
+import type { CostEvent } from "./store/cost.js";
 import { openStores } from "./store/open.js";
 import { TopicService } from "./topics.js";
 
@@ -30,14 +36,26 @@ export interface RunningAgent {
 }
 
 const FETCH_CACHE_BYTES = 256 * 1024 * 1024;
+/**
+ * Ingestion files in DynamoDB carry a TTL this far ahead: expiry is free where a delete is billed like
+ * a write. Compaction copies them to S3 within seconds; the margin covers a compaction outage.
+ */
+const INGESTION_TTL_MS = 60 * 60 * 1000;
 
 /** A stable cluster id derived from where the data lives (22 chars, as Kafka's base64 UUIDs). */
 function deriveClusterId(seed: string): string {
   return createHash("sha256").update(seed).digest("base64url").slice(0, 22);
 }
 
+/** Store cost events become Prometheus counters (DynamoDB units, S3 requests by type). */
+function exportCost(event: CostEvent): void {
+  if (event.kind === "s3Request") metrics.s3Requests.inc({ type: event.type }, event.count);
+  else metrics.dynamodbCapacityUnits.inc({ table: event.table, kind: event.kind === "dynamoRead" ? "read" : "write" }, event.units);
+}
+
 export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const logger = componentLogger("agent");
+  const stopCostExport = storeCost.onChange(exportCost);
   const stores = await openStores({
     ...(config.bucketUrl ? { bucketUrl: config.bucketUrl } : {}),
     ...(config.ingestionBucketUrl ? { ingestionBucketUrl: config.ingestionBucketUrl } : {}),
@@ -46,11 +64,13 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   });
   const agentId = randomUUID();
   const singleWriter = stores.metadata.kind === "file" || stores.metadata.kind === "mem";
+  const ingestionExpires = stores.ingestion.kind === "dynamodb";
+  let jobs: BackgroundJobs | null = null;
   const log = new MetadataLog(stores.metadata, {
     tailIntervalMs: singleWriter ? 0 : 50,
     snapshotEveryEntries: 2000,
     keepEntriesAfterSnapshot: 1000,
-    writesSnapshots: () => true,
+    writesSnapshots: () => singleWriter || (jobs?.isLeader() ?? false),
     logger: componentLogger("metadata-log"),
     onAppend: (result, seconds) => {
       metrics.logAppends.inc({ result });
@@ -72,6 +92,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     batchTimeoutMs: config.batchTimeoutMs,
     maxFileBytes: config.maxFileBytes,
     keyPrefix: `ingest/${agentId.slice(0, 8)}-`,
+    ...(ingestionExpires ? { expireAfterMs: INGESTION_TTL_MS } : {}),
     logger: componentLogger("ingest"),
     onFileWritten: (key, data) => cache.put(key, data),
     onFileCommitted: ({ bytes, writeSeconds }) => {
@@ -83,13 +104,23 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const reader = new PartitionReader(stores.ingestion, stores.compaction, cache);
   const topics = new TopicService(log, { autoCreate: config.autoCreateTopics, defaultPartitions: config.defaultPartitions });
   const clusterId = config.clusterId ?? deriveClusterId(JSON.stringify([config.bucketUrl, config.ingestionBucketUrl]));
-  const nodeId = config.nodeId ?? 1;
-  const cluster = new SingleAgentCluster(clusterId, {
-    nodeId,
-    host: config.advertisedHost,
-    port: config.advertisedPort ?? config.kafkaPort,
-    zone: config.availabilityZone,
-  });
+  const advertisedPort = config.advertisedPort ?? config.kafkaPort;
+  // Agents sharing a DynamoDB log form one cluster through a registry of heartbeats; an agent on an
+  // embedded store is alone.
+  const registry = singleWriter
+    ? null
+    : await AgentRegistry.start({
+        store: stores.metadata,
+        host: config.advertisedHost,
+        port: advertisedPort,
+        zone: config.availabilityZone,
+        logger: componentLogger("cluster"),
+        ...(config.nodeId !== undefined ? { preferredNodeId: config.nodeId } : {}),
+      });
+  const cluster = registry
+    ? new DynamicCluster(clusterId, registry)
+    : new SingleAgentCluster(clusterId, { nodeId: config.nodeId ?? 1, host: config.advertisedHost, port: advertisedPort, zone: config.availabilityZone });
+  const nodeId = cluster.self.nodeId;
   const groups = new GroupCoordinator({ offsets: new LogGroupOffsetStore(log) });
   const context: AgentContext = {
     log: logger,
@@ -117,8 +148,19 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   });
   // Advertise the port actually bound (port 0 picks one).
   if (config.kafkaPort === 0 && config.advertisedPort === undefined) {
-    (cluster.self as { port: number }).port = kafka.port;
+    if (registry) registry.setPort(kafka.port);
+    else (cluster.self as { port: number }).port = kafka.port;
   }
+  jobs = startBackgroundJobs({
+    stores,
+    log,
+    logger: componentLogger("compaction"),
+    self: cluster.self,
+    options: { ingestionFilesExpire: ingestionExpires, compactor: ingestionExpires ? { ingestionTtlMs: INGESTION_TTL_MS } : {} },
+    hooks: {
+      onJobError: (job, err) => logger.warn("background job failed", { job, error: errorMessage(err) }),
+    },
+  });
   let stopping = false;
   const http = await startHttpServer({
     host: config.kafkaHost,
@@ -145,16 +187,20 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       stopping = true;
       logger.info("agent stopping: draining produce requests");
       await kafka.stopAccepting().catch(() => undefined);
+      await registry?.stop().catch((err: unknown) => logger.warn("deregistering failed", { error: errorMessage(err) }));
       const drain = batcher.close();
       const deadline = new Promise<void>((r) => setTimeout(r, config.gracefulShutdownMs).unref());
       await Promise.race([drain, deadline]);
-      await log.snapshotNow().catch((err: unknown) => logger.warn("snapshot at shutdown failed", { error: String(err) }));
+      await log.snapshotNow().catch((err: unknown) => logger.warn("snapshot at shutdown failed", { error: errorMessage(err) }));
+      await jobs?.stop().catch((err: unknown) => logger.warn("stopping background jobs failed", { error: errorMessage(err) }));
       await log.close();
       groups.close();
+      if (cluster instanceof DynamicCluster) cluster.close();
       kafka.closeConnections();
       waiters.notifyAll();
       await http.close();
       await stores.close();
+      stopCostExport();
       logger.info("agent stopped");
     },
   };

@@ -132,6 +132,13 @@ describe("support: cache, ports and processes", function () {
     );
   });
 
+  it("spawnServer says when the command cannot be started", async () => {
+    await assert.rejects(
+      spawnServer({ name: "missing", cmd: path.join(dir, "no-such-server"), ready: async () => true }),
+      (err: Error) => /could not start/.test(err.message) && /ENOENT/.test(err.message),
+    );
+  });
+
   it("spawnServer stops a server that is not ready in time and says so", async () => {
     const pidFile = path.join(dir, "slow.pid");
     await assert.rejects(

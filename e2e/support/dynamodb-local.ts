@@ -6,9 +6,8 @@ import { existsSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
-import { which } from "./kcat.js";
 import { freePort } from "./ports.js";
-import { spawnServer } from "./processes.js";
+import { spawnServer, which } from "./processes.js";
 import type { ServerProcess } from "./processes.js";
 
 export interface DynamoDbLocalOptions {

@@ -9,9 +9,8 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { cacheDir, withCacheLock } from "./cache.js";
-import { which } from "./kcat.js";
 import { freePort } from "./ports.js";
-import { fileTail, runCommand, spawnServer } from "./processes.js";
+import { fileTail, runCommand, spawnServer, which } from "./processes.js";
 import type { RunResult } from "./processes.js";
 
 export type { RunResult } from "./processes.js";

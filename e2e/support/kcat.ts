@@ -2,28 +2,11 @@
  * kcat (Debian package `kcat`, librdkafka 2.0.2): found on PATH, or installed with apt-get when
  * running as root; otherwise a clear error saying what to install.
  */
-import { accessSync, constants } from "node:fs";
-import path from "node:path";
 import { withCacheLock } from "./cache.js";
-import { runCommand } from "./processes.js";
+import { runCommand, which } from "./processes.js";
 import type { RunResult } from "./processes.js";
 
 export type { RunResult } from "./processes.js";
-
-/** The first executable `name` on PATH, or null. */
-export function which(name: string): string | null {
-  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return null;
-}
 
 let aptUpdated = false;
 

@@ -5,7 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync } from "node:fs";
+import { accessSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -39,6 +39,21 @@ export interface ServerProcess {
   logTail(lines?: number): string;
   /** SIGTERM to the process group, SIGKILL after the grace period; resolves when the process is gone. Idempotent. */
   stop(): Promise<void>;
+}
+
+/** The first executable `name` on PATH, or null. */
+export function which(name: string): string | null {
+  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return null;
 }
 
 const live = new Set<ChildProcess>();
@@ -123,6 +138,7 @@ export async function spawnServer(options: SpawnServerOptions): Promise<ServerPr
   }
   live.add(child);
   let exitedCode: number | null = null;
+  let spawnError: Error | null = null;
   const exited = new Promise<number>((resolve) => {
     child.once("exit", (code, signal) => {
       exitedCode = exitCode(code, signal);
@@ -130,15 +146,12 @@ export async function spawnServer(options: SpawnServerOptions): Promise<ServerPr
       resolve(exitedCode);
     });
     child.once("error", (err) => {
+      // The command could not be started (no exit event follows).
+      spawnError = err;
       exitedCode = 127;
       live.delete(child);
       resolve(127);
-      void err;
     });
-  });
-  let spawnError: Error | null = null;
-  child.once("error", (err) => {
-    spawnError = err;
   });
 
   const grace = options.stopGraceMs ?? 5_000;
@@ -163,12 +176,16 @@ export async function spawnServer(options: SpawnServerOptions): Promise<ServerPr
     },
   };
 
+  // Started, or failed to start: only then is readiness worth asking about.
+  await new Promise<void>((resolve) => {
+    child.once("spawn", () => resolve());
+    void exited.then(() => resolve());
+  });
   const timeoutMs = options.timeoutMs ?? 60_000;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (spawnError !== null) {
-      throw new Error(`${name}: could not start ${options.cmd}: ${(spawnError as Error).message}`);
-    }
+    const startFailure = spawnError as Error | null;
+    if (startFailure !== null) throw new Error(`${name}: could not start ${options.cmd}: ${startFailure.message}`);
     if (exitedCode !== null) {
       throw new Error(`${name} exited with code ${exitedCode} before it was ready; log ${logFile}:\n${handle.logTail()}`);
     }

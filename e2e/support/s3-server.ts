@@ -5,9 +5,8 @@
 import { existsSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { cacheDir, withCacheLock } from "./cache.js";
-import { which } from "./kcat.js";
 import { freePort } from "./ports.js";
-import { runCommand, spawnServer } from "./processes.js";
+import { runCommand, spawnServer, which } from "./processes.js";
 
 export const MOTO_VERSION = "5.2.5";
 

@@ -82,13 +82,8 @@ export class MemMetadataStore implements MetadataStore {
   }
 
   async read(from: bigint, limit: number): Promise<LogRecord[]> {
-    const out: LogRecord[] = [];
-    for (let i = from; out.length < limit; i++) {
-      const data = this.entries.get(i);
-      if (!data) break;
-      out.push({ index: i, data });
-    }
-    return out;
+    const indexes = [...this.entries.keys()].filter((i) => i >= from).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return indexes.slice(0, Math.max(0, limit)).map((index) => ({ index, data: this.entries.get(index)! }));
   }
 
   async putSnapshot(snapshot: Snapshot): Promise<void> {

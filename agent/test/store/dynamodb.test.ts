@@ -280,6 +280,25 @@ describe("dynamodb store", function () {
       }
     });
 
+    it("an append right after reading the tail skips the snapshot-pointer check; a blind append does it", async function () {
+      stores = await openStores(tables, c);
+      assert.equal(await stores.metadata.append(1n, Buffer.from("e1")), true);
+      const pc = client();
+      try {
+        const other = new DynamoMetadataStore(pc, tables.filesTable, tables.chunksTable);
+        let r = storeCost.dynamoReadUnits;
+        assert.equal(await other.append(2n, Buffer.from("blind")), true);
+        assert.ok(storeCost.dynamoReadUnits > r, "a handle that never read the log checks the snapshot pointer");
+        assert.deepEqual((await other.read(1n, 10)).map((e) => e.index), [1n, 2n]);
+        r = storeCost.dynamoReadUnits;
+        assert.equal(await other.append(3n, Buffer.from("e3")), true);
+        assert.equal(await other.append(4n, Buffer.from("e4")), true);
+        assert.equal(storeCost.dynamoReadUnits, r, "no read for appends after the tail it saw");
+      } finally {
+        pc.destroy();
+      }
+    });
+
     it("trim continues from its floor: old tombstones are not read or written again", async function () {
       stores = await openStores(tables, c);
       for (let i = 1n; i <= 50n; i++) assert.equal(await stores.metadata.append(i, Buffer.alloc(2000, 1)), true);

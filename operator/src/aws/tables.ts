@@ -143,21 +143,37 @@ async function reconcileTable(client: DynamoDBClient, spec: ResolvedSpec, name: 
 
     if (arn) {
       action = "dynamodb:ListTagsOfResource";
-      const tags = new Map(((await client.send(new ListTagsOfResourceCommand({ ResourceArn: arn }))).Tags ?? []).map((t) => [t.Key, t.Value]));
-      const missing: Array<{ Key: string; Value: string }> = [];
-      if (tags.get(TAG_MANAGED_BY) !== "warp-operator") missing.push({ Key: TAG_MANAGED_BY, Value: "warp-operator" });
-      if (!tags.has(TAG_OWNER)) missing.push({ Key: TAG_OWNER, Value: ownerTag(spec) });
-      if (tags.get(TAG_ROLE) !== schema.role) missing.push({ Key: TAG_ROLE, Value: schema.role });
-      if (missing.length > 0) {
-        action = "dynamodb:TagResource";
-        await client.send(new TagResourceCommand({ ResourceArn: arn, Tags: missing }));
-        if (!tags.has(TAG_OWNER)) events.push({ type: "Normal", reason: "TableAdopted", message: `adopted existing DynamoDB table ${name} (${schema.role})` });
+      const tags = await listTags(client, arn);
+      if (tags) {
+        const missing: Array<{ Key: string; Value: string }> = [];
+        if (tags.get(TAG_MANAGED_BY) !== "warp-operator") missing.push({ Key: TAG_MANAGED_BY, Value: "warp-operator" });
+        if (!tags.has(TAG_OWNER)) missing.push({ Key: TAG_OWNER, Value: ownerTag(spec) });
+        if (tags.get(TAG_ROLE) !== schema.role) missing.push({ Key: TAG_ROLE, Value: schema.role });
+        if (missing.length > 0) {
+          action = "dynamodb:TagResource";
+          await client.send(new TagResourceCommand({ ResourceArn: arn, Tags: missing }));
+          if (!tags.has(TAG_OWNER)) events.push({ type: "Normal", reason: "TableAdopted", message: `adopted existing DynamoDB table ${name} (${schema.role})` });
+        }
       }
     }
     return { kind: "ready", arn: arn ?? "" };
   } catch (err) {
     const f = describeAwsError(err, action, tableResource(spec, name, arn));
     return { kind: "failed", reason: f.reason, message: f.message, ...(arn ? { arn } : {}) };
+  }
+}
+
+/**
+ * The table's tags, or null when the endpoint does not implement tagging (DynamoDB Local answers
+ * UnknownOperationException); tags are then neither written nor used for the ownership check.
+ */
+async function listTags(client: DynamoDBClient, arn: string): Promise<Map<string | undefined, string | undefined> | null> {
+  try {
+    const out = await client.send(new ListTagsOfResourceCommand({ ResourceArn: arn }));
+    return new Map((out.Tags ?? []).map((t) => [t.Key, t.Value]));
+  } catch (err) {
+    if (awsErrorName(err) === "UnknownOperationException") return null;
+    throw err;
   }
 }
 
@@ -213,8 +229,7 @@ export async function deleteTables(client: DynamoDBClient, spec: ResolvedSpec): 
       }
       if (table.TableArn) {
         action = "dynamodb:ListTagsOfResource";
-        const tags = (await client.send(new ListTagsOfResourceCommand({ ResourceArn: table.TableArn }))).Tags ?? [];
-        const owner = tags.find((t) => t.Key === TAG_OWNER)?.Value;
+        const owner = (await listTags(client, table.TableArn))?.get(TAG_OWNER);
         if (owner !== undefined && owner !== ownerTag(spec)) {
           events.push({ type: "Warning", reason: "TableRetained", message: `table ${name} belongs to WarpAgent ${owner}; not deleted` });
           continue;

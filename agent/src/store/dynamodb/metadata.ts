@@ -15,8 +15,10 @@
  *    the size of the item replaced), so a late writer's conditional put at a trimmed index fails and no
  *    reader can ever see a stray entry there. Tombstones expire through TTL after a day, for free.
  *  - for writers late by more than that, a successful put is followed by a strongly consistent read of
- *    the snapshot pointer, and a put that landed at or below it is deleted again and reported as lost
- *    (trim only ever works below the pointer, which is durable first, so the check cannot miss).
+ *    the snapshot pointer, and a put that landed at or below it is turned into a tombstone and reported
+ *    as lost (trim only ever works below the pointer, which is durable first, so the check cannot miss).
+ *    The check is skipped when the handle recently saw a live entry at or below the index (see
+ *    needsSnapshotCheck()), so a writer appending at the tail it just read pays one PutItem.
  */
 import {
   DeleteItemCommand,
@@ -31,6 +33,7 @@ import {
 import { TTL_ATTRIBUTE } from "../../../../common/table-schema.js";
 import type { LogRecord, MetadataStore, PutCondition, Snapshot, VersionedItem } from "../types.js";
 import { ChunkStore, newChunkSetId, type ChunkSet } from "./chunks.js";
+import { checkKey } from "./objects.js";
 import {
   batchWrite,
   isConditionalCheckFailed,
@@ -49,6 +52,8 @@ export const TRIM_PK = "trim";
 export const TRIM_SK = "floor";
 /** How long tombstones of trimmed log entries stay before TTL removes them. */
 export const TOMBSTONE_TTL_MS = 24 * 3600 * 1000;
+/** Below TOMBSTONE_TTL_MS by a margin for clock skew between agents and for slow trims. */
+const SKIP_CHECK_WINDOW_MS = TOMBSTONE_TTL_MS - 3600 * 1000;
 /** Largest log entry: the item holds pk, sk and d within DynamoDB's 400 KB item limit. */
 export const DYNAMO_MAX_ENTRY_BYTES = 350 * 1024;
 /** Snapshots up to this size live inline in the pointer item. */
@@ -76,6 +81,11 @@ export class DynamoMetadataStore implements MetadataStore {
   private readonly chunks: ChunkStore;
   /** Highest snapshot index seen; only grows. Appends at or below it are refused without a call. */
   private knownSnapshotIndex = 0n;
+  /**
+   * The highest log index this handle saw live (read, or appended by it) and when (taken before the
+   * request). See needsSnapshotCheck().
+   */
+  private liveSeen: { index: bigint; at: number } | null = null;
 
   constructor(
     private readonly client: DynamoDBClient,
@@ -93,6 +103,7 @@ export class DynamoMetadataStore implements MetadataStore {
     if (index < 1n) throw new RangeError(`log index must be >= 1, got ${index}`);
     if (data.length > this.maxEntryBytes) throw new RangeError(`log entry of ${data.length} bytes exceeds ${this.maxEntryBytes}`);
     if (index <= this.knownSnapshotIndex) return false;
+    const startedAt = Date.now();
     try {
       const out = await withThrottleRetry(() =>
         this.client.send(
@@ -110,18 +121,46 @@ export class DynamoMetadataStore implements MetadataStore {
       recordFailedConditionalWrite(this.filesTable, data.length);
       return false;
     }
-    const pointer = await this.readPointer(false);
-    if (pointer && pointer.index >= index) {
-      // Landed in the trimmed range below the snapshot (its tombstone had expired): not ours to take.
-      await this.tombstone([index]);
-      return false;
+    if (this.needsSnapshotCheck(index, startedAt)) {
+      const pointer = await this.readPointer(false);
+      if (pointer && pointer.index >= index) {
+        // Landed in the trimmed range below the snapshot (its tombstone had expired): not ours to take.
+        await this.tombstone([index]);
+        return false;
+      }
     }
+    this.noteLive(index, startedAt);
     return true;
+  }
+
+  private noteLive(index: bigint, at: number): void {
+    if (!this.liveSeen || index > this.liveSeen.index || (index === this.liveSeen.index && at > this.liveSeen.at)) this.liveSeen = { index, at };
+  }
+
+  /**
+   * Whether a successful conditional put at `index` may have landed where a trimmed entry's tombstone had
+   * already expired. Not when this handle saw a live entry L <= index less than SKIP_CHECK_WINDOW_MS ago:
+   * trim() drops a prefix, so index was not trimmed when L was live, and any tombstone written at index
+   * since then still exists (tombstones live TOMBSTONE_TTL_MS) and would have failed the put.
+   */
+  private needsSnapshotCheck(index: bigint, now: number): boolean {
+    const seen = this.liveSeen;
+    return !(seen && seen.index <= index && now - seen.at < SKIP_CHECK_WINDOW_MS);
   }
 
   async read(from: bigint, limit: number): Promise<LogRecord[]> {
     const out: LogRecord[] = [];
     if (limit <= 0) return out;
+    const startedAt = Date.now();
+    try {
+      return await this.readInto(out, from, limit);
+    } finally {
+      const last = out[out.length - 1];
+      if (last) this.noteLive(last.index, startedAt);
+    }
+  }
+
+  private async readInto(out: LogRecord[], from: bigint, limit: number): Promise<LogRecord[]> {
     let start: Item | undefined;
     do {
       const exclusiveStart = start;
@@ -313,6 +352,7 @@ export class DynamoMetadataStore implements MetadataStore {
   // ---- items ----
 
   private itemKey(key: string): Item {
+    checkKey(key);
     return { pk: { S: ITEM_PK }, sk: { S: key } };
   }
 

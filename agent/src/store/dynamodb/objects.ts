@@ -21,6 +21,14 @@ import { mapLimit, recordCapacity, ttlSeconds, withThrottleRetry, type Item } fr
 export const OBJECT_SHARDS = 16;
 export const INLINE_MAX_BYTES = 64 * 1024;
 
+/** DynamoDB sort keys are at most 1024 bytes; object keys are descriptor sort keys. */
+export const MAX_KEY_BYTES = 1024;
+
+export function checkKey(key: string): void {
+  const n = Buffer.byteLength(key, "utf8");
+  if (n === 0 || n > MAX_KEY_BYTES) throw new RangeError(`object key of ${n} bytes: the DynamoDB store takes keys of 1 to ${MAX_KEY_BYTES} bytes`);
+}
+
 export function descriptorPk(key: string): string {
   return `obj#${(crc32(key) % OBJECT_SHARDS).toString(16).padStart(2, "0")}`;
 }
@@ -73,6 +81,7 @@ export class DynamoObjectStore implements ObjectStore {
   }
 
   async put(key: string, data: Buffer, options?: PutOptions): Promise<void> {
+    checkKey(key);
     const expiresAt = options?.expiresAt;
     const item: Item = { pk: { S: descriptorPk(key) }, sk: { S: key }, size: { N: String(data.length) } };
     if (expiresAt) {
@@ -121,6 +130,7 @@ export class DynamoObjectStore implements ObjectStore {
 
   async get(key: string, range?: ByteRange): Promise<Buffer> {
     if (range && (range.offset < 0 || range.length < 0)) throw new RangeError(`invalid byte range ${range.offset}+${range.length}`);
+    checkKey(key);
     // A concurrent overwrite or delete can remove the chunks between descriptor and chunk reads: read the
     // descriptor again then.
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -136,6 +146,7 @@ export class DynamoObjectStore implements ObjectStore {
   }
 
   async delete(keys: readonly string[]): Promise<void> {
+    keys.forEach(checkKey);
     await mapLimit(keys, 8, async (key) => {
       const out = await withThrottleRetry(() =>
         this.client.send(

@@ -1,0 +1,28 @@
+/**
+ * SaslAuthenticate (API key 36): request and response definitions, versions 0-2.
+ * Transcribed field by field from Kafka's SaslAuthenticateRequest.json / SaslAuthenticateResponse.json (3.9).
+ */
+import type { MessageDef } from "../schema.js";
+
+export const SaslAuthenticateRequest = {
+  apiKey: 36,
+  name: "SaslAuthenticateRequest",
+  validVersions: "0-2",
+  flexibleVersions: "2+",
+  fields: [
+    { name: "authBytes", type: "bytes", versions: "0+" },
+  ],
+} as const satisfies MessageDef;
+
+export const SaslAuthenticateResponse = {
+  apiKey: 36,
+  name: "SaslAuthenticateResponse",
+  validVersions: "0-2",
+  flexibleVersions: "2+",
+  fields: [
+    { name: "errorCode", type: "int16", versions: "0+" },
+    { name: "errorMessage", type: "string", versions: "0+", nullableVersions: "0+" },
+    { name: "authBytes", type: "bytes", versions: "0+" },
+    { name: "sessionLifetimeMs", type: "int64", versions: "1+", default: 0n },
+  ],
+} as const satisfies MessageDef;

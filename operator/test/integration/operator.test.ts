@@ -1,0 +1,463 @@
+/**
+ * The operator against a real kube-apiserver + etcd (e2e/support/kube), DynamoDB Local and moto's
+ * S3 server, running as a user bound ONLY to operator/rbac/clusterrole.yaml. No kubelet or
+ * controller-manager runs: the test sets Deployment status where a kubelet and the deployment
+ * controller would, and nothing garbage-collects owned objects.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import type { V1Deployment } from "@kubernetes/client-node";
+import { LOCAL_AWS, startDynamoDbLocal } from "../../../e2e/support/dynamodb-local.js";
+import type { DynamoDbLocal } from "../../../e2e/support/dynamodb-local.js";
+import { applyYaml, startControlPlane, waitFor } from "../../../e2e/support/kube/control-plane.js";
+import type { ControlPlane } from "../../../e2e/support/kube/control-plane.js";
+import { startS3Server } from "../../../e2e/support/s3-server.js";
+import type { S3Server } from "../../../e2e/support/s3-server.js";
+import { warpAgentCrdYaml } from "../../src/api/crd.js";
+import type { Condition, WarpAgent, WarpAgentSpec } from "../../src/api/types.js";
+import { KubeApiError, KubeClient } from "../../src/kube/client.js";
+import type { KubeObject } from "../../src/kube/client.js";
+import { runOperator } from "../../src/main.js";
+import type { OperatorHandle, OperatorOptions } from "../../src/main.js";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, "../../..");
+const OPERATOR_USER = "warp-operator-test";
+const WA = { apiVersion: "warpagent.dev/v1alpha1", plural: "warpagents" };
+
+function cond(a: WarpAgent | undefined, type: string): Condition | undefined {
+  return a?.status?.conditions?.find((c) => c.type === type);
+}
+
+describe("operator on a real kube-apiserver", function () {
+  this.timeout(300_000);
+  let cp: ControlPlane;
+  let ddb: DynamoDbLocal;
+  let s3srv: S3Server;
+  let admin: KubeClient;
+  let dynamo: DynamoDBClient;
+  let s3: S3Client;
+  let opKubeconfigPath: string;
+  let operator: OperatorHandle | undefined;
+  const extraOperators: OperatorHandle[] = [];
+
+  const baseOptions = (): OperatorOptions => ({
+    metricsPort: 0,
+    metricsHost: "127.0.0.1",
+    discoverZones: false,
+    aws: { dynamodbEndpoint: ddb.endpoint, s3Endpoint: s3srv.endpoint },
+    requeue: { baseDelayMs: 200, maxDelayMs: 2_000, pendingMs: 300 },
+    // Short server-side watch timeouts: every watch ends every few seconds during the whole suite.
+    informer: { watchTimeoutSeconds: 2, resyncMs: 60_000, backoffBaseMs: 200, backoffMaxMs: 2_000 },
+  });
+
+  async function startOperator(extra: Partial<OperatorOptions> = {}): Promise<OperatorHandle> {
+    return runOperator({ ...baseOptions(), kubeconfig: await cp.userConfig(OPERATOR_USER), ...extra });
+  }
+
+  function spec(name: string, s: Partial<WarpAgentSpec> = {}): WarpAgentSpec {
+    return {
+      region: "us-east-1",
+      tables: { files: `${name}-files`, chunks: `${name}-chunks` },
+      bucket: { name: "warp-it-bucket" },
+      batchTimeout: "50ms",
+      endpoints: { dynamodb: ddb.endpoint, s3: s3srv.endpoint },
+      ...s,
+    };
+  }
+
+  async function createNamespace(ns: string): Promise<void> {
+    await admin.create({ apiVersion: "v1", plural: "namespaces" }, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+  }
+
+  async function applyAgent(ns: string, name: string, s: WarpAgentSpec): Promise<WarpAgent> {
+    return admin.patch<WarpAgent>({ ...WA, namespace: ns, name }, "apply", { apiVersion: WA.apiVersion, kind: "WarpAgent", metadata: { name, namespace: ns }, spec: s }, "test-user");
+  }
+
+  async function getAgent(ns: string, name: string): Promise<WarpAgent> {
+    return admin.get<WarpAgent>({ ...WA, namespace: ns, name });
+  }
+
+  async function deployments(ns: string): Promise<V1Deployment[]> {
+    return (await admin.list<V1Deployment>({ apiVersion: "apps/v1", plural: "deployments", namespace: ns })).items;
+  }
+
+  /** What the deployment controller and kubelets would report once every replica runs the current template. */
+  async function markDeploymentsReady(ns: string): Promise<void> {
+    for (const d of await deployments(ns)) {
+      const n = d.spec?.replicas ?? 1;
+      await admin.patch(
+        { apiVersion: "apps/v1", plural: "deployments", namespace: ns, name: d.metadata!.name!, subresource: "status" },
+        "merge",
+        { status: { observedGeneration: d.metadata!.generation, replicas: n, updatedReplicas: n, readyReplicas: n, availableReplicas: n } },
+        "test-kubelet",
+      );
+    }
+  }
+
+  async function waitReady(ns: string, name: string, what: string): Promise<WarpAgent> {
+    return waitFor(
+      async () => {
+        const a = await getAgent(ns, name);
+        return cond(a, "Ready")?.status === "True" && a.status?.observedGeneration === a.metadata.generation ? a : undefined;
+      },
+      { timeoutMs: 60_000, what },
+    );
+  }
+
+  async function tableExists(name: string): Promise<boolean> {
+    try {
+      await dynamo.send(new DescribeTableCommand({ TableName: name }));
+      return true;
+    } catch (err) {
+      if ((err as Error).name === "ResourceNotFoundException") return false;
+      throw err;
+    }
+  }
+
+  before(async () => {
+    process.env.AWS_ACCESS_KEY_ID ??= LOCAL_AWS.credentials.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY ??= LOCAL_AWS.credentials.secretAccessKey;
+    [cp, ddb, s3srv] = await Promise.all([startControlPlane(), startDynamoDbLocal(), startS3Server()]);
+    admin = await KubeClient.fromKubeConfig(cp.adminConfig());
+    dynamo = new DynamoDBClient({ ...LOCAL_AWS, endpoint: ddb.endpoint });
+    s3 = new S3Client({ ...LOCAL_AWS, endpoint: s3srv.endpoint, forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: "warp-it-bucket" }));
+    const adminKc = cp.adminConfig();
+    await applyYaml(adminKc, warpAgentCrdYaml());
+    await waitFor(
+      async () => {
+        const crd = await admin.get<{ status?: { conditions?: Array<{ type: string; status: string }> } }>({ apiVersion: "apiextensions.k8s.io/v1", plural: "customresourcedefinitions", name: "warpagents.warpagent.dev" });
+        return crd.status?.conditions?.some((c) => c.type === "Established" && c.status === "True");
+      },
+      { timeoutMs: 30_000, what: "the WarpAgent CRD to be Established" },
+    );
+    // The operator's identity is bound to the shipped ClusterRole and nothing else.
+    await applyYaml(adminKc, fs.readFileSync(path.join(root, "operator/rbac/clusterrole.yaml"), "utf8"));
+    await applyYaml(
+      adminKc,
+      `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: warp-operator-test}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: warp-operator}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_USER}}]
+`,
+    );
+    opKubeconfigPath = await cp.userKubeconfigPath(OPERATOR_USER);
+    // The served CRD is the apiserver's view of ours: wait until WarpAgents can be listed.
+    await waitFor(() => admin.list({ ...WA }).then(() => true), { timeoutMs: 30_000, what: "warpagents to be served" });
+    operator = await startOperator({ leaderElection: { enabled: true, leaseName: "warp-operator-main", leaseNamespace: "default", identity: "main", retryPeriodMs: 500, renewDeadlineMs: 4_000, leaseDurationMs: 6_000 } });
+  });
+
+  after(async () => {
+    for (const o of extraOperators) await o.stop();
+    await operator?.stop();
+    dynamo?.destroy();
+    s3?.destroy();
+    await Promise.all([cp?.stop(), ddb?.stop(), s3srv?.stop()]);
+  });
+
+  it("its RBAC is the shipped ClusterRole only: more is denied", async () => {
+    const op = await KubeClient.fromKubeConfig(await cp.userConfig(OPERATOR_USER));
+    await assert.rejects(op.list({ apiVersion: "v1", plural: "secrets" }), (e: unknown) => e instanceof KubeApiError && e.code === 403);
+    await assert.rejects(op.list({ apiVersion: "v1", plural: "pods" }), (e: unknown) => e instanceof KubeApiError && e.code === 403);
+    await assert.rejects(op.delete({ ...WA, namespace: "default", name: "x" }), (e: unknown) => e instanceof KubeApiError && e.code === 403);
+  });
+
+  it("three zones: tables, Deployments, Services, PDB; Ready once the Deployments report ready", async () => {
+    const ns = "three";
+    await createNamespace(ns);
+    await applyAgent(ns, "wa", spec("three", { zones: [{ name: "zone-a" }, { name: "zone-b" }, { name: "zone-c" }] }));
+
+    await waitFor(async () => (await tableExists("three-files")) && (await tableExists("three-chunks")), { timeoutMs: 60_000, what: "both tables" });
+    const chunks = (await dynamo.send(new DescribeTableCommand({ TableName: "three-chunks" }))).Table!;
+    assert.deepEqual(chunks.KeySchema, [
+      { AttributeName: "pk", KeyType: "HASH" },
+      { AttributeName: "sk", KeyType: "RANGE" },
+    ]);
+
+    const deps = await waitFor(async () => ((await deployments(ns)).length === 3 ? deployments(ns) : undefined), { timeoutMs: 60_000, what: "three Deployments" });
+    assert.deepEqual(deps.map((d) => d.metadata!.name).sort(), ["wa-zone-a", "wa-zone-b", "wa-zone-c"]);
+    for (const d of deps) {
+      const zone = d.metadata!.labels!["warpagent.dev/zone"]!;
+      const pod = d.spec!.template.spec!;
+      assert.deepEqual(pod.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms[0]!.matchExpressions![0]!.values, [zone]);
+      const c = pod.containers[0]!;
+      assert.deepEqual(c.command, ["warp"]);
+      assert.deepEqual(c.args, [
+        "agent",
+        "-ingestionBucketURL",
+        "dynamodb://us-east-1/three-files<>three-chunks",
+        "-compactionBucketURL",
+        "s3://warp-it-bucket?region=us-east-1&s3ForcePathStyle=true",
+        "-batchTimeout",
+        "50ms",
+        "-kafkaPort",
+        "9092",
+        "-httpPort",
+        "8080",
+        "-availabilityZone",
+        zone,
+      ]);
+      const env = new Map((c.env ?? []).map((e) => [e.name, e]));
+      assert.equal(env.get("WARP_ADVERTISED_HOST")?.valueFrom?.fieldRef?.fieldPath, "status.podIP");
+      assert.equal(env.get("AWS_ENDPOINT_URL_DYNAMODB")?.value, ddb.endpoint);
+      assert.equal(env.get("AWS_ENDPOINT_URL_S3")?.value, s3srv.endpoint);
+      assert.equal(d.metadata!.ownerReferences![0]!.kind, "WarpAgent");
+      assert.ok(d.metadata!.managedFields!.some((m) => m.manager === "warp-operator" && m.operation === "Apply"), "server-side applied by warp-operator");
+    }
+    const svc = await admin.get<{ spec: { clusterIP?: string } }>({ apiVersion: "v1", plural: "services", namespace: ns, name: "wa" });
+    assert.notEqual(svc.spec.clusterIP, "None");
+    const headless = await admin.get<{ spec: { clusterIP?: string } }>({ apiVersion: "v1", plural: "services", namespace: ns, name: "wa-agents" });
+    assert.equal(headless.spec.clusterIP, "None");
+    await admin.get({ apiVersion: "policy/v1", plural: "poddisruptionbudgets", namespace: ns, name: "wa" });
+    await admin.get({ apiVersion: "v1", plural: "serviceaccounts", namespace: ns, name: "wa-agent" });
+
+    const pending = await waitFor(
+      async () => {
+        const a = await getAgent(ns, "wa");
+        return cond(a, "TablesReady")?.status === "True" && cond(a, "AgentsReady") ? a : undefined;
+      },
+      { timeoutMs: 60_000, what: "TablesReady=True" },
+    );
+    assert.equal(cond(pending, "AgentsReady")!.status, "False");
+    assert.equal(cond(pending, "Ready")!.status, "False");
+    assert.deepEqual(pending.metadata.finalizers, ["warpagent.dev/finalizer"]);
+
+    await markDeploymentsReady(ns);
+    const ready = await waitReady(ns, "wa", "Ready=True");
+    assert.equal(cond(ready, "BucketReady")!.status, "True");
+    assert.equal(ready.status!.zoneSummary, "3/3");
+    assert.equal(ready.status!.bootstrap, "wa.three.svc:9092");
+    assert.match(ready.status!.tables!.filesArn!, /table\/three-files$/);
+    assert.deepEqual(
+      ready.status!.zones!.map((z) => [z.name, z.replicas, z.readyReplicas]),
+      [
+        ["zone-a", 1, 1],
+        ["zone-b", 1, 1],
+        ["zone-c", 1, 1],
+      ],
+    );
+    const events = await admin.list<{ reason: string; involvedObject: { name: string } }>({ apiVersion: "v1", plural: "events", namespace: ns });
+    const reasons = new Set(events.items.filter((e) => e.involvedObject.name === "wa").map((e) => e.reason));
+    for (const r of ["TableCreated", "DeploymentCreated", "AllReady"]) assert.ok(reasons.has(r), `event ${r} in ${[...reasons].join(",")}`);
+
+    // Status is not rewritten when nothing changes (no hot loop on our own writes).
+    const rv = (await getAgent(ns, "wa")).metadata.resourceVersion;
+    await new Promise((r) => setTimeout(r, 3_000));
+    assert.equal((await getAgent(ns, "wa")).metadata.resourceVersion, rv);
+  });
+
+  it("a new batch timeout rolls every Deployment; scaling one zone changes only that zone", async () => {
+    const ns = "three";
+    const before = new Map((await deployments(ns)).map((d) => [d.metadata!.name!, d.metadata!.generation!]));
+    const applied = await applyAgent(ns, "wa", spec("three", { batchTimeout: "100ms", zones: [{ name: "zone-a" }, { name: "zone-b", replicas: 3 }, { name: "zone-c" }] }));
+    const deps = await waitFor(
+      async () => {
+        const ds = await deployments(ns);
+        return ds.every((d) => d.spec!.template.spec!.containers[0]!.args!.includes("100ms")) ? ds : undefined;
+      },
+      { timeoutMs: 60_000, what: "every Deployment to carry -batchTimeout 100ms" },
+    );
+    for (const d of deps) assert.ok(d.metadata!.generation! > before.get(d.metadata!.name!)!, `${d.metadata!.name} rolled`);
+    assert.deepEqual(
+      deps.map((d) => [d.metadata!.name, d.spec!.replicas]).sort(),
+      [
+        ["wa-zone-a", 1],
+        ["wa-zone-b", 3],
+        ["wa-zone-c", 1],
+      ],
+    );
+    const progressing = await waitFor(
+      async () => {
+        const a = await getAgent(ns, "wa");
+        return a.status?.observedGeneration === applied.metadata.generation ? a : undefined;
+      },
+      { timeoutMs: 60_000, what: "observedGeneration to follow the spec" },
+    );
+    assert.equal(cond(progressing, "Ready")!.status, "False", "not ready until the rollout is reported");
+    await markDeploymentsReady(ns);
+    const ready = await waitReady(ns, "wa", "Ready=True after the rollout");
+    assert.deepEqual(ready.status!.zones!.find((z) => z.name === "zone-b"), { name: "zone-b", replicas: 3, readyReplicas: 3 });
+  });
+
+  it("the apiserver rejects invalid specs with a message naming the field", async () => {
+    const ns = "default";
+    const cases: Array<[string, Partial<WarpAgentSpec> | Record<string, unknown>, RegExp]> = [
+      ["batch timeout below 25ms", { batchTimeout: "10ms" }, /spec\.batchTimeout.*at least 25ms/],
+      ["empty files table name", { tables: { files: "", chunks: "c-table" } }, /spec\.tables\.files/],
+      ["unknown billing mode", { tables: { files: "aaa", chunks: "bbb", billingMode: "Sometimes" } }, /spec\.tables\.billingMode.*Unsupported value/],
+      ["provisioned without capacities", { tables: { files: "aaa", chunks: "bbb", billingMode: "Provisioned" } }, /spec\.tables\.billingMode.*required when billingMode is Provisioned/],
+    ];
+    for (const [what, s, re] of cases) {
+      await assert.rejects(
+        admin.create({ ...WA, namespace: ns }, { apiVersion: WA.apiVersion, kind: "WarpAgent", metadata: { name: "bad", namespace: ns }, spec: { ...spec("bad"), ...s } }),
+        (e: unknown) => {
+          assert.ok(e instanceof KubeApiError && e.code === 422, `${what}: ${String(e)}`);
+          assert.match(e.message, re, what);
+          return true;
+        },
+      );
+    }
+  });
+
+  it("an existing table with the wrong key schema gives TablesReady=False naming table and schema", async () => {
+    const ns = "wrong";
+    await createNamespace(ns);
+    await dynamo.send(
+      new CreateTableCommand({
+        TableName: "wrong-chunks",
+        KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
+        AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
+        BillingMode: "PAY_PER_REQUEST",
+      }),
+    );
+    await applyAgent(ns, "wa", spec("wrong", { zones: [{ name: "z" }] }));
+    const a = await waitFor(
+      async () => {
+        const x = await getAgent(ns, "wa");
+        return cond(x, "TablesReady")?.reason === "TableSchemaMismatch" ? x : undefined;
+      },
+      { timeoutMs: 60_000, what: "TablesReady reason TableSchemaMismatch" },
+    );
+    const c = cond(a, "TablesReady")!;
+    assert.equal(c.status, "False");
+    assert.match(c.message, /table wrong-chunks has key schema \[id \(S, HASH\)\], expected the chunks table schema \[pk \(S, HASH\), sk \(N, RANGE\)\]/);
+    assert.equal(cond(a, "AgentsReady")?.reason, "DeploymentsProgressing", "the other steps still ran");
+  });
+
+  it("deletion: policy Delete removes the tables, then the finalizer; Retain keeps them", async () => {
+    for (const [ns, policy] of [
+      ["del", "Delete"],
+      ["ret", "Retain"],
+    ] as const) {
+      await createNamespace(ns);
+      await applyAgent(ns, "wa", spec(ns, { zones: [{ name: "z" }], tables: { files: `${ns}-files`, chunks: `${ns}-chunks`, deletionPolicy: policy } }));
+      await waitFor(
+        async () => {
+          const a = await getAgent(ns, "wa");
+          return cond(a, "TablesReady")?.status === "True" && a.metadata.finalizers?.includes("warpagent.dev/finalizer");
+        },
+        { timeoutMs: 60_000, what: `${ns}: tables ready with the finalizer set` },
+      );
+      await admin.delete({ ...WA, namespace: ns, name: "wa" });
+      await waitFor(
+        async () => {
+          try {
+            await getAgent(ns, "wa");
+            return false;
+          } catch (err) {
+            return err instanceof KubeApiError && err.code === 404;
+          }
+        },
+        { timeoutMs: 60_000, what: `${ns}: the WarpAgent to be gone` },
+      );
+      if (policy === "Delete") {
+        assert.equal(await tableExists(`${ns}-files`), false, "files table deleted before the finalizer was removed");
+        assert.equal(await tableExists(`${ns}-chunks`), false);
+      } else {
+        assert.equal(await tableExists(`${ns}-files`), true, "Retain keeps the tables");
+        assert.equal(await tableExists(`${ns}-chunks`), true);
+      }
+    }
+  });
+
+  it("watches that end mid-run do not stall the operator", async () => {
+    const c = operator!.controller()!;
+    const before = c.informerStats().find((s) => s.resource === "warpagents")!;
+    // Server-side timeouts (2-4 s) have ended watches all along; also cut every watch from our side.
+    c.dropWatches();
+    await new Promise((r) => setTimeout(r, 500));
+    c.dropWatches();
+    const ns = "three";
+    await applyAgent(ns, "wa", spec("three", { batchTimeout: "75ms", zones: [{ name: "zone-a" }, { name: "zone-b", replicas: 3 }, { name: "zone-c" }] }));
+    await waitFor(async () => (await deployments(ns)).every((d) => d.spec!.template.spec!.containers[0]!.args!.includes("75ms")), {
+      timeoutMs: 30_000,
+      what: "the change made after the watches were cut to be reconciled",
+    });
+    const after = c.informerStats().find((s) => s.resource === "warpagents")!;
+    assert.ok(after.watches > before.watches + 1, `watches restarted (${before.watches} → ${after.watches})`);
+  });
+
+  it("serves /metrics and health endpoints", async () => {
+    const base = `http://127.0.0.1:${operator!.metricsPort}`;
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    assert.match(metrics, /warp_operator_reconcile_total\{result="success"\} \d+/);
+    assert.match(metrics, /warp_operator_leader 1/);
+    assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    assert.equal((await fetch(`${base}/readyz`)).status, 200);
+  });
+
+  it("an operator killed mid-reconcile is replaced by one that converges without duplicates", async () => {
+    await operator!.stop();
+    operator = undefined;
+    const ns = "restart";
+    await createNamespace(ns);
+    // Same node options as this process (mocha runs with --import=tsx).
+    const execArgv = process.execArgv.some((a) => a.includes("tsx")) ? process.execArgv : [...process.execArgv, "--import", "tsx"];
+    const child = spawn(process.execPath, [...execArgv, path.join(here, "operator-process.ts")], {
+      cwd: root,
+      env: { ...process.env, WARP_TEST_KUBECONFIG: opKubeconfigPath, WARP_TEST_DYNAMODB: ddb.endpoint, WARP_TEST_S3: s3srv.endpoint, WARP_TEST_APPLY_DELAY_MS: "1500" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let childLog = "";
+    child.stdout!.on("data", (d: Buffer) => (childLog += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (childLog += d.toString()));
+    const exited = new Promise<void>((r) => child.on("exit", () => r()));
+    try {
+      await applyAgent(ns, "wa", spec("restart", { zones: [{ name: "zone-a" }, { name: "zone-b" }, { name: "zone-c" }] }));
+      await waitFor(async () => (await deployments(ns)).length >= 1, { timeoutMs: 90_000, what: `the first Deployment from the child operator (log: ${childLog.slice(-2000)})` });
+    } finally {
+      child.kill("SIGKILL");
+      await exited;
+    }
+    assert.ok((await deployments(ns)).length < 3, "killed before it finished");
+    operator = await startOperator();
+    await waitFor(async () => (await deployments(ns)).length === 3, { timeoutMs: 60_000, what: "all three Deployments after the restart" });
+    await markDeploymentsReady(ns);
+    await waitReady(ns, "wa", "Ready=True after the restart");
+    const names = (await deployments(ns)).map((d) => d.metadata!.name).sort();
+    assert.deepEqual(names, ["wa-zone-a", "wa-zone-b", "wa-zone-c"]);
+    const services = await admin.list<KubeObject>({ apiVersion: "v1", plural: "services", namespace: ns });
+    assert.deepEqual(services.items.map((s) => s.metadata!.name).sort(), ["wa", "wa-agents"]);
+  });
+
+  it("two operator replicas: one leader; the other takes over when it stops", async () => {
+    const le = (identity: string): OperatorOptions["leaderElection"] => ({
+      enabled: true,
+      leaseName: "warp-operator-ha",
+      leaseNamespace: "default",
+      identity,
+      leaseDurationMs: 3_000,
+      renewDeadlineMs: 2_000,
+      retryPeriodMs: 300,
+    });
+    await operator?.stop();
+    operator = undefined;
+    const a = await startOperator({ leaderElection: le("replica-a") });
+    const b = await startOperator({ leaderElection: le("replica-b") });
+    extraOperators.push(a, b);
+    await waitFor(() => a.isLeader() || b.isLeader(), { timeoutMs: 30_000, what: "a leader" });
+    await new Promise((r) => setTimeout(r, 1_500));
+    assert.equal([a, b].filter((o) => o.isLeader()).length, 1, "exactly one leader");
+    const leader = a.isLeader() ? a : b;
+    const follower = leader === a ? b : a;
+    assert.equal(follower.controller(), undefined, "the follower runs no controller");
+    const lease = await admin.get<{ spec: { holderIdentity: string } }>({ apiVersion: "coordination.k8s.io/v1", plural: "leases", namespace: "default", name: "warp-operator-ha" });
+    assert.equal(lease.spec.holderIdentity, leader === a ? "replica-a" : "replica-b");
+
+    await leader.stop();
+    await waitFor(() => follower.isLeader(), { timeoutMs: 30_000, what: "the follower to take over" });
+    const ns = "three";
+    await applyAgent(ns, "wa", spec("three", { batchTimeout: "60ms", zones: [{ name: "zone-a" }, { name: "zone-b", replicas: 3 }, { name: "zone-c" }] }));
+    await waitFor(async () => (await deployments(ns)).every((d) => d.spec!.template.spec!.containers[0]!.args!.includes("60ms")), {
+      timeoutMs: 30_000,
+      what: "the new leader to reconcile",
+    });
+  });
+});
