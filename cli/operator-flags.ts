@@ -3,21 +3,12 @@
  * the metrics port). Everything else the operator needs comes from WarpAgent resources and the standard
  * AWS environment (credentials, AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_S3).
  */
-import { hostname } from "node:os";
+import type { OperatorOptions } from "../operator/src/main.js";
 import { ConfigError, type FlagSpec, LOG_LEVELS, type LogLevel, parseBoolean } from "../agent/src/config.js";
 
-export interface OperatorCliOptions {
-  /** Path of a kubeconfig file; undefined means in-cluster config, else the default kubeconfig. */
-  readonly kubeconfig?: string;
-  /** Namespaces to watch; empty means all namespaces. */
-  readonly namespaces: readonly string[];
-  readonly leaderElection: boolean;
-  readonly leaseName: string;
-  readonly leaseNamespace: string;
-  /** Identity written into the Lease (the pod name in Kubernetes). */
-  readonly identity: string;
-  /** Port of the operator's /metrics, /healthz and /readyz (0 picks a free port). */
-  readonly metricsPort: number;
+/** What `warp operator` passes to runOperator, plus the log level it sets first. */
+export interface OperatorCli {
+  readonly options: OperatorOptions;
   readonly logLevel: LogLevel;
 }
 
@@ -28,8 +19,8 @@ function spec(s: Omit<FlagSpec<string>, "parse" | "boolean"> & { boolean?: boole
 export const OPERATOR_FLAGS = {
   kubeconfig: spec({
     name: "kubeconfig",
-    env: "KUBECONFIG",
-    defaultText: "in-cluster config, else ~/.kube/config",
+    env: "WARP_OPERATOR_KUBECONFIG",
+    defaultText: "$KUBECONFIG, else ~/.kube/config, else in-cluster config",
     valueName: "path",
     help: "Kubeconfig file to reach the API server.",
   }),
@@ -83,7 +74,7 @@ export const OPERATOR_FLAG_LIST: readonly FlagSpec[] = Object.values(OPERATOR_FL
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Builds the operator's options from flags (keys = flag names) and the environment; throws ConfigError. */
-export function parseOperatorOptions(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv): OperatorCliOptions {
+export function parseOperatorOptions(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv): OperatorCli {
   for (const name of Object.keys(flags)) {
     if (!Object.prototype.hasOwnProperty.call(OPERATOR_FLAGS, name)) throw new ConfigError(`unknown flag -${name} (see warp operator --help)`);
   }
@@ -136,13 +127,16 @@ export function parseOperatorOptions(flags: Record<string, string | undefined>, 
   }
   const kc = get("kubeconfig");
   return {
-    ...(kc ? { kubeconfig: kc.raw } : {}),
-    namespaces,
-    leaderElection,
-    leaseName: dnsName("leaseName", "warp-operator"),
-    leaseNamespace: dnsName("leaseNamespace", env.POD_NAMESPACE || "default"),
-    identity: env.POD_NAME || hostname(),
-    metricsPort,
+    options: {
+      ...(kc ? { kubeconfig: kc.raw } : {}),
+      namespaces,
+      leaderElection: {
+        enabled: leaderElection,
+        leaseName: dnsName("leaseName", "warp-operator"),
+        leaseNamespace: dnsName("leaseNamespace", env.POD_NAMESPACE || "default"),
+      },
+      metricsPort,
+    },
     logLevel,
   };
 }

@@ -15,7 +15,7 @@ import { Command, CommanderError } from "commander";
 import { componentLogger, errorMessage, rootLogger } from "../common/logger.js";
 import { AGENT_FLAG_LIST, type AgentConfig, parseAgentConfig } from "../agent/src/config.js";
 import { addFlagOptions, givenFlags, normaliseFlagArgs, UsageError } from "./flags.js";
-import { OPERATOR_FLAG_LIST, type OperatorCliOptions, parseOperatorOptions } from "./operator-flags.js";
+import { OPERATOR_FLAG_LIST, type OperatorCli, parseOperatorOptions } from "./operator-flags.js";
 
 /** Exit code for usage and start-up errors (as Go's flag package). */
 const EXIT_USAGE = 2;
@@ -86,30 +86,18 @@ async function runAgent(flags: Record<string, string>): Promise<void> {
   stopOnSignals("agent", running);
 }
 
-interface OperatorModule {
-  runOperator(options: OperatorCliOptions): Promise<Stoppable>;
-}
-
-function isOperatorModule(mod: unknown): mod is OperatorModule {
-  return typeof mod === "object" && mod !== null && typeof (mod as { runOperator?: unknown }).runOperator === "function";
-}
-
-/** Where the operator's entry point lives, relative to this file (the same in source and in dist/). */
-const OPERATOR_MAIN = "../operator/src/main.js";
-
 async function runOperator(flags: Record<string, string>): Promise<void> {
-  let options: OperatorCliOptions;
+  let cli: OperatorCli;
   try {
-    options = parseOperatorOptions(flags, process.env);
+    cli = parseOperatorOptions(flags, process.env);
   } catch (err) {
     fail("operator", errorMessage(err));
   }
-  rootLogger.level = options.logLevel;
+  rootLogger.level = cli.logLevel;
   let running: Stoppable;
   try {
-    const mod: unknown = await import(OPERATOR_MAIN);
-    if (!isOperatorModule(mod)) throw new Error(`${OPERATOR_MAIN} does not export runOperator`);
-    running = await mod.runOperator(options);
+    const { runOperator } = await import("../operator/src/main.js");
+    running = await runOperator(cli.options);
   } catch (err) {
     fail("operator", errorMessage(err));
   }

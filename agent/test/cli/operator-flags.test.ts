@@ -1,0 +1,76 @@
+/**
+ * `warp operator` flags → runOperator's OperatorOptions: defaults, flags, environment twins and messages
+ * naming the flag for bad values.
+ */
+import assert from "node:assert/strict";
+import { normaliseFlagArgs } from "../../../cli/flags.js";
+import { OPERATOR_FLAG_LIST, parseOperatorOptions } from "../../../cli/operator-flags.js";
+import { ConfigError } from "../../src/config.js";
+
+describe("warp operator flags", () => {
+  it("defaults: default kubeconfig loading, all namespaces, leader election on, metrics on 8081", () => {
+    assert.deepEqual(parseOperatorOptions({}, {}), {
+      options: {
+        namespaces: [],
+        leaderElection: { enabled: true, leaseName: "warp-operator", leaseNamespace: "default" },
+        metricsPort: 8081,
+      },
+      logLevel: "info",
+    });
+    assert.equal(parseOperatorOptions({}, { POD_NAMESPACE: "warp-system" }).options.leaderElection?.leaseNamespace, "warp-system");
+  });
+
+  it("maps every flag", () => {
+    const args = normaliseFlagArgs(
+      ["-kubeconfig", "/tmp/kc", "-namespace=team-a, team-b", "-leaderElect=false", "--leaseName", "my-lease", "-leaseNamespace", "ops", "-metricsPort", "0", "-logLevel", "debug"],
+      OPERATOR_FLAG_LIST,
+    );
+    const flags = Object.fromEntries(args.map((a) => a.slice(2).split(/=(.*)/s, 2) as [string, string]));
+    assert.deepEqual(parseOperatorOptions(flags, {}), {
+      options: {
+        kubeconfig: "/tmp/kc",
+        namespaces: ["team-a", "team-b"],
+        leaderElection: { enabled: false, leaseName: "my-lease", leaseNamespace: "ops" },
+        metricsPort: 0,
+      },
+      logLevel: "debug",
+    });
+  });
+
+  it("reads the environment twins", () => {
+    const cli = parseOperatorOptions(
+      {},
+      {
+        WARP_OPERATOR_KUBECONFIG: "/etc/kc",
+        WARP_OPERATOR_NAMESPACE: "a",
+        WARP_OPERATOR_LEADER_ELECT: "0",
+        WARP_OPERATOR_LEASE_NAME: "l",
+        WARP_OPERATOR_LEASE_NAMESPACE: "n",
+        WARP_OPERATOR_METRICS_PORT: "9100",
+        WARP_LOG_LEVEL: "warn",
+      },
+    );
+    assert.deepEqual(cli, {
+      options: { kubeconfig: "/etc/kc", namespaces: ["a"], leaderElection: { enabled: false, leaseName: "l", leaseNamespace: "n" }, metricsPort: 9100 },
+      logLevel: "warn",
+    });
+  });
+
+  const bad: Array<[string, string, RegExp]> = [
+    ["namespace", "Team_A", /-namespace.*"Team_A" is not a namespace name/],
+    ["leaderElect", "sometimes", /-leaderElect.*true, false, 1 or 0/],
+    ["leaseName", "UPPER", /-leaseName.*Kubernetes name/],
+    ["leaseNamespace", "a b", /-leaseNamespace.*Kubernetes name/],
+    ["metricsPort", "70000", /-metricsPort.*0 to 65535/],
+    ["logLevel", "chatty", /-logLevel.*error, warn, info/],
+  ];
+  for (const [name, raw, message] of bad) {
+    it(`-${name} ${raw} is refused, naming the flag`, () => {
+      assert.throws(() => parseOperatorOptions({ [name]: raw }, {}), (err: unknown) => err instanceof ConfigError && message.test(err.message));
+    });
+  }
+
+  it("refuses an unknown flag", () => {
+    assert.throws(() => parseOperatorOptions({ bucketURL: "mem://x" }, {}), /unknown flag -bucketURL/);
+  });
+});
