@@ -191,6 +191,14 @@ subjects:
     );
   });
 
+  it("builds a kubectl that talks to the control plane through the admin kubeconfig", async function () {
+    this.timeout(60_000);
+    const { kubectl } = await ensureKubeBinaries();
+    assert.ok(kubectl, "kubectl was not built (is WARP_BUILD_KUBECTL=0 set?)");
+    const { stdout } = await execFileP(kubectl, ["--kubeconfig", cp.kubeconfigPath, "get", "widgets", "-n", NS, "-o", "name"]);
+    assert.equal(stdout.trim(), `widget.${GROUP}/w1`);
+  });
+
   it("builds a working helm that talks to the control plane through a kubeconfig file", async function () {
     this.timeout(60_000);
     const { helm } = await ensureKubeBinaries();

@@ -125,6 +125,14 @@ describe("support: cache, ports and processes", function () {
     await server.stop(); // idempotent
   });
 
+  it("spawnServer's default log file is removed by stop()", async () => {
+    const server = await spawnServer({ name: "default-log", cmd: "bash", args: ["-c", "echo hello; sleep 1000"], ready: async () => true });
+    for (let i = 0; i < 50 && !server.logTail().includes("hello"); i++) await sleep(100);
+    assert.match(server.logTail(), /hello/);
+    await server.stop();
+    assert.equal(existsSync(server.logFile), false);
+  });
+
   it("spawnServer fails with the log tail when the server exits before it is ready", async () => {
     await assert.rejects(
       spawnServer({ name: "dies", cmd: "bash", args: ["-c", "echo the-reason-it-died; exit 3"], ready: async () => false }),

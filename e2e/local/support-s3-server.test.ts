@@ -87,6 +87,17 @@ describe("support: S3 API server (moto)", function () {
     assert.equal(await got.Body!.transformToString(), "first");
   });
 
+  it("honours If-Match on put (compare and swap)", async () => {
+    const first = await s3.send(new PutObjectCommand({ Bucket, Key: "cond/cas", Body: "v1" }));
+    await assert.rejects(
+      s3.send(new PutObjectCommand({ Bucket, Key: "cond/cas", Body: "lost", IfMatch: '"0123456789abcdef0123456789abcdef"' })),
+      (err: unknown) => httpStatus(err) === 412,
+    );
+    await s3.send(new PutObjectCommand({ Bucket, Key: "cond/cas", Body: "v2", IfMatch: first.ETag }));
+    const got = await s3.send(new GetObjectCommand({ Bucket, Key: "cond/cas" }));
+    assert.equal(await got.Body!.transformToString(), "v2");
+  });
+
   it("honours If-Match and If-None-Match on get and head", async () => {
     const put = await s3.send(new PutObjectCommand({ Bucket, Key: "cond/etag", Body: "v1" }));
     assert.ok(put.ETag);

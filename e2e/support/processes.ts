@@ -5,7 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { accessSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync } from "node:fs";
+import { accessSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -18,7 +18,10 @@ export interface SpawnServerOptions {
   /** Added to (and overriding) process.env. */
   readonly env?: Record<string, string | undefined>;
   readonly cwd?: string;
-  /** Where stdout and stderr go (default: a new file under the OS temp dir). */
+  /**
+   * Where stdout and stderr go. Default: a new file under the OS temp dir, removed by stop() unless
+   * WARP_KEEP_TEST_LOGS=1 (kept when the server fails to start: the error names it).
+   */
   readonly logFile?: string;
   /** Polled until it returns true; a throw counts as "not yet". */
   readonly ready: () => Promise<boolean>;
@@ -123,6 +126,8 @@ export async function spawnServer(options: SpawnServerOptions): Promise<ServerPr
   installExitHooks();
   const name = options.name ?? path.basename(options.cmd);
   const logFile = options.logFile ?? newLogFile(name);
+  // A log file this function made is removed by stop() (set WARP_KEEP_TEST_LOGS=1 to keep it).
+  const ownLogDir = options.logFile ? null : path.dirname(logFile);
   mkdirSync(path.dirname(logFile), { recursive: true });
   const fd = openSync(logFile, "a");
   let child: ChildProcess;
@@ -155,6 +160,16 @@ export async function spawnServer(options: SpawnServerOptions): Promise<ServerPr
   });
 
   const grace = options.stopGraceMs ?? 5_000;
+  const terminate = async (): Promise<void> => {
+    if (exitedCode === null) {
+      killGroup(child, "SIGTERM");
+      const timer = setTimeout(() => killGroup(child, "SIGKILL"), grace);
+      await exited;
+      clearTimeout(timer);
+    }
+    // Anything the server left behind in its group.
+    killGroup(child, "SIGKILL");
+  };
   let stopping: Promise<void> | null = null;
   const handle: ServerProcess = {
     pid: child.pid ?? -1,
@@ -164,13 +179,8 @@ export async function spawnServer(options: SpawnServerOptions): Promise<ServerPr
     logTail: (lines = 40) => fileTail(logFile, lines),
     stop: () => {
       stopping ??= (async () => {
-        if (exitedCode !== null) return;
-        killGroup(child, "SIGTERM");
-        const timer = setTimeout(() => killGroup(child, "SIGKILL"), grace);
-        await exited;
-        clearTimeout(timer);
-        // Anything the server left behind in its group.
-        killGroup(child, "SIGKILL");
+        await terminate();
+        if (ownLogDir && process.env.WARP_KEEP_TEST_LOGS !== "1") rmSync(ownLogDir, { recursive: true, force: true });
       })();
       return stopping;
     },
@@ -187,6 +197,7 @@ export async function spawnServer(options: SpawnServerOptions): Promise<ServerPr
     const startFailure = spawnError as Error | null;
     if (startFailure !== null) throw new Error(`${name}: could not start ${options.cmd}: ${startFailure.message}`);
     if (exitedCode !== null) {
+      killGroup(child, "SIGKILL"); // anything it forked
       throw new Error(`${name} exited with code ${exitedCode} before it was ready; log ${logFile}:\n${handle.logTail()}`);
     }
     let ok = false;
@@ -197,7 +208,7 @@ export async function spawnServer(options: SpawnServerOptions): Promise<ServerPr
     }
     if (ok) return handle;
     if (Date.now() > deadline) {
-      await handle.stop();
+      await terminate();
       throw new Error(`${name} was not ready within ${timeoutMs} ms; log ${logFile}:\n${handle.logTail()}`);
     }
     await Promise.race([sleep(200), exited]);

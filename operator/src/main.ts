@@ -107,9 +107,12 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Operat
     transition = transition.then(async () => {
       if (stopping || controller) return;
       metrics.leader.set(1);
-      controller = newController();
+      const c = newController();
+      controller = c;
       logger.info("controller starting", { namespaces: options.namespaces?.length ? options.namespaces : "all" });
-      await controller.start();
+      // Not awaited: start() waits for the caches to sync, which may take long (or until RBAC is
+      // fixed); stop() must not queue behind it.
+      c.start().catch((err: unknown) => logger.error("controller failed to start", { error: errorMessage(err) }));
     });
   };
   const stopLeading = () => {

@@ -116,6 +116,12 @@ describe("warp CLI", () => {
     assert.match(r.stderr, /^warp operator: invalid value "http" for flag -metricsPort/m);
   });
 
+  it("warp operator with an unreadable kubeconfig exits 2 saying so", async () => {
+    const r = await run(["operator", "-kubeconfig", "/nonexistent/kubeconfig", "-leaderElect=false", "-metricsPort", "0"]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^warp operator: .*\/nonexistent\/kubeconfig/m);
+  });
+
   describe("a running agent", () => {
     let dir: string;
     before(() => {

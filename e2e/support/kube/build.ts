@@ -1,8 +1,8 @@
 /**
- * Builds the Kubernetes test binaries (kube-apiserver, etcd, helm, optionally kubectl) from the Go
+ * Builds the Kubernetes test binaries (kube-apiserver, etcd, helm, kubectl) from the Go
  * module proxy into `~/.cache/warp/kube-<version>/bin/` (or `$WARP_CACHE_DIR/kube-<version>/bin/`).
  *
- * - Idempotent: a binary that exists is never rebuilt. Each binary is written to a temp name and
+ * - Idempotent: a binary whose `<bin>.recipe` matches is never rebuilt. Each binary is written to a temp name and
  *   renamed into place, so a failed or killed build leaves no half-written binary.
  * - A directory lock (`.lock/` holding the owner's pid) stops two processes building at once; a lock
  *   whose owner is dead is taken over.
@@ -13,7 +13,7 @@
  * pinned to the matching v0.X.Y. etcd: a throwaway go.mod requiring go.etcd.io/etcd/server/v3,
  * whose module root is the etcd main package. helm: `go install helm.sh/helm/v3/cmd/helm@vX`.
  *
- * Run by hand: `npx tsx e2e/support/kube/build.ts` (set WARP_BUILD_KUBECTL=1 to build kubectl too).
+ * Run by hand: `npx tsx e2e/support/kube/build.ts` (WARP_BUILD_KUBECTL=0 skips kubectl).
  */
 import { spawn } from "node:child_process";
 import { createWriteStream, existsSync } from "node:fs";
@@ -32,7 +32,7 @@ export interface KubeBinaries {
   kubeApiserver: string;
   etcd: string;
   helm: string;
-  /** Present only when kubectl was built (WARP_BUILD_KUBECTL=1) or is already in the cache. */
+  /** Built unless WARP_BUILD_KUBECTL=0 (it shares the apiserver's packages: ~30 s more after it). */
   kubectl?: string;
 }
 
@@ -50,8 +50,8 @@ export function kubeCacheDir(): string {
  * binary whose recipe differs (a version bump, new link flags) is rebuilt.
  */
 const RECIPES = {
-  kubeApiserver: `kube-apiserver k8s.io/kubernetes@${KUBERNETES_VERSION} r1`,
-  kubectl: `kubectl k8s.io/kubernetes@${KUBERNETES_VERSION} r1`,
+  kubeApiserver: `kube-apiserver k8s.io/kubernetes@${KUBERNETES_VERSION} r2`,
+  kubectl: `kubectl k8s.io/kubernetes@${KUBERNETES_VERSION} r2`,
   etcd: `etcd go.etcd.io/etcd/server/v3@${ETCD_VERSION} r1`,
   helm: `helm helm.sh/helm/v3@${HELM_VERSION} r2`,
 } as const;
@@ -79,7 +79,7 @@ function progress(msg: string): void {
 export async function ensureKubeBinaries(): Promise<KubeBinaries> {
   const dir = kubeCacheDir();
   const bins = binPaths(dir);
-  const wantKubectl = process.env.WARP_BUILD_KUBECTL === "1";
+  const wantKubectl = process.env.WARP_BUILD_KUBECTL !== "0";
   const done = async (): Promise<boolean> =>
     (await isBuilt(bins.kubeApiserver, RECIPES.kubeApiserver)) &&
     (await isBuilt(bins.etcd, RECIPES.etcd)) &&
@@ -131,9 +131,24 @@ async function buildAll(dir: string, bins: Required<KubeBinaries>, wantKubectl: 
   }
 }
 
+/**
+ * The go command: $GO, else `go` on PATH, else the usual install places (a non-interactive shell,
+ * as CI's, may not have /usr/local/go/bin on PATH when only ~/.bashrc adds it).
+ */
+function goBin(): string {
+  if (process.env.GO) return process.env.GO;
+  for (const d of (process.env.PATH ?? "").split(path.delimiter)) {
+    if (d && existsSync(path.join(d, "go"))) return path.join(d, "go");
+  }
+  for (const c of ["/usr/local/go/bin/go", path.join(os.homedir(), "go", "bin", "go"), "/usr/lib/go/bin/go"]) {
+    if (existsSync(c)) return c;
+  }
+  return "go";
+}
+
 async function checkGo(): Promise<void> {
   try {
-    await run("go", ["version"], { cwd: os.tmpdir(), env: goEnv() });
+    await run(goBin(), ["version"], { cwd: os.tmpdir(), env: goEnv() });
   } catch {
     throw new Error(
       "The Go toolchain (go >= 1.25) is needed to build kube-apiserver/etcd/helm for the Kubernetes tests: install Go and put `go` on PATH",
@@ -164,12 +179,20 @@ async function buildKubernetesCmd(dir: string, cmd: string, target: string, log:
     "",
   ].join("\n");
   await writeIfChanged(path.join(work, "go.mod"), goMod);
-  await goBuild(work, `k8s.io/kubernetes/cmd/${cmd}`, target, log);
+  // As hack/lib/version.sh does; unstamped, /version says v0.0.0-master and helm's kubeVersion checks fail.
+  const [, major, minor] = /^v(\d+)\.(\d+)\./.exec(KUBERNETES_VERSION)!;
+  const stamp = ["k8s.io/component-base/version", "k8s.io/client-go/pkg/version"].flatMap((pkg) => [
+    `-X ${pkg}.gitVersion=${KUBERNETES_VERSION}`,
+    `-X ${pkg}.gitMajor=${major}`,
+    `-X ${pkg}.gitMinor=${minor}`,
+    `-X ${pkg}.gitTreeState=clean`,
+  ]);
+  await goBuild(work, `k8s.io/kubernetes/cmd/${cmd}`, target, log, stamp);
 }
 
 /** The staging modules, read from k8s.io/kubernetes' go.mod (lines `k8s.io/x => ./staging/src/k8s.io/x`). */
 async function kubernetesStagingModules(work: string, log: WriteStream): Promise<string[]> {
-  const out = await run("go", ["mod", "download", "-json", `k8s.io/kubernetes@${KUBERNETES_VERSION}`], {
+  const out = await run(goBin(), ["mod", "download", "-json", `k8s.io/kubernetes@${KUBERNETES_VERSION}`], {
     cwd: work,
     env: goEnv({ GOFLAGS: "" }),
     log,
@@ -207,7 +230,7 @@ async function buildHelm(dir: string, target: string, log: WriteStream): Promise
       `-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=${k8sMinor}`,
     ].join(" ");
     // `go install pkg@version` runs outside any module and refuses -mod=mod, so GOFLAGS is cleared.
-    await run("go", ["install", "-trimpath", `-ldflags=${ldflags}`, `helm.sh/helm/v3/cmd/helm@${HELM_VERSION}`], {
+    await run(goBin(), ["install", "-trimpath", `-ldflags=${ldflags}`, `helm.sh/helm/v3/cmd/helm@${HELM_VERSION}`], {
       cwd: gobin,
       env: goEnv({ GOFLAGS: "", GOBIN: gobin }),
       log,
@@ -221,7 +244,7 @@ async function buildHelm(dir: string, target: string, log: WriteStream): Promise
 
 /** The minor version of k8s.io/client-go that helm's go.mod requires (v0.37.0 => "37"). */
 async function helmClientGoMinor(cwd: string, log: WriteStream): Promise<string> {
-  const out = await run("go", ["mod", "download", "-json", `helm.sh/helm/v3@${HELM_VERSION}`], { cwd, env: goEnv({ GOFLAGS: "" }), log });
+  const out = await run(goBin(), ["mod", "download", "-json", `helm.sh/helm/v3@${HELM_VERSION}`], { cwd, env: goEnv({ GOFLAGS: "" }), log });
   const info = JSON.parse(out) as { GoMod?: string; Error?: string };
   if (!info.GoMod) throw new Error(`go mod download helm.sh/helm/v3@${HELM_VERSION}: ${info.Error ?? "no go.mod"}`);
   const m = /^\s*k8s\.io\/client-go\s+v0\.(\d+)\./m.exec(await fs.readFile(info.GoMod, "utf8"));
@@ -229,10 +252,10 @@ async function helmClientGoMinor(cwd: string, log: WriteStream): Promise<string>
   return m[1]!;
 }
 
-async function goBuild(work: string, pkg: string, target: string, log: WriteStream): Promise<void> {
+async function goBuild(work: string, pkg: string, target: string, log: WriteStream, ldflags: string[] = []): Promise<void> {
   const tmp = `${target}.tmp-${process.pid}`;
   try {
-    await run("go", ["build", "-trimpath", "-ldflags=-s -w", "-o", tmp, pkg], { cwd: work, env: goEnv(), log });
+    await run(goBin(), ["build", "-trimpath", `-ldflags=${["-s -w", ...ldflags].join(" ")}`, "-o", tmp, pkg], { cwd: work, env: goEnv(), log });
     await fs.rename(tmp, target);
   } finally {
     await fs.rm(tmp, { force: true });

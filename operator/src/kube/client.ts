@@ -89,6 +89,8 @@ export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   contentType?: string;
+  /** Accept header (default application/json), e.g. the Table form kubectl get uses. */
+  accept?: string;
 }
 
 export interface WatchEvent<T> {
@@ -143,8 +145,8 @@ export class KubeClient {
     return u;
   }
 
-  private open(method: string, url: URL, contentType: string | undefined, body: string | undefined): http.ClientRequest {
-    const headers: Record<string, string> = { Accept: "application/json", ...(this.options.headers as Record<string, string> | undefined) };
+  private open(method: string, url: URL, contentType: string | undefined, body: string | undefined, accept = "application/json"): http.ClientRequest {
+    const headers: Record<string, string> = { Accept: accept, ...(this.options.headers as Record<string, string> | undefined) };
     if (contentType) headers["Content-Type"] = contentType;
     if (body !== undefined) headers["Content-Length"] = String(Buffer.byteLength(body));
     const opts: https.RequestOptions = { ...this.options, method, headers, agent: false };
@@ -156,7 +158,7 @@ export class KubeClient {
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     const contentType = options.contentType ?? (body !== undefined ? "application/json" : undefined);
     const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = this.open(method, url, contentType, body);
+      const req = this.open(method, url, contentType, body, options.accept);
       req.setTimeout(60_000, () => req.destroy(new Error(`${method} ${path}: request timed out`)));
       req.on("error", reject);
       req.on("response", (res) => {
@@ -231,6 +233,7 @@ export class KubeClient {
         if ((res.statusCode ?? 0) !== 200) {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("error", (err) => finish(err));
           res.on("end", () => {
             let st: { reason?: string; message?: string } = {};
             try {
@@ -254,6 +257,7 @@ export class KubeClient {
           onEvent(ev);
         });
         res.on("error", (err) => finish(err));
+        lines.on("error", (err) => finish(err));
         lines.on("close", () => finish(null));
       });
       req.end();

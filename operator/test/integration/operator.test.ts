@@ -18,9 +18,9 @@ import { applyYaml, startControlPlane, waitFor } from "../../../e2e/support/kube
 import type { ControlPlane } from "../../../e2e/support/kube/control-plane.js";
 import { startS3Server } from "../../../e2e/support/s3-server.js";
 import type { S3Server } from "../../../e2e/support/s3-server.js";
-import { warpAgentCrdYaml } from "../../src/api/crd.js";
+import { warpAgentCrd } from "../../src/api/crd.js";
 import type { Condition, WarpAgent, WarpAgentSpec } from "../../src/api/types.js";
-import { KubeApiError, KubeClient } from "../../src/kube/client.js";
+import { KubeApiError, KubeClient, resourcePath } from "../../src/kube/client.js";
 import type { KubeObject } from "../../src/kube/client.js";
 import { runOperator } from "../../src/main.js";
 import type { OperatorHandle, OperatorOptions } from "../../src/main.js";
@@ -49,7 +49,7 @@ describe("operator on a real kube-apiserver", function () {
   const baseOptions = (): OperatorOptions => ({
     metricsPort: 0,
     metricsHost: "127.0.0.1",
-    discoverZones: false,
+    discoverZones: true,
     aws: { dynamodbEndpoint: ddb.endpoint, s3Endpoint: s3srv.endpoint },
     requeue: { baseDelayMs: 200, maxDelayMs: 2_000, pendingMs: 300 },
     // Short server-side watch timeouts: every watch ends every few seconds during the whole suite.
@@ -129,7 +129,10 @@ describe("operator on a real kube-apiserver", function () {
     s3 = new S3Client({ ...LOCAL_AWS, endpoint: s3srv.endpoint, forcePathStyle: true });
     await s3.send(new CreateBucketCommand({ Bucket: "warp-it-bucket" }));
     const adminKc = cp.adminConfig();
-    await applyYaml(adminKc, warpAgentCrdYaml());
+    // Raw server-side apply: client-node's typed serializer (applyYaml) drops `default` and the
+    // x-kubernetes-* keys of a CRD schema, which would silently disable defaults and CEL rules.
+    const crd = warpAgentCrd();
+    await admin.patch({ apiVersion: "apiextensions.k8s.io/v1", plural: "customresourcedefinitions", name: crd.metadata.name }, "apply", crd, "warp-e2e");
     await waitFor(
       async () => {
         const crd = await admin.get<{ status?: { conditions?: Array<{ type: string; status: string }> } }>({ apiVersion: "apiextensions.k8s.io/v1", plural: "customresourcedefinitions", name: "warpagents.warpagent.dev" });
@@ -160,6 +163,17 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
     dynamo?.destroy();
     s3?.destroy();
     await Promise.all([cp?.stop(), ddb?.stop(), s3srv?.stop()]);
+  });
+
+  it("accepts a valid spec and fills in the schema defaults", async () => {
+    const created = await admin.request<WarpAgent>("POST", resourcePath({ ...WA, namespace: "default" }), {
+      query: { dryRun: "All" },
+      body: { apiVersion: WA.apiVersion, kind: "WarpAgent", metadata: { name: "good", namespace: "default" }, spec: { region: "us-east-1", tables: { files: "aaa", chunks: "bbb" }, bucket: { name: "bkt" } } },
+    });
+    assert.equal(created.spec.batchTimeout, "50ms");
+    assert.equal(created.spec.tables.billingMode, "PayPerRequest");
+    assert.equal(created.spec.tables.deletionPolicy, "Retain");
+    assert.equal(created.spec.replicasPerZone, 1);
   });
 
   it("its RBAC is the shipped ClusterRole only: more is denied", async () => {
@@ -243,6 +257,16 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
         ["zone-c", 1, 1],
       ],
     );
+    // kubectl get wa: the printer columns.
+    const table = await admin.request<{ columnDefinitions: Array<{ name: string }>; rows: Array<{ cells: unknown[] }> }>("GET", resourcePath({ ...WA, namespace: ns, name: "wa" }), {
+      accept: "application/json;as=Table;v=v1;g=meta.k8s.io",
+    });
+    assert.deepEqual(
+      table.columnDefinitions.map((c) => c.name),
+      ["Name", "Ready", "Zones", "Bootstrap", "Age"],
+    );
+    assert.deepEqual(table.rows[0]!.cells.slice(0, 4), ["wa", "True", "3/3", "wa.three.svc:9092"]);
+
     const events = await admin.list<{ reason: string; involvedObject: { name: string } }>({ apiVersion: "v1", plural: "events", namespace: ns });
     const reasons = new Set(events.items.filter((e) => e.involvedObject.name === "wa").map((e) => e.reason));
     for (const r of ["TableCreated", "DeploymentCreated", "AllReady"]) assert.ok(reasons.has(r), `event ${r} in ${[...reasons].join(",")}`);
@@ -296,12 +320,16 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
     ];
     for (const [what, s, re] of cases) {
       await assert.rejects(
-        admin.create({ ...WA, namespace: ns }, { apiVersion: WA.apiVersion, kind: "WarpAgent", metadata: { name: "bad", namespace: ns }, spec: { ...spec("bad"), ...s } }),
+        admin.request("POST", resourcePath({ ...WA, namespace: ns }), {
+          query: { dryRun: "All" },
+          body: { apiVersion: WA.apiVersion, kind: "WarpAgent", metadata: { name: "bad", namespace: ns }, spec: { ...spec("bad"), ...s } },
+        }),
         (e: unknown) => {
           assert.ok(e instanceof KubeApiError && e.code === 422, `${what}: ${String(e)}`);
           assert.match(e.message, re, what);
           return true;
         },
+        what,
       );
     }
   });
@@ -391,6 +419,50 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
     assert.match(metrics, /warp_operator_leader 1/);
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
     assert.equal((await fetch(`${base}/readyz`)).status, 200);
+  });
+
+  it("an operator whose caches cannot sync (no RBAC) is not ready, and still stops", async () => {
+    const o = await runOperator({ ...baseOptions(), kubeconfig: await cp.userConfig("nobody") });
+    try {
+      await new Promise((r) => setTimeout(r, 1_000));
+      assert.equal((await fetch(`http://127.0.0.1:${o.metricsPort}/readyz`)).status, 503);
+      assert.equal((await fetch(`http://127.0.0.1:${o.metricsPort}/healthz`)).status, 200);
+    } finally {
+      await o.stop();
+    }
+  });
+
+  it("without spec.zones, zones come from the nodes' topology labels and follow them", async () => {
+    const node = (name: string, zone: string) => ({ apiVersion: "v1", kind: "Node", metadata: { name, labels: { "topology.kubernetes.io/zone": zone } } });
+    await admin.create({ apiVersion: "v1", plural: "nodes" }, node("node-1", "disc-a"));
+    await admin.create({ apiVersion: "v1", plural: "nodes" }, node("node-2", "disc-b"));
+    await admin.create({ apiVersion: "v1", plural: "nodes" }, node("node-3", "disc-b"));
+    const ns = "disc";
+    await createNamespace(ns);
+    await applyAgent(ns, "wa", spec("disc", { replicasPerZone: 2 }));
+    const names = async () => (await deployments(ns)).map((d) => `${d.metadata!.name}:${d.spec!.replicas}`).sort().join(",");
+    await waitFor(async () => (await names()) === "wa-disc-a:2,wa-disc-b:2", { timeoutMs: 30_000, what: "one Deployment per discovered zone" });
+    await admin.create({ apiVersion: "v1", plural: "nodes" }, node("node-4", "disc-c"));
+    await waitFor(async () => (await names()) === "wa-disc-a:2,wa-disc-b:2,wa-disc-c:2", { timeoutMs: 30_000, what: "a Deployment for the new zone" });
+    await admin.delete({ apiVersion: "v1", plural: "nodes", name: "node-1" });
+    await waitFor(async () => (await names()) === "wa-disc-b:2,wa-disc-c:2", { timeoutMs: 30_000, what: "the Deployment of the vanished zone to be deleted" });
+  });
+
+  it("paused: nothing changes until unpaused; status says so", async () => {
+    const ns = "three";
+    const zones = [{ name: "zone-a" }, { name: "zone-b", replicas: 3 }, { name: "zone-c" }];
+    await applyAgent(ns, "wa", spec("three", { batchTimeout: "80ms", zones, paused: true }));
+    const paused = await waitFor(
+      async () => {
+        const a = await getAgent(ns, "wa");
+        return cond(a, "Ready")?.reason === "Paused" && a.status?.observedGeneration === a.metadata.generation ? a : undefined;
+      },
+      { timeoutMs: 30_000, what: "Ready reason Paused" },
+    );
+    assert.equal(cond(paused, "Ready")!.status, "Unknown");
+    assert.ok((await deployments(ns)).every((d) => !d.spec!.template.spec!.containers[0]!.args!.includes("80ms")), "paused: no rollout");
+    await applyAgent(ns, "wa", spec("three", { batchTimeout: "80ms", zones, paused: false }));
+    await waitFor(async () => (await deployments(ns)).every((d) => d.spec!.template.spec!.containers[0]!.args!.includes("80ms")), { timeoutMs: 30_000, what: "the rollout after unpausing" });
   });
 
   it("an operator killed mid-reconcile is replaced by one that converges without duplicates", async () => {

@@ -1,0 +1,107 @@
+/** Registry of message definitions by API key (each file under messages/ holds one API). */
+import { ProduceRequest, ProduceResponse } from "./00-produce.js";
+import { FetchRequest, FetchResponse } from "./01-fetch.js";
+import { ListOffsetsRequest, ListOffsetsResponse } from "./02-list-offsets.js";
+import { MetadataRequest, MetadataResponse } from "./03-metadata.js";
+import { OffsetCommitRequest, OffsetCommitResponse } from "./08-offset-commit.js";
+import { OffsetFetchRequest, OffsetFetchResponse } from "./09-offset-fetch.js";
+import { FindCoordinatorRequest, FindCoordinatorResponse } from "./10-find-coordinator.js";
+import { JoinGroupRequest, JoinGroupResponse } from "./11-join-group.js";
+import { HeartbeatRequest, HeartbeatResponse } from "./12-heartbeat.js";
+import { LeaveGroupRequest, LeaveGroupResponse } from "./13-leave-group.js";
+import { SyncGroupRequest, SyncGroupResponse } from "./14-sync-group.js";
+import { DescribeGroupsRequest, DescribeGroupsResponse } from "./15-describe-groups.js";
+import { ListGroupsRequest, ListGroupsResponse } from "./16-list-groups.js";
+import { SaslHandshakeRequest, SaslHandshakeResponse } from "./17-sasl-handshake.js";
+import { ApiVersionsRequest, ApiVersionsResponse } from "./18-api-versions.js";
+import { CreateTopicsRequest, CreateTopicsResponse } from "./19-create-topics.js";
+import { DeleteTopicsRequest, DeleteTopicsResponse } from "./20-delete-topics.js";
+import { InitProducerIdRequest, InitProducerIdResponse } from "./22-init-producer-id.js";
+import { DescribeConfigsRequest, DescribeConfigsResponse } from "./32-describe-configs.js";
+import { AlterConfigsRequest, AlterConfigsResponse } from "./33-alter-configs.js";
+import { SaslAuthenticateRequest, SaslAuthenticateResponse } from "./36-sasl-authenticate.js";
+import { CreatePartitionsRequest, CreatePartitionsResponse } from "./37-create-partitions.js";
+import { DeleteGroupsRequest, DeleteGroupsResponse } from "./42-delete-groups.js";
+import { IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse } from "./44-incremental-alter-configs.js";
+import { DescribeClusterRequest, DescribeClusterResponse } from "./60-describe-cluster.js";
+
+export const MESSAGES = {
+  0: { request: ProduceRequest, response: ProduceResponse },
+  1: { request: FetchRequest, response: FetchResponse },
+  2: { request: ListOffsetsRequest, response: ListOffsetsResponse },
+  3: { request: MetadataRequest, response: MetadataResponse },
+  8: { request: OffsetCommitRequest, response: OffsetCommitResponse },
+  9: { request: OffsetFetchRequest, response: OffsetFetchResponse },
+  10: { request: FindCoordinatorRequest, response: FindCoordinatorResponse },
+  11: { request: JoinGroupRequest, response: JoinGroupResponse },
+  12: { request: HeartbeatRequest, response: HeartbeatResponse },
+  13: { request: LeaveGroupRequest, response: LeaveGroupResponse },
+  14: { request: SyncGroupRequest, response: SyncGroupResponse },
+  15: { request: DescribeGroupsRequest, response: DescribeGroupsResponse },
+  16: { request: ListGroupsRequest, response: ListGroupsResponse },
+  17: { request: SaslHandshakeRequest, response: SaslHandshakeResponse },
+  18: { request: ApiVersionsRequest, response: ApiVersionsResponse },
+  19: { request: CreateTopicsRequest, response: CreateTopicsResponse },
+  20: { request: DeleteTopicsRequest, response: DeleteTopicsResponse },
+  22: { request: InitProducerIdRequest, response: InitProducerIdResponse },
+  32: { request: DescribeConfigsRequest, response: DescribeConfigsResponse },
+  33: { request: AlterConfigsRequest, response: AlterConfigsResponse },
+  36: { request: SaslAuthenticateRequest, response: SaslAuthenticateResponse },
+  37: { request: CreatePartitionsRequest, response: CreatePartitionsResponse },
+  42: { request: DeleteGroupsRequest, response: DeleteGroupsResponse },
+  44: { request: IncrementalAlterConfigsRequest, response: IncrementalAlterConfigsResponse },
+  60: { request: DescribeClusterRequest, response: DescribeClusterResponse },
+} as const;
+
+export {
+  ProduceRequest,
+  ProduceResponse,
+  FetchRequest,
+  FetchResponse,
+  ListOffsetsRequest,
+  ListOffsetsResponse,
+  MetadataRequest,
+  MetadataResponse,
+  OffsetCommitRequest,
+  OffsetCommitResponse,
+  OffsetFetchRequest,
+  OffsetFetchResponse,
+  FindCoordinatorRequest,
+  FindCoordinatorResponse,
+  JoinGroupRequest,
+  JoinGroupResponse,
+  HeartbeatRequest,
+  HeartbeatResponse,
+  LeaveGroupRequest,
+  LeaveGroupResponse,
+  SyncGroupRequest,
+  SyncGroupResponse,
+  DescribeGroupsRequest,
+  DescribeGroupsResponse,
+  ListGroupsRequest,
+  ListGroupsResponse,
+  SaslHandshakeRequest,
+  SaslHandshakeResponse,
+  ApiVersionsRequest,
+  ApiVersionsResponse,
+  CreateTopicsRequest,
+  CreateTopicsResponse,
+  DeleteTopicsRequest,
+  DeleteTopicsResponse,
+  InitProducerIdRequest,
+  InitProducerIdResponse,
+  DescribeConfigsRequest,
+  DescribeConfigsResponse,
+  AlterConfigsRequest,
+  AlterConfigsResponse,
+  SaslAuthenticateRequest,
+  SaslAuthenticateResponse,
+  CreatePartitionsRequest,
+  CreatePartitionsResponse,
+  DeleteGroupsRequest,
+  DeleteGroupsResponse,
+  IncrementalAlterConfigsRequest,
+  IncrementalAlterConfigsResponse,
+  DescribeClusterRequest,
+  DescribeClusterResponse,
+};
