@@ -176,6 +176,7 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Operat
       await elector?.stop();
       await server?.close();
       aws.destroy();
+      client.close();
     },
   };
 }

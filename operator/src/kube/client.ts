@@ -126,10 +126,21 @@ export function resourcePath(ref: ResourceRef): string {
 }
 
 export class KubeClient {
+  /** Keep-alive connections for ordinary requests; each watch gets its own connection. */
+  private readonly pool: http.Agent;
+
   private constructor(
     private readonly server: URL,
     private readonly options: https.RequestOptions,
-  ) {}
+  ) {
+    const { headers: _headers, ...tls } = options;
+    this.pool = server.protocol === "https:" ? new https.Agent({ ...tls, keepAlive: true, maxSockets: 16 }) : new http.Agent({ keepAlive: true, maxSockets: 16 });
+  }
+
+  /** Closes pooled connections (running watches end by their own abort). */
+  close(): void {
+    this.pool.destroy();
+  }
 
   static async fromKubeConfig(kc: KubeConfig): Promise<KubeClient> {
     const cluster = kc.getCurrentCluster();
@@ -145,11 +156,11 @@ export class KubeClient {
     return u;
   }
 
-  private open(method: string, url: URL, contentType: string | undefined, body: string | undefined, accept = "application/json"): http.ClientRequest {
+  private open(method: string, url: URL, contentType: string | undefined, body: string | undefined, accept = "application/json", pooled = true): http.ClientRequest {
     const headers: Record<string, string> = { Accept: accept, ...(this.options.headers as Record<string, string> | undefined) };
     if (contentType) headers["Content-Type"] = contentType;
     if (body !== undefined) headers["Content-Length"] = String(Buffer.byteLength(body));
-    const opts: https.RequestOptions = { ...this.options, method, headers, agent: false };
+    const opts: https.RequestOptions = { ...this.options, method, headers, agent: pooled ? this.pool : false };
     return url.protocol === "https:" ? https.request(url, opts) : http.request(url, opts);
   }
 
@@ -227,7 +238,7 @@ export class KubeClient {
           resolve(aborted ? null : err);
         }
       };
-      req = this.open("GET", url, undefined, undefined);
+      req = this.open("GET", url, undefined, undefined, "application/json", false);
       req.on("error", (err) => finish(err));
       req.on("response", (res) => {
         if ((res.statusCode ?? 0) !== 200) {
