@@ -121,7 +121,11 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     ? new DynamicCluster(clusterId, registry)
     : new SingleAgentCluster(clusterId, { nodeId: config.nodeId ?? 1, host: config.advertisedHost, port: advertisedPort, zone: config.availabilityZone });
   const nodeId = cluster.self.nodeId;
-  const groups = new GroupCoordinator({ offsets: new LogGroupOffsetStore(log) });
+  const groups = new GroupCoordinator({ offsets: new LogGroupOffsetStore(log), log: componentLogger("groups") });
+  // Groups whose coordinator moved to another agent stop here; their members are told NOT_COORDINATOR.
+  if (cluster instanceof DynamicCluster) {
+    cluster.onMembershipChange(() => groups.unloadGroups((id) => cluster.coordinatorFor(id).nodeId !== cluster.self.nodeId));
+  }
   const context: AgentContext = {
     log: logger,
     cluster,

@@ -133,7 +133,8 @@ export class KubeClient {
     private readonly server: URL,
     private readonly options: https.RequestOptions,
   ) {
-    const { headers: _headers, ...tls } = options;
+    const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = options;
+    const tls = { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername };
     this.pool = server.protocol === "https:" ? new https.Agent({ ...tls, keepAlive: true, maxSockets: 16 }) : new http.Agent({ keepAlive: true, maxSockets: 16 });
   }
 
