@@ -36,11 +36,7 @@ export interface RunningAgent {
 }
 
 const FETCH_CACHE_BYTES = 256 * 1024 * 1024;
-/**
- * Ingestion files in DynamoDB carry a TTL this far ahead: expiry is free where a delete is billed like
- * a write. Compaction copies them to S3 within seconds; the margin covers a compaction outage.
- */
-const INGESTION_TTL_MS = 60 * 60 * 1000;
+
 
 /** A stable cluster id derived from where the data lives (22 chars, as Kafka's base64 UUIDs). */
 function deriveClusterId(seed: string): string {
@@ -92,7 +88,8 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     batchTimeoutMs: config.batchTimeoutMs,
     maxFileBytes: config.maxFileBytes,
     keyPrefix: `ingest/${agentId.slice(0, 8)}-`,
-    ...(ingestionExpires ? { expireAfterMs: INGESTION_TTL_MS } : {}),
+    // DynamoDB ingestion files carry a TTL: expiry is free where a delete is billed like a write.
+    ...(ingestionExpires ? { expireAfterMs: config.ingestionTtlMs } : {}),
     logger: componentLogger("ingest"),
     onFileWritten: (key, data) => cache.put(key, data),
     onFileCommitted: ({ bytes, writeSeconds }) => {
@@ -160,7 +157,14 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     log,
     logger: componentLogger("compaction"),
     self: cluster.self,
-    options: { ingestionFilesExpire: ingestionExpires, compactor: ingestionExpires ? { ingestionTtlMs: INGESTION_TTL_MS } : {} },
+    options: {
+      ingestionFilesExpire: ingestionExpires,
+      compactionIntervalMs: config.compactionIntervalMs,
+      retentionIntervalMs: config.retentionIntervalMs,
+      gcIntervalMs: Math.max(1000, Math.min(60_000, config.gcGraceMs)),
+      gc: { graceMs: config.gcGraceMs },
+      compactor: ingestionExpires ? { ingestionTtlMs: config.ingestionTtlMs } : {},
+    },
     hooks: {
       onJobError: (job, err) => logger.warn("background job failed", { job, error: errorMessage(err) }),
     },

@@ -45,6 +45,14 @@ export interface AgentConfig {
   readonly maxConnections: number;
   /** How long stop() waits for in-flight produce requests to drain. */
   readonly gracefulShutdownMs: number;
+  /** Expiry given to ingestion files in DynamoDB (TTL); compaction must copy them out before. */
+  readonly ingestionTtlMs: number;
+  /** Period of the compaction pass (on the agent holding the compaction lease). */
+  readonly compactionIntervalMs: number;
+  /** Period of retention enforcement (retention.ms, retention.bytes). */
+  readonly retentionIntervalMs: number;
+  /** Unreferenced objects are deleted only after staying unreferenced this long. */
+  readonly gcGraceMs: number;
   /** Create missing DynamoDB tables at start-up. */
   readonly createTables: boolean;
   /** Kafka cluster id; undefined means derived from the store location. */
@@ -294,6 +302,38 @@ export const AGENT_FLAGS = {
     help: "An ingestion file is written early when it reaches this size (bytes, or with a unit: KiB, MiB, GiB, KB, MB, GB).",
     parse: byteSize(KiB, GiB),
   }),
+  ingestionTTL: flag({
+    name: "ingestionTTL",
+    env: "WARP_INGESTION_TTL",
+    defaultText: "1h",
+    valueName: "duration",
+    help: "DynamoDB ingestion files expire (TTL, free) this long after they are written; compaction copies them to the compaction store within seconds, so this is only the margin for a compaction outage (at least 10s).",
+    parse: durationMs(10_000, 7 * 24 * 3_600_000),
+  }),
+  compactionInterval: flag({
+    name: "compactionInterval",
+    env: "WARP_COMPACTION_INTERVAL",
+    defaultText: "2s",
+    valueName: "duration",
+    help: "How often the agent holding the compaction lease merges ingestion files into compacted objects.",
+    parse: durationMs(100, 3_600_000),
+  }),
+  retentionInterval: flag({
+    name: "retentionInterval",
+    env: "WARP_RETENTION_INTERVAL",
+    defaultText: "30s",
+    valueName: "duration",
+    help: "How often retention.ms and retention.bytes are enforced.",
+    parse: durationMs(100, 24 * 3_600_000),
+  }),
+  gcGracePeriod: flag({
+    name: "gcGracePeriod",
+    env: "WARP_GC_GRACE_PERIOD",
+    defaultText: "5m",
+    valueName: "duration",
+    help: "An object no longer referenced by the metadata log is deleted after this long (lets slow readers finish).",
+    parse: durationMs(0, 7 * 24 * 3_600_000),
+  }),
   kafkaHost: flag({
     name: "kafkaHost",
     env: "WARP_KAFKA_HOST",
@@ -507,6 +547,10 @@ export function parseAgentConfig(flags: Record<string, string | boolean | undefi
     maxFrameBytes: p.maxRequestSize ?? DEFAULT_MAX_REQUEST_BYTES,
     maxConnections: p.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
     gracefulShutdownMs: p.gracefulShutdownDuration ?? DEFAULT_GRACEFUL_SHUTDOWN_MS,
+    ingestionTtlMs: p.ingestionTTL ?? 3_600_000,
+    compactionIntervalMs: p.compactionInterval ?? 2000,
+    retentionIntervalMs: p.retentionInterval ?? 30_000,
+    gcGraceMs: p.gcGracePeriod ?? 300_000,
     createTables: p.createTables ?? true,
     ...(p.clusterId !== undefined ? { clusterId: p.clusterId } : {}),
     ...(p.nodeId !== undefined ? { nodeId: p.nodeId } : {}),

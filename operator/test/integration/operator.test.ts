@@ -359,6 +359,27 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
     assert.equal(cond(a, "AgentsReady")?.reason, "DeploymentsProgressing", "the other steps still ran");
   });
 
+  it("AWS failures become actionable conditions without stopping the other steps", async () => {
+    const ns = "awsfail";
+    await createNamespace(ns);
+    // Nothing listens on port 1: every DynamoDB call fails. The bucket does not exist.
+    await applyAgent(ns, "wa", spec("awsfail", { zones: [{ name: "z" }], bucket: { name: "no-such-bucket" }, endpoints: { dynamodb: "http://127.0.0.1:1", s3: s3srv.endpoint } }));
+    const a = await waitFor(
+      async () => {
+        const x = await getAgent(ns, "wa");
+        return cond(x, "TablesReady") && cond(x, "BucketReady") && cond(x, "AgentsReady") ? x : undefined;
+      },
+      { timeoutMs: 60_000, what: "all conditions" },
+    );
+    assert.equal(cond(a, "TablesReady")!.reason, "AwsError");
+    assert.match(cond(a, "TablesReady")!.message, /dynamodb:DescribeTable on arn:aws:dynamodb:us-east-1:<account>:table\/awsfail-files failed/);
+    assert.equal(cond(a, "BucketReady")!.reason, "BucketNotFound");
+    assert.match(cond(a, "BucketReady")!.message, /bucket no-such-bucket does not exist; create it or set spec.bucket.create: true/);
+    assert.equal(cond(a, "AgentsReady")!.reason, "DeploymentsProgressing", "agents were still applied");
+    assert.equal((await deployments(ns)).length, 1);
+    assert.match(cond(a, "Ready")!.message, /TablesReady \(AwsError\), BucketReady \(BucketNotFound\), AgentsReady \(DeploymentsProgressing\)/);
+  });
+
   it("deletion: policy Delete removes the tables, then the finalizer; Retain keeps them", async () => {
     for (const [ns, policy] of [
       ["del", "Delete"],
