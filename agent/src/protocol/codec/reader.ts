@@ -88,6 +88,13 @@ export class Reader {
 
   /** Unsigned varint of at most 32 bits (5 bytes). */
   uvarint(): number {
+    if (this.pos < this.end) {
+      const first = this.buf[this.pos]!;
+      if (first < 0x80) {
+        this.pos++;
+        return first;
+      }
+    }
     let result = 0;
     let shift = 0;
     for (let i = 0; i < 5; i++) {

@@ -93,6 +93,11 @@ export class Writer {
   }
 
   uvarint(v: number): void {
+    if (v >= 0 && v < 0x80 && (v | 0) === v) {
+      this.ensure(1);
+      this.buf[this.pos++] = v;
+      return;
+    }
     checkInt(v, 0, 4294967295, "unsigned varint");
     this.ensure(5);
     while (v >= 0x80) {
