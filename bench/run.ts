@@ -46,7 +46,7 @@ function parsePerf(scenario: string, out: string): PerfResult {
 
 async function runScenario(batchTimeout: string, throughput: number): Promise<PerfResult> {
   const dir = tempDir("bench");
-  const agent = await spawnAgentProcess(["-bucketURL", `file://${dir.path}`, "-batchTimeout", batchTimeout], { WARP_LOG_LEVEL: "warn" });
+  const agent = await spawnAgentProcess(["-bucketURL", `file://${dir.path}`, "-batchTimeout", batchTimeout]);
   try {
     const admin = new Kafka({ brokers: [agent.bootstrap], logLevel: logLevel.NOTHING }).admin();
     await admin.connect();

@@ -50,7 +50,8 @@ export interface AgentProcess {
 export async function spawnAgentProcess(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<AgentProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "cli/warp.ts"), "agent", "-kafkaPort", "0", "-httpPort", "0", "-kafkaHost", "127.0.0.1", "-advertisedHost", "127.0.0.1", ...args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, WARP_LOG_LEVEL: "info", ...env },
+    // Info level at least: the "agent started" line tells which ports were bound.
+    env: { ...process.env, ...env, WARP_LOG_LEVEL: "info" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
