@@ -56,6 +56,8 @@ interface CompiledField {
   readonly present: boolean;
   readonly tag: number;
   readonly defaultValue: DefaultValue | undefined;
+  /** For primitive arrays: the element as a non-nullable field (set after construction). */
+  elemField: CompiledField | null;
 }
 
 export interface CompiledStruct {
@@ -129,7 +131,9 @@ export function compileStruct(fields: readonly FieldDef[], version: number, flex
       present,
       tag: isTagged ? f.tag! : -1,
       defaultValue: f.default,
+      elemField: null,
     };
+    if (kind === Kind.Array && elem !== Kind.Struct) cf.elemField = { ...cf, nullable: false };
     all.push(cf);
     if (!present) continue;
     if (isTagged) tagged.push(cf);
@@ -271,7 +275,7 @@ function readValue(r: Reader, f: CompiledField, kind: Kind, flexible: boolean): 
         const s = f.struct!;
         for (let i = 0; i < n; i++) out[i] = decodeStruct(r, s);
       } else {
-        const elemField: CompiledField = f.nullable ? { ...f, nullable: false } : f;
+        const elemField = f.elemField!;
         for (let i = 0; i < n; i++) out[i] = readValue(r, elemField, f.elem, flexible);
       }
       return out;
@@ -356,7 +360,7 @@ function writeValue(w: Writer, f: CompiledField, kind: Kind, x: unknown, flexibl
         const s = f.struct!;
         for (let i = 0; i < x.length; i++) encodeStruct(w, s, x[i]);
       } else {
-        const elemField: CompiledField = f.nullable ? { ...f, nullable: false } : f;
+        const elemField = f.elemField!;
         for (let i = 0; i < x.length; i++) writeValue(w, elemField, f.elem, x[i], flexible);
       }
       return;
