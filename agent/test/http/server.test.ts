@@ -66,20 +66,21 @@ describe("agent HTTP server", () => {
   });
 
   it("GET /metrics serves the registry in Prometheus text format", async () => {
+    // The registry is process-wide and other suites record into it: use label values only this test uses.
     metrics.produceBytes.inc({ topic: "http-test" }, 123);
-    metrics.requests.inc({ api: "0", version: "9" });
-    metrics.produceLatency.observe({ acks: "-1" }, 0.03);
-    metrics.dynamodbCapacityUnits.inc({ table: "files", kind: "write" }, 2.5);
+    metrics.requests.inc({ api: "http-test", version: "9" });
+    metrics.produceLatency.observe({ acks: "http-test" }, 0.03);
+    metrics.dynamodbCapacityUnits.inc({ table: "http-test-files", kind: "write" }, 2.5);
     const res = await fetch(`${base}/metrics`);
     assert.equal(res.status, 200);
     assert.match(res.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
     const text = await res.text();
     assert.match(text, /^warp_produce_bytes_total\{topic="http-test"\} 123$/m);
-    assert.match(text, /^warp_requests_total\{api="0",version="9"\} 1$/m);
-    assert.match(text, /^warp_produce_latency_seconds_bucket\{le="0\.005",acks="-1"\} 0$/m);
-    assert.match(text, /^warp_produce_latency_seconds_bucket\{le="0\.05",acks="-1"\} 1$/m);
-    assert.match(text, /^warp_produce_latency_seconds_bucket\{le="10",acks="-1"\} 1$/m);
-    assert.match(text, /^warp_dynamodb_capacity_units_total\{table="files",kind="write"\} 2\.5$/m);
+    assert.match(text, /^warp_requests_total\{api="http-test",version="9"\} 1$/m);
+    assert.match(text, /^warp_produce_latency_seconds_bucket\{le="0\.005",acks="http-test"\} 0$/m);
+    assert.match(text, /^warp_produce_latency_seconds_bucket\{le="0\.05",acks="http-test"\} 1$/m);
+    assert.match(text, /^warp_produce_latency_seconds_bucket\{le="10",acks="http-test"\} 1$/m);
+    assert.match(text, /^warp_dynamodb_capacity_units_total\{table="http-test-files",kind="write"\} 2\.5$/m);
     // Default Node.js metrics are registered too.
     assert.match(text, /^process_cpu_user_seconds_total /m);
     assert.match(text, /^nodejs_eventloop_lag_seconds /m);
