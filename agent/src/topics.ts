@@ -8,7 +8,7 @@ import type { CommandResult } from "./metadata/state.js";
 import { FoldError } from "./metadata/state.js";
 import { validateTopicConfig } from "./metadata/topic-config.js";
 
-export const INVALID_TOPIC_EXCEPTION = 17;
+
 const MAX_TOPIC_NAME = 249;
 const TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
 
@@ -47,7 +47,7 @@ export class TopicService {
   /** Validates without proposing; returns an error result or null. */
   check(name: string, partitions: number, configs: Readonly<Record<string, string>>): CommandResult | null {
     const nameProblem = topicNameProblem(name);
-    if (nameProblem) return { errorCode: INVALID_TOPIC_EXCEPTION, message: nameProblem };
+    if (nameProblem) return { errorCode: FoldError.INVALID_TOPIC_EXCEPTION, message: nameProblem };
     if (this.log.state.topics.has(name)) return { errorCode: FoldError.TOPIC_ALREADY_EXISTS, message: `topic ${name} already exists` };
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > 100000) {
       return { errorCode: FoldError.INVALID_PARTITIONS, message: `number of partitions must be between 1 and 100000, got ${partitions}` };

@@ -16,29 +16,15 @@
  * Left out: group membership is not persisted (after a coordinator move or restart members rejoin),
  * transactional offset commits, OffsetDelete, KIP-848 consumer groups, offset retention/expiry.
  */
+import { ErrorCode } from "../protocol/error-codes.js";
 import { randomUUID } from "node:crypto";
 import { componentLogger, errorMessage, type Logger } from "../../../common/logger.js";
 import type { CommittedOffset, GroupOffsetStore } from "./offset-store.js";
 import { realTimers, type CancelTimer, type TimerSeam } from "./timer.js";
 
 /** Kafka error codes the coordinator answers with (same numbers as the protocol's ErrorCode table). */
-export const GroupError = {
-  NONE: 0,
-  UNKNOWN_SERVER_ERROR: -1,
-  COORDINATOR_NOT_AVAILABLE: 15,
-  NOT_COORDINATOR: 16,
-  ILLEGAL_GENERATION: 22,
-  INCONSISTENT_GROUP_PROTOCOL: 23,
-  INVALID_GROUP_ID: 24,
-  UNKNOWN_MEMBER_ID: 25,
-  INVALID_SESSION_TIMEOUT: 26,
-  REBALANCE_IN_PROGRESS: 27,
-  NON_EMPTY_GROUP: 68,
-  GROUP_ID_NOT_FOUND: 69,
-  MEMBER_ID_REQUIRED: 79,
-  FENCED_INSTANCE_ID: 82,
-  GROUP_MAX_SIZE_REACHED: 81,
-} as const;
+/** Kafka error codes the coordinator answers with (the protocol layer's table; no copy of it here). */
+export const GroupError = ErrorCode;
 
 /** State names exactly as Kafka prints them (DescribeGroups, ListGroups, kafka-consumer-groups.sh). */
 export type GroupState = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable" | "Dead";

@@ -7,19 +7,11 @@
  * Offsets are kept as JavaScript numbers (exact up to 2^53) and converted to int64 at the wire.
  */
 import type { Command, CommitFileCommand, CompactCommand, Location, LogEntry, OffsetCommitEntry } from "./commands.js";
+import { ErrorCode } from "../protocol/error-codes.js";
 import { validateTopicConfig } from "./topic-config.js";
 
-/** Kafka error codes the fold produces (protocol/error-codes.ts holds the full table). */
-export const FoldError = {
-  NONE: 0,
-  UNKNOWN_TOPIC_OR_PARTITION: 3,
-  TOPIC_ALREADY_EXISTS: 36,
-  INVALID_PARTITIONS: 37,
-  INVALID_CONFIG: 40,
-  OUT_OF_ORDER_SEQUENCE_NUMBER: 45,
-  INVALID_PRODUCER_EPOCH: 47,
-  GROUP_ID_NOT_FOUND: 69,
-} as const;
+/** Kafka error codes the fold produces (the protocol layer's table). */
+export const FoldError = ErrorCode;
 
 /** Contiguous offsets stored at one location (one batch in an ingestion file, or a run in a compacted object). */
 export interface Segment {
