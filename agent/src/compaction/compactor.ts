@@ -342,6 +342,7 @@ export class Compactor {
       }
       out.push({
         topic: r.topic,
+        topicId: state.topics.get(r.topic)?.topicId ?? "",
         partition: r.partition,
         baseOffset: r.segments[0]!.baseOffset,
         lastOffset: r.segments[r.segments.length - 1]!.lastOffset,

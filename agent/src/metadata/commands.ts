@@ -99,6 +99,8 @@ export interface CompactCommand {
   readonly size: number;
   readonly runs: ReadonlyArray<{
     readonly topic: string;
+    /** The topic's id when the run was planned: a run never lands on a re-created topic of the same name. */
+    readonly topicId?: string;
     readonly partition: number;
     readonly baseOffset: number;
     readonly lastOffset: number;

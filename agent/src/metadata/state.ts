@@ -281,7 +281,9 @@ export class ClusterState {
 
   private compact(c: CompactCommand): CommandResult {
     for (const run of c.runs) {
-      const p = this.partition(run.topic, run.partition);
+      const topic = this.topics.get(run.topic);
+      if (!topic || (run.topicId !== undefined && run.topicId !== topic.topicId)) continue;
+      const p = topic.partitions[run.partition];
       if (!p) continue;
       // Replace the segments covering [baseOffset, lastOffset] by one run, if they are still there
       // (retention or a topic deletion may have removed them meanwhile).

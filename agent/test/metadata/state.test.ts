@@ -79,6 +79,19 @@ describe("metadata state fold", () => {
     assert.deepEqual([...s.objectRefs.keys()], ["f3"]);
   });
 
+  it("ignores a compaction run planned for an earlier topic of the same name", () => {
+    const s = new ClusterState();
+    apply(s, { type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 1, configs: {} });
+    apply(s, { type: "deleteTopic", name: "t" });
+    apply(s, { type: "createTopic", name: "t", topicId: "b".repeat(32), partitions: 1, configs: {} });
+    apply(s, { type: "commitFile", key: "f1", size: 1, time: 1, batches: [meta(0, 2)] });
+    const run = { topic: "t", partition: 0, baseOffset: 0, lastOffset: 1, maxTimestamp: 1000, pos: 0, len: 100 };
+    apply(s, { type: "compact", key: "old", size: 100, runs: [{ ...run, topicId: "a".repeat(32) }], replacedFiles: [] });
+    assert.equal(s.partition("t", 0)!.segments[0]!.location.key, "f1", "the run for the deleted topic is ignored");
+    apply(s, { type: "compact", key: "new", size: 100, runs: [{ ...run, topicId: "b".repeat(32) }], replacedFiles: ["f1"] });
+    assert.equal(s.partition("t", 0)!.segments[0]!.location.key, "new");
+  });
+
   it("round-trips through a snapshot", () => {
     const s = new ClusterState();
     apply(s, { type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 2, configs: { "retention.ms": "1000" } });
