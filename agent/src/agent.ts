@@ -194,7 +194,8 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       if (stopping) return;
       stopping = true;
       logger.info("agent stopping: draining produce requests");
-      await kafka.stopAccepting().catch(() => undefined);
+      // Stop accepting at once; the server's close completes only once every connection is closed below.
+      const listenerClosed = kafka.stopAccepting().catch(() => undefined);
       await registry?.stop().catch((err: unknown) => logger.warn("deregistering failed", { error: errorMessage(err) }));
       const drain = batcher.close();
       const deadline = new Promise<void>((r) => setTimeout(r, config.gracefulShutdownMs).unref());
@@ -205,6 +206,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       groups.close();
       if (cluster instanceof DynamicCluster) cluster.close();
       kafka.closeConnections();
+      await listenerClosed;
       waiters.notifyAll();
       await http.close();
       await stores.close();

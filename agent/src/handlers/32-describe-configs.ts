@@ -6,9 +6,8 @@
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { defineHandler } from "../server/handler.js";
 import { TOPIC_CONFIGS } from "../metadata/topic-config.js";
+import { RESOURCE_BROKER, RESOURCE_TOPIC } from "./topic-config-change.js";
 
-export const RESOURCE_TOPIC = 2;
-export const RESOURCE_BROKER = 4;
 const SOURCE_TOPIC = 1;
 const SOURCE_STATIC_BROKER = 4;
 const SOURCE_DEFAULT = 5;

@@ -15,7 +15,7 @@ export interface KafkaServerOptions extends ConnectionOptions {
 
 export interface KafkaServer {
   readonly port: number;
-  /** Stops accepting connections. */
+  /** Stops accepting connections; resolves once every open connection has closed too. */
   stopAccepting(): Promise<void>;
   /** Closes every open connection. */
   closeConnections(): void;
