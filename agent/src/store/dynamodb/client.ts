@@ -6,8 +6,10 @@ import {
   BatchGetItemCommand,
   BatchWriteItemCommand,
   DynamoDBClient,
+  QueryCommand,
   type AttributeValue,
   type ConsumedCapacity,
+  type QueryCommandInput,
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
 import { storeCost } from "../cost.js";
@@ -181,4 +183,34 @@ export async function batchGet(
 /** DynamoDB TTL wants epoch seconds; round up so an item never expires early. */
 export function ttlSeconds(date: Date): string {
   return String(Math.ceil(date.getTime() / 1000));
+}
+
+/**
+ * Runs a Query through every page (strongly consistent, capacity recorded, throttling retried) and
+ * hands each item to `onItem`. `pageLimit` caps items per page (tests use it to exercise paging).
+ */
+export async function queryAllPages(
+  client: DynamoDBClient,
+  input: Omit<QueryCommandInput, "ExclusiveStartKey" | "Limit" | "ConsistentRead" | "ReturnConsumedCapacity">,
+  pageLimit: number | undefined,
+  onItem: (item: Item) => void,
+): Promise<void> {
+  let start: Item | undefined;
+  do {
+    const exclusiveStart = start;
+    const page = await withThrottleRetry(() =>
+      client.send(
+        new QueryCommand({
+          ...input,
+          ConsistentRead: true,
+          ...(pageLimit ? { Limit: pageLimit } : {}),
+          ...(exclusiveStart ? { ExclusiveStartKey: exclusiveStart } : {}),
+          ReturnConsumedCapacity: "TOTAL",
+        }),
+      ),
+    );
+    recordCapacity("read", page.ConsumedCapacity);
+    for (const item of page.Items ?? []) onItem(item);
+    start = page.LastEvaluatedKey;
+  } while (start);
 }

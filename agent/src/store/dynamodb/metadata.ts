@@ -37,6 +37,7 @@ import { checkKey } from "./objects.js";
 import {
   batchWrite,
   isConditionalCheckFailed,
+  queryAllPages,
   recordCapacity,
   recordFailedConditionalWrite,
   ttlSeconds,
@@ -207,27 +208,19 @@ export class DynamoMetadataStore implements MetadataStore {
     const floor = await this.readTrimFloor();
     if (floor >= limit) return;
     const live: bigint[] = [];
-    let start: Item | undefined;
-    do {
-      const exclusiveStart = start;
-      const page = await withThrottleRetry(() =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.filesTable,
-            KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
-            ExpressionAttributeValues: { ":pk": { S: LOG_PK }, ":from": { S: logSk(floor) }, ":to": { S: logSk(limit - 1n) } },
-            ProjectionExpression: "sk, t",
-            ConsistentRead: true,
-            ...(this.options.queryPageLimit ? { Limit: this.options.queryPageLimit } : {}),
-            ...(exclusiveStart ? { ExclusiveStartKey: exclusiveStart } : {}),
-            ReturnConsumedCapacity: "TOTAL",
-          }),
-        ),
-      );
-      recordCapacity("read", page.ConsumedCapacity);
-      for (const item of page.Items ?? []) if (!item.t?.BOOL) live.push(BigInt(item.sk?.S ?? "0"));
-      start = page.LastEvaluatedKey;
-    } while (start);
+    await queryAllPages(
+      this.client,
+      {
+        TableName: this.filesTable,
+        KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
+        ExpressionAttributeValues: { ":pk": { S: LOG_PK }, ":from": { S: logSk(floor) }, ":to": { S: logSk(limit - 1n) } },
+        ProjectionExpression: "sk, t",
+      },
+      this.options.queryPageLimit,
+      (item) => {
+        if (!item.t?.BOOL) live.push(BigInt(item.sk?.S ?? "0"));
+      },
+    );
     if (live.length > 0) await this.tombstone(live);
     try {
       const out = await withThrottleRetry(() =>
@@ -414,29 +407,19 @@ export class DynamoMetadataStore implements MetadataStore {
   async listItems(prefix: string): Promise<VersionedItem[]> {
     const out: VersionedItem[] = [];
     const now = Date.now();
-    let start: Item | undefined;
-    do {
-      const exclusiveStart = start;
-      const page = await withThrottleRetry(() =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.filesTable,
-            KeyConditionExpression: prefix === "" ? "pk = :pk" : "pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues: { ":pk": { S: ITEM_PK }, ...(prefix === "" ? {} : { ":prefix": { S: prefix } }) },
-            ConsistentRead: true,
-            ...(this.options.queryPageLimit ? { Limit: this.options.queryPageLimit } : {}),
-            ...(exclusiveStart ? { ExclusiveStartKey: exclusiveStart } : {}),
-            ReturnConsumedCapacity: "TOTAL",
-          }),
-        ),
-      );
-      recordCapacity("read", page.ConsumedCapacity);
-      for (const item of page.Items ?? []) {
+    await queryAllPages(
+      this.client,
+      {
+        TableName: this.filesTable,
+        KeyConditionExpression: prefix === "" ? "pk = :pk" : "pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues: { ":pk": { S: ITEM_PK }, ...(prefix === "" ? {} : { ":prefix": { S: prefix } }) },
+      },
+      this.options.queryPageLimit,
+      (item) => {
         const v = toVersioned(item, now);
         if (v) out.push(v);
-      }
-      start = page.LastEvaluatedKey;
-    } while (start);
+      },
+    );
     return out;
   }
 

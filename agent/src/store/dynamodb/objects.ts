@@ -10,13 +10,13 @@
  * Sixteen descriptor partitions spread the descriptor traffic; list() queries all sixteen and merges.
  * The shard count is part of the format and must not change.
  */
-import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DeleteItemCommand, GetItemCommand, PutItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { crc32 } from "@node-rs/crc32";
 import { TTL_ATTRIBUTE } from "../../../../common/table-schema.js";
 import type { ByteRange, ObjectInfo, ObjectStore, PutOptions } from "../types.js";
 import { ObjectNotFoundError } from "../types.js";
 import { ChunkStore, newChunkSetId, type ChunkSet } from "./chunks.js";
-import { mapLimit, recordCapacity, ttlSeconds, withThrottleRetry, type Item } from "./client.js";
+import { mapLimit, queryAllPages, recordCapacity, ttlSeconds, withThrottleRetry, type Item } from "./client.js";
 
 export const OBJECT_SHARDS = 16;
 export const INLINE_MAX_BYTES = 64 * 1024;
@@ -167,32 +167,22 @@ export class DynamoObjectStore implements ObjectStore {
     const pk = `obj#${shard.toString(16).padStart(2, "0")}`;
     const out: ObjectInfo[] = [];
     const now = Date.now();
-    let start: Item | undefined;
-    do {
-      const exclusiveStart = start;
-      const page = await withThrottleRetry(() =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.filesTable,
-            KeyConditionExpression: prefix === "" ? "pk = :pk" : "pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues: { ":pk": { S: pk }, ...(prefix === "" ? {} : { ":prefix": { S: prefix } }) },
-            ExpressionAttributeNames: { "#size": "size" },
-            ProjectionExpression: "sk, #size, expMs",
-            ConsistentRead: true,
-            ...(this.options.queryPageLimit ? { Limit: this.options.queryPageLimit } : {}),
-            ...(exclusiveStart ? { ExclusiveStartKey: exclusiveStart } : {}),
-            ReturnConsumedCapacity: "TOTAL",
-          }),
-        ),
-      );
-      recordCapacity("read", page.ConsumedCapacity);
-      for (const item of page.Items ?? []) {
+    await queryAllPages(
+      this.client,
+      {
+        TableName: this.filesTable,
+        KeyConditionExpression: prefix === "" ? "pk = :pk" : "pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues: { ":pk": { S: pk }, ...(prefix === "" ? {} : { ":prefix": { S: prefix } }) },
+        ExpressionAttributeNames: { "#size": "size" },
+        ProjectionExpression: "sk, #size, expMs",
+      },
+      this.options.queryPageLimit,
+      (item) => {
         const expMs = item.expMs?.N !== undefined ? Number(item.expMs.N) : undefined;
-        if (expMs !== undefined && expMs <= now) continue;
+        if (expMs !== undefined && expMs <= now) return;
         out.push({ key: item.sk?.S ?? "", size: Number(item.size?.N ?? "0") });
-      }
-      start = page.LastEvaluatedKey;
-    } while (start);
+      },
+    );
     return out;
   }
 
