@@ -41,6 +41,11 @@ export interface ControlPlane {
   userConfig(user: string, groups?: string[]): Promise<KubeConfig>;
   /** A kubeconfig file for that user (for helm/kubectl or a child process). */
   userKubeconfigPath(user: string, groups?: string[]): Promise<string>;
+  /**
+   * A kubeconfig file holding a bound token of a ServiceAccount (TokenRequest API, one hour): what
+   * the in-cluster token mount gives a pod running as that account. The account must exist.
+   */
+  serviceAccountKubeconfigPath(namespace: string, serviceAccount: string): Promise<string>;
   /** Kills kube-apiserver and etcd and removes the temp dir (if this call made it). Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -165,6 +170,28 @@ export async function startControlPlane(opts: StartControlPlaneOptions = {}): Pr
       async userKubeconfigPath(user, groups) {
         return (await userKubeconfig(user, groups)).file;
       },
+      async serviceAccountKubeconfigPath(namespace, serviceAccount) {
+        const core = adminConfig().makeApiClient(CoreV1Api);
+        const tr = await core.createNamespacedServiceAccountToken({
+          namespace,
+          name: serviceAccount,
+          body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { audiences: [], expirationSeconds: 3600 } },
+        });
+        const token = tr.status?.token;
+        if (!token) throw new Error(`TokenRequest for ${namespace}/${serviceAccount} returned no token`);
+        const user = `system:serviceaccount:${namespace}:${serviceAccount}`;
+        const text = stringify({
+          apiVersion: "v1",
+          kind: "Config",
+          clusters: [{ name: "warp-test", cluster: { server: url, "certificate-authority-data": b64(pki.caCertPem) } }],
+          users: [{ name: user, user: { token } }],
+          contexts: [{ name: "warp-test", context: { cluster: "warp-test", user, namespace } }],
+          "current-context": "warp-test",
+        });
+        const file = path.join(dir, `sa-${safeName(namespace)}-${safeName(serviceAccount)}.kubeconfig`);
+        await fs.writeFile(file, text, { mode: 0o600 });
+        return file;
+      },
       stop,
     };
   } catch (err) {
@@ -181,6 +208,8 @@ export interface ApplyOptions {
   dryRun?: boolean;
   /** Default "warp-e2e". */
   fieldManager?: string;
+  /** Namespace given to documents that name none (only for namespaced kinds, as `kubectl apply -n`). */
+  namespace?: string;
 }
 
 /**
@@ -191,6 +220,7 @@ export async function applyYaml(kc: KubeConfig, yamlText: string, opts: ApplyOpt
   const client = KubernetesObjectApi.makeApiClient(kc);
   const out: KubernetesObject[] = [];
   for (const spec of parseYamlObjects(yamlText)) {
+    if (opts.namespace !== undefined) spec.metadata = { namespace: opts.namespace, ...spec.metadata };
     const applied = await client.patch(
       spec,
       undefined,

@@ -1,6 +1,6 @@
 /**
  * The operator against a real kube-apiserver + etcd (e2e/support/kube), DynamoDB Local and moto's
- * S3 server, running as a user bound ONLY to operator/rbac/clusterrole.yaml. No kubelet or
+ * S3 server, running as a user bound ONLY to operator/rbac/clusterrole.yaml (and role.yaml for its Lease). No kubelet or
  * controller-manager runs: the test sets Deployment status where a kubelet and the deployment
  * controller would, and nothing garbage-collects owned objects.
  */
@@ -140,14 +140,22 @@ describe("operator on a real kube-apiserver", function () {
       },
       { timeoutMs: 30_000, what: "the WarpAgent CRD to be Established" },
     );
-    // The operator's identity is bound to the shipped ClusterRole and nothing else.
+    // The operator's identity is bound to the shipped ClusterRole, and to the shipped leader-election
+    // Role in the Lease's namespace ("default"), and to nothing else.
     await applyYaml(adminKc, fs.readFileSync(path.join(root, "operator/rbac/clusterrole.yaml"), "utf8"));
+    await applyYaml(adminKc, fs.readFileSync(path.join(root, "operator/rbac/role.yaml"), "utf8"), { namespace: "default" });
     await applyYaml(
       adminKc,
       `apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
 metadata: {name: warp-operator-test}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: warp-operator}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_USER}}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: warp-operator-test-leader-election, namespace: default}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: warp-operator-leader-election}
 subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_USER}}]
 `,
     );
