@@ -1,0 +1,160 @@
+/**
+ * `warp iam-policy`: prints least-privilege IAM policies (JSON) for the agent and for the operator,
+ * scoped to the ARNs of the given tables and bucket. The tables and bucket are named the way the
+ * agent takes them (-ingestionBucketURL dynamodb://region/files<>chunks, -compactionBucketURL
+ * s3://bucket?prefix=...), so the same values serve both. Action lists: common/iam.ts.
+ *
+ *   warp iam-policy -ingestionBucketURL 'dynamodb://us-east-1/events-files<>events-chunks' \
+ *     -compactionBucketURL 's3://my-bucket?prefix=events/' -account 123456789012 -for agent
+ */
+import type { Command } from "commander";
+import { BucketUrlError, parseBucketUrl } from "../common/bucket-url.js";
+import { agentPolicy, operatorPolicy, type PolicyDocument, type PolicyScope } from "../common/iam.js";
+import { ConfigError, type FlagSpec, parseBoolean } from "../agent/src/config.js";
+import { addFlagOptions, givenFlags } from "./flags.js";
+
+function spec(s: Omit<FlagSpec<string>, "parse" | "boolean"> & { boolean?: boolean }): FlagSpec<string> {
+  return { ...s, boolean: s.boolean ?? false, parse: (raw) => raw };
+}
+
+export const IAM_POLICY_FLAGS = {
+  ingestionBucketURL: spec({
+    name: "ingestionBucketURL",
+    env: "WARP_INGESTION_BUCKET_URL",
+    defaultText: "",
+    valueName: "url",
+    help: "The agent's DynamoDB ingestion store: dynamodb://<region>/<files_table><><chunks_table>.",
+  }),
+  compactionBucketURL: spec({
+    name: "compactionBucketURL",
+    env: "WARP_COMPACTION_BUCKET_URL",
+    defaultText: "",
+    valueName: "url",
+    help: "The agent's S3 compaction store: s3://<bucket>?prefix=<prefix>.",
+  }),
+  account: spec({
+    name: "account",
+    env: "WARP_IAM_ACCOUNT",
+    defaultText: "* (any account; the table names still scope the policy)",
+    valueName: "id",
+    help: "12-digit AWS account id of the tables.",
+  }),
+  partition: spec({
+    name: "partition",
+    env: "WARP_IAM_PARTITION",
+    defaultText: "aws",
+    valueName: "name",
+    help: "AWS partition of the ARNs: aws, aws-cn or aws-us-gov.",
+  }),
+  for: spec({
+    name: "for",
+    env: "WARP_IAM_FOR",
+    defaultText: "both",
+    valueName: "who",
+    help: "Whose policy to print: agent, operator or both.",
+  }),
+  createBucket: spec({
+    name: "createBucket",
+    env: "WARP_IAM_CREATE_BUCKET",
+    defaultText: "false",
+    valueName: "bool",
+    boolean: true,
+    help: "Also allow the operator s3:CreateBucket (for WarpAgents with bucket.create: true).",
+  }),
+} as const;
+
+export const IAM_POLICY_FLAG_LIST: readonly FlagSpec[] = Object.values(IAM_POLICY_FLAGS);
+
+export interface IamPolicies {
+  readonly agent?: PolicyDocument;
+  readonly operator?: PolicyDocument;
+}
+
+/** Builds the policies from flags (keys = flag names) and the environment; throws ConfigError naming the flag. */
+export function buildIamPolicies(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv): IamPolicies {
+  const get = (name: keyof typeof IAM_POLICY_FLAGS): { raw: string; source: string } | undefined => {
+    const given = flags[name];
+    if (given !== undefined) return { raw: given, source: `flag -${name}` };
+    const fromEnv = env[IAM_POLICY_FLAGS[name].env];
+    return fromEnv ? { raw: fromEnv, source: `environment variable ${IAM_POLICY_FLAGS[name].env} (-${name})` } : undefined;
+  };
+  const bad = (v: { raw: string; source: string }, reason: string) => new ConfigError(`invalid value ${JSON.stringify(v.raw)} for ${v.source}: ${reason}`);
+  const required = (name: "ingestionBucketURL" | "compactionBucketURL") => {
+    const v = get(name);
+    if (!v) throw new ConfigError(`-${name} is required (see warp iam-policy --help)`);
+    return v;
+  };
+
+  const ing = required("ingestionBucketURL");
+  let ingestion;
+  try {
+    ingestion = parseBucketUrl(ing.raw);
+  } catch (err) {
+    throw bad(ing, err instanceof BucketUrlError ? err.message : String(err));
+  }
+  if (ingestion.kind !== "dynamodb") throw bad(ing, "expected a dynamodb:// URL (IAM policies exist only for AWS stores)");
+  const comp = required("compactionBucketURL");
+  let compaction;
+  try {
+    compaction = parseBucketUrl(comp.raw);
+  } catch (err) {
+    throw bad(comp, err instanceof BucketUrlError ? err.message : String(err));
+  }
+  if (compaction.kind !== "s3") throw bad(comp, "expected an s3:// URL");
+
+  const who = get("for");
+  const forWho = who?.raw ?? "both";
+  if (!["agent", "operator", "both"].includes(forWho)) throw bad(who!, "expected agent, operator or both");
+  let createBucket = false;
+  const cb = get("createBucket");
+  if (cb) {
+    try {
+      createBucket = parseBoolean(cb.raw);
+    } catch (err) {
+      throw bad(cb, (err as Error).message);
+    }
+  }
+  const account = get("account");
+  if (account && account.raw !== "*" && !/^\d{12}$/.test(account.raw)) throw bad(account, "expected a 12-digit AWS account id");
+  const partition = get("partition");
+  if (partition && !/^aws(-[a-z]+)*$/.test(partition.raw)) throw bad(partition, "expected aws, aws-cn or aws-us-gov");
+
+  const scope: PolicyScope = {
+    partition: partition?.raw ?? "aws",
+    region: ingestion.region,
+    account: account?.raw ?? "*",
+    tables: [ingestion.filesTable, ingestion.chunksTable],
+    bucket: compaction.bucket,
+    prefix: compaction.prefix,
+  };
+  return {
+    ...(forWho !== "operator" ? { agent: agentPolicy(scope) } : {}),
+    ...(forWho !== "agent" ? { operator: operatorPolicy(scope, { createBucket }) } : {}),
+  };
+}
+
+/** The text printed: one policy document when one is asked for, else {"agent": ..., "operator": ...}. */
+export function formatIamPolicies(p: IamPolicies): string {
+  const only = p.agent && !p.operator ? p.agent : p.operator && !p.agent ? p.operator : undefined;
+  return `${JSON.stringify(only ?? p, null, 2)}\n`;
+}
+
+export function addIamPolicyCommand(program: Command, fail: (message: string) => never): void {
+  addFlagOptions(
+    program
+      .command("iam-policy")
+      .description(
+        "Print least-privilege IAM policies (JSON) for the agent and the operator, scoped to the tables' and bucket's ARNs. With -for agent or -for operator, one policy document; otherwise {\"agent\": ..., \"operator\": ...}.",
+      )
+      .allowExcessArguments(false),
+    IAM_POLICY_FLAG_LIST,
+  ).action((_opts: unknown, command: Command) => {
+    let policies: IamPolicies;
+    try {
+      policies = buildIamPolicies(givenFlags(command, IAM_POLICY_FLAG_LIST), process.env);
+    } catch (err) {
+      fail((err as Error).message);
+    }
+    process.stdout.write(formatIamPolicies(policies));
+  });
+}
