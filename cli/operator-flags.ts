@@ -136,6 +136,12 @@ export function parseOperatorOptions(flags: Record<string, string | undefined>, 
         leaseNamespace: dnsName("leaseNamespace", env.POD_NAMESPACE || "default"),
       },
       metricsPort,
+      // The SDK reads these variables too, but an explicit endpoint also turns on S3 path-style
+      // addressing, which LocalStack-style endpoints need (no bucket subdomains).
+      aws: {
+        ...(env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL ? { dynamodbEndpoint: env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL } : {}),
+        ...(env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL ? { s3Endpoint: env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL } : {}),
+      },
     },
     logLevel,
   };

@@ -14,6 +14,7 @@ describe("warp operator flags", () => {
         namespaces: [],
         leaderElection: { enabled: true, leaseName: "warp-operator", leaseNamespace: "default" },
         metricsPort: 8081,
+        aws: {},
       },
       logLevel: "info",
     });
@@ -32,9 +33,15 @@ describe("warp operator flags", () => {
         namespaces: ["team-a", "team-b"],
         leaderElection: { enabled: false, leaseName: "my-lease", leaseNamespace: "ops" },
         metricsPort: 0,
+        aws: {},
       },
       logLevel: "debug",
     });
+  });
+
+  it("takes AWS endpoint overrides from the standard variables (so S3 gets path-style addressing)", () => {
+    assert.deepEqual(parseOperatorOptions({}, { AWS_ENDPOINT_URL_DYNAMODB: "http://ls:4566", AWS_ENDPOINT_URL_S3: "http://s3:9000" }).options.aws, { dynamodbEndpoint: "http://ls:4566", s3Endpoint: "http://s3:9000" });
+    assert.deepEqual(parseOperatorOptions({}, { AWS_ENDPOINT_URL: "http://ls:4566" }).options.aws, { dynamodbEndpoint: "http://ls:4566", s3Endpoint: "http://ls:4566" });
   });
 
   it("reads the environment twins", () => {
@@ -51,7 +58,7 @@ describe("warp operator flags", () => {
       },
     );
     assert.deepEqual(cli, {
-      options: { kubeconfig: "/etc/kc", namespaces: ["a"], leaderElection: { enabled: false, leaseName: "l", leaseNamespace: "n" }, metricsPort: 9100 },
+      options: { kubeconfig: "/etc/kc", namespaces: ["a"], leaderElection: { enabled: false, leaseName: "l", leaseNamespace: "n" }, metricsPort: 9100, aws: {} },
       logLevel: "warn",
     });
   });
