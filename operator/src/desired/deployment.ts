@@ -84,6 +84,10 @@ export function desiredDeployment(agent: WarpAgent, spec: ResolvedSpec, zone: st
         spec: {
           serviceAccountName: spec.serviceAccountName,
           terminationGracePeriodSeconds: 30,
+          // The image runs as uid 1000; nothing in the pod may run as root or gain privileges.
+          securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
+          // The root filesystem is read-only: the agent writes nothing locally (DynamoDB + S3); /tmp is scratch.
+          volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
           affinity: {
             nodeAffinity: {
               requiredDuringSchedulingIgnoredDuringExecution: {
@@ -106,6 +110,8 @@ export function desiredDeployment(agent: WarpAgent, spec: ResolvedSpec, zone: st
               livenessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 10, failureThreshold: 3 },
               readinessProbe: { httpGet: { path: "/readyz", port: "http" }, periodSeconds: 5, failureThreshold: 2 },
               ...(spec.resources ? { resources: resourceRequirements(spec.resources) } : {}),
+              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+              volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
             },
           ],
         },

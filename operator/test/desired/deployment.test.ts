@@ -128,6 +128,20 @@ describe("desiredDeployment", () => {
     });
   }
 
+  it("runs the agent non-root, unprivileged, on a read-only root filesystem with a scratch /tmp", () => {
+    const d = desiredDeployment(agent(), resolveSpec(agent()), "zone-a", 1);
+    const pod = d.spec!.template.spec!;
+    const c = pod.containers[0]!;
+    assert.equal(pod.securityContext?.runAsNonRoot, true);
+    assert.notEqual(pod.securityContext?.runAsUser, 0);
+    assert.equal(pod.securityContext?.seccompProfile?.type, "RuntimeDefault");
+    assert.equal(c.securityContext?.readOnlyRootFilesystem, true);
+    assert.equal(c.securityContext?.allowPrivilegeEscalation, false);
+    assert.deepEqual(c.securityContext?.capabilities?.drop, ["ALL"]);
+    assert.deepEqual(c.volumeMounts, [{ name: "tmp", mountPath: "/tmp" }]);
+    assert.ok(pod.volumes?.some((v) => v.name === "tmp" && v.emptyDir));
+  });
+
   it("is pure: the same input gives the same output", () => {
     const a = agent();
     assert.deepEqual(desiredDeployment(a, resolveSpec(a), "z", 2), desiredDeployment(a, resolveSpec(a), "z", 2));
