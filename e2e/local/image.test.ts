@@ -10,8 +10,11 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import dockerignore from "@balena/dockerignore";
+import { createRequire } from "node:module";
 import { REPO_ROOT } from "../../scripts/sync-chart.js";
+
+// A CommonJS module whose typings declare an ES default export: load it the CommonJS way.
+const dockerignore = createRequire(import.meta.url)("@balena/dockerignore") as typeof import("@balena/dockerignore").default;
 
 interface Instruction {
   readonly op: string;

@@ -1,0 +1,252 @@
+/**
+ * End to end with no Docker: the story of e2e/kind/run.sh on this machine.
+ *
+ *   real kube-apiserver + etcd ── `helm template` of charts/warp-operator, applied server-side
+ *   DeploymentRunner (stand-in for kubelet + deployment controller) runs the chart's operator pod as
+ *     a local process, with its ServiceAccount's token: the operator has exactly the chart's RBAC
+ *   a 3-zone WarpAgent ── the operator creates the tables in DynamoDB Local, checks the bucket in
+ *     moto's S3 server, and applies one Deployment per zone
+ *   DeploymentRunner runs the agent pods those Deployments describe (command, args, env) and reports
+ *     their readiness back; the WarpAgent turns Ready
+ *   kcat and kafkajs produce and consume through the agents; compaction puts the data in S3;
+ *   deleting the WarpAgent (deletionPolicy Delete) removes its tables.
+ *
+ * Stand-ins, because they cannot run here: pods are local processes sharing one loopback address
+ * (ports are remapped, status.podIP is 127.0.0.1), Services do not route (clients bootstrap from an
+ * agent's port), and no garbage collector deletes owned objects.
+ */
+import assert from "node:assert/strict";
+import path from "node:path";
+import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateBucketCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import type { V1Deployment } from "@kubernetes/client-node";
+import { Kafka, logLevel } from "kafkajs";
+import type { Condition, WarpAgent } from "../../operator/src/api/types.js";
+import { KubeClient } from "../../operator/src/kube/client.js";
+import { CHART_DIR, REPO_ROOT } from "../../scripts/sync-chart.js";
+import { LOCAL_AWS, startDynamoDbLocal } from "../support/dynamodb-local.js";
+import type { DynamoDbLocal } from "../support/dynamodb-local.js";
+import { runKcat } from "../support/kcat.js";
+import { startControlPlane, waitFor } from "../support/kube/control-plane.js";
+import type { ControlPlane } from "../support/kube/control-plane.js";
+import { DeploymentRunner } from "../support/kube/deployment-runner.js";
+import type { RunningPod } from "../support/kube/deployment-runner.js";
+import { helmTemplate, kubectl, kubectlApply } from "../support/kube/helm.js";
+import { startS3Server } from "../support/s3-server.js";
+import type { S3Server } from "../support/s3-server.js";
+
+const OPERATOR_NS = "warp-system";
+const APP_NS = "streaming";
+const BUCKET = "warp-e2e";
+const ZONES = ["zone-a", "zone-b", "zone-c"];
+const WA = { apiVersion: "warpagent.dev/v1alpha1", plural: "warpagents" };
+/** The image's entrypoint `warp`, run from this checkout. */
+const WARP = [process.execPath, "--import", "tsx", path.join(REPO_ROOT, "cli/warp.ts")];
+
+function cond(a: WarpAgent | undefined, type: string): Condition | undefined {
+  return a?.status?.conditions?.find((c) => c.type === type);
+}
+
+describe("local end to end: Helm chart, operator, agents, clients (no Docker)", function () {
+  this.timeout(600_000);
+  let cp: ControlPlane;
+  let ddb: DynamoDbLocal;
+  let s3srv: S3Server;
+  let admin: KubeClient;
+  let dynamo: DynamoDBClient;
+  let s3: S3Client;
+  let operatorPods: DeploymentRunner;
+  let agentPods: DeploymentRunner;
+
+  const agentsOf = (zone: string): RunningPod[] => agentPods.pods(`events-${zone}`);
+  const kafkaAddress = (p: RunningPod): string => `127.0.0.1:${p.namedPorts.get("kafka")}`;
+
+  async function tableExists(name: string): Promise<boolean> {
+    try {
+      await dynamo.send(new DescribeTableCommand({ TableName: name }));
+      return true;
+    } catch (err) {
+      if ((err as Error).name === "ResourceNotFoundException") return false;
+      throw err;
+    }
+  }
+
+  before(async () => {
+    [cp, ddb, s3srv] = await Promise.all([startControlPlane(), startDynamoDbLocal(), startS3Server()]);
+    admin = await KubeClient.fromKubeConfig(cp.adminConfig());
+    dynamo = new DynamoDBClient({ ...LOCAL_AWS, endpoint: ddb.endpoint });
+    s3 = new S3Client({ ...LOCAL_AWS, endpoint: s3srv.endpoint, forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+
+    // What a platform engineer does: a namespace, LocalStack-style credentials, the chart.
+    for (const ns of [OPERATOR_NS, APP_NS]) await kubectl(cp.kubeconfigPath, ["create", "namespace", ns]);
+    for (const ns of [OPERATOR_NS, APP_NS]) {
+      await kubectl(cp.kubeconfigPath, ["-n", ns, "create", "secret", "generic", "aws-credentials", `--from-literal=AWS_ACCESS_KEY_ID=${LOCAL_AWS.credentials.accessKeyId}`, `--from-literal=AWS_SECRET_ACCESS_KEY=${LOCAL_AWS.credentials.secretAccessKey}`]);
+    }
+    const manifests = await helmTemplate(path.join(REPO_ROOT, CHART_DIR), {
+      release: "warp",
+      namespace: OPERATOR_NS,
+      includeCrds: true,
+      set: {
+        "aws.region": "us-east-1",
+        "aws.endpoints.dynamodb": ddb.endpoint,
+        "aws.endpoints.s3": s3srv.endpoint,
+        "aws.credentialsSecretName": "aws-credentials",
+      },
+    });
+    await kubectlApply(manifests, { kubeconfig: cp.kubeconfigPath });
+    await kubectl(cp.kubeconfigPath, ["wait", "--for=condition=Established", "--timeout=60s", "crd/warpagents.warpagent.dev"]);
+
+    operatorPods = new DeploymentRunner({
+      admin,
+      namespace: OPERATOR_NS,
+      commands: { warp: WARP },
+      cwd: REPO_ROOT,
+      serviceAccountKubeconfig: (ns, sa) => cp.serviceAccountKubeconfigPath(ns, sa),
+    });
+    operatorPods.start();
+    await waitFor(async () => operatorPods.pods("warp-warp-operator").some((p) => p.ready), { timeoutMs: 120_000, what: "the operator pod to be ready" });
+  });
+
+  after(async () => {
+    await agentPods?.stop();
+    await operatorPods?.stop();
+    dynamo?.destroy();
+    s3?.destroy();
+    await Promise.all([cp?.stop(), ddb?.stop(), s3srv?.stop()]);
+  });
+
+  it("the operator runs with the chart's identity: its RBAC, not more", async () => {
+    const pod = operatorPods.pods("warp-warp-operator")[0]!;
+    assert.ok(pod.env.KUBECONFIG, "the operator pod runs with its ServiceAccount's token");
+    const auth = async (verb: string, resource: string, namespace?: string): Promise<boolean> => {
+      const review = await admin.create<{ status: { allowed: boolean } }>(
+        { apiVersion: "authorization.k8s.io/v1", plural: "subjectaccessreviews" },
+        {
+          apiVersion: "authorization.k8s.io/v1",
+          kind: "SubjectAccessReview",
+          spec: { user: `system:serviceaccount:${OPERATOR_NS}:warp-warp-operator`, groups: ["system:serviceaccounts", `system:serviceaccounts:${OPERATOR_NS}`, "system:authenticated"], resourceAttributes: { verb, resource, ...(resource === "warpagents" ? { group: "warpagent.dev" } : {}), ...(resource === "deployments" ? { group: "apps" } : {}), ...(resource === "leases" ? { group: "coordination.k8s.io" } : {}), ...(namespace ? { namespace } : {}) } },
+        },
+      );
+      return review.status.allowed;
+    };
+    assert.equal(await auth("watch", "warpagents", APP_NS), true);
+    assert.equal(await auth("patch", "deployments", APP_NS), true);
+    assert.equal(await auth("update", "leases", OPERATOR_NS), true);
+    assert.equal(await auth("update", "leases", APP_NS), false, "the Lease Role is bound in the operator's namespace only");
+    assert.equal(await auth("get", "secrets", APP_NS), false);
+    assert.equal(await auth("delete", "warpagents", APP_NS), false);
+  });
+
+  it("brings a 3-zone WarpAgent to Ready", async () => {
+    const waYaml = `apiVersion: warpagent.dev/v1alpha1
+kind: WarpAgent
+metadata: {name: events, namespace: ${APP_NS}}
+spec:
+  region: us-east-1
+  tables: {files: e2e-files, chunks: e2e-chunks, deletionPolicy: Delete}
+  bucket: {name: ${BUCKET}, prefix: events/}
+  batchTimeout: 50ms
+  zones: [{name: zone-a}, {name: zone-b}, {name: zone-c}]
+  endpoints: {dynamodb: "${ddb.endpoint}", s3: "${s3srv.endpoint}"}
+  env:
+    - {name: WARP_AUTO_CREATE_TOPICS, value: "true"}
+    - {name: WARP_COMPACTION_INTERVAL, value: 1s}
+    - {name: AWS_ACCESS_KEY_ID, valueFrom: {secretKeyRef: {name: aws-credentials, key: AWS_ACCESS_KEY_ID}}}
+    - {name: AWS_SECRET_ACCESS_KEY, valueFrom: {secretKeyRef: {name: aws-credentials, key: AWS_SECRET_ACCESS_KEY}}}
+`;
+    await kubectlApply(waYaml, { kubeconfig: cp.kubeconfigPath });
+
+    agentPods = new DeploymentRunner({ admin, namespace: APP_NS, labelSelector: "app.kubernetes.io/managed-by=warp-operator", commands: { warp: WARP }, cwd: REPO_ROOT });
+    agentPods.start();
+
+    const ready = await waitFor(
+      async () => {
+        const a = await admin.get<WarpAgent>({ ...WA, namespace: APP_NS, name: "events" });
+        return cond(a, "Ready")?.status === "True" && a.status?.observedGeneration === a.metadata.generation ? a : undefined;
+      },
+      { timeoutMs: 240_000, what: "WarpAgent events to be Ready" },
+    );
+    for (const t of ["TablesReady", "BucketReady", "AgentsReady"]) assert.equal(cond(ready, t)?.status, "True", `${t}: ${cond(ready, t)?.message}`);
+    assert.ok(await tableExists("e2e-files"));
+    assert.ok(await tableExists("e2e-chunks"));
+    const deps = (await admin.list<V1Deployment>({ apiVersion: "apps/v1", plural: "deployments", namespace: APP_NS })).items;
+    assert.deepEqual(deps.map((d) => d.metadata!.name).sort(), ZONES.map((z) => `events-${z}`));
+    for (const z of ZONES) assert.equal(agentsOf(z).filter((p) => p.ready).length, 1, `zone ${z} runs one ready agent`);
+    assert.match(ready.status?.bootstrap ?? "", /^events\.streaming\.svc(\.cluster\.local)?:9092$/);
+    // `kubectl get wa` shows what a person needs.
+    const table = await kubectl(cp.kubeconfigPath, ["-n", APP_NS, "get", "warpagents"]);
+    assert.match(table, /events\s+True\s+3\/3/);
+  });
+
+  it("kcat produces through zone a's agent and consumes through zone b's", async () => {
+    const lines = Array.from({ length: 200 }, (_, i) => `k${i}:kcat-value-${i}`);
+    const produced = await runKcat(["-b", kafkaAddress(agentsOf("zone-a")[0]!), "-X", "client.id=e2e-kcat,ws_az=zone-a", "-P", "-t", "e2e-kcat", "-K", ":", "-X", "acks=all"], { input: `${lines.join("\n")}\n` });
+    assert.equal(produced.code, 0, produced.stderr);
+    const consumed = await runKcat(["-b", kafkaAddress(agentsOf("zone-b")[0]!), "-X", "client.id=e2e-kcat,ws_az=zone-b", "-C", "-t", "e2e-kcat", "-o", "beginning", "-e", "-K", ":", "-q"], { timeoutMs: 90_000 });
+    assert.equal(consumed.code, 0, consumed.stderr);
+    assert.deepEqual(consumed.stdout.trim().split("\n").sort(), [...lines].sort());
+  });
+
+  it("kafkajs produces to every agent's zone and a consumer group reads everything back", async () => {
+    const kafka = new Kafka({ clientId: "e2e-kafkajs", brokers: ZONES.map((z) => kafkaAddress(agentsOf(z)[0]!)), logLevel: logLevel.NOTHING });
+    const adminClient = kafka.admin();
+    await adminClient.connect();
+    await adminClient.createTopics({ topics: [{ topic: "e2e-kafkajs", numPartitions: 6 }], waitForLeaders: true });
+    const brokers = (await adminClient.describeCluster()).brokers;
+    await adminClient.disconnect();
+    assert.equal(brokers.length, 3, "Metadata lists the three agents");
+
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const sent = new Set<string>();
+    for (let batch = 0; batch < 10; batch++) {
+      const messages = Array.from({ length: 30 }, (_, i) => ({ key: `key-${(batch * 30 + i) % 17}`, value: `kafkajs-${batch}-${i}` }));
+      await producer.send({ topic: "e2e-kafkajs", acks: -1, messages });
+      for (const m of messages) sent.add(m.value);
+    }
+    await producer.disconnect();
+
+    const consumer = kafka.consumer({ groupId: "e2e-group" });
+    await consumer.connect();
+    await consumer.subscribe({ topic: "e2e-kafkajs", fromBeginning: true });
+    const received = new Set<string>();
+    await consumer.run({ eachMessage: async ({ message }) => void received.add(message.value!.toString()) });
+    try {
+      await waitFor(() => received.size >= sent.size, { timeoutMs: 120_000, what: `${sent.size} messages (have ${received.size})` });
+    } finally {
+      await consumer.disconnect();
+    }
+    assert.deepEqual([...received].sort(), [...sent].sort());
+  });
+
+  it("compaction moves the data into S3, and it still reads back from there", async () => {
+    const objects = await waitFor(
+      async () => {
+        const out = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: "events/" }));
+        return (out.KeyCount ?? 0) > 0 ? out.Contents : undefined;
+      },
+      { timeoutMs: 120_000, what: "compacted objects under s3://warp-e2e/events/" },
+    );
+    assert.ok(objects!.reduce((n, o) => n + (o.Size ?? 0), 0) > 0);
+    const consumed = await runKcat(["-b", kafkaAddress(agentsOf("zone-c")[0]!), "-C", "-t", "e2e-kcat", "-o", "beginning", "-e", "-q"], { timeoutMs: 90_000 });
+    assert.equal(consumed.code, 0, consumed.stderr);
+    assert.equal(consumed.stdout.trim().split("\n").length, 200);
+  });
+
+  it("deleting the WarpAgent applies deletionPolicy Delete: its tables go, its objects are owned", async () => {
+    const deps = (await admin.list<V1Deployment>({ apiVersion: "apps/v1", plural: "deployments", namespace: APP_NS })).items;
+    for (const d of deps) assert.equal(d.metadata!.ownerReferences?.[0]?.name, "events", "the garbage collector would remove it with its owner");
+    // A real cluster's garbage collector stops the agents before or while the tables go; so does this.
+    await agentPods.stop();
+    await kubectl(cp.kubeconfigPath, ["-n", APP_NS, "delete", "warpagent", "events", "--wait=false"]);
+    await waitFor(async () => !(await tableExists("e2e-files")) && !(await tableExists("e2e-chunks")), { timeoutMs: 120_000, what: "both tables to be deleted" });
+    await waitFor(
+      async () => (await admin.list<WarpAgent>({ ...WA, namespace: APP_NS })).items.length === 0,
+      { timeoutMs: 60_000, what: "the WarpAgent to be gone (finalizer removed)" },
+    );
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }));
+    assert.ok((listed.KeyCount ?? 0) > 0, "the bucket and its data are never deleted");
+    assert.deepEqual(operatorPods.errors, []);
+  });
+});
