@@ -16,6 +16,7 @@
  * agent's port), and no garbage collector deletes owned objects.
  */
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import path from "node:path";
 import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
@@ -32,6 +33,7 @@ import type { ControlPlane } from "../support/kube/control-plane.js";
 import { DeploymentRunner } from "../support/kube/deployment-runner.js";
 import type { RunningPod } from "../support/kube/deployment-runner.js";
 import { helmTemplate, kubectl, kubectlApply } from "../support/kube/helm.js";
+import { makeTestCerts } from "../../agent/test/security/support.js";
 import { startS3Server } from "../support/s3-server.js";
 import type { S3Server } from "../support/s3-server.js";
 
@@ -105,7 +107,10 @@ describe("local end to end: Helm chart, operator, agents, clients (no Docker)", 
       serviceAccountKubeconfig: (ns, sa) => cp.serviceAccountKubeconfigPath(ns, sa),
     });
     operatorPods.start();
-    await waitFor(async () => operatorPods.pods("warp-warp-operator").some((p) => p.ready), { timeoutMs: 120_000, what: "the operator pod to be ready" });
+    await waitFor(async () => operatorPods.pods("warp-warp-operator").some((p) => p.ready), { timeoutMs: 120_000, what: "the operator pod to be ready" }).catch((err: Error) => {
+      const pod = operatorPods.pods("warp-warp-operator")[0];
+      throw new Error(`${err.message}; runner errors: ${operatorPods.errors.join("; ") || "none"}; operator log:\n${pod?.process.logTail(30) ?? "(no pod)"}`);
+    });
   });
 
   after(async () => {
@@ -234,9 +239,66 @@ spec:
     assert.equal(consumed.stdout.trim().split("\n").length, 200);
   });
 
+  it("a WarpAgent with TLS and SASL/SCRAM: the pods mount the Secrets, kcat connects over SASL_SSL, a wrong password is refused", async () => {
+    const certs = await makeTestCerts();
+    try {
+      const read = (f: string) => fs.readFileSync(f, "utf8");
+      await admin.create({ apiVersion: "v1", plural: "secrets", namespace: APP_NS }, {
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name: "secure-tls" },
+        type: "kubernetes.io/tls",
+        stringData: { "tls.crt": read(certs.serverCert), "tls.key": read(certs.serverKey), "ca.crt": read(certs.caFile) },
+      });
+      await admin.create({ apiVersion: "v1", plural: "secrets", namespace: APP_NS }, { apiVersion: "v1", kind: "Secret", metadata: { name: "secure-users" }, stringData: { users: "alice:alice-secret\n" } });
+      await kubectlApply(
+        `apiVersion: warpagent.dev/v1alpha1
+kind: WarpAgent
+metadata: {name: secure, namespace: ${APP_NS}}
+spec:
+  region: us-east-1
+  tables: {files: secure-files, chunks: secure-chunks, deletionPolicy: Delete}
+  bucket: {name: ${BUCKET}, prefix: secure/}
+  zones: [{name: zone-a}]
+  endpoints: {dynamodb: "${ddb.endpoint}", s3: "${s3srv.endpoint}"}
+  kafka:
+    tls: {secretName: secure-tls}
+    sasl: {mechanisms: [SCRAM-SHA-512, PLAIN], usersSecret: {name: secure-users}}
+  env:
+    - {name: WARP_AUTO_CREATE_TOPICS, value: "true"}
+    - {name: AWS_ACCESS_KEY_ID, valueFrom: {secretKeyRef: {name: aws-credentials, key: AWS_ACCESS_KEY_ID}}}
+    - {name: AWS_SECRET_ACCESS_KEY, valueFrom: {secretKeyRef: {name: aws-credentials, key: AWS_SECRET_ACCESS_KEY}}}
+`,
+        { kubeconfig: cp.kubeconfigPath },
+      );
+      await waitFor(
+        async () => {
+          const a = await admin.get<WarpAgent>({ ...WA, namespace: APP_NS, name: "secure" });
+          return cond(a, "Ready")?.status === "True" && a.status?.observedGeneration === a.metadata.generation;
+        },
+        { timeoutMs: 240_000, what: "WarpAgent secure to be Ready" },
+      );
+      const pod = agentPods.pods("secure-zone-a")[0]!;
+      const sasl = (password: string) => ["-X", "security.protocol=SASL_SSL", "-X", `ssl.ca.location=${certs.caFile}`, "-X", "sasl.mechanisms=SCRAM-SHA-512", "-X", "sasl.username=alice", "-X", `sasl.password=${password}`];
+      const produced = await runKcat(["-b", kafkaAddress(pod), ...sasl("alice-secret"), "-P", "-t", "secure-topic", "-X", "acks=all"], { input: "one\ntwo\nthree\n" });
+      assert.equal(produced.code, 0, produced.stderr);
+      const consumed = await runKcat(["-b", kafkaAddress(pod), ...sasl("alice-secret"), "-C", "-t", "secure-topic", "-o", "beginning", "-e", "-q"], { timeoutMs: 90_000 });
+      assert.equal(consumed.code, 0, consumed.stderr);
+      assert.deepEqual(consumed.stdout.trim().split("\n"), ["one", "two", "three"]);
+      const wrong = await runKcat(["-b", kafkaAddress(pod), ...sasl("not-the-password"), "-L", "-m", "10"], { timeoutMs: 60_000 });
+      assert.notEqual(wrong.code, 0);
+      assert.match(wrong.stderr, /[Aa]uthentication/);
+      const plaintext = await runKcat(["-b", kafkaAddress(pod), "-L", "-m", "5"], { timeoutMs: 60_000 });
+      assert.notEqual(plaintext.code, 0, "a plaintext client is refused by the TLS listener");
+    } finally {
+      certs.remove();
+      await kubectl(cp.kubeconfigPath, ["-n", APP_NS, "delete", "warpagent", "secure", "--wait=false", "--ignore-not-found"]);
+    }
+  });
+
   it("deleting the WarpAgent applies deletionPolicy Delete: its tables go, its objects are owned", async () => {
     const deps = (await admin.list<V1Deployment>({ apiVersion: "apps/v1", plural: "deployments", namespace: APP_NS })).items;
-    for (const d of deps) assert.equal(d.metadata!.ownerReferences?.[0]?.name, "events", "the garbage collector would remove it with its owner");
+    for (const d of deps.filter((x) => x.metadata!.name!.startsWith("events-"))) assert.equal(d.metadata!.ownerReferences?.[0]?.name, "events", "the garbage collector would remove it with its owner");
     // A real cluster's garbage collector stops the agents before or while the tables go; so does this.
     await agentPods.stop();
     await kubectl(cp.kubeconfigPath, ["-n", APP_NS, "delete", "warpagent", "events", "--wait=false"]);

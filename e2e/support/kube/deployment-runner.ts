@@ -12,6 +12,8 @@
  *   - ports: every declared `containerPort` gets a free loopback port; an argument equal to the
  *     port number, or ending in `=<port>`, is rewritten to it (all pods share one host here).
  *   - `readinessProbe.httpGet` (path, port by name or number): polled; ready replicas are reported.
+ *   - volumes: `secret`, `configMap` (with `items`) and `emptyDir` become directories under a temp
+ *     dir; an argument or variable that starts with a container mountPath is rewritten to it.
  *   - the pod's service account: unless automounting is off, the pod gets `KUBECONFIG` pointing at a
  *     kubeconfig holding a token for that account (what the in-cluster token mount gives a real pod).
  *   - `restartPolicy: Always`: a process that exits is started again.
@@ -19,7 +21,10 @@
  * and a deleted Deployment stops its pods (what garbage collection of its ReplicaSets would do).
  */
 import { createHash } from "node:crypto";
-import type { V1Container, V1Deployment, V1EnvVar, V1PodSpec } from "@kubernetes/client-node";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { V1Container, V1Deployment, V1EnvVar, V1PodSpec, V1Volume } from "@kubernetes/client-node";
 import type { KubeClient } from "../../../operator/src/kube/client.js";
 import { errorMessage } from "../../../common/logger.js";
 import { freePort } from "../ports.js";
@@ -53,6 +58,8 @@ export interface RunningPod {
   readonly namedPorts: ReadonlyMap<string, number>;
   readonly args: readonly string[];
   readonly env: Readonly<Record<string, string>>;
+  /** Host directory standing in for each container mountPath. */
+  readonly mounts: ReadonlyMap<string, string>;
   process: ServerProcess;
   ready: boolean;
   restarts: number;
@@ -102,7 +109,12 @@ export class DeploymentRunner {
     await this.syncing;
     const all = [...this.running.values()].flatMap((d) => d.pods);
     this.running.clear();
-    await Promise.all(all.map((p) => p.process.stop()));
+    await Promise.all(all.map((p) => this.stopPod(p)));
+  }
+
+  private async stopPod(pod: RunningPod): Promise<void> {
+    await pod.process.stop();
+    for (const dir of new Set([...pod.mounts.values()].map((d) => path.dirname(d)))) fs.rmSync(dir, { recursive: true, force: true });
   }
 
   /** The pods currently run for a Deployment (empty when none). */
@@ -138,7 +150,7 @@ export class DeploymentRunner {
     for (const [name, entry] of this.running) {
       if (seen.has(name)) continue;
       this.running.delete(name);
-      await Promise.all(entry.pods.map((p) => p.process.stop()));
+      await Promise.all(entry.pods.map((p) => this.stopPod(p)));
     }
   }
 
@@ -147,7 +159,7 @@ export class DeploymentRunner {
     const hash = templateHash(d);
     let entry = this.running.get(name);
     if (entry && entry.templateHash !== hash) {
-      await Promise.all(entry.pods.map((p) => p.process.stop()));
+      await Promise.all(entry.pods.map((p) => this.stopPod(p)));
       entry = undefined;
     }
     if (!entry) {
@@ -155,7 +167,7 @@ export class DeploymentRunner {
       this.running.set(name, entry);
     }
     const want = d.spec?.replicas ?? 1;
-    while (entry.pods.length > want) await entry.pods.pop()!.process.stop();
+    while (entry.pods.length > want) await this.stopPod(entry.pods.pop()!);
     while (entry.pods.length < want) entry.pods.push(await this.startPod(d, `${name}-${hash.slice(0, 6)}-${randomSuffix()}`));
 
     const container = d.spec!.template.spec!.containers[0]!;
@@ -216,9 +228,49 @@ export class DeploymentRunner {
     if (entrypoint === undefined) throw new Error(`container ${container.name} has no command (the runner does not know image entrypoints)`);
     const hostCommand = this.o.commands[entrypoint];
     if (!hostCommand) throw new Error(`container ${container.name}: no host command for entrypoint ${JSON.stringify(entrypoint)}`);
-    const args = [...hostCommand, ...commandRest, ...(container.args ?? []).map((a) => rewritePorts(a, ports))];
-    const env = await this.resolveEnv(podSpec, container, podName);
-    return { name: podName, deployment: d.metadata!.name!, ports, namedPorts, args, env, process: await this.spawn(podName, args, env), ready: false, restarts: 0 };
+    const mounts = await this.materialiseVolumes(podSpec, container, podName);
+    const args = [...hostCommand, ...commandRest, ...(container.args ?? []).map((a) => rewriteMounts(rewritePorts(a, ports), mounts))];
+    // Only what the template says is a container path; the runner's own values (KUBECONFIG) are host paths.
+    const { injected, fromTemplate } = await this.resolveEnv(podSpec, container, podName);
+    const env = { ...injected, ...Object.fromEntries(Object.entries(fromTemplate).map(([k, v]) => [k, rewriteMounts(v, mounts)])) };
+    return { name: podName, deployment: d.metadata!.name!, ports, namedPorts, args, env, mounts, process: await this.spawn(podName, args, env), ready: false, restarts: 0 };
+  }
+
+  /** Directories standing in for the container's volume mounts, filled from Secrets/ConfigMaps. */
+  private async materialiseVolumes(podSpec: V1PodSpec, container: V1Container, podName: string): Promise<Map<string, string>> {
+    const mounts = new Map<string, string>();
+    if (!container.volumeMounts?.length) return mounts;
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), `warp-pod-${podName.slice(0, 40)}-`));
+    for (const m of container.volumeMounts) {
+      const volume = podSpec.volumes?.find((v) => v.name === m.name);
+      if (!volume) throw new Error(`volumeMount ${m.name}: no such volume`);
+      const dir = path.join(root, m.name);
+      fs.mkdirSync(dir, { recursive: true });
+      for (const [file, content] of Object.entries(await this.volumeFiles(volume))) {
+        fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+        fs.writeFileSync(path.join(dir, file), content, { mode: 0o600 });
+      }
+      mounts.set(m.mountPath, dir);
+    }
+    return mounts;
+  }
+
+  private async volumeFiles(v: V1Volume): Promise<Record<string, string>> {
+    if (v.emptyDir) return {};
+    const source = v.secret
+      ? { data: await this.readData("secrets", v.secret.secretName!, v.secret.optional === true, true), items: v.secret.items }
+      : v.configMap
+        ? { data: await this.readData("configmaps", v.configMap.name!, v.configMap.optional === true, false), items: v.configMap.items }
+        : undefined;
+    if (!source) throw new Error(`volume ${v.name}: only secret, configMap and emptyDir volumes are supported by the runner`);
+    if (!source.items) return source.data;
+    const out: Record<string, string> = {};
+    for (const item of source.items) {
+      const value = source.data[item.key];
+      if (value === undefined) throw new Error(`volume ${v.name}: key ${item.key} not found`);
+      out[item.path] = value;
+    }
+    return out;
   }
 
   private spawn(name: string, args: readonly string[], env: Readonly<Record<string, string>>): Promise<ServerProcess> {
@@ -227,11 +279,12 @@ export class DeploymentRunner {
     return spawnServer({ name, cmd: cmd!, args: rest, env, cwd: this.o.cwd, ready: async () => true, stopGraceMs: 10_000 });
   }
 
-  private async resolveEnv(podSpec: V1PodSpec, container: V1Container, podName: string): Promise<Record<string, string>> {
+  private async resolveEnv(podSpec: V1PodSpec, container: V1Container, podName: string): Promise<{ injected: Record<string, string>; fromTemplate: Record<string, string> }> {
     const ns = this.o.namespace;
     const sa = podSpec.serviceAccountName ?? "default";
-    const env: Record<string, string> = { ...this.o.baseEnv };
-    if (podSpec.automountServiceAccountToken !== false && this.o.serviceAccountKubeconfig) env.KUBECONFIG = await this.o.serviceAccountKubeconfig(ns, sa);
+    const injected: Record<string, string> = { ...this.o.baseEnv };
+    if (podSpec.automountServiceAccountToken !== false && this.o.serviceAccountKubeconfig) injected.KUBECONFIG = await this.o.serviceAccountKubeconfig(ns, sa);
+    const env: Record<string, string> = {};
     for (const from of container.envFrom ?? []) {
       const prefix = from.prefix ?? "";
       if (from.secretRef) {
@@ -246,7 +299,7 @@ export class DeploymentRunner {
       const v = await this.envValue(e, podName, sa);
       if (v !== undefined) env[e.name] = v;
     }
-    return env;
+    return { injected, fromTemplate: env };
   }
 
   private async envValue(e: V1EnvVar, podName: string, serviceAccount: string): Promise<string | undefined> {
@@ -296,4 +349,13 @@ export function rewritePorts(arg: string, ports: ReadonlyMap<number, number>): s
   const m = /^(.*=)(\d+)$/.exec(arg);
   const mapped = m ? ports.get(Number(m[2])) : undefined;
   return m && mapped !== undefined ? `${m[1]}${mapped}` : arg;
+}
+
+/** A path under a container mountPath → the same path under the host directory standing in for it. */
+export function rewriteMounts(value: string, mounts: ReadonlyMap<string, string>): string {
+  let best: [string, string] | undefined;
+  for (const [mountPath, dir] of mounts) {
+    if ((value === mountPath || value.startsWith(`${mountPath}/`)) && (!best || mountPath.length > best[0].length)) best = [mountPath, dir];
+  }
+  return best ? best[1] + value.slice(best[0].length) : value;
 }

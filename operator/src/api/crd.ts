@@ -14,6 +14,7 @@ import {
   MIN_BATCH_TIMEOUT_MS,
   PLURAL,
   PULL_POLICIES,
+  SASL_MECHANISMS,
   SHORT_NAMES,
   SINGULAR,
   VERSION,
@@ -34,6 +35,7 @@ export interface JSONSchemaProps {
   minLength?: number;
   maxLength?: number;
   maxItems?: number;
+  minItems?: number;
   pattern?: string;
   format?: string;
   anyOf?: JSONSchemaProps[];
@@ -154,6 +156,45 @@ export const specSchema: JSONSchemaProps = {
           name: str("Variable name.", { minLength: 1, maxLength: 256 }),
           value: { type: "string", description: "Value." },
           valueFrom: { type: "object", description: "A core/v1 EnvVarSource.", "x-kubernetes-preserve-unknown-fields": true },
+        },
+      },
+    },
+    kafka: {
+      type: "object",
+      description: "Security of the agents' Kafka listener. Default: plaintext without authentication.",
+      properties: {
+        tls: {
+          type: "object",
+          description: "TLS on the Kafka listener; plaintext clients are refused.",
+          required: ["secretName"],
+          properties: {
+            secretName: str("A kubernetes.io/tls Secret in this namespace: tls.crt, tls.key (and ca.crt for requireClientCert).", { minLength: 1, maxLength: 253 }),
+            requireClientCert: { type: "boolean", description: "Mutual TLS: clients must present a certificate signed by the Secret's ca.crt.", default: false },
+          },
+        },
+        sasl: {
+          type: "object",
+          description: "SASL authentication on the Kafka listener; unauthenticated requests are refused.",
+          required: ["mechanisms", "usersSecret"],
+          properties: {
+            mechanisms: {
+              type: "array",
+              description: "Enabled mechanisms.",
+              minItems: 1,
+              maxItems: 3,
+              "x-kubernetes-list-type": "set",
+              items: { type: "string", enum: [...SASL_MECHANISMS] },
+            },
+            usersSecret: {
+              type: "object",
+              description: "The Secret holding the users file (mounted into the agent pods; the operator never reads it).",
+              required: ["name"],
+              properties: {
+                name: str("Secret name.", { minLength: 1, maxLength: 253 }),
+                key: str("Key of the users file in the Secret.", { default: "users", minLength: 1, maxLength: 253 }),
+              },
+            },
+          },
         },
       },
     },

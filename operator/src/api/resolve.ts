@@ -4,8 +4,8 @@
  * objects stored before a default existed.
  */
 import { TABLE_NAME_PATTERN } from "../../../common/bucket-url.js";
-import type { BillingMode, DeletionPolicy, EndpointsSpec, EnvVarSpec, PullPolicy, ResourcesSpec, WarpAgent } from "./types.js";
-import { DEFAULT_BATCH_TIMEOUT, DEFAULT_IMAGE, DEFAULT_REPLICAS_PER_ZONE, MIN_BATCH_TIMEOUT_MS } from "./types.js";
+import type { BillingMode, DeletionPolicy, EndpointsSpec, EnvVarSpec, PullPolicy, ResourcesSpec, SaslMechanismName, WarpAgent } from "./types.js";
+import { DEFAULT_BATCH_TIMEOUT, DEFAULT_IMAGE, DEFAULT_REPLICAS_PER_ZONE, MIN_BATCH_TIMEOUT_MS, SASL_MECHANISMS } from "./types.js";
 
 export interface ResolvedSpec {
   name: string;
@@ -32,6 +32,10 @@ export interface ResolvedSpec {
   createServiceAccount: boolean;
   endpoints: EndpointsSpec;
   env: EnvVarSpec[];
+  /** TLS on the Kafka listener, from a Secret mounted into the agent pods. */
+  kafkaTls?: { secretName: string; requireClientCert: boolean };
+  /** SASL on the Kafka listener; the users file comes from a Secret key mounted into the agent pods. */
+  kafkaSasl?: { mechanisms: SaslMechanismName[]; usersSecretName: string; usersSecretKey: string };
   paused: boolean;
 }
 
@@ -97,6 +101,18 @@ export function resolveSpec(agent: WarpAgent): ResolvedSpec {
   if (billingMode === "Provisioned") {
     out.readCapacityUnits = t.readCapacityUnits;
     out.writeCapacityUnits = t.writeCapacityUnits;
+  }
+  if (s.kafka?.tls) {
+    if (!s.kafka.tls.secretName) throw new InvalidSpecError("kafka.tls.secretName", "required");
+    out.kafkaTls = { secretName: s.kafka.tls.secretName, requireClientCert: s.kafka.tls.requireClientCert ?? false };
+  }
+  if (s.kafka?.sasl) {
+    const mechanisms = [...new Set(s.kafka.sasl.mechanisms ?? [])];
+    if (mechanisms.length === 0) throw new InvalidSpecError("kafka.sasl.mechanisms", `name at least one of ${SASL_MECHANISMS.join(", ")}`);
+    const unknown = mechanisms.find((m) => !(SASL_MECHANISMS as readonly string[]).includes(m));
+    if (unknown !== undefined) throw new InvalidSpecError("kafka.sasl.mechanisms", `${JSON.stringify(unknown)} is not one of ${SASL_MECHANISMS.join(", ")}`);
+    if (!s.kafka.sasl.usersSecret?.name) throw new InvalidSpecError("kafka.sasl.usersSecret.name", "required");
+    out.kafkaSasl = { mechanisms, usersSecretName: s.kafka.sasl.usersSecret.name, usersSecretKey: s.kafka.sasl.usersSecret.key || "users" };
   }
   if (s.imagePullPolicy) out.imagePullPolicy = s.imagePullPolicy;
   if (s.resources) out.resources = s.resources;

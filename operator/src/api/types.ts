@@ -79,6 +79,29 @@ export interface EnvVarSpec {
   valueFrom?: Record<string, unknown>;
 }
 
+export const SASL_MECHANISMS = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] as const;
+export type SaslMechanismName = (typeof SASL_MECHANISMS)[number];
+
+/** TLS on the agents' Kafka listener, from a kubernetes.io/tls Secret in the WarpAgent's namespace. */
+export interface KafkaTlsSpec {
+  /** Secret with tls.crt and tls.key (and ca.crt when requireClientCert). */
+  secretName: string;
+  /** Mutual TLS: clients must present a certificate signed by the Secret's ca.crt. Default false. */
+  requireClientCert?: boolean;
+}
+
+/** SASL on the agents' Kafka listener; users come from a Secret the operator never reads (the pods mount it). */
+export interface KafkaSaslSpec {
+  mechanisms: SaslMechanismName[];
+  /** Secret holding the users file (one `user:password` or pre-hashed SCRAM line each; docs/security.md). */
+  usersSecret: { name: string; key?: string };
+}
+
+export interface KafkaListenerSpec {
+  tls?: KafkaTlsSpec;
+  sasl?: KafkaSaslSpec;
+}
+
 export interface WarpAgentSpec {
   /** AWS region of the tables and the bucket. */
   region: string;
@@ -99,6 +122,8 @@ export interface WarpAgentSpec {
   endpoints?: EndpointsSpec;
   /** Extra environment for the agent container. */
   env?: EnvVarSpec[];
+  /** Security of the agents' Kafka listener: TLS (optionally mutual) and SASL. Default: plaintext, no auth. */
+  kafka?: KafkaListenerSpec;
   /** Stop reconciling (no AWS or Kubernetes writes except status). */
   paused?: boolean;
 }

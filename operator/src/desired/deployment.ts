@@ -2,7 +2,7 @@
  * desiredDeployment(agent, spec, zone, replicas): the agent Deployment of one zone, as a pure
  * function of the WarpAgent. The reconciler server-side applies exactly what this returns.
  */
-import type { V1Deployment, V1EnvVar, V1ResourceRequirements } from "@kubernetes/client-node";
+import type { V1Deployment, V1EnvVar, V1ResourceRequirements, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
 import { formatBucketUrl } from "../../../common/bucket-url.js";
 import type { ResolvedSpec } from "../api/resolve.js";
 import type { ResourcesSpec } from "../api/types.js";
@@ -12,6 +12,10 @@ import { LABEL_COMPONENT, LABEL_ZONE, ZONE_LABEL, agentSelector, commonLabels, d
 export const KAFKA_PORT = 9092;
 export const HTTP_PORT = 8080;
 export const AGENT_CONTAINER = "agent";
+/** Where the Kafka listener's TLS Secret (tls.crt, tls.key, ca.crt) is mounted in agent pods. */
+export const TLS_DIR = "/etc/warp/tls";
+/** Where the SASL users file is mounted in agent pods. */
+export const SASL_USERS_FILE = "/etc/warp/sasl/users";
 
 export function ingestionUrl(spec: ResolvedSpec): string {
   return formatBucketUrl({ kind: "dynamodb", region: spec.region, filesTable: spec.filesTable, chunksTable: spec.chunksTable });
@@ -36,7 +40,34 @@ export function agentArgs(spec: ResolvedSpec, zone: string): string[] {
     String(HTTP_PORT),
     "-availabilityZone",
     zone,
+    ...listenerSecurityArgs(spec),
   ];
+}
+
+/** Flags of the Kafka listener's TLS and SASL (docs/security.md), reading the mounted Secrets. */
+export function listenerSecurityArgs(spec: ResolvedSpec): string[] {
+  const args: string[] = [];
+  if (spec.kafkaTls) {
+    args.push("-kafkaTLSCertFile", `${TLS_DIR}/tls.crt`, "-kafkaTLSKeyFile", `${TLS_DIR}/tls.key`);
+    if (spec.kafkaTls.requireClientCert) args.push("-kafkaTLSClientCAFile", `${TLS_DIR}/ca.crt`);
+  }
+  if (spec.kafkaSasl) args.push("-kafkaSASLMechanisms", spec.kafkaSasl.mechanisms.join(","), "-kafkaSASLUsersFile", SASL_USERS_FILE);
+  return args;
+}
+
+/** Volumes (and their mounts) of the agent pod: scratch /tmp, and the listener's Secrets when used. */
+export function agentVolumes(spec: ResolvedSpec): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
+  const volumes: V1Volume[] = [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }];
+  const mounts: V1VolumeMount[] = [{ name: "tmp", mountPath: "/tmp" }];
+  if (spec.kafkaTls) {
+    volumes.push({ name: "kafka-tls", secret: { secretName: spec.kafkaTls.secretName, defaultMode: 0o440 } });
+    mounts.push({ name: "kafka-tls", mountPath: TLS_DIR, readOnly: true });
+  }
+  if (spec.kafkaSasl) {
+    volumes.push({ name: "kafka-sasl-users", secret: { secretName: spec.kafkaSasl.usersSecretName, defaultMode: 0o440, items: [{ key: spec.kafkaSasl.usersSecretKey, path: "users" }] } });
+    mounts.push({ name: "kafka-sasl-users", mountPath: SASL_USERS_FILE.slice(0, SASL_USERS_FILE.lastIndexOf("/")), readOnly: true });
+  }
+  return { volumes, mounts };
 }
 
 export function agentEnv(spec: ResolvedSpec): V1EnvVar[] {
@@ -69,6 +100,7 @@ export function resourceRequirements(r: ResourcesSpec): V1ResourceRequirements {
 }
 
 export function desiredDeployment(agent: WarpAgent, spec: ResolvedSpec, zone: string, replicas: number): V1Deployment {
+  const { volumes, mounts } = agentVolumes(spec);
   const selector = { ...agentSelector(spec.name), [LABEL_ZONE]: zone };
   const labels = { ...commonLabels(spec.name), [LABEL_COMPONENT]: "agent", [LABEL_ZONE]: zone };
   return {
@@ -87,7 +119,7 @@ export function desiredDeployment(agent: WarpAgent, spec: ResolvedSpec, zone: st
           // The image runs as uid 1000; nothing in the pod may run as root or gain privileges.
           securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
           // The root filesystem is read-only: the agent writes nothing locally (DynamoDB + S3); /tmp is scratch.
-          volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
+          volumes,
           affinity: {
             nodeAffinity: {
               requiredDuringSchedulingIgnoredDuringExecution: {
@@ -111,7 +143,7 @@ export function desiredDeployment(agent: WarpAgent, spec: ResolvedSpec, zone: st
               readinessProbe: { httpGet: { path: "/readyz", port: "http" }, periodSeconds: 5, failureThreshold: 2 },
               ...(spec.resources ? { resources: resourceRequirements(spec.resources) } : {}),
               securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
-              volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+              volumeMounts: mounts,
             },
           ],
         },

@@ -26,6 +26,7 @@ const fullSpec: DeepRequired<WarpAgentSpec> = {
   serviceAccountName: "sa",
   endpoints: { dynamodb: "http://x", s3: "http://y" },
   env: [{ name: "A", value: "b", valueFrom: { fieldRef: { fieldPath: "x" } } }],
+  kafka: { tls: { secretName: "tls", requireClientCert: true }, sasl: { mechanisms: ["SCRAM-SHA-512"], usersSecret: { name: "users", key: "users" } } },
   paused: false,
 };
 const fullStatus: DeepRequired<WarpAgentStatus> = {

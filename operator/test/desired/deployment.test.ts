@@ -142,6 +142,29 @@ describe("desiredDeployment", () => {
     assert.ok(pod.volumes?.some((v) => v.name === "tmp" && v.emptyDir));
   });
 
+  it("mounts the Kafka listener's TLS and SASL Secrets and passes their paths as flags", () => {
+    const a = agent({ kafka: { tls: { secretName: "kafka-tls", requireClientCert: true }, sasl: { mechanisms: ["SCRAM-SHA-512", "PLAIN"], usersSecret: { name: "kafka-users" } } } });
+    const d = desiredDeployment(a, resolveSpec(a), "zone-a", 1);
+    const pod = d.spec!.template.spec!;
+    const c = pod.containers[0]!;
+    const flag = (name: string) => c.args![c.args!.indexOf(name) + 1];
+    assert.equal(flag("-kafkaTLSCertFile"), "/etc/warp/tls/tls.crt");
+    assert.equal(flag("-kafkaTLSKeyFile"), "/etc/warp/tls/tls.key");
+    assert.equal(flag("-kafkaTLSClientCAFile"), "/etc/warp/tls/ca.crt");
+    assert.equal(flag("-kafkaSASLMechanisms"), "SCRAM-SHA-512,PLAIN");
+    assert.equal(flag("-kafkaSASLUsersFile"), "/etc/warp/sasl/users");
+    assert.deepEqual(pod.volumes?.find((v) => v.name === "kafka-sasl-users")?.secret?.items, [{ key: "users", path: "users" }]);
+    assert.equal(pod.volumes?.find((v) => v.name === "kafka-tls")?.secret?.secretName, "kafka-tls");
+    assert.deepEqual(c.volumeMounts?.map((m) => [m.mountPath, m.readOnly ?? false]), [["/tmp", false], ["/etc/warp/tls", true], ["/etc/warp/sasl", true]]);
+    // Without spec.kafka: plaintext, no Secret mounted, no flag.
+    const plain = desiredDeployment(agent(), resolveSpec(agent()), "zone-a", 1).spec!.template.spec!;
+    assert.ok(!plain.containers[0]!.args!.some((x) => x.startsWith("-kafkaTLS") || x.startsWith("-kafkaSASL")));
+    assert.equal(plain.volumes?.length, 1);
+    // Server-side TLS only: no client CA flag.
+    const tlsOnly = agent({ kafka: { tls: { secretName: "kafka-tls" } } });
+    assert.ok(!desiredDeployment(tlsOnly, resolveSpec(tlsOnly), "z", 1).spec!.template.spec!.containers[0]!.args!.includes("-kafkaTLSClientCAFile"));
+  });
+
   it("is pure: the same input gives the same output", () => {
     const a = agent();
     assert.deepEqual(desiredDeployment(a, resolveSpec(a), "z", 2), desiredDeployment(a, resolveSpec(a), "z", 2));
@@ -169,6 +192,9 @@ describe("resolveSpec", () => {
     ["empty table name", { tables: { files: "", chunks: "c-table" } }, "spec.tables.files"],
     ["same table twice", { tables: { files: "same", chunks: "same" } }, "spec.tables.chunks"],
     ["provisioned without capacities", { tables: { files: "aaa", chunks: "bbb", billingMode: "Provisioned" } }, "spec.tables.billingMode"],
+    ["SASL without mechanisms", { kafka: { sasl: { mechanisms: [], usersSecret: { name: "u" } } } }, "spec.kafka.sasl.mechanisms"],
+    ["an unknown SASL mechanism", { kafka: { sasl: { mechanisms: ["GSSAPI" as "PLAIN"], usersSecret: { name: "u" } } } }, "spec.kafka.sasl.mechanisms"],
+    ["SASL without a users Secret", { kafka: { sasl: { mechanisms: ["PLAIN"], usersSecret: { name: "" } } } }, "spec.kafka.sasl.usersSecret.name"],
   ];
   for (const [name, spec, field] of bad) {
     it(`rejects ${name}, naming ${field}`, () => {
