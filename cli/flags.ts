@@ -5,7 +5,7 @@
  * flags with a message naming them. Values are kept as strings: the flag tables' parsers own validation.
  */
 import { Command, Option } from "commander";
-import type { FlagSpec } from "../agent/src/config.js";
+import { ConfigError, type FlagSpec } from "../agent/src/config.js";
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -92,4 +92,37 @@ export function givenFlags(command: Command, flags: readonly FlagSpec[]): Record
     if (typeof value === "string") out[spec.name] = value;
   }
   return out;
+}
+
+/** A flag whose value is kept as given (its command validates it with the other flags). */
+export function stringFlag(s: Omit<FlagSpec<string>, "parse" | "boolean"> & { boolean?: boolean }): FlagSpec<string> {
+  return { ...s, boolean: s.boolean ?? false, parse: (raw) => raw };
+}
+
+/** A raw value and where it came from, for messages: `flag -name` or `environment variable ENV (-name)`. */
+export interface RawFlagValue {
+  readonly raw: string;
+  readonly source: string;
+}
+
+/**
+ * Reads flags (keys = flag names) and their environment twins from a flag table: get(name) gives the
+ * flag's value, else its non-empty environment variable, else undefined; bad(value, reason) makes the
+ * ConfigError that names the value and where it came from.
+ */
+export function flagReader<K extends string>(
+  table: Readonly<Record<K, FlagSpec>>,
+  flags: Record<string, string | undefined>,
+  env: NodeJS.ProcessEnv,
+): { get(name: K): RawFlagValue | undefined; bad(v: RawFlagValue, reason: string): ConfigError } {
+  return {
+    get(name) {
+      const given = flags[name];
+      if (given !== undefined) return { raw: given, source: `flag -${name}` };
+      const envName = table[name].env;
+      const fromEnv = env[envName];
+      return fromEnv === undefined || fromEnv === "" ? undefined : { raw: fromEnv, source: `environment variable ${envName} (-${name})` };
+    },
+    bad: (v, reason) => new ConfigError(`invalid value ${JSON.stringify(v.raw)} for ${v.source}: ${reason}`),
+  };
 }

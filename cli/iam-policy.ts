@@ -11,49 +11,45 @@ import type { Command } from "commander";
 import { BucketUrlError, parseBucketUrl } from "../common/bucket-url.js";
 import { agentPolicy, operatorPolicy, type PolicyDocument, type PolicyScope } from "../common/iam.js";
 import { ConfigError, type FlagSpec, parseBoolean } from "../agent/src/config.js";
-import { addFlagOptions, givenFlags } from "./flags.js";
-
-function spec(s: Omit<FlagSpec<string>, "parse" | "boolean"> & { boolean?: boolean }): FlagSpec<string> {
-  return { ...s, boolean: s.boolean ?? false, parse: (raw) => raw };
-}
+import { addFlagOptions, flagReader, givenFlags, stringFlag } from "./flags.js";
 
 export const IAM_POLICY_FLAGS = {
-  ingestionBucketURL: spec({
+  ingestionBucketURL: stringFlag({
     name: "ingestionBucketURL",
     env: "WARP_INGESTION_BUCKET_URL",
     defaultText: "",
     valueName: "url",
     help: "The agent's DynamoDB ingestion store: dynamodb://<region>/<files_table><><chunks_table>.",
   }),
-  compactionBucketURL: spec({
+  compactionBucketURL: stringFlag({
     name: "compactionBucketURL",
     env: "WARP_COMPACTION_BUCKET_URL",
     defaultText: "",
     valueName: "url",
     help: "The agent's S3 compaction store: s3://<bucket>?prefix=<prefix>.",
   }),
-  account: spec({
+  account: stringFlag({
     name: "account",
     env: "WARP_IAM_ACCOUNT",
     defaultText: "* (any account; the table names still scope the policy)",
     valueName: "id",
     help: "12-digit AWS account id of the tables.",
   }),
-  partition: spec({
+  partition: stringFlag({
     name: "partition",
     env: "WARP_IAM_PARTITION",
     defaultText: "aws",
     valueName: "name",
     help: "AWS partition of the ARNs: aws, aws-cn or aws-us-gov.",
   }),
-  for: spec({
+  for: stringFlag({
     name: "for",
     env: "WARP_IAM_FOR",
     defaultText: "both",
     valueName: "who",
     help: "Whose policy to print: agent, operator or both.",
   }),
-  createBucket: spec({
+  createBucket: stringFlag({
     name: "createBucket",
     env: "WARP_IAM_CREATE_BUCKET",
     defaultText: "false",
@@ -72,13 +68,7 @@ export interface IamPolicies {
 
 /** Builds the policies from flags (keys = flag names) and the environment; throws ConfigError naming the flag. */
 export function buildIamPolicies(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv): IamPolicies {
-  const get = (name: keyof typeof IAM_POLICY_FLAGS): { raw: string; source: string } | undefined => {
-    const given = flags[name];
-    if (given !== undefined) return { raw: given, source: `flag -${name}` };
-    const fromEnv = env[IAM_POLICY_FLAGS[name].env];
-    return fromEnv ? { raw: fromEnv, source: `environment variable ${IAM_POLICY_FLAGS[name].env} (-${name})` } : undefined;
-  };
-  const bad = (v: { raw: string; source: string }, reason: string) => new ConfigError(`invalid value ${JSON.stringify(v.raw)} for ${v.source}: ${reason}`);
+  const { get, bad } = flagReader(IAM_POLICY_FLAGS, flags, env);
   const required = (name: "ingestionBucketURL" | "compactionBucketURL") => {
     const v = get(name);
     if (!v) throw new ConfigError(`-${name} is required (see warp iam-policy --help)`);

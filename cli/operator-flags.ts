@@ -5,6 +5,7 @@
  */
 import type { OperatorOptions } from "../operator/src/main.js";
 import { ConfigError, type FlagSpec, LOG_LEVELS, type LogLevel, parseBoolean } from "../agent/src/config.js";
+import { flagReader, stringFlag } from "./flags.js";
 
 /** What `warp operator` passes to runOperator, plus the log level it sets first. */
 export interface OperatorCli {
@@ -12,26 +13,22 @@ export interface OperatorCli {
   readonly logLevel: LogLevel;
 }
 
-function spec(s: Omit<FlagSpec<string>, "parse" | "boolean"> & { boolean?: boolean }): FlagSpec<string> {
-  return { ...s, boolean: s.boolean ?? false, parse: (raw) => raw };
-}
-
 export const OPERATOR_FLAGS = {
-  kubeconfig: spec({
+  kubeconfig: stringFlag({
     name: "kubeconfig",
     env: "WARP_OPERATOR_KUBECONFIG",
     defaultText: "$KUBECONFIG, else ~/.kube/config, else in-cluster config",
     valueName: "path",
     help: "Kubeconfig file to reach the API server.",
   }),
-  namespace: spec({
+  namespace: stringFlag({
     name: "namespace",
     env: "WARP_OPERATOR_NAMESPACE",
     defaultText: "all namespaces",
     valueName: "names",
     help: "Namespace(s) whose WarpAgent resources are reconciled, comma-separated.",
   }),
-  leaderElect: spec({
+  leaderElect: stringFlag({
     name: "leaderElect",
     env: "WARP_OPERATOR_LEADER_ELECT",
     defaultText: "true",
@@ -39,28 +36,28 @@ export const OPERATOR_FLAGS = {
     boolean: true,
     help: "Take a Lease before reconciling, so only one of several operator replicas acts.",
   }),
-  leaseName: spec({
+  leaseName: stringFlag({
     name: "leaseName",
     env: "WARP_OPERATOR_LEASE_NAME",
     defaultText: "warp-operator",
     valueName: "name",
     help: "Name of the leader-election Lease.",
   }),
-  leaseNamespace: spec({
+  leaseNamespace: stringFlag({
     name: "leaseNamespace",
     env: "WARP_OPERATOR_LEASE_NAMESPACE",
     defaultText: "$POD_NAMESPACE, else default",
     valueName: "namespace",
     help: "Namespace of the leader-election Lease.",
   }),
-  metricsPort: spec({
+  metricsPort: stringFlag({
     name: "metricsPort",
     env: "WARP_OPERATOR_METRICS_PORT",
     defaultText: "8081",
     valueName: "port",
     help: "Port of the operator's /metrics, /healthz and /readyz (0 picks a free port).",
   }),
-  logLevel: spec({
+  logLevel: stringFlag({
     name: "logLevel",
     env: "WARP_LOG_LEVEL",
     defaultText: "info",
@@ -78,16 +75,7 @@ export function parseOperatorOptions(flags: Record<string, string | undefined>, 
   for (const name of Object.keys(flags)) {
     if (!Object.prototype.hasOwnProperty.call(OPERATOR_FLAGS, name)) throw new ConfigError(`unknown flag -${name} (see warp operator --help)`);
   }
-  const get = (name: keyof typeof OPERATOR_FLAGS): { raw: string; source: string } | undefined => {
-    const s = OPERATOR_FLAGS[name];
-    const given = flags[name];
-    if (given !== undefined) return { raw: given, source: `flag -${name}` };
-    const fromEnv = env[s.env];
-    if (fromEnv === undefined || fromEnv === "") return undefined;
-    return { raw: fromEnv, source: `environment variable ${s.env} (-${name})` };
-  };
-  const bad = (v: { raw: string; source: string }, reason: string): ConfigError =>
-    new ConfigError(`invalid value ${JSON.stringify(v.raw)} for ${v.source}: ${reason}`);
+  const { get, bad } = flagReader(OPERATOR_FLAGS, flags, env);
   const dnsName = (name: "leaseName" | "leaseNamespace", fallback: string): string => {
     const v = get(name);
     if (!v) return fallback;

@@ -18,14 +18,16 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import type { V1Deployment } from "@kubernetes/client-node";
 import { Kafka, logLevel } from "kafkajs";
 import type { Condition, WarpAgent } from "../../operator/src/api/types.js";
 import { KubeClient } from "../../operator/src/kube/client.js";
 import { CHART_DIR, REPO_ROOT } from "../../scripts/sync-chart.js";
-import { LOCAL_AWS, startDynamoDbLocal } from "../support/dynamodb-local.js";
+import { LOCAL_AWS, startDynamoDbLocal, tableExists as tableExistsIn } from "../support/dynamodb-local.js";
+import { getCondition } from "../../operator/src/api/conditions.js";
+import type { ConditionType } from "../../operator/src/api/conditions.js";
 import type { DynamoDbLocal } from "../support/dynamodb-local.js";
 import { runKcat } from "../support/kcat.js";
 import { startControlPlane, waitFor } from "../support/kube/control-plane.js";
@@ -45,8 +47,8 @@ const WA = { apiVersion: "warpagent.dev/v1alpha1", plural: "warpagents" };
 /** The image's entrypoint `warp`, run from this checkout. */
 const WARP = [process.execPath, "--import", "tsx", path.join(REPO_ROOT, "cli/warp.ts")];
 
-function cond(a: WarpAgent | undefined, type: string): Condition | undefined {
-  return a?.status?.conditions?.find((c) => c.type === type);
+function cond(a: WarpAgent | undefined, type: ConditionType): Condition | undefined {
+  return getCondition(a?.status?.conditions, type);
 }
 
 describe("local end to end: Helm chart, operator, agents, clients (no Docker)", function () {
@@ -63,15 +65,7 @@ describe("local end to end: Helm chart, operator, agents, clients (no Docker)", 
   const agentsOf = (zone: string): RunningPod[] => agentPods.pods(`events-${zone}`);
   const kafkaAddress = (p: RunningPod): string => `127.0.0.1:${p.namedPorts.get("kafka")}`;
 
-  async function tableExists(name: string): Promise<boolean> {
-    try {
-      await dynamo.send(new DescribeTableCommand({ TableName: name }));
-      return true;
-    } catch (err) {
-      if ((err as Error).name === "ResourceNotFoundException") return false;
-      throw err;
-    }
-  }
+  const tableExists = (name: string): Promise<boolean> => tableExistsIn(dynamo, name);
 
   before(async () => {
     [cp, ddb, s3srv] = await Promise.all([startControlPlane(), startDynamoDbLocal(), startS3Server()]);
@@ -172,7 +166,7 @@ spec:
       },
       { timeoutMs: 240_000, what: "WarpAgent events to be Ready" },
     );
-    for (const t of ["TablesReady", "BucketReady", "AgentsReady"]) assert.equal(cond(ready, t)?.status, "True", `${t}: ${cond(ready, t)?.message}`);
+    for (const t of ["TablesReady", "BucketReady", "AgentsReady"] as const) assert.equal(cond(ready, t)?.status, "True", `${t}: ${cond(ready, t)?.message}`);
     assert.ok(await tableExists("e2e-files"));
     assert.ok(await tableExists("e2e-chunks"));
     const deps = (await admin.list<V1Deployment>({ apiVersion: "apps/v1", plural: "deployments", namespace: APP_NS })).items;

@@ -12,7 +12,9 @@ import { fileURLToPath } from "node:url";
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import type { V1Deployment } from "@kubernetes/client-node";
-import { LOCAL_AWS, startDynamoDbLocal } from "../../../e2e/support/dynamodb-local.js";
+import { LOCAL_AWS, startDynamoDbLocal, tableExists as tableExistsIn } from "../../../e2e/support/dynamodb-local.js";
+import { getCondition } from "../../src/api/conditions.js";
+import type { ConditionType } from "../../src/api/conditions.js";
 import type { DynamoDbLocal } from "../../../e2e/support/dynamodb-local.js";
 import { applyYaml, startControlPlane, waitFor } from "../../../e2e/support/kube/control-plane.js";
 import type { ControlPlane } from "../../../e2e/support/kube/control-plane.js";
@@ -30,8 +32,8 @@ const root = path.resolve(here, "../../..");
 const OPERATOR_USER = "warp-operator-test";
 const WA = { apiVersion: "warpagent.dev/v1alpha1", plural: "warpagents" };
 
-function cond(a: WarpAgent | undefined, type: string): Condition | undefined {
-  return a?.status?.conditions?.find((c) => c.type === type);
+function cond(a: WarpAgent | undefined, type: ConditionType): Condition | undefined {
+  return getCondition(a?.status?.conditions, type);
 }
 
 describe("operator on a real kube-apiserver", function () {
@@ -110,15 +112,7 @@ describe("operator on a real kube-apiserver", function () {
     );
   }
 
-  async function tableExists(name: string): Promise<boolean> {
-    try {
-      await dynamo.send(new DescribeTableCommand({ TableName: name }));
-      return true;
-    } catch (err) {
-      if ((err as Error).name === "ResourceNotFoundException") return false;
-      throw err;
-    }
-  }
+  const tableExists = (name: string): Promise<boolean> => tableExistsIn(dynamo, name);
 
   before(async () => {
     process.env.AWS_ACCESS_KEY_ID ??= LOCAL_AWS.credentials.accessKeyId;
