@@ -19,6 +19,8 @@ import { IngestionBatcher } from "./ingest/batcher.js";
 import { LogGroupOffsetStore } from "./metadata/group-offsets.js";
 import { MetadataLog } from "./metadata/log.js";
 import * as metrics from "./metrics.js";
+import { loadListenerSecurity, securityProtocol } from "./security/listener.js";
+import { watchTlsFiles } from "./security/tls-reload.js";
 import type { AgentContext } from "./server/context.js";
 import { startKafkaServer } from "./server/server.js";
 import { PartitionWaiters } from "./server/waiters.js";
@@ -51,6 +53,11 @@ function exportCost(event: CostEvent): void {
 
 export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const logger = componentLogger("agent");
+  // TLS files and the SASL users file are read first: a bad one stops start-up before anything is opened.
+  const security = loadListenerSecurity(config);
+  if (security.sasl?.mechanisms.includes("PLAIN") && !security.tls) {
+    logger.warn("SASL/PLAIN without TLS: passwords cross the network in clear; set -kafkaTLSCertFile and -kafkaTLSKeyFile");
+  }
   const stopCostExport = storeCost.onChange(exportCost);
   const stores = await openStores({
     ...(config.bucketUrl ? { bucketUrl: config.bucketUrl } : {}),
@@ -141,12 +148,15 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     maxFrameBytes: config.maxFrameBytes,
     maxInFlight: 64,
     logger: componentLogger("kafka"),
+    tls: security.tls?.options ?? null,
+    sasl: security.sasl,
     onConnectionsChanged: (open) => metrics.openConnections.set(open),
     onRequest: (header, seconds) => {
       metrics.requests.inc({ api: String(header.apiKey), version: String(header.apiVersion) });
       metrics.requestLatency.observe({ api: String(header.apiKey) }, seconds);
     },
   });
+  const stopTlsWatch = config.kafkaTLS ? watchTlsFiles(config.kafkaTLS, (options) => kafka.setTlsOptions(options), componentLogger("kafka")) : null;
   // Advertise the port actually bound (port 0 picks one).
   if (config.kafkaPort === 0 && config.advertisedPort === undefined) {
     if (registry) registry.setPort(kafka.port);
@@ -184,6 +194,9 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     ingestion: stores.ingestion.kind,
     compaction: stores.compaction.kind,
     metadata: stores.metadata.kind,
+    securityProtocol: securityProtocol(security),
+    ...(security.tls ? { tlsSubject: security.tls.subject, tlsValidTo: security.tls.validTo, mutualTLS: security.tls.mutual } : {}),
+    ...(security.sasl ? { saslMechanisms: security.sasl.mechanisms.join(","), saslUsers: security.sasl.users.size } : {}),
   });
 
   return {
@@ -196,6 +209,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       logger.info("agent stopping: draining produce requests");
       // Stop accepting at once; the server's close completes only once every connection is closed below.
       const listenerClosed = kafka.stopAccepting().catch(() => undefined);
+      stopTlsWatch?.();
       await registry?.stop().catch((err: unknown) => logger.warn("deregistering failed", { error: errorMessage(err) }));
       const drain = batcher.close();
       const deadline = new Promise<void>((r) => setTimeout(r, config.gracefulShutdownMs).unref());

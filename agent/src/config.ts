@@ -7,6 +7,8 @@
  * wins over its environment variable; an environment variable set to "" counts as unset.
  */
 import { type BucketUrl, BucketUrlError, parseBucketUrl } from "../../common/bucket-url.js";
+import { SASL_MECHANISMS, isSaslMechanism } from "./security/mechanisms.js";
+import type { SaslMechanism } from "./security/mechanisms.js";
 import { checkStoreConfig, StoreConfigError } from "./store/open.js";
 
 export class ConfigError extends Error {
@@ -60,6 +62,10 @@ export interface AgentConfig {
   /** Kafka node id; undefined means chosen by the agent. */
   readonly nodeId?: number;
   readonly logLevel: LogLevel;
+  /** TLS on the Kafka listener (-kafkaTLSCertFile, -kafkaTLSKeyFile, -kafkaTLSClientCAFile); absent: plaintext. */
+  readonly kafkaTLS?: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string };
+  /** SASL on the Kafka listener (-kafkaSASLMechanisms, -kafkaSASLUsersFile); absent: no authentication. */
+  readonly kafkaSASL?: { readonly mechanisms: readonly SaslMechanism[]; readonly usersFile: string };
 }
 
 /** Parses one raw value; throws Error with a short reason (the caller names the flag and the value). */
@@ -228,6 +234,23 @@ function token(what: string): Parser<string> {
     if (text.length > 255) throw new Error(`longer than 255 characters; expected ${what}`);
     return text;
   };
+}
+
+function filePath(text: string): string {
+  if (text.trim() === "") throw new Error("empty; expected a file path");
+  return text;
+}
+
+/** A comma-separated list of SASL mechanisms (case-insensitive); "" or "none" means no authentication. */
+function saslMechanisms(text: string): SaslMechanism[] {
+  const names = text.split(",").map((n) => n.trim().toUpperCase()).filter((n) => n !== "");
+  if (names.length === 1 && names[0] === "NONE") return [];
+  const out: SaslMechanism[] = [];
+  for (const name of names) {
+    if (!isSaslMechanism(name)) throw new Error(`unknown SASL mechanism ${JSON.stringify(name)}; expected a comma-separated list of ${SASL_MECHANISMS.join(", ")}`);
+    if (!out.includes(name)) out.push(name);
+  }
+  return out;
 }
 
 function logLevel(text: string): LogLevel {
@@ -448,6 +471,46 @@ export const AGENT_FLAGS = {
     help: "Kafka node (broker) id of this agent.",
     parse: integer(0, 2_147_483_647),
   }),
+  kafkaTLSCertFile: flag({
+    name: "kafkaTLSCertFile",
+    env: "WARP_KAFKA_TLS_CERT_FILE",
+    defaultText: "",
+    valueName: "path",
+    help: "PEM certificate (chain) of the Kafka listener; with -kafkaTLSKeyFile the listener speaks TLS only (plaintext clients are refused). See docs/security.md.",
+    parse: filePath,
+  }),
+  kafkaTLSKeyFile: flag({
+    name: "kafkaTLSKeyFile",
+    env: "WARP_KAFKA_TLS_KEY_FILE",
+    defaultText: "",
+    valueName: "path",
+    help: "PEM private key (unencrypted) of -kafkaTLSCertFile.",
+    parse: filePath,
+  }),
+  kafkaTLSClientCAFile: flag({
+    name: "kafkaTLSClientCAFile",
+    env: "WARP_KAFKA_TLS_CLIENT_CA_FILE",
+    defaultText: "",
+    valueName: "path",
+    help: "PEM CA certificate(s) for mutual TLS: every client must present a certificate signed by one of them. Needs -kafkaTLSCertFile.",
+    parse: filePath,
+  }),
+  kafkaSASLMechanisms: flag({
+    name: "kafkaSASLMechanisms",
+    env: "WARP_KAFKA_SASL_MECHANISMS",
+    defaultText: "none",
+    valueName: "list",
+    help: `SASL mechanisms clients must authenticate with, comma-separated: ${SASL_MECHANISMS.join(", ")} (empty: no authentication). Needs -kafkaSASLUsersFile.`,
+    parse: saslMechanisms,
+  }),
+  kafkaSASLUsersFile: flag({
+    name: "kafkaSASLUsersFile",
+    env: "WARP_KAFKA_SASL_USERS_FILE",
+    defaultText: "",
+    valueName: "path",
+    help: "Users for SASL, one <user>:<password> (or pre-hashed SCRAM credential) per line; read at start-up. See docs/security.md.",
+    parse: filePath,
+  }),
   logLevel: flag({
     name: "logLevel",
     env: "WARP_LOG_LEVEL",
@@ -529,6 +592,7 @@ export function parseAgentConfig(flags: Record<string, string | boolean | undefi
     if (err instanceof StoreConfigError) throw new ConfigError(err.message);
     throw err;
   }
+  const security = listenerSecurity(p);
   const metadataStore = (p.bucketURL ?? p.ingestionBucketURL)!;
   const embedded = metadataStore.kind === "file" || metadataStore.kind === "mem";
 
@@ -555,5 +619,38 @@ export function parseAgentConfig(flags: Record<string, string | boolean | undefi
     ...(p.clusterId !== undefined ? { clusterId: p.clusterId } : {}),
     ...(p.nodeId !== undefined ? { nodeId: p.nodeId } : {}),
     logLevel: p.logLevel ?? "info",
+    ...security,
   };
+}
+
+/** The Kafka listener's TLS and SASL settings, with the combinations that make no sense refused. */
+function listenerSecurity(p: Parsed): Pick<AgentConfig, "kafkaTLS" | "kafkaSASL"> {
+  const out: { -readonly [K in "kafkaTLS" | "kafkaSASL"]?: AgentConfig[K] } = {};
+  if (p.kafkaTLSCertFile !== undefined && p.kafkaTLSKeyFile === undefined) {
+    throw new ConfigError("-kafkaTLSCertFile (WARP_KAFKA_TLS_CERT_FILE) needs -kafkaTLSKeyFile (WARP_KAFKA_TLS_KEY_FILE)");
+  }
+  if (p.kafkaTLSKeyFile !== undefined && p.kafkaTLSCertFile === undefined) {
+    throw new ConfigError("-kafkaTLSKeyFile (WARP_KAFKA_TLS_KEY_FILE) needs -kafkaTLSCertFile (WARP_KAFKA_TLS_CERT_FILE)");
+  }
+  if (p.kafkaTLSClientCAFile !== undefined && p.kafkaTLSCertFile === undefined) {
+    throw new ConfigError("-kafkaTLSClientCAFile (WARP_KAFKA_TLS_CLIENT_CA_FILE) needs TLS: give -kafkaTLSCertFile and -kafkaTLSKeyFile too");
+  }
+  if (p.kafkaTLSCertFile !== undefined && p.kafkaTLSKeyFile !== undefined) {
+    out.kafkaTLS = {
+      certFile: p.kafkaTLSCertFile,
+      keyFile: p.kafkaTLSKeyFile,
+      ...(p.kafkaTLSClientCAFile !== undefined ? { clientCaFile: p.kafkaTLSClientCAFile } : {}),
+    };
+  }
+  const mechanisms = p.kafkaSASLMechanisms ?? [];
+  if (mechanisms.length > 0 && p.kafkaSASLUsersFile === undefined) {
+    throw new ConfigError("-kafkaSASLMechanisms (WARP_KAFKA_SASL_MECHANISMS) needs -kafkaSASLUsersFile (WARP_KAFKA_SASL_USERS_FILE)");
+  }
+  if (mechanisms.length === 0 && p.kafkaSASLUsersFile !== undefined) {
+    throw new ConfigError(
+      `-kafkaSASLUsersFile (WARP_KAFKA_SASL_USERS_FILE) is set but -kafkaSASLMechanisms (WARP_KAFKA_SASL_MECHANISMS) is empty: name the mechanisms to enable (${SASL_MECHANISMS.join(", ")})`,
+    );
+  }
+  if (mechanisms.length > 0) out.kafkaSASL = { mechanisms, usersFile: p.kafkaSASLUsersFile! };
+  return out;
 }

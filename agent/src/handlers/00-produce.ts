@@ -24,6 +24,32 @@ interface PartitionOutcome {
   errorMessage: string | null;
 }
 
+/**
+ * Like Kafka, a produce not durable within the request's timeoutMs is answered REQUEST_TIMED_OUT
+ * (retriable) instead of holding the client until its own request timeout, which clients such as
+ * kafkajs retry on the same agent without refreshing metadata (a partitioned agent would hold them
+ * for good). The batches may still be committed later: the outcome is unknown, as in Kafka, and an
+ * idempotent producer's retry is deduplicated. Timeouts below this are not enforced.
+ */
+const MIN_ENFORCED_TIMEOUT_MS = 1000;
+
+function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
+  if (!(timeoutMs >= MIN_ENFORCED_TIMEOUT_MS)) return work;
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new IngestionError(`not stored within the request's timeout of ${timeoutMs} ms`)), timeoutMs);
+    work.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
 function failed(index: number, errorCode: number, errorMessage: string | null): PartitionOutcome {
   return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage };
 }
@@ -78,7 +104,7 @@ defineHandler({ key: ApiKey.Produce, min: 0, max: 11 }, async (req, ctx) => {
 
   if (accepted.length > 0) {
     try {
-      const results = await agent.batcher.add(accepted);
+      const results = await withTimeout(agent.batcher.add(accepted), req.timeoutMs);
       for (const slot of slots) {
         const first = results[slot.first]!;
         const bad = results.slice(slot.first, slot.first + slot.count).find((r) => r.errorCode !== ErrorCode.NONE);

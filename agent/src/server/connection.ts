@@ -4,12 +4,20 @@
  * order. Anything malformed closes this connection only. ApiVersions quirks live here: an unknown
  * ApiVersions version is answered in the v0 schema with UNSUPPORTED_VERSION (KIP-511); any other
  * unsupported API or version closes the connection, as Kafka does.
+ *
+ * When the listener requires SASL (options.sasl), each connection has a SaslSession: before it has
+ * authenticated only ApiVersions, SaslHandshake and SaslAuthenticate are served and anything else closes
+ * the connection; a failed authentication is answered and then the connection closes. After a
+ * SaslHandshake v0 the next frame is a raw SASL token (Kafka's legacy framing), answered raw.
  */
 import type { Socket } from "node:net";
 import type { Logger } from "../../../common/logger.js";
 import { errorMessage } from "../../../common/logger.js";
-import { ApiKey, decodeRequestBody, decodeRequestHeader, encodeResponse } from "../protocol/index.js";
+import { ApiKey, apiKeyName, decodeRequestBody, decodeRequestHeader, encodeResponse } from "../protocol/index.js";
 import type { ApiKeyValue, RequestHeader } from "../protocol/index.js";
+import { SaslSession } from "../security/authenticator.js";
+import type { SaslSettings } from "../security/authenticator.js";
+import { attachSaslSession } from "../security/sessions.js";
 import type { AgentContext } from "./context.js";
 import type { ConnectionInfo, RegisteredHandler, RequestContext } from "./handler.js";
 import { lookupHandler, registeredHandlers } from "./handler.js";
@@ -20,12 +28,17 @@ export interface ConnectionOptions {
   readonly maxInFlight: number;
   readonly logger: Logger;
   readonly onRequest?: (header: RequestHeader, seconds: number) => void;
+  /** SASL the listener requires; absent or null: none. */
+  readonly sasl?: SaslSettings | null;
 }
 
 interface Slot {
   done: boolean;
   chunks: Buffer[] | null;
 }
+
+/** Largest frame accepted before SASL authentication (Kafka's sasl.server.max.receive.size default). */
+const PRE_AUTH_MAX_FRAME_BYTES = 512 * 1024;
 
 const ZONE_PATTERN = /(?:^|[,;\s])(?:ws_az|warpstream_az)=([^,;\s]+)/;
 
@@ -43,6 +56,7 @@ export class Connection {
   private readonly closedPromise: Promise<void>;
   private resolveClosed!: () => void;
   readonly info: ConnectionInfo;
+  private readonly sasl: SaslSession;
 
   constructor(
     private readonly socket: Socket,
@@ -52,6 +66,8 @@ export class Connection {
   ) {
     this.closedPromise = new Promise((r) => (this.resolveClosed = r));
     this.info = { id, remoteAddress: `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`, clientZone: null, principal: null };
+    this.sasl = new SaslSession(options.sasl ?? null, options.logger, this.info);
+    attachSaslSession(this.info, this.sasl);
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("error", (err) => this.options.logger.debug("connection error", { conn: id, error: err.message }));
@@ -76,6 +92,15 @@ export class Connection {
     this.socket.destroy();
   }
 
+  /** Closes the connection once what was written has been sent (after a refusal the client should read). */
+  private closeAfterWrites(reason: string): void {
+    if (this.closedFlag) return;
+    this.options.logger.info("closing connection", { conn: this.info.id, remote: this.info.remoteAddress, reason });
+    this.markClosed();
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 5000).unref();
+  }
+
   private onData(chunk: Buffer): void {
     if (this.closedFlag) return;
     this.buffered.push(chunk);
@@ -87,8 +112,11 @@ export class Connection {
     while (!this.closedFlag && this.bufferedBytes >= 4) {
       const head = this.buffered[0]!.length >= 4 ? this.buffered[0]! : Buffer.concat(this.buffered);
       const size = head.readInt32BE(0);
-      if (size < 8 || size > this.options.maxFrameBytes) {
-        this.close(`frame size ${size} outside 8..${this.options.maxFrameBytes}`);
+      const minSize = this.sasl.expectsRawToken ? 0 : 8;
+      // Before authentication frames are small (Kafka's sasl.server.max.receive.size): no large buffers for strangers.
+      const maxSize = this.sasl.mayServe(ApiKey.Produce) ? this.options.maxFrameBytes : Math.min(PRE_AUTH_MAX_FRAME_BYTES, this.options.maxFrameBytes);
+      if (size < minSize || size > maxSize) {
+        this.close(`frame size ${size} outside ${minSize}..${maxSize}`);
         return;
       }
       if (this.bufferedBytes < size + 4) {
@@ -105,12 +133,20 @@ export class Connection {
   }
 
   private handleFrame(frame: Buffer): void {
+    if (this.sasl.expectsRawToken) {
+      this.handleRawSaslToken(frame);
+      return;
+    }
     let header: RequestHeader;
     let body: unknown;
     let handler: RegisteredHandler | undefined;
     try {
       const decoded = decodeRequestHeader(frame);
       header = decoded.header;
+      if (!this.sasl.mayServe(header.apiKey)) {
+        this.close(`${apiKeyName(header.apiKey)} (key ${header.apiKey}) before SASL authentication; only ApiVersions, SaslHandshake and SaslAuthenticate are served until then`);
+        return;
+      }
       handler = lookupHandler(header.apiKey);
       if (!handler || header.apiVersion < handler.min || header.apiVersion > handler.max || !decoded.known) {
         if (header.apiKey === ApiKey.ApiVersions) {
@@ -137,6 +173,20 @@ export class Connection {
       return encodeResponse(header.apiKey as ApiKeyValue, header.apiVersion, header.correlationId, result as never);
     });
     this.enqueue(response);
+  }
+
+  /** Legacy SASL (after SaslHandshake v0): the frame is a raw token; the answer is a raw size-prefixed token. */
+  private handleRawSaslToken(token: Buffer): void {
+    const result = this.sasl.authenticate(Buffer.from(token));
+    if (result.errorCode !== 0) {
+      // Kafka closes a legacy connection on failure without an answer.
+      this.enqueue(Promise.resolve(null));
+      return;
+    }
+    if (this.sasl.principal !== null) this.info.principal = this.sasl.principal;
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(result.authBytes.length, 0);
+    this.enqueue(Promise.resolve([size, result.authBytes]));
   }
 
   private unsupportedApiVersions(correlationId: number): Buffer[] {
@@ -177,6 +227,11 @@ export class Connection {
         for (const c of slot.chunks) this.socket.write(c);
         this.socket.uncork();
       }
+    }
+    if (this.sasl.failed) {
+      // Every answer up to the failed authentication is out; nothing more is served.
+      if (this.slots.length === 0) this.closeAfterWrites("SASL authentication failed");
+      return;
     }
     if (this.inFlight < this.options.maxInFlight && this.socket.isPaused()) {
       this.socket.resume();

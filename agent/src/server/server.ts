@@ -1,5 +1,10 @@
-/** The Kafka listener: accepts connections up to a limit and tracks them for shutdown. */
+/**
+ * The Kafka listener: accepts connections up to a limit and tracks them for shutdown. With TLS options
+ * it is a node:tls server on the same port (plaintext clients fail the handshake; with a client CA,
+ * clients without a trusted certificate are refused); connections start once the handshake is done.
+ */
 import net from "node:net";
+import tls from "node:tls";
 import type { Logger } from "../../../common/logger.js";
 import type { AgentContext } from "./context.js";
 import { Connection } from "./connection.js";
@@ -11,6 +16,8 @@ export interface KafkaServerOptions extends ConnectionOptions {
   readonly maxConnections: number;
   readonly logger: Logger;
   readonly onConnectionsChanged?: (open: number) => void;
+  /** TLS server options (certificate, key, and for mutual TLS ca + requestCert + rejectUnauthorized); absent: plaintext. */
+  readonly tls?: tls.TlsOptions | null;
 }
 
 export interface KafkaServer {
@@ -19,12 +26,14 @@ export interface KafkaServer {
   stopAccepting(): Promise<void>;
   /** Closes every open connection. */
   closeConnections(): void;
+  /** Replaces the TLS certificate, key and CA for new connections (renewed certificates); no-op without TLS. */
+  setTlsOptions(options: tls.TlsOptions): void;
 }
 
 export async function startKafkaServer(agent: AgentContext, options: KafkaServerOptions): Promise<KafkaServer> {
   const connections = new Set<Connection>();
   let nextId = 1;
-  const server = net.createServer((socket) => {
+  const accept = (socket: net.Socket): void => {
     if (connections.size >= options.maxConnections) {
       options.logger.warn("connection refused: limit reached", { limit: options.maxConnections });
       socket.destroy();
@@ -37,7 +46,18 @@ export async function startKafkaServer(agent: AgentContext, options: KafkaServer
       connections.delete(conn);
       options.onConnectionsChanged?.(connections.size);
     });
-  });
+  };
+  let server: net.Server;
+  if (options.tls) {
+    const tlsServer = tls.createServer({ ...options.tls, handshakeTimeout: 10_000 }, accept);
+    tlsServer.on("tlsClientError", (err, socket) => {
+      // A plaintext client, an untrusted or missing client certificate, a client that hung up: info, no secrets.
+      options.logger.info("TLS handshake failed", { remote: `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`, error: err.message });
+    });
+    server = tlsServer;
+  } else {
+    server = net.createServer(accept);
+  }
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => {
@@ -52,6 +72,9 @@ export async function startKafkaServer(agent: AgentContext, options: KafkaServer
     stopAccepting: () => new Promise<void>((resolve) => server.close(() => resolve())),
     closeConnections: () => {
       for (const c of [...connections]) c.close("agent shutting down");
+    },
+    setTlsOptions: (next) => {
+      if (server instanceof tls.Server) server.setSecureContext(next);
     },
   };
 }

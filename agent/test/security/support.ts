@@ -1,0 +1,228 @@
+/**
+ * Test material for TLS and SASL: certificates made with the openssl CLI into a temp dir (a CA, a
+ * server certificate for 127.0.0.1 and localhost, a client certificate, and a second CA nobody trusts),
+ * users files, a raw Kafka client that speaks plaintext or TLS, a SCRAM client, and log capture.
+ */
+import assert from "node:assert/strict";
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { PassThrough } from "node:stream";
+import tls from "node:tls";
+import winston from "winston";
+import { runCommand, which } from "../../../e2e/support/processes.js";
+import { rootLogger } from "../../../common/logger.js";
+import { decodeResponse, encodeRequest } from "../../src/protocol/index.js";
+import type { ApiKeyValue, DecodedResponseOf, RequestInputOf } from "../../src/protocol/index.js";
+import type { ScramMechanism } from "../../src/security/mechanisms.js";
+import { tempDir } from "../support/agents.js";
+
+export interface TestCerts {
+  readonly dir: string;
+  readonly caFile: string;
+  readonly serverCert: string;
+  readonly serverKey: string;
+  readonly clientCert: string;
+  readonly clientKey: string;
+  /** A client certificate signed by a CA the agent does not trust. */
+  readonly rogueCert: string;
+  readonly rogueKey: string;
+  remove(): void;
+}
+
+async function openssl(dir: string, args: string[]): Promise<void> {
+  const r = await runCommand("openssl", args, { cwd: dir, timeoutMs: 60_000 });
+  assert.equal(r.code, 0, `openssl ${args.join(" ")} failed:\n${r.stderr}`);
+}
+
+/** Makes a CA, a server certificate (SAN IP:127.0.0.1, DNS:localhost) and client certificates with openssl. */
+export async function makeTestCerts(): Promise<TestCerts> {
+  if (!which("openssl")) throw new Error("openssl not found: the TLS tests make their certificates with it; install it with `apt-get install openssl`");
+  const tmp = tempDir("tls");
+  const dir = tmp.path;
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  const ca = async (name: string): Promise<void> =>
+    openssl(dir, ["req", "-x509", ...ec, "-keyout", `${name}.key`, "-out", `${name}.pem`, "-days", "2", "-subj", `/CN=${name}`,
+      "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+  const leaf = async (name: string, caName: string, ext: string): Promise<void> => {
+    writeFileSync(path.join(dir, `${name}.ext`), ext);
+    await openssl(dir, ["req", ...ec, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${name}`]);
+    await openssl(dir, ["x509", "-req", "-in", `${name}.csr`, "-CA", `${caName}.pem`, "-CAkey", `${caName}.key`, "-CAcreateserial",
+      "-out", `${name}.pem`, "-days", "2", "-extfile", `${name}.ext`]);
+  };
+  await ca("warp-test-ca");
+  await ca("rogue-ca");
+  const common = "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n";
+  await leaf("server", "warp-test-ca", `${common}extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n`);
+  await leaf("client", "warp-test-ca", `${common}extendedKeyUsage=clientAuth\n`);
+  await leaf("rogue", "rogue-ca", `${common}extendedKeyUsage=clientAuth\n`);
+  const f = (name: string): string => path.join(dir, name);
+  return {
+    dir,
+    caFile: f("warp-test-ca.pem"),
+    serverCert: f("server.pem"),
+    serverKey: f("server.key"),
+    clientCert: f("client.pem"),
+    clientKey: f("client.key"),
+    rogueCert: f("rogue.pem"),
+    rogueKey: f("rogue.key"),
+    remove: tmp.remove,
+  };
+}
+
+/** Writes a users file into `dir` and returns its path. */
+export function writeUsersFile(dir: string, users: Record<string, string>, name = "users"): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, ["# test users", ...Object.entries(users).map(([u, p]) => `${u}:${p}`), ""].join("\n"));
+  return file;
+}
+
+/** A raw Kafka client over TCP or TLS: size-prefixed frames in and out. */
+export class RawKafkaClient {
+  private buf = Buffer.alloc(0);
+  private waiters: Array<() => void> = [];
+  private nextCorrelation = 1;
+  closed = false;
+
+  private constructor(readonly socket: net.Socket) {
+    socket.on("data", (d: Buffer) => {
+      this.buf = Buffer.concat([this.buf, d]);
+      this.wake();
+    });
+    socket.on("close", () => {
+      this.closed = true;
+      this.wake();
+    });
+    socket.on("error", () => undefined);
+  }
+
+  static connect(port: number, tlsOptions?: tls.ConnectionOptions): Promise<RawKafkaClient> {
+    return new Promise((resolve, reject) => {
+      if (tlsOptions) {
+        const s = tls.connect({ host: "127.0.0.1", port, ...tlsOptions }, () => resolve(new RawKafkaClient(s)));
+        s.once("error", reject);
+      } else {
+        const s = net.connect(port, "127.0.0.1", () => resolve(new RawKafkaClient(s)));
+        s.once("error", reject);
+      }
+    });
+  }
+
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  async readFrame(timeoutMs = 10_000): Promise<Buffer> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.buf.length >= 4) {
+        const size = this.buf.readInt32BE(0);
+        if (this.buf.length >= 4 + size) {
+          const frame = this.buf.subarray(4, 4 + size);
+          this.buf = this.buf.subarray(4 + size);
+          return frame;
+        }
+      }
+      if (this.closed) throw new Error("connection closed");
+      if (Date.now() > end) throw new Error("timed out waiting for a response");
+      await new Promise<void>((r) => {
+        this.waiters.push(r);
+        setTimeout(r, 50);
+      });
+    }
+  }
+
+  async request<K extends ApiKeyValue>(apiKey: K, apiVersion: number, body: RequestInputOf<K>): Promise<DecodedResponseOf<K>> {
+    const correlationId = this.nextCorrelation++;
+    this.socket.write(encodeRequest({ apiKey, apiVersion, correlationId, clientId: "security-test" }, body));
+    const { correlationId: got, body: response } = decodeResponse(apiKey, apiVersion, await this.readFrame());
+    assert.equal(got, correlationId);
+    return response;
+  }
+
+  /** Sends a raw size-prefixed token (legacy SaslHandshake v0 framing) and reads the raw answer. */
+  async rawToken(token: Buffer): Promise<Buffer> {
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(token.length);
+    this.socket.write(Buffer.concat([size, token]));
+    return Buffer.from(await this.readFrame());
+  }
+
+  async waitClosed(timeoutMs = 10_000): Promise<boolean> {
+    const end = Date.now() + timeoutMs;
+    while (!this.closed && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    return this.closed;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+const HASH = { "SCRAM-SHA-256": ["sha256", 32], "SCRAM-SHA-512": ["sha512", 64] } as const;
+
+/** The client side of SCRAM (RFC 5802), independent of the server code, for tests. */
+export class ScramClient {
+  readonly clientNonce: string;
+  private clientFirstBare = "";
+  private serverSignature: Buffer | null = null;
+
+  constructor(
+    private readonly mechanism: ScramMechanism,
+    private readonly user: string,
+    private readonly password: string,
+    nonce?: string,
+  ) {
+    this.clientNonce = nonce ?? randomBytes(18).toString("base64");
+  }
+
+  first(): Buffer {
+    this.clientFirstBare = `n=${this.user.replace(/=/g, "=3D").replace(/,/g, "=2C")},r=${this.clientNonce}`;
+    return Buffer.from(`n,,${this.clientFirstBare}`);
+  }
+
+  /** The client-final message; `librdkafkaNonce` repeats the client nonce in front, as librdkafka 2.0 does. */
+  final(serverFirst: Buffer, librdkafkaNonce = false): Buffer {
+    const [hashName, length] = HASH[this.mechanism];
+    const text = serverFirst.toString();
+    const attrs = Object.fromEntries(text.split(",").map((p) => [p[0], p.slice(2)]));
+    assert.ok(attrs.r!.startsWith(this.clientNonce), "server nonce extends the client nonce");
+    const salted = pbkdf2Sync(this.password, Buffer.from(attrs.s!, "base64"), Number(attrs.i), length, hashName);
+    const clientKey = createHmac(hashName, salted).update("Client Key").digest();
+    const storedKey = createHash(hashName).update(clientKey).digest();
+    const withoutProof = `c=biws,r=${librdkafkaNonce ? this.clientNonce : ""}${attrs.r}`;
+    const authMessage = `${this.clientFirstBare},${text},${withoutProof}`;
+    const signature = createHmac(hashName, storedKey).update(authMessage).digest();
+    const proof = Buffer.from(clientKey.map((b, i) => b ^ signature[i]!));
+    const serverKey = createHmac(hashName, salted).update("Server Key").digest();
+    this.serverSignature = createHmac(hashName, serverKey).update(authMessage).digest();
+    return Buffer.from(`${withoutProof},p=${proof.toString("base64")}`);
+  }
+
+  /** Checks the server's final message proves it knows the credential. */
+  verify(serverFinal: Buffer): void {
+    assert.equal(serverFinal.toString(), `v=${this.serverSignature!.toString("base64")}`);
+  }
+}
+
+/** Captures every log line (all levels) written while `fn` runs; other transports are muted meanwhile. */
+export async function captureLogs(fn: () => Promise<void>): Promise<string> {
+  const stream = new PassThrough();
+  let text = "";
+  stream.on("data", (d: Buffer) => (text += d.toString()));
+  const transport = new winston.transports.Stream({ stream, level: "silly" });
+  const previousLevel = rootLogger.level;
+  const muted = rootLogger.transports.map((t) => [t, t.silent] as const);
+  for (const [t] of muted) t.silent = true;
+  rootLogger.level = "silly";
+  rootLogger.add(transport);
+  try {
+    await fn();
+  } finally {
+    rootLogger.remove(transport);
+    rootLogger.level = previousLevel;
+    for (const [t, silent] of muted) t.silent = silent;
+  }
+  return text;
+}
