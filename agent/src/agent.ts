@@ -146,7 +146,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     port: config.kafkaPort,
     maxConnections: config.maxConnections,
     maxFrameBytes: config.maxFrameBytes,
-    maxInFlight: 64,
+    maxInFlight: config.maxInFlightRequests,
     logger: componentLogger("kafka"),
     tls: security.tls?.options ?? null,
     sasl: security.sasl,

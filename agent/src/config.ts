@@ -45,6 +45,10 @@ export interface AgentConfig {
   /** Largest Kafka request frame accepted. */
   readonly maxFrameBytes: number;
   readonly maxConnections: number;
+  /** Requests read from one connection before its responses are sent; the socket is paused beyond. */
+  readonly maxInFlightRequests: number;
+  /** Produced bytes held in memory (batching, writing, committing) before new produce requests wait. */
+  readonly maxProduceBufferBytes: number;
   /** How long stop() waits for in-flight produce requests to drain. */
   readonly gracefulShutdownMs: number;
   /** Expiry given to ingestion files in DynamoDB (TTL); compaction must copy them out before. */
@@ -282,6 +286,8 @@ const DEFAULT_KAFKA_PORT = 9092;
 const DEFAULT_HTTP_PORT = 8080;
 const DEFAULT_GRACEFUL_SHUTDOWN_MS = 30_000;
 const DEFAULT_MAX_CONNECTIONS = 10_000;
+const DEFAULT_MAX_IN_FLIGHT_REQUESTS = 64;
+const DEFAULT_MAX_PRODUCE_BUFFER_BYTES = 256 * MiB;
 
 /** Every agent flag, in the order shown by `warp agent --help` and in the README. */
 export const AGENT_FLAGS = {
@@ -437,6 +443,22 @@ export const AGENT_FLAGS = {
     valueName: "n",
     help: "Most Kafka connections open at once; further connections are refused.",
     parse: integer(1, 1_000_000),
+  }),
+  maxInFlightRequests: flag({
+    name: "maxInFlightRequests",
+    env: "WARP_MAX_IN_FLIGHT_REQUESTS",
+    defaultText: String(DEFAULT_MAX_IN_FLIGHT_REQUESTS),
+    valueName: "n",
+    help: "Requests one connection may have in flight; the agent stops reading that connection until responses catch up.",
+    parse: integer(1, 10_000),
+  }),
+  maxProduceBufferSize: flag({
+    name: "maxProduceBufferSize",
+    env: "WARP_MAX_PRODUCE_BUFFER_SIZE",
+    defaultText: formatBytes(DEFAULT_MAX_PRODUCE_BUFFER_BYTES),
+    valueName: "size",
+    help: "Memory for produced data not yet stored and committed; beyond it produce requests wait, then fail with REQUEST_TIMED_OUT (retriable).",
+    parse: byteSize(MiB, 64 * GiB),
   }),
   gracefulShutdownDuration: flag({
     name: "gracefulShutdownDuration",
@@ -610,6 +632,8 @@ export function parseAgentConfig(flags: Record<string, string | boolean | undefi
     defaultPartitions: p.defaultPartitions ?? 1,
     maxFrameBytes: p.maxRequestSize ?? DEFAULT_MAX_REQUEST_BYTES,
     maxConnections: p.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+    maxInFlightRequests: p.maxInFlightRequests ?? DEFAULT_MAX_IN_FLIGHT_REQUESTS,
+    maxProduceBufferBytes: p.maxProduceBufferSize ?? DEFAULT_MAX_PRODUCE_BUFFER_BYTES,
     gracefulShutdownMs: p.gracefulShutdownDuration ?? DEFAULT_GRACEFUL_SHUTDOWN_MS,
     ingestionTtlMs: p.ingestionTTL ?? 3_600_000,
     compactionIntervalMs: p.compactionInterval ?? 2000,
