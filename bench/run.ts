@@ -1,93 +1,129 @@
 /**
- * `npm run bench`: produce throughput and latency of an agent on the embedded file store, measured
- * with Apache Kafka's own kafka-producer-perf-test (a real client in its own JVM) against an agent
- * running as its own process. Prints a table and writes bench/results/latest.json.
+ * `npm run bench`: the agent against Apache Kafka, same client (Kafka's own perf tools and kcat),
+ * same workload, same run. For the file store (1 agent) and DynamoDB Local + moto S3 (1 and 3 agents),
+ * at batchTimeout 25, 50, 100 and 250 ms, and for one Kafka 4.x broker:
+ * produce throughput, produce latency p50/p99/p99.9, end-to-end latency, consume throughput, agent CPU
+ * seconds per GB and peak RSS, DynamoDB units and S3 requests per MB (for `warp cost --measured`);
+ * then a short CPU profile of an agent. Writes bench/results/latest.{json,md}, the /metrics of the
+ * DynamoDB runs, docs/bench-*.png and (full runs only) the results section of docs/benchmarks.md.
  *
- *   WARP_BENCH_RECORDS    records per run (default 200000)
- *   WARP_BENCH_RECORD_SIZE bytes per record (default 1024)
+ *   WARP_BENCH_RECORD_SIZE        bytes per record (default 1024)
+ *   WARP_BENCH_RECORDS            records of the max-rate runs on the file store and Kafka (default 100000)
+ *   WARP_BENCH_DYNAMO_RECORDS     records of the max-rate runs on DynamoDB (default 50000)
+ *   WARP_BENCH_LATENCY_RATE       records/s of the latency runs (default 1000)
+ *   WARP_BENCH_LATENCY_SECONDS    seconds of each latency run (default 15)
+ *   WARP_BENCH_TIMEOUTS           batch timeouts in ms (default 25,50,100,250)
+ *   WARP_BENCH_ONLY               comma-separated subset of kafka,file,dynamodb,inflight,profile (default all)
+ *
+ * Sub-benchmarks: `npx tsx bench/profile.ts` (CPU profile only), `npx tsx bench/inflight.ts` (producer
+ * in-flight limit against batching), `npx tsx bench/log-contention.ts`,
+ * `npx tsx bench/protocol-codec.ts`.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { Kafka, logLevel } from "kafkajs";
-import { ensureKafkaTools, runKafkaTool } from "../e2e/support/kafka-tools.js";
-import { REPO_ROOT, spawnAgentProcess, tempDir } from "../agent/test/support/agents.js";
+import { REPO_ROOT } from "../agent/test/support/agents.js";
+import { ensureKafkaTools } from "../e2e/support/kafka-tools.js";
+import { ensureKcat } from "../e2e/support/kcat.js";
+import { runInflight, type InflightResult } from "./lib/inflight.js";
+import { renderPlots } from "./lib/plots.js";
+import { profileAgent, type ProfileSummary } from "./lib/profile.js";
+import { markdownReport, replaceResultsSection, type BenchReport } from "./lib/report.js";
+import { runScenario, type ScenarioResult, type Workload } from "./lib/scenario.js";
+import { startAwsLocal, startDynamoTarget, startFileTarget, startKafkaTarget, type Target } from "./lib/targets.js";
 
-interface PerfResult {
-  readonly scenario: string;
-  readonly records: number;
-  readonly recordsPerSec: number;
-  readonly mbPerSec: number;
-  readonly avgMs: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly p999Ms: number;
+const env = (name: string, dflt: string): string => process.env[name] ?? dflt;
+const WORKLOAD: Workload = {
+  recordSize: Number(env("WARP_BENCH_RECORD_SIZE", "1024")),
+  partitions: 6,
+  throughputRecords: {
+    file: Number(env("WARP_BENCH_RECORDS", "100000")),
+    kafka: Number(env("WARP_BENCH_RECORDS", "100000")),
+    dynamodb: Number(env("WARP_BENCH_DYNAMO_RECORDS", "50000")),
+  },
+  latencyRate: Number(env("WARP_BENCH_LATENCY_RATE", "1000")),
+  latencySeconds: Number(env("WARP_BENCH_LATENCY_SECONDS", "15")),
+};
+const TIMEOUTS = env("WARP_BENCH_TIMEOUTS", "25,50,100,250").split(",").map(Number);
+const ONLY = new Set(env("WARP_BENCH_ONLY", "kafka,file,dynamodb,inflight,profile").split(","));
+const RESULTS = path.join(REPO_ROOT, "bench", "results");
+const DOCS = path.join(REPO_ROOT, "docs");
+
+function log(line: string): void {
+  process.stdout.write(`${line}\n`);
 }
 
-const RECORDS = Number(process.env.WARP_BENCH_RECORDS ?? 200_000);
-const RECORD_SIZE = Number(process.env.WARP_BENCH_RECORD_SIZE ?? 1024);
-
-function parsePerf(scenario: string, out: string): PerfResult {
-  // "200000 records sent, 41152.263374 records/sec (40.19 MB/sec), 512.37 ms avg latency, 1062.00 ms max latency,
-  //  498 ms 50th, 901 ms 95th, 1003 ms 99th, 1055 ms 99.9th."
-  const line = out.split("\n").reverse().find((l) => /records sent/.test(l) && /99\.9th/.test(l));
-  if (!line) throw new Error(`kafka-producer-perf-test printed no summary:\n${out}`);
-  const num = (re: RegExp) => Number(re.exec(line)?.[1] ?? NaN);
-  return {
-    scenario,
-    records: num(/^(\d+) records sent/),
-    recordsPerSec: num(/([\d.]+) records\/sec/),
-    mbPerSec: num(/\(([\d.]+) MB\/sec\)/),
-    avgMs: num(/([\d.]+) ms avg latency/),
-    p50Ms: num(/(\d+) ms 50th/),
-    p99Ms: num(/(\d+) ms 99th/),
-    p999Ms: num(/(\d+) ms 99\.9th/),
-  };
-}
-
-async function runScenario(batchTimeout: string, throughput: number): Promise<PerfResult> {
-  const dir = tempDir("bench");
-  const agent = await spawnAgentProcess(["-bucketURL", `file://${dir.path}`, "-batchTimeout", batchTimeout]);
+async function measure(start: () => Promise<Target>, metricsFile: string | null): Promise<ScenarioResult> {
+  const target = await start();
+  log(`${target.label} (${target.bootstrap})`);
   try {
-    const admin = new Kafka({ brokers: [agent.bootstrap], logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic: "bench", numPartitions: 6 }] });
-    await admin.disconnect();
-    const scenario = `file store, batchTimeout ${batchTimeout}, ${throughput < 0 ? "max rate" : `${throughput} rec/s`}`;
-    const r = await runKafkaTool(
-      "producer-perf-test",
-      [
-        "--topic", "bench",
-        "--num-records", String(throughput < 0 ? RECORDS : Math.min(RECORDS, throughput * 20)),
-        "--record-size", String(RECORD_SIZE),
-        "--throughput", String(throughput),
-        "--producer-props", `bootstrap.servers=${agent.bootstrap}`, "acks=all", "linger.ms=5", "batch.size=262144", "max.in.flight.requests.per.connection=5",
-      ],
-      { timeoutMs: 600_000 },
-    );
-    if (r.code !== 0) throw new Error(`kafka-producer-perf-test failed (${r.code}):\n${r.stderr}`);
-    return parsePerf(scenario, r.stdout);
+    return await runScenario(target, WORKLOAD, metricsFile, log);
   } finally {
-    await agent.kill("SIGTERM");
-    dir.remove();
+    await target.stop();
   }
 }
 
 async function main(): Promise<void> {
+  const began = Date.now();
   await ensureKafkaTools();
-  const results: PerfResult[] = [];
-  for (const [timeout, rate] of [["250ms", -1], ["50ms", -1], ["250ms", 2000], ["50ms", 2000], ["25ms", 2000]] as const) {
-    const r = await runScenario(timeout, rate);
-    results.push(r);
-    console.log(`${r.scenario}: ${r.mbPerSec.toFixed(2)} MB/s, ${Math.round(r.recordsPerSec)} rec/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, p99.9 ${r.p999Ms} ms`);
+  await ensureKcat();
+  mkdirSync(path.join(RESULTS, "metrics"), { recursive: true });
+  const results: ScenarioResult[] = [];
+
+  if (ONLY.has("kafka")) results.push(await measure(startKafkaTarget, null));
+  if (ONLY.has("file")) for (const t of TIMEOUTS) results.push(await measure(() => startFileTarget(t), null));
+  if (ONLY.has("dynamodb")) {
+    const aws = await startAwsLocal();
+    try {
+      for (const agents of [1, 3]) {
+        for (const t of TIMEOUTS) {
+          const file = path.join(RESULTS, "metrics", `dynamodb-${agents}agents-${t}ms.prom`);
+          results.push(await measure(() => startDynamoTarget(aws, t, agents), file));
+        }
+      }
+    } finally {
+      await aws.stop();
+    }
   }
-  console.log("\n| scenario | MB/s | records/s | p50 ms | p99 ms | p99.9 ms |\n|---|---|---|---|---|---|");
-  for (const r of results) console.log(`| ${r.scenario} | ${r.mbPerSec.toFixed(2)} | ${Math.round(r.recordsPerSec)} | ${r.p50Ms} | ${r.p99Ms} | ${r.p999Ms} |`);
-  const out = path.join(REPO_ROOT, "bench", "results");
-  mkdirSync(out, { recursive: true });
-  writeFileSync(path.join(out, "latest.json"), JSON.stringify({ recordSize: RECORD_SIZE, date: new Date().toISOString(), results }, null, 2));
+  let inflight: InflightResult[] | undefined;
+  if (ONLY.has("inflight")) {
+    log("produce latency vs the Java producer's in-flight limit (file store, batchTimeout 250ms)");
+    inflight = await runInflight(250, WORKLOAD.latencyRate, WORKLOAD.latencySeconds);
+    for (const r of inflight) log(`  ${r.settings}: p50 ${r.p50Ms} p99 ${r.p99Ms} p99.9 ${r.p999Ms} ms`);
+  }
+  let profile: ProfileSummary | undefined;
+  if (ONLY.has("profile")) {
+    log("CPU profile of a file-store agent (batchTimeout 50ms) under max-rate produce and consume");
+    try {
+      profile = await profileAgent(WORKLOAD, path.join(RESULTS, "profile"));
+    } catch (err) {
+      log(`profile failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  const report: BenchReport = {
+    date: new Date().toISOString(),
+    machine: { cpus: (await import("node:os")).cpus().length, node: process.version },
+    workload: WORKLOAD,
+    wallSeconds: Math.round((Date.now() - began) / 1000),
+    results,
+    ...(inflight ? { inflight } : {}),
+    ...(profile ? { profile } : {}),
+  };
+  const md = markdownReport(report);
+  writeFileSync(path.join(RESULTS, "latest.json"), JSON.stringify(report, null, 2) + "\n");
+  writeFileSync(path.join(RESULTS, "latest.md"), md);
+  if (results.length > 0) for (const f of await renderPlots(report, DOCS)) log(`wrote ${path.relative(REPO_ROOT, f)}`);
+  // A full run also refreshes the figures in docs/benchmarks.md (between its markers).
+  const doc = path.join(DOCS, "benchmarks.md");
+  if (!process.env.WARP_BENCH_ONLY && existsSync(doc)) {
+    const updated = replaceResultsSection(readFileSync(doc, "utf8"), md);
+    if (updated !== null) writeFileSync(doc, updated);
+  }
+  log("\n" + md);
+  log(`bench wall time: ${report.wallSeconds} s`);
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
   process.exit(1);
 });

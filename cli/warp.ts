@@ -3,6 +3,7 @@
  * The `warp` command:
  *   warp agent [flags]      run a Kafka-compatible agent (flags: warp agent --help)
  *   warp operator [flags]   run the Kubernetes operator
+ *   warp iam-policy [flags] print least-privilege IAM policies for the agent and the operator
  *   warp version            print the version
  * Flags take the seed's Go spelling (-bucketURL value, -bucketURL=value) or GNU long options
  * (--bucketURL value, --bucketURL=value); every flag also has an environment twin.
@@ -16,6 +17,8 @@ import { componentLogger, errorMessage, rootLogger } from "../common/logger.js";
 import { AGENT_FLAG_LIST, type AgentConfig, parseAgentConfig } from "../agent/src/config.js";
 import { addFlagOptions, givenFlags, normaliseFlagArgs, UsageError } from "./flags.js";
 import { OPERATOR_FLAG_LIST, type OperatorCli, parseOperatorOptions } from "./operator-flags.js";
+import { addIamPolicyCommand, IAM_POLICY_FLAG_LIST } from "./iam-policy.js";
+import { addCostCommand } from "./cost.js";
 
 /** Exit code for usage and start-up errors (as Go's flag package). */
 const EXIT_USAGE = 2;
@@ -131,6 +134,10 @@ export function buildProgram(): Command {
     OPERATOR_FLAG_LIST,
   ).action(async (_opts: unknown, command: Command) => runOperator(givenFlags(command, OPERATOR_FLAG_LIST)));
 
+  addCostCommand(program);
+
+  addIamPolicyCommand(program, (message) => fail("iam-policy", message));
+
   program
     .command("version")
     .description("Print the version.")
@@ -147,6 +154,7 @@ export async function main(args: readonly string[]): Promise<void> {
   try {
     if (command === "agent") normalised = [command, ...normaliseFlagArgs(rest, AGENT_FLAG_LIST)];
     if (command === "operator") normalised = [command, ...normaliseFlagArgs(rest, OPERATOR_FLAG_LIST)];
+    if (command === "iam-policy") normalised = [command, ...normaliseFlagArgs(rest, IAM_POLICY_FLAG_LIST)];
   } catch (err) {
     if (err instanceof UsageError) fail(command!, `${err.message} (see warp ${command} --help)`);
     throw err;

@@ -94,6 +94,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     log,
     batchTimeoutMs: config.batchTimeoutMs,
     maxFileBytes: config.maxFileBytes,
+    maxBufferedBytes: config.maxProduceBufferBytes,
     keyPrefix: `ingest/${agentId.slice(0, 8)}-`,
     // DynamoDB ingestion files carry a TTL: expiry is free where a delete is billed like a write.
     ...(ingestionExpires ? { expireAfterMs: config.ingestionTtlMs } : {}),
@@ -105,6 +106,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       metrics.fileWriteLatency.observe(writeSeconds);
     },
   });
+  metrics.setProduceBufferProbe(() => batcher.bufferedBytes);
   const reader = new PartitionReader(stores.ingestion, stores.compaction, cache);
   const topics = new TopicService(log, { autoCreate: config.autoCreateTopics, defaultPartitions: config.defaultPartitions });
   const clusterId = config.clusterId ?? deriveClusterId(JSON.stringify([config.bucketUrl, config.ingestionBucketUrl]));

@@ -93,6 +93,20 @@ export const logAppliedIndex = new Gauge({
 
 // Kafka connections and requests
 
+/** Reads the produce buffer's size at scrape time (set by the agent once its batcher exists). */
+let produceBufferProbe: () => number = () => 0;
+export function setProduceBufferProbe(probe: () => number): void {
+  produceBufferProbe = probe;
+}
+export const produceBufferBytes = new Gauge({
+  name: "warp_produce_buffer_bytes",
+  help: "Produced bytes held in memory: the open ingestion file plus files being written or committed (limit: -maxProduceBufferSize).",
+  registers,
+  collect() {
+    this.set(produceBufferProbe());
+  },
+});
+
 export const openConnections = new Gauge({
   name: "warp_open_connections",
   help: "Kafka client connections currently open.",

@@ -33,10 +33,16 @@ interface PartitionOutcome {
  */
 const MIN_ENFORCED_TIMEOUT_MS = 1000;
 
-function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
-  if (!(timeoutMs >= MIN_ENFORCED_TIMEOUT_MS)) return work;
+/** Runs start(signal); past timeoutMs, aborts the signal (batches still waiting for buffer space are dropped) and rejects. */
+function withTimeout<T>(start: (signal?: AbortSignal) => Promise<T>, timeoutMs: number): Promise<T> {
+  if (!(timeoutMs >= MIN_ENFORCED_TIMEOUT_MS)) return start();
+  const abort = new AbortController();
+  const work = start(abort.signal);
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new IngestionError(`not stored within the request's timeout of ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => {
+      abort.abort();
+      reject(new IngestionError(`not stored within the request's timeout of ${timeoutMs} ms`));
+    }, timeoutMs);
     work.then(
       (v) => {
         clearTimeout(timer);
@@ -104,7 +110,7 @@ defineHandler({ key: ApiKey.Produce, min: 0, max: 11 }, async (req, ctx) => {
 
   if (accepted.length > 0) {
     try {
-      const results = await withTimeout(agent.batcher.add(accepted), req.timeoutMs);
+      const results = await withTimeout((signal) => agent.batcher.add(accepted, signal), req.timeoutMs);
       for (const slot of slots) {
         const first = results[slot.first]!;
         const bad = results.slice(slot.first, slot.first + slot.count).find((r) => r.errorCode !== ErrorCode.NONE);

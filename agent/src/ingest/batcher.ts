@@ -37,6 +37,12 @@ export interface BatcherOptions {
   /** A freshly written file, handed to the fetch cache. */
   readonly onFileWritten?: (key: string, data: Buffer) => void;
   readonly onFileCommitted?: (info: { bytes: number; batches: number; writeSeconds: number }) => void;
+  /**
+   * Most produced bytes held at once (open file plus files being written or committed). Beyond it,
+   * add() waits, in arrival order, until earlier files are done; undefined: no limit. A request
+   * larger than the limit is taken alone when nothing else is held.
+   */
+  readonly maxBufferedBytes?: number;
 }
 
 /** Thrown to producers when the file holding their batch could not be stored or committed (retriable). */
@@ -51,6 +57,12 @@ interface Waiter {
   readonly batch: IncomingBatch;
   readonly resolve: (r: BatchResult) => void;
   readonly reject: (e: Error) => void;
+}
+
+interface SpaceWaiter {
+  readonly size: number;
+  readonly grant: () => void;
+  readonly refuse: (e: Error) => void;
 }
 
 interface OpenFile {
@@ -70,14 +82,84 @@ export class IngestionBatcher {
   private commitChain: Promise<void> = Promise.resolve();
   private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
+  /** Bytes of the batches held: in the open file or in files not yet committed or failed. */
+  private buffered = 0;
+  private readonly spaceWaiters: SpaceWaiter[] = [];
 
   constructor(private readonly options: BatcherOptions) {}
 
-  /** Adds the batches of one produce request (they land in the same file); one result per batch. */
-  add(batches: readonly IncomingBatch[]): Promise<BatchResult[]> {
+  /** Produced bytes held in memory now (open file plus files in flight). */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  /**
+   * Adds the batches of one produce request (they land in the same file); one result per batch.
+   * When the buffer is full the request waits for space; aborting `signal` while it waits drops it
+   * (nothing of it is written) with a retriable IngestionError.
+   */
+  add(batches: readonly IncomingBatch[], signal?: AbortSignal): Promise<BatchResult[]> {
     if (this.closed) return Promise.reject(new IngestionError("agent is shutting down"));
-    const topicBytes = batches.reduce((n, b) => n + b.topic.length, 0);
     const size = batches.reduce((n, b) => n + b.bytes.length, 0);
+    const max = this.options.maxBufferedBytes;
+    // Arrival order is kept: with anyone waiting, a newcomer waits too.
+    if (max === undefined || (this.spaceWaiters.length === 0 && (this.buffered === 0 || this.buffered + size <= max))) {
+      this.buffered += size;
+      return this.addNow(batches, size);
+    }
+    return this.waitForSpace(size, signal).then(() => {
+      if (this.closed) {
+        this.release(size);
+        throw new IngestionError("agent is shutting down");
+      }
+      return this.addNow(batches, size);
+    });
+  }
+
+  private waitForSpace(size: number, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(new IngestionError("produce buffer full"));
+        return;
+      }
+      const onAbort = () => {
+        const i = this.spaceWaiters.indexOf(waiter);
+        if (i >= 0) this.spaceWaiters.splice(i, 1);
+        reject(new IngestionError(`produce buffer full (${this.buffered} bytes held): request dropped at its timeout`));
+        // The head may now fit.
+        this.release(0);
+      };
+      const waiter: SpaceWaiter = {
+        size,
+        grant: () => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve();
+        },
+        refuse: (e) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(e);
+        },
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.spaceWaiters.push(waiter);
+    });
+  }
+
+  /** Returns bytes to the buffer and grants waiting requests that now fit, in order. */
+  private release(bytes: number): void {
+    this.buffered -= bytes;
+    const max = this.options.maxBufferedBytes ?? Infinity;
+    while (this.spaceWaiters.length > 0) {
+      const head = this.spaceWaiters[0]!;
+      if (this.buffered > 0 && this.buffered + head.size > max) break;
+      this.spaceWaiters.shift();
+      this.buffered += head.size;
+      head.grant();
+    }
+  }
+
+  private addNow(batches: readonly IncomingBatch[], size: number): Promise<BatchResult[]> {
+    const topicBytes = batches.reduce((n, b) => n + b.topic.length, 0);
     const commandBytes = batches.length * BATCH_META_BYTES + topicBytes;
     if (this.open && (this.open.bytes + size > this.options.maxFileBytes || this.open.commandBytes + commandBytes > this.options.log.maxCommandBytes)) {
       this.seal();
@@ -115,7 +197,10 @@ export class IngestionBatcher {
     if (file.waiters.length === 0) return;
     const task = this.writeAndCommit(file);
     this.inFlight.add(task);
-    void task.finally(() => this.inFlight.delete(task));
+    void task.finally(() => {
+      this.inFlight.delete(task);
+      this.release(file.bytes);
+    });
   }
 
   private async writeAndCommit(file: OpenFile): Promise<void> {
@@ -155,6 +240,9 @@ export class IngestionBatcher {
     const started = process.hrtime.bigint();
     const expiresAt = this.options.expireAfterMs !== undefined ? new Date(Date.now() + this.options.expireAfterMs) : undefined;
     const written = this.options.store.put(key, data, expiresAt ? { expiresAt } : undefined).then(() => this.options.onFileWritten?.(key, data));
+    // Awaited only after the previous file's commit: a write failing before then must not count as an
+    // unhandled rejection (which ends the process).
+    written.catch(() => undefined);
     // Commit strictly in seal order: wait for the previous file's proposal, then this file's write.
     const previous = this.commitChain;
     let proposed!: () => void;

@@ -1,0 +1,403 @@
+/**
+ * The cost model behind `warp cost`: pure functions from a workload, a design and prices to a monthly
+ * bill per service, every line carrying the assumption that produced it.
+ *
+ * Two families of rows:
+ *  - the seed's table (stores "s3", "s3-express", "dynamodb-on-demand", "dynamodb-provisioned"), computed
+ *    the way the seed computed it, so that its figures are reproduced (within 5 %) and explained;
+ *  - this project's design ("warp-dynamodb-on-demand", "warp-dynamodb-provisioned"): DynamoDB ingestion
+ *    files that expire by TTL (no delete is ever billed) plus S3 compaction, one ingestion file per agent
+ *    per batchTimeout holding every partition, chunks of at most 350 KiB, and the metadata log.
+ *    With measured counts (measured.ts) the units per MB come from a real run instead.
+ */
+import type { Prices } from "./prices.js";
+
+export type SeedStore = "s3" | "s3-express" | "dynamodb-on-demand" | "dynamodb-provisioned";
+export type WarpStore = "warp-dynamodb-on-demand" | "warp-dynamodb-provisioned";
+export type Store = SeedStore | WarpStore;
+export type Design = "seed" | "warp" | "warp-measured";
+
+export const SEED_STORES: readonly SeedStore[] = ["s3", "s3-express", "dynamodb-on-demand", "dynamodb-provisioned"];
+export const WARP_STORES: readonly WarpStore[] = ["warp-dynamodb-on-demand", "warp-dynamodb-provisioned"];
+
+/** 100 KB/s, 1 MB/s and 10 MB/s (decimal units, as the seed's "0.1 / 1 / 10 MB/s"). */
+export const SEED_THROUGHPUTS: readonly number[] = [100_000, 1_000_000, 10_000_000];
+
+/** The seed's published monthly figures, by store and throughput (bytes/s). */
+export const SEED_TABLE: Readonly<Record<SeedStore, Readonly<Record<number, number>>>> = {
+  s3: { 100_000: 159, 1_000_000: 159, 10_000_000: 159 },
+  "s3-express": { 100_000: 235, 1_000_000: 235, 10_000_000: 235 },
+  "dynamodb-on-demand": { 100_000: 81, 1_000_000: 810, 10_000_000: 8100 },
+  "dynamodb-provisioned": { 100_000: 7.5, 1_000_000: 75, 10_000_000: 750 },
+};
+
+/** What is produced and how the agents are laid out. */
+export interface Workload {
+  /** Bytes produced per second, before compression. */
+  readonly bytesPerSecond: number;
+  /** Raw bytes per stored byte (4 = the seed's 1:4). */
+  readonly compressionRatio: number;
+  readonly agents: number;
+  readonly zones: number;
+  /** How long an agent batches before writing one file (the seed's S3 figures: 250 ms = 4 PUTs/s). */
+  readonly batchTimeoutMs: number;
+  /** How long data stays in the ingestion store in the seed's design (the seed's "last five seconds"). */
+  readonly retentionSeconds: number;
+  /** Hours billed per month (720 = a 30-day month, which the seed's DynamoDB figures use). */
+  readonly hoursPerMonth: number;
+}
+
+export const DEFAULT_WORKLOAD: Omit<Workload, "bytesPerSecond"> = {
+  compressionRatio: 4,
+  agents: 3,
+  zones: 3,
+  batchTimeoutMs: 250,
+  retentionSeconds: 5,
+  hoursPerMonth: 720,
+};
+
+/** The parameters of this project's design (defaults = the agent's defaults and storage format). */
+export interface WarpDesign {
+  /** -ingestionTTL: ingestion items expire (free) this long after they are written. */
+  readonly ingestionTtlSeconds: number;
+  /** DynamoDB deletes expired items "within a few days"; they are billed as storage until then. */
+  readonly ttlDeletionLagSeconds: number;
+  /** -compactionInterval: one compaction pass (one S3 object, one log entry) this often. */
+  readonly compactionIntervalMs: number;
+  /** Largest compacted object written by one pass. */
+  readonly compactedObjectMaxBytes: number;
+  /** About this many small compacted objects are merged into one larger one (L0 → L1). */
+  readonly mergeFanIn: number;
+  /** Chunk items of the chunks table (350 KiB). */
+  readonly chunkBytes: number;
+  /** Files up to this size live inline in their files-table descriptor (64 KiB). */
+  readonly inlineMaxBytes: number;
+  /** Keys and attribute names per item, counted in its billed size. */
+  readonly itemOverheadBytes: number;
+  /** Billed size of one metadata log entry (commitFile or compact), in bytes. */
+  readonly logEntryBytes: number;
+  /** Every agent polls the log tail this often (a strongly consistent Query: at least 1 RRU). */
+  readonly tailIntervalMs: number;
+  /** Every agent heartbeats in the registry this often: writes its entry and id claim, lists the others. */
+  readonly heartbeatMs: number;
+  /** Provisioned capacity = average units per second / this (1 = sized exactly at the average, as the seed). */
+  readonly provisionedUtilization: number;
+}
+
+export const DEFAULT_WARP_DESIGN: WarpDesign = {
+  ingestionTtlSeconds: 3600,
+  ttlDeletionLagSeconds: 48 * 3600,
+  compactionIntervalMs: 2000,
+  compactedObjectMaxBytes: 64 * 1024 * 1024,
+  mergeFanIn: 32,
+  chunkBytes: 350 * 1024,
+  inlineMaxBytes: 64 * 1024,
+  itemOverheadBytes: 100,
+  logEntryBytes: 1000,
+  tailIntervalMs: 50,
+  heartbeatMs: 1000,
+  provisionedUtilization: 1,
+};
+
+/**
+ * Units and requests per MB (10^6 bytes) stored, measured on a real run (see measured.ts). They replace
+ * the design's per-file arithmetic; storage and TTL assumptions stay.
+ */
+export interface MeasuredRates {
+  readonly wruPerMB: number;
+  readonly rruPerMB: number;
+  readonly s3PutPerMB: number;
+  readonly s3GetPerMB: number;
+  /** Where the figures come from, for the output. */
+  readonly source: string;
+}
+
+export interface CostLine {
+  /** The billed item, e.g. "DynamoDB write request units". */
+  readonly service: string;
+  /** Quantity per month in `unit`. */
+  readonly quantity: number;
+  readonly unit: string;
+  readonly monthlyUsd: number;
+  /** Why this quantity and price. */
+  readonly assumption: string;
+}
+
+export interface CostRow {
+  readonly store: Store;
+  readonly design: Design;
+  readonly bytesPerSecond: number;
+  readonly monthlyUsd: number;
+  /** The seed's own figure for this store and throughput, when it published one. */
+  readonly seedUsd?: number;
+  readonly lines: readonly CostLine[];
+}
+
+const KB = 1024;
+const GB = 1024 ** 3;
+/** S3 Express bills upload bytes above this size per PUT. */
+const EXPRESS_FREE_UPLOAD_BYTES = 512 * KB;
+
+function secondsPerMonth(w: Workload): number {
+  return w.hoursPerMonth * 3600;
+}
+
+function storedBytesPerSecond(w: Workload): number {
+  return w.bytesPerSecond / w.compressionRatio;
+}
+
+function round(n: number, digits = 4): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+function fmt(n: number): string {
+  if (n >= 100) return Math.round(n).toLocaleString("en-US");
+  return Number(n.toPrecision(3)).toString();
+}
+
+function monthText(w: Workload): string {
+  return `${w.hoursPerMonth} h/month`;
+}
+
+function row(store: Store, design: Design, w: Workload, lines: CostLine[]): CostRow {
+  const total = lines.reduce((s, l) => s + l.monthlyUsd, 0);
+  // The seed's figure is shown only for the seed's own workload (a different one changes the seed's cost too).
+  const seedWorkload = (Object.keys(DEFAULT_WORKLOAD) as (keyof typeof DEFAULT_WORKLOAD)[]).every((k) => w[k] === DEFAULT_WORKLOAD[k]);
+  const seed = seedWorkload ? (SEED_TABLE as Record<string, Record<number, number> | undefined>)[store]?.[w.bytesPerSecond] : undefined;
+  return {
+    store,
+    design,
+    bytesPerSecond: w.bytesPerSecond,
+    monthlyUsd: round(total, 2),
+    ...(seed !== undefined && design === "seed" ? { seedUsd: seed } : {}),
+    lines: lines.map((l) => ({ ...l, quantity: round(l.quantity, 2), monthlyUsd: round(l.monthlyUsd, 2) })),
+  };
+}
+
+function storageLine(service: string, bytes: number, pricePerGbMonth: number, assumption: string): CostLine {
+  return { service, quantity: bytes / GB, unit: "GB-month", monthlyUsd: (bytes / GB) * pricePerGbMonth, assumption };
+}
+
+/** Files written per second: every agent seals one file per batchTimeout. */
+export function filesPerSecond(w: Workload): number {
+  return (w.agents * 1000) / w.batchTimeoutMs;
+}
+
+// The seed's four stores
+
+/** S3 Standard as ingestion store: one PUT per agent per batchTimeout, whatever the size ("flat"). */
+export function seedS3(w: Workload, p: Prices): CostRow {
+  const puts = filesPerSecond(w) * secondsPerMonth(w);
+  const stored = storedBytesPerSecond(w) * w.retentionSeconds;
+  return row("s3", "seed", w, [
+    {
+      service: "S3 PUT requests",
+      quantity: puts,
+      unit: "requests",
+      monthlyUsd: (puts / 1000) * p.s3PutPer1000,
+      assumption: `${w.agents} agents × ${fmt(1000 / w.batchTimeoutMs)} PUT/s (one file per ${w.batchTimeoutMs} ms batch) × ${monthText(w)} × $${p.s3PutPer1000}/1000; reads not counted (as the seed)`,
+    },
+    storageLine("S3 storage", stored, p.s3StorageGbMonth, `the last ${w.retentionSeconds} s of data, 1:${w.compressionRatio} compressed`),
+  ]);
+}
+
+/** S3 Express One Zone: each file written to one directory bucket per zone (quorum across zones). */
+export function seedS3Express(w: Workload, p: Prices): CostRow {
+  const files = filesPerSecond(w) * secondsPerMonth(w);
+  const puts = files * w.zones;
+  const fileBytes = storedBytesPerSecond(w) / filesPerSecond(w);
+  const billedUploadGb = (Math.max(0, fileBytes - EXPRESS_FREE_UPLOAD_BYTES) * puts) / GB;
+  const stored = storedBytesPerSecond(w) * w.retentionSeconds * w.zones;
+  return row("s3-express", "seed", w, [
+    {
+      service: "S3 Express PUT requests",
+      quantity: puts,
+      unit: "requests",
+      monthlyUsd: (puts / 1000) * p.s3ExpressPutPer1000,
+      assumption: `${w.agents} agents × ${fmt(1000 / w.batchTimeoutMs)} files/s, each written to ${w.zones} zonal buckets × ${monthText(w)} × $${p.s3ExpressPutPer1000}/1000`,
+    },
+    {
+      service: "S3 Express upload above 512 KB",
+      quantity: billedUploadGb,
+      unit: "GB",
+      monthlyUsd: billedUploadGb * p.s3ExpressUploadPerGb,
+      assumption: `files of ${fmt(fileBytes / KB)} KiB; only bytes above 512 KB per PUT are billed`,
+    },
+    storageLine("S3 Express storage", stored, p.s3ExpressStorageGbMonth, `the last ${w.retentionSeconds} s of data in ${w.zones} zones`),
+  ]);
+}
+
+/** DynamoDB on-demand: every KB written, then deleted when it leaves the window (a delete bills like a write). */
+export function seedDynamoOnDemand(w: Workload, p: Prices): CostRow {
+  const wruPerSecond = storedBytesPerSecond(w) / KB;
+  const writes = wruPerSecond * secondsPerMonth(w);
+  return row("dynamodb-on-demand", "seed", w, [
+    {
+      service: "DynamoDB writes (WRU)",
+      quantity: writes,
+      unit: "WRU",
+      monthlyUsd: (writes / 1e6) * p.ddbWruPerMillion,
+      assumption: `${fmt(w.bytesPerSecond / 1000)} KB/s ÷ ${w.compressionRatio} = ${fmt(wruPerSecond)} WRU/s (1 WRU per KB) × ${monthText(w)} × $${p.ddbWruPerMillion}/million`,
+    },
+    {
+      service: "DynamoDB deletes (WRU)",
+      quantity: writes,
+      unit: "WRU",
+      monthlyUsd: (writes / 1e6) * p.ddbWruPerMillion,
+      assumption: `every item deleted after ${w.retentionSeconds} s: a DeleteItem bills the item's size like a write`,
+    },
+    storageLine("DynamoDB storage", storedBytesPerSecond(w) * w.retentionSeconds, p.ddbStorageGbMonth, `the last ${w.retentionSeconds} s of data`),
+  ]);
+}
+
+/**
+ * DynamoDB provisioned, as the seed computed it: capacity for the writes and deletes of ONE agent's share
+ * of the traffic (total ÷ agents) at the WCU-hour list price. Sizing the table for the whole traffic
+ * costs `agents` times more (warp-dynamodb-provisioned does).
+ */
+export function seedDynamoProvisioned(w: Workload, p: Prices): CostRow {
+  const wcu = (2 * storedBytesPerSecond(w)) / KB / w.agents;
+  const hours = wcu * w.hoursPerMonth;
+  return row("dynamodb-provisioned", "seed", w, [
+    {
+      service: "DynamoDB provisioned WCU",
+      quantity: hours,
+      unit: "WCU-hours",
+      monthlyUsd: hours * p.ddbWcuHour,
+      assumption: `(writes + deletes) ${fmt((2 * storedBytesPerSecond(w)) / KB)} WCU ÷ ${w.agents} agents = ${fmt(wcu)} WCU (the seed sized capacity for one agent's share) × ${monthText(w)} × $${p.ddbWcuHour}/WCU-hour`,
+    },
+    storageLine("DynamoDB storage", storedBytesPerSecond(w) * w.retentionSeconds, p.ddbStorageGbMonth, `the last ${w.retentionSeconds} s of data`),
+  ]);
+}
+
+// This project's design
+
+/** WRU and RRU of one registry heartbeat: the agent's entry and its node-id claim written, the list read. */
+const HEARTBEAT_WRU = 2;
+const HEARTBEAT_RRU = 1;
+
+/** Billed size units of an item of `bytes` payload: ceil((payload + overhead) / unit). */
+function units(bytes: number, overhead: number, unit: number): number {
+  return Math.ceil((bytes + overhead) / unit);
+}
+
+/** WRU (1 KB units) or RRU (4 KB units) to write or read one ingestion file of `fileBytes`. */
+export function ingestionFileUnits(fileBytes: number, d: WarpDesign, unit: number): number {
+  if (fileBytes <= d.inlineMaxBytes) return units(fileBytes, d.itemOverheadBytes, unit);
+  const full = Math.floor(fileBytes / d.chunkBytes);
+  const rest = fileBytes - full * d.chunkBytes;
+  const chunkUnits = full * units(d.chunkBytes, d.itemOverheadBytes, unit) + (rest > 0 ? units(rest, d.itemOverheadBytes, unit) : 0);
+  return chunkUnits + units(0, d.itemOverheadBytes, unit); // + the descriptor item
+}
+
+interface WarpRates {
+  readonly wruPerSecond: number;
+  readonly rruPerSecond: number;
+  readonly s3PutPerSecond: number;
+  readonly s3GetPerSecond: number;
+  readonly explain: { readonly wru: string; readonly rru: string; readonly put: string; readonly get: string };
+}
+
+function modelledRates(w: Workload, d: WarpDesign): WarpRates {
+  const files = filesPerSecond(w);
+  const fileBytes = storedBytesPerSecond(w) / files;
+  const passes = 1000 / d.compactionIntervalMs;
+  const bytesPerPass = storedBytesPerSecond(w) * (d.compactionIntervalMs / 1000);
+  const objectsPerPass = Math.max(1, Math.ceil(bytesPerPass / d.compactedObjectMaxBytes));
+  const logWru = units(d.logEntryBytes, 0, KB);
+  const logRru = units(d.logEntryBytes, 0, 4 * KB);
+  const fileWru = ingestionFileUnits(fileBytes, d, KB);
+  const fileRru = ingestionFileUnits(fileBytes, d, 4 * KB);
+  const l0PutsPerSecond = passes * objectsPerPass;
+  const polls = 1000 / d.tailIntervalMs;
+  const beats = 1000 / d.heartbeatMs;
+  return {
+    wruPerSecond: files * (fileWru + logWru) + passes * logWru + w.agents * beats * HEARTBEAT_WRU,
+    rruPerSecond: files * fileRru + w.agents * (polls * logRru + beats * HEARTBEAT_RRU),
+    s3PutPerSecond: l0PutsPerSecond * (1 + 1 / d.mergeFanIn),
+    s3GetPerSecond: l0PutsPerSecond,
+    explain: {
+      wru: `${fmt(files)} files/s (${w.agents} agents, one per ${w.batchTimeoutMs} ms) of ${fmt(fileBytes / KB)} KiB = ${fileWru} WRU each (chunks ≤ ${fmt(d.chunkBytes / KB)} KiB + descriptor, ${d.itemOverheadBytes} B/item) + ${logWru} WRU log entry each; + ${fmt(passes)} compaction log entries/s; + ${HEARTBEAT_WRU} WRU per agent heartbeat (${fmt(beats)}/s × ${w.agents} agents); TTL expiry is free (no DeleteItem)`,
+      rru: `compaction reads each file once (${fileRru} RRU, strongly consistent) + ${w.agents} agents poll the log tail ${fmt(polls)}×/s (${logRru} RRU each) + ${HEARTBEAT_RRU} RRU per heartbeat`,
+      put: `one compacted object per ${d.compactionIntervalMs} ms pass (≤ ${fmt(d.compactedObjectMaxBytes / 1024 / 1024)} MiB), + 1/${d.mergeFanIn} for L0→L1 merges`,
+      get: `L0→L1 merges read each compacted object once; consumers at the tail read from the ingestion store and caches`,
+    },
+  };
+}
+
+function measuredRates(w: Workload, m: MeasuredRates): WarpRates {
+  const mb = storedBytesPerSecond(w) / 1e6;
+  const src = `measured: ${m.source}`;
+  return {
+    wruPerSecond: mb * m.wruPerMB,
+    rruPerSecond: mb * m.rruPerMB,
+    s3PutPerSecond: mb * m.s3PutPerMB,
+    s3GetPerSecond: mb * m.s3GetPerMB,
+    explain: {
+      wru: `${fmt(m.wruPerMB)} WRU per MB stored (${src})`,
+      rru: `${fmt(m.rruPerMB)} RRU per MB stored (${src})`,
+      put: `${fmt(m.s3PutPerMB)} PUT per MB stored (${src})`,
+      get: `${fmt(m.s3GetPerMB)} GET per MB stored (${src})`,
+    },
+  };
+}
+
+function warpRow(store: WarpStore, w: Workload, d: WarpDesign, p: Prices, measured?: MeasuredRates): CostRow {
+  const r = measured ? measuredRates(w, measured) : modelledRates(w, d);
+  const secs = secondsPerMonth(w);
+  const lines: CostLine[] = [];
+  if (store === "warp-dynamodb-on-demand") {
+    const wru = r.wruPerSecond * secs;
+    const rru = r.rruPerSecond * secs;
+    lines.push(
+      { service: "DynamoDB writes (WRU)", quantity: wru, unit: "WRU", monthlyUsd: (wru / 1e6) * p.ddbWruPerMillion, assumption: `${fmt(r.wruPerSecond)} WRU/s: ${r.explain.wru}; × $${p.ddbWruPerMillion}/million` },
+      { service: "DynamoDB reads (RRU)", quantity: rru, unit: "RRU", monthlyUsd: (rru / 1e6) * p.ddbRruPerMillion, assumption: `${fmt(r.rruPerSecond)} RRU/s: ${r.explain.rru}; × $${p.ddbRruPerMillion}/million` },
+    );
+  } else {
+    const wcuHours = (r.wruPerSecond / d.provisionedUtilization) * w.hoursPerMonth;
+    const rcuHours = (r.rruPerSecond / d.provisionedUtilization) * w.hoursPerMonth;
+    const util = `capacity = average ÷ ${d.provisionedUtilization} utilisation, whole traffic`;
+    lines.push(
+      { service: "DynamoDB provisioned WCU", quantity: wcuHours, unit: "WCU-hours", monthlyUsd: wcuHours * p.ddbWcuHour, assumption: `${fmt(r.wruPerSecond / d.provisionedUtilization)} WCU (${util}): ${r.explain.wru}; × $${p.ddbWcuHour}/WCU-hour` },
+      { service: "DynamoDB provisioned RCU", quantity: rcuHours, unit: "RCU-hours", monthlyUsd: rcuHours * p.ddbRcuHour, assumption: `${fmt(r.rruPerSecond / d.provisionedUtilization)} RCU: ${r.explain.rru}; × $${p.ddbRcuHour}/RCU-hour` },
+    );
+  }
+  const ttlWindow = d.ingestionTtlSeconds + d.ttlDeletionLagSeconds;
+  lines.push(
+    { service: "DynamoDB TTL expiry", quantity: 0, unit: "WRU", monthlyUsd: 0, assumption: "expired ingestion items are removed by TTL, which is free" },
+    storageLine(
+      "DynamoDB storage",
+      storedBytesPerSecond(w) * ttlWindow,
+      p.ddbStorageGbMonth,
+      `ingestion items live -ingestionTTL ${fmt(d.ingestionTtlSeconds / 3600)} h + up to ${fmt(d.ttlDeletionLagSeconds / 3600)} h until TTL deletes them (free tier ignored)`,
+    ),
+  );
+  const puts = r.s3PutPerSecond * secs;
+  const gets = r.s3GetPerSecond * secs;
+  lines.push(
+    { service: "S3 PUT requests (compaction)", quantity: puts, unit: "requests", monthlyUsd: (puts / 1000) * p.s3PutPer1000, assumption: `${fmt(r.s3PutPerSecond)} PUT/s: ${r.explain.put}; × $${p.s3PutPer1000}/1000` },
+    { service: "S3 GET requests (compaction)", quantity: gets, unit: "requests", monthlyUsd: (gets / 1000) * p.s3GetPer1000, assumption: `${fmt(r.s3GetPerSecond)} GET/s: ${r.explain.get}; × $${p.s3GetPer1000}/1000; storage of retained data in S3 is not counted (the same for every design)` },
+  );
+  return row(store, measured ? "warp-measured" : "warp", w, lines);
+}
+
+export interface CostInput {
+  readonly throughputs: readonly number[];
+  readonly workload: Omit<Workload, "bytesPerSecond">;
+  readonly design: WarpDesign;
+  readonly prices: Prices;
+  readonly measured?: MeasuredRates;
+}
+
+/** Every row: the seed's four stores, this design (modelled) and, with measured rates, this design measured. */
+export function costTable(input: CostInput): CostRow[] {
+  const rows: CostRow[] = [];
+  for (const bytesPerSecond of input.throughputs) {
+    const w: Workload = { ...input.workload, bytesPerSecond };
+    rows.push(seedS3(w, input.prices), seedS3Express(w, input.prices), seedDynamoOnDemand(w, input.prices), seedDynamoProvisioned(w, input.prices));
+    for (const store of WARP_STORES) rows.push(warpRow(store, w, input.design, input.prices));
+    if (input.measured) for (const store of WARP_STORES) rows.push(warpRow(store, w, input.design, input.prices, input.measured));
+  }
+  return rows;
+}

@@ -1,0 +1,106 @@
+/** `warp cost`: flags, the JSON shape, the human table, and usage errors (exit 2 naming the flag). */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseCostOptions, parseThroughputs, runCost } from "../../../cli/cost.js";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+
+function run(opts: Record<string, unknown>): { code: number; stdout: string; stderr: string } {
+  let stdout = "";
+  let stderr = "";
+  const code = runCost(opts, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+  return { code, stdout, stderr };
+}
+
+interface JsonRow {
+  store: string;
+  bytesPerSecond: number;
+  monthlyUsd: number;
+  lines: { service: string; assumption: string; monthlyUsd: number }[];
+}
+
+describe("warp cost", () => {
+  it("--json prints rows for the four seed stores at 100 KB/s, 1 MB/s and 10 MB/s, plus this design", () => {
+    const r = run({ json: true });
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { rows: JsonRow[] };
+    assert.ok(Array.isArray(out.rows));
+    for (const store of ["s3", "s3-express", "dynamodb-on-demand", "dynamodb-provisioned", "warp-dynamodb-on-demand", "warp-dynamodb-provisioned"]) {
+      const rows = out.rows.filter((row) => row.store === store);
+      assert.deepEqual(rows.map((row) => row.bytesPerSecond), [100_000, 1_000_000, 10_000_000], store);
+      for (const row of rows) {
+        assert.equal(typeof row.monthlyUsd, "number");
+        assert.ok(row.lines.every((l) => typeof l.assumption === "string" && typeof l.monthlyUsd === "number"));
+      }
+    }
+  });
+
+  it("prints a human table naming the assumption of every figure", () => {
+    const r = run({ throughput: "1MB" });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /== 1 MB\/s produced ==/);
+    assert.match(r.stdout, /dynamodb-on-demand\s+\$791\.02\s+\$810\.00 \(-2\.3%\)/);
+    assert.match(r.stdout, /DeleteItem bills the item's size like a write/);
+    assert.match(r.stdout, /TTL, which is free/);
+  });
+
+  it("takes flags for the workload and prices", () => {
+    const o = parseCostOptions({ throughput: "100KiB,2MB/s", agents: "6", batchTimeout: "50ms", ddbWruPerMillion: "1.25", retention: "10s" });
+    assert.deepEqual(o.throughputs, [102_400, 2_000_000]);
+    assert.equal(o.workload.agents, 6);
+    assert.equal(o.workload.batchTimeoutMs, 50);
+    assert.equal(o.workload.retentionSeconds, 10);
+    assert.equal(o.prices.ddbWruPerMillion, 1.25);
+    assert.deepEqual(parseThroughputs("10MB"), [10_000_000]);
+  });
+
+  for (const [flag, value, why] of [
+    ["agents", "abc", /--agents: expected a positive whole number/],
+    ["agents", "1.5", /--agents: expected a positive whole number/],
+    ["compression", "0", /--compression: expected a positive number/],
+    ["throughput", "fast", /--throughput: "fast": not a size/],
+    ["batchTimeout", "50", /--batchTimeout: missing unit/],
+    ["s3PutPer1000", "-1", /--s3PutPer1000: expected a number ≥ 0/],
+    ["provisionedUtilization", "2", /--provisionedUtilization: expected at most 1/],
+  ] as const) {
+    it(`rejects --${flag} ${value} with exit 2 and a message naming the flag`, () => {
+      const r = run({ [flag]: value });
+      assert.equal(r.code, 2);
+      assert.equal(r.stdout, "");
+      assert.match(r.stderr, /^warp cost: invalid value /);
+      assert.match(r.stderr, why);
+    });
+  }
+
+  it("--measured reads an agent's /metrics text; a missing file is a usage error", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "warp-cost-"));
+    try {
+      const file = path.join(dir, "metrics.txt");
+      writeFileSync(file, 'warp_produce_bytes_total{topic="t"} 4000000\nwarp_dynamodb_capacity_units_total{table="f",kind="write"} 4400\nwarp_s3_requests_total{type="put"} 2\n');
+      const r = run({ measured: file, json: true, throughput: "1MB" });
+      assert.equal(r.code, 0, r.stderr);
+      const out = JSON.parse(r.stdout) as { rows: (JsonRow & { design: string })[]; measured: { wruPerMB: number } };
+      assert.equal(out.measured.wruPerMB, 1100);
+      assert.ok(out.rows.some((row) => row.design === "warp-measured"));
+      const missing = run({ measured: path.join(dir, "nope.txt") });
+      assert.equal(missing.code, 2);
+      assert.match(missing.stderr, /--measured: ENOENT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("as a process: exit 2 for a bad number, JSON on stdout otherwise", () => {
+    const tsx = path.join(ROOT, "node_modules", ".bin", "tsx");
+    const bad = spawnSync(tsx, [path.join(ROOT, "cli", "warp.ts"), "cost", "--zones", "many"], { cwd: ROOT, encoding: "utf8" });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /warp cost: invalid value "many" for flag --zones/);
+    const ok = spawnSync(tsx, [path.join(ROOT, "cli", "warp.ts"), "cost", "--json"], { cwd: ROOT, encoding: "utf8" });
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal((JSON.parse(ok.stdout) as { rows: unknown[] }).rows.length, 18);
+  });
+});

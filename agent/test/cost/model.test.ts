@@ -1,0 +1,104 @@
+/**
+ * The cost model reproduces the seed's table within 5 % with the seed's assumptions, and this project's
+ * design is computed beside it (TTL expiry instead of deletes, per-file and log-entry overheads).
+ */
+import assert from "node:assert/strict";
+import {
+  costTable,
+  DEFAULT_WARP_DESIGN,
+  DEFAULT_WORKLOAD,
+  ingestionFileUnits,
+  SEED_STORES,
+  SEED_TABLE,
+  SEED_THROUGHPUTS,
+  seedDynamoOnDemand,
+  seedS3,
+  type CostRow,
+} from "../../src/cost/model.js";
+import { DEFAULT_PRICES } from "../../src/cost/prices.js";
+
+const defaultTable = (): CostRow[] =>
+  costTable({ throughputs: SEED_THROUGHPUTS, workload: DEFAULT_WORKLOAD, design: DEFAULT_WARP_DESIGN, prices: DEFAULT_PRICES });
+
+describe("cost model", () => {
+  describe("the seed's table", () => {
+    for (const store of SEED_STORES) {
+      for (const bps of SEED_THROUGHPUTS) {
+        it(`${store} at ${bps / 1e6} MB/s is within 5% of the seed's $${SEED_TABLE[store][bps]}`, () => {
+          const row = defaultTable().find((r) => r.store === store && r.bytesPerSecond === bps);
+          assert.ok(row, "row present");
+          const seed = SEED_TABLE[store][bps]!;
+          assert.equal(row.seedUsd, seed);
+          assert.ok(Math.abs(row.monthlyUsd / seed - 1) <= 0.05, `${row.monthlyUsd} vs ${seed}`);
+        });
+      }
+    }
+
+    it("every line states its assumption and the lines add up to the row", () => {
+      for (const row of defaultTable()) {
+        assert.ok(row.lines.length > 0);
+        for (const l of row.lines) assert.ok(l.assumption.length > 10, `${row.store}: ${l.service}`);
+        const sum = row.lines.reduce((s, l) => s + l.monthlyUsd, 0);
+        assert.ok(Math.abs(sum - row.monthlyUsd) < 0.05, `${row.store}: ${sum} vs ${row.monthlyUsd}`);
+      }
+    });
+
+    it("shows the seed's figure only for the seed's own workload", () => {
+      const rows = costTable({ throughputs: [1e6], workload: { ...DEFAULT_WORKLOAD, batchTimeoutMs: 50 }, design: DEFAULT_WARP_DESIGN, prices: DEFAULT_PRICES });
+      assert.ok(rows.every((r) => r.seedUsd === undefined));
+    });
+
+    it("S3 is flat in throughput and grows with the PUT rate (shorter batchTimeout)", () => {
+      const w = { ...DEFAULT_WORKLOAD, bytesPerSecond: 1e6 };
+      const at250 = seedS3(w, DEFAULT_PRICES).monthlyUsd;
+      assert.equal(seedS3({ ...w, bytesPerSecond: 1e7 }, DEFAULT_PRICES).monthlyUsd, at250);
+      assert.ok(Math.abs(seedS3({ ...w, batchTimeoutMs: 50 }, DEFAULT_PRICES).monthlyUsd - 5 * at250) < 0.01);
+    });
+
+    it("DynamoDB on-demand scales with bytes and with the WRU price", () => {
+      const w = { ...DEFAULT_WORKLOAD, bytesPerSecond: 1e6 };
+      const base = seedDynamoOnDemand(w, DEFAULT_PRICES).monthlyUsd;
+      assert.ok(Math.abs(seedDynamoOnDemand({ ...w, bytesPerSecond: 2e6 }, DEFAULT_PRICES).monthlyUsd - 2 * base) < 0.05);
+      assert.ok(Math.abs(seedDynamoOnDemand(w, { ...DEFAULT_PRICES, ddbWruPerMillion: 1.25 }).monthlyUsd - 2 * base) < 0.05);
+    });
+  });
+
+  describe("this project's design", () => {
+    it("bills no deletes (TTL) and beats the seed's on-demand figure at 1 and 10 MB/s", () => {
+      const rows = defaultTable();
+      for (const bps of [1e6, 1e7]) {
+        const ours = rows.find((r) => r.store === "warp-dynamodb-on-demand" && r.bytesPerSecond === bps)!;
+        const seed = rows.find((r) => r.store === "dynamodb-on-demand" && r.bytesPerSecond === bps)!;
+        assert.ok(ours.monthlyUsd < seed.monthlyUsd, `${ours.monthlyUsd} < ${seed.monthlyUsd}`);
+        assert.equal(ours.lines.find((l) => l.service === "DynamoDB TTL expiry")?.monthlyUsd, 0);
+        assert.equal(ours.design, "warp");
+        assert.equal(ours.seedUsd, undefined);
+      }
+    });
+
+    it("counts ingestion files inline up to 64 KiB, then 350 KiB chunks plus a descriptor", () => {
+      const d = { ...DEFAULT_WARP_DESIGN, itemOverheadBytes: 0 };
+      assert.equal(ingestionFileUnits(1024, d, 1024), 1);
+      assert.equal(ingestionFileUnits(1025, d, 1024), 2);
+      assert.equal(ingestionFileUnits(64 * 1024, d, 1024), 64);
+      // 400 KiB: one full 350 KiB chunk + a 50 KiB chunk + a descriptor of 0 payload bytes (0 units)
+      assert.equal(ingestionFileUnits(400 * 1024, d, 1024), 400);
+      assert.equal(ingestionFileUnits(400 * 1024, { ...d, itemOverheadBytes: 100 }, 1024), 351 + 51 + 1);
+    });
+
+    it("uses measured rates when given, as a separate row", () => {
+      const rows = costTable({
+        throughputs: [1e6],
+        workload: DEFAULT_WORKLOAD,
+        design: DEFAULT_WARP_DESIGN,
+        prices: DEFAULT_PRICES,
+        measured: { wruPerMB: 1000, rruPerMB: 0, s3PutPerMB: 0, s3GetPerMB: 0, source: "test" },
+      });
+      const m = rows.find((r) => r.store === "warp-dynamodb-on-demand" && r.design === "warp-measured")!;
+      const wru = m.lines.find((l) => l.service === "DynamoDB writes (WRU)")!;
+      // 1 MB/s ÷ 4 = 0.25 MB/s stored × 1000 WRU/MB × 2,592,000 s
+      assert.equal(wru.quantity, 0.25 * 1000 * 720 * 3600);
+      assert.match(wru.assumption, /measured: test/);
+    });
+  });
+});

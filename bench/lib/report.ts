@@ -1,0 +1,122 @@
+/** The benchmark report: JSON shape and the markdown tables (figures, agent/Kafka ratios, measured cost). */
+import { costTable, DEFAULT_WARP_DESIGN, DEFAULT_WORKLOAD } from "../../agent/src/cost/model.js";
+import { DEFAULT_PRICES } from "../../agent/src/cost/prices.js";
+import type { InflightResult } from "./inflight.js";
+import type { ProfileSummary } from "./profile.js";
+import type { ScenarioResult, Workload } from "./scenario.js";
+import { ratio } from "./stats.js";
+
+export interface BenchReport {
+  readonly date: string;
+  readonly machine: { readonly cpus: number; readonly node: string };
+  readonly workload: Workload;
+  readonly wallSeconds: number;
+  readonly results: readonly ScenarioResult[];
+  readonly inflight?: readonly InflightResult[];
+  readonly profile?: ProfileSummary;
+}
+
+interface Figure {
+  readonly name: string;
+  readonly get: (r: ScenarioResult) => number;
+  readonly digits: number;
+}
+
+export const FIGURES: readonly Figure[] = [
+  { name: "produce MB/s", get: (r) => r.produce.mbPerSec, digits: 1 },
+  { name: "produce rec/s", get: (r) => r.produce.recordsPerSec, digits: 0 },
+  { name: "produce p50 ms", get: (r) => r.latency.p50Ms, digits: 0 },
+  { name: "produce p99 ms", get: (r) => r.latency.p99Ms, digits: 0 },
+  { name: "produce p99.9 ms", get: (r) => r.latency.p999Ms, digits: 0 },
+  { name: "e2e p50 ms", get: (r) => r.e2e.p50Ms, digits: 0 },
+  { name: "e2e p99 ms", get: (r) => r.e2e.p99Ms, digits: 0 },
+  { name: "e2e p99.9 ms", get: (r) => r.e2e.p999Ms, digits: 0 },
+  { name: "consume MB/s", get: (r) => r.consume.mbPerSec, digits: 1 },
+  { name: "CPU s/GB", get: (r) => r.cpuSecondsPerGb, digits: 1 },
+  { name: "peak RSS MB", get: (r) => r.peakRssMb, digits: 0 },
+];
+
+function num(n: number, digits: number): string {
+  if (!Number.isFinite(n)) return "–";
+  return n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+}
+
+/** agent/Kafka per figure, for every agent scenario (null when there is no Kafka run). */
+export function ratios(results: readonly ScenarioResult[]): { label: string; ratios: Record<string, number | null> }[] {
+  const kafka = results.find((r) => r.store === "kafka");
+  if (!kafka) return [];
+  return results
+    .filter((r) => r.store !== "kafka")
+    .map((r) => ({ label: r.label, ratios: Object.fromEntries(FIGURES.map((f) => [f.name, ratio(f.get(r), f.get(kafka))])) }));
+}
+
+/** Monthly on-demand cost at 1 MB/s (1:4, 3 agents) with this run's measured units. */
+function measuredMonthly(r: ScenarioResult): number | null {
+  if (!r.measured || r.batchTimeoutMs === null) return null;
+  const rows = costTable({
+    throughputs: [1_000_000],
+    workload: { ...DEFAULT_WORKLOAD, batchTimeoutMs: r.batchTimeoutMs },
+    design: DEFAULT_WARP_DESIGN,
+    prices: DEFAULT_PRICES,
+    measured: r.measured,
+  });
+  return rows.find((x) => x.store === "warp-dynamodb-on-demand" && x.design === "warp-measured")?.monthlyUsd ?? null;
+}
+
+export function markdownReport(report: BenchReport): string {
+  const w = report.workload;
+  const out: string[] = [
+    `Run ${report.date} on ${report.machine.cpus} CPUs, Node ${report.machine.node}; wall time ${report.wallSeconds} s.`,
+    `Workload: ${w.recordSize}-byte records, ${w.partitions} partitions, acks=all, linger.ms=5; max-rate runs of ${w.throughputRecords.file} records (file, Kafka) / ${w.throughputRecords.dynamodb} (DynamoDB); latency runs at ${w.latencyRate} records/s for ${w.latencySeconds} s.`,
+    "",
+    table(
+      ["target", ...FIGURES.map((f) => f.name)],
+      report.results.map((r) => [r.label, ...FIGURES.map((f) => num(f.get(r), f.digits))]),
+    ),
+  ];
+  const rs = ratios(report.results);
+  if (rs.length > 0) {
+    out.push("", "Ratio agent / Kafka for each figure (throughput: higher is better; latency, CPU and memory: lower is better):", "");
+    out.push(table(["target", ...FIGURES.map((f) => f.name)], rs.map((r) => [r.label, ...FIGURES.map((f) => (r.ratios[f.name] === null ? "–" : `${r.ratios[f.name]!.toFixed(2)}×`))])));
+  }
+  const measured = report.results.filter((r) => r.measured);
+  if (measured.length > 0) {
+    out.push("", "Measured on DynamoDB Local + moto S3, per MB produced over the whole scenario (produce, consume, compaction), from the agents' /metrics; the last column is `warp cost --measured` for 1 MB/s, 1:4, on-demand:", "");
+    out.push(
+      table(
+        ["target", "WRU/MB", "RRU/MB", "S3 PUT/MB", "S3 GET/MB", "$/month at 1 MB/s"],
+        measured.map((r) => {
+          const m = r.measured!;
+          const usd = measuredMonthly(r);
+          return [r.label, num(m.wruPerMB, 0), num(m.rruPerMB, 0), num(m.s3PutPerMB, 3), num(m.s3GetPerMB, 3), usd === null ? "–" : `$${num(usd, 2)}`];
+        }),
+      ),
+    );
+  }
+  if (report.inflight) {
+    out.push("", `Produce latency against a file-store agent at batchTimeout 250ms, ${w.latencyRate} records/s, by Java producer settings:`, "");
+    out.push(table(["producer settings", "p50 ms", "p99 ms", "p99.9 ms"], report.inflight.map((r) => [r.settings, num(r.p50Ms, 0), num(r.p99Ms, 0), num(r.p999Ms, 0)])));
+  }
+  if (report.profile) {
+    out.push("", `CPU profile (${report.profile.description}): self time by function, top ${report.profile.topFunctions.length}:`, "");
+    out.push(table(["function", "where", "self %"], report.profile.topFunctions.map((f) => [f.name, f.where, num(f.selfPercent, 1)])));
+    out.push("", "Self time by agent source area:", "");
+    out.push(table(["area", "self %"], report.profile.byArea.map((a) => [a.area, num(a.selfPercent, 1)])));
+  }
+  return out.join("\n") + "\n";
+}
+
+const START = "<!-- bench:results:start (written by npm run bench) -->";
+const END = "<!-- bench:results:end -->";
+
+/** Replaces the results section of docs/benchmarks.md (between the markers) with `md`; false if no markers. */
+export function replaceResultsSection(doc: string, md: string): string | null {
+  const a = doc.indexOf(START);
+  const b = doc.indexOf(END);
+  if (a < 0 || b < a) return null;
+  return `${doc.slice(0, a + START.length)}\n${md}${doc.slice(b)}`;
+}

@@ -1,0 +1,91 @@
+/**
+ * One benchmark scenario on one target, with the same client and workload for every target:
+ *  0. a short unmeasured warm-up produce (into the latency topic);
+ *  1. max-rate produce (kafka-producer-perf-test): throughput, and agent CPU seconds per GB;
+ *  2. consume of what was just produced (kafka-consumer-perf-test): consume throughput;
+ *  3. rate-limited produce with a kcat consumer tailing the topic: produce latency p50/p99/p99.9 and
+ *     end-to-end latency (record timestamp → kcat output);
+ *  4. the agents' /metrics (DynamoDB units, S3 requests, bytes produced) and peak RSS.
+ */
+import { writeFileSync } from "node:fs";
+import { measuredRatesFromText } from "../../agent/src/cost/measured.js";
+import type { MeasuredRates } from "../../agent/src/cost/model.js";
+import { startLatencyConsumer } from "./e2e-latency.js";
+import { consumePerf, producePerf, type ConsumeResult, type ProduceResult } from "./perf-tools.js";
+import { sampleProcesses } from "./proc-stats.js";
+import type { Percentiles } from "./stats.js";
+import { createTopic, type StoreKind, type Target } from "./targets.js";
+
+export interface Workload {
+  readonly recordSize: number;
+  readonly partitions: number;
+  /** Records of the max-rate run, per store kind (DynamoDB Local is slower than a local disk). */
+  readonly throughputRecords: Readonly<Record<StoreKind, number>>;
+  /** Records/s and seconds of the latency run. */
+  readonly latencyRate: number;
+  readonly latencySeconds: number;
+}
+
+export interface ScenarioResult {
+  readonly label: string;
+  readonly store: StoreKind;
+  readonly agents: number;
+  readonly batchTimeoutMs: number | null;
+  readonly produce: ProduceResult;
+  readonly consume: ConsumeResult;
+  readonly latency: ProduceResult;
+  readonly e2e: Percentiles & { readonly count: number };
+  readonly cpuSecondsPerGb: number;
+  readonly peakRssMb: number;
+  readonly measured?: MeasuredRates;
+  readonly wallSeconds: number;
+}
+
+export async function runScenario(target: Target, w: Workload, metricsFile: string | null, log: (line: string) => void): Promise<ScenarioResult> {
+  const started = Date.now();
+  await createTopic(target.bootstrap, "tput", w.partitions);
+  await createTopic(target.bootstrap, "lat", w.partitions);
+
+  // Warm-up, not measured: JIT of the broker or agent, connections, caches, and partition leadership of
+  // the latency topic (a producer's first records to a brand-new topic wait for its metadata). A tenth of
+  // the max-rate run, into the latency topic; the latency consumer starts after it, at the end.
+  const records = w.throughputRecords[target.store];
+  await producePerf(target.bootstrap, "lat", Math.ceil(records / 10), w.recordSize, -1);
+
+  const cpuBefore = sampleProcesses(target.pids()).cpuSeconds;
+  const produce = await producePerf(target.bootstrap, "tput", records, w.recordSize, -1);
+  const cpuAfter = sampleProcesses(target.pids()).cpuSeconds;
+  const gb = (produce.records * w.recordSize) / 1e9;
+  log(`  produce: ${produce.mbPerSec} MB/s, ${Math.round(produce.recordsPerSec)} rec/s`);
+
+  const consume = await consumePerf(target.bootstrap, "tput", produce.records);
+  log(`  consume: ${consume.mbPerSec} MB/s`);
+
+  const tail = await startLatencyConsumer(target.bootstrap, "lat", w.partitions);
+  const latency = await producePerf(target.bootstrap, "lat", w.latencyRate * w.latencySeconds, w.recordSize, w.latencyRate);
+  await new Promise((r) => setTimeout(r, 1500));
+  const e2e = await tail.stop();
+  log(`  latency at ${w.latencyRate} rec/s: produce p50 ${latency.p50Ms} p99 ${latency.p99Ms} p99.9 ${latency.p999Ms} ms; end-to-end p50 ${e2e.p50Ms} p99 ${e2e.p99Ms} p99.9 ${e2e.p999Ms} ms (${e2e.count} records)`);
+
+  let measured: MeasuredRates | undefined;
+  if (metricsFile !== null) {
+    const text = await target.metrics();
+    writeFileSync(metricsFile, text);
+    measured = measuredRatesFromText(text, metricsFile.replace(/^.*\/bench\//, "bench/"));
+  }
+  const peak = sampleProcesses(target.pids()).peakRssBytes;
+  return {
+    label: target.label,
+    store: target.store,
+    agents: target.agents,
+    batchTimeoutMs: target.batchTimeoutMs,
+    produce,
+    consume,
+    latency,
+    e2e,
+    cpuSecondsPerGb: Math.round(((cpuAfter - cpuBefore) / gb) * 10) / 10,
+    peakRssMb: Math.round(peak / 1024 / 1024),
+    ...(measured ? { measured } : {}),
+    wallSeconds: Math.round((Date.now() - started) / 1000),
+  };
+}

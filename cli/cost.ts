@@ -1,0 +1,265 @@
+/**
+ * `warp cost`: the monthly AWS bill of the ingestion store for a workload, per service, with the
+ * assumption behind every figure. Reproduces the seed's table (S3, S3 Express, DynamoDB on-demand and
+ * provisioned at 0.1 / 1 / 10 MB/s) and sets this project's design beside it; `--measured FILE` takes
+ * the units per MB from an agent's /metrics instead of the model. `--json` prints the rows as JSON.
+ *
+ * Flags are GNU long options (`--agents 3`, `--agents=3`); a bad value exits 2 naming the flag.
+ */
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { parseByteSize, parseGoDuration } from "../agent/src/config.js";
+import { errorMessage } from "../common/logger.js";
+import { measuredRatesFromText } from "../agent/src/cost/measured.js";
+import {
+  costTable,
+  DEFAULT_WARP_DESIGN,
+  DEFAULT_WORKLOAD,
+  type CostInput,
+  type CostRow,
+  type MeasuredRates,
+  SEED_THROUGHPUTS,
+  type WarpDesign,
+  type Workload,
+} from "../agent/src/cost/model.js";
+import { DEFAULT_PRICES, PRICE_KEYS, PRICE_LABELS, type Prices } from "../agent/src/cost/prices.js";
+
+export class CostUsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CostUsageError";
+  }
+}
+
+/** The parsed command line. */
+export interface CostOptions extends CostInput {
+  readonly json: boolean;
+  readonly measuredFile?: string;
+}
+
+type RawOptions = Readonly<Record<string, unknown>>;
+
+function bad(flag: string, raw: string, why: string): never {
+  throw new CostUsageError(`invalid value ${JSON.stringify(raw)} for flag --${flag}: ${why}`);
+}
+
+function str(opts: RawOptions, flag: string): string | undefined {
+  const v = opts[flag];
+  return typeof v === "string" ? v : undefined;
+}
+
+function positiveNumber(opts: RawOptions, flag: string, dflt: number, { integer = false, max = Infinity } = {}): number {
+  const raw = str(opts, flag);
+  if (raw === undefined) return dflt;
+  const n = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(n) || n <= 0) bad(flag, raw, `expected a positive ${integer ? "whole number" : "number"}`);
+  if (integer && !Number.isInteger(n)) bad(flag, raw, "expected a positive whole number");
+  if (n > max) bad(flag, raw, `expected at most ${max}`);
+  return n;
+}
+
+function nonNegativeNumber(opts: RawOptions, flag: string, dflt: number): number {
+  const raw = str(opts, flag);
+  if (raw === undefined) return dflt;
+  const n = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(n) || n < 0) bad(flag, raw, "expected a number ≥ 0");
+  return n;
+}
+
+function durationMs(opts: RawOptions, flag: string, dflt: number, { min = 0 } = {}): number {
+  const raw = str(opts, flag);
+  if (raw === undefined) return dflt;
+  let ms: number;
+  try {
+    ms = parseGoDuration(raw);
+  } catch (err) {
+    bad(flag, raw, errorMessage(err));
+  }
+  if (ms < min || (min > 0 && ms === 0)) bad(flag, raw, `expected at least ${min} ms`);
+  return ms;
+}
+
+/** "100KB,1MB,10MB/s" → bytes per second (KB/MB/GB are powers of 1000, KiB/MiB/GiB of 1024). */
+export function parseThroughputs(raw: string, flag = "throughput"): number[] {
+  const parts = raw.split(",").map((p) => p.trim().replace(/\/s$/i, ""));
+  if (parts.some((p) => p === "")) bad(flag, raw, "expected comma-separated sizes per second such as 100KB,1MB,10MB");
+  return parts.map((p) => {
+    let n: number;
+    try {
+      n = parseByteSize(p);
+    } catch (err) {
+      bad(flag, raw, `${JSON.stringify(p)}: ${errorMessage(err)}`);
+    }
+    if (!(n > 0)) bad(flag, raw, `${JSON.stringify(p)}: a throughput must be above zero`);
+    return n;
+  });
+}
+
+/** Validates the flags commander collected; throws CostUsageError naming the bad flag. */
+export function parseCostOptions(opts: RawOptions): CostOptions {
+  const throughputRaw = str(opts, "throughput");
+  const workload: Omit<Workload, "bytesPerSecond"> = {
+    compressionRatio: positiveNumber(opts, "compression", DEFAULT_WORKLOAD.compressionRatio),
+    agents: positiveNumber(opts, "agents", DEFAULT_WORKLOAD.agents, { integer: true }),
+    zones: positiveNumber(opts, "zones", DEFAULT_WORKLOAD.zones, { integer: true }),
+    batchTimeoutMs: durationMs(opts, "batchTimeout", DEFAULT_WORKLOAD.batchTimeoutMs, { min: 1 }),
+    retentionSeconds: durationMs(opts, "retention", DEFAULT_WORKLOAD.retentionSeconds * 1000) / 1000,
+    hoursPerMonth: positiveNumber(opts, "hoursPerMonth", DEFAULT_WORKLOAD.hoursPerMonth, { max: 744 }),
+  };
+  const design: WarpDesign = {
+    ...DEFAULT_WARP_DESIGN,
+    ingestionTtlSeconds: durationMs(opts, "ingestionTTL", DEFAULT_WARP_DESIGN.ingestionTtlSeconds * 1000) / 1000,
+    ttlDeletionLagSeconds: durationMs(opts, "ttlDeletionLag", DEFAULT_WARP_DESIGN.ttlDeletionLagSeconds * 1000) / 1000,
+    compactionIntervalMs: durationMs(opts, "compactionInterval", DEFAULT_WARP_DESIGN.compactionIntervalMs, { min: 1 }),
+    logEntryBytes: positiveNumber(opts, "logEntryBytes", DEFAULT_WARP_DESIGN.logEntryBytes),
+    provisionedUtilization: positiveNumber(opts, "provisionedUtilization", DEFAULT_WARP_DESIGN.provisionedUtilization, { max: 1 }),
+  };
+  const prices = Object.fromEntries(PRICE_KEYS.map((k) => [k, nonNegativeNumber(opts, k, DEFAULT_PRICES[k])])) as unknown as Prices;
+  const measuredFile = str(opts, "measured");
+  if (measuredFile !== undefined && measuredFile.trim() === "") bad("measured", measuredFile, "expected a file path");
+  return {
+    throughputs: throughputRaw === undefined ? SEED_THROUGHPUTS : parseThroughputs(throughputRaw),
+    workload,
+    design,
+    prices,
+    json: opts.json === true,
+    ...(measuredFile !== undefined ? { measuredFile } : {}),
+  };
+}
+
+/** Reads and parses the measured file; a missing or malformed file is a usage error naming --measured. */
+export function loadMeasured(file: string): MeasuredRates {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new CostUsageError(`invalid value ${JSON.stringify(file)} for flag --measured: ${errorMessage(err)}`);
+  }
+  try {
+    return measuredRatesFromText(text, file);
+  } catch (err) {
+    throw new CostUsageError(`invalid value ${JSON.stringify(file)} for flag --measured: ${errorMessage(err)}`);
+  }
+}
+
+function usd(n: number): string {
+  return `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+}
+
+function rate(bytesPerSecond: number): string {
+  if (bytesPerSecond >= 1e6) return `${Number((bytesPerSecond / 1e6).toPrecision(4))} MB/s`;
+  return `${Number((bytesPerSecond / 1e3).toPrecision(4))} KB/s`;
+}
+
+const DESIGN_TEXT = {
+  seed: "the seed's design",
+  warp: "this project: DynamoDB + TTL, S3 compaction (modelled)",
+  "warp-measured": "this project, units per MB measured",
+} as const;
+
+/** The human table: per throughput, one line per store, then every billed item with its assumption. */
+export function renderTable(rows: readonly CostRow[], o: CostInput): string {
+  const w = o.workload;
+  const out: string[] = [
+    `Monthly AWS cost of the ingestion path, us-east-1 list prices, ${w.hoursPerMonth} h/month.`,
+    `Workload: 1:${w.compressionRatio} compression, ${w.agents} agents in ${w.zones} zones, batchTimeout ${w.batchTimeoutMs} ms; the seed's stores keep the last ${w.retentionSeconds} s of data.`,
+    "",
+  ];
+  for (const bps of o.throughputs) {
+    out.push(`== ${rate(bps)} produced ==`);
+    out.push(`${"store".padEnd(28)} ${"$/month".padStart(12)}  ${"seed's table".padStart(17)}  design`);
+    const these = rows.filter((r) => r.bytesPerSecond === bps);
+    for (const r of these) {
+      const seed = r.seedUsd !== undefined ? `${usd(r.seedUsd)} (${r.monthlyUsd >= r.seedUsd ? "+" : ""}${((r.monthlyUsd / r.seedUsd - 1) * 100).toFixed(1)}%)` : "";
+      out.push(`${r.store.padEnd(28)} ${usd(r.monthlyUsd).padStart(12)}  ${seed.padStart(17)}  ${DESIGN_TEXT[r.design]}`);
+    }
+    out.push("");
+    for (const r of these) {
+      out.push(`  ${r.store} (${DESIGN_TEXT[r.design]}): ${usd(r.monthlyUsd)}`);
+      for (const l of r.lines) out.push(`    ${usd(l.monthlyUsd).padStart(10)}  ${l.service}: ${l.assumption}`);
+    }
+    out.push("");
+  }
+  const changed = PRICE_KEYS.filter((k) => o.prices[k] !== DEFAULT_PRICES[k]);
+  out.push(
+    "Prices: " + PRICE_KEYS.map((k) => `${PRICE_LABELS[k]} ${o.prices[k]}${changed.includes(k) ? " (overridden)" : ""}`).join("; ") + ".",
+    "The seed's provisioned figures size capacity for one agent's share of the traffic; sized for all of it they are agents × higher (compare warp-dynamodb-provisioned).",
+    "S3 Express uses the seed's (pre-April-2025) prices; --s3ExpressPutPer1000 0.00113 gives today's.",
+  );
+  if (o.measured) out.push(`Measured rates: ${o.measured.source}. They hold for the batch timeout and throughput of that run (per-file costs do not scale with bytes).`);
+  return out.join("\n") + "\n";
+}
+
+export function renderJson(rows: readonly CostRow[], o: CostInput): string {
+  return (
+    JSON.stringify(
+      {
+        rows,
+        workload: o.workload,
+        design: o.design,
+        prices: o.prices,
+        ...(o.measured ? { measured: o.measured } : {}),
+      },
+      null,
+      2,
+    ) + "\n"
+  );
+}
+
+export interface CostIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+const PROCESS_IO: CostIo = {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+};
+
+/** Runs `warp cost` on commander's parsed options; returns the exit code (0, or 2 for usage errors). */
+export function runCost(opts: RawOptions, io: CostIo = PROCESS_IO): number {
+  try {
+    const parsed = parseCostOptions(opts);
+    const input: CostInput = parsed.measuredFile !== undefined ? { ...parsed, measured: loadMeasured(parsed.measuredFile) } : parsed;
+    const rows = costTable(input);
+    io.stdout(parsed.json ? renderJson(rows, input) : renderTable(rows, input));
+    return 0;
+  } catch (err) {
+    if (err instanceof CostUsageError) {
+      io.stderr(`warp cost: ${err.message} (see warp cost --help)\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+const FLAG_HELP: ReadonlyArray<readonly [string, string]> = [
+  ["throughput <sizes>", "bytes produced per second, comma-separated, before compression (KB/MB/GB = 1000^n, KiB/MiB/GiB = 1024^n; default 100KB,1MB,10MB)"],
+  ["compression <ratio>", "raw bytes per stored byte (default 4, the seed's 1:4)"],
+  ["agents <n>", "agents writing ingestion files (default 3)"],
+  ["zones <n>", "availability zones; S3 Express writes one copy per zone (default 3)"],
+  ["batchTimeout <duration>", "one ingestion file per agent per batchTimeout (default 250ms, the seed's 4 PUTs/s per agent)"],
+  ["retention <duration>", "how long the seed's stores keep data in the ingestion store (default 5s)"],
+  ["hoursPerMonth <h>", "billed hours per month (default 720, a 30-day month)"],
+  ["ingestionTTL <duration>", "this design: ingestion items expire by TTL after this long (default 1h)"],
+  ["ttlDeletionLag <duration>", "this design: expired items are billed as storage until TTL deletes them (default 48h)"],
+  ["compactionInterval <duration>", "this design: one compaction pass (one S3 object) this often (default 2s)"],
+  ["logEntryBytes <n>", "this design: billed size of one metadata log entry (default 1000)"],
+  ["provisionedUtilization <0-1>", "this design: provisioned capacity = average units / this (default 1)"],
+  ["measured <file>", "Prometheus text of the agents' /metrics: units and requests per MB from a real run"],
+];
+
+/** Registers `warp cost` on the program (called from cli/warp.ts). */
+export function addCostCommand(program: Command): void {
+  const cmd = program
+    .command("cost")
+    .description("Print the monthly AWS cost of the ingestion path per service, the seed's table and this design side by side, with the assumption behind each figure.")
+    .allowExcessArguments(false)
+    .option("--json", "print the rows as JSON");
+  for (const [flag, help] of FLAG_HELP) cmd.option(`--${flag}`, help);
+  for (const k of PRICE_KEYS) cmd.option(`--${k} <usd>`, `${PRICE_LABELS[k]} (default ${DEFAULT_PRICES[k]})`);
+  cmd.action((_opts: unknown, command: Command) => {
+    const code = runCost(command.opts<Record<string, unknown>>());
+    if (code !== 0) process.exit(code);
+  });
+}
