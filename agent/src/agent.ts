@@ -161,7 +161,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const stopTlsWatch = config.kafkaTLS ? watchTlsFiles(config.kafkaTLS, (options) => kafka.setTlsOptions(options), componentLogger("kafka")) : null;
   // Advertise the port actually bound (port 0 picks one).
   if (config.kafkaPort === 0 && config.advertisedPort === undefined) {
-    if (registry) registry.setPort(kafka.port);
+    if (registry) await registry.setPort(kafka.port);
     else (cluster.self as { port: number }).port = kafka.port;
   }
   jobs = startBackgroundJobs({

@@ -133,10 +133,16 @@ export class AgentRegistry {
     return () => this.listeners.delete(listener);
   }
 
-  /** Updates the advertised port (when the Kafka server bound port 0); written at the next heartbeat. */
-  setPort(port: number): void {
+  /**
+   * Updates the advertised port (when the Kafka server bound port 0): this agent's own view changes
+   * at once and the heartbeat carrying it is written before this resolves, so no member (and no
+   * Metadata response) keeps advertising the old port until the next beat.
+   */
+  async setPort(port: number): Promise<void> {
     this.selfValue = { ...this.selfValue, port };
+    this.agents = this.agents.map((a) => (a.nodeId === this.selfValue.nodeId ? this.selfValue : a));
     this.publish();
+    await this.writeHeartbeat();
   }
 
   private tick(): void {

@@ -54,6 +54,18 @@ describe("agent registry", () => {
     assert.equal(await store.getItem(`agent/${gone}`), null, "its heartbeat item expired");
   });
 
+  it("an agent that bound port 0 advertises its real port at once, to itself and to the others", async () => {
+    const store = new MemMetadataStore();
+    // Long heartbeats: nothing may depend on the next beat.
+    const slow = { heartbeatMs: 60_000, sessionMs: 120_000 };
+    const other = await start(options(store, "a", 9001, slow));
+    const late = await start(options(store, "b", 0, slow));
+    await late.setPort(9555);
+    assert.equal(late.liveAgents().find((a) => a.nodeId === late.nodeId)!.port, 9555);
+    await other.refresh();
+    assert.equal(other.liveAgents().find((a) => a.nodeId === late.nodeId)?.port, 9555);
+  });
+
   it("removes a stopped agent at once and frees its node id", async () => {
     const store = new MemMetadataStore();
     const a = await start(options(store, "a", 1, { preferredNodeId: 7 }));
