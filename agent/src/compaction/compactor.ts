@@ -453,8 +453,10 @@ export class Compactor {
       this.deps.logger.error("compaction source is shorter than its segment; segment skipped", { key: s.location.key, pos: s.location.pos, len: s.location.len });
       return null;
     }
-    // A copy: store reads may hand out shared buffers (the mem store, the fetch cache).
-    const bytes = Buffer.from(src.data.subarray(from, from + s.location.len));
+    // A copy (offsets are rewritten in place, and store reads may hand out shared buffers: the mem
+    // store, the fetch cache). allocUnsafe + copy is one memcpy; Buffer.from(view) takes a slower path.
+    const bytes = Buffer.allocUnsafe(s.location.len);
+    src.data.copy(bytes, 0, from, from + s.location.len);
     let offset = s.baseOffset;
     let end = 0;
     try {
