@@ -190,11 +190,17 @@ export function renderTable(rows: readonly CostRow[], o: CostInput): string {
   return out.join("\n") + "\n";
 }
 
+/**
+ * `rows` holds the seed's scenario only (store: s3 | s3-express | dynamodb-on-demand |
+ * dynamodb-provisioned), the stable shape scripts read; this project's design (modelled, and measured
+ * with --measured) is under `thisDesign`.
+ */
 export function renderJson(rows: readonly CostRow[], o: CostInput): string {
   return (
     JSON.stringify(
       {
-        rows,
+        rows: rows.filter((r) => r.design === "seed"),
+        thisDesign: rows.filter((r) => r.design !== "seed"),
         workload: o.workload,
         design: o.design,
         prices: o.prices,
@@ -255,7 +261,7 @@ export function addCostCommand(program: Command): void {
     .command("cost")
     .description("Print the monthly AWS cost of the ingestion path per service, the seed's table and this design side by side, with the assumption behind each figure.")
     .allowExcessArguments(false)
-    .option("--json", "print the rows as JSON");
+    .option("--json", 'print JSON: {"rows": the seed\'s scenario, "thisDesign": this project\'s rows, ...}');
   for (const [flag, help] of FLAG_HELP) cmd.option(`--${flag}`, help);
   for (const k of PRICE_KEYS) cmd.option(`--${k} <usd>`, `${PRICE_LABELS[k]} (default ${DEFAULT_PRICES[k]})`);
   cmd.action((_opts: unknown, command: Command) => {
