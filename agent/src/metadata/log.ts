@@ -79,6 +79,8 @@ export class MetadataLog {
     this.options.logger.info("metadata log replayed", { appliedIndex: this.stateValue.appliedIndex.toString() });
     if (this.options.tailIntervalMs > 0) {
       this.tailTimer = setInterval(() => {
+        // A pass still running (a slow or unreachable store) is not joined: each tick would log its failure again.
+        if (this.catchingUp) return;
         this.catchUp().catch((err: unknown) => this.options.logger.warn("metadata log tail failed", { error: errorMessage(err) }));
       }, this.options.tailIntervalMs);
       this.tailTimer.unref();
@@ -160,8 +162,11 @@ export class MetadataLog {
         else if (this.stateValue.appliedIndex < index) await this.catchUp();
         return done;
       }
-      // Another agent took this index: learn what it wrote, then try the next free index.
+      // Another agent took this index: learn what it wrote, then try the next free index. The entry
+      // there may be our own: a put whose response was lost lands, and the SDK's retry of it then
+      // fails its condition. Folding it resolved this proposal; appending again would repeat it.
       await this.catchUp();
+      if (!this.waiting.has(entry.seq)) return done;
       if (attempt > 0 && attempt % 50 === 0) this.options.logger.warn("metadata log append contended", { attempts: attempt });
     }
   }

@@ -29,8 +29,16 @@ export function makeDynamoClient(options: DynamoClientOptions): DynamoDBClient {
     // Throttling and 5xx are retried by the SDK; adaptive mode also rate-limits this client under throttling.
     retryMode: "adaptive",
     maxAttempts: 10,
+    // Without these a request into a silent network (partition, dead peer) waits for the SDK's default
+    // 5-minute socket timeout, holding up the metadata log and every produce behind it. DynamoDB answers
+    // in milliseconds; a socket idle this long is gone, and the SDK retries the timeout.
+    requestHandler: { connectionTimeout: DYNAMO_CONNECT_TIMEOUT_MS, socketTimeout: DYNAMO_SOCKET_TIMEOUT_MS },
   });
 }
+
+/** Connect and idle-socket timeouts of DynamoDB calls (each attempt; the SDK retries timeouts). */
+export const DYNAMO_CONNECT_TIMEOUT_MS = 3_000;
+export const DYNAMO_SOCKET_TIMEOUT_MS = 10_000;
 
 /** Records the capacity a call consumed. `kind` says which counter TOTAL units go to. */
 export function recordCapacity(kind: "read" | "write", consumed: ConsumedCapacity | ConsumedCapacity[] | undefined): void {

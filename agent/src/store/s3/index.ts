@@ -29,6 +29,9 @@ export function makeS3Client(url: Pick<S3BucketUrl, "region" | "endpoint" | "for
     forcePathStyle: url.forcePathStyle,
     retryMode: "adaptive",
     maxAttempts: 10,
+    // Bounded waits on a silent network instead of the SDK's default 5-minute socket timeout; the
+    // timeout is per attempt and on inactivity, so large objects still stream.
+    requestHandler: { connectionTimeout: 5_000, socketTimeout: 30_000 },
   });
 }
 

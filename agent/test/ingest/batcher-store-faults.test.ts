@@ -1,0 +1,80 @@
+/**
+ * The batcher under store failures: a file whose write fails while the previous file is still being
+ * committed fails its own producers only (with a retriable IngestionError) and does not take the
+ * process down as an unhandled rejection; the files around it are committed.
+ */
+import assert from "node:assert/strict";
+import { componentLogger } from "../../../common/logger.js";
+import { IngestionBatcher, IngestionError } from "../../src/ingest/batcher.js";
+import type { IncomingBatch } from "../../src/ingest/batcher.js";
+import { MetadataLog } from "../../src/metadata/log.js";
+import { MemMetadataStore, MemObjectStore } from "../../src/store/mem.js";
+import type { PutOptions } from "../../src/store/types.js";
+
+/** The first put waits until released (a slow write); the second fails at once. */
+class FaultyObjectStore extends MemObjectStore {
+  puts = 0;
+  gate: Promise<void> = Promise.resolve();
+  override async put(key: string, data: Buffer, options?: PutOptions): Promise<void> {
+    const n = this.puts++;
+    if (n === 0) await this.gate;
+    if (n === 1) throw new Error("injected store failure");
+    return super.put(key, data, options);
+  }
+}
+
+function batch(partition: number): IncomingBatch {
+  // The batcher reads only the header; the bytes are stored verbatim.
+  return {
+    topic: "t",
+    partition,
+    bytes: Buffer.alloc(70, partition),
+    header: {
+      size: 70, attributes: 0, compression: 0, transactional: false, control: false, lastOffsetDelta: 0,
+      baseTimestamp: 0, maxTimestamp: 0, producerId: -1, producerEpoch: -1, baseSequence: -1, recordCount: 1,
+    },
+  };
+}
+
+describe("ingestion batcher: store failures", () => {
+  it("fails only the file whose write failed, without an unhandled rejection", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    const listeners = process.listeners("unhandledRejection");
+    process.removeAllListeners("unhandledRejection");
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const log = new MetadataLog(new MemMetadataStore(), { tailIntervalMs: 0, snapshotEveryEntries: 0, keepEntriesAfterSnapshot: 10, writesSnapshots: () => true, logger: componentLogger("test") });
+      await log.open();
+      await log.propose([{ type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 3, configs: {} }]);
+      const store = new FaultyObjectStore();
+      const batcher = new IngestionBatcher({ store, log, batchTimeoutMs: 1_000_000, maxFileBytes: 64, keyPrefix: "test/", logger: componentLogger("test") });
+      let release!: () => void;
+      store.gate = new Promise<void>((r) => (release = r));
+      // maxFileBytes 64: each add seals its own file at once.
+      const first = batcher.add([batch(0)]);
+      const second = batcher.add([batch(1)]);
+      const third = batcher.add([batch(2)]);
+      const secondOutcome = second.then(
+        () => "acknowledged",
+        (err: unknown) => err,
+      );
+      // Let the second file's write fail while the first file is still being written.
+      await new Promise((r) => setTimeout(r, 50));
+      release();
+      const [a] = await first;
+      const [c] = await third;
+      const e = await secondOutcome;
+      assert.ok(e instanceof IngestionError, `the failed file's producer gets a retriable IngestionError (got ${String(e)})`);
+      assert.equal(a!.errorCode, 0);
+      assert.equal(c!.errorCode, 0);
+      await batcher.close();
+      await log.close();
+      await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.removeListener("unhandledRejection", onUnhandled);
+      for (const l of listeners) process.on("unhandledRejection", l);
+    }
+  });
+});

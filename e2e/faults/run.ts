@@ -1,0 +1,58 @@
+/**
+ * Shared steps of the fault tests: create a topic, run a workload to completion, read back and check,
+ * and a line for the faults table in docs/reliability.md.
+ */
+import assert from "node:assert/strict";
+import { Kafka, logLevel } from "kafkajs";
+import { checkHistory, describeResult } from "../support/checker.js";
+import type { CheckResult } from "../support/checker.js";
+import type { ProduceHistory } from "./workload.js";
+import { readAll, summarizeErrors } from "./workload.js";
+
+/** Trial counts and sizes; `npm run soak` raises them through the environment. */
+export const SCALE = {
+  records: Number(process.env.WARP_FAULT_RECORDS ?? 400),
+  sigkillTrials: Number(process.env.WARP_SIGKILL_TRIALS ?? 3),
+  seed: Number(process.env.WARP_FAULT_SEED ?? 7),
+};
+
+export async function createTopic(brokers: string[], topic: string, partitions: number): Promise<void> {
+  const kafka = new Kafka({ clientId: "faults-admin", brokers, logLevel: logLevel.NOTHING, retry: { retries: 20, maxRetryTime: 3_000 } });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface Verdict {
+  readonly result: CheckResult;
+  readonly summary: string;
+}
+
+/** Reads the topic back and checks the history; records a table line when WARP_FAULT_REPORT is set. */
+export async function readAndCheck(brokers: string[], topic: string, history: ProduceHistory, idempotent: boolean): Promise<Verdict> {
+  const atLeast = new Map<number, bigint>();
+  for (const a of history.acked) if (a.offset + 1n > (atLeast.get(a.partition) ?? 0n)) atLeast.set(a.partition, a.offset + 1n);
+  const { records, laggingPolls } = await readAll(brokers, topic, 180_000, atLeast);
+  const result = checkHistory({ acked: history.acked, indeterminate: history.indeterminate, consumed: records, idempotent });
+  const lag = laggingPolls > 0 ? `; high watermarks lagged the acknowledgements for ${laggingPolls} polls` : "";
+  const summary = `${describeResult(result)}; client ${summarizeErrors(history.errors)}${lag}`;
+  return { result, summary };
+}
+
+export function assertClean(verdict: Verdict, logs: () => string): void {
+  const r = verdict.result;
+  const context = (): string => `${verdict.summary}\n${logs()}`;
+  assert.equal(r.lost.length, 0, `acknowledged records lost: ${context()}`);
+  assert.equal(r.reordered.length, 0, `records reordered: ${context()}`);
+  assert.equal(r.duplicates.length, 0, `records duplicated: ${context()}`);
+  assert.equal(r.ok, true, `anomalies: ${context()}`);
+}
+
+/** One line of the faults table (markdown), printed for docs/reliability.md. */
+export function tableLine(fault: string, load: string, r: CheckResult): string {
+  return `| ${fault} | ${load} | ${r.acked} | ${r.lost.length} | ${r.duplicates.length} | ${r.reordered.length} |`;
+}
