@@ -13,7 +13,15 @@ defineHandler({ key: ApiKey.InitProducerId, min: 0, max: 5 }, async (req, ctx) =
   if (req.producerId >= 0n && req.producerEpoch >= 0 && req.producerEpoch < 32767) {
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: req.producerId, producerEpoch: req.producerEpoch + 1 };
   }
-  const [result] = await ctx.agent.metadata.propose([{ type: "allocateProducerId" }]);
+  let result;
+  try {
+    [result] = await ctx.agent.metadata.propose([{ type: "allocateProducerId" }]);
+  } catch (err) {
+    // The log could not be appended to (store throttled, unreachable): a retriable error code, as a
+    // broker answers while its coordinator is unavailable, instead of closing the connection.
+    ctx.agent.log.warn("InitProducerId: allocating a producer id failed", { error: err instanceof Error ? err.message : String(err) });
+    return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, producerId: -1n, producerEpoch: -1 };
+  }
   if (!result || result.producerId === undefined) {
     return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, producerId: -1n, producerEpoch: -1 };
   }
