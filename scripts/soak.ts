@@ -1,5 +1,5 @@
 /**
- * `npm run soak`: the fault tests with raised trial counts and sizes, the clock-skew test, then the
+ * `npm run soak`: the fault tests (clock skew included) with raised trial counts and sizes, then the
  * protocol fuzz with a million cases. Each step runs mocha in a child process with its environment; the summary lists each
  * step's outcome and wall time. Exits non-zero if any step failed.
  *
@@ -7,17 +7,17 @@
  *   WARP_FAULT_RECORDS   records per store-fault scenario (soak default 3000; CI 400)
  *   WARP_FAULT_SEED      seed of the fault proxies and the victim choice (default: random, printed)
  *   WARP_FUZZ_CASES      protocol fuzz cases (soak default 1000000)
- *   SOAK_STEPS           comma-separated subset of: faults,clock,fuzz (default all)
+ *   SOAK_STEPS           comma-separated subset of: faults,fuzz (default all)
  *
- * The clock step runs agents under libfaketime (`apt-get install libfaketime`); it fails saying so when
- * the library is missing.
+ * The clock-skew test runs agents under libfaketime (`apt-get install libfaketime`); it fails saying so
+ * when the library is missing.
  */
 import { spawn } from "node:child_process";
 import path from "node:path";
 
 const root = path.resolve(import.meta.dirname, "..");
 const seed = process.env.WARP_FAULT_SEED ?? String(Math.floor(Math.random() * 2 ** 31));
-const steps = new Set((process.env.SOAK_STEPS ?? "faults,clock,fuzz").split(",").map((s) => s.trim()));
+const steps = new Set((process.env.SOAK_STEPS ?? "faults,fuzz").split(",").map((s) => s.trim()));
 
 interface Step {
   readonly name: string;
@@ -34,11 +34,6 @@ const all: Step[] = [
       WARP_FAULT_RECORDS: process.env.WARP_FAULT_RECORDS ?? "3000",
       WARP_FAULT_SEED: seed,
     },
-  },
-  {
-    name: "clock",
-    args: ["e2e/faults/clock-skew.soak.ts"],
-    env: { WARP_FAULT_SEED: seed },
   },
   {
     name: "fuzz",

@@ -1,6 +1,6 @@
 /**
- * Clock skew between agents (run by `npm run soak`, not by `npm test`: it needs libfaketime, which the
- * CI image does not install). Three agents; one runs 8 s ahead, one 8 s behind (LD_PRELOAD
+ * Clock skew between agents (needs libfaketime: .ci/run installs it; elsewhere `apt-get install
+ * libfaketime`, or the test fails saying so). Three agents; one runs 8 s ahead, one 8 s behind (LD_PRELOAD
  * libfaketime). 8 s is beyond the compaction lease's 3 s TTL, so the skewed agents take the lease while
  * another holds it (two compactors at once), and within the 10 s registry session, so they still see
  * each other. The data path must not care: idempotent producers through every agent, compaction
