@@ -64,12 +64,15 @@ export function groupKey(groupId: string): string {
 export interface MembershipSource {
   readonly self: AgentInfo;
   liveAgents(): readonly AgentInfo[];
+  /** True while this agent cannot heartbeat (the others have dropped it); default false. */
+  isolated?(): boolean;
   onChange(listener: (agents: readonly AgentInfo[]) => void): () => void;
 }
 
 export class DynamicCluster implements ClusterView {
   private readonly byZone = new Map<string, readonly AgentInfo[]>();
   private members: readonly AgentInfo[] = [];
+  private isolatedNow = false;
   private readonly listeners = new Set<(agents: readonly AgentInfo[]) => void>();
   private readonly unsubscribe: () => void;
 
@@ -89,9 +92,21 @@ export class DynamicCluster implements ClusterView {
     return this.source.self;
   }
 
+  /**
+   * True while this agent cannot reach the store to heartbeat: it then leaves itself out of its view.
+   * Read from the source at the last membership update, so it always agrees with liveAgents().
+   */
+  isolated(): boolean {
+    return this.isolatedNow;
+  }
+
   private update(agents: readonly AgentInfo[]): void {
     const self = this.source.self;
-    const list = agents.some((a) => a.nodeId === self.nodeId) ? [...agents] : [...agents, self];
+    this.isolatedNow = this.source.isolated?.() ?? false;
+    let list = agents.some((a) => a.nodeId === self.nodeId) ? [...agents] : [...agents, self];
+    // Isolated: present the other agents only (when there are any), so Metadata sends clients to
+    // agents that can store their data rather than back here.
+    if (this.isolatedNow && list.some((a) => a.nodeId !== self.nodeId)) list = list.filter((a) => a.nodeId !== self.nodeId);
     list.sort((a, b) => a.nodeId - b.nodeId);
     this.members = list;
     this.byZone.clear();
@@ -101,7 +116,7 @@ export class DynamicCluster implements ClusterView {
     }
   }
 
-  /** Live agents sorted by node id; always contains self. */
+  /** Live agents sorted by node id; contains self unless this agent is isolated and others exist. */
   liveAgents(): readonly AgentInfo[] {
     return this.members;
   }

@@ -84,6 +84,9 @@ export class AgentRegistry {
   private heartbeatVersion: number | null = null;
   private agents: readonly RegisteredAgent[] = [];
   private lastMembership = "";
+  /** When a heartbeat was last written; older than sessionMs, the others have dropped this agent. */
+  private lastBeatOkAt = Date.now();
+  private wasIsolated = false;
   private readonly listeners = new Set<Listener>();
   private timer: NodeJS.Timeout | null = null;
   private beating: Promise<void> | null = null;
@@ -145,7 +148,18 @@ export class AgentRegistry {
     await this.writeHeartbeat();
   }
 
+  /**
+   * True while this agent's last heartbeat write is older than the session: the other agents have
+   * dropped it from their views (it cannot reach the store). It should then stop presenting itself
+   * as a member (see DynamicCluster) so that its clients move to agents that can store their data.
+   */
+  isolated(): boolean {
+    return !this.stopped && Date.now() - this.lastBeatOkAt > this.sessionMs;
+  }
+
   private tick(): void {
+    // Checked on every tick, also while a heartbeat hangs on an unreachable store.
+    this.checkIsolation();
     if (this.beating || this.stopped || this.paused) return;
     this.beating = this.beat()
       .catch((err: unknown) => {
@@ -153,7 +167,18 @@ export class AgentRegistry {
       })
       .finally(() => {
         this.beating = null;
+        this.checkIsolation();
       });
+  }
+
+  private checkIsolation(): void {
+    const isolated = this.isolated();
+    if (isolated === this.wasIsolated) return;
+    this.wasIsolated = isolated;
+    if (isolated) this.options.logger.warn("no heartbeat written for a whole session: this agent steps out of the cluster it advertises", { nodeId: this.nodeId, sessionMs: this.sessionMs });
+    else this.options.logger.info("heartbeat written again: this agent is back in the cluster", { nodeId: this.nodeId });
+    this.lastMembership = ""; // same members, different view: tell the listeners
+    this.publish();
   }
 
   private async beat(): Promise<void> {
@@ -266,6 +291,7 @@ export class AgentRegistry {
       }
     }
     this.heartbeatVersion = version;
+    this.lastBeatOkAt = Date.now();
   }
 
   /** Stops heartbeating and removes this agent's items, so others see it leave at once. */

@@ -14,6 +14,11 @@ export class SingleAgentCluster implements ClusterView {
     return [this.self];
   }
 
+  /** A single agent on an embedded store has no one to step aside for. */
+  isolated(): boolean {
+    return false;
+  }
+
   agentsForZone(): readonly AgentInfo[] {
     return [this.self];
   }

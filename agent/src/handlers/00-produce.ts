@@ -62,6 +62,13 @@ function failed(index: number, errorCode: number, errorMessage: string | null): 
 
 defineHandler({ key: ApiKey.Produce, min: 0, max: 11 }, async (req, ctx) => {
   const { agent, header } = ctx;
+  if (agent.cluster.isolated()) {
+    // Cut off from the store: nothing could be stored. NOT_LEADER_OR_FOLLOWER (retriable) makes the
+    // client refresh metadata, which no longer lists this agent, and move to one that can.
+    if (req.acks === 0) return null;
+    const message = "this agent cannot reach its store; refresh metadata";
+    return { responses: req.topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map((pd) => failed(pd.index, ErrorCode.NOT_LEADER_OR_FOLLOWER, message)) })), throttleTimeMs: 0 };
+  }
   const started = process.hrtime.bigint();
   const responses: Array<{ name: string; partitionResponses: PartitionOutcome[] }> = [];
   const accepted: IncomingBatch[] = [];

@@ -21,8 +21,13 @@ export interface ClusterView {
   readonly clusterId: string;
   /** This agent. */
   readonly self: AgentInfo;
-  /** Live agents, sorted by node id; always contains self. */
+  /** Live agents, sorted by node id; contains self unless this agent is isolated. */
   liveAgents(): readonly AgentInfo[];
+  /**
+   * True while this agent cannot reach the store to heartbeat (the others have dropped it): it then
+   * refuses produce with NOT_LEADER_OR_FOLLOWER and leaves itself out of Metadata.
+   */
+  isolated(): boolean;
   /** Agents a client in `zone` should be given (its zone's agents, or all when the zone has none). */
   agentsForZone(zone: string | null): readonly AgentInfo[];
   /** The agent coordinating a consumer group (the same answer on every agent that sees the same members). */

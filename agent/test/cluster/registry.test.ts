@@ -21,6 +21,21 @@ function options(store: MemMetadataStore, zone: string, port: number, extra: Par
 
 const ids = (r: AgentRegistry) => r.liveAgents().map((a) => a.nodeId);
 
+/** The same store, unreachable while `cut` is set (every call fails, as through a network partition). */
+class CutOffStore {
+  cut = false;
+  constructor(private readonly inner: MemMetadataStore) {
+    return new Proxy(this, {
+      get: (target, prop, receiver) => {
+        if (prop in target) return Reflect.get(target, prop, receiver);
+        const value = Reflect.get(inner, prop, inner) as unknown;
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => (target.cut ? Promise.reject(new Error("connect ECONNREFUSED (injected)")) : (value as (...a: unknown[]) => unknown).apply(inner, args));
+      },
+    });
+  }
+}
+
 describe("agent registry", () => {
   const started: AgentRegistry[] = [];
   afterEach(async () => {
@@ -64,6 +79,29 @@ describe("agent registry", () => {
     assert.equal(late.liveAgents().find((a) => a.nodeId === late.nodeId)!.port, 9555);
     await other.refresh();
     assert.equal(other.liveAgents().find((a) => a.nodeId === late.nodeId)?.port, 9555);
+  });
+
+  it("an agent that cannot heartbeat for a session steps out of the cluster it advertises, and back in when it can", async () => {
+    const store = new MemMetadataStore();
+    const cutOff = new CutOffStore(store);
+    const healthy = await start(options(store, "a", 9001, { sessionMs: 300 }));
+    const victim = await start(options(cutOff as unknown as MemMetadataStore, "b", 9002, { sessionMs: 300 }));
+    const view = new DynamicCluster("c", victim);
+    await eventually("the victim sees both", () => view.liveAgents().length === 2);
+    const changes: number[][] = [];
+    view.onMembershipChange((list) => changes.push(list.map((a) => a.nodeId)));
+
+    cutOff.cut = true;
+    await eventually("the victim isolates itself", () => view.isolated());
+    assert.deepEqual(view.liveAgents().map((a) => a.nodeId), [healthy.nodeId], "only the reachable agent is advertised");
+    assert.equal(view.leaderFor("t", 0, null).nodeId, healthy.nodeId);
+    assert.deepEqual(changes.at(-1), [healthy.nodeId], "membership listeners hear of it");
+    await eventually("the healthy agent drops the victim", () => !ids(healthy).includes(victim.nodeId));
+
+    cutOff.cut = false;
+    await eventually("the victim is back in its own view", () => !view.isolated() && view.liveAgents().some((a) => a.nodeId === victim.nodeId));
+    await eventually("and in the healthy agent's", () => ids(healthy).includes(victim.nodeId));
+    view.close();
   });
 
   it("removes a stopped agent at once and frees its node id", async () => {

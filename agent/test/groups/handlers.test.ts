@@ -38,6 +38,7 @@ function cluster(coordinatorOf: (groupId: string) => AgentInfo): ClusterView {
     agentsForZone: () => [SELF, OTHER],
     coordinatorFor: coordinatorOf,
     leaderFor: () => SELF,
+    isolated: () => false,
   };
 }
 
