@@ -63,7 +63,8 @@ defineHandler({ key: ApiKey.Metadata, min: 0, max: 12 }, async (req, ctx) => {
     throttleTimeMs: 0,
     brokers: brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.zone })),
     clusterId: agent.cluster.clusterId,
-    controllerId: agent.cluster.self.nodeId,
+    // Itself, unless it has stepped out of the cluster (isolated): then an agent that is in it.
+    controllerId: brokers.some((b) => b.nodeId === agent.cluster.self.nodeId) ? agent.cluster.self.nodeId : (brokers[0]?.nodeId ?? agent.cluster.self.nodeId),
     topics,
     clusterAuthorizedOperations: NO_OPERATIONS,
   };

@@ -6,14 +6,17 @@ const BROKER_ENDPOINT = 1;
 
 defineHandler({ key: ApiKey.DescribeCluster, min: 0, max: 1 }, async (req, ctx) => {
   const { agent, connection } = ctx;
+  const brokers = agent.cluster.agentsForZone(connection.clientZone);
+  const self = agent.cluster.self.nodeId;
   return {
     throttleTimeMs: 0,
     errorCode: ErrorCode.NONE,
     errorMessage: null,
     endpointType: BROKER_ENDPOINT,
     clusterId: agent.cluster.clusterId,
-    controllerId: agent.cluster.self.nodeId,
-    brokers: agent.cluster.agentsForZone(connection.clientZone).map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.zone })),
+    // Itself, unless it has stepped out of the cluster (isolated): then an agent that is in it.
+    controllerId: brokers.some((b) => b.nodeId === self) ? self : (brokers[0]?.nodeId ?? self),
+    brokers: brokers.map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.zone })),
     clusterAuthorizedOperations: -2147483648,
   };
 });
