@@ -13,10 +13,9 @@ import tls from "node:tls";
 import winston from "winston";
 import { runCommand, which } from "../../../e2e/support/processes.js";
 import { rootLogger } from "../../../common/logger.js";
-import { decodeResponse, encodeRequest } from "../../src/protocol/index.js";
-import type { ApiKeyValue, DecodedResponseOf, RequestInputOf } from "../../src/protocol/index.js";
 import type { ScramMechanism } from "../../src/security/mechanisms.js";
 import { tempDir } from "../support/agents.js";
+export { RawKafkaClient } from "../support/raw-kafka-client.js";
 
 export interface TestCerts {
   readonly dir: string;
@@ -76,88 +75,6 @@ export function writeUsersFile(dir: string, users: Record<string, string>, name 
   const file = path.join(dir, name);
   writeFileSync(file, ["# test users", ...Object.entries(users).map(([u, p]) => `${u}:${p}`), ""].join("\n"));
   return file;
-}
-
-/** A raw Kafka client over TCP or TLS: size-prefixed frames in and out. */
-export class RawKafkaClient {
-  private buf = Buffer.alloc(0);
-  private waiters: Array<() => void> = [];
-  private nextCorrelation = 1;
-  closed = false;
-
-  private constructor(readonly socket: net.Socket) {
-    socket.on("data", (d: Buffer) => {
-      this.buf = Buffer.concat([this.buf, d]);
-      this.wake();
-    });
-    socket.on("close", () => {
-      this.closed = true;
-      this.wake();
-    });
-    socket.on("error", () => undefined);
-  }
-
-  static connect(port: number, tlsOptions?: tls.ConnectionOptions): Promise<RawKafkaClient> {
-    return new Promise((resolve, reject) => {
-      if (tlsOptions) {
-        const s = tls.connect({ host: "127.0.0.1", port, ...tlsOptions }, () => resolve(new RawKafkaClient(s)));
-        s.once("error", reject);
-      } else {
-        const s = net.connect(port, "127.0.0.1", () => resolve(new RawKafkaClient(s)));
-        s.once("error", reject);
-      }
-    });
-  }
-
-  private wake(): void {
-    for (const w of this.waiters.splice(0)) w();
-  }
-
-  async readFrame(timeoutMs = 10_000): Promise<Buffer> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      if (this.buf.length >= 4) {
-        const size = this.buf.readInt32BE(0);
-        if (this.buf.length >= 4 + size) {
-          const frame = this.buf.subarray(4, 4 + size);
-          this.buf = this.buf.subarray(4 + size);
-          return frame;
-        }
-      }
-      if (this.closed) throw new Error("connection closed");
-      if (Date.now() > end) throw new Error("timed out waiting for a response");
-      await new Promise<void>((r) => {
-        this.waiters.push(r);
-        setTimeout(r, 50);
-      });
-    }
-  }
-
-  async request<K extends ApiKeyValue>(apiKey: K, apiVersion: number, body: RequestInputOf<K>): Promise<DecodedResponseOf<K>> {
-    const correlationId = this.nextCorrelation++;
-    this.socket.write(encodeRequest({ apiKey, apiVersion, correlationId, clientId: "security-test" }, body));
-    const { correlationId: got, body: response } = decodeResponse(apiKey, apiVersion, await this.readFrame());
-    assert.equal(got, correlationId);
-    return response;
-  }
-
-  /** Sends a raw size-prefixed token (legacy SaslHandshake v0 framing) and reads the raw answer. */
-  async rawToken(token: Buffer): Promise<Buffer> {
-    const size = Buffer.alloc(4);
-    size.writeInt32BE(token.length);
-    this.socket.write(Buffer.concat([size, token]));
-    return Buffer.from(await this.readFrame());
-  }
-
-  async waitClosed(timeoutMs = 10_000): Promise<boolean> {
-    const end = Date.now() + timeoutMs;
-    while (!this.closed && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-    return this.closed;
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
 }
 
 const HASH = { "SCRAM-SHA-256": ["sha256", 32], "SCRAM-SHA-512": ["sha512", 64] } as const;

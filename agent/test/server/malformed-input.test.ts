@@ -4,75 +4,14 @@
  * before keeps working throughout, and new connections are accepted afterwards.
  */
 import assert from "node:assert/strict";
-import net from "node:net";
 import { ApiKey, decodeResponse, encodeRequest } from "../../src/protocol/index.js";
 import { startTestAgent } from "../support/agents.js";
 import type { TestAgent } from "../support/agents.js";
+import { RawKafkaClient } from "../support/raw-kafka-client.js";
 
-/** A raw client: sends frames and reads size-prefixed responses. */
-class RawClient {
-  private buf = Buffer.alloc(0);
-  private waiters: Array<() => void> = [];
-  closed = false;
-  readonly socket: net.Socket;
-
-  private constructor(socket: net.Socket) {
-    this.socket = socket;
-    socket.on("data", (d: Buffer) => {
-      this.buf = Buffer.concat([this.buf, d]);
-      this.wake();
-    });
-    socket.on("close", () => {
-      this.closed = true;
-      this.wake();
-    });
-    socket.on("error", () => undefined);
-  }
-
-  static connect(port: number): Promise<RawClient> {
-    return new Promise((resolve, reject) => {
-      const s = net.connect(port, "127.0.0.1", () => resolve(new RawClient(s)));
-      s.once("error", reject);
-    });
-  }
-
-  private wake(): void {
-    for (const w of this.waiters.splice(0)) w();
-  }
-
-  async readFrame(timeoutMs = 10_000): Promise<Buffer> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      if (this.buf.length >= 4) {
-        const size = this.buf.readInt32BE(0);
-        if (this.buf.length >= 4 + size) {
-          const frame = this.buf.subarray(4, 4 + size);
-          this.buf = this.buf.subarray(4 + size);
-          return frame;
-        }
-      }
-      if (this.closed) throw new Error("connection closed");
-      if (Date.now() > end) throw new Error("timed out waiting for a response");
-      await new Promise<void>((r) => {
-        this.waiters.push(r);
-        setTimeout(r, 100);
-      });
-    }
-  }
-
-  async waitClosed(timeoutMs = 10_000): Promise<boolean> {
-    const end = Date.now() + timeoutMs;
-    while (!this.closed && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-    return this.closed;
-  }
-
-  async apiVersions(correlationId: number): Promise<number> {
-    this.socket.write(encodeRequest({ apiKey: ApiKey.ApiVersions, apiVersion: 0, correlationId, clientId: "raw" }, {} as never));
-    const frame = await this.readFrame();
-    const { correlationId: got, body } = decodeResponse(ApiKey.ApiVersions, 0, frame);
-    assert.equal(got, correlationId);
-    return (body as { errorCode: number }).errorCode;
-  }
+/** ApiVersions v0 on a raw connection: its error code (0 while the connection is healthy). */
+async function apiVersions(c: RawKafkaClient): Promise<number> {
+  return (await c.request(ApiKey.ApiVersions, 0, {} as never)).errorCode;
 }
 
 function frame(payload: Buffer): Buffer {
@@ -93,12 +32,12 @@ function header(apiKey: number, apiVersion: number, correlationId = 1): Buffer {
 describe("malformed input", function () {
   this.timeout(60_000);
   let agent: TestAgent;
-  let healthy: RawClient;
+  let healthy: RawKafkaClient;
 
   before(async () => {
     agent = await startTestAgent({ maxRequestSize: "1MiB" });
-    healthy = await RawClient.connect(agent.port);
-    assert.equal(await healthy.apiVersions(1), 0);
+    healthy = await RawKafkaClient.connect(agent.port);
+    assert.equal(await apiVersions(healthy), 0);
   });
   after(async () => {
     healthy?.socket.destroy();
@@ -116,21 +55,20 @@ describe("malformed input", function () {
     ["a Produce body cut short", frame(Buffer.concat([header(ApiKey.Produce, 7), Buffer.from([0xff, 0xff, 0, 1, 0, 0])]))],
   ];
 
-  let n = 10;
   for (const [name, bytes] of cases) {
     it(`closes the connection on ${name}, others keep working`, async () => {
-      const bad = await RawClient.connect(agent.port);
+      const bad = await RawKafkaClient.connect(agent.port);
       bad.socket.write(bytes);
       assert.ok(await bad.waitClosed(), "the offending connection is closed");
-      assert.equal(await healthy.apiVersions(n++), 0, "the healthy connection still answers");
-      const fresh = await RawClient.connect(agent.port);
-      assert.equal(await fresh.apiVersions(n++), 0, "new connections are accepted");
+      assert.equal(await apiVersions(healthy), 0, "the healthy connection still answers");
+      const fresh = await RawKafkaClient.connect(agent.port);
+      assert.equal(await apiVersions(fresh), 0, "new connections are accepted");
       fresh.socket.destroy();
     });
   }
 
   it("answers an unknown ApiVersions version with UNSUPPORTED_VERSION in the v0 schema", async () => {
-    const c = await RawClient.connect(agent.port);
+    const c = await RawKafkaClient.connect(agent.port);
     c.socket.write(frame(Buffer.concat([header(ApiKey.ApiVersions, 77, 42), Buffer.from([0, 0])])));
     const response = await c.readFrame();
     const { correlationId, body } = decodeResponse(ApiKey.ApiVersions, 0, response);
@@ -140,7 +78,7 @@ describe("malformed input", function () {
   });
 
   it("waits for a frame split across many writes", async () => {
-    const c = await RawClient.connect(agent.port);
+    const c = await RawKafkaClient.connect(agent.port);
     const req = encodeRequest({ apiKey: ApiKey.ApiVersions, apiVersion: 0, correlationId: 7, clientId: "slow" }, {} as never);
     for (const byte of req) {
       c.socket.write(Buffer.from([byte]));
