@@ -6,10 +6,8 @@
 import assert from "node:assert/strict";
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { PassThrough } from "node:stream";
-import tls from "node:tls";
 import winston from "winston";
 import { runCommand, which } from "../../../e2e/support/processes.js";
 import { rootLogger } from "../../../common/logger.js";
