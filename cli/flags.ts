@@ -5,7 +5,7 @@
  * flags with a message naming them. Values are kept as strings: the flag tables' parsers own validation.
  */
 import { Command, Option } from "commander";
-import { ConfigError, type FlagSpec } from "../agent/src/config.js";
+import { ConfigError, type FlagSpec, parseBoolean } from "../agent/src/config.js";
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -114,15 +114,27 @@ export function flagReader<K extends string>(
   table: Readonly<Record<K, FlagSpec>>,
   flags: Record<string, string | undefined>,
   env: NodeJS.ProcessEnv,
-): { get(name: K): RawFlagValue | undefined; bad(v: RawFlagValue, reason: string): ConfigError } {
+): { get(name: K): RawFlagValue | undefined; bad(v: RawFlagValue, reason: string): ConfigError; boolean(name: K, fallback: boolean): boolean } {
+  const get = (name: K): RawFlagValue | undefined => {
+    const given = flags[name];
+    if (given !== undefined) return { raw: given, source: `flag -${name}` };
+    const envName = table[name].env;
+    const fromEnv = env[envName];
+    return fromEnv === undefined || fromEnv === "" ? undefined : { raw: fromEnv, source: `environment variable ${envName} (-${name})` };
+  };
+  const bad = (v: RawFlagValue, reason: string): ConfigError => new ConfigError(`invalid value ${JSON.stringify(v.raw)} for ${v.source}: ${reason}`);
   return {
-    get(name) {
-      const given = flags[name];
-      if (given !== undefined) return { raw: given, source: `flag -${name}` };
-      const envName = table[name].env;
-      const fromEnv = env[envName];
-      return fromEnv === undefined || fromEnv === "" ? undefined : { raw: fromEnv, source: `environment variable ${envName} (-${name})` };
+    get,
+    bad,
+    /** The flag as a boolean (true/false/1/0), the fallback when unset. */
+    boolean(name, fallback) {
+      const v = get(name);
+      if (!v) return fallback;
+      try {
+        return parseBoolean(v.raw);
+      } catch (err) {
+        throw bad(v, (err as Error).message);
+      }
     },
-    bad: (v, reason) => new ConfigError(`invalid value ${JSON.stringify(v.raw)} for ${v.source}: ${reason}`),
   };
 }

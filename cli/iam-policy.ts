@@ -8,9 +8,9 @@
  *     -compactionBucketURL 's3://my-bucket?prefix=events/' -account 123456789012 -for agent
  */
 import type { Command } from "commander";
-import { BucketUrlError, parseBucketUrl } from "../common/bucket-url.js";
-import { agentPolicy, operatorPolicy, type PolicyDocument, type PolicyScope } from "../common/iam.js";
-import { ConfigError, type FlagSpec, parseBoolean } from "../agent/src/config.js";
+import { type BucketUrl, BucketUrlError, parseBucketUrl } from "../common/bucket-url.js";
+import { ACCOUNT_PATTERN, agentPolicy, operatorPolicy, PARTITION_PATTERN, type PolicyDocument, type PolicyScope } from "../common/iam.js";
+import { ConfigError, type FlagSpec } from "../agent/src/config.js";
 import { addFlagOptions, flagReader, givenFlags, stringFlag } from "./flags.js";
 
 export const IAM_POLICY_FLAGS = {
@@ -68,46 +68,32 @@ export interface IamPolicies {
 
 /** Builds the policies from flags (keys = flag names) and the environment; throws ConfigError naming the flag. */
 export function buildIamPolicies(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv): IamPolicies {
-  const { get, bad } = flagReader(IAM_POLICY_FLAGS, flags, env);
-  const required = (name: "ingestionBucketURL" | "compactionBucketURL") => {
+  const { get, bad, boolean } = flagReader(IAM_POLICY_FLAGS, flags, env);
+  /** A required bucket URL flag of the given scheme. */
+  const bucketUrl = <Kind extends "dynamodb" | "s3">(name: "ingestionBucketURL" | "compactionBucketURL", kind: Kind, expected: string): Extract<BucketUrl, { kind: Kind }> => {
     const v = get(name);
     if (!v) throw new ConfigError(`-${name} is required (see warp iam-policy --help)`);
-    return v;
+    let url: BucketUrl;
+    try {
+      url = parseBucketUrl(v.raw);
+    } catch (err) {
+      throw bad(v, err instanceof BucketUrlError ? err.message : String(err));
+    }
+    if (url.kind !== kind) throw bad(v, expected);
+    return url as Extract<BucketUrl, { kind: Kind }>;
   };
 
-  const ing = required("ingestionBucketURL");
-  let ingestion;
-  try {
-    ingestion = parseBucketUrl(ing.raw);
-  } catch (err) {
-    throw bad(ing, err instanceof BucketUrlError ? err.message : String(err));
-  }
-  if (ingestion.kind !== "dynamodb") throw bad(ing, "expected a dynamodb:// URL (IAM policies exist only for AWS stores)");
-  const comp = required("compactionBucketURL");
-  let compaction;
-  try {
-    compaction = parseBucketUrl(comp.raw);
-  } catch (err) {
-    throw bad(comp, err instanceof BucketUrlError ? err.message : String(err));
-  }
-  if (compaction.kind !== "s3") throw bad(comp, "expected an s3:// URL");
+  const ingestion = bucketUrl("ingestionBucketURL", "dynamodb", "expected a dynamodb:// URL (IAM policies exist only for AWS stores)");
+  const compaction = bucketUrl("compactionBucketURL", "s3", "expected an s3:// URL");
 
   const who = get("for");
   const forWho = who?.raw ?? "both";
   if (!["agent", "operator", "both"].includes(forWho)) throw bad(who!, "expected agent, operator or both");
-  let createBucket = false;
-  const cb = get("createBucket");
-  if (cb) {
-    try {
-      createBucket = parseBoolean(cb.raw);
-    } catch (err) {
-      throw bad(cb, (err as Error).message);
-    }
-  }
+  const createBucket = boolean("createBucket", false);
   const account = get("account");
-  if (account && account.raw !== "*" && !/^\d{12}$/.test(account.raw)) throw bad(account, "expected a 12-digit AWS account id");
+  if (account && account.raw !== "*" && !ACCOUNT_PATTERN.test(account.raw)) throw bad(account, "expected a 12-digit AWS account id");
   const partition = get("partition");
-  if (partition && !/^aws(-[a-z]+)*$/.test(partition.raw)) throw bad(partition, "expected aws, aws-cn or aws-us-gov");
+  if (partition && !PARTITION_PATTERN.test(partition.raw)) throw bad(partition, "expected aws, aws-cn or aws-us-gov");
 
   const scope: PolicyScope = {
     partition: partition?.raw ?? "aws",

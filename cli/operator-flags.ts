@@ -4,7 +4,7 @@
  * AWS environment (credentials, AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_S3).
  */
 import type { OperatorOptions } from "../operator/src/main.js";
-import { ConfigError, type FlagSpec, LOG_LEVELS, type LogLevel, parseBoolean } from "../agent/src/config.js";
+import { ConfigError, type FlagSpec, LOG_LEVELS, type LogLevel } from "../agent/src/config.js";
 import { flagReader, stringFlag } from "./flags.js";
 
 /** What `warp operator` passes to runOperator, plus the log level it sets first. */
@@ -75,7 +75,7 @@ export function parseOperatorOptions(flags: Record<string, string | undefined>, 
   for (const name of Object.keys(flags)) {
     if (!Object.prototype.hasOwnProperty.call(OPERATOR_FLAGS, name)) throw new ConfigError(`unknown flag -${name} (see warp operator --help)`);
   }
-  const { get, bad } = flagReader(OPERATOR_FLAGS, flags, env);
+  const { get, bad, boolean } = flagReader(OPERATOR_FLAGS, flags, env);
   const dnsName = (name: "leaseName" | "leaseNamespace", fallback: string): string => {
     const v = get(name);
     if (!v) return fallback;
@@ -91,15 +91,7 @@ export function parseOperatorOptions(flags: Record<string, string | undefined>, 
       namespaces.push(n);
     }
   }
-  let leaderElection = true;
-  const le = get("leaderElect");
-  if (le) {
-    try {
-      leaderElection = parseBoolean(le.raw);
-    } catch (err) {
-      throw bad(le, (err as Error).message);
-    }
-  }
+  const leaderElection = boolean("leaderElect", true);
   let metricsPort = 8081;
   const mp = get("metricsPort");
   if (mp) {

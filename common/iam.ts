@@ -40,6 +40,10 @@ export const OPERATOR_DYNAMODB_ACTIONS = [
 export const OPERATOR_S3_BUCKET_ACTIONS = ["s3:ListBucket"] as const;
 export const OPERATOR_S3_CREATE_BUCKET_ACTIONS = ["s3:CreateBucket"] as const;
 
+/** AWS partitions (aws, aws-cn, aws-us-gov) and 12-digit account ids, as ARNs take them. */
+export const PARTITION_PATTERN = /^aws(-[a-z]+)*$/;
+export const ACCOUNT_PATTERN = /^\d{12}$/;
+
 export interface PolicyScope {
   /** AWS partition: aws, aws-cn, aws-us-gov. */
   readonly partition: string;
@@ -73,9 +77,9 @@ export class PolicyScopeError extends Error {
 }
 
 export function checkScope(s: PolicyScope): void {
-  if (!/^aws(-[a-z]+)*$/.test(s.partition)) throw new PolicyScopeError(`partition ${JSON.stringify(s.partition)} is not an AWS partition (aws, aws-cn, aws-us-gov)`);
+  if (!PARTITION_PATTERN.test(s.partition)) throw new PolicyScopeError(`partition ${JSON.stringify(s.partition)} is not an AWS partition (aws, aws-cn, aws-us-gov)`);
   if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(s.region)) throw new PolicyScopeError(`region ${JSON.stringify(s.region)} is not an AWS region such as us-east-1`);
-  if (s.account !== "*" && !/^\d{12}$/.test(s.account)) throw new PolicyScopeError(`account ${JSON.stringify(s.account)} is not a 12-digit AWS account id`);
+  if (s.account !== "*" && !ACCOUNT_PATTERN.test(s.account)) throw new PolicyScopeError(`account ${JSON.stringify(s.account)} is not a 12-digit AWS account id`);
   if (s.tables.length === 0) throw new PolicyScopeError("no DynamoDB table given");
 }
 
