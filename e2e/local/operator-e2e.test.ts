@@ -67,6 +67,16 @@ describe("local end to end: Helm chart, operator, agents, clients (no Docker)", 
 
   const tableExists = (name: string): Promise<boolean> => tableExistsIn(dynamo, name);
 
+  /** The WarpAgent once Ready=True for its current generation. */
+  const waitReady = (name: string): Promise<WarpAgent> =>
+    waitFor(
+      async () => {
+        const a = await admin.get<WarpAgent>({ ...WA, namespace: APP_NS, name });
+        return cond(a, "Ready")?.status === "True" && a.status?.observedGeneration === a.metadata.generation ? a : undefined;
+      },
+      { timeoutMs: 240_000, what: `WarpAgent ${name} to be Ready` },
+    );
+
   before(async () => {
     [cp, ddb, s3srv] = await Promise.all([startControlPlane(), startDynamoDbLocal(), startS3Server()]);
     admin = await KubeClient.fromKubeConfig(cp.adminConfig());
@@ -159,13 +169,7 @@ spec:
     agentPods = new DeploymentRunner({ admin, namespace: APP_NS, labelSelector: "app.kubernetes.io/managed-by=warp-operator", commands: { warp: WARP }, cwd: REPO_ROOT });
     agentPods.start();
 
-    const ready = await waitFor(
-      async () => {
-        const a = await admin.get<WarpAgent>({ ...WA, namespace: APP_NS, name: "events" });
-        return cond(a, "Ready")?.status === "True" && a.status?.observedGeneration === a.metadata.generation ? a : undefined;
-      },
-      { timeoutMs: 240_000, what: "WarpAgent events to be Ready" },
-    );
+    const ready = await waitReady("events");
     for (const t of ["TablesReady", "BucketReady", "AgentsReady"] as const) assert.equal(cond(ready, t)?.status, "True", `${t}: ${cond(ready, t)?.message}`);
     assert.ok(await tableExists("e2e-files"));
     assert.ok(await tableExists("e2e-chunks"));
@@ -265,13 +269,7 @@ spec:
 `,
         { kubeconfig: cp.kubeconfigPath },
       );
-      await waitFor(
-        async () => {
-          const a = await admin.get<WarpAgent>({ ...WA, namespace: APP_NS, name: "secure" });
-          return cond(a, "Ready")?.status === "True" && a.status?.observedGeneration === a.metadata.generation;
-        },
-        { timeoutMs: 240_000, what: "WarpAgent secure to be Ready" },
-      );
+      await waitReady("secure");
       const pod = agentPods.pods("secure-zone-a")[0]!;
       const sasl = (password: string) => ["-X", "security.protocol=SASL_SSL", "-X", `ssl.ca.location=${certs.caFile}`, "-X", "sasl.mechanisms=SCRAM-SHA-512", "-X", "sasl.username=alice", "-X", `sasl.password=${password}`];
       const produced = await runKcat(["-b", kafkaAddress(pod), ...sasl("alice-secret"), "-P", "-t", "secure-topic", "-X", "acks=all"], { input: "one\ntwo\nthree\n" });

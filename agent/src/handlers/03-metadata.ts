@@ -5,6 +5,7 @@
  * leader only; leader epoch −1 so clients skip epoch validation. Topics are auto-created when the
  * request and the agent allow it. Authorized operations are not computed (−2147483648).
  */
+import { controllerId } from "../cluster/controller.js";
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { defineHandler } from "../server/handler.js";
 import { topicNameProblem } from "../topics.js";
@@ -63,8 +64,7 @@ defineHandler({ key: ApiKey.Metadata, min: 0, max: 12 }, async (req, ctx) => {
     throttleTimeMs: 0,
     brokers: brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.zone })),
     clusterId: agent.cluster.clusterId,
-    // Itself, unless it has stepped out of the cluster (isolated): then an agent that is in it.
-    controllerId: brokers.some((b) => b.nodeId === agent.cluster.self.nodeId) ? agent.cluster.self.nodeId : (brokers[0]?.nodeId ?? agent.cluster.self.nodeId),
+    controllerId: controllerId(brokers, agent.cluster.self.nodeId),
     topics,
     clusterAuthorizedOperations: NO_OPERATIONS,
   };

@@ -1,4 +1,5 @@
 /** DescribeCluster (60), v0–1. The live agents (zone-filtered like Metadata) and the cluster id. */
+import { controllerId } from "../cluster/controller.js";
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { defineHandler } from "../server/handler.js";
 
@@ -7,15 +8,13 @@ const BROKER_ENDPOINT = 1;
 defineHandler({ key: ApiKey.DescribeCluster, min: 0, max: 1 }, async (req, ctx) => {
   const { agent, connection } = ctx;
   const brokers = agent.cluster.agentsForZone(connection.clientZone);
-  const self = agent.cluster.self.nodeId;
   return {
     throttleTimeMs: 0,
     errorCode: ErrorCode.NONE,
     errorMessage: null,
     endpointType: BROKER_ENDPOINT,
     clusterId: agent.cluster.clusterId,
-    // Itself, unless it has stepped out of the cluster (isolated): then an agent that is in it.
-    controllerId: brokers.some((b) => b.nodeId === self) ? self : (brokers[0]?.nodeId ?? self),
+    controllerId: controllerId(brokers, agent.cluster.self.nodeId),
     brokers: brokers.map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.zone })),
     clusterAuthorizedOperations: -2147483648,
   };
