@@ -108,7 +108,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   });
   metrics.setProduceBufferProbe(() => batcher.bufferedBytes);
   const reader = new PartitionReader(stores.ingestion, stores.compaction, cache);
-  const topics = new TopicService(log, { autoCreate: config.autoCreateTopics, defaultPartitions: config.defaultPartitions });
+  const topics = new TopicService(log, { autoCreate: config.autoCreateTopics, defaultPartitions: config.defaultPartitions, logger: componentLogger("topics") });
   const clusterId = config.clusterId ?? deriveClusterId(JSON.stringify([config.bucketUrl, config.ingestionBucketUrl]));
   const advertisedPort = config.advertisedPort ?? config.kafkaPort;
   // Agents sharing a DynamoDB log form one cluster through a registry of heartbeats; an agent on an

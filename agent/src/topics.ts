@@ -3,11 +3,12 @@
  * partitions and configs. Results come from the fold, so every agent agrees.
  */
 import { randomBytes } from "node:crypto";
+import { errorMessage, type Logger } from "../../common/logger.js";
+import type { Command } from "./metadata/commands.js";
 import type { MetadataLog } from "./metadata/log.js";
 import type { CommandResult } from "./metadata/state.js";
 import { FoldError } from "./metadata/state.js";
 import { validateTopicConfig } from "./metadata/topic-config.js";
-
 
 const MAX_TOPIC_NAME = 249;
 const TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
@@ -24,7 +25,15 @@ export function topicNameProblem(name: string): string | null {
 export interface TopicOptions {
   readonly autoCreate: boolean;
   readonly defaultPartitions: number;
+  readonly logger: Logger;
 }
+
+/**
+ * Topic changes go through the metadata log; when it cannot be appended to (store throttled past its
+ * retries, unreachable) the change is answered with this retriable code, as a Kafka controller answers
+ * a request it could not complete in time, instead of failing the request and closing the connection.
+ */
+export const LOG_UNAVAILABLE = FoldError.REQUEST_TIMED_OUT;
 
 export class TopicService {
   constructor(
@@ -36,12 +45,17 @@ export class TopicService {
     return this.log.state.topics.get(topic)?.partitions.length ?? null;
   }
 
-  /** Makes sure a topic exists, creating it when auto-creation is on. Returns whether it exists now. */
-  async ensure(topic: string): Promise<boolean> {
-    if (this.log.state.topics.has(topic)) return true;
-    if (!this.options.autoCreate || topicNameProblem(topic) !== null) return false;
+  /**
+   * Makes sure a topic exists, creating it when auto-creation is on. Returns NONE when it exists now,
+   * UNKNOWN_TOPIC_OR_PARTITION when it does not and may not be created, or LOG_UNAVAILABLE when
+   * creating it failed for now.
+   */
+  async ensure(topic: string): Promise<number> {
+    if (this.log.state.topics.has(topic)) return FoldError.NONE;
+    if (!this.options.autoCreate || topicNameProblem(topic) !== null) return FoldError.UNKNOWN_TOPIC_OR_PARTITION;
     const result = await this.create(topic, this.options.defaultPartitions, {});
-    return result.errorCode === FoldError.NONE || result.errorCode === FoldError.TOPIC_ALREADY_EXISTS;
+    if (result.errorCode === FoldError.NONE || result.errorCode === FoldError.TOPIC_ALREADY_EXISTS) return FoldError.NONE;
+    return result.errorCode === LOG_UNAVAILABLE ? LOG_UNAVAILABLE : FoldError.UNKNOWN_TOPIC_OR_PARTITION;
   }
 
   /** Validates without proposing; returns an error result or null. */
@@ -62,22 +76,30 @@ export class TopicService {
   async create(name: string, partitions: number, configs: Readonly<Record<string, string>>): Promise<CommandResult> {
     const problem = this.check(name, partitions, configs);
     if (problem) return problem;
-    const [result] = await this.log.propose([{ type: "createTopic", name, topicId: randomBytes(16).toString("hex"), partitions, configs }]);
-    return result!;
+    return this.propose({ type: "createTopic", name, topicId: randomBytes(16).toString("hex"), partitions, configs });
   }
 
   async delete(name: string): Promise<CommandResult> {
-    const [result] = await this.log.propose([{ type: "deleteTopic", name }]);
-    return result!;
+    return this.propose({ type: "deleteTopic", name });
   }
 
   async createPartitions(name: string, count: number): Promise<CommandResult> {
-    const [result] = await this.log.propose([{ type: "createPartitions", name, count }]);
-    return result!;
+    return this.propose({ type: "createPartitions", name, count });
   }
 
   async alterConfigs(name: string, set: Readonly<Record<string, string | null>>, replace: boolean): Promise<CommandResult> {
-    const [result] = await this.log.propose([{ type: "alterConfigs", name, set, replace }]);
-    return result!;
+    return this.propose({ type: "alterConfigs", name, set, replace });
+  }
+
+  private async propose(command: Command): Promise<CommandResult> {
+    try {
+      const [result] = await this.log.propose([command]);
+      if (!result) throw new Error("the metadata log returned no result");
+      return result;
+    } catch (err) {
+      const message = `the metadata log could not be written, try again: ${errorMessage(err)}`;
+      this.options.logger.warn("topic change failed", { command: command.type, error: errorMessage(err) });
+      return { errorCode: LOG_UNAVAILABLE, message };
+    }
   }
 }

@@ -13,6 +13,7 @@ import * as metrics from "../metrics.js";
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { InvalidBatchError, splitAndValidateBatches } from "../records/record-batch.js";
 import { defineHandler } from "../server/handler.js";
+import { LOG_UNAVAILABLE } from "../topics.js";
 
 interface PartitionOutcome {
   index: number;
@@ -78,10 +79,14 @@ defineHandler({ key: ApiKey.Produce, min: 0, max: 11 }, async (req, ctx) => {
     const name = topicData.name;
     const partitionResponses: PartitionOutcome[] = [];
     responses.push({ name, partitionResponses });
-    const exists = await agent.topics.ensure(name);
+    const existence = await agent.topics.ensure(name);
     const partitions = agent.topics.partitionCount(name);
     for (const pd of topicData.partitionData) {
-      if (!exists || partitions === null || pd.index < 0 || pd.index >= partitions) {
+      if (existence === LOG_UNAVAILABLE) {
+        partitionResponses.push(failed(pd.index, ErrorCode.REQUEST_TIMED_OUT, `topic ${name} could not be created for now (metadata log unavailable)`));
+        continue;
+      }
+      if (existence !== ErrorCode.NONE || partitions === null || pd.index < 0 || pd.index >= partitions) {
         partitionResponses.push(failed(pd.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic or partition ${name}-${pd.index}`));
         continue;
       }

@@ -4,8 +4,10 @@
  * than minBytes are available the request waits up to maxWaitMs for new data in any of its
  * partitions. Fetch sessions are not kept (session id 0: every request is a full fetch). read_committed
  * sees the same data as read_uncommitted (no transactions). Offsets beyond the high watermark or
- * below the log start answer OFFSET_OUT_OF_RANGE.
+ * below the log start answer OFFSET_OUT_OF_RANGE. A partition whose bytes the store fails to give
+ * answers KAFKA_STORAGE_ERROR (retriable) without failing the others.
  */
+import { errorMessage } from "../../../common/logger.js";
 import * as metrics from "../metrics.js";
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { defineHandler } from "../server/handler.js";
@@ -57,7 +59,16 @@ defineHandler({ key: ApiKey.Fetch, min: 4, max: 12 }, async (req, ctx) => {
           partitions.push({ ...meta, errorCode: ErrorCode.NONE, records: [] as Buffer[] });
           continue;
         }
-        const read = await agent.reader.read(ps, offset, Math.max(budget, 1));
+        let read;
+        try {
+          read = await agent.reader.read(ps, offset, Math.max(budget, 1));
+        } catch (err) {
+          // The store did not give the bytes (throttled past its retries, unreachable): this partition
+          // answers KAFKA_STORAGE_ERROR, which clients retry, and the others are served as usual.
+          agent.log.warn("fetch: reading stored data failed", { topic: t.topic, partition: p.partition, offset, error: errorMessage(err) });
+          partitions.push({ ...meta, errorCode: ErrorCode.KAFKA_STORAGE_ERROR });
+          continue;
+        }
         total += read.bytes;
         partitions.push({ ...meta, errorCode: ErrorCode.NONE, records: read.chunks });
         metrics.fetchBytes.inc({ topic: t.topic }, read.bytes);

@@ -8,7 +8,7 @@
 import { controllerId } from "../cluster/controller.js";
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { defineHandler } from "../server/handler.js";
-import { topicNameProblem } from "../topics.js";
+import { LOG_UNAVAILABLE, topicNameProblem } from "../topics.js";
 
 const NO_OPERATIONS = -2147483648;
 
@@ -19,20 +19,29 @@ defineHandler({ key: ApiKey.Metadata, min: 0, max: 12 }, async (req, ctx) => {
   // v0 with an empty list, and null from v1, mean "all topics".
   const allTopics = req.topics === null || (header.apiVersion === 0 && req.topics.length === 0);
   let names: string[];
+  // Topics whose auto-creation could not be written to the metadata log for now: answered
+  // LEADER_NOT_AVAILABLE (retriable), as Kafka answers while a topic is being created.
+  const creating = new Set<string>();
   if (allTopics) {
     names = [...state().topics.keys()].sort();
   } else {
     names = req.topics!.map((t) => t.name ?? "");
     const autoCreate = header.apiVersion < 4 || req.allowAutoTopicCreation;
     if (autoCreate) {
-      await Promise.all(names.filter((n) => !state().topics.has(n)).map((n) => agent.topics.ensure(n)));
+      await Promise.all(
+        names
+          .filter((n) => !state().topics.has(n))
+          .map(async (n) => {
+            if ((await agent.topics.ensure(n)) === LOG_UNAVAILABLE) creating.add(n);
+          }),
+      );
     }
   }
   const topics = names.map((name) => {
     const topic = state().topics.get(name);
     if (!topic) {
       return {
-        errorCode: topicNameProblem(name) ? ErrorCode.INVALID_TOPIC_EXCEPTION : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        errorCode: topicNameProblem(name) ? ErrorCode.INVALID_TOPIC_EXCEPTION : creating.has(name) ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
         name,
         topicId: "00000000000000000000000000000000",
         isInternal: false,

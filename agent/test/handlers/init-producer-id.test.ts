@@ -6,27 +6,16 @@
 import assert from "node:assert/strict";
 import { componentLogger } from "../../../common/logger.js";
 import "../../src/handlers/index.js";
-import { MetadataLog } from "../../src/metadata/log.js";
 import { ApiKey, ErrorCode } from "../../src/protocol/index.js";
 import type { AgentContext } from "../../src/server/context.js";
 import { lookupHandler } from "../../src/server/handler.js";
 import type { RequestContext } from "../../src/server/handler.js";
-import { MemMetadataStore } from "../../src/store/mem.js";
-
-class FlakyMetadataStore extends MemMetadataStore {
-  failing = false;
-  override async append(index: bigint, data: Buffer): Promise<boolean> {
-    if (this.failing) throw Object.assign(new Error("Rate of requests exceeds the allowed throughput."), { name: "ThrottlingException" });
-    return super.append(index, data);
-  }
-}
+import { openFlakyLog } from "../support/flaky-log.js";
 
 describe("InitProducerId handler", () => {
   it("answers COORDINATOR_NOT_AVAILABLE (retriable) while the log cannot be appended to, then allocates", async () => {
-    const store = new FlakyMetadataStore();
+    const { store, log } = await openFlakyLog();
     const logger = componentLogger("test");
-    const log = new MetadataLog(store, { tailIntervalMs: 0, snapshotEveryEntries: 0, keepEntriesAfterSnapshot: 10, writesSnapshots: () => true, logger });
-    await log.open();
     // Only what this handler uses of the agent: its metadata log and logger.
     const ctx = { agent: { metadata: log, log: logger } as unknown as AgentContext } as RequestContext;
     const handler = lookupHandler(ApiKey.InitProducerId)!;
