@@ -2,7 +2,8 @@
  * Real clients against an agent with TLS and SASL: kcat (librdkafka) with SCRAM-SHA-256 and PLAIN over
  * TLS, Apache Kafka's Java tools with SCRAM-SHA-512 over TLS, kafkajs with SCRAM over TLS; each produces
  * and consumes, and a wrong password is an authentication error. A plaintext client is refused by the
- * TLS listener; with mutual TLS, kcat with a client certificate works and without one is refused.
+ * TLS listener; with mutual TLS, kcat and the Java tools with a client certificate work and without one
+ * are refused.
  */
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -166,13 +167,14 @@ describe("real clients with TLS and SASL", function () {
   });
 });
 
-describe("kcat with mutual TLS", function () {
-  this.timeout(120_000);
+describe("mutual TLS", function () {
+  this.timeout(300_000);
   let certs: TestCerts;
   let agent: TestAgent;
 
   before(async () => {
     await ensureKcat();
+    await ensureKafkaTools();
     certs = await makeTestCerts();
     agent = await startTestAgent({ kafkaTLSCertFile: certs.serverCert, kafkaTLSKeyFile: certs.serverKey, kafkaTLSClientCAFile: certs.caFile });
   });
@@ -183,7 +185,7 @@ describe("kcat with mutual TLS", function () {
 
   const ssl = (): string[] => ["-X", "security.protocol=SSL", "-X", `ssl.ca.location=${certs.caFile}`];
 
-  it("produces and consumes with a client certificate", async () => {
+  it("kcat produces and consumes with a client certificate", async () => {
     const cert = ["-X", `ssl.certificate.location=${certs.clientCert}`, "-X", `ssl.key.location=${certs.clientKey}`];
     const produced = await runKcat(["-b", agent.bootstrap, ...ssl(), ...cert, "-P", "-t", "mtls"], { input: lines(10, "m") });
     assert.equal(produced.code, 0, produced.stderr);
@@ -192,8 +194,41 @@ describe("kcat with mutual TLS", function () {
     assert.equal(consumed.stdout.split("\n").filter((l) => l.startsWith("m-")).length, 10);
   });
 
-  it("is refused without a client certificate", async () => {
+  it("kcat is refused without a client certificate", async () => {
     const r = await runKcat(["-b", agent.bootstrap, ...ssl(), "-L", "-m", "5"], { timeoutMs: 60_000 });
     assert.notEqual(r.code, 0, r.stdout);
+  });
+
+  /** Java client properties for SSL with the CA as a PEM trust store and, when given, a PEM key store (key + certificate). */
+  const javaSsl = (name: string, withCertificate: boolean): string => {
+    const lines = ["security.protocol=SSL", "ssl.truststore.type=PEM", `ssl.truststore.location=${certs.caFile}`];
+    if (withCertificate) {
+      const keystore = path.join(certs.dir, "client-keystore.pem");
+      writeFileSync(keystore, readFileSync(certs.clientKey, "utf8") + readFileSync(certs.clientCert, "utf8"));
+      lines.push("ssl.keystore.type=PEM", `ssl.keystore.location=${keystore}`);
+    }
+    const file = path.join(certs.dir, `${name}.properties`);
+    writeFileSync(file, lines.join("\n") + "\n");
+    return file;
+  };
+
+  it("the Java console producer and consumer work with a client certificate", async () => {
+    const config = javaSsl("java-mtls", true);
+    const produced = await runKafkaTool("console-producer", ["--bootstrap-server", agent.bootstrap, "--topic", "java-mtls", "--producer.config", config], {
+      input: lines(20, "jm"),
+    });
+    assert.equal(produced.code, 0, produced.stderr);
+    const consumed = await runKafkaTool("console-consumer", [
+      "--bootstrap-server", agent.bootstrap, "--topic", "java-mtls", "--from-beginning", "--group", "java-mtls",
+      "--max-messages", "20", "--timeout-ms", "60000", "--consumer.config", config,
+    ]);
+    assert.equal(consumed.code, 0, consumed.stderr);
+    assert.equal(new Set(consumed.stdout.split("\n").filter((l) => l.startsWith("jm-"))).size, 20);
+  });
+
+  it("the Java tools are refused without a client certificate", async () => {
+    const r = await runKafkaTool("topics", ["--bootstrap-server", agent.bootstrap, "--list", "--command-config", javaSsl("java-no-cert", false)]);
+    assert.notEqual(r.code, 0, r.stdout);
+    assert.match(r.stdout + r.stderr, /SslAuthenticationException|SSL handshake failed|bad_certificate|certificate_required/i);
   });
 });
