@@ -20,7 +20,7 @@ import { LogGroupOffsetStore } from "./metadata/group-offsets.js";
 import { MetadataLog } from "./metadata/log.js";
 import * as metrics from "./metrics.js";
 import { loadListenerSecurity, securityProtocol } from "./security/listener.js";
-import { watchTlsFiles } from "./security/tls-reload.js";
+import { watchTlsFiles, watchUsersFile } from "./security/reload.js";
 import type { AgentContext } from "./server/context.js";
 import { startKafkaServer } from "./server/server.js";
 import { PartitionWaiters } from "./server/waiters.js";
@@ -158,7 +158,11 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       metrics.requestLatency.observe({ api: String(header.apiKey) }, seconds);
     },
   });
-  const stopTlsWatch = config.kafkaTLS ? watchTlsFiles(config.kafkaTLS, (options) => kafka.setTlsOptions(options), componentLogger("kafka")) : null;
+  const reloadMs = config.kafkaSecurityReloadIntervalMs;
+  const stopTlsWatch = config.kafkaTLS ? watchTlsFiles(config.kafkaTLS, (options) => kafka.setTlsOptions(options), componentLogger("kafka"), reloadMs) : null;
+  const stopUsersWatch = config.kafkaSASL
+    ? watchUsersFile(config.kafkaSASL.mechanisms, config.kafkaSASL.usersFile, (settings) => kafka.setSaslSettings(settings), componentLogger("kafka"), reloadMs)
+    : null;
   // Advertise the port actually bound (port 0 picks one).
   if (config.kafkaPort === 0 && config.advertisedPort === undefined) {
     if (registry) await registry.setPort(kafka.port);
@@ -212,6 +216,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       // Stop accepting at once; the server's close completes only once every connection is closed below.
       const listenerClosed = kafka.stopAccepting().catch(() => undefined);
       stopTlsWatch?.();
+      stopUsersWatch?.();
       await registry?.stop().catch((err: unknown) => logger.warn("deregistering failed", { error: errorMessage(err) }));
       const drain = batcher.close();
       const deadline = new Promise<void>((r) => setTimeout(r, config.gracefulShutdownMs).unref());

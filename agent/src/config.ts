@@ -9,6 +9,7 @@
 import { type BucketUrl, BucketUrlError, parseBucketUrl } from "../../common/bucket-url.js";
 import { SASL_MECHANISMS, isSaslMechanism } from "./security/mechanisms.js";
 import type { SaslMechanism } from "./security/mechanisms.js";
+import { DEFAULT_RELOAD_INTERVAL_MS } from "./security/reload.js";
 import { checkStoreConfig, StoreConfigError } from "./store/open.js";
 
 export class ConfigError extends Error {
@@ -70,6 +71,8 @@ export interface AgentConfig {
   readonly kafkaTLS?: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string };
   /** SASL on the Kafka listener (-kafkaSASLMechanisms, -kafkaSASLUsersFile); absent: no authentication. */
   readonly kafkaSASL?: { readonly mechanisms: readonly SaslMechanism[]; readonly usersFile: string };
+  /** How often the TLS files and the SASL users file are checked for changes. */
+  readonly kafkaSecurityReloadIntervalMs: number;
 }
 
 /** Parses one raw value; throws Error with a short reason (the caller names the flag and the value). */
@@ -530,8 +533,16 @@ export const AGENT_FLAGS = {
     env: "WARP_KAFKA_SASL_USERS_FILE",
     defaultText: "",
     valueName: "path",
-    help: "Users for SASL, one <user>:<password> (or pre-hashed SCRAM credential) per line; read at start-up. See docs/security.md.",
+    help: "Users for SASL, one <user>:<password> (or pre-hashed SCRAM credential) per line; read at start-up and again when it changes (new connections). See docs/security.md.",
     parse: filePath,
+  }),
+  kafkaSecurityReloadInterval: flag({
+    name: "kafkaSecurityReloadInterval",
+    env: "WARP_KAFKA_SECURITY_RELOAD_INTERVAL",
+    defaultText: "30s",
+    valueName: "duration",
+    help: "How often the TLS files and the SASL users file are checked for changes (renewed certificates, rotated users); changes apply to new connections.",
+    parse: durationMs(100, 3_600_000),
   }),
   logLevel: flag({
     name: "logLevel",
@@ -643,6 +654,7 @@ export function parseAgentConfig(flags: Record<string, string | boolean | undefi
     ...(p.clusterId !== undefined ? { clusterId: p.clusterId } : {}),
     ...(p.nodeId !== undefined ? { nodeId: p.nodeId } : {}),
     logLevel: p.logLevel ?? "info",
+    kafkaSecurityReloadIntervalMs: p.kafkaSecurityReloadInterval ?? DEFAULT_RELOAD_INTERVAL_MS,
     ...security,
   };
 }

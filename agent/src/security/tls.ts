@@ -5,7 +5,7 @@
  * Errors name the flag and the file, never the key's content.
  */
 import { X509Certificate, createPrivateKey } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import tls from "node:tls";
 
 export class SecurityConfigError extends Error {
@@ -80,18 +80,4 @@ export function loadTls(files: TlsFiles): LoadedTls {
     throw new SecurityConfigError(`-kafkaTLSCertFile/-kafkaTLSKeyFile: TLS refused them: ${(err as Error).message}`);
   }
   return { options, subject: leaf!.subject.replace(/\n/g, ", "), validTo: leaf!.validTo, mutual: files.clientCaFile !== undefined };
-}
-
-/** Modification times of the files, to notice a renewed certificate (Kubernetes swaps Secret files). */
-export function tlsFilesVersion(files: TlsFiles): string {
-  return [files.certFile, files.keyFile, files.clientCaFile]
-    .filter((f): f is string => f !== undefined)
-    .map((f) => {
-      try {
-        return String(statSync(f).mtimeMs);
-      } catch {
-        return "missing";
-      }
-    })
-    .join("/");
 }

@@ -6,6 +6,7 @@
 import net from "node:net";
 import tls from "node:tls";
 import type { Logger } from "../../../common/logger.js";
+import type { SaslSettings } from "../security/authenticator.js";
 import type { AgentContext } from "./context.js";
 import { Connection } from "./connection.js";
 import type { ConnectionOptions } from "./connection.js";
@@ -28,18 +29,25 @@ export interface KafkaServer {
   closeConnections(): void;
   /** Replaces the TLS certificate, key and CA for new connections (renewed certificates); no-op without TLS. */
   setTlsOptions(options: tls.TlsOptions): void;
+  /**
+   * Replaces the SASL users (and mechanisms) new connections authenticate against; connections
+   * already open keep theirs. Throws on a listener started without SASL: reloading cannot turn
+   * authentication on or off.
+   */
+  setSaslSettings(settings: SaslSettings): void;
 }
 
 export async function startKafkaServer(agent: AgentContext, options: KafkaServerOptions): Promise<KafkaServer> {
   const connections = new Set<Connection>();
   let nextId = 1;
+  let connectionOptions: ConnectionOptions = options;
   const accept = (socket: net.Socket): void => {
     if (connections.size >= options.maxConnections) {
       options.logger.warn("connection refused: limit reached", { limit: options.maxConnections });
       socket.destroy();
       return;
     }
-    const conn = new Connection(socket, nextId++, agent, options);
+    const conn = new Connection(socket, nextId++, agent, connectionOptions);
     connections.add(conn);
     options.onConnectionsChanged?.(connections.size);
     void conn.closed.then(() => {
@@ -75,6 +83,10 @@ export async function startKafkaServer(agent: AgentContext, options: KafkaServer
     },
     setTlsOptions: (next) => {
       if (server instanceof tls.Server) server.setSecureContext(next);
+    },
+    setSaslSettings: (next) => {
+      if (!connectionOptions.sasl) throw new Error("this listener was started without SASL; restart the agent to turn authentication on");
+      connectionOptions = { ...connectionOptions, sasl: next };
     },
   };
 }

@@ -59,6 +59,7 @@ describe("agent config", () => {
         gcGraceMs: 300_000,
         createTables: true,
         logLevel: "info",
+        kafkaSecurityReloadIntervalMs: 30_000,
       } satisfies AgentConfig);
     });
 
@@ -105,6 +106,7 @@ describe("agent config", () => {
       ["clusterId", "my-cluster-1", "clusterId", "my-cluster-1"],
       ["nodeId", "7", "nodeId", 7],
       ["logLevel", "debug", "logLevel", "debug"],
+      ["kafkaSecurityReloadInterval", "5s", "kafkaSecurityReloadIntervalMs", 5000],
     ];
     const splitCases: Array<[string, string, keyof AgentConfig, unknown]> = [
       ["ingestionBucketURL", "dynamodb://us-east-1/files<>chunks", "ingestionBucketUrl", { kind: "dynamodb", region: "us-east-1", filesTable: "files", chunksTable: "chunks" }],
@@ -219,6 +221,7 @@ describe("agent config", () => {
       ["maxProduceBufferSize", "10KiB", "MiB"],
       ["gracefulShutdownDuration", "forever", "not a duration"],
       ["ingestionTTL", "5s", "at least 10s"],
+      ["kafkaSecurityReloadInterval", "10ms", "at least 100ms"],
       ["compactionInterval", "10ms", "at least 100ms"],
       ["retentionInterval", "2d", "not a duration"],
       ["gcGracePeriod", "-1s", "not a duration"],
