@@ -77,6 +77,19 @@ describe("compaction", () => {
     for (const log of f.logs) assert.equal(await verifyReadBack(f, log), before);
   });
 
+  it("never writes into the bytes it read (the mem store and the fetch cache hand out shared buffers)", async () => {
+    await createTopic(f, "a", 2);
+    await produceMany(f, [{ name: "a", partitions: 2 }], 4);
+    const keys = await listKeys(f.ingestion, "");
+    const original = new Map<string, Buffer>();
+    for (const k of keys) original.set(k, Buffer.from(await f.ingestion.get(k)));
+    const compactor = new Compactor({ ingestion: f.ingestion, compaction: f.compaction, log: f.logs[0]!, logger, isLeader: () => true }, { deleteCompactedIngestionFiles: false });
+    const stats = await compactor.runOnce(T0 + 60_000);
+    assert.ok(stats.key, "a pass ran");
+    assert.equal(stats.replacedFiles.length, keys.length);
+    for (const k of keys) assert.ok((await f.ingestion.get(k)).equals(original.get(k)!), `ingestion file ${k} is unchanged`);
+  });
+
   it("leaves segments younger than minAgeMs and keeps data produced during the pass", async () => {
     await createTopic(f, "t", 2);
     await produceFile(f, 0, [{ topic: "t", partition: 0, records: 2 }, { topic: "t", partition: 1, records: 1 }], T0);
