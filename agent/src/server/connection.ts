@@ -19,6 +19,7 @@ import { SaslSession } from "../security/authenticator.js";
 import type { SaslSettings } from "../security/authenticator.js";
 import { attachSaslSession } from "../security/sessions.js";
 import type { AgentContext } from "./context.js";
+import { FrameReader } from "./frame-reader.js";
 import type { ConnectionInfo, RegisteredHandler, RequestContext } from "./handler.js";
 import { lookupHandler, registeredHandlers } from "./handler.js";
 
@@ -48,8 +49,7 @@ export function zoneFromClientId(clientId: string | null): string | null {
 }
 
 export class Connection {
-  private buffered: Buffer[] = [];
-  private bufferedBytes = 0;
+  private readonly frames = new FrameReader();
   private readonly slots: Slot[] = [];
   private inFlight = 0;
   private closedFlag = false;
@@ -103,15 +103,14 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     if (this.closedFlag) return;
-    this.buffered.push(chunk);
-    this.bufferedBytes += chunk.length;
+    this.frames.push(chunk);
     this.drainFrames();
   }
 
   private drainFrames(): void {
-    while (!this.closedFlag && this.bufferedBytes >= 4) {
-      const head = this.buffered[0]!.length >= 4 ? this.buffered[0]! : Buffer.concat(this.buffered);
-      const size = head.readInt32BE(0);
+    while (!this.closedFlag) {
+      const size = this.frames.peekSize();
+      if (size === null) break;
       const minSize = this.sasl.expectsRawToken ? 0 : 8;
       // Before authentication frames are small (Kafka's sasl.server.max.receive.size): no large buffers for strangers.
       const maxSize = this.sasl.mayServe(ApiKey.Produce) ? this.options.maxFrameBytes : Math.min(PRE_AUTH_MAX_FRAME_BYTES, this.options.maxFrameBytes);
@@ -119,14 +118,8 @@ export class Connection {
         this.close(`frame size ${size} outside ${minSize}..${maxSize}`);
         return;
       }
-      if (this.bufferedBytes < size + 4) {
-        return;
-      }
-      const all = this.buffered.length === 1 ? this.buffered[0]! : Buffer.concat(this.buffered, this.bufferedBytes);
-      const frame = all.subarray(4, 4 + size);
-      const rest = all.subarray(4 + size);
-      this.buffered = rest.length > 0 ? [rest] : [];
-      this.bufferedBytes = rest.length;
+      const frame = this.frames.take();
+      if (frame === null) return;
       this.handleFrame(frame);
     }
     if (this.inFlight >= this.options.maxInFlight) this.socket.pause();
