@@ -36,6 +36,20 @@ function lines(n: number, prefix: string): string {
   return Array.from({ length: n }, (_, i) => `${prefix}-${i}`).join("\n") + "\n";
 }
 
+/** Produces `count` lines with Kafka's console producer and reads them back with its console consumer in a group. */
+async function javaRoundTrip(bootstrap: string, topic: string, config: string, count: number, prefix: string): Promise<void> {
+  const produced = await runKafkaTool("console-producer", ["--bootstrap-server", bootstrap, "--topic", topic, "--producer.config", config], {
+    input: lines(count, prefix),
+  });
+  assert.equal(produced.code, 0, produced.stderr);
+  const consumed = await runKafkaTool("console-consumer", [
+    "--bootstrap-server", bootstrap, "--topic", topic, "--from-beginning", "--group", `${topic}-group`,
+    "--max-messages", String(count), "--timeout-ms", "60000", "--consumer.config", config,
+  ]);
+  assert.equal(consumed.code, 0, consumed.stderr);
+  assert.equal(new Set(consumed.stdout.split("\n").filter((l) => l.startsWith(`${prefix}-`))).size, count);
+}
+
 describe("real clients with TLS and SASL", function () {
   this.timeout(600_000);
   let certs: TestCerts;
@@ -110,17 +124,7 @@ describe("real clients with TLS and SASL", function () {
     };
 
     it("produces with the console producer and consumes with the console consumer", async () => {
-      const config = properties(PASSWORD);
-      const produced = await runKafkaTool("console-producer", ["--bootstrap-server", agent.bootstrap, "--topic", "java-scram", "--producer.config", config], {
-        input: lines(50, "java"),
-      });
-      assert.equal(produced.code, 0, produced.stderr);
-      const consumed = await runKafkaTool("console-consumer", [
-        "--bootstrap-server", agent.bootstrap, "--topic", "java-scram", "--from-beginning", "--group", "java-sasl",
-        "--max-messages", "50", "--timeout-ms", "60000", "--consumer.config", config,
-      ]);
-      assert.equal(consumed.code, 0, consumed.stderr);
-      assert.equal(new Set(consumed.stdout.split("\n").filter((l) => l.startsWith("java-"))).size, 50);
+      await javaRoundTrip(agent.bootstrap, "java-scram", properties(PASSWORD), 50, "java");
     });
 
     it("gets an authentication error with a wrong password", async () => {
@@ -213,17 +217,7 @@ describe("mutual TLS", function () {
   };
 
   it("the Java console producer and consumer work with a client certificate", async () => {
-    const config = javaSsl("java-mtls", true);
-    const produced = await runKafkaTool("console-producer", ["--bootstrap-server", agent.bootstrap, "--topic", "java-mtls", "--producer.config", config], {
-      input: lines(20, "jm"),
-    });
-    assert.equal(produced.code, 0, produced.stderr);
-    const consumed = await runKafkaTool("console-consumer", [
-      "--bootstrap-server", agent.bootstrap, "--topic", "java-mtls", "--from-beginning", "--group", "java-mtls",
-      "--max-messages", "20", "--timeout-ms", "60000", "--consumer.config", config,
-    ]);
-    assert.equal(consumed.code, 0, consumed.stderr);
-    assert.equal(new Set(consumed.stdout.split("\n").filter((l) => l.startsWith("jm-"))).size, 20);
+    await javaRoundTrip(agent.bootstrap, "java-mtls", javaSsl("java-mtls", true), 20, "jm");
   });
 
   it("the Java tools are refused without a client certificate", async () => {

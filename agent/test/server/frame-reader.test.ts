@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { seededRandom } from "../../../e2e/support/fault-proxy.js";
 import { FrameReader } from "../../src/server/frame-reader.js";
 
 function framed(payloads: readonly Buffer[]): Buffer {
@@ -21,18 +22,6 @@ function drain(reader: FrameReader): Buffer[] {
   const out: Buffer[] = [];
   for (let f = reader.take(); f !== null; f = reader.take()) out.push(Buffer.from(f));
   return out;
-}
-
-/** A small seeded generator (mulberry32), so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe("FrameReader", () => {
@@ -52,7 +41,7 @@ describe("FrameReader", () => {
 
   it("returns every frame in order for random chunkings (seeded)", () => {
     for (let seed = 1; seed <= 200; seed++) {
-      const random = rng(seed);
+      const random = seededRandom(seed);
       const reader = new FrameReader();
       const got: Buffer[] = [];
       for (let at = 0; at < stream.length; ) {
