@@ -28,6 +28,8 @@ export interface WorkloadOptions {
   readonly retries?: number;
   /** Prefix of producer names (and so of values): unique per workload. */
   readonly valuePrefix?: string;
+  /** Bytes of padding per record, sent as a header: fills the agent's buffers without changing what the checker compares. */
+  readonly padBytes?: number;
 }
 
 export interface ClientErrors {
@@ -102,6 +104,7 @@ export function startWorkload(options: WorkloadOptions): Workload {
     requestTimeout: options.requestTimeoutMs ?? 30_000,
   });
   const retry = { retries: options.retries ?? 40, initialRetryTime: 200, maxRetryTime: 3_000 };
+  const headers = options.padBytes ? { pad: Buffer.alloc(options.padBytes, 0x2e) } : undefined;
   let stopping = false;
   const waiters = new Set<{ n: number; resolve: () => void }>();
   const notify = (): void => {
@@ -147,7 +150,7 @@ export function startWorkload(options: WorkloadOptions): Workload {
           topic: options.topic,
           acks: -1,
           ...(options.produceTimeoutMs ? { timeout: options.produceTimeoutMs } : {}),
-          messages: records.map((r) => ({ key: r.key, value: r.value, partition: r.partition })),
+          messages: records.map((r) => ({ key: r.key, value: r.value, partition: r.partition, ...(headers ? { headers } : {}) })),
         });
         const base = new Map(meta.map((m) => [m.partition, BigInt(m.baseOffset ?? "-1")]));
         const next = new Map<number, bigint>();
