@@ -15,6 +15,7 @@ import { PartitionReader } from "./fetch/reader.js";
 import { GroupCoordinator } from "./groups/coordinator.js";
 import "./handlers/index.js";
 import { startHttpServer } from "./http/server.js";
+import { IngestionHealth } from "./ingest/health.js";
 import { IngestionBatcher } from "./ingest/batcher.js";
 import { LogGroupOffsetStore } from "./metadata/group-offsets.js";
 import { MetadataLog } from "./metadata/log.js";
@@ -89,7 +90,10 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   await log.open();
 
   const cache = new ObjectCache(FETCH_CACHE_BYTES);
+  // Agents sharing a store step out of the cluster while their ingestion writes fail (ingest/health.ts).
+  const ingestionHealth = new IngestionHealth();
   const batcher = new IngestionBatcher({
+    health: ingestionHealth,
     store: stores.ingestion,
     log,
     batchTimeoutMs: config.batchTimeoutMs,
@@ -121,6 +125,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
         port: advertisedPort,
         zone: config.availabilityZone,
         logger: componentLogger("cluster"),
+        dataPathProblem: () => ingestionHealth.problem(),
         ...(config.nodeId !== undefined ? { preferredNodeId: config.nodeId } : {}),
       });
   const cluster = registry

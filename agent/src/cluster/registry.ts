@@ -42,6 +42,11 @@ export interface RegistryOptions {
   readonly sessionMs?: number;
   /** Lifetime of the node-id claim, renewed every quarter of it; default 6 × sessionMs. */
   readonly claimMs?: number;
+  /**
+   * Why this agent cannot store data now (ingest/health.ts), or null. While there is a reason,
+   * heartbeats are not written: the others drop this agent after a session, and it steps out too.
+   */
+  readonly dataPathProblem?: () => string | null;
 }
 
 type Listener = (agents: readonly RegisteredAgent[]) => void;
@@ -87,6 +92,8 @@ export class AgentRegistry {
   /** When a heartbeat was last written; older than sessionMs, the others have dropped this agent. */
   private lastBeatOkAt = Date.now();
   private wasIsolated = false;
+  /** The data-path problem seen at the last beat (logged when it starts and ends). */
+  private dataPathProblem: string | null = null;
   private readonly listeners = new Set<Listener>();
   private timer: NodeJS.Timeout | null = null;
   private beating: Promise<void> | null = null;
@@ -183,7 +190,16 @@ export class AgentRegistry {
 
   private async beat(): Promise<void> {
     if (Date.now() - this.claimRenewedAt >= this.claimMs / 4) await this.renewClaim();
-    await this.writeHeartbeat();
+    const problem = this.options.dataPathProblem?.() ?? null;
+    if (problem !== this.dataPathProblem) {
+      if (problem !== null && this.dataPathProblem === null) {
+        this.options.logger.warn("ingestion is failing: heartbeats stop so that clients move to agents that can store their data", { nodeId: this.nodeId, problem });
+      } else if (problem === null) {
+        this.options.logger.info("ingestion recovered: heartbeats resume", { nodeId: this.nodeId });
+      }
+      this.dataPathProblem = problem;
+    }
+    if (problem === null) await this.writeHeartbeat();
     await this.refresh();
   }
 

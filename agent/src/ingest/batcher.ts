@@ -12,6 +12,7 @@ import type { MetadataLog } from "../metadata/log.js";
 import type { BatchResult } from "../metadata/state.js";
 import type { BatchHeader } from "../records/record-batch.js";
 import type { ObjectStore } from "../store/types.js";
+import type { IngestionHealth } from "./health.js";
 
 export interface IncomingBatch {
   readonly topic: string;
@@ -37,6 +38,8 @@ export interface BatcherOptions {
   /** A freshly written file, handed to the fetch cache. */
   readonly onFileWritten?: (key: string, data: Buffer) => void;
   readonly onFileCommitted?: (info: { bytes: number; batches: number; writeSeconds: number }) => void;
+  /** Told when each file write starts, succeeds (committed) or fails. */
+  readonly health?: IngestionHealth;
   /**
    * Most produced bytes held at once (open file plus files being written or committed). Beyond it,
    * add() waits, in arrival order, until earlier files are done; undefined: no limit. A request
@@ -238,6 +241,7 @@ export class IngestionBatcher {
     }
     const data = Buffer.concat(parts, pos);
     const started = process.hrtime.bigint();
+    const ticket = this.options.health?.started();
     const expiresAt = this.options.expireAfterMs !== undefined ? new Date(Date.now() + this.options.expireAfterMs) : undefined;
     const written = this.options.store.put(key, data, expiresAt ? { expiresAt } : undefined).then(() => this.options.onFileWritten?.(key, data));
     // Awaited only after the previous file's commit: a write failing before then must not count as an
@@ -263,9 +267,11 @@ export class IngestionBatcher {
       });
       results = [...(result?.batches ?? [])];
       this.options.onFileCommitted?.({ bytes: data.length, batches: metas.length, writeSeconds: Number(process.hrtime.bigint() - started) / 1e9 });
+      if (ticket !== undefined) this.options.health?.succeeded(ticket);
     } catch (err) {
       proposed();
       const e = err instanceof Error ? err : new IngestionError(String(err));
+      if (ticket !== undefined) this.options.health?.failed(ticket, e.message);
       this.options.logger.warn("ingestion file failed", { key, error: e.message });
       for (const w of waiters) w.reject(e);
       return;

@@ -104,6 +104,25 @@ describe("agent registry", () => {
     view.close();
   });
 
+  it("an agent whose ingestion fails stops heartbeating, steps out, and comes back when the problem clears", async () => {
+    const store = new MemMetadataStore();
+    let problem: string | null = null;
+    const healthy = await start(options(store, "a", 9001, { sessionMs: 300 }));
+    const victim = await start(options(store, "b", 9002, { sessionMs: 300, dataPathProblem: () => problem }));
+    const view = new DynamicCluster("c", victim);
+    await eventually("both see each other", () => ids(healthy).length === 2 && view.liveAgents().length === 2);
+
+    // The store still answers (heartbeats would succeed), but this agent cannot store data.
+    problem = "an ingestion file has been pending for 6000 ms";
+    await eventually("the healthy agent drops the victim", () => !ids(healthy).includes(victim.nodeId));
+    await eventually("the victim steps out of its own view", () => view.isolated());
+    assert.deepEqual(view.liveAgents().map((a) => a.nodeId), [healthy.nodeId]);
+
+    problem = null;
+    await eventually("the victim is back in both views", () => !view.isolated() && ids(healthy).includes(victim.nodeId));
+    view.close();
+  });
+
   it("removes a stopped agent at once and frees its node id", async () => {
     const store = new MemMetadataStore();
     const a = await start(options(store, "a", 1, { preferredNodeId: 7 }));

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { componentLogger } from "../../../common/logger.js";
 import { IngestionBatcher, IngestionError } from "../../src/ingest/batcher.js";
+import { IngestionHealth } from "../../src/ingest/health.js";
 import type { IncomingBatch } from "../../src/ingest/batcher.js";
 import { MetadataLog } from "../../src/metadata/log.js";
 import { MemMetadataStore, MemObjectStore } from "../../src/store/mem.js";
@@ -76,5 +77,28 @@ describe("ingestion batcher: store failures", () => {
       process.removeListener("unhandledRejection", onUnhandled);
       for (const l of listeners) process.on("unhandledRejection", l);
     }
+  });
+
+  it("tells its IngestionHealth of stuck, failed and succeeding files", async () => {
+    const log = new MetadataLog(new MemMetadataStore(), { tailIntervalMs: 0, snapshotEveryEntries: 0, keepEntriesAfterSnapshot: 10, writesSnapshots: () => true, logger: componentLogger("test") });
+    await log.open();
+    await log.propose([{ type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 3, configs: {} }]);
+    const store = new FaultyObjectStore();
+    let release!: () => void;
+    store.gate = new Promise<void>((r) => (release = r));
+    const health = new IngestionHealth({ stuckAfterMs: 30, rememberFailureMs: 60_000 });
+    const batcher = new IngestionBatcher({ store, log, batchTimeoutMs: 1_000_000, maxFileBytes: 64, keyPrefix: "test/", logger: componentLogger("test"), health });
+    const first = batcher.add([batch(0)]); // its write waits for the gate
+    await new Promise((r) => setTimeout(r, 60));
+    assert.match(health.problem() ?? "", /pending/, "a write held past stuckAfterMs is a problem");
+    release();
+    await first;
+    assert.equal(health.problem(), null);
+    await assert.rejects(batcher.add([batch(1)]), IngestionError); // the second put fails
+    assert.match(health.problem() ?? "", /failed .* ago: writing ingestion file/);
+    await batcher.add([batch(2)]);
+    assert.equal(health.problem(), null, "a later success clears the failure");
+    await batcher.close();
+    await log.close();
   });
 });
