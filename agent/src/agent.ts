@@ -131,6 +131,11 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const cluster = registry
     ? new DynamicCluster(clusterId, registry)
     : new SingleAgentCluster(clusterId, { nodeId: config.nodeId ?? 1, host: config.advertisedHost, port: advertisedPort, zone: config.availabilityZone });
+  metrics.setClusterProbe({
+    listedAgents: () => cluster.liveAgents().length,
+    steppedOut: () => cluster.isolated(),
+    ingestionFailing: () => ingestionHealth.problem() !== null,
+  });
   const nodeId = cluster.self.nodeId;
   const groups = new GroupCoordinator({ offsets: new LogGroupOffsetStore(log), log: componentLogger("groups") });
   // Groups whose coordinator moved to another agent stop here; their members are told NOT_COORDINATOR.

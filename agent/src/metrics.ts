@@ -107,6 +107,46 @@ export const produceBufferBytes = new Gauge({
   },
 });
 
+// Cluster membership, as this agent sees it
+
+/** Reads membership and ingestion health at scrape time (set by the agent once its cluster view exists). */
+export interface ClusterProbe {
+  /** Agents this agent lists to clients (itself included unless it stepped out). */
+  readonly listedAgents: () => number;
+  /** Whether it stepped out of the cluster it advertises (no heartbeat written for a session). */
+  readonly steppedOut: () => boolean;
+  /** Whether its ingestion writes are stuck or failing (it skips heartbeats meanwhile). */
+  readonly ingestionFailing: () => boolean;
+}
+let clusterProbe: ClusterProbe = { listedAgents: () => 1, steppedOut: () => false, ingestionFailing: () => false };
+export function setClusterProbe(probe: ClusterProbe): void {
+  clusterProbe = probe;
+}
+export const clusterAgents = new Gauge({
+  name: "warp_cluster_agents",
+  help: "Agents this agent lists to clients in Metadata (itself included unless it stepped out).",
+  registers,
+  collect() {
+    this.set(clusterProbe.listedAgents());
+  },
+});
+export const steppedOut = new Gauge({
+  name: "warp_agent_stepped_out",
+  help: "1 while this agent has stepped out of the cluster it advertises (its heartbeats are not being written), else 0.",
+  registers,
+  collect() {
+    this.set(clusterProbe.steppedOut() ? 1 : 0);
+  },
+});
+export const ingestionFailing = new Gauge({
+  name: "warp_ingestion_failing",
+  help: "1 while this agent's ingestion file writes are stuck (over 5 s) or failing, else 0; it skips heartbeats meanwhile.",
+  registers,
+  collect() {
+    this.set(clusterProbe.ingestionFailing() ? 1 : 0);
+  },
+});
+
 export const openConnections = new Gauge({
   name: "warp_open_connections",
   help: "Kafka client connections currently open.",

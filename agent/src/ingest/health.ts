@@ -26,9 +26,9 @@ export class IngestionHealth {
   private readonly now: () => number;
   private readonly pending = new Map<number, number>();
   private nextId = 0;
+  /** When the last outcome was a failure (files end in seal order); null after a success. */
   private lastFailureAt: number | null = null;
   private lastFailure = "";
-  private lastSuccessAt: number | null = null;
 
   constructor(options: IngestionHealthOptions = {}) {
     this.stuckAfterMs = options.stuckAfterMs ?? 5_000;
@@ -46,7 +46,7 @@ export class IngestionHealth {
   /** The file was written and committed. */
   succeeded(ticket: number): void {
     this.pending.delete(ticket);
-    this.lastSuccessAt = this.now();
+    this.lastFailureAt = null;
   }
 
   /** The file could not be written or committed. */
@@ -62,8 +62,7 @@ export class IngestionHealth {
     let oldest: number | null = null;
     for (const started of this.pending.values()) if (oldest === null || started < oldest) oldest = started;
     if (oldest !== null && now - oldest > this.stuckAfterMs) return `an ingestion file has been pending for ${now - oldest} ms`;
-    const failedLast = this.lastFailureAt !== null && (this.lastSuccessAt === null || this.lastFailureAt > this.lastSuccessAt);
-    if (failedLast && now - this.lastFailureAt! < this.rememberFailureMs) return `an ingestion file failed ${now - this.lastFailureAt!} ms ago: ${this.lastFailure}`;
+    if (this.lastFailureAt !== null && now - this.lastFailureAt < this.rememberFailureMs) return `an ingestion file failed ${now - this.lastFailureAt} ms ago: ${this.lastFailure}`;
     return null;
   }
 }

@@ -35,6 +35,13 @@ describe("ingestion health", () => {
     assert.equal(h.problem(), null);
   });
 
+  it("orders outcomes by arrival, not by clock: a failure in the same millisecond as a success counts", () => {
+    const h = health();
+    h.succeeded(h.started());
+    h.failed(h.started(), "same millisecond");
+    assert.match(h.problem() ?? "", /same millisecond/);
+  });
+
   it("reports a failure until a later success or until it is rememberFailureMs old", () => {
     const h = health();
     h.failed(h.started(), "writing ingestion file x failed: InternalServerError");
