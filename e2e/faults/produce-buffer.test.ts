@@ -10,18 +10,11 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { startFaultCluster } from "./cluster.js";
 import type { FaultCluster } from "./cluster.js";
-import { SCALE, assertClean, createTopic, readAndCheck, tableLine } from "./run.js";
+import { SCALE, assertClean, createTopic, metricValue, readAndCheck, tableLine } from "./run.js";
 import { startWorkload } from "./workload.js";
 
 const LIMIT = 1024 * 1024;
 const PARTITIONS = 3;
-
-async function bufferedBytes(httpPort: number): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith("warp_produce_buffer_bytes "));
-  if (!line) throw new Error("warp_produce_buffer_bytes missing from /metrics");
-  return Number(line.split(" ")[1]);
-}
 
 /** Resident memory of a process, in MiB (VmRSS). */
 function rssMiB(pid: number): number {
@@ -73,7 +66,7 @@ describe("faults: the produce buffer limit during a store outage", function () {
       let atOutage: number | null = null;
       while (Date.now() < until) {
         if (atOutage === null && Date.now() - cut >= 2_000) atOutage = workload.acked();
-        peak = Math.max(peak, await bufferedBytes(agent.httpPort));
+        peak = Math.max(peak, await metricValue(agent.httpPort, "warp_produce_buffer_bytes"));
         peakRss = Math.max(peakRss, rssMiB(agent.child.pid!));
         await new Promise((r) => setTimeout(r, 100));
       }

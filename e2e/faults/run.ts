@@ -56,3 +56,11 @@ export function assertClean(verdict: Verdict, logs: () => string): void {
 export function tableLine(fault: string, load: string, r: CheckResult): string {
   return `| ${fault} | ${load} | ${r.acked} | ${r.lost.length} | ${r.duplicates.length} | ${r.reordered.length} |`;
 }
+
+/** One unlabelled metric's value from an agent's /metrics (gauges such as warp_produce_buffer_bytes). */
+export async function metricValue(httpPort: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
+  if (!line) throw new Error(`${name} missing from /metrics`);
+  return Number(line.split(" ")[1]);
+}
