@@ -91,15 +91,15 @@ export class TopicService {
     return this.propose({ type: "alterConfigs", name, set, replace });
   }
 
+  /** Proposes one command; a log that cannot be appended to is answered LOG_UNAVAILABLE, not thrown. */
   private async propose(command: Command): Promise<CommandResult> {
+    let results: CommandResult[];
     try {
-      const [result] = await this.log.propose([command]);
-      if (!result) throw new Error("the metadata log returned no result");
-      return result;
+      results = await this.log.propose([command]);
     } catch (err) {
-      const message = `the metadata log could not be written, try again: ${errorMessage(err)}`;
       this.options.logger.warn("topic change failed", { command: command.type, error: errorMessage(err) });
-      return { errorCode: LOG_UNAVAILABLE, message };
+      return { errorCode: LOG_UNAVAILABLE, message: `the metadata log could not be written, try again: ${errorMessage(err)}` };
     }
+    return results[0]!;
   }
 }

@@ -92,8 +92,8 @@ export class AgentRegistry {
   /** When a heartbeat was last written; older than sessionMs, the others have dropped this agent. */
   private lastBeatOkAt = Date.now();
   private wasIsolated = false;
-  /** The data-path problem seen at the last beat (logged when it starts and ends). */
-  private dataPathProblem: string | null = null;
+  /** Whether the last beat saw a data-path problem (logged when one starts and ends). */
+  private dataPathFailing = false;
   private readonly listeners = new Set<Listener>();
   private timer: NodeJS.Timeout | null = null;
   private beating: Promise<void> | null = null;
@@ -191,13 +191,10 @@ export class AgentRegistry {
   private async beat(): Promise<void> {
     if (Date.now() - this.claimRenewedAt >= this.claimMs / 4) await this.renewClaim();
     const problem = this.options.dataPathProblem?.() ?? null;
-    if (problem !== this.dataPathProblem) {
-      if (problem !== null && this.dataPathProblem === null) {
-        this.options.logger.warn("ingestion is failing: heartbeats stop so that clients move to agents that can store their data", { nodeId: this.nodeId, problem });
-      } else if (problem === null) {
-        this.options.logger.info("ingestion recovered: heartbeats resume", { nodeId: this.nodeId });
-      }
-      this.dataPathProblem = problem;
+    if ((problem !== null) !== this.dataPathFailing) {
+      this.dataPathFailing = problem !== null;
+      if (problem !== null) this.options.logger.warn("ingestion is failing: heartbeats stop so that clients move to agents that can store their data", { nodeId: this.nodeId, problem });
+      else this.options.logger.info("ingestion recovered: heartbeats resume", { nodeId: this.nodeId });
     }
     if (problem === null) await this.writeHeartbeat();
     await this.refresh();

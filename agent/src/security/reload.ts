@@ -20,7 +20,7 @@ import type { TlsFiles } from "./tls.js";
 export const DEFAULT_RELOAD_INTERVAL_MS = 30_000;
 
 /** What identifies the files' current contents: changes when Kubernetes swaps a Secret's files. */
-export function filesVersion(files: readonly string[]): string {
+function filesVersion(files: readonly string[]): string {
   return files
     .map((f) => {
       try {
