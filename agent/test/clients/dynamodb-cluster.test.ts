@@ -110,7 +110,15 @@ describe("three agents on DynamoDB + S3", function () {
     for (const [i, zone] of ZONES.entries()) {
       const admin = new Kafka({ clientId: `app,ws_az=${zone}`, brokers: [agents[(i + 1) % 3]!.bootstrap], logLevel: logLevel.NOTHING }).admin();
       await admin.connect();
-      const c = await admin.describeCluster();
+      // Each agent refreshes its membership view every second: right after start-up one agent may
+      // not list a new member yet (seen once in CI). Wait for the views to settle, then require
+      // exactly the zone's agent.
+      const onlyOwn = async () => {
+        const d = await admin.describeCluster();
+        return d.brokers.length === 1 && d.brokers[0]!.port === agents[i]!.port ? d : undefined;
+      };
+      // After 15 s the assertion below reports what the zone sees.
+      const c = await waitUntil(`zone ${zone} to see only its agent`, onlyOwn, 15_000).catch(() => admin.describeCluster());
       assert.deepEqual(c.brokers.map((b) => b.port), [agents[i]!.port], `zone ${zone} sees only its agent`);
       const meta = await admin.fetchTopicMetadata({ topics: ["shared"] });
       for (const p of meta.topics[0]!.partitions) assert.equal(p.leader, c.brokers[0]!.nodeId, "partition leaders in the client's zone");
