@@ -6,11 +6,11 @@
 #   docker run --rm -p 9092:9092 -p 8080:8080 -v warp-data:/data warp:dev      # an agent on file:///data
 #
 # Reproducible: base image pinned to an exact Node.js release (pin its digest too when you mirror
-# it: `NODE_IMAGE=node:20.20.2-bookworm-slim@sha256:...`), dependencies from package-lock.json with
+# it: `NODE_IMAGE=node:24.22.3-bookworm-slim@sha256:...`), dependencies from package-lock.json with
 # `npm ci`, no package-manager upgrades, timestamps clamped with SOURCE_DATE_EPOCH (BuildKit).
 # Lean: .dockerignore admits only the sources below; the runtime stage has no compiler, no dev
 # dependencies and no npm cache, and runs as uid 1000 with nothing writable but /data and /tmp.
-ARG NODE_IMAGE=node:20.20.2-bookworm-slim
+ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
