@@ -21,5 +21,7 @@ for (const size of [1024, 64 * 1024, 1024 * 1024]) {
     const target = Buffer.allocUnsafe(size);
     source.copy(target, 0, 0, size);
   }, n);
-  process.stdout.write(`${String(size).padStart(8)} B × ${n}: Buffer.from(view) ${viaFrom.toFixed(0)} ms, allocUnsafe + copy ${viaCopy.toFixed(0)} ms (${(viaFrom / viaCopy).toFixed(1)}×)\n`);
+  process.stdout.write(
+    `${String(size).padStart(8)} B × ${n}: Buffer.from(view) ${viaFrom.toFixed(0)} ms, allocUnsafe + copy ${viaCopy.toFixed(0)} ms (${(viaFrom / viaCopy).toFixed(1)}×)\n`,
+  );
 }

@@ -4,4 +4,5 @@
  */
 import { runInflight } from "./lib/inflight.js";
 
-for (const r of await runInflight()) console.log(`${r.settings}: p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, p99.9 ${r.p999Ms} ms`);
+for (const r of await runInflight())
+  console.log(`${r.settings}: p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, p99.9 ${r.p999Ms} ms`);

@@ -24,7 +24,10 @@ async function run(endpoint: string, agents: number, table: string): Promise<voi
   let conflicts = 0;
   let appends = 0;
   for (let i = 0; i < agents; i++) {
-    const s = await openDynamoStores({ kind: "dynamodb", region: "us-east-1", filesTable: `${table}-files`, chunksTable: `${table}-chunks`, endpoint }, { createTables: true });
+    const s = await openDynamoStores(
+      { kind: "dynamodb", region: "us-east-1", filesTable: `${table}-files`, chunksTable: `${table}-chunks`, endpoint },
+      { createTables: true },
+    );
     stores.push(s);
     const log = new MetadataLog(s.metadata, {
       tailIntervalMs: 50,
@@ -55,7 +58,19 @@ async function run(endpoint: string, agents: number, table: string): Promise<voi
                 key: `a${a}-${i}`,
                 size: 1000,
                 time: Date.now(),
-                batches: [{ topic: "t", partition: i % 6, pos: 0, len: 1000, count: 10, maxTimestamp: 0, producerId: -1, producerEpoch: -1, baseSequence: -1 }],
+                batches: [
+                  {
+                    topic: "t",
+                    partition: i % 6,
+                    pos: 0,
+                    len: 1000,
+                    count: 10,
+                    maxTimestamp: 0,
+                    producerId: -1,
+                    producerEpoch: -1,
+                    baseSequence: -1,
+                  },
+                ],
               },
             ]);
             latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);

@@ -9,4 +9,5 @@ import { renderPlots } from "./lib/plots.js";
 import type { BenchReport } from "./lib/report.js";
 
 const report = JSON.parse(readFileSync(path.join(REPO_ROOT, "bench", "results", "latest.json"), "utf8")) as BenchReport;
-for (const f of await renderPlots(report, path.join(REPO_ROOT, "docs"))) console.log(`wrote ${path.relative(REPO_ROOT, f)}`);
+for (const f of await renderPlots(report, path.join(REPO_ROOT, "docs")))
+  console.log(`wrote ${path.relative(REPO_ROOT, f)}`);

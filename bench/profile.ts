@@ -7,7 +7,13 @@ import { REPO_ROOT } from "../agent/test/support/agents.js";
 import { profileAgent } from "./lib/profile.js";
 
 const summary = await profileAgent(
-  { recordSize: 1024, partitions: 6, throughputRecords: { file: 100_000, kafka: 100_000, dynamodb: 30_000 }, latencyRate: 1000, latencySeconds: 10 },
+  {
+    recordSize: 1024,
+    partitions: 6,
+    throughputRecords: { file: 100_000, kafka: 100_000, dynamodb: 30_000 },
+    latencyRate: 1000,
+    latencySeconds: 10,
+  },
   path.join(REPO_ROOT, "bench", "results", "profile"),
 );
 console.log(JSON.stringify(summary, null, 2));

@@ -4,7 +4,13 @@
  *
  *   npx tsx bench/protocol-codec.ts        (WARP_BENCH_SECONDS per case, default 2)
  */
-import { ApiKey, decodeRequestBody, decodeRequestHeader, encodeRequest, encodeResponse } from "../agent/src/protocol/index.js";
+import {
+  ApiKey,
+  decodeRequestBody,
+  decodeRequestHeader,
+  encodeRequest,
+  encodeResponse,
+} from "../agent/src/protocol/index.js";
 import type { ResponseOf } from "../agent/src/protocol/index.js";
 
 const SECONDS = Number(process.env.WARP_BENCH_SECONDS ?? 2);
@@ -33,7 +39,10 @@ function produceFrame(version: number): Buffer {
     name: `topic-${t}`,
     partitionData: Array.from({ length: 8 }, (_, p) => ({ index: p, records: batch })),
   }));
-  return encodeRequest({ apiKey: ApiKey.Produce, apiVersion: version, correlationId: 1, clientId: "producer-1" }, { transactionalId: null, acks: -1, timeoutMs: 30000, topicData }).subarray(4);
+  return encodeRequest(
+    { apiKey: ApiKey.Produce, apiVersion: version, correlationId: 1, clientId: "producer-1" },
+    { transactionalId: null, acks: -1, timeoutMs: 30000, topicData },
+  ).subarray(4);
 }
 
 function fetchResponse(): ResponseOf<typeof ApiKey.Fetch> {
@@ -60,10 +69,15 @@ function fetchResponse(): ResponseOf<typeof ApiKey.Fetch> {
 
 for (const v of [7, 9]) {
   const frame = produceFrame(v);
-  measure(`decode Produce v${v} (2 topics x 8 partitions)`, () => {
-    const h = decodeRequestHeader(frame);
-    decodeRequestBody(ApiKey.Produce, v, frame, h.bodyOffset);
-  }, 16, "partition batches");
+  measure(
+    `decode Produce v${v} (2 topics x 8 partitions)`,
+    () => {
+      const h = decodeRequestHeader(frame);
+      decodeRequestBody(ApiKey.Produce, v, frame, h.bodyOffset);
+    },
+    16,
+    "partition batches",
+  );
 }
 const body = fetchResponse();
 for (const v of [11, 12]) {

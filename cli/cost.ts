@@ -48,11 +48,17 @@ function str(opts: RawOptions, flag: string): string | undefined {
   return typeof v === "string" ? v : undefined;
 }
 
-function positiveNumber(opts: RawOptions, flag: string, dflt: number, { integer = false, max = Infinity } = {}): number {
+function positiveNumber(
+  opts: RawOptions,
+  flag: string,
+  dflt: number,
+  { integer = false, max = Infinity } = {},
+): number {
   const raw = str(opts, flag);
   if (raw === undefined) return dflt;
   const n = Number(raw);
-  if (raw.trim() === "" || !Number.isFinite(n) || n <= 0) bad(flag, raw, `expected a positive ${integer ? "whole number" : "number"}`);
+  if (raw.trim() === "" || !Number.isFinite(n) || n <= 0)
+    bad(flag, raw, `expected a positive ${integer ? "whole number" : "number"}`);
   if (integer && !Number.isInteger(n)) bad(flag, raw, "expected a positive whole number");
   if (n > max) bad(flag, raw, `expected at most ${max}`);
   return n;
@@ -112,9 +118,13 @@ export function parseCostOptions(opts: RawOptions): CostOptions {
     ttlDeletionLagSeconds: durationMs(opts, "ttlDeletionLag", DEFAULT_WARP_DESIGN.ttlDeletionLagSeconds * 1000) / 1000,
     compactionIntervalMs: durationMs(opts, "compactionInterval", DEFAULT_WARP_DESIGN.compactionIntervalMs, { min: 1 }),
     logEntryBytes: positiveNumber(opts, "logEntryBytes", DEFAULT_WARP_DESIGN.logEntryBytes),
-    provisionedUtilization: positiveNumber(opts, "provisionedUtilization", DEFAULT_WARP_DESIGN.provisionedUtilization, { max: 1 }),
+    provisionedUtilization: positiveNumber(opts, "provisionedUtilization", DEFAULT_WARP_DESIGN.provisionedUtilization, {
+      max: 1,
+    }),
   };
-  const prices = Object.fromEntries(PRICE_KEYS.map((k) => [k, nonNegativeNumber(opts, k, DEFAULT_PRICES[k])])) as unknown as Prices;
+  const prices = Object.fromEntries(
+    PRICE_KEYS.map((k) => [k, nonNegativeNumber(opts, k, DEFAULT_PRICES[k])]),
+  ) as unknown as Prices;
   const measuredFile = str(opts, "measured");
   if (measuredFile !== undefined && measuredFile.trim() === "") bad("measured", measuredFile, "expected a file path");
   return {
@@ -170,8 +180,13 @@ export function renderTable(rows: readonly CostRow[], o: CostInput): string {
     out.push(`${"store".padEnd(28)} ${"$/month".padStart(12)}  ${"seed's table".padStart(17)}  design`);
     const these = rows.filter((r) => r.bytesPerSecond === bps);
     for (const r of these) {
-      const seed = r.seedUsd !== undefined ? `${usd(r.seedUsd)} (${r.monthlyUsd >= r.seedUsd ? "+" : ""}${((r.monthlyUsd / r.seedUsd - 1) * 100).toFixed(1)}%)` : "";
-      out.push(`${r.store.padEnd(28)} ${usd(r.monthlyUsd).padStart(12)}  ${seed.padStart(17)}  ${DESIGN_TEXT[r.design]}`);
+      const seed =
+        r.seedUsd !== undefined
+          ? `${usd(r.seedUsd)} (${r.monthlyUsd >= r.seedUsd ? "+" : ""}${((r.monthlyUsd / r.seedUsd - 1) * 100).toFixed(1)}%)`
+          : "";
+      out.push(
+        `${r.store.padEnd(28)} ${usd(r.monthlyUsd).padStart(12)}  ${seed.padStart(17)}  ${DESIGN_TEXT[r.design]}`,
+      );
     }
     out.push("");
     for (const r of these) {
@@ -182,11 +197,18 @@ export function renderTable(rows: readonly CostRow[], o: CostInput): string {
   }
   const changed = PRICE_KEYS.filter((k) => o.prices[k] !== DEFAULT_PRICES[k]);
   out.push(
-    "Prices: " + PRICE_KEYS.map((k) => `${PRICE_LABELS[k]} ${o.prices[k]}${changed.includes(k) ? " (overridden)" : ""}`).join("; ") + ".",
+    "Prices: " +
+      PRICE_KEYS.map((k) => `${PRICE_LABELS[k]} ${o.prices[k]}${changed.includes(k) ? " (overridden)" : ""}`).join(
+        "; ",
+      ) +
+      ".",
     "The seed's provisioned figures size capacity for one agent's share of the traffic; sized for all of it they are agents × higher (compare warp-dynamodb-provisioned).",
     "S3 Express uses the seed's (pre-April-2025) prices; --s3ExpressPutPer1000 0.00113 gives today's.",
   );
-  if (o.measured) out.push(`Measured rates: ${o.measured.source}. They hold for the batch timeout and throughput of that run (per-file costs do not scale with bytes).`);
+  if (o.measured)
+    out.push(
+      `Measured rates: ${o.measured.source}. They hold for the batch timeout and throughput of that run (per-file costs do not scale with bytes).`,
+    );
   return out.join("\n") + "\n";
 }
 
@@ -226,7 +248,8 @@ const PROCESS_IO: CostIo = {
 export function runCost(opts: RawOptions, io: CostIo = PROCESS_IO): number {
   try {
     const parsed = parseCostOptions(opts);
-    const input: CostInput = parsed.measuredFile !== undefined ? { ...parsed, measured: loadMeasured(parsed.measuredFile) } : parsed;
+    const input: CostInput =
+      parsed.measuredFile !== undefined ? { ...parsed, measured: loadMeasured(parsed.measuredFile) } : parsed;
     const rows = costTable(input);
     io.stdout(parsed.json ? renderJson(rows, input) : renderTable(rows, input));
     return 0;
@@ -240,15 +263,24 @@ export function runCost(opts: RawOptions, io: CostIo = PROCESS_IO): number {
 }
 
 const FLAG_HELP: ReadonlyArray<readonly [string, string]> = [
-  ["throughput <sizes>", "bytes produced per second, comma-separated, before compression (KB/MB/GB = 1000^n, KiB/MiB/GiB = 1024^n; default 100KB,1MB,10MB)"],
+  [
+    "throughput <sizes>",
+    "bytes produced per second, comma-separated, before compression (KB/MB/GB = 1000^n, KiB/MiB/GiB = 1024^n; default 100KB,1MB,10MB)",
+  ],
   ["compression <ratio>", "raw bytes per stored byte (default 4, the seed's 1:4)"],
   ["agents <n>", "agents writing ingestion files (default 3)"],
   ["zones <n>", "availability zones; S3 Express writes one copy per zone (default 3)"],
-  ["batchTimeout <duration>", "one ingestion file per agent per batchTimeout (default 250ms, the seed's 4 PUTs/s per agent)"],
+  [
+    "batchTimeout <duration>",
+    "one ingestion file per agent per batchTimeout (default 250ms, the seed's 4 PUTs/s per agent)",
+  ],
   ["retention <duration>", "how long the seed's stores keep data in the ingestion store (default 5s)"],
   ["hoursPerMonth <h>", "billed hours per month (default 720, a 30-day month)"],
   ["ingestionTTL <duration>", "this design: ingestion items expire by TTL after this long (default 1h)"],
-  ["ttlDeletionLag <duration>", "this design: expired items are billed as storage until TTL deletes them (default 48h)"],
+  [
+    "ttlDeletionLag <duration>",
+    "this design: expired items are billed as storage until TTL deletes them (default 48h)",
+  ],
   ["compactionInterval <duration>", "this design: one compaction pass (one S3 object) this often (default 2s)"],
   ["logEntryBytes <n>", "this design: billed size of one metadata log entry (default 1000)"],
   ["provisionedUtilization <0-1>", "this design: provisioned capacity = average units / this (default 1)"],
@@ -259,7 +291,9 @@ const FLAG_HELP: ReadonlyArray<readonly [string, string]> = [
 export function addCostCommand(program: Command): void {
   const cmd = program
     .command("cost")
-    .description("Print the monthly AWS cost of the ingestion path per service, the seed's table and this design side by side, with the assumption behind each figure.")
+    .description(
+      "Print the monthly AWS cost of the ingestion path per service, the seed's table and this design side by side, with the assumption behind each figure.",
+    )
     .allowExcessArguments(false)
     .option("--json", 'print JSON: {"rows": the seed\'s scenario, "thisDesign": this project\'s rows, ...}');
   for (const [flag, help] of FLAG_HELP) cmd.option(`--${flag}`, help);

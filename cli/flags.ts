@@ -114,15 +114,22 @@ export function flagReader<K extends string>(
   table: Readonly<Record<K, FlagSpec>>,
   flags: Record<string, string | undefined>,
   env: NodeJS.ProcessEnv,
-): { get(name: K): RawFlagValue | undefined; bad(v: RawFlagValue, reason: string): ConfigError; boolean(name: K, fallback: boolean): boolean } {
+): {
+  get(name: K): RawFlagValue | undefined;
+  bad(v: RawFlagValue, reason: string): ConfigError;
+  boolean(name: K, fallback: boolean): boolean;
+} {
   const get = (name: K): RawFlagValue | undefined => {
     const given = flags[name];
     if (given !== undefined) return { raw: given, source: `flag -${name}` };
     const envName = table[name].env;
     const fromEnv = env[envName];
-    return fromEnv === undefined || fromEnv === "" ? undefined : { raw: fromEnv, source: `environment variable ${envName} (-${name})` };
+    return fromEnv === undefined || fromEnv === ""
+      ? undefined
+      : { raw: fromEnv, source: `environment variable ${envName} (-${name})` };
   };
-  const bad = (v: RawFlagValue, reason: string): ConfigError => new ConfigError(`invalid value ${JSON.stringify(v.raw)} for ${v.source}: ${reason}`);
+  const bad = (v: RawFlagValue, reason: string): ConfigError =>
+    new ConfigError(`invalid value ${JSON.stringify(v.raw)} for ${v.source}: ${reason}`);
   return {
     get,
     bad,

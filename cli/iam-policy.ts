@@ -9,7 +9,14 @@
  */
 import type { Command } from "commander";
 import { type BucketUrl, BucketUrlError, parseBucketUrl } from "../common/bucket-url.js";
-import { ACCOUNT_PATTERN, agentPolicy, operatorPolicy, PARTITION_PATTERN, type PolicyDocument, type PolicyScope } from "../common/iam.js";
+import {
+  ACCOUNT_PATTERN,
+  agentPolicy,
+  operatorPolicy,
+  PARTITION_PATTERN,
+  type PolicyDocument,
+  type PolicyScope,
+} from "../common/iam.js";
 import { ConfigError, type FlagSpec } from "../agent/src/config.js";
 import { addFlagOptions, flagReader, givenFlags, stringFlag } from "./flags.js";
 
@@ -70,7 +77,11 @@ export interface IamPolicies {
 export function buildIamPolicies(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv): IamPolicies {
   const { get, bad, boolean } = flagReader(IAM_POLICY_FLAGS, flags, env);
   /** A required bucket URL flag of the given scheme. */
-  const bucketUrl = <Kind extends "dynamodb" | "s3">(name: "ingestionBucketURL" | "compactionBucketURL", kind: Kind, expected: string): Extract<BucketUrl, { kind: Kind }> => {
+  const bucketUrl = <Kind extends "dynamodb" | "s3">(
+    name: "ingestionBucketURL" | "compactionBucketURL",
+    kind: Kind,
+    expected: string,
+  ): Extract<BucketUrl, { kind: Kind }> => {
     const v = get(name);
     if (!v) throw new ConfigError(`-${name} is required (see warp iam-policy --help)`);
     let url: BucketUrl;
@@ -83,7 +94,11 @@ export function buildIamPolicies(flags: Record<string, string | undefined>, env:
     return url as Extract<BucketUrl, { kind: Kind }>;
   };
 
-  const ingestion = bucketUrl("ingestionBucketURL", "dynamodb", "expected a dynamodb:// URL (IAM policies exist only for AWS stores)");
+  const ingestion = bucketUrl(
+    "ingestionBucketURL",
+    "dynamodb",
+    "expected a dynamodb:// URL (IAM policies exist only for AWS stores)",
+  );
   const compaction = bucketUrl("compactionBucketURL", "s3", "expected an s3:// URL");
 
   const who = get("for");
@@ -91,7 +106,8 @@ export function buildIamPolicies(flags: Record<string, string | undefined>, env:
   if (!["agent", "operator", "both"].includes(forWho)) throw bad(who!, "expected agent, operator or both");
   const createBucket = boolean("createBucket", false);
   const account = get("account");
-  if (account && account.raw !== "*" && !ACCOUNT_PATTERN.test(account.raw)) throw bad(account, "expected a 12-digit AWS account id");
+  if (account && account.raw !== "*" && !ACCOUNT_PATTERN.test(account.raw))
+    throw bad(account, "expected a 12-digit AWS account id");
   const partition = get("partition");
   if (partition && !PARTITION_PATTERN.test(partition.raw)) throw bad(partition, "expected aws, aws-cn or aws-us-gov");
 
@@ -120,7 +136,7 @@ export function addIamPolicyCommand(program: Command, fail: (message: string) =>
     program
       .command("iam-policy")
       .description(
-        "Print least-privilege IAM policies (JSON) for the agent and the operator, scoped to the tables' and bucket's ARNs. With -for agent or -for operator, one policy document; otherwise {\"agent\": ..., \"operator\": ...}.",
+        'Print least-privilege IAM policies (JSON) for the agent and the operator, scoped to the tables\' and bucket\'s ARNs. With -for agent or -for operator, one policy document; otherwise {"agent": ..., "operator": ...}.',
       )
       .allowExcessArguments(false),
     IAM_POLICY_FLAG_LIST,

@@ -73,20 +73,25 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** Builds the operator's options from flags (keys = flag names) and the environment; throws ConfigError. */
 export function parseOperatorOptions(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv): OperatorCli {
   for (const name of Object.keys(flags)) {
-    if (!Object.prototype.hasOwnProperty.call(OPERATOR_FLAGS, name)) throw new ConfigError(`unknown flag -${name} (see warp operator --help)`);
+    if (!Object.prototype.hasOwnProperty.call(OPERATOR_FLAGS, name))
+      throw new ConfigError(`unknown flag -${name} (see warp operator --help)`);
   }
   const { get, bad, boolean } = flagReader(OPERATOR_FLAGS, flags, env);
   const dnsName = (name: "leaseName" | "leaseNamespace", fallback: string): string => {
     const v = get(name);
     if (!v) return fallback;
-    if (!DNS_LABEL.test(v.raw) || v.raw.length > 63) throw bad(v, "expected a Kubernetes name (lowercase letters, digits, -)");
+    if (!DNS_LABEL.test(v.raw) || v.raw.length > 63)
+      throw bad(v, "expected a Kubernetes name (lowercase letters, digits, -)");
     return v.raw;
   };
 
   const namespaces: string[] = [];
   const ns = get("namespace");
   if (ns) {
-    for (const n of ns.raw.split(",").map((s) => s.trim()).filter((s) => s !== "")) {
+    for (const n of ns.raw
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "")) {
       if (!DNS_LABEL.test(n) || n.length > 63) throw bad(ns, `${JSON.stringify(n)} is not a namespace name`);
       namespaces.push(n);
     }
@@ -119,8 +124,12 @@ export function parseOperatorOptions(flags: Record<string, string | undefined>, 
       // The SDK reads these variables too, but an explicit endpoint also turns on S3 path-style
       // addressing, which LocalStack-style endpoints need (no bucket subdomains).
       aws: {
-        ...(env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL ? { dynamodbEndpoint: env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL } : {}),
-        ...(env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL ? { s3Endpoint: env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL } : {}),
+        ...(env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL
+          ? { dynamodbEndpoint: env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL }
+          : {}),
+        ...(env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL
+          ? { s3Endpoint: env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL }
+          : {}),
       },
     },
     logLevel,

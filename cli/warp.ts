@@ -33,7 +33,10 @@ export function packageVersion(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
     try {
-      const pkg = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as { name?: unknown; version?: unknown };
+      const pkg = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as {
+        name?: unknown;
+        version?: unknown;
+      };
       if (pkg.name === "warp-agent" && typeof pkg.version === "string") return pkg.version;
     } catch {
       // not here; keep walking up
@@ -110,7 +113,9 @@ async function runOperator(flags: Record<string, string>): Promise<void> {
 export function buildProgram(): Command {
   const version = packageVersion();
   const program = new Command("warp")
-    .description("A Kafka-compatible agent that ingests into DynamoDB and compacts into S3, and its Kubernetes operator.")
+    .description(
+      "A Kafka-compatible agent that ingests into DynamoDB and compacts into S3, and its Kubernetes operator.",
+    )
     .version(version, "-V, --version", "print the version")
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`warp: ${text.replace(/^error: /, "")}`) })
@@ -129,7 +134,9 @@ export function buildProgram(): Command {
   addFlagOptions(
     program
       .command("operator")
-      .description("Run the Kubernetes operator that reconciles WarpAgent resources (AWS endpoints and credentials come from the standard AWS environment).")
+      .description(
+        "Run the Kubernetes operator that reconciles WarpAgent resources (AWS endpoints and credentials come from the standard AWS environment).",
+      )
       .allowExcessArguments(false),
     OPERATOR_FLAG_LIST,
   ).action(async (_opts: unknown, command: Command) => runOperator(givenFlags(command, OPERATOR_FLAG_LIST)));

@@ -90,7 +90,11 @@ function checkRegion(url: string, region: string): string {
 
 function checkTable(url: string, part: string, name: string): string {
   if (!TABLE_NAME_PATTERN.test(name)) {
-    throw new BucketUrlError(url, part, `${JSON.stringify(name)} is not a valid DynamoDB table name (3-255 of a-z A-Z 0-9 _ . -)`);
+    throw new BucketUrlError(
+      url,
+      part,
+      `${JSON.stringify(name)} is not a valid DynamoDB table name (3-255 of a-z A-Z 0-9 _ . -)`,
+    );
   }
   return name;
 }
@@ -108,22 +112,33 @@ export function parseBucketUrl(url: string): BucketUrl {
   switch (scheme) {
     case "mem": {
       parseQuery(url, query, []);
-      if (!/^[A-Za-z0-9_.-]+$/.test(body)) throw new BucketUrlError(url, "name", "expected mem://<name> with letters, digits, _ . -");
+      if (!/^[A-Za-z0-9_.-]+$/.test(body))
+        throw new BucketUrlError(url, "name", "expected mem://<name> with letters, digits, _ . -");
       return { kind: "mem", name: body };
     }
     case "file": {
       parseQuery(url, query, []);
-      if (body === "") throw new BucketUrlError(url, "path", "empty; expected file:///absolute/path or file://./relative");
+      if (body === "")
+        throw new BucketUrlError(url, "path", "empty; expected file:///absolute/path or file://./relative");
       return { kind: "file", path: decodeURIComponent(body) };
     }
     case "dynamodb": {
       const params = parseQuery(url, query, ["endpoint"]);
       const slash = body.indexOf("/");
-      if (slash < 0) throw new BucketUrlError(url, "path", `expected dynamodb://<region>/<files_table>${TABLE_SEPARATOR}<chunks_table>`);
+      if (slash < 0)
+        throw new BucketUrlError(
+          url,
+          "path",
+          `expected dynamodb://<region>/<files_table>${TABLE_SEPARATOR}<chunks_table>`,
+        );
       const region = checkRegion(url, body.slice(0, slash));
       const tables = decodeURIComponent(body.slice(slash + 1)).split(TABLE_SEPARATOR);
       if (tables.length !== 2) {
-        throw new BucketUrlError(url, "tables", `expected two table names joined by "${TABLE_SEPARATOR}", got ${JSON.stringify(body.slice(slash + 1))}`);
+        throw new BucketUrlError(
+          url,
+          "tables",
+          `expected two table names joined by "${TABLE_SEPARATOR}", got ${JSON.stringify(body.slice(slash + 1))}`,
+        );
       }
       const filesTable = checkTable(url, "files table", tables[0]!);
       const chunksTable = checkTable(url, "chunks table", tables[1]!);
@@ -134,13 +149,18 @@ export function parseBucketUrl(url: string): BucketUrl {
     case "s3": {
       const params = parseQuery(url, query, ["region", "endpoint", "s3ForcePathStyle", "prefix"]);
       if (!BUCKET_NAME_PATTERN.test(body)) {
-        throw new BucketUrlError(url, "bucket", `${JSON.stringify(body)} is not a valid S3 bucket name (3-63 of a-z 0-9 . -)`);
+        throw new BucketUrlError(
+          url,
+          "bucket",
+          `${JSON.stringify(body)} is not a valid S3 bucket name (3-63 of a-z 0-9 . -)`,
+        );
       }
       const region = params.get("region");
       if (region !== undefined) checkRegion(url, region);
       const endpoint = checkEndpoint(url, params.get("endpoint"));
       const style = params.get("s3ForcePathStyle") ?? "false";
-      if (style !== "true" && style !== "false") throw new BucketUrlError(url, "s3ForcePathStyle", `expected true or false, got ${JSON.stringify(style)}`);
+      if (style !== "true" && style !== "false")
+        throw new BucketUrlError(url, "s3ForcePathStyle", `expected true or false, got ${JSON.stringify(style)}`);
       let prefix = params.get("prefix") ?? "";
       if (prefix.startsWith("/")) throw new BucketUrlError(url, "prefix", "must not start with /");
       if (prefix !== "" && !prefix.endsWith("/")) prefix += "/";
@@ -154,7 +174,11 @@ export function parseBucketUrl(url: string): BucketUrl {
       };
     }
     default:
-      throw new BucketUrlError(url, "scheme", `unknown scheme ${JSON.stringify(scheme)}; expected mem, file, dynamodb or s3`);
+      throw new BucketUrlError(
+        url,
+        "scheme",
+        `unknown scheme ${JSON.stringify(scheme)}; expected mem, file, dynamodb or s3`,
+      );
   }
 }
 

@@ -77,9 +77,14 @@ export class PolicyScopeError extends Error {
 }
 
 export function checkScope(s: PolicyScope): void {
-  if (!PARTITION_PATTERN.test(s.partition)) throw new PolicyScopeError(`partition ${JSON.stringify(s.partition)} is not an AWS partition (aws, aws-cn, aws-us-gov)`);
-  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(s.region)) throw new PolicyScopeError(`region ${JSON.stringify(s.region)} is not an AWS region such as us-east-1`);
-  if (s.account !== "*" && !ACCOUNT_PATTERN.test(s.account)) throw new PolicyScopeError(`account ${JSON.stringify(s.account)} is not a 12-digit AWS account id`);
+  if (!PARTITION_PATTERN.test(s.partition))
+    throw new PolicyScopeError(
+      `partition ${JSON.stringify(s.partition)} is not an AWS partition (aws, aws-cn, aws-us-gov)`,
+    );
+  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(s.region))
+    throw new PolicyScopeError(`region ${JSON.stringify(s.region)} is not an AWS region such as us-east-1`);
+  if (s.account !== "*" && !ACCOUNT_PATTERN.test(s.account))
+    throw new PolicyScopeError(`account ${JSON.stringify(s.account)} is not a 12-digit AWS account id`);
   if (s.tables.length === 0) throw new PolicyScopeError("no DynamoDB table given");
 }
 
@@ -99,13 +104,23 @@ function normalisedPrefix(prefix: string): string {
 export function agentPolicy(s: PolicyScope): PolicyDocument {
   checkScope(s);
   const prefix = normalisedPrefix(s.prefix);
-  const list: PolicyStatement = { Sid: "WarpAgentListCompactedObjects", Effect: "Allow", Action: [...AGENT_S3_BUCKET_ACTIONS], Resource: [bucketArn(s)] };
+  const list: PolicyStatement = {
+    Sid: "WarpAgentListCompactedObjects",
+    Effect: "Allow",
+    Action: [...AGENT_S3_BUCKET_ACTIONS],
+    Resource: [bucketArn(s)],
+  };
   if (prefix !== "") list.Condition = { StringLike: { "s3:prefix": [`${prefix}*`] } };
   return {
     Version: "2012-10-17",
     Statement: [
       { Sid: "WarpAgentTables", Effect: "Allow", Action: [...AGENT_DYNAMODB_ACTIONS], Resource: tableArns(s) },
-      { Sid: "WarpAgentCompactedObjects", Effect: "Allow", Action: [...AGENT_S3_OBJECT_ACTIONS], Resource: [`${bucketArn(s)}/${prefix}*`] },
+      {
+        Sid: "WarpAgentCompactedObjects",
+        Effect: "Allow",
+        Action: [...AGENT_S3_OBJECT_ACTIONS],
+        Resource: [`${bucketArn(s)}/${prefix}*`],
+      },
       list,
     ],
   };
@@ -114,7 +129,10 @@ export function agentPolicy(s: PolicyScope): PolicyDocument {
 /** The operator's policy: lifecycle of the tables it manages, and the bucket check (and creation if asked). */
 export function operatorPolicy(s: PolicyScope, options: { createBucket: boolean }): PolicyDocument {
   checkScope(s);
-  const bucketActions: string[] = [...OPERATOR_S3_BUCKET_ACTIONS, ...(options.createBucket ? OPERATOR_S3_CREATE_BUCKET_ACTIONS : [])];
+  const bucketActions: string[] = [
+    ...OPERATOR_S3_BUCKET_ACTIONS,
+    ...(options.createBucket ? OPERATOR_S3_CREATE_BUCKET_ACTIONS : []),
+  ];
   return {
     Version: "2012-10-17",
     Statement: [

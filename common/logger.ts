@@ -7,8 +7,14 @@ const level = process.env.WARP_LOG_LEVEL ?? (process.env.NODE_ENV === "test" ? "
 
 export const rootLogger: Logger = winston.createLogger({
   level,
-  format: winston.format.combine(winston.format.timestamp(), winston.format.errors({ stack: true }), winston.format.json()),
-  transports: [new winston.transports.Console({ stderrLevels: ["error", "warn", "info", "http", "verbose", "debug", "silly"] })],
+  format: winston.format.combine(
+    winston.format.timestamp(),
+    winston.format.errors({ stack: true }),
+    winston.format.json(),
+  ),
+  transports: [
+    new winston.transports.Console({ stderrLevels: ["error", "warn", "info", "http", "verbose", "debug", "silly"] }),
+  ],
 });
 
 export function componentLogger(component: string): Logger {

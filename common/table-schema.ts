@@ -61,11 +61,15 @@ export interface ObservedTable {
  */
 export function schemaMismatch(tableName: string, schema: TableSchema, observed: ObservedTable): string | null {
   const types = new Map(observed.attributeDefinitions.map((a) => [a.AttributeName, a.AttributeType]));
-  const found = observed.keySchema.map((k) => `${k.AttributeName} (${types.get(k.AttributeName) ?? "?"}, ${k.KeyType})`).join(", ");
+  const found = observed.keySchema
+    .map((k) => `${k.AttributeName} (${types.get(k.AttributeName) ?? "?"}, ${k.KeyType})`)
+    .join(", ");
   const ok =
     observed.keySchema.length === schema.keys.length &&
-    schema.keys.every((want) =>
-      observed.keySchema.some((k) => k.AttributeName === want.name && k.KeyType === want.keyType) && types.get(want.name) === want.type,
+    schema.keys.every(
+      (want) =>
+        observed.keySchema.some((k) => k.AttributeName === want.name && k.KeyType === want.keyType) &&
+        types.get(want.name) === want.type,
     );
   if (ok) return null;
   return `table ${tableName} has key schema [${found}], expected the ${schema.role} table schema [${describeSchema(schema)}]`;

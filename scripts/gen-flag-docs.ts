@@ -39,7 +39,11 @@ function replaceSection(doc: string, name: string, body: string): string {
 
 /** The README with both flag tables regenerated. */
 export function renderReadme(current: string): string {
-  return replaceSection(replaceSection(current, "agent", renderFlagTable(AGENT_FLAG_LIST)), "operator", renderFlagTable(OPERATOR_FLAG_LIST));
+  return replaceSection(
+    replaceSection(current, "agent", renderFlagTable(AGENT_FLAG_LIST)),
+    "operator",
+    renderFlagTable(OPERATOR_FLAG_LIST),
+  );
 }
 
 const invoked = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);

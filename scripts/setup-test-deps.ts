@@ -34,7 +34,9 @@ async function timed(step: Step): Promise<boolean> {
     say(`${step.name}: ok in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
     return true;
   } catch (err) {
-    say(`${step.name}: FAILED after ${((Date.now() - t0) / 1000).toFixed(1)} s: ${err instanceof Error ? err.message : String(err)}`);
+    say(
+      `${step.name}: FAILED after ${((Date.now() - t0) / 1000).toFixed(1)} s: ${err instanceof Error ? err.message : String(err)}`,
+    );
     return false;
   }
 }
@@ -69,10 +71,15 @@ if (existsSync(kubeBuild)) {
     run: async () => {
       // A computed specifier: this script must not fail to compile while the kube harness is absent.
       const specifier = "../e2e/support/kube/build.js";
-      const mod = (await import(specifier)) as { ensureKubeBinaries?: () => Promise<Record<string, string | undefined>> };
-      if (typeof mod.ensureKubeBinaries !== "function") throw new Error(`${kubeBuild} does not export ensureKubeBinaries()`);
+      const mod = (await import(specifier)) as {
+        ensureKubeBinaries?: () => Promise<Record<string, string | undefined>>;
+      };
+      if (typeof mod.ensureKubeBinaries !== "function")
+        throw new Error(`${kubeBuild} does not export ensureKubeBinaries()`);
       const bins = await mod.ensureKubeBinaries();
-      return Object.values(bins).filter((b): b is string => typeof b === "string").join(", ");
+      return Object.values(bins)
+        .filter((b): b is string => typeof b === "string")
+        .join(", ");
     },
   });
 } else {

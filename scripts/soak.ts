@@ -45,7 +45,11 @@ const all: Step[] = [
 function run(step: Step): Promise<number> {
   return new Promise((resolve) => {
     const mocha = path.join(root, "node_modules", "mocha", "bin", "mocha.js");
-    const child = spawn(process.execPath, [mocha, ...step.args], { cwd: root, env: { ...process.env, ...step.env }, stdio: "inherit" });
+    const child = spawn(process.execPath, [mocha, ...step.args], {
+      cwd: root,
+      env: { ...process.env, ...step.env },
+      stdio: "inherit",
+    });
     child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
     child.on("error", () => resolve(1));
   });
@@ -55,7 +59,9 @@ const results: string[] = [];
 let failed = false;
 console.log(`[soak] seed ${seed}`);
 for (const step of all.filter((s) => steps.has(s.name))) {
-  const env = Object.entries(step.env).map(([k, v]) => `${k}=${v}`).join(" ");
+  const env = Object.entries(step.env)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
   console.log(`[soak] === ${step.name}: ${env} mocha ${step.args.join(" ")}`);
   const started = Date.now();
   const code = await run(step);

@@ -40,7 +40,6 @@ export interface RunningAgent {
 
 const FETCH_CACHE_BYTES = 256 * 1024 * 1024;
 
-
 /** A stable cluster id derived from where the data lives (22 chars, as Kafka's base64 UUIDs). */
 function deriveClusterId(seed: string): string {
   return createHash("sha256").update(seed).digest("base64url").slice(0, 22);
@@ -49,7 +48,11 @@ function deriveClusterId(seed: string): string {
 /** Store cost events become Prometheus counters (DynamoDB units, S3 requests by type). */
 function exportCost(event: CostEvent): void {
   if (event.kind === "s3Request") metrics.s3Requests.inc({ type: event.type }, event.count);
-  else metrics.dynamodbCapacityUnits.inc({ table: event.table, kind: event.kind === "dynamoRead" ? "read" : "write" }, event.units);
+  else
+    metrics.dynamodbCapacityUnits.inc(
+      { table: event.table, kind: event.kind === "dynamoRead" ? "read" : "write" },
+      event.units,
+    );
 }
 
 export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
@@ -57,7 +60,9 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   // TLS files and the SASL users file are read first: a bad one stops start-up before anything is opened.
   const security = loadListenerSecurity(config);
   if (security.sasl?.mechanisms.includes("PLAIN") && !security.tls) {
-    logger.warn("SASL/PLAIN without TLS: passwords cross the network in clear; set -kafkaTLSCertFile and -kafkaTLSKeyFile");
+    logger.warn(
+      "SASL/PLAIN without TLS: passwords cross the network in clear; set -kafkaTLSCertFile and -kafkaTLSKeyFile",
+    );
   }
   const stopCostExport = storeCost.onChange(exportCost);
   const stores = await openStores({
@@ -112,7 +117,11 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   });
   metrics.setProduceBufferProbe(() => batcher.bufferedBytes);
   const reader = new PartitionReader(stores.ingestion, stores.compaction, cache);
-  const topics = new TopicService(log, { autoCreate: config.autoCreateTopics, defaultPartitions: config.defaultPartitions, logger: componentLogger("topics") });
+  const topics = new TopicService(log, {
+    autoCreate: config.autoCreateTopics,
+    defaultPartitions: config.defaultPartitions,
+    logger: componentLogger("topics"),
+  });
   const clusterId = config.clusterId ?? deriveClusterId(JSON.stringify([config.bucketUrl, config.ingestionBucketUrl]));
   const advertisedPort = config.advertisedPort ?? config.kafkaPort;
   // Agents sharing a DynamoDB log form one cluster through a registry of heartbeats; an agent on an
@@ -130,7 +139,12 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       });
   const cluster = registry
     ? new DynamicCluster(clusterId, registry)
-    : new SingleAgentCluster(clusterId, { nodeId: config.nodeId ?? 1, host: config.advertisedHost, port: advertisedPort, zone: config.availabilityZone });
+    : new SingleAgentCluster(clusterId, {
+        nodeId: config.nodeId ?? 1,
+        host: config.advertisedHost,
+        port: advertisedPort,
+        zone: config.availabilityZone,
+      });
   metrics.setClusterProbe({
     listedAgents: () => cluster.liveAgents().length,
     steppedOut: () => cluster.isolated(),
@@ -140,7 +154,9 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const groups = new GroupCoordinator({ offsets: new LogGroupOffsetStore(log), log: componentLogger("groups") });
   // Groups whose coordinator moved to another agent stop here; their members are told NOT_COORDINATOR.
   if (cluster instanceof DynamicCluster) {
-    cluster.onMembershipChange(() => groups.unloadGroups((id) => cluster.coordinatorFor(id).nodeId !== cluster.self.nodeId));
+    cluster.onMembershipChange(() =>
+      groups.unloadGroups((id) => cluster.coordinatorFor(id).nodeId !== cluster.self.nodeId),
+    );
   }
   const context: AgentContext = {
     log: logger,
@@ -169,9 +185,17 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     },
   });
   const reloadMs = config.kafkaSecurityReloadIntervalMs;
-  const stopTlsWatch = config.kafkaTLS ? watchTlsFiles(config.kafkaTLS, (options) => kafka.setTlsOptions(options), componentLogger("kafka"), reloadMs) : null;
+  const stopTlsWatch = config.kafkaTLS
+    ? watchTlsFiles(config.kafkaTLS, (options) => kafka.setTlsOptions(options), componentLogger("kafka"), reloadMs)
+    : null;
   const stopUsersWatch = config.kafkaSASL
-    ? watchUsersFile(config.kafkaSASL.mechanisms, config.kafkaSASL.usersFile, (settings) => kafka.setSaslSettings(settings), componentLogger("kafka"), reloadMs)
+    ? watchUsersFile(
+        config.kafkaSASL.mechanisms,
+        config.kafkaSASL.usersFile,
+        (settings) => kafka.setSaslSettings(settings),
+        componentLogger("kafka"),
+        reloadMs,
+      )
     : null;
   // Advertise the port actually bound (port 0 picks one).
   if (config.kafkaPort === 0 && config.advertisedPort === undefined) {
@@ -211,8 +235,12 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     compaction: stores.compaction.kind,
     metadata: stores.metadata.kind,
     securityProtocol: securityProtocol(security),
-    ...(security.tls ? { tlsSubject: security.tls.subject, tlsValidTo: security.tls.validTo, mutualTLS: security.tls.mutual } : {}),
-    ...(security.sasl ? { saslMechanisms: security.sasl.mechanisms.join(","), saslUsers: security.sasl.users.size } : {}),
+    ...(security.tls
+      ? { tlsSubject: security.tls.subject, tlsValidTo: security.tls.validTo, mutualTLS: security.tls.mutual }
+      : {}),
+    ...(security.sasl
+      ? { saslMechanisms: security.sasl.mechanisms.join(","), saslUsers: security.sasl.users.size }
+      : {}),
   });
 
   return {
@@ -231,8 +259,12 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       const drain = batcher.close();
       const deadline = new Promise<void>((r) => setTimeout(r, config.gracefulShutdownMs).unref());
       await Promise.race([drain, deadline]);
-      await log.snapshotNow().catch((err: unknown) => logger.warn("snapshot at shutdown failed", { error: errorMessage(err) }));
-      await jobs?.stop().catch((err: unknown) => logger.warn("stopping background jobs failed", { error: errorMessage(err) }));
+      await log
+        .snapshotNow()
+        .catch((err: unknown) => logger.warn("snapshot at shutdown failed", { error: errorMessage(err) }));
+      await jobs
+        ?.stop()
+        .catch((err: unknown) => logger.warn("stopping background jobs failed", { error: errorMessage(err) }));
       await log.close();
       groups.close();
       if (cluster instanceof DynamicCluster) cluster.close();

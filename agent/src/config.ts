@@ -104,8 +104,8 @@ const GiB = 1024 * MiB;
 const DURATION_UNITS_MS: Record<string, number> = {
   ns: 1e-6,
   us: 1e-3,
-  "µs": 1e-3,
-  "μs": 1e-3,
+  µs: 1e-3,
+  μs: 1e-3,
   ms: 1,
   s: 1000,
   m: 60_000,
@@ -172,7 +172,11 @@ export function parseByteSize(text: string): number {
 
 /** Formats a byte count for help text ("8MiB", "100MiB"). */
 export function formatBytes(bytes: number): string {
-  for (const [unit, size] of [["GiB", GiB], ["MiB", MiB], ["KiB", KiB]] as const) {
+  for (const [unit, size] of [
+    ["GiB", GiB],
+    ["MiB", MiB],
+    ["KiB", KiB],
+  ] as const) {
     if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;
   }
   return String(bytes);
@@ -250,11 +254,17 @@ function filePath(text: string): string {
 
 /** A comma-separated list of SASL mechanisms (case-insensitive); "" or "none" means no authentication. */
 function saslMechanisms(text: string): SaslMechanism[] {
-  const names = text.split(",").map((n) => n.trim().toUpperCase()).filter((n) => n !== "");
+  const names = text
+    .split(",")
+    .map((n) => n.trim().toUpperCase())
+    .filter((n) => n !== "");
   if (names.length === 1 && names[0] === "NONE") return [];
   const out: SaslMechanism[] = [];
   for (const name of names) {
-    if (!isSaslMechanism(name)) throw new Error(`unknown SASL mechanism ${JSON.stringify(name)}; expected a comma-separated list of ${SASL_MECHANISMS.join(", ")}`);
+    if (!isSaslMechanism(name))
+      throw new Error(
+        `unknown SASL mechanism ${JSON.stringify(name)}; expected a comma-separated list of ${SASL_MECHANISMS.join(", ")}`,
+      );
     if (!out.includes(name)) out.push(name);
   }
   return out;
@@ -599,7 +609,10 @@ function readFlag<K extends AgentFlagName>(
  * e.g. { bucketURL: "file://./data", createTables: true }) and the environment.
  * Throws ConfigError naming the flag (or environment variable) and the bad value.
  */
-export function parseAgentConfig(flags: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): AgentConfig {
+export function parseAgentConfig(
+  flags: Record<string, string | boolean | undefined>,
+  env: NodeJS.ProcessEnv,
+): AgentConfig {
   for (const name of Object.keys(flags)) {
     if (!isAgentFlag(name)) throw new ConfigError(`unknown flag -${name} (see warp agent --help)`);
   }
@@ -663,13 +676,19 @@ export function parseAgentConfig(flags: Record<string, string | boolean | undefi
 function listenerSecurity(p: Parsed): Pick<AgentConfig, "kafkaTLS" | "kafkaSASL"> {
   const out: { -readonly [K in "kafkaTLS" | "kafkaSASL"]?: AgentConfig[K] } = {};
   if (p.kafkaTLSCertFile !== undefined && p.kafkaTLSKeyFile === undefined) {
-    throw new ConfigError("-kafkaTLSCertFile (WARP_KAFKA_TLS_CERT_FILE) needs -kafkaTLSKeyFile (WARP_KAFKA_TLS_KEY_FILE)");
+    throw new ConfigError(
+      "-kafkaTLSCertFile (WARP_KAFKA_TLS_CERT_FILE) needs -kafkaTLSKeyFile (WARP_KAFKA_TLS_KEY_FILE)",
+    );
   }
   if (p.kafkaTLSKeyFile !== undefined && p.kafkaTLSCertFile === undefined) {
-    throw new ConfigError("-kafkaTLSKeyFile (WARP_KAFKA_TLS_KEY_FILE) needs -kafkaTLSCertFile (WARP_KAFKA_TLS_CERT_FILE)");
+    throw new ConfigError(
+      "-kafkaTLSKeyFile (WARP_KAFKA_TLS_KEY_FILE) needs -kafkaTLSCertFile (WARP_KAFKA_TLS_CERT_FILE)",
+    );
   }
   if (p.kafkaTLSClientCAFile !== undefined && p.kafkaTLSCertFile === undefined) {
-    throw new ConfigError("-kafkaTLSClientCAFile (WARP_KAFKA_TLS_CLIENT_CA_FILE) needs TLS: give -kafkaTLSCertFile and -kafkaTLSKeyFile too");
+    throw new ConfigError(
+      "-kafkaTLSClientCAFile (WARP_KAFKA_TLS_CLIENT_CA_FILE) needs TLS: give -kafkaTLSCertFile and -kafkaTLSKeyFile too",
+    );
   }
   if (p.kafkaTLSCertFile !== undefined && p.kafkaTLSKeyFile !== undefined) {
     out.kafkaTLS = {
@@ -680,7 +699,9 @@ function listenerSecurity(p: Parsed): Pick<AgentConfig, "kafkaTLS" | "kafkaSASL"
   }
   const mechanisms = p.kafkaSASLMechanisms ?? [];
   if (mechanisms.length > 0 && p.kafkaSASLUsersFile === undefined) {
-    throw new ConfigError("-kafkaSASLMechanisms (WARP_KAFKA_SASL_MECHANISMS) needs -kafkaSASLUsersFile (WARP_KAFKA_SASL_USERS_FILE)");
+    throw new ConfigError(
+      "-kafkaSASLMechanisms (WARP_KAFKA_SASL_MECHANISMS) needs -kafkaSASLUsersFile (WARP_KAFKA_SASL_USERS_FILE)",
+    );
   }
   if (mechanisms.length === 0 && p.kafkaSASLUsersFile !== undefined) {
     throw new ConfigError(

@@ -15,7 +15,9 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.35,
 /** 1 ms to 10 s, for store calls and log appends. */
 const STORE_LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 /** 1 KiB to 64 MiB, powers of four. */
-const FILE_SIZE_BUCKETS = [1024, 4096, 16_384, 65_536, 262_144, 1_048_576, 4_194_304, 8_388_608, 16_777_216, 67_108_864];
+const FILE_SIZE_BUCKETS = [
+  1024, 4096, 16_384, 65_536, 262_144, 1_048_576, 4_194_304, 8_388_608, 16_777_216, 67_108_864,
+];
 
 // Produce and fetch
 

@@ -18,7 +18,8 @@ export function topicNameProblem(name: string): string | null {
   if (name.length === 0) return "topic name is empty";
   if (name === "." || name === "..") return `topic name ${JSON.stringify(name)} is not allowed`;
   if (name.length > MAX_TOPIC_NAME) return `topic name longer than ${MAX_TOPIC_NAME} characters`;
-  if (!TOPIC_NAME.test(name)) return `topic name ${JSON.stringify(name)} may contain only ASCII letters, digits, '.', '_' and '-'`;
+  if (!TOPIC_NAME.test(name))
+    return `topic name ${JSON.stringify(name)} may contain only ASCII letters, digits, '.', '_' and '-'`;
   return null;
 }
 
@@ -54,7 +55,8 @@ export class TopicService {
     if (this.log.state.topics.has(topic)) return FoldError.NONE;
     if (!this.options.autoCreate || topicNameProblem(topic) !== null) return FoldError.UNKNOWN_TOPIC_OR_PARTITION;
     const result = await this.create(topic, this.options.defaultPartitions, {});
-    if (result.errorCode === FoldError.NONE || result.errorCode === FoldError.TOPIC_ALREADY_EXISTS) return FoldError.NONE;
+    if (result.errorCode === FoldError.NONE || result.errorCode === FoldError.TOPIC_ALREADY_EXISTS)
+      return FoldError.NONE;
     return result.errorCode === LOG_UNAVAILABLE ? LOG_UNAVAILABLE : FoldError.UNKNOWN_TOPIC_OR_PARTITION;
   }
 
@@ -62,9 +64,13 @@ export class TopicService {
   check(name: string, partitions: number, configs: Readonly<Record<string, string>>): CommandResult | null {
     const nameProblem = topicNameProblem(name);
     if (nameProblem) return { errorCode: FoldError.INVALID_TOPIC_EXCEPTION, message: nameProblem };
-    if (this.log.state.topics.has(name)) return { errorCode: FoldError.TOPIC_ALREADY_EXISTS, message: `topic ${name} already exists` };
+    if (this.log.state.topics.has(name))
+      return { errorCode: FoldError.TOPIC_ALREADY_EXISTS, message: `topic ${name} already exists` };
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > 100000) {
-      return { errorCode: FoldError.INVALID_PARTITIONS, message: `number of partitions must be between 1 and 100000, got ${partitions}` };
+      return {
+        errorCode: FoldError.INVALID_PARTITIONS,
+        message: `number of partitions must be between 1 and 100000, got ${partitions}`,
+      };
     }
     for (const [k, v] of Object.entries(configs)) {
       const problem = validateTopicConfig(k, v);
@@ -87,7 +93,11 @@ export class TopicService {
     return this.propose({ type: "createPartitions", name, count });
   }
 
-  async alterConfigs(name: string, set: Readonly<Record<string, string | null>>, replace: boolean): Promise<CommandResult> {
+  async alterConfigs(
+    name: string,
+    set: Readonly<Record<string, string | null>>,
+    replace: boolean,
+  ): Promise<CommandResult> {
     return this.propose({ type: "alterConfigs", name, set, replace });
   }
 
@@ -98,7 +108,10 @@ export class TopicService {
       results = await this.log.propose([command]);
     } catch (err) {
       this.options.logger.warn("topic change failed", { command: command.type, error: errorMessage(err) });
-      return { errorCode: LOG_UNAVAILABLE, message: `the metadata log could not be written, try again: ${errorMessage(err)}` };
+      return {
+        errorCode: LOG_UNAVAILABLE,
+        message: `the metadata log could not be written, try again: ${errorMessage(err)}`,
+      };
     }
     return results[0]!;
   }

@@ -13,11 +13,34 @@ export interface LatencyConsumer {
 }
 
 /** Starts kcat on `topic` and resolves once it has reached the end of all `partitions`. */
-export async function startLatencyConsumer(bootstrap: string, topic: string, partitions: number): Promise<LatencyConsumer> {
+export async function startLatencyConsumer(
+  bootstrap: string,
+  topic: string,
+  partitions: number,
+): Promise<LatencyConsumer> {
   const kcat = await ensureKcat();
-  const child = spawn(kcat, ["-b", bootstrap, "-C", "-t", topic, "-o", "end", "-u", "-f", "%T\n", "-X", "fetch.wait.max.ms=500", "-X", "topic.metadata.refresh.interval.ms=1000"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    kcat,
+    [
+      "-b",
+      bootstrap,
+      "-C",
+      "-t",
+      topic,
+      "-o",
+      "end",
+      "-u",
+      "-f",
+      "%T\n",
+      "-X",
+      "fetch.wait.max.ms=500",
+      "-X",
+      "topic.metadata.refresh.interval.ms=1000",
+    ],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   const latencies: number[] = [];
   let partial = "";
   child.stdout.on("data", (chunk: Buffer) => {
@@ -33,7 +56,10 @@ export async function startLatencyConsumer(bootstrap: string, topic: string, par
   let err = "";
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`kcat did not reach the end of ${topic} within 30 s:\n${err}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`kcat did not reach the end of ${topic} within 30 s:\n${err}`)),
+      30_000,
+    );
     child.stderr.on("data", (chunk: Buffer) => {
       err += chunk.toString("utf8");
       if ((err.match(/Reached end of topic/g) ?? []).length >= partitions) {

@@ -18,7 +18,10 @@ export interface InflightResult {
 export const INFLIGHT_VARIANTS: readonly (readonly [string, readonly string[]])[] = [
   ["idempotent (default), max.in.flight 5, linger.ms 5", ["max.in.flight.requests.per.connection=5", "linger.ms=5"]],
   ["idempotent (default), max.in.flight 5, linger.ms 50", ["max.in.flight.requests.per.connection=5", "linger.ms=50"]],
-  ["enable.idempotence=false, max.in.flight 100, linger.ms 5", ["enable.idempotence=false", "max.in.flight.requests.per.connection=100", "linger.ms=5"]],
+  [
+    "enable.idempotence=false, max.in.flight 100, linger.ms 5",
+    ["enable.idempotence=false", "max.in.flight.requests.per.connection=100", "linger.ms=5"],
+  ],
 ];
 
 export async function runInflight(batchTimeoutMs = 250, rate = 1000, seconds = 10): Promise<InflightResult[]> {
@@ -29,7 +32,21 @@ export async function runInflight(batchTimeoutMs = 250, rate = 1000, seconds = 1
     for (const [settings, props] of INFLIGHT_VARIANTS) {
       const r = await runKafkaTool(
         "producer-perf-test",
-        ["--topic", "inflight", "--num-records", String(rate * seconds), "--record-size", "1024", "--throughput", String(rate), "--producer-props", `bootstrap.servers=${target.bootstrap}`, "acks=all", "batch.size=262144", ...props],
+        [
+          "--topic",
+          "inflight",
+          "--num-records",
+          String(rate * seconds),
+          "--record-size",
+          "1024",
+          "--throughput",
+          String(rate),
+          "--producer-props",
+          `bootstrap.servers=${target.bootstrap}`,
+          "acks=all",
+          "batch.size=262144",
+          ...props,
+        ],
         { timeoutMs: 120_000 },
       );
       if (r.code !== 0) throw new Error(`kafka-producer-perf-test failed (${r.code}):\n${r.stderr.slice(-2000)}`);

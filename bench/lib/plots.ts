@@ -23,18 +23,42 @@ function groupsOf(results: readonly ScenarioResult[]): { name: string; byTimeout
   return [...groups.entries()].map(([name, byTimeout]) => ({ name, byTimeout }));
 }
 
-function latencySeries(report: BenchReport, pick: (r: ScenarioResult) => { p50Ms: number; p99Ms: number; p999Ms: number }, timeouts: number[]): Series[] {
+function latencySeries(
+  report: BenchReport,
+  pick: (r: ScenarioResult) => { p50Ms: number; p99Ms: number; p999Ms: number },
+  timeouts: number[],
+): Series[] {
   const series: Series[] = [];
   const groups = groupsOf(report.results);
   groups.forEach((g, gi) => {
-    for (const [p, key] of [["p50", "p50Ms"], ["p99", "p99Ms"], ["p99.9", "p999Ms"]] as const) {
-      series.push({ name: `${g.name} ${p}`, color: COLORS[gi % COLORS.length]!, dash: DASH[p], values: timeouts.map((t) => { const r = g.byTimeout.get(t); return r ? pick(r)[key] : NaN; }) });
+    for (const [p, key] of [
+      ["p50", "p50Ms"],
+      ["p99", "p99Ms"],
+      ["p99.9", "p999Ms"],
+    ] as const) {
+      series.push({
+        name: `${g.name} ${p}`,
+        color: COLORS[gi % COLORS.length]!,
+        dash: DASH[p],
+        values: timeouts.map((t) => {
+          const r = g.byTimeout.get(t);
+          return r ? pick(r)[key] : NaN;
+        }),
+      });
     }
   });
   const kafka = report.results.find((r) => r.store === "kafka");
   if (kafka) {
-    for (const [p, key] of [["p50", "p50Ms"], ["p99", "p99Ms"]] as const) {
-      series.push({ name: `Kafka ${p}`, color: "#555555", dash: DASH[p], values: timeouts.map(() => pick(kafka)[key]) });
+    for (const [p, key] of [
+      ["p50", "p50Ms"],
+      ["p99", "p99Ms"],
+    ] as const) {
+      series.push({
+        name: `Kafka ${p}`,
+        color: "#555555",
+        dash: DASH[p],
+        values: timeouts.map(() => pick(kafka)[key]),
+      });
     }
   }
   return series;
@@ -42,7 +66,9 @@ function latencySeries(report: BenchReport, pick: (r: ScenarioResult) => { p50Ms
 
 /** Writes the PNGs; returns their paths. */
 export async function renderPlots(report: BenchReport, docsDir: string): Promise<string[]> {
-  const timeouts = [...new Set(report.results.map((r) => r.batchTimeoutMs).filter((t): t is number => t !== null))].sort((a, b) => a - b);
+  const timeouts = [
+    ...new Set(report.results.map((r) => r.batchTimeoutMs).filter((t): t is number => t !== null)),
+  ].sort((a, b) => a - b);
   const written: string[] = [];
   const rate = `${report.workload.latencyRate} rec/s × ${report.workload.recordSize} B`;
   if (timeouts.length > 0) {
@@ -62,13 +88,17 @@ export async function renderPlots(report: BenchReport, docsDir: string): Promise
       series: latencySeries(report, (r) => r.e2e, timeouts),
       logY: true,
     });
-    for (const [name, svg] of [["bench-produce-latency.png", produce], ["bench-e2e-latency.png", e2e]] as const) {
+    for (const [name, svg] of [
+      ["bench-produce-latency.png", produce],
+      ["bench-e2e-latency.png", e2e],
+    ] as const) {
       const f = path.join(docsDir, name);
       writeFileSync(f, await svgToPng(svg));
       written.push(f);
     }
   }
-  const short = (r: ScenarioResult): string => (r.store === "kafka" ? "Kafka 4.1.1" : `${r.store} ${r.agents}a ${r.batchTimeoutMs}ms`);
+  const short = (r: ScenarioResult): string =>
+    r.store === "kafka" ? "Kafka 4.1.1" : `${r.store} ${r.agents}a ${r.batchTimeoutMs}ms`;
   const tput = barChartSvg({
     title: "Throughput: agent vs Apache Kafka (kafka-*-perf-test, 1 KiB records)",
     yLabel: "MB/s",

@@ -28,7 +28,10 @@ export function sampleProcess(pid: number): ProcSample {
 /** Sum of CPU seconds and the largest peak RSS over several processes. */
 export function sampleProcesses(pids: readonly number[]): ProcSample {
   const samples = pids.map(sampleProcess);
-  return { cpuSeconds: samples.reduce((s, x) => s + x.cpuSeconds, 0), peakRssBytes: Math.max(0, ...samples.map((x) => x.peakRssBytes)) };
+  return {
+    cpuSeconds: samples.reduce((s, x) => s + x.cpuSeconds, 0),
+    peakRssBytes: Math.max(0, ...samples.map((x) => x.peakRssBytes)),
+  };
 }
 
 /** Pids whose command line contains every one of `needles` (for servers whose pid a helper does not expose). */

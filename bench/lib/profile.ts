@@ -54,7 +54,13 @@ export function areaOf(functionName: string, url: string): string {
  * Self-time summary of a .cpuprofile: samples of the first `skipMs` (module loading, start-up) and idle
  * samples are left out of the percentages.
  */
-export function summariseProfile(profile: CpuProfile, description: string, file: string, skipMs = 0, top = 15): ProfileSummary {
+export function summariseProfile(
+  profile: CpuProfile,
+  description: string,
+  file: string,
+  skipMs = 0,
+  top = 15,
+): ProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const counts = new Map<number, number>();
   let t = 0;
@@ -85,7 +91,10 @@ export function summariseProfile(profile: CpuProfile, description: string, file:
     description,
     file,
     samples: busy,
-    topFunctions: [...fn.values()].sort((a, b) => b.n - a.n).slice(0, top).map((e) => ({ name: e.name, where: e.where, selfPercent: pct(e.n) })),
+    topFunctions: [...fn.values()]
+      .sort((a, b) => b.n - a.n)
+      .slice(0, top)
+      .map((e) => ({ name: e.name, where: e.where, selfPercent: pct(e.n) })),
     byArea: [...area.entries()].sort((a, b) => b[1] - a[1]).map(([a, n]) => ({ area: a, selfPercent: pct(n) })),
   };
 }
@@ -95,7 +104,10 @@ export async function profileAgent(w: Workload, dir: string): Promise<ProfileSum
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const data = path.join(dir, "data");
-  const target = await spawnAgentWithNodeOptions([`--cpu-prof`, `--cpu-prof-dir=${dir}`], ["-bucketURL", `file://${data}`, "-batchTimeout", "50ms"]);
+  const target = await spawnAgentWithNodeOptions(
+    [`--cpu-prof`, `--cpu-prof-dir=${dir}`],
+    ["-bucketURL", `file://${data}`, "-batchTimeout", "50ms"],
+  );
   const records = w.throughputRecords.file;
   try {
     await createTopic(target.bootstrap, "prof", w.partitions);

@@ -14,11 +14,29 @@ export interface NodeAgent {
   stop(): Promise<void>;
 }
 
-export async function spawnAgentWithNodeOptions(nodeOptions: readonly string[], args: readonly string[]): Promise<NodeAgent> {
+export async function spawnAgentWithNodeOptions(
+  nodeOptions: readonly string[],
+  args: readonly string[],
+): Promise<NodeAgent> {
   const spawnedAt = Date.now();
   const child = spawn(
     process.execPath,
-    [...nodeOptions, "--import", "tsx", path.join(REPO_ROOT, "cli/warp.ts"), "agent", "-kafkaPort", "0", "-httpPort", "0", "-kafkaHost", "127.0.0.1", "-advertisedHost", "127.0.0.1", ...args],
+    [
+      ...nodeOptions,
+      "--import",
+      "tsx",
+      path.join(REPO_ROOT, "cli/warp.ts"),
+      "agent",
+      "-kafkaPort",
+      "0",
+      "-httpPort",
+      "0",
+      "-kafkaHost",
+      "127.0.0.1",
+      "-advertisedHost",
+      "127.0.0.1",
+      ...args,
+    ],
     { cwd: REPO_ROOT, env: { ...process.env, WARP_LOG_LEVEL: "info" }, stdio: ["ignore", "ignore", "pipe"] },
   );
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

@@ -42,7 +42,11 @@ function num(n: number, digits: number): string {
 }
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+  return [
+    `| ${header.join(" | ")} |`,
+    `|${header.map(() => "---").join("|")}|`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
 }
 
 /** agent/Kafka per figure, for every agent scenario (null when there is no Kafka run). */
@@ -51,7 +55,10 @@ export function ratios(results: readonly ScenarioResult[]): { label: string; rat
   if (!kafka) return [];
   return results
     .filter((r) => r.store !== "kafka")
-    .map((r) => ({ label: r.label, ratios: Object.fromEntries(FIGURES.map((f) => [f.name, ratio(f.get(r), f.get(kafka))])) }));
+    .map((r) => ({
+      label: r.label,
+      ratios: Object.fromEntries(FIGURES.map((f) => [f.name, ratio(f.get(r), f.get(kafka))])),
+    }));
 }
 
 /** Monthly on-demand cost at 1 MB/s (1:4, 3 agents) with this run's measured units. */
@@ -80,32 +87,78 @@ export function markdownReport(report: BenchReport): string {
   ];
   const rs = ratios(report.results);
   if (rs.length > 0) {
-    out.push("", "Ratio agent / Kafka for each figure (throughput: higher is better; latency, CPU and memory: lower is better):", "");
-    out.push(table(["target", ...FIGURES.map((f) => f.name)], rs.map((r) => [r.label, ...FIGURES.map((f) => (r.ratios[f.name] === null ? "–" : `${r.ratios[f.name]!.toFixed(2)}×`))])));
+    out.push(
+      "",
+      "Ratio agent / Kafka for each figure (throughput: higher is better; latency, CPU and memory: lower is better):",
+      "",
+    );
+    out.push(
+      table(
+        ["target", ...FIGURES.map((f) => f.name)],
+        rs.map((r) => [
+          r.label,
+          ...FIGURES.map((f) => (r.ratios[f.name] === null ? "–" : `${r.ratios[f.name]!.toFixed(2)}×`)),
+        ]),
+      ),
+    );
   }
   const measured = report.results.filter((r) => r.measured);
   if (measured.length > 0) {
-    out.push("", "Measured on DynamoDB Local + moto S3, per MB produced over the whole scenario (produce, consume, compaction), from the agents' /metrics; the last column is `warp cost --measured` for 1 MB/s, 1:4, on-demand:", "");
+    out.push(
+      "",
+      "Measured on DynamoDB Local + moto S3, per MB produced over the whole scenario (produce, consume, compaction), from the agents' /metrics; the last column is `warp cost --measured` for 1 MB/s, 1:4, on-demand:",
+      "",
+    );
     out.push(
       table(
         ["target", "WRU/MB", "RRU/MB", "S3 PUT/MB", "S3 GET/MB", "$/month at 1 MB/s"],
         measured.map((r) => {
           const m = r.measured!;
           const usd = measuredMonthly(r);
-          return [r.label, num(m.wruPerMB, 0), num(m.rruPerMB, 0), num(m.s3PutPerMB, 3), num(m.s3GetPerMB, 3), usd === null ? "–" : `$${num(usd, 2)}`];
+          return [
+            r.label,
+            num(m.wruPerMB, 0),
+            num(m.rruPerMB, 0),
+            num(m.s3PutPerMB, 3),
+            num(m.s3GetPerMB, 3),
+            usd === null ? "–" : `$${num(usd, 2)}`,
+          ];
         }),
       ),
     );
   }
   if (report.inflight) {
-    out.push("", `Produce latency against a file-store agent at batchTimeout 250ms, ${w.latencyRate} records/s, by Java producer settings:`, "");
-    out.push(table(["producer settings", "p50 ms", "p99 ms", "p99.9 ms"], report.inflight.map((r) => [r.settings, num(r.p50Ms, 0), num(r.p99Ms, 0), num(r.p999Ms, 0)])));
+    out.push(
+      "",
+      `Produce latency against a file-store agent at batchTimeout 250ms, ${w.latencyRate} records/s, by Java producer settings:`,
+      "",
+    );
+    out.push(
+      table(
+        ["producer settings", "p50 ms", "p99 ms", "p99.9 ms"],
+        report.inflight.map((r) => [r.settings, num(r.p50Ms, 0), num(r.p99Ms, 0), num(r.p999Ms, 0)]),
+      ),
+    );
   }
   if (report.profile) {
-    out.push("", `CPU profile (${report.profile.description}): self time by function, top ${report.profile.topFunctions.length}:`, "");
-    out.push(table(["function", "where", "self %"], report.profile.topFunctions.map((f) => [f.name, f.where, num(f.selfPercent, 1)])));
+    out.push(
+      "",
+      `CPU profile (${report.profile.description}): self time by function, top ${report.profile.topFunctions.length}:`,
+      "",
+    );
+    out.push(
+      table(
+        ["function", "where", "self %"],
+        report.profile.topFunctions.map((f) => [f.name, f.where, num(f.selfPercent, 1)]),
+      ),
+    );
     out.push("", "Self time by agent source area:", "");
-    out.push(table(["area", "self %"], report.profile.byArea.map((a) => [a.area, num(a.selfPercent, 1)])));
+    out.push(
+      table(
+        ["area", "self %"],
+        report.profile.byArea.map((a) => [a.area, num(a.selfPercent, 1)]),
+      ),
+    );
   }
   return out.join("\n") + "\n";
 }

@@ -41,7 +41,12 @@ export interface ScenarioResult {
   readonly wallSeconds: number;
 }
 
-export async function runScenario(target: Target, w: Workload, metricsFile: string | null, log: (line: string) => void): Promise<ScenarioResult> {
+export async function runScenario(
+  target: Target,
+  w: Workload,
+  metricsFile: string | null,
+  log: (line: string) => void,
+): Promise<ScenarioResult> {
   const started = Date.now();
   await createTopic(target.bootstrap, "tput", w.partitions);
   await createTopic(target.bootstrap, "lat", w.partitions);
@@ -62,10 +67,18 @@ export async function runScenario(target: Target, w: Workload, metricsFile: stri
   log(`  consume: ${consume.mbPerSec} MB/s`);
 
   const tail = await startLatencyConsumer(target.bootstrap, "lat", w.partitions);
-  const latency = await producePerf(target.bootstrap, "lat", w.latencyRate * w.latencySeconds, w.recordSize, w.latencyRate);
+  const latency = await producePerf(
+    target.bootstrap,
+    "lat",
+    w.latencyRate * w.latencySeconds,
+    w.recordSize,
+    w.latencyRate,
+  );
   await new Promise((r) => setTimeout(r, 1500));
   const e2e = await tail.stop();
-  log(`  latency at ${w.latencyRate} rec/s: produce p50 ${latency.p50Ms} p99 ${latency.p99Ms} p99.9 ${latency.p999Ms} ms; end-to-end p50 ${e2e.p50Ms} p99 ${e2e.p99Ms} p99.9 ${e2e.p999Ms} ms (${e2e.count} records)`);
+  log(
+    `  latency at ${w.latencyRate} rec/s: produce p50 ${latency.p50Ms} p99 ${latency.p99Ms} p99.9 ${latency.p999Ms} ms; end-to-end p50 ${e2e.p50Ms} p99 ${e2e.p99Ms} p99.9 ${e2e.p999Ms} ms (${e2e.count} records)`,
+  );
 
   let measured: MeasuredRates | undefined;
   if (metricsFile !== null) {

@@ -39,7 +39,8 @@ function esc(s: string): string {
 function niceTicks(min: number, max: number, log: boolean): number[] {
   if (log) {
     const out: number[] = [];
-    for (let e = Math.floor(Math.log10(min)); e <= Math.ceil(Math.log10(max)); e++) for (const m of [1, 2, 5]) out.push(m * 10 ** e);
+    for (let e = Math.floor(Math.log10(min)); e <= Math.ceil(Math.log10(max)); e++)
+      for (const m of [1, 2, 5]) out.push(m * 10 ** e);
     return out.filter((t) => t >= min * 0.999 && t <= max * 1.001);
   }
   const step = 10 ** Math.floor(Math.log10(max / 5 || 1));
@@ -79,19 +80,26 @@ export function lineChartSvg(c: LineChart): string {
   const lo = log ? 10 ** Math.floor(Math.log10(min)) : 0;
   const ph = H - M.top - M.bottom;
   const pw = W - M.left - M.right;
-  const y = (v: number): number => M.top + ph - (log ? (Math.log10(v) - Math.log10(lo)) / (Math.log10(max) - Math.log10(lo)) : v / max) * ph;
+  const y = (v: number): number =>
+    M.top + ph - (log ? (Math.log10(v) - Math.log10(lo)) / (Math.log10(max) - Math.log10(lo)) : v / max) * ph;
   const x = (i: number): number => M.left + (c.xTicks.length === 1 ? pw / 2 : (i / (c.xTicks.length - 1)) * pw);
   const body: string[] = [`<rect x="${M.left}" y="${M.top}" width="${pw}" height="${ph}" fill="none" stroke="#888"/>`];
   for (const t of niceTicks(lo, max, log)) {
     body.push(`<line x1="${M.left}" y1="${y(t)}" x2="${M.left + pw}" y2="${y(t)}" stroke="#e4e4e4"/>`);
     body.push(`<text x="${M.left - 6}" y="${y(t) + 4}" text-anchor="end" ${FONT} font-size="11">${t}</text>`);
   }
-  c.xTicks.forEach((t, i) => body.push(`<text x="${x(i)}" y="${M.top + ph + 20}" text-anchor="middle" ${FONT} font-size="13">${esc(t)}</text>`));
-  body.push(`<text x="${M.left + pw / 2}" y="${M.top + ph + 45}" text-anchor="middle" ${FONT} font-size="13">${esc(c.xLabel)}</text>`);
+  c.xTicks.forEach((t, i) =>
+    body.push(`<text x="${x(i)}" y="${M.top + ph + 20}" text-anchor="middle" ${FONT} font-size="13">${esc(t)}</text>`),
+  );
+  body.push(
+    `<text x="${M.left + pw / 2}" y="${M.top + ph + 45}" text-anchor="middle" ${FONT} font-size="13">${esc(c.xLabel)}</text>`,
+  );
   for (const s of c.series) {
     const pts = s.values.map((v, i) => [i, v] as const).filter(([, v]) => Number.isFinite(v) && (!log || v > 0));
     if (pts.length === 0) continue;
-    body.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2.5" ${s.dash ? `stroke-dasharray="${s.dash}"` : ""} points="${pts.map(([i, v]) => `${x(i)},${y(v)}`).join(" ")}"/>`);
+    body.push(
+      `<polyline fill="none" stroke="${s.color}" stroke-width="2.5" ${s.dash ? `stroke-dasharray="${s.dash}"` : ""} points="${pts.map(([i, v]) => `${x(i)},${y(v)}`).join(" ")}"/>`,
+    );
     for (const [i, v] of pts) body.push(`<circle cx="${x(i)}" cy="${y(v)}" r="3.5" fill="${s.color}"/>`);
   }
   return frame(c.title, c.yLabel, [...body, ...legend(c.series, false)]);
@@ -115,10 +123,14 @@ export function barChartSvg(c: BarChart): string {
     c.series.forEach((s, si) => {
       const v = s.values[gi] ?? NaN;
       if (!Number.isFinite(v)) return;
-      body.push(`<rect x="${gx + si * bw}" y="${y(v)}" width="${bw - 2}" height="${M.top + ph - y(v)}" fill="${s.color}"/>`);
+      body.push(
+        `<rect x="${gx + si * bw}" y="${y(v)}" width="${bw - 2}" height="${M.top + ph - y(v)}" fill="${s.color}"/>`,
+      );
     });
     const cx = M.left + gi * gw + gw / 2;
-    body.push(`<text transform="translate(${cx} ${M.top + ph + 12}) rotate(30)" ${FONT} font-size="11">${esc(g)}</text>`);
+    body.push(
+      `<text transform="translate(${cx} ${M.top + ph + 12}) rotate(30)" ${FONT} font-size="11">${esc(g)}</text>`,
+    );
   });
   return frame(c.title, c.yLabel, [...body, ...legend(c.series, true)]);
 }

@@ -40,7 +40,9 @@ export async function createTopic(bootstrap: string, topic: string, partitions: 
 }
 
 async function agentMetrics(agents: readonly AgentProcess[]): Promise<string> {
-  const texts = await Promise.all(agents.map(async (a) => (await fetch(`http://127.0.0.1:${a.httpPort}/metrics`)).text()));
+  const texts = await Promise.all(
+    agents.map(async (a) => (await fetch(`http://127.0.0.1:${a.httpPort}/metrics`)).text()),
+  );
   return texts.join("\n");
 }
 
@@ -63,7 +65,10 @@ function agentTarget(store: StoreKind, batchTimeoutMs: number, agents: AgentProc
 /** One agent on a fresh file:// store. `env` lets the profiler add NODE_OPTIONS. */
 export async function startFileTarget(batchTimeoutMs: number, env: NodeJS.ProcessEnv = {}): Promise<Target> {
   const dir = tempDir("bench");
-  const agent = await spawnAgentProcess(["-bucketURL", `file://${dir.path}`, "-batchTimeout", `${batchTimeoutMs}ms`], env);
+  const agent = await spawnAgentProcess(
+    ["-bucketURL", `file://${dir.path}`, "-batchTimeout", `${batchTimeoutMs}ms`],
+    env,
+  );
   return agentTarget("file", batchTimeoutMs, [agent], () => dir.remove());
 }
 
@@ -102,24 +107,39 @@ export async function startAwsLocal(): Promise<AwsLocal> {
 let dynamoRun = 0;
 
 /** `count` agents (zones a, b, c...) sharing fresh tables and an S3 prefix. */
-export async function startDynamoTarget(aws: AwsLocal, batchTimeoutMs: number, count: number, env: NodeJS.ProcessEnv = {}): Promise<Target> {
+export async function startDynamoTarget(
+  aws: AwsLocal,
+  batchTimeoutMs: number,
+  count: number,
+  env: NodeJS.ProcessEnv = {},
+): Promise<Target> {
   const name = `b${++dynamoRun}-${count}a-${batchTimeoutMs}`;
   // Explicit ports: agents that join a DynamoDB cluster with -kafkaPort 0 were seen advertising port 0.
   const args = async (zone: string): Promise<string[]> => {
     const port = String(await freePort());
     return [
-      "-kafkaPort", port,
-      "-advertisedPort", port,
-      "-ingestionBucketURL", `dynamodb://us-east-1/${name}-files<>${name}-chunks`,
-      "-compactionBucketURL", `s3://${aws.bucket}?region=us-east-1&s3ForcePathStyle=true&prefix=${name}/`,
-      "-batchTimeout", `${batchTimeoutMs}ms`,
-      "-availabilityZone", zone,
+      "-kafkaPort",
+      port,
+      "-advertisedPort",
+      port,
+      "-ingestionBucketURL",
+      `dynamodb://us-east-1/${name}-files<>${name}-chunks`,
+      "-compactionBucketURL",
+      `s3://${aws.bucket}?region=us-east-1&s3ForcePathStyle=true&prefix=${name}/`,
+      "-batchTimeout",
+      `${batchTimeoutMs}ms`,
+      "-availabilityZone",
+      zone,
     ];
   };
   const zones = ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"];
   // The first agent creates the tables; the others start once they exist.
   const first = await spawnAgentProcess(await args(zones[0]!), { ...aws.env, ...env });
-  const rest = await Promise.all(Array.from({ length: count - 1 }, async (_, i) => spawnAgentProcess(await args(zones[(i + 1) % zones.length]!), { ...aws.env, ...env })));
+  const rest = await Promise.all(
+    Array.from({ length: count - 1 }, async (_, i) =>
+      spawnAgentProcess(await args(zones[(i + 1) % zones.length]!), { ...aws.env, ...env }),
+    ),
+  );
   return agentTarget("dynamodb", batchTimeoutMs, [first, ...rest], () => undefined);
 }
 

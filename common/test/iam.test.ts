@@ -60,60 +60,103 @@ function actionsUsed(dirs: string[]): Set<string> {
   return used;
 }
 
-const scope = { partition: "aws", region: "eu-west-1", account: "123456789012", tables: ["ev-files", "ev-chunks"], bucket: "ev-bucket", prefix: "events" };
+const scope = {
+  partition: "aws",
+  region: "eu-west-1",
+  account: "123456789012",
+  tables: ["ev-files", "ev-chunks"],
+  bucket: "ev-bucket",
+  prefix: "events",
+};
 
 describe("IAM policies", () => {
   it("the agent's actions are exactly those its store code sends", () => {
     const used = actionsUsed(["agent/src/store"]);
-    const granted = new Set<string>([...AGENT_DYNAMODB_ACTIONS, ...AGENT_S3_OBJECT_ACTIONS, ...AGENT_S3_BUCKET_ACTIONS]);
+    const granted = new Set<string>([
+      ...AGENT_DYNAMODB_ACTIONS,
+      ...AGENT_S3_OBJECT_ACTIONS,
+      ...AGENT_S3_BUCKET_ACTIONS,
+    ]);
     assert.deepEqual([...used].sort(), [...granted].sort());
   });
 
   it("the operator's actions are exactly those its AWS code sends", () => {
     const used = actionsUsed(["operator/src/aws"]);
-    const granted = new Set<string>([...OPERATOR_DYNAMODB_ACTIONS, ...OPERATOR_S3_BUCKET_ACTIONS, ...OPERATOR_S3_CREATE_BUCKET_ACTIONS]);
+    const granted = new Set<string>([
+      ...OPERATOR_DYNAMODB_ACTIONS,
+      ...OPERATOR_S3_BUCKET_ACTIONS,
+      ...OPERATOR_S3_CREATE_BUCKET_ACTIONS,
+    ]);
     assert.deepEqual([...used].sort(), [...granted].sort());
   });
 
   it("docs/storage-format.md lists the agent's DynamoDB actions", () => {
     const doc = fs.readFileSync(path.join(root, "docs/storage-format.md"), "utf8");
     const section = doc.slice(doc.indexOf("### IAM actions used"));
-    const listed = new Set([...section.slice(0, section.indexOf("Not used")).matchAll(/`(dynamodb:\w+)`/g)].map((m) => m[1]!));
+    const listed = new Set(
+      [...section.slice(0, section.indexOf("Not used")).matchAll(/`(dynamodb:\w+)`/g)].map((m) => m[1]!),
+    );
     assert.deepEqual([...listed].sort(), [...AGENT_DYNAMODB_ACTIONS].sort());
   });
 
   it("scopes every statement to the tables' and the bucket's ARNs", () => {
     const agent = agentPolicy(scope);
-    assert.deepEqual(agent.Statement[0]!.Resource, ["arn:aws:dynamodb:eu-west-1:123456789012:table/ev-files", "arn:aws:dynamodb:eu-west-1:123456789012:table/ev-chunks"]);
+    assert.deepEqual(agent.Statement[0]!.Resource, [
+      "arn:aws:dynamodb:eu-west-1:123456789012:table/ev-files",
+      "arn:aws:dynamodb:eu-west-1:123456789012:table/ev-chunks",
+    ]);
     assert.deepEqual(agent.Statement[1]!.Resource, ["arn:aws:s3:::ev-bucket/events/*"]);
     assert.deepEqual(agent.Statement[2]!.Condition, { StringLike: { "s3:prefix": ["events/*"] } });
     for (const s of [...agent.Statement, ...operatorPolicy(scope, { createBucket: true }).Statement]) {
       for (const r of s.Resource) assert.ok(!r.endsWith(":*") && r !== "*", `${s.Sid} is not scoped: ${r}`);
     }
-    assert.ok(!operatorPolicy(scope, { createBucket: false }).Statement.some((s) => s.Action.includes("s3:CreateBucket")));
-    assert.ok(operatorPolicy(scope, { createBucket: true }).Statement.some((s) => s.Action.includes("s3:CreateBucket")));
+    assert.ok(
+      !operatorPolicy(scope, { createBucket: false }).Statement.some((s) => s.Action.includes("s3:CreateBucket")),
+    );
+    assert.ok(
+      operatorPolicy(scope, { createBucket: true }).Statement.some((s) => s.Action.includes("s3:CreateBucket")),
+    );
     assert.equal(agentPolicy({ ...scope, prefix: "" }).Statement[2]!.Condition, undefined);
   });
 
   describe("warp iam-policy flags", () => {
-    const flags = { ingestionBucketURL: "dynamodb://us-east-1/a-files<>a-chunks", compactionBucketURL: "s3://a-bucket?prefix=p/" };
+    const flags = {
+      ingestionBucketURL: "dynamodb://us-east-1/a-files<>a-chunks",
+      compactionBucketURL: "s3://a-bucket?prefix=p/",
+    };
 
     it("prints both policies by default and one document with -for", () => {
       const both = JSON.parse(formatIamPolicies(buildIamPolicies(flags, {}))) as Record<string, unknown>;
       assert.deepEqual(Object.keys(both).sort(), ["agent", "operator"]);
-      const agent = JSON.parse(formatIamPolicies(buildIamPolicies({ ...flags, for: "agent" }, {}))) as { Version: string; Statement: Array<{ Resource: string[] }> };
+      const agent = JSON.parse(formatIamPolicies(buildIamPolicies({ ...flags, for: "agent" }, {}))) as {
+        Version: string;
+        Statement: Array<{ Resource: string[] }>;
+      };
       assert.equal(agent.Version, "2012-10-17");
       assert.equal(agent.Statement[0]!.Resource[0], "arn:aws:dynamodb:us-east-1:*:table/a-files");
     });
 
     it("takes the agent's environment variables", () => {
-      const p = buildIamPolicies({ for: "operator" }, { WARP_INGESTION_BUCKET_URL: flags.ingestionBucketURL, WARP_COMPACTION_BUCKET_URL: flags.compactionBucketURL, WARP_IAM_ACCOUNT: "111122223333" });
+      const p = buildIamPolicies(
+        { for: "operator" },
+        {
+          WARP_INGESTION_BUCKET_URL: flags.ingestionBucketURL,
+          WARP_COMPACTION_BUCKET_URL: flags.compactionBucketURL,
+          WARP_IAM_ACCOUNT: "111122223333",
+        },
+      );
       assert.equal(p.operator!.Statement[0]!.Resource[1], "arn:aws:dynamodb:us-east-1:111122223333:table/a-chunks");
     });
 
     it("rejects bad input with a message naming the flag", () => {
-      assert.throws(() => buildIamPolicies({ compactionBucketURL: flags.compactionBucketURL }, {}), /-ingestionBucketURL is required/);
-      assert.throws(() => buildIamPolicies({ ...flags, ingestionBucketURL: "file:///tmp/x" }, {}), /-ingestionBucketURL.*dynamodb:\/\//);
+      assert.throws(
+        () => buildIamPolicies({ compactionBucketURL: flags.compactionBucketURL }, {}),
+        /-ingestionBucketURL is required/,
+      );
+      assert.throws(
+        () => buildIamPolicies({ ...flags, ingestionBucketURL: "file:///tmp/x" }, {}),
+        /-ingestionBucketURL.*dynamodb:\/\//,
+      );
       assert.throws(() => buildIamPolicies({ ...flags, compactionBucketURL: "s3://A" }, {}), /-compactionBucketURL/);
       assert.throws(() => buildIamPolicies({ ...flags, account: "12345" }, {}), /-account.*12-digit/);
       assert.throws(() => buildIamPolicies({ ...flags, for: "everyone" }, {}), /-for.*agent, operator or both/);

@@ -19,7 +19,14 @@ function read(r: SentRecord, offset: number, partition = r.partition): ConsumedR
 
 /** p1 sends seq 0..3 alternating partitions 0 and 1; p2 sends 0..1 to partition 0. */
 function cleanHistory(): History {
-  const acked = [ack("p1", 0, 0, 0), ack("p1", 1, 1, 0), ack("p2", 0, 0, 1), ack("p1", 2, 0, 2), ack("p1", 3, 1, 1), ack("p2", 1, 0, 3)];
+  const acked = [
+    ack("p1", 0, 0, 0),
+    ack("p1", 1, 1, 0),
+    ack("p2", 0, 0, 1),
+    ack("p1", 2, 0, 2),
+    ack("p1", 3, 1, 1),
+    ack("p2", 1, 0, 3),
+  ];
   return { acked, indeterminate: [], consumed: acked.map((a) => read(a, Number(a.offset))), idempotent: true };
 }
 
@@ -74,17 +81,32 @@ describe("history checker", () => {
     const a = ack("p1", 5, 0, 0);
     const b = ack("p2", 0, 0, 1);
     const c = ack("p1", 6, 0, 2);
-    const r = checkHistory({ acked: [a, b, c], indeterminate: [], consumed: [a, b, c].map((x) => read(x, Number(x.offset))), idempotent: true });
+    const r = checkHistory({
+      acked: [a, b, c],
+      indeterminate: [],
+      consumed: [a, b, c].map((x) => read(x, Number(x.offset))),
+      idempotent: true,
+    });
     assert.equal(r.ok, true, describeResult(r));
   });
 
   it("reports a record read at another offset than its acknowledgement", () => {
     const a = ack("p1", 0, 0, 0);
     const b = ack("p1", 1, 0, 1);
-    const r = checkHistory({ acked: [a, b], indeterminate: [], consumed: [read(a, 0), read(b, 1), { ...read(b, 1), value: "p1-0" }], idempotent: true });
+    const r = checkHistory({
+      acked: [a, b],
+      indeterminate: [],
+      consumed: [read(a, 0), read(b, 1), { ...read(b, 1), value: "p1-0" }],
+      idempotent: true,
+    });
     assert.equal(r.ok, false);
     assert.deepEqual(r.conflicts, [{ partition: 0, offset: 1n, values: ["p1-1", "p1-0"] }]);
-    const moved = checkHistory({ acked: [a, b], indeterminate: [], consumed: [read(a, 0), read(b, 1, 1)], idempotent: true });
+    const moved = checkHistory({
+      acked: [a, b],
+      indeterminate: [],
+      consumed: [read(a, 0), read(b, 1, 1)],
+      idempotent: true,
+    });
     assert.deepEqual(moved.wrongOffset, [{ value: "p1-1", acked: "0@1", read: ["1@1"] }]);
   });
 
@@ -93,7 +115,12 @@ describe("history checker", () => {
     const maybe = sent("p1", 1, 0);
     const never = sent("p1", 2, 0);
     const b = ack("p2", 0, 0, 2);
-    const r = checkHistory({ acked: [a, b], indeterminate: [maybe, never], consumed: [read(a, 0), read(maybe, 1), read(b, 2)], idempotent: true });
+    const r = checkHistory({
+      acked: [a, b],
+      indeterminate: [maybe, never],
+      consumed: [read(a, 0), read(maybe, 1), read(b, 2)],
+      idempotent: true,
+    });
     assert.equal(r.ok, true, describeResult(r));
     assert.equal(r.indeterminateStored, 1);
   });

@@ -13,7 +13,11 @@ import type { FaultCluster } from "./cluster.js";
 import { SCALE, assertClean, createTopic, readAndCheck, tableLine } from "./run.js";
 import { startWorkload } from "./workload.js";
 
-const LIBFAKETIME = ["/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1", "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1", "/usr/lib/faketime/libfaketime.so.1"].find((p) => existsSync(p));
+const LIBFAKETIME = [
+  "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+  "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+  "/usr/lib/faketime/libfaketime.so.1",
+].find((p) => existsSync(p));
 const SKEW_S = 8;
 const STEP = 150;
 
@@ -31,9 +35,14 @@ describe("faults: clock skew between agents (libfaketime)", function () {
   const window: Array<{ before: number; after: number }> = [];
 
   before(async function () {
-    if (!LIBFAKETIME) throw new Error("libfaketime not found: install it (`apt-get install libfaketime`) to run the clock-skew test");
+    if (!LIBFAKETIME)
+      throw new Error("libfaketime not found: install it (`apt-get install libfaketime`) to run the clock-skew test");
     cluster = await startFaultCluster({ agents: 3, seed: SCALE.seed, name: "clockskew" });
-    const envs: Array<Record<string, string>> = [{}, { LD_PRELOAD: LIBFAKETIME, FAKETIME: `+${SKEW_S}s` }, { LD_PRELOAD: LIBFAKETIME, FAKETIME: `-${SKEW_S}s` }];
+    const envs: Array<Record<string, string>> = [
+      {},
+      { LD_PRELOAD: LIBFAKETIME, FAKETIME: `+${SKEW_S}s` },
+      { LD_PRELOAD: LIBFAKETIME, FAKETIME: `-${SKEW_S}s` },
+    ];
     for (const [i, env] of envs.entries()) {
       const before = Date.now();
       await cluster.start(i, env);
@@ -49,12 +58,25 @@ describe("faults: clock skew between agents (libfaketime)", function () {
     // An agent's start-up line is logged between `before` and `after` by this clock, so by its own clock
     // at least SKEW after `before` (ahead) or at least SKEW before `after` (behind).
     const started = cluster.slots.map((s) => startedAt(s.process!.output()));
-    assert.ok(started[1]! - window[1]!.before >= SKEW_S * 1000, `agent 1 runs ${SKEW_S} s ahead (logged ${started[1]! - window[1]!.before} ms after its start)`);
-    assert.ok(started[2]! - window[2]!.after <= -SKEW_S * 1000, `agent 2 runs ${SKEW_S} s behind (logged ${started[2]! - window[2]!.after} ms after it was up)`);
+    assert.ok(
+      started[1]! - window[1]!.before >= SKEW_S * 1000,
+      `agent 1 runs ${SKEW_S} s ahead (logged ${started[1]! - window[1]!.before} ms after its start)`,
+    );
+    assert.ok(
+      started[2]! - window[2]!.after <= -SKEW_S * 1000,
+      `agent 2 runs ${SKEW_S} s behind (logged ${started[2]! - window[2]!.after} ms after it was up)`,
+    );
     const skews = started.map((t, i) => t - window[i]!.before);
 
     await createTopic(cluster.bootstrap(), "skewed", 6);
-    const workload = startWorkload({ brokers: () => cluster.bootstrap(), topic: "skewed", partitions: 6, producers: 3, batch: 10, maxRecordsPerProducer: 1_000_000 });
+    const workload = startWorkload({
+      brokers: () => cluster.bootstrap(),
+      topic: "skewed",
+      partitions: 6,
+      producers: 3,
+      batch: 10,
+      maxRecordsPerProducer: 1_000_000,
+    });
     try {
       // Long enough for several compaction passes (every 1 s, on data older than 2 s).
       for (let i = 0; i < 4; i++) await workload.waitForAcked(workload.acked() + STEP, 180_000);
@@ -65,8 +87,16 @@ describe("faults: clock skew between agents (libfaketime)", function () {
     const history = await workload.stop();
     const verdict = await readAndCheck(cluster.bootstrap(), "skewed", history, true);
     const leases = cluster.slots.map((s) => (s.process!.output().match(/"lease acquired"/g) ?? []).length);
-    console.log(`      logged skews ${skews.map((s) => Math.round(s / 1000)).join(", ")} s; lease acquisitions per agent ${leases.join(", ")}; ${verdict.summary}`);
-    console.log(tableLine(`clock skew +${SKEW_S} s / -${SKEW_S} s (libfaketime)`, "3 agents, 3 idempotent producers, 6 partitions", verdict.result));
+    console.log(
+      `      logged skews ${skews.map((s) => Math.round(s / 1000)).join(", ")} s; lease acquisitions per agent ${leases.join(", ")}; ${verdict.summary}`,
+    );
+    console.log(
+      tableLine(
+        `clock skew +${SKEW_S} s / -${SKEW_S} s (libfaketime)`,
+        "3 agents, 3 idempotent producers, 6 partitions",
+        verdict.result,
+      ),
+    );
     assertClean(verdict, () => cluster.logs());
   });
 });

@@ -73,7 +73,12 @@ async function waitForMembers(slots: readonly AgentSlot[], timeoutMs: number): P
     const running = slots.filter((s) => s.process).map((s) => s.process!.port);
     let complete = true;
     for (const port of running) {
-      const admin = new Kafka({ clientId: "faults-members", brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+      const admin = new Kafka({
+        clientId: "faults-members",
+        brokers: [`127.0.0.1:${port}`],
+        logLevel: logLevel.NOTHING,
+        retry: { retries: 0 },
+      }).admin();
       try {
         await admin.connect();
         const seen = (await admin.describeCluster()).brokers.map((b) => b.port);
@@ -119,7 +124,11 @@ export async function startFaultCluster(options: ClusterOptions): Promise<FaultC
       slots.push({
         index: i,
         zone: ZONES[i % ZONES.length]!,
-        dynamoProxy: await startFaultProxy({ service: "dynamodb", upstream: ddb.endpoint, seed: options.seed * 31 + i }),
+        dynamoProxy: await startFaultProxy({
+          service: "dynamodb",
+          upstream: ddb.endpoint,
+          seed: options.seed * 31 + i,
+        }),
         s3Proxy: await startFaultProxy({ service: "s3", upstream: s3.endpoint, seed: options.seed * 37 + i }),
         process: null,
         pastOutput: "",
@@ -127,12 +136,18 @@ export async function startFaultCluster(options: ClusterOptions): Promise<FaultC
     }
     const server = s3;
     const args = (slot: AgentSlot): string[] => [
-      "-ingestionBucketURL", `dynamodb://us-east-1/${options.name}-files<>${options.name}-chunks`,
-      "-compactionBucketURL", `s3://${bucket}?region=us-east-1&s3ForcePathStyle=true`,
-      "-batchTimeout", "50ms",
-      "-availabilityZone", slot.zone,
-      "-ingestionTTL", "10m",
-      "-compactionInterval", "1s",
+      "-ingestionBucketURL",
+      `dynamodb://us-east-1/${options.name}-files<>${options.name}-chunks`,
+      "-compactionBucketURL",
+      `s3://${bucket}?region=us-east-1&s3ForcePathStyle=true`,
+      "-batchTimeout",
+      "50ms",
+      "-availabilityZone",
+      slot.zone,
+      "-ingestionTTL",
+      "10m",
+      "-compactionInterval",
+      "1s",
       ...(options.flags ?? []),
     ];
     const cluster: FaultCluster = {
@@ -154,7 +169,10 @@ export async function startFaultCluster(options: ClusterOptions): Promise<FaultC
         slots[i]!.dynamoProxy.heal();
         slots[i]!.s3Proxy.heal();
       },
-      counts: () => ({ dynamodb: sumCounts(slots.map((s) => s.dynamoProxy.counts())), s3: sumCounts(slots.map((s) => s.s3Proxy.counts())) }),
+      counts: () => ({
+        dynamodb: sumCounts(slots.map((s) => s.dynamoProxy.counts())),
+        s3: sumCounts(slots.map((s) => s.s3Proxy.counts())),
+      }),
       start: async (i, env = {}) => {
         const slot = slots[i]!;
         slot.process = await spawnAgentProcess(args(slot), {
@@ -175,7 +193,12 @@ export async function startFaultCluster(options: ClusterOptions): Promise<FaultC
         slot.process = null;
       },
       logs: (chars = 3000) =>
-        slots.map((s) => `--- agent ${s.index} (${s.process ? s.process.bootstrap : "not running"})\n${(s.pastOutput + (s.process?.output() ?? "")).slice(-chars)}`).join("\n"),
+        slots
+          .map(
+            (s) =>
+              `--- agent ${s.index} (${s.process ? s.process.bootstrap : "not running"})\n${(s.pastOutput + (s.process?.output() ?? "")).slice(-chars)}`,
+          )
+          .join("\n"),
       stop: stopAll,
     };
     return cluster;

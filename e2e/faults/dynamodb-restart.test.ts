@@ -20,7 +20,12 @@ describe("faults: DynamoDB Local restarted under load", function () {
   let cluster: FaultCluster;
 
   before(async () => {
-    cluster = await startFaultCluster({ agents: 3, seed: SCALE.seed, name: "ddbrestart", dynamo: { dbPath: dir.path } });
+    cluster = await startFaultCluster({
+      agents: 3,
+      seed: SCALE.seed,
+      name: "ddbrestart",
+      dynamo: { dbPath: dir.path },
+    });
     for (const i of [0, 1, 2]) await cluster.start(i);
   });
 
@@ -31,7 +36,14 @@ describe("faults: DynamoDB Local restarted under load", function () {
 
   it("keeps every acknowledged record through a store restart", async () => {
     await createTopic(cluster.bootstrap(), "ddbrestart", PARTITIONS);
-    const workload = startWorkload({ brokers: () => cluster.bootstrap(), topic: "ddbrestart", partitions: PARTITIONS, producers: 3, batch: 10, maxRecordsPerProducer: 1_000_000 });
+    const workload = startWorkload({
+      brokers: () => cluster.bootstrap(),
+      topic: "ddbrestart",
+      partitions: PARTITIONS,
+      producers: 3,
+      batch: 10,
+      maxRecordsPerProducer: 1_000_000,
+    });
     let ackedBefore = 0;
     let ackedAfter = 0;
     try {
@@ -47,8 +59,12 @@ describe("faults: DynamoDB Local restarted under load", function () {
     const history = await workload.stop();
     const failed = cluster.counts().dynamodb.upstreamErrors;
     const verdict = await readAndCheck(cluster.bootstrap(), "ddbrestart", history, true);
-    console.log(`      acked ${ackedBefore} before the restart, ${ackedAfter} once it was back; proxied calls that found DynamoDB down: ${failed}; ${verdict.summary}`);
-    console.log(tableLine("DynamoDB Local restart (-dbPath)", "3 agents, 3 idempotent producers, 6 partitions", verdict.result));
+    console.log(
+      `      acked ${ackedBefore} before the restart, ${ackedAfter} once it was back; proxied calls that found DynamoDB down: ${failed}; ${verdict.summary}`,
+    );
+    console.log(
+      tableLine("DynamoDB Local restart (-dbPath)", "3 agents, 3 idempotent producers, 6 partitions", verdict.result),
+    );
     assertClean(verdict, () => cluster.logs());
     assert.deepEqual(history.errors.nonRetriable, [], "clients saw only retriable errors");
     assert.ok(failed > 0, "agents' calls reached DynamoDB while it was down");

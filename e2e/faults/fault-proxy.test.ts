@@ -18,7 +18,12 @@ function errorName(err: unknown): string {
 
 async function request(endpoint: string, body = "{}"): Promise<number | string> {
   try {
-    const res = await fetch(endpoint, { method: "POST", body, headers: { "x-amz-target": "DynamoDB_20120810.PutItem" }, signal: AbortSignal.timeout(5_000) });
+    const res = await fetch(endpoint, {
+      method: "POST",
+      body,
+      headers: { "x-amz-target": "DynamoDB_20120810.PutItem" },
+      signal: AbortSignal.timeout(5_000),
+    });
     await res.arrayBuffer();
     return res.status;
   } catch (err) {
@@ -62,8 +67,14 @@ describe("fault proxy", function () {
 
   it("answers throttling and 5xx the way the DynamoDB SDK recognises", async () => {
     const p = await proxy("dynamodb");
-    const client = new DynamoDBClient({ region: "us-east-1", credentials: CREDENTIALS, endpoint: p.endpoint, maxAttempts: 1 });
-    const get = () => client.send(new GetItemCommand({ TableName: "t", Key: { pk: { S: "a" } } })).then(() => "ok", errorName);
+    const client = new DynamoDBClient({
+      region: "us-east-1",
+      credentials: CREDENTIALS,
+      endpoint: p.endpoint,
+      maxAttempts: 1,
+    });
+    const get = () =>
+      client.send(new GetItemCommand({ TableName: "t", Key: { pk: { S: "a" } } })).then(() => "ok", errorName);
     try {
       p.setRules([{ probability: 1, fault: { kind: "throttle" } }]);
       assert.equal(await get(), "ProvisionedThroughputExceededException");
@@ -84,10 +95,19 @@ describe("fault proxy", function () {
 
   it("answers S3 calls with SlowDown XML", async () => {
     const p = await proxy("s3");
-    const client = new S3Client({ region: "us-east-1", credentials: CREDENTIALS, endpoint: p.endpoint, forcePathStyle: true, maxAttempts: 1 });
+    const client = new S3Client({
+      region: "us-east-1",
+      credentials: CREDENTIALS,
+      endpoint: p.endpoint,
+      forcePathStyle: true,
+      maxAttempts: 1,
+    });
     try {
       p.setRules([{ probability: 1, fault: { kind: "throttle" } }]);
-      assert.equal(await client.send(new GetObjectCommand({ Bucket: "b", Key: "k" })).then(() => "ok", errorName), "SlowDown");
+      assert.equal(
+        await client.send(new GetObjectCommand({ Bucket: "b", Key: "k" })).then(() => "ok", errorName),
+        "SlowDown",
+      );
     } finally {
       client.destroy();
     }
@@ -104,7 +124,10 @@ describe("fault proxy", function () {
       for (let i = 0; i < 400; i++) out.push(await request(p.endpoint));
       const c = p.counts();
       // 1 - 0.9 * 0.9 = 19% of 400 = 76 expected; binomial sd ≈ 8.
-      assert.ok(c.throttle + c.status503 > 40 && c.throttle + c.status503 < 115, `injected ${c.throttle + c.status503} of 400`);
+      assert.ok(
+        c.throttle + c.status503 > 40 && c.throttle + c.status503 < 115,
+        `injected ${c.throttle + c.status503} of 400`,
+      );
       assert.equal(c.throttle + c.status503 + c.forwarded, 400);
       return out;
     };

@@ -17,7 +17,12 @@ const PARTITIONS = 6;
 
 /** Ports of the agents another agent lists (describeCluster through it). */
 async function listedPorts(bootstrap: string): Promise<number[]> {
-  const admin = new Kafka({ clientId: "partial-outage-members", brokers: [bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+  const admin = new Kafka({
+    clientId: "partial-outage-members",
+    brokers: [bootstrap],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+  }).admin();
   try {
     await admin.connect();
     return (await admin.describeCluster()).brokers.map((b) => b.port);
@@ -70,7 +75,9 @@ describe("faults: one agent's data writes fail while its heartbeats get through"
     let stepOutMs = 0;
     try {
       await workload.waitForAcked(40, 120_000);
-      victim.dynamoProxy.setRules([{ probability: 1, fault: { kind: "status", status: 500 }, operations: ["BatchWriteItem"] }]);
+      victim.dynamoProxy.setRules([
+        { probability: 1, fault: { kind: "status", status: 500 }, operations: ["BatchWriteItem"] },
+      ]);
       const outage = Date.now();
       // Meanwhile, what an operator sees on the dashboard: the victim reports its ingestion failing.
       let reportedFailing = false;
@@ -82,16 +89,28 @@ describe("faults: one agent's data writes fail while its heartbeats get through"
       assert.ok(reportedFailing, "the victim reported warp_ingestion_failing 1 before it was dropped");
       // describeCluster may have been answered by either other agent; each refreshes its view every second.
       await eventually("both other agents report two agents", 10_000, async () =>
-        (await Promise.all([1, 2].map((i) => metricValue(cluster.slots[i]!.process!.httpPort, "warp_cluster_agents")))).every((n) => n === 2),
+        (
+          await Promise.all([1, 2].map((i) => metricValue(cluster.slots[i]!.process!.httpPort, "warp_cluster_agents")))
+        ).every((n) => n === 2),
       );
-      await eventually("the victim reports that it stepped out", 30_000, async () => (await metricValue(victim.process!.httpPort, "warp_agent_stepped_out")) === 1);
+      await eventually(
+        "the victim reports that it stepped out",
+        30_000,
+        async () => (await metricValue(victim.process!.httpPort, "warp_agent_stepped_out")) === 1,
+      );
       const atStepOut = workload.acked();
       // Acknowledgements resume through the other agents while the victim's writes still fail.
       await workload.waitForAcked(atStepOut + 40, 120_000);
       during = workload.acked() - atStepOut;
       victim.dynamoProxy.setRules([]);
-      await eventually("the agent rejoins once its writes succeed", 120_000, async () => (await listedPorts(witness)).includes(victimPort));
-      await eventually("the victim reports that it is back", 30_000, async () => (await metricValue(victim.process!.httpPort, "warp_agent_stepped_out")) === 0);
+      await eventually("the agent rejoins once its writes succeed", 120_000, async () =>
+        (await listedPorts(witness)).includes(victimPort),
+      );
+      await eventually(
+        "the victim reports that it is back",
+        30_000,
+        async () => (await metricValue(victim.process!.httpPort, "warp_agent_stepped_out")) === 0,
+      );
       await workload.waitForAcked(workload.acked() + 40, 120_000);
     } catch (err) {
       await workload.stop();
@@ -100,8 +119,16 @@ describe("faults: one agent's data writes fail while its heartbeats get through"
     const history = await workload.stop();
     const failedWrites = victim.dynamoProxy.counts();
     const verdict = await readAndCheck(cluster.bootstrap(), "partial", history, true);
-    console.log(`      stepped out ${stepOutMs} ms after the outage began; ${during} records acknowledged by the others during it; proxy ${JSON.stringify(failedWrites)}; ${verdict.summary}`);
-    console.log(tableLine("one agent's BatchWriteItem calls fail (500), heartbeats get through", "3 agents; 3 idempotent producers (zone of the victim), 128 KiB sends", verdict.result));
+    console.log(
+      `      stepped out ${stepOutMs} ms after the outage began; ${during} records acknowledged by the others during it; proxy ${JSON.stringify(failedWrites)}; ${verdict.summary}`,
+    );
+    console.log(
+      tableLine(
+        "one agent's BatchWriteItem calls fail (500), heartbeats get through",
+        "3 agents; 3 idempotent producers (zone of the victim), 128 KiB sends",
+        verdict.result,
+      ),
+    );
     assertClean(verdict, () => cluster.logs());
     assert.deepEqual(history.errors.nonRetriable, [], "clients saw only retriable errors");
   });

@@ -67,8 +67,16 @@ describe("faults: an agent partitioned from the store", function () {
     const history = await workload.stop();
     const blackholed = victim.dynamoProxy.counts().blackholed;
     const verdict = await readAndCheck(cluster.bootstrap(), "partitioned", history, true);
-    console.log(`      ${blackholed} calls blackholed; during the partition ${errorsDuring} client errors and ${during} records acknowledged; ${verdict.summary}`);
-    console.log(tableLine("agent partitioned from DynamoDB + S3 (blackhole), clients connected", "3 agents, 3 idempotent producers (zone of the victim), 6 partitions", verdict.result));
+    console.log(
+      `      ${blackholed} calls blackholed; during the partition ${errorsDuring} client errors and ${during} records acknowledged; ${verdict.summary}`,
+    );
+    console.log(
+      tableLine(
+        "agent partitioned from DynamoDB + S3 (blackhole), clients connected",
+        "3 agents, 3 idempotent producers (zone of the victim), 6 partitions",
+        verdict.result,
+      ),
+    );
     assert.ok(blackholed > 0, "the partitioned agent's store calls were blackholed");
     assertClean(verdict, () => cluster.logs());
     assert.deepEqual(history.errors.nonRetriable, [], "clients saw only retriable errors");

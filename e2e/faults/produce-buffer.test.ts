@@ -27,7 +27,12 @@ describe("faults: the produce buffer limit during a store outage", function () {
   let cluster: FaultCluster;
 
   before(async () => {
-    cluster = await startFaultCluster({ agents: 1, seed: SCALE.seed, name: "buffer", flags: ["-maxProduceBufferSize", "1MiB"] });
+    cluster = await startFaultCluster({
+      agents: 1,
+      seed: SCALE.seed,
+      name: "buffer",
+      flags: ["-maxProduceBufferSize", "1MiB"],
+    });
     await cluster.start(0);
   });
 
@@ -81,13 +86,30 @@ describe("faults: the produce buffer limit during a store outage", function () {
     }
     const history = await workload.stop();
     const verdict = await readAndCheck(cluster.bootstrap(), "buffered", history, true);
-    console.log(`      during the outage: buffer peak ${peak} bytes (limit ${LIMIT}), agent RSS peak ${peakRss} MiB, ${errorsDuring} client errors, ${acksDuring} acks; ${verdict.summary}`);
-    console.log(tableLine("agent cut off from the stores with -maxProduceBufferSize 1MiB, 128 KiB sends", "1 agent; 6 idempotent producers", verdict.result));
+    console.log(
+      `      during the outage: buffer peak ${peak} bytes (limit ${LIMIT}), agent RSS peak ${peakRss} MiB, ${errorsDuring} client errors, ${acksDuring} acks; ${verdict.summary}`,
+    );
+    console.log(
+      tableLine(
+        "agent cut off from the stores with -maxProduceBufferSize 1MiB, 128 KiB sends",
+        "1 agent; 6 idempotent producers",
+        verdict.result,
+      ),
+    );
     assert.ok(peak <= LIMIT, `the buffer held ${peak} bytes, more than the limit ${LIMIT}`);
     assert.ok(peak >= LIMIT / 2, `the outage should have filled the buffer towards the limit (peak ${peak})`);
-    assert.equal(acksDuring, 0, "nothing is acknowledged while the agent cannot store (after the sends in flight at the cut)");
+    assert.equal(
+      acksDuring,
+      0,
+      "nothing is acknowledged while the agent cannot store (after the sends in flight at the cut)",
+    );
     assert.ok(errorsDuring > 0, "producers saw errors during the outage");
-    assert.ok((history.errors.retried.get("REQUEST_TIMED_OUT") ?? 0) + (history.errors.failedSends.get("REQUEST_TIMED_OUT") ?? 0) > 0, `producers were answered REQUEST_TIMED_OUT: ${verdict.summary}`);
+    assert.ok(
+      (history.errors.retried.get("REQUEST_TIMED_OUT") ?? 0) +
+        (history.errors.failedSends.get("REQUEST_TIMED_OUT") ?? 0) >
+        0,
+      `producers were answered REQUEST_TIMED_OUT: ${verdict.summary}`,
+    );
     assertClean(verdict, () => cluster.logs());
     assert.deepEqual(history.errors.nonRetriable, [], "clients saw only retriable errors");
   });

@@ -17,7 +17,12 @@ export const SCALE = {
 };
 
 export async function createTopic(brokers: string[], topic: string, partitions: number): Promise<void> {
-  const kafka = new Kafka({ clientId: "faults-admin", brokers, logLevel: logLevel.NOTHING, retry: { retries: 20, maxRetryTime: 3_000 } });
+  const kafka = new Kafka({
+    clientId: "faults-admin",
+    brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 20, maxRetryTime: 3_000 },
+  });
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -33,11 +38,22 @@ export interface Verdict {
 }
 
 /** Reads the topic back and checks the history; records a table line when WARP_FAULT_REPORT is set. */
-export async function readAndCheck(brokers: string[], topic: string, history: ProduceHistory, idempotent: boolean): Promise<Verdict> {
+export async function readAndCheck(
+  brokers: string[],
+  topic: string,
+  history: ProduceHistory,
+  idempotent: boolean,
+): Promise<Verdict> {
   const atLeast = new Map<number, bigint>();
-  for (const a of history.acked) if (a.offset + 1n > (atLeast.get(a.partition) ?? 0n)) atLeast.set(a.partition, a.offset + 1n);
+  for (const a of history.acked)
+    if (a.offset + 1n > (atLeast.get(a.partition) ?? 0n)) atLeast.set(a.partition, a.offset + 1n);
   const { records, laggingPolls } = await readAll(brokers, topic, 180_000, atLeast);
-  const result = checkHistory({ acked: history.acked, indeterminate: history.indeterminate, consumed: records, idempotent });
+  const result = checkHistory({
+    acked: history.acked,
+    indeterminate: history.indeterminate,
+    consumed: records,
+    idempotent,
+  });
   const lag = laggingPolls > 0 ? `; high watermarks lagged the acknowledgements for ${laggingPolls} polls` : "";
   const summary = `${describeResult(result)}; client ${summarizeErrors(history.errors)}${lag}`;
   return { result, summary };

@@ -58,7 +58,13 @@ describe("faults: SIGKILL of agents under load", function () {
     const history = await workload.stop();
     const verdict = await readAndCheck(cluster.bootstrap(), "sigkill", history, true);
     console.log(`      killed agents ${killed.join(",")}: ${verdict.summary}`);
-    console.log(tableLine(`SIGKILL x${SCALE.sigkillTrials} (agents ${killed.join(",")})`, "3 agents, 3 idempotent producers, 6 partitions", verdict.result));
+    console.log(
+      tableLine(
+        `SIGKILL x${SCALE.sigkillTrials} (agents ${killed.join(",")})`,
+        "3 agents, 3 idempotent producers, 6 partitions",
+        verdict.result,
+      ),
+    );
     assertClean(verdict, () => cluster.logs());
     assert.ok(verdict.result.acked >= STEP * (2 * SCALE.sigkillTrials + 1), "produced under load through every trial");
   });

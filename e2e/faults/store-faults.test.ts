@@ -57,7 +57,14 @@ describe("faults: store throttling, 5xx, latency and timeouts", function () {
       const perProducer = Math.ceil(SCALE.records / 4);
       // Idempotent producers may resend (kafkajs retries); the plain ones never do (retries 0), so a
       // duplicate of theirs could only come from the agent.
-      const idempotent = startWorkload({ brokers: () => cluster.bootstrap(), topic: scenario.topic, partitions: PARTITIONS, producers: 2, batch: 10, maxRecordsPerProducer: perProducer });
+      const idempotent = startWorkload({
+        brokers: () => cluster.bootstrap(),
+        topic: scenario.topic,
+        partitions: PARTITIONS,
+        producers: 2,
+        batch: 10,
+        maxRecordsPerProducer: perProducer,
+      });
       const plain = startWorkload({
         brokers: () => cluster.bootstrap(),
         topic: scenario.topic,
@@ -75,15 +82,30 @@ describe("faults: store throttling, 5xx, latency and timeouts", function () {
       const injected = (s: "dynamodb" | "s3") => {
         const a = after[s];
         const b = before[s];
-        return a.throttle - b.throttle + a.status500 - b.status500 + a.status503 - b.status503 + a.timeout - b.timeout + a.latency - b.latency;
+        return (
+          a.throttle -
+          b.throttle +
+          a.status500 -
+          b.status500 +
+          a.status503 -
+          b.status503 +
+          a.timeout -
+          b.timeout +
+          a.latency -
+          b.latency
+        );
       };
       assert.ok(injected("dynamodb") > 0, "faults were injected into DynamoDB calls");
 
       const history = mergeHistories([h1, h2]);
       const verdict = await readAndCheck(cluster.bootstrap(), scenario.topic, history, true);
       const calls = (s: "dynamodb" | "s3") => after[s].requests - before[s].requests;
-      console.log(`      ${scenario.name}: ${verdict.summary}; faults injected into ${injected("dynamodb")} of ${calls("dynamodb")} DynamoDB calls, ${injected("s3")} of ${calls("s3")} S3 calls`);
-      lines.push(tableLine(scenario.name, `3 agents, 4 producers x ${perProducer} records, 6 partitions`, verdict.result));
+      console.log(
+        `      ${scenario.name}: ${verdict.summary}; faults injected into ${injected("dynamodb")} of ${calls("dynamodb")} DynamoDB calls, ${injected("s3")} of ${calls("s3")} S3 calls`,
+      );
+      lines.push(
+        tableLine(scenario.name, `3 agents, 4 producers x ${perProducer} records, 6 partitions`, verdict.result),
+      );
       assertClean(verdict, () => cluster.logs());
       assert.deepEqual(history.errors.nonRetriable, [], "clients saw only retriable errors");
       assert.ok(verdict.result.acked > 0, "records were acknowledged under faults");

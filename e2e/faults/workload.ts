@@ -93,7 +93,13 @@ export function startWorkload(options: WorkloadOptions): Workload {
   const logCreator = () => (entry: { log: LogEntry["log"]; level: number }) => {
     const message = String(entry.log.message ?? "");
     if (message.startsWith("Failed to send messages") || entry.log.retryCount !== undefined) {
-      bump(errors.retried, message.replace(/^Failed to send messages: /, "").replace(/127\.0\.0\.1:\d+/g, "127.0.0.1").slice(0, 60));
+      bump(
+        errors.retried,
+        message
+          .replace(/^Failed to send messages: /, "")
+          .replace(/127\.0\.0\.1:\d+/g, "127.0.0.1")
+          .slice(0, 60),
+      );
     }
   };
   const kafka = new Kafka({
@@ -108,10 +114,11 @@ export function startWorkload(options: WorkloadOptions): Workload {
   let stopping = false;
   const waiters = new Set<{ n: number; resolve: () => void }>();
   const notify = (): void => {
-    for (const w of [...waiters]) if (acked.length >= w.n) {
-      waiters.delete(w);
-      w.resolve();
-    }
+    for (const w of [...waiters])
+      if (acked.length >= w.n) {
+        waiters.delete(w);
+        w.resolve();
+      }
   };
 
   const loop = async (w: number): Promise<void> => {
@@ -120,11 +127,16 @@ export function startWorkload(options: WorkloadOptions): Workload {
     let name = "";
     let seq = 0;
     let sends = 0;
-    for (let sent = 0; sent < options.maxRecordsPerProducer && !stopping; ) {
+    for (let sent = 0; sent < options.maxRecordsPerProducer && !stopping;) {
       if (!producer) {
         name = `${options.valuePrefix ?? ""}w${w}g${generation++}`;
         seq = 0;
-        producer = kafka.producer({ idempotent: options.idempotent ?? true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry });
+        producer = kafka.producer({
+          idempotent: options.idempotent ?? true,
+          maxInFlightRequests: 1,
+          allowAutoTopicCreation: false,
+          retry,
+        });
         try {
           await producer.connect();
         } catch (err) {
@@ -150,7 +162,12 @@ export function startWorkload(options: WorkloadOptions): Workload {
           topic: options.topic,
           acks: -1,
           ...(options.produceTimeoutMs ? { timeout: options.produceTimeoutMs } : {}),
-          messages: records.map((r) => ({ key: r.key, value: r.value, partition: r.partition, ...(headers ? { headers } : {}) })),
+          messages: records.map((r) => ({
+            key: r.key,
+            value: r.value,
+            partition: r.partition,
+            ...(headers ? { headers } : {}),
+          })),
         });
         const base = new Map(meta.map((m) => [m.partition, BigInt(m.baseOffset ?? "-1")]));
         const next = new Map<number, bigint>();
@@ -180,14 +197,18 @@ export function startWorkload(options: WorkloadOptions): Workload {
   };
   const loops = Array.from({ length: options.producers }, (_, w) => loop(w));
 
-  const errorCount = (): number => [...errors.retried.values(), ...errors.failedSends.values()].reduce((a, b) => a + b, 0);
+  const errorCount = (): number =>
+    [...errors.retried.values(), ...errors.failedSends.values()].reduce((a, b) => a + b, 0);
   return {
     acked: () => acked.length,
     errorCount,
     waitForErrors: async (n, timeoutMs) => {
       const deadline = Date.now() + timeoutMs;
       while (errorCount() < n) {
-        if (Date.now() > deadline) throw new Error(`clients saw ${errorCount()} of ${n} errors in ${timeoutMs} ms; ${acked.length} records acknowledged`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `clients saw ${errorCount()} of ${n} errors in ${timeoutMs} ms; ${acked.length} records acknowledged`,
+          );
         await new Promise((r) => setTimeout(r, 100));
       }
     },
@@ -196,7 +217,11 @@ export function startWorkload(options: WorkloadOptions): Workload {
         if (acked.length >= n) return resolve();
         const timer = setTimeout(() => {
           waiters.delete(entry);
-          reject(new Error(`only ${acked.length} of ${n} records acknowledged after ${timeoutMs} ms; client errors: ${summarizeErrors(errors)}`));
+          reject(
+            new Error(
+              `only ${acked.length} of ${n} records acknowledged after ${timeoutMs} ms; client errors: ${summarizeErrors(errors)}`,
+            ),
+          );
         }, timeoutMs);
         const entry = {
           n,
@@ -239,8 +264,18 @@ export interface ReadResult {
  * partition, e.g. the highest acknowledged offset + 1) the high watermarks are asked again until they
  * cover it, within the time bound; whatever is still missing then is reported by the checker.
  */
-export async function readAll(brokers: string[], topic: string, timeoutMs: number, atLeast: ReadonlyMap<number, bigint> = new Map()): Promise<ReadResult> {
-  const kafka = new Kafka({ clientId: "faults-reader", brokers, logLevel: logLevel.NOTHING, retry: { retries: 20, maxRetryTime: 3_000 } });
+export async function readAll(
+  brokers: string[],
+  topic: string,
+  timeoutMs: number,
+  atLeast: ReadonlyMap<number, bigint> = new Map(),
+): Promise<ReadResult> {
+  const kafka = new Kafka({
+    clientId: "faults-reader",
+    brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 20, maxRetryTime: 3_000 },
+  });
   const admin = kafka.admin();
   await admin.connect();
   let ends: Array<{ partition: number; high: string }> = [];
@@ -249,7 +284,9 @@ export async function readAll(brokers: string[], topic: string, timeoutMs: numbe
     const deadline = Date.now() + timeoutMs / 2;
     for (let attempt = 0; attempt < 600; attempt++) {
       ends = await admin.fetchTopicOffsets(topic);
-      const covered = [...atLeast].every(([p, want]) => BigInt(ends.find((e) => e.partition === p)?.high ?? "0") >= want);
+      const covered = [...atLeast].every(
+        ([p, want]) => BigInt(ends.find((e) => e.partition === p)?.high ?? "0") >= want,
+      );
       if (covered || Date.now() > deadline) break;
       laggingPolls++;
       await new Promise((r) => setTimeout(r, 200));
@@ -262,16 +299,27 @@ export async function readAll(brokers: string[], topic: string, timeoutMs: numbe
   const out: ConsumedRecord[] = [];
   const done = new Set<number>([...high].filter(([, h]) => h === 0n).map(([p]) => p));
   if (done.size === high.size) return { records: out, laggingPolls };
-  const consumer = kafka.consumer({ groupId: `faults-reader-${Date.now()}-${Math.random().toString(36).slice(2)}`, maxWaitTimeInMs: 500 });
+  const consumer = kafka.consumer({
+    groupId: `faults-reader-${Date.now()}-${Math.random().toString(36).slice(2)}`,
+    maxWaitTimeInMs: 500,
+  });
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`read ${out.length} of ${want} records of ${topic} in ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`read ${out.length} of ${want} records of ${topic} in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       void consumer
         .run({
           eachMessage: async ({ partition, message }) => {
-            out.push({ partition, offset: BigInt(message.offset), key: message.key?.toString() ?? "", value: message.value?.toString() ?? "" });
+            out.push({
+              partition,
+              offset: BigInt(message.offset),
+              key: message.key?.toString() ?? "",
+              value: message.value?.toString() ?? "",
+            });
             if (BigInt(message.offset) + 1n >= (high.get(partition) ?? 0n)) done.add(partition);
             if (done.size === high.size) {
               clearTimeout(timer);

@@ -54,7 +54,11 @@ describe("Helm chart charts/warp-operator", function () {
 
   it("ships copies equal to their single sources (npx tsx scripts/sync-chart.ts refreshes them)", () => {
     for (const [source, copy] of CHART_COPIES) {
-      assert.equal(fs.readFileSync(path.join(REPO_ROOT, copy), "utf8"), fs.readFileSync(path.join(REPO_ROOT, source), "utf8"), `${copy} differs from ${source}`);
+      assert.equal(
+        fs.readFileSync(path.join(REPO_ROOT, copy), "utf8"),
+        fs.readFileSync(path.join(REPO_ROOT, source), "utf8"),
+        `${copy} differs from ${source}`,
+      );
     }
   });
 
@@ -81,7 +85,10 @@ describe("Helm chart charts/warp-operator", function () {
     assert.equal(c.readinessProbe?.httpGet?.path, "/readyz");
     assert.equal(c.livenessProbe?.httpGet?.path, "/healthz");
     assert.equal(pod.serviceAccountName, "warp-warp-operator");
-    assert.equal(c.image, `ghcr.io/warp-agent/warp:${(parseYaml(fs.readFileSync(path.join(chart, "Chart.yaml"), "utf8")) as { appVersion: string }).appVersion}`);
+    assert.equal(
+      c.image,
+      `ghcr.io/warp-agent/warp:${(parseYaml(fs.readFileSync(path.join(chart, "Chart.yaml"), "utf8")) as { appVersion: string }).appVersion}`,
+    );
     // Optional objects stay off by default.
     for (const kind of ["ServiceMonitor", "PodMonitor", "ConfigMap", "WarpAgent", "PodDisruptionBudget"]) {
       assert.equal(objs.filter((o) => o.kind === kind).length, 0, `${kind} rendered by default`);
@@ -96,7 +103,10 @@ describe("Helm chart charts/warp-operator", function () {
     assert.deepEqual(kinds.sort(), ["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"]);
     const all = [...rulesOf("operator/rbac/clusterrole.yaml"), ...rulesOf("operator/rbac/role.yaml")];
     for (const r of all) {
-      assert.ok(!r.resources?.some((x) => x === "*" || x === "secrets" || x === "pods"), `rule ${JSON.stringify(r)} is too wide`);
+      assert.ok(
+        !r.resources?.some((x) => x === "*" || x === "secrets" || x === "pods"),
+        `rule ${JSON.stringify(r)} is too wide`,
+      );
       assert.ok(!r.verbs.includes("*") && !r.apiGroups?.includes("*"), `rule ${JSON.stringify(r)} uses a wildcard`);
     }
   });
@@ -110,15 +120,25 @@ describe("Helm chart charts/warp-operator", function () {
 
     const irsa = docs(await render([path.join(chart, "ci/irsa-values.yaml")]));
     const sa = find<{ metadata: { annotations?: Record<string, string> } }>(irsa, "ServiceAccount");
-    assert.equal(sa.metadata.annotations?.["eks.amazonaws.com/role-arn"], "arn:aws:iam::123456789012:role/warp-operator");
+    assert.equal(
+      sa.metadata.annotations?.["eks.amazonaws.com/role-arn"],
+      "arn:aws:iam::123456789012:role/warp-operator",
+    );
 
     const existing = docs(await render([path.join(chart, "ci/existing-service-account-values.yaml")]));
     assert.equal(existing.filter((o) => o.kind === "ServiceAccount").length, 0);
-    assert.equal(find<V1Deployment>(existing, "Deployment").spec!.template.spec!.serviceAccountName, "platform-warp-operator");
+    assert.equal(
+      find<V1Deployment>(existing, "Deployment").spec!.template.spec!.serviceAccountName,
+      "platform-warp-operator",
+    );
 
     const local = docs(await render([path.join(chart, "ci/localstack-values.yaml")]));
     const env = find<V1Deployment>(local, "Deployment").spec!.template.spec!.containers[0]!;
-    assert.ok(env.env!.some((e) => e.name === "AWS_ENDPOINT_URL_DYNAMODB" && e.value === "http://localstack.localstack.svc:4566"));
+    assert.ok(
+      env.env!.some(
+        (e) => e.name === "AWS_ENDPOINT_URL_DYNAMODB" && e.value === "http://localstack.localstack.svc:4566",
+      ),
+    );
     assert.equal(env.envFrom?.[0]?.secretRef?.name, "localstack-credentials");
 
     const mon = docs(await render([path.join(chart, "ci/monitoring-values.yaml")]));
@@ -137,7 +157,9 @@ describe("Helm chart charts/warp-operator", function () {
     const exported = new Set<string>();
     for (const m of await metricsRegistry.getMetricsAsJSON()) exported.add(m.name);
     for (const m of await new OperatorMetrics().registry.getMetricsAsJSON()) exported.add(m.name);
-    const used = new Set([...dashboard.matchAll(/\b(warp_[a-z_]+?)(?:_bucket|_sum|_count)?\b[{[(\s]/g)].map((m) => m[1]!));
+    const used = new Set(
+      [...dashboard.matchAll(/\b(warp_[a-z_]+?)(?:_bucket|_sum|_count)?\b[{[(\s]/g)].map((m) => m[1]!),
+    );
     assert.ok(used.size >= 15, `dashboard uses ${used.size} metrics`);
     for (const name of used) assert.ok(exported.has(name), `dashboard queries ${name}, which nothing exports`);
   });
@@ -158,12 +180,21 @@ describe("Helm chart charts/warp-operator", function () {
       // The chart's crds/ (as `helm install` applies them), and stand-ins for the Prometheus
       // Operator's ServiceMonitor/PodMonitor CRDs: their real schemas are not available here, so
       // objects of those kinds are checked for group/version/kind only.
-      await kubectlApply(fs.readFileSync(path.join(chart, "crds/warpagent.dev_warpagents.yaml"), "utf8"), { kubeconfig: cp.kubeconfigPath });
+      await kubectlApply(fs.readFileSync(path.join(chart, "crds/warpagent.dev_warpagents.yaml"), "utf8"), {
+        kubeconfig: cp.kubeconfigPath,
+      });
       await kubectlApply(monitoringStandInCrds(), { kubeconfig: cp.kubeconfigPath });
       await kubectl(cp.kubeconfigPath, ["create", "namespace", "warp-system"]);
       await waitFor(
         async () => {
-          await kubectl(cp.kubeconfigPath, ["wait", "--for=condition=Established", "--timeout=20s", "crd/warpagents.warpagent.dev", "crd/servicemonitors.monitoring.coreos.com", "crd/podmonitors.monitoring.coreos.com"]);
+          await kubectl(cp.kubeconfigPath, [
+            "wait",
+            "--for=condition=Established",
+            "--timeout=20s",
+            "crd/warpagents.warpagent.dev",
+            "crd/servicemonitors.monitoring.coreos.com",
+            "crd/podmonitors.monitoring.coreos.com",
+          ]);
           return true;
         },
         { timeoutMs: 60_000, what: "CRDs to be established" },
@@ -187,7 +218,9 @@ describe("Helm chart charts/warp-operator", function () {
     }
 
     it("the sample WarpAgent is validated by the CRD: a bad spec is refused with the field named", async () => {
-      const bad = await render([path.join(chart, "ci/sample-warpagent-values.yaml")], { "sampleWarpAgent.spec.batchTimeout": "5ms" });
+      const bad = await render([path.join(chart, "ci/sample-warpagent-values.yaml")], {
+        "sampleWarpAgent.spec.batchTimeout": "5ms",
+      });
       await assert.rejects(kubectlApply(bad, { kubeconfig: cp.kubeconfigPath, dryRun: true }), /batchTimeout/);
     });
   });

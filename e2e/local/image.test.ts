@@ -14,7 +14,9 @@ import { createRequire } from "node:module";
 import { REPO_ROOT } from "../../scripts/sync-chart.js";
 
 // A CommonJS module whose typings declare an ES default export: load it the CommonJS way.
-const dockerignore = createRequire(import.meta.url)("@balena/dockerignore") as typeof import("@balena/dockerignore").default;
+const dockerignore = createRequire(import.meta.url)(
+  "@balena/dockerignore",
+) as typeof import("@balena/dockerignore").default;
 
 interface Instruction {
   readonly op: string;
@@ -76,7 +78,9 @@ describe("container image (Dockerfile, .dockerignore)", function () {
   this.timeout(180_000);
   const dockerfile = fs.readFileSync(path.join(REPO_ROOT, "Dockerfile"), "utf8");
   const instructions = parseDockerfile(dockerfile);
-  const argDefaults = new Map(instructions.filter((i) => i.op === "ARG").map((i) => i.args.split("=") as [string, string]));
+  const argDefaults = new Map(
+    instructions.filter((i) => i.op === "ARG").map((i) => i.args.split("=") as [string, string]),
+  );
   const all = stages(instructions);
   const final = all.at(-1)!;
   const ig = dockerignore({ ignorecase: false }).add(fs.readFileSync(path.join(REPO_ROOT, ".dockerignore"), "utf8"));
@@ -85,7 +89,11 @@ describe("container image (Dockerfile, .dockerignore)", function () {
   it("builds from exactly pinned base images", () => {
     for (const s of all) {
       const image = s.from.replace(/^\$\{(\w+)\}$/, (_m, name: string) => argDefaults.get(name) ?? "");
-      assert.match(image, /^[\w./-]+:\d+\.\d+\.\d+[\w.-]*(@sha256:[0-9a-f]{64})?$/, `stage ${s.name ?? "final"} uses ${s.from} (${image}): pin an exact version`);
+      assert.match(
+        image,
+        /^[\w./-]+:\d+\.\d+\.\d+[\w.-]*(@sha256:[0-9a-f]{64})?$/,
+        `stage ${s.name ?? "final"} uses ${s.from} (${image}): pin an exact version`,
+      );
     }
   });
 
@@ -96,25 +104,47 @@ describe("container image (Dockerfile, .dockerignore)", function () {
     assert.match(user, /^\d+(:\d+)?$/, "USER is numeric so that Kubernetes' runAsNonRoot can verify it");
     assert.notEqual(Number(user.split(":")[0]), 0);
     assert.equal(final.body.filter((i) => i.op === "ENTRYPOINT").at(-1)?.args, '["warp"]');
-    assert.ok(final.body.some((i) => i.op === "RUN" && i.args.includes("/usr/local/bin/warp")), "warp is on PATH");
+    assert.ok(
+      final.body.some((i) => i.op === "RUN" && i.args.includes("/usr/local/bin/warp")),
+      "warp is on PATH",
+    );
   });
 
   it("keeps the compiler and dev dependencies out of the runtime stage", () => {
-    const runs = final.body.filter((i) => i.op === "RUN").map((i) => i.args).join("\n");
+    const runs = final.body
+      .filter((i) => i.op === "RUN")
+      .map((i) => i.args)
+      .join("\n");
     assert.doesNotMatch(runs, /npm (ci|install)/, "the final stage installs nothing");
-    const deps = all.find((s) => s.body.some((i) => i.op === "RUN" && i.args.includes("npm ci") && i.args.includes("--omit=dev")));
+    const deps = all.find((s) =>
+      s.body.some((i) => i.op === "RUN" && i.args.includes("npm ci") && i.args.includes("--omit=dev")),
+    );
     assert.ok(deps?.name, "a stage installs production dependencies only (npm ci --omit=dev)");
     const copies = final.body.filter((i) => i.op === "COPY").map((i) => i.args);
-    assert.ok(copies.some((c) => c.startsWith(`--from=${deps.name} `) && c.includes("node_modules")), "node_modules come from the production-only stage");
-    for (const c of copies) assert.ok(c.startsWith("--from=") || /^package\.json\s/.test(c), `runtime stage copies ${c} from the context`);
+    assert.ok(
+      copies.some((c) => c.startsWith(`--from=${deps.name} `) && c.includes("node_modules")),
+      "node_modules come from the production-only stage",
+    );
+    for (const c of copies)
+      assert.ok(c.startsWith("--from=") || /^package\.json\s/.test(c), `runtime stage copies ${c} from the context`);
   });
 
   it("admits a lean build context: sources only, no tests, secrets, data or build output", () => {
-    assert.ok(context.includes("package-lock.json") && context.includes("cli/warp.ts") && context.includes("agent/src/agent.ts"));
-    const forbidden = /(^|\/)(test|tests|e2e|bench|docs|charts|dist|data|\.git|\.env[^/]*|node_modules)(\/|$)|\.pem$|\.key$|kubeconfig/;
+    assert.ok(
+      context.includes("package-lock.json") &&
+        context.includes("cli/warp.ts") &&
+        context.includes("agent/src/agent.ts"),
+    );
+    const forbidden =
+      /(^|\/)(test|tests|e2e|bench|docs|charts|dist|data|\.git|\.env[^/]*|node_modules)(\/|$)|\.pem$|\.key$|kubeconfig/;
     const leaks = context.filter((f) => forbidden.test(f));
     assert.deepEqual(leaks, [], "files that must stay out of the build context");
-    assert.ok(ig.ignores("node_modules/x/index.js") && ig.ignores(".git/HEAD") && ig.ignores("data/metadata.log") && ig.ignores("common/test/x.test.ts"));
+    assert.ok(
+      ig.ignores("node_modules/x/index.js") &&
+        ig.ignores(".git/HEAD") &&
+        ig.ignores("data/metadata.log") &&
+        ig.ignores("common/test/x.test.ts"),
+    );
   });
 
   it("COPYs only sources that exist and that the context admits", () => {
@@ -124,7 +154,10 @@ describe("container image (Dockerfile, .dockerignore)", function () {
         for (const src of parts.slice(0, -1)) {
           const p = src.replace(/\/$/, "");
           assert.ok(fs.existsSync(path.join(REPO_ROOT, p)), `COPY ${src}: no such file`);
-          assert.ok(context.some((f) => f === p || f.startsWith(`${p}/`)), `COPY ${src}: excluded by .dockerignore`);
+          assert.ok(
+            context.some((f) => f === p || f.startsWith(`${p}/`)),
+            `COPY ${src}: excluded by .dockerignore`,
+          );
         }
       }
     }
@@ -135,7 +168,10 @@ describe("container image (Dockerfile, .dockerignore)", function () {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "warp-image-"));
     try {
       for (const c of build.body.filter((i) => i.op === "COPY")) {
-        const srcs = c.args.split(/\s+/).slice(0, -1).map((s) => s.replace(/\/$/, ""));
+        const srcs = c.args
+          .split(/\s+/)
+          .slice(0, -1)
+          .map((s) => s.replace(/\/$/, ""));
         for (const f of context.filter((f) => srcs.some((s) => f === s || f.startsWith(`${s}/`)))) {
           fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
           fs.copyFileSync(path.join(REPO_ROOT, f), path.join(dir, f));
@@ -147,7 +183,10 @@ describe("container image (Dockerfile, .dockerignore)", function () {
       execFileSync("sh", ["-c", tsc], { cwd: dir, stdio: "pipe" });
       const version = execFileSync(path.join(dir, "dist/cli/warp.js"), ["version"], { cwd: dir, encoding: "utf8" });
       assert.match(version, /^warp \d+\.\d+\.\d+/);
-      const help = execFileSync(path.join(dir, "dist/cli/warp.js"), ["agent", "--help"], { cwd: dir, encoding: "utf8" });
+      const help = execFileSync(path.join(dir, "dist/cli/warp.js"), ["agent", "--help"], {
+        cwd: dir,
+        encoding: "utf8",
+      });
       assert.match(help, /-bucketURL/);
       assert.ok(!fs.existsSync(path.join(dir, "dist/agent/test")), "tests are not compiled into the image");
     } finally {

@@ -33,7 +33,11 @@ describe("e2e/kind/run.sh (static checks; the run itself needs Docker)", functio
   this.timeout(300_000);
 
   it("passes shellcheck and bash -n", async () => {
-    const sc = await runCommand(await ensureShellcheck(), ["--severity=style", "--shell=bash", path.join(kindDir, "run.sh")]);
+    const sc = await runCommand(await ensureShellcheck(), [
+      "--severity=style",
+      "--shell=bash",
+      path.join(kindDir, "run.sh"),
+    ]);
     assert.equal(sc.code, 0, `shellcheck:\n${sc.stdout}${sc.stderr}`);
     const syntax = await runCommand("bash", ["-n", path.join(kindDir, "run.sh")]);
     assert.equal(syntax.code, 0, syntax.stderr);
@@ -43,13 +47,17 @@ describe("e2e/kind/run.sh (static checks; the run itself needs Docker)", functio
   it("names only files that exist", () => {
     const refs = [...script.matchAll(/\$\{here\}\/([\w./-]+)/g)].map((m) => m[1]!);
     assert.ok(refs.length >= 5);
-    for (const r of refs) assert.ok(fs.existsSync(path.join(kindDir, r)), `run.sh names e2e/kind/${r}, which does not exist`);
+    for (const r of refs)
+      assert.ok(fs.existsSync(path.join(kindDir, r)), `run.sh names e2e/kind/${r}, which does not exist`);
     assert.match(script, /\$\{root\}\/charts\/warp-operator/);
     assert.ok(fs.existsSync(path.join(REPO_ROOT, "Dockerfile")));
   });
 
   it("sets only values the chart has", () => {
-    const values = parseYaml(fs.readFileSync(path.join(REPO_ROOT, CHART_DIR, "values.yaml"), "utf8")) as Record<string, unknown>;
+    const values = parseYaml(fs.readFileSync(path.join(REPO_ROOT, CHART_DIR, "values.yaml"), "utf8")) as Record<
+      string,
+      unknown
+    >;
     const keys = [...script.matchAll(/--set ([\w.]+)=/g)].map((m) => m[1]!);
     assert.ok(keys.length >= 5);
     for (const key of keys) {
@@ -62,13 +70,22 @@ describe("e2e/kind/run.sh (static checks; the run itself needs Docker)", functio
   });
 
   it("creates three workers and labels them into the WarpAgent's three zones", () => {
-    const kind = parseYaml(fs.readFileSync(path.join(kindDir, "kind-config.yaml"), "utf8")) as { kind: string; apiVersion: string; nodes: Array<{ role: string }> };
+    const kind = parseYaml(fs.readFileSync(path.join(kindDir, "kind-config.yaml"), "utf8")) as {
+      kind: string;
+      apiVersion: string;
+      nodes: Array<{ role: string }>;
+    };
     assert.equal(kind.kind, "Cluster");
     assert.equal(kind.apiVersion, "kind.x-k8s.io/v1alpha4");
     assert.deepEqual(kind.nodes.map((n) => n.role).sort(), ["control-plane", "worker", "worker", "worker"]);
     const labelled = /zones=\(([^)]*)\)/.exec(script)![1]!.split(/\s+/);
-    const wa = parseYaml(fs.readFileSync(path.join(kindDir, "manifests/warpagent.yaml"), "utf8")) as { spec: { zones: Array<{ name: string }> } };
-    assert.deepEqual(wa.spec.zones.map((z) => z.name), labelled);
+    const wa = parseYaml(fs.readFileSync(path.join(kindDir, "manifests/warpagent.yaml"), "utf8")) as {
+      spec: { zones: Array<{ name: string }> };
+    };
+    assert.deepEqual(
+      wa.spec.zones.map((z) => z.name),
+      labelled,
+    );
   });
 
   describe("its manifests on a real kube-apiserver (server-side dry-run)", () => {
@@ -76,10 +93,17 @@ describe("e2e/kind/run.sh (static checks; the run itself needs Docker)", functio
 
     before(async () => {
       cp = await startControlPlane();
-      await kubectlApply(fs.readFileSync(path.join(REPO_ROOT, "crds/warpagent.dev_warpagents.yaml"), "utf8"), { kubeconfig: cp.kubeconfigPath });
+      await kubectlApply(fs.readFileSync(path.join(REPO_ROOT, "crds/warpagent.dev_warpagents.yaml"), "utf8"), {
+        kubeconfig: cp.kubeconfigPath,
+      });
       // run.sh creates these before applying the manifests (the LocalStack manifest carries its own).
       for (const ns of ["streaming", "localstack"]) await kubectl(cp.kubeconfigPath, ["create", "namespace", ns]);
-      await kubectl(cp.kubeconfigPath, ["wait", "--for=condition=Established", "--timeout=60s", "crd/warpagents.warpagent.dev"]);
+      await kubectl(cp.kubeconfigPath, [
+        "wait",
+        "--for=condition=Established",
+        "--timeout=60s",
+        "crd/warpagents.warpagent.dev",
+      ]);
     });
 
     after(async () => {
@@ -88,7 +112,10 @@ describe("e2e/kind/run.sh (static checks; the run itself needs Docker)", functio
 
     for (const file of manifests) {
       it(`accepts manifests/${file}`, async () => {
-        const out = await kubectlApply(fs.readFileSync(path.join(kindDir, "manifests", file), "utf8"), { kubeconfig: cp.kubeconfigPath, dryRun: true });
+        const out = await kubectlApply(fs.readFileSync(path.join(kindDir, "manifests", file), "utf8"), {
+          kubeconfig: cp.kubeconfigPath,
+          dryRun: true,
+        });
         assert.match(out, /\(server dry run\)/);
       });
     }

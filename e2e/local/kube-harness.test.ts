@@ -70,7 +70,9 @@ async function getWidget(kc: KubeConfig, name: string): Promise<Widget> {
 async function listWidgets(kc: KubeConfig): Promise<Widget[]> {
   const list = (await kc
     .makeApiClient(CustomObjectsApi)
-    .listNamespacedCustomObject({ group: GROUP, version: "v1", namespace: NS, plural: "widgets" })) as { items: Widget[] };
+    .listNamespacedCustomObject({ group: GROUP, version: "v1", namespace: NS, plural: "widgets" })) as {
+    items: Widget[];
+  };
   return list.items;
 }
 
@@ -115,7 +117,10 @@ describe("kube harness: real kube-apiserver + etcd", function () {
     this.timeout(120_000);
     const kc = cp.adminConfig();
     // Discovery of a just-established group can lag a moment behind the Established condition.
-    const [applied] = await waitFor(() => applyYaml(kc, widget("w1", 3)), { timeoutMs: 30_000, what: "Widget w1 to be applied" });
+    const [applied] = await waitFor(() => applyYaml(kc, widget("w1", 3)), {
+      timeoutMs: 30_000,
+      what: "Widget w1 to be applied",
+    });
     assert.equal(applied?.metadata?.name, "w1");
     const w1 = await getWidget(kc, "w1");
     assert.deepEqual(w1.spec, { size: 3, colour: "blue" });
@@ -183,10 +188,15 @@ subjects:
 
     // Group membership comes from the certificate's O fields.
     const bob = await cp.userConfig("bob", ["widget-readers"]);
-    assert.deepEqual((await listWidgets(bob)).map((w) => w.metadata.name), ["w1"]);
+    assert.deepEqual(
+      (await listWidgets(bob)).map((w) => w.metadata.name),
+      ["w1"],
+    );
     // The role is namespaced: other namespaces stay closed.
     await assertStatus(
-      bob.makeApiClient(CustomObjectsApi).listNamespacedCustomObject({ group: GROUP, version: "v1", namespace: "default", plural: "widgets" }),
+      bob
+        .makeApiClient(CustomObjectsApi)
+        .listNamespacedCustomObject({ group: GROUP, version: "v1", namespace: "default", plural: "widgets" }),
       403,
     );
   });
@@ -195,7 +205,16 @@ subjects:
     this.timeout(60_000);
     const { kubectl } = await ensureKubeBinaries();
     assert.ok(kubectl, "kubectl was not built (is WARP_BUILD_KUBECTL=0 set?)");
-    const { stdout } = await execFileP(kubectl, ["--kubeconfig", cp.kubeconfigPath, "get", "widgets", "-n", NS, "-o", "name"]);
+    const { stdout } = await execFileP(kubectl, [
+      "--kubeconfig",
+      cp.kubeconfigPath,
+      "get",
+      "widgets",
+      "-n",
+      NS,
+      "-o",
+      "name",
+    ]);
     assert.equal(stdout.trim(), `widget.${GROUP}/w1`);
   });
 
@@ -210,7 +229,9 @@ subjects:
     // A user with no rights cannot read helm's release secrets.
     const nobodyKubeconfig = await cp.userKubeconfigPath("nobody");
     await assert.rejects(
-      execFileP(helm, ["list", "--namespace", NS, "--output", "json"], { env: { ...env, KUBECONFIG: nobodyKubeconfig } }),
+      execFileP(helm, ["list", "--namespace", NS, "--output", "json"], {
+        env: { ...env, KUBECONFIG: nobodyKubeconfig },
+      }),
       /forbidden/i,
     );
   });

@@ -72,7 +72,9 @@ describe("local end to end: Helm chart, operator, agents, clients (no Docker)", 
     waitFor(
       async () => {
         const a = await admin.get<WarpAgent>({ ...WA, namespace: APP_NS, name });
-        return cond(a, "Ready")?.status === "True" && a.status?.observedGeneration === a.metadata.generation ? a : undefined;
+        return cond(a, "Ready")?.status === "True" && a.status?.observedGeneration === a.metadata.generation
+          ? a
+          : undefined;
       },
       { timeoutMs: 240_000, what: `WarpAgent ${name} to be Ready` },
     );
@@ -87,7 +89,16 @@ describe("local end to end: Helm chart, operator, agents, clients (no Docker)", 
     // What a platform engineer does: a namespace, LocalStack-style credentials, the chart.
     for (const ns of [OPERATOR_NS, APP_NS]) await kubectl(cp.kubeconfigPath, ["create", "namespace", ns]);
     for (const ns of [OPERATOR_NS, APP_NS]) {
-      await kubectl(cp.kubeconfigPath, ["-n", ns, "create", "secret", "generic", "aws-credentials", `--from-literal=AWS_ACCESS_KEY_ID=${LOCAL_AWS.credentials.accessKeyId}`, `--from-literal=AWS_SECRET_ACCESS_KEY=${LOCAL_AWS.credentials.secretAccessKey}`]);
+      await kubectl(cp.kubeconfigPath, [
+        "-n",
+        ns,
+        "create",
+        "secret",
+        "generic",
+        "aws-credentials",
+        `--from-literal=AWS_ACCESS_KEY_ID=${LOCAL_AWS.credentials.accessKeyId}`,
+        `--from-literal=AWS_SECRET_ACCESS_KEY=${LOCAL_AWS.credentials.secretAccessKey}`,
+      ]);
     }
     const manifests = await helmTemplate(path.join(REPO_ROOT, CHART_DIR), {
       release: "warp",
@@ -101,7 +112,12 @@ describe("local end to end: Helm chart, operator, agents, clients (no Docker)", 
       },
     });
     await kubectlApply(manifests, { kubeconfig: cp.kubeconfigPath });
-    await kubectl(cp.kubeconfigPath, ["wait", "--for=condition=Established", "--timeout=60s", "crd/warpagents.warpagent.dev"]);
+    await kubectl(cp.kubeconfigPath, [
+      "wait",
+      "--for=condition=Established",
+      "--timeout=60s",
+      "crd/warpagents.warpagent.dev",
+    ]);
 
     operatorPods = new DeploymentRunner({
       admin,
@@ -111,9 +127,14 @@ describe("local end to end: Helm chart, operator, agents, clients (no Docker)", 
       serviceAccountKubeconfig: (ns, sa) => cp.serviceAccountKubeconfigPath(ns, sa),
     });
     operatorPods.start();
-    await waitFor(async () => operatorPods.pods("warp-warp-operator").some((p) => p.ready), { timeoutMs: 120_000, what: "the operator pod to be ready" }).catch((err: Error) => {
+    await waitFor(async () => operatorPods.pods("warp-warp-operator").some((p) => p.ready), {
+      timeoutMs: 120_000,
+      what: "the operator pod to be ready",
+    }).catch((err: Error) => {
       const pod = operatorPods.pods("warp-warp-operator")[0];
-      throw new Error(`${err.message}; runner errors: ${operatorPods.errors.join("; ") || "none"}; operator log:\n${pod?.process.logTail(30) ?? "(no pod)"}`);
+      throw new Error(
+        `${err.message}; runner errors: ${operatorPods.errors.join("; ") || "none"}; operator log:\n${pod?.process.logTail(30) ?? "(no pod)"}`,
+      );
     });
   });
 
@@ -134,7 +155,18 @@ describe("local end to end: Helm chart, operator, agents, clients (no Docker)", 
         {
           apiVersion: "authorization.k8s.io/v1",
           kind: "SubjectAccessReview",
-          spec: { user: `system:serviceaccount:${OPERATOR_NS}:warp-warp-operator`, groups: ["system:serviceaccounts", `system:serviceaccounts:${OPERATOR_NS}`, "system:authenticated"], resourceAttributes: { verb, resource, ...(resource === "warpagents" ? { group: "warpagent.dev" } : {}), ...(resource === "deployments" ? { group: "apps" } : {}), ...(resource === "leases" ? { group: "coordination.k8s.io" } : {}), ...(namespace ? { namespace } : {}) } },
+          spec: {
+            user: `system:serviceaccount:${OPERATOR_NS}:warp-warp-operator`,
+            groups: ["system:serviceaccounts", `system:serviceaccounts:${OPERATOR_NS}`, "system:authenticated"],
+            resourceAttributes: {
+              verb,
+              resource,
+              ...(resource === "warpagents" ? { group: "warpagent.dev" } : {}),
+              ...(resource === "deployments" ? { group: "apps" } : {}),
+              ...(resource === "leases" ? { group: "coordination.k8s.io" } : {}),
+              ...(namespace ? { namespace } : {}),
+            },
+          },
         },
       );
       return review.status.allowed;
@@ -142,7 +174,11 @@ describe("local end to end: Helm chart, operator, agents, clients (no Docker)", 
     assert.equal(await auth("watch", "warpagents", APP_NS), true);
     assert.equal(await auth("patch", "deployments", APP_NS), true);
     assert.equal(await auth("update", "leases", OPERATOR_NS), true);
-    assert.equal(await auth("update", "leases", APP_NS), false, "the Lease Role is bound in the operator's namespace only");
+    assert.equal(
+      await auth("update", "leases", APP_NS),
+      false,
+      "the Lease Role is bound in the operator's namespace only",
+    );
     assert.equal(await auth("get", "secrets", APP_NS), false);
     assert.equal(await auth("delete", "warpagents", APP_NS), false);
   });
@@ -166,15 +202,26 @@ spec:
 `;
     await kubectlApply(waYaml, { kubeconfig: cp.kubeconfigPath });
 
-    agentPods = new DeploymentRunner({ admin, namespace: APP_NS, labelSelector: "app.kubernetes.io/managed-by=warp-operator", commands: { warp: WARP }, cwd: REPO_ROOT });
+    agentPods = new DeploymentRunner({
+      admin,
+      namespace: APP_NS,
+      labelSelector: "app.kubernetes.io/managed-by=warp-operator",
+      commands: { warp: WARP },
+      cwd: REPO_ROOT,
+    });
     agentPods.start();
 
     const ready = await waitReady("events");
-    for (const t of ["TablesReady", "BucketReady", "AgentsReady"] as const) assert.equal(cond(ready, t)?.status, "True", `${t}: ${cond(ready, t)?.message}`);
+    for (const t of ["TablesReady", "BucketReady", "AgentsReady"] as const)
+      assert.equal(cond(ready, t)?.status, "True", `${t}: ${cond(ready, t)?.message}`);
     assert.ok(await tableExists("e2e-files"));
     assert.ok(await tableExists("e2e-chunks"));
-    const deps = (await admin.list<V1Deployment>({ apiVersion: "apps/v1", plural: "deployments", namespace: APP_NS })).items;
-    assert.deepEqual(deps.map((d) => d.metadata!.name).sort(), ZONES.map((z) => `events-${z}`));
+    const deps = (await admin.list<V1Deployment>({ apiVersion: "apps/v1", plural: "deployments", namespace: APP_NS }))
+      .items;
+    assert.deepEqual(
+      deps.map((d) => d.metadata!.name).sort(),
+      ZONES.map((z) => `events-${z}`),
+    );
     for (const z of ZONES) assert.equal(agentsOf(z).filter((p) => p.ready).length, 1, `zone ${z} runs one ready agent`);
     assert.match(ready.status?.bootstrap ?? "", /^events\.streaming\.svc(\.cluster\.local)?:9092$/);
     // `kubectl get wa` shows what a person needs.
@@ -184,15 +231,51 @@ spec:
 
   it("kcat produces through zone a's agent and consumes through zone b's", async () => {
     const lines = Array.from({ length: 200 }, (_, i) => `k${i}:kcat-value-${i}`);
-    const produced = await runKcat(["-b", kafkaAddress(agentsOf("zone-a")[0]!), "-X", "client.id=e2e-kcat,ws_az=zone-a", "-P", "-t", "e2e-kcat", "-K", ":", "-X", "acks=all"], { input: `${lines.join("\n")}\n` });
+    const produced = await runKcat(
+      [
+        "-b",
+        kafkaAddress(agentsOf("zone-a")[0]!),
+        "-X",
+        "client.id=e2e-kcat,ws_az=zone-a",
+        "-P",
+        "-t",
+        "e2e-kcat",
+        "-K",
+        ":",
+        "-X",
+        "acks=all",
+      ],
+      { input: `${lines.join("\n")}\n` },
+    );
     assert.equal(produced.code, 0, produced.stderr);
-    const consumed = await runKcat(["-b", kafkaAddress(agentsOf("zone-b")[0]!), "-X", "client.id=e2e-kcat,ws_az=zone-b", "-C", "-t", "e2e-kcat", "-o", "beginning", "-e", "-K", ":", "-q"], { timeoutMs: 90_000 });
+    const consumed = await runKcat(
+      [
+        "-b",
+        kafkaAddress(agentsOf("zone-b")[0]!),
+        "-X",
+        "client.id=e2e-kcat,ws_az=zone-b",
+        "-C",
+        "-t",
+        "e2e-kcat",
+        "-o",
+        "beginning",
+        "-e",
+        "-K",
+        ":",
+        "-q",
+      ],
+      { timeoutMs: 90_000 },
+    );
     assert.equal(consumed.code, 0, consumed.stderr);
     assert.deepEqual(consumed.stdout.trim().split("\n").sort(), [...lines].sort());
   });
 
   it("kafkajs produces to every agent's zone and a consumer group reads everything back", async () => {
-    const kafka = new Kafka({ clientId: "e2e-kafkajs", brokers: ZONES.map((z) => kafkaAddress(agentsOf(z)[0]!)), logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({
+      clientId: "e2e-kafkajs",
+      brokers: ZONES.map((z) => kafkaAddress(agentsOf(z)[0]!)),
+      logLevel: logLevel.NOTHING,
+    });
     const adminClient = kafka.admin();
     await adminClient.connect();
     await adminClient.createTopics({ topics: [{ topic: "e2e-kafkajs", numPartitions: 6 }], waitForLeaders: true });
@@ -204,7 +287,10 @@ spec:
     await producer.connect();
     const sent = new Set<string>();
     for (let batch = 0; batch < 10; batch++) {
-      const messages = Array.from({ length: 30 }, (_, i) => ({ key: `key-${(batch * 30 + i) % 17}`, value: `kafkajs-${batch}-${i}` }));
+      const messages = Array.from({ length: 30 }, (_, i) => ({
+        key: `key-${(batch * 30 + i) % 17}`,
+        value: `kafkajs-${batch}-${i}`,
+      }));
       await producer.send({ topic: "e2e-kafkajs", acks: -1, messages });
       for (const m of messages) sent.add(m.value);
     }
@@ -216,7 +302,10 @@ spec:
     const received = new Set<string>();
     await consumer.run({ eachMessage: async ({ message }) => void received.add(message.value!.toString()) });
     try {
-      await waitFor(() => received.size >= sent.size, { timeoutMs: 120_000, what: `${sent.size} messages (have ${received.size})` });
+      await waitFor(() => received.size >= sent.size, {
+        timeoutMs: 120_000,
+        what: `${sent.size} messages (have ${received.size})`,
+      });
     } finally {
       await consumer.disconnect();
     }
@@ -232,7 +321,10 @@ spec:
       { timeoutMs: 120_000, what: "compacted objects under s3://warp-e2e/events/" },
     );
     assert.ok(objects!.reduce((n, o) => n + (o.Size ?? 0), 0) > 0);
-    const consumed = await runKcat(["-b", kafkaAddress(agentsOf("zone-c")[0]!), "-C", "-t", "e2e-kcat", "-o", "beginning", "-e", "-q"], { timeoutMs: 90_000 });
+    const consumed = await runKcat(
+      ["-b", kafkaAddress(agentsOf("zone-c")[0]!), "-C", "-t", "e2e-kcat", "-o", "beginning", "-e", "-q"],
+      { timeoutMs: 90_000 },
+    );
     assert.equal(consumed.code, 0, consumed.stderr);
     assert.equal(consumed.stdout.trim().split("\n").length, 200);
   });
@@ -241,14 +333,29 @@ spec:
     const certs = await makeTestCerts();
     try {
       const read = (f: string) => fs.readFileSync(f, "utf8");
-      await admin.create({ apiVersion: "v1", plural: "secrets", namespace: APP_NS }, {
-        apiVersion: "v1",
-        kind: "Secret",
-        metadata: { name: "secure-tls" },
-        type: "kubernetes.io/tls",
-        stringData: { "tls.crt": read(certs.serverCert), "tls.key": read(certs.serverKey), "ca.crt": read(certs.caFile) },
-      });
-      await admin.create({ apiVersion: "v1", plural: "secrets", namespace: APP_NS }, { apiVersion: "v1", kind: "Secret", metadata: { name: "secure-users" }, stringData: { users: "alice:alice-secret\n" } });
+      await admin.create(
+        { apiVersion: "v1", plural: "secrets", namespace: APP_NS },
+        {
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: "secure-tls" },
+          type: "kubernetes.io/tls",
+          stringData: {
+            "tls.crt": read(certs.serverCert),
+            "tls.key": read(certs.serverKey),
+            "ca.crt": read(certs.caFile),
+          },
+        },
+      );
+      await admin.create(
+        { apiVersion: "v1", plural: "secrets", namespace: APP_NS },
+        {
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: "secure-users" },
+          stringData: { users: "alice:alice-secret\n" },
+        },
+      );
       await kubectlApply(
         `apiVersion: warpagent.dev/v1alpha1
 kind: WarpAgent
@@ -271,34 +378,70 @@ spec:
       );
       await waitReady("secure");
       const pod = agentPods.pods("secure-zone-a")[0]!;
-      const sasl = (password: string) => ["-X", "security.protocol=SASL_SSL", "-X", `ssl.ca.location=${certs.caFile}`, "-X", "sasl.mechanisms=SCRAM-SHA-512", "-X", "sasl.username=alice", "-X", `sasl.password=${password}`];
-      const produced = await runKcat(["-b", kafkaAddress(pod), ...sasl("alice-secret"), "-P", "-t", "secure-topic", "-X", "acks=all"], { input: "one\ntwo\nthree\n" });
+      const sasl = (password: string) => [
+        "-X",
+        "security.protocol=SASL_SSL",
+        "-X",
+        `ssl.ca.location=${certs.caFile}`,
+        "-X",
+        "sasl.mechanisms=SCRAM-SHA-512",
+        "-X",
+        "sasl.username=alice",
+        "-X",
+        `sasl.password=${password}`,
+      ];
+      const produced = await runKcat(
+        ["-b", kafkaAddress(pod), ...sasl("alice-secret"), "-P", "-t", "secure-topic", "-X", "acks=all"],
+        { input: "one\ntwo\nthree\n" },
+      );
       assert.equal(produced.code, 0, produced.stderr);
-      const consumed = await runKcat(["-b", kafkaAddress(pod), ...sasl("alice-secret"), "-C", "-t", "secure-topic", "-o", "beginning", "-e", "-q"], { timeoutMs: 90_000 });
+      const consumed = await runKcat(
+        ["-b", kafkaAddress(pod), ...sasl("alice-secret"), "-C", "-t", "secure-topic", "-o", "beginning", "-e", "-q"],
+        { timeoutMs: 90_000 },
+      );
       assert.equal(consumed.code, 0, consumed.stderr);
       assert.deepEqual(consumed.stdout.trim().split("\n"), ["one", "two", "three"]);
-      const wrong = await runKcat(["-b", kafkaAddress(pod), ...sasl("not-the-password"), "-L", "-m", "10"], { timeoutMs: 60_000 });
+      const wrong = await runKcat(["-b", kafkaAddress(pod), ...sasl("not-the-password"), "-L", "-m", "10"], {
+        timeoutMs: 60_000,
+      });
       assert.notEqual(wrong.code, 0);
       assert.match(wrong.stderr, /[Aa]uthentication/);
       const plaintext = await runKcat(["-b", kafkaAddress(pod), "-L", "-m", "5"], { timeoutMs: 60_000 });
       assert.notEqual(plaintext.code, 0, "a plaintext client is refused by the TLS listener");
     } finally {
       certs.remove();
-      await kubectl(cp.kubeconfigPath, ["-n", APP_NS, "delete", "warpagent", "secure", "--wait=false", "--ignore-not-found"]);
+      await kubectl(cp.kubeconfigPath, [
+        "-n",
+        APP_NS,
+        "delete",
+        "warpagent",
+        "secure",
+        "--wait=false",
+        "--ignore-not-found",
+      ]);
     }
   });
 
   it("deleting the WarpAgent applies deletionPolicy Delete: its tables go, its objects are owned", async () => {
-    const deps = (await admin.list<V1Deployment>({ apiVersion: "apps/v1", plural: "deployments", namespace: APP_NS })).items;
-    for (const d of deps.filter((x) => x.metadata!.name!.startsWith("events-"))) assert.equal(d.metadata!.ownerReferences?.[0]?.name, "events", "the garbage collector would remove it with its owner");
+    const deps = (await admin.list<V1Deployment>({ apiVersion: "apps/v1", plural: "deployments", namespace: APP_NS }))
+      .items;
+    for (const d of deps.filter((x) => x.metadata!.name!.startsWith("events-")))
+      assert.equal(
+        d.metadata!.ownerReferences?.[0]?.name,
+        "events",
+        "the garbage collector would remove it with its owner",
+      );
     // A real cluster's garbage collector stops the agents before or while the tables go; so does this.
     await agentPods.stop();
     await kubectl(cp.kubeconfigPath, ["-n", APP_NS, "delete", "warpagent", "events", "--wait=false"]);
-    await waitFor(async () => !(await tableExists("e2e-files")) && !(await tableExists("e2e-chunks")), { timeoutMs: 120_000, what: "both tables to be deleted" });
-    await waitFor(
-      async () => (await admin.list<WarpAgent>({ ...WA, namespace: APP_NS })).items.length === 0,
-      { timeoutMs: 60_000, what: "the WarpAgent to be gone (finalizer removed)" },
-    );
+    await waitFor(async () => !(await tableExists("e2e-files")) && !(await tableExists("e2e-chunks")), {
+      timeoutMs: 120_000,
+      what: "both tables to be deleted",
+    });
+    await waitFor(async () => (await admin.list<WarpAgent>({ ...WA, namespace: APP_NS })).items.length === 0, {
+      timeoutMs: 60_000,
+      what: "the WarpAgent to be gone (finalizer removed)",
+    });
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }));
     assert.ok((listed.KeyCount ?? 0) > 0, "the bucket and its data are never deleted");
     assert.deepEqual(operatorPods.errors, []);

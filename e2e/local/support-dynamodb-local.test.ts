@@ -49,15 +49,25 @@ describe("support: DynamoDB Local", function () {
     it("creates a table and round-trips an item, with consumed capacity reported", async () => {
       await createTable(client, "roundtrip");
       const put = await client.send(
-        new PutItemCommand({ TableName: "roundtrip", Item: { pk: { S: "a" }, v: { B: Buffer.from("hello") } }, ReturnConsumedCapacity: "TOTAL" }),
+        new PutItemCommand({
+          TableName: "roundtrip",
+          Item: { pk: { S: "a" }, v: { B: Buffer.from("hello") } },
+          ReturnConsumedCapacity: "TOTAL",
+        }),
       );
       assert.ok((put.ConsumedCapacity?.CapacityUnits ?? 0) > 0);
-      const got = await client.send(new GetItemCommand({ TableName: "roundtrip", Key: { pk: { S: "a" } }, ConsistentRead: true }));
+      const got = await client.send(
+        new GetItemCommand({ TableName: "roundtrip", Key: { pk: { S: "a" } }, ConsistentRead: true }),
+      );
       assert.equal(Buffer.from(got.Item!.v!.B!).toString(), "hello");
     });
 
     it("shares one database across credentials and regions (-sharedDb)", async () => {
-      const other = new DynamoDBClient({ region: "eu-west-1", endpoint: ddb.endpoint, credentials: { accessKeyId: "other", secretAccessKey: "other" } });
+      const other = new DynamoDBClient({
+        region: "eu-west-1",
+        endpoint: ddb.endpoint,
+        credentials: { accessKeyId: "other", secretAccessKey: "other" },
+      });
       try {
         const tables = await other.send(new ListTablesCommand({}));
         assert.ok(tables.TableNames?.includes("roundtrip"));
@@ -68,22 +78,35 @@ describe("support: DynamoDB Local", function () {
 
     it("deletes expired items once TTL is enabled", async function () {
       await createTable(client, "ttl");
-      await client.send(new UpdateTimeToLiveCommand({ TableName: "ttl", TimeToLiveSpecification: { Enabled: true, AttributeName: "expires" } }));
+      await client.send(
+        new UpdateTimeToLiveCommand({
+          TableName: "ttl",
+          TimeToLiveSpecification: { Enabled: true, AttributeName: "expires" },
+        }),
+      );
       const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: "ttl" }));
       assert.equal(ttl.TimeToLiveDescription?.AttributeName, "expires");
       const past = Math.floor(Date.now() / 1000) - 60;
       const future = Math.floor(Date.now() / 1000) + 3600;
-      await client.send(new PutItemCommand({ TableName: "ttl", Item: { pk: { S: "expired" }, expires: { N: String(past) } } }));
-      await client.send(new PutItemCommand({ TableName: "ttl", Item: { pk: { S: "alive" }, expires: { N: String(future) } } }));
+      await client.send(
+        new PutItemCommand({ TableName: "ttl", Item: { pk: { S: "expired" }, expires: { N: String(past) } } }),
+      );
+      await client.send(
+        new PutItemCommand({ TableName: "ttl", Item: { pk: { S: "alive" }, expires: { N: String(future) } } }),
+      );
       const started = Date.now();
       // Bounded by the test timeout: TTL deletion is a background sweep.
       for (;;) {
-        const got = await client.send(new GetItemCommand({ TableName: "ttl", Key: { pk: { S: "expired" } }, ConsistentRead: true }));
+        const got = await client.send(
+          new GetItemCommand({ TableName: "ttl", Key: { pk: { S: "expired" } }, ConsistentRead: true }),
+        );
         if (!got.Item) break;
         await sleep(500);
       }
       console.log(`      (DynamoDB Local removed the expired item after ${Date.now() - started} ms)`);
-      const alive = await client.send(new GetItemCommand({ TableName: "ttl", Key: { pk: { S: "alive" } }, ConsistentRead: true }));
+      const alive = await client.send(
+        new GetItemCommand({ TableName: "ttl", Key: { pk: { S: "alive" } }, ConsistentRead: true }),
+      );
       assert.ok(alive.Item, "an item whose TTL is in the future stays");
     });
 
@@ -113,7 +136,9 @@ describe("support: DynamoDB Local", function () {
         await createTable(client, "durable");
         await client.send(new PutItemCommand({ TableName: "durable", Item: { pk: { S: "k" }, n: { N: "7" } } }));
         await ddb.restart();
-        const got = await client.send(new GetItemCommand({ TableName: "durable", Key: { pk: { S: "k" } }, ConsistentRead: true }));
+        const got = await client.send(
+          new GetItemCommand({ TableName: "durable", Key: { pk: { S: "k" } }, ConsistentRead: true }),
+        );
         assert.equal(got.Item?.n?.N, "7");
       } finally {
         client.destroy();

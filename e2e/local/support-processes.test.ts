@@ -53,7 +53,8 @@ describe("support: cache, ports and processes", function () {
     const results = await Promise.all([holder("a"), holder("b")]);
     assert.deepEqual(results, ["a", "b"]);
     assert.equal(events.length, 4);
-    for (let i = 0; i < 4; i += 2) assert.equal(events[i]!.split(" ")[0], events[i + 1]!.split(" ")[0], events.join(", "));
+    for (let i = 0; i < 4; i += 2)
+      assert.equal(events[i]!.split(" ")[0], events[i + 1]!.split(" ")[0], events.join(", "));
     assert.equal(existsSync(cacheDir("locks", "same.lock")), false, "the lock is released");
   });
 
@@ -126,7 +127,12 @@ describe("support: cache, ports and processes", function () {
   });
 
   it("spawnServer's default log file is removed by stop()", async () => {
-    const server = await spawnServer({ name: "default-log", cmd: "bash", args: ["-c", "echo hello; sleep 1000"], ready: async () => true });
+    const server = await spawnServer({
+      name: "default-log",
+      cmd: "bash",
+      args: ["-c", "echo hello; sleep 1000"],
+      ready: async () => true,
+    });
     for (let i = 0; i < 50 && !server.logTail().includes("hello"); i++) await sleep(100);
     assert.match(server.logTail(), /hello/);
     await server.stop();
@@ -135,7 +141,12 @@ describe("support: cache, ports and processes", function () {
 
   it("spawnServer fails with the log tail when the server exits before it is ready", async () => {
     await assert.rejects(
-      spawnServer({ name: "dies", cmd: "bash", args: ["-c", "echo the-reason-it-died; exit 3"], ready: async () => false }),
+      spawnServer({
+        name: "dies",
+        cmd: "bash",
+        args: ["-c", "echo the-reason-it-died; exit 3"],
+        ready: async () => false,
+      }),
       (err: Error) => /exited with code 3/.test(err.message) && /the-reason-it-died/.test(err.message),
     );
   });
@@ -150,7 +161,13 @@ describe("support: cache, ports and processes", function () {
   it("spawnServer stops a server that is not ready in time and says so", async () => {
     const pidFile = path.join(dir, "slow.pid");
     await assert.rejects(
-      spawnServer({ name: "slow", cmd: "bash", args: ["-c", `echo $$ > ${pidFile}; echo still-starting; sleep 1000`], ready: async () => false, timeoutMs: 1_000 }),
+      spawnServer({
+        name: "slow",
+        cmd: "bash",
+        args: ["-c", `echo $$ > ${pidFile}; echo still-starting; sleep 1000`],
+        ready: async () => false,
+        timeoutMs: 1_000,
+      }),
       (err: Error) => /not ready within 1000 ms/.test(err.message) && /still-starting/.test(err.message),
     );
     assert.equal(alive(Number(readFileSync(pidFile, "utf8"))), false);

@@ -64,7 +64,9 @@ describe("support: S3 API server (moto)", function () {
     let token: string | undefined;
     let pages = 0;
     do {
-      const page = await s3.send(new ListObjectsV2Command({ Bucket, Prefix: "list/", MaxKeys: 10, ContinuationToken: token }));
+      const page = await s3.send(
+        new ListObjectsV2Command({ Bucket, Prefix: "list/", MaxKeys: 10, ContinuationToken: token }),
+      );
       pages++;
       assert.ok((page.Contents ?? []).length <= 10);
       seen.push(...(page.Contents ?? []).map((o) => o.Key!));
@@ -74,7 +76,10 @@ describe("support: S3 API server (moto)", function () {
     assert.equal(pages, 3);
     assert.deepEqual(seen, keys);
     const after = await s3.send(new ListObjectsV2Command({ Bucket, Prefix: "list/", StartAfter: "list/k020" }));
-    assert.deepEqual((after.Contents ?? []).map((o) => o.Key), keys.slice(21));
+    assert.deepEqual(
+      (after.Contents ?? []).map((o) => o.Key),
+      keys.slice(21),
+    );
   });
 
   it("honours If-None-Match: * on put (create only)", async () => {
@@ -90,7 +95,9 @@ describe("support: S3 API server (moto)", function () {
   it("honours If-Match on put (compare and swap)", async () => {
     const first = await s3.send(new PutObjectCommand({ Bucket, Key: "cond/cas", Body: "v1" }));
     await assert.rejects(
-      s3.send(new PutObjectCommand({ Bucket, Key: "cond/cas", Body: "lost", IfMatch: '"0123456789abcdef0123456789abcdef"' })),
+      s3.send(
+        new PutObjectCommand({ Bucket, Key: "cond/cas", Body: "lost", IfMatch: '"0123456789abcdef0123456789abcdef"' }),
+      ),
       (err: unknown) => httpStatus(err) === 412,
     );
     await s3.send(new PutObjectCommand({ Bucket, Key: "cond/cas", Body: "v2", IfMatch: first.ETag }));
@@ -116,7 +123,9 @@ describe("support: S3 API server (moto)", function () {
   it("deletes many objects with DeleteObjects", async () => {
     const keys = ["del/a", "del/b", "del/c"];
     for (const Key of keys) await s3.send(new PutObjectCommand({ Bucket, Key, Body: Key }));
-    const res = await s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: [...keys, "del/missing"].map((Key) => ({ Key })) } }));
+    const res = await s3.send(
+      new DeleteObjectsCommand({ Bucket, Delete: { Objects: [...keys, "del/missing"].map((Key) => ({ Key })) } }),
+    );
     assert.deepEqual((res.Deleted ?? []).map((d) => d.Key).sort(), [...keys, "del/missing"].sort());
     assert.equal((res.Errors ?? []).length, 0);
     const left = await s3.send(new ListObjectsV2Command({ Bucket, Prefix: "del/" }));
@@ -124,6 +133,9 @@ describe("support: S3 API server (moto)", function () {
   });
 
   it("returns 404 NoSuchKey for a missing object", async () => {
-    await assert.rejects(s3.send(new GetObjectCommand({ Bucket, Key: "nope" })), (err: unknown) => httpStatus(err) === 404);
+    await assert.rejects(
+      s3.send(new GetObjectCommand({ Bucket, Key: "nope" })),
+      (err: unknown) => httpStatus(err) === 404,
+    );
   });
 });

@@ -65,7 +65,8 @@ export async function withCacheLock<T>(name: string, fn: () => Promise<T>, optio
         rmSync(lockDir, { recursive: true, force: true });
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for the cache lock ${lockDir}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out after ${timeoutMs} ms waiting for the cache lock ${lockDir}`);
       await sleep(250);
     }
   }

@@ -68,12 +68,20 @@ export interface CheckResult {
   /** Indeterminate records that turned out to be stored. */
   readonly indeterminateStored: number;
   readonly lost: readonly AckedRecord[];
-  readonly wrongOffset: ReadonlyArray<{ readonly value: string; readonly acked: string; readonly read: readonly string[] }>;
+  readonly wrongOffset: ReadonlyArray<{
+    readonly value: string;
+    readonly acked: string;
+    readonly read: readonly string[];
+  }>;
   readonly duplicates: ReadonlyArray<{ readonly value: string; readonly positions: readonly string[] }>;
   readonly allowedDuplicates: number;
   readonly reordered: readonly Reordering[];
   readonly unexpected: readonly ConsumedRecord[];
-  readonly conflicts: ReadonlyArray<{ readonly partition: number; readonly offset: bigint; readonly values: readonly string[] }>;
+  readonly conflicts: ReadonlyArray<{
+    readonly partition: number;
+    readonly offset: bigint;
+    readonly values: readonly string[];
+  }>;
   readonly gaps: ReadonlyArray<{ readonly partition: number; readonly from: bigint; readonly to: bigint }>;
 }
 
@@ -100,7 +108,9 @@ export function checkHistory(history: History): CheckResult {
       conflicting.set(pos, entry);
     }
   }
-  const stored = [...byPosition.values()].sort((a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
+  const stored = [...byPosition.values()].sort(
+    (a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0),
+  );
 
   const positionsOf = new Map<string, ConsumedRecord[]>();
   const unexpected: ConsumedRecord[] = [];
@@ -120,13 +130,18 @@ export function checkHistory(history: History): CheckResult {
       continue;
     }
     if (!found.some((c) => c.partition === a.partition && c.offset === a.offset)) {
-      wrongOffset.push({ value: a.value, acked: position(a.partition, a.offset), read: found.map((c) => position(c.partition, c.offset)) });
+      wrongOffset.push({
+        value: a.value,
+        acked: position(a.partition, a.offset),
+        read: found.map((c) => position(c.partition, c.offset)),
+      });
     }
   }
 
   const duplicates: Array<{ value: string; positions: string[] }> = [];
   for (const [value, found] of positionsOf) {
-    if (found.length > 1 && sent.has(value)) duplicates.push({ value, positions: found.map((c) => position(c.partition, c.offset)) });
+    if (found.length > 1 && sent.has(value))
+      duplicates.push({ value, positions: found.map((c) => position(c.partition, c.offset)) });
   }
 
   // Per producer and partition, the first stored copy of each record must follow send order.
@@ -140,7 +155,14 @@ export function checkHistory(history: History): CheckResult {
     const k = `${s.producer}\u0000${c.partition}`;
     const last = latest.get(k);
     if (last && s.seq < last.seq) {
-      reordered.push({ partition: c.partition, producer: s.producer, value: c.value, offset: c.offset, after: last.value, afterOffset: last.offset });
+      reordered.push({
+        partition: c.partition,
+        producer: s.producer,
+        value: c.value,
+        offset: c.offset,
+        after: last.value,
+        afterOffset: last.offset,
+      });
       continue;
     }
     latest.set(k, { seq: s.seq, value: c.value, offset: c.offset });
@@ -150,12 +172,19 @@ export function checkHistory(history: History): CheckResult {
   for (let i = 1; i < stored.length; i++) {
     const prev = stored[i - 1]!;
     const cur = stored[i]!;
-    if (cur.partition === prev.partition && cur.offset > prev.offset + 1n) gaps.push({ partition: cur.partition, from: prev.offset + 1n, to: cur.offset - 1n });
+    if (cur.partition === prev.partition && cur.offset > prev.offset + 1n)
+      gaps.push({ partition: cur.partition, from: prev.offset + 1n, to: cur.offset - 1n });
   }
 
   const acked = new Set(history.acked.map((a) => a.value));
-  const indeterminateStored = history.indeterminate.filter((r) => !acked.has(r.value) && positionsOf.has(r.value)).length;
-  const conflicts = [...conflicting.values()].map((c) => ({ partition: c.partition, offset: c.offset, values: [...c.values] }));
+  const indeterminateStored = history.indeterminate.filter(
+    (r) => !acked.has(r.value) && positionsOf.has(r.value),
+  ).length;
+  const conflicts = [...conflicting.values()].map((c) => ({
+    partition: c.partition,
+    offset: c.offset,
+    values: [...c.values],
+  }));
   const ok =
     lost.length === 0 &&
     wrongOffset.length === 0 &&
@@ -183,7 +212,8 @@ export function checkHistory(history: History): CheckResult {
 
 /** A one-line summary for logs and assertion messages; lists the first few records of each anomaly. */
 export function describeResult(r: CheckResult): string {
-  const few = <T>(xs: readonly T[], show: (x: T) => string): string => (xs.length === 0 ? "0" : `${xs.length} (${xs.slice(0, 5).map(show).join(", ")}${xs.length > 5 ? ", ..." : ""})`);
+  const few = <T>(xs: readonly T[], show: (x: T) => string): string =>
+    xs.length === 0 ? "0" : `${xs.length} (${xs.slice(0, 5).map(show).join(", ")}${xs.length > 5 ? ", ..." : ""})`;
   return [
     `acked ${r.acked}, indeterminate ${r.indeterminate} (${r.indeterminateStored} stored), consumed ${r.consumed}`,
     `lost ${few(r.lost, (a) => `${a.value}@${a.partition}/${a.offset}`)}`,

@@ -46,7 +46,9 @@ export function dynamoDbLocalDir(): string {
     throw new Error("DynamoDB Local not found: the npm package amplify-dynamodb-simulator is missing (run `npm ci`)");
   }
   if (!existsSync(path.join(dir, "DynamoDBLocal.jar"))) {
-    throw new Error(`DynamoDB Local not found: ${dir}/DynamoDBLocal.jar is missing (reinstall amplify-dynamodb-simulator with \`npm ci\`)`);
+    throw new Error(
+      `DynamoDB Local not found: ${dir}/DynamoDBLocal.jar is missing (reinstall amplify-dynamodb-simulator with \`npm ci\`)`,
+    );
   }
   return dir;
 }
@@ -54,7 +56,8 @@ export function dynamoDbLocalDir(): string {
 /** Checks that Java and the DynamoDB Local jar are there; returns the emulator directory. */
 export function ensureDynamoDbLocal(): { dir: string; java: string } {
   const java = which("java");
-  if (!java) throw new Error("java not found: DynamoDB Local needs Java 17 (`apt-get install openjdk-17-jre-headless`)");
+  if (!java)
+    throw new Error("java not found: DynamoDB Local needs Java 17 (`apt-get install openjdk-17-jre-headless`)");
   return { dir: dynamoDbLocalDir(), java };
 }
 

@@ -133,7 +133,11 @@ export function errorResponse(service: Service, fault: Extract<Fault, { kind: "t
   if (service === "dynamodb") {
     if (fault.kind === "throttle") {
       return fault.exception === "ThrottlingException"
-        ? dynamoError(400, "com.amazon.coral.availability#ThrottlingException", "Rate of requests exceeds the allowed throughput.")
+        ? dynamoError(
+            400,
+            "com.amazon.coral.availability#ThrottlingException",
+            "Rate of requests exceeds the allowed throughput.",
+          )
         : dynamoError(
             400,
             "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
@@ -160,7 +164,19 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 function newCounts(): FaultCounts {
-  return { requests: 0, forwarded: 0, throttle: 0, status500: 0, status503: 0, latency: 0, timeout: 0, timeoutForwarded: 0, refused: 0, blackholed: 0, upstreamErrors: 0 };
+  return {
+    requests: 0,
+    forwarded: 0,
+    throttle: 0,
+    status500: 0,
+    status503: 0,
+    latency: 0,
+    timeout: 0,
+    timeoutForwarded: 0,
+    refused: 0,
+    blackholed: 0,
+    upstreamErrors: 0,
+  };
 }
 
 export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
@@ -189,12 +205,22 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       held.add(entry);
     });
 
-  const forward = (req: IncomingMessage, body: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> =>
+  const forward = (
+    req: IncomingMessage,
+    body: Buffer,
+  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> =>
     new Promise((resolve, reject) => {
       const headers = { ...req.headers, host: upstream.host, "content-length": String(body.length) };
       delete headers["transfer-encoding"];
       const out = http.request(
-        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers, agent: upstreamAgent },
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          method: req.method,
+          path: req.url,
+          headers,
+          agent: upstreamAgent,
+        },
         (res) => {
           readBody(res).then((b) => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: b }), reject);
         },
@@ -315,7 +341,13 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     },
     counts: () => ({ ...counts }),
     injected: () =>
-      counts.throttle + counts.status500 + counts.status503 + counts.latency + counts.timeout + counts.refused + counts.blackholed,
+      counts.throttle +
+      counts.status500 +
+      counts.status503 +
+      counts.latency +
+      counts.timeout +
+      counts.refused +
+      counts.blackholed,
     close: async () => {
       closed = true;
       dropHeld();

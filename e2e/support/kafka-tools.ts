@@ -83,7 +83,9 @@ let cached: KafkaTools | null = null;
 
 function toolsFromDisk(home: string): KafkaTools {
   const libs = path.join(home, "libs");
-  const jars = readdirSync(libs).filter((f) => f.endsWith(".jar")).sort();
+  const jars = readdirSync(libs)
+    .filter((f) => f.endsWith(".jar"))
+    .sort();
   const toolsLog4j = path.join(home, "tools-log4j.properties");
   const brokerLog4j = path.join(home, "broker-log4j.properties");
   writeFileSync(toolsLog4j, TOOLS_LOG4J);
@@ -108,7 +110,10 @@ export async function ensureKafkaTools(): Promise<KafkaTools> {
   if (!existsSync(marker)) {
     requireJava();
     const mvn = which("mvn");
-    if (!mvn) throw new Error("mvn not found: install Maven with `apt-get install maven` (it fetches Kafka's jars from Maven Central)");
+    if (!mvn)
+      throw new Error(
+        "mvn not found: install Maven with `apt-get install maven` (it fetches Kafka's jars from Maven Central)",
+      );
     await withCacheLock(`kafka-${KAFKA_VERSION}`, async () => {
       if (existsSync(marker)) return;
       mkdirSync(home, { recursive: true });
@@ -117,12 +122,28 @@ export async function ensureKafkaTools(): Promise<KafkaTools> {
       rmSync(staging, { recursive: true, force: true });
       const r = await runCommand(
         mvn,
-        ["-B", "-q", "-f", path.join(home, "pom.xml"), "dependency:copy-dependencies", "-DincludeScope=runtime", `-DoutputDirectory=${staging}`],
+        [
+          "-B",
+          "-q",
+          "-f",
+          path.join(home, "pom.xml"),
+          "dependency:copy-dependencies",
+          "-DincludeScope=runtime",
+          `-DoutputDirectory=${staging}`,
+        ],
         { timeoutMs: 900_000, cwd: home },
       );
-      if (r.code !== 0) throw new Error(`mvn dependency:copy-dependencies for Kafka ${KAFKA_VERSION} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+      if (r.code !== 0)
+        throw new Error(
+          `mvn dependency:copy-dependencies for Kafka ${KAFKA_VERSION} failed (${r.code}):\n${r.stdout}\n${r.stderr}`,
+        );
       const jars = readdirSync(staging);
-      for (const needed of [`kafka-tools-${KAFKA_VERSION}.jar`, `kafka-clients-${KAFKA_VERSION}.jar`, `kafka_2.13-${KAFKA_VERSION}.jar`, `slf4j-reload4j-${SLF4J_VERSION}.jar`]) {
+      for (const needed of [
+        `kafka-tools-${KAFKA_VERSION}.jar`,
+        `kafka-clients-${KAFKA_VERSION}.jar`,
+        `kafka_2.13-${KAFKA_VERSION}.jar`,
+        `slf4j-reload4j-${SLF4J_VERSION}.jar`,
+      ]) {
         if (!jars.includes(needed)) throw new Error(`mvn did not bring ${needed} (got ${jars.join(", ")})`);
       }
       writeFileSync(path.join(staging, ".complete"), `${new Date().toISOString()}\n`);
@@ -144,7 +165,11 @@ export interface KafkaToolOptions {
 }
 
 /** Runs one of Kafka's command-line tools to completion, like bin/kafka-<tool>.sh would. */
-export async function runKafkaTool(tool: KafkaTool, args: readonly string[], options: KafkaToolOptions = {}): Promise<RunResult> {
+export async function runKafkaTool(
+  tool: KafkaTool,
+  args: readonly string[],
+  options: KafkaToolOptions = {},
+): Promise<RunResult> {
   const tools = await ensureKafkaTools();
   const java = requireJava();
   const mainClass = KAFKA_TOOL_CLASSES[tool];
@@ -231,12 +256,28 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
     ...options.config,
   };
   const propsFile = path.join(dataDir, "server.properties");
-  writeFileSync(propsFile, Object.entries(config).map(([k, v]) => `${k}=${v}`).join("\n") + "\n");
+  writeFileSync(
+    propsFile,
+    Object.entries(config)
+      .map(([k, v]) => `${k}=${v}`)
+      .join("\n") + "\n",
+  );
   const logFile = path.join(dataDir, "broker.log");
-  const jvm = [...(options.heap ? [options.heap] : ["-Xmx1g", "-Xms1g"]), "-Djava.awt.headless=true", `-Dlog4j.configuration=file:${tools.brokerLog4j}`, "-cp", tools.classpath];
+  const jvm = [
+    ...(options.heap ? [options.heap] : ["-Xmx1g", "-Xms1g"]),
+    "-Djava.awt.headless=true",
+    `-Dlog4j.configuration=file:${tools.brokerLog4j}`,
+    "-cp",
+    tools.classpath,
+  ];
   try {
-    const format = await runCommand(java, [...jvm, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", propsFile], { timeoutMs: 120_000 });
-    if (format.code !== 0) throw new Error(`kafka-storage format failed (${format.code}):\n${format.stdout}\n${format.stderr}`);
+    const format = await runCommand(
+      java,
+      [...jvm, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", propsFile],
+      { timeoutMs: 120_000 },
+    );
+    if (format.code !== 0)
+      throw new Error(`kafka-storage format failed (${format.code}):\n${format.stdout}\n${format.stderr}`);
     const server = await spawnServer({
       name: "kafka-broker",
       cmd: java,

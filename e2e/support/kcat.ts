@@ -22,11 +22,18 @@ export async function aptInstall(packages: readonly string[]): Promise<void> {
     const env = { DEBIAN_FRONTEND: "noninteractive" };
     if (!aptUpdated) {
       const update = await runCommand("apt-get", ["update", "-qq"], { env, timeoutMs: 600_000 });
-      if (update.code !== 0) throw new Error(`apt-get update failed (${update.code}):\n${update.stdout}\n${update.stderr}`);
+      if (update.code !== 0)
+        throw new Error(`apt-get update failed (${update.code}):\n${update.stdout}\n${update.stderr}`);
       aptUpdated = true;
     }
-    const install = await runCommand("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...packages], { env, timeoutMs: 900_000 });
-    if (install.code !== 0) throw new Error(`apt-get install ${packages.join(" ")} failed (${install.code}):\n${install.stdout}\n${install.stderr}`);
+    const install = await runCommand("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...packages], {
+      env,
+      timeoutMs: 900_000,
+    });
+    if (install.code !== 0)
+      throw new Error(
+        `apt-get install ${packages.join(" ")} failed (${install.code}):\n${install.stdout}\n${install.stderr}`,
+      );
   });
 }
 

@@ -97,14 +97,17 @@ const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 
 
 function exitCode(code: number | null, signal: NodeJS.Signals | null): number {
   if (code !== null) return code;
-  return 128 + (signal ? SIGNAL_NUMBERS[signal] ?? 0 : 0);
+  return 128 + (signal ? (SIGNAL_NUMBERS[signal] ?? 0) : 0);
 }
 
 /** The last `lines` lines of a file ("" if unreadable). */
 export function fileTail(file: string, lines = 40): string {
   try {
     const text = readFileSync(file, "utf8");
-    return text.split("\n").slice(-lines - 1).join("\n");
+    return text
+      .split("\n")
+      .slice(-lines - 1)
+      .join("\n");
   } catch {
     return "";
   }
@@ -198,7 +201,9 @@ export async function spawnServer(options: SpawnServerOptions): Promise<ServerPr
     if (startFailure !== null) throw new Error(`${name}: could not start ${options.cmd}: ${startFailure.message}`);
     if (exitedCode !== null) {
       killGroup(child, "SIGKILL"); // anything it forked
-      throw new Error(`${name} exited with code ${exitedCode} before it was ready; log ${logFile}:\n${handle.logTail()}`);
+      throw new Error(
+        `${name} exited with code ${exitedCode} before it was ready; log ${logFile}:\n${handle.logTail()}`,
+      );
     }
     let ok = false;
     try {

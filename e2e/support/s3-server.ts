@@ -24,17 +24,27 @@ export async function ensureMoto(): Promise<string> {
   const marker = path.join(venv, ".complete");
   if (!existsSync(marker)) {
     const python = which("python3");
-    if (!python) throw new Error("python3 not found: moto's S3 server needs it (`apt-get install python3 python3-venv`)");
+    if (!python)
+      throw new Error("python3 not found: moto's S3 server needs it (`apt-get install python3 python3-venv`)");
     await withCacheLock(`moto-${MOTO_VERSION}`, async () => {
       if (existsSync(marker)) return;
       rmSync(venv, { recursive: true, force: true });
       const made = await runCommand(python, ["-m", "venv", venv], { timeoutMs: 300_000 });
       if (made.code !== 0) {
-        throw new Error(`python3 -m venv failed (${made.code}); install venv support with \`apt-get install python3-venv\`:\n${made.stdout}\n${made.stderr}`);
+        throw new Error(
+          `python3 -m venv failed (${made.code}); install venv support with \`apt-get install python3-venv\`:\n${made.stdout}\n${made.stderr}`,
+        );
       }
       const pip = path.join(venv, "bin", "pip");
-      const installed = await runCommand(pip, ["install", "--disable-pip-version-check", "-q", `moto[server]==${MOTO_VERSION}`], { timeoutMs: 900_000 });
-      if (installed.code !== 0) throw new Error(`pip install moto[server]==${MOTO_VERSION} failed (${installed.code}):\n${installed.stdout}\n${installed.stderr}`);
+      const installed = await runCommand(
+        pip,
+        ["install", "--disable-pip-version-check", "-q", `moto[server]==${MOTO_VERSION}`],
+        { timeoutMs: 900_000 },
+      );
+      if (installed.code !== 0)
+        throw new Error(
+          `pip install moto[server]==${MOTO_VERSION} failed (${installed.code}):\n${installed.stdout}\n${installed.stderr}`,
+        );
       if (!existsSync(bin)) throw new Error(`pip installed moto but ${bin} is missing`);
       writeFileSync(marker, `${new Date().toISOString()}\n`);
     });

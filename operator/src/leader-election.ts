@@ -75,7 +75,10 @@ export class LeaderElector {
         this.lastRenew = Date.now();
         if (!this.leading) {
           this.leading = true;
-          this.o.logger.info("became leader", { lease: `${this.o.namespace}/${this.o.name}`, identity: this.o.identity });
+          this.o.logger.info("became leader", {
+            lease: `${this.o.namespace}/${this.o.name}`,
+            identity: this.o.identity,
+          });
           this.o.onStartedLeading();
         }
         return;
@@ -108,7 +111,12 @@ export class LeaderElector {
       try {
         await client.create<Lease>(
           { apiVersion: "coordination.k8s.io/v1", plural: "leases", namespace: this.o.namespace },
-          { apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name: this.o.name, namespace: this.o.namespace }, spec: spec(0, microTime(now)) },
+          {
+            apiVersion: "coordination.k8s.io/v1",
+            kind: "Lease",
+            metadata: { name: this.o.name, namespace: this.o.namespace },
+            spec: spec(0, microTime(now)),
+          },
         );
         return true;
       } catch (e) {
@@ -143,7 +151,10 @@ export class LeaderElector {
     try {
       const lease = await this.o.client.get<Lease>(this.ref());
       if (lease.spec.holderIdentity === this.o.identity) {
-        await this.o.client.replace(this.ref(), { ...lease, spec: { ...lease.spec, holderIdentity: null, leaseDurationSeconds: 1, renewTime: microTime(new Date()) } });
+        await this.o.client.replace(this.ref(), {
+          ...lease,
+          spec: { ...lease.spec, holderIdentity: null, leaseDurationSeconds: 1, renewTime: microTime(new Date()) },
+        });
       }
     } catch (err) {
       this.o.logger.warn("could not release lease", { error: errorMessage(err) });

@@ -106,7 +106,8 @@ export class DynamicCluster implements ClusterView {
     let list = agents.some((a) => a.nodeId === self.nodeId) ? [...agents] : [...agents, self];
     // Isolated: present the other agents only (when there are any), so Metadata sends clients to
     // agents that can store their data rather than back here.
-    if (this.isolatedNow && list.some((a) => a.nodeId !== self.nodeId)) list = list.filter((a) => a.nodeId !== self.nodeId);
+    if (this.isolatedNow && list.some((a) => a.nodeId !== self.nodeId))
+      list = list.filter((a) => a.nodeId !== self.nodeId);
     list.sort((a, b) => a.nodeId - b.nodeId);
     this.members = list;
     this.byZone.clear();

@@ -58,7 +58,13 @@ function encodeAgent(a: RegisteredAgent): Buffer {
 function decodeAgent(data: Buffer): RegisteredAgent | null {
   try {
     const v = JSON.parse(data.toString("utf8")) as Partial<RegisteredAgent>;
-    if (typeof v.nodeId !== "number" || typeof v.host !== "string" || typeof v.port !== "number" || typeof v.instance !== "string") return null;
+    if (
+      typeof v.nodeId !== "number" ||
+      typeof v.host !== "string" ||
+      typeof v.port !== "number" ||
+      typeof v.instance !== "string"
+    )
+      return null;
     return {
       nodeId: v.nodeId,
       host: v.host,
@@ -106,10 +112,20 @@ export class AgentRegistry {
     this.sessionMs = options.sessionMs ?? 10_000;
     this.claimMs = options.claimMs ?? this.sessionMs * 6;
     if (this.heartbeatMs <= 0 || this.sessionMs <= this.heartbeatMs) {
-      throw new RangeError(`registry sessionMs (${this.sessionMs}) must be larger than heartbeatMs (${this.heartbeatMs})`);
+      throw new RangeError(
+        `registry sessionMs (${this.sessionMs}) must be larger than heartbeatMs (${this.heartbeatMs})`,
+      );
     }
-    if (this.claimMs < this.sessionMs) throw new RangeError(`registry claimMs (${this.claimMs}) must be at least sessionMs (${this.sessionMs})`);
-    this.selfValue = { nodeId: 0, host: options.host, port: options.port, zone: options.zone, instance: this.instance, startedAt: this.startedAt };
+    if (this.claimMs < this.sessionMs)
+      throw new RangeError(`registry claimMs (${this.claimMs}) must be at least sessionMs (${this.sessionMs})`);
+    this.selfValue = {
+      nodeId: 0,
+      host: options.host,
+      port: options.port,
+      zone: options.zone,
+      instance: this.instance,
+      startedAt: this.startedAt,
+    };
   }
 
   /** Claims a node id, writes the first heartbeat, reads the members and starts heartbeating. */
@@ -182,8 +198,13 @@ export class AgentRegistry {
     const isolated = this.isolated();
     if (isolated === this.wasIsolated) return;
     this.wasIsolated = isolated;
-    if (isolated) this.options.logger.warn("no heartbeat written for a whole session: this agent steps out of the cluster it advertises", { nodeId: this.nodeId, sessionMs: this.sessionMs });
-    else this.options.logger.info("heartbeat written again: this agent is back in the cluster", { nodeId: this.nodeId });
+    if (isolated)
+      this.options.logger.warn(
+        "no heartbeat written for a whole session: this agent steps out of the cluster it advertises",
+        { nodeId: this.nodeId, sessionMs: this.sessionMs },
+      );
+    else
+      this.options.logger.info("heartbeat written again: this agent is back in the cluster", { nodeId: this.nodeId });
     this.lastMembership = ""; // same members, different view: tell the listeners
     this.publish();
   }
@@ -193,7 +214,11 @@ export class AgentRegistry {
     const problem = this.options.dataPathProblem?.() ?? null;
     if ((problem !== null) !== this.dataPathFailing) {
       this.dataPathFailing = problem !== null;
-      if (problem !== null) this.options.logger.warn("ingestion is failing: heartbeats stop so that clients move to agents that can store their data", { nodeId: this.nodeId, problem });
+      if (problem !== null)
+        this.options.logger.warn(
+          "ingestion is failing: heartbeats stop so that clients move to agents that can store their data",
+          { nodeId: this.nodeId, problem },
+        );
       else this.options.logger.info("ingestion recovered: heartbeats resume", { nodeId: this.nodeId });
     }
     if (problem === null) await this.writeHeartbeat();
@@ -233,7 +258,13 @@ export class AgentRegistry {
     const store = this.options.store;
     for (let attempt = 0; attempt < 1000; attempt++) {
       let id: number;
-      if (attempt === 0 && preferred !== undefined && preferred > 0 && preferred <= MAX_NODE_ID && (await store.getItem(`${AGENT_PREFIX}${preferred}`)) === null) {
+      if (
+        attempt === 0 &&
+        preferred !== undefined &&
+        preferred > 0 &&
+        preferred <= MAX_NODE_ID &&
+        (await store.getItem(`${AGENT_PREFIX}${preferred}`)) === null
+      ) {
         id = preferred;
       } else {
         // The smallest id nobody holds (no claim, no live heartbeat); a conflict (another agent starting
@@ -246,7 +277,12 @@ export class AgentRegistry {
         while (taken.has(id)) id++;
       }
       const started = Date.now();
-      const version = await store.putItem(`${NODE_PREFIX}${id}`, Buffer.from(this.instance), { kind: "absent" }, new Date(started + this.claimMs));
+      const version = await store.putItem(
+        `${NODE_PREFIX}${id}`,
+        Buffer.from(this.instance),
+        { kind: "absent" },
+        new Date(started + this.claimMs),
+      );
       if (version !== null) {
         this.claimVersion = version;
         this.claimRenewedAt = started;
@@ -262,14 +298,24 @@ export class AgentRegistry {
   private async renewClaim(): Promise<void> {
     const started = Date.now();
     const key = `${NODE_PREFIX}${this.nodeId}`;
-    const version = await this.options.store.putItem(key, Buffer.from(this.instance), { kind: "version", version: this.claimVersion }, new Date(started + this.claimMs));
+    const version = await this.options.store.putItem(
+      key,
+      Buffer.from(this.instance),
+      { kind: "version", version: this.claimVersion },
+      new Date(started + this.claimMs),
+    );
     if (version !== null) {
       this.claimVersion = version;
       this.claimRenewedAt = started;
       return;
     }
     // The claim expired (this process was paused); take it again if still free, else another id.
-    const again = await this.options.store.putItem(key, Buffer.from(this.instance), { kind: "absent" }, new Date(started + this.claimMs));
+    const again = await this.options.store.putItem(
+      key,
+      Buffer.from(this.instance),
+      { kind: "absent" },
+      new Date(started + this.claimMs),
+    );
     if (again !== null) {
       this.claimVersion = again;
       this.claimRenewedAt = started;
@@ -289,14 +335,22 @@ export class AgentRegistry {
     const key = `${AGENT_PREFIX}${this.nodeId}`;
     const value = encodeAgent(this.selfValue);
     const expiresAt = new Date(Date.now() + this.sessionMs);
-    const condition = this.heartbeatVersion === null ? ({ kind: "absent" } as const) : ({ kind: "version", version: this.heartbeatVersion } as const);
+    const condition =
+      this.heartbeatVersion === null
+        ? ({ kind: "absent" } as const)
+        : ({ kind: "version", version: this.heartbeatVersion } as const);
     let version = await store.putItem(key, value, condition, expiresAt);
     if (version === null) {
       const current = await store.getItem(key);
       const holder = current ? decodeAgent(current.value) : null;
       if (!current || holder?.instance === this.instance) {
         // Our own item expired (pause), or a retried write landed: rewrite it.
-        version = await store.putItem(key, value, current ? { kind: "version", version: current.version } : { kind: "absent" }, expiresAt);
+        version = await store.putItem(
+          key,
+          value,
+          current ? { kind: "version", version: current.version } : { kind: "absent" },
+          expiresAt,
+        );
       }
       if (version === null) {
         await this.lostNodeId();
@@ -316,10 +370,14 @@ export class AgentRegistry {
     await this.beating;
     if (options.deregister === false) return;
     try {
-      if (this.heartbeatVersion !== null) await this.options.store.deleteItem(`${AGENT_PREFIX}${this.nodeId}`, this.heartbeatVersion);
+      if (this.heartbeatVersion !== null)
+        await this.options.store.deleteItem(`${AGENT_PREFIX}${this.nodeId}`, this.heartbeatVersion);
       await this.options.store.deleteItem(`${NODE_PREFIX}${this.nodeId}`, this.claimVersion);
     } catch (err) {
-      this.options.logger.warn("agent deregistration failed; its items will expire", { nodeId: this.nodeId, error: errorMessage(err) });
+      this.options.logger.warn("agent deregistration failed; its items will expire", {
+        nodeId: this.nodeId,
+        error: errorMessage(err),
+      });
     }
   }
 }

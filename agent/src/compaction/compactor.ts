@@ -126,7 +126,8 @@ export interface PlanOptions {
  * partition; a run made of a single compacted segment would only copy it and is dropped.
  */
 export function planCompaction(state: ClusterState, o: PlanOptions): PlannedRun[] {
-  const candidateKind = (s: Segment) => s.location.store === "i" || (o.mergeRunsBelowBytes > 0 && s.location.len < o.mergeRunsBelowBytes);
+  const candidateKind = (s: Segment) =>
+    s.location.store === "i" || (o.mergeRunsBelowBytes > 0 && s.location.len < o.mergeRunsBelowBytes);
   const ingestion: Picked[] = [];
   const merges: Picked[] = [];
   const tails: Array<{ topic: string; partition: number; segments: readonly Segment[]; start: number }> = [];
@@ -318,7 +319,11 @@ export class Compactor {
     }
     const unreferenced = command.replacedFiles.filter((f) => !log.state.objectRefs.has(f));
     if (this.options.deleteCompactedIngestionFiles && unreferenced.length > 0) {
-      await this.deps.ingestion.delete(unreferenced).catch((err: unknown) => logger.warn("deleting compacted ingestion files failed", { error: errorMessage(err) }));
+      await this.deps.ingestion
+        .delete(unreferenced)
+        .catch((err: unknown) =>
+          logger.warn("deleting compacted ingestion files failed", { error: errorMessage(err) }),
+        );
     }
     const stats: CompactionStats = {
       key: appliedRuns > 0 ? key : null,
@@ -331,13 +336,25 @@ export class Compactor {
       seconds: seconds(),
       oldestIngestionAgeMs: this.oldestIngestionAge(Date.now()),
     };
-    logger.debug("compaction pass", { key, bytes: data.length, runs: stats.runs, appliedRuns, segments: stats.segments, sources: stats.sourceObjects });
+    logger.debug("compaction pass", {
+      key,
+      bytes: data.length,
+      runs: stats.runs,
+      appliedRuns,
+      segments: stats.segments,
+      sources: stats.sourceObjects,
+    });
     this.deps.onCompaction?.(stats);
     return stats;
   }
 
   /** The command for an object holding `runs` back to back; only the runs in `keep` are listed. */
-  private command(key: string, runs: readonly BuiltRun[], state: ClusterState, keep?: ReadonlySet<BuiltRun>): CompactCommand {
+  private command(
+    key: string,
+    runs: readonly BuiltRun[],
+    state: ClusterState,
+    keep?: ReadonlySet<BuiltRun>,
+  ): CompactCommand {
     let pos = 0;
     const out: Array<CompactCommand["runs"][number]> = [];
     const perFile = new Map<string, number>();
@@ -357,7 +374,8 @@ export class Compactor {
         len: r.len,
       });
       pos += r.len;
-      for (const s of r.segments) if (s.location.store === "i") perFile.set(s.location.key, (perFile.get(s.location.key) ?? 0) + 1);
+      for (const s of r.segments)
+        if (s.location.store === "i") perFile.set(s.location.key, (perFile.get(s.location.key) ?? 0) + 1);
     }
     const replacedFiles = [...perFile].filter(([f, n]) => state.objectRefs.get(f) === n).map(([f]) => f);
     return { type: "compact", key, size: runs.reduce((n, r) => n + r.len, 0), runs: out, replacedFiles };
@@ -378,7 +396,10 @@ export class Compactor {
     const ttl = this.options.ingestionTtlMs;
     if (ttl !== undefined && age > ttl / 2 && now - this.lastBehindWarning > 60_000) {
       this.lastBehindWarning = now;
-      this.deps.logger.warn("compaction is falling behind: ingestion data is getting close to its expiry", { oldestAgeMs: age, ingestionTtlMs: ttl });
+      this.deps.logger.warn("compaction is falling behind: ingestion data is getting close to its expiry", {
+        oldestAgeMs: age,
+        ingestionTtlMs: ttl,
+      });
     }
     return age;
   }
@@ -387,7 +408,9 @@ export class Compactor {
    * Reads every source once: ingestion files whole; compacted objects as the span of their picked
    * runs. Returns key → {base position, bytes}; a missing source is left out (its segments are skipped).
    */
-  private async readSources(plan: readonly PlannedRun[]): Promise<Map<string, { store: "i" | "c"; start: number; data: Buffer }>> {
+  private async readSources(
+    plan: readonly PlannedRun[],
+  ): Promise<Map<string, { store: "i" | "c"; start: number; data: Buffer }>> {
     const spans = new Map<string, { store: "i" | "c"; start: number; end: number }>();
     for (const r of plan) {
       for (const s of r.segments) {
@@ -395,7 +418,12 @@ export class Compactor {
         const span = spans.get(id);
         const end = s.location.pos + s.location.len;
         if (!span) spans.set(id, { store: s.location.store, start: s.location.pos, end });
-        else spans.set(id, { store: span.store, start: Math.min(span.start, s.location.pos), end: Math.max(span.end, end) });
+        else
+          spans.set(id, {
+            store: span.store,
+            start: Math.min(span.start, s.location.pos),
+            end: Math.max(span.end, end),
+          });
       }
     }
     const out = new Map<string, { store: "i" | "c"; start: number; data: Buffer }>();
@@ -409,7 +437,10 @@ export class Compactor {
         out.set(id, { store: span.store, start: span.store === "i" ? 0 : span.start, data });
       } catch (err) {
         if (!(err instanceof ObjectNotFoundError)) throw err;
-        this.deps.logger.error("compaction source object is missing; its segments are skipped", { key, store: span.store });
+        this.deps.logger.error("compaction source object is missing; its segments are skipped", {
+          key,
+          store: span.store,
+        });
       }
     });
     return out;
@@ -460,7 +491,11 @@ export class Compactor {
     if (!src) return null;
     const from = s.location.pos - src.start;
     if (from < 0 || from + s.location.len > src.data.length) {
-      this.deps.logger.error("compaction source is shorter than its segment; segment skipped", { key: s.location.key, pos: s.location.pos, len: s.location.len });
+      this.deps.logger.error("compaction source is shorter than its segment; segment skipped", {
+        key: s.location.key,
+        pos: s.location.pos,
+        len: s.location.len,
+      });
       return null;
     }
     const view = src.data.subarray(from, from + s.location.len);
@@ -473,7 +508,11 @@ export class Compactor {
         end = b.position + b.header.size;
       }
     } catch (err) {
-      this.deps.logger.error("compaction found a malformed batch; segment skipped", { key: s.location.key, pos: s.location.pos, error: errorMessage(err) });
+      this.deps.logger.error("compaction found a malformed batch; segment skipped", {
+        key: s.location.key,
+        pos: s.location.pos,
+        error: errorMessage(err),
+      });
       return null;
     }
     if (end !== view.length || offset !== s.lastOffset + 1) {

@@ -48,7 +48,11 @@ export interface BackgroundJobOptions {
 export interface BackgroundJobHooks {
   readonly onCompaction?: (stats: CompactionStats) => void;
   readonly onTruncate?: (commands: readonly TruncateCommand[]) => void;
-  readonly onGarbageDeleted?: (info: { store: "ingestion" | "compaction"; keys: readonly string[]; bytes: number }) => void;
+  readonly onGarbageDeleted?: (info: {
+    store: "ingestion" | "compaction";
+    keys: readonly string[];
+    bytes: number;
+  }) => void;
   readonly onLeaseChange?: (held: boolean) => void;
   readonly onJobError?: (job: "compaction" | "retention" | "gc", err: unknown) => void;
 }
@@ -110,10 +114,20 @@ export function startBackgroundJobs(deps: BackgroundJobsDeps): BackgroundJobs {
     },
     options.compactor ?? {},
   );
-  const retention = new RetentionEnforcer({ log, logger, ...(hooks.onTruncate ? { onTruncate: hooks.onTruncate } : {}) });
+  const retention = new RetentionEnforcer({
+    log,
+    logger,
+    ...(hooks.onTruncate ? { onTruncate: hooks.onTruncate } : {}),
+  });
   const ingestionFilesExpire = options.ingestionFilesExpire ?? stores.ingestion.kind === "dynamodb";
   const gc = new GarbageCollector(
-    { ingestion: stores.ingestion, compaction: stores.compaction, log, logger, ...(hooks.onGarbageDeleted ? { onDeleted: hooks.onGarbageDeleted } : {}) },
+    {
+      ingestion: stores.ingestion,
+      compaction: stores.compaction,
+      log,
+      logger,
+      ...(hooks.onGarbageDeleted ? { onDeleted: hooks.onGarbageDeleted } : {}),
+    },
     { ...options.gc, collectIngestionFiles: options.gc?.collectIngestionFiles ?? !ingestionFilesExpire },
   );
 

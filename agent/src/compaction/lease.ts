@@ -47,7 +47,8 @@ export class Lease {
   constructor(private readonly options: LeaseOptions) {
     this.renewMs = options.renewMs ?? 1000;
     this.ttlMs = options.ttlMs ?? this.renewMs * 3;
-    if (this.ttlMs <= this.renewMs) throw new RangeError(`lease ttlMs (${this.ttlMs}) must be larger than renewMs (${this.renewMs})`);
+    if (this.ttlMs <= this.renewMs)
+      throw new RangeError(`lease ttlMs (${this.ttlMs}) must be larger than renewMs (${this.renewMs})`);
   }
 
   /** Tries once now, then every renewMs. */
@@ -140,7 +141,10 @@ export class Lease {
     try {
       await this.options.store.deleteItem(this.options.key, version);
     } catch (err) {
-      this.options.logger.warn("lease release failed; it will expire", { key: this.options.key, error: errorMessage(err) });
+      this.options.logger.warn("lease release failed; it will expire", {
+        key: this.options.key,
+        error: errorMessage(err),
+      });
     }
   }
 }

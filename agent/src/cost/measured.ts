@@ -51,13 +51,18 @@ export function parsePrometheusText(text: string): Sample[] {
     for (const l of (m[2] ?? "").matchAll(LABEL)) labels[l[1]!] = unescape(l[2]!);
     const raw = m[3]!;
     const value = raw === "+Inf" ? Infinity : raw === "-Inf" ? -Infinity : Number(raw);
-    if (Number.isNaN(value) && raw !== "NaN") throw new MeasuredParseError(`line ${i + 1}: bad value ${JSON.stringify(raw)}`);
+    if (Number.isNaN(value) && raw !== "NaN")
+      throw new MeasuredParseError(`line ${i + 1}: bad value ${JSON.stringify(raw)}`);
     out.push({ name: m[1]!, labels, value });
   }
   return out;
 }
 
-function sum(samples: readonly Sample[], name: string, where: (labels: Readonly<Record<string, string>>) => boolean = () => true): number {
+function sum(
+  samples: readonly Sample[],
+  name: string,
+  where: (labels: Readonly<Record<string, string>>) => boolean = () => true,
+): number {
   return samples.filter((s) => s.name === name && where(s.labels)).reduce((t, s) => t + s.value, 0);
 }
 
@@ -75,7 +80,9 @@ export function measuredCounts(samples: readonly Sample[]): MeasuredCounts {
 /** Units and requests per MB (10^6 bytes) produced; throws when no bytes were produced. */
 export function ratesFromCounts(c: MeasuredCounts, source: string): MeasuredRates {
   if (!(c.producedBytes > 0)) {
-    throw new MeasuredParseError(`${source}: warp_produce_bytes_total is missing or zero, so no per-MB rate can be computed`);
+    throw new MeasuredParseError(
+      `${source}: warp_produce_bytes_total is missing or zero, so no per-MB rate can be computed`,
+    );
   }
   const mb = c.producedBytes / 1e6;
   return {

@@ -163,8 +163,12 @@ function monthText(w: Workload): string {
 function row(store: Store, design: Design, w: Workload, lines: CostLine[]): CostRow {
   const total = lines.reduce((s, l) => s + l.monthlyUsd, 0);
   // The seed's figure is shown only for the seed's own workload (a different one changes the seed's cost too).
-  const seedWorkload = (Object.keys(DEFAULT_WORKLOAD) as (keyof typeof DEFAULT_WORKLOAD)[]).every((k) => w[k] === DEFAULT_WORKLOAD[k]);
-  const seed = seedWorkload ? (SEED_TABLE as Record<string, Record<number, number> | undefined>)[store]?.[w.bytesPerSecond] : undefined;
+  const seedWorkload = (Object.keys(DEFAULT_WORKLOAD) as (keyof typeof DEFAULT_WORKLOAD)[]).every(
+    (k) => w[k] === DEFAULT_WORKLOAD[k],
+  );
+  const seed = seedWorkload
+    ? (SEED_TABLE as Record<string, Record<number, number> | undefined>)[store]?.[w.bytesPerSecond]
+    : undefined;
   return {
     store,
     design,
@@ -198,7 +202,12 @@ export function seedS3(w: Workload, p: Prices): CostRow {
       monthlyUsd: (puts / 1000) * p.s3PutPer1000,
       assumption: `${w.agents} agents × ${fmt(1000 / w.batchTimeoutMs)} PUT/s (one file per ${w.batchTimeoutMs} ms batch) × ${monthText(w)} × $${p.s3PutPer1000}/1000; reads not counted (as the seed)`,
     },
-    storageLine("S3 storage", stored, p.s3StorageGbMonth, `the last ${w.retentionSeconds} s of data, 1:${w.compressionRatio} compressed`),
+    storageLine(
+      "S3 storage",
+      stored,
+      p.s3StorageGbMonth,
+      `the last ${w.retentionSeconds} s of data, 1:${w.compressionRatio} compressed`,
+    ),
   ]);
 }
 
@@ -224,7 +233,12 @@ export function seedS3Express(w: Workload, p: Prices): CostRow {
       monthlyUsd: billedUploadGb * p.s3ExpressUploadPerGb,
       assumption: `files of ${fmt(fileBytes / KB)} KiB; only bytes above 512 KB per PUT are billed`,
     },
-    storageLine("S3 Express storage", stored, p.s3ExpressStorageGbMonth, `the last ${w.retentionSeconds} s of data in ${w.zones} zones`),
+    storageLine(
+      "S3 Express storage",
+      stored,
+      p.s3ExpressStorageGbMonth,
+      `the last ${w.retentionSeconds} s of data in ${w.zones} zones`,
+    ),
   ]);
 }
 
@@ -247,7 +261,12 @@ export function seedDynamoOnDemand(w: Workload, p: Prices): CostRow {
       monthlyUsd: (writes / 1e6) * p.ddbWruPerMillion,
       assumption: `every item deleted after ${w.retentionSeconds} s: a DeleteItem bills the item's size like a write`,
     },
-    storageLine("DynamoDB storage", storedBytesPerSecond(w) * w.retentionSeconds, p.ddbStorageGbMonth, `the last ${w.retentionSeconds} s of data`),
+    storageLine(
+      "DynamoDB storage",
+      storedBytesPerSecond(w) * w.retentionSeconds,
+      p.ddbStorageGbMonth,
+      `the last ${w.retentionSeconds} s of data`,
+    ),
   ]);
 }
 
@@ -267,7 +286,12 @@ export function seedDynamoProvisioned(w: Workload, p: Prices): CostRow {
       monthlyUsd: hours * p.ddbWcuHour,
       assumption: `(writes + deletes) ${fmt((2 * storedBytesPerSecond(w)) / KB)} WCU ÷ ${w.agents} agents = ${fmt(wcu)} WCU (the seed sized capacity for one agent's share) × ${monthText(w)} × $${p.ddbWcuHour}/WCU-hour`,
     },
-    storageLine("DynamoDB storage", storedBytesPerSecond(w) * w.retentionSeconds, p.ddbStorageGbMonth, `the last ${w.retentionSeconds} s of data`),
+    storageLine(
+      "DynamoDB storage",
+      storedBytesPerSecond(w) * w.retentionSeconds,
+      p.ddbStorageGbMonth,
+      `the last ${w.retentionSeconds} s of data`,
+    ),
   ]);
 }
 
@@ -287,7 +311,8 @@ export function ingestionFileUnits(fileBytes: number, d: WarpDesign, unit: numbe
   if (fileBytes <= d.inlineMaxBytes) return units(fileBytes, d.itemOverheadBytes, unit);
   const full = Math.floor(fileBytes / d.chunkBytes);
   const rest = fileBytes - full * d.chunkBytes;
-  const chunkUnits = full * units(d.chunkBytes, d.itemOverheadBytes, unit) + (rest > 0 ? units(rest, d.itemOverheadBytes, unit) : 0);
+  const chunkUnits =
+    full * units(d.chunkBytes, d.itemOverheadBytes, unit) + (rest > 0 ? units(rest, d.itemOverheadBytes, unit) : 0);
   return chunkUnits + units(0, d.itemOverheadBytes, unit); // + the descriptor item
 }
 
@@ -351,21 +376,51 @@ function warpRow(store: WarpStore, w: Workload, d: WarpDesign, p: Prices, measur
     const wru = r.wruPerSecond * secs;
     const rru = r.rruPerSecond * secs;
     lines.push(
-      { service: "DynamoDB writes (WRU)", quantity: wru, unit: "WRU", monthlyUsd: (wru / 1e6) * p.ddbWruPerMillion, assumption: `${fmt(r.wruPerSecond)} WRU/s: ${r.explain.wru}; × $${p.ddbWruPerMillion}/million` },
-      { service: "DynamoDB reads (RRU)", quantity: rru, unit: "RRU", monthlyUsd: (rru / 1e6) * p.ddbRruPerMillion, assumption: `${fmt(r.rruPerSecond)} RRU/s: ${r.explain.rru}; × $${p.ddbRruPerMillion}/million` },
+      {
+        service: "DynamoDB writes (WRU)",
+        quantity: wru,
+        unit: "WRU",
+        monthlyUsd: (wru / 1e6) * p.ddbWruPerMillion,
+        assumption: `${fmt(r.wruPerSecond)} WRU/s: ${r.explain.wru}; × $${p.ddbWruPerMillion}/million`,
+      },
+      {
+        service: "DynamoDB reads (RRU)",
+        quantity: rru,
+        unit: "RRU",
+        monthlyUsd: (rru / 1e6) * p.ddbRruPerMillion,
+        assumption: `${fmt(r.rruPerSecond)} RRU/s: ${r.explain.rru}; × $${p.ddbRruPerMillion}/million`,
+      },
     );
   } else {
     const wcuHours = (r.wruPerSecond / d.provisionedUtilization) * w.hoursPerMonth;
     const rcuHours = (r.rruPerSecond / d.provisionedUtilization) * w.hoursPerMonth;
     const util = `capacity = average ÷ ${d.provisionedUtilization} utilisation, whole traffic`;
     lines.push(
-      { service: "DynamoDB provisioned WCU", quantity: wcuHours, unit: "WCU-hours", monthlyUsd: wcuHours * p.ddbWcuHour, assumption: `${fmt(r.wruPerSecond / d.provisionedUtilization)} WCU (${util}): ${r.explain.wru}; × $${p.ddbWcuHour}/WCU-hour` },
-      { service: "DynamoDB provisioned RCU", quantity: rcuHours, unit: "RCU-hours", monthlyUsd: rcuHours * p.ddbRcuHour, assumption: `${fmt(r.rruPerSecond / d.provisionedUtilization)} RCU: ${r.explain.rru}; × $${p.ddbRcuHour}/RCU-hour` },
+      {
+        service: "DynamoDB provisioned WCU",
+        quantity: wcuHours,
+        unit: "WCU-hours",
+        monthlyUsd: wcuHours * p.ddbWcuHour,
+        assumption: `${fmt(r.wruPerSecond / d.provisionedUtilization)} WCU (${util}): ${r.explain.wru}; × $${p.ddbWcuHour}/WCU-hour`,
+      },
+      {
+        service: "DynamoDB provisioned RCU",
+        quantity: rcuHours,
+        unit: "RCU-hours",
+        monthlyUsd: rcuHours * p.ddbRcuHour,
+        assumption: `${fmt(r.rruPerSecond / d.provisionedUtilization)} RCU: ${r.explain.rru}; × $${p.ddbRcuHour}/RCU-hour`,
+      },
     );
   }
   const ttlWindow = d.ingestionTtlSeconds + d.ttlDeletionLagSeconds;
   lines.push(
-    { service: "DynamoDB TTL expiry", quantity: 0, unit: "WRU", monthlyUsd: 0, assumption: "expired ingestion items are removed by TTL, which is free" },
+    {
+      service: "DynamoDB TTL expiry",
+      quantity: 0,
+      unit: "WRU",
+      monthlyUsd: 0,
+      assumption: "expired ingestion items are removed by TTL, which is free",
+    },
     storageLine(
       "DynamoDB storage",
       storedBytesPerSecond(w) * ttlWindow,
@@ -376,8 +431,20 @@ function warpRow(store: WarpStore, w: Workload, d: WarpDesign, p: Prices, measur
   const puts = r.s3PutPerSecond * secs;
   const gets = r.s3GetPerSecond * secs;
   lines.push(
-    { service: "S3 PUT requests (compaction)", quantity: puts, unit: "requests", monthlyUsd: (puts / 1000) * p.s3PutPer1000, assumption: `${fmt(r.s3PutPerSecond)} PUT/s: ${r.explain.put}; × $${p.s3PutPer1000}/1000` },
-    { service: "S3 GET requests (compaction)", quantity: gets, unit: "requests", monthlyUsd: (gets / 1000) * p.s3GetPer1000, assumption: `${fmt(r.s3GetPerSecond)} GET/s: ${r.explain.get}; × $${p.s3GetPer1000}/1000; storage of retained data in S3 is not counted (the same for every design)` },
+    {
+      service: "S3 PUT requests (compaction)",
+      quantity: puts,
+      unit: "requests",
+      monthlyUsd: (puts / 1000) * p.s3PutPer1000,
+      assumption: `${fmt(r.s3PutPerSecond)} PUT/s: ${r.explain.put}; × $${p.s3PutPer1000}/1000`,
+    },
+    {
+      service: "S3 GET requests (compaction)",
+      quantity: gets,
+      unit: "requests",
+      monthlyUsd: (gets / 1000) * p.s3GetPer1000,
+      assumption: `${fmt(r.s3GetPerSecond)} GET/s: ${r.explain.get}; × $${p.s3GetPer1000}/1000; storage of retained data in S3 is not counted (the same for every design)`,
+    },
   );
   return row(store, measured ? "warp-measured" : "warp", w, lines);
 }
@@ -395,9 +462,15 @@ export function costTable(input: CostInput): CostRow[] {
   const rows: CostRow[] = [];
   for (const bytesPerSecond of input.throughputs) {
     const w: Workload = { ...input.workload, bytesPerSecond };
-    rows.push(seedS3(w, input.prices), seedS3Express(w, input.prices), seedDynamoOnDemand(w, input.prices), seedDynamoProvisioned(w, input.prices));
+    rows.push(
+      seedS3(w, input.prices),
+      seedS3Express(w, input.prices),
+      seedDynamoOnDemand(w, input.prices),
+      seedDynamoProvisioned(w, input.prices),
+    );
     for (const store of WARP_STORES) rows.push(warpRow(store, w, input.design, input.prices));
-    if (input.measured) for (const store of WARP_STORES) rows.push(warpRow(store, w, input.design, input.prices, input.measured));
+    if (input.measured)
+      for (const store of WARP_STORES) rows.push(warpRow(store, w, input.design, input.prices, input.measured));
   }
   return rows;
 }

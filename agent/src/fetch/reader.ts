@@ -86,7 +86,9 @@ export class PartitionReader {
    */
   private async readRun(s: Segment, offset: number, maxBytes: number): Promise<Buffer> {
     const loc = s.location;
-    const run = await this.cache.getOrLoad(`${loc.key}@${loc.pos}`, () => this.compaction.get(loc.key, { offset: loc.pos, length: loc.len }));
+    const run = await this.cache.getOrLoad(`${loc.key}@${loc.pos}`, () =>
+      this.compaction.get(loc.key, { offset: loc.pos, length: loc.len }),
+    );
     let start = -1;
     let end = 0;
     for (const b of iterateBatches(run)) {

@@ -29,7 +29,13 @@ export const GroupError = ErrorCode;
 /** State names exactly as Kafka prints them (DescribeGroups, ListGroups, kafka-consumer-groups.sh). */
 export type GroupState = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable" | "Dead";
 
-export const GROUP_STATES: readonly GroupState[] = ["Empty", "PreparingRebalance", "CompletingRebalance", "Stable", "Dead"];
+export const GROUP_STATES: readonly GroupState[] = [
+  "Empty",
+  "PreparingRebalance",
+  "CompletingRebalance",
+  "Stable",
+  "Dead",
+];
 
 export interface GroupCoordinatorConfig {
   /** group.min.session.timeout.ms (Kafka default 6000). */
@@ -138,7 +144,11 @@ export interface LeavingMember {
 
 export interface LeaveGroupResult {
   readonly errorCode: number;
-  readonly members: readonly { readonly memberId: string; readonly groupInstanceId: string | null; readonly errorCode: number }[];
+  readonly members: readonly {
+    readonly memberId: string;
+    readonly groupInstanceId: string | null;
+    readonly errorCode: number;
+  }[];
 }
 
 export interface OffsetToCommit {
@@ -258,7 +268,9 @@ class Member {
 
   matches(protocols: readonly GroupProtocol[]): boolean {
     if (protocols.length !== this.protocols.length) return false;
-    return protocols.every((p, i) => p.name === this.protocols[i]!.name && Buffer.from(p.metadata).equals(this.protocols[i]!.metadata));
+    return protocols.every(
+      (p, i) => p.name === this.protocols[i]!.name && Buffer.from(p.metadata).equals(this.protocols[i]!.metadata),
+    );
   }
 
   /** The member's most preferred protocol among the candidates. */
@@ -352,7 +364,8 @@ class Group {
       votes.set(choice, (votes.get(choice) ?? 0) + 1);
     }
     // Ties go to the protocol the leader (or else the first member) prefers.
-    const reference = (this.leaderId !== null ? this.members.get(this.leaderId) : undefined) ?? this.members.values().next().value!;
+    const reference =
+      (this.leaderId !== null ? this.members.get(this.leaderId) : undefined) ?? this.members.values().next().value!;
     let best: string | null = null;
     let bestVotes = -1;
     for (const p of reference.protocols) {
@@ -368,12 +381,25 @@ class Group {
   currentMemberMetadata(): JoinGroupMember[] {
     const protocol = this.protocolName;
     if (protocol === null) throw new Error(`group ${this.groupId} has no selected protocol`);
-    return [...this.members.values()].map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, metadata: m.metadataFor(protocol) }));
+    return [...this.members.values()].map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      metadata: m.metadataFor(protocol),
+    }));
   }
 }
 
 function joinError(memberId: string, errorCode: number): JoinGroupResult {
-  return { errorCode, generationId: -1, protocolType: null, protocolName: null, leader: "", skipAssignment: false, memberId, members: [] };
+  return {
+    errorCode,
+    generationId: -1,
+    protocolType: null,
+    protocolName: null,
+    leader: "",
+    skipAssignment: false,
+    memberId,
+    members: [],
+  };
 }
 
 function syncError(errorCode: number): SyncGroupResult {
@@ -417,7 +443,10 @@ export class GroupCoordinator {
   private doJoinGroup(input: JoinGroupInput, respond: JoinWaiter): void {
     if (this.closed) return respond(joinError(input.memberId, GroupError.COORDINATOR_NOT_AVAILABLE));
     if (input.groupId === "") return respond(joinError(input.memberId, GroupError.INVALID_GROUP_ID));
-    if (input.sessionTimeoutMs < this.config.minSessionTimeoutMs || input.sessionTimeoutMs > this.config.maxSessionTimeoutMs) {
+    if (
+      input.sessionTimeoutMs < this.config.minSessionTimeoutMs ||
+      input.sessionTimeoutMs > this.config.maxSessionTimeoutMs
+    ) {
       return respond(joinError(input.memberId, GroupError.INVALID_SESSION_TIMEOUT));
     }
     const isUnknownMember = input.memberId === "";
@@ -456,21 +485,33 @@ export class GroupCoordinator {
 
   private doNewMemberJoin(group: Group, input: JoinGroupInput, respond: JoinWaiter): void {
     if (group.is("Dead")) return respond(joinError("", GroupError.COORDINATOR_NOT_AVAILABLE));
-    if (!group.supportsProtocols(input.protocolType, input.protocols.map((p) => p.name))) {
+    if (
+      !group.supportsProtocols(
+        input.protocolType,
+        input.protocols.map((p) => p.name),
+      )
+    ) {
       return respond(joinError("", GroupError.INCONSISTENT_GROUP_PROTOCOL));
     }
     const newMemberId = `${input.groupInstanceId ?? input.clientId}-${randomUUID()}`;
     if (input.groupInstanceId !== null) {
       const oldMemberId = group.staticMembers.get(input.groupInstanceId);
       if (oldMemberId !== undefined) {
-        this.log.info("static member rejoins with a new member id", { groupId: group.groupId, groupInstanceId: input.groupInstanceId, oldMemberId, newMemberId });
+        this.log.info("static member rejoins with a new member id", {
+          groupId: group.groupId,
+          groupInstanceId: input.groupInstanceId,
+          oldMemberId,
+          newMemberId,
+        });
         this.updateStaticMemberAndRebalance(group, oldMemberId, newMemberId, input, respond);
       } else {
         this.addMemberAndRebalance(group, newMemberId, input, respond);
       }
     } else if (input.requireKnownMemberId) {
       // KIP-394: hand out the id and wait for the member to join again with it.
-      const expiry = this.timers.schedule(input.sessionTimeoutMs, () => this.onPendingMemberExpired(group, newMemberId));
+      const expiry = this.timers.schedule(input.sessionTimeoutMs, () =>
+        this.onPendingMemberExpired(group, newMemberId),
+      );
       group.pendingMembers.set(newMemberId, expiry);
       respond(joinError(newMemberId, GroupError.MEMBER_ID_REQUIRED));
     } else {
@@ -492,7 +533,12 @@ export class GroupCoordinator {
   private doCurrentMemberJoin(group: Group, input: JoinGroupInput, respond: JoinWaiter): void {
     const memberId = input.memberId;
     if (group.is("Dead")) return respond(joinError(memberId, GroupError.COORDINATOR_NOT_AVAILABLE));
-    if (!group.supportsProtocols(input.protocolType, input.protocols.map((p) => p.name))) {
+    if (
+      !group.supportsProtocols(
+        input.protocolType,
+        input.protocols.map((p) => p.name),
+      )
+    ) {
       return respond(joinError(memberId, GroupError.INCONSISTENT_GROUP_PROTOCOL));
     }
     const pendingExpiry = group.pendingMembers.get(memberId);
@@ -511,7 +557,13 @@ export class GroupCoordinator {
     const member = group.members.get(memberId)!;
     switch (group.state) {
       case "PreparingRebalance":
-        this.updateMemberAndRebalance(group, member, input, respond, `member ${memberId} joining during PreparingRebalance`);
+        this.updateMemberAndRebalance(
+          group,
+          member,
+          input,
+          respond,
+          `member ${memberId} joining during PreparingRebalance`,
+        );
         return;
       case "CompletingRebalance":
         if (member.matches(input.protocols)) {
@@ -571,11 +623,22 @@ export class GroupCoordinator {
     member.joinWaiter = respond;
     // A new member cannot heartbeat before its JoinGroup returns; a disconnected one is dropped after this.
     this.scheduleExpiration(group, member, this.config.newMemberJoinTimeoutMs);
-    this.log.info("member joins", { groupId: group.groupId, memberId, groupInstanceId: input.groupInstanceId, state: group.state });
+    this.log.info("member joins", {
+      groupId: group.groupId,
+      memberId,
+      groupInstanceId: input.groupInstanceId,
+      state: group.state,
+    });
     this.maybePrepareRebalance(group, `new member ${memberId} joined`);
   }
 
-  private updateMemberAndRebalance(group: Group, member: Member, input: JoinGroupInput, respond: JoinWaiter, reason: string): void {
+  private updateMemberAndRebalance(
+    group: Group,
+    member: Member,
+    input: JoinGroupInput,
+    respond: JoinWaiter,
+    reason: string,
+  ): void {
     this.updateMember(member, input, respond);
     this.maybePrepareRebalance(group, reason);
   }
@@ -593,7 +656,13 @@ export class GroupCoordinator {
     member.joinWaiter = respond;
   }
 
-  private updateStaticMemberAndRebalance(group: Group, oldMemberId: string, newMemberId: string, input: JoinGroupInput, respond: JoinWaiter): void {
+  private updateStaticMemberAndRebalance(
+    group: Group,
+    oldMemberId: string,
+    newMemberId: string,
+    input: JoinGroupInput,
+    respond: JoinWaiter,
+  ): void {
     const currentLeader = group.leaderId;
     const member = this.replaceStaticMember(group, input.groupInstanceId!, oldMemberId, newMemberId);
     this.scheduleExpiration(group, member, member.sessionTimeoutMs);
@@ -738,7 +807,12 @@ export class GroupCoordinator {
       this.log.info("group is now empty", { groupId: group.groupId, generationId: group.generationId });
       return;
     }
-    this.log.info("group stabilized", { groupId: group.groupId, generationId: group.generationId, members: group.members.size, protocol: group.protocolName });
+    this.log.info("group stabilized", {
+      groupId: group.groupId,
+      generationId: group.generationId,
+      members: group.members.size,
+      protocol: group.protocolName,
+    });
     for (const member of group.members.values()) {
       this.invokeJoin(member, this.joinResultFor(group, member, false));
       this.scheduleExpiration(group, member, member.sessionTimeoutMs);
@@ -910,7 +984,8 @@ export class GroupCoordinator {
       this.validateCurrentMember(group, input.memberId, input.groupInstanceId) ??
       (input.generationId !== group.generationId
         ? GroupError.ILLEGAL_GENERATION
-        : (input.protocolType !== null && input.protocolType !== group.protocolType) || (input.protocolName !== null && input.protocolName !== group.protocolName)
+        : (input.protocolType !== null && input.protocolType !== group.protocolType) ||
+            (input.protocolName !== null && input.protocolName !== group.protocolName)
           ? GroupError.INCONSISTENT_GROUP_PROTOCOL
           : null);
     if (error !== null) return respond(syncError(error));
@@ -926,9 +1001,11 @@ export class GroupCoordinator {
         this.removePendingSyncMember(group, member.memberId);
         if (group.isLeader(member.memberId)) {
           const assignment = new Map<string, Uint8Array>();
-          for (const a of input.assignments) if (group.members.has(a.memberId)) assignment.set(a.memberId, a.assignment);
+          for (const a of input.assignments)
+            if (group.members.has(a.memberId)) assignment.set(a.memberId, a.assignment);
           const missing = [...group.members.keys()].filter((id) => !assignment.has(id));
-          if (missing.length > 0) this.log.warn("leader assigned nothing to some members", { groupId: group.groupId, members: missing });
+          if (missing.length > 0)
+            this.log.warn("leader assigned nothing to some members", { groupId: group.groupId, members: missing });
           this.setAndPropagateAssignment(group, assignment);
           group.state = "Stable";
           this.log.info("group is stable", { groupId: group.groupId, generationId: group.generationId });
@@ -937,7 +1014,12 @@ export class GroupCoordinator {
       }
       case "Stable":
         this.removePendingSyncMember(group, member.memberId);
-        respond({ errorCode: GroupError.NONE, protocolType: group.protocolType, protocolName: group.protocolName, assignment: member.assignment });
+        respond({
+          errorCode: GroupError.NONE,
+          protocolType: group.protocolType,
+          protocolName: group.protocolName,
+          assignment: member.assignment,
+        });
         this.scheduleExpiration(group, member, member.sessionTimeoutMs);
         return;
       case "Dead":
@@ -977,8 +1059,13 @@ export class GroupCoordinator {
   leaveGroup(groupId: string, leaving: readonly LeavingMember[]): LeaveGroupResult {
     if (this.closed) return { errorCode: GroupError.COORDINATOR_NOT_AVAILABLE, members: [] };
     const group = this.groups.get(groupId);
-    const answer = (m: LeavingMember, errorCode: number) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode });
-    if (!group) return { errorCode: GroupError.NONE, members: leaving.map((m) => answer(m, GroupError.UNKNOWN_MEMBER_ID)) };
+    const answer = (m: LeavingMember, errorCode: number) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      errorCode,
+    });
+    if (!group)
+      return { errorCode: GroupError.NONE, members: leaving.map((m) => answer(m, GroupError.UNKNOWN_MEMBER_ID)) };
     if (group.is("Dead")) return { errorCode: GroupError.COORDINATOR_NOT_AVAILABLE, members: [] };
     const members = leaving.map((m) => {
       const reason = `member left the group (${m.reason ?? "no reason given"})`;
@@ -1071,7 +1158,10 @@ export class GroupCoordinator {
   // -------------------------------------------------------------- OffsetFetch
 
   /** Committed offsets; `topics` null = every committed partition. Unknown groups have none (−1). */
-  fetchOffsets(groupId: string, topics: readonly { readonly topic: string; readonly partitions: readonly number[] }[] | null): OffsetFetchResult {
+  fetchOffsets(
+    groupId: string,
+    topics: readonly { readonly topic: string; readonly partitions: readonly number[] }[] | null,
+  ): OffsetFetchResult {
     if (this.closed) return { errorCode: GroupError.COORDINATOR_NOT_AVAILABLE, topics: [] };
     const committed = this.offsets.committed(groupId);
     const toFetched = (partition: number, c: CommittedOffset | undefined): FetchedOffset =>
@@ -1081,7 +1171,9 @@ export class GroupCoordinator {
     if (topics === null) {
       const all: FetchedTopicOffsets[] = [];
       for (const [topic, partitions] of committed) {
-        const list = [...partitions.values()].sort((a, b) => a.partition - b.partition).map((c) => toFetched(c.partition, c));
+        const list = [...partitions.values()]
+          .sort((a, b) => a.partition - b.partition)
+          .map((c) => toFetched(c.partition, c));
         if (list.length > 0) all.push({ topic, partitions: list });
       }
       all.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0));
@@ -1089,7 +1181,10 @@ export class GroupCoordinator {
     }
     return {
       errorCode: GroupError.NONE,
-      topics: topics.map((t) => ({ topic: t.topic, partitions: t.partitions.map((p) => toFetched(p, committed.get(t.topic)?.get(p))) })),
+      topics: topics.map((t) => ({
+        topic: t.topic,
+        partitions: t.partitions.map((p) => toFetched(p, committed.get(t.topic)?.get(p))),
+      })),
     };
   }
 
@@ -1100,11 +1195,26 @@ export class GroupCoordinator {
   }
 
   private describeGroup(groupId: string): DescribedGroup {
-    if (this.closed) return { groupId, errorCode: GroupError.COORDINATOR_NOT_AVAILABLE, state: "Dead", protocolType: "", protocolData: "", members: [] };
+    if (this.closed)
+      return {
+        groupId,
+        errorCode: GroupError.COORDINATOR_NOT_AVAILABLE,
+        state: "Dead",
+        protocolType: "",
+        protocolData: "",
+        members: [],
+      };
     const group = this.groups.get(groupId);
     if (!group) {
       const known = this.offsets.committed(groupId).size > 0;
-      return { groupId, errorCode: GroupError.NONE, state: known ? "Empty" : "Dead", protocolType: "", protocolData: "", members: [] };
+      return {
+        groupId,
+        errorCode: GroupError.NONE,
+        state: known ? "Empty" : "Dead",
+        protocolType: "",
+        protocolData: "",
+        members: [],
+      };
     }
     const stable = group.is("Stable") && group.protocolName !== null;
     const protocol = group.protocolName ?? "";
@@ -1132,12 +1242,20 @@ export class GroupCoordinator {
     const types = new Set((filter.types ?? []).map((s) => s.toLowerCase()));
     if (types.size > 0 && !types.has("classic")) return [];
     const listed = new Map<string, ListedGroup>();
-    for (const groupId of this.offsets.groupsWithOffsets()) listed.set(groupId, { groupId, protocolType: "", state: "Empty", groupType: "classic" });
+    for (const groupId of this.offsets.groupsWithOffsets())
+      listed.set(groupId, { groupId, protocolType: "", state: "Empty", groupType: "classic" });
     for (const group of this.groups.values()) {
       if (group.is("Dead")) continue;
-      listed.set(group.groupId, { groupId: group.groupId, protocolType: group.protocolType ?? "", state: group.state, groupType: "classic" });
+      listed.set(group.groupId, {
+        groupId: group.groupId,
+        protocolType: group.protocolType ?? "",
+        state: group.state,
+        groupType: "classic",
+      });
     }
-    return [...listed.values()].filter((g) => states.size === 0 || states.has(g.state.toLowerCase())).sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
+    return [...listed.values()]
+      .filter((g) => states.size === 0 || states.has(g.state.toLowerCase()))
+      .sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
   }
 
   /** Deletes Empty groups and their offsets; NON_EMPTY_GROUP for groups with members, GROUP_ID_NOT_FOUND for unknown ones. */

@@ -58,7 +58,15 @@ function withTimeout<T>(start: (signal?: AbortSignal) => Promise<T>, timeoutMs: 
 }
 
 function failed(index: number, errorCode: number, errorMessage: string | null): PartitionOutcome {
-  return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage };
+  return {
+    index,
+    errorCode,
+    baseOffset: -1n,
+    logAppendTimeMs: -1n,
+    logStartOffset: -1n,
+    recordErrors: [],
+    errorMessage,
+  };
 }
 
 defineHandler({ key: ApiKey.Produce, min: 0, max: 11 }, async (req, ctx) => {
@@ -68,7 +76,13 @@ defineHandler({ key: ApiKey.Produce, min: 0, max: 11 }, async (req, ctx) => {
     // client refresh metadata, which no longer lists this agent, and move to one that can.
     if (req.acks === 0) return null;
     const message = "this agent cannot reach its store; refresh metadata";
-    return { responses: req.topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map((pd) => failed(pd.index, ErrorCode.NOT_LEADER_OR_FOLLOWER, message)) })), throttleTimeMs: 0 };
+    return {
+      responses: req.topicData.map((t) => ({
+        name: t.name,
+        partitionResponses: t.partitionData.map((pd) => failed(pd.index, ErrorCode.NOT_LEADER_OR_FOLLOWER, message)),
+      })),
+      throttleTimeMs: 0,
+    };
   }
   const started = process.hrtime.bigint();
   const responses: Array<{ name: string; partitionResponses: PartitionOutcome[] }> = [];
@@ -83,15 +97,29 @@ defineHandler({ key: ApiKey.Produce, min: 0, max: 11 }, async (req, ctx) => {
     const partitions = agent.topics.partitionCount(name);
     for (const pd of topicData.partitionData) {
       if (existence === LOG_UNAVAILABLE) {
-        partitionResponses.push(failed(pd.index, ErrorCode.REQUEST_TIMED_OUT, `topic ${name} could not be created for now (metadata log unavailable)`));
+        partitionResponses.push(
+          failed(
+            pd.index,
+            ErrorCode.REQUEST_TIMED_OUT,
+            `topic ${name} could not be created for now (metadata log unavailable)`,
+          ),
+        );
         continue;
       }
       if (existence !== ErrorCode.NONE || partitions === null || pd.index < 0 || pd.index >= partitions) {
-        partitionResponses.push(failed(pd.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic or partition ${name}-${pd.index}`));
+        partitionResponses.push(
+          failed(pd.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic or partition ${name}-${pd.index}`),
+        );
         continue;
       }
       if (header.apiVersion < 3) {
-        partitionResponses.push(failed(pd.index, ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, "message format v0/v1 is not supported; use produce v3+"));
+        partitionResponses.push(
+          failed(
+            pd.index,
+            ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT,
+            "message format v0/v1 is not supported; use produce v3+",
+          ),
+        );
         continue;
       }
       if (!pd.records || pd.records.length === 0) {
@@ -136,7 +164,9 @@ defineHandler({ key: ApiKey.Produce, min: 0, max: 11 }, async (req, ctx) => {
         o.baseOffset = BigInt(first.baseOffset);
         o.logAppendTimeMs = -1n;
         o.logStartOffset = BigInt(first.logStartOffset);
-        const records = accepted.slice(slot.first, slot.first + slot.count).reduce((n, b) => n + b.header.recordCount, 0);
+        const records = accepted
+          .slice(slot.first, slot.first + slot.count)
+          .reduce((n, b) => n + b.header.recordCount, 0);
         metrics.produceRecords.inc({ topic: accepted[slot.first]!.topic }, records);
       }
     } catch (err) {

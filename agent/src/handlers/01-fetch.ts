@@ -65,7 +65,12 @@ defineHandler({ key: ApiKey.Fetch, min: 4, max: 12 }, async (req, ctx) => {
         } catch (err) {
           // The store did not give the bytes (throttled past its retries, unreachable): this partition
           // answers KAFKA_STORAGE_ERROR, which clients retry, and the others are served as usual.
-          agent.log.warn("fetch: reading stored data failed", { topic: t.topic, partition: p.partition, offset, error: errorMessage(err) });
+          agent.log.warn("fetch: reading stored data failed", {
+            topic: t.topic,
+            partition: p.partition,
+            offset,
+            error: errorMessage(err),
+          });
           partitions.push({ ...meta, errorCode: ErrorCode.KAFKA_STORAGE_ERROR });
           continue;
         }

@@ -35,7 +35,8 @@ defineHandler({ key: ApiKey.ListOffsets, min: 0, max: 8 }, async (req, ctx) => {
         if (p.timestamp === EARLIEST) return result(BigInt(ps.logStartOffset), -1n);
         if (p.timestamp === MAX_TIMESTAMP) {
           let best = -1;
-          for (let i = 0; i < ps.segments.length; i++) if (best < 0 || ps.segments[i]!.maxTimestamp > ps.segments[best]!.maxTimestamp) best = i;
+          for (let i = 0; i < ps.segments.length; i++)
+            if (best < 0 || ps.segments[i]!.maxTimestamp > ps.segments[best]!.maxTimestamp) best = i;
           if (best < 0) return result(-1n, -1n);
           const s = ps.segments[best]!;
           return result(BigInt(s.baseOffset), BigInt(s.maxTimestamp));

@@ -41,7 +41,11 @@ defineHandler({ key: ApiKey.Metadata, min: 0, max: 12 }, async (req, ctx) => {
     const topic = state().topics.get(name);
     if (!topic) {
       return {
-        errorCode: topicNameProblem(name) ? ErrorCode.INVALID_TOPIC_EXCEPTION : creating.has(name) ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        errorCode: topicNameProblem(name)
+          ? ErrorCode.INVALID_TOPIC_EXCEPTION
+          : creating.has(name)
+            ? ErrorCode.LEADER_NOT_AVAILABLE
+            : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
         name,
         topicId: "00000000000000000000000000000000",
         isInternal: false,

@@ -23,8 +23,13 @@ defineHandler({ key: ApiKey.OffsetCommit, min: 0, max: 9 }, async (req, ctx) => 
     for (const p of t.partitions) {
       let error: number = ErrorCode.NONE;
       if (!isCoordinator) error = ErrorCode.NOT_COORDINATOR;
-      else if (count === null || p.partitionIndex < 0 || p.partitionIndex >= count) error = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-      else if (p.committedMetadata !== null && Buffer.byteLength(p.committedMetadata, "utf8") > MAX_OFFSET_METADATA_BYTES) error = ErrorCode.OFFSET_METADATA_TOO_LARGE;
+      else if (count === null || p.partitionIndex < 0 || p.partitionIndex >= count)
+        error = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      else if (
+        p.committedMetadata !== null &&
+        Buffer.byteLength(p.committedMetadata, "utf8") > MAX_OFFSET_METADATA_BYTES
+      )
+        error = ErrorCode.OFFSET_METADATA_TOO_LARGE;
       if (error !== ErrorCode.NONE) {
         errors.set(key(t.name, p.partitionIndex), error);
         continue;
@@ -52,7 +57,10 @@ defineHandler({ key: ApiKey.OffsetCommit, min: 0, max: 9 }, async (req, ctx) => 
     throttleTimeMs: 0,
     topics: req.topics.map((t) => ({
       name: t.name,
-      partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: errors.get(key(t.name, p.partitionIndex)) ?? ErrorCode.NONE })),
+      partitions: t.partitions.map((p) => ({
+        partitionIndex: p.partitionIndex,
+        errorCode: errors.get(key(t.name, p.partitionIndex)) ?? ErrorCode.NONE,
+      })),
     })),
   };
 });

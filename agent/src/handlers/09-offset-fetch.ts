@@ -20,7 +20,13 @@ function fetchGroup(agent: AgentContext, groupId: string, topics: readonly Topic
       errorCode: ErrorCode.NOT_COORDINATOR,
       topics: (wanted ?? []).map((t) => ({
         topic: t.topic,
-        partitions: t.partitions.map((partition) => ({ partition, offset: -1n, leaderEpoch: -1, metadata: "", errorCode: ErrorCode.NOT_COORDINATOR })),
+        partitions: t.partitions.map((partition) => ({
+          partition,
+          offset: -1n,
+          leaderEpoch: -1,
+          metadata: "",
+          errorCode: ErrorCode.NOT_COORDINATOR,
+        })),
       })),
     };
   }

@@ -12,7 +12,14 @@ defineHandler({ key: ApiKey.FindCoordinator, min: 0, max: 5 }, async (req, ctx) 
   const { agent, header } = ctx;
   const lookup = (key: string) => {
     if (req.keyType !== KEY_TYPE_GROUP) {
-      return { key, nodeId: -1, host: "", port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: "transactions are not supported" };
+      return {
+        key,
+        nodeId: -1,
+        host: "",
+        port: -1,
+        errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
+        errorMessage: "transactions are not supported",
+      };
     }
     const c = agent.cluster.coordinatorFor(key);
     return { key, nodeId: c.nodeId, host: c.host, port: c.port, errorCode: ErrorCode.NONE, errorMessage: null };

@@ -51,6 +51,10 @@ defineHandler({ key: ApiKey.JoinGroup, min: 0, max: 9 }, async (req, ctx) => {
     leader: result.leader,
     skipAssignment: result.skipAssignment,
     memberId: result.memberId,
-    members: result.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, metadata: asBuffer(m.metadata) })),
+    members: result.members.map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      metadata: asBuffer(m.metadata),
+    })),
   };
 });

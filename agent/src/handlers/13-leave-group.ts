@@ -10,15 +10,21 @@ import { defineHandler } from "../server/handler.js";
 defineHandler({ key: ApiKey.LeaveGroup, min: 0, max: 5 }, async (req, ctx) => {
   const { agent, header } = ctx;
   const version = header.apiVersion;
-  if (!coordinatesGroup(agent, req.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.NOT_COORDINATOR, members: [] };
+  if (!coordinatesGroup(agent, req.groupId))
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NOT_COORDINATOR, members: [] };
   if (version < 3) {
     const result = agent.groups.leaveGroup(req.groupId, [{ memberId: req.memberId, groupInstanceId: null }]);
-    const errorCode = result.errorCode !== ErrorCode.NONE ? result.errorCode : (result.members[0]?.errorCode ?? ErrorCode.NONE);
+    const errorCode =
+      result.errorCode !== ErrorCode.NONE ? result.errorCode : (result.members[0]?.errorCode ?? ErrorCode.NONE);
     return { throttleTimeMs: 0, errorCode, members: [] };
   }
   const result = agent.groups.leaveGroup(
     req.groupId,
-    req.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId ?? null, reason: version >= 5 ? (m.reason ?? null) : null })),
+    req.members.map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId ?? null,
+      reason: version >= 5 ? (m.reason ?? null) : null,
+    })),
   );
   return { throttleTimeMs: 0, errorCode: result.errorCode, members: result.members.map((m) => ({ ...m })) };
 });

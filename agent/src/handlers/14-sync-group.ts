@@ -11,7 +11,13 @@ defineHandler({ key: ApiKey.SyncGroup, min: 0, max: 5 }, async (req, ctx) => {
   const { agent, header } = ctx;
   const version = header.apiVersion;
   if (!coordinatesGroup(agent, req.groupId)) {
-    return { throttleTimeMs: 0, errorCode: ErrorCode.NOT_COORDINATOR, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
+    return {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.NOT_COORDINATOR,
+      protocolType: null,
+      protocolName: null,
+      assignment: Buffer.alloc(0),
+    };
   }
   const result = await agent.groups.syncGroup({
     groupId: req.groupId,

@@ -15,7 +15,15 @@ defineHandler({ key: ApiKey.DescribeGroups, min: 0, max: 5 }, async (req, ctx) =
   const { agent } = ctx;
   const groups = req.groups.map((groupId) => {
     if (!coordinatesGroup(agent, groupId)) {
-      return { errorCode: ErrorCode.NOT_COORDINATOR, groupId, groupState: "", protocolType: "", protocolData: "", members: [], authorizedOperations: NO_OPERATIONS };
+      return {
+        errorCode: ErrorCode.NOT_COORDINATOR,
+        groupId,
+        groupState: "",
+        protocolType: "",
+        protocolData: "",
+        members: [],
+        authorizedOperations: NO_OPERATIONS,
+      };
     }
     const g = agent.groups.describeGroups([groupId])[0]!;
     return {

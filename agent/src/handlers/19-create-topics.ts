@@ -15,7 +15,9 @@ defineHandler({ key: ApiKey.CreateTopics, min: 0, max: 7 }, async (req, ctx) => 
       const configs: Record<string, string> = {};
       for (const c of t.configs) if (c.value !== null) configs[c.name] = c.value;
       const partitions = t.numPartitions === -1 ? agent.topics.options.defaultPartitions : t.numPartitions;
-      const result = req.validateOnly ? agent.topics.check(t.name, partitions, configs) ?? { errorCode: 0 } : await agent.topics.create(t.name, partitions, configs);
+      const result = req.validateOnly
+        ? (agent.topics.check(t.name, partitions, configs) ?? { errorCode: 0 })
+        : await agent.topics.create(t.name, partitions, configs);
       const created = agent.metadata.state.topics.get(t.name);
       const ok = result.errorCode === ErrorCode.NONE;
       return {

@@ -8,10 +8,20 @@ import { defineHandler } from "../server/handler.js";
 
 defineHandler({ key: ApiKey.InitProducerId, min: 0, max: 5 }, async (req, ctx) => {
   if (req.transactionalId !== null) {
-    return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1n, producerEpoch: -1 };
+    return {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+      producerId: -1n,
+      producerEpoch: -1,
+    };
   }
   if (req.producerId >= 0n && req.producerEpoch >= 0 && req.producerEpoch < 32767) {
-    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: req.producerId, producerEpoch: req.producerEpoch + 1 };
+    return {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.NONE,
+      producerId: req.producerId,
+      producerEpoch: req.producerEpoch + 1,
+    };
   }
   let result;
   try {
@@ -19,7 +29,9 @@ defineHandler({ key: ApiKey.InitProducerId, min: 0, max: 5 }, async (req, ctx) =
   } catch (err) {
     // The log could not be appended to (store throttled, unreachable): a retriable error code, as a
     // broker answers while its coordinator is unavailable, instead of closing the connection.
-    ctx.agent.log.warn("InitProducerId: allocating a producer id failed", { error: err instanceof Error ? err.message : String(err) });
+    ctx.agent.log.warn("InitProducerId: allocating a producer id failed", {
+      error: err instanceof Error ? err.message : String(err),
+    });
     return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, producerId: -1n, producerEpoch: -1 };
   }
   if (!result || result.producerId === undefined) {

@@ -21,7 +21,13 @@ defineHandler({ key: ApiKey.DescribeConfigs, min: 0, max: 4 }, async (req, ctx) 
     const wanted = (name: string) => r.configurationKeys === null || r.configurationKeys.includes(name);
     if (r.resourceType === RESOURCE_TOPIC) {
       const topic = state.topics.get(r.resourceName);
-      if (!topic) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `topic ${r.resourceName} does not exist`, configs: [] };
+      if (!topic)
+        return {
+          ...base,
+          errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          errorMessage: `topic ${r.resourceName} does not exist`,
+          configs: [],
+        };
       const configs = Object.entries(TOPIC_CONFIGS)
         .filter(([name]) => wanted(name))
         .map(([name, def]) => {
@@ -62,7 +68,12 @@ defineHandler({ key: ApiKey.DescribeConfigs, min: 0, max: 4 }, async (req, ctx) 
         }));
       return { ...base, errorCode: ErrorCode.NONE, configs };
     }
-    return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `resource type ${r.resourceType} is not supported`, configs: [] };
+    return {
+      ...base,
+      errorCode: ErrorCode.INVALID_REQUEST,
+      errorMessage: `resource type ${r.resourceType} is not supported`,
+      configs: [],
+    };
   });
   return { throttleTimeMs: 0, results };
 });

@@ -12,7 +12,12 @@ import { defineHandler } from "../server/handler.js";
 defineHandler({ key: ApiKey.SaslAuthenticate, min: 0, max: 2 }, async (req, ctx) => {
   const session = saslSessionOf(ctx.connection);
   if (!session) {
-    return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, errorMessage: "SASL is not enabled on this listener", authBytes: Buffer.alloc(0), sessionLifetimeMs: 0n };
+    return {
+      errorCode: ErrorCode.ILLEGAL_SASL_STATE,
+      errorMessage: "SASL is not enabled on this listener",
+      authBytes: Buffer.alloc(0),
+      sessionLifetimeMs: 0n,
+    };
   }
   const result = session.authenticate(req.authBytes);
   if (result.errorCode === ErrorCode.NONE && session.principal !== null) ctx.connection.principal = session.principal;

@@ -7,9 +7,18 @@ defineHandler({ key: ApiKey.CreatePartitions, min: 0, max: 3 }, async (req, ctx)
   const results = await Promise.all(
     req.topics.map(async (t) => {
       const current = agent.topics.partitionCount(t.name);
-      if (current === null) return { name: t.name, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `topic ${t.name} does not exist` };
+      if (current === null)
+        return {
+          name: t.name,
+          errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          errorMessage: `topic ${t.name} does not exist`,
+        };
       if (t.count <= current) {
-        return { name: t.name, errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `topic ${t.name} has ${current} partitions; the new count must be larger` };
+        return {
+          name: t.name,
+          errorCode: ErrorCode.INVALID_PARTITIONS,
+          errorMessage: `topic ${t.name} has ${current} partitions; the new count must be larger`,
+        };
       }
       if (req.validateOnly) return { name: t.name, errorCode: ErrorCode.NONE, errorMessage: null };
       const r = await agent.topics.createPartitions(t.name, t.count);

@@ -13,6 +13,9 @@ defineHandler({ key: ApiKey.DeleteGroups, min: 0, max: 2 }, async (req, ctx) => 
   const deleted = new Map((await agent.groups.deleteGroups(mine)).map((r) => [r.groupId, r.errorCode]));
   return {
     throttleTimeMs: 0,
-    results: req.groupsNames.map((groupId) => ({ groupId, errorCode: deleted.get(groupId) ?? ErrorCode.NOT_COORDINATOR })),
+    results: req.groupsNames.map((groupId) => ({
+      groupId,
+      errorCode: deleted.get(groupId) ?? ErrorCode.NOT_COORDINATOR,
+    })),
   };
 });

@@ -27,9 +27,14 @@ export async function changeTopicConfig(
   options: { readonly validateOnly: boolean; readonly replace: boolean },
 ): Promise<ConfigChangeResult> {
   const base = { resourceType: resource.resourceType, resourceName: resource.resourceName };
-  if (resource.resourceType !== RESOURCE_TOPIC) return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: "only topic configs can be altered" };
+  if (resource.resourceType !== RESOURCE_TOPIC)
+    return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: "only topic configs can be altered" };
   if (agent.topics.partitionCount(resource.resourceName) === null) {
-    return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `topic ${resource.resourceName} does not exist` };
+    return {
+      ...base,
+      errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      errorMessage: `topic ${resource.resourceName} does not exist`,
+    };
   }
   if (typeof changes === "string") return { ...base, errorCode: ErrorCode.INVALID_CONFIG, errorMessage: changes };
   for (const [name, value] of Object.entries(changes)) {

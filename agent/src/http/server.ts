@@ -68,7 +68,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, readiness: () =
         state = { ready: false, reason: `readiness check failed: ${errorMessage(err)}` };
       }
       if (state.ready) send(res, 200, "text/plain; charset=utf-8", "ok\n", head);
-      else send(res, 503, "application/json", `${JSON.stringify({ ready: false, reason: state.reason ?? "not ready" })}\n`, head);
+      else
+        send(
+          res,
+          503,
+          "application/json",
+          `${JSON.stringify({ ready: false, reason: state.reason ?? "not ready" })}\n`,
+          head,
+        );
       return;
     }
   }

@@ -164,7 +164,11 @@ export class IngestionBatcher {
   private addNow(batches: readonly IncomingBatch[], size: number): Promise<BatchResult[]> {
     const topicBytes = batches.reduce((n, b) => n + b.topic.length, 0);
     const commandBytes = batches.length * BATCH_META_BYTES + topicBytes;
-    if (this.open && (this.open.bytes + size > this.options.maxFileBytes || this.open.commandBytes + commandBytes > this.options.log.maxCommandBytes)) {
+    if (
+      this.open &&
+      (this.open.bytes + size > this.options.maxFileBytes ||
+        this.open.commandBytes + commandBytes > this.options.log.maxCommandBytes)
+    ) {
       this.seal();
     }
     const file = this.ensureOpen();
@@ -242,8 +246,11 @@ export class IngestionBatcher {
     const data = Buffer.concat(parts, pos);
     const started = process.hrtime.bigint();
     const ticket = this.options.health?.started();
-    const expiresAt = this.options.expireAfterMs !== undefined ? new Date(Date.now() + this.options.expireAfterMs) : undefined;
-    const written = this.options.store.put(key, data, expiresAt ? { expiresAt } : undefined).then(() => this.options.onFileWritten?.(key, data));
+    const expiresAt =
+      this.options.expireAfterMs !== undefined ? new Date(Date.now() + this.options.expireAfterMs) : undefined;
+    const written = this.options.store
+      .put(key, data, expiresAt ? { expiresAt } : undefined)
+      .then(() => this.options.onFileWritten?.(key, data));
     // Awaited only after the previous file's commit: a write failing before then must not count as an
     // unhandled rejection (which ends the process).
     written.catch(() => undefined);
@@ -259,14 +266,24 @@ export class IngestionBatcher {
       } catch (err) {
         throw new IngestionError(`writing ingestion file ${key} failed: ${errorMessage(err)}`);
       }
-      const command: CommitFileCommand = { type: "commitFile", key, size: data.length, time: Date.now(), batches: metas };
+      const command: CommitFileCommand = {
+        type: "commitFile",
+        key,
+        size: data.length,
+        time: Date.now(),
+        batches: metas,
+      };
       const committed = this.options.log.propose([command]);
       proposed();
       const [result] = await committed.catch((err: unknown) => {
         throw new IngestionError(`committing ingestion file ${key} failed: ${errorMessage(err)}`);
       });
       results = [...(result?.batches ?? [])];
-      this.options.onFileCommitted?.({ bytes: data.length, batches: metas.length, writeSeconds: Number(process.hrtime.bigint() - started) / 1e9 });
+      this.options.onFileCommitted?.({
+        bytes: data.length,
+        batches: metas.length,
+        writeSeconds: Number(process.hrtime.bigint() - started) / 1e9,
+      });
       if (ticket !== undefined) this.options.health?.succeeded(ticket);
     } catch (err) {
       proposed();

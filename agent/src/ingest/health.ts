@@ -61,8 +61,10 @@ export class IngestionHealth {
     const now = this.now();
     let oldest: number | null = null;
     for (const started of this.pending.values()) if (oldest === null || started < oldest) oldest = started;
-    if (oldest !== null && now - oldest > this.stuckAfterMs) return `an ingestion file has been pending for ${now - oldest} ms`;
-    if (this.lastFailureAt !== null && now - this.lastFailureAt < this.rememberFailureMs) return `an ingestion file failed ${now - this.lastFailureAt} ms ago: ${this.lastFailure}`;
+    if (oldest !== null && now - oldest > this.stuckAfterMs)
+      return `an ingestion file has been pending for ${now - oldest} ms`;
+    if (this.lastFailureAt !== null && now - this.lastFailureAt < this.rememberFailureMs)
+      return `an ingestion file failed ${now - this.lastFailureAt} ms ago: ${this.lastFailure}`;
     return null;
   }
 }

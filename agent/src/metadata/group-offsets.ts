@@ -20,7 +20,8 @@ export class LogGroupOffsetStore implements GroupOffsetStore {
         })),
       },
     ]);
-    if (result && result.errorCode !== 0) throw new Error(`offset commit for group ${groupId} failed with error ${result.errorCode}`);
+    if (result && result.errorCode !== 0)
+      throw new Error(`offset commit for group ${groupId} failed with error ${result.errorCode}`);
   }
 
   committed(groupId: string): ReadonlyMap<string, ReadonlyMap<number, CommittedOffset>> {

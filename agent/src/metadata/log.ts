@@ -73,7 +73,10 @@ export class MetadataLog {
     if (snapshot) {
       this.replaceState(ClusterState.fromSnapshot(snapshot.data));
       this.lastSnapshotIndex = snapshot.index;
-      this.options.logger.info("loaded metadata snapshot", { index: snapshot.index.toString(), bytes: snapshot.data.length });
+      this.options.logger.info("loaded metadata snapshot", {
+        index: snapshot.index.toString(),
+        bytes: snapshot.data.length,
+      });
     }
     await this.catchUp();
     this.options.logger.info("metadata log replayed", { appliedIndex: this.stateValue.appliedIndex.toString() });
@@ -81,7 +84,9 @@ export class MetadataLog {
       this.tailTimer = setInterval(() => {
         // A pass still running (a slow or unreachable store) is not joined: each tick would log its failure again.
         if (this.catchingUp) return;
-        this.catchUp().catch((err: unknown) => this.options.logger.warn("metadata log tail failed", { error: errorMessage(err) }));
+        this.catchUp().catch((err: unknown) =>
+          this.options.logger.warn("metadata log tail failed", { error: errorMessage(err) }),
+        );
       }, this.options.tailIntervalMs);
       this.tailTimer.unref();
     }
@@ -101,7 +106,9 @@ export class MetadataLog {
         new Promise<CommandResult>((resolve, reject) => {
           const size = commandSize(command);
           if (size > this.store.maxEntryBytes - 256) {
-            reject(new Error(`metadata command of ${size} bytes exceeds the log entry limit of ${this.store.maxEntryBytes}`));
+            reject(
+              new Error(`metadata command of ${size} bytes exceeds the log entry limit of ${this.store.maxEntryBytes}`),
+            );
             return;
           }
           this.queue.push({ command, size, resolve, reject });
@@ -167,7 +174,8 @@ export class MetadataLog {
       // fails its condition. Folding it resolved this proposal; appending again would repeat it.
       await this.catchUp();
       if (!this.waiting.has(entry.seq)) return done;
-      if (attempt > 0 && attempt % 50 === 0) this.options.logger.warn("metadata log append contended", { attempts: attempt });
+      if (attempt > 0 && attempt % 50 === 0)
+        this.options.logger.warn("metadata log append contended", { attempts: attempt });
     }
   }
 
@@ -202,7 +210,8 @@ export class MetadataLog {
       if (records[0]!.index > from) {
         // Entries we need were trimmed: start again from the newest snapshot.
         const snapshot = await this.store.latestSnapshot();
-        if (!snapshot || snapshot.index < from - 1n) throw new Error(`metadata log entries from ${from} are gone and no snapshot covers them`);
+        if (!snapshot || snapshot.index < from - 1n)
+          throw new Error(`metadata log entries from ${from} are gone and no snapshot covers them`);
         this.options.logger.info("metadata log reloaded from snapshot", { index: snapshot.index.toString() });
         this.replaceState(ClusterState.fromSnapshot(snapshot.data));
         continue;

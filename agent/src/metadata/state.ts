@@ -111,7 +111,8 @@ export class ClusterState {
 
   /** Applies one entry; returns one result per command. */
   apply(index: bigint, entry: LogEntry): CommandResult[] {
-    if (index !== this.appliedIndex + 1n) throw new Error(`metadata log entry ${index} applied after ${this.appliedIndex}`);
+    if (index !== this.appliedIndex + 1n)
+      throw new Error(`metadata log entry ${index} applied after ${this.appliedIndex}`);
     const results = entry.commands.map((c) => this.applyCommand(c));
     this.appliedIndex = index;
     return results;
@@ -120,8 +121,10 @@ export class ClusterState {
   private applyCommand(c: Command): CommandResult {
     switch (c.type) {
       case "createTopic": {
-        if (this.topics.has(c.name)) return { errorCode: FoldError.TOPIC_ALREADY_EXISTS, message: `topic ${c.name} already exists` };
-        if (!Number.isInteger(c.partitions) || c.partitions < 1) return { errorCode: FoldError.INVALID_PARTITIONS, message: "partitions must be >= 1" };
+        if (this.topics.has(c.name))
+          return { errorCode: FoldError.TOPIC_ALREADY_EXISTS, message: `topic ${c.name} already exists` };
+        if (!Number.isInteger(c.partitions) || c.partitions < 1)
+          return { errorCode: FoldError.INVALID_PARTITIONS, message: "partitions must be >= 1" };
         for (const [k, v] of Object.entries(c.configs)) {
           const problem = validateTopicConfig(k, v);
           if (problem) return { errorCode: FoldError.INVALID_CONFIG, message: problem };
@@ -137,7 +140,8 @@ export class ClusterState {
       }
       case "deleteTopic": {
         const topic = this.topics.get(c.name);
-        if (!topic) return { errorCode: FoldError.UNKNOWN_TOPIC_OR_PARTITION, message: `topic ${c.name} does not exist` };
+        if (!topic)
+          return { errorCode: FoldError.UNKNOWN_TOPIC_OR_PARTITION, message: `topic ${c.name} does not exist` };
         for (const p of topic.partitions) for (const s of p.segments) this.unref(s.location.key);
         this.topics.delete(c.name);
         this.listener?.topicsChanged?.();
@@ -145,9 +149,13 @@ export class ClusterState {
       }
       case "createPartitions": {
         const topic = this.topics.get(c.name);
-        if (!topic) return { errorCode: FoldError.UNKNOWN_TOPIC_OR_PARTITION, message: `topic ${c.name} does not exist` };
+        if (!topic)
+          return { errorCode: FoldError.UNKNOWN_TOPIC_OR_PARTITION, message: `topic ${c.name} does not exist` };
         if (c.count <= topic.partitions.length) {
-          return { errorCode: FoldError.INVALID_PARTITIONS, message: `topic ${c.name} has ${topic.partitions.length} partitions; the new count must be larger` };
+          return {
+            errorCode: FoldError.INVALID_PARTITIONS,
+            message: `topic ${c.name} has ${topic.partitions.length} partitions; the new count must be larger`,
+          };
         }
         while (topic.partitions.length < c.count) topic.partitions.push(new PartitionState());
         this.listener?.topicsChanged?.();
@@ -155,7 +163,8 @@ export class ClusterState {
       }
       case "alterConfigs": {
         const topic = this.topics.get(c.name);
-        if (!topic) return { errorCode: FoldError.UNKNOWN_TOPIC_OR_PARTITION, message: `topic ${c.name} does not exist` };
+        if (!topic)
+          return { errorCode: FoldError.UNKNOWN_TOPIC_OR_PARTITION, message: `topic ${c.name} does not exist` };
         for (const [k, v] of Object.entries(c.set)) {
           if (v === null) continue;
           const problem = validateTopicConfig(k, v);
@@ -188,7 +197,9 @@ export class ClusterState {
         return { errorCode: FoldError.NONE };
       }
       case "deleteGroup":
-        return this.groupOffsets.delete(c.group) ? { errorCode: FoldError.NONE } : { errorCode: FoldError.GROUP_ID_NOT_FOUND };
+        return this.groupOffsets.delete(c.group)
+          ? { errorCode: FoldError.NONE }
+          : { errorCode: FoldError.GROUP_ID_NOT_FOUND };
       case "allocateProducerId":
         return { errorCode: FoldError.NONE, producerId: this.nextProducerId++ };
       case "compact":
@@ -219,7 +230,12 @@ export class ClusterState {
     for (const b of c.batches) {
       const p = this.partition(b.topic, b.partition);
       if (!p) {
-        results.push({ errorCode: FoldError.UNKNOWN_TOPIC_OR_PARTITION, baseOffset: -1, logAppendTime: -1, logStartOffset: -1 });
+        results.push({
+          errorCode: FoldError.UNKNOWN_TOPIC_OR_PARTITION,
+          baseOffset: -1,
+          logAppendTime: -1,
+          logStartOffset: -1,
+        });
         continue;
       }
       const verdict = this.checkSequence(p, b.producerId, b.producerEpoch, b.baseSequence, b.count);
@@ -250,17 +266,25 @@ export class ClusterState {
         appendedNames.push([b.topic, b.partition, p]);
       }
     }
-    if (this.listener?.partitionAppended) for (const [t, i, p] of appendedNames) this.listener.partitionAppended(t, i, p.nextOffset);
+    if (this.listener?.partitionAppended)
+      for (const [t, i, p] of appendedNames) this.listener.partitionAppended(t, i, p.nextOffset);
     return { errorCode: FoldError.NONE, batches: results };
   }
 
   /** Idempotent-producer checks (REFERENCE.md "Idempotent producers"). */
-  private checkSequence(p: PartitionState, pid: number, epoch: number, seq: number, count: number): { errorCode: number; duplicateOf?: number } {
+  private checkSequence(
+    p: PartitionState,
+    pid: number,
+    epoch: number,
+    seq: number,
+    count: number,
+  ): { errorCode: number; duplicateOf?: number } {
     if (pid < 0) return { errorCode: FoldError.NONE };
     const state = p.producers.get(pid);
     if (!state) return { errorCode: FoldError.NONE };
     if (epoch < state.epoch) return { errorCode: FoldError.INVALID_PRODUCER_EPOCH };
-    if (epoch > state.epoch) return seq === 0 ? { errorCode: FoldError.NONE } : { errorCode: FoldError.OUT_OF_ORDER_SEQUENCE_NUMBER };
+    if (epoch > state.epoch)
+      return seq === 0 ? { errorCode: FoldError.NONE } : { errorCode: FoldError.OUT_OF_ORDER_SEQUENCE_NUMBER };
     const lastSeq = nextSequence(seq, count - 1);
     const dup = state.batches.find((b) => b.firstSeq === seq && b.lastSeq === lastSeq);
     if (dup) return { errorCode: FoldError.NONE, duplicateOf: dup.baseOffset };
@@ -269,7 +293,14 @@ export class ClusterState {
     return { errorCode: FoldError.NONE };
   }
 
-  private recordSequence(p: PartitionState, pid: number, epoch: number, seq: number, count: number, baseOffset: number): void {
+  private recordSequence(
+    p: PartitionState,
+    pid: number,
+    epoch: number,
+    seq: number,
+    count: number,
+    baseOffset: number,
+  ): void {
     let state = p.producers.get(pid);
     if (!state || state.epoch !== epoch) {
       state = { epoch, batches: [] };
@@ -291,7 +322,12 @@ export class ClusterState {
       let last = first;
       while (last < p.segments.length && p.segments[last]!.lastOffset <= run.lastOffset) last++;
       const covered = p.segments.slice(first, last);
-      if (covered.length === 0 || covered[0]!.baseOffset !== run.baseOffset || covered[covered.length - 1]!.lastOffset !== run.lastOffset) continue;
+      if (
+        covered.length === 0 ||
+        covered[0]!.baseOffset !== run.baseOffset ||
+        covered[covered.length - 1]!.lastOffset !== run.lastOffset
+      )
+        continue;
       for (const s of covered) {
         this.unref(s.location.key);
         p.bytes -= s.location.len;
@@ -333,13 +369,35 @@ export class ClusterState {
         next: p.nextOffset,
         start: p.logStartOffset,
         bytes: p.bytes,
-        segs: p.segments.map((s) => [s.baseOffset, s.lastOffset, s.maxTimestamp, s.location.store, s.location.key, s.location.pos, s.location.len, s.appendTime]),
-        prods: [...p.producers.entries()].map(([pid, st]) => [pid, st.epoch, st.batches.map((b) => [b.firstSeq, b.lastSeq, b.baseOffset])]),
+        segs: p.segments.map((s) => [
+          s.baseOffset,
+          s.lastOffset,
+          s.maxTimestamp,
+          s.location.store,
+          s.location.key,
+          s.location.pos,
+          s.location.len,
+          s.appendTime,
+        ]),
+        prods: [...p.producers.entries()].map(([pid, st]) => [
+          pid,
+          st.epoch,
+          st.batches.map((b) => [b.firstSeq, b.lastSeq, b.baseOffset]),
+        ]),
       })),
     }));
-    const groups = [...this.groupOffsets.entries()].map(([g, byTopic]) => [g, [...byTopic.values()].flatMap((m) => [...m.values()])]);
+    const groups = [...this.groupOffsets.entries()].map(([g, byTopic]) => [
+      g,
+      [...byTopic.values()].flatMap((m) => [...m.values()]),
+    ]);
     return Buffer.from(
-      JSON.stringify({ v: 1, applied: this.appliedIndex.toString(), nextProducerId: this.nextProducerId, topics, groups }),
+      JSON.stringify({
+        v: 1,
+        applied: this.appliedIndex.toString(),
+        nextProducerId: this.nextProducerId,
+        topics,
+        groups,
+      }),
       "utf8",
     );
   }
@@ -351,7 +409,12 @@ export class ClusterState {
       v: number;
       applied: string;
       nextProducerId: number;
-      topics: Array<{ name: string; topicId: string; configs: Record<string, string>; partitions: Array<{ next: number; start: number; bytes: number; segs: Seg[]; prods: Prod[] }> }>;
+      topics: Array<{
+        name: string;
+        topicId: string;
+        configs: Record<string, string>;
+        partitions: Array<{ next: number; start: number; bytes: number; segs: Seg[]; prods: Prod[] }>;
+      }>;
       groups: Array<[string, OffsetCommitEntry[]]>;
     };
     if (raw.v !== 1) throw new Error(`snapshot version ${raw.v} not supported`);
@@ -369,7 +432,10 @@ export class ClusterState {
           state.ref(key);
         }
         for (const [pid, epoch, batches] of rp.prods) {
-          p.producers.set(pid, { epoch, batches: batches.map(([firstSeq, lastSeq, baseOffset]) => ({ firstSeq, lastSeq, baseOffset })) });
+          p.producers.set(pid, {
+            epoch,
+            batches: batches.map(([firstSeq, lastSeq, baseOffset]) => ({ firstSeq, lastSeq, baseOffset })),
+          });
         }
         return p;
       });

@@ -6,20 +6,52 @@ export interface ConfigDefinition {
   readonly doc: string;
 }
 
-const longAtLeast = (min: number) => (v: string) => (/^-?\d+$/.test(v) && Number(v) >= min ? null : `must be an integer >= ${min}`);
-const oneOf = (...allowed: string[]) => (v: string) => (allowed.includes(v) ? null : `must be one of ${allowed.join(", ")}`);
+const longAtLeast = (min: number) => (v: string) =>
+  /^-?\d+$/.test(v) && Number(v) >= min ? null : `must be an integer >= ${min}`;
+const oneOf =
+  (...allowed: string[]) =>
+  (v: string) =>
+    allowed.includes(v) ? null : `must be one of ${allowed.join(", ")}`;
 
 export const TOPIC_CONFIGS: Readonly<Record<string, ConfigDefinition>> = {
-  "retention.ms": { default: "604800000", validate: longAtLeast(-1), doc: "Time records are kept; -1 keeps them forever." },
+  "retention.ms": {
+    default: "604800000",
+    validate: longAtLeast(-1),
+    doc: "Time records are kept; -1 keeps them forever.",
+  },
   "retention.bytes": { default: "-1", validate: longAtLeast(-1), doc: "Bytes kept per partition; -1 for no limit." },
-  "cleanup.policy": { default: "delete", validate: oneOf("delete"), doc: "Only delete is supported (no log compaction)." },
-  "message.timestamp.type": { default: "CreateTime", validate: oneOf("CreateTime", "LogAppendTime"), doc: "Timestamp kept in records." },
+  "cleanup.policy": {
+    default: "delete",
+    validate: oneOf("delete"),
+    doc: "Only delete is supported (no log compaction).",
+  },
+  "message.timestamp.type": {
+    default: "CreateTime",
+    validate: oneOf("CreateTime", "LogAppendTime"),
+    doc: "Timestamp kept in records.",
+  },
   "max.message.bytes": { default: "8388608", validate: longAtLeast(0), doc: "Largest record batch accepted." },
-  "compression.type": { default: "producer", validate: oneOf("producer"), doc: "Batches are stored as the producer compressed them." },
-  "segment.bytes": { default: "1073741824", validate: longAtLeast(14), doc: "Accepted for compatibility; objects are sized by compaction." },
+  "compression.type": {
+    default: "producer",
+    validate: oneOf("producer"),
+    doc: "Batches are stored as the producer compressed them.",
+  },
+  "segment.bytes": {
+    default: "1073741824",
+    validate: longAtLeast(14),
+    doc: "Accepted for compatibility; objects are sized by compaction.",
+  },
   "segment.ms": { default: "604800000", validate: longAtLeast(1), doc: "Accepted for compatibility." },
-  "min.insync.replicas": { default: "1", validate: longAtLeast(1), doc: "Accepted for compatibility; durability comes from the store." },
-  "unclean.leader.election.enable": { default: "false", validate: oneOf("true", "false"), doc: "Accepted for compatibility." },
+  "min.insync.replicas": {
+    default: "1",
+    validate: longAtLeast(1),
+    doc: "Accepted for compatibility; durability comes from the store.",
+  },
+  "unclean.leader.election.enable": {
+    default: "false",
+    validate: oneOf("true", "false"),
+    doc: "Accepted for compatibility.",
+  },
 };
 
 /** Returns an error message for an unknown key or a bad value, else null. */

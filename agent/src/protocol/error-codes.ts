@@ -171,7 +171,9 @@ const RETRIABLE: ReadonlySet<number> = new Set<number>([
   ErrorCode.INVALID_SHARE_SESSION_EPOCH,
 ]);
 
-const NAMES = new Map<number, ErrorCodeName>((Object.keys(ErrorCode) as ErrorCodeName[]).map((name) => [ErrorCode[name], name]));
+const NAMES = new Map<number, ErrorCodeName>(
+  (Object.keys(ErrorCode) as ErrorCodeName[]).map((name) => [ErrorCode[name], name]),
+);
 
 /** True when a client may retry the request after this error (Kafka's RetriableException family). */
 export function isRetriable(code: number): boolean {

@@ -64,7 +64,10 @@ function versionInfo(def: MessageDef): VersionInfo {
 }
 
 export const MESSAGE_VERSIONS = Object.fromEntries(
-  (Object.keys(MESSAGES) as unknown as string[]).map((k) => [Number(k), versionInfo(MESSAGES[Number(k) as ApiKeyValue].request)]),
+  (Object.keys(MESSAGES) as unknown as string[]).map((k) => [
+    Number(k),
+    versionInfo(MESSAGES[Number(k) as ApiKeyValue].request),
+  ]),
 ) as Record<ApiKeyValue, VersionInfo>;
 
 function lookupVersions(apiKey: number): VersionInfo | undefined {
@@ -123,7 +126,12 @@ function checkConsumed(r: Reader, what: string): void {
 }
 
 /** Decodes a request body starting at `bodyOffset` of the frame (which has no size prefix). */
-export function decodeRequestBody<K extends ApiKeyValue>(apiKey: K, apiVersion: number, frame: Buffer, bodyOffset: number): RequestOf<K> {
+export function decodeRequestBody<K extends ApiKeyValue>(
+  apiKey: K,
+  apiVersion: number,
+  frame: Buffer,
+  bodyOffset: number,
+): RequestOf<K> {
   const p = plan(apiKey, apiVersion, false);
   const r = new Reader(frame, bodyOffset);
   const body = decodeStruct(r, p);
@@ -142,7 +150,12 @@ export function decodeRequest(frame: Buffer): { header: RequestHeader; body: unk
  * Encodes a size-prefixed response as chunks (large records buffers are passed through, not copied).
  * Response header v0 for non-flexible versions and always for ApiVersions; v1 otherwise.
  */
-export function encodeResponse<K extends ApiKeyValue>(apiKey: K, apiVersion: number, correlationId: number, body: ResponseOf<K>): Buffer[] {
+export function encodeResponse<K extends ApiKeyValue>(
+  apiKey: K,
+  apiVersion: number,
+  correlationId: number,
+  body: ResponseOf<K>,
+): Buffer[] {
   const p = plan(apiKey, apiVersion, true);
   const w = new Writer(256);
   w.int32(0);
@@ -155,7 +168,10 @@ export function encodeResponse<K extends ApiKeyValue>(apiKey: K, apiVersion: num
 }
 
 /** Encodes a size-prefixed request (client direction). */
-export function encodeRequest<K extends ApiKeyValue>(header: RequestHeader & { apiKey: K }, body: RequestInputOf<K>): Buffer {
+export function encodeRequest<K extends ApiKeyValue>(
+  header: RequestHeader & { apiKey: K },
+  body: RequestInputOf<K>,
+): Buffer {
   const p = plan(header.apiKey, header.apiVersion, false);
   const w = new Writer(256);
   w.int32(0);
@@ -170,7 +186,11 @@ export function encodeRequest<K extends ApiKeyValue>(header: RequestHeader & { a
 }
 
 /** Decodes a response frame (no size prefix) of the given API and version (client direction). */
-export function decodeResponse<K extends ApiKeyValue>(apiKey: K, apiVersion: number, frame: Buffer): { correlationId: number; body: DecodedResponseOf<K> } {
+export function decodeResponse<K extends ApiKeyValue>(
+  apiKey: K,
+  apiVersion: number,
+  frame: Buffer,
+): { correlationId: number; body: DecodedResponseOf<K> } {
   const p = plan(apiKey, apiVersion, true);
   const r = new Reader(frame);
   const correlationId = r.int32();

@@ -128,7 +128,11 @@ type FieldValue<F extends FieldDef, S extends Side> = F extends { readonly nulla
   : BaseValue<F, S>;
 
 /** Fields an encoder may omit: tagged ones and those not present in every version. */
-type IsOptional<F extends FieldDef> = F extends { readonly tag: number } ? true : F["versions"] extends "0+" ? false : true;
+type IsOptional<F extends FieldDef> = F extends { readonly tag: number }
+  ? true
+  : F["versions"] extends "0+"
+    ? false
+    : true;
 
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
@@ -140,7 +144,9 @@ type StructOut<C extends readonly FieldDef[]> = {
   [F in C[number] as IsOptional<F> extends true ? F["name"] : never]?: FieldValue<F, "out">;
 };
 
-export type StructValue<C extends readonly FieldDef[], S extends Side> = S extends "in" ? Simplify<StructIn<C>> : Simplify<StructOut<C>>;
+export type StructValue<C extends readonly FieldDef[], S extends Side> = S extends "in"
+  ? Simplify<StructIn<C>>
+  : Simplify<StructOut<C>>;
 
 /** The value a decoder returns for a message definition (every field present). */
 export type Decoded<M extends MessageDef> = StructValue<M["fields"], "in">;

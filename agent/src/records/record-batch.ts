@@ -57,13 +57,17 @@ function readInt64AsNumber(buf: Buffer, at: number): number {
 
 /** Reads the header of the batch starting at `at` without validating the CRC. */
 export function readBatchHeader(buf: Buffer, at = 0): BatchHeader {
-  if (buf.length - at < BATCH_HEADER_BYTES) throw new InvalidBatchError(`record batch truncated: ${buf.length - at} bytes`, 2);
+  if (buf.length - at < BATCH_HEADER_BYTES)
+    throw new InvalidBatchError(`record batch truncated: ${buf.length - at} bytes`, 2);
   const magic = buf.readInt8(at + OFF_MAGIC);
   if (magic !== 2) throw new InvalidBatchError(`record batch magic ${magic} not supported (only magic 2)`, 43);
   const batchLength = buf.readInt32BE(at + OFF_BATCH_LENGTH);
   const size = batchLength + LOG_OVERHEAD;
   if (batchLength < BATCH_HEADER_BYTES - LOG_OVERHEAD || size > buf.length - at) {
-    throw new InvalidBatchError(`record batch length ${batchLength} does not fit the ${buf.length - at} bytes given`, 2);
+    throw new InvalidBatchError(
+      `record batch length ${batchLength} does not fit the ${buf.length - at} bytes given`,
+      2,
+    );
   }
   const attributes = buf.readInt16BE(at + OFF_ATTRIBUTES);
   return {
@@ -95,9 +99,13 @@ export function splitAndValidateBatches(records: Buffer): Array<{ bytes: Buffer;
     const bytes = records.subarray(at, at + header.size);
     const expected = bytes.readUInt32BE(OFF_CRC);
     const actual = crc32c(bytes.subarray(OFF_ATTRIBUTES));
-    if (actual !== expected) throw new InvalidBatchError(`record batch CRC mismatch (stored ${expected}, computed ${actual})`, 2);
+    if (actual !== expected)
+      throw new InvalidBatchError(`record batch CRC mismatch (stored ${expected}, computed ${actual})`, 2);
     if (header.recordCount <= 0 || header.recordCount !== header.lastOffsetDelta + 1) {
-      throw new InvalidBatchError(`record count ${header.recordCount} does not match lastOffsetDelta ${header.lastOffsetDelta}`, 87);
+      throw new InvalidBatchError(
+        `record count ${header.recordCount} does not match lastOffsetDelta ${header.lastOffsetDelta}`,
+        87,
+      );
     }
     if (header.control) throw new InvalidBatchError("control batches may not be produced by clients", 87);
     if (header.compression > 4) throw new InvalidBatchError(`unknown compression codec ${header.compression}`, 76);

@@ -73,7 +73,12 @@ export class GarbageCollector {
     return { deletedCompacted: compacted, deletedIngestion: ingestion };
   }
 
-  private async collect(which: "ingestion" | "compaction", store: ObjectStore, prefix: string, now: number): Promise<string[]> {
+  private async collect(
+    which: "ingestion" | "compaction",
+    store: ObjectStore,
+    prefix: string,
+    now: number,
+  ): Promise<string[]> {
     const listed: Array<{ key: string; size: number }> = [];
     for await (const o of store.list(prefix)) listed.push(o);
     // Catch up after listing: anything committed before the listing finished is seen as referenced.
@@ -94,13 +99,18 @@ export class GarbageCollector {
       if (now - first >= this.graceMs && (created === null || now - created >= this.graceMs)) doomed.push(o);
     }
     // Forget objects that disappeared (deleted, expired) since the last pass.
-    for (const id of [...this.firstSeen.keys()]) if (id.startsWith(`${which}:`) && !seen.has(id)) this.firstSeen.delete(id);
+    for (const id of [...this.firstSeen.keys()])
+      if (id.startsWith(`${which}:`) && !seen.has(id)) this.firstSeen.delete(id);
     if (doomed.length === 0) return [];
     const keys = doomed.map((o) => o.key);
     try {
       await store.delete(keys);
     } catch (err) {
-      this.deps.logger.warn("garbage collection delete failed", { store: which, objects: keys.length, error: errorMessage(err) });
+      this.deps.logger.warn("garbage collection delete failed", {
+        store: which,
+        objects: keys.length,
+        error: errorMessage(err),
+      });
       return [];
     }
     for (const k of keys) this.firstSeen.delete(`${which}:${k}`);

@@ -89,7 +89,12 @@ export class SaslSession {
     const enabled = [...this.settings.mechanisms];
     if (this.stateValue !== "handshake") {
       // After authenticating: answered (no re-authentication). In the middle of an exchange: Kafka closes.
-      if (this.stateValue === "authenticate") this.fail(this.exchange?.userName ?? null, this.mechanismValue, "SaslHandshake during an authentication exchange");
+      if (this.stateValue === "authenticate")
+        this.fail(
+          this.exchange?.userName ?? null,
+          this.mechanismValue,
+          "SaslHandshake during an authentication exchange",
+        );
       return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, mechanisms: enabled };
     }
     const chosen = this.settings.mechanisms.find((m) => m === mechanism);
@@ -110,8 +115,16 @@ export class SaslSession {
 
   authenticate(authBytes: Buffer): AuthenticateResult {
     if (!this.exchange || this.stateValue !== "authenticate") {
-      if (!this.settings) return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, errorMessage: "SASL authentication is not enabled on this listener", authBytes: Buffer.alloc(0) };
-      const message = this.stateValue === "authenticated" ? "Already authenticated (no re-authentication)" : "SaslAuthenticate before a successful SaslHandshake";
+      if (!this.settings)
+        return {
+          errorCode: ErrorCode.ILLEGAL_SASL_STATE,
+          errorMessage: "SASL authentication is not enabled on this listener",
+          authBytes: Buffer.alloc(0),
+        };
+      const message =
+        this.stateValue === "authenticated"
+          ? "Already authenticated (no re-authentication)"
+          : "SaslAuthenticate before a successful SaslHandshake";
       // Out of order before authentication: answered, then the connection closes (as Kafka does).
       if (this.stateValue !== "authenticated") this.fail(null, this.mechanismValue, message);
       return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, errorMessage: message, authBytes: Buffer.alloc(0) };
@@ -122,7 +135,11 @@ export class SaslSession {
         this.stateValue = "authenticated";
         this.principalValue = step.principal;
         this.exchange = null;
-        this.logger.debug("SASL authentication succeeded", { ...this.where(), mechanism: this.mechanismValue, user: step.principal });
+        this.logger.debug("SASL authentication succeeded", {
+          ...this.where(),
+          mechanism: this.mechanismValue,
+          user: step.principal,
+        });
       }
       return { errorCode: ErrorCode.NONE, errorMessage: null, authBytes: step.response };
     } catch (err) {
@@ -139,6 +156,11 @@ export class SaslSession {
   private fail(user: string | null, mechanism: string | null, reason: string): void {
     this.stateValue = "failed";
     this.exchange = null;
-    this.logger.info("SASL authentication failed", { ...this.where(), mechanism, ...(user ? { user: user.slice(0, 128) } : {}), reason });
+    this.logger.info("SASL authentication failed", {
+      ...this.where(),
+      mechanism,
+      ...(user ? { user: user.slice(0, 128) } : {}),
+      reason,
+    });
   }
 }

@@ -26,13 +26,21 @@ export function loadSaslSettings(mechanisms: readonly SaslMechanism[], usersFile
     text = readFileSync(usersFile, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const reason = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "is a directory" : (err as Error).message;
+    const reason =
+      code === "ENOENT"
+        ? "no such file"
+        : code === "EACCES"
+          ? "permission denied"
+          : code === "EISDIR"
+            ? "is a directory"
+            : (err as Error).message;
     throw new SecurityConfigError(`cannot read -kafkaSASLUsersFile ${usersFile}: ${reason}`);
   }
   try {
     return { mechanisms, users: parseUsersFile(text, { mechanisms }) };
   } catch (err) {
-    if (err instanceof UsersFileError) throw new SecurityConfigError(`-kafkaSASLUsersFile ${usersFile}: ${err.message}`);
+    if (err instanceof UsersFileError)
+      throw new SecurityConfigError(`-kafkaSASLUsersFile ${usersFile}: ${err.message}`);
     throw err;
   }
 }

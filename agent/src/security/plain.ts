@@ -32,9 +32,12 @@ export class PlainServerExchange implements SaslExchange {
     const user = clientMessage.subarray(first + 1, second).toString("utf8");
     this.user = user === "" ? null : user;
     const password = clientMessage.subarray(second + 1).toString("utf8");
-    if (user === "" || password === "") throw new SaslAuthenticationError("Authentication failed: user name and password must not be empty");
-    if (authzid !== "" && authzid !== user) throw new SaslAuthenticationError("Authentication failed: the authorization id must be the user name");
-    if (!this.options.verify(user, password)) throw new SaslAuthenticationError("Authentication failed: Invalid username or password");
+    if (user === "" || password === "")
+      throw new SaslAuthenticationError("Authentication failed: user name and password must not be empty");
+    if (authzid !== "" && authzid !== user)
+      throw new SaslAuthenticationError("Authentication failed: the authorization id must be the user name");
+    if (!this.options.verify(user, password))
+      throw new SaslAuthenticationError("Authentication failed: Invalid username or password");
     return { response: Buffer.alloc(0), principal: user };
   }
 }

@@ -63,7 +63,12 @@ function watchFiles(w: FileWatch): () => void {
   return () => clearInterval(timer);
 }
 
-export function watchTlsFiles(files: TlsFiles, apply: (options: tls.TlsOptions) => void, logger: Logger, intervalMs = DEFAULT_RELOAD_INTERVAL_MS): () => void {
+export function watchTlsFiles(
+  files: TlsFiles,
+  apply: (options: tls.TlsOptions) => void,
+  logger: Logger,
+  intervalMs = DEFAULT_RELOAD_INTERVAL_MS,
+): () => void {
   const paths = [files.certFile, files.keyFile, ...(files.clientCaFile !== undefined ? [files.clientCaFile] : [])];
   return watchFiles({
     files: paths,

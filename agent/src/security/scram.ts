@@ -58,16 +58,28 @@ export function deriveScramCredential(
 ): ScramCredential {
   const salted = saltedPassword(mechanism, password, salt, iterations);
   const clientKey = hmac(mechanism, salted, "Client Key");
-  const credential = { salt, iterations, storedKey: hash(mechanism, clientKey), serverKey: hmac(mechanism, salted, "Server Key") };
+  const credential = {
+    salt,
+    iterations,
+    storedKey: hash(mechanism, clientKey),
+    serverKey: hmac(mechanism, salted, "Server Key"),
+  };
   salted.fill(0);
   clientKey.fill(0);
   return credential;
 }
 
 /** Whether `password` matches a stored credential (used by PLAIN; constant-time comparison). */
-export function scramPasswordMatches(mechanism: ScramMechanism, credential: ScramCredential, password: string): boolean {
+export function scramPasswordMatches(
+  mechanism: ScramMechanism,
+  credential: ScramCredential,
+  password: string,
+): boolean {
   const candidate = deriveScramCredential(mechanism, password, credential.iterations, credential.salt);
-  return candidate.storedKey.length === credential.storedKey.length && timingSafeEqual(candidate.storedKey, credential.storedKey);
+  return (
+    candidate.storedKey.length === credential.storedKey.length &&
+    timingSafeEqual(candidate.storedKey, credential.storedKey)
+  );
 }
 
 /** Parses "k=v,k=v" attributes, in order; a value may contain "=" (base64). */
@@ -81,14 +93,16 @@ function attributes(message: string, what: string): Array<[string, string]> {
 
 /** RFC 5802 saslname: "=2C" is ",", "=3D" is "="; any other "=" is malformed. */
 function decodeSaslName(text: string): string {
-  if (/=(?!2C|3D)/.test(text)) throw new SaslAuthenticationError("Invalid SCRAM client first message: malformed user name");
+  if (/=(?!2C|3D)/.test(text))
+    throw new SaslAuthenticationError("Invalid SCRAM client first message: malformed user name");
   return text.replace(/=2C/g, ",").replace(/=3D/g, "=");
 }
 
 const PRINTABLE_NONCE = /^[\x21-\x2B\x2D-\x7E]+$/;
 
 function b64(text: string, what: string): Buffer {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) throw new SaslAuthenticationError(`Invalid SCRAM client final message: ${what} is not base64`);
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text))
+    throw new SaslAuthenticationError(`Invalid SCRAM client final message: ${what} is not base64`);
   return Buffer.from(text, "base64");
 }
 
@@ -144,23 +158,28 @@ export class ScramServerExchange implements SaslExchange {
     const flag = message.slice(0, firstComma);
     const authzidPart = message.slice(firstComma + 1, secondComma);
     if (flag.startsWith("p=")) throw new SaslAuthenticationError("SCRAM channel binding is not supported");
-    if (flag !== "n" && flag !== "y") throw new SaslAuthenticationError("Invalid SCRAM client first message: bad GS2 flag");
-    if (authzidPart !== "" && !authzidPart.startsWith("a=")) throw new SaslAuthenticationError("Invalid SCRAM client first message: bad authorization id");
+    if (flag !== "n" && flag !== "y")
+      throw new SaslAuthenticationError("Invalid SCRAM client first message: bad GS2 flag");
+    if (authzidPart !== "" && !authzidPart.startsWith("a="))
+      throw new SaslAuthenticationError("Invalid SCRAM client first message: bad authorization id");
     this.gs2Header = message.slice(0, secondComma + 1);
     this.clientFirstBare = message.slice(secondComma + 1);
     const attrs = attributes(this.clientFirstBare, "client first message");
     if (attrs[0]?.[0] === "m") throw new SaslAuthenticationError("SCRAM mandatory extensions are not supported");
-    if (attrs[0]?.[0] !== "n" || attrs[1]?.[0] !== "r") throw new SaslAuthenticationError("Invalid SCRAM client first message: expected n=<user>,r=<nonce>");
+    if (attrs[0]?.[0] !== "n" || attrs[1]?.[0] !== "r")
+      throw new SaslAuthenticationError("Invalid SCRAM client first message: expected n=<user>,r=<nonce>");
     const user = decodeSaslName(attrs[0][1]);
     const clientNonce = attrs[1][1];
     if (user === "") throw new SaslAuthenticationError("Invalid SCRAM client first message: empty user name");
-    if (!PRINTABLE_NONCE.test(clientNonce)) throw new SaslAuthenticationError("Invalid SCRAM client first message: bad nonce");
+    if (!PRINTABLE_NONCE.test(clientNonce))
+      throw new SaslAuthenticationError("Invalid SCRAM client first message: bad nonce");
     if (authzidPart !== "" && decodeSaslName(authzidPart.slice(2)) !== user) {
       throw new SaslAuthenticationError("Authentication failed: the authorization id must be the user name");
     }
     // Extensions (Kafka's SCRAM extensions): only delegation tokens carry meaning, and they are not offered.
     for (const [key, value] of attrs.slice(2)) {
-      if (key === "tokenauth" && value.toLowerCase() === "true") throw new SaslAuthenticationError("Delegation tokens are not supported");
+      if (key === "tokenauth" && value.toLowerCase() === "true")
+        throw new SaslAuthenticationError("Delegation tokens are not supported");
     }
 
     this.user = user;
@@ -179,12 +198,15 @@ export class ScramServerExchange implements SaslExchange {
     if (proofAt < 0) throw new SaslAuthenticationError("Invalid SCRAM client final message: no proof");
     const withoutProof = message.slice(0, proofAt);
     const attrs = attributes(withoutProof, "client final message");
-    if (attrs[0]?.[0] !== "c" || attrs[1]?.[0] !== "r") throw new SaslAuthenticationError("Invalid SCRAM client final message: expected c=<binding>,r=<nonce>");
+    if (attrs[0]?.[0] !== "c" || attrs[1]?.[0] !== "r")
+      throw new SaslAuthenticationError("Invalid SCRAM client final message: expected c=<binding>,r=<nonce>");
     const binding = b64(attrs[0][1], "channel binding");
-    if (!binding.equals(Buffer.from(this.gs2Header, "utf8"))) throw new SaslAuthenticationError("Invalid SCRAM client final message: channel binding does not match");
+    if (!binding.equals(Buffer.from(this.gs2Header, "utf8")))
+      throw new SaslAuthenticationError("Invalid SCRAM client final message: channel binding does not match");
     // endsWith, as Kafka's ScramSaslServer checks: librdkafka (2.0 at least) sends its own nonce again in
     // front of the combined one. The proof covers the message as sent, so nothing is lost.
-    if (!attrs[1][1].endsWith(this.nonce)) throw new SaslAuthenticationError("Invalid SCRAM client final message: nonce does not match");
+    if (!attrs[1][1].endsWith(this.nonce))
+      throw new SaslAuthenticationError("Invalid SCRAM client final message: nonce does not match");
     const proof = b64(message.slice(proofAt + 3), "proof");
     const credential = this.credential!;
     const authMessage = `${this.clientFirstBare},${this.serverFirst},${withoutProof}`;
@@ -193,7 +215,10 @@ export class ScramServerExchange implements SaslExchange {
       this.known &&
       proof.length === clientSignature.length &&
       timingSafeEqual(hash(this.mechanism, xor(proof, clientSignature)), credential.storedKey);
-    if (!ok) throw new SaslAuthenticationError(`Authentication failed during authentication due to invalid credentials with SASL mechanism ${this.mechanism}`);
+    if (!ok)
+      throw new SaslAuthenticationError(
+        `Authentication failed during authentication due to invalid credentials with SASL mechanism ${this.mechanism}`,
+      );
     const serverSignature = hmac(this.mechanism, credential.serverKey, authMessage);
     return { response: Buffer.from(`v=${serverSignature.toString("base64")}`, "utf8"), principal: this.user };
   }
@@ -203,7 +228,12 @@ export class ScramServerExchange implements SaslExchange {
     const secret = this.options.unknownUserSecret ?? PROCESS_SECRET;
     const salt = hmac("SCRAM-SHA-256", secret, `salt:${user}`);
     const length = scramKeyLength(this.mechanism);
-    return { salt, iterations: SCRAM_DEFAULT_ITERATIONS, storedKey: randomBytes(length), serverKey: randomBytes(length) };
+    return {
+      salt,
+      iterations: SCRAM_DEFAULT_ITERATIONS,
+      storedKey: randomBytes(length),
+      serverKey: randomBytes(length),
+    };
   }
 }
 

@@ -36,7 +36,14 @@ function readPem(flag: string, file: string): Buffer {
     return readFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const reason = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "is a directory" : String((err as Error).message);
+    const reason =
+      code === "ENOENT"
+        ? "no such file"
+        : code === "EACCES"
+          ? "permission denied"
+          : code === "EISDIR"
+            ? "is a directory"
+            : String((err as Error).message);
     throw new SecurityConfigError(`cannot read ${flag} ${file}: ${reason}`);
   }
 }
@@ -44,7 +51,8 @@ function readPem(flag: string, file: string): Buffer {
 /** Every certificate in a PEM bundle (throws naming the flag when there is none or one is malformed). */
 function certificates(flag: string, file: string, pem: Buffer): X509Certificate[] {
   const blocks = pem.toString("utf8").match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
-  if (blocks.length === 0) throw new SecurityConfigError(`${flag} ${file}: no PEM certificate found (expected -----BEGIN CERTIFICATE-----)`);
+  if (blocks.length === 0)
+    throw new SecurityConfigError(`${flag} ${file}: no PEM certificate found (expected -----BEGIN CERTIFICATE-----)`);
   return blocks.map((block, i) => {
     try {
       return new X509Certificate(block);
@@ -66,7 +74,9 @@ export function loadTls(files: TlsFiles): LoadedTls {
     throw new SecurityConfigError(`-kafkaTLSKeyFile ${files.keyFile}: not a valid unencrypted PEM private key`);
   }
   if (!leaf!.checkPrivateKey(privateKey)) {
-    throw new SecurityConfigError(`-kafkaTLSKeyFile ${files.keyFile} does not belong to the certificate in -kafkaTLSCertFile ${files.certFile}`);
+    throw new SecurityConfigError(
+      `-kafkaTLSKeyFile ${files.keyFile} does not belong to the certificate in -kafkaTLSCertFile ${files.certFile}`,
+    );
   }
   const options: tls.TlsOptions = { cert, key, minVersion: "TLSv1.2" };
   if (files.clientCaFile !== undefined) {
@@ -79,5 +89,10 @@ export function loadTls(files: TlsFiles): LoadedTls {
   } catch (err) {
     throw new SecurityConfigError(`-kafkaTLSCertFile/-kafkaTLSKeyFile: TLS refused them: ${(err as Error).message}`);
   }
-  return { options, subject: leaf!.subject.replace(/\n/g, ", "), validTo: leaf!.validTo, mutual: files.clientCaFile !== undefined };
+  return {
+    options,
+    subject: leaf!.subject.replace(/\n/g, ", "),
+    validTo: leaf!.validTo,
+    mutual: files.clientCaFile !== undefined,
+  };
 }

@@ -84,7 +84,9 @@ function parsePrehashed(mechanism: ScramMechanism, text: string, where: string):
     const eq = part.indexOf("=");
     const key = eq > 0 ? part.slice(0, eq).trim() : "";
     if (!["salt", "stored_key", "server_key", "iterations"].includes(key)) {
-      throw new UsersFileError(`${where}: a pre-hashed ${mechanism} credential is salt=<base64>,stored_key=<base64>,server_key=<base64>,iterations=<n>`);
+      throw new UsersFileError(
+        `${where}: a pre-hashed ${mechanism} credential is salt=<base64>,stored_key=<base64>,server_key=<base64>,iterations=<n>`,
+      );
     }
     if (fields.has(key)) throw new UsersFileError(`${where}: ${key} given twice`);
     fields.set(key, part.slice(eq + 1).trim());
@@ -104,10 +106,17 @@ function parsePrehashed(mechanism: ScramMechanism, text: string, where: string):
   const iterationsText = fields.get("iterations")!;
   const iterations = /^\d+$/.test(iterationsText) ? Number(iterationsText) : NaN;
   if (!(iterations >= SCRAM_MIN_ITERATIONS && iterations <= SCRAM_MAX_ITERATIONS)) {
-    throw new UsersFileError(`${where}: iterations must be an integer from ${SCRAM_MIN_ITERATIONS} to ${SCRAM_MAX_ITERATIONS}`);
+    throw new UsersFileError(
+      `${where}: iterations must be an integer from ${SCRAM_MIN_ITERATIONS} to ${SCRAM_MAX_ITERATIONS}`,
+    );
   }
   const keyLength = scramKeyLength(mechanism);
-  return { salt: bytes("salt"), iterations, storedKey: bytes("stored_key", keyLength), serverKey: bytes("server_key", keyLength) };
+  return {
+    salt: bytes("salt"),
+    iterations,
+    storedKey: bytes("stored_key", keyLength),
+    serverKey: bytes("server_key", keyLength),
+  };
 }
 
 export interface ParseUsersOptions {
@@ -123,7 +132,10 @@ export function parseUsersFile(text: string, options: ParseUsersOptions): SaslUs
   // PLAIN alone still needs one stored key to check passwords against.
   if (derive.length === 0) derive.push("SCRAM-SHA-256");
   const iterations = options.iterations ?? SCRAM_DEFAULT_ITERATIONS;
-  const users = new Map<string, { scram: Partial<Record<ScramMechanism, ScramCredential>>; passwordLine: number | null; lines: number[] }>();
+  const users = new Map<
+    string,
+    { scram: Partial<Record<ScramMechanism, ScramCredential>>; passwordLine: number | null; lines: number[] }
+  >();
   const lines = text.split("\n");
   lines.forEach((raw, index) => {
     const lineNo = index + 1;
@@ -145,11 +157,20 @@ export function parseUsersFile(text: string, options: ParseUsersOptions): SaslUs
     const prehashed = PREHASHED.exec(secret);
     if (prehashed) {
       const mechanism = prehashed[1] as ScramMechanism;
-      if (entry.passwordLine !== null) throw new UsersFileError(`${where}: user ${JSON.stringify(name)} already has a password on line ${entry.passwordLine}`);
-      if (entry.scram[mechanism]) throw new UsersFileError(`${where}: user ${JSON.stringify(name)} has a ${mechanism} credential already (line ${entry.lines.join(", ")})`);
+      if (entry.passwordLine !== null)
+        throw new UsersFileError(
+          `${where}: user ${JSON.stringify(name)} already has a password on line ${entry.passwordLine}`,
+        );
+      if (entry.scram[mechanism])
+        throw new UsersFileError(
+          `${where}: user ${JSON.stringify(name)} has a ${mechanism} credential already (line ${entry.lines.join(", ")})`,
+        );
       entry.scram[mechanism] = parsePrehashed(mechanism, prehashed[2]!, where);
     } else {
-      if (entry.lines.length > 0) throw new UsersFileError(`${where}: user ${JSON.stringify(name)} is already defined on line ${entry.lines.join(", ")}`);
+      if (entry.lines.length > 0)
+        throw new UsersFileError(
+          `${where}: user ${JSON.stringify(name)} is already defined on line ${entry.lines.join(", ")}`,
+        );
       entry.passwordLine = lineNo;
       for (const mechanism of derive) entry.scram[mechanism] = deriveScramCredential(mechanism, secret, iterations);
     }
@@ -160,7 +181,12 @@ export function parseUsersFile(text: string, options: ParseUsersOptions): SaslUs
 }
 
 /** Formats a pre-hashed users-file line for a password (what docs/security.md shows how to make). */
-export function prehashedUserLine(user: string, mechanism: ScramMechanism, password: string, iterations = SCRAM_DEFAULT_ITERATIONS): string {
+export function prehashedUserLine(
+  user: string,
+  mechanism: ScramMechanism,
+  password: string,
+  iterations = SCRAM_DEFAULT_ITERATIONS,
+): string {
   const c = deriveScramCredential(mechanism, password, iterations);
   return `${user}:${mechanism}:salt=${c.salt.toString("base64")},stored_key=${c.storedKey.toString("base64")},server_key=${c.serverKey.toString("base64")},iterations=${c.iterations}`;
 }

@@ -65,7 +65,12 @@ export class Connection {
     private readonly options: ConnectionOptions,
   ) {
     this.closedPromise = new Promise((r) => (this.resolveClosed = r));
-    this.info = { id, remoteAddress: `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`, clientZone: null, principal: null };
+    this.info = {
+      id,
+      remoteAddress: `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`,
+      clientZone: null,
+      principal: null,
+    };
     this.sasl = new SaslSession(options.sasl ?? null, options.logger, this.info);
     attachSaslSession(this.info, this.sasl);
     socket.setNoDelay(true);
@@ -113,7 +118,9 @@ export class Connection {
       if (size === null) break;
       const minSize = this.sasl.expectsRawToken ? 0 : 8;
       // Before authentication frames are small (Kafka's sasl.server.max.receive.size): no large buffers for strangers.
-      const maxSize = this.sasl.mayServe(ApiKey.Produce) ? this.options.maxFrameBytes : Math.min(PRE_AUTH_MAX_FRAME_BYTES, this.options.maxFrameBytes);
+      const maxSize = this.sasl.mayServe(ApiKey.Produce)
+        ? this.options.maxFrameBytes
+        : Math.min(PRE_AUTH_MAX_FRAME_BYTES, this.options.maxFrameBytes);
       if (size < minSize || size > maxSize) {
         this.close(`frame size ${size} outside ${minSize}..${maxSize}`);
         return;
@@ -137,7 +144,9 @@ export class Connection {
       const decoded = decodeRequestHeader(frame);
       header = decoded.header;
       if (!this.sasl.mayServe(header.apiKey)) {
-        this.close(`${apiKeyName(header.apiKey)} (key ${header.apiKey}) before SASL authentication; only ApiVersions, SaslHandshake and SaslAuthenticate are served until then`);
+        this.close(
+          `${apiKeyName(header.apiKey)} (key ${header.apiKey}) before SASL authentication; only ApiVersions, SaslHandshake and SaslAuthenticate are served until then`,
+        );
         return;
       }
       handler = lookupHandler(header.apiKey);
@@ -203,7 +212,11 @@ export class Connection {
         this.flush();
       },
       (err: unknown) => {
-        this.options.logger.error("request handler failed", { conn: this.info.id, error: errorMessage(err), stack: err instanceof Error ? err.stack : undefined });
+        this.options.logger.error("request handler failed", {
+          conn: this.info.id,
+          error: errorMessage(err),
+          stack: err instanceof Error ? err.stack : undefined,
+        });
         this.close("internal error");
       },
     );

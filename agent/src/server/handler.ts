@@ -23,7 +23,10 @@ export interface RequestContext {
 }
 
 /** A handler returns the response body, or null to send no response (Produce with acks=0). */
-export type HandlerFn<K extends ApiKeyValue> = (request: RequestOf<K>, ctx: RequestContext) => Promise<ResponseOf<K> | null>;
+export type HandlerFn<K extends ApiKeyValue> = (
+  request: RequestOf<K>,
+  ctx: RequestContext,
+) => Promise<ResponseOf<K> | null>;
 
 export interface HandlerSpec<K extends ApiKeyValue> {
   readonly key: K;

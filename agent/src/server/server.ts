@@ -60,7 +60,10 @@ export async function startKafkaServer(agent: AgentContext, options: KafkaServer
     const tlsServer = tls.createServer({ ...options.tls, handshakeTimeout: 10_000 }, accept);
     tlsServer.on("tlsClientError", (err, socket) => {
       // A plaintext client, an untrusted or missing client certificate, a client that hung up: info, no secrets.
-      options.logger.info("TLS handshake failed", { remote: `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`, error: err.message });
+      options.logger.info("TLS handshake failed", {
+        remote: `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`,
+        error: err.message,
+      });
     });
     server = tlsServer;
   } else {
@@ -85,7 +88,8 @@ export async function startKafkaServer(agent: AgentContext, options: KafkaServer
       if (server instanceof tls.Server) server.setSecureContext(next);
     },
     setSaslSettings: (next) => {
-      if (!connectionOptions.sasl) throw new Error("this listener was started without SASL; restart the agent to turn authentication on");
+      if (!connectionOptions.sasl)
+        throw new Error("this listener was started without SASL; restart the agent to turn authentication on");
       connectionOptions = { ...connectionOptions, sasl: next };
     },
   };

@@ -10,7 +10,11 @@ export class PartitionWaiters {
   }
 
   /** Resolves when one of the partitions gets data, after timeoutMs, or when `cancel` settles. */
-  wait(partitions: ReadonlyArray<readonly [string, number]>, timeoutMs: number, cancel: Promise<unknown>): Promise<void> {
+  wait(
+    partitions: ReadonlyArray<readonly [string, number]>,
+    timeoutMs: number,
+    cancel: Promise<unknown>,
+  ): Promise<void> {
     if (timeoutMs <= 0 || partitions.length === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const keys = partitions.map(([t, p]) => PartitionWaiters.key(t, p));

@@ -57,7 +57,11 @@ export class StoreCost implements StoreCostSnapshot {
   }
 
   snapshot(): StoreCostSnapshot {
-    return { dynamoReadUnits: this.dynamoReadUnits, dynamoWriteUnits: this.dynamoWriteUnits, s3Requests: { ...this.s3Requests } };
+    return {
+      dynamoReadUnits: this.dynamoReadUnits,
+      dynamoWriteUnits: this.dynamoWriteUnits,
+      s3Requests: { ...this.s3Requests },
+    };
   }
 
   private emit(event: CostEvent): void {

@@ -75,7 +75,8 @@ export class MemMetadataStore implements MetadataStore {
 
   async append(index: bigint, data: Buffer): Promise<boolean> {
     if (index < 1n) throw new RangeError(`log index must be >= 1, got ${index}`);
-    if (data.length > this.maxEntryBytes) throw new RangeError(`log entry of ${data.length} bytes exceeds ${this.maxEntryBytes}`);
+    if (data.length > this.maxEntryBytes)
+      throw new RangeError(`log entry of ${data.length} bytes exceeds ${this.maxEntryBytes}`);
     if (this.entries.has(index) || (this.snapshot && index <= this.snapshot.index)) return false;
     this.entries.set(index, Buffer.from(data));
     return true;
@@ -87,7 +88,8 @@ export class MemMetadataStore implements MetadataStore {
   }
 
   async putSnapshot(snapshot: Snapshot): Promise<void> {
-    if (!this.snapshot || snapshot.index > this.snapshot.index) this.snapshot = { index: snapshot.index, data: Buffer.from(snapshot.data) };
+    if (!this.snapshot || snapshot.index > this.snapshot.index)
+      this.snapshot = { index: snapshot.index, data: Buffer.from(snapshot.data) };
   }
 
   async latestSnapshot(): Promise<Snapshot | null> {

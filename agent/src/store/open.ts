@@ -50,9 +50,18 @@ export function checkStoreConfig(config: OpenStoresConfig): void {
     }
     return;
   }
-  if (!ing && !comp) throw new StoreConfigError("no store configured: give -bucketURL, or -ingestionBucketURL with -compactionBucketURL");
-  if (!ing) throw new StoreConfigError("-compactionBucketURL needs -ingestionBucketURL too (where ingestion files and the metadata log live)");
-  if (!comp) throw new StoreConfigError("-ingestionBucketURL needs -compactionBucketURL too (where compacted objects live), or use -bucketURL alone");
+  if (!ing && !comp)
+    throw new StoreConfigError(
+      "no store configured: give -bucketURL, or -ingestionBucketURL with -compactionBucketURL",
+    );
+  if (!ing)
+    throw new StoreConfigError(
+      "-compactionBucketURL needs -ingestionBucketURL too (where ingestion files and the metadata log live)",
+    );
+  if (!comp)
+    throw new StoreConfigError(
+      "-ingestionBucketURL needs -compactionBucketURL too (where compacted objects live), or use -bucketURL alone",
+    );
   if (!INGESTION_KINDS.includes(ing.kind)) {
     throw new StoreConfigError(
       `-ingestionBucketURL ${formatBucketUrl(ing)}: ingestion and the metadata log need ${INGESTION_KINDS.map((k) => `${k}://`).join(", ")}; s3:// belongs in -compactionBucketURL`,

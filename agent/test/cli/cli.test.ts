@@ -117,7 +117,14 @@ describe("warp CLI", () => {
   });
 
   it("warp operator with an unreadable kubeconfig exits 2 saying so", async () => {
-    const r = await run(["operator", "-kubeconfig", "/nonexistent/kubeconfig", "-leaderElect=false", "-metricsPort", "0"]);
+    const r = await run([
+      "operator",
+      "-kubeconfig",
+      "/nonexistent/kubeconfig",
+      "-leaderElect=false",
+      "-metricsPort",
+      "0",
+    ]);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /^warp operator: .*\/nonexistent\/kubeconfig/m);
   });

@@ -18,12 +18,28 @@ describe("warp operator flags", () => {
       },
       logLevel: "info",
     });
-    assert.equal(parseOperatorOptions({}, { POD_NAMESPACE: "warp-system" }).options.leaderElection?.leaseNamespace, "warp-system");
+    assert.equal(
+      parseOperatorOptions({}, { POD_NAMESPACE: "warp-system" }).options.leaderElection?.leaseNamespace,
+      "warp-system",
+    );
   });
 
   it("maps every flag", () => {
     const args = normaliseFlagArgs(
-      ["-kubeconfig", "/tmp/kc", "-namespace=team-a, team-b", "-leaderElect=false", "--leaseName", "my-lease", "-leaseNamespace", "ops", "-metricsPort", "0", "-logLevel", "debug"],
+      [
+        "-kubeconfig",
+        "/tmp/kc",
+        "-namespace=team-a, team-b",
+        "-leaderElect=false",
+        "--leaseName",
+        "my-lease",
+        "-leaseNamespace",
+        "ops",
+        "-metricsPort",
+        "0",
+        "-logLevel",
+        "debug",
+      ],
       OPERATOR_FLAG_LIST,
     );
     const flags = Object.fromEntries(args.map((a) => a.slice(2).split(/=(.*)/s, 2) as [string, string]));
@@ -40,8 +56,15 @@ describe("warp operator flags", () => {
   });
 
   it("takes AWS endpoint overrides from the standard variables (so S3 gets path-style addressing)", () => {
-    assert.deepEqual(parseOperatorOptions({}, { AWS_ENDPOINT_URL_DYNAMODB: "http://ls:4566", AWS_ENDPOINT_URL_S3: "http://s3:9000" }).options.aws, { dynamodbEndpoint: "http://ls:4566", s3Endpoint: "http://s3:9000" });
-    assert.deepEqual(parseOperatorOptions({}, { AWS_ENDPOINT_URL: "http://ls:4566" }).options.aws, { dynamodbEndpoint: "http://ls:4566", s3Endpoint: "http://ls:4566" });
+    assert.deepEqual(
+      parseOperatorOptions({}, { AWS_ENDPOINT_URL_DYNAMODB: "http://ls:4566", AWS_ENDPOINT_URL_S3: "http://s3:9000" })
+        .options.aws,
+      { dynamodbEndpoint: "http://ls:4566", s3Endpoint: "http://s3:9000" },
+    );
+    assert.deepEqual(parseOperatorOptions({}, { AWS_ENDPOINT_URL: "http://ls:4566" }).options.aws, {
+      dynamodbEndpoint: "http://ls:4566",
+      s3Endpoint: "http://ls:4566",
+    });
   });
 
   it("reads the environment twins", () => {
@@ -58,7 +81,13 @@ describe("warp operator flags", () => {
       },
     );
     assert.deepEqual(cli, {
-      options: { kubeconfig: "/etc/kc", namespaces: ["a"], leaderElection: { enabled: false, leaseName: "l", leaseNamespace: "n" }, metricsPort: 9100, aws: {} },
+      options: {
+        kubeconfig: "/etc/kc",
+        namespaces: ["a"],
+        leaderElection: { enabled: false, leaseName: "l", leaseNamespace: "n" },
+        metricsPort: 9100,
+        aws: {},
+      },
       logLevel: "warn",
     });
   });
@@ -73,7 +102,10 @@ describe("warp operator flags", () => {
   ];
   for (const [name, raw, message] of bad) {
     it(`-${name} ${raw} is refused, naming the flag`, () => {
-      assert.throws(() => parseOperatorOptions({ [name]: raw }, {}), (err: unknown) => err instanceof ConfigError && message.test(err.message));
+      assert.throws(
+        () => parseOperatorOptions({ [name]: raw }, {}),
+        (err: unknown) => err instanceof ConfigError && message.test(err.message),
+      );
     });
   }
 

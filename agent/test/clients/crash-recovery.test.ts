@@ -11,7 +11,11 @@ function kafka(bootstrap: string) {
   return new Kafka({ clientId: "crash-test", brokers: [bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
 }
 
-async function readAll(bootstrap: string, topic: string, partitions: number): Promise<Map<number, Array<{ offset: number; value: string }>>> {
+async function readAll(
+  bootstrap: string,
+  topic: string,
+  partitions: number,
+): Promise<Map<number, Array<{ offset: number; value: string }>>> {
   const k = kafka(bootstrap);
   const admin = k.admin();
   await admin.connect();

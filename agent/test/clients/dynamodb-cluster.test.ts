@@ -40,15 +40,24 @@ describe("three agents on DynamoDB + S3", function () {
 
   function args(zone: string, extra: string[] = []): string[] {
     return [
-      "-ingestionBucketURL", `dynamodb://us-east-1/${filesTable}<>${chunksTable}`,
-      "-compactionBucketURL", "s3://warp-test?region=us-east-1&s3ForcePathStyle=true",
-      "-batchTimeout", "50ms",
-      "-availabilityZone", zone,
-      "-autoCreateTopics", "true",
-      "-ingestionTTL", "15s",
-      "-compactionInterval", "1s",
-      "-retentionInterval", "2s",
-      "-gcGracePeriod", "2s",
+      "-ingestionBucketURL",
+      `dynamodb://us-east-1/${filesTable}<>${chunksTable}`,
+      "-compactionBucketURL",
+      "s3://warp-test?region=us-east-1&s3ForcePathStyle=true",
+      "-batchTimeout",
+      "50ms",
+      "-availabilityZone",
+      zone,
+      "-autoCreateTopics",
+      "true",
+      "-ingestionTTL",
+      "15s",
+      "-compactionInterval",
+      "1s",
+      "-retentionInterval",
+      "2s",
+      "-gcGracePeriod",
+      "2s",
       ...extra,
     ];
   }
@@ -86,7 +95,15 @@ describe("three agents on DynamoDB + S3", function () {
       }),
     );
     await assert.rejects(
-      spawnAgentProcess(["-ingestionBucketURL", "dynamodb://us-east-1/bad-files<>bad-chunks", "-compactionBucketURL", "s3://warp-test?s3ForcePathStyle=true"], env),
+      spawnAgentProcess(
+        [
+          "-ingestionBucketURL",
+          "dynamodb://us-east-1/bad-files<>bad-chunks",
+          "-compactionBucketURL",
+          "s3://warp-test?s3ForcePathStyle=true",
+        ],
+        env,
+      ),
       /bad-files[\s\S]*pk \(S, HASH\), sk \(S, RANGE\)/,
     );
   });
@@ -108,7 +125,11 @@ describe("three agents on DynamoDB + S3", function () {
 
   it("routes ws_az clients to their zone's agents and falls back to all for an empty zone", async () => {
     for (const [i, zone] of ZONES.entries()) {
-      const admin = new Kafka({ clientId: `app,ws_az=${zone}`, brokers: [agents[(i + 1) % 3]!.bootstrap], logLevel: logLevel.NOTHING }).admin();
+      const admin = new Kafka({
+        clientId: `app,ws_az=${zone}`,
+        brokers: [agents[(i + 1) % 3]!.bootstrap],
+        logLevel: logLevel.NOTHING,
+      }).admin();
       await admin.connect();
       // Each agent refreshes its membership view every second: right after start-up one agent may
       // not list a new member yet (seen once in CI). Wait for the views to settle, then require
@@ -118,13 +139,24 @@ describe("three agents on DynamoDB + S3", function () {
         return d.brokers.length === 1 && d.brokers[0]!.port === agents[i]!.port ? d : undefined;
       };
       // After 15 s the assertion below reports what the zone sees.
-      const c = await waitUntil(`zone ${zone} to see only its agent`, onlyOwn, 15_000).catch(() => admin.describeCluster());
-      assert.deepEqual(c.brokers.map((b) => b.port), [agents[i]!.port], `zone ${zone} sees only its agent`);
+      const c = await waitUntil(`zone ${zone} to see only its agent`, onlyOwn, 15_000).catch(() =>
+        admin.describeCluster(),
+      );
+      assert.deepEqual(
+        c.brokers.map((b) => b.port),
+        [agents[i]!.port],
+        `zone ${zone} sees only its agent`,
+      );
       const meta = await admin.fetchTopicMetadata({ topics: ["shared"] });
-      for (const p of meta.topics[0]!.partitions) assert.equal(p.leader, c.brokers[0]!.nodeId, "partition leaders in the client's zone");
+      for (const p of meta.topics[0]!.partitions)
+        assert.equal(p.leader, c.brokers[0]!.nodeId, "partition leaders in the client's zone");
       await admin.disconnect();
     }
-    const other = new Kafka({ clientId: "warpstream_az=eu-west-1a", brokers: [agents[0]!.bootstrap], logLevel: logLevel.NOTHING }).admin();
+    const other = new Kafka({
+      clientId: "warpstream_az=eu-west-1a",
+      brokers: [agents[0]!.bootstrap],
+      logLevel: logLevel.NOTHING,
+    }).admin();
     await other.connect();
     assert.equal((await other.describeCluster()).brokers.length, 3, "a zone with no agent falls back to all");
     await other.disconnect();
@@ -133,7 +165,11 @@ describe("three agents on DynamoDB + S3", function () {
   it("produces through every agent and a consumer group reads every partition complete and in order", async () => {
     const producers = await Promise.all(
       agents.map(async (a, i) => {
-        const p = new Kafka({ clientId: `producer,ws_az=${ZONES[i]}`, brokers: [a.bootstrap], logLevel: logLevel.NOTHING }).producer();
+        const p = new Kafka({
+          clientId: `producer,ws_az=${ZONES[i]}`,
+          brokers: [a.bootstrap],
+          logLevel: logLevel.NOTHING,
+        }).producer();
         await p.connect();
         return p;
       }),
@@ -142,7 +178,10 @@ describe("three agents on DynamoDB + S3", function () {
     await Promise.all(
       producers.map(async (p, i) => {
         for (let round = 0; round < 10; round++) {
-          const messages = Array.from({ length: 30 }, (_, j) => ({ key: `k${(round * 30 + j) % 12}`, value: `z${i}-${round}-${j}` }));
+          const messages = Array.from({ length: 30 }, (_, j) => ({
+            key: `k${(round * 30 + j) % 12}`,
+            value: `z${i}-${round}-${j}`,
+          }));
           await p.send({ topic: "shared", acks: -1, messages });
           for (const m of messages) sent.add(m.value);
         }
@@ -154,7 +193,9 @@ describe("three agents on DynamoDB + S3", function () {
     let total = 0;
     const consumers = await Promise.all(
       agents.map(async (a, i) => {
-        const c = new Kafka({ clientId: `consumer-${i}`, brokers: [a.bootstrap], logLevel: logLevel.NOTHING }).consumer({ groupId: "cluster-group", sessionTimeout: 10_000, heartbeatInterval: 500 });
+        const c = new Kafka({ clientId: `consumer-${i}`, brokers: [a.bootstrap], logLevel: logLevel.NOTHING }).consumer(
+          { groupId: "cluster-group", sessionTimeout: 10_000, heartbeatInterval: 500 },
+        );
         await c.connect();
         await c.subscribe({ topic: "shared", fromBeginning: true });
         await c.run({
@@ -177,7 +218,10 @@ describe("three agents on DynamoDB + S3", function () {
       list.forEach((r, i) => assert.equal(r.offset, i, `partition ${p} gap-free and in order`));
       for (const r of list) values.add(r.value);
     }
-    assert.deepEqual([...sent].filter((v) => !values.has(v)), []);
+    assert.deepEqual(
+      [...sent].filter((v) => !values.has(v)),
+      [],
+    );
   });
 
   it("compacts into S3: old offsets are served from S3 and DynamoDB keeps only the recent window", async () => {
@@ -195,7 +239,9 @@ describe("three agents on DynamoDB + S3", function () {
       },
       120_000,
     );
-    const consumer = new Kafka({ brokers: [agents[1]!.bootstrap], logLevel: logLevel.NOTHING }).consumer({ groupId: "after-compaction" });
+    const consumer = new Kafka({ brokers: [agents[1]!.bootstrap], logLevel: logLevel.NOTHING }).consumer({
+      groupId: "after-compaction",
+    });
     await consumer.connect();
     await consumer.subscribe({ topic: "shared", fromBeginning: true });
     let n = 0;
@@ -208,8 +254,17 @@ describe("three agents on DynamoDB + S3", function () {
   it("keeps serving and loses no acknowledged record when an agent is killed mid-produce; compaction moves on", async () => {
     const victim = agents[0]!;
     const survivors = agents.slice(1);
-    const producer = new Kafka({ clientId: "killer", brokers: survivors.map((a) => a.bootstrap), logLevel: logLevel.NOTHING }).producer();
-    const doomed = new Kafka({ clientId: "doomed", brokers: [victim.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 } }).producer();
+    const producer = new Kafka({
+      clientId: "killer",
+      brokers: survivors.map((a) => a.bootstrap),
+      logLevel: logLevel.NOTHING,
+    }).producer();
+    const doomed = new Kafka({
+      clientId: "doomed",
+      brokers: [victim.bootstrap],
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
+    }).producer();
     await producer.connect();
     await doomed.connect();
     const acked = new Set<string>();
@@ -234,7 +289,9 @@ describe("three agents on DynamoDB + S3", function () {
     await producer.disconnect();
     await doomed.disconnect().catch(() => undefined);
 
-    const consumer = new Kafka({ brokers: [survivors[0]!.bootstrap], logLevel: logLevel.NOTHING }).consumer({ groupId: "after-kill" });
+    const consumer = new Kafka({ brokers: [survivors[0]!.bootstrap], logLevel: logLevel.NOTHING }).consumer({
+      groupId: "after-kill",
+    });
     await consumer.connect();
     await consumer.subscribe({ topic: "shared", fromBeginning: true });
     const seen = new Set<string>();
@@ -242,25 +299,40 @@ describe("three agents on DynamoDB + S3", function () {
     await waitUntil("every acknowledged record", async () => [...acked].every((v) => seen.has(v)), 120_000);
     await consumer.disconnect();
     // Compaction continues on a survivor: new data reaches S3.
-    const before = (await s3client.send(new ListObjectsV2Command({ Bucket: "warp-test", Prefix: "compacted/" }))).KeyCount ?? 0;
+    const before =
+      (await s3client.send(new ListObjectsV2Command({ Bucket: "warp-test", Prefix: "compacted/" }))).KeyCount ?? 0;
     await waitUntil("a new compacted object after the kill", async () => {
       const list = await s3client.send(new ListObjectsV2Command({ Bucket: "warp-test", Prefix: "compacted/" }));
-      return (list.Contents ?? []).some((o) => (o.LastModified?.getTime() ?? 0) > Date.now() - 60_000) && (list.KeyCount ?? 0) !== before ? true : undefined;
+      return (list.Contents ?? []).some((o) => (o.LastModified?.getTime() ?? 0) > Date.now() - 60_000) &&
+        (list.KeyCount ?? 0) !== before
+        ? true
+        : undefined;
     });
   });
 
   it("retention removes expired data from S3", async () => {
     const admin = new Kafka({ brokers: [agents[1]!.bootstrap], logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
-    await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: "shared", configEntries: [{ name: "retention.ms", value: "1000" }] }] });
-    await waitUntil("log start moved to the end", async () => {
-      const offsets = await admin.fetchTopicOffsets("shared");
-      return offsets.every((o) => o.low === o.high) ? true : undefined;
-    }, 120_000);
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [{ type: 2, name: "shared", configEntries: [{ name: "retention.ms", value: "1000" }] }],
+    });
+    await waitUntil(
+      "log start moved to the end",
+      async () => {
+        const offsets = await admin.fetchTopicOffsets("shared");
+        return offsets.every((o) => o.low === o.high) ? true : undefined;
+      },
+      120_000,
+    );
     await admin.disconnect();
-    await waitUntil("compacted objects deleted from S3", async () => {
-      const list = await s3client.send(new ListObjectsV2Command({ Bucket: "warp-test", Prefix: "compacted/" }));
-      return (list.KeyCount ?? 0) === 0 ? true : undefined;
-    }, 120_000);
+    await waitUntil(
+      "compacted objects deleted from S3",
+      async () => {
+        const list = await s3client.send(new ListObjectsV2Command({ Bucket: "warp-test", Prefix: "compacted/" }));
+        return (list.KeyCount ?? 0) === 0 ? true : undefined;
+      },
+      120_000,
+    );
   });
 });

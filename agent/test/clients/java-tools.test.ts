@@ -18,13 +18,23 @@ describe("Apache Kafka Java tools", function () {
   after(async () => agent?.stop());
 
   it("creates and describes a topic with kafka-topics", async () => {
-    const created = await runKafkaTool("topics", ["--bootstrap-server", agent.bootstrap, "--create", "--topic", "java-topic", "--partitions", "3"], { timeoutMs: 120_000 });
+    const created = await runKafkaTool(
+      "topics",
+      ["--bootstrap-server", agent.bootstrap, "--create", "--topic", "java-topic", "--partitions", "3"],
+      { timeoutMs: 120_000 },
+    );
     assert.equal(created.code, 0, created.stderr);
     assert.match(created.stdout, /Created topic java-topic/);
-    const described = await runKafkaTool("topics", ["--bootstrap-server", agent.bootstrap, "--describe", "--topic", "java-topic"], { timeoutMs: 120_000 });
+    const described = await runKafkaTool(
+      "topics",
+      ["--bootstrap-server", agent.bootstrap, "--describe", "--topic", "java-topic"],
+      { timeoutMs: 120_000 },
+    );
     assert.equal(described.code, 0, described.stderr);
     assert.match(described.stdout, /PartitionCount: 3/);
-    const listed = await runKafkaTool("topics", ["--bootstrap-server", agent.bootstrap, "--list"], { timeoutMs: 120_000 });
+    const listed = await runKafkaTool("topics", ["--bootstrap-server", agent.bootstrap, "--list"], {
+      timeoutMs: 120_000,
+    });
     assert.match(listed.stdout, /^java-topic$/m);
   });
 
@@ -32,13 +42,34 @@ describe("Apache Kafka Java tools", function () {
     const lines = Array.from({ length: 50 }, (_, i) => `k${i}:message-${i}`).join("\n") + "\n";
     const produced = await runKafkaTool(
       "console-producer",
-      ["--bootstrap-server", agent.bootstrap, "--topic", "java-topic", "--property", "parse.key=true", "--property", "key.separator=:"],
+      [
+        "--bootstrap-server",
+        agent.bootstrap,
+        "--topic",
+        "java-topic",
+        "--property",
+        "parse.key=true",
+        "--property",
+        "key.separator=:",
+      ],
       { input: lines, timeoutMs: 120_000 },
     );
     assert.equal(produced.code, 0, produced.stderr);
     const consumed = await runKafkaTool(
       "console-consumer",
-      ["--bootstrap-server", agent.bootstrap, "--topic", "java-topic", "--from-beginning", "--group", "java-group", "--max-messages", "50", "--timeout-ms", "60000"],
+      [
+        "--bootstrap-server",
+        agent.bootstrap,
+        "--topic",
+        "java-topic",
+        "--from-beginning",
+        "--group",
+        "java-group",
+        "--max-messages",
+        "50",
+        "--timeout-ms",
+        "60000",
+      ],
       { timeoutMs: 120_000 },
     );
     assert.equal(consumed.code, 0, consumed.stderr);
@@ -47,10 +78,16 @@ describe("Apache Kafka Java tools", function () {
   });
 
   it("lists the group's committed offsets with kafka-consumer-groups", async () => {
-    const listed = await runKafkaTool("consumer-groups", ["--bootstrap-server", agent.bootstrap, "--list"], { timeoutMs: 120_000 });
+    const listed = await runKafkaTool("consumer-groups", ["--bootstrap-server", agent.bootstrap, "--list"], {
+      timeoutMs: 120_000,
+    });
     assert.equal(listed.code, 0, listed.stderr);
     assert.match(listed.stdout, /^java-group$/m);
-    const described = await runKafkaTool("consumer-groups", ["--bootstrap-server", agent.bootstrap, "--describe", "--group", "java-group"], { timeoutMs: 120_000 });
+    const described = await runKafkaTool(
+      "consumer-groups",
+      ["--bootstrap-server", agent.bootstrap, "--describe", "--group", "java-group"],
+      { timeoutMs: 120_000 },
+    );
     assert.equal(described.code, 0, described.stderr);
     const rows = described.stdout.split("\n").filter((l) => l.includes("java-topic"));
     assert.equal(rows.length, 3, described.stdout);

@@ -9,7 +9,12 @@ import { spawnAgentProcess, startTestAgent, tempDir } from "../support/agents.js
 import type { AgentProcess, TestAgent } from "../support/agents.js";
 
 function client(bootstrap: string, clientId = "kafkajs-test") {
-  return new Kafka({ clientId, brokers: [bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 100 } });
+  return new Kafka({
+    clientId,
+    brokers: [bootstrap],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 8, initialRetryTime: 100 },
+  });
 }
 
 async function waitUntil(what: string, cond: () => boolean, timeoutMs = 60_000): Promise<void> {
@@ -38,13 +43,22 @@ describe("kafkajs client", function () {
     assert.equal(meta.topics[0]!.partitions.length, 2);
     const producer = kafka.producer();
     await producer.connect();
-    const sent = await producer.send({ topic: "simple", messages: Array.from({ length: 10 }, (_, i) => ({ key: `k${i % 3}`, value: `v${i}`, partition: 0 })) });
+    const sent = await producer.send({
+      topic: "simple",
+      messages: Array.from({ length: 10 }, (_, i) => ({ key: `k${i % 3}`, value: `v${i}`, partition: 0 })),
+    });
     assert.equal(sent[0]!.errorCode, 0);
     assert.equal(sent[0]!.baseOffset, "0");
     const again = await producer.send({ topic: "simple", messages: [{ value: "x", partition: 0 }] });
     assert.equal(again[0]!.baseOffset, "10");
     const offsets = await admin.fetchTopicOffsets("simple");
-    assert.deepEqual(offsets.sort((a, b) => a.partition - b.partition).map((o) => [o.partition, o.high, o.low]), [[0, "11", "0"], [1, "0", "0"]]);
+    assert.deepEqual(
+      offsets.sort((a, b) => a.partition - b.partition).map((o) => [o.partition, o.high, o.low]),
+      [
+        [0, "11", "0"],
+        [1, "0", "0"],
+      ],
+    );
     await producer.disconnect();
     await admin.disconnect();
   });
@@ -63,10 +77,18 @@ describe("kafkajs client", function () {
     let joins = 0;
     const consumers: Consumer[] = [];
     for (let m = 0; m < 3; m++) {
-      const consumer = client(agent.bootstrap, `member-${m}`).consumer({ groupId: "g1", sessionTimeout: 10_000, heartbeatInterval: 500, rebalanceTimeout: 20_000 });
+      const consumer = client(agent.bootstrap, `member-${m}`).consumer({
+        groupId: "g1",
+        sessionTimeout: 10_000,
+        heartbeatInterval: 500,
+        rebalanceTimeout: 20_000,
+      });
       consumer.on(consumer.events.GROUP_JOIN, (e) => {
         joins++;
-        assignments.set(m, Object.values(e.payload.memberAssignment).reduce((n, parts) => n + parts.length, 0));
+        assignments.set(
+          m,
+          Object.values(e.payload.memberAssignment).reduce((n, parts) => n + parts.length, 0),
+        );
       });
       await consumer.connect();
       await consumer.subscribe({ topic: "grouped", fromBeginning: true });
@@ -78,18 +100,26 @@ describe("kafkajs client", function () {
       });
       consumers.push(consumer);
     }
-    await waitUntil("three members with two partitions each", () => assignments.size === 3 && [...assignments.values()].every((n) => n === 2));
+    await waitUntil(
+      "three members with two partitions each",
+      () => assignments.size === 3 && [...assignments.values()].every((n) => n === 2),
+    );
 
     const first = Array.from({ length: 600 }, (_, i) => ({ key: `key-${i}`, value: `a-${i}` }));
-    for (let i = 0; i < first.length; i += 100) await producer.send({ topic: "grouped", messages: first.slice(i, i + 100) });
+    for (let i = 0; i < first.length; i += 100)
+      await producer.send({ topic: "grouped", messages: first.slice(i, i + 100) });
     await waitUntil("all first-round messages", () => first.every((m) => seen.has(m.value)));
 
     const joinsBefore = joins;
     await consumers[2]!.disconnect();
-    await waitUntil("a rebalance over the two remaining members", () => joins >= joinsBefore + 2 && assignments.get(0) === 3 && assignments.get(1) === 3);
+    await waitUntil(
+      "a rebalance over the two remaining members",
+      () => joins >= joinsBefore + 2 && assignments.get(0) === 3 && assignments.get(1) === 3,
+    );
 
     const second = Array.from({ length: 600 }, (_, i) => ({ key: `key-${i}`, value: `b-${i}` }));
-    for (let i = 0; i < second.length; i += 100) await producer.send({ topic: "grouped", messages: second.slice(i, i + 100) });
+    for (let i = 0; i < second.length; i += 100)
+      await producer.send({ topic: "grouped", messages: second.slice(i, i + 100) });
     await waitUntil("all second-round messages", () => second.every((m) => seen.has(m.value)));
     await new Promise((r) => setTimeout(r, 500));
     const duplicates = [...seen.entries()].filter(([, n]) => n !== 1);
@@ -120,14 +150,20 @@ describe("kafkajs group across an agent restart", function () {
     await admin.disconnect();
     let producer = kafka.producer();
     await producer.connect();
-    await producer.send({ topic: "durable", messages: Array.from({ length: 90 }, (_, i) => ({ key: `k${i}`, value: `before-${i}` })) });
+    await producer.send({
+      topic: "durable",
+      messages: Array.from({ length: 90 }, (_, i) => ({ key: `k${i}`, value: `before-${i}` })),
+    });
     await producer.disconnect();
 
     const received: string[] = [];
     let consumer = kafka.consumer({ groupId: "resume", sessionTimeout: 10_000, heartbeatInterval: 500 });
     await consumer.connect();
     await consumer.subscribe({ topic: "durable", fromBeginning: true });
-    await consumer.run({ autoCommitThreshold: 1, eachMessage: async ({ message }) => void received.push(message.value!.toString()) });
+    await consumer.run({
+      autoCommitThreshold: 1,
+      eachMessage: async ({ message }) => void received.push(message.value!.toString()),
+    });
     await waitUntil("90 messages before the restart", () => received.length >= 90);
     await consumer.disconnect();
 
@@ -136,7 +172,10 @@ describe("kafkajs group across an agent restart", function () {
     kafka = client(agent.bootstrap);
     producer = kafka.producer();
     await producer.connect();
-    await producer.send({ topic: "durable", messages: Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, value: `after-${i}` })) });
+    await producer.send({
+      topic: "durable",
+      messages: Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, value: `after-${i}` })),
+    });
     await producer.disconnect();
 
     const afterRestart: string[] = [];
@@ -147,7 +186,11 @@ describe("kafkajs group across an agent restart", function () {
     await waitUntil("30 messages after the restart", () => afterRestart.length >= 30);
     await new Promise((r) => setTimeout(r, 1000));
     await consumer.disconnect();
-    assert.deepEqual(afterRestart.filter((v) => v.startsWith("before-")), [], "nothing consumed before the restart is read again");
+    assert.deepEqual(
+      afterRestart.filter((v) => v.startsWith("before-")),
+      [],
+      "nothing consumed before the restart is read again",
+    );
     assert.equal(new Set(afterRestart).size, 30);
   });
 });

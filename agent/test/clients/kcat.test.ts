@@ -18,12 +18,18 @@ interface Consumed {
 /** Produces `count` lines "key-i:i" with kcat and returns them. */
 async function produce(agent: TestAgent, topic: string, count: number, extra: string[]): Promise<void> {
   const lines = Array.from({ length: count }, (_, i) => `key-${i % 997}:${i}`).join("\n") + "\n";
-  const r = await runKcat(["-b", agent.bootstrap, "-P", "-t", topic, "-K:", "-X", "acks=all", ...extra], { input: lines, timeoutMs: 300_000 });
+  const r = await runKcat(["-b", agent.bootstrap, "-P", "-t", topic, "-K:", "-X", "acks=all", ...extra], {
+    input: lines,
+    timeoutMs: 300_000,
+  });
   assert.equal(r.code, 0, `kcat produce failed: ${r.stderr}`);
 }
 
 async function consume(agent: TestAgent, topic: string): Promise<Consumed[]> {
-  const r = await runKcat(["-b", agent.bootstrap, "-C", "-t", topic, "-o", "beginning", "-e", "-q", "-f", "%p %o %k %s\\n"], { timeoutMs: 300_000 });
+  const r = await runKcat(
+    ["-b", agent.bootstrap, "-C", "-t", topic, "-o", "beginning", "-e", "-q", "-f", "%p %o %k %s\\n"],
+    { timeoutMs: 300_000 },
+  );
   assert.equal(r.code, 0, `kcat consume failed: ${r.stderr}`);
   return r.stdout
     .split("\n")
@@ -47,7 +53,11 @@ function checkComplete(records: Consumed[], count: number): void {
   const keyPartition = new Map<string, number>();
   for (const [p, list] of byPartition) {
     list.forEach((r, i) => assert.equal(r.offset, i, `partition ${p}: offsets gap-free from 0`));
-    for (let i = 1; i < list.length; i++) assert.ok(Number(list[i]!.value) > Number(list[i - 1]!.value), `partition ${p}: produce order kept at offset ${i}`);
+    for (let i = 1; i < list.length; i++)
+      assert.ok(
+        Number(list[i]!.value) > Number(list[i - 1]!.value),
+        `partition ${p}: produce order kept at offset ${i}`,
+      );
     for (const r of list) {
       const seen = keyPartition.get(r.key);
       assert.ok(seen === undefined || seen === p, `key ${r.key} always in one partition`);

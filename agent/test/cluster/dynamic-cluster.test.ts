@@ -42,7 +42,11 @@ describe("dynamic cluster (rendezvous hashing)", () => {
     const groups = Array.from({ length: 200 }, (_, i) => `g${i}`);
     const coordinators = groups.map((g) => views[0]!.coordinatorFor(g).nodeId).join();
     for (const v of views) assert.equal(groups.map((g) => v.coordinatorFor(g).nodeId).join(), coordinators);
-    assert.deepEqual(views[4]!.liveAgents().map((a) => a.nodeId), [1, 2, 3, 4, 5, 6, 7, 8, 9], "sorted by node id");
+    assert.deepEqual(
+      views[4]!.liveAgents().map((a) => a.nodeId),
+      [1, 2, 3, 4, 5, 6, 7, 8, 9],
+      "sorted by node id",
+    );
   });
 
   it("spreads leadership over a zone's agents only, and over everyone for unknown or no zones", () => {
@@ -50,12 +54,18 @@ describe("dynamic cluster (rendezvous hashing)", () => {
     for (const zone of zones) {
       const inZone = new Set(nine.filter((a) => a.zone === zone).map((a) => a.nodeId));
       const got = leaders(view, zone);
-      assert.ok(got.every((id) => inZone.has(id)), `leaders for ${zone} are in ${zone}`);
+      assert.ok(
+        got.every((id) => inZone.has(id)),
+        `leaders for ${zone} are in ${zone}`,
+      );
       assert.deepEqual(new Set(got), inZone, "every agent of the zone leads some partitions");
     }
     assert.deepEqual(new Set(leaders(view, null)), new Set(nine.map((a) => a.nodeId)));
     assert.deepEqual(view.agentsForZone("nowhere"), view.liveAgents());
-    assert.deepEqual(new Set(partitions.map((p) => view.coordinatorFor(`${p.topic}-${p.partition}`).nodeId)), new Set(nine.map((a) => a.nodeId)));
+    assert.deepEqual(
+      new Set(partitions.map((p) => view.coordinatorFor(`${p.topic}-${p.partition}`).nodeId)),
+      new Set(nine.map((a) => a.nodeId)),
+    );
   });
 
   it("moves only the departed agent's keys when it leaves, and only keys to a newcomer when one joins", () => {
@@ -80,13 +90,18 @@ describe("dynamic cluster (rendezvous hashing)", () => {
 
     members.set([...nine, agent(10, zones[0]!)]);
     const withNew = leaders(view, null);
-    before.forEach((id, i) => assert.ok(withNew[i] === id || withNew[i] === 10, `partition ${i} moved only to the newcomer`));
+    before.forEach((id, i) =>
+      assert.ok(withNew[i] === id || withNew[i] === 10, `partition ${i} moved only to the newcomer`),
+    );
     assert.ok(withNew.includes(10), "the newcomer leads some partitions");
   });
 
   it("always lists itself, even before its own heartbeat is visible", () => {
     const view = new DynamicCluster("c", new FixedMembers(agent(42, "z"), [agent(1, "z")]));
-    assert.deepEqual(view.liveAgents().map((a) => a.nodeId), [1, 42]);
+    assert.deepEqual(
+      view.liveAgents().map((a) => a.nodeId),
+      [1, 42],
+    );
     assert.equal(rendezvousPick("k", [agent(3, null)]).nodeId, 3);
     assert.throws(() => rendezvousPick("k", []));
   });

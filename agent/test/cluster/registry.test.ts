@@ -15,7 +15,12 @@ async function eventually(what: string, check: () => boolean | Promise<boolean>)
   }
 }
 
-function options(store: MemMetadataStore, zone: string, port: number, extra: Partial<RegistryOptions> = {}): RegistryOptions {
+function options(
+  store: MemMetadataStore,
+  zone: string,
+  port: number,
+  extra: Partial<RegistryOptions> = {},
+): RegistryOptions {
   return { store, host: "127.0.0.1", port, zone, logger, heartbeatMs: 20, sessionMs: 2000, ...extra };
 }
 
@@ -30,7 +35,10 @@ class CutOffStore {
         if (prop in target) return Reflect.get(target, prop, receiver);
         const value = Reflect.get(inner, prop, inner) as unknown;
         if (typeof value !== "function") return value;
-        return (...args: unknown[]) => (target.cut ? Promise.reject(new Error("connect ECONNREFUSED (injected)")) : (value as (...a: unknown[]) => unknown).apply(inner, args));
+        return (...args: unknown[]) =>
+          target.cut
+            ? Promise.reject(new Error("connect ECONNREFUSED (injected)"))
+            : (value as (...a: unknown[]) => unknown).apply(inner, args);
       },
     });
   }
@@ -50,21 +58,34 @@ describe("agent registry", () => {
   it("gives three agents distinct node ids and the same view; one that stops heartbeating drops out after its session", async () => {
     const store = new MemMetadataStore();
     const session = { sessionMs: 500 };
-    const agents = await Promise.all([start(options(store, "a", 9001, session)), start(options(store, "b", 9002, session)), start(options(store, "c", 9003, session))]);
+    const agents = await Promise.all([
+      start(options(store, "a", 9001, session)),
+      start(options(store, "b", 9002, session)),
+      start(options(store, "c", 9003, session)),
+    ]);
     const nodeIds = agents.map((a) => a.nodeId);
     assert.equal(new Set(nodeIds).size, 3);
     assert.ok(nodeIds.every((id) => Number.isInteger(id) && id > 0 && id <= 0x7fffffff));
     const all = [...nodeIds].sort((x, y) => x - y);
     await eventually("every agent sees all three", () => agents.every((a) => ids(a).join() === all.join()));
     const seenByFirst = agents[0]!.liveAgents().find((a) => a.nodeId === agents[2]!.nodeId)!;
-    assert.deepEqual({ host: seenByFirst.host, port: seenByFirst.port, zone: seenByFirst.zone }, { host: "127.0.0.1", port: 9003, zone: "c" });
+    assert.deepEqual(
+      { host: seenByFirst.host, port: seenByFirst.port, zone: seenByFirst.zone },
+      { host: "127.0.0.1", port: 9003, zone: "c" },
+    );
 
     const changes: number[][] = [];
     agents[0]!.onChange((list) => changes.push(list.map((a) => a.nodeId)));
     agents[2]!.paused = true; // hung: no heartbeats, no deregistration
     const gone = agents[2]!.nodeId;
-    await eventually("the silent agent disappears", () => !ids(agents[0]!).includes(gone) && !ids(agents[1]!).includes(gone));
-    assert.deepEqual(changes[changes.length - 1], all.filter((id) => id !== gone));
+    await eventually(
+      "the silent agent disappears",
+      () => !ids(agents[0]!).includes(gone) && !ids(agents[1]!).includes(gone),
+    );
+    assert.deepEqual(
+      changes[changes.length - 1],
+      all.filter((id) => id !== gone),
+    );
     assert.ok(ids(agents[2]!).includes(gone), "an agent always lists itself");
     assert.equal(await store.getItem(`agent/${gone}`), null, "its heartbeat item expired");
   });
@@ -93,13 +114,20 @@ describe("agent registry", () => {
 
     cutOff.cut = true;
     await eventually("the victim isolates itself", () => view.isolated());
-    assert.deepEqual(view.liveAgents().map((a) => a.nodeId), [healthy.nodeId], "only the reachable agent is advertised");
+    assert.deepEqual(
+      view.liveAgents().map((a) => a.nodeId),
+      [healthy.nodeId],
+      "only the reachable agent is advertised",
+    );
     assert.equal(view.leaderFor("t", 0, null).nodeId, healthy.nodeId);
     assert.deepEqual(changes.at(-1), [healthy.nodeId], "membership listeners hear of it");
     await eventually("the healthy agent drops the victim", () => !ids(healthy).includes(victim.nodeId));
 
     cutOff.cut = false;
-    await eventually("the victim is back in its own view", () => !view.isolated() && view.liveAgents().some((a) => a.nodeId === victim.nodeId));
+    await eventually(
+      "the victim is back in its own view",
+      () => !view.isolated() && view.liveAgents().some((a) => a.nodeId === victim.nodeId),
+    );
     await eventually("and in the healthy agent's", () => ids(healthy).includes(victim.nodeId));
     view.close();
   });
@@ -116,10 +144,16 @@ describe("agent registry", () => {
     problem = "an ingestion file has been pending for 6000 ms";
     await eventually("the healthy agent drops the victim", () => !ids(healthy).includes(victim.nodeId));
     await eventually("the victim steps out of its own view", () => view.isolated());
-    assert.deepEqual(view.liveAgents().map((a) => a.nodeId), [healthy.nodeId]);
+    assert.deepEqual(
+      view.liveAgents().map((a) => a.nodeId),
+      [healthy.nodeId],
+    );
 
     problem = null;
-    await eventually("the victim is back in both views", () => !view.isolated() && ids(healthy).includes(victim.nodeId));
+    await eventually(
+      "the victim is back in both views",
+      () => !view.isolated() && ids(healthy).includes(victim.nodeId),
+    );
     view.close();
   });
 
@@ -165,7 +199,12 @@ describe("agent registry", () => {
     const groups = Array.from({ length: 50 }, (_, i) => `group-${i}`);
     const answers = views.map((v) => groups.map((g) => v.coordinatorFor(g).nodeId).join());
     assert.equal(new Set(answers).size, 1);
-    for (const v of views) assert.equal(v.leaderFor("t", 0, v.self.zone).nodeId, v.self.nodeId, "a zone with one agent leads all its clients' partitions");
+    for (const v of views)
+      assert.equal(
+        v.leaderFor("t", 0, v.self.zone).nodeId,
+        v.self.nodeId,
+        "a zone with one agent leads all its clients' partitions",
+      );
 
     const seen: number[][] = [];
     views[0]!.onMembershipChange((list) => seen.push(list.map((a) => a.nodeId)));
@@ -173,7 +212,11 @@ describe("agent registry", () => {
     await regs[1]!.stop();
     await eventually("agent 0 sees the departure", () => seen.length > 0 && !seen[seen.length - 1]!.includes(leaving));
     assert.ok(views[0]!.liveAgents().every((a) => a.nodeId !== leaving));
-    assert.deepEqual(views[0]!.agentsForZone("b").map((a) => a.nodeId), views[0]!.liveAgents().map((a) => a.nodeId), "an empty zone falls back to all");
+    assert.deepEqual(
+      views[0]!.agentsForZone("b").map((a) => a.nodeId),
+      views[0]!.liveAgents().map((a) => a.nodeId),
+      "an empty zone falls back to all",
+    );
     for (const v of views) v.close();
   });
 });

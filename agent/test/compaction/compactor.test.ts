@@ -5,17 +5,36 @@ import { ClusterState } from "../../src/metadata/state.js";
 import { iterateBatches } from "../../src/records/record-batch.js";
 import { GarbageCollector } from "../../src/retention/gc.js";
 import type { ObjectStore } from "../../src/store/types.js";
-import { closeFixture, createTopic, listKeys, logger, openFixture, produceFile, segmentStores, verifyReadBack } from "./support.js";
+import {
+  closeFixture,
+  createTopic,
+  listKeys,
+  logger,
+  openFixture,
+  produceFile,
+  segmentStores,
+  verifyReadBack,
+} from "./support.js";
 import type { Fixture } from "./support.js";
 
 const T0 = Date.UTC(2026, 0, 1);
 
 /** Every agent produces `files` files of one batch per partition, times T0 + i. */
-async function produceMany(f: Fixture, topics: ReadonlyArray<{ name: string; partitions: number }>, files: number): Promise<void> {
+async function produceMany(
+  f: Fixture,
+  topics: ReadonlyArray<{ name: string; partitions: number }>,
+  files: number,
+): Promise<void> {
   await Promise.all(
     f.logs.map(async (_, agent) => {
       for (let i = 0; i < files; i++) {
-        const batches = topics.flatMap((t) => Array.from({ length: t.partitions }, (_, p) => ({ topic: t.name, partition: p, records: 1 + ((i + p + agent) % 4) })));
+        const batches = topics.flatMap((t) =>
+          Array.from({ length: t.partitions }, (_, p) => ({
+            topic: t.name,
+            partition: p,
+            records: 1 + ((i + p + agent) % 4),
+          })),
+        );
         await produceFile(f, agent, batches, T0 + i * 10 + agent);
       }
     }),
@@ -35,13 +54,27 @@ describe("compaction", () => {
   it("moves ingestion data into one compacted object with final offsets, readable by every agent", async () => {
     await createTopic(f, "a", 3);
     await createTopic(f, "b", 2);
-    await produceMany(f, [{ name: "a", partitions: 3 }, { name: "b", partitions: 2 }], 6);
+    await produceMany(
+      f,
+      [
+        { name: "a", partitions: 3 },
+        { name: "b", partitions: 2 },
+      ],
+      6,
+    );
     const before = await verifyReadBack(f, f.logs[2]!);
     assert.equal(before, 3 * 6 * 5);
 
     const compactions: number[] = [];
     const compactor = new Compactor(
-      { ingestion: f.ingestion, compaction: f.compaction, log: f.logs[1]!, logger, isLeader: () => true, onCompaction: (s) => compactions.push(s.bytes) },
+      {
+        ingestion: f.ingestion,
+        compaction: f.compaction,
+        log: f.logs[1]!,
+        logger,
+        isLeader: () => true,
+        onCompaction: (s) => compactions.push(s.bytes),
+      },
       { maxRunBytes: 700, deleteCompactedIngestionFiles: true },
     );
     const stats = await compactor.runOnce(T0 + 60_000);
@@ -54,8 +87,15 @@ describe("compaction", () => {
 
     for (const log of f.logs) await log.catchUp();
     for (const log of f.logs) {
-      for (const [topic, n] of [["a", 3], ["b", 2]] as const) {
-        for (let p = 0; p < n; p++) assert.ok(segmentStores(log, topic, p).every((s) => s === "c"), `${topic}/${p} is compacted`);
+      for (const [topic, n] of [
+        ["a", 3],
+        ["b", 2],
+      ] as const) {
+        for (let p = 0; p < n; p++)
+          assert.ok(
+            segmentStores(log, topic, p).every((s) => s === "c"),
+            `${topic}/${p} is compacted`,
+          );
       }
       assert.deepEqual([...log.state.objectRefs.keys()], [stats.key]);
     }
@@ -83,18 +123,33 @@ describe("compaction", () => {
     const keys = await listKeys(f.ingestion, "");
     const original = new Map<string, Buffer>();
     for (const k of keys) original.set(k, Buffer.from(await f.ingestion.get(k)));
-    const compactor = new Compactor({ ingestion: f.ingestion, compaction: f.compaction, log: f.logs[0]!, logger, isLeader: () => true }, { deleteCompactedIngestionFiles: false });
+    const compactor = new Compactor(
+      { ingestion: f.ingestion, compaction: f.compaction, log: f.logs[0]!, logger, isLeader: () => true },
+      { deleteCompactedIngestionFiles: false },
+    );
     const stats = await compactor.runOnce(T0 + 60_000);
     assert.ok(stats.key, "a pass ran");
     assert.equal(stats.replacedFiles.length, keys.length);
-    for (const k of keys) assert.ok((await f.ingestion.get(k)).equals(original.get(k)!), `ingestion file ${k} is unchanged`);
+    for (const k of keys)
+      assert.ok((await f.ingestion.get(k)).equals(original.get(k)!), `ingestion file ${k} is unchanged`);
   });
 
   it("leaves segments younger than minAgeMs and keeps data produced during the pass", async () => {
     await createTopic(f, "t", 2);
-    await produceFile(f, 0, [{ topic: "t", partition: 0, records: 2 }, { topic: "t", partition: 1, records: 1 }], T0);
+    await produceFile(
+      f,
+      0,
+      [
+        { topic: "t", partition: 0, records: 2 },
+        { topic: "t", partition: 1, records: 1 },
+      ],
+      T0,
+    );
     await produceFile(f, 1, [{ topic: "t", partition: 0, records: 3 }], T0 + 5000);
-    const compactor = new Compactor({ ingestion: f.ingestion, compaction: f.compaction, log: f.logs[2]!, logger }, { minAgeMs: 2000 });
+    const compactor = new Compactor(
+      { ingestion: f.ingestion, compaction: f.compaction, log: f.logs[2]!, logger },
+      { minAgeMs: 2000 },
+    );
     const stats = await compactor.runOnce(T0 + 4000);
     assert.equal(stats.appliedRuns, 2);
     await f.logs[2]!.catchUp();
@@ -109,8 +164,12 @@ describe("compaction", () => {
 
   it("keeps each pass under maxObjectBytes, oldest data first", async () => {
     await createTopic(f, "t", 1);
-    for (let i = 0; i < 10; i++) await produceFile(f, i % 3, [{ topic: "t", partition: 0, records: 5, valueBytes: 100 }], T0 + i);
-    const compactor = new Compactor({ ingestion: f.ingestion, compaction: f.compaction, log: f.logs[0]!, logger }, { maxObjectBytes: 2000 });
+    for (let i = 0; i < 10; i++)
+      await produceFile(f, i % 3, [{ topic: "t", partition: 0, records: 5, valueBytes: 100 }], T0 + i);
+    const compactor = new Compactor(
+      { ingestion: f.ingestion, compaction: f.compaction, log: f.logs[0]!, logger },
+      { maxObjectBytes: 2000 },
+    );
     const first = await compactor.runOnce(T0 + 60_000);
     assert.ok(first.bytes <= 2000 && first.bytes > 0, `object of ${first.bytes} bytes`);
     assert.equal(segmentStores(f.logs[0]!, "t", 0)[0], "c", "the oldest segments went first");
@@ -124,8 +183,24 @@ describe("compaction", () => {
   it("skips runs whose segments changed before the commit (retention, deletion) and deletes an object nothing uses", async () => {
     await createTopic(f, "keep", 1);
     await createTopic(f, "gone", 1);
-    await produceFile(f, 0, [{ topic: "keep", partition: 0, records: 2 }, { topic: "gone", partition: 0, records: 2 }], T0);
-    await produceFile(f, 1, [{ topic: "keep", partition: 0, records: 2 }, { topic: "gone", partition: 0, records: 2 }], T0 + 1);
+    await produceFile(
+      f,
+      0,
+      [
+        { topic: "keep", partition: 0, records: 2 },
+        { topic: "gone", partition: 0, records: 2 },
+      ],
+      T0,
+    );
+    await produceFile(
+      f,
+      1,
+      [
+        { topic: "keep", partition: 0, records: 2 },
+        { topic: "gone", partition: 0, records: 2 },
+      ],
+      T0 + 1,
+    );
     // Test seam: while the compacted object is being written, another agent truncates "gone".
     let hook: (() => Promise<void>) | null = async () => {
       await f.logs[2]!.propose([{ type: "truncate", topic: "gone", partition: 0, offset: 2 }]);
@@ -164,7 +239,13 @@ describe("compaction", () => {
   it("abandons its object when the lease was lost before the commit", async () => {
     await createTopic(f, "t", 1);
     await produceFile(f, 0, [{ topic: "t", partition: 0, records: 1 }], T0);
-    const compactor = new Compactor({ ingestion: f.ingestion, compaction: f.compaction, log: f.logs[0]!, logger, isLeader: () => false });
+    const compactor = new Compactor({
+      ingestion: f.ingestion,
+      compaction: f.compaction,
+      log: f.logs[0]!,
+      logger,
+      isLeader: () => false,
+    });
     const stats = await compactor.runOnce(T0 + 60_000);
     assert.equal(stats.key, null);
     assert.deepEqual(segmentStores(f.logs[0]!, "t", 0), ["i"]);
@@ -173,9 +254,20 @@ describe("compaction", () => {
 
   it("merges small compacted runs into larger ones, and GC removes the objects they came from", async () => {
     await createTopic(f, "t", 2);
-    const compactor = new Compactor({ ingestion: f.ingestion, compaction: f.compaction, log: f.logs[0]!, logger }, { mergeAfterMs: 30_000 });
+    const compactor = new Compactor(
+      { ingestion: f.ingestion, compaction: f.compaction, log: f.logs[0]!, logger },
+      { mergeAfterMs: 30_000 },
+    );
     for (let pass = 0; pass < 4; pass++) {
-      await produceFile(f, pass % 3, [{ topic: "t", partition: 0, records: 3 }, { topic: "t", partition: 1, records: 2 }], T0 + pass * 1000);
+      await produceFile(
+        f,
+        pass % 3,
+        [
+          { topic: "t", partition: 0, records: 3 },
+          { topic: "t", partition: 1, records: 2 },
+        ],
+        T0 + pass * 1000,
+      );
       await produceFile(f, (pass + 1) % 3, [{ topic: "t", partition: 0, records: 1 }], T0 + pass * 1000 + 1);
       await compactor.runOnce(T0 + pass * 1000 + 3000);
     }
@@ -190,7 +282,10 @@ describe("compaction", () => {
     assert.equal(await verifyReadBack(f, f.logs[1]!), 12);
 
     await f.logs[1]!.catchUp();
-    const gc = new GarbageCollector({ ingestion: f.ingestion, compaction: f.compaction, log: f.logs[1]!, logger }, { graceMs: 0 });
+    const gc = new GarbageCollector(
+      { ingestion: f.ingestion, compaction: f.compaction, log: f.logs[1]!, logger },
+      { graceMs: 0 },
+    );
     const result = await gc.runOnce(T0 + 200_000);
     assert.deepEqual([...result.deletedCompacted].sort(), l0);
     assert.deepEqual(await listKeys(f.compaction, COMPACTED_PREFIX), [merged.key]);
@@ -201,10 +296,20 @@ describe("compaction", () => {
     await createTopic(f, "t", 1);
     await produceFile(f, 0, [{ topic: "t", partition: 0, records: 20, valueBytes: 200 }], T0);
     await produceFile(f, 0, [{ topic: "t", partition: 0, records: 20, valueBytes: 200 }], T0 + 1);
-    const compactor = new Compactor({ ingestion: f.ingestion, compaction: f.compaction, log: f.logs[0]!, logger }, { maxRunBytes: 100, mergeAfterMs: 0 });
+    const compactor = new Compactor(
+      { ingestion: f.ingestion, compaction: f.compaction, log: f.logs[0]!, logger },
+      { maxRunBytes: 100, mergeAfterMs: 0 },
+    );
     const stats = await compactor.runOnce(T0 + 10_000);
     assert.equal(stats.runs, 2, "each oversized batch is a run of its own");
-    const plan = planCompaction(f.logs[0]!.state, { now: T0 + 10_000, minAgeMs: 0, maxObjectBytes: 1 << 30, maxRunBytes: 100, mergeRunsBelowBytes: 1 << 20, mergeAfterMs: 0 });
+    const plan = planCompaction(f.logs[0]!.state, {
+      now: T0 + 10_000,
+      minAgeMs: 0,
+      maxObjectBytes: 1 << 30,
+      maxRunBytes: 100,
+      mergeRunsBelowBytes: 1 << 20,
+      mergeAfterMs: 0,
+    });
     assert.deepEqual(plan, []);
     assert.equal(await verifyReadBack(f, f.logs[0]!), 2);
   });
@@ -214,20 +319,65 @@ describe("compaction", () => {
     let index = 0n;
     const apply = (...commands: Command[]) => state.apply(++index, { proposer: "test", seq: Number(index), commands });
     apply({ type: "createTopic", name: "t", topicId: "0".repeat(32), partitions: 1, configs: {} });
-    const meta = (len: number) => ({ topic: "t", partition: 0, pos: 0, len, count: 10, maxTimestamp: T0, producerId: -1, producerEpoch: -1, baseSequence: -1 });
+    const meta = (len: number) => ({
+      topic: "t",
+      partition: 0,
+      pos: 0,
+      len,
+      count: 10,
+      maxTimestamp: T0,
+      producerId: -1,
+      producerEpoch: -1,
+      baseSequence: -1,
+    });
     // 40 large compacted runs, then a small run, then two ingestion segments.
     for (let i = 0; i < 40; i++) {
       apply({ type: "commitFile", key: `ingest/x-${i}`, size: 2_000_000, time: T0, batches: [meta(2_000_000)] });
-      apply({ type: "compact", key: `compacted/${i}`, size: 2_000_000, replacedFiles: [], runs: [{ topic: "t", partition: 0, baseOffset: i * 10, lastOffset: i * 10 + 9, maxTimestamp: T0, pos: 0, len: 2_000_000 }] });
+      apply({
+        type: "compact",
+        key: `compacted/${i}`,
+        size: 2_000_000,
+        replacedFiles: [],
+        runs: [
+          {
+            topic: "t",
+            partition: 0,
+            baseOffset: i * 10,
+            lastOffset: i * 10 + 9,
+            maxTimestamp: T0,
+            pos: 0,
+            len: 2_000_000,
+          },
+        ],
+      });
     }
     apply({ type: "commitFile", key: "ingest/small", size: 100, time: T0, batches: [meta(100)] });
-    apply({ type: "compact", key: "compacted/small", size: 100, replacedFiles: [], runs: [{ topic: "t", partition: 0, baseOffset: 400, lastOffset: 409, maxTimestamp: T0, pos: 0, len: 100 }] });
+    apply({
+      type: "compact",
+      key: "compacted/small",
+      size: 100,
+      replacedFiles: [],
+      runs: [{ topic: "t", partition: 0, baseOffset: 400, lastOffset: 409, maxTimestamp: T0, pos: 0, len: 100 }],
+    });
     apply({ type: "commitFile", key: "ingest/a", size: 100, time: T0, batches: [meta(100)] });
     apply({ type: "commitFile", key: "ingest/b", size: 100, time: T0 + 10_000, batches: [meta(100)] });
-    const options = { minAgeMs: 2000, maxObjectBytes: 64 << 20, maxRunBytes: 4 << 20, mergeRunsBelowBytes: 1 << 20, mergeAfterMs: 60_000 };
+    const options = {
+      minAgeMs: 2000,
+      maxObjectBytes: 64 << 20,
+      maxRunBytes: 4 << 20,
+      mergeRunsBelowBytes: 1 << 20,
+      mergeAfterMs: 60_000,
+    };
     const young = planCompaction(state, { ...options, now: T0 + 5000 });
-    assert.deepEqual(young.map((r) => r.segments.map((s) => s.location.key)), [["ingest/a"]], "the small run is not old enough to merge yet");
+    assert.deepEqual(
+      young.map((r) => r.segments.map((s) => s.location.key)),
+      [["ingest/a"]],
+      "the small run is not old enough to merge yet",
+    );
     const old = planCompaction(state, { ...options, now: T0 + 100_000 });
-    assert.deepEqual(old.map((r) => r.segments.map((s) => s.location.key)), [["compacted/small", "ingest/a", "ingest/b"]]);
+    assert.deepEqual(
+      old.map((r) => r.segments.map((s) => s.location.key)),
+      [["compacted/small", "ingest/a", "ingest/b"]],
+    );
   });
 });

@@ -4,7 +4,16 @@ import os from "node:os";
 import path from "node:path";
 import { startBackgroundJobs } from "../../src/compaction/jobs.js";
 import { openFileStores } from "../../src/store/file/index.js";
-import { closeFixture, createTopic, listKeys, logger, openFixture, produceFile, segmentStores, verifyReadBack } from "./support.js";
+import {
+  closeFixture,
+  createTopic,
+  listKeys,
+  logger,
+  openFixture,
+  produceFile,
+  segmentStores,
+  verifyReadBack,
+} from "./support.js";
 
 describe("background jobs on the embedded file store (one agent, one store for everything)", () => {
   it("compacts, enforces retention and collects ingestion files and objects in one directory", async () => {
@@ -16,7 +25,16 @@ describe("background jobs on the embedded file store (one agent, one store for e
       await createTopic(f, "kept", 1);
       const old = Date.now() - 10 * 60_000;
       for (let i = 0; i < 3; i++) {
-        await produceFile(f, 0, [{ topic: "t", partition: 0, records: 2 }, { topic: "t", partition: 1, records: 1 }, { topic: "kept", partition: 0, records: 1 }], old + i);
+        await produceFile(
+          f,
+          0,
+          [
+            { topic: "t", partition: 0, records: 2 },
+            { topic: "t", partition: 1, records: 1 },
+            { topic: "kept", partition: 0, records: 1 },
+          ],
+          old + i,
+        );
       }
       const ingestKeys = await listKeys(stores.ingestion, "ingest/");
       assert.equal(ingestKeys.length, 3);
@@ -24,13 +42,22 @@ describe("background jobs on the embedded file store (one agent, one store for e
         stores,
         log: f.logs[0]!,
         logger,
-        options: { compactionIntervalMs: 10, leaseRenewMs: 100, retentionIntervalMs: 10, gcIntervalMs: 10, gc: { graceMs: 0 } },
+        options: {
+          compactionIntervalMs: 10,
+          leaseRenewMs: 100,
+          retentionIntervalMs: 10,
+          gcIntervalMs: 10,
+          gc: { graceMs: 0 },
+        },
       });
       try {
         const deadline = Date.now() + 60_000;
         // Compaction moves the data to one object, retention drops "t" (older than retention.ms), and GC
         // deletes the ingestion files (no TTL needed on this store) once nothing references them.
-        while ((await listKeys(stores.ingestion, "ingest/")).length > 0 || !segmentStores(f.logs[0]!, "kept", 0).every((s) => s === "c")) {
+        while (
+          (await listKeys(stores.ingestion, "ingest/")).length > 0 ||
+          !segmentStores(f.logs[0]!, "kept", 0).every((s) => s === "c")
+        ) {
           if (Date.now() > deadline) assert.fail("compaction and GC did not finish");
           await new Promise((r) => setTimeout(r, 10));
         }

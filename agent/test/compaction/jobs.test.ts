@@ -25,7 +25,13 @@ describe("background jobs", () => {
             compactionIntervalMs: 5,
             leaseRenewMs: 20,
             gcIntervalMs: 5,
-            compactor: { minAgeMs: 0, maxRunBytes: 1500, mergeAfterMs: 0, mergeRunsBelowBytes: 1200, maxObjectBytes: 20_000 },
+            compactor: {
+              minAgeMs: 0,
+              maxRunBytes: 1500,
+              mergeAfterMs: 0,
+              mergeRunsBelowBytes: 1200,
+              maxObjectBytes: 20_000,
+            },
             // No grace: compacted objects go as soon as they are unreferenced. Ingestion files are left
             // alone here (with no grace, GC would race files written but not yet committed).
             gc: { graceMs: 0, collectIngestionFiles: false },
@@ -50,8 +56,15 @@ describe("background jobs", () => {
       assert.ok(stats.length > 1, `compaction ran (${stats.length} passes)`);
       assert.ok(stats.some((s) => s.appliedRuns > 0));
       const written = stats.filter((s) => s.key !== null);
-      assert.equal((await counter(metrics.compactionRuns)) - runsBefore, written.length, "warp_compaction_runs_total counts passes");
-      assert.equal((await counter(metrics.compactedBytes)) - bytesBefore, written.reduce((n, s) => n + s.bytes, 0));
+      assert.equal(
+        (await counter(metrics.compactionRuns)) - runsBefore,
+        written.length,
+        "warp_compaction_runs_total counts passes",
+      );
+      assert.equal(
+        (await counter(metrics.compactedBytes)) - bytesBefore,
+        written.reduce((n, s) => n + s.bytes, 0),
+      );
       // Whatever state compaction left, every offset reads back identically on every agent.
       for (const log of f.logs) assert.equal(await verifyReadBack(f, log), 3 * 40 * 3);
       const snapshots = f.logs.map((l) => l.state.toSnapshot().toString());
@@ -63,7 +76,10 @@ describe("background jobs", () => {
       const left: string[] = [];
       for await (const o of f.compaction.list("compacted/")) left.push(o.key);
       const referenced = [...f.logs[0]!.state.objectRefs.keys()].filter((k) => k.startsWith("compacted/"));
-      assert.ok(referenced.every((k) => left.includes(k)), "no referenced object was collected");
+      assert.ok(
+        referenced.every((k) => left.includes(k)),
+        "no referenced object was collected",
+      );
     } finally {
       await closeFixture(f);
     }

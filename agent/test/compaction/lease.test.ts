@@ -2,7 +2,15 @@ import assert from "node:assert/strict";
 import { startBackgroundJobs } from "../../src/compaction/jobs.js";
 import { Lease } from "../../src/compaction/lease.js";
 import { MemMetadataStore } from "../../src/store/mem.js";
-import { closeFixture, createTopic, logger, openFixture, produceFile, segmentStores, verifyReadBack } from "./support.js";
+import {
+  closeFixture,
+  createTopic,
+  logger,
+  openFixture,
+  produceFile,
+  segmentStores,
+  verifyReadBack,
+} from "./support.js";
 
 /** Polls `check` every 10 ms until it holds; fails with `what` after a generous minute. */
 async function eventually(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
@@ -48,7 +56,13 @@ describe("compaction lease", () => {
       const options = { compactionIntervalMs: 20, leaseRenewMs: 200, compactor: { minAgeMs: 0 } };
       const compactedBy: number[] = [];
       const jobs = f.logs.map((log, i) =>
-        startBackgroundJobs({ stores, log, logger, options, hooks: { onCompaction: (s) => s.key && compactedBy.push(i) } }),
+        startBackgroundJobs({
+          stores,
+          log,
+          logger,
+          options,
+          hooks: { onCompaction: (s) => s.key && compactedBy.push(i) },
+        }),
       );
       await eventually("one agent holds the lease", () => jobs.some((j) => j.isLeader()));
       const holder = jobs.findIndex((j) => j.isLeader());

@@ -55,8 +55,21 @@ export async function closeFixture(f: Fixture): Promise<void> {
   for (const l of f.logs) await l.close();
 }
 
-export async function createTopic(f: Fixture, name: string, partitions: number, configs: Record<string, string> = {}): Promise<void> {
-  const [r] = await f.logs[0]!.propose([{ type: "createTopic", name, topicId: Buffer.from(name.padEnd(16, "x")).toString("hex").slice(0, 32), partitions, configs }]);
+export async function createTopic(
+  f: Fixture,
+  name: string,
+  partitions: number,
+  configs: Record<string, string> = {},
+): Promise<void> {
+  const [r] = await f.logs[0]!.propose([
+    {
+      type: "createTopic",
+      name,
+      topicId: Buffer.from(name.padEnd(16, "x")).toString("hex").slice(0, 32),
+      partitions,
+      configs,
+    },
+  ]);
   assert.equal(r!.errorCode, 0);
 }
 
@@ -69,7 +82,13 @@ let fileCounter = 0;
 export async function produceFile(
   f: Fixture,
   agent: number,
-  batches: ReadonlyArray<{ topic: string; partition: number; records: number; timestamp?: number; valueBytes?: number }>,
+  batches: ReadonlyArray<{
+    topic: string;
+    partition: number;
+    records: number;
+    timestamp?: number;
+    valueBytes?: number;
+  }>,
   time: number,
 ): Promise<string> {
   const key = `ingest/agent${agent}-${time.toString(36)}-${(fileCounter++).toString(36)}`;
@@ -79,12 +98,25 @@ export async function produceFile(
   for (const b of batches) {
     const tag = `${b.topic}/${b.partition}/${fileCounter}-${pos}`;
     const bytes = buildBatch(
-      Array.from({ length: b.records }, (_, i) => ({ key: `k${i}`, value: `${tag}/${i}`.padEnd(b.valueBytes ?? 0, ".") })),
+      Array.from({ length: b.records }, (_, i) => ({
+        key: `k${i}`,
+        value: `${tag}/${i}`.padEnd(b.valueBytes ?? 0, "."),
+      })),
       { timestamp: b.timestamp ?? time },
     );
     const h = readBatchHeader(bytes);
     parts.push(bytes);
-    metas.push({ topic: b.topic, partition: b.partition, pos, len: bytes.length, count: h.recordCount, maxTimestamp: h.maxTimestamp, producerId: -1, producerEpoch: -1, baseSequence: -1 });
+    metas.push({
+      topic: b.topic,
+      partition: b.partition,
+      pos,
+      len: bytes.length,
+      count: h.recordCount,
+      maxTimestamp: h.maxTimestamp,
+      producerId: -1,
+      producerEpoch: -1,
+      baseSequence: -1,
+    });
     pos += bytes.length;
   }
   const data = Buffer.concat(parts);
@@ -126,7 +158,11 @@ export async function verifyReadBack(f: Fixture, log: MetadataLog): Promise<numb
       assert.ok(!first.done, `a batch is returned for ${id}@${offset}`);
       assert.equal(first.value.baseOffset, offset, `base offset of ${id}@${offset}`);
       assert.equal(data.readInt32BE(first.value.position + 12), -1, `leader epoch of ${id}@${offset}`);
-      assert.deepEqual(payload(data.subarray(first.value.position, first.value.position + first.value.header.size)), payload(original), `bytes of ${id}@${offset}`);
+      assert.deepEqual(
+        payload(data.subarray(first.value.position, first.value.position + first.value.header.size)),
+        payload(original),
+        `bytes of ${id}@${offset}`,
+      );
       checked++;
     }
   }

@@ -25,7 +25,11 @@ function parse(flags: Record<string, string | boolean | undefined>, env: NodeJS.
 function assertConfigError(fn: () => unknown, ...parts: string[]): void {
   assert.throws(fn, (err: unknown) => {
     assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
-    for (const part of parts) assert.ok(err.message.includes(part), `message ${JSON.stringify(err.message)} should name ${JSON.stringify(part)}`);
+    for (const part of parts)
+      assert.ok(
+        err.message.includes(part),
+        `message ${JSON.stringify(err.message)} should name ${JSON.stringify(part)}`,
+      );
     return true;
   });
 }
@@ -68,10 +72,16 @@ describe("agent config", () => {
       assert.equal(parse({ bucketURL: "file:///tmp/a" }).autoCreateTopics, true);
       assert.equal(parse({ bucketURL: "dynamodb://us-east-1/files<>chunks" }).autoCreateTopics, false);
       assert.equal(
-        parse({ ingestionBucketURL: "dynamodb://us-east-1/files<>chunks", compactionBucketURL: "s3://bucket-a?region=us-east-1" }).autoCreateTopics,
+        parse({
+          ingestionBucketURL: "dynamodb://us-east-1/files<>chunks",
+          compactionBucketURL: "s3://bucket-a?region=us-east-1",
+        }).autoCreateTopics,
         false,
       );
-      assert.equal(parse({ bucketURL: "dynamodb://us-east-1/files<>chunks", autoCreateTopics: "true" }).autoCreateTopics, true);
+      assert.equal(
+        parse({ bucketURL: "dynamodb://us-east-1/files<>chunks", autoCreateTopics: "true" }).autoCreateTopics,
+        true,
+      );
     });
   });
 
@@ -109,13 +119,29 @@ describe("agent config", () => {
       ["kafkaSecurityReloadInterval", "5s", "kafkaSecurityReloadIntervalMs", 5000],
     ];
     const splitCases: Array<[string, string, keyof AgentConfig, unknown]> = [
-      ["ingestionBucketURL", "dynamodb://us-east-1/files<>chunks", "ingestionBucketUrl", { kind: "dynamodb", region: "us-east-1", filesTable: "files", chunksTable: "chunks" }],
-      ["compactionBucketURL", "s3://my-bucket?region=us-east-1", "compactionBucketUrl", { kind: "s3", bucket: "my-bucket", region: "us-east-1", forcePathStyle: false, prefix: "" }],
+      [
+        "ingestionBucketURL",
+        "dynamodb://us-east-1/files<>chunks",
+        "ingestionBucketUrl",
+        { kind: "dynamodb", region: "us-east-1", filesTable: "files", chunksTable: "chunks" },
+      ],
+      [
+        "compactionBucketURL",
+        "s3://my-bucket?region=us-east-1",
+        "compactionBucketUrl",
+        { kind: "s3", bucket: "my-bucket", region: "us-east-1", forcePathStyle: false, prefix: "" },
+      ],
     ];
 
     it("covers every flag in the table", () => {
       // TLS and SASL flags are valid only in combination: agent/test/security/config.test.ts covers them.
-      const combined = ["kafkaTLSCertFile", "kafkaTLSKeyFile", "kafkaTLSClientCAFile", "kafkaSASLMechanisms", "kafkaSASLUsersFile"];
+      const combined = [
+        "kafkaTLSCertFile",
+        "kafkaTLSKeyFile",
+        "kafkaTLSClientCAFile",
+        "kafkaSASLMechanisms",
+        "kafkaSASLUsersFile",
+      ];
       const tested = new Set([...[...cases, ...splitCases].map(([name]) => name), ...combined]);
       assert.deepEqual([...tested].sort(), AGENT_FLAG_LIST.map((f) => f.name).sort());
     });
@@ -156,7 +182,13 @@ describe("agent config", () => {
     });
 
     it("booleans accept true, false, 1 and 0", () => {
-      for (const [raw, value] of [["true", true], ["false", false], ["1", true], ["0", false], ["TRUE", true]] as const) {
+      for (const [raw, value] of [
+        ["true", true],
+        ["false", false],
+        ["1", true],
+        ["0", false],
+        ["TRUE", true],
+      ] as const) {
         assert.equal(parse({ ...BASE, createTables: raw }).createTables, value, raw);
       }
     });
@@ -234,7 +266,8 @@ describe("agent config", () => {
       const spec = AGENT_FLAGS[name as keyof typeof AGENT_FLAGS];
       const flags = (value: string): Record<string, string> => {
         if (name === "ingestionBucketURL") return { ingestionBucketURL: value, compactionBucketURL: "s3://ok-bucket" };
-        if (name === "compactionBucketURL") return { ingestionBucketURL: "dynamodb://us-east-1/files<>chunks", compactionBucketURL: value };
+        if (name === "compactionBucketURL")
+          return { ingestionBucketURL: "dynamodb://us-east-1/files<>chunks", compactionBucketURL: value };
         if (name === "bucketURL") return { bucketURL: value };
         return { ...BASE, [name]: value };
       };
@@ -256,23 +289,44 @@ describe("agent config", () => {
 
   describe("store forms", () => {
     it("needs a store, naming both forms", () => {
-      assertConfigError(() => parse({}), "-bucketURL", "-ingestionBucketURL", "-compactionBucketURL", "WARP_BUCKET_URL");
+      assertConfigError(
+        () => parse({}),
+        "-bucketURL",
+        "-ingestionBucketURL",
+        "-compactionBucketURL",
+        "WARP_BUCKET_URL",
+      );
     });
     it("refuses -bucketURL together with the split form", () => {
       assertConfigError(
-        () => parse({ bucketURL: "mem://a", ingestionBucketURL: "dynamodb://us-east-1/files1<>chunks1", compactionBucketURL: "s3://bucket-b" }),
+        () =>
+          parse({
+            bucketURL: "mem://a",
+            ingestionBucketURL: "dynamodb://us-east-1/files1<>chunks1",
+            compactionBucketURL: "s3://bucket-b",
+          }),
         "either -bucketURL",
       );
     });
     it("needs -ingestionBucketURL and -compactionBucketURL together", () => {
-      assertConfigError(() => parse({ ingestionBucketURL: "dynamodb://us-east-1/files<>chunks" }), "-compactionBucketURL");
+      assertConfigError(
+        () => parse({ ingestionBucketURL: "dynamodb://us-east-1/files<>chunks" }),
+        "-compactionBucketURL",
+      );
       assertConfigError(() => parse({ compactionBucketURL: "s3://bucket-b" }), "-ingestionBucketURL");
     });
     it("refuses s3:// as the only store or as the ingestion store, and dynamodb:// for compaction", () => {
       assertConfigError(() => parse({ bucketURL: "s3://bucket-b" }), "-bucketURL", "s3://");
-      assertConfigError(() => parse({ ingestionBucketURL: "s3://bucket-b", compactionBucketURL: "s3://bucket-c" }), "-ingestionBucketURL");
       assertConfigError(
-        () => parse({ ingestionBucketURL: "dynamodb://us-east-1/files1<>chunks1", compactionBucketURL: "dynamodb://us-east-1/files2<>chunks2" }),
+        () => parse({ ingestionBucketURL: "s3://bucket-b", compactionBucketURL: "s3://bucket-c" }),
+        "-ingestionBucketURL",
+      );
+      assertConfigError(
+        () =>
+          parse({
+            ingestionBucketURL: "dynamodb://us-east-1/files1<>chunks1",
+            compactionBucketURL: "dynamodb://us-east-1/files2<>chunks2",
+          }),
         "-compactionBucketURL",
       );
     });
@@ -281,7 +335,13 @@ describe("agent config", () => {
         ingestionBucketURL: "dynamodb://us-east-1/files<>chunks?endpoint=http://127.0.0.1:8000",
         compactionBucketURL: "s3://bucket-b?region=us-east-1&endpoint=http://127.0.0.1:9000&s3ForcePathStyle=true",
       });
-      assert.deepEqual(c.ingestionBucketUrl, { kind: "dynamodb", region: "us-east-1", filesTable: "files", chunksTable: "chunks", endpoint: "http://127.0.0.1:8000" });
+      assert.deepEqual(c.ingestionBucketUrl, {
+        kind: "dynamodb",
+        region: "us-east-1",
+        filesTable: "files",
+        chunksTable: "chunks",
+        endpoint: "http://127.0.0.1:8000",
+      });
       assert.equal(c.compactionBucketUrl?.kind, "s3");
       assert.equal(c.bucketUrl, undefined);
     });
@@ -306,9 +366,10 @@ describe("agent config", () => {
     }
 
     it("keeps = inside values and values that start with a dash", () => {
-      assert.deepEqual(normaliseFlagArgs(["-compactionBucketURL=s3://b?region=us-east-1&prefix=a=b"], AGENT_FLAG_LIST), [
-        "--compactionBucketURL=s3://b?region=us-east-1&prefix=a=b",
-      ]);
+      assert.deepEqual(
+        normaliseFlagArgs(["-compactionBucketURL=s3://b?region=us-east-1&prefix=a=b"], AGENT_FLAG_LIST),
+        ["--compactionBucketURL=s3://b?region=us-east-1&prefix=a=b"],
+      );
       assert.deepEqual(normaliseFlagArgs(["-clusterId", "-abc"], AGENT_FLAG_LIST), ["--clusterId=-abc"]);
     });
 
@@ -319,7 +380,10 @@ describe("agent config", () => {
         "--autoCreateTopics=0",
         "--kafkaPort=1",
       ]);
-      assert.deepEqual(normaliseFlagArgs(["-createTables", "-kafkaPort", "1"], AGENT_FLAG_LIST), ["--createTables=true", "--kafkaPort=1"]);
+      assert.deepEqual(normaliseFlagArgs(["-createTables", "-kafkaPort", "1"], AGENT_FLAG_LIST), [
+        "--createTables=true",
+        "--kafkaPort=1",
+      ]);
     });
 
     it("maps -h, -help and --help to --help", () => {

@@ -31,10 +31,17 @@ describe("warp cost", () => {
     assert.ok(Array.isArray(out.rows));
     const seedStores = ["s3", "s3-express", "dynamodb-on-demand", "dynamodb-provisioned"];
     assert.equal(out.rows.length, 12);
-    assert.ok(out.rows.every((row) => seedStores.includes(row.store)), "rows holds the seed's scenario only");
+    assert.ok(
+      out.rows.every((row) => seedStores.includes(row.store)),
+      "rows holds the seed's scenario only",
+    );
     for (const store of [...seedStores, "warp-dynamodb-on-demand", "warp-dynamodb-provisioned"]) {
       const rows = [...out.rows, ...out.thisDesign].filter((row) => row.store === store);
-      assert.deepEqual(rows.map((row) => row.bytesPerSecond), [100_000, 1_000_000, 10_000_000], store);
+      assert.deepEqual(
+        rows.map((row) => row.bytesPerSecond),
+        [100_000, 1_000_000, 10_000_000],
+        store,
+      );
       for (const row of rows) {
         assert.equal(typeof row.monthlyUsd, "number");
         assert.ok(row.lines.every((l) => typeof l.assumption === "string" && typeof l.monthlyUsd === "number"));
@@ -52,7 +59,13 @@ describe("warp cost", () => {
   });
 
   it("takes flags for the workload and prices", () => {
-    const o = parseCostOptions({ throughput: "100KiB,2MB/s", agents: "6", batchTimeout: "50ms", ddbWruPerMillion: "1.25", retention: "10s" });
+    const o = parseCostOptions({
+      throughput: "100KiB,2MB/s",
+      agents: "6",
+      batchTimeout: "50ms",
+      ddbWruPerMillion: "1.25",
+      retention: "10s",
+    });
     assert.deepEqual(o.throughputs, [102_400, 2_000_000]);
     assert.equal(o.workload.agents, 6);
     assert.equal(o.workload.batchTimeoutMs, 50);
@@ -83,10 +96,16 @@ describe("warp cost", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "warp-cost-"));
     try {
       const file = path.join(dir, "metrics.txt");
-      writeFileSync(file, 'warp_produce_bytes_total{topic="t"} 4000000\nwarp_dynamodb_capacity_units_total{table="f",kind="write"} 4400\nwarp_s3_requests_total{type="put"} 2\n');
+      writeFileSync(
+        file,
+        'warp_produce_bytes_total{topic="t"} 4000000\nwarp_dynamodb_capacity_units_total{table="f",kind="write"} 4400\nwarp_s3_requests_total{type="put"} 2\n',
+      );
       const r = run({ measured: file, json: true, throughput: "1MB" });
       assert.equal(r.code, 0, r.stderr);
-      const out = JSON.parse(r.stdout) as { thisDesign: (JsonRow & { design: string })[]; measured: { wruPerMB: number } };
+      const out = JSON.parse(r.stdout) as {
+        thisDesign: (JsonRow & { design: string })[];
+        measured: { wruPerMB: number };
+      };
       assert.equal(out.measured.wruPerMB, 1100);
       assert.ok(out.thisDesign.some((row) => row.design === "warp-measured"));
       const missing = run({ measured: path.join(dir, "nope.txt") });
@@ -99,7 +118,10 @@ describe("warp cost", () => {
 
   it("as a process: exit 2 for a bad number, JSON on stdout otherwise", () => {
     const tsx = path.join(ROOT, "node_modules", ".bin", "tsx");
-    const bad = spawnSync(tsx, [path.join(ROOT, "cli", "warp.ts"), "cost", "--zones", "many"], { cwd: ROOT, encoding: "utf8" });
+    const bad = spawnSync(tsx, [path.join(ROOT, "cli", "warp.ts"), "cost", "--zones", "many"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /warp cost: invalid value "many" for flag --zones/);
     const ok = spawnSync(tsx, [path.join(ROOT, "cli", "warp.ts"), "cost", "--json"], { cwd: ROOT, encoding: "utf8" });

@@ -2,7 +2,12 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { measuredCounts, measuredRatesFromText, MeasuredParseError, parsePrometheusText } from "../../src/cost/measured.js";
+import {
+  measuredCounts,
+  measuredRatesFromText,
+  MeasuredParseError,
+  parsePrometheusText,
+} from "../../src/cost/measured.js";
 
 /** A hand-written sample in prom-client's text format: two agents' /metrics concatenated. */
 const SAMPLE = `# HELP process_cpu_user_seconds_total Total user CPU time spent in seconds.
@@ -84,7 +89,10 @@ describe("measured counts", () => {
   });
 
   it("rejects a text with no produced bytes, and malformed lines, with a clear message", () => {
-    assert.throws(() => measuredRatesFromText("warp_s3_requests_total{type=\"put\"} 1\n", "m.txt"), /warp_produce_bytes_total is missing or zero/);
+    assert.throws(
+      () => measuredRatesFromText('warp_s3_requests_total{type="put"} 1\n', "m.txt"),
+      /warp_produce_bytes_total is missing or zero/,
+    );
     assert.throws(() => parsePrometheusText("this is not { a metric\n"), MeasuredParseError);
   });
 });

@@ -18,7 +18,12 @@ import {
 import { DEFAULT_PRICES } from "../../src/cost/prices.js";
 
 const defaultTable = (): CostRow[] =>
-  costTable({ throughputs: SEED_THROUGHPUTS, workload: DEFAULT_WORKLOAD, design: DEFAULT_WARP_DESIGN, prices: DEFAULT_PRICES });
+  costTable({
+    throughputs: SEED_THROUGHPUTS,
+    workload: DEFAULT_WORKLOAD,
+    design: DEFAULT_WARP_DESIGN,
+    prices: DEFAULT_PRICES,
+  });
 
 describe("cost model", () => {
   describe("the seed's table", () => {
@@ -44,7 +49,12 @@ describe("cost model", () => {
     });
 
     it("shows the seed's figure only for the seed's own workload", () => {
-      const rows = costTable({ throughputs: [1e6], workload: { ...DEFAULT_WORKLOAD, batchTimeoutMs: 50 }, design: DEFAULT_WARP_DESIGN, prices: DEFAULT_PRICES });
+      const rows = costTable({
+        throughputs: [1e6],
+        workload: { ...DEFAULT_WORKLOAD, batchTimeoutMs: 50 },
+        design: DEFAULT_WARP_DESIGN,
+        prices: DEFAULT_PRICES,
+      });
       assert.ok(rows.every((r) => r.seedUsd === undefined));
     });
 
@@ -58,8 +68,12 @@ describe("cost model", () => {
     it("DynamoDB on-demand scales with bytes and with the WRU price", () => {
       const w = { ...DEFAULT_WORKLOAD, bytesPerSecond: 1e6 };
       const base = seedDynamoOnDemand(w, DEFAULT_PRICES).monthlyUsd;
-      assert.ok(Math.abs(seedDynamoOnDemand({ ...w, bytesPerSecond: 2e6 }, DEFAULT_PRICES).monthlyUsd - 2 * base) < 0.05);
-      assert.ok(Math.abs(seedDynamoOnDemand(w, { ...DEFAULT_PRICES, ddbWruPerMillion: 1.25 }).monthlyUsd - 2 * base) < 0.05);
+      assert.ok(
+        Math.abs(seedDynamoOnDemand({ ...w, bytesPerSecond: 2e6 }, DEFAULT_PRICES).monthlyUsd - 2 * base) < 0.05,
+      );
+      assert.ok(
+        Math.abs(seedDynamoOnDemand(w, { ...DEFAULT_PRICES, ddbWruPerMillion: 1.25 }).monthlyUsd - 2 * base) < 0.05,
+      );
     });
   });
 

@@ -71,7 +71,12 @@ class Harness {
     return { memberId: first.memberId, joined: this.join({ ...o, memberId: first.memberId }) };
   }
 
-  sync(memberId: string, generationId: number, assignments: Record<string, string> = {}, instanceId: string | null = null): Promise<SyncGroupResult> {
+  sync(
+    memberId: string,
+    generationId: number,
+    assignments: Record<string, string> = {},
+    instanceId: string | null = null,
+  ): Promise<SyncGroupResult> {
     return this.coordinator.syncGroup({
       groupId: G,
       generationId,
@@ -88,7 +93,10 @@ class Harness {
   }
 
   /** Advances time by `ms` in 3 s steps, heartbeating for the given members on the way. */
-  keepAlive(members: readonly { memberId: string; generation: number; instanceId?: string | null }[], ms: number): void {
+  keepAlive(
+    members: readonly { memberId: string; generation: number; instanceId?: string | null }[],
+    ms: number,
+  ): void {
     let left = ms;
     while (left > 0) {
       for (const m of members) this.heartbeat(m.memberId, m.generation, m.instanceId ?? null);
@@ -105,7 +113,10 @@ class Harness {
   /**
    * Brings `count` dynamic members to Stable generation 1; the leader assigns "a-<index>" to each.
    */
-  async stableGroup(count: number, o: JoinOptions = {}): Promise<{ ids: string[]; generation: number; leader: string }> {
+  async stableGroup(
+    count: number,
+    o: JoinOptions = {},
+  ): Promise<{ ids: string[]; generation: number; leader: string }> {
     const joins: Promise<JoinGroupResult>[] = [];
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
@@ -155,7 +166,10 @@ describe("GroupCoordinator (classic groups)", () => {
       assert.equal(r.leader, first.memberId);
       assert.equal(r.protocolName, "range");
       assert.equal(r.protocolType, "consumer");
-      assert.deepEqual(r.members.map((m) => m.memberId), [first.memberId]);
+      assert.deepEqual(
+        r.members.map((m) => m.memberId),
+        [first.memberId],
+      );
       assert.equal(h.state(), "CompletingRebalance");
     });
 
@@ -240,7 +254,11 @@ describe("GroupCoordinator (classic groups)", () => {
       const rejoin = h.join({ memberId: ids[0]! });
       assert.equal(h.state(), "PreparingRebalance");
       const r0 = h.join({ memberId: ids[0]! });
-      assert.equal((await rejoin).errorCode, GroupError.REBALANCE_IN_PROGRESS, "a retried JoinGroup replaces the earlier one");
+      assert.equal(
+        (await rejoin).errorCode,
+        GroupError.REBALANCE_IN_PROGRESS,
+        "a retried JoinGroup replaces the earlier one",
+      );
       assert.equal(await isSettled(r0), false);
       h.timers.advance(SESSION - 1);
       assert.equal(await isSettled(r0), false);
@@ -260,7 +278,11 @@ describe("GroupCoordinator (classic groups)", () => {
       for (const r of results) assert.equal(r.protocolName, "range");
       const leader = results.find((r) => r.memberId === r.leader)!;
       const metadata = new Map(leader.members.map((m) => [m.memberId, Buffer.from(m.metadata).toString()]));
-      assert.equal(metadata.get(c.memberId), "range", "the leader sees each member's metadata for the selected protocol");
+      assert.equal(
+        metadata.get(c.memberId),
+        "range",
+        "the leader sees each member's metadata for the selected protocol",
+      );
 
       const h2 = new Harness();
       try {
@@ -329,7 +351,10 @@ describe("GroupCoordinator (classic groups)", () => {
       h.timers.advance(1);
       const r = await rejoin;
       assert.equal(r.generationId, generation + 1);
-      assert.deepEqual(r.members.map((m) => m.memberId), [leader]);
+      assert.deepEqual(
+        r.members.map((m) => m.memberId),
+        [leader],
+      );
       assert.equal(h.heartbeat(follower, generation), GroupError.UNKNOWN_MEMBER_ID);
     });
 
@@ -360,7 +385,10 @@ describe("GroupCoordinator (classic groups)", () => {
       assert.equal(r.leader, alive);
       assert.equal(h.heartbeat(silentMember, generation), GroupError.UNKNOWN_MEMBER_ID);
       const described = h.coordinator.describeGroups([G])[0]!;
-      assert.deepEqual(described.members.map((m) => m.memberId), [alive]);
+      assert.deepEqual(
+        described.members.map((m) => m.memberId),
+        [alive],
+      );
     });
 
     it("the last member leaving empties the group (next generation, state Empty)", async () => {
@@ -382,7 +410,13 @@ describe("GroupCoordinator (classic groups)", () => {
       assert.equal((await leaderSync).errorCode, GroupError.NONE);
       assert.equal(h.state(), "Stable");
       // b keeps its session alive but never syncs; the pending-sync deadline is the rebalance timeout.
-      h.keepAlive([{ memberId: a.memberId, generation: ra.generationId }, { memberId: b.memberId, generation: ra.generationId }], REBALANCE);
+      h.keepAlive(
+        [
+          { memberId: a.memberId, generation: ra.generationId },
+          { memberId: b.memberId, generation: ra.generationId },
+        ],
+        REBALANCE,
+      );
       assert.equal(h.state(), "PreparingRebalance");
       assert.equal(h.heartbeat(b.memberId, ra.generationId), GroupError.UNKNOWN_MEMBER_ID);
     });
@@ -398,7 +432,11 @@ describe("GroupCoordinator (classic groups)", () => {
       assert.equal(ra.leader, a.memberId);
       const followerSync = h.sync(b.memberId, rb.generationId);
       assert.equal(await isSettled(followerSync), false);
-      assert.equal(h.heartbeat(b.memberId, rb.generationId), GroupError.NONE, "heartbeats are fine in CompletingRebalance");
+      assert.equal(
+        h.heartbeat(b.memberId, rb.generationId),
+        GroupError.NONE,
+        "heartbeats are fine in CompletingRebalance",
+      );
       const leaderSync = h.sync(a.memberId, ra.generationId, { [a.memberId]: "for-a", [b.memberId]: "for-b" });
       const [fs, ls] = await Promise.all([followerSync, leaderSync]);
       assert.equal(Buffer.from(fs.assignment).toString(), "for-b");
@@ -427,7 +465,15 @@ describe("GroupCoordinator (classic groups)", () => {
       const { ids, generation, leader } = await h.stableGroup(2);
       assert.equal((await h.sync("nobody", generation)).errorCode, GroupError.UNKNOWN_MEMBER_ID);
       assert.equal((await h.sync(ids[0]!, generation - 1)).errorCode, GroupError.ILLEGAL_GENERATION);
-      const wrong = await h.coordinator.syncGroup({ groupId: G, generationId: generation, memberId: ids[0]!, groupInstanceId: null, protocolType: "consumer", protocolName: "sticky", assignments: [] });
+      const wrong = await h.coordinator.syncGroup({
+        groupId: G,
+        generationId: generation,
+        memberId: ids[0]!,
+        groupInstanceId: null,
+        protocolType: "consumer",
+        protocolName: "sticky",
+        assignments: [],
+      });
       assert.equal(wrong.errorCode, GroupError.INCONSISTENT_GROUP_PROTOCOL);
       void h.join({ memberId: leader });
       assert.equal((await h.sync(ids[1]!, generation)).errorCode, GroupError.REBALANCE_IN_PROGRESS);
@@ -475,7 +521,10 @@ describe("GroupCoordinator (classic groups)", () => {
       assert.match(r1.memberId, /^i-1-/, "a static member's id starts with its instance id");
       const leader = r1.leader;
       const byId = { [r1.memberId]: "assign-1", [r2.memberId]: "assign-2" };
-      await Promise.all([h.sync(r1.memberId, r1.generationId, leader === r1.memberId ? byId : {}, "i-1"), h.sync(r2.memberId, r2.generationId, leader === r2.memberId ? byId : {}, "i-2")]);
+      await Promise.all([
+        h.sync(r1.memberId, r1.generationId, leader === r1.memberId ? byId : {}, "i-1"),
+        h.sync(r2.memberId, r2.generationId, leader === r2.memberId ? byId : {}, "i-2"),
+      ]);
       assert.equal(h.state(), "Stable");
       return { r1, r2, generation: r1.generationId, leader };
     }
@@ -489,11 +538,19 @@ describe("GroupCoordinator (classic groups)", () => {
       assert.notEqual(restarted.memberId, r2.memberId);
       assert.equal(h.state(), "Stable");
       assert.equal(restarted.members.length, 0);
-      if (leader === r2.memberId) assert.equal(restarted.leader, r2.memberId, "old clients get the old leader id, so they do not assign");
+      if (leader === r2.memberId)
+        assert.equal(restarted.leader, r2.memberId, "old clients get the old leader id, so they do not assign");
       const s = await h.sync(restarted.memberId, generation, {}, "i-2");
       assert.equal(Buffer.from(s.assignment).toString(), "assign-2", "it keeps its assignment");
-      assert.equal(h.heartbeat(r2.memberId, generation, "i-2"), GroupError.FENCED_INSTANCE_ID, "the old incarnation is fenced");
-      assert.equal((await h.join({ memberId: r2.memberId, instanceId: "i-2" })).errorCode, GroupError.FENCED_INSTANCE_ID);
+      assert.equal(
+        h.heartbeat(r2.memberId, generation, "i-2"),
+        GroupError.FENCED_INSTANCE_ID,
+        "the old incarnation is fenced",
+      );
+      assert.equal(
+        (await h.join({ memberId: r2.memberId, instanceId: "i-2" })).errorCode,
+        GroupError.FENCED_INSTANCE_ID,
+      );
       assert.equal(h.heartbeat(restarted.memberId, generation, "i-2"), GroupError.NONE);
     });
 
@@ -525,7 +582,10 @@ describe("GroupCoordinator (classic groups)", () => {
       const { r1, r2, leader } = await staticGroup();
       const [lead, other] = leader === r1.memberId ? [r1, r2] : [r2, r1];
       const rejoin = h.join({ memberId: lead.memberId, instanceId: lead === r1 ? "i-1" : "i-2" });
-      h.keepAlive([{ memberId: other.memberId, generation: other.generationId, instanceId: other === r1 ? "i-1" : "i-2" }], REBALANCE);
+      h.keepAlive(
+        [{ memberId: other.memberId, generation: other.generationId, instanceId: other === r1 ? "i-1" : "i-2" }],
+        REBALANCE,
+      );
       const r = await rejoin;
       assert.equal(r.members.length, 2, "the static member that did not rejoin is still a member");
       assert.ok(r.members.some((m) => m.memberId === other.memberId && m.groupInstanceId !== null));
@@ -559,17 +619,32 @@ describe("GroupCoordinator (classic groups)", () => {
         { memberId: pending.memberId, groupInstanceId: null },
         { memberId: "other", groupInstanceId: null },
       ]);
-      assert.deepEqual(result.members.map((m) => m.errorCode), [GroupError.NONE, GroupError.UNKNOWN_MEMBER_ID]);
+      assert.deepEqual(
+        result.members.map((m) => m.errorCode),
+        [GroupError.NONE, GroupError.UNKNOWN_MEMBER_ID],
+      );
       assert.equal((await h.join({ memberId: pending.memberId })).errorCode, GroupError.UNKNOWN_MEMBER_ID);
     });
   });
 
   describe("offsets", () => {
-    const offset = (topic: string, partition: number, value: bigint) => ({ topic, partition, offset: value, leaderEpoch: 3, metadata: "m" });
+    const offset = (topic: string, partition: number, value: bigint) => ({
+      topic,
+      partition,
+      offset: value,
+      leaderEpoch: 3,
+      metadata: "m",
+    });
 
     it("accepts a simple commit (generation −1, no member) for an unknown or Empty group", async () => {
       h = new Harness();
-      const err = await h.coordinator.commitOffsets({ groupId: "simple", generationId: -1, memberId: "", groupInstanceId: null, offsets: [offset("t", 0, 42n)] });
+      const err = await h.coordinator.commitOffsets({
+        groupId: "simple",
+        generationId: -1,
+        memberId: "",
+        groupInstanceId: null,
+        offsets: [offset("t", 0, 42n)],
+      });
       assert.equal(err, GroupError.NONE);
       const fetched = h.coordinator.fetchOffsets("simple", [{ topic: "t", partitions: [0, 1] }]);
       assert.deepEqual(fetched, {
@@ -593,7 +668,13 @@ describe("GroupCoordinator (classic groups)", () => {
       h = new Harness();
       const { ids, generation, leader } = await h.stableGroup(2);
       const commit = (memberId: string, generationId: number, groupId = G) =>
-        h.coordinator.commitOffsets({ groupId, generationId, memberId, groupInstanceId: null, offsets: [offset("t", 0, 7n)] });
+        h.coordinator.commitOffsets({
+          groupId,
+          generationId,
+          memberId,
+          groupInstanceId: null,
+          offsets: [offset("t", 0, 7n)],
+        });
       assert.equal(await commit(ids[0]!, generation - 1), GroupError.ILLEGAL_GENERATION, "stale generation");
       assert.equal(await commit("ghost", generation), GroupError.UNKNOWN_MEMBER_ID);
       assert.equal(await commit("", -1), GroupError.UNKNOWN_MEMBER_ID, "simple commits only while the group is Empty");
@@ -613,19 +694,37 @@ describe("GroupCoordinator (classic groups)", () => {
     it("answers COORDINATOR_NOT_AVAILABLE when the store fails", async () => {
       h = new Harness();
       h.store.failCommits = new Error("log append failed");
-      const err = await h.coordinator.commitOffsets({ groupId: "g", generationId: -1, memberId: "", groupInstanceId: null, offsets: [offset("t", 0, 1n)] });
+      const err = await h.coordinator.commitOffsets({
+        groupId: "g",
+        generationId: -1,
+        memberId: "",
+        groupInstanceId: null,
+        offsets: [offset("t", 0, 1n)],
+      });
       assert.equal(err, GroupError.COORDINATOR_NOT_AVAILABLE);
     });
 
     it("fetches every committed partition when topics is null", async () => {
       h = new Harness();
-      await h.coordinator.commitOffsets({ groupId: "g", generationId: -1, memberId: "", groupInstanceId: null, offsets: [offset("b", 1, 5n), offset("a", 0, 9n), offset("b", 0, 4n)] });
+      await h.coordinator.commitOffsets({
+        groupId: "g",
+        generationId: -1,
+        memberId: "",
+        groupInstanceId: null,
+        offsets: [offset("b", 1, 5n), offset("a", 0, 9n), offset("b", 0, 4n)],
+      });
       const all = h.coordinator.fetchOffsets("g", null);
       assert.deepEqual(
         all.topics.map((t) => [t.topic, t.partitions.map((p) => [p.partition, p.offset])]),
         [
           ["a", [[0, 9n]]],
-          ["b", [[0, 4n], [1, 5n]]],
+          [
+            "b",
+            [
+              [0, 4n],
+              [1, 5n],
+            ],
+          ],
         ],
       );
       assert.deepEqual(h.coordinator.fetchOffsets("none", null), { errorCode: 0, topics: [] });
@@ -636,7 +735,13 @@ describe("GroupCoordinator (classic groups)", () => {
     it("describes groups with Kafka's state names; members carry metadata and assignment when Stable", async () => {
       h = new Harness();
       const { ids } = await h.stableGroup(2);
-      await h.coordinator.commitOffsets({ groupId: "offsets-only", generationId: -1, memberId: "", groupInstanceId: null, offsets: [{ topic: "t", partition: 0, offset: 1n, leaderEpoch: -1, metadata: null }] });
+      await h.coordinator.commitOffsets({
+        groupId: "offsets-only",
+        generationId: -1,
+        memberId: "",
+        groupInstanceId: null,
+        offsets: [{ topic: "t", partition: 0, offset: 1n, leaderEpoch: -1, metadata: null }],
+      });
       const [g, o, u] = h.coordinator.describeGroups([G, "offsets-only", "unknown"]);
       assert.equal(g!.state, "Stable");
       assert.equal(g!.protocolType, "consumer");
@@ -648,7 +753,14 @@ describe("GroupCoordinator (classic groups)", () => {
       assert.equal(Buffer.from(m0.assignment).toString(), "a-0");
       assert.equal(o!.state, "Empty");
       assert.equal(o!.members.length, 0);
-      assert.deepEqual(u, { groupId: "unknown", errorCode: 0, state: "Dead", protocolType: "", protocolData: "", members: [] });
+      assert.deepEqual(u, {
+        groupId: "unknown",
+        errorCode: 0,
+        state: "Dead",
+        protocolType: "",
+        protocolData: "",
+        members: [],
+      });
       void h.join({ memberId: ids[0]! });
       const preparing = h.coordinator.describeGroups([G])[0]!;
       assert.equal(preparing.state, "PreparingRebalance");
@@ -659,14 +771,26 @@ describe("GroupCoordinator (classic groups)", () => {
     it("lists groups, filtered by state (case-insensitive) and type", async () => {
       h = new Harness();
       await h.stableGroup(1);
-      await h.coordinator.commitOffsets({ groupId: "simple", generationId: -1, memberId: "", groupInstanceId: null, offsets: [{ topic: "t", partition: 0, offset: 1n, leaderEpoch: -1, metadata: null }] });
+      await h.coordinator.commitOffsets({
+        groupId: "simple",
+        generationId: -1,
+        memberId: "",
+        groupInstanceId: null,
+        offsets: [{ topic: "t", partition: 0, offset: 1n, leaderEpoch: -1, metadata: null }],
+      });
       const all = h.coordinator.listGroups();
       assert.deepEqual(all, [
         { groupId: G, protocolType: "consumer", state: "Stable", groupType: "classic" },
         { groupId: "simple", protocolType: "", state: "Empty", groupType: "classic" },
       ]);
-      assert.deepEqual(h.coordinator.listGroups({ states: ["stable"] }).map((g) => g.groupId), [G]);
-      assert.deepEqual(h.coordinator.listGroups({ states: ["Empty", "Dead"] }).map((g) => g.groupId), ["simple"]);
+      assert.deepEqual(
+        h.coordinator.listGroups({ states: ["stable"] }).map((g) => g.groupId),
+        [G],
+      );
+      assert.deepEqual(
+        h.coordinator.listGroups({ states: ["Empty", "Dead"] }).map((g) => g.groupId),
+        ["simple"],
+      );
       assert.deepEqual(h.coordinator.listGroups({ types: ["Classic"] }).length, 2);
       assert.deepEqual(h.coordinator.listGroups({ types: ["consumer"] }), []);
     });
@@ -674,8 +798,20 @@ describe("GroupCoordinator (classic groups)", () => {
     it("deletes only Empty groups: NON_EMPTY_GROUP and GROUP_ID_NOT_FOUND otherwise", async () => {
       h = new Harness();
       const { ids, generation } = await h.stableGroup(1);
-      await h.coordinator.commitOffsets({ groupId: G, generationId: generation, memberId: ids[0]!, groupInstanceId: null, offsets: [{ topic: "t", partition: 0, offset: 1n, leaderEpoch: -1, metadata: null }] });
-      await h.coordinator.commitOffsets({ groupId: "simple", generationId: -1, memberId: "", groupInstanceId: null, offsets: [{ topic: "t", partition: 0, offset: 2n, leaderEpoch: -1, metadata: null }] });
+      await h.coordinator.commitOffsets({
+        groupId: G,
+        generationId: generation,
+        memberId: ids[0]!,
+        groupInstanceId: null,
+        offsets: [{ topic: "t", partition: 0, offset: 1n, leaderEpoch: -1, metadata: null }],
+      });
+      await h.coordinator.commitOffsets({
+        groupId: "simple",
+        generationId: -1,
+        memberId: "",
+        groupInstanceId: null,
+        offsets: [{ topic: "t", partition: 0, offset: 2n, leaderEpoch: -1, metadata: null }],
+      });
       assert.deepEqual(await h.coordinator.deleteGroups([G, "simple", "missing"]), [
         { groupId: G, errorCode: GroupError.NON_EMPTY_GROUP },
         { groupId: "simple", errorCode: GroupError.NONE },
@@ -714,9 +850,25 @@ describe("GroupCoordinator (classic groups)", () => {
 
     it("works with real timers (initial delay 0)", async () => {
       h = new Harness();
-      const real = new GroupCoordinator({ offsets: new MemGroupOffsetStore(), log: silent, initialRebalanceDelayMs: 0 });
+      const real = new GroupCoordinator({
+        offsets: new MemGroupOffsetStore(),
+        log: silent,
+        initialRebalanceDelayMs: 0,
+      });
       try {
-        const first = await real.joinGroup({ groupId: "g", memberId: "", groupInstanceId: null, clientId: "c", clientHost: "h", sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000, protocolType: "consumer", protocols: [proto("range")], requireKnownMemberId: false, supportSkippingAssignment: false });
+        const first = await real.joinGroup({
+          groupId: "g",
+          memberId: "",
+          groupInstanceId: null,
+          clientId: "c",
+          clientHost: "h",
+          sessionTimeoutMs: 10_000,
+          rebalanceTimeoutMs: 10_000,
+          protocolType: "consumer",
+          protocols: [proto("range")],
+          requireKnownMemberId: false,
+          supportSkippingAssignment: false,
+        });
         assert.equal(first.errorCode, GroupError.NONE);
         assert.equal(first.generationId, 1);
       } finally {

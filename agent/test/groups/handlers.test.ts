@@ -9,8 +9,21 @@
  */
 import assert from "node:assert/strict";
 import winston from "winston";
-import { ApiKey, ErrorCode, decodeRequest, decodeResponse, encodeRequest, encodeResponse } from "../../src/protocol/index.js";
-import type { ApiKeyValue, DecodedResponseOf, RequestHeader, RequestInputOf, ResponseOf } from "../../src/protocol/index.js";
+import {
+  ApiKey,
+  ErrorCode,
+  decodeRequest,
+  decodeResponse,
+  encodeRequest,
+  encodeResponse,
+} from "../../src/protocol/index.js";
+import type {
+  ApiKeyValue,
+  DecodedResponseOf,
+  RequestHeader,
+  RequestInputOf,
+  ResponseOf,
+} from "../../src/protocol/index.js";
 import { GroupCoordinator } from "../../src/groups/coordinator.js";
 import type { AgentContext, AgentInfo, ClusterView } from "../../src/server/context.js";
 import { lookupHandler, type RequestContext } from "../../src/server/handler.js";
@@ -60,7 +73,11 @@ class Agent {
   }
 
   /** Encodes the request, decodes it as the server would, runs the handler, and round-trips the response. */
-  async call<K extends ApiKeyValue>(key: K, version: number, request: RequestInputOf<K>): Promise<DecodedResponseOf<K>> {
+  async call<K extends ApiKeyValue>(
+    key: K,
+    version: number,
+    request: RequestInputOf<K>,
+  ): Promise<DecodedResponseOf<K>> {
     const handler = lookupHandler(key);
     assert.ok(handler, `no handler for API key ${key}`);
     assert.ok(version >= handler.min && version <= handler.max, `version ${version} of key ${key} is not registered`);
@@ -89,7 +106,10 @@ class Agent {
 
 const consumerMetadata = Buffer.from("subscription: orders");
 
-function joinRequest(memberId: string, overrides: Partial<RequestInputOf<typeof ApiKey.JoinGroup>> = {}): RequestInputOf<typeof ApiKey.JoinGroup> {
+function joinRequest(
+  memberId: string,
+  overrides: Partial<RequestInputOf<typeof ApiKey.JoinGroup>> = {},
+): RequestInputOf<typeof ApiKey.JoinGroup> {
   return {
     groupId: "g",
     sessionTimeoutMs: 10_000,
@@ -117,7 +137,10 @@ describe("consumer-group handlers", () => {
     assert.equal(joined.generationId, 1);
     assert.equal(joined.leader, first.memberId);
     assert.equal(joined.protocolName, "range");
-    assert.deepEqual(joined.members.map((m) => [m.memberId, Buffer.from(m.metadata).toString()]), [[first.memberId, "subscription: orders"]]);
+    assert.deepEqual(
+      joined.members.map((m) => [m.memberId, Buffer.from(m.metadata).toString()]),
+      [[first.memberId, "subscription: orders"]],
+    );
 
     const synced = await agent.call(ApiKey.SyncGroup, 3, {
       groupId: "g",
@@ -131,7 +154,12 @@ describe("consumer-group handlers", () => {
     assert.equal(synced.errorCode, ErrorCode.NONE);
     assert.equal(Buffer.from(synced.assignment).toString(), "orders-0,1,2");
 
-    const hb = await agent.call(ApiKey.Heartbeat, 3, { groupId: "g", generationId: 1, memberId: first.memberId, groupInstanceId: null });
+    const hb = await agent.call(ApiKey.Heartbeat, 3, {
+      groupId: "g",
+      generationId: 1,
+      memberId: first.memberId,
+      groupInstanceId: null,
+    });
     assert.equal(hb.errorCode, ErrorCode.NONE);
 
     const commit = await agent.call(ApiKey.OffsetCommit, 7, {
@@ -144,18 +172,54 @@ describe("consumer-group handlers", () => {
         {
           name: "orders",
           partitions: [
-            { partitionIndex: 0, committedOffset: 15n, committedLeaderEpoch: 2, commitTimestamp: -1n, committedMetadata: "m" },
-            { partitionIndex: 7, committedOffset: 1n, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: null },
-            { partitionIndex: 1, committedOffset: 1n, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: "x".repeat(4097) },
+            {
+              partitionIndex: 0,
+              committedOffset: 15n,
+              committedLeaderEpoch: 2,
+              commitTimestamp: -1n,
+              committedMetadata: "m",
+            },
+            {
+              partitionIndex: 7,
+              committedOffset: 1n,
+              committedLeaderEpoch: -1,
+              commitTimestamp: -1n,
+              committedMetadata: null,
+            },
+            {
+              partitionIndex: 1,
+              committedOffset: 1n,
+              committedLeaderEpoch: -1,
+              commitTimestamp: -1n,
+              committedMetadata: "x".repeat(4097),
+            },
           ],
         },
-        { name: "missing", partitions: [{ partitionIndex: 0, committedOffset: 1n, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: null }] },
+        {
+          name: "missing",
+          partitions: [
+            {
+              partitionIndex: 0,
+              committedOffset: 1n,
+              committedLeaderEpoch: -1,
+              commitTimestamp: -1n,
+              committedMetadata: null,
+            },
+          ],
+        },
       ],
     });
     assert.deepEqual(
       commit.topics.map((t) => [t.name, t.partitions.map((p) => [p.partitionIndex, p.errorCode])]),
       [
-        ["orders", [[0, ErrorCode.NONE], [7, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION], [1, ErrorCode.OFFSET_METADATA_TOO_LARGE]]],
+        [
+          "orders",
+          [
+            [0, ErrorCode.NONE],
+            [7, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
+            [1, ErrorCode.OFFSET_METADATA_TOO_LARGE],
+          ],
+        ],
         ["missing", [[0, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]]],
       ],
     );
@@ -166,21 +230,52 @@ describe("consumer-group handlers", () => {
       memberId: first.memberId,
       groupInstanceId: null,
       retentionTimeMs: -1n,
-      topics: [{ name: "orders", partitions: [{ partitionIndex: 0, committedOffset: 99n, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: null }] }],
+      topics: [
+        {
+          name: "orders",
+          partitions: [
+            {
+              partitionIndex: 0,
+              committedOffset: 99n,
+              committedLeaderEpoch: -1,
+              commitTimestamp: -1n,
+              committedMetadata: null,
+            },
+          ],
+        },
+      ],
     });
     assert.equal(stale.topics[0]!.partitions[0]!.errorCode, ErrorCode.ILLEGAL_GENERATION);
 
-    const fetched = await agent.call(ApiKey.OffsetFetch, 7, { groupId: "g", topics: [{ name: "orders", partitionIndexes: [0, 1] }], groups: [], requireStable: true });
+    const fetched = await agent.call(ApiKey.OffsetFetch, 7, {
+      groupId: "g",
+      topics: [{ name: "orders", partitionIndexes: [0, 1] }],
+      groups: [],
+      requireStable: true,
+    });
     assert.equal(fetched.errorCode, ErrorCode.NONE);
     assert.deepEqual(
-      fetched.topics[0]!.partitions.map((p) => [p.partitionIndex, p.committedOffset, p.committedLeaderEpoch, p.metadata]),
+      fetched.topics[0]!.partitions.map((p) => [
+        p.partitionIndex,
+        p.committedOffset,
+        p.committedLeaderEpoch,
+        p.metadata,
+      ]),
       [
         [0, 15n, 2, "m"],
         [1, -1n, -1, ""],
       ],
     );
-    const all = await agent.call(ApiKey.OffsetFetch, 2, { groupId: "g", topics: null, groups: [], requireStable: false });
-    assert.deepEqual(all.topics.map((t) => [t.name, t.partitions.map((p) => p.committedOffset)]), [["orders", [15n]]]);
+    const all = await agent.call(ApiKey.OffsetFetch, 2, {
+      groupId: "g",
+      topics: null,
+      groups: [],
+      requireStable: false,
+    });
+    assert.deepEqual(
+      all.topics.map((t) => [t.name, t.partitions.map((p) => p.committedOffset)]),
+      [["orders", [15n]]],
+    );
     const batched = await agent.call(ApiKey.OffsetFetch, 8, {
       groupId: "",
       topics: [],
@@ -191,14 +286,21 @@ describe("consumer-group handlers", () => {
       requireStable: false,
     });
     assert.deepEqual(
-      batched.groups.map((g) => [g.groupId, g.errorCode, g.topics.map((t) => t.partitions.map((p) => p.committedOffset))]),
+      batched.groups.map((g) => [
+        g.groupId,
+        g.errorCode,
+        g.topics.map((t) => t.partitions.map((p) => p.committedOffset)),
+      ]),
       [
         ["g", 0, [[15n]]],
         ["unknown", 0, [[-1n]]],
       ],
     );
 
-    const described = await agent.call(ApiKey.DescribeGroups, 5, { groups: ["g", "nope"], includeAuthorizedOperations: false });
+    const described = await agent.call(ApiKey.DescribeGroups, 5, {
+      groups: ["g", "nope"],
+      includeAuthorizedOperations: false,
+    });
     const [g, nope] = described.groups;
     assert.equal(g!.groupState, "Stable");
     assert.equal(g!.protocolType, "consumer");
@@ -209,22 +311,41 @@ describe("consumer-group handlers", () => {
     assert.equal(nope!.groupState, "Dead");
 
     const listed = await agent.call(ApiKey.ListGroups, 4, { statesFilter: ["stable"], typesFilter: [] });
-    assert.deepEqual(listed.groups.map((x) => [x.groupId, x.protocolType, x.groupState]), [["g", "consumer", "Stable"]]);
+    assert.deepEqual(
+      listed.groups.map((x) => [x.groupId, x.protocolType, x.groupState]),
+      [["g", "consumer", "Stable"]],
+    );
     const listedV5 = await agent.call(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: ["classic"] });
-    assert.deepEqual(listedV5.groups.map((x) => x.groupType), ["classic"]);
+    assert.deepEqual(
+      listedV5.groups.map((x) => x.groupType),
+      ["classic"],
+    );
 
     const notEmpty = await agent.call(ApiKey.DeleteGroups, 2, { groupsNames: ["g", "nope"] });
-    assert.deepEqual(notEmpty.results.map((r) => [r.groupId, r.errorCode]), [
-      ["g", ErrorCode.NON_EMPTY_GROUP],
-      ["nope", ErrorCode.GROUP_ID_NOT_FOUND],
-    ]);
+    assert.deepEqual(
+      notEmpty.results.map((r) => [r.groupId, r.errorCode]),
+      [
+        ["g", ErrorCode.NON_EMPTY_GROUP],
+        ["nope", ErrorCode.GROUP_ID_NOT_FOUND],
+      ],
+    );
 
-    const left = await agent.call(ApiKey.LeaveGroup, 3, { groupId: "g", memberId: "", members: [{ memberId: first.memberId, groupInstanceId: null, reason: null }] });
+    const left = await agent.call(ApiKey.LeaveGroup, 3, {
+      groupId: "g",
+      memberId: "",
+      members: [{ memberId: first.memberId, groupInstanceId: null, reason: null }],
+    });
     assert.equal(left.errorCode, ErrorCode.NONE);
-    assert.deepEqual(left.members.map((m) => m.errorCode), [ErrorCode.NONE]);
+    assert.deepEqual(
+      left.members.map((m) => m.errorCode),
+      [ErrorCode.NONE],
+    );
 
     const deleted = await agent.call(ApiKey.DeleteGroups, 0, { groupsNames: ["g"] });
-    assert.deepEqual(deleted.results.map((r) => r.errorCode), [ErrorCode.NONE]);
+    assert.deepEqual(
+      deleted.results.map((r) => r.errorCode),
+      [ErrorCode.NONE],
+    );
     assert.equal(agent.store.committed("g").size, 0);
   });
 
@@ -237,7 +358,12 @@ describe("consumer-group handlers", () => {
     assert.equal(bad.errorCode, ErrorCode.INVALID_SESSION_TIMEOUT);
     assert.equal(bad.protocolName, "", "v0-6 protocol names are not nullable");
     const synced = await agent.call(ApiKey.SyncGroup, 0, {
-      groupId: "g", generationId: 1, memberId: joined.memberId, groupInstanceId: null, protocolType: null, protocolName: null,
+      groupId: "g",
+      generationId: 1,
+      memberId: joined.memberId,
+      groupInstanceId: null,
+      protocolType: null,
+      protocolName: null,
       assignments: [{ memberId: joined.memberId, assignment: Buffer.from("a") }],
     });
     assert.equal(synced.errorCode, ErrorCode.NONE);
@@ -247,12 +373,34 @@ describe("consumer-group handlers", () => {
     assert.equal(again.errorCode, ErrorCode.UNKNOWN_MEMBER_ID, "v0-2 carry the member's error at the top");
     // v0 commits are simple commits (no generation, no member): accepted now that the group is Empty.
     const commit = await agent.call(ApiKey.OffsetCommit, 0, {
-      groupId: "g", generationIdOrMemberEpoch: 1234, memberId: "ignored", groupInstanceId: null, retentionTimeMs: -1n,
-      topics: [{ name: "orders", partitions: [{ partitionIndex: 2, committedOffset: 3n, committedLeaderEpoch: 9, commitTimestamp: -1n, committedMetadata: null }] }],
+      groupId: "g",
+      generationIdOrMemberEpoch: 1234,
+      memberId: "ignored",
+      groupInstanceId: null,
+      retentionTimeMs: -1n,
+      topics: [
+        {
+          name: "orders",
+          partitions: [
+            {
+              partitionIndex: 2,
+              committedOffset: 3n,
+              committedLeaderEpoch: 9,
+              commitTimestamp: -1n,
+              committedMetadata: null,
+            },
+          ],
+        },
+      ],
     });
     assert.equal(commit.topics[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
     assert.equal(agent.store.committed("g").get("orders")!.get(2)!.leaderEpoch, -1, "no leader epoch before v6");
-    const fetched = await agent.call(ApiKey.OffsetFetch, 1, { groupId: "g", topics: [{ name: "orders", partitionIndexes: [2] }], groups: [], requireStable: false });
+    const fetched = await agent.call(ApiKey.OffsetFetch, 1, {
+      groupId: "g",
+      topics: [{ name: "orders", partitionIndexes: [2] }],
+      groups: [],
+      requireStable: false,
+    });
     assert.equal(fetched.topics[0]!.partitions[0]!.committedOffset, 3n);
   });
 
@@ -261,35 +409,96 @@ describe("consumer-group handlers", () => {
     const join = await agent.call(ApiKey.JoinGroup, 7, joinRequest("", { groupId: "theirs" }));
     assert.equal(join.errorCode, ErrorCode.NOT_COORDINATOR);
     assert.equal(join.protocolName, null);
-    assert.equal((await agent.call(ApiKey.Heartbeat, 4, { groupId: "theirs", generationId: 1, memberId: "m", groupInstanceId: null })).errorCode, ErrorCode.NOT_COORDINATOR);
     assert.equal(
-      (await agent.call(ApiKey.SyncGroup, 5, { groupId: "theirs", generationId: 1, memberId: "m", groupInstanceId: null, protocolType: "consumer", protocolName: "range", assignments: [] })).errorCode,
+      (
+        await agent.call(ApiKey.Heartbeat, 4, {
+          groupId: "theirs",
+          generationId: 1,
+          memberId: "m",
+          groupInstanceId: null,
+        })
+      ).errorCode,
       ErrorCode.NOT_COORDINATOR,
     );
-    assert.equal((await agent.call(ApiKey.LeaveGroup, 5, { groupId: "theirs", memberId: "", members: [{ memberId: "m", groupInstanceId: null, reason: "bye" }] })).errorCode, ErrorCode.NOT_COORDINATOR);
+    assert.equal(
+      (
+        await agent.call(ApiKey.SyncGroup, 5, {
+          groupId: "theirs",
+          generationId: 1,
+          memberId: "m",
+          groupInstanceId: null,
+          protocolType: "consumer",
+          protocolName: "range",
+          assignments: [],
+        })
+      ).errorCode,
+      ErrorCode.NOT_COORDINATOR,
+    );
+    assert.equal(
+      (
+        await agent.call(ApiKey.LeaveGroup, 5, {
+          groupId: "theirs",
+          memberId: "",
+          members: [{ memberId: "m", groupInstanceId: null, reason: "bye" }],
+        })
+      ).errorCode,
+      ErrorCode.NOT_COORDINATOR,
+    );
     const commit = await agent.call(ApiKey.OffsetCommit, 9, {
-      groupId: "theirs", generationIdOrMemberEpoch: -1, memberId: "", groupInstanceId: null, retentionTimeMs: -1n,
-      topics: [{ name: "orders", partitions: [{ partitionIndex: 0, committedOffset: 1n, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: null }] }],
+      groupId: "theirs",
+      generationIdOrMemberEpoch: -1,
+      memberId: "",
+      groupInstanceId: null,
+      retentionTimeMs: -1n,
+      topics: [
+        {
+          name: "orders",
+          partitions: [
+            {
+              partitionIndex: 0,
+              committedOffset: 1n,
+              committedLeaderEpoch: -1,
+              commitTimestamp: -1n,
+              committedMetadata: null,
+            },
+          ],
+        },
+      ],
     });
     assert.equal(commit.topics[0]!.partitions[0]!.errorCode, ErrorCode.NOT_COORDINATOR);
     const fetched = await agent.call(ApiKey.OffsetFetch, 9, {
-      groupId: "", topics: [], requireStable: false,
+      groupId: "",
+      topics: [],
+      requireStable: false,
       groups: [
         { groupId: "theirs", memberId: null, memberEpoch: -1, topics: null },
         { groupId: "mine", memberId: null, memberEpoch: -1, topics: null },
       ],
     });
-    assert.deepEqual(fetched.groups.map((g) => g.errorCode), [ErrorCode.NOT_COORDINATOR, ErrorCode.NONE]);
-    const described = await agent.call(ApiKey.DescribeGroups, 0, { groups: ["theirs"], includeAuthorizedOperations: false });
+    assert.deepEqual(
+      fetched.groups.map((g) => g.errorCode),
+      [ErrorCode.NOT_COORDINATOR, ErrorCode.NONE],
+    );
+    const described = await agent.call(ApiKey.DescribeGroups, 0, {
+      groups: ["theirs"],
+      includeAuthorizedOperations: false,
+    });
     assert.equal(described.groups[0]!.errorCode, ErrorCode.NOT_COORDINATOR);
     const deleted = await agent.call(ApiKey.DeleteGroups, 1, { groupsNames: ["theirs"] });
     assert.equal(deleted.results[0]!.errorCode, ErrorCode.NOT_COORDINATOR);
 
     // Offsets this agent holds for a group another agent coordinates are not listed here.
-    await agent.store.commit("theirs-too", [{ topic: "orders", partition: 0, offset: 1n, leaderEpoch: -1, metadata: null, commitTimestamp: 0n }]);
-    await agent.store.commit("mine-1", [{ topic: "orders", partition: 0, offset: 1n, leaderEpoch: -1, metadata: null, commitTimestamp: 0n }]);
+    await agent.store.commit("theirs-too", [
+      { topic: "orders", partition: 0, offset: 1n, leaderEpoch: -1, metadata: null, commitTimestamp: 0n },
+    ]);
+    await agent.store.commit("mine-1", [
+      { topic: "orders", partition: 0, offset: 1n, leaderEpoch: -1, metadata: null, commitTimestamp: 0n },
+    ]);
     const listed = await agent.call(ApiKey.ListGroups, 3, { statesFilter: [], typesFilter: [] });
-    assert.deepEqual(listed.groups.map((g) => g.groupId), ["mine-1"]);
+    assert.deepEqual(
+      listed.groups.map((g) => g.groupId),
+      ["mine-1"],
+    );
   });
 
   it("a static member (JoinGroup v5+) restarting gets its old assignment without a rebalance", async () => {
@@ -297,17 +506,33 @@ describe("consumer-group handlers", () => {
     const joined = await agent.call(ApiKey.JoinGroup, 7, joinRequest("", { groupInstanceId: "pod-0" }));
     assert.equal(joined.errorCode, ErrorCode.NONE, "static members skip the member-id round trip");
     await agent.call(ApiKey.SyncGroup, 5, {
-      groupId: "g", generationId: joined.generationId, memberId: joined.memberId, groupInstanceId: "pod-0", protocolType: "consumer", protocolName: "range",
+      groupId: "g",
+      generationId: joined.generationId,
+      memberId: joined.memberId,
+      groupInstanceId: "pod-0",
+      protocolType: "consumer",
+      protocolName: "range",
       assignments: [{ memberId: joined.memberId, assignment: Buffer.from("orders-all") }],
     });
     const restarted = await agent.call(ApiKey.JoinGroup, 9, joinRequest("", { groupInstanceId: "pod-0" }));
     assert.equal(restarted.generationId, joined.generationId);
     assert.equal(restarted.skipAssignment, true);
     const synced = await agent.call(ApiKey.SyncGroup, 5, {
-      groupId: "g", generationId: restarted.generationId, memberId: restarted.memberId, groupInstanceId: "pod-0", protocolType: "consumer", protocolName: "range", assignments: [],
+      groupId: "g",
+      generationId: restarted.generationId,
+      memberId: restarted.memberId,
+      groupInstanceId: "pod-0",
+      protocolType: "consumer",
+      protocolName: "range",
+      assignments: [],
     });
     assert.equal(Buffer.from(synced.assignment).toString(), "orders-all");
-    const fenced = await agent.call(ApiKey.Heartbeat, 4, { groupId: "g", generationId: joined.generationId, memberId: joined.memberId, groupInstanceId: "pod-0" });
+    const fenced = await agent.call(ApiKey.Heartbeat, 4, {
+      groupId: "g",
+      generationId: joined.generationId,
+      memberId: joined.memberId,
+      groupInstanceId: "pod-0",
+    });
     assert.equal(fenced.errorCode, ErrorCode.FENCED_INSTANCE_ID);
   });
 });

@@ -23,7 +23,8 @@ import { openFlakyLog } from "../support/flaky-log.js";
 class FlakyObjectStore extends MemObjectStore {
   failingKeys = new Set<string>();
   override async get(key: string, range?: ByteRange): Promise<Buffer> {
-    if (this.failingKeys.has(key)) throw Object.assign(new Error("Service Unavailable"), { name: "ServiceUnavailable" });
+    if (this.failingKeys.has(key))
+      throw Object.assign(new Error("Service Unavailable"), { name: "ServiceUnavailable" });
     return super.get(key, range);
   }
 }
@@ -51,14 +52,31 @@ describe("Fetch handler when the store fails a read", () => {
           key,
           size: batch.length,
           time: Date.now(),
-          batches: [{ topic: "t", partition, pos: 0, len: batch.length, count: 2, maxTimestamp: Date.now(), producerId: -1, producerEpoch: -1, baseSequence: -1 }],
+          batches: [
+            {
+              topic: "t",
+              partition,
+              pos: 0,
+              len: batch.length,
+              count: 2,
+              maxTimestamp: Date.now(),
+              producerId: -1,
+              producerEpoch: -1,
+              baseSequence: -1,
+            },
+          ],
         },
       ]);
     }
     const logger = componentLogger("test");
     const reader = new PartitionReader(ingestion, new MemObjectStore(), new ObjectCache(1 << 20));
     const agent = { metadata: log, reader, waiters: new PartitionWaiters(), log: logger } as unknown as AgentContext;
-    const ctx = { agent, header: { apiVersion: 12 }, connection: { clientZone: null }, closed: new Promise<void>(() => {}) } as unknown as RequestContext;
+    const ctx = {
+      agent,
+      header: { apiVersion: 12 },
+      connection: { clientZone: null },
+      closed: new Promise<void>(() => {}),
+    } as unknown as RequestContext;
     const request = {
       replicaId: -1,
       maxWaitMs: 0,
@@ -67,11 +85,27 @@ describe("Fetch handler when the store fails a read", () => {
       isolationLevel: 0,
       sessionId: 0,
       sessionEpoch: -1,
-      topics: [{ topic: "t", partitions: [0, 1].map((partition) => ({ partition, currentLeaderEpoch: -1, fetchOffset: 0n, logStartOffset: -1n, partitionMaxBytes: 1 << 20 })) }],
+      topics: [
+        {
+          topic: "t",
+          partitions: [0, 1].map((partition) => ({
+            partition,
+            currentLeaderEpoch: -1,
+            fetchOffset: 0n,
+            logStartOffset: -1n,
+            partitionMaxBytes: 1 << 20,
+          })),
+        },
+      ],
       forgottenTopicsData: [],
       rackId: "",
     };
-    const fetch = async () => ((await lookupHandler(ApiKey.Fetch)!.handle(request, ctx)) as { responses: Array<{ partitions: FetchPartition[] }> }).responses[0]!.partitions;
+    const fetch = async () =>
+      (
+        (await lookupHandler(ApiKey.Fetch)!.handle(request, ctx)) as {
+          responses: Array<{ partitions: FetchPartition[] }>;
+        }
+      ).responses[0]!.partitions;
 
     ingestion.failingKeys.add("file-0");
     const [failed, served] = await fetch();

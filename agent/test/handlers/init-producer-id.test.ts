@@ -27,7 +27,11 @@ describe("InitProducerId handler", () => {
     assert.equal(refused.producerId, -1n);
 
     store.failing = false;
-    const granted = (await handler.handle(request, ctx)) as { errorCode: number; producerId: bigint; producerEpoch: number };
+    const granted = (await handler.handle(request, ctx)) as {
+      errorCode: number;
+      producerId: bigint;
+      producerEpoch: number;
+    };
     assert.equal(granted.errorCode, ErrorCode.NONE);
     assert.ok(granted.producerId >= 0n);
     assert.equal(granted.producerEpoch, 0);

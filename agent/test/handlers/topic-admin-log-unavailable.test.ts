@@ -34,7 +34,8 @@ describe("topic administration while the metadata log is unavailable", () => {
     const topics = new TopicService(log, { autoCreate: true, defaultPartitions: 3, logger });
     const cluster = new SingleAgentCluster("test-cluster", { nodeId: 0, host: "127.0.0.1", port: 9092, zone: null });
     const agent = { metadata: log, log: logger, topics, cluster } as unknown as AgentContext;
-    ctx = (apiVersion) => ({ agent, header: { apiVersion }, connection: { clientZone: null } }) as unknown as RequestContext;
+    ctx = (apiVersion) =>
+      ({ agent, header: { apiVersion }, connection: { clientZone: null } }) as unknown as RequestContext;
   });
   afterEach(async () => log.close());
 
@@ -65,42 +66,80 @@ describe("topic administration while the metadata log is unavailable", () => {
     await call(ApiKey.CreateTopics, 7, createRequest("orders"));
     store.failing = true;
 
-    const grown = await call<{ results: TopicResult[] }>(ApiKey.CreatePartitions, 3, { topics: [{ name: "orders", count: 4, assignments: null }], timeoutMs: 30_000, validateOnly: false });
+    const grown = await call<{ results: TopicResult[] }>(ApiKey.CreatePartitions, 3, {
+      topics: [{ name: "orders", count: 4, assignments: null }],
+      timeoutMs: 30_000,
+      validateOnly: false,
+    });
     assert.equal(grown.results[0]!.errorCode, ErrorCode.REQUEST_TIMED_OUT);
     assert.equal(log.state.topics.get("orders")?.partitions.length, 2);
 
-    const altered = await call<{ responses: Array<{ errorCode: number; errorMessage: string | null }> }>(ApiKey.IncrementalAlterConfigs, 1, {
-      resources: [{ resourceType: 2, resourceName: "orders", configs: [{ name: "retention.ms", configOperation: 0, value: "60000" }] }],
-      validateOnly: false,
-    });
+    const altered = await call<{ responses: Array<{ errorCode: number; errorMessage: string | null }> }>(
+      ApiKey.IncrementalAlterConfigs,
+      1,
+      {
+        resources: [
+          {
+            resourceType: 2,
+            resourceName: "orders",
+            configs: [{ name: "retention.ms", configOperation: 0, value: "60000" }],
+          },
+        ],
+        validateOnly: false,
+      },
+    );
     assert.equal(altered.responses[0]!.errorCode, ErrorCode.REQUEST_TIMED_OUT);
     assert.equal(log.state.topics.get("orders")?.configs["retention.ms"], undefined);
 
-    const deleted = await call<{ responses: TopicResult[] }>(ApiKey.DeleteTopics, 5, { topicNames: ["orders"], topics: [], timeoutMs: 30_000 });
+    const deleted = await call<{ responses: TopicResult[] }>(ApiKey.DeleteTopics, 5, {
+      topicNames: ["orders"],
+      topics: [],
+      timeoutMs: 30_000,
+    });
     assert.equal(deleted.responses[0]!.errorCode, ErrorCode.REQUEST_TIMED_OUT);
     assert.equal(log.state.topics.has("orders"), true);
 
     store.failing = false;
-    const deletedLater = await call<{ responses: TopicResult[] }>(ApiKey.DeleteTopics, 5, { topicNames: ["orders"], topics: [], timeoutMs: 30_000 });
+    const deletedLater = await call<{ responses: TopicResult[] }>(ApiKey.DeleteTopics, 5, {
+      topicNames: ["orders"],
+      topics: [],
+      timeoutMs: 30_000,
+    });
     assert.equal(deletedLater.responses[0]!.errorCode, ErrorCode.NONE);
     assert.equal(log.state.topics.has("orders"), false);
   });
 
   it("Metadata with auto-creation answers LEADER_NOT_AVAILABLE (retriable), then lists the created topic", async () => {
-    const request = { topics: [{ name: "auto", topicId: "00000000000000000000000000000000" }], allowAutoTopicCreation: true, includeTopicAuthorizedOperations: false };
+    const request = {
+      topics: [{ name: "auto", topicId: "00000000000000000000000000000000" }],
+      allowAutoTopicCreation: true,
+      includeTopicAuthorizedOperations: false,
+    };
     store.failing = true;
-    const pending = await call<{ topics: Array<{ name: string; errorCode: number; partitions: unknown[] }> }>(ApiKey.Metadata, 12, request);
+    const pending = await call<{ topics: Array<{ name: string; errorCode: number; partitions: unknown[] }> }>(
+      ApiKey.Metadata,
+      12,
+      request,
+    );
     assert.equal(pending.topics[0]!.errorCode, ErrorCode.LEADER_NOT_AVAILABLE);
 
     store.failing = false;
-    const listed = await call<{ topics: Array<{ name: string; errorCode: number; partitions: unknown[] }> }>(ApiKey.Metadata, 12, request);
+    const listed = await call<{ topics: Array<{ name: string; errorCode: number; partitions: unknown[] }> }>(
+      ApiKey.Metadata,
+      12,
+      request,
+    );
     assert.equal(listed.topics[0]!.errorCode, ErrorCode.NONE);
     assert.equal(listed.topics[0]!.partitions.length, 3);
   });
 
   it("Metadata without auto-creation still answers UNKNOWN_TOPIC_OR_PARTITION", async () => {
     store.failing = true;
-    const request = { topics: [{ name: "absent", topicId: "00000000000000000000000000000000" }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false };
+    const request = {
+      topics: [{ name: "absent", topicId: "00000000000000000000000000000000" }],
+      allowAutoTopicCreation: false,
+      includeTopicAuthorizedOperations: false,
+    };
     const r = await call<{ topics: Array<{ errorCode: number }> }>(ApiKey.Metadata, 12, request);
     assert.equal(r.topics[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   });

@@ -135,10 +135,13 @@ describe("agent HTTP server", () => {
     const other = await startHttpServer({ port: 0, host: "127.0.0.1", readiness: () => ({ ready: true }) });
     // Open a keep-alive connection and leave it idle.
     await new Promise<void>((resolve, reject) => {
-      const req = request({ host: "127.0.0.1", port: other.port, path: "/healthz", agent: false, headers: { connection: "keep-alive" } }, (res) => {
-        res.resume();
-        res.on("end", resolve);
-      });
+      const req = request(
+        { host: "127.0.0.1", port: other.port, path: "/healthz", agent: false, headers: { connection: "keep-alive" } },
+        (res) => {
+          res.resume();
+          res.on("end", resolve);
+        },
+      );
       req.on("error", reject);
       req.end();
     });
@@ -149,7 +152,8 @@ describe("agent HTTP server", () => {
   it("fails to start with a message naming the address when the port is taken", async () => {
     await assert.rejects(
       startHttpServer({ port: server.port, host: "127.0.0.1", readiness: () => ({ ready: true }) }),
-      (err: unknown) => err instanceof Error && err.message.includes(`127.0.0.1:${server.port}`) && /EADDRINUSE/.test(err.message),
+      (err: unknown) =>
+        err instanceof Error && err.message.includes(`127.0.0.1:${server.port}`) && /EADDRINUSE/.test(err.message),
     );
   });
 });

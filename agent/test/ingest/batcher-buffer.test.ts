@@ -33,19 +33,45 @@ function batch(partition: number, size: number): IncomingBatch {
     partition,
     bytes: Buffer.alloc(size, partition),
     header: {
-      size, attributes: 0, compression: 0, transactional: false, control: false, lastOffsetDelta: 0,
-      baseTimestamp: 0, maxTimestamp: 0, producerId: -1, producerEpoch: -1, baseSequence: -1, recordCount: 1,
+      size,
+      attributes: 0,
+      compression: 0,
+      transactional: false,
+      control: false,
+      lastOffsetDelta: 0,
+      baseTimestamp: 0,
+      maxTimestamp: 0,
+      producerId: -1,
+      producerEpoch: -1,
+      baseSequence: -1,
+      recordCount: 1,
     },
   };
 }
 
-async function setup(maxBufferedBytes: number): Promise<{ batcher: IngestionBatcher; store: GatedObjectStore; log: MetadataLog }> {
-  const log = new MetadataLog(new MemMetadataStore(), { tailIntervalMs: 0, snapshotEveryEntries: 0, keepEntriesAfterSnapshot: 10, writesSnapshots: () => true, logger: componentLogger("test") });
+async function setup(
+  maxBufferedBytes: number,
+): Promise<{ batcher: IngestionBatcher; store: GatedObjectStore; log: MetadataLog }> {
+  const log = new MetadataLog(new MemMetadataStore(), {
+    tailIntervalMs: 0,
+    snapshotEveryEntries: 0,
+    keepEntriesAfterSnapshot: 10,
+    writesSnapshots: () => true,
+    logger: componentLogger("test"),
+  });
   await log.open();
   await log.propose([{ type: "createTopic", name: "t", topicId: "b".repeat(32), partitions: 4, configs: {} }]);
   const store = new GatedObjectStore();
   // maxFileBytes 100: each 100-byte request seals its own file at once.
-  const batcher = new IngestionBatcher({ store, log, batchTimeoutMs: 1_000_000, maxFileBytes: 100, maxBufferedBytes, keyPrefix: "buf/", logger: componentLogger("test") });
+  const batcher = new IngestionBatcher({
+    store,
+    log,
+    batchTimeoutMs: 1_000_000,
+    maxFileBytes: 100,
+    maxBufferedBytes,
+    keyPrefix: "buf/",
+    logger: componentLogger("test"),
+  });
   return { batcher, store, log };
 }
 
@@ -66,7 +92,11 @@ describe("ingestion batcher: produce buffer limit", () => {
     store.release();
     const results = await Promise.all([a, b, c, d]);
     assert.deepEqual(order, ["c", "d"]);
-    assert.deepEqual(results.map((r) => r[0]!.baseOffset), [0, 0, 0, 0], "one batch per partition, each committed at offset 0");
+    assert.deepEqual(
+      results.map((r) => r[0]!.baseOffset),
+      [0, 0, 0, 0],
+      "one batch per partition, each committed at offset 0",
+    );
     assert.equal(store.keys.length, 4);
     await settle();
     assert.equal(batcher.bufferedBytes, 0);

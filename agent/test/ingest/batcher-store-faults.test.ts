@@ -31,8 +31,18 @@ function batch(partition: number): IncomingBatch {
     partition,
     bytes: Buffer.alloc(70, partition),
     header: {
-      size: 70, attributes: 0, compression: 0, transactional: false, control: false, lastOffsetDelta: 0,
-      baseTimestamp: 0, maxTimestamp: 0, producerId: -1, producerEpoch: -1, baseSequence: -1, recordCount: 1,
+      size: 70,
+      attributes: 0,
+      compression: 0,
+      transactional: false,
+      control: false,
+      lastOffsetDelta: 0,
+      baseTimestamp: 0,
+      maxTimestamp: 0,
+      producerId: -1,
+      producerEpoch: -1,
+      baseSequence: -1,
+      recordCount: 1,
     },
   };
 }
@@ -45,11 +55,24 @@ describe("ingestion batcher: store failures", () => {
     process.removeAllListeners("unhandledRejection");
     process.on("unhandledRejection", onUnhandled);
     try {
-      const log = new MetadataLog(new MemMetadataStore(), { tailIntervalMs: 0, snapshotEveryEntries: 0, keepEntriesAfterSnapshot: 10, writesSnapshots: () => true, logger: componentLogger("test") });
+      const log = new MetadataLog(new MemMetadataStore(), {
+        tailIntervalMs: 0,
+        snapshotEveryEntries: 0,
+        keepEntriesAfterSnapshot: 10,
+        writesSnapshots: () => true,
+        logger: componentLogger("test"),
+      });
       await log.open();
       await log.propose([{ type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 3, configs: {} }]);
       const store = new FaultyObjectStore();
-      const batcher = new IngestionBatcher({ store, log, batchTimeoutMs: 1_000_000, maxFileBytes: 64, keyPrefix: "test/", logger: componentLogger("test") });
+      const batcher = new IngestionBatcher({
+        store,
+        log,
+        batchTimeoutMs: 1_000_000,
+        maxFileBytes: 64,
+        keyPrefix: "test/",
+        logger: componentLogger("test"),
+      });
       let release!: () => void;
       store.gate = new Promise<void>((r) => (release = r));
       // maxFileBytes 64: each add seals its own file at once.
@@ -66,7 +89,10 @@ describe("ingestion batcher: store failures", () => {
       const [a] = await first;
       const [c] = await third;
       const e = await secondOutcome;
-      assert.ok(e instanceof IngestionError, `the failed file's producer gets a retriable IngestionError (got ${String(e)})`);
+      assert.ok(
+        e instanceof IngestionError,
+        `the failed file's producer gets a retriable IngestionError (got ${String(e)})`,
+      );
       assert.equal(a!.errorCode, 0);
       assert.equal(c!.errorCode, 0);
       await batcher.close();
@@ -80,14 +106,28 @@ describe("ingestion batcher: store failures", () => {
   });
 
   it("tells its IngestionHealth of stuck, failed and succeeding files", async () => {
-    const log = new MetadataLog(new MemMetadataStore(), { tailIntervalMs: 0, snapshotEveryEntries: 0, keepEntriesAfterSnapshot: 10, writesSnapshots: () => true, logger: componentLogger("test") });
+    const log = new MetadataLog(new MemMetadataStore(), {
+      tailIntervalMs: 0,
+      snapshotEveryEntries: 0,
+      keepEntriesAfterSnapshot: 10,
+      writesSnapshots: () => true,
+      logger: componentLogger("test"),
+    });
     await log.open();
     await log.propose([{ type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 3, configs: {} }]);
     const store = new FaultyObjectStore();
     let release!: () => void;
     store.gate = new Promise<void>((r) => (release = r));
     const health = new IngestionHealth({ stuckAfterMs: 30, rememberFailureMs: 60_000 });
-    const batcher = new IngestionBatcher({ store, log, batchTimeoutMs: 1_000_000, maxFileBytes: 64, keyPrefix: "test/", logger: componentLogger("test"), health });
+    const batcher = new IngestionBatcher({
+      store,
+      log,
+      batchTimeoutMs: 1_000_000,
+      maxFileBytes: 64,
+      keyPrefix: "test/",
+      logger: componentLogger("test"),
+      health,
+    });
     const first = batcher.add([batch(0)]); // its write waits for the gate
     await new Promise((r) => setTimeout(r, 60));
     assert.match(health.problem() ?? "", /pending/, "a write held past stuckAfterMs is a problem");

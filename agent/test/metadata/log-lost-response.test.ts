@@ -24,10 +24,26 @@ class LostResponseStore extends MemMetadataStore {
 describe("metadata log: lost append responses", () => {
   it("applies an entry once when its append landed but was reported as a conflict", async () => {
     const store = new LostResponseStore();
-    const log = new MetadataLog(store, { tailIntervalMs: 0, snapshotEveryEntries: 0, keepEntriesAfterSnapshot: 10, writesSnapshots: () => true, logger: componentLogger("test") });
+    const log = new MetadataLog(store, {
+      tailIntervalMs: 0,
+      snapshotEveryEntries: 0,
+      keepEntriesAfterSnapshot: 10,
+      writesSnapshots: () => true,
+      logger: componentLogger("test"),
+    });
     await log.open();
     await log.propose([{ type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 1, configs: {} }]);
-    const batch = { topic: "t", partition: 0, pos: 0, len: 10, count: 3, maxTimestamp: 0, producerId: -1, producerEpoch: -1, baseSequence: -1 };
+    const batch = {
+      topic: "t",
+      partition: 0,
+      pos: 0,
+      len: 10,
+      count: 3,
+      maxTimestamp: 0,
+      producerId: -1,
+      producerEpoch: -1,
+      baseSequence: -1,
+    };
     store.lose = 1;
     const [first] = await log.propose([{ type: "commitFile", key: "f1", size: 10, time: 0, batches: [batch] }]);
     const [second] = await log.propose([{ type: "commitFile", key: "f2", size: 10, time: 0, batches: [batch] }]);

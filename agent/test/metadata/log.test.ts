@@ -14,7 +14,17 @@ const options: MetadataLogOptions = {
 };
 
 function meta(partition: number, count: number) {
-  return { topic: "t", partition, pos: 0, len: 10, count, maxTimestamp: 0, producerId: -1, producerEpoch: -1, baseSequence: -1 };
+  return {
+    topic: "t",
+    partition,
+    pos: 0,
+    len: 10,
+    count,
+    maxTimestamp: 0,
+    producerId: -1,
+    producerEpoch: -1,
+    baseSequence: -1,
+  };
 }
 
 describe("metadata log", () => {
@@ -23,9 +33,16 @@ describe("metadata log", () => {
     const log = new MetadataLog(store, options);
     await log.open();
     await log.propose([{ type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 1, configs: {} }]);
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => log.propose([{ type: "commitFile", key: `f${i}`, size: 10, time: 0, batches: [meta(0, 1)] }])));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        log.propose([{ type: "commitFile", key: `f${i}`, size: 10, time: 0, batches: [meta(0, 1)] }]),
+      ),
+    );
     const offsets = results.map((r) => r[0]!.batches![0]!.baseOffset).sort((a, b) => a - b);
-    assert.deepEqual(offsets, Array.from({ length: 20 }, (_, i) => i));
+    assert.deepEqual(
+      offsets,
+      Array.from({ length: 20 }, (_, i) => i),
+    );
     assert.ok(log.state.appliedIndex < 21n, `proposals were grouped (${log.state.appliedIndex} entries)`);
     await log.close();
   });
@@ -36,10 +53,17 @@ describe("metadata log", () => {
     for (const l of logs) await l.open();
     await logs[0]!.propose([{ type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 1, configs: {} }]);
     const all = await Promise.all(
-      logs.flatMap((l, a) => Array.from({ length: 30 }, (_, i) => l.propose([{ type: "commitFile", key: `a${a}-${i}`, size: 10, time: 0, batches: [meta(0, 2)] }]))),
+      logs.flatMap((l, a) =>
+        Array.from({ length: 30 }, (_, i) =>
+          l.propose([{ type: "commitFile", key: `a${a}-${i}`, size: 10, time: 0, batches: [meta(0, 2)] }]),
+        ),
+      ),
     );
     const offsets = all.map((r) => r[0]!.batches![0]!.baseOffset).sort((x, y) => x - y);
-    assert.deepEqual(offsets, Array.from({ length: 90 }, (_, i) => i * 2));
+    assert.deepEqual(
+      offsets,
+      Array.from({ length: 90 }, (_, i) => i * 2),
+    );
     for (const l of logs) await l.catchUp();
     const snapshots = logs.map((l) => l.state.toSnapshot().toString());
     assert.equal(snapshots[1], snapshots[0]);
@@ -52,7 +76,8 @@ describe("metadata log", () => {
     const writer = new MetadataLog(store, { ...options, snapshotEveryEntries: 5, keepEntriesAfterSnapshot: 1 });
     await writer.open();
     await writer.propose([{ type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 1, configs: {} }]);
-    for (let i = 0; i < 12; i++) await writer.propose([{ type: "commitFile", key: `f${i}`, size: 10, time: 0, batches: [meta(0, 1)] }]);
+    for (let i = 0; i < 12; i++)
+      await writer.propose([{ type: "commitFile", key: `f${i}`, size: 10, time: 0, batches: [meta(0, 1)] }]);
     await new Promise((r) => setTimeout(r, 20));
     const snap = await store.latestSnapshot();
     assert.ok(snap && snap.index >= 5n, "a snapshot was written");
@@ -70,7 +95,8 @@ describe("metadata log", () => {
     const inner = new MemMetadataStore();
     let fail = true;
     const flaky: MetadataStore = Object.assign(Object.create(inner) as MetadataStore, {
-      append: (i: bigint, d: Buffer) => (fail ? Promise.reject(new Error("injected store failure")) : inner.append(i, d)),
+      append: (i: bigint, d: Buffer) =>
+        fail ? Promise.reject(new Error("injected store failure")) : inner.append(i, d),
     });
     const log = new MetadataLog(flaky, options);
     await log.open();

@@ -9,15 +9,35 @@ function apply(state: ClusterState, ...commands: Command[]) {
 }
 
 function meta(partition: number, count: number, extra: Partial<BatchMeta> = {}): BatchMeta {
-  return { topic: "t", partition, pos: 0, len: 100, count, maxTimestamp: 1000, producerId: -1, producerEpoch: -1, baseSequence: -1, ...extra };
+  return {
+    topic: "t",
+    partition,
+    pos: 0,
+    len: 100,
+    count,
+    maxTimestamp: 1000,
+    producerId: -1,
+    producerEpoch: -1,
+    baseSequence: -1,
+    ...extra,
+  };
 }
 
 describe("metadata state fold", () => {
   it("assigns gap-free offsets per partition in commit order", () => {
     const s = new ClusterState();
     apply(s, { type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 2, configs: {} });
-    const [r1] = apply(s, { type: "commitFile", key: "f1", size: 300, time: 1, batches: [meta(0, 3), meta(1, 2), meta(0, 4)] });
-    assert.deepEqual(r1!.batches!.map((b) => b.baseOffset), [0, 0, 3]);
+    const [r1] = apply(s, {
+      type: "commitFile",
+      key: "f1",
+      size: 300,
+      time: 1,
+      batches: [meta(0, 3), meta(1, 2), meta(0, 4)],
+    });
+    assert.deepEqual(
+      r1!.batches!.map((b) => b.baseOffset),
+      [0, 0, 3],
+    );
     const [r2] = apply(s, { type: "commitFile", key: "f2", size: 100, time: 2, batches: [meta(0, 1)] });
     assert.equal(r2!.batches![0]!.baseOffset, 7);
     assert.equal(s.partition("t", 0)!.nextOffset, 8);
@@ -28,35 +48,99 @@ describe("metadata state fold", () => {
     const s = new ClusterState();
     apply(s, { type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 1, configs: {} });
     const p = { producerId: 7, producerEpoch: 0 };
-    const [a] = apply(s, { type: "commitFile", key: "f1", size: 1, time: 1, batches: [meta(0, 5, { ...p, baseSequence: 0 })] });
+    const [a] = apply(s, {
+      type: "commitFile",
+      key: "f1",
+      size: 1,
+      time: 1,
+      batches: [meta(0, 5, { ...p, baseSequence: 0 })],
+    });
     assert.equal(a!.batches![0]!.baseOffset, 0);
-    const [dup] = apply(s, { type: "commitFile", key: "f2", size: 1, time: 1, batches: [meta(0, 5, { ...p, baseSequence: 0 })] });
+    const [dup] = apply(s, {
+      type: "commitFile",
+      key: "f2",
+      size: 1,
+      time: 1,
+      batches: [meta(0, 5, { ...p, baseSequence: 0 })],
+    });
     assert.deepEqual([dup!.batches![0]!.errorCode, dup!.batches![0]!.baseOffset], [0, 0]);
     assert.equal(s.partition("t", 0)!.nextOffset, 5, "a duplicate is not appended again");
-    const [gap] = apply(s, { type: "commitFile", key: "f3", size: 1, time: 1, batches: [meta(0, 1, { ...p, baseSequence: 7 })] });
+    const [gap] = apply(s, {
+      type: "commitFile",
+      key: "f3",
+      size: 1,
+      time: 1,
+      batches: [meta(0, 1, { ...p, baseSequence: 7 })],
+    });
     assert.equal(gap!.batches![0]!.errorCode, FoldError.OUT_OF_ORDER_SEQUENCE_NUMBER);
-    const [next] = apply(s, { type: "commitFile", key: "f4", size: 1, time: 1, batches: [meta(0, 1, { ...p, baseSequence: 5 })] });
+    const [next] = apply(s, {
+      type: "commitFile",
+      key: "f4",
+      size: 1,
+      time: 1,
+      batches: [meta(0, 1, { ...p, baseSequence: 5 })],
+    });
     assert.deepEqual([next!.batches![0]!.errorCode, next!.batches![0]!.baseOffset], [0, 5]);
-    const [bumped] = apply(s, { type: "commitFile", key: "f5", size: 1, time: 1, batches: [meta(0, 1, { producerId: 7, producerEpoch: 1, baseSequence: 3 })] });
-    assert.equal(bumped!.batches![0]!.errorCode, FoldError.OUT_OF_ORDER_SEQUENCE_NUMBER, "a new epoch starts at sequence 0");
+    const [bumped] = apply(s, {
+      type: "commitFile",
+      key: "f5",
+      size: 1,
+      time: 1,
+      batches: [meta(0, 1, { producerId: 7, producerEpoch: 1, baseSequence: 3 })],
+    });
+    assert.equal(
+      bumped!.batches![0]!.errorCode,
+      FoldError.OUT_OF_ORDER_SEQUENCE_NUMBER,
+      "a new epoch starts at sequence 0",
+    );
   });
 
   it("rejects an old producer epoch", () => {
     const s = new ClusterState();
     apply(s, { type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 1, configs: {} });
-    apply(s, { type: "commitFile", key: "f1", size: 1, time: 1, batches: [meta(0, 1, { producerId: 9, producerEpoch: 3, baseSequence: 0 })] });
-    const [old] = apply(s, { type: "commitFile", key: "f2", size: 1, time: 1, batches: [meta(0, 1, { producerId: 9, producerEpoch: 2, baseSequence: 1 })] });
+    apply(s, {
+      type: "commitFile",
+      key: "f1",
+      size: 1,
+      time: 1,
+      batches: [meta(0, 1, { producerId: 9, producerEpoch: 3, baseSequence: 0 })],
+    });
+    const [old] = apply(s, {
+      type: "commitFile",
+      key: "f2",
+      size: 1,
+      time: 1,
+      batches: [meta(0, 1, { producerId: 9, producerEpoch: 2, baseSequence: 1 })],
+    });
     assert.equal(old!.batches![0]!.errorCode, FoldError.INVALID_PRODUCER_EPOCH);
   });
 
   it("creates, rejects duplicates, deletes topics and grows partitions", () => {
     const s = new ClusterState();
-    assert.equal(apply(s, { type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 1, configs: {} })[0]!.errorCode, 0);
-    assert.equal(apply(s, { type: "createTopic", name: "t", topicId: "b".repeat(32), partitions: 1, configs: {} })[0]!.errorCode, FoldError.TOPIC_ALREADY_EXISTS);
-    assert.equal(apply(s, { type: "createTopic", name: "u", topicId: "c".repeat(32), partitions: 1, configs: { "retention.ms": "abc" } })[0]!.errorCode, FoldError.INVALID_CONFIG);
+    assert.equal(
+      apply(s, { type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 1, configs: {} })[0]!.errorCode,
+      0,
+    );
+    assert.equal(
+      apply(s, { type: "createTopic", name: "t", topicId: "b".repeat(32), partitions: 1, configs: {} })[0]!.errorCode,
+      FoldError.TOPIC_ALREADY_EXISTS,
+    );
+    assert.equal(
+      apply(s, {
+        type: "createTopic",
+        name: "u",
+        topicId: "c".repeat(32),
+        partitions: 1,
+        configs: { "retention.ms": "abc" },
+      })[0]!.errorCode,
+      FoldError.INVALID_CONFIG,
+    );
     assert.equal(apply(s, { type: "createPartitions", name: "t", count: 3 })[0]!.errorCode, 0);
     assert.equal(s.topics.get("t")!.partitions.length, 3);
-    assert.equal(apply(s, { type: "createPartitions", name: "t", count: 2 })[0]!.errorCode, FoldError.INVALID_PARTITIONS);
+    assert.equal(
+      apply(s, { type: "createPartitions", name: "t", count: 2 })[0]!.errorCode,
+      FoldError.INVALID_PARTITIONS,
+    );
     apply(s, { type: "commitFile", key: "f1", size: 1, time: 1, batches: [meta(2, 1)] });
     assert.equal(s.objectRefs.get("f1"), 1);
     assert.equal(apply(s, { type: "deleteTopic", name: "t" })[0]!.errorCode, 0);
@@ -68,7 +152,13 @@ describe("metadata state fold", () => {
     apply(s, { type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 1, configs: {} });
     apply(s, { type: "commitFile", key: "f1", size: 1, time: 1, batches: [meta(0, 2)] });
     apply(s, { type: "commitFile", key: "f2", size: 1, time: 2, batches: [meta(0, 3)] });
-    apply(s, { type: "compact", key: "c1", size: 200, runs: [{ topic: "t", partition: 0, baseOffset: 0, lastOffset: 4, maxTimestamp: 1000, pos: 0, len: 200 }], replacedFiles: ["f1", "f2"] });
+    apply(s, {
+      type: "compact",
+      key: "c1",
+      size: 200,
+      runs: [{ topic: "t", partition: 0, baseOffset: 0, lastOffset: 4, maxTimestamp: 1000, pos: 0, len: 200 }],
+      replacedFiles: ["f1", "f2"],
+    });
     const p = s.partition("t", 0)!;
     assert.equal(p.segments.length, 1);
     assert.equal(p.segments[0]!.location.store, "c");
@@ -86,17 +176,45 @@ describe("metadata state fold", () => {
     apply(s, { type: "createTopic", name: "t", topicId: "b".repeat(32), partitions: 1, configs: {} });
     apply(s, { type: "commitFile", key: "f1", size: 1, time: 1, batches: [meta(0, 2)] });
     const run = { topic: "t", partition: 0, baseOffset: 0, lastOffset: 1, maxTimestamp: 1000, pos: 0, len: 100 };
-    apply(s, { type: "compact", key: "old", size: 100, runs: [{ ...run, topicId: "a".repeat(32) }], replacedFiles: [] });
+    apply(s, {
+      type: "compact",
+      key: "old",
+      size: 100,
+      runs: [{ ...run, topicId: "a".repeat(32) }],
+      replacedFiles: [],
+    });
     assert.equal(s.partition("t", 0)!.segments[0]!.location.key, "f1", "the run for the deleted topic is ignored");
-    apply(s, { type: "compact", key: "new", size: 100, runs: [{ ...run, topicId: "b".repeat(32) }], replacedFiles: ["f1"] });
+    apply(s, {
+      type: "compact",
+      key: "new",
+      size: 100,
+      runs: [{ ...run, topicId: "b".repeat(32) }],
+      replacedFiles: ["f1"],
+    });
     assert.equal(s.partition("t", 0)!.segments[0]!.location.key, "new");
   });
 
   it("round-trips through a snapshot", () => {
     const s = new ClusterState();
-    apply(s, { type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 2, configs: { "retention.ms": "1000" } });
-    apply(s, { type: "commitFile", key: "f1", size: 1, time: 1, batches: [meta(0, 2, { producerId: 3, producerEpoch: 0, baseSequence: 0 }), meta(1, 1)] });
-    apply(s, { type: "commitOffsets", group: "g", offsets: [{ topic: "t", partition: 0, offset: 2, leaderEpoch: -1, metadata: null, time: 5 }] });
+    apply(s, {
+      type: "createTopic",
+      name: "t",
+      topicId: "a".repeat(32),
+      partitions: 2,
+      configs: { "retention.ms": "1000" },
+    });
+    apply(s, {
+      type: "commitFile",
+      key: "f1",
+      size: 1,
+      time: 1,
+      batches: [meta(0, 2, { producerId: 3, producerEpoch: 0, baseSequence: 0 }), meta(1, 1)],
+    });
+    apply(s, {
+      type: "commitOffsets",
+      group: "g",
+      offsets: [{ topic: "t", partition: 0, offset: 2, leaderEpoch: -1, metadata: null, time: 5 }],
+    });
     apply(s, { type: "allocateProducerId" });
     const copy = ClusterState.fromSnapshot(s.toSnapshot());
     assert.equal(copy.toSnapshot().toString(), s.toSnapshot().toString());
@@ -105,7 +223,15 @@ describe("metadata state fold", () => {
     const [dup] = copy.apply(copy.appliedIndex + 1n, {
       proposer: "x",
       seq: 1,
-      commands: [{ type: "commitFile", key: "f9", size: 1, time: 1, batches: [meta(0, 2, { producerId: 3, producerEpoch: 0, baseSequence: 0 })] }],
+      commands: [
+        {
+          type: "commitFile",
+          key: "f9",
+          size: 1,
+          time: 1,
+          batches: [meta(0, 2, { producerId: 3, producerEpoch: 0, baseSequence: 0 })],
+        },
+      ],
     });
     assert.equal(dup!.batches![0]!.baseOffset, 0, "producer state survives the snapshot");
   });

@@ -1,6 +1,17 @@
 /** Primitive reader/writer behaviour and the error contract: malformed input is always a ProtocolError. */
 import assert from "node:assert/strict";
-import { ApiKey, ProtocolError, Reader, Writer, decodeRequestBody, decodeRequestHeader, errorCodeName, isRetriable, ErrorCode, apiKeyName } from "../../src/protocol/index.js";
+import {
+  ApiKey,
+  ProtocolError,
+  Reader,
+  Writer,
+  decodeRequestBody,
+  decodeRequestHeader,
+  errorCodeName,
+  isRetriable,
+  ErrorCode,
+  apiKeyName,
+} from "../../src/protocol/index.js";
 
 function written(fn: (w: Writer) => void): Buffer {
   const w = new Writer(4);
@@ -20,14 +31,28 @@ describe("protocol codec primitives", () => {
       w.float64(1.5);
       w.bool(true);
     });
-    assert.equal(b.toString("hex"), "80" + "fffe" + "ffff" + "80000000" + "ffffffff" + "8000000000000000" + "3ff8000000000000" + "01");
+    assert.equal(
+      b.toString("hex"),
+      "80" + "fffe" + "ffff" + "80000000" + "ffffffff" + "8000000000000000" + "3ff8000000000000" + "01",
+    );
     const r = new Reader(b);
-    assert.deepEqual([r.int8(), r.int16(), r.uint16(), r.int32(), r.uint32(), r.int64(), r.float64(), r.bool()], [-128, -2, 65535, -2147483648, 4294967295, -9223372036854775808n, 1.5, true]);
+    assert.deepEqual(
+      [r.int8(), r.int16(), r.uint16(), r.int32(), r.uint32(), r.int64(), r.float64(), r.bool()],
+      [-128, -2, 65535, -2147483648, 4294967295, -9223372036854775808n, 1.5, true],
+    );
     assert.equal(r.remaining, 0);
   });
 
   it("encodes varints with zigzag as the spec examples", () => {
-    const cases: Array<[number, string]> = [[0, "00"], [-1, "01"], [1, "02"], [-64, "7f"], [64, "8001"], [2147483647, "feffffff0f"], [-2147483648, "ffffffff0f"]];
+    const cases: Array<[number, string]> = [
+      [0, "00"],
+      [-1, "01"],
+      [1, "02"],
+      [-64, "7f"],
+      [64, "8001"],
+      [2147483647, "feffffff0f"],
+      [-2147483648, "ffffffff0f"],
+    ];
     for (const [v, h] of cases) {
       const b = written((w) => w.varint(v));
       assert.equal(b.toString("hex"), h, `varint ${v}`);
@@ -128,16 +153,51 @@ describe("protocol codec primitives", () => {
     assert.equal(isRetriable(ErrorCode.INVALID_CONFIG), false);
     assert.equal(isRetriable(ErrorCode.NONE), false);
     const required: Record<string, number> = {
-      UNKNOWN_SERVER_ERROR: -1, OFFSET_OUT_OF_RANGE: 1, CORRUPT_MESSAGE: 2, UNKNOWN_TOPIC_OR_PARTITION: 3, LEADER_NOT_AVAILABLE: 5,
-      NOT_LEADER_OR_FOLLOWER: 6, REQUEST_TIMED_OUT: 7, MESSAGE_TOO_LARGE: 10, OFFSET_METADATA_TOO_LARGE: 12, COORDINATOR_LOAD_IN_PROGRESS: 14,
-      COORDINATOR_NOT_AVAILABLE: 15, NOT_COORDINATOR: 16, INVALID_TOPIC_EXCEPTION: 17, NOT_ENOUGH_REPLICAS: 19, ILLEGAL_GENERATION: 22,
-      INCONSISTENT_GROUP_PROTOCOL: 23, UNKNOWN_MEMBER_ID: 25, INVALID_SESSION_TIMEOUT: 26, REBALANCE_IN_PROGRESS: 27,
-      UNSUPPORTED_SASL_MECHANISM: 33, ILLEGAL_SASL_STATE: 34, UNSUPPORTED_VERSION: 35, TOPIC_ALREADY_EXISTS: 36, INVALID_PARTITIONS: 37,
-      INVALID_REPLICATION_FACTOR: 38, INVALID_CONFIG: 40, NOT_CONTROLLER: 41, INVALID_REQUEST: 42, UNSUPPORTED_FOR_MESSAGE_FORMAT: 43,
-      POLICY_VIOLATION: 44, OUT_OF_ORDER_SEQUENCE_NUMBER: 45, INVALID_PRODUCER_EPOCH: 47, INVALID_TXN_STATE: 48, KAFKA_STORAGE_ERROR: 56,
-      SASL_AUTHENTICATION_FAILED: 58, NON_EMPTY_GROUP: 68, GROUP_ID_NOT_FOUND: 69, FENCED_LEADER_EPOCH: 74, UNKNOWN_LEADER_EPOCH: 75,
-      UNSUPPORTED_COMPRESSION_TYPE: 76, MEMBER_ID_REQUIRED: 79, FENCED_INSTANCE_ID: 82, INVALID_RECORD: 87,
+      UNKNOWN_SERVER_ERROR: -1,
+      OFFSET_OUT_OF_RANGE: 1,
+      CORRUPT_MESSAGE: 2,
+      UNKNOWN_TOPIC_OR_PARTITION: 3,
+      LEADER_NOT_AVAILABLE: 5,
+      NOT_LEADER_OR_FOLLOWER: 6,
+      REQUEST_TIMED_OUT: 7,
+      MESSAGE_TOO_LARGE: 10,
+      OFFSET_METADATA_TOO_LARGE: 12,
+      COORDINATOR_LOAD_IN_PROGRESS: 14,
+      COORDINATOR_NOT_AVAILABLE: 15,
+      NOT_COORDINATOR: 16,
+      INVALID_TOPIC_EXCEPTION: 17,
+      NOT_ENOUGH_REPLICAS: 19,
+      ILLEGAL_GENERATION: 22,
+      INCONSISTENT_GROUP_PROTOCOL: 23,
+      UNKNOWN_MEMBER_ID: 25,
+      INVALID_SESSION_TIMEOUT: 26,
+      REBALANCE_IN_PROGRESS: 27,
+      UNSUPPORTED_SASL_MECHANISM: 33,
+      ILLEGAL_SASL_STATE: 34,
+      UNSUPPORTED_VERSION: 35,
+      TOPIC_ALREADY_EXISTS: 36,
+      INVALID_PARTITIONS: 37,
+      INVALID_REPLICATION_FACTOR: 38,
+      INVALID_CONFIG: 40,
+      NOT_CONTROLLER: 41,
+      INVALID_REQUEST: 42,
+      UNSUPPORTED_FOR_MESSAGE_FORMAT: 43,
+      POLICY_VIOLATION: 44,
+      OUT_OF_ORDER_SEQUENCE_NUMBER: 45,
+      INVALID_PRODUCER_EPOCH: 47,
+      INVALID_TXN_STATE: 48,
+      KAFKA_STORAGE_ERROR: 56,
+      SASL_AUTHENTICATION_FAILED: 58,
+      NON_EMPTY_GROUP: 68,
+      GROUP_ID_NOT_FOUND: 69,
+      FENCED_LEADER_EPOCH: 74,
+      UNKNOWN_LEADER_EPOCH: 75,
+      UNSUPPORTED_COMPRESSION_TYPE: 76,
+      MEMBER_ID_REQUIRED: 79,
+      FENCED_INSTANCE_ID: 82,
+      INVALID_RECORD: 87,
     };
-    for (const [name, code] of Object.entries(required)) assert.equal((ErrorCode as Record<string, number>)[name], code, name);
+    for (const [name, code] of Object.entries(required))
+      assert.equal((ErrorCode as Record<string, number>)[name], code, name);
   });
 });

@@ -9,7 +9,14 @@
  *   WARP_FUZZ_SEED    seed (default: random; printed so a failure can be replayed)
  */
 import assert from "node:assert/strict";
-import { MESSAGES, ProtocolError, decodeRequest, decodeResponse, encodeRequest, encodeResponse } from "../../src/protocol/index.js";
+import {
+  MESSAGES,
+  ProtocolError,
+  decodeRequest,
+  decodeResponse,
+  encodeRequest,
+  encodeResponse,
+} from "../../src/protocol/index.js";
 import type { ApiKeyValue } from "../../src/protocol/index.js";
 import { Rng, sampleBody, versionsOf } from "./samples.js";
 
@@ -33,11 +40,19 @@ function buildTargets(rng: Rng): Target[] {
       const reqFrames: Buffer[] = [];
       const resFrames: Buffer[] = [];
       for (let i = 0; i < 4; i++) {
-        const frame = encodeRequest({ apiKey: key, apiVersion: version, correlationId: i, clientId: "fuzz" }, sampleBody(request, version, rng) as never);
+        const frame = encodeRequest(
+          { apiKey: key, apiVersion: version, correlationId: i, clientId: "fuzz" },
+          sampleBody(request, version, rng) as never,
+        );
         reqFrames.push(frame.subarray(4));
-        resFrames.push(Buffer.concat(encodeResponse(key, version, i, sampleBody(response, version, rng) as never)).subarray(4));
+        resFrames.push(
+          Buffer.concat(encodeResponse(key, version, i, sampleBody(response, version, rng) as never)).subarray(4),
+        );
       }
-      targets.push({ key, version, response: false, valid: reqFrames }, { key, version, response: true, valid: resFrames });
+      targets.push(
+        { key, version, response: false, valid: reqFrames },
+        { key, version, response: true, valid: resFrames },
+      );
     }
   }
   return targets;
@@ -68,7 +83,11 @@ function mutate(frame: Buffer, rng: Rng): Buffer {
       // a length-looking field overwritten with a huge or negative value
       const pick = rng.int(3);
       const special = Buffer.from(
-        pick === 0 ? SPECIAL_INT32[rng.int(SPECIAL_INT32.length)]! : pick === 1 ? SPECIAL_INT16[rng.int(SPECIAL_INT16.length)]! : SPECIAL_VARINT[rng.int(SPECIAL_VARINT.length)]!,
+        pick === 0
+          ? SPECIAL_INT32[rng.int(SPECIAL_INT32.length)]!
+          : pick === 1
+            ? SPECIAL_INT16[rng.int(SPECIAL_INT16.length)]!
+            : SPECIAL_VARINT[rng.int(SPECIAL_VARINT.length)]!,
         "hex",
       );
       special.copy(b, at, 0, Math.min(special.length, b.length - at));
@@ -100,7 +119,9 @@ describe("protocol decoder fuzz", function () {
         accepted++;
       } catch (err) {
         if (!(err instanceof ProtocolError)) {
-          assert.fail(`case ${i} (seed ${SEED}) ${t.response ? "response" : "request"} key ${t.key} v${t.version} input ${input.toString("hex")} threw ${String(err)}\n${err instanceof Error ? err.stack : ""}`);
+          assert.fail(
+            `case ${i} (seed ${SEED}) ${t.response ? "response" : "request"} key ${t.key} v${t.version} input ${input.toString("hex")} threw ${String(err)}\n${err instanceof Error ? err.stack : ""}`,
+          );
         }
         rejected++;
       }

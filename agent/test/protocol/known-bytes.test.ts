@@ -4,7 +4,16 @@
  * header, and zero-copy records chunks.
  */
 import assert from "node:assert/strict";
-import { ApiKey, ZERO_UUID, decodeRequest, decodeRequestBody, decodeRequestHeader, decodeResponse, encodeRequest, encodeResponse } from "../../src/protocol/index.js";
+import {
+  ApiKey,
+  ZERO_UUID,
+  decodeRequest,
+  decodeRequestBody,
+  decodeRequestHeader,
+  decodeResponse,
+  encodeRequest,
+  encodeResponse,
+} from "../../src/protocol/index.js";
 
 /** Hex with spaces/newlines ignored. */
 function hex(s: string): Buffer {
@@ -25,12 +34,18 @@ describe("protocol known bytes", () => {
     assert.deepEqual(header, { apiKey: 18, apiVersion: 0, correlationId: 7, clientId: "abc" });
     assert.equal(known, true);
     assert.equal(bodyOffset, 13);
-    assert.deepEqual(decodeRequestBody(ApiKey.ApiVersions, 0, expected.subarray(4), bodyOffset), { clientSoftwareName: "", clientSoftwareVersion: "" });
+    assert.deepEqual(decodeRequestBody(ApiKey.ApiVersions, 0, expected.subarray(4), bodyOffset), {
+      clientSoftwareName: "",
+      clientSoftwareVersion: "",
+    });
   });
 
   it("ApiVersions v3 request: header v2 (nullable int16 client id, tagged block) and compact strings", () => {
     const expected = sized(hex("0012 0003 00000001 ffff 00   04 6b6a73 02 31 00"));
-    const frame = encodeRequest({ apiKey: ApiKey.ApiVersions, apiVersion: 3, correlationId: 1, clientId: null }, { clientSoftwareName: "kjs", clientSoftwareVersion: "1" });
+    const frame = encodeRequest(
+      { apiKey: ApiKey.ApiVersions, apiVersion: 3, correlationId: 1, clientId: null },
+      { clientSoftwareName: "kjs", clientSoftwareVersion: "1" },
+    );
     assert.deepEqual(frame, expected);
   });
 
@@ -59,7 +74,10 @@ describe("protocol known bytes", () => {
 
   it("ApiVersions v0 response with UNSUPPORTED_VERSION (what an unknown version gets)", () => {
     const expected = sized(hex("00000009 0023 00000001 0012 0000 0004"));
-    const chunks = encodeResponse(ApiKey.ApiVersions, 0, 9, { errorCode: 35, apiKeys: [{ apiKey: 18, minVersion: 0, maxVersion: 4 }] });
+    const chunks = encodeResponse(ApiKey.ApiVersions, 0, 9, {
+      errorCode: 35,
+      apiKeys: [{ apiKey: 18, minVersion: 0, maxVersion: 4 }],
+    });
     assert.deepEqual(Buffer.concat(chunks), expected);
   });
 
@@ -113,8 +131,14 @@ describe("protocol known bytes", () => {
     );
     const { header, body } = decodeRequest(frame.subarray(4));
     assert.deepEqual(header, { apiKey: 0, apiVersion: 9, correlationId: 11, clientId: "id" });
-    assert.deepEqual(body, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: "t", partitionData: [{ index: 3, records }] }] });
-    const decodedRecords = (body as { topicData: Array<{ partitionData: Array<{ records: Buffer }> }> }).topicData[0]!.partitionData[0]!.records;
+    assert.deepEqual(body, {
+      transactionalId: null,
+      acks: -1,
+      timeoutMs: 5000,
+      topicData: [{ name: "t", partitionData: [{ index: 3, records }] }],
+    });
+    const decodedRecords = (body as { topicData: Array<{ partitionData: Array<{ records: Buffer }> }> }).topicData[0]!
+      .partitionData[0]!.records;
     assert.equal(decodedRecords.buffer, frame.buffer, "records are a slice of the frame, not a copy");
 
     // Re-encoding drops the unknown tag.
@@ -132,7 +156,18 @@ describe("protocol known bytes", () => {
       responses: [
         {
           topic: "t",
-          partitions: [{ partitionIndex: 0, errorCode: 0, highWatermark: 10n, lastStableOffset: 10n, logStartOffset: 0n, abortedTransactions: null, preferredReadReplica: -1, records: [small, big, small] }],
+          partitions: [
+            {
+              partitionIndex: 0,
+              errorCode: 0,
+              highWatermark: 10n,
+              lastStableOffset: 10n,
+              logStartOffset: 0n,
+              abortedTransactions: null,
+              preferredReadReplica: -1,
+              records: [small, big, small],
+            },
+          ],
         },
       ],
     });
@@ -147,6 +182,10 @@ describe("protocol known bytes", () => {
     const fixed = expectedHead;
     assert.deepEqual(all.subarray(4, 4 + fixed.length), fixed);
     assert.deepEqual(all.subarray(4 + fixed.length, 4 + fixed.length + 10_004), Buffer.concat([small, big, small]));
-    assert.deepEqual(all.subarray(4 + fixed.length + 10_004), hex("00 00 00"), "partition, topic and top-level tagged blocks");
+    assert.deepEqual(
+      all.subarray(4 + fixed.length + 10_004),
+      hex("00 00 00"),
+      "partition, topic and top-level tagged blocks",
+    );
   });
 });

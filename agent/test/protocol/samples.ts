@@ -45,7 +45,9 @@ function nullable(f: FieldDef, v: number): boolean {
   return f.nullableVersions !== undefined && inRange(parseVersionRange(f.nullableVersions), v);
 }
 function tagged(f: FieldDef, v: number, flexible: boolean): boolean {
-  return flexible && f.tag !== undefined && f.taggedVersions !== undefined && inRange(parseVersionRange(f.taggedVersions), v);
+  return (
+    flexible && f.tag !== undefined && f.taggedVersions !== undefined && inRange(parseVersionRange(f.taggedVersions), v)
+  );
 }
 
 export function defaultFor(f: FieldDef, v: number): unknown {
@@ -120,7 +122,13 @@ function sampleValue(f: FieldDef, v: number, flexible: boolean, rng: Rng, depth:
   return primitive(f.type, rng);
 }
 
-export function sampleStruct(fields: readonly FieldDef[], v: number, flexible: boolean, rng: Rng, depth = 0): Record<string, unknown> {
+export function sampleStruct(
+  fields: readonly FieldDef[],
+  v: number,
+  flexible: boolean,
+  rng: Rng,
+  depth = 0,
+): Record<string, unknown> {
   const o: Record<string, unknown> = {};
   for (const f of fields) {
     if (!present(f, v)) o[f.name] = defaultFor(f, v);

@@ -29,11 +29,14 @@ expectType<Equals<RequestInputOf<typeof ApiKey.Heartbeat>["groupInstanceId"], st
 
 describe("protocol types", () => {
   it("a decoded Metadata v12 request matches its derived type", () => {
-    const frame = encodeRequest({ apiKey: ApiKey.Metadata, apiVersion: 12, correlationId: 1, clientId: "c" }, {
-      topics: [{ topicId: "0123456789abcdef0123456789abcdef", name: null }],
-      allowAutoTopicCreation: false,
-      includeTopicAuthorizedOperations: true,
-    });
+    const frame = encodeRequest(
+      { apiKey: ApiKey.Metadata, apiVersion: 12, correlationId: 1, clientId: "c" },
+      {
+        topics: [{ topicId: "0123456789abcdef0123456789abcdef", name: null }],
+        allowAutoTopicCreation: false,
+        includeTopicAuthorizedOperations: true,
+      },
+    );
     const decoded = decodeRequest(frame.subarray(4)).body as RequestOf<typeof ApiKey.Metadata>;
     assert.deepEqual(decoded, {
       topics: [{ topicId: "0123456789abcdef0123456789abcdef", name: null }],

@@ -35,10 +35,19 @@ export interface BatchOptions {
   readonly attributes?: number;
 }
 
-export function buildBatch(records: ReadonlyArray<{ key?: string | null; value: string | null }>, options: BatchOptions = {}): Buffer {
+export function buildBatch(
+  records: ReadonlyArray<{ key?: string | null; value: string | null }>,
+  options: BatchOptions = {},
+): Buffer {
   const ts = BigInt(options.timestamp ?? Date.now());
   const recs = Buffer.concat(
-    records.map((r, i) => record(i, r.key === undefined || r.key === null ? null : Buffer.from(r.key), r.value === null ? null : Buffer.from(r.value))),
+    records.map((r, i) =>
+      record(
+        i,
+        r.key === undefined || r.key === null ? null : Buffer.from(r.key),
+        r.value === null ? null : Buffer.from(r.value),
+      ),
+    ),
   );
   const header = Buffer.alloc(61);
   header.writeBigInt64BE(0n, 0);

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { InvalidBatchError, iterateBatches, rewriteBatchOffset, splitAndValidateBatches } from "../../src/records/record-batch.js";
+import {
+  InvalidBatchError,
+  iterateBatches,
+  rewriteBatchOffset,
+  splitAndValidateBatches,
+} from "../../src/records/record-batch.js";
 import { buildBatch } from "./batch-builder.js";
 
 describe("record batches", () => {
@@ -17,20 +22,32 @@ describe("record batches", () => {
   it("rejects a bad CRC with CORRUPT_MESSAGE", () => {
     const a = buildBatch([{ value: "hello" }]);
     a[a.length - 2] ^= 0xff;
-    assert.throws(() => splitAndValidateBatches(a), (e: unknown) => e instanceof InvalidBatchError && e.errorCode === 2);
+    assert.throws(
+      () => splitAndValidateBatches(a),
+      (e: unknown) => e instanceof InvalidBatchError && e.errorCode === 2,
+    );
   });
 
   it("rejects a record count that disagrees with lastOffsetDelta", () => {
     const a = buildBatch([{ value: "x" }, { value: "y" }]);
     a.writeInt32BE(5, 57);
-    assert.throws(() => splitAndValidateBatches(a), (e: unknown) => e instanceof InvalidBatchError && e.errorCode === 2);
+    assert.throws(
+      () => splitAndValidateBatches(a),
+      (e: unknown) => e instanceof InvalidBatchError && e.errorCode === 2,
+    );
   });
 
   it("rejects control batches and old magic", () => {
-    assert.throws(() => splitAndValidateBatches(buildBatch([{ value: "x" }], { attributes: 0x20 })), (e: unknown) => e instanceof InvalidBatchError && e.errorCode === 87);
+    assert.throws(
+      () => splitAndValidateBatches(buildBatch([{ value: "x" }], { attributes: 0x20 })),
+      (e: unknown) => e instanceof InvalidBatchError && e.errorCode === 87,
+    );
     const old = buildBatch([{ value: "x" }]);
     old.writeInt8(1, 16);
-    assert.throws(() => splitAndValidateBatches(old), (e: unknown) => e instanceof InvalidBatchError && e.errorCode === 43);
+    assert.throws(
+      () => splitAndValidateBatches(old),
+      (e: unknown) => e instanceof InvalidBatchError && e.errorCode === 43,
+    );
   });
 
   it("rejects truncated batches", () => {

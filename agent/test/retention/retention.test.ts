@@ -2,7 +2,16 @@ import assert from "node:assert/strict";
 import { Compactor } from "../../src/compaction/compactor.js";
 import { GarbageCollector, keyTime } from "../../src/retention/gc.js";
 import { planRetention, RetentionEnforcer } from "../../src/retention/retention.js";
-import { closeFixture, createTopic, listKeys, logger, openFixture, produceFile, segmentStores, verifyReadBack } from "../compaction/support.js";
+import {
+  closeFixture,
+  createTopic,
+  listKeys,
+  logger,
+  openFixture,
+  produceFile,
+  segmentStores,
+  verifyReadBack,
+} from "../compaction/support.js";
 import type { Fixture } from "../compaction/support.js";
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -35,7 +44,12 @@ describe("retention", () => {
       );
     }
     // Records stamped long ago but appended now are kept for retention.ms after they were appended.
-    await produceFile(f, 0, [{ topic: "short", partition: 1, records: 1, timestamp: T0 - 1000 * MINUTE }], T0 + 4 * MINUTE);
+    await produceFile(
+      f,
+      0,
+      [{ topic: "short", partition: 1, records: 1, timestamp: T0 - 1000 * MINUTE }],
+      T0 + 4 * MINUTE,
+    );
 
     const retention = new RetentionEnforcer({ log: f.logs[1]!, logger });
     assert.deepEqual(await retention.runOnce(T0 + 10 * MINUTE), [], "nothing is older than 10 minutes yet");
@@ -48,7 +62,11 @@ describe("retention", () => {
     const p0 = f.logs[0]!.state.partition("short", 0)!;
     assert.equal(p0.logStartOffset, 6);
     assert.equal(p0.segments.length, 1);
-    assert.equal(f.logs[0]!.state.partition("short", 1)!.segments.length, 2, "the old-timestamped batch appended late is kept");
+    assert.equal(
+      f.logs[0]!.state.partition("short", 1)!.segments.length,
+      2,
+      "the old-timestamped batch appended late is kept",
+    );
     assert.equal(await verifyReadBack(f, f.logs[0]!), 1 + 2 + 4 + 4);
 
     const all = await retention.runOnce(T0 + 20 * MINUTE);
@@ -61,19 +79,30 @@ describe("retention", () => {
     );
     assert.equal(f.logs[1]!.state.partition("short", 1)!.segments.length, 0);
     assert.equal(f.logs[1]!.state.partition("short", 1)!.nextOffset, 13, "offsets go on from the high watermark");
-    assert.deepEqual(planRetention(f.logs[1]!.state, T0 + 6 * 24 * 60 * MINUTE), [], "default retention (7 days) not reached yet");
+    assert.deepEqual(
+      planRetention(f.logs[1]!.state, T0 + 6 * 24 * 60 * MINUTE),
+      [],
+      "default retention (7 days) not reached yet",
+    );
   });
 
   it("truncates by retention.bytes keeping at least that many bytes, and applies config changes", async () => {
     await createTopic(f, "t", 1, { "retention.bytes": "-1" });
-    for (let i = 0; i < 6; i++) await produceFile(f, 0, [{ topic: "t", partition: 0, records: 1, valueBytes: 100 }], T0 + i);
+    for (let i = 0; i < 6; i++)
+      await produceFile(f, 0, [{ topic: "t", partition: 0, records: 1, valueBytes: 100 }], T0 + i);
     const p = f.logs[0]!.state.partition("t", 0)!;
     const len = p.segments[0]!.location.len;
     assert.deepEqual(planRetention(f.logs[0]!.state, T0), []);
-    await f.logs[1]!.propose([{ type: "alterConfigs", name: "t", set: { "retention.bytes": String(2 * len + 1) }, replace: false }]);
+    await f.logs[1]!.propose([
+      { type: "alterConfigs", name: "t", set: { "retention.bytes": String(2 * len + 1) }, replace: false },
+    ]);
     const retention = new RetentionEnforcer({ log: f.logs[0]!, logger });
     const cuts = await retention.runOnce(T0);
-    assert.deepEqual(cuts, [{ type: "truncate", topic: "t", partition: 0, offset: 3 }], "three segments are kept (dropping a fourth would leave less than retention.bytes)");
+    assert.deepEqual(
+      cuts,
+      [{ type: "truncate", topic: "t", partition: 0, offset: 3 }],
+      "three segments are kept (dropping a fourth would leave less than retention.bytes)",
+    );
     assert.equal(p.bytes, 3 * len);
     assert.deepEqual(await retention.runOnce(T0), [], "nothing more to do");
   });
@@ -81,14 +110,28 @@ describe("retention", () => {
   it("lets GC delete compacted objects once retention left them unreferenced, after the grace period", async () => {
     await createTopic(f, "t", 1, { "retention.ms": String(MINUTE) });
     await createTopic(f, "other", 1);
-    const compactor = new Compactor({ ingestion: f.ingestion, compaction: f.compaction, log: f.logs[0]!, logger }, { mergeRunsBelowBytes: 0 });
+    const compactor = new Compactor(
+      { ingestion: f.ingestion, compaction: f.compaction, log: f.logs[0]!, logger },
+      { mergeRunsBelowBytes: 0 },
+    );
     await produceFile(f, 0, [{ topic: "t", partition: 0, records: 2 }], T0);
     const old = await compactor.runOnce(T0 + 5000);
-    await produceFile(f, 1, [{ topic: "t", partition: 0, records: 2 }, { topic: "other", partition: 0, records: 1 }], T0 + 10 * MINUTE);
+    await produceFile(
+      f,
+      1,
+      [
+        { topic: "t", partition: 0, records: 2 },
+        { topic: "other", partition: 0, records: 1 },
+      ],
+      T0 + 10 * MINUTE,
+    );
     const recent = await compactor.runOnce(T0 + 10 * MINUTE + 5000);
     assert.deepEqual(segmentStores(f.logs[0]!, "t", 0), ["c", "c"]);
 
-    const gc = new GarbageCollector({ ingestion: f.ingestion, compaction: f.compaction, log: f.logs[1]!, logger }, { graceMs: 5 * MINUTE });
+    const gc = new GarbageCollector(
+      { ingestion: f.ingestion, compaction: f.compaction, log: f.logs[1]!, logger },
+      { graceMs: 5 * MINUTE },
+    );
     const now = T0 + 11 * MINUTE;
     assert.deepEqual((await gc.runOnce(now)).deletedCompacted, [], "everything is referenced");
     await new RetentionEnforcer({ log: f.logs[1]!, logger }).runOnce(now);
@@ -112,13 +155,23 @@ describe("retention", () => {
     assert.equal(f.logs[0]!.state.objectRefs.has(committed), false);
     assert.equal(keyTime(uncommitted), T0 + 11 * MINUTE);
 
-    const ttlStores = new GarbageCollector({ ingestion: f.ingestion, compaction: f.compaction, log: f.logs[0]!, logger }, { graceMs: MINUTE });
+    const ttlStores = new GarbageCollector(
+      { ingestion: f.ingestion, compaction: f.compaction, log: f.logs[0]!, logger },
+      { graceMs: MINUTE },
+    );
     assert.deepEqual((await ttlStores.runOnce(T0 + 12 * MINUTE)).deletedIngestion, []);
     assert.deepEqual((await ttlStores.runOnce(T0 + 30 * MINUTE)).deletedIngestion, [], "left to the store's TTL");
 
-    const gc = new GarbageCollector({ ingestion: f.ingestion, compaction: f.compaction, log: f.logs[0]!, logger }, { graceMs: MINUTE, collectIngestionFiles: true });
+    const gc = new GarbageCollector(
+      { ingestion: f.ingestion, compaction: f.compaction, log: f.logs[0]!, logger },
+      { graceMs: MINUTE, collectIngestionFiles: true },
+    );
     assert.deepEqual((await gc.runOnce(T0 + 11 * MINUTE + 30_000)).deletedIngestion, []);
-    assert.deepEqual((await gc.runOnce(T0 + 11 * MINUTE + 59_000)).deletedIngestion, [], "the uncommitted file is younger than the grace period");
+    assert.deepEqual(
+      (await gc.runOnce(T0 + 11 * MINUTE + 59_000)).deletedIngestion,
+      [],
+      "the uncommitted file is younger than the grace period",
+    );
     const later = await gc.runOnce(T0 + 12 * MINUTE + 30_000);
     assert.deepEqual(later.deletedIngestion, [committed, uncommitted].sort());
     assert.deepEqual(await listKeys(f.ingestion, ""), [kept]);

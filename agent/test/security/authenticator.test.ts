@@ -22,14 +22,17 @@ function session(s: SaslSettings | null = settings): SaslSession {
   return new SaslSession(s, componentLogger("test"), { id: 1, remoteAddress: "127.0.0.1:1" });
 }
 
-const plain = (authzid: string, user: string, password: string): Buffer => Buffer.from(`${authzid}\0${user}\0${password}`);
+const plain = (authzid: string, user: string, password: string): Buffer =>
+  Buffer.from(`${authzid}\0${user}\0${password}`);
 
 describe("SASL session", () => {
   it("allows only ApiVersions, SaslHandshake and SaslAuthenticate before authentication", () => {
     const s = session();
     assert.equal(s.required, true);
-    for (const key of [ApiKey.ApiVersions, ApiKey.SaslHandshake, ApiKey.SaslAuthenticate]) assert.equal(s.mayServe(key), true);
-    for (const key of [ApiKey.Metadata, ApiKey.Produce, ApiKey.Fetch, ApiKey.CreateTopics]) assert.equal(s.mayServe(key), false);
+    for (const key of [ApiKey.ApiVersions, ApiKey.SaslHandshake, ApiKey.SaslAuthenticate])
+      assert.equal(s.mayServe(key), true);
+    for (const key of [ApiKey.Metadata, ApiKey.Produce, ApiKey.Fetch, ApiKey.CreateTopics])
+      assert.equal(s.mayServe(key), false);
   });
 
   it("allows everything on a listener without SASL, and answers SASL requests with ILLEGAL_SASL_STATE", () => {
@@ -77,7 +80,10 @@ describe("SASL session", () => {
 
   it("refuses an unknown mechanism with UNSUPPORTED_SASL_MECHANISM listing the enabled ones", () => {
     const s = session();
-    assert.deepEqual(s.handshake("SCRAM-SHA-512", 1), { errorCode: ErrorCode.UNSUPPORTED_SASL_MECHANISM, mechanisms: ["SCRAM-SHA-256", "PLAIN"] });
+    assert.deepEqual(s.handshake("SCRAM-SHA-512", 1), {
+      errorCode: ErrorCode.UNSUPPORTED_SASL_MECHANISM,
+      mechanisms: ["SCRAM-SHA-256", "PLAIN"],
+    });
     assert.equal(s.failed, true);
   });
 
@@ -115,7 +121,10 @@ describe("SASL session", () => {
 describe("SASL/PLAIN", () => {
   const verify = (u: string, p: string): boolean => u === "alice" && p === "pw";
   const fails = (message: Buffer, pattern: RegExp): void =>
-    assert.throws(() => new PlainServerExchange({ verify }).step(message), (e: unknown) => e instanceof SaslAuthenticationError && pattern.test(e.message));
+    assert.throws(
+      () => new PlainServerExchange({ verify }).step(message),
+      (e: unknown) => e instanceof SaslAuthenticationError && pattern.test(e.message),
+    );
 
   it("accepts an empty or matching authorization id", () => {
     assert.equal(new PlainServerExchange({ verify }).step(plain("", "alice", "pw")).principal, "alice");

@@ -37,14 +37,35 @@ function lines(n: number, prefix: string): string {
 }
 
 /** Produces `count` lines with Kafka's console producer and reads them back with its console consumer in a group. */
-async function javaRoundTrip(bootstrap: string, topic: string, config: string, count: number, prefix: string): Promise<void> {
-  const produced = await runKafkaTool("console-producer", ["--bootstrap-server", bootstrap, "--topic", topic, "--producer.config", config], {
-    input: lines(count, prefix),
-  });
+async function javaRoundTrip(
+  bootstrap: string,
+  topic: string,
+  config: string,
+  count: number,
+  prefix: string,
+): Promise<void> {
+  const produced = await runKafkaTool(
+    "console-producer",
+    ["--bootstrap-server", bootstrap, "--topic", topic, "--producer.config", config],
+    {
+      input: lines(count, prefix),
+    },
+  );
   assert.equal(produced.code, 0, produced.stderr);
   const consumed = await runKafkaTool("console-consumer", [
-    "--bootstrap-server", bootstrap, "--topic", topic, "--from-beginning", "--group", `${topic}-group`,
-    "--max-messages", String(count), "--timeout-ms", "60000", "--consumer.config", config,
+    "--bootstrap-server",
+    bootstrap,
+    "--topic",
+    topic,
+    "--from-beginning",
+    "--group",
+    `${topic}-group`,
+    "--max-messages",
+    String(count),
+    "--timeout-ms",
+    "60000",
+    "--consumer.config",
+    config,
   ]);
   assert.equal(consumed.code, 0, consumed.stderr);
   assert.equal(new Set(consumed.stdout.split("\n").filter((l) => l.startsWith(`${prefix}-`))).size, count);
@@ -68,15 +89,24 @@ describe("real clients with TLS and SASL", function () {
       autoCreateTopics: "false",
     });
     kcatSasl = (mechanism, password = PASSWORD) => [
-      "-X", "security.protocol=SASL_SSL",
-      "-X", `sasl.mechanisms=${mechanism}`,
-      "-X", `sasl.username=${USER}`,
-      "-X", `sasl.password=${password}`,
-      "-X", `ssl.ca.location=${certs.caFile}`,
+      "-X",
+      "security.protocol=SASL_SSL",
+      "-X",
+      `sasl.mechanisms=${mechanism}`,
+      "-X",
+      `sasl.username=${USER}`,
+      "-X",
+      `sasl.password=${password}`,
+      "-X",
+      `ssl.ca.location=${certs.caFile}`,
     ];
-    const admin = new Kafka(kafkajsConfig(agent, certs, { mechanism: "scram-sha-256", username: USER, password: PASSWORD })).admin();
+    const admin = new Kafka(
+      kafkajsConfig(agent, certs, { mechanism: "scram-sha-256", username: USER, password: PASSWORD }),
+    ).admin();
     await admin.connect();
-    await admin.createTopics({ topics: ["kcat-scram", "kcat-plain", "java-scram", "kafkajs-scram"].map((topic) => ({ topic, numPartitions: 2 })) });
+    await admin.createTopics({
+      topics: ["kcat-scram", "kcat-plain", "java-scram", "kafkajs-scram"].map((topic) => ({ topic, numPartitions: 2 })),
+    });
     await admin.disconnect();
   });
   after(async () => {
@@ -84,11 +114,28 @@ describe("real clients with TLS and SASL", function () {
     certs?.remove();
   });
 
-  for (const [mechanism, topic] of [["SCRAM-SHA-256", "kcat-scram"], ["PLAIN", "kcat-plain"]] as const) {
+  for (const [mechanism, topic] of [
+    ["SCRAM-SHA-256", "kcat-scram"],
+    ["PLAIN", "kcat-plain"],
+  ] as const) {
     it(`kcat produces and consumes with SASL/${mechanism} over TLS`, async () => {
-      const produced = await runKcat(["-b", agent.bootstrap, ...kcatSasl(mechanism), "-P", "-t", topic, "-X", "acks=all"], { input: lines(200, topic) });
+      const produced = await runKcat(
+        ["-b", agent.bootstrap, ...kcatSasl(mechanism), "-P", "-t", topic, "-X", "acks=all"],
+        { input: lines(200, topic) },
+      );
       assert.equal(produced.code, 0, produced.stderr);
-      const consumed = await runKcat(["-b", agent.bootstrap, ...kcatSasl(mechanism), "-C", "-t", topic, "-o", "beginning", "-e", "-q"]);
+      const consumed = await runKcat([
+        "-b",
+        agent.bootstrap,
+        ...kcatSasl(mechanism),
+        "-C",
+        "-t",
+        topic,
+        "-o",
+        "beginning",
+        "-e",
+        "-q",
+      ]);
       assert.equal(consumed.code, 0, consumed.stderr);
       const got = consumed.stdout.split("\n").filter((l) => l.startsWith(`${topic}-`));
       assert.equal(new Set(got).size, 200);
@@ -96,7 +143,9 @@ describe("real clients with TLS and SASL", function () {
   }
 
   it("kcat with a wrong password gets an authentication error", async () => {
-    const r = await runKcat(["-b", agent.bootstrap, ...kcatSasl("SCRAM-SHA-256", "wrong-password"), "-L", "-m", "10"], { timeoutMs: 60_000 });
+    const r = await runKcat(["-b", agent.bootstrap, ...kcatSasl("SCRAM-SHA-256", "wrong-password"), "-L", "-m", "10"], {
+      timeoutMs: 60_000,
+    });
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /Authentication failed|SASL authentication error/i, r.stderr);
   });
@@ -128,7 +177,13 @@ describe("real clients with TLS and SASL", function () {
     });
 
     it("gets an authentication error with a wrong password", async () => {
-      const r = await runKafkaTool("topics", ["--bootstrap-server", agent.bootstrap, "--list", "--command-config", properties("not-the-password")]);
+      const r = await runKafkaTool("topics", [
+        "--bootstrap-server",
+        agent.bootstrap,
+        "--list",
+        "--command-config",
+        properties("not-the-password"),
+      ]);
       assert.notEqual(r.code, 0);
       assert.match(r.stdout + r.stderr, /SaslAuthenticationException|Authentication failed/);
     });
@@ -136,10 +191,15 @@ describe("real clients with TLS and SASL", function () {
 
   describe("kafkajs", () => {
     it("produces and consumes with SCRAM-SHA-512 over TLS", async () => {
-      const kafka = new Kafka(kafkajsConfig(agent, certs, { mechanism: "scram-sha-512", username: USER, password: PASSWORD }));
+      const kafka = new Kafka(
+        kafkajsConfig(agent, certs, { mechanism: "scram-sha-512", username: USER, password: PASSWORD }),
+      );
       const producer = kafka.producer();
       await producer.connect();
-      await producer.send({ topic: "kafkajs-scram", messages: Array.from({ length: 20 }, (_, i) => ({ value: `js-${i}` })) });
+      await producer.send({
+        topic: "kafkajs-scram",
+        messages: Array.from({ length: 20 }, (_, i) => ({ value: `js-${i}` })),
+      });
       await producer.disconnect();
       const consumer = kafka.consumer({ groupId: "kafkajs-sasl" });
       await consumer.connect();
@@ -161,11 +221,15 @@ describe("real clients with TLS and SASL", function () {
     });
 
     it("works with PLAIN and refuses a wrong password", async () => {
-      const admin = new Kafka(kafkajsConfig(agent, certs, { mechanism: "plain", username: "other", password: "other-pw" })).admin();
+      const admin = new Kafka(
+        kafkajsConfig(agent, certs, { mechanism: "plain", username: "other", password: "other-pw" }),
+      ).admin();
       await admin.connect();
       assert.ok((await admin.listTopics()).includes("kafkajs-scram"));
       await admin.disconnect();
-      const bad = new Kafka(kafkajsConfig(agent, certs, { mechanism: "scram-sha-256", username: USER, password: "nope" })).admin();
+      const bad = new Kafka(
+        kafkajsConfig(agent, certs, { mechanism: "scram-sha-256", username: USER, password: "nope" }),
+      ).admin();
       await assert.rejects(bad.connect(), /SASL SCRAM SHA256 authentication failed|authentication failed/i);
     });
   });
@@ -180,7 +244,11 @@ describe("mutual TLS", function () {
     await ensureKcat();
     await ensureKafkaTools();
     certs = await makeTestCerts();
-    agent = await startTestAgent({ kafkaTLSCertFile: certs.serverCert, kafkaTLSKeyFile: certs.serverKey, kafkaTLSClientCAFile: certs.caFile });
+    agent = await startTestAgent({
+      kafkaTLSCertFile: certs.serverCert,
+      kafkaTLSKeyFile: certs.serverKey,
+      kafkaTLSClientCAFile: certs.caFile,
+    });
   });
   after(async () => {
     await agent?.stop();
@@ -191,9 +259,23 @@ describe("mutual TLS", function () {
 
   it("kcat produces and consumes with a client certificate", async () => {
     const cert = ["-X", `ssl.certificate.location=${certs.clientCert}`, "-X", `ssl.key.location=${certs.clientKey}`];
-    const produced = await runKcat(["-b", agent.bootstrap, ...ssl(), ...cert, "-P", "-t", "mtls"], { input: lines(10, "m") });
+    const produced = await runKcat(["-b", agent.bootstrap, ...ssl(), ...cert, "-P", "-t", "mtls"], {
+      input: lines(10, "m"),
+    });
     assert.equal(produced.code, 0, produced.stderr);
-    const consumed = await runKcat(["-b", agent.bootstrap, ...ssl(), ...cert, "-C", "-t", "mtls", "-o", "beginning", "-e", "-q"]);
+    const consumed = await runKcat([
+      "-b",
+      agent.bootstrap,
+      ...ssl(),
+      ...cert,
+      "-C",
+      "-t",
+      "mtls",
+      "-o",
+      "beginning",
+      "-e",
+      "-q",
+    ]);
     assert.equal(consumed.code, 0, consumed.stderr);
     assert.equal(consumed.stdout.split("\n").filter((l) => l.startsWith("m-")).length, 10);
   });
@@ -221,8 +303,17 @@ describe("mutual TLS", function () {
   });
 
   it("the Java tools are refused without a client certificate", async () => {
-    const r = await runKafkaTool("topics", ["--bootstrap-server", agent.bootstrap, "--list", "--command-config", javaSsl("java-no-cert", false)]);
+    const r = await runKafkaTool("topics", [
+      "--bootstrap-server",
+      agent.bootstrap,
+      "--list",
+      "--command-config",
+      javaSsl("java-no-cert", false),
+    ]);
     assert.notEqual(r.code, 0, r.stdout);
-    assert.match(r.stdout + r.stderr, /SslAuthenticationException|SSL handshake failed|bad_certificate|certificate_required/i);
+    assert.match(
+      r.stdout + r.stderr,
+      /SslAuthenticationException|SSL handshake failed|bad_certificate|certificate_required/i,
+    );
   });
 });

@@ -18,7 +18,8 @@ function configFails(flags: Record<string, string>, ...parts: string[]): void {
     () => parseAgentConfig({ ...BASE, ...flags }, {}),
     (err: unknown) => {
       assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
-      for (const part of parts) assert.ok(err.message.includes(part), `${JSON.stringify(err.message)} should include ${JSON.stringify(part)}`);
+      for (const part of parts)
+        assert.ok(err.message.includes(part), `${JSON.stringify(err.message)} should include ${JSON.stringify(part)}`);
       return true;
     },
   );
@@ -27,7 +28,8 @@ function configFails(flags: Record<string, string>, ...parts: string[]): void {
 async function startFails(flags: Record<string, string>, ...parts: string[]): Promise<void> {
   await assert.rejects(startTestAgent(flags), (err: unknown) => {
     const message = err instanceof Error ? err.message : String(err);
-    for (const part of parts) assert.ok(message.includes(part), `${JSON.stringify(message)} should include ${JSON.stringify(part)}`);
+    for (const part of parts)
+      assert.ok(message.includes(part), `${JSON.stringify(message)} should include ${JSON.stringify(part)}`);
     assert.ok(!message.includes("hunter2"), "no password in the message");
     return true;
   });
@@ -38,10 +40,13 @@ describe("TLS and SASL settings", function () {
 
   describe("flags", () => {
     it("read TLS and SASL settings from flags and environment variables", () => {
-      const c = parseAgentConfig({ ...BASE, kafkaTLSCertFile: "/t/tls.crt", kafkaTLSKeyFile: "/t/tls.key", kafkaTLSClientCAFile: "/t/ca.crt" }, {
-        WARP_KAFKA_SASL_MECHANISMS: "scram-sha-512, PLAIN,SCRAM-SHA-512",
-        WARP_KAFKA_SASL_USERS_FILE: "/s/users",
-      });
+      const c = parseAgentConfig(
+        { ...BASE, kafkaTLSCertFile: "/t/tls.crt", kafkaTLSKeyFile: "/t/tls.key", kafkaTLSClientCAFile: "/t/ca.crt" },
+        {
+          WARP_KAFKA_SASL_MECHANISMS: "scram-sha-512, PLAIN,SCRAM-SHA-512",
+          WARP_KAFKA_SASL_USERS_FILE: "/s/users",
+        },
+      );
       assert.deepEqual(c.kafkaTLS, { certFile: "/t/tls.crt", keyFile: "/t/tls.key", clientCaFile: "/t/ca.crt" });
       assert.deepEqual(c.kafkaSASL, { mechanisms: ["SCRAM-SHA-512", "PLAIN"], usersFile: "/s/users" });
       const env = parseAgentConfig(BASE, { WARP_KAFKA_TLS_CERT_FILE: "/a", WARP_KAFKA_TLS_KEY_FILE: "/b" });
@@ -59,11 +64,19 @@ describe("TLS and SASL settings", function () {
       configFails({ kafkaTLSCertFile: "/c" }, "-kafkaTLSCertFile", "needs -kafkaTLSKeyFile");
       configFails({ kafkaTLSKeyFile: "/k" }, "-kafkaTLSKeyFile", "needs -kafkaTLSCertFile");
     });
-    it("refuse a client CA without TLS", () => configFails({ kafkaTLSClientCAFile: "/ca" }, "-kafkaTLSClientCAFile", "needs TLS"));
+    it("refuse a client CA without TLS", () =>
+      configFails({ kafkaTLSClientCAFile: "/ca" }, "-kafkaTLSClientCAFile", "needs TLS"));
     it("refuse an unknown SASL mechanism", () =>
-      configFails({ kafkaSASLMechanisms: "PLAIN,GSSAPI", kafkaSASLUsersFile: "/u" }, "-kafkaSASLMechanisms", '"GSSAPI"', "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512"));
-    it("refuse mechanisms without a users file", () => configFails({ kafkaSASLMechanisms: "PLAIN" }, "-kafkaSASLMechanisms", "needs -kafkaSASLUsersFile"));
-    it("refuse a users file without mechanisms", () => configFails({ kafkaSASLUsersFile: "/u" }, "-kafkaSASLUsersFile", "is set but -kafkaSASLMechanisms", "is empty"));
+      configFails(
+        { kafkaSASLMechanisms: "PLAIN,GSSAPI", kafkaSASLUsersFile: "/u" },
+        "-kafkaSASLMechanisms",
+        '"GSSAPI"',
+        "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512",
+      ));
+    it("refuse mechanisms without a users file", () =>
+      configFails({ kafkaSASLMechanisms: "PLAIN" }, "-kafkaSASLMechanisms", "needs -kafkaSASLUsersFile"));
+    it("refuse a users file without mechanisms", () =>
+      configFails({ kafkaSASLUsersFile: "/u" }, "-kafkaSASLUsersFile", "is set but -kafkaSASLMechanisms", "is empty"));
   });
 
   describe("files, at start-up", () => {
@@ -74,28 +87,57 @@ describe("TLS and SASL settings", function () {
     after(() => certs?.remove());
 
     it("a missing users file", () =>
-      startFails({ kafkaSASLMechanisms: "PLAIN", kafkaSASLUsersFile: path.join(certs.dir, "nope") }, "cannot read -kafkaSASLUsersFile", "no such file"));
+      startFails(
+        { kafkaSASLMechanisms: "PLAIN", kafkaSASLUsersFile: path.join(certs.dir, "nope") },
+        "cannot read -kafkaSASLUsersFile",
+        "no such file",
+      ));
 
     it("an unreadable users file (a directory)", () =>
-      startFails({ kafkaSASLMechanisms: "PLAIN", kafkaSASLUsersFile: certs.dir }, "cannot read -kafkaSASLUsersFile", "is a directory"));
+      startFails(
+        { kafkaSASLMechanisms: "PLAIN", kafkaSASLUsersFile: certs.dir },
+        "cannot read -kafkaSASLUsersFile",
+        "is a directory",
+      ));
 
     it("a malformed users file, naming the line", () => {
       const file = path.join(certs.dir, "bad-users");
       writeFileSync(file, "# users\nalice:pw\nbob hunter2\n");
-      return startFails({ kafkaSASLMechanisms: "SCRAM-SHA-256", kafkaSASLUsersFile: file }, "-kafkaSASLUsersFile", "line 3", "expected <user>:<password>");
+      return startFails(
+        { kafkaSASLMechanisms: "SCRAM-SHA-256", kafkaSASLUsersFile: file },
+        "-kafkaSASLUsersFile",
+        "line 3",
+        "expected <user>:<password>",
+      );
     });
 
     it("a missing certificate file", () =>
-      startFails({ kafkaTLSCertFile: path.join(certs.dir, "none.pem"), kafkaTLSKeyFile: certs.serverKey }, "cannot read -kafkaTLSCertFile", "no such file"));
+      startFails(
+        { kafkaTLSCertFile: path.join(certs.dir, "none.pem"), kafkaTLSKeyFile: certs.serverKey },
+        "cannot read -kafkaTLSCertFile",
+        "no such file",
+      ));
 
     it("a certificate file without a certificate", () =>
-      startFails({ kafkaTLSCertFile: certs.serverKey, kafkaTLSKeyFile: certs.serverKey }, "-kafkaTLSCertFile", "no PEM certificate"));
+      startFails(
+        { kafkaTLSCertFile: certs.serverKey, kafkaTLSKeyFile: certs.serverKey },
+        "-kafkaTLSCertFile",
+        "no PEM certificate",
+      ));
 
     it("a key file without a key", () =>
-      startFails({ kafkaTLSCertFile: certs.serverCert, kafkaTLSKeyFile: certs.serverCert }, "-kafkaTLSKeyFile", "not a valid unencrypted PEM private key"));
+      startFails(
+        { kafkaTLSCertFile: certs.serverCert, kafkaTLSKeyFile: certs.serverCert },
+        "-kafkaTLSKeyFile",
+        "not a valid unencrypted PEM private key",
+      ));
 
     it("a key that does not belong to the certificate", () =>
-      startFails({ kafkaTLSCertFile: certs.serverCert, kafkaTLSKeyFile: certs.clientKey }, "-kafkaTLSKeyFile", "does not belong to the certificate"));
+      startFails(
+        { kafkaTLSCertFile: certs.serverCert, kafkaTLSKeyFile: certs.clientKey },
+        "-kafkaTLSKeyFile",
+        "does not belong to the certificate",
+      ));
 
     it("the warp CLI takes them from WARP_* environment variables and serves SASL_SSL", async () => {
       const agent = await spawnAgentProcess(["-bucketURL", `file://${path.join(certs.dir, "data")}`], {
@@ -107,7 +149,10 @@ describe("TLS and SASL settings", function () {
       try {
         assert.match(agent.output(), /"securityProtocol":"SASL_SSL"/);
         const c = await RawKafkaClient.connect(agent.port, { ca: readFileSync(certs.caFile), servername: "localhost" });
-        assert.equal((await c.request(ApiKey.SaslHandshake, 1, { mechanism: "SCRAM-SHA-512" })).errorCode, ErrorCode.NONE);
+        assert.equal(
+          (await c.request(ApiKey.SaslHandshake, 1, { mechanism: "SCRAM-SHA-512" })).errorCode,
+          ErrorCode.NONE,
+        );
         const scram = new ScramClient("SCRAM-SHA-512", "alice", "hunter2");
         const first = await c.request(ApiKey.SaslAuthenticate, 2, { authBytes: scram.first() });
         const final = await c.request(ApiKey.SaslAuthenticate, 2, { authBytes: scram.final(first.authBytes) });
@@ -135,6 +180,10 @@ describe("TLS and SASL settings", function () {
     });
 
     it("a client CA file without a certificate", () =>
-      startFails({ kafkaTLSCertFile: certs.serverCert, kafkaTLSKeyFile: certs.serverKey, kafkaTLSClientCAFile: certs.serverKey }, "-kafkaTLSClientCAFile", "no PEM certificate"));
+      startFails(
+        { kafkaTLSCertFile: certs.serverCert, kafkaTLSKeyFile: certs.serverKey, kafkaTLSClientCAFile: certs.serverKey },
+        "-kafkaTLSClientCAFile",
+        "no PEM certificate",
+      ));
   });
 });

@@ -15,7 +15,12 @@ import type { TestCerts } from "./support.js";
 const PASSWORD = "correct-horse-battery-staple";
 const WRONG = "Tr0ub4dor&3-wrong";
 
-async function scramLogin(client: RawKafkaClient, mechanism: "SCRAM-SHA-256" | "SCRAM-SHA-512", user: string, password: string) {
+async function scramLogin(
+  client: RawKafkaClient,
+  mechanism: "SCRAM-SHA-256" | "SCRAM-SHA-512",
+  user: string,
+  password: string,
+) {
   const hs = await client.request(ApiKey.SaslHandshake, 1, { mechanism });
   assert.equal(hs.errorCode, ErrorCode.NONE);
   const scram = new ScramClient(mechanism, user, password);
@@ -136,14 +141,23 @@ describe("Kafka listener with TLS and SASL", function () {
     const logs = await captureLogs(async () => {
       const bad = await RawKafkaClient.connect(agent.port, tlsClient);
       await bad.request(ApiKey.SaslHandshake, 1, { mechanism: "PLAIN" });
-      assert.equal((await bad.request(ApiKey.SaslAuthenticate, 1, { authBytes: plainToken("alice", WRONG) })).errorCode, ErrorCode.SASL_AUTHENTICATION_FAILED);
+      assert.equal(
+        (await bad.request(ApiKey.SaslAuthenticate, 1, { authBytes: plainToken("alice", WRONG) })).errorCode,
+        ErrorCode.SASL_AUTHENTICATION_FAILED,
+      );
       await bad.waitClosed();
       const badScram = await RawKafkaClient.connect(agent.port, tlsClient);
-      assert.equal((await scramLogin(badScram, "SCRAM-SHA-256", "alice", WRONG)).final.errorCode, ErrorCode.SASL_AUTHENTICATION_FAILED);
+      assert.equal(
+        (await scramLogin(badScram, "SCRAM-SHA-256", "alice", WRONG)).final.errorCode,
+        ErrorCode.SASL_AUTHENTICATION_FAILED,
+      );
       await badScram.waitClosed();
       const good = await RawKafkaClient.connect(agent.port, tlsClient);
       await good.request(ApiKey.SaslHandshake, 1, { mechanism: "PLAIN" });
-      assert.equal((await good.request(ApiKey.SaslAuthenticate, 1, { authBytes: plainToken("alice", PASSWORD) })).errorCode, ErrorCode.NONE);
+      assert.equal(
+        (await good.request(ApiKey.SaslAuthenticate, 1, { authBytes: plainToken("alice", PASSWORD) })).errorCode,
+        ErrorCode.NONE,
+      );
       good.close();
       const goodScram = await RawKafkaClient.connect(agent.port, tlsClient);
       assert.equal((await scramLogin(goodScram, "SCRAM-SHA-512", "alice", PASSWORD)).final.errorCode, ErrorCode.NONE);
@@ -153,7 +167,8 @@ describe("Kafka listener with TLS and SASL", function () {
     assert.match(logs, /SASL authentication failed/);
     assert.match(logs, /SASL authentication succeeded/);
     assert.match(logs, /"user":"alice"/);
-    for (const secret of [PASSWORD, WRONG, "bob-pw"]) assert.ok(!logs.includes(secret), `logs must not contain the password ${secret}`);
+    for (const secret of [PASSWORD, WRONG, "bob-pw"])
+      assert.ok(!logs.includes(secret), `logs must not contain the password ${secret}`);
     assert.ok(!/p=[A-Za-z0-9+/]{20,}/.test(logs), "logs must not contain a SCRAM proof");
   });
 });
@@ -165,7 +180,11 @@ describe("Kafka listener with mutual TLS", function () {
 
   before(async () => {
     certs = await makeTestCerts();
-    agent = await startTestAgent({ kafkaTLSCertFile: certs.serverCert, kafkaTLSKeyFile: certs.serverKey, kafkaTLSClientCAFile: certs.caFile });
+    agent = await startTestAgent({
+      kafkaTLSCertFile: certs.serverCert,
+      kafkaTLSKeyFile: certs.serverKey,
+      kafkaTLSClientCAFile: certs.caFile,
+    });
   });
   after(async () => {
     await agent?.stop();
@@ -205,7 +224,10 @@ describe("Kafka listener with SASL and no TLS (SASL_PLAINTEXT)", function () {
 
   before(async () => {
     dir = tempDir("sasl-plaintext");
-    agent = await startTestAgent({ kafkaSASLMechanisms: "scram-sha-256", kafkaSASLUsersFile: writeUsersFile(dir.path, { alice: PASSWORD }) });
+    agent = await startTestAgent({
+      kafkaSASLMechanisms: "scram-sha-256",
+      kafkaSASLUsersFile: writeUsersFile(dir.path, { alice: PASSWORD }),
+    });
   });
   after(async () => {
     await agent?.stop();

@@ -79,7 +79,15 @@ describe("TLS certificate reload", function () {
   it("the listener presents the new certificate to new connections after setTlsOptions", async () => {
     const options = loadTls({ certFile: cert, keyFile: key }).options;
     // A TLS handshake needs no handlers, so no agent behind the listener.
-    const server = await startKafkaServer({} as AgentContext, { host: "127.0.0.1", port: 0, maxConnections: 10, maxFrameBytes: 1 << 20, maxInFlight: 4, logger: componentLogger("test"), tls: options });
+    const server = await startKafkaServer({} as AgentContext, {
+      host: "127.0.0.1",
+      port: 0,
+      maxConnections: 10,
+      maxFrameBytes: 1 << 20,
+      maxInFlight: 4,
+      logger: componentLogger("test"),
+      tls: options,
+    });
     try {
       const ca = readFileSync(certs.caFile);
       assert.equal(await presentedCN(server.port, ca), "server");
@@ -110,7 +118,13 @@ describe("SASL users file reload", function () {
     const file = writeUsersFile(dir.path, { alice: "alice-pw-1" });
     const applied: SaslSettings[] = [];
     const logs = await captureLogs(async () => {
-      const stop = watchUsersFile(["SCRAM-SHA-256", "PLAIN"], file, (s) => applied.push(s), componentLogger("test"), 20);
+      const stop = watchUsersFile(
+        ["SCRAM-SHA-256", "PLAIN"],
+        file,
+        (s) => applied.push(s),
+        componentLogger("test"),
+        20,
+      );
       try {
         await new Promise((r) => setTimeout(r, 60));
         assert.equal(applied.length, 0, "nothing changed yet");
@@ -134,14 +148,26 @@ describe("SASL users file reload", function () {
     assert.match(logs, /SASL users file reloaded/);
     assert.match(logs, /"message":"SASL users file changed but does not load; keeping the previous one"/);
     assert.match(logs, /line 2: expected <user>:<password>/, "the warning names the line");
-    for (const secret of ["alice-pw-1", "alice-pw-2", "alice-pw-3", "bob-pw-1", "secret-pw"]) assert.ok(!logs.includes(secret), `logs must not contain ${secret}`);
+    for (const secret of ["alice-pw-1", "alice-pw-2", "alice-pw-3", "bob-pw-1", "secret-pw"])
+      assert.ok(!logs.includes(secret), `logs must not contain ${secret}`);
   });
 
   it("a running agent authenticates new connections against the new users; open connections stay", async () => {
     const file = writeUsersFile(dir.path, { alice: "alice-pw-1" });
-    const agent = await startTestAgent({ kafkaSASLMechanisms: "SCRAM-SHA-256", kafkaSASLUsersFile: file, kafkaSecurityReloadInterval: "100ms" });
+    const agent = await startTestAgent({
+      kafkaSASLMechanisms: "SCRAM-SHA-256",
+      kafkaSASLUsersFile: file,
+      kafkaSecurityReloadInterval: "100ms",
+    });
     const admin = (sasl: SASLOptions) =>
-      new Kafka({ brokers: [agent.bootstrap], clientId: "users-reload", logLevel: logLevel.NOTHING, sasl, retry: { retries: 0 }, connectionTimeout: 5000 }).admin();
+      new Kafka({
+        brokers: [agent.bootstrap],
+        clientId: "users-reload",
+        logLevel: logLevel.NOTHING,
+        sasl,
+        retry: { retries: 0 },
+        connectionTimeout: 5000,
+      }).admin();
     const connects = async (username: string, password: string): Promise<boolean> => {
       const a = admin({ mechanism: "scram-sha-256", username, password });
       try {
@@ -168,7 +194,10 @@ describe("SASL users file reload", function () {
       }
       assert.equal(await connects("alice", "alice-pw-1"), false, "the old password is refused on new connections");
       assert.equal(await connects("alice", "alice-pw-2"), true);
-      assert.ok((await before.listTopics()).includes("reload"), "a connection authenticated before the change stays usable");
+      assert.ok(
+        (await before.listTopics()).includes("reload"),
+        "a connection authenticated before the change stays usable",
+      );
     } finally {
       await before.disconnect().catch(() => undefined);
       await agent.stop();

@@ -10,8 +10,15 @@ import { ScramServerExchange, deriveScramCredential, scramPasswordMatches } from
 import type { ScramCredential } from "../../src/security/scram.js";
 import { ScramClient } from "./support.js";
 
-function server(mechanism: ScramMechanism, users: Record<string, ScramCredential>, serverNonce?: string): ScramServerExchange {
-  return new ScramServerExchange(mechanism, { lookup: (u) => users[u], ...(serverNonce ? { serverNonce: () => serverNonce } : {}) });
+function server(
+  mechanism: ScramMechanism,
+  users: Record<string, ScramCredential>,
+  serverNonce?: string,
+): ScramServerExchange {
+  return new ScramServerExchange(mechanism, {
+    lookup: (u) => users[u],
+    ...(serverNonce ? { serverNonce: () => serverNonce } : {}),
+  });
 }
 
 function fails(fn: () => unknown, pattern: RegExp): void {
@@ -19,11 +26,12 @@ function fails(fn: () => unknown, pattern: RegExp): void {
 }
 
 describe("SCRAM server", () => {
-  describe("RFC 7677 test vector (SCRAM-SHA-256, user \"user\", password \"pencil\")", () => {
+  describe('RFC 7677 test vector (SCRAM-SHA-256, user "user", password "pencil")', () => {
     const salt = Buffer.from("W22ZaJ0SNY7soEsUEjb6gQ==", "base64");
     const clientFirst = "n,,n=user,r=rOprNGfwEbeRWgbNEkqO";
     const serverFirst = "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
-    const clientFinal = "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
+    const clientFinal =
+      "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
     const serverFinal = "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=";
 
     it("answers with the RFC's server-first and server-final messages", () => {
@@ -47,7 +55,10 @@ describe("SCRAM server", () => {
 
   for (const mechanism of ["SCRAM-SHA-256", "SCRAM-SHA-512"] as const) {
     describe(mechanism, () => {
-      const users = { alice: deriveScramCredential(mechanism, "alice-secret"), "we,ird=name": deriveScramCredential(mechanism, "x") };
+      const users = {
+        alice: deriveScramCredential(mechanism, "alice-secret"),
+        "we,ird=name": deriveScramCredential(mechanism, "x"),
+      };
 
       it("authenticates a client with the right password and proves itself to the client", () => {
         const client = new ScramClient(mechanism, "alice", "alice-secret");
@@ -69,12 +80,19 @@ describe("SCRAM server", () => {
         const client = new ScramClient(mechanism, "alice", "wrong");
         const exchange = server(mechanism, users);
         const serverFirst = exchange.step(client.first()).response;
-        fails(() => exchange.step(client.final(serverFirst)), new RegExp(`invalid credentials with SASL mechanism ${mechanism}`));
+        fails(
+          () => exchange.step(client.final(serverFirst)),
+          new RegExp(`invalid credentials with SASL mechanism ${mechanism}`),
+        );
       });
 
       it("treats an unknown user like a wrong password, with a stable made-up salt", () => {
-        const a = server(mechanism, users).step(new ScramClient(mechanism, "mallory", "x").first()).response.toString();
-        const b = server(mechanism, users).step(new ScramClient(mechanism, "mallory", "x").first()).response.toString();
+        const a = server(mechanism, users)
+          .step(new ScramClient(mechanism, "mallory", "x").first())
+          .response.toString();
+        const b = server(mechanism, users)
+          .step(new ScramClient(mechanism, "mallory", "x").first())
+          .response.toString();
         assert.equal(/s=([^,]+)/.exec(a)![1], /s=([^,]+)/.exec(b)![1], "same salt for the same unknown user");
         assert.match(a, /,i=4096$/);
         const client = new ScramClient(mechanism, "mallory", "x");

@@ -35,23 +35,60 @@ async function openssl(dir: string, args: string[]): Promise<void> {
 
 /** Makes a CA, a server certificate (SAN IP:127.0.0.1, DNS:localhost) and client certificates with openssl. */
 export async function makeTestCerts(): Promise<TestCerts> {
-  if (!which("openssl")) throw new Error("openssl not found: the TLS tests make their certificates with it; install it with `apt-get install openssl`");
+  if (!which("openssl"))
+    throw new Error(
+      "openssl not found: the TLS tests make their certificates with it; install it with `apt-get install openssl`",
+    );
   const tmp = tempDir("tls");
   const dir = tmp.path;
   const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
   const ca = async (name: string): Promise<void> =>
-    openssl(dir, ["req", "-x509", ...ec, "-keyout", `${name}.key`, "-out", `${name}.pem`, "-days", "2", "-subj", `/CN=${name}`,
-      "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+    openssl(dir, [
+      "req",
+      "-x509",
+      ...ec,
+      "-keyout",
+      `${name}.key`,
+      "-out",
+      `${name}.pem`,
+      "-days",
+      "2",
+      "-subj",
+      `/CN=${name}`,
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
   const leaf = async (name: string, caName: string, ext: string): Promise<void> => {
     writeFileSync(path.join(dir, `${name}.ext`), ext);
     await openssl(dir, ["req", ...ec, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${name}`]);
-    await openssl(dir, ["x509", "-req", "-in", `${name}.csr`, "-CA", `${caName}.pem`, "-CAkey", `${caName}.key`, "-CAcreateserial",
-      "-out", `${name}.pem`, "-days", "2", "-extfile", `${name}.ext`]);
+    await openssl(dir, [
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      `${caName}.pem`,
+      "-CAkey",
+      `${caName}.key`,
+      "-CAcreateserial",
+      "-out",
+      `${name}.pem`,
+      "-days",
+      "2",
+      "-extfile",
+      `${name}.ext`,
+    ]);
   };
   await ca("warp-test-ca");
   await ca("rogue-ca");
   const common = "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n";
-  await leaf("server", "warp-test-ca", `${common}extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n`);
+  await leaf(
+    "server",
+    "warp-test-ca",
+    `${common}extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n`,
+  );
   await leaf("client", "warp-test-ca", `${common}extendedKeyUsage=clientAuth\n`);
   await leaf("rogue", "rogue-ca", `${common}extendedKeyUsage=clientAuth\n`);
   const f = (name: string): string => path.join(dir, name);

@@ -14,7 +14,8 @@ function fails(text: string, ...parts: string[]): void {
     () => parseUsersFile(text, ALL),
     (err: unknown) => {
       assert.ok(err instanceof UsersFileError, `expected UsersFileError, got ${String(err)}`);
-      for (const part of parts) assert.ok(err.message.includes(part), `${JSON.stringify(err.message)} should include ${JSON.stringify(part)}`);
+      for (const part of parts)
+        assert.ok(err.message.includes(part), `${JSON.stringify(err.message)} should include ${JSON.stringify(part)}`);
       assert.ok(!err.message.includes("hunter2"), "the message never repeats a password");
       return true;
     },
@@ -44,7 +45,10 @@ describe("SASL users file", () => {
 
   it("salts every credential differently", () => {
     const users = parseUsersFile("a:same\nb:same\n", ALL);
-    assert.notDeepEqual(users.scramCredential("a", "SCRAM-SHA-256")!.salt, users.scramCredential("b", "SCRAM-SHA-256")!.salt);
+    assert.notDeepEqual(
+      users.scramCredential("a", "SCRAM-SHA-256")!.salt,
+      users.scramCredential("b", "SCRAM-SHA-256")!.salt,
+    );
   });
 
   it("accepts pre-hashed SCRAM credentials, usable by SCRAM and PLAIN", () => {
@@ -53,7 +57,9 @@ describe("SASL users file", () => {
     assert.ok(!line.includes("carol-pw"));
     const users = parseUsersFile(`${line}\n${prehashedUserLine("carol", "SCRAM-SHA-256", "carol-pw")}\n`, ALL);
     const client = new ScramClient("SCRAM-SHA-512", "carol", "carol-pw");
-    const exchange = new ScramServerExchange("SCRAM-SHA-512", { lookup: (u) => users.scramCredential(u, "SCRAM-SHA-512") });
+    const exchange = new ScramServerExchange("SCRAM-SHA-512", {
+      lookup: (u) => users.scramCredential(u, "SCRAM-SHA-512"),
+    });
     const serverFirst = exchange.step(client.first()).response;
     assert.match(serverFirst.toString(), /,i=8192$/);
     assert.equal(exchange.step(client.final(serverFirst)).principal, "carol");
@@ -68,13 +74,27 @@ describe("SASL users file", () => {
     it("spaces around the user name", () => fails(" alice:hunter2\n", "line 1", "leading or trailing spaces"));
     it("a user defined twice", () => fails("alice:hunter2\nalice:other\n", "line 2", "already defined on line 1"));
     it("a password and a pre-hashed credential for one user", () =>
-      fails(`alice:hunter2\n${prehashedUserLine("alice", "SCRAM-SHA-256", "hunter2")}\n`, "line 2", "already has a password on line 1"));
-    it("a pre-hashed credential missing a field", () => fails("alice:SCRAM-SHA-256:salt=AAAA,stored_key=AAAA,iterations=4096\n", "line 1", "lacks server_key="));
-    it("a pre-hashed credential with an unknown field", () => fails("alice:SCRAM-SHA-256:hunter2=1\n", "line 1", "salt=<base64>"));
+      fails(
+        `alice:hunter2\n${prehashedUserLine("alice", "SCRAM-SHA-256", "hunter2")}\n`,
+        "line 2",
+        "already has a password on line 1",
+      ));
+    it("a pre-hashed credential missing a field", () =>
+      fails("alice:SCRAM-SHA-256:salt=AAAA,stored_key=AAAA,iterations=4096\n", "line 1", "lacks server_key="));
+    it("a pre-hashed credential with an unknown field", () =>
+      fails("alice:SCRAM-SHA-256:hunter2=1\n", "line 1", "salt=<base64>"));
     it("a pre-hashed credential with too few iterations", () =>
-      fails(prehashedUserLine("alice", "SCRAM-SHA-256", "pw").replace("iterations=4096", "iterations=100"), "line 1", "iterations must be"));
+      fails(
+        prehashedUserLine("alice", "SCRAM-SHA-256", "pw").replace("iterations=4096", "iterations=100"),
+        "line 1",
+        "iterations must be",
+      ));
     it("a pre-hashed key of the wrong length", () =>
-      fails(prehashedUserLine("alice", "SCRAM-SHA-512", "pw").replace(/stored_key=[^,]+/, "stored_key=AAAA"), "line 1", "stored_key must be 64 bytes"));
+      fails(
+        prehashedUserLine("alice", "SCRAM-SHA-512", "pw").replace(/stored_key=[^,]+/, "stored_key=AAAA"),
+        "line 1",
+        "stored_key must be 64 bytes",
+      ));
     it("no users at all", () => fails("# nobody\n\n", "no users"));
   });
 });

@@ -25,7 +25,15 @@ function drain(reader: FrameReader): Buffer[] {
 }
 
 describe("FrameReader", () => {
-  const payloads = [Buffer.alloc(0), randomBytes(1), randomBytes(3), randomBytes(4), randomBytes(1000), randomBytes(70_000), randomBytes(17)];
+  const payloads = [
+    Buffer.alloc(0),
+    randomBytes(1),
+    randomBytes(3),
+    randomBytes(4),
+    randomBytes(1000),
+    randomBytes(70_000),
+    randomBytes(17),
+  ];
   const stream = framed(payloads);
 
   it("returns every frame in order when the stream arrives one byte at a time", () => {
@@ -44,7 +52,7 @@ describe("FrameReader", () => {
       const random = seededRandom(seed);
       const reader = new FrameReader();
       const got: Buffer[] = [];
-      for (let at = 0; at < stream.length; ) {
+      for (let at = 0; at < stream.length;) {
         const n = Math.min(stream.length - at, 1 + Math.floor(random() * (random() < 0.5 ? 8 : 40_000)));
         reader.push(stream.subarray(at, at + n));
         at += n;

@@ -51,8 +51,14 @@ describe("malformed input", function () {
     ["an unknown API key", frame(header(9999, 0))],
     ["an unsupported version of a known API", frame(header(ApiKey.Metadata, 99))],
     ["a truncated header", frame(Buffer.from([0, 3, 0]))],
-    ["a Metadata body that lies about its array length", frame(Buffer.concat([header(ApiKey.Metadata, 1), Buffer.from([0x7f, 0xff, 0xff, 0xff])]))],
-    ["a Produce body cut short", frame(Buffer.concat([header(ApiKey.Produce, 7), Buffer.from([0xff, 0xff, 0, 1, 0, 0])]))],
+    [
+      "a Metadata body that lies about its array length",
+      frame(Buffer.concat([header(ApiKey.Metadata, 1), Buffer.from([0x7f, 0xff, 0xff, 0xff])])),
+    ],
+    [
+      "a Produce body cut short",
+      frame(Buffer.concat([header(ApiKey.Produce, 7), Buffer.from([0xff, 0xff, 0, 1, 0, 0])])),
+    ],
   ];
 
   for (const [name, bytes] of cases) {
@@ -79,7 +85,10 @@ describe("malformed input", function () {
 
   it("waits for a frame split across many writes", async () => {
     const c = await RawKafkaClient.connect(agent.port);
-    const req = encodeRequest({ apiKey: ApiKey.ApiVersions, apiVersion: 0, correlationId: 7, clientId: "slow" }, {} as never);
+    const req = encodeRequest(
+      { apiKey: ApiKey.ApiVersions, apiVersion: 0, correlationId: 7, clientId: "slow" },
+      {} as never,
+    );
     for (const byte of req) {
       c.socket.write(Buffer.from([byte]));
       await new Promise((r) => setImmediate(r));

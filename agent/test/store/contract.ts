@@ -39,7 +39,11 @@ function b(s: string): Buffer {
   return Buffer.from(s, "utf8");
 }
 
-export function runObjectStoreContract(name: string, make: () => Promise<ObjectStoreFixture>, options: ContractOptions = {}): void {
+export function runObjectStoreContract(
+  name: string,
+  make: () => Promise<ObjectStoreFixture>,
+  options: ContractOptions = {},
+): void {
   const manyKeys = options.manyKeys ?? 1050;
   const largeBytes = options.largeBytes ?? 3 * 1024 * 1024 + 12345;
 
@@ -89,7 +93,11 @@ export function runObjectStoreContract(name: string, make: () => Promise<ObjectS
         [1_000_000, 800_000],
         [largeBytes - 5, 100],
       ] as const) {
-        assert.deepEqual(await store.get("big/one", { offset, length }), data.subarray(offset, offset + length), `range ${offset}+${length}`);
+        assert.deepEqual(
+          await store.get("big/one", { offset, length }),
+          data.subarray(offset, offset + length),
+          `range ${offset}+${length}`,
+        );
       }
       assert.deepEqual(await collect(store.list("big/")), [{ key: "big/one", size: largeBytes }]);
     });
@@ -103,7 +111,10 @@ export function runObjectStoreContract(name: string, make: () => Promise<ObjectS
     });
 
     it("get of an absent key throws ObjectNotFoundError naming the key", async function () {
-      await assert.rejects(store.get("nope/x"), (err: unknown) => err instanceof ObjectNotFoundError && err.key === "nope/x");
+      await assert.rejects(
+        store.get("nope/x"),
+        (err: unknown) => err instanceof ObjectNotFoundError && err.key === "nope/x",
+      );
       await assert.rejects(store.get("nope/x", { offset: 0, length: 1 }), ObjectNotFoundError);
     });
 
@@ -125,7 +136,10 @@ export function runObjectStoreContract(name: string, make: () => Promise<ObjectS
         (await collect(store.list("p/"))).map((o) => o.key),
         ["p/a/1", "p/a/2", "p/b", "p/c/deeper/x"],
       );
-      assert.deepEqual((await collect(store.list("p"))).map((o) => o.key), ["p", "p/a/1", "p/a/2", "p/b", "p/c/deeper/x", "pa"]);
+      assert.deepEqual(
+        (await collect(store.list("p"))).map((o) => o.key),
+        ["p", "p/a/1", "p/a/2", "p/b", "p/c/deeper/x", "pa"],
+      );
       assert.deepEqual(await collect(store.list("p/a/")), [
         { key: "p/a/1", size: 5 },
         { key: "p/a/2", size: 5 },
@@ -172,7 +186,9 @@ export function runObjectStoreContract(name: string, make: () => Promise<ObjectS
     });
 
     it("concurrent puts of different keys all land", async function () {
-      const puts = Array.from({ length: 40 }, (_, i) => store.put(`c/${String(i).padStart(2, "0")}`, randomBytes(i * 100)));
+      const puts = Array.from({ length: 40 }, (_, i) =>
+        store.put(`c/${String(i).padStart(2, "0")}`, randomBytes(i * 100)),
+      );
       await Promise.all(puts);
       const listed = await collect(store.list("c/"));
       assert.equal(listed.length, 40);
@@ -184,7 +200,11 @@ export function runObjectStoreContract(name: string, make: () => Promise<ObjectS
   });
 }
 
-export function runMetadataStoreContract(name: string, make: () => Promise<MetadataStoreFixture>, options: ContractOptions = {}): void {
+export function runMetadataStoreContract(
+  name: string,
+  make: () => Promise<MetadataStoreFixture>,
+  options: ContractOptions = {},
+): void {
   const largeBytes = options.largeBytes ?? 5 * 1024 * 1024 + 777;
 
   describe(`MetadataStore contract: ${name}`, function () {
@@ -248,19 +268,40 @@ export function runMetadataStoreContract(name: string, make: () => Promise<Metad
           ],
         );
         assert.deepEqual(await store.read(31n, 10), []);
-        assert.deepEqual((await store.read(29n, 10)).map((r) => r.index), [29n, 30n]);
-        assert.deepEqual((await store.read(1n, 1)).map((r) => r.index), [1n]);
+        assert.deepEqual(
+          (await store.read(29n, 10)).map((r) => r.index),
+          [29n, 30n],
+        );
+        assert.deepEqual(
+          (await store.read(1n, 1)).map((r) => r.index),
+          [1n],
+        );
       });
 
       it("a read returns the entries at or after `from`, skipping absent indexes", async function () {
         for (const i of [1n, 2n, 4n, 5n, 9n]) assert.equal(await store.append(i, b(`e${i}`)), true);
-        assert.deepEqual((await store.read(1n, 10)).map((r) => r.index), [1n, 2n, 4n, 5n, 9n]);
-        assert.deepEqual((await store.read(3n, 10)).map((r) => r.index), [4n, 5n, 9n]);
-        assert.deepEqual((await store.read(1n, 3)).map((r) => r.index), [1n, 2n, 4n]);
-        assert.deepEqual((await store.read(6n, 10)).map((r) => [r.index, r.data.toString()]), [[9n, "e9"]]);
+        assert.deepEqual(
+          (await store.read(1n, 10)).map((r) => r.index),
+          [1n, 2n, 4n, 5n, 9n],
+        );
+        assert.deepEqual(
+          (await store.read(3n, 10)).map((r) => r.index),
+          [4n, 5n, 9n],
+        );
+        assert.deepEqual(
+          (await store.read(1n, 3)).map((r) => r.index),
+          [1n, 2n, 4n],
+        );
+        assert.deepEqual(
+          (await store.read(6n, 10)).map((r) => [r.index, r.data.toString()]),
+          [[9n, "e9"]],
+        );
         assert.deepEqual(await store.read(10n, 10), []);
         assert.equal(await store.append(3n, b("e3")), true);
-        assert.deepEqual((await store.read(1n, 4)).map((r) => r.index), [1n, 2n, 3n, 4n]);
+        assert.deepEqual(
+          (await store.read(1n, 4)).map((r) => r.index),
+          [1n, 2n, 3n, 4n],
+        );
       });
 
       it("reads many entries past one response page", async function () {
@@ -288,7 +329,10 @@ export function runMetadataStoreContract(name: string, make: () => Promise<Metad
           }
         }
         for (let index = 1n; index <= 5n; index++) {
-          const contenders = Array.from({ length: 8 }, (_, i) => ({ handle: handles[i % handles.length]!, data: b(`${index}:${i}`) }));
+          const contenders = Array.from({ length: 8 }, (_, i) => ({
+            handle: handles[i % handles.length]!,
+            data: b(`${index}:${i}`),
+          }));
           const results = await Promise.all(contenders.map((c) => c.handle.append(index, c.data)));
           assert.equal(results.filter((r) => r).length, 1, `index ${index}: ${results.join(",")}`);
           const winner = contenders[results.indexOf(true)]!;
@@ -308,7 +352,10 @@ export function runMetadataStoreContract(name: string, make: () => Promise<Metad
         assert.deepEqual(await other.read(1n, 10), [{ index: 1n, data: b("from a") }]);
         assert.equal(await other.append(1n, b("from b")), false);
         assert.equal(await other.append(2n, b("from b")), true);
-        assert.deepEqual((await store.read(1n, 10)).map((r) => r.data.toString()), ["from a", "from b"]);
+        assert.deepEqual(
+          (await store.read(1n, 10)).map((r) => r.data.toString()),
+          ["from a", "from b"],
+        );
       });
 
       it("returns copies: mutating a read or appended buffer does not change the log", async function () {
@@ -351,7 +398,9 @@ export function runMetadataStoreContract(name: string, make: () => Promise<Metad
           peers.push(p);
           handles.push(p);
         }
-        await Promise.all([10n, 12n, 11n, 3n].map((i, n) => handles[n % handles.length]!.putSnapshot({ index: i, data: b(`s${i}`) })));
+        await Promise.all(
+          [10n, 12n, 11n, 3n].map((i, n) => handles[n % handles.length]!.putSnapshot({ index: i, data: b(`s${i}`) })),
+        );
         assert.deepEqual(await store.latestSnapshot(), { index: 12n, data: b("s12") });
       });
 
@@ -362,10 +411,22 @@ export function runMetadataStoreContract(name: string, make: () => Promise<Metad
         // A read from a trimmed index returns what is left; its first index above `from` tells the
         // reader that it must reload from the snapshot.
         const left = [13n, 14n, 15n, 16n, 17n, 18n, 19n, 20n];
-        assert.deepEqual((await store.read(1n, 100)).map((r) => r.index), left);
-        assert.deepEqual((await store.read(12n, 100)).map((r) => r.index), left);
-        assert.deepEqual((await store.read(13n, 100)).map((r) => r.index), left);
-        assert.deepEqual((await store.read(1n, 2)).map((r) => r.index), [13n, 14n]);
+        assert.deepEqual(
+          (await store.read(1n, 100)).map((r) => r.index),
+          left,
+        );
+        assert.deepEqual(
+          (await store.read(12n, 100)).map((r) => r.index),
+          left,
+        );
+        assert.deepEqual(
+          (await store.read(13n, 100)).map((r) => r.index),
+          left,
+        );
+        assert.deepEqual(
+          (await store.read(1n, 2)).map((r) => r.index),
+          [13n, 14n],
+        );
         // An index the snapshot covers is taken, even though its entry was dropped.
         assert.equal(await store.append(5n, b("late writer")), false);
         assert.equal(await store.append(12n, b("late writer")), false);
@@ -428,14 +489,20 @@ export function runMetadataStoreContract(name: string, make: () => Promise<Metad
         }
         assert.equal(await store.putItem("race", b("0"), { kind: "absent" }), 1);
         const results = await Promise.all(
-          Array.from({ length: 6 }, (_, i) => handles[i % handles.length]!.putItem("race", b(`w${i}`), { kind: "version", version: 1 })),
+          Array.from({ length: 6 }, (_, i) =>
+            handles[i % handles.length]!.putItem("race", b(`w${i}`), { kind: "version", version: 1 }),
+          ),
         );
         assert.equal(results.filter((r) => r === 2).length, 1, results.join(","));
         assert.equal(results.filter((r) => r === null).length, 5);
         const winner = results.findIndex((r) => r === 2);
         assert.deepEqual(await store.getItem("race"), { key: "race", value: b(`w${winner}`), version: 2 });
 
-        const absent = await Promise.all(Array.from({ length: 6 }, (_, i) => handles[i % handles.length]!.putItem("fresh", b(`f${i}`), { kind: "absent" })));
+        const absent = await Promise.all(
+          Array.from({ length: 6 }, (_, i) =>
+            handles[i % handles.length]!.putItem("fresh", b(`f${i}`), { kind: "absent" }),
+          ),
+        );
         assert.equal(absent.filter((r) => r === 1).length, 1, absent.join(","));
       });
 
@@ -495,7 +562,8 @@ export function runMetadataStoreContract(name: string, make: () => Promise<Metad
         this.timeout(120_000);
         const value = Buffer.alloc(2000, 7);
         const keys = Array.from({ length: 600 }, (_, i) => `many/${String(i).padStart(4, "0")}`);
-        for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((k) => store.putItem(k, value, { kind: "any" })));
+        for (let i = 0; i < keys.length; i += 50)
+          await Promise.all(keys.slice(i, i + 50).map((k) => store.putItem(k, value, { kind: "any" })));
         const listed = await store.listItems("many/");
         assert.deepEqual(
           listed.map((i) => i.key),

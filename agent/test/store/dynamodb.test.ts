@@ -15,7 +15,12 @@ import {
   QueryCommand,
 } from "@aws-sdk/client-dynamodb";
 import { storeCost } from "../../src/store/cost.js";
-import { openDynamoStores, ensureTables, DynamoMetadataStore, TableSetupError } from "../../src/store/dynamodb/index.js";
+import {
+  openDynamoStores,
+  ensureTables,
+  DynamoMetadataStore,
+  TableSetupError,
+} from "../../src/store/dynamodb/index.js";
 import { descriptorPk } from "../../src/store/dynamodb/objects.js";
 import { CHUNK_BYTES } from "../../src/store/dynamodb/chunks.js";
 import type { Stores } from "../../src/store/types.js";
@@ -29,7 +34,11 @@ let tableCounter = 0;
 
 function client(): DynamoDBClient {
   // DynamoDB Local keeps one database per access key and region: every handle uses the same ones.
-  return new DynamoDBClient({ region: REGION, endpoint, credentials: { accessKeyId: "warplocal", secretAccessKey: "warplocal" } });
+  return new DynamoDBClient({
+    region: REGION,
+    endpoint,
+    credentials: { accessKeyId: "warplocal", secretAccessKey: "warplocal" },
+  });
 }
 
 interface Tables {
@@ -50,7 +59,8 @@ async function openStores(tables: Tables, c: DynamoDBClient, queryPageLimit?: nu
 }
 
 async function dropTables(c: DynamoDBClient, tables: Tables): Promise<void> {
-  for (const t of [tables.filesTable, tables.chunksTable]) await c.send(new DeleteTableCommand({ TableName: t })).catch(() => {});
+  for (const t of [tables.filesTable, tables.chunksTable])
+    await c.send(new DeleteTableCommand({ TableName: t })).catch(() => {});
 }
 
 describe("dynamodb store", function () {
@@ -123,11 +133,17 @@ describe("dynamodb store", function () {
       for (const t of [tables.filesTable, tables.chunksTable]) {
         const ttl = await c.send(new DescribeTimeToLiveCommand({ TableName: t }));
         assert.equal(ttl.TimeToLiveDescription?.AttributeName, "expiresAt");
-        assert.ok(["ENABLED", "ENABLING"].includes(ttl.TimeToLiveDescription?.TimeToLiveStatus ?? ""), `${t}: ${ttl.TimeToLiveDescription?.TimeToLiveStatus}`);
+        assert.ok(
+          ["ENABLED", "ENABLING"].includes(ttl.TimeToLiveDescription?.TimeToLiveStatus ?? ""),
+          `${t}: ${ttl.TimeToLiveDescription?.TimeToLiveStatus}`,
+        );
       }
       await stores.ingestion.put("x", Buffer.from("kept"));
       await stores.close();
-      stores = await openDynamoStores({ kind: "dynamodb", region: REGION, ...tables, endpoint }, { createTables: false, client: c });
+      stores = await openDynamoStores(
+        { kind: "dynamodb", region: REGION, ...tables, endpoint },
+        { createTables: false, client: c },
+      );
       assert.deepEqual(await stores.ingestion.get("x"), Buffer.from("kept"));
     });
 
@@ -142,7 +158,13 @@ describe("dynamodb store", function () {
     });
 
     it("a missing table without createTables is an error naming the table", async function () {
-      await assert.rejects(ensureTables(c, tables, { create: false }), (err: unknown) => err instanceof TableSetupError && err.message.includes(tables.filesTable) && /does not exist/.test(err.message));
+      await assert.rejects(
+        ensureTables(c, tables, { create: false }),
+        (err: unknown) =>
+          err instanceof TableSetupError &&
+          err.message.includes(tables.filesTable) &&
+          /does not exist/.test(err.message),
+      );
     });
 
     it("an existing table with the wrong key schema is refused, naming the table and the expected schema", async function () {
@@ -163,7 +185,9 @@ describe("dynamodb store", function () {
       await assert.rejects(
         ensureTables(c, tables, { create: true }),
         (err: unknown) =>
-          err instanceof TableSetupError && err.message.includes(tables.chunksTable) && err.message.includes("expected the chunks table schema [pk (S, HASH), sk (N, RANGE)]"),
+          err instanceof TableSetupError &&
+          err.message.includes(tables.chunksTable) &&
+          err.message.includes("expected the chunks table schema [pk (S, HASH), sk (N, RANGE)]"),
       );
     });
 
@@ -172,11 +196,20 @@ describe("dynamodb store", function () {
       const data = randomBytes(CHUNK_BYTES * 2 + 100);
       const expiresAt = new Date(Date.now() + 3600_000);
       await stores.ingestion.put("ingest/big", data, { expiresAt });
-      const desc = await c.send(new GetItemCommand({ TableName: tables.filesTable, Key: { pk: { S: descriptorPk("ingest/big") }, sk: { S: "ingest/big" } } }));
+      const desc = await c.send(
+        new GetItemCommand({
+          TableName: tables.filesTable,
+          Key: { pk: { S: descriptorPk("ingest/big") }, sk: { S: "ingest/big" } },
+        }),
+      );
       assert.equal(desc.Item?.n?.N, "3");
       assert.equal(desc.Item?.expiresAt?.N, String(Math.ceil(expiresAt.getTime() / 1000)));
       const chunks = await c.send(
-        new QueryCommand({ TableName: tables.chunksTable, KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: { ":pk": { S: desc.Item!.cpk!.S! } } }),
+        new QueryCommand({
+          TableName: tables.chunksTable,
+          KeyConditionExpression: "pk = :pk",
+          ExpressionAttributeValues: { ":pk": { S: desc.Item!.cpk!.S! } },
+        }),
       );
       assert.equal(chunks.Items?.length, 3);
       for (const item of chunks.Items ?? []) {
@@ -186,7 +219,11 @@ describe("dynamodb store", function () {
       // Overwrite with a small object: the old chunk set is removed.
       await stores.ingestion.put("ingest/big", Buffer.from("small now"));
       const after = await c.send(
-        new QueryCommand({ TableName: tables.chunksTable, KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: { ":pk": { S: desc.Item!.cpk!.S! } } }),
+        new QueryCommand({
+          TableName: tables.chunksTable,
+          KeyConditionExpression: "pk = :pk",
+          ExpressionAttributeValues: { ":pk": { S: desc.Item!.cpk!.S! } },
+        }),
       );
       assert.equal(after.Items?.length, 0);
       assert.deepEqual(await stores.ingestion.get("ingest/big"), Buffer.from("small now"));
@@ -239,7 +276,9 @@ describe("dynamodb store", function () {
           const name = context.commandName;
           if ((name === "BatchWriteItemCommand" || name === "PutItemCommand") && throttled < 3 && calls++ % 2 === 0) {
             throttled++;
-            throw Object.assign(new Error("Rate of requests exceeds the allowed throughput (test seam)"), { name: "ProvisionedThroughputExceededException" });
+            throw Object.assign(new Error("Rate of requests exceeds the allowed throughput (test seam)"), {
+              name: "ProvisionedThroughputExceededException",
+            });
           }
           const result = await next(args);
           const input = args.input as { RequestItems?: Record<string, unknown> };
@@ -289,7 +328,10 @@ describe("dynamodb store", function () {
         let r = storeCost.dynamoReadUnits;
         assert.equal(await other.append(2n, Buffer.from("blind")), true);
         assert.ok(storeCost.dynamoReadUnits > r, "a handle that never read the log checks the snapshot pointer");
-        assert.deepEqual((await other.read(1n, 10)).map((e) => e.index), [1n, 2n]);
+        assert.deepEqual(
+          (await other.read(1n, 10)).map((e) => e.index),
+          [1n, 2n],
+        );
         r = storeCost.dynamoReadUnits;
         assert.equal(await other.append(3n, Buffer.from("e3")), true);
         assert.equal(await other.append(4n, Buffer.from("e4")), true);
@@ -327,19 +369,34 @@ describe("dynamodb store", function () {
       await stores.metadata.putSnapshot({ index: 5n, data: Buffer.from("s5") });
       await stores.metadata.trim(6n);
       // Trimmed entries became tombstones: a fresh handle (it never saw the snapshot) cannot take index 3.
-      const tomb = await c.send(new GetItemCommand({ TableName: tables.filesTable, Key: { pk: { S: "log" }, sk: { S: "3".padStart(20, "0") } } }));
+      const tomb = await c.send(
+        new GetItemCommand({
+          TableName: tables.filesTable,
+          Key: { pk: { S: "log" }, sk: { S: "3".padStart(20, "0") } },
+        }),
+      );
       assert.equal(tomb.Item?.t?.BOOL, true);
       assert.equal(tomb.Item?.d, undefined);
       assert.ok(Number(tomb.Item?.expiresAt?.N) > Date.now() / 1000, "tombstones expire through TTL");
       // Once TTL removed the tombstone of 4, the put there succeeds and the snapshot check undoes it.
-      await c.send(new DeleteItemCommand({ TableName: tables.filesTable, Key: { pk: { S: "log" }, sk: { S: "4".padStart(20, "0") } } }));
+      await c.send(
+        new DeleteItemCommand({
+          TableName: tables.filesTable,
+          Key: { pk: { S: "log" }, sk: { S: "4".padStart(20, "0") } },
+        }),
+      );
       const pc = client();
       try {
         const late = new DynamoMetadataStore(pc, tables.filesTable, tables.chunksTable);
         assert.equal(await late.append(3n, Buffer.from("late")), false);
         const late2 = new DynamoMetadataStore(pc, tables.filesTable, tables.chunksTable);
         assert.equal(await late2.append(4n, Buffer.from("late")), false);
-        const four = await c.send(new GetItemCommand({ TableName: tables.filesTable, Key: { pk: { S: "log" }, sk: { S: "4".padStart(20, "0") } } }));
+        const four = await c.send(
+          new GetItemCommand({
+            TableName: tables.filesTable,
+            Key: { pk: { S: "log" }, sk: { S: "4".padStart(20, "0") } },
+          }),
+        );
         assert.equal(four.Item?.t?.BOOL, true, "the stray put was turned into a tombstone");
         assert.deepEqual(
           (await stores.metadata.read(1n, 10)).map((r) => r.index),

@@ -63,7 +63,11 @@ describe("file store specifics", function () {
       ["e1", "e2", "e3", "e4", "e5"],
     );
     assert.deepEqual(await stores.metadata.latestSnapshot(), { index: 2n, data: Buffer.from("s2") });
-    assert.deepEqual(await stores.metadata.getItem("agents/a"), { key: "agents/a", value: Buffer.from("a2"), version: 2 });
+    assert.deepEqual(await stores.metadata.getItem("agents/a"), {
+      key: "agents/a",
+      value: Buffer.from("a2"),
+      version: 2,
+    });
     assert.equal(await stores.metadata.append(5n, Buffer.from("dup")), false);
     assert.equal(await stores.metadata.append(6n, Buffer.from("e6")), true);
   });
@@ -71,7 +75,11 @@ describe("file store specifics", function () {
   for (const [name, garbage] of [
     ["a truncated frame header", (frame: Buffer) => frame.subarray(0, 7)],
     ["a frame cut inside its data", (frame: Buffer) => frame.subarray(0, frame.length - 3)],
-    ["a complete frame with a bad CRC", (frame: Buffer) => Buffer.concat([frame.subarray(0, frame.length - 1), Buffer.from([frame[frame.length - 1]! ^ 0xff])])],
+    [
+      "a complete frame with a bad CRC",
+      (frame: Buffer) =>
+        Buffer.concat([frame.subarray(0, frame.length - 1), Buffer.from([frame[frame.length - 1]! ^ 0xff])]),
+    ],
     ["random bytes", () => Buffer.from("this is not a frame at all, just garbage bytes")],
   ] as const) {
     it(`reopen after a torn tail (${name}) keeps every complete entry`, async function () {
@@ -138,26 +146,37 @@ describe("file store specifics", function () {
   it("concurrent appends are grouped and all durable", async function () {
     stores = await openFileStores(dir);
     const metadata = stores.metadata;
-    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => metadata.append(BigInt(i + 1), Buffer.from(`c${i + 1}`))));
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => metadata.append(BigInt(i + 1), Buffer.from(`c${i + 1}`))),
+    );
     assert.ok(results.every((r) => r));
     await stores.close();
     stores = await openFileStores(dir);
     const got = await stores.metadata.read(1n, 1000);
     assert.equal(got.length, 200);
     const raw = await fs.readFile(path.join(dir, "log", (await segmentFiles())[0]!));
-    assert.equal(raw.length, got.reduce((n, r) => n + FRAME_HEADER_BYTES + r.data.length, 0));
+    assert.equal(
+      raw.length,
+      got.reduce((n, r) => n + FRAME_HEADER_BYTES + r.data.length, 0),
+    );
   });
 
   it("a second open of the same directory fails with a clear message", async function () {
     stores = await openFileStores(dir);
-    await assert.rejects(openFileStores(dir), (err: unknown) => err instanceof StoreLockedError && /already open in this process/.test(err.message));
+    await assert.rejects(
+      openFileStores(dir),
+      (err: unknown) => err instanceof StoreLockedError && /already open in this process/.test(err.message),
+    );
   });
 
   it("another live process holding the lock is refused; a dead one's lock is taken over", async function () {
     const child = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
     try {
       await fs.writeFile(path.join(dir, "LOCK"), `${child.pid}\n`);
-      await assert.rejects(openFileStores(dir), (err: unknown) => err instanceof StoreLockedError && err.message.includes(`process ${child.pid}`));
+      await assert.rejects(
+        openFileStores(dir),
+        (err: unknown) => err instanceof StoreLockedError && err.message.includes(`process ${child.pid}`),
+      );
     } finally {
       child.kill("SIGKILL");
       await new Promise((r) => child.once("exit", r));
@@ -185,7 +204,9 @@ describe("file store specifics", function () {
       };
       await Promise.all([worker(), worker(), worker(), worker()]);
     `;
-    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     const acked: bigint[] = [];
     let buffered = "";
     await new Promise<void>((resolve, reject) => {
@@ -273,7 +294,13 @@ describe("file object store expiry", function () {
       assert.deepEqual(await store.get("ingest/was-expiring"), Buffer.from("now kept"));
       assert.deepEqual(await store.get("ingest/forever"), Buffer.from("forever"));
       const log = await fs.readFile(path.join(dir, "expiry.log"), "utf8");
-      assert.deepEqual(log.trim().split("\n").map((l) => JSON.parse(l.slice(l.indexOf(" ") + 1))), ["ingest/live"]);
+      assert.deepEqual(
+        log
+          .trim()
+          .split("\n")
+          .map((l) => JSON.parse(l.slice(l.indexOf(" ") + 1))),
+        ["ingest/live"],
+      );
     } finally {
       await store.close();
     }

@@ -4,7 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import { DeleteTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { parseBucketUrl } from "../../../common/bucket-url.js";
 import { openStores } from "../../src/store/open.js";
@@ -48,8 +54,12 @@ describe("openStores with dynamodb:// ingestion and s3:// compaction", function 
     const ddb = new DynamoDBClient({ region: "us-east-1", endpoint: dynamo!.endpoint, credentials: creds });
     await s3c.send(new CreateBucketCommand({ Bucket: bucket }));
     const stores = await openStores({
-      ingestionBucketUrl: parseBucketUrl(`dynamodb://us-east-1/${files}<>${chunks}?endpoint=${encodeURIComponent(dynamo!.endpoint)}`),
-      compactionBucketUrl: parseBucketUrl(`s3://${bucket}?region=us-east-1&endpoint=${encodeURIComponent(s3!.endpoint)}&s3ForcePathStyle=true&prefix=warp`),
+      ingestionBucketUrl: parseBucketUrl(
+        `dynamodb://us-east-1/${files}<>${chunks}?endpoint=${encodeURIComponent(dynamo!.endpoint)}`,
+      ),
+      compactionBucketUrl: parseBucketUrl(
+        `s3://${bucket}?region=us-east-1&endpoint=${encodeURIComponent(s3!.endpoint)}&s3ForcePathStyle=true&prefix=warp`,
+      ),
       createTables: true,
     });
     try {

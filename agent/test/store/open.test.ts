@@ -44,7 +44,11 @@ describe("openStores", function () {
   it("ingestion file:// + compaction file:// in another directory: metadata lives with ingestion", async function () {
     const ingDir = path.join(dir, "ing");
     const compDir = path.join(dir, "comp");
-    const stores = await openStores({ ingestionBucketUrl: url(`file://${ingDir}`), compactionBucketUrl: url(`file://${compDir}`), createTables: false });
+    const stores = await openStores({
+      ingestionBucketUrl: url(`file://${ingDir}`),
+      compactionBucketUrl: url(`file://${compDir}`),
+      createTables: false,
+    });
     try {
       assert.notEqual(stores.ingestion, stores.compaction);
       await stores.compaction.put("compacted/1", Buffer.from("c"));
@@ -57,12 +61,20 @@ describe("openStores", function () {
       await stores.close();
     }
     // Both directory locks are released.
-    const again = await openStores({ ingestionBucketUrl: url(`file://${ingDir}`), compactionBucketUrl: url(`file://${compDir}`), createTables: false });
+    const again = await openStores({
+      ingestionBucketUrl: url(`file://${ingDir}`),
+      compactionBucketUrl: url(`file://${compDir}`),
+      createTables: false,
+    });
     await again.close();
   });
 
   it("the same location for ingestion and compaction is opened once", async function () {
-    const stores = await openStores({ ingestionBucketUrl: url(`file://${dir}`), compactionBucketUrl: url(`file://${dir}/.`), createTables: false });
+    const stores = await openStores({
+      ingestionBucketUrl: url(`file://${dir}`),
+      compactionBucketUrl: url(`file://${dir}/.`),
+      createTables: false,
+    });
     try {
       assert.equal(stores.ingestion, stores.compaction);
     } finally {
@@ -71,7 +83,11 @@ describe("openStores", function () {
   });
 
   it("mem ingestion + mem compaction under different names", async function () {
-    const stores = await openStores({ ingestionBucketUrl: url("mem://open-a"), compactionBucketUrl: url("mem://open-b"), createTables: false });
+    const stores = await openStores({
+      ingestionBucketUrl: url("mem://open-a"),
+      compactionBucketUrl: url("mem://open-b"),
+      createTables: false,
+    });
     await stores.compaction.put("x", Buffer.from("1"));
     await assert.rejects(stores.ingestion.get("x"));
     await stores.close();
@@ -80,19 +96,42 @@ describe("openStores", function () {
   const bad: Array<[string, Parameters<typeof checkStoreConfig>[0], RegExp]> = [
     ["nothing configured", { createTables: true }, /no store configured/],
     ["both forms", { bucketUrl: url("mem://a"), ingestionBucketUrl: url("mem://b"), createTables: true }, /not both/],
-    ["s3 alone", { bucketUrl: url("s3://bucket-a"), createTables: true }, /cannot hold the metadata log alone.*-ingestionBucketURL dynamodb:\/\//],
-    ["compaction without ingestion", { compactionBucketUrl: url("s3://bucket-a"), createTables: true }, /needs -ingestionBucketURL/],
-    ["ingestion without compaction", { ingestionBucketUrl: url("dynamodb://us-east-1/aaa<>bbb"), createTables: true }, /needs -compactionBucketURL/],
-    ["s3 as ingestion", { ingestionBucketUrl: url("s3://bucket-a"), compactionBucketUrl: url("s3://bucket-b"), createTables: true }, /s3:\/\/ belongs in -compactionBucketURL/],
+    [
+      "s3 alone",
+      { bucketUrl: url("s3://bucket-a"), createTables: true },
+      /cannot hold the metadata log alone.*-ingestionBucketURL dynamodb:\/\//,
+    ],
+    [
+      "compaction without ingestion",
+      { compactionBucketUrl: url("s3://bucket-a"), createTables: true },
+      /needs -ingestionBucketURL/,
+    ],
+    [
+      "ingestion without compaction",
+      { ingestionBucketUrl: url("dynamodb://us-east-1/aaa<>bbb"), createTables: true },
+      /needs -compactionBucketURL/,
+    ],
+    [
+      "s3 as ingestion",
+      { ingestionBucketUrl: url("s3://bucket-a"), compactionBucketUrl: url("s3://bucket-b"), createTables: true },
+      /s3:\/\/ belongs in -compactionBucketURL/,
+    ],
     [
       "dynamodb as compaction",
-      { ingestionBucketUrl: url("dynamodb://us-east-1/aaa<>bbb"), compactionBucketUrl: url("dynamodb://us-east-1/ccc<>ddd"), createTables: true },
+      {
+        ingestionBucketUrl: url("dynamodb://us-east-1/aaa<>bbb"),
+        compactionBucketUrl: url("dynamodb://us-east-1/ccc<>ddd"),
+        createTables: true,
+      },
       /dynamodb:\/\/ belongs in -ingestionBucketURL/,
     ],
   ];
   for (const [name, config, message] of bad) {
     it(`refuses ${name} with a message saying what to change`, async function () {
-      assert.throws(() => checkStoreConfig(config), (err: unknown) => err instanceof StoreConfigError && message.test(err.message));
+      assert.throws(
+        () => checkStoreConfig(config),
+        (err: unknown) => err instanceof StoreConfigError && message.test(err.message),
+      );
       await assert.rejects(openStores(config), StoreConfigError);
     });
   }

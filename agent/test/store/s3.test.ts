@@ -4,7 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import { storeCost } from "../../src/store/cost.js";
 import { openS3ObjectStore, S3ObjectStore } from "../../src/store/s3/index.js";
 import { runObjectStoreContract } from "./contract.js";
@@ -16,7 +23,12 @@ let stopServer: (() => Promise<void>) | null = null;
 let counter = 0;
 
 function client(): S3Client {
-  return new S3Client({ region: REGION, endpoint, forcePathStyle: true, credentials: { accessKeyId: "warplocal", secretAccessKey: "warplocal" } });
+  return new S3Client({
+    region: REGION,
+    endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: "warplocal", secretAccessKey: "warplocal" },
+  });
 }
 
 async function emptyAndDropBucket(c: S3Client, bucket: string): Promise<void> {
@@ -55,7 +67,10 @@ describe("s3 store", function () {
       const bucket = await newBucket(c);
       // A stranger's object beside the prefix must never show up.
       if (prefix) await c.send(new PutObjectCommand({ Bucket: bucket, Key: "other/p/x", Body: "not ours" }));
-      const store = openS3ObjectStore({ kind: "s3", bucket, prefix, forcePathStyle: true }, { client: c, listPageSize: 100 });
+      const store = openS3ObjectStore(
+        { kind: "s3", bucket, prefix, forcePathStyle: true },
+        { client: c, listPageSize: 100 },
+      );
       return {
         store,
         cleanup: async () => {
@@ -79,7 +94,12 @@ describe("s3 store", function () {
         await store.delete(["a/1"]);
         const after = storeCost.snapshot().s3Requests;
         assert.deepEqual(
-          { put: after.put - before.put, get: after.get - before.get, list: after.list - before.list, delete: after.delete - before.delete },
+          {
+            put: after.put - before.put,
+            get: after.get - before.get,
+            list: after.list - before.list,
+            delete: after.delete - before.delete,
+          },
           { put: 1, get: 1, list: 1, delete: 1 },
         );
         await store.put("b", Buffer.from("two"));
@@ -101,7 +121,8 @@ describe("s3 store", function () {
       try {
         const store = new S3ObjectStore(bucket, "", c);
         const keys = Array.from({ length: 1203 }, (_, i) => `k/${String(i).padStart(5, "0")}`);
-        for (let i = 0; i < keys.length; i += 100) await Promise.all(keys.slice(i, i + 100).map((k) => store.put(k, Buffer.from("x"))));
+        for (let i = 0; i < keys.length; i += 100)
+          await Promise.all(keys.slice(i, i + 100).map((k) => store.put(k, Buffer.from("x"))));
         const before = storeCost.s3Requests.delete;
         await store.delete(keys);
         assert.equal(storeCost.s3Requests.delete - before, 2);

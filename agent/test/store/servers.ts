@@ -15,7 +15,9 @@ export async function startDynamo(): Promise<TestServer> {
   try {
     mod = await import("../../../e2e/support/dynamodb-local.js");
   } catch (err) {
-    throw new Error(`DynamoDB Local harness e2e/support/dynamodb-local.ts could not be loaded (${String(err)}); it needs Java 17 and the npm package amplify-dynamodb-simulator`);
+    throw new Error(
+      `DynamoDB Local harness e2e/support/dynamodb-local.ts could not be loaded (${String(err)}); it needs Java 17 and the npm package amplify-dynamodb-simulator`,
+    );
   }
   return mod.startDynamoDbLocal();
 }
@@ -27,7 +29,9 @@ export async function startS3(): Promise<TestServer> {
   try {
     mod = await import("../../../e2e/support/s3-server.js");
   } catch (err) {
-    throw new Error(`S3 server harness e2e/support/s3-server.ts could not be loaded (${String(err)}); it needs python3 and moto[server] from PyPI`);
+    throw new Error(
+      `S3 server harness e2e/support/s3-server.ts could not be loaded (${String(err)}); it needs python3 and moto[server] from PyPI`,
+    );
   }
   return mod.startS3Server();
 }

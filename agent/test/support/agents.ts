@@ -24,11 +24,25 @@ export interface TestAgent {
 /** Starts an agent in this process. Flags as on the command line, without the leading dash. */
 export async function startTestAgent(flags: Record<string, string> = {}): Promise<TestAgent> {
   const config = parseAgentConfig(
-    { bucketURL: `mem://test-${process.pid}-${Math.random().toString(36).slice(2)}`, kafkaPort: "0", httpPort: "0", kafkaHost: "127.0.0.1", advertisedHost: "127.0.0.1", batchTimeout: "25ms", ...flags },
+    {
+      bucketURL: `mem://test-${process.pid}-${Math.random().toString(36).slice(2)}`,
+      kafkaPort: "0",
+      httpPort: "0",
+      kafkaHost: "127.0.0.1",
+      advertisedHost: "127.0.0.1",
+      batchTimeout: "25ms",
+      ...flags,
+    },
     {},
   );
   const running = await startAgent(config);
-  return { port: running.kafkaPort, httpPort: running.httpPort, bootstrap: `127.0.0.1:${running.kafkaPort}`, running, stop: () => running.stop() };
+  return {
+    port: running.kafkaPort,
+    httpPort: running.httpPort,
+    bootstrap: `127.0.0.1:${running.kafkaPort}`,
+    running,
+    stop: () => running.stop(),
+  };
 }
 
 export function tempDir(prefix: string): { path: string; remove(): void } {
@@ -48,12 +62,30 @@ export interface AgentProcess {
 
 /** Runs `warp agent` as a child process (through tsx) and waits until it listens. */
 export async function spawnAgentProcess(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<AgentProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "cli/warp.ts"), "agent", "-kafkaPort", "0", "-httpPort", "0", "-kafkaHost", "127.0.0.1", "-advertisedHost", "127.0.0.1", ...args], {
-    cwd: REPO_ROOT,
-    // Info level at least: the "agent started" line tells which ports were bound.
-    env: { ...process.env, ...env, WARP_LOG_LEVEL: "info" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      path.join(REPO_ROOT, "cli/warp.ts"),
+      "agent",
+      "-kafkaPort",
+      "0",
+      "-httpPort",
+      "0",
+      "-kafkaHost",
+      "127.0.0.1",
+      "-advertisedHost",
+      "127.0.0.1",
+      ...args,
+    ],
+    {
+      cwd: REPO_ROOT,
+      // Info level at least: the "agent started" line tells which ports were bound.
+      env: { ...process.env, ...env, WARP_LOG_LEVEL: "info" },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let out = "";
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const ports = await new Promise<{ kafka: number; http: number }>((resolve, reject) => {

@@ -9,14 +9,23 @@ import { MemMetadataStore } from "../../src/store/mem.js";
 export class FlakyMetadataStore extends MemMetadataStore {
   failing = false;
   override async append(index: bigint, data: Buffer): Promise<boolean> {
-    if (this.failing) throw Object.assign(new Error("Rate of requests exceeds the allowed throughput."), { name: "ThrottlingException" });
+    if (this.failing)
+      throw Object.assign(new Error("Rate of requests exceeds the allowed throughput."), {
+        name: "ThrottlingException",
+      });
     return super.append(index, data);
   }
 }
 
 export async function openFlakyLog(): Promise<{ store: FlakyMetadataStore; log: MetadataLog }> {
   const store = new FlakyMetadataStore();
-  const log = new MetadataLog(store, { tailIntervalMs: 0, snapshotEveryEntries: 0, keepEntriesAfterSnapshot: 10, writesSnapshots: () => true, logger: componentLogger("test") });
+  const log = new MetadataLog(store, {
+    tailIntervalMs: 0,
+    snapshotEveryEntries: 0,
+    keepEntriesAfterSnapshot: 10,
+    writesSnapshots: () => true,
+    logger: componentLogger("test"),
+  });
   await log.open();
   return { store, log };
 }

@@ -63,7 +63,11 @@ export class RawKafkaClient {
     }
   }
 
-  async request<K extends ApiKeyValue>(apiKey: K, apiVersion: number, body: RequestInputOf<K>): Promise<DecodedResponseOf<K>> {
+  async request<K extends ApiKeyValue>(
+    apiKey: K,
+    apiVersion: number,
+    body: RequestInputOf<K>,
+  ): Promise<DecodedResponseOf<K>> {
     const correlationId = this.nextCorrelation++;
     this.socket.write(encodeRequest({ apiKey, apiVersion, correlationId, clientId: "raw-test" }, body));
     const { correlationId: got, body: response } = decodeResponse(apiKey, apiVersion, await this.readFrame());

@@ -108,9 +108,20 @@ async function buildAll(dir: string, bins: Required<KubeBinaries>, wantKubectl: 
     const steps: Array<[string, string, string, () => Promise<void>]> = [
       ["etcd", bins.etcd, RECIPES.etcd, () => buildEtcd(dir, bins.etcd, log)],
       ["helm", bins.helm, RECIPES.helm, () => buildHelm(dir, bins.helm, log)],
-      ["kube-apiserver", bins.kubeApiserver, RECIPES.kubeApiserver, () => buildKubernetesCmd(dir, "kube-apiserver", bins.kubeApiserver, log)],
+      [
+        "kube-apiserver",
+        bins.kubeApiserver,
+        RECIPES.kubeApiserver,
+        () => buildKubernetesCmd(dir, "kube-apiserver", bins.kubeApiserver, log),
+      ],
     ];
-    if (wantKubectl) steps.push(["kubectl", bins.kubectl, RECIPES.kubectl, () => buildKubernetesCmd(dir, "kubectl", bins.kubectl, log)]);
+    if (wantKubectl)
+      steps.push([
+        "kubectl",
+        bins.kubectl,
+        RECIPES.kubectl,
+        () => buildKubernetesCmd(dir, "kubectl", bins.kubectl, log),
+      ]);
     for (const [name, target, recipe, build] of steps) {
       if (await isBuilt(target, recipe)) continue;
       const t0 = Date.now();
@@ -198,17 +209,26 @@ async function kubernetesStagingModules(work: string, log: WriteStream): Promise
     log,
   });
   const info = JSON.parse(out) as { GoMod?: string; Error?: string };
-  if (!info.GoMod) throw new Error(`go mod download k8s.io/kubernetes@${KUBERNETES_VERSION}: ${info.Error ?? "no go.mod"}`);
+  if (!info.GoMod)
+    throw new Error(`go mod download k8s.io/kubernetes@${KUBERNETES_VERSION}: ${info.Error ?? "no go.mod"}`);
   const text = await fs.readFile(info.GoMod, "utf8");
   const mods = [...text.matchAll(/^\s*(k8s\.io\/[\w.-]+)\s+=>\s+\.\/staging\//gm)].map((m) => m[1]!);
-  if (mods.length < 10) throw new Error(`found only ${mods.length} staging modules in k8s.io/kubernetes@${KUBERNETES_VERSION} go.mod`);
+  if (mods.length < 10)
+    throw new Error(`found only ${mods.length} staging modules in k8s.io/kubernetes@${KUBERNETES_VERSION} go.mod`);
   return mods;
 }
 
 async function buildEtcd(dir: string, target: string, log: WriteStream): Promise<void> {
   const work = path.join(dir, "build", "etcd");
   await fs.mkdir(work, { recursive: true });
-  const goMod = ["module warp.local/etcdbuild", "", "go 1.25.0", "", `require go.etcd.io/etcd/server/v3 ${ETCD_VERSION}`, ""].join("\n");
+  const goMod = [
+    "module warp.local/etcdbuild",
+    "",
+    "go 1.25.0",
+    "",
+    `require go.etcd.io/etcd/server/v3 ${ETCD_VERSION}`,
+    "",
+  ].join("\n");
   await writeIfChanged(path.join(work, "go.mod"), goMod);
   await goBuild(work, "go.etcd.io/etcd/server/v3", target, log);
 }
@@ -244,7 +264,11 @@ async function buildHelm(dir: string, target: string, log: WriteStream): Promise
 
 /** The minor version of k8s.io/client-go that helm's go.mod requires (v0.37.0 => "37"). */
 async function helmClientGoMinor(cwd: string, log: WriteStream): Promise<string> {
-  const out = await run(goBin(), ["mod", "download", "-json", `helm.sh/helm/v3@${HELM_VERSION}`], { cwd, env: goEnv({ GOFLAGS: "" }), log });
+  const out = await run(goBin(), ["mod", "download", "-json", `helm.sh/helm/v3@${HELM_VERSION}`], {
+    cwd,
+    env: goEnv({ GOFLAGS: "" }),
+    log,
+  });
   const info = JSON.parse(out) as { GoMod?: string; Error?: string };
   if (!info.GoMod) throw new Error(`go mod download helm.sh/helm/v3@${HELM_VERSION}: ${info.Error ?? "no go.mod"}`);
   const m = /^\s*k8s\.io\/client-go\s+v0\.(\d+)\./m.exec(await fs.readFile(info.GoMod, "utf8"));
@@ -252,10 +276,20 @@ async function helmClientGoMinor(cwd: string, log: WriteStream): Promise<string>
   return m[1]!;
 }
 
-async function goBuild(work: string, pkg: string, target: string, log: WriteStream, ldflags: string[] = []): Promise<void> {
+async function goBuild(
+  work: string,
+  pkg: string,
+  target: string,
+  log: WriteStream,
+  ldflags: string[] = [],
+): Promise<void> {
   const tmp = `${target}.tmp-${process.pid}`;
   try {
-    await run(goBin(), ["build", "-trimpath", `-ldflags=${["-s -w", ...ldflags].join(" ")}`, "-o", tmp, pkg], { cwd: work, env: goEnv(), log });
+    await run(goBin(), ["build", "-trimpath", `-ldflags=${["-s -w", ...ldflags].join(" ")}`, "-o", tmp, pkg], {
+      cwd: work,
+      env: goEnv(),
+      log,
+    });
     await fs.rename(tmp, target);
   } finally {
     await fs.rm(tmp, { force: true });
@@ -268,7 +302,11 @@ async function writeIfChanged(file: string, text: string): Promise<void> {
 }
 
 /** Runs a command; its stdout is returned, its stdout+stderr copied to the log. Rejects on non-zero exit. */
-function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; log?: WriteStream }): Promise<string> {
+function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd: string; env: NodeJS.ProcessEnv; log?: WriteStream },
+): Promise<string> {
   return new Promise((resolve, reject) => {
     opts.log?.write(`$ (cd ${opts.cwd} && ${cmd} ${args.join(" ")})\n`);
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });

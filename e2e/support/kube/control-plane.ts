@@ -83,41 +83,51 @@ export async function startControlPlane(opts: StartControlPlaneOptions = {}): Pr
     const etcdUrl = `http://127.0.0.1:${etcdClientPort}`;
     const etcdPeerUrl = `http://127.0.0.1:${etcdPeerPort}`;
     procs.push(
-      startProcess("etcd", bins.etcd, [
-        "--name=default",
-        `--data-dir=${path.join(dir, "etcd")}`,
-        `--listen-client-urls=${etcdUrl}`,
-        `--advertise-client-urls=${etcdUrl}`,
-        `--listen-peer-urls=${etcdPeerUrl}`,
-        `--initial-advertise-peer-urls=${etcdPeerUrl}`,
-        `--initial-cluster=default=${etcdPeerUrl}`,
-        "--unsafe-no-fsync=true",
-        "--log-level=warn",
-      ], path.join(dir, "etcd.log")),
+      startProcess(
+        "etcd",
+        bins.etcd,
+        [
+          "--name=default",
+          `--data-dir=${path.join(dir, "etcd")}`,
+          `--listen-client-urls=${etcdUrl}`,
+          `--advertise-client-urls=${etcdUrl}`,
+          `--listen-peer-urls=${etcdPeerUrl}`,
+          `--initial-advertise-peer-urls=${etcdPeerUrl}`,
+          `--initial-cluster=default=${etcdPeerUrl}`,
+          "--unsafe-no-fsync=true",
+          "--log-level=warn",
+        ],
+        path.join(dir, "etcd.log"),
+      ),
     );
 
     const url = `https://127.0.0.1:${apiPort}`;
     procs.push(
-      startProcess("kube-apiserver", bins.kubeApiserver, [
-        `--etcd-servers=${etcdUrl}`,
-        `--cert-dir=${certDir}`,
-        `--tls-cert-file=${pki.servingCert}`,
-        `--tls-private-key-file=${pki.servingKey}`,
-        `--client-ca-file=${pki.caCert}`,
-        `--secure-port=${apiPort}`,
-        "--bind-address=127.0.0.1",
-        "--advertise-address=127.0.0.1",
-        "--service-cluster-ip-range=10.0.0.0/24",
-        "--allow-privileged=true",
-        "--disable-admission-plugins=ServiceAccount",
-        "--authorization-mode=RBAC",
-        `--service-account-issuer=${url}`,
-        `--service-account-key-file=${pki.saPub}`,
-        `--service-account-signing-key-file=${pki.saKey}`,
-        // No controller-manager runs, so nothing would ever update the kubernetes Endpoints; don't try.
-        "--endpoint-reconciler-type=none",
-        "--v=1",
-      ], path.join(dir, "kube-apiserver.log")),
+      startProcess(
+        "kube-apiserver",
+        bins.kubeApiserver,
+        [
+          `--etcd-servers=${etcdUrl}`,
+          `--cert-dir=${certDir}`,
+          `--tls-cert-file=${pki.servingCert}`,
+          `--tls-private-key-file=${pki.servingKey}`,
+          `--client-ca-file=${pki.caCert}`,
+          `--secure-port=${apiPort}`,
+          "--bind-address=127.0.0.1",
+          "--advertise-address=127.0.0.1",
+          "--service-cluster-ip-range=10.0.0.0/24",
+          "--allow-privileged=true",
+          "--disable-admission-plugins=ServiceAccount",
+          "--authorization-mode=RBAC",
+          `--service-account-issuer=${url}`,
+          `--service-account-key-file=${pki.saPub}`,
+          `--service-account-signing-key-file=${pki.saKey}`,
+          // No controller-manager runs, so nothing would ever update the kubernetes Endpoints; don't try.
+          "--endpoint-reconciler-type=none",
+          "--v=1",
+        ],
+        path.join(dir, "kube-apiserver.log"),
+      ),
     );
 
     const admin = await makeClientCert(certDir, pki, ADMIN_USER, ["system:masters"]);
@@ -175,7 +185,11 @@ export async function startControlPlane(opts: StartControlPlaneOptions = {}): Pr
         const tr = await core.createNamespacedServiceAccountToken({
           namespace,
           name: serviceAccount,
-          body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { audiences: [], expirationSeconds: 3600 } },
+          body: {
+            apiVersion: "authentication.k8s.io/v1",
+            kind: "TokenRequest",
+            spec: { audiences: [], expirationSeconds: 3600 },
+          },
         });
         const token = tr.status?.token;
         if (!token) throw new Error(`TokenRequest for ${namespace}/${serviceAccount} returned no token`);
@@ -216,7 +230,11 @@ export interface ApplyOptions {
  * Server-side apply (force) of every document in a multi-document YAML text, in order, through
  * client-node's KubernetesObjectApi. Returns the objects the server answered with.
  */
-export async function applyYaml(kc: KubeConfig, yamlText: string, opts: ApplyOptions = {}): Promise<KubernetesObject[]> {
+export async function applyYaml(
+  kc: KubeConfig,
+  yamlText: string,
+  opts: ApplyOptions = {},
+): Promise<KubernetesObject[]> {
   const client = KubernetesObjectApi.makeApiClient(kc);
   const out: KubernetesObject[] = [];
   for (const spec of parseYamlObjects(yamlText)) {
@@ -241,7 +259,8 @@ export function parseYamlObjects(yamlText: string): KubernetesObject[] {
     if (doc.errors.length > 0) throw new Error(`invalid YAML: ${doc.errors[0]!.message}`);
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) continue;
-    if (typeof value !== "object" || Array.isArray(value)) throw new Error("a YAML document is not a Kubernetes object");
+    if (typeof value !== "object" || Array.isArray(value))
+      throw new Error("a YAML document is not a Kubernetes object");
     const obj = value as KubernetesObject;
     if (!obj.apiVersion || !obj.kind) throw new Error("a YAML document has no apiVersion or kind");
     objs.push(obj);
@@ -261,7 +280,10 @@ export interface WaitForOptions {
  * Polls `fn` until it returns a value other than undefined/null/false and returns that value. An
  * error thrown by `fn` counts as "not yet"; the last one is quoted if the wait times out.
  */
-export async function waitFor<T>(fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, opts: WaitForOptions): Promise<T> {
+export async function waitFor<T>(
+  fn: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  opts: WaitForOptions,
+): Promise<T> {
   const deadline = Date.now() + opts.timeoutMs;
   let lastErr: unknown;
   for (;;) {
@@ -272,7 +294,8 @@ export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>
       lastErr = err;
     }
     if (Date.now() >= deadline) {
-      const why = lastErr === undefined ? "" : `; last error: ${lastErr instanceof Error ? lastErr.message : String(lastErr)}`;
+      const why =
+        lastErr === undefined ? "" : `; last error: ${lastErr instanceof Error ? lastErr.message : String(lastErr)}`;
       throw new Error(`timed out after ${opts.timeoutMs} ms waiting for ${opts.what}${why}`);
     }
     await sleep(opts.intervalMs ?? 200);
@@ -301,7 +324,8 @@ async function openssl(args: string[], cwd: string): Promise<void> {
     await execFileP("openssl", args, { cwd });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === "ENOENT") throw new Error("openssl is needed to make the test control plane's certificates: apt-get install openssl");
+    if (e.code === "ENOENT")
+      throw new Error("openssl is needed to make the test control plane's certificates: apt-get install openssl");
     throw new Error(`openssl ${args.join(" ")} failed: ${e.stderr ?? e.message}`);
   }
 }
@@ -310,7 +334,22 @@ const EC_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-n
 
 async function makePki(dir: string): Promise<Pki> {
   const p = (f: string): string => path.join(dir, f);
-  await openssl(["req", "-x509", ...EC_KEY, "-keyout", p("ca.key"), "-out", p("ca.crt"), "-days", "3650", "-subj", "/CN=warp-test-ca"], dir);
+  await openssl(
+    [
+      "req",
+      "-x509",
+      ...EC_KEY,
+      "-keyout",
+      p("ca.key"),
+      "-out",
+      p("ca.crt"),
+      "-days",
+      "3650",
+      "-subj",
+      "/CN=warp-test-ca",
+    ],
+    dir,
+  );
   await fs.writeFile(
     p("serving.ext"),
     [
@@ -321,9 +360,28 @@ async function makePki(dir: string): Promise<Pki> {
       "",
     ].join("\n"),
   );
-  await openssl(["req", "-new", ...EC_KEY, "-keyout", p("serving.key"), "-out", p("serving.csr"), "-subj", "/CN=kube-apiserver"], dir);
   await openssl(
-    ["x509", "-req", "-in", p("serving.csr"), "-CA", p("ca.crt"), "-CAkey", p("ca.key"), "-CAcreateserial", "-days", "3650", "-extfile", p("serving.ext"), "-out", p("serving.crt")],
+    ["req", "-new", ...EC_KEY, "-keyout", p("serving.key"), "-out", p("serving.csr"), "-subj", "/CN=kube-apiserver"],
+    dir,
+  );
+  await openssl(
+    [
+      "x509",
+      "-req",
+      "-in",
+      p("serving.csr"),
+      "-CA",
+      p("ca.crt"),
+      "-CAkey",
+      p("ca.key"),
+      "-CAcreateserial",
+      "-days",
+      "3650",
+      "-extfile",
+      p("serving.ext"),
+      "-out",
+      p("serving.crt"),
+    ],
     dir,
   );
   await openssl(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", p("sa.key")], dir);
@@ -345,10 +403,29 @@ let clientSerial = 0;
 async function makeClientCert(dir: string, pki: Pki, user: string, groups: string[]): Promise<ClientCert> {
   const base = path.join(dir, `client-${++clientSerial}-${safeName(user)}`);
   const subj = `/${groups.map((g) => `O=${escapeSubj(g)}/`).join("")}CN=${escapeSubj(user)}`;
-  await fs.writeFile(`${base}.ext`, "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n");
+  await fs.writeFile(
+    `${base}.ext`,
+    "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n",
+  );
   await openssl(["req", "-new", ...EC_KEY, "-keyout", `${base}.key`, "-out", `${base}.csr`, "-subj", subj], dir);
   await openssl(
-    ["x509", "-req", "-in", `${base}.csr`, "-CA", pki.caCert, "-CAkey", pki.caKey, "-CAcreateserial", "-days", "3650", "-extfile", `${base}.ext`, "-out", `${base}.crt`],
+    [
+      "x509",
+      "-req",
+      "-in",
+      `${base}.csr`,
+      "-CA",
+      pki.caCert,
+      "-CAkey",
+      pki.caKey,
+      "-CAcreateserial",
+      "-days",
+      "3650",
+      "-extfile",
+      `${base}.ext`,
+      "-out",
+      `${base}.crt`,
+    ],
     dir,
   );
   return { certPem: await fs.readFile(`${base}.crt`, "utf8"), keyPem: await fs.readFile(`${base}.key`, "utf8") };
@@ -397,13 +474,20 @@ async function freePorts(n: number): Promise<number[]> {
 }
 
 /** GET url/readyz with the admin's client certificate until it answers 200 "ok"; fails at once if a process dies. */
-async function waitForReady(url: string, caPem: string, admin: ClientCert, procs: ManagedProcess[], timeoutMs: number): Promise<void> {
+async function waitForReady(
+  url: string,
+  caPem: string,
+  admin: ClientCert,
+  procs: ManagedProcess[],
+  timeoutMs: number,
+): Promise<void> {
   const agent = new https.Agent({ ca: caPem, cert: admin.certPem, key: admin.keyPem, keepAlive: false });
   const deadline = Date.now() + timeoutMs;
   let last = "no answer yet";
   try {
     for (;;) {
-      for (const p of procs) if (p.exited()) throw new Error(`${p.name} exited (${p.exitDescription()}) before the apiserver became ready`);
+      for (const p of procs)
+        if (p.exited()) throw new Error(`${p.name} exited (${p.exitDescription()}) before the apiserver became ready`);
       try {
         const { status, body } = await httpsGet(`${url}/readyz`, agent);
         if (status === 200 && body.trim() === "ok") return;
@@ -411,7 +495,10 @@ async function waitForReady(url: string, caPem: string, admin: ClientCert, procs
       } catch (err) {
         last = err instanceof Error ? err.message : String(err);
       }
-      if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for kube-apiserver at ${url} to be ready; last: ${last}`);
+      if (Date.now() >= deadline)
+        throw new Error(
+          `timed out after ${timeoutMs} ms waiting for kube-apiserver at ${url} to be ready; last: ${last}`,
+        );
       await sleep(250);
     }
   } finally {
@@ -487,7 +574,11 @@ function startProcess(name: string, bin: string, args: string[], logFile: string
     name,
     exited: () => exitInfo !== undefined,
     exitDescription: () =>
-      spawnError ? spawnError.message : exitInfo?.signal ? `signal ${exitInfo.signal}` : `exit code ${exitInfo?.code ?? "?"}`,
+      spawnError
+        ? spawnError.message
+        : exitInfo?.signal
+          ? `signal ${exitInfo.signal}`
+          : `exit code ${exitInfo?.code ?? "?"}`,
     async tail() {
       const text = await fs.readFile(logFile, "utf8").catch(() => "");
       const lines = text.trimEnd().split("\n").slice(-30).join("\n");

@@ -74,7 +74,10 @@ interface DeploymentPods {
 const POD_IP = "127.0.0.1";
 
 function templateHash(d: V1Deployment): string {
-  return createHash("sha256").update(JSON.stringify(d.spec?.template ?? {})).digest("hex").slice(0, 10);
+  return createHash("sha256")
+    .update(JSON.stringify(d.spec?.template ?? {}))
+    .digest("hex")
+    .slice(0, 10);
 }
 
 function randomSuffix(): string {
@@ -114,7 +117,8 @@ export class DeploymentRunner {
 
   private async stopPod(pod: RunningPod): Promise<void> {
     await pod.process.stop();
-    for (const dir of new Set([...pod.mounts.values()].map((d) => path.dirname(d)))) fs.rmSync(dir, { recursive: true, force: true });
+    for (const dir of new Set([...pod.mounts.values()].map((d) => path.dirname(d))))
+      fs.rmSync(dir, { recursive: true, force: true });
   }
 
   /** The pods currently run for a Deployment (empty when none). */
@@ -168,7 +172,8 @@ export class DeploymentRunner {
     }
     const want = d.spec?.replicas ?? 1;
     while (entry.pods.length > want) await this.stopPod(entry.pods.pop()!);
-    while (entry.pods.length < want) entry.pods.push(await this.startPod(d, `${name}-${hash.slice(0, 6)}-${randomSuffix()}`));
+    while (entry.pods.length < want)
+      entry.pods.push(await this.startPod(d, `${name}-${hash.slice(0, 6)}-${randomSuffix()}`));
 
     const container = d.spec!.template.spec!.containers[0]!;
     for (const pod of entry.pods) {
@@ -203,7 +208,12 @@ export class DeploymentRunner {
   private async probe(container: V1Container, pod: RunningPod): Promise<boolean> {
     const get = container.readinessProbe?.httpGet;
     if (!get) return pod.process.running();
-    const port = typeof get.port === "number" ? pod.ports.get(get.port) : /^\d+$/.test(String(get.port)) ? pod.ports.get(Number(get.port)) : pod.namedPorts.get(String(get.port));
+    const port =
+      typeof get.port === "number"
+        ? pod.ports.get(get.port)
+        : /^\d+$/.test(String(get.port))
+          ? pod.ports.get(Number(get.port))
+          : pod.namedPorts.get(String(get.port));
     if (port === undefined) throw new Error(`readinessProbe port ${String(get.port)} is not a declared container port`);
     try {
       const res = await fetch(`http://${POD_IP}:${port}${get.path ?? "/"}`, { signal: AbortSignal.timeout(2_000) });
@@ -225,19 +235,43 @@ export class DeploymentRunner {
       if (p.name) namedPorts.set(p.name, host);
     }
     const [entrypoint, ...commandRest] = container.command ?? [];
-    if (entrypoint === undefined) throw new Error(`container ${container.name} has no command (the runner does not know image entrypoints)`);
+    if (entrypoint === undefined)
+      throw new Error(`container ${container.name} has no command (the runner does not know image entrypoints)`);
     const hostCommand = this.o.commands[entrypoint];
-    if (!hostCommand) throw new Error(`container ${container.name}: no host command for entrypoint ${JSON.stringify(entrypoint)}`);
+    if (!hostCommand)
+      throw new Error(`container ${container.name}: no host command for entrypoint ${JSON.stringify(entrypoint)}`);
     const mounts = await this.materialiseVolumes(podSpec, container, podName);
-    const args = [...hostCommand, ...commandRest, ...(container.args ?? []).map((a) => rewriteMounts(rewritePorts(a, ports), mounts))];
+    const args = [
+      ...hostCommand,
+      ...commandRest,
+      ...(container.args ?? []).map((a) => rewriteMounts(rewritePorts(a, ports), mounts)),
+    ];
     // Only what the template says is a container path; the runner's own values (KUBECONFIG) are host paths.
     const { injected, fromTemplate } = await this.resolveEnv(podSpec, container, podName);
-    const env = { ...injected, ...Object.fromEntries(Object.entries(fromTemplate).map(([k, v]) => [k, rewriteMounts(v, mounts)])) };
-    return { name: podName, deployment: d.metadata!.name!, ports, namedPorts, args, env, mounts, process: await this.spawn(podName, args, env), ready: false, restarts: 0 };
+    const env = {
+      ...injected,
+      ...Object.fromEntries(Object.entries(fromTemplate).map(([k, v]) => [k, rewriteMounts(v, mounts)])),
+    };
+    return {
+      name: podName,
+      deployment: d.metadata!.name!,
+      ports,
+      namedPorts,
+      args,
+      env,
+      mounts,
+      process: await this.spawn(podName, args, env),
+      ready: false,
+      restarts: 0,
+    };
   }
 
   /** Directories standing in for the container's volume mounts, filled from Secrets/ConfigMaps. */
-  private async materialiseVolumes(podSpec: V1PodSpec, container: V1Container, podName: string): Promise<Map<string, string>> {
+  private async materialiseVolumes(
+    podSpec: V1PodSpec,
+    container: V1Container,
+    podName: string,
+  ): Promise<Map<string, string>> {
     const mounts = new Map<string, string>();
     if (!container.volumeMounts?.length) return mounts;
     const root = fs.mkdtempSync(path.join(os.tmpdir(), `warp-pod-${podName.slice(0, 40)}-`));
@@ -258,11 +292,18 @@ export class DeploymentRunner {
   private async volumeFiles(v: V1Volume): Promise<Record<string, string>> {
     if (v.emptyDir) return {};
     const source = v.secret
-      ? { data: await this.readData("secrets", v.secret.secretName!, v.secret.optional === true, true), items: v.secret.items }
+      ? {
+          data: await this.readData("secrets", v.secret.secretName!, v.secret.optional === true, true),
+          items: v.secret.items,
+        }
       : v.configMap
-        ? { data: await this.readData("configmaps", v.configMap.name!, v.configMap.optional === true, false), items: v.configMap.items }
+        ? {
+            data: await this.readData("configmaps", v.configMap.name!, v.configMap.optional === true, false),
+            items: v.configMap.items,
+          }
         : undefined;
-    if (!source) throw new Error(`volume ${v.name}: only secret, configMap and emptyDir volumes are supported by the runner`);
+    if (!source)
+      throw new Error(`volume ${v.name}: only secret, configMap and emptyDir volumes are supported by the runner`);
     if (!source.items) return source.data;
     const out: Record<string, string> = {};
     for (const item of source.items) {
@@ -276,14 +317,27 @@ export class DeploymentRunner {
   private spawn(name: string, args: readonly string[], env: Readonly<Record<string, string>>): Promise<ServerProcess> {
     const [cmd, ...rest] = args;
     // Readiness is the probe's business, polled by sync(); the process only has to start.
-    return spawnServer({ name, cmd: cmd!, args: rest, env, cwd: this.o.cwd, ready: async () => true, stopGraceMs: 10_000 });
+    return spawnServer({
+      name,
+      cmd: cmd!,
+      args: rest,
+      env,
+      cwd: this.o.cwd,
+      ready: async () => true,
+      stopGraceMs: 10_000,
+    });
   }
 
-  private async resolveEnv(podSpec: V1PodSpec, container: V1Container, podName: string): Promise<{ injected: Record<string, string>; fromTemplate: Record<string, string> }> {
+  private async resolveEnv(
+    podSpec: V1PodSpec,
+    container: V1Container,
+    podName: string,
+  ): Promise<{ injected: Record<string, string>; fromTemplate: Record<string, string> }> {
     const ns = this.o.namespace;
     const sa = podSpec.serviceAccountName ?? "default";
     const injected: Record<string, string> = { ...this.o.baseEnv };
-    if (podSpec.automountServiceAccountToken !== false && this.o.serviceAccountKubeconfig) injected.KUBECONFIG = await this.o.serviceAccountKubeconfig(ns, sa);
+    if (podSpec.automountServiceAccountToken !== false && this.o.serviceAccountKubeconfig)
+      injected.KUBECONFIG = await this.o.serviceAccountKubeconfig(ns, sa);
     const env: Record<string, string> = {};
     for (const from of container.envFrom ?? []) {
       const prefix = from.prefix ?? "";
@@ -291,7 +345,12 @@ export class DeploymentRunner {
         const data = await this.readData("secrets", from.secretRef.name!, from.secretRef.optional === true, true);
         for (const [k, v] of Object.entries(data)) env[prefix + k] = v;
       } else if (from.configMapRef) {
-        const data = await this.readData("configmaps", from.configMapRef.name!, from.configMapRef.optional === true, false);
+        const data = await this.readData(
+          "configmaps",
+          from.configMapRef.name!,
+          from.configMapRef.optional === true,
+          false,
+        );
         for (const [k, v] of Object.entries(data)) env[prefix + k] = v;
       }
     }
@@ -316,7 +375,8 @@ export class DeploymentRunner {
         "spec.serviceAccountName": serviceAccount,
       };
       const v = fields[from.fieldRef.fieldPath];
-      if (v === undefined) throw new Error(`env ${e.name}: fieldRef ${from.fieldRef.fieldPath} is not supported by the runner`);
+      if (v === undefined)
+        throw new Error(`env ${e.name}: fieldRef ${from.fieldRef.fieldPath} is not supported by the runner`);
       return v;
     }
     if (from.secretKeyRef) {
@@ -324,17 +384,34 @@ export class DeploymentRunner {
       return data[from.secretKeyRef.key];
     }
     if (from.configMapKeyRef) {
-      const data = await this.readData("configmaps", from.configMapKeyRef.name!, from.configMapKeyRef.optional === true, false);
+      const data = await this.readData(
+        "configmaps",
+        from.configMapKeyRef.name!,
+        from.configMapKeyRef.optional === true,
+        false,
+      );
       return data[from.configMapKeyRef.key];
     }
     throw new Error(`env ${e.name}: valueFrom ${Object.keys(from).join(",")} is not supported by the runner`);
   }
 
-  private async readData(plural: "secrets" | "configmaps", name: string, optional: boolean, base64: boolean): Promise<Record<string, string>> {
+  private async readData(
+    plural: "secrets" | "configmaps",
+    name: string,
+    optional: boolean,
+    base64: boolean,
+  ): Promise<Record<string, string>> {
     try {
-      const obj = await this.o.admin.get<{ data?: Record<string, string> }>({ apiVersion: "v1", plural, namespace: this.o.namespace, name });
+      const obj = await this.o.admin.get<{ data?: Record<string, string> }>({
+        apiVersion: "v1",
+        plural,
+        namespace: this.o.namespace,
+        name,
+      });
       const data = obj.data ?? {};
-      return base64 ? Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")])) : data;
+      return base64
+        ? Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]))
+        : data;
     } catch (err) {
       if (optional) return {};
       throw new Error(`${plural}/${name}: ${errorMessage(err)}`);
@@ -355,7 +432,8 @@ export function rewritePorts(arg: string, ports: ReadonlyMap<number, number>): s
 export function rewriteMounts(value: string, mounts: ReadonlyMap<string, string>): string {
   let best: [string, string] | undefined;
   for (const [mountPath, dir] of mounts) {
-    if ((value === mountPath || value.startsWith(`${mountPath}/`)) && (!best || mountPath.length > best[0].length)) best = [mountPath, dir];
+    if ((value === mountPath || value.startsWith(`${mountPath}/`)) && (!best || mountPath.length > best[0].length))
+      best = [mountPath, dir];
   }
   return best ? best[1] + value.slice(best[0].length) : value;
 }

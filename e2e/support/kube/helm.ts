@@ -10,10 +10,15 @@ import { ensureKubeBinaries } from "./build.js";
 async function run(tool: "helm" | "kubectl", args: readonly string[], input?: string): Promise<RunResult> {
   const bins = await ensureKubeBinaries();
   const bin = tool === "helm" ? bins.helm : bins.kubectl;
-  if (bin === undefined) throw new Error("kubectl was not built (WARP_BUILD_KUBECTL=0?): run `npx tsx e2e/support/kube/build.ts`");
+  if (bin === undefined)
+    throw new Error("kubectl was not built (WARP_BUILD_KUBECTL=0?): run `npx tsx e2e/support/kube/build.ts`");
   // helm keeps caches and config under $HOME by default: keep them out of the user's.
   const home = path.join(path.dirname(bin), "..", "helm-home");
-  const env = { HELM_CACHE_HOME: path.join(home, "cache"), HELM_CONFIG_HOME: path.join(home, "config"), HELM_DATA_HOME: path.join(home, "data") };
+  const env = {
+    HELM_CACHE_HOME: path.join(home, "cache"),
+    HELM_CONFIG_HOME: path.join(home, "config"),
+    HELM_DATA_HOME: path.join(home, "data"),
+  };
   return runCommand(bin, args, { env, timeoutMs: 120_000, ...(input !== undefined ? { input } : {}) });
 }
 
@@ -59,7 +64,17 @@ export interface KubectlApplyOptions {
  * keys, which client-node's typed serializer drops).
  */
 export async function kubectlApply(yamlText: string, o: KubectlApplyOptions): Promise<string> {
-  const args = ["--kubeconfig", o.kubeconfig, "apply", "--server-side", "--force-conflicts", "--field-manager", "warp-e2e", "-f", "-"];
+  const args = [
+    "--kubeconfig",
+    o.kubeconfig,
+    "apply",
+    "--server-side",
+    "--force-conflicts",
+    "--field-manager",
+    "warp-e2e",
+    "-f",
+    "-",
+  ];
   if (o.dryRun) args.push("--dry-run=server");
   if (o.namespace) args.push("--namespace", o.namespace);
   return check(`kubectl ${args.join(" ")}`, await run("kubectl", args, yamlText));

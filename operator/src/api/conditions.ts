@@ -13,7 +13,12 @@ export const ConditionType = {
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
 
 /** Order in which conditions appear in status (stable, so status compares equal across passes). */
-export const CONDITION_ORDER: readonly ConditionType[] = [ConditionType.Ready, ConditionType.TablesReady, ConditionType.BucketReady, ConditionType.AgentsReady];
+export const CONDITION_ORDER: readonly ConditionType[] = [
+  ConditionType.Ready,
+  ConditionType.TablesReady,
+  ConditionType.BucketReady,
+  ConditionType.AgentsReady,
+];
 
 export const Reason = {
   // Ready
@@ -55,11 +60,23 @@ export interface ConditionInput {
  * Returns the new conditions list: `input` replaces the condition of the same type, keeping the old
  * lastTransitionTime when the status did not change. Sorted by CONDITION_ORDER.
  */
-export function setCondition(existing: readonly Condition[] | undefined, input: ConditionInput, generation: number | undefined, now: Date): Condition[] {
+export function setCondition(
+  existing: readonly Condition[] | undefined,
+  input: ConditionInput,
+  generation: number | undefined,
+  now: Date,
+): Condition[] {
   const list = (existing ?? []).filter((c) => c.type !== input.type);
   const old = (existing ?? []).find((c) => c.type === input.type);
-  const lastTransitionTime = old && old.status === input.status ? old.lastTransitionTime : now.toISOString().replace(/\.\d{3}Z$/, "Z");
-  const cond: Condition = { type: input.type, status: input.status, reason: input.reason, message: input.message, lastTransitionTime };
+  const lastTransitionTime =
+    old && old.status === input.status ? old.lastTransitionTime : now.toISOString().replace(/\.\d{3}Z$/, "Z");
+  const cond: Condition = {
+    type: input.type,
+    status: input.status,
+    reason: input.reason,
+    message: input.message,
+    lastTransitionTime,
+  };
   if (generation !== undefined) cond.observedGeneration = generation;
   list.push(cond);
   return sortConditions(list);

@@ -46,7 +46,12 @@ export interface JSONSchemaProps {
   "x-kubernetes-validations"?: Array<{ rule: string; message: string; fieldPath?: string; reason?: string }>;
 }
 
-const str = (description: string, extra: JSONSchemaProps = {}): JSONSchemaProps => ({ type: "string", description, maxLength: 1024, ...extra });
+const str = (description: string, extra: JSONSchemaProps = {}): JSONSchemaProps => ({
+  type: "string",
+  description,
+  maxLength: 1024,
+  ...extra,
+});
 
 const TABLE_NAME = { minLength: 3, maxLength: 255, pattern: "^[a-zA-Z0-9_.-]+$" };
 const quantityMap: JSONSchemaProps = {
@@ -71,9 +76,24 @@ export const specSchema: JSONSchemaProps = {
       properties: {
         files: str("Files table name (ingestion-file descriptors and the control plane).", TABLE_NAME),
         chunks: str("Chunks table name (the bytes of ingestion files).", TABLE_NAME),
-        billingMode: { type: "string", description: "PayPerRequest (on-demand) or Provisioned.", enum: [...BILLING_MODES], default: "PayPerRequest" },
-        readCapacityUnits: { type: "integer", description: "Read capacity per table; required iff billingMode is Provisioned.", minimum: 1, maximum: 40000 },
-        writeCapacityUnits: { type: "integer", description: "Write capacity per table; required iff billingMode is Provisioned.", minimum: 1, maximum: 40000 },
+        billingMode: {
+          type: "string",
+          description: "PayPerRequest (on-demand) or Provisioned.",
+          enum: [...BILLING_MODES],
+          default: "PayPerRequest",
+        },
+        readCapacityUnits: {
+          type: "integer",
+          description: "Read capacity per table; required iff billingMode is Provisioned.",
+          minimum: 1,
+          maximum: 40000,
+        },
+        writeCapacityUnits: {
+          type: "integer",
+          description: "Write capacity per table; required iff billingMode is Provisioned.",
+          minimum: 1,
+          maximum: 40000,
+        },
         deletionPolicy: {
           type: "string",
           description: "Retain keeps the tables when the WarpAgent is deleted; Delete deletes them.",
@@ -92,7 +112,11 @@ export const specSchema: JSONSchemaProps = {
           message: "readCapacityUnits and writeCapacityUnits are only allowed when billingMode is Provisioned",
           fieldPath: ".billingMode",
         },
-        { rule: "self.files != self.chunks", message: "files and chunks must name different tables", fieldPath: ".chunks" },
+        {
+          rule: "self.files != self.chunks",
+          message: "files and chunks must name different tables",
+          fieldPath: ".chunks",
+        },
       ],
     },
     bucket: {
@@ -102,20 +126,31 @@ export const specSchema: JSONSchemaProps = {
       properties: {
         name: str("Bucket name.", { minLength: 3, maxLength: 63, pattern: "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$" }),
         prefix: str("Key prefix inside the bucket.", { pattern: "^([^/].*)?$" }),
-        create: { type: "boolean", description: "Create the bucket when it does not exist (otherwise only check it).", default: false },
+        create: {
+          type: "boolean",
+          description: "Create the bucket when it does not exist (otherwise only check it).",
+          default: false,
+        },
       },
     },
-    batchTimeout: str(`How long an agent batches produce requests into one ingestion file (Go duration, ms or s). At least ${MIN_BATCH_TIMEOUT_MS}ms.`, {
-      default: DEFAULT_BATCH_TIMEOUT,
-      maxLength: 16,
-      pattern: "^[0-9]+(ms|s)$",
-      "x-kubernetes-validations": [
-        { rule: `duration(self) >= duration('${MIN_BATCH_TIMEOUT_MS}ms')`, message: `batchTimeout must be at least ${MIN_BATCH_TIMEOUT_MS}ms` },
-      ],
-    }),
+    batchTimeout: str(
+      `How long an agent batches produce requests into one ingestion file (Go duration, ms or s). At least ${MIN_BATCH_TIMEOUT_MS}ms.`,
+      {
+        default: DEFAULT_BATCH_TIMEOUT,
+        maxLength: 16,
+        pattern: "^[0-9]+(ms|s)$",
+        "x-kubernetes-validations": [
+          {
+            rule: `duration(self) >= duration('${MIN_BATCH_TIMEOUT_MS}ms')`,
+            message: `batchTimeout must be at least ${MIN_BATCH_TIMEOUT_MS}ms`,
+          },
+        ],
+      },
+    ),
     zones: {
       type: "array",
-      description: "Availability zones to run agents in. When empty, discovered from the nodes' topology.kubernetes.io/zone labels.",
+      description:
+        "Availability zones to run agents in. When empty, discovered from the nodes' topology.kubernetes.io/zone labels.",
       maxItems: 16,
       "x-kubernetes-list-type": "map",
       "x-kubernetes-list-map-keys": ["name"],
@@ -124,22 +159,44 @@ export const specSchema: JSONSchemaProps = {
         required: ["name"],
         properties: {
           name: str("Zone name, as in topology.kubernetes.io/zone.", { minLength: 1, maxLength: 63 }),
-          replicas: { type: "integer", description: "Agents in this zone (default: replicasPerZone).", minimum: 0, maximum: 1000 },
+          replicas: {
+            type: "integer",
+            description: "Agents in this zone (default: replicasPerZone).",
+            minimum: 0,
+            maximum: 1000,
+          },
         },
       },
     },
-    replicasPerZone: { type: "integer", description: "Agents per zone unless the zone says otherwise.", minimum: 0, maximum: 1000, default: DEFAULT_REPLICAS_PER_ZONE },
+    replicasPerZone: {
+      type: "integer",
+      description: "Agents per zone unless the zone says otherwise.",
+      minimum: 0,
+      maximum: 1000,
+      default: DEFAULT_REPLICAS_PER_ZONE,
+    },
     image: str("Agent container image."),
-    imagePullPolicy: { type: "string", description: "Image pull policy of the agent container.", enum: [...PULL_POLICIES] },
+    imagePullPolicy: {
+      type: "string",
+      description: "Image pull policy of the agent container.",
+      enum: [...PULL_POLICIES],
+    },
     resources: {
       type: "object",
       description: "Agent container resources.",
-      properties: { requests: { ...quantityMap, description: "Resource requests." }, limits: { ...quantityMap, description: "Resource limits." } },
+      properties: {
+        requests: { ...quantityMap, description: "Resource requests." },
+        limits: { ...quantityMap, description: "Resource limits." },
+      },
     },
-    serviceAccountName: str("Service account of the agents (IRSA / Pod Identity). When empty the operator creates <name>-agent.", { maxLength: 253 }),
+    serviceAccountName: str(
+      "Service account of the agents (IRSA / Pod Identity). When empty the operator creates <name>-agent.",
+      { maxLength: 253 },
+    ),
     endpoints: {
       type: "object",
-      description: "AWS endpoint overrides (LocalStack, DynamoDB Local, an S3 emulator). Used by the operator and passed to the agents.",
+      description:
+        "AWS endpoint overrides (LocalStack, DynamoDB Local, an S3 emulator). Used by the operator and passed to the agents.",
       properties: {
         dynamodb: str("DynamoDB endpoint URL.", { pattern: "^https?://" }),
         s3: str("S3 endpoint URL (path-style addressing is used).", { pattern: "^https?://" }),
@@ -155,7 +212,11 @@ export const specSchema: JSONSchemaProps = {
         properties: {
           name: str("Variable name.", { minLength: 1, maxLength: 256 }),
           value: { type: "string", description: "Value." },
-          valueFrom: { type: "object", description: "A core/v1 EnvVarSource.", "x-kubernetes-preserve-unknown-fields": true },
+          valueFrom: {
+            type: "object",
+            description: "A core/v1 EnvVarSource.",
+            "x-kubernetes-preserve-unknown-fields": true,
+          },
         },
       },
     },
@@ -168,8 +229,15 @@ export const specSchema: JSONSchemaProps = {
           description: "TLS on the Kafka listener; plaintext clients are refused.",
           required: ["secretName"],
           properties: {
-            secretName: str("A kubernetes.io/tls Secret in this namespace: tls.crt, tls.key (and ca.crt for requireClientCert).", { minLength: 1, maxLength: 253 }),
-            requireClientCert: { type: "boolean", description: "Mutual TLS: clients must present a certificate signed by the Secret's ca.crt.", default: false },
+            secretName: str(
+              "A kubernetes.io/tls Secret in this namespace: tls.crt, tls.key (and ca.crt for requireClientCert).",
+              { minLength: 1, maxLength: 253 },
+            ),
+            requireClientCert: {
+              type: "boolean",
+              description: "Mutual TLS: clients must present a certificate signed by the Secret's ca.crt.",
+              default: false,
+            },
           },
         },
         sasl: {
@@ -187,7 +255,8 @@ export const specSchema: JSONSchemaProps = {
             },
             usersSecret: {
               type: "object",
-              description: "The Secret holding the users file (mounted into the agent pods; the operator never reads it).",
+              description:
+                "The Secret holding the users file (mounted into the agent pods; the operator never reads it).",
               required: ["name"],
               properties: {
                 name: str("Secret name.", { minLength: 1, maxLength: 253 }),
@@ -198,7 +267,11 @@ export const specSchema: JSONSchemaProps = {
         },
       },
     },
-    paused: { type: "boolean", description: "Stop reconciling: no AWS or Kubernetes writes except status.", default: false },
+    paused: {
+      type: "boolean",
+      description: "Stop reconciling: no AWS or Kubernetes writes except status.",
+      default: false,
+    },
   },
 };
 
@@ -244,7 +317,10 @@ export const statusSchema: JSONSchemaProps = {
     tables: {
       type: "object",
       description: "Table ARNs.",
-      properties: { filesArn: { type: "string", description: "Files table ARN." }, chunksArn: { type: "string", description: "Chunks table ARN." } },
+      properties: {
+        filesArn: { type: "string", description: "Files table ARN." },
+        chunksArn: { type: "string", description: "Chunks table ARN." },
+      },
     },
     bootstrap: { type: "string", description: "Kafka bootstrap address (host:port)." },
   },
@@ -264,7 +340,14 @@ export function warpAgentCrd(): CustomResourceDefinition {
     metadata: { name: `${PLURAL}.${GROUP}` },
     spec: {
       group: GROUP,
-      names: { kind: KIND, listKind: `${KIND}List`, plural: PLURAL, singular: SINGULAR, shortNames: [...SHORT_NAMES], categories: ["warp"] },
+      names: {
+        kind: KIND,
+        listKind: `${KIND}List`,
+        plural: PLURAL,
+        singular: SINGULAR,
+        shortNames: [...SHORT_NAMES],
+        categories: ["warp"],
+      },
       scope: "Namespaced",
       versions: [
         {
@@ -301,5 +384,8 @@ export function warpAgentCrd(): CustomResourceDefinition {
 export const CRD_FILE = "crds/warpagent.dev_warpagents.yaml";
 
 export function warpAgentCrdYaml(): string {
-  return "# Generated by scripts/gen-crd.ts from operator/src/api/crd.ts. Do not edit.\n" + stringify(warpAgentCrd(), { lineWidth: 0 });
+  return (
+    "# Generated by scripts/gen-crd.ts from operator/src/api/crd.ts. Do not edit.\n" +
+    stringify(warpAgentCrd(), { lineWidth: 0 })
+  );
 }

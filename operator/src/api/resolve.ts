@@ -4,8 +4,23 @@
  * objects stored before a default existed.
  */
 import { TABLE_NAME_PATTERN } from "../../../common/bucket-url.js";
-import type { BillingMode, DeletionPolicy, EndpointsSpec, EnvVarSpec, PullPolicy, ResourcesSpec, SaslMechanismName, WarpAgent } from "./types.js";
-import { DEFAULT_BATCH_TIMEOUT, DEFAULT_IMAGE, DEFAULT_REPLICAS_PER_ZONE, MIN_BATCH_TIMEOUT_MS, SASL_MECHANISMS } from "./types.js";
+import type {
+  BillingMode,
+  DeletionPolicy,
+  EndpointsSpec,
+  EnvVarSpec,
+  PullPolicy,
+  ResourcesSpec,
+  SaslMechanismName,
+  WarpAgent,
+} from "./types.js";
+import {
+  DEFAULT_BATCH_TIMEOUT,
+  DEFAULT_IMAGE,
+  DEFAULT_REPLICAS_PER_ZONE,
+  MIN_BATCH_TIMEOUT_MS,
+  SASL_MECHANISMS,
+} from "./types.js";
 
 export interface ResolvedSpec {
   name: string;
@@ -63,19 +78,28 @@ export function resolveSpec(agent: WarpAgent): ResolvedSpec {
     ["tables.files", t.files],
     ["tables.chunks", t.chunks],
   ] as const) {
-    if (typeof value !== "string" || !TABLE_NAME_PATTERN.test(value)) throw new InvalidSpecError(field, `${JSON.stringify(value ?? "")} is not a DynamoDB table name`);
+    if (typeof value !== "string" || !TABLE_NAME_PATTERN.test(value))
+      throw new InvalidSpecError(field, `${JSON.stringify(value ?? "")} is not a DynamoDB table name`);
   }
   if (t.files === t.chunks) throw new InvalidSpecError("tables.chunks", "files and chunks must name different tables");
   const billingMode = t.billingMode ?? "PayPerRequest";
   if (billingMode === "Provisioned" && (t.readCapacityUnits === undefined || t.writeCapacityUnits === undefined)) {
-    throw new InvalidSpecError("tables.billingMode", "readCapacityUnits and writeCapacityUnits are required when billingMode is Provisioned");
+    throw new InvalidSpecError(
+      "tables.billingMode",
+      "readCapacityUnits and writeCapacityUnits are required when billingMode is Provisioned",
+    );
   }
   const batchTimeout = s.batchTimeout ?? DEFAULT_BATCH_TIMEOUT;
   const ms = parseDurationMs(batchTimeout);
-  if (ms === null || ms < MIN_BATCH_TIMEOUT_MS) throw new InvalidSpecError("batchTimeout", `${JSON.stringify(batchTimeout)} must be a duration of at least ${MIN_BATCH_TIMEOUT_MS}ms`);
+  if (ms === null || ms < MIN_BATCH_TIMEOUT_MS)
+    throw new InvalidSpecError(
+      "batchTimeout",
+      `${JSON.stringify(batchTimeout)} must be a duration of at least ${MIN_BATCH_TIMEOUT_MS}ms`,
+    );
   if (!s.bucket?.name) throw new InvalidSpecError("bucket.name", "required");
   const replicasPerZone = s.replicasPerZone ?? DEFAULT_REPLICAS_PER_ZONE;
-  const zones = s.zones && s.zones.length > 0 ? new Map(s.zones.map((z) => [z.name, z.replicas ?? replicasPerZone])) : null;
+  const zones =
+    s.zones && s.zones.length > 0 ? new Map(s.zones.map((z) => [z.name, z.replicas ?? replicasPerZone])) : null;
   const name = agent.metadata.name;
   const out: ResolvedSpec = {
     name,
@@ -108,11 +132,20 @@ export function resolveSpec(agent: WarpAgent): ResolvedSpec {
   }
   if (s.kafka?.sasl) {
     const mechanisms = [...new Set(s.kafka.sasl.mechanisms ?? [])];
-    if (mechanisms.length === 0) throw new InvalidSpecError("kafka.sasl.mechanisms", `name at least one of ${SASL_MECHANISMS.join(", ")}`);
+    if (mechanisms.length === 0)
+      throw new InvalidSpecError("kafka.sasl.mechanisms", `name at least one of ${SASL_MECHANISMS.join(", ")}`);
     const unknown = mechanisms.find((m) => !(SASL_MECHANISMS as readonly string[]).includes(m));
-    if (unknown !== undefined) throw new InvalidSpecError("kafka.sasl.mechanisms", `${JSON.stringify(unknown)} is not one of ${SASL_MECHANISMS.join(", ")}`);
+    if (unknown !== undefined)
+      throw new InvalidSpecError(
+        "kafka.sasl.mechanisms",
+        `${JSON.stringify(unknown)} is not one of ${SASL_MECHANISMS.join(", ")}`,
+      );
     if (!s.kafka.sasl.usersSecret?.name) throw new InvalidSpecError("kafka.sasl.usersSecret.name", "required");
-    out.kafkaSasl = { mechanisms, usersSecretName: s.kafka.sasl.usersSecret.name, usersSecretKey: s.kafka.sasl.usersSecret.key || "users" };
+    out.kafkaSasl = {
+      mechanisms,
+      usersSecretName: s.kafka.sasl.usersSecret.name,
+      usersSecretKey: s.kafka.sasl.usersSecret.key || "users",
+    };
   }
   if (s.imagePullPolicy) out.imagePullPolicy = s.imagePullPolicy;
   if (s.resources) out.resources = s.resources;
@@ -120,7 +153,12 @@ export function resolveSpec(agent: WarpAgent): ResolvedSpec {
 }
 
 /** Zones with their replica counts: the spec's, or the discovered ones at replicasPerZone. Sorted. */
-export function effectiveZones(spec: ResolvedSpec, discovered: readonly string[]): Array<{ name: string; replicas: number }> {
-  const entries = spec.zones ? [...spec.zones] : [...new Set(discovered)].map((z) => [z, spec.replicasPerZone] as const);
+export function effectiveZones(
+  spec: ResolvedSpec,
+  discovered: readonly string[],
+): Array<{ name: string; replicas: number }> {
+  const entries = spec.zones
+    ? [...spec.zones]
+    : [...new Set(discovered)].map((z) => [z, spec.replicasPerZone] as const);
   return entries.map(([name, replicas]) => ({ name, replicas })).sort((a, b) => a.name.localeCompare(b.name));
 }

@@ -36,7 +36,12 @@ export async function reconcileBucket(client: S3Client, spec: ResolvedSpec): Pro
   }
   if (!spec.createBucket) {
     return {
-      condition: { type: "BucketReady", status: "False", reason: Reason.BucketNotFound, message: `bucket ${bucket} does not exist; create it or set spec.bucket.create: true` },
+      condition: {
+        type: "BucketReady",
+        status: "False",
+        reason: Reason.BucketNotFound,
+        message: `bucket ${bucket} does not exist; create it or set spec.bucket.create: true`,
+      },
       events: [],
     };
   }
@@ -44,10 +49,14 @@ export async function reconcileBucket(client: S3Client, spec: ResolvedSpec): Pro
     await client.send(
       new CreateBucketCommand({
         Bucket: bucket,
-        ...(spec.region !== "us-east-1" ? { CreateBucketConfiguration: { LocationConstraint: spec.region as BucketLocationConstraint } } : {}),
+        ...(spec.region !== "us-east-1"
+          ? { CreateBucketConfiguration: { LocationConstraint: spec.region as BucketLocationConstraint } }
+          : {}),
       }),
     );
-    return ok(Reason.BucketCreated, `created bucket ${bucket}`, [{ type: "Normal", reason: "BucketCreated", message: `created S3 bucket ${bucket}` }]);
+    return ok(Reason.BucketCreated, `created bucket ${bucket}`, [
+      { type: "Normal", reason: "BucketCreated", message: `created S3 bucket ${bucket}` },
+    ]);
   } catch (err) {
     const f = describeAwsError(err, "s3:CreateBucket", arn);
     return { condition: { type: "BucketReady", status: "False", reason: f.reason, message: f.message }, events: [] };

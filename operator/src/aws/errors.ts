@@ -19,7 +19,13 @@ export function awsErrorName(err: unknown): string {
 export function isAccessDenied(err: unknown): boolean {
   const e = err as SdkError | undefined;
   const name = e?.name ?? "";
-  return name === "AccessDeniedException" || name === "AccessDenied" || name === "UnrecognizedClientException" || name === "Forbidden" || e?.$metadata?.httpStatusCode === 403;
+  return (
+    name === "AccessDeniedException" ||
+    name === "AccessDenied" ||
+    name === "UnrecognizedClientException" ||
+    name === "Forbidden" ||
+    e?.$metadata?.httpStatusCode === 403
+  );
 }
 
 /**
@@ -30,7 +36,13 @@ export function describeAwsError(err: unknown, action: string, resource: string)
   const e = err as SdkError | undefined;
   const detail = e?.message && e.message !== "UnknownError" ? e.message : (e?.name ?? String(err));
   if (isAccessDenied(err)) {
-    return { reason: Reason.AccessDenied, message: `access denied: the operator's AWS identity needs ${action} on ${resource} (${detail})` };
+    return {
+      reason: Reason.AccessDenied,
+      message: `access denied: the operator's AWS identity needs ${action} on ${resource} (${detail})`,
+    };
   }
-  return { reason: Reason.AwsError, message: `${action} on ${resource} failed: ${e?.name ? `${e.name}: ` : ""}${detail}` };
+  return {
+    reason: Reason.AwsError,
+    message: `${action} on ${resource} failed: ${e?.name ? `${e.name}: ` : ""}${detail}`,
+  };
 }

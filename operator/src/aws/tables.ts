@@ -16,7 +16,12 @@ import {
   UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBClient, TableDescription } from "@aws-sdk/client-dynamodb";
-import { CHUNKS_TABLE_SCHEMA, FILES_TABLE_SCHEMA, createTableKeyFields, schemaMismatch } from "../../../common/table-schema.js";
+import {
+  CHUNKS_TABLE_SCHEMA,
+  FILES_TABLE_SCHEMA,
+  createTableKeyFields,
+  schemaMismatch,
+} from "../../../common/table-schema.js";
 import type { TableSchema } from "../../../common/table-schema.js";
 import { Reason } from "../api/conditions.js";
 import type { ConditionInput } from "../api/conditions.js";
@@ -70,7 +75,13 @@ function tableResource(spec: ResolvedSpec, name: string, arn?: string): string {
   return arn ?? `arn:aws:dynamodb:${spec.region}:<account>:table/${name}`;
 }
 
-async function reconcileTable(client: DynamoDBClient, spec: ResolvedSpec, name: string, schema: TableSchema, events: OperatorEvent[]): Promise<TableState> {
+async function reconcileTable(
+  client: DynamoDBClient,
+  spec: ResolvedSpec,
+  name: string,
+  schema: TableSchema,
+  events: OperatorEvent[],
+): Promise<TableState> {
   let action = "dynamodb:DescribeTable";
   let arn: string | undefined;
   try {
@@ -83,7 +94,12 @@ async function reconcileTable(client: DynamoDBClient, spec: ResolvedSpec, name: 
           ...createTableKeyFields(schema),
           BillingMode: desiredBilling(spec),
           ...(spec.billingMode === "Provisioned"
-            ? { ProvisionedThroughput: { ReadCapacityUnits: spec.readCapacityUnits, WriteCapacityUnits: spec.writeCapacityUnits } }
+            ? {
+                ProvisionedThroughput: {
+                  ReadCapacityUnits: spec.readCapacityUnits,
+                  WriteCapacityUnits: spec.writeCapacityUnits,
+                },
+              }
             : {}),
           Tags: [
             { Key: TAG_MANAGED_BY, Value: "warp-operator" },
@@ -92,37 +108,92 @@ async function reconcileTable(client: DynamoDBClient, spec: ResolvedSpec, name: 
           ],
         }),
       );
-      events.push({ type: "Normal", reason: "TableCreated", message: `created DynamoDB table ${name} (${schema.role})` });
+      events.push({
+        type: "Normal",
+        reason: "TableCreated",
+        message: `created DynamoDB table ${name} (${schema.role})`,
+      });
       const createdArn = out.TableDescription?.TableArn;
-      return { kind: "pending", reason: Reason.TableCreating, message: `table ${name} is being created`, ...(createdArn ? { arn: createdArn } : {}) };
+      return {
+        kind: "pending",
+        reason: Reason.TableCreating,
+        message: `table ${name} is being created`,
+        ...(createdArn ? { arn: createdArn } : {}),
+      };
     }
     arn = table.TableArn;
-    const mismatch = schemaMismatch(name, schema, { keySchema: table.KeySchema ?? [], attributeDefinitions: table.AttributeDefinitions ?? [] });
-    if (mismatch) return { kind: "failed", reason: Reason.TableSchemaMismatch, message: mismatch, ...(arn ? { arn } : {}) };
+    const mismatch = schemaMismatch(name, schema, {
+      keySchema: table.KeySchema ?? [],
+      attributeDefinitions: table.AttributeDefinitions ?? [],
+    });
+    if (mismatch)
+      return { kind: "failed", reason: Reason.TableSchemaMismatch, message: mismatch, ...(arn ? { arn } : {}) };
     const status = table.TableStatus ?? "ACTIVE";
-    if (status === "CREATING") return { kind: "pending", reason: Reason.TableCreating, message: `table ${name} is being created`, ...(arn ? { arn } : {}) };
-    if (status === "UPDATING") return { kind: "pending", reason: Reason.TableUpdating, message: `table ${name} is being updated`, ...(arn ? { arn } : {}) };
-    if (status === "DELETING") return { kind: "failed", reason: Reason.TableDeleting, message: `table ${name} is being deleted by someone else`, ...(arn ? { arn } : {}) };
-    if (status !== "ACTIVE") return { kind: "pending", reason: Reason.TableUpdating, message: `table ${name} is ${status}`, ...(arn ? { arn } : {}) };
+    if (status === "CREATING")
+      return {
+        kind: "pending",
+        reason: Reason.TableCreating,
+        message: `table ${name} is being created`,
+        ...(arn ? { arn } : {}),
+      };
+    if (status === "UPDATING")
+      return {
+        kind: "pending",
+        reason: Reason.TableUpdating,
+        message: `table ${name} is being updated`,
+        ...(arn ? { arn } : {}),
+      };
+    if (status === "DELETING")
+      return {
+        kind: "failed",
+        reason: Reason.TableDeleting,
+        message: `table ${name} is being deleted by someone else`,
+        ...(arn ? { arn } : {}),
+      };
+    if (status !== "ACTIVE")
+      return {
+        kind: "pending",
+        reason: Reason.TableUpdating,
+        message: `table ${name} is ${status}`,
+        ...(arn ? { arn } : {}),
+      };
 
     // One change per pass: billing mode / throughput first.
-    const observedBilling = table.BillingModeSummary?.BillingMode ?? (table.ProvisionedThroughput?.ReadCapacityUnits ? "PROVISIONED" : "PAY_PER_REQUEST");
+    const observedBilling =
+      table.BillingModeSummary?.BillingMode ??
+      (table.ProvisionedThroughput?.ReadCapacityUnits ? "PROVISIONED" : "PAY_PER_REQUEST");
     const want = desiredBilling(spec);
     const throughputDiffers =
       want === "PROVISIONED" &&
-      (table.ProvisionedThroughput?.ReadCapacityUnits !== spec.readCapacityUnits || table.ProvisionedThroughput?.WriteCapacityUnits !== spec.writeCapacityUnits);
+      (table.ProvisionedThroughput?.ReadCapacityUnits !== spec.readCapacityUnits ||
+        table.ProvisionedThroughput?.WriteCapacityUnits !== spec.writeCapacityUnits);
     if (observedBilling !== want || throughputDiffers) {
       action = "dynamodb:UpdateTable";
       await client.send(
         new UpdateTableCommand({
           TableName: name,
           BillingMode: want,
-          ...(want === "PROVISIONED" ? { ProvisionedThroughput: { ReadCapacityUnits: spec.readCapacityUnits, WriteCapacityUnits: spec.writeCapacityUnits } } : {}),
+          ...(want === "PROVISIONED"
+            ? {
+                ProvisionedThroughput: {
+                  ReadCapacityUnits: spec.readCapacityUnits,
+                  WriteCapacityUnits: spec.writeCapacityUnits,
+                },
+              }
+            : {}),
         }),
       );
-      const what = want === "PROVISIONED" ? `provisioned ${spec.readCapacityUnits} RCU / ${spec.writeCapacityUnits} WCU` : "on-demand";
+      const what =
+        want === "PROVISIONED"
+          ? `provisioned ${spec.readCapacityUnits} RCU / ${spec.writeCapacityUnits} WCU`
+          : "on-demand";
       events.push({ type: "Normal", reason: "TableUpdated", message: `set table ${name} billing to ${what}` });
-      return { kind: "pending", reason: Reason.TableUpdating, message: `table ${name}: billing mode changing to ${what}`, ...(arn ? { arn } : {}) };
+      return {
+        kind: "pending",
+        reason: Reason.TableUpdating,
+        message: `table ${name}: billing mode changing to ${what}`,
+        ...(arn ? { arn } : {}),
+      };
     }
 
     action = "dynamodb:DescribeTimeToLive";
@@ -130,9 +201,21 @@ async function reconcileTable(client: DynamoDBClient, spec: ResolvedSpec, name: 
     const ttlStatus = ttl.TimeToLiveDescription?.TimeToLiveStatus ?? "DISABLED";
     if (ttlStatus === "DISABLED") {
       action = "dynamodb:UpdateTimeToLive";
-      await client.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: schema.ttlAttribute, Enabled: true } }));
-      events.push({ type: "Normal", reason: "TableUpdated", message: `enabled TTL on ${schema.ttlAttribute} for table ${name}` });
-    } else if ((ttlStatus === "ENABLED" || ttlStatus === "ENABLING") && ttl.TimeToLiveDescription?.AttributeName !== schema.ttlAttribute) {
+      await client.send(
+        new UpdateTimeToLiveCommand({
+          TableName: name,
+          TimeToLiveSpecification: { AttributeName: schema.ttlAttribute, Enabled: true },
+        }),
+      );
+      events.push({
+        type: "Normal",
+        reason: "TableUpdated",
+        message: `enabled TTL on ${schema.ttlAttribute} for table ${name}`,
+      });
+    } else if (
+      (ttlStatus === "ENABLED" || ttlStatus === "ENABLING") &&
+      ttl.TimeToLiveDescription?.AttributeName !== schema.ttlAttribute
+    ) {
       return {
         kind: "failed",
         reason: Reason.TableSchemaMismatch,
@@ -152,7 +235,12 @@ async function reconcileTable(client: DynamoDBClient, spec: ResolvedSpec, name: 
         if (missing.length > 0) {
           action = "dynamodb:TagResource";
           await client.send(new TagResourceCommand({ ResourceArn: arn, Tags: missing }));
-          if (!tags.has(TAG_OWNER)) events.push({ type: "Normal", reason: "TableAdopted", message: `adopted existing DynamoDB table ${name} (${schema.role})` });
+          if (!tags.has(TAG_OWNER))
+            events.push({
+              type: "Normal",
+              reason: "TableAdopted",
+              message: `adopted existing DynamoDB table ${name} (${schema.role})`,
+            });
         }
       }
     }
@@ -167,7 +255,10 @@ async function reconcileTable(client: DynamoDBClient, spec: ResolvedSpec, name: 
  * The table's tags, or null when the endpoint does not implement tagging (DynamoDB Local answers
  * UnknownOperationException); tags are then neither written nor used for the ownership check.
  */
-async function listTags(client: DynamoDBClient, arn: string): Promise<Map<string | undefined, string | undefined> | null> {
+async function listTags(
+  client: DynamoDBClient,
+  arn: string,
+): Promise<Map<string | undefined, string | undefined> | null> {
   try {
     const out = await client.send(new ListTagsOfResourceCommand({ ResourceArn: arn }));
     return new Map((out.Tags ?? []).map((t) => [t.Key, t.Value]));
@@ -182,13 +273,20 @@ export interface TableTimings {
   pendingRequeueMs: number;
 }
 
-export async function reconcileTables(client: DynamoDBClient, spec: ResolvedSpec, timings: TableTimings): Promise<TablesResult> {
+export async function reconcileTables(
+  client: DynamoDBClient,
+  spec: ResolvedSpec,
+  timings: TableTimings,
+): Promise<TablesResult> {
   const events: OperatorEvent[] = [];
   const [files, chunks] = await Promise.all([
     reconcileTable(client, spec, spec.filesTable, FILES_TABLE_SCHEMA, events),
     reconcileTable(client, spec, spec.chunksTable, CHUNKS_TABLE_SCHEMA, events),
   ]);
-  const result: TablesResult = { condition: { type: "TablesReady", status: "True", reason: Reason.TablesActive, message: "" }, events };
+  const result: TablesResult = {
+    condition: { type: "TablesReady", status: "True", reason: Reason.TablesActive, message: "" },
+    events,
+  };
   if (files.arn) result.filesArn = files.arn;
   if (chunks.arn) result.chunksArn = chunks.arn;
   const notReady = [files, chunks].filter((s) => s.kind !== "ready") as Array<Exclude<TableState, { kind: "ready" }>>;
@@ -198,7 +296,12 @@ export async function reconcileTables(client: DynamoDBClient, spec: ResolvedSpec
   }
   // Failures outrank pending states in the reason; every message is kept.
   const first = notReady.find((s) => s.kind === "failed") ?? notReady[0]!;
-  result.condition = { type: "TablesReady", status: "False", reason: first.reason, message: notReady.map((s) => s.message).join("; ") };
+  result.condition = {
+    type: "TablesReady",
+    status: "False",
+    reason: first.reason,
+    message: notReady.map((s) => s.message).join("; "),
+  };
   if (notReady.some((s) => s.kind === "pending")) result.requeueAfterMs = timings.pendingRequeueMs;
   return result;
 }
@@ -231,13 +334,21 @@ export async function deleteTables(client: DynamoDBClient, spec: ResolvedSpec): 
         action = "dynamodb:ListTagsOfResource";
         const owner = (await listTags(client, table.TableArn))?.get(TAG_OWNER);
         if (owner !== undefined && owner !== ownerTag(spec)) {
-          events.push({ type: "Warning", reason: "TableRetained", message: `table ${name} belongs to WarpAgent ${owner}; not deleted` });
+          events.push({
+            type: "Warning",
+            reason: "TableRetained",
+            message: `table ${name} belongs to WarpAgent ${owner}; not deleted`,
+          });
           continue;
         }
       }
       action = "dynamodb:DeleteTable";
       await client.send(new DeleteTableCommand({ TableName: name }));
-      events.push({ type: "Normal", reason: "TableDeleted", message: `deleting DynamoDB table ${name} (deletionPolicy Delete)` });
+      events.push({
+        type: "Normal",
+        reason: "TableDeleted",
+        message: `deleting DynamoDB table ${name} (deletionPolicy Delete)`,
+      });
       pending.push(name);
     } catch (err) {
       if (awsErrorName(err) === "ResourceNotFoundException") continue;
@@ -245,5 +356,9 @@ export async function deleteTables(client: DynamoDBClient, spec: ResolvedSpec): 
       return { done: false, message: f.message, events, failure: f };
     }
   }
-  return { done: pending.length === 0, message: pending.length ? `deleting tables ${pending.join(", ")}` : "tables deleted", events };
+  return {
+    done: pending.length === 0,
+    message: pending.length ? `deleting tables ${pending.join(", ")}` : "tables deleted",
+    events,
+  };
 }

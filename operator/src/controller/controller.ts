@@ -42,7 +42,11 @@ const OWNED = [
 
 /** Only what the user or the lifecycle changes: not status, not resourceVersion/managedFields. */
 function agentIntent(a: WarpAgent): unknown {
-  const { resourceVersion: _rv, managedFields: _mf, ...meta } = a.metadata as WarpAgent["metadata"] & { managedFields?: unknown };
+  const {
+    resourceVersion: _rv,
+    managedFields: _mf,
+    ...meta
+  } = a.metadata as WarpAgent["metadata"] & { managedFields?: unknown };
   return { spec: a.spec, meta };
 }
 
@@ -82,7 +86,8 @@ export class Controller {
           onEvent: (_type, obj) => this.onOwned(obj),
         });
         this.ownedInformers.push(inf);
-        if (r.plural === "deployments") this.deploymentInformers.set(ns ?? "", inf as Informer<V1Deployment & KubeObject>);
+        if (r.plural === "deployments")
+          this.deploymentInformers.set(ns ?? "", inf as Informer<V1Deployment & KubeObject>);
       }
     }
     if (o.discoverZones) {
@@ -128,7 +133,9 @@ export class Controller {
   }
 
   private allInformers(): Array<Informer<KubeObject>> {
-    return [...this.agentInformers, ...this.ownedInformers, ...(this.nodeInformer ? [this.nodeInformer] : [])] as Array<Informer<KubeObject>>;
+    return [...this.agentInformers, ...this.ownedInformers, ...(this.nodeInformer ? [this.nodeInformer] : [])] as Array<
+      Informer<KubeObject>
+    >;
   }
 
   private onAgent(type: InformerEventType, obj: WarpAgent, old?: WarpAgent): void {
@@ -144,7 +151,9 @@ export class Controller {
   }
 
   private enqueueDiscovering(): void {
-    for (const inf of this.agentInformers) for (const a of inf.list()) if (!a.spec.zones?.length) this.queue.add(`${a.metadata.namespace}/${a.metadata.name}`);
+    for (const inf of this.agentInformers)
+      for (const a of inf.list())
+        if (!a.spec.zones?.length) this.queue.add(`${a.metadata.namespace}/${a.metadata.name}`);
   }
 
   hasSynced(): boolean {
@@ -164,7 +173,10 @@ export class Controller {
     const informers = this.allInformers();
     for (const i of informers) i.start();
     // Workers start only when every cache is filled, so no pass sees a partial world.
-    await Promise.race([Promise.all(informers.map((i) => i.waitForSync())), new Promise<void>((r) => this.stopWaiters.push(r))]);
+    await Promise.race([
+      Promise.all(informers.map((i) => i.waitForSync())),
+      new Promise<void>((r) => this.stopWaiters.push(r)),
+    ]);
     if (this.stopped) return;
     for (let n = 0; n < this.o.workers; n++) this.workers.push(this.work());
   }

@@ -143,7 +143,12 @@ export class Informer<T extends KubeObject> {
       } catch (err) {
         if (this.stopped) break;
         this.stats.errors++;
-        logger.warn("informer error; relisting after backoff", { resource: this.opts.ref.plural, namespace: this.opts.ref.namespace, error: errorMessage(err), delayMs: delay });
+        logger.warn("informer error; relisting after backoff", {
+          resource: this.opts.ref.plural,
+          namespace: this.opts.ref.namespace,
+          error: errorMessage(err),
+          delayMs: delay,
+        });
         await this.sleep(delay);
         delay = Math.min(backoff.maxMs, delay * 2);
       }
@@ -155,29 +160,40 @@ export class Informer<T extends KubeObject> {
     let gone = false;
     let failure: Error | undefined;
     const timeoutSeconds = watchTimeoutSeconds + Math.floor(Math.random() * watchTimeoutSeconds);
-    const handle = client.watch<T>(ref, { resourceVersion: rv, timeoutSeconds, ...(labelSelector ? { labelSelector } : {}) }, (ev) => {
-      if (this.stopped) return;
-      if (ev.type === "ERROR") {
-        const st = ev.object as unknown as { code?: number; reason?: string; message?: string };
-        if (st.code === 410) gone = true;
-        else failure = new KubeApiError(st.code ?? 500, st.reason ?? "Error", st.message ?? "watch error", "WATCH", ref.plural);
-        handle.abort();
-        return;
-      }
-      const obj = ev.object;
-      if (obj.metadata?.resourceVersion) setRv(obj.metadata.resourceVersion);
-      if (ev.type === "BOOKMARK") return;
-      const key = cacheKey(obj);
-      const old = this.cache.get(key);
-      if (ev.type === "DELETED") {
-        this.cache.delete(key);
-        this.opts.onEvent("delete", obj);
-      } else {
-        this.cache.set(key, obj);
-        if (old) this.opts.onEvent("update", obj, old);
-        else this.opts.onEvent("add", obj);
-      }
-    });
+    const handle = client.watch<T>(
+      ref,
+      { resourceVersion: rv, timeoutSeconds, ...(labelSelector ? { labelSelector } : {}) },
+      (ev) => {
+        if (this.stopped) return;
+        if (ev.type === "ERROR") {
+          const st = ev.object as unknown as { code?: number; reason?: string; message?: string };
+          if (st.code === 410) gone = true;
+          else
+            failure = new KubeApiError(
+              st.code ?? 500,
+              st.reason ?? "Error",
+              st.message ?? "watch error",
+              "WATCH",
+              ref.plural,
+            );
+          handle.abort();
+          return;
+        }
+        const obj = ev.object;
+        if (obj.metadata?.resourceVersion) setRv(obj.metadata.resourceVersion);
+        if (ev.type === "BOOKMARK") return;
+        const key = cacheKey(obj);
+        const old = this.cache.get(key);
+        if (ev.type === "DELETED") {
+          this.cache.delete(key);
+          this.opts.onEvent("delete", obj);
+        } else {
+          this.cache.set(key, obj);
+          if (old) this.opts.onEvent("update", obj, old);
+          else this.opts.onEvent("add", obj);
+        }
+      },
+    );
     this.current = handle;
     this.stats.watches++;
     const err = await handle.done;

@@ -20,7 +20,13 @@ import { deleteTables, reconcileTables } from "../aws/tables.js";
 import type { OperatorEvent } from "../aws/tables.js";
 import { desiredDeployment } from "../desired/deployment.js";
 import { LABEL_INSTANCE } from "../desired/labels.js";
-import { bootstrapAddress, desiredBootstrapService, desiredHeadlessService, desiredPodDisruptionBudget, desiredServiceAccount } from "../desired/services.js";
+import {
+  bootstrapAddress,
+  desiredBootstrapService,
+  desiredHeadlessService,
+  desiredPodDisruptionBudget,
+  desiredServiceAccount,
+} from "../desired/services.js";
 import type { EventRecorder } from "../events.js";
 import type { KubeClient, ObjectHeader, ResourceRef } from "../kube/client.js";
 import { isNotFound } from "../kube/client.js";
@@ -73,11 +79,22 @@ const PLURALS: Record<string, string> = {
 function refOf(obj: ObjectHeader): ResourceRef {
   const plural = PLURALS[obj.kind ?? ""];
   if (!plural) throw new Error(`no plural for kind ${obj.kind}`);
-  return { apiVersion: obj.apiVersion ?? "v1", plural, namespace: obj.metadata?.namespace ?? "", name: obj.metadata?.name ?? "" };
+  return {
+    apiVersion: obj.apiVersion ?? "v1",
+    plural,
+    namespace: obj.metadata?.namespace ?? "",
+    name: obj.metadata?.name ?? "",
+  };
 }
 
 function agentRef(agent: WarpAgent, subresource?: string): ResourceRef {
-  return { apiVersion: API_VERSION, plural: PLURAL, namespace: agent.metadata.namespace, name: agent.metadata.name, ...(subresource ? { subresource } : {}) };
+  return {
+    apiVersion: API_VERSION,
+    plural: PLURAL,
+    namespace: agent.metadata.namespace,
+    name: agent.metadata.name,
+    ...(subresource ? { subresource } : {}),
+  };
 }
 
 /** Deep equality for JSON values, insensitive to key order. */
@@ -88,13 +105,21 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => jsonEqual(v, b[i]));
   const ka = Object.keys(a as object).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
   const kb = Object.keys(b as object).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
-  return ka.length === kb.length && ka.every((k) => jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  return (
+    ka.length === kb.length &&
+    ka.every((k) => jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+  );
 }
 
 function deploymentReady(dep: V1Deployment, replicas: number): boolean {
   const st: NonNullable<V1Deployment["status"]> = dep.status ?? {};
   const gen = dep.metadata?.generation ?? 0;
-  return (st.observedGeneration ?? 0) >= gen && (st.updatedReplicas ?? 0) >= replicas && (st.readyReplicas ?? 0) >= replicas && (st.availableReplicas ?? 0) >= replicas;
+  return (
+    (st.observedGeneration ?? 0) >= gen &&
+    (st.updatedReplicas ?? 0) >= replicas &&
+    (st.readyReplicas ?? 0) >= replicas &&
+    (st.availableReplicas ?? 0) >= replicas
+  );
 }
 
 export class Reconciler {
@@ -110,20 +135,42 @@ export class Reconciler {
       spec = resolveSpec(agent);
     } catch (err) {
       if (!(err instanceof InvalidSpecError)) throw err;
-      await this.writeStatus(agent, [{ type: ConditionType.Ready, status: "False", reason: Reason.InvalidSpec, message: err.message }], {}, []);
+      await this.writeStatus(
+        agent,
+        [{ type: ConditionType.Ready, status: "False", reason: Reason.InvalidSpec, message: err.message }],
+        {},
+        [],
+      );
       return {};
     }
     if (spec.paused) {
       await this.writeStatus(
         agent,
-        [{ type: ConditionType.Ready, status: "Unknown", reason: Reason.Paused, message: "reconciliation is paused (spec.paused); nothing is changed until it is false" }],
+        [
+          {
+            type: ConditionType.Ready,
+            status: "Unknown",
+            reason: Reason.Paused,
+            message: "reconciliation is paused (spec.paused); nothing is changed until it is false",
+          },
+        ],
         {},
         [],
       );
       return {};
     }
     if (!(agent.metadata.finalizers ?? []).includes(FINALIZER)) {
-      await this.d.client.patch(agentRef(agent), "merge", { metadata: { finalizers: [...(agent.metadata.finalizers ?? []), FINALIZER], resourceVersion: agent.metadata.resourceVersion } }, FIELD_MANAGER);
+      await this.d.client.patch(
+        agentRef(agent),
+        "merge",
+        {
+          metadata: {
+            finalizers: [...(agent.metadata.finalizers ?? []), FINALIZER],
+            resourceVersion: agent.metadata.resourceVersion,
+          },
+        },
+        FIELD_MANAGER,
+      );
     }
 
     const events: OperatorEvent[] = [];
@@ -138,19 +185,41 @@ export class Reconciler {
     const notReady = conds.filter((c) => c.status !== "True");
     conds.unshift(
       notReady.length === 0
-        ? { type: ConditionType.Ready, status: "True", reason: Reason.AllReady, message: `agents ready in ${workloads.zones.length} zone(s); bootstrap ${bootstrapAddress(spec)}` }
-        : { type: ConditionType.Ready, status: "False", reason: Reason.ComponentsNotReady, message: `not ready: ${notReady.map((c) => `${c.type} (${c.reason})`).join(", ")}` },
+        ? {
+            type: ConditionType.Ready,
+            status: "True",
+            reason: Reason.AllReady,
+            message: `agents ready in ${workloads.zones.length} zone(s); bootstrap ${bootstrapAddress(spec)}`,
+          }
+        : {
+            type: ConditionType.Ready,
+            status: "False",
+            reason: Reason.ComponentsNotReady,
+            message: `not ready: ${notReady.map((c) => `${c.type} (${c.reason})`).join(", ")}`,
+          },
     );
-    for (const c of conds) if (c.reason === Reason.AccessDenied || c.reason === Reason.AwsError) this.d.metrics.awsErrors.inc({ reason: c.reason });
+    for (const c of conds)
+      if (c.reason === Reason.AccessDenied || c.reason === Reason.AwsError)
+        this.d.metrics.awsErrors.inc({ reason: c.reason });
 
-    const extra: WarpAgentStatus = { zones: workloads.zones, zoneSummary: workloads.summary, bootstrap: bootstrapAddress(spec) };
+    const extra: WarpAgentStatus = {
+      zones: workloads.zones,
+      zoneSummary: workloads.summary,
+      bootstrap: bootstrapAddress(spec),
+    };
     const arns: NonNullable<WarpAgentStatus["tables"]> = {};
     if (tables.filesArn) arns.filesArn = tables.filesArn;
     if (tables.chunksArn) arns.chunksArn = tables.chunksArn;
     if (arns.filesArn || arns.chunksArn) extra.tables = arns;
     await this.writeStatus(agent, conds, extra, events);
 
-    const failed = conds.some((c) => c.reason === Reason.AccessDenied || c.reason === Reason.AwsError || c.reason === Reason.ApplyFailed || c.reason === Reason.BucketNotFound);
+    const failed = conds.some(
+      (c) =>
+        c.reason === Reason.AccessDenied ||
+        c.reason === Reason.AwsError ||
+        c.reason === Reason.ApplyFailed ||
+        c.reason === Reason.BucketNotFound,
+    );
     const result: ReconcileResult = {};
     if (tables.requeueAfterMs !== undefined) result.requeueAfterMs = tables.requeueAfterMs;
     if (failed) result.retry = true;
@@ -163,7 +232,10 @@ export class Reconciler {
     return out;
   }
 
-  private async reconcileWorkloads(agent: WarpAgent, spec: ResolvedSpec): Promise<{ condition: ConditionInput; zones: ZoneStatus[]; summary: string; events: OperatorEvent[] }> {
+  private async reconcileWorkloads(
+    agent: WarpAgent,
+    spec: ResolvedSpec,
+  ): Promise<{ condition: ConditionInput; zones: ZoneStatus[]; summary: string; events: OperatorEvent[] }> {
     const events: OperatorEvent[] = [];
     const zones = effectiveZones(spec, this.d.caches.nodeZones());
     try {
@@ -178,22 +250,44 @@ export class Reconciler {
       for (const z of zones) {
         const desired = desiredDeployment(agent, spec, z.name, z.replicas);
         wanted.add(desired.metadata!.name!);
-        const before = this.d.caches.deployments(spec.namespace).find((d) => d.metadata?.name === desired.metadata!.name);
+        const before = this.d.caches
+          .deployments(spec.namespace)
+          .find((d) => d.metadata?.name === desired.metadata!.name);
         const applied = await this.apply(desired);
-        if (!before) events.push({ type: "Normal", reason: "DeploymentCreated", message: `created Deployment ${desired.metadata!.name} for zone ${z.name}` });
+        if (!before)
+          events.push({
+            type: "Normal",
+            reason: "DeploymentCreated",
+            message: `created Deployment ${desired.metadata!.name} for zone ${z.name}`,
+          });
         else if (before.metadata?.generation !== applied.metadata?.generation) {
-          events.push({ type: "Normal", reason: "DeploymentUpdated", message: `updated Deployment ${desired.metadata!.name} for zone ${z.name}` });
+          events.push({
+            type: "Normal",
+            reason: "DeploymentUpdated",
+            message: `updated Deployment ${desired.metadata!.name} for zone ${z.name}`,
+          });
         }
         const ready = applied.status?.readyReplicas ?? 0;
         statuses.push({ name: z.name, replicas: z.replicas, readyReplicas: ready });
         if (!deploymentReady(applied, z.replicas)) waiting.push(`${z.name} (${ready}/${z.replicas} ready)`);
       }
       for (const dep of this.d.caches.deployments(spec.namespace)) {
-        const ownedByUs = dep.metadata?.labels?.[LABEL_INSTANCE] === spec.name && (dep.metadata?.ownerReferences ?? []).some((o) => o.uid === agent.metadata.uid);
+        const ownedByUs =
+          dep.metadata?.labels?.[LABEL_INSTANCE] === spec.name &&
+          (dep.metadata?.ownerReferences ?? []).some((o) => o.uid === agent.metadata.uid);
         if (ownedByUs && dep.metadata?.name && !wanted.has(dep.metadata.name)) {
           try {
-            await this.d.client.delete({ apiVersion: "apps/v1", plural: "deployments", namespace: spec.namespace, name: dep.metadata.name });
-            events.push({ type: "Normal", reason: "DeploymentDeleted", message: `deleted Deployment ${dep.metadata.name}: its zone is no longer wanted` });
+            await this.d.client.delete({
+              apiVersion: "apps/v1",
+              plural: "deployments",
+              namespace: spec.namespace,
+              name: dep.metadata.name,
+            });
+            events.push({
+              type: "Normal",
+              reason: "DeploymentDeleted",
+              message: `deleted Deployment ${dep.metadata.name}: its zone is no longer wanted`,
+            });
           } catch (err) {
             if (!isNotFound(err)) throw err;
           }
@@ -203,26 +297,54 @@ export class Reconciler {
       const summary = `${readyZones}/${zones.length}`;
       if (zones.length === 0) {
         return {
-          condition: { type: ConditionType.AgentsReady, status: "False", reason: Reason.NoZones, message: "no zones: set spec.zones or label nodes with topology.kubernetes.io/zone" },
+          condition: {
+            type: ConditionType.AgentsReady,
+            status: "False",
+            reason: Reason.NoZones,
+            message: "no zones: set spec.zones or label nodes with topology.kubernetes.io/zone",
+          },
           zones: statuses,
           summary,
           events,
         };
       }
       if (waiting.length > 0) {
-        return { condition: { type: ConditionType.AgentsReady, status: "False", reason: Reason.DeploymentsProgressing, message: `waiting for zones ${waiting.join(", ")}` }, zones: statuses, summary, events };
+        return {
+          condition: {
+            type: ConditionType.AgentsReady,
+            status: "False",
+            reason: Reason.DeploymentsProgressing,
+            message: `waiting for zones ${waiting.join(", ")}`,
+          },
+          zones: statuses,
+          summary,
+          events,
+        };
       }
       return {
-        condition: { type: ConditionType.AgentsReady, status: "True", reason: Reason.DeploymentsReady, message: `all ${zones.length} zone Deployment(s) ready` },
+        condition: {
+          type: ConditionType.AgentsReady,
+          status: "True",
+          reason: Reason.DeploymentsReady,
+          message: `all ${zones.length} zone Deployment(s) ready`,
+        },
         zones: statuses,
         summary,
         events,
       };
     } catch (err) {
-      this.d.logger.warn("applying agent objects failed", { agent: `${spec.namespace}/${spec.name}`, error: errorMessage(err) });
+      this.d.logger.warn("applying agent objects failed", {
+        agent: `${spec.namespace}/${spec.name}`,
+        error: errorMessage(err),
+      });
       const old = agent.status;
       return {
-        condition: { type: ConditionType.AgentsReady, status: "False", reason: Reason.ApplyFailed, message: errorMessage(err) },
+        condition: {
+          type: ConditionType.AgentsReady,
+          status: "False",
+          reason: Reason.ApplyFailed,
+          message: errorMessage(err),
+        },
         zones: old?.zones ?? [],
         summary: old?.zoneSummary ?? `0/${zones.length}`,
         events,
@@ -243,20 +365,35 @@ export class Reconciler {
       const res = await deleteTables(this.d.aws.dynamodb(spec.region, spec.endpoints.dynamodb), spec);
       if (!res.done) {
         const cond: ConditionInput = res.failure
-          ? { type: ConditionType.Ready, status: "False", reason: res.failure.reason, message: `deleting: ${res.failure.message}` }
+          ? {
+              type: ConditionType.Ready,
+              status: "False",
+              reason: res.failure.reason,
+              message: `deleting: ${res.failure.message}`,
+            }
           : { type: ConditionType.Ready, status: "False", reason: Reason.Deleting, message: res.message };
         await this.writeStatus(agent, [cond], {}, res.events);
         return res.failure ? { retry: true } : { requeueAfterMs: this.d.timings.pendingRequeueMs };
       }
       for (const e of res.events) await this.d.events.record(agent, e.type, e.reason, e.message);
     } else if (spec) {
-      await this.d.events.record(agent, "Normal", "TablesRetained", `tables ${spec.filesTable} and ${spec.chunksTable} kept (deletionPolicy Retain)`);
+      await this.d.events.record(
+        agent,
+        "Normal",
+        "TablesRetained",
+        `tables ${spec.filesTable} and ${spec.chunksTable} kept (deletionPolicy Retain)`,
+      );
     }
     try {
       await this.d.client.patch(
         agentRef(agent),
         "merge",
-        { metadata: { finalizers: finalizers.filter((f) => f !== FINALIZER), resourceVersion: agent.metadata.resourceVersion } },
+        {
+          metadata: {
+            finalizers: finalizers.filter((f) => f !== FINALIZER),
+            resourceVersion: agent.metadata.resourceVersion,
+          },
+        },
         FIELD_MANAGER,
       );
     } catch (err) {
@@ -270,7 +407,12 @@ export class Reconciler {
    * Sets the given conditions (others are kept), the extra status fields, observedGeneration; writes
    * only when something changed, and records an Event for every condition that changed.
    */
-  private async writeStatus(agent: WarpAgent, inputs: ConditionInput[], extra: WarpAgentStatus, events: OperatorEvent[]): Promise<void> {
+  private async writeStatus(
+    agent: WarpAgent,
+    inputs: ConditionInput[],
+    extra: WarpAgentStatus,
+    events: OperatorEvent[],
+  ): Promise<void> {
     const now = new Date();
     const gen = agent.metadata.generation;
     let conditions: Condition[] = agent.status?.conditions ?? [];
@@ -281,7 +423,12 @@ export class Reconciler {
     for (const e of events) await this.d.events.record(agent, e.type, e.reason, e.message);
     if (jsonEqual(old, next)) return;
     for (const c of transitions(old.conditions, conditions)) {
-      await this.d.events.record(agent, c.status === "False" ? "Warning" : "Normal", c.reason, `${c.type} is ${c.status}: ${c.message}`);
+      await this.d.events.record(
+        agent,
+        c.status === "False" ? "Warning" : "Normal",
+        c.reason,
+        `${c.type} is ${c.status}: ${c.message}`,
+      );
     }
     const patch: Record<string, unknown> = { ...next };
     for (const k of Object.keys(old)) if (!(k in next)) patch[k] = null;
@@ -292,6 +439,11 @@ export class Reconciler {
       throw err;
     }
     const ready = getCondition(conditions, ConditionType.Ready);
-    this.d.logger.info("status updated", { agent: `${agent.metadata.namespace}/${agent.metadata.name}`, ready: ready?.status, reason: ready?.reason, generation: gen });
+    this.d.logger.info("status updated", {
+      agent: `${agent.metadata.namespace}/${agent.metadata.name}`,
+      ready: ready?.status,
+      reason: ready?.reason,
+      generation: gen,
+    });
   }
 }

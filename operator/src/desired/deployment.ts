@@ -7,7 +7,15 @@ import { formatBucketUrl } from "../../../common/bucket-url.js";
 import type { ResolvedSpec } from "../api/resolve.js";
 import type { ResourcesSpec } from "../api/types.js";
 import type { WarpAgent } from "../api/types.js";
-import { LABEL_COMPONENT, LABEL_ZONE, ZONE_LABEL, agentSelector, commonLabels, deploymentName, ownerReference } from "./labels.js";
+import {
+  LABEL_COMPONENT,
+  LABEL_ZONE,
+  ZONE_LABEL,
+  agentSelector,
+  commonLabels,
+  deploymentName,
+  ownerReference,
+} from "./labels.js";
 
 export const KAFKA_PORT = 9092;
 export const HTTP_PORT = 8080;
@@ -18,11 +26,22 @@ export const TLS_DIR = "/etc/warp/tls";
 export const SASL_USERS_FILE = "/etc/warp/sasl/users";
 
 export function ingestionUrl(spec: ResolvedSpec): string {
-  return formatBucketUrl({ kind: "dynamodb", region: spec.region, filesTable: spec.filesTable, chunksTable: spec.chunksTable });
+  return formatBucketUrl({
+    kind: "dynamodb",
+    region: spec.region,
+    filesTable: spec.filesTable,
+    chunksTable: spec.chunksTable,
+  });
 }
 
 export function compactionUrl(spec: ResolvedSpec): string {
-  return formatBucketUrl({ kind: "s3", bucket: spec.bucket, region: spec.region, forcePathStyle: spec.endpoints.s3 !== undefined, prefix: spec.bucketPrefix ? spec.bucketPrefix.replace(/\/?$/, "/") : "" });
+  return formatBucketUrl({
+    kind: "s3",
+    bucket: spec.bucket,
+    region: spec.region,
+    forcePathStyle: spec.endpoints.s3 !== undefined,
+    prefix: spec.bucketPrefix ? spec.bucketPrefix.replace(/\/?$/, "/") : "",
+  });
 }
 
 export function agentArgs(spec: ResolvedSpec, zone: string): string[] {
@@ -51,7 +70,8 @@ export function listenerSecurityArgs(spec: ResolvedSpec): string[] {
     args.push("-kafkaTLSCertFile", `${TLS_DIR}/tls.crt`, "-kafkaTLSKeyFile", `${TLS_DIR}/tls.key`);
     if (spec.kafkaTls.requireClientCert) args.push("-kafkaTLSClientCAFile", `${TLS_DIR}/ca.crt`);
   }
-  if (spec.kafkaSasl) args.push("-kafkaSASLMechanisms", spec.kafkaSasl.mechanisms.join(","), "-kafkaSASLUsersFile", SASL_USERS_FILE);
+  if (spec.kafkaSasl)
+    args.push("-kafkaSASLMechanisms", spec.kafkaSasl.mechanisms.join(","), "-kafkaSASLUsersFile", SASL_USERS_FILE);
   return args;
 }
 
@@ -64,8 +84,19 @@ export function agentVolumes(spec: ResolvedSpec): { volumes: V1Volume[]; mounts:
     mounts.push({ name: "kafka-tls", mountPath: TLS_DIR, readOnly: true });
   }
   if (spec.kafkaSasl) {
-    volumes.push({ name: "kafka-sasl-users", secret: { secretName: spec.kafkaSasl.usersSecretName, defaultMode: 0o440, items: [{ key: spec.kafkaSasl.usersSecretKey, path: "users" }] } });
-    mounts.push({ name: "kafka-sasl-users", mountPath: SASL_USERS_FILE.slice(0, SASL_USERS_FILE.lastIndexOf("/")), readOnly: true });
+    volumes.push({
+      name: "kafka-sasl-users",
+      secret: {
+        secretName: spec.kafkaSasl.usersSecretName,
+        defaultMode: 0o440,
+        items: [{ key: spec.kafkaSasl.usersSecretKey, path: "users" }],
+      },
+    });
+    mounts.push({
+      name: "kafka-sasl-users",
+      mountPath: SASL_USERS_FILE.slice(0, SASL_USERS_FILE.lastIndexOf("/")),
+      readOnly: true,
+    });
   }
   return { volumes, mounts };
 }
@@ -106,7 +137,12 @@ export function desiredDeployment(agent: WarpAgent, spec: ResolvedSpec, zone: st
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
-    metadata: { name: deploymentName(spec.name, zone), namespace: spec.namespace, labels, ownerReferences: [ownerReference(agent)] },
+    metadata: {
+      name: deploymentName(spec.name, zone),
+      namespace: spec.namespace,
+      labels,
+      ownerReferences: [ownerReference(agent)],
+    },
     spec: {
       replicas,
       selector: { matchLabels: selector },
@@ -117,7 +153,13 @@ export function desiredDeployment(agent: WarpAgent, spec: ResolvedSpec, zone: st
           serviceAccountName: spec.serviceAccountName,
           terminationGracePeriodSeconds: 30,
           // The image runs as uid 1000; nothing in the pod may run as root or gain privileges.
-          securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 1000,
+            runAsGroup: 1000,
+            fsGroup: 1000,
+            seccompProfile: { type: "RuntimeDefault" },
+          },
           // The root filesystem is read-only: the agent writes nothing locally (DynamoDB + S3); /tmp is scratch.
           volumes,
           affinity: {
@@ -142,7 +184,11 @@ export function desiredDeployment(agent: WarpAgent, spec: ResolvedSpec, zone: st
               livenessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 10, failureThreshold: 3 },
               readinessProbe: { httpGet: { path: "/readyz", port: "http" }, periodSeconds: 5, failureThreshold: 2 },
               ...(spec.resources ? { resources: resourceRequirements(spec.resources) } : {}),
-              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ["ALL"] },
+              },
               volumeMounts: mounts,
             },
           ],

@@ -27,7 +27,11 @@ export function agentSelector(agentName: string): Record<string, string> {
 /** A DNS-1123 label built from parts, at most 63 characters (a hash keeps long names unique). */
 export function dnsName(...parts: string[]): string {
   const raw = parts.join("-");
-  const clean = raw.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/-+/g, "-").replace(/^-|-$/g, "");
+  const clean = raw
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/-+/g, "-")
+    .replace(/^-|-$/g, "");
   if (clean === raw && clean.length <= 63) return clean;
   const hash = createHash("sha256").update(raw).digest("hex").slice(0, 8);
   return `${clean.slice(0, 54).replace(/-$/, "")}-${hash}`;
@@ -38,5 +42,12 @@ export function deploymentName(agentName: string, zone: string): string {
 }
 
 export function ownerReference(agent: WarpAgent): OwnerReference {
-  return { apiVersion: API_VERSION, kind: KIND, name: agent.metadata.name, uid: agent.metadata.uid ?? "", controller: true, blockOwnerDeletion: true };
+  return {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    name: agent.metadata.name,
+    uid: agent.metadata.uid ?? "",
+    controller: true,
+    blockOwnerDeletion: true,
+  };
 }

@@ -135,7 +135,10 @@ export class KubeClient {
   ) {
     const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = options;
     const tls = { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername };
-    this.pool = server.protocol === "https:" ? new https.Agent({ ...tls, keepAlive: true, maxSockets: 16 }) : new http.Agent({ keepAlive: true, maxSockets: 16 });
+    this.pool =
+      server.protocol === "https:"
+        ? new https.Agent({ ...tls, keepAlive: true, maxSockets: 16 })
+        : new http.Agent({ keepAlive: true, maxSockets: 16 });
   }
 
   /** Closes pooled connections (running watches end by their own abort). */
@@ -157,8 +160,18 @@ export class KubeClient {
     return u;
   }
 
-  private open(method: string, url: URL, contentType: string | undefined, body: string | undefined, accept = "application/json", pooled = true): http.ClientRequest {
-    const headers: Record<string, string> = { Accept: accept, ...(this.options.headers as Record<string, string> | undefined) };
+  private open(
+    method: string,
+    url: URL,
+    contentType: string | undefined,
+    body: string | undefined,
+    accept = "application/json",
+    pooled = true,
+  ): http.ClientRequest {
+    const headers: Record<string, string> = {
+      Accept: accept,
+      ...(this.options.headers as Record<string, string> | undefined),
+    };
     if (contentType) headers["Content-Type"] = contentType;
     if (body !== undefined) headers["Content-Length"] = String(Buffer.byteLength(body));
     const opts: https.RequestOptions = { ...this.options, method, headers, agent: pooled ? this.pool : false };
@@ -191,7 +204,13 @@ export class KubeClient {
     }
     if (status < 200 || status >= 300) {
       const st = (parsed ?? {}) as { reason?: string; message?: string };
-      throw new KubeApiError(status, st.reason ?? http.STATUS_CODES[status] ?? "Error", st.message ?? text.slice(0, 500), method, path);
+      throw new KubeApiError(
+        status,
+        st.reason ?? http.STATUS_CODES[status] ?? "Error",
+        st.message ?? text.slice(0, 500),
+        method,
+        path,
+      );
     }
     return parsed as T;
   }
@@ -253,7 +272,15 @@ export class KubeClient {
             } catch {
               /* not a Status */
             }
-            finish(new KubeApiError(res.statusCode ?? 0, st.reason ?? "Error", st.message ?? "watch failed", "WATCH", url.pathname));
+            finish(
+              new KubeApiError(
+                res.statusCode ?? 0,
+                st.reason ?? "Error",
+                st.message ?? "watch failed",
+                "WATCH",
+                url.pathname,
+              ),
+            );
           });
           return;
         }

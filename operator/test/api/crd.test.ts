@@ -9,13 +9,21 @@ import type { WarpAgentSpec, WarpAgentStatus } from "../../src/api/types.js";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
 /** Every field of T required, recursively: a literal of this type must name every field the type has. */
-type DeepRequired<T> = T extends Array<infer U> ? Array<DeepRequired<U>> : T extends object ? { [K in keyof T]-?: DeepRequired<T[K]> } : T;
+type DeepRequired<T> =
+  T extends Array<infer U> ? Array<DeepRequired<U>> : T extends object ? { [K in keyof T]-?: DeepRequired<T[K]> } : T;
 
 // Fully populated objects. Adding a field to the TypeScript types makes these fail to compile until
 // the field is added here, and then the drift test below fails until the schema has it too.
 const fullSpec: DeepRequired<WarpAgentSpec> = {
   region: "us-east-1",
-  tables: { files: "f1", chunks: "c1", billingMode: "Provisioned", readCapacityUnits: 1, writeCapacityUnits: 1, deletionPolicy: "Delete" },
+  tables: {
+    files: "f1",
+    chunks: "c1",
+    billingMode: "Provisioned",
+    readCapacityUnits: 1,
+    writeCapacityUnits: 1,
+    deletionPolicy: "Delete",
+  },
   bucket: { name: "bucket", prefix: "p/", create: true },
   batchTimeout: "50ms",
   zones: [{ name: "a", replicas: 1 }],
@@ -26,12 +34,17 @@ const fullSpec: DeepRequired<WarpAgentSpec> = {
   serviceAccountName: "sa",
   endpoints: { dynamodb: "http://x", s3: "http://y" },
   env: [{ name: "A", value: "b", valueFrom: { fieldRef: { fieldPath: "x" } } }],
-  kafka: { tls: { secretName: "tls", requireClientCert: true }, sasl: { mechanisms: ["SCRAM-SHA-512"], usersSecret: { name: "users", key: "users" } } },
+  kafka: {
+    tls: { secretName: "tls", requireClientCert: true },
+    sasl: { mechanisms: ["SCRAM-SHA-512"], usersSecret: { name: "users", key: "users" } },
+  },
   paused: false,
 };
 const fullStatus: DeepRequired<WarpAgentStatus> = {
   observedGeneration: 1,
-  conditions: [{ type: "Ready", status: "True", reason: "R", message: "m", lastTransitionTime: "t", observedGeneration: 1 }],
+  conditions: [
+    { type: "Ready", status: "True", reason: "R", message: "m", lastTransitionTime: "t", observedGeneration: 1 },
+  ],
   zones: [{ name: "a", replicas: 1, readyReplicas: 1 }],
   zoneSummary: "1/1",
   tables: { filesArn: "a", chunksArn: "b" },
@@ -47,7 +60,8 @@ function drift(value: unknown, schema: JSONSchemaProps, at: string, out: string[
   }
   if (schema.type !== "object" || !schema.properties) return; // a leaf (scalar, map or free-form object)
   const obj = value as Record<string, unknown>;
-  for (const k of Object.keys(obj)) if (!(k in schema.properties)) out.push(`${at}.${k} is in the TypeScript type but not in the CRD schema`);
+  for (const k of Object.keys(obj))
+    if (!(k in schema.properties)) out.push(`${at}.${k} is in the TypeScript type but not in the CRD schema`);
   for (const k of Object.keys(schema.properties)) {
     if (!(k in obj)) out.push(`${at}.${k} is in the CRD schema but not in the TypeScript type`);
     else drift(obj[k], schema.properties[k]!, `${at}.${k}`, out);
@@ -74,7 +88,15 @@ describe("WarpAgent CRD", () => {
 
   it("the drift check notices a field missing on either side", () => {
     const out: string[] = [];
-    drift({ ...fullSpec, extra: 1 }, { ...specSchema, properties: { ...specSchema.properties, other: { type: "string" } } }, "spec", out);
-    assert.deepEqual(out, ["spec.extra is in the TypeScript type but not in the CRD schema", "spec.other is in the CRD schema but not in the TypeScript type"]);
+    drift(
+      { ...fullSpec, extra: 1 },
+      { ...specSchema, properties: { ...specSchema.properties, other: { type: "string" } } },
+      "spec",
+      out,
+    );
+    assert.deepEqual(out, [
+      "spec.extra is in the TypeScript type but not in the CRD schema",
+      "spec.other is in the CRD schema but not in the TypeScript type",
+    ]);
   });
 });

@@ -4,7 +4,13 @@
  * with an error shaped as the SDK throws it.
  */
 import assert from "node:assert/strict";
-import { CreateTableCommand, DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient, ListTagsOfResourceCommand } from "@aws-sdk/client-dynamodb";
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+  ListTagsOfResourceCommand,
+} from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { startDynamoDbLocal, LOCAL_AWS } from "../../../e2e/support/dynamodb-local.js";
 import type { DynamoDbLocal } from "../../../e2e/support/dynamodb-local.js";
@@ -22,7 +28,12 @@ function spec(name: string, s: Partial<WarpAgentSpec> = {}) {
     apiVersion: "warpagent.dev/v1alpha1",
     kind: "WarpAgent",
     metadata: { name, namespace: "ns" },
-    spec: { region: "us-east-1", tables: { files: `${name}-files`, chunks: `${name}-chunks` }, bucket: { name: `${name}-bucket` }, ...s },
+    spec: {
+      region: "us-east-1",
+      tables: { files: `${name}-files`, chunks: `${name}-chunks` },
+      bucket: { name: `${name}-bucket` },
+      ...s,
+    },
   };
   return resolveSpec(a);
 }
@@ -74,7 +85,10 @@ describe("AWS reconcile (DynamoDB Local + S3 server)", function () {
     assert.equal(ttl.TimeToLiveDescription?.AttributeName, "expiresAt");
     // DynamoDB Local does not implement tagging (UnknownOperationException): the reconciler must not
     // fail on it. On AWS the tables carry TAG_OWNER etc.; that path is not verifiable here.
-    await assert.rejects(dynamo.send(new ListTagsOfResourceCommand({ ResourceArn: chunks.TableArn! })), (e: Error) => e.name === "UnknownOperationException");
+    await assert.rejects(
+      dynamo.send(new ListTagsOfResourceCommand({ ResourceArn: chunks.TableArn! })),
+      (e: Error) => e.name === "UnknownOperationException",
+    );
     const again = await reconcileTables(dynamo, s, { pendingRequeueMs: 100 });
     assert.deepEqual(again.events, [], "a converged pass changes nothing");
   });
@@ -83,8 +97,14 @@ describe("AWS reconcile (DynamoDB Local + S3 server)", function () {
     await dynamo.send(
       new CreateTableCommand({
         TableName: "adopt-files",
-        KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }, { AttributeName: "sk", KeyType: "RANGE" }],
-        AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }, { AttributeName: "sk", AttributeType: "S" }],
+        KeySchema: [
+          { AttributeName: "pk", KeyType: "HASH" },
+          { AttributeName: "sk", KeyType: "RANGE" },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: "pk", AttributeType: "S" },
+          { AttributeName: "sk", AttributeType: "S" },
+        ],
         BillingMode: "PAY_PER_REQUEST",
       }),
     );
@@ -99,14 +119,25 @@ describe("AWS reconcile (DynamoDB Local + S3 server)", function () {
     const r = await converge(dynamo, spec("adopt"));
     assert.equal(r.condition.status, "False");
     assert.equal(r.condition.reason, Reason.TableSchemaMismatch);
-    assert.match(r.condition.message, /table adopt-chunks has key schema \[id \(S, HASH\)\], expected the chunks table schema \[pk \(S, HASH\), sk \(N, RANGE\)\]/);
+    assert.match(
+      r.condition.message,
+      /table adopt-chunks has key schema \[id \(S, HASH\)\], expected the chunks table schema \[pk \(S, HASH\), sk \(N, RANGE\)\]/,
+    );
     assert.doesNotMatch(r.condition.message, /adopt-files/, "the files table is adopted as it is");
   });
 
   it("applies a billing mode change, one update per pass", async () => {
     const s = spec("billing");
     await converge(dynamo, s);
-    const p = spec("billing", { tables: { files: "billing-files", chunks: "billing-chunks", billingMode: "Provisioned", readCapacityUnits: 5, writeCapacityUnits: 7 } });
+    const p = spec("billing", {
+      tables: {
+        files: "billing-files",
+        chunks: "billing-chunks",
+        billingMode: "Provisioned",
+        readCapacityUnits: 5,
+        writeCapacityUnits: 7,
+      },
+    });
     const first = await reconcileTables(dynamo, p, { pendingRequeueMs: 100 });
     assert.ok(first.events.filter((e) => e.reason === "TableUpdated").length <= 2);
     const done = await converge(dynamo, p);
@@ -124,7 +155,10 @@ describe("AWS reconcile (DynamoDB Local + S3 server)", function () {
       if (r.done) break;
       await new Promise((res) => setTimeout(res, 100));
     }
-    await assert.rejects(dynamo.send(new DescribeTableCommand({ TableName: "del-files" })), (e: Error) => e.name === "ResourceNotFoundException");
+    await assert.rejects(
+      dynamo.send(new DescribeTableCommand({ TableName: "del-files" })),
+      (e: Error) => e.name === "ResourceNotFoundException",
+    );
   });
 
   it("checks the bucket, and creates it only when asked", async () => {
@@ -140,11 +174,17 @@ describe("AWS reconcile (DynamoDB Local + S3 server)", function () {
   });
 
   it("AccessDenied names the missing permission and the resource", () => {
-    const err = Object.assign(new Error("User: arn:aws:iam::1:user/x is not authorized to perform: dynamodb:CreateTable"), { name: "AccessDeniedException", $metadata: { httpStatusCode: 400 } });
+    const err = Object.assign(
+      new Error("User: arn:aws:iam::1:user/x is not authorized to perform: dynamodb:CreateTable"),
+      { name: "AccessDeniedException", $metadata: { httpStatusCode: 400 } },
+    );
     const f = describeAwsError(err, "dynamodb:CreateTable", "arn:aws:dynamodb:us-east-1:1:table/t");
     assert.equal(f.reason, Reason.AccessDenied);
     assert.match(f.message, /needs dynamodb:CreateTable on arn:aws:dynamodb:us-east-1:1:table\/t/);
     const s3err = Object.assign(new Error("UnknownError"), { name: "403", $metadata: { httpStatusCode: 403 } });
-    assert.match(describeAwsError(s3err, "s3:ListBucket", "arn:aws:s3:::b").message, /needs s3:ListBucket on arn:aws:s3:::b/);
+    assert.match(
+      describeAwsError(s3err, "s3:ListBucket", "arn:aws:s3:::b").message,
+      /needs s3:ListBucket on arn:aws:s3:::b/,
+    );
   });
 });

@@ -27,7 +27,10 @@ describe("WorkQueue", () => {
 
   it("backs off exponentially per key up to the cap, and forget resets it", () => {
     const q = new WorkQueue({ baseDelayMs: 10, maxDelayMs: 50 });
-    assert.deepEqual([q.addRateLimited("k"), q.addRateLimited("k"), q.addRateLimited("k"), q.addRateLimited("k")], [10, 20, 40, 50]);
+    assert.deepEqual(
+      [q.addRateLimited("k"), q.addRateLimited("k"), q.addRateLimited("k"), q.addRateLimited("k")],
+      [10, 20, 40, 50],
+    );
     assert.equal(q.addRateLimited("other"), 10);
     q.forget("k");
     assert.equal(q.addRateLimited("k"), 10);

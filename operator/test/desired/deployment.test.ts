@@ -4,14 +4,25 @@ import { InvalidSpecError, effectiveZones, resolveSpec } from "../../src/api/res
 import type { WarpAgent, WarpAgentSpec } from "../../src/api/types.js";
 import { desiredDeployment } from "../../src/desired/deployment.js";
 import { deploymentName, dnsName } from "../../src/desired/labels.js";
-import { bootstrapAddress, desiredBootstrapService, desiredHeadlessService, desiredPodDisruptionBudget, desiredServiceAccount } from "../../src/desired/services.js";
+import {
+  bootstrapAddress,
+  desiredBootstrapService,
+  desiredHeadlessService,
+  desiredPodDisruptionBudget,
+  desiredServiceAccount,
+} from "../../src/desired/services.js";
 
 function agent(spec: Partial<WarpAgentSpec> = {}, name = "wa"): WarpAgent {
   return {
     apiVersion: "warpagent.dev/v1alpha1",
     kind: "WarpAgent",
     metadata: { name, namespace: "ns1", uid: "uid-1", generation: 1 },
-    spec: { region: "us-east-1", tables: { files: "files-t", chunks: "chunks-t" }, bucket: { name: "my-bucket" }, ...spec },
+    spec: {
+      region: "us-east-1",
+      tables: { files: "files-t", chunks: "chunks-t" },
+      bucket: { name: "my-bucket" },
+      ...spec,
+    },
   };
 }
 
@@ -22,7 +33,12 @@ function argMap(args: readonly string[]): Map<string, string> {
 }
 
 describe("desiredDeployment", () => {
-  const cases: Array<{ name: string; spec: Partial<WarpAgentSpec>; zone: string; check: (d: ReturnType<typeof desiredDeployment>) => void }> = [
+  const cases: Array<{
+    name: string;
+    spec: Partial<WarpAgentSpec>;
+    zone: string;
+    check: (d: ReturnType<typeof desiredDeployment>) => void;
+  }> = [
     {
       name: "defaults: agent flags, zone, image, one replica",
       spec: {},
@@ -36,8 +52,19 @@ describe("desiredDeployment", () => {
         assert.equal(a.get("-kafkaPort"), "9092");
         assert.equal(a.get("-httpPort"), "8080");
         assert.equal(a.get("-availabilityZone"), "us-east-1a");
-        assert.deepEqual(parseBucketUrl(a.get("-ingestionBucketURL")!), { kind: "dynamodb", region: "us-east-1", filesTable: "files-t", chunksTable: "chunks-t" });
-        assert.deepEqual(parseBucketUrl(a.get("-compactionBucketURL")!), { kind: "s3", bucket: "my-bucket", region: "us-east-1", forcePathStyle: false, prefix: "" });
+        assert.deepEqual(parseBucketUrl(a.get("-ingestionBucketURL")!), {
+          kind: "dynamodb",
+          region: "us-east-1",
+          filesTable: "files-t",
+          chunksTable: "chunks-t",
+        });
+        assert.deepEqual(parseBucketUrl(a.get("-compactionBucketURL")!), {
+          kind: "s3",
+          bucket: "my-bucket",
+          region: "us-east-1",
+          forcePathStyle: false,
+          prefix: "",
+        });
         assert.equal(c.image, "ghcr.io/warp-agent/warp:0.1.0");
         assert.equal(d.spec!.replicas, 1);
         assert.equal(d.metadata!.name, "wa-us-east-1a");
@@ -48,13 +75,23 @@ describe("desiredDeployment", () => {
       spec: {},
       zone: "eu-west-1b",
       check: (d) => {
-        const terms = d.spec!.template.spec!.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms;
-        assert.deepEqual(terms, [{ matchExpressions: [{ key: "topology.kubernetes.io/zone", operator: "In", values: ["eu-west-1b"] }] }]);
+        const terms =
+          d.spec!.template.spec!.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!
+            .nodeSelectorTerms;
+        assert.deepEqual(terms, [
+          { matchExpressions: [{ key: "topology.kubernetes.io/zone", operator: "In", values: ["eu-west-1b"] }] },
+        ]);
       },
     },
     {
       name: "env: advertised host from the pod IP, region, endpoint overrides, extra env after ours",
-      spec: { endpoints: { dynamodb: "http://ddb:8000", s3: "http://s3:9000" }, env: [{ name: "FOO", value: "bar" }, { name: "AWS_REGION", value: "ignored" }] },
+      spec: {
+        endpoints: { dynamodb: "http://ddb:8000", s3: "http://s3:9000" },
+        env: [
+          { name: "FOO", value: "bar" },
+          { name: "AWS_REGION", value: "ignored" },
+        ],
+      },
       zone: "a",
       check: (d) => {
         const env = d.spec!.template.spec!.containers[0]!.env!;
@@ -66,7 +103,11 @@ describe("desiredDeployment", () => {
           { name: "FOO", value: "bar" },
         ]);
         const a = argMap(d.spec!.template.spec!.containers[0]!.args!);
-        assert.equal((parseBucketUrl(a.get("-compactionBucketURL")!) as { forcePathStyle: boolean }).forcePathStyle, true, "path-style with an S3 endpoint override");
+        assert.equal(
+          (parseBucketUrl(a.get("-compactionBucketURL")!) as { forcePathStyle: boolean }).forcePathStyle,
+          true,
+          "path-style with an S3 endpoint override",
+        );
       },
     },
     {
@@ -104,7 +145,10 @@ describe("desiredDeployment", () => {
         assert.equal(c.imagePullPolicy, "IfNotPresent");
         assert.deepEqual(c.resources, { requests: { cpu: "500m", memory: "1073741824" } });
         assert.equal(d.spec!.template.spec!.serviceAccountName, "irsa");
-        assert.equal((parseBucketUrl(argMap(c.args!).get("-compactionBucketURL")!) as { prefix: string }).prefix, "warp/");
+        assert.equal(
+          (parseBucketUrl(argMap(c.args!).get("-compactionBucketURL")!) as { prefix: string }).prefix,
+          "warp/",
+        );
       },
     },
     {
@@ -112,10 +156,23 @@ describe("desiredDeployment", () => {
       spec: {},
       zone: "a",
       check: (d) => {
-        assert.deepEqual(d.metadata!.ownerReferences, [{ apiVersion: "warpagent.dev/v1alpha1", kind: "WarpAgent", name: "wa", uid: "uid-1", controller: true, blockOwnerDeletion: true }]);
+        assert.deepEqual(d.metadata!.ownerReferences, [
+          {
+            apiVersion: "warpagent.dev/v1alpha1",
+            kind: "WarpAgent",
+            name: "wa",
+            uid: "uid-1",
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ]);
         assert.equal(d.spec!.selector.matchLabels!["warpagent.dev/zone"], "a");
-        for (const [k, v] of Object.entries(d.spec!.selector.matchLabels!)) assert.equal(d.spec!.template.metadata!.labels![k], v);
-        assert.deepEqual(d.spec!.strategy, { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+        for (const [k, v] of Object.entries(d.spec!.selector.matchLabels!))
+          assert.equal(d.spec!.template.metadata!.labels![k], v);
+        assert.deepEqual(d.spec!.strategy, {
+          type: "RollingUpdate",
+          rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+        });
       },
     },
   ];
@@ -143,7 +200,12 @@ describe("desiredDeployment", () => {
   });
 
   it("mounts the Kafka listener's TLS and SASL Secrets and passes their paths as flags", () => {
-    const a = agent({ kafka: { tls: { secretName: "kafka-tls", requireClientCert: true }, sasl: { mechanisms: ["SCRAM-SHA-512", "PLAIN"], usersSecret: { name: "kafka-users" } } } });
+    const a = agent({
+      kafka: {
+        tls: { secretName: "kafka-tls", requireClientCert: true },
+        sasl: { mechanisms: ["SCRAM-SHA-512", "PLAIN"], usersSecret: { name: "kafka-users" } },
+      },
+    });
     const d = desiredDeployment(a, resolveSpec(a), "zone-a", 1);
     const pod = d.spec!.template.spec!;
     const c = pod.containers[0]!;
@@ -153,16 +215,29 @@ describe("desiredDeployment", () => {
     assert.equal(flag("-kafkaTLSClientCAFile"), "/etc/warp/tls/ca.crt");
     assert.equal(flag("-kafkaSASLMechanisms"), "SCRAM-SHA-512,PLAIN");
     assert.equal(flag("-kafkaSASLUsersFile"), "/etc/warp/sasl/users");
-    assert.deepEqual(pod.volumes?.find((v) => v.name === "kafka-sasl-users")?.secret?.items, [{ key: "users", path: "users" }]);
+    assert.deepEqual(pod.volumes?.find((v) => v.name === "kafka-sasl-users")?.secret?.items, [
+      { key: "users", path: "users" },
+    ]);
     assert.equal(pod.volumes?.find((v) => v.name === "kafka-tls")?.secret?.secretName, "kafka-tls");
-    assert.deepEqual(c.volumeMounts?.map((m) => [m.mountPath, m.readOnly ?? false]), [["/tmp", false], ["/etc/warp/tls", true], ["/etc/warp/sasl", true]]);
+    assert.deepEqual(
+      c.volumeMounts?.map((m) => [m.mountPath, m.readOnly ?? false]),
+      [
+        ["/tmp", false],
+        ["/etc/warp/tls", true],
+        ["/etc/warp/sasl", true],
+      ],
+    );
     // Without spec.kafka: plaintext, no Secret mounted, no flag.
     const plain = desiredDeployment(agent(), resolveSpec(agent()), "zone-a", 1).spec!.template.spec!;
     assert.ok(!plain.containers[0]!.args!.some((x) => x.startsWith("-kafkaTLS") || x.startsWith("-kafkaSASL")));
     assert.equal(plain.volumes?.length, 1);
     // Server-side TLS only: no client CA flag.
     const tlsOnly = agent({ kafka: { tls: { secretName: "kafka-tls" } } });
-    assert.ok(!desiredDeployment(tlsOnly, resolveSpec(tlsOnly), "z", 1).spec!.template.spec!.containers[0]!.args!.includes("-kafkaTLSClientCAFile"));
+    assert.ok(
+      !desiredDeployment(tlsOnly, resolveSpec(tlsOnly), "z", 1).spec!.template.spec!.containers[0]!.args!.includes(
+        "-kafkaTLSClientCAFile",
+      ),
+    );
   });
 
   it("is pure: the same input gives the same output", () => {
@@ -191,14 +266,33 @@ describe("resolveSpec", () => {
     ["batch timeout below 25ms", { batchTimeout: "10ms" }, "spec.batchTimeout"],
     ["empty table name", { tables: { files: "", chunks: "c-table" } }, "spec.tables.files"],
     ["same table twice", { tables: { files: "same", chunks: "same" } }, "spec.tables.chunks"],
-    ["provisioned without capacities", { tables: { files: "aaa", chunks: "bbb", billingMode: "Provisioned" } }, "spec.tables.billingMode"],
-    ["SASL without mechanisms", { kafka: { sasl: { mechanisms: [], usersSecret: { name: "u" } } } }, "spec.kafka.sasl.mechanisms"],
-    ["an unknown SASL mechanism", { kafka: { sasl: { mechanisms: ["GSSAPI" as "PLAIN"], usersSecret: { name: "u" } } } }, "spec.kafka.sasl.mechanisms"],
-    ["SASL without a users Secret", { kafka: { sasl: { mechanisms: ["PLAIN"], usersSecret: { name: "" } } } }, "spec.kafka.sasl.usersSecret.name"],
+    [
+      "provisioned without capacities",
+      { tables: { files: "aaa", chunks: "bbb", billingMode: "Provisioned" } },
+      "spec.tables.billingMode",
+    ],
+    [
+      "SASL without mechanisms",
+      { kafka: { sasl: { mechanisms: [], usersSecret: { name: "u" } } } },
+      "spec.kafka.sasl.mechanisms",
+    ],
+    [
+      "an unknown SASL mechanism",
+      { kafka: { sasl: { mechanisms: ["GSSAPI" as "PLAIN"], usersSecret: { name: "u" } } } },
+      "spec.kafka.sasl.mechanisms",
+    ],
+    [
+      "SASL without a users Secret",
+      { kafka: { sasl: { mechanisms: ["PLAIN"], usersSecret: { name: "" } } } },
+      "spec.kafka.sasl.usersSecret.name",
+    ],
   ];
   for (const [name, spec, field] of bad) {
     it(`rejects ${name}, naming ${field}`, () => {
-      assert.throws(() => resolveSpec(agent(spec)), (err: unknown) => err instanceof InvalidSpecError && err.message.startsWith(field));
+      assert.throws(
+        () => resolveSpec(agent(spec)),
+        (err: unknown) => err instanceof InvalidSpecError && err.message.startsWith(field),
+      );
     });
   }
 });
@@ -208,7 +302,11 @@ describe("services, PDB, service account", () => {
     const a = agent();
     const spec = resolveSpec(a);
     const pod = desiredDeployment(a, spec, "z", 1).spec!.template.metadata!.labels!;
-    for (const sel of [desiredBootstrapService(a, spec).spec!.selector!, desiredHeadlessService(a, spec).spec!.selector!, desiredPodDisruptionBudget(a, spec).spec!.selector!.matchLabels!]) {
+    for (const sel of [
+      desiredBootstrapService(a, spec).spec!.selector!,
+      desiredHeadlessService(a, spec).spec!.selector!,
+      desiredPodDisruptionBudget(a, spec).spec!.selector!.matchLabels!,
+    ]) {
       for (const [k, v] of Object.entries(sel)) assert.equal(pod[k], v, `selector ${k}`);
     }
     assert.equal(desiredHeadlessService(a, spec).spec!.clusterIP, "None");

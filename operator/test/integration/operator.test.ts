@@ -74,11 +74,19 @@ describe("operator on a real kube-apiserver", function () {
   }
 
   async function createNamespace(ns: string): Promise<void> {
-    await admin.create({ apiVersion: "v1", plural: "namespaces" }, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+    await admin.create(
+      { apiVersion: "v1", plural: "namespaces" },
+      { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } },
+    );
   }
 
   async function applyAgent(ns: string, name: string, s: WarpAgentSpec): Promise<WarpAgent> {
-    return admin.patch<WarpAgent>({ ...WA, namespace: ns, name }, "apply", { apiVersion: WA.apiVersion, kind: "WarpAgent", metadata: { name, namespace: ns }, spec: s }, "test-user");
+    return admin.patch<WarpAgent>(
+      { ...WA, namespace: ns, name },
+      "apply",
+      { apiVersion: WA.apiVersion, kind: "WarpAgent", metadata: { name, namespace: ns }, spec: s },
+      "test-user",
+    );
   }
 
   async function getAgent(ns: string, name: string): Promise<WarpAgent> {
@@ -96,7 +104,15 @@ describe("operator on a real kube-apiserver", function () {
       await admin.patch(
         { apiVersion: "apps/v1", plural: "deployments", namespace: ns, name: d.metadata!.name!, subresource: "status" },
         "merge",
-        { status: { observedGeneration: d.metadata!.generation, replicas: n, updatedReplicas: n, readyReplicas: n, availableReplicas: n } },
+        {
+          status: {
+            observedGeneration: d.metadata!.generation,
+            replicas: n,
+            updatedReplicas: n,
+            readyReplicas: n,
+            availableReplicas: n,
+          },
+        },
         "test-kubelet",
       );
     }
@@ -106,7 +122,9 @@ describe("operator on a real kube-apiserver", function () {
     return waitFor(
       async () => {
         const a = await getAgent(ns, name);
-        return cond(a, "Ready")?.status === "True" && a.status?.observedGeneration === a.metadata.generation ? a : undefined;
+        return cond(a, "Ready")?.status === "True" && a.status?.observedGeneration === a.metadata.generation
+          ? a
+          : undefined;
       },
       { timeoutMs: 60_000, what },
     );
@@ -126,10 +144,19 @@ describe("operator on a real kube-apiserver", function () {
     // Raw server-side apply: client-node's typed serializer (applyYaml) drops `default` and the
     // x-kubernetes-* keys of a CRD schema, which would silently disable defaults and CEL rules.
     const crd = warpAgentCrd();
-    await admin.patch({ apiVersion: "apiextensions.k8s.io/v1", plural: "customresourcedefinitions", name: crd.metadata.name }, "apply", crd, "warp-e2e");
+    await admin.patch(
+      { apiVersion: "apiextensions.k8s.io/v1", plural: "customresourcedefinitions", name: crd.metadata.name },
+      "apply",
+      crd,
+      "warp-e2e",
+    );
     await waitFor(
       async () => {
-        const crd = await admin.get<{ status?: { conditions?: Array<{ type: string; status: string }> } }>({ apiVersion: "apiextensions.k8s.io/v1", plural: "customresourcedefinitions", name: "warpagents.warpagent.dev" });
+        const crd = await admin.get<{ status?: { conditions?: Array<{ type: string; status: string }> } }>({
+          apiVersion: "apiextensions.k8s.io/v1",
+          plural: "customresourcedefinitions",
+          name: "warpagents.warpagent.dev",
+        });
         return crd.status?.conditions?.some((c) => c.type === "Established" && c.status === "True");
       },
       { timeoutMs: 30_000, what: "the WarpAgent CRD to be Established" },
@@ -137,7 +164,9 @@ describe("operator on a real kube-apiserver", function () {
     // The operator's identity is bound to the shipped ClusterRole, and to the shipped leader-election
     // Role in the Lease's namespace ("default"), and to nothing else.
     await applyYaml(adminKc, fs.readFileSync(path.join(root, "operator/rbac/clusterrole.yaml"), "utf8"));
-    await applyYaml(adminKc, fs.readFileSync(path.join(root, "operator/rbac/role.yaml"), "utf8"), { namespace: "default" });
+    await applyYaml(adminKc, fs.readFileSync(path.join(root, "operator/rbac/role.yaml"), "utf8"), {
+      namespace: "default",
+    });
     await applyYaml(
       adminKc,
       `apiVersion: rbac.authorization.k8s.io/v1
@@ -156,7 +185,17 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
     opKubeconfigPath = await cp.userKubeconfigPath(OPERATOR_USER);
     // The served CRD is the apiserver's view of ours: wait until WarpAgents can be listed.
     await waitFor(() => admin.list({ ...WA }).then(() => true), { timeoutMs: 30_000, what: "warpagents to be served" });
-    operator = await startOperator({ leaderElection: { enabled: true, leaseName: "warp-operator-main", leaseNamespace: "default", identity: "main", retryPeriodMs: 500, renewDeadlineMs: 4_000, leaseDurationMs: 6_000 } });
+    operator = await startOperator({
+      leaderElection: {
+        enabled: true,
+        leaseName: "warp-operator-main",
+        leaseNamespace: "default",
+        identity: "main",
+        retryPeriodMs: 500,
+        renewDeadlineMs: 4_000,
+        leaseDurationMs: 6_000,
+      },
+    });
   });
 
   after(async () => {
@@ -170,7 +209,12 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
   it("accepts a valid spec and fills in the schema defaults", async () => {
     const created = await admin.request<WarpAgent>("POST", resourcePath({ ...WA, namespace: "default" }), {
       query: { dryRun: "All" },
-      body: { apiVersion: WA.apiVersion, kind: "WarpAgent", metadata: { name: "good", namespace: "default" }, spec: { region: "us-east-1", tables: { files: "aaa", chunks: "bbb" }, bucket: { name: "bkt" } } },
+      body: {
+        apiVersion: WA.apiVersion,
+        kind: "WarpAgent",
+        metadata: { name: "good", namespace: "default" },
+        spec: { region: "us-east-1", tables: { files: "aaa", chunks: "bbb" }, bucket: { name: "bkt" } },
+      },
     });
     assert.equal(created.spec.batchTimeout, "50ms");
     assert.equal(created.spec.tables.billingMode, "PayPerRequest");
@@ -180,9 +224,18 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
 
   it("its RBAC is the shipped ClusterRole only: more is denied", async () => {
     const op = await KubeClient.fromKubeConfig(await cp.userConfig(OPERATOR_USER));
-    await assert.rejects(op.list({ apiVersion: "v1", plural: "secrets" }), (e: unknown) => e instanceof KubeApiError && e.code === 403);
-    await assert.rejects(op.list({ apiVersion: "v1", plural: "pods" }), (e: unknown) => e instanceof KubeApiError && e.code === 403);
-    await assert.rejects(op.delete({ ...WA, namespace: "default", name: "x" }), (e: unknown) => e instanceof KubeApiError && e.code === 403);
+    await assert.rejects(
+      op.list({ apiVersion: "v1", plural: "secrets" }),
+      (e: unknown) => e instanceof KubeApiError && e.code === 403,
+    );
+    await assert.rejects(
+      op.list({ apiVersion: "v1", plural: "pods" }),
+      (e: unknown) => e instanceof KubeApiError && e.code === 403,
+    );
+    await assert.rejects(
+      op.delete({ ...WA, namespace: "default", name: "x" }),
+      (e: unknown) => e instanceof KubeApiError && e.code === 403,
+    );
   });
 
   it("three zones: tables, Deployments, Services, PDB; Ready once the Deployments report ready", async () => {
@@ -190,19 +243,29 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
     await createNamespace(ns);
     await applyAgent(ns, "wa", spec("three", { zones: [{ name: "zone-a" }, { name: "zone-b" }, { name: "zone-c" }] }));
 
-    await waitFor(async () => (await tableExists("three-files")) && (await tableExists("three-chunks")), { timeoutMs: 60_000, what: "both tables" });
+    await waitFor(async () => (await tableExists("three-files")) && (await tableExists("three-chunks")), {
+      timeoutMs: 60_000,
+      what: "both tables",
+    });
     const chunks = (await dynamo.send(new DescribeTableCommand({ TableName: "three-chunks" }))).Table!;
     assert.deepEqual(chunks.KeySchema, [
       { AttributeName: "pk", KeyType: "HASH" },
       { AttributeName: "sk", KeyType: "RANGE" },
     ]);
 
-    const deps = await waitFor(async () => ((await deployments(ns)).length === 3 ? deployments(ns) : undefined), { timeoutMs: 60_000, what: "three Deployments" });
+    const deps = await waitFor(async () => ((await deployments(ns)).length === 3 ? deployments(ns) : undefined), {
+      timeoutMs: 60_000,
+      what: "three Deployments",
+    });
     assert.deepEqual(deps.map((d) => d.metadata!.name).sort(), ["wa-zone-a", "wa-zone-b", "wa-zone-c"]);
     for (const d of deps) {
       const zone = d.metadata!.labels!["warpagent.dev/zone"]!;
       const pod = d.spec!.template.spec!;
-      assert.deepEqual(pod.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms[0]!.matchExpressions![0]!.values, [zone]);
+      assert.deepEqual(
+        pod.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms[0]!
+          .matchExpressions![0]!.values,
+        [zone],
+      );
       const c = pod.containers[0]!;
       assert.deepEqual(c.command, ["warp"]);
       assert.deepEqual(c.args, [
@@ -225,11 +288,24 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
       assert.equal(env.get("AWS_ENDPOINT_URL_DYNAMODB")?.value, ddb.endpoint);
       assert.equal(env.get("AWS_ENDPOINT_URL_S3")?.value, s3srv.endpoint);
       assert.equal(d.metadata!.ownerReferences![0]!.kind, "WarpAgent");
-      assert.ok(d.metadata!.managedFields!.some((m) => m.manager === "warp-operator" && m.operation === "Apply"), "server-side applied by warp-operator");
+      assert.ok(
+        d.metadata!.managedFields!.some((m) => m.manager === "warp-operator" && m.operation === "Apply"),
+        "server-side applied by warp-operator",
+      );
     }
-    const svc = await admin.get<{ spec: { clusterIP?: string } }>({ apiVersion: "v1", plural: "services", namespace: ns, name: "wa" });
+    const svc = await admin.get<{ spec: { clusterIP?: string } }>({
+      apiVersion: "v1",
+      plural: "services",
+      namespace: ns,
+      name: "wa",
+    });
     assert.notEqual(svc.spec.clusterIP, "None");
-    const headless = await admin.get<{ spec: { clusterIP?: string } }>({ apiVersion: "v1", plural: "services", namespace: ns, name: "wa-agents" });
+    const headless = await admin.get<{ spec: { clusterIP?: string } }>({
+      apiVersion: "v1",
+      plural: "services",
+      namespace: ns,
+      name: "wa-agents",
+    });
     assert.equal(headless.spec.clusterIP, "None");
     await admin.get({ apiVersion: "policy/v1", plural: "poddisruptionbudgets", namespace: ns, name: "wa" });
     await admin.get({ apiVersion: "v1", plural: "serviceaccounts", namespace: ns, name: "wa-agent" });
@@ -260,7 +336,10 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
       ],
     );
     // kubectl get wa: the printer columns.
-    const table = await admin.request<{ columnDefinitions: Array<{ name: string }>; rows: Array<{ cells: unknown[] }> }>("GET", resourcePath({ ...WA, namespace: ns, name: "wa" }), {
+    const table = await admin.request<{
+      columnDefinitions: Array<{ name: string }>;
+      rows: Array<{ cells: unknown[] }>;
+    }>("GET", resourcePath({ ...WA, namespace: ns, name: "wa" }), {
       accept: "application/json;as=Table;v=v1;g=meta.k8s.io",
     });
     assert.deepEqual(
@@ -269,9 +348,14 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
     );
     assert.deepEqual(table.rows[0]!.cells.slice(0, 4), ["wa", "True", "3/3", "wa.three.svc:9092"]);
 
-    const events = await admin.list<{ reason: string; involvedObject: { name: string } }>({ apiVersion: "v1", plural: "events", namespace: ns });
+    const events = await admin.list<{ reason: string; involvedObject: { name: string } }>({
+      apiVersion: "v1",
+      plural: "events",
+      namespace: ns,
+    });
     const reasons = new Set(events.items.filter((e) => e.involvedObject.name === "wa").map((e) => e.reason));
-    for (const r of ["TableCreated", "DeploymentCreated", "AllReady"]) assert.ok(reasons.has(r), `event ${r} in ${[...reasons].join(",")}`);
+    for (const r of ["TableCreated", "DeploymentCreated", "AllReady"])
+      assert.ok(reasons.has(r), `event ${r} in ${[...reasons].join(",")}`);
 
     // Status is not rewritten when nothing changes (no hot loop on our own writes).
     const rv = (await getAgent(ns, "wa")).metadata.resourceVersion;
@@ -282,7 +366,14 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
   it("a new batch timeout rolls every Deployment; scaling one zone changes only that zone", async () => {
     const ns = "three";
     const before = new Map((await deployments(ns)).map((d) => [d.metadata!.name!, d.metadata!.generation!]));
-    const applied = await applyAgent(ns, "wa", spec("three", { batchTimeout: "100ms", zones: [{ name: "zone-a" }, { name: "zone-b", replicas: 3 }, { name: "zone-c" }] }));
+    const applied = await applyAgent(
+      ns,
+      "wa",
+      spec("three", {
+        batchTimeout: "100ms",
+        zones: [{ name: "zone-a" }, { name: "zone-b", replicas: 3 }, { name: "zone-c" }],
+      }),
+    );
     const deps = await waitFor(
       async () => {
         const ds = await deployments(ns);
@@ -290,15 +381,13 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
       },
       { timeoutMs: 60_000, what: "every Deployment to carry -batchTimeout 100ms" },
     );
-    for (const d of deps) assert.ok(d.metadata!.generation! > before.get(d.metadata!.name!)!, `${d.metadata!.name} rolled`);
-    assert.deepEqual(
-      deps.map((d) => [d.metadata!.name, d.spec!.replicas]).sort(),
-      [
-        ["wa-zone-a", 1],
-        ["wa-zone-b", 3],
-        ["wa-zone-c", 1],
-      ],
-    );
+    for (const d of deps)
+      assert.ok(d.metadata!.generation! > before.get(d.metadata!.name!)!, `${d.metadata!.name} rolled`);
+    assert.deepEqual(deps.map((d) => [d.metadata!.name, d.spec!.replicas]).sort(), [
+      ["wa-zone-a", 1],
+      ["wa-zone-b", 3],
+      ["wa-zone-c", 1],
+    ]);
     const progressing = await waitFor(
       async () => {
         const a = await getAgent(ns, "wa");
@@ -309,7 +398,10 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
     assert.equal(cond(progressing, "Ready")!.status, "False", "not ready until the rollout is reported");
     await markDeploymentsReady(ns);
     const ready = await waitReady(ns, "wa", "Ready=True after the rollout");
-    assert.deepEqual(ready.status!.zones!.find((z) => z.name === "zone-b"), { name: "zone-b", replicas: 3, readyReplicas: 3 });
+    assert.deepEqual(
+      ready.status!.zones!.find((z) => z.name === "zone-b"),
+      { name: "zone-b", replicas: 3, readyReplicas: 3 },
+    );
   });
 
   it("the apiserver rejects invalid specs with a message naming the field", async () => {
@@ -317,14 +409,27 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
     const cases: Array<[string, Partial<WarpAgentSpec> | Record<string, unknown>, RegExp]> = [
       ["batch timeout below 25ms", { batchTimeout: "10ms" }, /spec\.batchTimeout.*at least 25ms/],
       ["empty files table name", { tables: { files: "", chunks: "c-table" } }, /spec\.tables\.files/],
-      ["unknown billing mode", { tables: { files: "aaa", chunks: "bbb", billingMode: "Sometimes" } }, /spec\.tables\.billingMode.*Unsupported value/],
-      ["provisioned without capacities", { tables: { files: "aaa", chunks: "bbb", billingMode: "Provisioned" } }, /spec\.tables\.billingMode.*required when billingMode is Provisioned/],
+      [
+        "unknown billing mode",
+        { tables: { files: "aaa", chunks: "bbb", billingMode: "Sometimes" } },
+        /spec\.tables\.billingMode.*Unsupported value/,
+      ],
+      [
+        "provisioned without capacities",
+        { tables: { files: "aaa", chunks: "bbb", billingMode: "Provisioned" } },
+        /spec\.tables\.billingMode.*required when billingMode is Provisioned/,
+      ],
     ];
     for (const [what, s, re] of cases) {
       await assert.rejects(
         admin.request("POST", resourcePath({ ...WA, namespace: ns }), {
           query: { dryRun: "All" },
-          body: { apiVersion: WA.apiVersion, kind: "WarpAgent", metadata: { name: "bad", namespace: ns }, spec: { ...spec("bad"), ...s } },
+          body: {
+            apiVersion: WA.apiVersion,
+            kind: "WarpAgent",
+            metadata: { name: "bad", namespace: ns },
+            spec: { ...spec("bad"), ...s },
+          },
         }),
         (e: unknown) => {
           assert.ok(e instanceof KubeApiError && e.code === 422, `${what}: ${String(e)}`);
@@ -357,7 +462,10 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
     );
     const c = cond(a, "TablesReady")!;
     assert.equal(c.status, "False");
-    assert.match(c.message, /table wrong-chunks has key schema \[id \(S, HASH\)\], expected the chunks table schema \[pk \(S, HASH\), sk \(N, RANGE\)\]/);
+    assert.match(
+      c.message,
+      /table wrong-chunks has key schema \[id \(S, HASH\)\], expected the chunks table schema \[pk \(S, HASH\), sk \(N, RANGE\)\]/,
+    );
     assert.equal(cond(a, "AgentsReady")?.reason, "DeploymentsProgressing", "the other steps still ran");
   });
 
@@ -365,7 +473,15 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
     const ns = "awsfail";
     await createNamespace(ns);
     // Nothing listens on port 1: every DynamoDB call fails. The bucket does not exist.
-    await applyAgent(ns, "wa", spec("awsfail", { zones: [{ name: "z" }], bucket: { name: "no-such-bucket" }, endpoints: { dynamodb: "http://127.0.0.1:1", s3: s3srv.endpoint } }));
+    await applyAgent(
+      ns,
+      "wa",
+      spec("awsfail", {
+        zones: [{ name: "z" }],
+        bucket: { name: "no-such-bucket" },
+        endpoints: { dynamodb: "http://127.0.0.1:1", s3: s3srv.endpoint },
+      }),
+    );
     const a = await waitFor(
       async () => {
         const x = await getAgent(ns, "wa");
@@ -374,12 +490,21 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
       { timeoutMs: 60_000, what: "all conditions" },
     );
     assert.equal(cond(a, "TablesReady")!.reason, "AwsError");
-    assert.match(cond(a, "TablesReady")!.message, /dynamodb:DescribeTable on arn:aws:dynamodb:us-east-1:<account>:table\/awsfail-files failed/);
+    assert.match(
+      cond(a, "TablesReady")!.message,
+      /dynamodb:DescribeTable on arn:aws:dynamodb:us-east-1:<account>:table\/awsfail-files failed/,
+    );
     assert.equal(cond(a, "BucketReady")!.reason, "BucketNotFound");
-    assert.match(cond(a, "BucketReady")!.message, /bucket no-such-bucket does not exist; create it or set spec.bucket.create: true/);
+    assert.match(
+      cond(a, "BucketReady")!.message,
+      /bucket no-such-bucket does not exist; create it or set spec.bucket.create: true/,
+    );
     assert.equal(cond(a, "AgentsReady")!.reason, "DeploymentsProgressing", "agents were still applied");
     assert.equal((await deployments(ns)).length, 1);
-    assert.match(cond(a, "Ready")!.message, /TablesReady \(AwsError\), BucketReady \(BucketNotFound\), AgentsReady \(DeploymentsProgressing\)/);
+    assert.match(
+      cond(a, "Ready")!.message,
+      /TablesReady \(AwsError\), BucketReady \(BucketNotFound\), AgentsReady \(DeploymentsProgressing\)/,
+    );
   });
 
   it("deletion: policy Delete removes the tables, then the finalizer; Retain keeps them", async () => {
@@ -388,11 +513,20 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
       ["ret", "Retain"],
     ] as const) {
       await createNamespace(ns);
-      await applyAgent(ns, "wa", spec(ns, { zones: [{ name: "z" }], tables: { files: `${ns}-files`, chunks: `${ns}-chunks`, deletionPolicy: policy } }));
+      await applyAgent(
+        ns,
+        "wa",
+        spec(ns, {
+          zones: [{ name: "z" }],
+          tables: { files: `${ns}-files`, chunks: `${ns}-chunks`, deletionPolicy: policy },
+        }),
+      );
       await waitFor(
         async () => {
           const a = await getAgent(ns, "wa");
-          return cond(a, "TablesReady")?.status === "True" && a.metadata.finalizers?.includes("warpagent.dev/finalizer");
+          return (
+            cond(a, "TablesReady")?.status === "True" && a.metadata.finalizers?.includes("warpagent.dev/finalizer")
+          );
         },
         { timeoutMs: 60_000, what: `${ns}: tables ready with the finalizer set` },
       );
@@ -426,11 +560,21 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
     await new Promise((r) => setTimeout(r, 500));
     c.dropWatches();
     const ns = "three";
-    await applyAgent(ns, "wa", spec("three", { batchTimeout: "75ms", zones: [{ name: "zone-a" }, { name: "zone-b", replicas: 3 }, { name: "zone-c" }] }));
-    await waitFor(async () => (await deployments(ns)).every((d) => d.spec!.template.spec!.containers[0]!.args!.includes("75ms")), {
-      timeoutMs: 30_000,
-      what: "the change made after the watches were cut to be reconciled",
-    });
+    await applyAgent(
+      ns,
+      "wa",
+      spec("three", {
+        batchTimeout: "75ms",
+        zones: [{ name: "zone-a" }, { name: "zone-b", replicas: 3 }, { name: "zone-c" }],
+      }),
+    );
+    await waitFor(
+      async () => (await deployments(ns)).every((d) => d.spec!.template.spec!.containers[0]!.args!.includes("75ms")),
+      {
+        timeoutMs: 30_000,
+        what: "the change made after the watches were cut to be reconciled",
+      },
+    );
     const after = c.informerStats().find((s) => s.resource === "warpagents")!;
     assert.ok(after.watches > before.watches + 1, `watches restarted (${before.watches} → ${after.watches})`);
   });
@@ -456,19 +600,36 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
   });
 
   it("without spec.zones, zones come from the nodes' topology labels and follow them", async () => {
-    const node = (name: string, zone: string) => ({ apiVersion: "v1", kind: "Node", metadata: { name, labels: { "topology.kubernetes.io/zone": zone } } });
+    const node = (name: string, zone: string) => ({
+      apiVersion: "v1",
+      kind: "Node",
+      metadata: { name, labels: { "topology.kubernetes.io/zone": zone } },
+    });
     await admin.create({ apiVersion: "v1", plural: "nodes" }, node("node-1", "disc-a"));
     await admin.create({ apiVersion: "v1", plural: "nodes" }, node("node-2", "disc-b"));
     await admin.create({ apiVersion: "v1", plural: "nodes" }, node("node-3", "disc-b"));
     const ns = "disc";
     await createNamespace(ns);
     await applyAgent(ns, "wa", spec("disc", { replicasPerZone: 2 }));
-    const names = async () => (await deployments(ns)).map((d) => `${d.metadata!.name}:${d.spec!.replicas}`).sort().join(",");
-    await waitFor(async () => (await names()) === "wa-disc-a:2,wa-disc-b:2", { timeoutMs: 30_000, what: "one Deployment per discovered zone" });
+    const names = async () =>
+      (await deployments(ns))
+        .map((d) => `${d.metadata!.name}:${d.spec!.replicas}`)
+        .sort()
+        .join(",");
+    await waitFor(async () => (await names()) === "wa-disc-a:2,wa-disc-b:2", {
+      timeoutMs: 30_000,
+      what: "one Deployment per discovered zone",
+    });
     await admin.create({ apiVersion: "v1", plural: "nodes" }, node("node-4", "disc-c"));
-    await waitFor(async () => (await names()) === "wa-disc-a:2,wa-disc-b:2,wa-disc-c:2", { timeoutMs: 30_000, what: "a Deployment for the new zone" });
+    await waitFor(async () => (await names()) === "wa-disc-a:2,wa-disc-b:2,wa-disc-c:2", {
+      timeoutMs: 30_000,
+      what: "a Deployment for the new zone",
+    });
     await admin.delete({ apiVersion: "v1", plural: "nodes", name: "node-1" });
-    await waitFor(async () => (await names()) === "wa-disc-b:2,wa-disc-c:2", { timeoutMs: 30_000, what: "the Deployment of the vanished zone to be deleted" });
+    await waitFor(async () => (await names()) === "wa-disc-b:2,wa-disc-c:2", {
+      timeoutMs: 30_000,
+      what: "the Deployment of the vanished zone to be deleted",
+    });
   });
 
   it("paused: nothing changes until unpaused; status says so", async () => {
@@ -478,14 +639,22 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
     const paused = await waitFor(
       async () => {
         const a = await getAgent(ns, "wa");
-        return cond(a, "Ready")?.reason === "Paused" && a.status?.observedGeneration === a.metadata.generation ? a : undefined;
+        return cond(a, "Ready")?.reason === "Paused" && a.status?.observedGeneration === a.metadata.generation
+          ? a
+          : undefined;
       },
       { timeoutMs: 30_000, what: "Ready reason Paused" },
     );
     assert.equal(cond(paused, "Ready")!.status, "Unknown");
-    assert.ok((await deployments(ns)).every((d) => !d.spec!.template.spec!.containers[0]!.args!.includes("80ms")), "paused: no rollout");
+    assert.ok(
+      (await deployments(ns)).every((d) => !d.spec!.template.spec!.containers[0]!.args!.includes("80ms")),
+      "paused: no rollout",
+    );
     await applyAgent(ns, "wa", spec("three", { batchTimeout: "80ms", zones, paused: false }));
-    await waitFor(async () => (await deployments(ns)).every((d) => d.spec!.template.spec!.containers[0]!.args!.includes("80ms")), { timeoutMs: 30_000, what: "the rollout after unpausing" });
+    await waitFor(
+      async () => (await deployments(ns)).every((d) => d.spec!.template.spec!.containers[0]!.args!.includes("80ms")),
+      { timeoutMs: 30_000, what: "the rollout after unpausing" },
+    );
   });
 
   it("an operator killed mid-reconcile is replaced by one that converges without duplicates", async () => {
@@ -494,10 +663,18 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
     const ns = "restart";
     await createNamespace(ns);
     // Same node options as this process (mocha runs with --import=tsx).
-    const execArgv = process.execArgv.some((a) => a.includes("tsx")) ? process.execArgv : [...process.execArgv, "--import", "tsx"];
+    const execArgv = process.execArgv.some((a) => a.includes("tsx"))
+      ? process.execArgv
+      : [...process.execArgv, "--import", "tsx"];
     const child = spawn(process.execPath, [...execArgv, path.join(here, "operator-process.ts")], {
       cwd: root,
-      env: { ...process.env, WARP_TEST_KUBECONFIG: opKubeconfigPath, WARP_TEST_DYNAMODB: ddb.endpoint, WARP_TEST_S3: s3srv.endpoint, WARP_TEST_APPLY_DELAY_MS: "1500" },
+      env: {
+        ...process.env,
+        WARP_TEST_KUBECONFIG: opKubeconfigPath,
+        WARP_TEST_DYNAMODB: ddb.endpoint,
+        WARP_TEST_S3: s3srv.endpoint,
+        WARP_TEST_APPLY_DELAY_MS: "1500",
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let childLog = "";
@@ -505,15 +682,25 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
     child.stderr!.on("data", (d: Buffer) => (childLog += d.toString()));
     const exited = new Promise<void>((r) => child.on("exit", () => r()));
     try {
-      await applyAgent(ns, "wa", spec("restart", { zones: [{ name: "zone-a" }, { name: "zone-b" }, { name: "zone-c" }] }));
-      await waitFor(async () => (await deployments(ns)).length >= 1, { timeoutMs: 90_000, what: `the first Deployment from the child operator (log: ${childLog.slice(-2000)})` });
+      await applyAgent(
+        ns,
+        "wa",
+        spec("restart", { zones: [{ name: "zone-a" }, { name: "zone-b" }, { name: "zone-c" }] }),
+      );
+      await waitFor(async () => (await deployments(ns)).length >= 1, {
+        timeoutMs: 90_000,
+        what: `the first Deployment from the child operator (log: ${childLog.slice(-2000)})`,
+      });
     } finally {
       child.kill("SIGKILL");
       await exited;
     }
     assert.ok((await deployments(ns)).length < 3, "killed before it finished");
     operator = await startOperator();
-    await waitFor(async () => (await deployments(ns)).length === 3, { timeoutMs: 60_000, what: "all three Deployments after the restart" });
+    await waitFor(async () => (await deployments(ns)).length === 3, {
+      timeoutMs: 60_000,
+      what: "all three Deployments after the restart",
+    });
     await markDeploymentsReady(ns);
     await waitReady(ns, "wa", "Ready=True after the restart");
     const names = (await deployments(ns)).map((d) => d.metadata!.name).sort();
@@ -543,16 +730,31 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
     const leader = a.isLeader() ? a : b;
     const follower = leader === a ? b : a;
     assert.equal(follower.controller(), undefined, "the follower runs no controller");
-    const lease = await admin.get<{ spec: { holderIdentity: string } }>({ apiVersion: "coordination.k8s.io/v1", plural: "leases", namespace: "default", name: "warp-operator-ha" });
+    const lease = await admin.get<{ spec: { holderIdentity: string } }>({
+      apiVersion: "coordination.k8s.io/v1",
+      plural: "leases",
+      namespace: "default",
+      name: "warp-operator-ha",
+    });
     assert.equal(lease.spec.holderIdentity, leader === a ? "replica-a" : "replica-b");
 
     await leader.stop();
     await waitFor(() => follower.isLeader(), { timeoutMs: 30_000, what: "the follower to take over" });
     const ns = "three";
-    await applyAgent(ns, "wa", spec("three", { batchTimeout: "60ms", zones: [{ name: "zone-a" }, { name: "zone-b", replicas: 3 }, { name: "zone-c" }] }));
-    await waitFor(async () => (await deployments(ns)).every((d) => d.spec!.template.spec!.containers[0]!.args!.includes("60ms")), {
-      timeoutMs: 30_000,
-      what: "the new leader to reconcile",
-    });
+    await applyAgent(
+      ns,
+      "wa",
+      spec("three", {
+        batchTimeout: "60ms",
+        zones: [{ name: "zone-a" }, { name: "zone-b", replicas: 3 }, { name: "zone-c" }],
+      }),
+    );
+    await waitFor(
+      async () => (await deployments(ns)).every((d) => d.spec!.template.spec!.containers[0]!.args!.includes("60ms")),
+      {
+        timeoutMs: 30_000,
+        what: "the new leader to reconcile",
+      },
+    );
   });
 });

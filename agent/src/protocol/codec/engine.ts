@@ -120,7 +120,12 @@ export function compileStruct(fields: readonly FieldDef[], version: number, flex
   for (const f of fields) {
     const { kind, elem } = kindOf(f.type);
     const present = inRange(parseVersionRange(f.versions), version);
-    const isTagged = present && f.tag !== undefined && f.taggedVersions !== undefined && flexible && inRange(parseVersionRange(f.taggedVersions), version);
+    const isTagged =
+      present &&
+      f.tag !== undefined &&
+      f.taggedVersions !== undefined &&
+      flexible &&
+      inRange(parseVersionRange(f.taggedVersions), version);
     const struct = f.fields ? compileStruct(f.fields, version, flexible) : null;
     const cf: CompiledField = {
       name: f.name,
@@ -221,13 +226,15 @@ function readTagged(r: Reader, s: CompiledStruct, o: Record<string, unknown>): v
     if (tag <= last) throw new ProtocolError(`tagged fields out of order (${tag} after ${last})`);
     last = tag;
     const size = r.uvarint();
-    if (size > r.remaining) throw new ProtocolError(`tagged field ${tag} of ${size} bytes exceeds the remaining ${r.remaining}`);
+    if (size > r.remaining)
+      throw new ProtocolError(`tagged field ${tag} of ${size} bytes exceeds the remaining ${r.remaining}`);
     const stop = r.pos + size;
     const f = s.tagged.find((t) => t.tag === tag);
     if (f) {
       const sub = new Reader(r.buf, r.pos, stop);
       o[f.name] = readValue(sub, f, f.kind, true);
-      if (sub.pos !== stop) throw new ProtocolError(`tagged field ${tag} declared ${size} bytes but used ${sub.pos - r.pos}`);
+      if (sub.pos !== stop)
+        throw new ProtocolError(`tagged field ${tag} declared ${size} bytes but used ${sub.pos - r.pos}`);
     }
     r.pos = stop;
   }
@@ -287,7 +294,8 @@ function readValue(r: Reader, f: CompiledField, kind: Kind, flexible: boolean): 
 // Encoding
 
 export function encodeStruct(w: Writer, s: CompiledStruct, v: unknown): void {
-  if (v === null || typeof v !== "object") throw new ProtocolError(`expected an object, got ${v === null ? "null" : typeof v}`);
+  if (v === null || typeof v !== "object")
+    throw new ProtocolError(`expected an object, got ${v === null ? "null" : typeof v}`);
   const o = v as Record<string, unknown>;
   const regular = s.regular;
   for (let i = 0; i < regular.length; i++) {

@@ -26,7 +26,8 @@ export class Reader {
   }
 
   private need(n: number, what: string): void {
-    if (n > this.end - this.pos) throw new ProtocolError(`truncated ${what}: need ${n} bytes at offset ${this.pos}, have ${this.end - this.pos}`);
+    if (n > this.end - this.pos)
+      throw new ProtocolError(`truncated ${what}: need ${n} bytes at offset ${this.pos}, have ${this.end - this.pos}`);
   }
 
   int8(): number {

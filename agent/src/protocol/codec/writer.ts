@@ -79,7 +79,8 @@ export class Writer {
   }
 
   int64(v: bigint): void {
-    if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw new ProtocolError(`int64 value ${String(v)} is not a bigint in range`);
+    if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn)
+      throw new ProtocolError(`int64 value ${String(v)} is not a bigint in range`);
     this.ensure(8);
     this.buf.writeBigInt64BE(v, this.pos);
     this.pos += 8;
@@ -124,11 +125,12 @@ export class Writer {
 
   varlong(v: bigint): void {
     if (v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw new ProtocolError(`varlong ${v} out of range`);
-    this.uvarlong(v >= 0n ? v << 1n : ((-v) << 1n) - 1n);
+    this.uvarlong(v >= 0n ? v << 1n : (-v << 1n) - 1n);
   }
 
   uuid(v: string): void {
-    if (typeof v !== "string" || !UUID_PATTERN.test(v)) throw new ProtocolError(`uuid ${JSON.stringify(v)} is not 32 lowercase hex characters`);
+    if (typeof v !== "string" || !UUID_PATTERN.test(v))
+      throw new ProtocolError(`uuid ${JSON.stringify(v)} is not 32 lowercase hex characters`);
     this.ensure(16);
     this.buf.write(v, this.pos, 16, "hex");
     this.pos += 16;
@@ -235,7 +237,8 @@ export class Writer {
   /** Overwrites 4 bytes at absolute offset `at`, which must lie in the first chunk. */
   patchInt32(at: number, v: number): void {
     const first = this.chunks.length > 0 ? this.chunks[0]! : this.buf;
-    if (at + 4 > first.length && this.chunks.length > 0) throw new ProtocolError("patch offset outside the first chunk");
+    if (at + 4 > first.length && this.chunks.length > 0)
+      throw new ProtocolError("patch offset outside the first chunk");
     first.writeInt32BE(v, at);
   }
 

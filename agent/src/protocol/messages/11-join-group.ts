@@ -16,10 +16,15 @@ export const JoinGroupRequest = {
     { name: "memberId", type: "string", versions: "0+" },
     { name: "groupInstanceId", type: "string", versions: "5+", nullableVersions: "5+", default: null },
     { name: "protocolType", type: "string", versions: "0+" },
-    { name: "protocols", type: "struct[]", versions: "0+", fields: [
-      { name: "name", type: "string", versions: "0+" },
-      { name: "metadata", type: "bytes", versions: "0+" },
-    ] },
+    {
+      name: "protocols",
+      type: "struct[]",
+      versions: "0+",
+      fields: [
+        { name: "name", type: "string", versions: "0+" },
+        { name: "metadata", type: "bytes", versions: "0+" },
+      ],
+    },
     { name: "reason", type: "string", versions: "8+", nullableVersions: "8+", default: null },
   ],
 } as const satisfies MessageDef;
@@ -38,10 +43,15 @@ export const JoinGroupResponse = {
     { name: "leader", type: "string", versions: "0+" },
     { name: "skipAssignment", type: "bool", versions: "9+", default: false },
     { name: "memberId", type: "string", versions: "0+" },
-    { name: "members", type: "struct[]", versions: "0+", fields: [
-      { name: "memberId", type: "string", versions: "0+" },
-      { name: "groupInstanceId", type: "string", versions: "5+", nullableVersions: "5+", default: null },
-      { name: "metadata", type: "bytes", versions: "0+" },
-    ] },
+    {
+      name: "members",
+      type: "struct[]",
+      versions: "0+",
+      fields: [
+        { name: "memberId", type: "string", versions: "0+" },
+        { name: "groupInstanceId", type: "string", versions: "5+", nullableVersions: "5+", default: null },
+        { name: "metadata", type: "bytes", versions: "0+" },
+      ],
+    },
   ],
 } as const satisfies MessageDef;

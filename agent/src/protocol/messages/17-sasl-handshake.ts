@@ -9,9 +9,7 @@ export const SaslHandshakeRequest = {
   name: "SaslHandshakeRequest",
   validVersions: "0-1",
   flexibleVersions: "none",
-  fields: [
-    { name: "mechanism", type: "string", versions: "0+" },
-  ],
+  fields: [{ name: "mechanism", type: "string", versions: "0+" }],
 } as const satisfies MessageDef;
 
 export const SaslHandshakeResponse = {

@@ -10,10 +10,15 @@ export const DeleteTopicsRequest = {
   validVersions: "0-6",
   flexibleVersions: "4+",
   fields: [
-    { name: "topics", type: "struct[]", versions: "6+", fields: [
-      { name: "name", type: "string", versions: "6+", nullableVersions: "6+", default: null },
-      { name: "topicId", type: "uuid", versions: "6+" },
-    ] },
+    {
+      name: "topics",
+      type: "struct[]",
+      versions: "6+",
+      fields: [
+        { name: "name", type: "string", versions: "6+", nullableVersions: "6+", default: null },
+        { name: "topicId", type: "uuid", versions: "6+" },
+      ],
+    },
     { name: "topicNames", type: "string[]", versions: "0-5" },
     { name: "timeoutMs", type: "int32", versions: "0+" },
   ],
@@ -26,11 +31,16 @@ export const DeleteTopicsResponse = {
   flexibleVersions: "4+",
   fields: [
     { name: "throttleTimeMs", type: "int32", versions: "1+" },
-    { name: "responses", type: "struct[]", versions: "0+", fields: [
-      { name: "name", type: "string", versions: "0+", nullableVersions: "6+" },
-      { name: "topicId", type: "uuid", versions: "6+" },
-      { name: "errorCode", type: "int16", versions: "0+" },
-      { name: "errorMessage", type: "string", versions: "5+", nullableVersions: "5+", default: null },
-    ] },
+    {
+      name: "responses",
+      type: "struct[]",
+      versions: "0+",
+      fields: [
+        { name: "name", type: "string", versions: "0+", nullableVersions: "6+" },
+        { name: "topicId", type: "uuid", versions: "6+" },
+        { name: "errorCode", type: "int16", versions: "0+" },
+        { name: "errorMessage", type: "string", versions: "5+", nullableVersions: "5+", default: null },
+      ],
+    },
   ],
 } as const satisfies MessageDef;

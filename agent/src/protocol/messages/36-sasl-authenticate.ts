@@ -9,9 +9,7 @@ export const SaslAuthenticateRequest = {
   name: "SaslAuthenticateRequest",
   validVersions: "0-2",
   flexibleVersions: "2+",
-  fields: [
-    { name: "authBytes", type: "bytes", versions: "0+" },
-  ],
+  fields: [{ name: "authBytes", type: "bytes", versions: "0+" }],
 } as const satisfies MessageDef;
 
 export const SaslAuthenticateResponse = {

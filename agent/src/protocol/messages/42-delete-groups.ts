@@ -9,9 +9,7 @@ export const DeleteGroupsRequest = {
   name: "DeleteGroupsRequest",
   validVersions: "0-2",
   flexibleVersions: "2+",
-  fields: [
-    { name: "groupsNames", type: "string[]", versions: "0+" },
-  ],
+  fields: [{ name: "groupsNames", type: "string[]", versions: "0+" }],
 } as const satisfies MessageDef;
 
 export const DeleteGroupsResponse = {
@@ -21,9 +19,14 @@ export const DeleteGroupsResponse = {
   flexibleVersions: "2+",
   fields: [
     { name: "throttleTimeMs", type: "int32", versions: "0+" },
-    { name: "results", type: "struct[]", versions: "0+", fields: [
-      { name: "groupId", type: "string", versions: "0+" },
-      { name: "errorCode", type: "int16", versions: "0+" },
-    ] },
+    {
+      name: "results",
+      type: "struct[]",
+      versions: "0+",
+      fields: [
+        { name: "groupId", type: "string", versions: "0+" },
+        { name: "errorCode", type: "int16", versions: "0+" },
+      ],
+    },
   ],
 } as const satisfies MessageDef;

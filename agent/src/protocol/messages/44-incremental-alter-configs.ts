@@ -10,15 +10,25 @@ export const IncrementalAlterConfigsRequest = {
   validVersions: "0-1",
   flexibleVersions: "1+",
   fields: [
-    { name: "resources", type: "struct[]", versions: "0+", fields: [
-      { name: "resourceType", type: "int8", versions: "0+" },
-      { name: "resourceName", type: "string", versions: "0+" },
-      { name: "configs", type: "struct[]", versions: "0+", fields: [
-        { name: "name", type: "string", versions: "0+" },
-        { name: "configOperation", type: "int8", versions: "0+" },
-        { name: "value", type: "string", versions: "0+", nullableVersions: "0+" },
-      ] },
-    ] },
+    {
+      name: "resources",
+      type: "struct[]",
+      versions: "0+",
+      fields: [
+        { name: "resourceType", type: "int8", versions: "0+" },
+        { name: "resourceName", type: "string", versions: "0+" },
+        {
+          name: "configs",
+          type: "struct[]",
+          versions: "0+",
+          fields: [
+            { name: "name", type: "string", versions: "0+" },
+            { name: "configOperation", type: "int8", versions: "0+" },
+            { name: "value", type: "string", versions: "0+", nullableVersions: "0+" },
+          ],
+        },
+      ],
+    },
     { name: "validateOnly", type: "bool", versions: "0+" },
   ],
 } as const satisfies MessageDef;
@@ -30,11 +40,16 @@ export const IncrementalAlterConfigsResponse = {
   flexibleVersions: "1+",
   fields: [
     { name: "throttleTimeMs", type: "int32", versions: "0+" },
-    { name: "responses", type: "struct[]", versions: "0+", fields: [
-      { name: "errorCode", type: "int16", versions: "0+" },
-      { name: "errorMessage", type: "string", versions: "0+", nullableVersions: "0+" },
-      { name: "resourceType", type: "int8", versions: "0+" },
-      { name: "resourceName", type: "string", versions: "0+" },
-    ] },
+    {
+      name: "responses",
+      type: "struct[]",
+      versions: "0+",
+      fields: [
+        { name: "errorCode", type: "int16", versions: "0+" },
+        { name: "errorMessage", type: "string", versions: "0+", nullableVersions: "0+" },
+        { name: "resourceType", type: "int8", versions: "0+" },
+        { name: "resourceName", type: "string", versions: "0+" },
+      ],
+    },
   ],
 } as const satisfies MessageDef;

@@ -88,7 +88,8 @@ export class ChunkStore {
   /** Deletes a chunk set (billed like writes of the chunks' size; prefer TTL where it fits). */
   async delete(set: Pick<ChunkSet, "pk" | "count">): Promise<void> {
     const requests: WriteRequest[] = [];
-    for (let i = 0; i < set.count; i++) requests.push({ DeleteRequest: { Key: { pk: { S: set.pk }, sk: { N: String(i) } } } });
+    for (let i = 0; i < set.count; i++)
+      requests.push({ DeleteRequest: { Key: { pk: { S: set.pk }, sk: { N: String(i) } } } });
     await batchWrite(this.client, this.table, requests);
   }
 }

@@ -41,7 +41,10 @@ export const DYNAMO_CONNECT_TIMEOUT_MS = 3_000;
 export const DYNAMO_SOCKET_TIMEOUT_MS = 10_000;
 
 /** Records the capacity a call consumed. `kind` says which counter TOTAL units go to. */
-export function recordCapacity(kind: "read" | "write", consumed: ConsumedCapacity | ConsumedCapacity[] | undefined): void {
+export function recordCapacity(
+  kind: "read" | "write",
+  consumed: ConsumedCapacity | ConsumedCapacity[] | undefined,
+): void {
   if (!consumed) return;
   for (const c of Array.isArray(consumed) ? consumed : [consumed]) {
     const table = c.TableName ?? "?";
@@ -68,7 +71,12 @@ export function isConditionalCheckFailed(err: unknown): boolean {
   return errorName(err) === "ConditionalCheckFailedException";
 }
 
-const THROTTLING = new Set(["ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "InternalServerError"]);
+const THROTTLING = new Set([
+  "ProvisionedThroughputExceededException",
+  "ThrottlingException",
+  "RequestLimitExceeded",
+  "InternalServerError",
+]);
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -94,7 +102,11 @@ export async function withThrottleRetry<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** Runs fn over items with at most `limit` calls in flight; results in input order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, i: number) => Promise<R>,
+): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -120,7 +132,12 @@ function requestBytes(r: WriteRequest): number {
 }
 
 /** Writes (puts and deletes) in batches, retrying UnprocessedItems with backoff until all are done. */
-export async function batchWrite(client: DynamoDBClient, table: string, requests: readonly WriteRequest[], concurrency = 4): Promise<void> {
+export async function batchWrite(
+  client: DynamoDBClient,
+  table: string,
+  requests: readonly WriteRequest[],
+  concurrency = 4,
+): Promise<void> {
   const groups: WriteRequest[][] = [];
   let current: WriteRequest[] = [];
   let bytes = 0;
@@ -140,7 +157,10 @@ export async function batchWrite(client: DynamoDBClient, table: string, requests
     let pending: WriteRequest[] = group;
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > 0) {
-        if (attempt > MAX_ATTEMPTS) throw new Error(`BatchWriteItem on ${table}: ${pending.length} items still unprocessed after ${MAX_ATTEMPTS} retries`);
+        if (attempt > MAX_ATTEMPTS)
+          throw new Error(
+            `BatchWriteItem on ${table}: ${pending.length} items still unprocessed after ${MAX_ATTEMPTS} retries`,
+          );
         await sleep(backoffMs(attempt - 1));
       }
       const out = await withThrottleRetry(() =>
@@ -163,7 +183,10 @@ export async function batchGet(
   let pending: Item[] = [...keys];
   for (let attempt = 0; pending.length > 0; attempt++) {
     if (attempt > 0) {
-      if (attempt > MAX_ATTEMPTS) throw new Error(`BatchGetItem on ${table}: ${pending.length} keys still unprocessed after ${MAX_ATTEMPTS} retries`);
+      if (attempt > MAX_ATTEMPTS)
+        throw new Error(
+          `BatchGetItem on ${table}: ${pending.length} keys still unprocessed after ${MAX_ATTEMPTS} retries`,
+        );
       await sleep(backoffMs(attempt - 1));
     }
     const out = await withThrottleRetry(() =>

@@ -26,9 +26,14 @@ export interface OpenDynamoOptions {
 
 export async function openDynamoStores(url: DynamoBucketUrl, options: OpenDynamoOptions): Promise<Stores> {
   const owned = !options.client;
-  const client = options.client ?? makeDynamoClient({ region: url.region, ...(url.endpoint ? { endpoint: url.endpoint } : {}) });
+  const client =
+    options.client ?? makeDynamoClient({ region: url.region, ...(url.endpoint ? { endpoint: url.endpoint } : {}) });
   try {
-    await ensureTables(client, { filesTable: url.filesTable, chunksTable: url.chunksTable }, { create: options.createTables });
+    await ensureTables(
+      client,
+      { filesTable: url.filesTable, chunksTable: url.chunksTable },
+      { create: options.createTables },
+    );
   } catch (err) {
     if (owned) client.destroy();
     throw err;

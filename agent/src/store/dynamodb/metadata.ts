@@ -102,7 +102,8 @@ export class DynamoMetadataStore implements MetadataStore {
 
   async append(index: bigint, data: Buffer): Promise<boolean> {
     if (index < 1n) throw new RangeError(`log index must be >= 1, got ${index}`);
-    if (data.length > this.maxEntryBytes) throw new RangeError(`log entry of ${data.length} bytes exceeds ${this.maxEntryBytes}`);
+    if (data.length > this.maxEntryBytes)
+      throw new RangeError(`log entry of ${data.length} bytes exceeds ${this.maxEntryBytes}`);
     if (index <= this.knownSnapshotIndex) return false;
     const startedAt = Date.now();
     try {
@@ -135,7 +136,8 @@ export class DynamoMetadataStore implements MetadataStore {
   }
 
   private noteLive(index: bigint, at: number): void {
-    if (!this.liveSeen || index > this.liveSeen.index || (index === this.liveSeen.index && at > this.liveSeen.at)) this.liveSeen = { index, at };
+    if (!this.liveSeen || index > this.liveSeen.index || (index === this.liveSeen.index && at > this.liveSeen.at))
+      this.liveSeen = { index, at };
   }
 
   /**
@@ -213,7 +215,11 @@ export class DynamoMetadataStore implements MetadataStore {
       {
         TableName: this.filesTable,
         KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
-        ExpressionAttributeValues: { ":pk": { S: LOG_PK }, ":from": { S: logSk(floor) }, ":to": { S: logSk(limit - 1n) } },
+        ExpressionAttributeValues: {
+          ":pk": { S: LOG_PK },
+          ":from": { S: logSk(floor) },
+          ":to": { S: logSk(limit - 1n) },
+        },
         ProjectionExpression: "sk, t",
       },
       this.options.queryPageLimit,
@@ -279,7 +285,12 @@ export class DynamoMetadataStore implements MetadataStore {
     if (item.inl?.B) return { index, inline: Buffer.from(item.inl.B) };
     return {
       index,
-      chunks: { pk: item.cpk?.S ?? "", size: Number(item.size?.N ?? "0"), count: Number(item.n?.N ?? "0"), chunkBytes: Number(item.cb?.N ?? "1") },
+      chunks: {
+        pk: item.cpk?.S ?? "",
+        size: Number(item.size?.N ?? "0"),
+        count: Number(item.n?.N ?? "0"),
+        chunkBytes: Number(item.cb?.N ?? "1"),
+      },
     };
   }
 
@@ -351,7 +362,14 @@ export class DynamoMetadataStore implements MetadataStore {
 
   async getItem(key: string): Promise<VersionedItem | null> {
     const out = await withThrottleRetry(() =>
-      this.client.send(new GetItemCommand({ TableName: this.filesTable, Key: this.itemKey(key), ConsistentRead: true, ReturnConsumedCapacity: "TOTAL" })),
+      this.client.send(
+        new GetItemCommand({
+          TableName: this.filesTable,
+          Key: this.itemKey(key),
+          ConsistentRead: true,
+          ReturnConsumedCapacity: "TOTAL",
+        }),
+      ),
     );
     recordCapacity("read", out.ConsumedCapacity);
     return out.Item ? toVersioned(out.Item, Date.now()) : null;

@@ -26,7 +26,8 @@ export const MAX_KEY_BYTES = 1024;
 
 export function checkKey(key: string): void {
   const n = Buffer.byteLength(key, "utf8");
-  if (n === 0 || n > MAX_KEY_BYTES) throw new RangeError(`object key of ${n} bytes: the DynamoDB store takes keys of 1 to ${MAX_KEY_BYTES} bytes`);
+  if (n === 0 || n > MAX_KEY_BYTES)
+    throw new RangeError(`object key of ${n} bytes: the DynamoDB store takes keys of 1 to ${MAX_KEY_BYTES} bytes`);
 }
 
 export function descriptorPk(key: string): string {
@@ -98,7 +99,14 @@ export class DynamoObjectStore implements ObjectStore {
       item.cb = { N: String(written.chunkBytes) };
     }
     const out = await withThrottleRetry(() =>
-      this.client.send(new PutItemCommand({ TableName: this.filesTable, Item: item, ReturnValues: "ALL_OLD", ReturnConsumedCapacity: "TOTAL" })),
+      this.client.send(
+        new PutItemCommand({
+          TableName: this.filesTable,
+          Item: item,
+          ReturnValues: "ALL_OLD",
+          ReturnConsumedCapacity: "TOTAL",
+        }),
+      ),
     );
     recordCapacity("write", out.ConsumedCapacity);
     await this.dropReplacedChunks(out.Attributes, written?.pk);
@@ -129,7 +137,8 @@ export class DynamoObjectStore implements ObjectStore {
   }
 
   async get(key: string, range?: ByteRange): Promise<Buffer> {
-    if (range && (range.offset < 0 || range.length < 0)) throw new RangeError(`invalid byte range ${range.offset}+${range.length}`);
+    if (range && (range.offset < 0 || range.length < 0))
+      throw new RangeError(`invalid byte range ${range.offset}+${range.length}`);
     checkKey(key);
     // A concurrent overwrite or delete can remove the chunks between descriptor and chunk reads: read the
     // descriptor again then.

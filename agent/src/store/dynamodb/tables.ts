@@ -12,7 +12,13 @@ import {
   type TableDescription,
 } from "@aws-sdk/client-dynamodb";
 import { componentLogger } from "../../../../common/logger.js";
-import { CHUNKS_TABLE_SCHEMA, createTableKeyFields, FILES_TABLE_SCHEMA, schemaMismatch, type TableSchema } from "../../../../common/table-schema.js";
+import {
+  CHUNKS_TABLE_SCHEMA,
+  createTableKeyFields,
+  FILES_TABLE_SCHEMA,
+  schemaMismatch,
+  type TableSchema,
+} from "../../../../common/table-schema.js";
 import { errorName, sleep } from "./client.js";
 
 const log = componentLogger("dynamodb-tables");
@@ -54,7 +60,8 @@ async function waitActive(client: DynamoDBClient, table: string, timeoutMs: numb
     if (t && t.TableStatus !== "CREATING" && t.TableStatus !== "UPDATING") {
       throw new TableSetupError(`table ${table} is ${t.TableStatus}, expected ACTIVE`);
     }
-    if (Date.now() > deadline) throw new TableSetupError(`table ${table} did not become ACTIVE within ${Math.round(timeoutMs / 1000)} s`);
+    if (Date.now() > deadline)
+      throw new TableSetupError(`table ${table} did not become ACTIVE within ${Math.round(timeoutMs / 1000)} s`);
     await sleep(delay);
   }
 }
@@ -76,19 +83,33 @@ async function ensureTtl(client: DynamoDBClient, table: string, attribute: strin
     return;
   }
   try {
-    await client.send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { Enabled: true, AttributeName: attribute } }));
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: table,
+        TimeToLiveSpecification: { Enabled: true, AttributeName: attribute },
+      }),
+    );
   } catch (err) {
     // Another agent enabled it between our describe and our update ("TimeToLive is already enabled"):
     // fine when it is on our attribute.
     if (errorName(err) !== "ValidationException") throw err;
     const again = (await client.send(new DescribeTimeToLiveCommand({ TableName: table }))).TimeToLiveDescription;
-    if ((again?.TimeToLiveStatus === "ENABLED" || again?.TimeToLiveStatus === "ENABLING") && again.AttributeName === attribute) return;
+    if (
+      (again?.TimeToLiveStatus === "ENABLED" || again?.TimeToLiveStatus === "ENABLING") &&
+      again.AttributeName === attribute
+    )
+      return;
     throw err;
   }
   log.info("enabled TTL", { table, attribute });
 }
 
-async function ensureTable(client: DynamoDBClient, table: string, schema: TableSchema, options: EnsureTablesOptions): Promise<void> {
+async function ensureTable(
+  client: DynamoDBClient,
+  table: string,
+  schema: TableSchema,
+  options: EnsureTablesOptions,
+): Promise<void> {
   const timeout = options.activeTimeoutMs ?? 300_000;
   let desc = await describe(client, table);
   if (!desc) {
@@ -98,7 +119,9 @@ async function ensureTable(client: DynamoDBClient, table: string, schema: TableS
       );
     }
     try {
-      await client.send(new CreateTableCommand({ TableName: table, BillingMode: "PAY_PER_REQUEST", ...createTableKeyFields(schema) }));
+      await client.send(
+        new CreateTableCommand({ TableName: table, BillingMode: "PAY_PER_REQUEST", ...createTableKeyFields(schema) }),
+      );
       log.info("created table", { table, role: schema.role });
     } catch (err) {
       // Another agent created it at the same time.
@@ -108,7 +131,10 @@ async function ensureTable(client: DynamoDBClient, table: string, schema: TableS
   } else if (desc.TableStatus !== "ACTIVE") {
     desc = await waitActive(client, table, timeout);
   }
-  const mismatch = schemaMismatch(table, schema, { keySchema: desc.KeySchema ?? [], attributeDefinitions: desc.AttributeDefinitions ?? [] });
+  const mismatch = schemaMismatch(table, schema, {
+    keySchema: desc.KeySchema ?? [],
+    attributeDefinitions: desc.AttributeDefinitions ?? [],
+  });
   if (mismatch) throw new TableSetupError(mismatch);
   await ensureTtl(client, table, schema.ttlAttribute, options.create);
 }
@@ -118,7 +144,11 @@ async function ensureTable(client: DynamoDBClient, table: string, schema: TableS
  * `create`); existing tables → verified against the shared key schemas (error names the table and the
  * expected schema).
  */
-export async function ensureTables(client: DynamoDBClient, names: TableNames, options: EnsureTablesOptions): Promise<void> {
+export async function ensureTables(
+  client: DynamoDBClient,
+  names: TableNames,
+  options: EnsureTablesOptions,
+): Promise<void> {
   await ensureTable(client, names.filesTable, FILES_TABLE_SCHEMA, options);
   await ensureTable(client, names.chunksTable, CHUNKS_TABLE_SCHEMA, options);
 }

@@ -146,13 +146,17 @@ export class FileMetadataStore implements MetadataStore {
   }
 
   private async loadSnapshots(): Promise<void> {
-    const names = (await fs.readdir(this.snapDir)).filter((n) => SNAPSHOT_RE.test(n)).sort().reverse();
+    const names = (await fs.readdir(this.snapDir))
+      .filter((n) => SNAPSHOT_RE.test(n))
+      .sort()
+      .reverse();
     for (const name of names) {
       const index = BigInt(SNAPSHOT_RE.exec(name)![1]!);
       if (this.snapshotIndex === null && (await this.readSnapshotFile(index)) !== null) {
         this.snapshotIndex = index;
       } else {
-        if (this.snapshotIndex === null) log.warn("dropping corrupt snapshot file", { file: path.join(this.snapDir, name) });
+        if (this.snapshotIndex === null)
+          log.warn("dropping corrupt snapshot file", { file: path.join(this.snapDir, name) });
         await fs.rm(path.join(this.snapDir, name), { force: true });
       }
     }
@@ -197,7 +201,14 @@ export class FileMetadataStore implements MetadataStore {
       const file = path.join(this.logDir, name);
       const seq = Number(SEGMENT_RE.exec(name)![1]);
       const raw = await fs.readFile(file);
-      const segment: Segment = { seq, file, handle: await fs.open(file, "r+"), size: 0, minIndex: null, maxIndex: null };
+      const segment: Segment = {
+        seq,
+        file,
+        handle: await fs.open(file, "r+"),
+        size: 0,
+        minIndex: null,
+        maxIndex: null,
+      };
       this.segments.push(segment);
       let pos = 0;
       let torn: string | null = null;
@@ -223,9 +234,16 @@ export class FileMetadataStore implements MetadataStore {
       }
       if (torn !== null) {
         if (i !== names.length - 1) {
-          throw new Error(`metadata log segment ${file} is corrupt at byte ${pos} (${torn}); only the last segment may have a torn tail`);
+          throw new Error(
+            `metadata log segment ${file} is corrupt at byte ${pos} (${torn}); only the last segment may have a torn tail`,
+          );
         }
-        log.warn("truncating torn tail of the metadata log", { file, position: pos, dropped: raw.length - pos, reason: torn });
+        log.warn("truncating torn tail of the metadata log", {
+          file,
+          position: pos,
+          dropped: raw.length - pos,
+          reason: torn,
+        });
         await segment.handle.truncate(pos);
         await segment.handle.sync();
       }
@@ -272,14 +290,21 @@ export class FileMetadataStore implements MetadataStore {
 
   private checkOpen(): void {
     if (this.closed) throw new Error(`file store ${this.dir} is closed`);
-    if (this.broken) throw new Error(`file store ${this.dir}: metadata log unusable after a write error: ${this.broken.message}`);
+    if (this.broken)
+      throw new Error(`file store ${this.dir}: metadata log unusable after a write error: ${this.broken.message}`);
   }
 
   async append(index: bigint, data: Buffer): Promise<boolean> {
     if (index < 1n) throw new RangeError(`log index must be >= 1, got ${index}`);
-    if (data.length > this.maxEntryBytes) throw new RangeError(`log entry of ${data.length} bytes exceeds ${this.maxEntryBytes}`);
+    if (data.length > this.maxEntryBytes)
+      throw new RangeError(`log entry of ${data.length} bytes exceeds ${this.maxEntryBytes}`);
     this.checkOpen();
-    if (this.entries.has(index) || this.reserved.has(index) || (this.snapshotIndex !== null && index <= this.snapshotIndex)) return false;
+    if (
+      this.entries.has(index) ||
+      this.reserved.has(index) ||
+      (this.snapshotIndex !== null && index <= this.snapshotIndex)
+    )
+      return false;
     this.reserved.add(index);
     const frame = encodeFrame(index, data);
     await new Promise<void>((resolve, reject) => {
@@ -329,7 +354,11 @@ export class FileMetadataStore implements MetadataStore {
         }
         let pos = start;
         for (const p of batch) {
-          this.addEntry(p.index, { segment, position: pos + FRAME_HEADER_BYTES, length: p.frame.length - FRAME_HEADER_BYTES });
+          this.addEntry(p.index, {
+            segment,
+            position: pos + FRAME_HEADER_BYTES,
+            length: p.frame.length - FRAME_HEADER_BYTES,
+          });
           this.reserved.delete(p.index);
           pos += p.frame.length;
         }
@@ -342,7 +371,9 @@ export class FileMetadataStore implements MetadataStore {
   async read(from: bigint, limit: number): Promise<LogRecord[]> {
     this.checkOpen();
     const start = this.lowerBound(from);
-    const locations = this.order.slice(start, start + Math.max(0, limit)).map((i): [bigint, Location] => [i, this.entries.get(i)!]);
+    const locations = this.order
+      .slice(start, start + Math.max(0, limit))
+      .map((i): [bigint, Location] => [i, this.entries.get(i)!]);
     const out: LogRecord[] = [];
     for (const [index, loc] of locations) {
       const data = Buffer.allocUnsafe(loc.length);
@@ -369,7 +400,10 @@ export class FileMetadataStore implements MetadataStore {
       if (this.snapshotIndex !== null && snapshot.index <= this.snapshotIndex) return;
       const header = Buffer.allocUnsafe(4);
       header.writeUInt32BE(crc32c(snapshot.data), 0);
-      await writeFileAtomic(this.tmpDir, path.join(this.snapDir, snapshotName(snapshot.index)), [header, snapshot.data]);
+      await writeFileAtomic(this.tmpDir, path.join(this.snapDir, snapshotName(snapshot.index)), [
+        header,
+        snapshot.data,
+      ]);
       const previous = this.snapshotIndex;
       this.snapshotIndex = snapshot.index;
       if (previous !== null) await fs.rm(path.join(this.snapDir, snapshotName(previous)), { force: true });
@@ -392,7 +426,8 @@ export class FileMetadataStore implements MetadataStore {
       const cut = this.lowerBound(before);
       for (const index of this.order.splice(0, cut)) this.entries.delete(index);
       const active = this.active;
-      if (active.size > 0 && active.minIndex !== null && active.minIndex < before) await this.newSegment(active.seq + 1);
+      if (active.size > 0 && active.minIndex !== null && active.minIndex < before)
+        await this.newSegment(active.seq + 1);
       let removed = false;
       for (const segment of this.segments.slice(0, -1)) {
         if (segment.maxIndex !== null && segment.maxIndex >= before) continue;
@@ -439,7 +474,9 @@ export class FileMetadataStore implements MetadataStore {
   async listItems(prefix: string): Promise<VersionedItem[]> {
     this.checkOpen();
     const now = Date.now();
-    const keys = [...this.items.keys()].filter((k) => k.startsWith(prefix)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const keys = [...this.items.keys()]
+      .filter((k) => k.startsWith(prefix))
+      .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
     const out: VersionedItem[] = [];
     for (const key of keys) {
       const item = this.items.get(key);
@@ -474,7 +511,11 @@ export class FileMetadataStore implements MetadataStore {
         this.items.delete(key);
         continue;
       }
-      items[key] = { value: it.value.toString("base64"), version: it.version, ...(it.expiresAt !== undefined ? { expiresAt: it.expiresAt } : {}) };
+      items[key] = {
+        value: it.value.toString("base64"),
+        version: it.version,
+        ...(it.expiresAt !== undefined ? { expiresAt: it.expiresAt } : {}),
+      };
     }
     const file: ItemsFile = { format: 1, items };
     await writeFileAtomic(this.tmpDir, this.itemsPath, Buffer.from(JSON.stringify(file)));

@@ -134,7 +134,8 @@ export class FileObjectStore implements ObjectStore {
   private pathOf(key: string): string {
     const segs = key.split("/").map((s) => {
       const enc = encodeSegment(s);
-      if (enc.length > MAX_SEGMENT) throw new RangeError(`object key segment too long for the file store: ${JSON.stringify(s.slice(0, 40))}...`);
+      if (enc.length > MAX_SEGMENT)
+        throw new RangeError(`object key segment too long for the file store: ${JSON.stringify(s.slice(0, 40))}...`);
       return enc;
     });
     const last = segs.pop() ?? "";
@@ -172,7 +173,8 @@ export class FileObjectStore implements ObjectStore {
   }
 
   async get(key: string, range?: ByteRange): Promise<Buffer> {
-    if (range && (range.offset < 0 || range.length < 0)) throw new RangeError(`invalid byte range ${range.offset}+${range.length}`);
+    if (range && (range.offset < 0 || range.length < 0))
+      throw new RangeError(`invalid byte range ${range.offset}+${range.length}`);
     if (this.expired(key)) throw new ObjectNotFoundError(key);
     let handle: fs.FileHandle;
     try {

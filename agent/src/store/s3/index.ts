@@ -47,7 +47,9 @@ function errorName(err: unknown): string | undefined {
 }
 
 function httpStatus(err: unknown): number | undefined {
-  return typeof err === "object" && err !== null ? (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode : undefined;
+  return typeof err === "object" && err !== null
+    ? (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode
+    : undefined;
 }
 
 function isNotFound(err: unknown): boolean {
@@ -73,11 +75,14 @@ export class S3ObjectStore implements ObjectStore {
 
   async put(key: string, data: Buffer, _options?: PutOptions): Promise<void> {
     storeCost.addS3Request("put");
-    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: data, ContentLength: data.length }));
+    await this.client.send(
+      new PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: data, ContentLength: data.length }),
+    );
   }
 
   async get(key: string, range?: ByteRange): Promise<Buffer> {
-    if (range && (range.offset < 0 || range.length < 0)) throw new RangeError(`invalid byte range ${range.offset}+${range.length}`);
+    if (range && (range.offset < 0 || range.length < 0))
+      throw new RangeError(`invalid byte range ${range.offset}+${range.length}`);
     if (range && range.length === 0) {
       // HTTP cannot ask for zero bytes; only existence matters.
       storeCost.addS3Request("get");
@@ -121,7 +126,9 @@ export class S3ObjectStore implements ObjectStore {
       const errors = (out.Errors ?? []).filter((e) => e.Code !== "NoSuchKey");
       if (errors.length > 0) {
         const first = errors[0]!;
-        throw new Error(`S3 DeleteObjects in ${this.bucket}: ${errors.length} keys failed, first ${first.Key}: ${first.Code} ${first.Message ?? ""}`.trim());
+        throw new Error(
+          `S3 DeleteObjects in ${this.bucket}: ${errors.length} keys failed, first ${first.Key}: ${first.Code} ${first.Message ?? ""}`.trim(),
+        );
       }
     }
   }
