@@ -226,7 +226,7 @@ function bucketUrl(text: string): BucketUrl {
   try {
     return parseBucketUrl(text);
   } catch (err) {
-    if (err instanceof BucketUrlError) throw new Error(err.message);
+    if (err instanceof BucketUrlError) throw new Error(err.message, { cause: err });
     throw err;
   }
 }

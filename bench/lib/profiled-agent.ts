@@ -43,7 +43,7 @@ export async function spawnAgentWithNodeOptions(
   let out = "";
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`agent did not start within 60 s:\n${out}`)), 60_000);
-    child.stderr!.on("data", (chunk: Buffer) => {
+    child.stderr.on("data", (chunk: Buffer) => {
       if (out.length < 100_000) out += chunk.toString();
       const m = /"agent started".*?"kafkaPort":(\d+)/.exec(out) ?? /"kafkaPort":(\d+).*?"agent started"/.exec(out);
       if (m) {

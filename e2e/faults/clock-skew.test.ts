@@ -82,7 +82,7 @@ describe("faults: clock skew between agents (libfaketime)", function () {
       for (let i = 0; i < 4; i++) await workload.waitForAcked(workload.acked() + STEP, 180_000);
     } catch (err) {
       await workload.stop();
-      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${cluster.logs()}`);
+      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${cluster.logs()}`, { cause: err });
     }
     const history = await workload.stop();
     const verdict = await readAndCheck(cluster.bootstrap(), "skewed", history, true);

@@ -44,8 +44,8 @@ describe("faults: DynamoDB Local restarted under load", function () {
       batch: 10,
       maxRecordsPerProducer: 1_000_000,
     });
-    let ackedBefore = 0;
-    let ackedAfter = 0;
+    let ackedBefore: number;
+    let ackedAfter: number;
     try {
       await workload.waitForAcked(STEP, 120_000);
       ackedBefore = workload.acked();
@@ -54,7 +54,7 @@ describe("faults: DynamoDB Local restarted under load", function () {
       ackedAfter = workload.acked();
     } catch (err) {
       await workload.stop();
-      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${cluster.logs()}`);
+      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${cluster.logs()}`, { cause: err });
     }
     const history = await workload.stop();
     const failed = cluster.counts().dynamodb.upstreamErrors;

@@ -71,8 +71,8 @@ describe("faults: one agent's data writes fail while its heartbeats get through"
       requestTimeoutMs: 15_000,
       retries: 10,
     });
-    let during = 0;
-    let stepOutMs = 0;
+    let during: number;
+    let stepOutMs: number;
     try {
       await workload.waitForAcked(40, 120_000);
       victim.dynamoProxy.setRules([
@@ -114,7 +114,7 @@ describe("faults: one agent's data writes fail while its heartbeats get through"
       await workload.waitForAcked(workload.acked() + 40, 120_000);
     } catch (err) {
       await workload.stop();
-      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${cluster.logs()}`);
+      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${cluster.logs()}`, { cause: err });
     }
     const history = await workload.stop();
     const failedWrites = victim.dynamoProxy.counts();

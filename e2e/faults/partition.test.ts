@@ -43,8 +43,8 @@ describe("faults: an agent partitioned from the store", function () {
       requestTimeoutMs: 15_000,
       retries: 10,
     });
-    let during = 0;
-    let errorsDuring = 0;
+    let during: number;
+    let errorsDuring: number;
     try {
       await workload.waitForAcked(STEP, 120_000);
       const atPartition = workload.acked();
@@ -62,7 +62,7 @@ describe("faults: an agent partitioned from the store", function () {
       await workload.waitForAcked(workload.acked() + STEP, 180_000);
     } catch (err) {
       await workload.stop();
-      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${cluster.logs()}`);
+      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${cluster.logs()}`, { cause: err });
     }
     const history = await workload.stop();
     const blackholed = victim.dynamoProxy.counts().blackholed;

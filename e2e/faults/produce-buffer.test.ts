@@ -57,8 +57,8 @@ describe("faults: the produce buffer limit during a store outage", function () {
     });
     let peak = 0;
     let peakRss = 0;
-    let acksDuring = 0;
-    let errorsDuring = 0;
+    let acksDuring: number;
+    let errorsDuring: number;
     try {
       await workload.waitForAcked(40, 120_000);
       const errorsBefore = workload.errorCount();
@@ -82,7 +82,7 @@ describe("faults: the produce buffer limit during a store outage", function () {
       await workload.waitForAcked(workload.acked() + 40, 180_000);
     } catch (err) {
       await workload.stop();
-      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${cluster.logs()}`);
+      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${cluster.logs()}`, { cause: err });
     }
     const history = await workload.stop();
     const verdict = await readAndCheck(cluster.bootstrap(), "buffered", history, true);

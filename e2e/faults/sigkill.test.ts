@@ -53,7 +53,7 @@ describe("faults: SIGKILL of agents under load", function () {
       await workload.waitForAcked(workload.acked() + STEP, 180_000);
     } catch (err) {
       await workload.stop();
-      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${cluster.logs()}`);
+      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${cluster.logs()}`, { cause: err });
     }
     const history = await workload.stop();
     const verdict = await readAndCheck(cluster.bootstrap(), "sigkill", history, true);

@@ -320,7 +320,7 @@ spec:
       },
       { timeoutMs: 120_000, what: "compacted objects under s3://warp-e2e/events/" },
     );
-    assert.ok(objects!.reduce((n, o) => n + (o.Size ?? 0), 0) > 0);
+    assert.ok(objects.reduce((n, o) => n + (o.Size ?? 0), 0) > 0);
     const consumed = await runKcat(
       ["-b", kafkaAddress(agentsOf("zone-c")[0]!), "-C", "-t", "e2e-kcat", "-o", "beginning", "-e", "-q"],
       { timeoutMs: 90_000 },

@@ -55,7 +55,7 @@ export async function withCacheLock<T>(name: string, fn: () => Promise<T>, optio
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      let age = 0;
+      let age: number;
       try {
         age = Date.now() - statSync(lockDir).mtimeMs;
       } catch {
@@ -66,7 +66,7 @@ export async function withCacheLock<T>(name: string, fn: () => Promise<T>, optio
         continue;
       }
       if (Date.now() > deadline)
-        throw new Error(`timed out after ${timeoutMs} ms waiting for the cache lock ${lockDir}`);
+        throw new Error(`timed out after ${timeoutMs} ms waiting for the cache lock ${lockDir}`, { cause: err });
       await sleep(250);
     }
   }

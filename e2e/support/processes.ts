@@ -205,7 +205,7 @@ export async function spawnServer(options: SpawnServerOptions): Promise<ServerPr
         `${name} exited with code ${exitedCode} before it was ready; log ${logFile}:\n${handle.logTail()}`,
       );
     }
-    let ok = false;
+    let ok: boolean;
     try {
       ok = await options.ready();
     } catch {
@@ -273,7 +273,7 @@ export function runCommand(cmd: string, args: readonly string[], options: RunOpt
       killGroup(child, "SIGKILL");
       let stderr = Buffer.concat(err).toString("utf8");
       if (timedOut) stderr += `\n[${cmd} killed after ${options.timeoutMs ?? 60_000} ms]`;
-      if (spawnError) stderr += `\n[could not start ${cmd}: ${(spawnError as Error).message}]`;
+      if (spawnError) stderr += `\n[could not start ${cmd}: ${spawnError.message}]`;
       resolve({
         stdout: Buffer.concat(out).toString("utf8"),
         stderr,

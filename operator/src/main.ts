@@ -160,7 +160,9 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Operat
       await elector?.stop();
       stopLeading();
       await transition;
-      throw new Error(`cannot serve metrics on port ${options.metricsPort ?? 8081}: ${errorMessage(err)}`);
+      throw new Error(`cannot serve metrics on port ${options.metricsPort ?? 8081}: ${errorMessage(err)}`, {
+        cause: err,
+      });
     }
   }
 

@@ -169,10 +169,10 @@ export function planCompaction(state: ClusterState, o: PlanOptions): PlannedRun[
         close();
         continue;
       }
-      if (run !== null && (run as PlannedRun).bytes + s.location.len > o.maxRunBytes) close();
+      if (run !== null && run.bytes + s.location.len > o.maxRunBytes) close();
       if (run === null) run = { topic: t.topic, partition: t.partition, segments: [], bytes: 0 };
-      (run as PlannedRun).segments.push(s);
-      (run as PlannedRun).bytes += s.location.len;
+      run.segments.push(s);
+      run.bytes += s.location.len;
     }
     close();
   }

@@ -64,10 +64,7 @@ function versionInfo(def: MessageDef): VersionInfo {
 }
 
 export const MESSAGE_VERSIONS = Object.fromEntries(
-  (Object.keys(MESSAGES) as unknown as string[]).map((k) => [
-    Number(k),
-    versionInfo(MESSAGES[Number(k) as ApiKeyValue].request),
-  ]),
+  Object.keys(MESSAGES).map((k) => [Number(k), versionInfo(MESSAGES[Number(k) as ApiKeyValue].request)]),
 ) as Record<ApiKeyValue, VersionInfo>;
 
 function lookupVersions(apiKey: number): VersionInfo | undefined {

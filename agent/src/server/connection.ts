@@ -198,7 +198,7 @@ export class Connection {
       errorCode: 35,
       apiKeys,
       throttleTimeMs: 0,
-    } as never);
+    });
   }
 
   private enqueue(response: Promise<Buffer[] | null>): void {

@@ -68,25 +68,25 @@ describe("agent registry", () => {
     assert.ok(nodeIds.every((id) => Number.isInteger(id) && id > 0 && id <= 0x7fffffff));
     const all = [...nodeIds].sort((x, y) => x - y);
     await eventually("every agent sees all three", () => agents.every((a) => ids(a).join() === all.join()));
-    const seenByFirst = agents[0]!.liveAgents().find((a) => a.nodeId === agents[2]!.nodeId)!;
+    const seenByFirst = agents[0].liveAgents().find((a) => a.nodeId === agents[2].nodeId)!;
     assert.deepEqual(
       { host: seenByFirst.host, port: seenByFirst.port, zone: seenByFirst.zone },
       { host: "127.0.0.1", port: 9003, zone: "c" },
     );
 
     const changes: number[][] = [];
-    agents[0]!.onChange((list) => changes.push(list.map((a) => a.nodeId)));
-    agents[2]!.paused = true; // hung: no heartbeats, no deregistration
-    const gone = agents[2]!.nodeId;
+    agents[0].onChange((list) => changes.push(list.map((a) => a.nodeId)));
+    agents[2].paused = true; // hung: no heartbeats, no deregistration
+    const gone = agents[2].nodeId;
     await eventually(
       "the silent agent disappears",
-      () => !ids(agents[0]!).includes(gone) && !ids(agents[1]!).includes(gone),
+      () => !ids(agents[0]).includes(gone) && !ids(agents[1]).includes(gone),
     );
     assert.deepEqual(
       changes[changes.length - 1],
       all.filter((id) => id !== gone),
     );
-    assert.ok(ids(agents[2]!).includes(gone), "an agent always lists itself");
+    assert.ok(ids(agents[2]).includes(gone), "an agent always lists itself");
     assert.equal(await store.getItem(`agent/${gone}`), null, "its heartbeat item expired");
   });
 

@@ -21,7 +21,7 @@ describe("record batches", () => {
 
   it("rejects a bad CRC with CORRUPT_MESSAGE", () => {
     const a = buildBatch([{ value: "hello" }]);
-    a[a.length - 2] ^= 0xff;
+    a.writeUInt8(a.readUInt8(a.length - 2) ^ 0xff, a.length - 2);
     assert.throws(
       () => splitAndValidateBatches(a),
       (e: unknown) => e instanceof InvalidBatchError && e.errorCode === 2,

@@ -140,7 +140,7 @@ export class ScramClient {
     const text = serverFirst.toString();
     const attrs = Object.fromEntries(text.split(",").map((p) => [p[0], p.slice(2)]));
     assert.ok(attrs.r!.startsWith(this.clientNonce), "server nonce extends the client nonce");
-    const salted = pbkdf2Sync(this.password, Buffer.from(attrs.s!, "base64"), Number(attrs.i), length, hashName);
+    const salted = pbkdf2Sync(this.password, Buffer.from(attrs.s, "base64"), Number(attrs.i), length, hashName);
     const clientKey = createHmac(hashName, salted).update("Client Key").digest();
     const storedKey = createHash(hashName).update(clientKey).digest();
     const withoutProof = `c=biws,r=${librdkafkaNonce ? this.clientNonce : ""}${attrs.r}`;

@@ -208,7 +208,7 @@ describe("dynamodb store", function () {
         new QueryCommand({
           TableName: tables.chunksTable,
           KeyConditionExpression: "pk = :pk",
-          ExpressionAttributeValues: { ":pk": { S: desc.Item!.cpk!.S! } },
+          ExpressionAttributeValues: { ":pk": { S: desc.Item.cpk!.S! } },
         }),
       );
       assert.equal(chunks.Items?.length, 3);
@@ -222,7 +222,7 @@ describe("dynamodb store", function () {
         new QueryCommand({
           TableName: tables.chunksTable,
           KeyConditionExpression: "pk = :pk",
-          ExpressionAttributeValues: { ":pk": { S: desc.Item!.cpk!.S! } },
+          ExpressionAttributeValues: { ":pk": { S: desc.Item.cpk!.S! } },
         }),
       );
       assert.equal(after.Items?.length, 0);

@@ -122,7 +122,7 @@ describe("file store specifics", function () {
     assert.equal(segs.length, 2);
     const first = path.join(dir, "log", segs[0]!);
     const raw = await fs.readFile(first);
-    raw[raw.length - 1] ^= 0xff;
+    raw.writeUInt8(raw.readUInt8(raw.length - 1) ^ 0xff, raw.length - 1);
     await fs.writeFile(first, raw);
     await assert.rejects(openFileStores(dir), /corrupt.*only the last segment may have a torn tail/);
   });
@@ -212,7 +212,7 @@ describe("file store specifics", function () {
     await new Promise<void>((resolve, reject) => {
       child.once("error", reject);
       child.once("exit", (code) => reject(new Error(`writer exited early with ${code}`)));
-      child.stdout!.on("data", (chunk: Buffer) => {
+      child.stdout.on("data", (chunk: Buffer) => {
         buffered += chunk.toString();
         const lines = buffered.split("\n");
         buffered = lines.pop()!;

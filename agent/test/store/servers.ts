@@ -17,6 +17,7 @@ export async function startDynamo(): Promise<TestServer> {
   } catch (err) {
     throw new Error(
       `DynamoDB Local harness e2e/support/dynamodb-local.ts could not be loaded (${String(err)}); it needs Java 17 and the npm package amplify-dynamodb-simulator`,
+      { cause: err },
     );
   }
   return mod.startDynamoDbLocal();
@@ -31,6 +32,7 @@ export async function startS3(): Promise<TestServer> {
   } catch (err) {
     throw new Error(
       `S3 server harness e2e/support/s3-server.ts could not be loaded (${String(err)}); it needs python3 and moto[server] from PyPI`,
+      { cause: err },
     );
   }
   return mod.startS3Server();

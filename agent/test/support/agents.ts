@@ -104,8 +104,8 @@ export async function spawnAgentProcess(args: readonly string[], env: NodeJS.Pro
         }
       }
     };
-    child.stderr!.on("data", onData);
-    child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
+    child.stderr.on("data", onData);
+    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`agent exited with code ${code} before listening:\n${out}`));

@@ -325,8 +325,10 @@ async function openssl(args: string[], cwd: string): Promise<void> {
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
     if (e.code === "ENOENT")
-      throw new Error("openssl is needed to make the test control plane's certificates: apt-get install openssl");
-    throw new Error(`openssl ${args.join(" ")} failed: ${e.stderr ?? e.message}`);
+      throw new Error("openssl is needed to make the test control plane's certificates: apt-get install openssl", {
+        cause: err,
+      });
+    throw new Error(`openssl ${args.join(" ")} failed: ${e.stderr ?? e.message}`, { cause: err });
   }
 }
 
@@ -483,7 +485,7 @@ async function waitForReady(
 ): Promise<void> {
   const agent = new https.Agent({ ca: caPem, cert: admin.certPem, key: admin.keyPem, keepAlive: false });
   const deadline = Date.now() + timeoutMs;
-  let last = "no answer yet";
+  let last: string;
   try {
     for (;;) {
       for (const p of procs)
@@ -553,8 +555,8 @@ function startProcess(name: string, bin: string, args: string[], logFile: string
   const log = createWriteStream(logFile, { flags: "a" });
   const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
   liveChildren.add(child);
-  child.stdout!.pipe(log, { end: false });
-  child.stderr!.pipe(log, { end: false });
+  child.stdout.pipe(log, { end: false });
+  child.stderr.pipe(log, { end: false });
   let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   let spawnError: Error | undefined;
   const exitedP = new Promise<void>((resolve) => {

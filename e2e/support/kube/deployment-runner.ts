@@ -414,7 +414,7 @@ export class DeploymentRunner {
         : data;
     } catch (err) {
       if (optional) return {};
-      throw new Error(`${plural}/${name}: ${errorMessage(err)}`);
+      throw new Error(`${plural}/${name}: ${errorMessage(err)}`, { cause: err });
     }
   }
 }

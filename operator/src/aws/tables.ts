@@ -289,7 +289,7 @@ export async function reconcileTables(
   };
   if (files.arn) result.filesArn = files.arn;
   if (chunks.arn) result.chunksArn = chunks.arn;
-  const notReady = [files, chunks].filter((s) => s.kind !== "ready") as Array<Exclude<TableState, { kind: "ready" }>>;
+  const notReady = [files, chunks].filter((s): s is Exclude<TableState, { kind: "ready" }> => s.kind !== "ready");
   if (notReady.length === 0) {
     result.condition.message = `tables ${spec.filesTable} and ${spec.chunksTable} are ACTIVE`;
     return result;

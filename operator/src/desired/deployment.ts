@@ -113,7 +113,7 @@ export function agentEnv(spec: ResolvedSpec): V1EnvVar[] {
     if (ours.has(e.name)) continue; // the operator's own variables win; documented in docs/operator.md
     const v: V1EnvVar = { name: e.name };
     if (e.value !== undefined) v.value = e.value;
-    if (e.valueFrom !== undefined) v.valueFrom = e.valueFrom as V1EnvVar["valueFrom"];
+    if (e.valueFrom !== undefined) v.valueFrom = e.valueFrom;
     env.push(v);
   }
   return env;

@@ -678,8 +678,8 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
       stdio: ["ignore", "pipe", "pipe"],
     });
     let childLog = "";
-    child.stdout!.on("data", (d: Buffer) => (childLog += d.toString()));
-    child.stderr!.on("data", (d: Buffer) => (childLog += d.toString()));
+    child.stdout.on("data", (d: Buffer) => (childLog += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (childLog += d.toString()));
     const exited = new Promise<void>((r) => child.on("exit", () => r()));
     try {
       await applyAgent(

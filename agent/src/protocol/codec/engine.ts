@@ -134,7 +134,7 @@ export function compileStruct(fields: readonly FieldDef[], version: number, flex
       nullable: f.nullableVersions !== undefined && inRange(parseVersionRange(f.nullableVersions), version),
       struct,
       present,
-      tag: isTagged ? f.tag! : -1,
+      tag: isTagged ? f.tag : -1,
       defaultValue: f.default,
       elemField: null,
     };
