@@ -6,7 +6,7 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "dist/", "data/", ".cache/", ".build/", "bench/results/", "charts/", "crds/"] },
+  { ignores: ["**/node_modules", "dist/", "data/", ".cache/", ".build/", "bench/results/", "charts/", "crds/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
