@@ -13,7 +13,7 @@ import type { TruncateCommand } from "../metadata/commands.js";
 import { GarbageCollector } from "./gc.js";
 import type { GcOptions, GcResult } from "./gc.js";
 import { RetentionEnforcer } from "./retention.js";
-import type { AgentInfo } from "../server/context.js";
+import type { AgentInfo } from "../cluster/types.js";
 import type { Stores } from "../store/types.js";
 import type { CompactionStats, CompactorOptions } from "./compactor.js";
 import { Compactor } from "./compactor.js";
