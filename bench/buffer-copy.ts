@@ -1,5 +1,5 @@
 /**
- * Micro-benchmark behind the compactor's segment copy (agent/src/compaction/compactor.ts): copying a
+ * Micro-benchmark behind the compactor's segment copy (agent/src/background/compactor.ts): copying a
  * view of a larger buffer with Buffer.from(view) against Buffer.allocUnsafe + copy, at segment sizes
  * of 1 KiB, 64 KiB and 1 MiB. Prints the time for the same number of bytes copied each way.
  *

@@ -1,5 +1,5 @@
 /** The controller id a Metadata or DescribeCluster response names. */
-import type { AgentInfo } from "../server/context.js";
+import type { AgentInfo } from "./types.js";
 
 /**
  * This agent when it is among the brokers listed to the client; otherwise (it has stepped out of the

@@ -7,7 +7,7 @@
  * others; when an agent leaves, only the keys it held move (each to its second choice), and a new
  * agent takes about 1/n of the keys from the others.
  */
-import type { AgentInfo, ClusterView } from "../server/context.js";
+import type { AgentInfo, ClusterView } from "./types.js";
 
 /** 32-bit FNV-1a over the UTF-16 code units of a string. */
 function fnv1a(s: string): number {

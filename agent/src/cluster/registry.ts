@@ -14,7 +14,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../../../common/logger.js";
 import { errorMessage } from "../../../common/logger.js";
-import type { AgentInfo } from "../server/context.js";
+import type { AgentInfo } from "./types.js";
 import type { MetadataStore } from "../store/types.js";
 
 export const NODE_PREFIX = "node/";

@@ -2,7 +2,7 @@
  * The cluster view of an agent that runs alone (embedded stores): itself, leader of every partition
  * and coordinator of every group.
  */
-import type { AgentInfo, ClusterView } from "../server/context.js";
+import type { AgentInfo, ClusterView } from "./types.js";
 
 export class SingleAgentCluster implements ClusterView {
   constructor(

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DynamicCluster, rendezvousPick } from "../../src/cluster/dynamic-cluster.js";
 import type { MembershipSource } from "../../src/cluster/dynamic-cluster.js";
-import type { AgentInfo } from "../../src/server/context.js";
+import type { AgentInfo } from "../../src/cluster/types.js";
 
 /** A fixed membership (no store): the rendezvous properties do not depend on how members are found. */
 class FixedMembers implements MembershipSource {

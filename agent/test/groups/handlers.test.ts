@@ -25,7 +25,8 @@ import type {
   ResponseOf,
 } from "../../src/protocol/index.js";
 import { GroupCoordinator } from "../../src/groups/coordinator.js";
-import type { AgentContext, AgentInfo, ClusterView } from "../../src/server/context.js";
+import type { AgentInfo, ClusterView } from "../../src/cluster/types.js";
+import type { AgentContext } from "../../src/server/context.js";
 import { lookupHandler, type RequestContext } from "../../src/server/handler.js";
 import "../../src/handlers/08-offset-commit.js";
 import "../../src/handlers/09-offset-fetch.js";

@@ -11,7 +11,7 @@
  */
 import type { Logger } from "../../../common/logger.js";
 import { errorMessage } from "../../../common/logger.js";
-import { COMPACTED_PREFIX } from "../compaction/compactor.js";
+import { COMPACTED_PREFIX } from "./compactor.js";
 import type { MetadataLog } from "../metadata/log.js";
 import type { ObjectStore } from "../store/types.js";
 

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { Compactor, COMPACTED_PREFIX, planCompaction } from "../../src/compaction/compactor.js";
+import { Compactor, COMPACTED_PREFIX, planCompaction } from "../../src/background/compactor.js";
 import type { Command } from "../../src/metadata/commands.js";
 import { ClusterState } from "../../src/metadata/state.js";
 import { iterateBatches } from "../../src/records/record-batch.js";
-import { GarbageCollector } from "../../src/retention/gc.js";
+import { GarbageCollector } from "../../src/background/gc.js";
 import type { ObjectStore } from "../../src/store/types.js";
 import {
   closeFixture,

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startBackgroundJobs } from "../../src/compaction/jobs.js";
+import { startBackgroundJobs } from "../../src/background/jobs.js";
 import { openFileStores } from "../../src/store/file/index.js";
 import {
   closeFixture,

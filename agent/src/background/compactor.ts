@@ -17,7 +17,7 @@
  *     none of whose runs applied is deleted at once, one partly applied holds a little dead data until
  *     retention removes it.
  *  6. ingestion files no longer referenced expire by TTL (written with expiresAt by the batcher), or
- *     are deleted now when deleteCompactedIngestionFiles is set; GC (retention.ts) deletes the rest.
+ *     are deleted now when deleteCompactedIngestionFiles is set; GC (gc.ts) deletes the rest.
  */
 import { randomBytes } from "node:crypto";
 import type { Logger } from "../../../common/logger.js";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { startBackgroundJobs } from "../../src/compaction/jobs.js";
-import { Lease } from "../../src/compaction/lease.js";
+import { startBackgroundJobs } from "../../src/background/jobs.js";
+import { Lease } from "../../src/background/lease.js";
 import { MemMetadataStore } from "../../src/store/mem.js";
 import {
   closeFixture,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { startBackgroundJobs } from "../../src/compaction/jobs.js";
-import type { CompactionStats } from "../../src/compaction/compactor.js";
+import { startBackgroundJobs } from "../../src/background/jobs.js";
+import type { CompactionStats } from "../../src/background/compactor.js";
 import { ClusterState } from "../../src/metadata/state.js";
 import * as metrics from "../../src/metrics.js";
 import { closeFixture, createTopic, logger, openFixture, produceFile, verifyReadBack } from "./support.js";

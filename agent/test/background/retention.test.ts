@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { Compactor } from "../../src/compaction/compactor.js";
-import { GarbageCollector, keyTime } from "../../src/retention/gc.js";
-import { planRetention, RetentionEnforcer } from "../../src/retention/retention.js";
+import { Compactor } from "../../src/background/compactor.js";
+import { GarbageCollector, keyTime } from "../../src/background/gc.js";
+import { planRetention, RetentionEnforcer } from "../../src/background/retention.js";
 import {
   closeFixture,
   createTopic,
@@ -11,8 +11,8 @@ import {
   produceFile,
   segmentStores,
   verifyReadBack,
-} from "../compaction/support.js";
-import type { Fixture } from "../compaction/support.js";
+} from "./support.js";
+import type { Fixture } from "./support.js";
 
 const T0 = Date.UTC(2026, 0, 1);
 const MINUTE = 60_000;
