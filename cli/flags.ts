@@ -5,7 +5,7 @@
  * flags with a message naming them. Values are kept as strings: the flag tables' parsers own validation.
  */
 import { Command, Option } from "commander";
-import { ConfigError, type FlagSpec, parseBoolean } from "../agent/src/config.js";
+import { ConfigError, type FlagSpec, parseBoolean } from "../agent/src/config/flags.js";
 
 export class UsageError extends Error {
   constructor(message: string) {

@@ -17,7 +17,7 @@ import {
   type PolicyDocument,
   type PolicyScope,
 } from "../common/iam.js";
-import { ConfigError, type FlagSpec } from "../agent/src/config.js";
+import { ConfigError, type FlagSpec } from "../agent/src/config/flags.js";
 import { addFlagOptions, flagReader, givenFlags, stringFlag } from "./flags.js";
 
 export const IAM_POLICY_FLAGS = {

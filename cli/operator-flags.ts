@@ -4,7 +4,7 @@
  * AWS environment (credentials, AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_S3).
  */
 import type { OperatorOptions } from "../operator/src/main.js";
-import { ConfigError, type FlagSpec, LOG_LEVELS, type LogLevel } from "../agent/src/config.js";
+import { ConfigError, type FlagSpec, LOG_LEVELS, type LogLevel } from "../agent/src/config/flags.js";
 import { flagReader, stringFlag } from "./flags.js";
 
 /** What `warp operator` passes to runOperator, plus the log level it sets first. */

@@ -14,7 +14,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { componentLogger, errorMessage, rootLogger } from "../common/logger.js";
-import { AGENT_FLAG_LIST, type AgentConfig, parseAgentConfig } from "../agent/src/config.js";
+import { AGENT_FLAG_LIST, type AgentConfig, parseAgentConfig } from "../agent/src/config/flags.js";
 import { addFlagOptions, givenFlags, normaliseFlagArgs, UsageError } from "./flags.js";
 import { OPERATOR_FLAG_LIST, type OperatorCli, parseOperatorOptions } from "./operator-flags.js";
 import { addIamPolicyCommand, IAM_POLICY_FLAG_LIST } from "./iam-policy.js";

@@ -13,7 +13,7 @@ import {
   parseAgentConfig,
   parseByteSize,
   parseGoDuration,
-} from "../../src/config.js";
+} from "../../src/config/flags.js";
 
 const BASE = { bucketURL: "mem://t" };
 const MiB = 1024 * 1024;

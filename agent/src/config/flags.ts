@@ -6,11 +6,11 @@
  * every flag can also be set from its `WARP_*` environment variable. A flag given on the command line
  * wins over its environment variable; an environment variable set to "" counts as unset.
  */
-import { type BucketUrl, BucketUrlError, parseBucketUrl } from "../../common/bucket-url.js";
-import { SASL_MECHANISMS, isSaslMechanism } from "./security/mechanisms.js";
-import type { SaslMechanism } from "./security/mechanisms.js";
-import { DEFAULT_RELOAD_INTERVAL_MS } from "./security/reload.js";
-import { checkStoreConfig, StoreConfigError } from "./store/open.js";
+import { type BucketUrl, BucketUrlError, parseBucketUrl } from "../../../common/bucket-url.js";
+import { SASL_MECHANISMS, isSaslMechanism } from "../security/mechanisms.js";
+import type { SaslMechanism } from "../security/mechanisms.js";
+import { DEFAULT_RELOAD_INTERVAL_MS } from "../security/reload.js";
+import { checkStoreConfig, StoreConfigError } from "../store/open.js";
 
 export class ConfigError extends Error {
   constructor(message: string) {
