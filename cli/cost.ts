@@ -8,7 +8,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { parseByteSize, parseGoDuration } from "../agent/src/config/flags.js";
+import { parseByteSize, parseGoDuration } from "../common/flags/values.js";
 import { errorMessage } from "../common/logger.js";
 import { measuredRatesFromText } from "../agent/src/cost/measured.js";
 import {

@@ -9,7 +9,7 @@ import { AgentRegistry } from "./cluster/registry.js";
 import { SingleAgentCluster } from "./cluster/static-cluster.js";
 import { startBackgroundJobs } from "./compaction/jobs.js";
 import type { BackgroundJobs } from "./compaction/jobs.js";
-import type { AgentConfig } from "./config/flags.js";
+import type { AgentConfig } from "./config/parse.js";
 import { ObjectCache } from "./fetch/object-cache.js";
 import { PartitionReader } from "./fetch/reader.js";
 import { GroupCoordinator } from "./groups/coordinator.js";
