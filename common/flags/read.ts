@@ -13,6 +13,26 @@ export class ConfigError extends Error {
   }
 }
 
+/** A raw value and where it came from, for messages: `flag -name` or `environment variable ENV (-name)`. */
+export interface RawFlagValue {
+  readonly raw: string;
+  readonly source: string;
+}
+
+/** The flag's command-line value, else its non-empty environment twin, else undefined. */
+function rawValue(spec: FlagSpec, given: string | undefined, env: NodeJS.ProcessEnv): RawFlagValue | undefined {
+  if (given !== undefined) return { raw: given, source: `flag -${spec.name}` };
+  const fromEnv = env[spec.env];
+  return fromEnv === undefined || fromEnv === ""
+    ? undefined
+    : { raw: fromEnv, source: `environment variable ${spec.env} (-${spec.name})` };
+}
+
+/** The ConfigError for a bad value, naming the value and where it came from. */
+function invalidValue(v: RawFlagValue, reason: string): ConfigError {
+  return new ConfigError(`invalid value ${JSON.stringify(v.raw)} for ${v.source}: ${reason}`);
+}
+
 /**
  * Reads one flag from its command-line value (`given`; true for a bare boolean flag) or else its
  * environment twin, parsed; undefined when neither is set.
@@ -22,34 +42,17 @@ export function readFlag<T>(
   given: string | boolean | undefined,
   env: NodeJS.ProcessEnv,
 ): T | undefined {
-  const name = spec.name;
-  let raw: string;
-  let source: string;
-  if (given !== undefined) {
-    if (typeof given === "boolean") {
-      if (!spec.boolean) throw new ConfigError(`flag -${name} needs a value (<${spec.valueName}>)`);
-      return spec.parse(String(given));
-    }
-    raw = given;
-    source = `flag -${name}`;
-  } else {
-    const fromEnv = env[spec.env];
-    if (fromEnv === undefined || fromEnv === "") return undefined;
-    raw = fromEnv;
-    source = `environment variable ${spec.env} (-${name})`;
+  if (typeof given === "boolean") {
+    if (!spec.boolean) throw new ConfigError(`flag -${spec.name} needs a value (<${spec.valueName}>)`);
+    return spec.parse(String(given));
   }
+  const v = rawValue(spec, given, env);
+  if (!v) return undefined;
   try {
-    return spec.parse(raw);
+    return spec.parse(v.raw);
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new ConfigError(`invalid value ${JSON.stringify(raw)} for ${source}: ${reason}`);
+    throw invalidValue(v, err instanceof Error ? err.message : String(err));
   }
-}
-
-/** A raw value and where it came from, for messages: `flag -name` or `environment variable ENV (-name)`. */
-export interface RawFlagValue {
-  readonly raw: string;
-  readonly source: string;
 }
 
 /**
@@ -66,20 +69,10 @@ export function flagReader<K extends string>(
   bad(v: RawFlagValue, reason: string): ConfigError;
   boolean(name: K, fallback: boolean): boolean;
 } {
-  const get = (name: K): RawFlagValue | undefined => {
-    const given = flags[name];
-    if (given !== undefined) return { raw: given, source: `flag -${name}` };
-    const envName = table[name].env;
-    const fromEnv = env[envName];
-    return fromEnv === undefined || fromEnv === ""
-      ? undefined
-      : { raw: fromEnv, source: `environment variable ${envName} (-${name})` };
-  };
-  const bad = (v: RawFlagValue, reason: string): ConfigError =>
-    new ConfigError(`invalid value ${JSON.stringify(v.raw)} for ${v.source}: ${reason}`);
+  const get = (name: K): RawFlagValue | undefined => rawValue(table[name], flags[name], env);
   return {
     get,
-    bad,
+    bad: invalidValue,
     /** The flag as a boolean (true/false/1/0), the fallback when unset. */
     boolean(name, fallback) {
       const v = get(name);
@@ -87,7 +80,7 @@ export function flagReader<K extends string>(
       try {
         return parseBoolean(v.raw);
       } catch (err) {
-        throw bad(v, (err as Error).message);
+        throw invalidValue(v, (err as Error).message);
       }
     },
   };
