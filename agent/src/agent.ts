@@ -25,8 +25,8 @@ import { watchTlsFiles, watchUsersFile } from "./security/reload.js";
 import type { AgentContext } from "./server/context.js";
 import { startKafkaServer } from "./server/server.js";
 import { PartitionWaiters } from "./server/waiters.js";
-import { storeCost } from "./store/cost.js";
-import type { CostEvent } from "./store/cost.js";
+import { storeCost } from "./store/usage.js";
+import type { CostEvent } from "./store/usage.js";
 import { openStores } from "./store/open.js";
 import { TopicService } from "./topics.js";
 

@@ -14,7 +14,7 @@ import {
   GetItemCommand,
   QueryCommand,
 } from "@aws-sdk/client-dynamodb";
-import { storeCost } from "../../src/store/cost.js";
+import { storeCost } from "../../src/store/usage.js";
 import {
   openDynamoStores,
   ensureTables,

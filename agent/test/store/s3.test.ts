@@ -12,7 +12,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
-import { storeCost } from "../../src/store/cost.js";
+import { storeCost } from "../../src/store/usage.js";
 import { openS3ObjectStore, S3ObjectStore } from "../../src/store/s3/index.js";
 import { runObjectStoreContract } from "./contract.js";
 import { startS3 } from "./servers.js";

@@ -12,7 +12,7 @@ import {
   type QueryCommandInput,
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
-import { storeCost } from "../cost.js";
+import { storeCost } from "../usage.js";
 
 export type Item = Record<string, AttributeValue>;
 

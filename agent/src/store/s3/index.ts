@@ -15,7 +15,7 @@ import {
   type ListObjectsV2CommandOutput,
 } from "@aws-sdk/client-s3";
 import type { S3BucketUrl } from "../../../../common/bucket-url.js";
-import { storeCost } from "../cost.js";
+import { storeCost } from "../usage.js";
 import type { ByteRange, ObjectInfo, ObjectStore, PutOptions } from "../types.js";
 import { ObjectNotFoundError } from "../types.js";
 
