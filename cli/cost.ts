@@ -8,9 +8,9 @@
  */
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { parseByteSize, parseGoDuration } from "../agent/src/config.js";
+import { parseByteSize, parseGoDuration } from "../common/flags/values.js";
 import { errorMessage } from "../common/logger.js";
-import { measuredRatesFromText } from "../agent/src/cost/measured.js";
+import { measuredRatesFromText } from "./cost-model/measured.js";
 import {
   costTable,
   DEFAULT_WARP_DESIGN,
@@ -21,8 +21,8 @@ import {
   SEED_THROUGHPUTS,
   type WarpDesign,
   type Workload,
-} from "../agent/src/cost/model.js";
-import { DEFAULT_PRICES, PRICE_KEYS, PRICE_LABELS, type Prices } from "../agent/src/cost/prices.js";
+} from "./cost-model/model.js";
+import { DEFAULT_PRICES, PRICE_KEYS, PRICE_LABELS, type Prices } from "./cost-model/prices.js";
 
 export class CostUsageError extends Error {
   constructor(message: string) {

@@ -5,7 +5,7 @@
  * flags with a message naming them. Values are kept as strings: the flag tables' parsers own validation.
  */
 import { Command, Option } from "commander";
-import { ConfigError, type FlagSpec, parseBoolean } from "../agent/src/config.js";
+import type { FlagSpec } from "../common/flags/spec.js";
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -92,56 +92,4 @@ export function givenFlags(command: Command, flags: readonly FlagSpec[]): Record
     if (typeof value === "string") out[spec.name] = value;
   }
   return out;
-}
-
-/** A flag whose value is kept as given (its command validates it with the other flags). */
-export function stringFlag(s: Omit<FlagSpec<string>, "parse" | "boolean"> & { boolean?: boolean }): FlagSpec<string> {
-  return { ...s, boolean: s.boolean ?? false, parse: (raw) => raw };
-}
-
-/** A raw value and where it came from, for messages: `flag -name` or `environment variable ENV (-name)`. */
-export interface RawFlagValue {
-  readonly raw: string;
-  readonly source: string;
-}
-
-/**
- * Reads flags (keys = flag names) and their environment twins from a flag table: get(name) gives the
- * flag's value, else its non-empty environment variable, else undefined; bad(value, reason) makes the
- * ConfigError that names the value and where it came from.
- */
-export function flagReader<K extends string>(
-  table: Readonly<Record<K, FlagSpec>>,
-  flags: Record<string, string | undefined>,
-  env: NodeJS.ProcessEnv,
-): {
-  get(name: K): RawFlagValue | undefined;
-  bad(v: RawFlagValue, reason: string): ConfigError;
-  boolean(name: K, fallback: boolean): boolean;
-} {
-  const get = (name: K): RawFlagValue | undefined => {
-    const given = flags[name];
-    if (given !== undefined) return { raw: given, source: `flag -${name}` };
-    const envName = table[name].env;
-    const fromEnv = env[envName];
-    return fromEnv === undefined || fromEnv === ""
-      ? undefined
-      : { raw: fromEnv, source: `environment variable ${envName} (-${name})` };
-  };
-  const bad = (v: RawFlagValue, reason: string): ConfigError =>
-    new ConfigError(`invalid value ${JSON.stringify(v.raw)} for ${v.source}: ${reason}`);
-  return {
-    get,
-    bad,
-    /** The flag as a boolean (true/false/1/0), the fallback when unset. */
-    boolean(name, fallback) {
-      const v = get(name);
-      if (!v) return fallback;
-      try {
-        return parseBoolean(v.raw);
-      } catch (err) {
-        throw bad(v, (err as Error).message);
-      }
-    },
-  };
 }

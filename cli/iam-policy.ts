@@ -17,8 +17,9 @@ import {
   type PolicyDocument,
   type PolicyScope,
 } from "../common/iam.js";
-import { ConfigError, type FlagSpec } from "../agent/src/config.js";
-import { addFlagOptions, flagReader, givenFlags, stringFlag } from "./flags.js";
+import { ConfigError, flagReader } from "../common/flags/read.js";
+import { type FlagSpec, stringFlag } from "../common/flags/spec.js";
+import { addFlagOptions, givenFlags } from "./flags.js";
 
 export const IAM_POLICY_FLAGS = {
   ingestionBucketURL: stringFlag({

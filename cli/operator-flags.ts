@@ -4,8 +4,9 @@
  * AWS environment (credentials, AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_S3).
  */
 import type { OperatorOptions } from "../operator/src/main.js";
-import { ConfigError, type FlagSpec, LOG_LEVELS, type LogLevel } from "../agent/src/config.js";
-import { flagReader, stringFlag } from "./flags.js";
+import { ConfigError, flagReader } from "../common/flags/read.js";
+import { type FlagSpec, stringFlag } from "../common/flags/spec.js";
+import { LOG_LEVELS, type LogLevel } from "../common/flags/values.js";
 
 /** What `warp operator` passes to runOperator, plus the log level it sets first. */
 export interface OperatorCli {

@@ -8,7 +8,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { AGENT_FLAG_LIST, type FlagSpec } from "../agent/src/config.js";
+import { AGENT_FLAG_LIST } from "../agent/src/config/flags.js";
+import type { FlagSpec } from "../common/flags/spec.js";
 import { OPERATOR_FLAG_LIST } from "../cli/operator-flags.js";
 
 export const README = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "README.md");

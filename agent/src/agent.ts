@@ -9,7 +9,7 @@ import { AgentRegistry } from "./cluster/registry.js";
 import { SingleAgentCluster } from "./cluster/static-cluster.js";
 import { startBackgroundJobs } from "./background/jobs.js";
 import type { BackgroundJobs } from "./background/jobs.js";
-import type { AgentConfig } from "./config.js";
+import type { AgentConfig } from "./config/parse.js";
 import { ObjectCache } from "./fetch/object-cache.js";
 import { PartitionReader } from "./fetch/reader.js";
 import { GroupCoordinator } from "./groups/coordinator.js";
@@ -25,8 +25,8 @@ import { watchTlsFiles, watchUsersFile } from "./security/reload.js";
 import type { AgentContext } from "./server/context.js";
 import { startKafkaServer } from "./server/server.js";
 import { PartitionWaiters } from "./server/waiters.js";
-import { storeCost } from "./store/cost.js";
-import type { CostEvent } from "./store/cost.js";
+import { storeUsage } from "./store/usage.js";
+import type { UsageEvent } from "./store/usage.js";
 import { openStores } from "./store/open.js";
 import { TopicService } from "./topics.js";
 
@@ -45,8 +45,8 @@ function deriveClusterId(seed: string): string {
   return createHash("sha256").update(seed).digest("base64url").slice(0, 22);
 }
 
-/** Store cost events become Prometheus counters (DynamoDB units, S3 requests by type). */
-function exportCost(event: CostEvent): void {
+/** Store usage events become Prometheus counters (DynamoDB units, S3 requests by type). */
+function exportUsage(event: UsageEvent): void {
   if (event.kind === "s3Request") metrics.s3Requests.inc({ type: event.type }, event.count);
   else
     metrics.dynamodbCapacityUnits.inc(
@@ -64,7 +64,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       "SASL/PLAIN without TLS: passwords cross the network in clear; set -kafkaTLSCertFile and -kafkaTLSKeyFile",
     );
   }
-  const stopCostExport = storeCost.onChange(exportCost);
+  const stopUsageExport = storeUsage.onChange(exportUsage);
   const stores = await openStores({
     ...(config.bucketUrl ? { bucketUrl: config.bucketUrl } : {}),
     ...(config.ingestionBucketUrl ? { ingestionBucketUrl: config.ingestionBucketUrl } : {}),
@@ -273,7 +273,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       waiters.notifyAll();
       await http.close();
       await stores.close();
-      stopCostExport();
+      stopUsageExport();
       logger.info("agent stopped");
     },
   };

@@ -1,6 +1,6 @@
 /** The benchmark report: JSON shape and the markdown tables (figures, agent/Kafka ratios, measured cost). */
-import { costTable, DEFAULT_WARP_DESIGN, DEFAULT_WORKLOAD } from "../../agent/src/cost/model.js";
-import { DEFAULT_PRICES } from "../../agent/src/cost/prices.js";
+import { costTable, DEFAULT_WARP_DESIGN, DEFAULT_WORKLOAD } from "../../cli/cost-model/model.js";
+import { DEFAULT_PRICES } from "../../cli/cost-model/prices.js";
 import type { InflightResult } from "./inflight.js";
 import type { ProfileSummary } from "./profile.js";
 import type { ScenarioResult, Workload } from "./scenario.js";

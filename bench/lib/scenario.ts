@@ -8,8 +8,8 @@
  *  4. the agents' /metrics (DynamoDB units, S3 requests, bytes produced) and peak RSS.
  */
 import { writeFileSync } from "node:fs";
-import { measuredRatesFromText } from "../../agent/src/cost/measured.js";
-import type { MeasuredRates } from "../../agent/src/cost/model.js";
+import { measuredRatesFromText } from "../../cli/cost-model/measured.js";
+import type { MeasuredRates } from "../../cli/cost-model/model.js";
 import { startLatencyConsumer } from "./e2e-latency.js";
 import { consumePerf, producePerf, type ConsumeResult, type ProduceResult } from "./perf-tools.js";
 import { sampleProcesses } from "./proc-stats.js";

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { AGENT_FLAG_LIST } from "../../src/config.js";
+import { AGENT_FLAG_LIST } from "../../src/config/flags.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");

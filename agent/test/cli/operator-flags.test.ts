@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { normaliseFlagArgs } from "../../../cli/flags.js";
 import { OPERATOR_FLAG_LIST, parseOperatorOptions } from "../../../cli/operator-flags.js";
-import { ConfigError } from "../../src/config.js";
+import { ConfigError } from "../../../common/flags/read.js";
 
 describe("warp operator flags", () => {
   it("defaults: default kubeconfig loading, all namespaces, leader election on, metrics on 8081", () => {

@@ -5,15 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { normaliseFlagArgs, UsageError } from "../../../cli/flags.js";
-import {
-  AGENT_FLAG_LIST,
-  AGENT_FLAGS,
-  type AgentConfig,
-  ConfigError,
-  parseAgentConfig,
-  parseByteSize,
-  parseGoDuration,
-} from "../../src/config.js";
+import { ConfigError } from "../../../common/flags/read.js";
+import { parseByteSize, parseGoDuration } from "../../../common/flags/values.js";
+import { AGENT_FLAG_LIST, AGENT_FLAGS } from "../../src/config/flags.js";
+import { type AgentConfig, parseAgentConfig } from "../../src/config/parse.js";
 
 const BASE = { bucketURL: "mem://t" };
 const MiB = 1024 * 1024;

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { README, renderReadme } from "../../../scripts/gen-flag-docs.js";
-import { AGENT_FLAG_LIST } from "../../src/config.js";
+import { AGENT_FLAG_LIST } from "../../src/config/flags.js";
 
 describe("README flag tables", () => {
   it("are in step with the flag tables (run npx tsx scripts/gen-flag-docs.ts to fix)", () => {

@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { ConfigError, parseAgentConfig } from "../../src/config.js";
+import { ConfigError } from "../../../common/flags/read.js";
+import { parseAgentConfig } from "../../src/config/parse.js";
 import { spawnAgentProcess, startTestAgent } from "../support/agents.js";
 import { RawKafkaClient, ScramClient, makeTestCerts, writeUsersFile } from "./support.js";
 import { ApiKey, ErrorCode } from "../../src/protocol/index.js";

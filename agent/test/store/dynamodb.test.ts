@@ -14,7 +14,7 @@ import {
   GetItemCommand,
   QueryCommand,
 } from "@aws-sdk/client-dynamodb";
-import { storeCost } from "../../src/store/cost.js";
+import { storeUsage } from "../../src/store/usage.js";
 import {
   openDynamoStores,
   ensureTables,
@@ -233,31 +233,31 @@ describe("dynamodb store", function () {
       stores = await openStores(tables, c);
       const data = randomBytes(CHUNK_BYTES * 6);
       await stores.ingestion.put("ranged", data);
-      const before = storeCost.dynamoReadUnits;
+      const before = storeUsage.dynamoReadUnits;
       await stores.ingestion.get("ranged", { offset: CHUNK_BYTES * 3 + 10, length: 100 });
-      const oneChunk = storeCost.dynamoReadUnits - before;
-      const before2 = storeCost.dynamoReadUnits;
+      const oneChunk = storeUsage.dynamoReadUnits - before;
+      const before2 = storeUsage.dynamoReadUnits;
       await stores.ingestion.get("ranged");
-      const whole = storeCost.dynamoReadUnits - before2;
+      const whole = storeUsage.dynamoReadUnits - before2;
       assert.ok(oneChunk > 0, "capacity is counted");
       assert.ok(oneChunk * 3 < whole, `ranged read used ${oneChunk} RCU, whole read ${whole} RCU`);
     });
 
-    it("counts consumed capacity into storeCost", async function () {
+    it("counts consumed capacity into storeUsage", async function () {
       stores = await openStores(tables, c);
       const events: string[] = [];
-      const off = storeCost.onChange((e) => events.push(e.kind));
+      const off = storeUsage.onChange((e) => events.push(e.kind));
       try {
-        const w = storeCost.dynamoWriteUnits;
-        const r = storeCost.dynamoReadUnits;
+        const w = storeUsage.dynamoWriteUnits;
+        const r = storeUsage.dynamoReadUnits;
         assert.equal(await stores.metadata.append(1n, Buffer.alloc(3000)), true);
-        assert.ok(storeCost.dynamoWriteUnits - w >= 3, `write units ${storeCost.dynamoWriteUnits - w}`);
+        assert.ok(storeUsage.dynamoWriteUnits - w >= 3, `write units ${storeUsage.dynamoWriteUnits - w}`);
         await stores.metadata.read(1n, 10);
-        assert.ok(storeCost.dynamoReadUnits > r);
+        assert.ok(storeUsage.dynamoReadUnits > r);
         // A lost race is billed too (estimated: its error carries no ConsumedCapacity).
-        const w2 = storeCost.dynamoWriteUnits;
+        const w2 = storeUsage.dynamoWriteUnits;
         assert.equal(await stores.metadata.append(1n, Buffer.alloc(3000)), false);
-        assert.ok(storeCost.dynamoWriteUnits - w2 >= 3);
+        assert.ok(storeUsage.dynamoWriteUnits - w2 >= 3);
       } finally {
         off();
       }
@@ -325,17 +325,17 @@ describe("dynamodb store", function () {
       const pc = client();
       try {
         const other = new DynamoMetadataStore(pc, tables.filesTable, tables.chunksTable);
-        let r = storeCost.dynamoReadUnits;
+        let r = storeUsage.dynamoReadUnits;
         assert.equal(await other.append(2n, Buffer.from("blind")), true);
-        assert.ok(storeCost.dynamoReadUnits > r, "a handle that never read the log checks the snapshot pointer");
+        assert.ok(storeUsage.dynamoReadUnits > r, "a handle that never read the log checks the snapshot pointer");
         assert.deepEqual(
           (await other.read(1n, 10)).map((e) => e.index),
           [1n, 2n],
         );
-        r = storeCost.dynamoReadUnits;
+        r = storeUsage.dynamoReadUnits;
         assert.equal(await other.append(3n, Buffer.from("e3")), true);
         assert.equal(await other.append(4n, Buffer.from("e4")), true);
-        assert.equal(storeCost.dynamoReadUnits, r, "no read for appends after the tail it saw");
+        assert.equal(storeUsage.dynamoReadUnits, r, "no read for appends after the tail it saw");
       } finally {
         pc.destroy();
       }
@@ -345,17 +345,17 @@ describe("dynamodb store", function () {
       stores = await openStores(tables, c);
       for (let i = 1n; i <= 50n; i++) assert.equal(await stores.metadata.append(i, Buffer.alloc(2000, 1)), true);
       await stores.metadata.putSnapshot({ index: 40n, data: Buffer.from("s40") });
-      let w = storeCost.dynamoWriteUnits;
+      let w = storeUsage.dynamoWriteUnits;
       await stores.metadata.trim(41n);
-      const first = storeCost.dynamoWriteUnits - w;
+      const first = storeUsage.dynamoWriteUnits - w;
       assert.ok(first >= 40, `40 tombstones replacing 2 KB entries: ${first} WRU`);
-      w = storeCost.dynamoWriteUnits;
+      w = storeUsage.dynamoWriteUnits;
       await stores.metadata.trim(41n);
-      assert.equal(storeCost.dynamoWriteUnits - w, 0, "nothing left to trim");
+      assert.equal(storeUsage.dynamoWriteUnits - w, 0, "nothing left to trim");
       await stores.metadata.putSnapshot({ index: 45n, data: Buffer.from("s45") });
-      w = storeCost.dynamoWriteUnits;
+      w = storeUsage.dynamoWriteUnits;
       await stores.metadata.trim(46n);
-      const third = storeCost.dynamoWriteUnits - w;
+      const third = storeUsage.dynamoWriteUnits - w;
       assert.ok(third >= 5 && third <= 5 * 2 + 1, `5 tombstones and the floor: ${third} WRU`);
       assert.deepEqual(
         (await stores.metadata.read(1n, 100)).map((r) => r.index),

@@ -12,7 +12,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
-import { storeCost } from "../../src/store/cost.js";
+import { storeUsage } from "../../src/store/usage.js";
 import { openS3ObjectStore, S3ObjectStore } from "../../src/store/s3/index.js";
 import { runObjectStoreContract } from "./contract.js";
 import { startS3 } from "./servers.js";
@@ -87,12 +87,12 @@ describe("s3 store", function () {
       const bucket = await newBucket(c);
       try {
         const store = new S3ObjectStore(bucket, "pre/", c);
-        const before = storeCost.snapshot().s3Requests;
+        const before = storeUsage.snapshot().s3Requests;
         await store.put("a/1", Buffer.from("one"));
         await store.get("a/1", { offset: 1, length: 1 });
         for await (const _ of store.list("a/")) void _;
         await store.delete(["a/1"]);
-        const after = storeCost.snapshot().s3Requests;
+        const after = storeUsage.snapshot().s3Requests;
         assert.deepEqual(
           {
             put: after.put - before.put,
@@ -123,9 +123,9 @@ describe("s3 store", function () {
         const keys = Array.from({ length: 1203 }, (_, i) => `k/${String(i).padStart(5, "0")}`);
         for (let i = 0; i < keys.length; i += 100)
           await Promise.all(keys.slice(i, i + 100).map((k) => store.put(k, Buffer.from("x"))));
-        const before = storeCost.s3Requests.delete;
+        const before = storeUsage.s3Requests.delete;
         await store.delete(keys);
-        assert.equal(storeCost.s3Requests.delete - before, 2);
+        assert.equal(storeUsage.s3Requests.delete - before, 2);
         const left: string[] = [];
         for await (const o of store.list("")) left.push(o.key);
         assert.deepEqual(left, []);

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { startAgent } from "../../src/agent.js";
 import type { RunningAgent } from "../../src/agent.js";
-import { parseAgentConfig } from "../../src/config.js";
+import { parseAgentConfig } from "../../src/config/parse.js";
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, "../../..");
 

@@ -1,6 +1,6 @@
 /**
  * DynamoDB plumbing shared by the object and metadata stores: the client, capacity accounting into
- * storeCost, batch writes/gets that retry unprocessed items with exponential backoff and full jitter.
+ * storeUsage, batch writes/gets that retry unprocessed items with exponential backoff and full jitter.
  */
 import {
   BatchGetItemCommand,
@@ -12,7 +12,7 @@ import {
   type QueryCommandInput,
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
-import { storeCost } from "../cost.js";
+import { storeUsage } from "../usage.js";
 
 export type Item = Record<string, AttributeValue>;
 
@@ -50,8 +50,8 @@ export function recordCapacity(
     const table = c.TableName ?? "?";
     const read = c.ReadCapacityUnits ?? (kind === "read" ? c.CapacityUnits : undefined) ?? 0;
     const write = c.WriteCapacityUnits ?? (kind === "write" ? c.CapacityUnits : undefined) ?? 0;
-    storeCost.addDynamoRead(table, read);
-    storeCost.addDynamoWrite(table, write);
+    storeUsage.addDynamoRead(table, read);
+    storeUsage.addDynamoWrite(table, write);
   }
 }
 
@@ -60,7 +60,7 @@ export function recordCapacity(
  * ConsumedCapacity: count an estimate.
  */
 export function recordFailedConditionalWrite(table: string, bytes: number): void {
-  storeCost.addDynamoWrite(table, Math.max(1, Math.ceil(bytes / 1024)), true);
+  storeUsage.addDynamoWrite(table, Math.max(1, Math.ceil(bytes / 1024)), true);
 }
 
 export function errorName(err: unknown): string | undefined {

@@ -3,7 +3,7 @@
  * `<prefix><key>`. Uses PutObject, GetObject (ranged), HeadObject (zero-length ranges only),
  * DeleteObjects (≤ 1000 keys per call) and ListObjectsV2 (paginated). Throttling (503 SlowDown) and 5xx
  * are retried by the SDK in adaptive mode. The expiresAt hint is ignored: compacted objects are removed
- * by retention through delete(). Requests are counted by type into storeCost.
+ * by retention through delete(). Requests are counted by type into storeUsage.
  */
 import {
   DeleteObjectsCommand,
@@ -15,7 +15,7 @@ import {
   type ListObjectsV2CommandOutput,
 } from "@aws-sdk/client-s3";
 import type { S3BucketUrl } from "../../../../common/bucket-url.js";
-import { storeCost } from "../cost.js";
+import { storeUsage } from "../usage.js";
 import type { ByteRange, ObjectInfo, ObjectStore, PutOptions } from "../types.js";
 import { ObjectNotFoundError } from "../types.js";
 
@@ -74,7 +74,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async put(key: string, data: Buffer, _options?: PutOptions): Promise<void> {
-    storeCost.addS3Request("put");
+    storeUsage.addS3Request("put");
     await this.client.send(
       new PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: data, ContentLength: data.length }),
     );
@@ -85,7 +85,7 @@ export class S3ObjectStore implements ObjectStore {
       throw new RangeError(`invalid byte range ${range.offset}+${range.length}`);
     if (range && range.length === 0) {
       // HTTP cannot ask for zero bytes; only existence matters.
-      storeCost.addS3Request("get");
+      storeUsage.addS3Request("get");
       try {
         await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
       } catch (err) {
@@ -94,7 +94,7 @@ export class S3ObjectStore implements ObjectStore {
       }
       return Buffer.alloc(0);
     }
-    storeCost.addS3Request("get");
+    storeUsage.addS3Request("get");
     try {
       const out = await this.client.send(
         new GetObjectCommand({
@@ -116,7 +116,7 @@ export class S3ObjectStore implements ObjectStore {
   async delete(keys: readonly string[]): Promise<void> {
     for (let i = 0; i < keys.length; i += DELETE_BATCH) {
       const batch = keys.slice(i, i + DELETE_BATCH);
-      storeCost.addS3Request("delete");
+      storeUsage.addS3Request("delete");
       const out = await this.client.send(
         new DeleteObjectsCommand({
           Bucket: this.bucket,
@@ -136,7 +136,7 @@ export class S3ObjectStore implements ObjectStore {
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
     let token: string | undefined;
     do {
-      storeCost.addS3Request("list");
+      storeUsage.addS3Request("list");
       const page: ListObjectsV2CommandOutput = await this.client.send(
         new ListObjectsV2Command({
           Bucket: this.bucket,

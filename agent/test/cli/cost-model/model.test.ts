@@ -14,8 +14,8 @@ import {
   seedDynamoOnDemand,
   seedS3,
   type CostRow,
-} from "../../src/cost/model.js";
-import { DEFAULT_PRICES } from "../../src/cost/prices.js";
+} from "../../../../cli/cost-model/model.js";
+import { DEFAULT_PRICES } from "../../../../cli/cost-model/prices.js";
 
 const defaultTable = (): CostRow[] =>
   costTable({

@@ -4,34 +4,34 @@
  * response carries no ConsumedCapacity) and S3 requests by type. One process-wide counter object;
  * the agent exports it as Prometheus counters, e.g.:
  *
- *   storeCost.onChange((e) => e.kind === "dynamoWrite" ? wru.inc({ table: e.table }, e.units) : ...)
+ *   storeUsage.onChange((e) => e.kind === "dynamoWrite" ? wru.inc({ table: e.table }, e.units) : ...)
  *
- * or reads `storeCost.snapshot()` from a prom-client `collect()` callback.
+ * or reads `storeUsage.snapshot()` from a prom-client `collect()` callback.
  */
 
 export type S3RequestType = "put" | "get" | "list" | "delete";
 
-export type CostEvent =
+export type UsageEvent =
   | { readonly kind: "dynamoRead"; readonly table: string; readonly units: number }
   | { readonly kind: "dynamoWrite"; readonly table: string; readonly units: number; readonly estimated: boolean }
   | { readonly kind: "s3Request"; readonly type: S3RequestType; readonly count: number };
 
-export interface StoreCostSnapshot {
+export interface StoreUsageSnapshot {
   readonly dynamoReadUnits: number;
   readonly dynamoWriteUnits: number;
   readonly s3Requests: Readonly<Record<S3RequestType, number>>;
 }
 
-export type CostListener = (event: CostEvent) => void;
+export type UsageListener = (event: UsageEvent) => void;
 
-export class StoreCost implements StoreCostSnapshot {
+export class StoreUsage implements StoreUsageSnapshot {
   dynamoReadUnits = 0;
   dynamoWriteUnits = 0;
   readonly s3Requests: Record<S3RequestType, number> = { put: 0, get: 0, list: 0, delete: 0 };
-  private readonly listeners = new Set<CostListener>();
+  private readonly listeners = new Set<UsageListener>();
 
   /** Calls listener on every change; returns a function that unsubscribes. */
-  onChange(listener: CostListener): () => void {
+  onChange(listener: UsageListener): () => void {
     this.listeners.add(listener);
     return () => {
       this.listeners.delete(listener);
@@ -56,7 +56,7 @@ export class StoreCost implements StoreCostSnapshot {
     this.emit({ kind: "s3Request", type, count });
   }
 
-  snapshot(): StoreCostSnapshot {
+  snapshot(): StoreUsageSnapshot {
     return {
       dynamoReadUnits: this.dynamoReadUnits,
       dynamoWriteUnits: this.dynamoWriteUnits,
@@ -64,7 +64,7 @@ export class StoreCost implements StoreCostSnapshot {
     };
   }
 
-  private emit(event: CostEvent): void {
+  private emit(event: UsageEvent): void {
     for (const l of this.listeners) {
       try {
         l(event);
@@ -76,4 +76,4 @@ export class StoreCost implements StoreCostSnapshot {
 }
 
 /** The process-wide counters every store reports into. */
-export const storeCost = new StoreCost();
+export const storeUsage = new StoreUsage();

@@ -7,7 +7,7 @@ import {
   measuredRatesFromText,
   MeasuredParseError,
   parsePrometheusText,
-} from "../../src/cost/measured.js";
+} from "../../../../cli/cost-model/measured.js";
 
 /** A hand-written sample in prom-client's text format: two agents' /metrics concatenated. */
 const SAMPLE = `# HELP process_cpu_user_seconds_total Total user CPU time spent in seconds.

@@ -1,0 +1,333 @@
+/**
+ * The agent's flags: one table (name, environment twin, default, parser, help) used for parsing
+ * (parse.ts), for `warp agent --help` and for the README's flag table (scripts/gen-flag-docs.ts).
+ *
+ * Flag names follow the seed (WarpStream's documented Go-style flags: `-bucketURL`, `-batchTimeout`, ...);
+ * every flag can also be set from its `WARP_*` environment variable. A flag given on the command line
+ * wins over its environment variable; an environment variable set to "" counts as unset.
+ */
+import { type BucketUrl, BucketUrlError, parseBucketUrl } from "../../../common/bucket-url.js";
+import { flag, type FlagSpec } from "../../../common/flags/spec.js";
+import {
+  byteSize,
+  durationMs,
+  filePath,
+  formatBytes,
+  formatDurationMs,
+  GiB,
+  host,
+  integer,
+  KiB,
+  LOG_LEVELS,
+  logLevel,
+  MiB,
+  parseBoolean,
+  token,
+} from "../../../common/flags/values.js";
+import { SASL_MECHANISMS, isSaslMechanism } from "../security/mechanisms.js";
+import type { SaslMechanism } from "../security/mechanisms.js";
+
+/** A store location (common/bucket-url.ts); its parse error's message is the reason. */
+function bucketUrl(text: string): BucketUrl {
+  try {
+    return parseBucketUrl(text);
+  } catch (err) {
+    if (err instanceof BucketUrlError) throw new Error(err.message, { cause: err });
+    throw err;
+  }
+}
+
+/** A comma-separated list of SASL mechanisms (case-insensitive); "" or "none" means no authentication. */
+function saslMechanisms(text: string): SaslMechanism[] {
+  const names = text
+    .split(",")
+    .map((n) => n.trim().toUpperCase())
+    .filter((n) => n !== "");
+  if (names.length === 1 && names[0] === "NONE") return [];
+  const out: SaslMechanism[] = [];
+  for (const name of names) {
+    if (!isSaslMechanism(name))
+      throw new Error(
+        `unknown SASL mechanism ${JSON.stringify(name)}; expected a comma-separated list of ${SASL_MECHANISMS.join(", ")}`,
+      );
+    if (!out.includes(name)) out.push(name);
+  }
+  return out;
+}
+
+// Defaults shown in the table and applied by parseAgentConfig (parse.ts).
+export const DEFAULT_BATCH_TIMEOUT_MS = 250;
+const MIN_BATCH_TIMEOUT_MS = 25;
+export const DEFAULT_MAX_FILE_BYTES = 8 * MiB;
+export const DEFAULT_MAX_REQUEST_BYTES = 100 * MiB;
+export const DEFAULT_KAFKA_PORT = 9092;
+export const DEFAULT_HTTP_PORT = 8080;
+export const DEFAULT_GRACEFUL_SHUTDOWN_MS = 30_000;
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+export const DEFAULT_MAX_IN_FLIGHT_REQUESTS = 64;
+export const DEFAULT_MAX_PRODUCE_BUFFER_BYTES = 256 * MiB;
+
+/** Every agent flag, in the order shown by `warp agent --help` and in the README. */
+export const AGENT_FLAGS = {
+  bucketURL: flag({
+    name: "bucketURL",
+    env: "WARP_BUCKET_URL",
+    defaultText: "",
+    valueName: "url",
+    help: "One store for ingestion files, the metadata log and compacted objects: file://<path>, mem://<name> or dynamodb://<region>/<files_table><><chunks_table>. Use either this or -ingestionBucketURL with -compactionBucketURL.",
+    parse: bucketUrl,
+  }),
+  ingestionBucketURL: flag({
+    name: "ingestionBucketURL",
+    env: "WARP_INGESTION_BUCKET_URL",
+    defaultText: "",
+    valueName: "url",
+    help: "Where ingestion files and the metadata log live: dynamodb://<region>/<files_table><><chunks_table>[?endpoint=URL] (or file://, mem://). Needs -compactionBucketURL.",
+    parse: bucketUrl,
+  }),
+  compactionBucketURL: flag({
+    name: "compactionBucketURL",
+    env: "WARP_COMPACTION_BUCKET_URL",
+    defaultText: "",
+    valueName: "url",
+    help: "Where compacted objects live: s3://<bucket>[?region=R&endpoint=URL&s3ForcePathStyle=true&prefix=P] (or file://, mem://). Needs -ingestionBucketURL.",
+    parse: bucketUrl,
+  }),
+  batchTimeout: flag({
+    name: "batchTimeout",
+    env: "WARP_BATCH_TIMEOUT",
+    defaultText: formatDurationMs(DEFAULT_BATCH_TIMEOUT_MS),
+    valueName: "duration",
+    help: `How long produce requests are batched into one ingestion file (Go duration; at least ${MIN_BATCH_TIMEOUT_MS}ms; 50ms is a good value with DynamoDB).`,
+    parse: durationMs(MIN_BATCH_TIMEOUT_MS, 60_000),
+  }),
+  maxFileSize: flag({
+    name: "maxFileSize",
+    env: "WARP_MAX_FILE_SIZE",
+    defaultText: formatBytes(DEFAULT_MAX_FILE_BYTES),
+    valueName: "size",
+    help: "An ingestion file is written early when it reaches this size (bytes, or with a unit: KiB, MiB, GiB, KB, MB, GB).",
+    parse: byteSize(KiB, GiB),
+  }),
+  ingestionTTL: flag({
+    name: "ingestionTTL",
+    env: "WARP_INGESTION_TTL",
+    defaultText: "1h",
+    valueName: "duration",
+    help: "DynamoDB ingestion files expire (TTL, free) this long after they are written; compaction copies them to the compaction store within seconds, so this is only the margin for a compaction outage (at least 10s).",
+    parse: durationMs(10_000, 7 * 24 * 3_600_000),
+  }),
+  compactionInterval: flag({
+    name: "compactionInterval",
+    env: "WARP_COMPACTION_INTERVAL",
+    defaultText: "2s",
+    valueName: "duration",
+    help: "How often the agent holding the compaction lease merges ingestion files into compacted objects.",
+    parse: durationMs(100, 3_600_000),
+  }),
+  retentionInterval: flag({
+    name: "retentionInterval",
+    env: "WARP_RETENTION_INTERVAL",
+    defaultText: "30s",
+    valueName: "duration",
+    help: "How often retention.ms and retention.bytes are enforced.",
+    parse: durationMs(100, 24 * 3_600_000),
+  }),
+  gcGracePeriod: flag({
+    name: "gcGracePeriod",
+    env: "WARP_GC_GRACE_PERIOD",
+    defaultText: "5m",
+    valueName: "duration",
+    help: "An object no longer referenced by the metadata log is deleted after this long (lets slow readers finish).",
+    parse: durationMs(0, 7 * 24 * 3_600_000),
+  }),
+  kafkaHost: flag({
+    name: "kafkaHost",
+    env: "WARP_KAFKA_HOST",
+    defaultText: "0.0.0.0",
+    valueName: "address",
+    help: "Address the Kafka and HTTP listeners bind to.",
+    parse: host,
+  }),
+  kafkaPort: flag({
+    name: "kafkaPort",
+    env: "WARP_KAFKA_PORT",
+    defaultText: String(DEFAULT_KAFKA_PORT),
+    valueName: "port",
+    help: "Kafka protocol port (0 picks a free port).",
+    parse: integer(0, 65535),
+  }),
+  httpPort: flag({
+    name: "httpPort",
+    env: "WARP_HTTP_PORT",
+    defaultText: String(DEFAULT_HTTP_PORT),
+    valueName: "port",
+    help: "HTTP port for /metrics (Prometheus), /healthz and /readyz (0 picks a free port).",
+    parse: integer(0, 65535),
+  }),
+  advertisedHost: flag({
+    name: "advertisedHost",
+    env: "WARP_ADVERTISED_HOST",
+    defaultText: "localhost",
+    valueName: "host",
+    help: "Host name given to clients in Metadata responses (the pod IP or DNS name in Kubernetes).",
+    parse: host,
+  }),
+  advertisedPort: flag({
+    name: "advertisedPort",
+    env: "WARP_ADVERTISED_PORT",
+    defaultText: "the Kafka port",
+    valueName: "port",
+    help: "Port given to clients in Metadata responses.",
+    parse: integer(1, 65535),
+  }),
+  availabilityZone: flag({
+    name: "availabilityZone",
+    env: "WARP_AVAILABILITY_ZONE",
+    defaultText: "none",
+    valueName: "zone",
+    help: "This agent's availability zone (e.g. us-east-1a); clients whose client.id contains ws_az=<zone> are routed to agents of their zone.",
+    parse: (text) => (text === "" ? null : token("a zone name such as us-east-1a")(text)),
+  }),
+  autoCreateTopics: flag({
+    name: "autoCreateTopics",
+    env: "WARP_AUTO_CREATE_TOPICS",
+    defaultText: "true for file:// and mem://, false otherwise",
+    valueName: "bool",
+    boolean: true,
+    help: "Create a topic when a client produces to or asks Metadata for one that does not exist.",
+    parse: parseBoolean,
+  }),
+  defaultPartitions: flag({
+    name: "defaultPartitions",
+    env: "WARP_DEFAULT_PARTITIONS",
+    defaultText: "1",
+    valueName: "n",
+    help: "Partition count of auto-created topics (and of CreateTopics requests that leave it to the broker).",
+    parse: integer(1, 100_000),
+  }),
+  maxRequestSize: flag({
+    name: "maxRequestSize",
+    env: "WARP_MAX_REQUEST_SIZE",
+    defaultText: formatBytes(DEFAULT_MAX_REQUEST_BYTES),
+    valueName: "size",
+    help: "Largest Kafka request frame accepted; a larger frame closes the connection.",
+    parse: byteSize(64 * KiB, GiB),
+  }),
+  maxConnections: flag({
+    name: "maxConnections",
+    env: "WARP_MAX_CONNECTIONS",
+    defaultText: String(DEFAULT_MAX_CONNECTIONS),
+    valueName: "n",
+    help: "Most Kafka connections open at once; further connections are refused.",
+    parse: integer(1, 1_000_000),
+  }),
+  maxInFlightRequests: flag({
+    name: "maxInFlightRequests",
+    env: "WARP_MAX_IN_FLIGHT_REQUESTS",
+    defaultText: String(DEFAULT_MAX_IN_FLIGHT_REQUESTS),
+    valueName: "n",
+    help: "Requests one connection may have in flight; the agent stops reading that connection until responses catch up.",
+    parse: integer(1, 10_000),
+  }),
+  maxProduceBufferSize: flag({
+    name: "maxProduceBufferSize",
+    env: "WARP_MAX_PRODUCE_BUFFER_SIZE",
+    defaultText: formatBytes(DEFAULT_MAX_PRODUCE_BUFFER_BYTES),
+    valueName: "size",
+    help: "Memory for produced data not yet stored and committed; beyond it produce requests wait, then fail with REQUEST_TIMED_OUT (retriable).",
+    parse: byteSize(MiB, 64 * GiB),
+  }),
+  gracefulShutdownDuration: flag({
+    name: "gracefulShutdownDuration",
+    env: "WARP_GRACEFUL_SHUTDOWN_DURATION",
+    defaultText: formatDurationMs(DEFAULT_GRACEFUL_SHUTDOWN_MS),
+    valueName: "duration",
+    help: "On SIGTERM/SIGINT, how long to wait for in-flight produce requests to be written and committed.",
+    parse: durationMs(0, 3_600_000),
+  }),
+  createTables: flag({
+    name: "createTables",
+    env: "WARP_CREATE_TABLES",
+    defaultText: "true",
+    valueName: "bool",
+    boolean: true,
+    help: "Create the DynamoDB tables when they do not exist (existing tables are verified either way).",
+    parse: parseBoolean,
+  }),
+  clusterId: flag({
+    name: "clusterId",
+    env: "WARP_CLUSTER_ID",
+    defaultText: "derived from the store location",
+    valueName: "id",
+    help: "Kafka cluster id reported to clients.",
+    parse: token("a cluster id"),
+  }),
+  nodeId: flag({
+    name: "nodeId",
+    env: "WARP_NODE_ID",
+    defaultText: "chosen by the agent",
+    valueName: "n",
+    help: "Kafka node (broker) id of this agent.",
+    parse: integer(0, 2_147_483_647),
+  }),
+  kafkaTLSCertFile: flag({
+    name: "kafkaTLSCertFile",
+    env: "WARP_KAFKA_TLS_CERT_FILE",
+    defaultText: "",
+    valueName: "path",
+    help: "PEM certificate (chain) of the Kafka listener; with -kafkaTLSKeyFile the listener speaks TLS only (plaintext clients are refused). See docs/security.md.",
+    parse: filePath,
+  }),
+  kafkaTLSKeyFile: flag({
+    name: "kafkaTLSKeyFile",
+    env: "WARP_KAFKA_TLS_KEY_FILE",
+    defaultText: "",
+    valueName: "path",
+    help: "PEM private key (unencrypted) of -kafkaTLSCertFile.",
+    parse: filePath,
+  }),
+  kafkaTLSClientCAFile: flag({
+    name: "kafkaTLSClientCAFile",
+    env: "WARP_KAFKA_TLS_CLIENT_CA_FILE",
+    defaultText: "",
+    valueName: "path",
+    help: "PEM CA certificate(s) for mutual TLS: every client must present a certificate signed by one of them. Needs -kafkaTLSCertFile.",
+    parse: filePath,
+  }),
+  kafkaSASLMechanisms: flag({
+    name: "kafkaSASLMechanisms",
+    env: "WARP_KAFKA_SASL_MECHANISMS",
+    defaultText: "none",
+    valueName: "list",
+    help: `SASL mechanisms clients must authenticate with, comma-separated: ${SASL_MECHANISMS.join(", ")} (empty: no authentication). Needs -kafkaSASLUsersFile.`,
+    parse: saslMechanisms,
+  }),
+  kafkaSASLUsersFile: flag({
+    name: "kafkaSASLUsersFile",
+    env: "WARP_KAFKA_SASL_USERS_FILE",
+    defaultText: "",
+    valueName: "path",
+    help: "Users for SASL, one <user>:<password> (or pre-hashed SCRAM credential) per line; read at start-up and again when it changes (new connections). See docs/security.md.",
+    parse: filePath,
+  }),
+  kafkaSecurityReloadInterval: flag({
+    name: "kafkaSecurityReloadInterval",
+    env: "WARP_KAFKA_SECURITY_RELOAD_INTERVAL",
+    defaultText: "30s",
+    valueName: "duration",
+    help: "How often the TLS files and the SASL users file are checked for changes (renewed certificates, rotated users); changes apply to new connections.",
+    parse: durationMs(100, 3_600_000),
+  }),
+  logLevel: flag({
+    name: "logLevel",
+    env: "WARP_LOG_LEVEL",
+    defaultText: "info",
+    valueName: "level",
+    help: `Log level of the JSON logs on stderr: ${LOG_LEVELS.join(", ")}.`,
+    parse: logLevel,
+  }),
+} as const;
+
+export type AgentFlagName = keyof typeof AGENT_FLAGS;
+export const AGENT_FLAG_LIST: readonly FlagSpec[] = Object.values(AGENT_FLAGS);

@@ -1,0 +1,192 @@
+/**
+ * The agent's configuration: built from the command-line flags and their environment twins (flags.ts),
+ * with defaults applied and the combinations that make no sense refused (store forms, TLS and SASL).
+ */
+import type { BucketUrl } from "../../../common/bucket-url.js";
+import { ConfigError, readFlag } from "../../../common/flags/read.js";
+import type { LogLevel } from "../../../common/flags/values.js";
+import { SASL_MECHANISMS } from "../security/mechanisms.js";
+import type { SaslMechanism } from "../security/mechanisms.js";
+import { DEFAULT_RELOAD_INTERVAL_MS } from "../security/reload.js";
+import { checkStoreConfig, StoreConfigError } from "../store/open.js";
+import {
+  AGENT_FLAG_LIST,
+  AGENT_FLAGS,
+  type AgentFlagName,
+  DEFAULT_BATCH_TIMEOUT_MS,
+  DEFAULT_GRACEFUL_SHUTDOWN_MS,
+  DEFAULT_HTTP_PORT,
+  DEFAULT_KAFKA_PORT,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_FILE_BYTES,
+  DEFAULT_MAX_IN_FLIGHT_REQUESTS,
+  DEFAULT_MAX_PRODUCE_BUFFER_BYTES,
+  DEFAULT_MAX_REQUEST_BYTES,
+} from "./flags.js";
+
+export interface AgentConfig {
+  /** One store for everything (`-bucketURL`); absent when the split form is used. */
+  readonly bucketUrl?: BucketUrl;
+  /** Ingestion files and the metadata log (`-ingestionBucketURL`); set together with compactionBucketUrl. */
+  readonly ingestionBucketUrl?: BucketUrl;
+  /** Compacted objects (`-compactionBucketURL`). */
+  readonly compactionBucketUrl?: BucketUrl;
+  readonly batchTimeoutMs: number;
+  readonly maxFileBytes: number;
+  /** Bind address of the Kafka listener (the HTTP listener binds to the same address). */
+  readonly kafkaHost: string;
+  /** 0 picks a free port. */
+  readonly kafkaPort: number;
+  /** 0 picks a free port. */
+  readonly httpPort: number;
+  readonly advertisedHost: string;
+  /** Port given to clients in Metadata; undefined means the Kafka port actually bound. */
+  readonly advertisedPort?: number;
+  readonly availabilityZone: string | null;
+  readonly autoCreateTopics: boolean;
+  readonly defaultPartitions: number;
+  /** Largest Kafka request frame accepted. */
+  readonly maxFrameBytes: number;
+  readonly maxConnections: number;
+  /** Requests read from one connection before its responses are sent; the socket is paused beyond. */
+  readonly maxInFlightRequests: number;
+  /** Produced bytes held in memory (batching, writing, committing) before new produce requests wait. */
+  readonly maxProduceBufferBytes: number;
+  /** How long stop() waits for in-flight produce requests to drain. */
+  readonly gracefulShutdownMs: number;
+  /** Expiry given to ingestion files in DynamoDB (TTL); compaction must copy them out before. */
+  readonly ingestionTtlMs: number;
+  /** Period of the compaction pass (on the agent holding the compaction lease). */
+  readonly compactionIntervalMs: number;
+  /** Period of retention enforcement (retention.ms, retention.bytes). */
+  readonly retentionIntervalMs: number;
+  /** Unreferenced objects are deleted only after staying unreferenced this long. */
+  readonly gcGraceMs: number;
+  /** Create missing DynamoDB tables at start-up. */
+  readonly createTables: boolean;
+  /** Kafka cluster id; undefined means derived from the store location. */
+  readonly clusterId?: string;
+  /** Kafka node id; undefined means chosen by the agent. */
+  readonly nodeId?: number;
+  readonly logLevel: LogLevel;
+  /** TLS on the Kafka listener (-kafkaTLSCertFile, -kafkaTLSKeyFile, -kafkaTLSClientCAFile); absent: plaintext. */
+  readonly kafkaTLS?: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string };
+  /** SASL on the Kafka listener (-kafkaSASLMechanisms, -kafkaSASLUsersFile); absent: no authentication. */
+  readonly kafkaSASL?: { readonly mechanisms: readonly SaslMechanism[]; readonly usersFile: string };
+  /** How often the TLS files and the SASL users file are checked for changes. */
+  readonly kafkaSecurityReloadIntervalMs: number;
+}
+
+type Parsed = { -readonly [K in AgentFlagName]?: ReturnType<(typeof AGENT_FLAGS)[K]["parse"]> };
+
+function isAgentFlag(name: string): name is AgentFlagName {
+  return Object.prototype.hasOwnProperty.call(AGENT_FLAGS, name);
+}
+
+/**
+ * Builds the agent configuration from parsed command-line flags (keys are flag names without dashes,
+ * e.g. { bucketURL: "file://./data", createTables: true }) and the environment.
+ * Throws ConfigError naming the flag (or environment variable) and the bad value.
+ */
+export function parseAgentConfig(
+  flags: Record<string, string | boolean | undefined>,
+  env: NodeJS.ProcessEnv,
+): AgentConfig {
+  for (const name of Object.keys(flags)) {
+    if (!isAgentFlag(name)) throw new ConfigError(`unknown flag -${name} (see warp agent --help)`);
+  }
+  const p: Parsed = {};
+  for (const spec of AGENT_FLAG_LIST) {
+    const value = readFlag(spec, flags[spec.name], env);
+    if (value !== undefined) (p as Record<string, unknown>)[spec.name] = value;
+  }
+
+  if (!p.bucketURL && !p.ingestionBucketURL && !p.compactionBucketURL) {
+    throw new ConfigError(
+      "no store configured: give -bucketURL (WARP_BUCKET_URL), or -ingestionBucketURL (WARP_INGESTION_BUCKET_URL) together with -compactionBucketURL (WARP_COMPACTION_BUCKET_URL)",
+    );
+  }
+  const stores = {
+    ...(p.bucketURL ? { bucketUrl: p.bucketURL } : {}),
+    ...(p.ingestionBucketURL ? { ingestionBucketUrl: p.ingestionBucketURL } : {}),
+    ...(p.compactionBucketURL ? { compactionBucketUrl: p.compactionBucketURL } : {}),
+  };
+  try {
+    checkStoreConfig({ ...stores, createTables: false });
+  } catch (err) {
+    if (err instanceof StoreConfigError) throw new ConfigError(err.message);
+    throw err;
+  }
+  const security = listenerSecurity(p);
+  const metadataStore = (p.bucketURL ?? p.ingestionBucketURL)!;
+  const embedded = metadataStore.kind === "file" || metadataStore.kind === "mem";
+
+  return {
+    ...stores,
+    batchTimeoutMs: p.batchTimeout ?? DEFAULT_BATCH_TIMEOUT_MS,
+    maxFileBytes: p.maxFileSize ?? DEFAULT_MAX_FILE_BYTES,
+    kafkaHost: p.kafkaHost ?? "0.0.0.0",
+    kafkaPort: p.kafkaPort ?? DEFAULT_KAFKA_PORT,
+    httpPort: p.httpPort ?? DEFAULT_HTTP_PORT,
+    advertisedHost: p.advertisedHost ?? "localhost",
+    ...(p.advertisedPort !== undefined ? { advertisedPort: p.advertisedPort } : {}),
+    availabilityZone: p.availabilityZone ?? null,
+    autoCreateTopics: p.autoCreateTopics ?? embedded,
+    defaultPartitions: p.defaultPartitions ?? 1,
+    maxFrameBytes: p.maxRequestSize ?? DEFAULT_MAX_REQUEST_BYTES,
+    maxConnections: p.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+    maxInFlightRequests: p.maxInFlightRequests ?? DEFAULT_MAX_IN_FLIGHT_REQUESTS,
+    maxProduceBufferBytes: p.maxProduceBufferSize ?? DEFAULT_MAX_PRODUCE_BUFFER_BYTES,
+    gracefulShutdownMs: p.gracefulShutdownDuration ?? DEFAULT_GRACEFUL_SHUTDOWN_MS,
+    ingestionTtlMs: p.ingestionTTL ?? 3_600_000,
+    compactionIntervalMs: p.compactionInterval ?? 2000,
+    retentionIntervalMs: p.retentionInterval ?? 30_000,
+    gcGraceMs: p.gcGracePeriod ?? 300_000,
+    createTables: p.createTables ?? true,
+    ...(p.clusterId !== undefined ? { clusterId: p.clusterId } : {}),
+    ...(p.nodeId !== undefined ? { nodeId: p.nodeId } : {}),
+    logLevel: p.logLevel ?? "info",
+    kafkaSecurityReloadIntervalMs: p.kafkaSecurityReloadInterval ?? DEFAULT_RELOAD_INTERVAL_MS,
+    ...security,
+  };
+}
+
+/** The Kafka listener's TLS and SASL settings, with the combinations that make no sense refused. */
+function listenerSecurity(p: Parsed): Pick<AgentConfig, "kafkaTLS" | "kafkaSASL"> {
+  const out: { -readonly [K in "kafkaTLS" | "kafkaSASL"]?: AgentConfig[K] } = {};
+  if (p.kafkaTLSCertFile !== undefined && p.kafkaTLSKeyFile === undefined) {
+    throw new ConfigError(
+      "-kafkaTLSCertFile (WARP_KAFKA_TLS_CERT_FILE) needs -kafkaTLSKeyFile (WARP_KAFKA_TLS_KEY_FILE)",
+    );
+  }
+  if (p.kafkaTLSKeyFile !== undefined && p.kafkaTLSCertFile === undefined) {
+    throw new ConfigError(
+      "-kafkaTLSKeyFile (WARP_KAFKA_TLS_KEY_FILE) needs -kafkaTLSCertFile (WARP_KAFKA_TLS_CERT_FILE)",
+    );
+  }
+  if (p.kafkaTLSClientCAFile !== undefined && p.kafkaTLSCertFile === undefined) {
+    throw new ConfigError(
+      "-kafkaTLSClientCAFile (WARP_KAFKA_TLS_CLIENT_CA_FILE) needs TLS: give -kafkaTLSCertFile and -kafkaTLSKeyFile too",
+    );
+  }
+  if (p.kafkaTLSCertFile !== undefined && p.kafkaTLSKeyFile !== undefined) {
+    out.kafkaTLS = {
+      certFile: p.kafkaTLSCertFile,
+      keyFile: p.kafkaTLSKeyFile,
+      ...(p.kafkaTLSClientCAFile !== undefined ? { clientCaFile: p.kafkaTLSClientCAFile } : {}),
+    };
+  }
+  const mechanisms = p.kafkaSASLMechanisms ?? [];
+  if (mechanisms.length > 0 && p.kafkaSASLUsersFile === undefined) {
+    throw new ConfigError(
+      "-kafkaSASLMechanisms (WARP_KAFKA_SASL_MECHANISMS) needs -kafkaSASLUsersFile (WARP_KAFKA_SASL_USERS_FILE)",
+    );
+  }
+  if (mechanisms.length === 0 && p.kafkaSASLUsersFile !== undefined) {
+    throw new ConfigError(
+      `-kafkaSASLUsersFile (WARP_KAFKA_SASL_USERS_FILE) is set but -kafkaSASLMechanisms (WARP_KAFKA_SASL_MECHANISMS) is empty: name the mechanisms to enable (${SASL_MECHANISMS.join(", ")})`,
+    );
+  }
+  if (mechanisms.length > 0) out.kafkaSASL = { mechanisms, usersFile: p.kafkaSASLUsersFile! };
+  return out;
+}
