@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { Kafka, logLevel } from "kafkajs";
+import { eventually } from "../support/eventually.js";
 import { startFaultCluster } from "./cluster.js";
 import type { FaultCluster } from "./cluster.js";
 import { SCALE, assertClean, createTopic, metricValue, readAndCheck, tableLine } from "./run.js";
@@ -28,14 +29,6 @@ async function listedPorts(bootstrap: string): Promise<number[]> {
     return (await admin.describeCluster()).brokers.map((b) => b.port);
   } finally {
     await admin.disconnect().catch(() => undefined);
-  }
-}
-
-async function eventually(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
   }
 }
 
@@ -81,36 +74,45 @@ describe("faults: one agent's data writes fail while its heartbeats get through"
       const outage = Date.now();
       // Meanwhile, what an operator sees on the dashboard: the victim reports its ingestion failing.
       let reportedFailing = false;
-      await eventually("the other agents drop the failing agent", 90_000, async () => {
-        if ((await metricValue(victim.process!.httpPort, "warp_ingestion_failing")) === 1) reportedFailing = true;
-        return !(await listedPorts(witness)).includes(victimPort);
-      });
+      await eventually(
+        async () => {
+          if ((await metricValue(victim.process!.httpPort, "warp_ingestion_failing")) === 1) reportedFailing = true;
+          return !(await listedPorts(witness)).includes(victimPort);
+        },
+        { what: "the other agents to drop the failing agent", timeoutMs: 90_000, intervalMs: 500 },
+      );
       stepOutMs = Date.now() - outage;
       assert.ok(reportedFailing, "the victim reported warp_ingestion_failing 1 before it was dropped");
       // describeCluster may have been answered by either other agent; each refreshes its view every second.
-      await eventually("both other agents report two agents", 10_000, async () =>
-        (
-          await Promise.all([1, 2].map((i) => metricValue(cluster.slots[i]!.process!.httpPort, "warp_cluster_agents")))
-        ).every((n) => n === 2),
-      );
       await eventually(
-        "the victim reports that it stepped out",
-        30_000,
-        async () => (await metricValue(victim.process!.httpPort, "warp_agent_stepped_out")) === 1,
+        async () =>
+          (
+            await Promise.all(
+              [1, 2].map((i) => metricValue(cluster.slots[i]!.process!.httpPort, "warp_cluster_agents")),
+            )
+          ).every((n) => n === 2),
+        { what: "both other agents to report two agents", timeoutMs: 10_000, intervalMs: 500 },
       );
+      await eventually(async () => (await metricValue(victim.process!.httpPort, "warp_agent_stepped_out")) === 1, {
+        what: "the victim to report that it stepped out",
+        timeoutMs: 30_000,
+        intervalMs: 500,
+      });
       const atStepOut = workload.acked();
       // Acknowledgements resume through the other agents while the victim's writes still fail.
       await workload.waitForAcked(atStepOut + 40, 120_000);
       during = workload.acked() - atStepOut;
       victim.dynamoProxy.setRules([]);
-      await eventually("the agent rejoins once its writes succeed", 120_000, async () =>
-        (await listedPorts(witness)).includes(victimPort),
-      );
-      await eventually(
-        "the victim reports that it is back",
-        30_000,
-        async () => (await metricValue(victim.process!.httpPort, "warp_agent_stepped_out")) === 0,
-      );
+      await eventually(async () => (await listedPorts(witness)).includes(victimPort), {
+        what: "the agent to rejoin once its writes succeed",
+        timeoutMs: 120_000,
+        intervalMs: 500,
+      });
+      await eventually(async () => (await metricValue(victim.process!.httpPort, "warp_agent_stepped_out")) === 0, {
+        what: "the victim to report that it is back",
+        timeoutMs: 30_000,
+        intervalMs: 500,
+      });
       await workload.waitForAcked(workload.acked() + 40, 120_000);
     } catch (err) {
       await workload.stop();
