@@ -199,10 +199,10 @@ export function messageFile(
   response: MessageSpec,
   specVersion: string,
 ): string {
-  const minor = specVersion.split(".").slice(0, 2).join(".");
   return (
     `/**\n * ${name} (API key ${key}): request and response definitions, versions 0-${max}.\n` +
-    ` * Transcribed field by field from Kafka's ${name}Request.json / ${name}Response.json (${minor}).\n */\n` +
+    ` * Transcribed field by field from Kafka's ${name}Request.json / ${name}Response.json (${specVersion})\n` +
+    ` * by scripts/gen-protocol-messages.ts: regenerate with npm run gen:protocol, do not edit by hand.\n */\n` +
     `import type { MessageDef } from "../schema.js";\n` +
     messageDefinition(key, name, max, "Request", request) +
     messageDefinition(key, name, max, "Response", response)
@@ -213,7 +213,10 @@ export function messageFile(
 export function indexFile(apis: typeof APIS): string {
   const names = apis.flatMap(([, name]) => [`${name}Request`, `${name}Response`]);
   return [
-    "/** Registry of message definitions by API key (each file under messages/ holds one API). */",
+    "/**",
+    " * Registry of message definitions by API key (each file under messages/ holds one API).",
+    " * Written by scripts/gen-protocol-messages.ts with the message files: regenerate, do not edit by hand.",
+    " */",
     ...apis.map(([key, name]) => `import { ${name}Request, ${name}Response } from "./${fileBase(key, name)}.js";`),
     "",
     "export const MESSAGES = {",
