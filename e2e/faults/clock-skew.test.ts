@@ -8,10 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { startFaultCluster } from "./cluster.js";
-import type { FaultCluster } from "./cluster.js";
-import { SCALE, assertClean, createTopic, readAndCheck, tableLine } from "./run.js";
-import { startWorkload } from "./workload.js";
+import { faultSuite } from "./fixture.js";
+import { SCALE } from "./run.js";
 
 const LIBFAKETIME = [
   "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
@@ -30,31 +28,34 @@ function startedAt(output: string): number {
 
 describe("faults: clock skew between agents (libfaketime)", function () {
   this.timeout(600_000);
-  let cluster: FaultCluster;
   /** This process's clock just before starting each agent and once it was up. */
   const window: Array<{ before: number; after: number }> = [];
 
-  before(async function () {
+  before(() => {
     if (!LIBFAKETIME)
       throw new Error("libfaketime not found: install it (`apt-get install libfaketime`) to run the clock-skew test");
-    cluster = await startFaultCluster({ agents: 3, seed: SCALE.seed, name: "clockskew" });
-    const envs: Array<Record<string, string>> = [
-      {},
-      { LD_PRELOAD: LIBFAKETIME, FAKETIME: `+${SKEW_S}s` },
-      { LD_PRELOAD: LIBFAKETIME, FAKETIME: `-${SKEW_S}s` },
-    ];
-    for (const [i, env] of envs.entries()) {
-      const before = Date.now();
-      await cluster.start(i, env);
-      window.push({ before, after: Date.now() });
-    }
   });
 
-  after(async () => {
-    await cluster?.stop();
+  const suite = faultSuite({
+    agents: 3,
+    seed: SCALE.seed,
+    name: "clockskew",
+    startAgents: async (cluster) => {
+      const envs: Array<Record<string, string>> = [
+        {},
+        { LD_PRELOAD: LIBFAKETIME!, FAKETIME: `+${SKEW_S}s` },
+        { LD_PRELOAD: LIBFAKETIME!, FAKETIME: `-${SKEW_S}s` },
+      ];
+      for (const [i, env] of envs.entries()) {
+        const before = Date.now();
+        await cluster.start(i, env);
+        window.push({ before, after: Date.now() });
+      }
+    },
   });
 
   it(`agents ${SKEW_S} s ahead and behind: nothing acknowledged is lost, duplicated or reordered`, async () => {
+    const { cluster } = suite;
     // An agent's start-up line is logged between `before` and `after` by this clock, so by its own clock
     // at least SKEW after `before` (ahead) or at least SKEW before `after` (behind).
     const started = cluster.slots.map((s) => startedAt(s.process!.output()));
@@ -68,35 +69,20 @@ describe("faults: clock skew between agents (libfaketime)", function () {
     );
     const skews = started.map((t, i) => t - window[i]!.before);
 
-    await createTopic(cluster.bootstrap(), "skewed", 6);
-    const workload = startWorkload({
-      brokers: () => cluster.bootstrap(),
-      topic: "skewed",
-      partitions: 6,
-      producers: 3,
-      batch: 10,
-      maxRecordsPerProducer: 1_000_000,
-    });
-    try {
-      // Long enough for several compaction passes (every 1 s, on data older than 2 s).
-      for (let i = 0; i < 4; i++) await workload.waitForAcked(workload.acked() + STEP, 180_000);
-    } catch (err) {
-      await workload.stop();
-      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${cluster.logs()}`, { cause: err });
-    }
-    const history = await workload.stop();
-    const verdict = await readAndCheck(cluster.bootstrap(), "skewed", history, true);
+    const history = await suite.runWorkload(
+      { topic: "skewed", partitions: 6, producers: 3, batch: 10, maxRecordsPerProducer: 1_000_000 },
+      async (workload) => {
+        // Long enough for several compaction passes (every 1 s, on data older than 2 s).
+        for (let i = 0; i < 4; i++) await workload.waitForAcked(workload.acked() + STEP, 180_000);
+      },
+    );
+    const verdict = await suite.check("skewed", history);
     const leases = cluster.slots.map((s) => (s.process!.output().match(/"lease acquired"/g) ?? []).length);
-    console.log(
-      `      logged skews ${skews.map((s) => Math.round(s / 1000)).join(", ")} s; lease acquisitions per agent ${leases.join(", ")}; ${verdict.summary}`,
-    );
-    console.log(
-      tableLine(
-        `clock skew +${SKEW_S} s / -${SKEW_S} s (libfaketime)`,
-        "3 agents, 3 idempotent producers, 6 partitions",
-        verdict.result,
-      ),
-    );
-    assertClean(verdict, () => cluster.logs());
+    suite.report(verdict, {
+      detail: `logged skews ${skews.map((s) => Math.round(s / 1000)).join(", ")} s; lease acquisitions per agent ${leases.join(", ")}`,
+      fault: `clock skew +${SKEW_S} s / -${SKEW_S} s (libfaketime)`,
+      load: "3 agents, 3 idempotent producers, 6 partitions",
+    });
+    suite.assertClean(verdict);
   });
 });

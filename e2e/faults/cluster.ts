@@ -9,6 +9,7 @@ import { spawnAgentProcess } from "../../agent/test/support/agents.js";
 import type { AgentProcess } from "../../agent/test/support/agents.js";
 import { LOCAL_AWS, startDynamoDbLocal } from "../support/dynamodb-local.js";
 import type { DynamoDbLocal, DynamoDbLocalOptions } from "../support/dynamodb-local.js";
+import { eventually } from "../support/eventually.js";
 import { startFaultProxy } from "../support/fault-proxy.js";
 import type { FaultCounts, FaultProxy, FaultRule, PartitionMode } from "../support/fault-proxy.js";
 import { startS3Server } from "../support/s3-server.js";
@@ -67,35 +68,32 @@ function sumCounts(list: readonly FaultCounts[]): FaultCounts {
  * running agent's metadata lists every running agent at its real port.
  */
 async function waitForMembers(slots: readonly AgentSlot[], timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = "";
-  for (let attempt = 0; attempt < 1000; attempt++) {
-    const running = slots.filter((s) => s.process).map((s) => s.process!.port);
-    let complete = true;
-    for (const port of running) {
-      const admin = new Kafka({
-        clientId: "faults-members",
-        brokers: [`127.0.0.1:${port}`],
-        logLevel: logLevel.NOTHING,
-        retry: { retries: 0 },
-      }).admin();
-      try {
-        await admin.connect();
-        const seen = (await admin.describeCluster()).brokers.map((b) => b.port);
-        last = `agent :${port} lists ${seen.join(",")}`;
-        if (!running.every((p) => seen.includes(p)) || seen.includes(0)) complete = false;
-      } catch (err) {
-        last = `agent :${port}: ${err instanceof Error ? err.message : String(err)}`;
-        complete = false;
-      } finally {
-        await admin.disconnect().catch(() => undefined);
+  await eventually(
+    async () => {
+      const running = slots.filter((s) => s.process).map((s) => s.process!.port);
+      for (const port of running) {
+        const admin = new Kafka({
+          clientId: "faults-members",
+          brokers: [`127.0.0.1:${port}`],
+          logLevel: logLevel.NOTHING,
+          retry: { retries: 0 },
+        }).admin();
+        let seen: number[];
+        try {
+          await admin.connect();
+          seen = (await admin.describeCluster()).brokers.map((b) => b.port);
+        } catch (err) {
+          throw new Error(`agent :${port}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        } finally {
+          await admin.disconnect().catch(() => undefined);
+        }
+        if (!running.every((p) => seen.includes(p)) || seen.includes(0))
+          throw new Error(`agent :${port} lists ${seen.join(",")}`);
       }
-      if (!complete) break;
-    }
-    if (complete) return;
-    if (Date.now() > deadline) throw new Error(`agents did not see each other within ${timeoutMs} ms: ${last}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+      return true;
+    },
+    { what: "the agents to see each other", timeoutMs, intervalMs: 200 },
+  );
 }
 
 export async function startFaultCluster(options: ClusterOptions): Promise<FaultCluster> {

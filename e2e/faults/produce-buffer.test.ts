@@ -8,10 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { startFaultCluster } from "./cluster.js";
-import type { FaultCluster } from "./cluster.js";
-import { SCALE, assertClean, createTopic, metricValue, readAndCheck, tableLine } from "./run.js";
-import { startWorkload } from "./workload.js";
+import { faultSuite } from "./fixture.js";
+import { SCALE, metricValue } from "./run.js";
 
 const LIMIT = 1024 * 1024;
 const PARTITIONS = 3;
@@ -24,78 +22,56 @@ function rssMiB(pid: number): number {
 
 describe("faults: the produce buffer limit during a store outage", function () {
   this.timeout(600_000);
-  let cluster: FaultCluster;
-
-  before(async () => {
-    cluster = await startFaultCluster({
-      agents: 1,
-      seed: SCALE.seed,
-      name: "buffer",
-      flags: ["-maxProduceBufferSize", "1MiB"],
-    });
-    await cluster.start(0);
-  });
-
-  after(async () => {
-    await cluster?.stop();
-  });
+  const suite = faultSuite({ agents: 1, seed: SCALE.seed, name: "buffer", flags: ["-maxProduceBufferSize", "1MiB"] });
 
   it("holds at most the limit, acknowledges nothing while it cannot store, and loses nothing", async () => {
-    await createTopic(cluster.bootstrap(), "buffered", PARTITIONS);
+    const { cluster } = suite;
     const agent = cluster.slots[0]!.process!;
-    const workload = startWorkload({
-      brokers: () => cluster.bootstrap(),
-      topic: "buffered",
-      partitions: PARTITIONS,
-      producers: 6,
-      batch: 4,
-      padBytes: 32 * 1024,
-      maxRecordsPerProducer: 1_000_000,
-      produceTimeoutMs: 3_000,
-      requestTimeoutMs: 10_000,
-      retries: 2,
-    });
     let peak = 0;
     let peakRss = 0;
-    let acksDuring: number;
-    let errorsDuring: number;
-    try {
-      await workload.waitForAcked(40, 120_000);
-      const errorsBefore = workload.errorCount();
-      cluster.partition(0, "blackhole");
-      // Sample the buffer while producers push far more than the limit into an agent that cannot store.
-      // Acks are counted from 2 s in: sends whose store calls completed just before the cut may still
-      // be acknowledged (their data is stored; the checker below proves it).
-      const cut = Date.now();
-      const until = cut + 15_000;
-      let atOutage: number | null = null;
-      while (Date.now() < until) {
-        if (atOutage === null && Date.now() - cut >= 2_000) atOutage = workload.acked();
-        peak = Math.max(peak, await metricValue(agent.httpPort, "warp_produce_buffer_bytes"));
-        peakRss = Math.max(peakRss, rssMiB(agent.child.pid!));
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      acksDuring = workload.acked() - (atOutage ?? 0);
-      errorsDuring = workload.errorCount() - errorsBefore;
-      cluster.heal(0);
-      // Held files are written once the store answers again; then the buffer drains and acks resume.
-      await workload.waitForAcked(workload.acked() + 40, 180_000);
-    } catch (err) {
-      await workload.stop();
-      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${cluster.logs()}`, { cause: err });
-    }
-    const history = await workload.stop();
-    const verdict = await readAndCheck(cluster.bootstrap(), "buffered", history, true);
-    console.log(
-      `      during the outage: buffer peak ${peak} bytes (limit ${LIMIT}), agent RSS peak ${peakRss} MiB, ${errorsDuring} client errors, ${acksDuring} acks; ${verdict.summary}`,
+    let acksDuring = 0;
+    let errorsDuring = 0;
+    const history = await suite.runWorkload(
+      {
+        topic: "buffered",
+        partitions: PARTITIONS,
+        producers: 6,
+        batch: 4,
+        padBytes: 32 * 1024,
+        maxRecordsPerProducer: 1_000_000,
+        produceTimeoutMs: 3_000,
+        requestTimeoutMs: 10_000,
+        retries: 2,
+      },
+      async (workload) => {
+        await workload.waitForAcked(40, 120_000);
+        const errorsBefore = workload.errorCount();
+        cluster.partition(0, "blackhole");
+        // Sample the buffer while producers push far more than the limit into an agent that cannot store.
+        // Acks are counted from 2 s in: sends whose store calls completed just before the cut may still
+        // be acknowledged (their data is stored; the checker below proves it).
+        const cut = Date.now();
+        const until = cut + 15_000;
+        let atOutage: number | null = null;
+        while (Date.now() < until) {
+          if (atOutage === null && Date.now() - cut >= 2_000) atOutage = workload.acked();
+          peak = Math.max(peak, await metricValue(agent.httpPort, "warp_produce_buffer_bytes"));
+          peakRss = Math.max(peakRss, rssMiB(agent.child.pid!));
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        acksDuring = workload.acked() - (atOutage ?? 0);
+        errorsDuring = workload.errorCount() - errorsBefore;
+        cluster.heal(0);
+        // Held files are written once the store answers again; then the buffer drains and acks resume.
+        await workload.waitForAcked(workload.acked() + 40, 180_000);
+      },
     );
-    console.log(
-      tableLine(
-        "agent cut off from the stores with -maxProduceBufferSize 1MiB, 128 KiB sends",
-        "1 agent; 6 idempotent producers",
-        verdict.result,
-      ),
-    );
+    const verdict = await suite.check("buffered", history);
+    suite.report(verdict, {
+      detail: `during the outage: buffer peak ${peak} bytes (limit ${LIMIT}), agent RSS peak ${peakRss} MiB, ${errorsDuring} client errors, ${acksDuring} acks`,
+      fault: "agent cut off from the stores with -maxProduceBufferSize 1MiB, 128 KiB sends",
+      load: "1 agent; 6 idempotent producers",
+    });
     assert.ok(peak <= LIMIT, `the buffer held ${peak} bytes, more than the limit ${LIMIT}`);
     assert.ok(peak >= LIMIT / 2, `the outage should have filled the buffer towards the limit (peak ${peak})`);
     assert.equal(
@@ -110,7 +86,7 @@ describe("faults: the produce buffer limit during a store outage", function () {
         0,
       `producers were answered REQUEST_TIMED_OUT: ${verdict.summary}`,
     );
-    assertClean(verdict, () => cluster.logs());
+    suite.assertClean(verdict);
     assert.deepEqual(history.errors.nonRetriable, [], "clients saw only retriable errors");
   });
 });

@@ -8,10 +8,9 @@
  */
 import assert from "node:assert/strict";
 import type { FaultRule } from "../support/fault-proxy.js";
-import { startFaultCluster } from "./cluster.js";
-import type { FaultCluster } from "./cluster.js";
-import { SCALE, assertClean, createTopic, readAndCheck, tableLine } from "./run.js";
-import { mergeHistories, startWorkload } from "./workload.js";
+import { faultSuite } from "./fixture.js";
+import { SCALE } from "./run.js";
+import { mergeHistories } from "./workload.js";
 
 const PARTITIONS = 6;
 
@@ -33,17 +32,13 @@ const LATENCY_AND_TIMEOUTS: readonly FaultRule[] = [
 
 describe("faults: store throttling, 5xx, latency and timeouts", function () {
   this.timeout(300_000 + SCALE.records * 300);
-  let cluster: FaultCluster;
-  const lines: string[] = [];
-
-  before(async () => {
-    cluster = await startFaultCluster({ agents: 3, seed: SCALE.seed, name: "storefaults" });
-    await Promise.all([0, 1, 2].map((i) => cluster.start(i)));
-  });
-
-  after(async () => {
-    if (lines.length > 0) console.log(lines.join("\n"));
-    await cluster?.stop();
+  const suite = faultSuite({
+    agents: 3,
+    seed: SCALE.seed,
+    name: "storefaults",
+    startAgents: async (cluster) => {
+      await Promise.all([0, 1, 2].map((i) => cluster.start(i)));
+    },
   });
 
   for (const scenario of [
@@ -51,22 +46,21 @@ describe("faults: store throttling, 5xx, latency and timeouts", function () {
     { name: "latency + timeouts (some after the write landed)", topic: "slow", rules: LATENCY_AND_TIMEOUTS },
   ]) {
     it(`${scenario.name}: nothing acknowledged is lost, duplicated or reordered`, async () => {
-      await createTopic(cluster.bootstrap(), scenario.topic, PARTITIONS);
+      const { cluster } = suite;
+      await suite.createTopic(scenario.topic, PARTITIONS);
       const before = cluster.counts();
       cluster.setRules("both", scenario.rules);
       const perProducer = Math.ceil(SCALE.records / 4);
       // Idempotent producers may resend (kafkajs retries); the plain ones never do (retries 0), so a
       // duplicate of theirs could only come from the agent.
-      const idempotent = startWorkload({
-        brokers: () => cluster.bootstrap(),
+      const idempotent = suite.startWorkload({
         topic: scenario.topic,
         partitions: PARTITIONS,
         producers: 2,
         batch: 10,
         maxRecordsPerProducer: perProducer,
       });
-      const plain = startWorkload({
-        brokers: () => cluster.bootstrap(),
+      const plain = suite.startWorkload({
         topic: scenario.topic,
         partitions: PARTITIONS,
         producers: 2,
@@ -98,15 +92,14 @@ describe("faults: store throttling, 5xx, latency and timeouts", function () {
       assert.ok(injected("dynamodb") > 0, "faults were injected into DynamoDB calls");
 
       const history = mergeHistories([h1, h2]);
-      const verdict = await readAndCheck(cluster.bootstrap(), scenario.topic, history, true);
+      const verdict = await suite.check(scenario.topic, history);
       const calls = (s: "dynamodb" | "s3") => after[s].requests - before[s].requests;
-      console.log(
-        `      ${scenario.name}: ${verdict.summary}; faults injected into ${injected("dynamodb")} of ${calls("dynamodb")} DynamoDB calls, ${injected("s3")} of ${calls("s3")} S3 calls`,
-      );
-      lines.push(
-        tableLine(scenario.name, `3 agents, 4 producers x ${perProducer} records, 6 partitions`, verdict.result),
-      );
-      assertClean(verdict, () => cluster.logs());
+      suite.report(verdict, {
+        detail: `${scenario.name}: faults injected into ${injected("dynamodb")} of ${calls("dynamodb")} DynamoDB calls, ${injected("s3")} of ${calls("s3")} S3 calls`,
+        fault: scenario.name,
+        load: `3 agents, 4 producers x ${perProducer} records, 6 partitions`,
+      });
+      suite.assertClean(verdict);
       assert.deepEqual(history.errors.nonRetriable, [], "clients saw only retriable errors");
       assert.ok(verdict.result.acked > 0, "records were acknowledged under faults");
     });

@@ -7,6 +7,7 @@
 import { Kafka, logLevel } from "kafkajs";
 import type { LogEntry, Producer } from "kafkajs";
 import type { AckedRecord, ConsumedRecord, SentRecord } from "../support/checker.js";
+import { eventually } from "../support/eventually.js";
 
 export interface WorkloadOptions {
   readonly brokers: () => string[];
@@ -203,14 +204,13 @@ export function startWorkload(options: WorkloadOptions): Workload {
     acked: () => acked.length,
     errorCount,
     waitForErrors: async (n, timeoutMs) => {
-      const deadline = Date.now() + timeoutMs;
-      while (errorCount() < n) {
-        if (Date.now() > deadline)
-          throw new Error(
-            `clients saw ${errorCount()} of ${n} errors in ${timeoutMs} ms; ${acked.length} records acknowledged`,
-          );
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await eventually(
+        () => {
+          if (errorCount() >= n) return true;
+          throw new Error(`clients saw ${errorCount()} of ${n} errors; ${acked.length} records acknowledged`);
+        },
+        { what: `clients to see ${n} errors`, timeoutMs, intervalMs: 100 },
+      );
     },
     waitForAcked: (n, timeoutMs) =>
       new Promise<void>((resolve, reject) => {

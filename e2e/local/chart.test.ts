@@ -12,7 +12,8 @@ import { parseAllDocuments, parse as parseYaml } from "yaml";
 import { metricsRegistry } from "../../agent/src/metrics.js";
 import { OperatorMetrics } from "../../operator/src/metrics.js";
 import { CHART_COPIES, CHART_DIR, REPO_ROOT } from "../../scripts/sync-chart.js";
-import { startControlPlane, waitFor } from "../support/kube/control-plane.js";
+import { eventually } from "../support/eventually.js";
+import { startControlPlane } from "../support/kube/control-plane.js";
 import type { ControlPlane } from "../support/kube/control-plane.js";
 import { helmLint, helmTemplate, kubectl, kubectlApply } from "../support/kube/helm.js";
 
@@ -185,7 +186,7 @@ describe("Helm chart charts/warp-operator", function () {
       });
       await kubectlApply(monitoringStandInCrds(), { kubeconfig: cp.kubeconfigPath });
       await kubectl(cp.kubeconfigPath, ["create", "namespace", "warp-system"]);
-      await waitFor(
+      await eventually(
         async () => {
           await kubectl(cp.kubeconfigPath, [
             "wait",

@@ -9,7 +9,8 @@ import { promisify } from "node:util";
 import { ApiException, ApiextensionsV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { ensureKubeBinaries, HELM_VERSION } from "../support/kube/build.js";
-import { applyYaml, startControlPlane, waitFor } from "../support/kube/control-plane.js";
+import { eventually } from "../support/eventually.js";
+import { applyYaml, startControlPlane } from "../support/kube/control-plane.js";
 import type { ControlPlane } from "../support/kube/control-plane.js";
 
 const execFileP = promisify(execFile);
@@ -104,7 +105,7 @@ describe("kube harness: real kube-apiserver + etcd", function () {
     await applyYaml(kc, `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${NS}\n`);
     await applyYaml(kc, CRD_YAML);
     const ext = kc.makeApiClient(ApiextensionsV1Api);
-    await waitFor(
+    await eventually(
       async () => {
         const crd = await ext.readCustomResourceDefinition({ name: `widgets.${GROUP}` });
         return crd.status?.conditions?.some((c) => c.type === "Established" && c.status === "True");
@@ -117,7 +118,7 @@ describe("kube harness: real kube-apiserver + etcd", function () {
     this.timeout(120_000);
     const kc = cp.adminConfig();
     // Discovery of a just-established group can lag a moment behind the Established condition.
-    const [applied] = await waitFor(() => applyYaml(kc, widget("w1", 3)), {
+    const [applied] = await eventually(() => applyYaml(kc, widget("w1", 3)), {
       timeoutMs: 30_000,
       what: "Widget w1 to be applied",
     });
@@ -177,7 +178,7 @@ subjects:
 
     const alice = await cp.userConfig("alice");
     // RBAC reads bindings from an informer cache: the grant shows up shortly after it is stored.
-    const names = await waitFor(async () => (await listWidgets(alice)).map((w) => w.metadata.name), {
+    const names = await eventually(async () => (await listWidgets(alice)).map((w) => w.metadata.name), {
       timeoutMs: 30_000,
       what: "alice to be allowed to list widgets",
     });

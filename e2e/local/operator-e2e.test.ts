@@ -30,7 +30,8 @@ import { getCondition } from "../../operator/src/api/conditions.js";
 import type { ConditionType } from "../../operator/src/api/conditions.js";
 import type { DynamoDbLocal } from "../support/dynamodb-local.js";
 import { runKcat } from "../support/kcat.js";
-import { startControlPlane, waitFor } from "../support/kube/control-plane.js";
+import { eventually } from "../support/eventually.js";
+import { startControlPlane } from "../support/kube/control-plane.js";
 import type { ControlPlane } from "../support/kube/control-plane.js";
 import { DeploymentRunner } from "../support/kube/deployment-runner.js";
 import type { RunningPod } from "../support/kube/deployment-runner.js";
@@ -69,7 +70,7 @@ describe("local end to end: Helm chart, operator, agents, clients (no Docker)", 
 
   /** The WarpAgent once Ready=True for its current generation. */
   const waitReady = (name: string): Promise<WarpAgent> =>
-    waitFor(
+    eventually(
       async () => {
         const a = await admin.get<WarpAgent>({ ...WA, namespace: APP_NS, name });
         return cond(a, "Ready")?.status === "True" && a.status?.observedGeneration === a.metadata.generation
@@ -127,7 +128,7 @@ describe("local end to end: Helm chart, operator, agents, clients (no Docker)", 
       serviceAccountKubeconfig: (ns, sa) => cp.serviceAccountKubeconfigPath(ns, sa),
     });
     operatorPods.start();
-    await waitFor(async () => operatorPods.pods("warp-warp-operator").some((p) => p.ready), {
+    await eventually(async () => operatorPods.pods("warp-warp-operator").some((p) => p.ready), {
       timeoutMs: 120_000,
       what: "the operator pod to be ready",
     }).catch((err: Error) => {
@@ -302,7 +303,7 @@ spec:
     const received = new Set<string>();
     await consumer.run({ eachMessage: async ({ message }) => void received.add(message.value!.toString()) });
     try {
-      await waitFor(() => received.size >= sent.size, {
+      await eventually(() => received.size >= sent.size, {
         timeoutMs: 120_000,
         what: `${sent.size} messages (have ${received.size})`,
       });
@@ -313,7 +314,7 @@ spec:
   });
 
   it("compaction moves the data into S3, and it still reads back from there", async () => {
-    const objects = await waitFor(
+    const objects = await eventually(
       async () => {
         const out = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: "events/" }));
         return (out.KeyCount ?? 0) > 0 ? out.Contents : undefined;
@@ -434,11 +435,11 @@ spec:
     // A real cluster's garbage collector stops the agents before or while the tables go; so does this.
     await agentPods.stop();
     await kubectl(cp.kubeconfigPath, ["-n", APP_NS, "delete", "warpagent", "events", "--wait=false"]);
-    await waitFor(async () => !(await tableExists("e2e-files")) && !(await tableExists("e2e-chunks")), {
+    await eventually(async () => !(await tableExists("e2e-files")) && !(await tableExists("e2e-chunks")), {
       timeoutMs: 120_000,
       what: "both tables to be deleted",
     });
-    await waitFor(async () => (await admin.list<WarpAgent>({ ...WA, namespace: APP_NS })).items.length === 0, {
+    await eventually(async () => (await admin.list<WarpAgent>({ ...WA, namespace: APP_NS })).items.length === 0, {
       timeoutMs: 60_000,
       what: "the WarpAgent to be gone (finalizer removed)",
     });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { eventually } from "../../../e2e/support/eventually.js";
 import { startBackgroundJobs } from "../../src/background/jobs.js";
 import { openFileStores } from "../../src/store/file/index.js";
 import {
@@ -51,16 +52,14 @@ describe("background jobs on the embedded file store (one agent, one store for e
         },
       });
       try {
-        const deadline = Date.now() + 60_000;
         // Compaction moves the data to one object, retention drops "t" (older than retention.ms), and GC
         // deletes the ingestion files (no TTL needed on this store) once nothing references them.
-        while (
-          (await listKeys(stores.ingestion, "ingest/")).length > 0 ||
-          !segmentStores(f.logs[0]!, "kept", 0).every((s) => s === "c")
-        ) {
-          if (Date.now() > deadline) assert.fail("compaction and GC did not finish");
-          await new Promise((r) => setTimeout(r, 10));
-        }
+        await eventually(
+          async () =>
+            (await listKeys(stores.ingestion, "ingest/")).length === 0 &&
+            segmentStores(f.logs[0]!, "kept", 0).every((s) => s === "c"),
+          { what: "compaction and GC to finish", timeoutMs: 60_000, intervalMs: 10 },
+        );
       } finally {
         await jobs.stop();
       }

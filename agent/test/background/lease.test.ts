@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { eventually } from "../../../e2e/support/eventually.js";
 import { startBackgroundJobs } from "../../src/background/jobs.js";
 import { Lease } from "../../src/background/lease.js";
 import { MemMetadataStore } from "../../src/store/mem.js";
@@ -12,14 +13,8 @@ import {
   verifyReadBack,
 } from "./support.js";
 
-/** Polls `check` every 10 ms until it holds; fails with `what` after a generous minute. */
-async function eventually(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`never happened: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+/** Checks every 10 ms, for a generous minute. */
+const POLL = { timeoutMs: 60_000, intervalMs: 10 } as const;
 
 describe("compaction lease", () => {
   it("has one holder; another takes over only after the holder stops renewing and its lease expired", async () => {
@@ -34,7 +29,7 @@ describe("compaction lease", () => {
     a.paused = true; // hung holder: no renewals
     a.start();
     b.start();
-    await eventually("b acquires the lease", () => b.isHeld());
+    await eventually(() => b.isHeld(), { ...POLL, what: "b to acquire the lease" });
     assert.equal(a.isHeld(), false, "the old holder stopped believing it holds the lease before it expired");
     const item = await store.getItem("lease/compaction");
     assert.equal(JSON.parse(item!.value.toString()).owner, "b");
@@ -64,18 +59,18 @@ describe("compaction lease", () => {
           hooks: { onCompaction: (s) => s.key && compactedBy.push(i) },
         }),
       );
-      await eventually("one agent holds the lease", () => jobs.some((j) => j.isLeader()));
+      await eventually(() => jobs.some((j) => j.isLeader()), { ...POLL, what: "one agent to hold the lease" });
       const holder = jobs.findIndex((j) => j.isLeader());
       assert.equal(jobs.filter((j) => j.isLeader()).length, 1);
       await produceFile(f, 0, [{ topic: "t", partition: 0, records: 2 }], Date.now() - 10);
-      await eventually("the holder compacts", () => compactedBy.length === 1);
+      await eventually(() => compactedBy.length === 1, { ...POLL, what: "the holder to compact" });
       assert.deepEqual(compactedBy, [holder]);
 
       await jobs[holder]!.stop();
       const other = 1 - holder;
-      await eventually("the other agent takes the lease", () => jobs[other]!.isLeader());
+      await eventually(() => jobs[other]!.isLeader(), { ...POLL, what: "the other agent to take the lease" });
       await produceFile(f, 1, [{ topic: "t", partition: 0, records: 3 }], Date.now() - 10);
-      await eventually("the new holder compacts", () => compactedBy.length >= 2);
+      await eventually(() => compactedBy.length >= 2, { ...POLL, what: "the new holder to compact" });
       assert.equal(compactedBy[1], other);
       await jobs[other]!.stop();
       await f.logs[0]!.catchUp();

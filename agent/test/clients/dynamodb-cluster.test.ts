@@ -10,6 +10,7 @@ import { CreateBucketCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/cl
 import { Kafka, logLevel } from "kafkajs";
 import { LOCAL_AWS, startDynamoDbLocal } from "../../../e2e/support/dynamodb-local.js";
 import type { DynamoDbLocal } from "../../../e2e/support/dynamodb-local.js";
+import { eventually } from "../../../e2e/support/eventually.js";
 import { startS3Server } from "../../../e2e/support/s3-server.js";
 import type { S3Server } from "../../../e2e/support/s3-server.js";
 import { spawnAgentProcess } from "../support/agents.js";
@@ -17,15 +18,8 @@ import type { AgentProcess } from "../support/agents.js";
 
 const ZONES = ["us-east-1a", "us-east-1b", "us-east-1c"];
 
-async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+/** Checks every 250 ms, for a minute and a half unless said otherwise. */
+const POLL = { timeoutMs: 90_000, intervalMs: 250 } as const;
 
 describe("three agents on DynamoDB + S3", function () {
   this.timeout(600_000);
@@ -114,10 +108,13 @@ describe("three agents on DynamoDB + S3", function () {
     assert.ok(tables.$metadata.httpStatusCode === 200, "the files table exists");
     const admin = new Kafka({ brokers: [agents[0]!.bootstrap], logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
-    const cluster = await waitUntil("three live agents", async () => {
-      const c = await admin.describeCluster();
-      return c.brokers.length === 3 ? c : undefined;
-    });
+    const cluster = await eventually(
+      async () => {
+        const c = await admin.describeCluster();
+        return c.brokers.length === 3 ? c : undefined;
+      },
+      { ...POLL, what: "three live agents" },
+    );
     assert.equal(new Set(cluster.brokers.map((b) => b.port)).size, 3);
     await admin.createTopics({ topics: [{ topic: "shared", numPartitions: 6 }] });
     await admin.disconnect();
@@ -139,9 +136,11 @@ describe("three agents on DynamoDB + S3", function () {
         return d.brokers.length === 1 && d.brokers[0]!.port === agents[i]!.port ? d : undefined;
       };
       // After 15 s the assertion below reports what the zone sees.
-      const c = await waitUntil(`zone ${zone} to see only its agent`, onlyOwn, 15_000).catch(() =>
-        admin.describeCluster(),
-      );
+      const c = await eventually(onlyOwn, {
+        ...POLL,
+        timeoutMs: 15_000,
+        what: `zone ${zone} to see only its agent`,
+      }).catch(() => admin.describeCluster());
       assert.deepEqual(
         c.brokers.map((b) => b.port),
         [agents[i]!.port],
@@ -209,7 +208,7 @@ describe("three agents on DynamoDB + S3", function () {
         return c;
       }),
     );
-    await waitUntil("every record consumed", async () => total >= sent.size);
+    await eventually(async () => total >= sent.size, { ...POLL, what: "every record consumed" });
     await new Promise((r) => setTimeout(r, 1000));
     for (const c of consumers) await c.disconnect();
     assert.equal(total, sent.size, "no duplicates");
@@ -225,19 +224,21 @@ describe("three agents on DynamoDB + S3", function () {
   });
 
   it("compacts into S3: old offsets are served from S3 and DynamoDB keeps only the recent window", async () => {
-    const objects = await waitUntil("compacted objects in S3", async () => {
-      const list = await s3client.send(new ListObjectsV2Command({ Bucket: "warp-test", Prefix: "compacted/" }));
-      return (list.KeyCount ?? 0) > 0 ? list : undefined;
-    });
+    const objects = await eventually(
+      async () => {
+        const list = await s3client.send(new ListObjectsV2Command({ Bucket: "warp-test", Prefix: "compacted/" }));
+        return (list.KeyCount ?? 0) > 0 ? list : undefined;
+      },
+      { ...POLL, what: "compacted objects in S3" },
+    );
     assert.ok((objects.Contents ?? []).every((o) => (o.Size ?? 0) > 0));
     // Ingestion items carry a 15 s TTL; once compacted and expired, DynamoDB Local removes them.
-    await waitUntil(
-      "ingestion chunks expired from DynamoDB",
+    await eventually(
       async () => {
         const scan = await dynamo.send(new ScanCommand({ TableName: chunksTable, Select: "COUNT" }));
         return (scan.Count ?? 0) === 0;
       },
-      120_000,
+      { ...POLL, timeoutMs: 120_000, what: "ingestion chunks expired from DynamoDB" },
     );
     const consumer = new Kafka({ brokers: [agents[1]!.bootstrap], logLevel: logLevel.NOTHING }).consumer({
       groupId: "after-compaction",
@@ -246,7 +247,7 @@ describe("three agents on DynamoDB + S3", function () {
     await consumer.subscribe({ topic: "shared", fromBeginning: true });
     let n = 0;
     await consumer.run({ eachMessage: async () => void n++ });
-    await waitUntil("old offsets read back from S3", async () => n >= 900);
+    await eventually(async () => n >= 900, { ...POLL, what: "old offsets read back from S3" });
     await consumer.disconnect();
     assert.equal(n, 900);
   });
@@ -296,18 +297,25 @@ describe("three agents on DynamoDB + S3", function () {
     await consumer.subscribe({ topic: "shared", fromBeginning: true });
     const seen = new Set<string>();
     await consumer.run({ eachMessage: async ({ message }) => void seen.add(message.value!.toString()) });
-    await waitUntil("every acknowledged record", async () => [...acked].every((v) => seen.has(v)), 120_000);
+    await eventually(async () => [...acked].every((v) => seen.has(v)), {
+      ...POLL,
+      timeoutMs: 120_000,
+      what: "every acknowledged record",
+    });
     await consumer.disconnect();
     // Compaction continues on a survivor: new data reaches S3.
     const before =
       (await s3client.send(new ListObjectsV2Command({ Bucket: "warp-test", Prefix: "compacted/" }))).KeyCount ?? 0;
-    await waitUntil("a new compacted object after the kill", async () => {
-      const list = await s3client.send(new ListObjectsV2Command({ Bucket: "warp-test", Prefix: "compacted/" }));
-      return (list.Contents ?? []).some((o) => (o.LastModified?.getTime() ?? 0) > Date.now() - 60_000) &&
-        (list.KeyCount ?? 0) !== before
-        ? true
-        : undefined;
-    });
+    await eventually(
+      async () => {
+        const list = await s3client.send(new ListObjectsV2Command({ Bucket: "warp-test", Prefix: "compacted/" }));
+        return (list.Contents ?? []).some((o) => (o.LastModified?.getTime() ?? 0) > Date.now() - 60_000) &&
+          (list.KeyCount ?? 0) !== before
+          ? true
+          : undefined;
+      },
+      { ...POLL, what: "a new compacted object after the kill" },
+    );
   });
 
   it("retention removes expired data from S3", async () => {
@@ -317,22 +325,20 @@ describe("three agents on DynamoDB + S3", function () {
       validateOnly: false,
       resources: [{ type: 2, name: "shared", configEntries: [{ name: "retention.ms", value: "1000" }] }],
     });
-    await waitUntil(
-      "log start moved to the end",
+    await eventually(
       async () => {
         const offsets = await admin.fetchTopicOffsets("shared");
         return offsets.every((o) => o.low === o.high) ? true : undefined;
       },
-      120_000,
+      { ...POLL, timeoutMs: 120_000, what: "log start moved to the end" },
     );
     await admin.disconnect();
-    await waitUntil(
-      "compacted objects deleted from S3",
+    await eventually(
       async () => {
         const list = await s3client.send(new ListObjectsV2Command({ Bucket: "warp-test", Prefix: "compacted/" }));
         return (list.KeyCount ?? 0) === 0 ? true : undefined;
       },
-      120_000,
+      { ...POLL, timeoutMs: 120_000, what: "compacted objects deleted from S3" },
     );
   });
 });

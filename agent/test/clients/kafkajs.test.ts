@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { Kafka, logLevel } from "kafkajs";
 import type { Consumer, EachMessagePayload } from "kafkajs";
+import { eventually } from "../../../e2e/support/eventually.js";
 import { spawnAgentProcess, startTestAgent, tempDir } from "../support/agents.js";
 import type { AgentProcess, TestAgent } from "../support/agents.js";
 
@@ -17,13 +18,8 @@ function client(bootstrap: string, clientId = "kafkajs-test") {
   });
 }
 
-async function waitUntil(what: string, cond: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Checks every 50 ms, for a minute. */
+const POLL = { timeoutMs: 60_000, intervalMs: 50 } as const;
 
 describe("kafkajs client", function () {
   this.timeout(180_000);
@@ -100,27 +96,27 @@ describe("kafkajs client", function () {
       });
       consumers.push(consumer);
     }
-    await waitUntil(
-      "three members with two partitions each",
-      () => assignments.size === 3 && [...assignments.values()].every((n) => n === 2),
-    );
+    await eventually(() => assignments.size === 3 && [...assignments.values()].every((n) => n === 2), {
+      ...POLL,
+      what: "three members with two partitions each",
+    });
 
     const first = Array.from({ length: 600 }, (_, i) => ({ key: `key-${i}`, value: `a-${i}` }));
     for (let i = 0; i < first.length; i += 100)
       await producer.send({ topic: "grouped", messages: first.slice(i, i + 100) });
-    await waitUntil("all first-round messages", () => first.every((m) => seen.has(m.value)));
+    await eventually(() => first.every((m) => seen.has(m.value)), { ...POLL, what: "all first-round messages" });
 
     const joinsBefore = joins;
     await consumers[2]!.disconnect();
-    await waitUntil(
-      "a rebalance over the two remaining members",
-      () => joins >= joinsBefore + 2 && assignments.get(0) === 3 && assignments.get(1) === 3,
-    );
+    await eventually(() => joins >= joinsBefore + 2 && assignments.get(0) === 3 && assignments.get(1) === 3, {
+      ...POLL,
+      what: "a rebalance over the two remaining members",
+    });
 
     const second = Array.from({ length: 600 }, (_, i) => ({ key: `key-${i}`, value: `b-${i}` }));
     for (let i = 0; i < second.length; i += 100)
       await producer.send({ topic: "grouped", messages: second.slice(i, i + 100) });
-    await waitUntil("all second-round messages", () => second.every((m) => seen.has(m.value)));
+    await eventually(() => second.every((m) => seen.has(m.value)), { ...POLL, what: "all second-round messages" });
     await new Promise((r) => setTimeout(r, 500));
     const duplicates = [...seen.entries()].filter(([, n]) => n !== 1);
     assert.deepEqual(duplicates, [], "every message consumed exactly once");
@@ -164,7 +160,7 @@ describe("kafkajs group across an agent restart", function () {
       autoCommitThreshold: 1,
       eachMessage: async ({ message }) => void received.push(message.value!.toString()),
     });
-    await waitUntil("90 messages before the restart", () => received.length >= 90);
+    await eventually(() => received.length >= 90, { ...POLL, what: "90 messages before the restart" });
     await consumer.disconnect();
 
     assert.equal(await agent.kill("SIGTERM"), 0, "graceful stop exits 0");
@@ -183,7 +179,7 @@ describe("kafkajs group across an agent restart", function () {
     await consumer.connect();
     await consumer.subscribe({ topic: "durable", fromBeginning: true });
     await consumer.run({ eachMessage: async ({ message }) => void afterRestart.push(message.value!.toString()) });
-    await waitUntil("30 messages after the restart", () => afterRestart.length >= 30);
+    await eventually(() => afterRestart.length >= 30, { ...POLL, what: "30 messages after the restart" });
     await new Promise((r) => setTimeout(r, 1000));
     await consumer.disconnect();
     assert.deepEqual(

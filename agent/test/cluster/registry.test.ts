@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { componentLogger } from "../../../common/logger.js";
+import { eventually } from "../../../e2e/support/eventually.js";
 import { DynamicCluster } from "../../src/cluster/dynamic-cluster.js";
 import { AgentRegistry } from "../../src/cluster/registry.js";
 import type { RegistryOptions } from "../../src/cluster/registry.js";
@@ -7,13 +8,8 @@ import { MemMetadataStore } from "../../src/store/mem.js";
 
 const logger = componentLogger("test");
 
-async function eventually(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`never happened: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+/** Checks every 10 ms, for a generous minute. */
+const POLL = { timeoutMs: 60_000, intervalMs: 10 } as const;
 
 function options(
   store: MemMetadataStore,
@@ -67,7 +63,10 @@ describe("agent registry", () => {
     assert.equal(new Set(nodeIds).size, 3);
     assert.ok(nodeIds.every((id) => Number.isInteger(id) && id > 0 && id <= 0x7fffffff));
     const all = [...nodeIds].sort((x, y) => x - y);
-    await eventually("every agent sees all three", () => agents.every((a) => ids(a).join() === all.join()));
+    await eventually(() => agents.every((a) => ids(a).join() === all.join()), {
+      ...POLL,
+      what: "every agent to see all three",
+    });
     const seenByFirst = agents[0].liveAgents().find((a) => a.nodeId === agents[2].nodeId)!;
     assert.deepEqual(
       { host: seenByFirst.host, port: seenByFirst.port, zone: seenByFirst.zone },
@@ -78,10 +77,10 @@ describe("agent registry", () => {
     agents[0].onChange((list) => changes.push(list.map((a) => a.nodeId)));
     agents[2].paused = true; // hung: no heartbeats, no deregistration
     const gone = agents[2].nodeId;
-    await eventually(
-      "the silent agent disappears",
-      () => !ids(agents[0]).includes(gone) && !ids(agents[1]).includes(gone),
-    );
+    await eventually(() => !ids(agents[0]).includes(gone) && !ids(agents[1]).includes(gone), {
+      ...POLL,
+      what: "the silent agent to disappear",
+    });
     assert.deepEqual(
       changes[changes.length - 1],
       all.filter((id) => id !== gone),
@@ -108,12 +107,12 @@ describe("agent registry", () => {
     const healthy = await start(options(store, "a", 9001, { sessionMs: 300 }));
     const victim = await start(options(cutOff as unknown as MemMetadataStore, "b", 9002, { sessionMs: 300 }));
     const view = new DynamicCluster("c", victim);
-    await eventually("the victim sees both", () => view.liveAgents().length === 2);
+    await eventually(() => view.liveAgents().length === 2, { ...POLL, what: "the victim to see both" });
     const changes: number[][] = [];
     view.onMembershipChange((list) => changes.push(list.map((a) => a.nodeId)));
 
     cutOff.cut = true;
-    await eventually("the victim isolates itself", () => view.isolated());
+    await eventually(() => view.isolated(), { ...POLL, what: "the victim to isolate itself" });
     assert.deepEqual(
       view.liveAgents().map((a) => a.nodeId),
       [healthy.nodeId],
@@ -121,14 +120,20 @@ describe("agent registry", () => {
     );
     assert.equal(view.leaderFor("t", 0, null).nodeId, healthy.nodeId);
     assert.deepEqual(changes.at(-1), [healthy.nodeId], "membership listeners hear of it");
-    await eventually("the healthy agent drops the victim", () => !ids(healthy).includes(victim.nodeId));
+    await eventually(() => !ids(healthy).includes(victim.nodeId), {
+      ...POLL,
+      what: "the healthy agent to drop the victim",
+    });
 
     cutOff.cut = false;
-    await eventually(
-      "the victim is back in its own view",
-      () => !view.isolated() && view.liveAgents().some((a) => a.nodeId === victim.nodeId),
-    );
-    await eventually("and in the healthy agent's", () => ids(healthy).includes(victim.nodeId));
+    await eventually(() => !view.isolated() && view.liveAgents().some((a) => a.nodeId === victim.nodeId), {
+      ...POLL,
+      what: "the victim to be back in its own view",
+    });
+    await eventually(() => ids(healthy).includes(victim.nodeId), {
+      ...POLL,
+      what: "the victim to be back in the healthy agent's view",
+    });
     view.close();
   });
 
@@ -138,22 +143,28 @@ describe("agent registry", () => {
     const healthy = await start(options(store, "a", 9001, { sessionMs: 300 }));
     const victim = await start(options(store, "b", 9002, { sessionMs: 300, dataPathProblem: () => problem }));
     const view = new DynamicCluster("c", victim);
-    await eventually("both see each other", () => ids(healthy).length === 2 && view.liveAgents().length === 2);
+    await eventually(() => ids(healthy).length === 2 && view.liveAgents().length === 2, {
+      ...POLL,
+      what: "both to see each other",
+    });
 
     // The store still answers (heartbeats would succeed), but this agent cannot store data.
     problem = "an ingestion file has been pending for 6000 ms";
-    await eventually("the healthy agent drops the victim", () => !ids(healthy).includes(victim.nodeId));
-    await eventually("the victim steps out of its own view", () => view.isolated());
+    await eventually(() => !ids(healthy).includes(victim.nodeId), {
+      ...POLL,
+      what: "the healthy agent to drop the victim",
+    });
+    await eventually(() => view.isolated(), { ...POLL, what: "the victim to step out of its own view" });
     assert.deepEqual(
       view.liveAgents().map((a) => a.nodeId),
       [healthy.nodeId],
     );
 
     problem = null;
-    await eventually(
-      "the victim is back in both views",
-      () => !view.isolated() && ids(healthy).includes(victim.nodeId),
-    );
+    await eventually(() => !view.isolated() && ids(healthy).includes(victim.nodeId), {
+      ...POLL,
+      what: "the victim to be back in both views",
+    });
     view.close();
   });
 
@@ -181,12 +192,18 @@ describe("agent registry", () => {
     const a = await start(options(store, "a", 1, { sessionMs: 250, claimMs: 300 }));
     const old = a.nodeId;
     a.paused = true;
-    await eventually("the claim expires", async () => (await store.getItem(`node/${old}`)) === null);
+    await eventually(async () => (await store.getItem(`node/${old}`)) === null, {
+      ...POLL,
+      what: "the claim to expire",
+    });
     const b = await start(options(store, "b", 2, { preferredNodeId: old, sessionMs: 250 }));
     assert.equal(b.nodeId, old);
     a.paused = false;
-    await eventually("the paused agent moves to another id", () => a.nodeId !== old);
-    await eventually("both see each other with distinct ids", () => ids(b).includes(a.nodeId) && ids(a).includes(old));
+    await eventually(() => a.nodeId !== old, { ...POLL, what: "the paused agent to move to another id" });
+    await eventually(() => ids(b).includes(a.nodeId) && ids(a).includes(old), {
+      ...POLL,
+      what: "both to see each other with distinct ids",
+    });
     const atOld = b.liveAgents().find((x) => x.nodeId === old)!;
     assert.equal(atOld.port, 2, "the id belongs to the agent that claimed it last");
   });
@@ -194,7 +211,7 @@ describe("agent registry", () => {
   it("feeds a DynamicCluster: same coordinators on every agent, leadership and membership changes", async () => {
     const store = new MemMetadataStore();
     const regs = await Promise.all(["a", "b", "c"].map((z, i) => start(options(store, z, 9100 + i))));
-    await eventually("all see three", () => regs.every((r) => r.liveAgents().length === 3));
+    await eventually(() => regs.every((r) => r.liveAgents().length === 3), { ...POLL, what: "all to see three" });
     const views = regs.map((r) => new DynamicCluster("cluster", r));
     const groups = Array.from({ length: 50 }, (_, i) => `group-${i}`);
     const answers = views.map((v) => groups.map((g) => v.coordinatorFor(g).nodeId).join());
@@ -210,7 +227,10 @@ describe("agent registry", () => {
     views[0]!.onMembershipChange((list) => seen.push(list.map((a) => a.nodeId)));
     const leaving = regs[1]!.nodeId;
     await regs[1]!.stop();
-    await eventually("agent 0 sees the departure", () => seen.length > 0 && !seen[seen.length - 1]!.includes(leaving));
+    await eventually(() => seen.length > 0 && !seen[seen.length - 1]!.includes(leaving), {
+      ...POLL,
+      what: "agent 0 to see the departure",
+    });
     assert.ok(views[0]!.liveAgents().every((a) => a.nodeId !== leaving));
     assert.deepEqual(
       views[0]!.agentsForZone("b").map((a) => a.nodeId),

@@ -11,6 +11,7 @@ import { copyFileSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import tls from "node:tls";
 import { componentLogger } from "../../../common/logger.js";
+import { eventually } from "../../../e2e/support/eventually.js";
 import { Kafka, logLevel } from "kafkajs";
 import type { SASLOptions } from "kafkajs";
 import type { SaslSettings } from "../../src/security/authenticator.js";
@@ -22,13 +23,8 @@ import { startTestAgent, tempDir } from "../support/agents.js";
 import { captureLogs, makeTestCerts, writeUsersFile } from "./support.js";
 import type { TestCerts } from "./support.js";
 
-async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Checks every 20 ms, for 5 s. */
+const POLL = { timeoutMs: 5_000, intervalMs: 20 } as const;
 
 /** The common name of the certificate the server presents. */
 function presentedCN(port: number, ca: Buffer): Promise<string> {
@@ -69,7 +65,7 @@ describe("TLS certificate reload", function () {
       await new Promise((r) => setTimeout(r, 150));
       assert.equal(applied.length, 0, "a mismatched pair is not applied");
       copyFileSync(certs.clientKey, key);
-      await until(() => applied.length === 1);
+      await eventually(() => applied.length === 1, { ...POLL, what: "the matching pair to be applied" });
       assert.deepEqual(applied[0]!.cert, readFileSync(certs.clientCert));
     } finally {
       stop();
@@ -129,7 +125,7 @@ describe("SASL users file reload", function () {
         await new Promise((r) => setTimeout(r, 60));
         assert.equal(applied.length, 0, "nothing changed yet");
         replaceUsers(file, { alice: "alice-pw-2", bob: "bob-pw-1" });
-        await until(() => applied.length === 1);
+        await eventually(() => applied.length === 1, { ...POLL, what: "the new users file to be applied" });
         const users = applied[0]!.users;
         assert.equal(users.size, 2);
         assert.ok(users.passwordMatches("alice", "alice-pw-2"));
@@ -139,7 +135,7 @@ describe("SASL users file reload", function () {
         await new Promise((r) => setTimeout(r, 150));
         assert.equal(applied.length, 1, "a broken file is not applied");
         replaceUsers(file, { alice: "alice-pw-3" });
-        await until(() => applied.length === 2);
+        await eventually(() => applied.length === 2, { ...POLL, what: "the next users file to be applied" });
         assert.ok(applied[1]!.users.passwordMatches("alice", "alice-pw-3"));
       } finally {
         stop();
@@ -187,11 +183,11 @@ describe("SASL users file reload", function () {
       assert.equal(await connects("bob", "bob-pw-1"), false, "bob is not a user yet");
 
       replaceUsers(file, { alice: "alice-pw-2", bob: "bob-pw-1" });
-      const deadline = Date.now() + 20_000;
-      while (!(await connects("bob", "bob-pw-1"))) {
-        assert.ok(Date.now() < deadline, "bob could not authenticate within 20 s of the change");
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await eventually(() => connects("bob", "bob-pw-1"), {
+        what: "bob to authenticate after the change",
+        timeoutMs: 20_000,
+        intervalMs: 100,
+      });
       assert.equal(await connects("alice", "alice-pw-1"), false, "the old password is refused on new connections");
       assert.equal(await connects("alice", "alice-pw-2"), true);
       assert.ok(

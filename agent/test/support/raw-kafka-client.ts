@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import net from "node:net";
 import tls from "node:tls";
+import { eventually } from "../../../e2e/support/eventually.js";
 import { decodeResponse, encodeRequest } from "../../src/protocol/index.js";
 import type { ApiKeyValue, DecodedResponseOf, RequestInputOf } from "../../src/protocol/index.js";
 
@@ -83,10 +84,12 @@ export class RawKafkaClient {
     return Buffer.from(await this.readFrame());
   }
 
+  /** Whether the connection is closed within timeoutMs. */
   async waitClosed(timeoutMs = 10_000): Promise<boolean> {
-    const end = Date.now() + timeoutMs;
-    while (!this.closed && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-    return this.closed;
+    return eventually(() => this.closed, { what: "the connection to close", timeoutMs, intervalMs: 20 }).then(
+      () => true,
+      () => false,
+    );
   }
 
   close(): void {

@@ -26,6 +26,7 @@ import { promisify } from "node:util";
 import { CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy } from "@kubernetes/client-node";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { parseAllDocuments, stringify } from "yaml";
+import { eventually } from "../eventually.js";
 import { ensureKubeBinaries } from "./build.js";
 
 const execFileP = promisify(execFile);
@@ -142,7 +143,7 @@ export async function startControlPlane(opts: StartControlPlaneOptions = {}): Pr
 
     await waitForReady(url, pki.caCertPem, admin, procs, opts.readyTimeoutMs ?? 120_000);
     const core = adminConfig().makeApiClient(CoreV1Api);
-    await waitFor(
+    await eventually(
       async () => {
         await core.readNamespace({ name: "default" });
         return true;
@@ -266,40 +267,6 @@ export function parseYamlObjects(yamlText: string): KubernetesObject[] {
     objs.push(obj);
   }
   return objs;
-}
-
-export interface WaitForOptions {
-  timeoutMs: number;
-  /** Said in the timeout error: "CRD warpagents to be Established". */
-  what: string;
-  /** Poll interval, default 200 ms. */
-  intervalMs?: number;
-}
-
-/**
- * Polls `fn` until it returns a value other than undefined/null/false and returns that value. An
- * error thrown by `fn` counts as "not yet"; the last one is quoted if the wait times out.
- */
-export async function waitFor<T>(
-  fn: () => Promise<T | undefined | null | false> | T | undefined | null | false,
-  opts: WaitForOptions,
-): Promise<T> {
-  const deadline = Date.now() + opts.timeoutMs;
-  let lastErr: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== null && v !== false) return v;
-    } catch (err) {
-      lastErr = err;
-    }
-    if (Date.now() >= deadline) {
-      const why =
-        lastErr === undefined ? "" : `; last error: ${lastErr instanceof Error ? lastErr.message : String(lastErr)}`;
-      throw new Error(`timed out after ${opts.timeoutMs} ms waiting for ${opts.what}${why}`);
-    }
-    await sleep(opts.intervalMs ?? 200);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -16,7 +16,8 @@ import { LOCAL_AWS, startDynamoDbLocal, tableExists as tableExistsIn } from "../
 import { getCondition } from "../../src/api/conditions.js";
 import type { ConditionType } from "../../src/api/conditions.js";
 import type { DynamoDbLocal } from "../../../e2e/support/dynamodb-local.js";
-import { applyYaml, startControlPlane, waitFor } from "../../../e2e/support/kube/control-plane.js";
+import { eventually } from "../../../e2e/support/eventually.js";
+import { applyYaml, startControlPlane } from "../../../e2e/support/kube/control-plane.js";
 import type { ControlPlane } from "../../../e2e/support/kube/control-plane.js";
 import { startS3Server } from "../../../e2e/support/s3-server.js";
 import type { S3Server } from "../../../e2e/support/s3-server.js";
@@ -119,7 +120,7 @@ describe("operator on a real kube-apiserver", function () {
   }
 
   async function waitReady(ns: string, name: string, what: string): Promise<WarpAgent> {
-    return waitFor(
+    return eventually(
       async () => {
         const a = await getAgent(ns, name);
         return cond(a, "Ready")?.status === "True" && a.status?.observedGeneration === a.metadata.generation
@@ -150,7 +151,7 @@ describe("operator on a real kube-apiserver", function () {
       crd,
       "warp-e2e",
     );
-    await waitFor(
+    await eventually(
       async () => {
         const crd = await admin.get<{ status?: { conditions?: Array<{ type: string; status: string }> } }>({
           apiVersion: "apiextensions.k8s.io/v1",
@@ -184,7 +185,10 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
     );
     opKubeconfigPath = await cp.userKubeconfigPath(OPERATOR_USER);
     // The served CRD is the apiserver's view of ours: wait until WarpAgents can be listed.
-    await waitFor(() => admin.list({ ...WA }).then(() => true), { timeoutMs: 30_000, what: "warpagents to be served" });
+    await eventually(() => admin.list({ ...WA }).then(() => true), {
+      timeoutMs: 30_000,
+      what: "warpagents to be served",
+    });
     operator = await startOperator({
       leaderElection: {
         enabled: true,
@@ -243,7 +247,7 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
     await createNamespace(ns);
     await applyAgent(ns, "wa", spec("three", { zones: [{ name: "zone-a" }, { name: "zone-b" }, { name: "zone-c" }] }));
 
-    await waitFor(async () => (await tableExists("three-files")) && (await tableExists("three-chunks")), {
+    await eventually(async () => (await tableExists("three-files")) && (await tableExists("three-chunks")), {
       timeoutMs: 60_000,
       what: "both tables",
     });
@@ -253,7 +257,7 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
       { AttributeName: "sk", KeyType: "RANGE" },
     ]);
 
-    const deps = await waitFor(async () => ((await deployments(ns)).length === 3 ? deployments(ns) : undefined), {
+    const deps = await eventually(async () => ((await deployments(ns)).length === 3 ? deployments(ns) : undefined), {
       timeoutMs: 60_000,
       what: "three Deployments",
     });
@@ -310,7 +314,7 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
     await admin.get({ apiVersion: "policy/v1", plural: "poddisruptionbudgets", namespace: ns, name: "wa" });
     await admin.get({ apiVersion: "v1", plural: "serviceaccounts", namespace: ns, name: "wa-agent" });
 
-    const pending = await waitFor(
+    const pending = await eventually(
       async () => {
         const a = await getAgent(ns, "wa");
         return cond(a, "TablesReady")?.status === "True" && cond(a, "AgentsReady") ? a : undefined;
@@ -374,7 +378,7 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
         zones: [{ name: "zone-a" }, { name: "zone-b", replicas: 3 }, { name: "zone-c" }],
       }),
     );
-    const deps = await waitFor(
+    const deps = await eventually(
       async () => {
         const ds = await deployments(ns);
         return ds.every((d) => d.spec!.template.spec!.containers[0]!.args!.includes("100ms")) ? ds : undefined;
@@ -388,7 +392,7 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
       ["wa-zone-b", 3],
       ["wa-zone-c", 1],
     ]);
-    const progressing = await waitFor(
+    const progressing = await eventually(
       async () => {
         const a = await getAgent(ns, "wa");
         return a.status?.observedGeneration === applied.metadata.generation ? a : undefined;
@@ -453,7 +457,7 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
       }),
     );
     await applyAgent(ns, "wa", spec("wrong", { zones: [{ name: "z" }] }));
-    const a = await waitFor(
+    const a = await eventually(
       async () => {
         const x = await getAgent(ns, "wa");
         return cond(x, "TablesReady")?.reason === "TableSchemaMismatch" ? x : undefined;
@@ -482,7 +486,7 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
         endpoints: { dynamodb: "http://127.0.0.1:1", s3: s3srv.endpoint },
       }),
     );
-    const a = await waitFor(
+    const a = await eventually(
       async () => {
         const x = await getAgent(ns, "wa");
         return cond(x, "TablesReady") && cond(x, "BucketReady") && cond(x, "AgentsReady") ? x : undefined;
@@ -521,7 +525,7 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
           tables: { files: `${ns}-files`, chunks: `${ns}-chunks`, deletionPolicy: policy },
         }),
       );
-      await waitFor(
+      await eventually(
         async () => {
           const a = await getAgent(ns, "wa");
           return (
@@ -531,7 +535,7 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
         { timeoutMs: 60_000, what: `${ns}: tables ready with the finalizer set` },
       );
       await admin.delete({ ...WA, namespace: ns, name: "wa" });
-      await waitFor(
+      await eventually(
         async () => {
           try {
             await getAgent(ns, "wa");
@@ -568,7 +572,7 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
         zones: [{ name: "zone-a" }, { name: "zone-b", replicas: 3 }, { name: "zone-c" }],
       }),
     );
-    await waitFor(
+    await eventually(
       async () => (await deployments(ns)).every((d) => d.spec!.template.spec!.containers[0]!.args!.includes("75ms")),
       {
         timeoutMs: 30_000,
@@ -616,17 +620,17 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
         .map((d) => `${d.metadata!.name}:${d.spec!.replicas}`)
         .sort()
         .join(",");
-    await waitFor(async () => (await names()) === "wa-disc-a:2,wa-disc-b:2", {
+    await eventually(async () => (await names()) === "wa-disc-a:2,wa-disc-b:2", {
       timeoutMs: 30_000,
       what: "one Deployment per discovered zone",
     });
     await admin.create({ apiVersion: "v1", plural: "nodes" }, node("node-4", "disc-c"));
-    await waitFor(async () => (await names()) === "wa-disc-a:2,wa-disc-b:2,wa-disc-c:2", {
+    await eventually(async () => (await names()) === "wa-disc-a:2,wa-disc-b:2,wa-disc-c:2", {
       timeoutMs: 30_000,
       what: "a Deployment for the new zone",
     });
     await admin.delete({ apiVersion: "v1", plural: "nodes", name: "node-1" });
-    await waitFor(async () => (await names()) === "wa-disc-b:2,wa-disc-c:2", {
+    await eventually(async () => (await names()) === "wa-disc-b:2,wa-disc-c:2", {
       timeoutMs: 30_000,
       what: "the Deployment of the vanished zone to be deleted",
     });
@@ -636,7 +640,7 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
     const ns = "three";
     const zones = [{ name: "zone-a" }, { name: "zone-b", replicas: 3 }, { name: "zone-c" }];
     await applyAgent(ns, "wa", spec("three", { batchTimeout: "80ms", zones, paused: true }));
-    const paused = await waitFor(
+    const paused = await eventually(
       async () => {
         const a = await getAgent(ns, "wa");
         return cond(a, "Ready")?.reason === "Paused" && a.status?.observedGeneration === a.metadata.generation
@@ -651,7 +655,7 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
       "paused: no rollout",
     );
     await applyAgent(ns, "wa", spec("three", { batchTimeout: "80ms", zones, paused: false }));
-    await waitFor(
+    await eventually(
       async () => (await deployments(ns)).every((d) => d.spec!.template.spec!.containers[0]!.args!.includes("80ms")),
       { timeoutMs: 30_000, what: "the rollout after unpausing" },
     );
@@ -687,7 +691,7 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
         "wa",
         spec("restart", { zones: [{ name: "zone-a" }, { name: "zone-b" }, { name: "zone-c" }] }),
       );
-      await waitFor(async () => (await deployments(ns)).length >= 1, {
+      await eventually(async () => (await deployments(ns)).length >= 1, {
         timeoutMs: 90_000,
         what: `the first Deployment from the child operator (log: ${childLog.slice(-2000)})`,
       });
@@ -697,7 +701,7 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
     }
     assert.ok((await deployments(ns)).length < 3, "killed before it finished");
     operator = await startOperator();
-    await waitFor(async () => (await deployments(ns)).length === 3, {
+    await eventually(async () => (await deployments(ns)).length === 3, {
       timeoutMs: 60_000,
       what: "all three Deployments after the restart",
     });
@@ -724,7 +728,7 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
     const a = await startOperator({ leaderElection: le("replica-a") });
     const b = await startOperator({ leaderElection: le("replica-b") });
     extraOperators.push(a, b);
-    await waitFor(() => a.isLeader() || b.isLeader(), { timeoutMs: 30_000, what: "a leader" });
+    await eventually(() => a.isLeader() || b.isLeader(), { timeoutMs: 30_000, what: "a leader" });
     await new Promise((r) => setTimeout(r, 1_500));
     assert.equal([a, b].filter((o) => o.isLeader()).length, 1, "exactly one leader");
     const leader = a.isLeader() ? a : b;
@@ -739,7 +743,7 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
     assert.equal(lease.spec.holderIdentity, leader === a ? "replica-a" : "replica-b");
 
     await leader.stop();
-    await waitFor(() => follower.isLeader(), { timeoutMs: 30_000, what: "the follower to take over" });
+    await eventually(() => follower.isLeader(), { timeoutMs: 30_000, what: "the follower to take over" });
     const ns = "three";
     await applyAgent(
       ns,
@@ -749,7 +753,7 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
         zones: [{ name: "zone-a" }, { name: "zone-b", replicas: 3 }, { name: "zone-c" }],
       }),
     );
-    await waitFor(
+    await eventually(
       async () => (await deployments(ns)).every((d) => d.spec!.template.spec!.containers[0]!.args!.includes("60ms")),
       {
         timeoutMs: 30_000,

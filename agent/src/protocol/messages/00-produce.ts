@@ -1,6 +1,7 @@
 /**
  * Produce (API key 0): request and response definitions, versions 0-11.
- * Transcribed field by field from Kafka's ProduceRequest.json / ProduceResponse.json (3.9).
+ * Transcribed field by field from Kafka's ProduceRequest.json / ProduceResponse.json (3.9.0)
+ * by scripts/gen-protocol-messages.ts: regenerate with npm run gen:protocol, do not edit by hand.
  */
 import type { MessageDef } from "../schema.js";
 

@@ -1,6 +1,7 @@
 /**
  * FindCoordinator (API key 10): request and response definitions, versions 0-5.
- * Transcribed field by field from Kafka's FindCoordinatorRequest.json / FindCoordinatorResponse.json (3.9).
+ * Transcribed field by field from Kafka's FindCoordinatorRequest.json / FindCoordinatorResponse.json (3.9.0)
+ * by scripts/gen-protocol-messages.ts: regenerate with npm run gen:protocol, do not edit by hand.
  */
 import type { MessageDef } from "../schema.js";
 

@@ -1,6 +1,7 @@
 /**
  * Heartbeat (API key 12): request and response definitions, versions 0-4.
- * Transcribed field by field from Kafka's HeartbeatRequest.json / HeartbeatResponse.json (3.9).
+ * Transcribed field by field from Kafka's HeartbeatRequest.json / HeartbeatResponse.json (3.9.0)
+ * by scripts/gen-protocol-messages.ts: regenerate with npm run gen:protocol, do not edit by hand.
  */
 import type { MessageDef } from "../schema.js";
 

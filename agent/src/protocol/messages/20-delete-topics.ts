@@ -1,6 +1,7 @@
 /**
  * DeleteTopics (API key 20): request and response definitions, versions 0-6.
- * Transcribed field by field from Kafka's DeleteTopicsRequest.json / DeleteTopicsResponse.json (3.9).
+ * Transcribed field by field from Kafka's DeleteTopicsRequest.json / DeleteTopicsResponse.json (3.9.0)
+ * by scripts/gen-protocol-messages.ts: regenerate with npm run gen:protocol, do not edit by hand.
  */
 import type { MessageDef } from "../schema.js";
 

@@ -1,6 +1,7 @@
 /**
  * SaslAuthenticate (API key 36): request and response definitions, versions 0-2.
- * Transcribed field by field from Kafka's SaslAuthenticateRequest.json / SaslAuthenticateResponse.json (3.9).
+ * Transcribed field by field from Kafka's SaslAuthenticateRequest.json / SaslAuthenticateResponse.json (3.9.0)
+ * by scripts/gen-protocol-messages.ts: regenerate with npm run gen:protocol, do not edit by hand.
  */
 import type { MessageDef } from "../schema.js";
 

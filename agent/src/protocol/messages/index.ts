@@ -1,4 +1,7 @@
-/** Registry of message definitions by API key (each file under messages/ holds one API). */
+/**
+ * Registry of message definitions by API key (each file under messages/ holds one API).
+ * Written by scripts/gen-protocol-messages.ts with the message files: regenerate, do not edit by hand.
+ */
 import { ProduceRequest, ProduceResponse } from "./00-produce.js";
 import { FetchRequest, FetchResponse } from "./01-fetch.js";
 import { ListOffsetsRequest, ListOffsetsResponse } from "./02-list-offsets.js";
