@@ -20,22 +20,14 @@ import { ErrorCode } from "../protocol/error-codes.js";
 import { randomUUID } from "node:crypto";
 import { componentLogger, errorMessage, type Logger } from "../../../common/logger.js";
 import type { CommittedOffset, GroupOffsetStore } from "./offset-store.js";
+import type { GroupState } from "./group-state.js";
 import { realTimers, type CancelTimer, type TimerSeam } from "./timer.js";
 
 /** Kafka error codes the coordinator answers with (same numbers as the protocol's ErrorCode table). */
 /** Kafka error codes the coordinator answers with (the protocol layer's table; no copy of it here). */
 export const GroupError = ErrorCode;
 
-/** State names exactly as Kafka prints them (DescribeGroups, ListGroups, kafka-consumer-groups.sh). */
-export type GroupState = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable" | "Dead";
-
-export const GROUP_STATES: readonly GroupState[] = [
-  "Empty",
-  "PreparingRebalance",
-  "CompletingRebalance",
-  "Stable",
-  "Dead",
-];
+export { GROUP_STATES, type GroupState } from "./group-state.js";
 
 export interface GroupCoordinatorConfig {
   /** group.min.session.timeout.ms (Kafka default 6000). */
