@@ -19,6 +19,7 @@
 import { randomUUID } from "node:crypto";
 import { componentLogger, errorMessage, type Logger } from "../../../common/logger.js";
 import type { CommittedOffset, GroupOffsetStore } from "./offset-store.js";
+import { DEFAULT_GROUP_CONFIG, type GroupCoordinatorConfig } from "./config.js";
 import type { GroupState } from "./group-state.js";
 import {
   EMPTY_BYTES,
@@ -47,6 +48,7 @@ import {
 } from "./coordinator-io.js";
 import { realTimers, type CancelTimer, type TimerSeam } from "./timer.js";
 
+export { DEFAULT_GROUP_CONFIG, type GroupCoordinatorConfig } from "./config.js";
 export { GROUP_STATES, type GroupState } from "./group-state.js";
 export {
   GroupError,
@@ -70,27 +72,6 @@ export {
   type SyncGroupInput,
   type SyncGroupResult,
 } from "./coordinator-io.js";
-
-export interface GroupCoordinatorConfig {
-  /** group.min.session.timeout.ms (Kafka default 6000). */
-  readonly minSessionTimeoutMs: number;
-  /** group.max.session.timeout.ms (Kafka default 1800000). */
-  readonly maxSessionTimeoutMs: number;
-  /** group.initial.rebalance.delay.ms (Kafka default 3000). */
-  readonly initialRebalanceDelayMs: number;
-  /** group.max.size (Kafka default unbounded). */
-  readonly maxGroupSize: number;
-  /** How long a new member's JoinGroup may wait before it is dropped (Kafka: 5 minutes). */
-  readonly newMemberJoinTimeoutMs: number;
-}
-
-export const DEFAULT_GROUP_CONFIG: GroupCoordinatorConfig = {
-  minSessionTimeoutMs: 6_000,
-  maxSessionTimeoutMs: 1_800_000,
-  initialRebalanceDelayMs: 3_000,
-  maxGroupSize: Number.MAX_SAFE_INTEGER,
-  newMemberJoinTimeoutMs: 300_000,
-};
 
 export interface GroupCoordinatorOptions extends Partial<GroupCoordinatorConfig> {
   readonly offsets: GroupOffsetStore;
