@@ -11,13 +11,12 @@
  * Left out: group membership is not persisted (after a coordinator move or restart members rejoin),
  * transactional offset commits, OffsetDelete, KIP-848 consumer groups, offset retention/expiry.
  */
-import { componentLogger, errorMessage, type Logger } from "../../../common/logger.js";
+import { componentLogger, type Logger } from "../../../common/logger.js";
+import { GroupAdmin } from "./admin.js";
 import type { GroupOffsetStore } from "./offset-store.js";
 import { DEFAULT_GROUP_CONFIG, type GroupCoordinatorConfig } from "./config.js";
 import type { GroupState } from "./group-state.js";
 import {
-  EMPTY_BYTES,
-  GroupError,
   type DeleteGroupResult,
   type DescribedGroup,
   type HeartbeatInput,
@@ -75,6 +74,7 @@ export class GroupCoordinator {
   private readonly log: Logger;
   private readonly membership: GroupMembership;
   private readonly groupOffsets: GroupOffsets;
+  private readonly admin: GroupAdmin;
 
   constructor(options: GroupCoordinatorOptions) {
     this.config = {
@@ -89,6 +89,7 @@ export class GroupCoordinator {
     this.log = options.log ?? componentLogger("groups");
     this.membership = new GroupMembership(this.config, this.timers, this.log);
     this.groupOffsets = new GroupOffsets(this.offsets, this.membership, this.timers, this.log);
+    this.admin = new GroupAdmin(this.offsets, this.membership, this.log);
   }
 
   // ------------------------------------------------------------ membership
@@ -149,106 +150,21 @@ export class GroupCoordinator {
   // ------------------------------------------------------------ admin calls
 
   describeGroups(groupIds: readonly string[]): DescribedGroup[] {
-    return groupIds.map((groupId) => this.describeGroup(groupId));
-  }
-
-  private describeGroup(groupId: string): DescribedGroup {
-    if (this.membership.isClosed)
-      return {
-        groupId,
-        errorCode: GroupError.COORDINATOR_NOT_AVAILABLE,
-        state: "Dead",
-        protocolType: "",
-        protocolData: "",
-        members: [],
-      };
-    const group = this.membership.group(groupId);
-    if (!group) {
-      const known = this.offsets.committed(groupId).size > 0;
-      return {
-        groupId,
-        errorCode: GroupError.NONE,
-        state: known ? "Empty" : "Dead",
-        protocolType: "",
-        protocolData: "",
-        members: [],
-      };
-    }
-    const stable = group.is("Stable") && group.protocolName !== null;
-    const protocol = group.protocolName ?? "";
-    return {
-      groupId,
-      errorCode: GroupError.NONE,
-      state: group.state,
-      protocolType: group.protocolType ?? "",
-      protocolData: stable ? protocol : "",
-      members: [...group.members.values()].map((m) => ({
-        memberId: m.memberId,
-        groupInstanceId: m.groupInstanceId,
-        clientId: m.clientId,
-        clientHost: m.clientHost,
-        metadata: stable ? m.metadataFor(protocol) : EMPTY_BYTES,
-        assignment: stable ? m.assignment : EMPTY_BYTES,
-      })),
-    };
+    return this.admin.describeGroups(groupIds);
   }
 
   /** Groups this coordinator holds in memory plus groups known only by committed offsets (Empty). */
   listGroups(filter: ListGroupsFilter = {}): ListedGroup[] {
-    if (this.membership.isClosed) return [];
-    const states = new Set((filter.states ?? []).map((s) => s.toLowerCase()));
-    const types = new Set((filter.types ?? []).map((s) => s.toLowerCase()));
-    if (types.size > 0 && !types.has("classic")) return [];
-    const listed = new Map<string, ListedGroup>();
-    for (const groupId of this.offsets.groupsWithOffsets())
-      listed.set(groupId, { groupId, protocolType: "", state: "Empty", groupType: "classic" });
-    for (const group of this.membership.groupsInMemory()) {
-      if (group.is("Dead")) continue;
-      listed.set(group.groupId, {
-        groupId: group.groupId,
-        protocolType: group.protocolType ?? "",
-        state: group.state,
-        groupType: "classic",
-      });
-    }
-    return [...listed.values()]
-      .filter((g) => states.size === 0 || states.has(g.state.toLowerCase()))
-      .sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
+    return this.admin.listGroups(filter);
   }
 
   /** Deletes Empty groups and their offsets; NON_EMPTY_GROUP for groups with members, GROUP_ID_NOT_FOUND for unknown ones. */
-  async deleteGroups(groupIds: readonly string[]): Promise<DeleteGroupResult[]> {
-    const results: DeleteGroupResult[] = [];
-    for (const groupId of groupIds) {
-      if (this.membership.isClosed) {
-        results.push({ groupId, errorCode: GroupError.COORDINATOR_NOT_AVAILABLE });
-        continue;
-      }
-      const group = this.membership.group(groupId);
-      const hasOffsets = this.offsets.committed(groupId).size > 0 || this.offsets.groupsWithOffsets().includes(groupId);
-      if (group && !group.is("Empty") && !group.is("Dead")) {
-        results.push({ groupId, errorCode: GroupError.NON_EMPTY_GROUP });
-        continue;
-      }
-      if (!group && !hasOffsets) {
-        results.push({ groupId, errorCode: GroupError.GROUP_ID_NOT_FOUND });
-        continue;
-      }
-      if (group) this.membership.dropGroup(group);
-      try {
-        if (hasOffsets) await this.offsets.deleteGroup(groupId);
-        this.log.info("group deleted", { groupId });
-        results.push({ groupId, errorCode: GroupError.NONE });
-      } catch (err) {
-        this.log.warn("group deletion failed", { groupId, error: errorMessage(err) });
-        results.push({ groupId, errorCode: GroupError.COORDINATOR_NOT_AVAILABLE });
-      }
-    }
-    return results;
+  deleteGroups(groupIds: readonly string[]): Promise<DeleteGroupResult[]> {
+    return this.admin.deleteGroups(groupIds);
   }
 
   /** The state of a group as DescribeGroups would report it. */
   groupState(groupId: string): GroupState {
-    return this.describeGroup(groupId).state;
+    return this.admin.groupState(groupId);
   }
 }
