@@ -1,12 +1,19 @@
 /**
- * The classic consumer-group coordinator: the one object the wire handlers in agent/src/handlers/ call
- * for JoinGroup/SyncGroup/Heartbeat/LeaveGroup (membership.ts), offset commits and fetches (offsets.ts), and the
- * admin calls.
+ * The classic consumer-group coordinator: the one object the wire handlers in agent/src/handlers/ call.
+ * A facade over the parts in this folder:
+ *   membership.ts      JoinGroup/SyncGroup/Heartbeat/LeaveGroup: rebalances, generations, sessions
+ *   offsets.ts         OffsetCommit/OffsetFetch over the GroupOffsetStore (offset-store.ts)
+ *   admin.ts           DescribeGroups/ListGroups/DeleteGroups
+ *   group.ts           one group and its members in memory
+ *   group-state.ts     the group states
+ *   coordinator-io.ts  the plain inputs and results exchanged with the handlers
+ *   config.ts          settings, with Kafka's defaults
+ *   timer.ts           the clock and timers (a seam for tests)
  *
  * Knows nothing of sockets or wire messages: methods take and return plain objects whose fields mirror
- * the wire fields (coordinator-io.ts), so the handlers only translate versions. All state changes
- * happen synchronously inside one call (Node runs one at a time), so no locks are needed; only offset
- * commits and group deletion wait for the GroupOffsetStore.
+ * the wire fields, so the handlers only translate versions. All state changes happen synchronously
+ * inside one call (Node runs one at a time), so no locks are needed; only offset commits and group
+ * deletion wait for the GroupOffsetStore.
  *
  * Left out: group membership is not persisted (after a coordinator move or restart members rejoin),
  * transactional offset commits, OffsetDelete, KIP-848 consumer groups, offset retention/expiry.
@@ -69,9 +76,6 @@ export interface GroupCoordinatorOptions extends Partial<GroupCoordinatorConfig>
 
 export class GroupCoordinator {
   readonly config: GroupCoordinatorConfig;
-  private readonly offsets: GroupOffsetStore;
-  private readonly timers: TimerSeam;
-  private readonly log: Logger;
   private readonly membership: GroupMembership;
   private readonly groupOffsets: GroupOffsets;
   private readonly admin: GroupAdmin;
@@ -84,12 +88,11 @@ export class GroupCoordinator {
       maxGroupSize: options.maxGroupSize ?? DEFAULT_GROUP_CONFIG.maxGroupSize,
       newMemberJoinTimeoutMs: options.newMemberJoinTimeoutMs ?? DEFAULT_GROUP_CONFIG.newMemberJoinTimeoutMs,
     };
-    this.offsets = options.offsets;
-    this.timers = options.timers ?? realTimers;
-    this.log = options.log ?? componentLogger("groups");
-    this.membership = new GroupMembership(this.config, this.timers, this.log);
-    this.groupOffsets = new GroupOffsets(this.offsets, this.membership, this.timers, this.log);
-    this.admin = new GroupAdmin(this.offsets, this.membership, this.log);
+    const timers = options.timers ?? realTimers;
+    const log = options.log ?? componentLogger("groups");
+    this.membership = new GroupMembership(this.config, timers, log);
+    this.groupOffsets = new GroupOffsets(options.offsets, this.membership, timers, log);
+    this.admin = new GroupAdmin(options.offsets, this.membership, log);
   }
 
   // ------------------------------------------------------------ membership
