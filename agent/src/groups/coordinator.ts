@@ -5,7 +5,7 @@
  *   offsets.ts         OffsetCommit/OffsetFetch over the GroupOffsetStore (offset-store.ts)
  *   admin.ts           DescribeGroups/ListGroups/DeleteGroups
  *   group.ts           one group and its members in memory
- *   group-state.ts     the group states
+ *   group-state.ts     the group states and the transitions between them
  *   coordinator-io.ts  the plain inputs and results exchanged with the handlers
  *   config.ts          settings, with Kafka's defaults
  *   timer.ts           the clock and timers (a seam for tests)

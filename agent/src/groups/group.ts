@@ -10,7 +10,7 @@ import {
   type JoinWaiter,
   type SyncWaiter,
 } from "./coordinator-io.js";
-import type { GroupState } from "./group-state.js";
+import { canTransition, type GroupState } from "./group-state.js";
 import type { CancelTimer } from "./timer.js";
 
 export class Member {
@@ -62,7 +62,7 @@ export class Member {
 }
 
 export class Group {
-  state: GroupState = "Empty";
+  private currentState: GroupState = "Empty";
   generationId = 0;
   protocolType: string | null = null;
   protocolName: string | null = null;
@@ -84,12 +84,24 @@ export class Group {
 
   constructor(readonly groupId: string) {}
 
+  get state(): GroupState {
+    return this.currentState;
+  }
+
+  /** Moves the group to `next`; throws for a transition the state machine (group-state.ts) does not have. */
+  transitionTo(next: GroupState): void {
+    if (!canTransition(this.currentState, next)) {
+      throw new Error(`group ${this.groupId} cannot move from ${this.currentState} to ${next}`);
+    }
+    this.currentState = next;
+  }
+
   is(state: GroupState): boolean {
     return this.state === state;
   }
 
   get canRebalance(): boolean {
-    return this.state === "Stable" || this.state === "CompletingRebalance" || this.state === "Empty";
+    return canTransition(this.state, "PreparingRebalance");
   }
 
   isLeader(memberId: string): boolean {

@@ -353,7 +353,7 @@ export class GroupMembership {
     this.clearPendingSync(group);
     this.cancelJoinTimer(group);
     const wasEmpty = group.is("Empty");
-    group.state = "PreparingRebalance";
+    group.transitionTo("PreparingRebalance");
     this.log.info("preparing to rebalance", { groupId: group.groupId, generationId: group.generationId, reason });
     if (wasEmpty) {
       const delay = this.config.initialRebalanceDelayMs;
@@ -451,10 +451,10 @@ export class GroupMembership {
     group.generationId += 1;
     if (group.members.size > 0) {
       group.protocolName = group.selectProtocol();
-      group.state = "CompletingRebalance";
+      group.transitionTo("CompletingRebalance");
     } else {
       group.protocolName = null;
-      group.state = "Empty";
+      group.transitionTo("Empty");
     }
     group.pendingSyncMembers.clear();
   }
@@ -619,7 +619,7 @@ export class GroupMembership {
           if (missing.length > 0)
             this.log.warn("leader assigned nothing to some members", { groupId: group.groupId, members: missing });
           this.setAndPropagateAssignment(group, assignment);
-          group.state = "Stable";
+          group.transitionTo("Stable");
           this.log.info("group is stable", { groupId: group.groupId, generationId: group.generationId });
         }
         return;
@@ -706,7 +706,7 @@ export class GroupMembership {
 
   /** Marks a group Dead, answers anything waiting with `errorCode`, cancels its timers and forgets it. */
   dropGroup(group: Group, errorCode: number = GroupError.COORDINATOR_NOT_AVAILABLE): void {
-    group.state = "Dead";
+    group.transitionTo("Dead");
     for (const member of group.members.values()) {
       member.heartbeatTimer?.();
       member.heartbeatTimer = null;
