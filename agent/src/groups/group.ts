@@ -1,10 +1,12 @@
 /**
- * One classic group in memory: its members, generation, leader and selected protocol, with the decisions
- * that only read them (protocol vote, who has rejoined). Timer handles and waiting responses are held
- * here, but scheduled and answered by the coordinator.
+ * One classic group in memory: its members, generation, leader and selected protocol, and the steps on
+ * them that need no I/O and no timers: state transitions (checked against group-state.ts), the protocol
+ * vote, member checks, leader election and the start of the next generation. Timer handles and waiting
+ * responses are held here, but scheduled and answered by membership.ts.
  */
 import {
   EMPTY_BYTES,
+  GroupError,
   type GroupProtocol,
   type JoinGroupMember,
   type JoinWaiter,
@@ -124,10 +126,29 @@ export class Group {
     return timeout;
   }
 
-  isStaticMemberFenced(groupInstanceId: string | null, memberId: string): boolean {
-    if (groupInstanceId === null) return false;
-    const current = this.staticMembers.get(groupInstanceId);
-    return current !== undefined && current !== memberId;
+  /** Checks that a static member id is current and that the member exists; null when valid. */
+  validateCurrentMember(memberId: string, groupInstanceId: string | null): number | null {
+    if (groupInstanceId !== null) {
+      const current = this.staticMembers.get(groupInstanceId);
+      if (current === undefined) return GroupError.UNKNOWN_MEMBER_ID;
+      if (current !== memberId) return GroupError.FENCED_INSTANCE_ID;
+      return null;
+    }
+    return this.members.has(memberId) ? null : GroupError.UNKNOWN_MEMBER_ID;
+  }
+
+  /** Whether a member may join without taking the group over `max` members (group.max.size). */
+  acceptsJoiningMember(memberId: string, max: number): boolean {
+    switch (this.state) {
+      case "Empty":
+      case "Dead":
+        return true;
+      case "PreparingRebalance":
+        return (this.members.get(memberId)?.awaitingJoin ?? false) || this.numAwaitingJoin < max;
+      case "CompletingRebalance":
+      case "Stable":
+        return this.members.has(memberId) || this.members.size < max;
+    }
   }
 
   private protocolCounts(): Map<string, number> {
@@ -178,5 +199,35 @@ export class Group {
       groupInstanceId: m.groupInstanceId,
       metadata: m.metadataFor(protocol),
     }));
+  }
+
+  /**
+   * At the end of a join phase: keeps the leader if it rejoined, else makes the first rejoined member
+   * leader; false when no member rejoined.
+   */
+  maybeElectNewJoinedLeader(): boolean {
+    if (this.leaderId === null) return false;
+    const leader = this.members.get(this.leaderId);
+    if (leader?.awaitingJoin) return true;
+    for (const m of this.members.values()) {
+      if (m.awaitingJoin) {
+        this.leaderId = m.memberId;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Starts the next generation: CompletingRebalance with the voted protocol, or Empty when no member is left. */
+  initNextGeneration(): void {
+    this.generationId += 1;
+    if (this.members.size > 0) {
+      this.protocolName = this.selectProtocol();
+      this.transitionTo("CompletingRebalance");
+    } else {
+      this.protocolName = null;
+      this.transitionTo("Empty");
+    }
+    this.pendingSyncMembers.clear();
   }
 }

@@ -66,10 +66,9 @@ export class GroupMembership {
     if (!group) {
       // A member id for a group that does not exist is stale.
       if (!isUnknownMember) return respond(joinError(input.memberId, GroupError.UNKNOWN_MEMBER_ID));
-      group = new Group(input.groupId);
-      this.groups.set(input.groupId, group);
+      group = this.addGroup(input.groupId);
     }
-    if (!this.acceptJoiningMember(group, input.memberId)) {
+    if (!group.acceptsJoiningMember(input.memberId, this.config.maxGroupSize)) {
       const existing = group.members.get(input.memberId);
       if (existing) this.removeMemberAndUpdateGroup(group, existing, "group is over its maximum size");
       respond(joinError("", GroupError.GROUP_MAX_SIZE_REACHED));
@@ -79,20 +78,6 @@ export class GroupMembership {
       this.doCurrentMemberJoin(group, input, respond);
     }
     if (group.is("PreparingRebalance")) this.maybeCompleteJoin(group);
-  }
-
-  private acceptJoiningMember(group: Group, memberId: string): boolean {
-    const max = this.config.maxGroupSize;
-    switch (group.state) {
-      case "Empty":
-      case "Dead":
-        return true;
-      case "PreparingRebalance":
-        return (group.members.get(memberId)?.awaitingJoin ?? false) || group.numAwaitingJoin < max;
-      case "CompletingRebalance":
-      case "Stable":
-        return group.members.has(memberId) || group.members.size < max;
-    }
   }
 
   private doNewMemberJoin(group: Group, input: JoinGroupInput, respond: JoinWaiter): void {
@@ -131,17 +116,6 @@ export class GroupMembership {
     }
   }
 
-  /** Checks that a static member id is current and that the member exists; null when valid. */
-  validateCurrentMember(group: Group, memberId: string, groupInstanceId: string | null): number | null {
-    if (groupInstanceId !== null) {
-      const current = group.staticMembers.get(groupInstanceId);
-      if (current === undefined) return GroupError.UNKNOWN_MEMBER_ID;
-      if (current !== memberId) return GroupError.FENCED_INSTANCE_ID;
-      return null;
-    }
-    return group.members.has(memberId) ? null : GroupError.UNKNOWN_MEMBER_ID;
-  }
-
   private doCurrentMemberJoin(group: Group, input: JoinGroupInput, respond: JoinWaiter): void {
     const memberId = input.memberId;
     if (group.is("Dead")) return respond(joinError(memberId, GroupError.COORDINATOR_NOT_AVAILABLE));
@@ -164,7 +138,7 @@ export class GroupMembership {
       this.addMemberAndRebalance(group, memberId, input, respond);
       return;
     }
-    const error = this.validateCurrentMember(group, memberId, input.groupInstanceId);
+    const error = group.validateCurrentMember(memberId, input.groupInstanceId);
     if (error !== null) return respond(joinError(memberId, error));
     const member = group.members.get(memberId)!;
     switch (group.state) {
@@ -405,7 +379,7 @@ export class GroupMembership {
         this.removeMember(group, member);
       }
     }
-    if (!this.maybeElectNewJoinedLeader(group) && group.members.size > 0) {
+    if (!group.maybeElectNewJoinedLeader() && group.members.size > 0) {
       // Nobody rejoined: wait another rebalance timeout for session expiry to clear the group.
       this.log.warn("no member rejoined; extending the join phase", { groupId: group.groupId });
       group.joinTimer = this.timers.schedule(group.rebalanceTimeoutMs, () => {
@@ -414,7 +388,7 @@ export class GroupMembership {
       });
       return;
     }
-    this.initNextGeneration(group);
+    group.initNextGeneration();
     if (group.is("Empty")) {
       this.log.info("group is now empty", { groupId: group.groupId, generationId: group.generationId });
       return;
@@ -432,31 +406,6 @@ export class GroupMembership {
       group.pendingSyncMembers.add(member.memberId);
     }
     this.schedulePendingSync(group);
-  }
-
-  private maybeElectNewJoinedLeader(group: Group): boolean {
-    if (group.leaderId === null) return false;
-    const leader = group.members.get(group.leaderId);
-    if (leader?.awaitingJoin) return true;
-    for (const m of group.members.values()) {
-      if (m.awaitingJoin) {
-        group.leaderId = m.memberId;
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private initNextGeneration(group: Group): void {
-    group.generationId += 1;
-    if (group.members.size > 0) {
-      group.protocolName = group.selectProtocol();
-      group.transitionTo("CompletingRebalance");
-    } else {
-      group.protocolName = null;
-      group.transitionTo("Empty");
-    }
-    group.pendingSyncMembers.clear();
   }
 
   private schedulePendingSync(group: Group): void {
@@ -593,7 +542,7 @@ export class GroupMembership {
     if (!group) return respond(syncError(GroupError.UNKNOWN_MEMBER_ID));
     if (group.is("Dead")) return respond(syncError(GroupError.COORDINATOR_NOT_AVAILABLE));
     const error =
-      this.validateCurrentMember(group, input.memberId, input.groupInstanceId) ??
+      group.validateCurrentMember(input.memberId, input.groupInstanceId) ??
       (input.generationId !== group.generationId
         ? GroupError.ILLEGAL_GENERATION
         : (input.protocolType !== null && input.protocolType !== group.protocolType) ||
@@ -647,7 +596,7 @@ export class GroupMembership {
     const group = this.groups.get(input.groupId);
     if (!group) return GroupError.UNKNOWN_MEMBER_ID;
     if (group.is("Dead")) return GroupError.COORDINATOR_NOT_AVAILABLE;
-    const error = this.validateCurrentMember(group, input.memberId, input.groupInstanceId);
+    const error = group.validateCurrentMember(input.memberId, input.groupInstanceId);
     if (error !== null) return error;
     if (input.generationId !== group.generationId) return GroupError.ILLEGAL_GENERATION;
     const member = group.members.get(input.memberId)!;
@@ -695,7 +644,7 @@ export class GroupMembership {
         if (group.is("PreparingRebalance")) this.maybeCompleteJoin(group);
         return answer(m, GroupError.NONE);
       }
-      const error = this.validateCurrentMember(group, m.memberId, m.groupInstanceId);
+      const error = group.validateCurrentMember(m.memberId, m.groupInstanceId);
       if (error !== null) return answer(m, error);
       this.log.info("member leaves", { groupId, memberId: m.memberId, reason: m.reason ?? null });
       this.removeMemberAndUpdateGroup(group, group.members.get(m.memberId)!, reason);

@@ -77,7 +77,7 @@ export class GroupOffsets {
     if (group.is("Dead")) return GroupError.COORDINATOR_NOT_AVAILABLE;
     if (input.generationId < 0 && group.is("Empty")) return null;
     if (input.generationId >= 0 || input.memberId !== "" || input.groupInstanceId !== null) {
-      const error = this.membership.validateCurrentMember(group, input.memberId, input.groupInstanceId);
+      const error = group.validateCurrentMember(input.memberId, input.groupInstanceId);
       if (error !== null) return error;
       return input.generationId !== group.generationId ? GroupError.ILLEGAL_GENERATION : null;
     }
