@@ -90,7 +90,10 @@ export class GroupAdmin {
       .sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
   }
 
-  /** Deletes Empty groups and their offsets; NON_EMPTY_GROUP for groups with members, GROUP_ID_NOT_FOUND for unknown ones. */
+  /**
+   * Deletes Empty groups and their offsets; NON_EMPTY_GROUP for groups with members, GROUP_ID_NOT_FOUND
+   * for unknown ones.
+   */
   async deleteGroups(groupIds: readonly string[]): Promise<DeleteGroupResult[]> {
     const results: DeleteGroupResult[] = [];
     for (const groupId of groupIds) {

@@ -5,7 +5,6 @@
 import { ErrorCode } from "../protocol/error-codes.js";
 import type { GroupState } from "./group-state.js";
 
-/** Kafka error codes the coordinator answers with (same numbers as the protocol's ErrorCode table). */
 /** Kafka error codes the coordinator answers with (the protocol layer's table; no copy of it here). */
 export const GroupError = ErrorCode;
 

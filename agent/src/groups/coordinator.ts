@@ -161,7 +161,10 @@ export class GroupCoordinator {
     return this.admin.listGroups(filter);
   }
 
-  /** Deletes Empty groups and their offsets; NON_EMPTY_GROUP for groups with members, GROUP_ID_NOT_FOUND for unknown ones. */
+  /**
+   * Deletes Empty groups and their offsets; NON_EMPTY_GROUP for groups with members, GROUP_ID_NOT_FOUND
+   * for unknown ones.
+   */
   deleteGroups(groupIds: readonly string[]): Promise<DeleteGroupResult[]> {
     return this.admin.deleteGroups(groupIds);
   }
