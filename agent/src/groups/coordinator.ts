@@ -20,25 +20,25 @@
  */
 import { componentLogger, type Logger } from "../../../common/logger.js";
 import { GroupAdmin } from "./admin.js";
-import type { GroupOffsetStore } from "./offset-store.js";
 import { DEFAULT_GROUP_CONFIG, type GroupCoordinatorConfig } from "./config.js";
-import type { GroupState } from "./group-state.js";
-import {
-  type DeleteGroupResult,
-  type DescribedGroup,
-  type HeartbeatInput,
-  type JoinGroupInput,
-  type JoinGroupResult,
-  type LeaveGroupResult,
-  type LeavingMember,
-  type ListedGroup,
-  type ListGroupsFilter,
-  type OffsetCommitInput,
-  type OffsetFetchResult,
-  type SyncGroupInput,
-  type SyncGroupResult,
+import type {
+  DeleteGroupResult,
+  DescribedGroup,
+  HeartbeatInput,
+  JoinGroupInput,
+  JoinGroupResult,
+  LeaveGroupResult,
+  LeavingMember,
+  ListedGroup,
+  ListGroupsFilter,
+  OffsetCommitInput,
+  OffsetFetchResult,
+  SyncGroupInput,
+  SyncGroupResult,
 } from "./coordinator-io.js";
+import type { GroupState } from "./group-state.js";
 import { GroupMembership } from "./membership.js";
+import type { GroupOffsetStore } from "./offset-store.js";
 import { GroupOffsets } from "./offsets.js";
 import { realTimers, type TimerSeam } from "./timer.js";
 

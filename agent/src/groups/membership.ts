@@ -653,6 +653,8 @@ export class GroupMembership {
     return { errorCode: GroupError.NONE, members };
   }
 
+  // ------------------------------------------------------- groups in memory
+
   /** Marks a group Dead, answers anything waiting with `errorCode`, cancels its timers and forgets it. */
   dropGroup(group: Group, errorCode: number = GroupError.COORDINATOR_NOT_AVAILABLE): void {
     group.transitionTo("Dead");
@@ -694,8 +696,6 @@ export class GroupMembership {
     this.closed = true;
   }
 
-  // ------------------------------------------------- for offsets and admin calls
-
   /** Whether close() ran (every call then answers COORDINATOR_NOT_AVAILABLE). */
   get isClosed(): boolean {
     return this.closed;
@@ -711,7 +711,7 @@ export class GroupMembership {
     return this.groups.values();
   }
 
-  /** Creates an Empty group in memory (offset commits of consumers outside any generation). */
+  /** Creates an Empty group in memory (a first JoinGroup, or an offset commit outside any generation). */
   addGroup(groupId: string): Group {
     const group = new Group(groupId);
     this.groups.set(groupId, group);
