@@ -1,62 +1,71 @@
 /**
- * The classic consumer-group coordinator (JoinGroup/SyncGroup/Heartbeat/LeaveGroup, offsets, admin
- * calls), as Apache Kafka's classic GroupCoordinator behaves: states Empty → PreparingRebalance →
- * CompletingRebalance → Stable (+ Dead); KIP-394 member ids (MEMBER_ID_REQUIRED and pending members);
- * KIP-345 static members (replaced without a rebalance while the group's selected protocol does not
- * change; KIP-814 skipAssignment for a static leader on JoinGroup v9+); the delayed first rebalance of an
- * empty group (group.initial.rebalance.delay.ms, extended while members keep joining, bounded by the
- * rebalance timeout); session expiry; pending-sync expiry (members that never send SyncGroup are removed
- * after the rebalance timeout).
+ * The classic consumer-group coordinator: the one object the wire handlers in agent/src/handlers/ call.
+ * A facade over the parts in this folder:
+ *   membership.ts      JoinGroup/SyncGroup/Heartbeat/LeaveGroup: rebalances, generations, sessions
+ *   offsets.ts         OffsetCommit/OffsetFetch over the GroupOffsetStore (offset-store.ts)
+ *   admin.ts           DescribeGroups/ListGroups/DeleteGroups
+ *   group.ts           one group and its members in memory
+ *   group-state.ts     the group states and the transitions between them
+ *   coordinator-io.ts  the plain inputs and results exchanged with the handlers
+ *   config.ts          settings, with Kafka's defaults
+ *   timer.ts           the clock and timers (a seam for tests)
  *
  * Knows nothing of sockets or wire messages: methods take and return plain objects whose fields mirror
- * the wire fields, so the handlers in agent/src/handlers/ only translate versions. All state changes
- * happen synchronously inside one call (Node runs one at a time), so no locks are needed; only offset
- * commits and group deletion wait for the GroupOffsetStore.
+ * the wire fields, so the handlers only translate versions. All state changes happen synchronously
+ * inside one call (Node runs one at a time), so no locks are needed; only offset commits and group
+ * deletion wait for the GroupOffsetStore.
  *
  * Left out: group membership is not persisted (after a coordinator move or restart members rejoin),
  * transactional offset commits, OffsetDelete, KIP-848 consumer groups, offset retention/expiry.
  */
-import { ErrorCode } from "../protocol/error-codes.js";
-import { randomUUID } from "node:crypto";
-import { componentLogger, errorMessage, type Logger } from "../../../common/logger.js";
-import type { CommittedOffset, GroupOffsetStore } from "./offset-store.js";
-import { realTimers, type CancelTimer, type TimerSeam } from "./timer.js";
+import { componentLogger, type Logger } from "../../../common/logger.js";
+import { GroupAdmin } from "./admin.js";
+import { DEFAULT_GROUP_CONFIG, type GroupCoordinatorConfig } from "./config.js";
+import type {
+  DeleteGroupResult,
+  DescribedGroup,
+  HeartbeatInput,
+  JoinGroupInput,
+  JoinGroupResult,
+  LeaveGroupResult,
+  LeavingMember,
+  ListedGroup,
+  ListGroupsFilter,
+  OffsetCommitInput,
+  OffsetFetchResult,
+  SyncGroupInput,
+  SyncGroupResult,
+} from "./coordinator-io.js";
+import type { GroupState } from "./group-state.js";
+import { GroupMembership } from "./membership.js";
+import type { GroupOffsetStore } from "./offset-store.js";
+import { GroupOffsets } from "./offsets.js";
+import { realTimers, type TimerSeam } from "./timer.js";
 
-/** Kafka error codes the coordinator answers with (same numbers as the protocol's ErrorCode table). */
-/** Kafka error codes the coordinator answers with (the protocol layer's table; no copy of it here). */
-export const GroupError = ErrorCode;
-
-/** State names exactly as Kafka prints them (DescribeGroups, ListGroups, kafka-consumer-groups.sh). */
-export type GroupState = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable" | "Dead";
-
-export const GROUP_STATES: readonly GroupState[] = [
-  "Empty",
-  "PreparingRebalance",
-  "CompletingRebalance",
-  "Stable",
-  "Dead",
-];
-
-export interface GroupCoordinatorConfig {
-  /** group.min.session.timeout.ms (Kafka default 6000). */
-  readonly minSessionTimeoutMs: number;
-  /** group.max.session.timeout.ms (Kafka default 1800000). */
-  readonly maxSessionTimeoutMs: number;
-  /** group.initial.rebalance.delay.ms (Kafka default 3000). */
-  readonly initialRebalanceDelayMs: number;
-  /** group.max.size (Kafka default unbounded). */
-  readonly maxGroupSize: number;
-  /** How long a new member's JoinGroup may wait before it is dropped (Kafka: 5 minutes). */
-  readonly newMemberJoinTimeoutMs: number;
-}
-
-export const DEFAULT_GROUP_CONFIG: GroupCoordinatorConfig = {
-  minSessionTimeoutMs: 6_000,
-  maxSessionTimeoutMs: 1_800_000,
-  initialRebalanceDelayMs: 3_000,
-  maxGroupSize: Number.MAX_SAFE_INTEGER,
-  newMemberJoinTimeoutMs: 300_000,
-};
+export { DEFAULT_GROUP_CONFIG, type GroupCoordinatorConfig } from "./config.js";
+export { GROUP_STATES, type GroupState } from "./group-state.js";
+export {
+  GroupError,
+  type DeleteGroupResult,
+  type DescribedGroup,
+  type DescribedMember,
+  type FetchedOffset,
+  type FetchedTopicOffsets,
+  type GroupProtocol,
+  type HeartbeatInput,
+  type JoinGroupInput,
+  type JoinGroupMember,
+  type JoinGroupResult,
+  type LeaveGroupResult,
+  type LeavingMember,
+  type ListedGroup,
+  type ListGroupsFilter,
+  type OffsetCommitInput,
+  type OffsetFetchResult,
+  type OffsetToCommit,
+  type SyncGroupInput,
+  type SyncGroupResult,
+} from "./coordinator-io.js";
 
 export interface GroupCoordinatorOptions extends Partial<GroupCoordinatorConfig> {
   readonly offsets: GroupOffsetStore;
@@ -65,354 +74,11 @@ export interface GroupCoordinatorOptions extends Partial<GroupCoordinatorConfig>
   readonly log?: Logger;
 }
 
-export interface GroupProtocol {
-  readonly name: string;
-  readonly metadata: Uint8Array;
-}
-
-export interface JoinGroupInput {
-  readonly groupId: string;
-  /** "" when joining for the first time. */
-  readonly memberId: string;
-  readonly groupInstanceId: string | null;
-  readonly clientId: string;
-  readonly clientHost: string;
-  readonly sessionTimeoutMs: number;
-  /** JoinGroup v0 has none: pass the session timeout. */
-  readonly rebalanceTimeoutMs: number;
-  readonly protocolType: string;
-  readonly protocols: readonly GroupProtocol[];
-  /** JoinGroup v4+ (KIP-394): a dynamic member joining with "" gets MEMBER_ID_REQUIRED and an id. */
-  readonly requireKnownMemberId: boolean;
-  /** JoinGroup v9+ (KIP-814): a rejoining static leader of a stable group may skip the assignment. */
-  readonly supportSkippingAssignment: boolean;
-  readonly reason?: string | null;
-}
-
-export interface JoinGroupMember {
-  readonly memberId: string;
-  readonly groupInstanceId: string | null;
-  readonly metadata: Uint8Array;
-}
-
-export interface JoinGroupResult {
-  readonly errorCode: number;
-  /** −1 on error. */
-  readonly generationId: number;
-  readonly protocolType: string | null;
-  readonly protocolName: string | null;
-  /** "" when unknown. */
-  readonly leader: string;
-  readonly skipAssignment: boolean;
-  readonly memberId: string;
-  /** All members' metadata for the leader, empty for followers. */
-  readonly members: readonly JoinGroupMember[];
-}
-
-export interface SyncGroupInput {
-  readonly groupId: string;
-  readonly generationId: number;
-  readonly memberId: string;
-  readonly groupInstanceId: string | null;
-  /** SyncGroup v5+; null when the request has none. */
-  readonly protocolType: string | null;
-  readonly protocolName: string | null;
-  /** The leader's assignment; empty for followers. */
-  readonly assignments: readonly { readonly memberId: string; readonly assignment: Uint8Array }[];
-}
-
-export interface SyncGroupResult {
-  readonly errorCode: number;
-  readonly protocolType: string | null;
-  readonly protocolName: string | null;
-  readonly assignment: Uint8Array;
-}
-
-export interface HeartbeatInput {
-  readonly groupId: string;
-  readonly generationId: number;
-  readonly memberId: string;
-  readonly groupInstanceId: string | null;
-}
-
-export interface LeavingMember {
-  /** "" to remove a static member by its instance id (admin removal). */
-  readonly memberId: string;
-  readonly groupInstanceId: string | null;
-  readonly reason?: string | null;
-}
-
-export interface LeaveGroupResult {
-  readonly errorCode: number;
-  readonly members: readonly {
-    readonly memberId: string;
-    readonly groupInstanceId: string | null;
-    readonly errorCode: number;
-  }[];
-}
-
-export interface OffsetToCommit {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: bigint;
-  /** −1 when unknown. */
-  readonly leaderEpoch: number;
-  readonly metadata: string | null;
-}
-
-export interface OffsetCommitInput {
-  readonly groupId: string;
-  /** −1 with memberId "" is a simple (non-member) commit, accepted while the group is Empty. */
-  readonly generationId: number;
-  readonly memberId: string;
-  readonly groupInstanceId: string | null;
-  readonly offsets: readonly OffsetToCommit[];
-}
-
-export interface FetchedOffset {
-  readonly partition: number;
-  /** −1 when nothing is committed. */
-  readonly offset: bigint;
-  readonly leaderEpoch: number;
-  readonly metadata: string | null;
-  readonly errorCode: number;
-}
-
-export interface FetchedTopicOffsets {
-  readonly topic: string;
-  readonly partitions: readonly FetchedOffset[];
-}
-
-export interface OffsetFetchResult {
-  readonly errorCode: number;
-  readonly topics: readonly FetchedTopicOffsets[];
-}
-
-export interface DescribedMember {
-  readonly memberId: string;
-  readonly groupInstanceId: string | null;
-  readonly clientId: string;
-  readonly clientHost: string;
-  /** The member's metadata for the selected protocol (Stable groups only; empty otherwise, as in Kafka). */
-  readonly metadata: Uint8Array;
-  /** The member's assignment (Stable groups only; empty otherwise). */
-  readonly assignment: Uint8Array;
-}
-
-export interface DescribedGroup {
-  readonly groupId: string;
-  readonly errorCode: number;
-  readonly state: GroupState;
-  readonly protocolType: string;
-  /** The selected protocol when Stable, "" otherwise. */
-  readonly protocolData: string;
-  readonly members: readonly DescribedMember[];
-}
-
-export interface ListedGroup {
-  readonly groupId: string;
-  readonly protocolType: string;
-  readonly state: GroupState;
-  readonly groupType: "classic";
-}
-
-export interface ListGroupsFilter {
-  /** Case-insensitive state names; empty or absent = all. */
-  readonly states?: readonly string[];
-  /** Case-insensitive group types; empty or absent = all. Only "classic" groups exist here. */
-  readonly types?: readonly string[];
-}
-
-export interface DeleteGroupResult {
-  readonly groupId: string;
-  readonly errorCode: number;
-}
-
-const EMPTY_BYTES = new Uint8Array(0);
-
-type JoinWaiter = (result: JoinGroupResult) => void;
-type SyncWaiter = (result: SyncGroupResult) => void;
-
-class Member {
-  assignment: Uint8Array = EMPTY_BYTES;
-  joinWaiter: JoinWaiter | null = null;
-  syncWaiter: SyncWaiter | null = null;
-  /** Joined but not yet through a completed join phase (its session timeout does not apply yet). */
-  isNew = false;
-  heartbeatTimer: CancelTimer | null = null;
-
-  constructor(
-    public memberId: string,
-    readonly groupInstanceId: string | null,
-    readonly clientId: string,
-    readonly clientHost: string,
-    public rebalanceTimeoutMs: number,
-    public sessionTimeoutMs: number,
-    readonly protocolType: string,
-    public protocols: readonly GroupProtocol[],
-  ) {}
-
-  get awaitingJoin(): boolean {
-    return this.joinWaiter !== null;
-  }
-
-  get awaitingSync(): boolean {
-    return this.syncWaiter !== null;
-  }
-
-  metadataFor(protocolName: string): Uint8Array {
-    const found = this.protocols.find((p) => p.name === protocolName);
-    if (!found) throw new Error(`member ${this.memberId} does not support protocol ${protocolName}`);
-    return found.metadata;
-  }
-
-  matches(protocols: readonly GroupProtocol[]): boolean {
-    if (protocols.length !== this.protocols.length) return false;
-    return protocols.every(
-      (p, i) => p.name === this.protocols[i]!.name && Buffer.from(p.metadata).equals(this.protocols[i]!.metadata),
-    );
-  }
-
-  /** The member's most preferred protocol among the candidates. */
-  vote(candidates: ReadonlySet<string>): string {
-    const choice = this.protocols.find((p) => candidates.has(p.name));
-    if (!choice) throw new Error(`member ${this.memberId} supports none of the candidate protocols`);
-    return choice.name;
-  }
-}
-
-class Group {
-  state: GroupState = "Empty";
-  generationId = 0;
-  protocolType: string | null = null;
-  protocolName: string | null = null;
-  leaderId: string | null = null;
-  /** Member id → member, in join order. */
-  readonly members = new Map<string, Member>();
-  /** Group instance id → current member id. */
-  readonly staticMembers = new Map<string, string>();
-  /** Member ids handed out with MEMBER_ID_REQUIRED, with their expiry timers. */
-  readonly pendingMembers = new Map<string, CancelTimer>();
-  /** Members that got their JoinGroup response but have not sent SyncGroup yet. */
-  readonly pendingSyncMembers = new Set<string>();
-  /** A member joined during the initial delayed join: extend the delay. */
-  newMemberAdded = false;
-  joinTimer: CancelTimer | null = null;
-  /** The join phase is the delayed first rebalance of an empty group (never completes early). */
-  initialJoin = false;
-  syncTimer: CancelTimer | null = null;
-
-  constructor(readonly groupId: string) {}
-
-  is(state: GroupState): boolean {
-    return this.state === state;
-  }
-
-  get canRebalance(): boolean {
-    return this.state === "Stable" || this.state === "CompletingRebalance" || this.state === "Empty";
-  }
-
-  isLeader(memberId: string): boolean {
-    return this.leaderId === memberId;
-  }
-
-  get numAwaitingJoin(): number {
-    let n = 0;
-    for (const m of this.members.values()) if (m.awaitingJoin) n++;
-    return n;
-  }
-
-  get hasAllMembersJoined(): boolean {
-    return this.numAwaitingJoin === this.members.size && this.pendingMembers.size === 0;
-  }
-
-  get rebalanceTimeoutMs(): number {
-    let timeout = 0;
-    for (const m of this.members.values()) timeout = Math.max(timeout, m.rebalanceTimeoutMs);
-    return timeout;
-  }
-
-  isStaticMemberFenced(groupInstanceId: string | null, memberId: string): boolean {
-    if (groupInstanceId === null) return false;
-    const current = this.staticMembers.get(groupInstanceId);
-    return current !== undefined && current !== memberId;
-  }
-
-  private protocolCounts(): Map<string, number> {
-    const counts = new Map<string, number>();
-    for (const m of this.members.values()) {
-      for (const p of new Set(m.protocols.map((x) => x.name))) counts.set(p, (counts.get(p) ?? 0) + 1);
-    }
-    return counts;
-  }
-
-  supportsProtocols(protocolType: string, protocolNames: readonly string[]): boolean {
-    if (this.is("Empty")) return protocolType !== "" && protocolNames.length > 0;
-    if (this.protocolType !== protocolType) return false;
-    const counts = this.protocolCounts();
-    return protocolNames.some((name) => counts.get(name) === this.members.size);
-  }
-
-  /** The protocol all members support that most members prefer (Kafka's vote). */
-  selectProtocol(): string {
-    if (this.members.size === 0) throw new Error(`cannot select a protocol for empty group ${this.groupId}`);
-    const counts = this.protocolCounts();
-    const candidates = new Set([...counts].filter(([, n]) => n === this.members.size).map(([name]) => name));
-    const votes = new Map<string, number>();
-    for (const m of this.members.values()) {
-      const choice = m.vote(candidates);
-      votes.set(choice, (votes.get(choice) ?? 0) + 1);
-    }
-    // Ties go to the protocol the leader (or else the first member) prefers.
-    const reference =
-      (this.leaderId !== null ? this.members.get(this.leaderId) : undefined) ?? this.members.values().next().value!;
-    let best: string | null = null;
-    let bestVotes = -1;
-    for (const p of reference.protocols) {
-      const n = votes.get(p.name) ?? 0;
-      if (candidates.has(p.name) && n > bestVotes) {
-        best = p.name;
-        bestVotes = n;
-      }
-    }
-    return best!;
-  }
-
-  currentMemberMetadata(): JoinGroupMember[] {
-    const protocol = this.protocolName;
-    if (protocol === null) throw new Error(`group ${this.groupId} has no selected protocol`);
-    return [...this.members.values()].map((m) => ({
-      memberId: m.memberId,
-      groupInstanceId: m.groupInstanceId,
-      metadata: m.metadataFor(protocol),
-    }));
-  }
-}
-
-function joinError(memberId: string, errorCode: number): JoinGroupResult {
-  return {
-    errorCode,
-    generationId: -1,
-    protocolType: null,
-    protocolName: null,
-    leader: "",
-    skipAssignment: false,
-    memberId,
-    members: [],
-  };
-}
-
-function syncError(errorCode: number): SyncGroupResult {
-  return { errorCode, protocolType: null, protocolName: null, assignment: EMPTY_BYTES };
-}
-
 export class GroupCoordinator {
   readonly config: GroupCoordinatorConfig;
-  private readonly offsets: GroupOffsetStore;
-  private readonly timers: TimerSeam;
-  private readonly log: Logger;
-  private readonly groups = new Map<string, Group>();
-  private closed = false;
+  private readonly membership: GroupMembership;
+  private readonly groupOffsets: GroupOffsets;
+  private readonly admin: GroupAdmin;
 
   constructor(options: GroupCoordinatorOptions) {
     this.config = {
@@ -422,887 +88,30 @@ export class GroupCoordinator {
       maxGroupSize: options.maxGroupSize ?? DEFAULT_GROUP_CONFIG.maxGroupSize,
       newMemberJoinTimeoutMs: options.newMemberJoinTimeoutMs ?? DEFAULT_GROUP_CONFIG.newMemberJoinTimeoutMs,
     };
-    this.offsets = options.offsets;
-    this.timers = options.timers ?? realTimers;
-    this.log = options.log ?? componentLogger("groups");
+    const timers = options.timers ?? realTimers;
+    const log = options.log ?? componentLogger("groups");
+    this.membership = new GroupMembership(this.config, timers, log);
+    this.groupOffsets = new GroupOffsets(options.offsets, this.membership, timers, log);
+    this.admin = new GroupAdmin(options.offsets, this.membership, log);
   }
 
-  // ---------------------------------------------------------------- JoinGroup
+  // ------------------------------------------------------------ membership
 
   joinGroup(input: JoinGroupInput): Promise<JoinGroupResult> {
-    return new Promise<JoinGroupResult>((resolve) => {
-      try {
-        this.doJoinGroup(input, resolve);
-      } catch (err) {
-        this.log.error("JoinGroup failed", { groupId: input.groupId, error: errorMessage(err) });
-        resolve(joinError(input.memberId, GroupError.UNKNOWN_SERVER_ERROR));
-      }
-    });
+    return this.membership.joinGroup(input);
   }
-
-  private doJoinGroup(input: JoinGroupInput, respond: JoinWaiter): void {
-    if (this.closed) return respond(joinError(input.memberId, GroupError.COORDINATOR_NOT_AVAILABLE));
-    if (input.groupId === "") return respond(joinError(input.memberId, GroupError.INVALID_GROUP_ID));
-    if (
-      input.sessionTimeoutMs < this.config.minSessionTimeoutMs ||
-      input.sessionTimeoutMs > this.config.maxSessionTimeoutMs
-    ) {
-      return respond(joinError(input.memberId, GroupError.INVALID_SESSION_TIMEOUT));
-    }
-    const isUnknownMember = input.memberId === "";
-    let group = this.groups.get(input.groupId);
-    if (!group) {
-      // A member id for a group that does not exist is stale.
-      if (!isUnknownMember) return respond(joinError(input.memberId, GroupError.UNKNOWN_MEMBER_ID));
-      group = new Group(input.groupId);
-      this.groups.set(input.groupId, group);
-    }
-    if (!this.acceptJoiningMember(group, input.memberId)) {
-      const existing = group.members.get(input.memberId);
-      if (existing) this.removeMemberAndUpdateGroup(group, existing, "group is over its maximum size");
-      respond(joinError("", GroupError.GROUP_MAX_SIZE_REACHED));
-    } else if (isUnknownMember) {
-      this.doNewMemberJoin(group, input, respond);
-    } else {
-      this.doCurrentMemberJoin(group, input, respond);
-    }
-    if (group.is("PreparingRebalance")) this.maybeCompleteJoin(group);
-  }
-
-  private acceptJoiningMember(group: Group, memberId: string): boolean {
-    const max = this.config.maxGroupSize;
-    switch (group.state) {
-      case "Empty":
-      case "Dead":
-        return true;
-      case "PreparingRebalance":
-        return (group.members.get(memberId)?.awaitingJoin ?? false) || group.numAwaitingJoin < max;
-      case "CompletingRebalance":
-      case "Stable":
-        return group.members.has(memberId) || group.members.size < max;
-    }
-  }
-
-  private doNewMemberJoin(group: Group, input: JoinGroupInput, respond: JoinWaiter): void {
-    if (group.is("Dead")) return respond(joinError("", GroupError.COORDINATOR_NOT_AVAILABLE));
-    if (
-      !group.supportsProtocols(
-        input.protocolType,
-        input.protocols.map((p) => p.name),
-      )
-    ) {
-      return respond(joinError("", GroupError.INCONSISTENT_GROUP_PROTOCOL));
-    }
-    const newMemberId = `${input.groupInstanceId ?? input.clientId}-${randomUUID()}`;
-    if (input.groupInstanceId !== null) {
-      const oldMemberId = group.staticMembers.get(input.groupInstanceId);
-      if (oldMemberId !== undefined) {
-        this.log.info("static member rejoins with a new member id", {
-          groupId: group.groupId,
-          groupInstanceId: input.groupInstanceId,
-          oldMemberId,
-          newMemberId,
-        });
-        this.updateStaticMemberAndRebalance(group, oldMemberId, newMemberId, input, respond);
-      } else {
-        this.addMemberAndRebalance(group, newMemberId, input, respond);
-      }
-    } else if (input.requireKnownMemberId) {
-      // KIP-394: hand out the id and wait for the member to join again with it.
-      const expiry = this.timers.schedule(input.sessionTimeoutMs, () =>
-        this.onPendingMemberExpired(group, newMemberId),
-      );
-      group.pendingMembers.set(newMemberId, expiry);
-      respond(joinError(newMemberId, GroupError.MEMBER_ID_REQUIRED));
-    } else {
-      this.addMemberAndRebalance(group, newMemberId, input, respond);
-    }
-  }
-
-  /** Checks that a static member id is current and that the member exists; null when valid. */
-  private validateCurrentMember(group: Group, memberId: string, groupInstanceId: string | null): number | null {
-    if (groupInstanceId !== null) {
-      const current = group.staticMembers.get(groupInstanceId);
-      if (current === undefined) return GroupError.UNKNOWN_MEMBER_ID;
-      if (current !== memberId) return GroupError.FENCED_INSTANCE_ID;
-      return null;
-    }
-    return group.members.has(memberId) ? null : GroupError.UNKNOWN_MEMBER_ID;
-  }
-
-  private doCurrentMemberJoin(group: Group, input: JoinGroupInput, respond: JoinWaiter): void {
-    const memberId = input.memberId;
-    if (group.is("Dead")) return respond(joinError(memberId, GroupError.COORDINATOR_NOT_AVAILABLE));
-    if (
-      !group.supportsProtocols(
-        input.protocolType,
-        input.protocols.map((p) => p.name),
-      )
-    ) {
-      return respond(joinError(memberId, GroupError.INCONSISTENT_GROUP_PROTOCOL));
-    }
-    const pendingExpiry = group.pendingMembers.get(memberId);
-    if (pendingExpiry !== undefined) {
-      if (input.groupInstanceId !== null) {
-        // Pending members are always dynamic; a static id here is a confused client.
-        return respond(joinError(memberId, GroupError.UNKNOWN_MEMBER_ID));
-      }
-      pendingExpiry();
-      group.pendingMembers.delete(memberId);
-      this.addMemberAndRebalance(group, memberId, input, respond);
-      return;
-    }
-    const error = this.validateCurrentMember(group, memberId, input.groupInstanceId);
-    if (error !== null) return respond(joinError(memberId, error));
-    const member = group.members.get(memberId)!;
-    switch (group.state) {
-      case "PreparingRebalance":
-        this.updateMemberAndRebalance(
-          group,
-          member,
-          input,
-          respond,
-          `member ${memberId} joining during PreparingRebalance`,
-        );
-        return;
-      case "CompletingRebalance":
-        if (member.matches(input.protocols)) {
-          // The member lost the JoinGroup response: answer again for the current generation.
-          respond(this.joinResultFor(group, member, false));
-        } else {
-          this.updateMemberAndRebalance(group, member, input, respond, `member ${memberId} changed its metadata`);
-        }
-        return;
-      case "Stable":
-        if (group.isLeader(memberId)) {
-          // The leader rejoins to force a rebalance (for example after topic metadata changed).
-          this.updateMemberAndRebalance(group, member, input, respond, `leader ${memberId} rejoined`);
-        } else if (!member.matches(input.protocols)) {
-          this.updateMemberAndRebalance(group, member, input, respond, `member ${memberId} changed its metadata`);
-        } else {
-          respond({ ...this.joinResultFor(group, member, false), members: [] });
-        }
-        return;
-      case "Empty":
-      case "Dead":
-        respond(joinError(memberId, GroupError.UNKNOWN_MEMBER_ID));
-        return;
-    }
-  }
-
-  private joinResultFor(group: Group, member: Member, skipAssignment: boolean): JoinGroupResult {
-    return {
-      errorCode: GroupError.NONE,
-      generationId: group.generationId,
-      protocolType: group.protocolType,
-      protocolName: group.protocolName,
-      leader: group.leaderId ?? "",
-      skipAssignment,
-      memberId: member.memberId,
-      members: group.isLeader(member.memberId) ? group.currentMemberMetadata() : [],
-    };
-  }
-
-  private addMemberAndRebalance(group: Group, memberId: string, input: JoinGroupInput, respond: JoinWaiter): void {
-    const member = new Member(
-      memberId,
-      input.groupInstanceId,
-      input.clientId,
-      input.clientHost,
-      input.rebalanceTimeoutMs,
-      input.sessionTimeoutMs,
-      input.protocolType,
-      input.protocols,
-    );
-    member.isNew = true;
-    if (group.is("PreparingRebalance") && group.generationId === 0) group.newMemberAdded = true;
-    if (group.members.size === 0) group.protocolType = input.protocolType;
-    if (group.leaderId === null) group.leaderId = memberId;
-    group.members.set(memberId, member);
-    if (input.groupInstanceId !== null) group.staticMembers.set(input.groupInstanceId, memberId);
-    member.joinWaiter = respond;
-    // A new member cannot heartbeat before its JoinGroup returns; a disconnected one is dropped after this.
-    this.scheduleExpiration(group, member, this.config.newMemberJoinTimeoutMs);
-    this.log.info("member joins", {
-      groupId: group.groupId,
-      memberId,
-      groupInstanceId: input.groupInstanceId,
-      state: group.state,
-    });
-    this.maybePrepareRebalance(group, `new member ${memberId} joined`);
-  }
-
-  private updateMemberAndRebalance(
-    group: Group,
-    member: Member,
-    input: JoinGroupInput,
-    respond: JoinWaiter,
-    reason: string,
-  ): void {
-    this.updateMember(member, input, respond);
-    this.maybePrepareRebalance(group, reason);
-  }
-
-  private updateMember(member: Member, input: JoinGroupInput, respond: JoinWaiter | null): void {
-    member.protocols = input.protocols;
-    member.rebalanceTimeoutMs = input.rebalanceTimeoutMs;
-    member.sessionTimeoutMs = input.sessionTimeoutMs;
-    // A retried JoinGroup supersedes the earlier one, which must not hang.
-    if (member.joinWaiter && member.joinWaiter !== respond) {
-      const previous = member.joinWaiter;
-      member.joinWaiter = null;
-      previous(joinError(member.memberId, GroupError.REBALANCE_IN_PROGRESS));
-    }
-    member.joinWaiter = respond;
-  }
-
-  private updateStaticMemberAndRebalance(
-    group: Group,
-    oldMemberId: string,
-    newMemberId: string,
-    input: JoinGroupInput,
-    respond: JoinWaiter,
-  ): void {
-    const currentLeader = group.leaderId;
-    const member = this.replaceStaticMember(group, input.groupInstanceId!, oldMemberId, newMemberId);
-    this.scheduleExpiration(group, member, member.sessionTimeoutMs);
-    this.updateMember(member, input, respond);
-    switch (group.state) {
-      case "Stable": {
-        // No rebalance while the group's protocol for the next generation stays the same (KIP-345).
-        if (group.protocolName === group.selectProtocol()) {
-          const isLeader = group.isLeader(newMemberId);
-          let result: JoinGroupResult;
-          if (input.supportSkippingAssignment) {
-            // KIP-814: tell a static leader it leads, but that it must not run the assignor.
-            result = this.joinResultFor(group, member, isLeader);
-          } else {
-            // Older clients: answer with the old leader id so this member never assigns in a Stable group.
-            result = { ...this.joinResultFor(group, member, false), leader: currentLeader ?? "", members: [] };
-          }
-          member.joinWaiter = null;
-          respond(result);
-        } else {
-          this.maybePrepareRebalance(group, `static member ${newMemberId} changes the selected protocol`);
-        }
-        return;
-      }
-      case "CompletingRebalance":
-        // The leader may have been handed the old member id: rebalance so the new id gets an assignment.
-        this.prepareRebalance(group, `static member ${newMemberId} rejoined during CompletingRebalance`);
-        return;
-      case "PreparingRebalance":
-        return;
-      case "Empty":
-      case "Dead":
-        throw new Error(`group ${group.groupId} in state ${group.state} has static member ${input.groupInstanceId}`);
-    }
-  }
-
-  private replaceStaticMember(group: Group, groupInstanceId: string, oldMemberId: string, newMemberId: string): Member {
-    const member = group.members.get(oldMemberId);
-    if (!member) throw new Error(`cannot replace unknown member ${oldMemberId}`);
-    // Fence the old incarnation immediately if it is waiting.
-    this.invokeJoin(member, joinError(oldMemberId, GroupError.FENCED_INSTANCE_ID));
-    this.invokeSync(member, syncError(GroupError.FENCED_INSTANCE_ID));
-    group.members.delete(oldMemberId);
-    member.memberId = newMemberId;
-    group.members.set(newMemberId, member);
-    if (group.isLeader(oldMemberId)) group.leaderId = newMemberId;
-    if (group.pendingSyncMembers.delete(oldMemberId)) group.pendingSyncMembers.add(newMemberId);
-    group.staticMembers.set(groupInstanceId, newMemberId);
-    return member;
-  }
-
-  private invokeJoin(member: Member, result: JoinGroupResult): boolean {
-    const waiter = member.joinWaiter;
-    if (!waiter) return false;
-    member.joinWaiter = null;
-    waiter(result);
-    return true;
-  }
-
-  private invokeSync(member: Member, result: SyncGroupResult): boolean {
-    const waiter = member.syncWaiter;
-    if (!waiter) return false;
-    member.syncWaiter = null;
-    waiter(result);
-    return true;
-  }
-
-  // ------------------------------------------------------------ rebalancing
-
-  private maybePrepareRebalance(group: Group, reason: string): void {
-    if (group.canRebalance) this.prepareRebalance(group, reason);
-  }
-
-  private prepareRebalance(group: Group, reason: string): void {
-    if (group.is("CompletingRebalance")) this.resetAndPropagateAssignmentError(group, GroupError.REBALANCE_IN_PROGRESS);
-    this.clearPendingSync(group);
-    this.cancelJoinTimer(group);
-    const wasEmpty = group.is("Empty");
-    group.state = "PreparingRebalance";
-    this.log.info("preparing to rebalance", { groupId: group.groupId, generationId: group.generationId, reason });
-    if (wasEmpty) {
-      const delay = this.config.initialRebalanceDelayMs;
-      group.initialJoin = true;
-      group.newMemberAdded = false;
-      this.scheduleInitialJoin(group, delay, Math.max(group.rebalanceTimeoutMs - delay, 0));
-    } else {
-      group.initialJoin = false;
-      group.joinTimer = this.timers.schedule(group.rebalanceTimeoutMs, () => {
-        group.joinTimer = null;
-        this.completeJoin(group);
-      });
-      this.maybeCompleteJoin(group);
-    }
-  }
-
-  /** The delayed first join of an empty group: waits `delayMs`, then again while new members keep arriving. */
-  private scheduleInitialJoin(group: Group, delayMs: number, remainingMs: number): void {
-    group.joinTimer = this.timers.schedule(delayMs, () => {
-      group.joinTimer = null;
-      if (group.newMemberAdded && remainingMs > 0) {
-        group.newMemberAdded = false;
-        const next = Math.min(this.config.initialRebalanceDelayMs, remainingMs);
-        this.scheduleInitialJoin(group, next, Math.max(remainingMs - next, 0));
-      } else {
-        this.completeJoin(group);
-      }
-    });
-  }
-
-  private cancelJoinTimer(group: Group): void {
-    group.joinTimer?.();
-    group.joinTimer = null;
-  }
-
-  /** Ends the join phase early when every known member has rejoined (never during the initial delay). */
-  private maybeCompleteJoin(group: Group): void {
-    if (group.is("PreparingRebalance") && !group.initialJoin && group.hasAllMembersJoined) this.completeJoin(group);
-  }
-
-  private completeJoin(group: Group): void {
-    if (!group.is("PreparingRebalance")) return;
-    this.cancelJoinTimer(group);
-    group.initialJoin = false;
-    for (const member of [...group.members.values()]) {
-      // Dynamic members that did not rejoin in time are gone; static ones stay until their session expires.
-      if (!member.awaitingJoin && member.groupInstanceId === null) {
-        this.log.info("removing member that did not rejoin", { groupId: group.groupId, memberId: member.memberId });
-        this.removeMember(group, member);
-      }
-    }
-    if (!this.maybeElectNewJoinedLeader(group) && group.members.size > 0) {
-      // Nobody rejoined: wait another rebalance timeout for session expiry to clear the group.
-      this.log.warn("no member rejoined; extending the join phase", { groupId: group.groupId });
-      group.joinTimer = this.timers.schedule(group.rebalanceTimeoutMs, () => {
-        group.joinTimer = null;
-        this.completeJoin(group);
-      });
-      return;
-    }
-    this.initNextGeneration(group);
-    if (group.is("Empty")) {
-      this.log.info("group is now empty", { groupId: group.groupId, generationId: group.generationId });
-      return;
-    }
-    this.log.info("group stabilized", {
-      groupId: group.groupId,
-      generationId: group.generationId,
-      members: group.members.size,
-      protocol: group.protocolName,
-    });
-    for (const member of group.members.values()) {
-      this.invokeJoin(member, this.joinResultFor(group, member, false));
-      this.scheduleExpiration(group, member, member.sessionTimeoutMs);
-      member.isNew = false;
-      group.pendingSyncMembers.add(member.memberId);
-    }
-    this.schedulePendingSync(group);
-  }
-
-  private maybeElectNewJoinedLeader(group: Group): boolean {
-    if (group.leaderId === null) return false;
-    const leader = group.members.get(group.leaderId);
-    if (leader?.awaitingJoin) return true;
-    for (const m of group.members.values()) {
-      if (m.awaitingJoin) {
-        group.leaderId = m.memberId;
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private initNextGeneration(group: Group): void {
-    group.generationId += 1;
-    if (group.members.size > 0) {
-      group.protocolName = group.selectProtocol();
-      group.state = "CompletingRebalance";
-    } else {
-      group.protocolName = null;
-      group.state = "Empty";
-    }
-    group.pendingSyncMembers.clear();
-  }
-
-  private schedulePendingSync(group: Group): void {
-    const generationId = group.generationId;
-    group.syncTimer?.();
-    group.syncTimer = this.timers.schedule(group.rebalanceTimeoutMs, () => {
-      group.syncTimer = null;
-      this.onPendingSyncExpired(group, generationId);
-    });
-  }
-
-  private clearPendingSync(group: Group): void {
-    group.pendingSyncMembers.clear();
-    group.syncTimer?.();
-    group.syncTimer = null;
-  }
-
-  private removePendingSyncMember(group: Group, memberId: string): void {
-    group.pendingSyncMembers.delete(memberId);
-    if (group.pendingSyncMembers.size === 0) {
-      group.syncTimer?.();
-      group.syncTimer = null;
-    }
-  }
-
-  private onPendingSyncExpired(group: Group, generationId: number): void {
-    if (generationId !== group.generationId) return;
-    if (!(group.is("CompletingRebalance") || group.is("Stable")) || group.pendingSyncMembers.size === 0) return;
-    const missing = [...group.pendingSyncMembers];
-    this.log.info("removing members that did not send SyncGroup", { groupId: group.groupId, members: missing });
-    for (const memberId of missing) {
-      const member = group.members.get(memberId);
-      if (member) this.removeMember(group, member);
-    }
-    this.prepareRebalance(group, `members ${missing.join(", ")} did not sync in time`);
-  }
-
-  private resetAndPropagateAssignmentError(group: Group, errorCode: number): void {
-    for (const member of group.members.values()) member.assignment = EMPTY_BYTES;
-    this.propagateAssignment(group, errorCode);
-  }
-
-  private setAndPropagateAssignment(group: Group, assignment: ReadonlyMap<string, Uint8Array>): void {
-    for (const member of group.members.values()) member.assignment = assignment.get(member.memberId) ?? EMPTY_BYTES;
-    this.propagateAssignment(group, GroupError.NONE);
-  }
-
-  private propagateAssignment(group: Group, errorCode: number): void {
-    const ok = errorCode === GroupError.NONE;
-    for (const member of group.members.values()) {
-      const result: SyncGroupResult = {
-        errorCode,
-        protocolType: ok ? group.protocolType : null,
-        protocolName: ok ? group.protocolName : null,
-        assignment: member.assignment,
-      };
-      // A member whose session ran out while it waited for the leader gets a fresh session.
-      if (this.invokeSync(member, result)) this.scheduleExpiration(group, member, member.sessionTimeoutMs);
-    }
-  }
-
-  // ------------------------------------------------------- member expiry
-
-  private scheduleExpiration(group: Group, member: Member, timeoutMs: number): void {
-    member.heartbeatTimer?.();
-    member.heartbeatTimer = this.timers.schedule(timeoutMs, () => {
-      member.heartbeatTimer = null;
-      this.onMemberExpired(group, member);
-    });
-  }
-
-  private onMemberExpired(group: Group, member: Member): void {
-    if (group.members.get(member.memberId) !== member) return;
-    // Members waiting on the coordinator (JoinGroup/SyncGroup in flight) are not expected to heartbeat;
-    // they get a fresh session when their request completes. New members have no such grace.
-    if (!member.isNew && (member.awaitingJoin || member.awaitingSync)) return;
-    this.log.info("member session expired; removing it", { groupId: group.groupId, memberId: member.memberId });
-    this.removeMemberAndUpdateGroup(group, member, `member ${member.memberId} session expired`);
-  }
-
-  private onPendingMemberExpired(group: Group, memberId: string): void {
-    if (!group.pendingMembers.delete(memberId)) return;
-    this.log.info("pending member expired", { groupId: group.groupId, memberId });
-    if (group.is("PreparingRebalance")) this.maybeCompleteJoin(group);
-  }
-
-  /** Removes a member from the maps (no state transition). */
-  private removeMember(group: Group, member: Member): void {
-    member.heartbeatTimer?.();
-    member.heartbeatTimer = null;
-    group.members.delete(member.memberId);
-    if (member.groupInstanceId !== null && group.staticMembers.get(member.groupInstanceId) === member.memberId) {
-      group.staticMembers.delete(member.groupInstanceId);
-    }
-    group.pendingSyncMembers.delete(member.memberId);
-    if (group.isLeader(member.memberId)) group.leaderId = group.members.keys().next().value ?? null;
-  }
-
-  private removeMemberAndUpdateGroup(group: Group, member: Member, reason: string): void {
-    // A member removed while its JoinGroup/SyncGroup waits is answered, so it rejoins if still alive.
-    this.invokeJoin(member, joinError("", GroupError.UNKNOWN_MEMBER_ID));
-    this.invokeSync(member, syncError(GroupError.UNKNOWN_MEMBER_ID));
-    this.removeMember(group, member);
-    switch (group.state) {
-      case "Stable":
-      case "CompletingRebalance":
-        this.maybePrepareRebalance(group, reason);
-        break;
-      case "PreparingRebalance":
-        this.maybeCompleteJoin(group);
-        break;
-      case "Empty":
-      case "Dead":
-        break;
-    }
-  }
-
-  // ---------------------------------------------------------------- SyncGroup
 
   syncGroup(input: SyncGroupInput): Promise<SyncGroupResult> {
-    return new Promise<SyncGroupResult>((resolve) => {
-      try {
-        this.doSyncGroup(input, resolve);
-      } catch (err) {
-        this.log.error("SyncGroup failed", { groupId: input.groupId, error: errorMessage(err) });
-        resolve(syncError(GroupError.UNKNOWN_SERVER_ERROR));
-      }
-    });
+    return this.membership.syncGroup(input);
   }
-
-  private doSyncGroup(input: SyncGroupInput, respond: SyncWaiter): void {
-    if (this.closed) return respond(syncError(GroupError.COORDINATOR_NOT_AVAILABLE));
-    const group = this.groups.get(input.groupId);
-    if (!group) return respond(syncError(GroupError.UNKNOWN_MEMBER_ID));
-    if (group.is("Dead")) return respond(syncError(GroupError.COORDINATOR_NOT_AVAILABLE));
-    const error =
-      this.validateCurrentMember(group, input.memberId, input.groupInstanceId) ??
-      (input.generationId !== group.generationId
-        ? GroupError.ILLEGAL_GENERATION
-        : (input.protocolType !== null && input.protocolType !== group.protocolType) ||
-            (input.protocolName !== null && input.protocolName !== group.protocolName)
-          ? GroupError.INCONSISTENT_GROUP_PROTOCOL
-          : null);
-    if (error !== null) return respond(syncError(error));
-    const member = group.members.get(input.memberId)!;
-    switch (group.state) {
-      case "Empty":
-        return respond(syncError(GroupError.UNKNOWN_MEMBER_ID));
-      case "PreparingRebalance":
-        return respond(syncError(GroupError.REBALANCE_IN_PROGRESS));
-      case "CompletingRebalance": {
-        if (member.syncWaiter) this.invokeSync(member, syncError(GroupError.REBALANCE_IN_PROGRESS));
-        member.syncWaiter = respond;
-        this.removePendingSyncMember(group, member.memberId);
-        if (group.isLeader(member.memberId)) {
-          const assignment = new Map<string, Uint8Array>();
-          for (const a of input.assignments)
-            if (group.members.has(a.memberId)) assignment.set(a.memberId, a.assignment);
-          const missing = [...group.members.keys()].filter((id) => !assignment.has(id));
-          if (missing.length > 0)
-            this.log.warn("leader assigned nothing to some members", { groupId: group.groupId, members: missing });
-          this.setAndPropagateAssignment(group, assignment);
-          group.state = "Stable";
-          this.log.info("group is stable", { groupId: group.groupId, generationId: group.generationId });
-        }
-        return;
-      }
-      case "Stable":
-        this.removePendingSyncMember(group, member.memberId);
-        respond({
-          errorCode: GroupError.NONE,
-          protocolType: group.protocolType,
-          protocolName: group.protocolName,
-          assignment: member.assignment,
-        });
-        this.scheduleExpiration(group, member, member.sessionTimeoutMs);
-        return;
-      case "Dead":
-        return respond(syncError(GroupError.COORDINATOR_NOT_AVAILABLE));
-    }
-  }
-
-  // ---------------------------------------------------------------- Heartbeat
 
   /** Returns the error code for the Heartbeat response. */
   heartbeat(input: HeartbeatInput): number {
-    if (this.closed) return GroupError.COORDINATOR_NOT_AVAILABLE;
-    const group = this.groups.get(input.groupId);
-    if (!group) return GroupError.UNKNOWN_MEMBER_ID;
-    if (group.is("Dead")) return GroupError.COORDINATOR_NOT_AVAILABLE;
-    const error = this.validateCurrentMember(group, input.memberId, input.groupInstanceId);
-    if (error !== null) return error;
-    if (input.generationId !== group.generationId) return GroupError.ILLEGAL_GENERATION;
-    const member = group.members.get(input.memberId)!;
-    switch (group.state) {
-      case "Empty":
-        return GroupError.UNKNOWN_MEMBER_ID;
-      case "CompletingRebalance":
-      case "Stable":
-        this.scheduleExpiration(group, member, member.sessionTimeoutMs);
-        return GroupError.NONE;
-      case "PreparingRebalance":
-        this.scheduleExpiration(group, member, member.sessionTimeoutMs);
-        return GroupError.REBALANCE_IN_PROGRESS;
-      case "Dead":
-        return GroupError.COORDINATOR_NOT_AVAILABLE;
-    }
+    return this.membership.heartbeat(input);
   }
-
-  // --------------------------------------------------------------- LeaveGroup
 
   leaveGroup(groupId: string, leaving: readonly LeavingMember[]): LeaveGroupResult {
-    if (this.closed) return { errorCode: GroupError.COORDINATOR_NOT_AVAILABLE, members: [] };
-    const group = this.groups.get(groupId);
-    const answer = (m: LeavingMember, errorCode: number) => ({
-      memberId: m.memberId,
-      groupInstanceId: m.groupInstanceId,
-      errorCode,
-    });
-    if (!group)
-      return { errorCode: GroupError.NONE, members: leaving.map((m) => answer(m, GroupError.UNKNOWN_MEMBER_ID)) };
-    if (group.is("Dead")) return { errorCode: GroupError.COORDINATOR_NOT_AVAILABLE, members: [] };
-    const members = leaving.map((m) => {
-      const reason = `member left the group (${m.reason ?? "no reason given"})`;
-      if (m.memberId === "") {
-        // Administrative removal of a static member by its instance id.
-        const current = m.groupInstanceId !== null ? group.staticMembers.get(m.groupInstanceId) : undefined;
-        if (current === undefined) return answer(m, GroupError.UNKNOWN_MEMBER_ID);
-        this.removeMemberAndUpdateGroup(group, group.members.get(current)!, reason);
-        return answer(m, GroupError.NONE);
-      }
-      const pendingExpiry = group.pendingMembers.get(m.memberId);
-      if (pendingExpiry !== undefined) {
-        pendingExpiry();
-        group.pendingMembers.delete(m.memberId);
-        if (group.is("PreparingRebalance")) this.maybeCompleteJoin(group);
-        return answer(m, GroupError.NONE);
-      }
-      const error = this.validateCurrentMember(group, m.memberId, m.groupInstanceId);
-      if (error !== null) return answer(m, error);
-      this.log.info("member leaves", { groupId, memberId: m.memberId, reason: m.reason ?? null });
-      this.removeMemberAndUpdateGroup(group, group.members.get(m.memberId)!, reason);
-      return answer(m, GroupError.NONE);
-    });
-    return { errorCode: GroupError.NONE, members };
-  }
-
-  // ------------------------------------------------------------- OffsetCommit
-
-  /**
-   * Validates and durably commits offsets; the error code applies to every offset of the request.
-   * Per-partition checks (unknown topic, metadata size) belong to the caller.
-   */
-  async commitOffsets(input: OffsetCommitInput): Promise<number> {
-    if (this.closed) return GroupError.COORDINATOR_NOT_AVAILABLE;
-    let group = this.groups.get(input.groupId);
-    if (!group) {
-      // An unknown group with generation ≥ 0 means a stale member; −1 creates a "simple" group.
-      if (input.generationId >= 0) return GroupError.ILLEGAL_GENERATION;
-      group = new Group(input.groupId);
-      this.groups.set(input.groupId, group);
-    }
-    const error = this.validateOffsetCommit(group, input);
-    if (error !== null) return error;
-    switch (group.state) {
-      case "Empty":
-        break;
-      case "Stable":
-      case "PreparingRebalance": {
-        // A commit counts as a sign of life; the rebalance is signalled through Heartbeat.
-        const member = group.members.get(input.memberId);
-        if (member) this.scheduleExpiration(group, member, member.sessionTimeoutMs);
-        break;
-      }
-      case "CompletingRebalance":
-        return GroupError.REBALANCE_IN_PROGRESS;
-      case "Dead":
-        return GroupError.COORDINATOR_NOT_AVAILABLE;
-    }
-    if (input.offsets.length === 0) return GroupError.NONE;
-    const commitTimestamp = BigInt(Math.floor(this.timers.now()));
-    const offsets: CommittedOffset[] = input.offsets.map((o) => ({
-      topic: o.topic,
-      partition: o.partition,
-      offset: o.offset,
-      leaderEpoch: o.leaderEpoch,
-      metadata: o.metadata,
-      commitTimestamp,
-    }));
-    try {
-      await this.offsets.commit(input.groupId, offsets);
-      return GroupError.NONE;
-    } catch (err) {
-      this.log.warn("offset commit failed", { groupId: input.groupId, error: errorMessage(err) });
-      return GroupError.COORDINATOR_NOT_AVAILABLE;
-    }
-  }
-
-  private validateOffsetCommit(group: Group, input: OffsetCommitInput): number | null {
-    if (group.is("Dead")) return GroupError.COORDINATOR_NOT_AVAILABLE;
-    if (input.generationId < 0 && group.is("Empty")) return null;
-    if (input.generationId >= 0 || input.memberId !== "" || input.groupInstanceId !== null) {
-      const error = this.validateCurrentMember(group, input.memberId, input.groupInstanceId);
-      if (error !== null) return error;
-      return input.generationId !== group.generationId ? GroupError.ILLEGAL_GENERATION : null;
-    }
-    // A simple commit while the group has members.
-    return group.is("Empty") ? null : GroupError.UNKNOWN_MEMBER_ID;
-  }
-
-  // -------------------------------------------------------------- OffsetFetch
-
-  /** Committed offsets; `topics` null = every committed partition. Unknown groups have none (−1). */
-  fetchOffsets(
-    groupId: string,
-    topics: readonly { readonly topic: string; readonly partitions: readonly number[] }[] | null,
-  ): OffsetFetchResult {
-    if (this.closed) return { errorCode: GroupError.COORDINATOR_NOT_AVAILABLE, topics: [] };
-    const committed = this.offsets.committed(groupId);
-    const toFetched = (partition: number, c: CommittedOffset | undefined): FetchedOffset =>
-      c
-        ? { partition, offset: c.offset, leaderEpoch: c.leaderEpoch, metadata: c.metadata, errorCode: GroupError.NONE }
-        : { partition, offset: -1n, leaderEpoch: -1, metadata: "", errorCode: GroupError.NONE };
-    if (topics === null) {
-      const all: FetchedTopicOffsets[] = [];
-      for (const [topic, partitions] of committed) {
-        const list = [...partitions.values()]
-          .sort((a, b) => a.partition - b.partition)
-          .map((c) => toFetched(c.partition, c));
-        if (list.length > 0) all.push({ topic, partitions: list });
-      }
-      all.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0));
-      return { errorCode: GroupError.NONE, topics: all };
-    }
-    return {
-      errorCode: GroupError.NONE,
-      topics: topics.map((t) => ({
-        topic: t.topic,
-        partitions: t.partitions.map((p) => toFetched(p, committed.get(t.topic)?.get(p))),
-      })),
-    };
-  }
-
-  // ------------------------------------------------------------ admin calls
-
-  describeGroups(groupIds: readonly string[]): DescribedGroup[] {
-    return groupIds.map((groupId) => this.describeGroup(groupId));
-  }
-
-  private describeGroup(groupId: string): DescribedGroup {
-    if (this.closed)
-      return {
-        groupId,
-        errorCode: GroupError.COORDINATOR_NOT_AVAILABLE,
-        state: "Dead",
-        protocolType: "",
-        protocolData: "",
-        members: [],
-      };
-    const group = this.groups.get(groupId);
-    if (!group) {
-      const known = this.offsets.committed(groupId).size > 0;
-      return {
-        groupId,
-        errorCode: GroupError.NONE,
-        state: known ? "Empty" : "Dead",
-        protocolType: "",
-        protocolData: "",
-        members: [],
-      };
-    }
-    const stable = group.is("Stable") && group.protocolName !== null;
-    const protocol = group.protocolName ?? "";
-    return {
-      groupId,
-      errorCode: GroupError.NONE,
-      state: group.state,
-      protocolType: group.protocolType ?? "",
-      protocolData: stable ? protocol : "",
-      members: [...group.members.values()].map((m) => ({
-        memberId: m.memberId,
-        groupInstanceId: m.groupInstanceId,
-        clientId: m.clientId,
-        clientHost: m.clientHost,
-        metadata: stable ? m.metadataFor(protocol) : EMPTY_BYTES,
-        assignment: stable ? m.assignment : EMPTY_BYTES,
-      })),
-    };
-  }
-
-  /** Groups this coordinator holds in memory plus groups known only by committed offsets (Empty). */
-  listGroups(filter: ListGroupsFilter = {}): ListedGroup[] {
-    if (this.closed) return [];
-    const states = new Set((filter.states ?? []).map((s) => s.toLowerCase()));
-    const types = new Set((filter.types ?? []).map((s) => s.toLowerCase()));
-    if (types.size > 0 && !types.has("classic")) return [];
-    const listed = new Map<string, ListedGroup>();
-    for (const groupId of this.offsets.groupsWithOffsets())
-      listed.set(groupId, { groupId, protocolType: "", state: "Empty", groupType: "classic" });
-    for (const group of this.groups.values()) {
-      if (group.is("Dead")) continue;
-      listed.set(group.groupId, {
-        groupId: group.groupId,
-        protocolType: group.protocolType ?? "",
-        state: group.state,
-        groupType: "classic",
-      });
-    }
-    return [...listed.values()]
-      .filter((g) => states.size === 0 || states.has(g.state.toLowerCase()))
-      .sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
-  }
-
-  /** Deletes Empty groups and their offsets; NON_EMPTY_GROUP for groups with members, GROUP_ID_NOT_FOUND for unknown ones. */
-  async deleteGroups(groupIds: readonly string[]): Promise<DeleteGroupResult[]> {
-    const results: DeleteGroupResult[] = [];
-    for (const groupId of groupIds) {
-      if (this.closed) {
-        results.push({ groupId, errorCode: GroupError.COORDINATOR_NOT_AVAILABLE });
-        continue;
-      }
-      const group = this.groups.get(groupId);
-      const hasOffsets = this.offsets.committed(groupId).size > 0 || this.offsets.groupsWithOffsets().includes(groupId);
-      if (group && !group.is("Empty") && !group.is("Dead")) {
-        results.push({ groupId, errorCode: GroupError.NON_EMPTY_GROUP });
-        continue;
-      }
-      if (!group && !hasOffsets) {
-        results.push({ groupId, errorCode: GroupError.GROUP_ID_NOT_FOUND });
-        continue;
-      }
-      if (group) this.dropGroup(group);
-      try {
-        if (hasOffsets) await this.offsets.deleteGroup(groupId);
-        this.log.info("group deleted", { groupId });
-        results.push({ groupId, errorCode: GroupError.NONE });
-      } catch (err) {
-        this.log.warn("group deletion failed", { groupId, error: errorMessage(err) });
-        results.push({ groupId, errorCode: GroupError.COORDINATOR_NOT_AVAILABLE });
-      }
-    }
-    return results;
-  }
-
-  /** Marks a group Dead, answers anything waiting with `errorCode`, cancels its timers and forgets it. */
-  private dropGroup(group: Group, errorCode: number = GroupError.COORDINATOR_NOT_AVAILABLE): void {
-    group.state = "Dead";
-    for (const member of group.members.values()) {
-      member.heartbeatTimer?.();
-      member.heartbeatTimer = null;
-      this.invokeJoin(member, joinError(member.memberId, errorCode));
-      this.invokeSync(member, syncError(errorCode));
-    }
-    for (const cancel of group.pendingMembers.values()) cancel();
-    group.pendingMembers.clear();
-    this.cancelJoinTimer(group);
-    this.clearPendingSync(group);
-    if (this.groups.get(group.groupId) === group) this.groups.delete(group.groupId);
+    return this.membership.leaveGroup(groupId, leaving);
   }
 
   /**
@@ -1310,28 +119,58 @@ export class GroupCoordinator {
    * waiting JoinGroup/SyncGroup requests are answered NOT_COORDINATOR so the clients look it up again.
    */
   unloadGroups(shouldUnload: (groupId: string) => boolean): void {
-    for (const group of [...this.groups.values()]) {
-      if (shouldUnload(group.groupId)) {
-        this.log.info("unloading group", { groupId: group.groupId, state: group.state });
-        this.dropGroup(group, GroupError.NOT_COORDINATOR);
-      }
-    }
+    this.membership.unloadGroups(shouldUnload);
   }
 
   /** Group ids held in memory (membership state), for metrics and tests. */
   groupIds(): string[] {
-    return [...this.groups.keys()];
-  }
-
-  /** The state of a group as DescribeGroups would report it. */
-  groupState(groupId: string): GroupState {
-    return this.describeGroup(groupId).state;
+    return this.membership.groupIds();
   }
 
   /** Cancels every timer and answers waiting requests with COORDINATOR_NOT_AVAILABLE. */
   close(): void {
-    if (this.closed) return;
-    for (const group of [...this.groups.values()]) this.dropGroup(group, GroupError.COORDINATOR_NOT_AVAILABLE);
-    this.closed = true;
+    this.membership.close();
+  }
+
+  // ---------------------------------------------------------------- offsets
+
+  /**
+   * Validates and durably commits offsets; the error code applies to every offset of the request.
+   * Per-partition checks (unknown topic, metadata size) belong to the caller.
+   */
+  commitOffsets(input: OffsetCommitInput): Promise<number> {
+    return this.groupOffsets.commitOffsets(input);
+  }
+
+  /** Committed offsets; `topics` null = every committed partition. Unknown groups have none (−1). */
+  fetchOffsets(
+    groupId: string,
+    topics: readonly { readonly topic: string; readonly partitions: readonly number[] }[] | null,
+  ): OffsetFetchResult {
+    return this.groupOffsets.fetchOffsets(groupId, topics);
+  }
+
+  // ------------------------------------------------------------ admin calls
+
+  describeGroups(groupIds: readonly string[]): DescribedGroup[] {
+    return this.admin.describeGroups(groupIds);
+  }
+
+  /** Groups this coordinator holds in memory plus groups known only by committed offsets (Empty). */
+  listGroups(filter: ListGroupsFilter = {}): ListedGroup[] {
+    return this.admin.listGroups(filter);
+  }
+
+  /**
+   * Deletes Empty groups and their offsets; NON_EMPTY_GROUP for groups with members, GROUP_ID_NOT_FOUND
+   * for unknown ones.
+   */
+  deleteGroups(groupIds: readonly string[]): Promise<DeleteGroupResult[]> {
+    return this.admin.deleteGroups(groupIds);
+  }
+
+  /** The state of a group as DescribeGroups would report it. */
+  groupState(groupId: string): GroupState {
+    return this.admin.groupState(groupId);
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Committed consumer-group offsets: the durable part of a consumer group. The group coordinator
- * (coordinator.ts) validates commits and calls this store; the agent implements it on top of the
+ * (offsets.ts) validates commits and calls this store; the agent implements it on top of the
  * metadata log so every agent sees the same offsets. Group membership itself is not persisted: after a
  * coordinator change, members rejoin (as after a Kafka coordinator failover without loaded state).
  */

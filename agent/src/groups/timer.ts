@@ -1,6 +1,6 @@
 /**
  * The coordinator's view of time: a clock and one-shot timers. Production uses real timers; tests pass a
- * manual implementation (agent/test/groups/manual-timer.ts) and advance time without sleeping.
+ * manual implementation (agent/test/groups/manual-timers.ts) and advance time without sleeping.
  */
 
 /** Cancels a scheduled timer; calling it after the timer fired, or twice, does nothing. */

@@ -1,0 +1,120 @@
+/**
+ * Offset commits and fetches: a commit is checked against the group's membership and generation, then
+ * written to the GroupOffsetStore; fetches read the store.
+ */
+import { errorMessage, type Logger } from "../../../common/logger.js";
+import {
+  GroupError,
+  type FetchedOffset,
+  type FetchedTopicOffsets,
+  type OffsetCommitInput,
+  type OffsetFetchResult,
+} from "./coordinator-io.js";
+import type { Group } from "./group.js";
+import type { GroupMembership } from "./membership.js";
+import type { CommittedOffset, GroupOffsetStore } from "./offset-store.js";
+import type { TimerSeam } from "./timer.js";
+
+export class GroupOffsets {
+  constructor(
+    private readonly offsets: GroupOffsetStore,
+    private readonly membership: GroupMembership,
+    private readonly timers: TimerSeam,
+    private readonly log: Logger,
+  ) {}
+
+  // ------------------------------------------------------------- OffsetCommit
+
+  /**
+   * Validates and durably commits offsets; the error code applies to every offset of the request.
+   * Per-partition checks (unknown topic, metadata size) belong to the caller.
+   */
+  async commitOffsets(input: OffsetCommitInput): Promise<number> {
+    if (this.membership.isClosed) return GroupError.COORDINATOR_NOT_AVAILABLE;
+    let group = this.membership.group(input.groupId);
+    if (!group) {
+      // An unknown group with generation ≥ 0 means a stale member; −1 creates a "simple" group.
+      if (input.generationId >= 0) return GroupError.ILLEGAL_GENERATION;
+      group = this.membership.addGroup(input.groupId);
+    }
+    const error = this.validateOffsetCommit(group, input);
+    if (error !== null) return error;
+    switch (group.state) {
+      case "Empty":
+        break;
+      case "Stable":
+      case "PreparingRebalance": {
+        // A commit counts as a sign of life; the rebalance is signalled through Heartbeat.
+        const member = group.members.get(input.memberId);
+        if (member) this.membership.scheduleExpiration(group, member, member.sessionTimeoutMs);
+        break;
+      }
+      case "CompletingRebalance":
+        return GroupError.REBALANCE_IN_PROGRESS;
+      case "Dead":
+        return GroupError.COORDINATOR_NOT_AVAILABLE;
+    }
+    if (input.offsets.length === 0) return GroupError.NONE;
+    const commitTimestamp = BigInt(Math.floor(this.timers.now()));
+    const offsets: CommittedOffset[] = input.offsets.map((o) => ({
+      topic: o.topic,
+      partition: o.partition,
+      offset: o.offset,
+      leaderEpoch: o.leaderEpoch,
+      metadata: o.metadata,
+      commitTimestamp,
+    }));
+    try {
+      await this.offsets.commit(input.groupId, offsets);
+      return GroupError.NONE;
+    } catch (err) {
+      this.log.warn("offset commit failed", { groupId: input.groupId, error: errorMessage(err) });
+      return GroupError.COORDINATOR_NOT_AVAILABLE;
+    }
+  }
+
+  private validateOffsetCommit(group: Group, input: OffsetCommitInput): number | null {
+    if (group.is("Dead")) return GroupError.COORDINATOR_NOT_AVAILABLE;
+    if (input.generationId < 0 && group.is("Empty")) return null;
+    if (input.generationId >= 0 || input.memberId !== "" || input.groupInstanceId !== null) {
+      const error = group.validateCurrentMember(input.memberId, input.groupInstanceId);
+      if (error !== null) return error;
+      return input.generationId !== group.generationId ? GroupError.ILLEGAL_GENERATION : null;
+    }
+    // A simple commit while the group has members.
+    return group.is("Empty") ? null : GroupError.UNKNOWN_MEMBER_ID;
+  }
+
+  // -------------------------------------------------------------- OffsetFetch
+
+  /** Committed offsets; `topics` null = every committed partition. Unknown groups have none (−1). */
+  fetchOffsets(
+    groupId: string,
+    topics: readonly { readonly topic: string; readonly partitions: readonly number[] }[] | null,
+  ): OffsetFetchResult {
+    if (this.membership.isClosed) return { errorCode: GroupError.COORDINATOR_NOT_AVAILABLE, topics: [] };
+    const committed = this.offsets.committed(groupId);
+    const toFetched = (partition: number, c: CommittedOffset | undefined): FetchedOffset =>
+      c
+        ? { partition, offset: c.offset, leaderEpoch: c.leaderEpoch, metadata: c.metadata, errorCode: GroupError.NONE }
+        : { partition, offset: -1n, leaderEpoch: -1, metadata: "", errorCode: GroupError.NONE };
+    if (topics === null) {
+      const all: FetchedTopicOffsets[] = [];
+      for (const [topic, partitions] of committed) {
+        const list = [...partitions.values()]
+          .sort((a, b) => a.partition - b.partition)
+          .map((c) => toFetched(c.partition, c));
+        if (list.length > 0) all.push({ topic, partitions: list });
+      }
+      all.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0));
+      return { errorCode: GroupError.NONE, topics: all };
+    }
+    return {
+      errorCode: GroupError.NONE,
+      topics: topics.map((t) => ({
+        topic: t.topic,
+        partitions: t.partitions.map((p) => toFetched(p, committed.get(t.topic)?.get(p))),
+      })),
+    };
+  }
+}
