@@ -1,16 +1,18 @@
 /**
  * InitProducerId (22), v0–5. Idempotent producers get a new producer id at epoch 0, allocated through
  * the metadata log so ids are unique across agents. A producer that passes its current id and epoch
- * (v3+) gets the same id with the epoch bumped. Transactional ids are refused (no transactions yet).
+ * (v3+) gets the same id with the epoch bumped. Transactional ids are refused with
+ * TRANSACTIONAL_ID_AUTHORIZATION_FAILED (transactions are not supported; see transactional-id-refusal.ts).
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { defineHandler } from "../server/handler.js";
+import { refuseTransactionalId } from "./transactional-id-refusal.js";
 
 defineHandler({ key: ApiKey.InitProducerId, min: 0, max: 5 }, async (req, ctx) => {
   if (req.transactionalId !== null) {
     return {
       throttleTimeMs: 0,
-      errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+      errorCode: refuseTransactionalId(ctx.agent.log, "InitProducerId", req.transactionalId, ctx.header.clientId),
       producerId: -1n,
       producerEpoch: -1,
     };
