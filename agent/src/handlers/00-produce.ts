@@ -6,9 +6,15 @@
  * the metadata log (acks=1 and acks=all alike: durability comes from the store). acks=0 sends no
  * response. Any agent accepts any partition. Transactions are not supported (transactional batches
  * are rejected).
+ *
+ * Topic configs enforced here: a batch larger than max.message.bytes (whole batch, header included)
+ * fails its partition with MESSAGE_TOO_LARGE, as in Kafka; with message.timestamp.type=LogAppendTime
+ * the batches are stamped with their ingestion file's seal time (see ingest/batcher.ts) and the
+ * partition's logAppendTimeMs carries it (-1 for CreateTime topics).
  */
 import type { IncomingBatch } from "../ingest/batcher.js";
 import { IngestionError } from "../ingest/batcher.js";
+import { effectiveConfig } from "../metadata/topic-config.js";
 import * as metrics from "../metrics.js";
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { InvalidBatchError, splitAndValidateBatches } from "../records/record-batch.js";
@@ -87,7 +93,7 @@ defineHandler({ key: ApiKey.Produce, min: 0, max: 11 }, async (req, ctx) => {
   const started = process.hrtime.bigint();
   const responses: Array<{ name: string; partitionResponses: PartitionOutcome[] }> = [];
   const accepted: IncomingBatch[] = [];
-  const slots: Array<{ outcome: PartitionOutcome; first: number; count: number }> = [];
+  const slots: Array<{ outcome: PartitionOutcome; first: number; count: number; logAppendTime: boolean }> = [];
 
   for (const topicData of req.topicData) {
     const name = topicData.name;
@@ -95,6 +101,9 @@ defineHandler({ key: ApiKey.Produce, min: 0, max: 11 }, async (req, ctx) => {
     responses.push({ name, partitionResponses });
     const existence = await agent.topics.ensure(name);
     const partitions = agent.topics.partitionCount(name);
+    const configs = agent.metadata.state.topics.get(name)?.configs ?? {};
+    const maxBatchBytes = Number(effectiveConfig(configs, "max.message.bytes"));
+    const logAppendTime = effectiveConfig(configs, "message.timestamp.type") === "LogAppendTime";
     for (const pd of topicData.partitionData) {
       if (existence === LOG_UNAVAILABLE) {
         partitionResponses.push(
@@ -140,10 +149,22 @@ defineHandler({ key: ApiKey.Produce, min: 0, max: 11 }, async (req, ctx) => {
         partitionResponses.push(failed(pd.index, ErrorCode.INVALID_RECORD, "transactional batches are not supported"));
         continue;
       }
+      const tooLarge = batches.find((b) => b.header.size > maxBatchBytes);
+      if (tooLarge) {
+        partitionResponses.push(
+          failed(
+            pd.index,
+            ErrorCode.MESSAGE_TOO_LARGE,
+            `record batch of ${tooLarge.header.size} bytes exceeds max.message.bytes ${maxBatchBytes} of topic ${name}`,
+          ),
+        );
+        continue;
+      }
       const outcome = failed(pd.index, ErrorCode.NONE, null);
       partitionResponses.push(outcome);
-      slots.push({ outcome, first: accepted.length, count: batches.length });
-      for (const b of batches) accepted.push({ topic: name, partition: pd.index, bytes: b.bytes, header: b.header });
+      slots.push({ outcome, first: accepted.length, count: batches.length, logAppendTime });
+      for (const b of batches)
+        accepted.push({ topic: name, partition: pd.index, bytes: b.bytes, header: b.header, logAppendTime });
       metrics.produceBytes.inc({ topic: name }, pd.records.length);
     }
   }
@@ -162,7 +183,7 @@ defineHandler({ key: ApiKey.Produce, min: 0, max: 11 }, async (req, ctx) => {
           continue;
         }
         o.baseOffset = BigInt(first.baseOffset);
-        o.logAppendTimeMs = -1n;
+        o.logAppendTimeMs = slot.logAppendTime ? BigInt(first.logAppendTime) : -1n;
         o.logStartOffset = BigInt(first.logStartOffset);
         const records = accepted
           .slice(slot.first, slot.first + slot.count)

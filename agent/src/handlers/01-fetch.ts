@@ -2,10 +2,11 @@
  * Fetch (1), v4–12 (v13+ addresses topics by id and is not offered). Serves whole stored batches from
  * the fetch offset, base offsets rewritten, from whichever store holds them. Long poll: when fewer
  * than minBytes are available the request waits up to maxWaitMs for new data in any of its
- * partitions. Fetch sessions are not kept (session id 0: every request is a full fetch). read_committed
- * sees the same data as read_uncommitted (no transactions). Offsets beyond the high watermark or
- * below the log start answer OFFSET_OUT_OF_RANGE. A partition whose bytes the store fails to give
- * answers KAFKA_STORAGE_ERROR (retriable) without failing the others.
+ * partitions; as in Kafka, a partition answered with an error (unknown topic or partition, offset out
+ * of range, storage error) ends the wait at once. Fetch sessions are not kept (session id 0: every
+ * request is a full fetch). read_committed sees the same data as read_uncommitted (no transactions).
+ * Offsets beyond the high watermark or below the log start answer OFFSET_OUT_OF_RANGE. A partition
+ * whose bytes the store fails to give answers KAFKA_STORAGE_ERROR (retriable) without failing the others.
  */
 import { errorMessage } from "../../../common/logger.js";
 import * as metrics from "../metrics.js";
@@ -27,6 +28,8 @@ defineHandler({ key: ApiKey.Fetch, min: 4, max: 12 }, async (req, ctx) => {
   for (;;) {
     const state = agent.metadata.state;
     let total = 0;
+    // Any partition answered with an error ends the long poll at once (Kafka's errorReadingData).
+    let errored = false;
     const responses = [];
     for (const t of req.topics) {
       const topic = state.topics.get(t.topic);
@@ -44,6 +47,7 @@ defineHandler({ key: ApiKey.Fetch, min: 4, max: 12 }, async (req, ctx) => {
         };
         if (!ps) {
           partitions.push({ ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
+          errored = true;
           continue;
         }
         const hw = BigInt(ps.nextOffset);
@@ -52,6 +56,7 @@ defineHandler({ key: ApiKey.Fetch, min: 4, max: 12 }, async (req, ctx) => {
         const meta = { ...base, highWatermark: hw, lastStableOffset: hw, logStartOffset: lso };
         if (offset < ps.logStartOffset || offset > ps.nextOffset) {
           partitions.push({ ...meta, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE });
+          errored = true;
           continue;
         }
         const budget = Math.min(p.partitionMaxBytes, maxBytes - total);
@@ -72,6 +77,7 @@ defineHandler({ key: ApiKey.Fetch, min: 4, max: 12 }, async (req, ctx) => {
             error: errorMessage(err),
           });
           partitions.push({ ...meta, errorCode: ErrorCode.KAFKA_STORAGE_ERROR });
+          errored = true;
           continue;
         }
         total += read.bytes;
@@ -81,7 +87,7 @@ defineHandler({ key: ApiKey.Fetch, min: 4, max: 12 }, async (req, ctx) => {
       responses.push({ topic: t.topic, topicId: topic?.topicId ?? "00000000000000000000000000000000", partitions });
     }
     const remaining = deadline - Date.now();
-    if (total >= req.minBytes || remaining <= 0 || watched.length === 0) {
+    if (total >= req.minBytes || errored || remaining <= 0 || watched.length === 0) {
       metrics.fetchLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
       return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses };
     }

@@ -1,25 +1,26 @@
 /**
  * FindCoordinator (10), v0–5 (v4+ batches keys). Groups (key type 0) are coordinated by the agent the
  * cluster view picks for the group id, the same on every agent. Transaction coordinators (key type 1)
- * are not available: transactions are not supported.
+ * are refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED (transactions are not supported; see
+ * transactional-id-refusal.ts); any other key type is an INVALID_REQUEST, as in Kafka.
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { defineHandler } from "../server/handler.js";
+import { refuseTransactionalId, TRANSACTIONAL_ID_REFUSED_MESSAGE } from "./transactional-id-refusal.js";
 
 const KEY_TYPE_GROUP = 0;
+const KEY_TYPE_TRANSACTION = 1;
 
 defineHandler({ key: ApiKey.FindCoordinator, min: 0, max: 5 }, async (req, ctx) => {
   const { agent, header } = ctx;
   const lookup = (key: string) => {
+    const none = { key, nodeId: -1, host: "", port: -1 };
+    if (req.keyType === KEY_TYPE_TRANSACTION) {
+      const errorCode = refuseTransactionalId(agent.log, "FindCoordinator", key, header.clientId);
+      return { ...none, errorCode, errorMessage: TRANSACTIONAL_ID_REFUSED_MESSAGE };
+    }
     if (req.keyType !== KEY_TYPE_GROUP) {
-      return {
-        key,
-        nodeId: -1,
-        host: "",
-        port: -1,
-        errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
-        errorMessage: "transactions are not supported",
-      };
+      return { ...none, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `unknown key type ${req.keyType}` };
     }
     const c = agent.cluster.coordinatorFor(key);
     return { key, nodeId: c.nodeId, host: c.host, port: c.port, errorCode: ErrorCode.NONE, errorMessage: null };

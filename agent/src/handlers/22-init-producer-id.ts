@@ -1,26 +1,22 @@
 /**
- * InitProducerId (22), v0–5. Idempotent producers get a new producer id at epoch 0, allocated through
- * the metadata log so ids are unique across agents. A producer that passes its current id and epoch
- * (v3+) gets the same id with the epoch bumped. Transactional ids are refused (no transactions yet).
+ * InitProducerId (22), v0–5. Idempotent producers (no transactional id) get a new producer id at
+ * epoch 0, allocated through the metadata log so ids are unique across agents, whatever producer id
+ * and epoch the request names (v3+): as Kafka's TransactionCoordinator does for a null transactional
+ * id. Bumping the epoch of a named id would let any client fence that id's producer; an epoch bump
+ * for an existing id only exists for transactional ids, which are refused with
+ * TRANSACTIONAL_ID_AUTHORIZATION_FAILED (transactions are not supported; see transactional-id-refusal.ts).
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { defineHandler } from "../server/handler.js";
+import { refuseTransactionalId } from "./transactional-id-refusal.js";
 
 defineHandler({ key: ApiKey.InitProducerId, min: 0, max: 5 }, async (req, ctx) => {
   if (req.transactionalId !== null) {
     return {
       throttleTimeMs: 0,
-      errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+      errorCode: refuseTransactionalId(ctx.agent.log, "InitProducerId", req.transactionalId, ctx.header.clientId),
       producerId: -1n,
       producerEpoch: -1,
-    };
-  }
-  if (req.producerId >= 0n && req.producerEpoch >= 0 && req.producerEpoch < 32767) {
-    return {
-      throttleTimeMs: 0,
-      errorCode: ErrorCode.NONE,
-      producerId: req.producerId,
-      producerEpoch: req.producerEpoch + 1,
     };
   }
   let result;

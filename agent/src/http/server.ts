@@ -7,6 +7,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { listen } from "../../../common/listen.js";
 import { componentLogger, errorMessage } from "../../../common/logger.js";
 import { metricsRegistry } from "../metrics.js";
 
@@ -95,15 +96,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: Error): void =>
-      reject(new Error(`cannot listen for HTTP on ${options.host ?? "0.0.0.0"}:${options.port}: ${err.message}`));
-    server.once("error", onError);
-    server.listen(options.port, options.host ?? "0.0.0.0", () => {
-      server.off("error", onError);
-      resolve();
-    });
-  });
+  await listen(server, "http", options.host ?? "0.0.0.0", options.port);
   server.on("error", (err) => logger.error("http server error", { error: errorMessage(err) }));
   const port = (server.address() as AddressInfo).port;
   let closing: Promise<void> | undefined;

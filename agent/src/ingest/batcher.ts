@@ -4,6 +4,11 @@
  * store, then committed to the metadata log, which assigns offsets. A produce request is answered
  * only after both steps succeeded. Files are written concurrently but committed in the order they
  * were sealed, so batches of one producer keep their order.
+ *
+ * Log-append time: batches of a topic with message.timestamp.type=LogAppendTime are stamped with the
+ * time their file is sealed (all such batches of one file share it), in the file's copy of the bytes,
+ * before the file is written; that time is their append time, reported back as `logAppendTime`. Offsets
+ * are assigned later, at commit, so the stamp precedes the commit by the write's duration.
  */
 import type { Logger } from "../../../common/logger.js";
 import { errorMessage } from "../../../common/logger.js";
@@ -11,6 +16,7 @@ import type { BatchMeta, CommitFileCommand } from "../metadata/commands.js";
 import type { MetadataLog } from "../metadata/log.js";
 import type { BatchResult } from "../metadata/state.js";
 import type { BatchHeader } from "../records/record-batch.js";
+import { stampLogAppendTime } from "../records/record-batch.js";
 import type { ObjectStore } from "../store/types.js";
 import type { IngestionHealth } from "./health.js";
 
@@ -20,6 +26,8 @@ export interface IncomingBatch {
   /** The RecordBatch as the producer sent it (a view into the request frame). */
   readonly bytes: Buffer;
   readonly header: BatchHeader;
+  /** The topic keeps log-append time: the batch is stamped with its file's seal time. */
+  readonly logAppendTime?: boolean;
 }
 
 export interface BatcherOptions {
@@ -97,7 +105,8 @@ export class IngestionBatcher {
   }
 
   /**
-   * Adds the batches of one produce request (they land in the same file); one result per batch.
+   * Adds the batches of one produce request (they land in the same file); one result per batch. The
+   * `logAppendTime` of an appended batch stamped with log-append time is its stamp (the seal time).
    * When the buffer is full the request waits for space; aborting `signal` while it waits drops it
    * (nothing of it is written) with a retriable IngestionError.
    */
@@ -211,7 +220,8 @@ export class IngestionBatcher {
   }
 
   private async writeAndCommit(file: OpenFile): Promise<void> {
-    const key = `${this.options.keyPrefix}${Date.now().toString(36)}-${(this.counter++).toString(36)}`;
+    const sealedAt = Date.now();
+    const key = `${this.options.keyPrefix}${sealedAt.toString(36)}-${(this.counter++).toString(36)}`;
     // Group batches by partition so each partition's batches are contiguous in the file.
     const order = new Map<string, Waiter[]>();
     for (const w of file.waiters) {
@@ -223,18 +233,20 @@ export class IngestionBatcher {
     const parts: Buffer[] = [];
     const metas: BatchMeta[] = [];
     const waiters: Waiter[] = [];
+    const stamped: Array<{ at: number; size: number }> = [];
     let pos = 0;
     for (const list of order.values()) {
       for (const w of list) {
         const { batch } = w;
         parts.push(batch.bytes);
+        if (batch.logAppendTime) stamped.push({ at: pos, size: batch.bytes.length });
         metas.push({
           topic: batch.topic,
           partition: batch.partition,
           pos,
           len: batch.bytes.length,
           count: batch.header.recordCount,
-          maxTimestamp: batch.header.maxTimestamp,
+          maxTimestamp: batch.logAppendTime ? sealedAt : batch.header.maxTimestamp,
           producerId: batch.header.producerId,
           producerEpoch: batch.header.producerEpoch,
           baseSequence: batch.header.baseSequence,
@@ -244,6 +256,8 @@ export class IngestionBatcher {
       }
     }
     const data = Buffer.concat(parts, pos);
+    // The stamp goes into the file's copy: the request's bytes stay as the producer sent them.
+    for (const { at, size } of stamped) stampLogAppendTime(data, at, size, sealedAt);
     const started = process.hrtime.bigint();
     const ticket = this.options.health?.started();
     const expiresAt =
@@ -295,7 +309,8 @@ export class IngestionBatcher {
     }
     waiters.forEach((w, i) => {
       const r = results?.[i];
-      if (r) w.resolve(r);
+      // An appended batch stamped with log-append time reports its stamp.
+      if (r) w.resolve(w.batch.logAppendTime && r.logAppendTime >= 0 ? { ...r, logAppendTime: sealedAt } : r);
       else w.reject(new IngestionError(`no commit result for batch ${i} of ${key}`));
     });
   }

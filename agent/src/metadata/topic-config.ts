@@ -28,9 +28,13 @@ export const TOPIC_CONFIGS: Readonly<Record<string, ConfigDefinition>> = {
   "message.timestamp.type": {
     default: "CreateTime",
     validate: oneOf("CreateTime", "LogAppendTime"),
-    doc: "Timestamp kept in records.",
+    doc: "CreateTime keeps the producer's timestamps; LogAppendTime stamps each batch with the time its ingestion file is sealed.",
   },
-  "max.message.bytes": { default: "8388608", validate: longAtLeast(0), doc: "Largest record batch accepted." },
+  "max.message.bytes": {
+    default: "8388608",
+    validate: longAtLeast(0),
+    doc: "Largest record batch accepted, in bytes; a larger one is refused with MESSAGE_TOO_LARGE.",
+  },
   "compression.type": {
     default: "producer",
     validate: oneOf("producer"),

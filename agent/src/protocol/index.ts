@@ -122,18 +122,37 @@ function checkConsumed(r: Reader, what: string): void {
   if (r.pos !== r.end) throw new ProtocolError(`${r.end - r.pos} unexpected bytes after the ${what}`);
 }
 
-/** Decodes a request body starting at `bodyOffset` of the frame (which has no size prefix). */
+/** A decoded request body and the number of bytes the frame still held after it. */
+export interface DecodedRequestBody<K extends ApiKeyValue> {
+  readonly body: RequestOf<K>;
+  readonly trailingBytes: number;
+}
+
+/**
+ * Decodes a request body starting at `bodyOffset` of the frame (which has no size prefix) and reports
+ * the bytes left after it. Like Kafka, which parses a request and ignores what follows its body, bytes
+ * after a complete body are not an error (some client versions send them); a body cut short is.
+ */
+export function decodeRequestBodyWithTrailer<K extends ApiKeyValue>(
+  apiKey: K,
+  apiVersion: number,
+  frame: Buffer,
+  bodyOffset: number,
+): DecodedRequestBody<K> {
+  const p = plan(apiKey, apiVersion, false);
+  const r = new Reader(frame, bodyOffset);
+  const body = decodeStruct(r, p) as RequestOf<K>;
+  return { body, trailingBytes: r.remaining };
+}
+
+/** Decodes a request body starting at `bodyOffset` of the frame; bytes after the body are ignored. */
 export function decodeRequestBody<K extends ApiKeyValue>(
   apiKey: K,
   apiVersion: number,
   frame: Buffer,
   bodyOffset: number,
 ): RequestOf<K> {
-  const p = plan(apiKey, apiVersion, false);
-  const r = new Reader(frame, bodyOffset);
-  const body = decodeStruct(r, p);
-  checkConsumed(r, `${apiKeyName(apiKey)} v${apiVersion} request`);
-  return body as RequestOf<K>;
+  return decodeRequestBodyWithTrailer(apiKey, apiVersion, frame, bodyOffset).body;
 }
 
 /** Decodes a whole request frame (no size prefix): header and body. */

@@ -1,7 +1,8 @@
 /**
  * RecordBatch v2 (magic 2) header access. Batches stay opaque bytes: we read the 61-byte header,
  * check CRC-32C and counts, and rewrite only base offset and partition leader epoch when serving
- * (both lie outside the CRC). Records are never decompressed.
+ * (both lie outside the CRC). Records are never decompressed. A topic with log-append time has its
+ * batches stamped once when stored (timestamp type, max timestamp, CRC), as Kafka's log does.
  */
 import { crc32c } from "@node-rs/crc32";
 
@@ -23,6 +24,9 @@ const OFF_BASE_SEQUENCE = 53;
 const OFF_RECORD_COUNT = 57;
 
 export const COMPRESSION_NAMES = ["none", "gzip", "snappy", "lz4", "zstd"] as const;
+
+/** Attributes bit 3: the batch's timestamps are log-append time (its maxTimestamp), not create time. */
+export const ATTR_LOG_APPEND_TIME = 0x08;
 
 export interface BatchHeader {
   /** Total bytes of the batch (batchLength + 12). */
@@ -120,6 +124,18 @@ export function splitAndValidateBatches(records: Buffer): Array<{ bytes: Buffer;
 export function rewriteBatchOffset(buf: Buffer, at: number, baseOffset: number, leaderEpoch: number): void {
   buf.writeBigInt64BE(BigInt(baseOffset), at);
   buf.writeInt32BE(leaderEpoch, at + OFF_LEADER_EPOCH);
+}
+
+/**
+ * Stamps the batch of `size` bytes at `at` with log-append time `time` (ms), in place, as Kafka's log
+ * does for a topic with message.timestamp.type=LogAppendTime: timestamp type bit set, maxTimestamp =
+ * `time` (consumers give every record of the batch this timestamp), CRC-32C recomputed. Records and
+ * baseTimestamp are left as the producer wrote them.
+ */
+export function stampLogAppendTime(buf: Buffer, at: number, size: number, time: number): void {
+  buf.writeInt16BE(buf.readInt16BE(at + OFF_ATTRIBUTES) | ATTR_LOG_APPEND_TIME, at + OFF_ATTRIBUTES);
+  buf.writeBigInt64BE(BigInt(time), at + OFF_MAX_TIMESTAMP);
+  buf.writeUInt32BE(crc32c(buf.subarray(at + OFF_ATTRIBUTES, at + size)), at + OFF_CRC);
 }
 
 /** Walks the batches in a buffer of concatenated batches: yields start position and header. */

@@ -1,7 +1,8 @@
 /**
  * One client connection: framing (4-byte size prefix, maximum frame size), request decoding, dispatch
  * to the handler registry, and responses written in request order even when handlers finish out of
- * order. Anything malformed closes this connection only. ApiVersions quirks live here: an unknown
+ * order. Anything malformed (a truncated body included) closes this connection only; bytes after a
+ * complete request body are ignored, as Kafka ignores them. ApiVersions quirks live here: an unknown
  * ApiVersions version is answered in the v0 schema with UNSUPPORTED_VERSION (KIP-511); any other
  * unsupported API or version closes the connection, as Kafka does.
  *
@@ -13,7 +14,13 @@
 import type { Socket } from "node:net";
 import type { Logger } from "../../../common/logger.js";
 import { errorMessage } from "../../../common/logger.js";
-import { ApiKey, apiKeyName, decodeRequestBody, decodeRequestHeader, encodeResponse } from "../protocol/index.js";
+import {
+  ApiKey,
+  apiKeyName,
+  decodeRequestBodyWithTrailer,
+  decodeRequestHeader,
+  encodeResponse,
+} from "../protocol/index.js";
 import type { ApiKeyValue, RequestHeader } from "../protocol/index.js";
 import { SaslSession } from "../security/authenticator.js";
 import type { SaslSettings } from "../security/authenticator.js";
@@ -158,7 +165,21 @@ export class Connection {
         this.close(`unsupported API key ${header.apiKey} version ${header.apiVersion}`);
         return;
       }
-      body = decodeRequestBody(header.apiKey as ApiKeyValue, header.apiVersion, frame, decoded.bodyOffset);
+      const decodedBody = decodeRequestBodyWithTrailer(
+        header.apiKey as ApiKeyValue,
+        header.apiVersion,
+        frame,
+        decoded.bodyOffset,
+      );
+      body = decodedBody.body;
+      if (decodedBody.trailingBytes > 0) {
+        this.options.logger.debug("ignoring bytes after a request body", {
+          conn: this.info.id,
+          api: `${apiKeyName(header.apiKey)} v${header.apiVersion}`,
+          bytes: decodedBody.trailingBytes,
+          clientId: header.clientId,
+        });
+      }
     } catch (err) {
       this.close(`malformed request: ${errorMessage(err)}`);
       return;

@@ -5,6 +5,7 @@
  */
 import net from "node:net";
 import tls from "node:tls";
+import { listen } from "../../../common/listen.js";
 import type { Logger } from "../../../common/logger.js";
 import type { SaslSettings } from "../security/authenticator.js";
 import type { AgentContext } from "./context.js";
@@ -69,13 +70,7 @@ export async function startKafkaServer(agent: AgentContext, options: KafkaServer
   } else {
     server = net.createServer(accept);
   }
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
+  await listen(server, "kafka", options.host, options.port);
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : options.port;
   return {

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer, type AddressInfo, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -127,6 +128,45 @@ describe("warp CLI", () => {
     ]);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /^warp operator: .*\/nonexistent\/kubeconfig/m);
+  });
+
+  describe("a listener that cannot bind", () => {
+    let busy: Server;
+    let busyPort: number;
+    before(async () => {
+      busy = createServer();
+      await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+      busyPort = (busy.address() as AddressInfo).port;
+    });
+    after(async () => {
+      await new Promise<void>((resolve) => busy.close(() => resolve()));
+    });
+
+    for (const [listener, flag, other] of [
+      ["kafka", "-kafkaPort", "-httpPort"],
+      ["http", "-httpPort", "-kafkaPort"],
+    ] as const) {
+      it(`a ${listener} port in use exits 2 naming the ${listener} listener and its address`, async () => {
+        const r = await run([
+          "agent",
+          "-bucketURL=mem://cli",
+          "-kafkaHost",
+          "127.0.0.1",
+          flag,
+          String(busyPort),
+          other,
+          "0",
+        ]);
+        assert.equal(r.code, 2, r.stderr);
+        assert.match(
+          r.stderr,
+          new RegExp(
+            `^warp agent: cannot start the ${listener} listener on 127\\.0\\.0\\.1:${busyPort}: address already in use \\(EADDRINUSE\\)$`,
+            "m",
+          ),
+        );
+      });
+    }
   });
 
   describe("a running agent", () => {

@@ -1,6 +1,7 @@
 /**
  * Apache Kafka's own Java tools (from Maven Central) against a real agent: kafka-topics create and
- * describe, console producer and consumer, kafka-consumer-groups listing offsets.
+ * describe, console producer and consumer, kafka-consumer-groups listing offsets, and a LogAppendTime
+ * topic whose records the console consumer (which checks CRCs) reads with the append time.
  */
 import assert from "node:assert/strict";
 import { ensureKafkaTools, runKafkaTool } from "../../../e2e/support/kafka-tools.js";
@@ -75,6 +76,59 @@ describe("Apache Kafka Java tools", function () {
     assert.equal(consumed.code, 0, consumed.stderr);
     const values = consumed.stdout.split("\n").filter((l) => l.startsWith("message-"));
     assert.equal(new Set(values).size, 50);
+  });
+
+  it("reads a LogAppendTime topic's records with their append time", async () => {
+    const created = await runKafkaTool(
+      "topics",
+      [
+        "--bootstrap-server",
+        agent.bootstrap,
+        "--create",
+        "--topic",
+        "java-append-time",
+        "--partitions",
+        "1",
+        "--config",
+        "message.timestamp.type=LogAppendTime",
+      ],
+      { timeoutMs: 120_000 },
+    );
+    assert.equal(created.code, 0, created.stderr);
+    const before = Date.now();
+    const produced = await runKafkaTool(
+      "console-producer",
+      ["--bootstrap-server", agent.bootstrap, "--topic", "java-append-time"],
+      { input: "first\nsecond\nthird\n", timeoutMs: 120_000 },
+    );
+    assert.equal(produced.code, 0, produced.stderr);
+    const after = Date.now();
+    const consumed = await runKafkaTool(
+      "console-consumer",
+      [
+        "--bootstrap-server",
+        agent.bootstrap,
+        "--topic",
+        "java-append-time",
+        "--from-beginning",
+        "--max-messages",
+        "3",
+        "--timeout-ms",
+        "60000",
+        "--property",
+        "print.timestamp=true",
+      ],
+      { timeoutMs: 120_000 },
+    );
+    assert.equal(consumed.code, 0, consumed.stderr);
+    const rows = consumed.stdout.split("\n").filter((l) => /\t(first|second|third)$/.test(l));
+    assert.equal(rows.length, 3, consumed.stdout);
+    for (const row of rows) {
+      const m = /^LogAppendTime:(\d+)\t/.exec(row);
+      assert.ok(m, `timestamp type LogAppendTime: ${row}`);
+      const ts = Number(m[1]);
+      assert.ok(ts >= before && ts <= after, `append time ${ts} within the produce run [${before}, ${after}]`);
+    }
   });
 
   it("lists the group's committed offsets with kafka-consumer-groups", async () => {

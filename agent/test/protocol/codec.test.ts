@@ -6,7 +6,9 @@ import {
   Reader,
   Writer,
   decodeRequestBody,
+  decodeRequestBodyWithTrailer,
   decodeRequestHeader,
+  decodeResponse,
   errorCodeName,
   isRetriable,
   ErrorCode,
@@ -118,11 +120,28 @@ describe("protocol codec primitives", () => {
     assert.throws(() => decodeRequestBody(ApiKey.Metadata, 0, frame, bodyOffset), ProtocolError);
   });
 
-  it("rejects trailing bytes after a body and unknown versions", () => {
-    const frame = Buffer.from("00030000000000010000" + "00000000" + "00", "hex");
+  it("reports bytes after a complete request body instead of rejecting them, as Kafka ignores them", () => {
+    const frame = Buffer.from("00030000000000010000" + "00000000" + "aabbcc", "hex");
     const { bodyOffset } = decodeRequestHeader(frame);
-    assert.throws(() => decodeRequestBody(ApiKey.Metadata, 0, frame, bodyOffset), ProtocolError);
+    const decoded = decodeRequestBodyWithTrailer(ApiKey.Metadata, 0, frame, bodyOffset);
+    assert.deepEqual(decoded.body.topics, []);
+    assert.equal(decoded.trailingBytes, 3);
+    assert.deepEqual(decodeRequestBody(ApiKey.Metadata, 0, frame, bodyOffset).topics, []);
+  });
+
+  it("rejects a request body cut short, and unknown versions", () => {
+    // Metadata v1: one topic announced, its name missing.
+    const cut = Buffer.from("00030001000000010000" + "00000001" + "0005", "hex");
+    const { bodyOffset } = decodeRequestHeader(cut);
+    assert.throws(() => decodeRequestBody(ApiKey.Metadata, 1, cut, bodyOffset), ProtocolError);
+    const frame = Buffer.from("00030000000000010000" + "00000000", "hex");
     assert.throws(() => decodeRequestBody(ApiKey.Metadata, 13, frame, bodyOffset), ProtocolError);
+  });
+
+  it("still rejects bytes after a response body (client direction)", () => {
+    // ApiVersions v0 response: correlation id, error code, empty array, then one stray byte.
+    const frame = Buffer.from("00000001" + "0000" + "00000000" + "00", "hex");
+    assert.throws(() => decodeResponse(ApiKey.ApiVersions, 0, frame), ProtocolError);
   });
 
   it("decodes the header of unknown keys and versions and reports them as unknown", () => {

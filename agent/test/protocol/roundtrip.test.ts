@@ -9,6 +9,7 @@ import {
   MESSAGE_VERSIONS,
   decodeRequest,
   decodeRequestBody,
+  decodeRequestBodyWithTrailer,
   decodeRequestHeader,
   decodeResponse,
   encodeRequest,
@@ -110,8 +111,9 @@ describe("protocol round trips", () => {
             const decodedHeader = decodeRequestHeader(frame.subarray(4));
             assert.deepEqual(decodedHeader.header, header);
             assert.equal(decodedHeader.known, true);
-            const decoded = decodeRequestBody(key, v, frame.subarray(4), decodedHeader.bodyOffset);
-            assert.deepEqual(decoded, body);
+            const decoded = decodeRequestBodyWithTrailer(key, v, frame.subarray(4), decodedHeader.bodyOffset);
+            assert.deepEqual(decoded.body, body);
+            assert.equal(decoded.trailingBytes, 0, "the decoder reads every byte the encoder wrote");
             assert.deepEqual(decodeRequest(frame.subarray(4)).body, body);
 
             const resBody = sampleBody(response, v, rng);

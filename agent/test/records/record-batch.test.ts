@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import {
+  ATTR_LOG_APPEND_TIME,
   InvalidBatchError,
   iterateBatches,
   rewriteBatchOffset,
   splitAndValidateBatches,
+  stampLogAppendTime,
 } from "../../src/records/record-batch.js";
 import { buildBatch } from "./batch-builder.js";
 
@@ -62,5 +64,18 @@ describe("record batches", () => {
     const [b] = [...iterateBatches(a)];
     assert.equal(b!.baseOffset, 1234);
     assert.doesNotThrow(() => splitAndValidateBatches(a));
+  });
+
+  it("stamps log-append time in place: timestamp type, maxTimestamp and a valid CRC, other attributes kept", () => {
+    const first = buildBatch([{ value: "first" }], { timestamp: 1000 });
+    const second = buildBatch([{ value: "a" }, { value: "b" }], { timestamp: 2000, attributes: 0x01 });
+    const both = Buffer.concat([first, second]);
+    stampLogAppendTime(both, first.length, second.length, 5555);
+    const [a, b] = splitAndValidateBatches(both);
+    assert.deepEqual(a!.bytes, first, "the other batch is untouched");
+    assert.equal(b!.header.attributes, 0x01 | ATTR_LOG_APPEND_TIME, "codec bits kept, timestamp type set");
+    assert.equal(b!.header.maxTimestamp, 5555);
+    assert.equal(b!.header.baseTimestamp, 2000);
+    assert.equal(b!.header.recordCount, 2);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Malformed input closes only the offending connection: random bytes, truncated frames, oversized and
- * negative frame sizes, unknown API keys and versions, garbage bodies. A healthy connection opened
- * before keeps working throughout, and new connections are accepted afterwards.
+ * negative frame sizes, unknown API keys and versions, garbage bodies, bodies cut short. A healthy
+ * connection opened before keeps working throughout, and new connections are accepted afterwards.
+ * Bytes after a complete request body are not malformed: Kafka ignores them, and so does the agent.
  */
 import assert from "node:assert/strict";
 import { ApiKey, decodeResponse, encodeRequest } from "../../src/protocol/index.js";
@@ -72,6 +73,31 @@ describe("malformed input", function () {
       fresh.socket.destroy();
     });
   }
+
+  it("answers a request whose frame carries bytes after the body, as Kafka does", async () => {
+    const c = await RawKafkaClient.connect(agent.port);
+    const request = encodeRequest(
+      { apiKey: ApiKey.Metadata, apiVersion: 12, correlationId: 5, clientId: "trailing" },
+      { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false },
+    );
+    c.socket.write(frame(Buffer.concat([request.subarray(4), Buffer.from([0, 0, 0])])));
+    const { correlationId, body } = decodeResponse(ApiKey.Metadata, 12, await c.readFrame());
+    assert.equal(correlationId, 5);
+    assert.equal(body.brokers.length, 1, "a normal Metadata answer");
+    assert.equal(await apiVersions(c), 0, "the connection stays open");
+    c.socket.destroy();
+  });
+
+  it("closes the connection on a request body cut short, others keep working", async () => {
+    const request = encodeRequest(
+      { apiKey: ApiKey.Metadata, apiVersion: 12, correlationId: 6, clientId: "cut" },
+      { topics: [{ topicId: "00000000000000000000000000000000", name: "some-topic" }] },
+    );
+    const bad = await RawKafkaClient.connect(agent.port);
+    bad.socket.write(frame(request.subarray(4, request.length - 4)));
+    assert.ok(await bad.waitClosed(), "the offending connection is closed");
+    assert.equal(await apiVersions(healthy), 0, "the healthy connection still answers");
+  });
 
   it("answers an unknown ApiVersions version with UNSUPPORTED_VERSION in the v0 schema", async () => {
     const c = await RawKafkaClient.connect(agent.port);
