@@ -8,6 +8,7 @@ import type { Command } from "./metadata/commands.js";
 import type { MetadataLog } from "./metadata/log.js";
 import type { CommandResult } from "./metadata/state.js";
 import { FoldError } from "./metadata/state.js";
+import { partitionCountProblem } from "./metadata/limits.js";
 import { validateTopicConfig } from "./metadata/topic-config.js";
 
 const MAX_TOPIC_NAME = 249;
@@ -66,12 +67,8 @@ export class TopicService {
     if (nameProblem) return { errorCode: FoldError.INVALID_TOPIC_EXCEPTION, message: nameProblem };
     if (this.log.state.topics.has(name))
       return { errorCode: FoldError.TOPIC_ALREADY_EXISTS, message: `topic ${name} already exists` };
-    if (!Number.isInteger(partitions) || partitions < 1 || partitions > 100000) {
-      return {
-        errorCode: FoldError.INVALID_PARTITIONS,
-        message: `number of partitions must be between 1 and 100000, got ${partitions}`,
-      };
-    }
+    const countProblem = partitionCountProblem(partitions, 0, this.log.state.partitionTotal);
+    if (countProblem) return { errorCode: FoldError.INVALID_PARTITIONS, message: countProblem };
     for (const [k, v] of Object.entries(configs)) {
       const problem = validateTopicConfig(k, v);
       if (problem) return { errorCode: FoldError.INVALID_CONFIG, message: problem };
@@ -89,7 +86,25 @@ export class TopicService {
     return this.propose({ type: "deleteTopic", name });
   }
 
+  /** Validates a new partition count without proposing; returns an error result or null. */
+  checkCreatePartitions(name: string, count: number): CommandResult | null {
+    const current = this.partitionCount(name);
+    if (current === null)
+      return { errorCode: FoldError.UNKNOWN_TOPIC_OR_PARTITION, message: `topic ${name} does not exist` };
+    const countProblem = partitionCountProblem(count, current, this.log.state.partitionTotal);
+    if (countProblem) return { errorCode: FoldError.INVALID_PARTITIONS, message: countProblem };
+    if (count <= current) {
+      return {
+        errorCode: FoldError.INVALID_PARTITIONS,
+        message: `topic ${name} has ${current} partitions; the new count must be larger`,
+      };
+    }
+    return null;
+  }
+
   async createPartitions(name: string, count: number): Promise<CommandResult> {
+    const problem = this.checkCreatePartitions(name, count);
+    if (problem) return problem;
     return this.propose({ type: "createPartitions", name, count });
   }
 

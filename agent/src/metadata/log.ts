@@ -56,7 +56,9 @@ export class MetadataLog {
   constructor(
     private readonly store: MetadataStore,
     private readonly options: MetadataLogOptions,
-  ) {}
+  ) {
+    this.stateValue.onRefused = this.reportRefusal;
+  }
 
   /** Current state. Replaced (not mutated) when the log reloads from a snapshot. */
   get state(): ClusterState {
@@ -92,8 +94,17 @@ export class MetadataLog {
     }
   }
 
+  private readonly reportRefusal = (index: bigint, command: string, message: string): void => {
+    this.options.logger.warn("metadata log entry refused by the fold", {
+      index: index.toString(),
+      command,
+      error: message,
+    });
+  };
+
   private replaceState(state: ClusterState): void {
     state.listener = this.listenerValue;
+    state.onRefused = this.reportRefusal;
     this.stateValue = state;
     this.listenerValue?.topicsChanged?.();
   }

@@ -8,6 +8,7 @@
  */
 import type { Command, CommitFileCommand, CompactCommand, Location, LogEntry, OffsetCommitEntry } from "./commands.js";
 import { ErrorCode } from "../protocol/error-codes.js";
+import { partitionCountProblem } from "./limits.js";
 import { validateTopicConfig } from "./topic-config.js";
 
 /** Kafka error codes the fold produces (the protocol layer's table). */
@@ -87,6 +88,12 @@ export interface StateListener {
   topicsChanged?(): void;
 }
 
+/**
+ * Told when the fold refuses a command its proposer should have refused (limits.ts): the entry stays in
+ * the log and is skipped the same way on every agent and every replay, so it is worth a log line.
+ */
+export type RefusalListener = (index: bigint, command: Command["type"], message: string) => void;
+
 const MAX_SEQUENCE = 0x7fffffff;
 const PRODUCER_HISTORY = 5;
 
@@ -103,7 +110,10 @@ export class ClusterState {
   nextProducerId = 1000;
   /** Ingestion files and compacted objects referenced by some segment → number of segments. */
   readonly objectRefs = new Map<string, number>();
+  /** Partitions of all topics together. */
+  partitionTotal = 0;
   listener: StateListener | null = null;
+  onRefused: RefusalListener | null = null;
 
   partition(topic: string, partition: number): PartitionState | undefined {
     return this.topics.get(topic)?.partitions[partition];
@@ -113,18 +123,24 @@ export class ClusterState {
   apply(index: bigint, entry: LogEntry): CommandResult[] {
     if (index !== this.appliedIndex + 1n)
       throw new Error(`metadata log entry ${index} applied after ${this.appliedIndex}`);
-    const results = entry.commands.map((c) => this.applyCommand(c));
+    const results = entry.commands.map((c) => this.applyCommand(index, c));
     this.appliedIndex = index;
     return results;
   }
 
-  private applyCommand(c: Command): CommandResult {
+  /** A command beyond the limits its proposer checks: nothing is applied, the refusal is reported. */
+  private refuse(index: bigint, c: Command, errorCode: number, message: string): CommandResult {
+    this.onRefused?.(index, c.type, message);
+    return { errorCode, message };
+  }
+
+  private applyCommand(index: bigint, c: Command): CommandResult {
     switch (c.type) {
       case "createTopic": {
         if (this.topics.has(c.name))
           return { errorCode: FoldError.TOPIC_ALREADY_EXISTS, message: `topic ${c.name} already exists` };
-        if (!Number.isInteger(c.partitions) || c.partitions < 1)
-          return { errorCode: FoldError.INVALID_PARTITIONS, message: "partitions must be >= 1" };
+        const countProblem = partitionCountProblem(c.partitions, 0, this.partitionTotal);
+        if (countProblem) return this.refuse(index, c, FoldError.INVALID_PARTITIONS, countProblem);
         for (const [k, v] of Object.entries(c.configs)) {
           const problem = validateTopicConfig(k, v);
           if (problem) return { errorCode: FoldError.INVALID_CONFIG, message: problem };
@@ -135,6 +151,7 @@ export class ClusterState {
           configs: { ...c.configs },
           partitions: Array.from({ length: c.partitions }, () => new PartitionState()),
         });
+        this.partitionTotal += c.partitions;
         this.listener?.topicsChanged?.();
         return { errorCode: FoldError.NONE };
       }
@@ -144,6 +161,7 @@ export class ClusterState {
           return { errorCode: FoldError.UNKNOWN_TOPIC_OR_PARTITION, message: `topic ${c.name} does not exist` };
         for (const p of topic.partitions) for (const s of p.segments) this.unref(s.location.key);
         this.topics.delete(c.name);
+        this.partitionTotal -= topic.partitions.length;
         this.listener?.topicsChanged?.();
         return { errorCode: FoldError.NONE };
       }
@@ -151,13 +169,17 @@ export class ClusterState {
         const topic = this.topics.get(c.name);
         if (!topic)
           return { errorCode: FoldError.UNKNOWN_TOPIC_OR_PARTITION, message: `topic ${c.name} does not exist` };
-        if (c.count <= topic.partitions.length) {
+        const current = topic.partitions.length;
+        const countProblem = partitionCountProblem(c.count, current, this.partitionTotal);
+        if (countProblem) return this.refuse(index, c, FoldError.INVALID_PARTITIONS, countProblem);
+        if (c.count <= current) {
           return {
             errorCode: FoldError.INVALID_PARTITIONS,
-            message: `topic ${c.name} has ${topic.partitions.length} partitions; the new count must be larger`,
+            message: `topic ${c.name} has ${current} partitions; the new count must be larger`,
           };
         }
         while (topic.partitions.length < c.count) topic.partitions.push(new PartitionState());
+        this.partitionTotal += c.count - current;
         this.listener?.topicsChanged?.();
         return { errorCode: FoldError.NONE };
       }
@@ -440,6 +462,7 @@ export class ClusterState {
         return p;
       });
       state.topics.set(t.name, { name: t.name, topicId: t.topicId, configs: t.configs, partitions });
+      state.partitionTotal += partitions.length;
     }
     for (const [g, offsets] of raw.groups) {
       const byTopic = new Map<string, Map<number, OffsetCommitEntry>>();
