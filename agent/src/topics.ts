@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { errorMessage, type Logger } from "../../common/logger.js";
 import type { Command } from "./metadata/commands.js";
 import type { MetadataLog } from "./metadata/log.js";
+import { ProposalOutcomeUnknownError } from "./metadata/proposal.js";
 import type { CommandResult } from "./metadata/state.js";
 import { FoldError } from "./metadata/state.js";
 import { partitionCountProblem } from "./metadata/limits.js";
@@ -116,7 +117,10 @@ export class TopicService {
     return this.propose({ type: "alterConfigs", name, set, replace });
   }
 
-  /** Proposes one command; a log that cannot be appended to is answered LOG_UNAVAILABLE, not thrown. */
+  /**
+   * Proposes one command; a log that cannot be appended to, or a change whose outcome the log cannot
+   * tell (metadata/proposal.ts), is answered LOG_UNAVAILABLE, not thrown.
+   */
   private async propose(command: Command): Promise<CommandResult> {
     let results: CommandResult[];
     try {
@@ -125,7 +129,10 @@ export class TopicService {
       this.options.logger.warn("topic change failed", { command: command.type, error: errorMessage(err) });
       return {
         errorCode: LOG_UNAVAILABLE,
-        message: `the metadata log could not be written, try again: ${errorMessage(err)}`,
+        message:
+          err instanceof ProposalOutcomeUnknownError
+            ? `the change may or may not have been applied, check and try again: ${errorMessage(err)}`
+            : `the metadata log could not be written, try again: ${errorMessage(err)}`,
       };
     }
     return results[0]!;
