@@ -162,6 +162,7 @@ export class ClusterState {
         for (const p of topic.partitions) for (const s of p.segments) this.unref(s.location.key);
         this.topics.delete(c.name);
         this.partitionTotal -= topic.partitions.length;
+        this.dropTopicOffsets(c.name);
         this.listener?.topicsChanged?.();
         return { errorCode: FoldError.NONE };
       }
@@ -204,11 +205,13 @@ export class ClusterState {
         return this.commitFile(c);
       case "commitOffsets": {
         let group = this.groupOffsets.get(c.group);
-        if (!group) {
-          group = new Map();
-          this.groupOffsets.set(c.group, group);
-        }
         for (const o of c.offsets) {
+          // A partition deleted since the commit was validated: its offsets went with it.
+          if (!this.partition(o.topic, o.partition)) continue;
+          if (!group) {
+            group = new Map();
+            this.groupOffsets.set(c.group, group);
+          }
           let topic = group.get(o.topic);
           if (!topic) {
             topic = new Map();
@@ -232,6 +235,13 @@ export class ClusterState {
         this.truncate(p, Math.min(c.offset, p.nextOffset));
         return { errorCode: FoldError.NONE };
       }
+    }
+  }
+
+  /** A deleted topic's committed offsets go with it (as in Kafka); a group left without offsets is gone. */
+  private dropTopicOffsets(topic: string): void {
+    for (const [group, byTopic] of this.groupOffsets) {
+      if (byTopic.delete(topic) && byTopic.size === 0) this.groupOffsets.delete(group);
     }
   }
 
