@@ -178,7 +178,12 @@ export class MetadataLog {
 
   /** Appends one entry until it is applied, or its proposals have failed; never throws. */
   private async appendEntry(proposals: readonly Proposal[]): Promise<void> {
-    const entry: LogEntry = { proposer: this.proposerId, seq: ++this.seq, commands: proposals.map((p) => p.command) };
+    const entry: LogEntry = {
+      proposer: this.proposerId,
+      seq: ++this.seq,
+      time: Date.now(),
+      commands: proposals.map((p) => p.command),
+    };
     const data = encodeEntry(entry);
     const flight: InFlight = { seq: entry.seq, proposals, attemptedIndex: 0n, done: false };
     for (const p of proposals) p.appending = true;
