@@ -6,8 +6,10 @@ import { randomBytes } from "node:crypto";
 import { errorMessage, type Logger } from "../../common/logger.js";
 import type { Command } from "./metadata/commands.js";
 import type { MetadataLog } from "./metadata/log.js";
+import { ProposalOutcomeUnknownError } from "./metadata/proposal.js";
 import type { CommandResult } from "./metadata/state.js";
 import { FoldError } from "./metadata/state.js";
+import { partitionCountProblem } from "./metadata/limits.js";
 import { validateTopicConfig } from "./metadata/topic-config.js";
 
 const MAX_TOPIC_NAME = 249;
@@ -66,12 +68,8 @@ export class TopicService {
     if (nameProblem) return { errorCode: FoldError.INVALID_TOPIC_EXCEPTION, message: nameProblem };
     if (this.log.state.topics.has(name))
       return { errorCode: FoldError.TOPIC_ALREADY_EXISTS, message: `topic ${name} already exists` };
-    if (!Number.isInteger(partitions) || partitions < 1 || partitions > 100000) {
-      return {
-        errorCode: FoldError.INVALID_PARTITIONS,
-        message: `number of partitions must be between 1 and 100000, got ${partitions}`,
-      };
-    }
+    const countProblem = partitionCountProblem(partitions, 0, this.log.state.partitionTotal);
+    if (countProblem) return { errorCode: FoldError.INVALID_PARTITIONS, message: countProblem };
     for (const [k, v] of Object.entries(configs)) {
       const problem = validateTopicConfig(k, v);
       if (problem) return { errorCode: FoldError.INVALID_CONFIG, message: problem };
@@ -89,7 +87,25 @@ export class TopicService {
     return this.propose({ type: "deleteTopic", name });
   }
 
+  /** Validates a new partition count without proposing; returns an error result or null. */
+  checkCreatePartitions(name: string, count: number): CommandResult | null {
+    const current = this.partitionCount(name);
+    if (current === null)
+      return { errorCode: FoldError.UNKNOWN_TOPIC_OR_PARTITION, message: `topic ${name} does not exist` };
+    const countProblem = partitionCountProblem(count, current, this.log.state.partitionTotal);
+    if (countProblem) return { errorCode: FoldError.INVALID_PARTITIONS, message: countProblem };
+    if (count <= current) {
+      return {
+        errorCode: FoldError.INVALID_PARTITIONS,
+        message: `topic ${name} has ${current} partitions; the new count must be larger`,
+      };
+    }
+    return null;
+  }
+
   async createPartitions(name: string, count: number): Promise<CommandResult> {
+    const problem = this.checkCreatePartitions(name, count);
+    if (problem) return problem;
     return this.propose({ type: "createPartitions", name, count });
   }
 
@@ -101,7 +117,10 @@ export class TopicService {
     return this.propose({ type: "alterConfigs", name, set, replace });
   }
 
-  /** Proposes one command; a log that cannot be appended to is answered LOG_UNAVAILABLE, not thrown. */
+  /**
+   * Proposes one command; a log that cannot be appended to, or a change whose outcome the log cannot
+   * tell (metadata/proposal.ts), is answered LOG_UNAVAILABLE, not thrown.
+   */
   private async propose(command: Command): Promise<CommandResult> {
     let results: CommandResult[];
     try {
@@ -110,7 +129,10 @@ export class TopicService {
       this.options.logger.warn("topic change failed", { command: command.type, error: errorMessage(err) });
       return {
         errorCode: LOG_UNAVAILABLE,
-        message: `the metadata log could not be written, try again: ${errorMessage(err)}`,
+        message:
+          err instanceof ProposalOutcomeUnknownError
+            ? `the change may or may not have been applied, check and try again: ${errorMessage(err)}`
+            : `the metadata log could not be written, try again: ${errorMessage(err)}`,
       };
     }
     return results[0]!;

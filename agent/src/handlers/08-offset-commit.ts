@@ -4,7 +4,8 @@
  * made durable in the metadata log before the answer. Per partition: UNKNOWN_TOPIC_OR_PARTITION for
  * partitions that do not exist, OFFSET_METADATA_TOO_LARGE above 4096 bytes of metadata. v6+ carries the
  * leader epoch, v7+ the group instance id. Left out: v1's per-partition commit timestamp and v2–4's
- * retention time (ignored; offsets do not expire), group authorization.
+ * retention time (ignored: a group's offsets expire seven days after its last commit, in the metadata
+ * log's time, metadata/expiry.ts), group authorization.
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { coordinatesGroup, MAX_OFFSET_METADATA_BYTES } from "../groups/handler-support.js";

@@ -1,4 +1,7 @@
-/** CreatePartitions (37), v0–3. Raises a topic's partition count; assignments are ignored. */
+/**
+ * CreatePartitions (37), v0–3. Raises a topic's partition count, up to the per-topic and cluster limits
+ * of metadata/limits.ts (INVALID_PARTITIONS beyond them); assignments are ignored.
+ */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { defineHandler } from "../server/handler.js";
 
@@ -6,22 +9,9 @@ defineHandler({ key: ApiKey.CreatePartitions, min: 0, max: 3 }, async (req, ctx)
   const { agent } = ctx;
   const results = await Promise.all(
     req.topics.map(async (t) => {
-      const current = agent.topics.partitionCount(t.name);
-      if (current === null)
-        return {
-          name: t.name,
-          errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-          errorMessage: `topic ${t.name} does not exist`,
-        };
-      if (t.count <= current) {
-        return {
-          name: t.name,
-          errorCode: ErrorCode.INVALID_PARTITIONS,
-          errorMessage: `topic ${t.name} has ${current} partitions; the new count must be larger`,
-        };
-      }
-      if (req.validateOnly) return { name: t.name, errorCode: ErrorCode.NONE, errorMessage: null };
-      const r = await agent.topics.createPartitions(t.name, t.count);
+      const r = req.validateOnly
+        ? (agent.topics.checkCreatePartitions(t.name, t.count) ?? { errorCode: ErrorCode.NONE })
+        : await agent.topics.createPartitions(t.name, t.count);
       return { name: t.name, errorCode: r.errorCode, errorMessage: r.message ?? null };
     }),
   );

@@ -136,6 +136,11 @@ export interface LogEntry {
   /** Agent that proposed the entry, and a per-agent counter: lets a proposer recognise its own entry. */
   readonly proposer: string;
   readonly seq: number;
+  /**
+   * Proposer's wall clock (ms) when it first tried to append the entry. The fold's log time is the
+   * largest of these so far (metadata/expiry.ts); absent in entries written before entries carried it.
+   */
+  readonly time?: number;
   readonly commands: readonly Command[];
 }
 
@@ -148,7 +153,12 @@ export function encodeEntry(entry: LogEntry): Buffer {
 export function decodeEntry(data: Buffer): LogEntry {
   const parsed = JSON.parse(data.toString("utf8")) as { v?: number } & LogEntry;
   if (parsed.v !== ENTRY_VERSION) throw new Error(`metadata log entry version ${String(parsed.v)} not supported`);
-  return { proposer: parsed.proposer, seq: parsed.seq, commands: parsed.commands };
+  return {
+    proposer: parsed.proposer,
+    seq: parsed.seq,
+    ...(typeof parsed.time === "number" ? { time: parsed.time } : {}),
+    commands: parsed.commands,
+  };
 }
 
 /** Rough encoded size of a command, used to keep entries under the store's item limit. */

@@ -5,6 +5,12 @@
  * takes the index after the last applied entry; when another agent took it first, the log catches up
  * and tries the next index. Offsets and every other outcome come from folding the entry (state.ts),
  * so a retried append needs no rewriting.
+ *
+ * Every proposal settles, at the latest by its deadline (`proposalTimeoutMs`): with its result once its
+ * entry is applied here, or with an error that says whether the log may have changed (proposal.ts). A
+ * catch-up that jumps to a snapshot covering the index of the entry being appended cannot tell whether
+ * that entry is in it: its proposals fail with ProposalOutcomeUnknownError and the entry is not appended
+ * again.
  */
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../../../common/logger.js";
@@ -12,6 +18,7 @@ import { errorMessage } from "../../../common/logger.js";
 import type { MetadataStore } from "../store/types.js";
 import type { Command, LogEntry } from "./commands.js";
 import { commandSize, decodeEntry, encodeEntry } from "./commands.js";
+import { Proposal, ProposalNotAppliedError, ProposalOutcomeUnknownError } from "./proposal.js";
 import type { CommandResult, StateListener } from "./state.js";
 import { ClusterState } from "./state.js";
 
@@ -28,24 +35,29 @@ export interface MetadataLogOptions {
   /** Called after each append attempt (metrics). */
   readonly onAppend?: (result: "ok" | "conflict", seconds: number) => void;
   readonly onApplied?: (index: bigint) => void;
+  /** A proposal without an outcome this long after propose() fails (default 30 s). */
+  readonly proposalTimeoutMs?: number;
 }
 
-interface Pending {
-  readonly command: Command;
-  readonly size: number;
-  readonly resolve: (r: CommandResult) => void;
-  readonly reject: (e: Error) => void;
+/** The entry being appended: its proposals, and the last index it was written at (0 before the first try). */
+interface InFlight {
+  readonly seq: number;
+  readonly proposals: readonly Proposal[];
+  attemptedIndex: bigint;
+  /** Its proposals are settled: applied, covered by a snapshot, or failed. */
+  done: boolean;
 }
 
 const READ_BATCH = 500;
+export const DEFAULT_PROPOSAL_TIMEOUT_MS = 30_000;
 
 export class MetadataLog {
   private stateValue = new ClusterState();
   private readonly proposerId = randomUUID();
   private seq = 0;
-  private readonly queue: Pending[] = [];
+  private readonly queue: Proposal[] = [];
   private pumping = false;
-  private readonly waiting = new Map<number, (results: CommandResult[]) => void>();
+  private inFlight: InFlight | null = null;
   private catchingUp: Promise<void> | null = null;
   private tailTimer: NodeJS.Timeout | null = null;
   private lastSnapshotIndex = 0n;
@@ -56,7 +68,9 @@ export class MetadataLog {
   constructor(
     private readonly store: MetadataStore,
     private readonly options: MetadataLogOptions,
-  ) {}
+  ) {
+    this.stateValue.onRefused = this.reportRefusal;
+  }
 
   /** Current state. Replaced (not mutated) when the log reloads from a snapshot. */
   get state(): ClusterState {
@@ -92,26 +106,39 @@ export class MetadataLog {
     }
   }
 
+  private readonly reportRefusal = (index: bigint, command: string, message: string): void => {
+    this.options.logger.warn("metadata log entry refused by the fold", {
+      index: index.toString(),
+      command,
+      error: message,
+    });
+  };
+
   private replaceState(state: ClusterState): void {
     state.listener = this.listenerValue;
+    state.onRefused = this.reportRefusal;
     this.stateValue = state;
     this.listenerValue?.topicsChanged?.();
   }
 
-  /** Proposes commands; resolves with each command's result once its entry is applied. */
+  /**
+   * Proposes commands; resolves with each command's result once its entry is applied. Rejects with
+   * ProposalNotAppliedError or ProposalOutcomeUnknownError (proposal.ts), or the store's error.
+   */
   propose(commands: readonly Command[]): Promise<CommandResult[]> {
-    if (this.closed) return Promise.reject(new Error("metadata log closed"));
+    if (this.closed) return Promise.reject(new ProposalNotAppliedError("metadata log closed"));
+    const timeoutMs = this.options.proposalTimeoutMs ?? DEFAULT_PROPOSAL_TIMEOUT_MS;
     const promises = commands.map(
       (command) =>
         new Promise<CommandResult>((resolve, reject) => {
           const size = commandSize(command);
-          if (size > this.store.maxEntryBytes - 256) {
+          if (size > this.maxCommandBytes) {
             reject(
               new Error(`metadata command of ${size} bytes exceeds the log entry limit of ${this.store.maxEntryBytes}`),
             );
             return;
           }
-          this.queue.push({ command, size, resolve, reject });
+          this.queue.push(new Proposal(command, size, timeoutMs, resolve, reject));
         }),
     );
     void this.pump();
@@ -127,66 +154,87 @@ export class MetadataLog {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      while (this.queue.length > 0 && !this.closed) {
+      for (;;) {
+        // Proposals that timed out while queued are settled already and go in no entry.
+        while (this.queue.length > 0 && this.queue[0]!.settled) this.queue.shift();
+        if (this.queue.length === 0 || this.closed) return;
         let bytes = 64;
-        let n = 0;
-        while (n < this.queue.length && (n === 0 || bytes + this.queue[n]!.size <= this.store.maxEntryBytes - 64)) {
-          bytes += this.queue[n]!.size;
-          n++;
+        const batch: Proposal[] = [];
+        while (this.queue.length > 0) {
+          const next = this.queue[0]!;
+          if (!next.settled) {
+            if (batch.length > 0 && bytes + next.size > this.store.maxEntryBytes - 64) break;
+            bytes += next.size;
+            batch.push(next);
+          }
+          this.queue.shift();
         }
-        const batch = this.queue.splice(0, n);
-        try {
-          const results = await this.appendEntry(batch.map((p) => p.command));
-          batch.forEach((p, i) => p.resolve(results[i]!));
-        } catch (err) {
-          const e = err instanceof Error ? err : new Error(String(err));
-          for (const p of batch) p.reject(e);
-        }
+        await this.appendEntry(batch);
       }
     } finally {
       this.pumping = false;
     }
   }
 
-  private async appendEntry(commands: readonly Command[]): Promise<CommandResult[]> {
-    const entry: LogEntry = { proposer: this.proposerId, seq: ++this.seq, commands };
+  /** Appends one entry until it is applied, or its proposals have failed; never throws. */
+  private async appendEntry(proposals: readonly Proposal[]): Promise<void> {
+    const entry: LogEntry = {
+      proposer: this.proposerId,
+      seq: ++this.seq,
+      time: Date.now(),
+      commands: proposals.map((p) => p.command),
+    };
     const data = encodeEntry(entry);
-    const done = new Promise<CommandResult[]>((resolve) => this.waiting.set(entry.seq, resolve));
-    for (let attempt = 0; ; attempt++) {
-      if (this.closed) throw new Error("metadata log closed");
-      const index = this.stateValue.appliedIndex + 1n;
-      const started = process.hrtime.bigint();
-      let ok: boolean;
-      try {
-        ok = await this.store.append(index, data);
-      } catch (err) {
-        this.waiting.delete(entry.seq);
-        throw err;
+    const flight: InFlight = { seq: entry.seq, proposals, attemptedIndex: 0n, done: false };
+    for (const p of proposals) p.appending = true;
+    this.inFlight = flight;
+    const settled = () => flight.done || proposals.every((p) => p.settled);
+    try {
+      for (let attempt = 0; ; attempt++) {
+        // Applied, or past every deadline: stop. The entry can only have landed at an index it was written
+        // at, and every index up to the last one written at is taken, so it is in the log at most once.
+        if (settled()) return;
+        const index = this.stateValue.appliedIndex + 1n;
+        flight.attemptedIndex = index;
+        const started = process.hrtime.bigint();
+        const ok = await this.store.append(index, data);
+        this.options.onAppend?.(ok ? "ok" : "conflict", Number(process.hrtime.bigint() - started) / 1e9);
+        if (ok) {
+          if (!flight.done && this.stateValue.appliedIndex === index - 1n) this.applyRecord(index, entry);
+          // A catch-up pass that started before the append may have missed it: read until it is folded.
+          while (!settled() && this.stateValue.appliedIndex < index) await this.catchUp();
+          if (!flight.done)
+            this.fail(
+              flight,
+              new ProposalOutcomeUnknownError(`metadata log entry ${index} was written but not folded`),
+            );
+          return;
+        }
+        // Another agent took this index: learn what it wrote, then try the next free index. The entry
+        // there may be our own: a put whose response was lost lands, and the SDK's retry of it then
+        // fails its condition. Folding it resolved this proposal; appending again would repeat it.
+        await this.catchUp();
+        if (attempt > 0 && attempt % 50 === 0)
+          this.options.logger.warn("metadata log append contended", { attempts: attempt });
       }
-      this.options.onAppend?.(ok ? "ok" : "conflict", Number(process.hrtime.bigint() - started) / 1e9);
-      if (ok) {
-        if (this.stateValue.appliedIndex === index - 1n) this.applyRecord(index, entry);
-        else if (this.stateValue.appliedIndex < index) await this.catchUp();
-        return done;
-      }
-      // Another agent took this index: learn what it wrote, then try the next free index. The entry
-      // there may be our own: a put whose response was lost lands, and the SDK's retry of it then
-      // fails its condition. Folding it resolved this proposal; appending again would repeat it.
-      await this.catchUp();
-      if (!this.waiting.has(entry.seq)) return done;
-      if (attempt > 0 && attempt % 50 === 0)
-        this.options.logger.warn("metadata log append contended", { attempts: attempt });
+    } catch (err) {
+      this.fail(flight, err instanceof Error ? err : new Error(String(err)));
+    } finally {
+      this.inFlight = null;
     }
+  }
+
+  private fail(flight: InFlight, error: Error): void {
+    flight.done = true;
+    for (const p of flight.proposals) p.reject(error);
   }
 
   private applyRecord(index: bigint, entry: LogEntry): void {
     const results = this.stateValue.apply(index, entry);
-    if (entry.proposer === this.proposerId) {
-      const resolve = this.waiting.get(entry.seq);
-      if (resolve) {
-        this.waiting.delete(entry.seq);
-        resolve(results);
-      }
+    const flight = this.inFlight;
+    if (entry.proposer === this.proposerId && flight?.seq === entry.seq && !flight.done) {
+      flight.done = true;
+      flight.proposals.forEach((p, i) => p.resolve(results[i]!));
     }
     this.options.onApplied?.(index);
     this.maybeSnapshot();
@@ -213,6 +261,7 @@ export class MetadataLog {
         if (!snapshot || snapshot.index < from - 1n)
           throw new Error(`metadata log entries from ${from} are gone and no snapshot covers them`);
         this.options.logger.info("metadata log reloaded from snapshot", { index: snapshot.index.toString() });
+        this.failCoveredAppend(snapshot.index);
         this.replaceState(ClusterState.fromSnapshot(snapshot.data));
         continue;
       }
@@ -221,6 +270,25 @@ export class MetadataLog {
         this.applyRecord(r.index, decodeEntry(r.data));
       }
       if (records.length < READ_BATCH) return;
+    }
+  }
+
+  /**
+   * Before jumping to a snapshot at `index`: the entry being appended may sit at an index the jump skips
+   * (written, not yet folded here). Whether it is in the snapshot cannot be told, and its results are
+   * not in it: its proposals fail with an unknown outcome, and it is not appended again.
+   */
+  private failCoveredAppend(index: bigint): void {
+    const flight = this.inFlight;
+    if (!flight || flight.done) return;
+    const attempted = flight.attemptedIndex;
+    if (attempted > this.stateValue.appliedIndex && attempted <= index) {
+      this.fail(
+        flight,
+        new ProposalOutcomeUnknownError(
+          `metadata log entry written at ${attempted} is covered by snapshot ${index}; it may have been applied`,
+        ),
+      );
     }
   }
 
@@ -254,10 +322,19 @@ export class MetadataLog {
     this.lastSnapshotIndex = index;
   }
 
+  /**
+   * Stops tailing and proposing. Queued proposals still get their entry appended, up to their deadlines;
+   * whatever has no outcome then fails (ProposalNotAppliedError while queued, ProposalOutcomeUnknownError
+   * once appending), so close() finishes within the proposal timeout even when the store hangs.
+   */
   async close(): Promise<void> {
     if (this.tailTimer) clearInterval(this.tailTimer);
     this.tailTimer = null;
-    while (this.pumping || this.queue.length > 0) await new Promise((r) => setTimeout(r, 5));
+    const unsettled = (p: Proposal) => !p.settled;
+    while (this.queue.some(unsettled) || this.inFlight?.proposals.some(unsettled))
+      await new Promise((r) => setTimeout(r, 5));
     this.closed = true;
+    // Settled by now (every proposal has a deadline); proposals queued meanwhile fail here.
+    for (const p of this.queue.splice(0)) p.abandon("metadata log closed");
   }
 }

@@ -2,12 +2,15 @@
  * The agent's state as a deterministic fold over the metadata log: topics, partitions, offsets, the
  * index of which store object holds which offsets, idempotent-producer sequence state, committed
  * consumer-group offsets. Every agent applies the same entries in the same order and reaches the same
- * state; nothing here reads clocks, randomness or I/O.
+ * state; nothing here reads clocks, randomness or I/O. Time is the log's own (expiry.ts): producer state
+ * and committed offsets unused for their period are dropped as the log time passes it.
  *
  * Offsets are kept as JavaScript numbers (exact up to 2^53) and converted to int64 at the wire.
  */
 import type { Command, CommitFileCommand, CompactCommand, Location, LogEntry, OffsetCommitEntry } from "./commands.js";
 import { ErrorCode } from "../protocol/error-codes.js";
+import { ExpiryQueue, OFFSETS_RETENTION_MS, PRODUCER_ID_EXPIRATION_MS } from "./expiry.js";
+import { partitionCountProblem } from "./limits.js";
 import { validateTopicConfig } from "./topic-config.js";
 
 /** Kafka error codes the fold produces (the protocol layer's table). */
@@ -30,6 +33,9 @@ interface ProducerBatch {
 }
 
 interface ProducerState {
+  readonly producerId: number;
+  /** The partition whose state this is (for expiry). */
+  readonly partition: PartitionState;
   epoch: number;
   /** Up to the last five batches, oldest first. */
   batches: ProducerBatch[];
@@ -87,6 +93,12 @@ export interface StateListener {
   topicsChanged?(): void;
 }
 
+/**
+ * Told when the fold refuses a command its proposer should have refused (limits.ts): the entry stays in
+ * the log and is skipped the same way on every agent and every replay, so it is worth a log line.
+ */
+export type RefusalListener = (index: bigint, command: Command["type"], message: string) => void;
+
 const MAX_SEQUENCE = 0x7fffffff;
 const PRODUCER_HISTORY = 5;
 
@@ -101,9 +113,18 @@ export class ClusterState {
   readonly topics = new Map<string, TopicState>();
   readonly groupOffsets = new Map<string, Map<string, Map<number, OffsetCommitEntry>>>();
   nextProducerId = 1000;
+  /** Log time (ms) at the last applied entry: the largest entry timestamp so far (expiry.ts); 0 while unknown. */
+  logTime = 0;
+  /** Per-partition producer states by the log time of their last batch. */
+  private producerExpiry = new ExpiryQueue<ProducerState>();
+  /** Groups with offsets by the log time of their last commit. */
+  private groupExpiry = new ExpiryQueue<string>();
   /** Ingestion files and compacted objects referenced by some segment → number of segments. */
   readonly objectRefs = new Map<string, number>();
+  /** Partitions of all topics together. */
+  partitionTotal = 0;
   listener: StateListener | null = null;
+  onRefused: RefusalListener | null = null;
 
   partition(topic: string, partition: number): PartitionState | undefined {
     return this.topics.get(topic)?.partitions[partition];
@@ -113,18 +134,41 @@ export class ClusterState {
   apply(index: bigint, entry: LogEntry): CommandResult[] {
     if (index !== this.appliedIndex + 1n)
       throw new Error(`metadata log entry ${index} applied after ${this.appliedIndex}`);
-    const results = entry.commands.map((c) => this.applyCommand(c));
+    if (entry.time !== undefined) this.advanceLogTime(entry.time);
+    const results = entry.commands.map((c) => this.applyCommand(index, c));
     this.appliedIndex = index;
     return results;
   }
 
-  private applyCommand(c: Command): CommandResult {
+  /**
+   * Moves the log time forward to `time` (an earlier time, from an agent whose clock is behind, leaves it
+   * where it is) and drops the state whose period has passed.
+   */
+  private advanceLogTime(time: number): void {
+    if (!Number.isFinite(time) || time <= this.logTime) return;
+    if (this.logTime === 0) {
+      this.producerExpiry.stampUnknown(time);
+      this.groupExpiry.stampUnknown(time);
+    }
+    this.logTime = time;
+    for (const state of this.producerExpiry.expire(time - PRODUCER_ID_EXPIRATION_MS))
+      state.partition.producers.delete(state.producerId);
+    for (const group of this.groupExpiry.expire(time - OFFSETS_RETENTION_MS)) this.groupOffsets.delete(group);
+  }
+
+  /** A command beyond the limits its proposer checks: nothing is applied, the refusal is reported. */
+  private refuse(index: bigint, c: Command, errorCode: number, message: string): CommandResult {
+    this.onRefused?.(index, c.type, message);
+    return { errorCode, message };
+  }
+
+  private applyCommand(index: bigint, c: Command): CommandResult {
     switch (c.type) {
       case "createTopic": {
         if (this.topics.has(c.name))
           return { errorCode: FoldError.TOPIC_ALREADY_EXISTS, message: `topic ${c.name} already exists` };
-        if (!Number.isInteger(c.partitions) || c.partitions < 1)
-          return { errorCode: FoldError.INVALID_PARTITIONS, message: "partitions must be >= 1" };
+        const countProblem = partitionCountProblem(c.partitions, 0, this.partitionTotal);
+        if (countProblem) return this.refuse(index, c, FoldError.INVALID_PARTITIONS, countProblem);
         for (const [k, v] of Object.entries(c.configs)) {
           const problem = validateTopicConfig(k, v);
           if (problem) return { errorCode: FoldError.INVALID_CONFIG, message: problem };
@@ -135,6 +179,7 @@ export class ClusterState {
           configs: { ...c.configs },
           partitions: Array.from({ length: c.partitions }, () => new PartitionState()),
         });
+        this.partitionTotal += c.partitions;
         this.listener?.topicsChanged?.();
         return { errorCode: FoldError.NONE };
       }
@@ -142,8 +187,13 @@ export class ClusterState {
         const topic = this.topics.get(c.name);
         if (!topic)
           return { errorCode: FoldError.UNKNOWN_TOPIC_OR_PARTITION, message: `topic ${c.name} does not exist` };
-        for (const p of topic.partitions) for (const s of p.segments) this.unref(s.location.key);
+        for (const p of topic.partitions) {
+          for (const s of p.segments) this.unref(s.location.key);
+          for (const state of p.producers.values()) this.producerExpiry.delete(state);
+        }
         this.topics.delete(c.name);
+        this.partitionTotal -= topic.partitions.length;
+        this.dropTopicOffsets(c.name);
         this.listener?.topicsChanged?.();
         return { errorCode: FoldError.NONE };
       }
@@ -151,13 +201,17 @@ export class ClusterState {
         const topic = this.topics.get(c.name);
         if (!topic)
           return { errorCode: FoldError.UNKNOWN_TOPIC_OR_PARTITION, message: `topic ${c.name} does not exist` };
-        if (c.count <= topic.partitions.length) {
+        const current = topic.partitions.length;
+        const countProblem = partitionCountProblem(c.count, current, this.partitionTotal);
+        if (countProblem) return this.refuse(index, c, FoldError.INVALID_PARTITIONS, countProblem);
+        if (c.count <= current) {
           return {
             errorCode: FoldError.INVALID_PARTITIONS,
-            message: `topic ${c.name} has ${topic.partitions.length} partitions; the new count must be larger`,
+            message: `topic ${c.name} has ${current} partitions; the new count must be larger`,
           };
         }
         while (topic.partitions.length < c.count) topic.partitions.push(new PartitionState());
+        this.partitionTotal += c.count - current;
         this.listener?.topicsChanged?.();
         return { errorCode: FoldError.NONE };
       }
@@ -182,11 +236,13 @@ export class ClusterState {
         return this.commitFile(c);
       case "commitOffsets": {
         let group = this.groupOffsets.get(c.group);
-        if (!group) {
-          group = new Map();
-          this.groupOffsets.set(c.group, group);
-        }
         for (const o of c.offsets) {
+          // A partition deleted since the commit was validated: its offsets went with it.
+          if (!this.partition(o.topic, o.partition)) continue;
+          if (!group) {
+            group = new Map();
+            this.groupOffsets.set(c.group, group);
+          }
           let topic = group.get(o.topic);
           if (!topic) {
             topic = new Map();
@@ -194,9 +250,11 @@ export class ClusterState {
           }
           topic.set(o.partition, o);
         }
+        if (group) this.groupExpiry.touch(c.group, this.logTime);
         return { errorCode: FoldError.NONE };
       }
       case "deleteGroup":
+        this.groupExpiry.delete(c.group);
         return this.groupOffsets.delete(c.group)
           ? { errorCode: FoldError.NONE }
           : { errorCode: FoldError.GROUP_ID_NOT_FOUND };
@@ -209,6 +267,16 @@ export class ClusterState {
         if (!p) return { errorCode: FoldError.UNKNOWN_TOPIC_OR_PARTITION };
         this.truncate(p, Math.min(c.offset, p.nextOffset));
         return { errorCode: FoldError.NONE };
+      }
+    }
+  }
+
+  /** A deleted topic's committed offsets go with it (as in Kafka); a group left without offsets is gone. */
+  private dropTopicOffsets(topic: string): void {
+    for (const [group, byTopic] of this.groupOffsets) {
+      if (byTopic.delete(topic) && byTopic.size === 0) {
+        this.groupOffsets.delete(group);
+        this.groupExpiry.delete(group);
       }
     }
   }
@@ -302,12 +370,16 @@ export class ClusterState {
     baseOffset: number,
   ): void {
     let state = p.producers.get(pid);
-    if (!state || state.epoch !== epoch) {
-      state = { epoch, batches: [] };
+    if (!state) {
+      state = { producerId: pid, partition: p, epoch, batches: [] };
       p.producers.set(pid, state);
+    } else if (state.epoch !== epoch) {
+      state.epoch = epoch;
+      state.batches = [];
     }
     state.batches.push({ firstSeq: seq, lastSeq: nextSequence(seq, count - 1), baseOffset });
     if (state.batches.length > PRODUCER_HISTORY) state.batches.shift();
+    this.producerExpiry.touch(state, this.logTime);
   }
 
   private compact(c: CompactCommand): CommandResult {
@@ -383,18 +455,21 @@ export class ClusterState {
           pid,
           st.epoch,
           st.batches.map((b) => [b.firstSeq, b.lastSeq, b.baseOffset]),
+          this.producerExpiry.timeOf(st) ?? 0,
         ]),
       })),
     }));
     const groups = [...this.groupOffsets.entries()].map(([g, byTopic]) => [
       g,
       [...byTopic.values()].flatMap((m) => [...m.values()]),
+      this.groupExpiry.timeOf(g) ?? 0,
     ]);
     return Buffer.from(
       JSON.stringify({
         v: 1,
         applied: this.appliedIndex.toString(),
         nextProducerId: this.nextProducerId,
+        logTime: this.logTime,
         topics,
         groups,
       }),
@@ -404,23 +479,27 @@ export class ClusterState {
 
   static fromSnapshot(data: Buffer): ClusterState {
     type Seg = [number, number, number, "i" | "c", string, number, number, number];
-    type Prod = [number, number, Array<[number, number, number]>];
+    // Times (last use, log time) are absent from snapshots written before the fold kept them: 0, unknown.
+    type Prod = [number, number, Array<[number, number, number]>, number?];
     const raw = JSON.parse(data.toString("utf8")) as {
       v: number;
       applied: string;
       nextProducerId: number;
+      logTime?: number;
       topics: Array<{
         name: string;
         topicId: string;
         configs: Record<string, string>;
         partitions: Array<{ next: number; start: number; bytes: number; segs: Seg[]; prods: Prod[] }>;
       }>;
-      groups: Array<[string, OffsetCommitEntry[]]>;
+      groups: Array<[string, OffsetCommitEntry[], number?]>;
     };
     if (raw.v !== 1) throw new Error(`snapshot version ${raw.v} not supported`);
     const state = new ClusterState();
     state.appliedIndex = BigInt(raw.applied);
     state.nextProducerId = raw.nextProducerId;
+    state.logTime = raw.logTime ?? 0;
+    const producerTimes: Array<[ProducerState, number]> = [];
     for (const t of raw.topics) {
       const partitions = t.partitions.map((rp) => {
         const p = new PartitionState();
@@ -431,17 +510,24 @@ export class ClusterState {
           p.segments.push({ baseOffset, lastOffset, maxTimestamp, location: { store, key, pos, len }, appendTime });
           state.ref(key);
         }
-        for (const [pid, epoch, batches] of rp.prods) {
-          p.producers.set(pid, {
+        for (const [pid, epoch, batches, time] of rp.prods) {
+          const producer: ProducerState = {
+            producerId: pid,
+            partition: p,
             epoch,
             batches: batches.map(([firstSeq, lastSeq, baseOffset]) => ({ firstSeq, lastSeq, baseOffset })),
-          });
+          };
+          p.producers.set(pid, producer);
+          producerTimes.push([producer, time ?? 0]);
         }
         return p;
       });
       state.topics.set(t.name, { name: t.name, topicId: t.topicId, configs: t.configs, partitions });
+      state.partitionTotal += partitions.length;
     }
-    for (const [g, offsets] of raw.groups) {
+    state.producerExpiry = ExpiryQueue.of(producerTimes);
+    const groupTimes: Array<[string, number]> = [];
+    for (const [g, offsets, time] of raw.groups) {
       const byTopic = new Map<string, Map<number, OffsetCommitEntry>>();
       for (const o of offsets) {
         let m = byTopic.get(o.topic);
@@ -449,7 +535,9 @@ export class ClusterState {
         m.set(o.partition, o);
       }
       state.groupOffsets.set(g, byTopic);
+      groupTimes.push([g, time ?? 0]);
     }
+    state.groupExpiry = ExpiryQueue.of(groupTimes);
     return state;
   }
 }

@@ -1,10 +1,11 @@
 /**
  * Apache Kafka's own Java tools (from Maven Central) against a real agent: kafka-topics create and
- * describe, console producer and consumer, kafka-consumer-groups listing offsets, and a LogAppendTime
- * topic whose records the console consumer (which checks CRCs) reads with the append time.
+ * describe, console producer and consumer, kafka-consumer-groups listing offsets, a LogAppendTime
+ * topic whose records the console consumer (which checks CRCs) reads with the append time, and describing
+ * a group after one of its topics was deleted.
  */
 import assert from "node:assert/strict";
-import { ensureKafkaTools, runKafkaTool } from "../../../e2e/support/kafka-tools.js";
+import { ensureKafkaTools, type KafkaTool, runKafkaTool } from "../../../e2e/support/kafka-tools.js";
 import { startTestAgent } from "../support/agents.js";
 import type { TestAgent } from "../support/agents.js";
 
@@ -147,5 +148,34 @@ describe("Apache Kafka Java tools", function () {
     assert.equal(rows.length, 3, described.stdout);
     const committed = rows.reduce((sum, row) => sum + Number(row.trim().split(/\s+/)[3]), 0);
     assert.equal(committed, 50, `committed offsets add up to the messages consumed:\n${described.stdout}`);
+  });
+
+  it("describes a group with kafka-consumer-groups after one of its topics was deleted", async () => {
+    const tool = async (name: KafkaTool, args: string[]) => {
+      const r = await runKafkaTool(name, ["--bootstrap-server", agent.bootstrap, ...args], { timeoutMs: 120_000 });
+      assert.equal(r.code, 0, `${name} ${args.join(" ")}:\n${r.stdout}\n${r.stderr}`);
+      return r.stdout;
+    };
+    await tool("topics", ["--create", "--topic", "kept-topic", "--partitions", "1"]);
+    await tool("topics", ["--create", "--topic", "doomed-topic", "--partitions", "2"]);
+    // Commits offsets for the (empty, inactive) group on both topics.
+    const group = ["--group", "two-topic-group"];
+    await tool("consumer-groups", [
+      "--reset-offsets",
+      ...group,
+      "--topic",
+      "kept-topic",
+      "--topic",
+      "doomed-topic",
+      "--to-earliest",
+      "--execute",
+    ]);
+    const before = await tool("consumer-groups", ["--describe", ...group]);
+    assert.match(before, /doomed-topic/, before);
+
+    await tool("topics", ["--delete", "--topic", "doomed-topic"]);
+    const after = await tool("consumer-groups", ["--describe", ...group]);
+    assert.match(after, /kept-topic/, after);
+    assert.doesNotMatch(after, /doomed-topic/, after);
   });
 });

@@ -1,0 +1,71 @@
+/**
+ * One proposed command waiting for its outcome: settles once (a result, or an error), and not later
+ * than its deadline. What a failed proposal's error says about the log matters to a retry:
+ * ProposalNotAppliedError — the command is in no entry, nothing changed; ProposalOutcomeUnknownError —
+ * its entry may have been applied or may still be (a caller answers with a retriable error; the retry of
+ * a non-idempotent change may then find it done, as after a Kafka request timeout).
+ */
+import type { Command } from "./commands.js";
+import type { CommandResult } from "./state.js";
+
+/** The command was never appended: the log did not change. */
+export class ProposalNotAppliedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ProposalNotAppliedError";
+  }
+}
+
+/** The command's entry may have been applied, or may be applied later; its result is not known. */
+export class ProposalOutcomeUnknownError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ProposalOutcomeUnknownError";
+  }
+}
+
+export class Proposal {
+  /** Set once the command is in an entry being appended: from then on a failure leaves the outcome unknown. */
+  appending = false;
+  private settledValue = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    readonly command: Command,
+    /** Encoded size, for packing entries. */
+    readonly size: number,
+    timeoutMs: number,
+    private readonly resolveFn: (r: CommandResult) => void,
+    private readonly rejectFn: (e: Error) => void,
+  ) {
+    this.timer = setTimeout(() => this.abandon(`metadata log proposal timed out after ${timeoutMs} ms`), timeoutMs);
+    this.timer.unref();
+  }
+
+  get settled(): boolean {
+    return this.settledValue;
+  }
+
+  resolve(result: CommandResult): void {
+    if (this.settledValue) return;
+    this.settledValue = true;
+    clearTimeout(this.timer);
+    this.resolveFn(result);
+  }
+
+  reject(error: Error): void {
+    if (this.settledValue) return;
+    this.settledValue = true;
+    clearTimeout(this.timer);
+    this.rejectFn(error);
+  }
+
+  /** Fails the proposal the way its stage allows: not applied while queued, outcome unknown once appending. */
+  abandon(reason: string): void {
+    this.reject(
+      this.appending
+        ? new ProposalOutcomeUnknownError(`${reason}; the metadata log entry may have been applied`)
+        : new ProposalNotAppliedError(reason),
+    );
+  }
+}
