@@ -24,6 +24,7 @@ import {
   parseBoolean,
   token,
 } from "../../../common/flags/values.js";
+import { MAX_PARTITIONS_PER_TOPIC } from "../metadata/limits.js";
 import { SASL_MECHANISMS, isSaslMechanism } from "../security/mechanisms.js";
 import type { SaslMechanism } from "../security/mechanisms.js";
 
@@ -204,7 +205,7 @@ export const AGENT_FLAGS = {
     defaultText: "1",
     valueName: "n",
     help: "Partition count of auto-created topics (and of CreateTopics requests that leave it to the broker).",
-    parse: integer(1, 100_000),
+    parse: integer(1, MAX_PARTITIONS_PER_TOPIC),
   }),
   maxRequestSize: flag({
     name: "maxRequestSize",
