@@ -18,7 +18,7 @@ import {
   type CostInput,
   type CostRow,
   type MeasuredRates,
-  SEED_THROUGHPUTS,
+  REFERENCE_THROUGHPUTS,
   type WarpDesign,
   type Workload,
 } from "./cost-model/model.js";
@@ -128,7 +128,7 @@ export function parseCostOptions(opts: RawOptions): CostOptions {
   const measuredFile = str(opts, "measured");
   if (measuredFile !== undefined && measuredFile.trim() === "") bad("measured", measuredFile, "expected a file path");
   return {
-    throughputs: throughputRaw === undefined ? SEED_THROUGHPUTS : parseThroughputs(throughputRaw),
+    throughputs: throughputRaw === undefined ? REFERENCE_THROUGHPUTS : parseThroughputs(throughputRaw),
     workload,
     design,
     prices,
@@ -180,12 +180,12 @@ export function renderTable(rows: readonly CostRow[], o: CostInput): string {
     out.push(`${"store".padEnd(28)} ${"$/month".padStart(12)}  ${"seed's table".padStart(17)}  design`);
     const these = rows.filter((r) => r.bytesPerSecond === bps);
     for (const r of these) {
-      const seed =
+      const reference =
         r.seedUsd !== undefined
           ? `${usd(r.seedUsd)} (${r.monthlyUsd >= r.seedUsd ? "+" : ""}${((r.monthlyUsd / r.seedUsd - 1) * 100).toFixed(1)}%)`
           : "";
       out.push(
-        `${r.store.padEnd(28)} ${usd(r.monthlyUsd).padStart(12)}  ${seed.padStart(17)}  ${DESIGN_TEXT[r.design]}`,
+        `${r.store.padEnd(28)} ${usd(r.monthlyUsd).padStart(12)}  ${reference.padStart(17)}  ${DESIGN_TEXT[r.design]}`,
       );
     }
     out.push("");

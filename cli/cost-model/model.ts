@@ -12,19 +12,24 @@
  */
 import type { Prices } from "./prices.js";
 
-export type SeedStore = "s3" | "s3-express" | "dynamodb-on-demand" | "dynamodb-provisioned";
+export type ReferenceStore = "s3" | "s3-express" | "dynamodb-on-demand" | "dynamodb-provisioned";
 export type WarpStore = "warp-dynamodb-on-demand" | "warp-dynamodb-provisioned";
-export type Store = SeedStore | WarpStore;
+export type Store = ReferenceStore | WarpStore;
 export type Design = "seed" | "warp" | "warp-measured";
 
-export const SEED_STORES: readonly SeedStore[] = ["s3", "s3-express", "dynamodb-on-demand", "dynamodb-provisioned"];
+export const REFERENCE_STORES: readonly ReferenceStore[] = [
+  "s3",
+  "s3-express",
+  "dynamodb-on-demand",
+  "dynamodb-provisioned",
+];
 export const WARP_STORES: readonly WarpStore[] = ["warp-dynamodb-on-demand", "warp-dynamodb-provisioned"];
 
 /** 100 KB/s, 1 MB/s and 10 MB/s (decimal units, as the seed's "0.1 / 1 / 10 MB/s"). */
-export const SEED_THROUGHPUTS: readonly number[] = [100_000, 1_000_000, 10_000_000];
+export const REFERENCE_THROUGHPUTS: readonly number[] = [100_000, 1_000_000, 10_000_000];
 
 /** The seed's published monthly figures, by store and throughput (bytes/s). */
-export const SEED_TABLE: Readonly<Record<SeedStore, Readonly<Record<number, number>>>> = {
+export const REFERENCE_TABLE: Readonly<Record<ReferenceStore, Readonly<Record<number, number>>>> = {
   s3: { 100_000: 159, 1_000_000: 159, 10_000_000: 159 },
   "s3-express": { 100_000: 235, 1_000_000: 235, 10_000_000: 235 },
   "dynamodb-on-demand": { 100_000: 81, 1_000_000: 810, 10_000_000: 8100 },
@@ -163,18 +168,18 @@ function monthText(w: Workload): string {
 function row(store: Store, design: Design, w: Workload, lines: CostLine[]): CostRow {
   const total = lines.reduce((s, l) => s + l.monthlyUsd, 0);
   // The seed's figure is shown only for the seed's own workload (a different one changes the seed's cost too).
-  const seedWorkload = (Object.keys(DEFAULT_WORKLOAD) as (keyof typeof DEFAULT_WORKLOAD)[]).every(
+  const referenceWorkload = (Object.keys(DEFAULT_WORKLOAD) as (keyof typeof DEFAULT_WORKLOAD)[]).every(
     (k) => w[k] === DEFAULT_WORKLOAD[k],
   );
-  const seed = seedWorkload
-    ? (SEED_TABLE as Record<string, Record<number, number> | undefined>)[store]?.[w.bytesPerSecond]
+  const referenceUsd = referenceWorkload
+    ? (REFERENCE_TABLE as Record<string, Record<number, number> | undefined>)[store]?.[w.bytesPerSecond]
     : undefined;
   return {
     store,
     design,
     bytesPerSecond: w.bytesPerSecond,
     monthlyUsd: round(total, 2),
-    ...(seed !== undefined && design === "seed" ? { seedUsd: seed } : {}),
+    ...(referenceUsd !== undefined && design === "seed" ? { seedUsd: referenceUsd } : {}),
     lines: lines.map((l) => ({ ...l, quantity: round(l.quantity, 2), monthlyUsd: round(l.monthlyUsd, 2) })),
   };
 }
@@ -191,7 +196,7 @@ export function filesPerSecond(w: Workload): number {
 // The seed's four stores
 
 /** S3 Standard as ingestion store: one PUT per agent per batchTimeout, whatever the size ("flat"). */
-export function seedS3(w: Workload, p: Prices): CostRow {
+export function referenceS3(w: Workload, p: Prices): CostRow {
   const puts = filesPerSecond(w) * secondsPerMonth(w);
   const stored = storedBytesPerSecond(w) * w.retentionSeconds;
   return row("s3", "seed", w, [
@@ -212,7 +217,7 @@ export function seedS3(w: Workload, p: Prices): CostRow {
 }
 
 /** S3 Express One Zone: each file written to one directory bucket per zone (quorum across zones). */
-export function seedS3Express(w: Workload, p: Prices): CostRow {
+export function referenceS3Express(w: Workload, p: Prices): CostRow {
   const files = filesPerSecond(w) * secondsPerMonth(w);
   const puts = files * w.zones;
   const fileBytes = storedBytesPerSecond(w) / filesPerSecond(w);
@@ -243,7 +248,7 @@ export function seedS3Express(w: Workload, p: Prices): CostRow {
 }
 
 /** DynamoDB on-demand: every KB written, then deleted when it leaves the window (a delete bills like a write). */
-export function seedDynamoOnDemand(w: Workload, p: Prices): CostRow {
+export function referenceDynamoOnDemand(w: Workload, p: Prices): CostRow {
   const wruPerSecond = storedBytesPerSecond(w) / KB;
   const writes = wruPerSecond * secondsPerMonth(w);
   return row("dynamodb-on-demand", "seed", w, [
@@ -275,7 +280,7 @@ export function seedDynamoOnDemand(w: Workload, p: Prices): CostRow {
  * of the traffic (total ÷ agents) at the WCU-hour list price. Sizing the table for the whole traffic
  * costs `agents` times more (warp-dynamodb-provisioned does).
  */
-export function seedDynamoProvisioned(w: Workload, p: Prices): CostRow {
+export function referenceDynamoProvisioned(w: Workload, p: Prices): CostRow {
   const wcu = (2 * storedBytesPerSecond(w)) / KB / w.agents;
   const hours = wcu * w.hoursPerMonth;
   return row("dynamodb-provisioned", "seed", w, [
@@ -463,10 +468,10 @@ export function costTable(input: CostInput): CostRow[] {
   for (const bytesPerSecond of input.throughputs) {
     const w: Workload = { ...input.workload, bytesPerSecond };
     rows.push(
-      seedS3(w, input.prices),
-      seedS3Express(w, input.prices),
-      seedDynamoOnDemand(w, input.prices),
-      seedDynamoProvisioned(w, input.prices),
+      referenceS3(w, input.prices),
+      referenceS3Express(w, input.prices),
+      referenceDynamoOnDemand(w, input.prices),
+      referenceDynamoProvisioned(w, input.prices),
     );
     for (const store of WARP_STORES) rows.push(warpRow(store, w, input.design, input.prices));
     if (input.measured)

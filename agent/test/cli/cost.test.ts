@@ -29,13 +29,13 @@ describe("warp cost", () => {
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as { rows: JsonRow[]; thisDesign: JsonRow[] };
     assert.ok(Array.isArray(out.rows));
-    const seedStores = ["s3", "s3-express", "dynamodb-on-demand", "dynamodb-provisioned"];
+    const referenceStores = ["s3", "s3-express", "dynamodb-on-demand", "dynamodb-provisioned"];
     assert.equal(out.rows.length, 12);
     assert.ok(
-      out.rows.every((row) => seedStores.includes(row.store)),
+      out.rows.every((row) => referenceStores.includes(row.store)),
       "rows holds the seed's scenario only",
     );
-    for (const store of [...seedStores, "warp-dynamodb-on-demand", "warp-dynamodb-provisioned"]) {
+    for (const store of [...referenceStores, "warp-dynamodb-on-demand", "warp-dynamodb-provisioned"]) {
       const rows = [...out.rows, ...out.thisDesign].filter((row) => row.store === store);
       assert.deepEqual(
         rows.map((row) => row.bytesPerSecond),

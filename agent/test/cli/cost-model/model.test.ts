@@ -8,18 +8,18 @@ import {
   DEFAULT_WARP_DESIGN,
   DEFAULT_WORKLOAD,
   ingestionFileUnits,
-  SEED_STORES,
-  SEED_TABLE,
-  SEED_THROUGHPUTS,
-  seedDynamoOnDemand,
-  seedS3,
+  REFERENCE_STORES,
+  REFERENCE_TABLE,
+  REFERENCE_THROUGHPUTS,
+  referenceDynamoOnDemand,
+  referenceS3,
   type CostRow,
 } from "../../../../cli/cost-model/model.js";
 import { DEFAULT_PRICES } from "../../../../cli/cost-model/prices.js";
 
 const defaultTable = (): CostRow[] =>
   costTable({
-    throughputs: SEED_THROUGHPUTS,
+    throughputs: REFERENCE_THROUGHPUTS,
     workload: DEFAULT_WORKLOAD,
     design: DEFAULT_WARP_DESIGN,
     prices: DEFAULT_PRICES,
@@ -27,14 +27,14 @@ const defaultTable = (): CostRow[] =>
 
 describe("cost model", () => {
   describe("the seed's table", () => {
-    for (const store of SEED_STORES) {
-      for (const bps of SEED_THROUGHPUTS) {
-        it(`${store} at ${bps / 1e6} MB/s is within 5% of the seed's $${SEED_TABLE[store][bps]}`, () => {
+    for (const store of REFERENCE_STORES) {
+      for (const bps of REFERENCE_THROUGHPUTS) {
+        it(`${store} at ${bps / 1e6} MB/s is within 5% of the seed's $${REFERENCE_TABLE[store][bps]}`, () => {
           const row = defaultTable().find((r) => r.store === store && r.bytesPerSecond === bps);
           assert.ok(row, "row present");
-          const seed = SEED_TABLE[store][bps]!;
-          assert.equal(row.seedUsd, seed);
-          assert.ok(Math.abs(row.monthlyUsd / seed - 1) <= 0.05, `${row.monthlyUsd} vs ${seed}`);
+          const published = REFERENCE_TABLE[store][bps]!;
+          assert.equal(row.seedUsd, published);
+          assert.ok(Math.abs(row.monthlyUsd / published - 1) <= 0.05, `${row.monthlyUsd} vs ${published}`);
         });
       }
     }
@@ -60,19 +60,20 @@ describe("cost model", () => {
 
     it("S3 is flat in throughput and grows with the PUT rate (shorter batchTimeout)", () => {
       const w = { ...DEFAULT_WORKLOAD, bytesPerSecond: 1e6 };
-      const at250 = seedS3(w, DEFAULT_PRICES).monthlyUsd;
-      assert.equal(seedS3({ ...w, bytesPerSecond: 1e7 }, DEFAULT_PRICES).monthlyUsd, at250);
-      assert.ok(Math.abs(seedS3({ ...w, batchTimeoutMs: 50 }, DEFAULT_PRICES).monthlyUsd - 5 * at250) < 0.01);
+      const at250 = referenceS3(w, DEFAULT_PRICES).monthlyUsd;
+      assert.equal(referenceS3({ ...w, bytesPerSecond: 1e7 }, DEFAULT_PRICES).monthlyUsd, at250);
+      assert.ok(Math.abs(referenceS3({ ...w, batchTimeoutMs: 50 }, DEFAULT_PRICES).monthlyUsd - 5 * at250) < 0.01);
     });
 
     it("DynamoDB on-demand scales with bytes and with the WRU price", () => {
       const w = { ...DEFAULT_WORKLOAD, bytesPerSecond: 1e6 };
-      const base = seedDynamoOnDemand(w, DEFAULT_PRICES).monthlyUsd;
+      const base = referenceDynamoOnDemand(w, DEFAULT_PRICES).monthlyUsd;
       assert.ok(
-        Math.abs(seedDynamoOnDemand({ ...w, bytesPerSecond: 2e6 }, DEFAULT_PRICES).monthlyUsd - 2 * base) < 0.05,
+        Math.abs(referenceDynamoOnDemand({ ...w, bytesPerSecond: 2e6 }, DEFAULT_PRICES).monthlyUsd - 2 * base) < 0.05,
       );
       assert.ok(
-        Math.abs(seedDynamoOnDemand(w, { ...DEFAULT_PRICES, ddbWruPerMillion: 1.25 }).monthlyUsd - 2 * base) < 0.05,
+        Math.abs(referenceDynamoOnDemand(w, { ...DEFAULT_PRICES, ddbWruPerMillion: 1.25 }).monthlyUsd - 2 * base) <
+          0.05,
       );
     });
   });
@@ -82,8 +83,8 @@ describe("cost model", () => {
       const rows = defaultTable();
       for (const bps of [1e6, 1e7]) {
         const ours = rows.find((r) => r.store === "warp-dynamodb-on-demand" && r.bytesPerSecond === bps)!;
-        const seed = rows.find((r) => r.store === "dynamodb-on-demand" && r.bytesPerSecond === bps)!;
-        assert.ok(ours.monthlyUsd < seed.monthlyUsd, `${ours.monthlyUsd} < ${seed.monthlyUsd}`);
+        const reference = rows.find((r) => r.store === "dynamodb-on-demand" && r.bytesPerSecond === bps)!;
+        assert.ok(ours.monthlyUsd < reference.monthlyUsd, `${ours.monthlyUsd} < ${reference.monthlyUsd}`);
         assert.equal(ours.lines.find((l) => l.service === "DynamoDB TTL expiry")?.monthlyUsd, 0);
         assert.equal(ours.design, "warp");
         assert.equal(ours.seedUsd, undefined);
