@@ -1,6 +1,7 @@
 /**
- * The cost model reproduces the seed's table within 5 % with the seed's assumptions, and this project's
- * design is computed beside it (TTL expiry instead of deletes, per-file and log-entry overheads).
+ * The cost model reproduces the reference table (docs/cost.md) within 5 % with that table's assumptions,
+ * and this project's design is computed beside it (TTL expiry instead of deletes, per-file and log-entry
+ * overheads).
  */
 import assert from "node:assert/strict";
 import {
@@ -26,10 +27,10 @@ const defaultTable = (): CostRow[] =>
   });
 
 describe("cost model", () => {
-  describe("the seed's table", () => {
+  describe("the reference table", () => {
     for (const store of REFERENCE_STORES) {
       for (const bps of REFERENCE_THROUGHPUTS) {
-        it(`${store} at ${bps / 1e6} MB/s is within 5% of the seed's $${REFERENCE_TABLE[store][bps]}`, () => {
+        it(`${store} at ${bps / 1e6} MB/s is within 5% of the reference table's $${REFERENCE_TABLE[store][bps]}`, () => {
           const row = defaultTable().find((r) => r.store === store && r.bytesPerSecond === bps);
           assert.ok(row, "row present");
           const published = REFERENCE_TABLE[store][bps]!;
@@ -48,7 +49,7 @@ describe("cost model", () => {
       }
     });
 
-    it("shows the seed's figure only for the seed's own workload", () => {
+    it("shows the reference table's figure only for that table's own workload", () => {
       const rows = costTable({
         throughputs: [1e6],
         workload: { ...DEFAULT_WORKLOAD, batchTimeoutMs: 50 },
@@ -79,7 +80,7 @@ describe("cost model", () => {
   });
 
   describe("this project's design", () => {
-    it("bills no deletes (TTL) and beats the seed's on-demand figure at 1 and 10 MB/s", () => {
+    it("bills no deletes (TTL) and beats the reference design's on-demand figure at 1 and 10 MB/s", () => {
       const rows = defaultTable();
       for (const bps of [1e6, 1e7]) {
         const ours = rows.find((r) => r.store === "warp-dynamodb-on-demand" && r.bytesPerSecond === bps)!;
