@@ -1,8 +1,9 @@
 /**
  * `warp cost`: the monthly AWS bill of the ingestion store for a workload, per service, with the
- * assumption behind every figure. Reproduces the seed's table (S3, S3 Express, DynamoDB on-demand and
- * provisioned at 0.1 / 1 / 10 MB/s) and sets this project's design beside it; `--measured FILE` takes
- * the units per MB from an agent's /metrics instead of the model. `--json` prints the rows as JSON.
+ * assumption behind every figure. Reproduces the reference table (docs/cost.md: S3, S3 Express,
+ * DynamoDB on-demand and provisioned at 0.1 / 1 / 10 MB/s) and sets this project's design beside it;
+ * `--measured FILE` takes the units per MB from an agent's /metrics instead of the model. `--json`
+ * prints the rows as JSON.
  *
  * Flags are GNU long options (`--agents 3`, `--agents=3`); a bad value exits 2 naming the flag.
  */
@@ -18,7 +19,7 @@ import {
   type CostInput,
   type CostRow,
   type MeasuredRates,
-  SEED_THROUGHPUTS,
+  REFERENCE_THROUGHPUTS,
   type WarpDesign,
   type Workload,
 } from "./cost-model/model.js";
@@ -128,7 +129,7 @@ export function parseCostOptions(opts: RawOptions): CostOptions {
   const measuredFile = str(opts, "measured");
   if (measuredFile !== undefined && measuredFile.trim() === "") bad("measured", measuredFile, "expected a file path");
   return {
-    throughputs: throughputRaw === undefined ? SEED_THROUGHPUTS : parseThroughputs(throughputRaw),
+    throughputs: throughputRaw === undefined ? REFERENCE_THROUGHPUTS : parseThroughputs(throughputRaw),
     workload,
     design,
     prices,
@@ -162,7 +163,7 @@ function rate(bytesPerSecond: number): string {
 }
 
 const DESIGN_TEXT = {
-  seed: "the seed's design",
+  seed: "the reference design",
   warp: "this project: DynamoDB + TTL, S3 compaction (modelled)",
   "warp-measured": "this project, units per MB measured",
 } as const;
@@ -172,20 +173,20 @@ export function renderTable(rows: readonly CostRow[], o: CostInput): string {
   const w = o.workload;
   const out: string[] = [
     `Monthly AWS cost of the ingestion path, us-east-1 list prices, ${w.hoursPerMonth} h/month.`,
-    `Workload: 1:${w.compressionRatio} compression, ${w.agents} agents in ${w.zones} zones, batchTimeout ${w.batchTimeoutMs} ms; the seed's stores keep the last ${w.retentionSeconds} s of data.`,
+    `Workload: 1:${w.compressionRatio} compression, ${w.agents} agents in ${w.zones} zones, batchTimeout ${w.batchTimeoutMs} ms; the reference design keeps the last ${w.retentionSeconds} s of data.`,
     "",
   ];
   for (const bps of o.throughputs) {
     out.push(`== ${rate(bps)} produced ==`);
-    out.push(`${"store".padEnd(28)} ${"$/month".padStart(12)}  ${"seed's table".padStart(17)}  design`);
+    out.push(`${"store".padEnd(28)} ${"$/month".padStart(12)}  ${"reference table".padStart(17)}  design`);
     const these = rows.filter((r) => r.bytesPerSecond === bps);
     for (const r of these) {
-      const seed =
+      const reference =
         r.seedUsd !== undefined
           ? `${usd(r.seedUsd)} (${r.monthlyUsd >= r.seedUsd ? "+" : ""}${((r.monthlyUsd / r.seedUsd - 1) * 100).toFixed(1)}%)`
           : "";
       out.push(
-        `${r.store.padEnd(28)} ${usd(r.monthlyUsd).padStart(12)}  ${seed.padStart(17)}  ${DESIGN_TEXT[r.design]}`,
+        `${r.store.padEnd(28)} ${usd(r.monthlyUsd).padStart(12)}  ${reference.padStart(17)}  ${DESIGN_TEXT[r.design]}`,
       );
     }
     out.push("");
@@ -202,8 +203,8 @@ export function renderTable(rows: readonly CostRow[], o: CostInput): string {
         "; ",
       ) +
       ".",
-    "The seed's provisioned figures size capacity for one agent's share of the traffic; sized for all of it they are agents × higher (compare warp-dynamodb-provisioned).",
-    "S3 Express uses the seed's (pre-April-2025) prices; --s3ExpressPutPer1000 0.00113 gives today's.",
+    "The reference table's provisioned figures size capacity for one agent's share of the traffic; sized for all of it they are agents × higher (compare warp-dynamodb-provisioned).",
+    "S3 Express uses the reference table's (pre-April-2025) prices; --s3ExpressPutPer1000 0.00113 gives today's.",
   );
   if (o.measured)
     out.push(
@@ -213,9 +214,9 @@ export function renderTable(rows: readonly CostRow[], o: CostInput): string {
 }
 
 /**
- * `rows` holds the seed's scenario only (store: s3 | s3-express | dynamodb-on-demand |
- * dynamodb-provisioned), the stable shape scripts read; this project's design (modelled, and measured
- * with --measured) is under `thisDesign`.
+ * `rows` holds the reference design's rows only (design "seed"; store: s3 | s3-express |
+ * dynamodb-on-demand | dynamodb-provisioned), the stable shape scripts read; this project's design
+ * (modelled, and measured with --measured) is under `thisDesign`.
  */
 export function renderJson(rows: readonly CostRow[], o: CostInput): string {
   return (
@@ -267,14 +268,14 @@ const FLAG_HELP: ReadonlyArray<readonly [string, string]> = [
     "throughput <sizes>",
     "bytes produced per second, comma-separated, before compression (KB/MB/GB = 1000^n, KiB/MiB/GiB = 1024^n; default 100KB,1MB,10MB)",
   ],
-  ["compression <ratio>", "raw bytes per stored byte (default 4, the seed's 1:4)"],
+  ["compression <ratio>", "raw bytes per stored byte (default 4, the reference table's 1:4)"],
   ["agents <n>", "agents writing ingestion files (default 3)"],
   ["zones <n>", "availability zones; S3 Express writes one copy per zone (default 3)"],
   [
     "batchTimeout <duration>",
-    "one ingestion file per agent per batchTimeout (default 250ms, the seed's 4 PUTs/s per agent)",
+    "one ingestion file per agent per batchTimeout (default 250ms, the reference table's 4 PUTs/s per agent)",
   ],
-  ["retention <duration>", "how long the seed's stores keep data in the ingestion store (default 5s)"],
+  ["retention <duration>", "how long the reference design keeps data in the ingestion store (default 5s)"],
   ["hoursPerMonth <h>", "billed hours per month (default 720, a 30-day month)"],
   ["ingestionTTL <duration>", "this design: ingestion items expire by TTL after this long (default 1h)"],
   [
@@ -292,10 +293,10 @@ export function addCostCommand(program: Command): void {
   const cmd = program
     .command("cost")
     .description(
-      "Print the monthly AWS cost of the ingestion path per service, the seed's table and this design side by side, with the assumption behind each figure.",
+      "Print the monthly AWS cost of the ingestion path per service, the reference table (docs/cost.md) and this design side by side, with the assumption behind each figure.",
     )
     .allowExcessArguments(false)
-    .option("--json", 'print JSON: {"rows": the seed\'s scenario, "thisDesign": this project\'s rows, ...}');
+    .option("--json", 'print JSON: {"rows": the reference design\'s rows, "thisDesign": this project\'s rows, ...}');
   for (const [flag, help] of FLAG_HELP) cmd.option(`--${flag}`, help);
   for (const k of PRICE_KEYS) cmd.option(`--${k} <usd>`, `${PRICE_LABELS[k]} (default ${DEFAULT_PRICES[k]})`);
   cmd.action((_opts: unknown, command: Command) => {

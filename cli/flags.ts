@@ -1,8 +1,9 @@
 /**
- * Go-style flags on top of commander. The seed's documentation spells flags the Go way (`-bucketURL value`,
- * `-bucketURL=value`); commander only knows GNU long options. normaliseFlagArgs rewrites every KNOWN flag,
- * in any of the four spellings, to `--name=value` before commander sees the arguments, and rejects unknown
- * flags with a message naming them. Values are kept as strings: the flag tables' parsers own validation.
+ * Go-style flags on top of commander. WarpStream's documented flags are spelt the Go way
+ * (`-bucketURL value`, `-bucketURL=value`); commander only knows GNU long options. normaliseFlagArgs
+ * rewrites every KNOWN flag, in any of the four spellings, to `--name=value` before commander sees the
+ * arguments, and rejects unknown flags with a message naming them. Values are kept as strings: the flag
+ * tables' parsers own validation.
  */
 import { Command, Option } from "commander";
 import type { FlagSpec } from "../common/flags/spec.js";

@@ -5,8 +5,8 @@
  *   warp operator [flags]   run the Kubernetes operator
  *   warp iam-policy [flags] print least-privilege IAM policies for the agent and the operator
  *   warp version            print the version
- * Flags take the seed's Go spelling (-bucketURL value, -bucketURL=value) or GNU long options
- * (--bucketURL value, --bucketURL=value); every flag also has an environment twin.
+ * Flags take the Go spelling of WarpStream's documented flags (-bucketURL value, -bucketURL=value) or GNU
+ * long options (--bucketURL value, --bucketURL=value); every flag also has an environment twin.
  * Exit codes: 0 after a clean stop (SIGTERM/SIGINT), 1 when stopping fails, 2 for usage and start-up errors.
  */
 import { readFileSync, realpathSync } from "node:fs";

@@ -5,7 +5,7 @@
  * the AWS SDK commands the agent and operator code really sends.
  */
 
-/** What the agent calls (the seed's list): data-plane item and object access, and table start-up checks. */
+/** The agent's DynamoDB actions, all it needs: item access, and the table checks (and creation) at start-up. */
 export const AGENT_DYNAMODB_ACTIONS = [
   "dynamodb:DescribeTable",
   "dynamodb:CreateTable",

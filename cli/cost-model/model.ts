@@ -3,8 +3,11 @@
  * bill per service, every line carrying the assumption that produced it.
  *
  * Two families of rows:
- *  - the seed's table (stores "s3", "s3-express", "dynamodb-on-demand", "dynamodb-provisioned"), computed
- *    the way the seed computed it, so that its figures are reproduced (within 5 %) and explained;
+ *  - the reference table (docs/cost.md: a published comparison of S3 and DynamoDB as the ingestion store
+ *    of a WarpStream-style agent; stores "s3", "s3-express", "dynamodb-on-demand", "dynamodb-provisioned"),
+ *    computed the way that table computes them, so that its figures are reproduced (within 5 %) and
+ *    explained. The design it prices, the reference design, writes one file per agent per batch and keeps
+ *    the last five seconds of data in the ingestion store (DynamoDB items written, then deleted);
  *  - this project's design ("warp-dynamodb-on-demand", "warp-dynamodb-provisioned"): DynamoDB ingestion
  *    files that expire by TTL (no delete is ever billed) plus S3 compaction, one ingestion file per agent
  *    per batchTimeout holding every partition, chunks of at most 350 KiB, and the metadata log.
@@ -12,19 +15,28 @@
  */
 import type { Prices } from "./prices.js";
 
-export type SeedStore = "s3" | "s3-express" | "dynamodb-on-demand" | "dynamodb-provisioned";
+export type ReferenceStore = "s3" | "s3-express" | "dynamodb-on-demand" | "dynamodb-provisioned";
 export type WarpStore = "warp-dynamodb-on-demand" | "warp-dynamodb-provisioned";
-export type Store = SeedStore | WarpStore;
+export type Store = ReferenceStore | WarpStore;
+/**
+ * Which design a row prices: "seed" the reference design (the value is part of `warp cost --json`, kept
+ * as it is), "warp" this project's design modelled, "warp-measured" this project's design from measured rates.
+ */
 export type Design = "seed" | "warp" | "warp-measured";
 
-export const SEED_STORES: readonly SeedStore[] = ["s3", "s3-express", "dynamodb-on-demand", "dynamodb-provisioned"];
+export const REFERENCE_STORES: readonly ReferenceStore[] = [
+  "s3",
+  "s3-express",
+  "dynamodb-on-demand",
+  "dynamodb-provisioned",
+];
 export const WARP_STORES: readonly WarpStore[] = ["warp-dynamodb-on-demand", "warp-dynamodb-provisioned"];
 
-/** 100 KB/s, 1 MB/s and 10 MB/s (decimal units, as the seed's "0.1 / 1 / 10 MB/s"). */
-export const SEED_THROUGHPUTS: readonly number[] = [100_000, 1_000_000, 10_000_000];
+/** 100 KB/s, 1 MB/s and 10 MB/s (decimal units, as the reference table's "0.1 / 1 / 10 MB/s"). */
+export const REFERENCE_THROUGHPUTS: readonly number[] = [100_000, 1_000_000, 10_000_000];
 
-/** The seed's published monthly figures, by store and throughput (bytes/s). */
-export const SEED_TABLE: Readonly<Record<SeedStore, Readonly<Record<number, number>>>> = {
+/** The reference table's published monthly figures, by store and throughput (bytes/s). */
+export const REFERENCE_TABLE: Readonly<Record<ReferenceStore, Readonly<Record<number, number>>>> = {
   s3: { 100_000: 159, 1_000_000: 159, 10_000_000: 159 },
   "s3-express": { 100_000: 235, 1_000_000: 235, 10_000_000: 235 },
   "dynamodb-on-demand": { 100_000: 81, 1_000_000: 810, 10_000_000: 8100 },
@@ -35,15 +47,15 @@ export const SEED_TABLE: Readonly<Record<SeedStore, Readonly<Record<number, numb
 export interface Workload {
   /** Bytes produced per second, before compression. */
   readonly bytesPerSecond: number;
-  /** Raw bytes per stored byte (4 = the seed's 1:4). */
+  /** Raw bytes per stored byte (4 = the reference table's 1:4). */
   readonly compressionRatio: number;
   readonly agents: number;
   readonly zones: number;
-  /** How long an agent batches before writing one file (the seed's S3 figures: 250 ms = 4 PUTs/s). */
+  /** How long an agent batches before writing one file (the reference table's S3 figures: 250 ms = 4 PUTs/s). */
   readonly batchTimeoutMs: number;
-  /** How long data stays in the ingestion store in the seed's design (the seed's "last five seconds"). */
+  /** How long data stays in the ingestion store in the reference design ("the last five seconds"). */
   readonly retentionSeconds: number;
-  /** Hours billed per month (720 = a 30-day month, which the seed's DynamoDB figures use). */
+  /** Hours billed per month (720 = a 30-day month, which the reference table's DynamoDB figures use). */
   readonly hoursPerMonth: number;
 }
 
@@ -80,7 +92,7 @@ export interface WarpDesign {
   readonly tailIntervalMs: number;
   /** Every agent heartbeats in the registry this often: writes its entry and id claim, lists the others. */
   readonly heartbeatMs: number;
-  /** Provisioned capacity = average units per second / this (1 = sized exactly at the average, as the seed). */
+  /** Provisioned capacity = average units per second / this (1 = exactly the average, as the reference table). */
   readonly provisionedUtilization: number;
 }
 
@@ -128,7 +140,7 @@ export interface CostRow {
   readonly design: Design;
   readonly bytesPerSecond: number;
   readonly monthlyUsd: number;
-  /** The seed's own figure for this store and throughput, when it published one. */
+  /** The reference table's figure for this store and throughput, when it has one (JSON name kept as it is). */
   readonly seedUsd?: number;
   readonly lines: readonly CostLine[];
 }
@@ -162,19 +174,20 @@ function monthText(w: Workload): string {
 
 function row(store: Store, design: Design, w: Workload, lines: CostLine[]): CostRow {
   const total = lines.reduce((s, l) => s + l.monthlyUsd, 0);
-  // The seed's figure is shown only for the seed's own workload (a different one changes the seed's cost too).
-  const seedWorkload = (Object.keys(DEFAULT_WORKLOAD) as (keyof typeof DEFAULT_WORKLOAD)[]).every(
+  // The reference table's figure is shown only for its own workload (another one changes the reference design's
+  // cost too).
+  const referenceWorkload = (Object.keys(DEFAULT_WORKLOAD) as (keyof typeof DEFAULT_WORKLOAD)[]).every(
     (k) => w[k] === DEFAULT_WORKLOAD[k],
   );
-  const seed = seedWorkload
-    ? (SEED_TABLE as Record<string, Record<number, number> | undefined>)[store]?.[w.bytesPerSecond]
+  const referenceUsd = referenceWorkload
+    ? (REFERENCE_TABLE as Record<string, Record<number, number> | undefined>)[store]?.[w.bytesPerSecond]
     : undefined;
   return {
     store,
     design,
     bytesPerSecond: w.bytesPerSecond,
     monthlyUsd: round(total, 2),
-    ...(seed !== undefined && design === "seed" ? { seedUsd: seed } : {}),
+    ...(referenceUsd !== undefined && design === "seed" ? { seedUsd: referenceUsd } : {}),
     lines: lines.map((l) => ({ ...l, quantity: round(l.quantity, 2), monthlyUsd: round(l.monthlyUsd, 2) })),
   };
 }
@@ -188,10 +201,10 @@ export function filesPerSecond(w: Workload): number {
   return (w.agents * 1000) / w.batchTimeoutMs;
 }
 
-// The seed's four stores
+// The reference design's four stores
 
 /** S3 Standard as ingestion store: one PUT per agent per batchTimeout, whatever the size ("flat"). */
-export function seedS3(w: Workload, p: Prices): CostRow {
+export function referenceS3(w: Workload, p: Prices): CostRow {
   const puts = filesPerSecond(w) * secondsPerMonth(w);
   const stored = storedBytesPerSecond(w) * w.retentionSeconds;
   return row("s3", "seed", w, [
@@ -200,7 +213,7 @@ export function seedS3(w: Workload, p: Prices): CostRow {
       quantity: puts,
       unit: "requests",
       monthlyUsd: (puts / 1000) * p.s3PutPer1000,
-      assumption: `${w.agents} agents × ${fmt(1000 / w.batchTimeoutMs)} PUT/s (one file per ${w.batchTimeoutMs} ms batch) × ${monthText(w)} × $${p.s3PutPer1000}/1000; reads not counted (as the seed)`,
+      assumption: `${w.agents} agents × ${fmt(1000 / w.batchTimeoutMs)} PUT/s (one file per ${w.batchTimeoutMs} ms batch) × ${monthText(w)} × $${p.s3PutPer1000}/1000; reads not counted (as in the reference table)`,
     },
     storageLine(
       "S3 storage",
@@ -212,7 +225,7 @@ export function seedS3(w: Workload, p: Prices): CostRow {
 }
 
 /** S3 Express One Zone: each file written to one directory bucket per zone (quorum across zones). */
-export function seedS3Express(w: Workload, p: Prices): CostRow {
+export function referenceS3Express(w: Workload, p: Prices): CostRow {
   const files = filesPerSecond(w) * secondsPerMonth(w);
   const puts = files * w.zones;
   const fileBytes = storedBytesPerSecond(w) / filesPerSecond(w);
@@ -243,7 +256,7 @@ export function seedS3Express(w: Workload, p: Prices): CostRow {
 }
 
 /** DynamoDB on-demand: every KB written, then deleted when it leaves the window (a delete bills like a write). */
-export function seedDynamoOnDemand(w: Workload, p: Prices): CostRow {
+export function referenceDynamoOnDemand(w: Workload, p: Prices): CostRow {
   const wruPerSecond = storedBytesPerSecond(w) / KB;
   const writes = wruPerSecond * secondsPerMonth(w);
   return row("dynamodb-on-demand", "seed", w, [
@@ -271,11 +284,11 @@ export function seedDynamoOnDemand(w: Workload, p: Prices): CostRow {
 }
 
 /**
- * DynamoDB provisioned, as the seed computed it: capacity for the writes and deletes of ONE agent's share
+ * DynamoDB provisioned, as the reference table computes it: capacity for the writes and deletes of ONE agent's share
  * of the traffic (total ÷ agents) at the WCU-hour list price. Sizing the table for the whole traffic
  * costs `agents` times more (warp-dynamodb-provisioned does).
  */
-export function seedDynamoProvisioned(w: Workload, p: Prices): CostRow {
+export function referenceDynamoProvisioned(w: Workload, p: Prices): CostRow {
   const wcu = (2 * storedBytesPerSecond(w)) / KB / w.agents;
   const hours = wcu * w.hoursPerMonth;
   return row("dynamodb-provisioned", "seed", w, [
@@ -284,7 +297,7 @@ export function seedDynamoProvisioned(w: Workload, p: Prices): CostRow {
       quantity: hours,
       unit: "WCU-hours",
       monthlyUsd: hours * p.ddbWcuHour,
-      assumption: `(writes + deletes) ${fmt((2 * storedBytesPerSecond(w)) / KB)} WCU ÷ ${w.agents} agents = ${fmt(wcu)} WCU (the seed sized capacity for one agent's share) × ${monthText(w)} × $${p.ddbWcuHour}/WCU-hour`,
+      assumption: `(writes + deletes) ${fmt((2 * storedBytesPerSecond(w)) / KB)} WCU ÷ ${w.agents} agents = ${fmt(wcu)} WCU (the reference table sizes capacity for one agent's share) × ${monthText(w)} × $${p.ddbWcuHour}/WCU-hour`,
     },
     storageLine(
       "DynamoDB storage",
@@ -457,16 +470,16 @@ export interface CostInput {
   readonly measured?: MeasuredRates;
 }
 
-/** Every row: the seed's four stores, this design (modelled) and, with measured rates, this design measured. */
+/** Every row: the reference design's four stores, this design modelled and, with measured rates, measured. */
 export function costTable(input: CostInput): CostRow[] {
   const rows: CostRow[] = [];
   for (const bytesPerSecond of input.throughputs) {
     const w: Workload = { ...input.workload, bytesPerSecond };
     rows.push(
-      seedS3(w, input.prices),
-      seedS3Express(w, input.prices),
-      seedDynamoOnDemand(w, input.prices),
-      seedDynamoProvisioned(w, input.prices),
+      referenceS3(w, input.prices),
+      referenceS3Express(w, input.prices),
+      referenceDynamoOnDemand(w, input.prices),
+      referenceDynamoProvisioned(w, input.prices),
     );
     for (const store of WARP_STORES) rows.push(warpRow(store, w, input.design, input.prices));
     if (input.measured)

@@ -2,8 +2,9 @@
  * AWS list prices the cost model uses, us-east-1, in US dollars, as data. Each entry names the AWS price
  * it is. Every one can be overridden on the `warp cost` command line (flag = the key's name).
  *
- * The defaults are today's list prices except S3 Express One Zone, which keeps the price the seed's table
- * was computed with (AWS cut it in April 2025; pass --s3ExpressPutPer1000 0.00113 for today's).
+ * The defaults are today's list prices except S3 Express One Zone, which keeps the price the reference
+ * table (docs/cost.md) was computed with (AWS cut it in April 2025; pass --s3ExpressPutPer1000 0.00113
+ * for today's).
  */
 export interface Prices {
   /** S3 Standard: PUT, COPY, POST, LIST requests, per 1,000 requests. */
@@ -12,9 +13,9 @@ export interface Prices {
   readonly s3GetPer1000: number;
   /** S3 Standard storage, first 50 TB / month, per GB-month. */
   readonly s3StorageGbMonth: number;
-  /** S3 Express One Zone: PUT requests per 1,000 (seed's price, before the April 2025 cut to $0.00113). */
+  /** S3 Express One Zone: PUT requests per 1,000 (the reference table's price; $0.00113 since April 2025). */
   readonly s3ExpressPutPer1000: number;
-  /** S3 Express One Zone: GET requests per 1,000 (seed's price, before the April 2025 cut to $0.00003). */
+  /** S3 Express One Zone: GET requests per 1,000 (the reference table's price; $0.00003 since April 2025). */
   readonly s3ExpressGetPer1000: number;
   /** S3 Express One Zone: data upload, per GB of the part of each PUT above 512 KB (before April 2025; now $0.0032). */
   readonly s3ExpressUploadPerGb: number;

@@ -2,7 +2,7 @@
  * The agent's flags: one table (name, environment twin, default, parser, help) used for parsing
  * (parse.ts), for `warp agent --help` and for the README's flag table (scripts/gen-flag-docs.ts).
  *
- * Flag names follow the seed (WarpStream's documented Go-style flags: `-bucketURL`, `-batchTimeout`, ...);
+ * Flag names follow WarpStream's documented Go-style flags (`-bucketURL`, `-batchTimeout`, ...);
  * every flag can also be set from its `WARP_*` environment variable. A flag given on the command line
  * wins over its environment variable; an environment variable set to "" counts as unset.
  */

@@ -22,7 +22,7 @@ export interface OpenStoresConfig {
   readonly bucketUrl?: BucketUrl;
   readonly ingestionBucketUrl?: BucketUrl;
   readonly compactionBucketUrl?: BucketUrl;
-  /** Create missing DynamoDB tables (the seed's behaviour); existing ones are verified either way. */
+  /** Create missing DynamoDB tables (as WarpStream's agent does); existing ones are verified either way. */
   readonly createTables: boolean;
 }
 

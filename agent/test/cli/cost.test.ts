@@ -24,18 +24,18 @@ interface JsonRow {
 }
 
 describe("warp cost", () => {
-  it("--json prints rows for the four seed stores at 100 KB/s, 1 MB/s and 10 MB/s, and this design apart", () => {
+  it("--json prints the reference design's four stores at 100 KB/s, 1 MB/s and 10 MB/s, and this design apart", () => {
     const r = run({ json: true });
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as { rows: JsonRow[]; thisDesign: JsonRow[] };
     assert.ok(Array.isArray(out.rows));
-    const seedStores = ["s3", "s3-express", "dynamodb-on-demand", "dynamodb-provisioned"];
+    const referenceStores = ["s3", "s3-express", "dynamodb-on-demand", "dynamodb-provisioned"];
     assert.equal(out.rows.length, 12);
     assert.ok(
-      out.rows.every((row) => seedStores.includes(row.store)),
-      "rows holds the seed's scenario only",
+      out.rows.every((row) => referenceStores.includes(row.store)),
+      "rows holds the reference design's rows only",
     );
-    for (const store of [...seedStores, "warp-dynamodb-on-demand", "warp-dynamodb-provisioned"]) {
+    for (const store of [...referenceStores, "warp-dynamodb-on-demand", "warp-dynamodb-provisioned"]) {
       const rows = [...out.rows, ...out.thisDesign].filter((row) => row.store === store);
       assert.deepEqual(
         rows.map((row) => row.bytesPerSecond),
@@ -53,6 +53,8 @@ describe("warp cost", () => {
     const r = run({ throughput: "1MB" });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /== 1 MB\/s produced ==/);
+    assert.match(r.stdout, /store\s+\$\/month\s+reference table\s+design/);
+    assert.match(r.stdout, /\$810\.00 \(-2\.3%\)\s+the reference design\n/);
     assert.match(r.stdout, /dynamodb-on-demand\s+\$791\.02\s+\$810\.00 \(-2\.3%\)/);
     assert.match(r.stdout, /DeleteItem bills the item's size like a write/);
     assert.match(r.stdout, /TTL, which is free/);

@@ -1,6 +1,7 @@
 /**
- * The cost model reproduces the seed's table within 5 % with the seed's assumptions, and this project's
- * design is computed beside it (TTL expiry instead of deletes, per-file and log-entry overheads).
+ * The cost model reproduces the reference table (docs/cost.md) within 5 % with that table's assumptions,
+ * and this project's design is computed beside it (TTL expiry instead of deletes, per-file and log-entry
+ * overheads).
  */
 import assert from "node:assert/strict";
 import {
@@ -8,33 +9,33 @@ import {
   DEFAULT_WARP_DESIGN,
   DEFAULT_WORKLOAD,
   ingestionFileUnits,
-  SEED_STORES,
-  SEED_TABLE,
-  SEED_THROUGHPUTS,
-  seedDynamoOnDemand,
-  seedS3,
+  REFERENCE_STORES,
+  REFERENCE_TABLE,
+  REFERENCE_THROUGHPUTS,
+  referenceDynamoOnDemand,
+  referenceS3,
   type CostRow,
 } from "../../../../cli/cost-model/model.js";
 import { DEFAULT_PRICES } from "../../../../cli/cost-model/prices.js";
 
 const defaultTable = (): CostRow[] =>
   costTable({
-    throughputs: SEED_THROUGHPUTS,
+    throughputs: REFERENCE_THROUGHPUTS,
     workload: DEFAULT_WORKLOAD,
     design: DEFAULT_WARP_DESIGN,
     prices: DEFAULT_PRICES,
   });
 
 describe("cost model", () => {
-  describe("the seed's table", () => {
-    for (const store of SEED_STORES) {
-      for (const bps of SEED_THROUGHPUTS) {
-        it(`${store} at ${bps / 1e6} MB/s is within 5% of the seed's $${SEED_TABLE[store][bps]}`, () => {
+  describe("the reference table", () => {
+    for (const store of REFERENCE_STORES) {
+      for (const bps of REFERENCE_THROUGHPUTS) {
+        it(`${store} at ${bps / 1e6} MB/s is within 5% of the reference table's $${REFERENCE_TABLE[store][bps]}`, () => {
           const row = defaultTable().find((r) => r.store === store && r.bytesPerSecond === bps);
           assert.ok(row, "row present");
-          const seed = SEED_TABLE[store][bps]!;
-          assert.equal(row.seedUsd, seed);
-          assert.ok(Math.abs(row.monthlyUsd / seed - 1) <= 0.05, `${row.monthlyUsd} vs ${seed}`);
+          const published = REFERENCE_TABLE[store][bps]!;
+          assert.equal(row.seedUsd, published);
+          assert.ok(Math.abs(row.monthlyUsd / published - 1) <= 0.05, `${row.monthlyUsd} vs ${published}`);
         });
       }
     }
@@ -48,7 +49,7 @@ describe("cost model", () => {
       }
     });
 
-    it("shows the seed's figure only for the seed's own workload", () => {
+    it("shows the reference table's figure only for that table's own workload", () => {
       const rows = costTable({
         throughputs: [1e6],
         workload: { ...DEFAULT_WORKLOAD, batchTimeoutMs: 50 },
@@ -60,30 +61,31 @@ describe("cost model", () => {
 
     it("S3 is flat in throughput and grows with the PUT rate (shorter batchTimeout)", () => {
       const w = { ...DEFAULT_WORKLOAD, bytesPerSecond: 1e6 };
-      const at250 = seedS3(w, DEFAULT_PRICES).monthlyUsd;
-      assert.equal(seedS3({ ...w, bytesPerSecond: 1e7 }, DEFAULT_PRICES).monthlyUsd, at250);
-      assert.ok(Math.abs(seedS3({ ...w, batchTimeoutMs: 50 }, DEFAULT_PRICES).monthlyUsd - 5 * at250) < 0.01);
+      const at250 = referenceS3(w, DEFAULT_PRICES).monthlyUsd;
+      assert.equal(referenceS3({ ...w, bytesPerSecond: 1e7 }, DEFAULT_PRICES).monthlyUsd, at250);
+      assert.ok(Math.abs(referenceS3({ ...w, batchTimeoutMs: 50 }, DEFAULT_PRICES).monthlyUsd - 5 * at250) < 0.01);
     });
 
     it("DynamoDB on-demand scales with bytes and with the WRU price", () => {
       const w = { ...DEFAULT_WORKLOAD, bytesPerSecond: 1e6 };
-      const base = seedDynamoOnDemand(w, DEFAULT_PRICES).monthlyUsd;
+      const base = referenceDynamoOnDemand(w, DEFAULT_PRICES).monthlyUsd;
       assert.ok(
-        Math.abs(seedDynamoOnDemand({ ...w, bytesPerSecond: 2e6 }, DEFAULT_PRICES).monthlyUsd - 2 * base) < 0.05,
+        Math.abs(referenceDynamoOnDemand({ ...w, bytesPerSecond: 2e6 }, DEFAULT_PRICES).monthlyUsd - 2 * base) < 0.05,
       );
       assert.ok(
-        Math.abs(seedDynamoOnDemand(w, { ...DEFAULT_PRICES, ddbWruPerMillion: 1.25 }).monthlyUsd - 2 * base) < 0.05,
+        Math.abs(referenceDynamoOnDemand(w, { ...DEFAULT_PRICES, ddbWruPerMillion: 1.25 }).monthlyUsd - 2 * base) <
+          0.05,
       );
     });
   });
 
   describe("this project's design", () => {
-    it("bills no deletes (TTL) and beats the seed's on-demand figure at 1 and 10 MB/s", () => {
+    it("bills no deletes (TTL) and beats the reference design's on-demand figure at 1 and 10 MB/s", () => {
       const rows = defaultTable();
       for (const bps of [1e6, 1e7]) {
         const ours = rows.find((r) => r.store === "warp-dynamodb-on-demand" && r.bytesPerSecond === bps)!;
-        const seed = rows.find((r) => r.store === "dynamodb-on-demand" && r.bytesPerSecond === bps)!;
-        assert.ok(ours.monthlyUsd < seed.monthlyUsd, `${ours.monthlyUsd} < ${seed.monthlyUsd}`);
+        const reference = rows.find((r) => r.store === "dynamodb-on-demand" && r.bytesPerSecond === bps)!;
+        assert.ok(ours.monthlyUsd < reference.monthlyUsd, `${ours.monthlyUsd} < ${reference.monthlyUsd}`);
         assert.equal(ours.lines.find((l) => l.service === "DynamoDB TTL expiry")?.monthlyUsd, 0);
         assert.equal(ours.design, "warp");
         assert.equal(ours.seedUsd, undefined);
