@@ -6,6 +6,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { DescribeTableCommand, DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { isResourceNotFound } from "../../common/aws/errors.js";
 import { freePort } from "./ports.js";
 import { spawnServer, which } from "./processes.js";
 import type { ServerProcess } from "./processes.js";
@@ -120,7 +121,7 @@ export async function tableExists(client: DynamoDBClient, name: string): Promise
     await client.send(new DescribeTableCommand({ TableName: name }));
     return true;
   } catch (err) {
-    if ((err as Error).name === "ResourceNotFoundException") return false;
+    if (isResourceNotFound(err)) return false;
     throw err;
   }
 }

@@ -16,6 +16,7 @@ import {
   UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBClient, TableDescription } from "@aws-sdk/client-dynamodb";
+import { awsErrorName, isResourceNotFound } from "../../../common/aws/errors.js";
 import {
   CHUNKS_TABLE_SCHEMA,
   FILES_TABLE_SCHEMA,
@@ -26,7 +27,7 @@ import type { TableSchema } from "../../../common/table-schema.js";
 import { Reason } from "../api/conditions.js";
 import type { ConditionInput } from "../api/conditions.js";
 import type { ResolvedSpec } from "../api/resolve.js";
-import { awsErrorName, describeAwsError } from "./errors.js";
+import { describeAwsError } from "./errors.js";
 
 export const TAG_MANAGED_BY = "warpagent.dev/managed-by";
 export const TAG_OWNER = "warpagent.dev/owner";
@@ -62,7 +63,7 @@ async function describe(client: DynamoDBClient, name: string): Promise<TableDesc
     const out = await client.send(new DescribeTableCommand({ TableName: name }));
     return out.Table ?? null;
   } catch (err) {
-    if (awsErrorName(err) === "ResourceNotFoundException") return null;
+    if (isResourceNotFound(err)) return null;
     throw err;
   }
 }
@@ -351,7 +352,7 @@ export async function deleteTables(client: DynamoDBClient, spec: ResolvedSpec): 
       });
       pending.push(name);
     } catch (err) {
-      if (awsErrorName(err) === "ResourceNotFoundException") continue;
+      if (isResourceNotFound(err)) continue;
       const f = describeAwsError(err, action, tableResource(spec, name));
       return { done: false, message: f.message, events, failure: f };
     }

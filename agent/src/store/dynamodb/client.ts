@@ -12,6 +12,7 @@ import {
   type QueryCommandInput,
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
+import { isThrottling } from "../../../../common/aws/errors.js";
 import { storeCost } from "../cost.js";
 
 export type Item = Record<string, AttributeValue>;
@@ -63,21 +64,6 @@ export function recordFailedConditionalWrite(table: string, bytes: number): void
   storeCost.addDynamoWrite(table, Math.max(1, Math.ceil(bytes / 1024)), true);
 }
 
-export function errorName(err: unknown): string | undefined {
-  return typeof err === "object" && err !== null ? (err as { name?: string }).name : undefined;
-}
-
-export function isConditionalCheckFailed(err: unknown): boolean {
-  return errorName(err) === "ConditionalCheckFailedException";
-}
-
-const THROTTLING = new Set([
-  "ProvisionedThroughputExceededException",
-  "ThrottlingException",
-  "RequestLimitExceeded",
-  "InternalServerError",
-]);
-
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -95,7 +81,7 @@ export async function withThrottleRetry<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
-      if (!THROTTLING.has(errorName(err) ?? "") || attempt >= MAX_ATTEMPTS) throw err;
+      if (!isThrottling(err) || attempt >= MAX_ATTEMPTS) throw err;
       await sleep(backoffMs(attempt));
     }
   }

@@ -11,6 +11,7 @@ import {
   type DynamoDBClient,
   type TableDescription,
 } from "@aws-sdk/client-dynamodb";
+import { awsErrorName, isResourceNotFound } from "../../../../common/aws/errors.js";
 import { componentLogger } from "../../../../common/logger.js";
 import {
   CHUNKS_TABLE_SCHEMA,
@@ -19,7 +20,7 @@ import {
   schemaMismatch,
   type TableSchema,
 } from "../../../../common/table-schema.js";
-import { errorName, sleep } from "./client.js";
+import { sleep } from "./client.js";
 
 const log = componentLogger("dynamodb-tables");
 
@@ -47,7 +48,7 @@ async function describe(client: DynamoDBClient, table: string): Promise<TableDes
     const out = await client.send(new DescribeTableCommand({ TableName: table }));
     return out.Table ?? null;
   } catch (err) {
-    if (errorName(err) === "ResourceNotFoundException") return null;
+    if (isResourceNotFound(err)) return null;
     throw err;
   }
 }
@@ -92,7 +93,7 @@ async function ensureTtl(client: DynamoDBClient, table: string, attribute: strin
   } catch (err) {
     // Another agent enabled it between our describe and our update ("TimeToLive is already enabled"):
     // fine when it is on our attribute.
-    if (errorName(err) !== "ValidationException") throw err;
+    if (awsErrorName(err) !== "ValidationException") throw err;
     const again = (await client.send(new DescribeTimeToLiveCommand({ TableName: table }))).TimeToLiveDescription;
     if (
       (again?.TimeToLiveStatus === "ENABLED" || again?.TimeToLiveStatus === "ENABLING") &&
@@ -125,7 +126,7 @@ async function ensureTable(
       log.info("created table", { table, role: schema.role });
     } catch (err) {
       // Another agent created it at the same time.
-      if (errorName(err) !== "ResourceInUseException") throw err;
+      if (awsErrorName(err) !== "ResourceInUseException") throw err;
     }
     desc = await waitActive(client, table, timeout);
   } else if (desc.TableStatus !== "ACTIVE") {

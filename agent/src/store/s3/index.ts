@@ -14,6 +14,7 @@ import {
   S3Client,
   type ListObjectsV2CommandOutput,
 } from "@aws-sdk/client-s3";
+import { awsErrorName, awsHttpStatus, isS3NotFound } from "../../../../common/aws/errors.js";
 import type { S3BucketUrl } from "../../../../common/bucket-url.js";
 import { storeCost } from "../cost.js";
 import type { ByteRange, ObjectInfo, ObjectStore, PutOptions } from "../types.js";
@@ -40,21 +41,6 @@ export interface S3ObjectStoreOptions {
   readonly client?: S3Client;
   /** ListObjectsV2 MaxKeys (test seam to force pagination; default 1000). */
   readonly listPageSize?: number;
-}
-
-function errorName(err: unknown): string | undefined {
-  return typeof err === "object" && err !== null ? (err as { name?: string }).name : undefined;
-}
-
-function httpStatus(err: unknown): number | undefined {
-  return typeof err === "object" && err !== null
-    ? (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode
-    : undefined;
-}
-
-function isNotFound(err: unknown): boolean {
-  const name = errorName(err);
-  return name === "NoSuchKey" || name === "NotFound" || httpStatus(err) === 404;
 }
 
 export class S3ObjectStore implements ObjectStore {
@@ -89,7 +75,7 @@ export class S3ObjectStore implements ObjectStore {
       try {
         await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
       } catch (err) {
-        if (isNotFound(err)) throw new ObjectNotFoundError(key);
+        if (isS3NotFound(err)) throw new ObjectNotFoundError(key);
         throw err;
       }
       return Buffer.alloc(0);
@@ -106,9 +92,9 @@ export class S3ObjectStore implements ObjectStore {
       if (!out.Body) return Buffer.alloc(0);
       return Buffer.from(await out.Body.transformToByteArray());
     } catch (err) {
-      if (isNotFound(err)) throw new ObjectNotFoundError(key);
+      if (isS3NotFound(err)) throw new ObjectNotFoundError(key);
       // 416: the range starts at or past the end (or the object is empty). Absent objects answer 404 first.
-      if (errorName(err) === "InvalidRange" || httpStatus(err) === 416) return Buffer.alloc(0);
+      if (awsErrorName(err) === "InvalidRange" || awsHttpStatus(err) === 416) return Buffer.alloc(0);
       throw err;
     }
   }
