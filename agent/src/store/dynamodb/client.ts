@@ -12,6 +12,7 @@ import {
   type QueryCommandInput,
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
+import { awsClientSettings } from "../../../../common/aws/client-settings.js";
 import { isThrottling } from "../../../../common/aws/errors.js";
 import { storeCost } from "../cost.js";
 
@@ -23,23 +24,14 @@ export interface DynamoClientOptions {
   readonly endpoint?: string;
 }
 
+/** The agent's DynamoDB client: retries and timeouts from common/aws/client-settings.ts. */
 export function makeDynamoClient(options: DynamoClientOptions): DynamoDBClient {
   return new DynamoDBClient({
     region: options.region,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-    // Throttling and 5xx are retried by the SDK; adaptive mode also rate-limits this client under throttling.
-    retryMode: "adaptive",
-    maxAttempts: 10,
-    // Without these a request into a silent network (partition, dead peer) waits for the SDK's default
-    // 5-minute socket timeout, holding up the metadata log and every produce behind it. DynamoDB answers
-    // in milliseconds; a socket idle this long is gone, and the SDK retries the timeout.
-    requestHandler: { connectionTimeout: DYNAMO_CONNECT_TIMEOUT_MS, socketTimeout: DYNAMO_SOCKET_TIMEOUT_MS },
+    ...awsClientSettings("dynamodb", "agent"),
   });
 }
-
-/** Connect and idle-socket timeouts of DynamoDB calls (each attempt; the SDK retries timeouts). */
-export const DYNAMO_CONNECT_TIMEOUT_MS = 3_000;
-export const DYNAMO_SOCKET_TIMEOUT_MS = 10_000;
 
 /** Records the capacity a call consumed. `kind` says which counter TOTAL units go to. */
 export function recordCapacity(

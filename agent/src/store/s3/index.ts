@@ -14,6 +14,7 @@ import {
   S3Client,
   type ListObjectsV2CommandOutput,
 } from "@aws-sdk/client-s3";
+import { awsClientSettings } from "../../../../common/aws/client-settings.js";
 import { awsErrorName, awsHttpStatus, isS3NotFound } from "../../../../common/aws/errors.js";
 import type { S3BucketUrl } from "../../../../common/bucket-url.js";
 import { storeCost } from "../cost.js";
@@ -23,16 +24,13 @@ import { ObjectNotFoundError } from "../types.js";
 /** DeleteObjects accepts at most 1000 keys per call. */
 export const DELETE_BATCH = 1000;
 
+/** The agent's S3 client: retries and timeouts from common/aws/client-settings.ts. */
 export function makeS3Client(url: Pick<S3BucketUrl, "region" | "endpoint" | "forcePathStyle">): S3Client {
   return new S3Client({
     ...(url.region ? { region: url.region } : {}),
     ...(url.endpoint ? { endpoint: url.endpoint } : {}),
     forcePathStyle: url.forcePathStyle,
-    retryMode: "adaptive",
-    maxAttempts: 10,
-    // Bounded waits on a silent network instead of the SDK's default 5-minute socket timeout; the
-    // timeout is per attempt and on inactivity, so large objects still stream.
-    requestHandler: { connectionTimeout: 5_000, socketTimeout: 30_000 },
+    ...awsClientSettings("s3", "agent"),
   });
 }
 
