@@ -14,6 +14,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { awsClientSettings } from "../../../../common/aws/client-settings.js";
 import { isThrottling } from "../../../../common/aws/errors.js";
+import { mapLimit } from "../../../../common/map-limit.js";
 import { storeCost } from "../cost.js";
 
 export type Item = Record<string, AttributeValue>;
@@ -77,24 +78,6 @@ export async function withThrottleRetry<T>(fn: () => Promise<T>): Promise<T> {
       await sleep(backoffMs(attempt));
     }
   }
-}
-
-/** Runs fn over items with at most `limit` calls in flight; results in input order. */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, i: number) => Promise<R>,
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /** BatchWriteItem limits: 25 requests and 16 MB per call. */
