@@ -32,8 +32,49 @@ function sources(dir: string): string[] {
   return out;
 }
 
-/** IAM actions authorising the SDK commands constructed in the given source folders. */
-function actionsUsed(dirs: string[]): Set<string> {
+const COMMAND = /new (\w+)Command\(/g;
+
+/**
+ * The top-level declarations of a module, name → text (prettier starts each at column 0; a comment
+ * block goes with the declaration before it, which does not matter for the commands found).
+ */
+function declarations(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let name: string | undefined;
+  for (const line of text.split("\n")) {
+    const m = /^(?:export )?(?:async )?(?:function\*?|class|const|let|interface|type) (\w+)/.exec(line);
+    if (m) name = m[1]!;
+    else if (/^(?:import|export \{|export \*)/.test(line)) name = undefined;
+    if (name !== undefined) out.set(name, `${out.get(name) ?? ""}${line}\n`);
+  }
+  return out;
+}
+
+/**
+ * The SDK commands a shared module's `names` construct, directly or through the module's other
+ * declarations they use: an importer is charged only for what it calls, not for the whole module.
+ */
+function commandsReachable(file: string, names: readonly string[]): string[] {
+  const text = fs.readFileSync(path.join(root, file), "utf8");
+  const decls = declarations(text);
+  const inDecls = [...decls.values()].reduce((n, d) => n + [...d.matchAll(COMMAND)].length, 0);
+  assert.equal(inDecls, [...text.matchAll(COMMAND)].length, `${file}: an SDK command outside a top-level declaration`);
+  const seen = new Set<string>();
+  const queue = [...names];
+  const found: string[] = [];
+  while (queue.length > 0) {
+    const name = queue.pop()!;
+    const decl = decls.get(name);
+    if (seen.has(name) || decl === undefined) continue;
+    seen.add(name);
+    found.push(...[...decl.matchAll(COMMAND)].map((m) => m[1]!));
+    for (const other of decls.keys()) if (other !== name && new RegExp(`\\b${other}\\b`).test(decl)) queue.push(other);
+  }
+  return found;
+}
+
+/** IAM action of an SDK operation of the client a file imports. */
+function iamAction(file: string, text: string, op: string): string {
   // S3 API operations authorised by an action of another name.
   const s3: Record<string, string> = {
     PutObject: "s3:PutObject",
@@ -45,17 +86,37 @@ function actionsUsed(dirs: string[]): Set<string> {
     HeadBucket: "s3:ListBucket",
     CreateBucket: "s3:CreateBucket",
   };
+  if (text.includes("@aws-sdk/client-s3") && s3[op]) return s3[op];
+  if (text.includes("@aws-sdk/client-dynamodb")) return `dynamodb:${op}`;
+  return assert.fail(`${file}: new ${op}Command from an unknown AWS client`);
+}
+
+/**
+ * IAM actions authorising the SDK commands constructed in the given source folders, and in the
+ * shared modules under common/ they import (only the imported functions and what those use).
+ */
+function actionsUsed(dirs: string[]): Set<string> {
   const used = new Set<string>();
   for (const file of dirs.flatMap(sources)) {
     const text = fs.readFileSync(path.join(root, file), "utf8");
-    const fromS3 = text.includes("@aws-sdk/client-s3");
-    const fromDynamo = text.includes("@aws-sdk/client-dynamodb");
-    for (const m of text.matchAll(/new (\w+)Command\(/g)) {
-      const op = m[1]!;
-      if (fromS3 && s3[op]) used.add(s3[op]);
-      else if (fromDynamo) used.add(`dynamodb:${op}`);
-      else assert.fail(`${file}: new ${op}Command from an unknown AWS client`);
+    for (const m of text.matchAll(COMMAND)) used.add(iamAction(file, text, m[1]!));
+    for (const m of text.matchAll(/(?:import|export) (type )?\{([^}]*)\} from "([^"]*\/common\/[^"]+)\.js"/g)) {
+      if (m[1]) continue;
+      const shared = path.relative(root, path.resolve(root, path.dirname(file), `${m[3]!}.ts`));
+      const sharedText = fs.readFileSync(path.join(root, shared), "utf8");
+      const names = m[2]!
+        .split(",")
+        .map(
+          (n) =>
+            n
+              .trim()
+              .replace(/^type /, "")
+              .split(" as ")[0]!,
+        )
+        .filter((n) => n !== "");
+      for (const op of commandsReachable(shared, names)) used.add(iamAction(shared, sharedText, op));
     }
+    assert.doesNotMatch(text, /import \* as \w+ from "[^"]*\/common\//, `${file}: namespace import of a shared module`);
   }
   return used;
 }

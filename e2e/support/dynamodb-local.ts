@@ -5,7 +5,8 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { DescribeTableCommand, DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { describeTable } from "../../common/aws/tables.js";
 import { freePort } from "./ports.js";
 import { spawnServer, which } from "./processes.js";
 import type { ServerProcess } from "./processes.js";
@@ -116,11 +117,5 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
 
 /** True when the table exists (in any status), false on ResourceNotFoundException. */
 export async function tableExists(client: DynamoDBClient, name: string): Promise<boolean> {
-  try {
-    await client.send(new DescribeTableCommand({ TableName: name }));
-    return true;
-  } catch (err) {
-    if ((err as Error).name === "ResourceNotFoundException") return false;
-    throw err;
-  }
+  return (await describeTable(client, name)) !== null;
 }

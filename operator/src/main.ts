@@ -5,6 +5,8 @@
  */
 import os from "node:os";
 import { KubeConfig } from "@kubernetes/client-node";
+import { healthRoutes, serveHttp } from "../../common/http-server.js";
+import type { Readiness, RunningHttpServer } from "../../common/http-server.js";
 import type { Logger } from "../../common/logger.js";
 import { componentLogger, errorMessage } from "../../common/logger.js";
 import { AwsClients } from "./aws/clients.js";
@@ -13,8 +15,7 @@ import type { ReconcilerHooks } from "./controller/reconciler.js";
 import { EventRecorder } from "./events.js";
 import { KubeClient } from "./kube/client.js";
 import { LeaderElector } from "./leader-election.js";
-import { OperatorMetrics, startMetricsServer } from "./metrics.js";
-import type { MetricsServer } from "./metrics.js";
+import { OperatorMetrics } from "./metrics.js";
 
 export interface OperatorOptions {
   /** A KubeConfig, or a kubeconfig file path. Omitted: in-cluster config when inCluster, else the default loading rules. */
@@ -143,18 +144,22 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Operat
     startLeading();
   }
 
-  let server: MetricsServer | undefined;
+  // Alive until stopped; ready when the caches synced (leader) or while standing by (follower).
+  const liveness = (): Readiness => (stopping ? { ready: false, reason: "stopping" } : { ready: true });
+  const readiness = (): Readiness => {
+    if (stopping) return { ready: false, reason: "stopping" };
+    if (controller) return controller.hasSynced() ? { ready: true } : { ready: false, reason: "caches not synced" };
+    return elector !== undefined ? { ready: true } : { ready: false, reason: "controller not started" };
+  };
+  let server: RunningHttpServer | undefined;
   if (options.metricsPort !== false) {
     try {
-      server = await startMetricsServer(
-        metrics,
-        {
-          live: () => !stopping,
-          ready: () => !stopping && (controller ? controller.hasSynced() : elector !== undefined),
-        },
-        options.metricsPort ?? 8081,
-        options.metricsHost ?? "0.0.0.0",
-      );
+      server = await serveHttp({
+        port: options.metricsPort ?? 8081,
+        host: options.metricsHost ?? "0.0.0.0",
+        routes: healthRoutes({ registry: metrics.registry, liveness, readiness }),
+        logger,
+      });
     } catch (err) {
       stopping = true;
       await elector?.stop();

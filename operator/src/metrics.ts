@@ -1,6 +1,4 @@
-/** Prometheus metrics and the /metrics, /healthz, /readyz endpoints of the operator. */
-import http from "node:http";
-import type { AddressInfo } from "node:net";
+/** The operator's Prometheus metrics, served on /metrics by main.ts. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 export class OperatorMetrics {
@@ -42,56 +40,4 @@ export class OperatorMetrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: "warp_operator_" });
   }
-}
-
-export interface HealthChecks {
-  /** The process is alive and its loops are running. */
-  live(): boolean;
-  /** Caches synced (leader) or standing by (follower). */
-  ready(): boolean;
-}
-
-export interface MetricsServer {
-  readonly port: number;
-  close(): Promise<void>;
-}
-
-export async function startMetricsServer(
-  metrics: OperatorMetrics,
-  health: HealthChecks,
-  port: number,
-  host: string,
-): Promise<MetricsServer> {
-  const server = http.createServer((req, res) => {
-    const url = (req.url ?? "/").split("?")[0];
-    if (url === "/metrics") {
-      metrics.registry
-        .metrics()
-        .then((text) => {
-          res.writeHead(200, { "Content-Type": metrics.registry.contentType });
-          res.end(text);
-        })
-        .catch((err: unknown) => {
-          res.writeHead(500);
-          res.end(String(err));
-        });
-      return;
-    }
-    if (url === "/healthz" || url === "/readyz") {
-      const ok = url === "/healthz" ? health.live() : health.ready();
-      res.writeHead(ok ? 200 : 503, { "Content-Type": "text/plain" });
-      res.end(ok ? "ok\n" : "not ready\n");
-      return;
-    }
-    res.writeHead(404);
-    res.end();
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, resolve);
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
 }

@@ -22,6 +22,7 @@
 import { randomBytes } from "node:crypto";
 import type { Logger } from "../../../common/logger.js";
 import { errorMessage } from "../../../common/logger.js";
+import { mapLimit } from "../../../common/map-limit.js";
 import type { CompactCommand } from "../metadata/commands.js";
 import type { MetadataLog } from "../metadata/log.js";
 import type { ClusterState, Segment } from "../metadata/state.js";
@@ -199,21 +200,6 @@ function tailStart(segments: readonly Segment[], candidate: (s: Segment) => bool
     }
   }
   return start;
-}
-
-/** Runs `fn` over items with at most `limit` in flight. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    for (;;) {
-      const i = next++;
-      if (i >= items.length) return;
-      out[i] = await fn(items[i]!);
-    }
-  });
-  await Promise.all(workers);
-  return out;
 }
 
 function sameSegment(a: Segment, b: Segment): boolean {

@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { request } from "node:http";
-import { startHttpServer, type Readiness, type RunningHttpServer } from "../../src/http/server.js";
+import type { Readiness, RunningHttpServer } from "../../../common/http-server.js";
+import { startHttpServer } from "../../src/http/server.js";
 import * as metrics from "../../src/metrics.js";
 
 describe("agent HTTP server", () => {

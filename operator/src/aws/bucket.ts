@@ -1,6 +1,7 @@
 /** S3 side of a WarpAgent: check the compaction bucket, create it only when spec.bucket.create. */
 import { CreateBucketCommand, HeadBucketCommand } from "@aws-sdk/client-s3";
 import type { BucketLocationConstraint, S3Client } from "@aws-sdk/client-s3";
+import { isS3NotFound } from "../../../common/aws/errors.js";
 import { Reason } from "../api/conditions.js";
 import type { ConditionInput } from "../api/conditions.js";
 import type { ResolvedSpec } from "../api/resolve.js";
@@ -10,11 +11,6 @@ import type { OperatorEvent } from "./tables.js";
 export interface BucketResult {
   condition: ConditionInput;
   events: OperatorEvent[];
-}
-
-function isNotFound(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.name === "NotFound" || e?.name === "NoSuchBucket" || e?.$metadata?.httpStatusCode === 404;
 }
 
 export async function reconcileBucket(client: S3Client, spec: ResolvedSpec): Promise<BucketResult> {
@@ -28,7 +24,7 @@ export async function reconcileBucket(client: S3Client, spec: ResolvedSpec): Pro
     await client.send(new HeadBucketCommand({ Bucket: bucket }));
     return ok(Reason.BucketFound, `bucket ${bucket} exists and is reachable`);
   } catch (err) {
-    if (!isNotFound(err)) {
+    if (!isS3NotFound(err)) {
       // HeadBucket is authorised by s3:ListBucket.
       const f = describeAwsError(err, "s3:ListBucket", arn);
       return { condition: { type: "BucketReady", status: "False", reason: f.reason, message: f.message }, events: [] };

@@ -1,6 +1,10 @@
-/** AWS SDK clients per (region, endpoint), shared by every WarpAgent that uses them. */
+/**
+ * AWS SDK clients per (region, endpoint), shared by every WarpAgent that uses them. Retries and
+ * timeouts come from common/aws/client-settings.ts.
+ */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
+import { awsClientSettings } from "../../../common/aws/client-settings.js";
 
 export interface AwsEndpoints {
   dynamodb?: string;
@@ -19,7 +23,11 @@ export class AwsClients {
     const key = `${region}|${ep ?? ""}`;
     let c = this.dynamo.get(key);
     if (!c) {
-      c = new DynamoDBClient({ region, ...(ep ? { endpoint: ep } : {}), maxAttempts: 2 });
+      c = new DynamoDBClient({
+        region,
+        ...(ep ? { endpoint: ep } : {}),
+        ...awsClientSettings("dynamodb", "operator"),
+      });
       this.dynamo.set(key, c);
     }
     return c;
@@ -30,7 +38,11 @@ export class AwsClients {
     const key = `${region}|${ep ?? ""}`;
     let c = this.s3.get(key);
     if (!c) {
-      c = new S3Client({ region, ...(ep ? { endpoint: ep, forcePathStyle: true } : {}), maxAttempts: 2 });
+      c = new S3Client({
+        region,
+        ...(ep ? { endpoint: ep, forcePathStyle: true } : {}),
+        ...awsClientSettings("s3", "operator"),
+      });
       this.s3.set(key, c);
     }
     return c;

@@ -1,4 +1,5 @@
 /** AWS SDK errors turned into condition reasons and messages a person can act on. */
+import { awsErrorName, isAccessDenied } from "../../../common/aws/errors.js";
 import { Reason } from "../api/conditions.js";
 
 export interface AwsFailure {
@@ -6,26 +7,9 @@ export interface AwsFailure {
   message: string;
 }
 
-interface SdkError {
-  name?: string;
-  message?: string;
-  $metadata?: { httpStatusCode?: number };
-}
-
-export function awsErrorName(err: unknown): string {
-  return (err as SdkError | undefined)?.name ?? "";
-}
-
-export function isAccessDenied(err: unknown): boolean {
-  const e = err as SdkError | undefined;
-  const name = e?.name ?? "";
-  return (
-    name === "AccessDeniedException" ||
-    name === "AccessDenied" ||
-    name === "UnrecognizedClientException" ||
-    name === "Forbidden" ||
-    e?.$metadata?.httpStatusCode === 403
-  );
+function errorText(err: unknown): string | undefined {
+  const message = typeof err === "object" && err !== null ? (err as { message?: unknown }).message : undefined;
+  return typeof message === "string" && message !== "" && message !== "UnknownError" ? message : undefined;
 }
 
 /**
@@ -33,8 +17,8 @@ export function isAccessDenied(err: unknown): boolean {
  * called on; an AccessDenied answer names both, so the fix (a policy statement) is obvious.
  */
 export function describeAwsError(err: unknown, action: string, resource: string): AwsFailure {
-  const e = err as SdkError | undefined;
-  const detail = e?.message && e.message !== "UnknownError" ? e.message : (e?.name ?? String(err));
+  const name = awsErrorName(err);
+  const detail = errorText(err) ?? name ?? String(err);
   if (isAccessDenied(err)) {
     return {
       reason: Reason.AccessDenied,
@@ -43,6 +27,6 @@ export function describeAwsError(err: unknown, action: string, resource: string)
   }
   return {
     reason: Reason.AwsError,
-    message: `${action} on ${resource} failed: ${e?.name ? `${e.name}: ` : ""}${detail}`,
+    message: `${action} on ${resource} failed: ${name ? `${name}: ` : ""}${detail}`,
   };
 }

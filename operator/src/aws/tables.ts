@@ -1,32 +1,30 @@
 /**
- * DynamoDB side of a WarpAgent: create missing tables with the agent's key schema (common/
- * table-schema.ts), wait for ACTIVE, adopt and verify existing ones, enable TTL, tag them, apply
- * billing-mode changes, and delete them under the Delete policy. DynamoDB accepts one update per
- * table at a time, so each pass makes at most one change per table and asks to be requeued while a
- * table is CREATING or UPDATING (as ACK's dynamodb-controller does).
+ * DynamoDB side of a WarpAgent: create missing tables with the agent's key schema, adopt and verify
+ * existing ones, enable TTL, tag them, apply billing-mode changes, and delete them under the Delete
+ * policy, through the table lifecycle shared with the agent (common/aws/tables.ts). DynamoDB accepts
+ * one update per table at a time, so each pass makes at most one change per table and asks to be
+ * requeued while a table is CREATING or UPDATING (as ACK's dynamodb-controller does) instead of
+ * waiting for ACTIVE.
  */
+import { ListTagsOfResourceCommand, TagResourceCommand, UpdateTableCommand } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { awsErrorName, isResourceNotFound } from "../../../common/aws/errors.js";
 import {
-  CreateTableCommand,
-  DeleteTableCommand,
-  DescribeTableCommand,
-  DescribeTimeToLiveCommand,
-  ListTagsOfResourceCommand,
-  TagResourceCommand,
-  UpdateTableCommand,
-  UpdateTimeToLiveCommand,
-} from "@aws-sdk/client-dynamodb";
-import type { DynamoDBClient, TableDescription } from "@aws-sdk/client-dynamodb";
-import {
-  CHUNKS_TABLE_SCHEMA,
-  FILES_TABLE_SCHEMA,
-  createTableKeyFields,
-  schemaMismatch,
-} from "../../../common/table-schema.js";
+  billingFields,
+  createTable,
+  deleteTable,
+  describeTable,
+  enableTtl,
+  keySchemaMismatch,
+  readTtl,
+} from "../../../common/aws/tables.js";
+import type { TableBilling } from "../../../common/aws/tables.js";
+import { CHUNKS_TABLE_SCHEMA, FILES_TABLE_SCHEMA } from "../../../common/table-schema.js";
 import type { TableSchema } from "../../../common/table-schema.js";
 import { Reason } from "../api/conditions.js";
 import type { ConditionInput } from "../api/conditions.js";
 import type { ResolvedSpec } from "../api/resolve.js";
-import { awsErrorName, describeAwsError } from "./errors.js";
+import { describeAwsError } from "./errors.js";
 
 export const TAG_MANAGED_BY = "warpagent.dev/managed-by";
 export const TAG_OWNER = "warpagent.dev/owner";
@@ -57,18 +55,12 @@ export function ownerTag(spec: ResolvedSpec): string {
   return `${spec.namespace}/${spec.name}`;
 }
 
-async function describe(client: DynamoDBClient, name: string): Promise<TableDescription | null> {
-  try {
-    const out = await client.send(new DescribeTableCommand({ TableName: name }));
-    return out.Table ?? null;
-  } catch (err) {
-    if (awsErrorName(err) === "ResourceNotFoundException") return null;
-    throw err;
-  }
-}
-
-function desiredBilling(spec: ResolvedSpec): "PAY_PER_REQUEST" | "PROVISIONED" {
-  return spec.billingMode === "Provisioned" ? "PROVISIONED" : "PAY_PER_REQUEST";
+function desiredBilling(spec: ResolvedSpec): TableBilling {
+  const { readCapacityUnits, writeCapacityUnits } = spec;
+  // resolveSpec sets both capacities exactly when the billing mode is Provisioned.
+  if (spec.billingMode === "Provisioned" && readCapacityUnits !== undefined && writeCapacityUnits !== undefined)
+    return { mode: "PROVISIONED", readCapacityUnits, writeCapacityUnits };
+  return { mode: "PAY_PER_REQUEST" };
 }
 
 function tableResource(spec: ResolvedSpec, name: string, arn?: string): string {
@@ -85,35 +77,29 @@ async function reconcileTable(
   let action = "dynamodb:DescribeTable";
   let arn: string | undefined;
   try {
-    const table = await describe(client, name);
+    const table = await describeTable(client, name);
     if (!table) {
       action = "dynamodb:CreateTable";
-      const out = await client.send(
-        new CreateTableCommand({
-          TableName: name,
-          ...createTableKeyFields(schema),
-          BillingMode: desiredBilling(spec),
-          ...(spec.billingMode === "Provisioned"
-            ? {
-                ProvisionedThroughput: {
-                  ReadCapacityUnits: spec.readCapacityUnits,
-                  WriteCapacityUnits: spec.writeCapacityUnits,
-                },
-              }
-            : {}),
-          Tags: [
-            { Key: TAG_MANAGED_BY, Value: "warp-operator" },
-            { Key: TAG_OWNER, Value: ownerTag(spec) },
-            { Key: TAG_ROLE, Value: schema.role },
-          ],
-        }),
-      );
+      const created = await createTable(client, name, schema, {
+        billing: desiredBilling(spec),
+        tags: [
+          { Key: TAG_MANAGED_BY, Value: "warp-operator" },
+          { Key: TAG_OWNER, Value: ownerTag(spec) },
+          { Key: TAG_ROLE, Value: schema.role },
+        ],
+      });
+      if (!created)
+        return {
+          kind: "pending",
+          reason: Reason.TableCreating,
+          message: `table ${name} was created by someone else since it was described; checking it again`,
+        };
       events.push({
         type: "Normal",
         reason: "TableCreated",
         message: `created DynamoDB table ${name} (${schema.role})`,
       });
-      const createdArn = out.TableDescription?.TableArn;
+      const createdArn = created.TableArn;
       return {
         kind: "pending",
         reason: Reason.TableCreating,
@@ -122,10 +108,7 @@ async function reconcileTable(
       };
     }
     arn = table.TableArn;
-    const mismatch = schemaMismatch(name, schema, {
-      keySchema: table.KeySchema ?? [],
-      attributeDefinitions: table.AttributeDefinitions ?? [],
-    });
+    const mismatch = keySchemaMismatch(name, schema, table);
     if (mismatch)
       return { kind: "failed", reason: Reason.TableSchemaMismatch, message: mismatch, ...(arn ? { arn } : {}) };
     const status = table.TableStatus ?? "ACTIVE";
@@ -164,28 +147,15 @@ async function reconcileTable(
       (table.ProvisionedThroughput?.ReadCapacityUnits ? "PROVISIONED" : "PAY_PER_REQUEST");
     const want = desiredBilling(spec);
     const throughputDiffers =
-      want === "PROVISIONED" &&
-      (table.ProvisionedThroughput?.ReadCapacityUnits !== spec.readCapacityUnits ||
-        table.ProvisionedThroughput?.WriteCapacityUnits !== spec.writeCapacityUnits);
-    if (observedBilling !== want || throughputDiffers) {
+      want.mode === "PROVISIONED" &&
+      (table.ProvisionedThroughput?.ReadCapacityUnits !== want.readCapacityUnits ||
+        table.ProvisionedThroughput?.WriteCapacityUnits !== want.writeCapacityUnits);
+    if (observedBilling !== want.mode || throughputDiffers) {
       action = "dynamodb:UpdateTable";
-      await client.send(
-        new UpdateTableCommand({
-          TableName: name,
-          BillingMode: want,
-          ...(want === "PROVISIONED"
-            ? {
-                ProvisionedThroughput: {
-                  ReadCapacityUnits: spec.readCapacityUnits,
-                  WriteCapacityUnits: spec.writeCapacityUnits,
-                },
-              }
-            : {}),
-        }),
-      );
+      await client.send(new UpdateTableCommand({ TableName: name, ...billingFields(want) }));
       const what =
-        want === "PROVISIONED"
-          ? `provisioned ${spec.readCapacityUnits} RCU / ${spec.writeCapacityUnits} WCU`
+        want.mode === "PROVISIONED"
+          ? `provisioned ${want.readCapacityUnits} RCU / ${want.writeCapacityUnits} WCU`
           : "on-demand";
       events.push({ type: "Normal", reason: "TableUpdated", message: `set table ${name} billing to ${what}` });
       return {
@@ -197,31 +167,17 @@ async function reconcileTable(
     }
 
     action = "dynamodb:DescribeTimeToLive";
-    const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: name }));
-    const ttlStatus = ttl.TimeToLiveDescription?.TimeToLiveStatus ?? "DISABLED";
-    if (ttlStatus === "DISABLED") {
+    const ttl = await readTtl(client, name, schema.ttlAttribute);
+    if (ttl.kind === "off") {
       action = "dynamodb:UpdateTimeToLive";
-      await client.send(
-        new UpdateTimeToLiveCommand({
-          TableName: name,
-          TimeToLiveSpecification: { AttributeName: schema.ttlAttribute, Enabled: true },
-        }),
-      );
+      await enableTtl(client, name, schema.ttlAttribute);
       events.push({
         type: "Normal",
         reason: "TableUpdated",
         message: `enabled TTL on ${schema.ttlAttribute} for table ${name}`,
       });
-    } else if (
-      (ttlStatus === "ENABLED" || ttlStatus === "ENABLING") &&
-      ttl.TimeToLiveDescription?.AttributeName !== schema.ttlAttribute
-    ) {
-      return {
-        kind: "failed",
-        reason: Reason.TableSchemaMismatch,
-        message: `table ${name} has TTL on attribute ${ttl.TimeToLiveDescription?.AttributeName}, expected ${schema.ttlAttribute}`,
-        ...(arn ? { arn } : {}),
-      };
+    } else if (ttl.kind === "other-attribute") {
+      return { kind: "failed", reason: Reason.TableSchemaMismatch, message: ttl.message, ...(arn ? { arn } : {}) };
     }
 
     if (arn) {
@@ -324,7 +280,7 @@ export async function deleteTables(client: DynamoDBClient, spec: ResolvedSpec): 
   for (const name of [spec.filesTable, spec.chunksTable]) {
     let action = "dynamodb:DescribeTable";
     try {
-      const table = await describe(client, name);
+      const table = await describeTable(client, name);
       if (!table) continue;
       if (table.TableStatus === "DELETING") {
         pending.push(name);
@@ -343,7 +299,7 @@ export async function deleteTables(client: DynamoDBClient, spec: ResolvedSpec): 
         }
       }
       action = "dynamodb:DeleteTable";
-      await client.send(new DeleteTableCommand({ TableName: name }));
+      if (!(await deleteTable(client, name))) continue;
       events.push({
         type: "Normal",
         reason: "TableDeleted",
@@ -351,7 +307,8 @@ export async function deleteTables(client: DynamoDBClient, spec: ResolvedSpec): 
       });
       pending.push(name);
     } catch (err) {
-      if (awsErrorName(err) === "ResourceNotFoundException") continue;
+      // Gone while its tags were read.
+      if (isResourceNotFound(err)) continue;
       const f = describeAwsError(err, action, tableResource(spec, name));
       return { done: false, message: f.message, events, failure: f };
     }

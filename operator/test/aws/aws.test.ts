@@ -4,6 +4,7 @@
  * with an error shaped as the SDK throws it.
  */
 import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -91,6 +92,42 @@ describe("AWS reconcile (DynamoDB Local + S3 server)", function () {
     );
     const again = await reconcileTables(dynamo, s, { pendingRequeueMs: 100 });
     assert.deepEqual(again.events, [], "a converged pass changes nothing");
+  });
+
+  it("a table created by someone else between DescribeTable and CreateTable is not an AWS error", async () => {
+    // Passes racing on the same new tables (as the operator and agents starting with createTables do).
+    // CreateTable is held back until every pass has described the tables, so all but one CreateTable
+    // per table answer ResourceInUseException.
+    const racing = new DynamoDBClient({ ...LOCAL_AWS, endpoint: ddb.endpoint });
+    let described = 0;
+    racing.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "DescribeTableCommand") {
+          try {
+            return await next(args);
+          } finally {
+            described++;
+          }
+        }
+        if (context.commandName === "CreateTableCommand") while (described < 6) await sleep(10);
+        return next(args);
+      },
+      { step: "initialize" },
+    );
+    try {
+      const s = spec("race");
+      const passes = await Promise.all([1, 2, 3].map(() => reconcileTables(racing, s, { pendingRequeueMs: 100 })));
+      for (const r of passes) {
+        assert.equal(r.condition.reason, Reason.TableCreating, r.condition.message);
+        assert.equal(r.requeueAfterMs, 100);
+      }
+      const created = passes.flatMap((r) => r.events).filter((e) => e.reason === "TableCreated");
+      assert.equal(created.length, 2, "each table is reported created once");
+      const done = await converge(racing, s);
+      assert.equal(done.condition.status, "True", done.condition.message);
+    } finally {
+      racing.destroy();
+    }
   });
 
   it("adopts an existing table with the right schema; reports a wrong one naming table and schema", async () => {

@@ -5,8 +5,9 @@
  */
 import { randomBytes } from "node:crypto";
 import type { DynamoDBClient, WriteRequest } from "@aws-sdk/client-dynamodb";
+import { mapLimit } from "../../../../common/map-limit.js";
 import { TTL_ATTRIBUTE } from "../../../../common/table-schema.js";
-import { batchGet, batchWrite, mapLimit, ttlSeconds, type Item } from "./client.js";
+import { batchGet, batchWrite, ttlSeconds, type Item } from "./client.js";
 
 /** Bytes per chunk item: under the 400 KB item limit with room for keys and attributes. */
 export const CHUNK_BYTES = 350 * 1024;

@@ -12,6 +12,9 @@ import {
   type QueryCommandInput,
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
+import { awsClientSettings } from "../../../../common/aws/client-settings.js";
+import { isThrottling } from "../../../../common/aws/errors.js";
+import { mapLimit } from "../../../../common/map-limit.js";
 import { storeUsage } from "../usage.js";
 
 export type Item = Record<string, AttributeValue>;
@@ -22,23 +25,14 @@ export interface DynamoClientOptions {
   readonly endpoint?: string;
 }
 
+/** The agent's DynamoDB client: retries and timeouts from common/aws/client-settings.ts. */
 export function makeDynamoClient(options: DynamoClientOptions): DynamoDBClient {
   return new DynamoDBClient({
     region: options.region,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-    // Throttling and 5xx are retried by the SDK; adaptive mode also rate-limits this client under throttling.
-    retryMode: "adaptive",
-    maxAttempts: 10,
-    // Without these a request into a silent network (partition, dead peer) waits for the SDK's default
-    // 5-minute socket timeout, holding up the metadata log and every produce behind it. DynamoDB answers
-    // in milliseconds; a socket idle this long is gone, and the SDK retries the timeout.
-    requestHandler: { connectionTimeout: DYNAMO_CONNECT_TIMEOUT_MS, socketTimeout: DYNAMO_SOCKET_TIMEOUT_MS },
+    ...awsClientSettings("dynamodb", "agent"),
   });
 }
-
-/** Connect and idle-socket timeouts of DynamoDB calls (each attempt; the SDK retries timeouts). */
-export const DYNAMO_CONNECT_TIMEOUT_MS = 3_000;
-export const DYNAMO_SOCKET_TIMEOUT_MS = 10_000;
 
 /** Records the capacity a call consumed. `kind` says which counter TOTAL units go to. */
 export function recordCapacity(
@@ -63,21 +57,6 @@ export function recordFailedConditionalWrite(table: string, bytes: number): void
   storeUsage.addDynamoWrite(table, Math.max(1, Math.ceil(bytes / 1024)), true);
 }
 
-export function errorName(err: unknown): string | undefined {
-  return typeof err === "object" && err !== null ? (err as { name?: string }).name : undefined;
-}
-
-export function isConditionalCheckFailed(err: unknown): boolean {
-  return errorName(err) === "ConditionalCheckFailedException";
-}
-
-const THROTTLING = new Set([
-  "ProvisionedThroughputExceededException",
-  "ThrottlingException",
-  "RequestLimitExceeded",
-  "InternalServerError",
-]);
-
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -95,28 +74,10 @@ export async function withThrottleRetry<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
-      if (!THROTTLING.has(errorName(err) ?? "") || attempt >= MAX_ATTEMPTS) throw err;
+      if (!isThrottling(err) || attempt >= MAX_ATTEMPTS) throw err;
       await sleep(backoffMs(attempt));
     }
   }
-}
-
-/** Runs fn over items with at most `limit` calls in flight; results in input order. */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, i: number) => Promise<R>,
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /** BatchWriteItem limits: 25 requests and 16 MB per call. */

@@ -10,7 +10,8 @@ import { DynamoMetadataStore } from "./metadata.js";
 import { DynamoObjectStore } from "./objects.js";
 import { ensureTables } from "./tables.js";
 
-export { ensureTables, TableSetupError, type EnsureTablesOptions, type TableNames } from "./tables.js";
+export { ensureTables, type EnsureTablesOptions, type TableNames } from "./tables.js";
+export { TableSetupError } from "../../../../common/aws/tables.js";
 export { DynamoMetadataStore } from "./metadata.js";
 export { DynamoObjectStore } from "./objects.js";
 export { makeDynamoClient } from "./client.js";

@@ -30,13 +30,13 @@ import {
   type DynamoDBClient,
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
+import { isConditionalCheckFailed } from "../../../../common/aws/errors.js";
 import { TTL_ATTRIBUTE } from "../../../../common/table-schema.js";
 import type { LogRecord, MetadataStore, PutCondition, Snapshot, VersionedItem } from "../types.js";
 import { ChunkStore, newChunkSetId, type ChunkSet } from "./chunks.js";
 import { checkKey } from "./objects.js";
 import {
   batchWrite,
-  isConditionalCheckFailed,
   queryAllPages,
   recordCapacity,
   recordFailedConditionalWrite,

@@ -12,11 +12,12 @@
  */
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { crc32 } from "@node-rs/crc32";
+import { mapLimit } from "../../../../common/map-limit.js";
 import { TTL_ATTRIBUTE } from "../../../../common/table-schema.js";
 import type { ByteRange, ObjectInfo, ObjectStore, PutOptions } from "../types.js";
 import { ObjectNotFoundError } from "../types.js";
 import { ChunkStore, newChunkSetId, type ChunkSet } from "./chunks.js";
-import { mapLimit, queryAllPages, recordCapacity, ttlSeconds, withThrottleRetry, type Item } from "./client.js";
+import { queryAllPages, recordCapacity, ttlSeconds, withThrottleRetry, type Item } from "./client.js";
 
 export const OBJECT_SHARDS = 16;
 export const INLINE_MAX_BYTES = 64 * 1024;

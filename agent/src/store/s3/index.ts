@@ -14,6 +14,8 @@ import {
   S3Client,
   type ListObjectsV2CommandOutput,
 } from "@aws-sdk/client-s3";
+import { awsClientSettings } from "../../../../common/aws/client-settings.js";
+import { awsErrorName, awsHttpStatus, isS3NotFound } from "../../../../common/aws/errors.js";
 import type { S3BucketUrl } from "../../../../common/bucket-url.js";
 import { storeUsage } from "../usage.js";
 import type { ByteRange, ObjectInfo, ObjectStore, PutOptions } from "../types.js";
@@ -22,16 +24,13 @@ import { ObjectNotFoundError } from "../types.js";
 /** DeleteObjects accepts at most 1000 keys per call. */
 export const DELETE_BATCH = 1000;
 
+/** The agent's S3 client: retries and timeouts from common/aws/client-settings.ts. */
 export function makeS3Client(url: Pick<S3BucketUrl, "region" | "endpoint" | "forcePathStyle">): S3Client {
   return new S3Client({
     ...(url.region ? { region: url.region } : {}),
     ...(url.endpoint ? { endpoint: url.endpoint } : {}),
     forcePathStyle: url.forcePathStyle,
-    retryMode: "adaptive",
-    maxAttempts: 10,
-    // Bounded waits on a silent network instead of the SDK's default 5-minute socket timeout; the
-    // timeout is per attempt and on inactivity, so large objects still stream.
-    requestHandler: { connectionTimeout: 5_000, socketTimeout: 30_000 },
+    ...awsClientSettings("s3", "agent"),
   });
 }
 
@@ -40,21 +39,6 @@ export interface S3ObjectStoreOptions {
   readonly client?: S3Client;
   /** ListObjectsV2 MaxKeys (test seam to force pagination; default 1000). */
   readonly listPageSize?: number;
-}
-
-function errorName(err: unknown): string | undefined {
-  return typeof err === "object" && err !== null ? (err as { name?: string }).name : undefined;
-}
-
-function httpStatus(err: unknown): number | undefined {
-  return typeof err === "object" && err !== null
-    ? (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode
-    : undefined;
-}
-
-function isNotFound(err: unknown): boolean {
-  const name = errorName(err);
-  return name === "NoSuchKey" || name === "NotFound" || httpStatus(err) === 404;
 }
 
 export class S3ObjectStore implements ObjectStore {
@@ -89,7 +73,7 @@ export class S3ObjectStore implements ObjectStore {
       try {
         await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
       } catch (err) {
-        if (isNotFound(err)) throw new ObjectNotFoundError(key);
+        if (isS3NotFound(err)) throw new ObjectNotFoundError(key);
         throw err;
       }
       return Buffer.alloc(0);
@@ -106,9 +90,9 @@ export class S3ObjectStore implements ObjectStore {
       if (!out.Body) return Buffer.alloc(0);
       return Buffer.from(await out.Body.transformToByteArray());
     } catch (err) {
-      if (isNotFound(err)) throw new ObjectNotFoundError(key);
+      if (isS3NotFound(err)) throw new ObjectNotFoundError(key);
       // 416: the range starts at or past the end (or the object is empty). Absent objects answer 404 first.
-      if (errorName(err) === "InvalidRange" || httpStatus(err) === 416) return Buffer.alloc(0);
+      if (awsErrorName(err) === "InvalidRange" || awsHttpStatus(err) === 416) return Buffer.alloc(0);
       throw err;
     }
   }
