@@ -339,7 +339,7 @@ export class ClusterState {
     return { errorCode: FoldError.NONE, batches: results };
   }
 
-  /** Idempotent-producer checks (REFERENCE.md "Idempotent producers"). */
+  /** Idempotent-producer checks, as Kafka's ProducerStateManager makes them (docs/compatibility.md). */
   private checkSequence(
     p: PartitionState,
     pid: number,

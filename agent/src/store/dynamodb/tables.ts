@@ -1,5 +1,5 @@
 /**
- * The agent's start-up check of its two DynamoDB tables (the seed's behaviour: the agent creates
+ * The agent's start-up check of its two DynamoDB tables (as WarpStream's agent does, it creates
  * missing tables; the operator normally did it first). The table lifecycle itself (describe, create,
  * verify the key schema, wait ACTIVE, TTL) is common/aws/tables.ts, shared with the operator.
  */
