@@ -12,7 +12,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "no
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { format, resolveConfig } from "prettier";
-import { parseVersionRange } from "../agent/src/protocol/schema.js";
+import { parseVersionRange } from "../agent/src/protocol/codec/schema.js";
 import { ensureKafkaMessageSpecs, readMessageSpec } from "./kafka-message-specs.js";
 
 /** The kafka-clients release whose specs the definitions follow. */
@@ -203,7 +203,7 @@ export function messageFile(
     `/**\n * ${name} (API key ${key}): request and response definitions, versions 0-${max}.\n` +
     ` * Transcribed field by field from Kafka's ${name}Request.json / ${name}Response.json (${specVersion})\n` +
     ` * by scripts/gen-protocol-messages.ts: regenerate with npm run gen:protocol, do not edit by hand.\n */\n` +
-    `import type { MessageDef } from "../schema.js";\n` +
+    `import type { MessageDef } from "../codec/schema.js";\n` +
     messageDefinition(key, name, max, "Request", request) +
     messageDefinition(key, name, max, "Response", response)
   );

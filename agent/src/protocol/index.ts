@@ -14,21 +14,21 @@ import { Reader } from "./codec/reader.js";
 import { Writer } from "./codec/writer.js";
 import { ApiKey, apiKeyName } from "./api-keys.js";
 import type { ApiKeyValue } from "./api-keys.js";
-import { ProtocolError } from "./errors.js";
+import { ProtocolError } from "./codec/errors.js";
 import { MESSAGES } from "./messages/index.js";
-import type { Decoded, Encodable, MessageDef } from "./schema.js";
-import { parseVersionRange } from "./schema.js";
+import type { Decoded, Encodable, MessageDef } from "./codec/schema.js";
+import { parseVersionRange } from "./codec/schema.js";
 
 export { ApiKey, apiKeyName, isApiKey } from "./api-keys.js";
 export type { ApiKeyName, ApiKeyValue } from "./api-keys.js";
 export { ErrorCode, errorCodeName, isRetriable } from "./error-codes.js";
 export type { ErrorCodeName, ErrorCodeValue } from "./error-codes.js";
-export { ProtocolError } from "./errors.js";
+export { ProtocolError } from "./codec/errors.js";
 export { ZERO_UUID } from "./codec/engine.js";
 export { Reader } from "./codec/reader.js";
 export { Writer } from "./codec/writer.js";
 export { MESSAGES } from "./messages/index.js";
-export type { Decoded, Encodable, FieldDef, MessageDef } from "./schema.js";
+export type { Decoded, Encodable, FieldDef, MessageDef } from "./codec/schema.js";
 
 type Messages = typeof MESSAGES;
 type RequestDef<K extends ApiKeyValue> = Messages[K]["request"];

@@ -4,8 +4,8 @@
  * returns the value a decoder must produce: fields absent in the version hold their defaults,
  * nullable fields are sometimes null, tagged fields are sometimes set.
  */
-import type { FieldDef, MessageDef } from "../../src/protocol/schema.js";
-import { inRange, parseVersionRange } from "../../src/protocol/schema.js";
+import type { FieldDef, MessageDef } from "../../src/protocol/codec/schema.js";
+import { inRange, parseVersionRange } from "../../src/protocol/codec/schema.js";
 
 /** Small seeded PRNG (mulberry32). */
 export class Rng {

@@ -4,9 +4,9 @@
  * per-version code. Decoded objects always get every property of the definition, in definition order
  * (absent and tagged fields get their defaults first), so objects of one message share a shape.
  */
-import { ProtocolError } from "../errors.js";
-import type { DefaultValue, FieldDef, FieldType } from "../schema.js";
-import { inRange, parseVersionRange } from "../schema.js";
+import { ProtocolError } from "./errors.js";
+import type { DefaultValue, FieldDef, FieldType } from "./schema.js";
+import { inRange, parseVersionRange } from "./schema.js";
 import { Reader } from "./reader.js";
 import { Writer } from "./writer.js";
 

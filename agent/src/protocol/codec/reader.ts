@@ -4,7 +4,7 @@
  * cannot make the decoder allocate or loop. Byte and records values are returned as subarrays of the
  * frame (no copy). UUIDs are returned as 32 lowercase hex characters.
  */
-import { ProtocolError } from "../errors.js";
+import { ProtocolError } from "./errors.js";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 

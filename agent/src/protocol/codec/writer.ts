@@ -5,7 +5,7 @@
  * earlier (the frame size prefix). Invalid values (out of range numbers, malformed UUIDs) throw
  * ProtocolError: the encoder never silently writes something a peer would misread.
  */
-import { ProtocolError } from "../errors.js";
+import { ProtocolError } from "./errors.js";
 
 /** Byte values at least this long are appended as separate chunks instead of copied. */
 const ZERO_COPY_THRESHOLD = 4096;

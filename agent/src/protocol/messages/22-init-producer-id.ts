@@ -3,7 +3,7 @@
  * Transcribed field by field from Kafka's InitProducerIdRequest.json / InitProducerIdResponse.json (3.9.0)
  * by scripts/gen-protocol-messages.ts: regenerate with npm run gen:protocol, do not edit by hand.
  */
-import type { MessageDef } from "../schema.js";
+import type { MessageDef } from "../codec/schema.js";
 
 export const InitProducerIdRequest = {
   apiKey: 22,
