@@ -19,7 +19,7 @@ import { IngestionHealth } from "./ingest/health.js";
 import { IngestionBatcher } from "./ingest/batcher.js";
 import { LogGroupOffsetStore } from "./metadata/group-offsets.js";
 import { MetadataLog } from "./metadata/log.js";
-import * as metrics from "./metrics.js";
+import * as metrics from "./metrics/metrics.js";
 import { loadListenerSecurity, securityProtocol } from "./security/listener.js";
 import { watchTlsFiles, watchUsersFile } from "./security/reload.js";
 import type { AgentContext } from "./server/context.js";
@@ -27,8 +27,8 @@ import { startKafkaServer } from "./server/server.js";
 import { PartitionWaiters } from "./server/waiters.js";
 import { storeUsage } from "./store/usage.js";
 import type { UsageEvent } from "./store/usage.js";
-import { openStores } from "./store/open.js";
-import { TopicService } from "./topics.js";
+import { openStores } from "./store/open/open-stores.js";
+import { TopicService } from "./metadata/topics.js";
 
 export interface RunningAgent {
   readonly kafkaPort: number;

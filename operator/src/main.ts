@@ -12,10 +12,10 @@ import { componentLogger, errorMessage } from "../../common/logger.js";
 import { AwsClients } from "./aws/clients.js";
 import { Controller } from "./controller/controller.js";
 import type { ReconcilerHooks } from "./controller/reconciler.js";
-import { EventRecorder } from "./events.js";
+import { EventRecorder } from "./controller/events.js";
 import { KubeClient } from "./kube/client.js";
 import { LeaderElector } from "./leader-election.js";
-import { OperatorMetrics } from "./metrics.js";
+import { OperatorMetrics } from "./controller/metrics.js";
 
 export interface OperatorOptions {
   /** A KubeConfig, or a kubeconfig file path. Omitted: in-cluster config when inCluster, else the default loading rules. */

@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "../../../common/logger.js";
 import { errorMessage } from "../../../common/logger.js";
 import type { MetadataLog } from "../metadata/log.js";
-import * as metrics from "../metrics.js";
+import * as metrics from "../metrics/metrics.js";
 import type { TruncateCommand } from "../metadata/commands.js";
 import { GarbageCollector } from "./gc.js";
 import type { GcOptions, GcResult } from "./gc.js";
@@ -42,7 +42,7 @@ export interface BackgroundJobOptions {
 }
 
 /**
- * Observation hooks. compactionRuns / compactedBytes (agent/src/metrics.ts) are counted here already;
+ * Observation hooks. compactionRuns / compactedBytes (agent/src/metrics/metrics.ts) are counted here already;
  * the hooks feed anything else (gauges of leadership and backlog, GC and retention counters).
  */
 export interface BackgroundJobHooks {

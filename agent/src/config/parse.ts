@@ -8,7 +8,7 @@ import type { LogLevel } from "../../../common/flags/values.js";
 import { SASL_MECHANISMS } from "../security/mechanisms.js";
 import type { SaslMechanism } from "../security/mechanisms.js";
 import { DEFAULT_RELOAD_INTERVAL_MS } from "../security/reload.js";
-import { checkStoreConfig, StoreConfigError } from "../store/open.js";
+import { checkStoreConfig, StoreConfigError } from "../store/open/open-stores.js";
 import {
   AGENT_FLAG_LIST,
   AGENT_FLAGS,

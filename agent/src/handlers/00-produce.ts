@@ -15,11 +15,11 @@
 import type { IncomingBatch } from "../ingest/batcher.js";
 import { IngestionError } from "../ingest/batcher.js";
 import { effectiveConfig } from "../metadata/topic-config.js";
-import * as metrics from "../metrics.js";
+import * as metrics from "../metrics/metrics.js";
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { InvalidBatchError, splitAndValidateBatches } from "../records/record-batch.js";
 import { defineHandler } from "../server/handler.js";
-import { LOG_UNAVAILABLE } from "../topics.js";
+import { LOG_UNAVAILABLE } from "../metadata/topics.js";
 
 interface PartitionOutcome {
   index: number;

@@ -9,7 +9,7 @@
  * whose bytes the store fails to give answers KAFKA_STORAGE_ERROR (retriable) without failing the others.
  */
 import { errorMessage } from "../../../common/logger.js";
-import * as metrics from "../metrics.js";
+import * as metrics from "../metrics/metrics.js";
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { defineHandler } from "../server/handler.js";
 

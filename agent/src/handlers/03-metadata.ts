@@ -8,7 +8,7 @@
 import { controllerId } from "../cluster/controller.js";
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { defineHandler } from "../server/handler.js";
-import { LOG_UNAVAILABLE, topicNameProblem } from "../topics.js";
+import { LOG_UNAVAILABLE, topicNameProblem } from "../metadata/topics.js";
 
 const NO_OPERATIONS = -2147483648;
 

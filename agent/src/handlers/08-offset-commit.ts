@@ -8,7 +8,7 @@
  * log's time, metadata/expiry.ts), group authorization.
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
-import { coordinatesGroup, MAX_OFFSET_METADATA_BYTES } from "../groups/handler-support.js";
+import { coordinatesGroup, MAX_OFFSET_METADATA_BYTES } from "./group-support.js";
 import type { OffsetToCommit } from "../groups/coordinator.js";
 import { defineHandler } from "../server/handler.js";
 

@@ -6,7 +6,7 @@
  * epoch are for KIP-848 groups and are ignored for classic groups, as Kafka does.
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
-import { coordinatesGroup } from "../groups/handler-support.js";
+import { coordinatesGroup } from "./group-support.js";
 import type { OffsetFetchResult } from "../groups/coordinator.js";
 import type { AgentContext } from "../server/context.js";
 import { defineHandler } from "../server/handler.js";

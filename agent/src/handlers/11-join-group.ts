@@ -6,7 +6,7 @@
  * Left out: group authorization.
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
-import { asBuffer, clientHost, coordinatesGroup } from "../groups/handler-support.js";
+import { asBuffer, clientHost, coordinatesGroup } from "./group-support.js";
 import { defineHandler } from "../server/handler.js";
 
 defineHandler({ key: ApiKey.JoinGroup, min: 0, max: 9 }, async (req, ctx) => {

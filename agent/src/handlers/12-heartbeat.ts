@@ -4,7 +4,7 @@
  * members) for stale members. Left out: group authorization.
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
-import { coordinatesGroup } from "../groups/handler-support.js";
+import { coordinatesGroup } from "./group-support.js";
 import { defineHandler } from "../server/handler.js";
 
 defineHandler({ key: ApiKey.Heartbeat, min: 0, max: 4 }, async (req, ctx) => {

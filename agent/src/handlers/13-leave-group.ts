@@ -4,7 +4,7 @@
  * removal, member id ""). The `reason` (v5+) is only logged. Left out: group authorization.
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
-import { coordinatesGroup } from "../groups/handler-support.js";
+import { coordinatesGroup } from "./group-support.js";
 import { defineHandler } from "../server/handler.js";
 
 defineHandler({ key: ApiKey.LeaveGroup, min: 0, max: 5 }, async (req, ctx) => {

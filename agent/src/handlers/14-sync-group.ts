@@ -4,7 +4,7 @@
  * v5+ protocol type/name checked against the group's and returned. Left out: group authorization.
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
-import { asBuffer, coordinatesGroup } from "../groups/handler-support.js";
+import { asBuffer, coordinatesGroup } from "./group-support.js";
 import { defineHandler } from "../server/handler.js";
 
 defineHandler({ key: ApiKey.SyncGroup, min: 0, max: 5 }, async (req, ctx) => {

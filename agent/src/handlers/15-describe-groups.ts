@@ -6,7 +6,7 @@
  * NOT_COORDINATOR. Left out: authorized operations (−2147483648).
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
-import { asBuffer, coordinatesGroup } from "../groups/handler-support.js";
+import { asBuffer, coordinatesGroup } from "./group-support.js";
 import { defineHandler } from "../server/handler.js";
 
 const NO_OPERATIONS = -2147483648;

@@ -4,7 +4,7 @@
  * (case-insensitive), v5+ by type (all groups here are "classic").
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
-import { coordinatesGroup } from "../groups/handler-support.js";
+import { coordinatesGroup } from "./group-support.js";
 import { defineHandler } from "../server/handler.js";
 
 defineHandler({ key: ApiKey.ListGroups, min: 0, max: 5 }, async (req, ctx) => {

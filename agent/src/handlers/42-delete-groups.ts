@@ -4,7 +4,7 @@
  * NOT_COORDINATOR for groups another agent coordinates. Left out: group authorization.
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
-import { coordinatesGroup } from "../groups/handler-support.js";
+import { coordinatesGroup } from "./group-support.js";
 import { defineHandler } from "../server/handler.js";
 
 defineHandler({ key: ApiKey.DeleteGroups, min: 0, max: 2 }, async (req, ctx) => {

@@ -7,7 +7,7 @@
  */
 import { healthRoutes, serveHttp, type Readiness, type RunningHttpServer } from "../../../common/http-server.js";
 import { componentLogger } from "../../../common/logger.js";
-import { metricsRegistry } from "../metrics.js";
+import { metricsRegistry } from "../metrics/metrics.js";
 
 export interface AgentHttpOptions {
   /** 0 picks a free port. */

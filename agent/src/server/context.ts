@@ -7,7 +7,7 @@ import type { PartitionReader } from "../fetch/reader.js";
 import type { GroupCoordinator } from "../groups/coordinator.js";
 import type { IngestionBatcher } from "../ingest/batcher.js";
 import type { MetadataLog } from "../metadata/log.js";
-import type { TopicService } from "../topics.js";
+import type { TopicService } from "../metadata/topics.js";
 import type { PartitionWaiters } from "./waiters.js";
 
 export interface AgentContext {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { startBackgroundJobs } from "../../src/background/jobs.js";
 import type { CompactionStats } from "../../src/background/compactor.js";
 import { ClusterState } from "../../src/metadata/state.js";
-import * as metrics from "../../src/metrics.js";
+import * as metrics from "../../src/metrics/metrics.js";
 import { closeFixture, createTopic, logger, openFixture, produceFile, verifyReadBack } from "./support.js";
 
 describe("background jobs", () => {

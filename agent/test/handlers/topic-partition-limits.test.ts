@@ -11,7 +11,7 @@ import { ApiKey, ErrorCode } from "../../src/protocol/index.js";
 import type { AgentContext } from "../../src/server/context.js";
 import { lookupHandler } from "../../src/server/handler.js";
 import type { RequestContext } from "../../src/server/handler.js";
-import { TopicService } from "../../src/topics.js";
+import { TopicService } from "../../src/metadata/topics.js";
 import { type FlakyMetadataStore, openFlakyLog } from "../support/flaky-log.js";
 
 interface TopicResult {

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { request } from "node:http";
 import type { Readiness, RunningHttpServer } from "../../../common/http-server.js";
 import { startHttpServer } from "../../src/http/server.js";
-import * as metrics from "../../src/metrics.js";
+import * as metrics from "../../src/metrics/metrics.js";
 
 describe("agent HTTP server", () => {
   let server: RunningHttpServer;

@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { DeleteTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { parseBucketUrl } from "../../../common/bucket-url.js";
-import { openStores } from "../../src/store/open.js";
+import { openStores } from "../../src/store/open/open-stores.js";
 import { startDynamo, startS3, type TestServer } from "./servers.js";
 
 const CREDENTIAL_ENV = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"] as const;

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseBucketUrl } from "../../../common/bucket-url.js";
 import { dropMemStores } from "../../src/store/mem.js";
-import { checkStoreConfig, openStores, StoreConfigError } from "../../src/store/open.js";
+import { checkStoreConfig, openStores, StoreConfigError } from "../../src/store/open/open-stores.js";
 
 const url = parseBucketUrl;
 

@@ -27,10 +27,10 @@ import {
   desiredPodDisruptionBudget,
   desiredServiceAccount,
 } from "../desired/services.js";
-import type { EventRecorder } from "../events.js";
+import type { EventRecorder } from "./events.js";
 import type { KubeClient, ObjectHeader, ResourceRef } from "../kube/client.js";
 import { isNotFound } from "../kube/client.js";
-import type { OperatorMetrics } from "../metrics.js";
+import type { OperatorMetrics } from "./metrics.js";
 
 /** What the reconciler reads from the informers' caches. */
 export interface Caches {

@@ -3,14 +3,14 @@
  * partitions and configs. Results come from the fold, so every agent agrees.
  */
 import { randomBytes } from "node:crypto";
-import { errorMessage, type Logger } from "../../common/logger.js";
-import type { Command } from "./metadata/commands.js";
-import type { MetadataLog } from "./metadata/log.js";
-import { ProposalOutcomeUnknownError } from "./metadata/proposal.js";
-import type { CommandResult } from "./metadata/state.js";
-import { FoldError } from "./metadata/state.js";
-import { partitionCountProblem } from "./metadata/limits.js";
-import { validateTopicConfig } from "./metadata/topic-config.js";
+import { errorMessage, type Logger } from "../../../common/logger.js";
+import type { Command } from "./commands.js";
+import type { MetadataLog } from "./log.js";
+import { ProposalOutcomeUnknownError } from "./proposal.js";
+import type { CommandResult } from "./state.js";
+import { FoldError } from "./state.js";
+import { partitionCountProblem } from "./limits.js";
+import { validateTopicConfig } from "./topic-config.js";
 
 const MAX_TOPIC_NAME = 249;
 const TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;

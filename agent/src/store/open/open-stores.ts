@@ -10,13 +10,13 @@
  * The two forms exclude each other, and the split form needs both URLs.
  */
 import path from "node:path";
-import type { BucketUrl } from "../../../common/bucket-url.js";
-import { formatBucketUrl } from "../../../common/bucket-url.js";
-import { openDynamoStores } from "./dynamodb/index.js";
-import { openFileObjectStore, openFileStores } from "./file/index.js";
-import { openMemStores } from "./mem.js";
-import { openS3ObjectStore } from "./s3/index.js";
-import type { ObjectStore, Stores } from "./types.js";
+import type { BucketUrl } from "../../../../common/bucket-url.js";
+import { formatBucketUrl } from "../../../../common/bucket-url.js";
+import { openDynamoStores } from "../dynamodb/index.js";
+import { openFileObjectStore, openFileStores } from "../file/index.js";
+import { openMemStores } from "../mem.js";
+import { openS3ObjectStore } from "../s3/index.js";
+import type { ObjectStore, Stores } from "../types.js";
 
 export interface OpenStoresConfig {
   readonly bucketUrl?: BucketUrl;

@@ -1,8 +1,8 @@
 /** Kubernetes Events (core/v1) about a WarpAgent, one per transition. */
-import type { Logger } from "../../common/logger.js";
-import { errorMessage } from "../../common/logger.js";
-import type { WarpAgent } from "./api/types.js";
-import type { KubeClient } from "./kube/client.js";
+import type { Logger } from "../../../common/logger.js";
+import { errorMessage } from "../../../common/logger.js";
+import type { WarpAgent } from "../api/types.js";
+import type { KubeClient } from "../kube/client.js";
 
 export const EVENT_SOURCE = "warp-operator";
 
