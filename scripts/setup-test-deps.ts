@@ -1,9 +1,10 @@
 /**
  * Prewarms every real component the tests start, so a fresh machine (CI) fetches and builds them
  * up front rather than inside a test's timeout: kcat (apt), Apache Kafka's tools and broker jars
- * (Maven Central), moto's S3 server (a venv from PyPI), DynamoDB Local (checks Java and the jar),
- * and the Kubernetes binaries (e2e/support/kube/build.ts). Idempotent: a warm cache makes it a
- * matter of seconds. Prints what it did and how long each step took; exits non-zero if any failed.
+ * (Maven Central), moto's S3 server and the confluent-kafka Python client (venvs from PyPI), DynamoDB
+ * Local (checks Java and the jar), and the Kubernetes binaries (e2e/support/kube/build.ts).
+ * Idempotent: a warm cache makes it a matter of seconds. Prints what it did and how long each step
+ * took; exits non-zero if any failed.
  *
  * Run: npx tsx scripts/setup-test-deps.ts
  */
@@ -13,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { ensureDynamoDbLocal } from "../e2e/support/dynamodb-local.js";
 import { KAFKA_VERSION, ensureKafkaTools } from "../e2e/support/kafka-tools.js";
 import { ensureKcat } from "../e2e/support/kcat.js";
+import { CONFLUENT_KAFKA_VERSION, ensureConfluentKafka } from "../e2e/support/python-client.js";
 import { MOTO_VERSION, ensureMoto } from "../e2e/support/s3-server.js";
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -49,6 +51,13 @@ const fetchSteps: Step[] = [
     run: async () => `${(await ensureKafkaTools()).classpath.split(path.delimiter).length} jars`,
   },
   { name: `moto[server] ${MOTO_VERSION} (PyPI venv)`, run: async () => await ensureMoto() },
+  {
+    name: `confluent-kafka ${CONFLUENT_KAFKA_VERSION} (PyPI venv)`,
+    run: async () => {
+      const { python, librdkafkaVersion } = await ensureConfluentKafka();
+      return `${python}, librdkafka ${librdkafkaVersion}`;
+    },
+  },
   {
     name: "DynamoDB Local (Java 17 + amplify-dynamodb-simulator jar)",
     run: async () => {

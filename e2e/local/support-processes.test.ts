@@ -10,7 +10,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { cacheDir, withCacheLock } from "../support/cache.js";
 import { freePort } from "../support/ports.js";
-import { runCommand, spawnServer } from "../support/processes.js";
+import { runCommand, spawnServer, startCommand } from "../support/processes.js";
 
 function alive(pid: number): boolean {
   try {
@@ -181,5 +181,32 @@ describe("support: cache, ports and processes", function () {
     assert.equal(slow.code, 124);
     const missing = await runCommand(path.join(dir, "no-such-command"), []);
     assert.equal(missing.code, 127);
+  });
+
+  it("startCommand answers a command line by line through stdin and stdout, and kill() ends it", async () => {
+    const lines: string[] = [];
+    let answered: (() => void) | undefined;
+    const echo = startCommand("bash", ["-c", 'while read -r l; do echo "got $l"; done; printf tail'], {
+      onStdoutLine: (line) => {
+        lines.push(line);
+        answered?.();
+      },
+    });
+    for (const word of ["a", "b"]) {
+      const next = new Promise<void>((resolve) => (answered = resolve));
+      echo.write(`${word}\n`);
+      await next;
+    }
+    assert.deepEqual(lines, ["got a", "got b"], "each line answered before the next is sent");
+    echo.endInput();
+    const done = await echo.result;
+    assert.deepEqual([done.code, done.stdout], [0, "got a\ngot b\ntail"]);
+    assert.deepEqual(lines, ["got a", "got b", "tail"], "the last line without a newline is passed on at exit");
+
+    const stuck = startCommand("sleep", ["1000"]);
+    stuck.kill();
+    const killed = await stuck.result;
+    assert.equal(killed.code, 137);
+    assert.equal(alive(stuck.pid), false);
   });
 });

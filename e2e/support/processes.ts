@@ -1,13 +1,15 @@
 /**
  * Child processes for tests: long-running servers (own process group, output to a log file, a
- * readiness probe, stop() = SIGTERM then SIGKILL to the whole group) and one-shot commands with a
- * timeout. Servers still running when this process exits are killed by an exit hook.
+ * readiness probe, stop() = SIGTERM then SIGKILL to the whole group) and commands with a timeout,
+ * run to completion or driven through their stdin and stdout. Child processes still running when
+ * this process exits are killed by an exit hook.
  */
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { accessSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { StringDecoder } from "node:string_decoder";
 import { setTimeout as sleep } from "node:timers/promises";
 
 export interface SpawnServerOptions {
@@ -220,13 +222,18 @@ export async function spawnServer(options: SpawnServerOptions): Promise<ServerPr
   }
 }
 
-export interface RunOptions {
-  /** Written to stdin, which is then closed (stdin is closed at once without it). */
-  readonly input?: Buffer | string;
+export interface StartOptions {
   /** Killed (whole process group) after this long; default 60 s. */
   readonly timeoutMs?: number;
   readonly env?: Record<string, string | undefined>;
   readonly cwd?: string;
+  /** Called with each line the command writes to stdout (without the newline), as it comes. */
+  readonly onStdoutLine?: (line: string) => void;
+}
+
+export interface RunOptions extends Omit<StartOptions, "onStdoutLine"> {
+  /** Written to stdin, which is then closed (stdin is closed at once without it). */
+  readonly input?: Buffer | string;
 }
 
 export interface RunResult {
@@ -237,40 +244,64 @@ export interface RunResult {
   readonly timedOut: boolean;
 }
 
-/** Runs a command to completion, collecting its output. Never throws for a failing command. */
-export function runCommand(cmd: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+export interface RunningCommand {
+  readonly pid: number;
+  /** Writes to the command's stdin (ignored once it has exited). */
+  write(text: string): void;
+  /** Closes stdin, after writing `input` if given. */
+  endInput(input?: Buffer | string): void;
+  /** SIGKILL to its process group. */
+  kill(): void;
+  /** Resolves once it has exited and its output is closed. Never rejects for a failing command. */
+  readonly result: Promise<RunResult>;
+}
+
+/**
+ * Starts a command with piped stdin, stdout and stderr in its own process group; its output is
+ * collected into `result` (and stdout also passed line by line to onStdoutLine).
+ */
+export function startCommand(cmd: string, args: readonly string[], options: StartOptions = {}): RunningCommand {
   installExitHooks();
-  return new Promise((resolve) => {
-    const child = spawn(cmd, [...args], {
-      cwd: options.cwd,
-      env: { ...process.env, ...options.env },
-      stdio: ["pipe", "pipe", "pipe"],
-      detached: true,
-    });
-    live.add(child);
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout?.on("data", (b: Buffer) => out.push(b));
-    child.stderr?.on("data", (b: Buffer) => err.push(b));
-    let timedOut = false;
-    let spawnError: Error | null = null;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup(child, "SIGKILL");
-    }, options.timeoutMs ?? 60_000);
-    child.stdin?.on("error", () => {
-      // the command exited without reading all its input
-    });
-    if (options.input !== undefined) child.stdin?.end(options.input);
-    else child.stdin?.end();
-    child.once("error", (e) => {
-      spawnError = e;
-    });
+  const child = spawn(cmd, [...args], {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    stdio: ["pipe", "pipe", "pipe"],
+    detached: true,
+  });
+  live.add(child);
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const decoder = new StringDecoder("utf8");
+  let partialLine = "";
+  const onLine = options.onStdoutLine;
+  child.stdout?.on("data", (b: Buffer) => {
+    out.push(b);
+    if (!onLine) return;
+    const lines = (partialLine + decoder.write(b)).split("\n");
+    partialLine = lines.pop()!;
+    for (const line of lines) onLine(line);
+  });
+  child.stderr?.on("data", (b: Buffer) => err.push(b));
+  let timedOut = false;
+  let spawnError: Error | null = null;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup(child, "SIGKILL");
+  }, options.timeoutMs ?? 60_000);
+  child.stdin?.on("error", () => {
+    // the command exited without reading all its input
+  });
+  child.once("error", (e) => {
+    spawnError = e;
+  });
+  const result = new Promise<RunResult>((resolve) => {
     child.once("close", (code, signal) => {
       clearTimeout(timer);
       live.delete(child);
       // Helpers it forked and left behind in its group.
       killGroup(child, "SIGKILL");
+      const last = partialLine + decoder.end();
+      if (onLine && last.length > 0) onLine(last);
       let stderr = Buffer.concat(err).toString("utf8");
       if (timedOut) stderr += `\n[${cmd} killed after ${options.timeoutMs ?? 60_000} ms]`;
       if (spawnError) stderr += `\n[could not start ${cmd}: ${spawnError.message}]`;
@@ -282,4 +313,25 @@ export function runCommand(cmd: string, args: readonly string[], options: RunOpt
       });
     });
   });
+  return {
+    pid: child.pid ?? -1,
+    write: (text) => {
+      if (child.stdin && !child.stdin.destroyed && child.stdin.writable) child.stdin.write(text);
+    },
+    endInput: (input) => {
+      if (!child.stdin || child.stdin.destroyed || !child.stdin.writable) return;
+      if (input !== undefined) child.stdin.end(input);
+      else child.stdin.end();
+    },
+    kill: () => killGroup(child, "SIGKILL"),
+    result,
+  };
+}
+
+/** Runs a command to completion, collecting its output. Never throws for a failing command. */
+export function runCommand(cmd: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const { input, ...startOptions } = options;
+  const running = startCommand(cmd, args, startOptions);
+  running.endInput(input);
+  return running.result;
 }
