@@ -19,8 +19,6 @@ defineHandler({ key: ApiKey.Fetch, min: 4, max: 12 }, async (req, ctx) => {
   const started = process.hrtime.bigint();
   const deadline = Date.now() + Math.max(0, req.maxWaitMs);
   const maxBytes = Math.min(req.maxBytes > 0 ? req.maxBytes : MAX_RESPONSE_BYTES, MAX_RESPONSE_BYTES);
-  let closed = false;
-  void ctx.closed.then(() => (closed = true));
   const watched: Array<[string, number]> = [];
   for (const t of req.topics) for (const p of t.partitions) watched.push([t.topic, p.partition]);
 
@@ -86,6 +84,6 @@ defineHandler({ key: ApiKey.Fetch, min: 4, max: 12 }, async (req, ctx) => {
       return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses };
     }
     await agent.waiters.wait(watched, remaining, ctx.closed);
-    if (closed) return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses };
+    if (ctx.closed.aborted) return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses };
   }
 });

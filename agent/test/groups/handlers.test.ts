@@ -89,7 +89,7 @@ class Agent {
       agent: this.context,
       connection: { id: 1, remoteAddress: "127.0.0.1", clientZone: null, principal: null },
       header,
-      closed: new Promise<void>(() => {}),
+      closed: new AbortController().signal,
     };
     const response = await handler.handle(decoded.body, ctx);
     assert.ok(response !== null, "group handlers always answer");
