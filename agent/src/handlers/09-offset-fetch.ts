@@ -4,7 +4,13 @@
  * leader epoch, v8+ batch several groups. Groups another agent coordinates get NOT_COORDINATOR.
  * Left out: requireStable (v7+) is trivially satisfied (no transactional offsets); v9's member id and
  * epoch are for KIP-848 groups and are ignored for classic groups, as Kafka does.
+ *
+ * Committed offsets live in the metadata log. An agent that just became a group's coordinator may not
+ * have read the commits made through the previous one yet: the log tail is read first (bounded,
+ * fetch/catch-up.ts). Offsets are answered as committed, also when they are beyond a partition's high
+ * watermark as this agent sees it.
  */
+import { catchUpWithin } from "../fetch/catch-up.js";
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { coordinatesGroup } from "../groups/handler-support.js";
 import type { OffsetFetchResult } from "../groups/coordinator.js";
@@ -48,6 +54,8 @@ function topicsOut(result: OffsetFetchResult) {
 
 defineHandler({ key: ApiKey.OffsetFetch, min: 0, max: 9 }, async (req, ctx) => {
   const { agent, header } = ctx;
+  const groupIds = header.apiVersion >= 8 ? req.groups.map((g) => g.groupId) : [req.groupId];
+  if (groupIds.some((id) => coordinatesGroup(agent, id))) await catchUpWithin(agent.metadata);
   if (header.apiVersion >= 8) {
     return {
       throttleTimeMs: 0,

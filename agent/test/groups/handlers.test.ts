@@ -68,6 +68,8 @@ class Agent {
       cluster: cluster(coordinatorOf),
       groups: this.groups,
       topics: { partitionCount: (topic: string) => TOPICS.get(topic) ?? null },
+      // Offsets live in the in-memory store above: there is no log tail to catch up with.
+      metadata: { catchUpNow: () => Promise.resolve() },
     };
     this.context = partial as unknown as AgentContext;
   }
