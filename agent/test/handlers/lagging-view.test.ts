@@ -3,7 +3,8 @@
  * agent since its last tail pass) reads the log tail before answering what its view would get wrong:
  * Fetch above its high watermark is served or told to retry (OFFSET_NOT_AVAILABLE), never
  * OFFSET_OUT_OF_RANGE for offsets that exist; ListOffsets latest and by timestamp see the new data;
- * OffsetFetch sees the latest commit, also beyond the high watermark this agent knew. Two real
+ * OffsetFetch sees the latest commit, also beyond the high watermark this agent knew, or is told to
+ * retry (COORDINATOR_LOAD_IN_PROGRESS) while the log cannot be read. Two real
  * metadata logs share one mem store; the lagging one does not tail on its own during the test.
  */
 import assert from "node:assert/strict";
@@ -103,7 +104,7 @@ function fetchRequest(fetchOffset: bigint) {
 }
 
 describe("an agent whose view trails the metadata log", function () {
-  this.timeout(30_000);
+  this.timeout(40_000);
   let shared: MemMetadataStore;
   let ingestion: MemObjectStore;
   let writer: MetadataLog;
@@ -255,5 +256,22 @@ describe("an agent whose view trails the metadata log", function () {
     // And the consumer resuming there is served, not reset.
     const resumed = await fetchAt(2n);
     assert.equal(resumed.errorCode, ErrorCode.NONE);
+  });
+
+  it("answers OffsetFetch with COORDINATOR_LOAD_IN_PROGRESS (retriable) when the log cannot be read in time", async () => {
+    await new LogGroupOffsetStore(writer).commit("g", [
+      { topic: TOPIC, partition: 0, offset: 7n, leaderEpoch: -1, metadata: "", commitTimestamp: 1n },
+    ]);
+    reads.hold();
+    const request = {
+      groups: [{ groupId: "g", topics: [{ name: TOPIC, partitionIndexes: [0] }] }],
+      requireStable: false,
+    };
+    const loading = (await callHandler(agent, ApiKey.OffsetFetch, 8, request)).groups[0]!;
+    assert.equal(loading.errorCode, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
+    reads.release();
+    const loaded = (await callHandler(agent, ApiKey.OffsetFetch, 8, request)).groups[0]!;
+    assert.equal(loaded.errorCode, ErrorCode.NONE);
+    assert.equal(loaded.topics[0]!.partitions[0]!.committedOffset, 7n);
   });
 });
