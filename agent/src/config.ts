@@ -50,6 +50,8 @@ export interface AgentConfig {
   readonly maxInFlightRequests: number;
   /** Produced bytes held in memory (batching, writing, committing) before new produce requests wait. */
   readonly maxProduceBufferBytes: number;
+  /** Memory for ingestion files and compacted runs kept for fetches (fetch/object-cache.ts). */
+  readonly fetchCacheBytes: number;
   /** How long stop() waits for in-flight produce requests to drain. */
   readonly gracefulShutdownMs: number;
   /** Expiry given to ingestion files in DynamoDB (TTL); compaction must copy them out before. */
@@ -301,6 +303,7 @@ const DEFAULT_GRACEFUL_SHUTDOWN_MS = 30_000;
 const DEFAULT_MAX_CONNECTIONS = 10_000;
 const DEFAULT_MAX_IN_FLIGHT_REQUESTS = 64;
 const DEFAULT_MAX_PRODUCE_BUFFER_BYTES = 256 * MiB;
+const DEFAULT_FETCH_CACHE_BYTES = 256 * MiB;
 
 /** Every agent flag, in the order shown by `warp agent --help` and in the README. */
 export const AGENT_FLAGS = {
@@ -472,6 +475,14 @@ export const AGENT_FLAGS = {
     valueName: "size",
     help: "Memory for produced data not yet stored and committed; beyond it produce requests wait, then fail with REQUEST_TIMED_OUT (retriable).",
     parse: byteSize(MiB, 64 * GiB),
+  }),
+  fetchCacheSize: flag({
+    name: "fetchCacheSize",
+    env: "WARP_FETCH_CACHE_SIZE",
+    defaultText: formatBytes(DEFAULT_FETCH_CACHE_BYTES),
+    valueName: "size",
+    help: "Memory for recently written ingestion files and recently read compacted runs, from which fetches are served without reading the store (least recently used first out; 0 keeps none).",
+    parse: byteSize(0, 64 * GiB),
   }),
   gracefulShutdownDuration: flag({
     name: "gracefulShutdownDuration",
@@ -658,6 +669,7 @@ export function parseAgentConfig(
     maxConnections: p.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
     maxInFlightRequests: p.maxInFlightRequests ?? DEFAULT_MAX_IN_FLIGHT_REQUESTS,
     maxProduceBufferBytes: p.maxProduceBufferSize ?? DEFAULT_MAX_PRODUCE_BUFFER_BYTES,
+    fetchCacheBytes: p.fetchCacheSize ?? DEFAULT_FETCH_CACHE_BYTES,
     gracefulShutdownMs: p.gracefulShutdownDuration ?? DEFAULT_GRACEFUL_SHUTDOWN_MS,
     ingestionTtlMs: p.ingestionTTL ?? 3_600_000,
     compactionIntervalMs: p.compactionInterval ?? 2000,
