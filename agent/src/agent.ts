@@ -38,8 +38,6 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
-const FETCH_CACHE_BYTES = 256 * 1024 * 1024;
-
 /** A stable cluster id derived from where the data lives (22 chars, as Kafka's base64 UUIDs). */
 function deriveClusterId(seed: string): string {
   return createHash("sha256").update(seed).digest("base64url").slice(0, 22);
@@ -94,7 +92,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   };
   await log.open();
 
-  const cache = new ObjectCache(FETCH_CACHE_BYTES);
+  const cache = new ObjectCache(config.fetchCacheBytes);
   // Agents sharing a store step out of the cluster while their ingestion writes fail (ingest/health.ts).
   const ingestionHealth = new IngestionHealth();
   const batcher = new IngestionBatcher({

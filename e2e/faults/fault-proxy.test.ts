@@ -84,10 +84,14 @@ describe("fault proxy", function () {
       assert.equal(await get(), "InternalServerError");
       p.setRules([{ probability: 1, fault: { kind: "throttle" }, operations: ["PutItem"] }]);
       assert.equal(await get(), "ok", "a rule for other operations leaves GetItem alone");
+      p.setRules([{ probability: 1, fault: { kind: "throttle" }, bodyIncludes: '"pk":{"S":"b"}' }]);
+      assert.equal(await get(), "ok", "a rule for other request bodies leaves this one alone");
+      p.setRules([{ probability: 1, fault: { kind: "throttle" }, bodyIncludes: '"pk":{"S":"a"}' }]);
+      assert.equal(await get(), "ProvisionedThroughputExceededException", "a rule for this request body applies");
       const c = p.counts();
-      assert.equal(c.throttle, 2);
+      assert.equal(c.throttle, 3);
       assert.equal(c.status500, 1);
-      assert.equal(c.forwarded, 1);
+      assert.equal(c.forwarded, 2);
     } finally {
       client.destroy();
     }

@@ -37,6 +37,11 @@ export interface FaultRule {
    * ("PutItem", "Query", ...), for S3 the HTTP method ("PUT", "GET", ...).
    */
   readonly operations?: readonly string[];
+  /**
+   * Applies only to requests whose body contains this text (all when absent): singles out one kind of
+   * request of an operation, e.g. `":pk":{"S":"log"}` for a DynamoDB Query of the metadata log.
+   */
+  readonly bodyIncludes?: string;
 }
 
 export type PartitionMode = "refuse" | "blackhole";
@@ -229,9 +234,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       out.end(body);
     });
 
-  const choose = (operation: string): Fault | null => {
+  const choose = (operation: string, body: Buffer): Fault | null => {
     for (const rule of rules) {
       if (rule.operations && !rule.operations.includes(operation)) continue;
+      if (rule.bodyIncludes !== undefined && !body.includes(rule.bodyIncludes)) continue;
       if (random() < rule.probability) return rule.fault;
     }
     return null;
@@ -251,7 +257,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       req.socket.destroy();
       return;
     }
-    const fault = choose(operationOf(options.service, req));
+    const fault = choose(operationOf(options.service, req), body);
     if (fault?.kind === "throttle" || fault?.kind === "status") {
       if (fault.kind === "throttle") counts.throttle++;
       else if (fault.status === 500) counts.status500++;

@@ -67,6 +67,7 @@ export const DEFAULT_GRACEFUL_SHUTDOWN_MS = 30_000;
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
 export const DEFAULT_MAX_IN_FLIGHT_REQUESTS = 64;
 export const DEFAULT_MAX_PRODUCE_BUFFER_BYTES = 256 * MiB;
+export const DEFAULT_FETCH_CACHE_BYTES = 256 * MiB;
 
 /** Every agent flag, in the order shown by `warp agent --help` and in the README. */
 export const AGENT_FLAGS = {
@@ -238,6 +239,14 @@ export const AGENT_FLAGS = {
     valueName: "size",
     help: "Memory for produced data not yet stored and committed; beyond it produce requests wait, then fail with REQUEST_TIMED_OUT (retriable).",
     parse: byteSize(MiB, 64 * GiB),
+  }),
+  fetchCacheSize: flag({
+    name: "fetchCacheSize",
+    env: "WARP_FETCH_CACHE_SIZE",
+    defaultText: formatBytes(DEFAULT_FETCH_CACHE_BYTES),
+    valueName: "size",
+    help: "Memory for recently written ingestion files and recently read compacted runs, from which fetches are served without reading the store (least recently used first out; 0 keeps none).",
+    parse: byteSize(0, 64 * GiB),
   }),
   gracefulShutdownDuration: flag({
     name: "gracefulShutdownDuration",

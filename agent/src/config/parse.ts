@@ -21,6 +21,7 @@ import {
   DEFAULT_MAX_FILE_BYTES,
   DEFAULT_MAX_IN_FLIGHT_REQUESTS,
   DEFAULT_MAX_PRODUCE_BUFFER_BYTES,
+  DEFAULT_FETCH_CACHE_BYTES,
   DEFAULT_MAX_REQUEST_BYTES,
 } from "./flags.js";
 
@@ -52,6 +53,8 @@ export interface AgentConfig {
   readonly maxInFlightRequests: number;
   /** Produced bytes held in memory (batching, writing, committing) before new produce requests wait. */
   readonly maxProduceBufferBytes: number;
+  /** Memory for ingestion files and compacted runs kept for fetches (fetch/object-cache.ts). */
+  readonly fetchCacheBytes: number;
   /** How long stop() waits for in-flight produce requests to drain. */
   readonly gracefulShutdownMs: number;
   /** Expiry given to ingestion files in DynamoDB (TTL); compaction must copy them out before. */
@@ -137,6 +140,7 @@ export function parseAgentConfig(
     maxConnections: p.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
     maxInFlightRequests: p.maxInFlightRequests ?? DEFAULT_MAX_IN_FLIGHT_REQUESTS,
     maxProduceBufferBytes: p.maxProduceBufferSize ?? DEFAULT_MAX_PRODUCE_BUFFER_BYTES,
+    fetchCacheBytes: p.fetchCacheSize ?? DEFAULT_FETCH_CACHE_BYTES,
     gracefulShutdownMs: p.gracefulShutdownDuration ?? DEFAULT_GRACEFUL_SHUTDOWN_MS,
     ingestionTtlMs: p.ingestionTTL ?? 3_600_000,
     compactionIntervalMs: p.compactionInterval ?? 2000,

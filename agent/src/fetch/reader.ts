@@ -15,6 +15,12 @@ export interface ReadResult {
   readonly bytes: number;
 }
 
+/** A stored batch: its base offset and the largest timestamp of its records. */
+export interface BatchPosition {
+  readonly offset: number;
+  readonly maxTimestamp: number;
+}
+
 /** Partition leader epoch written into served batches: -1 tells clients not to validate epochs. */
 const SERVED_LEADER_EPOCH = -1;
 
@@ -80,15 +86,42 @@ export class PartitionReader {
   }
 
   /**
+   * The first batch of segment `s` that ends at or after `fromOffset` and whose max timestamp
+   * satisfies `match`, or null. An ingestion segment is one batch; a compacted run holds many, so it
+   * is read (through the cache) and their headers scanned: lookups by time answer at batch granularity
+   * in both.
+   */
+  async findBatch(
+    s: Segment,
+    fromOffset: number,
+    match: (maxTimestamp: number) => boolean,
+  ): Promise<BatchPosition | null> {
+    if (s.location.store !== "c") {
+      const fits = s.lastOffset >= fromOffset && match(s.maxTimestamp);
+      return fits ? { offset: s.baseOffset, maxTimestamp: s.maxTimestamp } : null;
+    }
+    const run = await this.loadRun(s.location);
+    for (const b of iterateBatches(run)) {
+      if (b.baseOffset + b.header.lastOffsetDelta < fromOffset) continue;
+      if (match(b.header.maxTimestamp)) return { offset: b.baseOffset, maxTimestamp: b.header.maxTimestamp };
+    }
+    return null;
+  }
+
+  /** A compacted run's bytes, read once and cached. */
+  private loadRun(loc: Location): Promise<Buffer> {
+    return this.cache.getOrLoad(`${loc.key}@${loc.pos}`, () =>
+      this.compaction.get(loc.key, { offset: loc.pos, length: loc.len }),
+    );
+  }
+
+  /**
    * A compacted run holds many batches with their final offsets (compaction keeps runs to a few MiB).
    * The run is read once and cached; batches ending before `offset` are skipped, and whole batches
    * are returned up to maxBytes (at least one).
    */
   private async readRun(s: Segment, offset: number, maxBytes: number): Promise<Buffer> {
-    const loc = s.location;
-    const run = await this.cache.getOrLoad(`${loc.key}@${loc.pos}`, () =>
-      this.compaction.get(loc.key, { offset: loc.pos, length: loc.len }),
-    );
+    const run = await this.loadRun(s.location);
     let start = -1;
     let end = 0;
     for (const b of iterateBatches(run)) {

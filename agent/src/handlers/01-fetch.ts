@@ -5,10 +5,15 @@
  * partitions; as in Kafka, a partition answered with an error (unknown topic or partition, offset out
  * of range, storage error) ends the wait at once. Fetch sessions are not kept (session id 0: every
  * request is a full fetch). read_committed sees the same data as read_uncommitted (no transactions).
- * Offsets beyond the high watermark or below the log start answer OFFSET_OUT_OF_RANGE. A partition
- * whose bytes the store fails to give answers KAFKA_STORAGE_ERROR (retriable) without failing the others.
+ * Offsets below the log start answer OFFSET_OUT_OF_RANGE. An offset beyond this agent's high watermark
+ * may have been produced through another agent since this one last read the log: the log tail is read
+ * first (fetch/catch-up.ts), and the offset is out of range only if it is still beyond; when the log
+ * cannot be read in time the answer is OFFSET_NOT_AVAILABLE, which clients retry (a consumer told out of
+ * range would reset its position). A partition whose bytes the store fails to give answers
+ * KAFKA_STORAGE_ERROR (retriable) without failing the others.
  */
 import { errorMessage } from "../../../common/logger.js";
+import { catchUpWithin } from "../fetch/catch-up.js";
 import * as metrics from "../metrics/metrics.js";
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { defineHandler } from "../server/handler.js";
@@ -20,10 +25,16 @@ defineHandler({ key: ApiKey.Fetch, min: 4, max: 12 }, async (req, ctx) => {
   const started = process.hrtime.bigint();
   const deadline = Date.now() + Math.max(0, req.maxWaitMs);
   const maxBytes = Math.min(req.maxBytes > 0 ? req.maxBytes : MAX_RESPONSE_BYTES, MAX_RESPONSE_BYTES);
-  let closed = false;
-  void ctx.closed.then(() => (closed = true));
   const watched: Array<[string, number]> = [];
   for (const t of req.topics) for (const p of t.partitions) watched.push([t.topic, p.partition]);
+  const initial = agent.metadata.state;
+  const beyondLocalEnd = req.topics.some((t) =>
+    t.partitions.some((p) => {
+      const ps = initial.partition(t.topic, p.partition);
+      return ps !== undefined && Number(p.fetchOffset) > ps.nextOffset;
+    }),
+  );
+  const caughtUp = beyondLocalEnd ? await catchUpWithin(agent.metadata) : true;
 
   for (;;) {
     const state = agent.metadata.state;
@@ -54,9 +65,13 @@ defineHandler({ key: ApiKey.Fetch, min: 4, max: 12 }, async (req, ctx) => {
         const lso = BigInt(ps.logStartOffset);
         const offset = Number(p.fetchOffset);
         const meta = { ...base, highWatermark: hw, lastStableOffset: hw, logStartOffset: lso };
-        if (offset < ps.logStartOffset || offset > ps.nextOffset) {
+        if (offset < ps.logStartOffset || (offset > ps.nextOffset && caughtUp)) {
           partitions.push({ ...meta, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE });
           errored = true;
+          continue;
+        }
+        if (offset > ps.nextOffset) {
+          partitions.push({ ...meta, errorCode: ErrorCode.OFFSET_NOT_AVAILABLE });
           continue;
         }
         const budget = Math.min(p.partitionMaxBytes, maxBytes - total);
@@ -92,6 +107,6 @@ defineHandler({ key: ApiKey.Fetch, min: 4, max: 12 }, async (req, ctx) => {
       return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses };
     }
     await agent.waiters.wait(watched, remaining, ctx.closed);
-    if (closed) return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses };
+    if (ctx.closed.aborted) return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses };
   }
 });

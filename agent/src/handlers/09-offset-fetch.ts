@@ -4,32 +4,56 @@
  * leader epoch, v8+ batch several groups. Groups another agent coordinates get NOT_COORDINATOR.
  * Left out: requireStable (v7+) is trivially satisfied (no transactional offsets); v9's member id and
  * epoch are for KIP-848 groups and are ignored for classic groups, as Kafka does.
+ *
+ * Committed offsets live in the metadata log. An agent that just became a group's coordinator may not
+ * have read the commits made through the previous one yet: the log tail is read first (fetch/catch-up.ts;
+ * up to COORDINATOR_CATCH_UP_WAIT_MS, which lets a slow store's reads finish: a consumer cannot start
+ * without its offsets anyway). When it cannot be read in time the group answers
+ * COORDINATOR_LOAD_IN_PROGRESS (retriable, as Kafka while a coordinator loads its offsets) rather than
+ * offsets that may be old, from which a consumer would read again, or none, from which it would reset.
+ * Offsets are answered as committed, also when they are beyond a partition's high watermark as this
+ * agent sees it.
  */
+import { catchUpWithin } from "../fetch/catch-up.js";
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { coordinatesGroup } from "./group-support.js";
 import type { OffsetFetchResult } from "../groups/coordinator.js";
 import type { AgentContext } from "../server/context.js";
 import { defineHandler } from "../server/handler.js";
 
+/** Longest OffsetFetch waits for the log tail: well under clients' request timeouts (30 s). */
+const COORDINATOR_CATCH_UP_WAIT_MS = 15_000;
+
 type TopicRequest = { readonly name: string; readonly partitionIndexes: readonly number[] };
 
-function fetchGroup(agent: AgentContext, groupId: string, topics: readonly TopicRequest[] | null): OffsetFetchResult {
-  const wanted = topics === null ? null : topics.map((t) => ({ topic: t.name, partitions: t.partitionIndexes }));
-  if (!coordinatesGroup(agent, groupId)) {
-    return {
-      errorCode: ErrorCode.NOT_COORDINATOR,
-      topics: (wanted ?? []).map((t) => ({
-        topic: t.topic,
-        partitions: t.partitions.map((partition) => ({
-          partition,
-          offset: -1n,
-          leaderEpoch: -1,
-          metadata: "",
-          errorCode: ErrorCode.NOT_COORDINATOR,
-        })),
+type Wanted = ReadonlyArray<{ readonly topic: string; readonly partitions: readonly number[] }>;
+
+/** A group-level error, carried also by every partition asked for. */
+function refused(errorCode: number, wanted: Wanted | null): OffsetFetchResult {
+  return {
+    errorCode,
+    topics: (wanted ?? []).map((t) => ({
+      topic: t.topic,
+      partitions: t.partitions.map((partition) => ({
+        partition,
+        offset: -1n,
+        leaderEpoch: -1,
+        metadata: "",
+        errorCode,
       })),
-    };
-  }
+    })),
+  };
+}
+
+function fetchGroup(
+  agent: AgentContext,
+  groupId: string,
+  topics: readonly TopicRequest[] | null,
+  caughtUp: boolean,
+): OffsetFetchResult {
+  const wanted = topics === null ? null : topics.map((t) => ({ topic: t.name, partitions: t.partitionIndexes }));
+  if (!coordinatesGroup(agent, groupId)) return refused(ErrorCode.NOT_COORDINATOR, wanted);
+  if (!caughtUp) return refused(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, wanted);
   return agent.groups.fetchOffsets(groupId, wanted);
 }
 
@@ -48,16 +72,20 @@ function topicsOut(result: OffsetFetchResult) {
 
 defineHandler({ key: ApiKey.OffsetFetch, min: 0, max: 9 }, async (req, ctx) => {
   const { agent, header } = ctx;
+  const groupIds = header.apiVersion >= 8 ? req.groups.map((g) => g.groupId) : [req.groupId];
+  const caughtUp = groupIds.some((id) => coordinatesGroup(agent, id))
+    ? await catchUpWithin(agent.metadata, COORDINATOR_CATCH_UP_WAIT_MS)
+    : true;
   if (header.apiVersion >= 8) {
     return {
       throttleTimeMs: 0,
       groups: req.groups.map((g) => {
-        const result = fetchGroup(agent, g.groupId, g.topics);
+        const result = fetchGroup(agent, g.groupId, g.topics, caughtUp);
         return { groupId: g.groupId, topics: topicsOut(result), errorCode: result.errorCode };
       }),
     };
   }
-  const result = fetchGroup(agent, req.groupId, header.apiVersion >= 2 ? req.topics : (req.topics ?? []));
+  const result = fetchGroup(agent, req.groupId, header.apiVersion >= 2 ? req.topics : (req.topics ?? []), caughtUp);
   // Before v2 there is no top-level error: it is carried by every partition.
   return { throttleTimeMs: 0, topics: topicsOut(result), errorCode: result.errorCode };
 });

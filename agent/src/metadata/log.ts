@@ -250,6 +250,18 @@ export class MetadataLog {
     return this.catchingUp;
   }
 
+  /**
+   * Applies every entry appended before this call, other agents' included: waits for a tail pass in
+   * progress (it may have read before them), then reads the tail again. A log that is the only writer
+   * (no tailing) has applied all of them already.
+   */
+  async catchUpNow(): Promise<void> {
+    if (this.options.tailIntervalMs === 0) return;
+    const running = this.catchingUp;
+    if (running) await running.catch(() => undefined);
+    await this.catchUp();
+  }
+
   private async catchUpOnce(): Promise<void> {
     for (;;) {
       const from = this.stateValue.appliedIndex + 1n;

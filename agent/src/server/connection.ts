@@ -11,6 +11,7 @@
  * the connection; a failed authentication is answered and then the connection closes. After a
  * SaslHandshake v0 the next frame is a raw SASL token (Kafka's legacy framing), answered raw.
  */
+import { setMaxListeners } from "node:events";
 import type { Socket } from "node:net";
 import type { Logger } from "../../../common/logger.js";
 import { errorMessage } from "../../../common/logger.js";
@@ -62,6 +63,11 @@ export class Connection {
   private closedFlag = false;
   private readonly closedPromise: Promise<void>;
   private resolveClosed!: () => void;
+  /**
+   * Aborted when the connection closes; requests get its signal. A request adds its listeners for as
+   * long as it runs and removes them when it finishes: the signal lives as long as the connection.
+   */
+  private readonly closing = new AbortController();
   readonly info: ConnectionInfo;
   private readonly sasl: SaslSession;
 
@@ -72,6 +78,8 @@ export class Connection {
     private readonly options: ConnectionOptions,
   ) {
     this.closedPromise = new Promise((r) => (this.resolveClosed = r));
+    // One listener per waiting request: as many as requests in flight, which is not bounded by a small number.
+    setMaxListeners(0, this.closing.signal);
     this.info = {
       id,
       remoteAddress: `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`,
@@ -94,6 +102,7 @@ export class Connection {
     if (this.closedFlag) return;
     this.closedFlag = true;
     this.resolveClosed();
+    this.closing.abort();
   }
 
   /** Closes the connection (malformed input, unsupported API, shutdown). */
@@ -189,7 +198,7 @@ export class Connection {
       if (zone) (this.info as { clientZone: string | null }).clientZone = zone;
     }
     const started = process.hrtime.bigint();
-    const ctx: RequestContext = { agent: this.agent, connection: this.info, header, closed: this.closedPromise };
+    const ctx: RequestContext = { agent: this.agent, connection: this.info, header, closed: this.closing.signal };
     const response = handler.handle(body, ctx).then((result) => {
       this.options.onRequest?.(header, Number(process.hrtime.bigint() - started) / 1e9);
       if (result === null) return null;

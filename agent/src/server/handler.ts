@@ -18,8 +18,11 @@ export interface RequestContext {
   readonly agent: AgentContext;
   readonly connection: ConnectionInfo;
   readonly header: RequestHeader;
-  /** Resolves when the connection closes (long polls stop waiting). */
-  readonly closed: Promise<void>;
+  /**
+   * Aborted when the connection closes (long polls stop waiting). It lives as long as the connection:
+   * a listener added to it must be removed when the request finishes.
+   */
+  readonly closed: AbortSignal;
 }
 
 /** A handler returns the response body, or null to send no response (Produce with acks=0). */

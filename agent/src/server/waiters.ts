@@ -1,6 +1,7 @@
 /**
  * Long-poll support: fetch requests wait here for new data in any of their partitions, until their
- * deadline or until the connection closes.
+ * deadline or until their connection closes. A wait that ends, however it ends, leaves nothing behind:
+ * its partition entries, its timer and its listener on the connection's signal are all removed.
  */
 export class PartitionWaiters {
   private readonly waiting = new Map<string, Set<() => void>>();
@@ -9,13 +10,9 @@ export class PartitionWaiters {
     return `${topic}\u0000${partition}`;
   }
 
-  /** Resolves when one of the partitions gets data, after timeoutMs, or when `cancel` settles. */
-  wait(
-    partitions: ReadonlyArray<readonly [string, number]>,
-    timeoutMs: number,
-    cancel: Promise<unknown>,
-  ): Promise<void> {
-    if (timeoutMs <= 0 || partitions.length === 0) return Promise.resolve();
+  /** Resolves when one of the partitions gets data, after timeoutMs, or when `cancel` aborts. */
+  wait(partitions: ReadonlyArray<readonly [string, number]>, timeoutMs: number, cancel: AbortSignal): Promise<void> {
+    if (timeoutMs <= 0 || partitions.length === 0 || cancel.aborted) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const keys = partitions.map(([t, p]) => PartitionWaiters.key(t, p));
       let done = false;
@@ -23,6 +20,7 @@ export class PartitionWaiters {
         if (done) return;
         done = true;
         clearTimeout(timer);
+        cancel.removeEventListener("abort", finish);
         for (const k of keys) {
           const set = this.waiting.get(k);
           set?.delete(finish);
@@ -36,8 +34,13 @@ export class PartitionWaiters {
         if (!set) this.waiting.set(k, (set = new Set()));
         set.add(finish);
       }
-      void cancel.then(finish, finish);
+      cancel.addEventListener("abort", finish, { once: true });
     });
+  }
+
+  /** Partitions with at least one fetch waiting on them. */
+  get waitingPartitions(): number {
+    return this.waiting.size;
   }
 
   notify(topic: string, partition: number): void {

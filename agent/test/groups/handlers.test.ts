@@ -69,6 +69,8 @@ class Agent {
       cluster: cluster(coordinatorOf),
       groups: this.groups,
       topics: { partitionCount: (topic: string) => TOPICS.get(topic) ?? null },
+      // Offsets live in the in-memory store above: there is no log tail to catch up with.
+      metadata: { catchUpNow: () => Promise.resolve() },
     };
     this.context = partial as unknown as AgentContext;
   }
@@ -90,7 +92,7 @@ class Agent {
       agent: this.context,
       connection: { id: 1, remoteAddress: "127.0.0.1", clientZone: null, principal: null },
       header,
-      closed: new Promise<void>(() => {}),
+      closed: new AbortController().signal,
     };
     const response = await handler.handle(decoded.body, ctx);
     assert.ok(response !== null, "group handlers always answer");

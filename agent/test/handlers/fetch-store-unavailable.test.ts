@@ -75,7 +75,7 @@ describe("Fetch handler when the store fails a read", () => {
       agent,
       header: { apiVersion: 12 },
       connection: { clientZone: null },
-      closed: new Promise<void>(() => {}),
+      closed: new AbortController().signal,
     } as unknown as RequestContext;
     const request = {
       replicaId: -1,
