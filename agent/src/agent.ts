@@ -3,6 +3,7 @@
  * handle's stop() drains in-flight produce requests before closing.
  */
 import { createHash, randomUUID } from "node:crypto";
+import { formatBucketUrl } from "../../common/bucket-url.js";
 import { componentLogger, errorMessage } from "../../common/logger.js";
 import { DynamicCluster } from "./cluster/dynamic-cluster.js";
 import { AgentRegistry } from "./cluster/registry.js";
@@ -71,6 +72,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     ...(config.compactionBucketUrl ? { compactionBucketUrl: config.compactionBucketUrl } : {}),
     createTables: config.createTables,
   });
+  const compactionUrl = (config.compactionBucketUrl ?? config.bucketUrl)!;
   const agentId = randomUUID();
   const singleWriter = stores.metadata.kind === "file" || stores.metadata.kind === "mem";
   const ingestionExpires = stores.ingestion.kind === "dynamodb";
@@ -205,7 +207,8 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   jobs = startBackgroundJobs({
     stores,
     log,
-    logger: componentLogger("compaction"),
+    // Every compaction, retention and GC log line names the store it works on.
+    logger: componentLogger("compaction").child({ compactionBucket: formatBucketUrl(compactionUrl) }),
     self: cluster.self,
     options: {
       ingestionFilesExpire: ingestionExpires,
@@ -214,9 +217,6 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       gcIntervalMs: Math.max(1000, Math.min(60_000, config.gcGraceMs)),
       gc: { graceMs: config.gcGraceMs },
       compactor: ingestionExpires ? { ingestionTtlMs: config.ingestionTtlMs } : {},
-    },
-    hooks: {
-      onJobError: (job, err) => logger.warn("background job failed", { job, error: errorMessage(err) }),
     },
   });
   let stopping = false;

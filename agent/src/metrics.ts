@@ -181,6 +181,11 @@ export const compactionRuns = new Counter({
   help: "Compaction jobs completed (each merges ingestion files or objects into one larger object).",
   registers,
 });
+export const compactionFailures = new Counter({
+  name: "warp_compaction_failures_total",
+  help: "Compaction passes that failed (the compaction store unreachable, a missing bucket, ...); the pass is tried again at the next interval.",
+  registers,
+});
 export const compactedBytes = new Counter({
   name: "warp_compacted_bytes_total",
   help: "Bytes written to compacted objects.",

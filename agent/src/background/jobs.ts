@@ -42,7 +42,7 @@ export interface BackgroundJobOptions {
 }
 
 /**
- * Observation hooks. compactionRuns / compactedBytes (agent/src/metrics.ts) are counted here already;
+ * Observation hooks. compactionRuns / compactedBytes / compactionFailures (agent/src/metrics.ts) are counted here already;
  * the hooks feed anything else (gauges of leadership and backlog, GC and retention counters).
  */
 export interface BackgroundJobHooks {
@@ -142,6 +142,7 @@ export function startBackgroundJobs(deps: BackgroundJobsDeps): BackgroundJobs {
     try {
       await fn();
     } catch (err) {
+      if (job === "compaction") metrics.compactionFailures.inc();
       logger.warn(`${job} pass failed`, { error: errorMessage(err) });
       hooks.onJobError?.(job, err);
     }

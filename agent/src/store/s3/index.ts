@@ -8,6 +8,7 @@
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -52,6 +53,14 @@ function httpStatus(err: unknown): number | undefined {
     : undefined;
 }
 
+/** The bucket is missing, forbidden or elsewhere: S3 answered, and retrying will not change it. */
+export class BucketCheckError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BucketCheckError";
+  }
+}
+
 function isNotFound(err: unknown): boolean {
   const name = errorName(err);
   return name === "NoSuchKey" || name === "NotFound" || httpStatus(err) === 404;
@@ -71,6 +80,28 @@ export class S3ObjectStore implements ObjectStore {
   ) {
     this.owned = !(clientOrUrl instanceof S3Client);
     this.client = clientOrUrl instanceof S3Client ? clientOrUrl : makeS3Client(clientOrUrl);
+  }
+
+  /**
+   * Checks the bucket with HeadBucket. Throws BucketCheckError naming the bucket when S3 answers that it
+   * does not exist (404), that access is denied (403) or that it lives in another region (301); any
+   * other failure (no answer within timeoutMs, 5xx) is thrown as it is.
+   */
+  async checkBucket(timeoutMs = 15_000): Promise<void> {
+    storeCost.addS3Request("get");
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }), {
+        abortSignal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      const status = httpStatus(err);
+      if (status === 404) throw new BucketCheckError(`bucket ${this.bucket} does not exist`);
+      if (status === 403)
+        throw new BucketCheckError(`access to bucket ${this.bucket} is denied (check the credentials and the policy)`);
+      if (status === 301)
+        throw new BucketCheckError(`bucket ${this.bucket} is in another region than the one configured (?region=)`);
+      throw err;
+    }
   }
 
   async put(key: string, data: Buffer, _options?: PutOptions): Promise<void> {
