@@ -8,6 +8,7 @@ import { componentLogger, errorMessage } from "../../common/logger.js";
 import { DynamicCluster } from "./cluster/dynamic-cluster.js";
 import { AgentRegistry } from "./cluster/registry.js";
 import { SingleAgentCluster } from "./cluster/static-cluster.js";
+import { CompactionBacklog } from "./background/backlog.js";
 import { startBackgroundJobs } from "./background/jobs.js";
 import type { BackgroundJobs } from "./background/jobs.js";
 import type { AgentConfig } from "./config.js";
@@ -96,6 +97,13 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   };
   await log.open();
 
+  // Every agent sees the cluster's compaction backlog in its folded state (background/backlog.ts).
+  const backlog = new CompactionBacklog(() => log.state, {
+    limitMs: config.maxUncompactedAgeMs,
+    logger: componentLogger("compaction"),
+  });
+  metrics.setCompactionBacklogProbe(() => backlog.oldestAgeMs());
+
   const cache = new ObjectCache(FETCH_CACHE_BYTES);
   // Agents sharing a store step out of the cluster while their ingestion writes fail (ingest/health.ts).
   const ingestionHealth = new IngestionHealth();
@@ -106,6 +114,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     batchTimeoutMs: config.batchTimeoutMs,
     maxFileBytes: config.maxFileBytes,
     maxBufferedBytes: config.maxProduceBufferBytes,
+    refusal: () => backlog.refusal(),
     keyPrefix: `ingest/${agentId.slice(0, 8)}-`,
     // DynamoDB ingestion files carry a TTL: expiry is free where a delete is billed like a write.
     ...(ingestionExpires ? { expireAfterMs: config.ingestionTtlMs } : {}),
@@ -216,14 +225,17 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       retentionIntervalMs: config.retentionIntervalMs,
       gcIntervalMs: Math.max(1000, Math.min(60_000, config.gcGraceMs)),
       gc: { graceMs: config.gcGraceMs },
-      compactor: ingestionExpires ? { ingestionTtlMs: config.ingestionTtlMs } : {},
     },
   });
   let stopping = false;
   const http = await startHttpServer({
     host: config.kafkaHost,
     port: config.httpPort,
-    readiness: () => (stopping ? { ready: false, reason: "shutting down" } : { ready: true }),
+    readiness: () => {
+      if (stopping) return { ready: false, reason: "shutting down" };
+      const refused = backlog.refusal();
+      return refused === null ? { ready: true } : { ready: false, reason: refused };
+    },
   });
   logger.info("agent started", {
     kafkaPort: kafka.port,

@@ -54,6 +54,8 @@ export interface AgentConfig {
   readonly gracefulShutdownMs: number;
   /** Expiry given to ingestion files in DynamoDB (TTL); compaction must copy them out before. */
   readonly ingestionTtlMs: number;
+  /** Past this compaction backlog (oldest uncompacted file's age) produce is refused and readiness drops; 0: never. */
+  readonly maxUncompactedAgeMs: number;
   /** Period of the compaction pass (on the agent holding the compaction lease). */
   readonly compactionIntervalMs: number;
   /** Period of retention enforcement (retention.ms, retention.bytes). */
@@ -351,6 +353,14 @@ export const AGENT_FLAGS = {
     valueName: "duration",
     help: "DynamoDB ingestion files expire (TTL, free) this long after they are written; compaction copies them to the compaction store within seconds, so this is only the margin for a compaction outage (at least 10s).",
     parse: durationMs(10_000, 7 * 24 * 3_600_000),
+  }),
+  maxUncompactedAge: flag({
+    name: "maxUncompactedAge",
+    env: "WARP_MAX_UNCOMPACTED_AGE",
+    defaultText: "half of -ingestionTTL",
+    valueName: "duration",
+    help: "When the oldest ingestion file not yet compacted is older than this (compaction stalled), every agent refuses produce requests with a retriable error and reports not ready until compaction catches up (0 turns this off).",
+    parse: durationMs(0, 7 * 24 * 3_600_000),
   }),
   compactionInterval: flag({
     name: "compactionInterval",
@@ -660,6 +670,7 @@ export function parseAgentConfig(
     maxProduceBufferBytes: p.maxProduceBufferSize ?? DEFAULT_MAX_PRODUCE_BUFFER_BYTES,
     gracefulShutdownMs: p.gracefulShutdownDuration ?? DEFAULT_GRACEFUL_SHUTDOWN_MS,
     ingestionTtlMs: p.ingestionTTL ?? 3_600_000,
+    maxUncompactedAgeMs: p.maxUncompactedAge ?? Math.floor((p.ingestionTTL ?? 3_600_000) / 2),
     compactionIntervalMs: p.compactionInterval ?? 2000,
     retentionIntervalMs: p.retentionInterval ?? 30_000,
     gcGraceMs: p.gcGracePeriod ?? 300_000,
