@@ -2,8 +2,8 @@
  * S3 ObjectStore (s3://bucket?region&endpoint&s3ForcePathStyle&prefix): compacted objects. Keys are
  * `<prefix><key>`. Uses PutObject, GetObject (ranged), HeadObject (zero-length ranges only),
  * DeleteObjects (≤ 1000 keys per call) and ListObjectsV2 (paginated). Throttling (503 SlowDown) and 5xx
- * are retried by the SDK in adaptive mode. The expiresAt hint is ignored: compacted objects are removed
- * by retention through delete(). Requests are counted by type into storeCost.
+ * are retried by the SDK in adaptive mode. The expiresAt hint (and setExpiry) is ignored: compacted
+ * objects are removed by retention through delete(). Requests are counted by type into storeCost.
  */
 import {
   DeleteObjectsCommand,
@@ -140,6 +140,17 @@ export class S3ObjectStore implements ObjectStore {
       if (isNotFound(err)) throw new ObjectNotFoundError(key);
       // 416: the range starts at or past the end (or the object is empty). Absent objects answer 404 first.
       if (errorName(err) === "InvalidRange" || httpStatus(err) === 416) return Buffer.alloc(0);
+      throw err;
+    }
+  }
+
+  /** Compacted objects do not expire here (retention deletes them): tells whether the object exists. */
+  async setExpiry(key: string, _expiresAt: Date): Promise<boolean> {
+    try {
+      await this.get(key, { offset: 0, length: 0 });
+      return true;
+    } catch (err) {
+      if (err instanceof ObjectNotFoundError) return false;
       throw err;
     }
   }
