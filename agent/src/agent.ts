@@ -221,6 +221,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     self: cluster.self,
     options: {
       ingestionFilesExpire: ingestionExpires,
+      ingestionTtlMs: config.ingestionTtlMs,
       compactionIntervalMs: config.compactionIntervalMs,
       retentionIntervalMs: config.retentionIntervalMs,
       gcIntervalMs: Math.max(1000, Math.min(60_000, config.gcGraceMs)),

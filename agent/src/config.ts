@@ -351,7 +351,7 @@ export const AGENT_FLAGS = {
     env: "WARP_INGESTION_TTL",
     defaultText: "1h",
     valueName: "duration",
-    help: "DynamoDB ingestion files expire (TTL, free) this long after they are written; compaction copies them to the compaction store within seconds, so this is only the margin for a compaction outage (at least 10s).",
+    help: "DynamoDB ingestion files expire (TTL, free) this long after they are written; compaction copies them to the compaction store within seconds. While compaction is stalled the agent holding the compaction lease extends the expiry of files still referenced (at least 10s).",
     parse: durationMs(10_000, 7 * 24 * 3_600_000),
   }),
   maxUncompactedAge: flag({
