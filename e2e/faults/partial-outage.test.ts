@@ -7,29 +7,12 @@
  * the writes succeed again it rejoins. Everything acknowledged is readable once and in order.
  */
 import assert from "node:assert/strict";
-import { Kafka, logLevel } from "kafkajs";
 import { startFaultCluster } from "./cluster.js";
 import type { FaultCluster } from "./cluster.js";
-import { SCALE, assertClean, createTopic, metricValue, readAndCheck, tableLine } from "./run.js";
+import { SCALE, assertClean, createTopic, listedPorts, metricValue, readAndCheck, tableLine } from "./run.js";
 import { startWorkload } from "./workload.js";
 
 const PARTITIONS = 6;
-
-/** Ports of the agents another agent lists (describeCluster through it). */
-async function listedPorts(bootstrap: string): Promise<number[]> {
-  const admin = new Kafka({
-    clientId: "partial-outage-members",
-    brokers: [bootstrap],
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 0 },
-  }).admin();
-  try {
-    await admin.connect();
-    return (await admin.describeCluster()).brokers.map((b) => b.port);
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
-}
 
 async function eventually(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
