@@ -3,10 +3,12 @@
  * handle's stop() drains in-flight produce requests before closing.
  */
 import { createHash, randomUUID } from "node:crypto";
+import { formatBucketUrl } from "../../common/bucket-url.js";
 import { componentLogger, errorMessage } from "../../common/logger.js";
 import { DynamicCluster } from "./cluster/dynamic-cluster.js";
 import { AgentRegistry } from "./cluster/registry.js";
 import { SingleAgentCluster } from "./cluster/static-cluster.js";
+import { CompactionBacklog } from "./background/backlog.js";
 import { startBackgroundJobs } from "./background/jobs.js";
 import type { BackgroundJobs } from "./background/jobs.js";
 import type { AgentConfig } from "./config/parse.js";
@@ -69,6 +71,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     ...(config.compactionBucketUrl ? { compactionBucketUrl: config.compactionBucketUrl } : {}),
     createTables: config.createTables,
   });
+  const compactionUrl = (config.compactionBucketUrl ?? config.bucketUrl)!;
   const agentId = randomUUID();
   const singleWriter = stores.metadata.kind === "file" || stores.metadata.kind === "mem";
   const ingestionExpires = stores.ingestion.kind === "dynamodb";
@@ -92,6 +95,13 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   };
   await log.open();
 
+  // Every agent sees the cluster's compaction backlog in its folded state (background/backlog.ts).
+  const backlog = new CompactionBacklog(() => log.state, {
+    limitMs: config.maxUncompactedAgeMs,
+    logger: componentLogger("compaction"),
+  });
+  metrics.setCompactionBacklogProbe(() => backlog.oldestAgeMs());
+
   const cache = new ObjectCache(config.fetchCacheBytes);
   // Agents sharing a store step out of the cluster while their ingestion writes fail (ingest/health.ts).
   const ingestionHealth = new IngestionHealth();
@@ -102,6 +112,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     batchTimeoutMs: config.batchTimeoutMs,
     maxFileBytes: config.maxFileBytes,
     maxBufferedBytes: config.maxProduceBufferBytes,
+    refusal: () => backlog.refusal(),
     keyPrefix: `ingest/${agentId.slice(0, 8)}-`,
     // DynamoDB ingestion files carry a TTL: expiry is free where a delete is billed like a write.
     ...(ingestionExpires ? { expireAfterMs: config.ingestionTtlMs } : {}),
@@ -203,25 +214,27 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   jobs = startBackgroundJobs({
     stores,
     log,
-    logger: componentLogger("compaction"),
+    // Every compaction, retention and GC log line names the store it works on.
+    logger: componentLogger("compaction").child({ compactionBucket: formatBucketUrl(compactionUrl) }),
     self: cluster.self,
     options: {
       ingestionFilesExpire: ingestionExpires,
+      ingestionTtlMs: config.ingestionTtlMs,
       compactionIntervalMs: config.compactionIntervalMs,
       retentionIntervalMs: config.retentionIntervalMs,
       gcIntervalMs: Math.max(1000, Math.min(60_000, config.gcGraceMs)),
       gc: { graceMs: config.gcGraceMs },
-      compactor: ingestionExpires ? { ingestionTtlMs: config.ingestionTtlMs } : {},
-    },
-    hooks: {
-      onJobError: (job, err) => logger.warn("background job failed", { job, error: errorMessage(err) }),
     },
   });
   let stopping = false;
   const http = await startHttpServer({
     host: config.kafkaHost,
     port: config.httpPort,
-    readiness: () => (stopping ? { ready: false, reason: "shutting down" } : { ready: true }),
+    readiness: () => {
+      if (stopping) return { ready: false, reason: "shutting down" };
+      const refused = backlog.refusal();
+      return refused === null ? { ready: true } : { ready: false, reason: refused };
+    },
   });
   logger.info("agent started", {
     kafkaPort: kafka.port,

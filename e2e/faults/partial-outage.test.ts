@@ -7,28 +7,11 @@
  * the writes succeed again it rejoins. Everything acknowledged is readable once and in order.
  */
 import assert from "node:assert/strict";
-import { Kafka, logLevel } from "kafkajs";
 import { eventually } from "../support/eventually.js";
 import { faultSuite } from "./fixture.js";
-import { SCALE, metricValue } from "./run.js";
+import { SCALE, listedPorts, metricValue } from "./run.js";
 
 const PARTITIONS = 6;
-
-/** Ports of the agents another agent lists (describeCluster through it). */
-async function listedPorts(bootstrap: string): Promise<number[]> {
-  const admin = new Kafka({
-    clientId: "partial-outage-members",
-    brokers: [bootstrap],
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 0 },
-  }).admin();
-  try {
-    await admin.connect();
-    return (await admin.describeCluster()).brokers.map((b) => b.port);
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
-}
 
 describe("faults: one agent's data writes fail while its heartbeats get through", function () {
   this.timeout(600_000);

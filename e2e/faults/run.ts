@@ -80,3 +80,19 @@ export async function metricValue(httpPort: number, name: string): Promise<numbe
   if (!line) throw new Error(`${name} missing from /metrics`);
   return Number(line.split(" ")[1]);
 }
+
+/** Ports of the agents another agent lists (describeCluster through it). */
+export async function listedPorts(bootstrap: string): Promise<number[]> {
+  const admin = new Kafka({
+    clientId: "faults-members",
+    brokers: [bootstrap],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+  }).admin();
+  try {
+    await admin.connect();
+    return (await admin.describeCluster()).brokers.map((b) => b.port);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}

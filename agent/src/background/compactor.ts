@@ -29,6 +29,7 @@ import type { ClusterState, Segment } from "../metadata/state.js";
 import { iterateBatches, rewriteBatchOffset } from "../records/record-batch.js";
 import type { ObjectStore } from "../store/types.js";
 import { ObjectNotFoundError } from "../store/types.js";
+import { oldestUncompactedWrite } from "./backlog.js";
 
 export const COMPACTED_PREFIX = "compacted/";
 const MiB = 1024 * 1024;
@@ -52,8 +53,6 @@ export interface CompactorOptions {
    * read a deleted file (its fetch then fails and the client retries); off by default.
    */
   readonly deleteCompactedIngestionFiles?: boolean;
-  /** How long after writing ingestion files expire, when they do: warns when compaction falls behind. */
-  readonly ingestionTtlMs?: number;
   /** Parallel reads of source objects; default 8. */
   readonly readConcurrency?: number;
 }
@@ -69,7 +68,7 @@ export interface CompactionStats {
   readonly sourceObjects: number;
   readonly replacedFiles: readonly string[];
   readonly seconds: number;
-  /** Age (ms) of the oldest ingestion segment still waiting after this pass; 0 when none. */
+  /** Age (ms) of the oldest ingestion file still referenced after this pass (backlog.ts); 0 when none. */
   readonly oldestIngestionAgeMs: number;
 }
 
@@ -232,7 +231,6 @@ export class Compactor {
   private readonly mergeRunsBelowBytes: number;
   private readonly mergeAfterMs: number;
   private readonly readConcurrency: number;
-  private lastBehindWarning = 0;
 
   constructor(
     private readonly deps: CompactorDeps,
@@ -368,26 +366,8 @@ export class Compactor {
   }
 
   private oldestIngestionAge(now: number): number {
-    let oldest = Infinity;
-    for (const topic of this.deps.log.state.topics.values()) {
-      for (const p of topic.partitions) {
-        const segments = p.segments;
-        for (let k = tailStart(segments, (s) => s.location.store === "i"); k < segments.length; k++) {
-          const s = segments[k]!;
-          if (s.location.store === "i" && s.appendTime < oldest) oldest = s.appendTime;
-        }
-      }
-    }
-    const age = oldest === Infinity ? 0 : Math.max(0, now - oldest);
-    const ttl = this.options.ingestionTtlMs;
-    if (ttl !== undefined && age > ttl / 2 && now - this.lastBehindWarning > 60_000) {
-      this.lastBehindWarning = now;
-      this.deps.logger.warn("compaction is falling behind: ingestion data is getting close to its expiry", {
-        oldestAgeMs: age,
-        ingestionTtlMs: ttl,
-      });
-    }
-    return age;
+    const oldest = oldestUncompactedWrite(this.deps.log.state);
+    return oldest === null ? 0 : Math.max(0, now - oldest);
   }
 
   /**

@@ -2,7 +2,10 @@
  * Background jobs of an agent in a cluster: every agent competes for the compaction lease
  * (`lease/compaction`); the holder runs compaction every compactionIntervalMs, retention every
  * retentionIntervalMs and garbage collection every gcIntervalMs, and writes metadata snapshots (the
- * agent passes `writesSnapshots: () => jobs.isLeader()` to its MetadataLog). The others stand by.
+ * agent passes `writesSnapshots: () => jobs.isLeader()` to its MetadataLog). Where ingestion files
+ * expire, it also keeps those still referenced from expiring (expiry.ts), on a timer of its own so
+ * that a compaction pass hanging on an unreachable compaction store does not hold it up. The others
+ * stand by.
  */
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../../../common/logger.js";
@@ -17,9 +20,12 @@ import type { AgentInfo } from "../cluster/types.js";
 import type { Stores } from "../store/types.js";
 import type { CompactionStats, CompactorOptions } from "./compactor.js";
 import { Compactor } from "./compactor.js";
+import { ExpiryExtender } from "./expiry.js";
 import { Lease } from "./lease.js";
 
 export const COMPACTION_LEASE_KEY = "lease/compaction";
+
+export type BackgroundJob = "compaction" | "retention" | "gc" | "expiry";
 
 export interface BackgroundJobOptions {
   /** Default 2000 ms. */
@@ -38,11 +44,16 @@ export interface BackgroundJobOptions {
    * (unless gc.collectIngestionFiles says otherwise).
    */
   readonly ingestionFilesExpire?: boolean;
+  /**
+   * The expiry ingestion files are written with, when they expire: the lease holder extends the expiry
+   * of files still referenced (expiry.ts). Without it nothing is extended.
+   */
+  readonly ingestionTtlMs?: number;
   readonly gc?: GcOptions;
 }
 
 /**
- * Observation hooks. compactionRuns / compactedBytes (agent/src/metrics/metrics.ts) are counted here already;
+ * Observation hooks. compactionRuns / compactedBytes / compactionFailures (agent/src/metrics/metrics.ts) are counted here already;
  * the hooks feed anything else (gauges of leadership and backlog, GC and retention counters).
  */
 export interface BackgroundJobHooks {
@@ -54,7 +65,7 @@ export interface BackgroundJobHooks {
     bytes: number;
   }) => void;
   readonly onLeaseChange?: (held: boolean) => void;
-  readonly onJobError?: (job: "compaction" | "retention" | "gc", err: unknown) => void;
+  readonly onJobError?: (job: BackgroundJob, err: unknown) => void;
 }
 
 export interface BackgroundJobsDeps {
@@ -131,17 +142,28 @@ export function startBackgroundJobs(deps: BackgroundJobsDeps): BackgroundJobs {
     { ...options.gc, collectIngestionFiles: options.gc?.collectIngestionFiles ?? !ingestionFilesExpire },
   );
 
+  const expiry =
+    ingestionFilesExpire && options.ingestionTtlMs !== undefined
+      ? new ExpiryExtender({ ingestion: stores.ingestion, log, logger }, { ttlMs: options.ingestionTtlMs })
+      : null;
+  // Extensions start at a third of the TTL; checking ten times per TTL leaves a wide margin.
+  const expiryIntervalMs =
+    options.ingestionTtlMs !== undefined ? Math.max(1000, Math.min(60_000, options.ingestionTtlMs / 10)) : 0;
+
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<void> | null = null;
+  let expiryTimer: NodeJS.Timeout | null = null;
+  let expiryRunning: Promise<void> | null = null;
   let nextRetention = 0;
   let nextGc = 0;
 
-  const guarded = async (job: "compaction" | "retention" | "gc", fn: () => Promise<unknown>) => {
+  const guarded = async (job: BackgroundJob, fn: () => Promise<unknown>) => {
     if (stopped || !isLeader()) return;
     try {
       await fn();
     } catch (err) {
+      if (job === "compaction") metrics.compactionFailures.inc();
       logger.warn(`${job} pass failed`, { error: errorMessage(err) });
       hooks.onJobError?.(job, err);
     }
@@ -177,8 +199,20 @@ export function startBackgroundJobs(deps: BackgroundJobsDeps): BackgroundJobs {
     timer.unref();
   };
 
+  const scheduleExpiry = () => {
+    if (stopped || !expiry) return;
+    expiryTimer = setTimeout(() => {
+      expiryRunning = guarded("expiry", () => expiry.runOnce()).finally(() => {
+        expiryRunning = null;
+        scheduleExpiry();
+      });
+    }, expiryIntervalMs);
+    expiryTimer.unref();
+  };
+
   lease.start();
   schedule();
+  scheduleExpiry();
 
   return {
     isLeader,
@@ -190,8 +224,11 @@ export function startBackgroundJobs(deps: BackgroundJobsDeps): BackgroundJobs {
       if (stopped) return;
       stopped = true;
       if (timer) clearTimeout(timer);
+      if (expiryTimer) clearTimeout(expiryTimer);
       timer = null;
+      expiryTimer = null;
       await running;
+      await expiryRunning;
       await lease.stop();
     },
   };

@@ -116,8 +116,16 @@ export const AGENT_FLAGS = {
     env: "WARP_INGESTION_TTL",
     defaultText: "1h",
     valueName: "duration",
-    help: "DynamoDB ingestion files expire (TTL, free) this long after they are written; compaction copies them to the compaction store within seconds, so this is only the margin for a compaction outage (at least 10s).",
+    help: "DynamoDB ingestion files expire (TTL, free) this long after they are written; compaction copies them to the compaction store within seconds. While compaction is stalled the agent holding the compaction lease extends the expiry of files still referenced (at least 10s).",
     parse: durationMs(10_000, 7 * 24 * 3_600_000),
+  }),
+  maxUncompactedAge: flag({
+    name: "maxUncompactedAge",
+    env: "WARP_MAX_UNCOMPACTED_AGE",
+    defaultText: "half of -ingestionTTL",
+    valueName: "duration",
+    help: "When the oldest ingestion file not yet compacted is older than this (compaction stalled), every agent refuses produce requests with a retriable error and reports not ready until compaction catches up (0 turns this off).",
+    parse: durationMs(0, 7 * 24 * 3_600_000),
   }),
   compactionInterval: flag({
     name: "compactionInterval",

@@ -59,6 +59,8 @@ export interface AgentConfig {
   readonly gracefulShutdownMs: number;
   /** Expiry given to ingestion files in DynamoDB (TTL); compaction must copy them out before. */
   readonly ingestionTtlMs: number;
+  /** Past this compaction backlog (oldest uncompacted file's age) produce is refused and readiness drops; 0: never. */
+  readonly maxUncompactedAgeMs: number;
   /** Period of the compaction pass (on the agent holding the compaction lease). */
   readonly compactionIntervalMs: number;
   /** Period of retention enforcement (retention.ms, retention.bytes). */
@@ -143,6 +145,7 @@ export function parseAgentConfig(
     fetchCacheBytes: p.fetchCacheSize ?? DEFAULT_FETCH_CACHE_BYTES,
     gracefulShutdownMs: p.gracefulShutdownDuration ?? DEFAULT_GRACEFUL_SHUTDOWN_MS,
     ingestionTtlMs: p.ingestionTTL ?? 3_600_000,
+    maxUncompactedAgeMs: p.maxUncompactedAge ?? Math.floor((p.ingestionTTL ?? 3_600_000) / 2),
     compactionIntervalMs: p.compactionInterval ?? 2000,
     retentionIntervalMs: p.retentionInterval ?? 30_000,
     gcGraceMs: p.gcGracePeriod ?? 300_000,

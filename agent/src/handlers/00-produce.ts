@@ -5,7 +5,8 @@
  * then handed to the batcher: the response waits until the ingestion file is stored and committed in
  * the metadata log (acks=1 and acks=all alike: durability comes from the store). acks=0 sends no
  * response. Any agent accepts any partition. Transactions are not supported (transactional batches
- * are rejected).
+ * are rejected). While the compaction backlog is over -maxUncompactedAge, the batcher refuses new data
+ * and every partition is answered REQUEST_TIMED_OUT (retriable) at once (background/backlog.ts).
  *
  * Topic configs enforced here: a batch larger than max.message.bytes (whole batch, header included)
  * fails its partition with MESSAGE_TOO_LARGE, as in Kafka; with message.timestamp.type=LogAppendTime
@@ -13,7 +14,7 @@
  * partition's logAppendTimeMs carries it (-1 for CreateTime topics).
  */
 import type { IncomingBatch } from "../ingest/batcher.js";
-import { IngestionError } from "../ingest/batcher.js";
+import { IngestionError, IngestionRefusedError } from "../ingest/batcher.js";
 import { effectiveConfig } from "../metadata/topic-config.js";
 import * as metrics from "../metrics/metrics.js";
 import { ApiKey, ErrorCode } from "../protocol/index.js";
@@ -192,7 +193,9 @@ defineHandler({ key: ApiKey.Produce, min: 0, max: 11 }, async (req, ctx) => {
       }
     } catch (err) {
       const code = err instanceof IngestionError ? ErrorCode.REQUEST_TIMED_OUT : ErrorCode.UNKNOWN_SERVER_ERROR;
-      agent.log.warn("produce failed", { error: err instanceof Error ? err.message : String(err) });
+      // A refusal is logged once when it starts (background/backlog.ts), not per request.
+      if (!(err instanceof IngestionRefusedError))
+        agent.log.warn("produce failed", { error: err instanceof Error ? err.message : String(err) });
       for (const slot of slots) {
         slot.outcome.errorCode = code;
         slot.outcome.errorMessage = err instanceof Error ? err.message : String(err);

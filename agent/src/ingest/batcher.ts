@@ -54,6 +54,8 @@ export interface BatcherOptions {
    * larger than the limit is taken alone when nothing else is held.
    */
   readonly maxBufferedBytes?: number;
+  /** Asked for each produce request: why new data is refused now (compaction far behind), or null. */
+  readonly refusal?: () => string | null;
 }
 
 /** Thrown to producers when the file holding their batch could not be stored or committed (retriable). */
@@ -61,6 +63,14 @@ export class IngestionError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "IngestionError";
+  }
+}
+
+/** Thrown to producers while new data is refused (see BatcherOptions.refusal); nothing was written. */
+export class IngestionRefusedError extends IngestionError {
+  constructor(message: string) {
+    super(message);
+    this.name = "IngestionRefusedError";
   }
 }
 
@@ -112,6 +122,8 @@ export class IngestionBatcher {
    */
   add(batches: readonly IncomingBatch[], signal?: AbortSignal): Promise<BatchResult[]> {
     if (this.closed) return Promise.reject(new IngestionError("agent is shutting down"));
+    const refused = this.options.refusal?.() ?? null;
+    if (refused !== null) return Promise.reject(new IngestionRefusedError(refused));
     const size = batches.reduce((n, b) => n + b.bytes.length, 0);
     const max = this.options.maxBufferedBytes;
     // Arrival order is kept: with anyone waiting, a newcomer waits too.

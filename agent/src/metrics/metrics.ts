@@ -181,6 +181,24 @@ export const compactionRuns = new Counter({
   help: "Compaction jobs completed (each merges ingestion files or objects into one larger object).",
   registers,
 });
+/** Reads the compaction backlog at scrape time (set by the agent once its metadata log is open). */
+let backlogProbe: () => number = () => 0;
+export function setCompactionBacklogProbe(probe: () => number): void {
+  backlogProbe = probe;
+}
+export const oldestUncompactedFileAge = new Gauge({
+  name: "warp_oldest_uncompacted_file_age_seconds",
+  help: "Age of the oldest ingestion file the metadata log still references (not yet compacted), from the folded state: every agent reports the cluster's backlog. Past -maxUncompactedAge (default half of -ingestionTTL) agents refuse produce and report not ready.",
+  registers,
+  collect() {
+    this.set(backlogProbe() / 1000);
+  },
+});
+export const compactionFailures = new Counter({
+  name: "warp_compaction_failures_total",
+  help: "Compaction passes that failed (the compaction store unreachable, a missing bucket, ...); the pass is tried again at the next interval.",
+  registers,
+});
 export const compactedBytes = new Counter({
   name: "warp_compacted_bytes_total",
   help: "Bytes written to compacted objects.",

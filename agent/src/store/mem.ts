@@ -41,6 +41,13 @@ export class MemObjectStore implements ObjectStore {
     return sliceRange(obj.data, range);
   }
 
+  async setExpiry(key: string, expiresAt: Date): Promise<boolean> {
+    const obj = this.objects.get(key);
+    if (!obj) return false;
+    this.objects.set(key, { data: obj.data, expiresAt });
+    return true;
+  }
+
   async delete(keys: readonly string[]): Promise<void> {
     for (const k of keys) this.objects.delete(k);
   }

@@ -43,6 +43,13 @@ export interface ObjectStore {
   put(key: string, data: Buffer, options?: PutOptions): Promise<void>;
   /** Reads an object or a range of it. Throws ObjectNotFoundError when absent. */
   get(key: string, range?: ByteRange): Promise<Buffer>;
+  /**
+   * Gives an object a new expiry (PutOptions.expiresAt), later or earlier. Stores remove expired objects
+   * lazily (DynamoDB TTL within days, the file store in its sweep): an object whose expiry has passed but
+   * that the store still holds is served again. Returns false when the object is gone. A store that
+   * ignores expiry (S3) only tells whether the object exists.
+   */
+  setExpiry(key: string, expiresAt: Date): Promise<boolean>;
   /** Deletes objects; absent keys are ignored. */
   delete(keys: readonly string[]): Promise<void>;
   /** Lists objects whose key starts with prefix, in key order. */

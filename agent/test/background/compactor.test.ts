@@ -214,6 +214,7 @@ describe("compaction", () => {
         return f.compaction.put(key, data, options);
       },
       get: (key, range) => f.compaction.get(key, range),
+      setExpiry: (key, expiresAt) => f.compaction.setExpiry(key, expiresAt),
       delete: (keys) => f.compaction.delete(keys),
       list: (prefix) => f.compaction.list(prefix),
       close: async () => {},

@@ -10,7 +10,11 @@ import { createServer, type AddressInfo, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { CreateBucketCommand, DeleteBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { Kafka, logLevel } from "kafkajs";
 import { AGENT_FLAG_LIST } from "../../src/config/flags.js";
+import { startS3, type TestServer } from "../store/servers.js";
+import { spawnAgentProcess } from "../support/agents.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
@@ -47,6 +51,17 @@ function collect(child: ChildProcess): Promise<Result> {
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
   return collect(start(args, env));
+}
+
+/** Like run, but a process still running after `ms` is stopped with SIGTERM (tsx passes it on to the agent). */
+async function runAtMost(ms: number, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
+  const child = start(args, env);
+  const timer = setTimeout(() => child.kill("SIGTERM"), ms);
+  try {
+    return await collect(child);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 describe("warp CLI", () => {
@@ -219,6 +234,99 @@ describe("warp CLI", () => {
         assert.match(r.stderr, /SIGTERM received/);
       } finally {
         if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      }
+    });
+  });
+
+  describe("with an s3:// compaction bucket (moto's S3 server)", function () {
+    this.timeout(180_000);
+    const credentials = { accessKeyId: "warplocal", secretAccessKey: "warplocal" };
+    const awsEnv = {
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_REGION: "us-east-1",
+    };
+    let s3: TestServer;
+    let client: S3Client;
+    let dir: string;
+    before(async () => {
+      s3 = await startS3();
+      client = new S3Client({ region: "us-east-1", endpoint: s3.endpoint, forcePathStyle: true, credentials });
+      dir = mkdtempSync(path.join(tmpdir(), "warp-cli-s3-"));
+    });
+    after(async () => {
+      client?.destroy();
+      await s3?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const bucketUrl = (bucket: string): string =>
+      `s3://${bucket}?region=us-east-1&endpoint=${encodeURIComponent(s3.endpoint)}&s3ForcePathStyle=true`;
+
+    it("a compaction bucket that does not exist stops start-up with exit 2, naming the bucket and the flag", async () => {
+      const r = await runAtMost(
+        30_000,
+        [
+          "agent",
+          "-ingestionBucketURL",
+          `file://${path.join(dir, "missing")}`,
+          "-compactionBucketURL",
+          bucketUrl("no-such-bucket"),
+          "-kafkaPort",
+          "0",
+          "-httpPort",
+          "0",
+        ],
+        awsEnv,
+      );
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(
+        r.stderr,
+        /^warp agent: -compactionBucketURL s3:\/\/no-such-bucket\?.*: bucket no-such-bucket does not exist$/m,
+      );
+      assert.doesNotMatch(r.stderr, /agent started/);
+    });
+
+    it("names the bucket in compaction errors and counts them in warp_compaction_failures_total", async () => {
+      const bucket = "vanishing-bucket";
+      await client.send(new CreateBucketCommand({ Bucket: bucket }));
+      const agent = await spawnAgentProcess(
+        [
+          "-ingestionBucketURL",
+          `file://${path.join(dir, "vanishing")}`,
+          "-compactionBucketURL",
+          bucketUrl(bucket),
+          "-compactionInterval",
+          "200ms",
+        ],
+        awsEnv,
+      );
+      try {
+        // The bucket goes away after start-up; the next compaction pass fails on it.
+        await client.send(new DeleteBucketCommand({ Bucket: bucket }));
+        const producer = new Kafka({ brokers: [agent.bootstrap], logLevel: logLevel.NOTHING }).producer();
+        await producer.connect();
+        await producer.send({ topic: "t", messages: [{ value: "v" }] });
+        await producer.disconnect();
+        const deadline = Date.now() + 60_000;
+        let failures: Array<Record<string, unknown>> = [];
+        while (failures.length === 0 && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 200));
+          failures = agent
+            .output()
+            .split("\n")
+            .filter((l) => l.includes('"compaction pass failed"'))
+            .map((l) => JSON.parse(l) as Record<string, unknown>);
+        }
+        assert.ok(failures.length > 0, `a compaction pass failed:\n${agent.output()}`);
+        for (const f of failures) {
+          assert.equal(f.compactionBucket, bucketUrl(bucket));
+          assert.match(String(f.error), /bucket does not exist/);
+        }
+        const text = await (await fetch(`http://127.0.0.1:${agent.httpPort}/metrics`)).text();
+        const counted = /^warp_compaction_failures_total (\d+)$/m.exec(text);
+        assert.ok(counted && Number(counted[1]) >= failures.length, `failures counted:\n${text}`);
+      } finally {
+        await agent.kill("SIGKILL");
       }
     });
   });

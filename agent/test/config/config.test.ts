@@ -54,6 +54,7 @@ describe("agent config", () => {
         fetchCacheBytes: 256 * MiB,
         gracefulShutdownMs: 30000,
         ingestionTtlMs: 3_600_000,
+        maxUncompactedAgeMs: 1_800_000,
         compactionIntervalMs: 2000,
         retentionIntervalMs: 30_000,
         gcGraceMs: 300_000,
@@ -87,6 +88,7 @@ describe("agent config", () => {
       ["bucketURL", "file:///var/lib/warp", "bucketUrl", { kind: "file", path: "/var/lib/warp" }],
       ["batchTimeout", "50ms", "batchTimeoutMs", 50],
       ["ingestionTTL", "10m", "ingestionTtlMs", 600_000],
+      ["maxUncompactedAge", "5m", "maxUncompactedAgeMs", 300_000],
       ["compactionInterval", "500ms", "compactionIntervalMs", 500],
       ["retentionInterval", "1m", "retentionIntervalMs", 60_000],
       ["gcGracePeriod", "0", "gcGraceMs", 0],
@@ -164,6 +166,11 @@ describe("agent config", () => {
         assert.deepEqual(parse({}, { [spec.env]: raw, [otherEnv]: other[1] })[field], expected);
       });
     }
+
+    it("-maxUncompactedAge defaults to half of -ingestionTTL", () => {
+      assert.equal(parse({ ...BASE, ingestionTTL: "10m" }).maxUncompactedAgeMs, 300_000);
+      assert.equal(parse({ ...BASE, ingestionTTL: "10m", maxUncompactedAge: "0" }).maxUncompactedAgeMs, 0);
+    });
 
     it("a flag wins over its environment variable", () => {
       assert.equal(parse({ ...BASE, kafkaPort: "1234" }, { WARP_KAFKA_PORT: "4321" }).kafkaPort, 1234);

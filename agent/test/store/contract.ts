@@ -175,6 +175,15 @@ export function runObjectStoreContract(
       assert.deepEqual(await collect(store.list("exp/")), [{ key: "exp/1", size: 9 }]);
     });
 
+    it("setExpiry keeps an object past its first expiry, and is false for an absent key", async function () {
+      await store.put("exp/moved", b("kept"), { expiresAt: new Date(Date.now() + 1500) });
+      assert.equal(await store.setExpiry("exp/moved", new Date(Date.now() + 3600_000)), true);
+      await new Promise((r) => setTimeout(r, 1600));
+      assert.deepEqual(await store.get("exp/moved"), b("kept"));
+      assert.deepEqual(await collect(store.list("exp/")), [{ key: "exp/moved", size: 4 }]);
+      assert.equal(await store.setExpiry("exp/absent", new Date(Date.now() + 3600_000)), false);
+    });
+
     it("keys with unusual characters", async function () {
       const keys = ["sp ace/x", "uni/é€", "dots/../x", "pct/%41", "plus/a+b", "colon/a:b=c&d"];
       for (const k of keys) await store.put(k, b(k));

@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import {
   CreateTableCommand,
-  DeleteTableCommand,
   DeleteItemCommand,
+  DeleteTableCommand,
   DescribeTimeToLiveCommand,
   DynamoDBClient,
   GetItemCommand,
@@ -24,6 +24,7 @@ import {
 import { descriptorPk } from "../../src/store/dynamodb/objects.js";
 import { CHUNK_BYTES } from "../../src/store/dynamodb/chunks.js";
 import type { Stores } from "../../src/store/types.js";
+import { ObjectNotFoundError } from "../../src/store/types.js";
 import { runMetadataStoreContract, runObjectStoreContract } from "./contract.js";
 import { startDynamo } from "./servers.js";
 
@@ -227,6 +228,56 @@ describe("dynamodb store", function () {
       );
       assert.equal(after.Items?.length, 0);
       assert.deepEqual(await stores.ingestion.get("ingest/big"), Buffer.from("small now"));
+    });
+
+    it("setExpiry moves the TTL attribute of the descriptor and every chunk, and serves an expired object again", async function () {
+      stores = await openStores(tables, c);
+      const data = randomBytes(CHUNK_BYTES * 2 + 100);
+      // Already past its expiry: reads treat it as gone, but TTL has not removed its items yet.
+      await stores.ingestion.put("ingest/late", data, { expiresAt: new Date(Date.now() - 1000) });
+      await stores.ingestion.put("ingest/inline", Buffer.from("small"), { expiresAt: new Date(Date.now() - 1000) });
+      await assert.rejects(stores.ingestion.get("ingest/late"), ObjectNotFoundError);
+      const later = new Date(Date.now() + 3600_000);
+      assert.equal(await stores.ingestion.setExpiry("ingest/late", later), true);
+      assert.equal(await stores.ingestion.setExpiry("ingest/inline", later), true);
+      const ttl = String(Math.ceil(later.getTime() / 1000));
+      for (const key of ["ingest/late", "ingest/inline"]) {
+        const desc = await c.send(
+          new GetItemCommand({ TableName: tables.filesTable, Key: { pk: { S: descriptorPk(key) }, sk: { S: key } } }),
+        );
+        assert.equal(desc.Item?.expiresAt?.N, ttl, `${key}: TTL attribute`);
+        assert.equal(desc.Item?.expMs?.N, String(later.getTime()), `${key}: exact expiry`);
+      }
+      const desc = await c.send(
+        new GetItemCommand({
+          TableName: tables.filesTable,
+          Key: { pk: { S: descriptorPk("ingest/late") }, sk: { S: "ingest/late" } },
+        }),
+      );
+      const chunks = await c.send(
+        new QueryCommand({
+          TableName: tables.chunksTable,
+          KeyConditionExpression: "pk = :pk",
+          ExpressionAttributeValues: { ":pk": { S: desc.Item!.cpk!.S! } },
+        }),
+      );
+      assert.equal(chunks.Items?.length, 3);
+      for (const item of chunks.Items ?? []) assert.equal(item.expiresAt?.N, ttl);
+      assert.deepEqual(await stores.ingestion.get("ingest/late"), data);
+      assert.deepEqual(await stores.ingestion.get("ingest/inline"), Buffer.from("small"));
+
+      // A chunk removed by TTL: the object is gone, and its descriptor is left as it was.
+      await c.send(
+        new DeleteItemCommand({ TableName: tables.chunksTable, Key: { pk: desc.Item!.cpk!, sk: { N: "1" } } }),
+      );
+      assert.equal(await stores.ingestion.setExpiry("ingest/late", new Date(Date.now() + 7200_000)), false);
+      const unchanged = await c.send(
+        new GetItemCommand({
+          TableName: tables.filesTable,
+          Key: { pk: { S: descriptorPk("ingest/late") }, sk: { S: "ingest/late" } },
+        }),
+      );
+      assert.equal(unchanged.Item?.expMs?.N, String(later.getTime()));
     });
 
     it("a ranged get reads only the chunks that hold the range", async function () {

@@ -4,10 +4,11 @@
  * expiresAt = TTL. The caller records the chunk set in a descriptor item written after the chunks.
  */
 import { randomBytes } from "node:crypto";
-import type { DynamoDBClient, WriteRequest } from "@aws-sdk/client-dynamodb";
+import { UpdateItemCommand, type DynamoDBClient, type WriteRequest } from "@aws-sdk/client-dynamodb";
+import { isConditionalCheckFailed } from "../../../../common/aws/errors.js";
 import { mapLimit } from "../../../../common/map-limit.js";
 import { TTL_ATTRIBUTE } from "../../../../common/table-schema.js";
-import { batchGet, batchWrite, ttlSeconds, type Item } from "./client.js";
+import { batchGet, batchWrite, recordCapacity, ttlSeconds, withThrottleRetry, type Item } from "./client.js";
 
 /** Bytes per chunk item: under the 400 KB item limit with room for keys and attributes. */
 export const CHUNK_BYTES = 350 * 1024;
@@ -84,6 +85,41 @@ export class ChunkStore {
     const whole = Buffer.concat(wanted.map((i) => chunks.get(i)!));
     const base = first * set.chunkBytes;
     return whole.subarray(start - base, Math.min(end, set.size) - base);
+  }
+
+  /**
+   * Gives every chunk of a set a new TTL (each update is billed like a write of the chunk's size).
+   * Returns false when a chunk is gone (deleted, or removed by TTL already).
+   */
+  async setExpiry(set: Pick<ChunkSet, "pk" | "count">, expiresAt: Date): Promise<boolean> {
+    const ttl = ttlSeconds(expiresAt);
+    const kept = await mapLimit(
+      Array.from({ length: set.count }, (_, i) => i),
+      8,
+      async (i) => {
+        try {
+          const out = await withThrottleRetry(() =>
+            this.client.send(
+              new UpdateItemCommand({
+                TableName: this.table,
+                Key: { pk: { S: set.pk }, sk: { N: String(i) } },
+                UpdateExpression: "SET #ttl = :ttl",
+                ConditionExpression: "attribute_exists(pk)",
+                ExpressionAttributeNames: { "#ttl": TTL_ATTRIBUTE },
+                ExpressionAttributeValues: { ":ttl": { N: ttl } },
+                ReturnConsumedCapacity: "TOTAL",
+              }),
+            ),
+          );
+          recordCapacity("write", out.ConsumedCapacity);
+          return true;
+        } catch (err) {
+          if (isConditionalCheckFailed(err)) return false;
+          throw err;
+        }
+      },
+    );
+    return kept.every(Boolean);
   }
 
   /** Deletes a chunk set (billed like writes of the chunks' size; prefer TTL where it fits). */

@@ -10,8 +10,15 @@
  * Sixteen descriptor partitions spread the descriptor traffic; list() queries all sixteen and merges.
  * The shard count is part of the format and must not change.
  */
-import { DeleteItemCommand, GetItemCommand, PutItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  type DynamoDBClient,
+} from "@aws-sdk/client-dynamodb";
 import { crc32 } from "@node-rs/crc32";
+import { isConditionalCheckFailed } from "../../../../common/aws/errors.js";
 import { mapLimit } from "../../../../common/map-limit.js";
 import { TTL_ATTRIBUTE } from "../../../../common/table-schema.js";
 import type { ByteRange, ObjectInfo, ObjectStore, PutOptions } from "../types.js";
@@ -119,7 +126,8 @@ export class DynamoObjectStore implements ObjectStore {
     await this.chunks.delete({ pk, count: Number(old.n?.N ?? "0") });
   }
 
-  private async descriptor(key: string): Promise<Descriptor | null> {
+  /** The descriptor item as stored, expired or not. */
+  private async descriptorItem(key: string): Promise<Item | null> {
     const out = await withThrottleRetry(() =>
       this.client.send(
         new GetItemCommand({
@@ -131,10 +139,57 @@ export class DynamoObjectStore implements ObjectStore {
       ),
     );
     recordCapacity("read", out.ConsumedCapacity);
-    if (!out.Item) return null;
-    const d = parseDescriptor(out.Item);
+    return out.Item ?? null;
+  }
+
+  /** The live descriptor: null when absent or expired (TTL removes expired items only eventually). */
+  private async descriptor(key: string): Promise<Descriptor | null> {
+    const item = await this.descriptorItem(key);
+    if (!item) return null;
+    const d = parseDescriptor(item);
     if (d.expMs !== undefined && d.expMs <= Date.now()) return null;
     return d;
+  }
+
+  /**
+   * Moves the TTL of the chunks, then of the descriptor (which makes the object readable), on the
+   * condition that the descriptor still names the same chunk set. An expired object whose items TTL has
+   * not removed yet is readable again afterwards.
+   */
+  async setExpiry(key: string, expiresAt: Date): Promise<boolean> {
+    checkKey(key);
+    // An overwrite between the descriptor read and its update fails the condition: read it again then.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const item = await this.descriptorItem(key);
+      if (!item) return false;
+      const d = parseDescriptor(item);
+      if (d.chunks && !(await this.chunks.setExpiry(d.chunks, expiresAt))) continue;
+      try {
+        const out = await withThrottleRetry(() =>
+          this.client.send(
+            new UpdateItemCommand({
+              TableName: this.filesTable,
+              Key: { pk: { S: descriptorPk(key) }, sk: { S: key } },
+              UpdateExpression: "SET #ttl = :ttl, expMs = :expMs",
+              ConditionExpression: d.chunks ? "cpk = :cpk" : "attribute_exists(sk) AND attribute_not_exists(cpk)",
+              ExpressionAttributeNames: { "#ttl": TTL_ATTRIBUTE },
+              ExpressionAttributeValues: {
+                ":ttl": { N: ttlSeconds(expiresAt) },
+                ":expMs": { N: String(expiresAt.getTime()) },
+                ...(d.chunks ? { ":cpk": { S: d.chunks.pk } } : {}),
+              },
+              ReturnConsumedCapacity: "TOTAL",
+            }),
+          ),
+        );
+        recordCapacity("write", out.ConsumedCapacity);
+        return true;
+      } catch (err) {
+        if (!isConditionalCheckFailed(err)) throw err;
+      }
+    }
+    // Chunks missing under a descriptor three times in a row: TTL is removing the object.
+    return false;
   }
 
   async get(key: string, range?: ByteRange): Promise<Buffer> {

@@ -200,6 +200,25 @@ export class FileObjectStore implements ObjectStore {
     }
   }
 
+  async setExpiry(key: string, expiresAt: Date): Promise<boolean> {
+    const ms = expiresAt.getTime();
+    const previous = this.expiry.get(key);
+    // The in-memory expiry changes first, so a sweep starting meanwhile leaves the file alone.
+    this.expiry.set(key, ms);
+    try {
+      await fs.access(this.pathOf(key));
+    } catch (err) {
+      if (this.expiry.get(key) === ms) {
+        if (previous === undefined) this.expiry.delete(key);
+        else this.expiry.set(key, previous);
+      }
+      if (isErrno(err, "ENOENT") || isErrno(err, "ENOTDIR")) return false;
+      throw err;
+    }
+    await this.recordExpiry(key, ms);
+    return true;
+  }
+
   async delete(keys: readonly string[]): Promise<void> {
     for (const key of keys) {
       await fs.rm(this.pathOf(key), { force: true });

@@ -12,10 +12,11 @@
 import path from "node:path";
 import type { BucketUrl } from "../../../../common/bucket-url.js";
 import { formatBucketUrl } from "../../../../common/bucket-url.js";
+import { componentLogger, errorMessage } from "../../../../common/logger.js";
 import { openDynamoStores } from "../dynamodb/index.js";
 import { openFileObjectStore, openFileStores } from "../file/index.js";
 import { openMemStores } from "../mem.js";
-import { openS3ObjectStore } from "../s3/index.js";
+import { BucketCheckError, openS3ObjectStore, type S3ObjectStore } from "../s3/index.js";
 import type { ObjectStore, Stores } from "../types.js";
 
 export interface OpenStoresConfig {
@@ -99,10 +100,36 @@ async function openObjectsOnly(url: BucketUrl): Promise<ObjectStore> {
       return openMemStores(url.name).compaction;
     case "file":
       return openFileObjectStore(url.path);
-    case "s3":
-      return openS3ObjectStore(url);
+    case "s3": {
+      const store = openS3ObjectStore(url);
+      try {
+        await checkCompactionBucket(store, url);
+      } catch (err) {
+        await store.close();
+        throw err;
+      }
+      return store;
+    }
     case "dynamodb":
       throw new StoreConfigError(`dynamodb:// cannot be the compaction store: ${formatBucketUrl(url)}`);
+  }
+}
+
+/**
+ * The compaction bucket is checked at start-up, like the tables: a bucket that S3 says is missing,
+ * forbidden or in another region stops the agent with the flag named. When S3 does not answer, the
+ * agent starts anyway: produce and tail reads do not need it, and compaction retries.
+ */
+async function checkCompactionBucket(store: S3ObjectStore, url: BucketUrl): Promise<void> {
+  try {
+    await store.checkBucket();
+  } catch (err) {
+    if (err instanceof BucketCheckError)
+      throw new StoreConfigError(`-compactionBucketURL ${formatBucketUrl(url)}: ${err.message}`);
+    componentLogger("stores").warn("could not check the compaction bucket; starting anyway, compaction will retry", {
+      bucket: store.bucket,
+      error: errorMessage(err),
+    });
   }
 }
 

@@ -2,12 +2,13 @@
  * S3 ObjectStore (s3://bucket?region&endpoint&s3ForcePathStyle&prefix): compacted objects. Keys are
  * `<prefix><key>`. Uses PutObject, GetObject (ranged), HeadObject (zero-length ranges only),
  * DeleteObjects (≤ 1000 keys per call) and ListObjectsV2 (paginated). Throttling (503 SlowDown) and 5xx
- * are retried by the SDK in adaptive mode. The expiresAt hint is ignored: compacted objects are removed
- * by retention through delete(). Requests are counted by type into storeUsage.
+ * are retried by the SDK in adaptive mode. The expiresAt hint (and setExpiry) is ignored: compacted
+ * objects are removed by retention through delete(). Requests are counted by type into storeUsage.
  */
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -41,6 +42,14 @@ export interface S3ObjectStoreOptions {
   readonly listPageSize?: number;
 }
 
+/** The bucket is missing, forbidden or elsewhere: S3 answered, and retrying will not change it. */
+export class BucketCheckError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BucketCheckError";
+  }
+}
+
 export class S3ObjectStore implements ObjectStore {
   readonly kind = "s3";
   private readonly client: S3Client;
@@ -55,6 +64,28 @@ export class S3ObjectStore implements ObjectStore {
   ) {
     this.owned = !(clientOrUrl instanceof S3Client);
     this.client = clientOrUrl instanceof S3Client ? clientOrUrl : makeS3Client(clientOrUrl);
+  }
+
+  /**
+   * Checks the bucket with HeadBucket. Throws BucketCheckError naming the bucket when S3 answers that it
+   * does not exist (404), that access is denied (403) or that it lives in another region (301); any
+   * other failure (no answer within timeoutMs, 5xx) is thrown as it is.
+   */
+  async checkBucket(timeoutMs = 15_000): Promise<void> {
+    storeUsage.addS3Request("get");
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }), {
+        abortSignal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      const status = awsHttpStatus(err);
+      if (status === 404) throw new BucketCheckError(`bucket ${this.bucket} does not exist`);
+      if (status === 403)
+        throw new BucketCheckError(`access to bucket ${this.bucket} is denied (check the credentials and the policy)`);
+      if (status === 301)
+        throw new BucketCheckError(`bucket ${this.bucket} is in another region than the one configured (?region=)`);
+      throw err;
+    }
   }
 
   async put(key: string, data: Buffer, _options?: PutOptions): Promise<void> {
@@ -93,6 +124,17 @@ export class S3ObjectStore implements ObjectStore {
       if (isS3NotFound(err)) throw new ObjectNotFoundError(key);
       // 416: the range starts at or past the end (or the object is empty). Absent objects answer 404 first.
       if (awsErrorName(err) === "InvalidRange" || awsHttpStatus(err) === 416) return Buffer.alloc(0);
+      throw err;
+    }
+  }
+
+  /** Compacted objects do not expire here (retention deletes them): tells whether the object exists. */
+  async setExpiry(key: string, _expiresAt: Date): Promise<boolean> {
+    try {
+      await this.get(key, { offset: 0, length: 0 });
+      return true;
+    } catch (err) {
+      if (err instanceof ObjectNotFoundError) return false;
       throw err;
     }
   }
