@@ -13,10 +13,10 @@
  * and in order.
  */
 import assert from "node:assert/strict";
-import { startFaultCluster } from "./cluster.js";
+import { eventually } from "../support/eventually.js";
 import type { FaultCluster } from "./cluster.js";
-import { SCALE, assertClean, createTopic, listedPorts, metricValue, readAndCheck, tableLine } from "./run.js";
-import { startWorkload } from "./workload.js";
+import { faultSuite } from "./fixture.js";
+import { SCALE, listedPorts, metricValue } from "./run.js";
 
 const PARTITIONS = 4;
 const TTL_S = 20;
@@ -27,20 +27,13 @@ const STEP = 40;
 /** Waits until every running agent lists exactly the running agents (killed ones' heartbeats expired). */
 async function untilOnlyRunningListed(cluster: FaultCluster, timeoutMs: number): Promise<void> {
   const running = cluster.slots.map((s) => s.process!.port).sort();
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const listed = await Promise.all(
-      cluster.slots.map((s) =>
-        listedPorts(s.process!.bootstrap).then(
-          (p) => p.sort(),
-          () => [],
-        ),
-      ),
-    );
-    if (listed.every((p) => p.join() === running.join())) return;
-    if (Date.now() > deadline) throw new Error(`agents list ${JSON.stringify(listed)}, running ${running}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  await eventually(
+    async () => {
+      const listed = await Promise.all(cluster.slots.map((s) => listedPorts(s.process!.bootstrap)));
+      return listed.every((p) => p.sort().join() === running.join());
+    },
+    { what: `every agent to list exactly the running agents ${running.join(", ")}`, timeoutMs, intervalMs: 500 },
+  );
 }
 
 async function readyStatus(httpPort: number): Promise<number> {
@@ -49,27 +42,17 @@ async function readyStatus(httpPort: number): Promise<number> {
 
 describe("faults: the compaction store unreachable for longer than -ingestionTTL", function () {
   this.timeout(600_000);
-  let cluster: FaultCluster;
-
-  before(async () => {
-    cluster = await startFaultCluster({
-      agents: 2,
-      seed: SCALE.seed,
-      name: "compaction-outage",
-      flags: ["-ingestionTTL", `${TTL_S}s`],
-    });
-    for (const i of [0, 1]) await cluster.start(i);
-  });
-
-  after(async () => {
-    await cluster?.stop();
+  const suite = faultSuite({
+    agents: 2,
+    seed: SCALE.seed,
+    name: "compaction-outage",
+    flags: ["-ingestionTTL", `${TTL_S}s`],
   });
 
   it("refuses new data and reports not ready past half the TTL, keeps referenced files from expiring, loses nothing", async () => {
-    await createTopic(cluster.bootstrap(), "outage", PARTITIONS);
+    const { cluster } = suite;
     const agents = () => cluster.slots.map((s) => s.process!);
-    const workload = startWorkload({
-      brokers: () => cluster.bootstrap(),
+    const workloadOptions = {
       topic: "outage",
       partitions: PARTITIONS,
       producers: 2,
@@ -78,15 +61,15 @@ describe("faults: the compaction store unreachable for longer than -ingestionTTL
       produceTimeoutMs: 5_000,
       requestTimeoutMs: 15_000,
       retries: 10,
-    });
+    };
     let peakAgeS = 0;
-    let refusingAfterMs: number | null = null;
-    let acksWhileRefusing: number;
-    let readyAgainAfterMs: number | null = null;
-    let failures: number;
-    let outageMs: number;
-    let recovered: Error | null = null;
-    try {
+    let refusingAfterMs = null as number | null;
+    let acksWhileRefusing = -1;
+    let readyAgainAfterMs = null as number | null;
+    let failures = 0;
+    let outageMs = 0;
+    let recovered = null as Error | null; // set inside the scenario
+    const history = await suite.runWorkload(workloadOptions, async (workload) => {
       await workload.waitForAcked(STEP, 120_000);
       for (const s of cluster.slots) s.s3Proxy.partition("refuse");
       const cut = Date.now();
@@ -140,29 +123,20 @@ describe("faults: the compaction store unreachable for longer than -ingestionTTL
         // Read back and check anyway: what was lost says more than the timeout.
         recovered = err instanceof Error ? err : new Error(String(err));
       }
-    } catch (err) {
-      await workload.stop();
-      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${cluster.logs()}`, { cause: err });
-    }
-    const history = await workload.stop();
+    });
     // Restarted agents start with empty caches: the read-back reads what the stores hold, not the
     // ingestion files an agent kept in memory after writing or reading them.
     for (const i of [0, 1]) await cluster.kill(i);
     for (const i of [0, 1]) await cluster.start(i);
     await untilOnlyRunningListed(cluster, 60_000);
-    const verdict = await readAndCheck(cluster.bootstrap(), "outage", history, true);
+    const verdict = await suite.check("outage", history);
     const counts = cluster.counts().s3;
-    console.log(
-      `      outage of ${outageMs} ms: ${counts.refused} S3 calls refused, ${failures} compaction passes failed; backlog peak ${peakAgeS.toFixed(1)} s (TTL ${TTL_S} s); all agents not ready ${refusingAfterMs} ms into the outage, ${acksWhileRefusing} acks while refusing; ready again ${readyAgainAfterMs} ms after healing; ${verdict.summary}`,
-    );
-    console.log(
-      tableLine(
-        `compaction store (S3) refusing every connection for ${Math.round(outageMs / 1000)} s, -ingestionTTL ${TTL_S}s`,
-        "2 agents; 2 idempotent producers",
-        verdict.result,
-      ),
-    );
-    assertClean(verdict, () => cluster.logs());
+    suite.report(verdict, {
+      detail: `outage of ${outageMs} ms: ${counts.refused} S3 calls refused, ${failures} compaction passes failed; backlog peak ${peakAgeS.toFixed(1)} s (TTL ${TTL_S} s); all agents not ready ${refusingAfterMs} ms into the outage, ${acksWhileRefusing} acks while refusing; ready again ${readyAgainAfterMs} ms after healing`,
+      fault: `compaction store (S3) refusing every connection for ${Math.round(outageMs / 1000)} s, -ingestionTTL ${TTL_S}s`,
+      load: "2 agents; 2 idempotent producers",
+    });
+    suite.assertClean(verdict);
     assert.equal(recovered, null, `recovery after healing: ${recovered?.message}\n${cluster.logs()}`);
     assert.ok(counts.refused > 0 && failures > 0, "compaction failed while S3 refused its connections");
     assert.ok(outageMs < MAX_OUTAGE_MS, "a compaction pass failed after the acknowledged files' first expiry");
