@@ -17,7 +17,7 @@ import { TTL_ATTRIBUTE } from "../../../../common/table-schema.js";
 import type { ByteRange, ObjectInfo, ObjectStore, PutOptions } from "../types.js";
 import { ObjectNotFoundError } from "../types.js";
 import { ChunkStore, newChunkSetId, type ChunkSet } from "./chunks.js";
-import { queryAllPages, recordCapacity, ttlSeconds, withThrottleRetry, type Item } from "./client.js";
+import { callDeadline, queryAllPages, recordCapacity, ttlSeconds, type Item } from "./client.js";
 
 export const OBJECT_SHARDS = 16;
 export const INLINE_MAX_BYTES = 64 * 1024;
@@ -99,15 +99,14 @@ export class DynamoObjectStore implements ObjectStore {
       item.n = { N: String(written.count) };
       item.cb = { N: String(written.chunkBytes) };
     }
-    const out = await withThrottleRetry(() =>
-      this.client.send(
-        new PutItemCommand({
-          TableName: this.filesTable,
-          Item: item,
-          ReturnValues: "ALL_OLD",
-          ReturnConsumedCapacity: "TOTAL",
-        }),
-      ),
+    const out = await this.client.send(
+      new PutItemCommand({
+        TableName: this.filesTable,
+        Item: item,
+        ReturnValues: "ALL_OLD",
+        ReturnConsumedCapacity: "TOTAL",
+      }),
+      callDeadline(),
     );
     recordCapacity("write", out.ConsumedCapacity);
     await this.dropReplacedChunks(out.Attributes, written?.pk);
@@ -120,15 +119,14 @@ export class DynamoObjectStore implements ObjectStore {
   }
 
   private async descriptor(key: string): Promise<Descriptor | null> {
-    const out = await withThrottleRetry(() =>
-      this.client.send(
-        new GetItemCommand({
-          TableName: this.filesTable,
-          Key: { pk: { S: descriptorPk(key) }, sk: { S: key } },
-          ConsistentRead: true,
-          ReturnConsumedCapacity: "TOTAL",
-        }),
-      ),
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.filesTable,
+        Key: { pk: { S: descriptorPk(key) }, sk: { S: key } },
+        ConsistentRead: true,
+        ReturnConsumedCapacity: "TOTAL",
+      }),
+      callDeadline(),
     );
     recordCapacity("read", out.ConsumedCapacity);
     if (!out.Item) return null;
@@ -158,15 +156,14 @@ export class DynamoObjectStore implements ObjectStore {
   async delete(keys: readonly string[]): Promise<void> {
     keys.forEach(checkKey);
     await mapLimit(keys, 8, async (key) => {
-      const out = await withThrottleRetry(() =>
-        this.client.send(
-          new DeleteItemCommand({
-            TableName: this.filesTable,
-            Key: { pk: { S: descriptorPk(key) }, sk: { S: key } },
-            ReturnValues: "ALL_OLD",
-            ReturnConsumedCapacity: "TOTAL",
-          }),
-        ),
+      const out = await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.filesTable,
+          Key: { pk: { S: descriptorPk(key) }, sk: { S: key } },
+          ReturnValues: "ALL_OLD",
+          ReturnConsumedCapacity: "TOTAL",
+        }),
+        callDeadline(),
       );
       recordCapacity("write", out.ConsumedCapacity);
       await this.dropReplacedChunks(out.Attributes, undefined);
