@@ -3,8 +3,10 @@
  * the store for entries other agents append, and proposes this agent's commands. Proposals are grouped:
  * whatever is queued while an append is in flight goes into the next entry (group commit). An append
  * takes the index after the last applied entry; when another agent took it first, the log catches up
- * and tries the next index. Offsets and every other outcome come from folding the entry (state.ts),
- * so a retried append needs no rewriting.
+ * and tries the next index: at once after a first conflict, after a full-jitter wait after further ones
+ * (APPEND_CONFLICT_BACKOFF), so agents that keep colliding spread out instead of retrying in lockstep.
+ * Offsets and every other outcome come from folding the entry (state.ts), so a retried append needs no
+ * rewriting.
  *
  * Every proposal settles, at the latest by its deadline (`proposalTimeoutMs`): with its result once its
  * entry is applied here, or with an error that says whether the log may have changed (proposal.ts). A
@@ -13,6 +15,8 @@
  * again.
  */
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fullJitterMs, type Backoff } from "../../../common/backoff.js";
 import type { Logger } from "../../../common/logger.js";
 import { errorMessage } from "../../../common/logger.js";
 import type { MetadataStore } from "../store/types.js";
@@ -37,6 +41,8 @@ export interface MetadataLogOptions {
   readonly onApplied?: (index: bigint) => void;
   /** A proposal without an outcome this long after propose() fails (default 30 s). */
   readonly proposalTimeoutMs?: number;
+  /** Waits between conflicting appends (test seam; default: a timer). */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** The entry being appended: its proposals, and the last index it was written at (0 before the first try). */
@@ -50,6 +56,12 @@ interface InFlight {
 
 const READ_BATCH = 500;
 export const DEFAULT_PROPOSAL_TIMEOUT_MS = 30_000;
+/**
+ * Waits before appending an entry again after its second and later consecutive conflicts: up to 5 ms,
+ * then up to 10, 20, ... 160 ms. Enough for a contender's append to land and be read; small against
+ * the proposal timeout.
+ */
+export const APPEND_CONFLICT_BACKOFF: Backoff = { baseMs: 5, capMs: 160 };
 
 export class MetadataLog {
   private stateValue = new ClusterState();
@@ -213,6 +225,8 @@ export class MetadataLog {
         // Another agent took this index: learn what it wrote, then try the next free index. The entry
         // there may be our own: a put whose response was lost lands, and the SDK's retry of it then
         // fails its condition. Folding it resolved this proposal; appending again would repeat it.
+        // From the second conflict on, wait first (the catch-up then sees what landed meanwhile).
+        if (attempt > 0) await (this.options.sleep ?? sleep)(fullJitterMs(APPEND_CONFLICT_BACKOFF, attempt - 1));
         await this.catchUp();
         if (attempt > 0 && attempt % 50 === 0)
           this.options.logger.warn("metadata log append contended", { attempts: attempt });

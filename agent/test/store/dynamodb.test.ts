@@ -14,6 +14,7 @@ import {
   GetItemCommand,
   QueryCommand,
 } from "@aws-sdk/client-dynamodb";
+import { awsClientSettings, type AwsClientSettings } from "../../../common/aws/client-settings.js";
 import { storeUsage } from "../../src/store/usage.js";
 import {
   openDynamoStores,
@@ -33,12 +34,14 @@ let endpoint = "";
 let stopServer: (() => Promise<void>) | null = null;
 let tableCounter = 0;
 
-function client(): DynamoDBClient {
+/** `settings`: retry and timeout settings (the SDK's defaults without). */
+function client(settings: Partial<AwsClientSettings> = {}): DynamoDBClient {
   // DynamoDB Local keeps one database per access key and region: every handle uses the same ones.
   return new DynamoDBClient({
     region: REGION,
     endpoint,
     credentials: { accessKeyId: "warplocal", secretAccessKey: "warplocal" },
+    ...settings,
   });
 }
 
@@ -316,21 +319,33 @@ describe("dynamodb store", function () {
     });
 
     it("retries UnprocessedItems/UnprocessedKeys and throttling errors until every chunk is written and read", async function () {
-      // Test seam: DynamoDB Local never throttles, so a middleware on a real client reports half of each
-      // batch as unprocessed (those items are simply written again) and fails some calls with a throttling error.
-      const seamClient = client();
+      // Test seam: DynamoDB Local never throttles, so middlewares on a real client with the agent's retry
+      // settings report half of each batch as unprocessed (those items are simply written again) and fail
+      // some attempts with a throttling error, below the SDK's retry as the service's errors arrive.
+      const seamClient = client(awsClientSettings("dynamodb", "agent"));
       let unprocessedReported = 0;
       let throttled = 0;
-      let calls = 0;
+      let attempts = 0;
       seamClient.middlewareStack.add(
         (next, context) => async (args) => {
           const name = context.commandName;
-          if ((name === "BatchWriteItemCommand" || name === "PutItemCommand") && throttled < 3 && calls++ % 2 === 0) {
+          if (
+            (name === "BatchWriteItemCommand" || name === "PutItemCommand") &&
+            throttled < 3 &&
+            attempts++ % 2 === 0
+          ) {
             throttled++;
             throw Object.assign(new Error("Rate of requests exceeds the allowed throughput (test seam)"), {
               name: "ProvisionedThroughputExceededException",
             });
           }
+          return next(args);
+        },
+        { step: "finalizeRequest", priority: "low", name: "warpTestThrottle" },
+      );
+      seamClient.middlewareStack.add(
+        (next, context) => async (args) => {
+          const name = context.commandName;
           const result = await next(args);
           const input = args.input as { RequestItems?: Record<string, unknown> };
           const output = result.output as {

@@ -8,7 +8,7 @@ import { UpdateItemCommand, type DynamoDBClient, type WriteRequest } from "@aws-
 import { isConditionalCheckFailed } from "../../../../common/aws/errors.js";
 import { mapLimit } from "../../../../common/map-limit.js";
 import { TTL_ATTRIBUTE } from "../../../../common/table-schema.js";
-import { batchGet, batchWrite, recordCapacity, ttlSeconds, withThrottleRetry, type Item } from "./client.js";
+import { batchGet, batchWrite, callDeadline, recordCapacity, ttlSeconds, type Item } from "./client.js";
 
 /** Bytes per chunk item: under the 400 KB item limit with room for keys and attributes. */
 export const CHUNK_BYTES = 350 * 1024;
@@ -98,18 +98,17 @@ export class ChunkStore {
       8,
       async (i) => {
         try {
-          const out = await withThrottleRetry(() =>
-            this.client.send(
-              new UpdateItemCommand({
-                TableName: this.table,
-                Key: { pk: { S: set.pk }, sk: { N: String(i) } },
-                UpdateExpression: "SET #ttl = :ttl",
-                ConditionExpression: "attribute_exists(pk)",
-                ExpressionAttributeNames: { "#ttl": TTL_ATTRIBUTE },
-                ExpressionAttributeValues: { ":ttl": { N: ttl } },
-                ReturnConsumedCapacity: "TOTAL",
-              }),
-            ),
+          const out = await this.client.send(
+            new UpdateItemCommand({
+              TableName: this.table,
+              Key: { pk: { S: set.pk }, sk: { N: String(i) } },
+              UpdateExpression: "SET #ttl = :ttl",
+              ConditionExpression: "attribute_exists(pk)",
+              ExpressionAttributeNames: { "#ttl": TTL_ATTRIBUTE },
+              ExpressionAttributeValues: { ":ttl": { N: ttl } },
+              ReturnConsumedCapacity: "TOTAL",
+            }),
+            callDeadline(),
           );
           recordCapacity("write", out.ConsumedCapacity);
           return true;

@@ -1,7 +1,10 @@
 /**
- * DynamoDB plumbing shared by the object and metadata stores: the client, capacity accounting into
- * storeUsage, batch writes/gets that retry unprocessed items with exponential backoff and full jitter.
+ * DynamoDB plumbing shared by the object and metadata stores: the client, the deadline of every call,
+ * capacity accounting into storeUsage, batch writes/gets that resubmit unprocessed items with
+ * full-jitter backoff. Errors are retried by the SDK alone (common/aws/client-settings.ts); the stores
+ * call `client.send` once per request.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   BatchGetItemCommand,
   BatchWriteItemCommand,
@@ -12,8 +15,12 @@ import {
   type QueryCommandInput,
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
-import { awsClientSettings } from "../../../../common/aws/client-settings.js";
-import { isThrottling } from "../../../../common/aws/errors.js";
+import { fullJitterMs } from "../../../../common/backoff.js";
+import {
+  awsClientSettings,
+  DYNAMODB_BACKOFF,
+  DYNAMODB_CALL_DEADLINE_MS,
+} from "../../../../common/aws/client-settings.js";
 import { mapLimit } from "../../../../common/map-limit.js";
 import { storeUsage } from "../usage.js";
 
@@ -57,28 +64,20 @@ export function recordFailedConditionalWrite(table: string, bytes: number): void
   storeUsage.addDynamoWrite(table, Math.max(1, Math.ceil(bytes / 1024)), true);
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Send options of a call: aborted DYNAMODB_CALL_DEADLINE_MS after it starts, the SDK's attempts and the
+ * waits between them included.
+ */
+export function callDeadline(): { readonly abortSignal: AbortSignal } {
+  return { abortSignal: AbortSignal.timeout(DYNAMODB_CALL_DEADLINE_MS) };
 }
 
-/** Full-jitter exponential backoff: a random delay in [0, min(cap, base * 2^attempt)). */
-export function backoffMs(attempt: number, baseMs = 25, capMs = 5000): number {
-  return Math.random() * Math.min(capMs, baseMs * 2 ** attempt);
-}
-
-const MAX_ATTEMPTS = 15;
-
-/** Runs fn, retrying throttling errors the SDK's own retries gave up on. */
-export async function withThrottleRetry<T>(fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!isThrottling(err) || attempt >= MAX_ATTEMPTS) throw err;
-      await sleep(backoffMs(attempt));
-    }
-  }
-}
+/**
+ * Rounds of a batch call's unprocessed items after the first submission. Each round is a successful
+ * call (DynamoDB took some items and throttled the others), so the bound only matters when a table
+ * stays throttled; the rounds of one batch share one deadline besides.
+ */
+const UNPROCESSED_RETRIES = 10;
 
 /** BatchWriteItem limits: 25 requests and 16 MB per call. */
 export const BATCH_WRITE_MAX_ITEMS = 25;
@@ -92,7 +91,10 @@ function requestBytes(r: WriteRequest): number {
   return n;
 }
 
-/** Writes (puts and deletes) in batches, retrying UnprocessedItems with backoff until all are done. */
+/**
+ * Writes (puts and deletes) in batches, resubmitting UnprocessedItems with backoff until all are done;
+ * fails after UNPROCESSED_RETRIES rounds, or when a batch's deadline passes.
+ */
 export async function batchWrite(
   client: DynamoDBClient,
   table: string,
@@ -115,17 +117,19 @@ export async function batchWrite(
   if (current.length > 0) groups.push(current);
 
   await mapLimit(groups, concurrency, async (group) => {
+    const deadline = callDeadline();
     let pending: WriteRequest[] = group;
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > 0) {
-        if (attempt > MAX_ATTEMPTS)
+    for (let round = 0; pending.length > 0; round++) {
+      if (round > 0) {
+        if (round > UNPROCESSED_RETRIES)
           throw new Error(
-            `BatchWriteItem on ${table}: ${pending.length} items still unprocessed after ${MAX_ATTEMPTS} retries`,
+            `BatchWriteItem on ${table}: ${pending.length} items still unprocessed after ${UNPROCESSED_RETRIES} retries`,
           );
-        await sleep(backoffMs(attempt - 1));
+        await sleep(fullJitterMs(DYNAMODB_BACKOFF, round - 1), undefined, { signal: deadline.abortSignal });
       }
-      const out = await withThrottleRetry(() =>
-        client.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending }, ReturnConsumedCapacity: "TOTAL" })),
+      const out = await client.send(
+        new BatchWriteItemCommand({ RequestItems: { [table]: pending }, ReturnConsumedCapacity: "TOTAL" }),
+        deadline,
       );
       recordCapacity("write", out.ConsumedCapacity);
       pending = out.UnprocessedItems?.[table] ?? [];
@@ -133,37 +137,40 @@ export async function batchWrite(
   });
 }
 
-/** BatchGetItem: at most 100 keys and 16 MB per response; callers pass groups sized for that. */
+/**
+ * BatchGetItem: at most 100 keys and 16 MB per response; callers pass groups sized for that.
+ * UnprocessedKeys are resubmitted as in batchWrite.
+ */
 export async function batchGet(
   client: DynamoDBClient,
   table: string,
   keys: readonly Item[],
   options: { consistent: boolean; projection?: string; names?: Record<string, string> },
 ): Promise<Item[]> {
+  const deadline = callDeadline();
   const found: Item[] = [];
   let pending: Item[] = [...keys];
-  for (let attempt = 0; pending.length > 0; attempt++) {
-    if (attempt > 0) {
-      if (attempt > MAX_ATTEMPTS)
+  for (let round = 0; pending.length > 0; round++) {
+    if (round > 0) {
+      if (round > UNPROCESSED_RETRIES)
         throw new Error(
-          `BatchGetItem on ${table}: ${pending.length} keys still unprocessed after ${MAX_ATTEMPTS} retries`,
+          `BatchGetItem on ${table}: ${pending.length} keys still unprocessed after ${UNPROCESSED_RETRIES} retries`,
         );
-      await sleep(backoffMs(attempt - 1));
+      await sleep(fullJitterMs(DYNAMODB_BACKOFF, round - 1), undefined, { signal: deadline.abortSignal });
     }
-    const out = await withThrottleRetry(() =>
-      client.send(
-        new BatchGetItemCommand({
-          RequestItems: {
-            [table]: {
-              Keys: pending,
-              ConsistentRead: options.consistent,
-              ...(options.projection ? { ProjectionExpression: options.projection } : {}),
-              ...(options.names ? { ExpressionAttributeNames: options.names } : {}),
-            },
+    const out = await client.send(
+      new BatchGetItemCommand({
+        RequestItems: {
+          [table]: {
+            Keys: pending,
+            ConsistentRead: options.consistent,
+            ...(options.projection ? { ProjectionExpression: options.projection } : {}),
+            ...(options.names ? { ExpressionAttributeNames: options.names } : {}),
           },
-          ReturnConsumedCapacity: "TOTAL",
-        }),
-      ),
+        },
+        ReturnConsumedCapacity: "TOTAL",
+      }),
+      deadline,
     );
     recordCapacity("read", out.ConsumedCapacity);
     found.push(...(out.Responses?.[table] ?? []));
@@ -178,8 +185,9 @@ export function ttlSeconds(date: Date): string {
 }
 
 /**
- * Runs a Query through every page (strongly consistent, capacity recorded, throttling retried) and
- * hands each item to `onItem`. `pageLimit` caps items per page (tests use it to exercise paging).
+ * Runs a Query through every page (strongly consistent, capacity recorded, each page one call with its
+ * own deadline) and hands each item to `onItem`. `pageLimit` caps items per page (tests use it to
+ * exercise paging).
  */
 export async function queryAllPages(
   client: DynamoDBClient,
@@ -189,17 +197,15 @@ export async function queryAllPages(
 ): Promise<void> {
   let start: Item | undefined;
   do {
-    const exclusiveStart = start;
-    const page = await withThrottleRetry(() =>
-      client.send(
-        new QueryCommand({
-          ...input,
-          ConsistentRead: true,
-          ...(pageLimit ? { Limit: pageLimit } : {}),
-          ...(exclusiveStart ? { ExclusiveStartKey: exclusiveStart } : {}),
-          ReturnConsumedCapacity: "TOTAL",
-        }),
-      ),
+    const page = await client.send(
+      new QueryCommand({
+        ...input,
+        ConsistentRead: true,
+        ...(pageLimit ? { Limit: pageLimit } : {}),
+        ...(start ? { ExclusiveStartKey: start } : {}),
+        ReturnConsumedCapacity: "TOTAL",
+      }),
+      callDeadline(),
     );
     recordCapacity("read", page.ConsumedCapacity);
     for (const item of page.Items ?? []) onItem(item);

@@ -37,11 +37,11 @@ import { ChunkStore, newChunkSetId, type ChunkSet } from "./chunks.js";
 import { checkKey } from "./objects.js";
 import {
   batchWrite,
+  callDeadline,
   queryAllPages,
   recordCapacity,
   recordFailedConditionalWrite,
   ttlSeconds,
-  withThrottleRetry,
   type Item,
 } from "./client.js";
 
@@ -107,15 +107,14 @@ export class DynamoMetadataStore implements MetadataStore {
     if (index <= this.knownSnapshotIndex) return false;
     const startedAt = Date.now();
     try {
-      const out = await withThrottleRetry(() =>
-        this.client.send(
-          new PutItemCommand({
-            TableName: this.filesTable,
-            Item: { pk: { S: LOG_PK }, sk: { S: logSk(index) }, d: { B: data } },
-            ConditionExpression: "attribute_not_exists(pk)",
-            ReturnConsumedCapacity: "TOTAL",
-          }),
-        ),
+      const out = await this.client.send(
+        new PutItemCommand({
+          TableName: this.filesTable,
+          Item: { pk: { S: LOG_PK }, sk: { S: logSk(index) }, d: { B: data } },
+          ConditionExpression: "attribute_not_exists(pk)",
+          ReturnConsumedCapacity: "TOTAL",
+        }),
+        callDeadline(),
       );
       recordCapacity("write", out.ConsumedCapacity);
     } catch (err) {
@@ -166,21 +165,19 @@ export class DynamoMetadataStore implements MetadataStore {
   private async readInto(out: LogRecord[], from: bigint, limit: number): Promise<LogRecord[]> {
     let start: Item | undefined;
     do {
-      const exclusiveStart = start;
       const want = limit - out.length;
       const pageLimit = Math.min(want, this.options.queryPageLimit ?? want);
-      const page = await withThrottleRetry(() =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.filesTable,
-            KeyConditionExpression: "pk = :pk AND sk >= :from",
-            ExpressionAttributeValues: { ":pk": { S: LOG_PK }, ":from": { S: logSk(from) } },
-            ConsistentRead: true,
-            Limit: pageLimit,
-            ...(exclusiveStart ? { ExclusiveStartKey: exclusiveStart } : {}),
-            ReturnConsumedCapacity: "TOTAL",
-          }),
-        ),
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.filesTable,
+          KeyConditionExpression: "pk = :pk AND sk >= :from",
+          ExpressionAttributeValues: { ":pk": { S: LOG_PK }, ":from": { S: logSk(from) } },
+          ConsistentRead: true,
+          Limit: pageLimit,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+          ReturnConsumedCapacity: "TOTAL",
+        }),
+        callDeadline(),
       );
       recordCapacity("read", page.ConsumedCapacity);
       for (const item of page.Items ?? []) {
@@ -229,16 +226,15 @@ export class DynamoMetadataStore implements MetadataStore {
     );
     if (live.length > 0) await this.tombstone(live);
     try {
-      const out = await withThrottleRetry(() =>
-        this.client.send(
-          new PutItemCommand({
-            TableName: this.filesTable,
-            Item: { pk: { S: TRIM_PK }, sk: { S: TRIM_SK }, idx: { N: limit.toString() } },
-            ConditionExpression: "attribute_not_exists(pk) OR idx < :idx",
-            ExpressionAttributeValues: { ":idx": { N: limit.toString() } },
-            ReturnConsumedCapacity: "TOTAL",
-          }),
-        ),
+      const out = await this.client.send(
+        new PutItemCommand({
+          TableName: this.filesTable,
+          Item: { pk: { S: TRIM_PK }, sk: { S: TRIM_SK }, idx: { N: limit.toString() } },
+          ConditionExpression: "attribute_not_exists(pk) OR idx < :idx",
+          ExpressionAttributeValues: { ":idx": { N: limit.toString() } },
+          ReturnConsumedCapacity: "TOTAL",
+        }),
+        callDeadline(),
       );
       recordCapacity("write", out.ConsumedCapacity);
     } catch (err) {
@@ -248,15 +244,14 @@ export class DynamoMetadataStore implements MetadataStore {
   }
 
   private async readTrimFloor(): Promise<bigint> {
-    const out = await withThrottleRetry(() =>
-      this.client.send(
-        new GetItemCommand({
-          TableName: this.filesTable,
-          Key: { pk: { S: TRIM_PK }, sk: { S: TRIM_SK } },
-          ConsistentRead: true,
-          ReturnConsumedCapacity: "TOTAL",
-        }),
-      ),
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.filesTable,
+        Key: { pk: { S: TRIM_PK }, sk: { S: TRIM_SK } },
+        ConsistentRead: true,
+        ReturnConsumedCapacity: "TOTAL",
+      }),
+      callDeadline(),
     );
     recordCapacity("read", out.ConsumedCapacity);
     return out.Item?.idx?.N ? BigInt(out.Item.idx.N) : 0n;
@@ -265,16 +260,15 @@ export class DynamoMetadataStore implements MetadataStore {
   // ---- snapshots ----
 
   private async readPointer(withData: boolean): Promise<SnapshotPointer | null> {
-    const out = await withThrottleRetry(() =>
-      this.client.send(
-        new GetItemCommand({
-          TableName: this.filesTable,
-          Key: { pk: { S: SNAPSHOT_PK }, sk: { S: SNAPSHOT_SK } },
-          ConsistentRead: true,
-          ...(withData ? {} : { ProjectionExpression: "idx" }),
-          ReturnConsumedCapacity: "TOTAL",
-        }),
-      ),
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.filesTable,
+        Key: { pk: { S: SNAPSHOT_PK }, sk: { S: SNAPSHOT_SK } },
+        ConsistentRead: true,
+        ...(withData ? {} : { ProjectionExpression: "idx" }),
+        ReturnConsumedCapacity: "TOTAL",
+      }),
+      callDeadline(),
     );
     recordCapacity("read", out.ConsumedCapacity);
     const item = out.Item;
@@ -315,17 +309,16 @@ export class DynamoMetadataStore implements MetadataStore {
     }
     let old: Item | undefined;
     try {
-      const out = await withThrottleRetry(() =>
-        this.client.send(
-          new PutItemCommand({
-            TableName: this.filesTable,
-            Item: item,
-            ConditionExpression: "attribute_not_exists(pk) OR idx < :idx",
-            ExpressionAttributeValues: { ":idx": { N: snapshot.index.toString() } },
-            ReturnValues: "ALL_OLD",
-            ReturnConsumedCapacity: "TOTAL",
-          }),
-        ),
+      const out = await this.client.send(
+        new PutItemCommand({
+          TableName: this.filesTable,
+          Item: item,
+          ConditionExpression: "attribute_not_exists(pk) OR idx < :idx",
+          ExpressionAttributeValues: { ":idx": { N: snapshot.index.toString() } },
+          ReturnValues: "ALL_OLD",
+          ReturnConsumedCapacity: "TOTAL",
+        }),
+        callDeadline(),
       );
       recordCapacity("write", out.ConsumedCapacity);
       old = out.Attributes;
@@ -361,15 +354,14 @@ export class DynamoMetadataStore implements MetadataStore {
   }
 
   async getItem(key: string): Promise<VersionedItem | null> {
-    const out = await withThrottleRetry(() =>
-      this.client.send(
-        new GetItemCommand({
-          TableName: this.filesTable,
-          Key: this.itemKey(key),
-          ConsistentRead: true,
-          ReturnConsumedCapacity: "TOTAL",
-        }),
-      ),
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.filesTable,
+        Key: this.itemKey(key),
+        ConsistentRead: true,
+        ReturnConsumedCapacity: "TOTAL",
+      }),
+      callDeadline(),
     );
     recordCapacity("read", out.ConsumedCapacity);
     return out.Item ? toVersioned(out.Item, Date.now()) : null;
@@ -399,19 +391,18 @@ export class DynamoMetadataStore implements MetadataStore {
       values[":now"] = { N: String(now) };
     }
     try {
-      const out = await withThrottleRetry(() =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.filesTable,
-            Key: this.itemKey(key),
-            UpdateExpression: update,
-            ...(conditionExpression ? { ConditionExpression: conditionExpression } : {}),
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-            ReturnValues: "UPDATED_NEW",
-            ReturnConsumedCapacity: "TOTAL",
-          }),
-        ),
+      const out = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.filesTable,
+          Key: this.itemKey(key),
+          UpdateExpression: update,
+          ...(conditionExpression ? { ConditionExpression: conditionExpression } : {}),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: "UPDATED_NEW",
+          ReturnConsumedCapacity: "TOTAL",
+        }),
+        callDeadline(),
       );
       recordCapacity("write", out.ConsumedCapacity);
       return Number(out.Attributes?.ver?.N ?? "NaN");
@@ -443,21 +434,20 @@ export class DynamoMetadataStore implements MetadataStore {
 
   async deleteItem(key: string, version?: number): Promise<boolean> {
     try {
-      const out = await withThrottleRetry(() =>
-        this.client.send(
-          new DeleteItemCommand({
-            TableName: this.filesTable,
-            Key: this.itemKey(key),
-            ...(version !== undefined
-              ? {
-                  ConditionExpression: "#ver = :expected AND (attribute_not_exists(expMs) OR expMs > :now)",
-                  ExpressionAttributeNames: { "#ver": "ver" },
-                  ExpressionAttributeValues: { ":expected": { N: String(version) }, ":now": { N: String(Date.now()) } },
-                }
-              : {}),
-            ReturnConsumedCapacity: "TOTAL",
-          }),
-        ),
+      const out = await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.filesTable,
+          Key: this.itemKey(key),
+          ...(version !== undefined
+            ? {
+                ConditionExpression: "#ver = :expected AND (attribute_not_exists(expMs) OR expMs > :now)",
+                ExpressionAttributeNames: { "#ver": "ver" },
+                ExpressionAttributeValues: { ":expected": { N: String(version) }, ":now": { N: String(Date.now()) } },
+              }
+            : {}),
+          ReturnConsumedCapacity: "TOTAL",
+        }),
+        callDeadline(),
       );
       recordCapacity("write", out.ConsumedCapacity);
       return true;

@@ -24,7 +24,7 @@ import { TTL_ATTRIBUTE } from "../../../../common/table-schema.js";
 import type { ByteRange, ObjectInfo, ObjectStore, PutOptions } from "../types.js";
 import { ObjectNotFoundError } from "../types.js";
 import { ChunkStore, newChunkSetId, type ChunkSet } from "./chunks.js";
-import { queryAllPages, recordCapacity, ttlSeconds, withThrottleRetry, type Item } from "./client.js";
+import { callDeadline, queryAllPages, recordCapacity, ttlSeconds, type Item } from "./client.js";
 
 export const OBJECT_SHARDS = 16;
 export const INLINE_MAX_BYTES = 64 * 1024;
@@ -106,15 +106,14 @@ export class DynamoObjectStore implements ObjectStore {
       item.n = { N: String(written.count) };
       item.cb = { N: String(written.chunkBytes) };
     }
-    const out = await withThrottleRetry(() =>
-      this.client.send(
-        new PutItemCommand({
-          TableName: this.filesTable,
-          Item: item,
-          ReturnValues: "ALL_OLD",
-          ReturnConsumedCapacity: "TOTAL",
-        }),
-      ),
+    const out = await this.client.send(
+      new PutItemCommand({
+        TableName: this.filesTable,
+        Item: item,
+        ReturnValues: "ALL_OLD",
+        ReturnConsumedCapacity: "TOTAL",
+      }),
+      callDeadline(),
     );
     recordCapacity("write", out.ConsumedCapacity);
     await this.dropReplacedChunks(out.Attributes, written?.pk);
@@ -128,15 +127,14 @@ export class DynamoObjectStore implements ObjectStore {
 
   /** The descriptor item as stored, expired or not. */
   private async descriptorItem(key: string): Promise<Item | null> {
-    const out = await withThrottleRetry(() =>
-      this.client.send(
-        new GetItemCommand({
-          TableName: this.filesTable,
-          Key: { pk: { S: descriptorPk(key) }, sk: { S: key } },
-          ConsistentRead: true,
-          ReturnConsumedCapacity: "TOTAL",
-        }),
-      ),
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.filesTable,
+        Key: { pk: { S: descriptorPk(key) }, sk: { S: key } },
+        ConsistentRead: true,
+        ReturnConsumedCapacity: "TOTAL",
+      }),
+      callDeadline(),
     );
     recordCapacity("read", out.ConsumedCapacity);
     return out.Item ?? null;
@@ -165,22 +163,21 @@ export class DynamoObjectStore implements ObjectStore {
       const d = parseDescriptor(item);
       if (d.chunks && !(await this.chunks.setExpiry(d.chunks, expiresAt))) continue;
       try {
-        const out = await withThrottleRetry(() =>
-          this.client.send(
-            new UpdateItemCommand({
-              TableName: this.filesTable,
-              Key: { pk: { S: descriptorPk(key) }, sk: { S: key } },
-              UpdateExpression: "SET #ttl = :ttl, expMs = :expMs",
-              ConditionExpression: d.chunks ? "cpk = :cpk" : "attribute_exists(sk) AND attribute_not_exists(cpk)",
-              ExpressionAttributeNames: { "#ttl": TTL_ATTRIBUTE },
-              ExpressionAttributeValues: {
-                ":ttl": { N: ttlSeconds(expiresAt) },
-                ":expMs": { N: String(expiresAt.getTime()) },
-                ...(d.chunks ? { ":cpk": { S: d.chunks.pk } } : {}),
-              },
-              ReturnConsumedCapacity: "TOTAL",
-            }),
-          ),
+        const out = await this.client.send(
+          new UpdateItemCommand({
+            TableName: this.filesTable,
+            Key: { pk: { S: descriptorPk(key) }, sk: { S: key } },
+            UpdateExpression: "SET #ttl = :ttl, expMs = :expMs",
+            ConditionExpression: d.chunks ? "cpk = :cpk" : "attribute_exists(sk) AND attribute_not_exists(cpk)",
+            ExpressionAttributeNames: { "#ttl": TTL_ATTRIBUTE },
+            ExpressionAttributeValues: {
+              ":ttl": { N: ttlSeconds(expiresAt) },
+              ":expMs": { N: String(expiresAt.getTime()) },
+              ...(d.chunks ? { ":cpk": { S: d.chunks.pk } } : {}),
+            },
+            ReturnConsumedCapacity: "TOTAL",
+          }),
+          callDeadline(),
         );
         recordCapacity("write", out.ConsumedCapacity);
         return true;
@@ -213,15 +210,14 @@ export class DynamoObjectStore implements ObjectStore {
   async delete(keys: readonly string[]): Promise<void> {
     keys.forEach(checkKey);
     await mapLimit(keys, 8, async (key) => {
-      const out = await withThrottleRetry(() =>
-        this.client.send(
-          new DeleteItemCommand({
-            TableName: this.filesTable,
-            Key: { pk: { S: descriptorPk(key) }, sk: { S: key } },
-            ReturnValues: "ALL_OLD",
-            ReturnConsumedCapacity: "TOTAL",
-          }),
-        ),
+      const out = await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.filesTable,
+          Key: { pk: { S: descriptorPk(key) }, sk: { S: key } },
+          ReturnValues: "ALL_OLD",
+          ReturnConsumedCapacity: "TOTAL",
+        }),
+        callDeadline(),
       );
       recordCapacity("write", out.ConsumedCapacity);
       await this.dropReplacedChunks(out.Attributes, undefined);
