@@ -5,6 +5,10 @@
  * ApiVersions version is answered in the v0 schema with UNSUPPORTED_VERSION (KIP-511); any other
  * unsupported API or version closes the connection, as Kafka does.
  *
+ * Back-pressure: reading a connection pauses while it has maxInFlight requests unanswered or
+ * MAX_QUEUED_RESPONSE_BYTES of responses queued in its socket for a client that is not reading, and
+ * resumes once responses are answered and the socket drains.
+ *
  * When the listener requires SASL (options.sasl), each connection has a SaslSession: before it has
  * authenticated only ApiVersions, SaslHandshake and SaslAuthenticate are served and anything else closes
  * the connection; a failed authentication is answered and then the connection closes. After a
@@ -37,6 +41,13 @@ interface Slot {
   done: boolean;
   chunks: Buffer[] | null;
 }
+
+/**
+ * Response bytes one connection may have queued in its socket (written, not yet taken by the kernel
+ * because the client is not reading); reading that connection pauses at or above this, as it does
+ * above the in-flight request limit.
+ */
+export const MAX_QUEUED_RESPONSE_BYTES = 4 * 1024 * 1024;
 
 /** Largest frame accepted before SASL authentication (Kafka's sasl.server.max.receive.size default). */
 const PRE_AUTH_MAX_FRAME_BYTES = 512 * 1024;
@@ -75,6 +86,7 @@ export class Connection {
     attachSaslSession(this.info, this.sasl);
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("drain", () => this.drainFrames());
     socket.on("error", (err) => this.options.logger.debug("connection error", { conn: id, error: err.message }));
     socket.on("close", () => this.markClosed());
   }
@@ -112,8 +124,18 @@ export class Connection {
     this.drainFrames();
   }
 
+  /** Whether this connection's budget is spent: too many requests in flight or too many response bytes queued. */
+  private overBudget(): boolean {
+    return this.inFlight >= this.options.maxInFlight || this.socket.writableLength >= MAX_QUEUED_RESPONSE_BYTES;
+  }
+
+  /**
+   * Handles the frames received so far while the budget allows; over budget, the rest wait in the frame
+   * reader and the socket stops being read (TCP back-pressure on the client) until responses are
+   * answered and taken by the client.
+   */
   private drainFrames(): void {
-    while (!this.closedFlag) {
+    while (!this.closedFlag && !this.overBudget()) {
       const size = this.frames.peekSize();
       if (size === null) break;
       const minSize = this.sasl.expectsRawToken ? 0 : 8;
@@ -126,10 +148,12 @@ export class Connection {
         return;
       }
       const frame = this.frames.take();
-      if (frame === null) return;
+      if (frame === null) break;
       this.handleFrame(frame);
     }
-    if (this.inFlight >= this.options.maxInFlight) this.socket.pause();
+    if (this.closedFlag) return;
+    if (this.overBudget()) this.socket.pause();
+    else if (this.socket.isPaused()) this.socket.resume();
   }
 
   private handleFrame(frame: Buffer): void {
@@ -239,10 +263,7 @@ export class Connection {
       if (this.slots.length === 0) this.closeAfterWrites("SASL authentication failed");
       return;
     }
-    if (this.inFlight < this.options.maxInFlight && this.socket.isPaused()) {
-      this.socket.resume();
-      this.drainFrames();
-    }
+    this.drainFrames();
   }
 }
 
