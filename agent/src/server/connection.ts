@@ -5,9 +5,9 @@
  * ApiVersions version is answered in the v0 schema with UNSUPPORTED_VERSION (KIP-511); any other
  * unsupported API or version closes the connection, as Kafka does.
  *
- * Back-pressure: reading a connection pauses while it has maxInFlight requests unanswered or
- * MAX_QUEUED_RESPONSE_BYTES of responses queued in its socket for a client that is not reading, and
- * resumes once responses are answered and the socket drains.
+ * Back-pressure: reading a connection pauses while it has maxInFlight requests unanswered,
+ * MAX_QUEUED_RESPONSE_BYTES of responses queued in its socket for a client that is not reading, or a
+ * SASL step being computed, and resumes once responses are answered and the socket drains.
  *
  * When the listener requires SASL (options.sasl), each connection has a SaslSession: before it has
  * authenticated only ApiVersions, SaslHandshake and SaslAuthenticate are served and anything else closes
@@ -124,9 +124,17 @@ export class Connection {
     this.drainFrames();
   }
 
-  /** Whether this connection's budget is spent: too many requests in flight or too many response bytes queued. */
+  /**
+   * Whether to handle no further frame for now: this connection's budget is spent (too many requests in
+   * flight or too many response bytes queued), or a SASL step is being computed (what follows it
+   * depends on its outcome).
+   */
   private overBudget(): boolean {
-    return this.inFlight >= this.options.maxInFlight || this.socket.writableLength >= MAX_QUEUED_RESPONSE_BYTES;
+    return (
+      this.inFlight >= this.options.maxInFlight ||
+      this.socket.writableLength >= MAX_QUEUED_RESPONSE_BYTES ||
+      this.sasl.stepping
+    );
   }
 
   /**
@@ -203,16 +211,15 @@ export class Connection {
 
   /** Legacy SASL (after SaslHandshake v0): the frame is a raw token; the answer is a raw size-prefixed token. */
   private handleRawSaslToken(token: Buffer): void {
-    const result = this.sasl.authenticate(Buffer.from(token));
-    if (result.errorCode !== 0) {
+    const answer = this.sasl.authenticate(Buffer.from(token)).then((result): Buffer[] | null => {
       // Kafka closes a legacy connection on failure without an answer.
-      this.enqueue(Promise.resolve(null));
-      return;
-    }
-    if (this.sasl.principal !== null) this.info.principal = this.sasl.principal;
-    const size = Buffer.alloc(4);
-    size.writeInt32BE(result.authBytes.length, 0);
-    this.enqueue(Promise.resolve([size, result.authBytes]));
+      if (result.errorCode !== 0) return null;
+      if (this.sasl.principal !== null) this.info.principal = this.sasl.principal;
+      const size = Buffer.alloc(4);
+      size.writeInt32BE(result.authBytes.length, 0);
+      return [size, result.authBytes];
+    });
+    this.enqueue(answer);
   }
 
   private unsupportedApiVersions(correlationId: number): Buffer[] {
