@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../../../e2e/support/ports.js";
 import { AGENT_FLAG_LIST } from "../../src/config/flags.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -92,6 +93,46 @@ describe("warp CLI", () => {
       assert.ok(help.includes(`--${flag.name} <${flag.valueName}>`), `help lists --${flag.name}`);
       assert.ok(help.includes(`env: ${flag.env}`), `help lists ${flag.env}`);
     }
+  });
+
+  it("warp agent exits 2 naming DynamoDB's endpoint and the flag when DynamoDB cannot be reached", async () => {
+    const port = await freePort(); // nothing listens there
+    const endpoint = `http://127.0.0.1:${port}`;
+    const credentials = { AWS_ACCESS_KEY_ID: "warplocal", AWS_SECRET_ACCESS_KEY: "warplocal" };
+    const [fromUrl, fromEnv] = await Promise.all([
+      run(
+        ["agent", "-bucketURL", `dynamodb://us-east-1/files<>chunks?endpoint=${endpoint}`, "-kafkaPort", "0"],
+        credentials,
+      ),
+      run(
+        [
+          "agent",
+          "-ingestionBucketURL",
+          "dynamodb://us-east-1/files<>chunks",
+          "-compactionBucketURL",
+          "mem://compacted",
+          "-kafkaPort",
+          "0",
+        ],
+        { ...credentials, AWS_ENDPOINT_URL_DYNAMODB: endpoint },
+      ),
+    ]);
+    assert.equal(fromUrl.code, 2, fromUrl.stderr);
+    assert.match(
+      fromUrl.stderr,
+      new RegExp(
+        `^warp agent: cannot reach DynamoDB at http://127\\.0\\.0\\.1:${port} \\(-bucketURL dynamodb://us-east-1/files<>chunks`,
+        "m",
+      ),
+    );
+    assert.equal(fromEnv.code, 2, fromEnv.stderr);
+    assert.match(
+      fromEnv.stderr,
+      new RegExp(
+        `^warp agent: cannot reach DynamoDB at http://127\\.0\\.0\\.1:${port} \\(from AWS_ENDPOINT_URL_DYNAMODB; -ingestionBucketURL dynamodb://us-east-1/files<>chunks\\)`,
+        "m",
+      ),
+    );
   });
 
   it("warp version prints the package version", async () => {
