@@ -5,10 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { freePort } from "../../../e2e/support/ports.js";
 import { AGENT_FLAG_LIST } from "../../src/config/flags.js";
 
@@ -47,6 +47,24 @@ function collect(child: ChildProcess): Promise<Result> {
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
   return collect(start(args, env));
+}
+
+/** The first line of the child's stderr containing `text`, parsed as JSON. */
+function logLine(child: ChildProcess, text: string): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    let buffered = "";
+    const onData = (d: Buffer): void => {
+      buffered += d.toString();
+      for (const line of buffered.split("\n")) {
+        if (!line.includes(text)) continue;
+        child.stderr!.off("data", onData);
+        resolve(JSON.parse(line) as Record<string, unknown>);
+        return;
+      }
+    };
+    child.stderr!.on("data", onData);
+    child.on("close", (code) => reject(new Error(`exited with ${code} before logging ${text}:\n${buffered}`)));
+  });
 }
 
 describe("warp CLI", () => {
@@ -194,20 +212,7 @@ describe("warp CLI", () => {
       const done = collect(child);
       try {
         // The agent logs one JSON line "agent started" with the ports it bound.
-        const started = await new Promise<{ httpPort: number; kafkaPort: number }>((resolve, reject) => {
-          let buffered = "";
-          const onData = (d: Buffer): void => {
-            buffered += d.toString();
-            for (const line of buffered.split("\n")) {
-              if (!line.includes('"agent started"')) continue;
-              child.stderr!.off("data", onData);
-              resolve(JSON.parse(line) as { httpPort: number; kafkaPort: number });
-              return;
-            }
-          };
-          child.stderr!.on("data", onData);
-          child.on("close", (code) => reject(new Error(`agent exited with ${code} before starting:\n${buffered}`)));
-        });
+        const started = (await logLine(child, '"agent started"')) as { httpPort: number; kafkaPort: number };
         assert.ok(started.kafkaPort > 0 && started.httpPort > 0);
         const health = await fetch(`http://127.0.0.1:${started.httpPort}/healthz`);
         assert.equal(health.status, 200);
@@ -218,6 +223,68 @@ describe("warp CLI", () => {
         const r = await done;
         assert.equal(r.code, 0, r.stderr);
         assert.match(r.stderr, /SIGTERM received/);
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      }
+    });
+
+    it("logs process warnings and console output as JSON lines, like everything else it prints", async () => {
+      // Loaded before the CLI: on SIGUSR2 (sent once the agent runs) it raises a multi-line process
+      // warning, as the AWS SDK does for old Node versions, and writes to console.warn and console.log.
+      const noisy = path.join(dir, "noisy.mjs");
+      writeFileSync(
+        noisy,
+        [
+          'process.on("SIGUSR2", () => {',
+          '  process.emitWarning("first line of a notice\\nsecond line", { type: "NoticeWarning", code: "WARP_TEST" });',
+          '  console.warn("a library\'s %s", "warning", { on: "two" }, "\\nlines");',
+          '  console.log("a library\'s chatter");',
+          "});",
+          "",
+        ].join("\n"),
+      );
+      const child = spawn(
+        process.execPath,
+        ["--import", "tsx", "--import", pathToFileURL(noisy).href, CLI, "agent", `-bucketURL=file://${dir}/data`],
+        { cwd: ROOT, env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] },
+      );
+      const done = collect(child);
+      try {
+        await logLine(child, '"agent started"');
+        const printed = new Promise<void>((resolve) => {
+          let output = "";
+          const onData = (d: Buffer): void => {
+            output += d.toString();
+            if (output.includes("chatter")) resolve();
+          };
+          child.stdout.on("data", onData);
+          child.stderr.on("data", onData);
+        });
+        child.kill("SIGUSR2");
+        await printed;
+        child.kill("SIGTERM");
+        const r = await done;
+        assert.equal(r.code, 0, r.stderr);
+        const lines = (r.stdout + r.stderr).split("\n").filter((line) => line !== "");
+        const logged = lines.map((line) => {
+          try {
+            return JSON.parse(line) as Record<string, unknown>;
+          } catch {
+            assert.fail(`a line that is not JSON: ${line}\n${r.stderr}`);
+          }
+        });
+        assert.deepEqual(
+          logged.find((l) => l.warning === "NoticeWarning"),
+          {
+            ...logged.find((l) => l.warning === "NoticeWarning"),
+            level: "warn",
+            message: "first line of a notice\nsecond line",
+            code: "WARP_TEST",
+            component: "process",
+          },
+        );
+        assert.ok(logged.some((l) => l.level === "warn" && l.message === "a library's warning { on: 'two' } \nlines"));
+        assert.ok(logged.some((l) => l.level === "info" && l.message === "a library's chatter"));
       } finally {
         if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       }
