@@ -13,7 +13,7 @@ import { readFileSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
-import { componentLogger, errorMessage, rootLogger } from "../common/logger.js";
+import { componentLogger, errorMessage, rootLogger, routeProcessOutputToLogger } from "../common/logger.js";
 import { AGENT_FLAG_LIST } from "../agent/src/config/flags.js";
 import { type AgentConfig, parseAgentConfig } from "../agent/src/config/parse.js";
 import { addFlagOptions, givenFlags, normaliseFlagArgs, UsageError } from "./flags.js";
@@ -83,6 +83,7 @@ async function runAgent(flags: Record<string, string>): Promise<void> {
     fail("agent", errorMessage(err));
   }
   rootLogger.level = config.logLevel;
+  routeProcessOutputToLogger(componentLogger("process"));
   let running: Stoppable;
   try {
     const { startAgent } = await import("../agent/src/agent.js");
@@ -101,6 +102,7 @@ async function runOperator(flags: Record<string, string>): Promise<void> {
     fail("operator", errorMessage(err));
   }
   rootLogger.level = cli.logLevel;
+  routeProcessOutputToLogger(componentLogger("process"));
   let running: Stoppable;
   try {
     const { runOperator } = await import("../operator/src/main.js");

@@ -205,6 +205,32 @@ export function formatBucketUrl(b: BucketUrl): string {
   }
 }
 
+/** Where requests to a store go, and the environment variable that said so (when one did). */
+export interface StoreEndpoint {
+  readonly url: string;
+  readonly variable?: string;
+}
+
+/**
+ * Where the AWS SDK sends a DynamoDB bucket URL's requests, for messages: its endpoint=, else the
+ * environment's AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL (unless
+ * AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true), else the region's public endpoint.
+ */
+export function dynamoEndpoint(
+  b: DynamoBucketUrl,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): StoreEndpoint {
+  if (b.endpoint) return { url: b.endpoint };
+  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.toLowerCase() !== "true") {
+    for (const variable of ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"]) {
+      const configured = env[variable];
+      if (configured) return { url: configured, variable };
+    }
+  }
+  const domain = b.region.startsWith("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
+  return { url: `https://dynamodb.${b.region}.${domain}` };
+}
+
 /** Removes anything that looks like credentials (user:password@) before a URL is printed. */
 export function redact(url: string): string {
   return url.replace(/\/\/[^/@?]*@/, "//***@");

@@ -58,7 +58,7 @@ function exportUsage(event: UsageEvent): void {
 export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const logger = componentLogger("agent");
   // TLS files and the SASL users file are read first: a bad one stops start-up before anything is opened.
-  const security = loadListenerSecurity(config);
+  const security = await loadListenerSecurity(config);
   if (security.sasl?.mechanisms.includes("PLAIN") && !security.tls) {
     logger.warn(
       "SASL/PLAIN without TLS: passwords cross the network in clear; set -kafkaTLSCertFile and -kafkaTLSKeyFile",

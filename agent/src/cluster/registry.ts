@@ -10,6 +10,12 @@
  * liveAgents() is refreshed from listItems("agent/") at each heartbeat, and always contains this agent.
  * Heartbeats are conditional on the version this agent wrote last, so two processes never share an
  * id silently: an agent that finds its id taken (it was paused longer than its claim) claims another.
+ *
+ * A restarted agent (killed, so it did not deregister) finds its previous process's heartbeat still
+ * live at the same advertised host:port. One address is one agent to clients, so it takes that node id
+ * over (claim and heartbeat, conditional on the versions it read) instead of claiming a new one:
+ * Metadata never lists two brokers at one address and partition leadership does not move. Other
+ * heartbeats at its address (an -nodeId asking for another id) are deleted at once.
  */
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../../../common/logger.js";
@@ -131,7 +137,8 @@ export class AgentRegistry {
   /** Claims a node id, writes the first heartbeat, reads the members and starts heartbeating. */
   static async start(options: RegistryOptions): Promise<AgentRegistry> {
     const registry = new AgentRegistry(options);
-    await registry.claimNodeId(options.preferredNodeId);
+    if (!(await registry.takeOverPrevious(options.preferredNodeId)))
+      await registry.claimNodeId(options.preferredNodeId);
     await registry.writeHeartbeat();
     await registry.refresh();
     registry.timer = setInterval(() => registry.tick(), registry.heartbeatMs);
@@ -252,6 +259,76 @@ export class AgentRegistry {
         this.options.logger.warn("membership listener failed", { error: errorMessage(err) });
       }
     }
+  }
+
+  /**
+   * Heartbeats of other processes at this agent's advertised address that have not expired: earlier
+   * runs of this agent. None while the port is not known yet (0).
+   */
+  private async previousAtThisAddress(): Promise<Array<{ agent: RegisteredAgent; version: number }>> {
+    if (this.selfValue.port === 0) return [];
+    const now = Date.now();
+    const found: Array<{ agent: RegisteredAgent; version: number }> = [];
+    for (const item of await this.options.store.listItems(AGENT_PREFIX)) {
+      if (item.expiresAt && item.expiresAt.getTime() <= now) continue;
+      const agent = decodeAgent(item.value);
+      if (!agent || item.key !== `${AGENT_PREFIX}${agent.nodeId}` || agent.instance === this.instance) continue;
+      if (agent.host === this.selfValue.host && agent.port === this.selfValue.port)
+        found.push({ agent, version: item.version });
+    }
+    return found;
+  }
+
+  /**
+   * At start-up: takes over the node id of the previous process at this address (the preferred id's,
+   * when one is preferred), and deletes the other heartbeats at this address. Returns whether an id
+   * was taken over.
+   */
+  private async takeOverPrevious(preferred?: number): Promise<boolean> {
+    const store = this.options.store;
+    const previous = await this.previousAtThisAddress();
+    const reuse = previous.find((p) => preferred === undefined || p.agent.nodeId === preferred);
+    if (reuse) {
+      const id = reuse.agent.nodeId;
+      const key = `${NODE_PREFIX}${id}`;
+      const claim = await store.getItem(key);
+      // The claim is the previous process's (or has expired): take it over at the version read.
+      if (claim === null || claim.value.toString("utf8") === reuse.agent.instance) {
+        const started = Date.now();
+        const version = await store.putItem(
+          key,
+          Buffer.from(this.instance),
+          claim ? { kind: "version", version: claim.version } : { kind: "absent" },
+          new Date(started + this.claimMs),
+        );
+        if (version !== null) {
+          this.claimVersion = version;
+          this.claimRenewedAt = started;
+          // The first heartbeat replaces the previous process's, at the version read.
+          this.heartbeatVersion = reuse.version;
+          this.selfValue = { ...this.selfValue, nodeId: id };
+          this.options.logger.info("took over the node id of the previous agent at this address", {
+            nodeId: id,
+            address: `${this.selfValue.host}:${this.selfValue.port}`,
+            previousStartedAt: new Date(reuse.agent.startedAt).toISOString(),
+          });
+          for (const p of previous) if (p !== reuse) await this.dropPrevious(p);
+          return true;
+        }
+      }
+    }
+    for (const p of previous) await this.dropPrevious(p);
+    return false;
+  }
+
+  /** Deletes a previous process's heartbeat at this address (its node claim expires by itself). */
+  private async dropPrevious(previous: { agent: RegisteredAgent; version: number }): Promise<void> {
+    const { nodeId } = previous.agent;
+    if (await this.options.store.deleteItem(`${AGENT_PREFIX}${nodeId}`, previous.version))
+      this.options.logger.info("removed the heartbeat of a previous agent at this address", {
+        nodeId,
+        address: `${this.selfValue.host}:${this.selfValue.port}`,
+      });
   }
 
   private async claimNodeId(preferred?: number): Promise<void> {

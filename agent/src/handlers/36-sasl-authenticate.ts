@@ -19,7 +19,7 @@ defineHandler({ key: ApiKey.SaslAuthenticate, min: 0, max: 2 }, async (req, ctx)
       sessionLifetimeMs: 0n,
     };
   }
-  const result = session.authenticate(req.authBytes);
+  const result = await session.authenticate(req.authBytes);
   if (result.errorCode === ErrorCode.NONE && session.principal !== null) ctx.connection.principal = session.principal;
   return { ...result, sessionLifetimeMs: 0n };
 });

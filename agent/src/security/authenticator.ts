@@ -8,6 +8,9 @@
  * Until authenticated, a connection may send only ApiVersions, SaslHandshake and SaslAuthenticate;
  * the connection closes on anything else. SaslHandshake v0 switches to Kafka's legacy framing, where
  * the tokens that follow are raw size-prefixed frames instead of SaslAuthenticate requests.
+ * A step is computed asynchronously (PLAIN derives a key on the thread pool); while one is
+ * (`stepping`), the connection reads no further frame, as a Kafka broker mutes a channel during
+ * authentication.
  * Logs name the connection, mechanism and user, never a password, proof or key: failures at info,
  * successes at debug (as Kafka does; one line per connection would drown busy agents).
  */
@@ -48,6 +51,7 @@ export class SaslSession {
   private mechanismValue: SaslMechanism | null = null;
   private principalValue: string | null = null;
   private legacy = false;
+  private steppingValue = false;
 
   constructor(
     private readonly settings: SaslSettings | null,
@@ -71,6 +75,11 @@ export class SaslSession {
   /** The authenticated user, once authenticated. */
   get principal(): string | null {
     return this.principalValue;
+  }
+
+  /** Whether an authentication step is being computed (its answer is not known yet). */
+  get stepping(): boolean {
+    return this.steppingValue;
   }
 
   /** After SaslHandshake v0 the next frame is a raw SASL token, not a Kafka request. */
@@ -113,8 +122,8 @@ export class SaslSession {
     return { errorCode: ErrorCode.NONE, mechanisms: enabled };
   }
 
-  authenticate(authBytes: Buffer): AuthenticateResult {
-    if (!this.exchange || this.stateValue !== "authenticate") {
+  async authenticate(authBytes: Buffer): Promise<AuthenticateResult> {
+    if (!this.exchange || this.stateValue !== "authenticate" || this.steppingValue) {
       if (!this.settings)
         return {
           errorCode: ErrorCode.ILLEGAL_SASL_STATE,
@@ -124,13 +133,24 @@ export class SaslSession {
       const message =
         this.stateValue === "authenticated"
           ? "Already authenticated (no re-authentication)"
-          : "SaslAuthenticate before a successful SaslHandshake";
+          : this.steppingValue
+            ? "SaslAuthenticate before the previous step was answered"
+            : "SaslAuthenticate before a successful SaslHandshake";
       // Out of order before authentication: answered, then the connection closes (as Kafka does).
       if (this.stateValue !== "authenticated") this.fail(null, this.mechanismValue, message);
       return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, errorMessage: message, authBytes: Buffer.alloc(0) };
     }
+    const exchange = this.exchange;
+    this.steppingValue = true;
     try {
-      const step = this.exchange.step(authBytes);
+      const step = await exchange.step(authBytes);
+      // The session failed while the step was computed (a SaslHandshake in between): it stays failed.
+      if (this.exchange !== exchange)
+        return {
+          errorCode: ErrorCode.ILLEGAL_SASL_STATE,
+          errorMessage: "Authentication failed",
+          authBytes: Buffer.alloc(0),
+        };
       if (step.principal !== null) {
         this.stateValue = "authenticated";
         this.principalValue = step.principal;
@@ -144,8 +164,10 @@ export class SaslSession {
       return { errorCode: ErrorCode.NONE, errorMessage: null, authBytes: step.response };
     } catch (err) {
       const message = err instanceof SaslAuthenticationError ? err.message : "Authentication failed";
-      this.fail(this.exchange?.userName ?? null, this.mechanismValue, message);
+      this.fail(exchange.userName, this.mechanismValue, message);
       return { errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: message, authBytes: Buffer.alloc(0) };
+    } finally {
+      this.steppingValue = false;
     }
   }
 

@@ -3,7 +3,7 @@
  * (from the PEM files) and SASL settings (mechanisms + users file). Every problem stops start-up with a
  * SecurityConfigError naming the flag and, for the users file, the line.
  */
-import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import type { SaslSettings } from "./authenticator.js";
 import type { SaslMechanism } from "./mechanisms.js";
 import { SecurityConfigError, loadTls } from "./tls.js";
@@ -20,10 +20,10 @@ export interface ListenerSecurity {
   readonly sasl: SaslSettings | null;
 }
 
-export function loadSaslSettings(mechanisms: readonly SaslMechanism[], usersFile: string): SaslSettings {
+export async function loadSaslSettings(mechanisms: readonly SaslMechanism[], usersFile: string): Promise<SaslSettings> {
   let text: string;
   try {
-    text = readFileSync(usersFile, "utf8");
+    text = await readFile(usersFile, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const reason =
@@ -37,7 +37,7 @@ export function loadSaslSettings(mechanisms: readonly SaslMechanism[], usersFile
     throw new SecurityConfigError(`cannot read -kafkaSASLUsersFile ${usersFile}: ${reason}`);
   }
   try {
-    return { mechanisms, users: parseUsersFile(text, { mechanisms }) };
+    return { mechanisms, users: await parseUsersFile(text, { mechanisms }) };
   } catch (err) {
     if (err instanceof UsersFileError)
       throw new SecurityConfigError(`-kafkaSASLUsersFile ${usersFile}: ${err.message}`);
@@ -45,11 +45,12 @@ export function loadSaslSettings(mechanisms: readonly SaslMechanism[], usersFile
   }
 }
 
-export function loadListenerSecurity(config: ListenerSecurityConfig): ListenerSecurity {
-  return {
-    tls: config.kafkaTLS ? loadTls(config.kafkaTLS) : null,
-    sasl: config.kafkaSASL ? loadSaslSettings(config.kafkaSASL.mechanisms, config.kafkaSASL.usersFile) : null,
-  };
+export async function loadListenerSecurity(config: ListenerSecurityConfig): Promise<ListenerSecurity> {
+  const tls = config.kafkaTLS ? loadTls(config.kafkaTLS) : null;
+  const sasl = config.kafkaSASL
+    ? await loadSaslSettings(config.kafkaSASL.mechanisms, config.kafkaSASL.usersFile)
+    : null;
+  return { tls, sasl };
 }
 
 /** The security protocol clients must use, as Kafka names it (for logs and docs). */

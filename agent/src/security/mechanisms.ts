@@ -33,9 +33,12 @@ export interface SaslStep {
   readonly principal: string | null;
 }
 
-/** A server-side mechanism exchange for one connection. Throws SaslAuthenticationError on failure. */
+/**
+ * A server-side mechanism exchange for one connection. Fails (throws or rejects) with
+ * SaslAuthenticationError; a step that derives a key (PLAIN) answers asynchronously.
+ */
 export interface SaslExchange {
-  step(clientMessage: Buffer): SaslStep;
+  step(clientMessage: Buffer): SaslStep | Promise<SaslStep>;
   /** The user the client named, once known (for logs; never a secret). */
   readonly userName: string | null;
 }

@@ -7,7 +7,7 @@ import type { SaslExchange, SaslStep } from "./mechanisms.js";
 
 export interface PlainServerOptions {
   /** Whether the password is right for the user (false for unknown users). */
-  readonly verify: (user: string, password: string) => boolean;
+  readonly verify: (user: string, password: string) => Promise<boolean>;
 }
 
 export class PlainServerExchange implements SaslExchange {
@@ -20,7 +20,7 @@ export class PlainServerExchange implements SaslExchange {
     return this.user;
   }
 
-  step(clientMessage: Buffer): SaslStep {
+  async step(clientMessage: Buffer): Promise<SaslStep> {
     if (this.done) throw new SaslAuthenticationError("PLAIN exchange already complete");
     this.done = true;
     const first = clientMessage.indexOf(0);
@@ -36,7 +36,7 @@ export class PlainServerExchange implements SaslExchange {
       throw new SaslAuthenticationError("Authentication failed: user name and password must not be empty");
     if (authzid !== "" && authzid !== user)
       throw new SaslAuthenticationError("Authentication failed: the authorization id must be the user name");
-    if (!this.options.verify(user, password))
+    if (!(await this.options.verify(user, password)))
       throw new SaslAuthenticationError("Authentication failed: Invalid username or password");
     return { response: Buffer.alloc(0), principal: user };
   }

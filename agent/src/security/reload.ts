@@ -33,34 +33,51 @@ function filesVersion(files: readonly string[]): string {
     .join("/");
 }
 
-interface FileWatch {
+interface FileWatch<T> {
   readonly files: readonly string[];
   /** What the files hold, for the log lines ("TLS certificate", "SASL users file"). */
   readonly what: string;
-  /** Loads and applies the files; returns fields for the log line (never a secret); throws when they do not load. */
-  readonly reload: () => Record<string, unknown>;
+  /** Loads the files; rejects when they do not load. */
+  readonly load: () => Promise<T>;
+  /** Applies what was loaded; returns fields for the log line (never a secret). */
+  readonly apply: (loaded: T) => Record<string, unknown>;
   readonly logger: Logger;
   readonly intervalMs: number;
 }
 
-/** Checks the files every intervalMs and reloads them when they changed; returns a function that stops. */
-function watchFiles(w: FileWatch): () => void {
+/**
+ * Checks the files every intervalMs and reloads them when they changed (one load at a time; nothing
+ * is applied after the watch stopped); returns a function that stops.
+ */
+function watchFiles<T>(w: FileWatch<T>): () => void {
   let version = filesVersion(w.files);
   let refused = "";
-  const timer = setInterval(() => {
-    const now = filesVersion(w.files);
-    if (now === version || now === refused) return;
+  let loading = false;
+  let stopped = false;
+  const reload = async (now: string): Promise<void> => {
     try {
-      const fields = w.reload();
+      const loaded = await w.load();
+      if (stopped) return;
+      const fields = w.apply(loaded);
       version = now;
       w.logger.info(`${w.what} reloaded`, fields);
     } catch (err) {
       refused = now; // warn once per change, not on every check
       w.logger.warn(`${w.what} changed but does not load; keeping the previous one`, { error: errorMessage(err) });
     }
+  };
+  const timer = setInterval(() => {
+    if (loading) return;
+    const now = filesVersion(w.files);
+    if (now === version || now === refused) return;
+    loading = true;
+    void reload(now).finally(() => (loading = false));
   }, w.intervalMs);
   timer.unref();
-  return () => clearInterval(timer);
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+  };
 }
 
 export function watchTlsFiles(
@@ -73,8 +90,8 @@ export function watchTlsFiles(
   return watchFiles({
     files: paths,
     what: "TLS certificate",
-    reload: () => {
-      const loaded = loadTls(files);
+    load: async () => loadTls(files),
+    apply: (loaded) => {
       apply(loaded.options);
       return { subject: loaded.subject, validTo: loaded.validTo };
     },
@@ -97,8 +114,8 @@ export function watchUsersFile(
   return watchFiles({
     files: [usersFile],
     what: "SASL users file",
-    reload: () => {
-      const settings = loadSaslSettings(mechanisms, usersFile);
+    load: () => loadSaslSettings(mechanisms, usersFile),
+    apply: (settings) => {
       apply(settings);
       return { file: usersFile, users: settings.users.size };
     },

@@ -7,9 +7,12 @@
  * Credentials are the RFC's stored form: salt, iterations, StoredKey = H(ClientKey) and
  * ServerKey = HMAC(SaltedPassword, "Server Key"); the salted password itself is never kept.
  * An unknown user is given a made-up salt and fails at the proof, like a wrong password, so the
- * exchange does not tell which users exist.
+ * exchange does not tell which users exist. Salted passwords (PBKDF2, up to SCRAM_MAX_ITERATIONS) are
+ * derived on libuv's thread pool, never on the event loop, so a login or a users-file load does not
+ * hold up other connections.
  */
-import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, pbkdf2, randomBytes, timingSafeEqual } from "node:crypto";
+import { promisify } from "node:util";
 import { SaslAuthenticationError } from "./mechanisms.js";
 import type { SaslExchange, SaslStep, ScramMechanism } from "./mechanisms.js";
 
@@ -44,19 +47,26 @@ function hash(mechanism: ScramMechanism, data: Buffer): Buffer {
   return createHash(HASHES[mechanism].hash).update(data).digest();
 }
 
-function saltedPassword(mechanism: ScramMechanism, password: string, salt: Buffer, iterations: number): Buffer {
+const pbkdf2Async = promisify(pbkdf2);
+
+function saltedPassword(
+  mechanism: ScramMechanism,
+  password: string,
+  salt: Buffer,
+  iterations: number,
+): Promise<Buffer> {
   const { hash: h, bytes } = HASHES[mechanism];
-  return pbkdf2Sync(Buffer.from(password, "utf8"), salt, iterations, bytes, h);
+  return pbkdf2Async(Buffer.from(password, "utf8"), salt, iterations, bytes, h);
 }
 
 /** Derives the stored credential for a password (a random 32-byte salt unless one is given). */
-export function deriveScramCredential(
+export async function deriveScramCredential(
   mechanism: ScramMechanism,
   password: string,
   iterations: number = SCRAM_DEFAULT_ITERATIONS,
   salt: Buffer = randomBytes(32),
-): ScramCredential {
-  const salted = saltedPassword(mechanism, password, salt, iterations);
+): Promise<ScramCredential> {
+  const salted = await saltedPassword(mechanism, password, salt, iterations);
   const clientKey = hmac(mechanism, salted, "Client Key");
   const credential = {
     salt,
@@ -70,12 +80,12 @@ export function deriveScramCredential(
 }
 
 /** Whether `password` matches a stored credential (used by PLAIN; constant-time comparison). */
-export function scramPasswordMatches(
+export async function scramPasswordMatches(
   mechanism: ScramMechanism,
   credential: ScramCredential,
   password: string,
-): boolean {
-  const candidate = deriveScramCredential(mechanism, password, credential.iterations, credential.salt);
+): Promise<boolean> {
+  const candidate = await deriveScramCredential(mechanism, password, credential.iterations, credential.salt);
   return (
     candidate.storedKey.length === credential.storedKey.length &&
     timingSafeEqual(candidate.storedKey, credential.storedKey)

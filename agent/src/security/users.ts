@@ -6,7 +6,8 @@
  *   bob:SCRAM-SHA-512:salt=<base64>,stored_key=<base64>,server_key=<base64>,iterations=8192
  *
  * A password line gives the user every enabled mechanism; SCRAM credentials are derived from it at
- * load time (random salt, 4096 iterations) and the password itself is not kept. A pre-hashed line
+ * load time (random salt, 4096 iterations, on the thread pool once the whole file has parsed) and the
+ * password itself is not kept. A pre-hashed line
  * (Kafka's stored SCRAM form, as `kafka-configs --describe` prints it) gives that SCRAM mechanism;
  * PLAIN also works for such a user (the password is checked against the stored key).
  * Error messages name the line but never repeat its content (it may hold a password).
@@ -54,11 +55,11 @@ export class SaslUsers {
   }
 
   /** Checks a PLAIN password against the user's stored SCRAM key; false for unknown users. */
-  passwordMatches(user: string, password: string): boolean {
+  async passwordMatches(user: string, password: string): Promise<boolean> {
     const found = this.byName.get(user);
     if (!found) {
       // Same work as for a known user, so the answer's timing does not tell which users exist.
-      scramPasswordMatches("SCRAM-SHA-256", unknownUserCredential(), password);
+      await scramPasswordMatches("SCRAM-SHA-256", await unknownUserCredential(), password);
       return false;
     }
     for (const mechanism of ["SCRAM-SHA-256", "SCRAM-SHA-512"] as const) {
@@ -69,8 +70,8 @@ export class SaslUsers {
   }
 }
 
-let dummy: ScramCredential | null = null;
-function unknownUserCredential(): ScramCredential {
+let dummy: Promise<ScramCredential> | null = null;
+function unknownUserCredential(): Promise<ScramCredential> {
   dummy ??= deriveScramCredential("SCRAM-SHA-256", randomBytes(16).toString("base64"));
   return dummy;
 }
@@ -126,15 +127,23 @@ export interface ParseUsersOptions {
   readonly iterations?: number;
 }
 
-/** Parses a users file's text. Throws UsersFileError naming the line (never its content). */
-export function parseUsersFile(text: string, options: ParseUsersOptions): SaslUsers {
+/**
+ * Parses a users file's text, then derives the password lines' credentials. Rejects with
+ * UsersFileError naming the line (never its content) before deriving anything.
+ */
+export async function parseUsersFile(text: string, options: ParseUsersOptions): Promise<SaslUsers> {
   const derive: ScramMechanism[] = options.mechanisms.filter(isScramMechanism);
   // PLAIN alone still needs one stored key to check passwords against.
   if (derive.length === 0) derive.push("SCRAM-SHA-256");
   const iterations = options.iterations ?? SCRAM_DEFAULT_ITERATIONS;
   const users = new Map<
     string,
-    { scram: Partial<Record<ScramMechanism, ScramCredential>>; passwordLine: number | null; lines: number[] }
+    {
+      scram: Partial<Record<ScramMechanism, ScramCredential>>;
+      password: string | null;
+      passwordLine: number | null;
+      lines: number[];
+    }
   >();
   const lines = text.split("\n");
   lines.forEach((raw, index) => {
@@ -153,7 +162,7 @@ export function parseUsersFile(text: string, options: ParseUsersOptions): SaslUs
     if (/[\x00-\x1f\x7f]/.test(name)) throw new UsersFileError(`${where}: the user name contains control characters`);
     if (secret === "") throw new UsersFileError(`${where}: empty password for user ${JSON.stringify(name)}`);
     let entry = users.get(name);
-    if (!entry) users.set(name, (entry = { scram: {}, passwordLine: null, lines: [] }));
+    if (!entry) users.set(name, (entry = { scram: {}, password: null, passwordLine: null, lines: [] }));
     const prehashed = PREHASHED.exec(secret);
     if (prehashed) {
       const mechanism = prehashed[1] as ScramMechanism;
@@ -172,21 +181,28 @@ export function parseUsersFile(text: string, options: ParseUsersOptions): SaslUs
           `${where}: user ${JSON.stringify(name)} is already defined on line ${entry.lines.join(", ")}`,
         );
       entry.passwordLine = lineNo;
-      for (const mechanism of derive) entry.scram[mechanism] = deriveScramCredential(mechanism, secret, iterations);
+      entry.password = secret;
     }
     entry.lines.push(lineNo);
   });
   if (users.size === 0) throw new UsersFileError("no users (expected one <user>:<password> per line)");
+  // One derivation at a time: the thread pool also serves file and DNS work.
+  for (const entry of users.values()) {
+    if (entry.password === null) continue;
+    for (const mechanism of derive)
+      entry.scram[mechanism] = await deriveScramCredential(mechanism, entry.password, iterations);
+    entry.password = null;
+  }
   return new SaslUsers([...users].map(([name, u]) => ({ name, scram: u.scram })));
 }
 
 /** Formats a pre-hashed users-file line for a password (what docs/security.md shows how to make). */
-export function prehashedUserLine(
+export async function prehashedUserLine(
   user: string,
   mechanism: ScramMechanism,
   password: string,
   iterations = SCRAM_DEFAULT_ITERATIONS,
-): string {
-  const c = deriveScramCredential(mechanism, password, iterations);
+): Promise<string> {
+  const c = await deriveScramCredential(mechanism, password, iterations);
   return `${user}:${mechanism}:salt=${c.salt.toString("base64")},stored_key=${c.storedKey.toString("base64")},server_key=${c.serverKey.toString("base64")},iterations=${c.iterations}`;
 }

@@ -6,6 +6,10 @@
  * ApiVersions version is answered in the v0 schema with UNSUPPORTED_VERSION (KIP-511); any other
  * unsupported API or version closes the connection, as Kafka does.
  *
+ * Back-pressure: reading a connection pauses while it has maxInFlight requests unanswered,
+ * MAX_QUEUED_RESPONSE_BYTES of responses queued in its socket for a client that is not reading, or a
+ * SASL step being computed, and resumes once responses are answered and the socket drains.
+ *
  * When the listener requires SASL (options.sasl), each connection has a SaslSession: before it has
  * authenticated only ApiVersions, SaslHandshake and SaslAuthenticate are served and anything else closes
  * the connection; a failed authentication is answered and then the connection closes. After a
@@ -45,6 +49,13 @@ interface Slot {
   done: boolean;
   chunks: Buffer[] | null;
 }
+
+/**
+ * Response bytes one connection may have queued in its socket (written, not yet taken by the kernel
+ * because the client is not reading); reading that connection pauses at or above this, as it does
+ * above the in-flight request limit.
+ */
+export const MAX_QUEUED_RESPONSE_BYTES = 4 * 1024 * 1024;
 
 /** Largest frame accepted before SASL authentication (Kafka's sasl.server.max.receive.size default). */
 const PRE_AUTH_MAX_FRAME_BYTES = 512 * 1024;
@@ -90,6 +101,7 @@ export class Connection {
     attachSaslSession(this.info, this.sasl);
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("drain", () => this.drainFrames());
     socket.on("error", (err) => this.options.logger.debug("connection error", { conn: id, error: err.message }));
     socket.on("close", () => this.markClosed());
   }
@@ -128,8 +140,26 @@ export class Connection {
     this.drainFrames();
   }
 
+  /**
+   * Whether to handle no further frame for now: this connection's budget is spent (too many requests in
+   * flight or too many response bytes queued), or a SASL step is being computed (what follows it
+   * depends on its outcome).
+   */
+  private overBudget(): boolean {
+    return (
+      this.inFlight >= this.options.maxInFlight ||
+      this.socket.writableLength >= MAX_QUEUED_RESPONSE_BYTES ||
+      this.sasl.stepping
+    );
+  }
+
+  /**
+   * Handles the frames received so far while the budget allows; over budget, the rest wait in the frame
+   * reader and the socket stops being read (TCP back-pressure on the client) until responses are
+   * answered and taken by the client.
+   */
   private drainFrames(): void {
-    while (!this.closedFlag) {
+    while (!this.closedFlag && !this.overBudget()) {
       const size = this.frames.peekSize();
       if (size === null) break;
       const minSize = this.sasl.expectsRawToken ? 0 : 8;
@@ -142,10 +172,12 @@ export class Connection {
         return;
       }
       const frame = this.frames.take();
-      if (frame === null) return;
+      if (frame === null) break;
       this.handleFrame(frame);
     }
-    if (this.inFlight >= this.options.maxInFlight) this.socket.pause();
+    if (this.closedFlag) return;
+    if (this.overBudget()) this.socket.pause();
+    else if (this.socket.isPaused()) this.socket.resume();
   }
 
   private handleFrame(frame: Buffer): void {
@@ -209,16 +241,15 @@ export class Connection {
 
   /** Legacy SASL (after SaslHandshake v0): the frame is a raw token; the answer is a raw size-prefixed token. */
   private handleRawSaslToken(token: Buffer): void {
-    const result = this.sasl.authenticate(Buffer.from(token));
-    if (result.errorCode !== 0) {
+    const answer = this.sasl.authenticate(Buffer.from(token)).then((result): Buffer[] | null => {
       // Kafka closes a legacy connection on failure without an answer.
-      this.enqueue(Promise.resolve(null));
-      return;
-    }
-    if (this.sasl.principal !== null) this.info.principal = this.sasl.principal;
-    const size = Buffer.alloc(4);
-    size.writeInt32BE(result.authBytes.length, 0);
-    this.enqueue(Promise.resolve([size, result.authBytes]));
+      if (result.errorCode !== 0) return null;
+      if (this.sasl.principal !== null) this.info.principal = this.sasl.principal;
+      const size = Buffer.alloc(4);
+      size.writeInt32BE(result.authBytes.length, 0);
+      return [size, result.authBytes];
+    });
+    this.enqueue(answer);
   }
 
   private unsupportedApiVersions(correlationId: number): Buffer[] {
@@ -269,10 +300,7 @@ export class Connection {
       if (this.slots.length === 0) this.closeAfterWrites("SASL authentication failed");
       return;
     }
-    if (this.inFlight < this.options.maxInFlight && this.socket.isPaused()) {
-      this.socket.resume();
-      this.drainFrames();
-    }
+    this.drainFrames();
   }
 }
 

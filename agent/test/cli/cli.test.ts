@@ -5,13 +5,14 @@
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { CreateBucketCommand, DeleteBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { Kafka, logLevel } from "kafkajs";
+import { freePort } from "../../../e2e/support/ports.js";
 import { AGENT_FLAG_LIST } from "../../src/config/flags.js";
 import { startS3, type TestServer } from "../store/servers.js";
 import { spawnAgentProcess } from "../support/agents.js";
@@ -64,6 +65,24 @@ async function runAtMost(ms: number, args: string[], env: NodeJS.ProcessEnv = {}
   }
 }
 
+/** The first line of the child's stderr containing `text`, parsed as JSON. */
+function logLine(child: ChildProcess, text: string): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    let buffered = "";
+    const onData = (d: Buffer): void => {
+      buffered += d.toString();
+      for (const line of buffered.split("\n")) {
+        if (!line.includes(text)) continue;
+        child.stderr!.off("data", onData);
+        resolve(JSON.parse(line) as Record<string, unknown>);
+        return;
+      }
+    };
+    child.stderr!.on("data", onData);
+    child.on("close", (code) => reject(new Error(`exited with ${code} before logging ${text}:\n${buffered}`)));
+  });
+}
+
 describe("warp CLI", () => {
   it("warp agent -bucketURL bogus://x exits 2 naming the flag and the bad part of the URL", async () => {
     const r = await run(["agent", "-bucketURL", "bogus://x"]);
@@ -108,6 +127,46 @@ describe("warp CLI", () => {
       assert.ok(help.includes(`--${flag.name} <${flag.valueName}>`), `help lists --${flag.name}`);
       assert.ok(help.includes(`env: ${flag.env}`), `help lists ${flag.env}`);
     }
+  });
+
+  it("warp agent exits 2 naming DynamoDB's endpoint and the flag when DynamoDB cannot be reached", async () => {
+    const port = await freePort(); // nothing listens there
+    const endpoint = `http://127.0.0.1:${port}`;
+    const credentials = { AWS_ACCESS_KEY_ID: "warplocal", AWS_SECRET_ACCESS_KEY: "warplocal" };
+    const [fromUrl, fromEnv] = await Promise.all([
+      run(
+        ["agent", "-bucketURL", `dynamodb://us-east-1/files<>chunks?endpoint=${endpoint}`, "-kafkaPort", "0"],
+        credentials,
+      ),
+      run(
+        [
+          "agent",
+          "-ingestionBucketURL",
+          "dynamodb://us-east-1/files<>chunks",
+          "-compactionBucketURL",
+          "mem://compacted",
+          "-kafkaPort",
+          "0",
+        ],
+        { ...credentials, AWS_ENDPOINT_URL_DYNAMODB: endpoint },
+      ),
+    ]);
+    assert.equal(fromUrl.code, 2, fromUrl.stderr);
+    assert.match(
+      fromUrl.stderr,
+      new RegExp(
+        `^warp agent: cannot reach DynamoDB at http://127\\.0\\.0\\.1:${port} \\(-bucketURL dynamodb://us-east-1/files<>chunks`,
+        "m",
+      ),
+    );
+    assert.equal(fromEnv.code, 2, fromEnv.stderr);
+    assert.match(
+      fromEnv.stderr,
+      new RegExp(
+        `^warp agent: cannot reach DynamoDB at http://127\\.0\\.0\\.1:${port} \\(from AWS_ENDPOINT_URL_DYNAMODB; -ingestionBucketURL dynamodb://us-east-1/files<>chunks\\)`,
+        "m",
+      ),
+    );
   });
 
   it("warp version prints the package version", async () => {
@@ -208,20 +267,7 @@ describe("warp CLI", () => {
       const done = collect(child);
       try {
         // The agent logs one JSON line "agent started" with the ports it bound.
-        const started = await new Promise<{ httpPort: number; kafkaPort: number }>((resolve, reject) => {
-          let buffered = "";
-          const onData = (d: Buffer): void => {
-            buffered += d.toString();
-            for (const line of buffered.split("\n")) {
-              if (!line.includes('"agent started"')) continue;
-              child.stderr!.off("data", onData);
-              resolve(JSON.parse(line) as { httpPort: number; kafkaPort: number });
-              return;
-            }
-          };
-          child.stderr!.on("data", onData);
-          child.on("close", (code) => reject(new Error(`agent exited with ${code} before starting:\n${buffered}`)));
-        });
+        const started = (await logLine(child, '"agent started"')) as { httpPort: number; kafkaPort: number };
         assert.ok(started.kafkaPort > 0 && started.httpPort > 0);
         const health = await fetch(`http://127.0.0.1:${started.httpPort}/healthz`);
         assert.equal(health.status, 200);
@@ -232,6 +278,68 @@ describe("warp CLI", () => {
         const r = await done;
         assert.equal(r.code, 0, r.stderr);
         assert.match(r.stderr, /SIGTERM received/);
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      }
+    });
+
+    it("logs process warnings and console output as JSON lines, like everything else it prints", async () => {
+      // Loaded before the CLI: on SIGUSR2 (sent once the agent runs) it raises a multi-line process
+      // warning, as the AWS SDK does for old Node versions, and writes to console.warn and console.log.
+      const noisy = path.join(dir, "noisy.mjs");
+      writeFileSync(
+        noisy,
+        [
+          'process.on("SIGUSR2", () => {',
+          '  process.emitWarning("first line of a notice\\nsecond line", { type: "NoticeWarning", code: "WARP_TEST" });',
+          '  console.warn("a library\'s %s", "warning", { on: "two" }, "\\nlines");',
+          '  console.log("a library\'s chatter");',
+          "});",
+          "",
+        ].join("\n"),
+      );
+      const child = spawn(
+        process.execPath,
+        ["--import", "tsx", "--import", pathToFileURL(noisy).href, CLI, "agent", `-bucketURL=file://${dir}/data`],
+        { cwd: ROOT, env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] },
+      );
+      const done = collect(child);
+      try {
+        await logLine(child, '"agent started"');
+        const printed = new Promise<void>((resolve) => {
+          let output = "";
+          const onData = (d: Buffer): void => {
+            output += d.toString();
+            if (output.includes("chatter")) resolve();
+          };
+          child.stdout.on("data", onData);
+          child.stderr.on("data", onData);
+        });
+        child.kill("SIGUSR2");
+        await printed;
+        child.kill("SIGTERM");
+        const r = await done;
+        assert.equal(r.code, 0, r.stderr);
+        const lines = (r.stdout + r.stderr).split("\n").filter((line) => line !== "");
+        const logged = lines.map((line) => {
+          try {
+            return JSON.parse(line) as Record<string, unknown>;
+          } catch {
+            assert.fail(`a line that is not JSON: ${line}\n${r.stderr}`);
+          }
+        });
+        assert.deepEqual(
+          logged.find((l) => l.warning === "NoticeWarning"),
+          {
+            ...logged.find((l) => l.warning === "NoticeWarning"),
+            level: "warn",
+            message: "first line of a notice\nsecond line",
+            code: "WARP_TEST",
+            component: "process",
+          },
+        );
+        assert.ok(logged.some((l) => l.level === "warn" && l.message === "a library's warning { on: 'two' } \nlines"));
+        assert.ok(logged.some((l) => l.level === "info" && l.message === "a library's chatter"));
       } finally {
         if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       }

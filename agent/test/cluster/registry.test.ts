@@ -181,6 +181,50 @@ describe("agent registry", () => {
     assert.equal(c.nodeId, 7, "the id of an agent that left is free again");
   });
 
+  it("an agent restarted at its address before its session ran out takes its node id back: no view lists the address twice", async () => {
+    const store = new MemMetadataStore();
+    const killed = await start(options(store, "a", 9201));
+    const other = await start(options(store, "b", 9202));
+    await eventually(() => ids(other).includes(killed.nodeId), { ...POLL, what: "the other to see the first" });
+    const old = killed.self;
+    await killed.stop({ deregister: false }); // killed: its heartbeat stays live for a session
+
+    const restarted = await start(options(store, "a", 9201));
+    assert.equal(restarted.nodeId, old.nodeId, "the previous process's node id");
+    assert.notEqual(restarted.self.instance, old.instance);
+    assert.equal((await store.getItem(`node/${old.nodeId}`))!.value.toString(), restarted.self.instance);
+    await other.refresh();
+    const listed = other.liveAgents();
+    assert.deepEqual(
+      listed.map((a) => `${a.nodeId}@${a.port}`),
+      [`${old.nodeId}@9201`, `${other.nodeId}@9202`],
+    );
+    assert.equal(listed.find((a) => a.nodeId === old.nodeId)!.instance, restarted.self.instance);
+    // It keeps the id while it heartbeats (its conditional writes hold).
+    await eventually(async () => (await store.getItem(`agent/${old.nodeId}`))!.version >= 5, {
+      ...POLL,
+      what: "a few heartbeats",
+    });
+    assert.equal(restarted.nodeId, old.nodeId);
+  });
+
+  it("an agent restarted at its address with another -nodeId removes its previous heartbeat at once", async () => {
+    const store = new MemMetadataStore();
+    const killed = await start(options(store, "a", 9301));
+    const other = await start(options(store, "b", 9302));
+    const old = killed.nodeId;
+    await killed.stop({ deregister: false });
+
+    const restarted = await start(options(store, "a", 9301, { preferredNodeId: 42 }));
+    assert.equal(restarted.nodeId, 42);
+    await other.refresh();
+    assert.deepEqual(
+      other.liveAgents().map((a) => `${a.nodeId}@${a.port}`),
+      [`${other.nodeId}@9302`, "42@9301"],
+    );
+    assert.equal(await store.getItem(`agent/${old}`), null);
+  });
+
   it("claims unique ids when many agents start at once", async () => {
     const store = new MemMetadataStore();
     const agents = await Promise.all(Array.from({ length: 8 }, (_, i) => start(options(store, "z", 9000 + i))));

@@ -13,10 +13,7 @@ import { parseUsersFile } from "../../src/security/users.js";
 import { SaslAuthenticationError } from "../../src/security/mechanisms.js";
 import { ScramClient } from "./support.js";
 
-const settings: SaslSettings = {
-  mechanisms: ["SCRAM-SHA-256", "PLAIN"],
-  users: parseUsersFile("alice:alice-pw\n", { mechanisms: ["SCRAM-SHA-256", "PLAIN"] }),
-};
+let settings: SaslSettings;
 
 function session(s: SaslSettings | null = settings): SaslSession {
   return new SaslSession(s, componentLogger("test"), { id: 1, remoteAddress: "127.0.0.1:1" });
@@ -26,6 +23,13 @@ const plain = (authzid: string, user: string, password: string): Buffer =>
   Buffer.from(`${authzid}\0${user}\0${password}`);
 
 describe("SASL session", () => {
+  before(async () => {
+    settings = {
+      mechanisms: ["SCRAM-SHA-256", "PLAIN"],
+      users: await parseUsersFile("alice:alice-pw\n", { mechanisms: ["SCRAM-SHA-256", "PLAIN"] }),
+    };
+  });
+
   it("allows only ApiVersions, SaslHandshake and SaslAuthenticate before authentication", () => {
     const s = session();
     assert.equal(s.required, true);
@@ -35,18 +39,18 @@ describe("SASL session", () => {
       assert.equal(s.mayServe(key), false);
   });
 
-  it("allows everything on a listener without SASL, and answers SASL requests with ILLEGAL_SASL_STATE", () => {
+  it("allows everything on a listener without SASL, and answers SASL requests with ILLEGAL_SASL_STATE", async () => {
     const s = session(null);
     assert.equal(s.mayServe(ApiKey.Produce), true);
     assert.deepEqual(s.handshake("PLAIN", 1), { errorCode: ErrorCode.ILLEGAL_SASL_STATE, mechanisms: [] });
-    assert.equal(s.authenticate(plain("", "alice", "alice-pw")).errorCode, ErrorCode.ILLEGAL_SASL_STATE);
+    assert.equal((await s.authenticate(plain("", "alice", "alice-pw"))).errorCode, ErrorCode.ILLEGAL_SASL_STATE);
     assert.equal(s.failed, false);
   });
 
-  it("authenticates with PLAIN and then serves everything", () => {
+  it("authenticates with PLAIN and then serves everything", async () => {
     const s = session();
     assert.deepEqual(s.handshake("PLAIN", 1), { errorCode: ErrorCode.NONE, mechanisms: ["SCRAM-SHA-256", "PLAIN"] });
-    const r = s.authenticate(plain("", "alice", "alice-pw"));
+    const r = await s.authenticate(plain("", "alice", "alice-pw"));
     assert.equal(r.errorCode, ErrorCode.NONE);
     assert.equal(s.principal, "alice");
     assert.equal(s.state, "authenticated");
@@ -54,23 +58,23 @@ describe("SASL session", () => {
     assert.equal(s.handshake("PLAIN", 1).errorCode, ErrorCode.ILLEGAL_SASL_STATE, "no re-authentication");
   });
 
-  it("authenticates with SCRAM-SHA-256 in two SaslAuthenticate steps", () => {
+  it("authenticates with SCRAM-SHA-256 in two SaslAuthenticate steps", async () => {
     const s = session();
     s.handshake("SCRAM-SHA-256", 1);
     const client = new ScramClient("SCRAM-SHA-256", "alice", "alice-pw");
-    const first = s.authenticate(client.first());
+    const first = await s.authenticate(client.first());
     assert.equal(first.errorCode, ErrorCode.NONE);
     assert.equal(s.state, "authenticate");
-    const final = s.authenticate(client.final(first.authBytes));
+    const final = await s.authenticate(client.final(first.authBytes));
     assert.equal(final.errorCode, ErrorCode.NONE);
     client.verify(final.authBytes);
     assert.equal(s.principal, "alice");
   });
 
-  it("fails on a wrong password with SASL_AUTHENTICATION_FAILED and stops serving", () => {
+  it("fails on a wrong password with SASL_AUTHENTICATION_FAILED and stops serving", async () => {
     const s = session();
     s.handshake("PLAIN", 1);
-    const r = s.authenticate(plain("", "alice", "wrong"));
+    const r = await s.authenticate(plain("", "alice", "wrong"));
     assert.equal(r.errorCode, ErrorCode.SASL_AUTHENTICATION_FAILED);
     assert.match(r.errorMessage!, /Authentication failed/);
     assert.equal(s.failed, true);
@@ -87,9 +91,9 @@ describe("SASL session", () => {
     assert.equal(s.failed, true);
   });
 
-  it("answers SaslAuthenticate before SaslHandshake with ILLEGAL_SASL_STATE, then fails (the connection closes)", () => {
+  it("answers SaslAuthenticate before SaslHandshake with ILLEGAL_SASL_STATE, then fails (the connection closes)", async () => {
     const s = session();
-    assert.equal(s.authenticate(plain("", "alice", "alice-pw")).errorCode, ErrorCode.ILLEGAL_SASL_STATE);
+    assert.equal((await s.authenticate(plain("", "alice", "alice-pw"))).errorCode, ErrorCode.ILLEGAL_SASL_STATE);
     assert.equal(s.failed, true);
   });
 
@@ -100,35 +104,35 @@ describe("SASL session", () => {
     assert.equal(s.failed, true);
   });
 
-  it("answers SaslAuthenticate after authentication with ILLEGAL_SASL_STATE and stays authenticated", () => {
+  it("answers SaslAuthenticate after authentication with ILLEGAL_SASL_STATE and stays authenticated", async () => {
     const s = session();
     s.handshake("PLAIN", 1);
-    s.authenticate(plain("", "alice", "alice-pw"));
-    assert.equal(s.authenticate(plain("", "alice", "alice-pw")).errorCode, ErrorCode.ILLEGAL_SASL_STATE);
+    await s.authenticate(plain("", "alice", "alice-pw"));
+    assert.equal((await s.authenticate(plain("", "alice", "alice-pw"))).errorCode, ErrorCode.ILLEGAL_SASL_STATE);
     assert.equal(s.state, "authenticated");
   });
 
-  it("switches to raw tokens after SaslHandshake v0", () => {
+  it("switches to raw tokens after SaslHandshake v0", async () => {
     const s = session();
     s.handshake("PLAIN", 0);
     assert.equal(s.expectsRawToken, true);
-    s.authenticate(plain("", "alice", "alice-pw"));
+    await s.authenticate(plain("", "alice", "alice-pw"));
     assert.equal(s.expectsRawToken, false);
     assert.equal(s.principal, "alice");
   });
 });
 
 describe("SASL/PLAIN", () => {
-  const verify = (u: string, p: string): boolean => u === "alice" && p === "pw";
-  const fails = (message: Buffer, pattern: RegExp): void =>
-    assert.throws(
-      () => new PlainServerExchange({ verify }).step(message),
+  const verify = async (u: string, p: string): Promise<boolean> => u === "alice" && p === "pw";
+  const fails = (message: Buffer, pattern: RegExp): Promise<void> =>
+    assert.rejects(
+      async () => new PlainServerExchange({ verify }).step(message),
       (e: unknown) => e instanceof SaslAuthenticationError && pattern.test(e.message),
     );
 
-  it("accepts an empty or matching authorization id", () => {
-    assert.equal(new PlainServerExchange({ verify }).step(plain("", "alice", "pw")).principal, "alice");
-    assert.equal(new PlainServerExchange({ verify }).step(plain("alice", "alice", "pw")).principal, "alice");
+  it("accepts an empty or matching authorization id", async () => {
+    assert.equal((await new PlainServerExchange({ verify }).step(plain("", "alice", "pw"))).principal, "alice");
+    assert.equal((await new PlainServerExchange({ verify }).step(plain("alice", "alice", "pw"))).principal, "alice");
   });
   it("refuses another authorization id", () => fails(plain("bob", "alice", "pw"), /authorization id/));
   it("refuses a malformed message", () => fails(Buffer.from("alice:pw"), /expected authzid NUL user NUL password/));

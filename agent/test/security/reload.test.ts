@@ -128,15 +128,15 @@ describe("SASL users file reload", function () {
         await eventually(() => applied.length === 1, { ...POLL, what: "the new users file to be applied" });
         const users = applied[0]!.users;
         assert.equal(users.size, 2);
-        assert.ok(users.passwordMatches("alice", "alice-pw-2"));
-        assert.ok(!users.passwordMatches("alice", "alice-pw-1"));
-        assert.ok(users.passwordMatches("bob", "bob-pw-1"));
+        assert.ok(await users.passwordMatches("alice", "alice-pw-2"));
+        assert.ok(!(await users.passwordMatches("alice", "alice-pw-1")));
+        assert.ok(await users.passwordMatches("bob", "bob-pw-1"));
         writeFileSync(file, "# broken\ncarol-without-a-colon-secret-pw\n");
         await new Promise((r) => setTimeout(r, 150));
         assert.equal(applied.length, 1, "a broken file is not applied");
         replaceUsers(file, { alice: "alice-pw-3" });
         await eventually(() => applied.length === 2, { ...POLL, what: "the next users file to be applied" });
-        assert.ok(applied[1]!.users.passwordMatches("alice", "alice-pw-3"));
+        assert.ok(await applied[1]!.users.passwordMatches("alice", "alice-pw-3"));
       } finally {
         stop();
       }

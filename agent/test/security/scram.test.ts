@@ -34,8 +34,8 @@ describe("SCRAM server", () => {
       "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
     const serverFinal = "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=";
 
-    it("answers with the RFC's server-first and server-final messages", () => {
-      const credential = deriveScramCredential("SCRAM-SHA-256", "pencil", 4096, salt);
+    it("answers with the RFC's server-first and server-final messages", async () => {
+      const credential = await deriveScramCredential("SCRAM-SHA-256", "pencil", 4096, salt);
       const exchange = server("SCRAM-SHA-256", { user: credential }, "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0");
       const first = exchange.step(Buffer.from(clientFirst));
       assert.equal(first.response.toString(), serverFirst);
@@ -45,8 +45,8 @@ describe("SCRAM server", () => {
       assert.equal(final.principal, "user");
     });
 
-    it("refuses the RFC's client proof for another password", () => {
-      const credential = deriveScramCredential("SCRAM-SHA-256", "pencil2", 4096, salt);
+    it("refuses the RFC's client proof for another password", async () => {
+      const credential = await deriveScramCredential("SCRAM-SHA-256", "pencil2", 4096, salt);
       const exchange = server("SCRAM-SHA-256", { user: credential }, "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0");
       exchange.step(Buffer.from(clientFirst));
       fails(() => exchange.step(Buffer.from(clientFinal)), /invalid credentials with SASL mechanism SCRAM-SHA-256/);
@@ -55,10 +55,13 @@ describe("SCRAM server", () => {
 
   for (const mechanism of ["SCRAM-SHA-256", "SCRAM-SHA-512"] as const) {
     describe(mechanism, () => {
-      const users = {
-        alice: deriveScramCredential(mechanism, "alice-secret"),
-        "we,ird=name": deriveScramCredential(mechanism, "x"),
-      };
+      let users: Record<string, ScramCredential>;
+      before(async () => {
+        users = {
+          alice: await deriveScramCredential(mechanism, "alice-secret"),
+          "we,ird=name": await deriveScramCredential(mechanism, "x"),
+        };
+      });
 
       it("authenticates a client with the right password and proves itself to the client", () => {
         const client = new ScramClient(mechanism, "alice", "alice-secret");
@@ -104,7 +107,10 @@ describe("SCRAM server", () => {
   }
 
   describe("malformed and refused exchanges", () => {
-    const users = { alice: deriveScramCredential("SCRAM-SHA-256", "pw") };
+    let users: Record<string, ScramCredential>;
+    before(async () => {
+      users = { alice: await deriveScramCredential("SCRAM-SHA-256", "pw") };
+    });
     const cases: Array<[string, string, RegExp]> = [
       ["no GS2 header", "n=alice,r=abc", /GS2 header|GS2 flag/],
       ["channel binding", "p=tls-unique,,n=alice,r=abc", /channel binding is not supported/],
@@ -152,9 +158,9 @@ describe("SCRAM server", () => {
     });
   });
 
-  it("checks a PLAIN password against a stored credential", () => {
-    const credential = deriveScramCredential("SCRAM-SHA-512", "s3cret");
-    assert.equal(scramPasswordMatches("SCRAM-SHA-512", credential, "s3cret"), true);
-    assert.equal(scramPasswordMatches("SCRAM-SHA-512", credential, "s3cret "), false);
+  it("checks a PLAIN password against a stored credential", async () => {
+    const credential = await deriveScramCredential("SCRAM-SHA-512", "s3cret");
+    assert.equal(await scramPasswordMatches("SCRAM-SHA-512", credential, "s3cret"), true);
+    assert.equal(await scramPasswordMatches("SCRAM-SHA-512", credential, "s3cret "), false);
   });
 });

@@ -7,13 +7,15 @@
  *   -compactionBucketURL C            C holds compacted objects: s3://, file://, mem:// (not dynamodb://:
  *                                     compacted objects are large and long-lived, exactly what S3 is cheap for)
  *
- * The two forms exclude each other, and the split form needs both URLs.
+ * The two forms exclude each other, and the split form needs both URLs. DynamoDB is the one store
+ * contacted while opening (its tables are checked); a failure there other than a table problem names
+ * the endpoint and the flag (StoreStartError).
  */
 import path from "node:path";
-import type { BucketUrl } from "../../../../common/bucket-url.js";
-import { formatBucketUrl } from "../../../../common/bucket-url.js";
+import type { BucketUrl, DynamoBucketUrl } from "../../../../common/bucket-url.js";
+import { dynamoEndpoint, formatBucketUrl } from "../../../../common/bucket-url.js";
 import { componentLogger, errorMessage } from "../../../../common/logger.js";
-import { openDynamoStores } from "../dynamodb/index.js";
+import { openDynamoStores, TableSetupError } from "../dynamodb/index.js";
 import { openFileObjectStore, openFileStores } from "../file/index.js";
 import { openMemStores } from "../mem.js";
 import { BucketCheckError, openS3ObjectStore, type S3ObjectStore } from "../s3/index.js";
@@ -32,6 +34,45 @@ export class StoreConfigError extends Error {
     super(message);
     this.name = "StoreConfigError";
   }
+}
+
+/** A store could not be opened at start-up (unreachable, credentials refused); names the endpoint and the flag. */
+export class StoreStartError extends Error {
+  constructor(message: string, options: { cause: unknown }) {
+    super(message, options);
+    this.name = "StoreStartError";
+  }
+}
+
+/** Error codes of a request that never got an answer (connection refused, DNS, timeouts, resets). */
+const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EPIPE",
+]);
+
+function isNetworkError(err: unknown): boolean {
+  if (typeof err !== "object" || err === null) return false;
+  const { code, name } = err as { code?: unknown; name?: unknown };
+  return (typeof code === "string" && NETWORK_ERROR_CODES.has(code)) || name === "TimeoutError";
+}
+
+/** Says where DynamoDB was asked and which flag said so; table problems (TableSetupError) name the table already. */
+function dynamoStartError(err: unknown, flag: string, url: DynamoBucketUrl): unknown {
+  if (err instanceof TableSetupError) return err;
+  const endpoint = dynamoEndpoint(url);
+  const from = endpoint.variable ? `from ${endpoint.variable}; ` : "";
+  const where = `DynamoDB at ${endpoint.url} (${from}${flag} ${formatBucketUrl(url)})`;
+  const name = err instanceof Error && err.name !== "Error" ? `${err.name}: ` : "";
+  const message = isNetworkError(err)
+    ? `cannot reach ${where}: ${errorMessage(err)}`
+    : `${where}: checking its tables at start-up failed: ${name}${errorMessage(err)}`;
+  return new StoreStartError(message, { cause: err });
 }
 
 const INGESTION_KINDS: ReadonlyArray<BucketUrl["kind"]> = ["dynamodb", "file", "mem"];
@@ -81,14 +122,18 @@ function sameLocation(a: BucketUrl, b: BucketUrl): boolean {
   return false;
 }
 
-async function openSingle(url: BucketUrl, createTables: boolean): Promise<Stores> {
+async function openSingle(url: BucketUrl, flag: string, createTables: boolean): Promise<Stores> {
   switch (url.kind) {
     case "mem":
       return openMemStores(url.name);
     case "file":
       return openFileStores(url.path);
     case "dynamodb":
-      return openDynamoStores(url, { createTables });
+      try {
+        return await openDynamoStores(url, { createTables });
+      } catch (err) {
+        throw dynamoStartError(err, flag, url);
+      }
     case "s3":
       throw new StoreConfigError(`s3:// cannot hold ingestion files and the metadata log: ${formatBucketUrl(url)}`);
   }
@@ -135,10 +180,10 @@ async function checkCompactionBucket(store: S3ObjectStore, url: BucketUrl): Prom
 
 export async function openStores(config: OpenStoresConfig): Promise<Stores> {
   checkStoreConfig(config);
-  if (config.bucketUrl) return openSingle(config.bucketUrl, config.createTables);
+  if (config.bucketUrl) return openSingle(config.bucketUrl, "-bucketURL", config.createTables);
   const ing = config.ingestionBucketUrl!;
   const comp = config.compactionBucketUrl!;
-  const ingestion = await openSingle(ing, config.createTables);
+  const ingestion = await openSingle(ing, "-ingestionBucketURL", config.createTables);
   if (sameLocation(ing, comp)) return ingestion;
   let compaction: ObjectStore;
   try {
