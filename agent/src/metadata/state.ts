@@ -1,13 +1,15 @@
 /**
  * The agent's state as a deterministic fold over the metadata log: topics, partitions, offsets, the
  * index of which store object holds which offsets, idempotent-producer sequence state, committed
- * consumer-group offsets. Every agent applies the same entries in the same order and reaches the same
- * state; nothing here reads clocks, randomness or I/O.
+ * consumer-group offsets and the coordinator fences that guard them (group-fence.ts). Every agent
+ * applies the same entries in the same order and reaches the same state; nothing here reads clocks,
+ * randomness or I/O.
  *
  * Offsets are kept as JavaScript numbers (exact up to 2^53) and converted to int64 at the wire.
  */
 import type { Command, CommitFileCommand, CompactCommand, Location, LogEntry, OffsetCommitEntry } from "./commands.js";
 import { ErrorCode } from "../protocol/error-codes.js";
+import { GroupFences, type GroupFenceRow } from "./group-fence.js";
 import { validateTopicConfig } from "./topic-config.js";
 
 /** Kafka error codes the fold produces (the protocol layer's table). */
@@ -78,6 +80,9 @@ export interface CommandResult {
   readonly batches?: readonly BatchResult[];
   /** allocateProducerId. */
   readonly producerId?: number;
+  /** coordinateGroup: the epoch given to the coordinator and the group's last generation. */
+  readonly coordinatorEpoch?: number;
+  readonly generationId?: number;
 }
 
 export interface StateListener {
@@ -85,6 +90,8 @@ export interface StateListener {
   partitionAppended?(topic: string, partition: number, nextOffset: number): void;
   /** Topics or partitions were created or deleted. */
   topicsChanged?(): void;
+  /** An agent started coordinating a group at a new coordinator epoch. */
+  groupCoordinatorChanged?(group: string): void;
 }
 
 const MAX_SEQUENCE = 0x7fffffff;
@@ -100,6 +107,7 @@ export class ClusterState {
   appliedIndex = 0n;
   readonly topics = new Map<string, TopicState>();
   readonly groupOffsets = new Map<string, Map<string, Map<number, OffsetCommitEntry>>>();
+  readonly groupFences = new GroupFences();
   nextProducerId = 1000;
   /** Ingestion files and compacted objects referenced by some segment → number of segments. */
   readonly objectRefs = new Map<string, number>();
@@ -181,6 +189,10 @@ export class ClusterState {
       case "commitFile":
         return this.commitFile(c);
       case "commitOffsets": {
+        if (c.coordinatorEpoch !== undefined) {
+          const refused = this.groupFences.admit(c.group, c.coordinatorEpoch, c.generationId ?? -1);
+          if (refused !== FoldError.NONE) return { errorCode: refused };
+        }
         let group = this.groupOffsets.get(c.group);
         if (!group) {
           group = new Map();
@@ -196,6 +208,13 @@ export class ClusterState {
         }
         return { errorCode: FoldError.NONE };
       }
+      case "coordinateGroup": {
+        const fence = this.groupFences.claim(c.group, c.coordinator);
+        this.listener?.groupCoordinatorChanged?.(c.group);
+        return { errorCode: FoldError.NONE, coordinatorEpoch: fence.epoch, generationId: fence.generation };
+      }
+      case "groupGeneration":
+        return { errorCode: this.groupFences.admit(c.group, c.coordinatorEpoch, c.generationId) };
       case "deleteGroup":
         return this.groupOffsets.delete(c.group)
           ? { errorCode: FoldError.NONE }
@@ -397,6 +416,7 @@ export class ClusterState {
         nextProducerId: this.nextProducerId,
         topics,
         groups,
+        fences: this.groupFences.toRows(),
       }),
       "utf8",
     );
@@ -416,6 +436,8 @@ export class ClusterState {
         partitions: Array<{ next: number; start: number; bytes: number; segs: Seg[]; prods: Prod[] }>;
       }>;
       groups: Array<[string, OffsetCommitEntry[]]>;
+      /** Absent in snapshots written before groups had coordinator fences. */
+      fences?: GroupFenceRow[];
     };
     if (raw.v !== 1) throw new Error(`snapshot version ${raw.v} not supported`);
     const state = new ClusterState();
@@ -450,6 +472,7 @@ export class ClusterState {
       }
       state.groupOffsets.set(g, byTopic);
     }
+    state.groupFences.restore(raw.fences ?? []);
     return state;
   }
 }
