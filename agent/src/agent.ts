@@ -89,9 +89,12 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     onApplied: (index) => metrics.logAppliedIndex.set(Number(index)),
   });
   const waiters = new PartitionWaiters();
+  // The group coordinator starts after the log is replayed; until then there is no group to drop.
+  let groupCoordinatorChanged = (_groupId: string): void => {};
   log.listener = {
     partitionAppended: (topic, partition) => waiters.notify(topic, partition),
     topicsChanged: () => waiters.notifyAll(),
+    groupCoordinatorChanged: (groupId) => groupCoordinatorChanged(groupId),
   };
   await log.open();
 
@@ -160,7 +163,13 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     ingestionFailing: () => ingestionHealth.problem() !== null,
   });
   const nodeId = cluster.self.nodeId;
-  const groups = new GroupCoordinator({ offsets: new LogGroupOffsetStore(log), log: componentLogger("groups") });
+  const groups = new GroupCoordinator({
+    offsets: new LogGroupOffsetStore(log),
+    coordinatorId: `node ${nodeId} (${agentId})`,
+    log: componentLogger("groups"),
+  });
+  // Another agent claimed a group this one holds: it is dropped here (metadata/group-fence.ts).
+  groupCoordinatorChanged = (groupId) => groups.dropIfFenced(groupId);
   // Groups whose coordinator moved to another agent stop here; their members are told NOT_COORDINATOR.
   if (cluster instanceof DynamicCluster) {
     cluster.onMembershipChange(() =>

@@ -12,12 +12,18 @@
  *
  * Knows nothing of sockets or wire messages: methods take and return plain objects whose fields mirror
  * the wire fields, so the handlers only translate versions. All state changes happen synchronously
- * inside one call (Node runs one at a time), so no locks are needed; only offset commits and group
- * deletion wait for the GroupOffsetStore.
+ * inside one call (Node runs one at a time), so no locks are needed; only offset commits, group
+ * deletion, the claim of a group's coordinator epoch and the record of a generation wait for the
+ * GroupOffsetStore.
+ *
+ * Agents pick a group's coordinator from their own cluster view, so two may coordinate one group while
+ * their views disagree. The coordinator epoch in the metadata log fences the older one (offset-store.ts,
+ * metadata/group-fence.ts): it can no longer commit or hand out assignments, and drops the group.
  *
  * Left out: group membership is not persisted (after a coordinator move or restart members rejoin),
  * transactional offset commits, OffsetDelete, KIP-848 consumer groups, offset retention/expiry.
  */
+import { randomUUID } from "node:crypto";
 import { componentLogger, type Logger } from "../../../common/logger.js";
 import { GroupAdmin } from "./admin.js";
 import { DEFAULT_GROUP_CONFIG, type GroupCoordinatorConfig } from "./config.js";
@@ -69,6 +75,8 @@ export {
 
 export interface GroupCoordinatorOptions extends Partial<GroupCoordinatorConfig> {
   readonly offsets: GroupOffsetStore;
+  /** Names this coordinator in the coordinator epochs it claims; a random id by default. */
+  readonly coordinatorId?: string;
   /** Clock and timers; real timers by default. */
   readonly timers?: TimerSeam;
   readonly log?: Logger;
@@ -90,7 +98,13 @@ export class GroupCoordinator {
     };
     const timers = options.timers ?? realTimers;
     const log = options.log ?? componentLogger("groups");
-    this.membership = new GroupMembership(this.config, timers, log);
+    this.membership = new GroupMembership(
+      this.config,
+      timers,
+      log,
+      options.offsets,
+      options.coordinatorId ?? randomUUID(),
+    );
     this.groupOffsets = new GroupOffsets(options.offsets, this.membership, timers, log);
     this.admin = new GroupAdmin(options.offsets, this.membership, log);
   }
@@ -120,6 +134,15 @@ export class GroupCoordinator {
    */
   unloadGroups(shouldUnload: (groupId: string) => boolean): void {
     this.membership.unloadGroups(shouldUnload);
+  }
+
+  /**
+   * Drops the group if another coordinator has claimed a newer coordinator epoch for it (call when the
+   * metadata log records a claim); its waiting requests are answered NOT_COORDINATOR.
+   */
+  dropIfFenced(groupId: string): void {
+    const group = this.membership.group(groupId);
+    if (group) this.membership.dropIfFenced(group);
   }
 
   /** Group ids held in memory (membership state), for metrics and tests. */

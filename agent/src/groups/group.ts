@@ -84,7 +84,17 @@ export class Group {
   initialJoin = false;
   syncTimer: CancelTimer | null = null;
 
-  constructor(readonly groupId: string) {}
+  /**
+   * @param coordinatorEpoch the epoch this coordinator holds the group at (offset-store.ts)
+   * @param lastGenerationId the generation the group's generations continue after
+   */
+  constructor(
+    readonly groupId: string,
+    readonly coordinatorEpoch = 0,
+    lastGenerationId = 0,
+  ) {
+    this.generationId = lastGenerationId;
+  }
 
   get state(): GroupState {
     return this.currentState;

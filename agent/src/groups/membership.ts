@@ -7,6 +7,13 @@
  * first rebalance of an empty group (group.initial.rebalance.delay.ms, extended while members keep
  * joining, bounded by the rebalance timeout); session expiry; pending-sync expiry (members that never send
  * SyncGroup are removed after the rebalance timeout). Holds the groups in memory.
+ *
+ * Fenced through the GroupOffsetStore (offset-store.ts): a group enters memory only once this coordinator
+ * has claimed a new coordinator epoch for it, its generations continue after the last one recorded, and a
+ * generation's assignment is handed out only once recorded under that epoch. A group whose epoch is no
+ * longer the latest (another agent claimed it) is dropped, its waiting requests are answered
+ * NOT_COORDINATOR, and so is each of its members' next request, so they look the coordinator up again;
+ * after that the group is unknown here like any other.
  */
 import { randomUUID } from "node:crypto";
 import { errorMessage, type Logger } from "../../../common/logger.js";
@@ -27,24 +34,47 @@ import {
   type SyncWaiter,
 } from "./coordinator-io.js";
 import { Group, Member } from "./group.js";
+import type { GroupOffsetStore } from "./offset-store.js";
 import type { TimerSeam } from "./timer.js";
 
 export class GroupMembership {
   private readonly groups = new Map<string, Group>();
+  /** Claims of a coordinator epoch in flight, by group: concurrent first requests share one. */
+  private readonly claims = new Map<string, Promise<Group | null>>();
+  /** Members of groups dropped for a newer coordinator epoch, not yet told NOT_COORDINATOR: group → member ids. */
+  private readonly fencedMembers = new Map<string, Set<string>>();
   private closed = false;
 
+  /** @param coordinatorId names this coordinator in the epochs it claims */
   constructor(
     private readonly config: GroupCoordinatorConfig,
     private readonly timers: TimerSeam,
     private readonly log: Logger,
+    private readonly store: GroupOffsetStore,
+    private readonly coordinatorId: string,
   ) {}
 
   // ---------------------------------------------------------------- JoinGroup
 
-  joinGroup(input: JoinGroupInput): Promise<JoinGroupResult> {
+  async joinGroup(input: JoinGroupInput): Promise<JoinGroupResult> {
+    const invalid = this.joinRequestError(input);
+    if (invalid !== null) return joinError(input.memberId, invalid);
+    let group = this.groups.get(input.groupId);
+    if (!group) {
+      // A member id for a group that does not exist is stale.
+      if (input.memberId !== "")
+        return joinError(input.memberId, this.unknownGroupError(input.groupId, input.memberId));
+      try {
+        group = (await this.loadGroup(input.groupId)) ?? undefined;
+      } catch (err) {
+        this.log.warn("claiming the group failed", { groupId: input.groupId, error: errorMessage(err) });
+      }
+      if (!group) return joinError(input.memberId, GroupError.COORDINATOR_NOT_AVAILABLE);
+    }
+    const joining = group;
     return new Promise<JoinGroupResult>((resolve) => {
       try {
-        this.doJoinGroup(input, resolve);
+        this.doJoinGroup(joining, input, resolve);
       } catch (err) {
         this.log.error("JoinGroup failed", { groupId: input.groupId, error: errorMessage(err) });
         resolve(joinError(input.memberId, GroupError.UNKNOWN_SERVER_ERROR));
@@ -52,22 +82,23 @@ export class GroupMembership {
     });
   }
 
-  private doJoinGroup(input: JoinGroupInput, respond: JoinWaiter): void {
-    if (this.closed) return respond(joinError(input.memberId, GroupError.COORDINATOR_NOT_AVAILABLE));
-    if (input.groupId === "") return respond(joinError(input.memberId, GroupError.INVALID_GROUP_ID));
+  /** The error for a JoinGroup that no group state can accept, or null. */
+  private joinRequestError(input: JoinGroupInput): number | null {
+    if (this.closed) return GroupError.COORDINATOR_NOT_AVAILABLE;
+    if (input.groupId === "") return GroupError.INVALID_GROUP_ID;
     if (
       input.sessionTimeoutMs < this.config.minSessionTimeoutMs ||
       input.sessionTimeoutMs > this.config.maxSessionTimeoutMs
     ) {
-      return respond(joinError(input.memberId, GroupError.INVALID_SESSION_TIMEOUT));
+      return GroupError.INVALID_SESSION_TIMEOUT;
     }
+    return null;
+  }
+
+  private doJoinGroup(group: Group, input: JoinGroupInput, respond: JoinWaiter): void {
+    if (this.closed) return respond(joinError(input.memberId, GroupError.COORDINATOR_NOT_AVAILABLE));
+    if (this.dropIfFenced(group, input.memberId)) return respond(joinError(input.memberId, GroupError.NOT_COORDINATOR));
     const isUnknownMember = input.memberId === "";
-    let group = this.groups.get(input.groupId);
-    if (!group) {
-      // A member id for a group that does not exist is stale.
-      if (!isUnknownMember) return respond(joinError(input.memberId, GroupError.UNKNOWN_MEMBER_ID));
-      group = this.addGroup(input.groupId);
-    }
     if (!group.acceptsJoiningMember(input.memberId, this.config.maxGroupSize)) {
       const existing = group.members.get(input.memberId);
       if (existing) this.removeMemberAndUpdateGroup(group, existing, "group is over its maximum size");
@@ -539,7 +570,8 @@ export class GroupMembership {
   private doSyncGroup(input: SyncGroupInput, respond: SyncWaiter): void {
     if (this.closed) return respond(syncError(GroupError.COORDINATOR_NOT_AVAILABLE));
     const group = this.groups.get(input.groupId);
-    if (!group) return respond(syncError(GroupError.UNKNOWN_MEMBER_ID));
+    if (!group) return respond(syncError(this.unknownGroupError(input.groupId, input.memberId)));
+    if (this.dropIfFenced(group, input.memberId)) return respond(syncError(GroupError.NOT_COORDINATOR));
     if (group.is("Dead")) return respond(syncError(GroupError.COORDINATOR_NOT_AVAILABLE));
     const error =
       group.validateCurrentMember(input.memberId, input.groupInstanceId) ??
@@ -567,9 +599,7 @@ export class GroupMembership {
           const missing = [...group.members.keys()].filter((id) => !assignment.has(id));
           if (missing.length > 0)
             this.log.warn("leader assigned nothing to some members", { groupId: group.groupId, members: missing });
-          this.setAndPropagateAssignment(group, assignment);
-          group.transitionTo("Stable");
-          this.log.info("group is stable", { groupId: group.groupId, generationId: group.generationId });
+          this.storeAssignment(group, assignment);
         }
         return;
       }
@@ -588,13 +618,44 @@ export class GroupMembership {
     }
   }
 
+  /**
+   * Records the generation under this coordinator's epoch, then hands out the assignment and makes the
+   * group Stable (Kafka stores the group's assignment before answering SyncGroup the same way). Nobody
+   * gets an assignment from a coordinator another agent has fenced; should the group have moved on
+   * meanwhile (a new rebalance, a drop), the outcome is ignored.
+   */
+  private storeAssignment(group: Group, assignment: ReadonlyMap<string, Uint8Array>): void {
+    const generationId = group.generationId;
+    const done = (errorCode: number): void => {
+      if (this.groups.get(group.groupId) !== group || !group.is("CompletingRebalance")) return;
+      if (group.generationId !== generationId) return;
+      if (errorCode === GroupError.NONE) {
+        this.setAndPropagateAssignment(group, assignment);
+        group.transitionTo("Stable");
+        this.log.info("group is stable", { groupId: group.groupId, generationId });
+      } else if (errorCode === GroupError.NOT_COORDINATOR) {
+        this.fence(group);
+      } else {
+        this.resetAndPropagateAssignmentError(group, errorCode);
+        this.maybePrepareRebalance(group, `storing the assignment of generation ${generationId} failed`);
+      }
+    };
+    this.store
+      .recordGeneration(group.groupId, { coordinatorEpoch: group.coordinatorEpoch, generationId })
+      .then(done, (err: unknown) => {
+        this.log.warn("storing the group's generation failed", { groupId: group.groupId, error: errorMessage(err) });
+        done(GroupError.COORDINATOR_NOT_AVAILABLE);
+      });
+  }
+
   // ---------------------------------------------------------------- Heartbeat
 
   /** Returns the error code for the Heartbeat response. */
   heartbeat(input: HeartbeatInput): number {
     if (this.closed) return GroupError.COORDINATOR_NOT_AVAILABLE;
     const group = this.groups.get(input.groupId);
-    if (!group) return GroupError.UNKNOWN_MEMBER_ID;
+    if (!group) return this.unknownGroupError(input.groupId, input.memberId);
+    if (this.dropIfFenced(group, input.memberId)) return GroupError.NOT_COORDINATOR;
     if (group.is("Dead")) return GroupError.COORDINATOR_NOT_AVAILABLE;
     const error = group.validateCurrentMember(input.memberId, input.groupInstanceId);
     if (error !== null) return error;
@@ -626,7 +687,11 @@ export class GroupMembership {
       errorCode,
     });
     if (!group)
-      return { errorCode: GroupError.NONE, members: leaving.map((m) => answer(m, GroupError.UNKNOWN_MEMBER_ID)) };
+      return {
+        errorCode: GroupError.NONE,
+        members: leaving.map((m) => answer(m, this.unknownGroupError(groupId, m.memberId))),
+      };
+    if (this.dropIfFenced(group)) return { errorCode: GroupError.NOT_COORDINATOR, members: [] };
     if (group.is("Dead")) return { errorCode: GroupError.COORDINATOR_NOT_AVAILABLE, members: [] };
     const members = leaving.map((m) => {
       const reason = `member left the group (${m.reason ?? "no reason given"})`;
@@ -693,6 +758,7 @@ export class GroupMembership {
   close(): void {
     if (this.closed) return;
     for (const group of [...this.groups.values()]) this.dropGroup(group, GroupError.COORDINATOR_NOT_AVAILABLE);
+    this.fencedMembers.clear();
     this.closed = true;
   }
 
@@ -711,10 +777,63 @@ export class GroupMembership {
     return this.groups.values();
   }
 
-  /** Creates an Empty group in memory (a first JoinGroup, or an offset commit outside any generation). */
-  addGroup(groupId: string): Group {
-    const group = new Group(groupId);
+  /**
+   * The group in memory, or a new Empty one (for a first JoinGroup, or an offset commit outside any
+   * generation) once this coordinator has claimed a new coordinator epoch for it; null when the
+   * coordinator closed meanwhile. Rejects when the claim cannot be written.
+   */
+  loadGroup(groupId: string): Promise<Group | null> {
+    const held = this.groups.get(groupId);
+    if (held) return Promise.resolve(held);
+    let claim = this.claims.get(groupId);
+    if (!claim) {
+      claim = this.claimGroup(groupId).finally(() => this.claims.delete(groupId));
+      this.claims.set(groupId, claim);
+    }
+    return claim;
+  }
+
+  private async claimGroup(groupId: string): Promise<Group | null> {
+    const { coordinatorEpoch, lastGenerationId } = await this.store.claimGroup(groupId, this.coordinatorId);
+    if (this.closed) return null;
+    const group = new Group(groupId, coordinatorEpoch, lastGenerationId);
     this.groups.set(groupId, group);
+    this.fencedMembers.delete(groupId);
+    this.log.info("coordinating group", { groupId, coordinatorEpoch, lastGenerationId });
     return group;
+  }
+
+  /**
+   * Drops the group when another coordinator has claimed a newer epoch for it since this one did (its
+   * waiting requests are answered NOT_COORDINATOR); returns whether it did. `askingMemberId` is the member
+   * whose request found out, and is answered NOT_COORDINATOR by the caller.
+   */
+  dropIfFenced(group: Group, askingMemberId = ""): boolean {
+    if (this.store.coordinatorEpoch(group.groupId) <= group.coordinatorEpoch) return false;
+    this.fence(group, askingMemberId);
+    return true;
+  }
+
+  private fence(group: Group, answeredMemberId = ""): void {
+    if (this.groups.get(group.groupId) !== group) return;
+    this.log.info("another coordinator took the group over; dropping it", {
+      groupId: group.groupId,
+      coordinatorEpoch: group.coordinatorEpoch,
+      latestEpoch: this.store.coordinatorEpoch(group.groupId),
+    });
+    this.dropGroup(group, GroupError.NOT_COORDINATOR);
+    const toTell = new Set([...group.members.keys()].filter((id) => id !== answeredMemberId));
+    if (toTell.size > 0) this.fencedMembers.set(group.groupId, toTell);
+  }
+
+  /**
+   * The answer to a member of a group not held here: NOT_COORDINATOR the first time a member of a group
+   * dropped for a newer coordinator epoch asks, otherwise `otherwise` (UNKNOWN_MEMBER_ID by default).
+   */
+  unknownGroupError(groupId: string, memberId: string, otherwise: number = GroupError.UNKNOWN_MEMBER_ID): number {
+    const fenced = this.fencedMembers.get(groupId);
+    if (!fenced?.delete(memberId)) return otherwise;
+    if (fenced.size === 0) this.fencedMembers.delete(groupId);
+    return GroupError.NOT_COORDINATOR;
   }
 }

@@ -1,8 +1,14 @@
 /**
- * Committed consumer-group offsets: the durable part of a consumer group. The group coordinator
- * (offsets.ts) validates commits and calls this store; the agent implements it on top of the
- * metadata log so every agent sees the same offsets. Group membership itself is not persisted: after a
- * coordinator change, members rejoin (as after a Kafka coordinator failover without loaded state).
+ * The durable part of a consumer group: its committed offsets and its coordinator fence. The group
+ * coordinator (offsets.ts, membership.ts) validates requests and calls this store; the agent implements
+ * it on top of the metadata log (metadata/group-offsets.ts) so every agent sees the same offsets and the
+ * same fence. Group membership itself is not persisted: after a coordinator change, members rejoin (as
+ * after a Kafka coordinator failover without loaded state), and the generations of the new coordinator
+ * continue after the last one recorded.
+ *
+ * The fence (metadata/group-fence.ts): a coordinator claims a new coordinator epoch before it holds a
+ * group, and every write it makes for the group (a generation's assignment, a commit) carries that epoch;
+ * a write whose epoch is no longer the latest is refused with NOT_COORDINATOR.
  */
 
 export interface CommittedOffset {
@@ -17,13 +23,34 @@ export interface CommittedOffset {
   readonly commitTimestamp: bigint;
 }
 
+/** Who writes: the coordinator epoch the group is held at, and the writing member's generation (−1: none). */
+export interface GroupWriteFence {
+  readonly coordinatorEpoch: number;
+  readonly generationId: number;
+}
+
+/** A coordinator's claim on a group: its epoch, and the generation its own generations continue after. */
+export interface GroupClaim {
+  readonly coordinatorEpoch: number;
+  readonly lastGenerationId: number;
+}
+
 export interface GroupOffsetStore {
-  /** Durably commits offsets (resolves once in the metadata log). */
-  commit(groupId: string, offsets: readonly CommittedOffset[]): Promise<void>;
+  /**
+   * Durably commits offsets (resolves once in the metadata log) with NONE, or refuses them:
+   * NOT_COORDINATOR (a newer coordinator epoch exists), ILLEGAL_GENERATION (an older generation).
+   */
+  commit(groupId: string, offsets: readonly CommittedOffset[], fence: GroupWriteFence): Promise<number>;
   /** Committed offsets of a group, from memory: topic → partition → offset. */
   committed(groupId: string): ReadonlyMap<string, ReadonlyMap<number, CommittedOffset>>;
   /** Group ids with committed offsets (so ListGroups/DescribeGroups show groups known only by offsets, state Empty). */
   groupsWithOffsets(): readonly string[];
-  /** Removes every committed offset of a group (DeleteGroups). */
+  /** Removes every committed offset of a group (DeleteGroups); the fence stays. */
   deleteGroup(groupId: string): Promise<void>;
+  /** Makes `coordinator` the group's coordinator at a new epoch (resolves once in the metadata log). */
+  claimGroup(groupId: string, coordinator: string): Promise<GroupClaim>;
+  /** Records that a generation gets its assignment: NONE, or NOT_COORDINATOR when a newer epoch exists. */
+  recordGeneration(groupId: string, fence: GroupWriteFence): Promise<number>;
+  /** The group's latest coordinator epoch as far as this agent has read the log (0: never claimed). */
+  coordinatorEpoch(groupId: string): number;
 }

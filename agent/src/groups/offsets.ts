@@ -1,6 +1,7 @@
 /**
  * Offset commits and fetches: a commit is checked against the group's membership and generation, then
- * written to the GroupOffsetStore; fetches read the store.
+ * written to the GroupOffsetStore with the group's coordinator epoch and the member's generation, which
+ * the store checks again against the latest epoch (offset-store.ts); fetches read the store.
  */
 import { errorMessage, type Logger } from "../../../common/logger.js";
 import {
@@ -34,9 +35,16 @@ export class GroupOffsets {
     let group = this.membership.group(input.groupId);
     if (!group) {
       // An unknown group with generation ≥ 0 means a stale member; −1 creates a "simple" group.
-      if (input.generationId >= 0) return GroupError.ILLEGAL_GENERATION;
-      group = this.membership.addGroup(input.groupId);
+      if (input.generationId >= 0)
+        return this.membership.unknownGroupError(input.groupId, input.memberId, GroupError.ILLEGAL_GENERATION);
+      try {
+        group = (await this.membership.loadGroup(input.groupId)) ?? undefined;
+      } catch (err) {
+        this.log.warn("claiming the group failed", { groupId: input.groupId, error: errorMessage(err) });
+      }
+      if (!group) return GroupError.COORDINATOR_NOT_AVAILABLE;
     }
+    if (this.membership.dropIfFenced(group, input.memberId)) return GroupError.NOT_COORDINATOR;
     const error = this.validateOffsetCommit(group, input);
     if (error !== null) return error;
     switch (group.state) {
@@ -65,8 +73,13 @@ export class GroupOffsets {
       commitTimestamp,
     }));
     try {
-      await this.offsets.commit(input.groupId, offsets);
-      return GroupError.NONE;
+      const errorCode = await this.offsets.commit(input.groupId, offsets, {
+        coordinatorEpoch: group.coordinatorEpoch,
+        generationId: input.generationId,
+      });
+      // Refused for an older epoch: another coordinator has the group now.
+      if (errorCode === GroupError.NOT_COORDINATOR) this.membership.dropIfFenced(group, input.memberId);
+      return errorCode;
     } catch (err) {
       this.log.warn("offset commit failed", { groupId: input.groupId, error: errorMessage(err) });
       return GroupError.COORDINATOR_NOT_AVAILABLE;

@@ -81,6 +81,30 @@ export interface CommitOffsetsCommand {
   readonly type: "commitOffsets";
   readonly group: string;
   readonly offsets: readonly OffsetCommitEntry[];
+  /**
+   * The coordinator epoch of the group at the coordinator that accepted the commit, and the committing
+   * member's generation (−1 for a commit from outside any generation). The fold refuses the commit
+   * when a newer epoch exists, or when the generation is older than the group's last one (group-fence.ts).
+   * Absent in entries written before coordinators were fenced: those are applied unchecked.
+   */
+  readonly coordinatorEpoch?: number;
+  readonly generationId?: number;
+}
+
+/** An agent starts coordinating a group: the fold gives it the group's next coordinator epoch. */
+export interface CoordinateGroupCommand {
+  readonly type: "coordinateGroup";
+  readonly group: string;
+  /** The coordinator instance taking the group (for logs and operators; the fold goes by epochs). */
+  readonly coordinator: string;
+}
+
+/** A generation of a group gets its assignment: recorded before any member receives it. */
+export interface GroupGenerationCommand {
+  readonly type: "groupGeneration";
+  readonly group: string;
+  readonly coordinatorEpoch: number;
+  readonly generationId: number;
 }
 
 export interface DeleteGroupCommand {
@@ -127,6 +151,8 @@ export type Command =
   | AlterConfigsCommand
   | CommitFileCommand
   | CommitOffsetsCommand
+  | CoordinateGroupCommand
+  | GroupGenerationCommand
   | DeleteGroupCommand
   | AllocateProducerIdCommand
   | CompactCommand

@@ -1,27 +1,37 @@
-/** Committed consumer-group offsets, durable in the metadata log (GroupOffsetStore for the coordinator). */
-import type { CommittedOffset, GroupOffsetStore } from "../groups/offset-store.js";
+/**
+ * Committed consumer-group offsets and coordinator fences, durable in the metadata log (the
+ * GroupOffsetStore of the group coordinator; the fold's rules are in group-fence.ts).
+ */
+import type { CommittedOffset, GroupClaim, GroupOffsetStore, GroupWriteFence } from "../groups/offset-store.js";
+import type { Command } from "./commands.js";
 import type { MetadataLog } from "./log.js";
+import type { CommandResult } from "./state.js";
 
 export class LogGroupOffsetStore implements GroupOffsetStore {
   constructor(private readonly log: MetadataLog) {}
 
-  async commit(groupId: string, offsets: readonly CommittedOffset[]): Promise<void> {
-    const [result] = await this.log.propose([
-      {
-        type: "commitOffsets",
-        group: groupId,
-        offsets: offsets.map((o) => ({
-          topic: o.topic,
-          partition: o.partition,
-          offset: Number(o.offset),
-          leaderEpoch: o.leaderEpoch,
-          metadata: o.metadata,
-          time: Number(o.commitTimestamp),
-        })),
-      },
-    ]);
-    if (result && result.errorCode !== 0)
-      throw new Error(`offset commit for group ${groupId} failed with error ${result.errorCode}`);
+  private async proposeOne(command: Command): Promise<CommandResult> {
+    const [result] = await this.log.propose([command]);
+    if (!result) throw new Error(`metadata log returned no result for ${command.type}`);
+    return result;
+  }
+
+  async commit(groupId: string, offsets: readonly CommittedOffset[], fence: GroupWriteFence): Promise<number> {
+    const result = await this.proposeOne({
+      type: "commitOffsets",
+      group: groupId,
+      offsets: offsets.map((o) => ({
+        topic: o.topic,
+        partition: o.partition,
+        offset: Number(o.offset),
+        leaderEpoch: o.leaderEpoch,
+        metadata: o.metadata,
+        time: Number(o.commitTimestamp),
+      })),
+      coordinatorEpoch: fence.coordinatorEpoch,
+      generationId: fence.generationId,
+    });
+    return result.errorCode;
   }
 
   committed(groupId: string): ReadonlyMap<string, ReadonlyMap<number, CommittedOffset>> {
@@ -51,5 +61,26 @@ export class LogGroupOffsetStore implements GroupOffsetStore {
 
   async deleteGroup(groupId: string): Promise<void> {
     await this.log.propose([{ type: "deleteGroup", group: groupId }]);
+  }
+
+  async claimGroup(groupId: string, coordinator: string): Promise<GroupClaim> {
+    const result = await this.proposeOne({ type: "coordinateGroup", group: groupId, coordinator });
+    if (result.coordinatorEpoch === undefined || result.generationId === undefined)
+      throw new Error(`claiming group ${groupId} failed with error ${result.errorCode}`);
+    return { coordinatorEpoch: result.coordinatorEpoch, lastGenerationId: result.generationId };
+  }
+
+  async recordGeneration(groupId: string, fence: GroupWriteFence): Promise<number> {
+    const result = await this.proposeOne({
+      type: "groupGeneration",
+      group: groupId,
+      coordinatorEpoch: fence.coordinatorEpoch,
+      generationId: fence.generationId,
+    });
+    return result.errorCode;
+  }
+
+  coordinatorEpoch(groupId: string): number {
+    return this.log.state.groupFences.get(groupId)?.epoch ?? 0;
   }
 }

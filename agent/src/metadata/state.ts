@@ -1,9 +1,10 @@
 /**
  * The agent's state as a deterministic fold over the metadata log: topics, partitions, offsets, the
  * index of which store object holds which offsets, idempotent-producer sequence state, committed
- * consumer-group offsets. Every agent applies the same entries in the same order and reaches the same
- * state; nothing here reads clocks, randomness or I/O. Time is the log's own (expiry.ts): producer state
- * and committed offsets unused for their period are dropped as the log time passes it.
+ * consumer-group offsets and the coordinator fences that guard them (group-fence.ts). Every agent
+ * applies the same entries in the same order and reaches the same state; nothing here reads clocks,
+ * randomness or I/O. Time is the log's own (expiry.ts): producer state and committed offsets unused
+ * for their period are dropped as the log time passes it.
  *
  * Offsets are kept as JavaScript numbers (exact up to 2^53) and converted to int64 at the wire.
  */
@@ -11,6 +12,7 @@ import type { Command, CommitFileCommand, CompactCommand, Location, LogEntry, Of
 import { ErrorCode } from "../protocol/error-codes.js";
 import { ExpiryQueue, OFFSETS_RETENTION_MS, PRODUCER_ID_EXPIRATION_MS } from "./expiry.js";
 import { partitionCountProblem } from "./limits.js";
+import { GroupFences, type GroupFenceRow } from "./group-fence.js";
 import { validateTopicConfig } from "./topic-config.js";
 
 /** Kafka error codes the fold produces (the protocol layer's table). */
@@ -84,6 +86,9 @@ export interface CommandResult {
   readonly batches?: readonly BatchResult[];
   /** allocateProducerId. */
   readonly producerId?: number;
+  /** coordinateGroup: the epoch given to the coordinator and the group's last generation. */
+  readonly coordinatorEpoch?: number;
+  readonly generationId?: number;
 }
 
 export interface StateListener {
@@ -91,6 +96,8 @@ export interface StateListener {
   partitionAppended?(topic: string, partition: number, nextOffset: number): void;
   /** Topics or partitions were created or deleted. */
   topicsChanged?(): void;
+  /** An agent started coordinating a group at a new coordinator epoch. */
+  groupCoordinatorChanged?(group: string): void;
 }
 
 /**
@@ -112,6 +119,7 @@ export class ClusterState {
   appliedIndex = 0n;
   readonly topics = new Map<string, TopicState>();
   readonly groupOffsets = new Map<string, Map<string, Map<number, OffsetCommitEntry>>>();
+  readonly groupFences = new GroupFences();
   nextProducerId = 1000;
   /** Log time (ms) at the last applied entry: the largest entry timestamp so far (expiry.ts); 0 while unknown. */
   logTime = 0;
@@ -235,6 +243,10 @@ export class ClusterState {
       case "commitFile":
         return this.commitFile(c);
       case "commitOffsets": {
+        if (c.coordinatorEpoch !== undefined) {
+          const refused = this.groupFences.admit(c.group, c.coordinatorEpoch, c.generationId ?? -1);
+          if (refused !== FoldError.NONE) return { errorCode: refused };
+        }
         let group = this.groupOffsets.get(c.group);
         for (const o of c.offsets) {
           // A partition deleted since the commit was validated: its offsets went with it.
@@ -253,6 +265,13 @@ export class ClusterState {
         if (group) this.groupExpiry.touch(c.group, this.logTime);
         return { errorCode: FoldError.NONE };
       }
+      case "coordinateGroup": {
+        const fence = this.groupFences.claim(c.group, c.coordinator);
+        this.listener?.groupCoordinatorChanged?.(c.group);
+        return { errorCode: FoldError.NONE, coordinatorEpoch: fence.epoch, generationId: fence.generation };
+      }
+      case "groupGeneration":
+        return { errorCode: this.groupFences.admit(c.group, c.coordinatorEpoch, c.generationId) };
       case "deleteGroup":
         this.groupExpiry.delete(c.group);
         return this.groupOffsets.delete(c.group)
@@ -472,6 +491,7 @@ export class ClusterState {
         logTime: this.logTime,
         topics,
         groups,
+        fences: this.groupFences.toRows(),
       }),
       "utf8",
     );
@@ -493,6 +513,8 @@ export class ClusterState {
         partitions: Array<{ next: number; start: number; bytes: number; segs: Seg[]; prods: Prod[] }>;
       }>;
       groups: Array<[string, OffsetCommitEntry[], number?]>;
+      /** Absent in snapshots written before groups had coordinator fences. */
+      fences?: GroupFenceRow[];
     };
     if (raw.v !== 1) throw new Error(`snapshot version ${raw.v} not supported`);
     const state = new ClusterState();
@@ -538,6 +560,7 @@ export class ClusterState {
       groupTimes.push([g, time ?? 0]);
     }
     state.groupExpiry = ExpiryQueue.of(groupTimes);
+    state.groupFences.restore(raw.fences ?? []);
     return state;
   }
 }

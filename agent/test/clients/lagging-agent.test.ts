@@ -20,6 +20,19 @@ import { buildBatch } from "../records/batch-builder.js";
 import { startTestAgent } from "../support/agents.js";
 import type { TestAgent } from "../support/agents.js";
 import { RawKafkaClient } from "../support/raw-kafka-client.js";
+import type { MetadataLog } from "../../src/metadata/log.js";
+
+/** Commits as a group's coordinator does: claims the group's coordinator epoch, then commits under it (accepted). */
+async function commitAsCoordinator(
+  metadata: MetadataLog,
+  group: string,
+  offsets: Parameters<LogGroupOffsetStore["commit"]>[1],
+): Promise<void> {
+  const store = new LogGroupOffsetStore(metadata);
+  const claim = await store.claimGroup(group, "previous-coordinator");
+  const code = await store.commit(group, offsets, { coordinatorEpoch: claim.coordinatorEpoch, generationId: -1 });
+  assert.equal(code, ErrorCode.NONE, "the commit is accepted");
+}
 
 const TOPIC = "lagged";
 /** What the body of a DynamoDB Query of the metadata log's entries contains (store/dynamodb/metadata.ts). */
@@ -231,7 +244,7 @@ describe("an agent whose metadata log reads are slow (DynamoDB Local, fault prox
     // coordinator did before the membership changed).
     const group = groupCoordinatedBy(b, "moved");
     const end = await produceThroughA(["moved-record"]);
-    await new LogGroupOffsetStore(a.running.context.metadata).commit(group, [
+    await commitAsCoordinator(a.running.context.metadata, group, [
       { topic: TOPIC, partition: 0, offset: end, leaderEpoch: -1, metadata: "", commitTimestamp: BigInt(Date.now()) },
     ]);
     assert.ok(viewOfB() < Number(end), "the second agent has not seen the produce nor the commit");
@@ -324,7 +337,7 @@ describe("an agent whose metadata log reads are slow (DynamoDB Local, fault prox
     const group = groupCoordinatedBy(b, "resume-coordinator");
     // Committed through the other agent's log, as the previous coordinator did.
     const run = await resumeWhileBTrails(topic, group, (offset) =>
-      new LogGroupOffsetStore(a.running.context.metadata).commit(group, [
+      commitAsCoordinator(a.running.context.metadata, group, [
         { topic, partition: 0, offset, leaderEpoch: -1, metadata: "", commitTimestamp: BigInt(Date.now()) },
       ]),
     );

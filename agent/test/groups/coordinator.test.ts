@@ -106,6 +106,11 @@ class Harness {
     }
   }
 
+  /** Lets pending store calls finish: the first JoinGroup of a group waits for its coordinator epoch. */
+  settle(): Promise<void> {
+    return new Promise((r) => setImmediate(r));
+  }
+
   state(groupId = G): string {
     return this.coordinator.groupState(groupId);
   }
@@ -176,6 +181,7 @@ describe("GroupCoordinator (classic groups)", () => {
     it("adds a member directly on JoinGroup v0-v3 (no member id round trip)", async () => {
       h = new Harness();
       const joined = h.join({ requireKnownMemberId: false, clientId: "old" });
+      await h.settle();
       h.timers.advance(DELAY);
       const r = await joined;
       assert.equal(r.errorCode, GroupError.NONE);
@@ -491,6 +497,52 @@ describe("GroupCoordinator (classic groups)", () => {
       assert.equal((await waiting).errorCode, GroupError.REBALANCE_IN_PROGRESS);
       assert.equal(h.state(), "PreparingRebalance");
     });
+
+    it("hands out no assignment when the generation cannot be recorded, and rebalances", async () => {
+      h = new Harness();
+      const a = await h.joinDynamic({ clientId: "a" });
+      const b = await h.joinDynamic({ clientId: "b" });
+      h.timers.advance(DELAY * 3);
+      const [ra, rb] = await Promise.all([a.joined, b.joined]);
+      const followerSync = h.sync(b.memberId, rb.generationId);
+      h.store.failGenerations = new Error("log append failed");
+      const leaderSync = h.sync(a.memberId, ra.generationId, { [a.memberId]: "for-a", [b.memberId]: "for-b" });
+      for (const s of await Promise.all([followerSync, leaderSync])) {
+        assert.equal(s.errorCode, GroupError.COORDINATOR_NOT_AVAILABLE);
+        assert.equal(s.assignment.length, 0);
+      }
+      assert.equal(h.state(), "PreparingRebalance");
+    });
+
+    it("a coordinator taking a group over continues its generations; the one it fenced answers NOT_COORDINATOR", async () => {
+      h = new Harness();
+      const { ids, generation } = await h.stableGroup(1);
+      const next = new GroupCoordinator({ offsets: h.store, timers: h.timers, log: silent });
+      try {
+        const joining = next.joinGroup({
+          groupId: G,
+          memberId: "",
+          groupInstanceId: null,
+          clientId: "moved",
+          clientHost: "/127.0.0.1",
+          sessionTimeoutMs: SESSION,
+          rebalanceTimeoutMs: REBALANCE,
+          protocolType: "consumer",
+          protocols: [proto("range")],
+          requireKnownMemberId: false,
+          supportSkippingAssignment: false,
+        });
+        await h.settle();
+        h.timers.advance(DELAY);
+        const first = await joining;
+        assert.equal(first.errorCode, GroupError.NONE);
+        assert.equal(first.generationId, generation + 1, "generation ids are never reused");
+        assert.equal(h.heartbeat(ids[0]!, generation), GroupError.NOT_COORDINATOR);
+        assert.equal(h.heartbeat(ids[0]!, generation), GroupError.UNKNOWN_MEMBER_ID);
+      } finally {
+        next.close();
+      }
+    });
   });
 
   describe("Heartbeat", () => {
@@ -516,6 +568,7 @@ describe("GroupCoordinator (classic groups)", () => {
     async function staticGroup(supportSkippingAssignment = false) {
       const s1 = h.join({ instanceId: "i-1", clientId: "c1", supportSkippingAssignment });
       const s2 = h.join({ instanceId: "i-2", clientId: "c2", supportSkippingAssignment });
+      await h.settle();
       h.timers.advance(DELAY * 3);
       const [r1, r2] = await Promise.all([s1, s2]);
       assert.match(r1.memberId, /^i-1-/, "a static member's id starts with its instance id");
@@ -702,6 +755,24 @@ describe("GroupCoordinator (classic groups)", () => {
         offsets: [offset("t", 0, 1n)],
       });
       assert.equal(err, GroupError.COORDINATOR_NOT_AVAILABLE);
+    });
+
+    it("answers COORDINATOR_NOT_AVAILABLE while the group's coordinator epoch cannot be claimed", async () => {
+      h = new Harness();
+      h.store.failClaims = new Error("log append failed");
+      assert.equal((await h.join()).errorCode, GroupError.COORDINATOR_NOT_AVAILABLE);
+      const simple = {
+        groupId: "g",
+        generationId: -1,
+        memberId: "",
+        groupInstanceId: null,
+        offsets: [offset("t", 0, 1n)],
+      };
+      assert.equal(await h.coordinator.commitOffsets(simple), GroupError.COORDINATOR_NOT_AVAILABLE);
+      assert.deepEqual(h.coordinator.groupIds(), []);
+      h.store.failClaims = null;
+      assert.equal((await h.join()).errorCode, GroupError.MEMBER_ID_REQUIRED);
+      assert.equal(await h.coordinator.commitOffsets(simple), GroupError.NONE);
     });
 
     it("fetches every committed partition when topics is null", async () => {

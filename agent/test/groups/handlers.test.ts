@@ -491,12 +491,14 @@ describe("consumer-group handlers", () => {
     assert.equal(deleted.results[0]!.errorCode, ErrorCode.NOT_COORDINATOR);
 
     // Offsets this agent holds for a group another agent coordinates are not listed here.
-    await agent.store.commit("theirs-too", [
-      { topic: "orders", partition: 0, offset: 1n, leaderEpoch: -1, metadata: null, commitTimestamp: 0n },
-    ]);
-    await agent.store.commit("mine-1", [
-      { topic: "orders", partition: 0, offset: 1n, leaderEpoch: -1, metadata: null, commitTimestamp: 0n },
-    ]);
+    for (const group of ["theirs-too", "mine-1"]) {
+      const { coordinatorEpoch } = await agent.store.claimGroup(group, "elsewhere");
+      await agent.store.commit(
+        group,
+        [{ topic: "orders", partition: 0, offset: 1n, leaderEpoch: -1, metadata: null, commitTimestamp: 0n }],
+        { coordinatorEpoch, generationId: -1 },
+      );
+    }
     const listed = await agent.call(ApiKey.ListGroups, 3, { statesFilter: [], typesFilter: [] });
     assert.deepEqual(
       listed.groups.map((g) => g.groupId),

@@ -1,14 +1,24 @@
-/** In-memory GroupOffsetStore for coordinator and handler tests (the agent's real one is on the metadata log). */
-import type { CommittedOffset, GroupOffsetStore } from "../../src/groups/offset-store.js";
+/**
+ * In-memory GroupOffsetStore for coordinator and handler tests (the agent's real one is on the metadata
+ * log). Fences are checked by the fold's own rules (metadata/group-fence.ts).
+ */
+import { GroupFences } from "../../src/metadata/group-fence.js";
+import type { CommittedOffset, GroupClaim, GroupOffsetStore, GroupWriteFence } from "../../src/groups/offset-store.js";
+import { ErrorCode } from "../../src/protocol/error-codes.js";
 
 export class MemGroupOffsetStore implements GroupOffsetStore {
   private readonly groups = new Map<string, Map<string, Map<number, CommittedOffset>>>();
-  /** Test seam: when set, commit() rejects with it. */
+  readonly fences = new GroupFences();
+  /** Test seams: when set, commit(), claimGroup() or recordGeneration() rejects with it. */
   failCommits: Error | null = null;
+  failClaims: Error | null = null;
+  failGenerations: Error | null = null;
   commits = 0;
 
-  async commit(groupId: string, offsets: readonly CommittedOffset[]): Promise<void> {
+  async commit(groupId: string, offsets: readonly CommittedOffset[], fence: GroupWriteFence): Promise<number> {
     if (this.failCommits) throw this.failCommits;
+    const refused = this.fences.admit(groupId, fence.coordinatorEpoch, fence.generationId);
+    if (refused !== ErrorCode.NONE) return refused;
     this.commits++;
     let topics = this.groups.get(groupId);
     if (!topics) this.groups.set(groupId, (topics = new Map()));
@@ -17,6 +27,7 @@ export class MemGroupOffsetStore implements GroupOffsetStore {
       if (!partitions) topics.set(o.topic, (partitions = new Map()));
       partitions.set(o.partition, o);
     }
+    return ErrorCode.NONE;
   }
 
   committed(groupId: string): ReadonlyMap<string, ReadonlyMap<number, CommittedOffset>> {
@@ -29,5 +40,20 @@ export class MemGroupOffsetStore implements GroupOffsetStore {
 
   async deleteGroup(groupId: string): Promise<void> {
     this.groups.delete(groupId);
+  }
+
+  async claimGroup(groupId: string, coordinator: string): Promise<GroupClaim> {
+    if (this.failClaims) throw this.failClaims;
+    const fence = this.fences.claim(groupId, coordinator);
+    return { coordinatorEpoch: fence.epoch, lastGenerationId: fence.generation };
+  }
+
+  async recordGeneration(groupId: string, fence: GroupWriteFence): Promise<number> {
+    if (this.failGenerations) throw this.failGenerations;
+    return this.fences.admit(groupId, fence.coordinatorEpoch, fence.generationId);
+  }
+
+  coordinatorEpoch(groupId: string): number {
+    return this.fences.get(groupId)?.epoch ?? 0;
   }
 }

@@ -23,6 +23,18 @@ import type { MetadataStore } from "../../src/store/types.js";
 import { buildBatch } from "../records/batch-builder.js";
 import { callHandler } from "../support/handler-call.js";
 
+/** Commits as a group's coordinator does: claims the group's coordinator epoch, then commits under it (accepted). */
+async function commitAsCoordinator(
+  metadata: MetadataLog,
+  group: string,
+  offsets: Parameters<LogGroupOffsetStore["commit"]>[1],
+): Promise<void> {
+  const store = new LogGroupOffsetStore(metadata);
+  const claim = await store.claimGroup(group, "previous-coordinator");
+  const code = await store.commit(group, offsets, { coordinatorEpoch: claim.coordinatorEpoch, generationId: -1 });
+  assert.equal(code, ErrorCode.NONE, "the commit is accepted");
+}
+
 const logger = componentLogger("test");
 const TOPIC = "t";
 
@@ -243,7 +255,7 @@ describe("an agent whose view trails the metadata log", function () {
 
   it("answers OffsetFetch with the offsets committed through another agent, beyond the high watermark it knew", async () => {
     await produceElsewhere(["first-record", "second-record"], 1_000);
-    await new LogGroupOffsetStore(writer).commit("g", [
+    await commitAsCoordinator(writer, "g", [
       { topic: TOPIC, partition: 0, offset: 2n, leaderEpoch: -1, metadata: "", commitTimestamp: 1n },
     ]);
     assert.equal(localEnd(), 0, "this agent has not read the produce nor the commit");
@@ -260,7 +272,7 @@ describe("an agent whose view trails the metadata log", function () {
   });
 
   it("answers OffsetFetch with COORDINATOR_LOAD_IN_PROGRESS (retriable) when the log cannot be read in time", async () => {
-    await new LogGroupOffsetStore(writer).commit("g", [
+    await commitAsCoordinator(writer, "g", [
       { topic: TOPIC, partition: 0, offset: 7n, leaderEpoch: -1, metadata: "", commitTimestamp: 1n },
     ]);
     reads.hold();
