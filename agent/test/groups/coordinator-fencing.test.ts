@@ -125,6 +125,8 @@ describe("group coordinator fencing across agents", () => {
     const a = await openSide(store);
     const b = await openSide(store);
     sides = [a, b];
+    // Offsets are kept only for partitions that exist.
+    await a.log.propose([{ type: "createTopic", name: TOPIC, topicId: "c".repeat(32), partitions: 1, configs: {} }]);
     const seen: bigint[] = [];
     const sample = async () => seen.push(await committed(a), await committed(b));
 
@@ -167,6 +169,8 @@ describe("group coordinator fencing across agents", () => {
     const a = await openSide(store);
     const b = await openSide(store);
     sides = [a, b];
+    // Offsets are kept only for partitions that exist.
+    await a.log.propose([{ type: "createTopic", name: TOPIC, topicId: "c".repeat(32), partitions: 1, configs: {} }]);
     const joined = await join(a, "on-a");
     assert.equal(joined.errorCode, GroupError.NONE);
     await b.log.catchUp();
@@ -183,6 +187,8 @@ describe("group coordinator fencing across agents", () => {
     const a = await openSide(store);
     const b = await openSide(store);
     sides = [a, b];
+    // Offsets are kept only for partitions that exist.
+    await a.log.propose([{ type: "createTopic", name: TOPIC, topicId: "c".repeat(32), partitions: 1, configs: {} }]);
     // Wired as the agent wires it: a claim in the log drops the group if this coordinator is fenced.
     a.log.listener = { groupCoordinatorChanged: (groupId) => a.coordinator.dropIfFenced(groupId) };
     const first = await joinAndSync(a, "on-a");

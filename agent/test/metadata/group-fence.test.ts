@@ -16,11 +16,18 @@ function commit(offset: number, fence?: { coordinatorEpoch: number; generationId
   return { type: "commitOffsets", group: "g", offsets: [entry(offset)], ...fence };
 }
 
+/** A state holding topic "t" (offsets of partitions that do not exist are not stored). */
+function stateWithTopic(): ClusterState {
+  const s = new ClusterState();
+  apply(s, { type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 1, configs: {} });
+  return s;
+}
+
 const committed = (s: ClusterState) => s.groupOffsets.get("g")?.get("t")?.get(0)?.offset;
 
 describe("metadata state fold: group coordinator fences", () => {
   it("gives each coordinateGroup the next epoch, carrying the last generation over", () => {
-    const s = new ClusterState();
+    const s = stateWithTopic();
     const first = apply(s, { type: "coordinateGroup", group: "g", coordinator: "a" });
     assert.deepEqual([first.errorCode, first.coordinatorEpoch, first.generationId], [FoldError.NONE, 1, 0]);
     assert.equal(apply(s, { type: "groupGeneration", group: "g", coordinatorEpoch: 1, generationId: 4 }).errorCode, 0);
@@ -31,7 +38,7 @@ describe("metadata state fold: group coordinator fences", () => {
   });
 
   it("refuses commits and generations from an older coordinator epoch; offsets stay", () => {
-    const s = new ClusterState();
+    const s = stateWithTopic();
     apply(s, { type: "coordinateGroup", group: "g", coordinator: "a" });
     assert.equal(apply(s, commit(10, { coordinatorEpoch: 1, generationId: 1 })).errorCode, FoldError.NONE);
     apply(s, { type: "coordinateGroup", group: "g", coordinator: "b" });
@@ -47,7 +54,7 @@ describe("metadata state fold: group coordinator fences", () => {
   });
 
   it("within an epoch refuses a generation older than the last one; generation −1 is checked by epoch only", () => {
-    const s = new ClusterState();
+    const s = stateWithTopic();
     apply(s, { type: "coordinateGroup", group: "g", coordinator: "a" });
     apply(s, { type: "groupGeneration", group: "g", coordinatorEpoch: 1, generationId: 3 });
     assert.equal(apply(s, commit(30, { coordinatorEpoch: 1, generationId: 3 })).errorCode, FoldError.NONE);
@@ -67,7 +74,7 @@ describe("metadata state fold: group coordinator fences", () => {
   });
 
   it("refuses a fenced commit for a group nobody claimed, and applies commits without a fence unchecked", () => {
-    const s = new ClusterState();
+    const s = stateWithTopic();
     assert.equal(apply(s, commit(5, { coordinatorEpoch: 1, generationId: -1 })).errorCode, FoldError.NOT_COORDINATOR);
     assert.equal(committed(s), undefined);
     assert.equal(apply(s, commit(7)).errorCode, FoldError.NONE, "entries written before fences");
@@ -75,7 +82,7 @@ describe("metadata state fold: group coordinator fences", () => {
   });
 
   it("keeps the fence when the group's offsets are deleted, so epochs never go back", () => {
-    const s = new ClusterState();
+    const s = stateWithTopic();
     apply(s, { type: "coordinateGroup", group: "g", coordinator: "a" });
     apply(s, commit(10, { coordinatorEpoch: 1, generationId: -1 }));
     assert.equal(apply(s, { type: "deleteGroup", group: "g" }).errorCode, FoldError.NONE);
@@ -84,7 +91,7 @@ describe("metadata state fold: group coordinator fences", () => {
   });
 
   it("keeps fences through a snapshot, and loads snapshots that have none", () => {
-    const s = new ClusterState();
+    const s = stateWithTopic();
     apply(s, { type: "coordinateGroup", group: "g", coordinator: "a" });
     apply(s, { type: "groupGeneration", group: "g", coordinatorEpoch: 1, generationId: 7 });
     const copy = ClusterState.fromSnapshot(s.toSnapshot());
