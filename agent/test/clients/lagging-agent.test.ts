@@ -13,26 +13,13 @@ import { LOCAL_AWS, startDynamoDbLocal } from "../../../e2e/support/dynamodb-loc
 import type { DynamoDbLocal } from "../../../e2e/support/dynamodb-local.js";
 import { startFaultProxy } from "../../../e2e/support/fault-proxy.js";
 import type { FaultProxy } from "../../../e2e/support/fault-proxy.js";
-import { LogGroupOffsetStore } from "../../src/metadata/group-offsets.js";
 import { LOG_PK } from "../../src/store/dynamodb/metadata.js";
 import { ApiKey, ErrorCode } from "../../src/protocol/index.js";
 import { buildBatch } from "../records/batch-builder.js";
 import { startTestAgent } from "../support/agents.js";
 import type { TestAgent } from "../support/agents.js";
 import { RawKafkaClient } from "../support/raw-kafka-client.js";
-import type { MetadataLog } from "../../src/metadata/log.js";
-
-/** Commits as a group's coordinator does: claims the group's coordinator epoch, then commits under it (accepted). */
-async function commitAsCoordinator(
-  metadata: MetadataLog,
-  group: string,
-  offsets: Parameters<LogGroupOffsetStore["commit"]>[1],
-): Promise<void> {
-  const store = new LogGroupOffsetStore(metadata);
-  const claim = await store.claimGroup(group, "previous-coordinator");
-  const code = await store.commit(group, offsets, { coordinatorEpoch: claim.coordinatorEpoch, generationId: -1 });
-  assert.equal(code, ErrorCode.NONE, "the commit is accepted");
-}
+import { commitAsCoordinator } from "../support/group-commits.js";
 
 const TOPIC = "lagged";
 /** What the body of a DynamoDB Query of the metadata log's entries contains (store/dynamodb/metadata.ts). */

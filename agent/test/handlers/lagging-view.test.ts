@@ -22,18 +22,7 @@ import { MemMetadataStore, MemObjectStore } from "../../src/store/mem.js";
 import type { MetadataStore } from "../../src/store/types.js";
 import { buildBatch } from "../records/batch-builder.js";
 import { callHandler } from "../support/handler-call.js";
-
-/** Commits as a group's coordinator does: claims the group's coordinator epoch, then commits under it (accepted). */
-async function commitAsCoordinator(
-  metadata: MetadataLog,
-  group: string,
-  offsets: Parameters<LogGroupOffsetStore["commit"]>[1],
-): Promise<void> {
-  const store = new LogGroupOffsetStore(metadata);
-  const claim = await store.claimGroup(group, "previous-coordinator");
-  const code = await store.commit(group, offsets, { coordinatorEpoch: claim.coordinatorEpoch, generationId: -1 });
-  assert.equal(code, ErrorCode.NONE, "the commit is accepted");
-}
+import { commitAsCoordinator } from "../support/group-commits.js";
 
 const logger = componentLogger("test");
 const TOPIC = "t";
