@@ -12,6 +12,7 @@
 import { ListTagsOfResourceCommand, TagResourceCommand, UpdateTableCommand } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { awsErrorName, isResourceNotFound } from "../../../common/aws/errors.js";
+import { errorMessage } from "../../../common/logger.js";
 import {
   billingFields,
   createTable,
@@ -61,6 +62,19 @@ export type TableRole = TableSchema["role"];
  */
 export type RecordOwnership = (role: TableRole, table: string) => Promise<void>;
 
+/** Recording ownership on the WarpAgent failed: nothing was created or adopted. */
+class OwnershipRecordError extends Error {}
+
+async function record(recordOwnership: RecordOwnership, role: TableRole, table: string): Promise<void> {
+  try {
+    await recordOwnership(role, table);
+  } catch (err) {
+    throw new OwnershipRecordError(
+      `recording table ${table} as owned on the WarpAgent failed, so it was not created or adopted: ${errorMessage(err)}`,
+    );
+  }
+}
+
 /** The owner tag value: "<namespace>/<name>/<uid>". */
 export function ownerTag(spec: ResolvedSpec): string {
   return `${spec.namespace}/${spec.name}/${spec.uid}`;
@@ -104,7 +118,7 @@ async function reconcileTable(
   try {
     const table = await describeTable(client, name);
     if (!table) {
-      if (!spec.recordedTables.has(name)) await recordOwnership(schema.role, name);
+      if (!spec.recordedTables.has(name)) await record(recordOwnership, schema.role, name);
       action = "dynamodb:CreateTable";
       const created = await createTable(client, name, schema, {
         billing: desiredBilling(spec),
@@ -186,7 +200,7 @@ async function reconcileTable(
           message: `table ${name} is owned by WarpAgent ${other}; not adopted (remove its ${TAG_OWNER} tag to allow it)`,
           ...(arn ? { arn } : {}),
         };
-      await recordOwnership(schema.role, name);
+      await record(recordOwnership, schema.role, name);
       if (tags && arn) {
         action = "dynamodb:TagResource";
         await client.send(new TagResourceCommand({ ResourceArn: arn, Tags: ownershipTags(spec, schema) }));
@@ -247,6 +261,8 @@ async function reconcileTable(
     }
     return { kind: "ready", arn: arn ?? "" };
   } catch (err) {
+    if (err instanceof OwnershipRecordError)
+      return { kind: "failed", reason: Reason.ApplyFailed, message: err.message, ...(arn ? { arn } : {}) };
     const f = describeAwsError(err, action, tableResource(spec, name, arn));
     return { kind: "failed", reason: f.reason, message: f.message, ...(arn ? { arn } : {}) };
   }

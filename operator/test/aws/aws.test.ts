@@ -13,7 +13,7 @@ import {
   ListTagsOfResourceCommand,
 } from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
-import { startDynamoDbLocal, LOCAL_AWS } from "../../../e2e/support/dynamodb-local.js";
+import { startDynamoDbLocal, LOCAL_AWS, tableExists } from "../../../e2e/support/dynamodb-local.js";
 import type { DynamoDbLocal } from "../../../e2e/support/dynamodb-local.js";
 import { startS3Server } from "../../../e2e/support/s3-server.js";
 import type { S3Server } from "../../../e2e/support/s3-server.js";
@@ -103,6 +103,20 @@ describe("AWS reconcile (DynamoDB Local + S3 server)", function () {
     );
     const again = await reconcileRecorded(dynamo, s);
     assert.deepEqual(again.events, [], "a converged pass changes nothing");
+  });
+
+  it("a table is not created when its ownership cannot be recorded first", async () => {
+    const s = spec("unrecorded");
+    const r = await reconcileTables(dynamo, s, { pendingRequeueMs: 100 }, async () => {
+      throw new Error("403 Forbidden");
+    });
+    assert.equal(r.condition.reason, Reason.ApplyFailed);
+    assert.match(
+      r.condition.message,
+      /recording table unrecorded-files as owned on the WarpAgent failed, so it was not created or adopted: 403 Forbidden/,
+    );
+    assert.equal(await tableExists(dynamo, "unrecorded-files"), false);
+    assert.equal(await tableExists(dynamo, "unrecorded-chunks"), false);
   });
 
   it("a table created by someone else between DescribeTable and CreateTable is not an AWS error", async () => {
