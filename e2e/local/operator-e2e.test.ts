@@ -9,7 +9,7 @@
  *   DeploymentRunner runs the agent pods those Deployments describe (command, args, env) and reports
  *     their readiness back; the WarpAgent turns Ready
  *   kcat and kafkajs produce and consume through the agents; compaction puts the data in S3;
- *   deleting the WarpAgent (deletionPolicy Delete) removes its tables.
+ *   deleting the WarpAgent (deletionPolicy Delete) stops its agents, then removes its tables.
  *
  * Stand-ins, because they cannot run here: pods are local processes sharing one loopback address
  * (ports are remapped, status.podIP is 127.0.0.1), Services do not route (clients bootstrap from an
@@ -432,13 +432,22 @@ spec:
         "events",
         "the garbage collector would remove it with its owner",
       );
-    // A real cluster's garbage collector stops the agents before or while the tables go; so does this.
-    await agentPods.stop();
+    const agentPodsRunning = (): number => ZONES.reduce((n, z) => n + agentPods.pods(`events-${z}`).length, 0);
+    assert.ok(agentPodsRunning() > 0);
+    // The operator stops the agents itself, and deletes the tables only once no agent pod runs.
     await kubectl(cp.kubeconfigPath, ["-n", APP_NS, "delete", "warpagent", "events", "--wait=false"]);
-    await eventually(async () => !(await tableExists("e2e-files")) && !(await tableExists("e2e-chunks")), {
-      timeoutMs: 120_000,
-      what: "both tables to be deleted",
-    });
+    let podsWhenATableWent = 0;
+    await eventually(
+      async () => {
+        const files = await tableExists("e2e-files");
+        const chunks = await tableExists("e2e-chunks");
+        if (!files || !chunks) podsWhenATableWent = Math.max(podsWhenATableWent, agentPodsRunning());
+        return !files && !chunks;
+      },
+      { timeoutMs: 120_000, intervalMs: 50, what: "both tables to be deleted" },
+    );
+    assert.equal(podsWhenATableWent, 0, "no table is deleted while an agent pod runs");
+    assert.equal(agentPodsRunning(), 0);
     await eventually(async () => (await admin.list<WarpAgent>({ ...WA, namespace: APP_NS })).items.length === 0, {
       timeoutMs: 60_000,
       what: "the WarpAgent to be gone (finalizer removed)",

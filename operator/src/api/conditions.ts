@@ -26,6 +26,7 @@ export const Reason = {
   ComponentsNotReady: "ComponentsNotReady",
   Paused: "Paused",
   Deleting: "Deleting",
+  StoppingAgents: "StoppingAgents",
   InvalidSpec: "InvalidSpec",
   // TablesReady
   TablesActive: "TablesActive",
@@ -33,6 +34,7 @@ export const Reason = {
   TableUpdating: "TableUpdating",
   TableDeleting: "TableDeleting",
   TableSchemaMismatch: "TableSchemaMismatch",
+  TableNotOwned: "TableNotOwned",
   // BucketReady
   BucketFound: "BucketFound",
   BucketCreated: "BucketCreated",

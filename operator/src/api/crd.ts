@@ -53,6 +53,14 @@ const str = (description: string, extra: JSONSchemaProps = {}): JSONSchemaProps 
   ...extra,
 });
 
+/** A CEL transition rule refusing any change to a field once set. */
+function immutable(field: string, why: string): { rule: string; message: string } {
+  return {
+    rule: "self == oldSelf",
+    message: `${field} cannot be changed after creation (${why}); create a new WarpAgent instead`,
+  };
+}
+
 const TABLE_NAME = { minLength: 3, maxLength: 255, pattern: "^[a-zA-Z0-9_.-]+$" };
 const quantityMap: JSONSchemaProps = {
   type: "object",
@@ -68,14 +76,21 @@ export const specSchema: JSONSchemaProps = {
       minLength: 1,
       maxLength: 64,
       pattern: "^([a-z]{2}(-[a-z0-9]+)+-[0-9]+|local)$",
+      "x-kubernetes-validations": [immutable("region", "the tables and their data stay in the old region")],
     }),
     tables: {
       type: "object",
       description: "The two DynamoDB tables the agents ingest into.",
       required: ["files", "chunks"],
       properties: {
-        files: str("Files table name (ingestion-file descriptors and the control plane).", TABLE_NAME),
-        chunks: str("Chunks table name (the bytes of ingestion files).", TABLE_NAME),
+        files: str("Files table name (ingestion-file descriptors and the control plane). Immutable.", {
+          ...TABLE_NAME,
+          "x-kubernetes-validations": [immutable("tables.files", "the old table and its data would be orphaned")],
+        }),
+        chunks: str("Chunks table name (the bytes of ingestion files). Immutable.", {
+          ...TABLE_NAME,
+          "x-kubernetes-validations": [immutable("tables.chunks", "the old table and its data would be orphaned")],
+        }),
         billingMode: {
           type: "string",
           description: "PayPerRequest (on-demand) or Provisioned.",
@@ -96,9 +111,16 @@ export const specSchema: JSONSchemaProps = {
         },
         deletionPolicy: {
           type: "string",
-          description: "Retain keeps the tables when the WarpAgent is deleted; Delete deletes them.",
+          description:
+            "Retain keeps the tables when the WarpAgent is deleted; Delete stops the agents, then deletes the tables this WarpAgent created or adopted (never others).",
           enum: [...DELETION_POLICIES],
           default: "Retain",
+        },
+        adopt: {
+          type: "boolean",
+          description:
+            "Take ownership of tables that already exist (tagging them as this WarpAgent's). Without it an existing table is reported as TableNotOwned and never changed or deleted.",
+          default: false,
         },
       },
       "x-kubernetes-validations": [

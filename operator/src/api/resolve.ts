@@ -19,12 +19,15 @@ import {
   DEFAULT_IMAGE,
   DEFAULT_REPLICAS_PER_ZONE,
   MIN_BATCH_TIMEOUT_MS,
+  OWNED_TABLE_ANNOTATIONS,
   SASL_MECHANISMS,
 } from "./types.js";
 
 export interface ResolvedSpec {
   name: string;
   namespace: string;
+  /** The WarpAgent's metadata.uid (part of the tables' owner tag). */
+  uid: string;
   region: string;
   filesTable: string;
   chunksTable: string;
@@ -32,6 +35,10 @@ export interface ResolvedSpec {
   readCapacityUnits?: number;
   writeCapacityUnits?: number;
   deletionPolicy: DeletionPolicy;
+  /** spec.tables.adopt: take ownership of existing tables. */
+  adoptTables: boolean;
+  /** Tables the WarpAgent's annotations record as created or adopted by it (OWNED_TABLE_ANNOTATIONS). */
+  recordedTables: ReadonlySet<string>;
   bucket: string;
   bucketPrefix: string;
   createBucket: boolean;
@@ -71,6 +78,12 @@ export function parseDurationMs(text: string): number | null {
   return Number(m[1]) * (m[2] === "s" ? 1000 : 1);
 }
 
+function recordedTables(agent: WarpAgent): Set<string> {
+  const annotations = agent.metadata.annotations ?? {};
+  const names = [annotations[OWNED_TABLE_ANNOTATIONS.files], annotations[OWNED_TABLE_ANNOTATIONS.chunks]];
+  return new Set(names.filter((n): n is string => typeof n === "string" && n !== ""));
+}
+
 export function resolveSpec(agent: WarpAgent): ResolvedSpec {
   const s = agent.spec;
   const t = s.tables ?? ({} as WarpAgent["spec"]["tables"]);
@@ -104,11 +117,14 @@ export function resolveSpec(agent: WarpAgent): ResolvedSpec {
   const out: ResolvedSpec = {
     name,
     namespace: agent.metadata.namespace,
+    uid: agent.metadata.uid ?? "",
     region: s.region,
     filesTable: t.files,
     chunksTable: t.chunks,
     billingMode,
     deletionPolicy: t.deletionPolicy ?? "Retain",
+    adoptTables: t.adopt ?? false,
+    recordedTables: recordedTables(agent),
     bucket: s.bucket.name,
     bucketPrefix: s.bucket.prefix ?? "",
     createBucket: s.bucket.create ?? false,

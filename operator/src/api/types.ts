@@ -18,6 +18,15 @@ export const SHORT_NAMES = ["wa"] as const;
 export const FINALIZER = "warpagent.dev/finalizer";
 export const FIELD_MANAGER = "warp-operator";
 
+/**
+ * Annotations on a WarpAgent naming the table (by role) it created or adopted: the ownership record
+ * for DynamoDB endpoints without tagging (DynamoDB Local). On AWS the table's owner tag is the record.
+ */
+export const OWNED_TABLE_ANNOTATIONS = {
+  files: "tables.warpagent.dev/files",
+  chunks: "tables.warpagent.dev/chunks",
+} as const;
+
 export const BILLING_MODES = ["PayPerRequest", "Provisioned"] as const;
 export type BillingMode = (typeof BILLING_MODES)[number];
 export const DELETION_POLICIES = ["Retain", "Delete"] as const;
@@ -42,6 +51,12 @@ export interface TablesSpec {
   writeCapacityUnits?: number;
   /** What happens to the tables when the WarpAgent is deleted. Default Retain. */
   deletionPolicy?: DeletionPolicy;
+  /**
+   * Take ownership of tables that already exist (default false: an existing table this WarpAgent did
+   * not create is reported as TableNotOwned and left alone). Adopted tables are deleted under
+   * deletionPolicy Delete like created ones.
+   */
+  adopt?: boolean;
 }
 
 export interface BucketSpec {

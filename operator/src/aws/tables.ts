@@ -1,7 +1,10 @@
 /**
- * DynamoDB side of a WarpAgent: create missing tables with the agent's key schema, adopt and verify
- * existing ones, enable TTL, tag them, apply billing-mode changes, and delete them under the Delete
- * policy, through the table lifecycle shared with the agent (common/aws/tables.ts). DynamoDB accepts
+ * DynamoDB side of a WarpAgent: create missing tables with the agent's key schema, adopt existing
+ * ones when asked (spec.tables.adopt), verify them, enable TTL, tag them, apply billing-mode changes,
+ * and delete them under the Delete policy, through the table lifecycle shared with the agent
+ * (common/aws/tables.ts). Ownership: a table is this WarpAgent's when its owner tag names the
+ * WarpAgent (namespace, name and uid), or, on an endpoint without tagging, when the WarpAgent's
+ * annotations record it. Only owned tables are changed or deleted. DynamoDB accepts
  * one update per table at a time, so each pass makes at most one change per table and asks to be
  * requeued while a table is CREATING or UPDATING (as ACK's dynamodb-controller does) instead of
  * waiting for ACTIVE.
@@ -9,6 +12,7 @@
 import { ListTagsOfResourceCommand, TagResourceCommand, UpdateTableCommand } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { awsErrorName, isResourceNotFound } from "../../../common/aws/errors.js";
+import { errorMessage } from "../../../common/logger.js";
 import {
   billingFields,
   createTable,
@@ -50,9 +54,43 @@ export interface TablesResult {
   events: OperatorEvent[];
 }
 
-/** The owner tag value: "<namespace>/<name>". */
+export type TableRole = TableSchema["role"];
+
+/**
+ * Records on the WarpAgent that it owns a table (OWNED_TABLE_ANNOTATIONS). Called before CreateTable
+ * and before adopting, so an operator stopped in between leaves the record, not an unowned table.
+ */
+export type RecordOwnership = (role: TableRole, table: string) => Promise<void>;
+
+/** Recording ownership on the WarpAgent failed: nothing was created or adopted. */
+class OwnershipRecordError extends Error {}
+
+async function record(recordOwnership: RecordOwnership, role: TableRole, table: string): Promise<void> {
+  try {
+    await recordOwnership(role, table);
+  } catch (err) {
+    throw new OwnershipRecordError(
+      `recording table ${table} as owned on the WarpAgent failed, so it was not created or adopted: ${errorMessage(err)}`,
+    );
+  }
+}
+
+/** The owner tag value: "<namespace>/<name>/<uid>". */
 export function ownerTag(spec: ResolvedSpec): string {
-  return `${spec.namespace}/${spec.name}`;
+  return `${spec.namespace}/${spec.name}/${spec.uid}`;
+}
+
+function ownershipTags(spec: ResolvedSpec, schema: TableSchema): Array<{ Key: string; Value: string }> {
+  return [
+    { Key: TAG_MANAGED_BY, Value: "warp-operator" },
+    { Key: TAG_OWNER, Value: ownerTag(spec) },
+    { Key: TAG_ROLE, Value: schema.role },
+  ];
+}
+
+/** Whether this WarpAgent owns the table: its owner tag, or without tagging (tags null) its annotations. */
+function owns(spec: ResolvedSpec, name: string, tags: Map<string | undefined, string | undefined> | null): boolean {
+  return tags ? tags.get(TAG_OWNER) === ownerTag(spec) : spec.recordedTables.has(name);
 }
 
 function desiredBilling(spec: ResolvedSpec): TableBilling {
@@ -73,20 +111,18 @@ async function reconcileTable(
   name: string,
   schema: TableSchema,
   events: OperatorEvent[],
+  recordOwnership: RecordOwnership,
 ): Promise<TableState> {
   let action = "dynamodb:DescribeTable";
   let arn: string | undefined;
   try {
     const table = await describeTable(client, name);
     if (!table) {
+      if (!spec.recordedTables.has(name)) await record(recordOwnership, schema.role, name);
       action = "dynamodb:CreateTable";
       const created = await createTable(client, name, schema, {
         billing: desiredBilling(spec),
-        tags: [
-          { Key: TAG_MANAGED_BY, Value: "warp-operator" },
-          { Key: TAG_OWNER, Value: ownerTag(spec) },
-          { Key: TAG_ROLE, Value: schema.role },
-        ],
+        tags: ownershipTags(spec, schema),
       });
       if (!created)
         return {
@@ -141,6 +177,42 @@ async function reconcileTable(
         ...(arn ? { arn } : {}),
       };
 
+    // Nothing is changed on a table this WarpAgent does not own.
+    action = "dynamodb:ListTagsOfResource";
+    const tags = arn ? await listTags(client, arn) : null;
+    let adopted = false;
+    if (!owns(spec, name, tags)) {
+      const other = tags?.get(TAG_OWNER);
+      if (!spec.adoptTables)
+        return {
+          kind: "failed",
+          reason: Reason.TableNotOwned,
+          message:
+            `table ${name} already exists and was not created by this WarpAgent` +
+            (other ? ` (it is tagged as owned by ${other})` : "") +
+            "; it is left unchanged and never deleted. Set spec.tables.adopt: true to take ownership of it",
+          ...(arn ? { arn } : {}),
+        };
+      if (other && !other.startsWith(`${spec.namespace}/${spec.name}/`))
+        return {
+          kind: "failed",
+          reason: Reason.TableNotOwned,
+          message: `table ${name} is owned by WarpAgent ${other}; not adopted (remove its ${TAG_OWNER} tag to allow it)`,
+          ...(arn ? { arn } : {}),
+        };
+      await record(recordOwnership, schema.role, name);
+      if (tags && arn) {
+        action = "dynamodb:TagResource";
+        await client.send(new TagResourceCommand({ ResourceArn: arn, Tags: ownershipTags(spec, schema) }));
+      }
+      adopted = true;
+      events.push({
+        type: "Normal",
+        reason: "TableAdopted",
+        message: `adopted existing DynamoDB table ${name} (${schema.role}, spec.tables.adopt)`,
+      });
+    }
+
     // One change per pass: billing mode / throughput first.
     const observedBilling =
       table.BillingModeSummary?.BillingMode ??
@@ -180,28 +252,17 @@ async function reconcileTable(
       return { kind: "failed", reason: Reason.TableSchemaMismatch, message: ttl.message, ...(arn ? { arn } : {}) };
     }
 
-    if (arn) {
-      action = "dynamodb:ListTagsOfResource";
-      const tags = await listTags(client, arn);
-      if (tags) {
-        const missing: Array<{ Key: string; Value: string }> = [];
-        if (tags.get(TAG_MANAGED_BY) !== "warp-operator") missing.push({ Key: TAG_MANAGED_BY, Value: "warp-operator" });
-        if (!tags.has(TAG_OWNER)) missing.push({ Key: TAG_OWNER, Value: ownerTag(spec) });
-        if (tags.get(TAG_ROLE) !== schema.role) missing.push({ Key: TAG_ROLE, Value: schema.role });
-        if (missing.length > 0) {
-          action = "dynamodb:TagResource";
-          await client.send(new TagResourceCommand({ ResourceArn: arn, Tags: missing }));
-          if (!tags.has(TAG_OWNER))
-            events.push({
-              type: "Normal",
-              reason: "TableAdopted",
-              message: `adopted existing DynamoDB table ${name} (${schema.role})`,
-            });
-        }
+    if (tags && arn && !adopted) {
+      const missing = ownershipTags(spec, schema).filter((t) => tags.get(t.Key) !== t.Value);
+      if (missing.length > 0) {
+        action = "dynamodb:TagResource";
+        await client.send(new TagResourceCommand({ ResourceArn: arn, Tags: missing }));
       }
     }
     return { kind: "ready", arn: arn ?? "" };
   } catch (err) {
+    if (err instanceof OwnershipRecordError)
+      return { kind: "failed", reason: Reason.ApplyFailed, message: err.message, ...(arn ? { arn } : {}) };
     const f = describeAwsError(err, action, tableResource(spec, name, arn));
     return { kind: "failed", reason: f.reason, message: f.message, ...(arn ? { arn } : {}) };
   }
@@ -209,7 +270,7 @@ async function reconcileTable(
 
 /**
  * The table's tags, or null when the endpoint does not implement tagging (DynamoDB Local answers
- * UnknownOperationException); tags are then neither written nor used for the ownership check.
+ * UnknownOperationException); ownership is then read from the WarpAgent's annotations.
  */
 async function listTags(
   client: DynamoDBClient,
@@ -233,11 +294,12 @@ export async function reconcileTables(
   client: DynamoDBClient,
   spec: ResolvedSpec,
   timings: TableTimings,
+  recordOwnership: RecordOwnership,
 ): Promise<TablesResult> {
   const events: OperatorEvent[] = [];
   const [files, chunks] = await Promise.all([
-    reconcileTable(client, spec, spec.filesTable, FILES_TABLE_SCHEMA, events),
-    reconcileTable(client, spec, spec.chunksTable, CHUNKS_TABLE_SCHEMA, events),
+    reconcileTable(client, spec, spec.filesTable, FILES_TABLE_SCHEMA, events, recordOwnership),
+    reconcileTable(client, spec, spec.chunksTable, CHUNKS_TABLE_SCHEMA, events, recordOwnership),
   ]);
   const result: TablesResult = {
     condition: { type: "TablesReady", status: "True", reason: Reason.TablesActive, message: "" },
@@ -271,8 +333,9 @@ export interface DeleteTablesResult {
 }
 
 /**
- * Deletes both tables (Delete policy). A table tagged with another owner is left alone with a
- * Warning event. Returns done once both are gone.
+ * Deletes both tables (Delete policy), each only when this WarpAgent owns it (its owner tag, or its
+ * annotations where the endpoint has no tagging); any other table is left alone with a Warning
+ * event. Returns done once no owned table remains.
  */
 export async function deleteTables(client: DynamoDBClient, spec: ResolvedSpec): Promise<DeleteTablesResult> {
   const events: OperatorEvent[] = [];
@@ -286,17 +349,16 @@ export async function deleteTables(client: DynamoDBClient, spec: ResolvedSpec): 
         pending.push(name);
         continue;
       }
-      if (table.TableArn) {
-        action = "dynamodb:ListTagsOfResource";
-        const owner = (await listTags(client, table.TableArn))?.get(TAG_OWNER);
-        if (owner !== undefined && owner !== ownerTag(spec)) {
-          events.push({
-            type: "Warning",
-            reason: "TableRetained",
-            message: `table ${name} belongs to WarpAgent ${owner}; not deleted`,
-          });
-          continue;
-        }
+      action = "dynamodb:ListTagsOfResource";
+      const tags = table.TableArn ? await listTags(client, table.TableArn) : null;
+      if (!owns(spec, name, tags)) {
+        const other = tags?.get(TAG_OWNER);
+        events.push({
+          type: "Warning",
+          reason: "TableRetained",
+          message: `table ${name} was not created or adopted by this WarpAgent${other ? ` (owner tag: ${other})` : ""}; not deleted`,
+        });
+        continue;
       }
       action = "dynamodb:DeleteTable";
       if (!(await deleteTable(client, name))) continue;

@@ -12,12 +12,12 @@ import { ConditionType, Reason, getCondition, setCondition, transitions } from "
 import type { ConditionInput } from "../api/conditions.js";
 import { InvalidSpecError, effectiveZones, resolveSpec } from "../api/resolve.js";
 import type { ResolvedSpec } from "../api/resolve.js";
-import { API_VERSION, FIELD_MANAGER, FINALIZER, PLURAL } from "../api/types.js";
+import { API_VERSION, FIELD_MANAGER, FINALIZER, OWNED_TABLE_ANNOTATIONS, PLURAL } from "../api/types.js";
 import type { Condition, WarpAgent, WarpAgentStatus, ZoneStatus } from "../api/types.js";
 import type { AwsClients } from "../aws/clients.js";
 import { reconcileBucket } from "../aws/bucket.js";
 import { deleteTables, reconcileTables } from "../aws/tables.js";
-import type { OperatorEvent } from "../aws/tables.js";
+import type { OperatorEvent, TableRole } from "../aws/tables.js";
 import { desiredDeployment } from "../desired/deployment.js";
 import { LABEL_INSTANCE } from "../desired/labels.js";
 import {
@@ -175,7 +175,9 @@ export class Reconciler {
 
     const events: OperatorEvent[] = [];
     const [tables, bucket, workloads] = await Promise.all([
-      reconcileTables(this.d.aws.dynamodb(spec.region, spec.endpoints.dynamodb), spec, this.d.timings),
+      reconcileTables(this.d.aws.dynamodb(spec.region, spec.endpoints.dynamodb), spec, this.d.timings, (role, table) =>
+        this.recordOwnedTable(agent, role, table),
+      ),
       reconcileBucket(this.d.aws.s3Client(spec.region, spec.endpoints.s3), spec),
       this.reconcileWorkloads(agent, spec),
     ]);
@@ -224,6 +226,59 @@ export class Reconciler {
     if (tables.requeueAfterMs !== undefined) result.requeueAfterMs = tables.requeueAfterMs;
     if (failed) result.retry = true;
     return result;
+  }
+
+  /**
+   * Records a table this WarpAgent creates or adopts in its annotations (one key per role, so a merge
+   * patch from a stale cache cannot drop the other): the ownership record where the DynamoDB
+   * endpoint has no tagging.
+   */
+  private async recordOwnedTable(agent: WarpAgent, role: TableRole, table: string): Promise<void> {
+    const key = OWNED_TABLE_ANNOTATIONS[role];
+    if (agent.metadata.annotations?.[key] === table) return;
+    await this.d.client.patch(agentRef(agent), "merge", { metadata: { annotations: { [key]: table } } }, FIELD_MANAGER);
+  }
+
+  /** The Deployments of this WarpAgent in the cache: its instance label and an owner reference to it. */
+  private ownedDeployments(agent: WarpAgent): V1Deployment[] {
+    return this.d.caches
+      .deployments(agent.metadata.namespace)
+      .filter(
+        (dep) =>
+          dep.metadata?.labels?.[LABEL_INSTANCE] === agent.metadata.name &&
+          (dep.metadata?.ownerReferences ?? []).some((o) => o.uid === agent.metadata.uid),
+      );
+  }
+
+  /**
+   * Scales the WarpAgent's Deployments to zero and returns the ones whose pods are not all gone yet
+   * (as "name (n pods)"): a Deployment is stopped once its controller has observed the scale-down
+   * (observedGeneration) and counts no pods (status.replicas, terminatingReplicas).
+   */
+  private async stopAgents(agent: WarpAgent): Promise<string[]> {
+    const running: string[] = [];
+    for (const cached of this.ownedDeployments(agent)) {
+      const name = cached.metadata?.name ?? "";
+      let dep = cached;
+      if (cached.spec?.replicas !== 0) {
+        try {
+          dep = await this.d.client.patch<V1Deployment>(
+            { apiVersion: "apps/v1", plural: "deployments", namespace: agent.metadata.namespace, name },
+            "merge",
+            { spec: { replicas: 0 } },
+            FIELD_MANAGER,
+          );
+        } catch (err) {
+          if (isNotFound(err)) continue;
+          throw err;
+        }
+      }
+      const st: NonNullable<V1Deployment["status"]> & { terminatingReplicas?: number } = dep.status ?? {};
+      const observed = (st.observedGeneration ?? 0) >= (dep.metadata?.generation ?? 0);
+      const pods = (st.replicas ?? 0) + (st.terminatingReplicas ?? 0);
+      if (!observed || pods > 0) running.push(`${name} (${observed ? pods : "scale-down not yet observed"})`);
+    }
+    return running;
   }
 
   private async apply<T extends ObjectHeader>(obj: T): Promise<T> {
@@ -362,6 +417,24 @@ export class Reconciler {
       spec = undefined; // an invalid spec names no tables we could have created
     }
     if (spec && spec.deletionPolicy === "Delete") {
+      // Agents first: a running agent writes to the tables, and none may outlive them.
+      const running = await this.stopAgents(agent);
+      if (running.length > 0) {
+        await this.writeStatus(
+          agent,
+          [
+            {
+              type: ConditionType.Ready,
+              status: "False",
+              reason: Reason.StoppingAgents,
+              message: `stopping the agents before deleting the tables; waiting for ${running.join(", ")}`,
+            },
+          ],
+          {},
+          [],
+        );
+        return { requeueAfterMs: this.d.timings.pendingRequeueMs };
+      }
       const res = await deleteTables(this.d.aws.dynamodb(spec.region, spec.endpoints.dynamodb), spec);
       if (!res.done) {
         const cond: ConditionInput = res.failure

@@ -59,6 +59,9 @@ export function agentArgs(spec: ResolvedSpec, zone: string): string[] {
     String(HTTP_PORT),
     "-availabilityZone",
     zone,
+    // The operator alone creates, adopts and deletes the tables: an agent starting while they are
+    // being deleted must not create them again.
+    "-createTables=false",
     ...listenerSecurityArgs(spec),
   ];
 }

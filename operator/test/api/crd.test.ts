@@ -23,6 +23,7 @@ const fullSpec: DeepRequired<WarpAgentSpec> = {
     readCapacityUnits: 1,
     writeCapacityUnits: 1,
     deletionPolicy: "Delete",
+    adopt: true,
   },
   bucket: { name: "bucket", prefix: "p/", create: true },
   batchTimeout: "50ms",

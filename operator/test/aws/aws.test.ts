@@ -13,7 +13,7 @@ import {
   ListTagsOfResourceCommand,
 } from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
-import { startDynamoDbLocal, LOCAL_AWS } from "../../../e2e/support/dynamodb-local.js";
+import { startDynamoDbLocal, LOCAL_AWS, tableExists } from "../../../e2e/support/dynamodb-local.js";
 import type { DynamoDbLocal } from "../../../e2e/support/dynamodb-local.js";
 import { startS3Server } from "../../../e2e/support/s3-server.js";
 import type { S3Server } from "../../../e2e/support/s3-server.js";
@@ -36,12 +36,22 @@ function spec(name: string, s: Partial<WarpAgentSpec> = {}) {
       ...s,
     },
   };
-  return resolveSpec(a);
+  const r = resolveSpec(a);
+  return { ...r, recordedTables: new Set(r.recordedTables) };
+}
+
+type TestSpec = ReturnType<typeof spec>;
+
+/** reconcileTables recording ownership in the spec, as the reconciler does in the WarpAgent's annotations. */
+function reconcileRecorded(client: DynamoDBClient, s: TestSpec) {
+  return reconcileTables(client, s, { pendingRequeueMs: 100 }, async (_role, table) => {
+    s.recordedTables.add(table);
+  });
 }
 
 async function converge(client: DynamoDBClient, s: ReturnType<typeof spec>) {
   for (let i = 0; i < 50; i++) {
-    const r = await reconcileTables(client, s, { pendingRequeueMs: 100 });
+    const r = await reconcileRecorded(client, s);
     if (r.requeueAfterMs === undefined) return r;
     await new Promise((res) => setTimeout(res, 100));
   }
@@ -68,9 +78,10 @@ describe("AWS reconcile (DynamoDB Local + S3 server)", function () {
 
   it("creates both tables with the agent's key schema and TTL, and reports ACTIVE", async () => {
     const s = spec("create");
-    const first = await reconcileTables(dynamo, s, { pendingRequeueMs: 100 });
+    const first = await reconcileRecorded(dynamo, s);
     assert.equal(first.condition.status, "False");
     assert.equal(first.condition.reason, Reason.TableCreating);
+    assert.deepEqual([...s.recordedTables].sort(), ["create-chunks", "create-files"], "created tables are recorded");
     assert.ok(first.events.some((e) => e.reason === "TableCreated"));
     const done = await converge(dynamo, s);
     assert.equal(done.condition.status, "True", done.condition.message);
@@ -85,13 +96,27 @@ describe("AWS reconcile (DynamoDB Local + S3 server)", function () {
     const ttl = await dynamo.send(new DescribeTimeToLiveCommand({ TableName: "create-chunks" }));
     assert.equal(ttl.TimeToLiveDescription?.AttributeName, "expiresAt");
     // DynamoDB Local does not implement tagging (UnknownOperationException): the reconciler must not
-    // fail on it. On AWS the tables carry TAG_OWNER etc.; that path is not verifiable here.
+    // fail on it, and ownership is the WarpAgent's record. On AWS the tables carry TAG_OWNER etc.
     await assert.rejects(
       dynamo.send(new ListTagsOfResourceCommand({ ResourceArn: chunks.TableArn! })),
       (e: Error) => e.name === "UnknownOperationException",
     );
-    const again = await reconcileTables(dynamo, s, { pendingRequeueMs: 100 });
+    const again = await reconcileRecorded(dynamo, s);
     assert.deepEqual(again.events, [], "a converged pass changes nothing");
+  });
+
+  it("a table is not created when its ownership cannot be recorded first", async () => {
+    const s = spec("unrecorded");
+    const r = await reconcileTables(dynamo, s, { pendingRequeueMs: 100 }, async () => {
+      throw new Error("403 Forbidden");
+    });
+    assert.equal(r.condition.reason, Reason.ApplyFailed);
+    assert.match(
+      r.condition.message,
+      /recording table unrecorded-files as owned on the WarpAgent failed, so it was not created or adopted: 403 Forbidden/,
+    );
+    assert.equal(await tableExists(dynamo, "unrecorded-files"), false);
+    assert.equal(await tableExists(dynamo, "unrecorded-chunks"), false);
   });
 
   it("a table created by someone else between DescribeTable and CreateTable is not an AWS error", async () => {
@@ -116,7 +141,7 @@ describe("AWS reconcile (DynamoDB Local + S3 server)", function () {
     );
     try {
       const s = spec("race");
-      const passes = await Promise.all([1, 2, 3].map(() => reconcileTables(racing, s, { pendingRequeueMs: 100 })));
+      const passes = await Promise.all([1, 2, 3].map(() => reconcileRecorded(racing, s)));
       for (const r of passes) {
         assert.equal(r.condition.reason, Reason.TableCreating, r.condition.message);
         assert.equal(r.requeueAfterMs, 100);
@@ -153,7 +178,36 @@ describe("AWS reconcile (DynamoDB Local + S3 server)", function () {
         BillingMode: "PAY_PER_REQUEST",
       }),
     );
-    const r = await converge(dynamo, spec("adopt"));
+    // Without spec.tables.adopt, an existing table is neither changed nor deleted.
+    const notAdopted = spec("adopt", {
+      tables: { files: "adopt-files", chunks: "adopt-chunks", deletionPolicy: "Delete" },
+    });
+    const r0 = await converge(dynamo, notAdopted);
+    assert.equal(r0.condition.status, "False");
+    assert.match(
+      r0.condition.message,
+      /table adopt-files already exists and was not created by this WarpAgent; it is left unchanged and never deleted. Set spec.tables.adopt: true to take ownership of it/,
+    );
+    assert.deepEqual([...notAdopted.recordedTables], [], "nothing is recorded as owned");
+    const ttl0 = await dynamo.send(new DescribeTimeToLiveCommand({ TableName: "adopt-files" }));
+    assert.notEqual(ttl0.TimeToLiveDescription?.TimeToLiveStatus, "ENABLED", "an unowned table is left unchanged");
+    const kept = await deleteTables(dynamo, notAdopted);
+    assert.equal(kept.done, true);
+    assert.deepEqual(
+      kept.events.map((e) => [e.type, e.reason]),
+      [
+        ["Warning", "TableRetained"],
+        ["Warning", "TableRetained"],
+      ],
+    );
+    for (const t of ["adopt-files", "adopt-chunks"])
+      assert.ok((await dynamo.send(new DescribeTableCommand({ TableName: t }))).Table, `${t} is not deleted`);
+
+    // With it, the right table is adopted; the wrong one is reported and never adopted.
+    const adopting = spec("adopt", {
+      tables: { files: "adopt-files", chunks: "adopt-chunks", deletionPolicy: "Delete", adopt: true },
+    });
+    const r = await converge(dynamo, adopting);
     assert.equal(r.condition.status, "False");
     assert.equal(r.condition.reason, Reason.TableSchemaMismatch);
     assert.match(
@@ -161,6 +215,14 @@ describe("AWS reconcile (DynamoDB Local + S3 server)", function () {
       /table adopt-chunks has key schema \[id \(S, HASH\)\], expected the chunks table schema \[pk \(S, HASH\), sk \(N, RANGE\)\]/,
     );
     assert.doesNotMatch(r.condition.message, /adopt-files/, "the files table is adopted as it is");
+    assert.deepEqual([...adopting.recordedTables], ["adopt-files"]);
+    for (let i = 0; i < 50 && !(await deleteTables(dynamo, adopting)).done; i++) await sleep(100);
+    await assert.rejects(
+      dynamo.send(new DescribeTableCommand({ TableName: "adopt-files" })),
+      (e: Error) => e.name === "ResourceNotFoundException",
+      "the adopted table is deleted",
+    );
+    assert.ok((await dynamo.send(new DescribeTableCommand({ TableName: "adopt-chunks" }))).Table, "never adopted");
   });
 
   it("applies a billing mode change, one update per pass", async () => {
@@ -175,7 +237,8 @@ describe("AWS reconcile (DynamoDB Local + S3 server)", function () {
         writeCapacityUnits: 7,
       },
     });
-    const first = await reconcileTables(dynamo, p, { pendingRequeueMs: 100 });
+    for (const t of s.recordedTables) p.recordedTables.add(t);
+    const first = await reconcileRecorded(dynamo, p);
     assert.ok(first.events.filter((e) => e.reason === "TableUpdated").length <= 2);
     const done = await converge(dynamo, p);
     assert.equal(done.condition.status, "True", done.condition.message);

@@ -52,6 +52,7 @@ describe("desiredDeployment", () => {
         assert.equal(a.get("-kafkaPort"), "9092");
         assert.equal(a.get("-httpPort"), "8080");
         assert.equal(a.get("-availabilityZone"), "us-east-1a");
+        assert.ok(c.args!.includes("-createTables=false"), "the operator alone creates and deletes tables");
         assert.deepEqual(parseBucketUrl(a.get("-ingestionBucketURL")!), {
           kind: "dynamodb",
           region: "us-east-1",

@@ -9,7 +9,13 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import type { V1Deployment } from "@kubernetes/client-node";
 import { LOCAL_AWS, startDynamoDbLocal, tableExists as tableExistsIn } from "../../../e2e/support/dynamodb-local.js";
@@ -117,6 +123,52 @@ describe("operator on a real kube-apiserver", function () {
         "test-kubelet",
       );
     }
+  }
+
+  async function isGone(ns: string, name: string): Promise<boolean> {
+    try {
+      await getAgent(ns, name);
+      return false;
+    } catch (err) {
+      if (err instanceof KubeApiError && err.code === 404) return true;
+      throw err;
+    }
+  }
+
+  /** Deletes a WarpAgent and waits until it is gone, reporting Deployment status as the deployment controller would. */
+  async function deleteAgent(ns: string, name: string): Promise<void> {
+    await admin.delete({ ...WA, namespace: ns, name });
+    await eventually(
+      async () => {
+        await markDeploymentsReady(ns);
+        return isGone(ns, name);
+      },
+      { timeoutMs: 60_000, what: `${ns}/${name} to be gone` },
+    );
+  }
+
+  /** Creates a table with the files table's key schema (what the operator would create) holding one item. */
+  async function createFilesLikeTable(name: string): Promise<void> {
+    await dynamo.send(
+      new CreateTableCommand({
+        TableName: name,
+        KeySchema: [
+          { AttributeName: "pk", KeyType: "HASH" },
+          { AttributeName: "sk", KeyType: "RANGE" },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: "pk", AttributeType: "S" },
+          { AttributeName: "sk", AttributeType: "S" },
+        ],
+        BillingMode: "PAY_PER_REQUEST",
+      }),
+    );
+    await dynamo.send(new PutItemCommand({ TableName: name, Item: { pk: { S: "user" }, sk: { S: "data" } } }));
+  }
+
+  async function hasUserItem(table: string, key: Record<string, { S: string } | { N: string }>): Promise<boolean> {
+    const out = await dynamo.send(new GetItemCommand({ TableName: table, Key: key }));
+    return out.Item !== undefined;
   }
 
   async function waitReady(ns: string, name: string, what: string): Promise<WarpAgent> {
@@ -286,6 +338,7 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
         "8080",
         "-availabilityZone",
         zone,
+        "-createTables=false",
       ]);
       const env = new Map((c.env ?? []).map((e) => [e.name, e]));
       assert.equal(env.get("WARP_ADVERTISED_HOST")?.valueFrom?.fieldRef?.fieldPath, "status.podIP");
@@ -456,7 +509,15 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
         BillingMode: "PAY_PER_REQUEST",
       }),
     );
-    await applyAgent(ns, "wa", spec("wrong", { zones: [{ name: "z" }] }));
+    await dynamo.send(new PutItemCommand({ TableName: "wrong-chunks", Item: { id: { S: "user-data" } } }));
+    await applyAgent(
+      ns,
+      "wa",
+      spec("wrong", {
+        zones: [{ name: "z" }],
+        tables: { files: "wrong-files", chunks: "wrong-chunks", deletionPolicy: "Delete" },
+      }),
+    );
     const a = await eventually(
       async () => {
         const x = await getAgent(ns, "wa");
@@ -471,6 +532,84 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
       /table wrong-chunks has key schema \[id \(S, HASH\)\], expected the chunks table schema \[pk \(S, HASH\), sk \(N, RANGE\)\]/,
     );
     assert.equal(cond(a, "AgentsReady")?.reason, "DeploymentsProgressing", "the other steps still ran");
+
+    // deletionPolicy Delete deletes only what this WarpAgent created: never the table that was there.
+    await deleteAgent(ns, "wa");
+    assert.equal(await tableExists("wrong-files"), false, "the table the operator created is deleted");
+    assert.ok(
+      await hasUserItem("wrong-chunks", { id: { S: "user-data" } }),
+      "the pre-existing table and its item stay",
+    );
+  });
+
+  it("adoption is explicit: an existing table is TableNotOwned and kept, until spec.tables.adopt", async () => {
+    const ns = "adopt";
+    await createNamespace(ns);
+    await createFilesLikeTable("adopt-files");
+    const tables = { files: "adopt-files", chunks: "adopt-chunks", deletionPolicy: "Delete" } as const;
+    await applyAgent(ns, "wa", spec("adopt", { zones: [{ name: "z" }], tables }));
+    const a = await eventually(
+      async () => {
+        const x = await getAgent(ns, "wa");
+        return cond(x, "TablesReady")?.reason === "TableNotOwned" ? x : undefined;
+      },
+      { timeoutMs: 60_000, what: "TablesReady reason TableNotOwned" },
+    );
+    assert.match(
+      cond(a, "TablesReady")!.message,
+      /table adopt-files already exists and was not created by this WarpAgent; .*Set spec.tables.adopt: true/,
+    );
+    assert.deepEqual(a.metadata.annotations?.["tables.warpagent.dev/files"], undefined);
+    assert.equal(a.metadata.annotations?.["tables.warpagent.dev/chunks"], "adopt-chunks", "created: recorded");
+
+    await applyAgent(ns, "wa", spec("adopt", { zones: [{ name: "z" }], tables: { ...tables, adopt: true } }));
+    const adopted = await eventually(
+      async () => {
+        const x = await getAgent(ns, "wa");
+        return cond(x, "TablesReady")?.status === "True" ? x : undefined;
+      },
+      { timeoutMs: 60_000, what: "TablesReady once adopted" },
+    );
+    assert.equal(adopted.metadata.annotations?.["tables.warpagent.dev/files"], "adopt-files", "adopted: recorded");
+    await deleteAgent(ns, "wa");
+    assert.equal(await tableExists("adopt-files"), false, "an adopted table is deleted under deletionPolicy Delete");
+    assert.equal(await tableExists("adopt-chunks"), false);
+  });
+
+  it("region and table names cannot change on a live WarpAgent", async () => {
+    const ns = "immutable";
+    await createNamespace(ns);
+    const s = spec("immutable", { zones: [{ name: "z" }] });
+    await applyAgent(ns, "wa", s);
+    const cases: Array<[string, Partial<WarpAgentSpec>, RegExp]> = [
+      ["region", { region: "eu-west-1" }, /spec\.region: Invalid value.*region cannot be changed after creation/],
+      [
+        "files table",
+        { tables: { ...s.tables, files: "immutable-files-2" } },
+        /spec\.tables\.files: Invalid value.*tables\.files cannot be changed after creation \(the old table and its data would be orphaned\)/,
+      ],
+      [
+        "chunks table",
+        { tables: { ...s.tables, chunks: "immutable-chunks-2" } },
+        /spec\.tables\.chunks: Invalid value.*tables\.chunks cannot be changed after creation/,
+      ],
+    ];
+    for (const [what, change, re] of cases)
+      await assert.rejects(
+        applyAgent(ns, "wa", { ...s, ...change }),
+        (e: unknown) => {
+          assert.ok(e instanceof KubeApiError && e.code === 422, `${what}: ${String(e)}`);
+          assert.match(e.message, re, what);
+          return true;
+        },
+        what,
+      );
+    const kept = await getAgent(ns, "wa");
+    assert.equal(kept.spec.region, "us-east-1");
+    assert.equal(kept.spec.tables.files, "immutable-files");
+    // Other table settings still change.
+    await applyAgent(ns, "wa", { ...s, tables: { ...s.tables, deletionPolicy: "Delete" } });
+    assert.equal((await getAgent(ns, "wa")).spec.tables.deletionPolicy, "Delete");
   });
 
   it("AWS failures become actionable conditions without stopping the other steps", async () => {
@@ -511,7 +650,7 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
     );
   });
 
-  it("deletion: policy Delete removes the tables, then the finalizer; Retain keeps them", async () => {
+  it("deletion: policy Delete stops the agents, then removes the tables, then the finalizer; Retain keeps them", async () => {
     for (const [ns, policy] of [
       ["del", "Delete"],
       ["ret", "Retain"],
@@ -534,7 +673,29 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
         },
         { timeoutMs: 60_000, what: `${ns}: tables ready with the finalizer set` },
       );
+      await markDeploymentsReady(ns);
       await admin.delete({ ...WA, namespace: ns, name: "wa" });
+      if (policy === "Delete") {
+        // The Deployment still counts a running pod: the operator scales it to zero and waits.
+        const stopping = await eventually(
+          async () => {
+            const a = await getAgent(ns, "wa");
+            return cond(a, "Ready")?.reason === "StoppingAgents" ? a : undefined;
+          },
+          { timeoutMs: 60_000, what: `${ns}: Ready reason StoppingAgents` },
+        );
+        assert.match(cond(stopping, "Ready")!.message, /stopping the agents before deleting the tables; waiting for /);
+        assert.deepEqual(
+          (await deployments(ns)).map((d) => d.spec?.replicas),
+          [0],
+          "the agents are scaled to zero",
+        );
+        await new Promise((r) => setTimeout(r, 1_000));
+        assert.equal(await tableExists(`${ns}-files`), true, "no table is deleted while an agent pod runs");
+        assert.equal(await tableExists(`${ns}-chunks`), true);
+        assert.equal(await isGone(ns, "wa"), false);
+        await markDeploymentsReady(ns); // the deployment controller reports the scale-down done
+      }
       await eventually(
         async () => {
           try {
