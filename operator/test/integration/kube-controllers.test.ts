@@ -250,4 +250,89 @@ describe("operator with kube-controller-manager: rollouts, ownership, garbage co
     assert.equal(pods.pods(deploymentName("ab", "c-d")).length, 1);
     assert.equal(pods.pods(deploymentName("ab-c", "d")).length, 1);
   });
+
+  it("upgrade: an old-named Deployment serves its zone until the new one has rolled out, then is deleted", async () => {
+    // What an operator naming Deployments `<name>-<zone>` and the headless Service `<name>-agents` left.
+    const paused = await applyAgent("upg", spec("upg", { paused: true }));
+    const owner = {
+      apiVersion: WA.apiVersion,
+      kind: "WarpAgent",
+      name: "upg",
+      uid: paused.metadata.uid!,
+      controller: true,
+      blockOwnerDeletion: true,
+    };
+    const labels = {
+      "app.kubernetes.io/name": "warp-agent",
+      "app.kubernetes.io/instance": "upg",
+      "app.kubernetes.io/managed-by": "warp-operator",
+      "app.kubernetes.io/component": "agent",
+      "warpagent.dev/zone": "zone-a",
+    };
+    await admin.create(DEPLOYMENTS, {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "upg-zone-a", namespace: NS, labels, ownerReferences: [owner] },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            containers: [
+              {
+                name: "agent",
+                image: "example.com/warp:old",
+                command: ["warp"],
+                args: ["agent", "-httpPort", "8080"],
+                ports: [{ name: "http", containerPort: 8080 }],
+                readinessProbe: { httpGet: { path: "/readyz", port: "http" } },
+              },
+            ],
+          },
+        },
+      },
+    });
+    await admin.create(SERVICES, {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "upg-agents", namespace: NS, labels, ownerReferences: [owner] },
+      spec: { clusterIP: "None", selector: labels, ports: [{ name: "http", port: 8080 }] },
+    });
+    const newName = deploymentName("upg", "zone-a");
+    /** Pods of the old Deployment's ReplicaSets (`upg-zone-a-<template hash>`), not of the new one. */
+    const oldPods = () => pods.pods("upg-zone-a-").filter((p) => !p.owner.startsWith(newName));
+    await eventually(() => oldPods().some((p) => p.ready), {
+      timeoutMs: 60_000,
+      what: "the old Deployment's pod to be ready",
+    });
+
+    // The new Deployment cannot roll out: the old one keeps serving; the old headless Service goes.
+    await applyAgent("upg", spec("upg", { image: "example.com/warp:does-not-exist" }));
+    await eventually(() => admin.get({ ...DEPLOYMENTS, name: newName }).then(() => true), {
+      timeoutMs: 30_000,
+      what: "the new Deployment",
+    });
+    await eventually(() => gone({ ...SERVICES, name: "upg-agents" }), {
+      timeoutMs: 30_000,
+      what: "the old headless Service deleted",
+    });
+    await new Promise((r) => setTimeout(r, 3_000));
+    await admin.get({ ...DEPLOYMENTS, name: "upg-zone-a" });
+    assert.ok(
+      oldPods().some((p) => p.ready),
+      "the old Deployment still serves the zone",
+    );
+    assert.equal(cond(await getAgent("upg"), "AgentsReady")?.status, "False");
+
+    // A good image: once the new Deployment has rolled out, the old one is deleted.
+    await applyAgent("upg", spec("upg"));
+    await waitReady("upg");
+    await eventually(() => gone({ ...DEPLOYMENTS, name: "upg-zone-a" }), {
+      timeoutMs: 30_000,
+      what: "the old Deployment deleted",
+    });
+    await eventually(() => oldPods().length === 0, { timeoutMs: 60_000, what: "its pod gone" });
+    assert.equal(pods.pods(newName).length, 1);
+  });
 });
