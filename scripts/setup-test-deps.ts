@@ -68,7 +68,7 @@ const fetchSteps: Step[] = [
 ];
 
 // ---------------------------------------------------------------------------------------------
-// Kubernetes test binaries (kube-apiserver, etcd, helm), built from the Go module proxy by
+// Kubernetes test binaries (kube-apiserver, kube-controller-manager, etcd, helm, kubectl), built from the Go module proxy by
 // e2e/support/kube/build.ts. CPU-heavy, so it runs after the fetches. The lead may add further
 // cluster components here.
 // ---------------------------------------------------------------------------------------------
@@ -76,7 +76,7 @@ const kubeBuild = path.join(REPO_ROOT, "e2e", "support", "kube", "build.ts");
 const buildSteps: Step[] = [];
 if (existsSync(kubeBuild)) {
   buildSteps.push({
-    name: "kube-apiserver, etcd, helm (e2e/support/kube/build.ts)",
+    name: "kube-apiserver, kube-controller-manager, etcd, helm (e2e/support/kube/build.ts)",
     run: async () => {
       // A computed specifier: this script must not fail to compile while the kube harness is absent.
       const specifier = "../e2e/support/kube/build.js";

@@ -1,17 +1,20 @@
 /**
  * The real kube-apiserver + etcd harness (e2e/support/kube): CRDs, custom resources, server-side
- * (dry-run) apply, RBAC by client-certificate users, and the helm binary. The first run builds
- * kube-apiserver, etcd and helm from the Go module proxy (many minutes; cached afterwards).
+ * (dry-run) apply, RBAC by client-certificate users, the helm binary, and kube-controller-manager
+ * rolling out a Deployment whose Pods the PodRunner runs. The first run builds kube-apiserver,
+ * kube-controller-manager, etcd and helm from the Go module proxy (many minutes; cached afterwards).
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { ApiException, ApiextensionsV1Api, CustomObjectsApi } from "@kubernetes/client-node";
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig, V1Deployment, V1Pod } from "@kubernetes/client-node";
+import { KubeClient } from "../../operator/src/kube/client.js";
 import { ensureKubeBinaries, HELM_VERSION } from "../support/kube/build.js";
 import { eventually } from "../support/eventually.js";
 import { applyYaml, startControlPlane } from "../support/kube/control-plane.js";
 import type { ControlPlane } from "../support/kube/control-plane.js";
+import { PodRunner } from "../support/kube/pod-runner.js";
 
 const execFileP = promisify(execFile);
 
@@ -235,5 +238,125 @@ subjects:
       }),
       /forbidden/i,
     );
+  });
+});
+
+describe("kube harness: kube-controller-manager and the PodRunner", function () {
+  this.timeout(180_000);
+  let cp: ControlPlane;
+  let admin: KubeClient;
+  let pods: PodRunner;
+  const deployments = { apiVersion: "apps/v1", plural: "deployments", namespace: NS };
+  /** A pod that answers its readiness probe on the port given as its only argument. */
+  const server = [
+    process.execPath,
+    "-e",
+    'require("node:http").createServer((q, r) => r.end("ok")).listen(Number(process.argv[1]), "127.0.0.1")',
+  ];
+  const deployment = (image: string) => ({
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "web", namespace: NS },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: "web" } },
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      template: {
+        metadata: { labels: { app: "web" } },
+        spec: {
+          containers: [
+            {
+              name: "web",
+              image,
+              command: ["server"],
+              args: ["8080"],
+              ports: [{ name: "http", containerPort: 8080 }],
+              readinessProbe: { httpGet: { path: "/", port: "http" } },
+            },
+          ],
+        },
+      },
+    },
+  });
+
+  before(async function () {
+    this.timeout(60 * 60_000);
+    cp = await startControlPlane({ controllerManager: true });
+    admin = await KubeClient.fromKubeConfig(cp.adminConfig());
+    await admin.create(
+      { apiVersion: "v1", plural: "namespaces" },
+      { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } },
+    );
+    pods = new PodRunner({ admin, namespace: NS, commands: { server }, cwd: process.cwd() });
+    pods.start();
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    await pods?.stop();
+    await cp?.stop();
+  });
+
+  it("a Deployment rolls out through a ReplicaSet whose Pods run as processes; deleting it collects them", async () => {
+    await admin.patch({ ...deployments, name: "web" }, "apply", deployment("web:1"), "harness-test");
+    const available = (n: number, updated: number) =>
+      eventually(
+        async () => {
+          const d = await admin.get<V1Deployment>({ ...deployments, name: "web" });
+          const st = d.status ?? {};
+          return st.observedGeneration === d.metadata?.generation &&
+            st.availableReplicas === n &&
+            st.updatedReplicas === updated &&
+            st.replicas === n
+            ? d
+            : undefined;
+        },
+        { timeoutMs: 60_000, what: `Deployment web: ${n} available, ${updated} updated` },
+      );
+    await available(2, 2);
+    assert.equal(pods.pods("web-").length, 2);
+    assert.ok(pods.pods("web-").every((p) => p.ready));
+    const pod = (await admin.list<V1Pod>({ apiVersion: "v1", plural: "pods", namespace: NS })).items[0]!;
+    assert.equal(pod.status?.phase, "Running");
+    assert.equal(pod.status?.conditions?.find((c) => c.type === "Ready")?.status, "True");
+
+    // An image no node can pull: one new pod stays Pending, both old ones keep serving.
+    await admin.patch({ ...deployments, name: "web" }, "apply", deployment("web:does-not-exist"), "harness-test");
+    await eventually(
+      async () => {
+        const d = await admin.get<V1Deployment>({ ...deployments, name: "web" });
+        const st = d.status ?? {};
+        return st.observedGeneration === d.metadata?.generation && st.replicas === 3 && st.updatedReplicas === 1;
+      },
+      { timeoutMs: 60_000, what: "the rollout to be under way" },
+    );
+    const stuck = await eventually(
+      async () => {
+        const all = (await admin.list<V1Pod>({ apiVersion: "v1", plural: "pods", namespace: NS })).items;
+        const fresh = all.filter((p) => p.spec?.containers[0]?.image === "web:does-not-exist");
+        return fresh.length === 1 && fresh[0]!.status?.containerStatuses?.[0]?.state?.waiting?.reason === "ErrImagePull"
+          ? fresh
+          : undefined;
+      },
+      { timeoutMs: 30_000, what: "the new pod Pending in ErrImagePull" },
+    );
+    assert.equal(stuck[0]!.status?.phase, "Pending");
+    assert.equal(pods.pods("web-").length, 2, "the old pods still run");
+
+    // A good image: the rolling update replaces the pods one by one.
+    await admin.patch({ ...deployments, name: "web" }, "apply", deployment("web:2"), "harness-test");
+    await available(2, 2);
+    await eventually(() => pods.pods("web-").length === 2, { timeoutMs: 30_000, what: "old pods stopped" });
+
+    // Garbage collection: the ReplicaSets and Pods owned by the Deployment go with it.
+    await admin.delete({ ...deployments, name: "web" });
+    await eventually(
+      async () =>
+        (await admin.list<V1Pod>({ apiVersion: "v1", plural: "pods", namespace: NS })).items.length === 0 &&
+        (await admin.list({ apiVersion: "apps/v1", plural: "replicasets", namespace: NS })).items.length === 0,
+      { timeoutMs: 60_000, what: "ReplicaSets and Pods collected" },
+    );
+    await eventually(() => pods.pods().length === 0, { timeoutMs: 30_000, what: "pod processes stopped" });
+    assert.deepEqual(pods.errors, []);
   });
 });

@@ -23,6 +23,7 @@ import { CreateBucketCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/cl
 import type { V1Deployment } from "@kubernetes/client-node";
 import { Kafka, logLevel } from "kafkajs";
 import type { Condition, WarpAgent } from "../../operator/src/api/types.js";
+import { deploymentName } from "../../operator/src/desired/labels.js";
 import { KubeClient } from "../../operator/src/kube/client.js";
 import { CHART_DIR, REPO_ROOT } from "../../scripts/sync-chart.js";
 import { LOCAL_AWS, startDynamoDbLocal, tableExists as tableExistsIn } from "../support/dynamodb-local.js";
@@ -63,7 +64,7 @@ describe("local end to end: Helm chart, operator, agents, clients (no Docker)", 
   let operatorPods: DeploymentRunner;
   let agentPods: DeploymentRunner;
 
-  const agentsOf = (zone: string): RunningPod[] => agentPods.pods(`events-${zone}`);
+  const agentsOf = (zone: string): RunningPod[] => agentPods.pods(deploymentName("events", zone));
   const kafkaAddress = (p: RunningPod): string => `127.0.0.1:${p.namedPorts.get("kafka")}`;
 
   const tableExists = (name: string): Promise<boolean> => tableExistsIn(dynamo, name);
@@ -219,10 +220,7 @@ spec:
     assert.ok(await tableExists("e2e-chunks"));
     const deps = (await admin.list<V1Deployment>({ apiVersion: "apps/v1", plural: "deployments", namespace: APP_NS }))
       .items;
-    assert.deepEqual(
-      deps.map((d) => d.metadata!.name).sort(),
-      ZONES.map((z) => `events-${z}`),
-    );
+    assert.deepEqual(deps.map((d) => d.metadata!.name).sort(), ZONES.map((z) => deploymentName("events", z)).sort());
     for (const z of ZONES) assert.equal(agentsOf(z).filter((p) => p.ready).length, 1, `zone ${z} runs one ready agent`);
     assert.match(ready.status?.bootstrap ?? "", /^events\.streaming\.svc(\.cluster\.local)?:9092$/);
     // `kubectl get wa` shows what a person needs.
@@ -378,7 +376,7 @@ spec:
         { kubeconfig: cp.kubeconfigPath },
       );
       await waitReady("secure");
-      const pod = agentPods.pods("secure-zone-a")[0]!;
+      const pod = agentPods.pods(deploymentName("secure", "zone-a"))[0]!;
       const sasl = (password: string) => [
         "-X",
         "security.protocol=SASL_SSL",

@@ -1,5 +1,5 @@
 /**
- * Builds the Kubernetes test binaries (kube-apiserver, etcd, helm, kubectl) from the Go
+ * Builds the Kubernetes test binaries (kube-apiserver, kube-controller-manager, etcd, helm, kubectl) from the Go
  * module proxy into `~/.cache/warp/kube-<version>/bin/` (or `$WARP_CACHE_DIR/kube-<version>/bin/`).
  *
  * - Idempotent: a binary whose `<bin>.recipe` matches is never rebuilt. Each binary is written to a temp name and
@@ -8,8 +8,8 @@
  *   whose owner is dead is taken over.
  * - Everything the go command prints goes to `<cache>/build.log`; progress lines go to stderr.
  *
- * kube-apiserver: a throwaway go.mod requiring k8s.io/kubernetes with a `replace` line for every
- * staging module (read from k8s.io/kubernetes' own go.mod, where they point at ./staging/...),
+ * kube-apiserver and kube-controller-manager: a throwaway go.mod requiring k8s.io/kubernetes with a
+ * `replace` line for every staging module (read from k8s.io/kubernetes' own go.mod, where they point at ./staging/...),
  * pinned to the matching v0.X.Y. etcd: a throwaway go.mod requiring go.etcd.io/etcd/server/v3,
  * whose module root is the etcd main package. helm: `go install helm.sh/helm/v3/cmd/helm@vX`.
  *
@@ -30,6 +30,8 @@ export const HELM_VERSION = "v3.22.0";
 
 export interface KubeBinaries {
   kubeApiserver: string;
+  /** Built after the apiserver from the same module (about a minute more once the apiserver's packages are built). */
+  kubeControllerManager: string;
   etcd: string;
   helm: string;
   /** Built unless WARP_BUILD_KUBECTL=0 (it shares the apiserver's packages: ~30 s more after it). */
@@ -51,6 +53,7 @@ export function kubeCacheDir(): string {
  */
 const RECIPES = {
   kubeApiserver: `kube-apiserver k8s.io/kubernetes@${KUBERNETES_VERSION} r2`,
+  kubeControllerManager: `kube-controller-manager k8s.io/kubernetes@${KUBERNETES_VERSION} r1`,
   kubectl: `kubectl k8s.io/kubernetes@${KUBERNETES_VERSION} r2`,
   etcd: `etcd go.etcd.io/etcd/server/v3@${ETCD_VERSION} r1`,
   helm: `helm helm.sh/helm/v3@${HELM_VERSION} r2`,
@@ -65,6 +68,7 @@ function binPaths(dir: string): Required<KubeBinaries> {
   const bin = path.join(dir, "bin");
   return {
     kubeApiserver: path.join(bin, "kube-apiserver"),
+    kubeControllerManager: path.join(bin, "kube-controller-manager"),
     etcd: path.join(bin, "etcd"),
     helm: path.join(bin, "helm"),
     kubectl: path.join(bin, "kubectl"),
@@ -82,6 +86,7 @@ export async function ensureKubeBinaries(): Promise<KubeBinaries> {
   const wantKubectl = process.env.WARP_BUILD_KUBECTL !== "0";
   const done = async (): Promise<boolean> =>
     (await isBuilt(bins.kubeApiserver, RECIPES.kubeApiserver)) &&
+    (await isBuilt(bins.kubeControllerManager, RECIPES.kubeControllerManager)) &&
     (await isBuilt(bins.etcd, RECIPES.etcd)) &&
     (await isBuilt(bins.helm, RECIPES.helm)) &&
     (!wantKubectl || (await isBuilt(bins.kubectl, RECIPES.kubectl)));
@@ -94,7 +99,12 @@ export async function ensureKubeBinaries(): Promise<KubeBinaries> {
       await release();
     }
   }
-  const out: KubeBinaries = { kubeApiserver: bins.kubeApiserver, etcd: bins.etcd, helm: bins.helm };
+  const out: KubeBinaries = {
+    kubeApiserver: bins.kubeApiserver,
+    kubeControllerManager: bins.kubeControllerManager,
+    etcd: bins.etcd,
+    helm: bins.helm,
+  };
   if (await isBuilt(bins.kubectl, RECIPES.kubectl)) out.kubectl = bins.kubectl;
   return out;
 }
@@ -113,6 +123,12 @@ async function buildAll(dir: string, bins: Required<KubeBinaries>, wantKubectl: 
         bins.kubeApiserver,
         RECIPES.kubeApiserver,
         () => buildKubernetesCmd(dir, "kube-apiserver", bins.kubeApiserver, log),
+      ],
+      [
+        "kube-controller-manager",
+        bins.kubeControllerManager,
+        RECIPES.kubeControllerManager,
+        () => buildKubernetesCmd(dir, "kube-controller-manager", bins.kubeControllerManager, log),
       ],
     ];
     if (wantKubectl)

@@ -1,8 +1,13 @@
 /**
  * A real Kubernetes control plane for tests: etcd + kube-apiserver on free loopback ports, as
- * controller-runtime's envtest runs them. No kubelet, scheduler or controller-manager: objects are
- * stored and validated (CRDs, RBAC, admission, server-side apply) but no pod ever runs, and nothing
- * garbage-collects or deletes namespaces' contents.
+ * controller-runtime's envtest runs them. No kubelet or scheduler: objects are stored and validated
+ * (CRDs, RBAC, admission, server-side apply) but no pod ever runs.
+ *
+ * With `controllerManager: true`, kube-controller-manager runs too, with only the controllers that
+ * need no kubelet (CONTROLLERS): Deployments roll out through ReplicaSets that create Pods,
+ * owner references are garbage-collected, PodDisruptionBudgets get a status, deleted namespaces are
+ * emptied, and Services get EndpointSlices. Pods stay Pending with no status unless something stands
+ * in for the kubelet (pod-runner.ts). Without it, nothing garbage-collects or empties namespaces.
  *
  * Certificates are made with `openssl`: a CA, a serving certificate for 127.0.0.1/localhost, and a
  * client certificate per user (CN = user, O = each group). The admin is `warp-admin` in
@@ -56,7 +61,22 @@ export interface StartControlPlaneOptions {
   dataDir?: string;
   /** How long to wait for the apiserver to become ready. Default 120 s. */
   readyTimeoutMs?: number;
+  /** Also run kube-controller-manager with CONTROLLERS. Default false. */
+  controllerManager?: boolean;
 }
+
+/** The controllers kube-controller-manager runs (`controllerManager: true`): those that need no kubelet. */
+export const CONTROLLERS = [
+  "deployment",
+  "replicaset",
+  "garbagecollector",
+  "disruption",
+  "namespace",
+  "endpointslice",
+] as const;
+
+/** The controller manager's user: its client certificate is in system:masters (it runs with its own credentials). */
+export const CONTROLLER_MANAGER_USER = "system:kube-controller-manager";
 
 export const ADMIN_USER = "warp-admin";
 
@@ -150,6 +170,38 @@ export async function startControlPlane(opts: StartControlPlaneOptions = {}): Pr
       },
       { timeoutMs: 60_000, what: "namespace default to exist" },
     );
+    if (opts.controllerManager) {
+      const kcm = await makeClientCert(certDir, pki, CONTROLLER_MANAGER_USER, ["system:masters"]);
+      const kcmKubeconfig = path.join(dir, "controller-manager.kubeconfig");
+      await fs.writeFile(
+        kcmKubeconfig,
+        kubeconfigYaml(url, pki.caCertPem, CONTROLLER_MANAGER_USER, kcm.certPem, kcm.keyPem),
+        { mode: 0o600 },
+      );
+      const [kcmPort] = await freePorts(1);
+      const kcmCertDir = path.join(dir, "controller-manager-certs");
+      await fs.mkdir(kcmCertDir, { recursive: true });
+      procs.push(
+        startProcess(
+          "kube-controller-manager",
+          bins.kubeControllerManager,
+          [
+            `--kubeconfig=${kcmKubeconfig}`,
+            `--authentication-kubeconfig=${kcmKubeconfig}`,
+            `--authorization-kubeconfig=${kcmKubeconfig}`,
+            `--controllers=${CONTROLLERS.join(",")}`,
+            "--use-service-account-credentials=false",
+            "--leader-elect=false",
+            "--bind-address=127.0.0.1",
+            `--secure-port=${kcmPort}`,
+            `--cert-dir=${kcmCertDir}`,
+            "--v=1",
+          ],
+          path.join(dir, "kube-controller-manager.log"),
+        ),
+      );
+      await waitForHealthy(`https://127.0.0.1:${kcmPort}/healthz`, procs, 60_000);
+    }
 
     const userFiles = new Map<string, Promise<{ file: string; text: string }>>();
     const userKubeconfig = (user: string, groups: string[] = []): Promise<{ file: string; text: string }> => {
@@ -468,6 +520,29 @@ async function waitForReady(
         throw new Error(
           `timed out after ${timeoutMs} ms waiting for kube-apiserver at ${url} to be ready; last: ${last}`,
         );
+      await sleep(250);
+    }
+  } finally {
+    agent.destroy();
+  }
+}
+
+/** GET a component's /healthz (its own self-signed serving certificate) until 200; fails at once if a process dies. */
+async function waitForHealthy(url: string, procs: ManagedProcess[], timeoutMs: number): Promise<void> {
+  const agent = new https.Agent({ rejectUnauthorized: false, keepAlive: false });
+  const deadline = Date.now() + timeoutMs;
+  let last: string;
+  try {
+    for (;;) {
+      for (const p of procs) if (p.exited()) throw new Error(`${p.name} exited (${p.exitDescription()})`);
+      try {
+        const { status, body } = await httpsGet(url, agent);
+        if (status === 200) return;
+        last = `answered ${status}: ${body.slice(0, 300)}`;
+      } catch (err) {
+        last = err instanceof Error ? err.message : String(err);
+      }
+      if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${url}; last: ${last}`);
       await sleep(250);
     }
   } finally {

@@ -42,6 +42,10 @@ export const Reason = {
   // AgentsReady
   DeploymentsReady: "DeploymentsReady",
   DeploymentsProgressing: "DeploymentsProgressing",
+  /** A Deployment's rollout exceeded its progressDeadlineSeconds (pods that never become ready). */
+  RolloutStuck: "RolloutStuck",
+  /** An object the WarpAgent would create exists and is not owned by it; it is left untouched. */
+  Conflict: "Conflict",
   NoZones: "NoZones",
   ApplyFailed: "ApplyFailed",
   // Any AWS step

@@ -5,7 +5,7 @@
  * even when another failed; their results become the TablesReady / BucketReady / AgentsReady
  * conditions, and Ready summarises them.
  */
-import type { V1Deployment } from "@kubernetes/client-node";
+import type { V1Deployment, V1Service } from "@kubernetes/client-node";
 import type { Logger } from "../../../common/logger.js";
 import { errorMessage } from "../../../common/logger.js";
 import { ConditionType, Reason, getCondition, setCondition, transitions } from "../api/conditions.js";
@@ -19,9 +19,10 @@ import { reconcileBucket } from "../aws/bucket.js";
 import { deleteTables, reconcileTables } from "../aws/tables.js";
 import type { OperatorEvent, TableRole } from "../aws/tables.js";
 import { desiredDeployment } from "../desired/deployment.js";
-import { LABEL_INSTANCE } from "../desired/labels.js";
+import { LABEL_INSTANCE, LABEL_ZONE } from "../desired/labels.js";
 import {
   bootstrapAddress,
+  bootstrapServiceName,
   desiredBootstrapService,
   desiredHeadlessService,
   desiredPodDisruptionBudget,
@@ -31,6 +32,8 @@ import type { EventRecorder } from "./events.js";
 import type { KubeClient, ObjectHeader, ResourceRef } from "../kube/client.js";
 import { isNotFound } from "../kube/client.js";
 import type { OperatorMetrics } from "./metrics.js";
+import { OwnershipConflict, checkOwnedOrAbsent } from "./ownership.js";
+import { rolloutState } from "./rollout.js";
 
 /** What the reconciler reads from the informers' caches. */
 export interface Caches {
@@ -108,17 +111,6 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   return (
     ka.length === kb.length &&
     ka.every((k) => jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
-  );
-}
-
-function deploymentReady(dep: V1Deployment, replicas: number): boolean {
-  const st: NonNullable<V1Deployment["status"]> = dep.status ?? {};
-  const gen = dep.metadata?.generation ?? 0;
-  return (
-    (st.observedGeneration ?? 0) >= gen &&
-    (st.updatedReplicas ?? 0) >= replicas &&
-    (st.readyReplicas ?? 0) >= replicas &&
-    (st.availableReplicas ?? 0) >= replicas
   );
 }
 
@@ -220,6 +212,7 @@ export class Reconciler {
         c.reason === Reason.AccessDenied ||
         c.reason === Reason.AwsError ||
         c.reason === Reason.ApplyFailed ||
+        c.reason === Reason.Conflict ||
         c.reason === Reason.BucketNotFound,
     );
     const result: ReconcileResult = {};
@@ -281,7 +274,9 @@ export class Reconciler {
     return running;
   }
 
-  private async apply<T extends ObjectHeader>(obj: T): Promise<T> {
+  /** Server-side applies (force) an object this WarpAgent owns; throws OwnershipConflict for anyone else's. */
+  private async apply<T extends ObjectHeader>(agent: WarpAgent, obj: T): Promise<T> {
+    await checkOwnedOrAbsent(this.d.client, obj.kind ?? "", refOf(obj), agent.metadata.uid ?? "");
     const out = await this.d.client.patch<T>(refOf(obj), "apply", obj, FIELD_MANAGER);
     await this.d.hooks?.afterApply?.(obj);
     return out;
@@ -293,14 +288,28 @@ export class Reconciler {
   ): Promise<{ condition: ConditionInput; zones: ZoneStatus[]; summary: string; events: OperatorEvent[] }> {
     const events: OperatorEvent[] = [];
     const zones = effectiveZones(spec, this.d.caches.nodeZones());
+    const conflicts: string[] = [];
+    /** Applies; an object owned by someone else is skipped and named in `conflicts`. */
+    const applyOwned = async <T extends ObjectHeader>(obj: T): Promise<T | undefined> => {
+      try {
+        return await this.apply(agent, obj);
+      } catch (err) {
+        if (!(err instanceof OwnershipConflict)) throw err;
+        conflicts.push(`${err.kind} ${err.objectName}`);
+        return undefined;
+      }
+    };
     try {
       const sa = desiredServiceAccount(agent, spec);
-      if (sa) await this.apply(sa);
-      await this.apply(desiredBootstrapService(agent, spec));
-      await this.apply(desiredHeadlessService(agent, spec));
-      await this.apply(desiredPodDisruptionBudget(agent, spec));
+      if (sa) await applyOwned(sa);
+      await applyOwned(desiredBootstrapService(agent, spec));
+      const headless = desiredHeadlessService(agent, spec);
+      await applyOwned(headless);
+      await applyOwned(desiredPodDisruptionBudget(agent, spec));
+      await this.deleteRetiredServices(agent, spec, headless.metadata!.name!);
       const statuses: ZoneStatus[] = [];
       const waiting: string[] = [];
+      const stuck: string[] = [];
       const wanted = new Set<string>();
       for (const z of zones) {
         const desired = desiredDeployment(agent, spec, z.name, z.replicas);
@@ -308,7 +317,12 @@ export class Reconciler {
         const before = this.d.caches
           .deployments(spec.namespace)
           .find((d) => d.metadata?.name === desired.metadata!.name);
-        const applied = await this.apply(desired);
+        const applied = await applyOwned(desired);
+        if (!applied) {
+          statuses.push({ name: z.name, replicas: z.replicas, readyReplicas: 0 });
+          waiting.push(`${z.name} (conflict)`);
+          continue;
+        }
         if (!before)
           events.push({
             type: "Normal",
@@ -324,13 +338,18 @@ export class Reconciler {
         }
         const ready = applied.status?.readyReplicas ?? 0;
         statuses.push({ name: z.name, replicas: z.replicas, readyReplicas: ready });
-        if (!deploymentReady(applied, z.replicas)) waiting.push(`${z.name} (${ready}/${z.replicas} ready)`);
+        const rollout = rolloutState(applied);
+        if (rollout.phase === "Stuck") stuck.push(`${z.name}: ${rollout.message}`);
+        else if (rollout.phase === "Progressing")
+          waiting.push(`${z.name} (${ready}/${z.replicas} ready: ${rollout.message})`);
       }
-      for (const dep of this.d.caches.deployments(spec.namespace)) {
-        const ownedByUs =
-          dep.metadata?.labels?.[LABEL_INSTANCE] === spec.name &&
-          (dep.metadata?.ownerReferences ?? []).some((o) => o.uid === agent.metadata.uid);
-        if (ownedByUs && dep.metadata?.name && !wanted.has(dep.metadata.name)) {
+      const zoneNames = new Set(zones.map((z) => z.name));
+      for (const dep of this.ownedDeployments(agent)) {
+        // A Deployment of a zone still wanted but under another name (an older operator's naming)
+        // serves that zone until every zone's new Deployment has rolled out.
+        const replaced = zoneNames.has(dep.metadata?.labels?.[LABEL_ZONE] ?? "");
+        if (replaced && (waiting.length > 0 || stuck.length > 0 || conflicts.length > 0)) continue;
+        if (dep.metadata?.name && !wanted.has(dep.metadata.name)) {
           try {
             await this.d.client.delete({
               apiVersion: "apps/v1",
@@ -341,7 +360,9 @@ export class Reconciler {
             events.push({
               type: "Normal",
               reason: "DeploymentDeleted",
-              message: `deleted Deployment ${dep.metadata.name}: its zone is no longer wanted`,
+              message: replaced
+                ? `deleted Deployment ${dep.metadata.name}: replaced by the zone's Deployment of the current naming`
+                : `deleted Deployment ${dep.metadata.name}: its zone is no longer wanted`,
             });
           } catch (err) {
             if (!isNotFound(err)) throw err;
@@ -357,6 +378,32 @@ export class Reconciler {
             status: "False",
             reason: Reason.NoZones,
             message: "no zones: set spec.zones or label nodes with topology.kubernetes.io/zone",
+          },
+          zones: statuses,
+          summary,
+          events,
+        };
+      }
+      if (conflicts.length > 0) {
+        return {
+          condition: {
+            type: ConditionType.AgentsReady,
+            status: "False",
+            reason: Reason.Conflict,
+            message: `not owned by this WarpAgent, left untouched: ${conflicts.join(", ")}; delete or rename them, or rename the WarpAgent`,
+          },
+          zones: statuses,
+          summary,
+          events,
+        };
+      }
+      if (stuck.length > 0) {
+        return {
+          condition: {
+            type: ConditionType.AgentsReady,
+            status: "False",
+            reason: Reason.RolloutStuck,
+            message: `rollout stuck in zones ${stuck.join("; ")}`,
           },
           zones: statuses,
           summary,
@@ -404,6 +451,25 @@ export class Reconciler {
         summary: old?.zoneSummary ?? `0/${zones.length}`,
         events,
       };
+    }
+  }
+
+  /** Deletes Services this WarpAgent owns under a name it no longer uses (an older operator's headless Service). */
+  private async deleteRetiredServices(agent: WarpAgent, spec: ResolvedSpec, headlessName: string): Promise<void> {
+    const list = await this.d.client.list<V1Service>(
+      { apiVersion: "v1", plural: "services", namespace: spec.namespace },
+      { labelSelector: `${LABEL_INSTANCE}=${spec.name}` },
+    );
+    const current = new Set([bootstrapServiceName(spec.name), headlessName]);
+    for (const svc of list.items) {
+      const name = svc.metadata?.name;
+      const ownedByUs = (svc.metadata?.ownerReferences ?? []).some((o) => o.uid === agent.metadata.uid);
+      if (!name || !ownedByUs || current.has(name)) continue;
+      try {
+        await this.d.client.delete({ apiVersion: "v1", plural: "services", namespace: spec.namespace, name });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
     }
   }
 

@@ -37,8 +37,28 @@ export function dnsName(...parts: string[]): string {
   return `${clean.slice(0, 54).replace(/-$/, "")}-${hash}`;
 }
 
+/**
+ * A DNS-1123 label `<parts joined, sanitised>-<hash6>`, at most 63 characters. The hash is of the
+ * parts themselves (not their joined text), so different part lists never give the same name unless
+ * their hashes collide: `ab` + `c-d` and `ab-c` + `d` join to the same text but hash apart.
+ */
+export function hashedName(kind: string, ...parts: string[]): string {
+  const hash = createHash("sha256")
+    .update(JSON.stringify([kind, ...parts]))
+    .digest("hex")
+    .slice(0, 6);
+  const clean = parts
+    .join("-")
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/-+/g, "-")
+    .replace(/^-|-$/g, "");
+  return `${clean.slice(0, 63 - hash.length - 1).replace(/-$/, "")}-${hash}`;
+}
+
+/** The zone Deployment: `<agent>-<zone>-<hash6 of both>`. */
 export function deploymentName(agentName: string, zone: string): string {
-  return dnsName(agentName, zone);
+  return hashedName("deployment", agentName, zone);
 }
 
 export function ownerReference(agent: WarpAgent): OwnerReference {

@@ -3,13 +3,14 @@ import type { V1PodDisruptionBudget, V1Service, V1ServiceAccount } from "@kubern
 import type { ResolvedSpec } from "../api/resolve.js";
 import type { WarpAgent } from "../api/types.js";
 import { HTTP_PORT, KAFKA_PORT } from "./deployment.js";
-import { agentSelector, commonLabels, dnsName, ownerReference } from "./labels.js";
+import { agentSelector, commonLabels, hashedName, ownerReference } from "./labels.js";
 
 export function bootstrapServiceName(agentName: string): string {
   return agentName;
 }
+/** `<agent>-agents-<hash6>`: the hash keeps it apart from the bootstrap Service of a WarpAgent named `<agent>-agents`. */
 export function headlessServiceName(agentName: string): string {
-  return dnsName(agentName, "agents");
+  return hashedName("headless", agentName, "agents");
 }
 
 /** host:port clients use to bootstrap. */

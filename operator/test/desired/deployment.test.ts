@@ -6,10 +6,12 @@ import { desiredDeployment } from "../../src/desired/deployment.js";
 import { deploymentName, dnsName } from "../../src/desired/labels.js";
 import {
   bootstrapAddress,
+  bootstrapServiceName,
   desiredBootstrapService,
   desiredHeadlessService,
   desiredPodDisruptionBudget,
   desiredServiceAccount,
+  headlessServiceName,
 } from "../../src/desired/services.js";
 
 function agent(spec: Partial<WarpAgentSpec> = {}, name = "wa"): WarpAgent {
@@ -68,7 +70,8 @@ describe("desiredDeployment", () => {
         });
         assert.equal(c.image, "ghcr.io/warp-agent/warp:0.1.0");
         assert.equal(d.spec!.replicas, 1);
-        assert.equal(d.metadata!.name, "wa-us-east-1a");
+        assert.equal(d.metadata!.name, deploymentName("wa", "us-east-1a"));
+        assert.match(d.metadata!.name, /^wa-us-east-1a-[0-9a-f]{6}$/);
       },
     },
     {
@@ -324,11 +327,23 @@ describe("services, PDB, service account", () => {
 
 describe("names", () => {
   it("zone names that are not DNS labels or too long become unique DNS labels", () => {
-    assert.equal(deploymentName("wa", "us-east-1a"), "wa-us-east-1a");
+    assert.match(deploymentName("wa", "us-east-1a"), /^wa-us-east-1a-[0-9a-f]{6}$/);
     const odd = deploymentName("wa", "Zone_A");
     assert.match(odd, /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/);
     assert.notEqual(odd, deploymentName("wa", "zone-a"));
     const long = dnsName("x".repeat(60), "zone");
     assert.ok(long.length <= 63);
+    const longDeployment = deploymentName("x".repeat(63), "y".repeat(63));
+    assert.ok(longDeployment.length <= 63);
+    assert.match(longDeployment, /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/);
+    assert.notEqual(longDeployment, deploymentName("x".repeat(63), `${"y".repeat(62)}z`));
+  });
+
+  it("names of different WarpAgents and zones never join to the same text", () => {
+    assert.notEqual(deploymentName("ab", "c-d"), deploymentName("ab-c", "d"));
+    // The headless Service of `coll` and the bootstrap Service of a WarpAgent `coll-agents`.
+    assert.notEqual(headlessServiceName("coll"), bootstrapServiceName("coll-agents"));
+    assert.match(headlessServiceName("coll"), /^coll-agents-[0-9a-f]{6}$/);
+    assert.ok(headlessServiceName("x".repeat(63)).length <= 63);
   });
 });

@@ -31,6 +31,8 @@ import { warpAgentCrd } from "../../src/api/crd.js";
 import type { Condition, WarpAgent, WarpAgentSpec } from "../../src/api/types.js";
 import { KubeApiError, KubeClient, resourcePath } from "../../src/kube/client.js";
 import type { KubeObject } from "../../src/kube/client.js";
+import { deploymentName } from "../../src/desired/labels.js";
+import { headlessServiceName } from "../../src/desired/services.js";
 import { runOperator } from "../../src/main.js";
 import type { OperatorHandle, OperatorOptions } from "../../src/main.js";
 
@@ -313,7 +315,10 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
       timeoutMs: 60_000,
       what: "three Deployments",
     });
-    assert.deepEqual(deps.map((d) => d.metadata!.name).sort(), ["wa-zone-a", "wa-zone-b", "wa-zone-c"]);
+    assert.deepEqual(
+      deps.map((d) => d.metadata!.name).sort(),
+      ["zone-a", "zone-b", "zone-c"].map((z) => deploymentName("wa", z)).sort(),
+    );
     for (const d of deps) {
       const zone = d.metadata!.labels!["warpagent.dev/zone"]!;
       const pod = d.spec!.template.spec!;
@@ -361,7 +366,7 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
       apiVersion: "v1",
       plural: "services",
       namespace: ns,
-      name: "wa-agents",
+      name: headlessServiceName("wa"),
     });
     assert.equal(headless.spec.clusterIP, "None");
     await admin.get({ apiVersion: "policy/v1", plural: "poddisruptionbudgets", namespace: ns, name: "wa" });
@@ -440,11 +445,14 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
     );
     for (const d of deps)
       assert.ok(d.metadata!.generation! > before.get(d.metadata!.name!)!, `${d.metadata!.name} rolled`);
-    assert.deepEqual(deps.map((d) => [d.metadata!.name, d.spec!.replicas]).sort(), [
-      ["wa-zone-a", 1],
-      ["wa-zone-b", 3],
-      ["wa-zone-c", 1],
-    ]);
+    assert.deepEqual(
+      deps.map((d) => [d.metadata!.name, d.spec!.replicas]).sort(),
+      [
+        [deploymentName("wa", "zone-a"), 1],
+        [deploymentName("wa", "zone-b"), 3],
+        [deploymentName("wa", "zone-c"), 1],
+      ].sort(),
+    );
     const progressing = await eventually(
       async () => {
         const a = await getAgent(ns, "wa");
@@ -781,17 +789,22 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
         .map((d) => `${d.metadata!.name}:${d.spec!.replicas}`)
         .sort()
         .join(",");
-    await eventually(async () => (await names()) === "wa-disc-a:2,wa-disc-b:2", {
+    const expected = (...zones: string[]): string =>
+      zones
+        .map((z) => `${deploymentName("wa", z)}:2`)
+        .sort()
+        .join(",");
+    await eventually(async () => (await names()) === expected("disc-a", "disc-b"), {
       timeoutMs: 30_000,
       what: "one Deployment per discovered zone",
     });
     await admin.create({ apiVersion: "v1", plural: "nodes" }, node("node-4", "disc-c"));
-    await eventually(async () => (await names()) === "wa-disc-a:2,wa-disc-b:2,wa-disc-c:2", {
+    await eventually(async () => (await names()) === expected("disc-a", "disc-b", "disc-c"), {
       timeoutMs: 30_000,
       what: "a Deployment for the new zone",
     });
     await admin.delete({ apiVersion: "v1", plural: "nodes", name: "node-1" });
-    await eventually(async () => (await names()) === "wa-disc-b:2,wa-disc-c:2", {
+    await eventually(async () => (await names()) === expected("disc-b", "disc-c"), {
       timeoutMs: 30_000,
       what: "the Deployment of the vanished zone to be deleted",
     });
@@ -869,9 +882,9 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
     await markDeploymentsReady(ns);
     await waitReady(ns, "wa", "Ready=True after the restart");
     const names = (await deployments(ns)).map((d) => d.metadata!.name).sort();
-    assert.deepEqual(names, ["wa-zone-a", "wa-zone-b", "wa-zone-c"]);
+    assert.deepEqual(names, ["zone-a", "zone-b", "zone-c"].map((z) => deploymentName("wa", z)).sort());
     const services = await admin.list<KubeObject>({ apiVersion: "v1", plural: "services", namespace: ns });
-    assert.deepEqual(services.items.map((s) => s.metadata!.name).sort(), ["wa", "wa-agents"]);
+    assert.deepEqual(services.items.map((s) => s.metadata!.name).sort(), ["wa", headlessServiceName("wa")].sort());
   });
 
   it("two operator replicas: one leader; the other takes over when it stops", async () => {
