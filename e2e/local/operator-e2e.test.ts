@@ -424,13 +424,16 @@ spec:
   it("deleting the WarpAgent applies deletionPolicy Delete: its tables go, its objects are owned", async () => {
     const deps = (await admin.list<V1Deployment>({ apiVersion: "apps/v1", plural: "deployments", namespace: APP_NS }))
       .items;
-    for (const d of deps.filter((x) => x.metadata!.name!.startsWith("events-")))
+    const zoneDeployments = deps.filter((x) => x.metadata!.name!.startsWith("events-"));
+    assert.equal(zoneDeployments.length, ZONES.length, "one Deployment per zone");
+    for (const d of zoneDeployments)
       assert.equal(
         d.metadata!.ownerReferences?.[0]?.name,
         "events",
         "the garbage collector would remove it with its owner",
       );
-    const agentPodsRunning = (): number => ZONES.reduce((n, z) => n + agentPods.pods(`events-${z}`).length, 0);
+    const agentPodsRunning = (): number =>
+      zoneDeployments.reduce((n, d) => n + agentPods.pods(d.metadata!.name!).length, 0);
     assert.ok(agentPodsRunning() > 0);
     // The operator stops the agents itself, and deletes the tables only once no agent pod runs.
     await kubectl(cp.kubeconfigPath, ["-n", APP_NS, "delete", "warpagent", "events", "--wait=false"]);
