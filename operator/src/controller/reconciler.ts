@@ -29,7 +29,7 @@ import {
 } from "../desired/services.js";
 import type { EventRecorder } from "./events.js";
 import type { KubeClient, ObjectHeader, ResourceRef } from "../kube/client.js";
-import { isNotFound } from "../kube/client.js";
+import { isInvalid, isNotFound } from "../kube/client.js";
 import type { OperatorMetrics } from "./metrics.js";
 
 /** What the reconciler reads from the informers' caches. */
@@ -342,7 +342,8 @@ export class Reconciler {
         condition: {
           type: ConditionType.AgentsReady,
           status: "False",
-          reason: Reason.ApplyFailed,
+          // An object the apiserver finds invalid comes from the spec: the spec must change.
+          reason: isInvalid(err) ? Reason.InvalidSpec : Reason.ApplyFailed,
           message: errorMessage(err),
         },
         zones: old?.zones ?? [],

@@ -423,6 +423,31 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
         { tables: { files: "aaa", chunks: "bbb", billingMode: "Provisioned" } },
         /spec\.tables\.billingMode.*required when billingMode is Provisioned/,
       ],
+      ["a zone name with a space", { zones: [{ name: "zone a" }] }, /spec\.zones\[0\]\.name.*label value.*no spaces/],
+      ["an empty image", { image: "" }, /spec\.image.*container image reference/],
+      ["an image with spaces", { image: "warp agent:1" }, /spec\.image.*container image reference/],
+      [
+        "a service account name that is no object name",
+        { serviceAccountName: "Bad_SA" },
+        /spec\.serviceAccountName.*Kubernetes object name/,
+      ],
+      [
+        "a bucket name with adjacent periods",
+        { bucket: { name: "my..bucket" } },
+        /spec\.bucket\.name.*two adjacent periods/,
+      ],
+      ["a bucket name like an IP address", { bucket: { name: "192.168.1.1" } }, /spec\.bucket\.name.*IP address/],
+      [
+        "an env name with a space",
+        { env: [{ name: "MY VAR", value: "x" }] },
+        /spec\.env\[0\]\.name.*must not start with a digit/,
+      ],
+      [
+        "a batch timeout beyond any duration",
+        { batchTimeout: "9999999999999s" },
+        /spec\.batchTimeout.*whole number of milliseconds or seconds/,
+      ],
+      ["a batch timeout above the agent's limit", { batchTimeout: "61s" }, /spec\.batchTimeout.*at most 60s/],
     ];
     for (const [what, s, re] of cases) {
       await assert.rejects(
@@ -438,11 +463,36 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
         (e: unknown) => {
           assert.ok(e instanceof KubeApiError && e.code === 422, `${what}: ${String(e)}`);
           assert.match(e.message, re, what);
+          assert.doesNotMatch(e.message, /type conversion error/, what);
           return true;
         },
         what,
       );
     }
+  });
+
+  it("an object Kubernetes refuses to run is InvalidSpec, not ApplyFailed, and names the field", async () => {
+    const ns = "refused";
+    await createNamespace(ns);
+    await applyAgent(
+      ns,
+      "wa",
+      spec("refused", {
+        zones: [{ name: "zone-a" }],
+        env: [{ name: "WHERE", valueFrom: { fieldRef: { fieldPath: "spec.noSuchField" } } }],
+      }),
+    );
+    const a = await eventually(
+      async () => {
+        const a = await getAgent(ns, "wa");
+        return cond(a, "AgentsReady") ? a : undefined;
+      },
+      { timeoutMs: 60_000, what: "AgentsReady" },
+    );
+    assert.equal(cond(a, "AgentsReady")!.status, "False");
+    assert.equal(cond(a, "AgentsReady")!.reason, "InvalidSpec");
+    assert.match(cond(a, "AgentsReady")!.message, /fieldPath/);
+    assert.match(cond(a, "Ready")!.message, /AgentsReady \(InvalidSpec\)/);
   });
 
   it("an existing table with the wrong key schema gives TablesReady=False naming table and schema", async () => {
