@@ -86,6 +86,11 @@ describe("Helm chart charts/warp-operator", function () {
     assert.equal(c.readinessProbe?.httpGet?.path, "/readyz");
     assert.equal(c.livenessProbe?.httpGet?.path, "/healthz");
     assert.equal(pod.serviceAccountName, "warp-warp-operator");
+    // The agent policy is the narrow one: the chart's own image repository, no named service
+    // accounts, no Secrets in a WarpAgent's env.
+    assert.ok(c.args?.includes("-allowedImageRepositories=ghcr.io/warp-agent/warp"));
+    assert.ok(c.args?.includes("-allowSecretEnv=false"));
+    assert.ok(!c.args?.some((a) => a.startsWith("-allowedServiceAccounts")));
     assert.equal(
       c.image,
       `ghcr.io/warp-agent/warp:${(parseYaml(fs.readFileSync(path.join(chart, "Chart.yaml"), "utf8")) as { appVersion: string }).appVersion}`,
@@ -147,6 +152,15 @@ describe("Helm chart charts/warp-operator", function () {
     find(mon, "PodMonitor");
     find(mon, "ConfigMap", "-dashboard");
 
+    const policy = docs(await render([path.join(chart, "ci/agent-policy-values.yaml")]));
+    const policyArgs = find<V1Deployment>(policy, "Deployment").spec!.template.spec!.containers[0]!.args!;
+    for (const arg of [
+      "-allowedImageRepositories=registry.example.com/mirror/warp,registry.example.com/platform/",
+      "-allowedServiceAccounts=warp-irsa,team-*",
+      "-allowSecretEnv=true",
+    ])
+      assert.ok(policyArgs.includes(arg), `${arg} in ${policyArgs.join(" ")}`);
+
     const sample = docs(await render([path.join(chart, "ci/sample-warpagent-values.yaml")]));
     const wa = find<{ spec: { zones: unknown[] } }>(sample, "WarpAgent");
     assert.equal(wa.spec.zones.length, 3);
@@ -171,6 +185,7 @@ describe("Helm chart charts/warp-operator", function () {
     await assert.rejects(render([], { "image.pullPolicy": "Sometimes" }), /pullPolicy/);
     await assert.rejects(render([], { notAValue: "x" }), /notAValue/);
     await assert.rejects(render([], { "serviceAccount.create": "false" }), /serviceAccount/);
+    await assert.rejects(render([], { "agentPolicy.allowedServiceAccounts[0]": "Bad_SA" }), /allowedServiceAccounts/);
   });
 
   describe("against a real kube-apiserver (server-side dry-run)", () => {

@@ -27,6 +27,7 @@ export const Reason = {
   Paused: "Paused",
   Deleting: "Deleting",
   InvalidSpec: "InvalidSpec",
+  PolicyViolation: "PolicyViolation",
   // TablesReady
   TablesActive: "TablesActive",
   TableCreating: "TableCreating",

@@ -12,6 +12,8 @@ import { ConditionType, Reason, getCondition, setCondition, transitions } from "
 import type { ConditionInput } from "../api/conditions.js";
 import { InvalidSpecError, effectiveZones, resolveSpec } from "../api/resolve.js";
 import type { ResolvedSpec } from "../api/resolve.js";
+import { policyViolations } from "../api/policy.js";
+import type { AgentPolicy } from "../api/policy.js";
 import { API_VERSION, FIELD_MANAGER, FINALIZER, PLURAL } from "../api/types.js";
 import type { Condition, WarpAgent, WarpAgentStatus, ZoneStatus } from "../api/types.js";
 import type { AwsClients } from "../aws/clients.js";
@@ -66,6 +68,8 @@ export interface ReconcilerDeps {
   metrics: OperatorMetrics;
   logger: Logger;
   timings: ReconcilerTimings;
+  /** What a WarpAgent may ask to run; a WarpAgent outside it is not applied. */
+  policy: AgentPolicy;
   hooks?: ReconcilerHooks;
 }
 
@@ -138,6 +142,23 @@ export class Reconciler {
       await this.writeStatus(
         agent,
         [{ type: ConditionType.Ready, status: "False", reason: Reason.InvalidSpec, message: err.message }],
+        {},
+        [],
+      );
+      return {};
+    }
+    const violations = policyViolations(spec, this.d.policy);
+    if (violations.length > 0) {
+      await this.writeStatus(
+        agent,
+        [
+          {
+            type: ConditionType.Ready,
+            status: "False",
+            reason: Reason.PolicyViolation,
+            message: violations.map((v) => `${v.field}: ${v.message}`).join("; "),
+          },
+        ],
         {},
         [],
       );

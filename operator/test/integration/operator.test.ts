@@ -495,6 +495,48 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
     assert.match(cond(a, "Ready")!.message, /AgentsReady \(InvalidSpec\)/);
   });
 
+  it("a WarpAgent outside the operator's policy is not applied: Ready=False, PolicyViolation naming field and flag", async () => {
+    const ns = "escalate";
+    await createNamespace(ns);
+    await applyAgent(
+      ns,
+      "wa",
+      spec("escalate", {
+        zones: [{ name: "zone-a" }],
+        image: "docker.io/attacker/anything",
+        serviceAccountName: "cluster-admin-sa",
+        env: [{ name: "STOLEN", valueFrom: { secretKeyRef: { name: "db-password", key: "password" } } }],
+      }),
+    );
+    const a = await eventually(
+      async () => {
+        const a = await getAgent(ns, "wa");
+        return cond(a, "Ready") ? a : undefined;
+      },
+      { timeoutMs: 60_000, what: "a Ready condition" },
+    );
+    const ready = cond(a, "Ready")!;
+    assert.equal(ready.status, "False");
+    assert.equal(ready.reason, "PolicyViolation");
+    assert.match(ready.message, /spec\.image: image "docker\.io\/attacker\/anything".*-allowedImageRepositories/);
+    assert.match(ready.message, /spec\.serviceAccountName: .*"cluster-admin-sa".*-allowedServiceAccounts/);
+    assert.match(ready.message, /spec\.env\[0\]\.valueFrom\.secretKeyRef: env STOLEN reads a Secret.*-allowSecretEnv/);
+    assert.deepEqual(await deployments(ns), []);
+    assert.equal(await tableExists("escalate-files"), false);
+
+    // Back inside the policy (the default image, the operator's own service account, no Secret): applied.
+    await admin.request("PUT", resourcePath({ ...WA, namespace: ns, name: "wa" }), {
+      body: { ...a, spec: spec("escalate", { zones: [{ name: "zone-a" }] }) },
+    });
+    const [dep] = await eventually(async () => ((await deployments(ns)).length === 1 ? deployments(ns) : undefined), {
+      timeoutMs: 60_000,
+      what: "the Deployment once the spec is inside the policy",
+    });
+    const pod = dep!.spec!.template.spec!;
+    assert.equal(pod.serviceAccountName, "wa-agent");
+    assert.match(pod.containers[0]!.image!, /^ghcr\.io\/warp-agent\/warp:/);
+  });
+
   it("an existing table with the wrong key schema gives TablesReady=False naming table and schema", async () => {
     const ns = "wrong";
     await createNamespace(ns);
