@@ -78,7 +78,7 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Operat
     ...(options.aws?.dynamodbEndpoint ? { dynamodb: options.aws.dynamodbEndpoint } : {}),
     ...(options.aws?.s3Endpoint ? { s3: options.aws.s3Endpoint } : {}),
   });
-  const events = new EventRecorder(client, logger);
+  const events = new EventRecorder(client, logger, process.env.POD_NAME ?? os.hostname());
   const le = options.leaderElection ?? { enabled: false };
   let controller: Controller | undefined;
   let stopping = false;

@@ -8,7 +8,14 @@
 import type { V1Deployment } from "@kubernetes/client-node";
 import type { Logger } from "../../../common/logger.js";
 import { errorMessage } from "../../../common/logger.js";
-import { ConditionType, Reason, getCondition, setCondition, transitions } from "../api/conditions.js";
+import {
+  ConditionType,
+  Reason,
+  getCondition,
+  setCondition,
+  transitionEventType,
+  transitions,
+} from "../api/conditions.js";
 import type { ConditionInput } from "../api/conditions.js";
 import { InvalidSpecError, effectiveZones, resolveSpec } from "../api/resolve.js";
 import type { ResolvedSpec } from "../api/resolve.js";
@@ -115,6 +122,15 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   );
 }
 
+/**
+ * Whether resourceVersion `a` is older than `b`. kube-apiserver's resourceVersions are etcd revisions
+ * (integers); a resourceVersion of any other form is never called older (the cache is trusted).
+ */
+function olderThan(a: string | undefined, b: string): boolean {
+  if (a === undefined || !/^[0-9]+$/.test(a) || !/^[0-9]+$/.test(b)) return false;
+  return BigInt(a) < BigInt(b);
+}
+
 function deploymentReady(dep: V1Deployment, replicas: number): boolean {
   const st: NonNullable<V1Deployment["status"]> = dep.status ?? {};
   const gen = dep.metadata?.generation ?? 0;
@@ -127,10 +143,32 @@ function deploymentReady(dep: V1Deployment, replicas: number): boolean {
 }
 
 export class Reconciler {
+  /**
+   * The status this process last wrote per WarpAgent uid, with the resourceVersion the write
+   * produced. A cache holding an older resourceVersion has not seen the write yet: its status is stale.
+   */
+  private readonly written = new Map<string, { resourceVersion: string; status: WarpAgentStatus }>();
+  /** The generation of each Deployment (namespace/name) as last applied, for a cache that lags. */
+  private readonly appliedGenerations = new Map<string, number>();
+
   constructor(private readonly d: ReconcilerDeps) {}
 
+  /** The cached WarpAgent, with the status this process wrote when the cache has not caught up. */
+  private current(namespace: string, name: string): WarpAgent | undefined {
+    const cached = this.d.caches.agent(namespace, name);
+    const uid = cached?.metadata.uid;
+    if (!cached || !uid) return cached;
+    const w = this.written.get(uid);
+    if (!w) return cached;
+    if (!olderThan(cached.metadata.resourceVersion, w.resourceVersion)) {
+      this.written.delete(uid);
+      return cached;
+    }
+    return { ...cached, status: w.status };
+  }
+
   async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
-    const agent = this.d.caches.agent(namespace, name);
+    const agent = this.current(namespace, name);
     if (!agent) return {};
     if (agent.metadata.deletionTimestamp) return this.finalize(agent);
 
@@ -275,13 +313,17 @@ export class Reconciler {
           .deployments(spec.namespace)
           .find((d) => d.metadata?.name === desired.metadata!.name);
         const applied = await this.apply(desired);
-        if (!before)
+        const depKey = `${spec.namespace}/${desired.metadata!.name}`;
+        const beforeGeneration = before?.metadata?.generation ?? this.appliedGenerations.get(depKey);
+        if (applied.metadata?.generation !== undefined)
+          this.appliedGenerations.set(depKey, applied.metadata.generation);
+        if (beforeGeneration === undefined)
           events.push({
             type: "Normal",
             reason: "DeploymentCreated",
             message: `created Deployment ${desired.metadata!.name} for zone ${z.name}`,
           });
-        else if (before.metadata?.generation !== applied.metadata?.generation) {
+        else if (beforeGeneration !== applied.metadata?.generation) {
           events.push({
             type: "Normal",
             reason: "DeploymentUpdated",
@@ -304,6 +346,7 @@ export class Reconciler {
               namespace: spec.namespace,
               name: dep.metadata.name,
             });
+            this.appliedGenerations.delete(`${spec.namespace}/${dep.metadata.name}`);
             events.push({
               type: "Normal",
               reason: "DeploymentDeleted",
@@ -421,6 +464,7 @@ export class Reconciler {
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
+    if (agent.metadata.uid) this.written.delete(agent.metadata.uid);
     this.d.logger.info("finalized", { agent: `${agent.metadata.namespace}/${agent.metadata.name}` });
     return {};
   }
@@ -445,21 +489,24 @@ export class Reconciler {
     for (const e of events) await this.d.events.record(agent, e.type, e.reason, e.message);
     if (jsonEqual(old, next)) return;
     for (const c of transitions(old.conditions, conditions)) {
-      await this.d.events.record(
-        agent,
-        c.status === "False" ? "Warning" : "Normal",
-        c.reason,
-        `${c.type} is ${c.status}: ${c.message}`,
-      );
+      await this.d.events.record(agent, transitionEventType(c), c.reason, `${c.type} is ${c.status}: ${c.message}`);
     }
     const patch: Record<string, unknown> = { ...next };
     for (const k of Object.keys(old)) if (!(k in next)) patch[k] = null;
+    let written: WarpAgent;
     try {
-      await this.d.client.patch(agentRef(agent, "status"), "merge", { status: patch }, FIELD_MANAGER);
+      written = await this.d.client.patch<WarpAgent>(
+        agentRef(agent, "status"),
+        "merge",
+        { status: patch },
+        FIELD_MANAGER,
+      );
     } catch (err) {
       if (isNotFound(err)) return;
       throw err;
     }
+    if (agent.metadata.uid && written.metadata.resourceVersion)
+      this.written.set(agent.metadata.uid, { resourceVersion: written.metadata.resourceVersion, status: next });
     const ready = getCondition(conditions, ConditionType.Ready);
     this.d.logger.info("status updated", {
       agent: `${agent.metadata.namespace}/${agent.metadata.name}`,

@@ -537,6 +537,69 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
     assert.match(pod.containers[0]!.image!, /^ghcr\.io\/warp-agent\/warp:/);
   });
 
+  it("events.k8s.io Events: one per transition, Normal for progress, a repeat counted in its series", async () => {
+    const ns = "events";
+    await createNamespace(ns);
+    interface Ev {
+      type: string;
+      reason: string;
+      note: string;
+      reportingController: string;
+      regarding: { name: string; kind: string };
+      series?: { count: number; lastObservedTime: string };
+    }
+    const listEvents = async (): Promise<Ev[]> =>
+      (await admin.list<Ev>({ apiVersion: "events.k8s.io/v1", plural: "events", namespace: ns })).items.filter(
+        (e) => e.regarding.name === "wa",
+      );
+    const s = spec("events", { zones: [{ name: "zone-a" }] });
+    const waitReason = (reason: string) =>
+      eventually(
+        async () => {
+          const a = await getAgent(ns, "wa");
+          return cond(a, "Ready")?.reason === reason && a.status?.observedGeneration === a.metadata.generation
+            ? a
+            : undefined;
+        },
+        { timeoutMs: 60_000, what: `Ready reason ${reason}` },
+      );
+
+    await applyAgent(ns, "wa", { ...s, paused: true });
+    await waitReason("Paused");
+    await applyAgent(ns, "wa", { ...s, paused: false });
+    await eventually(async () => (await listEvents()).some((e) => e.reason === "DeploymentsProgressing"), {
+      timeoutMs: 60_000,
+      what: "the DeploymentsProgressing event",
+    });
+    await waitReason("ComponentsNotReady");
+    // Let a few reconciles pass over caches that may lag behind the operator's own status writes.
+    await new Promise((r) => setTimeout(r, 2_000));
+    const once = await listEvents();
+    const perKind = new Map<string, number>();
+    for (const e of once) perKind.set(`${e.reason}: ${e.note}`, (perKind.get(`${e.reason}: ${e.note}`) ?? 0) + 1);
+    for (const [what, n] of perKind) assert.equal(n, 1, `${n} Events ${what}`);
+    for (const e of once) {
+      assert.equal(e.reportingController, "warpagent.dev/warp-operator");
+      assert.equal(e.regarding.kind, "WarpAgent");
+      assert.equal(e.series, undefined, `${e.reason} is not a repeat`);
+    }
+    for (const reason of ["Paused", "DeploymentsProgressing", "ComponentsNotReady", "DeploymentCreated"])
+      assert.equal(once.find((e) => e.reason === reason)?.type, "Normal", `${reason} is progress, not a Warning`);
+
+    // The same transition again: the same Event, its series counted up.
+    await applyAgent(ns, "wa", { ...s, paused: true });
+    await waitReason("Paused");
+    const paused = await eventually(
+      async () => {
+        const p = (await listEvents()).filter((e) => e.reason === "Paused");
+        return p.length === 1 && p[0]!.series ? p : undefined;
+      },
+      { timeoutMs: 30_000, what: "the Paused event's series" },
+    );
+    assert.equal(paused[0]!.series!.count, 2);
+    assert.match(paused[0]!.note, /Ready is Unknown: reconciliation is paused/);
+  });
+
   it("an existing table with the wrong key schema gives TablesReady=False naming table and schema", async () => {
     const ns = "wrong";
     await createNamespace(ns);
