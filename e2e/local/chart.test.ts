@@ -107,6 +107,21 @@ describe("Helm chart charts/warp-operator", function () {
     assert.deepEqual(find<V1Role>(objs, "Role").rules, rulesOf("operator/rbac/role.yaml"));
     const kinds = objs.map((o) => o.kind).filter((k) => k.includes("Role"));
     assert.deepEqual(kinds.sort(), ["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"]);
+
+    // With watchNamespaces: the namespaced rules in a Role per watched namespace, only nodes cluster-wide.
+    const scoped = docs(await render([path.join(chart, "ci/high-availability-values.yaml")]));
+    const clusterRules = rulesOf("operator/rbac/clusterrole.yaml");
+    const nodeRules = clusterRules.filter((r) => r.resources?.includes("nodes"));
+    assert.deepEqual(find<V1ClusterRole>(scoped, "ClusterRole").rules, nodeRules);
+    const roles = scoped.filter((o) => o.kind === "Role" && !o.metadata.name.endsWith("-leader-election"));
+    assert.deepEqual(roles.map((r) => r.metadata.namespace).sort(), ["kafka", "streaming"]);
+    for (const r of roles)
+      assert.deepEqual(
+        (r as unknown as V1Role).rules,
+        clusterRules.filter((x) => !x.resources?.includes("nodes")),
+      );
+    const bindings = scoped.filter((o) => o.kind === "RoleBinding" && !o.metadata.name.endsWith("-leader-election"));
+    assert.deepEqual(bindings.map((r) => r.metadata.namespace).sort(), ["kafka", "streaming"]);
     const all = [...rulesOf("operator/rbac/clusterrole.yaml"), ...rulesOf("operator/rbac/role.yaml")];
     for (const r of all) {
       assert.ok(
@@ -200,7 +215,10 @@ describe("Helm chart charts/warp-operator", function () {
         kubeconfig: cp.kubeconfigPath,
       });
       await kubectlApply(monitoringStandInCrds(), { kubeconfig: cp.kubeconfigPath });
-      await kubectl(cp.kubeconfigPath, ["create", "namespace", "warp-system"]);
+      // The release namespace, and the namespaces ci/high-availability-values.yaml watches (the chart
+      // binds a Role in each; they must exist before the release).
+      for (const ns of ["warp-system", "kafka", "streaming"])
+        await kubectl(cp.kubeconfigPath, ["create", "namespace", ns]);
       await eventually(
         async () => {
           await kubectl(cp.kubeconfigPath, [
@@ -232,6 +250,29 @@ describe("Helm chart charts/warp-operator", function () {
         assert.match(out, /\(server dry run\)/);
       });
     }
+
+    it("with watchNamespaces, the operator may write only in those namespaces", async () => {
+      await kubectl(cp.kubeconfigPath, ["create", "namespace", "elsewhere"]);
+      await kubectlApply(await render([path.join(chart, "ci/high-availability-values.yaml")]), {
+        kubeconfig: cp.kubeconfigPath,
+      });
+      const can = async (verb: string, resource: string, namespace?: string): Promise<boolean> => {
+        const out = await kubectl(cp.kubeconfigPath, [
+          "auth",
+          "can-i",
+          verb,
+          resource,
+          "--as=system:serviceaccount:warp-system:warp-warp-operator",
+          ...(namespace ? ["-n", namespace] : []),
+        ]).catch((err: Error) => err.message);
+        return /^yes\s*$/m.test(out);
+      };
+      assert.equal(await can("patch", "deployments.apps", "streaming"), true);
+      assert.equal(await can("watch", "warpagents.warpagent.dev", "kafka"), true);
+      assert.equal(await can("patch", "deployments.apps", "elsewhere"), false);
+      assert.equal(await can("list", "warpagents.warpagent.dev", "elsewhere"), false);
+      assert.equal(await can("list", "nodes"), true);
+    });
 
     it("the sample WarpAgent is validated by the CRD: a bad spec is refused with the field named", async () => {
       const bad = await render([path.join(chart, "ci/sample-warpagent-values.yaml")], {

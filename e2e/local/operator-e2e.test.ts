@@ -191,6 +191,8 @@ describe("local end to end: Helm chart, operator, agents, clients (no Docker)", 
       "the Lease Role is bound in the operator's namespace only",
     );
     assert.equal(await auth("get", "secrets", APP_NS), false);
+    assert.equal(await auth("get", "deployments", APP_NS), false, "reads go through list/watch only");
+    assert.equal(await auth("update", "deployments", APP_NS), false, "writes are server-side apply patches");
     assert.equal(await auth("delete", "warpagents", APP_NS), false);
   });
 

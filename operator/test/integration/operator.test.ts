@@ -240,6 +240,26 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
       op.delete({ ...WA, namespace: "default", name: "x" }),
       (e: unknown) => e instanceof KubeApiError && e.code === 403,
     );
+    // Least privilege: the operator reads only through its informers (list, watch) and writes by
+    // server-side apply and merge patches; it never gets, replaces or deletes what it need not.
+    const denied: Array<[string, Promise<unknown>]> = [
+      ["get a WarpAgent", op.get({ ...WA, namespace: "default", name: "x" })],
+      ["get WarpAgent status", op.get({ ...WA, namespace: "default", name: "x", subresource: "status" })],
+      ["get a Deployment", op.get({ apiVersion: "apps/v1", plural: "deployments", namespace: "default", name: "x" })],
+      ["get a Service", op.get({ apiVersion: "v1", plural: "services", namespace: "default", name: "x" })],
+      ["delete a Service", op.delete({ apiVersion: "v1", plural: "services", namespace: "default", name: "x" })],
+      [
+        "delete a ServiceAccount",
+        op.delete({ apiVersion: "v1", plural: "serviceaccounts", namespace: "default", name: "x" }),
+      ],
+      [
+        "delete a PodDisruptionBudget",
+        op.delete({ apiVersion: "policy/v1", plural: "poddisruptionbudgets", namespace: "default", name: "x" }),
+      ],
+      ["create a core/v1 Event", op.create({ apiVersion: "v1", plural: "events", namespace: "default" }, {})],
+    ];
+    for (const [what, call] of denied)
+      await assert.rejects(call, (e: unknown) => e instanceof KubeApiError && e.code === 403, what);
   });
 
   it("three zones: tables, Deployments, Services, PDB; Ready once the Deployments report ready", async () => {
