@@ -291,6 +291,12 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
         [zone],
       );
       const c = pod.containers[0]!;
+      // Accepted by the apiserver as rendered: the grace period outlasts the agent's 30s drain,
+      // requests are set, and a zone's agents spread over its nodes.
+      assert.equal(pod.terminationGracePeriodSeconds, 45);
+      assert.deepEqual(c.resources?.requests, { cpu: "500m", memory: "512Mi" });
+      assert.equal(pod.topologySpreadConstraints?.[0]?.topologyKey, "kubernetes.io/hostname");
+      assert.deepEqual(pod.topologySpreadConstraints?.[0]?.matchLabelKeys, ["pod-template-hash"]);
       assert.deepEqual(c.command, ["warp"]);
       assert.deepEqual(c.args, [
         "agent",
