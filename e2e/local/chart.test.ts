@@ -15,7 +15,7 @@ import { CHART_COPIES, CHART_DIR, REPO_ROOT } from "../../scripts/sync-chart.js"
 import { eventually } from "../support/eventually.js";
 import { startControlPlane } from "../support/kube/control-plane.js";
 import type { ControlPlane } from "../support/kube/control-plane.js";
-import { helmLint, helmTemplate, kubectl, kubectlApply } from "../support/kube/helm.js";
+import { helmLint, helmTemplate, kubectl, kubectlApply, writeValuesFile } from "../support/kube/helm.js";
 
 const chart = path.join(REPO_ROOT, CHART_DIR);
 const ciValues = fs
@@ -200,6 +200,13 @@ describe("Helm chart charts/warp-operator", function () {
     await assert.rejects(render([], { "image.pullPolicy": "Sometimes" }), /pullPolicy/);
     await assert.rejects(render([], { notAValue: "x" }), /notAValue/);
     await assert.rejects(render([], { "serviceAccount.create": "false" }), /serviceAccount/);
+    await assert.rejects(
+      render([
+        path.join(chart, "ci/high-availability-values.yaml"),
+        writeValuesFile("leaderElection: {enabled: false}\n"),
+      ]),
+      /replicaCount > 1 needs leaderElection\.enabled/,
+    );
     await assert.rejects(render([], { "agentPolicy.allowedServiceAccounts[0]": "Bad_SA" }), /allowedServiceAccounts/);
   });
 

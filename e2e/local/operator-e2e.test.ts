@@ -17,7 +17,6 @@
  */
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
@@ -36,7 +35,7 @@ import { startControlPlane } from "../support/kube/control-plane.js";
 import type { ControlPlane } from "../support/kube/control-plane.js";
 import { DeploymentRunner } from "../support/kube/deployment-runner.js";
 import type { RunningPod } from "../support/kube/deployment-runner.js";
-import { helmTemplate, kubectl, kubectlApply } from "../support/kube/helm.js";
+import { helmTemplate, kubectl, kubectlApply, writeValuesFile } from "../support/kube/helm.js";
 import { makeTestCerts } from "../../agent/test/security/support.js";
 import { startS3Server } from "../support/s3-server.js";
 import type { S3Server } from "../support/s3-server.js";
@@ -48,13 +47,6 @@ const ZONES = ["zone-a", "zone-b", "zone-c"];
 const WA = { apiVersion: "warpagent.dev/v1alpha1", plural: "warpagents" };
 /** The image's entrypoint `warp`, run from this checkout. */
 const WARP = [process.execPath, "--import", "tsx", path.join(REPO_ROOT, "cli/warp.ts")];
-
-/** A values file letting WarpAgents' env read Secrets (a boolean cannot be passed as --set-string). */
-function allowSecretEnvValues(): string {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "warp-e2e-values-")), "agent-policy.yaml");
-  fs.writeFileSync(file, "agentPolicy:\n  allowSecretEnv: true\n");
-  return file;
-}
 
 function cond(a: WarpAgent | undefined, type: ConditionType): Condition | undefined {
   return getCondition(a?.status?.conditions, type);
@@ -120,7 +112,7 @@ describe("local end to end: Helm chart, operator, agents, clients (no Docker)", 
         "aws.credentialsSecretName": "aws-credentials",
       },
       // The agents read LocalStack-style keys from a Secret: the operator must allow it.
-      valuesFiles: [allowSecretEnvValues()],
+      valuesFiles: [writeValuesFile("agentPolicy:\n  allowSecretEnv: true\n")],
     });
     await kubectlApply(manifests, { kubeconfig: cp.kubeconfigPath });
     await kubectl(cp.kubeconfigPath, [
