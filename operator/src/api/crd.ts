@@ -341,6 +341,11 @@ export const statusSchema: JSONSchemaProps = {
       },
     },
     zoneSummary: { type: "string", description: "Ready zones / zones." },
+    replicasPerZone: {
+      type: "integer",
+      description: "Ready agents in the zone with the fewest (scale subresource status.replicas).",
+    },
+    selector: { type: "string", description: "Label selector of all agent pods (scale subresource)." },
     tables: {
       type: "object",
       description: "Table ARNs.",
@@ -381,7 +386,16 @@ export function warpAgentCrd(): CustomResourceDefinition {
           name: VERSION,
           served: true,
           storage: true,
-          subresources: { status: {} },
+          // `kubectl scale wa <name> --replicas=N` sets replicasPerZone: N agents in every zone
+          // without its own zones[].replicas.
+          subresources: {
+            status: {},
+            scale: {
+              specReplicasPath: ".spec.replicasPerZone",
+              statusReplicasPath: ".status.replicasPerZone",
+              labelSelectorPath: ".status.selector",
+            },
+          },
           additionalPrinterColumns: [
             { name: "Ready", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
             { name: "Zones", type: "string", jsonPath: ".status.zoneSummary" },

@@ -158,6 +158,10 @@ export interface WarpAgentStatus {
   zones?: ZoneStatus[];
   /** "ready zones/zones", for the printer column. */
   zoneSummary?: string;
+  /** Ready agents in the zone with the fewest (the scale subresource's status.replicas). */
+  replicasPerZone?: number;
+  /** Label selector of all agent pods, as a string (the scale subresource's status.selector). */
+  selector?: string;
   tables?: TablesStatus;
   /** host:port of the bootstrap Service. */
   bootstrap?: string;

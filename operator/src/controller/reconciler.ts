@@ -28,7 +28,7 @@ import { reconcileBucket } from "../aws/bucket.js";
 import { deleteTables, reconcileTables } from "../aws/tables.js";
 import type { OperatorEvent } from "../aws/tables.js";
 import { desiredDeployment } from "../desired/deployment.js";
-import { LABEL_INSTANCE } from "../desired/labels.js";
+import { LABEL_INSTANCE, agentSelector, selectorString } from "../desired/labels.js";
 import {
   bootstrapAddress,
   desiredBootstrapService,
@@ -264,6 +264,8 @@ export class Reconciler {
     const extra: WarpAgentStatus = {
       zones: workloads.zones,
       zoneSummary: workloads.summary,
+      replicasPerZone: workloads.zones.length ? Math.min(...workloads.zones.map((z) => z.readyReplicas)) : 0,
+      selector: selectorString(agentSelector(spec.name)),
       bootstrap: bootstrapAddress(spec),
     };
     const arns: NonNullable<WarpAgentStatus["tables"]> = {};

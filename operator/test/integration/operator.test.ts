@@ -626,6 +626,42 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
     assert.match(paused[0]!.note, /Ready is Unknown: reconciliation is paused/);
   });
 
+  it("the scale subresource: kubectl scale sets the agents per zone; status and selector come back", async () => {
+    const ns = "scale";
+    await createNamespace(ns);
+    await applyAgent(ns, "wa", spec("scale", { zones: [{ name: "zone-a" }, { name: "zone-b" }] }));
+    await eventually(async () => ((await deployments(ns)).length === 2 ? true : undefined), {
+      timeoutMs: 60_000,
+      what: "two Deployments",
+    });
+    await markDeploymentsReady(ns);
+    await waitReady(ns, "wa", "Ready=True");
+    interface Scale {
+      spec: { replicas: number };
+      status: { replicas: number; selector?: string };
+    }
+    const scaleRef = { ...WA, namespace: ns, name: "wa", subresource: "scale" };
+    const before = await admin.get<Scale>(scaleRef);
+    assert.equal(before.spec.replicas, 1);
+    assert.equal(before.status.replicas, 1);
+    assert.equal(
+      before.status.selector,
+      "app.kubernetes.io/name=warp-agent,app.kubernetes.io/instance=wa,app.kubernetes.io/component=agent",
+    );
+
+    await admin.patch(scaleRef, "merge", { spec: { replicas: 3 } }, "kubectl-scale");
+    assert.equal((await getAgent(ns, "wa")).spec.replicasPerZone, 3);
+    await eventually(async () => ((await deployments(ns)).every((d) => d.spec?.replicas === 3) ? true : undefined), {
+      timeoutMs: 60_000,
+      what: "3 replicas in every zone",
+    });
+    await markDeploymentsReady(ns);
+    await eventually(async () => ((await admin.get<Scale>(scaleRef)).status.replicas === 3 ? true : undefined), {
+      timeoutMs: 60_000,
+      what: "scale status.replicas 3",
+    });
+  });
+
   it("an existing table with the wrong key schema gives TablesReady=False naming table and schema", async () => {
     const ns = "wrong";
     await createNamespace(ns);
