@@ -3,6 +3,8 @@
  * the metrics port). Everything else the operator needs comes from WarpAgent resources and the standard
  * AWS environment (credentials, AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_S3).
  */
+import { DEFAULT_POLICY } from "../operator/src/api/policy.js";
+import type { AgentPolicy } from "../operator/src/api/policy.js";
 import type { OperatorOptions } from "../operator/src/main.js";
 import { ConfigError, flagReader } from "../common/flags/read.js";
 import { type FlagSpec, stringFlag } from "../common/flags/spec.js";
@@ -58,6 +60,28 @@ export const OPERATOR_FLAGS = {
     valueName: "port",
     help: "Port of the operator's /metrics, /healthz and /readyz (0 picks a free port).",
   }),
+  allowedImageRepositories: stringFlag({
+    name: "allowedImageRepositories",
+    env: "WARP_OPERATOR_ALLOWED_IMAGE_REPOSITORIES",
+    defaultText: DEFAULT_POLICY.allowedImageRepositories.join(","),
+    valueName: "repositories",
+    help: 'Image repositories a WarpAgent\'s spec.image may name, comma-separated; an entry ending in "/" allows every repository below it (docs/security.md).',
+  }),
+  allowedServiceAccounts: stringFlag({
+    name: "allowedServiceAccounts",
+    env: "WARP_OPERATOR_ALLOWED_SERVICE_ACCOUNTS",
+    defaultText: "none: only the <name>-agent account the operator creates",
+    valueName: "names",
+    help: 'Service accounts a WarpAgent\'s spec.serviceAccountName may name, comma-separated; a trailing "*" matches any suffix.',
+  }),
+  allowSecretEnv: stringFlag({
+    name: "allowSecretEnv",
+    env: "WARP_OPERATOR_ALLOW_SECRET_ENV",
+    defaultText: "false",
+    valueName: "bool",
+    boolean: true,
+    help: "Let a WarpAgent's spec.env read Secrets (valueFrom.secretKeyRef) in its namespace.",
+  }),
   logLevel: stringFlag({
     name: "logLevel",
     env: "WARP_LOG_LEVEL",
@@ -70,6 +94,16 @@ export const OPERATOR_FLAGS = {
 export const OPERATOR_FLAG_LIST: readonly FlagSpec[] = Object.values(OPERATOR_FLAGS);
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** A service account name, or a prefix of one followed by "*". */
+const SERVICE_ACCOUNT_ENTRY = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$|^([a-z0-9][-a-z0-9.]*)?\*$/;
+const IMAGE_REPOSITORY_ENTRY = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/;
+
+function commaList(raw: string): string[] {
+  return raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+}
 
 /** Builds the operator's options from flags (keys = flag names) and the environment; throws ConfigError. */
 export function parseOperatorOptions(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv): OperatorCli {
@@ -89,15 +123,40 @@ export function parseOperatorOptions(flags: Record<string, string | undefined>, 
   const namespaces: string[] = [];
   const ns = get("namespace");
   if (ns) {
-    for (const n of ns.raw
-      .split(",")
-      .map((s) => s.trim())
-      .filter((s) => s !== "")) {
+    for (const n of commaList(ns.raw)) {
       if (!DNS_LABEL.test(n) || n.length > 63) throw bad(ns, `${JSON.stringify(n)} is not a namespace name`);
       namespaces.push(n);
     }
   }
   const leaderElection = boolean("leaderElect", true);
+  const listOf = (
+    name: "allowedImageRepositories" | "allowedServiceAccounts",
+    entry: RegExp,
+    what: string,
+    fallback: readonly string[],
+  ): readonly string[] => {
+    const v = get(name);
+    if (!v) return fallback;
+    const items = commaList(v.raw);
+    const wrong = items.find((i) => !entry.test(i));
+    if (wrong !== undefined) throw bad(v, `${JSON.stringify(wrong)} is not ${what}`);
+    return items;
+  };
+  const policy: AgentPolicy = {
+    allowedImageRepositories: listOf(
+      "allowedImageRepositories",
+      IMAGE_REPOSITORY_ENTRY,
+      "an image repository",
+      DEFAULT_POLICY.allowedImageRepositories,
+    ),
+    allowedServiceAccounts: listOf(
+      "allowedServiceAccounts",
+      SERVICE_ACCOUNT_ENTRY,
+      "a service account name (or a prefix ending in *)",
+      DEFAULT_POLICY.allowedServiceAccounts,
+    ),
+    allowSecretEnv: boolean("allowSecretEnv", DEFAULT_POLICY.allowSecretEnv),
+  };
   let metricsPort = 8081;
   const mp = get("metricsPort");
   if (mp) {
@@ -122,6 +181,7 @@ export function parseOperatorOptions(flags: Record<string, string | undefined>, 
         leaseNamespace: dnsName("leaseNamespace", env.POD_NAMESPACE || "default"),
       },
       metricsPort,
+      policy,
       // The SDK reads these variables too, but an explicit endpoint also turns on S3 path-style
       // addressing, which LocalStack-style endpoints need (no bucket subdomains).
       aws: {

@@ -15,7 +15,7 @@ import { CHART_COPIES, CHART_DIR, REPO_ROOT } from "../../scripts/sync-chart.js"
 import { eventually } from "../support/eventually.js";
 import { startControlPlane } from "../support/kube/control-plane.js";
 import type { ControlPlane } from "../support/kube/control-plane.js";
-import { helmLint, helmTemplate, kubectl, kubectlApply } from "../support/kube/helm.js";
+import { helmLint, helmTemplate, kubectl, kubectlApply, writeValuesFile } from "../support/kube/helm.js";
 
 const chart = path.join(REPO_ROOT, CHART_DIR);
 const ciValues = fs
@@ -86,6 +86,11 @@ describe("Helm chart charts/warp-operator", function () {
     assert.equal(c.readinessProbe?.httpGet?.path, "/readyz");
     assert.equal(c.livenessProbe?.httpGet?.path, "/healthz");
     assert.equal(pod.serviceAccountName, "warp-warp-operator");
+    // The agent policy is the narrow one: the chart's own image repository, no named service
+    // accounts, no Secrets in a WarpAgent's env.
+    assert.ok(c.args?.includes("-allowedImageRepositories=ghcr.io/warp-agent/warp"));
+    assert.ok(c.args?.includes("-allowSecretEnv=false"));
+    assert.ok(!c.args?.some((a) => a.startsWith("-allowedServiceAccounts")));
     assert.equal(
       c.image,
       `ghcr.io/warp-agent/warp:${(parseYaml(fs.readFileSync(path.join(chart, "Chart.yaml"), "utf8")) as { appVersion: string }).appVersion}`,
@@ -102,6 +107,21 @@ describe("Helm chart charts/warp-operator", function () {
     assert.deepEqual(find<V1Role>(objs, "Role").rules, rulesOf("operator/rbac/role.yaml"));
     const kinds = objs.map((o) => o.kind).filter((k) => k.includes("Role"));
     assert.deepEqual(kinds.sort(), ["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"]);
+
+    // With watchNamespaces: the namespaced rules in a Role per watched namespace, only nodes cluster-wide.
+    const scoped = docs(await render([path.join(chart, "ci/high-availability-values.yaml")]));
+    const clusterRules = rulesOf("operator/rbac/clusterrole.yaml");
+    const nodeRules = clusterRules.filter((r) => r.resources?.includes("nodes"));
+    assert.deepEqual(find<V1ClusterRole>(scoped, "ClusterRole").rules, nodeRules);
+    const roles = scoped.filter((o) => o.kind === "Role" && !o.metadata.name.endsWith("-leader-election"));
+    assert.deepEqual(roles.map((r) => r.metadata.namespace).sort(), ["kafka", "streaming"]);
+    for (const r of roles)
+      assert.deepEqual(
+        (r as unknown as V1Role).rules,
+        clusterRules.filter((x) => !x.resources?.includes("nodes")),
+      );
+    const bindings = scoped.filter((o) => o.kind === "RoleBinding" && !o.metadata.name.endsWith("-leader-election"));
+    assert.deepEqual(bindings.map((r) => r.metadata.namespace).sort(), ["kafka", "streaming"]);
     const all = [...rulesOf("operator/rbac/clusterrole.yaml"), ...rulesOf("operator/rbac/role.yaml")];
     for (const r of all) {
       assert.ok(
@@ -147,6 +167,15 @@ describe("Helm chart charts/warp-operator", function () {
     find(mon, "PodMonitor");
     find(mon, "ConfigMap", "-dashboard");
 
+    const policy = docs(await render([path.join(chart, "ci/agent-policy-values.yaml")]));
+    const policyArgs = find<V1Deployment>(policy, "Deployment").spec!.template.spec!.containers[0]!.args!;
+    for (const arg of [
+      "-allowedImageRepositories=registry.example.com/mirror/warp,registry.example.com/platform/",
+      "-allowedServiceAccounts=warp-irsa,team-*",
+      "-allowSecretEnv=true",
+    ])
+      assert.ok(policyArgs.includes(arg), `${arg} in ${policyArgs.join(" ")}`);
+
     const sample = docs(await render([path.join(chart, "ci/sample-warpagent-values.yaml")]));
     const wa = find<{ spec: { zones: unknown[] } }>(sample, "WarpAgent");
     assert.equal(wa.spec.zones.length, 3);
@@ -171,6 +200,14 @@ describe("Helm chart charts/warp-operator", function () {
     await assert.rejects(render([], { "image.pullPolicy": "Sometimes" }), /pullPolicy/);
     await assert.rejects(render([], { notAValue: "x" }), /notAValue/);
     await assert.rejects(render([], { "serviceAccount.create": "false" }), /serviceAccount/);
+    await assert.rejects(
+      render([
+        path.join(chart, "ci/high-availability-values.yaml"),
+        writeValuesFile("leaderElection: {enabled: false}\n"),
+      ]),
+      /replicaCount > 1 needs leaderElection\.enabled/,
+    );
+    await assert.rejects(render([], { "agentPolicy.allowedServiceAccounts[0]": "Bad_SA" }), /allowedServiceAccounts/);
   });
 
   describe("against a real kube-apiserver (server-side dry-run)", () => {
@@ -185,7 +222,10 @@ describe("Helm chart charts/warp-operator", function () {
         kubeconfig: cp.kubeconfigPath,
       });
       await kubectlApply(monitoringStandInCrds(), { kubeconfig: cp.kubeconfigPath });
-      await kubectl(cp.kubeconfigPath, ["create", "namespace", "warp-system"]);
+      // The release namespace, and the namespaces ci/high-availability-values.yaml watches (the chart
+      // binds a Role in each; they must exist before the release).
+      for (const ns of ["warp-system", "kafka", "streaming"])
+        await kubectl(cp.kubeconfigPath, ["create", "namespace", ns]);
       await eventually(
         async () => {
           await kubectl(cp.kubeconfigPath, [
@@ -217,6 +257,29 @@ describe("Helm chart charts/warp-operator", function () {
         assert.match(out, /\(server dry run\)/);
       });
     }
+
+    it("with watchNamespaces, the operator may write only in those namespaces", async () => {
+      await kubectl(cp.kubeconfigPath, ["create", "namespace", "elsewhere"]);
+      await kubectlApply(await render([path.join(chart, "ci/high-availability-values.yaml")]), {
+        kubeconfig: cp.kubeconfigPath,
+      });
+      const can = async (verb: string, resource: string, namespace?: string): Promise<boolean> => {
+        const out = await kubectl(cp.kubeconfigPath, [
+          "auth",
+          "can-i",
+          verb,
+          resource,
+          "--as=system:serviceaccount:warp-system:warp-warp-operator",
+          ...(namespace ? ["-n", namespace] : []),
+        ]).catch((err: Error) => err.message);
+        return /^yes\s*$/m.test(out);
+      };
+      assert.equal(await can("patch", "deployments.apps", "streaming"), true);
+      assert.equal(await can("watch", "warpagents.warpagent.dev", "kafka"), true);
+      assert.equal(await can("patch", "deployments.apps", "elsewhere"), false);
+      assert.equal(await can("list", "warpagents.warpagent.dev", "elsewhere"), false);
+      assert.equal(await can("list", "nodes"), true);
+    });
 
     it("the sample WarpAgent is validated by the CRD: a bad spec is refused with the field named", async () => {
       const bad = await render([path.join(chart, "ci/sample-warpagent-values.yaml")], {

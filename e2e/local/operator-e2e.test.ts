@@ -36,7 +36,7 @@ import { startControlPlane } from "../support/kube/control-plane.js";
 import type { ControlPlane } from "../support/kube/control-plane.js";
 import { DeploymentRunner } from "../support/kube/deployment-runner.js";
 import type { RunningPod } from "../support/kube/deployment-runner.js";
-import { helmTemplate, kubectl, kubectlApply } from "../support/kube/helm.js";
+import { helmTemplate, kubectl, kubectlApply, writeValuesFile } from "../support/kube/helm.js";
 import { makeTestCerts } from "../../agent/test/security/support.js";
 import { startS3Server } from "../support/s3-server.js";
 import type { S3Server } from "../support/s3-server.js";
@@ -112,6 +112,8 @@ describe("local end to end: Helm chart, operator, agents, clients (no Docker)", 
         "aws.endpoints.s3": s3srv.endpoint,
         "aws.credentialsSecretName": "aws-credentials",
       },
+      // The agents read LocalStack-style keys from a Secret: the operator must allow it.
+      valuesFiles: [writeValuesFile("agentPolicy:\n  allowSecretEnv: true\n")],
     });
     await kubectlApply(manifests, { kubeconfig: cp.kubeconfigPath });
     await kubectl(cp.kubeconfigPath, [
@@ -182,6 +184,8 @@ describe("local end to end: Helm chart, operator, agents, clients (no Docker)", 
       "the Lease Role is bound in the operator's namespace only",
     );
     assert.equal(await auth("get", "secrets", APP_NS), false);
+    assert.equal(await auth("get", "deployments", APP_NS), false, "reads go through list/watch only");
+    assert.equal(await auth("update", "deployments", APP_NS), false, "writes are server-side apply patches");
     assert.equal(await auth("delete", "warpagents", APP_NS), false);
   });
 

@@ -9,6 +9,8 @@ import { healthRoutes, serveHttp } from "../../common/http-server.js";
 import type { Readiness, RunningHttpServer } from "../../common/http-server.js";
 import type { Logger } from "../../common/logger.js";
 import { componentLogger, errorMessage } from "../../common/logger.js";
+import { DEFAULT_POLICY } from "./api/policy.js";
+import type { AgentPolicy } from "./api/policy.js";
 import { AwsClients } from "./aws/clients.js";
 import { Controller } from "./controller/controller.js";
 import type { ReconcilerHooks } from "./controller/reconciler.js";
@@ -44,6 +46,8 @@ export interface OperatorOptions {
   workers?: number;
   requeue?: { baseDelayMs?: number; maxDelayMs?: number; pendingMs?: number };
   informer?: { watchTimeoutSeconds?: number; resyncMs?: number; backoffBaseMs?: number; backoffMaxMs?: number };
+  /** What WarpAgents may ask to run (images, service accounts, Secrets in env). Default: DEFAULT_POLICY. */
+  policy?: AgentPolicy;
   logger?: Logger;
   hooks?: ReconcilerHooks;
 }
@@ -74,7 +78,7 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Operat
     ...(options.aws?.dynamodbEndpoint ? { dynamodb: options.aws.dynamodbEndpoint } : {}),
     ...(options.aws?.s3Endpoint ? { s3: options.aws.s3Endpoint } : {}),
   });
-  const events = new EventRecorder(client, logger);
+  const events = new EventRecorder(client, logger, process.env.POD_NAME ?? os.hostname());
   const le = options.leaderElection ?? { enabled: false };
   let controller: Controller | undefined;
   let stopping = false;
@@ -89,6 +93,7 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Operat
       logger,
       namespaces: options.namespaces ?? [],
       discoverZones: options.discoverZones ?? true,
+      policy: options.policy ?? DEFAULT_POLICY,
       workers: options.workers ?? 2,
       requeue: {
         baseDelayMs: options.requeue?.baseDelayMs ?? 500,

@@ -14,6 +14,11 @@ describe("warp operator flags", () => {
         namespaces: [],
         leaderElection: { enabled: true, leaseName: "warp-operator", leaseNamespace: "default" },
         metricsPort: 8081,
+        policy: {
+          allowedImageRepositories: ["ghcr.io/warp-agent/warp"],
+          allowedServiceAccounts: [],
+          allowSecretEnv: false,
+        },
         aws: {},
       },
       logLevel: "info",
@@ -39,6 +44,10 @@ describe("warp operator flags", () => {
         "0",
         "-logLevel",
         "debug",
+        "-allowedImageRepositories",
+        "registry.example.com/warp, registry.example.com/team/",
+        "-allowedServiceAccounts=warp-irsa,team-*",
+        "-allowSecretEnv",
       ],
       OPERATOR_FLAG_LIST,
     );
@@ -49,6 +58,11 @@ describe("warp operator flags", () => {
         namespaces: ["team-a", "team-b"],
         leaderElection: { enabled: false, leaseName: "my-lease", leaseNamespace: "ops" },
         metricsPort: 0,
+        policy: {
+          allowedImageRepositories: ["registry.example.com/warp", "registry.example.com/team/"],
+          allowedServiceAccounts: ["warp-irsa", "team-*"],
+          allowSecretEnv: true,
+        },
         aws: {},
       },
       logLevel: "debug",
@@ -78,6 +92,9 @@ describe("warp operator flags", () => {
         WARP_OPERATOR_LEASE_NAMESPACE: "n",
         WARP_OPERATOR_METRICS_PORT: "9100",
         WARP_LOG_LEVEL: "warn",
+        WARP_OPERATOR_ALLOWED_IMAGE_REPOSITORIES: "r.example.com/warp",
+        WARP_OPERATOR_ALLOWED_SERVICE_ACCOUNTS: "sa",
+        WARP_OPERATOR_ALLOW_SECRET_ENV: "true",
       },
     );
     assert.deepEqual(cli, {
@@ -86,6 +103,11 @@ describe("warp operator flags", () => {
         namespaces: ["a"],
         leaderElection: { enabled: false, leaseName: "l", leaseNamespace: "n" },
         metricsPort: 9100,
+        policy: {
+          allowedImageRepositories: ["r.example.com/warp"],
+          allowedServiceAccounts: ["sa"],
+          allowSecretEnv: true,
+        },
         aws: {},
       },
       logLevel: "warn",
@@ -99,6 +121,9 @@ describe("warp operator flags", () => {
     ["leaseNamespace", "a b", /-leaseNamespace.*Kubernetes name/],
     ["metricsPort", "70000", /-metricsPort.*0 to 65535/],
     ["logLevel", "chatty", /-logLevel.*error, warn, info/],
+    ["allowedImageRepositories", "a b", /-allowedImageRepositories.*"a b" is not an image repository/],
+    ["allowedServiceAccounts", "Bad_SA", /-allowedServiceAccounts.*"Bad_SA" is not a service account name/],
+    ["allowSecretEnv", "maybe", /-allowSecretEnv.*true, false, 1 or 0/],
   ];
   for (const [name, raw, message] of bad) {
     it(`-${name} ${raw} is refused, naming the flag`, () => {

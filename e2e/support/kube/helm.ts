@@ -2,6 +2,8 @@
  * helm and kubectl, as the tests use them: the binaries built by ensureKubeBinaries() (cached under
  * ~/.cache/warp), run as child processes. Failures throw with the command's output.
  */
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { runCommand } from "../processes.js";
 import type { RunResult } from "../processes.js";
@@ -35,6 +37,13 @@ export interface HelmTemplateOptions {
   readonly set?: Readonly<Record<string, string>>;
   /** Render the chart's crds/ too. */
   readonly includeCrds?: boolean;
+}
+
+/** A values file holding `yaml`, in a fresh temporary directory (for values --set-string cannot type). */
+export function writeValuesFile(yaml: string): string {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "warp-values-")), "values.yaml");
+  fs.writeFileSync(file, yaml);
+  return file;
 }
 
 /** `helm template`: the rendered manifests as one multi-document YAML text. */

@@ -28,6 +28,7 @@ export const Reason = {
   Deleting: "Deleting",
   StoppingAgents: "StoppingAgents",
   InvalidSpec: "InvalidSpec",
+  PolicyViolation: "PolicyViolation",
   // TablesReady
   TablesActive: "TablesActive",
   TableCreating: "TableCreating",
@@ -98,6 +99,23 @@ export function sortConditions(list: Condition[]): Condition[] {
 
 export function getCondition(list: readonly Condition[] | undefined, type: ConditionType): Condition | undefined {
   return list?.find((c) => c.type === type);
+}
+
+/** Reasons that need a person (Event type Warning); everything else is progress (Normal). */
+const NEEDS_A_PERSON: ReadonlySet<string> = new Set<Reason>([
+  Reason.InvalidSpec,
+  Reason.PolicyViolation,
+  Reason.TableSchemaMismatch,
+  Reason.BucketNotFound,
+  Reason.NoZones,
+  Reason.ApplyFailed,
+  Reason.AccessDenied,
+  Reason.AwsError,
+]);
+
+/** The Event type of a condition transition: Warning only for a False condition a person must act on. */
+export function transitionEventType(c: Pick<Condition, "status" | "reason">): "Normal" | "Warning" {
+  return c.status === "False" && NEEDS_A_PERSON.has(c.reason) ? "Warning" : "Normal";
 }
 
 /** The conditions whose status or reason differ between two lists (for Events). */

@@ -11,6 +11,7 @@ import {
   DELETION_POLICIES,
   GROUP,
   KIND,
+  MAX_BATCH_TIMEOUT_MS,
   MIN_BATCH_TIMEOUT_MS,
   PLURAL,
   PULL_POLICIES,
@@ -19,6 +20,16 @@ import {
   SINGULAR,
   VERSION,
 } from "./types.js";
+import {
+  BATCH_TIMEOUT_RULES,
+  BUCKET_NAME_RULES,
+  ENV_NAME_RULE,
+  IMAGE_RULE,
+  SERVICE_ACCOUNT_RULE,
+  ZONE_NAME_RULE,
+  celValidations,
+  objectNameRule,
+} from "./validation.js";
 
 /** The subset of OpenAPI v3 (plus Kubernetes extensions) the CRD uses. */
 export interface JSONSchemaProps {
@@ -146,7 +157,10 @@ export const specSchema: JSONSchemaProps = {
       description: "The S3 bucket compacted data is written to.",
       required: ["name"],
       properties: {
-        name: str("Bucket name.", { minLength: 3, maxLength: 63, pattern: "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$" }),
+        name: str("Bucket name (S3 bucket naming rules).", {
+          maxLength: 63,
+          "x-kubernetes-validations": celValidations(BUCKET_NAME_RULES),
+        }),
         prefix: str("Key prefix inside the bucket.", { pattern: "^([^/].*)?$" }),
         create: {
           type: "boolean",
@@ -156,17 +170,11 @@ export const specSchema: JSONSchemaProps = {
       },
     },
     batchTimeout: str(
-      `How long an agent batches produce requests into one ingestion file (Go duration, ms or s). At least ${MIN_BATCH_TIMEOUT_MS}ms.`,
+      `How long an agent batches produce requests into one ingestion file (ms or s). From ${MIN_BATCH_TIMEOUT_MS}ms to ${MAX_BATCH_TIMEOUT_MS / 1000}s.`,
       {
         default: DEFAULT_BATCH_TIMEOUT,
         maxLength: 16,
-        pattern: "^[0-9]+(ms|s)$",
-        "x-kubernetes-validations": [
-          {
-            rule: `duration(self) >= duration('${MIN_BATCH_TIMEOUT_MS}ms')`,
-            message: `batchTimeout must be at least ${MIN_BATCH_TIMEOUT_MS}ms`,
-          },
-        ],
+        "x-kubernetes-validations": celValidations(BATCH_TIMEOUT_RULES),
       },
     ),
     zones: {
@@ -180,7 +188,11 @@ export const specSchema: JSONSchemaProps = {
         type: "object",
         required: ["name"],
         properties: {
-          name: str("Zone name, as in topology.kubernetes.io/zone.", { minLength: 1, maxLength: 63 }),
+          name: str("Zone name, as in topology.kubernetes.io/zone.", {
+            minLength: 1,
+            maxLength: 63,
+            "x-kubernetes-validations": celValidations([ZONE_NAME_RULE]),
+          }),
           replicas: {
             type: "integer",
             description: "Agents in this zone (default: replicasPerZone).",
@@ -197,7 +209,7 @@ export const specSchema: JSONSchemaProps = {
       maximum: 1000,
       default: DEFAULT_REPLICAS_PER_ZONE,
     },
-    image: str("Agent container image."),
+    image: str("Agent container image.", { maxLength: 512, "x-kubernetes-validations": celValidations([IMAGE_RULE]) }),
     imagePullPolicy: {
       type: "string",
       description: "Image pull policy of the agent container.",
@@ -213,7 +225,10 @@ export const specSchema: JSONSchemaProps = {
     },
     serviceAccountName: str(
       "Service account of the agents (IRSA / Pod Identity). When empty the operator creates <name>-agent.",
-      { maxLength: 253 },
+      {
+        maxLength: 253,
+        "x-kubernetes-validations": celValidations([SERVICE_ACCOUNT_RULE]),
+      },
     ),
     endpoints: {
       type: "object",
@@ -232,7 +247,11 @@ export const specSchema: JSONSchemaProps = {
         type: "object",
         required: ["name"],
         properties: {
-          name: str("Variable name.", { minLength: 1, maxLength: 256 }),
+          name: str("Variable name.", {
+            minLength: 1,
+            maxLength: 256,
+            "x-kubernetes-validations": celValidations([ENV_NAME_RULE]),
+          }),
           value: { type: "string", description: "Value." },
           valueFrom: {
             type: "object",
@@ -253,7 +272,11 @@ export const specSchema: JSONSchemaProps = {
           properties: {
             secretName: str(
               "A kubernetes.io/tls Secret in this namespace: tls.crt, tls.key (and ca.crt for requireClientCert).",
-              { minLength: 1, maxLength: 253 },
+              {
+                minLength: 1,
+                maxLength: 253,
+                "x-kubernetes-validations": celValidations([objectNameRule("secretName")]),
+              },
             ),
             requireClientCert: {
               type: "boolean",
@@ -281,7 +304,11 @@ export const specSchema: JSONSchemaProps = {
                 "The Secret holding the users file (mounted into the agent pods; the operator never reads it).",
               required: ["name"],
               properties: {
-                name: str("Secret name.", { minLength: 1, maxLength: 253 }),
+                name: str("Secret name.", {
+                  minLength: 1,
+                  maxLength: 253,
+                  "x-kubernetes-validations": celValidations([objectNameRule("usersSecret.name")]),
+                }),
                 key: str("Key of the users file in the Secret.", { default: "users", minLength: 1, maxLength: 253 }),
               },
             },
@@ -336,6 +363,11 @@ export const statusSchema: JSONSchemaProps = {
       },
     },
     zoneSummary: { type: "string", description: "Ready zones / zones." },
+    replicasPerZone: {
+      type: "integer",
+      description: "Ready agents in the zone with the fewest (scale subresource status.replicas).",
+    },
+    selector: { type: "string", description: "Label selector of all agent pods (scale subresource)." },
     tables: {
       type: "object",
       description: "Table ARNs.",
@@ -376,7 +408,16 @@ export function warpAgentCrd(): CustomResourceDefinition {
           name: VERSION,
           served: true,
           storage: true,
-          subresources: { status: {} },
+          // `kubectl scale wa <name> --replicas=N` sets replicasPerZone: N agents in every zone
+          // without its own zones[].replicas.
+          subresources: {
+            status: {},
+            scale: {
+              specReplicasPath: ".spec.replicasPerZone",
+              statusReplicasPath: ".status.replicasPerZone",
+              labelSelectorPath: ".status.selector",
+            },
+          },
           additionalPrinterColumns: [
             { name: "Ready", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
             { name: "Zones", type: "string", jsonPath: ".status.zoneSummary" },

@@ -18,10 +18,19 @@ import {
   DEFAULT_BATCH_TIMEOUT,
   DEFAULT_IMAGE,
   DEFAULT_REPLICAS_PER_ZONE,
-  MIN_BATCH_TIMEOUT_MS,
   OWNED_TABLE_ANNOTATIONS,
   SASL_MECHANISMS,
 } from "./types.js";
+import {
+  BATCH_TIMEOUT_RULES,
+  BUCKET_NAME_RULES,
+  ENV_NAME_RULE,
+  IMAGE_RULE,
+  SERVICE_ACCOUNT_RULE,
+  ZONE_NAME_RULE,
+  firstBroken,
+} from "./validation.js";
+import type { FieldRule } from "./validation.js";
 
 export interface ResolvedSpec {
   name: string;
@@ -71,11 +80,10 @@ export class InvalidSpecError extends Error {
   }
 }
 
-/** "50ms" → 50, "1s" → 1000; null when not a duration this API accepts. */
-export function parseDurationMs(text: string): number | null {
-  const m = /^([0-9]+)(ms|s)$/.exec(text);
-  if (!m) return null;
-  return Number(m[1]) * (m[2] === "s" ? 1000 : 1);
+/** Throws InvalidSpecError with the first rule `value` breaks. */
+function check(field: string, rules: readonly FieldRule[], value: string): void {
+  const broken = firstBroken(rules, value);
+  if (broken) throw new InvalidSpecError(field, `${JSON.stringify(value)}: ${broken.message}`);
 }
 
 function recordedTables(agent: WarpAgent): Set<string> {
@@ -103,13 +111,13 @@ export function resolveSpec(agent: WarpAgent): ResolvedSpec {
     );
   }
   const batchTimeout = s.batchTimeout ?? DEFAULT_BATCH_TIMEOUT;
-  const ms = parseDurationMs(batchTimeout);
-  if (ms === null || ms < MIN_BATCH_TIMEOUT_MS)
-    throw new InvalidSpecError(
-      "batchTimeout",
-      `${JSON.stringify(batchTimeout)} must be a duration of at least ${MIN_BATCH_TIMEOUT_MS}ms`,
-    );
+  check("batchTimeout", BATCH_TIMEOUT_RULES, batchTimeout);
   if (!s.bucket?.name) throw new InvalidSpecError("bucket.name", "required");
+  check("bucket.name", BUCKET_NAME_RULES, s.bucket.name);
+  for (const z of s.zones ?? []) check("zones[].name", [ZONE_NAME_RULE], z.name);
+  if (s.image !== undefined) check("image", [IMAGE_RULE], s.image);
+  if (s.serviceAccountName !== undefined) check("serviceAccountName", [SERVICE_ACCOUNT_RULE], s.serviceAccountName);
+  for (const e of s.env ?? []) check("env[].name", [ENV_NAME_RULE], e.name);
   const replicasPerZone = s.replicasPerZone ?? DEFAULT_REPLICAS_PER_ZONE;
   const zones =
     s.zones && s.zones.length > 0 ? new Map(s.zones.map((z) => [z.name, z.replicas ?? replicasPerZone])) : null;

@@ -36,6 +36,8 @@ export type PullPolicy = (typeof PULL_POLICIES)[number];
 
 export const DEFAULT_BATCH_TIMEOUT = "50ms";
 export const MIN_BATCH_TIMEOUT_MS = 25;
+/** The agent's -batchTimeout accepts at most a minute. */
+export const MAX_BATCH_TIMEOUT_MS = 60_000;
 export const DEFAULT_IMAGE = "ghcr.io/warp-agent/warp:0.1.0";
 export const DEFAULT_REPLICAS_PER_ZONE = 1;
 
@@ -171,6 +173,10 @@ export interface WarpAgentStatus {
   zones?: ZoneStatus[];
   /** "ready zones/zones", for the printer column. */
   zoneSummary?: string;
+  /** Ready agents in the zone with the fewest (the scale subresource's status.replicas). */
+  replicasPerZone?: number;
+  /** Label selector of all agent pods, as a string (the scale subresource's status.selector). */
+  selector?: string;
   tables?: TablesStatus;
   /** host:port of the bootstrap Service. */
   bootstrap?: string;

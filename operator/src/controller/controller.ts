@@ -15,6 +15,7 @@ import type { OperatorMetrics } from "./metrics.js";
 import { Informer } from "./informer.js";
 import type { InformerEventType } from "./informer.js";
 import { WorkQueue } from "./queue.js";
+import type { AgentPolicy } from "../api/policy.js";
 import { Reconciler, jsonEqual } from "./reconciler.js";
 import type { ReconcilerHooks } from "./reconciler.js";
 
@@ -30,6 +31,7 @@ export interface ControllerOptions {
   workers: number;
   requeue: { baseDelayMs: number; maxDelayMs: number; pendingMs: number };
   informer: { watchTimeoutSeconds: number; resyncMs: number; backoffBaseMs: number; backoffMaxMs: number };
+  policy: AgentPolicy;
   hooks?: ReconcilerHooks;
 }
 
@@ -107,6 +109,7 @@ export class Controller {
       metrics: o.metrics,
       logger: o.logger,
       timings: { pendingRequeueMs: o.requeue.pendingMs },
+      policy: o.policy,
       caches: {
         agent: (ns, name) => {
           for (const inf of this.agentInformers) {

@@ -8,10 +8,19 @@
 import type { V1Deployment, V1Service } from "@kubernetes/client-node";
 import type { Logger } from "../../../common/logger.js";
 import { errorMessage } from "../../../common/logger.js";
-import { ConditionType, Reason, getCondition, setCondition, transitions } from "../api/conditions.js";
+import {
+  ConditionType,
+  Reason,
+  getCondition,
+  setCondition,
+  transitionEventType,
+  transitions,
+} from "../api/conditions.js";
 import type { ConditionInput } from "../api/conditions.js";
 import { InvalidSpecError, effectiveZones, resolveSpec } from "../api/resolve.js";
 import type { ResolvedSpec } from "../api/resolve.js";
+import { policyViolations } from "../api/policy.js";
+import type { AgentPolicy } from "../api/policy.js";
 import { API_VERSION, FIELD_MANAGER, FINALIZER, OWNED_TABLE_ANNOTATIONS, PLURAL } from "../api/types.js";
 import type { Condition, WarpAgent, WarpAgentStatus, ZoneStatus } from "../api/types.js";
 import type { AwsClients } from "../aws/clients.js";
@@ -19,7 +28,7 @@ import { reconcileBucket } from "../aws/bucket.js";
 import { deleteTables, reconcileTables } from "../aws/tables.js";
 import type { OperatorEvent, TableRole } from "../aws/tables.js";
 import { desiredDeployment } from "../desired/deployment.js";
-import { LABEL_INSTANCE, LABEL_ZONE } from "../desired/labels.js";
+import { LABEL_INSTANCE, LABEL_ZONE, agentSelector, selectorString } from "../desired/labels.js";
 import {
   bootstrapAddress,
   bootstrapServiceName,
@@ -30,7 +39,7 @@ import {
 } from "../desired/services.js";
 import type { EventRecorder } from "./events.js";
 import type { KubeClient, ObjectHeader, ResourceRef } from "../kube/client.js";
-import { isNotFound } from "../kube/client.js";
+import { isInvalid, isNotFound } from "../kube/client.js";
 import type { OperatorMetrics } from "./metrics.js";
 import { OwnershipConflict, checkOwnedOrAbsent } from "./ownership.js";
 import { rolloutState } from "./rollout.js";
@@ -69,6 +78,8 @@ export interface ReconcilerDeps {
   metrics: OperatorMetrics;
   logger: Logger;
   timings: ReconcilerTimings;
+  /** What a WarpAgent may ask to run; a WarpAgent outside it is not applied. */
+  policy: AgentPolicy;
   hooks?: ReconcilerHooks;
 }
 
@@ -114,11 +125,42 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   );
 }
 
+/**
+ * Whether resourceVersion `a` is older than `b`. kube-apiserver's resourceVersions are etcd revisions
+ * (integers); a resourceVersion of any other form is never called older (the cache is trusted).
+ */
+function olderThan(a: string | undefined, b: string): boolean {
+  if (a === undefined || !/^[0-9]+$/.test(a) || !/^[0-9]+$/.test(b)) return false;
+  return BigInt(a) < BigInt(b);
+}
+
 export class Reconciler {
+  /**
+   * The status this process last wrote per WarpAgent uid, with the resourceVersion the write
+   * produced. A cache holding an older resourceVersion has not seen the write yet: its status is stale.
+   */
+  private readonly written = new Map<string, { resourceVersion: string; status: WarpAgentStatus }>();
+  /** The generation of each Deployment (namespace/name) as last applied, for a cache that lags. */
+  private readonly appliedGenerations = new Map<string, number>();
+
   constructor(private readonly d: ReconcilerDeps) {}
 
+  /** The cached WarpAgent, with the status this process wrote when the cache has not caught up. */
+  private current(namespace: string, name: string): WarpAgent | undefined {
+    const cached = this.d.caches.agent(namespace, name);
+    const uid = cached?.metadata.uid;
+    if (!cached || !uid) return cached;
+    const w = this.written.get(uid);
+    if (!w) return cached;
+    if (!olderThan(cached.metadata.resourceVersion, w.resourceVersion)) {
+      this.written.delete(uid);
+      return cached;
+    }
+    return { ...cached, status: w.status };
+  }
+
   async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
-    const agent = this.d.caches.agent(namespace, name);
+    const agent = this.current(namespace, name);
     if (!agent) return {};
     if (agent.metadata.deletionTimestamp) return this.finalize(agent);
 
@@ -130,6 +172,23 @@ export class Reconciler {
       await this.writeStatus(
         agent,
         [{ type: ConditionType.Ready, status: "False", reason: Reason.InvalidSpec, message: err.message }],
+        {},
+        [],
+      );
+      return {};
+    }
+    const violations = policyViolations(spec, this.d.policy);
+    if (violations.length > 0) {
+      await this.writeStatus(
+        agent,
+        [
+          {
+            type: ConditionType.Ready,
+            status: "False",
+            reason: Reason.PolicyViolation,
+            message: violations.map((v) => `${v.field}: ${v.message}`).join("; "),
+          },
+        ],
         {},
         [],
       );
@@ -199,6 +258,8 @@ export class Reconciler {
     const extra: WarpAgentStatus = {
       zones: workloads.zones,
       zoneSummary: workloads.summary,
+      replicasPerZone: workloads.zones.length ? Math.min(...workloads.zones.map((z) => z.readyReplicas)) : 0,
+      selector: selectorString(agentSelector(spec.name)),
       bootstrap: bootstrapAddress(spec),
     };
     const arns: NonNullable<WarpAgentStatus["tables"]> = {};
@@ -323,13 +384,17 @@ export class Reconciler {
           waiting.push(`${z.name} (conflict)`);
           continue;
         }
-        if (!before)
+        const depKey = `${spec.namespace}/${desired.metadata!.name}`;
+        const beforeGeneration = before?.metadata?.generation ?? this.appliedGenerations.get(depKey);
+        if (applied.metadata?.generation !== undefined)
+          this.appliedGenerations.set(depKey, applied.metadata.generation);
+        if (beforeGeneration === undefined)
           events.push({
             type: "Normal",
             reason: "DeploymentCreated",
             message: `created Deployment ${desired.metadata!.name} for zone ${z.name}`,
           });
-        else if (before.metadata?.generation !== applied.metadata?.generation) {
+        else if (beforeGeneration !== applied.metadata?.generation) {
           events.push({
             type: "Normal",
             reason: "DeploymentUpdated",
@@ -357,6 +422,7 @@ export class Reconciler {
               namespace: spec.namespace,
               name: dep.metadata.name,
             });
+            this.appliedGenerations.delete(`${spec.namespace}/${dep.metadata.name}`);
             events.push({
               type: "Normal",
               reason: "DeploymentDeleted",
@@ -444,7 +510,8 @@ export class Reconciler {
         condition: {
           type: ConditionType.AgentsReady,
           status: "False",
-          reason: Reason.ApplyFailed,
+          // An object the apiserver finds invalid comes from the spec: the spec must change.
+          reason: isInvalid(err) ? Reason.InvalidSpec : Reason.ApplyFailed,
           message: errorMessage(err),
         },
         zones: old?.zones ?? [],
@@ -538,6 +605,7 @@ export class Reconciler {
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
+    if (agent.metadata.uid) this.written.delete(agent.metadata.uid);
     this.d.logger.info("finalized", { agent: `${agent.metadata.namespace}/${agent.metadata.name}` });
     return {};
   }
@@ -562,21 +630,24 @@ export class Reconciler {
     for (const e of events) await this.d.events.record(agent, e.type, e.reason, e.message);
     if (jsonEqual(old, next)) return;
     for (const c of transitions(old.conditions, conditions)) {
-      await this.d.events.record(
-        agent,
-        c.status === "False" ? "Warning" : "Normal",
-        c.reason,
-        `${c.type} is ${c.status}: ${c.message}`,
-      );
+      await this.d.events.record(agent, transitionEventType(c), c.reason, `${c.type} is ${c.status}: ${c.message}`);
     }
     const patch: Record<string, unknown> = { ...next };
     for (const k of Object.keys(old)) if (!(k in next)) patch[k] = null;
+    let written: WarpAgent;
     try {
-      await this.d.client.patch(agentRef(agent, "status"), "merge", { status: patch }, FIELD_MANAGER);
+      written = await this.d.client.patch<WarpAgent>(
+        agentRef(agent, "status"),
+        "merge",
+        { status: patch },
+        FIELD_MANAGER,
+      );
     } catch (err) {
       if (isNotFound(err)) return;
       throw err;
     }
+    if (agent.metadata.uid && written.metadata.resourceVersion)
+      this.written.set(agent.metadata.uid, { resourceVersion: written.metadata.resourceVersion, status: next });
     const ready = getCondition(conditions, ConditionType.Ready);
     this.d.logger.info("status updated", {
       agent: `${agent.metadata.namespace}/${agent.metadata.name}`,

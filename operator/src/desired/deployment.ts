@@ -3,7 +3,9 @@
  * function of the WarpAgent. The reconciler server-side applies exactly what this returns.
  */
 import type { V1Deployment, V1EnvVar, V1ResourceRequirements, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
+import { DEFAULT_GRACEFUL_SHUTDOWN_MS } from "../../../agent/src/config/flags.js";
 import { formatBucketUrl } from "../../../common/bucket-url.js";
+import { parseGoDuration } from "../../../common/flags/values.js";
 import type { ResolvedSpec } from "../api/resolve.js";
 import type { ResourcesSpec } from "../api/types.js";
 import type { WarpAgent } from "../api/types.js";
@@ -24,6 +26,27 @@ export const AGENT_CONTAINER = "agent";
 export const TLS_DIR = "/etc/warp/tls";
 /** Where the SASL users file is mounted in agent pods. */
 export const SASL_USERS_FILE = "/etc/warp/sasl/users";
+
+/** The agent variable of its drain time (flag -gracefulShutdownDuration). */
+export const DRAIN_ENV = "WARP_GRACEFUL_SHUTDOWN_DURATION";
+/** Time after the drain for the agent to close its stores and exit before the kubelet kills it. */
+export const TERMINATION_MARGIN_SECONDS = 15;
+/** Requests of the agent container when spec.resources is not set. */
+export const DEFAULT_REQUESTS: Readonly<Record<string, string>> = { cpu: "500m", memory: "512Mi" };
+
+/** The pod's grace period: the agent's drain time (spec.env may set it) plus a margin. */
+export function terminationGracePeriodSeconds(spec: ResolvedSpec): number {
+  const set = spec.env.find((e) => e.name === DRAIN_ENV && e.value !== undefined);
+  let drainMs = DEFAULT_GRACEFUL_SHUTDOWN_MS;
+  if (set?.value !== undefined) {
+    try {
+      drainMs = parseGoDuration(set.value);
+    } catch {
+      // The agent refuses an unparseable value at start-up, naming the variable; keep the default.
+    }
+  }
+  return Math.ceil(drainMs / 1000) + TERMINATION_MARGIN_SECONDS;
+}
 
 export function ingestionUrl(spec: ResolvedSpec): string {
   return formatBucketUrl({
@@ -154,7 +177,17 @@ export function desiredDeployment(agent: WarpAgent, spec: ResolvedSpec, zone: st
         metadata: { labels },
         spec: {
           serviceAccountName: spec.serviceAccountName,
-          terminationGracePeriodSeconds: 30,
+          terminationGracePeriodSeconds: terminationGracePeriodSeconds(spec),
+          // Agents of a zone spread over its nodes, so one node going away takes at most its share.
+          topologySpreadConstraints: [
+            {
+              maxSkew: 1,
+              topologyKey: "kubernetes.io/hostname",
+              whenUnsatisfiable: "ScheduleAnyway",
+              labelSelector: { matchLabels: selector },
+              matchLabelKeys: ["pod-template-hash"],
+            },
+          ],
           // The image runs as uid 1000; nothing in the pod may run as root or gain privileges.
           securityContext: {
             runAsNonRoot: true,
@@ -186,7 +219,7 @@ export function desiredDeployment(agent: WarpAgent, spec: ResolvedSpec, zone: st
               ],
               livenessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 10, failureThreshold: 3 },
               readinessProbe: { httpGet: { path: "/readyz", port: "http" }, periodSeconds: 5, failureThreshold: 2 },
-              ...(spec.resources ? { resources: resourceRequirements(spec.resources) } : {}),
+              resources: spec.resources ? resourceRequirements(spec.resources) : { requests: { ...DEFAULT_REQUESTS } },
               securityContext: {
                 allowPrivilegeEscalation: false,
                 readOnlyRootFilesystem: true,

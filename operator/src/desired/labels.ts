@@ -24,6 +24,13 @@ export function agentSelector(agentName: string): Record<string, string> {
   return { [LABEL_NAME]: APP_NAME, [LABEL_INSTANCE]: agentName, [LABEL_COMPONENT]: "agent" };
 }
 
+/** A selector as a string, e.g. for a scale subresource: "k1=v1,k2=v2". */
+export function selectorString(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+}
+
 /** A DNS-1123 label built from parts, at most 63 characters (a hash keeps long names unique). */
 export function dnsName(...parts: string[]): string {
   const raw = parts.join("-");

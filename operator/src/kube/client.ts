@@ -78,6 +78,11 @@ export class KubeApiError extends Error {
 export function isNotFound(err: unknown): boolean {
   return err instanceof KubeApiError && err.code === 404;
 }
+/** The apiserver refused an object as invalid (422): retrying the same object cannot help. */
+export function isInvalid(err: unknown): boolean {
+  return err instanceof KubeApiError && err.code === 422;
+}
+
 export function isConflict(err: unknown): boolean {
   return err instanceof KubeApiError && err.code === 409;
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Reason, setCondition, transitions } from "../../src/api/conditions.js";
+import { Reason, setCondition, transitionEventType, transitions } from "../../src/api/conditions.js";
 
 const t0 = new Date("2026-01-01T00:00:00Z");
 const t1 = new Date("2026-01-01T00:05:00Z");
@@ -72,5 +72,18 @@ describe("conditions", () => {
     assert.deepEqual(transitions(a, same), []);
     const flipped = setCondition(a, { type: "Ready", status: "True", reason: Reason.AllReady, message: "" }, 1, t1);
     assert.equal(transitions(a, flipped).length, 1);
+  });
+
+  it("transition Events: Normal for progress, Warning only for what a person must act on", () => {
+    for (const reason of [
+      Reason.TableCreating,
+      Reason.DeploymentsProgressing,
+      Reason.ComponentsNotReady,
+      Reason.Deleting,
+    ])
+      assert.equal(transitionEventType({ status: "False", reason }), "Normal", reason);
+    assert.equal(transitionEventType({ status: "Unknown", reason: Reason.Paused }), "Normal");
+    for (const reason of [Reason.InvalidSpec, Reason.PolicyViolation, Reason.AccessDenied, Reason.TableSchemaMismatch])
+      assert.equal(transitionEventType({ status: "False", reason }), "Warning", reason);
   });
 });

@@ -48,6 +48,8 @@ const fullStatus: DeepRequired<WarpAgentStatus> = {
   ],
   zones: [{ name: "a", replicas: 1, readyReplicas: 1 }],
   zoneSummary: "1/1",
+  replicasPerZone: 1,
+  selector: "a=b",
   tables: { filesArn: "a", chunksArn: "b" },
   bootstrap: "x:9092",
 };

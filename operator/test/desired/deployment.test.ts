@@ -244,6 +244,25 @@ describe("desiredDeployment", () => {
     );
   });
 
+  it("grace period: the agent's drain time plus a margin; default requests; spread over a zone's nodes", () => {
+    const pod = (s: Partial<WarpAgentSpec>) =>
+      desiredDeployment(agent(s), resolveSpec(agent(s)), "z", 3).spec!.template.spec!;
+    assert.equal(pod({}).terminationGracePeriodSeconds, 45);
+    assert.equal(
+      pod({ env: [{ name: "WARP_GRACEFUL_SHUTDOWN_DURATION", value: "2m" }] }).terminationGracePeriodSeconds,
+      135,
+    );
+    assert.deepEqual(pod({}).containers[0]!.resources, { requests: { cpu: "500m", memory: "512Mi" } });
+    assert.deepEqual(pod({ resources: { limits: { memory: "1Gi" } } }).containers[0]!.resources, {
+      limits: { memory: "1Gi" },
+    });
+    const spread = pod({}).topologySpreadConstraints!;
+    assert.equal(spread.length, 1);
+    assert.equal(spread[0]!.topologyKey, "kubernetes.io/hostname");
+    assert.equal(spread[0]!.whenUnsatisfiable, "ScheduleAnyway");
+    assert.equal(spread[0]!.labelSelector!.matchLabels!["warpagent.dev/zone"], "z");
+  });
+
   it("is pure: the same input gives the same output", () => {
     const a = agent();
     assert.deepEqual(desiredDeployment(a, resolveSpec(a), "z", 2), desiredDeployment(a, resolveSpec(a), "z", 2));

@@ -294,6 +294,26 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
       op.delete({ ...WA, namespace: "default", name: "x" }),
       (e: unknown) => e instanceof KubeApiError && e.code === 403,
     );
+    // Least privilege: the operator reads only through its informers (list, watch) and writes by
+    // server-side apply and merge patches; it never gets, replaces or deletes what it need not.
+    const denied: Array<[string, Promise<unknown>]> = [
+      ["get a WarpAgent", op.get({ ...WA, namespace: "default", name: "x" })],
+      ["get WarpAgent status", op.get({ ...WA, namespace: "default", name: "x", subresource: "status" })],
+      ["get a Deployment", op.get({ apiVersion: "apps/v1", plural: "deployments", namespace: "default", name: "x" })],
+      ["get a Service", op.get({ apiVersion: "v1", plural: "services", namespace: "default", name: "x" })],
+      ["delete a Service", op.delete({ apiVersion: "v1", plural: "services", namespace: "default", name: "x" })],
+      [
+        "delete a ServiceAccount",
+        op.delete({ apiVersion: "v1", plural: "serviceaccounts", namespace: "default", name: "x" }),
+      ],
+      [
+        "delete a PodDisruptionBudget",
+        op.delete({ apiVersion: "policy/v1", plural: "poddisruptionbudgets", namespace: "default", name: "x" }),
+      ],
+      ["create a core/v1 Event", op.create({ apiVersion: "v1", plural: "events", namespace: "default" }, {})],
+    ];
+    for (const [what, call] of denied)
+      await assert.rejects(call, (e: unknown) => e instanceof KubeApiError && e.code === 403, what);
   });
 
   it("three zones: tables, Deployments, Services, PDB; Ready once the Deployments report ready", async () => {
@@ -328,6 +348,12 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
         [zone],
       );
       const c = pod.containers[0]!;
+      // Accepted by the apiserver as rendered: the grace period outlasts the agent's 30s drain,
+      // requests are set, and a zone's agents spread over its nodes.
+      assert.equal(pod.terminationGracePeriodSeconds, 45);
+      assert.deepEqual(c.resources?.requests, { cpu: "500m", memory: "512Mi" });
+      assert.equal(pod.topologySpreadConstraints?.[0]?.topologyKey, "kubernetes.io/hostname");
+      assert.deepEqual(pod.topologySpreadConstraints?.[0]?.matchLabelKeys, ["pod-template-hash"]);
       assert.deepEqual(c.command, ["warp"]);
       assert.deepEqual(c.args, [
         "agent",
@@ -484,6 +510,31 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
         { tables: { files: "aaa", chunks: "bbb", billingMode: "Provisioned" } },
         /spec\.tables\.billingMode.*required when billingMode is Provisioned/,
       ],
+      ["a zone name with a space", { zones: [{ name: "zone a" }] }, /spec\.zones\[0\]\.name.*label value.*no spaces/],
+      ["an empty image", { image: "" }, /spec\.image.*container image reference/],
+      ["an image with spaces", { image: "warp agent:1" }, /spec\.image.*container image reference/],
+      [
+        "a service account name that is no object name",
+        { serviceAccountName: "Bad_SA" },
+        /spec\.serviceAccountName.*Kubernetes object name/,
+      ],
+      [
+        "a bucket name with adjacent periods",
+        { bucket: { name: "my..bucket" } },
+        /spec\.bucket\.name.*two adjacent periods/,
+      ],
+      ["a bucket name like an IP address", { bucket: { name: "192.168.1.1" } }, /spec\.bucket\.name.*IP address/],
+      [
+        "an env name with a space",
+        { env: [{ name: "MY VAR", value: "x" }] },
+        /spec\.env\[0\]\.name.*must not start with a digit/,
+      ],
+      [
+        "a batch timeout beyond any duration",
+        { batchTimeout: "9999999999999s" },
+        /spec\.batchTimeout.*whole number of milliseconds or seconds/,
+      ],
+      ["a batch timeout above the agent's limit", { batchTimeout: "61s" }, /spec\.batchTimeout.*at most 60s/],
     ];
     for (const [what, s, re] of cases) {
       await assert.rejects(
@@ -499,11 +550,177 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
         (e: unknown) => {
           assert.ok(e instanceof KubeApiError && e.code === 422, `${what}: ${String(e)}`);
           assert.match(e.message, re, what);
+          assert.doesNotMatch(e.message, /type conversion error/, what);
           return true;
         },
         what,
       );
     }
+  });
+
+  it("an object Kubernetes refuses to run is InvalidSpec, not ApplyFailed, and names the field", async () => {
+    const ns = "refused";
+    await createNamespace(ns);
+    await applyAgent(
+      ns,
+      "wa",
+      spec("refused", {
+        zones: [{ name: "zone-a" }],
+        env: [{ name: "WHERE", valueFrom: { fieldRef: { fieldPath: "spec.noSuchField" } } }],
+      }),
+    );
+    const a = await eventually(
+      async () => {
+        const a = await getAgent(ns, "wa");
+        return cond(a, "AgentsReady") ? a : undefined;
+      },
+      { timeoutMs: 60_000, what: "AgentsReady" },
+    );
+    assert.equal(cond(a, "AgentsReady")!.status, "False");
+    assert.equal(cond(a, "AgentsReady")!.reason, "InvalidSpec");
+    assert.match(cond(a, "AgentsReady")!.message, /fieldPath/);
+    assert.match(cond(a, "Ready")!.message, /AgentsReady \(InvalidSpec\)/);
+  });
+
+  it("a WarpAgent outside the operator's policy is not applied: Ready=False, PolicyViolation naming field and flag", async () => {
+    const ns = "escalate";
+    await createNamespace(ns);
+    await applyAgent(
+      ns,
+      "wa",
+      spec("escalate", {
+        zones: [{ name: "zone-a" }],
+        image: "docker.io/attacker/anything",
+        serviceAccountName: "cluster-admin-sa",
+        env: [{ name: "STOLEN", valueFrom: { secretKeyRef: { name: "db-password", key: "password" } } }],
+      }),
+    );
+    const a = await eventually(
+      async () => {
+        const a = await getAgent(ns, "wa");
+        return cond(a, "Ready") ? a : undefined;
+      },
+      { timeoutMs: 60_000, what: "a Ready condition" },
+    );
+    const ready = cond(a, "Ready")!;
+    assert.equal(ready.status, "False");
+    assert.equal(ready.reason, "PolicyViolation");
+    assert.match(ready.message, /spec\.image: image "docker\.io\/attacker\/anything".*-allowedImageRepositories/);
+    assert.match(ready.message, /spec\.serviceAccountName: .*"cluster-admin-sa".*-allowedServiceAccounts/);
+    assert.match(ready.message, /spec\.env\[0\]\.valueFrom\.secretKeyRef: env STOLEN reads a Secret.*-allowSecretEnv/);
+    assert.deepEqual(await deployments(ns), []);
+    assert.equal(await tableExists("escalate-files"), false);
+
+    // Back inside the policy (the default image, the operator's own service account, no Secret): applied.
+    await admin.request("PUT", resourcePath({ ...WA, namespace: ns, name: "wa" }), {
+      body: { ...a, spec: spec("escalate", { zones: [{ name: "zone-a" }] }) },
+    });
+    const [dep] = await eventually(async () => ((await deployments(ns)).length === 1 ? deployments(ns) : undefined), {
+      timeoutMs: 60_000,
+      what: "the Deployment once the spec is inside the policy",
+    });
+    const pod = dep!.spec!.template.spec!;
+    assert.equal(pod.serviceAccountName, "wa-agent");
+    assert.match(pod.containers[0]!.image!, /^ghcr\.io\/warp-agent\/warp:/);
+  });
+
+  it("events.k8s.io Events: one per transition, Normal for progress, a repeat counted in its series", async () => {
+    const ns = "events";
+    await createNamespace(ns);
+    interface Ev {
+      type: string;
+      reason: string;
+      note: string;
+      reportingController: string;
+      regarding: { name: string; kind: string };
+      series?: { count: number; lastObservedTime: string };
+    }
+    const listEvents = async (): Promise<Ev[]> =>
+      (await admin.list<Ev>({ apiVersion: "events.k8s.io/v1", plural: "events", namespace: ns })).items.filter(
+        (e) => e.regarding.name === "wa",
+      );
+    const s = spec("events", { zones: [{ name: "zone-a" }] });
+    const waitReason = (reason: string) =>
+      eventually(
+        async () => {
+          const a = await getAgent(ns, "wa");
+          return cond(a, "Ready")?.reason === reason && a.status?.observedGeneration === a.metadata.generation
+            ? a
+            : undefined;
+        },
+        { timeoutMs: 60_000, what: `Ready reason ${reason}` },
+      );
+
+    await applyAgent(ns, "wa", { ...s, paused: true });
+    await waitReason("Paused");
+    await applyAgent(ns, "wa", { ...s, paused: false });
+    await eventually(async () => (await listEvents()).some((e) => e.reason === "DeploymentsProgressing"), {
+      timeoutMs: 60_000,
+      what: "the DeploymentsProgressing event",
+    });
+    await waitReason("ComponentsNotReady");
+    // Let a few reconciles pass over caches that may lag behind the operator's own status writes.
+    await new Promise((r) => setTimeout(r, 2_000));
+    const once = await listEvents();
+    const perKind = new Map<string, number>();
+    for (const e of once) perKind.set(`${e.reason}: ${e.note}`, (perKind.get(`${e.reason}: ${e.note}`) ?? 0) + 1);
+    for (const [what, n] of perKind) assert.equal(n, 1, `${n} Events ${what}`);
+    for (const e of once) {
+      assert.equal(e.reportingController, "warpagent.dev/warp-operator");
+      assert.equal(e.regarding.kind, "WarpAgent");
+      assert.equal(e.series, undefined, `${e.reason} is not a repeat`);
+    }
+    for (const reason of ["Paused", "DeploymentsProgressing", "ComponentsNotReady", "DeploymentCreated"])
+      assert.equal(once.find((e) => e.reason === reason)?.type, "Normal", `${reason} is progress, not a Warning`);
+
+    // The same transition again: the same Event, its series counted up.
+    await applyAgent(ns, "wa", { ...s, paused: true });
+    await waitReason("Paused");
+    const paused = await eventually(
+      async () => {
+        const p = (await listEvents()).filter((e) => e.reason === "Paused");
+        return p.length === 1 && p[0]!.series ? p : undefined;
+      },
+      { timeoutMs: 30_000, what: "the Paused event's series" },
+    );
+    assert.equal(paused[0]!.series!.count, 2);
+    assert.match(paused[0]!.note, /Ready is Unknown: reconciliation is paused/);
+  });
+
+  it("the scale subresource: kubectl scale sets the agents per zone; status and selector come back", async () => {
+    const ns = "scale";
+    await createNamespace(ns);
+    await applyAgent(ns, "wa", spec("scale", { zones: [{ name: "zone-a" }, { name: "zone-b" }] }));
+    await eventually(async () => ((await deployments(ns)).length === 2 ? true : undefined), {
+      timeoutMs: 60_000,
+      what: "two Deployments",
+    });
+    await markDeploymentsReady(ns);
+    await waitReady(ns, "wa", "Ready=True");
+    interface Scale {
+      spec: { replicas: number };
+      status: { replicas: number; selector?: string };
+    }
+    const scaleRef = { ...WA, namespace: ns, name: "wa", subresource: "scale" };
+    const before = await admin.get<Scale>(scaleRef);
+    assert.equal(before.spec.replicas, 1);
+    assert.equal(before.status.replicas, 1);
+    assert.equal(
+      before.status.selector,
+      "app.kubernetes.io/name=warp-agent,app.kubernetes.io/instance=wa,app.kubernetes.io/component=agent",
+    );
+
+    await admin.patch(scaleRef, "merge", { spec: { replicas: 3 } }, "kubectl-scale");
+    assert.equal((await getAgent(ns, "wa")).spec.replicasPerZone, 3);
+    await eventually(async () => ((await deployments(ns)).every((d) => d.spec?.replicas === 3) ? true : undefined), {
+      timeoutMs: 60_000,
+      what: "3 replicas in every zone",
+    });
+    await markDeploymentsReady(ns);
+    await eventually(async () => ((await admin.get<Scale>(scaleRef)).status.replicas === 3 ? true : undefined), {
+      timeoutMs: 60_000,
+      what: "scale status.replicas 3",
+    });
   });
 
   it("an existing table with the wrong key schema gives TablesReady=False naming table and schema", async () => {
