@@ -23,6 +23,7 @@ import type { Condition, WarpAgent, WarpAgentSpec } from "../../src/api/types.js
 import { deploymentName } from "../../src/desired/labels.js";
 import { headlessServiceName } from "../../src/desired/services.js";
 import { KubeClient, isNotFound } from "../../src/kube/client.js";
+import { DEFAULT_POLICY } from "../../src/api/policy.js";
 import { runOperator } from "../../src/main.js";
 import type { OperatorHandle } from "../../src/main.js";
 
@@ -119,6 +120,11 @@ describe("operator with kube-controller-manager: rollouts, ownership, garbage co
       discoverZones: false,
       aws: { dynamodbEndpoint: ddb.endpoint, s3Endpoint: s3srv.endpoint },
       requeue: { baseDelayMs: 200, maxDelayMs: 2_000, pendingMs: 300 },
+      // The default image and the test images (example.com/warp:<tag>) are allowed.
+      policy: {
+        ...DEFAULT_POLICY,
+        allowedImageRepositories: [...DEFAULT_POLICY.allowedImageRepositories, "example.com/warp"],
+      },
     });
     pods = new PodRunner({
       admin,

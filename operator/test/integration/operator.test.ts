@@ -301,7 +301,6 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
       ["get WarpAgent status", op.get({ ...WA, namespace: "default", name: "x", subresource: "status" })],
       ["get a Deployment", op.get({ apiVersion: "apps/v1", plural: "deployments", namespace: "default", name: "x" })],
       ["get a Service", op.get({ apiVersion: "v1", plural: "services", namespace: "default", name: "x" })],
-      ["delete a Service", op.delete({ apiVersion: "v1", plural: "services", namespace: "default", name: "x" })],
       [
         "delete a ServiceAccount",
         op.delete({ apiVersion: "v1", plural: "serviceaccounts", namespace: "default", name: "x" }),
