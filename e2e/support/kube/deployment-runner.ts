@@ -13,6 +13,7 @@ import type { V1Deployment } from "@kubernetes/client-node";
 import { errorMessage } from "../../../common/logger.js";
 import { PodLauncher } from "./pod-launcher.js";
 import type { PodLauncherOptions, RunningPod } from "./pod-launcher.js";
+import { SyncLoop } from "./sync-loop.js";
 
 export type { RunningPod } from "./pod-launcher.js";
 
@@ -43,9 +44,7 @@ function randomSuffix(): string {
 
 export class DeploymentRunner {
   private readonly running = new Map<string, DeploymentPods>();
-  private timer: NodeJS.Timeout | undefined;
-  private syncing: Promise<void> = Promise.resolve();
-  private stopped = false;
+  private readonly loop: SyncLoop;
   /** Errors met while syncing (also passed to onError); a test can assert there were none. */
   readonly errors: string[] = [];
 
@@ -53,24 +52,19 @@ export class DeploymentRunner {
 
   constructor(private readonly o: DeploymentRunnerOptions) {
     this.launcher = new PodLauncher(o);
+    this.loop = new SyncLoop(
+      () => this.sync(),
+      (err) => this.report(`sync: ${errorMessage(err)}`),
+      o.pollMs ?? 500,
+    );
   }
 
   start(): void {
-    const tick = (): void => {
-      if (this.stopped) return;
-      this.syncing = this.sync()
-        .catch((err: unknown) => this.report(`sync: ${errorMessage(err)}`))
-        .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(tick, this.o.pollMs ?? 500);
-        });
-    };
-    tick();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.syncing;
+    await this.loop.stop();
     const all = [...this.running.values()].flatMap((d) => d.pods);
     this.running.clear();
     await Promise.all(all.map((p) => this.stopPod(p)));

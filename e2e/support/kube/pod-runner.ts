@@ -17,6 +17,7 @@ import { errorMessage } from "../../../common/logger.js";
 import { isNotFound } from "../../../operator/src/kube/client.js";
 import { POD_IP, PodLauncher } from "./pod-launcher.js";
 import type { PodLauncherOptions, RunningPod } from "./pod-launcher.js";
+import { SyncLoop } from "./sync-loop.js";
 
 export interface PodRunnerOptions extends PodLauncherOptions {
   /** Label selector of the Pods to run; all in the namespace when omitted. */
@@ -43,32 +44,25 @@ export class PodRunner {
   private readonly running = new Map<string, RunningPod>();
   /** Last status written, by Pod uid. */
   private readonly written = new Map<string, string>();
-  private timer: NodeJS.Timeout | undefined;
-  private syncing: Promise<void> = Promise.resolve();
-  private stopped = false;
+  private readonly loop: SyncLoop;
   /** Errors met while syncing (also passed to onError); a test can assert there were none. */
   readonly errors: string[] = [];
 
   constructor(private readonly o: PodRunnerOptions) {
     this.launcher = new PodLauncher(o);
+    this.loop = new SyncLoop(
+      () => this.sync(),
+      (err) => this.report(`sync: ${errorMessage(err)}`),
+      o.pollMs ?? 500,
+    );
   }
 
   start(): void {
-    const tick = (): void => {
-      if (this.stopped) return;
-      this.syncing = this.sync()
-        .catch((err: unknown) => this.report(`sync: ${errorMessage(err)}`))
-        .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(tick, this.o.pollMs ?? 500);
-        });
-    };
-    tick();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.syncing;
+    await this.loop.stop();
     const all = [...this.running.values()];
     this.running.clear();
     await Promise.all(all.map((p) => this.launcher.stop(p)));
