@@ -18,6 +18,18 @@ export class AwsClients {
   /** `defaults` apply when a WarpAgent sets no endpoint of its own (tests, LocalStack setups). */
   constructor(private readonly defaults: AwsEndpoints = {}) {}
 
+  /**
+   * The endpoints a WarpAgent's agents must use: its own, else the operator's. The agents are given
+   * the same endpoints as the operator's calls for that WarpAgent, so they find the tables and the
+   * bucket the operator created and checked (a LocalStack or DynamoDB Local set as the operator's
+   * default would otherwise be used by the operator only, and the agents would call AWS).
+   */
+  effective(endpoints: AwsEndpoints): AwsEndpoints {
+    const dynamodb = endpoints.dynamodb ?? this.defaults.dynamodb;
+    const s3 = endpoints.s3 ?? this.defaults.s3;
+    return { ...(dynamodb ? { dynamodb } : {}), ...(s3 ? { s3 } : {}) };
+  }
+
   dynamodb(region: string, endpoint?: string): DynamoDBClient {
     const ep = endpoint ?? this.defaults.dynamodb;
     const key = `${region}|${ep ?? ""}`;

@@ -159,6 +159,12 @@ export class Reconciler {
     return { ...cached, status: w.status };
   }
 
+  /** The WarpAgent's spec with defaults, and the AWS endpoints its agents and the operator use. */
+  private resolve(agent: WarpAgent): ResolvedSpec {
+    const spec = resolveSpec(agent);
+    return { ...spec, endpoints: this.d.aws.effective(spec.endpoints) };
+  }
+
   async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
     const agent = this.current(namespace, name);
     if (!agent) return {};
@@ -166,7 +172,7 @@ export class Reconciler {
 
     let spec: ResolvedSpec;
     try {
-      spec = resolveSpec(agent);
+      spec = this.resolve(agent);
     } catch (err) {
       if (!(err instanceof InvalidSpecError)) throw err;
       await this.writeStatus(
@@ -348,7 +354,16 @@ export class Reconciler {
     spec: ResolvedSpec,
   ): Promise<{ condition: ConditionInput; zones: ZoneStatus[]; summary: string; events: OperatorEvent[] }> {
     const events: OperatorEvent[] = [];
-    const zones = effectiveZones(spec, this.d.caches.nodeZones());
+    // Discovered zones are kept once they have a Deployment: when a zone's last node goes (scaled to
+    // zero, replaced), deleting its Deployment would leave no pending pod to make a cluster autoscaler
+    // bring a node back to that zone. A zone is dropped only when spec.zones leaves it out.
+    const keptZones = spec.zones
+      ? []
+      : this.ownedDeployments(agent).flatMap((d) => {
+          const zone = d.metadata?.labels?.[LABEL_ZONE];
+          return zone ? [zone] : [];
+        });
+    const zones = effectiveZones(spec, [...this.d.caches.nodeZones(), ...keptZones]);
     const conflicts: string[] = [];
     /** Applies; an object owned by someone else is skipped and named in `conflicts`. */
     const applyOwned = async <T extends ObjectHeader>(obj: T): Promise<T | undefined> => {
@@ -545,7 +560,7 @@ export class Reconciler {
     if (!finalizers.includes(FINALIZER)) return {};
     let spec: ResolvedSpec | undefined;
     try {
-      spec = resolveSpec(agent);
+      spec = this.resolve(agent);
     } catch {
       spec = undefined; // an invalid spec names no tables we could have created
     }

@@ -494,6 +494,33 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
     );
   });
 
+  it("a WarpAgent without spec.endpoints gets the operator's endpoints, so agents use the tables it made", async () => {
+    // The operator here runs with its own endpoints (baseOptions; AWS_ENDPOINT_URL_* in a pod): it creates the
+    // tables in DynamoDB Local. Its agents must be pointed there too, not at AWS.
+    const ns = "endpoints";
+    await createNamespace(ns);
+    const noEndpoints = spec("endpoints", { zones: [{ name: "zone-a" }] });
+    delete noEndpoints.endpoints;
+    await applyAgent(ns, "wa", noEndpoints);
+    const [dep] = await eventually(
+      async () => {
+        const ds = await deployments(ns);
+        return ds.length === 1 ? ds : undefined;
+      },
+      { timeoutMs: 30_000, what: "the zone's Deployment" },
+    );
+    const container = dep!.spec!.template.spec!.containers[0]!;
+    const env = new Map((container.env ?? []).map((e) => [e.name, e]));
+    assert.equal(env.get("AWS_ENDPOINT_URL_DYNAMODB")?.value, ddb.endpoint);
+    assert.equal(env.get("AWS_ENDPOINT_URL_S3")?.value, s3srv.endpoint);
+    const bucketUrl = container.args![container.args!.indexOf("-compactionBucketURL") + 1]!;
+    assert.match(bucketUrl, /s3ForcePathStyle=true/, "path-style addressing, as for the operator's own calls");
+    await eventually(async () => tableExists("endpoints-files"), {
+      timeoutMs: 30_000,
+      what: "the operator to create the table at that endpoint",
+    });
+  });
+
   it("the apiserver rejects invalid specs with a message naming the field", async () => {
     const ns = "default";
     const cases: Array<[string, Partial<WarpAgentSpec> | Record<string, unknown>, RegExp]> = [
@@ -988,7 +1015,7 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
     }
   });
 
-  it("without spec.zones, zones come from the nodes' topology labels and follow them", async () => {
+  it("without spec.zones, zones come from the nodes' topology labels; a zone whose nodes all went keeps its Deployment", async () => {
     const node = (name: string, zone: string) => ({
       apiVersion: "v1",
       kind: "Node",
@@ -1019,10 +1046,23 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
       timeoutMs: 30_000,
       what: "a Deployment for the new zone",
     });
+    // The last node of disc-a goes (a cluster autoscaler scaled the zone to zero): its Deployment
+    // stays, so its pending pods can make the autoscaler bring a node back.
     await admin.delete({ apiVersion: "v1", plural: "nodes", name: "node-1" });
-    await eventually(async () => (await names()) === expected("disc-b", "disc-c"), {
+    await admin.create({ apiVersion: "v1", plural: "nodes" }, node("node-5", "disc-d"));
+    await eventually(async () => (await names()) === expected("disc-a", "disc-b", "disc-c", "disc-d"), {
       timeoutMs: 30_000,
-      what: "the Deployment of the vanished zone to be deleted",
+      what: "a Deployment for disc-d, and disc-a's kept after its last node went",
+    });
+    // Told: spec.zones names the zones, and disc-a is no longer one of them.
+    await applyAgent(
+      ns,
+      "wa",
+      spec("disc", { replicasPerZone: 2, zones: [{ name: "disc-b" }, { name: "disc-c" }, { name: "disc-d" }] }),
+    );
+    await eventually(async () => (await names()) === expected("disc-b", "disc-c", "disc-d"), {
+      timeoutMs: 30_000,
+      what: "disc-a's Deployment to be deleted once spec.zones leaves it out",
     });
   });
 
