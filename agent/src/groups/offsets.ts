@@ -166,6 +166,11 @@ export class GroupOffsets {
     const empty = group.is("Empty");
     if (!empty && group.protocolType !== CONSUMER_PROTOCOL_TYPE) return failed(GroupError.NON_EMPTY_GROUP);
     const subscribed = empty ? new Set<string>() : subscribedTopics(group);
+    if (subscribed === null && group.protocolName !== null)
+      this.log.warn("a member's subscription cannot be read: every topic counts as subscribed", {
+        groupId,
+        protocol: group.protocolName,
+      });
     const results = partitions.map((p) => ({
       topic: p.topic,
       partition: p.partition,
