@@ -177,10 +177,8 @@ export class GroupOffsets {
       errorCode:
         subscribed === null || subscribed.has(p.topic) ? GroupError.GROUP_SUBSCRIBED_TO_TOPIC : GroupError.NONE,
     }));
-    const committed = this.offsets.committed(groupId);
-    const doomed = results.filter(
-      (r) => r.errorCode === GroupError.NONE && committed.get(r.topic)?.has(r.partition) === true,
-    );
+    // Every partition not refused goes to the log: the fold deletes whatever is committed when it applies.
+    const doomed = results.filter((r) => r.errorCode === GroupError.NONE);
     if (doomed.length > 0) {
       let errorCode: number;
       try {
