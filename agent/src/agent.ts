@@ -3,7 +3,7 @@
  * handle's stop() drains in-flight produce requests before closing.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { formatBucketUrl } from "../../common/bucket-url.js";
+import { formatBucketUrl, type BucketUrl } from "../../common/bucket-url.js";
 import { componentLogger, errorMessage } from "../../common/logger.js";
 import { DynamicCluster } from "./cluster/dynamic-cluster.js";
 import { AgentRegistry } from "./cluster/registry.js";
@@ -43,6 +43,14 @@ export interface RunningAgent {
 /** A stable cluster id derived from where the data lives (22 chars, as Kafka's base64 UUIDs). */
 function deriveClusterId(seed: string): string {
   return createHash("sha256").update(seed).digest("base64url").slice(0, 22);
+}
+
+/**
+ * Where the partitions' data lives, as DescribeLogDirs names it: the compaction store's URL without its
+ * endpoint (an endpoint override is a detail of how this agent reaches the store, and may carry more).
+ */
+function dataLocation(url: BucketUrl): string {
+  return formatBucketUrl(url.kind === "dynamodb" || url.kind === "s3" ? { ...url, endpoint: undefined } : url);
 }
 
 /** Store usage events become Prometheus counters (DynamoDB units, S3 requests by type). */
@@ -185,6 +193,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     batcher,
     reader,
     waiters,
+    dataLocation: dataLocation(compactionUrl),
   };
 
   const kafka = await startKafkaServer(context, {

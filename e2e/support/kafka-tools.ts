@@ -26,6 +26,10 @@ export const KAFKA_TOOL_CLASSES = {
   "consumer-groups": "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
   "producer-perf-test": "org.apache.kafka.tools.ProducerPerformance",
   "consumer-perf-test": "org.apache.kafka.tools.ConsumerPerformance",
+  "delete-records": "org.apache.kafka.tools.DeleteRecordsCommand",
+  "get-offsets": "org.apache.kafka.tools.GetOffsetShell",
+  "log-dirs": "org.apache.kafka.tools.LogDirsCommand",
+  transactions: "org.apache.kafka.tools.TransactionsCommand",
 } as const;
 
 export type KafkaTool = keyof typeof KAFKA_TOOL_CLASSES;

@@ -136,12 +136,30 @@ export interface CompactCommand {
   readonly replacedFiles: readonly string[];
 }
 
-/** Retention: records below `offset` are no longer readable. */
+/**
+ * Moves a partition's log start: records below `offset` are no longer readable, and segments wholly
+ * below it are dropped. Written by retention (at segment boundaries) and by DeleteRecords (at any
+ * offset up to the high watermark). The log start never moves back.
+ */
 export interface TruncateCommand {
   readonly type: "truncate";
   readonly topic: string;
   readonly partition: number;
   readonly offset: number;
+  /**
+   * The topic's id when the truncation was decided: it never lands on a re-created topic of the same
+   * name. Absent in entries written before truncations carried it (applied by name).
+   */
+  readonly topicId?: string;
+}
+
+/** OffsetDelete: the committed offsets of some partitions of a group are removed. */
+export interface DeleteOffsetsCommand {
+  readonly type: "deleteOffsets";
+  readonly group: string;
+  /** The coordinator epoch the group is held at: refused (NOT_COORDINATOR) when a newer one exists. */
+  readonly coordinatorEpoch: number;
+  readonly partitions: ReadonlyArray<{ readonly topic: string; readonly partition: number }>;
 }
 
 export type Command =
@@ -156,7 +174,8 @@ export type Command =
   | DeleteGroupCommand
   | AllocateProducerIdCommand
   | CompactCommand
-  | TruncateCommand;
+  | TruncateCommand
+  | DeleteOffsetsCommand;
 
 export interface LogEntry {
   /** Agent that proposed the entry, and a per-agent counter: lets a proposer recognise its own entry. */
@@ -170,21 +189,125 @@ export interface LogEntry {
   readonly commands: readonly Command[];
 }
 
-const ENTRY_VERSION = 1;
+/**
+ * Entry formats (`v`). An agent reads the formats up to its own and stops, with an error naming the
+ * format, at an entry of a newer one: folding it without understanding it would leave that agent's
+ * state different from everybody else's (and its snapshots would spread the difference).
+ *
+ *   1  every command up to `truncate` (`truncate.topicId` is optional: older agents ignore it and apply
+ *      the truncation by name, which is what they did before).
+ *   2  adds `deleteOffsets`. Only entries carrying one are written as format 2, so agents that read
+ *      format 1 only keep following the log during a rolling upgrade unless offsets are deleted.
+ */
+export const ENTRY_FORMAT = { first: 1, latest: 2 } as const;
 
-export function encodeEntry(entry: LogEntry): Buffer {
-  return Buffer.from(JSON.stringify({ v: ENTRY_VERSION, ...entry }), "utf8");
+/** Commands that need an entry format newer than the first, with the format that introduced them. */
+const COMMAND_FORMAT: Partial<Record<Command["type"], number>> = { deleteOffsets: 2 };
+
+/** The format an entry carrying these commands is written in: the newest any of them needs. */
+export function entryFormat(commands: readonly Command[]): number {
+  let format: number = ENTRY_FORMAT.first;
+  for (const c of commands) format = Math.max(format, COMMAND_FORMAT[c.type] ?? ENTRY_FORMAT.first);
+  return format;
 }
 
+export function encodeEntry(entry: LogEntry): Buffer {
+  return Buffer.from(JSON.stringify({ v: entryFormat(entry.commands), ...entry }), "utf8");
+}
+
+/** A log entry that cannot be read at all: not JSON, not an entry, or in a format newer than this agent's. */
+export class EntryFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "EntryFormatError";
+  }
+}
+
+/**
+ * Reads an entry. Throws EntryFormatError for bytes that are no entry this agent can read. The commands'
+ * own fields are checked by the fold (commandProblem), which skips a malformed command identically on
+ * every agent instead of stopping at it.
+ */
 export function decodeEntry(data: Buffer): LogEntry {
-  const parsed = JSON.parse(data.toString("utf8")) as { v?: number } & LogEntry;
-  if (parsed.v !== ENTRY_VERSION) throw new Error(`metadata log entry version ${String(parsed.v)} not supported`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data.toString("utf8"));
+  } catch (err) {
+    throw new EntryFormatError(`metadata log entry is not JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new EntryFormatError("metadata log entry is not a JSON object");
+  const raw = parsed as Record<string, unknown>;
+  const v = raw.v;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < ENTRY_FORMAT.first)
+    throw new EntryFormatError(`metadata log entry has no valid format version (v: ${JSON.stringify(v)})`);
+  if (v > ENTRY_FORMAT.latest)
+    throw new EntryFormatError(
+      `metadata log entry format ${v} is newer than this agent reads (${ENTRY_FORMAT.first}-${ENTRY_FORMAT.latest}): upgrade the agent`,
+    );
+  if (typeof raw.proposer !== "string" || typeof raw.seq !== "number")
+    throw new EntryFormatError("metadata log entry has no proposer and seq");
+  if (raw.time !== undefined && typeof raw.time !== "number")
+    throw new EntryFormatError(`metadata log entry time ${JSON.stringify(raw.time)} is not a number`);
+  if (!Array.isArray(raw.commands)) throw new EntryFormatError("metadata log entry has no commands array");
+  raw.commands.forEach((c: unknown, i) => {
+    if (typeof c !== "object" || c === null || typeof (c as { type?: unknown }).type !== "string")
+      throw new EntryFormatError(`metadata log entry command ${i} has no type`);
+  });
   return {
-    proposer: parsed.proposer,
-    seq: parsed.seq,
-    ...(typeof parsed.time === "number" ? { time: parsed.time } : {}),
-    commands: parsed.commands,
+    proposer: raw.proposer,
+    seq: raw.seq,
+    ...(typeof raw.time === "number" ? { time: raw.time } : {}),
+    // Each command's fields are checked where they are used (commandProblem, the fold).
+    commands: raw.commands as Command[],
   };
+}
+
+const isIndex = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
+const TOPIC_ID = /^[0-9a-f]{32}$/;
+
+/**
+ * Why a command's fields are malformed, or null. Checks the commands whose fields arrived after the
+ * first entry format (`truncate` with its topic id, `deleteOffsets`); an unknown command type is
+ * malformed too. The proposer refuses such a command before appending it (MetadataLog.propose), and the
+ * fold skips one that is in the log anyway (state.ts), the same way on every agent.
+ */
+export function commandProblem(c: Command): string | null {
+  const raw = c as unknown as Record<string, unknown>;
+  switch (c.type) {
+    case "truncate":
+      if (typeof raw.topic !== "string") return "truncate: topic must be a string";
+      if (!isIndex(raw.partition)) return "truncate: partition must be a non-negative integer";
+      if (!isIndex(raw.offset)) return "truncate: offset must be a non-negative integer";
+      if (raw.topicId !== undefined && (typeof raw.topicId !== "string" || !TOPIC_ID.test(raw.topicId)))
+        return "truncate: topicId must be 32 lowercase hex characters";
+      return null;
+    case "deleteOffsets": {
+      if (typeof raw.group !== "string") return "deleteOffsets: group must be a string";
+      if (!isIndex(raw.coordinatorEpoch)) return "deleteOffsets: coordinatorEpoch must be a non-negative integer";
+      if (!Array.isArray(raw.partitions)) return "deleteOffsets: partitions must be an array";
+      for (const [i, p] of (raw.partitions as unknown[]).entries()) {
+        const part = (typeof p === "object" && p !== null ? p : {}) as Record<string, unknown>;
+        if (typeof part.topic !== "string") return `deleteOffsets: partitions[${i}].topic must be a string`;
+        if (!isIndex(part.partition)) return `deleteOffsets: partitions[${i}].partition must be a non-negative integer`;
+      }
+      return null;
+    }
+    case "createTopic":
+    case "deleteTopic":
+    case "createPartitions":
+    case "alterConfigs":
+    case "commitFile":
+    case "commitOffsets":
+    case "coordinateGroup":
+    case "groupGeneration":
+    case "deleteGroup":
+    case "allocateProducerId":
+    case "compact":
+      return null;
+    default:
+      return `unknown command type ${JSON.stringify(raw.type)}`;
+  }
 }
 
 /** Rough encoded size of a command, used to keep entries under the store's item limit. */

@@ -21,7 +21,7 @@ import type { Logger } from "../../../common/logger.js";
 import { errorMessage } from "../../../common/logger.js";
 import type { MetadataStore } from "../store/types.js";
 import type { Command, LogEntry } from "./commands.js";
-import { commandSize, decodeEntry, encodeEntry } from "./commands.js";
+import { commandProblem, commandSize, decodeEntry, encodeEntry } from "./commands.js";
 import { Proposal, ProposalNotAppliedError, ProposalOutcomeUnknownError } from "./proposal.js";
 import type { CommandResult, StateListener } from "./state.js";
 import { ClusterState } from "./state.js";
@@ -135,7 +135,9 @@ export class MetadataLog {
 
   /**
    * Proposes commands; resolves with each command's result once its entry is applied. Rejects with
-   * ProposalNotAppliedError or ProposalOutcomeUnknownError (proposal.ts), or the store's error.
+   * ProposalNotAppliedError or ProposalOutcomeUnknownError (proposal.ts), the store's error, or an
+   * Error naming what is wrong with a malformed command (commands.ts commandProblem; nothing is appended
+   * for it).
    */
   propose(commands: readonly Command[]): Promise<CommandResult[]> {
     if (this.closed) return Promise.reject(new ProposalNotAppliedError("metadata log closed"));
@@ -143,6 +145,11 @@ export class MetadataLog {
     const promises = commands.map(
       (command) =>
         new Promise<CommandResult>((resolve, reject) => {
+          const problem = commandProblem(command);
+          if (problem !== null) {
+            reject(new Error(`malformed metadata command refused before appending: ${problem}`));
+            return;
+          }
           const size = commandSize(command);
           if (size > this.maxCommandBytes) {
             reject(
