@@ -19,6 +19,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fullJitterMs, type Backoff } from "../../../common/backoff.js";
 import type { Logger } from "../../../common/logger.js";
 import { errorMessage } from "../../../common/logger.js";
+import { FailureReporter } from "../../../common/failure-reporter.js";
 import type { MetadataStore } from "../store/types.js";
 import type { Command, LogEntry } from "./commands.js";
 import { commandProblem, commandSize, decodeEntry, encodeEntry } from "./commands.js";
@@ -72,6 +73,13 @@ export class MetadataLog {
   private inFlight: InFlight | null = null;
   private catchingUp: Promise<void> | null = null;
   private tailTimer: NodeJS.Timeout | null = null;
+  /** Tail failures are logged when they start, change or recover, and at most every 30 s between. */
+  private readonly tailFailures = new FailureReporter(
+    (error, repeats) =>
+      this.options.logger.warn("metadata log tail failed", { error, ...(repeats ? { repeats } : {}) }),
+    (failures) => this.options.logger.info("metadata log tail recovered", { failures }),
+    30_000,
+  );
   private lastSnapshotIndex = 0n;
   private snapshotting = false;
   private closed = false;
@@ -110,8 +118,9 @@ export class MetadataLog {
       this.tailTimer = setInterval(() => {
         // A pass still running (a slow or unreachable store) is not joined: each tick would log its failure again.
         if (this.catchingUp) return;
-        this.catchUp().catch((err: unknown) =>
-          this.options.logger.warn("metadata log tail failed", { error: errorMessage(err) }),
+        this.catchUp().then(
+          () => this.tailFailures.succeeded(),
+          (err: unknown) => this.tailFailures.failed(errorMessage(err)),
         );
       }, this.options.tailIntervalMs);
       this.tailTimer.unref();
