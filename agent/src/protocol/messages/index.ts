@@ -21,6 +21,9 @@ import { CreateTopicsRequest, CreateTopicsResponse } from "./19-create-topics.js
 import { DeleteTopicsRequest, DeleteTopicsResponse } from "./20-delete-topics.js";
 import { DeleteRecordsRequest, DeleteRecordsResponse } from "./21-delete-records.js";
 import { InitProducerIdRequest, InitProducerIdResponse } from "./22-init-producer-id.js";
+import { DescribeAclsRequest, DescribeAclsResponse } from "./29-describe-acls.js";
+import { CreateAclsRequest, CreateAclsResponse } from "./30-create-acls.js";
+import { DeleteAclsRequest, DeleteAclsResponse } from "./31-delete-acls.js";
 import { DescribeConfigsRequest, DescribeConfigsResponse } from "./32-describe-configs.js";
 import { AlterConfigsRequest, AlterConfigsResponse } from "./33-alter-configs.js";
 import { DescribeLogDirsRequest, DescribeLogDirsResponse } from "./35-describe-log-dirs.js";
@@ -52,6 +55,9 @@ export const MESSAGES = {
   20: { request: DeleteTopicsRequest, response: DeleteTopicsResponse },
   21: { request: DeleteRecordsRequest, response: DeleteRecordsResponse },
   22: { request: InitProducerIdRequest, response: InitProducerIdResponse },
+  29: { request: DescribeAclsRequest, response: DescribeAclsResponse },
+  30: { request: CreateAclsRequest, response: CreateAclsResponse },
+  31: { request: DeleteAclsRequest, response: DeleteAclsResponse },
   32: { request: DescribeConfigsRequest, response: DescribeConfigsResponse },
   33: { request: AlterConfigsRequest, response: AlterConfigsResponse },
   35: { request: DescribeLogDirsRequest, response: DescribeLogDirsResponse },
@@ -103,6 +109,12 @@ export {
   DeleteRecordsResponse,
   InitProducerIdRequest,
   InitProducerIdResponse,
+  DescribeAclsRequest,
+  DescribeAclsResponse,
+  CreateAclsRequest,
+  CreateAclsResponse,
+  DeleteAclsRequest,
+  DeleteAclsResponse,
   DescribeConfigsRequest,
   DescribeConfigsResponse,
   AlterConfigsRequest,
