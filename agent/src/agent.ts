@@ -22,6 +22,7 @@ import { IngestionBatcher } from "./ingest/batcher.js";
 import { LogGroupOffsetStore } from "./metadata/group-offsets.js";
 import { MetadataLog } from "./metadata/log.js";
 import * as metrics from "./metrics/metrics.js";
+import { Authorizer } from "./security/authorizer.js";
 import { loadListenerSecurity, securityProtocol } from "./security/listener.js";
 import { watchTlsFiles, watchUsersFile } from "./security/reload.js";
 import type { AgentContext } from "./server/context.js";
@@ -194,6 +195,9 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     reader,
     waiters,
     dataLocation: dataLocation(compactionUrl),
+    authorizer: config.authorization.enabled
+      ? new Authorizer(config.authorization, () => log.state.acls, componentLogger("authorizer"))
+      : Authorizer.off(),
   };
 
   const kafka = await startKafkaServer(context, {
@@ -205,6 +209,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     logger: componentLogger("kafka"),
     tls: security.tls?.options ?? null,
     sasl: security.sasl,
+    ...(config.kafkaTLSPrincipalMapper ? { principalMapper: config.kafkaTLSPrincipalMapper } : {}),
     onConnectionsChanged: (open) => metrics.openConnections.set(open),
     onRequest: (header, seconds) => {
       metrics.requests.inc({ api: String(header.apiKey), version: String(header.apiVersion) });
@@ -270,6 +275,15 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     ...(security.sasl
       ? { saslMechanisms: security.sasl.mechanisms.join(","), saslUsers: security.sasl.users.size }
       : {}),
+    authorization: config.authorization.enabled,
+    ...(config.authorization.enabled
+      ? {
+          superUsers: config.authorization.superUsers.join(";"),
+          allowEveryoneIfNoAclFound: config.authorization.allowEveryoneIfNoAclFound,
+          aclBindings: log.state.acls.size,
+        }
+      : {}),
+    ...(config.kafkaTLSPrincipalMapper ? { tlsPrincipalMappingRules: config.kafkaTLSPrincipalMapper.text } : {}),
   });
 
   return {

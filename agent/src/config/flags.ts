@@ -25,7 +25,9 @@ import {
   token,
 } from "../../../common/flags/values.js";
 import { MAX_PARTITIONS_PER_TOPIC } from "../metadata/limits.js";
+import { principalProblem } from "../metadata/acls.js";
 import { SASL_MECHANISMS, isSaslMechanism } from "../security/mechanisms.js";
+import { PrincipalMapper, PrincipalMappingError } from "../security/principal.js";
 import type { SaslMechanism } from "../security/mechanisms.js";
 
 /** A store location (common/bucket-url.ts); its parse error's message is the reason. */
@@ -54,6 +56,30 @@ function saslMechanisms(text: string): SaslMechanism[] {
     if (!out.includes(name)) out.push(name);
   }
   return out;
+}
+
+/** Kafka's super.users: principals separated by ';' (User:admin;User:ops). */
+function superUsers(text: string): string[] {
+  const out: string[] = [];
+  for (const part of text.split(";")) {
+    const principal = part.trim();
+    if (principal === "") continue;
+    const problem = principalProblem(principal);
+    if (problem) throw new Error(`${problem}; expected principals separated by ';', e.g. User:admin;User:ops`);
+    if (principal === "User:*") throw new Error("User:* cannot be a super user (that would turn authorization off)");
+    if (!out.includes(principal)) out.push(principal);
+  }
+  return out;
+}
+
+/** Kafka's ssl.principal.mapping.rules. */
+function principalMappingRules(text: string): PrincipalMapper {
+  try {
+    return PrincipalMapper.parse(text);
+  } catch (err) {
+    if (err instanceof PrincipalMappingError) throw new Error(err.message, { cause: err });
+    throw err;
+  }
 }
 
 // Defaults shown in the table and applied by parseAgentConfig (parse.ts).
@@ -328,6 +354,40 @@ export const AGENT_FLAGS = {
     valueName: "path",
     help: "Users for SASL, one <user>:<password> (or pre-hashed SCRAM credential) per line; read at start-up and again when it changes (new connections). See docs/security.md.",
     parse: filePath,
+  }),
+  kafkaTLSPrincipalMappingRules: flag({
+    name: "kafkaTLSPrincipalMappingRules",
+    env: "WARP_KAFKA_TLS_PRINCIPAL_MAPPING_RULES",
+    defaultText: "DEFAULT",
+    valueName: "rules",
+    help: "How a mutual-TLS client's certificate subject (RFC 2253, e.g. CN=app,O=Example) becomes its principal, as Kafka's ssl.principal.mapping.rules: comma-separated RULE:<pattern>/<replacement>/[L|U] and DEFAULT (the subject as it is), first match wins. Needs -kafkaTLSClientCAFile. See docs/security.md.",
+    parse: principalMappingRules,
+  }),
+  authorizationEnabled: flag({
+    name: "authorizationEnabled",
+    env: "WARP_AUTHORIZATION_ENABLED",
+    defaultText: "false",
+    valueName: "bool",
+    boolean: true,
+    help: "Enforce ACLs (managed with kafka-acls: CreateAcls, DescribeAcls, DeleteAcls; kept in the metadata log) on every request. Off: every client may do everything and the ACL APIs answer SECURITY_DISABLED. See docs/security.md.",
+    parse: parseBoolean,
+  }),
+  superUsers: flag({
+    name: "superUsers",
+    env: "WARP_SUPER_USERS",
+    defaultText: "none",
+    valueName: "principals",
+    help: "Principals allowed everything whatever the ACLs say, separated by ';' (User:admin;User:ops). Needs -authorizationEnabled.",
+    parse: superUsers,
+  }),
+  allowEveryoneIfNoAclFound: flag({
+    name: "allowEveryoneIfNoAclFound",
+    env: "WARP_ALLOW_EVERYONE_IF_NO_ACL_FOUND",
+    defaultText: "false",
+    valueName: "bool",
+    boolean: true,
+    help: "Whether a resource no ACL names is open to everybody (true) or to super users only (false, as in Kafka). Needs -authorizationEnabled.",
+    parse: parseBoolean,
   }),
   kafkaSecurityReloadInterval: flag({
     name: "kafkaSecurityReloadInterval",

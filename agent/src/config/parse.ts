@@ -6,7 +6,9 @@ import type { BucketUrl } from "../../../common/bucket-url.js";
 import { ConfigError, readFlag } from "../../../common/flags/read.js";
 import type { LogLevel } from "../../../common/flags/values.js";
 import { SASL_MECHANISMS } from "../security/mechanisms.js";
+import type { AuthorizationConfig } from "../security/authorizer.js";
 import type { SaslMechanism } from "../security/mechanisms.js";
+import type { PrincipalMapper } from "../security/principal.js";
 import { DEFAULT_RELOAD_INTERVAL_MS } from "../security/reload.js";
 import { checkStoreConfig, StoreConfigError } from "../store/open/open-stores.js";
 import {
@@ -80,6 +82,10 @@ export interface AgentConfig {
   readonly kafkaSASL?: { readonly mechanisms: readonly SaslMechanism[]; readonly usersFile: string };
   /** How often the TLS files and the SASL users file are checked for changes. */
   readonly kafkaSecurityReloadIntervalMs: number;
+  /** How a mutual-TLS client certificate's subject becomes a principal (-kafkaTLSPrincipalMappingRules). */
+  readonly kafkaTLSPrincipalMapper?: PrincipalMapper;
+  /** ACL enforcement (-authorizationEnabled, -superUsers, -allowEveryoneIfNoAclFound). */
+  readonly authorization: AuthorizationConfig;
 }
 
 type Parsed = { -readonly [K in AgentFlagName]?: ReturnType<(typeof AGENT_FLAGS)[K]["parse"]> };
@@ -123,6 +129,7 @@ export function parseAgentConfig(
     throw err;
   }
   const security = listenerSecurity(p);
+  const authorization = authorizationConfig(p);
   const metadataStore = (p.bucketURL ?? p.ingestionBucketURL)!;
   const embedded = metadataStore.kind === "file" || metadataStore.kind === "mem";
 
@@ -155,12 +162,33 @@ export function parseAgentConfig(
     logLevel: p.logLevel ?? "info",
     kafkaSecurityReloadIntervalMs: p.kafkaSecurityReloadInterval ?? DEFAULT_RELOAD_INTERVAL_MS,
     ...security,
+    authorization,
+  };
+}
+
+/** ACL enforcement; its settings without -authorizationEnabled are refused (they would do nothing). */
+function authorizationConfig(p: Parsed): AuthorizationConfig {
+  const enabled = p.authorizationEnabled ?? false;
+  if (!enabled) {
+    for (const [name, env] of [
+      ["superUsers", "WARP_SUPER_USERS"],
+      ["allowEveryoneIfNoAclFound", "WARP_ALLOW_EVERYONE_IF_NO_ACL_FOUND"],
+    ] as const)
+      if (p[name] !== undefined)
+        throw new ConfigError(
+          `-${name} (${env}) is set but authorization is off: add -authorizationEnabled (WARP_AUTHORIZATION_ENABLED), or drop -${name}`,
+        );
+  }
+  return {
+    enabled,
+    superUsers: p.superUsers ?? [],
+    allowEveryoneIfNoAclFound: p.allowEveryoneIfNoAclFound ?? false,
   };
 }
 
 /** The Kafka listener's TLS and SASL settings, with the combinations that make no sense refused. */
-function listenerSecurity(p: Parsed): Pick<AgentConfig, "kafkaTLS" | "kafkaSASL"> {
-  const out: { -readonly [K in "kafkaTLS" | "kafkaSASL"]?: AgentConfig[K] } = {};
+function listenerSecurity(p: Parsed): Pick<AgentConfig, "kafkaTLS" | "kafkaSASL" | "kafkaTLSPrincipalMapper"> {
+  const out: { -readonly [K in "kafkaTLS" | "kafkaSASL" | "kafkaTLSPrincipalMapper"]?: AgentConfig[K] } = {};
   if (p.kafkaTLSCertFile !== undefined && p.kafkaTLSKeyFile === undefined) {
     throw new ConfigError(
       "-kafkaTLSCertFile (WARP_KAFKA_TLS_CERT_FILE) needs -kafkaTLSKeyFile (WARP_KAFKA_TLS_KEY_FILE)",
@@ -175,6 +203,13 @@ function listenerSecurity(p: Parsed): Pick<AgentConfig, "kafkaTLS" | "kafkaSASL"
     throw new ConfigError(
       "-kafkaTLSClientCAFile (WARP_KAFKA_TLS_CLIENT_CA_FILE) needs TLS: give -kafkaTLSCertFile and -kafkaTLSKeyFile too",
     );
+  }
+  if (p.kafkaTLSPrincipalMappingRules !== undefined) {
+    if (p.kafkaTLSClientCAFile === undefined)
+      throw new ConfigError(
+        "-kafkaTLSPrincipalMappingRules (WARP_KAFKA_TLS_PRINCIPAL_MAPPING_RULES) maps client certificates to principals: it needs mutual TLS (-kafkaTLSClientCAFile)",
+      );
+    out.kafkaTLSPrincipalMapper = p.kafkaTLSPrincipalMappingRules;
   }
   if (p.kafkaTLSCertFile !== undefined && p.kafkaTLSKeyFile !== undefined) {
     out.kafkaTLS = {

@@ -5,6 +5,9 @@
  * are assigned by the fold, not by the proposer. Encoded as JSON (docs/metadata-log.md).
  */
 
+import type { AclBinding, AclFilter } from "./acls.js";
+import { aclBindingProblem, aclFilterProblem } from "./acls.js";
+
 /** Where the bytes of a batch (or a run of batches) live. */
 export interface Location {
   /** "i": the ingestion store; "c": the compaction store. */
@@ -162,6 +165,18 @@ export interface DeleteOffsetsCommand {
   readonly partitions: ReadonlyArray<{ readonly topic: string; readonly partition: number }>;
 }
 
+/** CreateAcls: the bindings are added (one that exists already is kept once). */
+export interface CreateAclsCommand {
+  readonly type: "createAcls";
+  readonly acls: readonly AclBinding[];
+}
+
+/** DeleteAcls: every binding matching one of the filters (at this point of the log) is removed. */
+export interface DeleteAclsCommand {
+  readonly type: "deleteAcls";
+  readonly filters: readonly AclFilter[];
+}
+
 export type Command =
   | CreateTopicCommand
   | DeleteTopicCommand
@@ -175,7 +190,9 @@ export type Command =
   | AllocateProducerIdCommand
   | CompactCommand
   | TruncateCommand
-  | DeleteOffsetsCommand;
+  | DeleteOffsetsCommand
+  | CreateAclsCommand
+  | DeleteAclsCommand;
 
 export interface LogEntry {
   /** Agent that proposed the entry, and a per-agent counter: lets a proposer recognise its own entry. */
@@ -198,11 +215,13 @@ export interface LogEntry {
  *      the truncation by name, which is what they did before).
  *   2  adds `deleteOffsets`. Only entries carrying one are written as format 2, so agents that read
  *      format 1 only keep following the log during a rolling upgrade unless offsets are deleted.
+ *   3  adds `createAcls` and `deleteAcls`. Agents that read up to format 2 stop at the first entry that
+ *      changes ACLs: they would authorize with a different set, and their snapshots would drop it.
  */
-export const ENTRY_FORMAT = { first: 1, latest: 2 } as const;
+export const ENTRY_FORMAT = { first: 1, latest: 3 } as const;
 
 /** Commands that need an entry format newer than the first, with the format that introduced them. */
-const COMMAND_FORMAT: Partial<Record<Command["type"], number>> = { deleteOffsets: 2 };
+const COMMAND_FORMAT: Partial<Record<Command["type"], number>> = { deleteOffsets: 2, createAcls: 3, deleteAcls: 3 };
 
 /** The format an entry carrying these commands is written in: the newest any of them needs. */
 export function entryFormat(commands: readonly Command[]): number {
@@ -268,7 +287,7 @@ const TOPIC_ID = /^[0-9a-f]{32}$/;
 
 /**
  * Why a command's fields are malformed, or null. Checks the commands whose fields arrived after the
- * first entry format (`truncate` with its topic id, `deleteOffsets`); an unknown command type is
+ * first entry format (`truncate` with its topic id, `deleteOffsets`, `createAcls`, `deleteAcls`); an unknown command type is
  * malformed too. The proposer refuses such a command before appending it (MetadataLog.propose), and the
  * fold skips one that is in the log anyway (state.ts), the same way on every agent.
  */
@@ -290,6 +309,22 @@ export function commandProblem(c: Command): string | null {
         const part = (typeof p === "object" && p !== null ? p : {}) as Record<string, unknown>;
         if (typeof part.topic !== "string") return `deleteOffsets: partitions[${i}].topic must be a string`;
         if (!isIndex(part.partition)) return `deleteOffsets: partitions[${i}].partition must be a non-negative integer`;
+      }
+      return null;
+    }
+    case "createAcls": {
+      if (!Array.isArray(raw.acls)) return "createAcls: acls must be an array";
+      for (const [i, b] of (raw.acls as unknown[]).entries()) {
+        const problem = aclBindingProblem(b);
+        if (problem) return `createAcls: acls[${i}]: ${problem}`;
+      }
+      return null;
+    }
+    case "deleteAcls": {
+      if (!Array.isArray(raw.filters)) return "deleteAcls: filters must be an array";
+      for (const [i, f] of (raw.filters as unknown[]).entries()) {
+        const problem = aclFilterProblem(f);
+        if (problem) return `deleteAcls: filters[${i}]: ${problem}`;
       }
       return null;
     }

@@ -25,3 +25,16 @@ export function partitionCountProblem(count: number, current: number, total: num
     return `${count - current} more partitions would make ${total - current + count}, above the cluster's limit of ${MAX_PARTITIONS_TOTAL}`;
   return null;
 }
+
+/**
+ * Most ACL bindings the cluster may hold. Every agent holds them all in memory (a few hundred bytes each)
+ * and in each snapshot, and DeleteAcls filters are matched against each of them.
+ */
+export const MAX_ACL_BINDINGS = 100_000;
+
+/** Why `adding` more bindings may not join the `current` ones, or null. */
+export function aclCountProblem(adding: number, current: number): string | null {
+  if (current + adding > MAX_ACL_BINDINGS)
+    return `${adding} more ACL bindings would make ${current + adding}, above the cluster's limit of ${MAX_ACL_BINDINGS}`;
+  return null;
+}

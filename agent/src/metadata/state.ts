@@ -8,9 +8,12 @@
  *
  * Offsets are kept as JavaScript numbers (exact up to 2^53) and converted to int64 at the wire.
  */
+import type { AclBinding } from "./acls.js";
+import { AclStore, aclKey, type AclRow } from "./acls.js";
 import type {
   Command,
   CommitFileCommand,
+  CreateAclsCommand,
   CompactCommand,
   DeleteOffsetsCommand,
   Location,
@@ -21,7 +24,7 @@ import type {
 import { commandProblem } from "./commands.js";
 import { ErrorCode } from "../protocol/error-codes.js";
 import { ExpiryQueue, OFFSETS_RETENTION_MS, PRODUCER_ID_EXPIRATION_MS } from "./expiry.js";
-import { partitionCountProblem } from "./limits.js";
+import { aclCountProblem, partitionCountProblem } from "./limits.js";
 import { GroupFences, type GroupFenceRow } from "./group-fence.js";
 import { validateTopicConfig } from "./topic-config.js";
 
@@ -124,6 +127,8 @@ export interface CommandResult {
   readonly generationId?: number;
   /** truncate: the partition's log start after the command. */
   readonly logStartOffset?: number;
+  /** deleteAcls: per filter, the bindings it matched (and that are gone now). */
+  readonly deletedAcls?: readonly (readonly AclBinding[])[];
 }
 
 export interface StateListener {
@@ -133,6 +138,8 @@ export interface StateListener {
   topicsChanged?(): void;
   /** An agent started coordinating a group at a new coordinator epoch. */
   groupCoordinatorChanged?(group: string): void;
+  /** ACL bindings were created or deleted. */
+  aclsChanged?(): void;
 }
 
 /**
@@ -155,6 +162,8 @@ export class ClusterState {
   readonly topics = new Map<string, TopicState>();
   readonly groupOffsets = new Map<string, Map<string, Map<number, OffsetCommitEntry>>>();
   readonly groupFences = new GroupFences();
+  /** ACL bindings (acls.ts): what the authorizer decides with. */
+  readonly acls = new AclStore();
   nextProducerId = 1000;
   /** Log time (ms) at the last applied entry: the largest entry timestamp so far (expiry.ts); 0 while unknown. */
   logTime = 0;
@@ -323,7 +332,33 @@ export class ClusterState {
         return this.applyTruncate(c);
       case "deleteOffsets":
         return this.deleteOffsets(c);
+      case "createAcls":
+        return this.createAcls(index, c);
+      case "deleteAcls": {
+        const deletedAcls = this.acls.deleteMatching(c.filters);
+        if (deletedAcls.some((list) => list.length > 0)) this.listener?.aclsChanged?.();
+        return { errorCode: FoldError.NONE, deletedAcls };
+      }
     }
+  }
+
+  /** Adds the bindings not present yet, unless they would take the cluster beyond its limit (limits.ts). */
+  private createAcls(index: bigint, c: CreateAclsCommand): CommandResult {
+    const fresh = new Set<string>();
+    let adding = 0;
+    for (const b of c.acls) {
+      const key = aclKey(b);
+      if (!this.acls.has(b) && !fresh.has(key)) {
+        fresh.add(key);
+        adding++;
+      }
+    }
+    const countProblem = aclCountProblem(adding, this.acls.size);
+    if (countProblem) return this.refuse(index, c, FoldError.INVALID_REQUEST, countProblem);
+    let changed = false;
+    for (const b of c.acls) changed = this.acls.add(b) || changed;
+    if (changed) this.listener?.aclsChanged?.();
+    return { errorCode: FoldError.NONE };
   }
 
   /** Moves a partition's log start forward (never past its high watermark, never back). */
@@ -554,15 +589,19 @@ export class ClusterState {
       [...byTopic.values()].flatMap((m) => [...m.values()]),
       this.groupExpiry.timeOf(g) ?? 0,
     ]);
+    // Version 2 carries ACLs; a state without any is written as version 1, which agents that know no ACLs
+    // still read (a rolling upgrade), while they refuse a version 2 snapshot instead of dropping its ACLs.
+    const acls = this.acls.toRows();
     return Buffer.from(
       JSON.stringify({
-        v: 1,
+        v: acls.length > 0 ? 2 : 1,
         applied: this.appliedIndex.toString(),
         nextProducerId: this.nextProducerId,
         logTime: this.logTime,
         topics,
         groups,
         fences: this.groupFences.toRows(),
+        ...(acls.length > 0 ? { acls } : {}),
       }),
       "utf8",
     );
@@ -587,8 +626,11 @@ export class ClusterState {
       groups: Array<[string, OffsetCommitEntry[], number?]>;
       /** Absent in snapshots written before groups had coordinator fences. */
       fences?: GroupFenceRow[];
+      /** Version 2: the ACL bindings in creation order. */
+      acls?: AclRow[];
     };
-    if (raw.v !== 1) throw new Error(`snapshot version ${raw.v} not supported`);
+    if (raw.v !== 1 && raw.v !== 2)
+      throw new Error(`snapshot version ${raw.v} is newer than this agent reads (1-2): upgrade the agent`);
     const state = new ClusterState();
     state.appliedIndex = BigInt(raw.applied);
     state.nextProducerId = raw.nextProducerId;
@@ -638,6 +680,10 @@ export class ClusterState {
     }
     state.groupExpiry = ExpiryQueue.of(groupTimes);
     state.groupFences.restore(raw.fences ?? []);
+    if (raw.acls !== undefined) {
+      if (!Array.isArray(raw.acls)) throw new Error("snapshot: acls is not an array");
+      state.acls.restore(raw.acls);
+    }
     return state;
   }
 }

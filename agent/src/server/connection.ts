@@ -17,6 +17,7 @@
  */
 import { setMaxListeners } from "node:events";
 import type { Socket } from "node:net";
+import { TLSSocket } from "node:tls";
 import type { Logger } from "../../../common/logger.js";
 import { errorMessage } from "../../../common/logger.js";
 import {
@@ -30,10 +31,11 @@ import type { ApiKeyValue, RequestHeader } from "../protocol/index.js";
 import { SaslSession } from "../security/authenticator.js";
 import type { SaslSettings } from "../security/authenticator.js";
 import { attachSaslSession } from "../security/sessions.js";
+import { PrincipalMapper, subjectToDn } from "../security/principal.js";
 import type { AgentContext } from "./context.js";
 import { FrameReader } from "./frame-reader.js";
 import type { ConnectionInfo, RegisteredHandler, RequestContext } from "./handler.js";
-import { lookupHandler, registeredHandlers } from "./handler.js";
+import { MalformedRequestError, lookupHandler, registeredHandlers } from "./handler.js";
 
 export interface ConnectionOptions {
   readonly maxFrameBytes: number;
@@ -43,6 +45,8 @@ export interface ConnectionOptions {
   readonly onRequest?: (header: RequestHeader, seconds: number) => void;
   /** SASL the listener requires; absent or null: none. */
   readonly sasl?: SaslSettings | null;
+  /** How a mutual-TLS client certificate's subject becomes a principal name (default: the subject as it is). */
+  readonly principalMapper?: PrincipalMapper;
 }
 
 interface Slot {
@@ -91,11 +95,16 @@ export class Connection {
     this.closedPromise = new Promise((r) => (this.resolveClosed = r));
     // One listener per waiting request: as many as requests in flight, which is not bounded by a small number.
     setMaxListeners(0, this.closing.signal);
+    const certificate = socket instanceof TLSSocket ? socket.getPeerX509Certificate() : undefined;
+    const subject = certificate ? subjectToDn(certificate.subject) : null;
+    const tlsPrincipal = subject === null ? null : (options.principalMapper ?? PrincipalMapper.DEFAULT).name(subject);
     this.info = {
       id,
       remoteAddress: `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`,
+      host: socket.remoteAddress ?? "",
       clientZone: null,
       principal: null,
+      tlsPrincipal,
     };
     this.sasl = new SaslSession(options.sasl ?? null, options.logger, this.info);
     attachSaslSession(this.info, this.sasl);
@@ -104,6 +113,9 @@ export class Connection {
     socket.on("drain", () => this.drainFrames());
     socket.on("error", (err) => this.options.logger.debug("connection error", { conn: id, error: err.message }));
     socket.on("close", () => this.markClosed());
+    // Kafka fails the authentication of a client whose certificate no mapping rule applies to.
+    if (subject !== null && tlsPrincipal === null)
+      this.close(`no principal mapping rule (-kafkaTLSPrincipalMappingRules) applies to the client certificate ${subject}`);
   }
 
   get closed(): Promise<void> {
@@ -273,6 +285,10 @@ export class Connection {
         this.flush();
       },
       (err: unknown) => {
+        if (err instanceof MalformedRequestError) {
+          this.close(`malformed request: ${err.message}`);
+          return;
+        }
         this.options.logger.error("request handler failed", {
           conn: this.info.id,
           error: errorMessage(err),

@@ -8,6 +8,7 @@ import type { GroupCoordinator } from "../groups/coordinator.js";
 import type { IngestionBatcher } from "../ingest/batcher.js";
 import type { MetadataLog } from "../metadata/log.js";
 import type { TopicService } from "../metadata/topics.js";
+import type { Authorizer } from "../security/authorizer.js";
 import type { PartitionWaiters } from "./waiters.js";
 
 export interface AgentContext {
@@ -26,4 +27,6 @@ export interface AgentContext {
    * "log directory" DescribeLogDirs reports.
    */
   readonly dataLocation: string;
+  /** Decides what each principal may do (ACLs in the metadata log); allows everything when authorization is off. */
+  readonly authorizer: Authorizer;
 }

@@ -8,10 +8,29 @@ import type { AgentContext } from "./context.js";
 export interface ConnectionInfo {
   readonly id: number;
   readonly remoteAddress: string;
+  /** The client's IP address (what ACL hosts are compared with). */
+  readonly host: string;
   /** The zone named in the client id (ws_az= / warpstream_az=), if any. */
   readonly clientZone: string | null;
-  /** Set once SASL authentication succeeded (null when the listener needs none). */
+  /** Set once SASL authentication succeeded (null when the listener needs none): the user name. */
   principal: string | null;
+  /**
+   * The name a mutual-TLS client certificate maps to (security/principal.ts), or null: the principal
+   * when the connection does not authenticate with SASL.
+   */
+  readonly tlsPrincipal: string | null;
+}
+
+/**
+ * Thrown by a handler for a request that decodes but that Kafka refuses to parse (an ACL request naming
+ * an unknown resource type, for example): the connection is closed, as Kafka closes it, and the reason
+ * is logged at info like any malformed input.
+ */
+export class MalformedRequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "MalformedRequestError";
+  }
 }
 
 export interface RequestContext {

@@ -61,6 +61,7 @@ describe("agent config", () => {
         createTables: true,
         logLevel: "info",
         kafkaSecurityReloadIntervalMs: 30_000,
+        authorization: { enabled: false, superUsers: [], allowEveryoneIfNoAclFound: false },
       } satisfies AgentConfig);
     });
 
@@ -117,6 +118,12 @@ describe("agent config", () => {
       ["nodeId", "7", "nodeId", 7],
       ["logLevel", "debug", "logLevel", "debug"],
       ["kafkaSecurityReloadInterval", "5s", "kafkaSecurityReloadIntervalMs", 5000],
+      [
+        "authorizationEnabled",
+        "true",
+        "authorization",
+        { enabled: true, superUsers: [], allowEveryoneIfNoAclFound: false },
+      ],
     ];
     const splitCases: Array<[string, string, keyof AgentConfig, unknown]> = [
       [
@@ -134,13 +141,17 @@ describe("agent config", () => {
     ];
 
     it("covers every flag in the table", () => {
-      // TLS and SASL flags are valid only in combination: agent/test/security/config.test.ts covers them.
+      // TLS, SASL and authorization flags are valid only in combination: agent/test/security/config.test.ts
+      // covers them.
       const combined = [
         "kafkaTLSCertFile",
         "kafkaTLSKeyFile",
         "kafkaTLSClientCAFile",
+        "kafkaTLSPrincipalMappingRules",
         "kafkaSASLMechanisms",
         "kafkaSASLUsersFile",
+        "superUsers",
+        "allowEveryoneIfNoAclFound",
       ];
       const tested = new Set([...[...cases, ...splitCases].map(([name]) => name), ...combined]);
       assert.deepEqual([...tested].sort(), AGENT_FLAG_LIST.map((f) => f.name).sort());
@@ -265,6 +276,7 @@ describe("agent config", () => {
       ["retentionInterval", "2d", "not a duration"],
       ["gcGracePeriod", "-1s", "not a duration"],
       ["createTables", "maybe", "true, false, 1 or 0"],
+      ["authorizationEnabled", "maybe", "true, false, 1 or 0"],
       ["clusterId", "a b", "spaces"],
       ["nodeId", "-3", "out of range"],
       ["logLevel", "loud", "error, warn, info"],

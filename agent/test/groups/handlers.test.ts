@@ -90,7 +90,14 @@ class Agent {
     const header: RequestHeader = decoded.header;
     const ctx: RequestContext = {
       agent: this.context,
-      connection: { id: 1, remoteAddress: "127.0.0.1", clientZone: null, principal: null },
+      connection: {
+        id: 1,
+        remoteAddress: "127.0.0.1",
+        host: "127.0.0.1",
+        clientZone: null,
+        principal: null,
+        tlsPrincipal: null,
+      },
       header,
       closed: new AbortController().signal,
     };

@@ -7,6 +7,7 @@ import "../../src/handlers/index.js";
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from "../../src/protocol/index.js";
 import type { ApiKeyValue, DecodedResponseOf, RequestInputOf, ResponseOf } from "../../src/protocol/index.js";
 import type { AgentContext } from "../../src/server/context.js";
+import type { ConnectionInfo } from "../../src/server/handler.js";
 import { lookupHandler } from "../../src/server/handler.js";
 
 let correlation = 0;
@@ -17,6 +18,7 @@ export async function callHandler<K extends ApiKeyValue>(
   version: number,
   request: RequestInputOf<K>,
   closed: AbortSignal = new AbortController().signal,
+  connection: Partial<ConnectionInfo> = {},
 ): Promise<DecodedResponseOf<K>> {
   const handler = lookupHandler(key);
   assert.ok(handler, `no handler for API key ${key}`);
@@ -25,7 +27,15 @@ export async function callHandler<K extends ApiKeyValue>(
   const decoded = decodeRequest(frame.subarray(4));
   const response = await handler.handle(decoded.body, {
     agent,
-    connection: { id: 1, remoteAddress: "127.0.0.1", clientZone: null, principal: null },
+    connection: {
+      id: 1,
+      remoteAddress: "127.0.0.1",
+      host: "127.0.0.1",
+      clientZone: null,
+      principal: null,
+      tlsPrincipal: null,
+      ...connection,
+    },
     header: decoded.header,
     closed,
   });
