@@ -8,6 +8,10 @@
  * are rejected). While the compaction backlog is over -maxUncompactedAge, the batcher refuses new data
  * and every partition is answered REQUEST_TIMED_OUT (retriable) at once (background/backlog.ts).
  *
+ * Authorization (with -authorizationEnabled): WRITE on each topic, else TOPIC_AUTHORIZATION_FAILED for
+ * its partitions; a topic that does not exist is auto-created (when the agent auto-creates) only for a
+ * client allowed CREATE on the cluster or on the topic, else it is UNKNOWN_TOPIC_OR_PARTITION.
+ *
  * Topic configs enforced here: a batch larger than max.message.bytes (whole batch, header included)
  * fails its partition with MESSAGE_TOO_LARGE, as in Kafka; with message.timestamp.type=LogAppendTime
  * the batches are stamped with their ingestion file's seal time (see ingest/batcher.ts) and the
@@ -21,6 +25,7 @@ import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { InvalidBatchError, splitAndValidateBatches } from "../records/record-batch.js";
 import { defineHandler } from "../server/handler.js";
 import { LOG_UNAVAILABLE } from "../metadata/topics.js";
+import { allowed, allowedNames, clusterAllowed } from "./authorization.js";
 
 interface PartitionOutcome {
   index: number;
@@ -95,12 +100,27 @@ defineHandler({ key: ApiKey.Produce, min: 0, max: 11 }, async (req, ctx) => {
   const responses: Array<{ name: string; partitionResponses: PartitionOutcome[] }> = [];
   const accepted: IncomingBatch[] = [];
   const slots: Array<{ outcome: PartitionOutcome; first: number; count: number; logAppendTime: boolean }> = [];
+  const writable = allowedNames(
+    ctx,
+    "WRITE",
+    "TOPIC",
+    req.topicData.map((t) => t.name),
+  );
 
   for (const topicData of req.topicData) {
     const name = topicData.name;
     const partitionResponses: PartitionOutcome[] = [];
     responses.push({ name, partitionResponses });
-    const existence = await agent.topics.ensure(name);
+    if (!writable.has(name)) {
+      for (const pd of topicData.partitionData)
+        partitionResponses.push(failed(pd.index, ErrorCode.TOPIC_AUTHORIZATION_FAILED, "Topic authorization failed."));
+      continue;
+    }
+    const mayCreate =
+      agent.metadata.state.topics.has(name) ||
+      clusterAllowed(ctx, "CREATE", false) ||
+      allowed(ctx, "CREATE", "TOPIC", name, false);
+    const existence = await agent.topics.ensure(name, mayCreate);
     const partitions = agent.topics.partitionCount(name);
     const configs = agent.metadata.state.topics.get(name)?.configs ?? {};
     const maxBatchBytes = Number(effectiveConfig(configs, "max.message.bytes"));

@@ -10,13 +10,16 @@
  * first (fetch/catch-up.ts), and the offset is out of range only if it is still beyond; when the log
  * cannot be read in time the answer is OFFSET_NOT_AVAILABLE, which clients retry (a consumer told out of
  * range would reset its position). A partition whose bytes the store fails to give answers
- * KAFKA_STORAGE_ERROR (retriable) without failing the others.
+ * KAFKA_STORAGE_ERROR (retriable) without failing the others. Authorization: READ on each topic (a fetch
+ * naming a replica id, as only brokers do, needs CLUSTER_ACTION on the cluster instead), else
+ * TOPIC_AUTHORIZATION_FAILED for its partitions; those neither end nor join the long poll, as in Kafka.
  */
 import { errorMessage } from "../../../common/logger.js";
 import { catchUpWithin } from "../fetch/catch-up.js";
 import * as metrics from "../metrics/metrics.js";
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { defineHandler } from "../server/handler.js";
+import { allowedNames, clusterAllowed } from "./authorization.js";
 
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
@@ -25,14 +28,25 @@ defineHandler({ key: ApiKey.Fetch, min: 4, max: 12 }, async (req, ctx) => {
   const started = process.hrtime.bigint();
   const deadline = Date.now() + Math.max(0, req.maxWaitMs);
   const maxBytes = Math.min(req.maxBytes > 0 ? req.maxBytes : MAX_RESPONSE_BYTES, MAX_RESPONSE_BYTES);
+  // Consumers send replica id −1; a follower's fetch (replica id ≥ 0) is a broker's, as in Kafka.
+  const names = req.topics.map((t) => t.topic);
+  const readable =
+    req.replicaId >= 0
+      ? clusterAllowed(ctx, "CLUSTER_ACTION")
+        ? new Set(names)
+        : new Set<string>()
+      : allowedNames(ctx, "READ", "TOPIC", names);
   const watched: Array<[string, number]> = [];
-  for (const t of req.topics) for (const p of t.partitions) watched.push([t.topic, p.partition]);
+  for (const t of req.topics)
+    if (readable.has(t.topic)) for (const p of t.partitions) watched.push([t.topic, p.partition]);
   const initial = agent.metadata.state;
-  const beyondLocalEnd = req.topics.some((t) =>
-    t.partitions.some((p) => {
-      const ps = initial.partition(t.topic, p.partition);
-      return ps !== undefined && Number(p.fetchOffset) > ps.nextOffset;
-    }),
+  const beyondLocalEnd = req.topics.some(
+    (t) =>
+      readable.has(t.topic) &&
+      t.partitions.some((p) => {
+        const ps = initial.partition(t.topic, p.partition);
+        return ps !== undefined && Number(p.fetchOffset) > ps.nextOffset;
+      }),
   );
   const caughtUp = beyondLocalEnd ? await catchUpWithin(agent.metadata) : true;
 
@@ -56,6 +70,10 @@ defineHandler({ key: ApiKey.Fetch, min: 4, max: 12 }, async (req, ctx) => {
           preferredReadReplica: -1,
           records: null as Buffer[] | null,
         };
+        if (!readable.has(t.topic)) {
+          partitions.push({ ...base, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED });
+          continue;
+        }
         if (!ps) {
           partitions.push({ ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
           errored = true;
@@ -99,7 +117,8 @@ defineHandler({ key: ApiKey.Fetch, min: 4, max: 12 }, async (req, ctx) => {
         partitions.push({ ...meta, errorCode: ErrorCode.NONE, records: read.chunks });
         metrics.fetchBytes.inc({ topic: t.topic }, read.bytes);
       }
-      responses.push({ topic: t.topic, topicId: topic?.topicId ?? "00000000000000000000000000000000", partitions });
+      const topicId = readable.has(t.topic) ? topic?.topicId : undefined;
+      responses.push({ topic: t.topic, topicId: topicId ?? "00000000000000000000000000000000", partitions });
     }
     const remaining = deadline - Date.now();
     if (total >= req.minBytes || errored || remaining <= 0 || watched.length === 0) {

@@ -11,6 +11,7 @@
  * Latest, −3, and a timestamp after everything this agent has seen depend on the end of the log, which
  * this agent's view may trail (data produced through another agent): they are answered after reading
  * the log tail (fetch/catch-up.ts), or from this agent's view when the log cannot be read in time.
+ * Authorization: DESCRIBE on each topic, else TOPIC_AUTHORIZATION_FAILED for its partitions.
  */
 import { errorMessage } from "../../../common/logger.js";
 import { catchUpWithin } from "../fetch/catch-up.js";
@@ -20,6 +21,7 @@ import { ApiKey, ErrorCode } from "../protocol/index.js";
 import type { RequestOf } from "../protocol/index.js";
 import type { AgentContext } from "../server/context.js";
 import { defineHandler } from "../server/handler.js";
+import { allowedNames } from "./authorization.js";
 
 const LATEST = -1n;
 const EARLIEST = -2n;
@@ -78,19 +80,28 @@ async function lookup(
   return NOT_FOUND;
 }
 
-function lookupAll(agent: AgentContext, state: ClusterState, req: Request): Promise<Answer[][]> {
+const UNAUTHORIZED: Answer = { ...NOT_FOUND, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
+
+function lookupAll(
+  agent: AgentContext,
+  state: ClusterState,
+  req: Request,
+  describable: ReadonlySet<string>,
+): Promise<Answer[][]> {
   return Promise.all(
     req.topics.map((t) =>
       Promise.all(
-        t.partitions.map((p) =>
-          lookup(agent.reader, state, t.name, p.partitionIndex, p.timestamp).catch((err: unknown): Answer => {
-            agent.log.warn("list offsets: reading stored data failed", {
-              topic: t.name,
-              partition: p.partitionIndex,
-              error: errorMessage(err),
-            });
-            return { ...NOT_FOUND, errorCode: ErrorCode.KAFKA_STORAGE_ERROR };
-          }),
+        t.partitions.map(async (p) =>
+          !describable.has(t.name)
+            ? UNAUTHORIZED
+            : lookup(agent.reader, state, t.name, p.partitionIndex, p.timestamp).catch((err: unknown): Answer => {
+                agent.log.warn("list offsets: reading stored data failed", {
+                  topic: t.name,
+                  partition: p.partitionIndex,
+                  error: errorMessage(err),
+                });
+                return { ...NOT_FOUND, errorCode: ErrorCode.KAFKA_STORAGE_ERROR };
+              }),
         ),
       ),
     ),
@@ -99,18 +110,24 @@ function lookupAll(agent: AgentContext, state: ClusterState, req: Request): Prom
 
 defineHandler({ key: ApiKey.ListOffsets, min: 0, max: 8 }, async (req, ctx) => {
   const log = ctx.agent.metadata;
+  const describable = allowedNames(
+    ctx,
+    "DESCRIBE",
+    "TOPIC",
+    req.topics.map((t) => t.name),
+  );
   const asksForEnd = req.topics.some((t) =>
     t.partitions.some((p) => p.timestamp === LATEST || p.timestamp === MAX_TIMESTAMP),
   );
   if (asksForEnd) await catchUpWithin(log);
-  let answers = await lookupAll(ctx.agent, log.state, req);
+  let answers = await lookupAll(ctx.agent, log.state, req, describable);
   // A timestamp after every batch seen here may match a batch this agent has not read yet.
   const pastLocalEnd = req.topics.some((t, ti) =>
     t.partitions.some((p, pi) => p.timestamp >= 0n && isNotFound(answers[ti]![pi]!)),
   );
   if (pastLocalEnd && !asksForEnd) {
     await catchUpWithin(log);
-    answers = await lookupAll(ctx.agent, log.state, req);
+    answers = await lookupAll(ctx.agent, log.state, req, describable);
   }
   return {
     throttleTimeMs: 0,

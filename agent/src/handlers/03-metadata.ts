@@ -3,42 +3,71 @@
  * client id carries ws_az=/warpstream_az= and that zone has agents, else all. Every partition has a
  * leader among them (any agent accepts produce and fetch for any partition); replicas and ISR list the
  * leader only; leader epoch −1 so clients skip epoch validation. Topics are auto-created when the
- * request and the agent allow it. Authorized operations are not computed (−2147483648).
+ * request and the agent allow it.
+ *
+ * Authorization, as Kafka: a listing of all topics shows only those the client may DESCRIBE; a topic
+ * asked for by name that it may not DESCRIBE answers TOPIC_AUTHORIZATION_FAILED, whether it exists or
+ * not (without its id); one it may describe that does not exist is auto-created only with CREATE on the
+ * cluster or the topic, else TOPIC_AUTHORIZATION_FAILED. Authorized operations (v8+, when asked) are
+ * computed from the ACLs (every operation with authorization off, as a broker without an authorizer).
  */
 import { controllerId } from "../cluster/controller.js";
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { defineHandler } from "../server/handler.js";
 import { LOG_UNAVAILABLE, topicNameProblem } from "../metadata/topics.js";
+import { allowed, allowedNames, authorizedOperations, clusterAllowed } from "./authorization.js";
 
 const NO_OPERATIONS = -2147483648;
+const ZERO_UUID = "00000000000000000000000000000000";
 
 defineHandler({ key: ApiKey.Metadata, min: 0, max: 12 }, async (req, ctx) => {
   const { agent, connection, header } = ctx;
+  const version = header.apiVersion;
   const brokers = agent.cluster.agentsForZone(connection.clientZone);
   const state = () => agent.metadata.state;
   // v0 with an empty list, and null from v1, mean "all topics".
-  const allTopics = req.topics === null || (header.apiVersion === 0 && req.topics.length === 0);
+  const allTopics = req.topics === null || (version === 0 && req.topics.length === 0);
   let names: string[];
   // Topics whose auto-creation could not be written to the metadata log for now: answered
   // LEADER_NOT_AVAILABLE (retriable), as Kafka answers while a topic is being created.
   const creating = new Set<string>();
+  // Named topics the client may not see, or may not create: TOPIC_AUTHORIZATION_FAILED.
+  const refused = new Set<string>();
   if (allTopics) {
-    names = [...state().topics.keys()].sort();
+    const all = [...state().topics.keys()].sort();
+    const describable = allowedNames(ctx, "DESCRIBE", "TOPIC", all, false);
+    names = all.filter((n) => describable.has(n));
   } else {
     names = req.topics!.map((t) => t.name ?? "");
-    const autoCreate = header.apiVersion < 4 || req.allowAutoTopicCreation;
+    const describable = allowedNames(ctx, "DESCRIBE", "TOPIC", names);
+    for (const n of names) if (!describable.has(n)) refused.add(n);
+    const autoCreate = version < 4 || req.allowAutoTopicCreation;
+    const missing = names.filter((n) => !refused.has(n) && !state().topics.has(n));
+    if (autoCreate && agent.topics.options.autoCreate && missing.length > 0 && !clusterAllowed(ctx, "CREATE", false))
+      for (const n of missing) if (!allowed(ctx, "CREATE", "TOPIC", n)) refused.add(n);
     if (autoCreate) {
       await Promise.all(
-        names
-          .filter((n) => !state().topics.has(n))
+        missing
+          .filter((n) => !refused.has(n))
           .map(async (n) => {
             if ((await agent.topics.ensure(n)) === LOG_UNAVAILABLE) creating.add(n);
           }),
       );
     }
   }
+  const withOperations = version >= 8 && req.includeTopicAuthorizedOperations;
   const topics = names.map((name) => {
+    if (refused.has(name))
+      return {
+        errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+        name,
+        topicId: ZERO_UUID,
+        isInternal: false,
+        partitions: [],
+        topicAuthorizedOperations: NO_OPERATIONS,
+      };
     const topic = state().topics.get(name);
+    const topicAuthorizedOperations = withOperations ? authorizedOperations(ctx, "TOPIC", name) : NO_OPERATIONS;
     if (!topic) {
       return {
         errorCode: topicNameProblem(name)
@@ -47,10 +76,10 @@ defineHandler({ key: ApiKey.Metadata, min: 0, max: 12 }, async (req, ctx) => {
             ? ErrorCode.LEADER_NOT_AVAILABLE
             : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
         name,
-        topicId: "00000000000000000000000000000000",
+        topicId: ZERO_UUID,
         isInternal: false,
         partitions: [],
-        topicAuthorizedOperations: NO_OPERATIONS,
+        topicAuthorizedOperations,
       };
     }
     return {
@@ -70,15 +99,20 @@ defineHandler({ key: ApiKey.Metadata, min: 0, max: 12 }, async (req, ctx) => {
           offlineReplicas: [],
         };
       }),
-      topicAuthorizedOperations: NO_OPERATIONS,
+      topicAuthorizedOperations,
     };
   });
+  let clusterAuthorizedOperations = NO_OPERATIONS;
+  if (version >= 8 && version <= 10 && req.includeClusterAuthorizedOperations)
+    clusterAuthorizedOperations = clusterAllowed(ctx, "DESCRIBE")
+      ? authorizedOperations(ctx, "CLUSTER", "kafka-cluster")
+      : 0;
   return {
     throttleTimeMs: 0,
     brokers: brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.zone })),
     clusterId: agent.cluster.clusterId,
     controllerId: controllerId(brokers, agent.cluster.self.nodeId),
     topics,
-    clusterAuthorizedOperations: NO_OPERATIONS,
+    clusterAuthorizedOperations,
   };
 });

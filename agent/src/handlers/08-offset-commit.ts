@@ -5,12 +5,14 @@
  * partitions that do not exist, OFFSET_METADATA_TOO_LARGE above 4096 bytes of metadata. v6+ carries the
  * leader epoch, v7+ the group instance id. Left out: v1's per-partition commit timestamp and v2–4's
  * retention time (ignored: a group's offsets expire seven days after its last commit, in the metadata
- * log's time, metadata/expiry.ts), group authorization.
+ * log's time, metadata/expiry.ts). Authorization: READ on the group (else GROUP_AUTHORIZATION_FAILED for
+ * every partition) and READ on each topic (else TOPIC_AUTHORIZATION_FAILED for its partitions).
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { coordinatesGroup, MAX_OFFSET_METADATA_BYTES } from "./group-support.js";
 import type { OffsetToCommit } from "../groups/coordinator.js";
 import { defineHandler } from "../server/handler.js";
+import { allowed, allowedNames } from "./authorization.js";
 
 defineHandler({ key: ApiKey.OffsetCommit, min: 0, max: 9 }, async (req, ctx) => {
   const { agent, header } = ctx;
@@ -18,12 +20,29 @@ defineHandler({ key: ApiKey.OffsetCommit, min: 0, max: 9 }, async (req, ctx) => 
   const errors = new Map<string, number>();
   const key = (topic: string, partition: number) => `${partition}:${topic}`;
   const valid: OffsetToCommit[] = [];
+  if (!allowed(ctx, "READ", "GROUP", req.groupId)) {
+    const topics = req.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => ({
+        partitionIndex: p.partitionIndex,
+        errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED,
+      })),
+    }));
+    return { throttleTimeMs: 0, topics };
+  }
+  const readable = allowedNames(
+    ctx,
+    "READ",
+    "TOPIC",
+    req.topics.map((t) => t.name),
+  );
   const isCoordinator = coordinatesGroup(agent, req.groupId);
   for (const t of req.topics) {
     const count = agent.topics.partitionCount(t.name);
     for (const p of t.partitions) {
       let error: number = ErrorCode.NONE;
-      if (!isCoordinator) error = ErrorCode.NOT_COORDINATOR;
+      if (!readable.has(t.name)) error = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+      else if (!isCoordinator) error = ErrorCode.NOT_COORDINATOR;
       else if (count === null || p.partitionIndex < 0 || p.partitionIndex >= count)
         error = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
       else if (

@@ -12,14 +12,17 @@
  * COORDINATOR_LOAD_IN_PROGRESS (retriable, as Kafka while a coordinator loads its offsets) rather than
  * offsets that may be old, from which a consumer would read again, or none, from which it would reset.
  * Offsets are answered as committed, also when they are beyond a partition's high watermark as this
- * agent sees it.
+ * agent sees it. Authorization: DESCRIBE on the group (else GROUP_AUTHORIZATION_FAILED) and on each
+ * topic: a topic asked for that the client may not DESCRIBE answers TOPIC_AUTHORIZATION_FAILED, and a
+ * request for all of a group's offsets leaves such topics out, as Kafka does.
  */
 import { catchUpWithin } from "../fetch/catch-up.js";
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { coordinatesGroup } from "./group-support.js";
 import type { OffsetFetchResult } from "../groups/coordinator.js";
-import type { AgentContext } from "../server/context.js";
+import type { RequestContext } from "../server/handler.js";
 import { defineHandler } from "../server/handler.js";
+import { allowed, allowedNames } from "./authorization.js";
 
 /** Longest OffsetFetch waits for the log tail: well under clients' request timeouts (30 s). */
 const COORDINATOR_CATCH_UP_WAIT_MS = 15_000;
@@ -46,15 +49,45 @@ function refused(errorCode: number, wanted: Wanted | null): OffsetFetchResult {
 }
 
 function fetchGroup(
-  agent: AgentContext,
+  ctx: RequestContext,
   groupId: string,
   topics: readonly TopicRequest[] | null,
   caughtUp: boolean,
 ): OffsetFetchResult {
+  const { agent } = ctx;
   const wanted = topics === null ? null : topics.map((t) => ({ topic: t.name, partitions: t.partitionIndexes }));
+  if (!allowed(ctx, "DESCRIBE", "GROUP", groupId)) return refused(ErrorCode.GROUP_AUTHORIZATION_FAILED, wanted);
   if (!coordinatesGroup(agent, groupId)) return refused(ErrorCode.NOT_COORDINATOR, wanted);
   if (!caughtUp) return refused(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, wanted);
-  return agent.groups.fetchOffsets(groupId, wanted);
+  if (wanted === null) {
+    // All the group's offsets: only those of topics the client may describe.
+    const result = agent.groups.fetchOffsets(groupId, null);
+    if (result.errorCode !== ErrorCode.NONE || !agent.authorizer.enabled) return result;
+    const describable = allowedNames(
+      ctx,
+      "DESCRIBE",
+      "TOPIC",
+      result.topics.map((t) => t.topic),
+      false,
+    );
+    return { ...result, topics: result.topics.filter((t) => describable.has(t.topic)) };
+  }
+  const describable = allowedNames(
+    ctx,
+    "DESCRIBE",
+    "TOPIC",
+    wanted.map((t) => t.topic),
+  );
+  const result = agent.groups.fetchOffsets(
+    groupId,
+    wanted.filter((t) => describable.has(t.topic)),
+  );
+  if (result.errorCode !== ErrorCode.NONE) return result;
+  const denied = refused(
+    ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+    wanted.filter((t) => !describable.has(t.topic)),
+  );
+  return { ...result, topics: [...result.topics, ...denied.topics] };
 }
 
 function topicsOut(result: OffsetFetchResult) {
@@ -73,19 +106,19 @@ function topicsOut(result: OffsetFetchResult) {
 defineHandler({ key: ApiKey.OffsetFetch, min: 0, max: 9 }, async (req, ctx) => {
   const { agent, header } = ctx;
   const groupIds = header.apiVersion >= 8 ? req.groups.map((g) => g.groupId) : [req.groupId];
-  const caughtUp = groupIds.some((id) => coordinatesGroup(agent, id))
+  const caughtUp = groupIds.some((id) => coordinatesGroup(agent, id) && allowed(ctx, "DESCRIBE", "GROUP", id, false))
     ? await catchUpWithin(agent.metadata, COORDINATOR_CATCH_UP_WAIT_MS)
     : true;
   if (header.apiVersion >= 8) {
     return {
       throttleTimeMs: 0,
       groups: req.groups.map((g) => {
-        const result = fetchGroup(agent, g.groupId, g.topics, caughtUp);
+        const result = fetchGroup(ctx, g.groupId, g.topics, caughtUp);
         return { groupId: g.groupId, topics: topicsOut(result), errorCode: result.errorCode };
       }),
     };
   }
-  const result = fetchGroup(agent, req.groupId, header.apiVersion >= 2 ? req.topics : (req.topics ?? []), caughtUp);
+  const result = fetchGroup(ctx, req.groupId, header.apiVersion >= 2 ? req.topics : (req.topics ?? []), caughtUp);
   // Before v2 there is no top-level error: it is carried by every partition.
   return { throttleTimeMs: 0, topics: topicsOut(result), errorCode: result.errorCode };
 });

@@ -2,11 +2,13 @@
  * FindCoordinator (10), v0–5 (v4+ batches keys). Groups (key type 0) are coordinated by the agent the
  * cluster view picks for the group id, the same on every agent. Transaction coordinators (key type 1)
  * are refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED (transactions are not supported; see
- * transactional-id-refusal.ts); any other key type is an INVALID_REQUEST, as in Kafka.
+ * transactional-id-refusal.ts); any other key type is an INVALID_REQUEST, as in Kafka. Authorization:
+ * DESCRIBE on the group (else GROUP_AUTHORIZATION_FAILED) or on the transactional id.
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { defineHandler } from "../server/handler.js";
 import { refuseTransactionalId, TRANSACTIONAL_ID_REFUSED_MESSAGE } from "./transactional-id-refusal.js";
+import { allowed } from "./authorization.js";
 
 const KEY_TYPE_GROUP = 0;
 const KEY_TYPE_TRANSACTION = 1;
@@ -15,6 +17,14 @@ defineHandler({ key: ApiKey.FindCoordinator, min: 0, max: 5 }, async (req, ctx) 
   const { agent, header } = ctx;
   const lookup = (key: string) => {
     const none = { key, nodeId: -1, host: "", port: -1 };
+    if (req.keyType === KEY_TYPE_GROUP && !allowed(ctx, "DESCRIBE", "GROUP", key))
+      return { ...none, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: "Group authorization failed." };
+    if (req.keyType === KEY_TYPE_TRANSACTION && !allowed(ctx, "DESCRIBE", "TRANSACTIONAL_ID", key))
+      return {
+        ...none,
+        errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+        errorMessage: "Transactional Id authorization failed.",
+      };
     if (req.keyType === KEY_TYPE_TRANSACTION) {
       const errorCode = refuseTransactionalId(agent.log, "FindCoordinator", key, header.clientId);
       return { ...none, errorCode, errorMessage: TRANSACTIONAL_ID_REFUSED_MESSAGE };

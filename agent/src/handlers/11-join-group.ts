@@ -3,15 +3,28 @@
  * without an id get MEMBER_ID_REQUIRED (KIP-394); v5+ static members (KIP-345); v7+ protocol type and
  * name in the response; v9 skipAssignment for a rejoining static leader (KIP-814). v0 has no rebalance
  * timeout: the session timeout is used, as Kafka does. The `reason` (v8+) is only logged.
- * Left out: group authorization.
+ * Authorization: READ on the group, else GROUP_AUTHORIZATION_FAILED.
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { asBuffer, clientHost, coordinatesGroup } from "./group-support.js";
 import { defineHandler } from "../server/handler.js";
+import { allowed } from "./authorization.js";
 
 defineHandler({ key: ApiKey.JoinGroup, min: 0, max: 9 }, async (req, ctx) => {
   const { agent, header, connection } = ctx;
   const version = header.apiVersion;
+  if (!allowed(ctx, "READ", "GROUP", req.groupId))
+    return {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED,
+      generationId: -1,
+      protocolType: null,
+      protocolName: version >= 7 ? null : "",
+      leader: "",
+      skipAssignment: false,
+      memberId: "",
+      members: [],
+    };
   const result = coordinatesGroup(agent, req.groupId)
     ? await agent.groups.joinGroup({
         groupId: req.groupId,

@@ -1,15 +1,19 @@
 /**
  * LeaveGroup (13), v0–5. v0–2 remove one member (its error is the response's error); v3+ remove a
  * batch, each answered on its own, and a static member can be removed by instance id alone (admin
- * removal, member id ""). The `reason` (v5+) is only logged. Left out: group authorization.
+ * removal, member id ""). The `reason` (v5+) is only logged. Authorization: READ on the group, else
+ * GROUP_AUTHORIZATION_FAILED.
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { coordinatesGroup } from "./group-support.js";
 import { defineHandler } from "../server/handler.js";
+import { allowed } from "./authorization.js";
 
 defineHandler({ key: ApiKey.LeaveGroup, min: 0, max: 5 }, async (req, ctx) => {
   const { agent, header } = ctx;
   const version = header.apiVersion;
+  if (!allowed(ctx, "READ", "GROUP", req.groupId))
+    return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, members: [] };
   if (!coordinatesGroup(agent, req.groupId))
     return { throttleTimeMs: 0, errorCode: ErrorCode.NOT_COORDINATOR, members: [] };
   if (version < 3) {

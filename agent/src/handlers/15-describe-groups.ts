@@ -3,20 +3,28 @@
  * CompletingRebalance, Stable, Dead); members with their metadata and assignment when the group is
  * Stable (empty otherwise, as Kafka). Unknown groups are "Dead" with no error (GROUP_ID_NOT_FOUND is
  * v6+); groups known only by committed offsets are "Empty". Groups another agent coordinates get
- * NOT_COORDINATOR. Left out: authorized operations (−2147483648).
+ * NOT_COORDINATOR. Authorization: DESCRIBE on each group, else GROUP_AUTHORIZATION_FAILED; v3+ answers
+ * the group's authorized operations when asked.
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { asBuffer, coordinatesGroup } from "./group-support.js";
 import { defineHandler } from "../server/handler.js";
+import { allowed, authorizedOperations } from "./authorization.js";
 
 const NO_OPERATIONS = -2147483648;
 
 defineHandler({ key: ApiKey.DescribeGroups, min: 0, max: 5 }, async (req, ctx) => {
-  const { agent } = ctx;
+  const { agent, header } = ctx;
+  const withOperations = header.apiVersion >= 3 && req.includeAuthorizedOperations;
   const groups = req.groups.map((groupId) => {
-    if (!coordinatesGroup(agent, groupId)) {
+    const refusal = !allowed(ctx, "DESCRIBE", "GROUP", groupId)
+      ? ErrorCode.GROUP_AUTHORIZATION_FAILED
+      : !coordinatesGroup(agent, groupId)
+        ? ErrorCode.NOT_COORDINATOR
+        : null;
+    if (refusal !== null) {
       return {
-        errorCode: ErrorCode.NOT_COORDINATOR,
+        errorCode: refusal,
         groupId,
         groupState: "",
         protocolType: "",
@@ -40,7 +48,8 @@ defineHandler({ key: ApiKey.DescribeGroups, min: 0, max: 5 }, async (req, ctx) =
         memberMetadata: asBuffer(m.metadata),
         memberAssignment: asBuffer(m.assignment),
       })),
-      authorizedOperations: NO_OPERATIONS,
+      authorizedOperations:
+        withOperations && g.errorCode === ErrorCode.NONE ? authorizedOperations(ctx, "GROUP", groupId) : NO_OPERATIONS,
     };
   });
   return { throttleTimeMs: 0, groups };

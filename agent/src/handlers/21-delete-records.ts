@@ -8,19 +8,27 @@
  * time; an offset at or below the current log start answers it unchanged. Any agent serves any partition.
  * The log start may fall inside a stored batch: that batch stays stored and is served whole to a fetch at
  * the log start, as Kafka does. Left out: the request's timeoutMs (the answer comes once the log has the
- * change, within the metadata log's proposal timeout), topic authorization.
+ * change, within the metadata log's proposal timeout). Authorization: DELETE on each topic, else
+ * TOPIC_AUTHORIZATION_FAILED for its partitions.
  */
 import { catchUpWithin } from "../fetch/catch-up.js";
-import { ApiKey } from "../protocol/index.js";
+import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { defineHandler } from "../server/handler.js";
+import { allowedNames } from "./authorization.js";
 
 defineHandler({ key: ApiKey.DeleteRecords, min: 0, max: 2 }, async (req, ctx) => {
   const { agent } = ctx;
+  const deletable = allowedNames(
+    ctx,
+    "DELETE",
+    "TOPIC",
+    req.topics.map((t) => t.name),
+  );
   // The high watermark decides what is in range: read the log's tail first (another agent's produce).
   const viewIsCurrent = await catchUpWithin(agent.metadata);
-  const targets = req.topics.flatMap((t) =>
-    t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.offset })),
-  );
+  const targets = req.topics
+    .filter((t) => deletable.has(t.name))
+    .flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.offset })));
   const results = await agent.topics.deleteRecords(targets, viewIsCurrent);
   let i = 0;
   return {
@@ -28,6 +36,12 @@ defineHandler({ key: ApiKey.DeleteRecords, min: 0, max: 2 }, async (req, ctx) =>
     topics: req.topics.map((t) => ({
       name: t.name,
       partitions: t.partitions.map((p) => {
+        if (!deletable.has(t.name))
+          return {
+            partitionIndex: p.partitionIndex,
+            lowWatermark: -1n,
+            errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+          };
         const r = results[i++]!;
         return { partitionIndex: p.partitionIndex, lowWatermark: r.lowWatermark, errorCode: r.errorCode };
       }),

@@ -8,7 +8,7 @@ defineHandler({ key: ApiKey.AlterConfigs, min: 0, max: 2 }, async (req, ctx) => 
     req.resources.map((r) => {
       const set: Record<string, string | null> = {};
       for (const c of r.configs) set[c.name] = c.value;
-      return changeTopicConfig(ctx.agent, r, set, { validateOnly: req.validateOnly, replace: true });
+      return changeTopicConfig(ctx, r, set, { validateOnly: req.validateOnly, replace: true });
     }),
   );
   return { throttleTimeMs: 0, responses };

@@ -8,16 +8,19 @@
  * batch partly below the log start; offset lag 0 (no replicas); never a future log. Total and usable
  * bytes −1 (unknown: object storage has no volume to fill). A topic or partition asked for that does not
  * exist, or that another agent leads, is left out, as Kafka leaves out partitions a broker does not host.
- * Left out: cluster authorization.
+ * Authorization: DESCRIBE on the cluster, else CLUSTER_AUTHORIZATION_FAILED (v3+) and no log directory.
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { defineHandler } from "../server/handler.js";
+import { clusterAllowed } from "./authorization.js";
 
 /** Total and usable bytes of the "volume": unknown. */
 const UNKNOWN_BYTES = -1n;
 
 defineHandler({ key: ApiKey.DescribeLogDirs, min: 0, max: 4 }, async (req, ctx) => {
   const { agent, connection } = ctx;
+  if (!clusterAllowed(ctx, "DESCRIBE"))
+    return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, results: [] };
   const state = agent.metadata.state;
   const self = agent.cluster.self.nodeId;
   // Topic → the partitions asked for (null: all of them).

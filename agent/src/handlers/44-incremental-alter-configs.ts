@@ -21,7 +21,7 @@ defineHandler({ key: ApiKey.IncrementalAlterConfigs, min: 0, max: 1 }, async (re
           break;
         }
       }
-      return changeTopicConfig(ctx.agent, r, changes, { validateOnly: req.validateOnly, replace: false });
+      return changeTopicConfig(ctx, r, changes, { validateOnly: req.validateOnly, replace: false });
     }),
   );
   return { throttleTimeMs: 0, responses };

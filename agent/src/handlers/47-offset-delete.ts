@@ -8,22 +8,32 @@
  * through the metadata log like a commit, so it holds on every agent. An agent that just became the
  * group's coordinator may not have read the commits made through the previous one: the log's tail is read
  * first, and when it cannot be read in time the answer is COORDINATOR_LOAD_IN_PROGRESS (retriable), not
- * GROUP_ID_NOT_FOUND. Left out: group and topic authorization.
+ * GROUP_ID_NOT_FOUND. Authorization: DELETE on the group (else GROUP_AUTHORIZATION_FAILED) and READ on each
+ * topic (else TOPIC_AUTHORIZATION_FAILED for its partitions), as Kafka checks them.
  */
 import { catchUpWithin } from "../fetch/catch-up.js";
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { coordinatesGroup } from "./group-support.js";
 import type { OffsetDeletePartition } from "../groups/coordinator.js";
 import { defineHandler } from "../server/handler.js";
+import { allowed, allowedNames } from "./authorization.js";
 
 defineHandler({ key: ApiKey.OffsetDelete, min: 0, max: 0 }, async (req, ctx) => {
   const { agent } = ctx;
   const failed = (errorCode: number) => ({ errorCode, throttleTimeMs: 0, topics: [] });
+  if (!allowed(ctx, "DELETE", "GROUP", req.groupId)) return failed(ErrorCode.GROUP_AUTHORIZATION_FAILED);
   if (req.groupId === "") return failed(ErrorCode.INVALID_GROUP_ID);
   if (!coordinatesGroup(agent, req.groupId)) return failed(ErrorCode.NOT_COORDINATOR);
   if (!(await catchUpWithin(agent.metadata))) return failed(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
   const known: OffsetDeletePartition[] = [];
+  const readable = allowedNames(
+    ctx,
+    "READ",
+    "TOPIC",
+    req.topics.map((t) => t.name),
+  );
   for (const t of req.topics) {
+    if (!readable.has(t.name)) continue;
     const count = agent.topics.partitionCount(t.name);
     for (const p of t.partitions)
       if (count !== null && p.partitionIndex >= 0 && p.partitionIndex < count)
@@ -39,7 +49,9 @@ defineHandler({ key: ApiKey.OffsetDelete, min: 0, max: 0 }, async (req, ctx) => 
       name: t.name,
       partitions: t.partitions.map((p) => ({
         partitionIndex: p.partitionIndex,
-        errorCode: codes.get(`${p.partitionIndex}:${t.name}`) ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        errorCode: !readable.has(t.name)
+          ? ErrorCode.TOPIC_AUTHORIZATION_FAILED
+          : (codes.get(`${p.partitionIndex}:${t.name}`) ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
       })),
     })),
   };

@@ -1,7 +1,12 @@
-/** DescribeCluster (60), v0–1. The live agents (zone-filtered like Metadata) and the cluster id. */
+/**
+ * DescribeCluster (60), v0–1. The live agents (zone-filtered like Metadata) and the cluster id; when asked,
+ * the client's authorized operations on the cluster (0 without DESCRIBE on it; every operation with
+ * authorization off), as Kafka answers.
+ */
 import { controllerId } from "../cluster/controller.js";
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { defineHandler } from "../server/handler.js";
+import { authorizedOperations, clusterAllowed } from "./authorization.js";
 
 const BROKER_ENDPOINT = 1;
 
@@ -16,6 +21,10 @@ defineHandler({ key: ApiKey.DescribeCluster, min: 0, max: 1 }, async (req, ctx) 
     clusterId: agent.cluster.clusterId,
     controllerId: controllerId(brokers, agent.cluster.self.nodeId),
     brokers: brokers.map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.zone })),
-    clusterAuthorizedOperations: -2147483648,
+    clusterAuthorizedOperations: !req.includeClusterAuthorizedOperations
+      ? -2147483648
+      : clusterAllowed(ctx, "DESCRIBE")
+        ? authorizedOperations(ctx, "CLUSTER", "kafka-cluster")
+        : 0,
   };
 });

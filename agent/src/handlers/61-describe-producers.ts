@@ -6,14 +6,21 @@
  * day after a producer's last batch on the partition and is then not listed. The log's tail is read
  * first (at most a second), so producers that wrote through other agents are listed. Per partition:
  * UNKNOWN_TOPIC_OR_PARTITION for a topic or partition that does not exist. Any agent answers for any
- * partition. Left out: topic authorization.
+ * partition. Authorization: READ on each topic, else TOPIC_AUTHORIZATION_FAILED for its partitions.
  */
 import { catchUpWithin } from "../fetch/catch-up.js";
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { defineHandler } from "../server/handler.js";
+import { allowedNames } from "./authorization.js";
 
 defineHandler({ key: ApiKey.DescribeProducers, min: 0, max: 0 }, async (req, ctx) => {
   const { agent } = ctx;
+  const readable = allowedNames(
+    ctx,
+    "READ",
+    "TOPIC",
+    req.topics.map((t) => t.name),
+  );
   await catchUpWithin(agent.metadata);
   const state = agent.metadata.state;
   return {
@@ -21,6 +28,13 @@ defineHandler({ key: ApiKey.DescribeProducers, min: 0, max: 0 }, async (req, ctx
     topics: req.topics.map((t) => ({
       name: t.name,
       partitions: t.partitionIndexes.map((partitionIndex) => {
+        if (!readable.has(t.name))
+          return {
+            partitionIndex,
+            errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+            errorMessage: "Topic authorization failed.",
+            activeProducers: [],
+          };
         const p = state.partition(t.name, partitionIndex);
         if (!p)
           return {

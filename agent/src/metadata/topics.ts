@@ -65,13 +65,14 @@ export class TopicService {
   }
 
   /**
-   * Makes sure a topic exists, creating it when auto-creation is on. Returns NONE when it exists now,
-   * UNKNOWN_TOPIC_OR_PARTITION when it does not and may not be created, or LOG_UNAVAILABLE when
-   * creating it failed for now.
+   * Makes sure a topic exists, creating it when auto-creation is on (and `mayCreate`: the client is
+   * authorized to). Returns NONE when it exists now, UNKNOWN_TOPIC_OR_PARTITION when it does not and may
+   * not be created, or LOG_UNAVAILABLE when creating it failed for now.
    */
-  async ensure(topic: string): Promise<number> {
+  async ensure(topic: string, mayCreate = true): Promise<number> {
     if (this.log.state.topics.has(topic)) return FoldError.NONE;
-    if (!this.options.autoCreate || topicNameProblem(topic) !== null) return FoldError.UNKNOWN_TOPIC_OR_PARTITION;
+    if (!this.options.autoCreate || !mayCreate || topicNameProblem(topic) !== null)
+      return FoldError.UNKNOWN_TOPIC_OR_PARTITION;
     const result = await this.create(topic, this.options.defaultPartitions, {});
     if (result.errorCode === FoldError.NONE || result.errorCode === FoldError.TOPIC_ALREADY_EXISTS)
       return FoldError.NONE;

@@ -19,7 +19,13 @@
  */
 import type { Logger } from "../../../common/logger.js";
 import type { AclOperation, AclResourceType, AclStore, IndexedAcl } from "../metadata/acls.js";
-import { canonicalHost, OPERATION_CODES, SUPPORTED_OPERATIONS, WILDCARD, WILDCARD_PRINCIPAL } from "../metadata/acls.js";
+import {
+  canonicalHost,
+  OPERATION_CODES,
+  SUPPORTED_OPERATIONS,
+  WILDCARD,
+  WILDCARD_PRINCIPAL,
+} from "../metadata/acls.js";
 import { ANONYMOUS } from "./principal.js";
 
 export interface AuthorizationConfig {
@@ -162,9 +168,13 @@ export class Authorizer {
 
   /** An authorizer that allows everything (authorization off). */
   static off(): Authorizer {
-    return new Authorizer(AUTHORIZATION_OFF, () => {
-      throw new Error("an authorizer that is off reads no ACLs");
-    }, null);
+    return new Authorizer(
+      AUTHORIZATION_OFF,
+      () => {
+        throw new Error("an authorizer that is off reads no ACLs");
+      },
+      null,
+    );
   }
 
   get enabled(): boolean {

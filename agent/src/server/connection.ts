@@ -115,7 +115,9 @@ export class Connection {
     socket.on("close", () => this.markClosed());
     // Kafka fails the authentication of a client whose certificate no mapping rule applies to.
     if (subject !== null && tlsPrincipal === null)
-      this.close(`no principal mapping rule (-kafkaTLSPrincipalMappingRules) applies to the client certificate ${subject}`);
+      this.close(
+        `no principal mapping rule (-kafkaTLSPrincipalMappingRules) applies to the client certificate ${subject}`,
+      );
   }
 
   get closed(): Promise<void> {

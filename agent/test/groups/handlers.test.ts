@@ -38,6 +38,7 @@ import "../../src/handlers/15-describe-groups.js";
 import "../../src/handlers/16-list-groups.js";
 import "../../src/handlers/42-delete-groups.js";
 import { MemGroupOffsetStore } from "./mem-offset-store.js";
+import { Authorizer } from "../../src/security/authorizer.js";
 
 const silent = winston.createLogger({ silent: true });
 const SELF: AgentInfo = { nodeId: 1, host: "127.0.0.1", port: 9092, zone: null };
@@ -71,6 +72,7 @@ class Agent {
       topics: { partitionCount: (topic: string) => TOPICS.get(topic) ?? null },
       // Offsets live in the in-memory store above: there is no log tail to catch up with.
       metadata: { catchUpNow: () => Promise.resolve() },
+      authorizer: Authorizer.off(),
     };
     this.context = partial as unknown as AgentContext;
   }

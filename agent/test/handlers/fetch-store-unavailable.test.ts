@@ -19,6 +19,7 @@ import { MemObjectStore } from "../../src/store/mem.js";
 import type { ByteRange } from "../../src/store/types.js";
 import { buildBatch } from "../records/batch-builder.js";
 import { openFlakyLog } from "../support/flaky-log.js";
+import { Authorizer } from "../../src/security/authorizer.js";
 
 class FlakyObjectStore extends MemObjectStore {
   failingKeys = new Set<string>();
@@ -70,7 +71,7 @@ describe("Fetch handler when the store fails a read", () => {
     }
     const logger = componentLogger("test");
     const reader = new PartitionReader(ingestion, new MemObjectStore(), new ObjectCache(1 << 20));
-    const agent = { metadata: log, reader, waiters: new PartitionWaiters(), log: logger } as unknown as AgentContext;
+    const agent = { metadata: log, reader, waiters: new PartitionWaiters(), log: logger, authorizer: Authorizer.off() } as unknown as AgentContext;
     const ctx = {
       agent,
       header: { apiVersion: 12 },

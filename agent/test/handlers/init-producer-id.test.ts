@@ -17,13 +17,14 @@ import { startTestAgent } from "../support/agents.js";
 import type { TestAgent } from "../support/agents.js";
 import { openFlakyLog } from "../support/flaky-log.js";
 import { RawKafkaClient } from "../support/raw-kafka-client.js";
+import { Authorizer } from "../../src/security/authorizer.js";
 
 describe("InitProducerId handler", () => {
   it("answers COORDINATOR_NOT_AVAILABLE (retriable) while the log cannot be appended to, then allocates", async () => {
     const { store, log } = await openFlakyLog();
     const logger = componentLogger("test");
     // Only what this handler uses of the agent: its metadata log and logger.
-    const ctx = { agent: { metadata: log, log: logger } as unknown as AgentContext } as RequestContext;
+    const ctx = { agent: { metadata: log, log: logger, authorizer: Authorizer.off() } as unknown as AgentContext } as RequestContext;
     const handler = lookupHandler(ApiKey.InitProducerId)!;
     const request = { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 };
 

@@ -23,6 +23,7 @@ import type { MetadataStore } from "../../src/store/types.js";
 import { buildBatch } from "../records/batch-builder.js";
 import { callHandler } from "../support/handler-call.js";
 import { commitAsCoordinator } from "../support/group-commits.js";
+import { Authorizer } from "../../src/security/authorizer.js";
 
 const logger = componentLogger("test");
 const TOPIC = "t";
@@ -178,6 +179,7 @@ describe("an agent whose view trails the metadata log", function () {
       metadata: lagging,
       reader: new PartitionReader(ingestion, new MemObjectStore(), new ObjectCache(1 << 20)),
       waiters: new PartitionWaiters(),
+      authorizer: Authorizer.off(),
     } as unknown as AgentContext;
   });
 

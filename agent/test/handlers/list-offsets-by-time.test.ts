@@ -14,6 +14,7 @@ import { MemObjectStore } from "../../src/store/mem.js";
 import { closeFixture, createTopic, logger, openFixture, produceFile, segmentStores } from "../background/support.js";
 import type { Fixture } from "../background/support.js";
 import { callHandler } from "../support/handler-call.js";
+import { Authorizer } from "../../src/security/authorizer.js";
 
 const T0 = 1_700_000_000_000;
 const BATCHES = 6;
@@ -58,6 +59,7 @@ describe("ListOffsets by timestamp in compacted data", () => {
       metadata: f.logs[0]!,
       reader: new PartitionReader(f.ingestion, compaction, new ObjectCache(1 << 20)),
       log: logger,
+      authorizer: Authorizer.off(),
     } as unknown as AgentContext;
   }
 

@@ -16,6 +16,7 @@ import { lookupHandler } from "../../src/server/handler.js";
 import type { RequestContext } from "../../src/server/handler.js";
 import { TopicService } from "../../src/metadata/topics.js";
 import { type FlakyMetadataStore, openFlakyLog } from "../support/flaky-log.js";
+import { Authorizer } from "../../src/security/authorizer.js";
 
 interface TopicResult {
   readonly name: string | null;
@@ -33,7 +34,7 @@ describe("topic administration while the metadata log is unavailable", () => {
     const logger = componentLogger("test");
     const topics = new TopicService(log, { autoCreate: true, defaultPartitions: 3, logger });
     const cluster = new SingleAgentCluster("test-cluster", { nodeId: 0, host: "127.0.0.1", port: 9092, zone: null });
-    const agent = { metadata: log, log: logger, topics, cluster } as unknown as AgentContext;
+    const agent = { metadata: log, log: logger, topics, cluster, authorizer: Authorizer.off() } as unknown as AgentContext;
     ctx = (apiVersion) =>
       ({ agent, header: { apiVersion }, connection: { clientZone: null } }) as unknown as RequestContext;
   });

@@ -12,6 +12,7 @@ import { lookupHandler } from "../../src/server/handler.js";
 import type { RequestContext } from "../../src/server/handler.js";
 import { TopicService } from "../../src/metadata/topics.js";
 import { openFlakyLog } from "../support/flaky-log.js";
+import { Authorizer } from "../../src/security/authorizer.js";
 
 describe("topic administration when a change's outcome is unknown", () => {
   it("CreateTopics answers REQUEST_TIMED_OUT once the proposal's deadline passes", async () => {
@@ -19,7 +20,7 @@ describe("topic administration when a change's outcome is unknown", () => {
     const logger = componentLogger("test");
     const topics = new TopicService(log, { autoCreate: false, defaultPartitions: 1, logger });
     const ctx = {
-      agent: { metadata: log, log: logger, topics } as unknown as AgentContext,
+      agent: { metadata: log, log: logger, topics, authorizer: Authorizer.off() } as unknown as AgentContext,
       header: { apiVersion: 7 },
     } as unknown as RequestContext;
     store.hanging = true;

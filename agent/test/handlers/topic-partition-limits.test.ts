@@ -13,6 +13,7 @@ import { lookupHandler } from "../../src/server/handler.js";
 import type { RequestContext } from "../../src/server/handler.js";
 import { TopicService } from "../../src/metadata/topics.js";
 import { type FlakyMetadataStore, openFlakyLog } from "../support/flaky-log.js";
+import { Authorizer } from "../../src/security/authorizer.js";
 
 interface TopicResult {
   readonly name: string;
@@ -29,7 +30,7 @@ describe("partition limits at the admin handlers", () => {
     ({ store, log } = await openFlakyLog());
     const logger = componentLogger("test");
     const topics = new TopicService(log, { autoCreate: false, defaultPartitions: 1, logger });
-    const agent = { metadata: log, log: logger, topics } as unknown as AgentContext;
+    const agent = { metadata: log, log: logger, topics, authorizer: Authorizer.off() } as unknown as AgentContext;
     ctx = { agent, header: { apiVersion: 3 } } as unknown as RequestContext;
   });
   afterEach(async () => log.close());

@@ -1,10 +1,11 @@
 /**
  * Metadata log entry formats and malformed input: an entry is written in the oldest format its commands
  * allow; bytes that are no readable entry (not JSON, a newer format) stop the reader with an error naming
- * the problem; a malformed truncate or deleteOffsets command is refused by its proposer and, if it is in
- * the log anyway, skipped by the fold the same way on every agent.
+ * the problem; a malformed truncate, deleteOffsets, createAcls or deleteAcls command is refused by its
+ * proposer and, if it is in the log anyway, skipped by the fold the same way on every agent.
  */
 import assert from "node:assert/strict";
+import type { AclBinding } from "../../src/metadata/acls.js";
 import type { Command } from "../../src/metadata/commands.js";
 import { decodeEntry, encodeEntry, ENTRY_FORMAT, EntryFormatError } from "../../src/metadata/commands.js";
 import { MetadataLog } from "../../src/metadata/log.js";
@@ -21,6 +22,31 @@ const deleteOffsets: Command = {
   partitions: [{ topic: "t", partition: 0 }],
 };
 
+const aliceReads: AclBinding = {
+  resourceType: "TOPIC",
+  resourceName: "t",
+  patternType: "LITERAL",
+  principal: "User:alice",
+  host: "*",
+  operation: "READ",
+  permissionType: "ALLOW",
+};
+const createAcls: Command = { type: "createAcls", acls: [aliceReads] };
+const deleteAcls: Command = {
+  type: "deleteAcls",
+  filters: [
+    {
+      resourceType: "ANY",
+      resourceName: null,
+      patternType: "ANY",
+      principal: null,
+      host: null,
+      operation: "ANY",
+      permissionType: "ANY",
+    },
+  ],
+};
+
 const raw = (value: unknown) => Buffer.from(JSON.stringify(value), "utf8");
 const formatOf = (data: Buffer) => (JSON.parse(data.toString("utf8")) as { v: number }).v;
 
@@ -35,12 +61,16 @@ function openLog(store: MemMetadataStore, logger: Logger): MetadataLog {
 }
 
 describe("metadata log entry formats", () => {
-  it("writes format 1 unless a command needs a newer one (deleteOffsets: 2), and reads both", () => {
+  it("writes format 1 unless a command needs a newer one (deleteOffsets: 2, ACLs: 3), and reads them all", () => {
     const old = encodeEntry({ proposer: "p", seq: 1, time: 5, commands: [createTopic] });
     assert.equal(formatOf(old), 1);
     const newer = encodeEntry({ proposer: "p", seq: 2, commands: [createTopic, deleteOffsets] });
     assert.equal(formatOf(newer), 2);
-    assert.equal(ENTRY_FORMAT.latest, 2);
+    const acls = encodeEntry({ proposer: "p", seq: 3, commands: [createTopic, createAcls] });
+    assert.equal(formatOf(acls), 3);
+    assert.equal(formatOf(encodeEntry({ proposer: "p", seq: 4, commands: [deleteOffsets, deleteAcls] })), 3);
+    assert.equal(ENTRY_FORMAT.latest, 3);
+    assert.deepEqual(decodeEntry(acls), { proposer: "p", seq: 3, commands: [createTopic, createAcls] });
     assert.deepEqual(decodeEntry(old), { proposer: "p", seq: 1, time: 5, commands: [createTopic] });
     assert.deepEqual(decodeEntry(newer), { proposer: "p", seq: 2, commands: [createTopic, deleteOffsets] });
   });
@@ -50,7 +80,7 @@ describe("metadata log entry formats", () => {
       [Buffer.from("{not json", "utf8"), /metadata log entry is not JSON/],
       [raw([1, 2]), /not a JSON object/],
       [raw({ proposer: "p", seq: 1, commands: [] }), /no valid format version \(v: undefined\)/],
-      [raw({ v: 3, proposer: "p", seq: 1, commands: [] }), /format 3 is newer than this agent reads \(1-2\): upgrade/],
+      [raw({ v: 4, proposer: "p", seq: 1, commands: [] }), /format 4 is newer than this agent reads \(1-3\): upgrade/],
       [raw({ v: 1, seq: 1, commands: [] }), /no proposer and seq/],
       [raw({ v: 1, proposer: "p", seq: 1, time: "noon", commands: [] }), /time "noon" is not a number/],
       [raw({ v: 1, proposer: "p", seq: 1, commands: {} }), /no commands array/],
@@ -66,9 +96,9 @@ describe("metadata log entry formats", () => {
   it("stops replaying at an entry of a newer format, with the error", async () => {
     const store = new MemMetadataStore();
     assert.ok(await store.append(1n, encodeEntry({ proposer: "p", seq: 1, commands: [createTopic] })));
-    assert.ok(await store.append(2n, raw({ v: 3, proposer: "future", seq: 1, commands: [{ type: "teleport" }] })));
+    assert.ok(await store.append(2n, raw({ v: 4, proposer: "future", seq: 1, commands: [{ type: "teleport" }] })));
     const log = openLog(store, capturedLogger().logger);
-    await assert.rejects(log.open(), /format 3 is newer than this agent reads/);
+    await assert.rejects(log.open(), /format 4 is newer than this agent reads/);
     assert.equal(log.state.appliedIndex, 1n, "everything before it is folded, nothing after");
     await log.close();
   });
@@ -86,6 +116,33 @@ describe("metadata log entry formats", () => {
         /partitions\[0\]\.topic/,
       ],
       [{ type: "deleteOffsets", group: "g", partitions: [] }, /deleteOffsets: coordinatorEpoch must be/],
+      [{ type: "createAcls", acls: {} }, /createAcls: acls must be an array/],
+      [
+        { type: "createAcls", acls: [{ ...aliceReads, principal: "alice" }] },
+        /createAcls: acls\[0\]: principal "alice" is not of the form User:<name>/,
+      ],
+      [
+        { type: "createAcls", acls: [{ ...aliceReads, host: "localhost" }] },
+        /host "localhost" is neither \* nor an IP address/,
+      ],
+      [
+        {
+          type: "createAcls",
+          acls: [
+            {
+              ...aliceReads,
+              operation: "ALTER_CONFIGS",
+              resourceType: "TRANSACTIONAL_ID",
+            },
+          ],
+        },
+        /operation ALTER_CONFIGS does not apply to TRANSACTIONAL_ID resources/,
+      ],
+      [{ type: "createAcls", acls: [{ ...aliceReads, extra: 1 }] }, /unknown field "extra"/],
+      [
+        { type: "deleteAcls", filters: [{ resourceType: "SPACESHIP" }] },
+        /deleteAcls: filters\[0\]: unknown resource type filter/,
+      ],
       [{ type: "teleport" }, /unknown command type "teleport"/],
     ] as const;
     for (const [command, message] of malformed)

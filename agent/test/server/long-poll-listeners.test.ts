@@ -22,6 +22,7 @@ import { MemObjectStore } from "../../src/store/mem.js";
 import { startTestAgent } from "../support/agents.js";
 import { openFlakyLog } from "../support/flaky-log.js";
 import { RawKafkaClient } from "../support/raw-kafka-client.js";
+import { Authorizer } from "../../src/security/authorizer.js";
 
 const PARTITIONS = 100;
 const FETCH_VERSION = 12;
@@ -73,7 +74,7 @@ describe("long polls on one open connection", function () {
     ]);
     const waiters = new PartitionWaiters();
     const reader = new PartitionReader(new MemObjectStore(), new MemObjectStore(), new ObjectCache(1 << 20));
-    const agent = { metadata: log, reader, waiters, log: componentLogger("test") } as unknown as AgentContext;
+    const agent = { metadata: log, reader, waiters, log: componentLogger("test"), authorizer: Authorizer.off() } as unknown as AgentContext;
     const connection = new AbortController();
     const ctx = {
       agent,
