@@ -26,7 +26,6 @@ export class PrincipalMappingError extends Error {
 }
 
 interface Rule {
-  readonly text: string;
   /** null: DEFAULT. */
   readonly pattern: RegExp | null;
   readonly replacement: string;
@@ -59,7 +58,7 @@ function parseRules(text: string): Rule[] {
       throw new PrincipalMappingError(
         `invalid rule ${JSON.stringify(rule)}${m ? `, unmatched part ${JSON.stringify(rule.slice(m[0].length))}` : ""}`,
       );
-    if (m[1] !== undefined) rules.push({ text: rule, pattern: null, replacement: "", caseChange: "" });
+    if (m[1] !== undefined) rules.push({ pattern: null, replacement: "", caseChange: "" });
     else if (m[2] !== undefined) {
       let pattern: RegExp;
       try {
@@ -69,7 +68,7 @@ function parseRules(text: string): Rule[] {
           `rule ${JSON.stringify(rule)}: ${err instanceof Error ? err.message : String(err)}`,
         );
       }
-      rules.push({ text: rule, pattern, replacement: m[4]!, caseChange: (m[6] ?? "") as Rule["caseChange"] });
+      rules.push({ pattern, replacement: m[4]!, caseChange: (m[6] ?? "") as Rule["caseChange"] });
     } else if (rule.trim() !== "") {
       throw new PrincipalMappingError(
         `invalid rule ${JSON.stringify(rule)}: expected DEFAULT or RULE:<pattern>/<replacement>/[L|U]`,
@@ -141,6 +140,15 @@ export class PrincipalMapper {
   }
 
   static readonly DEFAULT = PrincipalMapper.parse("DEFAULT");
+
+  /** The rules as Kafka's SslPrincipalMapper prints them (`DEFAULT`, `RULE:<pattern>/<replacement>[/L|/U]`). */
+  describe(): string[] {
+    return this.rules.map((r) =>
+      r.pattern === null
+        ? "DEFAULT"
+        : `RULE:${r.pattern.source === "(?:)" ? "" : r.pattern.source}/${r.replacement}${r.caseChange ? `/${r.caseChange}` : ""}`,
+    );
+  }
 
   /** The principal name for a DN, or null when no rule applies. */
   name(dn: string): string | null {

@@ -76,6 +76,60 @@ describe("TLS and SASL settings", function () {
       ));
     it("refuse mechanisms without a users file", () =>
       configFails({ kafkaSASLMechanisms: "PLAIN" }, "-kafkaSASLMechanisms", "needs -kafkaSASLUsersFile"));
+    it("read the authorization settings; off by default, with nothing allowed by default once on", () => {
+      assert.deepEqual(parseAgentConfig(BASE, {}).authorization, {
+        enabled: false,
+        superUsers: [],
+        allowEveryoneIfNoAclFound: false,
+      });
+      const c = parseAgentConfig(
+        { ...BASE, authorizationEnabled: "true", superUsers: " User:admin ; User:ops;User:admin;" },
+        { WARP_ALLOW_EVERYONE_IF_NO_ACL_FOUND: "true" },
+      );
+      assert.deepEqual(c.authorization, {
+        enabled: true,
+        superUsers: ["User:admin", "User:ops"],
+        allowEveryoneIfNoAclFound: true,
+      });
+      const env = parseAgentConfig(BASE, {
+        WARP_AUTHORIZATION_ENABLED: "1",
+        WARP_SUPER_USERS: "User:CN=admin,O=Example",
+      });
+      assert.deepEqual(env.authorization.superUsers, ["User:CN=admin,O=Example"]);
+    });
+    it("refuse authorization settings while authorization is off, naming the flag", () => {
+      configFails({ superUsers: "User:admin" }, "-superUsers (WARP_SUPER_USERS)", "authorization is off");
+      configFails(
+        { allowEveryoneIfNoAclFound: "true" },
+        "-allowEveryoneIfNoAclFound (WARP_ALLOW_EVERYONE_IF_NO_ACL_FOUND)",
+        "-authorizationEnabled",
+      );
+    });
+    it("refuse super users that are not User principals, and User:*", () => {
+      configFails({ authorizationEnabled: "true", superUsers: "admin" }, "-superUsers", '"admin"', "User:<name>");
+      configFails({ authorizationEnabled: "true", superUsers: "user:admin" }, "-superUsers", "case-sensitive");
+      configFails({ authorizationEnabled: "true", superUsers: "User:admin;User:*" }, "-superUsers", "User:*");
+      configFails({ authorizationEnabled: "maybe" }, "-authorizationEnabled", "true, false, 1 or 0");
+    });
+    it("read principal mapping rules for mutual TLS, refusing bad rules and rules without mutual TLS", () => {
+      const tls = { kafkaTLSCertFile: "/t/tls.crt", kafkaTLSKeyFile: "/t/tls.key", kafkaTLSClientCAFile: "/t/ca" };
+      const c = parseAgentConfig(
+        { ...BASE, ...tls, kafkaTLSPrincipalMappingRules: "RULE:^CN=([^,]+),.*$/$1/L,DEFAULT" },
+        {},
+      );
+      assert.equal(c.kafkaTLSPrincipalMapper?.name("CN=Orders-App,O=Example"), "orders-app");
+      assert.equal(parseAgentConfig({ ...BASE, ...tls }, {}).kafkaTLSPrincipalMapper, undefined);
+      configFails(
+        { ...tls, kafkaTLSPrincipalMappingRules: "RULE:^CN=(.*)$/$1/X" },
+        "-kafkaTLSPrincipalMappingRules",
+        'invalid rule "RULE:^CN=(.*)$/$1/X"',
+      );
+      configFails(
+        { kafkaTLSCertFile: "/c", kafkaTLSKeyFile: "/k", kafkaTLSPrincipalMappingRules: "DEFAULT" },
+        "-kafkaTLSPrincipalMappingRules",
+        "needs mutual TLS (-kafkaTLSClientCAFile)",
+      );
+    });
     it("refuse a users file without mechanisms", () =>
       configFails({ kafkaSASLUsersFile: "/u" }, "-kafkaSASLUsersFile", "is set but -kafkaSASLMechanisms", "is empty"));
   });

@@ -1,4 +1,4 @@
-/** A logger that keeps what is logged at warn and above, for tests that assert on log lines. */
+/** A logger that keeps what is logged at `level` (warn by default) and above, for tests that assert on log lines. */
 import { Writable } from "node:stream";
 import winston from "winston";
 import type { Logger } from "../../../common/logger.js";
@@ -9,7 +9,7 @@ export interface LoggedLine {
   readonly [field: string]: unknown;
 }
 
-export function capturedLogger(): { logger: Logger; lines: LoggedLine[] } {
+export function capturedLogger(level = "warn"): { logger: Logger; lines: LoggedLine[] } {
   const lines: LoggedLine[] = [];
   const stream = new Writable({
     objectMode: true,
@@ -18,6 +18,6 @@ export function capturedLogger(): { logger: Logger; lines: LoggedLine[] } {
       done();
     },
   });
-  const logger = winston.createLogger({ level: "warn", transports: [new winston.transports.Stream({ stream })] });
+  const logger = winston.createLogger({ level, transports: [new winston.transports.Stream({ stream })] });
   return { logger, lines };
 }
