@@ -71,7 +71,13 @@ describe("Fetch handler when the store fails a read", () => {
     }
     const logger = componentLogger("test");
     const reader = new PartitionReader(ingestion, new MemObjectStore(), new ObjectCache(1 << 20));
-    const agent = { metadata: log, reader, waiters: new PartitionWaiters(), log: logger, authorizer: Authorizer.off() } as unknown as AgentContext;
+    const agent = {
+      metadata: log,
+      reader,
+      waiters: new PartitionWaiters(),
+      log: logger,
+      authorizer: Authorizer.off(),
+    } as unknown as AgentContext;
     const ctx = {
       agent,
       header: { apiVersion: 12 },

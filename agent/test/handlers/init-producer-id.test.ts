@@ -24,7 +24,9 @@ describe("InitProducerId handler", () => {
     const { store, log } = await openFlakyLog();
     const logger = componentLogger("test");
     // Only what this handler uses of the agent: its metadata log and logger.
-    const ctx = { agent: { metadata: log, log: logger, authorizer: Authorizer.off() } as unknown as AgentContext } as RequestContext;
+    const ctx = {
+      agent: { metadata: log, log: logger, authorizer: Authorizer.off() } as unknown as AgentContext,
+    } as RequestContext;
     const handler = lookupHandler(ApiKey.InitProducerId)!;
     const request = { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 };
 

@@ -34,7 +34,13 @@ describe("topic administration while the metadata log is unavailable", () => {
     const logger = componentLogger("test");
     const topics = new TopicService(log, { autoCreate: true, defaultPartitions: 3, logger });
     const cluster = new SingleAgentCluster("test-cluster", { nodeId: 0, host: "127.0.0.1", port: 9092, zone: null });
-    const agent = { metadata: log, log: logger, topics, cluster, authorizer: Authorizer.off() } as unknown as AgentContext;
+    const agent = {
+      metadata: log,
+      log: logger,
+      topics,
+      cluster,
+      authorizer: Authorizer.off(),
+    } as unknown as AgentContext;
     ctx = (apiVersion) =>
       ({ agent, header: { apiVersion }, connection: { clientZone: null } }) as unknown as RequestContext;
   });

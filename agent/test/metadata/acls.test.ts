@@ -91,7 +91,7 @@ describe("ACLs in the metadata fold", () => {
     const [result] = apply(s, {
       type: "createAcls",
       acls: [binding(), { ...binding(), principal: "alice" }],
-    } as Command);
+    });
     assert.equal(result!.errorCode, FoldError.INVALID_REQUEST);
     assert.equal(s.acls.size, 0, "nothing of a malformed command applies");
   });

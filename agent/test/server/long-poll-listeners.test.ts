@@ -74,7 +74,13 @@ describe("long polls on one open connection", function () {
     ]);
     const waiters = new PartitionWaiters();
     const reader = new PartitionReader(new MemObjectStore(), new MemObjectStore(), new ObjectCache(1 << 20));
-    const agent = { metadata: log, reader, waiters, log: componentLogger("test"), authorizer: Authorizer.off() } as unknown as AgentContext;
+    const agent = {
+      metadata: log,
+      reader,
+      waiters,
+      log: componentLogger("test"),
+      authorizer: Authorizer.off(),
+    } as unknown as AgentContext;
     const connection = new AbortController();
     const ctx = {
       agent,
