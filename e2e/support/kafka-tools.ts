@@ -30,6 +30,7 @@ export const KAFKA_TOOL_CLASSES = {
   "get-offsets": "org.apache.kafka.tools.GetOffsetShell",
   "log-dirs": "org.apache.kafka.tools.LogDirsCommand",
   transactions: "org.apache.kafka.tools.TransactionsCommand",
+  acls: "org.apache.kafka.tools.AclCommand",
 } as const;
 
 export type KafkaTool = keyof typeof KAFKA_TOOL_CLASSES;

@@ -25,6 +25,8 @@ export interface TestCerts {
   /** A client certificate signed by a CA the agent does not trust. */
   readonly rogueCert: string;
   readonly rogueKey: string;
+  /** The extra client certificates asked for (makeTestCerts' `clients`), by name. */
+  readonly clients: Readonly<Record<string, { readonly cert: string; readonly key: string }>>;
   remove(): void;
 }
 
@@ -33,8 +35,12 @@ async function openssl(dir: string, args: string[]): Promise<void> {
   assert.equal(r.code, 0, `openssl ${args.join(" ")} failed:\n${r.stderr}`);
 }
 
-/** Makes a CA, a server certificate (SAN IP:127.0.0.1, DNS:localhost) and client certificates with openssl. */
-export async function makeTestCerts(): Promise<TestCerts> {
+/**
+ * Makes a CA, a server certificate (SAN IP:127.0.0.1, DNS:localhost) and client certificates with openssl;
+ * `clients` adds client certificates signed by the CA, by name, with the subjects given
+ * (openssl -subj form, e.g. "/O=Example/OU=apps/CN=orders-app").
+ */
+export async function makeTestCerts(clients: Readonly<Record<string, string>> = {}): Promise<TestCerts> {
   if (!which("openssl"))
     throw new Error(
       "openssl not found: the TLS tests make their certificates with it; install it with `apt-get install openssl`",
@@ -60,9 +66,9 @@ export async function makeTestCerts(): Promise<TestCerts> {
       "-addext",
       "keyUsage=critical,keyCertSign,cRLSign",
     ]);
-  const leaf = async (name: string, caName: string, ext: string): Promise<void> => {
+  const leaf = async (name: string, caName: string, ext: string, subject = `/CN=${name}`): Promise<void> => {
     writeFileSync(path.join(dir, `${name}.ext`), ext);
-    await openssl(dir, ["req", ...ec, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${name}`]);
+    await openssl(dir, ["req", ...ec, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", subject]);
     await openssl(dir, [
       "x509",
       "-req",
@@ -91,6 +97,8 @@ export async function makeTestCerts(): Promise<TestCerts> {
   );
   await leaf("client", "warp-test-ca", `${common}extendedKeyUsage=clientAuth\n`);
   await leaf("rogue", "rogue-ca", `${common}extendedKeyUsage=clientAuth\n`);
+  for (const [name, subject] of Object.entries(clients))
+    await leaf(`client-${name}`, "warp-test-ca", `${common}extendedKeyUsage=clientAuth\n`, subject);
   const f = (name: string): string => path.join(dir, name);
   return {
     dir,
@@ -101,6 +109,9 @@ export async function makeTestCerts(): Promise<TestCerts> {
     clientKey: f("client.key"),
     rogueCert: f("rogue.pem"),
     rogueKey: f("rogue.key"),
+    clients: Object.fromEntries(
+      Object.keys(clients).map((name) => [name, { cert: f(`client-${name}.pem`), key: f(`client-${name}.key`) }]),
+    ),
     remove: tmp.remove,
   };
 }
