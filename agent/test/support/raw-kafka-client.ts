@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import tls from "node:tls";
 import { eventually } from "../../../e2e/support/eventually.js";
-import { decodeResponse, encodeRequest } from "../../src/protocol/index.js";
+import { ApiKey, decodeResponse, encodeRequest } from "../../src/protocol/index.js";
 import type { ApiKeyValue, DecodedResponseOf, RequestInputOf } from "../../src/protocol/index.js";
 
 /** A raw Kafka client over TCP or TLS: size-prefixed frames in and out. */
@@ -74,6 +74,16 @@ export class RawKafkaClient {
     const { correlationId: got, body: response } = decodeResponse(apiKey, apiVersion, await this.readFrame());
     assert.equal(got, correlationId);
     return response;
+  }
+
+  /** Authenticates with SASL/PLAIN (SaslHandshake v1, SaslAuthenticate v2); throws when refused. */
+  async authenticatePlain(user: string, password: string): Promise<void> {
+    const handshake = await this.request(ApiKey.SaslHandshake, 1, { mechanism: "PLAIN" });
+    assert.equal(handshake.errorCode, 0, `PLAIN is enabled (${handshake.mechanisms.join(",")})`);
+    const auth = await this.request(ApiKey.SaslAuthenticate, 2, {
+      authBytes: Buffer.from(`\0${user}\0${password}`),
+    });
+    assert.equal(auth.errorCode, 0, auth.errorMessage ?? "");
   }
 
   /** Sends a raw size-prefixed token (legacy SaslHandshake v0 framing) and reads the raw answer. */
