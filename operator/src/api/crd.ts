@@ -25,7 +25,9 @@ import {
   BUCKET_NAME_RULES,
   ENV_NAME_RULE,
   IMAGE_RULE,
+  PRINCIPAL_MAPPING_RULE,
   SERVICE_ACCOUNT_RULE,
+  SUPER_USER_RULES,
   ZONE_NAME_RULE,
   celValidations,
   objectNameRule,
@@ -263,7 +265,16 @@ export const specSchema: JSONSchemaProps = {
     },
     kafka: {
       type: "object",
-      description: "Security of the agents' Kafka listener. Default: plaintext without authentication.",
+      description:
+        "Security of the agents' Kafka listener. Default: plaintext without authentication or authorization.",
+      "x-kubernetes-validations": [
+        {
+          rule: "!has(self.authorization) || !has(self.authorization.principalMappingRules) || size(self.authorization.principalMappingRules) == 0 || (has(self.tls) && has(self.tls.requireClientCert) && self.tls.requireClientCert)",
+          message:
+            "authorization.principalMappingRules map client certificates to principals: they need tls.requireClientCert: true",
+          fieldPath: ".authorization.principalMappingRules",
+        },
+      ],
       properties: {
         tls: {
           type: "object",
@@ -311,6 +322,54 @@ export const specSchema: JSONSchemaProps = {
                 }),
                 key: str("Key of the users file in the Secret.", { default: "users", minLength: 1, maxLength: 253 }),
               },
+            },
+          },
+        },
+        authorization: {
+          type: "object",
+          description:
+            "ACLs (managed with kafka-acls; kept in the metadata log, so every agent enforces the same set). See docs/security.md.",
+          "x-kubernetes-validations": [
+            {
+              rule: "!has(self.enabled) || !self.enabled || (has(self.superUsers) && size(self.superUsers) > 0) || (has(self.allowEveryoneIfNoAclFound) && self.allowEveryoneIfNoAclFound)",
+              message:
+                "with authorization enabled, name at least one super user (or set allowEveryoneIfNoAclFound): creating ACLs needs ALTER on the cluster, which only they have at first",
+              fieldPath: ".superUsers",
+            },
+          ],
+          properties: {
+            enabled: {
+              type: "boolean",
+              description: "Enforce ACLs on every request. Off: every client may do everything.",
+              default: false,
+            },
+            superUsers: {
+              type: "array",
+              description: "Principals allowed everything whatever the ACLs say, e.g. User:admin.",
+              maxItems: 64,
+              "x-kubernetes-list-type": "set",
+              items: str("A principal, User:<name>.", {
+                minLength: 6,
+                maxLength: 512,
+                "x-kubernetes-validations": celValidations(SUPER_USER_RULES),
+              }),
+            },
+            allowEveryoneIfNoAclFound: {
+              type: "boolean",
+              description:
+                "Whether a resource no ACL names is open to everybody (true) or to super users only (false, as in Kafka).",
+              default: false,
+            },
+            principalMappingRules: {
+              type: "array",
+              description:
+                "Mutual TLS: how a client certificate's subject (RFC 2253, e.g. CN=app,O=Example) becomes its principal, as Kafka's ssl.principal.mapping.rules: RULE:<pattern>/<replacement>/[L|U] or DEFAULT, one per item, first match wins. Default: DEFAULT.",
+              maxItems: 32,
+              "x-kubernetes-list-type": "atomic",
+              items: str("One rule.", {
+                minLength: 1,
+                "x-kubernetes-validations": celValidations([PRINCIPAL_MAPPING_RULE]),
+              }),
             },
           },
         },

@@ -4,6 +4,7 @@
  * objects stored before a default existed.
  */
 import { TABLE_NAME_PATTERN } from "../../../common/bucket-url.js";
+import { PrincipalMapper } from "../../../agent/src/security/principal.js";
 import type {
   BillingMode,
   DeletionPolicy,
@@ -26,7 +27,9 @@ import {
   BUCKET_NAME_RULES,
   ENV_NAME_RULE,
   IMAGE_RULE,
+  PRINCIPAL_MAPPING_RULE,
   SERVICE_ACCOUNT_RULE,
+  SUPER_USER_RULES,
   ZONE_NAME_RULE,
   firstBroken,
 } from "./validation.js";
@@ -67,6 +70,10 @@ export interface ResolvedSpec {
   kafkaTls?: { secretName: string; requireClientCert: boolean };
   /** SASL on the Kafka listener; the users file comes from a Secret key mounted into the agent pods. */
   kafkaSasl?: { mechanisms: SaslMechanismName[]; usersSecretName: string; usersSecretKey: string };
+  /** ACL enforcement on the agents; absent: off. */
+  kafkaAuthorization?: { superUsers: string[]; allowEveryoneIfNoAclFound: boolean };
+  /** Mutual TLS principal mapping rules (Kafka's ssl.principal.mapping.rules); absent: DEFAULT. */
+  kafkaPrincipalMappingRules?: string[];
   paused: boolean;
 }
 
@@ -170,6 +177,38 @@ export function resolveSpec(agent: WarpAgent): ResolvedSpec {
       usersSecretName: s.kafka.sasl.usersSecret.name,
       usersSecretKey: s.kafka.sasl.usersSecret.key || "users",
     };
+  }
+  const authz = s.kafka?.authorization;
+  if (authz?.enabled) {
+    const superUsers = [...new Set(authz.superUsers ?? [])];
+    for (const u of superUsers) check("kafka.authorization.superUsers[]", SUPER_USER_RULES, u);
+    const allowEveryoneIfNoAclFound = authz.allowEveryoneIfNoAclFound ?? false;
+    if (superUsers.length === 0 && !allowEveryoneIfNoAclFound)
+      throw new InvalidSpecError(
+        "kafka.authorization.superUsers",
+        "with authorization enabled, name at least one super user (or set allowEveryoneIfNoAclFound): creating ACLs needs ALTER on the cluster, which only they have at first",
+      );
+    out.kafkaAuthorization = { superUsers, allowEveryoneIfNoAclFound };
+  }
+  const rules = authz?.principalMappingRules ?? [];
+  if (rules.length > 0) {
+    if (!out.kafkaTls?.requireClientCert)
+      throw new InvalidSpecError(
+        "kafka.authorization.principalMappingRules",
+        "principal mapping rules map client certificates to principals: they need tls.requireClientCert: true",
+      );
+    for (const rule of rules) {
+      check("kafka.authorization.principalMappingRules[]", [PRINCIPAL_MAPPING_RULE], rule);
+      try {
+        PrincipalMapper.parse(rule);
+      } catch (err) {
+        throw new InvalidSpecError(
+          "kafka.authorization.principalMappingRules[]",
+          `${JSON.stringify(rule)}: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    }
+    out.kafkaPrincipalMappingRules = rules;
   }
   if (s.imagePullPolicy) out.imagePullPolicy = s.imagePullPolicy;
   if (s.resources) out.resources = s.resources;

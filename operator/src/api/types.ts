@@ -114,9 +114,26 @@ export interface KafkaSaslSpec {
   usersSecret: { name: string; key?: string };
 }
 
+/** ACLs on the agents (Kafka's authorizer; docs/security.md). ACLs themselves are managed with kafka-acls. */
+export interface KafkaAuthorizationSpec {
+  /** Enforce ACLs on every request. Default false: every client may do everything. */
+  enabled?: boolean;
+  /** Principals allowed everything whatever the ACLs say, e.g. `User:admin`. */
+  superUsers?: string[];
+  /** Whether a resource no ACL names is open to everybody. Default false (only super users), as in Kafka. */
+  allowEveryoneIfNoAclFound?: boolean;
+  /**
+   * Mutual TLS: how a client certificate's subject becomes its principal, as Kafka's
+   * ssl.principal.mapping.rules, one rule per item (`RULE:<pattern>/<replacement>/[L|U]` or `DEFAULT`),
+   * first match wins. Default: DEFAULT (the whole subject, e.g. `User:CN=app,O=Example`).
+   */
+  principalMappingRules?: string[];
+}
+
 export interface KafkaListenerSpec {
   tls?: KafkaTlsSpec;
   sasl?: KafkaSaslSpec;
+  authorization?: KafkaAuthorizationSpec;
 }
 
 export interface WarpAgentSpec {
@@ -139,7 +156,10 @@ export interface WarpAgentSpec {
   endpoints?: EndpointsSpec;
   /** Extra environment for the agent container. */
   env?: EnvVarSpec[];
-  /** Security of the agents' Kafka listener: TLS (optionally mutual) and SASL. Default: plaintext, no auth. */
+  /**
+   * Security of the agents' Kafka listener: TLS (optionally mutual), SASL and ACLs. Default: plaintext, no
+   * authentication, no authorization.
+   */
   kafka?: KafkaListenerSpec;
   /** Stop reconciling (no AWS or Kubernetes writes except status). */
   paused?: boolean;

@@ -50,6 +50,22 @@ export const IMAGE_RULE = regexRule(
   "image must be a container image reference such as registry.example.com/team/warp:1.2.3 (lowercase repository path, optional :tag and @digest, no spaces)",
 );
 
+/** A super user: a User principal; ';' separates them in the agent flag, and User:* would turn ACLs off. */
+export const SUPER_USER_RULES: readonly FieldRule[] = [
+  regexRule("^User:[^;]+$", "a super user is a principal of the form User:<name>, without ';'"),
+  {
+    cel: "self != 'User:*'",
+    test: (v) => v !== "User:*",
+    message: "User:* cannot be a super user (that would turn authorization off)",
+  },
+];
+
+/** One of Kafka's ssl.principal.mapping.rules (the operator parses it fully in resolveSpec). */
+export const PRINCIPAL_MAPPING_RULE = regexRule(
+  "^\\s*(DEFAULT|RULE:.*)\\s*$",
+  "a principal mapping rule is DEFAULT or RULE:<pattern>/<replacement>/ with an optional L or U (Kafka's ssl.principal.mapping.rules)",
+);
+
 export const ENV_NAME_RULE = regexRule(
   "^[-._a-zA-Z][-._a-zA-Z0-9]*$",
   "env name must consist of letters, digits, '_', '-' and '.', and must not start with a digit",

@@ -89,7 +89,10 @@ export function agentArgs(spec: ResolvedSpec, zone: string): string[] {
   ];
 }
 
-/** Flags of the Kafka listener's TLS and SASL (docs/security.md), reading the mounted Secrets. */
+/**
+ * Flags of the Kafka listener's TLS and SASL, reading the mounted Secrets, and of authorization
+ * (docs/security.md).
+ */
 export function listenerSecurityArgs(spec: ResolvedSpec): string[] {
   const args: string[] = [];
   if (spec.kafkaTls) {
@@ -98,6 +101,14 @@ export function listenerSecurityArgs(spec: ResolvedSpec): string[] {
   }
   if (spec.kafkaSasl)
     args.push("-kafkaSASLMechanisms", spec.kafkaSasl.mechanisms.join(","), "-kafkaSASLUsersFile", SASL_USERS_FILE);
+  if (spec.kafkaPrincipalMappingRules)
+    args.push("-kafkaTLSPrincipalMappingRules", spec.kafkaPrincipalMappingRules.join(","));
+  if (spec.kafkaAuthorization) {
+    args.push("-authorizationEnabled=true");
+    if (spec.kafkaAuthorization.superUsers.length > 0)
+      args.push("-superUsers", spec.kafkaAuthorization.superUsers.join(";"));
+    if (spec.kafkaAuthorization.allowEveryoneIfNoAclFound) args.push("-allowEveryoneIfNoAclFound=true");
+  }
   return args;
 }
 

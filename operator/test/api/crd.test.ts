@@ -38,6 +38,12 @@ const fullSpec: DeepRequired<WarpAgentSpec> = {
   kafka: {
     tls: { secretName: "tls", requireClientCert: true },
     sasl: { mechanisms: ["SCRAM-SHA-512"], usersSecret: { name: "users", key: "users" } },
+    authorization: {
+      enabled: true,
+      superUsers: ["User:admin"],
+      allowEveryoneIfNoAclFound: false,
+      principalMappingRules: ["DEFAULT"],
+    },
   },
   paused: false,
 };

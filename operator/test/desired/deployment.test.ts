@@ -3,6 +3,7 @@ import { parseBucketUrl } from "../../../common/bucket-url.js";
 import { InvalidSpecError, effectiveZones, resolveSpec } from "../../src/api/resolve.js";
 import type { WarpAgent, WarpAgentSpec } from "../../src/api/types.js";
 import { desiredDeployment } from "../../src/desired/deployment.js";
+import { parseAgentConfig } from "../../../agent/src/config/parse.js";
 import { deploymentName, dnsName } from "../../src/desired/labels.js";
 import {
   bootstrapAddress,
@@ -244,6 +245,57 @@ describe("desiredDeployment", () => {
     );
   });
 
+  it("passes authorization and principal mapping as agent flags the agent accepts", () => {
+    const a = agent({
+      kafka: {
+        tls: { secretName: "kafka-tls", requireClientCert: true },
+        sasl: { mechanisms: ["SCRAM-SHA-512"], usersSecret: { name: "kafka-users" } },
+        authorization: {
+          enabled: true,
+          superUsers: ["User:admin", "User:CN=ops,O=Example"],
+          allowEveryoneIfNoAclFound: true,
+          principalMappingRules: ["RULE:^CN=([^,]+),OU=apps,O=Example$/$1/L", "DEFAULT"],
+        },
+      },
+    });
+    const args = desiredDeployment(a, resolveSpec(a), "zone-a", 1).spec!.template.spec!.containers[0]!.args!;
+    const flag = (name: string) => args[args.indexOf(name) + 1];
+    assert.ok(args.includes("-authorizationEnabled=true"));
+    assert.equal(flag("-superUsers"), "User:admin;User:CN=ops,O=Example");
+    assert.ok(args.includes("-allowEveryoneIfNoAclFound=true"));
+    assert.equal(flag("-kafkaTLSPrincipalMappingRules"), "RULE:^CN=([^,]+),OU=apps,O=Example$/$1/L,DEFAULT");
+    // The agent's own parser takes them as given.
+    const flags: Record<string, string> = {};
+    for (let i = 1; i < args.length; i++) {
+      const arg = args[i]!.slice(1);
+      const eq = arg.indexOf("=");
+      if (eq >= 0) flags[arg.slice(0, eq)] = arg.slice(eq + 1);
+      else flags[arg] = args[++i]!;
+    }
+    const config = parseAgentConfig(flags, {});
+    assert.deepEqual(config.authorization, {
+      enabled: true,
+      superUsers: ["User:admin", "User:CN=ops,O=Example"],
+      allowEveryoneIfNoAclFound: true,
+    });
+    assert.equal(config.kafkaTLSPrincipalMapper?.name("CN=Orders,OU=apps,O=Example"), "orders");
+    assert.equal(config.kafkaTLSPrincipalMapper?.name("CN=x,O=Other"), "CN=x,O=Other");
+
+    // Off (the default, or enabled: false with settings kept): no authorization flag at all.
+    for (const off of [
+      agent(),
+      agent({
+        kafka: { authorization: { enabled: false, superUsers: ["User:admin"], allowEveryoneIfNoAclFound: true } },
+      }),
+    ]) {
+      const offArgs = desiredDeployment(off, resolveSpec(off), "z", 1).spec!.template.spec!.containers[0]!.args!;
+      assert.ok(
+        !offArgs.some((x) => /authorization|superUsers|allowEveryone|PrincipalMapping/.test(x)),
+        offArgs.join(" "),
+      );
+    }
+  });
+
   it("grace period: the agent's drain time plus a margin; default requests; spread over a zone's nodes", () => {
     const pod = (s: Partial<WarpAgentSpec>) =>
       desiredDeployment(agent(s), resolveSpec(agent(s)), "z", 3).spec!.template.spec!;
@@ -308,6 +360,36 @@ describe("resolveSpec", () => {
       "SASL without a users Secret",
       { kafka: { sasl: { mechanisms: ["PLAIN"], usersSecret: { name: "" } } } },
       "spec.kafka.sasl.usersSecret.name",
+    ],
+    [
+      "authorization without a super user (nobody could create the first ACL)",
+      { kafka: { authorization: { enabled: true } } },
+      "spec.kafka.authorization.superUsers",
+    ],
+    [
+      "a super user that is not a User principal",
+      { kafka: { authorization: { enabled: true, superUsers: ["admin"] } } },
+      "spec.kafka.authorization.superUsers[]",
+    ],
+    [
+      "User:* as a super user",
+      { kafka: { authorization: { enabled: true, superUsers: ["User:*"] } } },
+      "spec.kafka.authorization.superUsers[]",
+    ],
+    [
+      "principal mapping rules without mutual TLS",
+      { kafka: { tls: { secretName: "t" }, authorization: { principalMappingRules: ["DEFAULT"] } } },
+      "spec.kafka.authorization.principalMappingRules",
+    ],
+    [
+      "a principal mapping rule Kafka would refuse",
+      {
+        kafka: {
+          tls: { secretName: "t", requireClientCert: true },
+          authorization: { principalMappingRules: ["RULE:^CN=(.*)$/$1/LU"] },
+        },
+      },
+      "spec.kafka.authorization.principalMappingRules[]",
     ],
   ];
   for (const [name, spec, field] of bad) {

@@ -278,6 +278,29 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
     assert.equal(created.spec.tables.billingMode, "PayPerRequest");
     assert.equal(created.spec.tables.deletionPolicy, "Retain");
     assert.equal(created.spec.replicasPerZone, 1);
+    const secured = await admin.request<WarpAgent>("POST", resourcePath({ ...WA, namespace: "default" }), {
+      query: { dryRun: "All" },
+      body: {
+        apiVersion: WA.apiVersion,
+        kind: "WarpAgent",
+        metadata: { name: "secured", namespace: "default" },
+        spec: {
+          region: "us-east-1",
+          tables: { files: "aaa", chunks: "bbb" },
+          bucket: { name: "bkt" },
+          kafka: {
+            tls: { secretName: "tls", requireClientCert: true },
+            authorization: {
+              enabled: true,
+              superUsers: ["User:admin", "User:CN=ops,O=Example"],
+              principalMappingRules: ["RULE:^CN=([^,]+),OU=apps,O=Example$/$1/L", "DEFAULT"],
+            },
+          },
+        },
+      },
+    });
+    assert.equal(secured.spec.kafka?.authorization?.allowEveryoneIfNoAclFound, false, "defaulted");
+    assert.equal(secured.spec.kafka?.tls?.requireClientCert, true);
   });
 
   it("its RBAC is the shipped ClusterRole only: more is denied", async () => {
@@ -561,6 +584,31 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
         /spec\.batchTimeout.*whole number of milliseconds or seconds/,
       ],
       ["a batch timeout above the agent's limit", { batchTimeout: "61s" }, /spec\.batchTimeout.*at most 60s/],
+      [
+        "authorization without a super user",
+        { kafka: { authorization: { enabled: true } } },
+        /spec\.kafka\.authorization\.superUsers.*name at least one super user/,
+      ],
+      [
+        "a super user that is not a User principal",
+        { kafka: { authorization: { enabled: true, superUsers: ["admin:x"] } } },
+        /spec\.kafka\.authorization\.superUsers\[0\].*User:<name>/,
+      ],
+      [
+        "principal mapping rules without mutual TLS",
+        { kafka: { tls: { secretName: "tls" }, authorization: { principalMappingRules: ["DEFAULT"] } } },
+        /spec\.kafka\.authorization\.principalMappingRules.*need tls\.requireClientCert: true/,
+      ],
+      [
+        "a principal mapping rule that is neither DEFAULT nor RULE:",
+        {
+          kafka: {
+            tls: { secretName: "tls", requireClientCert: true },
+            authorization: { principalMappingRules: ["rule:^CN=(.*)$/$1/"] },
+          },
+        },
+        /spec\.kafka\.authorization\.principalMappingRules\[0\].*DEFAULT or RULE:/,
+      ],
     ];
     for (const [what, s, re] of cases) {
       await assert.rejects(
