@@ -73,6 +73,15 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       "SASL/PLAIN without TLS: passwords cross the network in clear; set -kafkaTLSCertFile and -kafkaTLSKeyFile",
     );
   }
+  const authz = config.authorization;
+  if (authz.enabled && authz.superUsers.length === 0 && !authz.allowEveryoneIfNoAclFound)
+    logger.warn(
+      "authorization is on without -superUsers: only ACLs already in the metadata log allow anything, and nobody may create the first ones",
+    );
+  if (authz.enabled && !security.sasl && !security.tls?.mutual)
+    logger.warn(
+      "authorization is on but the listener authenticates nobody (no SASL, no mutual TLS): every client is User:ANONYMOUS",
+    );
   const stopUsageExport = storeUsage.onChange(exportUsage);
   const stores = await openStores({
     ...(config.bucketUrl ? { bucketUrl: config.bucketUrl } : {}),
