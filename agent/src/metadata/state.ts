@@ -138,8 +138,6 @@ export interface StateListener {
   topicsChanged?(): void;
   /** An agent started coordinating a group at a new coordinator epoch. */
   groupCoordinatorChanged?(group: string): void;
-  /** ACL bindings were created or deleted. */
-  aclsChanged?(): void;
 }
 
 /**
@@ -334,11 +332,8 @@ export class ClusterState {
         return this.deleteOffsets(c);
       case "createAcls":
         return this.createAcls(index, c);
-      case "deleteAcls": {
-        const deletedAcls = this.acls.deleteMatching(c.filters);
-        if (deletedAcls.some((list) => list.length > 0)) this.listener?.aclsChanged?.();
-        return { errorCode: FoldError.NONE, deletedAcls };
-      }
+      case "deleteAcls":
+        return { errorCode: FoldError.NONE, deletedAcls: this.acls.deleteMatching(c.filters) };
     }
   }
 
@@ -355,9 +350,7 @@ export class ClusterState {
     }
     const countProblem = aclCountProblem(adding, this.acls.size);
     if (countProblem) return this.refuse(index, c, FoldError.INVALID_REQUEST, countProblem);
-    let changed = false;
-    for (const b of c.acls) changed = this.acls.add(b) || changed;
-    if (changed) this.listener?.aclsChanged?.();
+    for (const b of c.acls) this.acls.add(b);
     return { errorCode: FoldError.NONE };
   }
 
