@@ -40,6 +40,7 @@ export function allowedNames(
   names: Iterable<string>,
   logIfDenied = true,
 ): Set<string> {
+  if (!ctx.agent.authorizer.enabled) return new Set(names);
   const out = new Set<string>();
   const asked = new Set<string>();
   for (const name of names) {

@@ -95,7 +95,8 @@ export class Connection {
     this.closedPromise = new Promise((r) => (this.resolveClosed = r));
     // One listener per waiting request: as many as requests in flight, which is not bounded by a small number.
     setMaxListeners(0, this.closing.signal);
-    const certificate = socket instanceof TLSSocket ? socket.getPeerX509Certificate() : undefined;
+    // With SASL the SASL user is the principal (as Kafka's SASL_SSL): the certificate is not mapped.
+    const certificate = socket instanceof TLSSocket && !options.sasl ? socket.getPeerX509Certificate() : undefined;
     const subject = certificate ? subjectToDn(certificate.subject) : null;
     const tlsPrincipal = subject === null ? null : (options.principalMapper ?? PrincipalMapper.DEFAULT).name(subject);
     this.info = {

@@ -373,5 +373,41 @@ describe("ACLs with Kafka's tools (one agent)", function () {
       assert.equal((await served.request(ApiKey.ApiVersions, 0, {})).errorCode, ErrorCode.NONE);
       served.close();
     });
+
+    it("with SASL on the same listener, the SASL user is the principal and certificates are not mapped", async () => {
+      const sasl = await startTestAgent({
+        kafkaTLSCertFile: certs.serverCert,
+        kafkaTLSKeyFile: certs.serverKey,
+        kafkaTLSClientCAFile: certs.caFile,
+        kafkaTLSPrincipalMappingRules: "RULE:^CN=([^,]+),OU=apps,O=Example$/$1/L",
+        kafkaSASLMechanisms: "PLAIN",
+        kafkaSASLUsersFile: writeUsersFile(certs.dir, { admin: "admin-pw" }, "users-mtls"),
+        authorizationEnabled: "true",
+        superUsers: "User:admin",
+      });
+      try {
+        const c = certs.clients.stranger!;
+        const client = await RawKafkaClient.connect(sasl.port, {
+          ca: readFileSync(certs.caFile),
+          cert: readFileSync(c.cert),
+          key: readFileSync(c.key),
+          servername: "localhost",
+        });
+        await client.authenticatePlain("admin", "admin-pw");
+        const listed = await client.request(ApiKey.DescribeAcls, 3, {
+          resourceTypeFilter: 1,
+          resourceNameFilter: null,
+          patternTypeFilter: 1,
+          principalFilter: null,
+          hostFilter: null,
+          operation: 1,
+          permissionType: 1,
+        });
+        assert.equal(listed.errorCode, ErrorCode.NONE, "the super user, by SASL, whatever the certificate");
+        client.close();
+      } finally {
+        await sasl.stop();
+      }
+    });
   });
 });
