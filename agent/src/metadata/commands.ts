@@ -2,7 +2,7 @@
  * Commands of the metadata log. A log entry is a list of commands proposed together by one agent;
  * every agent folds the same entries in the same order into the same state (metadata/state.ts), so
  * commands carry everything the fold needs (ids, timestamps) and nothing position-dependent: offsets
- * are assigned by the fold, not by the proposer. Encoded as JSON (docs/metadata-log.md).
+ * are assigned by the fold, not by the proposer. Their bytes in the log: entry-codec.ts.
  */
 
 /** Where the bytes of a batch (or a run of batches) live. */
@@ -168,26 +168,4 @@ export interface LogEntry {
    */
   readonly time?: number;
   readonly commands: readonly Command[];
-}
-
-const ENTRY_VERSION = 1;
-
-export function encodeEntry(entry: LogEntry): Buffer {
-  return Buffer.from(JSON.stringify({ v: ENTRY_VERSION, ...entry }), "utf8");
-}
-
-export function decodeEntry(data: Buffer): LogEntry {
-  const parsed = JSON.parse(data.toString("utf8")) as { v?: number } & LogEntry;
-  if (parsed.v !== ENTRY_VERSION) throw new Error(`metadata log entry version ${String(parsed.v)} not supported`);
-  return {
-    proposer: parsed.proposer,
-    seq: parsed.seq,
-    ...(typeof parsed.time === "number" ? { time: parsed.time } : {}),
-    commands: parsed.commands,
-  };
-}
-
-/** Rough encoded size of a command, used to keep entries under the store's item limit. */
-export function commandSize(command: Command): number {
-  return JSON.stringify(command).length + 1;
 }

@@ -14,14 +14,24 @@
  * that entry is in it: its proposals fail with ProposalOutcomeUnknownError and the entry is not appended
  * again.
  */
-import { randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fullJitterMs, type Backoff } from "../../../common/backoff.js";
 import type { Logger } from "../../../common/logger.js";
 import { errorMessage } from "../../../common/logger.js";
 import type { MetadataStore } from "../store/types.js";
 import type { Command, LogEntry } from "./commands.js";
-import { commandSize, decodeEntry, encodeEntry } from "./commands.js";
+import type { EntryFormat } from "./entry-codec.js";
+import {
+  BINARY_ENTRY_FORMAT,
+  LATEST_ENTRY_FORMAT,
+  decodeEntry,
+  encodeCommand,
+  encodeEntryFrom,
+  encodeJsonEntry,
+  jsonCommandSize,
+} from "./entry-codec.js";
+import { MetadataFormatError } from "./format.js";
 import { Proposal, ProposalNotAppliedError, ProposalOutcomeUnknownError } from "./proposal.js";
 import type { CommandResult, StateListener } from "./state.js";
 import { ClusterState } from "./state.js";
@@ -43,6 +53,16 @@ export interface MetadataLogOptions {
   readonly proposalTimeoutMs?: number;
   /** Waits between conflicting appends (test seam; default: a timer). */
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * The entry format to write next: the newest every agent reading the log reads (entry-codec.ts
+   * entryFormatFor); default the newest this agent reads.
+   */
+  readonly entryFormat?: () => EntryFormat;
+  /**
+   * Called once when an entry or snapshot cannot be folded (malformed, or of a format this agent does not
+   * read): the log has stopped there (see halted).
+   */
+  readonly onUnreadable?: (error: MetadataFormatError) => void;
 }
 
 /** The entry being appended: its proposals, and the last index it was written at (0 before the first try). */
@@ -65,7 +85,8 @@ export const APPEND_CONFLICT_BACKOFF: Backoff = { baseMs: 5, capMs: 160 };
 
 export class MetadataLog {
   private stateValue = new ClusterState();
-  private readonly proposerId = randomUUID();
+  /** Random, written with each entry: 64 bits keep two live instances apart (entry-codec.ts stores it as bytes). */
+  private readonly proposerId = randomBytes(8).toString("hex");
   private seq = 0;
   private readonly queue: Proposal[] = [];
   private pumping = false;
@@ -75,6 +96,8 @@ export class MetadataLog {
   private lastSnapshotIndex = 0n;
   private snapshotting = false;
   private closed = false;
+  private haltedBy: MetadataFormatError | null = null;
+  private opened = false;
   private listenerValue: StateListener | null = null;
 
   constructor(
@@ -94,10 +117,18 @@ export class MetadataLog {
     this.stateValue.listener = listener;
   }
 
+  /**
+   * The error that stopped this log, or null. An entry or snapshot it cannot fold stops it for good:
+   * it folds nothing after it, stops tailing and refuses proposals, rather than fold what it may misread.
+   */
+  get halted(): MetadataFormatError | null {
+    return this.haltedBy;
+  }
+
   async open(): Promise<void> {
     const snapshot = await this.store.latestSnapshot();
     if (snapshot) {
-      this.replaceState(ClusterState.fromSnapshot(snapshot.data));
+      this.replaceState(ClusterState.fromSnapshot(snapshot.data, snapshot.index));
       this.lastSnapshotIndex = snapshot.index;
       this.options.logger.info("loaded metadata snapshot", {
         index: snapshot.index.toString(),
@@ -105,6 +136,7 @@ export class MetadataLog {
       });
     }
     await this.catchUp();
+    this.opened = true;
     this.options.logger.info("metadata log replayed", { appliedIndex: this.stateValue.appliedIndex.toString() });
     if (this.options.tailIntervalMs > 0) {
       this.tailTimer = setInterval(() => {
@@ -139,18 +171,21 @@ export class MetadataLog {
    */
   propose(commands: readonly Command[]): Promise<CommandResult[]> {
     if (this.closed) return Promise.reject(new ProposalNotAppliedError("metadata log closed"));
+    if (this.haltedBy) return Promise.reject(this.haltedError());
     const timeoutMs = this.options.proposalTimeoutMs ?? DEFAULT_PROPOSAL_TIMEOUT_MS;
     const promises = commands.map(
       (command) =>
         new Promise<CommandResult>((resolve, reject) => {
-          const size = commandSize(command);
+          // Encoded once, here: a command the format cannot hold is refused alone, before any entry.
+          const encoded = encodeCommand(command);
+          const size = this.commandSize(command, encoded);
           if (size > this.maxCommandBytes) {
             reject(
               new Error(`metadata command of ${size} bytes exceeds the log entry limit of ${this.store.maxEntryBytes}`),
             );
             return;
           }
-          this.queue.push(new Proposal(command, size, timeoutMs, resolve, reject));
+          this.queue.push(new Proposal(command, encoded, timeoutMs, resolve, reject));
         }),
     );
     void this.pump();
@@ -162,6 +197,41 @@ export class MetadataLog {
     return this.store.maxEntryBytes - 256;
   }
 
+  private entryFormat(): EntryFormat {
+    return this.options.entryFormat?.() ?? LATEST_ENTRY_FORMAT;
+  }
+
+  /** Bytes `command` takes in an entry of the format this log writes now (compare with maxCommandBytes). */
+  commandSize(command: Command, encoded: Buffer = encodeCommand(command)): number {
+    return this.sizeIn(this.entryFormat(), command, encoded);
+  }
+
+  private sizeIn(format: EntryFormat, command: Command, encoded: Buffer): number {
+    return format === BINARY_ENTRY_FORMAT ? encoded.length : jsonCommandSize(command);
+  }
+
+  private haltedError(): ProposalNotAppliedError {
+    return new ProposalNotAppliedError(`metadata log stopped: ${this.haltedBy?.message ?? "unreadable"}`);
+  }
+
+  /**
+   * An entry or snapshot this agent cannot fold: stop folding, tailing and proposing (see halted). While
+   * opening, open() rejects with the error instead of reporting it.
+   */
+  private halt(error: MetadataFormatError): void {
+    if (this.haltedBy) return;
+    this.haltedBy = error;
+    if (this.tailTimer) clearInterval(this.tailTimer);
+    this.tailTimer = null;
+    for (const p of this.queue.splice(0)) p.reject(this.haltedError());
+    if (!this.opened) return;
+    this.options.logger.error("metadata log unreadable: this agent stops folding it", {
+      appliedIndex: this.stateValue.appliedIndex.toString(),
+      error: error.message,
+    });
+    this.options.onUnreadable?.(error);
+  }
+
   private async pump(): Promise<void> {
     if (this.pumping) return;
     this.pumping = true;
@@ -169,19 +239,21 @@ export class MetadataLog {
       for (;;) {
         // Proposals that timed out while queued are settled already and go in no entry.
         while (this.queue.length > 0 && this.queue[0]!.settled) this.queue.shift();
-        if (this.queue.length === 0 || this.closed) return;
+        if (this.queue.length === 0 || this.closed || this.haltedBy) return;
+        const format = this.entryFormat();
         let bytes = 64;
         const batch: Proposal[] = [];
         while (this.queue.length > 0) {
           const next = this.queue[0]!;
           if (!next.settled) {
-            if (batch.length > 0 && bytes + next.size > this.store.maxEntryBytes - 64) break;
-            bytes += next.size;
+            const size = this.sizeIn(format, next.command, next.encoded);
+            if (batch.length > 0 && bytes + size > this.store.maxEntryBytes - 64) break;
+            bytes += size;
             batch.push(next);
           }
           this.queue.shift();
         }
-        await this.appendEntry(batch);
+        await this.appendEntry(batch, format);
       }
     } finally {
       this.pumping = false;
@@ -189,15 +261,26 @@ export class MetadataLog {
   }
 
   /** Appends one entry until it is applied, or its proposals have failed; never throws. */
-  private async appendEntry(proposals: readonly Proposal[]): Promise<void> {
-    const entry: LogEntry = {
-      proposer: this.proposerId,
-      seq: ++this.seq,
-      time: Date.now(),
-      commands: proposals.map((p) => p.command),
-    };
-    const data = encodeEntry(entry);
-    const flight: InFlight = { seq: entry.seq, proposals, attemptedIndex: 0n, done: false };
+  private async appendEntry(proposals: readonly Proposal[], format: EntryFormat): Promise<void> {
+    const header = { proposer: this.proposerId, seq: ++this.seq, time: Date.now() };
+    const flight: InFlight = { seq: header.seq, proposals, attemptedIndex: 0n, done: false };
+    let data: Buffer;
+    let entry: LogEntry;
+    try {
+      data =
+        format === BINARY_ENTRY_FORMAT
+          ? encodeEntryFrom(
+              header,
+              proposals.map((p) => p.encoded),
+            )
+          : encodeJsonEntry({ ...header, commands: proposals.map((p) => p.command) });
+      // This agent folds its entry as every other agent does: from its bytes. An entry that does not
+      // decode is never written.
+      entry = decodeEntry(data);
+    } catch (err) {
+      this.fail(flight, err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
     for (const p of proposals) p.appending = true;
     this.inFlight = flight;
     const settled = () => flight.done || proposals.every((p) => p.settled);
@@ -256,10 +339,16 @@ export class MetadataLog {
 
   /** Reads and applies every entry after the applied index. Concurrent callers share one pass. */
   catchUp(): Promise<void> {
+    if (this.haltedBy) return Promise.reject(this.haltedBy);
     if (!this.catchingUp) {
-      this.catchingUp = this.catchUpOnce().finally(() => {
-        this.catchingUp = null;
-      });
+      this.catchingUp = this.catchUpOnce()
+        .catch((err: unknown) => {
+          if (err instanceof MetadataFormatError) this.halt(err);
+          throw err;
+        })
+        .finally(() => {
+          this.catchingUp = null;
+        });
     }
     return this.catchingUp;
   }
@@ -287,13 +376,14 @@ export class MetadataLog {
         if (!snapshot || snapshot.index < from - 1n)
           throw new Error(`metadata log entries from ${from} are gone and no snapshot covers them`);
         this.options.logger.info("metadata log reloaded from snapshot", { index: snapshot.index.toString() });
+        const state = ClusterState.fromSnapshot(snapshot.data, snapshot.index);
         this.failCoveredAppend(snapshot.index);
-        this.replaceState(ClusterState.fromSnapshot(snapshot.data));
+        this.replaceState(state);
         continue;
       }
       for (const r of records) {
         if (r.index !== this.stateValue.appliedIndex + 1n) continue;
-        this.applyRecord(r.index, decodeEntry(r.data));
+        this.applyRecord(r.index, decodeEntry(r.data, r.index));
       }
       if (records.length < READ_BATCH) return;
     }

@@ -14,6 +14,14 @@ import { ExpiryQueue, OFFSETS_RETENTION_MS, PRODUCER_ID_EXPIRATION_MS } from "./
 import { partitionCountProblem } from "./limits.js";
 import { GroupFences, type GroupFenceRow } from "./group-fence.js";
 import { validateTopicConfig } from "./topic-config.js";
+import {
+  MetadataFormatError,
+  SNAPSHOT_MAGIC,
+  leadingBytes,
+  newerAgentHint,
+  storedFormat,
+  versionList,
+} from "./format.js";
 
 /** Kafka error codes the fold produces (the protocol layer's table). */
 export const FoldError = ErrorCode;
@@ -497,11 +505,15 @@ export class ClusterState {
     );
   }
 
-  static fromSnapshot(data: Buffer): ClusterState {
+  /**
+   * The state a snapshot holds. Throws MetadataFormatError for a snapshot this agent cannot read
+   * (malformed, or of a format version it does not read); `index` is the snapshot's, for the message.
+   */
+  static fromSnapshot(data: Buffer, index?: bigint): ClusterState {
     type Seg = [number, number, number, "i" | "c", string, number, number, number];
     // Times (last use, log time) are absent from snapshots written before the fold kept them: 0, unknown.
     type Prod = [number, number, Array<[number, number, number]>, number?];
-    const raw = JSON.parse(data.toString("utf8")) as {
+    const raw = parseSnapshot(data, index) as {
       v: number;
       applied: string;
       nextProducerId: number;
@@ -516,7 +528,6 @@ export class ClusterState {
       /** Absent in snapshots written before groups had coordinator fences. */
       fences?: GroupFenceRow[];
     };
-    if (raw.v !== 1) throw new Error(`snapshot version ${raw.v} not supported`);
     const state = new ClusterState();
     state.appliedIndex = BigInt(raw.applied);
     state.nextProducerId = raw.nextProducerId;
@@ -563,4 +574,34 @@ export class ClusterState {
     state.groupFences.restore(raw.fences ?? []);
     return state;
   }
+}
+
+/** Snapshot formats this agent reads: 1, JSON (toSnapshot). */
+export const READABLE_SNAPSHOT_FORMATS: readonly number[] = [1];
+
+/** A snapshot's JSON, once its format is known to be one this agent reads. */
+function parseSnapshot(data: Buffer, index: bigint | undefined): unknown {
+  const subject = index === undefined ? "metadata snapshot" : `metadata snapshot at log index ${index}`;
+  const reads = `this agent reads snapshot format versions ${versionList(READABLE_SNAPSHOT_FORMATS)}`;
+  const newer = (version: number) =>
+    new MetadataFormatError(`${subject} has format version ${version}; ${reads}${newerAgentHint(version, 1)}`, version);
+  const format = storedFormat(data, SNAPSHOT_MAGIC);
+  if (format.kind === "binary") throw newer(format.version);
+  if (format.kind === "unknown")
+    throw new MetadataFormatError(
+      `${subject} is in no format this agent knows: it starts with ${leadingBytes(data)}; ${reads}`,
+    );
+  let raw: unknown;
+  try {
+    raw = JSON.parse(data.toString("utf8"));
+  } catch (err) {
+    throw new MetadataFormatError(`${subject} (format 1) is malformed: ${(err as Error).message}`, 1);
+  }
+  const version = (raw as { v?: unknown } | null)?.v;
+  if (typeof version === "number" && !READABLE_SNAPSHOT_FORMATS.includes(version)) throw newer(version);
+  if (version !== 1)
+    throw new MetadataFormatError(
+      `${subject} (JSON) has no format version ("v": ${JSON.stringify(version) ?? "absent"})`,
+    );
+  return raw;
 }
