@@ -21,6 +21,7 @@ import { IngestionHealth } from "./ingest/health.js";
 import { IngestionBatcher } from "./ingest/batcher.js";
 import { LogGroupOffsetStore } from "./metadata/group-offsets.js";
 import { MetadataLog } from "./metadata/log.js";
+import { JSON_ENTRY_FORMAT, LATEST_ENTRY_FORMAT, entryFormatFor, type EntryFormat } from "./metadata/entry-codec.js";
 import * as metrics from "./metrics/metrics.js";
 import { loadListenerSecurity, securityProtocol } from "./security/listener.js";
 import { watchTlsFiles, watchUsersFile } from "./security/reload.js";
@@ -76,6 +77,9 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const singleWriter = stores.metadata.kind === "file" || stores.metadata.kind === "mem";
   const ingestionExpires = stores.ingestion.kind === "dynamodb";
   let jobs: BackgroundJobs | null = null;
+  // The entry format every live agent reads (docs/metadata-log.md, "Entry formats"); on a shared store,
+  // format 1 until the registry has read the members (nothing is proposed before).
+  let entryFormat = (): EntryFormat => (singleWriter ? LATEST_ENTRY_FORMAT : JSON_ENTRY_FORMAT);
   const log = new MetadataLog(stores.metadata, {
     tailIntervalMs: singleWriter ? 0 : 50,
     snapshotEveryEntries: 2000,
@@ -87,6 +91,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       metrics.logAppendLatency.observe(seconds);
     },
     onApplied: (index) => metrics.logAppliedIndex.set(Number(index)),
+    entryFormat: () => entryFormat(),
   });
   const waiters = new PartitionWaiters();
   // The group coordinator starts after the log is replayed; until then there is no group to drop.
@@ -149,6 +154,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
         dataPathProblem: () => ingestionHealth.problem(),
         ...(config.nodeId !== undefined ? { preferredNodeId: config.nodeId } : {}),
       });
+  if (registry) entryFormat = () => entryFormatFor(registry.liveAgents().map((a) => a.logFormat));
   const cluster = registry
     ? new DynamicCluster(clusterId, registry)
     : new SingleAgentCluster(clusterId, {
