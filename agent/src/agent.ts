@@ -39,6 +39,11 @@ export interface RunningAgent {
   readonly context: AgentContext;
   /** Stops accepting work, drains in-flight produce requests, writes a snapshot and closes. */
   stop(): Promise<void>;
+  /**
+   * Settles when the agent stopped itself on an error it cannot recover from (a metadata log entry or
+   * snapshot it cannot read: metadata/log.ts halted), after stopping, with that error. Never rejects.
+   */
+  readonly failed: Promise<Error>;
 }
 
 /** A stable cluster id derived from where the data lives (22 chars, as Kafka's base64 UUIDs). */
@@ -80,6 +85,8 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   // The entry format every live agent reads (docs/metadata-log.md, "Entry formats"); on a shared store,
   // format 1 until the registry has read the members (nothing is proposed before).
   let entryFormat = (): EntryFormat => (singleWriter ? LATEST_ENTRY_FORMAT : JSON_ENTRY_FORMAT);
+  let reportUnreadable!: (error: Error) => void;
+  const unreadable = new Promise<Error>((resolve) => (reportUnreadable = resolve));
   const log = new MetadataLog(stores.metadata, {
     tailIntervalMs: singleWriter ? 0 : 50,
     snapshotEveryEntries: 2000,
@@ -92,6 +99,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     },
     onApplied: (index) => metrics.logAppliedIndex.set(Number(index)),
     entryFormat: () => entryFormat(),
+    onUnreadable: (error) => reportUnreadable(error),
   });
   const waiters = new PartitionWaiters();
   // The group coordinator starts after the log is replayed; until then there is no group to drop.
@@ -269,38 +277,41 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       : {}),
   });
 
-  return {
-    kafkaPort: kafka.port,
-    httpPort: http.port,
-    context,
-    stop: async () => {
-      if (stopping) return;
-      stopping = true;
-      logger.info("agent stopping: draining produce requests");
-      // Stop accepting at once; the server's close completes only once every connection is closed below.
-      const listenerClosed = kafka.stopAccepting().catch(() => undefined);
-      stopTlsWatch?.();
-      stopUsersWatch?.();
-      await registry?.stop().catch((err: unknown) => logger.warn("deregistering failed", { error: errorMessage(err) }));
-      const drain = batcher.close();
-      const deadline = new Promise<void>((r) => setTimeout(r, config.gracefulShutdownMs).unref());
-      await Promise.race([drain, deadline]);
-      await log
-        .snapshotNow()
-        .catch((err: unknown) => logger.warn("snapshot at shutdown failed", { error: errorMessage(err) }));
-      await jobs
-        ?.stop()
-        .catch((err: unknown) => logger.warn("stopping background jobs failed", { error: errorMessage(err) }));
-      await log.close();
-      groups.close();
-      if (cluster instanceof DynamicCluster) cluster.close();
-      kafka.closeConnections();
-      await listenerClosed;
-      waiters.notifyAll();
-      await http.close();
-      await stores.close();
-      stopUsageExport();
-      logger.info("agent stopped");
-    },
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info("agent stopping: draining produce requests");
+    // Stop accepting at once; the server's close completes only once every connection is closed below.
+    const listenerClosed = kafka.stopAccepting().catch(() => undefined);
+    stopTlsWatch?.();
+    stopUsersWatch?.();
+    await registry?.stop().catch((err: unknown) => logger.warn("deregistering failed", { error: errorMessage(err) }));
+    const drain = batcher.close();
+    const deadline = new Promise<void>((r) => setTimeout(r, config.gracefulShutdownMs).unref());
+    await Promise.race([drain, deadline]);
+    await log
+      .snapshotNow()
+      .catch((err: unknown) => logger.warn("snapshot at shutdown failed", { error: errorMessage(err) }));
+    await jobs
+      ?.stop()
+      .catch((err: unknown) => logger.warn("stopping background jobs failed", { error: errorMessage(err) }));
+    await log.close();
+    groups.close();
+    if (cluster instanceof DynamicCluster) cluster.close();
+    kafka.closeConnections();
+    await listenerClosed;
+    waiters.notifyAll();
+    await http.close();
+    await stores.close();
+    stopUsageExport();
+    logger.info("agent stopped");
   };
+  // An entry or snapshot this agent cannot read: it stops rather than serve a log it no longer follows.
+  const failed = unreadable.then(async (error) => {
+    logger.error("agent stopping: the metadata log cannot be read", { error: error.message });
+    await stop().catch((err: unknown) => logger.warn("stopping failed", { error: errorMessage(err) }));
+    return error;
+  });
+
+  return { kafkaPort: kafka.port, httpPort: http.port, context, stop, failed };
 }
