@@ -584,7 +584,10 @@ function parseSnapshot(data: Buffer, index: bigint | undefined): unknown {
   const subject = index === undefined ? "metadata snapshot" : `metadata snapshot at log index ${index}`;
   const reads = `this agent reads snapshot format versions ${versionList(READABLE_SNAPSHOT_FORMATS)}`;
   const newer = (version: number) =>
-    new MetadataFormatError(`${subject} has format version ${version}; ${reads}${newerAgentHint(version, 1)}`, version);
+    new MetadataFormatError(
+      `${subject} has format version ${version}; ${reads}${newerAgentHint(version, Math.max(...READABLE_SNAPSHOT_FORMATS))}`,
+      version,
+    );
   const format = storedFormat(data, SNAPSHOT_MAGIC);
   if (format.kind === "binary") throw newer(format.version);
   if (format.kind === "unknown")
