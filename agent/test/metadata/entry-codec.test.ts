@@ -15,7 +15,8 @@ import {
 } from "../../src/metadata/entry-codec.js";
 import { MetadataFormatError } from "../../src/metadata/format.js";
 import { ClusterState } from "../../src/metadata/state.js";
-import { commitFileEntry, seeded } from "../support/log-entries.js";
+import { seededRandom } from "../../../e2e/support/fault-proxy.js";
+import { commitFileEntry } from "../support/log-entries.js";
 
 const T0 = 1_767_225_600_000;
 const ID_A = "0123456789abcdef0123456789abcdef";
@@ -277,7 +278,7 @@ describe("metadata log entry formats", () => {
   });
 
   it("decodes corrupted entries to an entry or a MetadataFormatError, never anything else", () => {
-    const random = seeded(13);
+    const random = seededRandom(13);
     const samples = [
       encodeEntry(ENTRIES[0]!),
       encodeEntry(commitFileEntry({ topics: 3, partitionsPerTopic: 4, idempotent: true })),

@@ -3,6 +3,7 @@
  * bench/log-entry-size.ts: one commitFile per entry as the ingestion batcher writes it (batches grouped
  * per partition, back to back in the file), from a seeded generator so that sizes are reproducible.
  */
+import { seededRandom } from "../../../e2e/support/fault-proxy.js";
 import type { BatchMeta, CommitFileCommand, LogEntry } from "../../src/metadata/commands.js";
 
 export interface FileShape {
@@ -18,25 +19,13 @@ export function topicName(i: number): string {
   return `bench-topic-${String(i).padStart(4, "0")}`;
 }
 
-/** A small deterministic generator (mulberry32). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * One entry holding one ingestion file's commitFile: batches of 200 B to 16 KiB with 1 to 100 records,
  * timestamps up to 300 ms before the commit, and (idempotent) one of four producers with sequence
  * numbers of a long-running producer.
  */
 export function commitFileEntry(shape: FileShape, seed = 1): LogEntry {
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const int = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
   const time = 1_767_225_600_000 + int(0, 86_400_000);
   const sealedAt = time - int(5, 30);
