@@ -16,7 +16,7 @@ import { ScramClient } from "./support.js";
 let settings: SaslSettings;
 
 function session(s: SaslSettings | null = settings): SaslSession {
-  return new SaslSession(s, componentLogger("test"), { id: 1, remoteAddress: "127.0.0.1:1" });
+  return new SaslSession(s ? () => s : null, componentLogger("test"), { id: 1, remoteAddress: "127.0.0.1:1" });
 }
 
 const plain = (authzid: string, user: string, password: string): Buffer =>
@@ -27,6 +27,8 @@ describe("SASL session", () => {
     settings = {
       mechanisms: ["SCRAM-SHA-256", "PLAIN"],
       users: await parseUsersFile("alice:alice-pw\n", { mechanisms: ["SCRAM-SHA-256", "PLAIN"] }),
+      oauth: null,
+      maxReauthMs: 0,
     };
   });
 
