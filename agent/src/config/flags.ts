@@ -377,6 +377,7 @@ export const AGENT_FLAGS = {
     valueName: "url",
     help: "Where the keys OAUTHBEARER tokens are signed with are published (a JWKS): file:///path or http(s)://… (the identity provider's jwks_uri). Read at start-up, every -kafkaSASLOAuthJwksRefreshInterval and when a token names an unknown key id. See docs/security.md.",
     parse: jwksUrl,
+    redact: (raw) => raw.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/@]*@/, "$1***@"),
   }),
   kafkaSASLOAuthJwksRefreshInterval: flag({
     name: "kafkaSASLOAuthJwksRefreshInterval",

@@ -167,6 +167,7 @@ export class JwksSource implements VerificationKeys {
   private lastUnknownKidRefresh: number | null = null;
   private timer: NodeJS.Timeout | null = null;
   private lastFailure: string | null = null;
+  private closed = false;
 
   private constructor(
     private readonly options: JwksSourceOptions,
@@ -210,8 +211,9 @@ export class JwksSource implements VerificationKeys {
     return this.reload("unknown key id");
   }
 
-  /** Stops the periodic refresh. */
+  /** Stops the periodic refresh (a read under way finishes without being applied or logged). */
   close(): void {
+    this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
   }
@@ -222,6 +224,7 @@ export class JwksSource implements VerificationKeys {
     this.loading = (async () => {
       try {
         const next = parseJwks(await read(this.options.url));
+        if (this.closed) return false;
         const before = this.kids.join(",");
         this.current = next;
         this.lastFailure = null;
@@ -236,6 +239,7 @@ export class JwksSource implements VerificationKeys {
         }
         return true;
       } catch (err) {
+        if (this.closed) return false;
         const message = errorMessage(err);
         // Once per distinct failure: a provider down for hours is one line, not one per refresh.
         if (message !== this.lastFailure)

@@ -278,5 +278,8 @@ export function importJwk(jwk: unknown): VerificationKey {
     throw new JwtError(`RSA key of ${details?.modulusLength ?? 0} bits; at least ${MIN_RSA_BITS} are required`);
   if (kty === "EC" && !Object.values(ALGORITHMS).some((a: AlgorithmSpec) => a.curve?.node === details?.namedCurve))
     throw new JwtError(`curve ${shown(k.crv)} is not supported (P-256, P-384, P-521)`);
+  const curve = (ALGORITHMS[alg ?? "RS256"] as AlgorithmSpec).curve;
+  if (alg !== null && curve !== undefined && curve.node !== details?.namedCurve)
+    throw new JwtError(`algorithm ${alg} needs curve ${curve.jwk}, not ${shown(k.crv)}`);
   return { kid, kty, alg, key };
 }
