@@ -342,7 +342,8 @@ export class SaslSession {
       this.deadline = null;
       return null;
     }
-    lifetime = Math.max(0, Math.floor(lifetime));
+    // At least 0; at most what an int64 and a double both hold (a token may claim an absurd exp).
+    lifetime = Math.min(Number.MAX_SAFE_INTEGER, Math.max(0, Math.floor(lifetime)));
     this.deadline = this.clock.monotonicMs() + lifetime;
     return lifetime;
   }

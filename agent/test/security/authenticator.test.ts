@@ -330,6 +330,8 @@ describe("SASL session lifetime and re-authentication (KIP-368)", () => {
 
     it("the session ends with the token even without -kafkaConnectionsMaxReauth (as Kafka)", async () => {
       const { s } = sessionWith({ oauth: new FakeValidator() });
+      assert.equal((await login(s, "svc", 1e300)).sessionLifetimeMs, BigInt(Number.MAX_SAFE_INTEGER), "int64-safe");
+      clock.mono += 1_000;
       const r = await login(s, "svc", inSeconds(300));
       assert.equal(r.errorCode, ErrorCode.NONE);
       assert.equal(r.sessionLifetimeMs, 300_000n);
@@ -347,6 +349,9 @@ describe("SASL session lifetime and re-authentication (KIP-368)", () => {
       assert.equal((await login(s, "svc", inSeconds(-1))).sessionLifetimeMs, 0n, "never negative");
       clock.mono += 1;
       assert.notEqual(s.admit(ApiKey.Metadata), null, "a zero lifetime expires at once");
+      clock.mono += 1_000;
+      const absurd = await login(s, "svc", 1e300);
+      assert.equal(absurd.sessionLifetimeMs, 60_000n, "the flag bounds an absurd exp");
     });
 
     it("a re-authentication with a token of another principal is refused", async () => {
