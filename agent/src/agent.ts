@@ -22,6 +22,7 @@ import { IngestionBatcher } from "./ingest/batcher.js";
 import { LogGroupOffsetStore } from "./metadata/group-offsets.js";
 import { MetadataLog } from "./metadata/log.js";
 import * as metrics from "./metrics/metrics.js";
+import { jwksUrlForLogs } from "./security/jwks.js";
 import { loadListenerSecurity, securityProtocol } from "./security/listener.js";
 import { watchTlsFiles, watchUsersFile } from "./security/reload.js";
 import type { AgentContext } from "./server/context.js";
@@ -66,10 +67,21 @@ function exportUsage(event: UsageEvent): void {
 export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const logger = componentLogger("agent");
   // TLS files and the SASL users file are read first: a bad one stops start-up before anything is opened.
-  const security = await loadListenerSecurity(config);
+  const security = await loadListenerSecurity(config, componentLogger("kafka"));
   if (security.sasl?.mechanisms.includes("PLAIN") && !security.tls) {
     logger.warn(
       "SASL/PLAIN without TLS: passwords cross the network in clear; set -kafkaTLSCertFile and -kafkaTLSKeyFile",
+    );
+  }
+  if (security.sasl?.mechanisms.includes("OAUTHBEARER") && !security.tls) {
+    logger.warn(
+      "SASL/OAUTHBEARER without TLS: bearer tokens cross the network in clear and can be replayed until they expire; set -kafkaTLSCertFile and -kafkaTLSKeyFile",
+    );
+  }
+  const oauth = config.kafkaSASL?.oauth;
+  if (oauth && oauth.issuer === undefined && oauth.audience.length === 0) {
+    logger.warn(
+      "SASL/OAUTHBEARER accepts any token the JWKS keys signed, whatever its issuer and audience; set -kafkaSASLOAuthIssuer and -kafkaSASLOAuthAudience",
     );
   }
   const stopUsageExport = storeUsage.onChange(exportUsage);
@@ -205,6 +217,21 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     logger: componentLogger("kafka"),
     tls: security.tls?.options ?? null,
     sasl: security.sasl,
+    saslEvents: {
+      authenticated: (mechanism, reauth) =>
+        metrics.saslAuthentications.inc({
+          mechanism,
+          kind: reauth ? "reauthentication" : "authentication",
+          result: "success",
+        }),
+      failed: (mechanism, reauth) =>
+        metrics.saslAuthentications.inc({
+          mechanism: mechanism ?? "unknown",
+          kind: reauth ? "reauthentication" : "authentication",
+          result: "failure",
+        }),
+      expired: () => metrics.saslExpiredConnections.inc(),
+    },
     onConnectionsChanged: (open) => metrics.openConnections.set(open),
     onRequest: (header, seconds) => {
       metrics.requests.inc({ api: String(header.apiKey), version: String(header.apiVersion) });
@@ -215,15 +242,18 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const stopTlsWatch = config.kafkaTLS
     ? watchTlsFiles(config.kafkaTLS, (options) => kafka.setTlsOptions(options), componentLogger("kafka"), reloadMs)
     : null;
-  const stopUsersWatch = config.kafkaSASL
-    ? watchUsersFile(
-        config.kafkaSASL.mechanisms,
-        config.kafkaSASL.usersFile,
-        (settings) => kafka.setSaslSettings(settings),
-        componentLogger("kafka"),
-        reloadMs,
-      )
-    : null;
+  const saslSettings = security.sasl;
+  const usersFile = config.kafkaSASL?.usersFile;
+  const stopUsersWatch =
+    saslSettings && usersFile !== undefined
+      ? watchUsersFile(
+          saslSettings.mechanisms,
+          usersFile,
+          (users) => kafka.setSaslSettings({ ...saslSettings, users }),
+          componentLogger("kafka"),
+          reloadMs,
+        )
+      : null;
   // Advertise the port actually bound (port 0 picks one).
   if (config.kafkaPort === 0 && config.advertisedPort === undefined) {
     if (registry) await registry.setPort(kafka.port);
@@ -268,7 +298,20 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       ? { tlsSubject: security.tls.subject, tlsValidTo: security.tls.validTo, mutualTLS: security.tls.mutual }
       : {}),
     ...(security.sasl
-      ? { saslMechanisms: security.sasl.mechanisms.join(","), saslUsers: security.sasl.users.size }
+      ? {
+          saslMechanisms: security.sasl.mechanisms.join(","),
+          ...(usersFile !== undefined ? { saslUsers: security.sasl.users.size } : {}),
+          ...(security.sasl.maxReauthMs > 0 ? { connectionsMaxReauthMs: security.sasl.maxReauthMs } : {}),
+        }
+      : {}),
+    ...(oauth && security.jwks
+      ? {
+          oauthJwks: jwksUrlForLogs(oauth.jwksUrl),
+          oauthJwksKeys: security.jwks.size,
+          oauthIssuer: oauth.issuer ?? null,
+          oauthAudience: oauth.audience,
+          oauthPrincipalClaim: oauth.principalClaim,
+        }
       : {}),
   });
 
@@ -284,6 +327,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       const listenerClosed = kafka.stopAccepting().catch(() => undefined);
       stopTlsWatch?.();
       stopUsersWatch?.();
+      security.jwks?.close();
       await registry?.stop().catch((err: unknown) => logger.warn("deregistering failed", { error: errorMessage(err) }));
       const drain = batcher.close();
       const deadline = new Promise<void>((r) => setTimeout(r, config.gracefulShutdownMs).unref());
