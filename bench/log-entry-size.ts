@@ -1,5 +1,5 @@
 /**
- * Metadata log entry size per partition batch, entry format 1 (JSON) against format 2 (binary), for
+ * Metadata log entry size per partition batch, JSON entries (format 1) against binary ones (format 3), for
  * ingestion files of 6 and of 1,000 partitions (docs/metadata-log.md, "Entry formats"). Deterministic:
  * no store, no clock. Also part of `npm run bench`.
  *

@@ -46,14 +46,18 @@ export const APIS: ReadonlyArray<readonly [key: number, name: string, maxVersion
   [18, "ApiVersions", 4],
   [19, "CreateTopics", 7],
   [20, "DeleteTopics", 6],
+  [21, "DeleteRecords", 2],
   [22, "InitProducerId", 5],
   [32, "DescribeConfigs", 4],
   [33, "AlterConfigs", 2],
+  [35, "DescribeLogDirs", 4],
   [36, "SaslAuthenticate", 2],
   [37, "CreatePartitions", 3],
   [42, "DeleteGroups", 2],
   [44, "IncrementalAlterConfigs", 1],
+  [47, "OffsetDelete", 0],
   [60, "DescribeCluster", 1],
+  [61, "DescribeProducers", 0],
 ];
 
 /** The parts of a Kafka JSON spec field the transcription reads. */

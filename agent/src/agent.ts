@@ -3,7 +3,7 @@
  * handle's stop() drains in-flight produce requests before closing.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { formatBucketUrl } from "../../common/bucket-url.js";
+import { formatBucketUrl, type BucketUrl } from "../../common/bucket-url.js";
 import { componentLogger, errorMessage } from "../../common/logger.js";
 import { DynamicCluster } from "./cluster/dynamic-cluster.js";
 import { AgentRegistry } from "./cluster/registry.js";
@@ -21,8 +21,10 @@ import { IngestionHealth } from "./ingest/health.js";
 import { IngestionBatcher } from "./ingest/batcher.js";
 import { LogGroupOffsetStore } from "./metadata/group-offsets.js";
 import { MetadataLog } from "./metadata/log.js";
-import { JSON_ENTRY_FORMAT, LATEST_ENTRY_FORMAT, entryFormatFor, type EntryFormat } from "./metadata/entry-codec.js";
+import { ENTRY_FORMAT } from "./metadata/commands.js";
+import { LATEST_ENTRY_FORMAT, entryFormatFor } from "./metadata/entry-codec.js";
 import * as metrics from "./metrics/metrics.js";
+import { jwksUrlForLogs } from "./security/jwks.js";
 import { loadListenerSecurity, securityProtocol } from "./security/listener.js";
 import { watchTlsFiles, watchUsersFile } from "./security/reload.js";
 import type { AgentContext } from "./server/context.js";
@@ -51,6 +53,14 @@ function deriveClusterId(seed: string): string {
   return createHash("sha256").update(seed).digest("base64url").slice(0, 22);
 }
 
+/**
+ * Where the partitions' data lives, as DescribeLogDirs names it: the compaction store's URL without its
+ * endpoint (an endpoint override is a detail of how this agent reaches the store, and may carry more).
+ */
+function dataLocation(url: BucketUrl): string {
+  return formatBucketUrl(url.kind === "dynamodb" || url.kind === "s3" ? { ...url, endpoint: undefined } : url);
+}
+
 /** Store usage events become Prometheus counters (DynamoDB units, S3 requests by type). */
 function exportUsage(event: UsageEvent): void {
   if (event.kind === "s3Request") metrics.s3Requests.inc({ type: event.type }, event.count);
@@ -64,10 +74,21 @@ function exportUsage(event: UsageEvent): void {
 export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const logger = componentLogger("agent");
   // TLS files and the SASL users file are read first: a bad one stops start-up before anything is opened.
-  const security = await loadListenerSecurity(config);
+  const security = await loadListenerSecurity(config, componentLogger("kafka"));
   if (security.sasl?.mechanisms.includes("PLAIN") && !security.tls) {
     logger.warn(
       "SASL/PLAIN without TLS: passwords cross the network in clear; set -kafkaTLSCertFile and -kafkaTLSKeyFile",
+    );
+  }
+  if (security.sasl?.mechanisms.includes("OAUTHBEARER") && !security.tls) {
+    logger.warn(
+      "SASL/OAUTHBEARER without TLS: bearer tokens cross the network in clear and can be replayed until they expire; set -kafkaTLSCertFile and -kafkaTLSKeyFile",
+    );
+  }
+  const oauth = config.kafkaSASL?.oauth;
+  if (oauth && oauth.issuer === undefined && oauth.audience.length === 0) {
+    logger.warn(
+      "SASL/OAUTHBEARER accepts any token the JWKS keys signed, whatever its issuer and audience; set -kafkaSASLOAuthIssuer and -kafkaSASLOAuthAudience",
     );
   }
   const stopUsageExport = storeUsage.onChange(exportUsage);
@@ -82,9 +103,9 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const singleWriter = stores.metadata.kind === "file" || stores.metadata.kind === "mem";
   const ingestionExpires = stores.ingestion.kind === "dynamodb";
   let jobs: BackgroundJobs | null = null;
-  // The entry format every live agent reads (docs/metadata-log.md, "Entry formats"); on a shared store,
-  // format 1 until the registry has read the members (nothing is proposed before).
-  let entryFormat = (): EntryFormat => (singleWriter ? LATEST_ENTRY_FORMAT : JSON_ENTRY_FORMAT);
+  // The newest entry format every live agent reads (docs/metadata-log.md, "Entry formats"); on a shared
+  // store, format 1 until the registry has read the members (nothing is proposed before).
+  let readersFormat = (): number => (singleWriter ? LATEST_ENTRY_FORMAT : ENTRY_FORMAT.first);
   let reportUnreadable!: (error: Error) => void;
   const unreadable = new Promise<Error>((resolve) => (reportUnreadable = resolve));
   const log = new MetadataLog(stores.metadata, {
@@ -98,7 +119,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       metrics.logAppendLatency.observe(seconds);
     },
     onApplied: (index) => metrics.logAppliedIndex.set(Number(index)),
-    entryFormat: () => entryFormat(),
+    readersFormat: () => readersFormat(),
     onUnreadable: (error) => reportUnreadable(error),
   });
   const waiters = new PartitionWaiters();
@@ -162,7 +183,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
         dataPathProblem: () => ingestionHealth.problem(),
         ...(config.nodeId !== undefined ? { preferredNodeId: config.nodeId } : {}),
       });
-  if (registry) entryFormat = () => entryFormatFor(registry.liveAgents().map((a) => a.logFormat));
+  if (registry) readersFormat = () => entryFormatFor(registry.liveAgents().map((a) => a.logFormat));
   const cluster = registry
     ? new DynamicCluster(clusterId, registry)
     : new SingleAgentCluster(clusterId, {
@@ -199,6 +220,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     batcher,
     reader,
     waiters,
+    dataLocation: dataLocation(compactionUrl),
   };
 
   const kafka = await startKafkaServer(context, {
@@ -210,6 +232,21 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     logger: componentLogger("kafka"),
     tls: security.tls?.options ?? null,
     sasl: security.sasl,
+    saslEvents: {
+      authenticated: (mechanism, reauth) =>
+        metrics.saslAuthentications.inc({
+          mechanism,
+          kind: reauth ? "reauthentication" : "authentication",
+          result: "success",
+        }),
+      failed: (mechanism, reauth) =>
+        metrics.saslAuthentications.inc({
+          mechanism: mechanism ?? "unknown",
+          kind: reauth ? "reauthentication" : "authentication",
+          result: "failure",
+        }),
+      expired: () => metrics.saslExpiredConnections.inc(),
+    },
     onConnectionsChanged: (open) => metrics.openConnections.set(open),
     onRequest: (header, seconds) => {
       metrics.requests.inc({ api: String(header.apiKey), version: String(header.apiVersion) });
@@ -220,15 +257,18 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const stopTlsWatch = config.kafkaTLS
     ? watchTlsFiles(config.kafkaTLS, (options) => kafka.setTlsOptions(options), componentLogger("kafka"), reloadMs)
     : null;
-  const stopUsersWatch = config.kafkaSASL
-    ? watchUsersFile(
-        config.kafkaSASL.mechanisms,
-        config.kafkaSASL.usersFile,
-        (settings) => kafka.setSaslSettings(settings),
-        componentLogger("kafka"),
-        reloadMs,
-      )
-    : null;
+  const saslSettings = security.sasl;
+  const usersFile = config.kafkaSASL?.usersFile;
+  const stopUsersWatch =
+    saslSettings && usersFile !== undefined
+      ? watchUsersFile(
+          saslSettings.mechanisms,
+          usersFile,
+          (users) => kafka.setSaslSettings({ ...saslSettings, users }),
+          componentLogger("kafka"),
+          reloadMs,
+        )
+      : null;
   // Advertise the port actually bound (port 0 picks one).
   if (config.kafkaPort === 0 && config.advertisedPort === undefined) {
     if (registry) await registry.setPort(kafka.port);
@@ -273,7 +313,20 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       ? { tlsSubject: security.tls.subject, tlsValidTo: security.tls.validTo, mutualTLS: security.tls.mutual }
       : {}),
     ...(security.sasl
-      ? { saslMechanisms: security.sasl.mechanisms.join(","), saslUsers: security.sasl.users.size }
+      ? {
+          saslMechanisms: security.sasl.mechanisms.join(","),
+          ...(usersFile !== undefined ? { saslUsers: security.sasl.users.size } : {}),
+          ...(security.sasl.maxReauthMs > 0 ? { connectionsMaxReauthMs: security.sasl.maxReauthMs } : {}),
+        }
+      : {}),
+    ...(oauth && security.jwks
+      ? {
+          oauthJwks: jwksUrlForLogs(oauth.jwksUrl),
+          oauthJwksKeys: security.jwks.size,
+          oauthIssuer: oauth.issuer ?? null,
+          oauthAudience: oauth.audience,
+          oauthPrincipalClaim: oauth.principalClaim,
+        }
       : {}),
   });
 
@@ -285,6 +338,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     const listenerClosed = kafka.stopAccepting().catch(() => undefined);
     stopTlsWatch?.();
     stopUsersWatch?.();
+    security.jwks?.close();
     await registry?.stop().catch((err: unknown) => logger.warn("deregistering failed", { error: errorMessage(err) }));
     const drain = batcher.close();
     const deadline = new Promise<void>((r) => setTimeout(r, config.gracefulShutdownMs).unref());

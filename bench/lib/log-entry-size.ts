@@ -1,5 +1,5 @@
 /**
- * Bytes a metadata log entry spends per partition batch, in entry format 1 (JSON) and format 2 (binary):
+ * Bytes a metadata log entry spends per partition batch, as JSON (format 1) and binary (format 3):
  * one ingestion file's commitFile per entry, of the shapes below, averaged over 20 generated files
  * (agent/test/support/log-entries.ts: seeded, so the figures repeat exactly).
  */
@@ -35,8 +35,8 @@ export function measureLogEntrySizes(): LogEntrySizeRow[] {
       let binary = 0;
       for (let seed = 1; seed <= FILES; seed++) {
         const entry = commitFileEntry({ ...shape, idempotent }, seed);
-        json += encodeEntry(entry, 1).length;
-        binary += encodeEntry(entry, 2).length;
+        json += encodeEntry(entry, "json").length;
+        binary += encodeEntry(entry, "binary").length;
       }
       const batches = shape.topics * shape.partitionsPerTopic;
       return {
@@ -56,7 +56,7 @@ export function logEntrySizeTable(rows: readonly LogEntrySizeRow[]): string {
   const n = (v: number, digits = 0) =>
     v.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
   return [
-    "| partitions per file | topics | producers | format 1 (JSON) bytes per entry | per batch | format 2 bytes per entry | per batch |",
+    "| partitions per file | topics | producers | format 1 (JSON) bytes per entry | per batch | format 3 (binary) bytes per entry | per batch |",
     "|---|---|---|---|---|---|---|",
     ...rows.map(
       (r) =>

@@ -14,6 +14,7 @@ import { ensureKubeBinaries, HELM_VERSION } from "../support/kube/build.js";
 import { eventually } from "../support/eventually.js";
 import { applyYaml, startControlPlane } from "../support/kube/control-plane.js";
 import type { ControlPlane } from "../support/kube/control-plane.js";
+import { NODE_NAME } from "../support/kube/pod-launcher.js";
 import { PodRunner } from "../support/kube/pod-runner.js";
 
 const execFileP = promisify(execFile);
@@ -317,6 +318,7 @@ describe("kube harness: kube-controller-manager and the PodRunner", function () 
     assert.equal(pods.pods("web-").length, 2);
     assert.ok(pods.pods("web-").every((p) => p.ready));
     const pod = (await admin.list<V1Pod>({ apiVersion: "v1", plural: "pods", namespace: NS })).items[0]!;
+    assert.equal(pod.spec?.nodeName, NODE_NAME, "bound, as by a scheduler: its deletion is graceful");
     assert.equal(pod.status?.phase, "Running");
     assert.equal(pod.status?.conditions?.find((c) => c.type === "Ready")?.status, "True");
 

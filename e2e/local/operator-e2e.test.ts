@@ -1,26 +1,34 @@
 /**
  * End to end with no Docker: the story of e2e/kind/run.sh on this machine.
  *
- *   real kube-apiserver + etcd ── `helm template` of charts/warp-operator, applied server-side
- *   DeploymentRunner (stand-in for kubelet + deployment controller) runs the chart's operator pod as
- *     a local process, with its ServiceAccount's token: the operator has exactly the chart's RBAC
+ *   real kube-apiserver + etcd + kube-controller-manager (deployment, replicaset, garbage-collector,
+ *     disruption, namespace and endpointslice controllers) ── `helm template` of
+ *     charts/warp-operator, applied server-side
+ *   Kubernetes' deployment and ReplicaSet controllers make the operator's Pod; PodRunner (stand-in for
+ *     the scheduler and the kubelet) runs it as a local process, with its ServiceAccount's token: the
+ *     operator has exactly the chart's RBAC
  *   a 3-zone WarpAgent ── the operator creates the tables in DynamoDB Local, checks the bucket in
  *     moto's S3 server, and applies one Deployment per zone
- *   DeploymentRunner runs the agent pods those Deployments describe (command, args, env) and reports
- *     their readiness back; the WarpAgent turns Ready
+ *   the controllers make a ReplicaSet and a Pod per zone; PodRunner runs one agent process per Pod
+ *     (command, args, env, Secret volumes) and writes the Pod's status (Ready from the readiness
+ *     probe), the controllers carry it up to the Deployments; the WarpAgent turns Ready
  *   kcat and kafkajs produce and consume through the agents; compaction puts the data in S3;
- *   deleting the WarpAgent (deletionPolicy Delete) stops its agents, then removes its tables.
+ *   a spec change is a rolling update by Kubernetes' own controllers: a new ReplicaSet per zone,
+ *     its Pod ready before the old one goes;
+ *   deleting the WarpAgent (deletionPolicy Delete) makes the operator stop its agents, then remove
+ *     its tables; the garbage collector then removes what it owned.
  *
- * Stand-ins, because they cannot run here: pods are local processes sharing one loopback address
- * (ports are remapped, status.podIP is 127.0.0.1), Services do not route (clients bootstrap from an
- * agent's port), and no garbage collector deletes owned objects.
+ * Stand-ins, because they cannot run here: there is no kubelet, no scheduler and no container
+ * runtime (PodRunner binds each Pod to one node and runs its first container as a local process);
+ * pods share one loopback address (ports are remapped, status.podIP is 127.0.0.1); Services do not
+ * route (no kube-proxy: clients bootstrap from an agent's port).
  */
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
-import type { V1Deployment } from "@kubernetes/client-node";
+import type { V1Deployment, V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
 import { Kafka, logLevel } from "kafkajs";
 import type { Condition, WarpAgent } from "../../operator/src/api/types.js";
 import { deploymentName } from "../../operator/src/desired/labels.js";
@@ -34,8 +42,8 @@ import { runKcat } from "../support/kcat.js";
 import { eventually } from "../support/eventually.js";
 import { startControlPlane } from "../support/kube/control-plane.js";
 import type { ControlPlane } from "../support/kube/control-plane.js";
-import { DeploymentRunner } from "../support/kube/deployment-runner.js";
-import type { RunningPod } from "../support/kube/deployment-runner.js";
+import type { RunningPod } from "../support/kube/pod-launcher.js";
+import { PodRunner } from "../support/kube/pod-runner.js";
 import { helmTemplate, kubectl, kubectlApply, writeValuesFile } from "../support/kube/helm.js";
 import { makeTestCerts } from "../../agent/test/security/support.js";
 import { startS3Server } from "../support/s3-server.js";
@@ -46,6 +54,7 @@ const APP_NS = "streaming";
 const BUCKET = "warp-e2e";
 const ZONES = ["zone-a", "zone-b", "zone-c"];
 const WA = { apiVersion: "warpagent.dev/v1alpha1", plural: "warpagents" };
+const DEPLOYMENTS = { apiVersion: "apps/v1", plural: "deployments", namespace: APP_NS };
 /** The image's entrypoint `warp`, run from this checkout. */
 const WARP = [process.execPath, "--import", "tsx", path.join(REPO_ROOT, "cli/warp.ts")];
 
@@ -61,10 +70,10 @@ describe("local end to end: Helm chart, operator, agents, clients (no Docker)", 
   let admin: KubeClient;
   let dynamo: DynamoDBClient;
   let s3: S3Client;
-  let operatorPods: DeploymentRunner;
-  let agentPods: DeploymentRunner;
+  let operatorPods: PodRunner;
+  let agentPods: PodRunner;
 
-  const agentsOf = (zone: string): RunningPod[] => agentPods.pods(deploymentName("events", zone));
+  const agentsOf = (zone: string): RunningPod[] => agentPods.pods(`${deploymentName("events", zone)}-`);
   const kafkaAddress = (p: RunningPod): string => `127.0.0.1:${p.namedPorts.get("kafka")}`;
 
   const tableExists = (name: string): Promise<boolean> => tableExistsIn(dynamo, name);
@@ -82,7 +91,11 @@ describe("local end to end: Helm chart, operator, agents, clients (no Docker)", 
     );
 
   before(async () => {
-    [cp, ddb, s3srv] = await Promise.all([startControlPlane(), startDynamoDbLocal(), startS3Server()]);
+    [cp, ddb, s3srv] = await Promise.all([
+      startControlPlane({ controllerManager: true }),
+      startDynamoDbLocal(),
+      startS3Server(),
+    ]);
     admin = await KubeClient.fromKubeConfig(cp.adminConfig());
     dynamo = new DynamoDBClient({ ...LOCAL_AWS, endpoint: ddb.endpoint });
     s3 = new S3Client({ ...LOCAL_AWS, endpoint: s3srv.endpoint, forcePathStyle: true });
@@ -123,7 +136,7 @@ describe("local end to end: Helm chart, operator, agents, clients (no Docker)", 
       "crd/warpagents.warpagent.dev",
     ]);
 
-    operatorPods = new DeploymentRunner({
+    operatorPods = new PodRunner({
       admin,
       namespace: OPERATOR_NS,
       commands: { warp: WARP },
@@ -208,7 +221,7 @@ spec:
 `;
     await kubectlApply(waYaml, { kubeconfig: cp.kubeconfigPath });
 
-    agentPods = new DeploymentRunner({
+    agentPods = new PodRunner({
       admin,
       namespace: APP_NS,
       labelSelector: "app.kubernetes.io/managed-by=warp-operator",
@@ -332,6 +345,113 @@ spec:
     assert.equal(consumed.stdout.trim().split("\n").length, 200);
   });
 
+  it("a spec change is a rolling update by Kubernetes' own ReplicaSets, no zone unserved; the data is still there", async () => {
+    const before = await admin.get<WarpAgent>({ ...WA, namespace: APP_NS, name: "events" });
+    const zoneDeployment = (z: string) =>
+      admin.get<V1Deployment>({ ...DEPLOYMENTS, name: deploymentName("events", z) });
+    const replicaSetsOf = async (dep: V1Deployment): Promise<V1ReplicaSet[]> =>
+      (
+        await admin.list<V1ReplicaSet>({ apiVersion: "apps/v1", plural: "replicasets", namespace: APP_NS })
+      ).items.filter((rs) => rs.metadata?.ownerReferences?.some((o) => o.uid === dep.metadata?.uid));
+    const revision = (dep: V1Deployment) => Number(dep.metadata?.annotations?.["deployment.kubernetes.io/revision"]);
+    const old = new Map<string, { revision: number; replicaSets: Set<string> }>();
+    for (const z of ZONES) {
+      const dep = await zoneDeployment(z);
+      const replicaSets = new Set((await replicaSetsOf(dep)).map((rs) => rs.metadata!.name!));
+      const owners = [...new Set(agentsOf(z).map((p) => p.owner))];
+      assert.equal(owners.length, 1, `zone ${z}: its agents run from one ReplicaSet`);
+      assert.ok(replicaSets.has(owners[0]!), `zone ${z}: its agent runs from one of its Deployment's ReplicaSets`);
+      old.set(z, { revision: revision(dep), replicaSets });
+    }
+
+    // While the rollout runs, sample the agent Pods as the apiserver has them: in every zone a Pod
+    // that is Ready and not terminating (maxUnavailable 0), and the new Pod beside the old one (maxSurge 1).
+    /** Zone → how many samples found it with no serving Pod. */
+    const unserved = new Map<string, number>();
+    const surged = new Set<string>();
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const pods = (
+          await admin.list<V1Pod>(
+            { apiVersion: "v1", plural: "pods", namespace: APP_NS },
+            { labelSelector: "app.kubernetes.io/instance=events" },
+          )
+        ).items;
+        for (const z of ZONES) {
+          const inZone = pods.filter((p) => p.metadata?.labels?.["warpagent.dev/zone"] === z);
+          const serving = inZone.filter(
+            (p) =>
+              !p.metadata?.deletionTimestamp &&
+              p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
+          );
+          if (serving.length === 0) unserved.set(z, (unserved.get(z) ?? 0) + 1);
+          const owners = new Set(inZone.map((p) => p.metadata?.ownerReferences?.[0]?.name));
+          if ([...owners].some((o) => old.get(z)!.replicaSets.has(o ?? "")) && owners.size > 1) surged.add(z);
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    try {
+      await kubectl(cp.kubeconfigPath, [
+        "-n",
+        APP_NS,
+        "patch",
+        "warpagent",
+        "events",
+        "--type=merge",
+        "-p",
+        JSON.stringify({ spec: { batchTimeout: "100ms" } }),
+      ]);
+      const ready = await waitReady("events");
+      assert.ok(ready.metadata.generation! > before.metadata.generation!, "Ready for the new generation");
+      // Each zone has rolled to a new ReplicaSet; the old ones are scaled to zero and their pods stopped.
+      for (const z of ZONES) {
+        const dep = await zoneDeployment(z);
+        const was = old.get(z)!;
+        assert.equal(revision(dep), was.revision + 1, `zone ${z}: one new revision`);
+        const replicaSets = await replicaSetsOf(dep);
+        const fresh = replicaSets.filter((rs) => !was.replicaSets.has(rs.metadata!.name!));
+        assert.equal(fresh.length, 1, `zone ${z}: one new ReplicaSet`);
+        const args = fresh[0]!.spec?.template?.spec?.containers[0]?.args ?? [];
+        assert.equal(args[args.indexOf("-batchTimeout") + 1], "100ms", `zone ${z}: the new template has the change`);
+        assert.equal(fresh[0]!.status?.readyReplicas, 1, `zone ${z}: the new ReplicaSet's pod is ready`);
+        for (const rs of replicaSets.filter((r) => was.replicaSets.has(r.metadata!.name!)))
+          assert.equal(rs.spec?.replicas, 0, `zone ${z}: old ReplicaSet ${rs.metadata?.name} scaled to zero`);
+        const agents = await eventually(
+          () => {
+            const now = agentsOf(z);
+            return now.length === 1 && now[0]!.ready ? now : undefined;
+          },
+          { timeoutMs: 60_000, what: `zone ${z}: the old agent stopped, the new one ready` },
+        );
+        assert.equal(agents[0]!.owner, fresh[0]!.metadata!.name, `zone ${z}: the agent runs from the new ReplicaSet`);
+        assert.equal(agents[0]!.args[agents[0]!.args.indexOf("-batchTimeout") + 1], "100ms");
+      }
+    } finally {
+      sampling = false;
+      await sampler;
+    }
+    assert.deepEqual(Object.fromEntries(unserved), {}, "every zone had a ready agent throughout the rollout");
+    assert.deepEqual([...surged].sort(), ZONES, "in every zone the new pod ran beside the old one");
+
+    // The new agents serve what the old ones stored, and take new data.
+    const lines = Array.from({ length: 50 }, (_, i) => `after-${i}`);
+    const produced = await runKcat(
+      ["-b", kafkaAddress(agentsOf("zone-b")[0]!), "-P", "-t", "e2e-kcat", "-X", "acks=all"],
+      { input: `${lines.join("\n")}\n` },
+    );
+    assert.equal(produced.code, 0, produced.stderr);
+    const consumed = await runKcat(
+      ["-b", kafkaAddress(agentsOf("zone-a")[0]!), "-C", "-t", "e2e-kcat", "-o", "beginning", "-e", "-q"],
+      { timeoutMs: 90_000 },
+    );
+    assert.equal(consumed.code, 0, consumed.stderr);
+    const values = consumed.stdout.trim().split("\n");
+    assert.equal(values.length, 250, "the 200 records from before the rollout and the 50 after");
+    assert.deepEqual(values.filter((v) => v.startsWith("after-")).sort(), [...lines].sort());
+  });
+
   it("a WarpAgent with TLS and SASL/SCRAM: the pods mount the Secrets, kcat connects over SASL_SSL, a wrong password is refused", async () => {
     const certs = await makeTestCerts();
     try {
@@ -431,14 +551,39 @@ spec:
     const zoneDeployments = deps.filter((x) => x.metadata!.name!.startsWith("events-"));
     assert.equal(zoneDeployments.length, ZONES.length, "one Deployment per zone");
     for (const d of zoneDeployments)
-      assert.equal(
-        d.metadata!.ownerReferences?.[0]?.name,
-        "events",
-        "the garbage collector would remove it with its owner",
-      );
+      assert.equal(d.metadata!.ownerReferences?.[0]?.name, "events", "the garbage collector removes it with its owner");
+    const zoneDeploymentNames = zoneDeployments.map((d) => d.metadata!.name!);
+    /** Agent processes of the zone Deployments' ReplicaSets (`<deployment>-<template hash>`) still running. */
     const agentPodsRunning = (): number =>
-      zoneDeployments.reduce((n, d) => n + agentPods.pods(d.metadata!.name!).length, 0);
+      zoneDeploymentNames.reduce((n, name) => n + agentPods.pods(`${name}-`).length, 0);
     assert.ok(agentPodsRunning() > 0);
+    /** What the WarpAgent owns, directly or through its Deployments, as "plural/name". */
+    const owned = async (): Promise<string[]> => {
+      const kinds = [
+        { apiVersion: "apps/v1", plural: "deployments" },
+        { apiVersion: "apps/v1", plural: "replicasets" },
+        { apiVersion: "v1", plural: "pods" },
+        { apiVersion: "v1", plural: "services" },
+        { apiVersion: "policy/v1", plural: "poddisruptionbudgets" },
+      ];
+      const left: string[] = [];
+      for (const k of kinds) {
+        const items = (
+          await admin.list<{ metadata: { name: string } }>(
+            { ...k, namespace: APP_NS },
+            { labelSelector: "app.kubernetes.io/instance=events" },
+          )
+        ).items;
+        left.push(...items.map((i) => `${k.plural}/${i.metadata.name}`));
+      }
+      return left;
+    };
+    const ownedBefore = await owned();
+    for (const plural of ["deployments", "replicasets", "pods", "services", "poddisruptionbudgets"])
+      assert.ok(
+        ownedBefore.some((o) => o.startsWith(`${plural}/`)),
+        `it owns ${plural}: ${ownedBefore.join(", ")}`,
+      );
     // The operator stops the agents itself, and deletes the tables only once no agent pod runs.
     await kubectl(cp.kubeconfigPath, ["-n", APP_NS, "delete", "warpagent", "events", "--wait=false"]);
     let podsWhenATableWent = 0;
@@ -457,8 +602,15 @@ spec:
       timeoutMs: 60_000,
       what: "the WarpAgent to be gone (finalizer removed)",
     });
+    // Kubernetes' garbage collector removes what the WarpAgent owned: the Deployments, then their
+    // ReplicaSets and Pods, the Services, the PodDisruptionBudget.
+    await eventually(async () => (await owned()).length === 0, {
+      timeoutMs: 60_000,
+      what: "the WarpAgent's objects to be collected",
+    });
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }));
     assert.ok((listed.KeyCount ?? 0) > 0, "the bucket and its data are never deleted");
     assert.deepEqual(operatorPods.errors, []);
+    assert.deepEqual(agentPods.errors, []);
   });
 });

@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { cacheDir, withCacheLock } from "./cache.js";
 import { freePort } from "./ports.js";
-import { fileTail, runCommand, spawnServer, which } from "./processes.js";
-import type { RunResult } from "./processes.js";
+import { fileTail, runCommand, spawnServer, startCommand, which } from "./processes.js";
+import type { RunningCommand, RunResult } from "./processes.js";
 
 export type { RunResult } from "./processes.js";
 
@@ -26,6 +26,10 @@ export const KAFKA_TOOL_CLASSES = {
   "consumer-groups": "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
   "producer-perf-test": "org.apache.kafka.tools.ProducerPerformance",
   "consumer-perf-test": "org.apache.kafka.tools.ConsumerPerformance",
+  "delete-records": "org.apache.kafka.tools.DeleteRecordsCommand",
+  "get-offsets": "org.apache.kafka.tools.GetOffsetShell",
+  "log-dirs": "org.apache.kafka.tools.LogDirsCommand",
+  transactions: "org.apache.kafka.tools.TransactionsCommand",
 } as const;
 
 export type KafkaTool = keyof typeof KAFKA_TOOL_CLASSES;
@@ -187,6 +191,37 @@ export async function runKafkaTool(
       ...args,
     ],
     { input: options.input, timeoutMs: options.timeoutMs ?? 120_000 },
+  );
+}
+
+/**
+ * Starts one of Kafka's tools and leaves it running, driven through stdin (the console producer sends
+ * a record per line written) and read line by line from stdout (the console consumer prints one per
+ * record); end it with endInput() or kill().
+ */
+export async function startKafkaTool(
+  tool: KafkaTool,
+  args: readonly string[],
+  options: Omit<KafkaToolOptions, "input"> & { readonly onStdoutLine?: (line: string) => void } = {},
+): Promise<RunningCommand> {
+  const tools = await ensureKafkaTools();
+  const java = requireJava();
+  return startCommand(
+    java,
+    [
+      "-Xmx512m",
+      "-Djava.awt.headless=true",
+      `-Dlog4j.configuration=file:${tools.toolsLog4j}`,
+      ...(options.jvmOptions ?? []),
+      "-cp",
+      tools.classpath,
+      KAFKA_TOOL_CLASSES[tool],
+      ...args,
+    ],
+    {
+      timeoutMs: options.timeoutMs ?? 300_000,
+      ...(options.onStdoutLine ? { onStdoutLine: options.onStdoutLine } : {}),
+    },
   );
 }
 

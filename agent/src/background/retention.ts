@@ -2,6 +2,8 @@
  * Retention: the compaction lease holder drops data older than a topic's `retention.ms` and beyond
  * its `retention.bytes` (per partition) by proposing `truncate` commands at segment boundaries. The
  * fold then unreferences the segments' objects; GC (gc.ts) deletes objects nothing references.
+ * DeleteRecords (handlers/21-delete-records.ts) moves the log start with the same command; retention
+ * starts from wherever the log start is, and a cut below it changes nothing.
  *
  * A segment is expired by time when both its newest record timestamp and its log-append time are older
  * than retention.ms: records produced with old CreateTime timestamps are still kept for retention.ms
@@ -50,7 +52,8 @@ export function planRetention(state: ClusterState, now: number): TruncateCommand
     if (retentionMs < 0 && retentionBytes < 0) continue;
     topic.partitions.forEach((p, partition) => {
       const cut = retentionCut(p, retentionMs, retentionBytes, now);
-      if (cut > p.logStartOffset) out.push({ type: "truncate", topic: name, partition, offset: cut });
+      if (cut > p.logStartOffset)
+        out.push({ type: "truncate", topic: name, partition, offset: cut, topicId: topic.topicId });
     });
   }
   return out;

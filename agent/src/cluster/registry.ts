@@ -35,7 +35,8 @@ export interface RegisteredAgent extends AgentInfo {
   readonly startedAt: number;
   /**
    * The newest metadata log entry format the agent reads (the log writes the newest all live agents
-   * read: metadata/entry-codec.ts entryFormatFor). Absent from agents before entry format 2.
+   * read: metadata/entry-codec.ts entryFormatFor; binary from format 3). Absent from agents before binary
+   * entries (counted as reading format 1).
    */
   readonly logFormat?: number;
 }

@@ -5,8 +5,10 @@
 import type { BucketUrl } from "../../../common/bucket-url.js";
 import { ConfigError, readFlag } from "../../../common/flags/read.js";
 import type { LogLevel } from "../../../common/flags/values.js";
-import { SASL_MECHANISMS } from "../security/mechanisms.js";
+import type { OAuthBearerConfig } from "../security/listener.js";
+import { PASSWORD_MECHANISMS, SASL_MECHANISMS, isPasswordMechanism } from "../security/mechanisms.js";
 import type { SaslMechanism } from "../security/mechanisms.js";
+import { DEFAULT_JWKS_REFRESH_MS } from "../security/jwks.js";
 import { DEFAULT_RELOAD_INTERVAL_MS } from "../security/reload.js";
 import { checkStoreConfig, StoreConfigError } from "../store/open/open-stores.js";
 import {
@@ -76,8 +78,17 @@ export interface AgentConfig {
   readonly logLevel: LogLevel;
   /** TLS on the Kafka listener (-kafkaTLSCertFile, -kafkaTLSKeyFile, -kafkaTLSClientCAFile); absent: plaintext. */
   readonly kafkaTLS?: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string };
-  /** SASL on the Kafka listener (-kafkaSASLMechanisms, -kafkaSASLUsersFile); absent: no authentication. */
-  readonly kafkaSASL?: { readonly mechanisms: readonly SaslMechanism[]; readonly usersFile: string };
+  /**
+   * SASL on the Kafka listener (-kafkaSASLMechanisms; -kafkaSASLUsersFile for PLAIN and SCRAM,
+   * -kafkaSASLOAuth* for OAUTHBEARER); absent: no authentication.
+   */
+  readonly kafkaSASL?: {
+    readonly mechanisms: readonly SaslMechanism[];
+    readonly usersFile?: string;
+    readonly oauth?: OAuthBearerConfig;
+  };
+  /** Kafka's connections.max.reauth.ms (-kafkaConnectionsMaxReauth): 0 = no limit. */
+  readonly kafkaConnectionsMaxReauthMs: number;
   /** How often the TLS files and the SASL users file are checked for changes. */
   readonly kafkaSecurityReloadIntervalMs: number;
 }
@@ -154,9 +165,20 @@ export function parseAgentConfig(
     ...(p.nodeId !== undefined ? { nodeId: p.nodeId } : {}),
     logLevel: p.logLevel ?? "info",
     kafkaSecurityReloadIntervalMs: p.kafkaSecurityReloadInterval ?? DEFAULT_RELOAD_INTERVAL_MS,
+    kafkaConnectionsMaxReauthMs: p.kafkaConnectionsMaxReauth ?? 0,
     ...security,
   };
 }
+
+/** Flags that configure OAUTHBEARER: refused unless -kafkaSASLMechanisms includes it. */
+const OAUTH_FLAGS = [
+  "kafkaSASLOAuthJwksURL",
+  "kafkaSASLOAuthJwksRefreshInterval",
+  "kafkaSASLOAuthIssuer",
+  "kafkaSASLOAuthAudience",
+  "kafkaSASLOAuthPrincipalClaim",
+  "kafkaSASLOAuthClockSkew",
+] as const satisfies readonly AgentFlagName[];
 
 /** The Kafka listener's TLS and SASL settings, with the combinations that make no sense refused. */
 function listenerSecurity(p: Parsed): Pick<AgentConfig, "kafkaTLS" | "kafkaSASL"> {
@@ -184,9 +206,10 @@ function listenerSecurity(p: Parsed): Pick<AgentConfig, "kafkaTLS" | "kafkaSASL"
     };
   }
   const mechanisms = p.kafkaSASLMechanisms ?? [];
-  if (mechanisms.length > 0 && p.kafkaSASLUsersFile === undefined) {
+  const passwordMechanisms = mechanisms.filter(isPasswordMechanism);
+  if (passwordMechanisms.length > 0 && p.kafkaSASLUsersFile === undefined) {
     throw new ConfigError(
-      "-kafkaSASLMechanisms (WARP_KAFKA_SASL_MECHANISMS) needs -kafkaSASLUsersFile (WARP_KAFKA_SASL_USERS_FILE)",
+      `-kafkaSASLMechanisms (WARP_KAFKA_SASL_MECHANISMS) ${passwordMechanisms.join(", ")} needs -kafkaSASLUsersFile (WARP_KAFKA_SASL_USERS_FILE)`,
     );
   }
   if (mechanisms.length === 0 && p.kafkaSASLUsersFile !== undefined) {
@@ -194,6 +217,45 @@ function listenerSecurity(p: Parsed): Pick<AgentConfig, "kafkaTLS" | "kafkaSASL"
       `-kafkaSASLUsersFile (WARP_KAFKA_SASL_USERS_FILE) is set but -kafkaSASLMechanisms (WARP_KAFKA_SASL_MECHANISMS) is empty: name the mechanisms to enable (${SASL_MECHANISMS.join(", ")})`,
     );
   }
-  if (mechanisms.length > 0) out.kafkaSASL = { mechanisms, usersFile: p.kafkaSASLUsersFile! };
+  if (passwordMechanisms.length === 0 && p.kafkaSASLUsersFile !== undefined) {
+    throw new ConfigError(
+      `-kafkaSASLUsersFile (WARP_KAFKA_SASL_USERS_FILE) is set but -kafkaSASLMechanisms (WARP_KAFKA_SASL_MECHANISMS) names no mechanism that uses it (${PASSWORD_MECHANISMS.join(", ")})`,
+    );
+  }
+  const oauthOn = mechanisms.includes("OAUTHBEARER");
+  if (oauthOn && p.kafkaSASLOAuthJwksURL === undefined) {
+    throw new ConfigError(
+      "-kafkaSASLMechanisms (WARP_KAFKA_SASL_MECHANISMS) OAUTHBEARER needs -kafkaSASLOAuthJwksURL (WARP_KAFKA_SASL_OAUTH_JWKS_URL)",
+    );
+  }
+  if (!oauthOn) {
+    const stray = OAUTH_FLAGS.find((name) => p[name] !== undefined);
+    if (stray !== undefined)
+      throw new ConfigError(
+        `-${stray} (${AGENT_FLAGS[stray].env}) is set but -kafkaSASLMechanisms (WARP_KAFKA_SASL_MECHANISMS) does not include OAUTHBEARER`,
+      );
+  }
+  if ((p.kafkaConnectionsMaxReauth ?? 0) > 0 && mechanisms.length === 0) {
+    throw new ConfigError(
+      "-kafkaConnectionsMaxReauth (WARP_KAFKA_CONNECTIONS_MAX_REAUTH) applies to SASL sessions: it needs -kafkaSASLMechanisms (WARP_KAFKA_SASL_MECHANISMS)",
+    );
+  }
+  if (mechanisms.length > 0)
+    out.kafkaSASL = {
+      mechanisms,
+      ...(p.kafkaSASLUsersFile !== undefined ? { usersFile: p.kafkaSASLUsersFile } : {}),
+      ...(oauthOn
+        ? {
+            oauth: {
+              jwksUrl: p.kafkaSASLOAuthJwksURL!,
+              jwksRefreshIntervalMs: p.kafkaSASLOAuthJwksRefreshInterval ?? DEFAULT_JWKS_REFRESH_MS,
+              ...(p.kafkaSASLOAuthIssuer !== undefined ? { issuer: p.kafkaSASLOAuthIssuer } : {}),
+              audience: p.kafkaSASLOAuthAudience ?? [],
+              principalClaim: p.kafkaSASLOAuthPrincipalClaim ?? "sub",
+              clockSkewMs: p.kafkaSASLOAuthClockSkew ?? 30_000,
+            },
+          }
+        : {}),
+    };
   return out;
 }

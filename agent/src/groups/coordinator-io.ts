@@ -131,6 +131,18 @@ export interface OffsetFetchResult {
   readonly topics: readonly FetchedTopicOffsets[];
 }
 
+export interface OffsetDeletePartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+export interface OffsetDeleteResult {
+  /** A group-level error (the partitions' codes are then meaningless), or NONE. */
+  readonly errorCode: number;
+  /** One per partition asked, in order: NONE (deleted, or nothing was committed) or GROUP_SUBSCRIBED_TO_TOPIC. */
+  readonly partitions: readonly (OffsetDeletePartition & { readonly errorCode: number })[];
+}
+
 export interface DescribedMember {
   readonly memberId: string;
   readonly groupInstanceId: string | null;

@@ -2,7 +2,8 @@
  * The classic consumer-group coordinator: the one object the wire handlers in agent/src/handlers/ call.
  * A facade over the parts in this folder:
  *   membership.ts      JoinGroup/SyncGroup/Heartbeat/LeaveGroup: rebalances, generations, sessions
- *   offsets.ts         OffsetCommit/OffsetFetch over the GroupOffsetStore (offset-store.ts)
+ *   offsets.ts         OffsetCommit/OffsetFetch/OffsetDelete over the GroupOffsetStore (offset-store.ts)
+ *   consumer-protocol.ts  the subscribed topics of "consumer" groups (for OffsetDelete)
  *   admin.ts           DescribeGroups/ListGroups/DeleteGroups
  *   group.ts           one group and its members in memory
  *   group-state.ts     the group states and the transitions between them
@@ -21,7 +22,7 @@
  * metadata/group-fence.ts): it can no longer commit or hand out assignments, and drops the group.
  *
  * Left out: group membership is not persisted (after a coordinator move or restart members rejoin),
- * transactional offset commits, OffsetDelete, KIP-848 consumer groups, offset retention/expiry.
+ * transactional offset commits, KIP-848 consumer groups. Offset expiry is the fold's (metadata/expiry.ts).
  */
 import { randomUUID } from "node:crypto";
 import { componentLogger, type Logger } from "../../../common/logger.js";
@@ -38,6 +39,8 @@ import type {
   ListedGroup,
   ListGroupsFilter,
   OffsetCommitInput,
+  OffsetDeletePartition,
+  OffsetDeleteResult,
   OffsetFetchResult,
   SyncGroupInput,
   SyncGroupResult,
@@ -67,6 +70,8 @@ export {
   type ListedGroup,
   type ListGroupsFilter,
   type OffsetCommitInput,
+  type OffsetDeletePartition,
+  type OffsetDeleteResult,
   type OffsetFetchResult,
   type OffsetToCommit,
   type SyncGroupInput,
@@ -171,6 +176,14 @@ export class GroupCoordinator {
     topics: readonly { readonly topic: string; readonly partitions: readonly number[] }[] | null,
   ): OffsetFetchResult {
     return this.groupOffsets.fetchOffsets(groupId, topics);
+  }
+
+  /**
+   * Deletes committed offsets of partitions the group does not consume (OffsetDelete): a group-level
+   * error, or one code per partition (NONE or GROUP_SUBSCRIBED_TO_TOPIC). See offsets.ts.
+   */
+  deleteOffsets(groupId: string, partitions: readonly OffsetDeletePartition[]): Promise<OffsetDeleteResult> {
+    return this.groupOffsets.deleteOffsets(groupId, partitions);
   }
 
   // ------------------------------------------------------------ admin calls

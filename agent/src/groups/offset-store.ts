@@ -47,6 +47,16 @@ export interface GroupOffsetStore {
   groupsWithOffsets(): readonly string[];
   /** Removes every committed offset of a group (DeleteGroups); the fence stays. */
   deleteGroup(groupId: string): Promise<void>;
+  /**
+   * Removes the committed offsets of some partitions (OffsetDelete; resolves once in the metadata log)
+   * with NONE, or refuses: NOT_COORDINATOR when a newer coordinator epoch exists. A group left without
+   * offsets is known by none any more.
+   */
+  deleteOffsets(
+    groupId: string,
+    partitions: readonly { readonly topic: string; readonly partition: number }[],
+    coordinatorEpoch: number,
+  ): Promise<number>;
   /** Makes `coordinator` the group's coordinator at a new epoch (resolves once in the metadata log). */
   claimGroup(groupId: string, coordinator: string): Promise<GroupClaim>;
   /** Records that a generation gets its assignment: NONE, or NOT_COORDINATOR when a newer epoch exists. */

@@ -1,14 +1,19 @@
 /**
- * Offset commits and fetches: a commit is checked against the group's membership and generation, then
- * written to the GroupOffsetStore with the group's coordinator epoch and the member's generation, which
- * the store checks again against the latest epoch (offset-store.ts); fetches read the store.
+ * Offset commits, fetches and deletions: a commit is checked against the group's membership and
+ * generation, then written to the GroupOffsetStore with the group's coordinator epoch and the member's
+ * generation, which the store checks again against the latest epoch (offset-store.ts); fetches read the
+ * store; a deletion (OffsetDelete) is checked against the group's state and subscriptions, then written
+ * with the coordinator epoch like a commit.
  */
 import { errorMessage, type Logger } from "../../../common/logger.js";
+import { CONSUMER_PROTOCOL_TYPE, subscribedTopics } from "./consumer-protocol.js";
 import {
   GroupError,
   type FetchedOffset,
   type FetchedTopicOffsets,
   type OffsetCommitInput,
+  type OffsetDeletePartition,
+  type OffsetDeleteResult,
   type OffsetFetchResult,
 } from "./coordinator-io.js";
 import type { Group } from "./group.js";
@@ -129,5 +134,74 @@ export class GroupOffsets {
         partitions: t.partitions.map((p) => toFetched(p, committed.get(t.topic)?.get(p))),
       })),
     };
+  }
+
+  // ------------------------------------------------------------- OffsetDelete
+
+  /**
+   * Deletes committed offsets, with Kafka's rules: GROUP_ID_NOT_FOUND for a group with neither members
+   * nor offsets; NON_EMPTY_GROUP for a group with members that does not use the consumer protocol (its
+   * subscriptions cannot be read); per partition GROUP_SUBSCRIBED_TO_TOPIC while a member of the group
+   * is subscribed to the topic (or the subscriptions cannot be told, Kafka's safe answer), else NONE,
+   * whether or not an offset was committed. The deletion is durable in the metadata log, under the
+   * coordinator epoch, before the answer. An Empty group left with no offsets is forgotten, as Kafka's
+   * coordinator removes it.
+   */
+  async deleteOffsets(groupId: string, partitions: readonly OffsetDeletePartition[]): Promise<OffsetDeleteResult> {
+    const failed = (errorCode: number): OffsetDeleteResult => ({ errorCode, partitions: [] });
+    if (this.membership.isClosed) return failed(GroupError.COORDINATOR_NOT_AVAILABLE);
+    let group = this.membership.group(groupId);
+    if (!group) {
+      if (this.offsets.committed(groupId).size === 0) return failed(GroupError.GROUP_ID_NOT_FOUND);
+      // Known only by its offsets: claim it, so that a coordinator holding it with members is fenced.
+      try {
+        group = (await this.membership.loadGroup(groupId)) ?? undefined;
+      } catch (err) {
+        this.log.warn("claiming the group failed", { groupId, error: errorMessage(err) });
+      }
+      if (!group) return failed(GroupError.COORDINATOR_NOT_AVAILABLE);
+    }
+    if (this.membership.dropIfFenced(group)) return failed(GroupError.NOT_COORDINATOR);
+    if (group.is("Dead")) return failed(GroupError.GROUP_ID_NOT_FOUND);
+    const empty = group.is("Empty");
+    if (!empty && group.protocolType !== CONSUMER_PROTOCOL_TYPE) return failed(GroupError.NON_EMPTY_GROUP);
+    const subscribed = empty ? new Set<string>() : subscribedTopics(group);
+    if (subscribed === null && group.protocolName !== null)
+      this.log.warn("a member's subscription cannot be read: every topic counts as subscribed", {
+        groupId,
+        protocol: group.protocolName,
+      });
+    const results = partitions.map((p) => ({
+      topic: p.topic,
+      partition: p.partition,
+      errorCode:
+        subscribed === null || subscribed.has(p.topic) ? GroupError.GROUP_SUBSCRIBED_TO_TOPIC : GroupError.NONE,
+    }));
+    // Every partition not refused goes to the log: the fold deletes whatever is committed when it applies.
+    const doomed = results.filter((r) => r.errorCode === GroupError.NONE);
+    if (doomed.length > 0) {
+      let errorCode: number;
+      try {
+        errorCode = await this.offsets.deleteOffsets(
+          groupId,
+          doomed.map((r) => ({ topic: r.topic, partition: r.partition })),
+          group.coordinatorEpoch,
+        );
+      } catch (err) {
+        this.log.warn("offset deletion failed", { groupId, error: errorMessage(err) });
+        return failed(GroupError.COORDINATOR_NOT_AVAILABLE);
+      }
+      if (errorCode === GroupError.NOT_COORDINATOR) this.membership.dropIfFenced(group);
+      if (errorCode !== GroupError.NONE) return failed(errorCode);
+      this.log.info("committed offsets deleted", { groupId, partitions: doomed.length });
+    }
+    if (
+      group.is("Empty") &&
+      group.members.size === 0 &&
+      group.pendingMembers.size === 0 &&
+      this.offsets.committed(groupId).size === 0
+    )
+      this.membership.dropGroup(group);
+    return { errorCode: GroupError.NONE, partitions: results };
   }
 }

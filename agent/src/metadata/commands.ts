@@ -136,12 +136,30 @@ export interface CompactCommand {
   readonly replacedFiles: readonly string[];
 }
 
-/** Retention: records below `offset` are no longer readable. */
+/**
+ * Moves a partition's log start: records below `offset` are no longer readable, and segments wholly
+ * below it are dropped. Written by retention (at segment boundaries) and by DeleteRecords (at any
+ * offset up to the high watermark). The log start never moves back.
+ */
 export interface TruncateCommand {
   readonly type: "truncate";
   readonly topic: string;
   readonly partition: number;
   readonly offset: number;
+  /**
+   * The topic's id when the truncation was decided: it never lands on a re-created topic of the same
+   * name. Absent in entries written before truncations carried it (applied by name).
+   */
+  readonly topicId?: string;
+}
+
+/** OffsetDelete: the committed offsets of some partitions of a group are removed. */
+export interface DeleteOffsetsCommand {
+  readonly type: "deleteOffsets";
+  readonly group: string;
+  /** The coordinator epoch the group is held at: refused (NOT_COORDINATOR) when a newer one exists. */
+  readonly coordinatorEpoch: number;
+  readonly partitions: ReadonlyArray<{ readonly topic: string; readonly partition: number }>;
 }
 
 export type Command =
@@ -156,7 +174,8 @@ export type Command =
   | DeleteGroupCommand
   | AllocateProducerIdCommand
   | CompactCommand
-  | TruncateCommand;
+  | TruncateCommand
+  | DeleteOffsetsCommand;
 
 export interface LogEntry {
   /** Agent that proposed the entry, and a per-agent counter: lets a proposer recognise its own entry. */
@@ -168,4 +187,103 @@ export interface LogEntry {
    */
   readonly time?: number;
   readonly commands: readonly Command[];
+}
+/**
+ * Entry formats are feature levels (docs/metadata-log.md, "Entry formats"), numbered for the whole log
+ * whatever an entry's encoding (entry-codec.ts tells JSON from binary by the first bytes):
+ *
+ *   1  the original commands, in JSON (`truncate.topicId` is optional: an agent that ignores it applies
+ *      the truncation by name, which is what it did before).
+ *   2  adds `deleteOffsets`.
+ *   3  the binary encoding (every command of levels 1 and 2).
+ *
+ * An agent reads every entry of a level up to ENTRY_FORMAT.latest, in either encoding, and stops at an
+ * entry of a newer level with an error naming it: folding what it does not understand would leave its
+ * state different from everybody else's (and its snapshots would spread the difference).
+ */
+export const ENTRY_FORMAT = { first: 1, binary: 3, latest: 3 } as const;
+
+/**
+ * The level each command type needs: the one table to extend when a command type is added (with its
+ * binary layout in entry-codec.ts, or none: it then travels as JSON inside binary entries).
+ */
+export const COMMAND_FORMAT: Readonly<Record<Command["type"], number>> = {
+  createTopic: 1,
+  deleteTopic: 1,
+  createPartitions: 1,
+  alterConfigs: 1,
+  commitFile: 1,
+  commitOffsets: 1,
+  coordinateGroup: 1,
+  groupGeneration: 1,
+  deleteGroup: 1,
+  allocateProducerId: 1,
+  compact: 1,
+  truncate: 1,
+  deleteOffsets: 2,
+};
+
+/** Whether `type` is a command type this agent knows. */
+export function isCommandType(type: unknown): type is Command["type"] {
+  return typeof type === "string" && Object.hasOwn(COMMAND_FORMAT, type);
+}
+
+/**
+ * The level an entry carrying these commands is written at in `encoding`: the newest any of them needs,
+ * and at least ENTRY_FORMAT.binary in binary. JSON entries are thus written at the oldest level their
+ * commands allow, so that agents that read only older levels keep following the log unless a newer
+ * command is used.
+ */
+export function entryFormat(commands: readonly Command[], encoding: "json" | "binary"): number {
+  let format: number = encoding === "binary" ? ENTRY_FORMAT.binary : ENTRY_FORMAT.first;
+  // An unknown type (refused by the proposer, skipped by the fold) needs no level.
+  for (const c of commands) if (isCommandType(c.type)) format = Math.max(format, COMMAND_FORMAT[c.type]);
+  return format;
+}
+
+const isIndex = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
+const TOPIC_ID = /^[0-9a-f]{32}$/;
+
+/**
+ * Why a command's fields are malformed, or null. Checks the commands whose fields arrived after the
+ * first entry format (`truncate` with its topic id, `deleteOffsets`); an unknown command type is
+ * malformed too. The proposer refuses such a command before appending it (MetadataLog.propose), and the
+ * fold skips one that is in the log anyway (state.ts), the same way on every agent.
+ */
+export function commandProblem(c: Command): string | null {
+  const raw = c as unknown as Record<string, unknown>;
+  switch (c.type) {
+    case "truncate":
+      if (typeof raw.topic !== "string") return "truncate: topic must be a string";
+      if (!isIndex(raw.partition)) return "truncate: partition must be a non-negative integer";
+      if (!isIndex(raw.offset)) return "truncate: offset must be a non-negative integer";
+      if (raw.topicId !== undefined && (typeof raw.topicId !== "string" || !TOPIC_ID.test(raw.topicId)))
+        return "truncate: topicId must be 32 lowercase hex characters";
+      return null;
+    case "deleteOffsets": {
+      if (typeof raw.group !== "string") return "deleteOffsets: group must be a string";
+      if (!isIndex(raw.coordinatorEpoch)) return "deleteOffsets: coordinatorEpoch must be a non-negative integer";
+      if (!Array.isArray(raw.partitions)) return "deleteOffsets: partitions must be an array";
+      for (const [i, p] of (raw.partitions as unknown[]).entries()) {
+        const part = (typeof p === "object" && p !== null ? p : {}) as Record<string, unknown>;
+        if (typeof part.topic !== "string") return `deleteOffsets: partitions[${i}].topic must be a string`;
+        if (!isIndex(part.partition)) return `deleteOffsets: partitions[${i}].partition must be a non-negative integer`;
+      }
+      return null;
+    }
+    case "createTopic":
+    case "deleteTopic":
+    case "createPartitions":
+    case "alterConfigs":
+    case "commitFile":
+    case "commitOffsets":
+    case "coordinateGroup":
+    case "groupGeneration":
+    case "deleteGroup":
+    case "allocateProducerId":
+    case "compact":
+      return null;
+    default:
+      return `unknown command type ${JSON.stringify(raw.type)}`;
+  }
 }

@@ -1,15 +1,20 @@
 /**
- * The bytes of a metadata log entry (docs/metadata-log.md, "Entry formats").
+ * The bytes of a metadata log entry (docs/metadata-log.md, "Entry formats"). An entry's format number is
+ * a feature level (commands.ts ENTRY_FORMAT, COMMAND_FORMAT); its encoding is told by its first bytes.
  *
- * Format 2 (binary) is what agents write: "WL", the format version, a header, then each command as a
- * tag and its fields. Numbers are zigzag varlongs, counts unsigned varints, strings a varint length and
- * UTF-8 (the Kafka protocol layer's Reader and Writer). A command names each of its topics once, in a
- * table at its start, and refers to them by slot; a commitFile's batches come in runs of one partition,
- * with positions and timestamps relative to what the run and the command already say.
+ * Binary (level 3 on) is what agents write once every live agent reads it: "WL", the level, a header,
+ * then each command as a tag and its fields. Numbers are zigzag varlongs, counts unsigned varints,
+ * strings a varint length and UTF-8 (the Kafka protocol layer's Reader and Writer). A command names each
+ * of its topics once, in a table at its start, and refers to them by slot; a commitFile's batches come in
+ * runs of one partition, with positions and timestamps relative to what the run and the command already
+ * say. A command type without a layout of its own (rare admin commands, deleteOffsets) travels as its
+ * JSON under one generic tag, so a new command type works in binary entries before it has a layout.
  *
- * Format 1 (JSON, `{v: 1, proposer, seq, time?, commands}`) is what agents wrote before, and still write
- * while a live agent reads only format 1 (entryFormatFor). A format 1 entry is read by converting it to
- * format 2 and decoding that: one decoder validates both, and a command folds the same from either.
+ * JSON (`{v, proposer, seq, time?, commands}`, levels 1 and 2) is what agents wrote before, and still
+ * write while a live agent does not read binary (encodingFor). Each command of a JSON entry is read by
+ * encoding it in binary and decoding that: one decoder validates both, and a command folds the same from
+ * either. A command that commands.ts commandProblem finds malformed is passed on as it is: the fold skips
+ * it, the same way on every agent.
  *
  * Decoding is strict and bounded: every count is checked against the bytes that remain before anything
  * is allocated, unknown tags and flags, trailing bytes and truncation are errors, and an entry is decoded
@@ -24,41 +29,45 @@ import type {
   LogEntry,
   OffsetCommitEntry,
 } from "./commands.js";
-import { ENTRY_MAGIC, MetadataFormatError, leadingBytes, newerAgentHint, storedFormat, versionList } from "./format.js";
+import { COMMAND_FORMAT, ENTRY_FORMAT, commandProblem, entryFormat, isCommandType } from "./commands.js";
+import { ENTRY_MAGIC, MetadataFormatError, leadingBytes, newerAgentHint, storedFormat } from "./format.js";
 import { Reader } from "../protocol/codec/reader.js";
 import { Writer } from "../protocol/codec/writer.js";
 
-export type EntryFormat = 1 | 2;
-export const JSON_ENTRY_FORMAT = 1;
-export const BINARY_ENTRY_FORMAT = 2;
-/** The newest entry format this agent reads (and writes once every live agent reads it). */
-export const LATEST_ENTRY_FORMAT: EntryFormat = BINARY_ENTRY_FORMAT;
-/** Every entry format this agent reads. */
-export const READABLE_ENTRY_FORMATS: readonly EntryFormat[] = [JSON_ENTRY_FORMAT, BINARY_ENTRY_FORMAT];
+/** How an entry's bytes are laid out (its format number, a level, is independent of it). */
+export type EntryEncoding = "json" | "binary";
+
+/** The newest entry format this agent reads, which it advertises in its heartbeat (cluster/registry.ts). */
+export const LATEST_ENTRY_FORMAT: number = ENTRY_FORMAT.latest;
 
 /**
- * The format to write so that every agent reading the log can read it: the newest format all of them
- * read (each agent advertises its newest; one that advertises none, an agent from before format 2,
- * reads format 1).
+ * The newest entry format every agent reading the log reads: the oldest any of them advertises (an agent
+ * that advertises none, from before binary entries, is counted as reading format 1).
  */
-export function entryFormatFor(readers: Iterable<number | undefined>): EntryFormat {
+export function entryFormatFor(readers: Iterable<number | undefined>): number {
   let format: number = LATEST_ENTRY_FORMAT;
-  for (const r of readers) format = Math.min(format, r ?? JSON_ENTRY_FORMAT);
-  return format >= BINARY_ENTRY_FORMAT ? BINARY_ENTRY_FORMAT : JSON_ENTRY_FORMAT;
+  for (const r of readers) format = Math.min(format, r ?? ENTRY_FORMAT.first);
+  return format;
 }
 
-// ---- format 1 ----
+/** The encoding to write while every agent reading the log reads formats up to `readersFormat`. */
+export function encodingFor(readersFormat: number): EntryEncoding {
+  return readersFormat >= ENTRY_FORMAT.binary ? "binary" : "json";
+}
 
+// ---- JSON: writing ----
+
+/** A JSON entry, at the oldest level its commands allow (1, or 2 with deleteOffsets). */
 export function encodeJsonEntry(entry: LogEntry): Buffer {
-  return Buffer.from(JSON.stringify({ v: JSON_ENTRY_FORMAT, ...entry }), "utf8");
+  return Buffer.from(JSON.stringify({ v: entryFormat(entry.commands, "json"), ...entry }), "utf8");
 }
 
-/** Bytes a command takes in a format 1 entry (its JSON and a comma). */
+/** Bytes a command takes in a JSON entry (its JSON and a comma). */
 export function jsonCommandSize(command: Command): number {
   return Buffer.byteLength(JSON.stringify(command), "utf8") + 1;
 }
 
-// ---- format 2: writing ----
+// ---- binary: writing ----
 
 const TAG = {
   createTopic: 1,
@@ -73,7 +82,12 @@ const TAG = {
   allocateProducerId: 10,
   compact: 11,
   truncate: 12,
-} as const satisfies Record<Command["type"], number>;
+} as const satisfies Partial<Record<Command["type"], number>>;
+
+/** Command types with a layout of their own; every other one is written under JSON_COMMAND. */
+type LaidOut = keyof typeof TAG;
+/** A command as its JSON (a compact string): for the command types without a layout of their own. */
+const JSON_COMMAND = 13;
 
 /** Entry header flags. */
 const HAS_TIME = 1;
@@ -315,7 +329,12 @@ function writeCompact(w: Writer, c: CompactCommand): void {
 
 function writeCommand(w: Writer, c: Command): void {
   if (typeof c !== "object" || c === null) throw new CommandEncodingError("a command is not an object");
-  if (!Object.hasOwn(TAG, c.type)) throw new CommandEncodingError(`unknown command type ${JSON.stringify(c.type)}`);
+  if (!isCommandType(c.type)) throw new CommandEncodingError(`unknown command type ${JSON.stringify(c.type)}`);
+  if (!hasLayout(c)) {
+    w.uvarint(JSON_COMMAND);
+    str(w, JSON.stringify(c), `${c.type} as JSON`);
+    return;
+  }
   w.uvarint(TAG[c.type]);
   switch (c.type) {
     case "createTopic":
@@ -362,12 +381,19 @@ function writeCommand(w: Writer, c: Command): void {
       str(w, c.topic, "truncate topic");
       int(w, c.partition, "truncate partition");
       int(w, c.offset, "truncate offset");
+      if (c.topicId !== undefined && (typeof c.topicId !== "string" || !UUID_HEX.test(c.topicId)))
+        throw new CommandEncodingError(`truncate topicId is not 32 lowercase hex characters: ${String(c.topicId)}`);
+      topicId(w, c.topicId);
       return;
   }
 }
 
+function hasLayout(c: Command): c is Extract<Command, { type: LaidOut }> {
+  return Object.hasOwn(TAG, c.type);
+}
+
 /**
- * One command in format 2, as it goes into an entry. Throws CommandEncodingError for a value the format
+ * One command in binary, as it goes into an entry. Throws CommandEncodingError for a value the format
  * cannot hold exactly (the proposer refuses that command alone).
  */
 export function encodeCommand(command: Command): Buffer {
@@ -384,11 +410,14 @@ export function encodeCommand(command: Command): Buffer {
 /** Header fields of an entry. */
 export type EntryHeader = Omit<LogEntry, "commands">;
 
-/** A format 2 entry from its header and its commands already encoded (encodeCommand). */
-export function encodeEntryFrom(header: EntryHeader, commands: readonly Buffer[]): Buffer {
+/**
+ * A binary entry from its header and its commands already encoded (encodeCommand), at `format`: the
+ * newest level its commands need, and at least ENTRY_FORMAT.binary (commands.ts entryFormat).
+ */
+export function encodeEntryFrom(header: EntryHeader, format: number, commands: readonly Buffer[]): Buffer {
   const w = new Writer(64);
   w.raw(Buffer.from(ENTRY_MAGIC, "latin1"));
-  w.uvarint(BINARY_ENTRY_FORMAT);
+  w.uvarint(format);
   // MetadataLog's proposer ids are random hex: written as their bytes.
   const hex = typeof header.proposer === "string" && HEX.test(header.proposer);
   w.uvarint((header.time !== undefined ? HAS_TIME : 0) | (hex ? PROPOSER_IS_HEX : 0));
@@ -401,13 +430,14 @@ export function encodeEntryFrom(header: EntryHeader, commands: readonly Buffer[]
   return w.finishBuffer();
 }
 
-/** An entry in `format` (2 unless every agent reading the log must read it as format 1). */
-export function encodeEntry(entry: LogEntry, format: EntryFormat = LATEST_ENTRY_FORMAT): Buffer {
-  if (format === JSON_ENTRY_FORMAT) return encodeJsonEntry(entry);
-  return encodeEntryFrom(entry, list(entry.commands, "commands").map(encodeCommand));
+/** An entry in `encoding` (binary unless an agent reading the log reads only JSON), at its level. */
+export function encodeEntry(entry: LogEntry, encoding: EntryEncoding = "binary"): Buffer {
+  if (encoding === "json") return encodeJsonEntry(entry);
+  const commands = list(entry.commands, "commands");
+  return encodeEntryFrom(entry, entryFormat(commands, "binary"), commands.map(encodeCommand));
 }
 
-// ---- format 2: reading ----
+// ---- binary: reading ----
 
 /** A structural problem inside an entry (wrapped into a MetadataFormatError with the entry's index). */
 class Malformed extends Error {}
@@ -582,9 +612,33 @@ function readCompact(r: Reader): CompactCommand {
   return { type: "compact", key, size, runs, replacedFiles };
 }
 
-function readCommand(r: Reader): Command {
+/**
+ * A command under JSON_COMMAND: an object of a known type without a layout of its own, of a level the
+ * entry's covers. Its fields are checked by the fold (commands.ts commandProblem), as in a JSON entry.
+ */
+function readJsonCommand(r: Reader, format: number): Command {
+  const text = r.compactString();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new Malformed(`a command's JSON does not parse: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new Malformed("a command's JSON is not an object");
+  const type = (parsed as { type?: unknown }).type;
+  if (!isCommandType(type)) throw new Malformed(`unknown command type ${JSON.stringify(type) ?? "(none)"}`);
+  if (Object.hasOwn(TAG, type)) throw new Malformed(`${type} as JSON, though it has a layout of its own`);
+  if (COMMAND_FORMAT[type] > format)
+    throw new Malformed(`${type} (format ${COMMAND_FORMAT[type]}) in an entry of format ${format}`);
+  return parsed as Command;
+}
+
+function readCommand(r: Reader, format: number): Command {
   const tag = r.uvarint();
   switch (tag) {
+    case JSON_COMMAND:
+      return readJsonCommand(r, format);
     case TAG.createTopic: {
       const name = r.compactString();
       const id = readTopicId(r);
@@ -627,21 +681,26 @@ function readCommand(r: Reader): Command {
       return { type: "allocateProducerId" };
     case TAG.compact:
       return readCompact(r);
-    case TAG.truncate:
-      return { type: "truncate", topic: r.compactString(), partition: r.varlongNumber(), offset: r.varlongNumber() };
+    case TAG.truncate: {
+      const topic = r.compactString();
+      const partition = r.varlongNumber();
+      const offset = r.varlongNumber();
+      const id = readTopicId(r);
+      return { type: "truncate", topic, partition, offset, ...(id !== undefined ? { topicId: id } : {}) };
+    }
     default:
       throw new Malformed(`unknown command tag ${tag}`);
   }
 }
 
-function readEntry(r: Reader): LogEntry {
+function readEntry(r: Reader, format: number): LogEntry {
   const f = flags(r, HAS_TIME | PROPOSER_IS_HEX, "entry");
   const proposer = f & PROPOSER_IS_HEX ? r.compactBytes().toString("hex") : r.compactString();
   const seq = r.varlongNumber();
   const time = f & HAS_TIME ? r.varlongNumber() : undefined;
   const n = count(r, MIN_BYTES.command, "commands");
   const commands: Command[] = [];
-  for (let i = 0; i < n; i++) commands.push(readCommand(r));
+  for (let i = 0; i < n; i++) commands.push(readCommand(r, format));
   if (r.remaining !== 0) throw new Malformed(`${r.remaining} bytes after the last command`);
   return { proposer, seq, ...(time !== undefined ? { time } : {}), commands };
 }
@@ -650,30 +709,41 @@ function subject(index: bigint | undefined): string {
   return index === undefined ? "metadata log entry" : `metadata log entry ${index}`;
 }
 
-const READS = `this agent reads entry format versions ${versionList(READABLE_ENTRY_FORMATS)}`;
+const READS = `this agent reads entry formats ${ENTRY_FORMAT.first}-${ENTRY_FORMAT.latest} (JSON, or binary from ${ENTRY_FORMAT.binary})`;
 
-function unknownVersion(index: bigint | undefined, version: number, json: boolean): MetadataFormatError {
+function newerFormat(index: bigint | undefined, format: number): MetadataFormatError {
   return new MetadataFormatError(
-    `${subject(index)} has format version ${version}${json ? " in JSON" : ""}; ${READS} (1 in JSON, 2 binary)` +
-      newerAgentHint(version, LATEST_ENTRY_FORMAT),
-    version,
+    `${subject(index)} has format ${format}, newer than this agent reads (${ENTRY_FORMAT.first}-${ENTRY_FORMAT.latest})` +
+      newerAgentHint(format, ENTRY_FORMAT.latest),
+    format,
   );
 }
 
-function malformed(index: bigint | undefined, version: number, err: unknown): MetadataFormatError {
+function malformed(index: bigint | undefined, what: string, err: unknown, format?: number): MetadataFormatError {
   const why = err instanceof Error ? err.message : String(err);
-  return new MetadataFormatError(`${subject(index)} (format ${version}) is malformed: ${why}`, version);
+  return new MetadataFormatError(`${subject(index)} (${what}) is malformed: ${why}`, format);
 }
 
-/** The magic and the format version (one varint byte) before a format 2 entry's header. */
-const BINARY_PREFIX_BYTES = ENTRY_MAGIC.length + 1;
-
-function decodeBinary(data: Buffer, start: number, index: bigint | undefined, format: EntryFormat): LogEntry {
+function decodeBinary(data: Buffer, start: number, index: bigint | undefined, format: number): LogEntry {
+  if (format > ENTRY_FORMAT.latest) throw newerFormat(index, format);
+  const what = `format ${format}, binary`;
+  if (format < ENTRY_FORMAT.binary)
+    throw malformed(index, what, `binary entries start at format ${ENTRY_FORMAT.binary}`, format);
   try {
-    return readEntry(new Reader(data, start));
+    return readEntry(new Reader(data, start), format);
   } catch (err) {
-    throw malformed(index, format, err);
+    throw malformed(index, what, err, format);
   }
+}
+
+/** A command of a JSON entry, made canonical by the binary codec (or passed on for the fold to skip). */
+function jsonCommand(c: Command): Command {
+  // Malformed as commandProblem sees it: the fold skips it, on every agent alike.
+  if (commandProblem(c) !== null) return c;
+  const r = new Reader(encodeCommand(c));
+  const command = readCommand(r, ENTRY_FORMAT.latest);
+  if (r.remaining !== 0) throw new Malformed(`${r.remaining} bytes after a command`);
+  return command;
 }
 
 function decodeJson(data: Buffer, index: bigint | undefined): LogEntry {
@@ -681,33 +751,42 @@ function decodeJson(data: Buffer, index: bigint | undefined): LogEntry {
   try {
     parsed = JSON.parse(data.toString("utf8"));
   } catch (err) {
-    throw malformed(index, JSON_ENTRY_FORMAT, err);
+    throw malformed(index, "JSON", `not JSON: ${(err as Error).message}`);
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
-    throw malformed(index, JSON_ENTRY_FORMAT, "not a JSON object");
-  const raw = parsed as { v?: unknown; proposer: string; seq: number; time?: unknown; commands: Command[] };
-  if (raw.v !== JSON_ENTRY_FORMAT) {
-    if (typeof raw.v === "number") throw unknownVersion(index, raw.v, true);
-    throw malformed(index, JSON_ENTRY_FORMAT, `no format version ("v": ${JSON.stringify(raw.v) ?? "absent"})`);
+    throw malformed(index, "JSON", "not a JSON object");
+  const raw = parsed as Record<string, unknown>;
+  const v = raw.v;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < ENTRY_FORMAT.first)
+    throw malformed(index, "JSON", `no valid format ("v": ${JSON.stringify(v) ?? "absent"})`);
+  if (v > ENTRY_FORMAT.latest) throw newerFormat(index, v);
+  const what = `format ${v}, JSON`;
+  if (typeof raw.proposer !== "string" || typeof raw.seq !== "number" || !Number.isSafeInteger(raw.seq))
+    throw malformed(index, what, "no proposer and seq", v);
+  if (raw.time !== undefined && (typeof raw.time !== "number" || !Number.isSafeInteger(raw.time)))
+    throw malformed(index, what, `time ${JSON.stringify(raw.time)} is not an integer`, v);
+  if (!Array.isArray(raw.commands)) throw malformed(index, what, "no commands array", v);
+  const commands: Command[] = [];
+  for (const [i, c] of (raw.commands as unknown[]).entries()) {
+    if (typeof c !== "object" || c === null || typeof (c as { type?: unknown }).type !== "string")
+      throw malformed(index, what, `command ${i} has no type`, v);
+    try {
+      commands.push(jsonCommand(c as Command));
+    } catch (err) {
+      throw malformed(index, what, `command ${i}: ${err instanceof Error ? err.message : String(err)}`, v);
+    }
   }
-  // Validated and made canonical by the format 2 codec: what folds is what a format 2 entry would give.
-  let binary: Buffer;
-  try {
-    binary = encodeEntry({
-      proposer: raw.proposer,
-      seq: raw.seq,
-      ...(typeof raw.time === "number" ? { time: raw.time } : {}),
-      commands: raw.commands,
-    });
-  } catch (err) {
-    throw malformed(index, JSON_ENTRY_FORMAT, err);
-  }
-  return decodeBinary(binary, BINARY_PREFIX_BYTES, index, JSON_ENTRY_FORMAT);
+  return {
+    proposer: raw.proposer,
+    seq: raw.seq,
+    ...(typeof raw.time === "number" ? { time: raw.time } : {}),
+    commands,
+  };
 }
 
 /**
- * Decodes an entry of any format this agent reads. Throws MetadataFormatError, naming `index` (the
- * entry's log index) and, for an unknown format, the version found and the versions read.
+ * Decodes an entry of any format this agent reads, in either encoding. Throws MetadataFormatError,
+ * naming `index` (the entry's log index) and, for a newer format, the format found and the formats read.
  */
 export function decodeEntry(data: Buffer, index?: bigint): LogEntry {
   const format = storedFormat(data, ENTRY_MAGIC);
@@ -715,8 +794,7 @@ export function decodeEntry(data: Buffer, index?: bigint): LogEntry {
     case "json":
       return decodeJson(data, index);
     case "binary":
-      if (format.version !== BINARY_ENTRY_FORMAT) throw unknownVersion(index, format.version, false);
-      return decodeBinary(data, format.headerBytes, index, BINARY_ENTRY_FORMAT);
+      return decodeBinary(data, format.headerBytes, index, format.version);
     case "unknown":
       throw new MetadataFormatError(
         `${subject(index)} is in no format this agent knows: it starts with ${leadingBytes(data)}; ${READS}`,

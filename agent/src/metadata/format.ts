@@ -3,14 +3,17 @@
  * snapshot of a format this agent does not read is refused with a MetadataFormatError naming the version
  * found and the versions read: the agent stops there rather than fold something it may misread.
  *
- * JSON data (entry format 1, snapshot format 1) starts with "{" and carries its version in `v`. Binary
- * data starts with two magic bytes and its format version as an unsigned varint: "WL" for log entries
- * (format 2 on), "WS" for snapshots (no binary snapshot format exists yet; a future one starts so, and
+ * JSON data (entries of formats 1 and 2, snapshot format 1) starts with "{" and carries its format in
+ * `v`. Binary data starts with two magic bytes and its format as an unsigned varint: "WL" for log entries
+ * (format 3 on), "WS" for snapshots (no binary snapshot format exists yet; a future one starts so, and
  * this agent then names its version when refusing it).
  */
 import { Reader } from "../protocol/codec/reader.js";
 
-/** A log entry or snapshot this agent cannot fold: malformed, or in a format it does not read. */
+/**
+ * A log entry or snapshot this agent cannot fold: malformed, or in a format it does not read. The one
+ * error type of unreadable metadata (the log halts on it: log.ts).
+ */
 export class MetadataFormatError extends Error {
   override readonly name = "MetadataFormatError";
   constructor(

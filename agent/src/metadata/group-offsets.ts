@@ -63,6 +63,20 @@ export class LogGroupOffsetStore implements GroupOffsetStore {
     await this.log.propose([{ type: "deleteGroup", group: groupId }]);
   }
 
+  async deleteOffsets(
+    groupId: string,
+    partitions: readonly { readonly topic: string; readonly partition: number }[],
+    coordinatorEpoch: number,
+  ): Promise<number> {
+    const result = await this.proposeOne({
+      type: "deleteOffsets",
+      group: groupId,
+      coordinatorEpoch,
+      partitions: partitions.map((p) => ({ topic: p.topic, partition: p.partition })),
+    });
+    return result.errorCode;
+  }
+
   async claimGroup(groupId: string, coordinator: string): Promise<GroupClaim> {
     const result = await this.proposeOne({ type: "coordinateGroup", group: groupId, coordinator });
     if (result.coordinatorEpoch === undefined || result.generationId === undefined)

@@ -19,16 +19,18 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fullJitterMs, type Backoff } from "../../../common/backoff.js";
 import type { Logger } from "../../../common/logger.js";
 import { errorMessage } from "../../../common/logger.js";
+import { FailureReporter } from "../../../common/failure-reporter.js";
 import type { MetadataStore } from "../store/types.js";
 import type { Command, LogEntry } from "./commands.js";
-import type { EntryFormat } from "./entry-codec.js";
+import { commandProblem, entryFormat } from "./commands.js";
+import type { EntryEncoding } from "./entry-codec.js";
 import {
-  BINARY_ENTRY_FORMAT,
   LATEST_ENTRY_FORMAT,
   decodeEntry,
   encodeCommand,
   encodeEntryFrom,
   encodeJsonEntry,
+  encodingFor,
   jsonCommandSize,
 } from "./entry-codec.js";
 import { MetadataFormatError } from "./format.js";
@@ -54,10 +56,10 @@ export interface MetadataLogOptions {
   /** Waits between conflicting appends (test seam; default: a timer). */
   readonly sleep?: (ms: number) => Promise<void>;
   /**
-   * The entry format to write next: the newest every agent reading the log reads (entry-codec.ts
-   * entryFormatFor); default the newest this agent reads.
+   * The newest entry format every agent reading the log reads (entry-codec.ts entryFormatFor), which
+   * decides the encoding written next (binary from format 3); default the newest this agent reads.
    */
-  readonly entryFormat?: () => EntryFormat;
+  readonly readersFormat?: () => number;
   /**
    * Called once when an entry or snapshot cannot be folded (malformed, or of a format this agent does not
    * read): the log has stopped there (see halted).
@@ -93,6 +95,13 @@ export class MetadataLog {
   private inFlight: InFlight | null = null;
   private catchingUp: Promise<void> | null = null;
   private tailTimer: NodeJS.Timeout | null = null;
+  /** Tail failures are logged when they start, change or recover, and at most every 30 s between. */
+  private readonly tailFailures = new FailureReporter(
+    (error, repeats) =>
+      this.options.logger.warn("metadata log tail failed", { error, ...(repeats ? { repeats } : {}) }),
+    (failures) => this.options.logger.info("metadata log tail recovered", { failures }),
+    30_000,
+  );
   private lastSnapshotIndex = 0n;
   private snapshotting = false;
   private closed = false;
@@ -142,8 +151,12 @@ export class MetadataLog {
       this.tailTimer = setInterval(() => {
         // A pass still running (a slow or unreachable store) is not joined: each tick would log its failure again.
         if (this.catchingUp) return;
-        this.catchUp().catch((err: unknown) =>
-          this.options.logger.warn("metadata log tail failed", { error: errorMessage(err) }),
+        this.catchUp().then(
+          () => this.tailFailures.succeeded(),
+          (err: unknown) => {
+            // An unreadable entry halted the log (halt logged it, and the tail has stopped).
+            if (!this.haltedBy) this.tailFailures.failed(errorMessage(err));
+          },
         );
       }, this.options.tailIntervalMs);
       this.tailTimer.unref();
@@ -167,7 +180,9 @@ export class MetadataLog {
 
   /**
    * Proposes commands; resolves with each command's result once its entry is applied. Rejects with
-   * ProposalNotAppliedError or ProposalOutcomeUnknownError (proposal.ts), or the store's error.
+   * ProposalNotAppliedError or ProposalOutcomeUnknownError (proposal.ts), the store's error, or an
+   * Error naming what is wrong with a malformed command (commands.ts commandProblem; nothing is appended
+   * for it).
    */
   propose(commands: readonly Command[]): Promise<CommandResult[]> {
     if (this.closed) return Promise.reject(new ProposalNotAppliedError("metadata log closed"));
@@ -176,7 +191,13 @@ export class MetadataLog {
     const promises = commands.map(
       (command) =>
         new Promise<CommandResult>((resolve, reject) => {
-          // Encoded once, here: a command the format cannot hold is refused alone, before any entry.
+          const problem = commandProblem(command);
+          if (problem !== null) {
+            reject(new Error(`malformed metadata command refused before appending: ${problem}`));
+            return;
+          }
+          // Encoded once, here: a command the binary codec cannot hold exactly is refused alone, before any
+          // entry (in either encoding: agents read JSON entries through that codec too).
           const encoded = encodeCommand(command);
           const size = this.commandSize(command, encoded);
           if (size > this.maxCommandBytes) {
@@ -197,17 +218,18 @@ export class MetadataLog {
     return this.store.maxEntryBytes - 256;
   }
 
-  private entryFormat(): EntryFormat {
-    return this.options.entryFormat?.() ?? LATEST_ENTRY_FORMAT;
+  /** The encoding to write now: binary only while every live agent reads it. */
+  private encoding(): EntryEncoding {
+    return encodingFor(this.options.readersFormat?.() ?? LATEST_ENTRY_FORMAT);
   }
 
-  /** Bytes `command` takes in an entry of the format this log writes now (compare with maxCommandBytes). */
+  /** Bytes `command` takes in an entry of the encoding this log writes now (compare with maxCommandBytes). */
   commandSize(command: Command, encoded: Buffer = encodeCommand(command)): number {
-    return this.sizeIn(this.entryFormat(), command, encoded);
+    return this.sizeIn(this.encoding(), command, encoded);
   }
 
-  private sizeIn(format: EntryFormat, command: Command, encoded: Buffer): number {
-    return format === BINARY_ENTRY_FORMAT ? encoded.length : jsonCommandSize(command);
+  private sizeIn(encoding: EntryEncoding, command: Command, encoded: Buffer): number {
+    return encoding === "binary" ? encoded.length : jsonCommandSize(command);
   }
 
   private haltedError(): ProposalNotAppliedError {
@@ -240,20 +262,20 @@ export class MetadataLog {
         // Proposals that timed out while queued are settled already and go in no entry.
         while (this.queue.length > 0 && this.queue[0]!.settled) this.queue.shift();
         if (this.queue.length === 0 || this.closed || this.haltedBy) return;
-        const format = this.entryFormat();
+        const encoding = this.encoding();
         let bytes = 64;
         const batch: Proposal[] = [];
         while (this.queue.length > 0) {
           const next = this.queue[0]!;
           if (!next.settled) {
-            const size = this.sizeIn(format, next.command, next.encoded);
+            const size = this.sizeIn(encoding, next.command, next.encoded);
             if (batch.length > 0 && bytes + size > this.store.maxEntryBytes - 64) break;
             bytes += size;
             batch.push(next);
           }
           this.queue.shift();
         }
-        await this.appendEntry(batch, format);
+        await this.appendEntry(batch, encoding);
       }
     } finally {
       this.pumping = false;
@@ -261,19 +283,21 @@ export class MetadataLog {
   }
 
   /** Appends one entry until it is applied, or its proposals have failed; never throws. */
-  private async appendEntry(proposals: readonly Proposal[], format: EntryFormat): Promise<void> {
+  private async appendEntry(proposals: readonly Proposal[], encoding: EntryEncoding): Promise<void> {
     const header = { proposer: this.proposerId, seq: ++this.seq, time: Date.now() };
     const flight: InFlight = { seq: header.seq, proposals, attemptedIndex: 0n, done: false };
     let data: Buffer;
     let entry: LogEntry;
     try {
+      const commands = proposals.map((p) => p.command);
       data =
-        format === BINARY_ENTRY_FORMAT
+        encoding === "binary"
           ? encodeEntryFrom(
               header,
+              entryFormat(commands, "binary"),
               proposals.map((p) => p.encoded),
             )
-          : encodeJsonEntry({ ...header, commands: proposals.map((p) => p.command) });
+          : encodeJsonEntry({ ...header, commands });
       // This agent folds its entry as every other agent does: from its bytes. An entry that does not
       // decode is never written.
       entry = decodeEntry(data);

@@ -32,7 +32,7 @@ export class Proposal {
 
   constructor(
     readonly command: Command,
-    /** The command in entry format 2 (entry-codec.ts encodeCommand). */
+    /** The command in the binary encoding (entry-codec.ts encodeCommand). */
     readonly encoded: Buffer,
     timeoutMs: number,
     private readonly resolveFn: (r: CommandResult) => void,

@@ -8,7 +8,17 @@
  *
  * Offsets are kept as JavaScript numbers (exact up to 2^53) and converted to int64 at the wire.
  */
-import type { Command, CommitFileCommand, CompactCommand, Location, LogEntry, OffsetCommitEntry } from "./commands.js";
+import type {
+  Command,
+  CommitFileCommand,
+  CompactCommand,
+  DeleteOffsetsCommand,
+  Location,
+  LogEntry,
+  OffsetCommitEntry,
+  TruncateCommand,
+} from "./commands.js";
+import { commandProblem } from "./commands.js";
 import { ErrorCode } from "../protocol/error-codes.js";
 import { ExpiryQueue, OFFSETS_RETENTION_MS, PRODUCER_ID_EXPIRATION_MS } from "./expiry.js";
 import { partitionCountProblem } from "./limits.js";
@@ -49,6 +59,17 @@ interface ProducerState {
   epoch: number;
   /** Up to the last five batches, oldest first. */
   batches: ProducerBatch[];
+  /** Max timestamp of the producer's last batch on the partition (−1: unknown, state from an older snapshot). */
+  lastTimestamp: number;
+}
+
+/** A producer's idempotence state on a partition, as DescribeProducers reports it. */
+export interface ProducerSummary {
+  readonly producerId: number;
+  readonly epoch: number;
+  /** Sequence number of the last record of the producer's last batch. */
+  readonly lastSequence: number;
+  readonly lastTimestamp: number;
 }
 
 export class PartitionState {
@@ -58,6 +79,18 @@ export class PartitionState {
   bytes = 0;
   readonly segments: Segment[] = [];
   readonly producers = new Map<number, ProducerState>();
+
+  /** The producers with idempotence state on this partition, by producer id. */
+  producerSummaries(): ProducerSummary[] {
+    return [...this.producers.values()]
+      .map((st) => ({
+        producerId: st.producerId,
+        epoch: st.epoch,
+        lastSequence: st.batches[st.batches.length - 1]?.lastSeq ?? -1,
+        lastTimestamp: st.lastTimestamp,
+      }))
+      .sort((a, b) => a.producerId - b.producerId);
+  }
 
   /** Index of the first segment whose lastOffset >= offset, or segments.length. */
   findSegment(offset: number): number {
@@ -97,6 +130,8 @@ export interface CommandResult {
   /** coordinateGroup: the epoch given to the coordinator and the group's last generation. */
   readonly coordinatorEpoch?: number;
   readonly generationId?: number;
+  /** truncate: the partition's log start after the command. */
+  readonly logStartOffset?: number;
 }
 
 export interface StateListener {
@@ -179,6 +214,9 @@ export class ClusterState {
   }
 
   private applyCommand(index: bigint, c: Command): CommandResult {
+    // A malformed command in the log (commands.ts) is skipped, the same way on every agent.
+    const problem = commandProblem(c);
+    if (problem !== null) return this.refuse(index, c, FoldError.INVALID_REQUEST, problem);
     switch (c.type) {
       case "createTopic": {
         if (this.topics.has(c.name))
@@ -289,13 +327,42 @@ export class ClusterState {
         return { errorCode: FoldError.NONE, producerId: this.nextProducerId++ };
       case "compact":
         return this.compact(c);
-      case "truncate": {
-        const p = this.partition(c.topic, c.partition);
-        if (!p) return { errorCode: FoldError.UNKNOWN_TOPIC_OR_PARTITION };
-        this.truncate(p, Math.min(c.offset, p.nextOffset));
-        return { errorCode: FoldError.NONE };
-      }
+      case "truncate":
+        return this.applyTruncate(c);
+      case "deleteOffsets":
+        return this.deleteOffsets(c);
     }
+  }
+
+  /** Moves a partition's log start forward (never past its high watermark, never back). */
+  private applyTruncate(c: TruncateCommand): CommandResult {
+    const topic = this.topics.get(c.topic);
+    const p = topic?.partitions[c.partition];
+    // A topic re-created since the truncation was decided is another topic: it is left alone.
+    if (!topic || !p || (c.topicId !== undefined && c.topicId !== topic.topicId))
+      return {
+        errorCode: FoldError.UNKNOWN_TOPIC_OR_PARTITION,
+        message: `partition ${c.topic}-${c.partition} does not exist`,
+      };
+    this.truncate(p, Math.min(c.offset, p.nextOffset));
+    return { errorCode: FoldError.NONE, logStartOffset: p.logStartOffset };
+  }
+
+  /** OffsetDelete: removes committed offsets if the coordinator epoch is current; a group left with none is gone. */
+  private deleteOffsets(c: DeleteOffsetsCommand): CommandResult {
+    const refused = this.groupFences.admit(c.group, c.coordinatorEpoch, -1);
+    if (refused !== FoldError.NONE) return { errorCode: refused };
+    const group = this.groupOffsets.get(c.group);
+    if (!group) return { errorCode: FoldError.NONE };
+    for (const { topic, partition } of c.partitions) {
+      const byPartition = group.get(topic);
+      if (byPartition?.delete(partition) && byPartition.size === 0) group.delete(topic);
+    }
+    if (group.size === 0) {
+      this.groupOffsets.delete(c.group);
+      this.groupExpiry.delete(c.group);
+    }
+    return { errorCode: FoldError.NONE };
   }
 
   /** A deleted topic's committed offsets go with it (as in Kafka); a group left without offsets is gone. */
@@ -354,7 +421,8 @@ export class ClusterState {
       this.ref(c.key);
       p.nextOffset += b.count;
       p.bytes += b.len;
-      if (b.producerId >= 0) this.recordSequence(p, b.producerId, b.producerEpoch, b.baseSequence, b.count, baseOffset);
+      if (b.producerId >= 0)
+        this.recordSequence(p, b.producerId, b.producerEpoch, b.baseSequence, b.count, baseOffset, b.maxTimestamp);
       results.push({ errorCode: FoldError.NONE, baseOffset, logAppendTime: c.time, logStartOffset: p.logStartOffset });
       if (!appended.has(p)) {
         appended.add(p);
@@ -395,16 +463,18 @@ export class ClusterState {
     seq: number,
     count: number,
     baseOffset: number,
+    maxTimestamp: number,
   ): void {
     let state = p.producers.get(pid);
     if (!state) {
-      state = { producerId: pid, partition: p, epoch, batches: [] };
+      state = { producerId: pid, partition: p, epoch, batches: [], lastTimestamp: -1 };
       p.producers.set(pid, state);
     } else if (state.epoch !== epoch) {
       state.epoch = epoch;
       state.batches = [];
     }
     state.batches.push({ firstSeq: seq, lastSeq: nextSequence(seq, count - 1), baseOffset });
+    state.lastTimestamp = maxTimestamp;
     if (state.batches.length > PRODUCER_HISTORY) state.batches.shift();
     this.producerExpiry.touch(state, this.logTime);
   }
@@ -483,6 +553,7 @@ export class ClusterState {
           st.epoch,
           st.batches.map((b) => [b.firstSeq, b.lastSeq, b.baseOffset]),
           this.producerExpiry.timeOf(st) ?? 0,
+          st.lastTimestamp,
         ]),
       })),
     }));
@@ -512,7 +583,8 @@ export class ClusterState {
   static fromSnapshot(data: Buffer, index?: bigint): ClusterState {
     type Seg = [number, number, number, "i" | "c", string, number, number, number];
     // Times (last use, log time) are absent from snapshots written before the fold kept them: 0, unknown.
-    type Prod = [number, number, Array<[number, number, number]>, number?];
+    // A producer's last timestamp likewise: −1, unknown.
+    type Prod = [number, number, Array<[number, number, number]>, number?, number?];
     const raw = parseSnapshot(data, index) as {
       v: number;
       applied: string;
@@ -534,7 +606,7 @@ export class ClusterState {
     state.logTime = raw.logTime ?? 0;
     const producerTimes: Array<[ProducerState, number]> = [];
     for (const t of raw.topics) {
-      const partitions = t.partitions.map((rp) => {
+      const partitions = t.partitions.map((rp, partitionIndex) => {
         const p = new PartitionState();
         p.nextOffset = rp.next;
         p.logStartOffset = rp.start;
@@ -543,12 +615,17 @@ export class ClusterState {
           p.segments.push({ baseOffset, lastOffset, maxTimestamp, location: { store, key, pos, len }, appendTime });
           state.ref(key);
         }
-        for (const [pid, epoch, batches, time] of rp.prods) {
+        for (const [pid, epoch, batches, time, lastTimestamp] of rp.prods) {
+          if (lastTimestamp !== undefined && !Number.isFinite(lastTimestamp))
+            throw new Error(
+              `snapshot: producer ${pid} of ${t.name}-${partitionIndex} has a last timestamp that is not a number`,
+            );
           const producer: ProducerState = {
             producerId: pid,
             partition: p,
             epoch,
             batches: batches.map(([firstSeq, lastSeq, baseOffset]) => ({ firstSeq, lastSeq, baseOffset })),
+            lastTimestamp: lastTimestamp ?? -1,
           };
           p.producers.set(pid, producer);
           producerTimes.push([producer, time ?? 0]);

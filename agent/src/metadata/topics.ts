@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { errorMessage, type Logger } from "../../../common/logger.js";
-import type { Command } from "./commands.js";
+import type { Command, TruncateCommand } from "./commands.js";
 import type { MetadataLog } from "./log.js";
 import { ProposalOutcomeUnknownError } from "./proposal.js";
 import type { CommandResult } from "./state.js";
@@ -37,6 +37,22 @@ export interface TopicOptions {
  * a request it could not complete in time, instead of failing the request and closing the connection.
  */
 export const LOG_UNAVAILABLE = FoldError.REQUEST_TIMED_OUT;
+
+/** One partition of a DeleteRecords request: its records below `offset` go (−1: the high watermark). */
+export interface DeleteRecordsTarget {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: bigint;
+}
+
+export interface DeleteRecordsResult {
+  readonly errorCode: number;
+  /** The partition's log start after the deletion; −1 on error. */
+  readonly lowWatermark: bigint;
+}
+
+/** DeleteRecords' offset for "up to the high watermark". */
+export const HIGH_WATERMARK = -1n;
 
 export class TopicService {
   constructor(
@@ -115,6 +131,69 @@ export class TopicService {
     replace: boolean,
   ): Promise<CommandResult> {
     return this.propose({ type: "alterConfigs", name, set, replace });
+  }
+
+  /**
+   * DeleteRecords: moves each partition's log start to its target with the `truncate` command retention
+   * uses, so every agent's fold moves it the same way and it never moves back. Per partition:
+   * UNKNOWN_TOPIC_OR_PARTITION for a partition that does not exist (or was re-created meanwhile);
+   * OFFSET_OUT_OF_RANGE for an offset below −1 or beyond the high watermark; LOG_UNAVAILABLE when the log
+   * cannot be written, or when `viewIsCurrent` is false and the answer depends on the end of the log
+   * (−1, or an offset beyond this agent's view of it); else NONE with the log start after the command.
+   * An offset at or below the log start changes nothing and answers the current log start, as in Kafka.
+   */
+  async deleteRecords(targets: readonly DeleteRecordsTarget[], viewIsCurrent: boolean): Promise<DeleteRecordsResult[]> {
+    const failed = (errorCode: number): DeleteRecordsResult => ({ errorCode, lowWatermark: -1n });
+    const results: DeleteRecordsResult[] = [];
+    const proposed: Array<{ at: number; command: TruncateCommand }> = [];
+    for (const t of targets) {
+      const topic = this.log.state.topics.get(t.topic);
+      const p = topic?.partitions[t.partition];
+      if (!topic || !p) {
+        results.push(failed(FoldError.UNKNOWN_TOPIC_OR_PARTITION));
+        continue;
+      }
+      const end = BigInt(p.nextOffset);
+      if (t.offset < HIGH_WATERMARK || t.offset > end) {
+        results.push(
+          failed(viewIsCurrent || t.offset < HIGH_WATERMARK ? FoldError.OFFSET_OUT_OF_RANGE : LOG_UNAVAILABLE),
+        );
+        continue;
+      }
+      if (t.offset === HIGH_WATERMARK && !viewIsCurrent) {
+        results.push(failed(LOG_UNAVAILABLE));
+        continue;
+      }
+      const offset = t.offset === HIGH_WATERMARK ? p.nextOffset : Number(t.offset);
+      if (offset <= p.logStartOffset) {
+        results.push({ errorCode: FoldError.NONE, lowWatermark: BigInt(p.logStartOffset) });
+        continue;
+      }
+      proposed.push({
+        at: results.length,
+        command: { type: "truncate", topic: t.topic, partition: t.partition, offset, topicId: topic.topicId },
+      });
+      results.push(failed(LOG_UNAVAILABLE));
+    }
+    if (proposed.length === 0) return results;
+    let folded: CommandResult[];
+    try {
+      folded = await this.log.propose(proposed.map((p) => p.command));
+    } catch (err) {
+      this.options.logger.warn("deleting records failed", { partitions: proposed.length, error: errorMessage(err) });
+      return results;
+    }
+    proposed.forEach(({ at }, i) => {
+      const r = folded[i]!;
+      results[at] =
+        r.errorCode === FoldError.NONE && r.logStartOffset !== undefined
+          ? { errorCode: FoldError.NONE, lowWatermark: BigInt(r.logStartOffset) }
+          : failed(r.errorCode === FoldError.NONE ? FoldError.UNKNOWN_SERVER_ERROR : r.errorCode);
+    });
+    this.options.logger.info("records deleted (log start moved)", {
+      partitions: proposed.map(({ command: c }) => `${c.topic}-${c.partition}@${c.offset}`).join(","),
+    });
+    return results;
   }
 
   /**

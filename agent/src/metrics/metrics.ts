@@ -154,6 +154,17 @@ export const openConnections = new Gauge({
   help: "Kafka client connections currently open.",
   registers,
 });
+export const saslAuthentications = new Counter({
+  name: "warp_sasl_authentications_total",
+  help: "SASL authentications and re-authentications (KIP-368) that completed, by mechanism and result (success, failure).",
+  labelNames: ["mechanism", "kind", "result"] as const,
+  registers,
+});
+export const saslExpiredConnections = new Counter({
+  name: "warp_sasl_expired_connections_closed_total",
+  help: "Connections closed because their SASL session lifetime passed without a re-authentication (Kafka's expired-connections-killed-count).",
+  registers,
+});
 export const requests = new Counter({
   name: "warp_requests_total",
   help: "Kafka requests handled, by API key and version.",

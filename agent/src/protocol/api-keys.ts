@@ -18,14 +18,18 @@ export const ApiKey = {
   ApiVersions: 18,
   CreateTopics: 19,
   DeleteTopics: 20,
+  DeleteRecords: 21,
   InitProducerId: 22,
   DescribeConfigs: 32,
   AlterConfigs: 33,
+  DescribeLogDirs: 35,
   SaslAuthenticate: 36,
   CreatePartitions: 37,
   DeleteGroups: 42,
   IncrementalAlterConfigs: 44,
+  OffsetDelete: 47,
   DescribeCluster: 60,
+  DescribeProducers: 61,
 } as const;
 
 export type ApiKeyName = keyof typeof ApiKey;

@@ -21,4 +21,9 @@ export interface AgentContext {
   readonly reader: PartitionReader;
   /** Long-poll fetches wait here for new data. */
   readonly waiters: PartitionWaiters;
+  /**
+   * Where the partitions' data lives (the compaction store's bucket URL, endpoint left out): the one
+   * "log directory" DescribeLogDirs reports.
+   */
+  readonly dataLocation: string;
 }

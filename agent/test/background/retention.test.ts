@@ -54,9 +54,10 @@ describe("retention", () => {
     const retention = new RetentionEnforcer({ log: f.logs[1]!, logger });
     assert.deepEqual(await retention.runOnce(T0 + 10 * MINUTE), [], "nothing is older than 10 minutes yet");
     const cuts = await retention.runOnce(T0 + 12 * MINUTE + 1);
+    const shortId = f.logs[1]!.state.topics.get("short")!.topicId;
     assert.deepEqual(cuts, [
-      { type: "truncate", topic: "short", partition: 0, offset: 6 },
-      { type: "truncate", topic: "short", partition: 1, offset: 9 },
+      { type: "truncate", topic: "short", partition: 0, offset: 6, topicId: shortId },
+      { type: "truncate", topic: "short", partition: 1, offset: 9, topicId: shortId },
     ]);
     await f.logs[0]!.catchUp();
     const p0 = f.logs[0]!.state.partition("short", 0)!;
@@ -100,7 +101,7 @@ describe("retention", () => {
     const cuts = await retention.runOnce(T0);
     assert.deepEqual(
       cuts,
-      [{ type: "truncate", topic: "t", partition: 0, offset: 3 }],
+      [{ type: "truncate", topic: "t", partition: 0, offset: 3, topicId: f.logs[0]!.state.topics.get("t")!.topicId }],
       "three segments are kept (dropping a fourth would leave less than retention.bytes)",
     );
     assert.equal(p.bytes, 3 * len);

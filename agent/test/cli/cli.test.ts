@@ -284,16 +284,16 @@ describe("warp CLI", () => {
       }
     });
 
-    it("exits 2 on a store whose log holds an entry of a newer format, naming the entry, its version and the versions it reads", async () => {
+    it("exits 2 on a store whose log holds an entry of a newer format, naming the entry, its format and the formats it reads", async () => {
       const data = path.join(dir, "newer-format");
       const stores = await openFileStores(data);
-      await stores.metadata.append(1n, Buffer.from("WL\u0003\u0000\u0000", "latin1"));
+      await stores.metadata.append(1n, Buffer.from("WL\u0004\u0000\u0000", "latin1"));
       await stores.close();
       const r = await run(["agent", `-bucketURL=file://${data}`, "-kafkaPort", "0", "-httpPort", "0"]);
       assert.equal(r.code, 2, r.stderr);
       assert.match(
         r.stderr,
-        /^warp agent: metadata log entry 1 has format version 3; this agent reads entry format versions 1 and 2 \(1 in JSON, 2 binary\)\. It was written by a newer agent/m,
+        /^warp agent: metadata log entry 1 has format 4, newer than this agent reads \(1-3\)\. It was written by a newer agent/m,
       );
     });
 

@@ -248,7 +248,7 @@ describe("three agents on DynamoDB + S3", function () {
     );
   });
 
-  it("writes the metadata log in entry format 2: every live agent reads it", async () => {
+  it("writes the metadata log in binary entries (format 3): every live agent reads them", async () => {
     const items = await dynamo.send(
       new QueryCommand({
         TableName: filesTable,
@@ -260,7 +260,7 @@ describe("three agents on DynamoDB + S3", function () {
     const entries = (items.Items ?? []).flatMap((item) => (item.d?.B ? [Buffer.from(item.d.B)] : []));
     assert.ok(entries.length > 10, `${entries.length} entries`);
     assert.deepEqual(
-      entries.filter((d) => d.toString("latin1", 0, 3) !== "WL\u0002").map((d) => d.subarray(0, 16).toString("latin1")),
+      entries.filter((d) => d.toString("latin1", 0, 3) !== "WL\u0003").map((d) => d.subarray(0, 16).toString("latin1")),
       [],
     );
   });

@@ -4,7 +4,8 @@
  * produced and offsets committed through the first agent are at once fetched, listed and resumed from
  * through the lagging one: no OFFSET_OUT_OF_RANGE for offsets that exist, and a consumer (kafkajs)
  * resuming from there — fetching from the lagging agent, or with the lagging agent as its new group
- * coordinator — starts at its committed offset instead of resetting.
+ * coordinator — starts at its committed offset instead of resetting. Offsets committed through the
+ * first agent can be deleted (OffsetDelete) through the lagging coordinator.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -237,6 +238,31 @@ describe("an agent whose metadata log reads are slow (DynamoDB Local, fault prox
     assert.ok(viewOfB() < Number(end), "the second agent has not seen the produce nor the commit");
     assert.equal(await offsetFetch(toB, group), end);
     assert.equal((await fetchFromB(end)).errorCode, ErrorCode.NONE);
+  });
+
+  it("deletes offsets (OffsetDelete) the lagging coordinator has not read yet, instead of answering GROUP_ID_NOT_FOUND", async () => {
+    slowLogReads(300);
+    const group = groupCoordinatedBy(b, "forget");
+    const end = await produceThroughA(["forgotten-record"]);
+    await commitAsCoordinator(a.running.context.metadata, group, [
+      { topic: TOPIC, partition: 0, offset: end, leaderEpoch: -1, metadata: "", commitTimestamp: BigInt(Date.now()) },
+    ]);
+    assert.ok(!b.running.context.metadata.state.groupOffsets.has(group), "the second agent has not seen the commit");
+    const out = await toB.request(ApiKey.OffsetDelete, 0, {
+      groupId: group,
+      topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0 }] }],
+    });
+    assert.equal(out.errorCode, ErrorCode.NONE);
+    assert.deepEqual(
+      out.topics[0]!.partitions.map((p) => p.errorCode),
+      [ErrorCode.NONE],
+    );
+    assert.equal(await offsetFetch(toB, group), -1n, "the offset is gone");
+    thawLogReads();
+    await eventually(
+      "the first agent folds the deletion",
+      () => !a.running.context.metadata.state.groupOffsets.has(group),
+    );
   });
 
   /**

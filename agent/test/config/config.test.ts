@@ -61,6 +61,7 @@ describe("agent config", () => {
         createTables: true,
         logLevel: "info",
         kafkaSecurityReloadIntervalMs: 30_000,
+        kafkaConnectionsMaxReauthMs: 0,
       } satisfies AgentConfig);
     });
 
@@ -141,6 +142,13 @@ describe("agent config", () => {
         "kafkaTLSClientCAFile",
         "kafkaSASLMechanisms",
         "kafkaSASLUsersFile",
+        "kafkaSASLOAuthJwksURL",
+        "kafkaSASLOAuthJwksRefreshInterval",
+        "kafkaSASLOAuthIssuer",
+        "kafkaSASLOAuthAudience",
+        "kafkaSASLOAuthPrincipalClaim",
+        "kafkaSASLOAuthClockSkew",
+        "kafkaConnectionsMaxReauth",
       ];
       const tested = new Set([...[...cases, ...splitCases].map(([name]) => name), ...combined]);
       assert.deepEqual([...tested].sort(), AGENT_FLAG_LIST.map((f) => f.name).sort());

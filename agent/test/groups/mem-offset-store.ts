@@ -42,6 +42,22 @@ export class MemGroupOffsetStore implements GroupOffsetStore {
     this.groups.delete(groupId);
   }
 
+  async deleteOffsets(
+    groupId: string,
+    partitions: readonly { readonly topic: string; readonly partition: number }[],
+    coordinatorEpoch: number,
+  ): Promise<number> {
+    const refused = this.fences.admit(groupId, coordinatorEpoch, -1);
+    if (refused !== ErrorCode.NONE) return refused;
+    const topics = this.groups.get(groupId);
+    for (const { topic, partition } of partitions) {
+      const byPartition = topics?.get(topic);
+      if (byPartition?.delete(partition) && byPartition.size === 0) topics!.delete(topic);
+    }
+    if (topics?.size === 0) this.groups.delete(groupId);
+    return ErrorCode.NONE;
+  }
+
   async claimGroup(groupId: string, coordinator: string): Promise<GroupClaim> {
     if (this.failClaims) throw this.failClaims;
     const fence = this.fences.claim(groupId, coordinator);

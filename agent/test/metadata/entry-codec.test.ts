@@ -1,7 +1,8 @@
 /**
- * Log entry formats (docs/metadata-log.md, "Entry formats"): format 2 round-trips every command, format 1
- * (JSON) entries read the same, both fold to the same state, and whatever cannot be read — truncated,
- * corrupted, of a newer format — is a MetadataFormatError naming the entry, never a crash or a partial entry.
+ * Log entry formats (docs/metadata-log.md, "Entry formats"): binary entries (format 3) round-trip every
+ * command, JSON entries (formats 1 and 2) read the same, both fold to the same state, and whatever cannot
+ * be read — truncated, corrupted, of a newer format — is a MetadataFormatError naming the entry, never a
+ * crash or a partial entry.
  */
 import assert from "node:assert/strict";
 import type { BatchMeta, Command, CommitFileCommand, LogEntry } from "../../src/metadata/commands.js";
@@ -10,11 +11,13 @@ import {
   decodeEntry,
   encodeCommand,
   encodeEntry,
+  encodeEntryFrom,
   encodeJsonEntry,
+  encodingFor,
   entryFormatFor,
 } from "../../src/metadata/entry-codec.js";
 import { MetadataFormatError } from "../../src/metadata/format.js";
-import { ClusterState } from "../../src/metadata/state.js";
+import { ClusterState, FoldError } from "../../src/metadata/state.js";
 import { seededRandom } from "../../../e2e/support/fault-proxy.js";
 import { commitFileEntry } from "../support/log-entries.js";
 
@@ -95,11 +98,22 @@ const EVERY_COMMAND: readonly Command[] = [
     replacedFiles: ["ingest/a", "ingest/b"],
   },
   { type: "truncate", topic: "t", partition: 0, offset: 2 ** 53 - 1 },
+  { type: "truncate", topic: "t", partition: 1, offset: 0, topicId: ID_B },
+  // No layout of its own: JSON under the generic tag.
+  {
+    type: "deleteOffsets",
+    group: "g ü",
+    coordinatorEpoch: 7,
+    partitions: [
+      { topic: "t", partition: 0 },
+      { topic: "\u2028", partition: 2 ** 31 - 1 },
+    ],
+  },
 ];
 
 const ENTRIES: readonly LogEntry[] = [
   { proposer: "0123456789abcdef", seq: 1, time: T0, commands: EVERY_COMMAND },
-  // Proposers of agents before format 2 (UUIDs), and any string; an entry without a time.
+  // Proposers of agents before binary entries (UUIDs), and any string; an entry without a time.
   { proposer: "8c1d0b7e-5f0a-4d8e-9b1c-2a3b4c5d6e7f", seq: 2 ** 40, commands: EVERY_COMMAND.slice(0, 3) },
   { proposer: "p", seq: 0, time: 0, commands: [] },
 ];
@@ -117,14 +131,15 @@ function throwsFormatError(fn: () => unknown, pattern: RegExp): MetadataFormatEr
 }
 
 describe("metadata log entry formats", () => {
-  it("round-trips every command through format 2, and reads the format 1 JSON of the same entry identically", () => {
+  it("round-trips every command through binary (format 3), and reads the JSON of the same entry identically", () => {
     for (const entry of ENTRIES) {
       const binary = encodeEntry(entry);
       assert.equal(binary.toString("latin1", 0, 2), "WL");
-      assert.equal(binary[2], 2, "format version 2");
+      assert.equal(binary[2], 3, "format 3");
       assert.deepStrictEqual(decodeEntry(binary), entry);
-      const json = encodeEntry(entry, 1);
-      assert.equal(json.toString("utf8", 0, 6), '{"v":1');
+      const json = encodeEntry(entry, "json");
+      const level = entry.commands.some((c) => c.type === "deleteOffsets") ? 2 : 1;
+      assert.equal(json.toString("utf8", 0, 6), `{"v":${level}`, "the oldest JSON level the commands allow");
       assert.deepStrictEqual(json, encodeJsonEntry(entry));
       assert.deepStrictEqual(decodeEntry(json), entry);
     }
@@ -231,13 +246,18 @@ describe("metadata log entry formats", () => {
           replacedFiles: [],
         },
       ],
-      [{ type: "truncate", topic: "t", partition: 2, offset: 2 }],
+      [
+        { type: "truncate", topic: "t", partition: 2, offset: 2, topicId: ID_A },
+        // Of another topic called t: left alone.
+        { type: "truncate", topic: "t", partition: 1, offset: 2, topicId: ID_B },
+        { type: "deleteOffsets", group: "g", coordinatorEpoch: 1, partitions: [{ topic: "u", partition: 0 }] },
+      ],
       [
         { type: "deleteTopic", name: "u" },
         { type: "deleteGroup", group: "old" },
       ],
     ];
-    const fold = (format: (i: number) => 1 | 2 | "none") => {
+    const fold = (format: (i: number) => "json" | "binary" | "none") => {
       const state = new ClusterState();
       const results = scenario.map((commands, i) => {
         const entry: LogEntry = { proposer: "0123456789abcdef", seq: i, time: T0 + i * 1000, commands };
@@ -247,7 +267,11 @@ describe("metadata log entry formats", () => {
       return { snapshot: state.toSnapshot().toString(), results };
     };
     const direct = fold(() => "none");
-    for (const format of [() => 1 as const, () => 2 as const, (i: number) => (i % 2 === 0 ? 1 : 2)]) {
+    for (const format of [
+      () => "json" as const,
+      () => "binary" as const,
+      (i: number) => (i % 2 === 0 ? ("json" as const) : ("binary" as const)),
+    ]) {
       const folded = fold(format);
       assert.equal(folded.snapshot, direct.snapshot);
       assert.deepStrictEqual(folded.results, direct.results);
@@ -257,6 +281,8 @@ describe("metadata log entry formats", () => {
     assert.equal(state.partition("t", 0)!.nextOffset, 3, "the duplicate and the out-of-order batch add nothing");
     assert.equal(state.partition("t", 0)!.segments[0]!.location.store, "c");
     assert.equal(state.partition("t", 2)!.logStartOffset, 2);
+    assert.equal(state.partition("t", 1)!.logStartOffset, 0);
+    assert.deepEqual([...state.groupOffsets.get("g")!.keys()], ["t"], "deleteOffsets removed u-0 (and u-9)");
     assert.equal(state.topics.has("u"), false);
     assert.deepEqual([...state.groupOffsets.keys()], ["g"]);
     assert.equal(state.topics.get("t")!.configs["retention.bytes"], "1000");
@@ -268,12 +294,12 @@ describe("metadata log entry formats", () => {
       throwsFormatError(() => decodeEntry(entry.subarray(0, length), 41n), /^metadata log entry 41 /);
     throwsFormatError(
       () => decodeEntry(Buffer.concat([entry, Buffer.from([0])]), 41n),
-      /entry 41 \(format 2\) is malformed: 1 bytes after the last command/,
+      /entry 41 \(format 3, binary\) is malformed: 1 bytes after the last command/,
     );
     const json = encodeJsonEntry(ENTRIES[0]!);
     throwsFormatError(
       () => decodeEntry(json.subarray(0, json.length - 1), 3n),
-      /^metadata log entry 3 \(format 1\) is malformed/,
+      /^metadata log entry 3 \(JSON\) is malformed: not JSON/,
     );
   });
 
@@ -302,11 +328,11 @@ describe("metadata log entry formats", () => {
   });
 
   it("refuses a count larger than the bytes left before allocating for it", () => {
-    // "WL", format 2, no flags, proposer "", seq 0, then 2^32 − 1 commands.
-    const commands = Buffer.from([0x57, 0x4c, 2, 0, 1, 0, 0xff, 0xff, 0xff, 0xff, 0x0f]);
+    // "WL", format 3, no flags, proposer "", seq 0, then 2^32 − 1 commands.
+    const commands = Buffer.from([0x57, 0x4c, 3, 0, 1, 0, 0xff, 0xff, 0xff, 0xff, 0x0f]);
     throwsFormatError(
       () => decodeEntry(commands, 9n),
-      /entry 9 \(format 2\) is malformed: 4294967295 commands cannot fit in the 0 bytes left/,
+      /entry 9 \(format 3, binary\) is malformed: 4294967295 commands cannot fit in the 0 bytes left/,
     );
     const file = encodeEntry({
       proposer: "",
@@ -318,43 +344,71 @@ describe("metadata log entry formats", () => {
     throwsFormatError(() => decodeEntry(huge), /2147483647 runs cannot fit/);
   });
 
-  it("names the version found and the versions it reads when an entry is of a format it does not read", () => {
+  it("names the format found and the formats it reads when an entry is of a newer format, in either encoding", () => {
     const newer = throwsFormatError(
-      () => decodeEntry(Buffer.from([0x57, 0x4c, 3, 0, 0]), 12n),
-      /^metadata log entry 12 has format version 3; this agent reads entry format versions 1 and 2 .*written by a newer agent/,
+      () => decodeEntry(Buffer.from([0x57, 0x4c, 4, 0, 0]), 12n),
+      /^metadata log entry 12 has format 4, newer than this agent reads \(1-3\)\. It was written by a newer agent/,
     );
-    assert.equal(newer.formatVersion, 3);
+    assert.equal(newer.formatVersion, 4);
     assert.equal(
-      throwsFormatError(() => decodeEntry(Buffer.from([0x57, 0x4c, 0x80, 0x01])), /format version 128;/).formatVersion,
+      throwsFormatError(() => decodeEntry(Buffer.from([0x57, 0x4c, 0x80, 0x01])), /format 128, newer/).formatVersion,
       128,
     );
     throwsFormatError(
-      () => decodeEntry(Buffer.from('{"v":7,"proposer":"p"}'), 4n),
-      /^metadata log entry 4 has format version 7 in JSON; this agent reads entry format versions 1 and 2/,
+      () => decodeEntry(Buffer.from('{"v":4,"proposer":"p","seq":1,"commands":[{"type":"createAcls"}]}'), 4n),
+      /^metadata log entry 4 has format 4, newer than this agent reads \(1-3\)/,
     );
     throwsFormatError(
       () => decodeEntry(Buffer.from('{"proposer":"p"}'), 4n),
-      /entry 4 \(format 1\) is malformed: no format version/,
+      /entry 4 \(JSON\) is malformed: no valid format \("v": absent\)/,
+    );
+    // Binary entries begin at format 3: "WL" 2 is no entry any agent writes.
+    throwsFormatError(
+      () => decodeEntry(Buffer.from([0x57, 0x4c, 2, 0, 0, 0, 0]), 6n),
+      /entry 6 \(format 2, binary\) is malformed: binary entries start at format 3/,
     );
     throwsFormatError(
       () => decodeEntry(Buffer.from([1, 2, 3]), 8n),
-      /^metadata log entry 8 is in no format this agent knows: it starts with 0x010203; this agent reads entry format versions 1 and 2$/,
+      /^metadata log entry 8 is in no format this agent knows: it starts with 0x010203; this agent reads entry formats 1-3 \(JSON, or binary from 3\)$/,
     );
     throwsFormatError(() => decodeEntry(Buffer.alloc(0), 8n), /starts with nothing/);
   });
 
-  it("refuses to encode a value it could not give back exactly, and a format 1 entry holding one", () => {
+  it("carries a command without a layout of its own as JSON under the generic tag, and checks what it holds", () => {
+    const deleteOffsets: Command = {
+      type: "deleteOffsets",
+      group: "g",
+      coordinatorEpoch: 2,
+      partitions: [{ topic: "t", partition: 1 }],
+    };
+    const bytes = encodeCommand(deleteOffsets);
+    assert.equal(bytes[0], 13, "the generic JSON tag");
+    assert.deepStrictEqual(JSON.parse(bytes.subarray(2).toString("utf8")), deleteOffsets);
+    const header = { proposer: "0123456789abcdef", seq: 3, time: T0 };
+    assert.deepStrictEqual(decodeEntry(encodeEntryFrom(header, 3, [bytes])), { ...header, commands: [deleteOffsets] });
+    // Under the generic tag: JSON of a type with a layout, of an unknown type (a command of a newer
+    // format in an entry that claims format 3), or no JSON object at all.
+    const tagged = (json: string) => Buffer.concat([Buffer.from([13, Buffer.byteLength(json) + 1]), Buffer.from(json)]);
+    const refused: Array<[string, RegExp]> = [
+      ['{"type":"deleteGroup","group":"g"}', /deleteGroup as JSON, though it has a layout of its own/],
+      ['{"type":"createAcls","acls":[]}', /unknown command type "createAcls"/],
+      ['[{"type":"deleteOffsets"}]', /a command's JSON is not an object/],
+      ['{"type":', /a command's JSON does not parse/],
+    ];
+    for (const [json, pattern] of refused)
+      throwsFormatError(() => decodeEntry(encodeEntryFrom(header, 3, [tagged(json)]), 7n), pattern);
+  });
+
+  it("refuses to encode a value it could not give back exactly, and a JSON entry holding one", () => {
     const bad: Array<[Command, RegExp]> = [
-      [{ type: "truncate", topic: "t", partition: 0, offset: 1.5 }, /truncate offset is not an integer: 1.5/],
-      [{ type: "truncate", topic: "t", partition: 0, offset: NaN }, /not an integer: NaN/],
-      [{ type: "truncate", topic: "t", partition: 0, offset: 2 ** 64 }, /cannot be encoded/],
       [{ type: "deleteGroup", group: "\ud800" }, /deleteGroup group is not a string/],
       [
         { type: "commitFile", key: "k", size: 0, time: 0, batches: [batch("t", -1, 0)] },
         /commitFile partition is not an unsigned 32-bit integer: -1/,
       ],
-      [{ type: "nope" } as unknown as Command, /unknown command type "nope"/],
       [{ type: "commitFile", key: "k", size: 0, time: 0 } as unknown as Command, /commitFile batches is not a list/],
+      [{ type: "createPartitions", name: "t", count: 1.5 }, /createPartitions count is not an integer: 1.5/],
+      [{ type: "createPartitions", name: "t", count: 2 ** 64 }, /cannot be encoded/],
     ];
     for (const [command, pattern] of bad) {
       assert.throws(
@@ -362,16 +416,38 @@ describe("metadata log entry formats", () => {
         (err: unknown) => err instanceof CommandEncodingError && pattern.test(err.message),
       );
       const json = encodeJsonEntry({ proposer: "p", seq: 1, commands: [command] });
-      throwsFormatError(() => decodeEntry(json, 2n), /^metadata log entry 2 \(format 1\) is malformed/);
+      throwsFormatError(
+        () => decodeEntry(json, 2n),
+        /^metadata log entry 2 \(format 1, JSON\) is malformed: command 0:/,
+      );
     }
   });
 
-  it("writes the newest format every live agent reads", () => {
-    assert.equal(entryFormatFor([]), 2);
-    assert.equal(entryFormatFor([2, 2, 2]), 2);
-    assert.equal(entryFormatFor([2, undefined, 2]), 1, "an agent from before format 2 advertises none");
-    assert.equal(entryFormatFor([3, 2]), 2, "never a format this agent does not know");
-    assert.equal(entryFormatFor([1, 3]), 1);
+  it("passes on a JSON entry's command that the fold skips as malformed, and decodes the rest", () => {
+    const skipped = [
+      { type: "truncate", topic: "t", partition: 0, offset: 1.5 },
+      { type: "truncate", topic: "t", partition: 0, offset: 1, topicId: "ABC" },
+      { type: "deleteOffsets", group: "g", partitions: [] },
+      { type: "nope" },
+    ] as unknown as Command[];
+    const fine: Command = { type: "allocateProducerId" };
+    const entry = decodeEntry(encodeJsonEntry({ proposer: "p", seq: 1, commands: [...skipped, fine] }), 2n);
+    assert.deepStrictEqual(entry.commands, [...skipped, fine]);
+    const results = new ClusterState().apply(1n, entry);
+    assert.deepEqual(
+      results.map((r) => r.errorCode),
+      [...skipped.map(() => FoldError.INVALID_REQUEST), FoldError.NONE],
+      "INVALID_REQUEST for each skipped command, the last one applied",
+    );
+  });
+
+  it("writes the newest format every live agent reads, binary from format 3", () => {
+    assert.equal(entryFormatFor([]), 3);
+    assert.equal(entryFormatFor([3, 3, 3]), 3);
+    assert.equal(entryFormatFor([3, undefined, 3]), 1, "an agent from before binary entries advertises none");
+    assert.equal(entryFormatFor([4, 3]), 3, "never a format this agent does not know");
+    assert.equal(entryFormatFor([2, 3]), 2);
+    assert.deepEqual([1, 2, 3, 4].map(encodingFor), ["json", "json", "binary", "binary"]);
   });
 
   it("keeps a partition batch within 32 bytes at 6 and at 1,000 partitions per file (bench/log-entry-size.ts)", () => {

@@ -51,8 +51,8 @@ function entry(seq: number, ...commands: Command[]): Buffer {
   return encodeEntry({ proposer: "other", seq, time: 1_767_225_600_000 + seq, commands });
 }
 
-/** "WL", format version 3, and bytes this agent cannot know the meaning of. */
-const FORMAT_3_ENTRY = Buffer.from([0x57, 0x4c, 3, 0, 0, 0]);
+/** "WL", format 4, and bytes this agent cannot know the meaning of. */
+const FORMAT_4_ENTRY = Buffer.from([0x57, 0x4c, 4, 0, 0, 0]);
 
 async function rejectsWith(promise: Promise<unknown>, type: new (...args: never[]) => Error, pattern: RegExp) {
   await assert.rejects(promise, (err: unknown) => {
@@ -63,10 +63,10 @@ async function rejectsWith(promise: Promise<unknown>, type: new (...args: never[
 }
 
 describe("metadata log: entry formats", () => {
-  it("writes format 2, or format 1 while an agent that reads only format 1 is live, and folds both alike", async () => {
+  it("writes binary, or JSON while an agent that does not read format 3 is live, and folds both alike", async () => {
     const store = new MemMetadataStore();
-    const binary = new MetadataLog(store, { ...options, entryFormat: () => 2 });
-    const json = new MetadataLog(store, { ...options, entryFormat: () => 1 });
+    const binary = new MetadataLog(store, { ...options, readersFormat: () => 3 });
+    const json = new MetadataLog(store, { ...options, readersFormat: () => 2 });
     await binary.open();
     await json.open();
     await binary.propose([createTopic]);
@@ -86,15 +86,43 @@ describe("metadata log: entry formats", () => {
     await json.close();
   });
 
-  it("refuses to start on a log holding an entry of a newer format, naming its index and the versions it reads", async () => {
+  it("writes JSON at the oldest format its commands allow (deleteOffsets: 2), binary at format 3", async () => {
+    const deleteOffsets: Command = { type: "deleteOffsets", group: "g", coordinatorEpoch: 0, partitions: [] };
+    const written: Array<[number, string, string]> = [];
+    for (const readers of [1, 2, 3, 4]) {
+      const store = new MemMetadataStore();
+      const log = new MetadataLog(store, { ...options, readersFormat: () => readers });
+      await log.open();
+      await log.propose([createTopic]);
+      await log.propose([deleteOffsets]);
+      for (const r of await store.read(1n, 10)) {
+        const binary = r.data.toString("latin1", 0, 2) === "WL";
+        const format = binary ? r.data[2]! : (JSON.parse(r.data.toString("utf8")) as { v: number }).v;
+        written.push([readers, decodeEntry(r.data).commands[0]!.type, `${binary ? "binary" : "JSON"} ${format}`]);
+      }
+      await log.close();
+    }
+    assert.deepEqual(written, [
+      [1, "createTopic", "JSON 1"],
+      [1, "deleteOffsets", "JSON 2"],
+      [2, "createTopic", "JSON 1"],
+      [2, "deleteOffsets", "JSON 2"],
+      [3, "createTopic", "binary 3"],
+      [3, "deleteOffsets", "binary 3"],
+      [4, "createTopic", "binary 3"],
+      [4, "deleteOffsets", "binary 3"],
+    ]);
+  });
+
+  it("refuses to start on a log holding an entry of a newer format, naming its index and the formats it reads", async () => {
     const store = new MemMetadataStore();
     assert.ok(await store.append(1n, entry(1, createTopic)));
-    assert.ok(await store.append(2n, FORMAT_3_ENTRY));
+    assert.ok(await store.append(2n, FORMAT_4_ENTRY));
     const log = new MetadataLog(store, options);
     await rejectsWith(
       log.open(),
       MetadataFormatError,
-      /^metadata log entry 2 has format version 3; this agent reads entry format versions 1 and 2/,
+      /^metadata log entry 2 has format 4, newer than this agent reads \(1-3\)/,
     );
   });
 
@@ -125,13 +153,13 @@ describe("metadata log: entry formats", () => {
   for (const [what, bad, pattern] of [
     [
       "an entry of a newer format",
-      FORMAT_3_ENTRY,
-      /^metadata log entry 3 has format version 3; this agent reads entry format versions 1 and 2/,
+      FORMAT_4_ENTRY,
+      /^metadata log entry 3 has format 4, newer than this agent reads \(1-3\)/,
     ],
     [
       "a truncated entry",
       entry(3, commitFile("f3", 0)).subarray(0, 12),
-      /^metadata log entry 3 \(format 2\) is malformed: truncated/,
+      /^metadata log entry 3 \(format 3, binary\) is malformed: truncated/,
     ],
   ] as const) {
     it(`stops folding at ${what} met while running, rather than fold past it or part of it`, async () => {
@@ -171,17 +199,19 @@ describe("metadata log: entry formats", () => {
     });
   }
 
-  it("refuses a command the format cannot hold, alone, and commits the others of its entry", async () => {
+  it("refuses a command the format cannot hold or a malformed one, alone, and commits the others of its entry", async () => {
     const store = new MemMetadataStore();
     const log = new MetadataLog(store, options);
     await log.open();
     await log.propose([createTopic]);
-    const [good, bad] = await Promise.allSettled([
+    const [good, bad, malformed] = await Promise.allSettled([
       log.propose([commitFile("ok", 0)]),
+      log.propose([{ type: "createPartitions", name: "t", count: 0.5 }]),
       log.propose([{ type: "truncate", topic: "t", partition: 0, offset: 0.5 }]),
     ]);
     assert.equal(good.status, "fulfilled");
     assert.ok(bad.status === "rejected" && bad.reason instanceof CommandEncodingError, String(bad));
+    assert.ok(malformed.status === "rejected" && /truncate: offset must be/.test(String(malformed.reason)));
     const entries = (await store.read(1n, 10)).map((r) => decodeEntry(r.data, r.index));
     assert.deepEqual(
       entries.map((e) => e.commands.map((c) => c.type)),

@@ -15,20 +15,20 @@ describe("an agent and a metadata log entry it cannot read", () => {
   const name = `unreadable-${process.pid}`;
   after(() => dropMemStores(name));
 
-  it("stops, naming the entry and its format version, when its next append meets it", async () => {
+  it("stops, naming the entry and its format, when its next append meets it", async () => {
     const agent = await startTestAgent({ bucketURL: `mem://${name}` });
     const { topics, metadata: log } = agent.running.context;
     assert.equal((await topics.create("t", 1, {})).errorCode, ErrorCode.NONE);
     // Another agent, of a newer version, took the next index.
     const next = log.state.appliedIndex + 1n;
-    assert.ok(await openMemStores(name).metadata.append(next, Buffer.from([0x57, 0x4c, 3, 0, 0])));
+    assert.ok(await openMemStores(name).metadata.append(next, Buffer.from([0x57, 0x4c, 4, 0, 0])));
 
     const refused = await topics.create("u", 1, {});
     assert.equal(refused.errorCode, LOG_UNAVAILABLE);
-    assert.match(refused.message ?? "", new RegExp(`metadata log entry ${next} has format version 3`));
+    assert.match(refused.message ?? "", new RegExp(`metadata log entry ${next} has format 4`));
     const error = await agent.running.failed;
     assert.ok(error instanceof MetadataFormatError);
-    assert.match(error.message, /this agent reads entry format versions 1 and 2/);
+    assert.match(error.message, /newer than this agent reads \(1-3\)/);
     assert.equal(log.halted, error);
     assert.equal(log.state.appliedIndex, next - 1n);
     assert.equal(log.state.topics.has("u"), false);

@@ -1,6 +1,7 @@
 /**
  * Malformed input closes only the offending connection: random bytes, truncated frames, oversized and
- * negative frame sizes, unknown API keys and versions, garbage bodies, bodies cut short. A healthy
+ * negative frame sizes, unknown API keys and versions, garbage bodies, bodies cut short (the admin APIs
+ * DeleteRecords, OffsetDelete, DescribeProducers and DescribeLogDirs included). A healthy
  * connection opened before keeps working throughout, and new connections are accepted afterwards.
  * Bytes after a complete request body are not malformed: Kafka ignores them, and so does the agent.
  */
@@ -59,6 +60,22 @@ describe("malformed input", function () {
     [
       "a Produce body cut short",
       frame(Buffer.concat([header(ApiKey.Produce, 7), Buffer.from([0xff, 0xff, 0, 1, 0, 0])])),
+    ],
+    [
+      "a DeleteRecords body cut short",
+      frame(Buffer.concat([header(ApiKey.DeleteRecords, 1), Buffer.from([0, 0, 0, 1, 0, 1, 0x74, 0, 0, 0, 1, 0])])),
+    ],
+    [
+      "an OffsetDelete body that lies about its array length",
+      frame(Buffer.concat([header(ApiKey.OffsetDelete, 0), Buffer.from([0, 1, 0x67, 0x7f, 0xff, 0xff, 0xff])])),
+    ],
+    [
+      "a flexible DescribeProducers body that lies about its compact array length",
+      frame(Buffer.concat([header(ApiKey.DescribeProducers, 0), Buffer.from([0]), Buffer.from([0xff, 0xff, 0x7f])])),
+    ],
+    [
+      "a DescribeLogDirs body with a negative topic count",
+      frame(Buffer.concat([header(ApiKey.DescribeLogDirs, 1), Buffer.from([0xff, 0xff, 0xff, 0xfe])])),
     ],
   ];
 

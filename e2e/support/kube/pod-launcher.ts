@@ -1,6 +1,6 @@
 /**
- * Runs a pod's first container as a local process, as a kubelet would run it in a container; shared
- * by the stand-ins for the kubelet (deployment-runner.ts, pod-runner.ts).
+ * Runs a pod's first container as a local process, as a kubelet would run it in a container: the
+ * part of the stand-in for the kubelet (pod-runner.ts) that starts, probes and stops one pod.
  *
  * What it honours of the pod template (the first container only):
  *   - `command` + `args`: the command's first word is looked up in `commands` (an image entrypoint
@@ -41,7 +41,7 @@ export interface PodLauncherOptions {
 
 export interface RunningPod {
   readonly name: string;
-  /** The Deployment (deployment-runner.ts) or ReplicaSet (pod-runner.ts) the pod belongs to. */
+  /** The controller (a ReplicaSet) the pod belongs to; the pod's own name when it has none. */
   readonly owner: string;
   /** containerPort → the loopback port this pod really listens on. */
   readonly ports: ReadonlyMap<number, number>;
@@ -58,6 +58,8 @@ export interface RunningPod {
 
 /** What every pod's status.podIP is: all pods share the host's loopback address. */
 export const POD_IP = "127.0.0.1";
+/** The one node every pod runs on (spec.nodeName): the host. */
+export const NODE_NAME = "local-node";
 
 export class PodLauncher {
   constructor(private readonly o: PodLauncherOptions) {}
@@ -237,7 +239,7 @@ export class PodLauncher {
         "metadata.namespace": this.o.namespace,
         "status.podIP": POD_IP,
         "status.hostIP": POD_IP,
-        "spec.nodeName": "local-node",
+        "spec.nodeName": NODE_NAME,
         "spec.serviceAccountName": serviceAccount,
       };
       const v = fields[from.fieldRef.fieldPath];

@@ -1,21 +1,25 @@
 /**
- * A stand-in for the kubelet beside a real kube-controller-manager (control-plane.ts with
- * `controllerManager: true`): the deployment controller makes ReplicaSets, the ReplicaSet controller
- * makes Pods, and this runs one local process per Pod (pod-launcher.ts) and writes the Pod's status
- * as a kubelet would: phase Running, podIP, the Ready condition from the readiness probe. So the
- * deployment controller sees a rolling update step by step, and owner-reference garbage collection
- * is Kubernetes' own.
+ * A stand-in for the scheduler and the kubelet beside a real kube-controller-manager (control-plane.ts
+ * with `controllerManager: true`): the deployment controller makes ReplicaSets, the ReplicaSet
+ * controller makes Pods, and this binds each Pod to the one node (NODE_NAME), runs one local process
+ * per Pod (pod-launcher.ts) and writes the Pod's status as a kubelet would: phase Running, podIP, the
+ * Ready condition from the readiness probe. So the deployment controller sees a rolling update step
+ * by step, and owner-reference garbage collection is Kubernetes' own.
  *
+ * - Binding matters for deletion: the apiserver deletes an unbound Pod at once, a bound one gracefully
+ *   (deletionTimestamp set, the Pod counted in its ReplicaSet's terminatingReplicas) until its kubelet
+ *   has stopped the container.
  * - A Pod whose image is unpullable (default: the tag `does-not-exist`) is never started: it stays
  *   Pending with its container waiting in `ErrImagePull`, as on a node that cannot pull it.
- * - A deleted Pod's process is stopped; a Pod still terminating (graceful deletion) is then removed
- *   with grace period 0, as the kubelet does once the container is gone.
+ * - A terminating Pod's process is stopped (pods() lists it until it is gone), then the Pod is removed
+ *   with grace period 0, as the kubelet does once the container is gone; Pods terminating together
+ *   are stopped concurrently.
  * - `restartPolicy: Always`: a process that exits is started again.
  */
 import type { V1Container, V1Pod } from "@kubernetes/client-node";
 import { errorMessage } from "../../../common/logger.js";
-import { isNotFound } from "../../../operator/src/kube/client.js";
-import { POD_IP, PodLauncher } from "./pod-launcher.js";
+import { isConflict, isNotFound } from "../../../operator/src/kube/client.js";
+import { NODE_NAME, POD_IP, PodLauncher } from "./pod-launcher.js";
 import type { PodLauncherOptions, RunningPod } from "./pod-launcher.js";
 import { SyncLoop } from "./sync-loop.js";
 
@@ -84,24 +88,34 @@ export class PodRunner {
       this.o.labelSelector ? { labelSelector: this.o.labelSelector } : undefined,
     );
     const live = new Set<string>();
+    const terminating: V1Pod[] = [];
     for (const pod of list.items) {
       const uid = pod.metadata?.uid;
       if (!uid) continue;
-      try {
-        if (pod.metadata?.deletionTimestamp) await this.terminate(pod);
-        else {
-          live.add(uid);
-          await this.syncPod(pod, uid);
-        }
-      } catch (err) {
-        this.report(`pod ${pod.metadata?.name}: ${errorMessage(err)}`);
+      if (pod.metadata?.deletionTimestamp) {
+        terminating.push(pod);
+        continue;
       }
+      live.add(uid);
+      await this.reporting(pod, () => this.syncPod(pod, uid));
     }
-    for (const [uid, p] of this.running) {
-      if (live.has(uid)) continue;
-      this.running.delete(uid);
-      this.written.delete(uid);
-      await this.launcher.stop(p);
+    await Promise.all([
+      ...terminating.map((pod) => this.reporting(pod, () => this.terminate(pod))),
+      ...[...this.running]
+        .filter(([uid]) => !live.has(uid) && !terminating.some((pod) => pod.metadata?.uid === uid))
+        .map(async ([uid, p]) => {
+          await this.launcher.stop(p);
+          this.running.delete(uid);
+          this.written.delete(uid);
+        }),
+    ]);
+  }
+
+  private async reporting(pod: V1Pod, step: () => Promise<void>): Promise<void> {
+    try {
+      await step();
+    } catch (err) {
+      this.report(`pod ${pod.metadata?.name}: ${errorMessage(err)}`);
     }
   }
 
@@ -109,8 +123,9 @@ export class PodRunner {
     const uid = pod.metadata!.uid!;
     const p = this.running.get(uid);
     if (p) {
-      this.running.delete(uid);
+      // Listed by pods() until its process is gone, as a container is until the kubelet has stopped it.
       await this.launcher.stop(p);
+      this.running.delete(uid);
     }
     this.written.delete(uid);
     try {
@@ -124,6 +139,7 @@ export class PodRunner {
   }
 
   private async syncPod(pod: V1Pod, uid: string): Promise<void> {
+    if (!pod.spec?.nodeName && !(await this.bind(pod))) return;
     const container = pod.spec!.containers[0]!;
     const image = container.image ?? "";
     if ((this.o.unpullable ?? defaultUnpullable)(image)) {
@@ -142,6 +158,27 @@ export class PodRunner {
     }
     p.ready = await this.launcher.probe(container, p);
     await this.writeStatus(pod, uid, runningStatus(pod, container, p));
+  }
+
+  /** What the scheduler does: binds the Pod to the node (a Pod bound meanwhile is left as it is); false when it is gone. */
+  private async bind(pod: V1Pod): Promise<boolean> {
+    const name = pod.metadata!.name!;
+    try {
+      await this.o.admin.create(
+        { apiVersion: "v1", plural: "pods", namespace: this.o.namespace, name, subresource: "binding" },
+        {
+          apiVersion: "v1",
+          kind: "Binding",
+          metadata: { name, namespace: this.o.namespace },
+          target: { apiVersion: "v1", kind: "Node", name: NODE_NAME },
+        },
+      );
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      if (isConflict(err)) return true;
+      throw err;
+    }
   }
 
   private async writeStatus(pod: V1Pod, uid: string, status: PodStatus): Promise<void> {

@@ -1,6 +1,6 @@
 /**
- * Runs a sync pass, then again `intervalMs` after each pass ends, until stopped: the loop the test
- * runners (DeploymentRunner, PodRunner) drive their passes with. A pass that fails is reported and the
+ * Runs a sync pass, then again `intervalMs` after each pass ends, until stopped: the loop the
+ * stand-in for the kubelet (PodRunner) drives its passes with. A pass that fails is reported and the
  * loop goes on; stop() waits for the pass in flight.
  */
 export class SyncLoop {

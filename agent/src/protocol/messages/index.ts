@@ -19,14 +19,18 @@ import { SaslHandshakeRequest, SaslHandshakeResponse } from "./17-sasl-handshake
 import { ApiVersionsRequest, ApiVersionsResponse } from "./18-api-versions.js";
 import { CreateTopicsRequest, CreateTopicsResponse } from "./19-create-topics.js";
 import { DeleteTopicsRequest, DeleteTopicsResponse } from "./20-delete-topics.js";
+import { DeleteRecordsRequest, DeleteRecordsResponse } from "./21-delete-records.js";
 import { InitProducerIdRequest, InitProducerIdResponse } from "./22-init-producer-id.js";
 import { DescribeConfigsRequest, DescribeConfigsResponse } from "./32-describe-configs.js";
 import { AlterConfigsRequest, AlterConfigsResponse } from "./33-alter-configs.js";
+import { DescribeLogDirsRequest, DescribeLogDirsResponse } from "./35-describe-log-dirs.js";
 import { SaslAuthenticateRequest, SaslAuthenticateResponse } from "./36-sasl-authenticate.js";
 import { CreatePartitionsRequest, CreatePartitionsResponse } from "./37-create-partitions.js";
 import { DeleteGroupsRequest, DeleteGroupsResponse } from "./42-delete-groups.js";
 import { IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse } from "./44-incremental-alter-configs.js";
+import { OffsetDeleteRequest, OffsetDeleteResponse } from "./47-offset-delete.js";
 import { DescribeClusterRequest, DescribeClusterResponse } from "./60-describe-cluster.js";
+import { DescribeProducersRequest, DescribeProducersResponse } from "./61-describe-producers.js";
 
 export const MESSAGES = {
   0: { request: ProduceRequest, response: ProduceResponse },
@@ -46,14 +50,18 @@ export const MESSAGES = {
   18: { request: ApiVersionsRequest, response: ApiVersionsResponse },
   19: { request: CreateTopicsRequest, response: CreateTopicsResponse },
   20: { request: DeleteTopicsRequest, response: DeleteTopicsResponse },
+  21: { request: DeleteRecordsRequest, response: DeleteRecordsResponse },
   22: { request: InitProducerIdRequest, response: InitProducerIdResponse },
   32: { request: DescribeConfigsRequest, response: DescribeConfigsResponse },
   33: { request: AlterConfigsRequest, response: AlterConfigsResponse },
+  35: { request: DescribeLogDirsRequest, response: DescribeLogDirsResponse },
   36: { request: SaslAuthenticateRequest, response: SaslAuthenticateResponse },
   37: { request: CreatePartitionsRequest, response: CreatePartitionsResponse },
   42: { request: DeleteGroupsRequest, response: DeleteGroupsResponse },
   44: { request: IncrementalAlterConfigsRequest, response: IncrementalAlterConfigsResponse },
+  47: { request: OffsetDeleteRequest, response: OffsetDeleteResponse },
   60: { request: DescribeClusterRequest, response: DescribeClusterResponse },
+  61: { request: DescribeProducersRequest, response: DescribeProducersResponse },
 } as const;
 
 export {
@@ -91,12 +99,16 @@ export {
   CreateTopicsResponse,
   DeleteTopicsRequest,
   DeleteTopicsResponse,
+  DeleteRecordsRequest,
+  DeleteRecordsResponse,
   InitProducerIdRequest,
   InitProducerIdResponse,
   DescribeConfigsRequest,
   DescribeConfigsResponse,
   AlterConfigsRequest,
   AlterConfigsResponse,
+  DescribeLogDirsRequest,
+  DescribeLogDirsResponse,
   SaslAuthenticateRequest,
   SaslAuthenticateResponse,
   CreatePartitionsRequest,
@@ -105,6 +117,10 @@ export {
   DeleteGroupsResponse,
   IncrementalAlterConfigsRequest,
   IncrementalAlterConfigsResponse,
+  OffsetDeleteRequest,
+  OffsetDeleteResponse,
   DescribeClusterRequest,
   DescribeClusterResponse,
+  DescribeProducersRequest,
+  DescribeProducersResponse,
 };
