@@ -318,7 +318,9 @@ export class FetchSessionCache {
   }
 
   private incremental(session: Session, requestEpoch: number): FetchContext {
-    const partitions: FetchPartition[] = [...session.partitions.values()].map((c) => ({
+    // The positions as of now: a later request of the session may change them while this one waits.
+    const cached = [...session.partitions.values()];
+    const partitions: FetchPartition[] = cached.map((c) => ({
       topic: c.topic,
       partition: c.partition,
       fetchOffset: c.fetchOffset,
@@ -333,13 +335,14 @@ export class FetchSessionCache {
           this.count("invalid_epoch");
           return { errorCode: ErrorCode.INVALID_FETCH_SESSION_EPOCH, sessionId: session.id, partitions: [] };
         }
-        const answered = results.filter((r) => {
-          const k = key(r.topic, r.partitionIndex);
-          const cached = session.partitions.get(k);
-          if (!cached || !mustRespond(cached, r)) return false;
+        const answered = results.filter((r, i) => {
+          const c = cached[i]!;
+          if (!mustRespond(c, r)) return false;
           if (r.recordBytes > 0) {
+            // No other request of the session came in meanwhile (the epoch says so): c is still held.
+            const k = key(c.topic, c.partition);
             session.partitions.delete(k);
-            session.partitions.set(k, cached);
+            session.partitions.set(k, c);
           }
           return true;
         });

@@ -18,27 +18,54 @@
  */
 import { errorMessage } from "../../../common/logger.js";
 import { catchUpWithin } from "../fetch/catch-up.js";
-import type { FetchPartitionResult } from "../fetch/sessions.js";
+import type { FetchPartition, FetchPartitionResult } from "../fetch/sessions.js";
 import * as metrics from "../metrics/metrics.js";
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { defineHandler } from "../server/handler.js";
 
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
-/** One partition's answer, with its topic and record byte count for the session. */
+/**
+ * One partition's answer as the response carries it, plus its topic and record byte count for the
+ * session (the encoder writes only the fields of the message definition).
+ */
 interface PartitionAnswer extends FetchPartitionResult {
-  readonly abortedTransactions: Array<{ producerId: bigint; firstOffset: bigint }>;
+  readonly abortedTransactions: ReadonlyArray<{ producerId: bigint; firstOffset: bigint }>;
   readonly preferredReadReplica: number;
   readonly records: Buffer[] | null;
 }
 
+const NO_ABORTED_TRANSACTIONS: PartitionAnswer["abortedTransactions"] = Object.freeze([]);
+
+function answer(
+  p: FetchPartition,
+  errorCode: number,
+  offsets: { readonly nextOffset: number; readonly logStartOffset: number } | undefined,
+  records: Buffer[] | null = null,
+  recordBytes = 0,
+): PartitionAnswer {
+  const hw = offsets ? BigInt(offsets.nextOffset) : -1n;
+  return {
+    topic: p.topic,
+    partitionIndex: p.partition,
+    errorCode,
+    highWatermark: hw,
+    lastStableOffset: hw,
+    logStartOffset: offsets ? BigInt(offsets.logStartOffset) : -1n,
+    abortedTransactions: NO_ABORTED_TRANSACTIONS,
+    preferredReadReplica: -1,
+    records,
+    recordBytes,
+  };
+}
+
 /** The response's topics: consecutive partitions of one topic share an entry, as Kafka writes them. */
-function byTopic(answers: readonly PartitionAnswer[]) {
-  const topics: Array<{ topic: string; partitions: Array<Omit<PartitionAnswer, "topic" | "recordBytes">> }> = [];
-  for (const { topic, recordBytes: _bytes, ...partition } of answers) {
+function byTopic(answers: readonly PartitionAnswer[]): Array<{ topic: string; partitions: PartitionAnswer[] }> {
+  const topics: Array<{ topic: string; partitions: PartitionAnswer[] }> = [];
+  for (const a of answers) {
     const last = topics[topics.length - 1];
-    if (last?.topic === topic) last.partitions.push(partition);
-    else topics.push({ topic, partitions: [partition] });
+    if (last?.topic === a.topic) last.partitions.push(a);
+    else topics.push({ topic: a.topic, partitions: [a] });
   }
   return topics;
 }
@@ -66,37 +93,24 @@ defineHandler({ key: ApiKey.Fetch, min: 4, max: 12 }, async (req, ctx) => {
     const answers: PartitionAnswer[] = [];
     for (const p of wanted) {
       const ps = state.topics.get(p.topic)?.partitions[p.partition];
-      const base = {
-        topic: p.topic,
-        partitionIndex: p.partition,
-        highWatermark: -1n,
-        lastStableOffset: -1n,
-        logStartOffset: -1n,
-        abortedTransactions: [],
-        preferredReadReplica: -1,
-        records: null,
-        recordBytes: 0,
-      };
       if (!ps) {
-        answers.push({ ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
+        answers.push(answer(p, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, undefined));
         errored = true;
         continue;
       }
-      const hw = BigInt(ps.nextOffset);
-      const meta = { ...base, highWatermark: hw, lastStableOffset: hw, logStartOffset: BigInt(ps.logStartOffset) };
       const offset = Number(p.fetchOffset);
       if (offset < ps.logStartOffset || (offset > ps.nextOffset && caughtUp)) {
-        answers.push({ ...meta, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE });
+        answers.push(answer(p, ErrorCode.OFFSET_OUT_OF_RANGE, ps));
         errored = true;
         continue;
       }
       if (offset > ps.nextOffset) {
-        answers.push({ ...meta, errorCode: ErrorCode.OFFSET_NOT_AVAILABLE });
+        answers.push(answer(p, ErrorCode.OFFSET_NOT_AVAILABLE, ps));
         continue;
       }
       const budget = Math.min(p.partitionMaxBytes, maxBytes - total);
       if (offset === ps.nextOffset || (budget <= 0 && total > 0)) {
-        answers.push({ ...meta, errorCode: ErrorCode.NONE, records: [] });
+        answers.push(answer(p, ErrorCode.NONE, ps, []));
         continue;
       }
       let read;
@@ -111,25 +125,25 @@ defineHandler({ key: ApiKey.Fetch, min: 4, max: 12 }, async (req, ctx) => {
           offset,
           error: errorMessage(err),
         });
-        answers.push({ ...meta, errorCode: ErrorCode.KAFKA_STORAGE_ERROR });
+        answers.push(answer(p, ErrorCode.KAFKA_STORAGE_ERROR, ps));
         errored = true;
         continue;
       }
       total += read.bytes;
-      answers.push({ ...meta, errorCode: ErrorCode.NONE, records: read.chunks, recordBytes: read.bytes });
+      answers.push(answer(p, ErrorCode.NONE, ps, read.chunks, read.bytes));
       metrics.fetchBytes.inc({ topic: p.topic }, read.bytes);
     }
     const remaining = deadline - Date.now();
     const done = total >= req.minBytes || errored || remaining <= 0 || watched.length === 0;
     if (!done) await agent.waiters.wait(watched, remaining, ctx.closed);
     if (done || ctx.closed.aborted) {
-      const answer = session.complete(answers);
+      const answered = session.complete(answers);
       if (done) metrics.fetchLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
       return {
         throttleTimeMs: 0,
-        errorCode: answer.errorCode,
-        sessionId: answer.sessionId,
-        responses: byTopic(answer.partitions),
+        errorCode: answered.errorCode,
+        sessionId: answered.sessionId,
+        responses: byTopic(answered.partitions),
       };
     }
   }
