@@ -128,6 +128,8 @@ export interface FetchContext {
 }
 
 interface CachedPartition {
+  /** Its key in the session (topic and partition). */
+  readonly key: string;
   readonly topic: string;
   readonly partition: number;
   fetchOffset: bigint;
@@ -144,7 +146,9 @@ interface Session {
   lastUsedMs: number;
   /** The epoch the next incremental request must carry. */
   epoch: number;
-  readonly partitions: Map<string, CachedPartition>;
+  readonly byKey: Map<string, CachedPartition>;
+  /** The partitions in reading order (Kafka's ImplicitLinkedHashCollection order). */
+  order: CachedPartition[];
   /** Partition count as of the last use (the eviction key, as Kafka's cachedSize). */
   size: number;
   /** Whether it was older than the eviction time at its last use (may then give way to a larger session). */
@@ -152,6 +156,24 @@ interface Session {
 }
 
 const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+/** A partition new to a session: nothing answered yet. */
+function newCachedPartition(
+  k: string,
+  topic: string,
+  p: { readonly partition: number; readonly fetchOffset: bigint; readonly partitionMaxBytes: number },
+): CachedPartition {
+  return {
+    key: k,
+    topic,
+    partition: p.partition,
+    fetchOffset: p.fetchOffset,
+    partitionMaxBytes: p.partitionMaxBytes,
+    highWatermark: -1n,
+    lastStableOffset: -1n,
+    logStartOffset: -1n,
+  };
+}
 
 /** Kafka's CachedPartition.maybeUpdateResponseData: whether to answer the partition, updating what was answered. */
 function mustRespond(cached: CachedPartition, r: FetchPartitionResult): boolean {
@@ -177,12 +199,23 @@ function mustRespond(cached: CachedPartition, r: FetchPartitionResult): boolean 
   return respond;
 }
 
-/** The request's partitions, last one winning for a partition named twice (Kafka builds a map). */
-function requestedPartitions(request: FetchSessionRequest): Map<string, FetchPartition> {
-  const out = new Map<string, FetchPartition>();
+/**
+ * The request's partitions in order; a partition named twice is read once, where first named, with
+ * the last values named (Kafka builds a LinkedHashMap). Keys are built only when a topic or partition
+ * repeats, which clients do not do.
+ */
+function requestedPartitions(request: FetchSessionRequest): FetchPartition[] {
+  const out: FetchPartition[] = [];
+  const topics = new Set<string>();
+  let repeats = false;
   for (const t of request.topics) {
+    if (topics.has(t.topic)) repeats = true;
+    topics.add(t.topic);
+    const seen = new Set<number>();
     for (const p of t.partitions) {
-      out.set(key(t.topic, p.partition), {
+      if (seen.has(p.partition)) repeats = true;
+      seen.add(p.partition);
+      out.push({
         topic: t.topic,
         partition: p.partition,
         fetchOffset: p.fetchOffset,
@@ -190,7 +223,10 @@ function requestedPartitions(request: FetchSessionRequest): Map<string, FetchPar
       });
     }
   }
-  return out;
+  if (!repeats) return out;
+  const byKey = new Map<string, FetchPartition>();
+  for (const p of out) byKey.set(key(p.topic, p.partition), p);
+  return [...byKey.values()];
 }
 
 export interface FetchSessionCacheOptions {
@@ -255,28 +291,34 @@ export class FetchSessionCache {
     if (epoch === INITIAL_EPOCH || epoch === FINAL_EPOCH) {
       // Any session a full fetch names is closed.
       if (sessionId !== INVALID_SESSION_ID) this.remove(sessionId);
-      const partitions = [...requestedPartitions(request).values()];
+      const partitions = requestedPartitions(request);
       return epoch === FINAL_EPOCH ? this.sessionless(partitions) : this.full(partitions);
     }
     const session = this.sessions.get(sessionId);
     if (!session) return this.error(ErrorCode.FETCH_SESSION_ID_NOT_FOUND, "id_not_found");
     if (session.epoch !== epoch) return this.error(ErrorCode.INVALID_FETCH_SESSION_EPOCH, "invalid_epoch");
 
-    const requested = requestedPartitions(request);
-    for (const [k, p] of requested) {
-      const cached = session.partitions.get(k);
-      if (cached) {
-        cached.fetchOffset = p.fetchOffset;
-        cached.partitionMaxBytes = p.partitionMaxBytes;
-      } else {
-        session.partitions.set(k, { ...p, highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n });
+    for (const t of request.topics) {
+      for (const p of t.partitions) {
+        const k = key(t.topic, p.partition);
+        const cached = session.byKey.get(k);
+        if (cached) {
+          cached.fetchOffset = p.fetchOffset;
+          cached.partitionMaxBytes = p.partitionMaxBytes;
+        } else {
+          const added = newCachedPartition(k, t.topic, p);
+          session.byKey.set(k, added);
+          session.order.push(added);
+        }
       }
     }
+    let forgot = false;
     for (const t of request.forgottenTopicsData)
-      for (const p of t.partitions) session.partitions.delete(key(t.topic, p));
-    if (session.partitions.size === 0) {
+      for (const p of t.partitions) if (session.byKey.delete(key(t.topic, p))) forgot = true;
+    if (forgot) session.order = session.order.filter((c) => session.byKey.get(c.key) === c);
+    if (session.order.length === 0) {
       this.remove(session.id);
-      return this.sessionless([...requested.values()]);
+      return this.sessionless(requestedPartitions(request));
     }
     this.touch(session);
     session.epoch = nextEpoch(session.epoch);
@@ -318,34 +360,29 @@ export class FetchSessionCache {
   }
 
   private incremental(session: Session, requestEpoch: number): FetchContext {
-    // The positions as of now: a later request of the session may change them while this one waits.
-    const cached = [...session.partitions.values()];
-    const partitions: FetchPartition[] = cached.map((c) => ({
-      topic: c.topic,
-      partition: c.partition,
-      fetchOffset: c.fetchOffset,
-      partitionMaxBytes: c.partitionMaxBytes,
-    }));
+    // The session's own entries are read (no copies): a later request of the session may change them
+    // while this one waits, but this one is then answered INVALID_FETCH_SESSION_EPOCH, its reads unused.
+    const cached = [...session.order];
     return {
       kind: "incremental",
-      partitions,
+      partitions: cached,
       complete: (results) => {
         // Another request of this session came in while this one waited: it is the one the client follows.
         if (session.epoch !== nextEpoch(requestEpoch)) {
           this.count("invalid_epoch");
           return { errorCode: ErrorCode.INVALID_FETCH_SESSION_EPOCH, sessionId: session.id, partitions: [] };
         }
+        // No other request of the session came in meanwhile (the epoch says so): `cached` is its order.
+        // Partitions answered with records go to the end, in the order read.
+        const stay: CachedPartition[] = [];
+        const moved: CachedPartition[] = [];
         const answered = results.filter((r, i) => {
           const c = cached[i]!;
-          if (!mustRespond(c, r)) return false;
-          if (r.recordBytes > 0) {
-            // No other request of the session came in meanwhile (the epoch says so): c is still held.
-            const k = key(c.topic, c.partition);
-            session.partitions.delete(k);
-            session.partitions.set(k, c);
-          }
-          return true;
+          const respond = mustRespond(c, r);
+          (respond && r.recordBytes > 0 ? moved : stay).push(c);
+          return respond;
         });
+        session.order = moved.length === 0 ? stay : stay.concat(moved);
         this.count("incremental");
         return { errorCode: ErrorCode.NONE, sessionId: session.id, partitions: answered };
       },
@@ -356,16 +393,14 @@ export class FetchSessionCache {
   private maybeCreate(partitions: readonly FetchPartition[], results: readonly FetchPartitionResult[]): number {
     const now = this.now();
     if (this.sessions.size >= this.options.slots && !this.evictFor(partitions.length, now)) return INVALID_SESSION_ID;
-    const cached = new Map<string, CachedPartition>();
-    partitions.forEach((p, i) => {
+    const order = partitions.map((p, i) => {
       const r = results[i]!;
-      cached.set(key(p.topic, p.partition), {
-        ...p,
-        // An errored partition is answered again once the error clears (Kafka answers errors with −1).
-        highWatermark: r.errorCode === ErrorCode.NONE ? r.highWatermark : -1n,
-        lastStableOffset: r.lastStableOffset,
-        logStartOffset: r.logStartOffset,
-      });
+      const c = newCachedPartition(key(p.topic, p.partition), p.topic, p);
+      // An errored partition is answered again once the error clears (Kafka answers errors with −1).
+      if (r.errorCode === ErrorCode.NONE) c.highWatermark = r.highWatermark;
+      c.lastStableOffset = r.lastStableOffset;
+      c.logStartOffset = r.logStartOffset;
+      return c;
     });
     let id: number;
     do id = randomInt(1, MAX_INT32);
@@ -375,7 +410,8 @@ export class FetchSessionCache {
       createdMs: now,
       lastUsedMs: now,
       epoch: nextEpoch(INITIAL_EPOCH),
-      partitions: cached,
+      byKey: new Map(order.map((c) => [c.key, c])),
+      order,
       size: 0,
       evictable: false,
     };
@@ -412,8 +448,8 @@ export class FetchSessionCache {
     this.sessions.delete(session.id);
     this.sessions.set(session.id, session);
     session.lastUsedMs = now;
-    this.cachedPartitions += session.partitions.size - session.size;
-    session.size = session.partitions.size;
+    this.cachedPartitions += session.order.length - session.size;
+    session.size = session.order.length;
     session.evictable = now - session.createdMs > this.evictionMs;
   }
 
