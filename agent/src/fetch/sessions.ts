@@ -128,8 +128,6 @@ export interface FetchContext {
 }
 
 interface CachedPartition {
-  /** Its key in the session (topic and partition). */
-  readonly key: string;
   readonly topic: string;
   readonly partition: number;
   fetchOffset: bigint;
@@ -146,7 +144,8 @@ interface Session {
   lastUsedMs: number;
   /** The epoch the next incremental request must carry. */
   epoch: number;
-  readonly byKey: Map<string, CachedPartition>;
+  /** By topic, then partition (no key strings to build on the hot path). */
+  readonly byTopic: Map<string, Map<number, CachedPartition>>;
   /** The partitions in reading order (Kafka's ImplicitLinkedHashCollection order). */
   order: CachedPartition[];
   /** Partition count as of the last use (the eviction key, as Kafka's cachedSize). */
@@ -159,12 +158,10 @@ const key = (topic: string, partition: number): string => `${topic}\u0000${parti
 
 /** A partition new to a session: nothing answered yet. */
 function newCachedPartition(
-  k: string,
   topic: string,
   p: { readonly partition: number; readonly fetchOffset: bigint; readonly partitionMaxBytes: number },
 ): CachedPartition {
   return {
-    key: k,
     topic,
     partition: p.partition,
     fetchOffset: p.fetchOffset,
@@ -173,6 +170,16 @@ function newCachedPartition(
     lastStableOffset: -1n,
     logStartOffset: -1n,
   };
+}
+
+function indexByTopic(order: readonly CachedPartition[]): Map<string, Map<number, CachedPartition>> {
+  const byTopic = new Map<string, Map<number, CachedPartition>>();
+  for (const c of order) {
+    let inTopic = byTopic.get(c.topic);
+    if (!inTopic) byTopic.set(c.topic, (inTopic = new Map()));
+    inTopic.set(c.partition, c);
+  }
+  return byTopic;
 }
 
 /** Kafka's CachedPartition.maybeUpdateResponseData: whether to answer the partition, updating what was answered. */
@@ -300,22 +307,23 @@ export class FetchSessionCache {
 
     for (const t of request.topics) {
       for (const p of t.partitions) {
-        const k = key(t.topic, p.partition);
-        const cached = session.byKey.get(k);
+        let inTopic = session.byTopic.get(t.topic);
+        if (!inTopic) session.byTopic.set(t.topic, (inTopic = new Map()));
+        const cached = inTopic.get(p.partition);
         if (cached) {
           cached.fetchOffset = p.fetchOffset;
           cached.partitionMaxBytes = p.partitionMaxBytes;
         } else {
-          const added = newCachedPartition(k, t.topic, p);
-          session.byKey.set(k, added);
+          const added = newCachedPartition(t.topic, p);
+          inTopic.set(p.partition, added);
           session.order.push(added);
         }
       }
     }
     let forgot = false;
     for (const t of request.forgottenTopicsData)
-      for (const p of t.partitions) if (session.byKey.delete(key(t.topic, p))) forgot = true;
-    if (forgot) session.order = session.order.filter((c) => session.byKey.get(c.key) === c);
+      for (const p of t.partitions) if (session.byTopic.get(t.topic)?.delete(p)) forgot = true;
+    if (forgot) session.order = session.order.filter((c) => session.byTopic.get(c.topic)?.get(c.partition) === c);
     if (session.order.length === 0) {
       this.remove(session.id);
       return this.sessionless(requestedPartitions(request));
@@ -395,7 +403,7 @@ export class FetchSessionCache {
     if (this.sessions.size >= this.options.slots && !this.evictFor(partitions.length, now)) return INVALID_SESSION_ID;
     const order = partitions.map((p, i) => {
       const r = results[i]!;
-      const c = newCachedPartition(key(p.topic, p.partition), p.topic, p);
+      const c = newCachedPartition(p.topic, p);
       // An errored partition is answered again once the error clears (Kafka answers errors with −1).
       if (r.errorCode === ErrorCode.NONE) c.highWatermark = r.highWatermark;
       c.lastStableOffset = r.lastStableOffset;
@@ -410,7 +418,7 @@ export class FetchSessionCache {
       createdMs: now,
       lastUsedMs: now,
       epoch: nextEpoch(INITIAL_EPOCH),
-      byKey: new Map(order.map((c) => [c.key, c])),
+      byTopic: indexByTopic(order),
       order,
       size: 0,
       evictable: false,
