@@ -67,7 +67,8 @@ export interface FetchSessionRequest {
 export interface FetchPartition {
   readonly topic: string;
   readonly partition: number;
-  readonly fetchOffset: bigint;
+  /** A number, as offsets are in the folded state (a session keeps no bigint alive). */
+  readonly fetchOffset: number;
   readonly partitionMaxBytes: number;
 }
 
@@ -127,15 +128,19 @@ export interface FetchContext {
   complete<R extends FetchPartitionResult>(results: R[]): FetchSessionAnswer<R>;
 }
 
+/**
+ * A partition of a session. Offsets are numbers: sessions live long, and bigints stored in them would
+ * be kept alive (and moved to the old generation) at every fetch.
+ */
 interface CachedPartition {
   readonly topic: string;
   readonly partition: number;
-  fetchOffset: bigint;
+  fetchOffset: number;
   partitionMaxBytes: number;
   /** Last answered; −1 after an error so that the partition is answered again once it clears. */
-  highWatermark: bigint;
-  lastStableOffset: bigint;
-  logStartOffset: bigint;
+  highWatermark: number;
+  lastStableOffset: number;
+  logStartOffset: number;
 }
 
 interface Session {
@@ -159,16 +164,18 @@ const key = (topic: string, partition: number): string => `${topic}\u0000${parti
 /** A partition new to a session: nothing answered yet. */
 function newCachedPartition(
   topic: string,
-  p: { readonly partition: number; readonly fetchOffset: bigint; readonly partitionMaxBytes: number },
+  partition: number,
+  fetchOffset: number,
+  partitionMaxBytes: number,
 ): CachedPartition {
   return {
     topic,
-    partition: p.partition,
-    fetchOffset: p.fetchOffset,
-    partitionMaxBytes: p.partitionMaxBytes,
-    highWatermark: -1n,
-    lastStableOffset: -1n,
-    logStartOffset: -1n,
+    partition,
+    fetchOffset,
+    partitionMaxBytes,
+    highWatermark: -1,
+    lastStableOffset: -1,
+    logStartOffset: -1,
   };
 }
 
@@ -185,23 +192,26 @@ function indexByTopic(order: readonly CachedPartition[]): Map<string, Map<number
 /** Kafka's CachedPartition.maybeUpdateResponseData: whether to answer the partition, updating what was answered. */
 function mustRespond(cached: CachedPartition, r: FetchPartitionResult): boolean {
   let respond = r.recordBytes > 0;
-  if (cached.highWatermark !== r.highWatermark) {
+  const highWatermark = Number(r.highWatermark);
+  if (cached.highWatermark !== highWatermark) {
     respond = true;
-    cached.highWatermark = r.highWatermark;
+    cached.highWatermark = highWatermark;
   }
   // Kafka compares the log start offset; the last stable offset as well here, so that a change of it
   // alone (read_committed, once transactions exist) is never left out.
-  if (cached.lastStableOffset !== r.lastStableOffset) {
+  const lastStableOffset = Number(r.lastStableOffset);
+  if (cached.lastStableOffset !== lastStableOffset) {
     respond = true;
-    cached.lastStableOffset = r.lastStableOffset;
+    cached.lastStableOffset = lastStableOffset;
   }
-  if (cached.logStartOffset !== r.logStartOffset) {
+  const logStartOffset = Number(r.logStartOffset);
+  if (cached.logStartOffset !== logStartOffset) {
     respond = true;
-    cached.logStartOffset = r.logStartOffset;
+    cached.logStartOffset = logStartOffset;
   }
   if (r.errorCode !== ErrorCode.NONE) {
     respond = true;
-    cached.highWatermark = -1n;
+    cached.highWatermark = -1;
   }
   return respond;
 }
@@ -225,7 +235,7 @@ function requestedPartitions(request: FetchSessionRequest): FetchPartition[] {
       out.push({
         topic: t.topic,
         partition: p.partition,
-        fetchOffset: p.fetchOffset,
+        fetchOffset: Number(p.fetchOffset),
         partitionMaxBytes: p.partitionMaxBytes,
       });
     }
@@ -311,10 +321,10 @@ export class FetchSessionCache {
         if (!inTopic) session.byTopic.set(t.topic, (inTopic = new Map()));
         const cached = inTopic.get(p.partition);
         if (cached) {
-          cached.fetchOffset = p.fetchOffset;
+          cached.fetchOffset = Number(p.fetchOffset);
           cached.partitionMaxBytes = p.partitionMaxBytes;
         } else {
-          const added = newCachedPartition(t.topic, p);
+          const added = newCachedPartition(t.topic, p.partition, Number(p.fetchOffset), p.partitionMaxBytes);
           inTopic.set(p.partition, added);
           session.order.push(added);
         }
@@ -403,11 +413,11 @@ export class FetchSessionCache {
     if (this.sessions.size >= this.options.slots && !this.evictFor(partitions.length, now)) return INVALID_SESSION_ID;
     const order = partitions.map((p, i) => {
       const r = results[i]!;
-      const c = newCachedPartition(p.topic, p);
+      const c = newCachedPartition(p.topic, p.partition, p.fetchOffset, p.partitionMaxBytes);
       // An errored partition is answered again once the error clears (Kafka answers errors with −1).
-      if (r.errorCode === ErrorCode.NONE) c.highWatermark = r.highWatermark;
-      c.lastStableOffset = r.lastStableOffset;
-      c.logStartOffset = r.logStartOffset;
+      if (r.errorCode === ErrorCode.NONE) c.highWatermark = Number(r.highWatermark);
+      c.lastStableOffset = Number(r.lastStableOffset);
+      c.logStartOffset = Number(r.logStartOffset);
       return c;
     });
     let id: number;

@@ -81,7 +81,7 @@ defineHandler({ key: ApiKey.Fetch, min: 4, max: 12 }, async (req, ctx) => {
   const initial = agent.metadata.state;
   const beyondLocalEnd = wanted.some((p) => {
     const ps = initial.partition(p.topic, p.partition);
-    return ps !== undefined && Number(p.fetchOffset) > ps.nextOffset;
+    return ps !== undefined && p.fetchOffset > ps.nextOffset;
   });
   const caughtUp = beyondLocalEnd ? await catchUpWithin(agent.metadata) : true;
 
@@ -98,7 +98,7 @@ defineHandler({ key: ApiKey.Fetch, min: 4, max: 12 }, async (req, ctx) => {
         errored = true;
         continue;
       }
-      const offset = Number(p.fetchOffset);
+      const offset = p.fetchOffset;
       if (offset < ps.logStartOffset || (offset > ps.nextOffset && caughtUp)) {
         answers.push(answer(p, ErrorCode.OFFSET_OUT_OF_RANGE, ps));
         errored = true;
