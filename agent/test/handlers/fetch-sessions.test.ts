@@ -177,11 +177,13 @@ describe("Fetch sessions over the wire", function () {
 
   it("answers a partition whose high watermark moved even with no records for it", async () => {
     const full = await fetch(client, { sessionId: 0, epoch: 0, parts: [["s", 1, 0n]] });
+    assert.notEqual(full.sessionId, 0);
     const hw = full.highWatermarks.get("s-1")!;
     // The consumer's position is already at the new end (it skipped ahead): no records to send, but the
     // new high watermark is news.
     await produce("s", 1, "skipped");
     const moved = await fetch(client, { sessionId: full.sessionId, epoch: 1, parts: [["s", 1, hw + 1n]] });
+    assert.equal(moved.sessionId, full.sessionId);
     assert.deepEqual(moved.names, ["s-1"]);
     assert.equal(moved.highWatermarks.get("s-1"), hw + 1n);
     assert.equal(moved.records.get("s-1"), "", "no records at the high watermark");
