@@ -31,11 +31,11 @@ import { randomInt } from "node:crypto";
 import { ErrorCode } from "../protocol/index.js";
 
 /** The session id of "no session" (requests and responses). */
-export const INVALID_SESSION_ID = 0;
+const INVALID_SESSION_ID = 0;
 /** Epoch of a full fetch that asks for a new session. */
-export const INITIAL_EPOCH = 0;
+const INITIAL_EPOCH = 0;
 /** Epoch of a full fetch that closes its session and asks for none (and of sessionless fetches). */
-export const FINAL_EPOCH = -1;
+const FINAL_EPOCH = -1;
 
 const MAX_INT32 = 2_147_483_647;
 
@@ -46,7 +46,7 @@ export function nextEpoch(epoch: number): number {
 }
 
 /** Kafka's fixed eviction time (KafkaBroker.MIN_INCREMENTAL_FETCH_SESSION_EVICTION_MS). */
-export const DEFAULT_SESSION_EVICTION_MS = 120_000;
+const DEFAULT_SESSION_EVICTION_MS = 120_000;
 
 /** The fields of a Fetch request that sessions read (the decoded FetchRequest satisfies it). */
 export interface FetchSessionRequest {
@@ -99,15 +99,6 @@ export type FetchSessionOutcome =
   /** INVALID_FETCH_SESSION_EPOCH (on arrival, or when another request of the session overtook it). */
   | "invalid_epoch";
 
-export const FETCH_SESSION_OUTCOMES: readonly FetchSessionOutcome[] = [
-  "sessionless",
-  "created",
-  "not_created",
-  "incremental",
-  "id_not_found",
-  "invalid_epoch",
-];
-
 /** The answer's session fields and the partitions it lists. */
 export interface FetchSessionAnswer<R extends FetchPartitionResult> {
   readonly errorCode: number;
@@ -117,8 +108,8 @@ export interface FetchSessionAnswer<R extends FetchPartitionResult> {
 
 /**
  * One Fetch request's view of the session cache: the partitions to read, and `complete`, which turns
- * what was read into the answer (creating or updating the session). A context whose `errorCode` is set
- * reads nothing.
+ * what was read into the answer (creating or updating the session). An "error" context has no
+ * partitions to read.
  */
 export interface FetchContext {
   readonly kind: "error" | "sessionless" | "full" | "incremental";
@@ -331,8 +322,12 @@ export class FetchSessionCache {
       }
     }
     let forgot = false;
-    for (const t of request.forgottenTopicsData)
-      for (const p of t.partitions) if (session.byTopic.get(t.topic)?.delete(p)) forgot = true;
+    for (const t of request.forgottenTopicsData) {
+      const inTopic = session.byTopic.get(t.topic);
+      if (!inTopic) continue;
+      for (const p of t.partitions) if (inTopic.delete(p)) forgot = true;
+      if (inTopic.size === 0) session.byTopic.delete(t.topic);
+    }
     if (forgot) session.order = session.order.filter((c) => session.byTopic.get(c.topic)?.get(c.partition) === c);
     if (session.order.length === 0) {
       this.remove(session.id);
