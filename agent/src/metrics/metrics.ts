@@ -63,7 +63,7 @@ export const fetchSessionRequests = new Counter({
 });
 export const fetchSessionEvictions = new Counter({
   name: "warp_fetch_session_evictions_total",
-  help: "Fetch sessions evicted to make room for a new one (unused for 2 minutes, or smaller than the new one).",
+  help: "Fetch sessions evicted to make room for a new one (unused for 2 minutes, or older than 2 minutes and smaller than the new one).",
   registers,
 });
 /** Reads the fetch session cache at scrape time (set by the agent once its cache exists). */
