@@ -18,7 +18,7 @@
  * Sub-benchmarks: `npx tsx bench/profile.ts` (CPU profile only), `npx tsx bench/inflight.ts` (producer
  * in-flight limit against batching), `npx tsx bench/log-contention.ts`,
  * `npx tsx bench/protocol-codec.ts`, `npx tsx bench/log-entry-size.ts` (metadata log bytes per partition
- * batch; also part of this run).
+ * batch; also part of this run), `npx tsx bench/fetch-sessions.ts` (what fetch sessions save).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";

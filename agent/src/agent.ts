@@ -14,6 +14,7 @@ import type { BackgroundJobs } from "./background/jobs.js";
 import type { AgentConfig } from "./config/parse.js";
 import { ObjectCache } from "./fetch/object-cache.js";
 import { PartitionReader } from "./fetch/reader.js";
+import { FetchSessionCache } from "./fetch/sessions.js";
 import { GroupCoordinator } from "./groups/coordinator.js";
 import "./handlers/index.js";
 import { startHttpServer } from "./http/server.js";
@@ -163,6 +164,13 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   });
   metrics.setProduceBufferProbe(() => batcher.bufferedBytes);
   const reader = new PartitionReader(stores.ingestion, stores.compaction, cache);
+  const fetchSessions = new FetchSessionCache({
+    slots: config.fetchSessionCacheSlots,
+    ...(config.fetchSessionEvictionMs !== undefined ? { evictionMs: config.fetchSessionEvictionMs } : {}),
+    onOutcome: (result) => metrics.fetchSessionRequests.inc({ result }),
+    onEviction: () => metrics.fetchSessionEvictions.inc(),
+  });
+  metrics.setFetchSessionProbe({ sessions: () => fetchSessions.size, partitions: () => fetchSessions.partitions });
   const topics = new TopicService(log, {
     autoCreate: config.autoCreateTopics,
     defaultPartitions: config.defaultPartitions,
@@ -219,6 +227,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     topics,
     batcher,
     reader,
+    fetchSessions,
     waiters,
     dataLocation: dataLocation(compactionUrl),
   };

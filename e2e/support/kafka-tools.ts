@@ -168,17 +168,17 @@ export interface KafkaToolOptions {
   readonly jvmOptions?: readonly string[];
 }
 
-/** Runs one of Kafka's command-line tools to completion, like bin/kafka-<tool>.sh would. */
-export async function runKafkaTool(
+/** The java command line of one of Kafka's command-line tools, like bin/kafka-<tool>.sh builds it. */
+async function toolCommand(
   tool: KafkaTool,
   args: readonly string[],
-  options: KafkaToolOptions = {},
-): Promise<RunResult> {
+  options: KafkaToolOptions,
+): Promise<[java: string, args: string[]]> {
   const tools = await ensureKafkaTools();
   const java = requireJava();
   const mainClass = KAFKA_TOOL_CLASSES[tool];
   if (!mainClass) throw new Error(`unknown Kafka tool ${String(tool)}`);
-  return runCommand(
+  return [
     java,
     [
       "-Xmx1g",
@@ -190,8 +190,33 @@ export async function runKafkaTool(
       mainClass,
       ...args,
     ],
-    { input: options.input, timeoutMs: options.timeoutMs ?? 120_000 },
-  );
+  ];
+}
+
+/** Runs one of Kafka's command-line tools to completion, like bin/kafka-<tool>.sh would. */
+export async function runKafkaTool(
+  tool: KafkaTool,
+  args: readonly string[],
+  options: KafkaToolOptions = {},
+): Promise<RunResult> {
+  const [java, javaArgs] = await toolCommand(tool, args, options);
+  return runCommand(java, javaArgs, { input: options.input, timeoutMs: options.timeoutMs ?? 120_000 });
+}
+
+/**
+ * Starts one of Kafka's command-line tools and returns at once (a console consumer left running while
+ * the test changes the agents under it); its stdout lines go to `onStdoutLine` as they come.
+ */
+export async function startKafkaTool(
+  tool: KafkaTool,
+  args: readonly string[],
+  options: Omit<KafkaToolOptions, "input"> & { readonly onStdoutLine?: (line: string) => void } = {},
+): Promise<RunningCommand> {
+  const [java, javaArgs] = await toolCommand(tool, args, options);
+  return startCommand(java, javaArgs, {
+    timeoutMs: options.timeoutMs ?? 120_000,
+    ...(options.onStdoutLine ? { onStdoutLine: options.onStdoutLine } : {}),
+  });
 }
 
 /**

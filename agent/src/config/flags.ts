@@ -109,6 +109,9 @@ export const DEFAULT_MAX_CONNECTIONS = 10_000;
 export const DEFAULT_MAX_IN_FLIGHT_REQUESTS = 64;
 export const DEFAULT_MAX_PRODUCE_BUFFER_BYTES = 256 * MiB;
 export const DEFAULT_FETCH_CACHE_BYTES = 256 * MiB;
+export const DEFAULT_FETCH_SESSION_CACHE_SLOTS = 1000;
+/** Each session holds its partitions' fetch positions: bounded so that a typo cannot ask for millions. */
+const MAX_FETCH_SESSION_CACHE_SLOTS = 100_000;
 
 /** Every agent flag, in the order shown by `warp agent --help` and in the README. */
 export const AGENT_FLAGS = {
@@ -296,6 +299,14 @@ export const AGENT_FLAGS = {
     valueName: "size",
     help: "Memory for recently written ingestion files and recently read compacted runs, from which fetches are served without reading the store (least recently used first out; 0 keeps none).",
     parse: byteSize(0, 64 * GiB),
+  }),
+  fetchSessionCacheSlots: flag({
+    name: "fetchSessionCacheSlots",
+    env: "WARP_FETCH_SESSION_CACHE_SLOTS",
+    defaultText: String(DEFAULT_FETCH_SESSION_CACHE_SLOTS),
+    valueName: "n",
+    help: `Incremental fetch sessions (KIP-227) this agent keeps, as Kafka's max.incremental.fetch.session.cache.slots: with none free, a consumer's fetches stay full fetches (0 keeps none; at most ${MAX_FETCH_SESSION_CACHE_SLOTS}).`,
+    parse: integer(0, MAX_FETCH_SESSION_CACHE_SLOTS),
   }),
   gracefulShutdownDuration: flag({
     name: "gracefulShutdownDuration",

@@ -24,6 +24,7 @@ import {
   DEFAULT_MAX_IN_FLIGHT_REQUESTS,
   DEFAULT_MAX_PRODUCE_BUFFER_BYTES,
   DEFAULT_FETCH_CACHE_BYTES,
+  DEFAULT_FETCH_SESSION_CACHE_SLOTS,
   DEFAULT_MAX_REQUEST_BYTES,
 } from "./flags.js";
 
@@ -57,6 +58,13 @@ export interface AgentConfig {
   readonly maxProduceBufferBytes: number;
   /** Memory for ingestion files and compacted runs kept for fetches (fetch/object-cache.ts). */
   readonly fetchCacheBytes: number;
+  /** Incremental fetch sessions kept (fetch/sessions.ts); 0 keeps none. */
+  readonly fetchSessionCacheSlots: number;
+  /**
+   * Not a flag: how long a session must be unused before any new one may evict it, and old before a
+   * larger one may (Kafka's fixed 2 minutes when absent). Tests shorten it.
+   */
+  readonly fetchSessionEvictionMs?: number;
   /** How long stop() waits for in-flight produce requests to drain. */
   readonly gracefulShutdownMs: number;
   /** Expiry given to ingestion files in DynamoDB (TTL); compaction must copy them out before. */
@@ -154,6 +162,7 @@ export function parseAgentConfig(
     maxInFlightRequests: p.maxInFlightRequests ?? DEFAULT_MAX_IN_FLIGHT_REQUESTS,
     maxProduceBufferBytes: p.maxProduceBufferSize ?? DEFAULT_MAX_PRODUCE_BUFFER_BYTES,
     fetchCacheBytes: p.fetchCacheSize ?? DEFAULT_FETCH_CACHE_BYTES,
+    fetchSessionCacheSlots: p.fetchSessionCacheSlots ?? DEFAULT_FETCH_SESSION_CACHE_SLOTS,
     gracefulShutdownMs: p.gracefulShutdownDuration ?? DEFAULT_GRACEFUL_SHUTDOWN_MS,
     ingestionTtlMs: p.ingestionTTL ?? 3_600_000,
     maxUncompactedAgeMs: p.maxUncompactedAge ?? Math.floor((p.ingestionTTL ?? 3_600_000) / 2),

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { componentLogger } from "../../../common/logger.js";
 import { ObjectCache } from "../../src/fetch/object-cache.js";
 import { PartitionReader } from "../../src/fetch/reader.js";
+import { FetchSessionCache } from "../../src/fetch/sessions.js";
 import "../../src/handlers/index.js";
 import { ApiKey, ErrorCode } from "../../src/protocol/index.js";
 import type { AgentContext } from "../../src/server/context.js";
@@ -70,7 +71,13 @@ describe("Fetch handler when the store fails a read", () => {
     }
     const logger = componentLogger("test");
     const reader = new PartitionReader(ingestion, new MemObjectStore(), new ObjectCache(1 << 20));
-    const agent = { metadata: log, reader, waiters: new PartitionWaiters(), log: logger } as unknown as AgentContext;
+    const agent = {
+      metadata: log,
+      reader,
+      waiters: new PartitionWaiters(),
+      fetchSessions: new FetchSessionCache({ slots: 10 }),
+      log: logger,
+    } as unknown as AgentContext;
     const ctx = {
       agent,
       header: { apiVersion: 12 },
