@@ -204,8 +204,10 @@ export async function runKafkaTool(
 }
 
 /**
- * Starts one of Kafka's command-line tools and returns at once (a console consumer left running while
- * the test changes the agents under it); its stdout lines go to `onStdoutLine` as they come.
+ * Starts one of Kafka's command-line tools and returns at once, leaving it running (a console consumer
+ * kept while the test changes the agents under it), driven through stdin (the console producer sends a
+ * record per line written) and read line by line from stdout as it comes (`onStdoutLine`; the console
+ * consumer prints one line per record); end it with endInput() or kill().
  */
 export async function startKafkaTool(
   tool: KafkaTool,
@@ -214,40 +216,9 @@ export async function startKafkaTool(
 ): Promise<RunningCommand> {
   const [java, javaArgs] = await toolCommand(tool, args, options);
   return startCommand(java, javaArgs, {
-    timeoutMs: options.timeoutMs ?? 120_000,
+    timeoutMs: options.timeoutMs ?? 300_000,
     ...(options.onStdoutLine ? { onStdoutLine: options.onStdoutLine } : {}),
   });
-}
-
-/**
- * Starts one of Kafka's tools and leaves it running, driven through stdin (the console producer sends
- * a record per line written) and read line by line from stdout (the console consumer prints one per
- * record); end it with endInput() or kill().
- */
-export async function startKafkaTool(
-  tool: KafkaTool,
-  args: readonly string[],
-  options: Omit<KafkaToolOptions, "input"> & { readonly onStdoutLine?: (line: string) => void } = {},
-): Promise<RunningCommand> {
-  const tools = await ensureKafkaTools();
-  const java = requireJava();
-  return startCommand(
-    java,
-    [
-      "-Xmx512m",
-      "-Djava.awt.headless=true",
-      `-Dlog4j.configuration=file:${tools.toolsLog4j}`,
-      ...(options.jvmOptions ?? []),
-      "-cp",
-      tools.classpath,
-      KAFKA_TOOL_CLASSES[tool],
-      ...args,
-    ],
-    {
-      timeoutMs: options.timeoutMs ?? 300_000,
-      ...(options.onStdoutLine ? { onStdoutLine: options.onStdoutLine } : {}),
-    },
-  );
 }
 
 /** The broker comes from the same jars as the tools. */
