@@ -13,11 +13,12 @@
  *   WARP_BENCH_LATENCY_RATE       records/s of the latency runs (default 1000)
  *   WARP_BENCH_LATENCY_SECONDS    seconds of each latency run (default 15)
  *   WARP_BENCH_TIMEOUTS           batch timeouts in ms (default 25,50,100,250)
- *   WARP_BENCH_ONLY               comma-separated subset of kafka,file,dynamodb,inflight,profile (default all)
+ *   WARP_BENCH_ONLY               comma-separated subset of kafka,file,dynamodb,inflight,profile,logsize (default all)
  *
  * Sub-benchmarks: `npx tsx bench/profile.ts` (CPU profile only), `npx tsx bench/inflight.ts` (producer
  * in-flight limit against batching), `npx tsx bench/log-contention.ts`,
- * `npx tsx bench/protocol-codec.ts`.
+ * `npx tsx bench/protocol-codec.ts`, `npx tsx bench/log-entry-size.ts` (metadata log bytes per partition
+ * batch; also part of this run), `npx tsx bench/fetch-sessions.ts` (what fetch sessions save).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -25,6 +26,7 @@ import { REPO_ROOT } from "../agent/test/support/agents.js";
 import { ensureKafkaTools } from "../e2e/support/kafka-tools.js";
 import { ensureKcat } from "../e2e/support/kcat.js";
 import { runInflight, type InflightResult } from "./lib/inflight.js";
+import { logEntrySizeTable, measureLogEntrySizes, type LogEntrySizeRow } from "./lib/log-entry-size.js";
 import { renderPlots } from "./lib/plots.js";
 import { profileAgent, type ProfileSummary } from "./lib/profile.js";
 import { markdownReport, replaceResultsSection, type BenchReport } from "./lib/report.js";
@@ -44,7 +46,7 @@ const WORKLOAD: Workload = {
   latencySeconds: Number(env("WARP_BENCH_LATENCY_SECONDS", "15")),
 };
 const TIMEOUTS = env("WARP_BENCH_TIMEOUTS", "25,50,100,250").split(",").map(Number);
-const ONLY = new Set(env("WARP_BENCH_ONLY", "kafka,file,dynamodb,inflight,profile").split(","));
+const ONLY = new Set(env("WARP_BENCH_ONLY", "kafka,file,dynamodb,inflight,profile,logsize").split(","));
 const RESULTS = path.join(REPO_ROOT, "bench", "results");
 const DOCS = path.join(REPO_ROOT, "docs");
 
@@ -100,6 +102,12 @@ async function main(): Promise<void> {
     }
   }
 
+  let logEntrySizes: LogEntrySizeRow[] | undefined;
+  if (ONLY.has("logsize")) {
+    logEntrySizes = measureLogEntrySizes();
+    log(`metadata log bytes per partition batch\n${logEntrySizeTable(logEntrySizes)}`);
+  }
+
   const report: BenchReport = {
     date: new Date().toISOString(),
     machine: { cpus: (await import("node:os")).cpus().length, node: process.version },
@@ -108,6 +116,7 @@ async function main(): Promise<void> {
     results,
     ...(inflight ? { inflight } : {}),
     ...(profile ? { profile } : {}),
+    ...(logEntrySizes ? { logEntrySizes } : {}),
   };
   const md = markdownReport(report);
   writeFileSync(path.join(RESULTS, "latest.json"), JSON.stringify(report, null, 2) + "\n");

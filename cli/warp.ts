@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { componentLogger, errorMessage, rootLogger, routeProcessOutputToLogger } from "../common/logger.js";
 import { AGENT_FLAG_LIST } from "../agent/src/config/flags.js";
+import type { RunningAgent } from "../agent/src/agent.js";
 import { type AgentConfig, parseAgentConfig } from "../agent/src/config/parse.js";
 import { addFlagOptions, givenFlags, normaliseFlagArgs, UsageError } from "./flags.js";
 import { OPERATOR_FLAG_LIST, type OperatorCli, parseOperatorOptions } from "./operator-flags.js";
@@ -84,7 +85,7 @@ async function runAgent(flags: Record<string, string>): Promise<void> {
   }
   rootLogger.level = config.logLevel;
   routeProcessOutputToLogger(componentLogger("process"));
-  let running: Stoppable;
+  let running: RunningAgent;
   try {
     const { startAgent } = await import("../agent/src/agent.js");
     running = await startAgent(config);
@@ -92,6 +93,11 @@ async function runAgent(flags: Record<string, string>): Promise<void> {
     fail("agent", errorMessage(err));
   }
   stopOnSignals("agent", running);
+  // An agent that stopped itself (a metadata log it cannot read) exits 1 with the reason.
+  void running.failed.then((err) => {
+    process.stderr.write(`warp agent: stopped: ${errorMessage(err)}\n`);
+    process.exit(1);
+  });
 }
 
 async function runOperator(flags: Record<string, string>): Promise<void> {

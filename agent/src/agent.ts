@@ -14,6 +14,7 @@ import type { BackgroundJobs } from "./background/jobs.js";
 import type { AgentConfig } from "./config/parse.js";
 import { ObjectCache } from "./fetch/object-cache.js";
 import { PartitionReader } from "./fetch/reader.js";
+import { FetchSessionCache } from "./fetch/sessions.js";
 import { GroupCoordinator } from "./groups/coordinator.js";
 import "./handlers/index.js";
 import { startHttpServer } from "./http/server.js";
@@ -21,8 +22,11 @@ import { IngestionHealth } from "./ingest/health.js";
 import { IngestionBatcher } from "./ingest/batcher.js";
 import { LogGroupOffsetStore } from "./metadata/group-offsets.js";
 import { MetadataLog } from "./metadata/log.js";
+import { ENTRY_FORMAT } from "./metadata/commands.js";
+import { LATEST_ENTRY_FORMAT, entryFormatFor } from "./metadata/entry-codec.js";
 import * as metrics from "./metrics/metrics.js";
 import { Authorizer } from "./security/authorizer.js";
+import { jwksUrlForLogs } from "./security/jwks.js";
 import { loadListenerSecurity, securityProtocol } from "./security/listener.js";
 import { watchTlsFiles, watchUsersFile } from "./security/reload.js";
 import type { AgentContext } from "./server/context.js";
@@ -39,6 +43,11 @@ export interface RunningAgent {
   readonly context: AgentContext;
   /** Stops accepting work, drains in-flight produce requests, writes a snapshot and closes. */
   stop(): Promise<void>;
+  /**
+   * Settles when the agent stopped itself on an error it cannot recover from (a metadata log entry or
+   * snapshot it cannot read: metadata/log.ts halted), after stopping, with that error. Never rejects.
+   */
+  readonly failed: Promise<Error>;
 }
 
 /** A stable cluster id derived from where the data lives (22 chars, as Kafka's base64 UUIDs). */
@@ -67,7 +76,7 @@ function exportUsage(event: UsageEvent): void {
 export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const logger = componentLogger("agent");
   // TLS files and the SASL users file are read first: a bad one stops start-up before anything is opened.
-  const security = await loadListenerSecurity(config);
+  const security = await loadListenerSecurity(config, componentLogger("kafka"));
   if (security.sasl?.mechanisms.includes("PLAIN") && !security.tls) {
     logger.warn(
       "SASL/PLAIN without TLS: passwords cross the network in clear; set -kafkaTLSCertFile and -kafkaTLSKeyFile",
@@ -82,6 +91,17 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     logger.warn(
       "authorization is on but the listener authenticates nobody (no SASL, no mutual TLS): every client is User:ANONYMOUS",
     );
+  if (security.sasl?.mechanisms.includes("OAUTHBEARER") && !security.tls) {
+    logger.warn(
+      "SASL/OAUTHBEARER without TLS: bearer tokens cross the network in clear and can be replayed until they expire; set -kafkaTLSCertFile and -kafkaTLSKeyFile",
+    );
+  }
+  const oauth = config.kafkaSASL?.oauth;
+  if (oauth && oauth.issuer === undefined && oauth.audience.length === 0) {
+    logger.warn(
+      "SASL/OAUTHBEARER accepts any token the JWKS keys signed, whatever its issuer and audience; set -kafkaSASLOAuthIssuer and -kafkaSASLOAuthAudience",
+    );
+  }
   const stopUsageExport = storeUsage.onChange(exportUsage);
   const stores = await openStores({
     ...(config.bucketUrl ? { bucketUrl: config.bucketUrl } : {}),
@@ -94,6 +114,11 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const singleWriter = stores.metadata.kind === "file" || stores.metadata.kind === "mem";
   const ingestionExpires = stores.ingestion.kind === "dynamodb";
   let jobs: BackgroundJobs | null = null;
+  // The newest entry format every live agent reads (docs/metadata-log.md, "Entry formats"); on a shared
+  // store, format 1 until the registry has read the members (nothing is proposed before).
+  let readersFormat = (): number => (singleWriter ? LATEST_ENTRY_FORMAT : ENTRY_FORMAT.first);
+  let reportUnreadable!: (error: Error) => void;
+  const unreadable = new Promise<Error>((resolve) => (reportUnreadable = resolve));
   const log = new MetadataLog(stores.metadata, {
     tailIntervalMs: singleWriter ? 0 : 50,
     snapshotEveryEntries: 2000,
@@ -105,6 +130,8 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       metrics.logAppendLatency.observe(seconds);
     },
     onApplied: (index) => metrics.logAppliedIndex.set(Number(index)),
+    readersFormat: () => readersFormat(),
+    onUnreadable: (error) => reportUnreadable(error),
   });
   const waiters = new PartitionWaiters();
   // The group coordinator starts after the log is replayed; until then there is no group to drop.
@@ -147,6 +174,13 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   });
   metrics.setProduceBufferProbe(() => batcher.bufferedBytes);
   const reader = new PartitionReader(stores.ingestion, stores.compaction, cache);
+  const fetchSessions = new FetchSessionCache({
+    slots: config.fetchSessionCacheSlots,
+    ...(config.fetchSessionEvictionMs !== undefined ? { evictionMs: config.fetchSessionEvictionMs } : {}),
+    onOutcome: (result) => metrics.fetchSessionRequests.inc({ result }),
+    onEviction: () => metrics.fetchSessionEvictions.inc(),
+  });
+  metrics.setFetchSessionProbe({ sessions: () => fetchSessions.size, partitions: () => fetchSessions.partitions });
   const topics = new TopicService(log, {
     autoCreate: config.autoCreateTopics,
     defaultPartitions: config.defaultPartitions,
@@ -167,6 +201,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
         dataPathProblem: () => ingestionHealth.problem(),
         ...(config.nodeId !== undefined ? { preferredNodeId: config.nodeId } : {}),
       });
+  if (registry) readersFormat = () => entryFormatFor(registry.liveAgents().map((a) => a.logFormat));
   const cluster = registry
     ? new DynamicCluster(clusterId, registry)
     : new SingleAgentCluster(clusterId, {
@@ -202,6 +237,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     topics,
     batcher,
     reader,
+    fetchSessions,
     waiters,
     dataLocation: dataLocation(compactionUrl),
     authorizer: config.authorization.enabled
@@ -219,6 +255,21 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     tls: security.tls?.options ?? null,
     sasl: security.sasl,
     ...(config.kafkaTLSPrincipalMapper ? { principalMapper: config.kafkaTLSPrincipalMapper } : {}),
+    saslEvents: {
+      authenticated: (mechanism, reauth) =>
+        metrics.saslAuthentications.inc({
+          mechanism,
+          kind: reauth ? "reauthentication" : "authentication",
+          result: "success",
+        }),
+      failed: (mechanism, reauth) =>
+        metrics.saslAuthentications.inc({
+          mechanism: mechanism ?? "unknown",
+          kind: reauth ? "reauthentication" : "authentication",
+          result: "failure",
+        }),
+      expired: () => metrics.saslExpiredConnections.inc(),
+    },
     onConnectionsChanged: (open) => metrics.openConnections.set(open),
     onRequest: (header, seconds) => {
       metrics.requests.inc({ api: String(header.apiKey), version: String(header.apiVersion) });
@@ -229,15 +280,18 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const stopTlsWatch = config.kafkaTLS
     ? watchTlsFiles(config.kafkaTLS, (options) => kafka.setTlsOptions(options), componentLogger("kafka"), reloadMs)
     : null;
-  const stopUsersWatch = config.kafkaSASL
-    ? watchUsersFile(
-        config.kafkaSASL.mechanisms,
-        config.kafkaSASL.usersFile,
-        (settings) => kafka.setSaslSettings(settings),
-        componentLogger("kafka"),
-        reloadMs,
-      )
-    : null;
+  const saslSettings = security.sasl;
+  const usersFile = config.kafkaSASL?.usersFile;
+  const stopUsersWatch =
+    saslSettings && usersFile !== undefined
+      ? watchUsersFile(
+          saslSettings.mechanisms,
+          usersFile,
+          (users) => kafka.setSaslSettings({ ...saslSettings, users }),
+          componentLogger("kafka"),
+          reloadMs,
+        )
+      : null;
   // Advertise the port actually bound (port 0 picks one).
   if (config.kafkaPort === 0 && config.advertisedPort === undefined) {
     if (registry) await registry.setPort(kafka.port);
@@ -282,7 +336,20 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       ? { tlsSubject: security.tls.subject, tlsValidTo: security.tls.validTo, mutualTLS: security.tls.mutual }
       : {}),
     ...(security.sasl
-      ? { saslMechanisms: security.sasl.mechanisms.join(","), saslUsers: security.sasl.users.size }
+      ? {
+          saslMechanisms: security.sasl.mechanisms.join(","),
+          ...(usersFile !== undefined ? { saslUsers: security.sasl.users.size } : {}),
+          ...(security.sasl.maxReauthMs > 0 ? { connectionsMaxReauthMs: security.sasl.maxReauthMs } : {}),
+        }
+      : {}),
+    ...(oauth && security.jwks
+      ? {
+          oauthJwks: jwksUrlForLogs(oauth.jwksUrl),
+          oauthJwksKeys: security.jwks.size,
+          oauthIssuer: oauth.issuer ?? null,
+          oauthAudience: oauth.audience,
+          oauthPrincipalClaim: oauth.principalClaim,
+        }
       : {}),
     authorization: config.authorization.enabled,
     ...(config.authorization.enabled
@@ -295,38 +362,42 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     ...(config.kafkaTLSPrincipalMapper ? { tlsPrincipalMappingRules: config.kafkaTLSPrincipalMapper.text } : {}),
   });
 
-  return {
-    kafkaPort: kafka.port,
-    httpPort: http.port,
-    context,
-    stop: async () => {
-      if (stopping) return;
-      stopping = true;
-      logger.info("agent stopping: draining produce requests");
-      // Stop accepting at once; the server's close completes only once every connection is closed below.
-      const listenerClosed = kafka.stopAccepting().catch(() => undefined);
-      stopTlsWatch?.();
-      stopUsersWatch?.();
-      await registry?.stop().catch((err: unknown) => logger.warn("deregistering failed", { error: errorMessage(err) }));
-      const drain = batcher.close();
-      const deadline = new Promise<void>((r) => setTimeout(r, config.gracefulShutdownMs).unref());
-      await Promise.race([drain, deadline]);
-      await log
-        .snapshotNow()
-        .catch((err: unknown) => logger.warn("snapshot at shutdown failed", { error: errorMessage(err) }));
-      await jobs
-        ?.stop()
-        .catch((err: unknown) => logger.warn("stopping background jobs failed", { error: errorMessage(err) }));
-      await log.close();
-      groups.close();
-      if (cluster instanceof DynamicCluster) cluster.close();
-      kafka.closeConnections();
-      await listenerClosed;
-      waiters.notifyAll();
-      await http.close();
-      await stores.close();
-      stopUsageExport();
-      logger.info("agent stopped");
-    },
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info("agent stopping: draining produce requests");
+    // Stop accepting at once; the server's close completes only once every connection is closed below.
+    const listenerClosed = kafka.stopAccepting().catch(() => undefined);
+    stopTlsWatch?.();
+    stopUsersWatch?.();
+    security.jwks?.close();
+    await registry?.stop().catch((err: unknown) => logger.warn("deregistering failed", { error: errorMessage(err) }));
+    const drain = batcher.close();
+    const deadline = new Promise<void>((r) => setTimeout(r, config.gracefulShutdownMs).unref());
+    await Promise.race([drain, deadline]);
+    await log
+      .snapshotNow()
+      .catch((err: unknown) => logger.warn("snapshot at shutdown failed", { error: errorMessage(err) }));
+    await jobs
+      ?.stop()
+      .catch((err: unknown) => logger.warn("stopping background jobs failed", { error: errorMessage(err) }));
+    await log.close();
+    groups.close();
+    if (cluster instanceof DynamicCluster) cluster.close();
+    kafka.closeConnections();
+    await listenerClosed;
+    waiters.notifyAll();
+    await http.close();
+    await stores.close();
+    stopUsageExport();
+    logger.info("agent stopped");
   };
+  // An entry or snapshot this agent cannot read: it stops rather than serve a log it no longer follows.
+  const failed = unreadable.then(async (error) => {
+    logger.error("agent stopping: the metadata log cannot be read", { error: error.message });
+    await stop().catch((err: unknown) => logger.warn("stopping failed", { error: errorMessage(err) }));
+    return error;
+  });
+
+  return { kafkaPort: kafka.port, httpPort: http.port, context, stop, failed };
 }

@@ -2,6 +2,7 @@
 import { costTable, DEFAULT_WARP_DESIGN, DEFAULT_WORKLOAD } from "../../cli/cost-model/model.js";
 import { DEFAULT_PRICES } from "../../cli/cost-model/prices.js";
 import type { InflightResult } from "./inflight.js";
+import { logEntrySizeTable, type LogEntrySizeRow } from "./log-entry-size.js";
 import type { ProfileSummary } from "./profile.js";
 import type { ScenarioResult, Workload } from "./scenario.js";
 import { ratio } from "./stats.js";
@@ -14,6 +15,7 @@ export interface BenchReport {
   readonly results: readonly ScenarioResult[];
   readonly inflight?: readonly InflightResult[];
   readonly profile?: ProfileSummary;
+  readonly logEntrySizes?: readonly LogEntrySizeRow[];
 }
 
 interface Figure {
@@ -158,6 +160,14 @@ export function markdownReport(report: BenchReport): string {
         ["area", "self %"],
         report.profile.byArea.map((a) => [a.area, num(a.selfPercent, 1)]),
       ),
+    );
+  }
+  if (report.logEntrySizes) {
+    out.push(
+      "",
+      "Metadata log bytes per partition batch: one ingestion file's commitFile per entry, 20 generated files per shape (`bench/log-entry-size.ts`; deterministic):",
+      "",
+      logEntrySizeTable(report.logEntrySizes),
     );
   }
   return out.join("\n") + "\n";

@@ -51,7 +51,8 @@ export function readFlag<T>(
   try {
     return spec.parse(v.raw);
   } catch (err) {
-    throw invalidValue(v, err instanceof Error ? err.message : String(err));
+    const shown = spec.redact ? { ...v, raw: spec.redact(v.raw) } : v;
+    throw invalidValue(shown, err instanceof Error ? err.message : String(err));
   }
 }
 

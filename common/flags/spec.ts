@@ -21,6 +21,8 @@ export interface FlagSpec<T = unknown> {
   readonly valueName: string;
   /** Parses one raw value; throws Error with a short reason (the caller adds flag and value). */
   readonly parse: Parser<T>;
+  /** How a refused value is shown in the error (hides a secret it may hold, e.g. a password in a URL). */
+  readonly redact?: (raw: string) => string;
 }
 
 export function flag<T>(spec: {
@@ -31,6 +33,7 @@ export function flag<T>(spec: {
   valueName: string;
   parse: Parser<T>;
   boolean?: boolean;
+  redact?: (raw: string) => string;
 }): FlagSpec<T> {
   return { ...spec, boolean: spec.boolean ?? false };
 }

@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { cacheDir, withCacheLock } from "./cache.js";
 import { freePort } from "./ports.js";
-import { fileTail, runCommand, spawnServer, which } from "./processes.js";
-import type { RunResult } from "./processes.js";
+import { fileTail, runCommand, spawnServer, startCommand, which } from "./processes.js";
+import type { RunningCommand, RunResult } from "./processes.js";
 
 export type { RunResult } from "./processes.js";
 
@@ -169,17 +169,17 @@ export interface KafkaToolOptions {
   readonly jvmOptions?: readonly string[];
 }
 
-/** Runs one of Kafka's command-line tools to completion, like bin/kafka-<tool>.sh would. */
-export async function runKafkaTool(
+/** The java command line of one of Kafka's command-line tools, like bin/kafka-<tool>.sh builds it. */
+async function toolCommand(
   tool: KafkaTool,
   args: readonly string[],
-  options: KafkaToolOptions = {},
-): Promise<RunResult> {
+  options: KafkaToolOptions,
+): Promise<[java: string, args: string[]]> {
   const tools = await ensureKafkaTools();
   const java = requireJava();
   const mainClass = KAFKA_TOOL_CLASSES[tool];
   if (!mainClass) throw new Error(`unknown Kafka tool ${String(tool)}`);
-  return runCommand(
+  return [
     java,
     [
       "-Xmx1g",
@@ -191,8 +191,35 @@ export async function runKafkaTool(
       mainClass,
       ...args,
     ],
-    { input: options.input, timeoutMs: options.timeoutMs ?? 120_000 },
-  );
+  ];
+}
+
+/** Runs one of Kafka's command-line tools to completion, like bin/kafka-<tool>.sh would. */
+export async function runKafkaTool(
+  tool: KafkaTool,
+  args: readonly string[],
+  options: KafkaToolOptions = {},
+): Promise<RunResult> {
+  const [java, javaArgs] = await toolCommand(tool, args, options);
+  return runCommand(java, javaArgs, { input: options.input, timeoutMs: options.timeoutMs ?? 120_000 });
+}
+
+/**
+ * Starts one of Kafka's command-line tools and returns at once, leaving it running (a console consumer
+ * kept while the test changes the agents under it), driven through stdin (the console producer sends a
+ * record per line written) and read line by line from stdout as it comes (`onStdoutLine`; the console
+ * consumer prints one line per record); end it with endInput() or kill().
+ */
+export async function startKafkaTool(
+  tool: KafkaTool,
+  args: readonly string[],
+  options: Omit<KafkaToolOptions, "input"> & { readonly onStdoutLine?: (line: string) => void } = {},
+): Promise<RunningCommand> {
+  const [java, javaArgs] = await toolCommand(tool, args, options);
+  return startCommand(java, javaArgs, {
+    timeoutMs: options.timeoutMs ?? 300_000,
+    ...(options.onStdoutLine ? { onStdoutLine: options.onStdoutLine } : {}),
+  });
 }
 
 /** The broker comes from the same jars as the tools. */

@@ -278,7 +278,7 @@ export class Compactor {
     const key = `${COMPACTED_PREFIX}${String(now).padStart(13, "0")}-${randomBytes(6).toString("hex")}`;
     let command = this.command(key, built, log.state);
     // Keep the command under the log's entry limit: drop the newest runs until it fits.
-    while (JSON.stringify(command).length + 1 > log.maxCommandBytes && built.length > 1) {
+    while (log.commandSize(command) > log.maxCommandBytes && built.length > 1) {
       built = built.slice(0, Math.max(1, Math.floor(built.length * 0.8)));
       command = this.command(key, built, log.state);
     }

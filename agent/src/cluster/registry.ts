@@ -3,7 +3,7 @@
  *
  *   node/<id>   claim of a Kafka node id (int32 > 0): put only if absent, with an expiry, renewed by
  *               the holder with a version condition. Ids of dead agents free themselves on expiry.
- *   agent/<id>  heartbeat {instance, nodeId, host, port, zone, startedAt}, rewritten every heartbeatMs
+ *   agent/<id>  heartbeat {instance, nodeId, host, port, zone, startedAt, logFormat}, rewritten every heartbeatMs
  *               with expiresAt = now + sessionMs. An agent that stops heartbeating drops out of
  *               every view once its item expires.
  *
@@ -21,6 +21,7 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "../../../common/logger.js";
 import { errorMessage } from "../../../common/logger.js";
 import type { AgentInfo } from "./types.js";
+import { LATEST_ENTRY_FORMAT } from "../metadata/entry-codec.js";
 import type { MetadataStore } from "../store/types.js";
 
 export const NODE_PREFIX = "node/";
@@ -32,6 +33,12 @@ export interface RegisteredAgent extends AgentInfo {
   readonly instance: string;
   /** Wall-clock ms when the agent started. */
   readonly startedAt: number;
+  /**
+   * The newest metadata log entry format the agent reads (the log writes the newest all live agents
+   * read: metadata/entry-codec.ts entryFormatFor; binary from format 3). Absent from agents before binary
+   * entries (counted as reading format 1).
+   */
+  readonly logFormat?: number;
 }
 
 export interface RegistryOptions {
@@ -78,6 +85,7 @@ function decodeAgent(data: Buffer): RegisteredAgent | null {
       zone: typeof v.zone === "string" ? v.zone : null,
       instance: v.instance,
       startedAt: typeof v.startedAt === "number" ? v.startedAt : 0,
+      ...(typeof v.logFormat === "number" ? { logFormat: v.logFormat } : {}),
     };
   } catch {
     return null;
@@ -131,6 +139,7 @@ export class AgentRegistry {
       zone: options.zone,
       instance: this.instance,
       startedAt: this.startedAt,
+      logFormat: LATEST_ENTRY_FORMAT,
     };
   }
 

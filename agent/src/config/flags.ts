@@ -40,6 +40,47 @@ function bucketUrl(text: string): BucketUrl {
   }
 }
 
+/**
+ * Where OAUTHBEARER verification keys are read: file:///path, http://… or https://… (no user name or
+ * password in the URL: it is logged).
+ */
+function jwksUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error("not a URL; expected file:///path/to/jwks.json or https://issuer.example/jwks");
+  }
+  if (!["file:", "http:", "https:"].includes(url.protocol))
+    throw new Error(`unsupported scheme ${JSON.stringify(url.protocol.slice(0, -1))}; expected file, http or https`);
+  if (url.username !== "" || url.password !== "")
+    throw new Error("must not contain a user name or password (the URL is logged)");
+  if (url.protocol === "file:" && (url.pathname === "" || url.pathname.endsWith("/")))
+    throw new Error("a file URL must name a file: file:///path/to/jwks.json");
+  if (url.protocol === "file:" && url.host !== "" && url.host !== "localhost")
+    throw new Error("a file URL names a local file: file:///path/to/jwks.json (three slashes)");
+  return text;
+}
+
+/** A comma-separated list of non-empty values (spaces around commas ignored). */
+function list(what: string): (text: string) => string[] {
+  return (text) => {
+    const items = text
+      .split(",")
+      .map((v) => v.trim())
+      .filter((v) => v !== "");
+    if (items.length === 0) throw new Error(`empty; expected one or more ${what}, comma-separated`);
+    return [...new Set(items)];
+  };
+}
+
+/** 0 (off) or a duration from 1s to 30 days. */
+function maxReauth(text: string): number {
+  const ms = durationMs(0, 30 * 24 * 3_600_000)(text);
+  if (ms !== 0 && ms < 1000) throw new Error("must be 0 (off) or at least 1s");
+  return ms;
+}
+
 /** A comma-separated list of SASL mechanisms (case-insensitive); "" or "none" means no authentication. */
 function saslMechanisms(text: string): SaslMechanism[] {
   const names = text
@@ -94,6 +135,9 @@ export const DEFAULT_MAX_CONNECTIONS = 10_000;
 export const DEFAULT_MAX_IN_FLIGHT_REQUESTS = 64;
 export const DEFAULT_MAX_PRODUCE_BUFFER_BYTES = 256 * MiB;
 export const DEFAULT_FETCH_CACHE_BYTES = 256 * MiB;
+export const DEFAULT_FETCH_SESSION_CACHE_SLOTS = 1000;
+/** Each session holds its partitions' fetch positions: bounded so that a typo cannot ask for millions. */
+const MAX_FETCH_SESSION_CACHE_SLOTS = 100_000;
 
 /** Every agent flag, in the order shown by `warp agent --help` and in the README. */
 export const AGENT_FLAGS = {
@@ -282,6 +326,14 @@ export const AGENT_FLAGS = {
     help: "Memory for recently written ingestion files and recently read compacted runs, from which fetches are served without reading the store (least recently used first out; 0 keeps none).",
     parse: byteSize(0, 64 * GiB),
   }),
+  fetchSessionCacheSlots: flag({
+    name: "fetchSessionCacheSlots",
+    env: "WARP_FETCH_SESSION_CACHE_SLOTS",
+    defaultText: String(DEFAULT_FETCH_SESSION_CACHE_SLOTS),
+    valueName: "n",
+    help: `Incremental fetch sessions (KIP-227) this agent keeps, as Kafka's max.incremental.fetch.session.cache.slots: with none free, a consumer's fetches stay full fetches (0 keeps none; at most ${MAX_FETCH_SESSION_CACHE_SLOTS}).`,
+    parse: integer(0, MAX_FETCH_SESSION_CACHE_SLOTS),
+  }),
   gracefulShutdownDuration: flag({
     name: "gracefulShutdownDuration",
     env: "WARP_GRACEFUL_SHUTDOWN_DURATION",
@@ -344,7 +396,7 @@ export const AGENT_FLAGS = {
     env: "WARP_KAFKA_SASL_MECHANISMS",
     defaultText: "none",
     valueName: "list",
-    help: `SASL mechanisms clients must authenticate with, comma-separated: ${SASL_MECHANISMS.join(", ")} (empty: no authentication). Needs -kafkaSASLUsersFile.`,
+    help: `SASL mechanisms clients must authenticate with, comma-separated: ${SASL_MECHANISMS.join(", ")} (empty: no authentication). PLAIN and SCRAM need -kafkaSASLUsersFile, OAUTHBEARER needs -kafkaSASLOAuthJwksURL.`,
     parse: saslMechanisms,
   }),
   kafkaSASLUsersFile: flag({
@@ -388,6 +440,63 @@ export const AGENT_FLAGS = {
     boolean: true,
     help: "Whether a resource no ACL names is open to everybody (true) or to super users only (false, as in Kafka). Needs -authorizationEnabled.",
     parse: parseBoolean,
+  }),
+  kafkaSASLOAuthJwksURL: flag({
+    name: "kafkaSASLOAuthJwksURL",
+    env: "WARP_KAFKA_SASL_OAUTH_JWKS_URL",
+    defaultText: "",
+    valueName: "url",
+    help: "Where the keys OAUTHBEARER tokens are signed with are published (a JWKS): file:///path or http(s)://… (the identity provider's jwks_uri). Read at start-up, every -kafkaSASLOAuthJwksRefreshInterval and when a token names an unknown key id. See docs/security.md.",
+    parse: jwksUrl,
+    redact: (raw) => raw.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/@]*@/, "$1***@"),
+  }),
+  kafkaSASLOAuthJwksRefreshInterval: flag({
+    name: "kafkaSASLOAuthJwksRefreshInterval",
+    env: "WARP_KAFKA_SASL_OAUTH_JWKS_REFRESH_INTERVAL",
+    defaultText: "1h",
+    valueName: "duration",
+    help: "How often the JWKS is read again (Kafka's sasl.oauthbearer.jwks.endpoint.refresh.ms).",
+    parse: durationMs(1000, 7 * 24 * 3_600_000),
+  }),
+  kafkaSASLOAuthIssuer: flag({
+    name: "kafkaSASLOAuthIssuer",
+    env: "WARP_KAFKA_SASL_OAUTH_ISSUER",
+    defaultText: "not checked",
+    valueName: "iss",
+    help: "The issuer (iss claim) OAUTHBEARER tokens must carry (Kafka's sasl.oauthbearer.expected.issuer).",
+    parse: token("an issuer such as https://idp.example/realms/kafka"),
+  }),
+  kafkaSASLOAuthAudience: flag({
+    name: "kafkaSASLOAuthAudience",
+    env: "WARP_KAFKA_SASL_OAUTH_AUDIENCE",
+    defaultText: "not checked",
+    valueName: "list",
+    help: "Audiences, comma-separated: an OAUTHBEARER token's aud claim must name one of them (Kafka's sasl.oauthbearer.expected.audience).",
+    parse: list("audiences"),
+  }),
+  kafkaSASLOAuthPrincipalClaim: flag({
+    name: "kafkaSASLOAuthPrincipalClaim",
+    env: "WARP_KAFKA_SASL_OAUTH_PRINCIPAL_CLAIM",
+    defaultText: "sub",
+    valueName: "claim",
+    help: "The token claim naming the principal (Kafka's sasl.oauthbearer.sub.claim.name).",
+    parse: token("a claim name such as sub or client_id"),
+  }),
+  kafkaSASLOAuthClockSkew: flag({
+    name: "kafkaSASLOAuthClockSkew",
+    env: "WARP_KAFKA_SASL_OAUTH_CLOCK_SKEW",
+    defaultText: "30s",
+    valueName: "duration",
+    help: "Allowance for clock differences when checking a token's exp, nbf and iat (Kafka's sasl.oauthbearer.clock.skew.seconds).",
+    parse: durationMs(0, 600_000),
+  }),
+  kafkaConnectionsMaxReauth: flag({
+    name: "kafkaConnectionsMaxReauth",
+    env: "WARP_KAFKA_CONNECTIONS_MAX_REAUTH",
+    defaultText: "0",
+    valueName: "duration",
+    help: "Longest SASL session before the client must re-authenticate on its connection (Kafka's connections.max.reauth.ms, KIP-368); a connection that has not is closed at its next request. 0: no limit (OAUTHBEARER sessions still end when the token expires, as in Kafka). Needs -kafkaSASLMechanisms.",
+    parse: maxReauth,
   }),
   kafkaSecurityReloadInterval: flag({
     name: "kafkaSecurityReloadInterval",

@@ -5,10 +5,12 @@
 import type { BucketUrl } from "../../../common/bucket-url.js";
 import { ConfigError, readFlag } from "../../../common/flags/read.js";
 import type { LogLevel } from "../../../common/flags/values.js";
-import { SASL_MECHANISMS } from "../security/mechanisms.js";
 import type { AuthorizationConfig } from "../security/authorizer.js";
-import type { SaslMechanism } from "../security/mechanisms.js";
 import type { PrincipalMapper } from "../security/principal.js";
+import type { OAuthBearerConfig } from "../security/listener.js";
+import { PASSWORD_MECHANISMS, SASL_MECHANISMS, isPasswordMechanism } from "../security/mechanisms.js";
+import type { SaslMechanism } from "../security/mechanisms.js";
+import { DEFAULT_JWKS_REFRESH_MS } from "../security/jwks.js";
 import { DEFAULT_RELOAD_INTERVAL_MS } from "../security/reload.js";
 import { checkStoreConfig, StoreConfigError } from "../store/open/open-stores.js";
 import {
@@ -24,6 +26,7 @@ import {
   DEFAULT_MAX_IN_FLIGHT_REQUESTS,
   DEFAULT_MAX_PRODUCE_BUFFER_BYTES,
   DEFAULT_FETCH_CACHE_BYTES,
+  DEFAULT_FETCH_SESSION_CACHE_SLOTS,
   DEFAULT_MAX_REQUEST_BYTES,
 } from "./flags.js";
 
@@ -57,6 +60,13 @@ export interface AgentConfig {
   readonly maxProduceBufferBytes: number;
   /** Memory for ingestion files and compacted runs kept for fetches (fetch/object-cache.ts). */
   readonly fetchCacheBytes: number;
+  /** Incremental fetch sessions kept (fetch/sessions.ts); 0 keeps none. */
+  readonly fetchSessionCacheSlots: number;
+  /**
+   * Not a flag: how long a session must be unused before any new one may evict it, and old before a
+   * larger one may (Kafka's fixed 2 minutes when absent). Tests shorten it.
+   */
+  readonly fetchSessionEvictionMs?: number;
   /** How long stop() waits for in-flight produce requests to drain. */
   readonly gracefulShutdownMs: number;
   /** Expiry given to ingestion files in DynamoDB (TTL); compaction must copy them out before. */
@@ -78,8 +88,17 @@ export interface AgentConfig {
   readonly logLevel: LogLevel;
   /** TLS on the Kafka listener (-kafkaTLSCertFile, -kafkaTLSKeyFile, -kafkaTLSClientCAFile); absent: plaintext. */
   readonly kafkaTLS?: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string };
-  /** SASL on the Kafka listener (-kafkaSASLMechanisms, -kafkaSASLUsersFile); absent: no authentication. */
-  readonly kafkaSASL?: { readonly mechanisms: readonly SaslMechanism[]; readonly usersFile: string };
+  /**
+   * SASL on the Kafka listener (-kafkaSASLMechanisms; -kafkaSASLUsersFile for PLAIN and SCRAM,
+   * -kafkaSASLOAuth* for OAUTHBEARER); absent: no authentication.
+   */
+  readonly kafkaSASL?: {
+    readonly mechanisms: readonly SaslMechanism[];
+    readonly usersFile?: string;
+    readonly oauth?: OAuthBearerConfig;
+  };
+  /** Kafka's connections.max.reauth.ms (-kafkaConnectionsMaxReauth): 0 = no limit. */
+  readonly kafkaConnectionsMaxReauthMs: number;
   /** How often the TLS files and the SASL users file are checked for changes. */
   readonly kafkaSecurityReloadIntervalMs: number;
   /** How a mutual-TLS client certificate's subject becomes a principal (-kafkaTLSPrincipalMappingRules). */
@@ -150,6 +169,7 @@ export function parseAgentConfig(
     maxInFlightRequests: p.maxInFlightRequests ?? DEFAULT_MAX_IN_FLIGHT_REQUESTS,
     maxProduceBufferBytes: p.maxProduceBufferSize ?? DEFAULT_MAX_PRODUCE_BUFFER_BYTES,
     fetchCacheBytes: p.fetchCacheSize ?? DEFAULT_FETCH_CACHE_BYTES,
+    fetchSessionCacheSlots: p.fetchSessionCacheSlots ?? DEFAULT_FETCH_SESSION_CACHE_SLOTS,
     gracefulShutdownMs: p.gracefulShutdownDuration ?? DEFAULT_GRACEFUL_SHUTDOWN_MS,
     ingestionTtlMs: p.ingestionTTL ?? 3_600_000,
     maxUncompactedAgeMs: p.maxUncompactedAge ?? Math.floor((p.ingestionTTL ?? 3_600_000) / 2),
@@ -161,6 +181,7 @@ export function parseAgentConfig(
     ...(p.nodeId !== undefined ? { nodeId: p.nodeId } : {}),
     logLevel: p.logLevel ?? "info",
     kafkaSecurityReloadIntervalMs: p.kafkaSecurityReloadInterval ?? DEFAULT_RELOAD_INTERVAL_MS,
+    kafkaConnectionsMaxReauthMs: p.kafkaConnectionsMaxReauth ?? 0,
     ...security,
     authorization,
   };
@@ -185,6 +206,16 @@ function authorizationConfig(p: Parsed): AuthorizationConfig {
     allowEveryoneIfNoAclFound: p.allowEveryoneIfNoAclFound ?? false,
   };
 }
+
+/** Flags that configure OAUTHBEARER: refused unless -kafkaSASLMechanisms includes it. */
+const OAUTH_FLAGS = [
+  "kafkaSASLOAuthJwksURL",
+  "kafkaSASLOAuthJwksRefreshInterval",
+  "kafkaSASLOAuthIssuer",
+  "kafkaSASLOAuthAudience",
+  "kafkaSASLOAuthPrincipalClaim",
+  "kafkaSASLOAuthClockSkew",
+] as const satisfies readonly AgentFlagName[];
 
 /** The Kafka listener's TLS and SASL settings, with the combinations that make no sense refused. */
 function listenerSecurity(p: Parsed): Pick<AgentConfig, "kafkaTLS" | "kafkaSASL" | "kafkaTLSPrincipalMapper"> {
@@ -219,9 +250,10 @@ function listenerSecurity(p: Parsed): Pick<AgentConfig, "kafkaTLS" | "kafkaSASL"
     };
   }
   const mechanisms = p.kafkaSASLMechanisms ?? [];
-  if (mechanisms.length > 0 && p.kafkaSASLUsersFile === undefined) {
+  const passwordMechanisms = mechanisms.filter(isPasswordMechanism);
+  if (passwordMechanisms.length > 0 && p.kafkaSASLUsersFile === undefined) {
     throw new ConfigError(
-      "-kafkaSASLMechanisms (WARP_KAFKA_SASL_MECHANISMS) needs -kafkaSASLUsersFile (WARP_KAFKA_SASL_USERS_FILE)",
+      `-kafkaSASLMechanisms (WARP_KAFKA_SASL_MECHANISMS) ${passwordMechanisms.join(", ")} needs -kafkaSASLUsersFile (WARP_KAFKA_SASL_USERS_FILE)`,
     );
   }
   if (mechanisms.length === 0 && p.kafkaSASLUsersFile !== undefined) {
@@ -229,6 +261,45 @@ function listenerSecurity(p: Parsed): Pick<AgentConfig, "kafkaTLS" | "kafkaSASL"
       `-kafkaSASLUsersFile (WARP_KAFKA_SASL_USERS_FILE) is set but -kafkaSASLMechanisms (WARP_KAFKA_SASL_MECHANISMS) is empty: name the mechanisms to enable (${SASL_MECHANISMS.join(", ")})`,
     );
   }
-  if (mechanisms.length > 0) out.kafkaSASL = { mechanisms, usersFile: p.kafkaSASLUsersFile! };
+  if (passwordMechanisms.length === 0 && p.kafkaSASLUsersFile !== undefined) {
+    throw new ConfigError(
+      `-kafkaSASLUsersFile (WARP_KAFKA_SASL_USERS_FILE) is set but -kafkaSASLMechanisms (WARP_KAFKA_SASL_MECHANISMS) names no mechanism that uses it (${PASSWORD_MECHANISMS.join(", ")})`,
+    );
+  }
+  const oauthOn = mechanisms.includes("OAUTHBEARER");
+  if (oauthOn && p.kafkaSASLOAuthJwksURL === undefined) {
+    throw new ConfigError(
+      "-kafkaSASLMechanisms (WARP_KAFKA_SASL_MECHANISMS) OAUTHBEARER needs -kafkaSASLOAuthJwksURL (WARP_KAFKA_SASL_OAUTH_JWKS_URL)",
+    );
+  }
+  if (!oauthOn) {
+    const stray = OAUTH_FLAGS.find((name) => p[name] !== undefined);
+    if (stray !== undefined)
+      throw new ConfigError(
+        `-${stray} (${AGENT_FLAGS[stray].env}) is set but -kafkaSASLMechanisms (WARP_KAFKA_SASL_MECHANISMS) does not include OAUTHBEARER`,
+      );
+  }
+  if ((p.kafkaConnectionsMaxReauth ?? 0) > 0 && mechanisms.length === 0) {
+    throw new ConfigError(
+      "-kafkaConnectionsMaxReauth (WARP_KAFKA_CONNECTIONS_MAX_REAUTH) applies to SASL sessions: it needs -kafkaSASLMechanisms (WARP_KAFKA_SASL_MECHANISMS)",
+    );
+  }
+  if (mechanisms.length > 0)
+    out.kafkaSASL = {
+      mechanisms,
+      ...(p.kafkaSASLUsersFile !== undefined ? { usersFile: p.kafkaSASLUsersFile } : {}),
+      ...(oauthOn
+        ? {
+            oauth: {
+              jwksUrl: p.kafkaSASLOAuthJwksURL!,
+              jwksRefreshIntervalMs: p.kafkaSASLOAuthJwksRefreshInterval ?? DEFAULT_JWKS_REFRESH_MS,
+              ...(p.kafkaSASLOAuthIssuer !== undefined ? { issuer: p.kafkaSASLOAuthIssuer } : {}),
+              audience: p.kafkaSASLOAuthAudience ?? [],
+              principalClaim: p.kafkaSASLOAuthPrincipalClaim ?? "sub",
+              clockSkewMs: p.kafkaSASLOAuthClockSkew ?? 30_000,
+            },
+          }
+        : {}),
+    };
   return out;
 }

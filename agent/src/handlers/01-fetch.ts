@@ -3,8 +3,12 @@
  * the fetch offset, base offsets rewritten, from whichever store holds them. Long poll: when fewer
  * than minBytes are available the request waits up to maxWaitMs for new data in any of its
  * partitions; as in Kafka, a partition answered with an error (unknown topic or partition, offset out
- * of range, storage error) ends the wait at once. Fetch sessions are not kept (session id 0: every
- * request is a full fetch). read_committed sees the same data as read_uncommitted (no transactions).
+ * of range, storage error) ends the wait at once. Incremental fetch sessions (KIP-227, v7+) as Kafka
+ * keeps them (fetch/sessions.ts): a full fetch creates a session when the cache has a slot
+ * (-fetchSessionCacheSlots), incremental fetches name only what changed and are answered only the
+ * partitions with news; sessions are this agent's own (another agent answers FETCH_SESSION_ID_NOT_FOUND
+ * and the client starts over with a full fetch). read_committed sees the same data as read_uncommitted
+ * (no transactions).
  * Offsets below the log start answer OFFSET_OUT_OF_RANGE. An offset beyond this agent's high watermark
  * may have been produced through another agent since this one last read the log: the log tail is read
  * first (fetch/catch-up.ts), and the offset is out of range only if it is still beyond; when the log
@@ -13,9 +17,12 @@
  * KAFKA_STORAGE_ERROR (retriable) without failing the others. Authorization: READ on each topic (a fetch
  * naming a replica id, as only brokers do, needs CLUSTER_ACTION on the cluster instead), else
  * TOPIC_AUTHORIZATION_FAILED for its partitions; those neither end nor join the long poll, as in Kafka.
+ * In an incremental session every partition of the session is checked at every fetch, and a denied one
+ * is answered as an error partition (sessions.ts: answered again once allowed).
  */
 import { errorMessage } from "../../../common/logger.js";
 import { catchUpWithin } from "../fetch/catch-up.js";
+import type { FetchPartition, FetchPartitionResult } from "../fetch/sessions.js";
 import * as metrics from "../metrics/metrics.js";
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { defineHandler } from "../server/handler.js";
@@ -23,31 +30,76 @@ import { allowedNames, clusterAllowed } from "./authorization.js";
 
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
+/**
+ * One partition's answer as the response carries it, plus its topic and record byte count for the
+ * session (the encoder writes only the fields of the message definition).
+ */
+interface PartitionAnswer extends FetchPartitionResult {
+  readonly abortedTransactions: ReadonlyArray<{ producerId: bigint; firstOffset: bigint }>;
+  readonly preferredReadReplica: number;
+  readonly records: Buffer[] | null;
+}
+
+const NO_ABORTED_TRANSACTIONS: PartitionAnswer["abortedTransactions"] = Object.freeze([]);
+
+function answer(
+  p: FetchPartition,
+  errorCode: number,
+  offsets: { readonly nextOffset: number; readonly logStartOffset: number } | undefined,
+  records: Buffer[] | null = null,
+  recordBytes = 0,
+): PartitionAnswer {
+  const hw = offsets ? BigInt(offsets.nextOffset) : -1n;
+  return {
+    topic: p.topic,
+    partitionIndex: p.partition,
+    errorCode,
+    highWatermark: hw,
+    lastStableOffset: hw,
+    logStartOffset: offsets ? BigInt(offsets.logStartOffset) : -1n,
+    abortedTransactions: NO_ABORTED_TRANSACTIONS,
+    preferredReadReplica: -1,
+    records,
+    recordBytes,
+  };
+}
+
+/** The response's topics: consecutive partitions of one topic share an entry, as Kafka writes them. */
+function byTopic(answers: readonly PartitionAnswer[]): Array<{ topic: string; partitions: PartitionAnswer[] }> {
+  const topics: Array<{ topic: string; partitions: PartitionAnswer[] }> = [];
+  for (const a of answers) {
+    const last = topics[topics.length - 1];
+    if (last?.topic === a.topic) last.partitions.push(a);
+    else topics.push({ topic: a.topic, partitions: [a] });
+  }
+  return topics;
+}
+
 defineHandler({ key: ApiKey.Fetch, min: 4, max: 12 }, async (req, ctx) => {
   const { agent } = ctx;
   const started = process.hrtime.bigint();
   const deadline = Date.now() + Math.max(0, req.maxWaitMs);
   const maxBytes = Math.min(req.maxBytes > 0 ? req.maxBytes : MAX_RESPONSE_BYTES, MAX_RESPONSE_BYTES);
-  // Consumers send replica id −1; a follower's fetch (replica id ≥ 0) is a broker's, as in Kafka.
-  const names = req.topics.map((t) => t.topic);
+  const session = agent.fetchSessions.open(req);
+  const wanted = session.partitions;
+  // Consumers send replica id −1; a follower's fetch (replica id ≥ 0) is a broker's, as in Kafka. In an
+  // incremental session every partition of the session is checked, not only those the request names.
+  const names = [...new Set(wanted.map((p) => p.topic))];
   const readable =
     req.replicaId >= 0
       ? clusterAllowed(ctx, "CLUSTER_ACTION")
         ? new Set(names)
         : new Set<string>()
       : allowedNames(ctx, "READ", "TOPIC", names);
-  const watched: Array<[string, number]> = [];
-  for (const t of req.topics)
-    if (readable.has(t.topic)) for (const p of t.partitions) watched.push([t.topic, p.partition]);
+  const watched: Array<[string, number]> = wanted
+    .filter((p) => readable.has(p.topic))
+    .map((p) => [p.topic, p.partition]);
   const initial = agent.metadata.state;
-  const beyondLocalEnd = req.topics.some(
-    (t) =>
-      readable.has(t.topic) &&
-      t.partitions.some((p) => {
-        const ps = initial.partition(t.topic, p.partition);
-        return ps !== undefined && Number(p.fetchOffset) > ps.nextOffset;
-      }),
-  );
+  const beyondLocalEnd = wanted.some((p) => {
+    if (!readable.has(p.topic)) return false;
+    const ps = initial.partition(p.topic, p.partition);
+    return ps !== undefined && p.fetchOffset > ps.nextOffset;
+  });
   const caughtUp = beyondLocalEnd ? await catchUpWithin(agent.metadata) : true;
 
   for (;;) {
@@ -55,77 +107,66 @@ defineHandler({ key: ApiKey.Fetch, min: 4, max: 12 }, async (req, ctx) => {
     let total = 0;
     // Any partition answered with an error ends the long poll at once (Kafka's errorReadingData).
     let errored = false;
-    const responses = [];
-    for (const t of req.topics) {
-      const topic = state.topics.get(t.topic);
-      const partitions = [];
-      for (const p of t.partitions) {
-        const ps = topic?.partitions[p.partition];
-        const base = {
-          partitionIndex: p.partition,
-          highWatermark: -1n,
-          lastStableOffset: -1n,
-          logStartOffset: -1n,
-          abortedTransactions: [] as Array<{ producerId: bigint; firstOffset: bigint }>,
-          preferredReadReplica: -1,
-          records: null as Buffer[] | null,
-        };
-        if (!readable.has(t.topic)) {
-          partitions.push({ ...base, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED });
-          continue;
-        }
-        if (!ps) {
-          partitions.push({ ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
-          errored = true;
-          continue;
-        }
-        const hw = BigInt(ps.nextOffset);
-        const lso = BigInt(ps.logStartOffset);
-        const offset = Number(p.fetchOffset);
-        const meta = { ...base, highWatermark: hw, lastStableOffset: hw, logStartOffset: lso };
-        if (offset < ps.logStartOffset || (offset > ps.nextOffset && caughtUp)) {
-          partitions.push({ ...meta, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE });
-          errored = true;
-          continue;
-        }
-        if (offset > ps.nextOffset) {
-          partitions.push({ ...meta, errorCode: ErrorCode.OFFSET_NOT_AVAILABLE });
-          continue;
-        }
-        const budget = Math.min(p.partitionMaxBytes, maxBytes - total);
-        if (offset === ps.nextOffset || (budget <= 0 && total > 0)) {
-          partitions.push({ ...meta, errorCode: ErrorCode.NONE, records: [] as Buffer[] });
-          continue;
-        }
-        let read;
-        try {
-          read = await agent.reader.read(ps, offset, Math.max(budget, 1));
-        } catch (err) {
-          // The store did not give the bytes (throttled past its retries, unreachable): this partition
-          // answers KAFKA_STORAGE_ERROR, which clients retry, and the others are served as usual.
-          agent.log.warn("fetch: reading stored data failed", {
-            topic: t.topic,
-            partition: p.partition,
-            offset,
-            error: errorMessage(err),
-          });
-          partitions.push({ ...meta, errorCode: ErrorCode.KAFKA_STORAGE_ERROR });
-          errored = true;
-          continue;
-        }
-        total += read.bytes;
-        partitions.push({ ...meta, errorCode: ErrorCode.NONE, records: read.chunks });
-        metrics.fetchBytes.inc({ topic: t.topic }, read.bytes);
+    const answers: PartitionAnswer[] = [];
+    for (const p of wanted) {
+      // Not allowed: answered so (an error partition of the session), without ending the long poll.
+      if (!readable.has(p.topic)) {
+        answers.push(answer(p, ErrorCode.TOPIC_AUTHORIZATION_FAILED, undefined));
+        continue;
       }
-      const topicId = readable.has(t.topic) ? topic?.topicId : undefined;
-      responses.push({ topic: t.topic, topicId: topicId ?? "00000000000000000000000000000000", partitions });
+      const ps = state.topics.get(p.topic)?.partitions[p.partition];
+      if (!ps) {
+        answers.push(answer(p, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, undefined));
+        errored = true;
+        continue;
+      }
+      const offset = p.fetchOffset;
+      if (offset < ps.logStartOffset || (offset > ps.nextOffset && caughtUp)) {
+        answers.push(answer(p, ErrorCode.OFFSET_OUT_OF_RANGE, ps));
+        errored = true;
+        continue;
+      }
+      if (offset > ps.nextOffset) {
+        answers.push(answer(p, ErrorCode.OFFSET_NOT_AVAILABLE, ps));
+        continue;
+      }
+      const budget = Math.min(p.partitionMaxBytes, maxBytes - total);
+      if (offset === ps.nextOffset || (budget <= 0 && total > 0)) {
+        answers.push(answer(p, ErrorCode.NONE, ps, []));
+        continue;
+      }
+      let read;
+      try {
+        read = await agent.reader.read(ps, offset, Math.max(budget, 1));
+      } catch (err) {
+        // The store did not give the bytes (throttled past its retries, unreachable): this partition
+        // answers KAFKA_STORAGE_ERROR, which clients retry, and the others are served as usual.
+        agent.log.warn("fetch: reading stored data failed", {
+          topic: p.topic,
+          partition: p.partition,
+          offset,
+          error: errorMessage(err),
+        });
+        answers.push(answer(p, ErrorCode.KAFKA_STORAGE_ERROR, ps));
+        errored = true;
+        continue;
+      }
+      total += read.bytes;
+      answers.push(answer(p, ErrorCode.NONE, ps, read.chunks, read.bytes));
+      metrics.fetchBytes.inc({ topic: p.topic }, read.bytes);
     }
     const remaining = deadline - Date.now();
-    if (total >= req.minBytes || errored || remaining <= 0 || watched.length === 0) {
-      metrics.fetchLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
-      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses };
+    const done = total >= req.minBytes || errored || remaining <= 0 || watched.length === 0;
+    if (!done) await agent.waiters.wait(watched, remaining, ctx.closed);
+    if (done || ctx.closed.aborted) {
+      const answered = session.complete(answers);
+      if (done) metrics.fetchLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      return {
+        throttleTimeMs: 0,
+        errorCode: answered.errorCode,
+        sessionId: answered.sessionId,
+        responses: byTopic(answered.partitions),
+      };
     }
-    await agent.waiters.wait(watched, remaining, ctx.closed);
-    if (ctx.closed.aborted) return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses };
   }
 });

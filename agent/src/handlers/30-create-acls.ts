@@ -14,7 +14,7 @@ import { errorMessage } from "../../../common/logger.js";
 import type { AclBinding } from "../metadata/acls.js";
 import { aclKey } from "../metadata/acls.js";
 import type { Command } from "../metadata/commands.js";
-import { commandSize } from "../metadata/commands.js";
+import { jsonCommandSize } from "../metadata/entry-codec.js";
 import { aclCountProblem } from "../metadata/limits.js";
 import { ProposalOutcomeUnknownError } from "../metadata/proposal.js";
 import { ApiKey, ErrorCode } from "../protocol/index.js";
@@ -68,7 +68,7 @@ defineHandler({ key: ApiKey.CreateAcls, min: 1, max: 3 }, async (req, ctx) => {
   let bytes = 0;
   const budget = Math.min(COMMAND_BUDGET_BYTES, agent.metadata.maxCommandBytes);
   for (const { binding } of valid) {
-    const size = commandSize({ type: "createAcls", acls: [binding] });
+    const size = jsonCommandSize({ type: "createAcls", acls: [binding] });
     if (current.length > 0 && bytes + size > budget) {
       commands.push({ type: "createAcls", acls: current });
       current = [];

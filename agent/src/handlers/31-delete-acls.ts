@@ -9,7 +9,7 @@
  * when the log cannot be written, every filter answers REQUEST_TIMED_OUT (retriable).
  */
 import { errorMessage } from "../../../common/logger.js";
-import { commandSize } from "../metadata/commands.js";
+import { jsonCommandSize } from "../metadata/entry-codec.js";
 import { ProposalOutcomeUnknownError } from "../metadata/proposal.js";
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { defineHandler } from "../server/handler.js";
@@ -37,7 +37,7 @@ defineHandler({ key: ApiKey.DeleteAcls, min: 1, max: 3 }, async (req, ctx) => {
   if (refusal) return failed(refusal.errorCode, refusal.errorMessage);
   if (filters.length === 0) return { throttleTimeMs: 0, filterResults: [] };
   // The filters are matched together, at one point of the log: one command, within the log's entry limit.
-  if (commandSize({ type: "deleteAcls", filters }) > agent.metadata.maxCommandBytes)
+  if (jsonCommandSize({ type: "deleteAcls", filters }) > agent.metadata.maxCommandBytes)
     return failed(ErrorCode.INVALID_REQUEST, `too many filters (${filters.length}) in one request`);
   let result;
   try {

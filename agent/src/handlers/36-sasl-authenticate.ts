@@ -1,9 +1,11 @@
 /**
- * SaslAuthenticate (36), v0–2. Carries one step of the mechanism chosen by SaslHandshake v1 (PLAIN: one
- * step; SCRAM: client-first then client-final). A failure is answered with SASL_AUTHENTICATION_FAILED
- * and a message, then the connection closes; before a SaslHandshake it is ILLEGAL_SASL_STATE, then the
- * connection closes. Session lifetime is 0: no re-authentication (KIP-368).
- * Left out: OAUTHBEARER, GSSAPI, delegation tokens.
+ * SaslAuthenticate (36), v0–2. Carries one step of the mechanism chosen by SaslHandshake v1 (PLAIN and
+ * OAUTHBEARER: one step; SCRAM: client-first then client-final; a rejected OAUTHBEARER token: Kafka's
+ * `{"status":"invalid_token"}` challenge, then the client's acknowledgement). A failure is answered
+ * with SASL_AUTHENTICATION_FAILED and a message, then the connection closes; before a SaslHandshake it
+ * is ILLEGAL_SASL_STATE, then the connection closes. v1+ answers `session_lifetime_ms` (KIP-368): the
+ * smaller of -kafkaConnectionsMaxReauth and an OAUTHBEARER token's remaining lifetime, 0 when neither
+ * applies. Left out: GSSAPI, delegation tokens.
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { saslSessionOf } from "../security/sessions.js";
@@ -21,5 +23,5 @@ defineHandler({ key: ApiKey.SaslAuthenticate, min: 0, max: 2 }, async (req, ctx)
   }
   const result = await session.authenticate(req.authBytes);
   if (result.errorCode === ErrorCode.NONE && session.principal !== null) ctx.connection.principal = session.principal;
-  return { ...result, sessionLifetimeMs: 0n };
+  return result;
 });

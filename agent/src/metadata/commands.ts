@@ -2,7 +2,7 @@
  * Commands of the metadata log. A log entry is a list of commands proposed together by one agent;
  * every agent folds the same entries in the same order into the same state (metadata/state.ts), so
  * commands carry everything the fold needs (ids, timestamps) and nothing position-dependent: offsets
- * are assigned by the fold, not by the proposer. Encoded as JSON (docs/metadata-log.md).
+ * are assigned by the fold, not by the proposer. Their bytes in the log: entry-codec.ts.
  */
 
 import type { AclBinding, AclFilter } from "./acls.js";
@@ -205,81 +205,59 @@ export interface LogEntry {
   readonly time?: number;
   readonly commands: readonly Command[];
 }
-
 /**
- * Entry formats (`v`). An agent reads the formats up to its own and stops, with an error naming the
- * format, at an entry of a newer one: folding it without understanding it would leave that agent's
- * state different from everybody else's (and its snapshots would spread the difference).
+ * Entry formats are feature levels (docs/metadata-log.md, "Entry formats"), numbered for the whole log
+ * whatever an entry's encoding (entry-codec.ts tells JSON from binary by the first bytes):
  *
- *   1  every command up to `truncate` (`truncate.topicId` is optional: older agents ignore it and apply
- *      the truncation by name, which is what they did before).
- *   2  adds `deleteOffsets`. Only entries carrying one are written as format 2, so agents that read
- *      format 1 only keep following the log during a rolling upgrade unless offsets are deleted.
- *   3  adds `createAcls` and `deleteAcls`. Agents that read up to format 2 stop at the first entry that
- *      changes ACLs: they would authorize with a different set, and their snapshots would drop it.
+ *   1  the original commands, in JSON (`truncate.topicId` is optional: an agent that ignores it applies
+ *      the truncation by name, which is what it did before).
+ *   2  adds `deleteOffsets`.
+ *   3  the binary encoding (every command of levels 1 and 2).
+ *
+ * An agent reads every entry of a level up to ENTRY_FORMAT.latest, in either encoding, and stops at an
+ * entry of a newer level with an error naming it: folding what it does not understand would leave its
+ * state different from everybody else's (and its snapshots would spread the difference).
  */
-export const ENTRY_FORMAT = { first: 1, latest: 3 } as const;
+export const ENTRY_FORMAT = { first: 1, binary: 3, latest: 4 } as const;
 
-/** Commands that need an entry format newer than the first, with the format that introduced them. */
-const COMMAND_FORMAT: Partial<Record<Command["type"], number>> = { deleteOffsets: 2, createAcls: 3, deleteAcls: 3 };
+/**
+ * The level each command type needs: the one table to extend when a command type is added (with its
+ * binary layout in entry-codec.ts, or none: it then travels as JSON inside binary entries).
+ */
+export const COMMAND_FORMAT: Readonly<Record<Command["type"], number>> = {
+  createTopic: 1,
+  deleteTopic: 1,
+  createPartitions: 1,
+  alterConfigs: 1,
+  commitFile: 1,
+  commitOffsets: 1,
+  coordinateGroup: 1,
+  groupGeneration: 1,
+  deleteGroup: 1,
+  allocateProducerId: 1,
+  compact: 1,
+  truncate: 1,
+  deleteOffsets: 2,
+  createAcls: 4,
+  deleteAcls: 4,
+};
 
-/** The format an entry carrying these commands is written in: the newest any of them needs. */
-export function entryFormat(commands: readonly Command[]): number {
-  let format: number = ENTRY_FORMAT.first;
-  for (const c of commands) format = Math.max(format, COMMAND_FORMAT[c.type] ?? ENTRY_FORMAT.first);
-  return format;
-}
-
-export function encodeEntry(entry: LogEntry): Buffer {
-  return Buffer.from(JSON.stringify({ v: entryFormat(entry.commands), ...entry }), "utf8");
-}
-
-/** A log entry that cannot be read at all: not JSON, not an entry, or in a format newer than this agent's. */
-export class EntryFormatError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "EntryFormatError";
-  }
+/** Whether `type` is a command type this agent knows. */
+export function isCommandType(type: unknown): type is Command["type"] {
+  return typeof type === "string" && Object.hasOwn(COMMAND_FORMAT, type);
 }
 
 /**
- * Reads an entry. Throws EntryFormatError for bytes that are no entry this agent can read. The commands'
- * own fields are checked by the fold (commandProblem), which skips a malformed command identically on
- * every agent instead of stopping at it.
+ * The level an entry carrying these commands is written at in `encoding`: the newest any of them needs,
+ * and at least ENTRY_FORMAT.binary in binary. JSON entries are thus written at the oldest level their
+ * commands allow, so that agents that read only older levels keep following the log unless a newer
+ * command is used.
  */
-export function decodeEntry(data: Buffer): LogEntry {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(data.toString("utf8"));
-  } catch (err) {
-    throw new EntryFormatError(`metadata log entry is not JSON: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
-    throw new EntryFormatError("metadata log entry is not a JSON object");
-  const raw = parsed as Record<string, unknown>;
-  const v = raw.v;
-  if (typeof v !== "number" || !Number.isInteger(v) || v < ENTRY_FORMAT.first)
-    throw new EntryFormatError(`metadata log entry has no valid format version (v: ${JSON.stringify(v)})`);
-  if (v > ENTRY_FORMAT.latest)
-    throw new EntryFormatError(
-      `metadata log entry format ${v} is newer than this agent reads (${ENTRY_FORMAT.first}-${ENTRY_FORMAT.latest}): upgrade the agent`,
-    );
-  if (typeof raw.proposer !== "string" || typeof raw.seq !== "number")
-    throw new EntryFormatError("metadata log entry has no proposer and seq");
-  if (raw.time !== undefined && typeof raw.time !== "number")
-    throw new EntryFormatError(`metadata log entry time ${JSON.stringify(raw.time)} is not a number`);
-  if (!Array.isArray(raw.commands)) throw new EntryFormatError("metadata log entry has no commands array");
-  raw.commands.forEach((c: unknown, i) => {
-    if (typeof c !== "object" || c === null || typeof (c as { type?: unknown }).type !== "string")
-      throw new EntryFormatError(`metadata log entry command ${i} has no type`);
-  });
-  return {
-    proposer: raw.proposer,
-    seq: raw.seq,
-    ...(typeof raw.time === "number" ? { time: raw.time } : {}),
-    // Each command's fields are checked where they are used (commandProblem, the fold).
-    commands: raw.commands as Command[],
-  };
+export function entryFormat(commands: readonly Command[], encoding: "json" | "binary"): number {
+  let format: number = encoding === "binary" ? ENTRY_FORMAT.binary : ENTRY_FORMAT.first;
+  // An unknown type (refused by the proposer, skipped by the fold) needs no level.
+  for (const c of commands) if (isCommandType(c.type)) format = Math.max(format, COMMAND_FORMAT[c.type]);
+  return format;
 }
 
 const isIndex = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
@@ -343,9 +321,4 @@ export function commandProblem(c: Command): string | null {
     default:
       return `unknown command type ${JSON.stringify(raw.type)}`;
   }
-}
-
-/** Rough encoded size of a command, used to keep entries under the store's item limit. */
-export function commandSize(command: Command): number {
-  return JSON.stringify(command).length + 1;
 }

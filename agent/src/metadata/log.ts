@@ -14,7 +14,7 @@
  * that entry is in it: its proposals fail with ProposalOutcomeUnknownError and the entry is not appended
  * again.
  */
-import { randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fullJitterMs, type Backoff } from "../../../common/backoff.js";
 import type { Logger } from "../../../common/logger.js";
@@ -22,7 +22,18 @@ import { errorMessage } from "../../../common/logger.js";
 import { FailureReporter } from "../../../common/failure-reporter.js";
 import type { MetadataStore } from "../store/types.js";
 import type { Command, LogEntry } from "./commands.js";
-import { commandProblem, commandSize, decodeEntry, encodeEntry } from "./commands.js";
+import { commandProblem, entryFormat } from "./commands.js";
+import type { EntryEncoding } from "./entry-codec.js";
+import {
+  LATEST_ENTRY_FORMAT,
+  decodeEntry,
+  encodeCommand,
+  encodeEntryFrom,
+  encodeJsonEntry,
+  encodingFor,
+  jsonCommandSize,
+} from "./entry-codec.js";
+import { MetadataFormatError } from "./format.js";
 import { Proposal, ProposalNotAppliedError, ProposalOutcomeUnknownError } from "./proposal.js";
 import type { CommandResult, StateListener } from "./state.js";
 import { ClusterState } from "./state.js";
@@ -44,6 +55,16 @@ export interface MetadataLogOptions {
   readonly proposalTimeoutMs?: number;
   /** Waits between conflicting appends (test seam; default: a timer). */
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * The newest entry format every agent reading the log reads (entry-codec.ts entryFormatFor), which
+   * decides the encoding written next (binary from format 3); default the newest this agent reads.
+   */
+  readonly readersFormat?: () => number;
+  /**
+   * Called once when an entry or snapshot cannot be folded (malformed, or of a format this agent does not
+   * read): the log has stopped there (see halted).
+   */
+  readonly onUnreadable?: (error: MetadataFormatError) => void;
 }
 
 /** The entry being appended: its proposals, and the last index it was written at (0 before the first try). */
@@ -66,7 +87,8 @@ export const APPEND_CONFLICT_BACKOFF: Backoff = { baseMs: 5, capMs: 160 };
 
 export class MetadataLog {
   private stateValue = new ClusterState();
-  private readonly proposerId = randomUUID();
+  /** Random, written with each entry: 64 bits keep two live instances apart (entry-codec.ts stores it as bytes). */
+  private readonly proposerId = randomBytes(8).toString("hex");
   private seq = 0;
   private readonly queue: Proposal[] = [];
   private pumping = false;
@@ -83,6 +105,8 @@ export class MetadataLog {
   private lastSnapshotIndex = 0n;
   private snapshotting = false;
   private closed = false;
+  private haltedBy: MetadataFormatError | null = null;
+  private opened = false;
   private listenerValue: StateListener | null = null;
 
   constructor(
@@ -102,10 +126,18 @@ export class MetadataLog {
     this.stateValue.listener = listener;
   }
 
+  /**
+   * The error that stopped this log, or null. An entry or snapshot it cannot fold stops it for good:
+   * it folds nothing after it, stops tailing and refuses proposals, rather than fold what it may misread.
+   */
+  get halted(): MetadataFormatError | null {
+    return this.haltedBy;
+  }
+
   async open(): Promise<void> {
     const snapshot = await this.store.latestSnapshot();
     if (snapshot) {
-      this.replaceState(ClusterState.fromSnapshot(snapshot.data));
+      this.replaceState(ClusterState.fromSnapshot(snapshot.data, snapshot.index));
       this.lastSnapshotIndex = snapshot.index;
       this.options.logger.info("loaded metadata snapshot", {
         index: snapshot.index.toString(),
@@ -113,6 +145,7 @@ export class MetadataLog {
       });
     }
     await this.catchUp();
+    this.opened = true;
     this.options.logger.info("metadata log replayed", { appliedIndex: this.stateValue.appliedIndex.toString() });
     if (this.options.tailIntervalMs > 0) {
       this.tailTimer = setInterval(() => {
@@ -120,7 +153,10 @@ export class MetadataLog {
         if (this.catchingUp) return;
         this.catchUp().then(
           () => this.tailFailures.succeeded(),
-          (err: unknown) => this.tailFailures.failed(errorMessage(err)),
+          (err: unknown) => {
+            // An unreadable entry halted the log (halt logged it, and the tail has stopped).
+            if (!this.haltedBy) this.tailFailures.failed(errorMessage(err));
+          },
         );
       }, this.options.tailIntervalMs);
       this.tailTimer.unref();
@@ -150,6 +186,7 @@ export class MetadataLog {
    */
   propose(commands: readonly Command[]): Promise<CommandResult[]> {
     if (this.closed) return Promise.reject(new ProposalNotAppliedError("metadata log closed"));
+    if (this.haltedBy) return Promise.reject(this.haltedError());
     const timeoutMs = this.options.proposalTimeoutMs ?? DEFAULT_PROPOSAL_TIMEOUT_MS;
     const promises = commands.map(
       (command) =>
@@ -159,14 +196,17 @@ export class MetadataLog {
             reject(new Error(`malformed metadata command refused before appending: ${problem}`));
             return;
           }
-          const size = commandSize(command);
+          // Encoded once, here: a command the binary codec cannot hold exactly is refused alone, before any
+          // entry (in either encoding: agents read JSON entries through that codec too).
+          const encoded = encodeCommand(command);
+          const size = this.commandSize(command, encoded);
           if (size > this.maxCommandBytes) {
             reject(
               new Error(`metadata command of ${size} bytes exceeds the log entry limit of ${this.store.maxEntryBytes}`),
             );
             return;
           }
-          this.queue.push(new Proposal(command, size, timeoutMs, resolve, reject));
+          this.queue.push(new Proposal(command, encoded, timeoutMs, resolve, reject));
         }),
     );
     void this.pump();
@@ -178,6 +218,42 @@ export class MetadataLog {
     return this.store.maxEntryBytes - 256;
   }
 
+  /** The encoding to write now: binary only while every live agent reads it. */
+  private encoding(): EntryEncoding {
+    return encodingFor(this.options.readersFormat?.() ?? LATEST_ENTRY_FORMAT);
+  }
+
+  /** Bytes `command` takes in an entry of the encoding this log writes now (compare with maxCommandBytes). */
+  commandSize(command: Command, encoded: Buffer = encodeCommand(command)): number {
+    return this.sizeIn(this.encoding(), command, encoded);
+  }
+
+  private sizeIn(encoding: EntryEncoding, command: Command, encoded: Buffer): number {
+    return encoding === "binary" ? encoded.length : jsonCommandSize(command);
+  }
+
+  private haltedError(): ProposalNotAppliedError {
+    return new ProposalNotAppliedError(`metadata log stopped: ${this.haltedBy?.message ?? "unreadable"}`);
+  }
+
+  /**
+   * An entry or snapshot this agent cannot fold: stop folding, tailing and proposing (see halted). While
+   * opening, open() rejects with the error instead of reporting it.
+   */
+  private halt(error: MetadataFormatError): void {
+    if (this.haltedBy) return;
+    this.haltedBy = error;
+    if (this.tailTimer) clearInterval(this.tailTimer);
+    this.tailTimer = null;
+    for (const p of this.queue.splice(0)) p.reject(this.haltedError());
+    if (!this.opened) return;
+    this.options.logger.error("metadata log unreadable: this agent stops folding it", {
+      appliedIndex: this.stateValue.appliedIndex.toString(),
+      error: error.message,
+    });
+    this.options.onUnreadable?.(error);
+  }
+
   private async pump(): Promise<void> {
     if (this.pumping) return;
     this.pumping = true;
@@ -185,19 +261,21 @@ export class MetadataLog {
       for (;;) {
         // Proposals that timed out while queued are settled already and go in no entry.
         while (this.queue.length > 0 && this.queue[0]!.settled) this.queue.shift();
-        if (this.queue.length === 0 || this.closed) return;
+        if (this.queue.length === 0 || this.closed || this.haltedBy) return;
+        const encoding = this.encoding();
         let bytes = 64;
         const batch: Proposal[] = [];
         while (this.queue.length > 0) {
           const next = this.queue[0]!;
           if (!next.settled) {
-            if (batch.length > 0 && bytes + next.size > this.store.maxEntryBytes - 64) break;
-            bytes += next.size;
+            const size = this.sizeIn(encoding, next.command, next.encoded);
+            if (batch.length > 0 && bytes + size > this.store.maxEntryBytes - 64) break;
+            bytes += size;
             batch.push(next);
           }
           this.queue.shift();
         }
-        await this.appendEntry(batch);
+        await this.appendEntry(batch, encoding);
       }
     } finally {
       this.pumping = false;
@@ -205,15 +283,28 @@ export class MetadataLog {
   }
 
   /** Appends one entry until it is applied, or its proposals have failed; never throws. */
-  private async appendEntry(proposals: readonly Proposal[]): Promise<void> {
-    const entry: LogEntry = {
-      proposer: this.proposerId,
-      seq: ++this.seq,
-      time: Date.now(),
-      commands: proposals.map((p) => p.command),
-    };
-    const data = encodeEntry(entry);
-    const flight: InFlight = { seq: entry.seq, proposals, attemptedIndex: 0n, done: false };
+  private async appendEntry(proposals: readonly Proposal[], encoding: EntryEncoding): Promise<void> {
+    const header = { proposer: this.proposerId, seq: ++this.seq, time: Date.now() };
+    const flight: InFlight = { seq: header.seq, proposals, attemptedIndex: 0n, done: false };
+    let data: Buffer;
+    let entry: LogEntry;
+    try {
+      const commands = proposals.map((p) => p.command);
+      data =
+        encoding === "binary"
+          ? encodeEntryFrom(
+              header,
+              entryFormat(commands, "binary"),
+              proposals.map((p) => p.encoded),
+            )
+          : encodeJsonEntry({ ...header, commands });
+      // This agent folds its entry as every other agent does: from its bytes. An entry that does not
+      // decode is never written.
+      entry = decodeEntry(data);
+    } catch (err) {
+      this.fail(flight, err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
     for (const p of proposals) p.appending = true;
     this.inFlight = flight;
     const settled = () => flight.done || proposals.every((p) => p.settled);
@@ -272,10 +363,16 @@ export class MetadataLog {
 
   /** Reads and applies every entry after the applied index. Concurrent callers share one pass. */
   catchUp(): Promise<void> {
+    if (this.haltedBy) return Promise.reject(this.haltedBy);
     if (!this.catchingUp) {
-      this.catchingUp = this.catchUpOnce().finally(() => {
-        this.catchingUp = null;
-      });
+      this.catchingUp = this.catchUpOnce()
+        .catch((err: unknown) => {
+          if (err instanceof MetadataFormatError) this.halt(err);
+          throw err;
+        })
+        .finally(() => {
+          this.catchingUp = null;
+        });
     }
     return this.catchingUp;
   }
@@ -303,13 +400,14 @@ export class MetadataLog {
         if (!snapshot || snapshot.index < from - 1n)
           throw new Error(`metadata log entries from ${from} are gone and no snapshot covers them`);
         this.options.logger.info("metadata log reloaded from snapshot", { index: snapshot.index.toString() });
+        const state = ClusterState.fromSnapshot(snapshot.data, snapshot.index);
         this.failCoveredAppend(snapshot.index);
-        this.replaceState(ClusterState.fromSnapshot(snapshot.data));
+        this.replaceState(state);
         continue;
       }
       for (const r of records) {
         if (r.index !== this.stateValue.appliedIndex + 1n) continue;
-        this.applyRecord(r.index, decodeEntry(r.data));
+        this.applyRecord(r.index, decodeEntry(r.data, r.index));
       }
       if (records.length < READ_BATCH) return;
     }

@@ -32,8 +32,8 @@ export class Proposal {
 
   constructor(
     readonly command: Command,
-    /** Encoded size, for packing entries. */
-    readonly size: number,
+    /** The command in the binary encoding (entry-codec.ts encodeCommand). */
+    readonly encoded: Buffer,
     timeoutMs: number,
     private readonly resolveFn: (r: CommandResult) => void,
     private readonly rejectFn: (e: Error) => void,

@@ -27,6 +27,14 @@ import { ExpiryQueue, OFFSETS_RETENTION_MS, PRODUCER_ID_EXPIRATION_MS } from "./
 import { aclCountProblem, partitionCountProblem } from "./limits.js";
 import { GroupFences, type GroupFenceRow } from "./group-fence.js";
 import { validateTopicConfig } from "./topic-config.js";
+import {
+  MetadataFormatError,
+  SNAPSHOT_MAGIC,
+  leadingBytes,
+  newerAgentHint,
+  storedFormat,
+  versionList,
+} from "./format.js";
 
 /** Kafka error codes the fold produces (the protocol layer's table). */
 export const FoldError = ErrorCode;
@@ -600,12 +608,16 @@ export class ClusterState {
     );
   }
 
-  static fromSnapshot(data: Buffer): ClusterState {
+  /**
+   * The state a snapshot holds. Throws MetadataFormatError for a snapshot this agent cannot read
+   * (malformed, or of a format version it does not read); `index` is the snapshot's, for the message.
+   */
+  static fromSnapshot(data: Buffer, index?: bigint): ClusterState {
     type Seg = [number, number, number, "i" | "c", string, number, number, number];
     // Times (last use, log time) are absent from snapshots written before the fold kept them: 0, unknown.
     // A producer's last timestamp likewise: −1, unknown.
     type Prod = [number, number, Array<[number, number, number]>, number?, number?];
-    const raw = JSON.parse(data.toString("utf8")) as {
+    const raw = parseSnapshot(data, index) as {
       v: number;
       applied: string;
       nextProducerId: number;
@@ -622,8 +634,6 @@ export class ClusterState {
       /** Version 2: the ACL bindings in creation order. */
       acls?: AclRow[];
     };
-    if (raw.v !== 1 && raw.v !== 2)
-      throw new Error(`snapshot version ${raw.v} is newer than this agent reads (1-2): upgrade the agent`);
     const state = new ClusterState();
     state.appliedIndex = BigInt(raw.applied);
     state.nextProducerId = raw.nextProducerId;
@@ -679,4 +689,40 @@ export class ClusterState {
     }
     return state;
   }
+}
+
+/**
+ * Snapshot formats this agent reads, both JSON (toSnapshot): 1, and 2 which adds ACLs (written only when
+ * there are ACLs, so that agents reading only 1 refuse it rather than drop them).
+ */
+export const READABLE_SNAPSHOT_FORMATS: readonly number[] = [1, 2];
+
+/** A snapshot's JSON, once its format is known to be one this agent reads. */
+function parseSnapshot(data: Buffer, index: bigint | undefined): unknown {
+  const subject = index === undefined ? "metadata snapshot" : `metadata snapshot at log index ${index}`;
+  const reads = `this agent reads snapshot format versions ${versionList(READABLE_SNAPSHOT_FORMATS)}`;
+  const newer = (version: number) =>
+    new MetadataFormatError(
+      `${subject} has format version ${version}; ${reads}${newerAgentHint(version, Math.max(...READABLE_SNAPSHOT_FORMATS))}`,
+      version,
+    );
+  const format = storedFormat(data, SNAPSHOT_MAGIC);
+  if (format.kind === "binary") throw newer(format.version);
+  if (format.kind === "unknown")
+    throw new MetadataFormatError(
+      `${subject} is in no format this agent knows: it starts with ${leadingBytes(data)}; ${reads}`,
+    );
+  let raw: unknown;
+  try {
+    raw = JSON.parse(data.toString("utf8"));
+  } catch (err) {
+    throw new MetadataFormatError(`${subject} (JSON) is malformed: ${(err as Error).message}`);
+  }
+  const version = (raw as { v?: unknown } | null)?.v;
+  if (typeof version === "number" && !READABLE_SNAPSHOT_FORMATS.includes(version)) throw newer(version);
+  if (typeof version !== "number")
+    throw new MetadataFormatError(
+      `${subject} (JSON) has no format version ("v": ${JSON.stringify(version) ?? "absent"})`,
+    );
+  return raw;
 }

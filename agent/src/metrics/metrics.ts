@@ -53,6 +53,45 @@ export const fetchLatency = new Histogram({
   registers,
 });
 
+// Incremental fetch sessions (KIP-227)
+
+export const fetchSessionRequests = new Counter({
+  name: "warp_fetch_session_requests_total",
+  help: "Fetch requests by how their session was handled: sessionless (epoch -1: librdkafka, kafkajs), created (a full fetch got a session), not_created (a full fetch found no free slot), incremental, id_not_found (FETCH_SESSION_ID_NOT_FOUND: another agent's or an evicted session), invalid_epoch (INVALID_FETCH_SESSION_EPOCH).",
+  labelNames: ["result"] as const,
+  registers,
+});
+export const fetchSessionEvictions = new Counter({
+  name: "warp_fetch_session_evictions_total",
+  help: "Fetch sessions evicted to make room for a new one (unused for 2 minutes, or older than 2 minutes and smaller than the new one).",
+  registers,
+});
+/** Reads the fetch session cache at scrape time (set by the agent once its cache exists). */
+export interface FetchSessionProbe {
+  readonly sessions: () => number;
+  readonly partitions: () => number;
+}
+let fetchSessionProbe: FetchSessionProbe = { sessions: () => 0, partitions: () => 0 };
+export function setFetchSessionProbe(probe: FetchSessionProbe): void {
+  fetchSessionProbe = probe;
+}
+export const fetchSessions = new Gauge({
+  name: "warp_fetch_sessions",
+  help: "Incremental fetch sessions held by this agent (limit: -fetchSessionCacheSlots).",
+  registers,
+  collect() {
+    this.set(fetchSessionProbe.sessions());
+  },
+});
+export const fetchSessionPartitions = new Gauge({
+  name: "warp_fetch_session_partitions",
+  help: "Partitions held over all of this agent's fetch sessions.",
+  registers,
+  collect() {
+    this.set(fetchSessionProbe.partitions());
+  },
+});
+
 // Ingestion files
 
 export const filesWritten = new Counter({
@@ -152,6 +191,17 @@ export const ingestionFailing = new Gauge({
 export const openConnections = new Gauge({
   name: "warp_open_connections",
   help: "Kafka client connections currently open.",
+  registers,
+});
+export const saslAuthentications = new Counter({
+  name: "warp_sasl_authentications_total",
+  help: "SASL authentications and re-authentications (KIP-368) that completed, by mechanism and result (success, failure).",
+  labelNames: ["mechanism", "kind", "result"] as const,
+  registers,
+});
+export const saslExpiredConnections = new Counter({
+  name: "warp_sasl_expired_connections_closed_total",
+  help: "Connections closed because their SASL session lifetime passed without a re-authentication (Kafka's expired-connections-killed-count).",
   registers,
 });
 export const requests = new Counter({

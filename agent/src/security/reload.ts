@@ -2,19 +2,20 @@
  * Listener security files changed without a restart: renewed certificates (cert-manager renews before
  * expiry) and a rotated SASL users file. Kubernetes updates a mounted Secret by swapping a symlink, so
  * the files are checked periodically (modification time, inode and size, following symlinks). When
- * they changed and still load, the new settings apply to new connections; connections already open
- * keep what they were accepted or authenticated with, as a Kafka broker's do. A file caught
- * half-written or a broken change keeps the previous settings and is logged once per change.
+ * they changed and still load, the new settings apply to new connections and to re-authentications
+ * (KIP-368) of open ones; an open connection otherwise keeps what it was accepted or authenticated
+ * with, as a Kafka broker's do. A file caught half-written or a broken change keeps the previous
+ * settings and is logged once per change.
  */
 import { statSync } from "node:fs";
 import type tls from "node:tls";
 import type { Logger } from "../../../common/logger.js";
 import { errorMessage } from "../../../common/logger.js";
-import type { SaslSettings } from "./authenticator.js";
-import { loadSaslSettings } from "./listener.js";
+import { loadSaslUsers } from "./listener.js";
 import type { SaslMechanism } from "./mechanisms.js";
 import { loadTls } from "./tls.js";
 import type { TlsFiles } from "./tls.js";
+import type { SaslUsers } from "./users.js";
 
 /** How often the files are checked unless told otherwise (-kafkaSecurityReloadInterval). */
 export const DEFAULT_RELOAD_INTERVAL_MS = 30_000;
@@ -102,22 +103,23 @@ export function watchTlsFiles(
 
 /**
  * Reloads the SASL users file (-kafkaSASLUsersFile) when it changes: users added, removed or given new
- * passwords authenticate accordingly on new connections. A file with an error keeps the previous users.
+ * passwords authenticate accordingly on new connections and re-authentications. A file with an error
+ * keeps the previous users.
  */
 export function watchUsersFile(
   mechanisms: readonly SaslMechanism[],
   usersFile: string,
-  apply: (settings: SaslSettings) => void,
+  apply: (users: SaslUsers) => void,
   logger: Logger,
   intervalMs = DEFAULT_RELOAD_INTERVAL_MS,
 ): () => void {
   return watchFiles({
     files: [usersFile],
     what: "SASL users file",
-    load: () => loadSaslSettings(mechanisms, usersFile),
-    apply: (settings) => {
-      apply(settings);
-      return { file: usersFile, users: settings.users.size };
+    load: () => loadSaslUsers(mechanisms, usersFile),
+    apply: (users) => {
+      apply(users);
+      return { file: usersFile, users: users.size };
     },
     logger,
     intervalMs,

@@ -13,7 +13,10 @@
  * When the listener requires SASL (options.sasl), each connection has a SaslSession: before it has
  * authenticated only ApiVersions, SaslHandshake and SaslAuthenticate are served and anything else closes
  * the connection; a failed authentication is answered and then the connection closes. After a
- * SaslHandshake v0 the next frame is a raw SASL token (Kafka's legacy framing), answered raw.
+ * SaslHandshake v0 the next frame is a raw SASL token (Kafka's legacy framing), answered raw. A session
+ * with a lifetime (KIP-368) that has passed without a re-authentication closes the connection at its
+ * next request, as a Kafka broker does; a re-authentication (SaslHandshake + SaslAuthenticate on the
+ * authenticated connection) restarts it.
  */
 import { setMaxListeners } from "node:events";
 import type { Socket } from "node:net";
@@ -29,7 +32,7 @@ import {
 } from "../protocol/index.js";
 import type { ApiKeyValue, RequestHeader } from "../protocol/index.js";
 import { SaslSession } from "../security/authenticator.js";
-import type { SaslSettings } from "../security/authenticator.js";
+import type { SaslEvents, SaslSettings } from "../security/authenticator.js";
 import { attachSaslSession } from "../security/sessions.js";
 import { PrincipalMapper, subjectToDn } from "../security/principal.js";
 import type { AgentContext } from "./context.js";
@@ -47,6 +50,13 @@ export interface ConnectionOptions {
   readonly sasl?: SaslSettings | null;
   /** How a mutual-TLS client certificate's subject becomes a principal name (default: the subject as it is). */
   readonly principalMapper?: PrincipalMapper;
+  /**
+   * The listener's SASL settings as they are now (the users file is reloaded; re-authentications use
+   * the current users); default: `sasl`. Must be non-null exactly when `sasl` is.
+   */
+  readonly currentSasl?: () => SaslSettings;
+  /** What SASL sessions report (metrics). */
+  readonly saslEvents?: SaslEvents;
 }
 
 interface Slot {
@@ -107,7 +117,13 @@ export class Connection {
       principal: null,
       tlsPrincipal,
     };
-    this.sasl = new SaslSession(options.sasl ?? null, options.logger, this.info);
+    const initial = options.sasl ?? null;
+    this.sasl = new SaslSession(
+      initial ? (options.currentSasl ?? (() => initial)) : null,
+      options.logger,
+      this.info,
+      options.saslEvents ? { events: options.saslEvents } : {},
+    );
     attachSaslSession(this.info, this.sasl);
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
@@ -179,7 +195,7 @@ export class Connection {
       if (size === null) break;
       const minSize = this.sasl.expectsRawToken ? 0 : 8;
       // Before authentication frames are small (Kafka's sasl.server.max.receive.size): no large buffers for strangers.
-      const maxSize = this.sasl.mayServe(ApiKey.Produce)
+      const maxSize = this.sasl.authenticated
         ? this.options.maxFrameBytes
         : Math.min(PRE_AUTH_MAX_FRAME_BYTES, this.options.maxFrameBytes);
       if (size < minSize || size > maxSize) {
@@ -206,10 +222,9 @@ export class Connection {
     try {
       const decoded = decodeRequestHeader(frame);
       header = decoded.header;
-      if (!this.sasl.mayServe(header.apiKey)) {
-        this.close(
-          `${apiKeyName(header.apiKey)} (key ${header.apiKey}) before SASL authentication; only ApiVersions, SaslHandshake and SaslAuthenticate are served until then`,
-        );
+      const refusal = this.sasl.admit(header.apiKey);
+      if (refusal !== null) {
+        this.close(refusal);
         return;
       }
       handler = lookupHandler(header.apiKey);

@@ -4,6 +4,7 @@
 import type { Logger } from "../../../common/logger.js";
 import type { ClusterView } from "../cluster/types.js";
 import type { PartitionReader } from "../fetch/reader.js";
+import type { FetchSessionCache } from "../fetch/sessions.js";
 import type { GroupCoordinator } from "../groups/coordinator.js";
 import type { IngestionBatcher } from "../ingest/batcher.js";
 import type { MetadataLog } from "../metadata/log.js";
@@ -20,6 +21,8 @@ export interface AgentContext {
   readonly topics: TopicService;
   readonly batcher: IngestionBatcher;
   readonly reader: PartitionReader;
+  /** Incremental fetch sessions (KIP-227) held by this agent. */
+  readonly fetchSessions: FetchSessionCache;
   /** Long-poll fetches wait here for new data. */
   readonly waiters: PartitionWaiters;
   /**

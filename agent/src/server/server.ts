@@ -31,9 +31,9 @@ export interface KafkaServer {
   /** Replaces the TLS certificate, key and CA for new connections (renewed certificates); no-op without TLS. */
   setTlsOptions(options: tls.TlsOptions): void;
   /**
-   * Replaces the SASL users (and mechanisms) new connections authenticate against; connections
-   * already open keep theirs. Throws on a listener started without SASL: reloading cannot turn
-   * authentication on or off.
+   * Replaces the SASL settings (the users) new connections, and re-authentications of connections
+   * already open, authenticate against. Throws on a listener started without SASL: reloading cannot
+   * turn authentication on or off.
    */
   setSaslSettings(settings: SaslSettings): void;
 }
@@ -41,7 +41,8 @@ export interface KafkaServer {
 export async function startKafkaServer(agent: AgentContext, options: KafkaServerOptions): Promise<KafkaServer> {
   const connections = new Set<Connection>();
   let nextId = 1;
-  let connectionOptions: ConnectionOptions = options;
+  let sasl = options.sasl ?? null;
+  const connectionOptions: ConnectionOptions = { ...options, currentSasl: () => sasl! };
   const accept = (socket: net.Socket): void => {
     if (connections.size >= options.maxConnections) {
       options.logger.warn("connection refused: limit reached", { limit: options.maxConnections });
@@ -83,9 +84,8 @@ export async function startKafkaServer(agent: AgentContext, options: KafkaServer
       if (server instanceof tls.Server) server.setSecureContext(next);
     },
     setSaslSettings: (next) => {
-      if (!connectionOptions.sasl)
-        throw new Error("this listener was started without SASL; restart the agent to turn authentication on");
-      connectionOptions = { ...connectionOptions, sasl: next };
+      if (!sasl) throw new Error("this listener was started without SASL; restart the agent to turn authentication on");
+      sasl = next;
     },
   };
 }

@@ -14,6 +14,7 @@ import { CreateBucketCommand, DeleteBucketCommand, S3Client } from "@aws-sdk/cli
 import { Kafka, logLevel } from "kafkajs";
 import { freePort } from "../../../e2e/support/ports.js";
 import { AGENT_FLAG_LIST } from "../../src/config/flags.js";
+import { openFileStores } from "../../src/store/file/index.js";
 import { startS3, type TestServer } from "../store/servers.js";
 import { spawnAgentProcess } from "../support/agents.js";
 
@@ -281,6 +282,19 @@ describe("warp CLI", () => {
       } finally {
         if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       }
+    });
+
+    it("exits 2 on a store whose log holds an entry of a newer format, naming the entry, its format and the formats it reads", async () => {
+      const data = path.join(dir, "newer-format");
+      const stores = await openFileStores(data);
+      await stores.metadata.append(1n, Buffer.from("WL\u0005\u0000\u0000", "latin1"));
+      await stores.close();
+      const r = await run(["agent", `-bucketURL=file://${data}`, "-kafkaPort", "0", "-httpPort", "0"]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(
+        r.stderr,
+        /^warp agent: metadata log entry 1 has format 5, newer than this agent reads \(1-4\)\. It was written by a newer agent/m,
+      );
     });
 
     it("logs process warnings and console output as JSON lines, like everything else it prints", async () => {

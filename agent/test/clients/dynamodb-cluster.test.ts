@@ -5,7 +5,7 @@
  * table checks at start-up.
  */
 import assert from "node:assert/strict";
-import { CreateTableCommand, DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, DynamoDBClient, QueryCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { Kafka, logLevel } from "kafkajs";
 import { LOCAL_AWS, startDynamoDbLocal } from "../../../e2e/support/dynamodb-local.js";
@@ -244,6 +244,23 @@ describe("three agents on DynamoDB + S3", function () {
     }
     assert.deepEqual(
       [...sent].filter((v) => !values.has(v)),
+      [],
+    );
+  });
+
+  it("writes the metadata log in binary entries (format 3): every live agent reads them", async () => {
+    const items = await dynamo.send(
+      new QueryCommand({
+        TableName: filesTable,
+        KeyConditionExpression: "pk = :log",
+        ExpressionAttributeValues: { ":log": { S: "log" } },
+        ConsistentRead: true,
+      }),
+    );
+    const entries = (items.Items ?? []).flatMap((item) => (item.d?.B ? [Buffer.from(item.d.B)] : []));
+    assert.ok(entries.length > 10, `${entries.length} entries`);
+    assert.deepEqual(
+      entries.filter((d) => d.toString("latin1", 0, 3) !== "WL\u0003").map((d) => d.subarray(0, 16).toString("latin1")),
       [],
     );
   });

@@ -3,6 +3,7 @@ import { componentLogger } from "../../../common/logger.js";
 import { eventually } from "../../../e2e/support/eventually.js";
 import { DynamicCluster } from "../../src/cluster/dynamic-cluster.js";
 import { AgentRegistry } from "../../src/cluster/registry.js";
+import { encodingFor, entryFormatFor } from "../../src/metadata/entry-codec.js";
 import type { RegistryOptions } from "../../src/cluster/registry.js";
 import { MemMetadataStore } from "../../src/store/mem.js";
 
@@ -223,6 +224,37 @@ describe("agent registry", () => {
       [`${other.nodeId}@9302`, "42@9301"],
     );
     assert.equal(await store.getItem(`agent/${old}`), null);
+  });
+
+  it("advertises the newest log entry format it reads; while an agent from before binary entries (format 3) is live, the log writes JSON", async () => {
+    const store = new MemMetadataStore();
+    const a = await start(options(store, "a", 9401));
+    assert.equal(JSON.parse((await store.getItem(`agent/${a.nodeId}`))!.value.toString()).logFormat, 4);
+    const writes = () => encodingFor(entryFormatFor(a.liveAgents().map((agent) => agent.logFormat)));
+    assert.equal(writes(), "binary");
+    // An agent from before binary entries heartbeats without the field.
+    const old = { instance: "old", nodeId: 99, host: "127.0.0.1", port: 9402, zone: "a", startedAt: 1 };
+    assert.notEqual(
+      await store.putItem(
+        "agent/99",
+        Buffer.from(JSON.stringify(old)),
+        { kind: "absent" },
+        new Date(Date.now() + 60_000),
+      ),
+      null,
+    );
+    await a.refresh();
+    assert.deepEqual(
+      a.liveAgents().map((agent) => [agent.nodeId, agent.logFormat]),
+      [
+        [a.nodeId, 4],
+        [99, undefined],
+      ],
+    );
+    assert.equal(writes(), "json");
+    assert.ok(await store.deleteItem("agent/99"));
+    await a.refresh();
+    assert.equal(writes(), "binary", "once the old agent has left the view");
   });
 
   it("claims unique ids when many agents start at once", async () => {

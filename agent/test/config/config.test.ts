@@ -52,6 +52,7 @@ describe("agent config", () => {
         maxInFlightRequests: 64,
         maxProduceBufferBytes: 256 * MiB,
         fetchCacheBytes: 256 * MiB,
+        fetchSessionCacheSlots: 1000,
         gracefulShutdownMs: 30000,
         ingestionTtlMs: 3_600_000,
         maxUncompactedAgeMs: 1_800_000,
@@ -62,6 +63,7 @@ describe("agent config", () => {
         logLevel: "info",
         kafkaSecurityReloadIntervalMs: 30_000,
         authorization: { enabled: false, superUsers: [], allowEveryoneIfNoAclFound: false },
+        kafkaConnectionsMaxReauthMs: 0,
       } satisfies AgentConfig);
     });
 
@@ -108,6 +110,8 @@ describe("agent config", () => {
       ["maxProduceBufferSize", "64MiB", "maxProduceBufferBytes", 64 * MiB],
       ["fetchCacheSize", "1GiB", "fetchCacheBytes", 1024 * MiB],
       ["fetchCacheSize", "0", "fetchCacheBytes", 0],
+      ["fetchSessionCacheSlots", "50", "fetchSessionCacheSlots", 50],
+      ["fetchSessionCacheSlots", "0", "fetchSessionCacheSlots", 0],
       ["gracefulShutdownDuration", "1m30s", "gracefulShutdownMs", 90_000],
       ["ingestionTTL", "2h", "ingestionTtlMs", 7_200_000],
       ["compactionInterval", "500ms", "compactionIntervalMs", 500],
@@ -152,6 +156,13 @@ describe("agent config", () => {
         "kafkaSASLUsersFile",
         "superUsers",
         "allowEveryoneIfNoAclFound",
+        "kafkaSASLOAuthJwksURL",
+        "kafkaSASLOAuthJwksRefreshInterval",
+        "kafkaSASLOAuthIssuer",
+        "kafkaSASLOAuthAudience",
+        "kafkaSASLOAuthPrincipalClaim",
+        "kafkaSASLOAuthClockSkew",
+        "kafkaConnectionsMaxReauth",
       ];
       const tested = new Set([...[...cases, ...splitCases].map(([name]) => name), ...combined]);
       assert.deepEqual([...tested].sort(), AGENT_FLAG_LIST.map((f) => f.name).sort());
@@ -269,6 +280,9 @@ describe("agent config", () => {
       ["maxProduceBufferSize", "10KiB", "MiB"],
       ["fetchCacheSize", "65GiB", "at most 64GiB"],
       ["fetchCacheSize", "lots", "not a size"],
+      ["fetchSessionCacheSlots", "-1", "out of range; expected 0 to 100000"],
+      ["fetchSessionCacheSlots", "100001", "out of range; expected 0 to 100000"],
+      ["fetchSessionCacheSlots", "1k", "expected an integer from 0 to 100000"],
       ["gracefulShutdownDuration", "forever", "not a duration"],
       ["ingestionTTL", "5s", "at least 10s"],
       ["kafkaSecurityReloadInterval", "10ms", "at least 100ms"],

@@ -519,4 +519,64 @@ describe("authorization in every handler", function () {
     );
     assert.ok((await call("admin", ApiKey.DescribeAcls, 3, filter)).resources.length > 0);
   });
+
+  it("Fetch in an incremental session: a denied partition is an error partition of the session, checked at every fetch", async () => {
+    const created = await call("admin", ApiKey.CreateTopics, 7, {
+      topics: ["ledger-a", "ledger-b"].map((name) => ({
+        name,
+        numPartitions: 1,
+        replicationFactor: -1,
+        assignments: [],
+        configs: [],
+      })),
+      timeoutMs: 10_000,
+      validateOnly: false,
+    });
+    assert.deepEqual(
+      created.topics.map((t) => t.errorCode),
+      [0, 0],
+    );
+    await grant({ resourceName: "ledger-a", operation: "READ" });
+    const fetch = (sessionId: number, sessionEpoch: number, topics: string[]) =>
+      call("alice", ApiKey.Fetch, 12, {
+        replicaId: -1,
+        maxWaitMs: 0,
+        minBytes: 1,
+        maxBytes: 1 << 20,
+        isolationLevel: 0,
+        sessionId,
+        sessionEpoch,
+        topics: topics.map((topic) => ({
+          topic,
+          partitions: [
+            { partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, logStartOffset: -1n, partitionMaxBytes: 1 << 20 },
+          ],
+        })),
+        forgottenTopicsData: [],
+        rackId: "",
+      }).then((r) => ({
+        errorCode: r.errorCode,
+        sessionId: r.sessionId,
+        partitions: r.responses.map((t) => [t.topic, t.partitions[0]!.errorCode]),
+      }));
+    // A full fetch creates a session holding both partitions, the denied one answered as an error.
+    const full = await fetch(0, 0, ["ledger-a", "ledger-b"]);
+    assert.notEqual(full.sessionId, 0);
+    assert.deepEqual(full.partitions, [
+      ["ledger-a", ErrorCode.NONE],
+      ["ledger-b", ErrorCode.TOPIC_AUTHORIZATION_FAILED],
+    ]);
+    // Incremental fetches name nothing: the session's partitions are checked again, and the errored one
+    // is answered at each fetch while it is denied, the other only when it has news.
+    const first = await fetch(full.sessionId, 1, []);
+    assert.deepEqual(first, {
+      errorCode: ErrorCode.NONE,
+      sessionId: full.sessionId,
+      partitions: [["ledger-b", ErrorCode.TOPIC_AUTHORIZATION_FAILED]],
+    });
+    await grant({ resourceName: "ledger-b", operation: "READ" });
+    const allowed = await fetch(full.sessionId, 2, []);
+    assert.deepEqual(allowed.partitions, [["ledger-b", ErrorCode.NONE]], "answered again once allowed");
+    assert.deepEqual((await fetch(full.sessionId, 3, [])).partitions, [], "then nothing new");
+  });
 });

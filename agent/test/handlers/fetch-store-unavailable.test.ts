@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { componentLogger } from "../../../common/logger.js";
 import { ObjectCache } from "../../src/fetch/object-cache.js";
 import { PartitionReader } from "../../src/fetch/reader.js";
+import { FetchSessionCache } from "../../src/fetch/sessions.js";
 import "../../src/handlers/index.js";
 import { ApiKey, ErrorCode } from "../../src/protocol/index.js";
 import type { AgentContext } from "../../src/server/context.js";
@@ -75,6 +76,7 @@ describe("Fetch handler when the store fails a read", () => {
       metadata: log,
       reader,
       waiters: new PartitionWaiters(),
+      fetchSessions: new FetchSessionCache({ slots: 10 }),
       log: logger,
       authorizer: Authorizer.off(),
     } as unknown as AgentContext;

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { componentLogger } from "../../../common/logger.js";
 import { ObjectCache } from "../../src/fetch/object-cache.js";
 import { PartitionReader } from "../../src/fetch/reader.js";
+import { FetchSessionCache } from "../../src/fetch/sessions.js";
 import { GroupCoordinator } from "../../src/groups/coordinator.js";
 import { LogGroupOffsetStore } from "../../src/metadata/group-offsets.js";
 import { MetadataLog } from "../../src/metadata/log.js";
@@ -179,6 +180,7 @@ describe("an agent whose view trails the metadata log", function () {
       metadata: lagging,
       reader: new PartitionReader(ingestion, new MemObjectStore(), new ObjectCache(1 << 20)),
       waiters: new PartitionWaiters(),
+      fetchSessions: new FetchSessionCache({ slots: 10 }),
       authorizer: Authorizer.off(),
     } as unknown as AgentContext;
   });

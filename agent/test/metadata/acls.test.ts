@@ -132,7 +132,7 @@ describe("ACLs in the metadata fold", () => {
     const raw = JSON.parse(s.toSnapshot().toString()) as { v: number; acls: unknown[][] };
     assert.throws(
       () => ClusterState.fromSnapshot(Buffer.from(JSON.stringify({ ...raw, v: 3 }))),
-      /snapshot version 3 is newer than this agent reads \(1-2\): upgrade the agent/,
+      /metadata snapshot has format version 3; this agent reads snapshot format versions 1 and 2\. It was written by a newer agent/,
     );
     const bad = { ...raw, acls: [["TOPIC", "orders", "LITERAL", "User:alice", "*", "READ", "MAYBE"]] };
     assert.throws(() => ClusterState.fromSnapshot(Buffer.from(JSON.stringify(bad))), /snapshot: ACL 0 is malformed/);

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { componentLogger } from "../../../common/logger.js";
 import type { BatchMeta, Command, LogEntry, OffsetCommitEntry } from "../../src/metadata/commands.js";
-import { decodeEntry, encodeEntry } from "../../src/metadata/commands.js";
+import { decodeEntry, encodeEntry } from "../../src/metadata/entry-codec.js";
 import { OFFSETS_RETENTION_MS, PRODUCER_ID_EXPIRATION_MS } from "../../src/metadata/expiry.js";
 import { MetadataLog } from "../../src/metadata/log.js";
 import { ClusterState } from "../../src/metadata/state.js";

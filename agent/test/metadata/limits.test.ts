@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import type { Command } from "../../src/metadata/commands.js";
-import { encodeEntry } from "../../src/metadata/commands.js";
+import { encodeEntry } from "../../src/metadata/entry-codec.js";
 import { MAX_PARTITIONS_PER_TOPIC, MAX_PARTITIONS_TOTAL, partitionCountProblem } from "../../src/metadata/limits.js";
 import { MetadataLog } from "../../src/metadata/log.js";
 import { ClusterState, FoldError } from "../../src/metadata/state.js";

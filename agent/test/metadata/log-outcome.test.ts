@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { inspect } from "node:util";
 import { componentLogger } from "../../../common/logger.js";
 import type { Command } from "../../src/metadata/commands.js";
-import { decodeEntry } from "../../src/metadata/commands.js";
+import { decodeEntry } from "../../src/metadata/entry-codec.js";
 import { MetadataLog, type MetadataLogOptions } from "../../src/metadata/log.js";
 import { ProposalNotAppliedError, ProposalOutcomeUnknownError } from "../../src/metadata/proposal.js";
 import { MemMetadataStore } from "../../src/store/mem.js";

@@ -66,6 +66,23 @@ describe("protocol codec primitives", () => {
     assert.equal(written((w) => w.uvarint(300)).toString("hex"), "ac02");
   });
 
+  it("writes an int64 held as a number as the varlong of that int64, and reads it back exactly", () => {
+    const cases = [0, -1, 1, 63, -64, 64, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, 1_767_225_600_000, 2 ** 53 - 1, -(2 ** 53)];
+    for (const v of [...cases, 2 ** 60, -(2 ** 63), 2 ** 63, Number(0x7ffffffffffffdffn)]) {
+      const b = written((w) => w.varlongNumber(v));
+      if (Number.isSafeInteger(v))
+        assert.equal(b.toString("hex"), written((w) => w.varlong(BigInt(v))).toString("hex"));
+      const r = new Reader(b);
+      assert.equal(r.varlongNumber(), v, `varlongNumber ${v}`);
+      assert.equal(r.remaining, 0);
+    }
+    // 2^63 is how Number() rounds int64's largest values: written as 2^63 − 1, read back as 2^63.
+    assert.equal(new Reader(written((w) => w.varlong(0x7fffffffffffffffn))).varlongNumber(), 2 ** 63);
+    for (const bad of [1.5, NaN, Infinity, 2 ** 64, -(2 ** 64)])
+      assert.throws(() => written((w) => w.varlongNumber(bad)), ProtocolError, `varlongNumber ${bad}`);
+    assert.throws(() => new Reader(Buffer.from("8080", "hex")).varlongNumber(), ProtocolError);
+  });
+
   it("reads strings, compact strings, bytes and uuids", () => {
     const b = written((w) => {
       w.string("héllo");

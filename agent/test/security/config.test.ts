@@ -5,6 +5,8 @@
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { freePort } from "../../../e2e/support/ports.js";
 import { ConfigError } from "../../../common/flags/read.js";
 import { parseAgentConfig } from "../../src/config/parse.js";
 import { spawnAgentProcess, startTestAgent } from "../support/agents.js";
@@ -134,6 +136,124 @@ describe("TLS and SASL settings", function () {
       configFails({ kafkaSASLUsersFile: "/u" }, "-kafkaSASLUsersFile", "is set but -kafkaSASLMechanisms", "is empty"));
   });
 
+  describe("OAUTHBEARER and re-authentication flags", () => {
+    const JWKS = "file:///etc/warp/oauth/jwks.json";
+
+    it("read the OAuth settings from flags and environment variables, with Kafka's defaults", () => {
+      const c = parseAgentConfig(
+        {
+          ...BASE,
+          kafkaSASLMechanisms: "oauthbearer,SCRAM-SHA-512",
+          kafkaSASLUsersFile: "/s/users",
+          kafkaSASLOAuthJwksURL: "https://idp.example/realms/kafka/protocol/openid-connect/certs",
+          kafkaSASLOAuthAudience: "kafka, other ,kafka",
+        },
+        {
+          WARP_KAFKA_SASL_OAUTH_ISSUER: "https://idp.example/realms/kafka",
+          WARP_KAFKA_SASL_OAUTH_PRINCIPAL_CLAIM: "client_id",
+          WARP_KAFKA_SASL_OAUTH_CLOCK_SKEW: "5s",
+          WARP_KAFKA_SASL_OAUTH_JWKS_REFRESH_INTERVAL: "10m",
+          WARP_KAFKA_CONNECTIONS_MAX_REAUTH: "1h",
+        },
+      );
+      assert.deepEqual(c.kafkaSASL, {
+        mechanisms: ["OAUTHBEARER", "SCRAM-SHA-512"],
+        usersFile: "/s/users",
+        oauth: {
+          jwksUrl: "https://idp.example/realms/kafka/protocol/openid-connect/certs",
+          jwksRefreshIntervalMs: 600_000,
+          issuer: "https://idp.example/realms/kafka",
+          audience: ["kafka", "other"],
+          principalClaim: "client_id",
+          clockSkewMs: 5000,
+        },
+      });
+      assert.equal(c.kafkaConnectionsMaxReauthMs, 3_600_000);
+      const defaults = parseAgentConfig(
+        { ...BASE, kafkaSASLMechanisms: "OAUTHBEARER", kafkaSASLOAuthJwksURL: JWKS },
+        {},
+      );
+      assert.deepEqual(defaults.kafkaSASL, {
+        mechanisms: ["OAUTHBEARER"],
+        oauth: {
+          jwksUrl: JWKS,
+          jwksRefreshIntervalMs: 3_600_000,
+          audience: [],
+          principalClaim: "sub",
+          clockSkewMs: 30_000,
+        },
+      });
+      assert.equal(defaults.kafkaConnectionsMaxReauthMs, 0);
+    });
+
+    it("refuse OAUTHBEARER without a JWKS URL, and OAuth flags without OAUTHBEARER", () => {
+      configFails(
+        { kafkaSASLMechanisms: "OAUTHBEARER" },
+        "-kafkaSASLMechanisms",
+        "OAUTHBEARER needs -kafkaSASLOAuthJwksURL",
+      );
+      configFails(
+        { kafkaSASLMechanisms: "PLAIN", kafkaSASLUsersFile: "/u", kafkaSASLOAuthIssuer: "https://idp" },
+        "-kafkaSASLOAuthIssuer (WARP_KAFKA_SASL_OAUTH_ISSUER) is set but -kafkaSASLMechanisms",
+        "does not include OAUTHBEARER",
+      );
+      configFails({ kafkaSASLOAuthJwksURL: JWKS }, "-kafkaSASLOAuthJwksURL", "does not include OAUTHBEARER");
+    });
+
+    it("need a users file only for PLAIN and SCRAM", () => {
+      configFails(
+        { kafkaSASLMechanisms: "OAUTHBEARER,PLAIN", kafkaSASLOAuthJwksURL: JWKS },
+        "-kafkaSASLMechanisms",
+        "PLAIN needs -kafkaSASLUsersFile",
+      );
+      configFails(
+        { kafkaSASLMechanisms: "OAUTHBEARER", kafkaSASLOAuthJwksURL: JWKS, kafkaSASLUsersFile: "/u" },
+        "-kafkaSASLUsersFile",
+        "names no mechanism that uses it",
+      );
+    });
+
+    it("refuse JWKS URLs that are not file, http or https, or that hold a password (not repeated)", () => {
+      configFails(
+        { kafkaSASLMechanisms: "OAUTHBEARER", kafkaSASLOAuthJwksURL: "/etc/jwks.json" },
+        "-kafkaSASLOAuthJwksURL",
+        "not a URL",
+      );
+      configFails(
+        { kafkaSASLMechanisms: "OAUTHBEARER", kafkaSASLOAuthJwksURL: "ftp://idp/jwks" },
+        "-kafkaSASLOAuthJwksURL",
+        'scheme "ftp"',
+      );
+      configFails(
+        { kafkaSASLMechanisms: "OAUTHBEARER", kafkaSASLOAuthJwksURL: "file://idp/jwks.json" },
+        "-kafkaSASLOAuthJwksURL",
+        "three slashes",
+      );
+      assert.throws(
+        () =>
+          parseAgentConfig(
+            { ...BASE, kafkaSASLMechanisms: "OAUTHBEARER", kafkaSASLOAuthJwksURL: "https://u:hunter2@idp/jwks" },
+            {},
+          ),
+        (err: unknown) =>
+          err instanceof ConfigError &&
+          err.message.includes("-kafkaSASLOAuthJwksURL") &&
+          err.message.includes("https://***@idp/jwks") &&
+          !err.message.includes("hunter2"),
+      );
+    });
+
+    it("-kafkaConnectionsMaxReauth: 0 or at least 1s, with SASL only", () => {
+      configFails({ kafkaConnectionsMaxReauth: "1m" }, "-kafkaConnectionsMaxReauth", "needs -kafkaSASLMechanisms");
+      configFails(
+        { kafkaSASLMechanisms: "PLAIN", kafkaSASLUsersFile: "/u", kafkaConnectionsMaxReauth: "500ms" },
+        "-kafkaConnectionsMaxReauth",
+        "must be 0 (off) or at least 1s",
+      );
+      assert.equal(parseAgentConfig({ ...BASE, kafkaConnectionsMaxReauth: "0" }, {}).kafkaConnectionsMaxReauthMs, 0);
+    });
+  });
+
   describe("files, at start-up", () => {
     let certs: TestCerts;
     before(async () => {
@@ -229,6 +349,46 @@ describe("TLS and SASL settings", function () {
           assert.match(message, /exited with code [1-9]/);
           assert.match(message, /-kafkaSASLUsersFile .*cli-bad-users: line 3: expected <user>:<password>/);
           assert.ok(!message.includes("hunter2"));
+          return true;
+        },
+      );
+    });
+
+    it("a missing JWKS file, a JWKS without a usable key, a JWKS URL that does not answer", async () => {
+      const base = { kafkaSASLMechanisms: "OAUTHBEARER" };
+      const missing = path.join(certs.dir, "no-jwks.json");
+      await startFails(
+        { ...base, kafkaSASLOAuthJwksURL: pathToFileURL(missing).href },
+        "-kafkaSASLOAuthJwksURL",
+        `${missing}: no such file`,
+      );
+      const hmacOnly = path.join(certs.dir, "hmac-jwks.json");
+      writeFileSync(hmacOnly, '{"keys":[{"kty":"oct","kid":"h","k":"aHVudGVyMg"}]}');
+      await startFails(
+        { ...base, kafkaSASLOAuthJwksURL: pathToFileURL(hmacOnly).href },
+        "-kafkaSASLOAuthJwksURL",
+        "no usable signing key",
+        'key type "oct" is not supported',
+      );
+      const closedPort = await freePort();
+      await startFails(
+        { ...base, kafkaSASLOAuthJwksURL: `http://127.0.0.1:${closedPort}/jwks?token=hunter2` },
+        `-kafkaSASLOAuthJwksURL http://127.0.0.1:${closedPort}/jwks: fetching failed`,
+      );
+    });
+
+    it("the warp CLI exits naming the JWKS flag", async () => {
+      await assert.rejects(
+        spawnAgentProcess(["-bucketURL", "mem://cli"], {
+          WARP_KAFKA_SASL_MECHANISMS: "OAUTHBEARER",
+          WARP_KAFKA_SASL_OAUTH_JWKS_URL: "file:///nonexistent/jwks.json",
+        }),
+        (err: unknown) => {
+          assert.match(String(err), /exited with code [1-9]/);
+          assert.match(
+            String(err),
+            /-kafkaSASLOAuthJwksURL file:\/\/\/nonexistent\/jwks.json: \/nonexistent\/jwks.json: no such file/,
+          );
           return true;
         },
       );

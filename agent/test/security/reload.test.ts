@@ -14,7 +14,7 @@ import { componentLogger } from "../../../common/logger.js";
 import { eventually } from "../../../e2e/support/eventually.js";
 import { Kafka, logLevel } from "kafkajs";
 import type { SASLOptions } from "kafkajs";
-import type { SaslSettings } from "../../src/security/authenticator.js";
+import type { SaslUsers } from "../../src/security/users.js";
 import { watchTlsFiles, watchUsersFile } from "../../src/security/reload.js";
 import { loadTls } from "../../src/security/tls.js";
 import type { AgentContext } from "../../src/server/context.js";
@@ -112,7 +112,7 @@ describe("SASL users file reload", function () {
 
   it("applies a changed file, keeps the previous users when the new file is broken, and logs no password", async () => {
     const file = writeUsersFile(dir.path, { alice: "alice-pw-1" });
-    const applied: SaslSettings[] = [];
+    const applied: SaslUsers[] = [];
     const logs = await captureLogs(async () => {
       const stop = watchUsersFile(
         ["SCRAM-SHA-256", "PLAIN"],
@@ -126,7 +126,7 @@ describe("SASL users file reload", function () {
         assert.equal(applied.length, 0, "nothing changed yet");
         replaceUsers(file, { alice: "alice-pw-2", bob: "bob-pw-1" });
         await eventually(() => applied.length === 1, { ...POLL, what: "the new users file to be applied" });
-        const users = applied[0]!.users;
+        const users = applied[0]!;
         assert.equal(users.size, 2);
         assert.ok(await users.passwordMatches("alice", "alice-pw-2"));
         assert.ok(!(await users.passwordMatches("alice", "alice-pw-1")));
@@ -136,7 +136,7 @@ describe("SASL users file reload", function () {
         assert.equal(applied.length, 1, "a broken file is not applied");
         replaceUsers(file, { alice: "alice-pw-3" });
         await eventually(() => applied.length === 2, { ...POLL, what: "the next users file to be applied" });
-        assert.ok(await applied[1]!.users.passwordMatches("alice", "alice-pw-3"));
+        assert.ok(await applied[1]!.passwordMatches("alice", "alice-pw-3"));
       } finally {
         stop();
       }

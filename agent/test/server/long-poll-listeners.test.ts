@@ -11,6 +11,7 @@ import vm from "node:vm";
 import { componentLogger } from "../../../common/logger.js";
 import { ObjectCache } from "../../src/fetch/object-cache.js";
 import { PartitionReader } from "../../src/fetch/reader.js";
+import { FetchSessionCache } from "../../src/fetch/sessions.js";
 import "../../src/handlers/index.js";
 import { ApiKey, decodeResponse, encodeRequest, ErrorCode } from "../../src/protocol/index.js";
 import type { RequestInputOf } from "../../src/protocol/index.js";
@@ -74,10 +75,12 @@ describe("long polls on one open connection", function () {
     ]);
     const waiters = new PartitionWaiters();
     const reader = new PartitionReader(new MemObjectStore(), new MemObjectStore(), new ObjectCache(1 << 20));
+    const fetchSessions = new FetchSessionCache({ slots: 10 });
     const agent = {
       metadata: log,
       reader,
       waiters,
+      fetchSessions,
       log: componentLogger("test"),
       authorizer: Authorizer.off(),
     } as unknown as AgentContext;

@@ -10,6 +10,7 @@ import path from "node:path";
 import { startAgent } from "../../src/agent.js";
 import type { RunningAgent } from "../../src/agent.js";
 import { parseAgentConfig } from "../../src/config/parse.js";
+import type { AgentConfig } from "../../src/config/parse.js";
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, "../../..");
 
@@ -21,9 +22,15 @@ export interface TestAgent {
   stop(): Promise<void>;
 }
 
-/** Starts an agent in this process. Flags as on the command line, without the leading dash. */
-export async function startTestAgent(flags: Record<string, string> = {}): Promise<TestAgent> {
-  const config = parseAgentConfig(
+/**
+ * Starts an agent in this process. Flags as on the command line, without the leading dash; `settings`
+ * sets configuration that no flag sets (fetchSessionEvictionMs).
+ */
+export async function startTestAgent(
+  flags: Record<string, string> = {},
+  settings: Partial<Pick<AgentConfig, "fetchSessionEvictionMs">> = {},
+): Promise<TestAgent> {
+  const parsed = parseAgentConfig(
     {
       bucketURL: `mem://test-${process.pid}-${Math.random().toString(36).slice(2)}`,
       kafkaPort: "0",
@@ -35,7 +42,7 @@ export async function startTestAgent(flags: Record<string, string> = {}): Promis
     },
     {},
   );
-  const running = await startAgent(config);
+  const running = await startAgent({ ...parsed, ...settings });
   return {
     port: running.kafkaPort,
     httpPort: running.httpPort,

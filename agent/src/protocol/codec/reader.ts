@@ -136,6 +136,23 @@ export class Reader {
     return (u >> 1n) ^ -(u & 1n);
   }
 
+  /**
+   * Zigzag varlong read as a number (Writer.varlongNumber): exact for every int64 that is a safe
+   * integer; larger ones come back as Number() rounds them. Up to four bytes stay in number arithmetic.
+   */
+  varlongNumber(): number {
+    let u = 0;
+    for (let i = 0, scale = 1; i < 4 && this.pos + i < this.end; i++, scale *= 128) {
+      const b = this.buf[this.pos + i]!;
+      u += (b & 0x7f) * scale;
+      if (b < 0x80) {
+        this.pos += i + 1;
+        return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
+      }
+    }
+    return Number(this.varlong());
+  }
+
   uuid(): string {
     this.need(16, "uuid");
     const s = this.buf.toString("hex", this.pos, this.pos + 16);

@@ -128,6 +128,20 @@ export class Writer {
     this.uvarlong(v >= 0n ? v << 1n : (-v << 1n) - 1n);
   }
 
+  /**
+   * An int64 held as a number (what Reader.varlongNumber and the record-batch header reader give) as a
+   * zigzag varlong: an integer in [-2^63, 2^63], where 2^63 is how Number() rounds int64's largest values.
+   */
+  varlongNumber(v: number): void {
+    if (Number.isInteger(v) && v >= -2147483648 && v <= 2147483647) {
+      this.varint(v);
+      return;
+    }
+    if (!Number.isInteger(v) || v < -(2 ** 63) || v > 2 ** 63)
+      throw new ProtocolError(`int64 value ${String(v)} is not an integer in range`);
+    this.varlong(v === 2 ** 63 ? 0x7fffffffffffffffn : BigInt(v));
+  }
+
   uuid(v: string): void {
     if (typeof v !== "string" || !UUID_PATTERN.test(v))
       throw new ProtocolError(`uuid ${JSON.stringify(v)} is not 32 lowercase hex characters`);

@@ -1,0 +1,61 @@
+/**
+ * Metadata log entries shaped like the agent's own, for the entry-format tests and
+ * bench/log-entry-size.ts: one commitFile per entry as the ingestion batcher writes it (batches grouped
+ * per partition, back to back in the file), from a seeded generator so that sizes are reproducible.
+ */
+import { seededRandom } from "../../../e2e/support/fault-proxy.js";
+import type { BatchMeta, CommitFileCommand, LogEntry } from "../../src/metadata/commands.js";
+
+export interface FileShape {
+  /** Topics with data in the file, and partitions of each (one batch per partition). */
+  readonly topics: number;
+  readonly partitionsPerTopic: number;
+  /** Idempotent producers (the Java client's default): producer id, epoch and sequence per batch. */
+  readonly idempotent: boolean;
+}
+
+/** A 16-character topic name, about the length of names seen in practice. */
+export function topicName(i: number): string {
+  return `bench-topic-${String(i).padStart(4, "0")}`;
+}
+
+/**
+ * One entry holding one ingestion file's commitFile: batches of 200 B to 16 KiB with 1 to 100 records,
+ * timestamps up to 300 ms before the commit, and (idempotent) one of four producers with sequence
+ * numbers of a long-running producer.
+ */
+export function commitFileEntry(shape: FileShape, seed = 1): LogEntry {
+  const random = seededRandom(seed);
+  const int = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
+  const time = 1_767_225_600_000 + int(0, 86_400_000);
+  const sealedAt = time - int(5, 30);
+  const batches: BatchMeta[] = [];
+  let pos = 0;
+  for (let t = 0; t < shape.topics; t++) {
+    for (let partition = 0; partition < shape.partitionsPerTopic; partition++) {
+      const len = int(200, 16_384);
+      const producer = int(0, 3);
+      batches.push({
+        topic: topicName(t),
+        partition,
+        pos,
+        len,
+        count: int(1, 100),
+        maxTimestamp: sealedAt - int(0, 300),
+        producerId: shape.idempotent ? 1000 + producer : -1,
+        producerEpoch: shape.idempotent ? 0 : -1,
+        baseSequence: shape.idempotent ? int(0, 5_000_000) : -1,
+      });
+      pos += len;
+    }
+  }
+  const command: CommitFileCommand = {
+    type: "commitFile",
+    key: `ingest/${int(0, 0xffffffff).toString(16).padStart(8, "0")}-${sealedAt.toString(36)}-${int(0, 5000).toString(36)}`,
+    size: pos,
+    time,
+    batches,
+  };
+  const proposer = Array.from({ length: 8 }, () => int(0, 255).toString(16).padStart(2, "0")).join("");
+  return { proposer, seq: int(1, 100_000), time: time + int(0, 3), commands: [command] };
+}
