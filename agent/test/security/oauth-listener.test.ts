@@ -6,7 +6,8 @@
  * SASL_AUTHENTICATION_FAILED and the connection closes; a rotated signing key is picked up from the
  * JWKS without a restart; no token reaches the logs. Re-authentication (-kafkaConnectionsMaxReauth):
  * a connection past its session lifetime that did not re-authenticate is closed at its next request;
- * one that re-authenticates keeps working for several lifetimes; a principal change is refused.
+ * one that re-authenticates keeps working for several lifetimes; a principal change is refused. With
+ * ACLs an OAUTHBEARER principal is User:<claim value>, the same across re-authentications.
  */
 import assert from "node:assert/strict";
 import { ApiKey, ErrorCode } from "../../src/protocol/index.js";
@@ -269,5 +270,74 @@ describe("Kafka listener with re-authentication (-kafkaConnectionsMaxReauth)", f
     assert.equal((await plainLogin(c, "alice", "alice-pw")).errorCode, ErrorCode.NONE);
     assert.equal((await c.request(ApiKey.SaslHandshake, 1, { mechanism: "PLAIN" })).errorCode, ErrorCode.NONE);
     await assert.rejects(metadata(c), /connection closed/);
+  });
+});
+
+describe("OAUTHBEARER principals under ACLs (-authorizationEnabled)", function () {
+  this.timeout(60_000);
+  let dir: { path: string; remove(): void };
+  let idp: TestIdentityProvider;
+  let agent: TestAgent;
+  const LIFETIME_MS = 2500;
+
+  before(async () => {
+    dir = tempDir("oauth-acls");
+    idp = await TestIdentityProvider.start({ dir: dir.path, clients: {} });
+    agent = await startTestAgent({
+      kafkaSASLMechanisms: "OAUTHBEARER",
+      kafkaSASLOAuthJwksURL: idp.jwksFileUrl,
+      kafkaConnectionsMaxReauth: `${LIFETIME_MS}ms`,
+      authorizationEnabled: "true",
+      superUsers: "User:admin",
+    });
+    const { topics, metadata: log } = agent.running.context;
+    assert.equal((await topics.create("orders", 1, {})).errorCode, ErrorCode.NONE);
+    await log.propose([
+      {
+        type: "createAcls",
+        acls: [
+          {
+            resourceType: "TOPIC",
+            resourceName: "orders",
+            patternType: "LITERAL",
+            principal: "User:orders-app",
+            host: "*",
+            operation: "DESCRIBE",
+            permissionType: "ALLOW",
+          },
+        ],
+      },
+    ]);
+  });
+  after(async () => {
+    await agent?.stop();
+    await idp?.stop();
+    dir?.remove();
+  });
+
+  const describeOrders = (c: RawKafkaClient) =>
+    c
+      .request(ApiKey.Metadata, 4, { topics: [{ name: "orders" }], allowAutoTopicCreation: false })
+      .then((r) => r.topics[0]!.errorCode);
+
+  it("is User:<principal claim>, and stays so across re-authentications", async () => {
+    const c = await RawKafkaClient.connect(agent.port);
+    assert.equal((await oauthLogin(c, idp.token("orders-app"))).errorCode, ErrorCode.NONE);
+    assert.equal(await describeOrders(c), ErrorCode.NONE, "the binding for User:orders-app applies");
+    for (let i = 0; i < 2; i++) {
+      await sleep(LIFETIME_MS / 2);
+      assert.equal((await oauthLogin(c, idp.token("orders-app"))).errorCode, ErrorCode.NONE);
+      assert.equal(await describeOrders(c), ErrorCode.NONE, `after re-authentication ${i + 1}`);
+    }
+    // A token for another principal cannot take the connection over (and its ACLs with it).
+    await sleep(LIFETIME_MS / 2);
+    const other = await oauthLogin(c, idp.token("billing"));
+    assert.equal(other.errorCode, ErrorCode.SASL_AUTHENTICATION_FAILED);
+    assert.equal(await c.waitClosed(), true);
+
+    const b = await RawKafkaClient.connect(agent.port);
+    assert.equal((await oauthLogin(b, idp.token("billing"))).errorCode, ErrorCode.NONE);
+    assert.equal(await describeOrders(b), ErrorCode.TOPIC_AUTHORIZATION_FAILED, "no binding for User:billing");
+    b.close();
   });
 });
