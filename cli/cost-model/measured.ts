@@ -51,7 +51,8 @@ export function parsePrometheusText(text: string): Sample[] {
     for (const l of (m[2] ?? "").matchAll(LABEL)) labels[l[1]!] = unescape(l[2]!);
     const raw = m[3]!;
     const value = raw === "+Inf" ? Infinity : raw === "-Inf" ? -Infinity : Number(raw);
-    if (Number.isNaN(value) && raw !== "NaN")
+    // prom-client writes NaN as "Nan" (lib/util.js getValueAsString); the exposition format says "NaN".
+    if (Number.isNaN(value) && raw !== "NaN" && raw !== "Nan")
       throw new MeasuredParseError(`line ${i + 1}: bad value ${JSON.stringify(raw)}`);
     out.push({ name: m[1]!, labels, value });
   }
