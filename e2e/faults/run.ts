@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { Kafka, logLevel } from "kafkajs";
+import { parsePrometheusText } from "../../cli/cost-model/measured.js";
 import { checkHistory, describeResult } from "../support/checker.js";
 import type { CheckResult } from "../support/checker.js";
 import type { ProduceHistory } from "./workload.js";
@@ -79,6 +80,18 @@ export async function metricValue(httpPort: number, name: string): Promise<numbe
   const line = text.split("\n").find((l) => l.startsWith(`${name} `));
   if (!line) throw new Error(`${name} missing from /metrics`);
   return Number(line.split(" ")[1]);
+}
+
+/** The sum of a metric's samples (every label set, or those with `labels`) in an agent's /metrics. */
+export async function metricSum(
+  httpPort: number,
+  name: string,
+  labels: Readonly<Record<string, string>> = {},
+): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  return parsePrometheusText(text)
+    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    .reduce((sum, s) => sum + s.value, 0);
 }
 
 /** Ports of the agents another agent lists (describeCluster through it). */
