@@ -29,6 +29,7 @@
  * `npx tsx bench/protocol-codec.ts`.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { REPO_ROOT } from "../agent/test/support/agents.js";
 import { ensureKafkaTools } from "../e2e/support/kafka-tools.js";
@@ -80,6 +81,8 @@ async function measure(start: () => Promise<Target>, metricsFile: string | null)
 
 async function main(): Promise<void> {
   const began = Date.now();
+  // Other processes on the machine move every figure: the 1-minute load average is part of the report.
+  const loadAtStart = os.loadavg()[0]!;
   await ensureKafkaTools();
   await ensureKcat();
   mkdirSync(path.join(RESULTS, "metrics"), { recursive: true });
@@ -146,7 +149,11 @@ async function main(): Promise<void> {
 
   const report: BenchReport = {
     date: new Date().toISOString(),
-    machine: { cpus: (await import("node:os")).cpus().length, node: process.version },
+    machine: {
+      cpus: os.cpus().length,
+      node: process.version,
+      loadAverage: { start: loadAtStart, end: os.loadavg()[0]! },
+    },
     workload: WORKLOAD,
     wallSeconds: Math.round((Date.now() - began) / 1000),
     results,

@@ -4,12 +4,22 @@ import { DEFAULT_PRICES } from "../../cli/cost-model/prices.js";
 import type { InflightResult } from "./inflight.js";
 import type { ProfileSummary } from "./profile.js";
 import type { ScenarioResult, Workload } from "./scenario.js";
-import { untunedCommand, type SmallRequestsResult, type SmallRequestsWorkload } from "./small-requests.js";
+import {
+  SEQUENTIAL_RECORD_SIZE,
+  untunedCommand,
+  type SmallRequestsResult,
+  type SmallRequestsWorkload,
+} from "./small-requests.js";
 import { ratio } from "./stats.js";
 
 export interface BenchReport {
   readonly date: string;
-  readonly machine: { readonly cpus: number; readonly node: string };
+  readonly machine: {
+    readonly cpus: number;
+    readonly node: string;
+    /** 1-minute load average at the start and the end of the run (absent in older reports). */
+    readonly loadAverage?: { readonly start: number; readonly end: number };
+  };
   readonly workload: Workload;
   readonly wallSeconds: number;
   readonly results: readonly ScenarioResult[];
@@ -79,10 +89,14 @@ function measuredMonthly(r: ScenarioResult): number | null {
   return rows.find((x) => x.store === "warp-dynamodb-on-demand" && x.design === "warp-measured")?.monthlyUsd ?? null;
 }
 
+function loadText(load: BenchReport["machine"]["loadAverage"]): string {
+  return load ? `; load average ${load.start.toFixed(1)} at the start, ${load.end.toFixed(1)} at the end` : "";
+}
+
 export function markdownReport(report: BenchReport): string {
   const w = report.workload;
   const out: string[] = [
-    `Run ${report.date} on ${report.machine.cpus} CPUs, Node ${report.machine.node}; wall time ${report.wallSeconds} s.`,
+    `Run ${report.date} on ${report.machine.cpus} CPUs, Node ${report.machine.node}; wall time ${report.wallSeconds} s${loadText(report.machine.loadAverage)}.`,
   ];
   if (report.results.length > 0) {
     out.push(
@@ -204,7 +218,7 @@ function smallRequestsReport(
       ]),
     ),
     "",
-    `Sequential produce: one kafkajs producer sends one ${1000}-byte record (acks=all) and waits for its acknowledgement before the next, for ${w.sequentialSeconds} s, into a topic of 6 partitions taken in turn:`,
+    `Sequential produce: one kafkajs producer sends one ${SEQUENTIAL_RECORD_SIZE}-byte record (acks=all) and waits for its acknowledgement before the next, for ${w.sequentialSeconds} s, into a topic of 6 partitions taken in turn:`,
     "",
     table(
       ["target", "sends", "p50 ms", "p99 ms", "p99.9 ms", "p50 × Kafka", "p99 × Kafka", "files", "WRU/MB"],
