@@ -9,6 +9,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
+import { parseSealMode } from "../agent/src/config/flags.js";
 import { parseByteSize, parseGoDuration } from "../common/flags/values.js";
 import { errorMessage } from "../common/logger.js";
 import { measuredRatesFromText } from "./cost-model/measured.js";
@@ -103,8 +104,11 @@ function byteSizeFlag(opts: RawOptions, flag: string, dflt: number): number {
 function sealMode(opts: RawOptions, flag: string, dflt: SealMode): SealMode {
   const raw = str(opts, flag);
   if (raw === undefined) return dflt;
-  if (raw !== "window" && raw !== "eager") bad(flag, raw, "expected window or eager");
-  return raw;
+  try {
+    return parseSealMode(raw);
+  } catch (err) {
+    bad(flag, raw, errorMessage(err));
+  }
 }
 
 /** "100KB,1MB,10MB/s" → bytes per second (KB/MB/GB are powers of 1000, KiB/MiB/GiB of 1024). */

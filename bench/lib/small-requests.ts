@@ -8,7 +8,7 @@
  * For agents, the ingestion files written and the DynamoDB write units consumed during each run come
  * from the difference of their /metrics before and after it.
  */
-import { measuredCounts, parsePrometheusText, type Sample } from "../../cli/cost-model/measured.js";
+import { measuredCounts, parsePrometheusText, sumSamples } from "../../cli/cost-model/measured.js";
 import { producePerf, type ProduceResult } from "./perf-tools.js";
 import { sequentialProduce, type SequentialRun } from "./sequential.js";
 import { createTopic, type StoreKind, type Target } from "./targets.js";
@@ -40,10 +40,6 @@ export interface SmallRequestsResult {
   readonly batchTimeoutMs: number | null;
   readonly untuned: ProduceResult & { readonly work?: AgentWork };
   readonly sequential: SequentialRun & { readonly work?: AgentWork };
-}
-
-function sumSamples(samples: readonly Sample[], name: string): number {
-  return samples.filter((s) => s.name === name).reduce((t, s) => t + s.value, 0);
 }
 
 interface Counters {

@@ -14,6 +14,7 @@
  *    commit), one each time the previous file's write ends, chunks of at most 350 KiB, and the metadata log.
  *    With measured counts (measured.ts) the units per MB come from a real run instead.
  */
+import type { SealMode } from "../../agent/src/ingest/batcher.js";
 import type { Prices } from "./prices.js";
 
 export type ReferenceStore = "s3" | "s3-express" | "dynamodb-on-demand" | "dynamodb-provisioned";
@@ -69,8 +70,7 @@ export const DEFAULT_WORKLOAD: Omit<Workload, "bytesPerSecond"> = {
   hoursPerMonth: 720,
 };
 
-/** The agent's -sealMode (agent/src/ingest/batcher.ts). */
-export type SealMode = "window" | "eager";
+export type { SealMode };
 
 /** The parameters of this project's design (defaults = the agent's defaults and storage format). */
 export interface WarpDesign {

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { Kafka, logLevel } from "kafkajs";
-import { parsePrometheusText } from "../../cli/cost-model/measured.js";
+import { parsePrometheusText, sumSamples } from "../../cli/cost-model/measured.js";
 import { checkHistory, describeResult } from "../support/checker.js";
 import type { CheckResult } from "../support/checker.js";
 import type { ProduceHistory } from "./workload.js";
@@ -89,9 +89,7 @@ export async function metricSum(
   labels: Readonly<Record<string, string>> = {},
 ): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
-  return parsePrometheusText(text)
-    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-    .reduce((sum, s) => sum + s.value, 0);
+  return sumSamples(parsePrometheusText(text), name, (l) => Object.entries(labels).every(([k, v]) => l[k] === v));
 }
 
 /** Ports of the agents another agent lists (describeCluster through it). */

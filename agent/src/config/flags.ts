@@ -57,8 +57,8 @@ function saslMechanisms(text: string): SaslMechanism[] {
   return out;
 }
 
-/** window or eager (ingest/batcher.ts). */
-function sealMode(text: string): SealMode {
+/** window or eager (ingest/batcher.ts); `warp cost --sealMode` takes the same values. */
+export function parseSealMode(text: string): SealMode {
   const mode = SEAL_MODES.find((m) => m === text);
   if (!mode) throw new Error(`unknown seal mode; expected ${SEAL_MODES.join(" or ")}`);
   return mode;
@@ -119,7 +119,7 @@ export const AGENT_FLAGS = {
     defaultText: "eager for file:// and mem://, window otherwise",
     valueName: "mode",
     help: "When an ingestion file is sealed and written. window: when -batchTimeout has passed since its first batch (or it is full); every produce request waits for the window. eager (group commit): also as soon as waiting cannot help, when no file is being written and no request arrives, or the moment the previous file's write ends; -batchTimeout stays the upper bound. Eager answers a lone request in the time of one store write, but writes more, smaller files: on DynamoDB each costs a metadata-log entry and whole-KB rounding (docs/cost.md).",
-    parse: sealMode,
+    parse: parseSealMode,
   }),
   sealIdleGap: flag({
     name: "sealIdleGap",

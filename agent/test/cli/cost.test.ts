@@ -107,7 +107,7 @@ describe("warp cost", () => {
     ["batchTimeout", "50", /--batchTimeout: missing unit/],
     ["s3PutPer1000", "-1", /--s3PutPer1000: expected a number ≥ 0/],
     ["provisionedUtilization", "2", /--provisionedUtilization: expected at most 1/],
-    ["sealMode", "fast", /--sealMode: expected window or eager/],
+    ["sealMode", "fast", /--sealMode: unknown seal mode; expected window or eager/],
     ["writeLatency", "0", /--writeLatency: expected at least 1 ms/],
     ["requestSize", "0", /--requestSize: expected a size above zero/],
     ["requestSize", "big", /--requestSize: not a size/],
