@@ -4,6 +4,7 @@ import { DEFAULT_PRICES } from "../../cli/cost-model/prices.js";
 import type { InflightResult } from "./inflight.js";
 import type { ProfileSummary } from "./profile.js";
 import type { ScenarioResult, Workload } from "./scenario.js";
+import { SEQUENTIAL_WARMUP_SENDS } from "./sequential.js";
 import {
   SEQUENTIAL_RECORD_SIZE,
   untunedCommand,
@@ -218,7 +219,7 @@ function smallRequestsReport(
       ]),
     ),
     "",
-    `Sequential produce: one kafkajs producer sends one ${SEQUENTIAL_RECORD_SIZE}-byte record (acks=all) and waits for its acknowledgement before the next, for ${w.sequentialSeconds} s, into a topic of 6 partitions taken in turn:`,
+    `Sequential produce: one kafkajs producer sends one ${SEQUENTIAL_RECORD_SIZE}-byte record (acks=all) and waits for its acknowledgement before the next, for ${w.sequentialSeconds} s after ${SEQUENTIAL_WARMUP_SENDS} unmeasured sends, into a topic of 6 partitions taken in turn; run first on each fresh target, before the untuned run:`,
     "",
     table(
       ["target", "sends", "p50 ms", "p99 ms", "p99.9 ms", "p50 × Kafka", "p99 × Kafka", "files", "WRU/MB"],

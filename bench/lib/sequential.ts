@@ -7,6 +7,9 @@
 import { Kafka, logLevel } from "kafkajs";
 import { percentiles, type Percentiles } from "./stats.js";
 
+/** Unmeasured sends before the measured ones (JIT, connections, partition leadership). */
+export const SEQUENTIAL_WARMUP_SENDS = 200;
+
 export interface SequentialRun extends Percentiles {
   readonly count: number;
   readonly meanMs: number;
@@ -23,7 +26,7 @@ export async function sequentialProduce(
   recordSize: number,
   seconds: number,
   measuring: () => Promise<void> = async () => {},
-  warmupSends = 50,
+  warmupSends = SEQUENTIAL_WARMUP_SENDS,
 ): Promise<SequentialRun> {
   const kafka = new Kafka({ clientId: "bench-sequential", brokers: [bootstrap], logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ allowAutoTopicCreation: false, maxInFlightRequests: 1 });
