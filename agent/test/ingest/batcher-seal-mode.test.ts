@@ -9,10 +9,13 @@ import assert from "node:assert/strict";
 import { componentLogger } from "../../../common/logger.js";
 import { IngestionBatcher, IngestionError } from "../../src/ingest/batcher.js";
 import type { BatcherOptions, IncomingBatch, SealReason } from "../../src/ingest/batcher.js";
-import { MetadataLog } from "../../src/metadata/log.js";
+import type { MetadataLog } from "../../src/metadata/log.js";
 import type { BatchResult } from "../../src/metadata/state.js";
-import { MemMetadataStore, MemObjectStore } from "../../src/store/mem.js";
+import { MemObjectStore } from "../../src/store/mem.js";
 import type { PutOptions } from "../../src/store/types.js";
+import { incomingBatch, openLogWithTopic } from "./support.js";
+
+const batch = (partition: number): IncomingBatch => incomingBatch(partition, 100);
 
 /** Puts wait for the test: each put is held until released (in any order), or fails when told to. */
 class HeldObjectStore extends MemObjectStore {
@@ -39,28 +42,6 @@ class HeldObjectStore extends MemObjectStore {
   }
 }
 
-function batch(partition: number, size = 100): IncomingBatch {
-  return {
-    topic: "t",
-    partition,
-    bytes: Buffer.alloc(size, partition),
-    header: {
-      size,
-      attributes: 0,
-      compression: 0,
-      transactional: false,
-      control: false,
-      lastOffsetDelta: 0,
-      baseTimestamp: 0,
-      maxTimestamp: 0,
-      producerId: -1,
-      producerEpoch: -1,
-      baseSequence: -1,
-      recordCount: 1,
-    },
-  };
-}
-
 interface Setup {
   readonly batcher: IngestionBatcher;
   readonly store: HeldObjectStore;
@@ -69,15 +50,7 @@ interface Setup {
 }
 
 async function setup(options: Partial<BatcherOptions>): Promise<Setup> {
-  const log = new MetadataLog(new MemMetadataStore(), {
-    tailIntervalMs: 0,
-    snapshotEveryEntries: 0,
-    keepEntriesAfterSnapshot: 10,
-    writesSnapshots: () => true,
-    logger: componentLogger("test"),
-  });
-  await log.open();
-  await log.propose([{ type: "createTopic", name: "t", topicId: "c".repeat(32), partitions: 4, configs: {} }]);
+  const log = await openLogWithTopic(4);
   const store = new HeldObjectStore();
   const sealed: SealReason[] = [];
   const batcher = new IngestionBatcher({
