@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { seededRandom } from "../support/fault-proxy.js";
 import { faultSuite } from "./fixture.js";
-import { SCALE, metricSum } from "./run.js";
+import { SCALE, metricSum, sigkillTrials } from "./run.js";
 
 const PARTITIONS = 6;
 const PRODUCERS = 16;
@@ -25,7 +25,7 @@ describe("faults: group commit (-sealMode eager) with sequential producers and S
   it(`${PRODUCERS} producers with one record in flight each, ${TRIALS} SIGKILLs: nothing acknowledged is lost, duplicated or reordered`, async () => {
     const { cluster } = suite;
     const random = seededRandom(SCALE.seed + 15);
-    const killed: number[] = [];
+    let killed: number[] = [];
     const history = await suite.runWorkload(
       {
         topic: "group-commit",
@@ -35,16 +35,7 @@ describe("faults: group commit (-sealMode eager) with sequential producers and S
         maxRecordsPerProducer: 1_000_000,
       },
       async (workload) => {
-        for (let trial = 0; trial < TRIALS; trial++) {
-          await workload.waitForAcked(workload.acked() + STEP, 180_000);
-          const victim = Math.floor(random() * 3);
-          killed.push(victim);
-          await cluster.kill(victim);
-          // The survivors keep taking produce (after retries) while the victim is down.
-          await workload.waitForAcked(workload.acked() + STEP, 180_000);
-          await cluster.start(victim);
-        }
-        await workload.waitForAcked(workload.acked() + STEP, 180_000);
+        killed = await sigkillTrials(cluster, workload, { trials: TRIALS, step: STEP, random });
       },
     );
     // Files sealed since the last restart of each agent, by why (killed agents' counts are gone).
