@@ -13,7 +13,16 @@
  *   WARP_BENCH_LATENCY_RATE       records/s of the latency runs (default 1000)
  *   WARP_BENCH_LATENCY_SECONDS    seconds of each latency run (default 15)
  *   WARP_BENCH_TIMEOUTS           batch timeouts in ms (default 25,50,100,250)
- *   WARP_BENCH_ONLY               comma-separated subset of kafka,file,dynamodb,inflight,profile,logsize (default all)
+ *   WARP_BENCH_ONLY               comma-separated subset of kafka,file,dynamodb,small,inflight,profile,logsize (default all)
+ *   WARP_BENCH_UNTUNED_RECORDS    records of the untuned produce run of `small` (default 200000)
+ *   WARP_BENCH_BASELINE_RECORDS   the same for its `-sealMode window` targets (default 20000)
+ *   WARP_BENCH_SEQUENTIAL_SECONDS seconds of the sequential produce run of `small` (default 15)
+ *   WARP_BENCH_OUT                name of the results files in bench/results (default latest)
+ *
+ * `small` runs small requests (small-requests.ts): the untuned Java producer (one partition, defaults
+ * but acks=all) and sequential single-record produce, against Kafka, the file-store agent with default
+ * flags (as `npm start`) and with -sealMode window, and three agents on DynamoDB Local at batchTimeout
+ * 50ms with -sealMode eager and with the default (window).
  *
  * Sub-benchmarks: `npx tsx bench/profile.ts` (CPU profile only), `npx tsx bench/inflight.ts` (producer
  * in-flight limit against batching), `npx tsx bench/log-contention.ts`,
@@ -21,6 +30,7 @@
  * batch; also part of this run), `npx tsx bench/fetch-sessions.ts` (what fetch sessions save).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { REPO_ROOT } from "../agent/test/support/agents.js";
 import { ensureKafkaTools } from "../e2e/support/kafka-tools.js";
@@ -31,6 +41,7 @@ import { renderPlots } from "./lib/plots.js";
 import { profileAgent, type ProfileSummary } from "./lib/profile.js";
 import { markdownReport, replaceResultsSection, type BenchReport } from "./lib/report.js";
 import { runScenario, type ScenarioResult, type Workload } from "./lib/scenario.js";
+import { runSmallRequests, type SmallRequestsResult } from "./lib/small-requests.js";
 import { startAwsLocal, startDynamoTarget, startFileTarget, startKafkaTarget, type Target } from "./lib/targets.js";
 
 const env = (name: string, dflt: string): string => process.env[name] ?? dflt;
@@ -46,7 +57,13 @@ const WORKLOAD: Workload = {
   latencySeconds: Number(env("WARP_BENCH_LATENCY_SECONDS", "15")),
 };
 const TIMEOUTS = env("WARP_BENCH_TIMEOUTS", "25,50,100,250").split(",").map(Number);
-const ONLY = new Set(env("WARP_BENCH_ONLY", "kafka,file,dynamodb,inflight,profile,logsize").split(","));
+const ONLY = new Set(env("WARP_BENCH_ONLY", "kafka,file,dynamodb,small,inflight,profile,logsize").split(","));
+const SMALL = {
+  untunedRecords: Number(env("WARP_BENCH_UNTUNED_RECORDS", "200000")),
+  sequentialSeconds: Number(env("WARP_BENCH_SEQUENTIAL_SECONDS", "15")),
+};
+const BASELINE_RECORDS = Number(env("WARP_BENCH_BASELINE_RECORDS", "20000"));
+const OUT = env("WARP_BENCH_OUT", "latest");
 const RESULTS = path.join(REPO_ROOT, "bench", "results");
 const DOCS = path.join(REPO_ROOT, "docs");
 
@@ -66,13 +83,18 @@ async function measure(start: () => Promise<Target>, metricsFile: string | null)
 
 async function main(): Promise<void> {
   const began = Date.now();
+  // Other processes on the machine move every figure: the 1-minute load average is part of the report.
+  const loadAtStart = os.loadavg()[0]!;
   await ensureKafkaTools();
   await ensureKcat();
   mkdirSync(path.join(RESULTS, "metrics"), { recursive: true });
   const results: ScenarioResult[] = [];
 
   if (ONLY.has("kafka")) results.push(await measure(startKafkaTarget, null));
-  if (ONLY.has("file")) for (const t of TIMEOUTS) results.push(await measure(() => startFileTarget(t), null));
+  // The batch-timeout sweep measures the window: on the file store eager sealing (its default) hardly
+  // waits for it (`small` measures that).
+  if (ONLY.has("file"))
+    for (const t of TIMEOUTS) results.push(await measure(() => startFileTarget(t, ["-sealMode", "window"]), null));
   if (ONLY.has("dynamodb")) {
     const aws = await startAwsLocal();
     try {
@@ -82,6 +104,31 @@ async function main(): Promise<void> {
           results.push(await measure(() => startDynamoTarget(aws, t, agents), file));
         }
       }
+    } finally {
+      await aws.stop();
+    }
+  }
+  let small: SmallRequestsResult[] | undefined;
+  if (ONLY.has("small")) {
+    log("small requests: untuned producer and sequential produce");
+    small = [];
+    const baseline = { ...SMALL, untunedRecords: BASELINE_RECORDS };
+    const run = async (start: () => Promise<Target>, w = SMALL): Promise<void> => {
+      const target = await start();
+      log(`${target.label} (${target.bootstrap})`);
+      try {
+        small!.push(await runSmallRequests(target, w, log));
+      } finally {
+        await target.stop();
+      }
+    };
+    await run(startKafkaTarget);
+    await run(() => startFileTarget(250));
+    await run(() => startFileTarget(250, ["-sealMode", "window"]), baseline);
+    const aws = await startAwsLocal();
+    try {
+      await run(() => startDynamoTarget(aws, 50, 3, ["-sealMode", "eager"]));
+      await run(() => startDynamoTarget(aws, 50, 3), baseline);
     } finally {
       await aws.stop();
     }
@@ -110,17 +157,22 @@ async function main(): Promise<void> {
 
   const report: BenchReport = {
     date: new Date().toISOString(),
-    machine: { cpus: (await import("node:os")).cpus().length, node: process.version },
+    machine: {
+      cpus: os.cpus().length,
+      node: process.version,
+      loadAverage: { start: loadAtStart, end: os.loadavg()[0]! },
+    },
     workload: WORKLOAD,
     wallSeconds: Math.round((Date.now() - began) / 1000),
     results,
+    ...(small ? { smallRequests: { workload: { ...SMALL, baselineRecords: BASELINE_RECORDS }, results: small } } : {}),
     ...(inflight ? { inflight } : {}),
     ...(profile ? { profile } : {}),
     ...(logEntrySizes ? { logEntrySizes } : {}),
   };
   const md = markdownReport(report);
-  writeFileSync(path.join(RESULTS, "latest.json"), JSON.stringify(report, null, 2) + "\n");
-  writeFileSync(path.join(RESULTS, "latest.md"), md);
+  writeFileSync(path.join(RESULTS, `${OUT}.json`), JSON.stringify(report, null, 2) + "\n");
+  writeFileSync(path.join(RESULTS, `${OUT}.md`), md);
   if (results.length > 0) for (const f of await renderPlots(report, DOCS)) log(`wrote ${path.relative(REPO_ROOT, f)}`);
   // A full run also refreshes the figures in docs/benchmarks.md (between its markers).
   const doc = path.join(DOCS, "benchmarks.md");

@@ -9,6 +9,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
+import { parseSealMode } from "../agent/src/config/flags.js";
 import { parseByteSize, parseGoDuration } from "../common/flags/values.js";
 import { errorMessage } from "../common/logger.js";
 import { measuredRatesFromText } from "./cost-model/measured.js";
@@ -20,6 +21,7 @@ import {
   type CostRow,
   type MeasuredRates,
   REFERENCE_THROUGHPUTS,
+  type SealMode,
   type WarpDesign,
   type Workload,
 } from "./cost-model/model.js";
@@ -86,6 +88,29 @@ function durationMs(opts: RawOptions, flag: string, dflt: number, { min = 0 } = 
   return ms;
 }
 
+function byteSizeFlag(opts: RawOptions, flag: string, dflt: number): number {
+  const raw = str(opts, flag);
+  if (raw === undefined) return dflt;
+  let n: number;
+  try {
+    n = parseByteSize(raw);
+  } catch (err) {
+    bad(flag, raw, errorMessage(err));
+  }
+  if (!(n > 0)) bad(flag, raw, "expected a size above zero");
+  return n;
+}
+
+function sealMode(opts: RawOptions, flag: string, dflt: SealMode): SealMode {
+  const raw = str(opts, flag);
+  if (raw === undefined) return dflt;
+  try {
+    return parseSealMode(raw);
+  } catch (err) {
+    bad(flag, raw, errorMessage(err));
+  }
+}
+
 /** "100KB,1MB,10MB/s" → bytes per second (KB/MB/GB are powers of 1000, KiB/MiB/GiB of 1024). */
 export function parseThroughputs(raw: string, flag = "throughput"): number[] {
   const parts = raw.split(",").map((p) => p.trim().replace(/\/s$/i, ""));
@@ -115,6 +140,9 @@ export function parseCostOptions(opts: RawOptions): CostOptions {
   };
   const design: WarpDesign = {
     ...DEFAULT_WARP_DESIGN,
+    sealMode: sealMode(opts, "sealMode", DEFAULT_WARP_DESIGN.sealMode),
+    writeLatencyMs: durationMs(opts, "writeLatency", DEFAULT_WARP_DESIGN.writeLatencyMs, { min: 1 }),
+    requestBytes: byteSizeFlag(opts, "requestSize", DEFAULT_WARP_DESIGN.requestBytes),
     ingestionTtlSeconds: durationMs(opts, "ingestionTTL", DEFAULT_WARP_DESIGN.ingestionTtlSeconds * 1000) / 1000,
     ttlDeletionLagSeconds: durationMs(opts, "ttlDeletionLag", DEFAULT_WARP_DESIGN.ttlDeletionLagSeconds * 1000) / 1000,
     compactionIntervalMs: durationMs(opts, "compactionInterval", DEFAULT_WARP_DESIGN.compactionIntervalMs, { min: 1 }),
@@ -174,6 +202,7 @@ export function renderTable(rows: readonly CostRow[], o: CostInput): string {
   const out: string[] = [
     `Monthly AWS cost of the ingestion path, us-east-1 list prices, ${w.hoursPerMonth} h/month.`,
     `Workload: 1:${w.compressionRatio} compression, ${w.agents} agents in ${w.zones} zones, batchTimeout ${w.batchTimeoutMs} ms; the reference design keeps the last ${w.retentionSeconds} s of data.`,
+    `This design: -sealMode ${o.design.sealMode}${o.design.sealMode === "eager" ? ` (group commit), writes of ${o.design.writeLatencyMs} ms, produce requests of ${o.design.requestBytes} bytes` : ""}.`,
     "",
   ];
   for (const bps of o.throughputs) {
@@ -194,7 +223,7 @@ export function renderTable(rows: readonly CostRow[], o: CostInput): string {
       out.push(`  ${r.store} (${DESIGN_TEXT[r.design]}): ${usd(r.monthlyUsd)}`);
       for (const l of r.lines) out.push(`    ${usd(l.monthlyUsd).padStart(10)}  ${l.service}: ${l.assumption}`);
     }
-    out.push("");
+    out.push(otherSealMode(bps, o), "");
   }
   const changed = PRICE_KEYS.filter((k) => o.prices[k] !== DEFAULT_PRICES[k]);
   out.push(
@@ -211,6 +240,21 @@ export function renderTable(rows: readonly CostRow[], o: CostInput): string {
       `Measured rates: ${o.measured.source}. They hold for the batch timeout and throughput of that run (per-file costs do not scale with bytes).`,
     );
   return out.join("\n") + "\n";
+}
+
+/** What this design costs at `bytesPerSecond` with the other -sealMode (modelled), as one line. */
+function otherSealMode(bytesPerSecond: number, o: CostInput): string {
+  const other: SealMode = o.design.sealMode === "window" ? "eager" : "window";
+  const design = { ...o.design, sealMode: other };
+  const rows = costTable({ ...o, throughputs: [bytesPerSecond], design, measured: undefined }).filter(
+    (r) => r.design === "warp",
+  );
+  const cost = (store: string): string => usd(rows.find((r) => r.store === store)?.monthlyUsd ?? NaN);
+  const how =
+    other === "eager"
+      ? `group commit; a file each time a ${design.writeLatencyMs} ms write ends, at most one per ${design.requestBytes}-byte produce request`
+      : `one file per ${o.workload.batchTimeoutMs} ms`;
+  return `  With -sealMode ${other} (${how}): ${cost("warp-dynamodb-on-demand")} on-demand, ${cost("warp-dynamodb-provisioned")} provisioned (modelled; --sealMode ${other}).`;
 }
 
 /**
@@ -281,6 +325,18 @@ const FLAG_HELP: ReadonlyArray<readonly [string, string]> = [
   [
     "ttlDeletionLag <duration>",
     "this design: expired items are billed as storage until TTL deletes them (default 48h)",
+  ],
+  [
+    "sealMode <mode>",
+    "this design: the agent's -sealMode, window (one file per agent per batchTimeout; the DynamoDB default) or eager (group commit: a file each time the previous write ends) (default window)",
+  ],
+  [
+    "writeLatency <duration>",
+    "this design, -sealMode eager: time of one ingestion-file write to DynamoDB; under steady traffic each agent seals a file this often (default 10ms)",
+  ],
+  [
+    "requestSize <size>",
+    "this design, -sealMode eager: bytes produced per produce request, before compression; no more files than requests (default 1KiB: one 1 KiB record per request)",
   ],
   ["compactionInterval <duration>", "this design: one compaction pass (one S3 object) this often (default 2s)"],
   ["logEntryBytes <n>", "this design: billed size of one metadata log entry (default 1000)"],

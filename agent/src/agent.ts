@@ -158,6 +158,8 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     store: stores.ingestion,
     log,
     batchTimeoutMs: config.batchTimeoutMs,
+    sealMode: config.sealMode,
+    sealIdleGapMs: config.sealIdleGapMs,
     maxFileBytes: config.maxFileBytes,
     maxBufferedBytes: config.maxProduceBufferBytes,
     refusal: () => backlog.refusal(),
@@ -166,8 +168,8 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     ...(ingestionExpires ? { expireAfterMs: config.ingestionTtlMs } : {}),
     logger: componentLogger("ingest"),
     onFileWritten: (key, data) => cache.put(key, data),
-    onFileCommitted: ({ bytes, writeSeconds }) => {
-      metrics.filesWritten.inc();
+    onFileCommitted: ({ bytes, writeSeconds, sealed }) => {
+      metrics.filesWritten.inc({ sealed });
       metrics.fileBytes.observe(bytes);
       metrics.fileWriteLatency.observe(writeSeconds);
     },

@@ -1,6 +1,6 @@
 /**
  * Client settings against batching: the same rate-limited kafka-producer-perf-test against a file-store
- * agent (batchTimeout 250ms) with the idempotent producer's limit of 5 in-flight requests per connection
+ * agent (batchTimeout 250ms, -sealMode window) with the idempotent producer's limit of 5 in-flight requests per connection
  * (linger.ms 5, then 50), and with idempotence off and 100 in flight. Shows why produce latency is about
  * 1.5 × batchTimeout with the Java client's defaults.
  */
@@ -25,7 +25,8 @@ export const INFLIGHT_VARIANTS: readonly (readonly [string, readonly string[]])[
 ];
 
 export async function runInflight(batchTimeoutMs = 250, rate = 1000, seconds = 10): Promise<InflightResult[]> {
-  const target = await startFileTarget(batchTimeoutMs);
+  // The window is what the study is about: eager sealing (the file store's default) would not wait for it.
+  const target = await startFileTarget(batchTimeoutMs, ["-sealMode", "window"]);
   const out: InflightResult[] = [];
   try {
     await createTopic(target.bootstrap, "inflight", 6);

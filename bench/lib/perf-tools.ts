@@ -70,13 +70,17 @@ export function parseConsumerPerf(out: string): ConsumeResult {
   };
 }
 
-/** Produces `records` records of `recordSize` bytes at `rate` records/s (-1 = as fast as possible). */
+/**
+ * Produces `records` records of `recordSize` bytes at `rate` records/s (-1 = as fast as possible), with
+ * `props` as producer properties (default: the tuned PRODUCER_PROPS every target gets).
+ */
 export async function producePerf(
   bootstrap: string,
   topic: string,
   records: number,
   recordSize: number,
   rate: number,
+  props: readonly string[] = PRODUCER_PROPS,
 ): Promise<ProduceResult> {
   const r = await runKafkaTool(
     "producer-perf-test",
@@ -91,7 +95,7 @@ export async function producePerf(
       String(rate),
       "--producer-props",
       `bootstrap.servers=${bootstrap}`,
-      ...PRODUCER_PROPS,
+      ...props,
     ],
     { timeoutMs: 300_000 },
   );

@@ -5,17 +5,33 @@ import type { InflightResult } from "./inflight.js";
 import { logEntrySizeTable, type LogEntrySizeRow } from "./log-entry-size.js";
 import type { ProfileSummary } from "./profile.js";
 import type { ScenarioResult, Workload } from "./scenario.js";
+import { SEQUENTIAL_WARMUP_SENDS } from "./sequential.js";
+import {
+  SEQUENTIAL_RECORD_SIZE,
+  untunedCommand,
+  type SmallRequestsResult,
+  type SmallRequestsWorkload,
+} from "./small-requests.js";
 import { ratio } from "./stats.js";
 
 export interface BenchReport {
   readonly date: string;
-  readonly machine: { readonly cpus: number; readonly node: string };
+  readonly machine: {
+    readonly cpus: number;
+    readonly node: string;
+    /** 1-minute load average at the start and the end of the run (absent in older reports). */
+    readonly loadAverage?: { readonly start: number; readonly end: number };
+  };
   readonly workload: Workload;
   readonly wallSeconds: number;
   readonly results: readonly ScenarioResult[];
   readonly inflight?: readonly InflightResult[];
   readonly profile?: ProfileSummary;
   readonly logEntrySizes?: readonly LogEntrySizeRow[];
+  readonly smallRequests?: {
+    readonly workload: SmallRequestsWorkload & { readonly baselineRecords: number };
+    readonly results: readonly SmallRequestsResult[];
+  };
 }
 
 interface Figure {
@@ -76,17 +92,25 @@ function measuredMonthly(r: ScenarioResult): number | null {
   return rows.find((x) => x.store === "warp-dynamodb-on-demand" && x.design === "warp-measured")?.monthlyUsd ?? null;
 }
 
+function loadText(load: BenchReport["machine"]["loadAverage"]): string {
+  return load ? `; load average ${load.start.toFixed(1)} at the start, ${load.end.toFixed(1)} at the end` : "";
+}
+
 export function markdownReport(report: BenchReport): string {
   const w = report.workload;
   const out: string[] = [
-    `Run ${report.date} on ${report.machine.cpus} CPUs, Node ${report.machine.node}; wall time ${report.wallSeconds} s.`,
-    `Workload: ${w.recordSize}-byte records, ${w.partitions} partitions, acks=all, linger.ms=5; max-rate runs of ${w.throughputRecords.file} records (file, Kafka) / ${w.throughputRecords.dynamodb} (DynamoDB); latency runs at ${w.latencyRate} records/s for ${w.latencySeconds} s.`,
-    "",
-    table(
-      ["target", ...FIGURES.map((f) => f.name)],
-      report.results.map((r) => [r.label, ...FIGURES.map((f) => num(f.get(r), f.digits))]),
-    ),
+    `Run ${report.date} on ${report.machine.cpus} CPUs, Node ${report.machine.node}; wall time ${report.wallSeconds} s${loadText(report.machine.loadAverage)}.`,
   ];
+  if (report.results.length > 0) {
+    out.push(
+      `Workload: ${w.recordSize}-byte records, ${w.partitions} partitions, acks=all, linger.ms=5; max-rate runs of ${w.throughputRecords.file} records (file, Kafka) / ${w.throughputRecords.dynamodb} (DynamoDB); latency runs at ${w.latencyRate} records/s for ${w.latencySeconds} s.`,
+      "",
+      table(
+        ["target", ...FIGURES.map((f) => f.name)],
+        report.results.map((r) => [r.label, ...FIGURES.map((f) => num(f.get(r), f.digits))]),
+      ),
+    );
+  }
   const rs = ratios(report.results);
   if (rs.length > 0) {
     out.push(
@@ -129,6 +153,8 @@ export function markdownReport(report: BenchReport): string {
       ),
     );
   }
+  if (report.smallRequests)
+    out.push("", smallRequestsReport(report.smallRequests.workload, report.smallRequests.results));
   if (report.inflight) {
     out.push(
       "",
@@ -171,6 +197,54 @@ export function markdownReport(report: BenchReport): string {
     );
   }
   return out.join("\n") + "\n";
+}
+
+/** The untuned and sequential produce figures, each agent target beside Kafka. */
+function smallRequestsReport(
+  w: SmallRequestsWorkload & { readonly baselineRecords: number },
+  results: readonly SmallRequestsResult[],
+): string {
+  const kafka = results.find((r) => r.store === "kafka");
+  const times = (a: number, b: number | undefined): string => {
+    const r = ratio(a, b);
+    return r === null ? "–" : `${r.toFixed(2)}×`;
+  };
+  const work = (r: SmallRequestsResult["untuned"] | SmallRequestsResult["sequential"]): string[] => {
+    if (!r.work) return ["–", "–"];
+    const mb = r.work.producedBytes / 1e6;
+    return [num(r.work.files, 0), r.work.writeUnits > 0 && mb > 0 ? num(r.work.writeUnits / mb, 0) : "–"];
+  };
+  return [
+    `Untuned producer: \`${untunedCommand(w.untunedRecords)}\` into a topic of 1 partition (${w.untunedRecords} records; ${w.baselineRecords} for the \`-sealMode window\` targets, whose rate is steady long before), after an unmeasured tenth of it; the Java producer's defaults otherwise (linger.ms 5, batch.size 16 KiB, 5 requests in flight, idempotent). Files and WRU/MB: ingestion files written and DynamoDB write units per MB produced during the run, from the agents' /metrics.`,
+    "",
+    table(
+      ["target", "MB/s", "× Kafka", "p50 ms", "p99 ms", "files", "WRU/MB"],
+      results.map((r) => [
+        r.label,
+        num(r.untuned.mbPerSec, 2),
+        r === kafka ? "1.00×" : times(r.untuned.mbPerSec, kafka?.untuned.mbPerSec),
+        num(r.untuned.p50Ms, 0),
+        num(r.untuned.p99Ms, 0),
+        ...work(r.untuned),
+      ]),
+    ),
+    "",
+    `Sequential produce: one kafkajs producer sends one ${SEQUENTIAL_RECORD_SIZE}-byte record (acks=all) and waits for its acknowledgement before the next, for ${w.sequentialSeconds} s after ${SEQUENTIAL_WARMUP_SENDS} unmeasured sends, into a topic of 6 partitions taken in turn; run first on each fresh target, before the untuned run:`,
+    "",
+    table(
+      ["target", "sends", "p50 ms", "p99 ms", "p99.9 ms", "p50 × Kafka", "p99 × Kafka", "files", "WRU/MB"],
+      results.map((r) => [
+        r.label,
+        num(r.sequential.count, 0),
+        num(r.sequential.p50Ms, 1),
+        num(r.sequential.p99Ms, 1),
+        num(r.sequential.p999Ms, 1),
+        times(r.sequential.p50Ms, kafka?.sequential.p50Ms),
+        times(r.sequential.p99Ms, kafka?.sequential.p99Ms),
+        ...work(r.sequential),
+      ]),
+    ),
+  ].join("\n");
 }
 
 const START = "<!-- bench:results:start (written by npm run bench) -->";

@@ -46,12 +46,19 @@ async function agentMetrics(agents: readonly AgentProcess[]): Promise<string> {
   return texts.join("\n");
 }
 
-function agentTarget(store: StoreKind, batchTimeoutMs: number, agents: AgentProcess[], cleanup: () => void): Target {
+function agentTarget(
+  store: StoreKind,
+  batchTimeoutMs: number,
+  agents: AgentProcess[],
+  flags: readonly string[],
+  cleanup: () => void,
+): Target {
+  const extra = flags.length > 0 ? `, ${flags.join(" ")}` : "";
   return {
     store,
     agents: agents.length,
     batchTimeoutMs,
-    label: `${store}, ${agents.length} agent${agents.length > 1 ? "s" : ""}, batchTimeout ${batchTimeoutMs}ms`,
+    label: `${store}, ${agents.length} agent${agents.length > 1 ? "s" : ""}, batchTimeout ${batchTimeoutMs}ms${extra}`,
     bootstrap: agents[0]!.bootstrap,
     pids: () => agents.map((a) => a.child.pid!).filter((p) => p !== undefined),
     metrics: () => agentMetrics(agents),
@@ -62,14 +69,17 @@ function agentTarget(store: StoreKind, batchTimeoutMs: number, agents: AgentProc
   };
 }
 
-/** One agent on a fresh file:// store. `env` lets the profiler add NODE_OPTIONS. */
-export async function startFileTarget(batchTimeoutMs: number, env: NodeJS.ProcessEnv = {}): Promise<Target> {
+/** One agent on a fresh file:// store, with extra agent `flags` (named in the label). */
+export async function startFileTarget(batchTimeoutMs: number, flags: readonly string[] = []): Promise<Target> {
   const dir = tempDir("bench");
-  const agent = await spawnAgentProcess(
-    ["-bucketURL", `file://${dir.path}`, "-batchTimeout", `${batchTimeoutMs}ms`],
-    env,
-  );
-  return agentTarget("file", batchTimeoutMs, [agent], () => dir.remove());
+  const agent = await spawnAgentProcess([
+    "-bucketURL",
+    `file://${dir.path}`,
+    "-batchTimeout",
+    `${batchTimeoutMs}ms`,
+    ...flags,
+  ]);
+  return agentTarget("file", batchTimeoutMs, [agent], flags, () => dir.remove());
 }
 
 /** DynamoDB Local and moto's S3 server, shared by every DynamoDB scenario of a run. */
@@ -106,12 +116,12 @@ export async function startAwsLocal(): Promise<AwsLocal> {
 
 let dynamoRun = 0;
 
-/** `count` agents (zones a, b, c...) sharing fresh tables and an S3 prefix. */
+/** `count` agents (zones a, b, c...) sharing fresh tables and an S3 prefix, with extra agent `flags`. */
 export async function startDynamoTarget(
   aws: AwsLocal,
   batchTimeoutMs: number,
   count: number,
-  env: NodeJS.ProcessEnv = {},
+  flags: readonly string[] = [],
 ): Promise<Target> {
   const name = `b${++dynamoRun}-${count}a-${batchTimeoutMs}`;
   // Explicit ports: agents that join a DynamoDB cluster with -kafkaPort 0 were seen advertising port 0.
@@ -130,17 +140,18 @@ export async function startDynamoTarget(
       `${batchTimeoutMs}ms`,
       "-availabilityZone",
       zone,
+      ...flags,
     ];
   };
   const zones = ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"];
   // The first agent creates the tables; the others start once they exist.
-  const first = await spawnAgentProcess(await args(zones[0]!), { ...aws.env, ...env });
+  const first = await spawnAgentProcess(await args(zones[0]!), aws.env);
   const rest = await Promise.all(
     Array.from({ length: count - 1 }, async (_, i) =>
-      spawnAgentProcess(await args(zones[(i + 1) % zones.length]!), { ...aws.env, ...env }),
+      spawnAgentProcess(await args(zones[(i + 1) % zones.length]!), aws.env),
     ),
   );
-  return agentTarget("dynamodb", batchTimeoutMs, [first, ...rest], () => undefined);
+  return agentTarget("dynamodb", batchTimeoutMs, [first, ...rest], flags, () => undefined);
 }
 
 /** A single Kafka 4.x broker (KRaft combined mode) on loopback. */

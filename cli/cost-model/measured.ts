@@ -51,14 +51,16 @@ export function parsePrometheusText(text: string): Sample[] {
     for (const l of (m[2] ?? "").matchAll(LABEL)) labels[l[1]!] = unescape(l[2]!);
     const raw = m[3]!;
     const value = raw === "+Inf" ? Infinity : raw === "-Inf" ? -Infinity : Number(raw);
-    if (Number.isNaN(value) && raw !== "NaN")
+    // prom-client writes NaN as "Nan" (lib/util.js getValueAsString); the exposition format says "NaN".
+    if (Number.isNaN(value) && raw !== "NaN" && raw !== "Nan")
       throw new MeasuredParseError(`line ${i + 1}: bad value ${JSON.stringify(raw)}`);
     out.push({ name: m[1]!, labels, value });
   }
   return out;
 }
 
-function sum(
+/** The sum of the samples named `name` (over every label set, or those `where` accepts). */
+export function sumSamples(
   samples: readonly Sample[],
   name: string,
   where: (labels: Readonly<Record<string, string>>) => boolean = () => true,
@@ -68,11 +70,12 @@ function sum(
 
 /** Totals of the counters the cost model needs. */
 export function measuredCounts(samples: readonly Sample[]): MeasuredCounts {
-  const s3 = (type: string) => sum(samples, "warp_s3_requests_total", (l) => (l.type ?? "").toLowerCase() === type);
+  const s3 = (type: string) =>
+    sumSamples(samples, "warp_s3_requests_total", (l) => (l.type ?? "").toLowerCase() === type);
   return {
-    producedBytes: sum(samples, "warp_produce_bytes_total"),
-    dynamoWriteUnits: sum(samples, "warp_dynamodb_capacity_units_total", (l) => l.kind === "write"),
-    dynamoReadUnits: sum(samples, "warp_dynamodb_capacity_units_total", (l) => l.kind === "read"),
+    producedBytes: sumSamples(samples, "warp_produce_bytes_total"),
+    dynamoWriteUnits: sumSamples(samples, "warp_dynamodb_capacity_units_total", (l) => l.kind === "write"),
+    dynamoReadUnits: sumSamples(samples, "warp_dynamodb_capacity_units_total", (l) => l.kind === "read"),
     s3: { put: s3("put"), get: s3("get"), list: s3("list"), delete: s3("delete") },
   };
 }

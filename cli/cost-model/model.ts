@@ -10,9 +10,11 @@
  *    the last five seconds of data in the ingestion store (DynamoDB items written, then deleted);
  *  - this project's design ("warp-dynamodb-on-demand", "warp-dynamodb-provisioned"): DynamoDB ingestion
  *    files that expire by TTL (no delete is ever billed) plus S3 compaction, one ingestion file per agent
- *    per batchTimeout holding every partition, chunks of at most 350 KiB, and the metadata log.
+ *    per batchTimeout holding every partition (-sealMode window) or, with -sealMode eager (group
+ *    commit), one each time the previous file's write ends, chunks of at most 350 KiB, and the metadata log.
  *    With measured counts (measured.ts) the units per MB come from a real run instead.
  */
+import type { SealMode } from "../../agent/src/ingest/batcher.js";
 import type { Prices } from "./prices.js";
 
 export type ReferenceStore = "s3" | "s3-express" | "dynamodb-on-demand" | "dynamodb-provisioned";
@@ -68,8 +70,25 @@ export const DEFAULT_WORKLOAD: Omit<Workload, "bytesPerSecond"> = {
   hoursPerMonth: 720,
 };
 
+export type { SealMode };
+
 /** The parameters of this project's design (defaults = the agent's defaults and storage format). */
 export interface WarpDesign {
+  /**
+   * -sealMode: "window" (the DynamoDB default) seals one file per agent per batchTimeout; "eager" (group
+   * commit) seals one each time the previous file's write ends while requests keep arriving.
+   */
+  readonly sealMode: SealMode;
+  /**
+   * Eager mode: how long one ingestion-file write to DynamoDB takes. Under steady traffic from many
+   * clients each agent then seals a file this often (at most; never fewer files than window mode).
+   */
+  readonly writeLatencyMs: number;
+  /**
+   * Eager mode: bytes produced per produce request (before compression). A file holds at least one
+   * request, so an agent cannot seal more files than it receives requests.
+   */
+  readonly requestBytes: number;
   /** -ingestionTTL: ingestion items expire (free) this long after they are written. */
   readonly ingestionTtlSeconds: number;
   /** DynamoDB deletes expired items "within a few days"; they are billed as storage until then. */
@@ -97,6 +116,9 @@ export interface WarpDesign {
 }
 
 export const DEFAULT_WARP_DESIGN: WarpDesign = {
+  sealMode: "window",
+  writeLatencyMs: 10,
+  requestBytes: 1024,
   ingestionTtlSeconds: 3600,
   ttlDeletionLagSeconds: 48 * 3600,
   compactionIntervalMs: 2000,
@@ -199,6 +221,25 @@ function storageLine(service: string, bytes: number, pricePerGbMonth: number, as
 /** Files written per second: every agent seals one file per batchTimeout. */
 export function filesPerSecond(w: Workload): number {
   return (w.agents * 1000) / w.batchTimeoutMs;
+}
+
+/**
+ * Files this project's agents write per second: one per batchTimeout each in window mode; in eager mode
+ * one each time a write ends (every writeLatencyMs) while requests keep arriving, but no more than the
+ * produce requests received, and never fewer than window mode (batchTimeout still seals a file whose
+ * predecessor is slow).
+ */
+export function warpFilesPerSecond(w: Workload, d: WarpDesign): number {
+  const window = filesPerSecond(w);
+  if (d.sealMode === "window") return window;
+  const requests = w.bytesPerSecond / d.requestBytes;
+  return Math.max(window, Math.min(requests, (w.agents * 1000) / d.writeLatencyMs));
+}
+
+function sealText(w: Workload, d: WarpDesign): string {
+  return d.sealMode === "window"
+    ? `one per ${w.batchTimeoutMs} ms`
+    : `-sealMode eager: one each time a ${d.writeLatencyMs} ms write ends, at most one per produce request of ${fmt(d.requestBytes / KB)} KiB (${fmt(w.bytesPerSecond / d.requestBytes)}/s)`;
 }
 
 // The reference design's four stores
@@ -338,7 +379,7 @@ interface WarpRates {
 }
 
 function modelledRates(w: Workload, d: WarpDesign): WarpRates {
-  const files = filesPerSecond(w);
+  const files = warpFilesPerSecond(w, d);
   const fileBytes = storedBytesPerSecond(w) / files;
   const passes = 1000 / d.compactionIntervalMs;
   const bytesPerPass = storedBytesPerSecond(w) * (d.compactionIntervalMs / 1000);
@@ -356,7 +397,7 @@ function modelledRates(w: Workload, d: WarpDesign): WarpRates {
     s3PutPerSecond: l0PutsPerSecond * (1 + 1 / d.mergeFanIn),
     s3GetPerSecond: l0PutsPerSecond,
     explain: {
-      wru: `${fmt(files)} files/s (${w.agents} agents, one per ${w.batchTimeoutMs} ms) of ${fmt(fileBytes / KB)} KiB = ${fileWru} WRU each (chunks ≤ ${fmt(d.chunkBytes / KB)} KiB + descriptor, ${d.itemOverheadBytes} B/item) + ${logWru} WRU log entry each; + ${fmt(passes)} compaction log entries/s; + ${HEARTBEAT_WRU} WRU per agent heartbeat (${fmt(beats)}/s × ${w.agents} agents); TTL expiry is free (no DeleteItem)`,
+      wru: `${fmt(files)} files/s (${w.agents} agents, ${sealText(w, d)}) of ${fmt(fileBytes / KB)} KiB = ${fileWru} WRU each (chunks ≤ ${fmt(d.chunkBytes / KB)} KiB + descriptor, ${d.itemOverheadBytes} B/item) + ${logWru} WRU log entry each; + ${fmt(passes)} compaction log entries/s; + ${HEARTBEAT_WRU} WRU per agent heartbeat (${fmt(beats)}/s × ${w.agents} agents); TTL expiry is free (no DeleteItem)`,
       rru: `compaction reads each file once (${fileRru} RRU, strongly consistent) + ${w.agents} agents poll the log tail ${fmt(polls)}×/s (${logRru} RRU each) + ${HEARTBEAT_RRU} RRU per heartbeat`,
       put: `one compacted object per ${d.compactionIntervalMs} ms pass (≤ ${fmt(d.compactedObjectMaxBytes / 1024 / 1024)} MiB), + 1/${d.mergeFanIn} for L0→L1 merges`,
       get: `L0→L1 merges read each compacted object once; consumers at the tail read from the ingestion store and caches`,

@@ -4,9 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { Kafka, logLevel } from "kafkajs";
+import { parsePrometheusText, sumSamples } from "../../cli/cost-model/measured.js";
 import { checkHistory, describeResult } from "../support/checker.js";
 import type { CheckResult } from "../support/checker.js";
-import type { ProduceHistory } from "./workload.js";
+import type { FaultCluster } from "./cluster.js";
+import type { ProduceHistory, Workload } from "./workload.js";
 import { readAll, summarizeErrors } from "./workload.js";
 
 /** Trial counts and sizes; `npm run soak` raises them through the environment. */
@@ -79,6 +81,41 @@ export async function metricValue(httpPort: number, name: string): Promise<numbe
   const line = text.split("\n").find((l) => l.startsWith(`${name} `));
   if (!line) throw new Error(`${name} missing from /metrics`);
   return Number(line.split(" ")[1]);
+}
+
+/** The sum of a metric's samples (every label set, or those with `labels`) in an agent's /metrics. */
+export async function metricSum(
+  httpPort: number,
+  name: string,
+  labels: Readonly<Record<string, string>> = {},
+): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  return sumSamples(parsePrometheusText(text), name, (l) => Object.entries(labels).every(([k, v]) => l[k] === v));
+}
+
+/**
+ * SIGKILL trials under a running workload: in each, once `step` more records are acknowledged, a random
+ * agent (of the first three) is killed; once the survivors have acknowledged `step` more, it is started
+ * again; a last `step` after the last trial. Returns the agents killed, in order.
+ */
+export async function sigkillTrials(
+  cluster: FaultCluster,
+  workload: Workload,
+  options: { readonly trials: number; readonly step: number; readonly random: () => number },
+): Promise<number[]> {
+  const { trials, step, random } = options;
+  const killed: number[] = [];
+  for (let trial = 0; trial < trials; trial++) {
+    await workload.waitForAcked(workload.acked() + step, 180_000);
+    const victim = Math.floor(random() * 3);
+    killed.push(victim);
+    await cluster.kill(victim);
+    // The survivors keep taking produce (after retries) while the victim is down.
+    await workload.waitForAcked(workload.acked() + step, 180_000);
+    await cluster.start(victim);
+  }
+  await workload.waitForAcked(workload.acked() + step, 180_000);
+  return killed;
 }
 
 /** Ports of the agents another agent lists (describeCluster through it). */

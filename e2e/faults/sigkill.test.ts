@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { seededRandom } from "../support/fault-proxy.js";
 import { faultSuite } from "./fixture.js";
-import { SCALE } from "./run.js";
+import { SCALE, sigkillTrials } from "./run.js";
 
 const PARTITIONS = 6;
 /** Records acknowledged between two events of a trial (progress, not time). */
@@ -20,20 +20,11 @@ describe("faults: SIGKILL of agents under load", function () {
   it(`${SCALE.sigkillTrials} trials: nothing acknowledged is lost, duplicated or reordered`, async () => {
     const { cluster } = suite;
     const random = seededRandom(SCALE.seed);
-    const killed: number[] = [];
+    let killed: number[] = [];
     const history = await suite.runWorkload(
       { topic: "sigkill", partitions: PARTITIONS, producers: 3, batch: 10, maxRecordsPerProducer: 1_000_000 },
       async (workload) => {
-        for (let trial = 0; trial < SCALE.sigkillTrials; trial++) {
-          await workload.waitForAcked(workload.acked() + STEP, 180_000);
-          const victim = Math.floor(random() * 3);
-          killed.push(victim);
-          await cluster.kill(victim);
-          // The survivors keep taking produce (after retries) while the victim is down.
-          await workload.waitForAcked(workload.acked() + STEP, 180_000);
-          await cluster.start(victim);
-        }
-        await workload.waitForAcked(workload.acked() + STEP, 180_000);
+        killed = await sigkillTrials(cluster, workload, { trials: SCALE.sigkillTrials, step: STEP, random });
       },
     );
     const verdict = await suite.check("sigkill", history);

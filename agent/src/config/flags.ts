@@ -24,6 +24,7 @@ import {
   parseBoolean,
   token,
 } from "../../../common/flags/values.js";
+import { SEAL_MODES, type SealMode } from "../ingest/batcher.js";
 import { MAX_PARTITIONS_PER_TOPIC } from "../metadata/limits.js";
 import { principalProblem } from "../metadata/acls.js";
 import { SASL_MECHANISMS, isSaslMechanism } from "../security/mechanisms.js";
@@ -123,8 +124,17 @@ function principalMappingRules(text: string): PrincipalMapper {
   }
 }
 
+/** window or eager (ingest/batcher.ts); `warp cost --sealMode` takes the same values. */
+export function parseSealMode(text: string): SealMode {
+  const mode = SEAL_MODES.find((m) => m === text);
+  if (!mode) throw new Error(`unknown seal mode; expected ${SEAL_MODES.join(" or ")}`);
+  return mode;
+}
+
 // Defaults shown in the table and applied by parseAgentConfig (parse.ts).
 export const DEFAULT_BATCH_TIMEOUT_MS = 250;
+/** -sealIdleGap on DynamoDB (0 on the embedded stores). */
+export const DEFAULT_REMOTE_SEAL_IDLE_GAP_MS = 2;
 const MIN_BATCH_TIMEOUT_MS = 25;
 export const DEFAULT_MAX_FILE_BYTES = 8 * MiB;
 export const DEFAULT_MAX_REQUEST_BYTES = 100 * MiB;
@@ -172,6 +182,22 @@ export const AGENT_FLAGS = {
     valueName: "duration",
     help: `How long produce requests are batched into one ingestion file (Go duration; at least ${MIN_BATCH_TIMEOUT_MS}ms; 50ms is a good value with DynamoDB).`,
     parse: durationMs(MIN_BATCH_TIMEOUT_MS, 60_000),
+  }),
+  sealMode: flag({
+    name: "sealMode",
+    env: "WARP_SEAL_MODE",
+    defaultText: "eager for file:// and mem://, window otherwise",
+    valueName: "mode",
+    help: "When an ingestion file is sealed and written. window: when -batchTimeout has passed since its first batch (or it is full); every produce request waits for the window. eager (group commit): also as soon as waiting cannot help, when no file is being written and no request arrives, or the moment the previous file's write ends; -batchTimeout stays the upper bound. Eager answers a lone request in the time of one store write, but writes more, smaller files: on DynamoDB each costs a metadata-log entry and whole-KB rounding (docs/cost.md).",
+    parse: parseSealMode,
+  }),
+  sealIdleGap: flag({
+    name: "sealIdleGap",
+    env: "WARP_SEAL_IDLE_GAP",
+    defaultText: `0 for file:// and mem://, ${formatDurationMs(DEFAULT_REMOTE_SEAL_IDLE_GAP_MS)} otherwise`,
+    valueName: "duration",
+    help: "With -sealMode eager, while no file is being written: a file is sealed once no produce request has arrived for this long (0: at the end of the event-loop turn that read the request). A short gap keeps a client's burst of requests in one file, which pays where a write is slow or billed per item (DynamoDB).",
+    parse: durationMs(0, 1000),
   }),
   maxFileSize: flag({
     name: "maxFileSize",

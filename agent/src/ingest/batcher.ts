@@ -1,9 +1,19 @@
 /**
- * Produce batching: record batches from every connection are gathered for `batchTimeout` (or until the
- * file reaches its size cap) into one ingestion file holding many partitions, written to the ingestion
- * store, then committed to the metadata log, which assigns offsets. A produce request is answered
- * only after both steps succeeded. Files are written concurrently but committed in the order they
- * were sealed, so batches of one producer keep their order.
+ * Produce batching: record batches from every connection are gathered into one ingestion file holding
+ * many partitions, written to the ingestion store, then committed to the metadata log, which assigns
+ * offsets. A produce request is answered only after both steps succeeded. Files are written
+ * concurrently but committed in the order they were sealed, so batches of one producer keep their order.
+ *
+ * When a file is sealed (closed and written) depends on the seal mode:
+ *  - "window": when `batchTimeout` has passed since its first batch, or it reached its size cap. Every
+ *    request waits for its file's window, however idle the store is.
+ *  - "eager" (group commit): also as soon as waiting longer cannot help. While no file is being written,
+ *    the open file is sealed once no request has arrived for the idle gap (`sealIdleGapMs`; 0: at the end
+ *    of the event-loop turn that added to it). While one is, the batches arriving meanwhile wait for it and
+ *    are sealed together the moment its write ends, so the next write overlaps the previous file's
+ *    commit. `batchTimeout` and the size cap still seal a file whatever the store is doing. Files are
+ *    smaller and more frequent than in window mode: cheaper latency, dearer where the store bills per
+ *    item or per log entry (DynamoDB; docs/cost.md).
  *
  * Log-append time: batches of a topic with message.timestamp.type=LogAppendTime are stamped with the
  * time their file is sealed (all such batches of one file share it), in the file's copy of the bytes,
@@ -30,11 +40,23 @@ export interface IncomingBatch {
   readonly logAppendTime?: boolean;
 }
 
+/** When files are sealed besides their batch window and size cap (see the module comment). */
+export const SEAL_MODES = ["window", "eager"] as const;
+export type SealMode = (typeof SEAL_MODES)[number];
+
+/** Why a file was sealed: its window ended, it was full, the store was free (eager mode), or a flush. */
+export type SealReason = "timeout" | "full" | "eager" | "flush";
+
 export interface BatcherOptions {
   readonly store: ObjectStore;
   readonly log: MetadataLog;
+  /** Longest a batch waits for its file to be sealed. */
   readonly batchTimeoutMs: number;
   readonly maxFileBytes: number;
+  /** Default "window". */
+  readonly sealMode?: SealMode;
+  /** Eager mode: seal once no request has arrived for this long while no file is being written (default 0). */
+  readonly sealIdleGapMs?: number;
   /** Names files: `<prefix><time>-<counter>`; include the agent id so agents never collide. */
   readonly keyPrefix: string;
   readonly logger: Logger;
@@ -45,7 +67,12 @@ export interface BatcherOptions {
   readonly expireAfterMs?: number;
   /** A freshly written file, handed to the fetch cache. */
   readonly onFileWritten?: (key: string, data: Buffer) => void;
-  readonly onFileCommitted?: (info: { bytes: number; batches: number; writeSeconds: number }) => void;
+  readonly onFileCommitted?: (info: {
+    bytes: number;
+    batches: number;
+    writeSeconds: number;
+    sealed: SealReason;
+  }) => void;
   /** Told when each file write starts, succeeds (committed) or fails. */
   readonly health?: IngestionHealth;
   /**
@@ -91,7 +118,12 @@ interface OpenFile {
   bytes: number;
   /** Rough size of the commit command (JSON), kept under the log entry limit. */
   commandBytes: number;
+  /** Seals the file when its batch window ends. */
   timer: NodeJS.Timeout | null;
+  /** Eager mode: a check after the idle gap is pending (it does nothing once the file is sealed). */
+  idleArmed: boolean;
+  /** When the last request was added (eager mode's idle gap is measured from it). */
+  lastAddAt: number;
 }
 
 const BATCH_META_BYTES = 200;
@@ -106,8 +138,15 @@ export class IngestionBatcher {
   /** Bytes of the batches held: in the open file or in files not yet committed or failed. */
   private buffered = 0;
   private readonly spaceWaiters: SpaceWaiter[] = [];
+  /** Sealed files whose store write has not ended yet. */
+  private writing = 0;
+  private readonly eager: boolean;
+  private readonly idleGapMs: number;
 
-  constructor(private readonly options: BatcherOptions) {}
+  constructor(private readonly options: BatcherOptions) {
+    this.eager = options.sealMode === "eager";
+    this.idleGapMs = options.sealIdleGapMs ?? 0;
+  }
 
   /** Produced bytes held in memory now (open file plus files in flight). */
   get bufferedBytes(): number {
@@ -190,7 +229,7 @@ export class IngestionBatcher {
       (this.open.bytes + size > this.options.maxFileBytes ||
         this.open.commandBytes + commandBytes > this.options.log.maxCommandBytes)
     ) {
-      this.seal();
+      this.seal("full");
     }
     const file = this.ensureOpen();
     const promises = batches.map(
@@ -201,29 +240,58 @@ export class IngestionBatcher {
     );
     file.bytes += size;
     file.commandBytes += commandBytes;
-    if (file.bytes >= this.options.maxFileBytes) this.seal();
+    if (file.bytes >= this.options.maxFileBytes) this.seal("full");
+    else if (this.eager) this.armIdleSeal(file);
     return Promise.all(promises);
   }
 
   private ensureOpen(): OpenFile {
     if (!this.open) {
-      const file: OpenFile = { waiters: [], bytes: 0, commandBytes: 512, timer: null };
+      const file: OpenFile = { waiters: [], bytes: 0, commandBytes: 512, timer: null, idleArmed: false, lastAddAt: 0 };
       file.timer = setTimeout(() => {
-        if (this.open === file) this.seal();
+        if (this.open === file) this.seal("timeout");
       }, this.options.batchTimeoutMs);
       this.open = file;
     }
     return this.open;
   }
 
+  /**
+   * Eager mode, after a request was added to `file`: while no file is being written, seal it once no
+   * request has arrived for the idle gap. While one is, the end of that write seals it (writeEnded).
+   */
+  private armIdleSeal(file: OpenFile): void {
+    file.lastAddAt = performance.now();
+    if (file.idleArmed) return; // the pending check looks at lastAddAt
+    file.idleArmed = true;
+    const check = (): void => {
+      if (this.open !== file || this.writing > 0) {
+        file.idleArmed = false;
+        return;
+      }
+      const quietFor = performance.now() - file.lastAddAt;
+      if (quietFor >= this.idleGapMs) this.seal("eager");
+      else setTimeout(check, this.idleGapMs - quietFor);
+    };
+    // Gap 0: the end of this event-loop turn, so requests read from the sockets in one turn share a file.
+    if (this.idleGapMs === 0) setImmediate(check);
+    else setTimeout(check, this.idleGapMs);
+  }
+
+  /** A sealed file's store write ended (stored or failed): eager mode seals what waited for it at once. */
+  private writeEnded(): void {
+    this.writing--;
+    if (this.eager && this.writing === 0 && this.open && this.open.waiters.length > 0) this.seal("eager");
+  }
+
   /** Closes the open file and starts writing it. */
-  private seal(): void {
+  private seal(reason: SealReason): void {
     const file = this.open;
     if (!file) return;
     this.open = null;
     if (file.timer) clearTimeout(file.timer);
     if (file.waiters.length === 0) return;
-    const task = this.writeAndCommit(file);
+    const task = this.writeAndCommit(file, reason);
     this.inFlight.add(task);
     void task.finally(() => {
       this.inFlight.delete(task);
@@ -231,7 +299,7 @@ export class IngestionBatcher {
     });
   }
 
-  private async writeAndCommit(file: OpenFile): Promise<void> {
+  private async writeAndCommit(file: OpenFile, reason: SealReason): Promise<void> {
     const sealedAt = Date.now();
     const key = `${this.options.keyPrefix}${sealedAt.toString(36)}-${(this.counter++).toString(36)}`;
     // Group batches by partition so each partition's batches are contiguous in the file.
@@ -274,12 +342,17 @@ export class IngestionBatcher {
     const ticket = this.options.health?.started();
     const expiresAt =
       this.options.expireAfterMs !== undefined ? new Date(Date.now() + this.options.expireAfterMs) : undefined;
+    this.writing++;
     const written = this.options.store
       .put(key, data, expiresAt ? { expiresAt } : undefined)
       .then(() => this.options.onFileWritten?.(key, data));
-    // Awaited only after the previous file's commit: a write failing before then must not count as an
-    // unhandled rejection (which ends the process).
-    written.catch(() => undefined);
+    // Its end is handled at once (eager sealing waits for it); the outcome is awaited only after the
+    // previous file's commit, and a write failing before then must not count as an unhandled rejection
+    // (which ends the process).
+    written.then(
+      () => this.writeEnded(),
+      () => this.writeEnded(),
+    );
     // Commit strictly in seal order: wait for the previous file's proposal, then this file's write.
     const previous = this.commitChain;
     let proposed!: () => void;
@@ -309,6 +382,7 @@ export class IngestionBatcher {
         bytes: data.length,
         batches: metas.length,
         writeSeconds: Number(process.hrtime.bigint() - started) / 1e9,
+        sealed: reason,
       });
       if (ticket !== undefined) this.options.health?.succeeded(ticket);
     } catch (err) {
@@ -329,7 +403,7 @@ export class IngestionBatcher {
 
   /** Seals the open file and waits until every sealed file is committed or failed. */
   async flush(): Promise<void> {
-    this.seal();
+    this.seal("flush");
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 

@@ -96,7 +96,8 @@ export const fetchSessionPartitions = new Gauge({
 
 export const filesWritten = new Counter({
   name: "warp_ingestion_files_total",
-  help: "Ingestion files written and committed to the metadata log.",
+  help: "Ingestion files written and committed to the metadata log, by why they were sealed: timeout (-batchTimeout), full (-maxFileSize or the log entry limit), eager (-sealMode eager: the store was free), flush (shutdown).",
+  labelNames: ["sealed"] as const,
   registers,
 });
 export const fileBytes = new Histogram({

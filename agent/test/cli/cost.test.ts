@@ -60,6 +60,29 @@ describe("warp cost", () => {
     assert.match(r.stdout, /TTL, which is free/);
   });
 
+  it("prices -sealMode window by default and names what eager would cost; --sealMode eager prices it", () => {
+    const window = run({ throughput: "1MB" });
+    assert.equal(window.code, 0, window.stderr);
+    assert.match(window.stdout, /This design: -sealMode window\./);
+    assert.match(window.stdout, /warp-dynamodb-on-demand\s+\$499\.42/);
+    assert.match(
+      window.stdout,
+      /With -sealMode eager \(.*10 ms write.*\): \$1,117\.61 on-demand, \$335\.29 provisioned/,
+    );
+    const eager = run({ throughput: "1MB", sealMode: "eager", writeLatency: "20ms" });
+    assert.equal(eager.code, 0, eager.stderr);
+    assert.match(
+      eager.stdout,
+      /This design: -sealMode eager \(group commit\), writes of 20 ms, produce requests of 1024 bytes\./,
+    );
+    assert.match(eager.stdout, /150 files\/s \(3 agents, -sealMode eager/);
+    assert.match(eager.stdout, /With -sealMode window \(one file per 250 ms\): \$499\.42 on-demand/);
+    const o = parseCostOptions({ sealMode: "eager", writeLatency: "5ms", requestSize: "16KiB" });
+    assert.equal(o.design.sealMode, "eager");
+    assert.equal(o.design.writeLatencyMs, 5);
+    assert.equal(o.design.requestBytes, 16_384);
+  });
+
   it("takes flags for the workload and prices", () => {
     const o = parseCostOptions({
       throughput: "100KiB,2MB/s",
@@ -84,6 +107,10 @@ describe("warp cost", () => {
     ["batchTimeout", "50", /--batchTimeout: missing unit/],
     ["s3PutPer1000", "-1", /--s3PutPer1000: expected a number ≥ 0/],
     ["provisionedUtilization", "2", /--provisionedUtilization: expected at most 1/],
+    ["sealMode", "fast", /--sealMode: unknown seal mode; expected window or eager/],
+    ["writeLatency", "0", /--writeLatency: expected at least 1 ms/],
+    ["requestSize", "0", /--requestSize: expected a size above zero/],
+    ["requestSize", "big", /--requestSize: not a size/],
   ] as const) {
     it(`rejects --${flag} ${value} with exit 2 and a message naming the flag`, () => {
       const r = run({ [flag]: value });

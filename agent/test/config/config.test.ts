@@ -39,6 +39,8 @@ describe("agent config", () => {
       assert.deepEqual(c, {
         bucketUrl: { kind: "file", path: "./data" },
         batchTimeoutMs: 250,
+        sealMode: "eager",
+        sealIdleGapMs: 0,
         maxFileBytes: 8 * MiB,
         kafkaHost: "0.0.0.0",
         kafkaPort: 9092,
@@ -83,6 +85,26 @@ describe("agent config", () => {
         true,
       );
     });
+    it("seals eagerly (group commit) by default for mem:// and file://, by window on dynamodb://", () => {
+      assert.equal(parse({ bucketURL: "mem://a" }).sealMode, "eager");
+      assert.equal(parse({ bucketURL: "file:///tmp/a" }).sealMode, "eager");
+      assert.equal(parse({ bucketURL: "dynamodb://us-east-1/files<>chunks" }).sealMode, "window");
+      assert.equal(
+        parse({
+          ingestionBucketURL: "dynamodb://us-east-1/files<>chunks",
+          compactionBucketURL: "s3://bucket-a?region=us-east-1",
+        }).sealMode,
+        "window",
+      );
+      assert.equal(parse({ bucketURL: "dynamodb://us-east-1/files<>chunks", sealMode: "eager" }).sealMode, "eager");
+      assert.equal(parse({ bucketURL: "file:///tmp/a", sealMode: "window" }).sealMode, "window");
+    });
+
+    it("waits no idle gap by default on mem:// and file://, 2ms on dynamodb://", () => {
+      assert.equal(parse({ bucketURL: "mem://a" }).sealIdleGapMs, 0);
+      assert.equal(parse({ bucketURL: "dynamodb://us-east-1/files<>chunks" }).sealIdleGapMs, 2);
+      assert.equal(parse({ bucketURL: "dynamodb://us-east-1/files<>chunks", sealIdleGap: "0" }).sealIdleGapMs, 0);
+    });
   });
 
   describe("every flag and its environment twin", () => {
@@ -90,6 +112,8 @@ describe("agent config", () => {
     const cases: Array<[string, string, keyof AgentConfig, unknown]> = [
       ["bucketURL", "file:///var/lib/warp", "bucketUrl", { kind: "file", path: "/var/lib/warp" }],
       ["batchTimeout", "50ms", "batchTimeoutMs", 50],
+      ["sealMode", "window", "sealMode", "window"],
+      ["sealIdleGap", "1500us", "sealIdleGapMs", 1.5],
       ["ingestionTTL", "10m", "ingestionTtlMs", 600_000],
       ["maxUncompactedAge", "5m", "maxUncompactedAgeMs", 300_000],
       ["compactionInterval", "500ms", "compactionIntervalMs", 500],
@@ -262,6 +286,10 @@ describe("agent config", () => {
       ["batchTimeout", "10ms", "at least 25ms"],
       ["batchTimeout", "250", "missing unit"],
       ["batchTimeout", "soon", "not a duration"],
+      ["sealMode", "fast", "expected window or eager"],
+      ["sealMode", "Eager", "unknown seal mode"],
+      ["sealIdleGap", "2", "missing unit"],
+      ["sealIdleGap", "2s", "at most 1s"],
       ["maxFileSize", "8 parsecs", "not a size"],
       ["maxFileSize", "10", "at least 1KiB"],
       ["maxFileSize", "2GiB", "at most 1GiB"],

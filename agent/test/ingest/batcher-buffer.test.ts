@@ -7,10 +7,10 @@
 import assert from "node:assert/strict";
 import { componentLogger } from "../../../common/logger.js";
 import { IngestionBatcher, IngestionError } from "../../src/ingest/batcher.js";
-import type { IncomingBatch } from "../../src/ingest/batcher.js";
-import { MetadataLog } from "../../src/metadata/log.js";
-import { MemMetadataStore, MemObjectStore } from "../../src/store/mem.js";
+import type { MetadataLog } from "../../src/metadata/log.js";
+import { MemObjectStore } from "../../src/store/mem.js";
 import type { PutOptions } from "../../src/store/types.js";
+import { incomingBatch as batch, openLogWithTopic } from "./support.js";
 
 /** Every put waits until the test opens the gate (a store that has stalled). */
 class GatedObjectStore extends MemObjectStore {
@@ -27,40 +27,10 @@ class GatedObjectStore extends MemObjectStore {
   }
 }
 
-function batch(partition: number, size: number): IncomingBatch {
-  return {
-    topic: "t",
-    partition,
-    bytes: Buffer.alloc(size, partition),
-    header: {
-      size,
-      attributes: 0,
-      compression: 0,
-      transactional: false,
-      control: false,
-      lastOffsetDelta: 0,
-      baseTimestamp: 0,
-      maxTimestamp: 0,
-      producerId: -1,
-      producerEpoch: -1,
-      baseSequence: -1,
-      recordCount: 1,
-    },
-  };
-}
-
 async function setup(
   maxBufferedBytes: number,
 ): Promise<{ batcher: IngestionBatcher; store: GatedObjectStore; log: MetadataLog }> {
-  const log = new MetadataLog(new MemMetadataStore(), {
-    tailIntervalMs: 0,
-    snapshotEveryEntries: 0,
-    keepEntriesAfterSnapshot: 10,
-    writesSnapshots: () => true,
-    logger: componentLogger("test"),
-  });
-  await log.open();
-  await log.propose([{ type: "createTopic", name: "t", topicId: "b".repeat(32), partitions: 4, configs: {} }]);
+  const log = await openLogWithTopic(4);
   const store = new GatedObjectStore();
   // maxFileBytes 100: each 100-byte request seals its own file at once.
   const batcher = new IngestionBatcher({

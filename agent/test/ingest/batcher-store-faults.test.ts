@@ -6,11 +6,14 @@
 import assert from "node:assert/strict";
 import { componentLogger } from "../../../common/logger.js";
 import { IngestionBatcher, IngestionError } from "../../src/ingest/batcher.js";
-import { IngestionHealth } from "../../src/ingest/health.js";
 import type { IncomingBatch } from "../../src/ingest/batcher.js";
-import { MetadataLog } from "../../src/metadata/log.js";
-import { MemMetadataStore, MemObjectStore } from "../../src/store/mem.js";
+import { IngestionHealth } from "../../src/ingest/health.js";
+import { MemObjectStore } from "../../src/store/mem.js";
 import type { PutOptions } from "../../src/store/types.js";
+import { incomingBatch, openLogWithTopic } from "./support.js";
+
+/** The batcher reads only the header; the bytes are stored verbatim. */
+const batch = (partition: number): IncomingBatch => incomingBatch(partition, 70);
 
 /** The first put waits until released (a slow write); the second fails at once. */
 class FaultyObjectStore extends MemObjectStore {
@@ -24,29 +27,6 @@ class FaultyObjectStore extends MemObjectStore {
   }
 }
 
-function batch(partition: number): IncomingBatch {
-  // The batcher reads only the header; the bytes are stored verbatim.
-  return {
-    topic: "t",
-    partition,
-    bytes: Buffer.alloc(70, partition),
-    header: {
-      size: 70,
-      attributes: 0,
-      compression: 0,
-      transactional: false,
-      control: false,
-      lastOffsetDelta: 0,
-      baseTimestamp: 0,
-      maxTimestamp: 0,
-      producerId: -1,
-      producerEpoch: -1,
-      baseSequence: -1,
-      recordCount: 1,
-    },
-  };
-}
-
 describe("ingestion batcher: store failures", () => {
   it("fails only the file whose write failed, without an unhandled rejection", async () => {
     const unhandled: unknown[] = [];
@@ -55,15 +35,7 @@ describe("ingestion batcher: store failures", () => {
     process.removeAllListeners("unhandledRejection");
     process.on("unhandledRejection", onUnhandled);
     try {
-      const log = new MetadataLog(new MemMetadataStore(), {
-        tailIntervalMs: 0,
-        snapshotEveryEntries: 0,
-        keepEntriesAfterSnapshot: 10,
-        writesSnapshots: () => true,
-        logger: componentLogger("test"),
-      });
-      await log.open();
-      await log.propose([{ type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 3, configs: {} }]);
+      const log = await openLogWithTopic(3);
       const store = new FaultyObjectStore();
       const batcher = new IngestionBatcher({
         store,
@@ -106,15 +78,7 @@ describe("ingestion batcher: store failures", () => {
   });
 
   it("tells its IngestionHealth of stuck, failed and succeeding files", async () => {
-    const log = new MetadataLog(new MemMetadataStore(), {
-      tailIntervalMs: 0,
-      snapshotEveryEntries: 0,
-      keepEntriesAfterSnapshot: 10,
-      writesSnapshots: () => true,
-      logger: componentLogger("test"),
-    });
-    await log.open();
-    await log.propose([{ type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 3, configs: {} }]);
+    const log = await openLogWithTopic(3);
     const store = new FaultyObjectStore();
     let release!: () => void;
     store.gate = new Promise<void>((r) => (release = r));

@@ -56,6 +56,13 @@ describe("measured counts", () => {
     assert.equal(s[2]!.value, 1500);
   });
 
+  it("reads NaN as prom-client writes it (Nan), e.g. a gauge with nothing to measure yet", () => {
+    const s = parsePrometheusText("a NaN\nb Nan\n");
+    assert.ok(Number.isNaN(s[0]!.value));
+    assert.ok(Number.isNaN(s[1]!.value));
+    assert.throws(() => parsePrometheusText("c Nana\n"), /bad value "Nana"/);
+  });
+
   it("sums the cost counters over tables, types, topics and agents", () => {
     const c = measuredCounts(parsePrometheusText(SAMPLE));
     assert.equal(c.producedBytes, 200_000_000);

@@ -14,7 +14,9 @@ import {
   REFERENCE_THROUGHPUTS,
   referenceDynamoOnDemand,
   referenceS3,
+  warpFilesPerSecond,
   type CostRow,
+  type WarpDesign,
 } from "../../../../cli/cost-model/model.js";
 import { DEFAULT_PRICES } from "../../../../cli/cost-model/prices.js";
 
@@ -100,6 +102,51 @@ describe("cost model", () => {
       // 400 KiB: one full 350 KiB chunk + a 50 KiB chunk + a descriptor of 0 payload bytes (0 units)
       assert.equal(ingestionFileUnits(400 * 1024, d, 1024), 400);
       assert.equal(ingestionFileUnits(400 * 1024, { ...d, itemOverheadBytes: 100 }, 1024), 351 + 51 + 1);
+    });
+
+    it("-sealMode window (the DynamoDB default) costs what this design cost before eager sealing existed", () => {
+      // The figures of `warp cost` before -sealMode: 1 MB/s, 3 agents, 1:4, on-demand and provisioned.
+      const before = { 250: [499.42, 156.7], 50: [670.49, 206.12] } as const;
+      for (const [timeout, [onDemand, provisioned]] of Object.entries(before)) {
+        const rows = costTable({
+          throughputs: [1e6],
+          workload: { ...DEFAULT_WORKLOAD, batchTimeoutMs: Number(timeout) },
+          design: DEFAULT_WARP_DESIGN,
+          prices: DEFAULT_PRICES,
+        });
+        const usd = (store: string) => rows.find((r) => r.store === store && r.design === "warp")!.monthlyUsd;
+        assert.equal(DEFAULT_WARP_DESIGN.sealMode, "window");
+        assert.ok(Math.abs(usd("warp-dynamodb-on-demand") / onDemand - 1) <= 0.1, `${timeout} ms on-demand`);
+        assert.ok(Math.abs(usd("warp-dynamodb-provisioned") / provisioned - 1) <= 0.1, `${timeout} ms provisioned`);
+      }
+    });
+
+    it("-sealMode eager writes a file each time a write ends, at most one per request, never fewer than window mode", () => {
+      const w = { ...DEFAULT_WORKLOAD, bytesPerSecond: 1e6 };
+      const eager: WarpDesign = { ...DEFAULT_WARP_DESIGN, sealMode: "eager", writeLatencyMs: 10 };
+      assert.equal(warpFilesPerSecond(w, DEFAULT_WARP_DESIGN), 12, "3 agents × one per 250 ms");
+      assert.equal(warpFilesPerSecond(w, eager), 300, "3 agents × one per 10 ms write");
+      assert.equal(
+        warpFilesPerSecond(w, { ...eager, writeLatencyMs: 1000 }),
+        12,
+        "slow writes: the window still seals",
+      );
+      // No more files than produce requests: 1 MB/s in 16 KiB requests is 61 requests/s.
+      assert.equal(warpFilesPerSecond(w, { ...eager, requestBytes: 16_384 }), 1e6 / 16_384);
+      assert.equal(warpFilesPerSecond({ ...w, bytesPerSecond: 1e5 }, eager), 1e5 / 1024, "0.1 MB/s: one per request");
+      assert.equal(
+        warpFilesPerSecond({ ...w, bytesPerSecond: 1e4 }, eager),
+        12,
+        "few requests: as many files as the window",
+      );
+      const onDemand = (design: WarpDesign) =>
+        costTable({ throughputs: [1e6], workload: DEFAULT_WORKLOAD, design, prices: DEFAULT_PRICES }).find(
+          (r) => r.store === "warp-dynamodb-on-demand",
+        )!;
+      const window = onDemand(DEFAULT_WARP_DESIGN);
+      const eagerRow = onDemand(eager);
+      assert.ok(eagerRow.monthlyUsd > 2 * window.monthlyUsd, `${eagerRow.monthlyUsd} vs ${window.monthlyUsd}`);
+      assert.match(eagerRow.lines[0]!.assumption, /300 files\/s .*-sealMode eager/);
     });
 
     it("uses measured rates when given, as a separate row", () => {
