@@ -153,20 +153,7 @@ describe("AWS table ownership by tags (moto's DynamoDB)", function () {
   });
 
   it("adopt tags an untagged table with the right schema, which is then deleted under Delete", async () => {
-    await dynamo.send(
-      new CreateTableCommand({
-        TableName: "adopted-files",
-        KeySchema: [
-          { AttributeName: "pk", KeyType: "HASH" },
-          { AttributeName: "sk", KeyType: "RANGE" },
-        ],
-        AttributeDefinitions: [
-          { AttributeName: "pk", AttributeType: "S" },
-          { AttributeName: "sk", AttributeType: "S" },
-        ],
-        BillingMode: "PAY_PER_REQUEST",
-      }),
-    );
+    await createForeignTable("adopted-files");
     const s = spec("adopted", "uid-adopted", {
       files: "adopted-files",
       chunks: "adopted-chunks",
