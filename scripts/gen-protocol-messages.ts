@@ -59,6 +59,9 @@ export const APIS: ReadonlyArray<readonly [key: number, name: string, maxVersion
   [42, "DeleteGroups", 2],
   [44, "IncrementalAlterConfigs", 1],
   [47, "OffsetDelete", 0],
+  [48, "DescribeClientQuotas", 1],
+  [50, "DescribeUserScramCredentials", 0],
+  [51, "AlterUserScramCredentials", 0],
   [60, "DescribeCluster", 1],
   [61, "DescribeProducers", 0],
 ];

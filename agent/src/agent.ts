@@ -25,10 +25,12 @@ import { MetadataLog } from "./metadata/log.js";
 import { ENTRY_FORMAT } from "./metadata/commands.js";
 import { LATEST_ENTRY_FORMAT, entryFormatFor } from "./metadata/entry-codec.js";
 import * as metrics from "./metrics/metrics.js";
+import type { SaslSettings } from "./security/authenticator.js";
 import { Authorizer } from "./security/authorizer.js";
 import { jwksUrlForLogs } from "./security/jwks.js";
 import { loadListenerSecurity, securityProtocol } from "./security/listener.js";
 import { watchTlsFiles, watchUsersFile } from "./security/reload.js";
+import { SaslUsers } from "./security/users.js";
 import type { AgentContext } from "./server/context.js";
 import { startKafkaServer } from "./server/server.js";
 import { PartitionWaiters } from "./server/waiters.js";
@@ -231,6 +233,15 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       groups.unloadGroups((id) => cluster.coordinatorFor(id).nodeId !== cluster.self.nodeId),
     );
   }
+  // Logins look the log's SCRAM credentials up at the state current then (credentials.ts); the users
+  // file, reloaded when it changes, takes precedence (and AlterUserScramCredentials refuses its users).
+  const saslSettings: SaslSettings | null = security.sasl
+    ? {
+        ...security.sasl,
+        logCredentials: { credential: (user, mechanism) => log.state.scramCredentials.credential(user, mechanism) },
+      }
+    : null;
+  let fileUsers: SaslUsers = security.sasl?.users ?? new SaslUsers([]);
   const context: AgentContext = {
     log: logger,
     cluster,
@@ -245,6 +256,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     authorizer: config.authorization.enabled
       ? new Authorizer(config.authorization, () => log.state.acls, componentLogger("authorizer"))
       : Authorizer.off(),
+    usersFile: () => fileUsers,
   };
 
   const kafka = await startKafkaServer(context, {
@@ -255,7 +267,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     maxInFlight: config.maxInFlightRequests,
     logger: componentLogger("kafka"),
     tls: security.tls?.options ?? null,
-    sasl: security.sasl,
+    sasl: saslSettings,
     ...(config.kafkaTLSPrincipalMapper ? { principalMapper: config.kafkaTLSPrincipalMapper } : {}),
     saslEvents: {
       authenticated: (mechanism, reauth) =>
@@ -282,14 +294,16 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const stopTlsWatch = config.kafkaTLS
     ? watchTlsFiles(config.kafkaTLS, (options) => kafka.setTlsOptions(options), componentLogger("kafka"), reloadMs)
     : null;
-  const saslSettings = security.sasl;
   const usersFile = config.kafkaSASL?.usersFile;
   const stopUsersWatch =
     saslSettings && usersFile !== undefined
       ? watchUsersFile(
           saslSettings.mechanisms,
           usersFile,
-          (users) => kafka.setSaslSettings({ ...saslSettings, users }),
+          (users) => {
+            fileUsers = users;
+            kafka.setSaslSettings({ ...saslSettings, users });
+          },
           componentLogger("kafka"),
           reloadMs,
         )
@@ -356,7 +370,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     authorization: config.authorization.enabled,
     ...(config.authorization.enabled
       ? {
-          superUsers: config.authorization.superUsers.join(";"),
+          superUsers: config.authorization.superUsers.length,
           allowEveryoneIfNoAclFound: config.authorization.allowEveryoneIfNoAclFound,
           aclBindings: log.state.acls.size,
         }

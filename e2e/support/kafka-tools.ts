@@ -31,6 +31,7 @@ export const KAFKA_TOOL_CLASSES = {
   "log-dirs": "org.apache.kafka.tools.LogDirsCommand",
   transactions: "org.apache.kafka.tools.TransactionsCommand",
   acls: "org.apache.kafka.tools.AclCommand",
+  configs: "kafka.admin.ConfigCommand",
 } as const;
 
 export type KafkaTool = keyof typeof KAFKA_TOOL_CLASSES;

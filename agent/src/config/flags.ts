@@ -430,7 +430,7 @@ export const AGENT_FLAGS = {
     env: "WARP_KAFKA_SASL_USERS_FILE",
     defaultText: "",
     valueName: "path",
-    help: "Users for SASL, one <user>:<password> (or pre-hashed SCRAM credential) per line; read at start-up and again when it changes (new connections). See docs/security.md.",
+    help: "Users for SASL, one <user>:<password> (or pre-hashed SCRAM credential) per line; read at start-up and again when it changes (new connections). SCRAM users created with kafka-configs live in the metadata log; a user named here has these credentials only. See docs/security.md.",
     parse: filePath,
   }),
   kafkaTLSPrincipalMappingRules: flag({

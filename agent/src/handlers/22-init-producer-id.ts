@@ -38,7 +38,6 @@ defineHandler({ key: ApiKey.InitProducerId, min: 0, max: 5 }, async (req, ctx) =
     !authorizer.authorizeByResourceType(session(ctx), "WRITE", "TOPIC")
   ) {
     ctx.agent.log.debug("authorization denied", {
-      principal: session(ctx).principal,
       host: session(ctx).host,
       operation: "IDEMPOTENT_WRITE or WRITE on any topic",
       resource: "CLUSTER:kafka-cluster",

@@ -16,7 +16,7 @@ import { aclKey } from "../metadata/acls.js";
 import type { Command } from "../metadata/commands.js";
 import { jsonCommandSize } from "../metadata/entry-codec.js";
 import { aclCountProblem } from "../metadata/limits.js";
-import { ProposalOutcomeUnknownError } from "../metadata/proposal.js";
+import { FormatNotReadByAllError, ProposalOutcomeUnknownError } from "../metadata/proposal.js";
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { defineHandler } from "../server/handler.js";
 import { aclRequestRefusal, bindingFromWire } from "./acl-support.js";
@@ -84,6 +84,7 @@ defineHandler({ key: ApiKey.CreateAcls, min: 1, max: 3 }, async (req, ctx) => {
   try {
     folded = await agent.metadata.propose(commands);
   } catch (err) {
+    if (err instanceof FormatNotReadByAllError) return fail(ErrorCode.UNSUPPORTED_VERSION, err.message);
     agent.log.warn("CreateAcls: the metadata log could not be written", { error: errorMessage(err) });
     return fail(
       ErrorCode.REQUEST_TIMED_OUT,
@@ -97,7 +98,8 @@ defineHandler({ key: ApiKey.CreateAcls, min: 1, max: 3 }, async (req, ctx) => {
     if (r.errorCode !== ErrorCode.NONE) results[at] = { errorCode: r.errorCode, errorMessage: r.message ?? null };
   });
   agent.log.info("ACLs created", {
-    principal: ctx.connection.principal ?? ctx.connection.tlsPrincipal ?? "ANONYMOUS",
+    conn: ctx.connection.id,
+    remote: ctx.connection.remoteAddress,
     bindings: valid.length,
   });
   return { throttleTimeMs: 0, results };

@@ -10,7 +10,7 @@
  */
 import { errorMessage } from "../../../common/logger.js";
 import { jsonCommandSize } from "../metadata/entry-codec.js";
-import { ProposalOutcomeUnknownError } from "../metadata/proposal.js";
+import { FormatNotReadByAllError, ProposalOutcomeUnknownError } from "../metadata/proposal.js";
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { defineHandler } from "../server/handler.js";
 import { aclRequestRefusal, bindingToWire, filterFromWire } from "./acl-support.js";
@@ -43,6 +43,7 @@ defineHandler({ key: ApiKey.DeleteAcls, min: 1, max: 3 }, async (req, ctx) => {
   try {
     [result] = await agent.metadata.propose([{ type: "deleteAcls", filters }]);
   } catch (err) {
+    if (err instanceof FormatNotReadByAllError) return failed(ErrorCode.UNSUPPORTED_VERSION, err.message);
     agent.log.warn("DeleteAcls: the metadata log could not be written", { error: errorMessage(err) });
     return failed(
       ErrorCode.REQUEST_TIMED_OUT,
@@ -56,10 +57,7 @@ defineHandler({ key: ApiKey.DeleteAcls, min: 1, max: 3 }, async (req, ctx) => {
   const deleted = result.deletedAcls;
   const count = deleted.reduce((n, list) => n + list.length, 0);
   if (count > 0)
-    agent.log.info("ACLs deleted", {
-      principal: ctx.connection.principal ?? ctx.connection.tlsPrincipal ?? "ANONYMOUS",
-      bindings: count,
-    });
+    agent.log.info("ACLs deleted", { conn: ctx.connection.id, remote: ctx.connection.remoteAddress, bindings: count });
   return {
     throttleTimeMs: 0,
     filterResults: deleted.map((list) => ({

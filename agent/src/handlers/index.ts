@@ -29,5 +29,8 @@ import "./37-create-partitions.js";
 import "./42-delete-groups.js";
 import "./44-incremental-alter-configs.js";
 import "./47-offset-delete.js";
+import "./48-describe-client-quotas.js";
+import "./50-describe-user-scram-credentials.js";
+import "./51-alter-user-scram-credentials.js";
 import "./60-describe-cluster.js";
 import "./61-describe-producers.js";

@@ -7,6 +7,8 @@
 
 import type { AclBinding, AclFilter } from "./acls.js";
 import { aclBindingProblem, aclFilterProblem } from "./acls.js";
+import type { ScramCredentialRecord, ScramMechanismName } from "./scram-credentials.js";
+import { scramRecordProblem, scramUserProblem } from "./scram-credentials.js";
 
 /** Where the bytes of a batch (or a run of batches) live. */
 export interface Location {
@@ -177,6 +179,18 @@ export interface DeleteAclsCommand {
   readonly filters: readonly AclFilter[];
 }
 
+/**
+ * AlterUserScramCredentials, for one user: the credentials of `deletions` are removed and those of
+ * `upsertions` added or replaced, all or nothing (RESOURCE_NOT_FOUND, nothing changed, when a deleted
+ * credential does not exist at this point of the log). A mechanism appears at most once in the command.
+ */
+export interface AlterScramCredentialsCommand {
+  readonly type: "alterScramCredentials";
+  readonly user: string;
+  readonly upsertions: readonly ScramCredentialRecord[];
+  readonly deletions: readonly ScramMechanismName[];
+}
+
 export type Command =
   | CreateTopicCommand
   | DeleteTopicCommand
@@ -192,7 +206,8 @@ export type Command =
   | TruncateCommand
   | DeleteOffsetsCommand
   | CreateAclsCommand
-  | DeleteAclsCommand;
+  | DeleteAclsCommand
+  | AlterScramCredentialsCommand;
 
 export interface LogEntry {
   /** Agent that proposed the entry, and a per-agent counter: lets a proposer recognise its own entry. */
@@ -213,12 +228,14 @@ export interface LogEntry {
  *      the truncation by name, which is what it did before).
  *   2  adds `deleteOffsets`.
  *   3  the binary encoding (every command of levels 1 and 2).
+ *   4  adds `createAcls` and `deleteAcls`.
+ *   5  adds `alterScramCredentials`.
  *
  * An agent reads every entry of a level up to ENTRY_FORMAT.latest, in either encoding, and stops at an
  * entry of a newer level with an error naming it: folding what it does not understand would leave its
  * state different from everybody else's (and its snapshots would spread the difference).
  */
-export const ENTRY_FORMAT = { first: 1, binary: 3, latest: 4 } as const;
+export const ENTRY_FORMAT = { first: 1, binary: 3, latest: 5 } as const;
 
 /**
  * The level each command type needs: the one table to extend when a command type is added (with its
@@ -240,6 +257,7 @@ export const COMMAND_FORMAT: Readonly<Record<Command["type"], number>> = {
   deleteOffsets: 2,
   createAcls: 4,
   deleteAcls: 4,
+  alterScramCredentials: 5,
 };
 
 /** Whether `type` is a command type this agent knows. */
@@ -265,7 +283,8 @@ const TOPIC_ID = /^[0-9a-f]{32}$/;
 
 /**
  * Why a command's fields are malformed, or null. Checks the commands whose fields arrived after the
- * first entry format (`truncate` with its topic id, `deleteOffsets`, `createAcls`, `deleteAcls`); an unknown command type is
+ * first entry format (`truncate` with its topic id, `deleteOffsets`, `createAcls`, `deleteAcls`,
+ * `alterScramCredentials`); an unknown command type is
  * malformed too. The proposer refuses such a command before appending it (MetadataLog.propose), and the
  * fold skips one that is in the log anyway (state.ts), the same way on every agent.
  */
@@ -304,6 +323,28 @@ export function commandProblem(c: Command): string | null {
         const problem = aclFilterProblem(f);
         if (problem) return `deleteAcls: filters[${i}]: ${problem}`;
       }
+      return null;
+    }
+    case "alterScramCredentials": {
+      const user = scramUserProblem(raw.user);
+      if (user) return `alterScramCredentials: ${user}`;
+      if (!Array.isArray(raw.upsertions)) return "alterScramCredentials: upsertions must be an array";
+      if (!Array.isArray(raw.deletions)) return "alterScramCredentials: deletions must be an array";
+      const seen = new Set<unknown>();
+      for (const [i, d] of (raw.deletions as unknown[]).entries()) {
+        if (d !== "SCRAM-SHA-256" && d !== "SCRAM-SHA-512")
+          return `alterScramCredentials: deletions[${i}] must be SCRAM-SHA-256 or SCRAM-SHA-512`;
+        if (seen.has(d)) return `alterScramCredentials: ${d} is altered twice`;
+        seen.add(d);
+      }
+      for (const [i, u] of (raw.upsertions as unknown[]).entries()) {
+        const problem = scramRecordProblem(u);
+        if (problem) return `alterScramCredentials: upsertions[${i}]: ${problem}`;
+        const mechanism = (u as ScramCredentialRecord).mechanism;
+        if (seen.has(mechanism)) return `alterScramCredentials: ${mechanism} is altered twice`;
+        seen.add(mechanism);
+      }
+      if (seen.size === 0) return "alterScramCredentials: nothing to alter";
       return null;
     }
     case "createTopic":

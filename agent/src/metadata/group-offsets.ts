@@ -6,6 +6,8 @@ import type { CommittedOffset, GroupClaim, GroupOffsetStore, GroupWriteFence } f
 import type { Command } from "./commands.js";
 import type { MetadataLog } from "./log.js";
 import type { CommandResult } from "./state.js";
+import { FormatNotReadByAllError } from "./proposal.js";
+import { ErrorCode } from "../protocol/index.js";
 
 export class LogGroupOffsetStore implements GroupOffsetStore {
   constructor(private readonly log: MetadataLog) {}
@@ -68,13 +70,19 @@ export class LogGroupOffsetStore implements GroupOffsetStore {
     partitions: readonly { readonly topic: string; readonly partition: number }[],
     coordinatorEpoch: number,
   ): Promise<number> {
-    const result = await this.proposeOne({
-      type: "deleteOffsets",
-      group: groupId,
-      coordinatorEpoch,
-      partitions: partitions.map((p) => ({ topic: p.topic, partition: p.partition })),
-    });
-    return result.errorCode;
+    try {
+      const result = await this.proposeOne({
+        type: "deleteOffsets",
+        group: groupId,
+        coordinatorEpoch,
+        partitions: partitions.map((p) => ({ topic: p.topic, partition: p.partition })),
+      });
+      return result.errorCode;
+    } catch (err) {
+      // An agent of a release before OffsetDelete is live: not retriable until it is upgraded.
+      if (err instanceof FormatNotReadByAllError) return ErrorCode.UNSUPPORTED_VERSION;
+      throw err;
+    }
   }
 
   async claimGroup(groupId: string, coordinator: string): Promise<GroupClaim> {

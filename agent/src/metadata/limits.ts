@@ -38,3 +38,16 @@ export function aclCountProblem(adding: number, current: number): string | null 
     return `${adding} more ACL bindings would make ${current + adding}, above the cluster's limit of ${MAX_ACL_BINDINGS}`;
   return null;
 }
+
+/**
+ * Most SCRAM credentials (user and mechanism pairs) the cluster may hold. Every agent holds them in memory
+ * (about 250 bytes each) and in each snapshot.
+ */
+export const MAX_SCRAM_CREDENTIALS = 100_000;
+
+/** Why `adding` more credentials (negative: fewer) may not join the `current` ones, or null. */
+export function scramCredentialCountProblem(adding: number, current: number): string | null {
+  if (adding > 0 && current + adding > MAX_SCRAM_CREDENTIALS)
+    return `${adding} more SCRAM credentials would make ${current + adding}, above the cluster's limit of ${MAX_SCRAM_CREDENTIALS}`;
+  return null;
+}

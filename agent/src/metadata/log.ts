@@ -22,7 +22,7 @@ import { errorMessage } from "../../../common/logger.js";
 import { FailureReporter } from "../../../common/failure-reporter.js";
 import type { MetadataStore } from "../store/types.js";
 import type { Command, LogEntry } from "./commands.js";
-import { commandProblem, entryFormat } from "./commands.js";
+import { COMMAND_FORMAT, commandProblem, entryFormat } from "./commands.js";
 import type { EntryEncoding } from "./entry-codec.js";
 import {
   LATEST_ENTRY_FORMAT,
@@ -34,7 +34,7 @@ import {
   jsonCommandSize,
 } from "./entry-codec.js";
 import { MetadataFormatError } from "./format.js";
-import { Proposal, ProposalNotAppliedError, ProposalOutcomeUnknownError } from "./proposal.js";
+import { FormatNotReadByAllError, Proposal, ProposalNotAppliedError, ProposalOutcomeUnknownError } from "./proposal.js";
 import type { CommandResult, StateListener } from "./state.js";
 import { ClusterState } from "./state.js";
 
@@ -180,7 +180,8 @@ export class MetadataLog {
 
   /**
    * Proposes commands; resolves with each command's result once its entry is applied. Rejects with
-   * ProposalNotAppliedError or ProposalOutcomeUnknownError (proposal.ts), the store's error, or an
+   * ProposalNotAppliedError or ProposalOutcomeUnknownError (proposal.ts), FormatNotReadByAllError (a
+   * command newer than some live agent reads; nothing appended), the store's error, or an
    * Error naming what is wrong with a malformed command (commands.ts commandProblem; nothing is appended
    * for it).
    */
@@ -194,6 +195,13 @@ export class MetadataLog {
           const problem = commandProblem(command);
           if (problem !== null) {
             reject(new Error(`malformed metadata command refused before appending: ${problem}`));
+            return;
+          }
+          // A command of a format some live agent does not read would stop that agent at its entry.
+          const needed = COMMAND_FORMAT[command.type];
+          const readers = this.options.readersFormat?.() ?? LATEST_ENTRY_FORMAT;
+          if (needed > readers) {
+            reject(new FormatNotReadByAllError(command.type, needed, readers));
             return;
           }
           // Encoded once, here: a command the binary codec cannot hold exactly is refused alone, before any

@@ -24,6 +24,24 @@ export class ProposalOutcomeUnknownError extends Error {
   }
 }
 
+/**
+ * The command needs an entry format some live agent does not read yet (an older release during a rolling
+ * upgrade): appending it would stop that agent. Nothing was appended; the change works once every agent
+ * is upgraded.
+ */
+export class FormatNotReadByAllError extends Error {
+  constructor(
+    readonly commandType: string,
+    readonly needed: number,
+    readonly readers: number,
+  ) {
+    super(
+      `an agent of an older release is running: it reads metadata log entries up to format ${readers}, and this change (${commandType}) needs format ${needed}; upgrade every agent first`,
+    );
+    this.name = "FormatNotReadByAllError";
+  }
+}
+
 export class Proposal {
   /** Set once the command is in an entry being appended: from then on a failure leaves the outcome unknown. */
   appending = false;

@@ -10,10 +10,12 @@
  */
 import type { AclBinding } from "./acls.js";
 import { AclStore, aclKey, type AclRow } from "./acls.js";
+import { ScramCredentialStore, type ScramUserRow } from "./scram-credentials.js";
 import type {
   Command,
   CommitFileCommand,
   CreateAclsCommand,
+  AlterScramCredentialsCommand,
   CompactCommand,
   DeleteOffsetsCommand,
   Location,
@@ -24,7 +26,7 @@ import type {
 import { commandProblem } from "./commands.js";
 import { ErrorCode } from "../protocol/error-codes.js";
 import { ExpiryQueue, OFFSETS_RETENTION_MS, PRODUCER_ID_EXPIRATION_MS } from "./expiry.js";
-import { aclCountProblem, partitionCountProblem } from "./limits.js";
+import { aclCountProblem, partitionCountProblem, scramCredentialCountProblem } from "./limits.js";
 import { GroupFences, type GroupFenceRow } from "./group-fence.js";
 import { validateTopicConfig } from "./topic-config.js";
 import {
@@ -170,6 +172,8 @@ export class ClusterState {
   readonly groupFences = new GroupFences();
   /** ACL bindings (acls.ts): what the authorizer decides with. */
   readonly acls = new AclStore();
+  /** SCRAM credentials created with AlterUserScramCredentials (scram-credentials.ts). */
+  readonly scramCredentials = new ScramCredentialStore();
   nextProducerId = 1000;
   /** Log time (ms) at the last applied entry: the largest entry timestamp so far (expiry.ts); 0 while unknown. */
   logTime = 0;
@@ -342,6 +346,8 @@ export class ClusterState {
         return this.createAcls(index, c);
       case "deleteAcls":
         return { errorCode: FoldError.NONE, deletedAcls: this.acls.deleteMatching(c.filters) };
+      case "alterScramCredentials":
+        return this.alterScramCredentials(index, c);
     }
   }
 
@@ -359,6 +365,28 @@ export class ClusterState {
     const countProblem = aclCountProblem(adding, this.acls.size);
     if (countProblem) return this.refuse(index, c, FoldError.INVALID_REQUEST, countProblem);
     for (const b of c.acls) this.acls.add(b);
+    return { errorCode: FoldError.NONE };
+  }
+
+  /**
+   * One user's credential changes, all or nothing: refused (RESOURCE_NOT_FOUND) when a credential to
+   * delete does not exist, or when the additions would take the cluster beyond its limit (limits.ts).
+   * Messages never name the user (they are logged).
+   */
+  private alterScramCredentials(index: bigint, c: AlterScramCredentialsCommand): CommandResult {
+    const store = this.scramCredentials;
+    for (const mechanism of c.deletions) {
+      if (!store.credential(c.user, mechanism))
+        return {
+          errorCode: FoldError.RESOURCE_NOT_FOUND,
+          message: "Attempt to delete a user credential that does not exist",
+        };
+    }
+    const adding = c.upsertions.filter((u) => !store.credential(c.user, u.mechanism)).length;
+    const countProblem = scramCredentialCountProblem(adding - c.deletions.length, store.size);
+    if (countProblem) return this.refuse(index, c, FoldError.INVALID_REQUEST, countProblem);
+    for (const mechanism of c.deletions) store.delete(c.user, mechanism);
+    for (const record of c.upsertions) store.upsert(c.user, record);
     return { errorCode: FoldError.NONE };
   }
 
@@ -590,12 +618,14 @@ export class ClusterState {
       [...byTopic.values()].flatMap((m) => [...m.values()]),
       this.groupExpiry.timeOf(g) ?? 0,
     ]);
-    // Version 2 carries ACLs; a state without any is written as version 1, which agents that know no ACLs
-    // still read (a rolling upgrade), while they refuse a version 2 snapshot instead of dropping its ACLs.
+    // Version 2 carries ACLs, version 3 SCRAM credentials too; a state without either is written as
+    // version 1 (and one without credentials as at most 2), which agents that know neither still read (a
+    // rolling upgrade), while they refuse a newer snapshot instead of dropping what it holds.
     const acls = this.acls.toRows();
+    const scram = this.scramCredentials.toRows();
     return Buffer.from(
       JSON.stringify({
-        v: acls.length > 0 ? 2 : 1,
+        v: scram.length > 0 ? 3 : acls.length > 0 ? 2 : 1,
         applied: this.appliedIndex.toString(),
         nextProducerId: this.nextProducerId,
         logTime: this.logTime,
@@ -603,6 +633,7 @@ export class ClusterState {
         groups,
         fences: this.groupFences.toRows(),
         ...(acls.length > 0 ? { acls } : {}),
+        ...(scram.length > 0 ? { scram } : {}),
       }),
       "utf8",
     );
@@ -633,6 +664,8 @@ export class ClusterState {
       fences?: GroupFenceRow[];
       /** Version 2: the ACL bindings in creation order. */
       acls?: AclRow[];
+      /** Version 3: SCRAM credentials by user. */
+      scram?: ScramUserRow[];
     };
     const state = new ClusterState();
     state.appliedIndex = BigInt(raw.applied);
@@ -687,15 +720,17 @@ export class ClusterState {
       if (!Array.isArray(raw.acls)) throw new Error("snapshot: acls is not an array");
       state.acls.restore(raw.acls);
     }
+    if (raw.scram !== undefined) state.scramCredentials.restore(raw.scram);
     return state;
   }
 }
 
 /**
- * Snapshot formats this agent reads, both JSON (toSnapshot): 1, and 2 which adds ACLs (written only when
- * there are ACLs, so that agents reading only 1 refuse it rather than drop them).
+ * Snapshot formats this agent reads, all JSON (toSnapshot): 1; 2, which adds ACLs (written only when
+ * there are ACLs, so that agents reading only 1 refuse it rather than drop them); 3, which adds SCRAM
+ * credentials (likewise).
  */
-export const READABLE_SNAPSHOT_FORMATS: readonly number[] = [1, 2];
+export const READABLE_SNAPSHOT_FORMATS: readonly number[] = [1, 2, 3];
 
 /** A snapshot's JSON, once its format is known to be one this agent reads. */
 function parseSnapshot(data: Buffer, index: bigint | undefined): unknown {

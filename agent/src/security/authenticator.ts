@@ -24,11 +24,15 @@
  * any request but such a SaslHandshake closes the connection (`admit`). Without a lifetime a
  * SaslHandshake after authenticating is answered ILLEGAL_SASL_STATE and the connection stays.
  *
- * Logs name the connection, mechanism and user, never a password, proof, key or token: failures at
- * info, successes at debug (as Kafka does; one line per connection would drown busy agents).
+ * Logs name the connection, its remote address and the mechanism, never a user name or principal, a
+ * password, proof, key or token: failures at info, successes at debug (as Kafka does; one line per
+ * connection would drown busy agents). The reason logged for a failure is the error's `reason`, which
+ * names nobody (the client's message may repeat the names it sent).
  */
 import type { Logger } from "../../../common/logger.js";
 import { ApiKey, ErrorCode, apiKeyName } from "../protocol/index.js";
+import { UserCredentials } from "./credentials.js";
+import type { ScramCredentialSource } from "./credentials.js";
 import { SaslAuthenticationError } from "./mechanisms.js";
 import type { SaslExchange, SaslMechanism } from "./mechanisms.js";
 import { OAuthBearerServerExchange } from "./oauthbearer.js";
@@ -43,6 +47,11 @@ export interface SaslSettings {
   readonly mechanisms: readonly SaslMechanism[];
   /** PLAIN and SCRAM users (the users file); empty when only OAUTHBEARER is enabled. */
   readonly users: SaslUsers;
+  /**
+   * SCRAM credentials created through the Kafka API (the metadata log's): users the file does not name
+   * log in with these (credentials.ts). Absent: the users file alone.
+   */
+  readonly logCredentials?: ScramCredentialSource;
   /** OAUTHBEARER token validation; null when OAUTHBEARER is not enabled. */
   readonly oauth: OAuthBearerValidator | null;
   /** Kafka's connections.max.reauth.ms: the longest session before re-authentication; 0: no limit. */
@@ -93,7 +102,6 @@ const BEFORE_AUTH: ReadonlySet<number> = new Set([ApiKey.ApiVersions, ApiKey.Sas
 
 /** An exchange that fails at its first message (re-authentication with another mechanism, as Kafka does). */
 class RefusingExchange implements SaslExchange {
-  readonly userName = null;
   constructor(private readonly message: string) {}
   step(): never {
     throw new SaslAuthenticationError(this.message);
@@ -225,16 +233,12 @@ export class SaslSession {
     } else if (this.stateValue !== "handshake") {
       // In the middle of an exchange: Kafka closes.
       if (this.stateValue === "authenticate")
-        this.fail(
-          this.exchange?.userName ?? null,
-          this.mechanismValue,
-          "SaslHandshake during an authentication exchange",
-        );
+        this.fail(this.mechanismValue, "SaslHandshake during an authentication exchange");
       return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, mechanisms: enabled };
     }
     const chosen = settings.mechanisms.find((m) => m === mechanism);
     if (!chosen) {
-      this.fail(null, mechanism.slice(0, 64), `unsupported SASL mechanism (enabled: ${enabled.join(", ")})`);
+      this.fail(mechanism.slice(0, 64), `unsupported SASL mechanism (enabled: ${enabled.join(", ")})`);
       return { errorCode: ErrorCode.UNSUPPORTED_SASL_MECHANISM, mechanisms: enabled };
     }
     if (this.reauth !== null && chosen !== this.reauth.mechanism) {
@@ -252,7 +256,7 @@ export class SaslSession {
   }
 
   private newExchange(mechanism: SaslMechanism, settings: SaslSettings): SaslExchange {
-    const users = settings.users;
+    const users = new UserCredentials(settings.users, settings.logCredentials ?? null);
     switch (mechanism) {
       case "PLAIN":
         return new PlainServerExchange({ verify: (user, password) => users.passwordMatches(user, password) });
@@ -276,7 +280,7 @@ export class SaslSession {
             ? "SaslAuthenticate before the previous step was answered"
             : "SaslAuthenticate before a successful SaslHandshake";
       // Out of order before authentication: answered, then the connection closes (as Kafka does).
-      if (this.stateValue !== "authenticated") this.fail(null, this.mechanismValue, message);
+      if (this.stateValue !== "authenticated") this.fail(this.mechanismValue, message);
       return this.answer(ErrorCode.ILLEGAL_SASL_STATE, message);
     }
     const exchange = this.exchange;
@@ -287,7 +291,7 @@ export class SaslSession {
       if (this.exchange !== exchange) return this.answer(ErrorCode.ILLEGAL_SASL_STATE, "Authentication failed");
       if (step.rejected !== undefined) {
         // An error challenge (OAUTHBEARER): logged now, failed at the client's acknowledgement.
-        this.logFailure(exchange.userName, this.mechanismValue, step.rejected);
+        this.logFailure(this.mechanismValue, step.rejected);
         this.failureLogged = true;
         return { errorCode: ErrorCode.NONE, errorMessage: null, authBytes: step.response, sessionLifetimeMs: 0n };
       }
@@ -297,6 +301,7 @@ export class SaslSession {
       if (reauth !== null && step.principal !== reauth.principal)
         throw new SaslAuthenticationError(
           `Cannot change principals during re-authentication from User.${reauth.principal}: User.${step.principal}`,
+          "cannot change principals during re-authentication",
         );
       const lifetimeMs = this.startSession(step.credentialExpiresAtMs);
       this.stateValue = "authenticated";
@@ -306,7 +311,6 @@ export class SaslSession {
       this.logger.debug(reauth ? "SASL re-authentication succeeded" : "SASL authentication succeeded", {
         ...this.where(),
         mechanism: this.mechanismValue,
-        user: step.principal,
         ...(lifetimeMs !== null ? { sessionLifetimeMs: lifetimeMs } : {}),
       });
       this.events.authenticated?.(this.mechanismValue!, reauth !== null);
@@ -319,7 +323,7 @@ export class SaslSession {
     } catch (err) {
       const message = err instanceof SaslAuthenticationError ? err.message : "Authentication failed";
       const reason = err instanceof SaslAuthenticationError ? err.reason : "Authentication failed";
-      this.fail(exchange.userName, this.mechanismValue, reason);
+      this.fail(this.mechanismValue, reason);
       return this.answer(ErrorCode.SASL_AUTHENTICATION_FAILED, message);
     } finally {
       this.steppingValue = false;
@@ -356,18 +360,17 @@ export class SaslSession {
     return { conn: this.connection.id, remote: this.connection.remoteAddress };
   }
 
-  private fail(user: string | null, mechanism: SaslMechanism | string | null, reason: string): void {
+  private fail(mechanism: SaslMechanism | string | null, reason: string): void {
     this.stateValue = "failed";
     this.exchange = null;
-    if (!this.failureLogged) this.logFailure(user, mechanism, reason);
+    if (!this.failureLogged) this.logFailure(mechanism, reason);
   }
 
-  private logFailure(user: string | null, mechanism: SaslMechanism | string | null, reason: string): void {
+  private logFailure(mechanism: SaslMechanism | string | null, reason: string): void {
     const reauthentication = this.reauth !== null;
     this.logger.info(reauthentication ? "SASL re-authentication failed" : "SASL authentication failed", {
       ...this.where(),
       mechanism,
-      ...(user ? { user: user.slice(0, 128) } : {}),
       reason,
     });
     const known = this.settings?.().mechanisms.find((m) => m === mechanism) ?? null;

@@ -193,7 +193,6 @@ export class Authorizer {
     const decision = decide(this.acls(), this.config, session, op, type, name);
     if (!decision.allowed && options.logIfDenied !== false)
       this.logger?.debug("authorization denied", {
-        principal: session.principal,
         host: session.host,
         operation: op,
         resource: `${type}:${name}`,

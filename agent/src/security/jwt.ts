@@ -91,21 +91,6 @@ function jsonObject(segment: string, what: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/**
- * The unverified principal-claim value of a token, for logs only (what the client claims to be, like
- * the user name of a failed password login); null when it cannot be read.
- */
-export function claimedPrincipal(token: string, claim: string): string | null {
-  const parts = token.split(".");
-  if (parts.length !== 3 || !SEGMENT.test(parts[1]!)) return null;
-  try {
-    const value = jsonObject(parts[1]!, "payload")[claim];
-    return typeof value === "string" && value !== "" ? value : null;
-  } catch {
-    return null;
-  }
-}
-
 /** Splits and decodes a compact JWS; checks its structure and that its algorithm is accepted. */
 export function decodeJwt(token: string): DecodedJwt {
   const parts = token.split(".");

@@ -65,6 +65,4 @@ export interface SaslStep {
  */
 export interface SaslExchange {
   step(clientMessage: Buffer): SaslStep | Promise<SaslStep>;
-  /** The user the client named, once known (for logs; never a secret). */
-  readonly userName: string | null;
 }

@@ -12,7 +12,7 @@
  * generic message. The token itself is never logged or kept after the step.
  */
 import type { Logger } from "../../../common/logger.js";
-import { claimedPrincipal, checkJwtClaims, decodeJwt, JwtError, keyFitsAlgorithm, verifyJwtSignature } from "./jwt.js";
+import { checkJwtClaims, decodeJwt, JwtError, keyFitsAlgorithm, verifyJwtSignature } from "./jwt.js";
 import type { AcceptedClaims, JwtClaimRules } from "./jwt.js";
 import type { VerificationKeys } from "./jwks.js";
 import { SaslAuthenticationError } from "./mechanisms.js";
@@ -104,16 +104,11 @@ export function parseClientFirstMessage(message: string): ClientFirst {
 /** One connection's OAUTHBEARER exchange. */
 export class OAuthBearerServerExchange implements SaslExchange {
   private state: "initial" | "rejected" | "done" = "initial";
-  private user: string | null = null;
 
   constructor(
     private readonly validator: OAuthBearerValidator,
     private readonly logger?: Logger,
   ) {}
-
-  get userName(): string | null {
-    return this.user;
-  }
 
   async step(clientMessage: Buffer): Promise<SaslStep> {
     if (this.state === "rejected") {
@@ -124,7 +119,6 @@ export class OAuthBearerServerExchange implements SaslExchange {
     if (this.state === "done") throw new SaslAuthenticationError("OAUTHBEARER exchange already complete");
     this.state = "done";
     const first = parseClientFirstMessage(clientMessage.toString("latin1"));
-    this.user = claimedPrincipal(first.token, this.validator.rules.principalClaim);
     let accepted: AcceptedClaims;
     try {
       accepted = await this.validator.validate(first.token);
@@ -139,10 +133,10 @@ export class OAuthBearerServerExchange implements SaslExchange {
       this.state = "rejected";
       return { response: Buffer.from(INVALID_TOKEN_RESPONSE, "utf8"), principal: null, rejected: err.message };
     }
-    this.user = accepted.principal;
     if (first.authzid !== "" && first.authzid !== accepted.principal)
       throw new SaslAuthenticationError(
         `Authentication failed: Client requested an authorization id (${first.authzid.slice(0, 128)}) that is different from the token's principal name (${accepted.principal.slice(0, 128)})`,
+        "the client requested an authorization id different from the token's principal name",
       );
     return { response: Buffer.alloc(0), principal: accepted.principal, credentialExpiresAtMs: accepted.expiresAtMs };
   }

@@ -12,13 +12,8 @@ export interface PlainServerOptions {
 
 export class PlainServerExchange implements SaslExchange {
   private done = false;
-  private user: string | null = null;
 
   constructor(private readonly options: PlainServerOptions) {}
-
-  get userName(): string | null {
-    return this.user;
-  }
 
   async step(clientMessage: Buffer): Promise<SaslStep> {
     if (this.done) throw new SaslAuthenticationError("PLAIN exchange already complete");
@@ -30,7 +25,6 @@ export class PlainServerExchange implements SaslExchange {
     }
     const authzid = clientMessage.subarray(0, first).toString("utf8");
     const user = clientMessage.subarray(first + 1, second).toString("utf8");
-    this.user = user === "" ? null : user;
     const password = clientMessage.subarray(second + 1).toString("utf8");
     if (user === "" || password === "")
       throw new SaslAuthenticationError("Authentication failed: user name and password must not be empty");

@@ -67,6 +67,22 @@ export async function deriveScramCredential(
   salt: Buffer = randomBytes(32),
 ): Promise<ScramCredential> {
   const salted = await saltedPassword(mechanism, password, salt, iterations);
+  const credential = scramCredentialFromSaltedPassword(mechanism, salt, iterations, salted);
+  salted.fill(0);
+  return credential;
+}
+
+/**
+ * The stored credential for a SaltedPassword (RFC 5802: StoredKey = H(HMAC(SaltedPassword, "Client Key")),
+ * ServerKey = HMAC(SaltedPassword, "Server Key")), as AlterUserScramCredentials sends it. The caller
+ * zeroes `salted` once done with it.
+ */
+export function scramCredentialFromSaltedPassword(
+  mechanism: ScramMechanism,
+  salt: Buffer,
+  iterations: number,
+  salted: Buffer,
+): ScramCredential {
   const clientKey = hmac(mechanism, salted, "Client Key");
   const credential = {
     salt,
@@ -74,7 +90,6 @@ export async function deriveScramCredential(
     storedKey: hash(mechanism, clientKey),
     serverKey: hmac(mechanism, salted, "Server Key"),
   };
-  salted.fill(0);
   clientKey.fill(0);
   return credential;
 }
@@ -142,11 +157,6 @@ export class ScramServerExchange implements SaslExchange {
     readonly mechanism: ScramMechanism,
     private readonly options: ScramServerOptions,
   ) {}
-
-  /** The user named in the client's first message (for logs), once known. */
-  get userName(): string | null {
-    return this.user === "" ? null : this.user;
-  }
 
   step(clientMessage: Buffer): SaslStep {
     const text = clientMessage.toString("utf8");

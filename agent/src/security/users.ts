@@ -54,6 +54,26 @@ export class SaslUsers {
     return this.byName.get(user)?.scram[mechanism];
   }
 
+  /** Whether the file names the user (it then decides the user's credentials alone: credentials.ts). */
+  has(user: string): boolean {
+    return this.byName.has(user);
+  }
+
+  /** The users the file names, sorted. */
+  names(): string[] {
+    return [...this.byName.keys()].sort();
+  }
+
+  /** The SCRAM mechanisms a user has credentials for, with their iteration counts. */
+  describe(user: string): Array<{ mechanism: ScramMechanism; iterations: number }> {
+    const found = this.byName.get(user);
+    if (!found) return [];
+    return (["SCRAM-SHA-256", "SCRAM-SHA-512"] as const).flatMap((mechanism) => {
+      const credential = found.scram[mechanism];
+      return credential ? [{ mechanism, iterations: credential.iterations }] : [];
+    });
+  }
+
   /** Checks a PLAIN password against the user's stored SCRAM key; false for unknown users. */
   async passwordMatches(user: string, password: string): Promise<boolean> {
     const found = this.byName.get(user);
@@ -62,16 +82,28 @@ export class SaslUsers {
       await scramPasswordMatches("SCRAM-SHA-256", await unknownUserCredential(), password);
       return false;
     }
-    for (const mechanism of ["SCRAM-SHA-256", "SCRAM-SHA-512"] as const) {
-      const credential = found.scram[mechanism];
-      if (credential) return scramPasswordMatches(mechanism, credential, password);
-    }
-    return false;
+    return passwordMatchesAny((mechanism) => found.scram[mechanism], password);
   }
 }
 
+/**
+ * Checks a PLAIN password against the first stored SCRAM credential `credential` gives (SHA-256 first);
+ * false when there is none.
+ */
+export async function passwordMatchesAny(
+  credential: (mechanism: ScramMechanism) => ScramCredential | undefined,
+  password: string,
+): Promise<boolean> {
+  for (const mechanism of ["SCRAM-SHA-256", "SCRAM-SHA-512"] as const) {
+    const found = credential(mechanism);
+    if (found) return scramPasswordMatches(mechanism, found, password);
+  }
+  return false;
+}
+
 let dummy: Promise<ScramCredential> | null = null;
-function unknownUserCredential(): Promise<ScramCredential> {
+/** A credential no password matches, to spend on unknown users the work a known one costs. */
+export function unknownUserCredential(): Promise<ScramCredential> {
   dummy ??= deriveScramCredential("SCRAM-SHA-256", randomBytes(16).toString("base64"));
   return dummy;
 }

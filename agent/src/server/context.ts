@@ -10,6 +10,7 @@ import type { IngestionBatcher } from "../ingest/batcher.js";
 import type { MetadataLog } from "../metadata/log.js";
 import type { TopicService } from "../metadata/topics.js";
 import type { Authorizer } from "../security/authorizer.js";
+import type { SaslUsers } from "../security/users.js";
 import type { PartitionWaiters } from "./waiters.js";
 
 export interface AgentContext {
@@ -32,4 +33,9 @@ export interface AgentContext {
   readonly dataLocation: string;
   /** Decides what each principal may do (ACLs in the metadata log); allows everything when authorization is off. */
   readonly authorizer: Authorizer;
+  /**
+   * The users file's users as last loaded (empty without one): they take precedence over the SCRAM
+   * credentials in the metadata log, which AlterUserScramCredentials may therefore not change for them.
+   */
+  readonly usersFile: () => SaslUsers;
 }

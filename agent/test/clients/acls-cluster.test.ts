@@ -4,7 +4,9 @@
  * every agent (the metadata log carries them), and ACLs removed through another stop working on every
  * agent. Kafka's console producer and consumer, limited by ACLs, get TopicAuthorizationException and
  * GroupAuthorizationException where they lack rights and work where they have them: a prefixed ALLOW,
- * a DENY that wins over it, a group READ, a topic nobody has an ACL for, and the super user.
+ * a DENY that wins over it, a group READ, a topic nobody has an ACL for, and the super user. SCRAM users
+ * created with kafka-configs through one agent log in on every agent, and are refused everywhere once
+ * deleted through another.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -16,7 +18,7 @@ import { eventually } from "../../../e2e/support/eventually.js";
 import { ensureKafkaTools, runKafkaTool } from "../../../e2e/support/kafka-tools.js";
 import type { KafkaTool, RunResult } from "../../../e2e/support/kafka-tools.js";
 import { ApiKey, ErrorCode } from "../../src/protocol/index.js";
-import { writeUsersFile } from "../security/support.js";
+import { scramLogin, writeUsersFile } from "../security/support.js";
 import { startTestAgent, tempDir } from "../support/agents.js";
 import type { TestAgent } from "../support/agents.js";
 import { RawKafkaClient } from "../support/raw-kafka-client.js";
@@ -272,5 +274,65 @@ describe("ACLs on three agents sharing DynamoDB Local", function () {
       );
     assert.equal(await produce("alice", "orders-eu", 1), "TopicAuthorizationException");
     assert.equal(await metadataError(1, "bob", "orders-eu"), ErrorCode.NONE, "bob's ACLs are untouched");
+  });
+
+  /** Whether `user` logs in to agent `agent` with SCRAM-SHA-512 (a new connection). */
+  async function scramLogsIn(agent: number, user: string, password: string): Promise<boolean> {
+    const c = await RawKafkaClient.connect(agents[agent]!.port);
+    try {
+      return (await scramLogin(c, "SCRAM-SHA-512", user, password)).final.errorCode === ErrorCode.NONE;
+    } finally {
+      c.close();
+    }
+  }
+
+  it("kafka-configs creates a SCRAM user through one agent that logs in on every agent; --delete-config removes it", async () => {
+    const configsTool = (via: TestAgent, user: User, args: readonly string[]) =>
+      tool("configs", via.bootstrap, ["--command-config", configs.get(user)!, "--entity-type", "users", ...args]);
+    for (let i = 0; i < 3; i++) assert.equal(await scramLogsIn(i, "carol", "carol-pw"), false, `agent ${i} before`);
+    const added = await configsTool(agents[1]!, "admin", [
+      "--entity-name",
+      "carol",
+      "--alter",
+      "--add-config",
+      "SCRAM-SHA-512=[iterations=8192,password=carol-pw]",
+    ]);
+    assert.equal(added.code, 0, `${added.stdout}\n${added.stderr}`);
+    assert.match(added.stdout, /Completed updating config for user carol/);
+    for (let i = 0; i < 3; i++)
+      await eventually(() => scramLogsIn(i, "carol", "carol-pw"), { ...POLL, what: `carol to log in on agent ${i}` });
+    const described = await configsTool(agents[2]!, "admin", ["--entity-name", "carol", "--describe"]);
+    assert.equal(described.code, 0, described.stderr);
+    assert.match(
+      described.stdout,
+      /SCRAM credential configs for user-principal 'carol' are SCRAM-SHA-512=iterations=8192/,
+    );
+    // Only who may ALTER the cluster changes credentials.
+    const denied = await configsTool(agents[0]!, "alice", [
+      "--entity-name",
+      "alice2",
+      "--alter",
+      "--add-config",
+      "SCRAM-SHA-512=[password=x]",
+    ]);
+    assert.notEqual(denied.code, 0);
+    assert.equal(failure(denied), "ClusterAuthorizationException");
+
+    const removed = await configsTool(agents[2]!, "admin", [
+      "--entity-name",
+      "carol",
+      "--alter",
+      "--delete-config",
+      "SCRAM-SHA-512",
+    ]);
+    assert.equal(removed.code, 0, `${removed.stdout}\n${removed.stderr}`);
+    for (let i = 0; i < 3; i++)
+      await eventually(async () => !(await scramLogsIn(i, "carol", "carol-pw")), {
+        ...POLL,
+        what: `carol to be refused on agent ${i}`,
+      });
+    const gone = await configsTool(agents[0]!, "admin", ["--entity-name", "carol", "--describe"]);
+    assert.equal(gone.code, 0, gone.stderr);
+    assert.doesNotMatch(gone.stdout, /SCRAM-SHA-512/);
   });
 });

@@ -346,17 +346,17 @@ describe("metadata log entry formats", () => {
 
   it("names the format found and the formats it reads when an entry is of a newer format, in either encoding", () => {
     const newer = throwsFormatError(
-      () => decodeEntry(Buffer.from([0x57, 0x4c, 5, 0, 0]), 12n),
-      /^metadata log entry 12 has format 5, newer than this agent reads \(1-4\)\. It was written by a newer agent/,
+      () => decodeEntry(Buffer.from([0x57, 0x4c, 6, 0, 0]), 12n),
+      /^metadata log entry 12 has format 6, newer than this agent reads \(1-5\)\. It was written by a newer agent/,
     );
-    assert.equal(newer.formatVersion, 5);
+    assert.equal(newer.formatVersion, 6);
     assert.equal(
       throwsFormatError(() => decodeEntry(Buffer.from([0x57, 0x4c, 0x80, 0x01])), /format 128, newer/).formatVersion,
       128,
     );
     throwsFormatError(
-      () => decodeEntry(Buffer.from('{"v":5,"proposer":"p","seq":1,"commands":[{"type":"teleport"}]}'), 4n),
-      /^metadata log entry 4 has format 5, newer than this agent reads \(1-4\)/,
+      () => decodeEntry(Buffer.from('{"v":6,"proposer":"p","seq":1,"commands":[{"type":"teleport"}]}'), 4n),
+      /^metadata log entry 4 has format 6, newer than this agent reads \(1-5\)/,
     );
     throwsFormatError(
       () => decodeEntry(Buffer.from('{"proposer":"p"}'), 4n),
@@ -369,7 +369,7 @@ describe("metadata log entry formats", () => {
     );
     throwsFormatError(
       () => decodeEntry(Buffer.from([1, 2, 3]), 8n),
-      /^metadata log entry 8 is in no format this agent knows: it starts with 0x010203; this agent reads entry formats 1-4 \(JSON, or binary from 3\)$/,
+      /^metadata log entry 8 is in no format this agent knows: it starts with 0x010203; this agent reads entry formats 1-5 \(JSON, or binary from 3\)$/,
     );
     throwsFormatError(() => decodeEntry(Buffer.alloc(0), 8n), /starts with nothing/);
   });
@@ -443,14 +443,15 @@ describe("metadata log entry formats", () => {
   });
 
   it("writes the newest format every live agent reads, binary from format 3", () => {
-    assert.equal(entryFormatFor([]), 4);
+    assert.equal(entryFormatFor([]), 5);
     assert.equal(entryFormatFor([3, 3, 3]), 3);
     assert.equal(entryFormatFor([4, 4]), 4);
+    assert.equal(entryFormatFor([5, 4]), 4);
     assert.equal(entryFormatFor([3, undefined, 3]), 1, "an agent from before binary entries advertises none");
-    assert.equal(entryFormatFor([5, 3]), 3);
-    assert.equal(entryFormatFor([5, 5]), 4, "never a format this agent does not know");
+    assert.equal(entryFormatFor([6, 3]), 3);
+    assert.equal(entryFormatFor([6, 6]), 5, "never a format this agent does not know");
     assert.equal(entryFormatFor([2, 3]), 2);
-    assert.deepEqual([1, 2, 3, 4, 5].map(encodingFor), ["json", "json", "binary", "binary", "binary"]);
+    assert.deepEqual([1, 2, 3, 4, 5, 6].map(encodingFor), ["json", "json", "binary", "binary", "binary", "binary"]);
   });
 
   it("keeps a partition batch within 32 bytes at 6 and at 1,000 partitions per file (bench/log-entry-size.ts)", () => {

@@ -64,13 +64,16 @@ function openLog(store: MemMetadataStore, logger: Logger): MetadataLog {
   });
 }
 
+/** A format no agent of this release reads. */
+const NEXT = ENTRY_FORMAT.latest + 1;
+
 describe("metadata log entry formats", () => {
   it("writes JSON at format 1 unless a command needs a newer one (deleteOffsets: 2, ACLs: 4), binary at 3 or more, and reads all", () => {
     const old = encodeEntry({ proposer: "p", seq: 1, time: 5, commands: [createTopic] }, "json");
     assert.equal(formatOf(old), 1);
     const newer = encodeEntry({ proposer: "p", seq: 2, commands: [createTopic, deleteOffsets] }, "json");
     assert.equal(formatOf(newer), 2);
-    assert.equal(ENTRY_FORMAT.latest, 4);
+    assert.equal(ENTRY_FORMAT.latest, 5);
     assert.equal(entryFormat([createTopic, deleteOffsets], "binary"), 3);
     const binary = encodeEntry({ proposer: "p", seq: 3, commands: [createTopic, deleteOffsets] }, "binary");
     assert.deepEqual([binary.toString("latin1", 0, 2), binary[2]], ["WL", 3]);
@@ -109,9 +112,9 @@ describe("metadata log entry formats", () => {
         );
       }
     } finally {
-      formats.latest = 4;
+      formats.latest = 5;
     }
-    assert.equal(ENTRY_FORMAT.latest, 4);
+    assert.equal(ENTRY_FORMAT.latest, 5);
   });
 
   it("folds the same commands to the same state from JSON format 1 and 2 entries and binary format 3 ones", () => {
@@ -160,7 +163,10 @@ describe("metadata log entry formats", () => {
       [raw("entry"), /is in no format this agent knows/],
       [Buffer.from("{}"), /no valid format/],
       [raw({ proposer: "p", seq: 1, commands: [] }), /no valid format \("v": absent\)/],
-      [raw({ v: 5, proposer: "p", seq: 1, commands: [] }), /has format 5, newer than this agent reads \(1-4\)/],
+      [
+        raw({ v: NEXT, proposer: "p", seq: 1, commands: [] }),
+        new RegExp(`has format ${NEXT}, newer than this agent reads \\(1-${ENTRY_FORMAT.latest}\\)`),
+      ],
       [raw({ v: 1, seq: 1, commands: [] }), /no proposer and seq/],
       [raw({ v: 1, proposer: "p", seq: 1, time: "noon", commands: [] }), /time "noon" is not an integer/],
       [raw({ v: 1, proposer: "p", seq: 1, commands: {} }), /no commands array/],
@@ -176,9 +182,12 @@ describe("metadata log entry formats", () => {
   it("stops replaying at an entry of a newer format, with the error", async () => {
     const store = new MemMetadataStore();
     assert.ok(await store.append(1n, encodeEntry({ proposer: "p", seq: 1, commands: [createTopic] })));
-    assert.ok(await store.append(2n, raw({ v: 5, proposer: "future", seq: 1, commands: [{ type: "teleport" }] })));
+    assert.ok(await store.append(2n, raw({ v: NEXT, proposer: "future", seq: 1, commands: [{ type: "teleport" }] })));
     const log = openLog(store, capturedLogger().logger);
-    await assert.rejects(log.open(), /entry 2 has format 5, newer than this agent reads \(1-4\)/);
+    await assert.rejects(
+      log.open(),
+      new RegExp(`entry 2 has format ${NEXT}, newer than this agent reads \\(1-${ENTRY_FORMAT.latest}\\)`),
+    );
     assert.equal(log.state.appliedIndex, 1n, "everything before it is folded, nothing after");
     await log.close();
   });

@@ -11,6 +11,7 @@ import { MetadataFormatError } from "../../src/metadata/format.js";
 import { MetadataLog } from "../../src/metadata/log.js";
 import type { MetadataLogOptions } from "../../src/metadata/log.js";
 import { ProposalNotAppliedError } from "../../src/metadata/proposal.js";
+import { ENTRY_FORMAT } from "../../src/metadata/commands.js";
 import { MemMetadataStore } from "../../src/store/mem.js";
 import { capturedLogger } from "../support/captured-logger.js";
 
@@ -51,8 +52,14 @@ function entry(seq: number, ...commands: Command[]): Buffer {
   return encodeEntry({ proposer: "other", seq, time: 1_767_225_600_000 + seq, commands });
 }
 
-/** "WL", format 5, and bytes this agent cannot know the meaning of. */
-const FORMAT_5_ENTRY = Buffer.from([0x57, 0x4c, 5, 0, 0, 0]);
+/** A format no agent of this release reads. */
+const NEXT = ENTRY_FORMAT.latest + 1;
+/** "WL", that format, and bytes this agent cannot know the meaning of. */
+const NEWER_ENTRY = Buffer.from([0x57, 0x4c, NEXT, 0, 0, 0]);
+const newerThan = (index: number) =>
+  new RegExp(
+    `^metadata log entry ${index} has format ${NEXT}, newer than this agent reads \\(1-${ENTRY_FORMAT.latest}\\)`,
+  );
 
 async function rejectsWith(promise: Promise<unknown>, type: new (...args: never[]) => Error, pattern: RegExp) {
   await assert.rejects(promise, (err: unknown) => {
@@ -86,7 +93,7 @@ describe("metadata log: entry formats", () => {
     await json.close();
   });
 
-  it("writes JSON at the oldest format its commands allow (deleteOffsets: 2), binary at format 3", async () => {
+  it("writes JSON at the oldest format its commands allow (deleteOffsets: 2), binary at format 3; refuses a command a live agent cannot read", async () => {
     const deleteOffsets: Command = { type: "deleteOffsets", group: "g", coordinatorEpoch: 0, partitions: [] };
     const written: Array<[number, string, string]> = [];
     for (const readers of [1, 2, 3, 4]) {
@@ -94,7 +101,12 @@ describe("metadata log: entry formats", () => {
       const log = new MetadataLog(store, { ...options, readersFormat: () => readers });
       await log.open();
       await log.propose([createTopic]);
-      await log.propose([deleteOffsets]);
+      if (readers < 2)
+        await assert.rejects(
+          log.propose([deleteOffsets]),
+          /reads metadata log entries up to format 1, and this change \(deleteOffsets\) needs format 2/,
+        );
+      else await log.propose([deleteOffsets]);
       for (const r of await store.read(1n, 10)) {
         const binary = r.data.toString("latin1", 0, 2) === "WL";
         const format = binary ? r.data[2]! : (JSON.parse(r.data.toString("utf8")) as { v: number }).v;
@@ -104,7 +116,6 @@ describe("metadata log: entry formats", () => {
     }
     assert.deepEqual(written, [
       [1, "createTopic", "JSON 1"],
-      [1, "deleteOffsets", "JSON 2"],
       [2, "createTopic", "JSON 1"],
       [2, "deleteOffsets", "JSON 2"],
       [3, "createTopic", "binary 3"],
@@ -117,18 +128,14 @@ describe("metadata log: entry formats", () => {
   it("refuses to start on a log holding an entry of a newer format, naming its index and the formats it reads", async () => {
     const store = new MemMetadataStore();
     assert.ok(await store.append(1n, entry(1, createTopic)));
-    assert.ok(await store.append(2n, FORMAT_5_ENTRY));
+    assert.ok(await store.append(2n, NEWER_ENTRY));
     const log = new MetadataLog(store, options);
-    await rejectsWith(
-      log.open(),
-      MetadataFormatError,
-      /^metadata log entry 2 has format 5, newer than this agent reads \(1-4\)/,
-    );
+    await rejectsWith(log.open(), MetadataFormatError, newerThan(2));
   });
 
   it("refuses to start on a snapshot of a newer format, naming the version and the versions it reads", async () => {
     for (const [data, version] of [
-      [Buffer.from(JSON.stringify({ v: 3, applied: "5" })), 3],
+      [Buffer.from(JSON.stringify({ v: 4, applied: "5" })), 4],
       [Buffer.from([0x57, 0x53, 4, 1, 2, 3]), 4],
     ] as const) {
       const store = new MemMetadataStore();
@@ -137,7 +144,7 @@ describe("metadata log: entry formats", () => {
         new MetadataLog(store, options).open(),
         MetadataFormatError,
         new RegExp(
-          `^metadata snapshot at log index 5 has format version ${version}; this agent reads snapshot format versions 1 and 2\\. It was written by a newer agent`,
+          `^metadata snapshot at log index 5 has format version ${version}; this agent reads snapshot format versions 1, 2 and 3\\. It was written by a newer agent`,
         ),
       );
     }
@@ -151,11 +158,7 @@ describe("metadata log: entry formats", () => {
   });
 
   for (const [what, bad, pattern] of [
-    [
-      "an entry of a newer format",
-      FORMAT_5_ENTRY,
-      /^metadata log entry 3 has format 5, newer than this agent reads \(1-4\)/,
-    ],
+    ["an entry of a newer format", NEWER_ENTRY, newerThan(3)],
     [
       "a truncated entry",
       entry(3, commitFile("f3", 0)).subarray(0, 12),

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { connect } from "node:net";
+import { ENTRY_FORMAT } from "../../src/metadata/commands.js";
 import { LOG_UNAVAILABLE } from "../../src/metadata/topics.js";
 import { MetadataFormatError } from "../../src/metadata/format.js";
 import { ErrorCode } from "../../src/protocol/index.js";
@@ -21,14 +22,15 @@ describe("an agent and a metadata log entry it cannot read", () => {
     assert.equal((await topics.create("t", 1, {})).errorCode, ErrorCode.NONE);
     // Another agent, of a newer version, took the next index.
     const next = log.state.appliedIndex + 1n;
-    assert.ok(await openMemStores(name).metadata.append(next, Buffer.from([0x57, 0x4c, 5, 0, 0])));
+    const newer = ENTRY_FORMAT.latest + 1;
+    assert.ok(await openMemStores(name).metadata.append(next, Buffer.from([0x57, 0x4c, newer, 0, 0])));
 
     const refused = await topics.create("u", 1, {});
     assert.equal(refused.errorCode, LOG_UNAVAILABLE);
-    assert.match(refused.message ?? "", new RegExp(`metadata log entry ${next} has format 5`));
+    assert.match(refused.message ?? "", new RegExp(`metadata log entry ${next} has format ${newer}`));
     const error = await agent.running.failed;
     assert.ok(error instanceof MetadataFormatError);
-    assert.match(error.message, /newer than this agent reads \(1-4\)/);
+    assert.match(error.message, new RegExp(`newer than this agent reads \\(1-${ENTRY_FORMAT.latest}\\)`));
     assert.equal(log.halted, error);
     assert.equal(log.state.appliedIndex, next - 1n);
     assert.equal(log.state.topics.has("u"), false);

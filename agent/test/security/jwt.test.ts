@@ -11,14 +11,7 @@ import { createHmac, generateKeyPairSync } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { runCommand, which } from "../../../e2e/support/processes.js";
-import {
-  JwtError,
-  checkJwtClaims,
-  claimedPrincipal,
-  decodeJwt,
-  importJwk,
-  verifyJwtSignature,
-} from "../../src/security/jwt.js";
+import { JwtError, checkJwtClaims, decodeJwt, importJwk, verifyJwtSignature } from "../../src/security/jwt.js";
 import type { JwtClaimRules } from "../../src/security/jwt.js";
 import { tempDir } from "../support/agents.js";
 import { makeSigningKey, signJwt, unsignedJwt } from "./oauth-support.js";
@@ -174,11 +167,6 @@ describe("JWT", () => {
       refused(() => ok({ sub: "  " }), /not a non-empty string/);
       refused(() => ok({ sub: 42 }), /not a non-empty string/);
       assert.equal(ok({ client_id: "svc-a" }, { ...RULES, principalClaim: "client_id" }).principal, "svc-a");
-    });
-
-    it("claimedPrincipal reads the unverified claim for logs, and nothing from garbage", () => {
-      assert.equal(claimedPrincipal(signJwt(claims(), keys.get("ES256")!), "sub"), "orders");
-      assert.equal(claimedPrincipal("not-a-token", "sub"), null);
     });
   });
 

@@ -11,8 +11,10 @@ import { PassThrough } from "node:stream";
 import winston from "winston";
 import { runCommand, which } from "../../../e2e/support/processes.js";
 import { rootLogger } from "../../../common/logger.js";
+import { ApiKey, ErrorCode } from "../../src/protocol/index.js";
 import type { ScramMechanism } from "../../src/security/mechanisms.js";
 import { tempDir } from "../support/agents.js";
+import type { RawKafkaClient } from "../support/raw-kafka-client.js";
 export { RawKafkaClient } from "../support/raw-kafka-client.js";
 
 export interface TestCerts {
@@ -167,6 +169,17 @@ export class ScramClient {
   verify(serverFinal: Buffer): void {
     assert.equal(serverFinal.toString(), `v=${this.serverSignature!.toString("base64")}`);
   }
+}
+
+/** Logs in with SCRAM through SaslHandshake v1 and SaslAuthenticate v2: the final answer and the client. */
+export async function scramLogin(client: RawKafkaClient, mechanism: ScramMechanism, user: string, password: string) {
+  const hs = await client.request(ApiKey.SaslHandshake, 1, { mechanism });
+  assert.equal(hs.errorCode, ErrorCode.NONE);
+  const scram = new ScramClient(mechanism, user, password);
+  const first = await client.request(ApiKey.SaslAuthenticate, 2, { authBytes: scram.first() });
+  assert.equal(first.errorCode, ErrorCode.NONE, first.errorMessage ?? "");
+  const final = await client.request(ApiKey.SaslAuthenticate, 2, { authBytes: scram.final(first.authBytes) });
+  return { final, scram };
 }
 
 /** Captures every log line (all levels) written while `fn` runs; other transports are muted meanwhile. */

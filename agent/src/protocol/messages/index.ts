@@ -32,6 +32,15 @@ import { CreatePartitionsRequest, CreatePartitionsResponse } from "./37-create-p
 import { DeleteGroupsRequest, DeleteGroupsResponse } from "./42-delete-groups.js";
 import { IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse } from "./44-incremental-alter-configs.js";
 import { OffsetDeleteRequest, OffsetDeleteResponse } from "./47-offset-delete.js";
+import { DescribeClientQuotasRequest, DescribeClientQuotasResponse } from "./48-describe-client-quotas.js";
+import {
+  DescribeUserScramCredentialsRequest,
+  DescribeUserScramCredentialsResponse,
+} from "./50-describe-user-scram-credentials.js";
+import {
+  AlterUserScramCredentialsRequest,
+  AlterUserScramCredentialsResponse,
+} from "./51-alter-user-scram-credentials.js";
 import { DescribeClusterRequest, DescribeClusterResponse } from "./60-describe-cluster.js";
 import { DescribeProducersRequest, DescribeProducersResponse } from "./61-describe-producers.js";
 
@@ -66,6 +75,9 @@ export const MESSAGES = {
   42: { request: DeleteGroupsRequest, response: DeleteGroupsResponse },
   44: { request: IncrementalAlterConfigsRequest, response: IncrementalAlterConfigsResponse },
   47: { request: OffsetDeleteRequest, response: OffsetDeleteResponse },
+  48: { request: DescribeClientQuotasRequest, response: DescribeClientQuotasResponse },
+  50: { request: DescribeUserScramCredentialsRequest, response: DescribeUserScramCredentialsResponse },
+  51: { request: AlterUserScramCredentialsRequest, response: AlterUserScramCredentialsResponse },
   60: { request: DescribeClusterRequest, response: DescribeClusterResponse },
   61: { request: DescribeProducersRequest, response: DescribeProducersResponse },
 } as const;
@@ -131,6 +143,12 @@ export {
   IncrementalAlterConfigsResponse,
   OffsetDeleteRequest,
   OffsetDeleteResponse,
+  DescribeClientQuotasRequest,
+  DescribeClientQuotasResponse,
+  DescribeUserScramCredentialsRequest,
+  DescribeUserScramCredentialsResponse,
+  AlterUserScramCredentialsRequest,
+  AlterUserScramCredentialsResponse,
   DescribeClusterRequest,
   DescribeClusterResponse,
   DescribeProducersRequest,
