@@ -10,6 +10,7 @@ import path from "node:path";
 import type { V1ClusterRole, V1Deployment, V1PolicyRule, V1Role } from "@kubernetes/client-node";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
 import { metricsRegistry } from "../../agent/src/metrics/metrics.js";
+import type { WarpAgentSpec } from "../../operator/src/api/types.js";
 import { OperatorMetrics } from "../../operator/src/controller/metrics.js";
 import { CHART_COPIES, CHART_DIR, REPO_ROOT } from "../../scripts/sync-chart.js";
 import { eventually } from "../support/eventually.js";
@@ -179,6 +180,12 @@ describe("Helm chart charts/warp-operator", function () {
     const sample = docs(await render([path.join(chart, "ci/sample-warpagent-values.yaml")]));
     const wa = find<{ spec: { zones: unknown[] } }>(sample, "WarpAgent");
     assert.equal(wa.spec.zones.length, 3);
+
+    const oauth = docs(await render([path.join(chart, "ci/oauthbearer-warpagent-values.yaml")]));
+    const secured = find<{ spec: WarpAgentSpec }>(oauth, "WarpAgent");
+    assert.deepEqual(secured.spec.kafka?.sasl?.mechanisms, ["OAUTHBEARER", "SCRAM-SHA-512"]);
+    assert.equal(secured.spec.kafka?.sasl?.oauthbearer?.issuer, "https://idp.example.com/realms/kafka");
+    assert.equal(secured.spec.kafka?.sasl?.connectionsMaxReauth, "1h");
   });
 
   it("its Grafana dashboard queries only metrics that the agent and the operator export", async () => {
@@ -286,6 +293,13 @@ describe("Helm chart charts/warp-operator", function () {
         "sampleWarpAgent.spec.batchTimeout": "5ms",
       });
       await assert.rejects(kubectlApply(bad, { kubeconfig: cp.kubeconfigPath, dryRun: true }), /batchTimeout/);
+      const noJwks = await render([path.join(chart, "ci/oauthbearer-warpagent-values.yaml")], {
+        "sampleWarpAgent.spec.kafka.sasl.oauthbearer.jwks.secretKeyRef.name": "idp-jwks",
+      });
+      await assert.rejects(
+        kubectlApply(noJwks, { kubeconfig: cp.kubeconfigPath, dryRun: true }),
+        /spec\.kafka\.sasl\.oauthbearer\.jwks.*exactly one of url, configMapKeyRef and secretKeyRef/,
+      );
     });
   });
 });

@@ -14,7 +14,7 @@ import { ensureKubeBinaries, HELM_VERSION } from "../support/kube/build.js";
 import { eventually } from "../support/eventually.js";
 import { applyYaml, startControlPlane } from "../support/kube/control-plane.js";
 import type { ControlPlane } from "../support/kube/control-plane.js";
-import { NODE_NAME } from "../support/kube/pod-launcher.js";
+import { NODE_NAME, rewriteMounts } from "../support/kube/pod-launcher.js";
 import { PodRunner } from "../support/kube/pod-runner.js";
 
 const execFileP = promisify(execFile);
@@ -88,6 +88,20 @@ async function assertStatus(p: Promise<unknown>, code: number): Promise<void> {
     return true;
   });
 }
+
+describe("kube harness: pod-launcher paths", () => {
+  it("rewrites a path, or a file:// URL of a path, under a container mountPath to its host directory", () => {
+    const mounts = new Map([
+      ["/etc/warp/oauth", "/tmp/pod x/oauth"],
+      ["/etc/warp", "/tmp/pod x/warp"],
+    ]);
+    assert.equal(rewriteMounts("/etc/warp/oauth/jwks.json", mounts), "/tmp/pod x/oauth/jwks.json");
+    assert.equal(rewriteMounts("/etc/warp/users", mounts), "/tmp/pod x/warp/users");
+    assert.equal(rewriteMounts("file:///etc/warp/oauth/jwks.json", mounts), "file:///tmp/pod%20x/oauth/jwks.json");
+    for (const same of ["/etc/warpx/a", "file:///elsewhere/jwks.json", "https://idp.example/etc/warp/oauth"])
+      assert.equal(rewriteMounts(same, mounts), same);
+  });
+});
 
 describe("kube harness: real kube-apiserver + etcd", function () {
   let cp: ControlPlane;

@@ -45,6 +45,7 @@ import type { ControlPlane } from "../support/kube/control-plane.js";
 import type { RunningPod } from "../support/kube/pod-launcher.js";
 import { PodRunner } from "../support/kube/pod-runner.js";
 import { helmTemplate, kubectl, kubectlApply, writeValuesFile } from "../support/kube/helm.js";
+import { makeSigningKey, signJwt } from "../../agent/test/security/oauth-support.js";
 import { makeTestCerts } from "../../agent/test/security/support.js";
 import { startS3Server } from "../support/s3-server.js";
 import type { S3Server } from "../support/s3-server.js";
@@ -539,6 +540,112 @@ spec:
         "delete",
         "warpagent",
         "secure",
+        "--wait=false",
+        "--ignore-not-found",
+      ]);
+    }
+  });
+
+  it("a WarpAgent with OAUTHBEARER and a JWKS ConfigMap: the agents verify tokens with the mounted keys; a foreign audience is refused", async () => {
+    const certs = await makeTestCerts();
+    const key = makeSigningKey("RS256");
+    const issuer = "https://idp.example.com/realms/kafka";
+    const token = (claims: Record<string, unknown> = {}) => {
+      const now = Math.floor(Date.now() / 1000);
+      return signJwt({ iss: issuer, aud: "warp-kafka", sub: "orders", iat: now, exp: now + 600, ...claims }, key);
+    };
+    try {
+      const read = (f: string) => fs.readFileSync(f, "utf8");
+      await admin.create(
+        { apiVersion: "v1", plural: "secrets", namespace: APP_NS },
+        {
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: "oauth-tls" },
+          type: "kubernetes.io/tls",
+          stringData: { "tls.crt": read(certs.serverCert), "tls.key": read(certs.serverKey) },
+        },
+      );
+      await admin.create(
+        { apiVersion: "v1", plural: "configmaps", namespace: APP_NS },
+        {
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: { name: "idp-jwks" },
+          data: { "keys.json": JSON.stringify({ keys: [key.jwk] }) },
+        },
+      );
+      await kubectlApply(
+        `apiVersion: warpagent.dev/v1alpha1
+kind: WarpAgent
+metadata: {name: oauth, namespace: ${APP_NS}}
+spec:
+  region: us-east-1
+  tables: {files: oauth-files, chunks: oauth-chunks, deletionPolicy: Delete}
+  bucket: {name: ${BUCKET}, prefix: oauth/}
+  zones: [{name: zone-a}]
+  endpoints: {dynamodb: "${ddb.endpoint}", s3: "${s3srv.endpoint}"}
+  kafka:
+    tls: {secretName: oauth-tls}
+    sasl:
+      mechanisms: [OAUTHBEARER]
+      oauthbearer:
+        jwks: {configMapKeyRef: {name: idp-jwks, key: keys.json}}
+        issuer: ${issuer}
+        audience: [warp-kafka]
+      connectionsMaxReauth: 1h
+  env:
+    - {name: WARP_AUTO_CREATE_TOPICS, value: "true"}
+    - {name: WARP_LOG_LEVEL, value: info}   # refused logins are logged at info, with the reason
+    - {name: AWS_ACCESS_KEY_ID, valueFrom: {secretKeyRef: {name: aws-credentials, key: AWS_ACCESS_KEY_ID}}}
+    - {name: AWS_SECRET_ACCESS_KEY, valueFrom: {secretKeyRef: {name: aws-credentials, key: AWS_SECRET_ACCESS_KEY}}}
+`,
+        { kubeconfig: cp.kubeconfigPath },
+      );
+      await waitReady("oauth");
+      const pod = agentPods.pods(deploymentName("oauth", "zone-a"))[0]!;
+      const client = (tokenOf: () => string) =>
+        new Kafka({
+          brokers: [kafkaAddress(pod)],
+          clientId: "e2e-oauth",
+          logLevel: logLevel.NOTHING,
+          ssl: { ca: [read(certs.caFile)] },
+          sasl: { mechanism: "oauthbearer", oauthBearerProvider: async () => ({ value: tokenOf() }) },
+          retry: { retries: 1 },
+        });
+      const producer = client(() => token()).producer();
+      await producer.connect();
+      await producer.send({ topic: "oauth-topic", messages: [{ value: "one" }, { value: "two" }] });
+      await producer.disconnect();
+      const consumer = client(() => token()).consumer({ groupId: "oauth-group" });
+      await consumer.connect();
+      await consumer.subscribe({ topic: "oauth-topic", fromBeginning: true });
+      const seen: string[] = [];
+      await consumer.run({ eachMessage: async ({ message }) => void seen.push(message.value!.toString()) });
+      await eventually(async () => seen.length >= 2, { timeoutMs: 60_000, what: "the two records consumed" });
+      await consumer.disconnect();
+      assert.deepEqual(seen, ["one", "two"]);
+      // A token for another application: signed by the same key, refused for its audience. (kafkajs
+      // takes the invalid_token challenge for success, as it would from a Kafka broker, so the
+      // refusal shows at its first request; the agent logs the reason.)
+      const foreign = client(() => token({ aud: "another-app" })).producer();
+      await assert.rejects(async () => {
+        await foreign.connect();
+        await foreign.send({ topic: "oauth-topic", messages: [{ value: "foreign" }] });
+      });
+      await foreign.disconnect().catch(() => undefined);
+      await eventually(async () => /SASL authentication failed.*audience/.test(pod.process.logTail(200)), {
+        timeoutMs: 10_000,
+        what: "the agent to log the refused audience",
+      });
+    } finally {
+      certs.remove();
+      await kubectl(cp.kubeconfigPath, [
+        "-n",
+        APP_NS,
+        "delete",
+        "warpagent",
+        "oauth",
         "--wait=false",
         "--ignore-not-found",
       ]);

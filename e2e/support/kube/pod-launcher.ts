@@ -12,13 +12,15 @@
  *     port number, or ending in `=<port>`, is rewritten to it (all pods share one host here).
  *   - `readinessProbe.httpGet` (path, port by name or number): `probe()`.
  *   - volumes: `secret`, `configMap` (with `items`) and `emptyDir` become directories under a temp
- *     dir; an argument or variable that starts with a container mountPath is rewritten to it.
+ *     dir; an argument or variable that starts with a container mountPath (or is a file:// URL of
+ *     a path under one) is rewritten to it.
  *   - the pod's service account: unless automounting is off, the pod gets `KUBECONFIG` pointing at a
  *     kubeconfig holding a token for that account (what the in-cluster token mount gives a real pod).
  */
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import type { V1Container, V1EnvVar, V1PodSpec, V1Volume } from "@kubernetes/client-node";
 import type { KubeClient } from "../../../operator/src/kube/client.js";
 import { errorMessage } from "../../../common/logger.js";
@@ -296,8 +298,16 @@ export function rewritePorts(arg: string, ports: ReadonlyMap<number, number>): s
   return m && mapped !== undefined ? `${m[1]}${mapped}` : arg;
 }
 
-/** A path under a container mountPath → the same path under the host directory standing in for it. */
+/**
+ * A path under a container mountPath → the same path under the host directory standing in for it; a
+ * file:// URL of such a path (the agent's -kafkaSASLOAuthJwksURL) → the file:// URL of that one.
+ */
 export function rewriteMounts(value: string, mounts: ReadonlyMap<string, string>): string {
+  if (value.startsWith("file:///")) {
+    const local = value.slice("file://".length);
+    const rewritten = rewriteMounts(local, mounts);
+    return rewritten === local ? value : pathToFileURL(rewritten).href;
+  }
   let best: [string, string] | undefined;
   for (const [mountPath, dir] of mounts) {
     if ((value === mountPath || value.startsWith(`${mountPath}/`)) && (!best || mountPath.length > best[0].length))

@@ -7,12 +7,21 @@ import { stringify } from "yaml";
 import {
   BILLING_MODES,
   DEFAULT_BATCH_TIMEOUT,
+  DEFAULT_JWKS_KEY,
+  DEFAULT_OAUTH_CLOCK_SKEW,
+  DEFAULT_OAUTH_JWKS_REFRESH_INTERVAL,
+  DEFAULT_OAUTH_PRINCIPAL_CLAIM,
   DEFAULT_REPLICAS_PER_ZONE,
   DELETION_POLICIES,
   GROUP,
   KIND,
   MAX_BATCH_TIMEOUT_MS,
+  MAX_CONNECTIONS_MAX_REAUTH_MS,
+  MAX_OAUTH_CLOCK_SKEW_MS,
+  MAX_OAUTH_JWKS_REFRESH_MS,
   MIN_BATCH_TIMEOUT_MS,
+  MIN_CONNECTIONS_MAX_REAUTH_MS,
+  MIN_OAUTH_JWKS_REFRESH_MS,
   PLURAL,
   PULL_POLICIES,
   SASL_MECHANISMS,
@@ -21,16 +30,24 @@ import {
   VERSION,
 } from "./types.js";
 import {
+  AUDIENCE_RULE,
   BATCH_TIMEOUT_RULES,
   BUCKET_NAME_RULES,
+  CLOCK_SKEW_RULES,
+  CONFIG_KEY_RULE,
+  CONNECTIONS_MAX_REAUTH_RULES,
   ENV_NAME_RULE,
   IMAGE_RULE,
+  JWKS_REFRESH_RULES,
+  JWKS_URL_RULE,
   PRINCIPAL_MAPPING_RULE,
   SERVICE_ACCOUNT_RULE,
   SUPER_USER_RULES,
   ZONE_NAME_RULE,
   celValidations,
+  formatDurationMs,
   objectNameRule,
+  wordRule,
 } from "./validation.js";
 
 /** The subset of OpenAPI v3 (plus Kubernetes extensions) the CRD uses. */
@@ -75,6 +92,28 @@ function immutable(field: string, why: string): { rule: string; message: string 
 }
 
 const TABLE_NAME = { minLength: 3, maxLength: 255, pattern: "^[a-zA-Z0-9_.-]+$" };
+/** A key of a ConfigMap or Secret in the WarpAgent's namespace. */
+function keyRef(description: string): JSONSchemaProps {
+  return {
+    type: "object",
+    description,
+    required: ["name"],
+    properties: {
+      name: str("Object name.", {
+        minLength: 1,
+        maxLength: 253,
+        "x-kubernetes-validations": celValidations([objectNameRule("name")]),
+      }),
+      key: str("Key of the JWKS.", {
+        default: DEFAULT_JWKS_KEY,
+        minLength: 1,
+        maxLength: 253,
+        "x-kubernetes-validations": celValidations([CONFIG_KEY_RULE]),
+      }),
+    },
+  };
+}
+
 const quantityMap: JSONSchemaProps = {
   type: "object",
   additionalProperties: { anyOf: [{ type: "integer" }, { type: "string" }], "x-kubernetes-int-or-string": true },
@@ -298,21 +337,47 @@ export const specSchema: JSONSchemaProps = {
         },
         sasl: {
           type: "object",
-          description: "SASL authentication on the Kafka listener; unauthenticated requests are refused.",
-          required: ["mechanisms", "usersSecret"],
+          description:
+            "SASL authentication on the Kafka listener; unauthenticated requests are refused. PLAIN and SCRAM need usersSecret, OAUTHBEARER needs oauthbearer.",
+          required: ["mechanisms"],
+          "x-kubernetes-validations": [
+            {
+              rule: "!self.mechanisms.exists(m, m != 'OAUTHBEARER') || has(self.usersSecret)",
+              message:
+                "usersSecret is required when PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 is enabled: it holds their users",
+              fieldPath: ".usersSecret",
+            },
+            {
+              rule: "!has(self.usersSecret) || self.mechanisms.exists(m, m != 'OAUTHBEARER')",
+              message:
+                "usersSecret is only read by PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512: enable one of them or remove usersSecret",
+              fieldPath: ".usersSecret",
+            },
+            {
+              rule: "!('OAUTHBEARER' in self.mechanisms) || has(self.oauthbearer)",
+              message:
+                "oauthbearer (where the token signing keys come from, and the checks) is required when OAUTHBEARER is enabled",
+              fieldPath: ".oauthbearer",
+            },
+            {
+              rule: "!has(self.oauthbearer) || 'OAUTHBEARER' in self.mechanisms",
+              message: "oauthbearer is set but OAUTHBEARER is not in mechanisms: add it or remove oauthbearer",
+              fieldPath: ".oauthbearer",
+            },
+          ],
           properties: {
             mechanisms: {
               type: "array",
-              description: "Enabled mechanisms.",
+              description: `Enabled mechanisms, in the order the agents offer them: ${SASL_MECHANISMS.join(", ")}.`,
               minItems: 1,
-              maxItems: 3,
+              maxItems: SASL_MECHANISMS.length,
               "x-kubernetes-list-type": "set",
               items: { type: "string", enum: [...SASL_MECHANISMS] },
             },
             usersSecret: {
               type: "object",
               description:
-                "The Secret holding the users file (mounted into the agent pods; the operator never reads it).",
+                "The Secret holding the users file of PLAIN and SCRAM (mounted into the agent pods; the operator never reads it). Required iff one of them is enabled.",
               required: ["name"],
               properties: {
                 name: str("Secret name.", {
@@ -323,6 +388,80 @@ export const specSchema: JSONSchemaProps = {
                 key: str("Key of the users file in the Secret.", { default: "users", minLength: 1, maxLength: 253 }),
               },
             },
+            oauthbearer: {
+              type: "object",
+              description:
+                "OAUTHBEARER: clients authenticate with JWT access tokens of an identity provider, checked against its signing keys (JWKS) as a Kafka broker checks them. Required iff OAUTHBEARER is enabled. See docs/security.md.",
+              required: ["jwks"],
+              properties: {
+                jwks: {
+                  type: "object",
+                  description:
+                    "Where the provider's signing keys come from: exactly one of url (the agents fetch it), configMapKeyRef or secretKeyRef (mounted into the agent pods as a file; the operator never reads it).",
+                  "x-kubernetes-validations": [
+                    {
+                      rule: "[has(self.url), has(self.configMapKeyRef), has(self.secretKeyRef)].filter(x, x).size() == 1",
+                      message: "jwks: set exactly one of url, configMapKeyRef and secretKeyRef",
+                    },
+                  ],
+                  properties: {
+                    url: str("The provider's jwks_uri, http:// or https://.", {
+                      minLength: 1,
+                      maxLength: 2048,
+                      "x-kubernetes-validations": celValidations([JWKS_URL_RULE]),
+                    }),
+                    configMapKeyRef: keyRef("A ConfigMap key holding the JWKS (JSON)."),
+                    secretKeyRef: keyRef("A Secret key holding the JWKS (JSON)."),
+                  },
+                },
+                issuer: str(
+                  "The iss claim every token must carry (Kafka's sasl.oauthbearer.expected.issuer). Default: not checked.",
+                  { minLength: 1, maxLength: 255, "x-kubernetes-validations": celValidations([wordRule("issuer")]) },
+                ),
+                audience: {
+                  type: "array",
+                  description:
+                    "A token's aud claim must name one of these (Kafka's sasl.oauthbearer.expected.audience). Default: not checked.",
+                  minItems: 1,
+                  maxItems: 16,
+                  "x-kubernetes-list-type": "set",
+                  items: str("An audience.", {
+                    minLength: 1,
+                    maxLength: 255,
+                    "x-kubernetes-validations": celValidations([AUDIENCE_RULE]),
+                  }),
+                },
+                principalClaim: str(
+                  "The claim naming the principal, User:<value> (Kafka's sasl.oauthbearer.sub.claim.name), e.g. client_id or azp for client-credentials tokens of some providers.",
+                  {
+                    default: DEFAULT_OAUTH_PRINCIPAL_CLAIM,
+                    minLength: 1,
+                    maxLength: 255,
+                    "x-kubernetes-validations": celValidations([wordRule("principalClaim")]),
+                  },
+                ),
+                clockSkew: str(
+                  `Allowance for clock differences when checking exp, nbf and iat (Kafka's sasl.oauthbearer.clock.skew.seconds), e.g. 30s; at most ${formatDurationMs(MAX_OAUTH_CLOCK_SKEW_MS)}.`,
+                  {
+                    default: DEFAULT_OAUTH_CLOCK_SKEW,
+                    maxLength: 16,
+                    "x-kubernetes-validations": celValidations(CLOCK_SKEW_RULES),
+                  },
+                ),
+                jwksRefreshInterval: str(
+                  `How often the JWKS is read again (Kafka's sasl.oauthbearer.jwks.endpoint.refresh.ms), e.g. 1h; from ${formatDurationMs(MIN_OAUTH_JWKS_REFRESH_MS)} to ${formatDurationMs(MAX_OAUTH_JWKS_REFRESH_MS)}. A token naming an unknown key id makes the agents read it at once.`,
+                  {
+                    default: DEFAULT_OAUTH_JWKS_REFRESH_INTERVAL,
+                    maxLength: 16,
+                    "x-kubernetes-validations": celValidations(JWKS_REFRESH_RULES),
+                  },
+                ),
+              },
+            },
+            connectionsMaxReauth: str(
+              `Longest SASL session before a client must re-authenticate on its connection (KIP-368; Kafka's connections.max.reauth.ms), e.g. 1h: 0s (off) or ${formatDurationMs(MIN_CONNECTIONS_MAX_REAUTH_MS)} to ${formatDurationMs(MAX_CONNECTIONS_MAX_REAUTH_MS)}. A connection that has not re-authenticated in time is closed at its next request. Default: off (OAUTHBEARER sessions still end when the token expires).`,
+              { maxLength: 16, "x-kubernetes-validations": celValidations(CONNECTIONS_MAX_REAUTH_RULES) },
+            ),
           },
         },
         authorization: {

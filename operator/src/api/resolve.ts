@@ -10,6 +10,8 @@ import type {
   DeletionPolicy,
   EndpointsSpec,
   EnvVarSpec,
+  KafkaOAuthBearerSpec,
+  KafkaSaslSpec,
   PullPolicy,
   ResourcesSpec,
   SaslMechanismName,
@@ -18,20 +20,33 @@ import type {
 import {
   DEFAULT_BATCH_TIMEOUT,
   DEFAULT_IMAGE,
+  DEFAULT_JWKS_KEY,
+  DEFAULT_OAUTH_CLOCK_SKEW,
+  DEFAULT_OAUTH_JWKS_REFRESH_INTERVAL,
+  DEFAULT_OAUTH_PRINCIPAL_CLAIM,
   DEFAULT_REPLICAS_PER_ZONE,
   OWNED_TABLE_ANNOTATIONS,
   SASL_MECHANISMS,
+  USERS_FILE_MECHANISMS,
 } from "./types.js";
 import {
+  AUDIENCE_RULE,
   BATCH_TIMEOUT_RULES,
   BUCKET_NAME_RULES,
+  CLOCK_SKEW_RULES,
+  CONFIG_KEY_RULE,
+  CONNECTIONS_MAX_REAUTH_RULES,
   ENV_NAME_RULE,
   IMAGE_RULE,
+  JWKS_REFRESH_RULES,
+  JWKS_URL_RULE,
   PRINCIPAL_MAPPING_RULE,
   SERVICE_ACCOUNT_RULE,
   SUPER_USER_RULES,
   ZONE_NAME_RULE,
   firstBroken,
+  objectNameRule,
+  wordRule,
 } from "./validation.js";
 import type { FieldRule } from "./validation.js";
 
@@ -68,13 +83,36 @@ export interface ResolvedSpec {
   env: EnvVarSpec[];
   /** TLS on the Kafka listener, from a Secret mounted into the agent pods. */
   kafkaTls?: { secretName: string; requireClientCert: boolean };
-  /** SASL on the Kafka listener; the users file comes from a Secret key mounted into the agent pods. */
-  kafkaSasl?: { mechanisms: SaslMechanismName[]; usersSecretName: string; usersSecretKey: string };
+  /** SASL on the Kafka listener. */
+  kafkaSasl?: ResolvedSasl;
   /** ACL enforcement on the agents; absent: off. */
   kafkaAuthorization?: { superUsers: string[]; allowEveryoneIfNoAclFound: boolean };
   /** Mutual TLS principal mapping rules (Kafka's ssl.principal.mapping.rules); absent: DEFAULT. */
   kafkaPrincipalMappingRules?: string[];
   paused: boolean;
+}
+
+/** spec.kafka.sasl with its defaults filled in. */
+export interface ResolvedSasl {
+  mechanisms: SaslMechanismName[];
+  /** PLAIN and SCRAM: the users file, from a Secret key mounted into the agent pods. */
+  users?: { secretName: string; key: string };
+  oauthBearer?: ResolvedOAuthBearer;
+  /** KIP-368 session lifetime (-kafkaConnectionsMaxReauth); absent: the agent's default (off). */
+  connectionsMaxReauth?: string;
+}
+
+export interface ResolvedOAuthBearer {
+  /** An http(s) URL the agents fetch, or a ConfigMap or Secret key mounted into the agent pods as a file. */
+  jwks:
+    | { kind: "url"; url: string }
+    | { kind: "configMap"; name: string; key: string }
+    | { kind: "secret"; name: string; key: string };
+  issuer?: string;
+  audience: string[];
+  principalClaim: string;
+  clockSkew: string;
+  jwksRefreshInterval: string;
 }
 
 export class InvalidSpecError extends Error {
@@ -161,23 +199,7 @@ export function resolveSpec(agent: WarpAgent): ResolvedSpec {
     if (!s.kafka.tls.secretName) throw new InvalidSpecError("kafka.tls.secretName", "required");
     out.kafkaTls = { secretName: s.kafka.tls.secretName, requireClientCert: s.kafka.tls.requireClientCert ?? false };
   }
-  if (s.kafka?.sasl) {
-    const mechanisms = [...new Set(s.kafka.sasl.mechanisms ?? [])];
-    if (mechanisms.length === 0)
-      throw new InvalidSpecError("kafka.sasl.mechanisms", `name at least one of ${SASL_MECHANISMS.join(", ")}`);
-    const unknown = mechanisms.find((m) => !(SASL_MECHANISMS as readonly string[]).includes(m));
-    if (unknown !== undefined)
-      throw new InvalidSpecError(
-        "kafka.sasl.mechanisms",
-        `${JSON.stringify(unknown)} is not one of ${SASL_MECHANISMS.join(", ")}`,
-      );
-    if (!s.kafka.sasl.usersSecret?.name) throw new InvalidSpecError("kafka.sasl.usersSecret.name", "required");
-    out.kafkaSasl = {
-      mechanisms,
-      usersSecretName: s.kafka.sasl.usersSecret.name,
-      usersSecretKey: s.kafka.sasl.usersSecret.key || "users",
-    };
-  }
+  if (s.kafka?.sasl) out.kafkaSasl = resolveSasl(s.kafka.sasl);
   const authz = s.kafka?.authorization;
   if (authz?.enabled) {
     const superUsers = [...new Set(authz.superUsers ?? [])];
@@ -212,6 +234,96 @@ export function resolveSpec(agent: WarpAgent): ResolvedSpec {
   }
   if (s.imagePullPolicy) out.imagePullPolicy = s.imagePullPolicy;
   if (s.resources) out.resources = s.resources;
+  return out;
+}
+
+function resolveSasl(sasl: KafkaSaslSpec): ResolvedSasl {
+  const mechanisms = [...new Set(sasl.mechanisms ?? [])];
+  if (mechanisms.length === 0)
+    throw new InvalidSpecError("kafka.sasl.mechanisms", `name at least one of ${SASL_MECHANISMS.join(", ")}`);
+  const unknown = mechanisms.find((m) => !(SASL_MECHANISMS as readonly string[]).includes(m));
+  if (unknown !== undefined)
+    throw new InvalidSpecError(
+      "kafka.sasl.mechanisms",
+      `${JSON.stringify(unknown)} is not one of ${SASL_MECHANISMS.join(", ")}`,
+    );
+  const out: ResolvedSasl = { mechanisms };
+  const usersFile = mechanisms.some((m) => (USERS_FILE_MECHANISMS as readonly string[]).includes(m));
+  if (usersFile) {
+    if (!sasl.usersSecret?.name)
+      throw new InvalidSpecError(
+        "kafka.sasl.usersSecret",
+        "required when PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 is enabled: it holds their users",
+      );
+    check("kafka.sasl.usersSecret.name", [objectNameRule("usersSecret.name")], sasl.usersSecret.name);
+    out.users = { secretName: sasl.usersSecret.name, key: sasl.usersSecret.key || "users" };
+  } else if (sasl.usersSecret) {
+    throw new InvalidSpecError(
+      "kafka.sasl.usersSecret",
+      "is only read by PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512: enable one of them or remove usersSecret",
+    );
+  }
+  const oauth = sasl.oauthbearer;
+  if (mechanisms.includes("OAUTHBEARER")) {
+    if (!oauth)
+      throw new InvalidSpecError(
+        "kafka.sasl.oauthbearer",
+        "required when OAUTHBEARER is enabled (where the token signing keys come from, and the checks)",
+      );
+    out.oauthBearer = resolveOAuthBearer(oauth);
+  } else if (oauth) {
+    throw new InvalidSpecError(
+      "kafka.sasl.oauthbearer",
+      "is set but OAUTHBEARER is not in mechanisms: add it or remove oauthbearer",
+    );
+  }
+  if (sasl.connectionsMaxReauth !== undefined) {
+    check("kafka.sasl.connectionsMaxReauth", CONNECTIONS_MAX_REAUTH_RULES, sasl.connectionsMaxReauth);
+    out.connectionsMaxReauth = sasl.connectionsMaxReauth;
+  }
+  return out;
+}
+
+function resolveOAuthBearer(o: KafkaOAuthBearerSpec): ResolvedOAuthBearer {
+  const field = "kafka.sasl.oauthbearer";
+  const j = o.jwks ?? {};
+  const set = (["url", "configMapKeyRef", "secretKeyRef"] as const).filter((k) => j[k] !== undefined);
+  if (set.length !== 1)
+    throw new InvalidSpecError(`${field}.jwks`, "set exactly one of url, configMapKeyRef and secretKeyRef");
+  let jwks: ResolvedOAuthBearer["jwks"];
+  if (j.url !== undefined) {
+    check(`${field}.jwks.url`, [JWKS_URL_RULE], j.url);
+    try {
+      new URL(j.url);
+    } catch {
+      throw new InvalidSpecError(`${field}.jwks.url`, `${JSON.stringify(j.url)}: ${JWKS_URL_RULE.message}`);
+    }
+    jwks = { kind: "url", url: j.url };
+  } else {
+    const [kind, ref, at] =
+      j.configMapKeyRef !== undefined
+        ? (["configMap", j.configMapKeyRef, "configMapKeyRef"] as const)
+        : (["secret", j.secretKeyRef!, "secretKeyRef"] as const);
+    check(`${field}.jwks.${at}.name`, [objectNameRule("name")], ref.name ?? "");
+    const key = ref.key || DEFAULT_JWKS_KEY;
+    check(`${field}.jwks.${at}.key`, [CONFIG_KEY_RULE], key);
+    jwks = { kind, name: ref.name, key };
+  }
+  const out: ResolvedOAuthBearer = {
+    jwks,
+    audience: [...new Set(o.audience ?? [])],
+    principalClaim: o.principalClaim ?? DEFAULT_OAUTH_PRINCIPAL_CLAIM,
+    clockSkew: o.clockSkew ?? DEFAULT_OAUTH_CLOCK_SKEW,
+    jwksRefreshInterval: o.jwksRefreshInterval ?? DEFAULT_OAUTH_JWKS_REFRESH_INTERVAL,
+  };
+  if (o.issuer !== undefined) {
+    check(`${field}.issuer`, [wordRule("issuer")], o.issuer);
+    out.issuer = o.issuer;
+  }
+  for (const a of out.audience) check(`${field}.audience[]`, [AUDIENCE_RULE], a);
+  check(`${field}.principalClaim`, [wordRule("principalClaim")], out.principalClaim);
+  check(`${field}.clockSkew`, CLOCK_SKEW_RULES, out.clockSkew);
+  check(`${field}.jwksRefreshInterval`, JWKS_REFRESH_RULES, out.jwksRefreshInterval);
   return out;
 }
 

@@ -96,8 +96,23 @@ export interface EnvVarSpec {
   valueFrom?: Record<string, unknown>;
 }
 
-export const SASL_MECHANISMS = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] as const;
+export const SASL_MECHANISMS = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"] as const;
 export type SaslMechanismName = (typeof SASL_MECHANISMS)[number];
+/** The mechanisms whose users come from the users file (spec.kafka.sasl.usersSecret). */
+export const USERS_FILE_MECHANISMS = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] as const;
+
+/** The agent's defaults for the OAUTHBEARER settings (its flag defaults), filled in by the CRD too. */
+export const DEFAULT_OAUTH_PRINCIPAL_CLAIM = "sub";
+export const DEFAULT_OAUTH_CLOCK_SKEW = "30s";
+export const DEFAULT_OAUTH_JWKS_REFRESH_INTERVAL = "1h";
+/** The bounds of the agent's flags (-kafkaSASLOAuthClockSkew, -kafkaSASLOAuthJwksRefreshInterval, -kafkaConnectionsMaxReauth). */
+export const MAX_OAUTH_CLOCK_SKEW_MS = 600_000;
+export const MIN_OAUTH_JWKS_REFRESH_MS = 1000;
+export const MAX_OAUTH_JWKS_REFRESH_MS = 7 * 24 * 3_600_000;
+export const MIN_CONNECTIONS_MAX_REAUTH_MS = 1000;
+export const MAX_CONNECTIONS_MAX_REAUTH_MS = 30 * 24 * 3_600_000;
+/** The key a JWKS ConfigMap or Secret holds the key set under unless `key` says otherwise. */
+export const DEFAULT_JWKS_KEY = "jwks.json";
 
 /** TLS on the agents' Kafka listener, from a kubernetes.io/tls Secret in the WarpAgent's namespace. */
 export interface KafkaTlsSpec {
@@ -107,11 +122,57 @@ export interface KafkaTlsSpec {
   requireClientCert?: boolean;
 }
 
-/** SASL on the agents' Kafka listener; users come from a Secret the operator never reads (the pods mount it). */
+/** A key of a ConfigMap or Secret in the WarpAgent's namespace. */
+export interface KeyRefSpec {
+  name: string;
+  /** Default jwks.json. */
+  key?: string;
+}
+
+/**
+ * Where the identity provider's signing keys (a JWKS) come from: exactly one of a URL the agents
+ * fetch, or a ConfigMap or Secret key the operator mounts into the agent pods as a file.
+ */
+export interface JwksSourceSpec {
+  /** The provider's jwks_uri, http:// or https://. */
+  url?: string;
+  configMapKeyRef?: KeyRefSpec;
+  secretKeyRef?: KeyRefSpec;
+}
+
+/** OAUTHBEARER token checks (docs/security.md); each field is one agent flag. */
+export interface KafkaOAuthBearerSpec {
+  jwks: JwksSourceSpec;
+  /** The iss every token must carry (-kafkaSASLOAuthIssuer). Default: not checked. */
+  issuer?: string;
+  /** A token's aud must name one of them (-kafkaSASLOAuthAudience). Default: not checked. */
+  audience?: string[];
+  /** The claim naming the principal (-kafkaSASLOAuthPrincipalClaim). Default sub. */
+  principalClaim?: string;
+  /** Allowance for clock differences on exp, nbf and iat, at most 10m (-kafkaSASLOAuthClockSkew). Default 30s. */
+  clockSkew?: string;
+  /** How often the JWKS is read again, 1s to 168h (-kafkaSASLOAuthJwksRefreshInterval). Default 1h. */
+  jwksRefreshInterval?: string;
+}
+
+/**
+ * SASL on the agents' Kafka listener. PLAIN and SCRAM users come from a Secret the operator never
+ * reads (the pods mount it); OAUTHBEARER tokens are checked against the identity provider's JWKS.
+ */
 export interface KafkaSaslSpec {
   mechanisms: SaslMechanismName[];
-  /** Secret holding the users file (one `user:password` or pre-hashed SCRAM line each; docs/security.md). */
-  usersSecret: { name: string; key?: string };
+  /**
+   * Secret holding the users file (one `user:password` or pre-hashed SCRAM line each; docs/security.md).
+   * Required iff PLAIN or a SCRAM mechanism is enabled.
+   */
+  usersSecret?: { name: string; key?: string };
+  /** Required iff OAUTHBEARER is enabled. */
+  oauthbearer?: KafkaOAuthBearerSpec;
+  /**
+   * Longest SASL session before a client must re-authenticate on its connection (KIP-368; Kafka's
+   * connections.max.reauth.ms): 0s (off) or 1s to 720h. Default: off.
+   */
+  connectionsMaxReauth?: string;
 }
 
 /** ACLs on the agents (Kafka's authorizer; docs/security.md). ACLs themselves are managed with kafka-acls. */

@@ -4,7 +4,15 @@
  * message) and the same check in TypeScript (resolveSpec, for objects stored before a rule existed).
  * Every message says what a valid value looks like.
  */
-import { MAX_BATCH_TIMEOUT_MS, MIN_BATCH_TIMEOUT_MS } from "./types.js";
+import {
+  MAX_BATCH_TIMEOUT_MS,
+  MAX_CONNECTIONS_MAX_REAUTH_MS,
+  MAX_OAUTH_CLOCK_SKEW_MS,
+  MAX_OAUTH_JWKS_REFRESH_MS,
+  MIN_BATCH_TIMEOUT_MS,
+  MIN_CONNECTIONS_MAX_REAUTH_MS,
+  MIN_OAUTH_JWKS_REFRESH_MS,
+} from "./types.js";
 
 export interface FieldRule {
   /** CEL over `self`, the field's value. */
@@ -117,6 +125,97 @@ export const BATCH_TIMEOUT_RULES: readonly FieldRule[] = [
     message: `batchTimeout must be at least ${MIN_BATCH_TIMEOUT_MS}ms and at most ${MAX_BATCH_TIMEOUT_MS / 1000}s`,
   },
 ];
+
+/**
+ * Durations of the Kafka listener settings: Go-style, whole numbers with units h, m, s and ms
+ * (30s, 10m, 1h, 1h30m), as the agent's flags read them. Six digits per part and at most 16
+ * characters keep every value inside CEL's duration range (about 290 years).
+ */
+const DURATION_SHAPE = "^([0-9]{1,6}(ms|h|m|s))+$";
+const DURATION_MAX_LENGTH = 16;
+const DURATION_UNIT_MS: Readonly<Record<string, number>> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
+
+/** "1h30m" → 5400000; null when not a duration of that shape. */
+export function parseDurationPartsMs(text: string): number | null {
+  if (text.length > DURATION_MAX_LENGTH || !new RegExp(DURATION_SHAPE).test(text)) return null;
+  let total = 0;
+  for (const m of text.matchAll(/([0-9]+)(ms|h|m|s)/g)) total += Number(m[1]) * DURATION_UNIT_MS[m[2]!]!;
+  return total;
+}
+
+/** 3600000 → "1h", 90000 → "90s", 250 → "250ms". */
+export function formatDurationMs(ms: number): string {
+  for (const [unit, size] of [
+    ["h", 3_600_000],
+    ["m", 60_000],
+    ["s", 1000],
+  ] as const)
+    if (ms !== 0 && ms % size === 0) return `${ms / size}${unit}`;
+  return ms === 0 ? "0s" : `${ms}ms`;
+}
+
+/**
+ * The rules of a duration field (`what` names it in messages): the shape, then minMs..maxMs, or
+ * exactly 0 when `zeroAllowed` (Kafka's "0: off").
+ */
+export function durationRules(what: string, minMs: number, maxMs: number, zeroAllowed = false): readonly FieldRule[] {
+  const range = `from ${formatDurationMs(minMs)} to ${formatDurationMs(maxMs)}`;
+  const allowed = zeroAllowed ? `0s (off) or ${range}` : range;
+  const shape = `size(self) <= ${DURATION_MAX_LENGTH} && self.matches('${DURATION_SHAPE}')`;
+  const inRange = `(duration(self) >= duration('${minMs}ms') && duration(self) <= duration('${maxMs}ms'))`;
+  return [
+    {
+      cel: shape,
+      test: (v) => parseDurationPartsMs(v) !== null,
+      message: `${what} must be a duration of whole numbers with units h, m, s or ms, e.g. 30s, 10m, 1h or 1h30m (at most ${DURATION_MAX_LENGTH} characters), ${allowed}`,
+    },
+    {
+      // Guarded by the shape so that a value duration() cannot parse never reaches it.
+      cel: `!(${shape}) || ${zeroAllowed ? "duration(self) == duration('0s') || " : ""}${inRange}`,
+      test: (v) => {
+        const ms = parseDurationPartsMs(v);
+        return ms === null || (zeroAllowed && ms === 0) || (ms >= minMs && ms <= maxMs);
+      },
+      message: `${what} must be ${allowed}`,
+    },
+  ];
+}
+
+export const CLOCK_SKEW_RULES = durationRules("clockSkew", 0, MAX_OAUTH_CLOCK_SKEW_MS);
+export const JWKS_REFRESH_RULES = durationRules(
+  "jwksRefreshInterval",
+  MIN_OAUTH_JWKS_REFRESH_MS,
+  MAX_OAUTH_JWKS_REFRESH_MS,
+);
+export const CONNECTIONS_MAX_REAUTH_RULES = durationRules(
+  "connectionsMaxReauth",
+  MIN_CONNECTIONS_MAX_REAUTH_MS,
+  MAX_CONNECTIONS_MAX_REAUTH_MS,
+  true,
+);
+
+/** An http:// or https:// URL without a user name or password (the agent logs the URL). */
+export const JWKS_URL_RULE = regexRule(
+  "^https?://[^/?#@\\s]+([/?#]\\S*)?$",
+  "jwks.url must be an http:// or https:// URL without a user name, password or spaces, e.g. https://idp.example.com/realms/kafka/protocol/openid-connect/certs (for a file, use configMapKeyRef or secretKeyRef)",
+);
+
+/** A key of a ConfigMap or Secret. */
+export const CONFIG_KEY_RULE = regexRule(
+  "^[-._a-zA-Z0-9]+$",
+  "key must be a ConfigMap or Secret key: letters, digits, '-', '_' and '.'",
+);
+
+/** A token claim, issuer: one word without spaces (the agent's flags refuse spaces). */
+export function wordRule(what: string): FieldRule {
+  return regexRule("^\\S+$", `${what} must be non-empty and contain no spaces`);
+}
+
+/** One audience of -kafkaSASLOAuthAudience (a comma-separated list). */
+export const AUDIENCE_RULE = regexRule(
+  "^[^,\\s]([^,]*[^,\\s])?$",
+  "an audience must be non-empty, without ',' and without leading or trailing spaces",
+);
 
 /** "50ms" → 50, "1s" → 1000; null when not a duration this API accepts. */
 export function parseDurationMs(text: string): number | null {

@@ -6,7 +6,7 @@ import type { V1Deployment, V1EnvVar, V1ResourceRequirements, V1Volume, V1Volume
 import { DEFAULT_GRACEFUL_SHUTDOWN_MS } from "../../../agent/src/config/flags.js";
 import { formatBucketUrl } from "../../../common/bucket-url.js";
 import { parseGoDuration } from "../../../common/flags/values.js";
-import type { ResolvedSpec } from "../api/resolve.js";
+import type { ResolvedSasl, ResolvedSpec } from "../api/resolve.js";
 import type { ResourcesSpec } from "../api/types.js";
 import type { WarpAgent } from "../api/types.js";
 import {
@@ -26,6 +26,8 @@ export const AGENT_CONTAINER = "agent";
 export const TLS_DIR = "/etc/warp/tls";
 /** Where the SASL users file is mounted in agent pods. */
 export const SASL_USERS_FILE = "/etc/warp/sasl/users";
+/** Where a JWKS from a ConfigMap or Secret (spec.kafka.sasl.oauthbearer.jwks) is mounted in agent pods. */
+export const OAUTH_JWKS_FILE = "/etc/warp/oauth/jwks.json";
 
 /** The agent variable of its drain time (flag -gracefulShutdownDuration). */
 export const DRAIN_ENV = "WARP_GRACEFUL_SHUTDOWN_DURATION";
@@ -99,8 +101,7 @@ export function listenerSecurityArgs(spec: ResolvedSpec): string[] {
     args.push("-kafkaTLSCertFile", `${TLS_DIR}/tls.crt`, "-kafkaTLSKeyFile", `${TLS_DIR}/tls.key`);
     if (spec.kafkaTls.requireClientCert) args.push("-kafkaTLSClientCAFile", `${TLS_DIR}/ca.crt`);
   }
-  if (spec.kafkaSasl)
-    args.push("-kafkaSASLMechanisms", spec.kafkaSasl.mechanisms.join(","), "-kafkaSASLUsersFile", SASL_USERS_FILE);
+  if (spec.kafkaSasl) args.push(...saslArgs(spec.kafkaSasl));
   if (spec.kafkaPrincipalMappingRules)
     args.push("-kafkaTLSPrincipalMappingRules", spec.kafkaPrincipalMappingRules.join(","));
   if (spec.kafkaAuthorization) {
@@ -112,6 +113,25 @@ export function listenerSecurityArgs(spec: ResolvedSpec): string[] {
   return args;
 }
 
+/** -kafkaSASL* flags: mechanisms, the mounted users file, the OAUTHBEARER checks, re-authentication. */
+function saslArgs(sasl: ResolvedSasl): string[] {
+  const args = ["-kafkaSASLMechanisms", sasl.mechanisms.join(",")];
+  if (sasl.users) args.push("-kafkaSASLUsersFile", SASL_USERS_FILE);
+  const o = sasl.oauthBearer;
+  if (o) {
+    args.push("-kafkaSASLOAuthJwksURL", o.jwks.kind === "url" ? o.jwks.url : `file://${OAUTH_JWKS_FILE}`);
+    args.push("-kafkaSASLOAuthJwksRefreshInterval", o.jwksRefreshInterval);
+    if (o.issuer !== undefined) args.push("-kafkaSASLOAuthIssuer", o.issuer);
+    if (o.audience.length > 0) args.push("-kafkaSASLOAuthAudience", o.audience.join(","));
+    args.push("-kafkaSASLOAuthPrincipalClaim", o.principalClaim, "-kafkaSASLOAuthClockSkew", o.clockSkew);
+  }
+  if (sasl.connectionsMaxReauth !== undefined) args.push("-kafkaConnectionsMaxReauth", sasl.connectionsMaxReauth);
+  return args;
+}
+
+/** The directory of a file path. */
+const dirOf = (file: string): string => file.slice(0, file.lastIndexOf("/"));
+
 /** Volumes (and their mounts) of the agent pod: scratch /tmp, and the listener's Secrets when used. */
 export function agentVolumes(spec: ResolvedSpec): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
   const volumes: V1Volume[] = [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }];
@@ -120,20 +140,25 @@ export function agentVolumes(spec: ResolvedSpec): { volumes: V1Volume[]; mounts:
     volumes.push({ name: "kafka-tls", secret: { secretName: spec.kafkaTls.secretName, defaultMode: 0o440 } });
     mounts.push({ name: "kafka-tls", mountPath: TLS_DIR, readOnly: true });
   }
-  if (spec.kafkaSasl) {
+  const users = spec.kafkaSasl?.users;
+  if (users) {
     volumes.push({
       name: "kafka-sasl-users",
-      secret: {
-        secretName: spec.kafkaSasl.usersSecretName,
-        defaultMode: 0o440,
-        items: [{ key: spec.kafkaSasl.usersSecretKey, path: "users" }],
-      },
+      secret: { secretName: users.secretName, defaultMode: 0o440, items: [{ key: users.key, path: "users" }] },
     });
-    mounts.push({
-      name: "kafka-sasl-users",
-      mountPath: SASL_USERS_FILE.slice(0, SASL_USERS_FILE.lastIndexOf("/")),
-      readOnly: true,
-    });
+    mounts.push({ name: "kafka-sasl-users", mountPath: dirOf(SASL_USERS_FILE), readOnly: true });
+  }
+  // The whole directory is mounted (no subPath), so a changed ConfigMap or Secret reaches the pods;
+  // the agents read the file again every jwksRefreshInterval and when a token names an unknown key.
+  const jwks = spec.kafkaSasl?.oauthBearer?.jwks;
+  if (jwks && jwks.kind !== "url") {
+    const items = [{ key: jwks.key, path: OAUTH_JWKS_FILE.slice(OAUTH_JWKS_FILE.lastIndexOf("/") + 1) }];
+    volumes.push(
+      jwks.kind === "configMap"
+        ? { name: "kafka-oauth-jwks", configMap: { name: jwks.name, defaultMode: 0o440, items } }
+        : { name: "kafka-oauth-jwks", secret: { secretName: jwks.name, defaultMode: 0o440, items } },
+    );
+    mounts.push({ name: "kafka-oauth-jwks", mountPath: dirOf(OAUTH_JWKS_FILE), readOnly: true });
   }
   return { volumes, mounts };
 }

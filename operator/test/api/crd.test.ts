@@ -37,7 +37,23 @@ const fullSpec: DeepRequired<WarpAgentSpec> = {
   env: [{ name: "A", value: "b", valueFrom: { fieldRef: { fieldPath: "x" } } }],
   kafka: {
     tls: { secretName: "tls", requireClientCert: true },
-    sasl: { mechanisms: ["SCRAM-SHA-512"], usersSecret: { name: "users", key: "users" } },
+    sasl: {
+      mechanisms: ["SCRAM-SHA-512", "OAUTHBEARER"],
+      usersSecret: { name: "users", key: "users" },
+      oauthbearer: {
+        jwks: {
+          url: "https://idp.example/certs",
+          configMapKeyRef: { name: "jwks", key: "jwks.json" },
+          secretKeyRef: { name: "jwks", key: "jwks.json" },
+        },
+        issuer: "https://idp.example",
+        audience: ["warp"],
+        principalClaim: "sub",
+        clockSkew: "30s",
+        jwksRefreshInterval: "1h",
+      },
+      connectionsMaxReauth: "1h",
+    },
     authorization: {
       enabled: true,
       superUsers: ["User:admin"],

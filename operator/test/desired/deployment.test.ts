@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { parseBucketUrl } from "../../../common/bucket-url.js";
 import { InvalidSpecError, effectiveZones, resolveSpec } from "../../src/api/resolve.js";
-import type { WarpAgent, WarpAgentSpec } from "../../src/api/types.js";
+import type { KafkaOAuthBearerSpec, KafkaSaslSpec, WarpAgent, WarpAgentSpec } from "../../src/api/types.js";
 import { desiredDeployment } from "../../src/desired/deployment.js";
 import { parseAgentConfig } from "../../../agent/src/config/parse.js";
 import { deploymentName, dnsName } from "../../src/desired/labels.js";
@@ -296,6 +296,152 @@ describe("desiredDeployment", () => {
     }
   });
 
+  /** The agent's own reading of a container's args (`agent -flag value -flag=value ...`). */
+  function agentConfig(args: readonly string[]) {
+    const flags: Record<string, string> = {};
+    for (let i = 1; i < args.length; i++) {
+      const arg = args[i]!.slice(1);
+      const eq = arg.indexOf("=");
+      if (eq >= 0) flags[arg.slice(0, eq)] = arg.slice(eq + 1);
+      else flags[arg] = args[++i]!;
+    }
+    return parseAgentConfig(flags, {});
+  }
+
+  const oauthAgent = (oauthbearer: Partial<KafkaOAuthBearerSpec> = {}, sasl: Partial<KafkaSaslSpec> = {}) =>
+    agent({
+      kafka: {
+        sasl: {
+          mechanisms: ["OAUTHBEARER"],
+          oauthbearer: { jwks: { configMapKeyRef: { name: "idp-jwks" } }, ...oauthbearer },
+          ...sasl,
+        },
+      },
+    });
+
+  it("OAUTHBEARER with a JWKS ConfigMap: mounts the key read-only and passes flags the agent accepts", () => {
+    const a = oauthAgent(
+      {
+        jwks: { configMapKeyRef: { name: "idp-jwks", key: "keys.json" } },
+        issuer: "https://idp.example.com/realms/kafka",
+        audience: ["warp-kafka", "api://warp"],
+        principalClaim: "client_id",
+        clockSkew: "1m",
+        jwksRefreshInterval: "15m",
+      },
+      { connectionsMaxReauth: "1h30m" },
+    );
+    const pod = desiredDeployment(a, resolveSpec(a), "zone-a", 1).spec!.template.spec!;
+    const c = pod.containers[0]!;
+    const flag = (name: string) => (c.args!.includes(name) ? c.args![c.args!.indexOf(name) + 1] : undefined);
+    assert.equal(flag("-kafkaSASLMechanisms"), "OAUTHBEARER");
+    assert.equal(flag("-kafkaSASLOAuthJwksURL"), "file:///etc/warp/oauth/jwks.json");
+    assert.equal(flag("-kafkaSASLOAuthIssuer"), "https://idp.example.com/realms/kafka");
+    assert.equal(flag("-kafkaSASLOAuthAudience"), "warp-kafka,api://warp");
+    assert.equal(flag("-kafkaSASLOAuthPrincipalClaim"), "client_id");
+    assert.equal(flag("-kafkaSASLOAuthClockSkew"), "1m");
+    assert.equal(flag("-kafkaSASLOAuthJwksRefreshInterval"), "15m");
+    assert.equal(flag("-kafkaConnectionsMaxReauth"), "1h30m");
+    // No users file: the agent refuses one that no enabled mechanism reads.
+    assert.equal(flag("-kafkaSASLUsersFile"), undefined);
+    assert.deepEqual(
+      pod.volumes?.find((v) => v.name === "kafka-oauth-jwks"),
+      {
+        name: "kafka-oauth-jwks",
+        configMap: { name: "idp-jwks", defaultMode: 0o440, items: [{ key: "keys.json", path: "jwks.json" }] },
+      },
+    );
+    // The directory, not a subPath: a changed ConfigMap reaches the running pods.
+    assert.deepEqual(
+      c.volumeMounts?.find((m) => m.name === "kafka-oauth-jwks"),
+      { name: "kafka-oauth-jwks", mountPath: "/etc/warp/oauth", readOnly: true },
+    );
+    assert.ok(!pod.volumes?.some((v) => v.name === "kafka-sasl-users"));
+
+    const config = agentConfig(c.args!);
+    assert.deepEqual(config.kafkaSASL, {
+      mechanisms: ["OAUTHBEARER"],
+      oauth: {
+        jwksUrl: "file:///etc/warp/oauth/jwks.json",
+        jwksRefreshIntervalMs: 15 * 60_000,
+        issuer: "https://idp.example.com/realms/kafka",
+        audience: ["warp-kafka", "api://warp"],
+        principalClaim: "client_id",
+        clockSkewMs: 60_000,
+      },
+    });
+    assert.equal(config.kafkaConnectionsMaxReauthMs, 90 * 60_000);
+  });
+
+  it("OAUTHBEARER beside SCRAM: a JWKS URL is passed as given, a JWKS Secret is mounted; defaults are the agent's", () => {
+    const a = oauthAgent(
+      { jwks: { url: "https://idp.example.com/certs" } },
+      { mechanisms: ["SCRAM-SHA-512", "OAUTHBEARER"], usersSecret: { name: "kafka-users" } },
+    );
+    const pod = desiredDeployment(a, resolveSpec(a), "zone-a", 1).spec!.template.spec!;
+    const args = pod.containers[0]!.args!;
+    const flag = (name: string) => args[args.indexOf(name) + 1];
+    assert.equal(flag("-kafkaSASLMechanisms"), "SCRAM-SHA-512,OAUTHBEARER");
+    assert.equal(flag("-kafkaSASLUsersFile"), "/etc/warp/sasl/users");
+    assert.equal(flag("-kafkaSASLOAuthJwksURL"), "https://idp.example.com/certs");
+    assert.ok(!args.includes("-kafkaSASLOAuthIssuer") && !args.includes("-kafkaSASLOAuthAudience"));
+    assert.ok(!args.includes("-kafkaConnectionsMaxReauth"));
+    assert.deepEqual(
+      pod.volumes!.map((v) => v.name),
+      ["tmp", "kafka-sasl-users"],
+    );
+    const config = agentConfig(args);
+    assert.deepEqual(config.kafkaSASL?.oauth, {
+      jwksUrl: "https://idp.example.com/certs",
+      jwksRefreshIntervalMs: 3_600_000,
+      audience: [],
+      principalClaim: "sub",
+      clockSkewMs: 30_000,
+    });
+    assert.equal(config.kafkaSASL?.usersFile, "/etc/warp/sasl/users");
+    assert.equal(config.kafkaConnectionsMaxReauthMs, 0);
+
+    const fromSecret = oauthAgent({ jwks: { secretKeyRef: { name: "idp-jwks-secret" } } });
+    const secretPod = desiredDeployment(fromSecret, resolveSpec(fromSecret), "z", 1).spec!.template.spec!;
+    assert.deepEqual(secretPod.volumes?.find((v) => v.name === "kafka-oauth-jwks")?.secret, {
+      secretName: "idp-jwks-secret",
+      defaultMode: 0o440,
+      items: [{ key: "jwks.json", path: "jwks.json" }],
+    });
+    assert.equal(
+      agentConfig(secretPod.containers[0]!.args!).kafkaSASL?.oauth?.jwksUrl,
+      "file:///etc/warp/oauth/jwks.json",
+    );
+  });
+
+  it("re-authentication with SCRAM only: -kafkaConnectionsMaxReauth and no OAUTHBEARER flag", () => {
+    const a = agent({
+      kafka: { sasl: { mechanisms: ["SCRAM-SHA-256"], usersSecret: { name: "u" }, connectionsMaxReauth: "10m" } },
+    });
+    const args = desiredDeployment(a, resolveSpec(a), "z", 1).spec!.template.spec!.containers[0]!.args!;
+    assert.ok(!args.some((x) => x.startsWith("-kafkaSASLOAuth")), args.join(" "));
+    assert.equal(agentConfig(args).kafkaConnectionsMaxReauthMs, 600_000);
+  });
+
+  it("changing any OAUTHBEARER or re-authentication setting changes the pod template (the agents roll)", () => {
+    const template = (a: WarpAgent) => desiredDeployment(a, resolveSpec(a), "zone-a", 2).spec!.template;
+    const base = template(oauthAgent());
+    assert.deepEqual(template(oauthAgent()), base);
+    const changes: Array<[string, WarpAgent]> = [
+      ["issuer", oauthAgent({ issuer: "https://idp.example.com/realms/kafka" })],
+      ["audience", oauthAgent({ audience: ["warp-kafka"] })],
+      ["principalClaim", oauthAgent({ principalClaim: "azp" })],
+      ["clockSkew", oauthAgent({ clockSkew: "45s" })],
+      ["jwksRefreshInterval", oauthAgent({ jwksRefreshInterval: "30m" })],
+      ["jwks ConfigMap", oauthAgent({ jwks: { configMapKeyRef: { name: "other-jwks" } } })],
+      ["jwks key", oauthAgent({ jwks: { configMapKeyRef: { name: "idp-jwks", key: "v2.json" } } })],
+      ["jwks from a Secret", oauthAgent({ jwks: { secretKeyRef: { name: "idp-jwks" } } })],
+      ["jwks URL", oauthAgent({ jwks: { url: "https://idp.example.com/certs" } })],
+      ["connectionsMaxReauth", oauthAgent({}, { connectionsMaxReauth: "1h" })],
+    ];
+    for (const [what, a] of changes) assert.notDeepEqual(template(a), base, what);
+  });
+
   it("grace period: the agent's drain time plus a margin; default requests; spread over a zone's nodes", () => {
     const pod = (s: Partial<WarpAgentSpec>) =>
       desiredDeployment(agent(s), resolveSpec(agent(s)), "z", 3).spec!.template.spec!;
@@ -359,7 +505,87 @@ describe("resolveSpec", () => {
     [
       "SASL without a users Secret",
       { kafka: { sasl: { mechanisms: ["PLAIN"], usersSecret: { name: "" } } } },
-      "spec.kafka.sasl.usersSecret.name",
+      "spec.kafka.sasl.usersSecret",
+    ],
+    ["PLAIN without usersSecret", { kafka: { sasl: { mechanisms: ["PLAIN"] } } }, "spec.kafka.sasl.usersSecret"],
+    [
+      "a users Secret nothing reads (OAUTHBEARER only)",
+      {
+        kafka: {
+          sasl: {
+            mechanisms: ["OAUTHBEARER"],
+            usersSecret: { name: "u" },
+            oauthbearer: { jwks: { url: "https://i/k" } },
+          },
+        },
+      },
+      "spec.kafka.sasl.usersSecret",
+    ],
+    [
+      "OAUTHBEARER without its settings",
+      { kafka: { sasl: { mechanisms: ["OAUTHBEARER"] } } },
+      "spec.kafka.sasl.oauthbearer",
+    ],
+    [
+      "OAUTHBEARER settings without OAUTHBEARER",
+      {
+        kafka: {
+          sasl: { mechanisms: ["PLAIN"], usersSecret: { name: "u" }, oauthbearer: { jwks: { url: "https://i/k" } } },
+        },
+      },
+      "spec.kafka.sasl.oauthbearer",
+    ],
+    [
+      "a JWKS from both a URL and a Secret",
+      {
+        kafka: {
+          sasl: {
+            mechanisms: ["OAUTHBEARER"],
+            oauthbearer: { jwks: { url: "https://i/k", secretKeyRef: { name: "jwks" } } },
+          },
+        },
+      },
+      "spec.kafka.sasl.oauthbearer.jwks",
+    ],
+    [
+      "a file:// JWKS URL",
+      { kafka: { sasl: { mechanisms: ["OAUTHBEARER"], oauthbearer: { jwks: { url: "file:///jwks.json" } } } } },
+      "spec.kafka.sasl.oauthbearer.jwks.url",
+    ],
+    [
+      "a clock skew above 10m",
+      {
+        kafka: {
+          sasl: { mechanisms: ["OAUTHBEARER"], oauthbearer: { jwks: { url: "https://i/k" }, clockSkew: "11m" } },
+        },
+      },
+      "spec.kafka.sasl.oauthbearer.clockSkew",
+    ],
+    [
+      "a JWKS refresh interval that is no duration",
+      {
+        kafka: {
+          sasl: {
+            mechanisms: ["OAUTHBEARER"],
+            oauthbearer: { jwks: { configMapKeyRef: { name: "j" } }, jwksRefreshInterval: "1d" },
+          },
+        },
+      },
+      "spec.kafka.sasl.oauthbearer.jwksRefreshInterval",
+    ],
+    [
+      "an audience with a comma",
+      {
+        kafka: {
+          sasl: { mechanisms: ["OAUTHBEARER"], oauthbearer: { jwks: { url: "https://i/k" }, audience: ["a,b"] } },
+        },
+      },
+      "spec.kafka.sasl.oauthbearer.audience[]",
+    ],
+    [
+      "a re-authentication interval below 1s",
+      { kafka: { sasl: { mechanisms: ["PLAIN"], usersSecret: { name: "u" }, connectionsMaxReauth: "500ms" } } },
+      "spec.kafka.sasl.connectionsMaxReauth",
     ],
     [
       "authorization without a super user (nobody could create the first ACL)",
@@ -396,7 +622,7 @@ describe("resolveSpec", () => {
     it(`rejects ${name}, naming ${field}`, () => {
       assert.throws(
         () => resolveSpec(agent(spec)),
-        (err: unknown) => err instanceof InvalidSpecError && err.message.startsWith(field),
+        (err: unknown) => err instanceof InvalidSpecError && err.message.startsWith(`${field}: `),
       );
     });
   }

@@ -517,6 +517,54 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
     );
   });
 
+  it("OAUTHBEARER: the Deployment mounts the JWKS ConfigMap and passes the flags; an oauthbearer change rolls it", async () => {
+    const ns = "oauth";
+    await createNamespace(ns);
+    const sasl = (issuer: string): WarpAgentSpec["kafka"] => ({
+      sasl: {
+        mechanisms: ["OAUTHBEARER"],
+        oauthbearer: { jwks: { configMapKeyRef: { name: "idp-jwks" } }, issuer, audience: ["warp-kafka"] },
+        connectionsMaxReauth: "1h",
+      },
+    });
+    const args = (d: V1Deployment) => d.spec!.template.spec!.containers[0]!.args!;
+    const flag = (d: V1Deployment, name: string) => args(d)[args(d).indexOf(name) + 1];
+    await applyAgent(ns, "wa", spec("oauth", { zones: [{ name: "zone-a" }], kafka: sasl("https://idp.example/a") }));
+    const first = await eventually(
+      async () => (await deployments(ns)).find((d) => args(d).includes("-kafkaSASLOAuthJwksURL")),
+      { timeoutMs: 60_000, what: "the agent Deployment with OAUTHBEARER flags" },
+    );
+    assert.equal(flag(first, "-kafkaSASLMechanisms"), "OAUTHBEARER");
+    assert.equal(flag(first, "-kafkaSASLOAuthJwksURL"), "file:///etc/warp/oauth/jwks.json");
+    assert.equal(flag(first, "-kafkaSASLOAuthIssuer"), "https://idp.example/a");
+    assert.equal(flag(first, "-kafkaSASLOAuthAudience"), "warp-kafka");
+    // The apiserver's defaults reach the agents.
+    assert.equal(flag(first, "-kafkaSASLOAuthPrincipalClaim"), "sub");
+    assert.equal(flag(first, "-kafkaSASLOAuthClockSkew"), "30s");
+    assert.equal(flag(first, "-kafkaSASLOAuthJwksRefreshInterval"), "1h");
+    assert.equal(flag(first, "-kafkaConnectionsMaxReauth"), "1h");
+    assert.ok(!args(first).includes("-kafkaSASLUsersFile"));
+    const pod = first.spec!.template.spec!;
+    assert.deepEqual(pod.volumes?.find((v) => v.name === "kafka-oauth-jwks")?.configMap, {
+      name: "idp-jwks",
+      defaultMode: 0o440,
+      items: [{ key: "jwks.json", path: "jwks.json" }],
+    });
+    assert.deepEqual(
+      pod.containers[0]!.volumeMounts?.find((m) => m.name === "kafka-oauth-jwks"),
+      { name: "kafka-oauth-jwks", mountPath: "/etc/warp/oauth", readOnly: true },
+    );
+
+    await applyAgent(ns, "wa", spec("oauth", { zones: [{ name: "zone-a" }], kafka: sasl("https://idp.example/b") }));
+    const rolled = await eventually(
+      async () => (await deployments(ns)).find((d) => flag(d, "-kafkaSASLOAuthIssuer") === "https://idp.example/b"),
+      { timeoutMs: 60_000, what: "the Deployment to carry the new issuer" },
+    );
+    assert.equal(rolled.metadata!.name, first.metadata!.name);
+    assert.ok(rolled.metadata!.generation! > first.metadata!.generation!, "a new pod template generation");
+    await deleteAgent(ns, "wa");
+  });
+
   it("a WarpAgent without spec.endpoints gets the operator's endpoints, so agents use the tables it made", async () => {
     // The operator here runs with its own endpoints (baseOptions; AWS_ENDPOINT_URL_* in a pod): it creates the
     // tables in DynamoDB Local. Its agents must be pointed there too, not at AWS.
