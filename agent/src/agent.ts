@@ -25,6 +25,7 @@ import { MetadataLog } from "./metadata/log.js";
 import { ENTRY_FORMAT } from "./metadata/commands.js";
 import { LATEST_ENTRY_FORMAT, entryFormatFor } from "./metadata/entry-codec.js";
 import * as metrics from "./metrics/metrics.js";
+import { countErrorCodes } from "./metrics/response-errors.js";
 import type { SaslSettings } from "./security/authenticator.js";
 import { Authorizer } from "./security/authorizer.js";
 import { jwksUrlForLogs } from "./security/jwks.js";
@@ -285,9 +286,11 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       expired: () => metrics.saslExpiredConnections.inc(),
     },
     onConnectionsChanged: (open) => metrics.openConnections.set(open),
-    onRequest: (header, seconds) => {
-      metrics.requests.inc({ api: String(header.apiKey), version: String(header.apiVersion) });
-      metrics.requestLatency.observe({ api: String(header.apiKey) }, seconds);
+    onRequest: (header, seconds, response) => {
+      const api = String(header.apiKey);
+      metrics.requests.inc({ api, version: String(header.apiVersion) });
+      metrics.requestLatency.observe({ api }, seconds);
+      for (const [code, n] of countErrorCodes(response)) metrics.requestErrors.inc({ api, code: String(code) }, n);
     },
   });
   const reloadMs = config.kafkaSecurityReloadIntervalMs;

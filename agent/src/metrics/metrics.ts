@@ -213,7 +213,7 @@ export const requests = new Counter({
 });
 export const requestErrors = new Counter({
   name: "warp_request_errors_total",
-  help: "Kafka error codes returned, by API key and error code.",
+  help: "Kafka error codes returned (top-level and per topic, partition or member: each occurrence), by API key and error code.",
   labelNames: ["api", "code"] as const,
   registers,
 });

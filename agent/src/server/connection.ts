@@ -45,7 +45,8 @@ export interface ConnectionOptions {
   /** Requests decoded but not yet answered; reading pauses above this. */
   readonly maxInFlight: number;
   readonly logger: Logger;
-  readonly onRequest?: (header: RequestHeader, seconds: number) => void;
+  /** A request was answered: its handling time and the response (null: none, acks=0). */
+  readonly onRequest?: (header: RequestHeader, seconds: number, response: unknown) => void;
   /** SASL the listener requires; absent or null: none. */
   readonly sasl?: SaslSettings | null;
   /** How a mutual-TLS client certificate's subject becomes a principal name (default: the subject as it is). */
@@ -262,7 +263,7 @@ export class Connection {
     const started = process.hrtime.bigint();
     const ctx: RequestContext = { agent: this.agent, connection: this.info, header, closed: this.closing.signal };
     const response = handler.handle(body, ctx).then((result) => {
-      this.options.onRequest?.(header, Number(process.hrtime.bigint() - started) / 1e9);
+      this.options.onRequest?.(header, Number(process.hrtime.bigint() - started) / 1e9, result);
       if (result === null) return null;
       return encodeResponse(header.apiKey as ApiKeyValue, header.apiVersion, header.correlationId, result as never);
     });
