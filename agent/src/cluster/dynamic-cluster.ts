@@ -103,7 +103,10 @@ export class DynamicCluster implements ClusterView {
   private update(agents: readonly AgentInfo[]): void {
     const self = this.source.self;
     this.isolatedNow = this.source.isolated?.() ?? false;
-    let list = agents.some((a) => a.nodeId === self.nodeId) ? [...agents] : [...agents, self];
+    // Another agent advertising port 0 has not bound its Kafka port yet (it heartbeats before its
+    // listener starts, then rewrites its heartbeat with the port): clients cannot reach it yet.
+    let list = agents.filter((a) => a.nodeId === self.nodeId || a.port !== 0);
+    if (!list.some((a) => a.nodeId === self.nodeId)) list.push(self);
     // Isolated: present the other agents only (when there are any), so Metadata sends clients to
     // agents that can store their data rather than back here.
     if (this.isolatedNow && list.some((a) => a.nodeId !== self.nodeId))

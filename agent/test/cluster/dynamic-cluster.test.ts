@@ -105,4 +105,25 @@ describe("dynamic cluster (rendezvous hashing)", () => {
     assert.equal(rendezvousPick("k", [agent(3, null)]).nodeId, 3);
     assert.throws(() => rendezvousPick("k", []));
   });
+
+  it("leaves out another agent until it advertises the port it listens on (port 0: not bound yet)", () => {
+    const members = new FixedMembers(agent(1, "z"), [agent(1, "z"), { ...agent(2, "z"), port: 0 }]);
+    const view = new DynamicCluster("c", members);
+    assert.deepEqual(
+      view.liveAgents().map((a) => a.nodeId),
+      [1],
+    );
+    assert.equal(view.coordinatorFor("g").nodeId, 1, "no coordinator nobody can reach");
+    members.set([agent(1, "z"), agent(2, "z")]);
+    assert.deepEqual(
+      view.liveAgents().map((a) => a.nodeId),
+      [1, 2],
+    );
+    // Itself is listed whatever its port (it is the one answering).
+    const starting = new DynamicCluster("c", new FixedMembers({ ...agent(3, null), port: 0 }, [agent(1, null)]));
+    assert.deepEqual(
+      starting.liveAgents().map((a) => a.nodeId),
+      [1, 3],
+    );
+  });
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { ENTRY_FORMAT } from "../../src/metadata/commands.js";
 import { componentLogger } from "../../../common/logger.js";
 import { eventually } from "../../../e2e/support/eventually.js";
 import { DynamicCluster } from "../../src/cluster/dynamic-cluster.js";
@@ -229,7 +230,10 @@ describe("agent registry", () => {
   it("advertises the newest log entry format it reads; while an agent from before binary entries (format 3) is live, the log writes JSON", async () => {
     const store = new MemMetadataStore();
     const a = await start(options(store, "a", 9401));
-    assert.equal(JSON.parse((await store.getItem(`agent/${a.nodeId}`))!.value.toString()).logFormat, 4);
+    assert.equal(
+      JSON.parse((await store.getItem(`agent/${a.nodeId}`))!.value.toString()).logFormat,
+      ENTRY_FORMAT.latest,
+    );
     const writes = () => encodingFor(entryFormatFor(a.liveAgents().map((agent) => agent.logFormat)));
     assert.equal(writes(), "binary");
     // An agent from before binary entries heartbeats without the field.
@@ -247,7 +251,7 @@ describe("agent registry", () => {
     assert.deepEqual(
       a.liveAgents().map((agent) => [agent.nodeId, agent.logFormat]),
       [
-        [a.nodeId, 4],
+        [a.nodeId, ENTRY_FORMAT.latest],
         [99, undefined],
       ],
     );
