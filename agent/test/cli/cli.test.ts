@@ -14,6 +14,7 @@ import { CreateBucketCommand, DeleteBucketCommand, S3Client } from "@aws-sdk/cli
 import { Kafka, logLevel } from "kafkajs";
 import { freePort } from "../../../e2e/support/ports.js";
 import { AGENT_FLAG_LIST } from "../../src/config/flags.js";
+import { ENTRY_FORMAT } from "../../src/metadata/commands.js";
 import { openFileStores } from "../../src/store/file/index.js";
 import { startS3, type TestServer } from "../store/servers.js";
 import { spawnAgentProcess } from "../support/agents.js";
@@ -287,13 +288,17 @@ describe("warp CLI", () => {
     it("exits 2 on a store whose log holds an entry of a newer format, naming the entry, its format and the formats it reads", async () => {
       const data = path.join(dir, "newer-format");
       const stores = await openFileStores(data);
-      await stores.metadata.append(1n, Buffer.from("WL\u0005\u0000\u0000", "latin1"));
+      const newer = ENTRY_FORMAT.latest + 1;
+      await stores.metadata.append(1n, Buffer.from([0x57, 0x4c, newer, 0, 0]));
       await stores.close();
       const r = await run(["agent", `-bucketURL=file://${data}`, "-kafkaPort", "0", "-httpPort", "0"]);
       assert.equal(r.code, 2, r.stderr);
       assert.match(
         r.stderr,
-        /^warp agent: metadata log entry 1 has format 5, newer than this agent reads \(1-4\)\. It was written by a newer agent/m,
+        new RegExp(
+          `^warp agent: metadata log entry 1 has format ${newer}, newer than this agent reads \\(1-${ENTRY_FORMAT.latest}\\)\\. It was written by a newer agent`,
+          "m",
+        ),
       );
     });
 
