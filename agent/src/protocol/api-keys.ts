@@ -33,6 +33,8 @@ export const ApiKey = {
   OffsetDelete: 47,
   DescribeCluster: 60,
   DescribeProducers: 61,
+  ConsumerGroupHeartbeat: 68,
+  ConsumerGroupDescribe: 69,
 } as const;
 
 export type ApiKeyName = keyof typeof ApiKey;

@@ -34,6 +34,8 @@ import { IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse } from 
 import { OffsetDeleteRequest, OffsetDeleteResponse } from "./47-offset-delete.js";
 import { DescribeClusterRequest, DescribeClusterResponse } from "./60-describe-cluster.js";
 import { DescribeProducersRequest, DescribeProducersResponse } from "./61-describe-producers.js";
+import { ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse } from "./68-consumer-group-heartbeat.js";
+import { ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse } from "./69-consumer-group-describe.js";
 
 export const MESSAGES = {
   0: { request: ProduceRequest, response: ProduceResponse },
@@ -68,6 +70,8 @@ export const MESSAGES = {
   47: { request: OffsetDeleteRequest, response: OffsetDeleteResponse },
   60: { request: DescribeClusterRequest, response: DescribeClusterResponse },
   61: { request: DescribeProducersRequest, response: DescribeProducersResponse },
+  68: { request: ConsumerGroupHeartbeatRequest, response: ConsumerGroupHeartbeatResponse },
+  69: { request: ConsumerGroupDescribeRequest, response: ConsumerGroupDescribeResponse },
 } as const;
 
 export {
@@ -135,4 +139,8 @@ export {
   DescribeClusterResponse,
   DescribeProducersRequest,
   DescribeProducersResponse,
+  ConsumerGroupHeartbeatRequest,
+  ConsumerGroupHeartbeatResponse,
+  ConsumerGroupDescribeRequest,
+  ConsumerGroupDescribeResponse,
 };
