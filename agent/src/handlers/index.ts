@@ -31,3 +31,5 @@ import "./44-incremental-alter-configs.js";
 import "./47-offset-delete.js";
 import "./60-describe-cluster.js";
 import "./61-describe-producers.js";
+import "./68-consumer-group-heartbeat.js";
+import "./69-consumer-group-describe.js";
