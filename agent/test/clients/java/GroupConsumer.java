@@ -34,7 +34,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.consumer.SubscriptionPattern;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 public class GroupConsumer {
@@ -75,8 +74,8 @@ public class GroupConsumer {
             } catch (Exception e) {
                 // stdin gone: stop as well
             }
+            // No wakeup(): it could interrupt a commit; the poll loop sees the flag within its timeout.
             stopping.set(true);
-            consumer.wakeup();
         });
         stdin.setDaemon(true);
         stdin.start();
@@ -108,12 +107,7 @@ public class GroupConsumer {
         }
         try {
             while (!stopping.get()) {
-                ConsumerRecords<String, String> records;
-                try {
-                    records = consumer.poll(Duration.ofMillis(500));
-                } catch (WakeupException e) {
-                    break;
-                }
+                ConsumerRecords<String, String> records = consumer.poll(Duration.ofMillis(500));
                 for (ConsumerRecord<String, String> r : records) {
                     emit("RECORD " + name + " " + r.topic() + "-" + r.partition() + " " + r.offset() + " " + r.value());
                     next.put(new TopicPartition(r.topic(), r.partition()), r.offset() + 1);
@@ -137,11 +131,7 @@ public class GroupConsumer {
         }
         if (offsets.isEmpty()) return;
         try {
-            try {
-                consumer.commitSync(offsets);
-            } catch (WakeupException e) {
-                consumer.commitSync(offsets);
-            }
+            consumer.commitSync(offsets);
         } catch (RuntimeException e) {
             emit("COMMITFAILED " + name + " " + e);
             return;
