@@ -19,7 +19,8 @@
  *
  * Fenced like the classic groups (offset-store.ts): a group is created only once this coordinator has
  * claimed a new coordinator epoch for its id, offset commits carry that epoch, and the group is dropped
- * when another agent claims a newer one. State lives in memory only: after a coordinator move or restart
+ * when another agent claims a newer one (each member's next heartbeat here then gets NOT_COORDINATOR, so
+ * it finds the new coordinator rather than claiming the group back). State lives in memory only: after a coordinator move or restart
  * the group is unknown here, and a member heartbeating with its epoch is answered UNKNOWN_MEMBER_ID so it
  * rejoins with epoch 0 (Kafka, whose groups are durable, would know it).
  *
@@ -75,6 +76,8 @@ export class ConsumerGroups {
   private readonly groups = new Map<string, ConsumerGroup>();
   private readonly claims = new Map<string, Promise<ConsumerGroup | null>>();
   private readonly regexCache = new Map<string, CompiledRegex>();
+  /** Members of groups dropped for a newer coordinator epoch, not yet told NOT_COORDINATOR: group → ids. */
+  private readonly fencedMembers = new Map<string, Set<string>>();
   private closed = false;
 
   constructor(
@@ -96,6 +99,10 @@ export class ConsumerGroups {
       if (input.memberEpoch === LEAVE_GROUP_MEMBER_EPOCH || input.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH)
         return this.leave(input);
       let group = this.liveGroup(input.groupId);
+      if (!group && this.fencedMembers.get(input.groupId)?.delete(input.memberId)) {
+        if (this.fencedMembers.get(input.groupId)!.size === 0) this.fencedMembers.delete(input.groupId);
+        return heartbeatError(GroupError.NOT_COORDINATOR, "Another agent coordinates the group now.");
+      }
       if (!group) {
         const classicState = this.classic.stateOf(input.groupId);
         if (classicState !== null && classicState !== "Empty" && classicState !== "Dead")
@@ -586,6 +593,9 @@ export class ConsumerGroups {
     if (!group) return undefined;
     if (this.store.coordinatorEpoch(groupId) > group.coordinatorEpoch) {
       this.log.info("another coordinator took the group over; dropping it", { groupId });
+      // Each member's next heartbeat here is told NOT_COORDINATOR, so it looks the coordinator up again
+      // instead of rejoining here (which would claim the group back from the other agent).
+      this.fencedMembers.set(groupId, new Set(group.members.keys()));
       this.drop(group);
       return undefined;
     }
@@ -644,6 +654,7 @@ export class ConsumerGroups {
     }
     const group = new ConsumerGroup(groupId, claimed.coordinatorEpoch);
     this.groups.set(groupId, group);
+    this.fencedMembers.delete(groupId);
     this.log.info("coordinating consumer group", { groupId, coordinatorEpoch: claimed.coordinatorEpoch });
     return group;
   }

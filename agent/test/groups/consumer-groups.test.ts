@@ -41,11 +41,17 @@ class Topics implements TopicView {
   }
 }
 
-function setup() {
+function setup(maxGroupSize?: number) {
   const timers = new ManualTimers();
   const store = new MemGroupOffsetStore();
   const topics = new Topics();
-  const coordinator = new GroupCoordinator({ offsets: store, timers, log: silent, topics });
+  const coordinator = new GroupCoordinator({
+    offsets: store,
+    timers,
+    log: silent,
+    topics,
+    ...(maxGroupSize !== undefined ? { maxGroupSize } : {}),
+  });
   return { timers, store, topics, coordinator };
 }
 
@@ -364,6 +370,15 @@ describe("KIP-848 consumer groups", () => {
     assert.match(v0.memberId ?? "", /^[0-9a-f-]{36}$/);
   });
 
+  it("refuses a member beyond the group's maximum size, but not a member already in it", async () => {
+    const env = setup(1);
+    env.topics.add("t", 1);
+    const a = new Client(env, "a");
+    await a.join();
+    assert.equal((await new Client(env, "b").join()).errorCode, GroupError.GROUP_MAX_SIZE_REACHED);
+    assert.equal((await a.beat()).errorCode, GroupError.NONE);
+  });
+
   it("the range assignor when members ask for it", async () => {
     const env = setup();
     env.topics.add("t", 4);
@@ -516,12 +531,14 @@ describe("KIP-848 consumer groups", () => {
     );
   });
 
-  it("drops the group when another coordinator claims it; members then rejoin", async () => {
+  it("drops the group when another coordinator claims it: members are told NOT_COORDINATOR once, then rejoin", async () => {
     const env = setup();
     env.topics.add("t", 1);
     const a = new Client(env, "a");
     await a.join();
     await env.store.claimGroup(G, "someone else");
+    // Told once to look the coordinator up again; should it come back here, it rejoins.
+    assert.equal((await a.beat()).errorCode, GroupError.NOT_COORDINATOR);
     assert.equal((await a.beat()).errorCode, GroupError.UNKNOWN_MEMBER_ID);
     assert.equal((await a.join()).errorCode, GroupError.NONE);
   });
