@@ -24,9 +24,9 @@ function assertComplete(spec: AssignmentSpec, result: ReadonlyMap<string, Assign
   for (const [memberId, a] of result)
     for (const [topicId, set] of a) {
       const m = spec.members.find((x) => x.memberId === memberId)!;
-      assert.ok(m.topicIds.has(topicId), `${memberId} got ${name(topicId)} it does not subscribe to`);
+      assert.ok(m.topicIds.has(topicId), `${memberId} got ${topicId} it does not subscribe to`);
       for (const p of set) {
-        const k = `${name(topicId)}-${p}`;
+        const k = `${spec.topics.get(topicId)!.name}-${p}`;
         assert.equal(seen.get(k), undefined, `${k} given twice`);
         seen.set(k, memberId);
       }
@@ -95,6 +95,21 @@ describe("uniform assignor", () => {
     };
     const result = uniformAssignor.assign(spec);
     assert.equal(assignmentText(result.get("a")!, name), "t2-0,t2-1,t2-2");
+  });
+
+  it("balances a large group within one partition, and a member joining moves only its share", () => {
+    const big: AssignableTopic = { id: "33".repeat(16), name: "big", partitions: 1000 };
+    const members = Array.from({ length: 60 }, (_, i) => member(`m${String(i).padStart(2, "0")}`, [big]));
+    const spec: AssignmentSpec = { members, topics: topics(big), previous: new Map() };
+    const before = uniformAssignor.assign(spec);
+    assertComplete(spec, before);
+    const counts = (r: Map<string, Assignment>) => [...r.values()].map(partitionCount);
+    assert.ok(Math.max(...counts(before)) - Math.min(...counts(before)) <= 1);
+    const grown: AssignmentSpec = { ...spec, members: [...members, member("new", [big])], previous: before };
+    const after = uniformAssignor.assign(grown);
+    assertComplete(grown, after);
+    assert.ok(Math.max(...counts(after)) - Math.min(...counts(after)) <= 1);
+    assert.equal(partitionCount(after.get("new")!), Math.floor(1000 / 61));
   });
 
   it("is deterministic", () => {

@@ -69,18 +69,17 @@ export const uniformAssignor: Assignor = {
         to.partitions.add(k);
       }
     }
-    // 3. Balance: each move lowers the sum of squared counts, so this ends.
+    // 3. Balance, in passes over the members from the most loaded: each move lowers the sum of squared
+    // counts, so the passes end; one pass usually suffices. O(partitions × members) per pass.
     for (;;) {
       let moved = false;
-      const byLoad = [...owned].sort((a, b) => b.partitions.size - a.partitions.size);
-      search: for (const from of byLoad) {
+      for (const from of [...owned].sort((a, b) => b.partitions.size - a.partitions.size)) {
         for (const k of [...from.partitions].sort()) {
           const to = leastLoaded(parseKey(k)[0]);
           if (to && from.partitions.size > to.partitions.size + 1) {
             from.partitions.delete(k);
             to.partitions.add(k);
             moved = true;
-            break search;
           }
         }
       }
