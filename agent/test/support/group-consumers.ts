@@ -132,8 +132,18 @@ export function kafkaClient(bootstrap: string): Kafka {
   return new Kafka({ clientId: "kip848-test", brokers: bootstrap.split(","), logLevel: logLevel.NOTHING });
 }
 
-/** Waits until `members` (and only they) hold every partition of `topic` between them, each at least one. */
-export async function settled(log: EventLog, members: readonly JavaMember[], topic: string, partitions: number) {
+/**
+ * Waits until `members` (and only they) hold every partition of `topic` between them, each at least
+ * one, or exactly `each` when given (the same total can be reached mid-rebalance, before the last
+ * revocation, with other counts).
+ */
+export async function settled(
+  log: EventLog,
+  members: readonly JavaMember[],
+  topic: string,
+  partitions: number,
+  each?: number,
+) {
   await eventually(() => {
     for (const m of members)
       if (log.events.some((e) => e.member === m.name && e.kind === "CLOSED")) throw new Error(`${m.name} exited`);
@@ -141,7 +151,7 @@ export async function settled(log: EventLog, members: readonly JavaMember[], top
     const all = new Set<string>();
     for (const m of members) {
       const mine = held.get(m.name) ?? new Set();
-      if (mine.size === 0) return false;
+      if (mine.size === 0 || (each !== undefined && mine.size !== each)) return false;
       for (const p of mine) if (p.startsWith(`${topic}-`)) all.add(p);
     }
     for (const [name, set] of held) if (!members.some((m) => m.name === name) && set.size > 0) return false;
@@ -196,9 +206,8 @@ export async function joinAndLeave(options: {
     await settled(log, [a, b], topic, 12);
     const c = await start("c");
     const d = await start("d");
-    await settled(log, [a, b, c, d], topic, 12);
-    const held = log.holdings();
-    for (const m of [a, b, c, d]) assert.equal(held.get(m.name)!.size, 3, `uniform: ${m.name} holds 3 of 12`);
+    // Uniform: three each (waited for, as the counts pass through others while members revoke).
+    await settled(log, [a, b, c, d], topic, 12, 3);
 
     const described = await runKafkaTool(
       "consumer-groups",
