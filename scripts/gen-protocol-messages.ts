@@ -15,8 +15,14 @@ import { format, resolveConfig } from "prettier";
 import { parseVersionRange } from "../agent/src/protocol/codec/schema.js";
 import { ensureKafkaMessageSpecs, readMessageSpec } from "./kafka-message-specs.js";
 
-/** The kafka-clients release whose specs the definitions follow. */
+/** The kafka-clients release whose specs the definitions follow (unless an API names a later one in APIS). */
 export const KAFKA_SPEC_VERSION = "3.9.0";
+
+/**
+ * The release the KIP-848 group APIs follow: 3.9.0 has only their early-access version 0, while Kafka 4.x
+ * clients send ConsumerGroupHeartbeat v1 (regular-expression subscriptions, member ids the client makes).
+ */
+export const KIP848_SPEC_VERSION = "4.1.1";
 
 export const MESSAGES_DIR = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -27,8 +33,11 @@ export const MESSAGES_DIR = path.resolve(
   "messages",
 );
 
-/** API key, name, and the highest version the agent serves (fields of later versions are left out). */
-export const APIS: ReadonlyArray<readonly [key: number, name: string, maxVersion: number]> = [
+/**
+ * API key, name, the highest version the agent serves (fields of later versions are left out), and the
+ * kafka-clients release to read its specs from when not KAFKA_SPEC_VERSION.
+ */
+export const APIS: ReadonlyArray<readonly [key: number, name: string, maxVersion: number, specVersion?: string]> = [
   [0, "Produce", 11],
   [1, "Fetch", 12],
   [2, "ListOffsets", 8],
@@ -64,7 +73,14 @@ export const APIS: ReadonlyArray<readonly [key: number, name: string, maxVersion
   [51, "AlterUserScramCredentials", 0],
   [60, "DescribeCluster", 1],
   [61, "DescribeProducers", 0],
+  [68, "ConsumerGroupHeartbeat", 1, KIP848_SPEC_VERSION],
+  [69, "ConsumerGroupDescribe", 1, KIP848_SPEC_VERSION],
 ];
+
+/** Every kafka-clients release APIS reads specs from. */
+export function specVersions(): string[] {
+  return [...new Set([KAFKA_SPEC_VERSION, ...APIS.map(([, , , v]) => v ?? KAFKA_SPEC_VERSION)])];
+}
 
 /** The parts of a Kafka JSON spec field the transcription reads. */
 export interface FieldSpec {
@@ -238,12 +254,15 @@ export function indexFile(apis: typeof APIS): string {
   ].join("\n");
 }
 
-/** Every file of messages/ (name -> formatted text) as this script writes it. */
-export async function renderMessages(
-  specDir: string,
-  specVersion: string = KAFKA_SPEC_VERSION,
-): Promise<Map<string, string>> {
-  const sources: Array<[file: string, text: string]> = APIS.map(([key, name, max]) => {
+/**
+ * Every file of messages/ (name -> formatted text) as this script writes it; `specDirs` maps each
+ * release of specVersions() to the directory of its specs.
+ */
+export async function renderMessages(specDirs: ReadonlyMap<string, string>): Promise<Map<string, string>> {
+  const sources: Array<[file: string, text: string]> = APIS.map(([key, name, max, version]) => {
+    const specVersion = version ?? KAFKA_SPEC_VERSION;
+    const specDir = specDirs.get(specVersion);
+    if (specDir === undefined) throw new Error(`no spec directory for kafka-clients ${specVersion}`);
     const request = asMessageSpec(readMessageSpec(specDir, `${name}Request`), `${name}Request`);
     const response = asMessageSpec(readMessageSpec(specDir, `${name}Response`), `${name}Response`);
     return [`${fileBase(key, name)}.ts`, messageFile(key, name, max, request, response, specVersion)];
@@ -304,19 +323,20 @@ export function compareWithCommitted(next: ReadonlyMap<string, string>): string[
 }
 
 async function main(): Promise<void> {
-  const specDir = await ensureKafkaMessageSpecs(KAFKA_SPEC_VERSION);
-  const next = await renderMessages(specDir);
+  const specDirs = new Map<string, string>();
+  for (const version of specVersions()) specDirs.set(version, await ensureKafkaMessageSpecs(version));
+  const next = await renderMessages(specDirs);
   const relative = path.relative(process.cwd(), MESSAGES_DIR);
   if (process.argv.includes("--check")) {
     const problems = compareWithCommitted(next);
     if (problems.length > 0) {
       process.stderr.write(
-        `${relative} is not what scripts/gen-protocol-messages.ts writes from kafka-clients ${KAFKA_SPEC_VERSION} (run npm run gen:protocol):\n${problems.join("\n")}\n`,
+        `${relative} is not what scripts/gen-protocol-messages.ts writes from kafka-clients ${specVersions().join(" and ")} (run npm run gen:protocol):\n${problems.join("\n")}\n`,
       );
       process.exitCode = 1;
       return;
     }
-    process.stdout.write(`${relative}: ${next.size} files match kafka-clients ${KAFKA_SPEC_VERSION}'s specs\n`);
+    process.stdout.write(`${relative}: ${next.size} files match kafka-clients ${specVersions().join(" and ")} specs\n`);
     return;
   }
   for (const file of committedFiles())

@@ -221,8 +221,16 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     ingestionFailing: () => ingestionHealth.problem() !== null,
   });
   const nodeId = cluster.self.nodeId;
+  const topicOf = (t: { name: string; topicId: string; partitions: readonly unknown[] } | undefined) =>
+    t && { id: t.topicId, name: t.name, partitions: t.partitions.length };
   const groups = new GroupCoordinator({
     offsets: new LogGroupOffsetStore(log),
+    // What KIP-848 groups subscribe to: the folded topics, read fresh on every heartbeat.
+    topics: {
+      byName: (name) => topicOf(log.state.topics.get(name)),
+      byId: (id) => topicOf([...log.state.topics.values()].find((t) => t.topicId === id)),
+      names: () => log.state.topics.keys(),
+    },
     coordinatorId: `node ${nodeId} (${agentId})`,
     log: componentLogger("groups"),
   });

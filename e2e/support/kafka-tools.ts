@@ -336,3 +336,33 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
     throw err;
   }
 }
+
+/**
+ * Starts a one-file Java program (Java's source launcher: `java File.java args`) with Kafka's jars on the
+ * class path, like startKafkaTool: a test's own client, such as a consumer printing its rebalance events.
+ */
+export async function startJavaProgram(
+  sourceFile: string,
+  args: readonly string[],
+  options: Omit<KafkaToolOptions, "input"> & { readonly onStdoutLine?: (line: string) => void } = {},
+): Promise<RunningCommand> {
+  const tools = await ensureKafkaTools();
+  const java = requireJava();
+  return startCommand(
+    java,
+    [
+      "-Xmx256m",
+      "-Djava.awt.headless=true",
+      `-Dlog4j.configuration=file:${tools.toolsLog4j}`,
+      ...(options.jvmOptions ?? []),
+      "-cp",
+      tools.classpath,
+      sourceFile,
+      ...args,
+    ],
+    {
+      timeoutMs: options.timeoutMs ?? 300_000,
+      ...(options.onStdoutLine ? { onStdoutLine: options.onStdoutLine } : {}),
+    },
+  );
+}

@@ -11,6 +11,10 @@ export interface GroupCoordinatorConfig {
   readonly maxGroupSize: number;
   /** How long a new member's JoinGroup may wait before it is dropped (Kafka: 5 minutes). */
   readonly newMemberJoinTimeoutMs: number;
+  /** group.consumer.heartbeat.interval.ms: how often KIP-848 members heartbeat (Kafka default 5000). */
+  readonly consumerHeartbeatIntervalMs: number;
+  /** group.consumer.session.timeout.ms: a KIP-848 member silent this long is removed (Kafka default 45000). */
+  readonly consumerSessionTimeoutMs: number;
 }
 
 export const DEFAULT_GROUP_CONFIG: GroupCoordinatorConfig = {
@@ -19,4 +23,6 @@ export const DEFAULT_GROUP_CONFIG: GroupCoordinatorConfig = {
   initialRebalanceDelayMs: 3_000,
   maxGroupSize: Number.MAX_SAFE_INTEGER,
   newMemberJoinTimeoutMs: 300_000,
+  consumerHeartbeatIntervalMs: 5_000,
+  consumerSessionTimeoutMs: 45_000,
 };

@@ -3,6 +3,7 @@
  * wire fields, the error codes they carry, and the error-shaped JoinGroup/SyncGroup results.
  */
 import { ErrorCode } from "../protocol/error-codes.js";
+import type { ConsumerGroupState } from "./consumer-group.js";
 import type { GroupState } from "./group-state.js";
 
 /** Kafka error codes the coordinator answers with (the protocol layer's table; no copy of it here). */
@@ -110,6 +111,8 @@ export interface OffsetCommitInput {
   readonly memberId: string;
   readonly groupInstanceId: string | null;
   readonly offsets: readonly OffsetToCommit[];
+  /** The OffsetCommit version (KIP-848 members must use v9+); the latest when absent. */
+  readonly apiVersion?: number;
 }
 
 export interface FetchedOffset {
@@ -167,14 +170,14 @@ export interface DescribedGroup {
 export interface ListedGroup {
   readonly groupId: string;
   readonly protocolType: string;
-  readonly state: GroupState;
-  readonly groupType: "classic";
+  readonly state: GroupState | ConsumerGroupState;
+  readonly groupType: "classic" | "consumer";
 }
 
 export interface ListGroupsFilter {
   /** Case-insensitive state names; empty or absent = all. */
   readonly states?: readonly string[];
-  /** Case-insensitive group types; empty or absent = all. Only "classic" groups exist here. */
+  /** Case-insensitive group types ("classic", "consumer"); empty or absent = all. */
   readonly types?: readonly string[];
 }
 

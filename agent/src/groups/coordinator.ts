@@ -1,12 +1,26 @@
 /**
- * The classic consumer-group coordinator: the one object the wire handlers in agent/src/handlers/ call.
- * A facade over the parts in this folder:
+ * The consumer-group coordinator: the one object the wire handlers in agent/src/handlers/ call, for
+ * classic groups (JoinGroup/SyncGroup/Heartbeat/LeaveGroup) and KIP-848 consumer groups
+ * (ConsumerGroupHeartbeat/ConsumerGroupDescribe) side by side. A facade over the parts in this folder:
+ *
+ *   classic groups
  *   membership.ts      JoinGroup/SyncGroup/Heartbeat/LeaveGroup: rebalances, generations, sessions
+ *   group.ts           one classic group and its members in memory
+ *   group-state.ts     the classic group states and the transitions between them
+ *   consumer-protocol.ts  the subscribed topics of classic "consumer" groups (for OffsetDelete)
+ *
+ *   KIP-848 consumer groups
+ *   consumer-groups.ts    ConsumerGroupHeartbeat/ConsumerGroupDescribe: epochs, target assignment, timers
+ *   consumer-group.ts     one consumer group and its members in memory; who holds each partition
+ *   reconciliation.ts     moving one member towards its target (revocation before reassignment)
+ *   assignors/            the server-side assignors: uniform (default) and range
+ *   subscription-regex.ts server-side regular-expression subscriptions
+ *   partitions.ts         sets of topic partitions (topic id → partitions)
+ *   consumer-io.ts        the plain inputs and results of the KIP-848 calls
+ *
+ *   both
  *   offsets.ts         OffsetCommit/OffsetFetch/OffsetDelete over the GroupOffsetStore (offset-store.ts)
- *   consumer-protocol.ts  the subscribed topics of "consumer" groups (for OffsetDelete)
- *   admin.ts           DescribeGroups/ListGroups/DeleteGroups
- *   group.ts           one group and its members in memory
- *   group-state.ts     the group states and the transitions between them
+ *   admin.ts           DescribeGroups/ListGroups/DeleteGroups (classic groups; consumer groups added here)
  *   coordinator-io.ts  the plain inputs and results exchanged with the handlers
  *   config.ts          settings, with Kafka's defaults
  *   timer.ts           the clock and timers (a seam for tests)
@@ -17,33 +31,50 @@
  * deletion, the claim of a group's coordinator epoch and the record of a generation wait for the
  * GroupOffsetStore.
  *
+ * A group id belongs to one protocol at a time. A classic JoinGroup for an id a non-empty consumer group
+ * holds is refused INCONSISTENT_GROUP_PROTOCOL; a ConsumerGroupHeartbeat (or ConsumerGroupDescribe) for
+ * an id a non-empty classic group holds answers GROUP_ID_NOT_FOUND ("not a consumer group"), as Kafka
+ * does with migration off. An empty group of either kind is taken over by the other protocol. Online
+ * migration of a live group between the protocols (KIP-848's upgrade path) is left out.
+ *
  * Agents pick a group's coordinator from their own cluster view, so two may coordinate one group while
  * their views disagree. The coordinator epoch in the metadata log fences the older one (offset-store.ts,
  * metadata/group-fence.ts): it can no longer commit or hand out assignments, and drops the group.
  *
- * Left out: group membership is not persisted (after a coordinator move or restart members rejoin),
- * transactional offset commits, KIP-848 consumer groups. Offset expiry is the fold's (metadata/expiry.ts).
+ * Left out: group membership is not persisted, for either kind (after a coordinator move or restart
+ * members rejoin), transactional offset commits, share groups (KIP-932). Offset expiry is the fold's
+ * (metadata/expiry.ts).
  */
 import { randomUUID } from "node:crypto";
-import { componentLogger, type Logger } from "../../../common/logger.js";
+import { componentLogger, errorMessage, type Logger } from "../../../common/logger.js";
 import { GroupAdmin } from "./admin.js";
 import { DEFAULT_GROUP_CONFIG, type GroupCoordinatorConfig } from "./config.js";
-import type {
-  DeleteGroupResult,
-  DescribedGroup,
-  HeartbeatInput,
-  JoinGroupInput,
-  JoinGroupResult,
-  LeaveGroupResult,
-  LeavingMember,
-  ListedGroup,
-  ListGroupsFilter,
-  OffsetCommitInput,
-  OffsetDeletePartition,
-  OffsetDeleteResult,
-  OffsetFetchResult,
-  SyncGroupInput,
-  SyncGroupResult,
+import {
+  NO_TOPICS,
+  type ConsumerHeartbeatInput,
+  type ConsumerHeartbeatResult,
+  type DescribedConsumerGroup,
+  type TopicView,
+} from "./consumer-io.js";
+import { ConsumerGroups } from "./consumer-groups.js";
+import {
+  GroupError,
+  joinError,
+  type DeleteGroupResult,
+  type DescribedGroup,
+  type HeartbeatInput,
+  type JoinGroupInput,
+  type JoinGroupResult,
+  type LeaveGroupResult,
+  type LeavingMember,
+  type ListedGroup,
+  type ListGroupsFilter,
+  type OffsetCommitInput,
+  type OffsetDeletePartition,
+  type OffsetDeleteResult,
+  type OffsetFetchResult,
+  type SyncGroupInput,
+  type SyncGroupResult,
 } from "./coordinator-io.js";
 import type { GroupState } from "./group-state.js";
 import { GroupMembership } from "./membership.js";
@@ -53,6 +84,16 @@ import { realTimers, type TimerSeam } from "./timer.js";
 
 export { DEFAULT_GROUP_CONFIG, type GroupCoordinatorConfig } from "./config.js";
 export { GROUP_STATES, type GroupState } from "./group-state.js";
+export type { ConsumerGroupState } from "./consumer-group.js";
+export {
+  NO_TOPICS,
+  type ConsumerHeartbeatInput,
+  type ConsumerHeartbeatResult,
+  type DescribedConsumerGroup,
+  type DescribedConsumerMember,
+  type DescribedTopicPartitions,
+  type TopicView,
+} from "./consumer-io.js";
 export {
   GroupError,
   type DeleteGroupResult,
@@ -82,33 +123,61 @@ export interface GroupCoordinatorOptions extends Partial<GroupCoordinatorConfig>
   readonly offsets: GroupOffsetStore;
   /** Names this coordinator in the coordinator epochs it claims; a random id by default. */
   readonly coordinatorId?: string;
+  /** The topics KIP-848 groups subscribe to; none by default. */
+  readonly topics?: TopicView;
   /** Clock and timers; real timers by default. */
   readonly timers?: TimerSeam;
   readonly log?: Logger;
 }
 
+/** An OffsetFetch v9+ caller's member id and epoch (KIP-848 groups check them). */
+export interface OffsetFetchMember {
+  readonly memberId: string | null;
+  readonly memberEpoch: number;
+}
+
 export class GroupCoordinator {
   readonly config: GroupCoordinatorConfig;
   private readonly membership: GroupMembership;
+  private readonly consumerGroups: ConsumerGroups;
   private readonly groupOffsets: GroupOffsets;
   private readonly admin: GroupAdmin;
+  private readonly store: GroupOffsetStore;
+  private readonly log: Logger;
 
   constructor(options: GroupCoordinatorOptions) {
+    const setting = <K extends keyof GroupCoordinatorConfig>(k: K): GroupCoordinatorConfig[K] =>
+      options[k] ?? DEFAULT_GROUP_CONFIG[k];
     this.config = {
-      minSessionTimeoutMs: options.minSessionTimeoutMs ?? DEFAULT_GROUP_CONFIG.minSessionTimeoutMs,
-      maxSessionTimeoutMs: options.maxSessionTimeoutMs ?? DEFAULT_GROUP_CONFIG.maxSessionTimeoutMs,
-      initialRebalanceDelayMs: options.initialRebalanceDelayMs ?? DEFAULT_GROUP_CONFIG.initialRebalanceDelayMs,
-      maxGroupSize: options.maxGroupSize ?? DEFAULT_GROUP_CONFIG.maxGroupSize,
-      newMemberJoinTimeoutMs: options.newMemberJoinTimeoutMs ?? DEFAULT_GROUP_CONFIG.newMemberJoinTimeoutMs,
+      minSessionTimeoutMs: setting("minSessionTimeoutMs"),
+      maxSessionTimeoutMs: setting("maxSessionTimeoutMs"),
+      initialRebalanceDelayMs: setting("initialRebalanceDelayMs"),
+      maxGroupSize: setting("maxGroupSize"),
+      newMemberJoinTimeoutMs: setting("newMemberJoinTimeoutMs"),
+      consumerHeartbeatIntervalMs: setting("consumerHeartbeatIntervalMs"),
+      consumerSessionTimeoutMs: setting("consumerSessionTimeoutMs"),
     };
     const timers = options.timers ?? realTimers;
     const log = options.log ?? componentLogger("groups");
-    this.membership = new GroupMembership(
+    const coordinatorId = options.coordinatorId ?? randomUUID();
+    this.store = options.offsets;
+    this.log = log;
+    this.membership = new GroupMembership(this.config, timers, log, options.offsets, coordinatorId);
+    const membership = this.membership;
+    this.consumerGroups = new ConsumerGroups(
       this.config,
       timers,
       log,
       options.offsets,
-      options.coordinatorId ?? randomUUID(),
+      coordinatorId,
+      options.topics ?? NO_TOPICS,
+      {
+        stateOf: (groupId) => membership.group(groupId)?.state ?? null,
+        drop: (groupId) => {
+          const group = membership.group(groupId);
+          if (group) membership.dropGroup(group);
+        },
+      },
     );
     this.groupOffsets = new GroupOffsets(options.offsets, this.membership, timers, log);
     this.admin = new GroupAdmin(options.offsets, this.membership, log);
@@ -117,6 +186,13 @@ export class GroupCoordinator {
   // ------------------------------------------------------------ membership
 
   joinGroup(input: JoinGroupInput): Promise<JoinGroupResult> {
+    const consumerGroup = this.consumerGroups.liveGroup(input.groupId);
+    if (consumerGroup) {
+      if (consumerGroup.members.size > 0)
+        return Promise.resolve(joinError(input.memberId, GroupError.INCONSISTENT_GROUP_PROTOCOL));
+      // An empty consumer group's id goes to the classic protocol (its offsets stay).
+      this.consumerGroups.drop(consumerGroup);
+    }
     return this.membership.joinGroup(input);
   }
 
@@ -133,12 +209,25 @@ export class GroupCoordinator {
     return this.membership.leaveGroup(groupId, leaving);
   }
 
+  // ---------------------------------------------- KIP-848 consumer groups
+
+  consumerGroupHeartbeat(input: ConsumerHeartbeatInput): Promise<ConsumerHeartbeatResult> {
+    return this.consumerGroups.heartbeat(input);
+  }
+
+  describeConsumerGroups(groupIds: readonly string[]): DescribedConsumerGroup[] {
+    return groupIds.map((id) => this.consumerGroups.describe(id));
+  }
+
+  // ----------------------------------------------------- groups in memory
+
   /**
    * Forgets groups this agent no longer coordinates (the coordinator moved to another agent): their
    * waiting JoinGroup/SyncGroup requests are answered NOT_COORDINATOR so the clients look it up again.
    */
   unloadGroups(shouldUnload: (groupId: string) => boolean): void {
     this.membership.unloadGroups(shouldUnload);
+    this.consumerGroups.unload(shouldUnload);
   }
 
   /**
@@ -148,33 +237,61 @@ export class GroupCoordinator {
   dropIfFenced(groupId: string): void {
     const group = this.membership.group(groupId);
     if (group) this.membership.dropIfFenced(group);
+    this.consumerGroups.liveGroup(groupId);
   }
 
   /** Group ids held in memory (membership state), for metrics and tests. */
   groupIds(): string[] {
-    return this.membership.groupIds();
+    return [...this.membership.groupIds(), ...this.consumerGroups.groupsInMemory().map((g) => g.groupId)];
   }
 
   /** Cancels every timer and answers waiting requests with COORDINATOR_NOT_AVAILABLE. */
   close(): void {
     this.membership.close();
+    this.consumerGroups.close();
   }
 
   // ---------------------------------------------------------------- offsets
 
   /**
    * Validates and durably commits offsets; the error code applies to every offset of the request.
-   * Per-partition checks (unknown topic, metadata size) belong to the caller.
+   * Per-partition checks (unknown topic, metadata size) belong to the caller. For a KIP-848 group the
+   * generation id is the member epoch.
    */
-  commitOffsets(input: OffsetCommitInput): Promise<number> {
-    return this.groupOffsets.commitOffsets(input);
+  async commitOffsets(input: OffsetCommitInput): Promise<number> {
+    const group = this.consumerGroups.liveGroup(input.groupId);
+    if (!group) return this.groupOffsets.commitOffsets(input);
+    const refused = this.consumerGroups.validateOffsetCommit(
+      group,
+      input.memberId,
+      input.generationId,
+      input.apiVersion ?? Number.MAX_SAFE_INTEGER,
+      input.offsets,
+    );
+    if (refused !== null) return refused;
+    // Member epochs are not generations: the store checks only the coordinator epoch.
+    const errorCode = await this.groupOffsets.write(input, {
+      coordinatorEpoch: group.coordinatorEpoch,
+      generationId: -1,
+    });
+    if (errorCode === GroupError.NOT_COORDINATOR) this.consumerGroups.liveGroup(input.groupId);
+    return errorCode;
   }
 
-  /** Committed offsets; `topics` null = every committed partition. Unknown groups have none (−1). */
+  /**
+   * Committed offsets; `topics` null = every committed partition. Unknown groups have none (−1). A
+   * member of a KIP-848 group asking (OffsetFetch v9+) must be one at that epoch.
+   */
   fetchOffsets(
     groupId: string,
     topics: readonly { readonly topic: string; readonly partitions: readonly number[] }[] | null,
+    member: OffsetFetchMember | null = null,
   ): OffsetFetchResult {
+    const group = member ? this.consumerGroups.liveGroup(groupId) : undefined;
+    if (group && member) {
+      const refused = this.consumerGroups.validateOffsetFetch(group, member.memberId, member.memberEpoch);
+      if (refused !== null) return { errorCode: refused, topics: [] };
+    }
     return this.groupOffsets.fetchOffsets(groupId, topics);
   }
 
@@ -182,27 +299,86 @@ export class GroupCoordinator {
    * Deletes committed offsets of partitions the group does not consume (OffsetDelete): a group-level
    * error, or one code per partition (NONE or GROUP_SUBSCRIBED_TO_TOPIC). See offsets.ts.
    */
-  deleteOffsets(groupId: string, partitions: readonly OffsetDeletePartition[]): Promise<OffsetDeleteResult> {
-    return this.groupOffsets.deleteOffsets(groupId, partitions);
+  async deleteOffsets(groupId: string, partitions: readonly OffsetDeletePartition[]): Promise<OffsetDeleteResult> {
+    const group = this.consumerGroups.liveGroup(groupId);
+    if (!group) return this.groupOffsets.deleteOffsets(groupId, partitions);
+    const subscribed = this.consumerGroups.subscribedTopicNames(groupId);
+    const results = partitions.map((p) => ({
+      topic: p.topic,
+      partition: p.partition,
+      errorCode: subscribed.has(p.topic) ? GroupError.GROUP_SUBSCRIBED_TO_TOPIC : GroupError.NONE,
+    }));
+    const doomed = results.filter((r) => r.errorCode === GroupError.NONE);
+    if (doomed.length > 0) {
+      let errorCode: number;
+      try {
+        errorCode = await this.store.deleteOffsets(
+          groupId,
+          doomed.map((r) => ({ topic: r.topic, partition: r.partition })),
+          group.coordinatorEpoch,
+        );
+      } catch (err) {
+        this.log.warn("offset deletion failed", { groupId, error: errorMessage(err) });
+        return { errorCode: GroupError.COORDINATOR_NOT_AVAILABLE, partitions: [] };
+      }
+      if (errorCode !== GroupError.NONE) return { errorCode, partitions: [] };
+    }
+    return { errorCode: GroupError.NONE, partitions: results };
   }
 
   // ------------------------------------------------------------ admin calls
 
+  /** Classic groups; a KIP-848 group is "Dead" here, as Kafka answers DescribeGroups v0–5 for it. */
   describeGroups(groupIds: readonly string[]): DescribedGroup[] {
-    return this.admin.describeGroups(groupIds);
+    return groupIds.map((groupId) =>
+      this.consumerGroups.liveGroup(groupId)
+        ? { groupId, errorCode: GroupError.NONE, state: "Dead", protocolType: "", protocolData: "", members: [] }
+        : this.admin.describeGroups([groupId])[0]!,
+    );
   }
 
-  /** Groups this coordinator holds in memory plus groups known only by committed offsets (Empty). */
+  /**
+   * Groups this coordinator holds in memory (classic and consumer) plus groups known only by committed
+   * offsets (classic, Empty).
+   */
   listGroups(filter: ListGroupsFilter = {}): ListedGroup[] {
-    return this.admin.listGroups(filter);
+    const consumerGroups = this.consumerGroups.groupsInMemory();
+    const held = new Set(consumerGroups.map((g) => g.groupId));
+    const listed = this.admin.listGroups(filter).filter((g) => !held.has(g.groupId));
+    const types = new Set((filter.types ?? []).map((s) => s.toLowerCase()));
+    const states = new Set((filter.states ?? []).map((s) => s.toLowerCase()));
+    if (types.size === 0 || types.has("consumer")) {
+      for (const g of consumerGroups) {
+        const state = g.state;
+        if (states.size > 0 && !states.has(state.toLowerCase())) continue;
+        listed.push({ groupId: g.groupId, protocolType: "consumer", state, groupType: "consumer" });
+      }
+    }
+    return listed.sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
   }
 
   /**
    * Deletes Empty groups and their offsets; NON_EMPTY_GROUP for groups with members, GROUP_ID_NOT_FOUND
    * for unknown ones.
    */
-  deleteGroups(groupIds: readonly string[]): Promise<DeleteGroupResult[]> {
-    return this.admin.deleteGroups(groupIds);
+  async deleteGroups(groupIds: readonly string[]): Promise<DeleteGroupResult[]> {
+    const results: DeleteGroupResult[] = [];
+    for (const groupId of groupIds) {
+      const group = this.consumerGroups.liveGroup(groupId);
+      if (group && group.members.size > 0) {
+        results.push({ groupId, errorCode: GroupError.NON_EMPTY_GROUP });
+        continue;
+      }
+      if (group) {
+        this.consumerGroups.drop(group);
+        if (this.store.committed(groupId).size === 0 && !this.store.groupsWithOffsets().includes(groupId)) {
+          results.push({ groupId, errorCode: GroupError.NONE });
+          continue;
+        }
+      }
+      results.push(...(await this.admin.deleteGroups([groupId])));
+    }
+    return results;
   }
 
   /** The state of a group as DescribeGroups would report it. */

@@ -18,7 +18,7 @@ import {
 } from "./coordinator-io.js";
 import type { Group } from "./group.js";
 import type { GroupMembership } from "./membership.js";
-import type { CommittedOffset, GroupOffsetStore } from "./offset-store.js";
+import type { CommittedOffset, GroupOffsetStore, GroupWriteFence } from "./offset-store.js";
 import type { TimerSeam } from "./timer.js";
 
 export class GroupOffsets {
@@ -67,6 +67,20 @@ export class GroupOffsets {
       case "Dead":
         return GroupError.COORDINATOR_NOT_AVAILABLE;
     }
+    const errorCode = await this.write(input, {
+      coordinatorEpoch: group.coordinatorEpoch,
+      generationId: input.generationId,
+    });
+    // Refused for an older epoch: another coordinator has the group now.
+    if (errorCode === GroupError.NOT_COORDINATOR) this.membership.dropIfFenced(group, input.memberId);
+    return errorCode;
+  }
+
+  /**
+   * Writes offsets already validated against their group (a classic group above, a KIP-848 group in
+   * coordinator.ts) under the given fence: NONE, or the store's refusal.
+   */
+  async write(input: OffsetCommitInput, fence: GroupWriteFence): Promise<number> {
     if (input.offsets.length === 0) return GroupError.NONE;
     const commitTimestamp = BigInt(Math.floor(this.timers.now()));
     const offsets: CommittedOffset[] = input.offsets.map((o) => ({
@@ -78,13 +92,7 @@ export class GroupOffsets {
       commitTimestamp,
     }));
     try {
-      const errorCode = await this.offsets.commit(input.groupId, offsets, {
-        coordinatorEpoch: group.coordinatorEpoch,
-        generationId: input.generationId,
-      });
-      // Refused for an older epoch: another coordinator has the group now.
-      if (errorCode === GroupError.NOT_COORDINATOR) this.membership.dropIfFenced(group, input.memberId);
-      return errorCode;
+      return await this.offsets.commit(input.groupId, offsets, fence);
     } catch (err) {
       this.log.warn("offset commit failed", { groupId: input.groupId, error: errorMessage(err) });
       return GroupError.COORDINATOR_NOT_AVAILABLE;

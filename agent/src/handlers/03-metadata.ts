@@ -3,7 +3,8 @@
  * client id carries ws_az=/warpstream_az= and that zone has agents, else all. Every partition has a
  * leader among them (any agent accepts produce and fetch for any partition); replicas and ISR list the
  * leader only; leader epoch −1 so clients skip epoch validation. Topics are auto-created when the
- * request and the agent allow it.
+ * request and the agent allow it. v10+ topics asked for by id alone (name null) are answered by name
+ * (UNKNOWN_TOPIC_ID for an id no topic has), as KIP-848 consumers ask for the topics of an assignment.
  *
  * Authorization, as Kafka: a listing of all topics shows only those the client may DESCRIBE; a topic
  * asked for by name that it may not DESCRIBE answers TOPIC_AUTHORIZATION_FAILED, whether it exists or
@@ -31,6 +32,8 @@ defineHandler({ key: ApiKey.Metadata, min: 0, max: 12 }, async (req, ctx) => {
   // Topics whose auto-creation could not be written to the metadata log for now: answered
   // LEADER_NOT_AVAILABLE (retriable), as Kafka answers while a topic is being created.
   const creating = new Set<string>();
+  // Topic ids asked for that name no topic.
+  const unknownIds: string[] = [];
   // Named topics the client may not see, or may not create: TOPIC_AUTHORIZATION_FAILED.
   const refused = new Set<string>();
   if (allTopics) {
@@ -38,7 +41,17 @@ defineHandler({ key: ApiKey.Metadata, min: 0, max: 12 }, async (req, ctx) => {
     const describable = allowedNames(ctx, "DESCRIBE", "TOPIC", all, false);
     names = all.filter((n) => describable.has(n));
   } else {
-    names = req.topics!.map((t) => t.name ?? "");
+    // v10+ may name a topic by id alone (name null): the KIP-848 consumer asks so for the topics of
+    // its assignment. Known ids are answered as if named; unknown ones UNKNOWN_TOPIC_ID.
+    const byId = (id: string) => [...state().topics.values()].find((t) => t.topicId === id)?.name;
+    names = [];
+    for (const t of req.topics!) {
+      if (version >= 10 && (t.name === null || t.name === "") && t.topicId !== ZERO_UUID) {
+        const name = byId(t.topicId);
+        if (name === undefined) unknownIds.push(t.topicId);
+        else names.push(name);
+      } else names.push(t.name ?? "");
+    }
     const describable = allowedNames(ctx, "DESCRIBE", "TOPIC", names);
     for (const n of names) if (!describable.has(n)) refused.add(n);
     const autoCreate = version < 4 || req.allowAutoTopicCreation;
@@ -56,7 +69,22 @@ defineHandler({ key: ApiKey.Metadata, min: 0, max: 12 }, async (req, ctx) => {
     }
   }
   const withOperations = version >= 8 && req.includeTopicAuthorizedOperations;
-  const topics = names.map((name) => {
+  const topics: Array<{
+    errorCode: number;
+    name: string | null;
+    topicId: string;
+    isInternal: boolean;
+    partitions: Array<{
+      errorCode: number;
+      partitionIndex: number;
+      leaderId: number;
+      leaderEpoch: number;
+      replicaNodes: number[];
+      isrNodes: number[];
+      offlineReplicas: number[];
+    }>;
+    topicAuthorizedOperations: number;
+  }> = names.map((name) => {
     if (refused.has(name))
       return {
         errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
@@ -102,6 +130,15 @@ defineHandler({ key: ApiKey.Metadata, min: 0, max: 12 }, async (req, ctx) => {
       topicAuthorizedOperations,
     };
   });
+  for (const topicId of unknownIds)
+    topics.push({
+      errorCode: ErrorCode.UNKNOWN_TOPIC_ID,
+      name: version >= 12 ? null : "",
+      topicId,
+      isInternal: false,
+      partitions: [],
+      topicAuthorizedOperations: NO_OPERATIONS,
+    });
   let clusterAuthorizedOperations = NO_OPERATIONS;
   if (version >= 8 && version <= 10 && req.includeClusterAuthorizedOperations)
     clusterAuthorizedOperations = clusterAllowed(ctx, "DESCRIBE")

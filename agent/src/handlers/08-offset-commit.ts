@@ -1,6 +1,8 @@
 /**
  * OffsetCommit (8), v0–9. Validated by the GroupCoordinator (generation −1 with no member id is a
- * simple commit, accepted while the group is Empty; otherwise member and generation must match) and
+ * simple commit, accepted while the group is Empty; otherwise member and generation must match; for a
+ * KIP-848 consumer group the generation is the member epoch: v9+, the member's current epoch, else
+ * STALE_MEMBER_EPOCH, UNKNOWN_MEMBER_ID or UNSUPPORTED_VERSION, as Kafka) and
  * made durable in the metadata log before the answer. Per partition: UNKNOWN_TOPIC_OR_PARTITION for
  * partitions that do not exist, OFFSET_METADATA_TOO_LARGE above 4096 bytes of metadata. v6+ carries the
  * leader epoch, v7+ the group instance id. Left out: v1's per-partition commit timestamp and v2–4's
@@ -70,6 +72,7 @@ defineHandler({ key: ApiKey.OffsetCommit, min: 0, max: 9 }, async (req, ctx) => 
       memberId: version >= 1 ? req.memberId : "",
       groupInstanceId: version >= 7 ? (req.groupInstanceId ?? null) : null,
       offsets: valid,
+      apiVersion: version,
     });
     for (const o of valid) errors.set(key(o.topic, o.partition), errorCode);
   }

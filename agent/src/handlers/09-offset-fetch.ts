@@ -2,8 +2,9 @@
  * OffsetFetch (9), v0–9. Committed offsets of a group, −1 (leader epoch −1, metadata "") for partitions
  * with none; topics null (v2+) = every committed partition. v2–7 carry a top-level error, v5+ the
  * leader epoch, v8+ batch several groups. Groups another agent coordinates get NOT_COORDINATOR.
- * Left out: requireStable (v7+) is trivially satisfied (no transactional offsets); v9's member id and
- * epoch are for KIP-848 groups and are ignored for classic groups, as Kafka does.
+ * Left out: requireStable (v7+) is trivially satisfied (no transactional offsets). v9's member id and
+ * epoch are checked for KIP-848 consumer groups (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH; none and −1
+ * from a non-member is fine) and ignored for classic groups, as Kafka does.
  *
  * Committed offsets live in the metadata log. An agent that just became a group's coordinator may not
  * have read the commits made through the previous one yet: the log tail is read first (fetch/catch-up.ts;
@@ -19,7 +20,7 @@
 import { catchUpWithin } from "../fetch/catch-up.js";
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { coordinatesGroup } from "./group-support.js";
-import type { OffsetFetchResult } from "../groups/coordinator.js";
+import type { OffsetFetchMember, OffsetFetchResult } from "../groups/coordinator.js";
 import type { RequestContext } from "../server/handler.js";
 import { defineHandler } from "../server/handler.js";
 import { allowed, allowedNames } from "./authorization.js";
@@ -53,6 +54,7 @@ function fetchGroup(
   groupId: string,
   topics: readonly TopicRequest[] | null,
   caughtUp: boolean,
+  member: OffsetFetchMember | null = null,
 ): OffsetFetchResult {
   const { agent } = ctx;
   const wanted = topics === null ? null : topics.map((t) => ({ topic: t.name, partitions: t.partitionIndexes }));
@@ -61,7 +63,7 @@ function fetchGroup(
   if (!caughtUp) return refused(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, wanted);
   if (wanted === null) {
     // All the group's offsets: only those of topics the client may describe.
-    const result = agent.groups.fetchOffsets(groupId, null);
+    const result = agent.groups.fetchOffsets(groupId, null, member);
     if (result.errorCode !== ErrorCode.NONE || !agent.authorizer.enabled) return result;
     const describable = allowedNames(
       ctx,
@@ -81,6 +83,7 @@ function fetchGroup(
   const result = agent.groups.fetchOffsets(
     groupId,
     wanted.filter((t) => describable.has(t.topic)),
+    member,
   );
   if (result.errorCode !== ErrorCode.NONE) return result;
   const denied = refused(
@@ -113,7 +116,8 @@ defineHandler({ key: ApiKey.OffsetFetch, min: 0, max: 9 }, async (req, ctx) => {
     return {
       throttleTimeMs: 0,
       groups: req.groups.map((g) => {
-        const result = fetchGroup(ctx, g.groupId, g.topics, caughtUp);
+        const member = header.apiVersion >= 9 ? { memberId: g.memberId ?? null, memberEpoch: g.memberEpoch } : null;
+        const result = fetchGroup(ctx, g.groupId, g.topics, caughtUp, member);
         return { groupId: g.groupId, topics: topicsOut(result), errorCode: result.errorCode };
       }),
     };

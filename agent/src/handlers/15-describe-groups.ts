@@ -2,7 +2,8 @@
  * DescribeGroups (15), v0–5. State names as Kafka prints them (Empty, PreparingRebalance,
  * CompletingRebalance, Stable, Dead); members with their metadata and assignment when the group is
  * Stable (empty otherwise, as Kafka). Unknown groups are "Dead" with no error (GROUP_ID_NOT_FOUND is
- * v6+); groups known only by committed offsets are "Empty". Groups another agent coordinates get
+ * v6+); groups known only by committed offsets are "Empty"; a KIP-848 consumer group is "Dead" with no
+ * members here, as Kafka answers v0–5 (ConsumerGroupDescribe describes it). Groups another agent coordinates get
  * NOT_COORDINATOR. Authorization: DESCRIBE on each group, else GROUP_AUTHORIZATION_FAILED; v3+ answers
  * the group's authorized operations when asked.
  */

@@ -1,7 +1,8 @@
 /**
  * ListGroups (16), v0–5. Lists the groups this agent coordinates (clients ask every agent and merge),
  * including groups known only by committed offsets (state Empty). v4+ filters by state
- * (case-insensitive), v5+ by type (all groups here are "classic"). Authorization: a client allowed
+ * (case-insensitive), v5+ by type: "classic" groups (JoinGroup) and "consumer" groups (KIP-848
+ * ConsumerGroupHeartbeat; protocol type "consumer", states Empty/Assigning/Reconciling/Stable). Authorization: a client allowed
  * DESCRIBE on the cluster sees every group, any other only those it may DESCRIBE, as in Kafka.
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";

@@ -34,3 +34,5 @@ import "./50-describe-user-scram-credentials.js";
 import "./51-alter-user-scram-credentials.js";
 import "./60-describe-cluster.js";
 import "./61-describe-producers.js";
+import "./68-consumer-group-heartbeat.js";
+import "./69-consumer-group-describe.js";

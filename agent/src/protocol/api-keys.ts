@@ -36,6 +36,8 @@ export const ApiKey = {
   AlterUserScramCredentials: 51,
   DescribeCluster: 60,
   DescribeProducers: 61,
+  ConsumerGroupHeartbeat: 68,
+  ConsumerGroupDescribe: 69,
 } as const;
 
 export type ApiKeyName = keyof typeof ApiKey;

@@ -1,6 +1,6 @@
 """
-One member of a consumer group on TOPIC (classic protocol, offsets committed synchronously after each
-batch it has printed, no auto-commit), run until a line "stop" (or the end of input) on stdin; then it
+One member of a consumer group on TOPIC (classic protocol, or with PROTOCOL "consumer" the KIP-848
+protocol; offsets committed synchronously after each batch it has printed, no auto-commit), run until a line "stop" (or the end of input) on stdin; then it
 leaves the group. One JSON line per event:
 
     {"event": "assigned", "partitions": [...]}   {"event": "revoked", "partitions": [...]}
@@ -8,7 +8,7 @@ leaves the group. One JSON line per event:
     {"event": "committed", "offsets": {"partition": next offset, ...}}
     {"event": "error", "error": name}            {"event": "closed"}
 
-    group_consumer.py BOOTSTRAP GROUP TOPIC CLIENT_ID
+    group_consumer.py BOOTSTRAP GROUP TOPIC CLIENT_ID [PROTOCOL]
 """
 
 from __future__ import annotations
@@ -33,18 +33,22 @@ def partitions_of(tps: list[TopicPartition]) -> list[int]:
 
 
 def main(argv: list[str]) -> None:
-    bootstrap, group, topic, client_id = argv
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": group,
-            "client.id": client_id,
-            "enable.auto.commit": False,
-            "auto.offset.reset": "earliest",
-            "session.timeout.ms": 10000,
-            "heartbeat.interval.ms": 500,
-        }
-    )
+    bootstrap, group, topic, client_id = argv[:4]
+    protocol = argv[4] if len(argv) > 4 else "classic"
+    config = {
+        "bootstrap.servers": bootstrap,
+        "group.id": group,
+        "client.id": client_id,
+        "enable.auto.commit": False,
+        "auto.offset.reset": "earliest",
+    }
+    if protocol == "consumer":
+        # Session and heartbeat timing are the coordinator's with KIP-848 (librdkafka refuses them).
+        config["group.protocol"] = "consumer"
+    else:
+        config["session.timeout.ms"] = 10000
+        config["heartbeat.interval.ms"] = 500
+    consumer = Consumer(config)
     stop = threading.Event()
     threading.Thread(target=wait_for_stop, args=(stop,), daemon=True).start()
     consumer.subscribe(

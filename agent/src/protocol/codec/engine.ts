@@ -144,7 +144,8 @@ export function compileStruct(fields: readonly FieldDef[], version: number, flex
     if (isTagged) tagged.push(cf);
     else {
       regular.push(cf);
-      minSize += minSizeOf(kind, flexible, struct);
+      // A nullable struct may be just its marker byte.
+      minSize += kind === Kind.Struct && cf.nullable ? 1 : minSizeOf(kind, flexible, struct);
     }
   }
   tagged.sort((a, b) => a.tag - b.tag);
@@ -269,6 +270,8 @@ function readValue(r: Reader, f: CompiledField, kind: Kind, flexible: boolean): 
     case Kind.Records:
       return flexible ? r.compactNullableBytes() : r.nullableBytes();
     case Kind.Struct:
+      // A nullable struct is preceded by a marker byte: −1 null, 1 present (Kafka's generated code).
+      if (f.nullable && r.int8() < 0) return null;
       return decodeStruct(r, f.struct!);
     case Kind.Array: {
       const elemMin = f.elem === Kind.Struct ? f.struct!.minSize : minSizeOf(f.elem, flexible, null);
@@ -353,6 +356,10 @@ function writeValue(w: Writer, f: CompiledField, kind: Kind, x: unknown, flexibl
     case Kind.Records:
       return w.records(x as Buffer | readonly Buffer[] | null, flexible);
     case Kind.Struct:
+      if (f.nullable) {
+        w.int8(x === null ? -1 : 1);
+        if (x === null) return;
+      } else if (x === null) throw new ProtocolError(`field ${f.name} is not nullable in this version`);
       return encodeStruct(w, f.struct!, x);
     case Kind.Array: {
       if (x === null) {

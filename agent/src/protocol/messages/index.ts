@@ -43,6 +43,8 @@ import {
 } from "./51-alter-user-scram-credentials.js";
 import { DescribeClusterRequest, DescribeClusterResponse } from "./60-describe-cluster.js";
 import { DescribeProducersRequest, DescribeProducersResponse } from "./61-describe-producers.js";
+import { ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse } from "./68-consumer-group-heartbeat.js";
+import { ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse } from "./69-consumer-group-describe.js";
 
 export const MESSAGES = {
   0: { request: ProduceRequest, response: ProduceResponse },
@@ -80,6 +82,8 @@ export const MESSAGES = {
   51: { request: AlterUserScramCredentialsRequest, response: AlterUserScramCredentialsResponse },
   60: { request: DescribeClusterRequest, response: DescribeClusterResponse },
   61: { request: DescribeProducersRequest, response: DescribeProducersResponse },
+  68: { request: ConsumerGroupHeartbeatRequest, response: ConsumerGroupHeartbeatResponse },
+  69: { request: ConsumerGroupDescribeRequest, response: ConsumerGroupDescribeResponse },
 } as const;
 
 export {
@@ -153,4 +157,8 @@ export {
   DescribeClusterResponse,
   DescribeProducersRequest,
   DescribeProducersResponse,
+  ConsumerGroupHeartbeatRequest,
+  ConsumerGroupHeartbeatResponse,
+  ConsumerGroupDescribeRequest,
+  ConsumerGroupDescribeResponse,
 };

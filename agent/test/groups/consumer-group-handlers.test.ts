@@ -1,0 +1,227 @@
+/**
+ * The KIP-848 wire handlers (ConsumerGroupHeartbeat, ConsumerGroupDescribe) and what they change in the
+ * group handlers beside them (OffsetCommit/OffsetFetch v9 with member epochs, ListGroups v5 types,
+ * JoinGroup refused for a consumer group), through the handler registry with every request and
+ * response round-tripped through the real codec at its version (the heartbeat's nullable assignment
+ * struct included).
+ */
+import assert from "node:assert/strict";
+import winston from "winston";
+import type { AgentInfo, ClusterView } from "../../src/cluster/types.js";
+import { GroupCoordinator, type TopicView } from "../../src/groups/coordinator.js";
+import "../../src/handlers/08-offset-commit.js";
+import "../../src/handlers/09-offset-fetch.js";
+import "../../src/handlers/11-join-group.js";
+import "../../src/handlers/16-list-groups.js";
+import "../../src/handlers/68-consumer-group-heartbeat.js";
+import "../../src/handlers/69-consumer-group-describe.js";
+import {
+  ApiKey,
+  ErrorCode,
+  decodeRequest,
+  decodeResponse,
+  encodeRequest,
+  encodeResponse,
+} from "../../src/protocol/index.js";
+import type { ApiKeyValue, DecodedResponseOf, RequestInputOf, ResponseOf } from "../../src/protocol/index.js";
+import { Authorizer } from "../../src/security/authorizer.js";
+import type { AgentContext } from "../../src/server/context.js";
+import { lookupHandler } from "../../src/server/handler.js";
+import { MemGroupOffsetStore } from "./mem-offset-store.js";
+
+const silent = winston.createLogger({ silent: true });
+const SELF: AgentInfo = { nodeId: 1, host: "127.0.0.1", port: 9092, zone: null };
+const OTHER: AgentInfo = { nodeId: 2, host: "127.0.0.2", port: 9092, zone: null };
+const ORDERS = { id: "0123456789abcdef0123456789abcdef", name: "orders", partitions: 2 };
+const topics: TopicView = {
+  byName: (name) => (name === ORDERS.name ? ORDERS : undefined),
+  byId: (id) => (id === ORDERS.id ? ORDERS : undefined),
+  names: () => [ORDERS.name],
+};
+
+class Agent {
+  readonly groups = new GroupCoordinator({ offsets: new MemGroupOffsetStore(), log: silent, topics });
+  readonly context: AgentContext;
+  private correlationId = 0;
+
+  constructor() {
+    const cluster: ClusterView = {
+      clusterId: "test-cluster",
+      self: SELF,
+      liveAgents: () => [SELF, OTHER],
+      agentsForZone: () => [SELF, OTHER],
+      coordinatorFor: (groupId) => (groupId.startsWith("elsewhere") ? OTHER : SELF),
+      leaderFor: () => SELF,
+      isolated: () => false,
+    };
+    // Only the members these handlers use.
+    const partial = {
+      log: silent,
+      cluster,
+      groups: this.groups,
+      topics: { partitionCount: (topic: string) => (topic === ORDERS.name ? ORDERS.partitions : null) },
+      metadata: { catchUpNow: () => Promise.resolve() },
+      authorizer: Authorizer.off(),
+    };
+    this.context = partial as unknown as AgentContext;
+  }
+
+  async call<K extends ApiKeyValue>(
+    key: K,
+    version: number,
+    request: RequestInputOf<K>,
+  ): Promise<DecodedResponseOf<K>> {
+    const handler = lookupHandler(key);
+    assert.ok(handler && version >= handler.min && version <= handler.max, `key ${key} v${version} is registered`);
+    const correlationId = ++this.correlationId;
+    const frame = encodeRequest({ apiKey: key, apiVersion: version, correlationId, clientId: "test-client" }, request);
+    const decoded = decodeRequest(frame.subarray(4));
+    const response = await handler.handle(decoded.body, {
+      agent: this.context,
+      connection: {
+        id: 1,
+        remoteAddress: "127.0.0.1",
+        host: "127.0.0.1",
+        clientZone: null,
+        principal: null,
+        tlsPrincipal: null,
+      },
+      header: decoded.header,
+      closed: new AbortController().signal,
+    });
+    assert.ok(response !== null);
+    const bytes = Buffer.concat(encodeResponse(key, version, correlationId, response as ResponseOf<K>));
+    return decodeResponse(key, version, bytes.subarray(4)).body;
+  }
+}
+
+function heartbeat(
+  overrides: Partial<RequestInputOf<typeof ApiKey.ConsumerGroupHeartbeat>> = {},
+): RequestInputOf<typeof ApiKey.ConsumerGroupHeartbeat> {
+  return {
+    groupId: "g",
+    memberId: "member-1",
+    memberEpoch: 0,
+    instanceId: null,
+    rackId: null,
+    rebalanceTimeoutMs: 30_000,
+    subscribedTopicNames: ["orders"],
+    subscribedTopicRegex: null,
+    serverAssignor: null,
+    topicPartitions: [],
+    ...overrides,
+  };
+}
+
+describe("KIP-848 group handlers", () => {
+  let agent: Agent;
+  beforeEach(() => (agent = new Agent()));
+  afterEach(() => agent.groups.close());
+
+  it("ConsumerGroupHeartbeat v1 joins with an assignment by topic id, then answers a null assignment while nothing changes", async () => {
+    const joined = await agent.call(ApiKey.ConsumerGroupHeartbeat, 1, heartbeat());
+    assert.equal(joined.errorCode, ErrorCode.NONE);
+    assert.equal(joined.memberId, "member-1");
+    assert.equal(joined.memberEpoch, 1);
+    assert.equal(joined.heartbeatIntervalMs, 5_000);
+    assert.deepEqual(joined.assignment, { topicPartitions: [{ topicId: ORDERS.id, partitions: [0, 1] }] });
+    const again = await agent.call(
+      ApiKey.ConsumerGroupHeartbeat,
+      1,
+      heartbeat({ memberEpoch: 1, rebalanceTimeoutMs: -1, subscribedTopicNames: null, topicPartitions: null }),
+    );
+    assert.equal(again.errorCode, ErrorCode.NONE);
+    assert.equal(again.assignment, null);
+  });
+
+  it("ConsumerGroupHeartbeat v0 makes the member id; v1 requires one; another agent's group is NOT_COORDINATOR", async () => {
+    const v0 = await agent.call(ApiKey.ConsumerGroupHeartbeat, 0, heartbeat({ memberId: "" }));
+    assert.equal(v0.errorCode, ErrorCode.NONE);
+    assert.ok((v0.memberId ?? "").length > 0);
+    const v1 = await agent.call(ApiKey.ConsumerGroupHeartbeat, 1, heartbeat({ memberId: "" }));
+    assert.equal(v1.errorCode, ErrorCode.INVALID_REQUEST);
+    assert.equal(v1.errorMessage, "MemberId can't be empty.");
+    const elsewhere = await agent.call(ApiKey.ConsumerGroupHeartbeat, 1, heartbeat({ groupId: "elsewhere" }));
+    assert.equal(elsewhere.errorCode, ErrorCode.NOT_COORDINATOR);
+  });
+
+  it("ConsumerGroupDescribe v1 shows members, assignments by name and id, and GROUP_ID_NOT_FOUND for other ids", async () => {
+    await agent.call(ApiKey.ConsumerGroupHeartbeat, 1, heartbeat({ instanceId: "i-1", rackId: "rack-a" }));
+    const described = await agent.call(ApiKey.ConsumerGroupDescribe, 1, {
+      groupIds: ["g", "missing"],
+      includeAuthorizedOperations: false,
+    });
+    const [g, missing] = described.groups;
+    assert.equal(g!.errorCode, ErrorCode.NONE);
+    assert.equal(g!.groupState, "Stable");
+    assert.equal(g!.groupEpoch, 1);
+    assert.equal(g!.assignmentEpoch, 1);
+    assert.equal(g!.assignorName, "uniform");
+    const m = g!.members[0]!;
+    assert.equal(m.memberId, "member-1");
+    assert.equal(m.instanceId, "i-1");
+    assert.equal(m.rackId, "rack-a");
+    assert.equal(m.clientId, "test-client");
+    assert.equal(m.clientHost, "/127.0.0.1");
+    assert.equal(m.memberType, 1);
+    assert.deepEqual(m.subscribedTopicNames, ["orders"]);
+    assert.deepEqual(m.assignment.topicPartitions, [{ topicId: ORDERS.id, topicName: "orders", partitions: [0, 1] }]);
+    assert.deepEqual(m.targetAssignment.topicPartitions, m.assignment.topicPartitions);
+    assert.equal(missing!.errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
+  });
+
+  it("OffsetCommit v9 and OffsetFetch v9 check the member epoch; ListGroups v5 lists the group as consumer; JoinGroup is refused", async () => {
+    await agent.call(ApiKey.ConsumerGroupHeartbeat, 1, heartbeat());
+    const commit = (generationIdOrMemberEpoch: number) =>
+      agent.call(ApiKey.OffsetCommit, 9, {
+        groupId: "g",
+        generationIdOrMemberEpoch,
+        memberId: "member-1",
+        groupInstanceId: null,
+        retentionTimeMs: -1n,
+        topics: [
+          {
+            name: "orders",
+            partitions: [
+              {
+                partitionIndex: 0,
+                committedOffset: 7n,
+                committedLeaderEpoch: -1,
+                committedMetadata: null,
+                commitTimestamp: -1n,
+              },
+            ],
+          },
+        ],
+      });
+    assert.equal((await commit(1)).topics[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
+    assert.equal((await commit(4)).topics[0]!.partitions[0]!.errorCode, ErrorCode.STALE_MEMBER_EPOCH);
+    const fetch = (memberEpoch: number) =>
+      agent.call(ApiKey.OffsetFetch, 9, {
+        groups: [
+          { groupId: "g", memberId: "member-1", memberEpoch, topics: [{ name: "orders", partitionIndexes: [0] }] },
+        ],
+        requireStable: false,
+      });
+    const fetched = await fetch(1);
+    assert.equal(fetched.groups[0]!.errorCode, ErrorCode.NONE);
+    assert.equal(fetched.groups[0]!.topics[0]!.partitions[0]!.committedOffset, 7n);
+    assert.equal((await fetch(3)).groups[0]!.errorCode, ErrorCode.STALE_MEMBER_EPOCH);
+    const listed = await agent.call(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: ["consumer"] });
+    assert.deepEqual(
+      listed.groups.map((g) => [g.groupId, g.protocolType, g.groupState, g.groupType]),
+      [["g", "consumer", "Stable", "consumer"]],
+    );
+    const joined = await agent.call(ApiKey.JoinGroup, 5, {
+      groupId: "g",
+      sessionTimeoutMs: 10_000,
+      rebalanceTimeoutMs: 10_000,
+      memberId: "",
+      groupInstanceId: null,
+      protocolType: "consumer",
+      protocols: [{ name: "range", metadata: Buffer.alloc(0) }],
+      reason: null,
+    });
+    assert.equal(joined.errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+  });
+});
