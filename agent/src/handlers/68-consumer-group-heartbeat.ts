@@ -6,13 +6,14 @@
  * SubscribedTopicRegex (server-side regular expressions) and has the client make its member id; v0
  * members joining with "" get one made here. Groups another agent coordinates get NOT_COORDINATOR; a
  * group id a classic group uses gets GROUP_ID_NOT_FOUND. Authorization: READ on the group (else
- * GROUP_AUTHORIZATION_FAILED). Left out: rack-aware assignment (the rack id is only recorded), and
- * TOPIC_AUTHORIZATION_FAILED for subscribed topics the client may not describe (they are assigned).
+ * GROUP_AUTHORIZATION_FAILED) and, as Kafka, DESCRIBE on every topic subscribed to by name (else
+ * TOPIC_AUTHORIZATION_FAILED, nothing changed). Left out: rack-aware assignment (the rack id is only
+ * recorded), and filtering the topics a regular expression matches by what the member may describe.
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { assignmentOf, type Assignment } from "../groups/partitions.js";
 import { defineHandler } from "../server/handler.js";
-import { allowed } from "./authorization.js";
+import { allowed, allowedNames } from "./authorization.js";
 import { clientHost, coordinatesGroup } from "./group-support.js";
 
 function error(errorCode: number, errorMessage: string | null = null) {
@@ -36,6 +37,12 @@ function topicPartitionsOut(a: Assignment) {
 defineHandler({ key: ApiKey.ConsumerGroupHeartbeat, min: 0, max: 1 }, async (req, ctx) => {
   const { agent, header, connection } = ctx;
   if (!allowed(ctx, "READ", "GROUP", req.groupId)) return error(ErrorCode.GROUP_AUTHORIZATION_FAILED);
+  if (req.subscribedTopicNames !== null && req.subscribedTopicNames.length > 0) {
+    const permitted = allowedNames(ctx, "DESCRIBE", "TOPIC", req.subscribedTopicNames);
+    const refused = [...new Set(req.subscribedTopicNames)].filter((t) => !permitted.has(t)).sort();
+    if (refused.length > 0)
+      return error(ErrorCode.TOPIC_AUTHORIZATION_FAILED, `Topic authorization failed for ${refused.join(", ")}.`);
+  }
   if (!coordinatesGroup(agent, req.groupId)) return error(ErrorCode.NOT_COORDINATOR);
   const result = await agent.groups.consumerGroupHeartbeat({
     groupId: req.groupId,

@@ -24,6 +24,7 @@ import {
   encodeResponse,
 } from "../../src/protocol/index.js";
 import type { ApiKeyValue, DecodedResponseOf, RequestInputOf, ResponseOf } from "../../src/protocol/index.js";
+import { AclStore } from "../../src/metadata/acls.js";
 import { Authorizer } from "../../src/security/authorizer.js";
 import type { AgentContext } from "../../src/server/context.js";
 import { lookupHandler } from "../../src/server/handler.js";
@@ -44,7 +45,7 @@ class Agent {
   readonly context: AgentContext;
   private correlationId = 0;
 
-  constructor() {
+  constructor(authorizer: Authorizer = Authorizer.off()) {
     const cluster: ClusterView = {
       clusterId: "test-cluster",
       self: SELF,
@@ -61,7 +62,7 @@ class Agent {
       groups: this.groups,
       topics: { partitionCount: (topic: string) => (topic === ORDERS.name ? ORDERS.partitions : null) },
       metadata: { catchUpNow: () => Promise.resolve() },
-      authorizer: Authorizer.off(),
+      authorizer,
     };
     this.context = partial as unknown as AgentContext;
   }
@@ -143,6 +144,42 @@ describe("KIP-848 group handlers", () => {
     assert.equal(v1.errorMessage, "MemberId can't be empty.");
     const elsewhere = await agent.call(ApiKey.ConsumerGroupHeartbeat, 1, heartbeat({ groupId: "elsewhere" }));
     assert.equal(elsewhere.errorCode, ErrorCode.NOT_COORDINATOR);
+  });
+
+  it("ConsumerGroupHeartbeat needs READ on the group and DESCRIBE on every topic subscribed to by name", async () => {
+    const acls = new AclStore();
+    const allow = (resourceType: "GROUP" | "TOPIC", resourceName: string, operation: "READ" | "DESCRIBE") =>
+      acls.add({
+        resourceType,
+        resourceName,
+        patternType: "LITERAL",
+        principal: "User:ANONYMOUS",
+        host: "*",
+        operation,
+        permissionType: "ALLOW",
+      });
+    const secured = new Agent(
+      new Authorizer({ enabled: true, superUsers: [], allowEveryoneIfNoAclFound: false }, () => acls, null),
+    );
+    try {
+      const beat = () =>
+        secured.call(ApiKey.ConsumerGroupHeartbeat, 1, heartbeat({ subscribedTopicNames: ["orders", "payments"] }));
+      assert.equal((await beat()).errorCode, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+      allow("GROUP", "g", "READ");
+      const refused = await beat();
+      assert.deepEqual(
+        [refused.errorCode, refused.errorMessage, refused.memberEpoch, refused.assignment],
+        [ErrorCode.TOPIC_AUTHORIZATION_FAILED, "Topic authorization failed for orders, payments.", 0, null],
+      );
+      allow("TOPIC", "orders", "DESCRIBE");
+      assert.equal((await beat()).errorMessage, "Topic authorization failed for payments.");
+      allow("TOPIC", "payments", "DESCRIBE");
+      const joined = await beat();
+      assert.equal(joined.errorCode, ErrorCode.NONE);
+      assert.equal(joined.memberEpoch, 1, "the refused heartbeats changed nothing");
+    } finally {
+      secured.groups.close();
+    }
   });
 
   it("ConsumerGroupDescribe v1 shows members, assignments by name and id, and GROUP_ID_NOT_FOUND for other ids", async () => {
