@@ -9,34 +9,30 @@
  * deleted through another.
  */
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { LOCAL_AWS, startDynamoDbLocal } from "../../../e2e/support/dynamodb-local.js";
-import type { DynamoDbLocal } from "../../../e2e/support/dynamodb-local.js";
 import { eventually } from "../../../e2e/support/eventually.js";
 import { ensureKafkaTools, runKafkaTool } from "../../../e2e/support/kafka-tools.js";
 import type { KafkaTool, RunResult } from "../../../e2e/support/kafka-tools.js";
 import { ApiKey, ErrorCode } from "../../src/protocol/index.js";
 import { scramLogin, writeUsersFile } from "../security/support.js";
-import { startTestAgent, tempDir } from "../support/agents.js";
+import { tempDir } from "../support/agents.js";
+import { startDynamoDbAgents, type DynamoDbAgents } from "../support/dynamodb-agents.js";
 import type { TestAgent } from "../support/agents.js";
 import { RawKafkaClient } from "../support/raw-kafka-client.js";
 
-const CREDENTIAL_ENV = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"] as const;
 const POLL = { timeoutMs: 30_000, intervalMs: 50 } as const;
 const USERS = { admin: "admin-pw", alice: "alice-pw", bob: "bob-pw", mallory: "mallory-pw" } as const;
 type User = keyof typeof USERS;
 
 describe("ACLs on three agents sharing DynamoDB Local", function () {
   this.timeout(900_000);
-  let ddb: DynamoDbLocal;
-  const agents: TestAgent[] = [];
+  let cluster: DynamoDbAgents;
+  let agents: readonly TestAgent[] = [];
   let dir: ReturnType<typeof tempDir>;
   const configs = new Map<User, string>();
   /** An authenticated raw connection per agent and user, for probes. */
   const probes = new Map<string, RawKafkaClient>();
-  const savedEnv = new Map<string, string | undefined>();
   const bootstrapAll = () => agents.map((a) => a.bootstrap).join(",");
 
   function tool(name: KafkaTool, bootstrap: string, args: readonly string[], input?: string): Promise<RunResult> {
@@ -115,29 +111,15 @@ describe("ACLs on three agents sharing DynamoDB Local", function () {
   }
 
   before(async () => {
-    for (const k of CREDENTIAL_ENV) savedEnv.set(k, process.env[k]);
-    process.env.AWS_ACCESS_KEY_ID = LOCAL_AWS.credentials.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = LOCAL_AWS.credentials.secretAccessKey;
-    delete process.env.AWS_SESSION_TOKEN;
-    delete process.env.AWS_PROFILE;
     await ensureKafkaTools();
     dir = tempDir("acls-cluster");
-    ddb = await startDynamoDbLocal();
-    const tables = `acls-${randomBytes(3).toString("hex")}`;
-    const flags = {
-      bucketURL: `dynamodb://us-east-1/${tables}-files<>${tables}-chunks?endpoint=${encodeURIComponent(ddb.endpoint)}`,
-      batchTimeout: "25ms",
-      autoCreateTopics: "false",
+    cluster = await startDynamoDbAgents("acls", 3, {
       kafkaSASLMechanisms: "SCRAM-SHA-512,PLAIN",
       kafkaSASLUsersFile: writeUsersFile(dir.path, USERS),
       authorizationEnabled: "true",
       superUsers: "User:admin",
-    };
-    for (let i = 0; i < 3; i++) agents.push(await startTestAgent(flags));
-    await eventually(() => agents.every((a) => a.running.context.cluster.liveAgents().length === 3), {
-      ...POLL,
-      what: "every agent to list all three",
     });
+    agents = cluster.agents;
     for (const [user, password] of Object.entries(USERS)) {
       const file = path.join(dir.path, `${user}.properties`);
       writeFileSync(
@@ -173,13 +155,8 @@ describe("ACLs on three agents sharing DynamoDB Local", function () {
 
   after(async () => {
     for (const c of probes.values()) c.close();
-    for (const a of agents.reverse()) await a.stop();
-    await ddb?.stop();
+    await cluster?.stop();
     dir?.remove();
-    for (const [k, v] of savedEnv) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
   });
 
   it("ACLs created through one agent take effect on every agent", async () => {

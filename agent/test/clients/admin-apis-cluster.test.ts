@@ -8,28 +8,25 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { LOCAL_AWS, startDynamoDbLocal } from "../../../e2e/support/dynamodb-local.js";
-import type { DynamoDbLocal } from "../../../e2e/support/dynamodb-local.js";
 import { eventually } from "../../../e2e/support/eventually.js";
 import { ensureKafkaTools, type KafkaTool, runKafkaTool } from "../../../e2e/support/kafka-tools.js";
 import { ApiKey, ErrorCode } from "../../src/protocol/index.js";
 import { buildBatch } from "../records/batch-builder.js";
-import { startTestAgent, tempDir } from "../support/agents.js";
+import { tempDir } from "../support/agents.js";
 import type { TestAgent } from "../support/agents.js";
+import { startDynamoDbAgents, type DynamoDbAgents } from "../support/dynamodb-agents.js";
 import { RawKafkaClient } from "../support/raw-kafka-client.js";
 
-const CREDENTIAL_ENV = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"] as const;
 const POLL = { timeoutMs: 30_000, intervalMs: 50 } as const;
 
 describe("admin APIs on two agents sharing DynamoDB Local", function () {
   this.timeout(600_000);
-  let ddb: DynamoDbLocal;
+  let cluster: DynamoDbAgents;
   let a: TestAgent;
   let b: TestAgent;
   let toA: RawKafkaClient;
   let toB: RawKafkaClient;
   let dir: ReturnType<typeof tempDir>;
-  const savedEnv = new Map<string, string | undefined>();
 
   async function tool(name: KafkaTool, args: readonly string[], input?: string): Promise<string> {
     const r = await runKafkaTool(name, ["--bootstrap-server", a.bootstrap, ...args], {
@@ -59,26 +56,10 @@ describe("admin APIs on two agents sharing DynamoDB Local", function () {
   }
 
   before(async () => {
-    for (const k of CREDENTIAL_ENV) savedEnv.set(k, process.env[k]);
-    process.env.AWS_ACCESS_KEY_ID = LOCAL_AWS.credentials.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = LOCAL_AWS.credentials.secretAccessKey;
-    delete process.env.AWS_SESSION_TOKEN;
-    delete process.env.AWS_PROFILE;
     await ensureKafkaTools();
     dir = tempDir("admin-cluster");
-    ddb = await startDynamoDbLocal();
-    const tables = `admin-${randomBytes(3).toString("hex")}`;
-    const flags = {
-      bucketURL: `dynamodb://us-east-1/${tables}-files<>${tables}-chunks?endpoint=${encodeURIComponent(ddb.endpoint)}`,
-      batchTimeout: "25ms",
-      autoCreateTopics: "false",
-    };
-    a = await startTestAgent(flags);
-    b = await startTestAgent(flags);
-    await eventually(
-      () => a.running.context.cluster.liveAgents().length === 2 && b.running.context.cluster.liveAgents().length === 2,
-      { ...POLL, what: "both agents to list both agents" },
-    );
+    cluster = await startDynamoDbAgents("admin", 2);
+    [a, b] = cluster.agents as [TestAgent, TestAgent];
     toA = await RawKafkaClient.connect(a.port);
     toB = await RawKafkaClient.connect(b.port);
   });
@@ -86,14 +67,8 @@ describe("admin APIs on two agents sharing DynamoDB Local", function () {
   after(async () => {
     toA?.close();
     toB?.close();
-    await b?.stop();
-    await a?.stop();
-    await ddb?.stop();
+    await cluster?.stop();
     dir?.remove();
-    for (const [k, v] of savedEnv) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
   });
 
   it("kafka-delete-records through one agent moves the log start on both", async () => {
