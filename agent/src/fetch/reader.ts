@@ -3,6 +3,14 @@
  * reads their bytes from whichever store holds them (ingestion files through the cache, compacted
  * objects by ranged reads) and rewrites base offsets of ingestion batches, which were stored verbatim.
  * Returns whole batches only; at least one batch even when it is larger than maxBytes.
+ *
+ * Reads from the stores go through the cache (object-cache.ts) in units of loads: a whole ingestion
+ * file, or one compacted run (a ranged read of its object). Two things keep a consumer that reads old
+ * data from waiting on one store round trip after another:
+ *  - `warm` starts the loads a fetch will need for every partition at once, before the handler reads
+ *    the partitions one by one;
+ *  - after a read, the loads that follow it in the partition (up to READ_AHEAD_BYTES past the read) are
+ *    started as read-ahead, bounded and dropped when unread by the cache.
  */
 import type { Location } from "../metadata/commands.js";
 import type { PartitionState, Segment } from "../metadata/state.js";
@@ -24,12 +32,85 @@ export interface BatchPosition {
 /** Partition leader epoch written into served batches: -1 tells clients not to validate epochs. */
 const SERVED_LEADER_EPOCH = -1;
 
+/** How far past a read (in stored bytes of the partition) read-ahead loads; two 4 MiB runs. */
+export const READ_AHEAD_BYTES = 8 * 1024 * 1024;
+/** Segments looked at per read-ahead (ingestion segments are single batches, possibly small). */
+const READ_AHEAD_MAX_SEGMENTS = 256;
+
+/** One store read: a whole ingestion file, or one compacted run. */
+interface Load {
+  readonly key: string;
+  /** Expected bytes (for ingestion files a lower bound: the end of the last segment seen). */
+  readonly size: number;
+  readonly load: () => Promise<Buffer>;
+}
+
 export class PartitionReader {
   constructor(
     private readonly ingestion: ObjectStore,
     private readonly compaction: ObjectStore,
     private readonly cache: ObjectCache,
   ) {}
+
+  /** The store read that holds segment `s`, keyed as the cache keys it. */
+  private loadOf(s: Segment): Load {
+    const loc = s.location;
+    if (loc.store === "c")
+      return {
+        key: runKey(loc),
+        size: loc.len,
+        load: () => this.compaction.get(loc.key, { offset: loc.pos, length: loc.len }),
+      };
+    return { key: loc.key, size: loc.pos + loc.len, load: () => this.ingestion.get(loc.key) };
+  }
+
+  /** The segments a read from `offset` of at most maxBytes covers (at least one). */
+  private plan(p: PartitionState, offset: number, maxBytes: number): Segment[] {
+    const segments: Segment[] = [];
+    let planned = 0;
+    for (let i = p.findSegment(offset); i < p.segments.length; i++) {
+      const s = p.segments[i]!;
+      if (segments.length > 0 && planned + s.location.len > maxBytes) break;
+      segments.push(s);
+      planned += s.location.len;
+    }
+    return segments;
+  }
+
+  /**
+   * Starts, without waiting, the store reads that `read(p, offset, maxBytes)` will need. Errors are left
+   * to that read, which loads again and reports them.
+   */
+  warm(p: PartitionState, offset: number, maxBytes: number): void {
+    const seen = new Set<string>();
+    for (const s of this.plan(p, offset, maxBytes)) {
+      const l = this.loadOf(s);
+      if (seen.has(l.key)) continue;
+      seen.add(l.key);
+      this.cache.getOrLoad(l.key, l.load).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Read-ahead after a read from `offset`: the loads holding the next READ_AHEAD_BYTES of the partition
+   * past `maxBytes` that are not cached yet start in the background, as far as the cache's read-ahead
+   * bound allows.
+   */
+  readAhead(p: PartitionState, offset: number, maxBytes: number): void {
+    const limit = maxBytes + READ_AHEAD_BYTES;
+    let walked = 0;
+    let n = 0;
+    let last = "";
+    for (let i = p.findSegment(offset); i < p.segments.length && n < READ_AHEAD_MAX_SEGMENTS; i++, n++) {
+      const s = p.segments[i]!;
+      if (walked >= limit) break;
+      walked += s.location.len;
+      const l = this.loadOf(s);
+      if (l.key === last) continue;
+      last = l.key;
+      this.cache.prefetch(l.key, l.size, l.load);
+    }
+  }
 
   private async readIngestion(loc: Location, length: number): Promise<Buffer> {
     const file = await this.cache.getOrLoad(loc.key, () => this.ingestion.get(loc.key));
@@ -39,16 +120,8 @@ export class PartitionReader {
   async read(p: PartitionState, offset: number, maxBytes: number): Promise<ReadResult> {
     const chunks: Buffer[] = [];
     let bytes = 0;
-    let i = p.findSegment(offset);
     // Snapshot the segments we will read: the fold may replace them (compaction) while we await.
-    const segments: Segment[] = [];
-    let planned = 0;
-    for (; i < p.segments.length; i++) {
-      const s = p.segments[i]!;
-      if (segments.length > 0 && planned + s.location.len > maxBytes) break;
-      segments.push(s);
-      planned += s.location.len;
-    }
+    const segments = this.plan(p, offset, maxBytes);
     let g = 0;
     while (g < segments.length) {
       const first = segments[g]!;
@@ -82,6 +155,7 @@ export class PartitionReader {
       bytes += data.length;
       g = end;
     }
+    this.readAhead(p, offset, maxBytes);
     return { chunks, bytes };
   }
 
@@ -110,9 +184,7 @@ export class PartitionReader {
 
   /** A compacted run's bytes, read once and cached. */
   private loadRun(loc: Location): Promise<Buffer> {
-    return this.cache.getOrLoad(`${loc.key}@${loc.pos}`, () =>
-      this.compaction.get(loc.key, { offset: loc.pos, length: loc.len }),
-    );
+    return this.cache.getOrLoad(runKey(loc), () => this.compaction.get(loc.key, { offset: loc.pos, length: loc.len }));
   }
 
   /**
@@ -136,4 +208,9 @@ export class PartitionReader {
     }
     return start < 0 ? Buffer.alloc(0) : run.subarray(start, end);
   }
+}
+
+/** The cache key of a compacted run: its object and position (compaction offers runs under it too). */
+export function runKey(loc: Pick<Location, "key" | "pos">): string {
+  return `${loc.key}@${loc.pos}`;
 }

@@ -108,6 +108,18 @@ defineHandler({ key: ApiKey.Fetch, min: 4, max: 12 }, async (req, ctx) => {
     // Any partition answered with an error ends the long poll at once (Kafka's errorReadingData).
     let errored = false;
     const answers: PartitionAnswer[] = [];
+    // The partitions are read one after another below; their store reads (compacted runs, other agents'
+    // ingestion files) start here all at once, so a fetch waits for about one store round trip, not one
+    // per partition.
+    let warmed = 0;
+    for (const p of wanted) {
+      if (warmed >= maxBytes) break;
+      const ps = readable.has(p.topic) ? state.topics.get(p.topic)?.partitions[p.partition] : undefined;
+      if (!ps || p.fetchOffset < ps.logStartOffset || p.fetchOffset >= ps.nextOffset) continue;
+      const budget = Math.max(1, Math.min(p.partitionMaxBytes, maxBytes - warmed));
+      agent.reader.warm(ps, p.fetchOffset, budget);
+      warmed += budget;
+    }
     for (const p of wanted) {
       // Not allowed: answered so (an error partition of the session), without ending the long poll.
       if (!readable.has(p.topic)) {
