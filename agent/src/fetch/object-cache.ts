@@ -188,6 +188,58 @@ export class ObjectCache {
     return true;
   }
 
+  /** Whether `key` is cached or being loaded. */
+  has(key: string): boolean {
+    return this.entries.has(key) || this.loading.has(key);
+  }
+
+  /**
+   * Loads several keys with one store read (coalesced byte ranges of one object): `load` resolves to
+   * their bytes in the order of `parts`. Parts cached or loading already must be left out by the caller.
+   * When `speculative`, the parts are read-ahead as in `prefetch` (all or none within the bound; returns
+   * false when there is no room); otherwise they load as `getOrLoad` would.
+   */
+  loadTogether(
+    parts: ReadonlyArray<{ readonly key: string; readonly size: number }>,
+    load: () => Promise<Buffer[]>,
+    speculative: boolean,
+  ): boolean {
+    if (parts.some((p) => this.has(p.key))) return false;
+    if (speculative) {
+      const total = parts.reduce((n, p) => n + p.size, 0);
+      this.makeSpeculativeRoom(total, true);
+      if (this.speculativeBytes + total > this.readAheadMax) return false;
+      for (const p of parts) this.markSpeculative(p.key, p.size);
+    } else {
+      this.misses++;
+    }
+    const all = load();
+    parts.forEach((p, i) => {
+      const pending = all.then(
+        (data) => {
+          const one = data[i] ?? Buffer.alloc(0);
+          this.loading.delete(p.key);
+          const expected = this.speculative.get(p.key);
+          if (expected !== undefined) {
+            this.speculativeBytes += one.length - expected;
+            this.speculative.set(p.key, one.length);
+          }
+          this.insert(p.key, one);
+          if (!this.entries.has(p.key)) this.unmarkSpeculative(p.key, false);
+          return one;
+        },
+        (err: unknown) => {
+          this.loading.delete(p.key);
+          this.unmarkSpeculative(p.key, false);
+          throw err;
+        },
+      );
+      pending.catch(() => undefined);
+      this.loading.set(p.key, pending);
+    });
+    return true;
+  }
+
   /**
    * Adds bytes nobody asked for yet (the runs a compaction pass just wrote) as speculative: the oldest
    * unread speculative entries make room. Not added when larger than the read-ahead bound or cached.

@@ -9,8 +9,9 @@
  * data from waiting on one store round trip after another:
  *  - `warm` starts the loads a fetch will need for every partition at once, before the handler reads
  *    the partitions one by one;
- *  - after a read, the loads that follow it in the partition (up to READ_AHEAD_BYTES past the read) are
- *    started as read-ahead, bounded and dropped when unread by the cache.
+ *  - after a fetch's reads, the loads that follow them in each partition (up to READ_AHEAD_BYTES past
+ *    the read) are started as read-ahead (`readAheadAll`), bounded and dropped when unread by the cache.
+ * Runs of one object needed at the same time are read with one ranged read where they lie close.
  */
 import type { Location } from "../metadata/commands.js";
 import type { PartitionState, Segment } from "../metadata/state.js";
@@ -37,12 +38,29 @@ export const READ_AHEAD_BYTES = 8 * 1024 * 1024;
 /** Segments looked at per read-ahead (ingestion segments are single batches, possibly small). */
 const READ_AHEAD_MAX_SEGMENTS = 256;
 
+/**
+ * Runs of one object needed at the same time are read with one ranged GET when the bytes between them
+ * are at most this many (they are read and held for nothing)...
+ */
+export const COALESCE_GAP_BYTES = 1024 * 1024;
+/** ... and the whole range is at most this long. */
+export const COALESCE_MAX_BYTES = 16 * 1024 * 1024;
+
 /** One store read: a whole ingestion file, or one compacted run. */
 interface Load {
   readonly key: string;
   /** Expected bytes (for ingestion files a lower bound: the end of the last segment seen). */
   readonly size: number;
   readonly load: () => Promise<Buffer>;
+  /** For a compacted run: where it lies in its object. */
+  readonly run?: Location;
+}
+
+/** A read from `offset` of a partition, of at most maxBytes. */
+export interface ReadRequest {
+  readonly p: PartitionState;
+  readonly offset: number;
+  readonly maxBytes: number;
 }
 
 export class PartitionReader {
@@ -55,13 +73,17 @@ export class PartitionReader {
   /** The store read that holds segment `s`, keyed as the cache keys it. */
   private loadOf(s: Segment): Load {
     const loc = s.location;
-    if (loc.store === "c")
-      return {
-        key: runKey(loc),
-        size: loc.len,
-        load: () => this.compaction.get(loc.key, { offset: loc.pos, length: loc.len }),
-      };
+    if (loc.store === "c") return this.runLoad(loc);
     return { key: loc.key, size: loc.pos + loc.len, load: () => this.ingestion.get(loc.key) };
+  }
+
+  private runLoad(loc: Location): Load {
+    return {
+      key: runKey(loc),
+      size: loc.len,
+      load: () => this.compaction.get(loc.key, { offset: loc.pos, length: loc.len }),
+      run: loc,
+    };
   }
 
   /** The segments a read from `offset` of at most maxBytes covers (at least one). */
@@ -78,17 +100,70 @@ export class PartitionReader {
   }
 
   /**
-   * Starts, without waiting, the store reads that `read(p, offset, maxBytes)` will need. Errors are left
-   * to that read, which loads again and reports them.
+   * Starts the loads that are neither cached nor loading: ingestion files one by one, compacted runs of
+   * one object together where they lie close (COALESCE_GAP_BYTES, COALESCE_MAX_BYTES): one ranged read,
+   * cut into runs. `speculative`: as read-ahead (bounded by the cache, dropped when unread). Errors are
+   * left to the reads that need the bytes, which load again and report them.
    */
-  warm(p: PartitionState, offset: number, maxBytes: number): void {
+  private start(loads: readonly Load[], speculative: boolean): void {
     const seen = new Set<string>();
-    for (const s of this.plan(p, offset, maxBytes)) {
-      const l = this.loadOf(s);
-      if (seen.has(l.key)) continue;
+    const runs = new Map<string, Location[]>();
+    const single = (l: Load): void => {
+      if (speculative) this.cache.prefetch(l.key, l.size, l.load);
+      else this.cache.getOrLoad(l.key, l.load).catch(() => undefined);
+    };
+    for (const l of loads) {
+      if (seen.has(l.key) || this.cache.has(l.key)) continue;
       seen.add(l.key);
-      this.cache.getOrLoad(l.key, l.load).catch(() => undefined);
+      if (!l.run) single(l);
+      else runs.set(l.run.key, [...(runs.get(l.run.key) ?? []), l.run]);
     }
+    for (const [object, locs] of runs) {
+      locs.sort((a, b) => a.pos - b.pos);
+      let group: Location[] = [];
+      const flush = (): void => {
+        if (group.length === 1) single(this.runLoad(group[0]!));
+        else if (group.length > 1) {
+          const parts = group;
+          const from = parts[0]!.pos;
+          const to = parts[parts.length - 1]!.pos + parts[parts.length - 1]!.len;
+          this.cache.loadTogether(
+            parts.map((r) => ({ key: runKey(r), size: r.len })),
+            async () => {
+              const span = await this.compaction.get(object, { offset: from, length: to - from });
+              return parts.map((r) => span.subarray(r.pos - from, r.pos - from + r.len));
+            },
+            speculative,
+          );
+        }
+        group = [];
+      };
+      for (const r of locs) {
+        const first = group[0];
+        const last = group[group.length - 1];
+        if (
+          first &&
+          last &&
+          (r.pos - (last.pos + last.len) > COALESCE_GAP_BYTES || r.pos + r.len - first.pos > COALESCE_MAX_BYTES)
+        )
+          flush();
+        group.push(r);
+      }
+      flush();
+    }
+  }
+
+  /** Starts, without waiting, the store reads that `read(p, offset, maxBytes)` will need. */
+  warm(p: PartitionState, offset: number, maxBytes: number): void {
+    this.warmAll([{ p, offset, maxBytes }]);
+  }
+
+  /** `warm` for the partitions of one fetch at once, so that runs of one object are read together. */
+  warmAll(reads: readonly ReadRequest[]): void {
+    this.start(
+      reads.flatMap((r) => this.plan(r.p, r.offset, r.maxBytes).map((s) => this.loadOf(s))),
+      false,
+    );
   }
 
   /**
@@ -97,19 +172,24 @@ export class PartitionReader {
    * bound allows.
    */
   readAhead(p: PartitionState, offset: number, maxBytes: number): void {
-    const limit = maxBytes + READ_AHEAD_BYTES;
-    let walked = 0;
-    let n = 0;
-    let last = "";
-    for (let i = p.findSegment(offset); i < p.segments.length && n < READ_AHEAD_MAX_SEGMENTS; i++, n++) {
-      const s = p.segments[i]!;
-      if (walked >= limit) break;
-      walked += s.location.len;
-      const l = this.loadOf(s);
-      if (l.key === last) continue;
-      last = l.key;
-      this.cache.prefetch(l.key, l.size, l.load);
+    this.readAheadAll([{ p, offset, maxBytes }]);
+  }
+
+  /** `readAhead` after the reads of one fetch, so that runs of one object are read together. */
+  readAheadAll(reads: readonly ReadRequest[]): void {
+    const loads: Load[] = [];
+    for (const { p, offset, maxBytes } of reads) {
+      const limit = maxBytes + READ_AHEAD_BYTES;
+      let walked = 0;
+      let n = 0;
+      for (let i = p.findSegment(offset); i < p.segments.length && n < READ_AHEAD_MAX_SEGMENTS; i++, n++) {
+        const s = p.segments[i]!;
+        if (walked >= limit) break;
+        walked += s.location.len;
+        loads.push(this.loadOf(s));
+      }
     }
+    this.start(loads, true);
   }
 
   private async readIngestion(loc: Location, length: number): Promise<Buffer> {
@@ -155,7 +235,6 @@ export class PartitionReader {
       bytes += data.length;
       g = end;
     }
-    this.readAhead(p, offset, maxBytes);
     return { chunks, bytes };
   }
 

@@ -111,6 +111,45 @@ describe("ObjectCache read-ahead", () => {
     assert.equal(cache.peek("too-big"), undefined);
   });
 
+  it("loads several keys with one read, within the read-ahead bound, and forgets them all when it fails", async () => {
+    const cache = new ObjectCache(1000, { readAheadBytes: 150 });
+    let reads = 0;
+    const two = [
+      { key: "x", size: 100 },
+      { key: "y", size: 100 },
+    ];
+    assert.equal(
+      cache.loadTogether(two, async () => [bytes(100)], true),
+      false,
+      "200 bytes do not fit a 150-byte read-ahead bound",
+    );
+    assert.equal(
+      cache.loadTogether(
+        two,
+        async () => {
+          reads++;
+          return [bytes(100, 1), bytes(100, 2)];
+        },
+        false,
+      ),
+      true,
+    );
+    assert.deepEqual(await cache.getOrLoad("y", () => Promise.reject(new Error("loaded twice"))), bytes(100, 2));
+    assert.deepEqual(cache.get("x"), bytes(100, 1));
+    assert.equal(reads, 1);
+    cache.loadTogether(
+      [
+        { key: "p", size: 50 },
+        { key: "q", size: 50 },
+      ],
+      () => Promise.reject(new Error("store down")),
+      true,
+    );
+    await new Promise((r) => setImmediate(r));
+    assert.equal(cache.readAheadSize, 0);
+    assert.equal(cache.has("p") || cache.has("q"), false);
+  });
+
   it("speculative entries leave with LRU eviction and give back their room", () => {
     const cache = new ObjectCache(300, { readAheadBytes: 100 });
     cache.offer("r", bytes(100));
