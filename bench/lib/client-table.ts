@@ -34,7 +34,7 @@ function agentText(label: string): string {
   const m = /^(file|dynamodb), (\d+) agents?, batchTimeout (\d+)ms/.exec(label);
   if (!m) return label;
   const where = m[1] === "file" ? "file store" : `${m[2]} agent${m[2] === "1" ? "" : "s"} on DynamoDB`;
-  return `${where}, \`-batchTimeout ${m[3]}ms\`${flags ? ` \`${flags}\`` : ""}`;
+  return `${where}, \`-batchTimeout ${m[3]}ms\`${flags ? ` \`${flags}\`` : ", other flags default"}`;
 }
 
 const tuned = PRODUCER_PROPS.filter((p) => !p.startsWith("acks=") && !p.startsWith("max.in.flight")).join(" ");
@@ -47,7 +47,7 @@ export function renderClientTables(report: BenchReport): string {
   const kafka = report.results.find((r) => r.store === "kafka");
   const load = report.machine.loadAverage;
   out.push(
-    `Measured by \`npm run bench\` on ${report.date.slice(0, 10)} (${report.machine.cpus} CPUs shared with other work${load ? `, load average ${load.start.toFixed(1)}–${load.end.toFixed(1)}` : ""}; DynamoDB is DynamoDB Local), Apache Kafka ${kafka?.label.match(/Kafka ([\d.]+)/)?.[1] ?? ""} with the same client and settings in the same run; every figure in [bench/results/latest.md](bench/results/latest.md).`,
+    `Measured by \`npm run bench\` on ${report.date.slice(0, 10)} (${report.machine.cpus} CPUs shared with other work${load ? `, load average ${load.start.toFixed(1)} at the start and ${load.end.toFixed(1)} at the end` : ""}; DynamoDB is DynamoDB Local), Apache Kafka ${kafka?.label.match(/Kafka ([\d.]+)/)?.[1] ?? ""} with the same client and settings in the same run; every figure in [bench/results/latest.md](bench/results/latest.md).`,
     "",
   );
   const rows: string[][] = [];
