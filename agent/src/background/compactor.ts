@@ -508,9 +508,11 @@ export class Compactor {
 }
 
 /**
- * Offers the fetch cache the runs of a just-written object that were proposed (`keep`), each a view of
- * the object under the key fetch reads it by (fetch/reader.ts runKey): a consumer reading behind the
- * ingestion files finds the compacted bytes in memory instead of reading them back from the store.
+ * Offers the fetch cache the runs of a just-written object that were proposed (`keep`), under the key
+ * fetch reads them by (fetch/reader.ts runKey): a consumer reading behind the ingestion files finds the
+ * compacted bytes in memory instead of reading them back from the store. Each run is a copy, not a view
+ * of the object: a view would keep the whole object (up to maxObjectBytes) alive as long as any one of
+ * its runs stays cached, beyond what the cache counts.
  */
 function offerRuns(
   cache: CompactionCache,
@@ -521,7 +523,11 @@ function offerRuns(
 ): void {
   let pos = 0;
   for (const r of runs) {
-    if (keep.has(r)) cache.offer(runKey({ key, pos }), data.subarray(pos, pos + r.len));
+    if (keep.has(r)) {
+      const run = Buffer.allocUnsafeSlow(r.len);
+      data.copy(run, 0, pos, pos + r.len);
+      cache.offer(runKey({ key, pos }), run);
+    }
     pos += r.len;
   }
 }

@@ -131,7 +131,13 @@ export class PartitionReader {
             parts.map((r) => ({ key: runKey(r), size: r.len })),
             async () => {
               const span = await this.compaction.get(object, { offset: from, length: to - from });
-              return parts.map((r) => span.subarray(r.pos - from, r.pos - from + r.len));
+              // Copies: views would keep the whole span alive while any one run of it stays cached.
+              return parts.map((r) => {
+                if (r.pos - from >= span.length) return Buffer.alloc(0);
+                const run = Buffer.allocUnsafeSlow(Math.max(0, Math.min(r.len, span.length - (r.pos - from))));
+                span.copy(run, 0, r.pos - from, r.pos - from + run.length);
+                return run;
+              });
             },
             speculative,
           );

@@ -167,6 +167,7 @@ describe("compaction", () => {
         assert.equal(s.location.store, "c");
         const run = cache.peek(runKey(s.location));
         assert.ok(run?.equals(object.subarray(s.location.pos, s.location.pos + s.location.len)), "run offered");
+        assert.equal(run!.buffer.byteLength, run!.length, "a copy of the run, not a view keeping the object alive");
       }
     }
     assert.ok(cache.readAheadSize > 0);

@@ -229,6 +229,10 @@ describe("PartitionReader", () => {
     reader.warmAll(reads);
     const [ra, rb] = await Promise.all(reads.map((r) => reader.read(r.p, r.offset, r.maxBytes)));
     assert.equal(compaction.gets.length, 1, compaction.gets.join(" "));
+    for (const s of [pa.segments[0]!, pb.segments[0]!]) {
+      const run = cache.peek(runKey(s.location))!;
+      assert.equal(run.buffer.byteLength, run.length, "each run is its own copy, not a view of the range");
+    }
     assert.deepEqual(offsetsOf(ra!.chunks), [0, 10, 20]);
     assert.deepEqual(offsetsOf(rb!.chunks), [0, 10, 20]);
     reader.readAheadAll(reads);
