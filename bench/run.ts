@@ -5,7 +5,8 @@
  * produce throughput, produce latency p50/p99/p99.9, end-to-end latency, consume throughput, agent CPU
  * seconds per GB and peak RSS, DynamoDB units and S3 requests per MB (for `warp cost --measured`);
  * then a short CPU profile of an agent. Writes bench/results/latest.{json,md}, the /metrics of the
- * DynamoDB runs, docs/bench-*.png and (full runs only) the results section of docs/benchmarks.md.
+ * DynamoDB runs, docs/bench-*.png and (full runs only) the results section of docs/benchmarks.md and
+ * the README's "Configure your clients" tables (scripts/gen-client-docs.ts renders them again).
  *
  *   WARP_BENCH_RECORD_SIZE        bytes per record (default 1024)
  *   WARP_BENCH_RECORDS            records of the max-rate runs on the file store and Kafka (default 100000)
@@ -17,6 +18,7 @@
  *   WARP_BENCH_UNTUNED_RECORDS    records of the untuned produce run of `small` (default 200000)
  *   WARP_BENCH_BASELINE_RECORDS   the same for its `-sealMode window` targets (default 20000)
  *   WARP_BENCH_SEQUENTIAL_SECONDS seconds of the sequential produce run of `small` (default 15)
+ *   WARP_BENCH_SMALL_TARGETS      targets of `small`: subset of kafka,file,file-window,dynamodb-eager,dynamodb (default all)
  *   WARP_BENCH_OUT                name of the results files in bench/results (default latest)
  *
  * `small` runs small requests (small-requests.ts): the untuned Java producer (one partition, defaults
@@ -35,6 +37,7 @@ import path from "node:path";
 import { REPO_ROOT } from "../agent/test/support/agents.js";
 import { ensureKafkaTools } from "../e2e/support/kafka-tools.js";
 import { ensureKcat } from "../e2e/support/kcat.js";
+import { renderClientTables, replaceClientSection } from "./lib/client-table.js";
 import { runInflight, type InflightResult } from "./lib/inflight.js";
 import { logEntrySizeTable, measureLogEntrySizes, type LogEntrySizeRow } from "./lib/log-entry-size.js";
 import { renderPlots } from "./lib/plots.js";
@@ -62,6 +65,9 @@ const SMALL = {
   untunedRecords: Number(env("WARP_BENCH_UNTUNED_RECORDS", "200000")),
   sequentialSeconds: Number(env("WARP_BENCH_SEQUENTIAL_SECONDS", "15")),
 };
+const SMALL_TARGETS = new Set(
+  env("WARP_BENCH_SMALL_TARGETS", "kafka,file,file-window,dynamodb-eager,dynamodb").split(","),
+);
 const BASELINE_RECORDS = Number(env("WARP_BENCH_BASELINE_RECORDS", "20000"));
 const OUT = env("WARP_BENCH_OUT", "latest");
 const RESULTS = path.join(REPO_ROOT, "bench", "results");
@@ -122,15 +128,17 @@ async function main(): Promise<void> {
         await target.stop();
       }
     };
-    await run(startKafkaTarget);
-    await run(() => startFileTarget(250));
-    await run(() => startFileTarget(250, ["-sealMode", "window"]), baseline);
-    const aws = await startAwsLocal();
-    try {
-      await run(() => startDynamoTarget(aws, 50, 3, ["-sealMode", "eager"]));
-      await run(() => startDynamoTarget(aws, 50, 3), baseline);
-    } finally {
-      await aws.stop();
+    if (SMALL_TARGETS.has("kafka")) await run(startKafkaTarget);
+    if (SMALL_TARGETS.has("file")) await run(() => startFileTarget(250));
+    if (SMALL_TARGETS.has("file-window")) await run(() => startFileTarget(250, ["-sealMode", "window"]), baseline);
+    if (SMALL_TARGETS.has("dynamodb-eager") || SMALL_TARGETS.has("dynamodb")) {
+      const aws = await startAwsLocal();
+      try {
+        if (SMALL_TARGETS.has("dynamodb-eager")) await run(() => startDynamoTarget(aws, 50, 3, ["-sealMode", "eager"]));
+        if (SMALL_TARGETS.has("dynamodb")) await run(() => startDynamoTarget(aws, 50, 3), baseline);
+      } finally {
+        await aws.stop();
+      }
     }
   }
   let inflight: InflightResult[] | undefined;
@@ -179,6 +187,11 @@ async function main(): Promise<void> {
   if (!process.env.WARP_BENCH_ONLY && existsSync(doc)) {
     const updated = replaceResultsSection(readFileSync(doc, "utf8"), md);
     if (updated !== null) writeFileSync(doc, updated);
+  }
+  // ... and the README's client tables, from the results just written.
+  if (!process.env.WARP_BENCH_ONLY && OUT === "latest") {
+    const readme = path.join(REPO_ROOT, "README.md");
+    writeFileSync(readme, replaceClientSection(readFileSync(readme, "utf8"), renderClientTables(report)));
   }
   log("\n" + md);
   log(`bench wall time: ${report.wallSeconds} s`);

@@ -330,6 +330,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     // Every compaction, retention and GC log line names the store it works on.
     logger: componentLogger("compaction").child({ compactionBucket: formatBucketUrl(compactionUrl) }),
     self: cluster.self,
+    fetchCache: cache,
     options: {
       ingestionFilesExpire: ingestionExpires,
       ingestionTtlMs: config.ingestionTtlMs,

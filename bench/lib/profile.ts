@@ -8,12 +8,15 @@ import { REPO_ROOT } from "../../agent/test/support/agents.js";
 import { consumePerf, producePerf } from "./perf-tools.js";
 import type { Workload } from "./scenario.js";
 import { spawnAgentWithNodeOptions } from "./profiled-agent.js";
+import { UNTUNED_PRODUCER_PROPS, UNTUNED_RECORD_SIZE } from "./small-requests.js";
 import { createTopic } from "./targets.js";
 
 export interface ProfileSummary {
   readonly description: string;
   readonly file: string;
   readonly samples: number;
+  /** Busy samples over all samples after the skipped start: the share of one CPU the main thread used. */
+  readonly busyFraction?: number;
   readonly topFunctions: readonly { readonly name: string; readonly where: string; readonly selfPercent: number }[];
   readonly byArea: readonly { readonly area: string; readonly selfPercent: number }[];
 }
@@ -64,9 +67,13 @@ export function summariseProfile(
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const counts = new Map<number, number>();
   let t = 0;
+  let all = 0;
   profile.samples.forEach((s, i) => {
     t += profile.timeDeltas[i] ?? 0;
-    if (t >= skipMs * 1000) counts.set(s, (counts.get(s) ?? 0) + 1);
+    if (t >= skipMs * 1000) {
+      counts.set(s, (counts.get(s) ?? 0) + 1);
+      all++;
+    }
   });
   const fn = new Map<string, { name: string; where: string; n: number }>();
   const area = new Map<string, number>();
@@ -91,11 +98,74 @@ export function summariseProfile(
     description,
     file,
     samples: busy,
+    busyFraction: Math.round((busy / Math.max(1, all)) * 1000) / 1000,
     topFunctions: [...fn.values()]
       .sort((a, b) => b.n - a.n)
       .slice(0, top)
       .map((e) => ({ name: e.name, where: e.where, selfPercent: pct(e.n) })),
     byArea: [...area.entries()].sort((a, b) => b[1] - a[1]).map(([a, n]) => ({ area: a, selfPercent: pct(n) })),
+  };
+}
+
+/** The main thread's profile among those node --cpu-prof wrote into `dir` (tsx's loader thread writes one too). */
+function mainProfile(dir: string): { file: string; profile: CpuProfile } {
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith(".cpuprofile"))
+    .map((f) => path.join(dir, f))
+    .sort((a, b) => statSync(b).size - statSync(a).size);
+  if (files.length === 0) throw new Error(`node --cpu-prof wrote no profile into ${dir}`);
+  const file = files[0]!;
+  for (const other of files.slice(1)) rmSync(other, { force: true });
+  return { file, profile: JSON.parse(readFileSync(file, "utf8")) as CpuProfile };
+}
+
+/**
+ * Profiles the agent as `npm start` runs it (file store, default flags) under the untuned producer of
+ * the small-requests scenario (Java defaults but acks=all, 1 partition, 1000-byte records), after an
+ * unmeasured tenth of it; only the measured run is summarised.
+ */
+export async function profileUntunedProducer(
+  records: number,
+  dir: string,
+): Promise<ProfileSummary & { readonly mbPerSec: number }> {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const data = path.join(dir, "data");
+  const target = await spawnAgentWithNodeOptions(
+    [`--cpu-prof`, `--cpu-prof-dir=${dir}`],
+    ["-bucketURL", `file://${data}`],
+  );
+  const started = Date.now();
+  let skipMs: number;
+  let mbPerSec: number;
+  try {
+    await createTopic(target.bootstrap, "untuned", 1);
+    await createTopic(target.bootstrap, "warmup", 1);
+    await producePerf(
+      target.bootstrap,
+      "warmup",
+      Math.ceil(records / 10),
+      UNTUNED_RECORD_SIZE,
+      -1,
+      UNTUNED_PRODUCER_PROPS,
+    );
+    skipMs = target.startupMs + (Date.now() - started);
+    const r = await producePerf(target.bootstrap, "untuned", records, UNTUNED_RECORD_SIZE, -1, UNTUNED_PRODUCER_PROPS);
+    mbPerSec = r.mbPerSec;
+  } finally {
+    await target.stop();
+    rmSync(data, { recursive: true, force: true });
+  }
+  const { file, profile } = mainProfile(dir);
+  return {
+    ...summariseProfile(
+      profile,
+      `file store, default flags (as npm start), untuned producer (${UNTUNED_PRODUCER_PROPS.join(" ")}, 1 partition, ${records} × ${UNTUNED_RECORD_SIZE} B) at ${mbPerSec} MB/s; start-up and warm-up left out`,
+      path.relative(REPO_ROOT, file),
+      skipMs,
+      25,
+    ),
+    mbPerSec,
   };
 }
 
@@ -117,15 +187,7 @@ export async function profileAgent(w: Workload, dir: string): Promise<ProfileSum
     await target.stop();
     rmSync(data, { recursive: true, force: true });
   }
-  // tsx runs its loader in a worker thread, which writes a profile too: the main thread's is the largest.
-  const files = readdirSync(dir)
-    .filter((f) => f.endsWith(".cpuprofile"))
-    .map((f) => path.join(dir, f))
-    .sort((a, b) => statSync(b).size - statSync(a).size);
-  if (files.length === 0) throw new Error(`node --cpu-prof wrote no profile into ${dir}`);
-  const file = files[0]!;
-  for (const other of files.slice(1)) rmSync(other, { force: true });
-  const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
+  const { file, profile } = mainProfile(dir);
   return summariseProfile(
     profile,
     `file store, batchTimeout 50ms, ${records} × ${w.recordSize} B produced at full rate then consumed; the first ${Math.round(target.startupMs / 1000 + 1)} s (start-up) left out`,

@@ -26,6 +26,7 @@ import { mapLimit } from "../../../common/map-limit.js";
 import type { CompactCommand } from "../metadata/commands.js";
 import type { MetadataLog } from "../metadata/log.js";
 import type { ClusterState, Segment } from "../metadata/state.js";
+import { runKey } from "../fetch/reader.js";
 import { iterateBatches, rewriteBatchOffset } from "../records/record-batch.js";
 import type { ObjectStore } from "../store/types.js";
 import { ObjectNotFoundError } from "../store/types.js";
@@ -79,7 +80,18 @@ export interface CompactorDeps {
   readonly logger: Logger;
   /** Checked before committing: a compactor that lost its lease abandons its object. */
   readonly isLeader?: () => boolean;
+  /**
+   * The fetch cache: ingestion files it holds are not read from the store again, and the runs of each
+   * object written are offered to it (as read-ahead) under the key fetch reads them by.
+   */
+  readonly cache?: CompactionCache;
   readonly onCompaction?: (stats: CompactionStats) => void;
+}
+
+/** What compaction uses of the fetch cache (fetch/object-cache.ts). */
+export interface CompactionCache {
+  peek(key: string): Buffer | undefined;
+  offer(key: string, data: Buffer): void;
 }
 
 /** A segment picked for compaction, with where it sits in the state. */
@@ -295,6 +307,7 @@ export class Compactor {
     }
     if (valid.length < built.length) command = this.command(key, built, log.state, new Set(valid));
     await log.propose([command]);
+    if (this.deps.cache) offerRuns(this.deps.cache, key, data, built, new Set(valid));
 
     const appliedRuns = log.state.objectRefs.get(key) ?? 0;
     if (appliedRuns === 0) {
@@ -398,7 +411,7 @@ export class Compactor {
       try {
         const data =
           span.store === "i"
-            ? await this.deps.ingestion.get(key)
+            ? (this.deps.cache?.peek(key) ?? (await this.deps.ingestion.get(key)))
             : await this.deps.compaction.get(key, { offset: span.start, length: span.end - span.start });
         out.set(id, { store: span.store, start: span.store === "i" ? 0 : span.start, data });
       } catch (err) {
@@ -491,6 +504,31 @@ export class Compactor {
       return null;
     }
     return view;
+  }
+}
+
+/**
+ * Offers the fetch cache the runs of a just-written object that were proposed (`keep`), under the key
+ * fetch reads them by (fetch/reader.ts runKey): a consumer reading behind the ingestion files finds the
+ * compacted bytes in memory instead of reading them back from the store. Each run is a copy, not a view
+ * of the object: a view would keep the whole object (up to maxObjectBytes) alive as long as any one of
+ * its runs stays cached, beyond what the cache counts.
+ */
+function offerRuns(
+  cache: CompactionCache,
+  key: string,
+  data: Buffer,
+  runs: readonly BuiltRun[],
+  keep: ReadonlySet<BuiltRun>,
+): void {
+  let pos = 0;
+  for (const r of runs) {
+    if (keep.has(r)) {
+      const run = Buffer.allocUnsafeSlow(r.len);
+      data.copy(run, 0, pos, pos + r.len);
+      cache.offer(runKey({ key, pos }), run);
+    }
+    pos += r.len;
   }
 }
 

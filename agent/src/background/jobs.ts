@@ -18,7 +18,7 @@ import type { GcOptions, GcResult } from "./gc.js";
 import { RetentionEnforcer } from "./retention.js";
 import type { AgentInfo } from "../cluster/types.js";
 import type { Stores } from "../store/types.js";
-import type { CompactionStats, CompactorOptions } from "./compactor.js";
+import type { CompactionCache, CompactionStats, CompactorOptions } from "./compactor.js";
 import { Compactor } from "./compactor.js";
 import { ExpiryExtender } from "./expiry.js";
 import { Lease } from "./lease.js";
@@ -74,6 +74,8 @@ export interface BackgroundJobsDeps {
   readonly logger: Logger;
   /** This agent, written into the lease item for people reading the table. */
   readonly self?: AgentInfo;
+  /** The fetch cache: compaction reads the ingestion files it holds and offers it the runs it writes. */
+  readonly fetchCache?: CompactionCache;
   readonly options?: BackgroundJobOptions;
   readonly hooks?: BackgroundJobHooks;
 }
@@ -115,6 +117,7 @@ export function startBackgroundJobs(deps: BackgroundJobsDeps): BackgroundJobs {
       log,
       logger,
       isLeader,
+      ...(deps.fetchCache ? { cache: deps.fetchCache } : {}),
       onCompaction: (stats) => {
         if (stats.key !== null) {
           metrics.compactionRuns.inc();

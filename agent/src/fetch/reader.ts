@@ -3,6 +3,15 @@
  * reads their bytes from whichever store holds them (ingestion files through the cache, compacted
  * objects by ranged reads) and rewrites base offsets of ingestion batches, which were stored verbatim.
  * Returns whole batches only; at least one batch even when it is larger than maxBytes.
+ *
+ * Reads from the stores go through the cache (object-cache.ts) in units of loads: a whole ingestion
+ * file, or one compacted run (a ranged read of its object). Two things keep a consumer that reads old
+ * data from waiting on one store round trip after another:
+ *  - `warm` starts the loads a fetch will need for every partition at once, before the handler reads
+ *    the partitions one by one;
+ *  - after a fetch's reads, the loads that follow them in each partition (up to READ_AHEAD_BYTES past
+ *    the read) are started as read-ahead (`readAheadAll`), bounded and dropped when unread by the cache.
+ * Runs of one object needed at the same time are read with one ranged read where they lie close.
  */
 import type { Location } from "../metadata/commands.js";
 import type { PartitionState, Segment } from "../metadata/state.js";
@@ -24,12 +33,170 @@ export interface BatchPosition {
 /** Partition leader epoch written into served batches: -1 tells clients not to validate epochs. */
 const SERVED_LEADER_EPOCH = -1;
 
+/** How far past a read (in stored bytes of the partition) read-ahead loads; two 4 MiB runs. */
+export const READ_AHEAD_BYTES = 8 * 1024 * 1024;
+/** Segments looked at per read-ahead (ingestion segments are single batches, possibly small). */
+const READ_AHEAD_MAX_SEGMENTS = 256;
+
+/**
+ * Runs of one object needed at the same time are read with one ranged GET when the bytes between them
+ * are at most this many (they are read and held for nothing)...
+ */
+export const COALESCE_GAP_BYTES = 1024 * 1024;
+/** ... and the whole range is at most this long. */
+export const COALESCE_MAX_BYTES = 16 * 1024 * 1024;
+
+/** One store read: a whole ingestion file, or one compacted run. */
+interface Load {
+  readonly key: string;
+  /** Expected bytes (for ingestion files a lower bound: the end of the last segment seen). */
+  readonly size: number;
+  readonly load: () => Promise<Buffer>;
+  /** For a compacted run: where it lies in its object. */
+  readonly run?: Location;
+}
+
+/** A read from `offset` of a partition, of at most maxBytes. */
+export interface ReadRequest {
+  readonly p: PartitionState;
+  readonly offset: number;
+  readonly maxBytes: number;
+}
+
 export class PartitionReader {
   constructor(
     private readonly ingestion: ObjectStore,
     private readonly compaction: ObjectStore,
     private readonly cache: ObjectCache,
   ) {}
+
+  /** The store read that holds segment `s`, keyed as the cache keys it. */
+  private loadOf(s: Segment): Load {
+    const loc = s.location;
+    if (loc.store === "c") return this.runLoad(loc);
+    return { key: loc.key, size: loc.pos + loc.len, load: () => this.ingestion.get(loc.key) };
+  }
+
+  private runLoad(loc: Location): Load {
+    return {
+      key: runKey(loc),
+      size: loc.len,
+      load: () => this.compaction.get(loc.key, { offset: loc.pos, length: loc.len }),
+      run: loc,
+    };
+  }
+
+  /** The segments a read from `offset` of at most maxBytes covers (at least one). */
+  private plan(p: PartitionState, offset: number, maxBytes: number): Segment[] {
+    const segments: Segment[] = [];
+    let planned = 0;
+    for (let i = p.findSegment(offset); i < p.segments.length; i++) {
+      const s = p.segments[i]!;
+      if (segments.length > 0 && planned + s.location.len > maxBytes) break;
+      segments.push(s);
+      planned += s.location.len;
+    }
+    return segments;
+  }
+
+  /**
+   * Starts the loads that are neither cached nor loading: ingestion files one by one, compacted runs of
+   * one object together where they lie close (COALESCE_GAP_BYTES, COALESCE_MAX_BYTES): one ranged read,
+   * cut into runs. `speculative`: as read-ahead (bounded by the cache, dropped when unread). Errors are
+   * left to the reads that need the bytes, which load again and report them.
+   */
+  private start(loads: readonly Load[], speculative: boolean): void {
+    const seen = new Set<string>();
+    const runs = new Map<string, Location[]>();
+    const single = (l: Load): void => {
+      if (speculative) this.cache.prefetch(l.key, l.size, l.load);
+      else this.cache.getOrLoad(l.key, l.load).catch(() => undefined);
+    };
+    for (const l of loads) {
+      if (seen.has(l.key) || this.cache.has(l.key)) continue;
+      seen.add(l.key);
+      if (!l.run) single(l);
+      else runs.set(l.run.key, [...(runs.get(l.run.key) ?? []), l.run]);
+    }
+    for (const [object, locs] of runs) {
+      locs.sort((a, b) => a.pos - b.pos);
+      let group: Location[] = [];
+      const flush = (): void => {
+        if (group.length === 1) single(this.runLoad(group[0]!));
+        else if (group.length > 1) {
+          const parts = group;
+          const from = parts[0]!.pos;
+          const to = parts[parts.length - 1]!.pos + parts[parts.length - 1]!.len;
+          this.cache.loadTogether(
+            parts.map((r) => ({ key: runKey(r), size: r.len })),
+            async () => {
+              const span = await this.compaction.get(object, { offset: from, length: to - from });
+              // Copies: views would keep the whole span alive while any one run of it stays cached.
+              return parts.map((r) => {
+                if (r.pos - from >= span.length) return Buffer.alloc(0);
+                const run = Buffer.allocUnsafeSlow(Math.max(0, Math.min(r.len, span.length - (r.pos - from))));
+                span.copy(run, 0, r.pos - from, r.pos - from + run.length);
+                return run;
+              });
+            },
+            speculative,
+          );
+        }
+        group = [];
+      };
+      for (const r of locs) {
+        const first = group[0];
+        const last = group[group.length - 1];
+        if (
+          first &&
+          last &&
+          (r.pos - (last.pos + last.len) > COALESCE_GAP_BYTES || r.pos + r.len - first.pos > COALESCE_MAX_BYTES)
+        )
+          flush();
+        group.push(r);
+      }
+      flush();
+    }
+  }
+
+  /** Starts, without waiting, the store reads that `read(p, offset, maxBytes)` will need. */
+  warm(p: PartitionState, offset: number, maxBytes: number): void {
+    this.warmAll([{ p, offset, maxBytes }]);
+  }
+
+  /** `warm` for the partitions of one fetch at once, so that runs of one object are read together. */
+  warmAll(reads: readonly ReadRequest[]): void {
+    this.start(
+      reads.flatMap((r) => this.plan(r.p, r.offset, r.maxBytes).map((s) => this.loadOf(s))),
+      false,
+    );
+  }
+
+  /**
+   * Read-ahead after a read from `offset`: the loads holding the next READ_AHEAD_BYTES of the partition
+   * past `maxBytes` that are not cached yet start in the background, as far as the cache's read-ahead
+   * bound allows.
+   */
+  readAhead(p: PartitionState, offset: number, maxBytes: number): void {
+    this.readAheadAll([{ p, offset, maxBytes }]);
+  }
+
+  /** `readAhead` after the reads of one fetch, so that runs of one object are read together. */
+  readAheadAll(reads: readonly ReadRequest[]): void {
+    const loads: Load[] = [];
+    for (const { p, offset, maxBytes } of reads) {
+      const limit = maxBytes + READ_AHEAD_BYTES;
+      let walked = 0;
+      let n = 0;
+      for (let i = p.findSegment(offset); i < p.segments.length && n < READ_AHEAD_MAX_SEGMENTS; i++, n++) {
+        const s = p.segments[i]!;
+        if (walked >= limit) break;
+        walked += s.location.len;
+        loads.push(this.loadOf(s));
+      }
+    }
+    this.start(loads, true);
+  }
 
   private async readIngestion(loc: Location, length: number): Promise<Buffer> {
     const file = await this.cache.getOrLoad(loc.key, () => this.ingestion.get(loc.key));
@@ -39,16 +206,8 @@ export class PartitionReader {
   async read(p: PartitionState, offset: number, maxBytes: number): Promise<ReadResult> {
     const chunks: Buffer[] = [];
     let bytes = 0;
-    let i = p.findSegment(offset);
     // Snapshot the segments we will read: the fold may replace them (compaction) while we await.
-    const segments: Segment[] = [];
-    let planned = 0;
-    for (; i < p.segments.length; i++) {
-      const s = p.segments[i]!;
-      if (segments.length > 0 && planned + s.location.len > maxBytes) break;
-      segments.push(s);
-      planned += s.location.len;
-    }
+    const segments = this.plan(p, offset, maxBytes);
     let g = 0;
     while (g < segments.length) {
       const first = segments[g]!;
@@ -110,9 +269,7 @@ export class PartitionReader {
 
   /** A compacted run's bytes, read once and cached. */
   private loadRun(loc: Location): Promise<Buffer> {
-    return this.cache.getOrLoad(`${loc.key}@${loc.pos}`, () =>
-      this.compaction.get(loc.key, { offset: loc.pos, length: loc.len }),
-    );
+    return this.cache.getOrLoad(runKey(loc), () => this.compaction.get(loc.key, { offset: loc.pos, length: loc.len }));
   }
 
   /**
@@ -136,4 +293,9 @@ export class PartitionReader {
     }
     return start < 0 ? Buffer.alloc(0) : run.subarray(start, end);
   }
+}
+
+/** The cache key of a compacted run: its object and position (compaction offers runs under it too). */
+export function runKey(loc: Pick<Location, "key" | "pos">): string {
+  return `${loc.key}@${loc.pos}`;
 }

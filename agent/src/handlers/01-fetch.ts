@@ -22,6 +22,7 @@
  */
 import { errorMessage } from "../../../common/logger.js";
 import { catchUpWithin } from "../fetch/catch-up.js";
+import type { ReadRequest } from "../fetch/reader.js";
 import type { FetchPartition, FetchPartitionResult } from "../fetch/sessions.js";
 import * as metrics from "../metrics/metrics.js";
 import { ApiKey, ErrorCode } from "../protocol/index.js";
@@ -108,6 +109,20 @@ defineHandler({ key: ApiKey.Fetch, min: 4, max: 12 }, async (req, ctx) => {
     // Any partition answered with an error ends the long poll at once (Kafka's errorReadingData).
     let errored = false;
     const answers: PartitionAnswer[] = [];
+    // The partitions are read one after another below; their store reads (compacted runs, other agents'
+    // ingestion files) start here all at once, so a fetch waits for about one store round trip, not one
+    // per partition.
+    const reads: ReadRequest[] = [];
+    let warmed = 0;
+    for (const p of wanted) {
+      if (warmed >= maxBytes) break;
+      const ps = readable.has(p.topic) ? state.topics.get(p.topic)?.partitions[p.partition] : undefined;
+      if (!ps || p.fetchOffset < ps.logStartOffset || p.fetchOffset >= ps.nextOffset) continue;
+      const budget = Math.max(1, Math.min(p.partitionMaxBytes, maxBytes - warmed));
+      reads.push({ p: ps, offset: p.fetchOffset, maxBytes: budget });
+      warmed += budget;
+    }
+    agent.reader.warmAll(reads);
     for (const p of wanted) {
       // Not allowed: answered so (an error partition of the session), without ending the long poll.
       if (!readable.has(p.topic)) {
@@ -155,6 +170,8 @@ defineHandler({ key: ApiKey.Fetch, min: 4, max: 12 }, async (req, ctx) => {
       answers.push(answer(p, ErrorCode.NONE, ps, read.chunks, read.bytes));
       metrics.fetchBytes.inc({ topic: p.topic }, read.bytes);
     }
+    // Read-ahead for the partitions read: what follows them starts loading for the next fetch.
+    if (reads.length > 0) agent.reader.readAheadAll(reads);
     const remaining = deadline - Date.now();
     const done = total >= req.minBytes || errored || remaining <= 0 || watched.length === 0;
     if (!done) await agent.waiters.wait(watched, remaining, ctx.closed);

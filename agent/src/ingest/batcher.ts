@@ -344,7 +344,8 @@ export class IngestionBatcher {
       this.options.expireAfterMs !== undefined ? new Date(Date.now() + this.options.expireAfterMs) : undefined;
     this.writing++;
     const written = this.options.store
-      .put(key, data, expiresAt ? { expiresAt } : undefined)
+      // Keys are fresh and read only once committed: the store need not make the write atomic.
+      .put(key, data, expiresAt ? { expiresAt, fresh: true } : { fresh: true })
       .then(() => this.options.onFileWritten?.(key, data));
     // Its end is handled at once (eager sealing waits for it); the outcome is awaited only after the
     // previous file's commit, and a write failing before then must not count as an unhandled rejection

@@ -22,6 +22,13 @@ export interface PutOptions {
    * then (DynamoDB TTL) or ignore the hint; nothing may read an object after its expiry.
    */
   readonly expiresAt?: Date;
+  /**
+   * The caller never wrote this key before and nothing reads it until the put resolves (ingestion files:
+   * fresh random keys, referenced only once committed to the log). A store may then write in place
+   * instead of making the write atomic (the file store skips its temp file and rename); a put that fails
+   * may leave a partial object under the key, which nothing references (GC removes it).
+   */
+  readonly fresh?: boolean;
 }
 
 export interface ObjectInfo {

@@ -4,6 +4,8 @@ import type { Command } from "../../src/metadata/commands.js";
 import { ClusterState } from "../../src/metadata/state.js";
 import { iterateBatches } from "../../src/records/record-batch.js";
 import { GarbageCollector } from "../../src/background/gc.js";
+import { ObjectCache } from "../../src/fetch/object-cache.js";
+import { PartitionReader, runKey } from "../../src/fetch/reader.js";
 import type { ObjectStore } from "../../src/store/types.js";
 import {
   closeFixture,
@@ -132,6 +134,55 @@ describe("compaction", () => {
     assert.equal(stats.replacedFiles.length, keys.length);
     for (const k of keys)
       assert.ok((await f.ingestion.get(k)).equals(original.get(k)!), `ingestion file ${k} is unchanged`);
+  });
+
+  it("reads the ingestion files the fetch cache holds from it, and offers the cache the runs it wrote", async () => {
+    await createTopic(f, "a", 2);
+    await produceMany(f, [{ name: "a", partitions: 2 }], 4);
+    const keys = await listKeys(f.ingestion, "");
+    const cache = new ObjectCache(64 << 20);
+    // The cache holds half the files (as the agent that wrote them does); the rest come from the store.
+    const cached = keys.filter((_, i) => i % 2 === 0);
+    for (const k of cached) cache.put(k, await f.ingestion.get(k));
+    const read: string[] = [];
+    const ingestion = Object.assign(Object.create(f.ingestion) as ObjectStore, {
+      get: (key: string) => {
+        read.push(key);
+        return f.ingestion.get(key);
+      },
+    });
+    const compactor = new Compactor(
+      { ingestion, compaction: f.compaction, log: f.logs[0]!, logger, isLeader: () => true, cache },
+      { deleteCompactedIngestionFiles: false },
+    );
+    const stats = await compactor.runOnce(T0 + 60_000);
+    assert.ok(stats.key, "a pass ran");
+    assert.deepEqual(read.sort(), keys.filter((_, i) => i % 2 === 1).sort(), "only uncached files were read");
+    // Every run of the object is in the cache as read-ahead, under the key fetch reads it by; a reader
+    // over the compaction store serves it without reading the store.
+    await f.logs[0]!.catchUp();
+    const object = await f.compaction.get(stats.key);
+    for (let p = 0; p < 2; p++) {
+      for (const s of f.logs[0]!.state.partition("a", p)!.segments) {
+        assert.equal(s.location.store, "c");
+        const run = cache.peek(runKey(s.location));
+        assert.ok(run?.equals(object.subarray(s.location.pos, s.location.pos + s.location.len)), "run offered");
+        assert.equal(run!.buffer.byteLength, run!.length, "a copy of the run, not a view keeping the object alive");
+      }
+    }
+    assert.ok(cache.readAheadSize > 0);
+    const reads: string[] = [];
+    const compaction = Object.assign(Object.create(f.compaction) as ObjectStore, {
+      get: (key: string) => {
+        reads.push(key);
+        return f.compaction.get(key);
+      },
+    });
+    const reader = new PartitionReader(f.ingestion, compaction, cache);
+    const r = await reader.read(f.logs[0]!.state.partition("a", 0)!, 0, 1 << 20);
+    assert.ok(r.bytes > 0);
+    assert.deepEqual(reads, []);
+    assert.ok(cache.readAheadUsed > 0);
   });
 
   it("leaves segments younger than minAgeMs and keeps data produced during the pass", async () => {

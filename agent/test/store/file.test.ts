@@ -321,3 +321,42 @@ describe("file object store expiry", function () {
     }
   });
 });
+
+describe("file object store fresh puts (ingestion files)", function () {
+  let dir: string;
+  beforeEach(async function () {
+    dir = await tempDir();
+  });
+  afterEach(async function () {
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it("writes the object in place, survives a reopen, and refuses a key that exists", async function () {
+    let store = await openFileObjectStore(dir);
+    await store.put("ingest/a-1", Buffer.from("first"), { fresh: true });
+    await store.put("ingest/a-2", Buffer.from("second"), { fresh: true });
+    assert.deepEqual(await fs.readdir(path.join(dir, "tmp")), [], "no temp file involved");
+    await assert.rejects(store.put("ingest/a-1", Buffer.from("again"), { fresh: true }), /EEXIST/);
+    assert.deepEqual(await store.get("ingest/a-1"), Buffer.from("first"), "the refused put changed nothing");
+    await store.close();
+    store = await openFileObjectStore(dir);
+    try {
+      assert.deepEqual(await store.get("ingest/a-1"), Buffer.from("first"));
+      assert.deepEqual(await store.get("ingest/a-2"), Buffer.from("second"));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("makes a removed directory again (directories it made are remembered, not trusted blindly)", async function () {
+    const store = await openFileObjectStore(dir);
+    try {
+      await store.put("ingest/x/1", Buffer.from("1"), { fresh: true });
+      await fs.rm(path.join(dir, "objects", "ingest.d", "x.d"), { recursive: true });
+      await store.put("ingest/x/2", Buffer.from("2"), { fresh: true });
+      assert.deepEqual(await store.get("ingest/x/2"), Buffer.from("2"));
+    } finally {
+      await store.close();
+    }
+  });
+});

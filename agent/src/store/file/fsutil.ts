@@ -42,6 +42,24 @@ export async function writeFileAtomic(tmpDir: string, target: string, data: Buff
   await fsyncDir(path.dirname(target));
 }
 
+/**
+ * Writes `data` to a new file `target` in place (O_EXCL: fails if it exists) and makes it durable: the
+ * file's fsync and its directory's run at the same time, and both end before this resolves. For keys
+ * nobody reads before the write ends (PutOptions.fresh); a failed write removes what it left.
+ */
+export async function writeNewFile(target: string, data: Buffer): Promise<void> {
+  const handle = await fs.open(target, "wx");
+  try {
+    await handle.writeFile(data);
+    await Promise.all([handle.sync(), fsyncDir(path.dirname(target))]);
+  } catch (err) {
+    await handle.close().catch(() => {});
+    await fs.rm(target, { force: true });
+    throw err;
+  }
+  await handle.close();
+}
+
 export function isErrno(err: unknown, code: string): boolean {
   return typeof err === "object" && err !== null && (err as { code?: unknown }).code === code;
 }

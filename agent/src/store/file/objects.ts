@@ -1,7 +1,9 @@
 /**
  * File ObjectStore: one file per object under `<dir>/objects/`. Key segments (split at "/") are
  * percent-encoded; directories carry the suffix ".d" and objects ".o", so "a/b" and "a/b/c" can both
- * exist. Writes go to `<dir>/tmp/` first (fsync, rename, fsync dir).
+ * exist. Writes go to `<dir>/tmp/` first (fsync, rename, fsync dir); a put of a fresh key (PutOptions.fresh:
+ * ingestion files) writes the object's file in place and fsyncs it and its directory at the same time.
+ * Directories are never removed: the ones known to exist are not created again.
  *
  * expiresAt: recorded in `<dir>/expiry.log` (lines `<epoch ms> <JSON key>`, the last line of a key wins,
  * 0 = no expiry). Expired objects read as absent at once and their files are deleted by a sweep on open
@@ -11,7 +13,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { ByteRange, ObjectInfo, ObjectStore, PutOptions } from "../types.js";
 import { ObjectNotFoundError } from "../types.js";
-import { fsyncDir, isErrno, Mutex, writeFileAtomic } from "./fsutil.js";
+import { fsyncDir, isErrno, Mutex, writeFileAtomic, writeNewFile } from "./fsutil.js";
 
 const DIR_SUFFIX = ".d";
 const OBJ_SUFFIX = ".o";
@@ -54,6 +56,8 @@ export class FileObjectStore implements ObjectStore {
   /** Object key → expiry (epoch ms), for objects put with expiresAt. */
   private readonly expiry = new Map<string, number>();
   private readonly expiryMutex = new Mutex();
+  /** Directories made (durably) or found by put: not made again. */
+  private readonly knownDirs = new Set<string>();
   private sweepTimer: NodeJS.Timeout | null = null;
   private sweeping: Promise<void> | null = null;
 
@@ -148,14 +152,17 @@ export class FileObjectStore implements ObjectStore {
     const expiresAt = options?.expiresAt?.getTime();
     const hadExpiry = this.expiry.delete(key);
     if (expiresAt !== undefined) this.expiry.set(key, expiresAt);
+    const dir = path.dirname(target);
     for (let attempt = 0; ; attempt++) {
-      await this.ensureDir(path.dirname(target));
+      await this.ensureDir(dir);
       try {
-        await writeFileAtomic(this.tmpDir, target, data);
+        if (options?.fresh) await writeNewFile(target, data);
+        else await writeFileAtomic(this.tmpDir, target, data);
         break;
       } catch (err) {
-        // A directory removed between mkdir and rename (should not happen: directories are kept).
+        // A directory removed under us (should not happen: directories are kept): make it again.
         if (!isErrno(err, "ENOENT") || attempt >= 2) throw err;
+        this.knownDirs.delete(dir);
       }
     }
     if (expiresAt !== undefined) await this.recordExpiry(key, expiresAt);
@@ -164,12 +171,15 @@ export class FileObjectStore implements ObjectStore {
 
   /** mkdir -p that makes new directories durable: each new entry's parent directory is fsync'd. */
   private async ensureDir(dir: string): Promise<void> {
+    if (this.knownDirs.has(dir)) return;
     const created = await fs.mkdir(dir, { recursive: true });
-    if (created === undefined) return;
-    for (let d = dir; ; d = path.dirname(d)) {
-      await fsyncDir(path.dirname(d));
-      if (d === created || path.dirname(d) === d) break;
+    if (created !== undefined) {
+      for (let d = dir; ; d = path.dirname(d)) {
+        await fsyncDir(path.dirname(d));
+        if (d === created || path.dirname(d) === d) break;
+      }
     }
+    this.knownDirs.add(dir);
   }
 
   async get(key: string, range?: ByteRange): Promise<Buffer> {

@@ -1,0 +1,63 @@
+/**
+ * Sub-benchmark: consume throughput as `npm run bench` measures it (`npx tsx bench/consume.ts`), without
+ * the rest of each scenario: on a fresh target, 6 partitions, max-rate produce with the bench's producer
+ * settings, then `kafka-consumer-perf-test` with a new group (most of the data is compacted by then on
+ * DynamoDB targets: read back from S3 objects and DynamoDB chunks), then a second consumer group (what
+ * the agents' caches hold). Kafka first, in the same run.
+ *
+ *   WARP_BENCH_CONSUME_RECORDS   records per target (default 50000)
+ *   WARP_BENCH_CONSUME_TARGETS   subset of kafka,file,dynamodb1,dynamodb3 (default all)
+ *   WARP_BENCH_CONSUME_PROFILE   a folder: the DynamoDB agents write CPU profiles there (node --cpu-prof);
+ *                                the time from their start to the first consume is printed (leave it out)
+ */
+import { consumePerf, producePerf } from "./lib/perf-tools.js";
+import {
+  createTopic,
+  startAwsLocal,
+  startDynamoTarget,
+  startFileTarget,
+  startKafkaTarget,
+  type AwsLocal,
+  type Target,
+} from "./lib/targets.js";
+
+const records = Number(process.env.WARP_BENCH_CONSUME_RECORDS ?? "50000");
+const only = new Set((process.env.WARP_BENCH_CONSUME_TARGETS ?? "kafka,file,dynamodb1,dynamodb3").split(","));
+
+async function measure(target: Target): Promise<void> {
+  const started = Date.now();
+  try {
+    await createTopic(target.bootstrap, "tput", 6);
+    const p = await producePerf(target.bootstrap, "tput", records, 1024, -1);
+    const consumeAfterMs = Date.now() - started;
+    const first = await consumePerf(target.bootstrap, "tput", p.records);
+    const second = await consumePerf(target.bootstrap, "tput", p.records);
+    console.log(
+      `${target.label}: produce ${p.mbPerSec} MB/s; consume ${first.mbPerSec} MB/s, again ${second.mbPerSec} MB/s (first consume ${consumeAfterMs} ms after start)`,
+    );
+  } finally {
+    await target.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  if (only.has("kafka")) await measure(await startKafkaTarget());
+  if (only.has("file")) await measure(await startFileTarget(50, ["-sealMode", "window"]));
+  let aws: AwsLocal | undefined;
+  try {
+    for (const n of [1, 3]) {
+      if (!only.has(`dynamodb${n}`)) continue;
+      aws ??= await startAwsLocal();
+      const dir = process.env.WARP_BENCH_CONSUME_PROFILE;
+      const env = dir ? { ...aws.env, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir}` } : aws.env;
+      await measure(await startDynamoTarget({ ...aws, env }, 50, n));
+    }
+  } finally {
+    await aws?.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
