@@ -15,19 +15,13 @@ import "../../src/handlers/11-join-group.js";
 import "../../src/handlers/16-list-groups.js";
 import "../../src/handlers/68-consumer-group-heartbeat.js";
 import "../../src/handlers/69-consumer-group-describe.js";
-import {
-  ApiKey,
-  ErrorCode,
-  decodeRequest,
-  decodeResponse,
-  encodeRequest,
-  encodeResponse,
-} from "../../src/protocol/index.js";
-import type { ApiKeyValue, DecodedResponseOf, RequestInputOf, ResponseOf } from "../../src/protocol/index.js";
+import { ApiKey, ErrorCode } from "../../src/protocol/index.js";
+import type { ApiKeyValue, DecodedResponseOf, RequestInputOf } from "../../src/protocol/index.js";
 import { AclStore } from "../../src/metadata/acls.js";
 import { Authorizer } from "../../src/security/authorizer.js";
 import type { AgentContext } from "../../src/server/context.js";
 import { lookupHandler } from "../../src/server/handler.js";
+import { callHandler } from "../support/handler-call.js";
 import { MemGroupOffsetStore } from "./mem-offset-store.js";
 
 const silent = winston.createLogger({ silent: true });
@@ -43,7 +37,6 @@ const topics: TopicView = {
 class Agent {
   readonly groups = new GroupCoordinator({ offsets: new MemGroupOffsetStore(), log: silent, topics });
   readonly context: AgentContext;
-  private correlationId = 0;
 
   constructor(authorizer: Authorizer = Authorizer.off()) {
     const cluster: ClusterView = {
@@ -74,25 +67,7 @@ class Agent {
   ): Promise<DecodedResponseOf<K>> {
     const handler = lookupHandler(key);
     assert.ok(handler && version >= handler.min && version <= handler.max, `key ${key} v${version} is registered`);
-    const correlationId = ++this.correlationId;
-    const frame = encodeRequest({ apiKey: key, apiVersion: version, correlationId, clientId: "test-client" }, request);
-    const decoded = decodeRequest(frame.subarray(4));
-    const response = await handler.handle(decoded.body, {
-      agent: this.context,
-      connection: {
-        id: 1,
-        remoteAddress: "127.0.0.1",
-        host: "127.0.0.1",
-        clientZone: null,
-        principal: null,
-        tlsPrincipal: null,
-      },
-      header: decoded.header,
-      closed: new AbortController().signal,
-    });
-    assert.ok(response !== null);
-    const bytes = Buffer.concat(encodeResponse(key, version, correlationId, response as ResponseOf<K>));
-    return decodeResponse(key, version, bytes.subarray(4)).body;
+    return callHandler(this.context, key, version, request);
   }
 }
 
@@ -198,7 +173,7 @@ describe("KIP-848 group handlers", () => {
     assert.equal(m.memberId, "member-1");
     assert.equal(m.instanceId, "i-1");
     assert.equal(m.rackId, "rack-a");
-    assert.equal(m.clientId, "test-client");
+    assert.equal(m.clientId, "handler-test"); // the client id callHandler sends
     assert.equal(m.clientHost, "/127.0.0.1");
     assert.equal(m.memberType, 1);
     assert.deepEqual(m.subscribedTopicNames, ["orders"]);
