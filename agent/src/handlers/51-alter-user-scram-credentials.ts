@@ -21,6 +21,7 @@ import { errorMessage } from "../../../common/logger.js";
 import type { Command } from "../metadata/commands.js";
 import { FormatNotReadByAllError, ProposalOutcomeUnknownError } from "../metadata/proposal.js";
 import {
+  MAX_SCRAM_SALT_BYTES,
   SCRAM_KEY_BYTES,
   scramIterationsProblem,
   scramMechanismName,
@@ -28,7 +29,6 @@ import {
   type ScramCredentialRecord,
   type ScramMechanismName,
 } from "../metadata/scram-credentials.js";
-import { MAX_SCRAM_SALT_BYTES } from "../metadata/scram-credentials.js";
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { scramCredentialFromSaltedPassword } from "../security/scram.js";
 import { defineHandler } from "../server/handler.js";

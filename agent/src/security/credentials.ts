@@ -6,9 +6,8 @@
  * through the Kafka API. A user the file does not name has the log's credentials.
  */
 import type { ScramMechanism } from "./mechanisms.js";
-import { scramPasswordMatches } from "./scram.js";
 import type { ScramCredential } from "./scram.js";
-import { passwordMatchesAny, unknownUserCredential } from "./users.js";
+import { passwordMatchesAny } from "./users.js";
 import type { SaslUsers } from "./users.js";
 
 /** SCRAM credentials kept outside the users file (the metadata log's). */
@@ -32,11 +31,6 @@ export class UserCredentials {
   async passwordMatches(user: string, password: string): Promise<boolean> {
     if (this.file.has(user) || !this.log) return this.file.passwordMatches(user, password);
     const log = this.log;
-    const known = log.credential(user, "SCRAM-SHA-256") ?? log.credential(user, "SCRAM-SHA-512");
-    if (!known) {
-      await scramPasswordMatches("SCRAM-SHA-256", await unknownUserCredential(), password);
-      return false;
-    }
     return passwordMatchesAny((mechanism) => log.credential(user, mechanism), password);
   }
 }

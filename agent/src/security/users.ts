@@ -77,18 +77,14 @@ export class SaslUsers {
   /** Checks a PLAIN password against the user's stored SCRAM key; false for unknown users. */
   async passwordMatches(user: string, password: string): Promise<boolean> {
     const found = this.byName.get(user);
-    if (!found) {
-      // Same work as for a known user, so the answer's timing does not tell which users exist.
-      await scramPasswordMatches("SCRAM-SHA-256", await unknownUserCredential(), password);
-      return false;
-    }
-    return passwordMatchesAny((mechanism) => found.scram[mechanism], password);
+    return passwordMatchesAny((mechanism) => found?.scram[mechanism], password);
   }
 }
 
 /**
- * Checks a PLAIN password against the first stored SCRAM credential `credential` gives (SHA-256 first);
- * false when there is none.
+ * Checks a PLAIN password against the first stored SCRAM credential `credential` gives (SHA-256 first).
+ * False when there is none, after the same work as for a known user, so that the answer's timing does
+ * not tell which users exist.
  */
 export async function passwordMatchesAny(
   credential: (mechanism: ScramMechanism) => ScramCredential | undefined,
@@ -98,12 +94,13 @@ export async function passwordMatchesAny(
     const found = credential(mechanism);
     if (found) return scramPasswordMatches(mechanism, found, password);
   }
+  await scramPasswordMatches("SCRAM-SHA-256", await unknownUserCredential(), password);
   return false;
 }
 
 let dummy: Promise<ScramCredential> | null = null;
 /** A credential no password matches, to spend on unknown users the work a known one costs. */
-export function unknownUserCredential(): Promise<ScramCredential> {
+function unknownUserCredential(): Promise<ScramCredential> {
   dummy ??= deriveScramCredential("SCRAM-SHA-256", randomBytes(16).toString("base64"));
   return dummy;
 }
