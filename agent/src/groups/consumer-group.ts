@@ -65,6 +65,12 @@ export class ConsumerGroup {
   /** What the subscribed topics looked like when the group epoch was last bumped (see consumer-groups.ts). */
   subscriptionSignature = "";
   dead = false;
+  /**
+   * Counts changes to what the group records durably (consumer-group-record.ts): members, their
+   * subscriptions and assignments, the epochs, the target. consumer-groups.ts bumps it for what it
+   * changes itself; the methods below bump it for theirs.
+   */
+  changeCount = 0;
   private readonly holders = new Map<string, Holder>();
 
   /** @param coordinatorEpoch the coordinator epoch this agent holds the group at (offset-store.ts) */
@@ -88,6 +94,7 @@ export class ConsumerGroup {
   }
 
   addMember(member: ConsumerMember): void {
+    this.changeCount++;
     this.members.set(member.memberId, member);
     if (member.instanceId !== null) this.staticMembers.set(member.instanceId, member.memberId);
     this.claim(member, member.assignment);
@@ -105,6 +112,7 @@ export class ConsumerGroup {
 
   /** Replaces a member's assignment state, moving partition ownership with it. */
   setAssignment(member: ConsumerMember, next: MemberAssignment): void {
+    if (next !== member.assignment) this.changeCount++;
     this.release(member, member.assignment);
     member.assignment = next;
     this.claim(member, next);
@@ -112,6 +120,7 @@ export class ConsumerGroup {
 
   /** Removes a member (its partitions become free; its target assignment goes). Timers are the caller's. */
   removeMember(member: ConsumerMember): void {
+    this.changeCount++;
     this.release(member, member.assignment);
     member.assignment = { ...member.assignment, assigned: EMPTY_ASSIGNMENT, pendingRevocation: EMPTY_ASSIGNMENT };
     this.members.delete(member.memberId);

@@ -20,19 +20,25 @@
  * Fenced like the classic groups (offset-store.ts): a group is created only once this coordinator has
  * claimed a new coordinator epoch for its id, offset commits carry that epoch, and the group is dropped
  * when another agent claims a newer one (each member's next heartbeat here then gets NOT_COORDINATOR, so
- * it finds the new coordinator rather than claiming the group back). State lives in memory only: after a coordinator move or restart
- * the group is unknown here, and a member heartbeating with its epoch is answered UNKNOWN_MEMBER_ID so it
- * rejoins with epoch 0 (Kafka, whose groups are durable, would know it).
+ * it finds the new coordinator rather than claiming the group back).
+ *
+ * Durable (consumer-group-recorder.ts): a heartbeat that changed its group (a member, an epoch, an
+ * assignment) is answered once the group's new state is recorded in the metadata log, and a group
+ * changed by a timer is recorded too. A coordinator that claims a group starts from its last record, so
+ * after a coordinator move or restart members carry on with their epochs and partitions; every member's
+ * session timeout starts afresh then. A record the log cannot take (the store fails) drops the group from
+ * memory and answers COORDINATOR_NOT_AVAILABLE: the next request loads what is recorded.
  *
  * Differences from Kafka, on purpose: a member rejoining with epoch 0 under a member id the group still
  * has starts over (its partitions are released and it joins as new) rather than getting
  * FENCED_MEMBER_EPOCH, since a client sends epoch 0 only after dropping all its partitions. Regular
  * expressions are resolved against the topics synchronously on each heartbeat (subscription-regex.ts).
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { errorMessage, type Logger } from "../../../common/logger.js";
 import { ASSIGNORS, DEFAULT_ASSIGNOR, type AssignableTopic, type AssignorMember } from "./assignors/index.js";
 import type { GroupCoordinatorConfig } from "./config.js";
+import { ConsumerGroupRecorder, groupFromRecord } from "./consumer-group-recorder.js";
 import {
   ConsumerGroup,
   ConsumerMember,
@@ -47,6 +53,7 @@ import {
   type DescribedTopicPartitions,
   type TopicView,
 } from "./consumer-io.js";
+import type { ConsumerGroupRecord } from "./consumer-group-record.js";
 import { GroupError } from "./coordinator-io.js";
 import type { GroupState } from "./group-state.js";
 import type { GroupOffsetStore } from "./offset-store.js";
@@ -79,6 +86,7 @@ export class ConsumerGroups {
   /** Members of groups dropped for a newer coordinator epoch, not yet told NOT_COORDINATOR: group → ids. */
   private readonly fencedMembers = new Map<string, Set<string>>();
   private closed = false;
+  private readonly recorder: ConsumerGroupRecorder;
 
   constructor(
     private readonly config: GroupCoordinatorConfig,
@@ -88,7 +96,9 @@ export class ConsumerGroups {
     private readonly coordinatorId: string,
     private readonly topics: TopicView,
     private readonly classic: ClassicGroupsView,
-  ) {}
+  ) {
+    this.recorder = new ConsumerGroupRecorder(store, log);
+  }
 
   // ---------------------------------------------------------- heartbeat
 
@@ -96,8 +106,11 @@ export class ConsumerGroups {
     if (this.closed) return heartbeatError(GroupError.COORDINATOR_NOT_AVAILABLE, null);
     try {
       this.validate(input);
-      if (input.memberEpoch === LEAVE_GROUP_MEMBER_EPOCH || input.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH)
-        return this.leave(input);
+      if (input.memberEpoch === LEAVE_GROUP_MEMBER_EPOCH || input.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
+        const group = await this.load(input.groupId);
+        const result = this.leave(group, input);
+        return (await this.recordChanges(group!)) ?? result;
+      }
       let group = this.liveGroup(input.groupId);
       if (!group && this.fencedMembers.get(input.groupId)?.delete(input.memberId)) {
         if (this.fencedMembers.get(input.groupId)!.size === 0) this.fencedMembers.delete(input.groupId);
@@ -107,7 +120,8 @@ export class ConsumerGroups {
         const classicState = this.classic.stateOf(input.groupId);
         if (classicState !== null && classicState !== "Empty" && classicState !== "Dead")
           throw new HeartbeatError(GroupError.GROUP_ID_NOT_FOUND, `Group ${input.groupId} is not a consumer group.`);
-        if (input.memberEpoch !== 0)
+        // A member with an epoch is known only to a group with a record (another coordinator held it).
+        if (input.memberEpoch !== 0 && !this.store.hasConsumerGroupRecord(input.groupId))
           throw new HeartbeatError(
             GroupError.UNKNOWN_MEMBER_ID,
             `Member ${input.memberId} is not a member of the group.`,
@@ -115,7 +129,8 @@ export class ConsumerGroups {
         group = (await this.loadGroup(input.groupId)) ?? undefined;
         if (!group) return heartbeatError(GroupError.COORDINATOR_NOT_AVAILABLE, null);
       }
-      return this.memberHeartbeat(group, input);
+      const result = this.memberHeartbeat(group, input);
+      return (await this.recordChanges(group)) ?? result;
     } catch (err) {
       if (err instanceof HeartbeatError) return heartbeatError(err.errorCode, err.message);
       this.log.error("ConsumerGroupHeartbeat failed", { groupId: input.groupId, error: errorMessage(err) });
@@ -162,6 +177,7 @@ export class ConsumerGroups {
     const memberId = input.memberId === "" ? randomUUID() : input.memberId;
     const member = this.findOrCreateMember(group, input, memberId);
     const previousAssigned = member.assignment.assigned;
+    const previousMetadata = memberMetadata(member);
     // (2) the member's changes.
     let bump = !group.members.has(member.memberId);
     if (input.instanceId !== null) member.instanceId = input.instanceId;
@@ -181,6 +197,7 @@ export class ConsumerGroups {
         bump = true;
       }
     }
+    if (memberMetadata(member) !== previousMetadata) group.changeCount++;
     if (!group.members.has(member.memberId)) group.addMember(member);
     const signature = this.subscriptionSignature(group);
     if (signature !== group.subscriptionSignature) {
@@ -189,6 +206,7 @@ export class ConsumerGroups {
     }
     if (bump) {
       group.groupEpoch += 1;
+      group.changeCount++;
       this.log.info("group epoch bumped", { groupId: group.groupId, groupEpoch: group.groupEpoch });
     }
     // (3) a new target assignment.
@@ -315,8 +333,7 @@ export class ConsumerGroups {
 
   // -------------------------------------------------------------- leaving
 
-  private leave(input: ConsumerHeartbeatInput): ConsumerHeartbeatResult {
-    const group = this.liveGroup(input.groupId);
+  private leave(group: ConsumerGroup | undefined, input: ConsumerHeartbeatInput): ConsumerHeartbeatResult {
     if (!group) throw new HeartbeatError(GroupError.GROUP_ID_NOT_FOUND, `Group ${input.groupId} not found.`);
     let member: ConsumerMember | undefined;
     if (input.instanceId !== null) {
@@ -371,6 +388,7 @@ export class ConsumerGroups {
     if (group.members.get(member.memberId) !== member) return;
     group.removeMember(member);
     group.groupEpoch += 1;
+    group.changeCount++;
     this.log.info("member removed", {
       groupId: group.groupId,
       memberId: member.memberId,
@@ -393,6 +411,7 @@ export class ConsumerGroups {
     const assignor = ASSIGNORS.get(group.preferredAssignor() ?? DEFAULT_ASSIGNOR) ?? ASSIGNORS.get(DEFAULT_ASSIGNOR)!;
     group.targetAssignment = assignor.assign({ members, topics, previous: group.targetAssignment });
     group.assignmentEpoch = group.groupEpoch;
+    group.changeCount++;
     this.log.info("new target assignment", {
       groupId: group.groupId,
       assignmentEpoch: group.assignmentEpoch,
@@ -427,6 +446,7 @@ export class ConsumerGroups {
       member.sessionTimer = null;
       if (this.groups.get(group.groupId) !== group) return;
       this.removeMember(group, member, "its session expired");
+      void this.recordChanges(group);
     });
   }
 
@@ -440,6 +460,7 @@ export class ConsumerGroups {
       if (this.groups.get(group.groupId) !== group) return;
       if (member.assignment.state !== "UNREVOKED_PARTITIONS" || member.memberEpoch !== epoch) return;
       this.removeMember(group, member, "it did not revoke its partitions within the rebalance timeout");
+      void this.recordChanges(group);
     });
   }
 
@@ -478,10 +499,12 @@ export class ConsumerGroups {
   private subscriptionSignature(group: ConsumerGroup): string {
     const topics = new Map<string, AssignableTopic>();
     for (const m of group.members.values()) for (const t of this.subscribedTopics(m)) topics.set(t.name, t);
-    return [...topics.values()]
+    const text = [...topics.values()]
       .map((t) => `${t.name}/${t.id}/${t.partitions}`)
       .sort()
       .join(",");
+    // A hash, so that the group's record stays small however many topics it subscribes to.
+    return text === "" ? "" : createHash("sha256").update(text).digest("base64url").slice(0, 22);
   }
 
   /** Every topic name the group's members subscribe to (OffsetDelete refuses their offsets). */
@@ -536,7 +559,7 @@ export class ConsumerGroups {
 
   // ----------------------------------------------------------- describe
 
-  describe(groupId: string): DescribedConsumerGroup {
+  async describe(groupId: string): Promise<DescribedConsumerGroup> {
     const failed = (errorCode: number, errorMessage: string | null): DescribedConsumerGroup => ({
       groupId,
       errorCode,
@@ -548,7 +571,7 @@ export class ConsumerGroups {
       members: [],
     });
     if (this.closed) return failed(GroupError.COORDINATOR_NOT_AVAILABLE, null);
-    const group = this.liveGroup(groupId);
+    const group = await this.load(groupId);
     if (!group) {
       const classicState = this.classic.stateOf(groupId);
       return failed(
@@ -592,14 +615,19 @@ export class ConsumerGroups {
     const group = this.groups.get(groupId);
     if (!group) return undefined;
     if (this.store.coordinatorEpoch(groupId) > group.coordinatorEpoch) {
-      this.log.info("another coordinator took the group over; dropping it", { groupId });
-      // Each member's next heartbeat here is told NOT_COORDINATOR, so it looks the coordinator up again
-      // instead of rejoining here (which would claim the group back from the other agent).
-      this.fencedMembers.set(groupId, new Set(group.members.keys()));
-      this.drop(group);
+      this.fence(group);
       return undefined;
     }
     return group;
+  }
+
+  /** Drops a group another coordinator took over. */
+  private fence(group: ConsumerGroup): void {
+    this.log.info("another coordinator took the group over; dropping it", { groupId: group.groupId });
+    // Each member's next heartbeat here is told NOT_COORDINATOR, so it looks the coordinator up again
+    // instead of rejoining here (which would claim the group back from the other agent).
+    this.fencedMembers.set(group.groupId, new Set(group.members.keys()));
+    this.drop(group);
   }
 
   groupsInMemory(): ConsumerGroup[] {
@@ -652,12 +680,70 @@ export class ConsumerGroups {
       if (classicState !== "Empty" && classicState !== "Dead") return null;
       this.classic.drop(groupId);
     }
-    const group = new ConsumerGroup(groupId, claimed.coordinatorEpoch);
+    const group = this.restore(groupId, claimed.coordinatorEpoch, claimed.consumerGroup);
     this.groups.set(groupId, group);
     this.fencedMembers.delete(groupId);
-    this.log.info("coordinating consumer group", { groupId, coordinatorEpoch: claimed.coordinatorEpoch });
+    this.log.info("coordinating consumer group", {
+      groupId,
+      coordinatorEpoch: claimed.coordinatorEpoch,
+      members: group.members.size,
+      groupEpoch: group.groupEpoch,
+    });
     return group;
   }
+
+  /**
+   * The group as its record left it (a new, empty one without a record), with every member's session
+   * timeout started afresh and a rebalance timeout for each member that still has partitions to revoke.
+   */
+  private restore(groupId: string, coordinatorEpoch: number, record: ConsumerGroupRecord | null): ConsumerGroup {
+    if (record === null) return new ConsumerGroup(groupId, coordinatorEpoch);
+    let group: ConsumerGroup;
+    try {
+      group = groupFromRecord(groupId, coordinatorEpoch, record);
+    } catch (err) {
+      // Not written by a correct coordinator: start empty; members rejoin (the record is replaced).
+      this.log.error("the consumer group's record cannot be restored; starting it empty", {
+        groupId,
+        error: errorMessage(err),
+      });
+      const fresh = new ConsumerGroup(groupId, coordinatorEpoch);
+      fresh.groupEpoch = record.groupEpoch;
+      fresh.changeCount++;
+      return fresh;
+    }
+    this.recorder.recorded(group);
+    for (const member of group.members.values()) {
+      this.scheduleSessionTimeout(group, member);
+      if (member.assignment.state === "UNREVOKED_PARTITIONS") this.scheduleRebalanceTimeout(group, member);
+    }
+    return group;
+  }
+
+  /** The group held here, or loaded from its record when it has one; undefined when neither. */
+  async load(groupId: string): Promise<ConsumerGroup | undefined> {
+    const live = this.liveGroup(groupId);
+    if (live || this.closed || !this.store.hasConsumerGroupRecord(groupId)) return live;
+    return (await this.loadGroup(groupId)) ?? undefined;
+  }
+
+  /** Records the group's changes: null once recorded (or when nothing changed), else the answer to give. */
+  private async recordChanges(group: ConsumerGroup): Promise<ConsumerHeartbeatResult | null> {
+    const code = await this.recorder.record(group);
+    if (code === GroupError.NONE) return null;
+    if (code === GroupError.NOT_COORDINATOR) {
+      if (this.groups.get(group.groupId) === group) this.fence(group);
+      return heartbeatError(GroupError.NOT_COORDINATOR, "Another agent coordinates the group now.");
+    }
+    // The log could not take the change: forget the group; the next request loads what is recorded.
+    if (this.groups.get(group.groupId) === group) this.drop(group);
+    return heartbeatError(GroupError.COORDINATOR_NOT_AVAILABLE, null);
+  }
+}
+
+/** What a heartbeat may change of a member besides its subscription and assignment (recorded too). */
+function memberMetadata(m: ConsumerMember): string {
+  return JSON.stringify([m.instanceId, m.rackId, m.rebalanceTimeoutMs, m.serverAssignor, m.clientId, m.clientHost]);
 }
 
 function sameNames(a: readonly string[], b: readonly string[]): boolean {

@@ -15,6 +15,8 @@
  *   reconciliation.ts     moving one member towards its target (revocation before reassignment)
  *   assignors/            the server-side assignors: uniform (default) and range
  *   subscription-regex.ts server-side regular-expression subscriptions
+ *   consumer-group-recorder.ts  recording a group in the metadata log, and restoring it from there
+ *   consumer-group-record.ts    the recorded form of a group (and its validation, for the fold)
  *   partitions.ts         sets of topic partitions (topic id → partitions)
  *   consumer-io.ts        the plain inputs and results of the KIP-848 calls
  *
@@ -41,8 +43,9 @@
  * their views disagree. The coordinator epoch in the metadata log fences the older one (offset-store.ts,
  * metadata/group-fence.ts): it can no longer commit or hand out assignments, and drops the group.
  *
- * Left out: group membership is not persisted, for either kind (after a coordinator move or restart
- * members rejoin), transactional offset commits, share groups (KIP-932). Offset expiry is the fold's
+ * KIP-848 groups are durable (consumer-group-recorder.ts): a coordinator that takes a group over starts
+ * from its last record in the metadata log, so members carry on. Left out: classic groups' membership is
+ * not persisted (after a coordinator move or restart their members rejoin), transactional offset commits, share groups (KIP-932). Offset expiry is the fold's
  * (metadata/expiry.ts).
  */
 import { randomUUID } from "node:crypto";
@@ -186,6 +189,14 @@ export class GroupCoordinator {
   // ------------------------------------------------------------ membership
 
   joinGroup(input: JoinGroupInput): Promise<JoinGroupResult> {
+    // A consumer group another coordinator recorded is loaded first (no wait otherwise: a classic join
+    // registers synchronously).
+    if (!this.consumerGroups.liveGroup(input.groupId) && this.store.hasConsumerGroupRecord(input.groupId))
+      return this.consumerGroups.load(input.groupId).then(() => this.classicJoin(input));
+    return this.classicJoin(input);
+  }
+
+  private classicJoin(input: JoinGroupInput): Promise<JoinGroupResult> {
     const consumerGroup = this.consumerGroups.liveGroup(input.groupId);
     if (consumerGroup) {
       if (consumerGroup.members.size > 0)
@@ -215,8 +226,8 @@ export class GroupCoordinator {
     return this.consumerGroups.heartbeat(input);
   }
 
-  describeConsumerGroups(groupIds: readonly string[]): DescribedConsumerGroup[] {
-    return groupIds.map((id) => this.consumerGroups.describe(id));
+  describeConsumerGroups(groupIds: readonly string[]): Promise<DescribedConsumerGroup[]> {
+    return Promise.all(groupIds.map((id) => this.consumerGroups.describe(id)));
   }
 
   // ----------------------------------------------------- groups in memory
@@ -259,7 +270,7 @@ export class GroupCoordinator {
    * generation id is the member epoch.
    */
   async commitOffsets(input: OffsetCommitInput): Promise<number> {
-    const group = this.consumerGroups.liveGroup(input.groupId);
+    const group = await this.consumerGroups.load(input.groupId);
     if (!group) return this.groupOffsets.commitOffsets(input);
     const refused = this.consumerGroups.validateOffsetCommit(
       group,
@@ -300,7 +311,7 @@ export class GroupCoordinator {
    * error, or one code per partition (NONE or GROUP_SUBSCRIBED_TO_TOPIC). See offsets.ts.
    */
   async deleteOffsets(groupId: string, partitions: readonly OffsetDeletePartition[]): Promise<OffsetDeleteResult> {
-    const group = this.consumerGroups.liveGroup(groupId);
+    const group = await this.consumerGroups.load(groupId);
     if (!group) return this.groupOffsets.deleteOffsets(groupId, partitions);
     const subscribed = this.consumerGroups.subscribedTopicNames(groupId);
     const results = partitions.map((p) => ({
@@ -364,7 +375,7 @@ export class GroupCoordinator {
   async deleteGroups(groupIds: readonly string[]): Promise<DeleteGroupResult[]> {
     const results: DeleteGroupResult[] = [];
     for (const groupId of groupIds) {
-      const group = this.consumerGroups.liveGroup(groupId);
+      const group = await this.consumerGroups.load(groupId);
       if (group && group.members.size > 0) {
         results.push({ groupId, errorCode: GroupError.NON_EMPTY_GROUP });
         continue;

@@ -2,14 +2,17 @@
  * The durable part of a consumer group: its committed offsets and its coordinator fence. The group
  * coordinator (offsets.ts, membership.ts) validates requests and calls this store; the agent implements
  * it on top of the metadata log (metadata/group-offsets.ts) so every agent sees the same offsets and the
- * same fence. Group membership itself is not persisted: after a coordinator change, members rejoin (as
- * after a Kafka coordinator failover without loaded state), and the generations of the new coordinator
- * continue after the last one recorded.
+ * same fence. KIP-848 consumer groups' membership is persisted too (consumer-group-record.ts): a new
+ * coordinator gets the group's last recorded state with its claim and carries on from it. Classic groups'
+ * membership is not: after a coordinator change their members rejoin (as after a Kafka coordinator
+ * failover without loaded state), and the generations of the new coordinator continue after the last one
+ * recorded.
  *
  * The fence (metadata/group-fence.ts): a coordinator claims a new coordinator epoch before it holds a
  * group, and every write it makes for the group (a generation's assignment, a commit) carries that epoch;
  * a write whose epoch is no longer the latest is refused with NOT_COORDINATOR.
  */
+import type { ConsumerGroupRecord } from "./consumer-group-record.js";
 
 export interface CommittedOffset {
   readonly topic: string;
@@ -29,10 +32,14 @@ export interface GroupWriteFence {
   readonly generationId: number;
 }
 
-/** A coordinator's claim on a group: its epoch, and the generation its own generations continue after. */
+/**
+ * A coordinator's claim on a group: its epoch, the generation its own generations continue after, and the
+ * KIP-848 group's last recorded state (null: none).
+ */
 export interface GroupClaim {
   readonly coordinatorEpoch: number;
   readonly lastGenerationId: number;
+  readonly consumerGroup: ConsumerGroupRecord | null;
 }
 
 export interface GroupOffsetStore {
@@ -61,6 +68,14 @@ export interface GroupOffsetStore {
   claimGroup(groupId: string, coordinator: string): Promise<GroupClaim>;
   /** Records that a generation gets its assignment: NONE, or NOT_COORDINATOR when a newer epoch exists. */
   recordGeneration(groupId: string, fence: GroupWriteFence): Promise<number>;
+  /**
+   * Records a KIP-848 group's state (null: it has no members left), resolving once in the metadata log:
+   * NONE, NOT_COORDINATOR when a newer coordinator epoch exists, or UNSUPPORTED_VERSION while an agent
+   * that cannot read such records is live (the group then runs from memory only).
+   */
+  recordConsumerGroup(groupId: string, coordinatorEpoch: number, state: ConsumerGroupRecord | null): Promise<number>;
+  /** Whether a KIP-848 group has recorded state (as far as this agent has read the log). */
+  hasConsumerGroupRecord(groupId: string): boolean;
   /** The group's latest coordinator epoch as far as this agent has read the log (0: never claimed). */
   coordinatorEpoch(groupId: string): number;
 }

@@ -24,51 +24,53 @@ function assignmentOut(parts: readonly DescribedTopicPartitions[]) {
 
 defineHandler({ key: ApiKey.ConsumerGroupDescribe, min: 0, max: 1 }, async (req, ctx) => {
   const { agent } = ctx;
-  const groups = req.groupIds.map((groupId) => {
-    const refusal = !allowed(ctx, "DESCRIBE", "GROUP", groupId)
-      ? ErrorCode.GROUP_AUTHORIZATION_FAILED
-      : !coordinatesGroup(agent, groupId)
-        ? ErrorCode.NOT_COORDINATOR
-        : null;
-    if (refusal !== null)
+  const groups = await Promise.all(
+    req.groupIds.map(async (groupId) => {
+      const refusal = !allowed(ctx, "DESCRIBE", "GROUP", groupId)
+        ? ErrorCode.GROUP_AUTHORIZATION_FAILED
+        : !coordinatesGroup(agent, groupId)
+          ? ErrorCode.NOT_COORDINATOR
+          : null;
+      if (refusal !== null)
+        return {
+          errorCode: refusal,
+          errorMessage: null,
+          groupId,
+          groupState: "",
+          groupEpoch: 0,
+          assignmentEpoch: 0,
+          assignorName: "",
+          members: [],
+          authorizedOperations: NO_OPERATIONS,
+        };
+      const g = (await agent.groups.describeConsumerGroups([groupId]))[0]!;
       return {
-        errorCode: refusal,
-        errorMessage: null,
+        errorCode: g.errorCode,
+        errorMessage: g.errorMessage,
         groupId,
-        groupState: "",
-        groupEpoch: 0,
-        assignmentEpoch: 0,
-        assignorName: "",
-        members: [],
-        authorizedOperations: NO_OPERATIONS,
+        groupState: g.state,
+        groupEpoch: g.groupEpoch,
+        assignmentEpoch: g.assignmentEpoch,
+        assignorName: g.assignorName,
+        members: g.members.map((m) => ({
+          memberId: m.memberId,
+          instanceId: m.instanceId,
+          rackId: m.rackId,
+          memberEpoch: m.memberEpoch,
+          clientId: m.clientId,
+          clientHost: m.clientHost,
+          subscribedTopicNames: [...m.subscribedTopicNames],
+          subscribedTopicRegex: m.subscribedTopicRegex,
+          assignment: assignmentOut(m.assignment),
+          targetAssignment: assignmentOut(m.targetAssignment),
+          memberType: CONSUMER_MEMBER,
+        })),
+        authorizedOperations:
+          req.includeAuthorizedOperations && g.errorCode === ErrorCode.NONE
+            ? authorizedOperations(ctx, "GROUP", groupId)
+            : NO_OPERATIONS,
       };
-    const g = agent.groups.describeConsumerGroups([groupId])[0]!;
-    return {
-      errorCode: g.errorCode,
-      errorMessage: g.errorMessage,
-      groupId,
-      groupState: g.state,
-      groupEpoch: g.groupEpoch,
-      assignmentEpoch: g.assignmentEpoch,
-      assignorName: g.assignorName,
-      members: g.members.map((m) => ({
-        memberId: m.memberId,
-        instanceId: m.instanceId,
-        rackId: m.rackId,
-        memberEpoch: m.memberEpoch,
-        clientId: m.clientId,
-        clientHost: m.clientHost,
-        subscribedTopicNames: [...m.subscribedTopicNames],
-        subscribedTopicRegex: m.subscribedTopicRegex,
-        assignment: assignmentOut(m.assignment),
-        targetAssignment: assignmentOut(m.targetAssignment),
-        memberType: CONSUMER_MEMBER,
-      })),
-      authorizedOperations:
-        req.includeAuthorizedOperations && g.errorCode === ErrorCode.NONE
-          ? authorizedOperations(ctx, "GROUP", groupId)
-          : NO_OPERATIONS,
-    };
-  });
+    }),
+  );
   return { throttleTimeMs: 0, groups };
 });

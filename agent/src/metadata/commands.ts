@@ -9,6 +9,8 @@ import type { AclBinding, AclFilter } from "./acls.js";
 import { aclBindingProblem, aclFilterProblem } from "./acls.js";
 import type { ScramCredentialRecord, ScramMechanismName } from "./scram-credentials.js";
 import { scramRecordProblem, scramUserProblem } from "./scram-credentials.js";
+import type { ConsumerGroupRecord } from "../groups/consumer-group-record.js";
+import { recordProblem } from "../groups/consumer-group-record.js";
 
 /** Where the bytes of a batch (or a run of batches) live. */
 export interface Location {
@@ -191,6 +193,18 @@ export interface AlterScramCredentialsCommand {
   readonly deletions: readonly ScramMechanismName[];
 }
 
+/**
+ * A KIP-848 consumer group's durable state (groups/consumer-group-record.ts), written by its coordinator
+ * whenever the group changes, before the change reaches any member; `state` null when the group has no
+ * members left (the record goes). Refused (NOT_COORDINATOR) when a newer coordinator epoch exists.
+ */
+export interface ConsumerGroupStateCommand {
+  readonly type: "consumerGroupState";
+  readonly group: string;
+  readonly coordinatorEpoch: number;
+  readonly state: ConsumerGroupRecord | null;
+}
+
 export type Command =
   | CreateTopicCommand
   | DeleteTopicCommand
@@ -207,7 +221,8 @@ export type Command =
   | DeleteOffsetsCommand
   | CreateAclsCommand
   | DeleteAclsCommand
-  | AlterScramCredentialsCommand;
+  | AlterScramCredentialsCommand
+  | ConsumerGroupStateCommand;
 
 export interface LogEntry {
   /** Agent that proposed the entry, and a per-agent counter: lets a proposer recognise its own entry. */
@@ -230,12 +245,13 @@ export interface LogEntry {
  *   3  the binary encoding (every command of levels 1 and 2).
  *   4  adds `createAcls` and `deleteAcls`.
  *   5  adds `alterScramCredentials`.
+ *   6  adds `consumerGroupState`.
  *
  * An agent reads every entry of a level up to ENTRY_FORMAT.latest, in either encoding, and stops at an
  * entry of a newer level with an error naming it: folding what it does not understand would leave its
  * state different from everybody else's (and its snapshots would spread the difference).
  */
-export const ENTRY_FORMAT = { first: 1, binary: 3, latest: 5 } as const;
+export const ENTRY_FORMAT = { first: 1, binary: 3, latest: 6 } as const;
 
 /**
  * The level each command type needs: the one table to extend when a command type is added (with its
@@ -258,6 +274,7 @@ export const COMMAND_FORMAT: Readonly<Record<Command["type"], number>> = {
   createAcls: 4,
   deleteAcls: 4,
   alterScramCredentials: 5,
+  consumerGroupState: 6,
 };
 
 /** Whether `type` is a command type this agent knows. */
@@ -284,7 +301,7 @@ const TOPIC_ID = /^[0-9a-f]{32}$/;
 /**
  * Why a command's fields are malformed, or null. Checks the commands whose fields arrived after the
  * first entry format (`truncate` with its topic id, `deleteOffsets`, `createAcls`, `deleteAcls`,
- * `alterScramCredentials`); an unknown command type is
+ * `alterScramCredentials`, `consumerGroupState`); an unknown command type is
  * malformed too. The proposer refuses such a command before appending it (MetadataLog.propose), and the
  * fold skips one that is in the log anyway (state.ts), the same way on every agent.
  */
@@ -346,6 +363,14 @@ export function commandProblem(c: Command): string | null {
       }
       if (seen.size === 0) return "alterScramCredentials: nothing to alter";
       return null;
+    }
+    case "consumerGroupState": {
+      if (typeof raw.group !== "string" || raw.group === "")
+        return "consumerGroupState: group must be a non-empty string";
+      if (!isIndex(raw.coordinatorEpoch)) return "consumerGroupState: coordinatorEpoch must be a non-negative integer";
+      if (raw.state === null) return null;
+      const problem = recordProblem(raw.state);
+      return problem ? `consumerGroupState: state: ${problem}` : null;
     }
     case "createTopic":
     case "deleteTopic":

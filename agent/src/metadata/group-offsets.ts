@@ -2,6 +2,7 @@
  * Committed consumer-group offsets and coordinator fences, durable in the metadata log (the
  * GroupOffsetStore of the group coordinator; the fold's rules are in group-fence.ts).
  */
+import type { ConsumerGroupRecord } from "../groups/consumer-group-record.js";
 import type { CommittedOffset, GroupClaim, GroupOffsetStore, GroupWriteFence } from "../groups/offset-store.js";
 import type { Command } from "./commands.js";
 import type { MetadataLog } from "./log.js";
@@ -89,7 +90,30 @@ export class LogGroupOffsetStore implements GroupOffsetStore {
     const result = await this.proposeOne({ type: "coordinateGroup", group: groupId, coordinator });
     if (result.coordinatorEpoch === undefined || result.generationId === undefined)
       throw new Error(`claiming group ${groupId} failed with error ${result.errorCode}`);
-    return { coordinatorEpoch: result.coordinatorEpoch, lastGenerationId: result.generationId };
+    return {
+      coordinatorEpoch: result.coordinatorEpoch,
+      lastGenerationId: result.generationId,
+      consumerGroup: result.consumerGroup ?? null,
+    };
+  }
+
+  async recordConsumerGroup(
+    groupId: string,
+    coordinatorEpoch: number,
+    state: ConsumerGroupRecord | null,
+  ): Promise<number> {
+    try {
+      const result = await this.proposeOne({ type: "consumerGroupState", group: groupId, coordinatorEpoch, state });
+      return result.errorCode;
+    } catch (err) {
+      // An agent of a release before durable consumer groups is live: run from memory until it is upgraded.
+      if (err instanceof FormatNotReadByAllError) return ErrorCode.UNSUPPORTED_VERSION;
+      throw err;
+    }
+  }
+
+  hasConsumerGroupRecord(groupId: string): boolean {
+    return this.log.state.consumerGroups.has(groupId);
   }
 
   async recordGeneration(groupId: string, fence: GroupWriteFence): Promise<number> {

@@ -11,6 +11,7 @@
 import type { AclBinding } from "./acls.js";
 import { AclStore, aclKey, type AclRow } from "./acls.js";
 import { ScramCredentialStore, type ScramUserRow } from "./scram-credentials.js";
+import { recordProblem, type ConsumerGroupRecord } from "../groups/consumer-group-record.js";
 import type {
   Command,
   CommitFileCommand,
@@ -135,6 +136,8 @@ export interface CommandResult {
   /** coordinateGroup: the epoch given to the coordinator and the group's last generation. */
   readonly coordinatorEpoch?: number;
   readonly generationId?: number;
+  /** coordinateGroup: the KIP-848 group's durable state the new coordinator starts from (none: absent). */
+  readonly consumerGroup?: ConsumerGroupRecord;
   /** truncate: the partition's log start after the command. */
   readonly logStartOffset?: number;
   /** deleteAcls: per filter, the bindings it matched (and that are gone now). */
@@ -174,6 +177,8 @@ export class ClusterState {
   readonly acls = new AclStore();
   /** SCRAM credentials created with AlterUserScramCredentials (scram-credentials.ts). */
   readonly scramCredentials = new ScramCredentialStore();
+  /** KIP-848 consumer groups' durable state, by group id (groups/consumer-group-record.ts). */
+  readonly consumerGroups = new Map<string, ConsumerGroupRecord>();
   nextProducerId = 1000;
   /** Log time (ms) at the last applied entry: the largest entry timestamp so far (expiry.ts); 0 while unknown. */
   logTime = 0;
@@ -325,12 +330,26 @@ export class ClusterState {
       case "coordinateGroup": {
         const fence = this.groupFences.claim(c.group, c.coordinator);
         this.listener?.groupCoordinatorChanged?.(c.group);
-        return { errorCode: FoldError.NONE, coordinatorEpoch: fence.epoch, generationId: fence.generation };
+        const consumerGroup = this.consumerGroups.get(c.group);
+        return {
+          errorCode: FoldError.NONE,
+          coordinatorEpoch: fence.epoch,
+          generationId: fence.generation,
+          ...(consumerGroup ? { consumerGroup } : {}),
+        };
+      }
+      case "consumerGroupState": {
+        const refused = this.groupFences.admit(c.group, c.coordinatorEpoch, -1);
+        if (refused !== FoldError.NONE) return { errorCode: refused };
+        if (c.state === null) this.consumerGroups.delete(c.group);
+        else this.consumerGroups.set(c.group, c.state);
+        return { errorCode: FoldError.NONE };
       }
       case "groupGeneration":
         return { errorCode: this.groupFences.admit(c.group, c.coordinatorEpoch, c.generationId) };
       case "deleteGroup":
         this.groupExpiry.delete(c.group);
+        this.consumerGroups.delete(c.group);
         return this.groupOffsets.delete(c.group)
           ? { errorCode: FoldError.NONE }
           : { errorCode: FoldError.GROUP_ID_NOT_FOUND };
@@ -618,14 +637,16 @@ export class ClusterState {
       [...byTopic.values()].flatMap((m) => [...m.values()]),
       this.groupExpiry.timeOf(g) ?? 0,
     ]);
-    // Version 2 carries ACLs, version 3 SCRAM credentials too; a state without either is written as
-    // version 1 (and one without credentials as at most 2), which agents that know neither still read (a
-    // rolling upgrade), while they refuse a newer snapshot instead of dropping what it holds.
+    // Version 2 carries ACLs, version 3 SCRAM credentials too, version 4 KIP-848 groups' state too; a
+    // state without any is written as version 1 (one without groups' state as at most 3, and so on), which
+    // agents that know none of them still read (a rolling upgrade), while they refuse a newer snapshot
+    // instead of dropping what it holds.
     const acls = this.acls.toRows();
     const scram = this.scramCredentials.toRows();
+    const cgroups = [...this.consumerGroups];
     return Buffer.from(
       JSON.stringify({
-        v: scram.length > 0 ? 3 : acls.length > 0 ? 2 : 1,
+        v: cgroups.length > 0 ? 4 : scram.length > 0 ? 3 : acls.length > 0 ? 2 : 1,
         applied: this.appliedIndex.toString(),
         nextProducerId: this.nextProducerId,
         logTime: this.logTime,
@@ -634,6 +655,7 @@ export class ClusterState {
         fences: this.groupFences.toRows(),
         ...(acls.length > 0 ? { acls } : {}),
         ...(scram.length > 0 ? { scram } : {}),
+        ...(cgroups.length > 0 ? { cgroups } : {}),
       }),
       "utf8",
     );
@@ -666,6 +688,8 @@ export class ClusterState {
       acls?: AclRow[];
       /** Version 3: SCRAM credentials by user. */
       scram?: ScramUserRow[];
+      /** Version 4: KIP-848 groups' durable state, [group, record]. */
+      cgroups?: Array<[string, ConsumerGroupRecord]>;
     };
     const state = new ClusterState();
     state.appliedIndex = BigInt(raw.applied);
@@ -721,6 +745,15 @@ export class ClusterState {
       state.acls.restore(raw.acls);
     }
     if (raw.scram !== undefined) state.scramCredentials.restore(raw.scram);
+    if (raw.cgroups !== undefined) {
+      if (!Array.isArray(raw.cgroups)) throw new Error("snapshot: cgroups is not an array");
+      for (const row of raw.cgroups) {
+        if (!Array.isArray(row) || typeof row[0] !== "string") throw new Error("snapshot: a cgroups row is malformed");
+        const problem = recordProblem(row[1]);
+        if (problem) throw new Error(`snapshot: consumer group ${row[0]}: ${problem}`);
+        state.consumerGroups.set(row[0], row[1]);
+      }
+    }
     return state;
   }
 }
@@ -728,9 +761,9 @@ export class ClusterState {
 /**
  * Snapshot formats this agent reads, all JSON (toSnapshot): 1; 2, which adds ACLs (written only when
  * there are ACLs, so that agents reading only 1 refuse it rather than drop them); 3, which adds SCRAM
- * credentials (likewise).
+ * credentials (likewise); 4, which adds KIP-848 consumer groups' durable state (likewise).
  */
-export const READABLE_SNAPSHOT_FORMATS: readonly number[] = [1, 2, 3];
+export const READABLE_SNAPSHOT_FORMATS: readonly number[] = [1, 2, 3, 4];
 
 /** A snapshot's JSON, once its format is known to be one this agent reads. */
 function parseSnapshot(data: Buffer, index: bigint | undefined): unknown {

@@ -5,137 +5,9 @@
  * validation, and living beside classic groups (JoinGroup, ListGroups, DescribeGroups, offsets).
  */
 import assert from "node:assert/strict";
-import winston from "winston";
-import type { AssignableTopic } from "../../src/groups/assignors/types.js";
-import {
-  GroupCoordinator,
-  GroupError,
-  type ConsumerHeartbeatInput,
-  type ConsumerHeartbeatResult,
-  type TopicView,
-} from "../../src/groups/coordinator.js";
-import { assignmentOf, assignmentText, EMPTY_ASSIGNMENT, type Assignment } from "../../src/groups/partitions.js";
-import { ManualTimers } from "./manual-timers.js";
-import { MemGroupOffsetStore } from "./mem-offset-store.js";
-
-const silent = winston.createLogger({ silent: true });
-const G = "cg";
-const SESSION = 45_000;
-const REBALANCE = 30_000;
-
-class Topics implements TopicView {
-  readonly topics = new Map<string, AssignableTopic>();
-  add(name: string, partitions: number): AssignableTopic {
-    const t = { id: Buffer.from(name.padEnd(16, "_")).subarray(0, 16).toString("hex"), name, partitions };
-    this.topics.set(name, t);
-    return t;
-  }
-  byName(name: string) {
-    return this.topics.get(name);
-  }
-  byId(id: string) {
-    return [...this.topics.values()].find((t) => t.id === id);
-  }
-  names() {
-    return this.topics.keys();
-  }
-}
-
-function setup(maxGroupSize?: number) {
-  const timers = new ManualTimers();
-  const store = new MemGroupOffsetStore();
-  const topics = new Topics();
-  const coordinator = new GroupCoordinator({
-    offsets: store,
-    timers,
-    log: silent,
-    topics,
-    ...(maxGroupSize !== undefined ? { maxGroupSize } : {}),
-  });
-  return { timers, store, topics, coordinator };
-}
-
-type Env = ReturnType<typeof setup>;
-
-function input(overrides: Partial<ConsumerHeartbeatInput>): ConsumerHeartbeatInput {
-  return {
-    groupId: G,
-    memberId: "m",
-    memberEpoch: 0,
-    instanceId: null,
-    rackId: null,
-    rebalanceTimeoutMs: REBALANCE,
-    subscribedTopicNames: ["t"],
-    subscribedTopicRegex: null,
-    serverAssignor: null,
-    ownedPartitions: EMPTY_ASSIGNMENT,
-    clientId: "client",
-    clientHost: "/127.0.0.1",
-    version: 1,
-    ...overrides,
-  };
-}
-
-/** A member as a client runs it: remembers its epoch and what it owns, reports what it owns each time. */
-class Client {
-  epoch = 0;
-  owned: Assignment = EMPTY_ASSIGNMENT;
-  constructor(
-    readonly env: Env,
-    readonly memberId: string,
-    readonly extra: Partial<ConsumerHeartbeatInput> = {},
-  ) {}
-
-  async join(): Promise<ConsumerHeartbeatResult> {
-    this.epoch = 0;
-    this.owned = EMPTY_ASSIGNMENT;
-    return this.beat();
-  }
-
-  /** One heartbeat; applies the assignment it gets (revoking at once, as a client does). */
-  async beat(overrides: Partial<ConsumerHeartbeatInput> = {}): Promise<ConsumerHeartbeatResult> {
-    const r = await this.env.coordinator.consumerGroupHeartbeat(
-      input({
-        memberId: this.memberId,
-        memberEpoch: this.epoch,
-        ownedPartitions: this.owned,
-        ...this.extra,
-        ...overrides,
-      }),
-    );
-    if (r.errorCode === GroupError.NONE) {
-      this.epoch = r.memberEpoch;
-      if (r.assignment) this.owned = r.assignment;
-    }
-    return r;
-  }
-
-  text(): string {
-    return assignmentText(this.owned, (id) => this.env.topics.byId(id)?.name ?? id);
-  }
-}
-
-/** Heartbeats every client in turn until a round changes nothing; checks nobody shares a partition. */
-async function settle(clients: readonly Client[]): Promise<void> {
-  for (let round = 0; round < 20; round++) {
-    const before = clients.map((c) => `${c.epoch}:${c.text()}`).join("|");
-    for (const c of clients) {
-      assert.equal((await c.beat()).errorCode, GroupError.NONE);
-      assertDisjoint(clients);
-    }
-    if (clients.map((c) => `${c.epoch}:${c.text()}`).join("|") === before) return;
-  }
-  assert.fail("the group did not settle");
-}
-
-function assertDisjoint(clients: readonly Client[]): void {
-  const owner = new Map<string, string>();
-  for (const c of clients)
-    for (const p of c.text().split(",").filter(Boolean)) {
-      assert.equal(owner.get(p), undefined, `${p} owned by ${owner.get(p)} and ${c.memberId}`);
-      owner.set(p, c.memberId);
-    }
-}
+import { GroupError, type ConsumerHeartbeatInput } from "../../src/groups/coordinator.js";
+import { assignmentOf } from "../../src/groups/partitions.js";
+import { Client, G, REBALANCE, SESSION, assertDisjoint, input, settle, setup } from "./kip848-clients.js";
 
 describe("KIP-848 consumer groups", () => {
   it("a first member gets every partition at epoch 1; a second gets its share only after the first revoked", async () => {
@@ -158,7 +30,7 @@ describe("KIP-848 consumer groups", () => {
     assert.equal(ra.memberEpoch, 1);
     assert.equal(ra.assignment !== null, true);
     assert.equal(a.text().split(",").length, 2);
-    const describedRevoking = env.coordinator.describeConsumerGroups([G])[0]!;
+    const describedRevoking = (await env.coordinator.describeConsumerGroups([G]))[0]!;
     assert.equal(describedRevoking.state, "Reconciling");
     // b still gets nothing: a has not reported the revocation.
     await b.beat();
@@ -168,7 +40,7 @@ describe("KIP-848 consumer groups", () => {
     await b.beat();
     assert.equal(b.text().split(",").length, 2);
     assertDisjoint([a, b]);
-    const described = env.coordinator.describeConsumerGroups([G])[0]!;
+    const described = (await env.coordinator.describeConsumerGroups([G]))[0]!;
     assert.equal(described.state, "Stable");
     assert.equal(described.groupEpoch, 2);
     assert.equal(described.assignmentEpoch, 2);
@@ -283,7 +155,7 @@ describe("KIP-848 consumer groups", () => {
     await b.join();
     await settle([a, b]);
     const mine = a.text();
-    const epochBefore = env.coordinator.describeConsumerGroups([G])[0]!.groupEpoch;
+    const epochBefore = (await env.coordinator.describeConsumerGroups([G]))[0]!.groupEpoch;
     // Another instance cannot take ia while a1 holds it.
     assert.equal(
       (await env.coordinator.consumerGroupHeartbeat(input({ memberId: "a2", instanceId: "ia" }))).errorCode,
@@ -298,7 +170,7 @@ describe("KIP-848 consumer groups", () => {
     const a2 = new Client(env, "a2", { instanceId: "ia" });
     await a2.join();
     assert.equal(a2.text(), mine, "same partitions");
-    assert.equal(env.coordinator.describeConsumerGroups([G])[0]!.groupEpoch, epochBefore, "no new group epoch");
+    assert.equal((await env.coordinator.describeConsumerGroups([G]))[0]!.groupEpoch, epochBefore, "no new group epoch");
     // The old incarnation is fenced.
     assert.equal((await a.beat({ memberEpoch: a.epoch })).errorCode, GroupError.FENCED_INSTANCE_ID);
   });
@@ -330,7 +202,7 @@ describe("KIP-848 consumer groups", () => {
     env.topics.add("orders-us", 1);
     await a.beat({ subscribedTopicRegex: null });
     assert.equal(a.text(), "orders-eu-0,orders-eu-1,orders-us-0");
-    assert.equal(env.coordinator.describeConsumerGroups([G])[0]!.members[0]!.subscribedTopicRegex, "orders-.*");
+    assert.equal((await env.coordinator.describeConsumerGroups([G]))[0]!.members[0]!.subscribedTopicRegex, "orders-.*");
   });
 
   it("refuses invalid regular expressions, and those using what RE2/J lacks", async () => {
@@ -389,7 +261,7 @@ describe("KIP-848 consumer groups", () => {
     await settle([a, b]);
     assert.equal(a.text(), "t-0,t-1");
     assert.equal(b.text(), "t-2,t-3");
-    assert.equal(env.coordinator.describeConsumerGroups([G])[0]!.assignorName, "range");
+    assert.equal((await env.coordinator.describeConsumerGroups([G]))[0]!.assignorName, "range");
   });
 
   it("lives beside classic groups: each protocol refuses the other's group id", async () => {
@@ -431,10 +303,13 @@ describe("KIP-848 consumer groups", () => {
     assert.equal(r.errorCode, GroupError.GROUP_ID_NOT_FOUND);
     assert.match(r.errorMessage ?? "", /not a consumer group/);
     assert.equal(
-      env.coordinator.describeConsumerGroups(["classic-group"])[0]!.errorCode,
+      (await env.coordinator.describeConsumerGroups(["classic-group"]))[0]!.errorCode,
       GroupError.GROUP_ID_NOT_FOUND,
     );
-    assert.equal(env.coordinator.describeConsumerGroups(["nothing"])[0]!.errorCode, GroupError.GROUP_ID_NOT_FOUND);
+    assert.equal(
+      (await env.coordinator.describeConsumerGroups(["nothing"]))[0]!.errorCode,
+      GroupError.GROUP_ID_NOT_FOUND,
+    );
     // ListGroups: both, with their types; DescribeGroups: the consumer group is Dead to it.
     const listed = env.coordinator.listGroups();
     assert.deepEqual(
@@ -531,15 +406,18 @@ describe("KIP-848 consumer groups", () => {
     );
   });
 
-  it("drops the group when another coordinator claims it: members are told NOT_COORDINATOR once, then rejoin", async () => {
+  it("drops the group when another coordinator claims it: members are told NOT_COORDINATOR once, then carry on from the record", async () => {
     const env = setup();
     env.topics.add("t", 1);
     const a = new Client(env, "a");
     await a.join();
     await env.store.claimGroup(G, "someone else");
-    // Told once to look the coordinator up again; should it come back here, it rejoins.
+    // Told once to look the coordinator up again; should it come back here, the group is loaded from its
+    // record and the member keeps its epoch and partition.
     assert.equal((await a.beat()).errorCode, GroupError.NOT_COORDINATOR);
-    assert.equal((await a.beat()).errorCode, GroupError.UNKNOWN_MEMBER_ID);
-    assert.equal((await a.join()).errorCode, GroupError.NONE);
+    const back = await a.beat();
+    assert.equal(back.errorCode, GroupError.NONE);
+    assert.equal(back.memberEpoch, 1);
+    assert.equal(a.text(), "t-0");
   });
 });

@@ -3,6 +3,7 @@
  * log). Fences are checked by the fold's own rules (metadata/group-fence.ts).
  */
 import { GroupFences } from "../../src/metadata/group-fence.js";
+import type { ConsumerGroupRecord } from "../../src/groups/consumer-group-record.js";
 import type { CommittedOffset, GroupClaim, GroupOffsetStore, GroupWriteFence } from "../../src/groups/offset-store.js";
 import { ErrorCode } from "../../src/protocol/error-codes.js";
 
@@ -13,7 +14,12 @@ export class MemGroupOffsetStore implements GroupOffsetStore {
   failCommits: Error | null = null;
   failClaims: Error | null = null;
   failGenerations: Error | null = null;
+  /** When set, recordConsumerGroup() rejects with it. */
+  failGroupRecords: Error | null = null;
   commits = 0;
+  /** KIP-848 groups' recorded state, and how many records were written. */
+  readonly consumerGroups = new Map<string, ConsumerGroupRecord>();
+  groupRecords = 0;
 
   async commit(groupId: string, offsets: readonly CommittedOffset[], fence: GroupWriteFence): Promise<number> {
     if (this.failCommits) throw this.failCommits;
@@ -61,7 +67,29 @@ export class MemGroupOffsetStore implements GroupOffsetStore {
   async claimGroup(groupId: string, coordinator: string): Promise<GroupClaim> {
     if (this.failClaims) throw this.failClaims;
     const fence = this.fences.claim(groupId, coordinator);
-    return { coordinatorEpoch: fence.epoch, lastGenerationId: fence.generation };
+    return {
+      coordinatorEpoch: fence.epoch,
+      lastGenerationId: fence.generation,
+      consumerGroup: this.consumerGroups.get(groupId) ?? null,
+    };
+  }
+
+  async recordConsumerGroup(
+    groupId: string,
+    coordinatorEpoch: number,
+    state: ConsumerGroupRecord | null,
+  ): Promise<number> {
+    if (this.failGroupRecords) throw this.failGroupRecords;
+    const refused = this.fences.admit(groupId, coordinatorEpoch, -1);
+    if (refused !== ErrorCode.NONE) return refused;
+    this.groupRecords++;
+    if (state === null) this.consumerGroups.delete(groupId);
+    else this.consumerGroups.set(groupId, state);
+    return ErrorCode.NONE;
+  }
+
+  hasConsumerGroupRecord(groupId: string): boolean {
+    return this.consumerGroups.has(groupId);
   }
 
   async recordGeneration(groupId: string, fence: GroupWriteFence): Promise<number> {

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import type { BatchMeta, Command, CommitFileCommand, LogEntry } from "../../src/metadata/commands.js";
+import { ENTRY_FORMAT } from "../../src/metadata/commands.js";
 import {
   CommandEncodingError,
   decodeEntry,
@@ -345,18 +346,22 @@ describe("metadata log entry formats", () => {
   });
 
   it("names the format found and the formats it reads when an entry is of a newer format, in either encoding", () => {
+    const L = ENTRY_FORMAT.latest;
+    const N = L + 1;
     const newer = throwsFormatError(
-      () => decodeEntry(Buffer.from([0x57, 0x4c, 6, 0, 0]), 12n),
-      /^metadata log entry 12 has format 6, newer than this agent reads \(1-5\)\. It was written by a newer agent/,
+      () => decodeEntry(Buffer.from([0x57, 0x4c, N, 0, 0]), 12n),
+      new RegExp(
+        `^metadata log entry 12 has format ${N}, newer than this agent reads \\(1-${L}\\)\\. It was written by a newer agent`,
+      ),
     );
-    assert.equal(newer.formatVersion, 6);
+    assert.equal(newer.formatVersion, N);
     assert.equal(
       throwsFormatError(() => decodeEntry(Buffer.from([0x57, 0x4c, 0x80, 0x01])), /format 128, newer/).formatVersion,
       128,
     );
     throwsFormatError(
-      () => decodeEntry(Buffer.from('{"v":6,"proposer":"p","seq":1,"commands":[{"type":"teleport"}]}'), 4n),
-      /^metadata log entry 4 has format 6, newer than this agent reads \(1-5\)/,
+      () => decodeEntry(Buffer.from(`{"v":${N},"proposer":"p","seq":1,"commands":[{"type":"teleport"}]}`), 4n),
+      new RegExp(`^metadata log entry 4 has format ${N}, newer than this agent reads \\(1-${L}\\)`),
     );
     throwsFormatError(
       () => decodeEntry(Buffer.from('{"proposer":"p"}'), 4n),
@@ -369,7 +374,9 @@ describe("metadata log entry formats", () => {
     );
     throwsFormatError(
       () => decodeEntry(Buffer.from([1, 2, 3]), 8n),
-      /^metadata log entry 8 is in no format this agent knows: it starts with 0x010203; this agent reads entry formats 1-5 \(JSON, or binary from 3\)$/,
+      new RegExp(
+        `^metadata log entry 8 is in no format this agent knows: it starts with 0x010203; this agent reads entry formats 1-${ENTRY_FORMAT.latest} \\(JSON, or binary from 3\\)$`,
+      ),
     );
     throwsFormatError(() => decodeEntry(Buffer.alloc(0), 8n), /starts with nothing/);
   });
@@ -443,13 +450,14 @@ describe("metadata log entry formats", () => {
   });
 
   it("writes the newest format every live agent reads, binary from format 3", () => {
-    assert.equal(entryFormatFor([]), 5);
+    const L = ENTRY_FORMAT.latest;
+    assert.equal(entryFormatFor([]), L);
     assert.equal(entryFormatFor([3, 3, 3]), 3);
     assert.equal(entryFormatFor([4, 4]), 4);
     assert.equal(entryFormatFor([5, 4]), 4);
     assert.equal(entryFormatFor([3, undefined, 3]), 1, "an agent from before binary entries advertises none");
-    assert.equal(entryFormatFor([6, 3]), 3);
-    assert.equal(entryFormatFor([6, 6]), 5, "never a format this agent does not know");
+    assert.equal(entryFormatFor([L + 1, 3]), 3);
+    assert.equal(entryFormatFor([L + 1, L + 1]), L, "never a format this agent does not know");
     assert.equal(entryFormatFor([2, 3]), 2);
     assert.deepEqual([1, 2, 3, 4, 5, 6].map(encodingFor), ["json", "json", "binary", "binary", "binary", "binary"]);
   });

@@ -135,8 +135,8 @@ describe("metadata log: entry formats", () => {
 
   it("refuses to start on a snapshot of a newer format, naming the version and the versions it reads", async () => {
     for (const [data, version] of [
-      [Buffer.from(JSON.stringify({ v: 4, applied: "5" })), 4],
-      [Buffer.from([0x57, 0x53, 4, 1, 2, 3]), 4],
+      [Buffer.from(JSON.stringify({ v: 99, applied: "5" })), 99],
+      [Buffer.from([0x57, 0x53, 99, 1, 2, 3]), 99],
     ] as const) {
       const store = new MemMetadataStore();
       await store.putSnapshot({ index: 5n, data });
@@ -144,7 +144,7 @@ describe("metadata log: entry formats", () => {
         new MetadataLog(store, options).open(),
         MetadataFormatError,
         new RegExp(
-          `^metadata snapshot at log index 5 has format version ${version}; this agent reads snapshot format versions 1, 2 and 3\\. It was written by a newer agent`,
+          `^metadata snapshot at log index 5 has format version ${version}; this agent reads snapshot format versions 1, 2, 3 and 4\\. It was written by a newer agent`,
         ),
       );
     }

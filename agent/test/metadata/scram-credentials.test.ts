@@ -108,13 +108,13 @@ describe("SCRAM credentials in the metadata fold", () => {
 
   it("is written at entry format 5 in both encodings, which a format 4 reader refuses naming 5", () => {
     const command = alter("carol", [record()]);
-    assert.equal(ENTRY_FORMAT.latest, 5);
     assert.equal(entryFormat([command], "json"), 5);
     assert.equal(entryFormat([command], "binary"), 5);
     const entry = { proposer: "p", seq: 1, commands: [command] };
     const encoded = [encodeEntry(entry, "json"), encodeEntry(entry, "binary")];
     for (const data of encoded) assert.deepEqual(decodeEntry(data), entry);
     const formats = ENTRY_FORMAT as { latest: number };
+    const latest = formats.latest;
     formats.latest = 4;
     try {
       for (const data of encoded)
@@ -125,7 +125,7 @@ describe("SCRAM credentials in the metadata fold", () => {
             /^metadata log entry 3 has format 5, newer than this agent reads \(1-4\)/.test(err.message),
         );
     } finally {
-      formats.latest = 5;
+      formats.latest = latest;
     }
   });
 
@@ -150,8 +150,8 @@ describe("SCRAM credentials in the metadata fold", () => {
       /snapshot: scram\[0\]\[0\]: Too few iterations/,
     );
     assert.throws(
-      () => ClusterState.fromSnapshot(Buffer.from(JSON.stringify({ ...raw, v: 4 }))),
-      /format version 4; this agent reads snapshot format versions 1, 2 and 3/,
+      () => ClusterState.fromSnapshot(Buffer.from(JSON.stringify({ ...raw, v: 99 }))),
+      /format version 99; this agent reads snapshot format versions 1, 2, 3 and 4/,
     );
   });
 });
