@@ -86,10 +86,27 @@ export function renderClientTables(report: BenchReport): string {
     fmt(r.sequential.p99Ms, 1),
   ];
   for (const r of small) lat.push(seq(r));
-  const latencyRows = (store: ScenarioResult["store"], agents: number, ms: number): ScenarioResult | undefined =>
-    report.results.find((r) => r.store === store && r.agents === agents && r.batchTimeoutMs === ms);
+  /** The scenario of that set-up with default flags, or with `flags` when given. */
+  const latencyRows = (
+    store: ScenarioResult["store"],
+    agents: number,
+    ms: number,
+    flags?: string,
+  ): ScenarioResult | undefined =>
+    report.results.find(
+      (r) =>
+        r.store === store &&
+        r.agents === agents &&
+        r.batchTimeoutMs === ms &&
+        (flags === undefined ? !r.label.includes(" -") : r.label.includes(flags)),
+    );
   const w = report.workload;
-  for (const r of [kafka, latencyRows("file", 1, 25), latencyRows("dynamodb", 3, 50)])
+  for (const r of [
+    kafka,
+    latencyRows("file", 1, 25, "-sealMode window"),
+    latencyRows("dynamodb", 3, 50),
+    latencyRows("dynamodb", 3, 50, "-sealMode eager"),
+  ])
     if (r)
       lat.push([
         `Java producer, \`${tuned}\`, ${fmt(w.latencyRate, 0)} records/s over ${w.partitions} partitions`,

@@ -15,7 +15,8 @@ function groupsOf(results: readonly ScenarioResult[]): { name: string; byTimeout
   const groups = new Map<string, Map<number, ScenarioResult>>();
   for (const r of results) {
     if (r.batchTimeoutMs === null) continue;
-    const name = `${r.store}, ${r.agents} agent${r.agents > 1 ? "s" : ""}`;
+    // One line per set-up: store, agents and any flags (the label without its batch timeout).
+    const name = r.label.replace(/, batchTimeout \d+ms/, "");
     const g = groups.get(name) ?? new Map<number, ScenarioResult>();
     g.set(r.batchTimeoutMs, r);
     groups.set(name, g);

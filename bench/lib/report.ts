@@ -51,6 +51,7 @@ export const FIGURES: readonly Figure[] = [
   { name: "e2e p99.9 ms", get: (r) => r.e2e.p999Ms, digits: 0 },
   { name: "consume MB/s", get: (r) => r.consume.mbPerSec, digits: 1 },
   { name: "CPU s/GB", get: (r) => r.cpuSecondsPerGb, digits: 1 },
+  { name: "produce CPU s/GB", get: (r) => r.produceCpuSecondsPerGb, digits: 1 },
   { name: "peak RSS MB", get: (r) => r.peakRssMb, digits: 0 },
 ];
 
