@@ -61,6 +61,13 @@ export interface ClassicGroupsView {
   stateOf(groupId: string): GroupState | null;
   /** Forgets an Empty classic group whose id a consumer group takes over. */
   drop(groupId: string): void;
+  /**
+   * Converts the live classic group under this id into a consumer group (adopted) for a member joining
+   * with the consumer protocol, or refuses (migration.ts).
+   */
+  upgrade(groupId: string, joining: ConsumerHeartbeatInput): ConsumerGroup | { errorCode: number; message: string };
+  /** Turns the group back into a classic group instead of removing `leaving`, when due; whether it did (migration.ts). */
+  downgrade(group: ConsumerGroup, leaving: ConsumerMember): boolean;
 }
 
 class HeartbeatError extends Error {
@@ -105,8 +112,13 @@ export class ConsumerGroups {
       }
       if (!group) {
         const classicState = this.classic.stateOf(input.groupId);
-        if (classicState !== null && classicState !== "Empty" && classicState !== "Dead")
-          throw new HeartbeatError(GroupError.GROUP_ID_NOT_FOUND, `Group ${input.groupId} is not a consumer group.`);
+        if (classicState !== null && classicState !== "Empty" && classicState !== "Dead") {
+          if (input.memberEpoch !== 0)
+            throw new HeartbeatError(GroupError.GROUP_ID_NOT_FOUND, `Group ${input.groupId} is not a consumer group.`);
+          const upgraded = this.classic.upgrade(input.groupId, input);
+          if (!(upgraded instanceof ConsumerGroup)) throw new HeartbeatError(upgraded.errorCode, upgraded.message);
+          return this.memberHeartbeat(upgraded, input);
+        }
         if (input.memberEpoch !== 0)
           throw new HeartbeatError(
             GroupError.UNKNOWN_MEMBER_ID,
@@ -353,7 +365,7 @@ export class ConsumerGroups {
         instanceId: member.instanceId,
       });
     } else {
-      this.removeMember(group, member, "it left the group");
+      this.fenceMember(group, member, "it left the group");
     }
     return {
       errorCode: GroupError.NONE,
@@ -365,8 +377,17 @@ export class ConsumerGroups {
     };
   }
 
+  /**
+   * Removes a member that left or timed out, or, when only classic members would remain, turns the group
+   * back into a classic group instead (migration.ts).
+   */
+  fenceMember(group: ConsumerGroup, member: ConsumerMember, reason: string): void {
+    if (group.members.get(member.memberId) === member && this.classic.downgrade(group, member)) return;
+    this.removeMember(group, member, reason);
+  }
+
   /** Removes a member, frees its partitions and bumps the group epoch so the others are reassigned. */
-  private removeMember(group: ConsumerGroup, member: ConsumerMember, reason: string): void {
+  removeMember(group: ConsumerGroup, member: ConsumerMember, reason: string): void {
     member.cancelTimers();
     if (group.members.get(member.memberId) !== member) return;
     group.removeMember(member);
@@ -423,10 +444,11 @@ export class ConsumerGroups {
 
   private scheduleSessionTimeout(group: ConsumerGroup, member: ConsumerMember): void {
     member.sessionTimer?.();
-    member.sessionTimer = this.timers.schedule(this.config.consumerSessionTimeoutMs, () => {
+    const timeout = member.classic?.sessionTimeoutMs ?? this.config.consumerSessionTimeoutMs;
+    member.sessionTimer = this.timers.schedule(timeout, () => {
       member.sessionTimer = null;
       if (this.groups.get(group.groupId) !== group) return;
-      this.removeMember(group, member, "its session expired");
+      this.fenceMember(group, member, "its session expired");
     });
   }
 
@@ -439,7 +461,7 @@ export class ConsumerGroups {
       member.rebalanceTimer = null;
       if (this.groups.get(group.groupId) !== group) return;
       if (member.assignment.state !== "UNREVOKED_PARTITIONS" || member.memberEpoch !== epoch) return;
-      this.removeMember(group, member, "it did not revoke its partitions within the rebalance timeout");
+      this.fenceMember(group, member, "it did not revoke its partitions within the rebalance timeout");
     });
   }
 
@@ -515,6 +537,7 @@ export class ConsumerGroups {
     if (memberEpoch < 0 && group.members.size === 0) return null;
     const member = group.members.get(memberId);
     if (!member) return GroupError.UNKNOWN_MEMBER_ID;
+    if (member.classic) return memberEpoch === member.memberEpoch ? null : GroupError.ILLEGAL_GENERATION;
     if (version < 9) return GroupError.UNSUPPORTED_VERSION;
     if (memberEpoch === member.memberEpoch) return null;
     const stillHeld = partitions.every((p) => {
@@ -531,6 +554,7 @@ export class ConsumerGroups {
     if ((memberId === null || memberId === "") && memberEpoch < 0) return null;
     const member = memberId === null ? undefined : group.members.get(memberId);
     if (!member) return GroupError.UNKNOWN_MEMBER_ID;
+    if (member.classic) return memberEpoch === member.memberEpoch ? null : GroupError.ILLEGAL_GENERATION;
     return memberEpoch === member.memberEpoch ? null : GroupError.STALE_MEMBER_EPOCH;
   }
 
@@ -581,6 +605,7 @@ export class ConsumerGroups {
         subscribedTopicRegex: m.subscribedTopicRegex,
         assignment: describe(m.assignment.assigned),
         targetAssignment: describe(group.targetAssignment.get(m.memberId) ?? new Map()),
+        usesClassicProtocol: m.classic !== null,
       })),
     };
   }
@@ -657,6 +682,43 @@ export class ConsumerGroups {
     this.fencedMembers.delete(groupId);
     this.log.info("coordinating consumer group", { groupId, coordinatorEpoch: claimed.coordinatorEpoch });
     return group;
+  }
+
+  // ------------------------------------ migration and classic members (migration.ts, classic-members.ts)
+
+  /** Takes over a group converted from a classic group: its members' sessions start now. */
+  adopt(group: ConsumerGroup): void {
+    this.groups.set(group.groupId, group);
+    this.fencedMembers.delete(group.groupId);
+    group.subscriptionSignature = this.subscriptionSignature(group);
+    for (const m of group.members.values()) this.scheduleSessionTimeout(group, m);
+  }
+
+  /**
+   * A classic member's JoinGroup as steps (2)–(4) of a heartbeat: adds the member or takes its update
+   * (the group epoch is bumped when it is new or `changed` its subscription), computes a new target
+   * assignment when due, and moves the member towards its target given the partitions it `owned`.
+   */
+  joinClassicMember(group: ConsumerGroup, member: ConsumerMember, changed: boolean, owned: Assignment): void {
+    let bump = changed || !group.members.has(member.memberId);
+    if (!group.members.has(member.memberId)) group.addMember(member);
+    const signature = this.subscriptionSignature(group);
+    if (signature !== group.subscriptionSignature) {
+      group.subscriptionSignature = signature;
+      bump = true;
+    }
+    if (bump) {
+      group.groupEpoch += 1;
+      this.log.info("group epoch bumped", { groupId: group.groupId, groupEpoch: group.groupEpoch });
+    }
+    if (group.groupEpoch > group.assignmentEpoch) this.computeTargetAssignment(group);
+    this.reconcileMember(group, member, owned);
+    this.scheduleSessionTimeout(group, member);
+  }
+
+  /** Restarts a member's session (a classic member's Heartbeat or SyncGroup). */
+  renewSession(group: ConsumerGroup, member: ConsumerMember): void {
+    this.scheduleSessionTimeout(group, member);
   }
 }
 

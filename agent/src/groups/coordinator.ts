@@ -48,6 +48,7 @@
 import { randomUUID } from "node:crypto";
 import { componentLogger, errorMessage, type Logger } from "../../../common/logger.js";
 import { GroupAdmin } from "./admin.js";
+import { ClassicMembers } from "./classic-members.js";
 import { DEFAULT_GROUP_CONFIG, type GroupCoordinatorConfig } from "./config.js";
 import {
   NO_TOPICS,
@@ -59,7 +60,6 @@ import {
 import { ConsumerGroups } from "./consumer-groups.js";
 import {
   GroupError,
-  joinError,
   type DeleteGroupResult,
   type DescribedGroup,
   type HeartbeatInput,
@@ -78,6 +78,7 @@ import {
 } from "./coordinator-io.js";
 import type { GroupState } from "./group-state.js";
 import { GroupMembership } from "./membership.js";
+import { GroupMigration } from "./migration.js";
 import type { GroupOffsetStore } from "./offset-store.js";
 import { GroupOffsets } from "./offsets.js";
 import { realTimers, type TimerSeam } from "./timer.js";
@@ -140,6 +141,7 @@ export class GroupCoordinator {
   readonly config: GroupCoordinatorConfig;
   private readonly membership: GroupMembership;
   private readonly consumerGroups: ConsumerGroups;
+  private readonly classicMembers: ClassicMembers;
   private readonly groupOffsets: GroupOffsets;
   private readonly admin: GroupAdmin;
   private readonly store: GroupOffsetStore;
@@ -164,32 +166,38 @@ export class GroupCoordinator {
     this.log = log;
     this.membership = new GroupMembership(this.config, timers, log, options.offsets, coordinatorId);
     const membership = this.membership;
+    const topics = options.topics ?? NO_TOPICS;
+    const migration = new GroupMigration(this.config, log, topics, membership, () => this.consumerGroups);
     this.consumerGroups = new ConsumerGroups(
       this.config,
       timers,
       log,
       options.offsets,
       coordinatorId,
-      options.topics ?? NO_TOPICS,
+      topics,
       {
         stateOf: (groupId) => membership.group(groupId)?.state ?? null,
         drop: (groupId) => {
           const group = membership.group(groupId);
           if (group) membership.dropGroup(group);
         },
+        upgrade: (groupId, joining) => migration.upgrade(groupId, joining),
+        downgrade: (group, leaving) => migration.downgrade(group, leaving),
       },
     );
+    this.classicMembers = new ClassicMembers(this.config, timers, log, topics, this.consumerGroups);
     this.groupOffsets = new GroupOffsets(options.offsets, this.membership, timers, log);
     this.admin = new GroupAdmin(options.offsets, this.membership, log);
   }
 
   // ------------------------------------------------------------ membership
 
+  // Classic requests for a KIP-848 group's id go to its classic members (classic-members.ts).
+
   joinGroup(input: JoinGroupInput): Promise<JoinGroupResult> {
     const consumerGroup = this.consumerGroups.liveGroup(input.groupId);
     if (consumerGroup) {
-      if (consumerGroup.members.size > 0)
-        return Promise.resolve(joinError(input.memberId, GroupError.INCONSISTENT_GROUP_PROTOCOL));
+      if (consumerGroup.members.size > 0) return Promise.resolve(this.classicMembers.join(consumerGroup, input));
       // An empty consumer group's id goes to the classic protocol (its offsets stay).
       this.consumerGroups.drop(consumerGroup);
     }
@@ -197,15 +205,21 @@ export class GroupCoordinator {
   }
 
   syncGroup(input: SyncGroupInput): Promise<SyncGroupResult> {
+    const consumerGroup = this.consumerGroups.liveGroup(input.groupId);
+    if (consumerGroup) return Promise.resolve(this.classicMembers.sync(consumerGroup, input));
     return this.membership.syncGroup(input);
   }
 
   /** Returns the error code for the Heartbeat response. */
   heartbeat(input: HeartbeatInput): number {
+    const consumerGroup = this.consumerGroups.liveGroup(input.groupId);
+    if (consumerGroup) return this.classicMembers.heartbeat(consumerGroup, input);
     return this.membership.heartbeat(input);
   }
 
   leaveGroup(groupId: string, leaving: readonly LeavingMember[]): LeaveGroupResult {
+    const consumerGroup = this.consumerGroups.liveGroup(groupId);
+    if (consumerGroup) return this.classicMembers.leave(consumerGroup, leaving);
     return this.membership.leaveGroup(groupId, leaving);
   }
 

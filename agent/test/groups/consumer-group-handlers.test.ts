@@ -182,7 +182,7 @@ describe("KIP-848 group handlers", () => {
     assert.equal(missing!.errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
   });
 
-  it("OffsetCommit v9 and OffsetFetch v9 check the member epoch; ListGroups v5 lists the group as consumer; JoinGroup is refused", async () => {
+  it("OffsetCommit v9 and OffsetFetch v9 check the member epoch; ListGroups v5 lists the group as consumer; a Connect JoinGroup is refused", async () => {
     await agent.call(ApiKey.ConsumerGroupHeartbeat, 1, heartbeat());
     const commit = (generationIdOrMemberEpoch: number) =>
       agent.call(ApiKey.OffsetCommit, 9, {
@@ -230,10 +230,11 @@ describe("KIP-848 group handlers", () => {
       rebalanceTimeoutMs: 10_000,
       memberId: "",
       groupInstanceId: null,
-      protocolType: "consumer",
-      protocols: [{ name: "range", metadata: Buffer.alloc(0) }],
+      protocolType: "connect",
+      protocols: [{ name: "sessioned", metadata: Buffer.alloc(0) }],
       reason: null,
     });
+    // Classic consumers may join (classic-members.ts); a Connect worker may not.
     assert.equal(joined.errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
   });
 });
