@@ -168,23 +168,15 @@ export class GroupCoordinator {
     const membership = this.membership;
     const topics = options.topics ?? NO_TOPICS;
     const migration = new GroupMigration(this.config, log, topics, membership, () => this.consumerGroups);
-    this.consumerGroups = new ConsumerGroups(
-      this.config,
-      timers,
-      log,
-      options.offsets,
-      coordinatorId,
-      topics,
-      {
-        stateOf: (groupId) => membership.group(groupId)?.state ?? null,
-        drop: (groupId) => {
-          const group = membership.group(groupId);
-          if (group) membership.dropGroup(group);
-        },
-        upgrade: (groupId, joining) => migration.upgrade(groupId, joining),
-        downgrade: (group, leaving) => migration.downgrade(group, leaving),
+    this.consumerGroups = new ConsumerGroups(this.config, timers, log, options.offsets, coordinatorId, topics, {
+      stateOf: (groupId) => membership.group(groupId)?.state ?? null,
+      drop: (groupId) => {
+        const group = membership.group(groupId);
+        if (group) membership.dropGroup(group);
       },
-    );
+      upgrade: (groupId, joining) => migration.upgrade(groupId, joining),
+      downgrade: (group, leaving) => migration.downgrade(group, leaving),
+    });
     this.classicMembers = new ClassicMembers(this.config, timers, log, topics, this.consumerGroups);
     this.groupOffsets = new GroupOffsets(options.offsets, this.membership, timers, log);
     this.admin = new GroupAdmin(options.offsets, this.membership, log);

@@ -102,7 +102,12 @@ export class GroupMigration {
       member.clientHost = m.clientHost;
       member.rebalanceTimeoutMs = m.rebalanceTimeoutMs;
       member.subscribedTopicNames = [...subscription.topics];
-      member.classic = { sessionTimeoutMs: m.sessionTimeoutMs, protocols: m.protocols, joinTimer: null, syncTimer: null };
+      member.classic = {
+        sessionTimeoutMs: m.sessionTimeoutMs,
+        protocols: m.protocols,
+        joinTimer: null,
+        syncTimer: null,
+      };
       member.assignment = {
         state: "STABLE",
         memberEpoch: classic.generationId,
