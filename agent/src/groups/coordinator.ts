@@ -18,6 +18,10 @@
  *   partitions.ts         sets of topic partitions (topic id → partitions)
  *   consumer-io.ts        the plain inputs and results of the KIP-848 calls
  *
+ *   online migration between the two
+ *   migration.ts          classic group → consumer group (upgrade) and back (downgrade)
+ *   classic-members.ts    JoinGroup/SyncGroup/Heartbeat/LeaveGroup of classic members inside a consumer group
+ *
  *   both
  *   offsets.ts         OffsetCommit/OffsetFetch/OffsetDelete over the GroupOffsetStore (offset-store.ts)
  *   admin.ts           DescribeGroups/ListGroups/DeleteGroups (classic groups; consumer groups added here)
@@ -31,11 +35,16 @@
  * deletion, the claim of a group's coordinator epoch and the record of a generation wait for the
  * GroupOffsetStore.
  *
- * A group id belongs to one protocol at a time. A classic JoinGroup for an id a non-empty consumer group
- * holds is refused INCONSISTENT_GROUP_PROTOCOL; a ConsumerGroupHeartbeat (or ConsumerGroupDescribe) for
- * an id a non-empty classic group holds answers GROUP_ID_NOT_FOUND ("not a consumer group"), as Kafka
- * does with migration off. An empty group of either kind is taken over by the other protocol. Online
- * migration of a live group between the protocols (KIP-848's upgrade path) is left out.
+ * A group id is held by one kind of group at a time, and a live group moves between the kinds online, as
+ * Kafka 4.x does with group.consumer.migration.policy=bidirectional (its default; fixed here): a
+ * ConsumerGroupHeartbeat joining a live classic group of protocol type "consumer" converts it into a
+ * consumer group (migration.ts), whose classic members keep speaking JoinGroup/SyncGroup/Heartbeat/
+ * LeaveGroup (classic-members.ts; the classic calls below route there whenever a consumer group holds the
+ * id); when the last consumer-protocol member goes, the classic members left get a classic group back.
+ * Groups of other protocol types (Connect, ...) are not converted: ConsumerGroupHeartbeat and
+ * ConsumerGroupDescribe for them answer GROUP_ID_NOT_FOUND ("not a consumer group"), and their JoinGroup
+ * for an id a non-empty consumer group holds is refused INCONSISTENT_GROUP_PROTOCOL. An empty group of
+ * either kind is taken over by the other protocol.
  *
  * Agents pick a group's coordinator from their own cluster view, so two may coordinate one group while
  * their views disagree. The coordinator epoch in the metadata log fences the older one (offset-store.ts,
