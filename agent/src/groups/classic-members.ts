@@ -29,7 +29,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../../../common/logger.js";
 import type { GroupCoordinatorConfig } from "./config.js";
-import { ConsumerGroup, ConsumerMember, LEAVE_GROUP_STATIC_MEMBER_EPOCH } from "./consumer-group.js";
+import { ConsumerMember, type ConsumerGroup } from "./consumer-group.js";
 import type { TopicView } from "./consumer-io.js";
 import type { ConsumerGroups } from "./consumer-groups.js";
 import {
@@ -169,14 +169,15 @@ export class ClassicMembers {
       return existing.classic ? existing : GroupError.UNKNOWN_MEMBER_ID;
     }
     const existing = group.staticMember(input.groupInstanceId);
-    if (!existing) return new ConsumerMember(memberId);
-    if (existing.memberId === memberId) return existing.classic ? existing : GroupError.UNKNOWN_MEMBER_ID;
-    if (!isUnknown) return GroupError.FENCED_INSTANCE_ID;
-    if (existing.classic === null && existing.memberEpoch !== LEAVE_GROUP_STATIC_MEMBER_EPOCH)
-      return GroupError.UNRELEASED_INSTANCE_ID;
-    // A new instance of a static member: the old one goes (its partitions are freed) and this one joins.
-    this.consumerGroups.removeMember(group, existing, "a new instance took its group.instance.id");
-    return new ConsumerMember(memberId);
+    if (isUnknown) {
+      if (!existing) return new ConsumerMember(memberId);
+      // A new instance takes the static member's place (whatever protocol the old one used), with its
+      // subscription and partitions, as Kafka does: no new group epoch.
+      return this.consumerGroups.replaceStaticMember(group, existing, memberId);
+    }
+    if (!existing) return GroupError.UNKNOWN_MEMBER_ID;
+    if (existing.memberId !== memberId) return GroupError.FENCED_INSTANCE_ID;
+    return existing.classic ? existing : GroupError.UNKNOWN_MEMBER_ID;
   }
 
   // ---------------------------------------------------------------- SyncGroup

@@ -273,7 +273,7 @@ export class ConsumerGroups {
    * A new instance takes a static member's place: same subscription and partitions (no rebalance), under
    * the new member id, at epoch 0 (its first heartbeat hands the partitions back at the target epoch).
    */
-  private replaceStaticMember(group: ConsumerGroup, old: ConsumerMember, memberId: string): ConsumerMember {
+  replaceStaticMember(group: ConsumerGroup, old: ConsumerMember, memberId: string): ConsumerMember {
     const member = new ConsumerMember(memberId);
     member.instanceId = old.instanceId;
     member.rackId = old.rackId;

@@ -82,25 +82,45 @@ function subscription(topics: readonly string[], owned: readonly TopicPartitions
 
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
-/** A classic (JoinGroup/SyncGroup) member as an eager Java client runs it: it gives up everything on rejoin. */
+/**
+ * A classic (JoinGroup/SyncGroup) member as a Java client runs it: eager, it gives up everything before it
+ * rejoins; cooperative, it reports what it owns and rejoins after giving up what its assignment dropped.
+ */
 class ClassicClient {
   memberId = "";
   generation = -1;
   owned: string[] = [];
+  cooperative = false;
+  instanceId: string | null = null;
+  /** Generations a JoinGroup answered, in order. */
+  readonly generations: number[] = [];
   constructor(
     readonly env: Env,
     readonly name: string,
     readonly protocolType = "consumer",
-    readonly metadata: Uint8Array = subscription(["t"]),
+    readonly fixedMetadata: Uint8Array | null = null,
   ) {}
 
+  get metadata(): Uint8Array {
+    if (this.fixedMetadata) return this.fixedMetadata;
+    const byTopic = new Map<string, number[]>();
+    for (const p of this.owned) {
+      const at = p.lastIndexOf("-");
+      byTopic.set(p.slice(0, at), [...(byTopic.get(p.slice(0, at)) ?? []), Number(p.slice(at + 1))]);
+    }
+    return subscription(
+      ["t"],
+      [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+    );
+  }
+
   join(): Promise<JoinGroupResult> {
-    this.owned = []; // eager: revoked before joining
+    if (!this.cooperative) this.owned = []; // eager: revoked before joining
     return this.env.coordinator
       .joinGroup({
         groupId: G,
         memberId: this.memberId,
-        groupInstanceId: null,
+        groupInstanceId: this.instanceId,
         clientId: this.name,
         clientHost: "/127.0.0.1",
         sessionTimeoutMs: CLASSIC_SESSION,
@@ -117,6 +137,7 @@ class ClassicClient {
         if (r.errorCode === GroupError.NONE) {
           this.memberId = r.memberId;
           this.generation = r.generationId;
+          this.generations.push(r.generationId);
         }
         return r;
       });
@@ -127,7 +148,7 @@ class ClassicClient {
       groupId: G,
       generationId: this.generation,
       memberId: this.memberId,
-      groupInstanceId: null,
+      groupInstanceId: this.instanceId,
       protocolType: "consumer",
       protocolName: "range",
       assignments,
@@ -142,15 +163,20 @@ class ClassicClient {
       groupId: G,
       generationId: this.generation,
       memberId: this.memberId,
-      groupInstanceId: null,
+      groupInstanceId: this.instanceId,
     });
   }
 
-  /** Rejoins and syncs (as a follower in a consumer group); the join's result. */
+  /**
+   * Rejoins and syncs (as a follower in a consumer group); the join's result. A cooperative client that
+   * lost partitions in the sync rejoins at once, as the Java client does after revoking them.
+   */
   async rejoin(): Promise<JoinGroupResult> {
     const joined = await this.join();
     assert.equal(joined.errorCode, GroupError.NONE);
+    const before = this.owned;
     assert.equal(await this.sync(), GroupError.NONE);
+    if (this.cooperative && before.some((p) => !this.owned.includes(p))) return this.rejoin();
     return joined;
   }
 }
@@ -466,6 +492,60 @@ describe("online migration between the classic and consumer protocols", () => {
     await a.rejoin();
     await settle([a, b], [k]);
     assert.deepEqual([...a.owned, ...b.owned, ...k.partitions()].sort(), ["t-0", "t-1", "t-2", "t-3"]);
+  });
+
+  it("a cooperative classic member keeps its epoch until it rejoins without the partitions it must give up", async () => {
+    const env = setup();
+    const [a, b] = await classicGroup(env);
+    a.cooperative = b.cooperative = true;
+    a.generations.length = b.generations.length = 0; // only the joins into the consumer group count below
+    const k = new ConsumerClient(env, "k");
+    await k.beat();
+    // Both must give one partition up to k (uniform: 2 + 1 + 1 over four partitions, so at least one does).
+    assert.equal(a.heartbeat(), GroupError.REBALANCE_IN_PROGRESS);
+    const joined = await a.join();
+    const stillOwned = [...a.owned];
+    assert.equal(await a.sync(), GroupError.NONE);
+    if (a.owned.length < stillOwned.length) {
+      assert.equal(joined.generationId, 1, "a still owns what it must revoke: it stays at its epoch");
+      assert.equal(a.heartbeat(), GroupError.REBALANCE_IN_PROGRESS, "told to rejoin once it revoked");
+      assertDisjoint({ a: a.owned, b: b.owned, k: k.partitions() });
+      const again = await a.join();
+      assert.equal(again.generationId, 2, "reported without them: the target epoch");
+      assert.equal(await a.sync(), GroupError.NONE);
+    }
+    await settle([a, b], [k]);
+    assert.deepEqual([...a.owned, ...b.owned, ...k.partitions()].sort(), ["t-0", "t-1", "t-2", "t-3"]);
+    assert.ok(
+      [a, b].some((c) => c.generations.filter((g) => g === 1).length > 0 && c.generations.includes(2)),
+      "some member revoked at its old epoch before moving on",
+    );
+  });
+
+  it("a static classic member restarted with a new member id takes its predecessor's place and partitions", async () => {
+    const env = setup();
+    const k = new ConsumerClient(env, "k");
+    await k.beat();
+    const s1 = new ClassicClient(env, "s1");
+    s1.instanceId = "instance-1";
+    await s1.rejoin();
+    await settle([s1], [k]);
+    const held = [...s1.owned];
+    assert.equal(held.length, 2);
+    const epoch = env.coordinator.describeConsumerGroups([G])[0]!.groupEpoch;
+    const s2 = new ClassicClient(env, "s2");
+    s2.instanceId = "instance-1";
+    await s2.rejoin();
+    assert.deepEqual(s2.owned, held, "the same partitions");
+    assert.equal(env.coordinator.describeConsumerGroups([G])[0]!.groupEpoch, epoch, "no new group epoch");
+    assert.equal(s1.heartbeat(), GroupError.FENCED_INSTANCE_ID);
+    assert.deepEqual(
+      env.coordinator.describeConsumerGroups([G])[0]!.members.map((m) => [m.memberId, m.instanceId]),
+      [
+        ["k", null],
+        [s2.memberId, "instance-1"],
+      ],
+    );
   });
 
   it("the group goes back to classic when the last consumer-protocol member leaves, and rebalances", async () => {
