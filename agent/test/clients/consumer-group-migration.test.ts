@@ -5,7 +5,8 @@
  * are replaced one by one by consumers with group.protocol=consumer in the same group (the first one's
  * ConsumerGroupHeartbeat converts the group; the classic members carry on inside it), until only
  * consumer-protocol members are left. `kafka-consumer-groups --describe --members --verbose` lists the
- * classic and the consumer members of the mixed group.
+ * classic and the consumer members of the mixed group. And back: when the last consumer-protocol member
+ * of a mixed group leaves, the classic members get a classic group again and carry on.
  *
  * The group checks: every record produced is consumed (at least once); a partition is never held by two
  * members at once (each ASSIGNED comes after the previous holder's REVOKED, by the members' timestamps);
@@ -114,6 +115,54 @@ describe("online migration of a live classic group to the consumer protocol, wit
     } finally {
       producing = false;
       await background.catch(() => undefined);
+      await producer.disconnect();
+      await admin.disconnect();
+    }
+  });
+
+  it("when the last consumer-protocol member leaves, the classic members carry on in a classic group again", async () => {
+    const bootstrap = agent.bootstrap;
+    const topic = "migration-back";
+    const group = "migration-back-group";
+    const kafka = kafkaClient(bootstrap);
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 4 }] });
+    const producer = kafka.producer();
+    await producer.connect();
+    const log = new EventLog();
+    const start = async (name: string, protocol: "classic" | "consumer") => {
+      const m = await startMember(log, bootstrap, group, topic, name, [`group.protocol=${protocol}`]);
+      running.push(m.command);
+      return m;
+    };
+    try {
+      const send = (from: number) =>
+        producer.send({
+          topic,
+          messages: Array.from({ length: 50 }, (_, i) => ({ key: `k${from + i}`, value: `b-${from + i}` })),
+        });
+      const c1 = await start("c1", "classic");
+      const c2 = await start("c2", "classic");
+      await settled(log, [c1, c2], topic, 4, 2);
+      await send(0);
+      const k1 = await start("k1", "consumer");
+      await settled(log, [c1, c2, k1], topic, 4);
+      assert.equal((await admin.describeGroups([group])).groups[0]!.state, "Dead", "a consumer group now");
+      await send(50);
+      await k1.stop();
+      await settled(log, [c1, c2], topic, 4, 2);
+      const described = (await admin.describeGroups([group])).groups[0]!;
+      assert.equal(described.state, "Stable", "a classic group again");
+      assert.equal(described.protocolType, "consumer");
+      assert.equal(described.members.length, 2);
+      await send(100);
+      const want = Array.from({ length: 150 }, (_, i) => `b-${i}`);
+      await eventually(() => want.every((v) => log.values().has(v)), poll("every record to be consumed"));
+      for (const m of [c1, c2]) await m.stop();
+      log.assertNoSharedPartition();
+      log.assertCommitsMonotonic();
+    } finally {
       await producer.disconnect();
       await admin.disconnect();
     }
