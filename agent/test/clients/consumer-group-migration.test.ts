@@ -93,6 +93,14 @@ describe("online migration of a live classic group to the consumer protocol, wit
         assert.match(row, new RegExp(`${topic}:\\d+,\\d+`), `${name} shows its partitions:\n${described.stdout}`);
       }
       assert.match(described.stdout, /CURRENT-EPOCH/, described.stdout);
+      // UPGRADED: whether the member uses the consumer protocol (ConsumerGroupDescribe v1 MemberType).
+      assert.match(described.stdout, /UPGRADED/, described.stdout);
+      const upgraded = (name: string) =>
+        rows
+          .find((r) => r.split(/\s+/).includes(name))!
+          .split(/\s+/)
+          .at(-1);
+      assert.deepEqual(["c2", "k1", "k2"].map(upgraded), ["false", "true", "true"], described.stdout);
 
       await c2.stop();
       await settled(log, [k1, k2], topic, 6, 3);
