@@ -716,6 +716,17 @@ export class ConsumerGroups {
     this.scheduleSessionTimeout(group, member);
   }
 
+  /**
+   * Whether `memberId` was a member of the group under this id when it was dropped for a newer
+   * coordinator epoch and has not been told yet (it is now: the caller answers NOT_COORDINATOR).
+   */
+  takeFencedMember(groupId: string, memberId: string): boolean {
+    const fenced = this.fencedMembers.get(groupId);
+    if (!fenced?.delete(memberId)) return false;
+    if (fenced.size === 0) this.fencedMembers.delete(groupId);
+    return true;
+  }
+
   /** Restarts a member's session (a classic member's Heartbeat or SyncGroup). */
   renewSession(group: ConsumerGroup, member: ConsumerMember): void {
     this.scheduleSessionTimeout(group, member);

@@ -69,6 +69,8 @@ import {
 import { ConsumerGroups } from "./consumer-groups.js";
 import {
   GroupError,
+  joinError,
+  syncError,
   type DeleteGroupResult,
   type DescribedGroup,
   type HeartbeatInput,
@@ -193,7 +195,8 @@ export class GroupCoordinator {
 
   // ------------------------------------------------------------ membership
 
-  // Classic requests for a KIP-848 group's id go to its classic members (classic-members.ts).
+  // Classic requests for a KIP-848 group's id go to its classic members (classic-members.ts); a classic
+  // member of a consumer group dropped for a newer coordinator epoch is told NOT_COORDINATOR once.
 
   joinGroup(input: JoinGroupInput): Promise<JoinGroupResult> {
     const consumerGroup = this.consumerGroups.liveGroup(input.groupId);
@@ -201,6 +204,8 @@ export class GroupCoordinator {
       if (consumerGroup.members.size > 0) return Promise.resolve(this.classicMembers.join(consumerGroup, input));
       // An empty consumer group's id goes to the classic protocol (its offsets stay).
       this.consumerGroups.drop(consumerGroup);
+    } else if (this.consumerGroups.takeFencedMember(input.groupId, input.memberId)) {
+      return Promise.resolve(joinError(input.memberId, GroupError.NOT_COORDINATOR));
     }
     return this.membership.joinGroup(input);
   }
@@ -208,6 +213,8 @@ export class GroupCoordinator {
   syncGroup(input: SyncGroupInput): Promise<SyncGroupResult> {
     const consumerGroup = this.consumerGroups.liveGroup(input.groupId);
     if (consumerGroup) return Promise.resolve(this.classicMembers.sync(consumerGroup, input));
+    if (this.consumerGroups.takeFencedMember(input.groupId, input.memberId))
+      return Promise.resolve(syncError(GroupError.NOT_COORDINATOR));
     return this.membership.syncGroup(input);
   }
 
@@ -215,6 +222,7 @@ export class GroupCoordinator {
   heartbeat(input: HeartbeatInput): number {
     const consumerGroup = this.consumerGroups.liveGroup(input.groupId);
     if (consumerGroup) return this.classicMembers.heartbeat(consumerGroup, input);
+    if (this.consumerGroups.takeFencedMember(input.groupId, input.memberId)) return GroupError.NOT_COORDINATOR;
     return this.membership.heartbeat(input);
   }
 

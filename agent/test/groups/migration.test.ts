@@ -6,7 +6,7 @@
  * epoch other than 0), classic members inside the consumer group (Heartbeat → REBALANCE_IN_PROGRESS,
  * JoinGroup/SyncGroup with generation = member epoch, never a partition held twice, commits checked
  * against the epoch, their own session timeout), a group caught mid-rebalance, the downgrade when the last
- * consumer-protocol member leaves, and what ConsumerGroupDescribe shows.
+ * consumer-protocol member leaves, what ConsumerGroupDescribe shows, and fencing by another coordinator.
  */
 import assert from "node:assert/strict";
 import winston from "winston";
@@ -546,6 +546,16 @@ describe("online migration between the classic and consumer protocols", () => {
         [s2.memberId, "instance-1"],
       ],
     );
+  });
+
+  it("classic members of a consumer group another coordinator claimed are told NOT_COORDINATOR once", async () => {
+    const env = setup();
+    const [a, b] = await classicGroup(env);
+    await new ConsumerClient(env, "k").beat();
+    await env.store.claimGroup(G, "another-agent");
+    assert.equal(a.heartbeat(), GroupError.NOT_COORDINATOR);
+    assert.equal(a.heartbeat(), GroupError.UNKNOWN_MEMBER_ID, "then the group is unknown here");
+    assert.equal((await b.join()).errorCode, GroupError.NOT_COORDINATOR);
   });
 
   it("the group goes back to classic when the last consumer-protocol member leaves, and rebalances", async () => {
