@@ -82,6 +82,8 @@ export class ClassicMembers {
     private readonly log: Logger,
     private readonly topics: TopicView,
     private readonly consumerGroups: ConsumerGroups,
+    /** Turns a consumer group whose members all use the classic protocol into a classic group (migration.ts). */
+    private readonly downgrade: (group: ConsumerGroup) => boolean,
   ) {}
 
   // ---------------------------------------------------------------- JoinGroup
@@ -103,6 +105,8 @@ export class ClassicMembers {
     const subscription = decodeSubscription(input.protocols[0]!.metadata);
     if (subscription === null) return joinError(memberId, GroupError.INCONSISTENT_GROUP_PROTOCOL);
 
+    const replacing =
+      isUnknown && input.groupInstanceId !== null && group.staticMember(input.groupInstanceId) !== undefined;
     const found = this.findOrCreateMember(group, input, memberId, isUnknown);
     if (typeof found === "number") return joinError(memberId, found);
     const member = found;
@@ -126,12 +130,15 @@ export class ClassicMembers {
     );
     member.classic.joinTimer?.();
     member.classic.joinTimer = null;
-    this.scheduleSyncTimeout(group, member);
+    // A classic instance replaced the last static member using the consumer protocol: classic again.
+    const downgraded = replacing && this.downgrade(group);
+    if (!downgraded) this.scheduleSyncTimeout(group, member);
     this.log.info("classic member joined the consumer group", {
       groupId: group.groupId,
       memberId,
       memberEpoch: member.memberEpoch,
       groupEpoch: group.groupEpoch,
+      downgraded,
     });
     return {
       errorCode: GroupError.NONE,

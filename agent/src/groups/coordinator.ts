@@ -188,7 +188,9 @@ export class GroupCoordinator {
       upgrade: (groupId, joining) => migration.upgrade(groupId, joining),
       downgrade: (group, leaving) => migration.downgrade(group, leaving),
     });
-    this.classicMembers = new ClassicMembers(this.config, timers, log, topics, this.consumerGroups);
+    this.classicMembers = new ClassicMembers(this.config, timers, log, topics, this.consumerGroups, (group) =>
+      migration.downgrade(group, null),
+    );
     this.groupOffsets = new GroupOffsets(options.offsets, this.membership, timers, log);
     this.admin = new GroupAdmin(options.offsets, this.membership, log);
   }

@@ -738,13 +738,14 @@ export class GroupMembership {
 
   /**
    * Takes over a Stable group converted from a KIP-848 consumer group (migration.ts): its members' sessions
-   * start now, and a rebalance starts at once so they rejoin under the classic protocol.
+   * start now, and with a `rebalanceReason` a rebalance starts at once so they rejoin under the classic
+   * protocol.
    */
-  adoptConverted(group: Group, reason: string): void {
+  adoptConverted(group: Group, rebalanceReason: string | null): void {
     this.groups.set(group.groupId, group);
     this.fencedMembers.delete(group.groupId);
     for (const member of group.members.values()) this.scheduleExpiration(group, member, member.sessionTimeoutMs);
-    this.prepareRebalance(group, reason);
+    if (rebalanceReason !== null) this.prepareRebalance(group, rebalanceReason);
   }
 
   /**

@@ -20,7 +20,9 @@
  * least one is left, within group.max.size), the consumer group goes back to a classic group instead:
  * Stable at the group epoch as generation, the "consumer" protocol type, the protocol every member
  * supports, each member's target assignment as its classic assignment; a rebalance starts at once so the
- * members rejoin under the classic protocol and its leader assigns.
+ * members rejoin under the classic protocol and its leader assigns. Also when a classic instance takes
+ * the place of the last static member using the consumer protocol (classic-members.ts), but then without
+ * a rebalance: the new instance carries on with its predecessor's partitions, as in Kafka.
  *
  * Both conversions happen synchronously inside the request or timer that triggers them, keep the
  * coordinator epoch the group is held at, and keep committed offsets (they belong to the group id).
@@ -132,10 +134,12 @@ export class GroupMigration {
   }
 
   /**
-   * Turns `group` back into a classic group when `leaving` goes and only classic members stay; whether it
-   * did (the caller removes `leaving` otherwise).
+   * Turns `group` back into a classic group when `leaving` goes and only classic members stay, then starts
+   * a rebalance; whether it did (the caller removes `leaving` otherwise). With `leaving` null (a classic
+   * instance just replaced a static member), when every member is classic, without a rebalance: the
+   * group is Stable with the assignments the members hold.
    */
-  downgrade(group: ConsumerGroup, leaving: ConsumerMember): boolean {
+  downgrade(group: ConsumerGroup, leaving: ConsumerMember | null): boolean {
     const staying = [...group.members.values()].filter((m) => m !== leaving);
     if (staying.length === 0 || staying.some((m) => m.classic === null)) return false;
     if (staying.length > this.config.maxGroupSize) {
@@ -173,10 +177,13 @@ export class GroupMigration {
       groupId: group.groupId,
       generationId: classic.generationId,
       members: classic.members.size,
-      leavingMemberId: leaving.memberId,
-      leavingPartitions: partitionsOf(leaving.assignment.assigned).length,
+      leavingMemberId: leaving?.memberId ?? null,
+      leavingPartitions: leaving ? partitionsOf(leaving.assignment.assigned).length : 0,
     });
-    this.membership.adoptConverted(classic, `group ${group.groupId} downgraded from consumer to classic`);
+    this.membership.adoptConverted(
+      classic,
+      leaving ? `group ${group.groupId} downgraded from consumer to classic` : null,
+    );
     return true;
   }
 }

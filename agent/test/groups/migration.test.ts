@@ -548,6 +548,32 @@ describe("online migration between the classic and consumer protocols", () => {
     );
   });
 
+  it("a classic instance replacing the last static consumer-protocol member turns the group classic, without a rebalance", async () => {
+    const env = setup();
+    const [a, b] = await classicGroup(env);
+    const k = new ConsumerClient(env, "k");
+    await k.beat({ instanceId: "i-k" });
+    await settle([a, b], [k]);
+    const held = k.partitions();
+    assert.equal(held.length, 1);
+    const epoch = env.coordinator.describeConsumerGroups([G])[0]!.groupEpoch;
+    const s = new ClassicClient(env, "s");
+    s.instanceId = "i-k";
+    const joined = await s.join();
+    assert.equal(joined.errorCode, GroupError.NONE);
+    assert.equal(joined.generationId, epoch);
+    const classic = env.coordinator.describeGroups([G])[0]!;
+    assert.equal(classic.state, "Stable", "a classic group, not rebalancing");
+    assert.equal(classic.members.length, 3);
+    assert.equal(await s.sync(), GroupError.NONE);
+    assert.deepEqual(s.owned, held, "the new instance has its predecessor's partitions");
+    assert.deepEqual(
+      [a.heartbeat(), b.heartbeat(), s.heartbeat()],
+      [GroupError.NONE, GroupError.NONE, GroupError.NONE],
+    );
+    assertDisjoint({ a: a.owned, b: b.owned, s: s.owned });
+  });
+
   it("classic members of a consumer group another coordinator claimed are told NOT_COORDINATOR once", async () => {
     const env = setup();
     const [a, b] = await classicGroup(env);
