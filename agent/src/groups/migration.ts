@@ -121,6 +121,7 @@ export class GroupMigration {
       target.set(m.memberId, own);
     }
     group.targetAssignment = target;
+    const classicState = classic.state;
     // Waiting JoinGroup/SyncGroup requests are told to rejoin: they will, into the consumer group.
     this.membership.dropGroup(classic, GroupError.REBALANCE_IN_PROGRESS);
     this.consumerGroups().adopt(group);
@@ -128,7 +129,7 @@ export class GroupMigration {
       groupId,
       groupEpoch: group.groupEpoch,
       members: group.members.size,
-      classicState: classic.state,
+      classicState,
     });
     return group;
   }
