@@ -36,6 +36,15 @@ export interface ConsumerMemberRecord {
   readonly pendingRevocation: AssignmentRecord;
   /** The member's target assignment at the group's assignment epoch; null when it has none. */
   readonly target: AssignmentRecord | null;
+  /**
+   * A member using the classic protocol inside the group (after an online upgrade, migration.ts): its
+   * session timeout and its JoinGroup protocols as [name, metadata in base64]. Absent: the consumer
+   * protocol.
+   */
+  readonly classic?: {
+    readonly sessionTimeoutMs: number;
+    readonly protocols: ReadonlyArray<readonly [string, string]>;
+  };
 }
 
 export interface ConsumerGroupRecord {
@@ -104,6 +113,18 @@ function memberProblem(v: unknown, i: number): string | null {
     if (!isInt(m[k])) return `${what}.${k} must be an integer`;
   if (!Array.isArray(m.topics) || !m.topics.every(isString)) return `${what}.topics must be an array of strings`;
   if (!isString(m.state) || !MEMBER_STATES.has(m.state)) return `${what}.state is not a member state`;
+  if (m.classic !== undefined) {
+    const c = m.classic as Record<string, unknown> | null;
+    if (typeof c !== "object" || c === null) return `${what}.classic must be an object`;
+    if (!isInt(c.sessionTimeoutMs) || c.sessionTimeoutMs <= 0)
+      return `${what}.classic.sessionTimeoutMs must be a positive integer`;
+    if (
+      !Array.isArray(c.protocols) ||
+      c.protocols.length === 0 ||
+      !c.protocols.every((p) => Array.isArray(p) && p.length === 2 && isString(p[0]) && isString(p[1]))
+    )
+      return `${what}.classic.protocols must be a non-empty array of [name, metadata]`;
+  }
   return (
     assignmentProblem(m.assigned, `${what}.assigned`) ??
     assignmentProblem(m.pendingRevocation, `${what}.pendingRevocation`) ??

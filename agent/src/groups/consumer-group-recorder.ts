@@ -45,6 +45,16 @@ export function recordOf(group: ConsumerGroup): ConsumerGroupRecord {
         assigned: assignmentRecord(m.assignment.assigned),
         pendingRevocation: assignmentRecord(m.assignment.pendingRevocation),
         target: target ? assignmentRecord(target) : null,
+        ...(m.classic
+          ? {
+              classic: {
+                sessionTimeoutMs: m.classic.sessionTimeoutMs,
+                protocols: m.classic.protocols.map(
+                  (p) => [p.name, Buffer.from(p.metadata).toString("base64")] as const,
+                ),
+              },
+            }
+          : {}),
       };
     }),
   };
@@ -68,6 +78,13 @@ export function groupFromRecord(groupId: string, coordinatorEpoch: number, recor
     member.subscribedTopicNames = [...r.topics];
     member.subscribedTopicRegex = r.regex;
     member.assignment = memberAssignmentFromRecord(r);
+    if (r.classic)
+      member.classic = {
+        sessionTimeoutMs: r.classic.sessionTimeoutMs,
+        protocols: r.classic.protocols.map(([name, metadata]) => ({ name, metadata: Buffer.from(metadata, "base64") })),
+        joinTimer: null,
+        syncTimer: null,
+      };
     group.addMember(member);
     if (r.target !== null) target.set(r.memberId, assignmentFromRecord(r.target));
   }
@@ -82,6 +99,8 @@ interface Writer {
   /** The group's changeCount the last successful record held. */
   recorded: number;
   inFlight: Promise<number> | null;
+  /** The group became a classic group again (migration.ts): its record was removed; nothing more is written. */
+  forgotten: boolean;
 }
 
 export class ConsumerGroupRecorder {
@@ -107,6 +126,7 @@ export class ConsumerGroupRecorder {
     const wanted = group.changeCount;
     const w = this.writer(group);
     while (w.recorded < wanted) {
+      if (w.forgotten) return GroupError.NONE;
       if (group.dead) return GroupError.NOT_COORDINATOR;
       if (!w.inFlight)
         w.inFlight = this.write(group, w).finally(() => {
@@ -118,9 +138,34 @@ export class ConsumerGroupRecorder {
     return GroupError.NONE;
   }
 
+  /**
+   * Removes the record of a group that went back to being a classic group (migration.ts downgrade), after
+   * any write in flight; later changes of this group object are not recorded.
+   */
+  forget(group: ConsumerGroup): void {
+    const w = this.writer(group);
+    if (w.forgotten) return;
+    w.forgotten = true;
+    const previous = w.inFlight;
+    w.inFlight = (async () => {
+      await previous;
+      try {
+        return await this.store.recordConsumerGroup(group.groupId, group.coordinatorEpoch, null);
+      } catch (err) {
+        this.log.warn("removing the record of a consumer group turned classic failed", {
+          groupId: group.groupId,
+          error: errorMessage(err),
+        });
+        return GroupError.COORDINATOR_NOT_AVAILABLE;
+      }
+    })().finally(() => {
+      w.inFlight = null;
+    });
+  }
+
   private writer(group: ConsumerGroup): Writer {
     let w = this.writers.get(group);
-    if (!w) this.writers.set(group, (w = { recorded: 0, inFlight: null }));
+    if (!w) this.writers.set(group, (w = { recorded: 0, inFlight: null, forgotten: false }));
     return w;
   }
 

@@ -19,6 +19,18 @@ export const LEAVE_GROUP_STATIC_MEMBER_EPOCH = -2;
 /** The member epoch of a member leaving (ConsumerGroupHeartbeat −1). */
 export const LEAVE_GROUP_MEMBER_EPOCH = -1;
 
+/**
+ * What a member using the classic protocol (JoinGroup/SyncGroup/Heartbeat) inside a consumer group keeps
+ * besides a consumer member's fields (classic-members.ts, migration.ts); the timers are its JoinGroup and
+ * SyncGroup deadlines (the rebalance timeout).
+ */
+export interface ClassicMemberState {
+  sessionTimeoutMs: number;
+  protocols: readonly { readonly name: string; readonly metadata: Uint8Array }[];
+  joinTimer: CancelTimer | null;
+  syncTimer: CancelTimer | null;
+}
+
 export class ConsumerMember {
   instanceId: string | null = null;
   rackId: string | null = null;
@@ -31,6 +43,8 @@ export class ConsumerMember {
   assignment: MemberAssignment = NEW_MEMBER_ASSIGNMENT;
   sessionTimer: CancelTimer | null = null;
   rebalanceTimer: CancelTimer | null = null;
+  /** Set when the member uses the classic protocol; null for a ConsumerGroupHeartbeat member. */
+  classic: ClassicMemberState | null = null;
 
   constructor(readonly memberId: string) {}
 
@@ -43,6 +57,11 @@ export class ConsumerMember {
     this.sessionTimer = null;
     this.rebalanceTimer?.();
     this.rebalanceTimer = null;
+    if (this.classic) {
+      this.classic.joinTimer?.();
+      this.classic.syncTimer?.();
+      this.classic.joinTimer = this.classic.syncTimer = null;
+    }
   }
 }
 

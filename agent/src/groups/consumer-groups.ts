@@ -68,6 +68,13 @@ export interface ClassicGroupsView {
   stateOf(groupId: string): GroupState | null;
   /** Forgets an Empty classic group whose id a consumer group takes over. */
   drop(groupId: string): void;
+  /**
+   * Converts the live classic group under this id into a consumer group (adopted) for a member joining
+   * with the consumer protocol, or refuses (migration.ts).
+   */
+  upgrade(groupId: string, joining: ConsumerHeartbeatInput): ConsumerGroup | { errorCode: number; message: string };
+  /** Turns the group back into a classic group instead of removing `leaving`, when due; whether it did (migration.ts). */
+  downgrade(group: ConsumerGroup, leaving: ConsumerMember): boolean;
 }
 
 class HeartbeatError extends Error {
@@ -118,8 +125,14 @@ export class ConsumerGroups {
       }
       if (!group) {
         const classicState = this.classic.stateOf(input.groupId);
-        if (classicState !== null && classicState !== "Empty" && classicState !== "Dead")
-          throw new HeartbeatError(GroupError.GROUP_ID_NOT_FOUND, `Group ${input.groupId} is not a consumer group.`);
+        if (classicState !== null && classicState !== "Empty" && classicState !== "Dead") {
+          if (input.memberEpoch !== 0)
+            throw new HeartbeatError(GroupError.GROUP_ID_NOT_FOUND, `Group ${input.groupId} is not a consumer group.`);
+          const upgraded = this.classic.upgrade(input.groupId, input);
+          if (!(upgraded instanceof ConsumerGroup)) throw new HeartbeatError(upgraded.errorCode, upgraded.message);
+          const joined = this.memberHeartbeat(upgraded, input);
+          return (await this.recordChanges(upgraded)) ?? joined;
+        }
         // A member with an epoch is known only to a group with a record (another coordinator held it).
         if (input.memberEpoch !== 0 && !this.store.hasConsumerGroupRecord(input.groupId))
           throw new HeartbeatError(
@@ -279,7 +292,7 @@ export class ConsumerGroups {
    * A new instance takes a static member's place: same subscription and partitions (no rebalance), under
    * the new member id, at epoch 0 (its first heartbeat hands the partitions back at the target epoch).
    */
-  private replaceStaticMember(group: ConsumerGroup, old: ConsumerMember, memberId: string): ConsumerMember {
+  replaceStaticMember(group: ConsumerGroup, old: ConsumerMember, memberId: string): ConsumerMember {
     const member = new ConsumerMember(memberId);
     member.instanceId = old.instanceId;
     member.rackId = old.rackId;
@@ -370,7 +383,7 @@ export class ConsumerGroups {
         instanceId: member.instanceId,
       });
     } else {
-      this.removeMember(group, member, "it left the group");
+      this.fenceMember(group, member, "it left the group");
     }
     return {
       errorCode: GroupError.NONE,
@@ -382,8 +395,19 @@ export class ConsumerGroups {
     };
   }
 
+  /**
+   * Removes a member that left or timed out, or, when only classic members would remain, turns the group
+   * back into a classic group instead (migration.ts).
+   */
+  fenceMember(group: ConsumerGroup, member: ConsumerMember, reason: string): void {
+    if (group.members.get(member.memberId) === member && this.classic.downgrade(group, member)) return;
+    this.removeMember(group, member, reason);
+    // A heartbeat waits for this record (leave); a timer does not.
+    void this.recordChanges(group);
+  }
+
   /** Removes a member, frees its partitions and bumps the group epoch so the others are reassigned. */
-  private removeMember(group: ConsumerGroup, member: ConsumerMember, reason: string): void {
+  removeMember(group: ConsumerGroup, member: ConsumerMember, reason: string): void {
     member.cancelTimers();
     if (group.members.get(member.memberId) !== member) return;
     group.removeMember(member);
@@ -442,11 +466,11 @@ export class ConsumerGroups {
 
   private scheduleSessionTimeout(group: ConsumerGroup, member: ConsumerMember): void {
     member.sessionTimer?.();
-    member.sessionTimer = this.timers.schedule(this.config.consumerSessionTimeoutMs, () => {
+    const timeout = member.classic?.sessionTimeoutMs ?? this.config.consumerSessionTimeoutMs;
+    member.sessionTimer = this.timers.schedule(timeout, () => {
       member.sessionTimer = null;
       if (this.groups.get(group.groupId) !== group) return;
-      this.removeMember(group, member, "its session expired");
-      void this.recordChanges(group);
+      this.fenceMember(group, member, "its session expired");
     });
   }
 
@@ -459,8 +483,7 @@ export class ConsumerGroups {
       member.rebalanceTimer = null;
       if (this.groups.get(group.groupId) !== group) return;
       if (member.assignment.state !== "UNREVOKED_PARTITIONS" || member.memberEpoch !== epoch) return;
-      this.removeMember(group, member, "it did not revoke its partitions within the rebalance timeout");
-      void this.recordChanges(group);
+      this.fenceMember(group, member, "it did not revoke its partitions within the rebalance timeout");
     });
   }
 
@@ -538,6 +561,7 @@ export class ConsumerGroups {
     if (memberEpoch < 0 && group.members.size === 0) return null;
     const member = group.members.get(memberId);
     if (!member) return GroupError.UNKNOWN_MEMBER_ID;
+    if (member.classic) return memberEpoch === member.memberEpoch ? null : GroupError.ILLEGAL_GENERATION;
     if (version < 9) return GroupError.UNSUPPORTED_VERSION;
     if (memberEpoch === member.memberEpoch) return null;
     const stillHeld = partitions.every((p) => {
@@ -554,6 +578,7 @@ export class ConsumerGroups {
     if ((memberId === null || memberId === "") && memberEpoch < 0) return null;
     const member = memberId === null ? undefined : group.members.get(memberId);
     if (!member) return GroupError.UNKNOWN_MEMBER_ID;
+    if (member.classic) return memberEpoch === member.memberEpoch ? null : GroupError.ILLEGAL_GENERATION;
     return memberEpoch === member.memberEpoch ? null : GroupError.STALE_MEMBER_EPOCH;
   }
 
@@ -604,6 +629,7 @@ export class ConsumerGroups {
         subscribedTopicRegex: m.subscribedTopicRegex,
         assignment: describe(m.assignment.assigned),
         targetAssignment: describe(group.targetAssignment.get(m.memberId) ?? new Map()),
+        usesClassicProtocol: m.classic !== null,
       })),
     };
   }
@@ -727,6 +753,19 @@ export class ConsumerGroups {
     return (await this.loadGroup(groupId)) ?? undefined;
   }
 
+  /**
+   * Records changes made outside a ConsumerGroupHeartbeat (a classic member's JoinGroup or LeaveGroup):
+   * NONE once recorded, else the error to answer (the group is then dropped, as after a heartbeat).
+   */
+  async recordGroup(group: ConsumerGroup): Promise<number> {
+    return (await this.recordChanges(group))?.errorCode ?? GroupError.NONE;
+  }
+
+  /** Removes the record of a group that went back to being a classic group (migration.ts). */
+  forgetRecord(group: ConsumerGroup): void {
+    this.recorder.forget(group);
+  }
+
   /** Records the group's changes: null once recorded (or when nothing changed), else the answer to give. */
   private async recordChanges(group: ConsumerGroup): Promise<ConsumerHeartbeatResult | null> {
     const code = await this.recorder.record(group);
@@ -738,6 +777,56 @@ export class ConsumerGroups {
     // The log could not take the change: forget the group; the next request loads what is recorded.
     if (this.groups.get(group.groupId) === group) this.drop(group);
     return heartbeatError(GroupError.COORDINATOR_NOT_AVAILABLE, null);
+  }
+
+  // ------------------------------------ migration and classic members (migration.ts, classic-members.ts)
+
+  /** Takes over a group converted from a classic group: its members' sessions start now. */
+  adopt(group: ConsumerGroup): void {
+    this.groups.set(group.groupId, group);
+    this.fencedMembers.delete(group.groupId);
+    group.subscriptionSignature = this.subscriptionSignature(group);
+    for (const m of group.members.values()) this.scheduleSessionTimeout(group, m);
+  }
+
+  /**
+   * A classic member's JoinGroup as steps (2)–(4) of a heartbeat: adds the member or takes its update
+   * (the group epoch is bumped when it is new or `changed` its subscription), computes a new target
+   * assignment when due, and moves the member towards its target given the partitions it `owned`.
+   */
+  joinClassicMember(group: ConsumerGroup, member: ConsumerMember, changed: boolean, owned: Assignment): void {
+    // Its session timeout or protocols may have changed: recorded with the rest (coordinator.ts waits).
+    group.changeCount++;
+    let bump = changed || !group.members.has(member.memberId);
+    if (!group.members.has(member.memberId)) group.addMember(member);
+    const signature = this.subscriptionSignature(group);
+    if (signature !== group.subscriptionSignature) {
+      group.subscriptionSignature = signature;
+      bump = true;
+    }
+    if (bump) {
+      group.groupEpoch += 1;
+      this.log.info("group epoch bumped", { groupId: group.groupId, groupEpoch: group.groupEpoch });
+    }
+    if (group.groupEpoch > group.assignmentEpoch) this.computeTargetAssignment(group);
+    this.reconcileMember(group, member, owned);
+    this.scheduleSessionTimeout(group, member);
+  }
+
+  /**
+   * Whether `memberId` was a member of the group under this id when it was dropped for a newer
+   * coordinator epoch and has not been told yet (it is now: the caller answers NOT_COORDINATOR).
+   */
+  takeFencedMember(groupId: string, memberId: string): boolean {
+    const fenced = this.fencedMembers.get(groupId);
+    if (!fenced?.delete(memberId)) return false;
+    if (fenced.size === 0) this.fencedMembers.delete(groupId);
+    return true;
+  }
+
+  /** Restarts a member's session (a classic member's Heartbeat or SyncGroup). */
+  renewSession(group: ConsumerGroup, member: ConsumerMember): void {
+    this.scheduleSessionTimeout(group, member);
   }
 }
 

@@ -71,6 +71,8 @@ export interface DescribedConsumerMember {
   readonly subscribedTopicRegex: string | null;
   readonly assignment: readonly DescribedTopicPartitions[];
   readonly targetAssignment: readonly DescribedTopicPartitions[];
+  /** A classic member (JoinGroup/SyncGroup) of the group: ConsumerGroupDescribe v1 MemberType 0, else 1. */
+  readonly usesClassicProtocol: boolean;
 }
 
 export interface DescribedConsumerGroup {

@@ -1,12 +1,18 @@
 /**
- * What the coordinator reads of the "consumer" embedded protocol (Kafka's ConsumerProtocolSubscription,
- * carried opaquely in JoinGroup metadata): the subscribed topics, which OffsetDelete needs to refuse
- * deleting the offsets of a topic a group is consuming. As Kafka's coordinator does, only the prefix
- * every version shares is read (version int16, then the topics as an int32-counted array of int16-length
- * strings), so later versions of the subscription need no change here.
+ * What the coordinator reads and writes of the "consumer" embedded protocol (Kafka's
+ * ConsumerProtocolSubscription and ConsumerProtocolAssignment, carried opaquely in JoinGroup metadata and
+ * SyncGroup assignments):
+ *
+ *   - the subscribed topics, which OffsetDelete needs to refuse deleting the offsets of a topic a group is
+ *     consuming. As Kafka's coordinator does, only the prefix every version shares is read (version int16,
+ *     then the topics as an int32-counted array of int16-length strings), so later versions need no change;
+ *   - the whole subscription (topics, owned partitions v1+, rack v3+) and assignment, for classic members
+ *     of a KIP-848 group (classic-members.ts, migration.ts): the coordinator, not a leader, assigns them,
+ *     so it must read what they own and write what they get, in the version they speak.
  */
 import { ProtocolError } from "../protocol/codec/errors.js";
 import { Reader } from "../protocol/codec/reader.js";
+import { Writer } from "../protocol/codec/writer.js";
 import type { Group } from "./group.js";
 
 /** Kafka's protocol type for groups of consumers (the Java client, librdkafka, kafkajs, ...). */
@@ -45,4 +51,91 @@ export function subscribedTopics(group: Group): Set<string> | null {
     for (const t of parsed) topics.add(t);
   }
   return topics;
+}
+
+/** Partitions of one topic, by name, as the embedded protocol carries them. */
+export interface TopicPartitions {
+  readonly topic: string;
+  readonly partitions: readonly number[];
+}
+
+export interface ConsumerSubscription {
+  readonly version: number;
+  readonly topics: readonly string[];
+  /** v1+; empty before (an eager client owns nothing when it joins). */
+  readonly ownedPartitions: readonly TopicPartitions[];
+  /** v3+; null before. */
+  readonly rackId: string | null;
+}
+
+function reader(bytes: Uint8Array): Reader {
+  return new Reader(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+}
+
+function readTopicPartitions(r: Reader): TopicPartitions[] {
+  const out: TopicPartitions[] = [];
+  const n = r.arrayLength(6) ?? 0;
+  for (let i = 0; i < n; i++) {
+    const topic = r.string();
+    const count = r.arrayLength(4) ?? 0;
+    const partitions: number[] = [];
+    for (let j = 0; j < count; j++) partitions.push(r.int32());
+    out.push({ topic, partitions });
+  }
+  return out;
+}
+
+/** A ConsumerProtocolSubscription (any version; fields of later versions are left unread), or null. */
+export function decodeSubscription(metadata: Uint8Array): ConsumerSubscription | null {
+  const r = reader(metadata);
+  try {
+    const version = r.int16();
+    if (version < 0) return null;
+    const topics: string[] = [];
+    const n = r.arrayLength(2) ?? 0;
+    for (let i = 0; i < n; i++) topics.push(r.string());
+    r.nullableBytes(); // user data
+    const ownedPartitions = version >= 1 ? readTopicPartitions(r) : [];
+    if (version >= 2) r.int32(); // generation id
+    const rackId = version >= 3 ? r.nullableString() : null;
+    return { version, topics, ownedPartitions, rackId };
+  } catch (err) {
+    if (err instanceof ProtocolError) return null;
+    throw err;
+  }
+}
+
+/** The partitions of a ConsumerProtocolAssignment; empty for no bytes (no assignment yet); null when malformed. */
+export function decodeAssignment(bytes: Uint8Array): TopicPartitions[] | null {
+  if (bytes.byteLength === 0) return [];
+  const r = reader(bytes);
+  try {
+    if (r.int16() < 0) return null;
+    return readTopicPartitions(r);
+  } catch (err) {
+    if (err instanceof ProtocolError) return null;
+    throw err;
+  }
+}
+
+/**
+ * A ConsumerProtocolAssignment in `version` (the member's subscription version, as Kafka answers; the
+ * layout is the same in v0–v3), without user data.
+ */
+export function encodeAssignment(version: number, partitions: readonly TopicPartitions[]): Uint8Array {
+  const w = new Writer(64);
+  w.int16(Math.max(0, Math.min(version, 3)));
+  w.arrayLength(partitions.length);
+  for (const t of partitions) {
+    w.string(t.topic);
+    w.arrayLength(t.partitions.length);
+    for (const p of t.partitions) w.int32(p);
+  }
+  w.nullableBytes(null);
+  return w.finishBuffer();
+}
+
+/** The version of a subscription (its first int16), 0 when unreadable. */
+export function subscriptionVersion(metadata: Uint8Array): number {
+  return metadata.byteLength >= 2 ? Math.max(0, Buffer.from(metadata).readInt16BE(0)) : 0;
 }

@@ -20,6 +20,10 @@
  *   partitions.ts         sets of topic partitions (topic id → partitions)
  *   consumer-io.ts        the plain inputs and results of the KIP-848 calls
  *
+ *   online migration between the two
+ *   migration.ts          classic group → consumer group (upgrade) and back (downgrade)
+ *   classic-members.ts    JoinGroup/SyncGroup/Heartbeat/LeaveGroup of classic members inside a consumer group
+ *
  *   both
  *   offsets.ts         OffsetCommit/OffsetFetch/OffsetDelete over the GroupOffsetStore (offset-store.ts)
  *   admin.ts           DescribeGroups/ListGroups/DeleteGroups (classic groups; consumer groups added here)
@@ -33,11 +37,16 @@
  * deletion, the claim of a group's coordinator epoch and the record of a generation wait for the
  * GroupOffsetStore.
  *
- * A group id belongs to one protocol at a time. A classic JoinGroup for an id a non-empty consumer group
- * holds is refused INCONSISTENT_GROUP_PROTOCOL; a ConsumerGroupHeartbeat (or ConsumerGroupDescribe) for
- * an id a non-empty classic group holds answers GROUP_ID_NOT_FOUND ("not a consumer group"), as Kafka
- * does with migration off. An empty group of either kind is taken over by the other protocol. Online
- * migration of a live group between the protocols (KIP-848's upgrade path) is left out.
+ * A group id is held by one kind of group at a time, and a live group moves between the kinds online, as
+ * Kafka 4.x does with group.consumer.migration.policy=bidirectional (its default; fixed here): a
+ * ConsumerGroupHeartbeat joining a live classic group of protocol type "consumer" converts it into a
+ * consumer group (migration.ts), whose classic members keep speaking JoinGroup/SyncGroup/Heartbeat/
+ * LeaveGroup (classic-members.ts; the classic calls below route there whenever a consumer group holds the
+ * id); when the last consumer-protocol member goes, the classic members left get a classic group back.
+ * Groups of other protocol types (Connect, ...) are not converted: ConsumerGroupHeartbeat and
+ * ConsumerGroupDescribe for them answer GROUP_ID_NOT_FOUND ("not a consumer group"), and their JoinGroup
+ * for an id a non-empty consumer group holds is refused INCONSISTENT_GROUP_PROTOCOL. An empty group of
+ * either kind is taken over by the other protocol.
  *
  * Agents pick a group's coordinator from their own cluster view, so two may coordinate one group while
  * their views disagree. The coordinator epoch in the metadata log fences the older one (offset-store.ts,
@@ -51,6 +60,7 @@
 import { randomUUID } from "node:crypto";
 import { componentLogger, errorMessage, type Logger } from "../../../common/logger.js";
 import { GroupAdmin } from "./admin.js";
+import { ClassicMembers } from "./classic-members.js";
 import { DEFAULT_GROUP_CONFIG, type GroupCoordinatorConfig } from "./config.js";
 import {
   NO_TOPICS,
@@ -59,10 +69,12 @@ import {
   type DescribedConsumerGroup,
   type TopicView,
 } from "./consumer-io.js";
+import type { ConsumerGroup, ConsumerMember } from "./consumer-group.js";
 import { ConsumerGroups } from "./consumer-groups.js";
 import {
   GroupError,
   joinError,
+  syncError,
   type DeleteGroupResult,
   type DescribedGroup,
   type HeartbeatInput,
@@ -81,6 +93,7 @@ import {
 } from "./coordinator-io.js";
 import type { GroupState } from "./group-state.js";
 import { GroupMembership } from "./membership.js";
+import { GroupMigration } from "./migration.js";
 import type { GroupOffsetStore } from "./offset-store.js";
 import { GroupOffsets } from "./offsets.js";
 import { realTimers, type TimerSeam } from "./timer.js";
@@ -143,6 +156,7 @@ export class GroupCoordinator {
   readonly config: GroupCoordinatorConfig;
   private readonly membership: GroupMembership;
   private readonly consumerGroups: ConsumerGroups;
+  private readonly classicMembers: ClassicMembers;
   private readonly groupOffsets: GroupOffsets;
   private readonly admin: GroupAdmin;
   private readonly store: GroupOffsetStore;
@@ -167,26 +181,34 @@ export class GroupCoordinator {
     this.log = log;
     this.membership = new GroupMembership(this.config, timers, log, options.offsets, coordinatorId);
     const membership = this.membership;
-    this.consumerGroups = new ConsumerGroups(
-      this.config,
-      timers,
-      log,
-      options.offsets,
-      coordinatorId,
-      options.topics ?? NO_TOPICS,
-      {
-        stateOf: (groupId) => membership.group(groupId)?.state ?? null,
-        drop: (groupId) => {
-          const group = membership.group(groupId);
-          if (group) membership.dropGroup(group);
-        },
+    const topics = options.topics ?? NO_TOPICS;
+    const migration = new GroupMigration(this.config, log, topics, membership, () => this.consumerGroups);
+    this.consumerGroups = new ConsumerGroups(this.config, timers, log, options.offsets, coordinatorId, topics, {
+      stateOf: (groupId) => membership.group(groupId)?.state ?? null,
+      drop: (groupId) => {
+        const group = membership.group(groupId);
+        if (group) membership.dropGroup(group);
       },
+      upgrade: (groupId, joining) => migration.upgrade(groupId, joining),
+      downgrade: (group, leaving) => downgrade(group, leaving),
+    });
+    // A group turned classic again is no consumer group any more: its record in the log goes.
+    const downgrade = (group: ConsumerGroup, leaving: ConsumerMember | null): boolean => {
+      const done = migration.downgrade(group, leaving);
+      if (done) this.consumerGroups.forgetRecord(group);
+      return done;
+    };
+    this.classicMembers = new ClassicMembers(this.config, timers, log, topics, this.consumerGroups, (group) =>
+      downgrade(group, null),
     );
     this.groupOffsets = new GroupOffsets(options.offsets, this.membership, timers, log);
     this.admin = new GroupAdmin(options.offsets, this.membership, log);
   }
 
   // ------------------------------------------------------------ membership
+
+  // Classic requests for a KIP-848 group's id go to its classic members (classic-members.ts); a classic
+  // member of a consumer group dropped for a newer coordinator epoch is told NOT_COORDINATOR once.
 
   joinGroup(input: JoinGroupInput): Promise<JoinGroupResult> {
     // A consumer group another coordinator recorded is loaded first (no wait otherwise: a classic join
@@ -199,25 +221,63 @@ export class GroupCoordinator {
   private classicJoin(input: JoinGroupInput): Promise<JoinGroupResult> {
     const consumerGroup = this.consumerGroups.liveGroup(input.groupId);
     if (consumerGroup) {
-      if (consumerGroup.members.size > 0)
-        return Promise.resolve(joinError(input.memberId, GroupError.INCONSISTENT_GROUP_PROTOCOL));
+      if (consumerGroup.members.size > 0) {
+        const joined = this.classicMembers.join(consumerGroup, input);
+        // Answered once the group's change is in the log, as a ConsumerGroupHeartbeat is.
+        return this.consumerGroups
+          .recordGroup(consumerGroup)
+          .then((code) => (code === GroupError.NONE ? joined : joinError(input.memberId, code)));
+      }
       // An empty consumer group's id goes to the classic protocol (its offsets stay).
       this.consumerGroups.drop(consumerGroup);
+    } else if (this.consumerGroups.takeFencedMember(input.groupId, input.memberId)) {
+      return Promise.resolve(joinError(input.memberId, GroupError.NOT_COORDINATOR));
     }
     return this.membership.joinGroup(input);
   }
 
-  syncGroup(input: SyncGroupInput): Promise<SyncGroupResult> {
+  async syncGroup(input: SyncGroupInput): Promise<SyncGroupResult> {
+    let consumerGroup = this.consumerGroups.liveGroup(input.groupId);
+    if (!consumerGroup && this.consumerGroups.takeFencedMember(input.groupId, input.memberId))
+      return syncError(GroupError.NOT_COORDINATOR);
+    // A classic member of a consumer group another coordinator held: loaded from its record first.
+    if (!consumerGroup && this.recordedElsewhere(input.groupId))
+      consumerGroup = await this.consumerGroups.load(input.groupId);
+    if (consumerGroup) return this.classicMembers.sync(consumerGroup, input);
     return this.membership.syncGroup(input);
   }
 
   /** Returns the error code for the Heartbeat response. */
   heartbeat(input: HeartbeatInput): number {
+    const consumerGroup = this.consumerGroups.liveGroup(input.groupId);
+    if (consumerGroup) return this.classicMembers.heartbeat(consumerGroup, input);
+    if (this.consumerGroups.takeFencedMember(input.groupId, input.memberId)) return GroupError.NOT_COORDINATOR;
+    if (this.recordedElsewhere(input.groupId)) {
+      // A classic member of a consumer group another coordinator held: the group is loaded from its
+      // record meanwhile, and the client comes back (COORDINATOR_NOT_AVAILABLE is retriable) to find it.
+      void this.consumerGroups.load(input.groupId);
+      return GroupError.COORDINATOR_NOT_AVAILABLE;
+    }
     return this.membership.heartbeat(input);
   }
 
   leaveGroup(groupId: string, leaving: readonly LeavingMember[]): LeaveGroupResult {
+    const consumerGroup = this.consumerGroups.liveGroup(groupId);
+    if (consumerGroup) {
+      const left = this.classicMembers.leave(consumerGroup, leaving);
+      void this.consumerGroups.recordGroup(consumerGroup);
+      return left;
+    }
     return this.membership.leaveGroup(groupId, leaving);
+  }
+
+  /** Whether a consumer group has a record in the log but is held neither here nor as a classic group. */
+  private recordedElsewhere(groupId: string): boolean {
+    return (
+      !this.consumerGroups.liveGroup(groupId) &&
+      !this.membership.group(groupId) &&
+      this.store.hasConsumerGroupRecord(groupId)
+    );
   }
 
   // ---------------------------------------------- KIP-848 consumer groups

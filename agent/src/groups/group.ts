@@ -108,6 +108,16 @@ export class Group {
     this.currentState = next;
   }
 
+  /**
+   * Puts a group built from a KIP-848 consumer group (migration.ts) straight into Stable: its members,
+   * selected protocol and assignments are set, as if its last generation had completed here.
+   */
+  startStable(): void {
+    if (!this.is("Empty") || this.members.size === 0 || this.protocolName === null)
+      throw new Error(`group ${this.groupId} cannot start Stable from ${this.state}`);
+    this.currentState = "Stable";
+  }
+
   is(state: GroupState): boolean {
     return this.state === state;
   }

@@ -737,6 +737,18 @@ export class GroupMembership {
   }
 
   /**
+   * Takes over a Stable group converted from a KIP-848 consumer group (migration.ts): its members' sessions
+   * start now, and with a `rebalanceReason` a rebalance starts at once so they rejoin under the classic
+   * protocol.
+   */
+  adoptConverted(group: Group, rebalanceReason: string | null): void {
+    this.groups.set(group.groupId, group);
+    this.fencedMembers.delete(group.groupId);
+    for (const member of group.members.values()) this.scheduleExpiration(group, member, member.sessionTimeoutMs);
+    if (rebalanceReason !== null) this.prepareRebalance(group, rebalanceReason);
+  }
+
+  /**
    * Forgets groups this agent no longer coordinates (the coordinator moved to another agent): their
    * waiting JoinGroup/SyncGroup requests are answered NOT_COORDINATOR so the clients look it up again.
    */

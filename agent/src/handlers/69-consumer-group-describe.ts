@@ -1,6 +1,7 @@
 /**
  * ConsumerGroupDescribe (69), v0–1: KIP-848 consumer groups with their epochs, assignor and members
- * (epoch, subscription, current and target assignment; v1 adds the member type, always 1 "consumer" here).
+ * (epoch, subscription, current and target assignment; v1 adds the member type: 0 for a classic member
+ * still using JoinGroup/SyncGroup after an online upgrade, 1 for a consumer-protocol member).
  * What `kafka-consumer-groups --describe` uses first: a group id that is not a consumer group (a classic
  * group, or none) answers GROUP_ID_NOT_FOUND, and the admin client then asks DescribeGroups. Groups
  * another agent coordinates get NOT_COORDINATOR. Authorization: DESCRIBE on each group (else
@@ -13,7 +14,8 @@ import { allowed, authorizedOperations } from "./authorization.js";
 import { coordinatesGroup } from "./group-support.js";
 
 const NO_OPERATIONS = -2147483648;
-/** ConsumerGroupDescribe v1 MemberType: 1 = a member using the consumer protocol. */
+/** ConsumerGroupDescribe v1 MemberType: 0 = a member using the classic protocol, 1 = the consumer protocol. */
+const CLASSIC_MEMBER = 0;
 const CONSUMER_MEMBER = 1;
 
 function assignmentOut(parts: readonly DescribedTopicPartitions[]) {
@@ -63,7 +65,7 @@ defineHandler({ key: ApiKey.ConsumerGroupDescribe, min: 0, max: 1 }, async (req,
           subscribedTopicRegex: m.subscribedTopicRegex,
           assignment: assignmentOut(m.assignment),
           targetAssignment: assignmentOut(m.targetAssignment),
-          memberType: CONSUMER_MEMBER,
+          memberType: m.usesClassicProtocol ? CLASSIC_MEMBER : CONSUMER_MEMBER,
         })),
         authorizedOperations:
           req.includeAuthorizedOperations && g.errorCode === ErrorCode.NONE

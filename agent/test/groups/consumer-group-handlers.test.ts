@@ -1,9 +1,9 @@
 /**
  * The KIP-848 wire handlers (ConsumerGroupHeartbeat, ConsumerGroupDescribe) and what they change in the
- * group handlers beside them (OffsetCommit/OffsetFetch v9 with member epochs, ListGroups v5 types,
- * JoinGroup refused for a consumer group), through the handler registry with every request and
- * response round-tripped through the real codec at its version (the heartbeat's nullable assignment
- * struct included).
+ * group handlers beside them (OffsetCommit/OffsetFetch v9 with member epochs, ListGroups v5 types, a
+ * classic JoinGroup into a consumer group: Connect refused, classic consumers joining as MemberType 0),
+ * through the handler registry with every request and response round-tripped through the real codec at
+ * its version (the heartbeat's nullable assignment struct included).
  */
 import assert from "node:assert/strict";
 import winston from "winston";
@@ -12,6 +12,7 @@ import { GroupCoordinator, type TopicView } from "../../src/groups/coordinator.j
 import "../../src/handlers/08-offset-commit.js";
 import "../../src/handlers/09-offset-fetch.js";
 import "../../src/handlers/11-join-group.js";
+import "../../src/handlers/14-sync-group.js";
 import "../../src/handlers/16-list-groups.js";
 import "../../src/handlers/68-consumer-group-heartbeat.js";
 import "../../src/handlers/69-consumer-group-describe.js";
@@ -182,7 +183,54 @@ describe("KIP-848 group handlers", () => {
     assert.equal(missing!.errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
   });
 
-  it("OffsetCommit v9 and OffsetFetch v9 check the member epoch; ListGroups v5 lists the group as consumer; JoinGroup is refused", async () => {
+  it("a classic member joins the consumer group with JoinGroup v5/SyncGroup v5; ConsumerGroupDescribe v1 marks it MemberType 0", async () => {
+    await agent.call(ApiKey.ConsumerGroupHeartbeat, 1, heartbeat());
+    // ConsumerProtocolSubscription v0: version, topics ["orders"], no user data.
+    const metadata = Buffer.from([0, 0, 0, 0, 0, 1, 0, 6, ...Buffer.from("orders"), 0xff, 0xff, 0xff, 0xff]);
+    const join = (memberId: string) =>
+      agent.call(ApiKey.JoinGroup, 5, {
+        groupId: "g",
+        sessionTimeoutMs: 10_000,
+        rebalanceTimeoutMs: 10_000,
+        memberId,
+        groupInstanceId: null,
+        protocolType: "consumer",
+        protocols: [{ name: "range", metadata }],
+        reason: null,
+      });
+    const first = await join("");
+    assert.equal(first.errorCode, ErrorCode.MEMBER_ID_REQUIRED);
+    const joined = await join(first.memberId);
+    assert.equal(joined.errorCode, ErrorCode.NONE);
+    assert.equal(joined.generationId, 2, "the member epoch: the group epoch moved to 2 as it joined");
+    assert.equal(joined.protocolName, "range");
+    assert.equal(joined.leader, "");
+    const synced = await agent.call(ApiKey.SyncGroup, 5, {
+      groupId: "g",
+      generationId: joined.generationId,
+      memberId: joined.memberId,
+      groupInstanceId: null,
+      protocolType: "consumer",
+      protocolName: "range",
+      assignments: [],
+    });
+    assert.equal(synced.errorCode, ErrorCode.NONE);
+    // ConsumerProtocolAssignment v0 with no partitions yet (member-1 holds both until it revokes one).
+    assert.deepEqual([...synced.assignment], [0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]);
+    const described = await agent.call(ApiKey.ConsumerGroupDescribe, 1, {
+      groupIds: ["g"],
+      includeAuthorizedOperations: false,
+    });
+    assert.deepEqual(
+      described.groups[0]!.members.map((m) => [m.memberId, m.memberType, m.subscribedTopicNames]),
+      [
+        ["member-1", 1, ["orders"]],
+        [joined.memberId, 0, ["orders"]],
+      ],
+    );
+  });
+
+  it("OffsetCommit v9 and OffsetFetch v9 check the member epoch; ListGroups v5 lists the group as consumer; a Connect JoinGroup is refused", async () => {
     await agent.call(ApiKey.ConsumerGroupHeartbeat, 1, heartbeat());
     const commit = (generationIdOrMemberEpoch: number) =>
       agent.call(ApiKey.OffsetCommit, 9, {
@@ -230,10 +278,11 @@ describe("KIP-848 group handlers", () => {
       rebalanceTimeoutMs: 10_000,
       memberId: "",
       groupInstanceId: null,
-      protocolType: "consumer",
-      protocols: [{ name: "range", metadata: Buffer.alloc(0) }],
+      protocolType: "connect",
+      protocols: [{ name: "sessioned", metadata: Buffer.alloc(0) }],
       reason: null,
     });
+    // Classic consumers may join (classic-members.ts); a Connect worker may not.
     assert.equal(joined.errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
   });
 });

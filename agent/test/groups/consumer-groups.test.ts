@@ -264,7 +264,7 @@ describe("KIP-848 consumer groups", () => {
     assert.equal((await env.coordinator.describeConsumerGroups([G]))[0]!.assignorName, "range");
   });
 
-  it("lives beside classic groups: each protocol refuses the other's group id", async () => {
+  it("lives beside classic groups of other protocol types (Connect): each protocol refuses the other's group id", async () => {
     const env = setup();
     env.topics.add("t", 1);
     await new Client(env, "a").join();
@@ -276,13 +276,14 @@ describe("KIP-848 consumer groups", () => {
       clientHost: "/127.0.0.1",
       sessionTimeoutMs: 10_000,
       rebalanceTimeoutMs: 10_000,
-      protocolType: "consumer",
-      protocols: [{ name: "range", metadata: Buffer.alloc(0) }],
+      protocolType: "connect",
+      protocols: [{ name: "sessioned", metadata: Buffer.alloc(0) }],
       requireKnownMemberId: true,
       supportSkippingAssignment: true,
     });
     assert.equal(join.errorCode, GroupError.INCONSISTENT_GROUP_PROTOCOL);
-    // A classic group with members: ConsumerGroupHeartbeat and ConsumerGroupDescribe say it is not theirs.
+    // A classic Connect group with members: ConsumerGroupHeartbeat (no upgrade for it) and ConsumerGroupDescribe
+    // say it is not theirs.
     const classic = env.coordinator.joinGroup({
       groupId: "classic-group",
       memberId: "",
@@ -291,8 +292,8 @@ describe("KIP-848 consumer groups", () => {
       clientHost: "/127.0.0.1",
       sessionTimeoutMs: 10_000,
       rebalanceTimeoutMs: 10_000,
-      protocolType: "consumer",
-      protocols: [{ name: "range", metadata: Buffer.alloc(0) }],
+      protocolType: "connect",
+      protocols: [{ name: "sessioned", metadata: Buffer.alloc(0) }],
       requireKnownMemberId: false,
       supportSkippingAssignment: true,
     });
@@ -316,7 +317,7 @@ describe("KIP-848 consumer groups", () => {
       listed.map((g) => [g.groupId, g.groupType, g.protocolType, g.state]),
       [
         ["cg", "consumer", "consumer", "Stable"],
-        ["classic-group", "classic", "consumer", "CompletingRebalance"],
+        ["classic-group", "classic", "connect", "CompletingRebalance"],
       ],
     );
     assert.deepEqual(

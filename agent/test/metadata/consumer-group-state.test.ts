@@ -81,6 +81,10 @@ describe("KIP-848 group state in the metadata fold", () => {
     assert.match(commandProblem(bad(twice))!, /member m1 appears twice/);
     const badState = { ...record(), members: [{ ...record().members[0], state: "HAPPY" }] };
     assert.match(commandProblem(bad(badState))!, /members\[0\]\.state is not a member state/);
+    const classic = { sessionTimeoutMs: 10_000, protocols: [["range", "AAE="]] as [string, string][] };
+    assert.equal(commandProblem(save(1, { ...record(), members: [{ ...record().members[0]!, classic }] })), null);
+    const noProtocols = { ...record(), members: [{ ...record().members[0], classic: { ...classic, protocols: [] } }] };
+    assert.match(commandProblem(bad(noProtocols))!, /classic\.protocols must be a non-empty array/);
     const badPartitions = { ...record(), members: [{ ...record().members[0], assigned: [[TOPIC, [-1]]] }] };
     assert.match(commandProblem(bad(badPartitions))!, /assigned\[0\] partitions must be non-negative integers/);
   });
