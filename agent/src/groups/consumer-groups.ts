@@ -656,6 +656,23 @@ export class ConsumerGroups {
     this.drop(group);
   }
 
+  /**
+   * Consumer groups recorded in the log that no coordinator here holds (neither as a consumer nor as a
+   * classic group), as their records say: for listing only (not held, no timers).
+   */
+  recordedElsewhere(): ConsumerGroup[] {
+    const out: ConsumerGroup[] = [];
+    for (const [groupId, record] of this.store.recordedConsumerGroups()) {
+      if (this.groups.has(groupId) || this.classic.stateOf(groupId) !== null) continue;
+      try {
+        out.push(groupFromRecord(groupId, 0, record));
+      } catch {
+        // A record no coordinator writes (restore() says so when the group is loaded).
+      }
+    }
+    return out;
+  }
+
   groupsInMemory(): ConsumerGroup[] {
     return [...this.groups.values()].filter((g) => this.liveGroup(g.groupId) === g);
   }

@@ -409,11 +409,12 @@ export class GroupCoordinator {
   }
 
   /**
-   * Groups this coordinator holds in memory (classic and consumer) plus groups known only by committed
-   * offsets (classic, Empty).
+   * Groups this coordinator holds in memory (classic and consumer), consumer groups recorded in the log
+   * but not loaded here yet (after a coordinator move, as their records say), plus groups known only by
+   * committed offsets (classic, Empty).
    */
   listGroups(filter: ListGroupsFilter = {}): ListedGroup[] {
-    const consumerGroups = this.consumerGroups.groupsInMemory();
+    const consumerGroups = [...this.consumerGroups.groupsInMemory(), ...this.consumerGroups.recordedElsewhere()];
     const held = new Set(consumerGroups.map((g) => g.groupId));
     const listed = this.admin.listGroups(filter).filter((g) => !held.has(g.groupId));
     const types = new Set((filter.types ?? []).map((s) => s.toLowerCase()));

@@ -76,6 +76,8 @@ export interface GroupOffsetStore {
   recordConsumerGroup(groupId: string, coordinatorEpoch: number, state: ConsumerGroupRecord | null): Promise<number>;
   /** Whether a KIP-848 group has recorded state (as far as this agent has read the log). */
   hasConsumerGroupRecord(groupId: string): boolean;
+  /** Every KIP-848 group's recorded state (as far as this agent has read the log). */
+  recordedConsumerGroups(): Iterable<readonly [string, ConsumerGroupRecord]>;
   /** The group's latest coordinator epoch as far as this agent has read the log (0: never claimed). */
   coordinatorEpoch(groupId: string): number;
 }

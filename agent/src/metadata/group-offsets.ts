@@ -116,6 +116,10 @@ export class LogGroupOffsetStore implements GroupOffsetStore {
     return this.log.state.consumerGroups.has(groupId);
   }
 
+  recordedConsumerGroups(): Iterable<readonly [string, ConsumerGroupRecord]> {
+    return this.log.state.consumerGroups;
+  }
+
   async recordGeneration(groupId: string, fence: GroupWriteFence): Promise<number> {
     const result = await this.proposeOne({
       type: "groupGeneration",

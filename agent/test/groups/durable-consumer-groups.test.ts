@@ -35,6 +35,11 @@ describe("KIP-848 consumer groups: durable state", () => {
     );
     const described = (await b.coordinator.describeConsumerGroups([G]))[0]!;
     assert.equal(described.state, "Stable");
+    // Another agent that has not loaded the group lists it as a consumer group, from its record.
+    const c = anotherCoordinator(a);
+    assert.deepEqual(c.coordinator.listGroups(), [
+      { groupId: G, protocolType: "consumer", state: "Stable", groupType: "consumer" },
+    ]);
     assert.deepEqual(described.members.map((m) => m.memberId).sort(), ["m1", "m2"]);
 
     // The old coordinator is fenced: a member still talking to it is sent to look the coordinator up.

@@ -92,6 +92,10 @@ export class MemGroupOffsetStore implements GroupOffsetStore {
     return this.consumerGroups.has(groupId);
   }
 
+  recordedConsumerGroups(): Iterable<readonly [string, ConsumerGroupRecord]> {
+    return this.consumerGroups;
+  }
+
   async recordGeneration(groupId: string, fence: GroupWriteFence): Promise<number> {
     if (this.failGenerations) throw this.failGenerations;
     return this.fences.admit(groupId, fence.coordinatorEpoch, fence.generationId);
