@@ -119,10 +119,8 @@ export class ConsumerGroups {
         return (await this.recordChanges(group!)) ?? result;
       }
       let group = this.liveGroup(input.groupId);
-      if (!group && this.fencedMembers.get(input.groupId)?.delete(input.memberId)) {
-        if (this.fencedMembers.get(input.groupId)!.size === 0) this.fencedMembers.delete(input.groupId);
+      if (!group && this.takeFencedMember(input.groupId, input.memberId))
         return heartbeatError(GroupError.NOT_COORDINATOR, "Another agent coordinates the group now.");
-      }
       if (!group) {
         const classicState = this.classic.stateOf(input.groupId);
         if (classicState !== null && classicState !== "Empty" && classicState !== "Dead") {
@@ -211,22 +209,8 @@ export class ConsumerGroups {
       }
     }
     if (memberMetadata(member) !== previousMetadata) group.changeCount++;
-    if (!group.members.has(member.memberId)) group.addMember(member);
-    const signature = this.subscriptionSignature(group);
-    if (signature !== group.subscriptionSignature) {
-      group.subscriptionSignature = signature;
-      bump = true;
-    }
-    if (bump) {
-      group.groupEpoch += 1;
-      group.changeCount++;
-      this.log.info("group epoch bumped", { groupId: group.groupId, groupEpoch: group.groupEpoch });
-    }
-    // (3) a new target assignment.
-    if (group.groupEpoch > group.assignmentEpoch) this.computeTargetAssignment(group);
-    // (4) reconciliation.
-    this.reconcileMember(group, member, input.ownedPartitions);
-    this.scheduleSessionTimeout(group, member);
+    // (3) and (4).
+    this.advance(group, member, bump, input.ownedPartitions);
     // (5) the answer.
     const full =
       input.memberEpoch === 0 ||
@@ -242,6 +226,28 @@ export class ConsumerGroups {
       heartbeatIntervalMs: this.config.consumerHeartbeatIntervalMs,
       assignment: full || changed ? member.assignment.assigned : null,
     };
+  }
+
+  /**
+   * After a member's changes (a heartbeat, or a classic member's JoinGroup): adds it when new, bumps the
+   * group epoch when `bump` (or the subscribed topics changed), computes a new target assignment when due,
+   * moves the member one step towards its target given what it `owned`, and restarts its session.
+   */
+  private advance(group: ConsumerGroup, member: ConsumerMember, bump: boolean, owned: Assignment | null): void {
+    if (!group.members.has(member.memberId)) group.addMember(member);
+    const signature = this.subscriptionSignature(group);
+    if (signature !== group.subscriptionSignature) {
+      group.subscriptionSignature = signature;
+      bump = true;
+    }
+    if (bump) {
+      group.groupEpoch += 1;
+      group.changeCount++;
+      this.log.info("group epoch bumped", { groupId: group.groupId, groupEpoch: group.groupEpoch });
+    }
+    if (group.groupEpoch > group.assignmentEpoch) this.computeTargetAssignment(group);
+    this.reconcileMember(group, member, owned);
+    this.scheduleSessionTimeout(group, member);
   }
 
   private findOrCreateMember(group: ConsumerGroup, input: ConsumerHeartbeatInput, memberId: string): ConsumerMember {
@@ -660,7 +666,7 @@ export class ConsumerGroups {
    * Consumer groups recorded in the log that no coordinator here holds (neither as a consumer nor as a
    * classic group), as their records say: for listing only (not held, no timers).
    */
-  recordedElsewhere(): ConsumerGroup[] {
+  unloadedRecords(): ConsumerGroup[] {
     const out: ConsumerGroup[] = [];
     for (const [groupId, record] of this.store.recordedConsumerGroups()) {
       if (this.groups.has(groupId) || this.classic.stateOf(groupId) !== null) continue;
@@ -814,20 +820,7 @@ export class ConsumerGroups {
   joinClassicMember(group: ConsumerGroup, member: ConsumerMember, changed: boolean, owned: Assignment): void {
     // Its session timeout or protocols may have changed: recorded with the rest (coordinator.ts waits).
     group.changeCount++;
-    let bump = changed || !group.members.has(member.memberId);
-    if (!group.members.has(member.memberId)) group.addMember(member);
-    const signature = this.subscriptionSignature(group);
-    if (signature !== group.subscriptionSignature) {
-      group.subscriptionSignature = signature;
-      bump = true;
-    }
-    if (bump) {
-      group.groupEpoch += 1;
-      this.log.info("group epoch bumped", { groupId: group.groupId, groupEpoch: group.groupEpoch });
-    }
-    if (group.groupEpoch > group.assignmentEpoch) this.computeTargetAssignment(group);
-    this.reconcileMember(group, member, owned);
-    this.scheduleSessionTimeout(group, member);
+    this.advance(group, member, changed || !group.members.has(member.memberId), owned);
   }
 
   /**

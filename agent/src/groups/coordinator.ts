@@ -271,13 +271,12 @@ export class GroupCoordinator {
     return this.membership.leaveGroup(groupId, leaving);
   }
 
-  /** Whether a consumer group has a record in the log but is held neither here nor as a classic group. */
+  /**
+   * Whether a group not held here as a consumer group (the callers checked) has a record in the log and
+   * is not held as a classic group either: a consumer group another coordinator held.
+   */
   private recordedElsewhere(groupId: string): boolean {
-    return (
-      !this.consumerGroups.liveGroup(groupId) &&
-      !this.membership.group(groupId) &&
-      this.store.hasConsumerGroupRecord(groupId)
-    );
+    return !this.membership.group(groupId) && this.store.hasConsumerGroupRecord(groupId);
   }
 
   // ---------------------------------------------- KIP-848 consumer groups
@@ -414,7 +413,7 @@ export class GroupCoordinator {
    * committed offsets (classic, Empty).
    */
   listGroups(filter: ListGroupsFilter = {}): ListedGroup[] {
-    const consumerGroups = [...this.consumerGroups.groupsInMemory(), ...this.consumerGroups.recordedElsewhere()];
+    const consumerGroups = [...this.consumerGroups.groupsInMemory(), ...this.consumerGroups.unloadedRecords()];
     const held = new Set(consumerGroups.map((g) => g.groupId));
     const listed = this.admin.listGroups(filter).filter((g) => !held.has(g.groupId));
     const types = new Set((filter.types ?? []).map((s) => s.toLowerCase()));
