@@ -11,10 +11,19 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { LOCAL_AWS, startDynamoDbLocal, type DynamoDbLocal } from "../../../e2e/support/dynamodb-local.js";
 import { eventually } from "../../../e2e/support/eventually.js";
-import { ensureKafkaTools, runKafkaTool } from "../../../e2e/support/kafka-tools.js";
+import { ensureKafkaTools } from "../../../e2e/support/kafka-tools.js";
 import type { RunningCommand } from "../../../e2e/support/processes.js";
 import { spawnAgentProcess, type AgentProcess } from "../support/agents.js";
-import { EventLog, kafkaClient, poll, settled, startMember, type JavaMember } from "../support/group-consumers.js";
+import {
+  describeMembers,
+  EventLog,
+  type JavaMember,
+  kafkaClient,
+  poll,
+  settled,
+  startBackgroundProducer,
+  startMember,
+} from "../support/group-consumers.js";
 
 describe("KIP-848 consumer group: the coordinator's agent killed mid-run", function () {
   this.timeout(900_000);
@@ -58,23 +67,8 @@ describe("KIP-848 consumer group: the coordinator's agent killed mid-run", funct
     await admin.createTopics({ topics: [{ topic, numPartitions: 12 }] });
     await admin.disconnect();
 
-    const producer = kafka.producer();
-    await producer.connect();
-    const acked = new Set<string>();
-    let produced = 0;
-    let producing = true;
-    const background = (async () => {
-      while (producing) {
-        const messages = Array.from({ length: 20 }, () => ({ key: `k${produced}`, value: `v-${produced++}` }));
-        try {
-          await producer.send({ topic, acks: -1, messages });
-          for (const m of messages) acked.add(m.value);
-        } catch {
-          // A send caught by the kill: its records may or may not be stored; only acked ones count.
-        }
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    })();
+    // A send caught by the kill may or may not be stored: only acknowledged records count.
+    const producer = await startBackgroundProducer(kafka, topic, { tolerateFailures: true });
 
     const log = new EventLog();
     const members: JavaMember[] = [];
@@ -111,11 +105,13 @@ describe("KIP-848 consumer group: the coordinator's agent killed mid-run", funct
         poll("a surviving agent to coordinate the group"),
       );
       // Records produced after the kill reach the members through the survivors.
-      const target = produced + 200;
-      await eventually(() => produced >= target, poll("more records produced after the kill"));
-      producing = false;
-      await background;
-      await eventually(() => [...acked].every((v) => log.values().has(v)), poll("every acknowledged record consumed"));
+      const target = producer.acked.size + 200;
+      await eventually(() => producer.acked.size >= target, poll("more records acknowledged after the kill"));
+      await producer.stop();
+      await eventually(
+        () => [...producer.acked].every((v) => log.values().has(v)),
+        poll("every acknowledged record consumed"),
+      );
 
       const after = log.events.slice(eventsBeforeKill);
       assert.deepEqual(
@@ -126,13 +122,8 @@ describe("KIP-848 consumer group: the coordinator's agent killed mid-run", funct
       assert.deepEqual(log.holdings(), ownedBefore, "every member still holds the partitions it held before the kill");
 
       const survivorBootstrap = survivors.map((a) => a.bootstrap).join(",");
-      const described = await runKafkaTool(
-        "consumer-groups",
-        ["--bootstrap-server", survivorBootstrap, "--describe", "--group", group, "--members", "--verbose"],
-        { timeoutMs: 120_000 },
-      );
-      assert.equal(described.code, 0, described.stderr);
-      const rows = described.stdout.split("\n").filter((l) => l.startsWith(group));
+      const described = await describeMembers(survivorBootstrap, group);
+      const rows = described.rows;
       assert.equal(rows.length, 4, described.stdout);
       for (const name of ["a", "b", "c", "d"])
         assert.ok(
@@ -144,9 +135,7 @@ describe("KIP-848 consumer group: the coordinator's agent killed mid-run", funct
       log.assertNoSharedPartition();
       log.assertCommitsMonotonic();
     } finally {
-      producing = false;
-      await background.catch(() => undefined);
-      await producer.disconnect();
+      await producer.close();
     }
   });
 });

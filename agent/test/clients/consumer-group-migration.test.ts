@@ -14,11 +14,20 @@
  */
 import assert from "node:assert/strict";
 import { eventually } from "../../../e2e/support/eventually.js";
-import { ensureKafkaTools, runKafkaTool } from "../../../e2e/support/kafka-tools.js";
+import { ensureKafkaTools } from "../../../e2e/support/kafka-tools.js";
 import type { RunningCommand } from "../../../e2e/support/processes.js";
 import { startTestAgent } from "../support/agents.js";
 import type { TestAgent } from "../support/agents.js";
-import { EventLog, kafkaClient, poll, settled, startMember } from "../support/group-consumers.js";
+import {
+  committedAtHighWatermarks,
+  describeMembers,
+  EventLog,
+  kafkaClient,
+  poll,
+  settled,
+  startBackgroundProducer,
+  startMember,
+} from "../support/group-consumers.js";
 
 describe("online migration of a live classic group to the consumer protocol, with real clients", function () {
   this.timeout(900_000);
@@ -42,20 +51,7 @@ describe("online migration of a live classic group to the consumer protocol, wit
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic, numPartitions: 6 }] });
-    const producer = kafka.producer();
-    await producer.connect();
-    let produced = 0;
-    const produce = async (n: number) => {
-      const messages = Array.from({ length: n }, () => ({ key: `k${produced}`, value: `v-${produced++}` }));
-      await producer.send({ topic, messages });
-    };
-    let producing = true;
-    const background = (async () => {
-      while (producing) {
-        await produce(20);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    })();
+    const producer = await startBackgroundProducer(kafka, topic);
     const log = new EventLog();
     const start = async (name: string, protocol: "classic" | "consumer") => {
       const m = await startMember(log, bootstrap, group, topic, name, [`group.protocol=${protocol}`]);
@@ -78,13 +74,8 @@ describe("online migration of a live classic group to the consumer protocol, wit
       const k2 = await start("k2", "consumer");
       await settled(log, [c2, k1, k2], topic, 6, 2);
 
-      const described = await runKafkaTool(
-        "consumer-groups",
-        ["--bootstrap-server", bootstrap, "--describe", "--group", group, "--members", "--verbose"],
-        { timeoutMs: 120_000 },
-      );
-      assert.equal(described.code, 0, described.stderr);
-      const rows = described.stdout.split("\n").filter((l) => l.startsWith(group));
+      const described = await describeMembers(bootstrap, group);
+      const rows = described.rows;
       assert.equal(rows.length, 3, described.stdout);
       for (const name of ["c2", "k1", "k2"]) {
         const row = rows.find((r) => r.split(/\s+/).includes(name));
@@ -107,23 +98,16 @@ describe("online migration of a live classic group to the consumer protocol, wit
       const k3 = await start("k3", "consumer");
       await settled(log, [k1, k2, k3], topic, 6, 2);
 
-      producing = false;
-      await background;
-      await produce(20);
-      const want = Array.from({ length: produced }, (_, i) => `v-${i}`);
+      await producer.stop();
+      await producer.produce(20);
+      const want = [...producer.acked];
       await eventually(() => want.every((v) => log.values().has(v)), poll("every record to be consumed"));
       for (const m of [k1, k2, k3]) await m.stop();
       log.assertNoSharedPartition();
       log.assertCommitsMonotonic();
-      await eventually(async () => {
-        const offsets = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-        const high = await admin.fetchTopicOffsets(topic);
-        return high.every((p) => offsets[0]!.partitions.find((x) => x.partition === p.partition)!.offset === p.high);
-      }, poll("the committed offsets to reach the high watermarks"));
+      await committedAtHighWatermarks(kafka, group, topic);
     } finally {
-      producing = false;
-      await background.catch(() => undefined);
-      await producer.disconnect();
+      await producer.close();
       await admin.disconnect();
     }
   });

@@ -8,10 +8,11 @@
 import assert from "node:assert/strict";
 import type { ConsumerGroupRecord } from "../../src/groups/consumer-group-record.js";
 import type { Command } from "../../src/metadata/commands.js";
-import { ENTRY_FORMAT, commandProblem, entryFormat } from "../../src/metadata/commands.js";
+import { commandProblem, entryFormat } from "../../src/metadata/commands.js";
 import { decodeEntry, encodeEntry } from "../../src/metadata/entry-codec.js";
 import { MetadataFormatError } from "../../src/metadata/format.js";
 import { ClusterState, FoldError } from "../../src/metadata/state.js";
+import { asReaderOfFormatsUpTo } from "../support/log-entries.js";
 
 function apply(state: ClusterState, ...commands: Command[]) {
   const index = state.appliedIndex + 1n;
@@ -96,10 +97,7 @@ describe("KIP-848 group state in the metadata fold", () => {
     const entry = { proposer: "p", seq: 1, commands: [command] };
     const encoded = [encodeEntry(entry, "json"), encodeEntry(entry, "binary")];
     for (const data of encoded) assert.deepEqual(decodeEntry(data), entry);
-    const formats = ENTRY_FORMAT as { latest: number };
-    const latest = formats.latest;
-    formats.latest = 5;
-    try {
+    asReaderOfFormatsUpTo(5, () => {
       for (const data of encoded)
         assert.throws(
           () => decodeEntry(data, 3n),
@@ -107,9 +105,7 @@ describe("KIP-848 group state in the metadata fold", () => {
             err instanceof MetadataFormatError &&
             /^metadata log entry 3 has format 6, newer than this agent reads \(1-5\)/.test(err.message),
         );
-    } finally {
-      formats.latest = latest;
-    }
+    });
   });
 
   it("snapshots carry the records (version 4) and restore them; none: an older version", () => {

@@ -17,6 +17,7 @@ import { ClusterState, FoldError } from "../../src/metadata/state.js";
 import { MemMetadataStore } from "../../src/store/mem.js";
 import { capturedLogger } from "../support/captured-logger.js";
 import type { Logger } from "../../../common/logger.js";
+import { asReaderOfFormatsUpTo } from "../support/log-entries.js";
 
 const createTopic: Command = { type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 1, configs: {} };
 const deleteOffsets: Command = {
@@ -96,10 +97,7 @@ describe("metadata log entry formats", () => {
     assert.deepEqual(decodeEntry(json), entry);
     assert.deepEqual(decodeEntry(binary), entry);
     // A format 3 agent: this reader with the newest format it reads set back to 3.
-    const formats = ENTRY_FORMAT as { latest: number };
-    const latest = formats.latest;
-    formats.latest = 3;
-    try {
+    asReaderOfFormatsUpTo(3, () => {
       for (const data of [json, binary]) {
         assert.throws(
           () => decodeEntry(data, 9n),
@@ -111,9 +109,7 @@ describe("metadata log entry formats", () => {
             ),
         );
       }
-    } finally {
-      formats.latest = latest;
-    }
+    });
   });
 
   it("folds the same commands to the same state from JSON format 1 and 2 entries and binary format 3 ones", () => {

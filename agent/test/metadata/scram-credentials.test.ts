@@ -7,12 +7,13 @@
  */
 import assert from "node:assert/strict";
 import type { Command } from "../../src/metadata/commands.js";
-import { ENTRY_FORMAT, commandProblem, entryFormat } from "../../src/metadata/commands.js";
+import { commandProblem, entryFormat } from "../../src/metadata/commands.js";
 import { decodeEntry, encodeEntry } from "../../src/metadata/entry-codec.js";
 import { MetadataFormatError } from "../../src/metadata/format.js";
 import { MAX_SCRAM_CREDENTIALS } from "../../src/metadata/limits.js";
 import type { ScramCredentialRecord, ScramMechanismName } from "../../src/metadata/scram-credentials.js";
 import { ClusterState, FoldError } from "../../src/metadata/state.js";
+import { asReaderOfFormatsUpTo } from "../support/log-entries.js";
 
 function apply(state: ClusterState, ...commands: Command[]) {
   const index = state.appliedIndex + 1n;
@@ -113,10 +114,7 @@ describe("SCRAM credentials in the metadata fold", () => {
     const entry = { proposer: "p", seq: 1, commands: [command] };
     const encoded = [encodeEntry(entry, "json"), encodeEntry(entry, "binary")];
     for (const data of encoded) assert.deepEqual(decodeEntry(data), entry);
-    const formats = ENTRY_FORMAT as { latest: number };
-    const latest = formats.latest;
-    formats.latest = 4;
-    try {
+    asReaderOfFormatsUpTo(4, () => {
       for (const data of encoded)
         assert.throws(
           () => decodeEntry(data, 3n),
@@ -124,9 +122,7 @@ describe("SCRAM credentials in the metadata fold", () => {
             err instanceof MetadataFormatError &&
             /^metadata log entry 3 has format 5, newer than this agent reads \(1-4\)/.test(err.message),
         );
-    } finally {
-      formats.latest = latest;
-    }
+    });
   });
 
   it("snapshots carry the credentials (version 3) and restore them; none: the older versions", () => {

@@ -159,6 +159,91 @@ export async function settled(
   }, poll("the members to share every partition"));
 }
 
+/** A kafkajs producer writing 20 records ("v-0", "v-1", ...) every 200 ms until stopped. */
+export interface BackgroundProducer {
+  /** Values of the records acknowledged so far. */
+  readonly acked: ReadonlySet<string>;
+  /** Sends `n` more records now and waits for their acknowledgement. */
+  produce(n: number): Promise<void>;
+  /** Ends the background loop; rejects with a send's failure unless failures were tolerated. */
+  stop(): Promise<void>;
+  /** Ends the loop, ignoring failures, and disconnects. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts producing into `topic` in the background. With `tolerateFailures` (an agent killed meanwhile) a
+ * failed send is skipped: its records may or may not be stored, and only acknowledged ones count.
+ */
+export async function startBackgroundProducer(
+  kafka: Kafka,
+  topic: string,
+  options: { readonly tolerateFailures?: boolean } = {},
+): Promise<BackgroundProducer> {
+  const producer = kafka.producer();
+  await producer.connect();
+  const acked = new Set<string>();
+  let sent = 0;
+  const produce = async (n: number) => {
+    const messages = Array.from({ length: n }, () => ({ key: `k${sent}`, value: `v-${sent++}` }));
+    await producer.send({ topic, acks: -1, messages });
+    for (const m of messages) acked.add(m.value);
+  };
+  let producing = true;
+  const loop = (async () => {
+    while (producing) {
+      try {
+        await produce(20);
+      } catch (err) {
+        if (!options.tolerateFailures) throw err;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  const stop = async () => {
+    producing = false;
+    await loop;
+  };
+  return {
+    acked,
+    produce,
+    stop,
+    close: async () => {
+      await stop().catch(() => undefined);
+      await producer.disconnect();
+    },
+  };
+}
+
+/** `kafka-consumer-groups --describe --members --verbose`: its output, and the rows of the group's members. */
+export async function describeMembers(
+  bootstrap: string,
+  group: string,
+): Promise<{ readonly stdout: string; readonly rows: string[] }> {
+  const described = await runKafkaTool(
+    "consumer-groups",
+    ["--bootstrap-server", bootstrap, "--describe", "--group", group, "--members", "--verbose"],
+    { timeoutMs: 120_000 },
+  );
+  assert.equal(described.code, 0, described.stderr);
+  return { stdout: described.stdout, rows: described.stdout.split("\n").filter((l) => l.startsWith(group)) };
+}
+
+/** Waits until the group's committed offsets are the topic's high watermarks (an agent's view may trail a moment). */
+export async function committedAtHighWatermarks(kafka: Kafka, group: string, topic: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await eventually(async () => {
+      const offsets = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+      const high = await admin.fetchTopicOffsets(topic);
+      return high.every((p) => offsets[0]!.partitions.find((x) => x.partition === p.partition)!.offset === p.high);
+    }, poll("the committed offsets to reach the high watermarks"));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /**
  * The join-and-leave scenario: a 12-partition topic, kafkajs producing in the background, Java members
  * a, b; then c, d (three partitions each, checked with kafka-consumer-groups --describe --members
@@ -179,21 +264,8 @@ export async function joinAndLeave(options: {
   await admin.connect();
   await admin.createTopics({ topics: [{ topic, numPartitions: 12 }] });
   await admin.disconnect();
-  const producer = kafka.producer();
-  await producer.connect();
-  let produced = 0;
-  const produce = async (n: number) => {
-    const messages = Array.from({ length: n }, () => ({ key: `k${produced}`, value: `v-${produced++}` }));
-    await producer.send({ topic, messages });
-  };
   // The producer keeps writing in the background while members come and go.
-  let producing = true;
-  const background = (async () => {
-    while (producing) {
-      await produce(20);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  })();
+  const producer = await startBackgroundProducer(kafka, topic);
   const log = new EventLog();
   const start = async (name: string) => {
     const m = await startMember(log, bootstrap, group, topic, name);
@@ -209,13 +281,8 @@ export async function joinAndLeave(options: {
     // Uniform: three each (waited for, as the counts pass through others while members revoke).
     await settled(log, [a, b, c, d], topic, 12, 3);
 
-    const described = await runKafkaTool(
-      "consumer-groups",
-      ["--bootstrap-server", bootstrap, "--describe", "--group", group, "--members", "--verbose"],
-      { timeoutMs: 120_000 },
-    );
-    assert.equal(described.code, 0, described.stderr);
-    const rows = described.stdout.split("\n").filter((l) => l.startsWith(group));
+    const described = await describeMembers(bootstrap, group);
+    const rows = described.rows;
     assert.equal(rows.length, 4, described.stdout);
     for (const name of ["a", "b", "c", "d"]) {
       const row = rows.find((r) => r.split(/\s+/).includes(name));
@@ -232,10 +299,9 @@ export async function joinAndLeave(options: {
     await settled(log, [b, c, d, e], topic, 12);
     await b.stop();
     await settled(log, [c, d, e], topic, 12);
-    producing = false;
-    await background;
-    await produce(20);
-    const want = new Set(Array.from({ length: produced }, (_, i) => `v-${i}`));
+    await producer.stop();
+    await producer.produce(20);
+    const want = producer.acked;
     await eventually(() => [...want].every((v) => log.values().has(v)), poll("every record to be consumed"));
     for (const m of [c, d, e]) await m.stop();
     log.assertNoSharedPartition();
@@ -245,21 +311,8 @@ export async function joinAndLeave(options: {
       [],
       "no commit failed",
     );
-    // Committed offsets end at the high watermarks (an agent's view of them may trail the log a moment).
-    const admin2 = kafka.admin();
-    await admin2.connect();
-    try {
-      await eventually(async () => {
-        const offsets = await admin2.fetchOffsets({ groupId: group, topics: [topic] });
-        const high = await admin2.fetchTopicOffsets(topic);
-        return high.every((p) => offsets[0]!.partitions.find((x) => x.partition === p.partition)!.offset === p.high);
-      }, poll("the committed offsets to reach the high watermarks"));
-    } finally {
-      await admin2.disconnect();
-    }
+    await committedAtHighWatermarks(kafka, group, topic);
   } finally {
-    producing = false;
-    await background.catch(() => undefined);
-    await producer.disconnect();
+    await producer.close();
   }
 }

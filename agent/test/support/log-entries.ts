@@ -5,6 +5,7 @@
  */
 import { seededRandom } from "../../../e2e/support/fault-proxy.js";
 import type { BatchMeta, CommitFileCommand, LogEntry } from "../../src/metadata/commands.js";
+import { ENTRY_FORMAT } from "../../src/metadata/commands.js";
 
 export interface FileShape {
   /** Topics with data in the file, and partitions of each (one batch per partition). */
@@ -58,4 +59,19 @@ export function commitFileEntry(shape: FileShape, seed = 1): LogEntry {
   };
   const proposer = Array.from({ length: 8 }, () => int(0, 255).toString(16).padStart(2, "0")).join("");
   return { proposer, seq: int(1, 100_000), time: time + int(0, 3), commands: [command] };
+}
+
+/**
+ * Runs `check` as an agent of an older release would read the log: one that reads entry formats up to
+ * `latest` only (ENTRY_FORMAT.latest set back for the call, then restored).
+ */
+export function asReaderOfFormatsUpTo(latest: number, check: () => void): void {
+  const formats = ENTRY_FORMAT as { latest: number };
+  const saved = formats.latest;
+  formats.latest = latest;
+  try {
+    check();
+  } finally {
+    formats.latest = saved;
+  }
 }
