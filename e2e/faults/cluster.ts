@@ -57,6 +57,22 @@ export interface FaultCluster {
   stop(): Promise<void>;
 }
 
+/** How the slot's process ended though the test did not kill it ("code 1", "SIGSEGV"), or null. */
+export function exitedUnasked(slot: AgentSlot): string | null {
+  const p = slot.process;
+  if (!p) return null;
+  const { exitCode, signalCode } = p.child;
+  if (exitCode === null && signalCode === null) return null;
+  return signalCode ?? `code ${exitCode}`;
+}
+
+/** "127.0.0.1:PORT", "not running", or how a process the test did not kill ended. */
+function describeSlot(slot: AgentSlot): string {
+  if (!slot.process) return "not running";
+  const exited = exitedUnasked(slot);
+  return exited === null ? slot.process.bootstrap : `${slot.process.bootstrap}, exited unasked: ${exited}`;
+}
+
 function sumCounts(list: readonly FaultCounts[]): FaultCounts {
   const out = { ...list[0]! };
   for (const c of list.slice(1)) for (const k of Object.keys(out) as Array<keyof FaultCounts>) out[k] += c[k];
@@ -194,7 +210,7 @@ export async function startFaultCluster(options: ClusterOptions): Promise<FaultC
         slots
           .map(
             (s) =>
-              `--- agent ${s.index} (${s.process ? s.process.bootstrap : "not running"})\n${(s.pastOutput + (s.process?.output() ?? "")).slice(-chars)}`,
+              `--- agent ${s.index} (${describeSlot(s)})\n${(s.pastOutput + (s.process?.output() ?? "")).slice(-chars)}`,
           )
           .join("\n"),
       stop: stopAll,

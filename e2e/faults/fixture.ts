@@ -19,7 +19,8 @@
  *     });
  *   });
  */
-import { startFaultCluster } from "./cluster.js";
+import assert from "node:assert/strict";
+import { exitedUnasked, startFaultCluster } from "./cluster.js";
 import type { ClusterOptions, FaultCluster } from "./cluster.js";
 import { assertClean, createTopic, readAndCheck, tableLine } from "./run.js";
 import type { Verdict } from "./run.js";
@@ -102,12 +103,30 @@ export function faultSuite(options: FaultSuiteOptions): FaultSuite {
       }
       return workload.stop();
     },
-    check: (topic, history) => readAndCheck(cluster().bootstrap(), topic, history, true),
+    check: async (topic, history) => {
+      try {
+        return await readAndCheck(cluster().bootstrap(), topic, history, true);
+      } catch (err) {
+        throw new Error(
+          `reading ${topic} back: ${err instanceof Error ? err.message : String(err)}\n${cluster().logs()}`,
+          {
+            cause: err,
+          },
+        );
+      }
+    },
     report: (verdict, line) => {
       console.log(`      ${line.detail}; ${verdict.summary}`);
       tableLines.push(tableLine(line.fault, line.load, verdict.result));
     },
-    assertClean: (verdict) => assertClean(verdict, () => cluster().logs()),
+    assertClean: (verdict) => {
+      const died = cluster().slots.flatMap((s) => {
+        const exited = exitedUnasked(s);
+        return exited === null ? [] : [`agent ${s.index}: ${exited}`];
+      });
+      assert.deepEqual(died, [], `agents exited though no test step stopped them:\n${cluster().logs()}`);
+      assertClean(verdict, () => cluster().logs());
+    },
   };
   return suite;
 }

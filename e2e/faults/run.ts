@@ -3,13 +3,14 @@
  * and a line for the faults table in docs/reliability.md.
  */
 import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Kafka, logLevel } from "kafkajs";
 import { parsePrometheusText, sumSamples } from "../../cli/cost-model/measured.js";
 import { checkHistory, describeResult } from "../support/checker.js";
 import type { CheckResult } from "../support/checker.js";
 import type { FaultCluster } from "./cluster.js";
 import type { ProduceHistory, Workload } from "./workload.js";
-import { readAll, summarizeErrors } from "./workload.js";
+import { readAll, summarizeErrors, type ReadResult } from "./workload.js";
 
 /** Trial counts and sizes; `npm run soak` raises them through the environment. */
 export const SCALE = {
@@ -17,6 +18,9 @@ export const SCALE = {
   sigkillTrials: Number(process.env.WARP_SIGKILL_TRIALS ?? 3),
   seed: Number(process.env.WARP_FAULT_SEED ?? 7),
 };
+
+/** Read-backs tried before a connection error fails the check. */
+const READ_ATTEMPTS = 3;
 
 export async function createTopic(brokers: string[], topic: string, partitions: number): Promise<void> {
   const kafka = new Kafka({
@@ -49,7 +53,22 @@ export async function readAndCheck(
   const atLeast = new Map<number, bigint>();
   for (const a of history.acked)
     if (a.offset + 1n > (atLeast.get(a.partition) ?? 0n)) atLeast.set(a.partition, a.offset + 1n);
-  const { records, laggingPolls } = await readAll(brokers, topic, 180_000, atLeast);
+  // A read-back whose client lost a connection is started again with a fresh client (fresh metadata):
+  // what is checked is what the stores hold, and every restart is named in the summary. An agent that
+  // died fails the check all the same (its address keeps refusing).
+  const restarts: string[] = [];
+  let read: ReadResult;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      read = await readAll(brokers, topic, 180_000, atLeast);
+      break;
+    } catch (err) {
+      if (attempt >= READ_ATTEMPTS || !(err instanceof Error && err.name === "KafkaJSConnectionError")) throw err;
+      restarts.push(err.message);
+      await sleep(2_000);
+    }
+  }
+  const { records, laggingPolls } = read;
   const result = checkHistory({
     acked: history.acked,
     indeterminate: history.indeterminate,
@@ -57,7 +76,8 @@ export async function readAndCheck(
     idempotent,
   });
   const lag = laggingPolls > 0 ? `; high watermarks lagged the acknowledgements for ${laggingPolls} polls` : "";
-  const summary = `${describeResult(result)}; client ${summarizeErrors(history.errors)}${lag}`;
+  const restarted = restarts.length > 0 ? `; read-back restarted after: ${restarts.join(", ")}` : "";
+  const summary = `${describeResult(result)}; client ${summarizeErrors(history.errors)}${lag}${restarted}`;
   return { result, summary };
 }
 
