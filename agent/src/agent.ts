@@ -37,6 +37,7 @@ import { startKafkaServer } from "./server/server.js";
 import { PartitionWaiters } from "./server/waiters.js";
 import { storeUsage } from "./store/usage.js";
 import type { UsageEvent } from "./store/usage.js";
+import { measureStores, type StoreCall } from "./store/measured.js";
 import { openStores } from "./store/open/open-stores.js";
 import { TopicService } from "./metadata/topics.js";
 
@@ -76,6 +77,11 @@ function exportUsage(event: UsageEvent): void {
     );
 }
 
+function exportStoreCall(call: StoreCall): void {
+  metrics.storeOperations.inc({ store: call.store, op: call.op, outcome: call.outcome });
+  metrics.storeOperationLatency.observe({ store: call.store, op: call.op }, call.seconds);
+}
+
 export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const logger = componentLogger("agent");
   // TLS files and the SASL users file are read first: a bad one stops start-up before anything is opened.
@@ -106,12 +112,15 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     );
   }
   const stopUsageExport = storeUsage.onChange(exportUsage);
-  const stores = await openStores({
-    ...(config.bucketUrl ? { bucketUrl: config.bucketUrl } : {}),
-    ...(config.ingestionBucketUrl ? { ingestionBucketUrl: config.ingestionBucketUrl } : {}),
-    ...(config.compactionBucketUrl ? { compactionBucketUrl: config.compactionBucketUrl } : {}),
-    createTables: config.createTables,
-  });
+  const stores = measureStores(
+    await openStores({
+      ...(config.bucketUrl ? { bucketUrl: config.bucketUrl } : {}),
+      ...(config.ingestionBucketUrl ? { ingestionBucketUrl: config.ingestionBucketUrl } : {}),
+      ...(config.compactionBucketUrl ? { compactionBucketUrl: config.compactionBucketUrl } : {}),
+      createTables: config.createTables,
+    }),
+    exportStoreCall,
+  );
   const compactionUrl = (config.compactionBucketUrl ?? config.bucketUrl)!;
   const agentId = randomUUID();
   const singleWriter = stores.metadata.kind === "file" || stores.metadata.kind === "mem";

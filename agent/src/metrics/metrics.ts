@@ -257,8 +257,15 @@ export const compactedBytes = new Counter({
 });
 export const storeOperations = new Counter({
   name: "warp_store_operations_total",
-  help: "Calls to the object and metadata stores, by store and operation.",
+  help: "Calls to the object and metadata stores, by store (dynamodb, s3, file, mem), operation (object stores: put, get, setExpiry, delete, list; the metadata store: append, read, putSnapshot, latestSnapshot, trim, getItem, putItem, listItems, deleteItem) and outcome (ok; conflict: a conditional write found its condition false; missing: get found no object; error).",
+  labelNames: ["store", "op", "outcome"] as const,
+  registers,
+});
+export const storeOperationLatency = new Histogram({
+  name: "warp_store_operation_duration_seconds",
+  help: "Duration of one call to the object and metadata stores, by store and operation (retries inside the call included; for list, the whole iteration).",
   labelNames: ["store", "op"] as const,
+  buckets: STORE_LATENCY_BUCKETS,
   registers,
 });
 export const dynamodbCapacityUnits = new Counter({

@@ -112,6 +112,7 @@ describe("agent HTTP server", () => {
       "warp_compaction_runs_total",
       "warp_compacted_bytes_total",
       "warp_store_operations_total",
+      "warp_store_operation_duration_seconds",
       "warp_dynamodb_capacity_units_total",
       "warp_s3_requests_total",
     ];
