@@ -154,6 +154,31 @@ export function markdownReport(report: BenchReport): string {
       ),
     );
   }
+  const storeCalls = report.results.filter((r) => r.latencyStoreCalls && r.latencyStoreCalls.length > 0);
+  if (storeCalls.length > 0) {
+    out.push(
+      "",
+      "Store calls during the latency run, from the agents' /metrics before and after it (summed over agents; `file write to commit` is a whole ingestion file, from its first store write to its log entry folded):",
+      "",
+    );
+    out.push(
+      table(
+        ["target", "call", "calls", "mean ms", "over 10 ms", "over 100 ms", "over 250 ms", "slowest (bucket) ms"],
+        storeCalls.flatMap((r) =>
+          r.latencyStoreCalls!.map((c) => [
+            r.label,
+            c.call,
+            String(c.calls),
+            num(c.meanMs, 1),
+            String(c.over10ms),
+            String(c.over100ms),
+            String(c.over250ms),
+            c.slowestMs,
+          ]),
+        ),
+      ),
+    );
+  }
   if (report.smallRequests)
     out.push("", smallRequestsReport(report.smallRequests.workload, report.smallRequests.results));
   if (report.inflight) {

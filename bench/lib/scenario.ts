@@ -16,6 +16,7 @@ import { writeFileSync } from "node:fs";
 import { measuredRatesFromText } from "../../cli/cost-model/measured.js";
 import type { MeasuredRates } from "../../cli/cost-model/model.js";
 import { startLatencyConsumer } from "./e2e-latency.js";
+import { storeCallsBetween, type StoreCallRow } from "./store-calls.js";
 import { consumePerf, producePerf, type ConsumeResult, type ProduceResult } from "./perf-tools.js";
 import { sampleProcesses } from "./proc-stats.js";
 import type { Percentiles } from "./stats.js";
@@ -46,6 +47,8 @@ export interface ScenarioResult {
   readonly produceCpuSecondsPerGb: number;
   readonly peakRssMb: number;
   readonly measured?: MeasuredRates;
+  /** The agents' store calls and ingestion files during the latency run (agent targets). */
+  readonly latencyStoreCalls?: readonly StoreCallRow[];
   readonly wallSeconds: number;
 }
 
@@ -76,6 +79,7 @@ export async function runScenario(
   log(`  consume: ${consume.mbPerSec} MB/s`);
 
   const tail = await startLatencyConsumer(target.bootstrap, "lat", w.partitions);
+  const metricsBeforeLatency = target.store === "kafka" ? null : await target.metrics();
   const latency = await producePerf(
     target.bootstrap,
     "lat",
@@ -83,12 +87,18 @@ export async function runScenario(
     w.recordSize,
     w.latencyRate,
   );
+  const latencyStoreCalls =
+    metricsBeforeLatency === null ? undefined : storeCallsBetween(metricsBeforeLatency, await target.metrics());
   await new Promise((r) => setTimeout(r, 1500));
   const e2e = await tail.stop();
   log(
     `  latency at ${w.latencyRate} rec/s: produce p50 ${latency.p50Ms} p99 ${latency.p99Ms} p99.9 ${latency.p999Ms} ms; end-to-end p50 ${e2e.p50Ms} p99 ${e2e.p99Ms} p99.9 ${e2e.p999Ms} ms (${e2e.count} records)`,
   );
 
+  for (const c of latencyStoreCalls ?? [])
+    log(
+      `    ${c.call}: ${c.calls} calls, mean ${c.meanMs.toFixed(1)} ms, over 10/100/250 ms: ${c.over10ms}/${c.over100ms}/${c.over250ms}, slowest ${c.slowestMs} ms`,
+    );
   if (target.store !== "kafka") await compactionCaughtUp(target, log);
   const scenarioCpu = sampleProcesses(target.pids()).cpuSeconds - scenarioCpuBefore;
   const scenarioGb = ((warmup.records + produce.records + latency.records) * w.recordSize) / 1e9;
@@ -113,6 +123,7 @@ export async function runScenario(
     produceCpuSecondsPerGb: Math.round(((cpuAfter - cpuBefore) / gb) * 10) / 10,
     peakRssMb: Math.round(peak / 1024 / 1024),
     ...(measured ? { measured } : {}),
+    ...(latencyStoreCalls ? { latencyStoreCalls } : {}),
     wallSeconds: Math.round((Date.now() - started) / 1000),
   };
 }

@@ -21,8 +21,10 @@ describe("warp_store_operations_total", function () {
         metricValue(agent.httpPort, "warp_store_operations_total", { store: "mem", op, outcome: "ok" });
       const timed = (op: string) =>
         metricValue(agent.httpPort, "warp_store_operation_duration_seconds_count", { store: "mem", op });
-      const appendsBefore = await count("append");
-      const putsBefore = await count("put");
+      // The registry is the process's: other agents of this test run may call their stores meanwhile,
+      // so the figures are compared as lower bounds.
+      const before = { appends: await count("append"), puts: await count("put"), timed: await timed("append") };
+      const putsTimedBefore = await timed("put");
       await admin.connect();
       await admin.createTopics({ topics: [{ topic: "measured", numPartitions: 1 }] });
       await producer.connect();
@@ -30,12 +32,12 @@ describe("warp_store_operations_total", function () {
       const appends = await count("append");
       const puts = await count("put");
       assert.ok(
-        appends >= appendsBefore + 2,
-        `topic creation and the file's commit appended (${appendsBefore} → ${appends})`,
+        appends >= before.appends + 2,
+        `topic creation and the file's commit appended (${before.appends} → ${appends})`,
       );
-      assert.ok(puts >= putsBefore + 1, `the produce wrote an ingestion file (${putsBefore} → ${puts})`);
-      assert.equal(await timed("append"), appends, "one duration sample per append");
-      assert.equal(await timed("put"), puts, "one duration sample per put");
+      assert.ok(puts >= before.puts + 1, `the produce wrote an ingestion file (${before.puts} → ${puts})`);
+      assert.ok((await timed("append")) >= before.timed + 2, "the appends were timed");
+      assert.ok((await timed("put")) >= putsTimedBefore + 1, "the put was timed");
     } finally {
       await producer.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
