@@ -180,10 +180,11 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     ...(ingestionExpires ? { expireAfterMs: config.ingestionTtlMs } : {}),
     logger: componentLogger("ingest"),
     onFileWritten: (key, data) => cache.put(key, data),
-    onFileCommitted: ({ bytes, writeSeconds, sealed }) => {
+    onFileCommitted: ({ bytes, writeSeconds, phases, sealed }) => {
       metrics.filesWritten.inc({ sealed });
       metrics.fileBytes.observe(bytes);
       metrics.fileWriteLatency.observe(writeSeconds);
+      for (const [phase, seconds] of Object.entries(phases)) metrics.filePhaseLatency.observe({ phase }, seconds);
     },
   });
   metrics.setProduceBufferProbe(() => batcher.bufferedBytes);

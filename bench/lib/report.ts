@@ -178,6 +178,29 @@ export function markdownReport(report: BenchReport): string {
         ),
       ),
     );
+    const runtimes = storeCalls.filter((r) => r.latencyRuntime);
+    if (runtimes.length > 0) {
+      out.push(
+        "",
+        "The agents' runtime during the latency run (event-loop delay: the worst agent; GC: all agents):",
+        "",
+      );
+      out.push(
+        table(
+          ["target", "event-loop delay max ms", "event-loop delay p99 ms", "GC pauses", "GC ms"],
+          runtimes.map((r) => {
+            const t = r.latencyRuntime!;
+            return [
+              r.label,
+              num(t.eventLoopLagMaxMs, 1),
+              num(t.eventLoopLagP99Ms, 1),
+              String(t.gcPauses),
+              num(t.gcMs, 0),
+            ];
+          }),
+        ),
+      );
+    }
   }
   if (report.smallRequests)
     out.push("", smallRequestsReport(report.smallRequests.workload, report.smallRequests.results));

@@ -16,7 +16,7 @@ import { writeFileSync } from "node:fs";
 import { measuredRatesFromText } from "../../cli/cost-model/measured.js";
 import type { MeasuredRates } from "../../cli/cost-model/model.js";
 import { startLatencyConsumer } from "./e2e-latency.js";
-import { storeCallsBetween, type StoreCallRow } from "./store-calls.js";
+import { runtimeBetween, storeCallsBetween, type RuntimeDuring, type StoreCallRow } from "./store-calls.js";
 import { consumePerf, producePerf, type ConsumeResult, type ProduceResult } from "./perf-tools.js";
 import { sampleProcesses } from "./proc-stats.js";
 import type { Percentiles } from "./stats.js";
@@ -49,6 +49,8 @@ export interface ScenarioResult {
   readonly measured?: MeasuredRates;
   /** The agents' store calls and ingestion files during the latency run (agent targets). */
   readonly latencyStoreCalls?: readonly StoreCallRow[];
+  /** The agents' event-loop delay and GC pauses during the latency run (agent targets). */
+  readonly latencyRuntime?: RuntimeDuring;
   readonly wallSeconds: number;
 }
 
@@ -87,8 +89,15 @@ export async function runScenario(
     w.recordSize,
     w.latencyRate,
   );
+  const metricsAfterLatency = metricsBeforeLatency === null ? null : await target.metrics();
   const latencyStoreCalls =
-    metricsBeforeLatency === null ? undefined : storeCallsBetween(metricsBeforeLatency, await target.metrics());
+    metricsBeforeLatency === null || metricsAfterLatency === null
+      ? undefined
+      : storeCallsBetween(metricsBeforeLatency, metricsAfterLatency);
+  const latencyRuntime =
+    metricsBeforeLatency === null || metricsAfterLatency === null
+      ? undefined
+      : runtimeBetween(metricsBeforeLatency, metricsAfterLatency);
   await new Promise((r) => setTimeout(r, 1500));
   const e2e = await tail.stop();
   log(
@@ -98,6 +107,10 @@ export async function runScenario(
   for (const c of latencyStoreCalls ?? [])
     log(
       `    ${c.call}: ${c.calls} calls, mean ${c.meanMs.toFixed(1)} ms, over 10/100/250 ms: ${c.over10ms}/${c.over100ms}/${c.over250ms}, slowest ${c.slowestMs} ms`,
+    );
+  if (latencyRuntime)
+    log(
+      `    agents' runtime: event-loop delay max ${latencyRuntime.eventLoopLagMaxMs.toFixed(1)} ms (highest p99 ${latencyRuntime.eventLoopLagP99Ms.toFixed(1)} ms); ${latencyRuntime.gcPauses} GC pauses, ${latencyRuntime.gcMs.toFixed(0)} ms in all`,
     );
   if (target.store !== "kafka") await compactionCaughtUp(target, log);
   const scenarioCpu = sampleProcesses(target.pids()).cpuSeconds - scenarioCpuBefore;
@@ -124,6 +137,7 @@ export async function runScenario(
     peakRssMb: Math.round(peak / 1024 / 1024),
     ...(measured ? { measured } : {}),
     ...(latencyStoreCalls ? { latencyStoreCalls } : {}),
+    ...(latencyRuntime ? { latencyRuntime } : {}),
     wallSeconds: Math.round((Date.now() - started) / 1000),
   };
 }

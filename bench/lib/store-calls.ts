@@ -7,7 +7,10 @@
 import { parsePrometheusText, type Sample } from "../../cli/cost-model/measured.js";
 
 export interface StoreCallRow {
-  /** "dynamodb put", "dynamodb append", ...; "file write to commit" for whole ingestion files. */
+  /**
+   * "dynamodb put", "dynamodb append", ...; "file write to commit" for whole ingestion files, and
+   * "file phase: write" / "previous" / "commit" for their parts (docs/architecture.md, produce path).
+   */
   readonly call: string;
   readonly calls: number;
   readonly meanMs: number;
@@ -21,6 +24,15 @@ export interface StoreCallRow {
 
 const CALL_HISTOGRAM = "warp_store_operation_duration_seconds";
 const FILE_HISTOGRAM = "warp_ingestion_file_write_seconds";
+const PHASE_HISTOGRAM = "warp_ingestion_file_phase_seconds";
+
+/** The call a histogram sample belongs to, or null for other metrics. */
+function callOf(base: string, labels: Readonly<Record<string, string>>): string | null {
+  if (base === CALL_HISTOGRAM) return `${labels.store} ${labels.op}`;
+  if (base === FILE_HISTOGRAM) return "file write to commit";
+  if (base === PHASE_HISTOGRAM) return `file phase: ${labels.phase}`;
+  return null;
+}
 
 type Series = Map<string, { count: number; sum: number; buckets: Map<number, number> }>;
 
@@ -32,9 +44,8 @@ function histograms(samples: readonly Sample[]): Series {
     return e;
   };
   for (const s of samples) {
-    const base = s.name.replace(/_(bucket|sum|count)$/, "");
-    if (base !== CALL_HISTOGRAM && base !== FILE_HISTOGRAM) continue;
-    const call = base === FILE_HISTOGRAM ? "file write to commit" : `${s.labels.store} ${s.labels.op}`;
+    const call = callOf(s.name.replace(/_(bucket|sum|count)$/, ""), s.labels);
+    if (call === null) continue;
     const e = entry(call);
     if (s.name.endsWith("_count")) e.count += s.value;
     else if (s.name.endsWith("_sum")) e.sum += s.value;
@@ -73,4 +84,32 @@ export function storeCallsBetween(before: string, after: string): StoreCallRow[]
     });
   }
   return rows.sort((x, y) => y.calls - x.calls);
+}
+
+export interface RuntimeDuring {
+  /** Longest event-loop delay of any agent since the earlier text (prom-client resets it per scrape). */
+  readonly eventLoopLagMaxMs: number;
+  /** Highest of the agents' event-loop delay p99s over the same time. */
+  readonly eventLoopLagP99Ms: number;
+  /** Garbage-collection pauses between the two texts, over all agents: count and total. */
+  readonly gcPauses: number;
+  readonly gcMs: number;
+}
+
+/**
+ * The agents' runtime between two /metrics texts. The event-loop delay gauges cover the time since
+ * each agent's previous scrape, so the earlier text must be the scrape just before.
+ */
+export function runtimeBetween(before: string, after: string): RuntimeDuring {
+  const a = parsePrometheusText(before);
+  const b = parsePrometheusText(after);
+  const max = (name: string) => Math.max(0, ...b.filter((s) => s.name === name).map((s) => s.value));
+  const total = (samples: readonly Sample[], name: string) =>
+    samples.filter((s) => s.name === name).reduce((t, s) => t + s.value, 0);
+  return {
+    eventLoopLagMaxMs: max("nodejs_eventloop_lag_max_seconds") * 1000,
+    eventLoopLagP99Ms: max("nodejs_eventloop_lag_p99_seconds") * 1000,
+    gcPauses: total(b, "nodejs_gc_duration_seconds_count") - total(a, "nodejs_gc_duration_seconds_count"),
+    gcMs: (total(b, "nodejs_gc_duration_seconds_sum") - total(a, "nodejs_gc_duration_seconds_sum")) * 1000,
+  };
 }

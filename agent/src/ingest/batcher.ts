@@ -44,6 +44,17 @@ export interface IncomingBatch {
 export const SEAL_MODES = ["window", "eager"] as const;
 export type SealMode = (typeof SEAL_MODES)[number];
 
+/**
+ * Where a committed file's time went, in seconds: `write`, its store write; `previous`, waiting after it
+ * for the previous file's proposal (commit order); `commit`, from its proposal to its entry folded here
+ * (the log's queue, the conditional append and any retries after conflicts, catching up to the entry).
+ */
+export interface FilePhases {
+  readonly write: number;
+  readonly previous: number;
+  readonly commit: number;
+}
+
 /** Why a file was sealed: its window ended, it was full, the store was free (eager mode), or a flush. */
 export type SealReason = "timeout" | "full" | "eager" | "flush";
 
@@ -70,7 +81,9 @@ export interface BatcherOptions {
   readonly onFileCommitted?: (info: {
     bytes: number;
     batches: number;
+    /** From the first store write to the commit folded (the sum of the three phases). */
     writeSeconds: number;
+    phases: FilePhases;
     sealed: SealReason;
   }) => void;
   /** Told when each file write starts, succeeds (committed) or fails. */
@@ -343,10 +356,14 @@ export class IngestionBatcher {
     const expiresAt =
       this.options.expireAfterMs !== undefined ? new Date(Date.now() + this.options.expireAfterMs) : undefined;
     this.writing++;
+    let writtenAt = started;
     const written = this.options.store
       // Keys are fresh and read only once committed: the store need not make the write atomic.
       .put(key, data, expiresAt ? { expiresAt, fresh: true } : { fresh: true })
-      .then(() => this.options.onFileWritten?.(key, data));
+      .then(() => {
+        writtenAt = process.hrtime.bigint();
+        this.options.onFileWritten?.(key, data);
+      });
     // Its end is handled at once (eager sealing waits for it); the outcome is awaited only after the
     // previous file's commit, and a write failing before then must not count as an unhandled rejection
     // (which ends the process).
@@ -373,16 +390,24 @@ export class IngestionBatcher {
         time: Date.now(),
         batches: metas,
       };
+      const proposedAt = process.hrtime.bigint();
       const committed = this.options.log.propose([command]);
       proposed();
       const [result] = await committed.catch((err: unknown) => {
         throw new IngestionError(`committing ingestion file ${key} failed: ${errorMessage(err)}`);
       });
       results = [...(result?.batches ?? [])];
+      const committedAt = process.hrtime.bigint();
+      const seconds = (from: bigint, to: bigint): number => Number(to - from) / 1e9;
       this.options.onFileCommitted?.({
         bytes: data.length,
         batches: metas.length,
-        writeSeconds: Number(process.hrtime.bigint() - started) / 1e9,
+        writeSeconds: seconds(started, committedAt),
+        phases: {
+          write: seconds(started, writtenAt),
+          previous: seconds(writtenAt, proposedAt),
+          commit: seconds(proposedAt, committedAt),
+        },
         sealed: reason,
       });
       if (ticket !== undefined) this.options.health?.succeeded(ticket);

@@ -113,6 +113,14 @@ export const fileWriteLatency = new Histogram({
   registers,
 });
 
+export const filePhaseLatency = new Histogram({
+  name: "warp_ingestion_file_phase_seconds",
+  help: "Where a committed ingestion file's time went, by phase: write (its store write), previous (waiting after it for the previous file's proposal: files commit in seal order), commit (from its proposal to its log entry folded: the log's queue, the conditional append, retries after conflicts).",
+  labelNames: ["phase"] as const,
+  buckets: STORE_LATENCY_BUCKETS,
+  registers,
+});
+
 // Metadata log
 
 export const logAppends = new Counter({

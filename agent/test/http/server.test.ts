@@ -102,6 +102,7 @@ describe("agent HTTP server", () => {
       "warp_ingestion_files_total",
       "warp_ingestion_file_bytes",
       "warp_ingestion_file_write_seconds",
+      "warp_ingestion_file_phase_seconds",
       "warp_metadata_log_appends_total",
       "warp_metadata_log_append_seconds",
       "warp_metadata_log_applied_index",

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { componentLogger } from "../../../common/logger.js";
 import { IngestionBatcher, IngestionError } from "../../src/ingest/batcher.js";
-import type { BatcherOptions, IncomingBatch, SealReason } from "../../src/ingest/batcher.js";
+import type { BatcherOptions, FilePhases, IncomingBatch, SealReason } from "../../src/ingest/batcher.js";
 import type { MetadataLog } from "../../src/metadata/log.js";
 import type { BatchResult } from "../../src/metadata/state.js";
 import { MemObjectStore } from "../../src/store/mem.js";
@@ -152,6 +152,38 @@ describe("ingestion batcher: seal modes", () => {
     assert.equal(r1!.baseOffset, 0);
     assert.equal(r2!.baseOffset, 1);
     assert.deepEqual(sealed, ["eager", "timeout"]);
+    await batcher.close();
+  });
+
+  it("a committed file's time is split into its write, the wait for the previous file and its commit", async () => {
+    const phases: FilePhases[] = [];
+    const totals: number[] = [];
+    const { batcher, store } = await setup({
+      sealMode: "eager",
+      batchTimeoutMs: 100,
+      onFileCommitted: (info) => {
+        phases.push(info.phases);
+        totals.push(info.writeSeconds);
+      },
+    });
+    const first = track(batcher.add([batch(0)]));
+    await turn();
+    const second = track(batcher.add([batch(1)]));
+    await sleep(150); // the window seals the second file while the first is still being written
+    assert.equal(store.started.length, 2);
+    store.release(1);
+    await sleep(200); // the second file, written, waits for the first
+    store.release(0);
+    await Promise.all([first.result, second.result]);
+    assert.equal(phases.length, 2);
+    const [p1, p2] = phases as [FilePhases, FilePhases];
+    assert.ok(p1.write >= 0.3, `the first file's write was held ${p1.write} s`);
+    assert.ok(p2.previous >= 0.15, `the second file waited ${p2.previous} s for the first after its write`);
+    assert.ok(p1.previous < p2.previous, "the first file had no predecessor to wait for");
+    phases.forEach((p, i) => {
+      assert.ok(p.write >= 0 && p.previous >= 0 && p.commit >= 0, JSON.stringify(p));
+      assert.ok(Math.abs(p.write + p.previous + p.commit - totals[i]!) < 1e-6, "the phases add up to the file's time");
+    });
     await batcher.close();
   });
 

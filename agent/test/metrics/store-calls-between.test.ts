@@ -4,7 +4,7 @@
  * slowest call's bucket.
  */
 import assert from "node:assert/strict";
-import { storeCallsBetween } from "../../../bench/lib/store-calls.js";
+import { runtimeBetween, storeCallsBetween } from "../../../bench/lib/store-calls.js";
 
 const BOUNDS = ["0.001", "0.01", "0.1", "0.25", "1", "+Inf"];
 
@@ -37,6 +37,7 @@ describe("bench: store calls between two /metrics texts", () => {
       histogram(FILES, "", [0, 1, 3, 4, 4, 4], 0.35),
       // agent 2 (started between the texts): 1 put past the last bucket
       histogram(CALLS, 'store="dynamodb",op="put"', [0, 0, 0, 0, 0, 1], 2),
+      histogram("warp_ingestion_file_phase_seconds", 'phase="previous"', [1, 1, 1, 1, 1, 1], 0.0005),
     ].join("\n");
     const rows = storeCallsBetween(before, after);
     assert.deepEqual(
@@ -44,9 +45,34 @@ describe("bench: store calls between two /metrics texts", () => {
       [
         ["dynamodb put", 6, 4, 4, 3, "> 1000"],
         ["file write to commit", 2, 2, 1, 0, "100–250"],
+        ["file phase: previous", 1, 0, 0, 0, "0–1"],
       ],
     );
     assert.equal(rows[0]!.meanMs.toFixed(1), "433.3");
     assert.equal(rows[1]!.meanMs.toFixed(1), "150.0");
+  });
+
+  it("takes the agents' worst event-loop delay and their GC pauses between the texts", () => {
+    const before = [
+      'nodejs_gc_duration_seconds_sum{kind="minor"} 0.5',
+      'nodejs_gc_duration_seconds_count{kind="minor"} 10',
+    ].join("\n");
+    const after = [
+      // agent 1
+      "nodejs_eventloop_lag_max_seconds 0.02",
+      "nodejs_eventloop_lag_p99_seconds 0.011",
+      'nodejs_gc_duration_seconds_sum{kind="minor"} 0.6',
+      'nodejs_gc_duration_seconds_count{kind="minor"} 14',
+      // agent 2 (no GC before)
+      "nodejs_eventloop_lag_max_seconds 0.3",
+      "nodejs_eventloop_lag_p99_seconds 0.009",
+      'nodejs_gc_duration_seconds_sum{kind="major"} 0.05',
+      'nodejs_gc_duration_seconds_count{kind="major"} 1',
+    ].join("\n");
+    const r = runtimeBetween(before, after);
+    assert.equal(r.eventLoopLagMaxMs, 300);
+    assert.equal(r.eventLoopLagP99Ms, 11);
+    assert.equal(r.gcPauses, 5);
+    assert.equal(r.gcMs.toFixed(0), "150");
   });
 });
