@@ -14,6 +14,8 @@
  *   WARP_BENCH_LATENCY_RATE       records/s of the latency runs (default 1000)
  *   WARP_BENCH_LATENCY_SECONDS    seconds of each latency run (default 15)
  *   WARP_BENCH_TIMEOUTS           batch timeouts in ms (default 25,50,100,250)
+ *   WARP_BENCH_DYNAMO_AGENTS      agent counts of the DynamoDB batch-timeout sweep (default 1,3; empty: none,
+ *                                 only the `-sealMode eager` row)
  *   WARP_BENCH_ONLY               comma-separated subset of kafka,file,dynamodb,small,inflight,profile,logsize (default all)
  *   WARP_BENCH_UNTUNED_RECORDS    records of the untuned produce run of `small` (default 200000)
  *   WARP_BENCH_BASELINE_RECORDS   the same for its `-sealMode window` targets (default 20000)
@@ -60,6 +62,10 @@ const WORKLOAD: Workload = {
   latencySeconds: Number(env("WARP_BENCH_LATENCY_SECONDS", "15")),
 };
 const TIMEOUTS = env("WARP_BENCH_TIMEOUTS", "25,50,100,250").split(",").map(Number);
+const DYNAMO_AGENTS = env("WARP_BENCH_DYNAMO_AGENTS", "1,3")
+  .split(",")
+  .filter((a) => a !== "")
+  .map(Number);
 const ONLY = new Set(env("WARP_BENCH_ONLY", "kafka,file,dynamodb,small,inflight,profile,logsize").split(","));
 const SMALL = {
   untunedRecords: Number(env("WARP_BENCH_UNTUNED_RECORDS", "200000")),
@@ -104,7 +110,7 @@ async function main(): Promise<void> {
   if (ONLY.has("dynamodb")) {
     const aws = await startAwsLocal();
     try {
-      for (const agents of [1, 3]) {
+      for (const agents of DYNAMO_AGENTS) {
         for (const t of TIMEOUTS) {
           const file = path.join(RESULTS, "metrics", `dynamodb-${agents}agents-${t}ms.prom`);
           results.push(await measure(() => startDynamoTarget(aws, t, agents), file));

@@ -142,6 +142,10 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       metrics.logAppendLatency.observe(seconds);
     },
     onApplied: (index) => metrics.logAppliedIndex.set(Number(index)),
+    onSnapshot: ({ encodeSeconds, bytes }) => {
+      metrics.snapshotEncodeLatency.observe(encodeSeconds);
+      metrics.snapshotBytes.set(bytes);
+    },
     readersFormat: () => readersFormat(),
     onUnreadable: (error) => reportUnreadable(error),
   });

@@ -9,7 +9,8 @@ import { parsePrometheusText, type Sample } from "../../cli/cost-model/measured.
 export interface StoreCallRow {
   /**
    * "dynamodb put", "dynamodb append", ...; "file write to commit" for whole ingestion files, and
-   * "file phase: write" / "previous" / "commit" for their parts (docs/architecture.md, produce path).
+   * "file phase: write" / "previous" / "commit" for their parts, and the produce requests as the agents
+   * timed them (their client's latency less the network and the client's own queue).
    */
   readonly call: string;
   readonly calls: number;
@@ -25,12 +26,16 @@ export interface StoreCallRow {
 const CALL_HISTOGRAM = "warp_store_operation_duration_seconds";
 const FILE_HISTOGRAM = "warp_ingestion_file_write_seconds";
 const PHASE_HISTOGRAM = "warp_ingestion_file_phase_seconds";
+const PRODUCE_HISTOGRAM = "warp_produce_latency_seconds";
+const SNAPSHOT_HISTOGRAM = "warp_metadata_snapshot_encode_seconds";
 
 /** The call a histogram sample belongs to, or null for other metrics. */
 function callOf(base: string, labels: Readonly<Record<string, string>>): string | null {
   if (base === CALL_HISTOGRAM) return `${labels.store} ${labels.op}`;
   if (base === FILE_HISTOGRAM) return "file write to commit";
   if (base === PHASE_HISTOGRAM) return `file phase: ${labels.phase}`;
+  if (base === SNAPSHOT_HISTOGRAM) return "snapshot encode (event loop held)";
+  if (base === PRODUCE_HISTOGRAM) return `produce request (acks ${labels.acks}): arrival to response`;
   return null;
 }
 

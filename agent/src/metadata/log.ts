@@ -51,6 +51,8 @@ export interface MetadataLogOptions {
   /** Called after each append attempt (metrics). */
   readonly onAppend?: (result: "ok" | "conflict", seconds: number) => void;
   readonly onApplied?: (index: bigint) => void;
+  /** A snapshot was written: how long encoding the state held the event loop, and its size. */
+  readonly onSnapshot?: (info: { readonly encodeSeconds: number; readonly bytes: number }) => void;
   /** A proposal without an outcome this long after propose() fails (default 30 s). */
   readonly proposalTimeoutMs?: number;
   /** Waits between conflicting appends (test seam; default: a timer). */
@@ -446,13 +448,16 @@ export class MetadataLog {
     const index = this.stateValue.appliedIndex;
     if (index - this.lastSnapshotIndex < BigInt(every) || !this.options.writesSnapshots()) return;
     this.snapshotting = true;
+    const encodeStarted = performance.now();
     const data = this.stateValue.toSnapshot();
+    const encodeSeconds = (performance.now() - encodeStarted) / 1000;
     this.lastSnapshotIndex = index;
     void (async () => {
       try {
         await this.store.putSnapshot({ index, data });
         const keep = BigInt(this.options.keepEntriesAfterSnapshot);
         if (index > keep) await this.store.trim(index - keep + 1n);
+        this.options.onSnapshot?.({ encodeSeconds, bytes: data.length });
         this.options.logger.debug("metadata snapshot written", { index: index.toString(), bytes: data.length });
       } catch (err) {
         this.options.logger.warn("metadata snapshot failed", { error: errorMessage(err) });

@@ -135,6 +135,17 @@ export const logAppendLatency = new Histogram({
   buckets: STORE_LATENCY_BUCKETS,
   registers,
 });
+export const snapshotEncodeLatency = new Histogram({
+  name: "warp_metadata_snapshot_encode_seconds",
+  help: "Time to encode the folded state into a metadata snapshot (synchronous: the event loop waits for it), per snapshot this agent wrote.",
+  buckets: STORE_LATENCY_BUCKETS,
+  registers,
+});
+export const snapshotBytes = new Gauge({
+  name: "warp_metadata_snapshot_bytes",
+  help: "Size of the last metadata snapshot this agent wrote.",
+  registers,
+});
 export const logAppliedIndex = new Gauge({
   name: "warp_metadata_log_applied_index",
   help: "Index of the last metadata log entry applied to this agent's state.",

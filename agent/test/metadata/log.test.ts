@@ -73,7 +73,13 @@ describe("metadata log", () => {
 
   it("restarts from a snapshot plus the entries after it, and reloads when entries were trimmed", async () => {
     const store = new MemMetadataStore();
-    const writer = new MetadataLog(store, { ...options, snapshotEveryEntries: 5, keepEntriesAfterSnapshot: 1 });
+    const written: Array<{ encodeSeconds: number; bytes: number }> = [];
+    const writer = new MetadataLog(store, {
+      ...options,
+      snapshotEveryEntries: 5,
+      keepEntriesAfterSnapshot: 1,
+      onSnapshot: (info) => written.push(info),
+    });
     await writer.open();
     await writer.propose([{ type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 1, configs: {} }]);
     for (let i = 0; i < 12; i++)
@@ -81,6 +87,8 @@ describe("metadata log", () => {
     await new Promise((r) => setTimeout(r, 20));
     const snap = await store.latestSnapshot();
     assert.ok(snap && snap.index >= 5n, "a snapshot was written");
+    assert.ok(written.length >= 1, "onSnapshot was told");
+    assert.ok(written.every((w) => w.encodeSeconds >= 0 && w.bytes > 0));
     const first = await store.read(1n, 1);
     assert.ok(first.length === 0 || first[0]!.index > 1n, "old entries were trimmed");
     const reader = new MetadataLog(store, options);
