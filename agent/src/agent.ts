@@ -142,6 +142,11 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       metrics.logAppendLatency.observe(seconds);
     },
     onApplied: (index) => metrics.logAppliedIndex.set(Number(index)),
+    onEntry: ({ attempts, queuedSeconds, appendingSeconds }) => {
+      metrics.logEntryAttempts.observe(attempts);
+      metrics.logEntryLatency.observe({ phase: "queued" }, queuedSeconds);
+      metrics.logEntryLatency.observe({ phase: "appending" }, appendingSeconds);
+    },
     onSnapshot: ({ encodeSeconds, bytes }) => {
       metrics.snapshotEncodeLatency.observe(encodeSeconds);
       metrics.snapshotBytes.set(bytes);

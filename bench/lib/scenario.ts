@@ -16,7 +16,14 @@ import { writeFileSync } from "node:fs";
 import { measuredRatesFromText } from "../../cli/cost-model/measured.js";
 import type { MeasuredRates } from "../../cli/cost-model/model.js";
 import { startLatencyConsumer } from "./e2e-latency.js";
-import { runtimeBetween, storeCallsBetween, type RuntimeDuring, type StoreCallRow } from "./store-calls.js";
+import {
+  entryAttemptsBetween,
+  runtimeBetween,
+  storeCallsBetween,
+  type EntryAttempts,
+  type RuntimeDuring,
+  type StoreCallRow,
+} from "./store-calls.js";
 import { consumePerf, producePerf, type ConsumeResult, type ProduceResult } from "./perf-tools.js";
 import { sampleProcesses } from "./proc-stats.js";
 import type { Percentiles } from "./stats.js";
@@ -51,6 +58,8 @@ export interface ScenarioResult {
   readonly latencyStoreCalls?: readonly StoreCallRow[];
   /** The agents' event-loop delay and GC pauses during the latency run (agent targets). */
   readonly latencyRuntime?: RuntimeDuring;
+  /** This run's log entries during the latency run: how many, their append attempts, those that took 3 or more. */
+  readonly latencyLogEntries?: EntryAttempts;
   readonly wallSeconds: number;
 }
 
@@ -108,6 +117,16 @@ export async function runScenario(
     log(
       `    ${c.call}: ${c.calls} calls, mean ${c.meanMs.toFixed(1)} ms, over 10/100/250 ms: ${c.over10ms}/${c.over100ms}/${c.over250ms}, slowest ${c.slowestMs} ms`,
     );
+  const latencyLogEntries =
+    metricsBeforeLatency === null || metricsAfterLatency === null
+      ? undefined
+      : entryAttemptsBetween(metricsBeforeLatency, metricsAfterLatency);
+  if (latencyLogEntries) {
+    const e = latencyLogEntries;
+    log(
+      `    log entries: ${e.entries}, ${e.attempts} append attempts, ${e.threeOrMore} took 3 or more (most ${e.most})`,
+    );
+  }
   if (latencyRuntime)
     log(
       `    agents' runtime: event-loop delay max ${latencyRuntime.eventLoopLagMaxMs.toFixed(1)} ms (highest p99 ${latencyRuntime.eventLoopLagP99Ms.toFixed(1)} ms); ${latencyRuntime.gcPauses} GC pauses, ${latencyRuntime.gcMs.toFixed(0)} ms in all`,
@@ -138,6 +157,7 @@ export async function runScenario(
     ...(measured ? { measured } : {}),
     ...(latencyStoreCalls ? { latencyStoreCalls } : {}),
     ...(latencyRuntime ? { latencyRuntime } : {}),
+    ...(latencyLogEntries ? { latencyLogEntries } : {}),
     wallSeconds: Math.round((Date.now() - started) / 1000),
   };
 }

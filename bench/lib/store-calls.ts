@@ -28,6 +28,7 @@ const FILE_HISTOGRAM = "warp_ingestion_file_write_seconds";
 const PHASE_HISTOGRAM = "warp_ingestion_file_phase_seconds";
 const PRODUCE_HISTOGRAM = "warp_produce_latency_seconds";
 const SNAPSHOT_HISTOGRAM = "warp_metadata_snapshot_encode_seconds";
+const ENTRY_HISTOGRAM = "warp_metadata_log_entry_seconds";
 
 /** The call a histogram sample belongs to, or null for other metrics. */
 function callOf(base: string, labels: Readonly<Record<string, string>>): string | null {
@@ -35,6 +36,7 @@ function callOf(base: string, labels: Readonly<Record<string, string>>): string 
   if (base === FILE_HISTOGRAM) return "file write to commit";
   if (base === PHASE_HISTOGRAM) return `file phase: ${labels.phase}`;
   if (base === SNAPSHOT_HISTOGRAM) return "snapshot encode (event loop held)";
+  if (base === ENTRY_HISTOGRAM) return `log entry phase: ${labels.phase}`;
   if (base === PRODUCE_HISTOGRAM) return `produce request (acks ${labels.acks}): arrival to response`;
   return null;
 }
@@ -116,5 +118,34 @@ export function runtimeBetween(before: string, after: string): RuntimeDuring {
     eventLoopLagP99Ms: max("nodejs_eventloop_lag_p99_seconds") * 1000,
     gcPauses: total(b, "nodejs_gc_duration_seconds_count") - total(a, "nodejs_gc_duration_seconds_count"),
     gcMs: (total(b, "nodejs_gc_duration_seconds_sum") - total(a, "nodejs_gc_duration_seconds_sum")) * 1000,
+  };
+}
+
+export interface EntryAttempts {
+  /** The agents' log entries applied between the texts. */
+  readonly entries: number;
+  /** Their conditional appends (one per entry plus one per conflict). */
+  readonly attempts: number;
+  /** Entries that needed 3 attempts or more (2 conflicts or more: the backoff waits start). */
+  readonly threeOrMore: number;
+  /** The bucket of the entry that needed the most: "≤ 4". */
+  readonly most: string;
+}
+
+/** Conditional appends per log entry between two /metrics texts. */
+export function entryAttemptsBetween(before: string, after: string): EntryAttempts {
+  const sum = (text: string, name: string, le?: string) =>
+    parsePrometheusText(text)
+      .filter((s) => s.name === name && (le === undefined || s.labels.le === le))
+      .reduce((t, s) => t + s.value, 0);
+  const delta = (name: string, le?: string) => sum(after, name, le) - sum(before, name, le);
+  const entries = delta("warp_metadata_log_entry_attempts_count");
+  const bounds = ["1", "2", "3", "4", "6", "8", "12", "16", "32", "64", "+Inf"];
+  const most = bounds.find((le) => delta("warp_metadata_log_entry_attempts_bucket", le) >= entries) ?? "+Inf";
+  return {
+    entries,
+    attempts: delta("warp_metadata_log_entry_attempts_sum"),
+    threeOrMore: entries - delta("warp_metadata_log_entry_attempts_bucket", "2"),
+    most: most === "+Inf" ? "> 64" : `≤ ${most}`,
   };
 }

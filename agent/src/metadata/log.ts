@@ -51,6 +51,16 @@ export interface MetadataLogOptions {
   /** Called after each append attempt (metrics). */
   readonly onAppend?: (result: "ok" | "conflict", seconds: number) => void;
   readonly onApplied?: (index: bigint) => void;
+  /**
+   * An entry of this agent's was applied: its append attempts (1 + the conflicts), how long its oldest
+   * proposal waited in the queue for the entry before it to be done, and how long the entry took from
+   * its first attempt to applied here (attempts, waits after conflicts, catching up).
+   */
+  readonly onEntry?: (info: {
+    readonly attempts: number;
+    readonly queuedSeconds: number;
+    readonly appendingSeconds: number;
+  }) => void;
   /** A snapshot was written: how long encoding the state held the event loop, and its size. */
   readonly onSnapshot?: (info: { readonly encodeSeconds: number; readonly bytes: number }) => void;
   /** A proposal without an outcome this long after propose() fails (default 30 s). */
@@ -76,6 +86,8 @@ interface InFlight {
   attemptedIndex: bigint;
   /** Its proposals are settled: applied, covered by a snapshot, or failed. */
   done: boolean;
+  /** Its entry was applied here (its proposals resolved with results). */
+  applied: boolean;
 }
 
 const READ_BATCH = 500;
@@ -295,7 +307,7 @@ export class MetadataLog {
   /** Appends one entry until it is applied, or its proposals have failed; never throws. */
   private async appendEntry(proposals: readonly Proposal[], encoding: EntryEncoding): Promise<void> {
     const header = { proposer: this.proposerId, seq: ++this.seq, time: Date.now() };
-    const flight: InFlight = { seq: header.seq, proposals, attemptedIndex: 0n, done: false };
+    const flight: InFlight = { seq: header.seq, proposals, attemptedIndex: 0n, done: false, applied: false };
     let data: Buffer;
     let entry: LogEntry;
     try {
@@ -318,6 +330,8 @@ export class MetadataLog {
     for (const p of proposals) p.appending = true;
     this.inFlight = flight;
     const settled = () => flight.done || proposals.every((p) => p.settled);
+    const appendingFrom = performance.now();
+    const queuedSeconds = (appendingFrom - Math.min(...proposals.map((p) => p.queuedAt))) / 1000;
     try {
       for (let attempt = 0; ; attempt++) {
         // Applied, or past every deadline: stop. The entry can only have landed at an index it was written
@@ -337,6 +351,12 @@ export class MetadataLog {
               flight,
               new ProposalOutcomeUnknownError(`metadata log entry ${index} was written but not folded`),
             );
+          else if (flight.applied)
+            this.options.onEntry?.({
+              attempts: attempt + 1,
+              queuedSeconds,
+              appendingSeconds: (performance.now() - appendingFrom) / 1000,
+            });
           return;
         }
         // Another agent took this index: learn what it wrote, then try the next free index. The entry
@@ -365,6 +385,7 @@ export class MetadataLog {
     const flight = this.inFlight;
     if (entry.proposer === this.proposerId && flight?.seq === entry.seq && !flight.done) {
       flight.done = true;
+      flight.applied = true;
       flight.proposals.forEach((p, i) => p.resolve(results[i]!));
     }
     this.options.onApplied?.(index);

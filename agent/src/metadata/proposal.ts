@@ -45,6 +45,8 @@ export class FormatNotReadByAllError extends Error {
 export class Proposal {
   /** Set once the command is in an entry being appended: from then on a failure leaves the outcome unknown. */
   appending = false;
+  /** When propose() queued it (performance.now()). */
+  readonly queuedAt = performance.now();
   private settledValue = false;
   private readonly timer: NodeJS.Timeout;
 

@@ -135,6 +135,19 @@ export const logAppendLatency = new Histogram({
   buckets: STORE_LATENCY_BUCKETS,
   registers,
 });
+export const logEntryAttempts = new Histogram({
+  name: "warp_metadata_log_entry_attempts",
+  help: "Conditional appends each of this agent's applied log entries took (1 + the conflicts: other agents took the index first).",
+  buckets: [1, 2, 3, 4, 6, 8, 12, 16, 32, 64],
+  registers,
+});
+export const logEntryLatency = new Histogram({
+  name: "warp_metadata_log_entry_seconds",
+  help: "Where an applied log entry's time went, by phase: queued (its oldest proposal waiting for the entry before it: one entry at a time per agent), appending (first attempt to applied here: appends, waits after conflicts, catching up).",
+  labelNames: ["phase"] as const,
+  buckets: STORE_LATENCY_BUCKETS,
+  registers,
+});
 export const snapshotEncodeLatency = new Histogram({
   name: "warp_metadata_snapshot_encode_seconds",
   help: "Time to encode the folded state into a metadata snapshot (synchronous: the event loop waits for it), per snapshot this agent wrote.",

@@ -106,6 +106,8 @@ describe("agent HTTP server", () => {
       "warp_metadata_log_appends_total",
       "warp_metadata_log_append_seconds",
       "warp_metadata_log_applied_index",
+      "warp_metadata_log_entry_attempts",
+      "warp_metadata_log_entry_seconds",
       "warp_metadata_snapshot_encode_seconds",
       "warp_metadata_snapshot_bytes",
       "warp_open_connections",

@@ -71,6 +71,27 @@ describe("metadata log", () => {
     for (const l of logs) await l.close();
   });
 
+  it("tells each applied entry's append attempts and where its time went", async () => {
+    const store = new MemMetadataStore();
+    const entries: Array<{ attempts: number; queuedSeconds: number; appendingSeconds: number }> = [];
+    const other = new MetadataLog(store, options);
+    const log = new MetadataLog(store, { ...options, onEntry: (e) => entries.push(e) });
+    await other.open();
+    await log.open();
+    await log.propose([{ type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 1, configs: {} }]);
+    assert.equal(entries.length, 1);
+    assert.equal(entries[0]!.attempts, 1, "nobody else wrote: one append");
+    // Another writer takes the next index behind this log's back (it does not tail): a conflict first.
+    await other.catchUp();
+    await other.propose([{ type: "commitFile", key: "other", size: 10, time: 0, batches: [meta(0, 1)] }]);
+    await log.propose([{ type: "commitFile", key: "mine", size: 10, time: 0, batches: [meta(0, 1)] }]);
+    assert.equal(entries.length, 2, "only this log's entries are told");
+    assert.equal(entries[1]!.attempts, 2, "one conflict, then the next free index");
+    for (const e of entries) assert.ok(e.queuedSeconds >= 0 && e.appendingSeconds >= 0, JSON.stringify(e));
+    await other.close();
+    await log.close();
+  });
+
   it("restarts from a snapshot plus the entries after it, and reloads when entries were trimmed", async () => {
     const store = new MemMetadataStore();
     const written: Array<{ encodeSeconds: number; bytes: number }> = [];
