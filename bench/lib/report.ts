@@ -1,4 +1,5 @@
 /** The benchmark report: JSON shape and the markdown tables (figures, agent/Kafka ratios, measured cost). */
+import type { StoreCallRow } from "./store-calls.js";
 import { costTable, DEFAULT_WARP_DESIGN, DEFAULT_WORKLOAD } from "../../cli/cost-model/model.js";
 import { DEFAULT_PRICES } from "../../cli/cost-model/prices.js";
 import type { InflightResult } from "./inflight.js";
@@ -154,29 +155,22 @@ export function markdownReport(report: BenchReport): string {
       ),
     );
   }
+  const consumeCalls = report.results.filter((r) => r.consumeStoreCalls && r.consumeStoreCalls.length > 0);
+  if (consumeCalls.length > 0) {
+    out.push(
+      "",
+      "Store calls and fetches during the consume run, from the agents' /metrics before and after it (summed over agents; compaction runs meanwhile):",
+      "",
+      storeCallTable(consumeCalls.map((r) => [r.label, r.consumeStoreCalls!])),
+    );
+  }
   const storeCalls = report.results.filter((r) => r.latencyStoreCalls && r.latencyStoreCalls.length > 0);
   if (storeCalls.length > 0) {
     out.push(
       "",
       "Store calls during the latency run, from the agents' /metrics before and after it (summed over agents; `file write to commit` is a whole ingestion file, from its first store write to its log entry folded):",
       "",
-    );
-    out.push(
-      table(
-        ["target", "call", "calls", "mean ms", "over 10 ms", "over 100 ms", "over 250 ms", "slowest (bucket) ms"],
-        storeCalls.flatMap((r) =>
-          r.latencyStoreCalls!.map((c) => [
-            r.label,
-            c.call,
-            String(c.calls),
-            num(c.meanMs, 1),
-            String(c.over10ms),
-            String(c.over100ms),
-            String(c.over250ms),
-            c.slowestMs,
-          ]),
-        ),
-      ),
+      storeCallTable(storeCalls.map((r) => [r.label, r.latencyStoreCalls!])),
     );
     const runtimes = storeCalls.filter((r) => r.latencyRuntime);
     if (runtimes.length > 0) {
@@ -246,6 +240,25 @@ export function markdownReport(report: BenchReport): string {
     );
   }
   return out.join("\n") + "\n";
+}
+
+/** Store-call rows of several targets, one table. */
+function storeCallTable(targets: ReadonlyArray<readonly [string, readonly StoreCallRow[]]>): string {
+  return table(
+    ["target", "call", "calls", "mean ms", "over 10 ms", "over 100 ms", "over 250 ms", "slowest (bucket) ms"],
+    targets.flatMap(([label, rows]) =>
+      rows.map((c) => [
+        label,
+        c.call,
+        String(c.calls),
+        num(c.meanMs, 1),
+        String(c.over10ms),
+        String(c.over100ms),
+        String(c.over250ms),
+        c.slowestMs,
+      ]),
+    ),
+  );
 }
 
 /** The untuned and sequential produce figures, each agent target beside Kafka. */

@@ -17,6 +17,7 @@ import { measuredRatesFromText } from "../../cli/cost-model/measured.js";
 import type { MeasuredRates } from "../../cli/cost-model/model.js";
 import { startLatencyConsumer } from "./e2e-latency.js";
 import {
+  describeCall,
   entryAttemptsBetween,
   runtimeBetween,
   storeCallsBetween,
@@ -54,6 +55,8 @@ export interface ScenarioResult {
   readonly produceCpuSecondsPerGb: number;
   readonly peakRssMb: number;
   readonly measured?: MeasuredRates;
+  /** The agents' store calls and fetches during the consume run (agent targets). */
+  readonly consumeStoreCalls?: readonly StoreCallRow[];
   /** The agents' store calls and ingestion files during the latency run (agent targets). */
   readonly latencyStoreCalls?: readonly StoreCallRow[];
   /** The agents' event-loop delay and GC pauses during the latency run (agent targets). */
@@ -86,8 +89,12 @@ export async function runScenario(
   const gb = (produce.records * w.recordSize) / 1e9;
   log(`  produce: ${produce.mbPerSec} MB/s, ${Math.round(produce.recordsPerSec)} rec/s`);
 
+  const metricsBeforeConsume = target.store === "kafka" ? null : await target.metrics();
   const consume = await consumePerf(target.bootstrap, "tput", produce.records);
   log(`  consume: ${consume.mbPerSec} MB/s`);
+  const consumeStoreCalls =
+    metricsBeforeConsume === null ? undefined : storeCallsBetween(metricsBeforeConsume, await target.metrics());
+  for (const c of consumeStoreCalls ?? []) log(`    ${describeCall(c)}`);
 
   const tail = await startLatencyConsumer(target.bootstrap, "lat", w.partitions);
   const metricsBeforeLatency = target.store === "kafka" ? null : await target.metrics();
@@ -113,10 +120,7 @@ export async function runScenario(
     `  latency at ${w.latencyRate} rec/s: produce p50 ${latency.p50Ms} p99 ${latency.p99Ms} p99.9 ${latency.p999Ms} ms; end-to-end p50 ${e2e.p50Ms} p99 ${e2e.p99Ms} p99.9 ${e2e.p999Ms} ms (${e2e.count} records)`,
   );
 
-  for (const c of latencyStoreCalls ?? [])
-    log(
-      `    ${c.call}: ${c.calls} calls, mean ${c.meanMs.toFixed(1)} ms, over 10/100/250 ms: ${c.over10ms}/${c.over100ms}/${c.over250ms}, slowest ${c.slowestMs} ms`,
-    );
+  for (const c of latencyStoreCalls ?? []) log(`    ${describeCall(c)}`);
   const latencyLogEntries =
     metricsBeforeLatency === null || metricsAfterLatency === null
       ? undefined
@@ -155,6 +159,7 @@ export async function runScenario(
     produceCpuSecondsPerGb: Math.round(((cpuAfter - cpuBefore) / gb) * 10) / 10,
     peakRssMb: Math.round(peak / 1024 / 1024),
     ...(measured ? { measured } : {}),
+    ...(consumeStoreCalls ? { consumeStoreCalls } : {}),
     ...(latencyStoreCalls ? { latencyStoreCalls } : {}),
     ...(latencyRuntime ? { latencyRuntime } : {}),
     ...(latencyLogEntries ? { latencyLogEntries } : {}),

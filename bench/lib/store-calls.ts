@@ -27,6 +27,7 @@ const CALL_HISTOGRAM = "warp_store_operation_duration_seconds";
 const FILE_HISTOGRAM = "warp_ingestion_file_write_seconds";
 const PHASE_HISTOGRAM = "warp_ingestion_file_phase_seconds";
 const PRODUCE_HISTOGRAM = "warp_produce_latency_seconds";
+const FETCH_HISTOGRAM = "warp_fetch_latency_seconds";
 const SNAPSHOT_HISTOGRAM = "warp_metadata_snapshot_encode_seconds";
 const ENTRY_HISTOGRAM = "warp_metadata_log_entry_seconds";
 
@@ -37,6 +38,7 @@ function callOf(base: string, labels: Readonly<Record<string, string>>): string 
   if (base === PHASE_HISTOGRAM) return `file phase: ${labels.phase}`;
   if (base === SNAPSHOT_HISTOGRAM) return "snapshot encode (event loop held)";
   if (base === ENTRY_HISTOGRAM) return `log entry phase: ${labels.phase}`;
+  if (base === FETCH_HISTOGRAM) return "fetch request: arrival to response";
   if (base === PRODUCE_HISTOGRAM) return `produce request (acks ${labels.acks}): arrival to response`;
   return null;
 }
@@ -62,6 +64,11 @@ function histograms(samples: readonly Sample[]): Series {
     }
   }
   return out;
+}
+
+/** One row as a log line. */
+export function describeCall(c: StoreCallRow): string {
+  return `${c.call}: ${c.calls} calls, mean ${c.meanMs.toFixed(1)} ms, over 10/100/250 ms: ${c.over10ms}/${c.over100ms}/${c.over250ms}, slowest ${c.slowestMs} ms`;
 }
 
 /** Store calls made between two /metrics texts, busiest first; calls not made in between are left out. */
