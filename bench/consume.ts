@@ -9,8 +9,14 @@
  *   WARP_BENCH_CONSUME_TARGETS   subset of kafka,file,dynamodb1,dynamodb3 (default all)
  *   WARP_BENCH_CONSUME_PROFILE   a folder: the DynamoDB agents write CPU profiles there (node --cpu-prof);
  *                                the time from their start to the first consume is printed (leave it out)
+ *   WARP_BENCH_CONSUME_AFTER_COMPACTION  1: agents' first consume starts once compaction has caught up (it
+ *                                reads compacted objects only, with no compaction beside it)
+ *
+ * For agent targets the store calls and fetches of the first consume are printed (bench/lib/store-calls.ts).
  */
 import { consumePerf, producePerf } from "./lib/perf-tools.js";
+import { compactionCaughtUp } from "./lib/scenario.js";
+import { describeCall, storeCallsBetween } from "./lib/store-calls.js";
 import {
   createTopic,
   startAwsLocal,
@@ -22,6 +28,7 @@ import {
 } from "./lib/targets.js";
 
 const records = Number(process.env.WARP_BENCH_CONSUME_RECORDS ?? "50000");
+const afterCompaction = process.env.WARP_BENCH_CONSUME_AFTER_COMPACTION === "1";
 const only = new Set((process.env.WARP_BENCH_CONSUME_TARGETS ?? "kafka,file,dynamodb1,dynamodb3").split(","));
 
 async function measure(target: Target): Promise<void> {
@@ -29,12 +36,16 @@ async function measure(target: Target): Promise<void> {
   try {
     await createTopic(target.bootstrap, "tput", 6);
     const p = await producePerf(target.bootstrap, "tput", records, 1024, -1);
+    if (afterCompaction && target.store !== "kafka") await compactionCaughtUp(target, (l) => console.log(l));
     const consumeAfterMs = Date.now() - started;
+    const before = target.store === "kafka" ? null : await target.metrics();
     const first = await consumePerf(target.bootstrap, "tput", p.records);
+    const calls = before === null ? [] : storeCallsBetween(before, await target.metrics());
     const second = await consumePerf(target.bootstrap, "tput", p.records);
     console.log(
       `${target.label}: produce ${p.mbPerSec} MB/s; consume ${first.mbPerSec} MB/s, again ${second.mbPerSec} MB/s (first consume ${consumeAfterMs} ms after start)`,
     );
+    for (const c of calls) console.log(`  first consume: ${describeCall(c)}`);
   } finally {
     await target.stop();
   }

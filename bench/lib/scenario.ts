@@ -171,7 +171,7 @@ export async function runScenario(
 const COMPACTION_WAIT_MS = 180_000;
 
 /** Waits until the agents report no ingestion file left uncompacted (their backlog gauge at 0). */
-async function compactionCaughtUp(target: Target, log: (line: string) => void): Promise<void> {
+export async function compactionCaughtUp(target: Target, log: (line: string) => void): Promise<void> {
   const began = Date.now();
   for (;;) {
     const text = await target.metrics();
