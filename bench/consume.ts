@@ -16,7 +16,7 @@
  */
 import { consumePerf, producePerf } from "./lib/perf-tools.js";
 import { compactionCaughtUp } from "./lib/scenario.js";
-import { describeCall, storeCallsBetween } from "./lib/store-calls.js";
+import { breakdownBetween, describeCall } from "./lib/store-calls.js";
 import {
   createTopic,
   startAwsLocal,
@@ -40,7 +40,7 @@ async function measure(target: Target): Promise<void> {
     const consumeAfterMs = Date.now() - started;
     const before = target.store === "kafka" ? null : await target.metrics();
     const first = await consumePerf(target.bootstrap, "tput", p.records);
-    const calls = before === null ? [] : storeCallsBetween(before, await target.metrics());
+    const calls = before === null ? [] : breakdownBetween(before, await target.metrics()).calls;
     const second = await consumePerf(target.bootstrap, "tput", p.records);
     console.log(
       `${target.label}: produce ${p.mbPerSec} MB/s; consume ${first.mbPerSec} MB/s, again ${second.mbPerSec} MB/s (first consume ${consumeAfterMs} ms after start)`,

@@ -17,10 +17,8 @@ import { measuredRatesFromText } from "../../cli/cost-model/measured.js";
 import type { MeasuredRates } from "../../cli/cost-model/model.js";
 import { startLatencyConsumer } from "./e2e-latency.js";
 import {
+  breakdownBetween,
   describeCall,
-  entryAttemptsBetween,
-  runtimeBetween,
-  storeCallsBetween,
   type EntryAttempts,
   type RuntimeDuring,
   type StoreCallRow,
@@ -93,7 +91,7 @@ export async function runScenario(
   const consume = await consumePerf(target.bootstrap, "tput", produce.records);
   log(`  consume: ${consume.mbPerSec} MB/s`);
   const consumeStoreCalls =
-    metricsBeforeConsume === null ? undefined : storeCallsBetween(metricsBeforeConsume, await target.metrics());
+    metricsBeforeConsume === null ? undefined : breakdownBetween(metricsBeforeConsume, await target.metrics()).calls;
   for (const c of consumeStoreCalls ?? []) log(`    ${describeCall(c)}`);
 
   const tail = await startLatencyConsumer(target.bootstrap, "lat", w.partitions);
@@ -105,36 +103,24 @@ export async function runScenario(
     w.recordSize,
     w.latencyRate,
   );
-  const metricsAfterLatency = metricsBeforeLatency === null ? null : await target.metrics();
-  const latencyStoreCalls =
-    metricsBeforeLatency === null || metricsAfterLatency === null
-      ? undefined
-      : storeCallsBetween(metricsBeforeLatency, metricsAfterLatency);
-  const latencyRuntime =
-    metricsBeforeLatency === null || metricsAfterLatency === null
-      ? undefined
-      : runtimeBetween(metricsBeforeLatency, metricsAfterLatency);
+  const latencyRun =
+    metricsBeforeLatency === null ? undefined : breakdownBetween(metricsBeforeLatency, await target.metrics());
   await new Promise((r) => setTimeout(r, 1500));
   const e2e = await tail.stop();
   log(
     `  latency at ${w.latencyRate} rec/s: produce p50 ${latency.p50Ms} p99 ${latency.p99Ms} p99.9 ${latency.p999Ms} ms; end-to-end p50 ${e2e.p50Ms} p99 ${e2e.p99Ms} p99.9 ${e2e.p999Ms} ms (${e2e.count} records)`,
   );
 
-  for (const c of latencyStoreCalls ?? []) log(`    ${describeCall(c)}`);
-  const latencyLogEntries =
-    metricsBeforeLatency === null || metricsAfterLatency === null
-      ? undefined
-      : entryAttemptsBetween(metricsBeforeLatency, metricsAfterLatency);
-  if (latencyLogEntries) {
-    const e = latencyLogEntries;
+  if (latencyRun) {
+    const { calls, entries: e, runtime: t } = latencyRun;
+    for (const c of calls) log(`    ${describeCall(c)}`);
     log(
       `    log entries: ${e.entries}, ${e.attempts} append attempts, ${e.threeOrMore} took 3 or more (most ${e.most})`,
     );
-  }
-  if (latencyRuntime)
     log(
-      `    agents' runtime: event-loop delay max ${latencyRuntime.eventLoopLagMaxMs.toFixed(1)} ms (highest p99 ${latencyRuntime.eventLoopLagP99Ms.toFixed(1)} ms); ${latencyRuntime.gcPauses} GC pauses, ${latencyRuntime.gcMs.toFixed(0)} ms in all`,
+      `    agents' runtime: event-loop delay max ${t.eventLoopLagMaxMs.toFixed(1)} ms (highest p99 ${t.eventLoopLagP99Ms.toFixed(1)} ms); ${t.gcPauses} GC pauses, ${t.gcMs.toFixed(0)} ms in all`,
     );
+  }
   if (target.store !== "kafka") await compactionCaughtUp(target, log);
   const scenarioCpu = sampleProcesses(target.pids()).cpuSeconds - scenarioCpuBefore;
   const scenarioGb = ((warmup.records + produce.records + latency.records) * w.recordSize) / 1e9;
@@ -160,9 +146,13 @@ export async function runScenario(
     peakRssMb: Math.round(peak / 1024 / 1024),
     ...(measured ? { measured } : {}),
     ...(consumeStoreCalls ? { consumeStoreCalls } : {}),
-    ...(latencyStoreCalls ? { latencyStoreCalls } : {}),
-    ...(latencyRuntime ? { latencyRuntime } : {}),
-    ...(latencyLogEntries ? { latencyLogEntries } : {}),
+    ...(latencyRun
+      ? {
+          latencyStoreCalls: latencyRun.calls,
+          latencyRuntime: latencyRun.runtime,
+          latencyLogEntries: latencyRun.entries,
+        }
+      : {}),
     wallSeconds: Math.round((Date.now() - started) / 1000),
   };
 }

@@ -4,7 +4,7 @@
  * file (warp_ingestion_file_write_seconds: first store write to commit folded). The agents' texts are
  * concatenated; samples of the same series are summed over agents.
  */
-import { parsePrometheusText, type Sample } from "../../cli/cost-model/measured.js";
+import { parsePrometheusText, sumSamples, type Sample } from "../../cli/cost-model/measured.js";
 
 export interface StoreCallRow {
   /**
@@ -71,10 +71,23 @@ export function describeCall(c: StoreCallRow): string {
   return `${c.call}: ${c.calls} calls, mean ${c.meanMs.toFixed(1)} ms, over 10/100/250 ms: ${c.over10ms}/${c.over100ms}/${c.over250ms}, slowest ${c.slowestMs} ms`;
 }
 
-/** Store calls made between two /metrics texts, busiest first; calls not made in between are left out. */
-export function storeCallsBetween(before: string, after: string): StoreCallRow[] {
-  const a = histograms(parsePrometheusText(before));
-  const b = histograms(parsePrometheusText(after));
+/** What two /metrics scrapes around a run say about it; each text is parsed once. */
+export interface RunBreakdown {
+  readonly calls: StoreCallRow[];
+  readonly runtime: RuntimeDuring;
+  readonly entries: EntryAttempts;
+}
+
+export function breakdownBetween(before: string, after: string): RunBreakdown {
+  const a = parsePrometheusText(before);
+  const b = parsePrometheusText(after);
+  return { calls: storeCallsBetween(a, b), runtime: runtimeBetween(a, b), entries: entryAttemptsBetween(a, b) };
+}
+
+/** Store calls made between two scrapes, busiest first; calls not made in between are left out. */
+function storeCallsBetween(before: readonly Sample[], after: readonly Sample[]): StoreCallRow[] {
+  const a = histograms(before);
+  const b = histograms(after);
   const rows: StoreCallRow[] = [];
   for (const [call, end] of b) {
     const start = a.get(call);
@@ -111,20 +124,17 @@ export interface RuntimeDuring {
 }
 
 /**
- * The agents' runtime between two /metrics texts. The event-loop delay gauges cover the time since
- * each agent's previous scrape, so the earlier text must be the scrape just before.
+ * The agents' runtime between two scrapes. The event-loop delay gauges cover the time since each
+ * agent's previous scrape, so the earlier scrape must be the one just before.
  */
-export function runtimeBetween(before: string, after: string): RuntimeDuring {
-  const a = parsePrometheusText(before);
-  const b = parsePrometheusText(after);
-  const max = (name: string) => Math.max(0, ...b.filter((s) => s.name === name).map((s) => s.value));
-  const total = (samples: readonly Sample[], name: string) =>
-    samples.filter((s) => s.name === name).reduce((t, s) => t + s.value, 0);
+function runtimeBetween(before: readonly Sample[], after: readonly Sample[]): RuntimeDuring {
+  const max = (name: string) => Math.max(0, ...after.filter((s) => s.name === name).map((s) => s.value));
+  const delta = (name: string) => sumSamples(after, name) - sumSamples(before, name);
   return {
     eventLoopLagMaxMs: max("nodejs_eventloop_lag_max_seconds") * 1000,
     eventLoopLagP99Ms: max("nodejs_eventloop_lag_p99_seconds") * 1000,
-    gcPauses: total(b, "nodejs_gc_duration_seconds_count") - total(a, "nodejs_gc_duration_seconds_count"),
-    gcMs: (total(b, "nodejs_gc_duration_seconds_sum") - total(a, "nodejs_gc_duration_seconds_sum")) * 1000,
+    gcPauses: delta("nodejs_gc_duration_seconds_count"),
+    gcMs: delta("nodejs_gc_duration_seconds_sum") * 1000,
   };
 }
 
@@ -139,13 +149,10 @@ export interface EntryAttempts {
   readonly most: string;
 }
 
-/** Conditional appends per log entry between two /metrics texts. */
-export function entryAttemptsBetween(before: string, after: string): EntryAttempts {
-  const sum = (text: string, name: string, le?: string) =>
-    parsePrometheusText(text)
-      .filter((s) => s.name === name && (le === undefined || s.labels.le === le))
-      .reduce((t, s) => t + s.value, 0);
-  const delta = (name: string, le?: string) => sum(after, name, le) - sum(before, name, le);
+/** Conditional appends per log entry between two scrapes. */
+function entryAttemptsBetween(before: readonly Sample[], after: readonly Sample[]): EntryAttempts {
+  const at = (le?: string) => (labels: Readonly<Record<string, string>>) => le === undefined || labels.le === le;
+  const delta = (name: string, le?: string) => sumSamples(after, name, at(le)) - sumSamples(before, name, at(le));
   const entries = delta("warp_metadata_log_entry_attempts_count");
   const bounds = ["1", "2", "3", "4", "6", "8", "12", "16", "32", "64", "+Inf"];
   const most = bounds.find((le) => delta("warp_metadata_log_entry_attempts_bucket", le) >= entries) ?? "+Inf";

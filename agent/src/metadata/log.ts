@@ -331,7 +331,8 @@ export class MetadataLog {
     this.inFlight = flight;
     const settled = () => flight.done || proposals.every((p) => p.settled);
     const appendingFrom = performance.now();
-    const queuedSeconds = (appendingFrom - Math.min(...proposals.map((p) => p.queuedAt))) / 1000;
+    // The queue is first in, first out: the entry's first proposal waited longest.
+    const queuedSeconds = (appendingFrom - proposals[0]!.queuedAt) / 1000;
     try {
       for (let attempt = 0; ; attempt++) {
         // Applied, or past every deadline: stop. The entry can only have landed at an index it was written

@@ -4,7 +4,7 @@
  * slowest call's bucket.
  */
 import assert from "node:assert/strict";
-import { runtimeBetween, storeCallsBetween } from "../../../bench/lib/store-calls.js";
+import { breakdownBetween } from "../../../bench/lib/store-calls.js";
 
 const BOUNDS = ["0.001", "0.01", "0.1", "0.25", "1", "+Inf"];
 
@@ -39,7 +39,7 @@ describe("bench: store calls between two /metrics texts", () => {
       histogram(CALLS, 'store="dynamodb",op="put"', [0, 0, 0, 0, 0, 1], 2),
       histogram("warp_ingestion_file_phase_seconds", 'phase="previous"', [1, 1, 1, 1, 1, 1], 0.0005),
     ].join("\n");
-    const rows = storeCallsBetween(before, after);
+    const rows = breakdownBetween(before, after).calls;
     assert.deepEqual(
       rows.map((r) => [r.call, r.calls, r.over10ms, r.over100ms, r.over250ms, r.slowestMs]),
       [
@@ -69,7 +69,7 @@ describe("bench: store calls between two /metrics texts", () => {
       'nodejs_gc_duration_seconds_sum{kind="major"} 0.05',
       'nodejs_gc_duration_seconds_count{kind="major"} 1',
     ].join("\n");
-    const r = runtimeBetween(before, after);
+    const r = breakdownBetween(before, after).runtime;
     assert.equal(r.eventLoopLagMaxMs, 300);
     assert.equal(r.eventLoopLagP99Ms, 11);
     assert.equal(r.gcPauses, 5);
