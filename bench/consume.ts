@@ -11,10 +11,14 @@
  *                                the time from their start to the first consume is printed (leave it out)
  *   WARP_BENCH_CONSUME_AFTER_COMPACTION  1: agents' first consume starts once compaction has caught up (it
  *                                reads compacted objects only, with no compaction beside it)
+ *   WARP_BENCH_S3                the S3 server: versitygw (default) or moto (bench/lib/targets.ts)
  *
- * For agent targets the store calls and fetches of the first consume are printed (bench/lib/store-calls.ts).
+ * For agent targets the store calls and fetches of the first consume are printed (bench/lib/store-calls.ts),
+ * and for every target how busy the machine's CPUs and the target's processes were during it, every
+ * half second (the consumer's JVM start and group join included).
  */
 import { consumePerf, producePerf } from "./lib/perf-tools.js";
+import { sampleCpuTimeline } from "./lib/proc-stats.js";
 import { compactionCaughtUp } from "./lib/scenario.js";
 import { breakdownBetween, describeCall } from "./lib/store-calls.js";
 import {
@@ -39,13 +43,18 @@ async function measure(target: Target): Promise<void> {
     if (afterCompaction && target.store !== "kafka") await compactionCaughtUp(target, (l) => console.log(l));
     const consumeAfterMs = Date.now() - started;
     const before = target.store === "kafka" ? null : await target.metrics();
+    const cpu = sampleCpuTimeline(target.pids());
     const first = await consumePerf(target.bootstrap, "tput", p.records);
+    const { machineBusy, processCpus } = cpu.stop();
     const calls = before === null ? [] : breakdownBetween(before, await target.metrics()).calls;
     const second = await consumePerf(target.bootstrap, "tput", p.records);
     console.log(
       `${target.label}: produce ${p.mbPerSec} MB/s; consume ${first.mbPerSec} MB/s, again ${second.mbPerSec} MB/s (first consume ${consumeAfterMs} ms after start)`,
     );
     for (const c of calls) console.log(`  first consume: ${describeCall(c)}`);
+    const pct = (xs: number[]): string => xs.map((x) => Math.round(x * 100)).join(" ");
+    console.log(`  first consume, every 0.5 s: machine CPU busy % ${pct(machineBusy)}`);
+    console.log(`  first consume, every 0.5 s: ${target.label}'s processes, % of one CPU ${pct(processCpus)}`);
   } finally {
     await target.stop();
   }

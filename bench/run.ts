@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the agent against Apache Kafka, same client (Kafka's own perf tools and kcat),
- * same workload, same run. For the file store (1 agent) and DynamoDB Local + moto S3 (1 and 3 agents),
- * at batchTimeout 25, 50, 100 and 250 ms, and for one Kafka 4.x broker:
+ * same workload, same run. For the file store (1 agent) and DynamoDB Local + an S3 server (1 and 3
+ * agents; WARP_BENCH_S3: the Versity S3 Gateway, default, or moto), at batchTimeout 25, 50, 100 and 250 ms, and for one Kafka 4.x broker:
  * produce throughput, produce latency p50/p99/p99.9, end-to-end latency, consume throughput, agent CPU
  * seconds per GB and peak RSS, DynamoDB units and S3 requests per MB (for `warp cost --measured`);
  * then a short CPU profile of an agent. Writes bench/results/latest.{json,md}, the /metrics of the
@@ -22,6 +22,7 @@
  *   WARP_BENCH_SEQUENTIAL_SECONDS seconds of the sequential produce run of `small` (default 15)
  *   WARP_BENCH_SMALL_TARGETS      targets of `small`: subset of kafka,file,file-window,dynamodb-eager,dynamodb (default all)
  *   WARP_BENCH_OUT                name of the results files in bench/results (default latest)
+ *   WARP_BENCH_S3                 the DynamoDB targets' S3 server: versitygw (default) or moto
  *
  * `small` runs small requests (small-requests.ts): the untuned Java producer (one partition, defaults
  * but acks=all) and sequential single-record produce, against Kafka, the file-store agent with default
@@ -31,7 +32,9 @@
  * Sub-benchmarks: `npx tsx bench/profile.ts` (CPU profile only), `npx tsx bench/inflight.ts` (producer
  * in-flight limit against batching), `npx tsx bench/log-contention.ts`,
  * `npx tsx bench/protocol-codec.ts`, `npx tsx bench/log-entry-size.ts` (metadata log bytes per partition
- * batch; also part of this run), `npx tsx bench/fetch-sessions.ts` (what fetch sessions save).
+ * batch; also part of this run), `npx tsx bench/fetch-sessions.ts` (what fetch sessions save),
+ * `npx tsx bench/consume.ts` (the consume alone), `npx tsx bench/s3-reads.ts` (ranged reads from the S3
+ * server alone).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -47,7 +50,14 @@ import { profileAgent, type ProfileSummary } from "./lib/profile.js";
 import { markdownReport, replaceResultsSection, type BenchReport } from "./lib/report.js";
 import { runScenario, type ScenarioResult, type Workload } from "./lib/scenario.js";
 import { runSmallRequests, type SmallRequestsResult } from "./lib/small-requests.js";
-import { startAwsLocal, startDynamoTarget, startFileTarget, startKafkaTarget, type Target } from "./lib/targets.js";
+import {
+  s3ServerDescription,
+  startAwsLocal,
+  startDynamoTarget,
+  startFileTarget,
+  startKafkaTarget,
+  type Target,
+} from "./lib/targets.js";
 
 const env = (name: string, dflt: string): string => process.env[name] ?? dflt;
 const WORKLOAD: Workload = {
@@ -180,6 +190,7 @@ async function main(): Promise<void> {
       loadAverage: { start: loadAtStart, end: os.loadavg()[0]! },
     },
     workload: WORKLOAD,
+    s3Server: s3ServerDescription(),
     wallSeconds: Math.round((Date.now() - began) / 1000),
     results,
     ...(small ? { smallRequests: { workload: { ...SMALL, baselineRecords: BASELINE_RECORDS }, results: small } } : {}),

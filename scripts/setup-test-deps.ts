@@ -2,7 +2,8 @@
  * Prewarms every real component the tests start, so a fresh machine (CI) fetches and builds them
  * up front rather than inside a test's timeout: kcat (apt), Apache Kafka's tools and broker jars
  * (Maven Central), moto's S3 server and the confluent-kafka Python client (venvs from PyPI), DynamoDB
- * Local (checks Java and the jar), and the Kubernetes binaries (e2e/support/kube/build.ts).
+ * Local (checks Java and the jar), the Kubernetes binaries (e2e/support/kube/build.ts) and the
+ * benchmark's S3 server (the Versity S3 Gateway, Go module proxy).
  * Idempotent: a warm cache makes it a matter of seconds. Prints what it did and how long each step
  * took; exits non-zero if any failed.
  *
@@ -15,7 +16,7 @@ import { ensureDynamoDbLocal } from "../e2e/support/dynamodb-local.js";
 import { KAFKA_VERSION, ensureKafkaTools } from "../e2e/support/kafka-tools.js";
 import { ensureKcat } from "../e2e/support/kcat.js";
 import { CONFLUENT_KAFKA_VERSION, ensureConfluentKafka } from "../e2e/support/python-client.js";
-import { MOTO_VERSION, ensureMoto } from "../e2e/support/s3-server.js";
+import { MOTO_VERSION, VERSITYGW_VERSION, ensureMoto, ensureVersitygw } from "../e2e/support/s3-server.js";
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -94,6 +95,10 @@ if (existsSync(kubeBuild)) {
 } else {
   say(`kube: skipped, ${path.relative(REPO_ROOT, kubeBuild)} does not exist yet`);
 }
+buildSteps.push({
+  name: `versitygw ${VERSITYGW_VERSION} (Go module proxy; the benchmark's S3 server)`,
+  run: async () => await ensureVersitygw(),
+});
 
 async function main(): Promise<void> {
   const t0 = Date.now();

@@ -48,3 +48,54 @@ export function findPids(...needles: string[]): number[] {
   }
   return out;
 }
+
+/** The machine's CPU time from the first line of /proc/stat: busy and all jiffies over every CPU. */
+export interface MachineCpu {
+  readonly busy: number;
+  readonly total: number;
+}
+
+export function machineCpu(): MachineCpu {
+  const line = readFileSync("/proc/stat", "utf8").split("\n")[0]!;
+  // cpu user nice system idle iowait irq softirq steal guest guest_nice (guest time is inside user).
+  const v = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = v.reduce((s, x) => s + x, 0);
+  const idle = v[3]! + v[4]!;
+  return { busy: total - idle, total };
+}
+
+/**
+ * Samples, every `everyMs` until stop(), how busy the machine's CPUs were (share of all CPUs) and how
+ * many CPUs the given processes used, so a run can show whether the machine was saturated and by whom.
+ */
+export function sampleCpuTimeline(
+  pids: readonly number[],
+  everyMs = 500,
+): { stop(): { machineBusy: number[]; processCpus: number[] } } {
+  const machineBusy: number[] = [];
+  const processCpus: number[] = [];
+  let lastMachine = machineCpu();
+  let lastProc = sampleProcesses(pids).cpuSeconds;
+  let lastAt = Date.now();
+  const tick = (): void => {
+    const m = machineCpu();
+    const p = sampleProcesses(pids).cpuSeconds;
+    const now = Date.now();
+    const dt = (now - lastAt) / 1000;
+    if (m.total > lastMachine.total && dt > 0) {
+      machineBusy.push((m.busy - lastMachine.busy) / (m.total - lastMachine.total));
+      processCpus.push((p - lastProc) / dt);
+    }
+    lastMachine = m;
+    lastProc = p;
+    lastAt = now;
+  };
+  const timer = setInterval(tick, everyMs);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      tick();
+      return { machineBusy, processCpus };
+    },
+  };
+}

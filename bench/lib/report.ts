@@ -24,6 +24,8 @@ export interface BenchReport {
     readonly loadAverage?: { readonly start: number; readonly end: number };
   };
   readonly workload: Workload;
+  /** The DynamoDB targets' S3 server (absent in older reports: moto). */
+  readonly s3Server?: string;
   readonly wallSeconds: number;
   readonly results: readonly ScenarioResult[];
   readonly inflight?: readonly InflightResult[];
@@ -105,7 +107,7 @@ export function markdownReport(report: BenchReport): string {
   ];
   if (report.results.length > 0) {
     out.push(
-      `Workload: ${w.recordSize}-byte records, ${w.partitions} partitions, acks=all, linger.ms=5; max-rate runs of ${w.throughputRecords.file} records (file, Kafka) / ${w.throughputRecords.dynamodb} (DynamoDB); latency runs at ${w.latencyRate} records/s for ${w.latencySeconds} s.`,
+      `Workload: ${w.recordSize}-byte records, ${w.partitions} partitions, acks=all, linger.ms=5; max-rate runs of ${w.throughputRecords.file} records (file, Kafka) / ${w.throughputRecords.dynamodb} (DynamoDB); latency runs at ${w.latencyRate} records/s for ${w.latencySeconds} s; the consume starts once compaction has caught up; DynamoDB targets' S3 server: ${report.s3Server ?? "moto"}.`,
       "",
       table(
         ["target", ...FIGURES.map((f) => f.name)],
@@ -134,7 +136,7 @@ export function markdownReport(report: BenchReport): string {
   if (measured.length > 0) {
     out.push(
       "",
-      "Measured on DynamoDB Local + moto S3, per MB produced over the whole scenario (produce, consume, compaction), from the agents' /metrics; the last column is `warp cost --measured` for 1 MB/s, 1:4, on-demand:",
+      "Measured on DynamoDB Local + the S3 server above, per MB produced over the whole scenario (produce, consume, compaction), from the agents' /metrics; the last column is `warp cost --measured` for 1 MB/s, 1:4, on-demand:",
       "",
     );
     out.push(
@@ -159,7 +161,7 @@ export function markdownReport(report: BenchReport): string {
   if (consumeCalls.length > 0) {
     out.push(
       "",
-      "Store calls and fetches during the consume run, from the agents' /metrics before and after it (summed over agents; compaction runs meanwhile):",
+      "Store calls and fetches during the consume run (it starts once compaction has caught up), from the agents' /metrics before and after it (summed over agents):",
       "",
       storeCallTable(consumeCalls.map((r) => [r.label, r.consumeStoreCalls!])),
     );

@@ -1,6 +1,6 @@
 /**
  * What the benchmark measures: agents on the embedded file store, agents on DynamoDB Local (ingestion)
- * + moto's S3 server (compaction), and an Apache Kafka 4.x broker (KRaft, single node) on loopback.
+ * + an S3 server (compaction; `WARP_BENCH_S3`), and an Apache Kafka 4.x broker (KRaft, single node) on loopback.
  * Every target is started fresh for its scenario and exposes its bootstrap address, its server
  * processes (for CPU and memory) and, for agents, their Prometheus /metrics.
  */
@@ -10,7 +10,14 @@ import { spawnAgentProcess, tempDir, type AgentProcess } from "../../agent/test/
 import { LOCAL_AWS, startDynamoDbLocal, type DynamoDbLocal } from "../../e2e/support/dynamodb-local.js";
 import { startKafkaBroker } from "../../e2e/support/kafka-tools.js";
 import { freePort } from "../../e2e/support/ports.js";
-import { startS3Server, type S3Server } from "../../e2e/support/s3-server.js";
+import {
+  MOTO_VERSION,
+  VERSITYGW_VERSION,
+  isS3ServerKind,
+  startS3Server,
+  type S3Server,
+  type S3ServerKind,
+} from "../../e2e/support/s3-server.js";
 import { findPids } from "./proc-stats.js";
 
 export type StoreKind = "file" | "dynamodb" | "kafka";
@@ -82,7 +89,7 @@ export async function startFileTarget(batchTimeoutMs: number, flags: readonly st
   return agentTarget("file", batchTimeoutMs, [agent], flags, () => dir.remove());
 }
 
-/** DynamoDB Local and moto's S3 server, shared by every DynamoDB scenario of a run. */
+/** DynamoDB Local and the S3 server, shared by every DynamoDB scenario of a run. */
 export interface AwsLocal {
   readonly env: NodeJS.ProcessEnv;
   readonly bucket: string;
@@ -91,8 +98,25 @@ export interface AwsLocal {
   stop(): Promise<void>;
 }
 
+/**
+ * The S3 server of the DynamoDB targets: `WARP_BENCH_S3`, `versitygw` (default) or `moto`
+ * (e2e/support/s3-server.ts says why the bench does not read compacted objects from moto).
+ */
+export function benchS3Kind(): S3ServerKind {
+  const kind = process.env.WARP_BENCH_S3 ?? "versitygw";
+  if (!isS3ServerKind(kind)) throw new Error(`WARP_BENCH_S3=${kind}: expected moto or versitygw`);
+  return kind;
+}
+
+/** The S3 server as the report names it, with its version. */
+export function s3ServerDescription(): string {
+  return benchS3Kind() === "moto"
+    ? `moto ${MOTO_VERSION} (in memory)`
+    : `Versity S3 Gateway ${VERSITYGW_VERSION} (POSIX backend on local disk)`;
+}
+
 export async function startAwsLocal(): Promise<AwsLocal> {
-  const [dynamo, s3] = await Promise.all([startDynamoDbLocal(), startS3Server()]);
+  const [dynamo, s3] = await Promise.all([startDynamoDbLocal(), startS3Server({ kind: benchS3Kind() })]);
   const bucket = "warp-bench";
   const client = new S3Client({ ...LOCAL_AWS, endpoint: s3.endpoint, forcePathStyle: true });
   await client.send(new CreateBucketCommand({ Bucket: bucket }));

@@ -22,6 +22,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { goCommand } from "../go-command.js";
 
 export const KUBERNETES_VERSION = "v1.35.4";
 /** etcd 3.6.x is what Kubernetes 1.35 is tested with (its go.mod requires etcd client v3.6.5). */
@@ -158,24 +159,9 @@ async function buildAll(dir: string, bins: Required<KubeBinaries>, wantKubectl: 
   }
 }
 
-/**
- * The go command: $GO, else `go` on PATH, else the usual install places (a non-interactive shell,
- * as CI's, may not have /usr/local/go/bin on PATH when only ~/.bashrc adds it).
- */
-function goBin(): string {
-  if (process.env.GO) return process.env.GO;
-  for (const d of (process.env.PATH ?? "").split(path.delimiter)) {
-    if (d && existsSync(path.join(d, "go"))) return path.join(d, "go");
-  }
-  for (const c of ["/usr/local/go/bin/go", path.join(os.homedir(), "go", "bin", "go"), "/usr/lib/go/bin/go"]) {
-    if (existsSync(c)) return c;
-  }
-  return "go";
-}
-
 async function checkGo(): Promise<void> {
   try {
-    await run(goBin(), ["version"], { cwd: os.tmpdir(), env: goEnv() });
+    await run(goCommand(), ["version"], { cwd: os.tmpdir(), env: goEnv() });
   } catch {
     throw new Error(
       "The Go toolchain (go >= 1.25) is needed to build kube-apiserver/etcd/helm for the Kubernetes tests: install Go and put `go` on PATH",
@@ -219,7 +205,7 @@ async function buildKubernetesCmd(dir: string, cmd: string, target: string, log:
 
 /** The staging modules, read from k8s.io/kubernetes' go.mod (lines `k8s.io/x => ./staging/src/k8s.io/x`). */
 async function kubernetesStagingModules(work: string, log: WriteStream): Promise<string[]> {
-  const out = await run(goBin(), ["mod", "download", "-json", `k8s.io/kubernetes@${KUBERNETES_VERSION}`], {
+  const out = await run(goCommand(), ["mod", "download", "-json", `k8s.io/kubernetes@${KUBERNETES_VERSION}`], {
     cwd: work,
     env: goEnv({ GOFLAGS: "" }),
     log,
@@ -266,11 +252,15 @@ async function buildHelm(dir: string, target: string, log: WriteStream): Promise
       `-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=${k8sMinor}`,
     ].join(" ");
     // `go install pkg@version` runs outside any module and refuses -mod=mod, so GOFLAGS is cleared.
-    await run(goBin(), ["install", "-trimpath", `-ldflags=${ldflags}`, `helm.sh/helm/v3/cmd/helm@${HELM_VERSION}`], {
-      cwd: gobin,
-      env: goEnv({ GOFLAGS: "", GOBIN: gobin }),
-      log,
-    });
+    await run(
+      goCommand(),
+      ["install", "-trimpath", `-ldflags=${ldflags}`, `helm.sh/helm/v3/cmd/helm@${HELM_VERSION}`],
+      {
+        cwd: gobin,
+        env: goEnv({ GOFLAGS: "", GOBIN: gobin }),
+        log,
+      },
+    );
     await fs.chmod(path.join(gobin, "helm"), 0o755);
     await fs.rename(path.join(gobin, "helm"), target);
   } finally {
@@ -280,7 +270,7 @@ async function buildHelm(dir: string, target: string, log: WriteStream): Promise
 
 /** The minor version of k8s.io/client-go that helm's go.mod requires (v0.37.0 => "37"). */
 async function helmClientGoMinor(cwd: string, log: WriteStream): Promise<string> {
-  const out = await run(goBin(), ["mod", "download", "-json", `helm.sh/helm/v3@${HELM_VERSION}`], {
+  const out = await run(goCommand(), ["mod", "download", "-json", `helm.sh/helm/v3@${HELM_VERSION}`], {
     cwd,
     env: goEnv({ GOFLAGS: "" }),
     log,
@@ -301,7 +291,7 @@ async function goBuild(
 ): Promise<void> {
   const tmp = `${target}.tmp-${process.pid}`;
   try {
-    await run(goBin(), ["build", "-trimpath", `-ldflags=${["-s -w", ...ldflags].join(" ")}`, "-o", tmp, pkg], {
+    await run(goCommand(), ["build", "-trimpath", `-ldflags=${["-s -w", ...ldflags].join(" ")}`, "-o", tmp, pkg], {
       cwd: work,
       env: goEnv(),
       log,
