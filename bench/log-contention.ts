@@ -1,11 +1,19 @@
 /**
- * Metadata-log contention on DynamoDB Local: 1 and 3 agents (MetadataLog instances, each with its own
- * DynamoDB client) proposing commitFile commands at once. Prints proposals/s, entries/s (group commit
- * folds many proposals into one entry), conflicts per entry and propose latency.
+ * Metadata-log contention on DynamoDB Local: agents (MetadataLog instances in this process, each with its
+ * own DynamoDB client) proposing commitFile commands at once, in two modes:
  *
- *   npx tsx bench/log-contention.ts        (WARP_BENCH_PROPOSALS per agent, default 2000)
+ * - max rate: 32 proposals in flight per agent, WARP_BENCH_PROPOSALS each (default 2000): how many
+ *   entries per second one compare-and-set chain takes, and what group commit folds into them;
+ * - paced: one proposal per agent every WARP_BENCH_LOG_PACE_MS (default 50, an ingestion file per batch
+ *   window) for WARP_BENCH_LOG_SECONDS (default 10): conflicts per commit at the rate agents commit files.
+ *
+ * Prints proposals/s, entries/s, proposals per entry, conflicts per entry and propose latency.
+ *
+ *   npx tsx bench/log-contention.ts        (WARP_BENCH_LOG_AGENTS: agent counts, default 1,3,6,12)
  */
 import { componentLogger } from "../common/logger.js";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Command } from "../agent/src/metadata/commands.js";
 import { MetadataLog } from "../agent/src/metadata/log.js";
 import { openDynamoStores } from "../agent/src/store/dynamodb/index.js";
 import type { Stores } from "../agent/src/store/types.js";
@@ -13,12 +21,39 @@ import { LOCAL_AWS, startDynamoDbLocal } from "../e2e/support/dynamodb-local.js"
 
 const PROPOSALS = Number(process.env.WARP_BENCH_PROPOSALS ?? 2000);
 const CONCURRENCY = 32;
+const AGENT_COUNTS = (process.env.WARP_BENCH_LOG_AGENTS ?? "1,3,6,12").split(",").map(Number);
+const PACE_MS = Number(process.env.WARP_BENCH_LOG_PACE_MS ?? 50);
+const PACED_SECONDS = Number(process.env.WARP_BENCH_LOG_SECONDS ?? 10);
+
+type Mode = "max rate" | "paced";
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
-async function run(endpoint: string, agents: number, table: string): Promise<void> {
+function commitFile(a: number, i: number): Command {
+  return {
+    type: "commitFile",
+    key: `a${a}-${i}`,
+    size: 1000,
+    time: Date.now(),
+    batches: [
+      {
+        topic: "t",
+        partition: i % 6,
+        pos: 0,
+        len: 1000,
+        count: 10,
+        maxTimestamp: 0,
+        producerId: -1,
+        producerEpoch: -1,
+        baseSequence: -1,
+      },
+    ],
+  };
+}
+
+async function run(endpoint: string, agents: number, table: string, mode: Mode): Promise<void> {
   const stores: Stores[] = [];
   const logs: MetadataLog[] = [];
   let conflicts = 0;
@@ -43,47 +78,46 @@ async function run(endpoint: string, agents: number, table: string): Promise<voi
   await logs[0]!.propose([{ type: "createTopic", name: "t", topicId: "0".repeat(32), partitions: 6, configs: {} }]);
   for (const l of logs) await l.catchUp();
   const latencies: number[] = [];
+  const propose = async (log: MetadataLog, a: number, i: number): Promise<void> => {
+    const t0 = process.hrtime.bigint();
+    await log.propose([commitFile(a, i)]);
+    latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  };
   const started = Date.now();
-  await Promise.all(
-    logs.map(async (log, a) => {
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: CONCURRENCY }, async () => {
-          while (next < PROPOSALS) {
-            const i = next++;
-            const t0 = process.hrtime.bigint();
-            await log.propose([
-              {
-                type: "commitFile",
-                key: `a${a}-${i}`,
-                size: 1000,
-                time: Date.now(),
-                batches: [
-                  {
-                    topic: "t",
-                    partition: i % 6,
-                    pos: 0,
-                    len: 1000,
-                    count: 10,
-                    maxTimestamp: 0,
-                    producerId: -1,
-                    producerEpoch: -1,
-                    baseSequence: -1,
-                  },
-                ],
-              },
-            ]);
-            latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-          }
-        }),
-      );
-    }),
-  );
+  let total = 0;
+  if (mode === "max rate") {
+    total = PROPOSALS * agents;
+    await Promise.all(
+      logs.map(async (log, a) => {
+        let next = 0;
+        await Promise.all(
+          Array.from({ length: CONCURRENCY }, async () => {
+            while (next < PROPOSALS) await propose(log, a, next++);
+          }),
+        );
+      }),
+    );
+  } else {
+    // Each agent commits a file every PACE_MS, whether or not its previous commit has landed (as the
+    // batcher seals on its timer), the agents' timers out of phase.
+    const until = started + PACED_SECONDS * 1000;
+    await Promise.all(
+      logs.map(async (log, a) => {
+        await sleep((PACE_MS * a) / agents);
+        const inFlight: Promise<void>[] = [];
+        for (let i = 0; Date.now() < until; i++) {
+          inFlight.push(propose(log, a, i));
+          total++;
+          await sleep(PACE_MS);
+        }
+        await Promise.all(inFlight);
+      }),
+    );
+  }
   const seconds = (Date.now() - started) / 1000;
   latencies.sort((x, y) => x - y);
-  const total = PROPOSALS * agents;
   console.log(
-    `${agents} agent(s): ${Math.round(total / seconds)} proposals/s, ${Math.round(appends / seconds)} entries/s, ` +
+    `${mode}, ${agents} agent(s): ${Math.round(total / seconds)} proposals/s, ${Math.round(appends / seconds)} entries/s, ` +
       `${(total / Math.max(1, appends)).toFixed(1)} proposals/entry, ${conflicts} conflicts (${(conflicts / Math.max(1, appends)).toFixed(2)} per entry), ` +
       `propose p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms`,
   );
@@ -96,8 +130,8 @@ async function main(): Promise<void> {
   process.env.AWS_SECRET_ACCESS_KEY ??= LOCAL_AWS.credentials.secretAccessKey;
   const ddb = await startDynamoDbLocal();
   try {
-    await run(ddb.endpoint, 1, "one");
-    await run(ddb.endpoint, 3, "three");
+    for (const mode of ["max rate", "paced"] as const)
+      for (const n of AGENT_COUNTS) await run(ddb.endpoint, n, `${mode === "paced" ? "p" : "m"}${n}`, mode);
   } finally {
     await ddb.stop();
   }
