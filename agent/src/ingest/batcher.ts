@@ -22,13 +22,14 @@
  */
 import type { Logger } from "../../../common/logger.js";
 import { errorMessage } from "../../../common/logger.js";
-import type { BatchMeta, CommitFileCommand } from "../metadata/commands.js";
+import type { BatchMeta } from "../metadata/commands.js";
 import type { MetadataLog } from "../metadata/log.js";
 import type { BatchResult } from "../metadata/state.js";
 import type { BatchHeader } from "../records/record-batch.js";
 import { stampLogAppendTime } from "../records/record-batch.js";
 import type { ObjectStore } from "../store/types.js";
 import type { IngestionHealth } from "./health.js";
+import { commitCommands } from "./commit-commands.js";
 
 export interface IncomingBatch {
   readonly topic: string;
@@ -383,20 +384,17 @@ export class IngestionBatcher {
       } catch (err) {
         throw new IngestionError(`writing ingestion file ${key} failed: ${errorMessage(err)}`);
       }
-      const command: CommitFileCommand = {
-        type: "commitFile",
-        key,
-        size: data.length,
-        time: Date.now(),
-        batches: metas,
-      };
+      const log = this.options.log;
+      const commands = commitCommands({ key, size: data.length, time: Date.now() }, metas, log.maxCommandBytes, (c) =>
+        log.commandSize(c),
+      );
       const proposedAt = process.hrtime.bigint();
-      const committed = this.options.log.propose([command]);
+      const committed = log.propose(commands);
       proposed();
-      const [result] = await committed.catch((err: unknown) => {
+      const outcome = await committed.catch((err: unknown) => {
         throw new IngestionError(`committing ingestion file ${key} failed: ${errorMessage(err)}`);
       });
-      results = [...(result?.batches ?? [])];
+      results = outcome.flatMap((r) => r.batches ?? []);
       const committedAt = process.hrtime.bigint();
       const seconds = (from: bigint, to: bigint): number => Number(to - from) / 1e9;
       this.options.onFileCommitted?.({

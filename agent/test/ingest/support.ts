@@ -28,8 +28,11 @@ export function incomingBatch(partition: number, size: number): IncomingBatch {
 }
 
 /** A single-writer metadata log on a memory store, opened, with topic "t" of `partitions` partitions. */
-export async function openLogWithTopic(partitions: number): Promise<MetadataLog> {
-  const log = new MetadataLog(new MemMetadataStore(), {
+export async function openLogWithTopic(
+  partitions: number,
+  store: MemMetadataStore = new MemMetadataStore(),
+): Promise<MetadataLog> {
+  const log = new MetadataLog(store, {
     tailIntervalMs: 0,
     snapshotEveryEntries: 0,
     keepEntriesAfterSnapshot: 10,
