@@ -16,7 +16,8 @@
  *   WARP_BENCH_TIMEOUTS           batch timeouts in ms (default 25,50,100,250)
  *   WARP_BENCH_DYNAMO_AGENTS      agent counts of the DynamoDB batch-timeout sweep (default 1,3; empty: none,
  *                                 only the `-sealMode eager` row)
- *   WARP_BENCH_ONLY               comma-separated subset of kafka,file,dynamodb,small,inflight,profile,logsize (default all)
+ *   WARP_BENCH_ONLY               comma-separated subset of kafka,file,dynamodb,small,inflight,profile,logsize,scale (default all)
+ *   WARP_BENCH_SCALE_*            the `scale` scenario's settings (bench/scale.ts)
  *   WARP_BENCH_UNTUNED_RECORDS    records of the untuned produce run of `small` (default 200000)
  *   WARP_BENCH_BASELINE_RECORDS   the same for its `-sealMode window` targets (default 20000)
  *   WARP_BENCH_SEQUENTIAL_SECONDS seconds of the sequential produce run of `small` (default 15)
@@ -45,6 +46,7 @@ import { ensureKcat } from "../e2e/support/kcat.js";
 import { renderClientTables, replaceClientSection } from "./lib/client-table.js";
 import { runInflight, type InflightResult } from "./lib/inflight.js";
 import { logEntrySizeTable, measureLogEntrySizes, type LogEntrySizeRow } from "./lib/log-entry-size.js";
+import { runScale, scaleOptionsFromEnv, type ScaleResult } from "./lib/scale.js";
 import { renderPlots } from "./lib/plots.js";
 import { profileAgent, type ProfileSummary } from "./lib/profile.js";
 import { markdownReport, replaceResultsSection, type BenchReport } from "./lib/report.js";
@@ -76,7 +78,7 @@ const DYNAMO_AGENTS = env("WARP_BENCH_DYNAMO_AGENTS", "1,3")
   .split(",")
   .filter((a) => a !== "")
   .map(Number);
-const ONLY = new Set(env("WARP_BENCH_ONLY", "kafka,file,dynamodb,small,inflight,profile,logsize").split(","));
+const ONLY = new Set(env("WARP_BENCH_ONLY", "kafka,file,dynamodb,small,inflight,profile,logsize,scale").split(","));
 const SMALL = {
   untunedRecords: Number(env("WARP_BENCH_UNTUNED_RECORDS", "200000")),
   sequentialSeconds: Number(env("WARP_BENCH_SEQUENTIAL_SECONDS", "15")),
@@ -182,6 +184,9 @@ async function main(): Promise<void> {
     log(`metadata log bytes per partition batch\n${logEntrySizeTable(logEntrySizes)}`);
   }
 
+  let scale: ScaleResult | undefined;
+  if (ONLY.has("scale")) scale = await runScale(scaleOptionsFromEnv(), log);
+
   const report: BenchReport = {
     date: new Date().toISOString(),
     machine: {
@@ -197,6 +202,7 @@ async function main(): Promise<void> {
     ...(inflight ? { inflight } : {}),
     ...(profile ? { profile } : {}),
     ...(logEntrySizes ? { logEntrySizes } : {}),
+    ...(scale ? { scale } : {}),
   };
   const md = markdownReport(report);
   writeFileSync(path.join(RESULTS, `${OUT}.json`), JSON.stringify(report, null, 2) + "\n");

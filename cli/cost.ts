@@ -147,6 +147,11 @@ export function parseCostOptions(opts: RawOptions): CostOptions {
     ttlDeletionLagSeconds: durationMs(opts, "ttlDeletionLag", DEFAULT_WARP_DESIGN.ttlDeletionLagSeconds * 1000) / 1000,
     compactionIntervalMs: durationMs(opts, "compactionInterval", DEFAULT_WARP_DESIGN.compactionIntervalMs, { min: 1 }),
     logEntryBytes: positiveNumber(opts, "logEntryBytes", DEFAULT_WARP_DESIGN.logEntryBytes),
+    snapshotEntries: positiveNumber(opts, "snapshotEntries", DEFAULT_WARP_DESIGN.snapshotEntries, { integer: true }),
+    partitions: positiveNumber(opts, "partitions", DEFAULT_WARP_DESIGN.partitions, { integer: true }),
+    segmentsPerPartition: positiveNumber(opts, "segmentsPerPartition", DEFAULT_WARP_DESIGN.segmentsPerPartition, {
+      integer: true,
+    }),
     provisionedUtilization: positiveNumber(opts, "provisionedUtilization", DEFAULT_WARP_DESIGN.provisionedUtilization, {
       max: 1,
     }),
@@ -340,6 +345,18 @@ const FLAG_HELP: ReadonlyArray<readonly [string, string]> = [
   ],
   ["compactionInterval <duration>", "this design: one compaction pass (one S3 object) this often (default 2s)"],
   ["logEntryBytes <n>", "this design: billed size of one metadata log entry (default 1000)"],
+  [
+    "snapshotEntries <n>",
+    "this design: the agents' -metadataSnapshotEntries, a metadata snapshot after this many log entries (default 2000)",
+  ],
+  [
+    "partitions <n>",
+    "this design: partitions of the cluster, whose state each metadata snapshot writes (default 1000)",
+  ],
+  [
+    "segmentsPerPartition <n>",
+    "this design: ingestion batches and compacted runs each partition holds, in each metadata snapshot (default 32)",
+  ],
   ["provisionedUtilization <0-1>", "this design: provisioned capacity = average units / this (default 1)"],
   ["measured <file>", "Prometheus text of the agents' /metrics: units and requests per MB from a real run"],
 ];

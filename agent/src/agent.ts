@@ -69,12 +69,13 @@ function dataLocation(url: BucketUrl): string {
 
 /** Store usage events become Prometheus counters (DynamoDB units, S3 requests by type). */
 function exportUsage(event: UsageEvent): void {
-  if (event.kind === "s3Request") metrics.s3Requests.inc({ type: event.type }, event.count);
-  else
-    metrics.dynamodbCapacityUnits.inc(
-      { table: event.table, kind: event.kind === "dynamoRead" ? "read" : "write" },
-      event.units,
-    );
+  if (event.kind === "s3Request") {
+    metrics.s3Requests.inc({ type: event.type }, event.count);
+    return;
+  }
+  const kind = event.kind === "dynamoRead" ? "read" : "write";
+  metrics.dynamodbCapacityUnits.inc({ table: event.table, kind }, event.units);
+  if (event.key) metrics.dynamodbPartitionKeyCapacityUnits.inc({ key: event.key, kind }, event.units);
 }
 
 function exportStoreCall(call: StoreCall): void {
@@ -133,7 +134,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const unreadable = new Promise<Error>((resolve) => (reportUnreadable = resolve));
   const log = new MetadataLog(stores.metadata, {
     tailIntervalMs: singleWriter ? 0 : 50,
-    snapshotEveryEntries: 2000,
+    snapshotEveryEntries: config.metadataSnapshotEntries,
     keepEntriesAfterSnapshot: 1000,
     writesSnapshots: () => singleWriter || (jobs?.isLeader() ?? false),
     logger: componentLogger("metadata-log"),
@@ -189,9 +190,10 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     ...(ingestionExpires ? { expireAfterMs: config.ingestionTtlMs } : {}),
     logger: componentLogger("ingest"),
     onFileWritten: (key, data) => cache.put(key, data),
-    onFileCommitted: ({ bytes, writeSeconds, phases, sealed }) => {
+    onFileCommitted: ({ bytes, batches, writeSeconds, phases, sealed }) => {
       metrics.filesWritten.inc({ sealed });
       metrics.fileBytes.observe(bytes);
+      metrics.fileBatches.observe(batches);
       metrics.fileWriteLatency.observe(writeSeconds);
       for (const [phase, seconds] of Object.entries(phases)) metrics.filePhaseLatency.observe({ phase }, seconds);
     },

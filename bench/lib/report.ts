@@ -5,6 +5,7 @@ import { DEFAULT_PRICES } from "../../cli/cost-model/prices.js";
 import type { InflightResult } from "./inflight.js";
 import { logEntrySizeTable, type LogEntrySizeRow } from "./log-entry-size.js";
 import type { ProfileSummary } from "./profile.js";
+import { scaleReport, type ScaleResult } from "./scale.js";
 import type { ScenarioResult, Workload } from "./scenario.js";
 import { SEQUENTIAL_WARMUP_SENDS } from "./sequential.js";
 import {
@@ -31,6 +32,8 @@ export interface BenchReport {
   readonly inflight?: readonly InflightResult[];
   readonly profile?: ProfileSummary;
   readonly logEntrySizes?: readonly LogEntrySizeRow[];
+  /** The `scale` scenario (scale.ts). */
+  readonly scale?: ScaleResult;
   readonly smallRequests?: {
     readonly workload: SmallRequestsWorkload & { readonly baselineRecords: number };
     readonly results: readonly SmallRequestsResult[];
@@ -241,6 +244,7 @@ export function markdownReport(report: BenchReport): string {
       logEntrySizeTable(report.logEntrySizes),
     );
   }
+  if (report.scale) out.push("", scaleReport(report.scale, 2));
   return out.join("\n") + "\n";
 }
 

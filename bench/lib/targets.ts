@@ -140,6 +140,61 @@ export async function startAwsLocal(): Promise<AwsLocal> {
 
 let dynamoRun = 0;
 
+/** A fresh name for a DynamoDB target's tables and S3 prefix. */
+export function dynamoTargetName(count: number, batchTimeoutMs: number): string {
+  return `b${++dynamoRun}-${count}a-${batchTimeoutMs}`;
+}
+
+export const ZONES = ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"] as const;
+
+/**
+ * The arguments of one agent of the DynamoDB target `name` (its tables and S3 prefix) in `zone`, with
+ * extra agent `flags`.
+ */
+export async function dynamoAgentArgs(
+  aws: AwsLocal,
+  name: string,
+  batchTimeoutMs: number,
+  zone: string,
+  flags: readonly string[] = [],
+): Promise<string[]> {
+  // Explicit ports: agents that join a DynamoDB cluster with -kafkaPort 0 were seen advertising port 0.
+  const port = String(await freePort());
+  return [
+    "-kafkaPort",
+    port,
+    "-advertisedPort",
+    port,
+    "-ingestionBucketURL",
+    `dynamodb://us-east-1/${name}-files<>${name}-chunks`,
+    "-compactionBucketURL",
+    `s3://${aws.bucket}?region=us-east-1&s3ForcePathStyle=true&prefix=${name}/`,
+    "-batchTimeout",
+    `${batchTimeoutMs}ms`,
+    "-availabilityZone",
+    zone,
+    ...flags,
+  ];
+}
+
+/** `count` agents (zones a, b, c...) of the DynamoDB target `name`; the first creates the tables. */
+export async function startDynamoAgents(
+  aws: AwsLocal,
+  name: string,
+  batchTimeoutMs: number,
+  count: number,
+  flags: readonly string[] = [],
+): Promise<AgentProcess[]> {
+  const zone = (i: number) => ZONES[i % ZONES.length]!;
+  const first = await spawnAgentProcess(await dynamoAgentArgs(aws, name, batchTimeoutMs, zone(0), flags), aws.env);
+  const rest = await Promise.all(
+    Array.from({ length: count - 1 }, async (_, i) =>
+      spawnAgentProcess(await dynamoAgentArgs(aws, name, batchTimeoutMs, zone(i + 1), flags), aws.env),
+    ),
+  );
+  return [first, ...rest];
+}
+
 /** `count` agents (zones a, b, c...) sharing fresh tables and an S3 prefix, with extra agent `flags`. */
 export async function startDynamoTarget(
   aws: AwsLocal,
@@ -147,35 +202,8 @@ export async function startDynamoTarget(
   count: number,
   flags: readonly string[] = [],
 ): Promise<Target> {
-  const name = `b${++dynamoRun}-${count}a-${batchTimeoutMs}`;
-  // Explicit ports: agents that join a DynamoDB cluster with -kafkaPort 0 were seen advertising port 0.
-  const args = async (zone: string): Promise<string[]> => {
-    const port = String(await freePort());
-    return [
-      "-kafkaPort",
-      port,
-      "-advertisedPort",
-      port,
-      "-ingestionBucketURL",
-      `dynamodb://us-east-1/${name}-files<>${name}-chunks`,
-      "-compactionBucketURL",
-      `s3://${aws.bucket}?region=us-east-1&s3ForcePathStyle=true&prefix=${name}/`,
-      "-batchTimeout",
-      `${batchTimeoutMs}ms`,
-      "-availabilityZone",
-      zone,
-      ...flags,
-    ];
-  };
-  const zones = ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"];
-  // The first agent creates the tables; the others start once they exist.
-  const first = await spawnAgentProcess(await args(zones[0]!), aws.env);
-  const rest = await Promise.all(
-    Array.from({ length: count - 1 }, async (_, i) =>
-      spawnAgentProcess(await args(zones[(i + 1) % zones.length]!), aws.env),
-    ),
-  );
-  return agentTarget("dynamodb", batchTimeoutMs, [first, ...rest], flags, () => undefined);
+  const agents = await startDynamoAgents(aws, dynamoTargetName(count, batchTimeoutMs), batchTimeoutMs, count, flags);
+  return agentTarget("dynamodb", batchTimeoutMs, agents, flags, () => undefined);
 }
 
 /** A single Kafka 4.x broker (KRaft combined mode) on loopback. */

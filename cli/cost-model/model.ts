@@ -109,6 +109,11 @@ export interface WarpDesign {
   readonly logEntryBytes: number;
   /** Every agent polls the log tail this often (a strongly consistent Query: at least 1 RRU). */
   readonly tailIntervalMs: number;
+  /** The agents' -metadataSnapshotEntries: a metadata snapshot after this many log entries. */
+  readonly snapshotEntries: number;
+  /** Partitions of the cluster, and segments (ingestion batches or compacted runs) each holds: the state a snapshot writes. */
+  readonly partitions: number;
+  readonly segmentsPerPartition: number;
   /** Every agent heartbeats in the registry this often: writes its entry and id claim, lists the others. */
   readonly heartbeatMs: number;
   /** Provisioned capacity = average units per second / this (1 = exactly the average, as the reference table). */
@@ -129,6 +134,9 @@ export const DEFAULT_WARP_DESIGN: WarpDesign = {
   itemOverheadBytes: 100,
   logEntryBytes: 1000,
   tailIntervalMs: 50,
+  snapshotEntries: 2000,
+  partitions: 1000,
+  segmentsPerPartition: 32,
   heartbeatMs: 1000,
   provisionedUtilization: 1,
 };
@@ -370,11 +378,42 @@ export function ingestionFileUnits(fileBytes: number, d: WarpDesign, unit: numbe
   return chunkUnits + units(0, d.itemOverheadBytes, unit); // + the descriptor item
 }
 
+/**
+ * Bytes of a binary metadata snapshot (format 5) per partition (offsets and about four idempotent
+ * producers) and per segment, from bench/scale.ts: 100,000 partitions with 500,000 segments took 13.9 MiB.
+ */
+export const SNAPSHOT_BYTES_PER_PARTITION = 60;
+export const SNAPSHOT_BYTES_PER_SEGMENT = 18;
+
+export function snapshotBytes(d: WarpDesign): number {
+  return d.partitions * (SNAPSHOT_BYTES_PER_PARTITION + d.segmentsPerPartition * SNAPSHOT_BYTES_PER_SEGMENT);
+}
+
+/**
+ * What keeping the metadata log short costs, per second: every `snapshotEntries` entries a snapshot is
+ * written (chunks of the chunks table, like an ingestion file) and the previous one deleted (a DeleteItem
+ * bills the item's size like a write); every entry below it is then trimmed: read once more and replaced
+ * by a tombstone (1 WRU) that TTL removes.
+ */
+function snapshotRates(entriesPerSecond: number, d: WarpDesign): { wru: number; rru: number; explain: string } {
+  const bytes = snapshotBytes(d);
+  const perSnapshot = 2 * ingestionFileUnits(bytes, d, KB);
+  const snapshots = entriesPerSecond / d.snapshotEntries;
+  const entryRru = units(d.logEntryBytes, 0, 4 * KB);
+  return {
+    wru: snapshots * perSnapshot + entriesPerSecond,
+    rru: entriesPerSecond * entryRru,
+    explain: `a ${fmt(bytes / 1e6)} MB snapshot (${fmt(d.partitions)} partitions × (${SNAPSHOT_BYTES_PER_PARTITION} B + ${d.segmentsPerPartition} segments × ${SNAPSHOT_BYTES_PER_SEGMENT} B)) every ${fmt(d.snapshotEntries)} of ${fmt(entriesPerSecond)} log entries/s, written and later deleted: ${perSnapshot} WRU each; each entry trimmed below it: read again (${entryRru} RRU) and tombstoned (1 WRU)`,
+  };
+}
+
 interface WarpRates {
   readonly wruPerSecond: number;
   readonly rruPerSecond: number;
   readonly s3PutPerSecond: number;
   readonly s3GetPerSecond: number;
+  /** Snapshots and trims (modelled only: a measured run's units include them). */
+  readonly snapshots?: { readonly wruPerSecond: number; readonly rruPerSecond: number; readonly explain: string };
   readonly explain: { readonly wru: string; readonly rru: string; readonly put: string; readonly get: string };
 }
 
@@ -391,7 +430,9 @@ function modelledRates(w: Workload, d: WarpDesign): WarpRates {
   const l0PutsPerSecond = passes * objectsPerPass;
   const polls = 1000 / d.tailIntervalMs;
   const beats = 1000 / d.heartbeatMs;
+  const snapshots = snapshotRates(files + passes, d);
   return {
+    snapshots: { wruPerSecond: snapshots.wru, rruPerSecond: snapshots.rru, explain: snapshots.explain },
     wruPerSecond: files * (fileWru + logWru) + passes * logWru + w.agents * beats * HEARTBEAT_WRU,
     rruPerSecond: files * fileRru + w.agents * (polls * logRru + beats * HEARTBEAT_RRU),
     s3PutPerSecond: l0PutsPerSecond * (1 + 1 / d.mergeFanIn),
@@ -465,6 +506,30 @@ function warpRow(store: WarpStore, w: Workload, d: WarpDesign, p: Prices, measur
         assumption: `${fmt(r.rruPerSecond / d.provisionedUtilization)} RCU: ${r.explain.rru}; × $${p.ddbRcuHour}/RCU-hour`,
       },
     );
+  }
+  if (r.snapshots) {
+    const sn = r.snapshots;
+    if (store === "warp-dynamodb-on-demand") {
+      const wru = sn.wruPerSecond * secs;
+      const rru = sn.rruPerSecond * secs;
+      lines.push({
+        service: "DynamoDB metadata snapshots and log trims (WRU + RRU)",
+        quantity: wru + rru,
+        unit: "request units",
+        monthlyUsd: (wru / 1e6) * p.ddbWruPerMillion + (rru / 1e6) * p.ddbRruPerMillion,
+        assumption: `${fmt(sn.wruPerSecond)} WRU/s and ${fmt(sn.rruPerSecond)} RRU/s: ${sn.explain}; × $${p.ddbWruPerMillion} and $${p.ddbRruPerMillion}/million`,
+      });
+    } else {
+      const wcuHours = (sn.wruPerSecond / d.provisionedUtilization) * w.hoursPerMonth;
+      const rcuHours = (sn.rruPerSecond / d.provisionedUtilization) * w.hoursPerMonth;
+      lines.push({
+        service: "DynamoDB provisioned capacity for metadata snapshots and log trims",
+        quantity: wcuHours + rcuHours,
+        unit: "capacity-unit-hours",
+        monthlyUsd: wcuHours * p.ddbWcuHour + rcuHours * p.ddbRcuHour,
+        assumption: `${fmt(sn.wruPerSecond / d.provisionedUtilization)} WCU and ${fmt(sn.rruPerSecond / d.provisionedUtilization)} RCU: ${sn.explain}; × $${p.ddbWcuHour}/WCU-hour and $${p.ddbRcuHour}/RCU-hour`,
+      });
+    }
   }
   const ttlWindow = d.ingestionTtlSeconds + d.ttlDeletionLagSeconds;
   lines.push(

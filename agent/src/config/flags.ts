@@ -231,6 +231,14 @@ export const AGENT_FLAGS = {
     help: "How often the agent holding the compaction lease merges ingestion files into compacted objects.",
     parse: durationMs(100, 3_600_000),
   }),
+  metadataSnapshotEntries: flag({
+    name: "metadataSnapshotEntries",
+    env: "WARP_METADATA_SNAPSHOT_ENTRIES",
+    defaultText: "2000",
+    valueName: "count",
+    help: "The agent holding the compaction lease snapshots the metadata state after this many log entries, and trims the log below it. Fewer snapshots cost fewer DynamoDB write units on a large state (a snapshot is rewritten whole; warp_metadata_snapshot_bytes) and a longer replay at start-up.",
+    parse: integer(100, 10_000_000),
+  }),
   retentionInterval: flag({
     name: "retentionInterval",
     env: "WARP_RETENTION_INTERVAL",

@@ -81,6 +81,8 @@ export interface AgentConfig {
   readonly maxUncompactedAgeMs: number;
   /** Period of the compaction pass (on the agent holding the compaction lease). */
   readonly compactionIntervalMs: number;
+  /** Metadata log entries between two snapshots (-metadataSnapshotEntries). */
+  readonly metadataSnapshotEntries: number;
   /** Period of retention enforcement (retention.ms, retention.bytes). */
   readonly retentionIntervalMs: number;
   /** Unreferenced objects are deleted only after staying unreferenced this long. */
@@ -185,6 +187,7 @@ export function parseAgentConfig(
     ingestionTtlMs: p.ingestionTTL ?? 3_600_000,
     maxUncompactedAgeMs: p.maxUncompactedAge ?? Math.floor((p.ingestionTTL ?? 3_600_000) / 2),
     compactionIntervalMs: p.compactionInterval ?? 2000,
+    metadataSnapshotEntries: p.metadataSnapshotEntries ?? 2000,
     retentionIntervalMs: p.retentionInterval ?? 30_000,
     gcGraceMs: p.gcGracePeriod ?? 300_000,
     createTables: p.createTables ?? true,

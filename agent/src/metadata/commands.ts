@@ -246,12 +246,14 @@ export interface LogEntry {
  *   4  adds `createAcls` and `deleteAcls`.
  *   5  adds `alterScramCredentials`.
  *   6  adds `consumerGroupState`.
+ *   7  adds no command: an agent of level 7 reads binary snapshots (snapshot format 5, snapshot-codec.ts),
+ *      which agents write once every live agent reads level 7.
  *
  * An agent reads every entry of a level up to ENTRY_FORMAT.latest, in either encoding, and stops at an
  * entry of a newer level with an error naming it: folding what it does not understand would leave its
  * state different from everybody else's (and its snapshots would spread the difference).
  */
-export const ENTRY_FORMAT = { first: 1, binary: 3, latest: 6 } as const;
+export const ENTRY_FORMAT = { first: 1, binary: 3, binarySnapshot: 7, latest: 7 } as const;
 
 /**
  * The level each command type needs: the one table to extend when a command type is added (with its

@@ -43,14 +43,20 @@ export class ExpiryQueue<K> {
     return this.times.get(key);
   }
 
-  /** Removes and returns the keys last used at or before `cutoff`, oldest first. */
-  expire(cutoff: number): K[] {
+  /**
+   * Removes and returns the keys last used at or before `cutoff`, oldest first; `beforeRemove` is told of
+   * each while its time is still here.
+   */
+  expire(cutoff: number, beforeRemove?: (key: K) => void): K[] {
     const expired: K[] = [];
     for (const [key, time] of this.times) {
       if (time > cutoff) break;
       expired.push(key);
     }
-    for (const key of expired) this.times.delete(key);
+    for (const key of expired) {
+      beforeRemove?.(key);
+      this.times.delete(key);
+    }
     return expired;
   }
 
@@ -58,9 +64,10 @@ export class ExpiryQueue<K> {
    * Keys used before the log carried times (time 0) count as used at `time`, the first log time known:
    * state from entries without a timestamp is kept a full period, not dropped at the first one with it.
    */
-  stampUnknown(time: number): void {
+  stampUnknown(time: number, beforeStamp?: (key: K) => void): void {
     for (const [key, t] of this.times) {
       if (t !== 0) break;
+      beforeStamp?.(key);
       this.times.set(key, time);
     }
   }

@@ -34,6 +34,7 @@ import {
   jsonCommandSize,
 } from "./entry-codec.js";
 import { MetadataFormatError } from "./format.js";
+import { encodeSnapshot, snapshotEncodingFor, type SnapshotEncoding } from "./snapshot-codec.js";
 import { FormatNotReadByAllError, Proposal, ProposalNotAppliedError, ProposalOutcomeUnknownError } from "./proposal.js";
 import type { CommandResult, StateListener } from "./state.js";
 import { ClusterState } from "./state.js";
@@ -61,7 +62,10 @@ export interface MetadataLogOptions {
     readonly queuedSeconds: number;
     readonly appendingSeconds: number;
   }) => void;
-  /** A snapshot was written: how long encoding the state held the event loop, and its size. */
+  /**
+   * A snapshot was written: the longest writing it held the event loop at once (capturing the state, or
+   * one slice of encoding it), and its size.
+   */
   readonly onSnapshot?: (info: { readonly encodeSeconds: number; readonly bytes: number }) => void;
   /** A proposal without an outcome this long after propose() fails (default 30 s). */
   readonly proposalTimeoutMs?: number;
@@ -117,7 +121,8 @@ export class MetadataLog {
     30_000,
   );
   private lastSnapshotIndex = 0n;
-  private snapshotting = false;
+  /** The snapshot being written by maybeSnapshot, if any. */
+  private snapshotting: Promise<void> | null = null;
   private closed = false;
   private haltedBy: MetadataFormatError | null = null;
   private opened = false;
@@ -464,37 +469,78 @@ export class MetadataLog {
     }
   }
 
+  /** The encoding snapshots are written in now: binary only while every live agent reads it. */
+  private snapshotEncoding(): SnapshotEncoding {
+    return snapshotEncodingFor(this.options.readersFormat?.() ?? LATEST_ENTRY_FORMAT);
+  }
+
+  /**
+   * Captures the state (a short synchronous pass; the fold saves what it changes afterwards) and encodes
+   * it: binary in slices that give the event loop back, while the fold goes on. Reports the longest the
+   * event loop was held at once.
+   */
+  private async encodeSnapshot(): Promise<{ index: bigint; data: Buffer; holdSeconds: number }> {
+    const captureStarted = performance.now();
+    const capture = this.stateValue.captureSnapshot();
+    const captureMs = performance.now() - captureStarted;
+    try {
+      const encoded = await encodeSnapshot(capture.view, this.snapshotEncoding());
+      return {
+        index: capture.view.applied,
+        data: encoded.data,
+        holdSeconds: Math.max(captureMs, encoded.longestHoldMs) / 1000,
+      };
+    } finally {
+      capture.release();
+    }
+  }
+
+  /** Encodes and stores a snapshot of the state now; one at a time (`snapshotting`). */
+  private async writeSnapshot(): Promise<void> {
+    const { index, data, holdSeconds } = await this.encodeSnapshot();
+    await this.store.putSnapshot({ index, data });
+    this.options.onSnapshot?.({ encodeSeconds: holdSeconds, bytes: data.length });
+    this.options.logger.debug("metadata snapshot written", { index: index.toString(), bytes: data.length });
+  }
+
   private maybeSnapshot(): void {
     const every = this.options.snapshotEveryEntries;
     if (every <= 0 || this.snapshotting) return;
     const index = this.stateValue.appliedIndex;
     if (index - this.lastSnapshotIndex < BigInt(every) || !this.options.writesSnapshots()) return;
-    this.snapshotting = true;
-    const encodeStarted = performance.now();
-    const data = this.stateValue.toSnapshot();
-    const encodeSeconds = (performance.now() - encodeStarted) / 1000;
     this.lastSnapshotIndex = index;
-    void (async () => {
+    this.snapshotting = (async () => {
       try {
-        await this.store.putSnapshot({ index, data });
+        await this.writeSnapshot();
         const keep = BigInt(this.options.keepEntriesAfterSnapshot);
         if (index > keep) await this.store.trim(index - keep + 1n);
-        this.options.onSnapshot?.({ encodeSeconds, bytes: data.length });
-        this.options.logger.debug("metadata snapshot written", { index: index.toString(), bytes: data.length });
       } catch (err) {
         this.options.logger.warn("metadata snapshot failed", { error: errorMessage(err) });
       } finally {
-        this.snapshotting = false;
+        this.snapshotting = null;
       }
     })();
   }
 
   /** Writes a snapshot now (graceful shutdown) when entries were applied since the last one. */
   async snapshotNow(): Promise<void> {
+    // After the one being written, if any (its outcome is its own to report).
+    while (this.snapshotting) await this.snapshotting;
     const index = this.stateValue.appliedIndex;
     if (index === 0n || index === this.lastSnapshotIndex || !this.options.writesSnapshots()) return;
-    await this.store.putSnapshot({ index, data: this.stateValue.toSnapshot() });
-    this.lastSnapshotIndex = index;
+    const writing = this.writeSnapshot();
+    // maybeSnapshot waits for this one meanwhile.
+    const settled = writing.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.snapshotting = settled;
+    try {
+      await writing;
+      this.lastSnapshotIndex = index;
+    } finally {
+      if (this.snapshotting === settled) this.snapshotting = null;
+    }
   }
 
   /**

@@ -9,8 +9,8 @@
  * Offsets are kept as JavaScript numbers (exact up to 2^53) and converted to int64 at the wire.
  */
 import type { AclBinding } from "./acls.js";
-import { AclStore, aclKey, type AclRow } from "./acls.js";
-import { ScramCredentialStore, type ScramUserRow } from "./scram-credentials.js";
+import { AclStore, aclKey } from "./acls.js";
+import { ScramCredentialStore } from "./scram-credentials.js";
 import { recordProblem, type ConsumerGroupRecord } from "../groups/consumer-group-record.js";
 import type {
   Command,
@@ -28,16 +28,11 @@ import { commandProblem } from "./commands.js";
 import { ErrorCode } from "../protocol/error-codes.js";
 import { ExpiryQueue, OFFSETS_RETENTION_MS, PRODUCER_ID_EXPIRATION_MS } from "./expiry.js";
 import { aclCountProblem, partitionCountProblem, scramCredentialCountProblem } from "./limits.js";
-import { GroupFences, type GroupFenceRow } from "./group-fence.js";
+import { GroupFences } from "./group-fence.js";
 import { validateTopicConfig } from "./topic-config.js";
-import {
-  MetadataFormatError,
-  SNAPSHOT_MAGIC,
-  leadingBytes,
-  newerAgentHint,
-  storedFormat,
-  versionList,
-} from "./format.js";
+import { decodeSnapshot } from "./snapshot-codec.js";
+import { encodeJsonSnapshot } from "./snapshot-json.js";
+import { partitionsOf, type SnapshotPartition, type SnapshotView } from "./snapshot-view.js";
 
 /** Kafka error codes the fold produces (the protocol layer's table). */
 export const FoldError = ErrorCode;
@@ -52,7 +47,7 @@ export interface Segment {
   readonly appendTime: number;
 }
 
-interface ProducerBatch {
+export interface ProducerBatch {
   readonly firstSeq: number;
   readonly lastSeq: number;
   readonly baseOffset: number;
@@ -190,6 +185,11 @@ export class ClusterState {
   readonly objectRefs = new Map<string, number>();
   /** Partitions of all topics together. */
   partitionTotal = 0;
+  /**
+   * While a captured snapshot view is being encoded: partitions as they were at the capture, saved here
+   * before the fold first changes them after it (copy on write; captureSnapshot).
+   */
+  private captured: Map<PartitionState, SnapshotPartition> | null = null;
   listener: StateListener | null = null;
   onRefused: RefusalListener | null = null;
 
@@ -213,12 +213,14 @@ export class ClusterState {
    */
   private advanceLogTime(time: number): void {
     if (!Number.isFinite(time) || time <= this.logTime) return;
+    // A producer's last-use time is part of its partition's snapshot: save the partition before it changes.
+    const beforeProducerChange = (state: ProducerState) => this.beforeChange(state.partition);
     if (this.logTime === 0) {
-      this.producerExpiry.stampUnknown(time);
+      this.producerExpiry.stampUnknown(time, beforeProducerChange);
       this.groupExpiry.stampUnknown(time);
     }
     this.logTime = time;
-    for (const state of this.producerExpiry.expire(time - PRODUCER_ID_EXPIRATION_MS))
+    for (const state of this.producerExpiry.expire(time - PRODUCER_ID_EXPIRATION_MS, beforeProducerChange))
       state.partition.producers.delete(state.producerId);
     for (const group of this.groupExpiry.expire(time - OFFSETS_RETENTION_MS)) this.groupOffsets.delete(group);
   }
@@ -258,6 +260,7 @@ export class ClusterState {
         if (!topic)
           return { errorCode: FoldError.UNKNOWN_TOPIC_OR_PARTITION, message: `topic ${c.name} does not exist` };
         for (const p of topic.partitions) {
+          this.beforeChange(p);
           for (const s of p.segments) this.unref(s.location.key);
           for (const state of p.producers.values()) this.producerExpiry.delete(state);
         }
@@ -485,6 +488,7 @@ export class ClusterState {
         });
         continue;
       }
+      this.beforeChange(p);
       const baseOffset = p.nextOffset;
       p.segments.push({
         baseOffset,
@@ -572,6 +576,7 @@ export class ClusterState {
         covered[covered.length - 1]!.lastOffset !== run.lastOffset
       )
         continue;
+      this.beforeChange(p);
       for (const s of covered) {
         this.unref(s.location.key);
         p.bytes -= s.location.len;
@@ -591,6 +596,7 @@ export class ClusterState {
 
   private truncate(p: PartitionState, offset: number): void {
     if (offset <= p.logStartOffset) return;
+    this.beforeChange(p);
     p.logStartOffset = offset;
     let drop = 0;
     while (drop < p.segments.length && p.segments[drop]!.lastOffset < offset) {
@@ -604,122 +610,126 @@ export class ClusterState {
 
   // ---- snapshots ----
 
-  toSnapshot(): Buffer {
-    const topics = [...this.topics.values()].map((t) => ({
-      name: t.name,
-      topicId: t.topicId,
-      configs: t.configs,
-      partitions: t.partitions.map((p) => ({
-        next: p.nextOffset,
-        start: p.logStartOffset,
-        bytes: p.bytes,
-        segs: p.segments.map((s) => [
-          s.baseOffset,
-          s.lastOffset,
-          s.maxTimestamp,
-          s.location.store,
-          s.location.key,
-          s.location.pos,
-          s.location.len,
-          s.appendTime,
-        ]),
-        prods: [...p.producers.entries()].map(([pid, st]) => [
-          pid,
-          st.epoch,
-          st.batches.map((b) => [b.firstSeq, b.lastSeq, b.baseOffset]),
-          this.producerExpiry.timeOf(st) ?? 0,
-          st.lastTimestamp,
-        ]),
+  /** Partition `p` as a snapshot holds it now. */
+  private partitionView(p: PartitionState): SnapshotPartition {
+    return {
+      next: p.nextOffset,
+      start: p.logStartOffset,
+      bytes: p.bytes,
+      // Segments are immutable; the array is not.
+      segments: p.segments.slice(),
+      producers: [...p.producers.values()].map((st) => ({
+        producerId: st.producerId,
+        epoch: st.epoch,
+        batches: st.batches.slice(),
+        time: this.producerExpiry.timeOf(st) ?? 0,
+        lastTimestamp: st.lastTimestamp,
       })),
+    };
+  }
+
+  /** Called before the fold changes `p` (or its producers' times): saves it for a pending capture. */
+  private beforeChange(p: PartitionState): void {
+    const captured = this.captured;
+    if (captured && !captured.has(p)) captured.set(p, this.partitionView(p));
+  }
+
+  /** The state as a snapshot holds it, every part read now. */
+  private view(resolve: (p: PartitionState) => SnapshotPartition): SnapshotView {
+    const topics = [...this.topics.values()].map((t) => {
+      // createPartitions adds to the array: the captured topic keeps the partitions it had.
+      const partitions = t.partitions.slice();
+      return {
+        name: t.name,
+        topicId: t.topicId,
+        // Replaced, never changed in place, by alterConfigs.
+        configs: t.configs,
+        partitionCount: partitions.length,
+        partition: (i: number) => resolve(partitions[i]!),
+      };
+    });
+    const groups = [...this.groupOffsets.entries()].map(([group, byTopic]) => ({
+      group,
+      offsets: [...byTopic.values()].flatMap((m) => [...m.values()]),
+      time: this.groupExpiry.timeOf(group) ?? 0,
     }));
-    const groups = [...this.groupOffsets.entries()].map(([g, byTopic]) => [
-      g,
-      [...byTopic.values()].flatMap((m) => [...m.values()]),
-      this.groupExpiry.timeOf(g) ?? 0,
-    ]);
-    // Version 2 carries ACLs, version 3 SCRAM credentials too, version 4 KIP-848 groups' state too; a
-    // state without any is written as version 1 (one without groups' state as at most 3, and so on), which
-    // agents that know none of them still read (a rolling upgrade), while they refuse a newer snapshot
-    // instead of dropping what it holds.
-    const acls = this.acls.toRows();
-    const scram = this.scramCredentials.toRows();
-    const cgroups = [...this.consumerGroups];
-    return Buffer.from(
-      JSON.stringify({
-        v: cgroups.length > 0 ? 4 : scram.length > 0 ? 3 : acls.length > 0 ? 2 : 1,
-        applied: this.appliedIndex.toString(),
-        nextProducerId: this.nextProducerId,
-        logTime: this.logTime,
-        topics,
-        groups,
-        fences: this.groupFences.toRows(),
-        ...(acls.length > 0 ? { acls } : {}),
-        ...(scram.length > 0 ? { scram } : {}),
-        ...(cgroups.length > 0 ? { cgroups } : {}),
-      }),
-      "utf8",
-    );
+    return {
+      applied: this.appliedIndex,
+      nextProducerId: this.nextProducerId,
+      logTime: this.logTime,
+      topics,
+      groups,
+      fences: this.groupFences.toRows(),
+      acls: this.acls.toRows(),
+      scram: this.scramCredentials.toRows(),
+      cgroups: [...this.consumerGroups],
+    };
   }
 
   /**
-   * The state a snapshot holds. Throws MetadataFormatError for a snapshot this agent cannot read
-   * (malformed, or of a format version it does not read); `index` is the snapshot's, for the message.
+   * Captures the state for a snapshot in a short synchronous pass (topics, partition lists, group offsets
+   * and the small tables; no partition's segments or producers), so that the fold may go on while the view
+   * is encoded. Until `release()`, the fold saves each partition as it was before changing it, and the
+   * view's partitions resolve to those saved copies or, for partitions not changed since, to what they
+   * hold now: the view stays the state at the captured index. One capture at a time.
+   */
+  captureSnapshot(): { readonly view: SnapshotView; release(): void } {
+    if (this.captured) throw new Error("a snapshot capture of this state is still being encoded");
+    const captured = new Map<PartitionState, SnapshotPartition>();
+    this.captured = captured;
+    const view = this.view((p) => captured.get(p) ?? this.partitionView(p));
+    return {
+      view,
+      release: () => {
+        if (this.captured === captured) this.captured = null;
+      },
+    };
+  }
+
+  /** A JSON snapshot of the state (formats 1–4; snapshot-json.ts), encoded at once. */
+  toSnapshot(): Buffer {
+    return encodeJsonSnapshot(this.view((p) => this.partitionView(p)));
+  }
+
+  /**
+   * The state a snapshot holds, in either encoding. Throws MetadataFormatError for a snapshot this agent
+   * cannot read (malformed, or of a format version it does not read); `index` is the snapshot's, for the message.
    */
   static fromSnapshot(data: Buffer, index?: bigint): ClusterState {
-    type Seg = [number, number, number, "i" | "c", string, number, number, number];
-    // Times (last use, log time) are absent from snapshots written before the fold kept them: 0, unknown.
-    // A producer's last timestamp likewise: −1, unknown.
-    type Prod = [number, number, Array<[number, number, number]>, number?, number?];
-    const raw = parseSnapshot(data, index) as {
-      v: number;
-      applied: string;
-      nextProducerId: number;
-      logTime?: number;
-      topics: Array<{
-        name: string;
-        topicId: string;
-        configs: Record<string, string>;
-        partitions: Array<{ next: number; start: number; bytes: number; segs: Seg[]; prods: Prod[] }>;
-      }>;
-      groups: Array<[string, OffsetCommitEntry[], number?]>;
-      /** Absent in snapshots written before groups had coordinator fences. */
-      fences?: GroupFenceRow[];
-      /** Version 2: the ACL bindings in creation order. */
-      acls?: AclRow[];
-      /** Version 3: SCRAM credentials by user. */
-      scram?: ScramUserRow[];
-      /** Version 4: KIP-848 groups' durable state, [group, record]. */
-      cgroups?: Array<[string, ConsumerGroupRecord]>;
-    };
+    return ClusterState.fromView(decodeSnapshot(data, index));
+  }
+
+  /** The state a decoded snapshot holds; throws naming the first row it cannot restore. */
+  static fromView(view: SnapshotView): ClusterState {
     const state = new ClusterState();
-    state.appliedIndex = BigInt(raw.applied);
-    state.nextProducerId = raw.nextProducerId;
-    state.logTime = raw.logTime ?? 0;
+    state.appliedIndex = view.applied;
+    state.nextProducerId = view.nextProducerId;
+    state.logTime = view.logTime;
     const producerTimes: Array<[ProducerState, number]> = [];
-    for (const t of raw.topics) {
-      const partitions = t.partitions.map((rp, partitionIndex) => {
+    for (const t of view.topics) {
+      const partitions = partitionsOf(t).map((rp, partitionIndex) => {
         const p = new PartitionState();
         p.nextOffset = rp.next;
         p.logStartOffset = rp.start;
         p.bytes = rp.bytes;
-        for (const [baseOffset, lastOffset, maxTimestamp, store, key, pos, len, appendTime] of rp.segs) {
-          p.segments.push({ baseOffset, lastOffset, maxTimestamp, location: { store, key, pos, len }, appendTime });
-          state.ref(key);
+        for (const segment of rp.segments) {
+          p.segments.push(segment);
+          state.ref(segment.location.key);
         }
-        for (const [pid, epoch, batches, time, lastTimestamp] of rp.prods) {
-          if (lastTimestamp !== undefined && !Number.isFinite(lastTimestamp))
+        for (const rs of rp.producers) {
+          if (!Number.isFinite(rs.lastTimestamp))
             throw new Error(
-              `snapshot: producer ${pid} of ${t.name}-${partitionIndex} has a last timestamp that is not a number`,
+              `snapshot: producer ${rs.producerId} of ${t.name}-${partitionIndex} has a last timestamp that is not a number`,
             );
           const producer: ProducerState = {
-            producerId: pid,
+            producerId: rs.producerId,
             partition: p,
-            epoch,
-            batches: batches.map(([firstSeq, lastSeq, baseOffset]) => ({ firstSeq, lastSeq, baseOffset })),
-            lastTimestamp: lastTimestamp ?? -1,
+            epoch: rs.epoch,
+            batches: rs.batches.slice(),
+            lastTimestamp: rs.lastTimestamp,
           };
-          p.producers.set(pid, producer);
-          producerTimes.push([producer, time ?? 0]);
+          p.producers.set(rs.producerId, producer);
+          producerTimes.push([producer, rs.time]);
         }
         return p;
       });
@@ -728,69 +738,26 @@ export class ClusterState {
     }
     state.producerExpiry = ExpiryQueue.of(producerTimes);
     const groupTimes: Array<[string, number]> = [];
-    for (const [g, offsets, time] of raw.groups) {
+    for (const { group, offsets, time } of view.groups) {
       const byTopic = new Map<string, Map<number, OffsetCommitEntry>>();
       for (const o of offsets) {
         let m = byTopic.get(o.topic);
         if (!m) byTopic.set(o.topic, (m = new Map()));
         m.set(o.partition, o);
       }
-      state.groupOffsets.set(g, byTopic);
-      groupTimes.push([g, time ?? 0]);
+      state.groupOffsets.set(group, byTopic);
+      groupTimes.push([group, time]);
     }
     state.groupExpiry = ExpiryQueue.of(groupTimes);
-    state.groupFences.restore(raw.fences ?? []);
-    if (raw.acls !== undefined) {
-      if (!Array.isArray(raw.acls)) throw new Error("snapshot: acls is not an array");
-      state.acls.restore(raw.acls);
-    }
-    if (raw.scram !== undefined) state.scramCredentials.restore(raw.scram);
-    if (raw.cgroups !== undefined) {
-      if (!Array.isArray(raw.cgroups)) throw new Error("snapshot: cgroups is not an array");
-      for (const row of raw.cgroups) {
-        if (!Array.isArray(row) || typeof row[0] !== "string") throw new Error("snapshot: a cgroups row is malformed");
-        const problem = recordProblem(row[1]);
-        if (problem) throw new Error(`snapshot: consumer group ${row[0]}: ${problem}`);
-        state.consumerGroups.set(row[0], row[1]);
-      }
+    state.groupFences.restore(view.fences);
+    state.acls.restore(view.acls);
+    state.scramCredentials.restore(view.scram);
+    for (const row of view.cgroups) {
+      if (!Array.isArray(row) || typeof row[0] !== "string") throw new Error("snapshot: a cgroups row is malformed");
+      const problem = recordProblem(row[1]);
+      if (problem) throw new Error(`snapshot: consumer group ${row[0]}: ${problem}`);
+      state.consumerGroups.set(row[0], row[1]);
     }
     return state;
   }
-}
-
-/**
- * Snapshot formats this agent reads, all JSON (toSnapshot): 1; 2, which adds ACLs (written only when
- * there are ACLs, so that agents reading only 1 refuse it rather than drop them); 3, which adds SCRAM
- * credentials (likewise); 4, which adds KIP-848 consumer groups' durable state (likewise).
- */
-export const READABLE_SNAPSHOT_FORMATS: readonly number[] = [1, 2, 3, 4];
-
-/** A snapshot's JSON, once its format is known to be one this agent reads. */
-function parseSnapshot(data: Buffer, index: bigint | undefined): unknown {
-  const subject = index === undefined ? "metadata snapshot" : `metadata snapshot at log index ${index}`;
-  const reads = `this agent reads snapshot format versions ${versionList(READABLE_SNAPSHOT_FORMATS)}`;
-  const newer = (version: number) =>
-    new MetadataFormatError(
-      `${subject} has format version ${version}; ${reads}${newerAgentHint(version, Math.max(...READABLE_SNAPSHOT_FORMATS))}`,
-      version,
-    );
-  const format = storedFormat(data, SNAPSHOT_MAGIC);
-  if (format.kind === "binary") throw newer(format.version);
-  if (format.kind === "unknown")
-    throw new MetadataFormatError(
-      `${subject} is in no format this agent knows: it starts with ${leadingBytes(data)}; ${reads}`,
-    );
-  let raw: unknown;
-  try {
-    raw = JSON.parse(data.toString("utf8"));
-  } catch (err) {
-    throw new MetadataFormatError(`${subject} (JSON) is malformed: ${(err as Error).message}`);
-  }
-  const version = (raw as { v?: unknown } | null)?.v;
-  if (typeof version === "number" && !READABLE_SNAPSHOT_FORMATS.includes(version)) throw newer(version);
-  if (typeof version !== "number")
-    throw new MetadataFormatError(
-      `${subject} (JSON) has no format version ("v": ${JSON.stringify(version) ?? "absent"})`,
-    );
-  return raw;
 }

@@ -106,6 +106,12 @@ export const fileBytes = new Histogram({
   buckets: FILE_SIZE_BUCKETS,
   registers,
 });
+export const fileBatches = new Histogram({
+  name: "warp_ingestion_file_batches",
+  help: "Record batches in each committed ingestion file (one per partition and produce request): each is one location in its metadata log entry, so this says how many partitions a file spreads over.",
+  buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 50_000],
+  registers,
+});
 export const fileWriteLatency = new Histogram({
   name: "warp_ingestion_file_write_seconds",
   help: "Time to write one ingestion file to the ingestion store.",
@@ -150,7 +156,7 @@ export const logEntryLatency = new Histogram({
 });
 export const snapshotEncodeLatency = new Histogram({
   name: "warp_metadata_snapshot_encode_seconds",
-  help: "Time to encode the folded state into a metadata snapshot (synchronous: the event loop waits for it), per snapshot this agent wrote.",
+  help: "Longest time writing a metadata snapshot held the event loop at once (capturing the folded state, or one slice of encoding it; a JSON snapshot, written while an older agent is live, is encoded in one go), per snapshot this agent wrote.",
   buckets: STORE_LATENCY_BUCKETS,
   registers,
 });
@@ -304,6 +310,12 @@ export const dynamodbCapacityUnits = new Counter({
   name: "warp_dynamodb_capacity_units_total",
   help: "DynamoDB capacity units consumed (from ConsumedCapacity), by table and kind (read or write).",
   labelNames: ["table", "kind"] as const,
+  registers,
+});
+export const dynamodbPartitionKeyCapacityUnits = new Counter({
+  name: "warp_dynamodb_partition_key_capacity_units_total",
+  help: 'DynamoDB capacity units spent on a hot partition key, by key and kind (read or write): today the metadata log\'s (key "log": appends, conflicting appends estimated, tail reads, trims), which DynamoDB serves at most 1,000 write and 3,000 read units a second. Also counted in warp_dynamodb_capacity_units_total.',
+  labelNames: ["key", "kind"] as const,
   registers,
 });
 export const s3Requests = new Counter({

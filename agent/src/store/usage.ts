@@ -11,9 +11,22 @@
 
 export type S3RequestType = "put" | "get" | "list" | "delete";
 
+/**
+ * A DynamoDB partition key whose units are counted apart: DynamoDB serves one key at most 1,000 write and
+ * 3,000 read units a second, so a key every agent writes is a limit of the whole cluster. Today one: the
+ * metadata log's `pk = "log"` (docs/metadata-log.md, section 1).
+ */
+export type HotPartitionKey = "log";
+
 export type UsageEvent =
-  | { readonly kind: "dynamoRead"; readonly table: string; readonly units: number }
-  | { readonly kind: "dynamoWrite"; readonly table: string; readonly units: number; readonly estimated: boolean }
+  | { readonly kind: "dynamoRead"; readonly table: string; readonly units: number; readonly key?: HotPartitionKey }
+  | {
+      readonly kind: "dynamoWrite";
+      readonly table: string;
+      readonly units: number;
+      readonly estimated: boolean;
+      readonly key?: HotPartitionKey;
+    }
   | { readonly kind: "s3Request"; readonly type: S3RequestType; readonly count: number };
 
 export interface StoreUsageSnapshot {
@@ -38,16 +51,17 @@ export class StoreUsage implements StoreUsageSnapshot {
     };
   }
 
-  addDynamoRead(table: string, units: number): void {
+  /** `key`: the hot partition key the units were spent on, when the caller names one. */
+  addDynamoRead(table: string, units: number, key?: HotPartitionKey): void {
     if (!(units > 0)) return;
     this.dynamoReadUnits += units;
-    this.emit({ kind: "dynamoRead", table, units });
+    this.emit({ kind: "dynamoRead", table, units, ...(key ? { key } : {}) });
   }
 
-  addDynamoWrite(table: string, units: number, estimated = false): void {
+  addDynamoWrite(table: string, units: number, estimated = false, key?: HotPartitionKey): void {
     if (!(units > 0)) return;
     this.dynamoWriteUnits += units;
-    this.emit({ kind: "dynamoWrite", table, units, estimated });
+    this.emit({ kind: "dynamoWrite", table, units, estimated, ...(key ? { key } : {}) });
   }
 
   addS3Request(type: S3RequestType, count = 1): void {

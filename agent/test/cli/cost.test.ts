@@ -64,10 +64,10 @@ describe("warp cost", () => {
     const window = run({ throughput: "1MB" });
     assert.equal(window.code, 0, window.stderr);
     assert.match(window.stdout, /This design: -sealMode window\./);
-    assert.match(window.stdout, /warp-dynamodb-on-demand\s+\$499\.42/);
+    assert.match(window.stdout, /warp-dynamodb-on-demand\s+\$536\.35/);
     assert.match(
       window.stdout,
-      /With -sealMode eager \(.*10 ms write.*\): \$1,117\.61 on-demand, \$335\.29 provisioned/,
+      /With -sealMode eager \(.*10 ms write.*\): \$2,005\.55 on-demand, \$591\.80 provisioned/,
     );
     const eager = run({ throughput: "1MB", sealMode: "eager", writeLatency: "20ms" });
     assert.equal(eager.code, 0, eager.stderr);
@@ -76,7 +76,7 @@ describe("warp cost", () => {
       /This design: -sealMode eager \(group commit\), writes of 20 ms, produce requests of 1024 bytes\./,
     );
     assert.match(eager.stdout, /150 files\/s \(3 agents, -sealMode eager/);
-    assert.match(eager.stdout, /With -sealMode window \(one file per 250 ms\): \$499\.42 on-demand/);
+    assert.match(eager.stdout, /With -sealMode window \(one file per 250 ms\): \$536\.35 on-demand/);
     const o = parseCostOptions({ sealMode: "eager", writeLatency: "5ms", requestSize: "16KiB" });
     assert.equal(o.design.sealMode, "eager");
     assert.equal(o.design.writeLatencyMs, 5);
@@ -97,6 +97,12 @@ describe("warp cost", () => {
     assert.equal(o.workload.retentionSeconds, 10);
     assert.equal(o.prices.ddbWruPerMillion, 1.25);
     assert.deepEqual(parseThroughputs("10MB"), [10_000_000]);
+    const state = parseCostOptions({
+      partitions: "100000",
+      segmentsPerPartition: "5",
+      snapshotEntries: "10000",
+    }).design;
+    assert.deepEqual([state.partitions, state.segmentsPerPartition, state.snapshotEntries], [100_000, 5, 10_000]);
   });
 
   for (const [flag, value, why] of [
@@ -111,6 +117,9 @@ describe("warp cost", () => {
     ["writeLatency", "0", /--writeLatency: expected at least 1 ms/],
     ["requestSize", "0", /--requestSize: expected a size above zero/],
     ["requestSize", "big", /--requestSize: not a size/],
+    ["partitions", "0", /--partitions: expected a positive whole number/],
+    ["segmentsPerPartition", "2.5", /--segmentsPerPartition: expected a positive whole number/],
+    ["snapshotEntries", "many", /--snapshotEntries: expected a positive whole number/],
   ] as const) {
     it(`rejects --${flag} ${value} with exit 2 and a message naming the flag`, () => {
       const r = run({ [flag]: value });

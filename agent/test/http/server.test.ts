@@ -101,6 +101,7 @@ describe("agent HTTP server", () => {
       "warp_fetch_session_partitions",
       "warp_ingestion_files_total",
       "warp_ingestion_file_bytes",
+      "warp_ingestion_file_batches",
       "warp_ingestion_file_write_seconds",
       "warp_ingestion_file_phase_seconds",
       "warp_metadata_log_appends_total",
@@ -119,6 +120,7 @@ describe("agent HTTP server", () => {
       "warp_store_operations_total",
       "warp_store_operation_duration_seconds",
       "warp_dynamodb_capacity_units_total",
+      "warp_dynamodb_partition_key_capacity_units_total",
       "warp_s3_requests_total",
     ];
     for (const name of names) assert.match(text, new RegExp(`^# TYPE ${name} `, "m"), name);

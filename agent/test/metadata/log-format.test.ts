@@ -144,7 +144,7 @@ describe("metadata log: entry formats", () => {
         new MetadataLog(store, options).open(),
         MetadataFormatError,
         new RegExp(
-          `^metadata snapshot at log index 5 has format version ${version}; this agent reads snapshot format versions 1, 2, 3 and 4\\. It was written by a newer agent`,
+          `^metadata snapshot at log index 5 has format version ${version}; this agent reads snapshot format versions 1, 2, 3, 4 and 5\\. It was written by a newer agent`,
         ),
       );
     }

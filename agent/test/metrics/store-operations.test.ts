@@ -25,10 +25,19 @@ describe("warp_store_operations_total", function () {
       // so the figures are compared as lower bounds.
       const before = { appends: await count("append"), puts: await count("put"), timed: await timed("append") };
       const putsTimedBefore = await timed("put");
+      const fileBatches = () => metricValue(agent.httpPort, "warp_ingestion_file_batches_sum", {});
+      const batchesBefore = await fileBatches();
       await admin.connect();
-      await admin.createTopics({ topics: [{ topic: "measured", numPartitions: 1 }] });
+      await admin.createTopics({ topics: [{ topic: "measured", numPartitions: 2 }] });
       await producer.connect();
-      await producer.send({ topic: "measured", acks: -1, messages: [{ value: "one" }] });
+      await producer.send({
+        topic: "measured",
+        acks: -1,
+        messages: [
+          { value: "one", partition: 0 },
+          { value: "two", partition: 1 },
+        ],
+      });
       const appends = await count("append");
       const puts = await count("put");
       assert.ok(
@@ -38,6 +47,8 @@ describe("warp_store_operations_total", function () {
       assert.ok(puts >= before.puts + 1, `the produce wrote an ingestion file (${before.puts} → ${puts})`);
       assert.ok((await timed("append")) >= before.timed + 2, "the appends were timed");
       assert.ok((await timed("put")) >= putsTimedBefore + 1, "the put was timed");
+      // One request with a batch for each of 2 partitions: a file of 2 batches (or 2 files of 1).
+      assert.ok((await fileBatches()) >= batchesBefore + 2, "warp_ingestion_file_batches counts the file's batches");
     } finally {
       await producer.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);

@@ -318,6 +318,37 @@ describe("dynamodb store", function () {
       assert.ok(events.includes("dynamoWrite") && events.includes("dynamoRead"));
     });
 
+    it("counts the metadata log's units apart, under its partition key, and nothing else there", async function () {
+      stores = await openStores(tables, c);
+      const onLog = { read: 0, write: 0, estimated: 0 };
+      const off = storeUsage.onChange((e) => {
+        if (e.kind === "s3Request" || e.key !== "log") return;
+        if (e.kind === "dynamoRead") onLog.read += e.units;
+        else {
+          onLog.write += e.units;
+          if (e.estimated) onLog.estimated += e.units;
+        }
+      });
+      try {
+        assert.equal(await stores.metadata.append(1n, Buffer.alloc(3000)), true);
+        assert.equal(onLog.write, 3, "a 3 KB entry: 3 write units on the log's key");
+        assert.equal(await stores.metadata.append(1n, Buffer.alloc(3000)), false);
+        assert.equal(onLog.estimated, 3, "the conflicting append is billed on the log's key too");
+        await stores.metadata.read(1n, 10);
+        assert.ok(onLog.read > 0, "tail reads are on the log's key");
+        const before = { ...onLog };
+        // Items and snapshots live under other keys.
+        await stores.metadata.putItem("k", Buffer.from("v"), { kind: "absent" });
+        await stores.metadata.putSnapshot({ index: 1n, data: Buffer.from("{}") });
+        assert.deepEqual(onLog, before);
+        // Trimming tombstones the log's entries: writes on its key.
+        await stores.metadata.trim(2n);
+        assert.ok(onLog.write > before.write, "trim's tombstones are on the log's key");
+      } finally {
+        off();
+      }
+    });
+
     it("retries UnprocessedItems/UnprocessedKeys and throttling errors until every chunk is written and read", async function () {
       // Test seam: DynamoDB Local never throttles, so middlewares on a real client with the agent's retry
       // settings report half of each batch as unprocessed (those items are simply written again) and fail

@@ -22,7 +22,7 @@ import {
   DYNAMODB_CALL_DEADLINE_MS,
 } from "../../../../common/aws/client-settings.js";
 import { mapLimit } from "../../../../common/map-limit.js";
-import { storeUsage } from "../usage.js";
+import { storeUsage, type HotPartitionKey } from "../usage.js";
 
 export type Item = Record<string, AttributeValue>;
 
@@ -41,18 +41,22 @@ export function makeDynamoClient(options: DynamoClientOptions): DynamoDBClient {
   });
 }
 
-/** Records the capacity a call consumed. `kind` says which counter TOTAL units go to. */
+/**
+ * Records the capacity a call consumed. `kind` says which counter TOTAL units go to; `key` names the hot
+ * partition key the call was on (usage.ts HotPartitionKey), if any.
+ */
 export function recordCapacity(
   kind: "read" | "write",
   consumed: ConsumedCapacity | ConsumedCapacity[] | undefined,
+  key?: HotPartitionKey,
 ): void {
   if (!consumed) return;
   for (const c of Array.isArray(consumed) ? consumed : [consumed]) {
     const table = c.TableName ?? "?";
     const read = c.ReadCapacityUnits ?? (kind === "read" ? c.CapacityUnits : undefined) ?? 0;
     const write = c.WriteCapacityUnits ?? (kind === "write" ? c.CapacityUnits : undefined) ?? 0;
-    storeUsage.addDynamoRead(table, read);
-    storeUsage.addDynamoWrite(table, write);
+    storeUsage.addDynamoRead(table, read, key);
+    storeUsage.addDynamoWrite(table, write, false, key);
   }
 }
 
@@ -60,8 +64,8 @@ export function recordCapacity(
  * A failed conditional write is billed (for the item size, at least one unit) but its error carries no
  * ConsumedCapacity: count an estimate.
  */
-export function recordFailedConditionalWrite(table: string, bytes: number): void {
-  storeUsage.addDynamoWrite(table, Math.max(1, Math.ceil(bytes / 1024)), true);
+export function recordFailedConditionalWrite(table: string, bytes: number, key?: HotPartitionKey): void {
+  storeUsage.addDynamoWrite(table, Math.max(1, Math.ceil(bytes / 1024)), true, key);
 }
 
 /**
@@ -100,6 +104,7 @@ export async function batchWrite(
   table: string,
   requests: readonly WriteRequest[],
   concurrency = 4,
+  key?: HotPartitionKey,
 ): Promise<void> {
   const groups: WriteRequest[][] = [];
   let current: WriteRequest[] = [];
@@ -131,7 +136,7 @@ export async function batchWrite(
         new BatchWriteItemCommand({ RequestItems: { [table]: pending }, ReturnConsumedCapacity: "TOTAL" }),
         deadline,
       );
-      recordCapacity("write", out.ConsumedCapacity);
+      recordCapacity("write", out.ConsumedCapacity, key);
       pending = out.UnprocessedItems?.[table] ?? [];
     }
   });
@@ -194,6 +199,7 @@ export async function queryAllPages(
   input: Omit<QueryCommandInput, "ExclusiveStartKey" | "Limit" | "ConsistentRead" | "ReturnConsumedCapacity">,
   pageLimit: number | undefined,
   onItem: (item: Item) => void,
+  key?: HotPartitionKey,
 ): Promise<void> {
   let start: Item | undefined;
   do {
@@ -207,7 +213,7 @@ export async function queryAllPages(
       }),
       callDeadline(),
     );
-    recordCapacity("read", page.ConsumedCapacity);
+    recordCapacity("read", page.ConsumedCapacity, key);
     for (const item of page.Items ?? []) onItem(item);
     start = page.LastEvaluatedKey;
   } while (start);

@@ -33,6 +33,7 @@ import {
 import { isConditionalCheckFailed } from "../../../../common/aws/errors.js";
 import { TTL_ATTRIBUTE } from "../../../../common/table-schema.js";
 import type { LogRecord, MetadataStore, PutCondition, Snapshot, VersionedItem } from "../types.js";
+import type { HotPartitionKey } from "../usage.js";
 import { ChunkStore, newChunkSetId, type ChunkSet } from "./chunks.js";
 import { checkKey } from "./objects.js";
 import {
@@ -45,7 +46,7 @@ import {
   type Item,
 } from "./client.js";
 
-export const LOG_PK = "log";
+export const LOG_PK: HotPartitionKey = "log";
 export const SNAPSHOT_PK = "snapshot";
 export const SNAPSHOT_SK = "latest";
 export const ITEM_PK = "item";
@@ -116,10 +117,10 @@ export class DynamoMetadataStore implements MetadataStore {
         }),
         callDeadline(),
       );
-      recordCapacity("write", out.ConsumedCapacity);
+      recordCapacity("write", out.ConsumedCapacity, LOG_PK);
     } catch (err) {
       if (!isConditionalCheckFailed(err)) throw err;
-      recordFailedConditionalWrite(this.filesTable, data.length);
+      recordFailedConditionalWrite(this.filesTable, data.length, LOG_PK);
       return false;
     }
     if (this.needsSnapshotCheck(index, startedAt)) {
@@ -179,7 +180,7 @@ export class DynamoMetadataStore implements MetadataStore {
         }),
         callDeadline(),
       );
-      recordCapacity("read", page.ConsumedCapacity);
+      recordCapacity("read", page.ConsumedCapacity, LOG_PK);
       for (const item of page.Items ?? []) {
         if (item.t?.BOOL) continue; // trimmed
         out.push({ index: BigInt(item.sk?.S ?? "0"), data: Buffer.from(item.d?.B ?? new Uint8Array()) });
@@ -196,7 +197,7 @@ export class DynamoMetadataStore implements MetadataStore {
     const requests: WriteRequest[] = indexes.map((i) => ({
       PutRequest: { Item: { pk: { S: LOG_PK }, sk: { S: logSk(i) }, t: { BOOL: true }, [TTL_ATTRIBUTE]: ttl } },
     }));
-    await batchWrite(this.client, this.filesTable, requests);
+    await batchWrite(this.client, this.filesTable, requests, undefined, LOG_PK);
   }
 
   async trim(before: bigint): Promise<void> {
@@ -223,6 +224,7 @@ export class DynamoMetadataStore implements MetadataStore {
       (item) => {
         if (!item.t?.BOOL) live.push(BigInt(item.sk?.S ?? "0"));
       },
+      LOG_PK,
     );
     if (live.length > 0) await this.tombstone(live);
     try {

@@ -114,7 +114,12 @@ describe("cost model", () => {
           design: DEFAULT_WARP_DESIGN,
           prices: DEFAULT_PRICES,
         });
-        const usd = (store: string) => rows.find((r) => r.store === store && r.design === "warp")!.monthlyUsd;
+        // The metadata snapshots and log trims were not counted then: the rest is compared.
+        const usd = (store: string) =>
+          rows
+            .find((r) => r.store === store && r.design === "warp")!
+            .lines.filter((l) => !/metadata snapshots/.test(l.service))
+            .reduce((t, l) => t + l.monthlyUsd, 0);
         assert.equal(DEFAULT_WARP_DESIGN.sealMode, "window");
         assert.ok(Math.abs(usd("warp-dynamodb-on-demand") / onDemand - 1) <= 0.1, `${timeout} ms on-demand`);
         assert.ok(Math.abs(usd("warp-dynamodb-provisioned") / provisioned - 1) <= 0.1, `${timeout} ms provisioned`);
@@ -162,6 +167,42 @@ describe("cost model", () => {
       // 1 MB/s ÷ 4 = 0.25 MB/s stored × 1000 WRU/MB × 2,592,000 s
       assert.equal(wru.quantity, 0.25 * 1000 * 720 * 3600);
       assert.match(wru.assumption, /measured: test/);
+      // A measured run's units include its snapshots and trims: no line of their own.
+      assert.equal(
+        m.lines.some((l) => /metadata snapshots/.test(l.service)),
+        false,
+      );
+    });
+
+    it("counts metadata snapshots (written, then deleted) and log trims, growing with the state and the entry rate", () => {
+      const snapshotLine = (design: Partial<WarpDesign>, bytesPerSecond = 1e6) =>
+        costTable({
+          throughputs: [bytesPerSecond],
+          workload: DEFAULT_WORKLOAD,
+          design: { ...DEFAULT_WARP_DESIGN, ...design },
+          prices: DEFAULT_PRICES,
+        })
+          .find((r) => r.store === "warp-dynamodb-on-demand" && r.design === "warp")!
+          .lines.find((l) => /metadata snapshots/.test(l.service))!;
+      const base = snapshotLine({});
+      // 12 files/s + 0.5 compaction entries/s; 1,000 × (60 + 32 × 18) B = 636 KB: 2 chunks of 350 KiB
+      // (359 WRU with the item overhead) + 1 (288 WRU) + the descriptor, written and deleted.
+      assert.match(
+        base.assumption,
+        /a 0\.636 MB snapshot .* every 2,000 of 12\.5 log entries\/s, written and later deleted: 1248 WRU each/,
+      );
+      const seconds = 720 * 3600;
+      const wruPerSecond = (12.5 / 2000) * 1248 + 12.5;
+      const rruPerSecond = 12.5;
+      assert.ok(Math.abs(base.quantity - (wruPerSecond + rruPerSecond) * seconds) < 1, `${base.quantity}`);
+      const usd = ((wruPerSecond * 0.625 + rruPerSecond * 0.125) * seconds) / 1e6;
+      assert.ok(Math.abs(base.monthlyUsd - usd) < 0.01, `${base.monthlyUsd} vs ${usd}`);
+      // Ten times the state: the snapshot part grows tenfold, the trims stay.
+      const large = snapshotLine({ partitions: 10_000 });
+      assert.ok(large.monthlyUsd > 3 * base.monthlyUsd);
+      // Snapshots half as often: less; a shorter batchTimeout (more entries): more.
+      assert.ok(snapshotLine({ snapshotEntries: 4000 }).monthlyUsd < base.monthlyUsd);
+      assert.ok(snapshotLine({ sealMode: "eager" }).monthlyUsd > base.monthlyUsd);
     });
   });
 });

@@ -1,0 +1,304 @@
+/**
+ * Binary snapshots, format 5 (docs/metadata-log.md, "Snapshots"). Written in slices: the encoder gives the
+ * event loop back every few milliseconds (`sliceMs`), so a snapshot of a large state never holds it for
+ * long; the view was captured before (snapshot-view.ts) and the fold goes on meanwhile, saving what it
+ * changes first. There is no string of the whole state, so no size limit but memory.
+ *
+ * The layout uses the entry codec's primitives (zigzag varlongs for numbers, unsigned varints for counts
+ * and slots, compact strings). Each object key is written once: a segment names it by slot, and the
+ * slot one past the last known introduces a new key, whose string follows. Offsets within a partition
+ * are deltas; timestamps are absolute (a delta of two record-batch timestamps may not be exact).
+ *
+ * ```
+ * snapshot  = "WS" 5 applied (uvarlong) nextProducerId logTime topics=count topic* groups=count group*
+ *             fences acls scram cgroups                   the last four: JSON text (rare, small)
+ * topic     = name topicId configs=count (key value)* partitions=count partition*
+ * partition = next start bytes segments=count segment* producers=count producer*
+ * segment   = baseDelta span maxTimestamp appendTime store (0 ingestion, 1 compaction) keySlot [key] pos len
+ *             baseDelta: base − (previous segment's last + 1), the first segment's base as it is; span: last − base
+ * producer  = producerId epoch batches=count (firstSeq lastSeq baseOffset)* time lastTimestamp
+ * group     = name offsets=count (topic partition offset leaderEpoch metadata time)* time
+ * ```
+ *
+ * Decoding is strict: every count is checked against the bytes that remain before anything is allocated,
+ * unknown store codes, key slots out of order and trailing bytes are errors, and every failure is a
+ * MetadataFormatError naming the snapshot.
+ */
+import { performance } from "node:perf_hooks";
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+import type { OffsetCommitEntry } from "./commands.js";
+import { MetadataFormatError, SNAPSHOT_MAGIC } from "./format.js";
+import type { Segment } from "./state.js";
+import {
+  topicOf,
+  type SnapshotGroup,
+  type SnapshotPartition,
+  type SnapshotProducer,
+  type SnapshotTopic,
+  type SnapshotView,
+} from "./snapshot-view.js";
+import { Reader } from "../protocol/codec/reader.js";
+import { Writer } from "../protocol/codec/writer.js";
+
+export const BINARY_SNAPSHOT_FORMAT = 5;
+/** The encoder gives the event loop back after about this long. */
+export const DEFAULT_SLICE_MS = 5;
+
+export interface EncodedSnapshot {
+  readonly data: Buffer;
+  /** The longest the encoder held the event loop at once (ms). */
+  readonly longestHoldMs: number;
+}
+
+/** Runs work in slices of about `sliceMs`: `due()` is cheap; `pause()` yields to the event loop. */
+class Slicer {
+  private started = performance.now();
+  private calls = 0;
+  longestMs = 0;
+
+  constructor(private readonly sliceMs: number) {}
+
+  due(): boolean {
+    // performance.now() every 32 items: cheap, and an item is at most a few microseconds.
+    if (++this.calls % 32 !== 0) return false;
+    return performance.now() - this.started >= this.sliceMs;
+  }
+
+  async pause(): Promise<void> {
+    this.end();
+    await yieldToEventLoop();
+    this.started = performance.now();
+  }
+
+  end(): void {
+    this.longestMs = Math.max(this.longestMs, performance.now() - this.started);
+  }
+}
+
+const STORE_CODE = { i: 0, c: 1 } as const;
+const STORE_OF_CODE = ["i", "c"] as const;
+
+export async function encodeBinarySnapshot(
+  view: SnapshotView,
+  sliceMs: number = DEFAULT_SLICE_MS,
+): Promise<EncodedSnapshot> {
+  const slicer = new Slicer(sliceMs);
+  const w = new Writer(64 * 1024);
+  w.raw(Buffer.from(SNAPSHOT_MAGIC, "latin1"));
+  w.uvarint(BINARY_SNAPSHOT_FORMAT);
+  w.uvarlong(view.applied);
+  w.varlongNumber(view.nextProducerId);
+  w.varlongNumber(view.logTime);
+  const keySlots = new Map<string, number>();
+  w.uvarint(view.topics.length);
+  for (const t of view.topics) {
+    w.compactString(t.name);
+    w.compactString(t.topicId);
+    const configs = Object.entries(t.configs);
+    w.uvarint(configs.length);
+    for (const [k, v] of configs) {
+      w.compactString(k);
+      w.compactString(v);
+    }
+    w.uvarint(t.partitionCount);
+    for (let i = 0; i < t.partitionCount; i++) await writePartition(w, t.partition(i), keySlots, slicer);
+  }
+  w.uvarint(view.groups.length);
+  for (const g of view.groups) {
+    writeGroup(w, g);
+    if (slicer.due()) await slicer.pause();
+  }
+  w.compactString(JSON.stringify(view.fences));
+  w.compactString(JSON.stringify(view.acls));
+  w.compactString(JSON.stringify(view.scram));
+  w.compactString(JSON.stringify(view.cgroups));
+  const data = w.finishBuffer();
+  slicer.end();
+  return { data, longestHoldMs: slicer.longestMs };
+}
+
+/** Writes one partition; a partition with very many segments is sliced too. */
+async function writePartition(
+  w: Writer,
+  p: SnapshotPartition,
+  keySlots: Map<string, number>,
+  slicer: Slicer,
+): Promise<void> {
+  w.varlongNumber(p.next);
+  w.varlongNumber(p.start);
+  w.varlongNumber(p.bytes);
+  w.uvarint(p.segments.length);
+  let expected = 0;
+  for (const s of p.segments) {
+    w.varlongNumber(s.baseOffset - expected);
+    w.varlongNumber(s.lastOffset - s.baseOffset);
+    w.varlongNumber(s.maxTimestamp);
+    w.varlongNumber(s.appendTime);
+    w.uvarint(STORE_CODE[s.location.store]);
+    const slot = keySlots.get(s.location.key);
+    if (slot === undefined) {
+      keySlots.set(s.location.key, keySlots.size);
+      w.uvarint(keySlots.size - 1);
+      w.compactString(s.location.key);
+    } else {
+      w.uvarint(slot);
+    }
+    w.varlongNumber(s.location.pos);
+    w.varlongNumber(s.location.len);
+    expected = s.lastOffset + 1;
+    if (slicer.due()) await slicer.pause();
+  }
+  w.uvarint(p.producers.length);
+  for (const st of p.producers) {
+    w.varlongNumber(st.producerId);
+    w.varlongNumber(st.epoch);
+    w.uvarint(st.batches.length);
+    for (const b of st.batches) {
+      w.varlongNumber(b.firstSeq);
+      w.varlongNumber(b.lastSeq);
+      w.varlongNumber(b.baseOffset);
+    }
+    w.varlongNumber(st.time);
+    w.varlongNumber(st.lastTimestamp);
+  }
+  if (slicer.due()) await slicer.pause();
+}
+
+function writeGroup(w: Writer, g: SnapshotGroup): void {
+  w.compactString(g.group);
+  w.uvarint(g.offsets.length);
+  for (const o of g.offsets) {
+    w.compactString(o.topic);
+    w.varlongNumber(o.partition);
+    w.varlongNumber(o.offset);
+    w.varlongNumber(o.leaderEpoch);
+    w.compactNullableString(o.metadata);
+    w.varlongNumber(o.time);
+  }
+  w.varlongNumber(g.time);
+}
+
+// ---- decoding ----
+
+/**
+ * The view a binary snapshot holds. `headerBytes`: where its body starts (format.ts storedFormat);
+ * `subject` names it in errors ("metadata snapshot at log index 4000").
+ */
+export function decodeBinarySnapshot(data: Buffer, headerBytes: number, subject: string): SnapshotView {
+  const r = new Reader(data, headerBytes);
+  try {
+    const view = readSnapshot(r);
+    if (r.remaining > 0) throw new Error(`${r.remaining} bytes after the end`);
+    return view;
+  } catch (err) {
+    throw new MetadataFormatError(
+      `${subject} (binary, format ${BINARY_SNAPSHOT_FORMAT}) is malformed at byte ${r.pos}: ${(err as Error).message}`,
+      BINARY_SNAPSHOT_FORMAT,
+    );
+  }
+}
+
+/** A count of items of at least `minBytes` each, checked against what remains. */
+function count(r: Reader, minBytes: number, what: string): number {
+  const n = r.uvarint();
+  if (n * minBytes > r.remaining) throw new Error(`${what} count ${n} exceeds the ${r.remaining} bytes left`);
+  return n;
+}
+
+function readSnapshot(r: Reader): SnapshotView {
+  const applied = r.uvarlong();
+  const nextProducerId = r.varlongNumber();
+  const logTime = r.varlongNumber();
+  const keys: string[] = [];
+  const topics: SnapshotTopic[] = [];
+  for (let i = count(r, 4, "topic"); i > 0; i--) topics.push(readTopic(r, keys));
+  const groups: SnapshotGroup[] = [];
+  for (let i = count(r, 3, "group"); i > 0; i--) groups.push(readGroup(r));
+  return {
+    applied,
+    nextProducerId,
+    logTime,
+    topics,
+    groups,
+    fences: jsonArray(r, "fences") as SnapshotView["fences"],
+    acls: jsonArray(r, "acls") as SnapshotView["acls"],
+    scram: jsonArray(r, "scram") as SnapshotView["scram"],
+    cgroups: jsonArray(r, "cgroups") as SnapshotView["cgroups"],
+  };
+}
+
+function jsonArray(r: Reader, what: string): unknown[] {
+  const text = r.compactString();
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${what} is not JSON: ${(err as Error).message}`, { cause: err });
+  }
+  if (!Array.isArray(value)) throw new Error(`${what} is not an array`);
+  return value;
+}
+
+function readTopic(r: Reader, keys: string[]): SnapshotTopic {
+  const name = r.compactString();
+  const topicId = r.compactString();
+  const configs: Record<string, string> = {};
+  for (let i = count(r, 2, "config"); i > 0; i--) {
+    const key = r.compactString();
+    configs[key] = r.compactString();
+  }
+  const partitions: SnapshotPartition[] = [];
+  for (let i = count(r, 5, "partition"); i > 0; i--) partitions.push(readPartition(r, keys));
+  return topicOf({ name, topicId, configs }, partitions);
+}
+
+function readPartition(r: Reader, keys: string[]): SnapshotPartition {
+  const next = r.varlongNumber();
+  const start = r.varlongNumber();
+  const bytes = r.varlongNumber();
+  const segments: Segment[] = [];
+  let expected = 0;
+  for (let i = count(r, 8, "segment"); i > 0; i--) {
+    const baseOffset = expected + r.varlongNumber();
+    const lastOffset = baseOffset + r.varlongNumber();
+    const maxTimestamp = r.varlongNumber();
+    const appendTime = r.varlongNumber();
+    const code = r.uvarint();
+    const store = STORE_OF_CODE[code];
+    if (store === undefined) throw new Error(`unknown segment store code ${code}`);
+    const slot = r.uvarint();
+    if (slot === keys.length) keys.push(r.compactString());
+    else if (slot > keys.length) throw new Error(`key slot ${slot} before slot ${keys.length} was named`);
+    const key = keys[slot]!;
+    const pos = r.varlongNumber();
+    const len = r.varlongNumber();
+    segments.push({ baseOffset, lastOffset, maxTimestamp, location: { store, key, pos, len }, appendTime });
+    expected = lastOffset + 1;
+  }
+  const producers: SnapshotProducer[] = [];
+  for (let i = count(r, 5, "producer"); i > 0; i--) {
+    const producerId = r.varlongNumber();
+    const epoch = r.varlongNumber();
+    const batches: Array<{ firstSeq: number; lastSeq: number; baseOffset: number }> = [];
+    for (let j = count(r, 3, "producer batch"); j > 0; j--)
+      batches.push({ firstSeq: r.varlongNumber(), lastSeq: r.varlongNumber(), baseOffset: r.varlongNumber() });
+    producers.push({ producerId, epoch, batches, time: r.varlongNumber(), lastTimestamp: r.varlongNumber() });
+  }
+  return { next, start, bytes, segments, producers };
+}
+
+function readGroup(r: Reader): SnapshotGroup {
+  const group = r.compactString();
+  const offsets: OffsetCommitEntry[] = [];
+  for (let i = count(r, 6, "offset"); i > 0; i--) {
+    offsets.push({
+      topic: r.compactString(),
+      partition: r.varlongNumber(),
+      offset: r.varlongNumber(),
+      leaderEpoch: r.varlongNumber(),
+      metadata: r.compactNullableString(),
+      time: r.varlongNumber(),
+    });
+  }
+  return { group, offsets, time: r.varlongNumber() };
+}

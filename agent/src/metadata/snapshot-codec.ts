@@ -1,0 +1,82 @@
+/**
+ * A snapshot's bytes, in either encoding (docs/metadata-log.md, "Snapshots"): JSON formats 1–4
+ * (snapshot-json.ts) and binary format 5 (snapshot-binary.ts), told apart by the first bytes (format.ts).
+ * Agents write binary once every live agent reads it (entry format level 7, ENTRY_FORMAT.binarySnapshot),
+ * JSON before; they read both. A snapshot of a format this agent does not read is refused with a
+ * MetadataFormatError naming the version found and the versions read.
+ */
+import { ENTRY_FORMAT } from "./commands.js";
+import {
+  MetadataFormatError,
+  SNAPSHOT_MAGIC,
+  leadingBytes,
+  newerAgentHint,
+  storedFormat,
+  versionList,
+} from "./format.js";
+import { BINARY_SNAPSHOT_FORMAT, decodeBinarySnapshot, encodeBinarySnapshot } from "./snapshot-binary.js";
+import type { EncodedSnapshot } from "./snapshot-binary.js";
+import { JSON_SNAPSHOT_FORMATS, encodeJsonSnapshot, jsonSnapshotView } from "./snapshot-json.js";
+import type { SnapshotView } from "./snapshot-view.js";
+
+export type { EncodedSnapshot };
+
+/** Snapshot formats this agent reads: JSON 1–4, binary 5. */
+export const READABLE_SNAPSHOT_FORMATS: readonly number[] = [...JSON_SNAPSHOT_FORMATS, BINARY_SNAPSHOT_FORMAT];
+
+export type SnapshotEncoding = "json" | "binary";
+
+/** The encoding to write while every agent reading the log reads entry formats up to `readersFormat`. */
+export function snapshotEncodingFor(readersFormat: number): SnapshotEncoding {
+  return readersFormat >= ENTRY_FORMAT.binarySnapshot ? "binary" : "json";
+}
+
+/**
+ * Encodes a captured state. Binary is encoded in slices (the event loop is given back every few ms);
+ * JSON in one go, as agents before binary snapshots did.
+ */
+export async function encodeSnapshot(view: SnapshotView, encoding: SnapshotEncoding): Promise<EncodedSnapshot> {
+  if (encoding === "binary") return encodeBinarySnapshot(view);
+  const started = performance.now();
+  const data = encodeJsonSnapshot(view);
+  return { data, longestHoldMs: performance.now() - started };
+}
+
+/**
+ * The view a snapshot holds. Throws MetadataFormatError for a snapshot this agent cannot read
+ * (malformed, or of a format version it does not read); `index` is the snapshot's, for the message.
+ */
+export function decodeSnapshot(data: Buffer, index: bigint | undefined): SnapshotView {
+  const subject = index === undefined ? "metadata snapshot" : `metadata snapshot at log index ${index}`;
+  const reads = `this agent reads snapshot format versions ${versionList(READABLE_SNAPSHOT_FORMATS)}`;
+  // A version this agent reads, in the other encoding, is malformed rather than newer.
+  const unread = (version: number, encoding: string) =>
+    new MetadataFormatError(
+      READABLE_SNAPSHOT_FORMATS.includes(version)
+        ? `${subject} (${encoding}) has format version ${version}, which is never written in ${encoding}; ${reads} (JSON 1-4, binary 5)`
+        : `${subject} has format version ${version}; ${reads}${newerAgentHint(version, Math.max(...READABLE_SNAPSHOT_FORMATS))}`,
+      version,
+    );
+  const format = storedFormat(data, SNAPSHOT_MAGIC);
+  if (format.kind === "binary") {
+    if (format.version !== BINARY_SNAPSHOT_FORMAT) throw unread(format.version, "binary");
+    return decodeBinarySnapshot(data, format.headerBytes, subject);
+  }
+  if (format.kind === "unknown")
+    throw new MetadataFormatError(
+      `${subject} is in no format this agent knows: it starts with ${leadingBytes(data)}; ${reads}`,
+    );
+  let raw: unknown;
+  try {
+    raw = JSON.parse(data.toString("utf8"));
+  } catch (err) {
+    throw new MetadataFormatError(`${subject} (JSON) is malformed: ${(err as Error).message}`);
+  }
+  const version = (raw as { v?: unknown } | null)?.v;
+  if (typeof version === "number" && !JSON_SNAPSHOT_FORMATS.includes(version)) throw unread(version, "JSON");
+  if (typeof version !== "number")
+    throw new MetadataFormatError(
+      `${subject} (JSON) has no format version ("v": ${JSON.stringify(version) ?? "absent"})`,
+    );
+  return jsonSnapshotView(raw);
+}

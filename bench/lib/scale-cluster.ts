@@ -1,0 +1,379 @@
+/**
+ * The metadata log at scale with real agents (`warp agent` processes) on DynamoDB Local and the S3 server:
+ *
+ * 1. Log units per MB produced: kafkajs sends one record to each partition of a set per request, back to
+ *    back, so each agent's ingestion file spreads over its share of the set; the agents' /metrics give the
+ *    units spent on the log's partition key (warp_dynamodb_partition_key_capacity_units_total{key="log"}),
+ *    the bytes produced and the batches per file. Extrapolated to 1 GB/s: the key's write and read units a
+ *    second at that rate, against DynamoDB's 1,000 and 3,000 per key.
+ * 2. Many partitions: `topics` × `partitionsPerTopic` partitions created through CreateTopics, then one
+ *    record to every partition per request for `produceSeconds`, with snapshots every `snapshotEntries`
+ *    entries. Every second each agent's /metrics is read: its heap, its event-loop delay p99 and max over
+ *    that second (prom-client resets the monitor at each read), and whether it wrote a snapshot then.
+ * 3. Cold start: every agent stopped (the snapshot writer writes a final snapshot), then one started again
+ *    on the same tables: the time to listen, from its snapshot, and its heap.
+ */
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Kafka, logLevel, type Producer, type TopicMessages } from "kafkajs";
+import { parsePrometheusText, sumSamples, type Sample } from "../../cli/cost-model/measured.js";
+import { spawnAgentProcess, type AgentProcess } from "../../agent/test/support/agents.js";
+import { percentile } from "./stats.js";
+import { dynamoAgentArgs, dynamoTargetName, startDynamoAgents, ZONES, type AwsLocal } from "./targets.js";
+
+export interface ClusterScaleShape {
+  readonly agents: number;
+  readonly topics: number;
+  readonly partitionsPerTopic: number;
+  readonly produceSeconds: number;
+  /** -metadataSnapshotEntries of the agents. */
+  readonly snapshotEntries: number;
+  /** Seconds of each log-units run. */
+  readonly unitsSeconds: number;
+}
+
+export interface LogUnitsRow {
+  /** Partitions each request spreads over (one record each). */
+  readonly partitions: number;
+  readonly recordBytes: number;
+  readonly producedMB: number;
+  readonly seconds: number;
+  /** Mean batches per ingestion file (warp_ingestion_file_batches). */
+  readonly batchesPerFile: number;
+  readonly files: number;
+  readonly logWriteUnitsPerMB: number;
+  readonly logReadUnitsPerMB: number;
+  /** The log key's units a second at 1 GB/s produced in files of this shape (per MB × 1,000). */
+  readonly writeUnitsPerSecondAt1GBps: number;
+  readonly readUnitsPerSecondAt1GBps: number;
+}
+
+export interface AgentScaleFigures {
+  readonly heapBeforeMiB: number;
+  readonly heapAfterMiB: number;
+  /** Largest heap seen during the run. */
+  readonly heapPeakMiB: number;
+  readonly rssPeakMiB: number;
+  readonly snapshots: number;
+  /** Event-loop delay p99 over one-second windows: the worst window, the worst with a snapshot in it. */
+  readonly loopP99WorstMs: number;
+  readonly loopP99WorstWithSnapshotMs: number | null;
+  readonly loopMaxMs: number;
+  /** The longest a snapshot held the event loop (upper bound of its histogram bucket, ms). */
+  readonly snapshotHoldMs: string;
+  readonly snapshotBytes: number;
+}
+
+export interface ClusterScaleResult {
+  readonly shape: ClusterScaleShape;
+  readonly partitions: number;
+  readonly logUnits: readonly LogUnitsRow[];
+  readonly createSeconds: number;
+  readonly produced: { readonly requests: number; readonly records: number; readonly MB: number };
+  /** Event-loop delay p99 of one-second windows, over every agent and window. */
+  readonly loopP99AllWindowsMs: number;
+  readonly agents: readonly AgentScaleFigures[];
+  readonly coldStart: {
+    /** From spawning the process to the agent listening (replay included). */
+    readonly seconds: number;
+    /** From "loaded metadata snapshot" to "metadata log replayed", in its log. */
+    readonly replaySeconds: number | null;
+    readonly snapshotBytes: number | null;
+    readonly heapMiB: number;
+  };
+}
+
+const MiB = 1024 * 1024;
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
+async function scrape(agent: AgentProcess): Promise<Sample[]> {
+  const res = await fetch(`http://127.0.0.1:${agent.httpPort}/metrics`);
+  return parsePrometheusText(await res.text());
+}
+
+const scrapeAll = (agents: readonly AgentProcess[]) => Promise.all(agents.map(scrape));
+const total = (texts: readonly Sample[][], name: string, where?: (l: Readonly<Record<string, string>>) => boolean) =>
+  texts.reduce((t, s) => t + sumSamples(s, name, where), 0);
+
+function topicName(i: number): string {
+  return `scale-${String(i).padStart(4, "0")}`;
+}
+
+/** One record to each of `partitions` (topic, partition) pairs: the messages of one request. */
+function spread(partitions: ReadonlyArray<readonly [string, number]>, value: Buffer): TopicMessages[] {
+  const byTopic = new Map<string, TopicMessages>();
+  for (const [topic, partition] of partitions) {
+    let t = byTopic.get(topic);
+    if (!t) byTopic.set(topic, (t = { topic, messages: [] }));
+    t.messages.push({ partition, value });
+  }
+  return [...byTopic.values()];
+}
+
+/** Requests back to back for `seconds`; returns requests and records sent. */
+async function sendFor(
+  producer: Producer,
+  batch: TopicMessages[],
+  seconds: number,
+): Promise<{ requests: number; records: number }> {
+  const until = performance.now() + seconds * 1000;
+  let requests = 0;
+  let records = 0;
+  const perRequest = batch.reduce((n, t) => n + t.messages.length, 0);
+  while (performance.now() < until) {
+    await producer.sendBatch({ topicMessages: batch, acks: -1 });
+    requests++;
+    records += perRequest;
+  }
+  return { requests, records };
+}
+
+async function createTopics(bootstrap: string[], topics: number, partitions: number): Promise<void> {
+  const admin = new Kafka({ brokers: bootstrap, logLevel: logLevel.NOTHING, retry: { retries: 10 } }).admin();
+  await admin.connect();
+  try {
+    for (let from = 0; from < topics; from += 50) {
+      const names = Array.from({ length: Math.min(50, topics - from) }, (_, i) => topicName(from + i));
+      await admin.createTopics({
+        topics: names.map((topic) => ({ topic, numPartitions: partitions })),
+        waitForLeaders: false,
+        timeout: 60_000,
+      });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function measureLogUnits(
+  agents: readonly AgentProcess[],
+  producer: Producer,
+  pairs: ReadonlyArray<readonly [string, number]>,
+  recordBytes: number,
+  seconds: number,
+): Promise<LogUnitsRow> {
+  const batch = spread(pairs, Buffer.alloc(recordBytes, 0x61));
+  // One request first: metadata, connections and the first files out of the figures.
+  await producer.sendBatch({ topicMessages: batch, acks: -1 });
+  const before = await scrapeAll(agents);
+  const started = performance.now();
+  await sendFor(producer, batch, seconds);
+  const elapsed = (performance.now() - started) / 1000;
+  const after = await scrapeAll(agents);
+  const diff = (name: string, where?: (l: Readonly<Record<string, string>>) => boolean) =>
+    total(after, name, where) - total(before, name, where);
+  const logKey = (kind: string) => (l: Readonly<Record<string, string>>) => l.key === "log" && l.kind === kind;
+  const MB = diff("warp_produce_bytes_total") / 1e6;
+  const files = diff("warp_ingestion_file_batches_count");
+  const write = diff("warp_dynamodb_partition_key_capacity_units_total", logKey("write")) / MB;
+  const read = diff("warp_dynamodb_partition_key_capacity_units_total", logKey("read")) / MB;
+  return {
+    partitions: pairs.length,
+    recordBytes,
+    producedMB: round1(MB),
+    seconds: round1(elapsed),
+    batchesPerFile: round1(diff("warp_ingestion_file_batches_sum") / files),
+    files,
+    logWriteUnitsPerMB: round1(write),
+    logReadUnitsPerMB: round1(read),
+    writeUnitsPerSecondAt1GBps: Math.round(write * 1000),
+    readUnitsPerSecondAt1GBps: Math.round(read * 1000),
+  };
+}
+
+/** Each agent's exit status and its last warnings and errors, for a failed run's message. */
+function agentTrouble(agents: readonly AgentProcess[]): string {
+  return agents
+    .map((a, i) => {
+      const exit = a.child.exitCode ?? a.child.signalCode;
+      const lines = a
+        .output()
+        .split("\n")
+        .filter((l) => /"level":"(warn|error)"/.test(l) || (l.trim() !== "" && !l.startsWith("{")))
+        .slice(-8);
+      return `agent ${i + 1}${exit !== null ? ` exited (${exit})` : " running"}:\n  ${lines.join("\n  ")}`;
+    })
+    .join("\n");
+}
+
+/** Upper bound (ms) of the highest non-empty bucket of a histogram's increase between two scrapes. */
+function slowestBucketMs(before: Sample[], after: Sample[], name: string): string {
+  const buckets = new Map<number, number>();
+  for (const [samples, sign] of [
+    [after, 1],
+    [before, -1],
+  ] as const)
+    for (const s of samples)
+      if (s.name === `${name}_bucket`) {
+        const le = s.labels.le === "+Inf" ? Infinity : Number(s.labels.le);
+        buckets.set(le, (buckets.get(le) ?? 0) + sign * s.value);
+      }
+  const bounds = [...buckets.keys()].sort((a, b) => a - b);
+  const all = buckets.get(Infinity) ?? 0;
+  if (all <= 0) return "none";
+  for (const le of bounds)
+    if ((buckets.get(le) ?? 0) >= all) return le === Infinity ? "> last bucket" : `≤ ${le * 1000}`;
+  return "?";
+}
+
+export async function measureClusterAtScale(aws: AwsLocal, shape: ClusterScaleShape, log: (line: string) => void) {
+  const name = dynamoTargetName(shape.agents, 50);
+  const flags = ["-metadataSnapshotEntries", String(shape.snapshotEntries)];
+  let agents = await startDynamoAgents(aws, name, 50, shape.agents, flags);
+  const bootstrap = agents.map((a) => a.bootstrap);
+  const kafka = new Kafka({ brokers: bootstrap, logLevel: logLevel.NOTHING, retry: { retries: 10 } });
+  let producer: Producer | null = null;
+  try {
+    // Wait until every agent lists the others (leadership is spread over the live agents).
+    await sleep(3000);
+    const baseline = await scrapeAll(agents);
+
+    log(`  creating ${shape.topics} topics × ${shape.partitionsPerTopic} partitions`);
+    const createStarted = performance.now();
+    await createTopics(bootstrap, shape.topics, shape.partitionsPerTopic);
+    const createSeconds = round1((performance.now() - createStarted) / 1000);
+    log(`  created in ${createSeconds} s`);
+
+    producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: false });
+    await producer.connect();
+    const pairsOf = (count: number) =>
+      Array.from(
+        { length: count },
+        (_, i) => [topicName(Math.floor(i / shape.partitionsPerTopic)), i % shape.partitionsPerTopic] as const,
+      );
+    const logUnits: LogUnitsRow[] = [];
+    for (const [perFile, recordBytes] of [
+      [6, 16 * 1024],
+      [1000, 1024],
+    ] as const) {
+      const row = await measureLogUnits(
+        agents,
+        producer,
+        pairsOf(Math.min(perFile * shape.agents, shape.topics * shape.partitionsPerTopic)),
+        recordBytes,
+        shape.unitsSeconds,
+      );
+      log(
+        `  log units, ${row.partitions} partitions × ${recordBytes} B per request: ${row.batchesPerFile} batches per file, ${row.logWriteUnitsPerMB} WCU/MB, ${row.logReadUnitsPerMB} RCU/MB (at 1 GB/s: ${row.writeUnitsPerSecondAt1GBps} WCU/s, ${row.readUnitsPerSecondAt1GBps} RCU/s on the log's key)`,
+      );
+      logUnits.push(row);
+    }
+
+    log(
+      `  one record to each of ${shape.topics * shape.partitionsPerTopic} partitions per request, ${shape.produceSeconds} s`,
+    );
+    const batch = spread(pairsOf(shape.topics * shape.partitionsPerTopic), Buffer.alloc(100, 0x62));
+    const before = await scrapeAll(agents);
+    const windows: Array<Array<{ p99: number; max: number; snapshot: boolean; heap: number; rss: number }>> =
+      agents.map(() => []);
+    const lastSnapshots = agents.map((_, i) => sumSamples(before[i]!, "warp_metadata_snapshot_encode_seconds_count"));
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        await sleep(1000);
+        let texts: Sample[][];
+        try {
+          texts = await scrapeAll(agents);
+        } catch (err) {
+          throw new Error(`reading the agents' /metrics failed: ${String(err)}\n${agentTrouble(agents)}`, {
+            cause: err,
+          });
+        }
+        texts.forEach((s, i) => {
+          const snapshots = sumSamples(s, "warp_metadata_snapshot_encode_seconds_count");
+          windows[i]!.push({
+            p99: sumSamples(s, "nodejs_eventloop_lag_p99_seconds") * 1000,
+            max: sumSamples(s, "nodejs_eventloop_lag_max_seconds") * 1000,
+            snapshot: snapshots > lastSnapshots[i]!,
+            heap: sumSamples(s, "nodejs_heap_size_used_bytes"),
+            rss: sumSamples(s, "process_resident_memory_bytes"),
+          });
+          lastSnapshots[i] = snapshots;
+        });
+      }
+    })();
+    let sent: { requests: number; records: number };
+    try {
+      sent = await sendFor(producer, batch, shape.produceSeconds);
+    } catch (err) {
+      throw new Error(`producing failed: ${String(err)}\n${agentTrouble(agents)}`, { cause: err });
+    } finally {
+      sampling = false;
+      await sampler;
+    }
+    const after = await scrapeAll(agents);
+    const producedMB = round1(
+      (total(after, "warp_produce_bytes_total") - total(before, "warp_produce_bytes_total")) / 1e6,
+    );
+    log(`  ${sent.requests} requests, ${sent.records} records, ${producedMB} MB`);
+    const figures: AgentScaleFigures[] = agents.map((_, i) => {
+      const w = windows[i]!;
+      const withSnapshot = w.filter((x) => x.snapshot);
+      const snapshotCount =
+        sumSamples(after[i]!, "warp_metadata_snapshot_encode_seconds_count") -
+        sumSamples(before[i]!, "warp_metadata_snapshot_encode_seconds_count");
+      return {
+        heapBeforeMiB: round1(sumSamples(baseline[i]!, "nodejs_heap_size_used_bytes") / MiB),
+        heapAfterMiB: round1(sumSamples(after[i]!, "nodejs_heap_size_used_bytes") / MiB),
+        heapPeakMiB: round1(Math.max(0, ...w.map((x) => x.heap)) / MiB),
+        rssPeakMiB: round1(Math.max(0, ...w.map((x) => x.rss)) / MiB),
+        snapshots: snapshotCount,
+        loopP99WorstMs: round1(Math.max(0, ...w.map((x) => x.p99))),
+        loopP99WorstWithSnapshotMs:
+          withSnapshot.length > 0 ? round1(Math.max(...withSnapshot.map((x) => x.p99))) : null,
+        loopMaxMs: round1(Math.max(0, ...w.map((x) => x.max))),
+        snapshotHoldMs: slowestBucketMs(before[i]!, after[i]!, "warp_metadata_snapshot_encode_seconds"),
+        snapshotBytes: sumSamples(after[i]!, "warp_metadata_snapshot_bytes"),
+      };
+    });
+    for (const [i, f] of figures.entries())
+      log(
+        `  agent ${i + 1}: heap ${f.heapBeforeMiB} → ${f.heapAfterMiB} MiB (peak ${f.heapPeakMiB}, RSS peak ${f.rssPeakMiB}), ${f.snapshots} snapshots (${(f.snapshotBytes / MiB).toFixed(1)} MiB, hold ${f.snapshotHoldMs} ms), event-loop p99 worst second ${f.loopP99WorstMs} ms (with a snapshot: ${f.loopP99WorstWithSnapshotMs ?? "none"}), max ${f.loopMaxMs} ms`,
+      );
+    const allP99 = windows.flat().map((x) => x.p99);
+
+    await producer.disconnect();
+    producer = null;
+    log("  cold start: every agent stopped, one started again on the same tables");
+    await Promise.all(agents.map((a) => a.kill("SIGTERM")));
+    agents = [];
+    const spawned = performance.now();
+    const again = await spawnAgentProcess(await dynamoAgentArgs(aws, name, 50, ZONES[0], flags), aws.env);
+    agents = [again];
+    const seconds = round1((performance.now() - spawned) / 1000);
+    const lines = again
+      .output()
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => {
+        try {
+          return JSON.parse(l) as { message?: string; timestamp?: string; bytes?: number };
+        } catch {
+          return {};
+        }
+      });
+    const loaded = lines.find((l) => l.message === "loaded metadata snapshot");
+    const replayed = lines.find((l) => l.message === "metadata log replayed");
+    const replaySeconds =
+      loaded?.timestamp && replayed?.timestamp
+        ? round1((Date.parse(replayed.timestamp) - Date.parse(loaded.timestamp)) / 1000)
+        : null;
+    const heapMiB = round1(sumSamples(await scrape(again), "nodejs_heap_size_used_bytes") / MiB);
+    log(
+      `  cold start ${seconds} s (snapshot ${loaded?.bytes !== undefined ? `${(loaded.bytes / MiB).toFixed(1)} MiB` : "none"}, load and replay ${replaySeconds ?? "?"} s), heap ${heapMiB} MiB`,
+    );
+    return {
+      shape,
+      partitions: shape.topics * shape.partitionsPerTopic,
+      logUnits,
+      createSeconds,
+      produced: { requests: sent.requests, records: sent.records, MB: producedMB },
+      loopP99AllWindowsMs: round1(percentile(allP99, 99)),
+      agents: figures,
+      coldStart: { seconds, replaySeconds, snapshotBytes: loaded?.bytes ?? null, heapMiB },
+    } satisfies ClusterScaleResult;
+  } finally {
+    await producer?.disconnect().catch(() => undefined);
+    await Promise.all(agents.map((a) => a.kill("SIGTERM")));
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * The metadata state at scale, in this process (no store): the fold of `topics` × `partitionsPerTopic`
+ * partitions, each with `segmentsPerPartition` segments committed by ingestion files of 1,000 partitions,
+ * as the agents build it. Measures the heap the state takes and, for the JSON snapshots agents wrote before
+ * binary ones ("before") and the binary ones they write now ("after"), in the same run: the size, the
+ * longest the event loop was held (JSON: the whole stringify; binary: the capture, or one 5 ms slice),
+ * its event-loop delay p99 and max (perf_hooks.monitorEventLoopDelay, 1 ms resolution, while encoding),
+ * and the time to decode it and rebuild the state (the heart of a cold start), with the heap of the
+ * rebuilt state.
+ */
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+import v8 from "node:v8";
+import vm from "node:vm";
+import type { BatchMeta, Command } from "../../agent/src/metadata/commands.js";
+import { encodeBinarySnapshot } from "../../agent/src/metadata/snapshot-binary.js";
+import { ClusterState } from "../../agent/src/metadata/state.js";
+
+export interface StateScaleShape {
+  readonly topics: number;
+  readonly partitionsPerTopic: number;
+  readonly segmentsPerPartition: number;
+}
+
+export interface SnapshotFigures {
+  readonly bytes: number;
+  /** Longest the event loop was held at once while writing it (ms). */
+  readonly longestHoldMs: number;
+  /** From capture to encoded (ms). */
+  readonly totalMs: number;
+  /** Event-loop delay while encoding (ms). */
+  readonly loopDelayP99Ms: number;
+  readonly loopDelayMaxMs: number;
+  /** Decoding it and rebuilding the state (ms). */
+  readonly decodeMs: number;
+  /** Heap of the rebuilt state (bytes). */
+  readonly decodedHeapBytes: number;
+}
+
+export interface StateScaleResult {
+  readonly shape: StateScaleShape;
+  readonly partitions: number;
+  readonly segments: number;
+  /** Heap the folded state takes (bytes, after a full GC). */
+  readonly heapBytes: number;
+  readonly json: SnapshotFigures;
+  readonly binary: SnapshotFigures;
+}
+
+/** A full GC, through V8's `gc` function exposed at run time. */
+const gc: () => void = (() => {
+  v8.setFlagsFromString("--expose-gc");
+  return vm.runInNewContext("gc") as () => void;
+})();
+
+function heapUsed(): number {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+const BATCHES_PER_FILE = 1000;
+
+function buildState(shape: StateScaleShape): ClusterState {
+  const state = new ClusterState();
+  let index = 0n;
+  const apply = (commands: Command[], time: number) => {
+    index++;
+    state.apply(index, { proposer: "0011223344556677", seq: Number(index), time, commands });
+  };
+  const time0 = 1_767_225_600_000;
+  for (let t = 0; t < shape.topics; t++)
+    apply(
+      [
+        {
+          type: "createTopic",
+          name: `scale-topic-${String(t).padStart(4, "0")}`,
+          topicId: (t + 1).toString(16).padStart(32, "0"),
+          partitions: shape.partitionsPerTopic,
+          configs: {},
+        },
+      ],
+      time0,
+    );
+  let file = 0;
+  for (let round = 0; round < shape.segmentsPerPartition; round++) {
+    let batches: BatchMeta[] = [];
+    const commit = () => {
+      const time = time0 + file * 50;
+      apply([{ type: "commitFile", key: `ingest/scale-${file++}`, size: batches.length * 1000, time, batches }], time);
+      batches = [];
+    };
+    for (let t = 0; t < shape.topics; t++) {
+      for (let p = 0; p < shape.partitionsPerTopic; p++) {
+        batches.push({
+          topic: `scale-topic-${String(t).padStart(4, "0")}`,
+          partition: p,
+          pos: batches.length * 1000,
+          len: 1000,
+          count: 10,
+          maxTimestamp: time0 + file * 50 - 5,
+          producerId: 1000 + (p % 4),
+          producerEpoch: 0,
+          baseSequence: round * 10,
+        });
+        if (batches.length === BATCHES_PER_FILE) commit();
+      }
+    }
+    if (batches.length > 0) commit();
+  }
+  return state;
+}
+
+/** Runs `work` with the event-loop delay monitor on; returns its result and the delay p99 and max (ms). */
+async function withLoopDelay<T>(work: () => Promise<T>): Promise<{ value: T; p99Ms: number; maxMs: number }> {
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  // Let the monitor's timer start before the work.
+  await yieldToEventLoop();
+  const value = await work();
+  await yieldToEventLoop();
+  h.disable();
+  return { value, p99Ms: h.percentile(99) / 1e6, maxMs: h.max / 1e6 };
+}
+
+function decodeFigures(data: Buffer): { decodeMs: number; decodedHeapBytes: number } {
+  const before = heapUsed();
+  const started = performance.now();
+  const state = ClusterState.fromSnapshot(data);
+  const decodeMs = performance.now() - started;
+  // Measured while `state` is live (it is read below, so the collector keeps it).
+  const decodedHeapBytes = heapUsed() - before;
+  if (state.partitionTotal === 0) throw new Error("decoded an empty state");
+  return { decodeMs, decodedHeapBytes };
+}
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
+export async function measureStateAtScale(shape: StateScaleShape): Promise<StateScaleResult> {
+  const before = heapUsed();
+  const state = buildState(shape);
+  const heapBytes = heapUsed() - before;
+  let segments = 0;
+  for (const t of state.topics.values()) for (const p of t.partitions) segments += p.segments.length;
+
+  // Before: the JSON snapshot, stringified in one go (inside a macrotask, so the monitor sees the block).
+  const json = await withLoopDelay(async () => {
+    await yieldToEventLoop();
+    const started = performance.now();
+    const data = state.toSnapshot();
+    return { data, ms: performance.now() - started };
+  });
+  const jsonFigures: SnapshotFigures = {
+    bytes: json.value.data.length,
+    longestHoldMs: round1(json.value.ms),
+    totalMs: round1(json.value.ms),
+    loopDelayP99Ms: round1(json.p99Ms),
+    loopDelayMaxMs: round1(json.maxMs),
+    ...roundDecode(decodeFigures(json.value.data)),
+  };
+
+  // After: capture (synchronous), then the binary encoding in slices, as MetadataLog writes it.
+  const binary = await withLoopDelay(async () => {
+    await yieldToEventLoop();
+    const started = performance.now();
+    const capture = state.captureSnapshot();
+    const captureMs = performance.now() - started;
+    const encoded = await encodeBinarySnapshot(capture.view);
+    capture.release();
+    return { data: encoded.data, hold: Math.max(captureMs, encoded.longestHoldMs), ms: performance.now() - started };
+  });
+  const binaryFigures: SnapshotFigures = {
+    bytes: binary.value.data.length,
+    longestHoldMs: round1(binary.value.hold),
+    totalMs: round1(binary.value.ms),
+    loopDelayP99Ms: round1(binary.p99Ms),
+    loopDelayMaxMs: round1(binary.maxMs),
+    ...roundDecode(decodeFigures(binary.value.data)),
+  };
+  return {
+    shape,
+    partitions: state.partitionTotal,
+    segments,
+    heapBytes,
+    json: jsonFigures,
+    binary: binaryFigures,
+  };
+}
+
+function roundDecode(d: { decodeMs: number; decodedHeapBytes: number }) {
+  return { decodeMs: round1(d.decodeMs), decodedHeapBytes: d.decodedHeapBytes };
+}
+
+const mib = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
+
+/** The figures as a Markdown table (before: JSON; after: binary). */
+export function stateScaleTable(r: StateScaleResult): string {
+  const row = (what: string, f: (s: SnapshotFigures) => string) => `| ${what} | ${f(r.json)} | ${f(r.binary)} |`;
+  return [
+    `${r.partitions.toLocaleString("en-US")} partitions (${r.shape.topics} topics × ${r.shape.partitionsPerTopic}), ${r.segments.toLocaleString("en-US")} segments; the folded state takes ${mib(r.heapBytes)} of heap`,
+    "",
+    "| snapshot | JSON (before) | binary (now) |",
+    "|---|---:|---:|",
+    row("size", (s) => mib(s.bytes)),
+    row("longest event-loop hold", (s) => `${s.longestHoldMs} ms`),
+    row("capture to encoded", (s) => `${s.totalMs} ms`),
+    row("event-loop delay while encoding, p99 / max", (s) => `${s.loopDelayP99Ms} / ${s.loopDelayMaxMs} ms`),
+    row("decode and rebuild the state", (s) => `${s.decodeMs} ms`),
+    row("heap of the rebuilt state", (s) => mib(s.decodedHeapBytes)),
+  ].join("\n");
+}

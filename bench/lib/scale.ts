@@ -1,0 +1,107 @@
+/**
+ * The `scale` scenario (bench/scale.ts, and `npm run bench` with WARP_BENCH_ONLY including scale): the
+ * metadata state in this process (scale-state.ts) and real agents on DynamoDB Local (scale-cluster.ts).
+ */
+import { measureClusterAtScale, type ClusterScaleResult } from "./scale-cluster.js";
+import { measureStateAtScale, stateScaleTable, type StateScaleResult } from "./scale-state.js";
+import { startAwsLocal } from "./targets.js";
+
+export interface ScaleOptions {
+  readonly topics: number;
+  readonly partitionsPerTopic: number;
+  readonly agents: number;
+  readonly produceSeconds: number;
+  readonly snapshotEntries: number;
+  readonly unitsSeconds: number;
+  /** "state", "cluster" or both, comma-separated. */
+  readonly only: string;
+}
+
+/** The scenario's settings from the environment (bench/scale.ts documents the variables). */
+export function scaleOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ScaleOptions {
+  const num = (name: string, fallback: number) => Number(env[name] ?? fallback);
+  return {
+    topics: num("WARP_BENCH_SCALE_TOPICS", 1000),
+    partitionsPerTopic: num("WARP_BENCH_SCALE_PARTITIONS", 100),
+    agents: num("WARP_BENCH_SCALE_AGENTS", 3),
+    produceSeconds: num("WARP_BENCH_SCALE_SECONDS", 60),
+    snapshotEntries: num("WARP_BENCH_SCALE_SNAPSHOT_ENTRIES", 200),
+    unitsSeconds: num("WARP_BENCH_SCALE_UNITS_SECONDS", 15),
+    only: env.WARP_BENCH_SCALE_ONLY ?? "state,cluster",
+  };
+}
+
+export interface ScaleResult {
+  readonly date: string;
+  readonly options: ScaleOptions;
+  readonly state?: StateScaleResult;
+  readonly cluster?: ClusterScaleResult;
+}
+
+export async function runScale(options: ScaleOptions, log: (line: string) => void): Promise<ScaleResult> {
+  const only = new Set(options.only.split(","));
+  let state: StateScaleResult | undefined;
+  if (only.has("state")) {
+    log(`scale: the folded state of ${options.topics * options.partitionsPerTopic} partitions, in this process`);
+    state = await measureStateAtScale({
+      topics: options.topics,
+      partitionsPerTopic: options.partitionsPerTopic,
+      segmentsPerPartition: 5,
+    });
+    log(stateScaleTable(state));
+  }
+  let cluster: ClusterScaleResult | undefined;
+  if (only.has("cluster")) {
+    log(`scale: ${options.agents} agents on DynamoDB Local`);
+    const aws = await startAwsLocal();
+    try {
+      cluster = await measureClusterAtScale(aws, options, log);
+    } finally {
+      await aws.stop();
+    }
+  }
+  return {
+    date: new Date().toISOString(),
+    options,
+    ...(state ? { state } : {}),
+    ...(cluster ? { cluster } : {}),
+  };
+}
+
+const mib = (b: number) => (b / 1024 / 1024).toFixed(1);
+
+/** The result as Markdown, its headings at `level` (2: "##"). */
+export function scaleReport(r: ScaleResult, level = 1): string {
+  const h = (n: number) => "#".repeat(level + n);
+  const out = [`${h(0)} Metadata log at scale (${r.date})`, ""];
+  if (r.state) out.push(`${h(1)} The folded state, in one process`, "", stateScaleTable(r.state), "");
+  const c = r.cluster;
+  if (c) {
+    out.push(
+      `${h(1)} ${c.shape.agents} agents on DynamoDB Local`,
+      "",
+      "Log units per MB produced (the log's partition key, all agents):",
+      "",
+      "| partitions per request | record | batches per file | files | MB | WCU/MB | RCU/MB | at 1 GB/s: WCU/s | RCU/s |",
+      "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+      ...c.logUnits.map(
+        (u) =>
+          `| ${u.partitions} | ${u.recordBytes} B | ${u.batchesPerFile} | ${u.files} | ${u.producedMB} | ${u.logWriteUnitsPerMB} | ${u.logReadUnitsPerMB} | ${u.writeUnitsPerSecondAt1GBps.toLocaleString("en-US")} | ${u.readUnitsPerSecondAt1GBps.toLocaleString("en-US")} |`,
+      ),
+      "",
+      `${c.partitions.toLocaleString("en-US")} partitions (${c.shape.topics} topics × ${c.shape.partitionsPerTopic}) created in ${c.createSeconds} s; ${c.shape.produceSeconds} s of one record to every partition per request: ${c.produced.requests} requests, ${c.produced.records.toLocaleString("en-US")} records, ${c.produced.MB} MB; snapshots every ${c.shape.snapshotEntries} entries.`,
+      "",
+      "| agent | heap before → after (MiB) | heap peak | RSS peak | snapshots | snapshot size | longest hold | event-loop p99, worst second | the same, with a snapshot | event-loop max |",
+      "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+      ...c.agents.map(
+        (a, i) =>
+          `| ${i + 1} | ${a.heapBeforeMiB} → ${a.heapAfterMiB} | ${a.heapPeakMiB} | ${a.rssPeakMiB} | ${a.snapshots} | ${a.snapshotBytes > 0 ? `${mib(a.snapshotBytes)} MiB` : "–"} | ${a.snapshotHoldMs} ms | ${a.loopP99WorstMs} ms | ${a.loopP99WorstWithSnapshotMs ?? "–"} ms | ${a.loopMaxMs} ms |`,
+      ),
+      "",
+      `Event-loop delay p99 of one-second windows, p99 over all agents and windows: ${c.loopP99AllWindowsMs} ms.`,
+      "",
+      `Cold start (one agent started again on the same tables): ${c.coldStart.seconds} s to listening; snapshot ${c.coldStart.snapshotBytes !== null ? `${mib(c.coldStart.snapshotBytes)} MiB` : "none"}, loaded and replayed in ${c.coldStart.replaySeconds ?? "?"} s; heap ${c.coldStart.heapMiB} MiB.`,
+    );
+  }
+  return out.join("\n");
+}
