@@ -130,12 +130,25 @@ export interface PlanOptions {
   readonly maxRunBytes: number;
   readonly mergeRunsBelowBytes: number;
   readonly mergeAfterMs: number;
+  /**
+   * Most partitions one pass takes segments from (undefined: no bound). A pass's `compact` command names
+   * a run per partition at least, and must fit one log entry: without the bound, a pass over 100,000
+   * partitions read, checked and assembled them all, then dropped most runs to fit the entry.
+   */
+  readonly maxPartitions?: number;
 }
 
 /**
+ * Bytes a `compact` command is planned with per run (a binary run takes about 20; JSON entries, written
+ * while an older agent is live, more: the pass then drops runs until the command fits).
+ */
+const PLANNED_BYTES_PER_RUN = 32;
+
+/**
  * Chooses what one pass compacts (pure: state in, runs out). Ingestion segments go first, oldest
- * first (they expire); then small compacted runs. A run holds consecutive picked segments of one
- * partition; a run made of a single compacted segment would only copy it and is dropped.
+ * first (they expire); then small compacted runs; from at most `maxPartitions` partitions, the ones
+ * with the oldest data. A run holds consecutive picked segments of one partition; a run made of a
+ * single compacted segment would only copy it and is dropped.
  */
 export function planCompaction(state: ClusterState, o: PlanOptions): PlannedRun[] {
   const candidateKind = (s: Segment) =>
@@ -161,9 +174,15 @@ export function planCompaction(state: ClusterState, o: PlanOptions): PlannedRun[
   ingestion.sort((a, b) => a.segment.appendTime - b.segment.appendTime);
   merges.sort((a, b) => a.segment.appendTime - b.segment.appendTime);
   const chosen = new Set<Segment>();
+  const partitions = new Set<string>();
   let budget = o.maxObjectBytes;
   for (const c of [...ingestion, ...merges]) {
     if (c.segment.location.len > budget && chosen.size > 0) continue;
+    const partition = `${c.partition} ${c.topic}`;
+    if (o.maxPartitions !== undefined && !partitions.has(partition)) {
+      if (partitions.size >= o.maxPartitions) continue;
+      partitions.add(partition);
+    }
     chosen.add(c.segment);
     budget -= c.segment.location.len;
     if (budget <= 0) break;
@@ -268,6 +287,7 @@ export class Compactor {
       maxRunBytes: this.maxRunBytes,
       mergeRunsBelowBytes: this.mergeRunsBelowBytes,
       mergeAfterMs: this.mergeAfterMs,
+      maxPartitions: Math.max(1, Math.floor(log.maxCommandBytes / PLANNED_BYTES_PER_RUN)),
     });
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
     const empty = (): CompactionStats => ({

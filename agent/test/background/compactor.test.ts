@@ -432,4 +432,45 @@ describe("compaction", () => {
       [["compacted/small", "ingest/a", "ingest/b"]],
     );
   });
+  it("takes segments from at most maxPartitions partitions per pass, those with the oldest data first", () => {
+    const state = new ClusterState();
+    let index = 0n;
+    const apply = (...commands: Command[]) => state.apply(++index, { proposer: "test", seq: Number(index), commands });
+    apply({ type: "createTopic", name: "t", topicId: "0".repeat(32), partitions: 10, configs: {} });
+    // Partition p gets a file at T0 + (10 - p) s: partition 9 holds the oldest data, 0 the newest.
+    for (let p = 0; p < 10; p++)
+      apply({
+        type: "commitFile",
+        key: `ingest/f${p}`,
+        size: 100,
+        time: T0 + (10 - p) * 1000,
+        batches: [
+          {
+            topic: "t",
+            partition: p,
+            pos: 0,
+            len: 100,
+            count: 1,
+            maxTimestamp: T0,
+            producerId: -1,
+            producerEpoch: -1,
+            baseSequence: -1,
+          },
+        ],
+      });
+    const options = {
+      now: T0 + 100_000,
+      minAgeMs: 2000,
+      maxObjectBytes: 64 << 20,
+      maxRunBytes: 4 << 20,
+      mergeRunsBelowBytes: 1 << 20,
+      mergeAfterMs: 60_000,
+    };
+    assert.equal(planCompaction(state, options).length, 10);
+    const bounded = planCompaction(state, { ...options, maxPartitions: 3 });
+    assert.deepEqual(
+      bounded.map((r) => r.partition).sort((a, b) => a - b),
+      [7, 8, 9],
+    );
+  });
 });
