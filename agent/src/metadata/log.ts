@@ -120,6 +120,8 @@ export class MetadataLog {
     (failures) => this.options.logger.info("metadata log tail recovered", { failures }),
     30_000,
   );
+  /** Binary encodings of the commands sized or proposed, while the caller holds them (encoded()). */
+  private readonly encodings = new WeakMap<Command, Buffer>();
   private lastSnapshotIndex = 0n;
   /** The snapshot being written by maybeSnapshot, if any. */
   private snapshotting: Promise<void> | null = null;
@@ -223,10 +225,11 @@ export class MetadataLog {
             reject(new FormatNotReadByAllError(command.type, needed, readers));
             return;
           }
-          // Encoded once, here: a command the binary codec cannot hold exactly is refused alone, before any
-          // entry (in either encoding: agents read JSON entries through that codec too).
-          const encoded = encodeCommand(command);
-          const size = this.commandSize(command, encoded);
+          // Encoded once (here, or when commandSize measured it): a command the binary codec cannot hold
+          // exactly is refused alone, before any entry (in either encoding: agents read JSON entries
+          // through that codec too).
+          const encoded = this.encoded(command);
+          const size = this.sizeIn(this.encoding(), command, encoded);
           if (size > this.maxCommandBytes) {
             reject(
               new Error(`metadata command of ${size} bytes exceeds the log entry limit of ${this.store.maxEntryBytes}`),
@@ -251,8 +254,21 @@ export class MetadataLog {
   }
 
   /** Bytes `command` takes in an entry of the encoding this log writes now (compare with maxCommandBytes). */
-  commandSize(command: Command, encoded: Buffer = encodeCommand(command)): number {
-    return this.sizeIn(this.encoding(), command, encoded);
+  commandSize(command: Command): number {
+    return this.sizeIn(this.encoding(), command, this.encoded(command));
+  }
+
+  /**
+   * The command's binary encoding, made once per command object: callers that size a command and then
+   * propose it (the batcher, the compactor) do not encode it twice. Commands are immutable.
+   */
+  private encoded(command: Command): Buffer {
+    let encoded = this.encodings.get(command);
+    if (!encoded) {
+      encoded = encodeCommand(command);
+      this.encodings.set(command, encoded);
+    }
+    return encoded;
   }
 
   private sizeIn(encoding: EntryEncoding, command: Command, encoded: Buffer): number {
