@@ -18,7 +18,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Kafka, logLevel, type Producer, type TopicMessages } from "kafkajs";
 import { parsePrometheusText, sumSamples, type Sample } from "../../cli/cost-model/measured.js";
 import { spawnAgentProcess, type AgentProcess } from "../../agent/test/support/agents.js";
-import { percentile } from "./stats.js";
+import { mib, percentile, round1 } from "./stats.js";
 import { dynamoAgentArgs, dynamoTargetName, startDynamoAgents, ZONES, type AwsLocal } from "./targets.js";
 
 export interface ClusterScaleShape {
@@ -84,7 +84,6 @@ export interface ClusterScaleResult {
 }
 
 const MiB = 1024 * 1024;
-const round1 = (n: number) => Math.round(n * 10) / 10;
 
 async function scrape(agent: AgentProcess): Promise<Sample[]> {
   const res = await fetch(`http://127.0.0.1:${agent.httpPort}/metrics`);
@@ -328,7 +327,7 @@ export async function measureClusterAtScale(aws: AwsLocal, shape: ClusterScaleSh
     });
     for (const [i, f] of figures.entries())
       log(
-        `  agent ${i + 1}: heap ${f.heapBeforeMiB} → ${f.heapAfterMiB} MiB (peak ${f.heapPeakMiB}, RSS peak ${f.rssPeakMiB}), ${f.snapshots} snapshots (${(f.snapshotBytes / MiB).toFixed(1)} MiB, hold ${f.snapshotHoldMs} ms), event-loop p99 worst second ${f.loopP99WorstMs} ms (with a snapshot: ${f.loopP99WorstWithSnapshotMs ?? "none"}), max ${f.loopMaxMs} ms`,
+        `  agent ${i + 1}: heap ${f.heapBeforeMiB} → ${f.heapAfterMiB} MiB (peak ${f.heapPeakMiB}, RSS peak ${f.rssPeakMiB}), ${f.snapshots} snapshots (${mib(f.snapshotBytes)} MiB, hold ${f.snapshotHoldMs} ms), event-loop p99 worst second ${f.loopP99WorstMs} ms (with a snapshot: ${f.loopP99WorstWithSnapshotMs ?? "none"}), max ${f.loopMaxMs} ms`,
       );
     const allP99 = windows.flat().map((x) => x.p99);
 
@@ -360,7 +359,7 @@ export async function measureClusterAtScale(aws: AwsLocal, shape: ClusterScaleSh
         : null;
     const heapMiB = round1(sumSamples(await scrape(again), "nodejs_heap_size_used_bytes") / MiB);
     log(
-      `  cold start ${seconds} s (snapshot ${loaded?.bytes !== undefined ? `${(loaded.bytes / MiB).toFixed(1)} MiB` : "none"}, load and replay ${replaySeconds ?? "?"} s), heap ${heapMiB} MiB`,
+      `  cold start ${seconds} s (snapshot ${loaded?.bytes !== undefined ? `${mib(loaded.bytes)} MiB` : "none"}, load and replay ${replaySeconds ?? "?"} s), heap ${heapMiB} MiB`,
     );
     return {
       shape,

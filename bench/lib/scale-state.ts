@@ -15,6 +15,7 @@ import vm from "node:vm";
 import type { BatchMeta, Command } from "../../agent/src/metadata/commands.js";
 import { encodeBinarySnapshot } from "../../agent/src/metadata/snapshot-binary.js";
 import { ClusterState } from "../../agent/src/metadata/state.js";
+import { mib, round1 } from "./stats.js";
 
 export interface StateScaleShape {
   readonly topics: number;
@@ -134,7 +135,28 @@ function decodeFigures(data: Buffer): { decodeMs: number; decodedHeapBytes: numb
   return { decodeMs, decodedHeapBytes };
 }
 
-const round1 = (n: number) => Math.round(n * 10) / 10;
+/**
+ * Writes a snapshot with `write` (which says how long it held the event loop at once) under the event-loop
+ * monitor, inside a macrotask so that the monitor sees a synchronous write's block; then decodes it.
+ */
+async function snapshotFigures(write: () => Promise<{ data: Buffer; holdMs: number }>): Promise<SnapshotFigures> {
+  const run = await withLoopDelay(async () => {
+    await yieldToEventLoop();
+    const started = performance.now();
+    const written = await write();
+    return { ...written, totalMs: performance.now() - started };
+  });
+  const decoded = decodeFigures(run.value.data);
+  return {
+    bytes: run.value.data.length,
+    longestHoldMs: round1(run.value.holdMs),
+    totalMs: round1(run.value.totalMs),
+    loopDelayP99Ms: round1(run.p99Ms),
+    loopDelayMaxMs: round1(run.maxMs),
+    decodeMs: round1(decoded.decodeMs),
+    decodedHeapBytes: decoded.decodedHeapBytes,
+  };
+}
 
 export async function measureStateAtScale(shape: StateScaleShape): Promise<StateScaleResult> {
   const before = heapUsed();
@@ -143,69 +165,37 @@ export async function measureStateAtScale(shape: StateScaleShape): Promise<State
   let segments = 0;
   for (const t of state.topics.values()) for (const p of t.partitions) segments += p.segments.length;
 
-  // Before: the JSON snapshot, stringified in one go (inside a macrotask, so the monitor sees the block).
-  const json = await withLoopDelay(async () => {
-    await yieldToEventLoop();
+  // Before: the JSON snapshot, stringified in one go.
+  const json = await snapshotFigures(async () => {
     const started = performance.now();
     const data = state.toSnapshot();
-    return { data, ms: performance.now() - started };
+    return { data, holdMs: performance.now() - started };
   });
-  const jsonFigures: SnapshotFigures = {
-    bytes: json.value.data.length,
-    longestHoldMs: round1(json.value.ms),
-    totalMs: round1(json.value.ms),
-    loopDelayP99Ms: round1(json.p99Ms),
-    loopDelayMaxMs: round1(json.maxMs),
-    ...roundDecode(decodeFigures(json.value.data)),
-  };
-
   // After: capture (synchronous), then the binary encoding in slices, as MetadataLog writes it.
-  const binary = await withLoopDelay(async () => {
-    await yieldToEventLoop();
+  const binary = await snapshotFigures(async () => {
     const started = performance.now();
     const capture = state.captureSnapshot();
     const captureMs = performance.now() - started;
     const encoded = await encodeBinarySnapshot(capture.view);
     capture.release();
-    return { data: encoded.data, hold: Math.max(captureMs, encoded.longestHoldMs), ms: performance.now() - started };
+    return { data: encoded.data, holdMs: Math.max(captureMs, encoded.longestHoldMs) };
   });
-  const binaryFigures: SnapshotFigures = {
-    bytes: binary.value.data.length,
-    longestHoldMs: round1(binary.value.hold),
-    totalMs: round1(binary.value.ms),
-    loopDelayP99Ms: round1(binary.p99Ms),
-    loopDelayMaxMs: round1(binary.maxMs),
-    ...roundDecode(decodeFigures(binary.value.data)),
-  };
-  return {
-    shape,
-    partitions: state.partitionTotal,
-    segments,
-    heapBytes,
-    json: jsonFigures,
-    binary: binaryFigures,
-  };
+  return { shape, partitions: state.partitionTotal, segments, heapBytes, json, binary };
 }
-
-function roundDecode(d: { decodeMs: number; decodedHeapBytes: number }) {
-  return { decodeMs: round1(d.decodeMs), decodedHeapBytes: d.decodedHeapBytes };
-}
-
-const mib = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
 
 /** The figures as a Markdown table (before: JSON; after: binary). */
 export function stateScaleTable(r: StateScaleResult): string {
   const row = (what: string, f: (s: SnapshotFigures) => string) => `| ${what} | ${f(r.json)} | ${f(r.binary)} |`;
   return [
-    `${r.partitions.toLocaleString("en-US")} partitions (${r.shape.topics} topics × ${r.shape.partitionsPerTopic}), ${r.segments.toLocaleString("en-US")} segments; the folded state takes ${mib(r.heapBytes)} of heap`,
+    `${r.partitions.toLocaleString("en-US")} partitions (${r.shape.topics} topics × ${r.shape.partitionsPerTopic}), ${r.segments.toLocaleString("en-US")} segments; the folded state takes ${mib(r.heapBytes)} MiB of heap`,
     "",
     "| snapshot | JSON (before) | binary (now) |",
     "|---|---:|---:|",
-    row("size", (s) => mib(s.bytes)),
+    row("size", (s) => `${mib(s.bytes)} MiB`),
     row("longest event-loop hold", (s) => `${s.longestHoldMs} ms`),
     row("capture to encoded", (s) => `${s.totalMs} ms`),
     row("event-loop delay while encoding, p99 / max", (s) => `${s.loopDelayP99Ms} / ${s.loopDelayMaxMs} ms`),
     row("decode and rebuild the state", (s) => `${s.decodeMs} ms`),
-    row("heap of the rebuilt state", (s) => mib(s.decodedHeapBytes)),
+    row("heap of the rebuilt state", (s) => `${mib(s.decodedHeapBytes)} MiB`),
   ].join("\n");
 }

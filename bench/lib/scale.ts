@@ -4,6 +4,7 @@
  */
 import { measureClusterAtScale, type ClusterScaleResult } from "./scale-cluster.js";
 import { measureStateAtScale, stateScaleTable, type StateScaleResult } from "./scale-state.js";
+import { mib } from "./stats.js";
 import { startAwsLocal } from "./targets.js";
 
 export interface ScaleOptions {
@@ -67,8 +68,6 @@ export async function runScale(options: ScaleOptions, log: (line: string) => voi
     ...(cluster ? { cluster } : {}),
   };
 }
-
-const mib = (b: number) => (b / 1024 / 1024).toFixed(1);
 
 /** The result as Markdown, its headings at `level` (2: "##"). */
 export function scaleReport(r: ScaleResult, level = 1): string {

@@ -21,3 +21,13 @@ export function ratio(a: number | undefined, b: number | undefined): number | nu
   if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) return null;
   return Math.round((a / b) * 100) / 100;
 }
+
+/** `n` rounded to one decimal. */
+export function round1(n: number): number {
+  return Math.round(n * 10) / 10;
+}
+
+/** Bytes in MiB, with one decimal ("13.9"). */
+export function mib(bytes: number): string {
+  return (bytes / 1024 / 1024).toFixed(1);
+}
