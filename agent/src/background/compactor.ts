@@ -23,6 +23,7 @@ import { randomBytes } from "node:crypto";
 import type { Logger } from "../../../common/logger.js";
 import { errorMessage } from "../../../common/logger.js";
 import { mapLimit } from "../../../common/map-limit.js";
+import { TimeSlicer } from "../../../common/time-slicer.js";
 import type { CompactCommand } from "../metadata/commands.js";
 import type { MetadataLog } from "../metadata/log.js";
 import type { ClusterState, Segment } from "../metadata/state.js";
@@ -56,6 +57,8 @@ export interface CompactorOptions {
   readonly deleteCompactedIngestionFiles?: boolean;
   /** Parallel reads of source objects; default 8. */
   readonly readConcurrency?: number;
+  /** The pass gives the event loop back after about this long (ms); default 5 (common/time-slicer.ts). */
+  readonly sliceMs?: number;
 }
 
 export interface CompactionStats {
@@ -71,6 +74,10 @@ export interface CompactionStats {
   readonly seconds: number;
   /** Age (ms) of the oldest ingestion file still referenced after this pass (backlog.ts); 0 when none. */
   readonly oldestIngestionAgeMs: number;
+  /** The longest the pass held the event loop at once (ms): its work runs in slices of a few ms. */
+  readonly longestHoldMs: number;
+  /** How many times the pass gave the event loop back. */
+  readonly pauses: number;
 }
 
 export interface CompactorDeps {
@@ -145,38 +152,51 @@ export interface PlanOptions {
 const PLANNED_BYTES_PER_RUN = 32;
 
 /**
- * Chooses what one pass compacts (pure: state in, runs out). Ingestion segments go first, oldest
- * first (they expire); then small compacted runs; from at most `maxPartitions` partitions, the ones
- * with the oldest data. A run holds consecutive picked segments of one partition; a run made of a
+ * Chooses what one pass compacts (state in, runs out; it changes nothing). Ingestion segments go first,
+ * oldest first (they expire); then small compacted runs; from at most `maxPartitions` partitions, the
+ * ones with the oldest data. A run holds consecutive picked segments of one partition; a run made of a
  * single compacted segment would only copy it and is dropped.
+ *
+ * It gives the event loop back every few milliseconds (`slicer`): at 100,000 partitions one plan is a few
+ * hundred milliseconds of work, and the agent holding the compaction lease also answers produce and
+ * fetch requests and renews its leases. The log may be folded between slices, so each partition's tail is
+ * copied when it is scanned and runs are planned from the copies; the pass checks the runs against the
+ * state again before it commits them (`stillThere`), and the fold applies only what still matches.
  */
-export function planCompaction(state: ClusterState, o: PlanOptions): PlannedRun[] {
+export async function planCompaction(
+  state: ClusterState,
+  o: PlanOptions,
+  slicer: TimeSlicer = new TimeSlicer(),
+): Promise<PlannedRun[]> {
   const candidateKind = (s: Segment) =>
     s.location.store === "i" || (o.mergeRunsBelowBytes > 0 && s.location.len < o.mergeRunsBelowBytes);
   const ingestion: Picked[] = [];
   const merges: Picked[] = [];
-  const tails: Array<{ topic: string; partition: number; segments: readonly Segment[]; start: number }> = [];
+  const tails: Array<{ topic: string; partition: number; segments: readonly Segment[] }> = [];
   for (const [name, topic] of state.topics) {
-    topic.partitions.forEach((p, partition) => {
+    for (let partition = 0; partition < topic.partitions.length; partition++) {
+      if (slicer.due()) await slicer.pause();
+      const p = topic.partitions[partition]!;
       const start = tailStart(p.segments, candidateKind);
-      if (start === p.segments.length) return;
-      tails.push({ topic: name, partition, segments: p.segments, start });
-      for (let k = start; k < p.segments.length; k++) {
-        const s = p.segments[k]!;
+      if (start === p.segments.length) continue;
+      const segments = p.segments.slice(start);
+      tails.push({ topic: name, partition, segments });
+      for (const s of segments) {
         if (s.location.store === "i") {
           if (s.appendTime <= o.now - o.minAgeMs) ingestion.push({ topic: name, partition, segment: s });
         } else if (candidateKind(s) && s.appendTime <= o.now - o.mergeAfterMs) {
           merges.push({ topic: name, partition, segment: s });
         }
       }
-    });
+    }
   }
-  ingestion.sort((a, b) => a.segment.appendTime - b.segment.appendTime);
-  merges.sort((a, b) => a.segment.appendTime - b.segment.appendTime);
+  const byAge = (c: Picked) => c.segment.appendTime;
+  const candidates = [...(await sortSliced(ingestion, byAge, slicer)), ...(await sortSliced(merges, byAge, slicer))];
   const chosen = new Set<Segment>();
   const partitions = new Set<string>();
   let budget = o.maxObjectBytes;
-  for (const c of [...ingestion, ...merges]) {
+  for (const c of candidates) {
+    if (slicer.due()) await slicer.pause();
     if (c.segment.location.len > budget && chosen.size > 0) continue;
     const partition = `${c.partition} ${c.topic}`;
     if (o.maxPartitions !== undefined && !partitions.has(partition)) {
@@ -189,13 +209,13 @@ export function planCompaction(state: ClusterState, o: PlanOptions): PlannedRun[
   }
   const runs: PlannedRun[] = [];
   for (const t of tails) {
+    if (slicer.due()) await slicer.pause();
     let run: PlannedRun | null = null;
     const close = () => {
       if (run && !(run.segments.length === 1 && run.segments[0]!.location.store === "c")) runs.push(run);
       run = null;
     };
-    for (let k = t.start; k < t.segments.length; k++) {
-      const s = t.segments[k]!;
+    for (const s of t.segments) {
       if (!chosen.has(s)) {
         close();
         continue;
@@ -207,7 +227,46 @@ export function planCompaction(state: ClusterState, o: PlanOptions): PlannedRun[
     }
     close();
   }
+  slicer.end();
   return runs;
+}
+
+/** Items sorted by the native sort at once; longer lists are sorted in chunks of this many and merged. */
+const SORT_CHUNK = 4096;
+
+/**
+ * A stable sort by `key` that yields between slices: chunks sorted at once, then merged pair by pair.
+ * Sorting half a million candidates at once held the event loop for about 60 ms.
+ */
+async function sortSliced<T>(items: readonly T[], key: (item: T) => number, slicer: TimeSlicer): Promise<T[]> {
+  const byKey = (a: T, b: T) => key(a) - key(b);
+  let runs: T[][] = [];
+  for (let from = 0; from < items.length; from += SORT_CHUNK) {
+    runs.push(items.slice(from, from + SORT_CHUNK).sort(byKey));
+    if (slicer.due()) await slicer.pause();
+  }
+  while (runs.length > 1) {
+    const merged: T[][] = [];
+    for (let k = 0; k < runs.length; k += 2) {
+      const a = runs[k]!;
+      const b = runs[k + 1];
+      if (!b) {
+        merged.push(a);
+        continue;
+      }
+      const out = new Array<T>(a.length + b.length);
+      let i = 0;
+      let j = 0;
+      for (let n = 0; n < out.length; n++) {
+        // Ties go to `a`, the earlier chunk: the sort stays stable.
+        out[n] = j >= b.length || (i < a.length && key(a[i]!) <= key(b[j]!)) ? a[i++]! : b[j++]!;
+        if (slicer.due()) await slicer.pause();
+      }
+      merged.push(out);
+    }
+    runs = merged;
+  }
+  return runs[0] ?? [];
 }
 
 /** Segments that are neither ingestion data nor small runs in a row before the scan stops. */
@@ -280,15 +339,21 @@ export class Compactor {
     const started = process.hrtime.bigint();
     const { log, logger } = this.deps;
     await log.catchUp();
-    const plan = planCompaction(log.state, {
-      now,
-      minAgeMs: this.minAgeMs,
-      maxObjectBytes: this.maxObjectBytes,
-      maxRunBytes: this.maxRunBytes,
-      mergeRunsBelowBytes: this.mergeRunsBelowBytes,
-      mergeAfterMs: this.mergeAfterMs,
-      maxPartitions: Math.max(1, Math.floor(log.maxCommandBytes / PLANNED_BYTES_PER_RUN)),
-    });
+    // One slicer for the whole pass: its longest slice is how long the pass held the event loop at once.
+    const slicer = new TimeSlicer(this.options.sliceMs);
+    const plan = await planCompaction(
+      log.state,
+      {
+        now,
+        minAgeMs: this.minAgeMs,
+        maxObjectBytes: this.maxObjectBytes,
+        maxRunBytes: this.maxRunBytes,
+        mergeRunsBelowBytes: this.mergeRunsBelowBytes,
+        mergeAfterMs: this.mergeAfterMs,
+        maxPartitions: Math.max(1, Math.floor(log.maxCommandBytes / PLANNED_BYTES_PER_RUN)),
+      },
+      slicer,
+    );
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
     const empty = (): CompactionStats => ({
       key: null,
@@ -300,11 +365,13 @@ export class Compactor {
       replacedFiles: [],
       seconds: seconds(),
       oldestIngestionAgeMs: this.oldestIngestionAge(now),
+      longestHoldMs: slicer.longestMs,
+      pauses: slicer.pauseCount,
     });
     if (plan.length === 0) return empty();
 
     const sources = await this.readSources(plan);
-    let built = this.build(plan, sources);
+    let built = await this.build(plan, sources, slicer);
     if (built.length === 0) return empty();
 
     const key = `${COMPACTED_PREFIX}${String(now).padStart(13, "0")}-${randomBytes(6).toString("hex")}`;
@@ -314,12 +381,16 @@ export class Compactor {
       built = built.slice(0, Math.max(1, Math.floor(built.length * 0.8)));
       command = this.command(key, built, log.state);
     }
-    const data = assembleObject(built);
+    const data = await assembleObject(built, slicer);
     await this.deps.compaction.put(key, data);
 
     // Segments may have changed while we read and wrote: only propose what is still there.
     await log.catchUp();
-    const valid = built.filter((r) => stillThere(log.state, r));
+    const valid: BuiltRun[] = [];
+    for (const r of built) {
+      if (stillThere(log.state, r)) valid.push(r);
+      if (slicer.due()) await slicer.pause();
+    }
     if (valid.length === 0 || (this.deps.isLeader && !this.deps.isLeader())) {
       logger.info("compaction abandoned: segments changed or lease lost", { key });
       await this.deps.compaction.delete([key]);
@@ -327,7 +398,7 @@ export class Compactor {
     }
     if (valid.length < built.length) command = this.command(key, built, log.state, new Set(valid));
     await log.propose([command]);
-    if (this.deps.cache) offerRuns(this.deps.cache, key, data, built, new Set(valid));
+    if (this.deps.cache) await offerRuns(this.deps.cache, key, data, built, new Set(valid), slicer);
 
     const appliedRuns = log.state.objectRefs.get(key) ?? 0;
     if (appliedRuns === 0) {
@@ -352,6 +423,8 @@ export class Compactor {
       replacedFiles: command.replacedFiles,
       seconds: seconds(),
       oldestIngestionAgeMs: this.oldestIngestionAge(Date.now()),
+      longestHoldMs: slicer.longestMs,
+      pauses: slicer.pauseCount,
     };
     logger.debug("compaction pass", {
       key,
@@ -360,6 +433,7 @@ export class Compactor {
       appliedRuns,
       segments: stats.segments,
       sources: stats.sourceObjects,
+      longestHoldMs: Math.round(stats.longestHoldMs * 10) / 10,
     });
     this.deps.onCompaction?.(stats);
     return stats;
@@ -449,7 +523,11 @@ export class Compactor {
    * Copies each planned run's batches with final offsets. A segment whose bytes are missing or do not
    * hold exactly its offsets splits the run (it stays where it is and is reported).
    */
-  private build(plan: readonly PlannedRun[], sources: Map<string, { start: number; data: Buffer }>): BuiltRun[] {
+  private async build(
+    plan: readonly PlannedRun[],
+    sources: Map<string, { start: number; data: Buffer }>,
+    slicer: TimeSlicer,
+  ): Promise<BuiltRun[]> {
     const out: BuiltRun[] = [];
     for (const r of plan) {
       let segments: Segment[] = [];
@@ -466,6 +544,7 @@ export class Compactor {
         maxTimestamp = -1;
       };
       for (const s of r.segments) {
+        if (slicer.due()) await slicer.pause();
         const view = this.checkSegment(s, sources);
         if (!view) {
           flush();
@@ -534,15 +613,17 @@ export class Compactor {
  * of the object: a view would keep the whole object (up to maxObjectBytes) alive as long as any one of
  * its runs stays cached, beyond what the cache counts.
  */
-function offerRuns(
+async function offerRuns(
   cache: CompactionCache,
   key: string,
   data: Buffer,
   runs: readonly BuiltRun[],
   keep: ReadonlySet<BuiltRun>,
-): void {
+  slicer: TimeSlicer,
+): Promise<void> {
   let pos = 0;
   for (const r of runs) {
+    if (slicer.due()) await slicer.pause();
     if (keep.has(r)) {
       const run = Buffer.allocUnsafeSlow(r.len);
       data.copy(run, 0, pos, pos + r.len);
@@ -557,11 +638,13 @@ function offerRuns(
  * base offset (and leader epoch) rewritten in the copy. The sources are never written to (store reads
  * may hand out shared buffers: the mem store, the fetch cache).
  */
-function assembleObject(runs: readonly BuiltRun[]): Buffer {
+async function assembleObject(runs: readonly BuiltRun[], slicer: TimeSlicer): Promise<Buffer> {
   const data = Buffer.allocUnsafe(runs.reduce((n, r) => n + r.len, 0));
   let at = 0;
   for (const r of runs) {
     for (const part of r.parts) {
+      // Per part, not per run: a run copies up to maxRunBytes.
+      if (slicer.due()) await slicer.pause();
       part.view.copy(data, at);
       const target = data.subarray(at, at + part.view.length);
       let offset = part.baseOffset;

@@ -5,13 +5,18 @@
 import type { AgentInfo, ClusterView } from "./types.js";
 
 export class SingleAgentCluster implements ClusterView {
+  /** One list for every caller: Metadata keeps its partition entries per agent list. */
+  private readonly members: readonly AgentInfo[];
+
   constructor(
     readonly clusterId: string,
     readonly self: AgentInfo,
-  ) {}
+  ) {
+    this.members = [self];
+  }
 
   liveAgents(): readonly AgentInfo[] {
-    return [this.self];
+    return this.members;
   }
 
   /** A single agent on an embedded store has no one to step aside for. */
@@ -20,7 +25,7 @@ export class SingleAgentCluster implements ClusterView {
   }
 
   agentsForZone(): readonly AgentInfo[] {
-    return [this.self];
+    return this.members;
   }
 
   coordinatorFor(): AgentInfo {

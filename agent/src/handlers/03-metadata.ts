@@ -2,7 +2,8 @@
  * Metadata (3), v0–12. Brokers are the live agents a client should use: those of its zone when its
  * client id carries ws_az=/warpstream_az= and that zone has agents, else all. Every partition has a
  * leader among them (any agent accepts produce and fetch for any partition); replicas and ISR list the
- * leader only; leader epoch −1 so clients skip epoch validation. Topics are auto-created when the
+ * leader only; leader epoch −1 so clients skip epoch validation (the entries are built once per topic
+ * and membership: metadata-partitions.ts). Topics are auto-created when the
  * request and the agent allow it. v10+ topics asked for by id alone (name null) are answered by name
  * (UNKNOWN_TOPIC_ID for an id no topic has), as KIP-848 consumers ask for the topics of an assignment.
  *
@@ -17,6 +18,7 @@ import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { defineHandler } from "../server/handler.js";
 import { LOG_UNAVAILABLE, topicNameProblem } from "../metadata/topics.js";
 import { allowed, allowedNames, authorizedOperations, clusterAllowed } from "./authorization.js";
+import { metadataPartitions, type MetadataPartition } from "./metadata-partitions.js";
 
 const NO_OPERATIONS = -2147483648;
 const ZERO_UUID = "00000000000000000000000000000000";
@@ -74,15 +76,7 @@ defineHandler({ key: ApiKey.Metadata, min: 0, max: 12 }, async (req, ctx) => {
     name: string | null;
     topicId: string;
     isInternal: boolean;
-    partitions: Array<{
-      errorCode: number;
-      partitionIndex: number;
-      leaderId: number;
-      leaderEpoch: number;
-      replicaNodes: number[];
-      isrNodes: number[];
-      offlineReplicas: number[];
-    }>;
+    partitions: readonly MetadataPartition[];
     topicAuthorizedOperations: number;
   }> = names.map((name) => {
     if (refused.has(name))
@@ -115,18 +109,13 @@ defineHandler({ key: ApiKey.Metadata, min: 0, max: 12 }, async (req, ctx) => {
       name,
       topicId: topic.topicId,
       isInternal: false,
-      partitions: topic.partitions.map((_, index) => {
-        const leader = agent.cluster.leaderFor(name, index, connection.clientZone).nodeId;
-        return {
-          errorCode: ErrorCode.NONE,
-          partitionIndex: index,
-          leaderId: leader,
-          leaderEpoch: -1,
-          replicaNodes: [leader],
-          isrNodes: [leader],
-          offlineReplicas: [],
-        };
-      }),
+      partitions: metadataPartitions(
+        agent.cluster,
+        name,
+        topic.partitions.length,
+        connection.clientZone,
+        state().topics.size,
+      ),
       topicAuthorizedOperations,
     };
   });

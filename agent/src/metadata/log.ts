@@ -20,6 +20,7 @@ import { fullJitterMs, type Backoff } from "../../../common/backoff.js";
 import type { Logger } from "../../../common/logger.js";
 import { errorMessage } from "../../../common/logger.js";
 import { FailureReporter } from "../../../common/failure-reporter.js";
+import { DEFAULT_SLICE_MS, TimeSlicer } from "../../../common/time-slicer.js";
 import type { MetadataStore } from "../store/types.js";
 import type { Command, LogEntry } from "./commands.js";
 import { COMMAND_FORMAT, commandProblem, entryFormat } from "./commands.js";
@@ -69,6 +70,8 @@ export interface MetadataLogOptions {
   readonly onSnapshot?: (info: { readonly encodeSeconds: number; readonly bytes: number }) => void;
   /** A proposal without an outcome this long after propose() fails (default 30 s). */
   readonly proposalTimeoutMs?: number;
+  /** Folding entries read from the store gives the event loop back after about this long (ms; default 5). */
+  readonly foldSliceMs?: number;
   /** Waits between conflicting appends (test seam; default: a timer). */
   readonly sleep?: (ms: number) => Promise<void>;
   /**
@@ -443,6 +446,10 @@ export class MetadataLog {
   }
 
   private async catchUpOnce(): Promise<void> {
+    // Entries are folded in slices: one read returns up to READ_BATCH entries, and an entry committing a
+    // file of thousands of partitions takes milliseconds to fold. Whatever runs between slices sees a
+    // state that is behind but consistent (entries are applied whole, in order).
+    const slicer = new TimeSlicer(this.options.foldSliceMs ?? DEFAULT_SLICE_MS, 1);
     for (;;) {
       const from = this.stateValue.appliedIndex + 1n;
       const records = await this.store.read(from, READ_BATCH);
@@ -459,8 +466,10 @@ export class MetadataLog {
         continue;
       }
       for (const r of records) {
+        // Another path may have applied it meanwhile (this agent's own append, a reload from a snapshot).
         if (r.index !== this.stateValue.appliedIndex + 1n) continue;
         this.applyRecord(r.index, decodeEntry(r.data, r.index));
+        if (slicer.due()) await slicer.pause();
       }
       if (records.length < READ_BATCH) return;
     }

@@ -24,8 +24,7 @@
  * unknown store codes, key slots out of order and trailing bytes are errors, and every failure is a
  * MetadataFormatError naming the snapshot.
  */
-import { performance } from "node:perf_hooks";
-import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+import { DEFAULT_SLICE_MS, TimeSlicer } from "../../../common/time-slicer.js";
 import type { OffsetCommitEntry } from "./commands.js";
 import { MetadataFormatError, SNAPSHOT_MAGIC } from "./format.js";
 import type { Segment } from "./state.js";
@@ -41,38 +40,11 @@ import { Reader } from "../protocol/codec/reader.js";
 import { Writer } from "../protocol/codec/writer.js";
 
 export const BINARY_SNAPSHOT_FORMAT = 5;
-/** The encoder gives the event loop back after about this long. */
-export const DEFAULT_SLICE_MS = 5;
 
 export interface EncodedSnapshot {
   readonly data: Buffer;
   /** The longest the encoder held the event loop at once (ms). */
   readonly longestHoldMs: number;
-}
-
-/** Runs work in slices of about `sliceMs`: `due()` is cheap; `pause()` yields to the event loop. */
-class Slicer {
-  private started = performance.now();
-  private calls = 0;
-  longestMs = 0;
-
-  constructor(private readonly sliceMs: number) {}
-
-  due(): boolean {
-    // performance.now() every 32 items: cheap, and an item is at most a few microseconds.
-    if (++this.calls % 32 !== 0) return false;
-    return performance.now() - this.started >= this.sliceMs;
-  }
-
-  async pause(): Promise<void> {
-    this.end();
-    await yieldToEventLoop();
-    this.started = performance.now();
-  }
-
-  end(): void {
-    this.longestMs = Math.max(this.longestMs, performance.now() - this.started);
-  }
 }
 
 const STORE_CODE = { i: 0, c: 1 } as const;
@@ -82,7 +54,7 @@ export async function encodeBinarySnapshot(
   view: SnapshotView,
   sliceMs: number = DEFAULT_SLICE_MS,
 ): Promise<EncodedSnapshot> {
-  const slicer = new Slicer(sliceMs);
+  const slicer = new TimeSlicer(sliceMs);
   const w = new Writer(64 * 1024);
   w.raw(Buffer.from(SNAPSHOT_MAGIC, "latin1"));
   w.uvarint(BINARY_SNAPSHOT_FORMAT);
@@ -122,7 +94,7 @@ async function writePartition(
   w: Writer,
   p: SnapshotPartition,
   keySlots: Map<string, number>,
-  slicer: Slicer,
+  slicer: TimeSlicer,
 ): Promise<void> {
   w.varlongNumber(p.next);
   w.varlongNumber(p.start);

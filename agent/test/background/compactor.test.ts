@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { Compactor, COMPACTED_PREFIX, planCompaction } from "../../src/background/compactor.js";
 import type { Command } from "../../src/metadata/commands.js";
 import { ClusterState } from "../../src/metadata/state.js";
+import { TimeSlicer } from "../../../common/time-slicer.js";
 import { iterateBatches } from "../../src/records/record-batch.js";
 import { GarbageCollector } from "../../src/background/gc.js";
 import { ObjectCache } from "../../src/fetch/object-cache.js";
@@ -354,7 +356,7 @@ describe("compaction", () => {
     );
     const stats = await compactor.runOnce(T0 + 10_000);
     assert.equal(stats.runs, 2, "each oversized batch is a run of its own");
-    const plan = planCompaction(f.logs[0]!.state, {
+    const plan = await planCompaction(f.logs[0]!.state, {
       now: T0 + 10_000,
       minAgeMs: 0,
       maxObjectBytes: 1 << 30,
@@ -366,7 +368,7 @@ describe("compaction", () => {
     assert.equal(await verifyReadBack(f, f.logs[0]!), 2);
   });
 
-  it("plans from the tail of long partitions: ingestion data and small runs after large compacted runs", () => {
+  it("plans from the tail of long partitions: ingestion data and small runs after large compacted runs", async () => {
     const state = new ClusterState();
     let index = 0n;
     const apply = (...commands: Command[]) => state.apply(++index, { proposer: "test", seq: Number(index), commands });
@@ -420,19 +422,19 @@ describe("compaction", () => {
       mergeRunsBelowBytes: 1 << 20,
       mergeAfterMs: 60_000,
     };
-    const young = planCompaction(state, { ...options, now: T0 + 5000 });
+    const young = await planCompaction(state, { ...options, now: T0 + 5000 });
     assert.deepEqual(
       young.map((r) => r.segments.map((s) => s.location.key)),
       [["ingest/a"]],
       "the small run is not old enough to merge yet",
     );
-    const old = planCompaction(state, { ...options, now: T0 + 100_000 });
+    const old = await planCompaction(state, { ...options, now: T0 + 100_000 });
     assert.deepEqual(
       old.map((r) => r.segments.map((s) => s.location.key)),
       [["compacted/small", "ingest/a", "ingest/b"]],
     );
   });
-  it("takes segments from at most maxPartitions partitions per pass, those with the oldest data first", () => {
+  it("takes segments from at most maxPartitions partitions per pass, those with the oldest data first", async () => {
     const state = new ClusterState();
     let index = 0n;
     const apply = (...commands: Command[]) => state.apply(++index, { proposer: "test", seq: Number(index), commands });
@@ -466,11 +468,103 @@ describe("compaction", () => {
       mergeRunsBelowBytes: 1 << 20,
       mergeAfterMs: 60_000,
     };
-    assert.equal(planCompaction(state, options).length, 10);
-    const bounded = planCompaction(state, { ...options, maxPartitions: 3 });
+    assert.equal((await planCompaction(state, options)).length, 10);
+    const bounded = await planCompaction(state, { ...options, maxPartitions: 3 });
     assert.deepEqual(
       bounded.map((r) => r.partition).sort((a, b) => a - b),
       [7, 8, 9],
     );
+  });
+  it("plans in slices: the event loop turns while it plans, and the plan is the one made at once", async () => {
+    // 3,000 partitions of 2 ingestion segments each, appended in an order unlike their ages, so that the
+    // sliced sort (chunks merged pair by pair) has to agree with the native one across chunk boundaries.
+    const state = new ClusterState();
+    let index = 0n;
+    const apply = (time: number, ...commands: Command[]) =>
+      state.apply(++index, { proposer: "test", seq: Number(index), time, commands });
+    apply(T0, { type: "createTopic", name: "t", topicId: "0".repeat(32), partitions: 3000, configs: {} });
+    for (let round = 0; round < 2; round++)
+      for (let p = 0; p < 3000; p++) {
+        const time = T0 + round * 10_000 + ((p * 7919) % 3000);
+        apply(time, {
+          type: "commitFile",
+          key: `ingest/r${round}-p${p}`,
+          size: 100,
+          time,
+          batches: [
+            {
+              topic: "t",
+              partition: p,
+              pos: 0,
+              len: 100,
+              count: 1,
+              maxTimestamp: time,
+              producerId: -1,
+              producerEpoch: -1,
+              baseSequence: -1,
+            },
+          ],
+        });
+      }
+    const options = {
+      now: T0 + 100_000,
+      minAgeMs: 2000,
+      maxObjectBytes: 150_000,
+      maxRunBytes: 4 << 20,
+      mergeRunsBelowBytes: 1 << 20,
+      mergeAfterMs: 60_000,
+      maxPartitions: 1000,
+    };
+    const atOnce = await planCompaction(state, options, new TimeSlicer(Infinity));
+    let turns = 0;
+    let planning = true;
+    const ticker = (async () => {
+      while (planning) {
+        turns++;
+        await yieldToEventLoop();
+      }
+    })();
+    const sliced = await planCompaction(state, options, new TimeSlicer(0));
+    planning = false;
+    await ticker;
+    assert.ok(turns > 10, `the event loop turned ${turns} times while planning`);
+    const keys = (plan: typeof atOnce) => plan.map((r) => `${r.partition}:${r.segments.map((x) => x.location.key)}`);
+    assert.deepEqual(keys(sliced), keys(atOnce));
+    // The budget (1,500 segments of 100 B) took the 1,000 partitions with the oldest round-0 files (the
+    // partition bound), then round-1 segments of those partitions, oldest first.
+    assert.equal(sliced.length, 1000);
+    assert.equal(
+      sliced.reduce((n, r) => n + r.segments.length, 0),
+      1500,
+    );
+    const oldestLeft = Math.min(
+      ...[...state.topics.get("t")!.partitions.entries()]
+        .filter(([p]) => !sliced.some((r) => r.partition === p))
+        .map(([, part]) => part.segments[0]!.appendTime),
+    );
+    for (const r of sliced) assert.ok(r.segments[0]!.appendTime <= oldestLeft);
+  });
+
+  it("compacts correctly while other agents commit and the log folds between its slices", async () => {
+    await createTopic(f, "t", 40);
+    const batches = (records: number) =>
+      Array.from({ length: 40 }, (_, p) => ({ topic: "t", partition: p, records: 1 + ((p + records) % 3) }));
+    for (let i = 0; i < 4; i++) await produceFile(f, i % 3, batches(i), T0 + i);
+    const compactor = new Compactor(
+      { ingestion: f.ingestion, compaction: f.compaction, log: f.logs[1]!, logger, isLeader: () => true },
+      { sliceMs: 0, maxRunBytes: 300 },
+    );
+    const pass = compactor.runOnce(T0 + 60_000);
+    // Agents 0 and 2 keep committing files while the pass plans, builds and commits in slices.
+    for (let i = 4; i < 12; i++) {
+      await produceFile(f, i % 2 === 0 ? 0 : 2, batches(i), T0 + i);
+      await yieldToEventLoop();
+    }
+    const stats = await pass;
+    assert.ok(stats.pauses > 0, "the pass gave the event loop back");
+    assert.ok(stats.appliedRuns > 0, "runs were applied");
+    // Every batch of all 12 files reads back with its bytes and offsets on every agent.
+    for (const l of f.logs) assert.equal(await verifyReadBack(f, l), 12 * 40);
+    assert.ok(segmentStores(f.logs[0]!, "t", 0).includes("c"), "partition 0 has a compacted run");
   });
 });

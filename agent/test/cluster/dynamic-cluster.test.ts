@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { DynamicCluster, rendezvousPick } from "../../src/cluster/dynamic-cluster.js";
 import type { MembershipSource } from "../../src/cluster/dynamic-cluster.js";
 import type { AgentInfo } from "../../src/cluster/types.js";
+import { metadataPartitions } from "../../src/handlers/metadata-partitions.js";
 
 /** A fixed membership (no store): the rendezvous properties do not depend on how members are found. */
 class FixedMembers implements MembershipSource {
@@ -125,5 +126,36 @@ describe("dynamic cluster (rendezvous hashing)", () => {
       starting.liveAgents().map((a) => a.nodeId),
       [1, 3],
     );
+  });
+  it("Metadata's partition entries are built once per agent list, and again when members or partitions change", () => {
+    const members = new FixedMembers(nine[0]!, nine.slice(0, 6));
+    const view = new DynamicCluster("c", members);
+    const entries = (topic: string, count: number, zone: string | null) =>
+      metadataPartitions(view, topic, count, zone, 7);
+    const check = (topic: string, count: number, zone: string | null) => {
+      const got = entries(topic, count, zone);
+      assert.equal(got.length, count);
+      got.forEach((p, i) => {
+        const leader = view.leaderFor(topic, i, zone).nodeId;
+        assert.deepEqual(
+          [p.partitionIndex, p.leaderId, p.leaderEpoch, [...p.replicaNodes], [...p.isrNodes], p.errorCode],
+          [i, leader, -1, [leader], [leader], 0],
+        );
+      });
+      return got;
+    };
+    const first = check("topic-1", 40, "us-east-1a");
+    assert.equal(entries("topic-1", 40, "us-east-1a"), first, "the same entries while nothing changed");
+    assert.notEqual(check("topic-1", 40, "us-east-1b"), first, "another zone's agents lead there");
+    const grown = check("topic-1", 60, "us-east-1a");
+    assert.notEqual(grown, first, "partitions were added");
+    members.set(nine); // three more agents: some partitions move to them
+    const moved = check("topic-1", 60, "us-east-1a");
+    assert.notEqual(moved, grown);
+    assert.ok(
+      moved.some((p, i) => p.leaderId !== grown[i]!.leaderId),
+      "some partitions are led by the agents that joined",
+    );
+    check("topic-1", 60, null);
   });
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { componentLogger } from "../../../common/logger.js";
 import { MetadataLog } from "../../src/metadata/log.js";
 import type { MetadataLogOptions } from "../../src/metadata/log.js";
@@ -134,5 +135,39 @@ describe("metadata log", () => {
     const [r] = await log.propose([{ type: "allocateProducerId" }]);
     assert.equal(r!.producerId, 1000);
     await log.close();
+  });
+  it("folds a long backlog in slices: the event loop turns between entries, and the state is the writer's", async () => {
+    const store = new MemMetadataStore();
+    const writer = new MetadataLog(store, options);
+    const reader = new MetadataLog(store, { ...options, foldSliceMs: 0 });
+    await writer.open();
+    await reader.open();
+    await writer.propose([{ type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 50, configs: {} }]);
+    for (let i = 0; i < 120; i++)
+      await writer.propose([
+        {
+          type: "commitFile",
+          key: `f${i}`,
+          size: 500,
+          time: 0,
+          batches: Array.from({ length: 50 }, (_, p) => meta(p, 1 + (i % 3))),
+        },
+      ]);
+    let turns = 0;
+    let folding = true;
+    const ticker = (async () => {
+      while (folding) {
+        turns++;
+        await yieldToEventLoop();
+      }
+    })();
+    await reader.catchUp();
+    folding = false;
+    await ticker;
+    assert.ok(turns > 100, `the event loop turned ${turns} times while 121 entries were folded`);
+    assert.equal(reader.state.appliedIndex, writer.state.appliedIndex);
+    assert.deepEqual(reader.state.toSnapshot(), writer.state.toSnapshot());
+    await writer.close();
+    await reader.close();
   });
 });
