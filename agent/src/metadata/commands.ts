@@ -33,6 +33,13 @@ export interface BatchMeta {
   readonly producerId: number;
   readonly producerEpoch: number;
   readonly baseSequence: number;
+  /**
+   * The topic's id, when the batch named its topic by number (a level-8 binary entry: the decoder
+   * resolves the number to the topic it was given to). The fold then appends it only to that topic,
+   * never to a topic re-created under the same name. Absent when the topic was named (JSON entries,
+   * binary entries before level 8, topics without a number yet).
+   */
+  readonly topicId?: string;
 }
 
 export interface CreateTopicCommand {
@@ -205,6 +212,16 @@ export interface ConsumerGroupStateCommand {
   readonly state: ConsumerGroupRecord | null;
 }
 
+/**
+ * Gives each listed topic not numbered yet the state's next topic number, in list order (topic-numbers.ts).
+ * A topic that is deleted, numbered already, or whose id is not `topicId` (re-created since) is left
+ * alone, so proposing the same numbering twice changes nothing the second time.
+ */
+export interface NumberTopicsCommand {
+  readonly type: "numberTopics";
+  readonly topics: ReadonlyArray<{ readonly name: string; readonly topicId: string }>;
+}
+
 export type Command =
   | CreateTopicCommand
   | DeleteTopicCommand
@@ -222,7 +239,8 @@ export type Command =
   | CreateAclsCommand
   | DeleteAclsCommand
   | AlterScramCredentialsCommand
-  | ConsumerGroupStateCommand;
+  | ConsumerGroupStateCommand
+  | NumberTopicsCommand;
 
 export interface LogEntry {
   /** Agent that proposed the entry, and a per-agent counter: lets a proposer recognise its own entry. */
@@ -248,12 +266,14 @@ export interface LogEntry {
  *   6  adds `consumerGroupState`.
  *   7  adds no command: an agent of level 7 reads binary snapshots (snapshot format 5, snapshot-codec.ts),
  *      which agents write once every live agent reads level 7.
+ *   8  adds `numberTopics`, and commitFile and compact name numbered topics by their topic number
+ *      (topic-numbers.ts); an agent of level 8 reads snapshot format 6, which carries the numbers.
  *
  * An agent reads every entry of a level up to ENTRY_FORMAT.latest, in either encoding, and stops at an
  * entry of a newer level with an error naming it: folding what it does not understand would leave its
  * state different from everybody else's (and its snapshots would spread the difference).
  */
-export const ENTRY_FORMAT = { first: 1, binary: 3, binarySnapshot: 7, latest: 7 } as const;
+export const ENTRY_FORMAT = { first: 1, binary: 3, binarySnapshot: 7, topicNumbers: 8, latest: 8 } as const;
 
 /**
  * The level each command type needs: the one table to extend when a command type is added (with its
@@ -277,6 +297,7 @@ export const COMMAND_FORMAT: Readonly<Record<Command["type"], number>> = {
   deleteAcls: 4,
   alterScramCredentials: 5,
   consumerGroupState: 6,
+  numberTopics: 8,
 };
 
 /** Whether `type` is a command type this agent knows. */
@@ -303,7 +324,7 @@ const TOPIC_ID = /^[0-9a-f]{32}$/;
 /**
  * Why a command's fields are malformed, or null. Checks the commands whose fields arrived after the
  * first entry format (`truncate` with its topic id, `deleteOffsets`, `createAcls`, `deleteAcls`,
- * `alterScramCredentials`, `consumerGroupState`); an unknown command type is
+ * `alterScramCredentials`, `consumerGroupState`, `numberTopics`); an unknown command type is
  * malformed too. The proposer refuses such a command before appending it (MetadataLog.propose), and the
  * fold skips one that is in the log anyway (state.ts), the same way on every agent.
  */
@@ -373,6 +394,16 @@ export function commandProblem(c: Command): string | null {
       if (raw.state === null) return null;
       const problem = recordProblem(raw.state);
       return problem ? `consumerGroupState: state: ${problem}` : null;
+    }
+    case "numberTopics": {
+      if (!Array.isArray(raw.topics)) return "numberTopics: topics must be an array";
+      for (const [i, t] of (raw.topics as unknown[]).entries()) {
+        const topic = (typeof t === "object" && t !== null ? t : {}) as Record<string, unknown>;
+        if (typeof topic.name !== "string") return `numberTopics: topics[${i}].name must be a string`;
+        if (typeof topic.topicId !== "string" || !TOPIC_ID.test(topic.topicId))
+          return `numberTopics: topics[${i}].topicId must be 32 lowercase hex characters`;
+      }
+      return null;
     }
     case "createTopic":
     case "deleteTopic":

@@ -10,6 +10,11 @@
  * say. A command type without a layout of its own (rare admin commands: deleteOffsets, the ACL commands) travels as its
  * JSON under one generic tag, so a new command type works in binary entries before it has a layout.
  *
+ * From level 8, a commitFile's or compact's topic table names each numbered topic by its topic number
+ * (topic-numbers.ts) and the others by name. Such a command is encoded against the proposer's state and
+ * decoded against the state the entry folds into: numbers are never reused nor forgotten, so both give
+ * the same topic (name and id).
+ *
  * JSON (`{v, proposer, seq, time?, commands}`, levels 1, 2 and 4) is what agents wrote before, and still
  * write while a live agent does not read binary (encodingFor). Each command of a JSON entry is read by
  * encoding it in binary and decoding that: one decoder validates both, and a command folds the same from
@@ -27,10 +32,12 @@ import type {
   CommitOffsetsCommand,
   CompactCommand,
   LogEntry,
+  NumberTopicsCommand,
   OffsetCommitEntry,
 } from "./commands.js";
 import { COMMAND_FORMAT, ENTRY_FORMAT, commandProblem, entryFormat, isCommandType } from "./commands.js";
 import { ENTRY_MAGIC, MetadataFormatError, leadingBytes, newerAgentHint, storedFormat } from "./format.js";
+import type { TopicNumbering } from "./topic-numbers.js";
 import { Reader } from "../protocol/codec/reader.js";
 import { Writer } from "../protocol/codec/writer.js";
 
@@ -82,12 +89,15 @@ const TAG = {
   allocateProducerId: 10,
   compact: 11,
   truncate: 12,
+  numberTopics: 14,
 } as const satisfies Partial<Record<Command["type"], number>>;
 
 /** Command types with a layout of their own; every other one is written under JSON_COMMAND. */
 type LaidOut = keyof typeof TAG;
 /** A command as its JSON (a compact string): for the command types without a layout of their own. */
 const JSON_COMMAND = 13;
+/** A level-8 topic table slot that names its topic (any other value is a topic number + 1). */
+const NAMED_SLOT = 0;
 
 /** Entry header flags. */
 const HAS_TIME = 1;
@@ -169,9 +179,28 @@ function stringRecord(w: Writer, v: unknown, what: string, nullable: boolean): v
   }
 }
 
+/** Command types whose topic table names numbered topics by number in entries of level 8 on. */
+const NUMBERED_LAYOUT: ReadonlySet<Command["type"]> = new Set(["commitFile", "compact"]);
+
+/** Whether the command's binary layout differs at level 8 (its topic table may hold numbers). */
+export function hasNumberedLayout(command: Command): boolean {
+  return NUMBERED_LAYOUT.has(command.type);
+}
+
+/**
+ * The level of a binary entry carrying these commands: the newest any of them needs (commands.ts
+ * entryFormat), and 8 when `numbered` (they were encoded with a TopicNumbering) and one of them has a
+ * topic table in the level-8 form.
+ */
+export function binaryEntryFormat(commands: readonly Command[], numbered: boolean): number {
+  const format = entryFormat(commands, "binary");
+  return numbered && commands.some(hasNumberedLayout) ? Math.max(format, ENTRY_FORMAT.topicNumbers) : format;
+}
+
 /**
  * The topics a command refers to, each once: written as a table (name, and an id where the command
- * carries one) before the command's items, which then name a slot.
+ * carries one) before the command's items, which then name a slot. In the level-8 form (with a
+ * TopicNumbering) each topic is `0 name [id]`, or `number + 1` when the topic has a number.
  */
 class TopicTable {
   private readonly slots = new Map<string, number>();
@@ -189,9 +218,18 @@ class TopicTable {
     return slot;
   }
 
-  write(w: Writer, withIds: boolean): void {
+  write(w: Writer, withIds: boolean, numbering: TopicNumbering | null): void {
     w.uvarint(this.topics.length);
     for (const t of this.topics) {
+      if (numbering) {
+        // A run planned without a topic id keeps its name: a number would add an id check it never had.
+        const number = withIds && t.id === undefined ? undefined : numbering.numberOf(t.name, t.id);
+        if (number !== undefined) {
+          w.uvarint(number + 1);
+          continue;
+        }
+        w.uvarint(NAMED_SLOT);
+      }
       str(w, t.name, "topic");
       if (withIds) topicId(w, t.id);
     }
@@ -217,14 +255,14 @@ function delta(value: number, base: number): number | null {
   return Number.isSafeInteger(d) && base + d === value ? d : null;
 }
 
-function writeCommitFile(w: Writer, c: CommitFileCommand): void {
+function writeCommitFile(w: Writer, c: CommitFileCommand, numbering: TopicNumbering | null): void {
   str(w, c.key, "commitFile key");
   int(w, c.size, "commitFile size");
   int(w, c.time, "commitFile time");
   const batches = list(c.batches, "commitFile batches");
   const table = new TopicTable();
   for (const b of batches) table.slot(b.topic);
-  table.write(w, false);
+  table.write(w, false, numbering);
   // A producer's batches to several partitions share a file: each producer id and epoch is written once.
   const producers = new Map<string, number>();
   const hasProducer = (b: BatchMeta) =>
@@ -283,7 +321,7 @@ function writeCommitOffsets(w: Writer, c: CommitOffsetsCommand): void {
   const offsets = list(c.offsets, "commitOffsets offsets");
   const table = new TopicTable();
   for (const o of offsets) table.slot(o.topic);
-  table.write(w, false);
+  table.write(w, false, null);
   const runs = runsOf(offsets, (a, b) => a.topic === b.topic);
   w.uvarint(runs.length);
   // A commit's offsets usually share one time: each after the first is written relative to the one before.
@@ -305,13 +343,13 @@ function writeCommitOffsets(w: Writer, c: CommitOffsetsCommand): void {
   }
 }
 
-function writeCompact(w: Writer, c: CompactCommand): void {
+function writeCompact(w: Writer, c: CompactCommand, numbering: TopicNumbering | null): void {
   str(w, c.key, "compact key");
   int(w, c.size, "compact size");
   const runs = list(c.runs, "compact runs");
   const table = new TopicTable();
   for (const r of runs) table.slot(r.topic, r.topicId);
-  table.write(w, true);
+  table.write(w, true, numbering);
   w.uvarint(runs.length);
   for (const r of runs) {
     w.uvarint(table.slot(r.topic, r.topicId));
@@ -327,7 +365,18 @@ function writeCompact(w: Writer, c: CompactCommand): void {
   for (const f of files) str(w, f, "compact replacedFiles");
 }
 
-function writeCommand(w: Writer, c: Command): void {
+function writeNumberTopics(w: Writer, c: NumberTopicsCommand): void {
+  const topics = list(c.topics, "numberTopics topics");
+  w.uvarint(topics.length);
+  for (const t of topics) {
+    str(w, t.name, "numberTopics name");
+    if (typeof t.topicId !== "string" || !UUID_HEX.test(t.topicId))
+      throw new CommandEncodingError(`numberTopics topicId is not 32 lowercase hex characters: ${String(t.topicId)}`);
+    topicId(w, t.topicId);
+  }
+}
+
+function writeCommand(w: Writer, c: Command, numbering: TopicNumbering | null): void {
   if (typeof c !== "object" || c === null) throw new CommandEncodingError("a command is not an object");
   if (!isCommandType(c.type)) throw new CommandEncodingError(`unknown command type ${JSON.stringify(c.type)}`);
   if (!hasLayout(c)) {
@@ -358,7 +407,7 @@ function writeCommand(w: Writer, c: Command): void {
       w.uvarint(c.replace ? 1 : 0);
       return;
     case "commitFile":
-      return writeCommitFile(w, c);
+      return writeCommitFile(w, c, numbering);
     case "commitOffsets":
       return writeCommitOffsets(w, c);
     case "coordinateGroup":
@@ -376,7 +425,9 @@ function writeCommand(w: Writer, c: Command): void {
     case "allocateProducerId":
       return;
     case "compact":
-      return writeCompact(w, c);
+      return writeCompact(w, c, numbering);
+    case "numberTopics":
+      return writeNumberTopics(w, c);
     case "truncate":
       str(w, c.topic, "truncate topic");
       int(w, c.partition, "truncate partition");
@@ -394,12 +445,14 @@ function hasLayout(c: Command): c is Extract<Command, { type: LaidOut }> {
 
 /**
  * One command in binary, as it goes into an entry. Throws CommandEncodingError for a value the format
- * cannot hold exactly (the proposer refuses that command alone).
+ * cannot hold exactly (the proposer refuses that command alone). With `numbering` (the proposer's state),
+ * in the level-8 form: a commitFile or compact so encoded goes only into an entry of level 8 or more
+ * (binaryEntryFormat), which every agent decodes in that form.
  */
-export function encodeCommand(command: Command): Buffer {
+export function encodeCommand(command: Command, numbering: TopicNumbering | null = null): Buffer {
   const w = new Writer(64);
   try {
-    writeCommand(w, command);
+    writeCommand(w, command, numbering);
   } catch (err) {
     if (err instanceof CommandEncodingError) throw err;
     throw new CommandEncodingError(`metadata command cannot be encoded: ${(err as Error).message}`);
@@ -430,12 +483,28 @@ export function encodeEntryFrom(header: EntryHeader, format: number, commands: r
   return w.finishBuffer();
 }
 
-/** An entry in `encoding` (binary unless an agent reading the log reads only JSON), at its level. */
-export function encodeEntry(entry: LogEntry, encoding: EntryEncoding = "binary"): Buffer {
+/**
+ * An entry in `encoding` (binary unless an agent reading the log reads only JSON), at its level; binary
+ * with `numbering`: in the level-8 form, naming numbered topics by number. JSON entries always name topics.
+ */
+export function encodeEntry(
+  entry: LogEntry,
+  encoding: EntryEncoding = "binary",
+  numbering: TopicNumbering | null = null,
+): Buffer {
   if (encoding === "json") return encodeJsonEntry(entry);
   const commands = list(entry.commands, "commands");
-  return encodeEntryFrom(entry, entryFormat(commands, "binary"), commands.map(encodeCommand));
+  // An entry of level 8 (a numberTopics in it) holds every topic table in the level-8 form.
+  const forNumbers = numbering ?? (entryFormat(commands, "binary") >= ENTRY_FORMAT.topicNumbers ? NO_NUMBERS : null);
+  return encodeEntryFrom(
+    entry,
+    binaryEntryFormat(commands, forNumbers !== null),
+    commands.map((c) => encodeCommand(c, forNumbers)),
+  );
 }
+
+/** A numbering without numbers: topic tables in the level-8 form, every topic named. */
+export const NO_NUMBERS: TopicNumbering = { numberOf: () => undefined, topicOf: () => undefined };
 
 // ---- binary: reading ----
 
@@ -459,6 +528,8 @@ const MIN_BYTES = {
   /** slot, offset count, an offset */
   offsetRun: 2 + 6,
   compactRun: 7,
+  /** name, id form, 16 bytes */
+  numberedTopic: 18,
   configKey: 2,
   file: 1,
 } as const;
@@ -483,10 +554,38 @@ function readTopicId(r: Reader): string | undefined {
   throw new Malformed(`unknown topic id form ${form}`);
 }
 
-function readTopics(r: Reader, withIds: boolean): Array<{ name: string; id: string | undefined }> {
-  const n = count(r, withIds ? MIN_BYTES.topicWithId : MIN_BYTES.topic, "topics");
-  const topics: Array<{ name: string; id: string | undefined }> = [];
-  for (let i = 0; i < n; i++) topics.push({ name: r.compactString(), id: withIds ? readTopicId(r) : undefined });
+/** How the commands of one entry are read: its level, and the state's topic numbers (level 8 on). */
+interface ReadContext {
+  readonly format: number;
+  /** Topic tables are in the level-8 form (slots hold numbers or names). */
+  readonly numbered: boolean;
+  readonly numbering: TopicNumbering | null;
+}
+
+/** A topic of a command's table; `numbered`: named by its number (the id is then the numbered topic's). */
+interface TableTopic {
+  readonly name: string;
+  readonly id: string | undefined;
+  readonly numbered: boolean;
+}
+
+function readTopics(r: Reader, withIds: boolean, ctx: ReadContext): TableTopic[] {
+  const n = count(r, withIds && !ctx.numbered ? MIN_BYTES.topicWithId : MIN_BYTES.topic, "topics");
+  const topics: TableTopic[] = [];
+  for (let i = 0; i < n; i++) {
+    if (ctx.numbered) {
+      const slot = r.uvarint();
+      if (slot !== NAMED_SLOT) {
+        // Numbers are never forgotten (those of deleted topics included): one the state does not know
+        // was never given at this point of the log.
+        const topic = ctx.numbering?.topicOf(slot - 1);
+        if (!topic) throw new Malformed(`topic number ${slot - 1} was not given at this point of the log`);
+        topics.push({ name: topic.name, id: topic.topicId, numbered: true });
+        continue;
+      }
+    }
+    topics.push({ name: r.compactString(), id: withIds ? readTopicId(r) : undefined, numbered: false });
+  }
   return topics;
 }
 
@@ -513,11 +612,11 @@ function readStringRecord(r: Reader, nullable: boolean): Record<string, string |
   return Object.fromEntries(pairs);
 }
 
-function readCommitFile(r: Reader): CommitFileCommand {
+function readCommitFile(r: Reader, ctx: ReadContext): CommitFileCommand {
   const key = r.compactString();
   const size = r.varlongNumber();
   const time = r.varlongNumber();
-  const topics = readTopics(r, false);
+  const topics = readTopics(r, false, ctx);
   const producerCount = count(r, MIN_BYTES.producer, "producers");
   const producers: Array<[number, number]> = [];
   for (let i = 0; i < producerCount; i++) producers.push([r.varlongNumber(), r.varlongNumber()]);
@@ -525,7 +624,8 @@ function readCommitFile(r: Reader): CommitFileCommand {
   const batches: BatchMeta[] = [];
   let nextPos = 0;
   for (let i = 0; i < runs; i++) {
-    const topic = slot(r, topics).name;
+    const table = slot(r, topics);
+    const topic = table.name;
     const partition = r.uvarint();
     const n = count(r, MIN_BYTES.batch, "batches");
     if (n === 0) throw new Malformed("a run without batches");
@@ -546,6 +646,7 @@ function readCommitFile(r: Reader): CommitFileCommand {
         producerId: producer ? producer[0] : NO_PRODUCER,
         producerEpoch: producer ? producer[1] : NO_PRODUCER,
         baseSequence: producer ? r.varlongNumber() : NO_PRODUCER,
+        ...(table.numbered ? { topicId: table.id } : {}),
       });
       nextPos = pos + len;
     }
@@ -558,7 +659,7 @@ function readCommitOffsets(r: Reader): CommitOffsetsCommand {
   const f = flags(r, HAS_COORDINATOR_EPOCH | HAS_GENERATION_ID, "commitOffsets");
   const coordinatorEpoch = f & HAS_COORDINATOR_EPOCH ? r.varlongNumber() : undefined;
   const generationId = f & HAS_GENERATION_ID ? r.varlongNumber() : undefined;
-  const topics = readTopics(r, false);
+  const topics = readTopics(r, false, { format: ENTRY_FORMAT.first, numbered: false, numbering: null });
   const runs = count(r, MIN_BYTES.offsetRun, "runs");
   const offsets: OffsetCommitEntry[] = [];
   let previousTime = 0;
@@ -587,10 +688,10 @@ function readCommitOffsets(r: Reader): CommitOffsetsCommand {
   };
 }
 
-function readCompact(r: Reader): CompactCommand {
+function readCompact(r: Reader, ctx: ReadContext): CompactCommand {
   const key = r.compactString();
   const size = r.varlongNumber();
-  const topics = readTopics(r, true);
+  const topics = readTopics(r, true, ctx);
   const n = count(r, MIN_BYTES.compactRun, "runs");
   const runs: Array<CompactCommand["runs"][number]> = [];
   for (let i = 0; i < n; i++) {
@@ -610,6 +711,18 @@ function readCompact(r: Reader): CompactCommand {
   const replacedFiles: string[] = [];
   for (let i = 0; i < files; i++) replacedFiles.push(r.compactString());
   return { type: "compact", key, size, runs, replacedFiles };
+}
+
+function readNumberTopics(r: Reader): NumberTopicsCommand {
+  const n = count(r, MIN_BYTES.numberedTopic, "topics");
+  const topics: Array<{ name: string; topicId: string }> = [];
+  for (let i = 0; i < n; i++) {
+    const name = r.compactString();
+    const form = r.uvarint();
+    if (form !== ID_UUID) throw new Malformed(`numberTopics topic id form ${form}`);
+    topics.push({ name, topicId: r.uuid() });
+  }
+  return { type: "numberTopics", topics };
 }
 
 /**
@@ -634,11 +747,11 @@ function readJsonCommand(r: Reader, format: number): Command {
   return parsed as Command;
 }
 
-function readCommand(r: Reader, format: number): Command {
+function readCommand(r: Reader, ctx: ReadContext): Command {
   const tag = r.uvarint();
   switch (tag) {
     case JSON_COMMAND:
-      return readJsonCommand(r, format);
+      return readJsonCommand(r, ctx.format);
     case TAG.createTopic: {
       const name = r.compactString();
       const id = readTopicId(r);
@@ -663,7 +776,7 @@ function readCommand(r: Reader, format: number): Command {
       return { type: "alterConfigs", name, set, replace: replace === 1 };
     }
     case TAG.commitFile:
-      return readCommitFile(r);
+      return readCommitFile(r, ctx);
     case TAG.commitOffsets:
       return readCommitOffsets(r);
     case TAG.coordinateGroup:
@@ -680,7 +793,11 @@ function readCommand(r: Reader, format: number): Command {
     case TAG.allocateProducerId:
       return { type: "allocateProducerId" };
     case TAG.compact:
-      return readCompact(r);
+      return readCompact(r, ctx);
+    case TAG.numberTopics:
+      if (ctx.format < COMMAND_FORMAT.numberTopics)
+        throw new Malformed(`numberTopics (format ${COMMAND_FORMAT.numberTopics}) in an entry of format ${ctx.format}`);
+      return readNumberTopics(r);
     case TAG.truncate: {
       const topic = r.compactString();
       const partition = r.varlongNumber();
@@ -693,14 +810,14 @@ function readCommand(r: Reader, format: number): Command {
   }
 }
 
-function readEntry(r: Reader, format: number): LogEntry {
+function readEntry(r: Reader, ctx: ReadContext): LogEntry {
   const f = flags(r, HAS_TIME | PROPOSER_IS_HEX, "entry");
   const proposer = f & PROPOSER_IS_HEX ? r.compactBytes().toString("hex") : r.compactString();
   const seq = r.varlongNumber();
   const time = f & HAS_TIME ? r.varlongNumber() : undefined;
   const n = count(r, MIN_BYTES.command, "commands");
   const commands: Command[] = [];
-  for (let i = 0; i < n; i++) commands.push(readCommand(r, format));
+  for (let i = 0; i < n; i++) commands.push(readCommand(r, ctx));
   if (r.remaining !== 0) throw new Malformed(`${r.remaining} bytes after the last command`);
   return { proposer, seq, ...(time !== undefined ? { time } : {}), commands };
 }
@@ -724,13 +841,20 @@ function malformed(index: bigint | undefined, what: string, err: unknown, format
   return new MetadataFormatError(`${subject(index)} (${what}) is malformed: ${why}`, format);
 }
 
-function decodeBinary(data: Buffer, start: number, index: bigint | undefined, format: number): LogEntry {
+function decodeBinary(
+  data: Buffer,
+  start: number,
+  index: bigint | undefined,
+  format: number,
+  numbering: TopicNumbering | null,
+): LogEntry {
   if (format > ENTRY_FORMAT.latest) throw newerFormat(index, format);
   const what = `format ${format}, binary`;
   if (format < ENTRY_FORMAT.binary)
     throw malformed(index, what, `binary entries start at format ${ENTRY_FORMAT.binary}`, format);
   try {
-    return readEntry(new Reader(data, start), format);
+    const numbered = format >= ENTRY_FORMAT.topicNumbers;
+    return readEntry(new Reader(data, start), { format, numbered, numbering });
   } catch (err) {
     throw malformed(index, what, err, format);
   }
@@ -741,7 +865,8 @@ function jsonCommand(c: Command): Command {
   // Malformed as commandProblem sees it: the fold skips it, on every agent alike.
   if (commandProblem(c) !== null) return c;
   const r = new Reader(encodeCommand(c));
-  const command = readCommand(r, ENTRY_FORMAT.latest);
+  // JSON entries name their topics: the command is read back from the form without numbers.
+  const command = readCommand(r, { format: ENTRY_FORMAT.latest, numbered: false, numbering: null });
   if (r.remaining !== 0) throw new Malformed(`${r.remaining} bytes after a command`);
   return command;
 }
@@ -787,14 +912,16 @@ function decodeJson(data: Buffer, index: bigint | undefined): LogEntry {
 /**
  * Decodes an entry of any format this agent reads, in either encoding. Throws MetadataFormatError,
  * naming `index` (the entry's log index) and, for a newer format, the format found and the formats read.
+ * `numbering` is the state the entry folds into (or any later one: numbers are never reused): an entry
+ * of level 8 that names a topic by number needs it.
  */
-export function decodeEntry(data: Buffer, index?: bigint): LogEntry {
+export function decodeEntry(data: Buffer, index?: bigint, numbering: TopicNumbering | null = null): LogEntry {
   const format = storedFormat(data, ENTRY_MAGIC);
   switch (format.kind) {
     case "json":
       return decodeJson(data, index);
     case "binary":
-      return decodeBinary(data, format.headerBytes, index, format.version);
+      return decodeBinary(data, format.headerBytes, index, format.version, numbering);
     case "unknown":
       throw new MetadataFormatError(
         `${subject(index)} is in no format this agent knows: it starts with ${leadingBytes(data)}; ${READS}`,

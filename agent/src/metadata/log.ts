@@ -23,15 +23,17 @@ import { FailureReporter } from "../../../common/failure-reporter.js";
 import { DEFAULT_SLICE_MS, TimeSlicer } from "../../../common/time-slicer.js";
 import type { MetadataStore } from "../store/types.js";
 import type { Command, LogEntry } from "./commands.js";
-import { COMMAND_FORMAT, commandProblem, entryFormat } from "./commands.js";
+import { COMMAND_FORMAT, ENTRY_FORMAT, commandProblem } from "./commands.js";
 import type { EntryEncoding } from "./entry-codec.js";
 import {
   LATEST_ENTRY_FORMAT,
+  binaryEntryFormat,
   decodeEntry,
   encodeCommand,
   encodeEntryFrom,
   encodeJsonEntry,
   encodingFor,
+  hasNumberedLayout,
   jsonCommandSize,
 } from "./entry-codec.js";
 import { MetadataFormatError } from "./format.js";
@@ -39,6 +41,7 @@ import { encodeSnapshot, snapshotEncodingFor, type SnapshotEncoding } from "./sn
 import { FormatNotReadByAllError, Proposal, ProposalNotAppliedError, ProposalOutcomeUnknownError } from "./proposal.js";
 import type { CommandResult, StateListener } from "./state.js";
 import { ClusterState } from "./state.js";
+import { numberingCommand, type NumberedTopic } from "./topic-numbers.js";
 
 export interface MetadataLogOptions {
   /** Poll the store for other agents' entries this often; 0 when this agent is the only writer. */
@@ -76,7 +79,8 @@ export interface MetadataLogOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /**
    * The newest entry format every agent reading the log reads (entry-codec.ts entryFormatFor), which
-   * decides the encoding written next (binary from format 3); default the newest this agent reads.
+   * decides the encoding written next (binary from format 3, topic numbers from 8); default the newest
+   * this agent reads.
    */
   readonly readersFormat?: () => number;
   /**
@@ -95,6 +99,18 @@ interface InFlight {
   done: boolean;
   /** Its entry was applied here (its proposals resolved with results). */
   applied: boolean;
+}
+
+/** A command's binary encoding, and whether it is in the level-8 form (entry-codec.ts hasNumberedLayout). */
+interface EncodedCommand {
+  readonly bytes: Buffer;
+  readonly numbered: boolean;
+}
+
+/** The numberTopics command an entry carries after its proposals' commands, and its encoding. */
+interface EncodedNumbering {
+  readonly command: Command;
+  readonly bytes: Buffer;
 }
 
 const READ_BATCH = 500;
@@ -124,7 +140,7 @@ export class MetadataLog {
     30_000,
   );
   /** Binary encodings of the commands sized or proposed, while the caller holds them (encoded()). */
-  private readonly encodings = new WeakMap<Command, Buffer>();
+  private readonly encodings = new WeakMap<Command, EncodedCommand>();
   private lastSnapshotIndex = 0n;
   /** The snapshot being written by maybeSnapshot, if any. */
   private snapshotting: Promise<void> | null = null;
@@ -231,15 +247,13 @@ export class MetadataLog {
           // Encoded once (here, or when commandSize measured it): a command the binary codec cannot hold
           // exactly is refused alone, before any entry (in either encoding: agents read JSON entries
           // through that codec too).
-          const encoded = this.encoded(command);
-          const size = this.sizeIn(this.encoding(), command, encoded);
+          const encoded = this.encoded(command, this.numbered());
+          const size = this.sizeIn(this.encoding(), command, encoded.bytes);
           if (size > this.maxCommandBytes) {
-            reject(
-              new Error(`metadata command of ${size} bytes exceeds the log entry limit of ${this.store.maxEntryBytes}`),
-            );
+            reject(this.tooLarge(size));
             return;
           }
-          this.queue.push(new Proposal(command, encoded, timeoutMs, resolve, reject));
+          this.queue.push(new Proposal(command, encoded.bytes, encoded.numbered, timeoutMs, resolve, reject));
         }),
     );
     void this.pump();
@@ -251,24 +265,41 @@ export class MetadataLog {
     return this.store.maxEntryBytes - 256;
   }
 
+  private tooLarge(size: number): Error {
+    return new Error(`metadata command of ${size} bytes exceeds the log entry limit of ${this.store.maxEntryBytes}`);
+  }
+
   /** The encoding to write now: binary only while every live agent reads it. */
   private encoding(): EntryEncoding {
     return encodingFor(this.options.readersFormat?.() ?? LATEST_ENTRY_FORMAT);
   }
 
+  /**
+   * Whether entries written now name numbered topics by number: only while every live agent reads level 8
+   * (an older agent would stop at such an entry; the entries it reads keep naming topics).
+   */
+  private numbered(): boolean {
+    return (this.options.readersFormat?.() ?? LATEST_ENTRY_FORMAT) >= ENTRY_FORMAT.topicNumbers;
+  }
+
   /** Bytes `command` takes in an entry of the encoding this log writes now (compare with maxCommandBytes). */
   commandSize(command: Command): number {
-    return this.sizeIn(this.encoding(), command, this.encoded(command));
+    return this.sizeIn(this.encoding(), command, this.encoded(command, this.numbered()).bytes);
   }
 
   /**
    * The command's binary encoding, made once per command object: callers that size a command and then
-   * propose it (the batcher, the compactor) do not encode it twice. Commands are immutable.
+   * propose it (the batcher, the compactor) do not encode it twice. Commands are immutable. `numbered`:
+   * in the level-8 form, against this agent's topic numbers now (numbers never change meaning, so the
+   * bytes stay right whenever the entry folds); made again only if the form needed changed meanwhile.
    */
-  private encoded(command: Command): Buffer {
+  private encoded(command: Command, numbered: boolean): EncodedCommand {
     let encoded = this.encodings.get(command);
-    if (!encoded) {
-      encoded = encodeCommand(command);
+    if (!encoded || (encoded.numbered !== numbered && hasNumberedLayout(command))) {
+      encoded = {
+        bytes: encodeCommand(command, numbered ? this.stateValue.numbering : null),
+        numbered: numbered && hasNumberedLayout(command),
+      };
       this.encodings.set(command, encoded);
     }
     return encoded;
@@ -309,10 +340,15 @@ export class MetadataLog {
         while (this.queue.length > 0 && this.queue[0]!.settled) this.queue.shift();
         if (this.queue.length === 0 || this.closed || this.haltedBy) return;
         const encoding = this.encoding();
+        const numbered = encoding === "binary" && this.numbered();
         let bytes = 64;
         const batch: Proposal[] = [];
         while (this.queue.length > 0) {
           const next = this.queue[0]!;
+          if (!next.settled && !this.formFor(next, numbered)) {
+            this.queue.shift();
+            continue;
+          }
           if (!next.settled) {
             const size = this.sizeIn(encoding, next.command, next.encoded);
             if (batch.length > 0 && bytes + size > this.store.maxEntryBytes - 64) break;
@@ -321,32 +357,76 @@ export class MetadataLog {
           }
           this.queue.shift();
         }
-        await this.appendEntry(batch, encoding);
+        if (batch.length === 0) continue;
+        const numbering = numbered ? this.numberingFor(batch, this.store.maxEntryBytes - 64 - bytes) : null;
+        await this.appendEntry(batch, encoding, numbered, numbering);
       }
     } finally {
       this.pumping = false;
     }
   }
 
-  /** Appends one entry until it is applied, or its proposals have failed; never throws. */
-  private async appendEntry(proposals: readonly Proposal[], encoding: EntryEncoding): Promise<void> {
+  /**
+   * Puts a queued proposal in the form entries are written in now (`numbered`: level 8): a commitFile or
+   * compact encoded while the live agents read level 8 is encoded again with names once one of them does
+   * not (an older agent came back), and the other way round. False when it no longer fits an entry (it is
+   * rejected: named topics take more room than numbers).
+   */
+  private formFor(p: Proposal, numbered: boolean): boolean {
+    if (p.numbered === numbered || !hasNumberedLayout(p.command)) return true;
+    let encoded: EncodedCommand;
+    try {
+      encoded = this.encoded(p.command, numbered);
+    } catch (err) {
+      p.reject(err instanceof Error ? err : new Error(String(err)));
+      return false;
+    }
+    p.encoded = encoded.bytes;
+    p.numbered = encoded.numbered;
+    if (encoded.bytes.length <= this.maxCommandBytes) return true;
+    p.reject(this.tooLarge(encoded.bytes.length));
+    return false;
+  }
+
+  /**
+   * The numberTopics an entry written at level 8 carries (topic-numbers.ts numberingCommand): for the
+   * topics its createTopic commands create, then for topics that exist unnumbered, within `roomBytes`.
+   */
+  private numberingFor(proposals: readonly Proposal[], roomBytes: number): EncodedNumbering | null {
+    const created: NumberedTopic[] = [];
+    for (const { command: c } of proposals) if (c.type === "createTopic") created.push(c);
+    const command = numberingCommand(created, this.stateValue.unnumberedTopics(), roomBytes);
+    return command ? { command, bytes: encodeCommand(command) } : null;
+  }
+
+  /**
+   * Appends one entry until it is applied, or its proposals have failed; never throws. `numbering`: a
+   * numberTopics command after the proposals' commands (its result is nobody's).
+   */
+  private async appendEntry(
+    proposals: readonly Proposal[],
+    encoding: EntryEncoding,
+    numbered: boolean,
+    numbering: EncodedNumbering | null,
+  ): Promise<void> {
     const header = { proposer: this.proposerId, seq: ++this.seq, time: Date.now() };
     const flight: InFlight = { seq: header.seq, proposals, attemptedIndex: 0n, done: false, applied: false };
     let data: Buffer;
     let entry: LogEntry;
     try {
       const commands = proposals.map((p) => p.command);
+      const encoded = proposals.map((p) => p.encoded);
+      if (numbering) {
+        commands.push(numbering.command);
+        encoded.push(numbering.bytes);
+      }
       data =
         encoding === "binary"
-          ? encodeEntryFrom(
-              header,
-              entryFormat(commands, "binary"),
-              proposals.map((p) => p.encoded),
-            )
+          ? encodeEntryFrom(header, binaryEntryFormat(commands, numbered), encoded)
           : encodeJsonEntry({ ...header, commands });
       // This agent folds its entry as every other agent does: from its bytes. An entry that does not
-      // decode is never written.
-      entry = decodeEntry(data);
+      // decode is never written. Its topic numbers are this state's, which the entry's fold will know.
+      entry = decodeEntry(data, undefined, this.stateValue.numbering);
     } catch (err) {
       this.fail(flight, err instanceof Error ? err : new Error(String(err)));
       return;
@@ -468,7 +548,8 @@ export class MetadataLog {
       for (const r of records) {
         // Another path may have applied it meanwhile (this agent's own append, a reload from a snapshot).
         if (r.index !== this.stateValue.appliedIndex + 1n) continue;
-        this.applyRecord(r.index, decodeEntry(r.data, r.index));
+        // Decoded against the state it folds into: a level-8 entry may name topics by number.
+        this.applyRecord(r.index, decodeEntry(r.data, r.index, this.stateValue.numbering));
         if (slicer.due()) await slicer.pause();
       }
       if (records.length < READ_BATCH) return;

@@ -52,8 +52,13 @@ export class Proposal {
 
   constructor(
     readonly command: Command,
-    /** The command in the binary encoding (entry-codec.ts encodeCommand). */
-    readonly encoded: Buffer,
+    /**
+     * The command in the binary encoding (entry-codec.ts encodeCommand), in the level-8 form when
+     * `numbered`: encoded again, without numbers, if it is written while an agent reading only older
+     * levels is live.
+     */
+    public encoded: Buffer,
+    public numbered: boolean,
     timeoutMs: number,
     private readonly resolveFn: (r: CommandResult) => void,
     private readonly rejectFn: (e: Error) => void,

@@ -1,5 +1,6 @@
 /**
- * Binary snapshots, format 5 (docs/metadata-log.md, "Snapshots"). Written in slices: the encoder gives the
+ * Binary snapshots, formats 5 and 6 (docs/metadata-log.md, "Snapshots"); format 6 is format 5 followed by
+ * the topic numbers (topic-numbers.ts), written when the state holds any. Written in slices: the encoder gives the
  * event loop back every few milliseconds (`sliceMs`), so a snapshot of a large state never holds it for
  * long; the view was captured before (snapshot-view.ts) and the fold goes on meanwhile, saving what it
  * changes first. There is no string of the whole state, so no size limit but memory.
@@ -10,8 +11,9 @@
  * are deltas; timestamps are absolute (a delta of two record-batch timestamps may not be exact).
  *
  * ```
- * snapshot  = "WS" 5 applied (uvarlong) nextProducerId logTime topics=count topic* groups=count group*
- *             fences acls scram cgroups                   the last four: JSON text (rare, small)
+ * snapshot  = "WS" format applied (uvarlong) nextProducerId logTime topics=count topic* groups=count group*
+ *             fences acls scram cgroups [numbers]         the four: JSON text (rare, small)
+ * numbers   = count (name topicId)*                       format 6: number n's topic at row n; count: the counter
  * topic     = name topicId configs=count (key value)* partitions=count partition*
  * partition = next start bytes segments=count segment* producers=count producer*
  * segment   = baseDelta span maxTimestamp appendTime store (0 ingestion, 1 compaction) keySlot [key] pos len
@@ -40,6 +42,10 @@ import { Reader } from "../protocol/codec/reader.js";
 import { Writer } from "../protocol/codec/writer.js";
 
 export const BINARY_SNAPSHOT_FORMAT = 5;
+/** Format 5 and the topic numbers: written for a state that holds any (entry level 8). */
+export const NUMBERED_SNAPSHOT_FORMAT = 6;
+/** The binary snapshot formats this agent reads. */
+export const BINARY_SNAPSHOT_FORMATS: readonly number[] = [BINARY_SNAPSHOT_FORMAT, NUMBERED_SNAPSHOT_FORMAT];
 
 export interface EncodedSnapshot {
   readonly data: Buffer;
@@ -57,7 +63,9 @@ export async function encodeBinarySnapshot(
   const slicer = new TimeSlicer(sliceMs);
   const w = new Writer(64 * 1024);
   w.raw(Buffer.from(SNAPSHOT_MAGIC, "latin1"));
-  w.uvarint(BINARY_SNAPSHOT_FORMAT);
+  // Format 5 cannot hold topic numbers: a state with any is written in format 6, which older agents refuse.
+  const numbered = view.topicNumbers.length > 0;
+  w.uvarint(numbered ? NUMBERED_SNAPSHOT_FORMAT : BINARY_SNAPSHOT_FORMAT);
   w.uvarlong(view.applied);
   w.varlongNumber(view.nextProducerId);
   w.varlongNumber(view.logTime);
@@ -84,6 +92,13 @@ export async function encodeBinarySnapshot(
   w.compactString(JSON.stringify(view.acls));
   w.compactString(JSON.stringify(view.scram));
   w.compactString(JSON.stringify(view.cgroups));
+  if (numbered) {
+    w.uvarint(view.topicNumbers.length);
+    for (const [name, topicId] of view.topicNumbers) {
+      w.compactString(name);
+      w.compactString(topicId);
+    }
+  }
   const data = w.finishBuffer();
   slicer.end();
   return { data, longestHoldMs: slicer.longestMs };
@@ -156,16 +171,21 @@ function writeGroup(w: Writer, g: SnapshotGroup): void {
  * The view a binary snapshot holds. `headerBytes`: where its body starts (format.ts storedFormat);
  * `subject` names it in errors ("metadata snapshot at log index 4000").
  */
-export function decodeBinarySnapshot(data: Buffer, headerBytes: number, subject: string): SnapshotView {
+export function decodeBinarySnapshot(
+  data: Buffer,
+  headerBytes: number,
+  subject: string,
+  format: number = BINARY_SNAPSHOT_FORMAT,
+): SnapshotView {
   const r = new Reader(data, headerBytes);
   try {
-    const view = readSnapshot(r);
+    const view = readSnapshot(r, format);
     if (r.remaining > 0) throw new Error(`${r.remaining} bytes after the end`);
     return view;
   } catch (err) {
     throw new MetadataFormatError(
-      `${subject} (binary, format ${BINARY_SNAPSHOT_FORMAT}) is malformed at byte ${r.pos}: ${(err as Error).message}`,
-      BINARY_SNAPSHOT_FORMAT,
+      `${subject} (binary, format ${format}) is malformed at byte ${r.pos}: ${(err as Error).message}`,
+      format,
     );
   }
 }
@@ -177,7 +197,7 @@ function count(r: Reader, minBytes: number, what: string): number {
   return n;
 }
 
-function readSnapshot(r: Reader): SnapshotView {
+function readSnapshot(r: Reader, format: number): SnapshotView {
   const applied = r.uvarlong();
   const nextProducerId = r.varlongNumber();
   const logTime = r.varlongNumber();
@@ -196,7 +216,15 @@ function readSnapshot(r: Reader): SnapshotView {
     acls: jsonArray(r, "acls") as SnapshotView["acls"],
     scram: jsonArray(r, "scram") as SnapshotView["scram"],
     cgroups: jsonArray(r, "cgroups") as SnapshotView["cgroups"],
+    topicNumbers: format >= NUMBERED_SNAPSHOT_FORMAT ? readTopicNumbers(r) : [],
   };
+}
+
+function readTopicNumbers(r: Reader): Array<readonly [string, string]> {
+  const rows: Array<readonly [string, string]> = [];
+  for (let i = count(r, 2, "topic number"); i > 0; i--) rows.push([r.compactString(), r.compactString()]);
+  if (rows.length === 0) throw new Error("format 6 without topic numbers");
+  return rows;
 }
 
 function jsonArray(r: Reader, what: string): unknown[] {

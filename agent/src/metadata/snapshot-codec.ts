@@ -1,8 +1,10 @@
 /**
  * A snapshot's bytes, in either encoding (docs/metadata-log.md, "Snapshots"): JSON formats 1–4
- * (snapshot-json.ts) and binary format 5 (snapshot-binary.ts), told apart by the first bytes (format.ts).
- * Agents write binary once every live agent reads it (entry format level 7, ENTRY_FORMAT.binarySnapshot),
- * JSON before; they read both. A snapshot of a format this agent does not read is refused with a
+ * (snapshot-json.ts) and binary formats 5 and 6 (snapshot-binary.ts), told apart by the first bytes
+ * (format.ts). Agents write binary once every live agent reads it (entry format level 7,
+ * ENTRY_FORMAT.binarySnapshot), JSON before; they read both. A state holding topic numbers (entry level 8)
+ * is always written in binary format 6, whatever the live agents read: an older format would drop them,
+ * and an agent that folds a level-8 entry naming a number it lost could not read it. A snapshot of a format this agent does not read is refused with a
  * MetadataFormatError naming the version found and the versions read.
  */
 import { ENTRY_FORMAT } from "./commands.js";
@@ -14,15 +16,17 @@ import {
   storedFormat,
   versionList,
 } from "./format.js";
-import { BINARY_SNAPSHOT_FORMAT, decodeBinarySnapshot, encodeBinarySnapshot } from "./snapshot-binary.js";
+import { BINARY_SNAPSHOT_FORMATS, decodeBinarySnapshot, encodeBinarySnapshot } from "./snapshot-binary.js";
 import type { EncodedSnapshot } from "./snapshot-binary.js";
 import { JSON_SNAPSHOT_FORMATS, encodeJsonSnapshot, jsonSnapshotView } from "./snapshot-json.js";
 import type { SnapshotView } from "./snapshot-view.js";
 
 export type { EncodedSnapshot };
 
-/** Snapshot formats this agent reads: JSON 1–4, binary 5. */
-export const READABLE_SNAPSHOT_FORMATS: readonly number[] = [...JSON_SNAPSHOT_FORMATS, BINARY_SNAPSHOT_FORMAT];
+/** Snapshot formats this agent reads: JSON 1–4 (and 6, ClusterState.toSnapshot's form of topic numbers), binary 5 and 6. */
+export const READABLE_SNAPSHOT_FORMATS: readonly number[] = [
+  ...new Set([...JSON_SNAPSHOT_FORMATS, ...BINARY_SNAPSHOT_FORMATS]),
+].sort((a, b) => a - b);
 
 export type SnapshotEncoding = "json" | "binary";
 
@@ -36,7 +40,9 @@ export function snapshotEncodingFor(readersFormat: number): SnapshotEncoding {
  * JSON in one go, as agents before binary snapshots did.
  */
 export async function encodeSnapshot(view: SnapshotView, encoding: SnapshotEncoding): Promise<EncodedSnapshot> {
-  if (encoding === "binary") return encodeBinarySnapshot(view);
+  // Topic numbers exist only once every live agent read level 8 (or one older agent came back since,
+  // which stops at the first level-8 entry anyway): they go in format 6, never dropped.
+  if (encoding === "binary" || view.topicNumbers.length > 0) return encodeBinarySnapshot(view);
   const started = performance.now();
   const data = encodeJsonSnapshot(view);
   return { data, longestHoldMs: performance.now() - started };
@@ -53,14 +59,14 @@ export function decodeSnapshot(data: Buffer, index: bigint | undefined): Snapsho
   const unread = (version: number, encoding: string) =>
     new MetadataFormatError(
       READABLE_SNAPSHOT_FORMATS.includes(version)
-        ? `${subject} (${encoding}) has format version ${version}, which is never written in ${encoding}; ${reads} (JSON 1-4, binary 5)`
+        ? `${subject} (${encoding}) has format version ${version}, which is never written in ${encoding}; ${reads} (JSON 1-4 and 6, binary 5 and 6)`
         : `${subject} has format version ${version}; ${reads}${newerAgentHint(version, Math.max(...READABLE_SNAPSHOT_FORMATS))}`,
       version,
     );
   const format = storedFormat(data, SNAPSHOT_MAGIC);
   if (format.kind === "binary") {
-    if (format.version !== BINARY_SNAPSHOT_FORMAT) throw unread(format.version, "binary");
-    return decodeBinarySnapshot(data, format.headerBytes, subject);
+    if (!BINARY_SNAPSHOT_FORMATS.includes(format.version)) throw unread(format.version, "binary");
+    return decodeBinarySnapshot(data, format.headerBytes, subject, format.version);
   }
   if (format.kind === "unknown")
     throw new MetadataFormatError(

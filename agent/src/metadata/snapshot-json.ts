@@ -1,7 +1,9 @@
 /**
- * JSON snapshots, formats 1–4 (docs/metadata-log.md, "Snapshots"): what agents wrote before binary
+ * JSON snapshots, formats 1–4 and 6 (docs/metadata-log.md, "Snapshots"): what agents wrote before binary
  * snapshots, and still write while a live agent does not read binary ones (snapshot-codec.ts). Version 2
- * carries ACLs, 3 SCRAM credentials too, 4 KIP-848 groups' state too; a state without any is written as
+ * carries ACLs, 3 SCRAM credentials too, 4 KIP-848 groups' state too, 6 topic numbers too (the store
+ * gets them in binary format 6; ClusterState.toSnapshot, the form tests compare states in, may hold
+ * them in JSON, so that it compares them too); a state without any is written as
  * version 1 (one without groups' state as at most 3, and so on), which agents that know none of them still
  * read (a rolling upgrade), while they refuse a newer snapshot instead of dropping what it holds.
  *
@@ -16,7 +18,7 @@ import { partitionsOf, topicOf, type SnapshotView } from "./snapshot-view.js";
 import type { ConsumerGroupRecord } from "../groups/consumer-group-record.js";
 
 /** The JSON snapshot formats this agent reads. */
-export const JSON_SNAPSHOT_FORMATS: readonly number[] = [1, 2, 3, 4];
+export const JSON_SNAPSHOT_FORMATS: readonly number[] = [1, 2, 3, 4, 6];
 
 type SegRow = [number, number, number, "i" | "c", string, number, number, number];
 // Times (last use, log time) are absent from snapshots written before the fold kept them: 0, unknown.
@@ -43,6 +45,8 @@ interface JsonSnapshot {
   scram?: ScramUserRow[];
   /** Version 4: KIP-848 groups' durable state, [group, record]. */
   cgroups?: Array<[string, ConsumerGroupRecord]>;
+  /** Version 6: every topic number given, [name, topicId] in number order. */
+  numbers?: Array<[string, string]>;
 }
 
 export function encodeJsonSnapshot(view: SnapshotView): Buffer {
@@ -74,10 +78,10 @@ export function encodeJsonSnapshot(view: SnapshotView): Buffer {
     })),
   }));
   const groups = view.groups.map((g) => [g.group, g.offsets, g.time]);
-  const { acls, scram, cgroups } = view;
+  const { acls, scram, cgroups, topicNumbers } = view;
   return Buffer.from(
     JSON.stringify({
-      v: cgroups.length > 0 ? 4 : scram.length > 0 ? 3 : acls.length > 0 ? 2 : 1,
+      v: topicNumbers.length > 0 ? 6 : cgroups.length > 0 ? 4 : scram.length > 0 ? 3 : acls.length > 0 ? 2 : 1,
       applied: view.applied.toString(),
       nextProducerId: view.nextProducerId,
       logTime: view.logTime,
@@ -87,6 +91,7 @@ export function encodeJsonSnapshot(view: SnapshotView): Buffer {
       ...(acls.length > 0 ? { acls } : {}),
       ...(scram.length > 0 ? { scram } : {}),
       ...(cgroups.length > 0 ? { cgroups } : {}),
+      ...(topicNumbers.length > 0 ? { numbers: topicNumbers } : {}),
     }),
     "utf8",
   );
@@ -101,6 +106,7 @@ export function jsonSnapshotView(raw: unknown): SnapshotView {
   if (s.acls !== undefined && !Array.isArray(s.acls)) throw new Error("snapshot: acls is not an array");
   if (s.scram !== undefined && !Array.isArray(s.scram)) throw new Error("snapshot: scram is not an array");
   if (s.cgroups !== undefined && !Array.isArray(s.cgroups)) throw new Error("snapshot: cgroups is not an array");
+  if (s.numbers !== undefined && !Array.isArray(s.numbers)) throw new Error("snapshot: numbers is not an array");
   return {
     applied: BigInt(s.applied),
     nextProducerId: s.nextProducerId,
@@ -135,5 +141,6 @@ export function jsonSnapshotView(raw: unknown): SnapshotView {
     acls: s.acls ?? [],
     scram: s.scram ?? [],
     cgroups: s.cgroups ?? [],
+    topicNumbers: s.numbers ?? [],
   };
 }

@@ -15,6 +15,7 @@ import type { AclRow } from "./acls.js";
 import type { OffsetCommitEntry } from "./commands.js";
 import type { GroupFenceRow } from "./group-fence.js";
 import type { ScramUserRow } from "./scram-credentials.js";
+import type { TopicNumberRow } from "./topic-numbers.js";
 import type { ProducerBatch, Segment } from "./state.js";
 import type { ConsumerGroupRecord } from "../groups/consumer-group-record.js";
 
@@ -79,4 +80,10 @@ export interface SnapshotView {
   /** Validated when the state is rebuilt (scram-credentials.ts restore), as are ACL rows and groups' records. */
   readonly scram: readonly ScramUserRow[];
   readonly cgroups: readonly (readonly [string, ConsumerGroupRecord])[];
+  /**
+   * Every topic number given (deleted topics' included), in number order: row n is number n, and their
+   * count the next number. Empty in snapshots before format 6; a view with rows is written only in
+   * format 6, which agents that would drop them refuse (snapshot-codec.ts).
+   */
+  readonly topicNumbers: readonly TopicNumberRow[];
 }

@@ -7,6 +7,10 @@
  * for their period are dropped as the log time passes it.
  *
  * Offsets are kept as JavaScript numbers (exact up to 2^53) and converted to int64 at the wire.
+ *
+ * Topic numbers (topic-numbers.ts) are given only by folding `numberTopics`, from a counter that snapshots
+ * carry, and are kept after a topic is deleted: level-8 entries name topics by them (entry-codec.ts
+ * decodes against `numbering`).
  */
 import type { AclBinding } from "./acls.js";
 import { AclStore, aclKey } from "./acls.js";
@@ -21,6 +25,7 @@ import type {
   DeleteOffsetsCommand,
   Location,
   LogEntry,
+  NumberTopicsCommand,
   OffsetCommitEntry,
   TruncateCommand,
 } from "./commands.js";
@@ -33,6 +38,7 @@ import { validateTopicConfig } from "./topic-config.js";
 import { decodeSnapshot } from "./snapshot-codec.js";
 import { encodeJsonSnapshot } from "./snapshot-json.js";
 import { partitionsOf, type SnapshotPartition, type SnapshotView } from "./snapshot-view.js";
+import { TopicNumbers, type NumberedTopic, type TopicNumbering } from "./topic-numbers.js";
 
 /** Kafka error codes the fold produces (the protocol layer's table). */
 export const FoldError = ErrorCode;
@@ -185,6 +191,22 @@ export class ClusterState {
   readonly objectRefs = new Map<string, number>();
   /** Partitions of all topics together. */
   partitionTotal = 0;
+  /** Every topic number given so far, deleted topics' included; never reused. */
+  private topicNumbers = new TopicNumbers();
+  /** Live topics without a number (created before level 8, or not numbered yet), by name. */
+  private readonly unnumbered = new Map<string, TopicState>();
+  /** The state's topic numbers as the entry codec uses them: to encode what it proposes, to decode entries. */
+  readonly numbering: TopicNumbering = {
+    numberOf: (name, topicId) => {
+      if (topicId === undefined) {
+        const live = this.topics.get(name);
+        return live ? this.topicNumbers.numberOfId(live.topicId) : undefined;
+      }
+      const number = this.topicNumbers.numberOfId(topicId);
+      return number !== undefined && this.topicNumbers.topicOf(number)?.name === name ? number : undefined;
+    },
+    topicOf: (number) => this.topicNumbers.topicOf(number),
+  };
   /**
    * While a captured snapshot view is being encoded: partitions as they were at the capture, saved here
    * before the fold first changes them after it (copy on write; captureSnapshot).
@@ -195,6 +217,21 @@ export class ClusterState {
 
   partition(topic: string, partition: number): PartitionState | undefined {
     return this.topics.get(topic)?.partitions[partition];
+  }
+
+  /** The number a live topic was given (numberTopics), if any. */
+  topicNumber(name: string): number | undefined {
+    return this.numbering.numberOf(name);
+  }
+
+  /** The next topic number to give: how many topics were ever numbered. */
+  get nextTopicNumber(): number {
+    return this.topicNumbers.next;
+  }
+
+  /** Live topics without a number yet, oldest first (a proposer numbers them: topic-numbers.ts). */
+  unnumberedTopics(): IterableIterator<NumberedTopic> {
+    return this.unnumbered.values();
   }
 
   /** Applies one entry; returns one result per command. */
@@ -245,12 +282,15 @@ export class ClusterState {
           const problem = validateTopicConfig(k, v);
           if (problem) return { errorCode: FoldError.INVALID_CONFIG, message: problem };
         }
-        this.topics.set(c.name, {
+        const topic: TopicState = {
           name: c.name,
           topicId: c.topicId,
           configs: { ...c.configs },
           partitions: Array.from({ length: c.partitions }, () => new PartitionState()),
-        });
+        };
+        this.topics.set(c.name, topic);
+        // A number comes only from numberTopics (in the same entry, when it was written at level 8).
+        if (this.topicNumbers.numberOfId(c.topicId) === undefined) this.unnumbered.set(c.name, topic);
         this.partitionTotal += c.partitions;
         this.listener?.topicsChanged?.();
         return { errorCode: FoldError.NONE };
@@ -265,6 +305,8 @@ export class ClusterState {
           for (const state of p.producers.values()) this.producerExpiry.delete(state);
         }
         this.topics.delete(c.name);
+        // Its number, if any, stays given: entries encoded before the deletion still name it.
+        this.unnumbered.delete(c.name);
         this.partitionTotal -= topic.partitions.length;
         this.dropTopicOffsets(c.name);
         this.listener?.topicsChanged?.();
@@ -370,7 +412,24 @@ export class ClusterState {
         return { errorCode: FoldError.NONE, deletedAcls: this.acls.deleteMatching(c.filters) };
       case "alterScramCredentials":
         return this.alterScramCredentials(index, c);
+      case "numberTopics":
+        return this.numberTopics(c);
     }
+  }
+
+  /**
+   * Gives each listed live topic without a number the next one, in list order. A topic deleted, numbered
+   * already, or re-created since (another id) is skipped: the same numbering proposed twice, or by two
+   * agents, numbers each topic once.
+   */
+  private numberTopics(c: NumberTopicsCommand): CommandResult {
+    for (const { name, topicId } of c.topics) {
+      const topic = this.topics.get(name);
+      if (!topic || topic.topicId !== topicId || this.topicNumbers.numberOfId(topicId) !== undefined) continue;
+      this.topicNumbers.assign(topic);
+      this.unnumbered.delete(name);
+    }
+    return { errorCode: FoldError.NONE };
   }
 
   /** Adds the bindings not present yet, unless they would take the cluster beyond its limit (limits.ts). */
@@ -468,7 +527,9 @@ export class ClusterState {
     const appended = new Set<PartitionState>();
     const appendedNames: Array<[string, number, PartitionState]> = [];
     for (const b of c.batches) {
-      const p = this.partition(b.topic, b.partition);
+      const topic = this.topics.get(b.topic);
+      // A batch that named its topic by number is for that topic only, not for one re-created under its name.
+      const p = b.topicId === undefined || topic?.topicId === b.topicId ? topic?.partitions[b.partition] : undefined;
       if (!p) {
         results.push({
           errorCode: FoldError.UNKNOWN_TOPIC_OR_PARTITION,
@@ -663,6 +724,7 @@ export class ClusterState {
       acls: this.acls.toRows(),
       scram: this.scramCredentials.toRows(),
       cgroups: [...this.consumerGroups],
+      topicNumbers: this.topicNumbers.toRows(),
     };
   }
 
@@ -686,7 +748,10 @@ export class ClusterState {
     };
   }
 
-  /** A JSON snapshot of the state (formats 1–4; snapshot-json.ts), encoded at once. */
+  /**
+   * A JSON snapshot of the state (formats 1–4, or 6 when it holds topic numbers; snapshot-json.ts),
+   * encoded at once.
+   */
   toSnapshot(): Buffer {
     return encodeJsonSnapshot(this.view((p) => this.partitionView(p)));
   }
@@ -736,6 +801,10 @@ export class ClusterState {
       state.topics.set(t.name, { name: t.name, topicId: t.topicId, configs: t.configs, partitions });
       state.partitionTotal += partitions.length;
     }
+    // Snapshots before format 6 hold no numbers: no numberTopics came before them.
+    state.topicNumbers = TopicNumbers.fromRows(view.topicNumbers);
+    for (const t of state.topics.values())
+      if (state.topicNumbers.numberOfId(t.topicId) === undefined) state.unnumbered.set(t.name, t);
     state.producerExpiry = ExpiryQueue.of(producerTimes);
     const groupTimes: Array<[string, number]> = [];
     for (const { group, offsets, time } of view.groups) {

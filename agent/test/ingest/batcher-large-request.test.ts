@@ -44,7 +44,8 @@ describe("ingestion batcher: a request larger than a log entry", () => {
       const entries = await store.read(2n, 1000);
       assert.ok(entries.length >= 4, `${entries.length} entries for two files`);
       assert.ok(entries.every((e) => e.data.length <= store.maxEntryBytes));
-      const commands = entries.flatMap((e) => decodeEntry(e.data).commands);
+      // Topic t is numbered (entry level 8): its commits name it by number, decoded against the state.
+      const commands = entries.flatMap((e) => decodeEntry(e.data, e.index, log.state.numbering).commands);
       const keys = new Set(commands.map((c) => (c.type === "commitFile" ? c.key : "")));
       assert.equal(keys.size, 2, "two files");
       assert.ok(commands.length > keys.size, `${commands.length} commands for ${keys.size} files`);

@@ -144,7 +144,7 @@ describe("metadata log: entry formats", () => {
         new MetadataLog(store, options).open(),
         MetadataFormatError,
         new RegExp(
-          `^metadata snapshot at log index 5 has format version ${version}; this agent reads snapshot format versions 1, 2, 3, 4 and 5\\. It was written by a newer agent`,
+          `^metadata snapshot at log index 5 has format version ${version}; this agent reads snapshot format versions 1, 2, 3, 4, 5 and 6\\. It was written by a newer agent`,
         ),
       );
     }
@@ -215,10 +215,11 @@ describe("metadata log: entry formats", () => {
     assert.equal(good.status, "fulfilled");
     assert.ok(bad.status === "rejected" && bad.reason instanceof CommandEncodingError, String(bad));
     assert.ok(malformed.status === "rejected" && /truncate: offset must be/.test(String(malformed.reason)));
-    const entries = (await store.read(1n, 10)).map((r) => decodeEntry(r.data, r.index));
+    // The commitFile names topic t by its number (given in the createTopic's entry): decoded against the state.
+    const entries = (await store.read(1n, 10)).map((r) => decodeEntry(r.data, r.index, log.state.numbering));
     assert.deepEqual(
       entries.map((e) => e.commands.map((c) => c.type)),
-      [["createTopic"], ["commitFile"]],
+      [["createTopic", "numberTopics"], ["commitFile"]],
     );
     await log.close();
   });

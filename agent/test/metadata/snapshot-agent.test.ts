@@ -36,10 +36,10 @@ describe("metadata snapshots of an agent", () => {
         assert.equal(files.length, 1, `one snapshot after 130 entries: ${files.join(", ")}`);
         const index = BigInt(files[0]!.replace(/^snap-0*|\.bin$/g, ""));
         assert.ok(index >= 100n && index < 130n, `snapshot at ${index}`);
-        // u32 CRC-32C, then the snapshot: binary format 5.
+        // u32 CRC-32C, then the snapshot: binary format 6 (each topic was numbered in the entry creating it).
         const data = readFileSync(path.join(snapshots, files[0]!)).subarray(4);
         assert.equal(data.toString("latin1", 0, 2), "WS");
-        assert.equal(data[2], 5);
+        assert.equal(data[2], 6);
       } finally {
         await agent.stop();
       }
