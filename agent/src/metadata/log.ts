@@ -142,6 +142,8 @@ export class MetadataLog {
   /** Binary encodings of the commands sized or proposed, while the caller holds them (encoded()). */
   private readonly encodings = new WeakMap<Command, EncodedCommand>();
   private lastSnapshotIndex = 0n;
+  /** Size of the last snapshot this agent encoded (0: none yet). */
+  private lastSnapshotBytes = 0;
   /** The snapshot being written by maybeSnapshot, if any. */
   private snapshotting: Promise<void> | null = null;
   private closed = false;
@@ -590,7 +592,10 @@ export class MetadataLog {
     const capture = this.stateValue.captureSnapshot();
     const captureMs = performance.now() - captureStarted;
     try {
-      const encoded = await encodeSnapshot(capture.view, this.snapshotEncoding());
+      // The next snapshot is about the size of the last: its buffer is allocated once (snapshot-binary.ts).
+      const sizeHint = this.lastSnapshotBytes > 0 ? Math.ceil(this.lastSnapshotBytes * 1.1) + 64 * 1024 : undefined;
+      const encoded = await encodeSnapshot(capture.view, this.snapshotEncoding(), sizeHint);
+      this.lastSnapshotBytes = encoded.data.length;
       return {
         index: capture.view.applied,
         data: encoded.data,

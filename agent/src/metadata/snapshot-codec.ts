@@ -39,10 +39,15 @@ export function snapshotEncodingFor(readersFormat: number): SnapshotEncoding {
  * Encodes a captured state. Binary is encoded in slices (the event loop is given back every few ms);
  * JSON in one go, as agents before binary snapshots did.
  */
-export async function encodeSnapshot(view: SnapshotView, encoding: SnapshotEncoding): Promise<EncodedSnapshot> {
+export async function encodeSnapshot(
+  view: SnapshotView,
+  encoding: SnapshotEncoding,
+  /** Expected size in bytes (binary: sizes its buffer; encodeBinarySnapshot). */
+  sizeHint?: number,
+): Promise<EncodedSnapshot> {
   // Topic numbers exist only once every live agent read level 8 (or one older agent came back since,
   // which stops at the first level-8 entry anyway): they go in format 6, never dropped.
-  if (encoding === "binary" || view.topicNumbers.length > 0) return encodeBinarySnapshot(view);
+  if (encoding === "binary" || view.topicNumbers.length > 0) return encodeBinarySnapshot(view, undefined, sizeHint);
   const started = performance.now();
   const data = encodeJsonSnapshot(view);
   return { data, longestHoldMs: performance.now() - started };

@@ -416,6 +416,47 @@ describe("dynamodb store", function () {
       }
     });
 
+    it("writes a large object and a large snapshot in BatchWriteItem calls of at most 1 MiB, several in flight", async function () {
+      // A call of 25 chunks made the SDK allocate about 30 MB at once to serialize it (client.ts).
+      const seamClient = client(awsClientSettings("dynamodb", "agent"));
+      const calls: number[] = [];
+      let inFlight = 0;
+      let mostInFlight = 0;
+      seamClient.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (context.commandName !== "BatchWriteItemCommand") return next(args);
+          const input = args.input as {
+            RequestItems?: Record<string, Array<{ PutRequest?: { Item?: { d?: { B?: Uint8Array } } } }>>;
+          };
+          const items = Object.values(input.RequestItems ?? {}).flat();
+          calls.push(items.reduce((n, r) => n + (r.PutRequest?.Item?.d?.B?.length ?? 0), 0));
+          mostInFlight = Math.max(mostInFlight, ++inFlight);
+          try {
+            return await next(args);
+          } finally {
+            inFlight--;
+          }
+        },
+        { step: "initialize", name: "warpTestCallSizes" },
+      );
+      try {
+        stores = await openStores(tables, seamClient);
+        const data = randomBytes(CHUNK_BYTES * 12 + 5);
+        await stores.ingestion.put("calls/big", data);
+        assert.deepEqual(await stores.ingestion.get("calls/big"), data);
+        const snapshot = randomBytes(CHUNK_BYTES * 9);
+        await stores.metadata.putSnapshot({ index: 7n, data: snapshot });
+        assert.deepEqual((await stores.metadata.latestSnapshot())?.data, snapshot);
+        assert.ok(calls.length >= 11, `${calls.length} calls for 22 chunks`);
+        for (const bytes of calls) assert.ok(bytes <= 1024 * 1024, `a call carried ${bytes} bytes of chunks`);
+        assert.ok(mostInFlight > 1, `at most ${mostInFlight} calls in flight`);
+      } finally {
+        await stores?.close();
+        stores = null;
+        seamClient.destroy();
+      }
+    });
+
     it("an append right after reading the tail skips the snapshot-pointer check; a blind append does it", async function () {
       stores = await openStores(tables, c);
       assert.equal(await stores.metadata.append(1n, Buffer.from("e1")), true);

@@ -12,6 +12,8 @@ import { batchGet, batchWrite, callDeadline, recordCapacity, ttlSeconds, type It
 
 /** Bytes per chunk item: under the 400 KB item limit with room for keys and attributes. */
 export const CHUNK_BYTES = 350 * 1024;
+/** BatchWriteItem calls in flight while writing a chunk set: each holds two chunks (client.ts). */
+const WRITE_CONCURRENCY = 8;
 /** Chunks per BatchGetItem call: 40 × 350 KB stays under the 16 MB response limit. */
 const CHUNKS_PER_GET = 40;
 
@@ -47,7 +49,7 @@ export class ChunkStore {
       if (expiresAt) item[TTL_ATTRIBUTE] = { N: ttlSeconds(expiresAt) };
       requests.push({ PutRequest: { Item: item } });
     }
-    await batchWrite(this.client, this.table, requests);
+    await batchWrite(this.client, this.table, requests, WRITE_CONCURRENCY);
     return { pk, size: data.length, count, chunkBytes: this.chunkBytes };
   }
 

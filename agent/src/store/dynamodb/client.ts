@@ -85,7 +85,15 @@ const UNPROCESSED_RETRIES = 10;
 
 /** BatchWriteItem limits: 25 requests and 16 MB per call. */
 export const BATCH_WRITE_MAX_ITEMS = 25;
-const BATCH_WRITE_MAX_BYTES = 15 * 1024 * 1024;
+/**
+ * Bytes of items per BatchWriteItem call, far below DynamoDB's 16 MB: the SDK serializes a call into one
+ * JSON buffer, growing it by doubling, with binary attributes in base64, so a call of 25 chunks of 350 KB
+ * allocated about 30 MB at once; four in flight, 120 MB. In an agent holding a large metadata state such a
+ * burst makes V8 collect the whole heap on the spot: 0.6 s of event loop held while writing a snapshot at
+ * 100,000 partitions. Calls of two chunks also finished sooner on DynamoDB Local (bench notes in
+ * docs/benchmarks.md, "Metadata log at scale").
+ */
+const BATCH_WRITE_MAX_BYTES = 1024 * 1024;
 
 function requestBytes(r: WriteRequest): number {
   const item = r.PutRequest?.Item;
