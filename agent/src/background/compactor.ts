@@ -138,18 +138,26 @@ export interface PlanOptions {
   readonly mergeRunsBelowBytes: number;
   readonly mergeAfterMs: number;
   /**
-   * Most partitions one pass takes segments from (undefined: no bound). A pass's `compact` command names
-   * a run per partition at least, and must fit one log entry: without the bound, a pass over 100,000
-   * partitions read, checked and assembled them all, then dropped most runs to fit the entry.
+   * Most partitions one pass takes segments from (undefined: no bound). A pass's `compact` commands name
+   * a run per partition at least, and must fit COMMANDS_PER_PASS log entries: without the bound, a pass
+   * over 100,000 partitions read, checked and assembled them all, then dropped most runs to fit.
    */
   readonly maxPartitions?: number;
 }
 
 /**
  * Bytes a `compact` command is planned with per run (a binary run takes about 20; JSON entries, written
- * while an older agent is live, more: the pass then drops runs until the command fits).
+ * while an older agent is live, more: the pass then drops runs until its commands fit).
  */
 const PLANNED_BYTES_PER_RUN = 32;
+/**
+ * Most `compact` commands (log entries) one pass commits its object with. One entry holds about 11,000
+ * runs on DynamoDB; with one command a pass, compaction covered at most 11,000 partitions every pass, and
+ * a cluster writing to all of 100,000 partitions fell further behind at every pass.
+ */
+const COMMANDS_PER_PASS = 4;
+/** Room of a command kept for its list of replaced files (informational: the fold does not use it). */
+const REPLACED_FILES_SHARE = 0.25;
 
 /**
  * Chooses what one pass compacts (state in, runs out; it changes nothing). Ingestion segments go first,
@@ -314,6 +322,27 @@ function stillThere(state: ClusterState, run: BuiltRun): boolean {
   return true;
 }
 
+/**
+ * The ingestion files every reference of which is in `runs` (the pass replaces them whole), as many as
+ * `maxBytes` of keys hold: the list only lets the pass delete them early (deleteCompactedIngestionFiles);
+ * the others expire by TTL or GC as usual.
+ */
+function replacedFiles(runs: readonly BuiltRun[], state: ClusterState, maxBytes: number): string[] {
+  const perFile = new Map<string, number>();
+  for (const r of runs)
+    for (const s of r.segments)
+      if (s.location.store === "i") perFile.set(s.location.key, (perFile.get(s.location.key) ?? 0) + 1);
+  const out: string[] = [];
+  let bytes = 0;
+  for (const [file, n] of perFile) {
+    if (state.objectRefs.get(file) !== n) continue;
+    bytes += Buffer.byteLength(file) + 2;
+    if (bytes > maxBytes) break;
+    out.push(file);
+  }
+  return out;
+}
+
 export class Compactor {
   private readonly minAgeMs: number;
   private readonly maxObjectBytes: number;
@@ -350,7 +379,7 @@ export class Compactor {
         maxRunBytes: this.maxRunBytes,
         mergeRunsBelowBytes: this.mergeRunsBelowBytes,
         mergeAfterMs: this.mergeAfterMs,
-        maxPartitions: Math.max(1, Math.floor(log.maxCommandBytes / PLANNED_BYTES_PER_RUN)),
+        maxPartitions: Math.max(1, Math.floor(log.maxCommandBytes / PLANNED_BYTES_PER_RUN) * COMMANDS_PER_PASS),
       },
       slicer,
     );
@@ -375,11 +404,11 @@ export class Compactor {
     if (built.length === 0) return empty();
 
     const key = `${COMPACTED_PREFIX}${String(now).padStart(13, "0")}-${randomBytes(6).toString("hex")}`;
-    let command = this.command(key, built, log.state);
-    // Keep the command under the log's entry limit: drop the newest runs until it fits.
-    while (log.commandSize(command) > log.maxCommandBytes && built.length > 1) {
+    let commands = this.commands(key, built, log.state);
+    // Keep the pass within COMMANDS_PER_PASS entries: drop the newest runs until its commands fit.
+    while (commands.length > COMMANDS_PER_PASS && built.length > 1) {
       built = built.slice(0, Math.max(1, Math.floor(built.length * 0.8)));
-      command = this.command(key, built, log.state);
+      commands = this.commands(key, built, log.state);
     }
     const data = await assembleObject(built, slicer);
     await this.deps.compaction.put(key, data);
@@ -396,8 +425,10 @@ export class Compactor {
       await this.deps.compaction.delete([key]);
       return empty();
     }
-    if (valid.length < built.length) command = this.command(key, built, log.state, new Set(valid));
-    await log.propose([command]);
+    if (valid.length < built.length) commands = this.commands(key, built, log.state, new Set(valid));
+    // The commands are applied one by one (each run on its own, section 9 of docs/metadata-log.md).
+    await log.propose(commands);
+    const replacedFiles = commands.flatMap((c) => c.replacedFiles);
     if (this.deps.cache) await offerRuns(this.deps.cache, key, data, built, new Set(valid), slicer);
 
     const appliedRuns = log.state.objectRefs.get(key) ?? 0;
@@ -405,7 +436,7 @@ export class Compactor {
       logger.info("compaction overtaken: no run applied; deleting the object", { key });
       await this.deps.compaction.delete([key]);
     }
-    const unreferenced = command.replacedFiles.filter((f) => !log.state.objectRefs.has(f));
+    const unreferenced = replacedFiles.filter((f) => !log.state.objectRefs.has(f));
     if (this.options.deleteCompactedIngestionFiles && unreferenced.length > 0) {
       await this.deps.ingestion
         .delete(unreferenced)
@@ -416,11 +447,11 @@ export class Compactor {
     const stats: CompactionStats = {
       key: appliedRuns > 0 ? key : null,
       bytes: appliedRuns > 0 ? data.length : 0,
-      runs: command.runs.length,
+      runs: commands.reduce((n, c) => n + c.runs.length, 0),
       appliedRuns,
       segments: valid.reduce((n, r) => n + r.segments.length, 0),
       sourceObjects: sources.size,
-      replacedFiles: command.replacedFiles,
+      replacedFiles,
       seconds: seconds(),
       oldestIngestionAgeMs: this.oldestIngestionAge(Date.now()),
       longestHoldMs: slicer.longestMs,
@@ -439,18 +470,41 @@ export class Compactor {
     return stats;
   }
 
-  /** The command for an object holding `runs` back to back; only the runs in `keep` are listed. */
-  private command(
+  /**
+   * The commands for an object holding `runs` back to back, listing the runs in `keep` (default: all):
+   * one command when they fit one log entry, else halves until each does. The last names the ingestion
+   * files the pass replaces whole.
+   */
+  private commands(
     key: string,
     runs: readonly BuiltRun[],
     state: ClusterState,
     keep?: ReadonlySet<BuiltRun>,
+  ): CompactCommand[] {
+    const log = this.deps.log;
+    const kept = keep ? runs.filter((r) => keep.has(r)) : runs;
+    const replaced = replacedFiles(kept, state, log.maxCommandBytes * REPLACED_FILES_SHARE);
+    const split = (part: readonly BuiltRun[], last: boolean): CompactCommand[] => {
+      const command = this.command(key, runs, state, new Set(part), last ? replaced : []);
+      if (part.length <= 1 || log.commandSize(command) <= log.maxCommandBytes) return [command];
+      const half = Math.ceil(part.length / 2);
+      return [...split(part.slice(0, half), false), ...split(part.slice(half), last)];
+    };
+    return split(kept, true);
+  }
+
+  /** The command for an object holding `runs` back to back that lists the runs in `keep`. */
+  private command(
+    key: string,
+    runs: readonly BuiltRun[],
+    state: ClusterState,
+    keep: ReadonlySet<BuiltRun>,
+    replacedFiles: readonly string[],
   ): CompactCommand {
     let pos = 0;
     const out: Array<CompactCommand["runs"][number]> = [];
-    const perFile = new Map<string, number>();
     for (const r of runs) {
-      if (keep && !keep.has(r)) {
+      if (!keep.has(r)) {
         pos += r.len;
         continue;
       }
@@ -465,10 +519,7 @@ export class Compactor {
         len: r.len,
       });
       pos += r.len;
-      for (const s of r.segments)
-        if (s.location.store === "i") perFile.set(s.location.key, (perFile.get(s.location.key) ?? 0) + 1);
     }
-    const replacedFiles = [...perFile].filter(([f, n]) => state.objectRefs.get(f) === n).map(([f]) => f);
     return { type: "compact", key, size: runs.reduce((n, r) => n + r.len, 0), runs: out, replacedFiles };
   }
 

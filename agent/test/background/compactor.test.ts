@@ -9,6 +9,8 @@ import { GarbageCollector } from "../../src/background/gc.js";
 import { ObjectCache } from "../../src/fetch/object-cache.js";
 import { PartitionReader, runKey } from "../../src/fetch/reader.js";
 import type { ObjectStore } from "../../src/store/types.js";
+import { MemMetadataStore, MemObjectStore } from "../../src/store/mem.js";
+import { decodeEntry } from "../../src/metadata/entry-codec.js";
 import {
   closeFixture,
   createTopic,
@@ -22,6 +24,11 @@ import {
 import type { Fixture } from "./support.js";
 
 const T0 = Date.UTC(2026, 0, 1);
+
+/** Log entries of at most 4 KiB: a `compact` command of about a hundred runs fills one. */
+class SmallEntryStore extends MemMetadataStore {
+  override readonly maxEntryBytes = 4096;
+}
 
 /** Every agent produces `files` files of one batch per partition, times T0 + i. */
 async function produceMany(
@@ -566,5 +573,32 @@ describe("compaction", () => {
     // Every batch of all 12 files reads back with its bytes and offsets on every agent.
     for (const l of f.logs) assert.equal(await verifyReadBack(f, l), 12 * 40);
     assert.ok(segmentStores(f.logs[0]!, "t", 0).includes("c"), "partition 0 has a compacted run");
+  });
+  it("commits a pass over more partitions than one log entry holds through several compact commands", async () => {
+    await closeFixture(f);
+    const metadata = new SmallEntryStore();
+    f = await openFixture(1, { ingestion: new MemObjectStore(), compaction: new MemObjectStore(), metadata });
+    await createTopic(f, "wide", 300);
+    for (let from = 0; from < 300; from += 60)
+      await produceFile(
+        f,
+        0,
+        Array.from({ length: 60 }, (_, i) => ({ topic: "wide", partition: from + i, records: 2 })),
+        T0 + from,
+      );
+    const log = f.logs[0]!;
+    const compactor = new Compactor({ ingestion: f.ingestion, compaction: f.compaction, log, logger });
+    const stats = await compactor.runOnce(T0 + 60_000);
+    // One command holds about 150 runs here, and a pass was planned with 120 (entry limit ÷ 32 B): one
+    // pass now takes 4 commands' worth, all 300 partitions.
+    assert.equal(stats.appliedRuns, 300);
+    for (let p = 0; p < 300; p++) assert.deepEqual(segmentStores(log, "wide", p), ["c"], `partition ${p}`);
+    const compacts = (await metadata.read(1n, 1000))
+      .map((r) => decodeEntry(r.data, r.index, log.state.numbering))
+      .flatMap((e) => e.commands)
+      .filter((c) => c.type === "compact");
+    assert.ok(compacts.length >= 2, `${compacts.length} compact commands`);
+    assert.ok(new Set(compacts.map((c) => c.type === "compact" && c.key)).size === 1, "all for one object");
+    assert.equal(await verifyReadBack(f, log), 300);
   });
 });
