@@ -592,9 +592,7 @@ export class MetadataLog {
     const capture = this.stateValue.captureSnapshot();
     const captureMs = performance.now() - captureStarted;
     try {
-      // The next snapshot is about the size of the last: its buffer is allocated once (snapshot-binary.ts).
-      const sizeHint = this.lastSnapshotBytes > 0 ? Math.ceil(this.lastSnapshotBytes * 1.1) + 64 * 1024 : undefined;
-      const encoded = await encodeSnapshot(capture.view, this.snapshotEncoding(), sizeHint);
+      const encoded = await encodeSnapshot(capture.view, this.snapshotEncoding(), this.snapshotSizeHint());
       this.lastSnapshotBytes = encoded.data.length;
       return {
         index: capture.view.applied,
@@ -604,6 +602,18 @@ export class MetadataLog {
     } finally {
       capture.release();
     }
+  }
+
+  /**
+   * About the size of the next binary snapshot, so that its buffer is allocated once (snapshot-binary.ts):
+   * the last one's and a margin, or, before the first, an estimate from the partitions and the segments
+   * (every segment is one reference in objectRefs; a binary segment takes about 20 bytes).
+   */
+  private snapshotSizeHint(): number {
+    if (this.lastSnapshotBytes > 0) return Math.ceil(this.lastSnapshotBytes * 1.1) + 64 * 1024;
+    let segments = 0;
+    for (const refs of this.stateValue.objectRefs.values()) segments += refs;
+    return 64 * 1024 + this.stateValue.partitionTotal * 48 + segments * 24;
   }
 
   /** Encodes and stores a snapshot of the state now; one at a time (`snapshotting`). */
