@@ -7,7 +7,9 @@
  *
  * WARP_BENCH_SCALE_TOPICS (1000) × WARP_BENCH_SCALE_PARTITIONS (100) partitions; WARP_BENCH_SCALE_AGENTS (3);
  * WARP_BENCH_SCALE_SECONDS (60) of produce to all of them; WARP_BENCH_SCALE_SNAPSHOT_ENTRIES (200);
- * WARP_BENCH_SCALE_UNITS_SECONDS (15) per log-units run; WARP_BENCH_SCALE_ONLY=state or cluster.
+ * WARP_BENCH_SCALE_UNITS_SECONDS (15) per log-units run; WARP_BENCH_SCALE_CALLS_PER_SECOND (4) produce calls of
+ * 2,000 partitions per agent a second in the many-partitions run (0: back to back); WARP_BENCH_SCALE_ONLY=state
+ * or cluster.
  */
 import { writeFileSync, mkdirSync } from "node:fs";
 import path from "node:path";

@@ -26,7 +26,7 @@ interface CpuProfileNode {
   readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number };
 }
 
-interface CpuProfile {
+export interface CpuProfile {
   readonly nodes: readonly CpuProfileNode[];
   readonly samples: readonly number[];
   /** Microseconds between consecutive samples. */
@@ -105,6 +105,61 @@ export function summariseProfile(
       .map((e) => ({ name: e.name, where: e.where, selfPercent: pct(e.n) })),
     byArea: [...area.entries()].sort((a, b) => b[1] - a[1]).map(([a, n]) => ({ area: a, selfPercent: pct(n) })),
   };
+}
+
+export interface BusyStretch {
+  /** When it started (s from the profile's start) and how long it ran (ms). */
+  readonly atSeconds: number;
+  readonly ms: number;
+  /** Functions by self time within it (ms), the garbage collector included. */
+  readonly self: readonly { readonly name: string; readonly where: string; readonly ms: number }[];
+}
+
+/**
+ * The longest stretches of consecutive non-idle samples: when the event loop was held longest, and by
+ * what. A stretch may span several tasks run back to back (the profile does not mark task boundaries), so
+ * it bounds a single hold from above; its self times say where the time went.
+ */
+export function busyStretches(profile: CpuProfile, top = 5): BusyStretch[] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const stretches: Array<{
+    atSeconds: number;
+    ms: number;
+    self: Map<string, { name: string; where: string; ms: number }>;
+  }> = [];
+  let current: (typeof stretches)[number] | null = null;
+  let t = 0;
+  profile.samples.forEach((id, i) => {
+    const dt = (profile.timeDeltas[i] ?? 0) / 1000;
+    t += dt;
+    const node = byId.get(id);
+    const fn = node?.callFrame.functionName ?? "(idle)";
+    if (fn === "(idle)" || fn === "(program)") {
+      if (current) stretches.push(current);
+      current = null;
+      return;
+    }
+    current ??= { atSeconds: Math.round(t / 100) / 10, ms: 0, self: new Map() };
+    current.ms += dt;
+    const name = fn || "(anonymous)";
+    const w = node ? where(node.callFrame.url, node.callFrame.lineNumber) : "";
+    const key = `${name}@${w}`;
+    const e = current.self.get(key) ?? { name, where: w, ms: 0 };
+    e.ms += dt;
+    current.self.set(key, e);
+  });
+  if (current) stretches.push(current);
+  return stretches
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, top)
+    .map((s) => ({
+      atSeconds: s.atSeconds,
+      ms: Math.round(s.ms),
+      self: [...s.self.values()]
+        .sort((a, b) => b.ms - a.ms)
+        .slice(0, 8)
+        .map((e) => ({ ...e, ms: Math.round(e.ms) })),
+    }));
 }
 
 /** The main thread's profile among those node --cpu-prof wrote into `dir` (tsx's loader thread writes one too). */

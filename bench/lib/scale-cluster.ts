@@ -30,6 +30,12 @@ export interface ClusterScaleShape {
   readonly snapshotEntries: number;
   /** Seconds of each log-units run. */
   readonly unitsSeconds: number;
+  /**
+   * Produce calls a second in the many-partitions run (0: back to back, as fast as the agents answer).
+   * Paced, the agents have CPU to spare on this machine, so the event-loop delay shows what holds the
+   * loop rather than processes waiting for one of the 2 CPUs.
+   */
+  readonly callsPerSecond: number;
 }
 
 export interface LogUnitsRow {
@@ -62,6 +68,8 @@ export interface AgentScaleFigures {
   /** The longest a snapshot held the event loop (upper bound of its histogram bucket, ms). */
   readonly snapshotHoldMs: string;
   readonly snapshotBytes: number;
+  /** CPU the agent used over the run (process_cpu_seconds_total), in % of one CPU. */
+  readonly cpuPercent: number;
 }
 
 export interface ClusterScaleResult {
@@ -69,7 +77,22 @@ export interface ClusterScaleResult {
   readonly partitions: number;
   readonly logUnits: readonly LogUnitsRow[];
   readonly createSeconds: number;
-  readonly produced: { readonly requests: number; readonly records: number; readonly MB: number };
+  readonly produced: {
+    /** sendBatch calls (kafkajs sends each as one request per agent). */
+    readonly requests: number;
+    readonly records: number;
+    readonly MB: number;
+    /** Partitions in one request to one agent, and calls in flight. */
+    readonly partitionsPerRequest: number;
+    readonly callsInFlight: number;
+    /** Calls started a second (0: back to back). */
+    readonly callsPerSecond: number;
+  };
+  /**
+   * Age of the oldest ingestion file not yet compacted when producing stopped (s): whether compaction kept
+   * up with data spread over every partition (warp_oldest_uncompacted_file_age_seconds).
+   */
+  readonly oldestUncompactedSeconds: number;
   /** Event-loop delay p99 of one-second windows, over every agent and window. */
   readonly loopP99AllWindowsMs: number;
   readonly agents: readonly AgentScaleFigures[];
@@ -109,23 +132,51 @@ function spread(partitions: ReadonlyArray<readonly [string, number]>, value: Buf
   return [...byTopic.values()];
 }
 
-/** Requests back to back for `seconds`; returns requests and records sent. */
+/**
+ * `sendBatch` calls for `seconds`, each taking the next of `batches` (round robin): `callsPerSecond` of
+ * them started at a steady pace, at most `inFlight` at a time (a call starts late when all are busy), or,
+ * with `callsPerSecond` 0, back to back `inFlight` at a time. Returns the calls and records sent. kafkajs
+ * splits a call into one request per agent.
+ */
 async function sendFor(
   producer: Producer,
-  batch: TopicMessages[],
+  batches: readonly TopicMessages[][],
   seconds: number,
+  inFlight = 1,
+  callsPerSecond = 0,
 ): Promise<{ requests: number; records: number }> {
-  const until = performance.now() + seconds * 1000;
+  const started = performance.now();
+  const until = started + seconds * 1000;
   let requests = 0;
   let records = 0;
-  const perRequest = batch.reduce((n, t) => n + t.messages.length, 0);
-  while (performance.now() < until) {
-    await producer.sendBatch({ topicMessages: batch, acks: -1 });
-    requests++;
-    records += perRequest;
-  }
+  let next = 0;
+  const worker = async () => {
+    while (performance.now() < until) {
+      const call = next++;
+      if (callsPerSecond > 0) {
+        const at = started + (call * 1000) / callsPerSecond;
+        if (at >= until) return;
+        if (at > performance.now()) await sleep(at - performance.now());
+      }
+      const batch = batches[call % batches.length]!;
+      await producer.sendBatch({ topicMessages: batch, acks: -1 });
+      requests++;
+      records += batch.reduce((n, t) => n + t.messages.length, 0);
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
   return { requests, records };
 }
+
+/**
+ * Partitions per produce request to one agent in the many-partitions run: about 350 KB of one-record
+ * batches of 100 B. Real clients bound a request (the Java producer's max.request.size is 1 MiB); kafkajs
+ * does not, and one call for 100,000 partitions sent each agent a single 6 MB request of 33,000
+ * partitions, which an agent decodes, stores and answers in one go.
+ */
+const PARTITIONS_PER_REQUEST = 2000;
+/** Calls in flight at most in the many-partitions run: the agents' batchers merge them into files. */
+const CALLS_IN_FLIGHT = 4;
 
 async function createTopics(bootstrap: string[], topics: number, partitions: number): Promise<void> {
   const admin = new Kafka({ brokers: bootstrap, logLevel: logLevel.NOTHING, retry: { retries: 10 } }).admin();
@@ -156,7 +207,7 @@ async function measureLogUnits(
   await producer.sendBatch({ topicMessages: batch, acks: -1 });
   const before = await scrapeAll(agents);
   const started = performance.now();
-  await sendFor(producer, batch, seconds);
+  await sendFor(producer, [batch], seconds);
   const elapsed = (performance.now() - started) / 1000;
   const after = await scrapeAll(agents);
   const diff = (name: string, where?: (l: Readonly<Record<string, string>>) => boolean) =>
@@ -258,10 +309,14 @@ export async function measureClusterAtScale(aws: AwsLocal, shape: ClusterScaleSh
       logUnits.push(row);
     }
 
+    const all = pairsOf(shape.topics * shape.partitionsPerTopic);
     log(
-      `  one record to each of ${shape.topics * shape.partitionsPerTopic} partitions per request, ${shape.produceSeconds} s`,
+      `  one record to each of ${all.length} partitions, ${PARTITIONS_PER_REQUEST} partitions per request to an agent, ${shape.callsPerSecond > 0 ? `${shape.callsPerSecond} calls a second, at most ` : ""}${CALLS_IN_FLIGHT} calls in flight, ${shape.produceSeconds} s`,
     );
-    const batch = spread(pairsOf(shape.topics * shape.partitionsPerTopic), Buffer.alloc(100, 0x62));
+    const perCall = PARTITIONS_PER_REQUEST * shape.agents;
+    const calls = Array.from({ length: Math.ceil(all.length / perCall) }, (_, i) =>
+      spread(all.slice(i * perCall, (i + 1) * perCall), Buffer.alloc(100, 0x62)),
+    );
     const before = await scrapeAll(agents);
     const windows: Array<Array<{ p99: number; max: number; snapshot: boolean; heap: number; rss: number }>> =
       agents.map(() => []);
@@ -292,8 +347,9 @@ export async function measureClusterAtScale(aws: AwsLocal, shape: ClusterScaleSh
       }
     })();
     let sent: { requests: number; records: number };
+    const produceStarted = performance.now();
     try {
-      sent = await sendFor(producer, batch, shape.produceSeconds);
+      sent = await sendFor(producer, calls, shape.produceSeconds, CALLS_IN_FLIGHT, shape.callsPerSecond);
     } catch (err) {
       throw new Error(`producing failed: ${String(err)}\n${agentTrouble(agents)}`, { cause: err });
     } finally {
@@ -301,6 +357,7 @@ export async function measureClusterAtScale(aws: AwsLocal, shape: ClusterScaleSh
       await sampler;
     }
     const after = await scrapeAll(agents);
+    const produceSeconds = (performance.now() - produceStarted) / 1000;
     const producedMB = round1(
       (total(after, "warp_produce_bytes_total") - total(before, "warp_produce_bytes_total")) / 1e6,
     );
@@ -323,11 +380,16 @@ export async function measureClusterAtScale(aws: AwsLocal, shape: ClusterScaleSh
         loopMaxMs: round1(Math.max(0, ...w.map((x) => x.max))),
         snapshotHoldMs: slowestBucketMs(before[i]!, after[i]!, "warp_metadata_snapshot_encode_seconds"),
         snapshotBytes: sumSamples(after[i]!, "warp_metadata_snapshot_bytes"),
+        cpuPercent: Math.round(
+          ((sumSamples(after[i]!, "process_cpu_seconds_total") - sumSamples(before[i]!, "process_cpu_seconds_total")) /
+            produceSeconds) *
+            100,
+        ),
       };
     });
     for (const [i, f] of figures.entries())
       log(
-        `  agent ${i + 1}: heap ${f.heapBeforeMiB} → ${f.heapAfterMiB} MiB (peak ${f.heapPeakMiB}, RSS peak ${f.rssPeakMiB}), ${f.snapshots} snapshots (${mib(f.snapshotBytes)} MiB, hold ${f.snapshotHoldMs} ms), event-loop p99 worst second ${f.loopP99WorstMs} ms (with a snapshot: ${f.loopP99WorstWithSnapshotMs ?? "none"}), max ${f.loopMaxMs} ms`,
+        `  agent ${i + 1}: heap ${f.heapBeforeMiB} → ${f.heapAfterMiB} MiB (peak ${f.heapPeakMiB}, RSS peak ${f.rssPeakMiB}), ${f.snapshots} snapshots (${mib(f.snapshotBytes)} MiB, hold ${f.snapshotHoldMs} ms), event-loop p99 worst second ${f.loopP99WorstMs} ms (with a snapshot: ${f.loopP99WorstWithSnapshotMs ?? "none"}), max ${f.loopMaxMs} ms, CPU ${f.cpuPercent} %`,
       );
     const allP99 = windows.flat().map((x) => x.p99);
 
@@ -366,7 +428,17 @@ export async function measureClusterAtScale(aws: AwsLocal, shape: ClusterScaleSh
       partitions: shape.topics * shape.partitionsPerTopic,
       logUnits,
       createSeconds,
-      produced: { requests: sent.requests, records: sent.records, MB: producedMB },
+      produced: {
+        requests: sent.requests,
+        records: sent.records,
+        MB: producedMB,
+        partitionsPerRequest: PARTITIONS_PER_REQUEST,
+        callsInFlight: CALLS_IN_FLIGHT,
+        callsPerSecond: shape.callsPerSecond,
+      },
+      oldestUncompactedSeconds: round1(
+        Math.max(...after.map((s) => sumSamples(s, "warp_oldest_uncompacted_file_age_seconds"))),
+      ),
       loopP99AllWindowsMs: round1(percentile(allP99, 99)),
       agents: figures,
       coldStart: { seconds, replaySeconds, snapshotBytes: loaded?.bytes ?? null, heapMiB },

@@ -14,6 +14,8 @@ export interface ScaleOptions {
   readonly produceSeconds: number;
   readonly snapshotEntries: number;
   readonly unitsSeconds: number;
+  /** Produce calls a second in the many-partitions run (0: back to back). */
+  readonly callsPerSecond: number;
   /** "state", "cluster" or both, comma-separated. */
   readonly only: string;
 }
@@ -28,6 +30,7 @@ export function scaleOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Scale
     produceSeconds: num("WARP_BENCH_SCALE_SECONDS", 60),
     snapshotEntries: num("WARP_BENCH_SCALE_SNAPSHOT_ENTRIES", 200),
     unitsSeconds: num("WARP_BENCH_SCALE_UNITS_SECONDS", 15),
+    callsPerSecond: num("WARP_BENCH_SCALE_CALLS_PER_SECOND", 4),
     only: env.WARP_BENCH_SCALE_ONLY ?? "state,cluster",
   };
 }
@@ -88,16 +91,16 @@ export function scaleReport(r: ScaleResult, level = 1): string {
           `| ${u.partitions} | ${u.recordBytes} B | ${u.batchesPerFile} | ${u.files} | ${u.producedMB} | ${u.logWriteUnitsPerMB} | ${u.logReadUnitsPerMB} | ${u.writeUnitsPerSecondAt1GBps.toLocaleString("en-US")} | ${u.readUnitsPerSecondAt1GBps.toLocaleString("en-US")} |`,
       ),
       "",
-      `${c.partitions.toLocaleString("en-US")} partitions (${c.shape.topics} topics × ${c.shape.partitionsPerTopic}) created in ${c.createSeconds} s; ${c.shape.produceSeconds} s of one record to every partition per request: ${c.produced.requests} requests, ${c.produced.records.toLocaleString("en-US")} records, ${c.produced.MB} MB; snapshots every ${c.shape.snapshotEntries} entries.`,
+      `${c.partitions.toLocaleString("en-US")} partitions (${c.shape.topics} topics × ${c.shape.partitionsPerTopic}) created in ${c.createSeconds} s; ${c.shape.produceSeconds} s of one record to every partition, ${c.produced.partitionsPerRequest.toLocaleString("en-US")} partitions per request to an agent (kafkajs sendBatch calls, ${c.produced.callsPerSecond > 0 ? `${c.produced.callsPerSecond} a second, ` : "back to back, "}at most ${c.produced.callsInFlight} in flight): ${c.produced.requests} calls, ${c.produced.records.toLocaleString("en-US")} records, ${c.produced.MB} MB; snapshots every ${c.shape.snapshotEntries} entries.`,
       "",
-      "| agent | heap before → after (MiB) | heap peak | RSS peak | snapshots | snapshot size | longest hold | event-loop p99, worst second | the same, with a snapshot | event-loop max |",
-      "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+      "| agent | heap before → after (MiB) | heap peak | RSS peak | snapshots | snapshot size | longest hold | event-loop p99, worst second | the same, with a snapshot | event-loop max | CPU |",
+      "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
       ...c.agents.map(
         (a, i) =>
-          `| ${i + 1} | ${a.heapBeforeMiB} → ${a.heapAfterMiB} | ${a.heapPeakMiB} | ${a.rssPeakMiB} | ${a.snapshots} | ${a.snapshotBytes > 0 ? `${mib(a.snapshotBytes)} MiB` : "–"} | ${a.snapshotHoldMs} ms | ${a.loopP99WorstMs} ms | ${a.loopP99WorstWithSnapshotMs ?? "–"} ms | ${a.loopMaxMs} ms |`,
+          `| ${i + 1} | ${a.heapBeforeMiB} → ${a.heapAfterMiB} | ${a.heapPeakMiB} | ${a.rssPeakMiB} | ${a.snapshots} | ${a.snapshotBytes > 0 ? `${mib(a.snapshotBytes)} MiB` : "–"} | ${a.snapshotHoldMs} ms | ${a.loopP99WorstMs} ms | ${a.loopP99WorstWithSnapshotMs ?? "–"} ms | ${a.loopMaxMs} ms | ${a.cpuPercent} % |`,
       ),
       "",
-      `Event-loop delay p99 of one-second windows, p99 over all agents and windows: ${c.loopP99AllWindowsMs} ms.`,
+      `Event-loop delay p99 of one-second windows, p99 over all agents and windows: ${c.loopP99AllWindowsMs} ms. Oldest ingestion file not yet compacted when producing stopped: ${c.oldestUncompactedSeconds} s old.`,
       "",
       `Cold start (one agent started again on the same tables): ${c.coldStart.seconds} s to listening; snapshot ${c.coldStart.snapshotBytes !== null ? `${mib(c.coldStart.snapshotBytes)} MiB` : "none"}, loaded and replayed in ${c.coldStart.replaySeconds ?? "?"} s; heap ${c.coldStart.heapMiB} MiB.`,
     );
