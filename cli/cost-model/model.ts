@@ -107,7 +107,7 @@ export interface WarpDesign {
   readonly itemOverheadBytes: number;
   /** Billed size of one metadata log entry (commitFile or compact), in bytes. */
   readonly logEntryBytes: number;
-  /** Every agent polls the log tail this often (a strongly consistent Query: at least 1 RRU). */
+  /** Every agent polls the log tail this often (an eventually consistent Query: at least 0.5 RRU). */
   readonly tailIntervalMs: number;
   /** The agents' -metadataSnapshotEntries: a metadata snapshot after this many log entries. */
   readonly snapshotEntries: number;
@@ -399,11 +399,13 @@ function snapshotRates(entriesPerSecond: number, d: WarpDesign): { wru: number; 
   const bytes = snapshotBytes(d);
   const perSnapshot = 2 * ingestionFileUnits(bytes, d, KB);
   const snapshots = entriesPerSecond / d.snapshotEntries;
-  const entryRru = units(d.logEntryBytes, 0, 4 * KB);
+  // Trimming reads the entries again in pages of a Query (billed per 4 KB of the page, not per item),
+  // eventually consistent.
+  const entryRru = d.logEntryBytes / (4 * KB) / 2;
   return {
     wru: snapshots * perSnapshot + entriesPerSecond,
     rru: entriesPerSecond * entryRru,
-    explain: `a ${fmt(bytes / 1e6)} MB snapshot (${fmt(d.partitions)} partitions × (${SNAPSHOT_BYTES_PER_PARTITION} B + ${d.segmentsPerPartition} segments × ${SNAPSHOT_BYTES_PER_SEGMENT} B)) every ${fmt(d.snapshotEntries)} of ${fmt(entriesPerSecond)} log entries/s, written and later deleted: ${perSnapshot} WRU each; each entry trimmed below it: read again (${entryRru} RRU) and tombstoned (1 WRU)`,
+    explain: `a ${fmt(bytes / 1e6)} MB snapshot (${fmt(d.partitions)} partitions × (${SNAPSHOT_BYTES_PER_PARTITION} B + ${d.segmentsPerPartition} segments × ${SNAPSHOT_BYTES_PER_SEGMENT} B)) every ${fmt(d.snapshotEntries)} of ${fmt(entriesPerSecond)} log entries/s, written and later deleted: ${perSnapshot} WRU each; each entry trimmed below it: read again (${fmt(entryRru)} RRU, in pages, eventually consistent) and tombstoned (1 WRU)`,
   };
 }
 
@@ -429,17 +431,19 @@ function modelledRates(w: Workload, d: WarpDesign): WarpRates {
   const fileRru = ingestionFileUnits(fileBytes, d, 4 * KB);
   const l0PutsPerSecond = passes * objectsPerPass;
   const polls = 1000 / d.tailIntervalMs;
+  // Tail polls read eventually consistent: half a strongly consistent read's units.
+  const pollRru = logRru / 2;
   const beats = 1000 / d.heartbeatMs;
   const snapshots = snapshotRates(files + passes, d);
   return {
     snapshots: { wruPerSecond: snapshots.wru, rruPerSecond: snapshots.rru, explain: snapshots.explain },
     wruPerSecond: files * (fileWru + logWru) + passes * logWru + w.agents * beats * HEARTBEAT_WRU,
-    rruPerSecond: files * fileRru + w.agents * (polls * logRru + beats * HEARTBEAT_RRU),
+    rruPerSecond: files * fileRru + w.agents * (polls * pollRru + beats * HEARTBEAT_RRU),
     s3PutPerSecond: l0PutsPerSecond * (1 + 1 / d.mergeFanIn),
     s3GetPerSecond: l0PutsPerSecond,
     explain: {
       wru: `${fmt(files)} files/s (${w.agents} agents, ${sealText(w, d)}) of ${fmt(fileBytes / KB)} KiB = ${fileWru} WRU each (chunks ≤ ${fmt(d.chunkBytes / KB)} KiB + descriptor, ${d.itemOverheadBytes} B/item) + ${logWru} WRU log entry each; + ${fmt(passes)} compaction log entries/s; + ${HEARTBEAT_WRU} WRU per agent heartbeat (${fmt(beats)}/s × ${w.agents} agents); TTL expiry is free (no DeleteItem)`,
-      rru: `compaction reads each file once (${fileRru} RRU, strongly consistent) + ${w.agents} agents poll the log tail ${fmt(polls)}×/s (${logRru} RRU each) + ${HEARTBEAT_RRU} RRU per heartbeat`,
+      rru: `compaction reads each file once (${fileRru} RRU, strongly consistent) + ${w.agents} agents poll the log tail ${fmt(polls)}×/s (${pollRru} RRU each, eventually consistent) + ${HEARTBEAT_RRU} RRU per heartbeat`,
       put: `one compacted object per ${d.compactionIntervalMs} ms pass (≤ ${fmt(d.compactedObjectMaxBytes / 1024 / 1024)} MiB), + 1/${d.mergeFanIn} for L0→L1 merges`,
       get: `L0→L1 merges read each compacted object once; consumers at the tail read from the ingestion store and caches`,
     },

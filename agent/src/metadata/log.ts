@@ -193,7 +193,10 @@ export class MetadataLog {
       this.tailTimer = setInterval(() => {
         // A pass still running (a slow or unreachable store) is not joined: each tick would log its failure again.
         if (this.catchingUp) return;
-        this.catchUp().then(
+        // Eventually consistent: half the read units, and polls are most of an idle cluster's reads. A
+        // stale replica only delays what a later poll sees; answers that need every entry appended before
+        // them use catchUpNow (strongly consistent).
+        this.catchUp({ consistent: false }).then(
           () => this.tailFailures.succeeded(),
           (err: unknown) => {
             // An unreadable entry halted the log (halt logged it, and the tail has stopped).
@@ -471,7 +474,10 @@ export class MetadataLog {
         // fails its condition. Folding it resolved this proposal; appending again would repeat it.
         // From the second conflict on, wait first (the catch-up then sees what landed meanwhile).
         if (attempt > 0) await (this.options.sleep ?? sleep)(fullJitterMs(APPEND_CONFLICT_BACKOFF, attempt - 1));
-        await this.catchUp();
+        // A pass that starts after the conflict, strongly consistent: one already running (a tail poll)
+        // may have read before the winner's entry, or from a replica without it, and trying the same index
+        // again would fail again (a billed write).
+        await this.catchUpAfterRunning();
         if (attempt > 0 && attempt % 50 === 0)
           this.options.logger.warn("metadata log append contended", { attempts: attempt });
       }
@@ -499,11 +505,14 @@ export class MetadataLog {
     this.maybeSnapshot();
   }
 
-  /** Reads and applies every entry after the applied index. Concurrent callers share one pass. */
-  catchUp(): Promise<void> {
+  /**
+   * Reads and applies every entry after the applied index. Concurrent callers share one pass, whichever
+   * started it; a pass this call starts reads strongly consistent unless `consistent` is false.
+   */
+  catchUp(options: { readonly consistent?: boolean } = {}): Promise<void> {
     if (this.haltedBy) return Promise.reject(this.haltedBy);
     if (!this.catchingUp) {
-      this.catchingUp = this.catchUpOnce()
+      this.catchingUp = this.catchUpOnce(options.consistent ?? true)
         .catch((err: unknown) => {
           if (err instanceof MetadataFormatError) this.halt(err);
           throw err;
@@ -522,20 +531,34 @@ export class MetadataLog {
    */
   async catchUpNow(): Promise<void> {
     if (this.options.tailIntervalMs === 0) return;
+    await this.catchUpAfterRunning();
+  }
+
+  /**
+   * Waits for the pass in progress, then runs a strongly consistent one, which reads every entry appended
+   * before the call: once the running pass has settled, the tail poll (the one reader that is not strongly
+   * consistent, and a timer) cannot start another before this call does.
+   */
+  private async catchUpAfterRunning(): Promise<void> {
     const running = this.catchingUp;
     if (running) await running.catch(() => undefined);
     await this.catchUp();
   }
 
-  private async catchUpOnce(): Promise<void> {
+  private async catchUpOnce(consistent: boolean): Promise<void> {
     // Entries are folded in slices: one read returns up to READ_BATCH entries, and an entry committing a
     // file of thousands of partitions takes milliseconds to fold. Whatever runs between slices sees a
     // state that is behind but consistent (entries are applied whole, in order).
     const slicer = new TimeSlicer(this.options.foldSliceMs ?? DEFAULT_SLICE_MS, 1);
     for (;;) {
       const from = this.stateValue.appliedIndex + 1n;
-      const records = await this.store.read(from, READ_BATCH);
+      const records = await this.store.read(from, READ_BATCH, { consistent });
       if (records.length === 0) return;
+      if (records[0]!.index > from && !consistent) {
+        // Entries after a gap: trimmed, or a replica that has not seen them all. The leader tells.
+        consistent = true;
+        continue;
+      }
       if (records[0]!.index > from) {
         // Entries we need were trimmed: start again from the newest snapshot.
         const snapshot = await this.store.latestSnapshot();

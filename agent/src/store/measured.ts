@@ -9,6 +9,7 @@ import { performance } from "node:perf_hooks";
 import type {
   ByteRange,
   LogRecord,
+  ReadOptions,
   MetadataStore,
   ObjectInfo,
   ObjectStore,
@@ -141,8 +142,8 @@ class MeasuredMetadataStore implements MetadataStore {
     return this.meter.time("append", () => this.inner.append(index, data), applied);
   }
 
-  read(from: bigint, limit: number): Promise<LogRecord[]> {
-    return this.meter.time("read", () => this.inner.read(from, limit));
+  read(from: bigint, limit: number, options?: ReadOptions): Promise<LogRecord[]> {
+    return this.meter.time("read", () => this.inner.read(from, limit, options));
   }
 
   putSnapshot(snapshot: Snapshot): Promise<void> {

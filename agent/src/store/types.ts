@@ -64,6 +64,11 @@ export interface ObjectStore {
   close(): Promise<void>;
 }
 
+export interface ReadOptions {
+  /** Default true: every entry appended before the read began is seen. */
+  readonly consistent?: boolean;
+}
+
 export interface LogRecord {
   readonly index: bigint;
   readonly data: Buffer;
@@ -101,8 +106,12 @@ export interface MetadataStore {
    * Returns false when another writer took it first. Durable when it resolves true.
    */
   append(index: bigint, data: Buffer): Promise<boolean>;
-  /** Entries with index >= from in ascending order, at most limit of them. */
-  read(from: bigint, limit: number): Promise<LogRecord[]>;
+  /**
+   * Entries with index >= from in ascending order, at most limit of them. With `consistent: false` the
+   * store may answer from a replica that has not seen the newest entries yet (an answer is still a prefix
+   * of the log from `from`, or shows a gap a strongly consistent read would fill; DynamoDB bills half).
+   */
+  read(from: bigint, limit: number, options?: ReadOptions): Promise<LogRecord[]>;
   /** Stores a snapshot; later snapshots supersede earlier ones. */
   putSnapshot(snapshot: Snapshot): Promise<void>;
   /** The snapshot with the highest index, or null. */

@@ -4,7 +4,7 @@ import { componentLogger } from "../../../common/logger.js";
 import { MetadataLog } from "../../src/metadata/log.js";
 import type { MetadataLogOptions } from "../../src/metadata/log.js";
 import { MemMetadataStore } from "../../src/store/mem.js";
-import type { MetadataStore } from "../../src/store/types.js";
+import type { LogRecord, MetadataStore, ReadOptions } from "../../src/store/types.js";
 
 const options: MetadataLogOptions = {
   tailIntervalMs: 0,
@@ -169,5 +169,37 @@ describe("metadata log", () => {
     assert.deepEqual(reader.state.toSnapshot(), writer.state.toSnapshot());
     await writer.close();
     await reader.close();
+  });
+  it("polls the tail eventually consistent; catchUpNow and a replica's gap read strongly consistent", async () => {
+    /** Records each read's consistency; an eventually consistent read misses entry 3 (a stale replica). */
+    class ReplicaStore extends MemMetadataStore {
+      readonly reads: boolean[] = [];
+      override async read(from: bigint, limit: number, options: ReadOptions = {}): Promise<LogRecord[]> {
+        const consistent = options.consistent ?? true;
+        this.reads.push(consistent);
+        const records = await super.read(from, limit);
+        return consistent ? records : records.filter((r) => r.index !== 3n);
+      }
+    }
+    const store = new ReplicaStore();
+    const writer = new MetadataLog(store, options);
+    const tailer = new MetadataLog(store, { ...options, tailIntervalMs: 5 });
+    await writer.open();
+    await tailer.open();
+    await writer.propose([{ type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 1, configs: {} }]);
+    for (let i = 0; i < 4; i++)
+      await writer.propose([{ type: "commitFile", key: `f${i}`, size: 10, time: 0, batches: [meta(0, 1)] }]);
+    const deadline = Date.now() + 5000;
+    while (tailer.state.appliedIndex < writer.state.appliedIndex && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    // Polls read eventually consistent; the poll that saw 4 after 2 (no 3) read again from the leader.
+    assert.ok(store.reads.includes(false), "tail polls are eventually consistent");
+    assert.equal(tailer.state.appliedIndex, writer.state.appliedIndex);
+    assert.deepEqual(tailer.state.toSnapshot(), writer.state.toSnapshot());
+    store.reads.length = 0;
+    await tailer.catchUpNow();
+    assert.equal(store.reads.at(-1), true, "catchUpNow reads strongly consistent");
+    await writer.close();
+    await tailer.close();
   });
 });

@@ -318,6 +318,54 @@ describe("dynamodb store", function () {
       assert.ok(events.includes("dynamoWrite") && events.includes("dynamoRead"));
     });
 
+    it("reads the log eventually consistent when asked, for half the read units", async function () {
+      stores = await openStores(tables, c);
+      for (let i = 1n; i <= 3n; i++) assert.equal(await stores.metadata.append(i, Buffer.alloc(3000)), true);
+      const unitsOf = async (consistent: boolean) => {
+        const before = storeUsage.dynamoReadUnits;
+        const records = await stores!.metadata.read(1n, 10, { consistent });
+        assert.deepEqual(
+          records.map((r) => r.index),
+          [1n, 2n, 3n],
+        );
+        return storeUsage.dynamoReadUnits - before;
+      };
+      const strong = await unitsOf(true);
+      const eventual = await unitsOf(false);
+      assert.ok(strong > 0);
+      assert.equal(eventual, strong / 2, `eventually consistent: ${eventual} units, strongly: ${strong}`);
+    });
+
+    it("trims reading the entries below the snapshot eventually consistent", async function () {
+      const seamClient = client(awsClientSettings("dynamodb", "agent"));
+      const queries: Array<boolean | undefined> = [];
+      seamClient.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (context.commandName === "QueryCommand")
+            queries.push((args.input as { ConsistentRead?: boolean }).ConsistentRead);
+          return next(args);
+        },
+        { step: "initialize", name: "warpTestQueries" },
+      );
+      try {
+        stores = await openStores(tables, seamClient);
+        for (let i = 1n; i <= 4n; i++) assert.equal(await stores.metadata.append(i, Buffer.alloc(100)), true);
+        await stores.metadata.putSnapshot({ index: 3n, data: Buffer.from("{}") });
+        queries.length = 0;
+        await stores.metadata.trim(3n);
+        assert.deepEqual(queries, [false]);
+        assert.deepEqual(
+          (await stores.metadata.read(1n, 10)).map((r) => r.index),
+          [3n, 4n],
+        );
+        assert.equal(queries.at(-1), true, "reading the log stays strongly consistent by default");
+      } finally {
+        await stores?.close();
+        stores = null;
+        seamClient.destroy();
+      }
+    });
+
     it("counts the metadata log's units apart, under its partition key, and nothing else there", async function () {
       stores = await openStores(tables, c);
       const onLog = { read: 0, write: 0, estimated: 0 };

@@ -198,9 +198,9 @@ export function ttlSeconds(date: Date): string {
 }
 
 /**
- * Runs a Query through every page (strongly consistent, capacity recorded, each page one call with its
- * own deadline) and hands each item to `onItem`. `pageLimit` caps items per page (tests use it to
- * exercise paging).
+ * Runs a Query through every page (strongly consistent unless `consistent` is false, capacity recorded,
+ * each page one call with its own deadline) and hands each item to `onItem`. `pageLimit` caps items per
+ * page (tests use it to exercise paging).
  */
 export async function queryAllPages(
   client: DynamoDBClient,
@@ -208,13 +208,14 @@ export async function queryAllPages(
   pageLimit: number | undefined,
   onItem: (item: Item) => void,
   key?: HotPartitionKey,
+  consistent = true,
 ): Promise<void> {
   let start: Item | undefined;
   do {
     const page = await client.send(
       new QueryCommand({
         ...input,
-        ConsistentRead: true,
+        ConsistentRead: consistent,
         ...(pageLimit ? { Limit: pageLimit } : {}),
         ...(start ? { ExclusiveStartKey: start } : {}),
         ReturnConsumedCapacity: "TOTAL",
