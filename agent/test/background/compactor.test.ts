@@ -30,6 +30,21 @@ class SmallEntryStore extends MemMetadataStore {
   override readonly maxEntryBytes = 4096;
 }
 
+/** A plain 100-byte batch of one record to partition `p` of topic "t" (states built by hand). */
+function oneRecordBatch(p: number, maxTimestamp: number) {
+  return {
+    topic: "t",
+    partition: p,
+    pos: 0,
+    len: 100,
+    count: 1,
+    maxTimestamp,
+    producerId: -1,
+    producerEpoch: -1,
+    baseSequence: -1,
+  };
+}
+
 /** Every agent produces `files` files of one batch per partition, times T0 + i. */
 async function produceMany(
   f: Fixture,
@@ -453,19 +468,7 @@ describe("compaction", () => {
         key: `ingest/f${p}`,
         size: 100,
         time: T0 + (10 - p) * 1000,
-        batches: [
-          {
-            topic: "t",
-            partition: p,
-            pos: 0,
-            len: 100,
-            count: 1,
-            maxTimestamp: T0,
-            producerId: -1,
-            producerEpoch: -1,
-            baseSequence: -1,
-          },
-        ],
+        batches: [oneRecordBatch(p, T0)],
       });
     const options = {
       now: T0 + 100_000,
@@ -498,19 +501,7 @@ describe("compaction", () => {
           key: `ingest/r${round}-p${p}`,
           size: 100,
           time,
-          batches: [
-            {
-              topic: "t",
-              partition: p,
-              pos: 0,
-              len: 100,
-              count: 1,
-              maxTimestamp: time,
-              producerId: -1,
-              producerEpoch: -1,
-              baseSequence: -1,
-            },
-          ],
+          batches: [oneRecordBatch(p, time)],
         });
       }
     const options = {

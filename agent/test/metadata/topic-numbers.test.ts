@@ -52,6 +52,20 @@ const commitFile = (key: string, topics: readonly string[]): CommitFileCommand =
 const entry = (seq: number, ...commands: Command[]): LogEntry => ({ proposer: "p", seq, time: 1_000 + seq, commands });
 
 /** Folds `data` into `state` at its next index, decoding it against that state as the log does. */
+/** A log on `store` that writes for the live agents' oldest level, `readers()` (changed by the test). */
+async function openLogReadBy(store: MemMetadataStore, readers: () => number): Promise<MetadataLog> {
+  const log = new MetadataLog(store, {
+    tailIntervalMs: 0,
+    snapshotEveryEntries: 0,
+    keepEntriesAfterSnapshot: 10,
+    writesSnapshots: () => false,
+    logger: capturedLogger().logger,
+    readersFormat: readers,
+  });
+  await log.open();
+  return log;
+}
+
 function fold(state: ClusterState, data: Buffer) {
   const index = state.appliedIndex + 1n;
   return state.apply(index, decodeEntry(data, index, state.numbering));
@@ -254,15 +268,7 @@ describe("topic numbers (entry level 8)", () => {
   it("keeps names while a level-7 agent is live, then numbers the existing topics once", async () => {
     const store = new MemMetadataStore();
     let readers = 7;
-    const log = new MetadataLog(store, {
-      tailIntervalMs: 0,
-      snapshotEveryEntries: 0,
-      keepEntriesAfterSnapshot: 10,
-      writesSnapshots: () => false,
-      logger: capturedLogger().logger,
-      readersFormat: () => readers,
-    });
-    await log.open();
+    const log = await openLogReadBy(store, () => readers);
     await log.propose([create("a", id("a"))]);
     await log.propose([commitFile("f1", ["a"])]);
     await assert.rejects(log.propose([number(["a", id("a")])]), /format 8/);
@@ -317,15 +323,7 @@ describe("topic numbers (entry level 8)", () => {
   it("encodes a queued or sized commit again with names when a level-7 agent becomes live", async () => {
     const store = new MemMetadataStore();
     let readers = 8;
-    const log = new MetadataLog(store, {
-      tailIntervalMs: 0,
-      snapshotEveryEntries: 0,
-      keepEntriesAfterSnapshot: 10,
-      writesSnapshots: () => false,
-      logger: capturedLogger().logger,
-      readersFormat: () => readers,
-    });
-    await log.open();
+    const log = await openLogReadBy(store, () => readers);
     await log.propose([create("a", id("a"))]);
     assert.equal(log.state.topicNumber("a"), 0);
     // Sized at level 8 (the batcher sizes before proposing), proposed after a level-7 agent joined.
