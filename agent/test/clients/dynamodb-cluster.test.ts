@@ -13,6 +13,8 @@ import type { DynamoDbLocal } from "../../../e2e/support/dynamodb-local.js";
 import { eventually } from "../../../e2e/support/eventually.js";
 import { startS3Server } from "../../../e2e/support/s3-server.js";
 import type { S3Server } from "../../../e2e/support/s3-server.js";
+import { ENTRY_FORMAT } from "../../src/metadata/commands.js";
+import { ENTRY_MAGIC, storedFormat } from "../../src/metadata/format.js";
 import { spawnAgentProcess } from "../support/agents.js";
 import type { AgentProcess } from "../support/agents.js";
 
@@ -248,7 +250,7 @@ describe("three agents on DynamoDB + S3", function () {
     );
   });
 
-  it("writes the metadata log in binary entries (format 3): every live agent reads them", async () => {
+  it("writes the metadata log in binary entries (format 3 on; 8, topic numbers, once every agent reads it)", async () => {
     const items = await dynamo.send(
       new QueryCommand({
         TableName: filesTable,
@@ -259,10 +261,15 @@ describe("three agents on DynamoDB + S3", function () {
     );
     const entries = (items.Items ?? []).flatMap((item) => (item.d?.B ? [Buffer.from(item.d.B)] : []));
     assert.ok(entries.length > 10, `${entries.length} entries`);
+    const formats = entries.map((d) => {
+      const f = storedFormat(d, ENTRY_MAGIC);
+      return f.kind === "binary" ? f.version : d.subarray(0, 16).toString("latin1");
+    });
     assert.deepEqual(
-      entries.filter((d) => d.toString("latin1", 0, 3) !== "WL\u0003").map((d) => d.subarray(0, 16).toString("latin1")),
+      formats.filter((f) => typeof f !== "number" || f < 3 || f > ENTRY_FORMAT.latest),
       [],
     );
+    assert.ok(formats.includes(ENTRY_FORMAT.topicNumbers), "topics are numbered: every agent reads level 8");
   });
 
   it("compacts into S3: old offsets are served from S3 and DynamoDB keeps only the recent window", async () => {
