@@ -53,6 +53,12 @@ export class TimeSlicer {
     this.longest = Math.max(this.longest, performance.now() - this.started);
   }
 
+  /** Starts a slice now: work resumed after awaiting something else (I/O) did not hold the loop meanwhile. */
+  begin(): void {
+    this.started = performance.now();
+    this.calls = 0;
+  }
+
   /** The longest slice so far (ms): how long the work held the event loop at once. */
   get longestMs(): number {
     return this.longest;

@@ -416,10 +416,12 @@ export class Compactor {
     // Segments may have changed while we read and wrote: only propose what is still there.
     await log.catchUp();
     const valid: BuiltRun[] = [];
+    slicer.begin();
     for (const r of built) {
       if (stillThere(log.state, r)) valid.push(r);
       if (slicer.due()) await slicer.pause();
     }
+    slicer.end();
     if (valid.length === 0 || (this.deps.isLeader && !this.deps.isLeader())) {
       logger.info("compaction abandoned: segments changed or lease lost", { key });
       await this.deps.compaction.delete([key]);
@@ -579,6 +581,7 @@ export class Compactor {
     sources: Map<string, { start: number; data: Buffer }>,
     slicer: TimeSlicer,
   ): Promise<BuiltRun[]> {
+    slicer.begin();
     const out: BuiltRun[] = [];
     for (const r of plan) {
       let segments: Segment[] = [];
@@ -608,6 +611,7 @@ export class Compactor {
       }
       flush();
     }
+    slicer.end();
     return out;
   }
 
@@ -672,6 +676,7 @@ async function offerRuns(
   keep: ReadonlySet<BuiltRun>,
   slicer: TimeSlicer,
 ): Promise<void> {
+  slicer.begin();
   let pos = 0;
   for (const r of runs) {
     if (slicer.due()) await slicer.pause();
@@ -682,6 +687,7 @@ async function offerRuns(
     }
     pos += r.len;
   }
+  slicer.end();
 }
 
 /**
@@ -690,6 +696,7 @@ async function offerRuns(
  * may hand out shared buffers: the mem store, the fetch cache).
  */
 async function assembleObject(runs: readonly BuiltRun[], slicer: TimeSlicer): Promise<Buffer> {
+  slicer.begin();
   const data = Buffer.allocUnsafe(runs.reduce((n, r) => n + r.len, 0));
   let at = 0;
   for (const r of runs) {
@@ -706,5 +713,6 @@ async function assembleObject(runs: readonly BuiltRun[], slicer: TimeSlicer): Pr
       at += part.view.length;
     }
   }
+  slicer.end();
   return data;
 }

@@ -553,6 +553,7 @@ export class MetadataLog {
     for (;;) {
       const from = this.stateValue.appliedIndex + 1n;
       const records = await this.store.read(from, READ_BATCH, { consistent });
+      slicer.begin();
       if (records.length === 0) return;
       if (records[0]!.index > from && !consistent) {
         // Entries after a gap: trimmed, or a replica that has not seen them all. The leader tells.
