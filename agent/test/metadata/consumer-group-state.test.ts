@@ -12,7 +12,7 @@ import { commandProblem, entryFormat } from "../../src/metadata/commands.js";
 import { decodeEntry, encodeEntry } from "../../src/metadata/entry-codec.js";
 import { MetadataFormatError } from "../../src/metadata/format.js";
 import { ClusterState, FoldError } from "../../src/metadata/state.js";
-import { asReaderOfFormatsUpTo } from "../support/log-entries.js";
+import { asReaderOfFormatsUpTo, consumerGroupRecord } from "../support/log-entries.js";
 
 function apply(state: ClusterState, ...commands: Command[]) {
   const index = state.appliedIndex + 1n;
@@ -21,30 +21,7 @@ function apply(state: ClusterState, ...commands: Command[]) {
 
 const TOPIC = "0123456789abcdef0123456789abcdef";
 
-const record = (groupEpoch = 3): ConsumerGroupRecord => ({
-  groupEpoch,
-  assignmentEpoch: groupEpoch,
-  subscriptionHash: "abc",
-  members: [
-    {
-      memberId: "m1",
-      instanceId: null,
-      rackId: null,
-      clientId: "c",
-      clientHost: "/10.0.0.1",
-      rebalanceTimeoutMs: 30_000,
-      serverAssignor: null,
-      topics: ["t"],
-      regex: null,
-      state: "STABLE",
-      memberEpoch: groupEpoch,
-      previousMemberEpoch: groupEpoch - 1,
-      assigned: [[TOPIC, [0, 1]]],
-      pendingRevocation: [],
-      target: [[TOPIC, [0, 1]]],
-    },
-  ],
-});
+const record = (groupEpoch = 3): ConsumerGroupRecord => consumerGroupRecord(groupEpoch, TOPIC);
 
 const claim = (coordinator: string): Command => ({ type: "coordinateGroup", group: "g", coordinator });
 const save = (coordinatorEpoch: number, state: ConsumerGroupRecord | null): Command => ({

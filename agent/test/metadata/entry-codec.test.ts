@@ -20,26 +20,14 @@ import {
 import { MetadataFormatError } from "../../src/metadata/format.js";
 import { ClusterState, FoldError } from "../../src/metadata/state.js";
 import { seededRandom } from "../../../e2e/support/fault-proxy.js";
-import { commitFileEntry } from "../support/log-entries.js";
+import { commitFileEntry, plainBatch } from "../support/log-entries.js";
 
 const T0 = 1_767_225_600_000;
 const ID_A = "0123456789abcdef0123456789abcdef";
 const ID_B = "fedcba9876543210fedcba9876543210";
 
-function batch(topic: string, partition: number, pos: number, extra: Partial<BatchMeta> = {}): BatchMeta {
-  return {
-    topic,
-    partition,
-    pos,
-    len: 100,
-    count: 3,
-    maxTimestamp: T0 - 20,
-    producerId: -1,
-    producerEpoch: -1,
-    baseSequence: -1,
-    ...extra,
-  };
-}
+const batch = (topic: string, partition: number, pos: number, extra: Partial<BatchMeta> = {}) =>
+  plainBatch(topic, partition, pos, T0 - 20, extra);
 
 /** Every command type, with the values at the edges of what each field may hold. */
 const EVERY_COMMAND: readonly Command[] = [

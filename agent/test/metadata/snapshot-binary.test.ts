@@ -8,7 +8,6 @@
  */
 import assert from "node:assert/strict";
 import { setImmediate as tick } from "node:timers/promises";
-import type { ConsumerGroupRecord } from "../../src/groups/consumer-group-record.js";
 import type { BatchMeta, Command } from "../../src/metadata/commands.js";
 import { ENTRY_FORMAT } from "../../src/metadata/commands.js";
 import { MetadataFormatError } from "../../src/metadata/format.js";
@@ -18,6 +17,7 @@ import { ClusterState } from "../../src/metadata/state.js";
 import { MemMetadataStore } from "../../src/store/mem.js";
 import { componentLogger } from "../../../common/logger.js";
 import { seededRandom } from "../../../e2e/support/fault-proxy.js";
+import { consumerGroupRecord, plainBatch } from "../support/log-entries.js";
 
 function apply(state: ClusterState, ...commands: Command[]) {
   const index = state.appliedIndex + 1n;
@@ -31,45 +31,10 @@ function apply(state: ClusterState, ...commands: Command[]) {
 
 const topicId = (i: number) => i.toString(16).padStart(32, "0");
 
-function batch(topic: string, partition: number, pos: number, extra: Partial<BatchMeta> = {}): BatchMeta {
-  return {
-    topic,
-    partition,
-    pos,
-    len: 100,
-    count: 3,
-    maxTimestamp: 1_700_000_000_000 + pos,
-    producerId: -1,
-    producerEpoch: -1,
-    baseSequence: -1,
-    ...extra,
-  };
-}
+const batch = (topic: string, partition: number, pos: number, extra: Partial<BatchMeta> = {}) =>
+  plainBatch(topic, partition, pos, 1_700_000_000_000 + pos, extra);
 
-const groupRecord: ConsumerGroupRecord = {
-  groupEpoch: 3,
-  assignmentEpoch: 3,
-  subscriptionHash: "abc",
-  members: [
-    {
-      memberId: "m1",
-      instanceId: null,
-      rackId: null,
-      clientId: "c",
-      clientHost: "/10.0.0.1",
-      rebalanceTimeoutMs: 30_000,
-      serverAssignor: null,
-      topics: ["t"],
-      regex: null,
-      state: "STABLE",
-      memberEpoch: 3,
-      previousMemberEpoch: 2,
-      assigned: [[topicId(1), [0, 1]]],
-      pendingRevocation: [],
-      target: [[topicId(1), [0, 1]]],
-    },
-  ],
-};
+const groupRecord = consumerGroupRecord(3, topicId(1));
 
 /** A state with something in every part a snapshot holds. */
 function richState(): ClusterState {

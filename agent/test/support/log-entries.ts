@@ -1,9 +1,11 @@
 /**
  * Metadata log entries shaped like the agent's own, for the entry-format tests and
  * bench/log-entry-size.ts: one commitFile per entry as the ingestion batcher writes it (batches grouped
- * per partition, back to back in the file), from a seeded generator so that sizes are reproducible.
+ * per partition, back to back in the file), from a seeded generator so that sizes are reproducible; and
+ * the small command parts the metadata tests build states from (a plain batch, a KIP-848 group record).
  */
 import { seededRandom } from "../../../e2e/support/fault-proxy.js";
+import type { ConsumerGroupRecord } from "../../src/groups/consumer-group-record.js";
 import type { BatchMeta, CommitFileCommand, LogEntry } from "../../src/metadata/commands.js";
 import { ENTRY_FORMAT } from "../../src/metadata/commands.js";
 
@@ -74,4 +76,54 @@ export function asReaderOfFormatsUpTo(latest: number, check: () => void): void {
   } finally {
     formats.latest = saved;
   }
+}
+
+/** A batch of 3 records at `pos` of 100 bytes, from no idempotent producer unless `extra` says so. */
+export function plainBatch(
+  topic: string,
+  partition: number,
+  pos: number,
+  maxTimestamp: number,
+  extra: Partial<BatchMeta> = {},
+): BatchMeta {
+  return {
+    topic,
+    partition,
+    pos,
+    len: 100,
+    count: 3,
+    maxTimestamp,
+    producerId: -1,
+    producerEpoch: -1,
+    baseSequence: -1,
+    ...extra,
+  };
+}
+
+/** A KIP-848 group's durable state: one stable member holding partitions 0 and 1 of topic `topicId`. */
+export function consumerGroupRecord(groupEpoch: number, topicId: string): ConsumerGroupRecord {
+  return {
+    groupEpoch,
+    assignmentEpoch: groupEpoch,
+    subscriptionHash: "abc",
+    members: [
+      {
+        memberId: "m1",
+        instanceId: null,
+        rackId: null,
+        clientId: "c",
+        clientHost: "/10.0.0.1",
+        rebalanceTimeoutMs: 30_000,
+        serverAssignor: null,
+        topics: ["t"],
+        regex: null,
+        state: "STABLE",
+        memberEpoch: groupEpoch,
+        previousMemberEpoch: groupEpoch - 1,
+        assigned: [[topicId, [0, 1]]],
+        pendingRevocation: [],
+        target: [[topicId, [0, 1]]],
+      },
+    ],
+  };
 }
