@@ -16,8 +16,9 @@
  *   WARP_BENCH_TIMEOUTS           batch timeouts in ms (default 25,50,100,250)
  *   WARP_BENCH_DYNAMO_AGENTS      agent counts of the DynamoDB batch-timeout sweep (default 1,3; empty: none,
  *                                 only the `-sealMode eager` row)
- *   WARP_BENCH_ONLY               comma-separated subset of kafka,file,dynamodb,small,inflight,profile,logsize,scale (default all)
+ *   WARP_BENCH_ONLY               comma-separated subset of kafka,file,dynamodb,small,inflight,profile,logsize,scale,idle (default all)
  *   WARP_BENCH_SCALE_*            the `scale` scenario's settings (bench/scale.ts)
+ *   WARP_BENCH_IDLE_*             the `idle` scenario's settings (bench/idle-cost.ts)
  *   WARP_BENCH_UNTUNED_RECORDS    records of the untuned produce run of `small` (default 200000)
  *   WARP_BENCH_BASELINE_RECORDS   the same for its `-sealMode window` targets (default 20000)
  *   WARP_BENCH_SEQUENTIAL_SECONDS seconds of the sequential produce run of `small` (default 15)
@@ -47,6 +48,7 @@ import { renderClientTables, replaceClientSection } from "./lib/client-table.js"
 import { runInflight, type InflightResult } from "./lib/inflight.js";
 import { logEntrySizeTable, measureLogEntrySizes, type LogEntrySizeRow } from "./lib/log-entry-size.js";
 import { runScale, scaleOptionsFromEnv, type ScaleResult } from "./lib/scale.js";
+import { idleCostReport, runIdleCost, type IdleCostResult } from "./lib/idle-cost.js";
 import { renderPlots } from "./lib/plots.js";
 import { profileAgent, type ProfileSummary } from "./lib/profile.js";
 import { markdownReport, replaceResultsSection, type BenchReport } from "./lib/report.js";
@@ -78,7 +80,9 @@ const DYNAMO_AGENTS = env("WARP_BENCH_DYNAMO_AGENTS", "1,3")
   .split(",")
   .filter((a) => a !== "")
   .map(Number);
-const ONLY = new Set(env("WARP_BENCH_ONLY", "kafka,file,dynamodb,small,inflight,profile,logsize,scale").split(","));
+const ONLY = new Set(
+  env("WARP_BENCH_ONLY", "kafka,file,dynamodb,small,inflight,profile,logsize,scale,idle").split(","),
+);
 const SMALL = {
   untunedRecords: Number(env("WARP_BENCH_UNTUNED_RECORDS", "200000")),
   sequentialSeconds: Number(env("WARP_BENCH_SEQUENTIAL_SECONDS", "15")),
@@ -187,6 +191,12 @@ async function main(): Promise<void> {
   let scale: ScaleResult | undefined;
   if (ONLY.has("scale")) scale = await runScale(scaleOptionsFromEnv(), log);
 
+  let idle: IdleCostResult | undefined;
+  if (ONLY.has("idle")) {
+    idle = await runIdleCost(log);
+    log(`idle cluster\n${idleCostReport(idle)}`);
+  }
+
   const report: BenchReport = {
     date: new Date().toISOString(),
     machine: {
@@ -203,6 +213,7 @@ async function main(): Promise<void> {
     ...(profile ? { profile } : {}),
     ...(logEntrySizes ? { logEntrySizes } : {}),
     ...(scale ? { scale } : {}),
+    ...(idle ? { idle } : {}),
   };
   const md = markdownReport(report);
   writeFileSync(path.join(RESULTS, `${OUT}.json`), JSON.stringify(report, null, 2) + "\n");

@@ -17,6 +17,7 @@ import {
   costTable,
   DEFAULT_WARP_DESIGN,
   DEFAULT_WORKLOAD,
+  idleCluster,
   type CostInput,
   type CostRow,
   type MeasuredRates,
@@ -148,6 +149,9 @@ export function parseCostOptions(opts: RawOptions): CostOptions {
     compactionIntervalMs: durationMs(opts, "compactionInterval", DEFAULT_WARP_DESIGN.compactionIntervalMs, { min: 1 }),
     logEntryBytes: positiveNumber(opts, "logEntryBytes", DEFAULT_WARP_DESIGN.logEntryBytes),
     snapshotEntries: positiveNumber(opts, "snapshotEntries", DEFAULT_WARP_DESIGN.snapshotEntries, { integer: true }),
+    idlePollMs: durationMs(opts, "idlePollInterval", DEFAULT_WARP_DESIGN.idlePollMs, {
+      min: DEFAULT_WARP_DESIGN.tailIntervalMs,
+    }),
     partitions: positiveNumber(opts, "partitions", DEFAULT_WARP_DESIGN.partitions, { integer: true }),
     segmentsPerPartition: positiveNumber(opts, "segmentsPerPartition", DEFAULT_WARP_DESIGN.segmentsPerPartition, {
       integer: true,
@@ -230,6 +234,12 @@ export function renderTable(rows: readonly CostRow[], o: CostInput): string {
     }
     out.push(otherSealMode(bps, o), "");
   }
+  const idle = idleCluster(w, o.design, o.prices);
+  out.push(
+    `== An idle cluster (nothing produced) ==`,
+    `warp-dynamodb-on-demand: ${usd(idle.quietUsd)} a month with no client waiting, ${usd(idle.consumersWaitingUsd)} with a consumer waiting at the tail on every agent (modelled; DynamoDB only, the registry and the compaction lease ${usd(idle.registryUsd)} of it): ${idle.explain}.`,
+    "",
+  );
   const changed = PRICE_KEYS.filter((k) => o.prices[k] !== DEFAULT_PRICES[k]);
   out.push(
     "Prices: " +
@@ -276,6 +286,7 @@ export function renderJson(rows: readonly CostRow[], o: CostInput): string {
         workload: o.workload,
         design: o.design,
         prices: o.prices,
+        idleCluster: idleCluster(o.workload, o.design, o.prices),
         ...(o.measured ? { measured: o.measured } : {}),
       },
       null,
@@ -348,6 +359,10 @@ const FLAG_HELP: ReadonlyArray<readonly [string, string]> = [
   [
     "snapshotEntries <n>",
     "this design: the agents' -metadataSnapshotEntries, a metadata snapshot after this many log entries (default 2000)",
+  ],
+  [
+    "idlePollInterval <duration>",
+    "this design: the agents' -metadataIdlePollInterval, how often an agent polls a quiet metadata log with no fetch waiting; prices the idle cluster (default 1s)",
   ],
   [
     "partitions <n>",

@@ -54,6 +54,12 @@ export interface RunningAgent {
   readonly failed: Promise<Error>;
 }
 
+/**
+ * Tail polls of a shared metadata log (docs/metadata-log.md section 5): every 50 ms while the log moves or
+ * a fetch waits on it, backing off to -metadataIdlePollInterval on a quiet log with nothing waiting.
+ */
+const TAIL_ACTIVE_MS = 50;
+
 /** A stable cluster id derived from where the data lives (22 chars, as Kafka's base64 UUIDs). */
 function deriveClusterId(seed: string): string {
   return createHash("sha256").update(seed).digest("base64url").slice(0, 22);
@@ -133,7 +139,10 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   let reportUnreadable!: (error: Error) => void;
   const unreadable = new Promise<Error>((resolve) => (reportUnreadable = resolve));
   const log = new MetadataLog(stores.metadata, {
-    tailIntervalMs: singleWriter ? 0 : 50,
+    tailIntervalMs: singleWriter ? 0 : TAIL_ACTIVE_MS,
+    tailIdleIntervalMs: Math.max(TAIL_ACTIVE_MS, config.metadataIdlePollMs),
+    // A long-polling fetch waits on data other agents may commit: polls stay at the active interval.
+    tailWanted: () => waiters.waitingPartitions > 0,
     snapshotEveryEntries: config.metadataSnapshotEntries,
     keepEntriesAfterSnapshot: 1000,
     writesSnapshots: () => singleWriter || (jobs?.isLeader() ?? false),
@@ -155,7 +164,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     readersFormat: () => readersFormat(),
     onUnreadable: (error) => reportUnreadable(error),
   });
-  const waiters = new PartitionWaiters();
+  const waiters = new PartitionWaiters(() => log.wakeTail());
   // The group coordinator starts after the log is replayed; until then there is no group to drop.
   let groupCoordinatorChanged = (_groupId: string): void => {};
   log.listener = {

@@ -6,6 +6,7 @@ import type { InflightResult } from "./inflight.js";
 import { logEntrySizeTable, type LogEntrySizeRow } from "./log-entry-size.js";
 import type { ProfileSummary } from "./profile.js";
 import { scaleReport, type ScaleResult } from "./scale.js";
+import { idleCostReport, type IdleCostResult } from "./idle-cost.js";
 import type { ScenarioResult, Workload } from "./scenario.js";
 import { SEQUENTIAL_WARMUP_SENDS } from "./sequential.js";
 import {
@@ -34,6 +35,8 @@ export interface BenchReport {
   readonly logEntrySizes?: readonly LogEntrySizeRow[];
   /** The `scale` scenario (scale.ts). */
   readonly scale?: ScaleResult;
+  /** The `idle` scenario (idle-cost.ts). */
+  readonly idle?: IdleCostResult;
   readonly smallRequests?: {
     readonly workload: SmallRequestsWorkload & { readonly baselineRecords: number };
     readonly results: readonly SmallRequestsResult[];
@@ -245,6 +248,7 @@ export function markdownReport(report: BenchReport): string {
     );
   }
   if (report.scale) out.push("", scaleReport(report.scale, 2));
+  if (report.idle) out.push("", idleCostReport(report.idle));
   return out.join("\n") + "\n";
 }
 

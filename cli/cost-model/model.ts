@@ -16,6 +16,9 @@
  */
 import type { SealMode } from "../../agent/src/ingest/batcher.js";
 import type { Prices } from "./prices.js";
+import { CLAIM_SESSIONS, DEFAULT_HEARTBEAT_MS, DEFAULT_SESSION_MS } from "../../agent/src/cluster/registry.js";
+import { DEFAULT_LEASE_RENEW_MS as LEASE_RENEW_MS } from "../../agent/src/background/lease.js";
+import { DEFAULT_METADATA_IDLE_POLL_MS } from "../../agent/src/config/flags.js";
 
 export type ReferenceStore = "s3" | "s3-express" | "dynamodb-on-demand" | "dynamodb-provisioned";
 export type WarpStore = "warp-dynamodb-on-demand" | "warp-dynamodb-provisioned";
@@ -114,8 +117,17 @@ export interface WarpDesign {
   /** Partitions of the cluster, and segments (ingestion batches or compacted runs) each holds: the state a snapshot writes. */
   readonly partitions: number;
   readonly segmentsPerPartition: number;
-  /** Every agent heartbeats in the registry this often: writes its entry and id claim, lists the others. */
+  /**
+   * Every agent heartbeats in the registry this often: writes its entry (1 WRU) and lists the others
+   * (1 RRU); it renews its node-id claim (1 WRU) every quarter of the claim's life, 6 sessions.
+   */
   readonly heartbeatMs: number;
+  readonly sessionMs: number;
+  /**
+   * -metadataIdlePollInterval: on a quiet log with no fetch waiting, tail polls back off to this. At any
+   * throughput the rows price the log as moving (polls every tailIntervalMs); idleCluster() prices both.
+   */
+  readonly idlePollMs: number;
   /** Provisioned capacity = average units per second / this (1 = exactly the average, as the reference table). */
   readonly provisionedUtilization: number;
 }
@@ -137,7 +149,9 @@ export const DEFAULT_WARP_DESIGN: WarpDesign = {
   snapshotEntries: 2000,
   partitions: 1000,
   segmentsPerPartition: 32,
-  heartbeatMs: 1000,
+  heartbeatMs: DEFAULT_HEARTBEAT_MS,
+  sessionMs: DEFAULT_SESSION_MS,
+  idlePollMs: DEFAULT_METADATA_IDLE_POLL_MS,
   provisionedUtilization: 1,
 };
 
@@ -359,9 +373,27 @@ export function referenceDynamoProvisioned(w: Workload, p: Prices): CostRow {
 
 // This project's design
 
-/** WRU and RRU of one registry heartbeat: the agent's entry and its node-id claim written, the list read. */
-const HEARTBEAT_WRU = 2;
+/** WRU and RRU of one registry heartbeat: the agent's entry written (about 200 B), the members listed. */
+const HEARTBEAT_WRU = 1;
 const HEARTBEAT_RRU = 1;
+/** WRU of renewing a node-id claim. */
+const CLAIM_WRU = 1;
+
+/**
+ * The cluster's coordination units a second, all agents, at any traffic: registry heartbeats and node-id
+ * claim renewals; the compaction lease, renewed by its holder every second (1 WRU) and read by every other
+ * agent as often (1 RRU, strongly consistent; they write only when it has expired).
+ */
+function registryRates(w: Pick<Workload, "agents">, d: WarpDesign): { wru: number; rru: number; explain: string } {
+  const beats = 1000 / d.heartbeatMs;
+  const claims = 4000 / (d.sessionMs * CLAIM_SESSIONS);
+  const lease = 1000 / LEASE_RENEW_MS;
+  return {
+    wru: w.agents * (beats * HEARTBEAT_WRU + claims * CLAIM_WRU) + lease,
+    rru: w.agents * beats * HEARTBEAT_RRU + (w.agents - 1) * lease,
+    explain: `${w.agents} agents heartbeat every ${fmt(d.heartbeatMs / 1000)} s (${HEARTBEAT_WRU} WRU written, ${HEARTBEAT_RRU} RRU to list the members) and renew their node-id claim every ${fmt((d.sessionMs * CLAIM_SESSIONS) / 4000)} s (${CLAIM_WRU} WRU); the compaction lease's holder renews it every ${fmt(LEASE_RENEW_MS / 1000)} s (1 WRU) and the ${w.agents - 1} others read it as often (1 RRU)`,
+  };
+}
 
 /** Billed size units of an item of `bytes` payload: ceil((payload + overhead) / unit). */
 function units(bytes: number, overhead: number, unit: number): number {
@@ -433,17 +465,17 @@ function modelledRates(w: Workload, d: WarpDesign): WarpRates {
   const polls = 1000 / d.tailIntervalMs;
   // Tail polls read eventually consistent: half a strongly consistent read's units.
   const pollRru = logRru / 2;
-  const beats = 1000 / d.heartbeatMs;
+  const registry = registryRates(w, d);
   const snapshots = snapshotRates(files + passes, d);
   return {
     snapshots: { wruPerSecond: snapshots.wru, rruPerSecond: snapshots.rru, explain: snapshots.explain },
-    wruPerSecond: files * (fileWru + logWru) + passes * logWru + w.agents * beats * HEARTBEAT_WRU,
-    rruPerSecond: files * fileRru + w.agents * (polls * pollRru + beats * HEARTBEAT_RRU),
+    wruPerSecond: files * (fileWru + logWru) + passes * logWru + registry.wru,
+    rruPerSecond: files * fileRru + w.agents * polls * pollRru + registry.rru,
     s3PutPerSecond: l0PutsPerSecond * (1 + 1 / d.mergeFanIn),
     s3GetPerSecond: l0PutsPerSecond,
     explain: {
-      wru: `${fmt(files)} files/s (${w.agents} agents, ${sealText(w, d)}) of ${fmt(fileBytes / KB)} KiB = ${fileWru} WRU each (chunks ≤ ${fmt(d.chunkBytes / KB)} KiB + descriptor, ${d.itemOverheadBytes} B/item) + ${logWru} WRU log entry each; + ${fmt(passes)} compaction log entries/s; + ${HEARTBEAT_WRU} WRU per agent heartbeat (${fmt(beats)}/s × ${w.agents} agents); TTL expiry is free (no DeleteItem)`,
-      rru: `compaction reads each file once (${fileRru} RRU, strongly consistent) + ${w.agents} agents poll the log tail ${fmt(polls)}×/s (${pollRru} RRU each, eventually consistent) + ${HEARTBEAT_RRU} RRU per heartbeat`,
+      wru: `${fmt(files)} files/s (${w.agents} agents, ${sealText(w, d)}) of ${fmt(fileBytes / KB)} KiB = ${fileWru} WRU each (chunks ≤ ${fmt(d.chunkBytes / KB)} KiB + descriptor, ${d.itemOverheadBytes} B/item) + ${logWru} WRU log entry each; + ${fmt(passes)} compaction log entries/s; + ${fmt(registry.wru)} WRU/s for the registry and the compaction lease; TTL expiry is free (no DeleteItem)`,
+      rru: `compaction reads each file once (${fileRru} RRU, strongly consistent) + ${w.agents} agents poll the moving log's tail ${fmt(polls)}×/s (${pollRru} RRU each, eventually consistent) + ${fmt(registry.rru)} RRU/s for the registry and the compaction lease (${registry.explain})`,
       put: `one compacted object per ${d.compactionIntervalMs} ms pass (≤ ${fmt(d.compactedObjectMaxBytes / 1024 / 1024)} MiB), + 1/${d.mergeFanIn} for L0→L1 merges`,
       get: `L0→L1 merges read each compacted object once; consumers at the tail read from the ingestion store and caches`,
     },
@@ -570,6 +602,31 @@ function warpRow(store: WarpStore, w: Workload, d: WarpDesign, p: Prices, measur
     },
   );
   return row(store, measured ? "warp-measured" : "warp", w, lines);
+}
+
+/** What an idle cluster (nothing produced) costs a month on-demand: DynamoDB reads and writes only. */
+export interface IdleClusterCost {
+  /** No client waits: each agent's tail polls back off to idlePollMs. */
+  readonly quietUsd: number;
+  /** A consumer waits at the tail on every agent: polls stay at tailIntervalMs. */
+  readonly consumersWaitingUsd: number;
+  /** The registry's part of both. */
+  readonly registryUsd: number;
+  readonly explain: string;
+}
+
+export function idleCluster(w: Pick<Workload, "agents" | "hoursPerMonth">, d: WarpDesign, p: Prices): IdleClusterCost {
+  const secs = w.hoursPerMonth * 3600;
+  const registry = registryRates(w, d);
+  const pollRru = units(d.logEntryBytes, 0, 4 * KB) / 2;
+  const usd = (wru: number, rru: number) => secs * ((wru * p.ddbWruPerMillion + rru * p.ddbRruPerMillion) / 1e6);
+  const polls = (intervalMs: number) => w.agents * (1000 / intervalMs) * pollRru;
+  return {
+    quietUsd: usd(registry.wru, registry.rru + polls(d.idlePollMs)),
+    consumersWaitingUsd: usd(registry.wru, registry.rru + polls(d.tailIntervalMs)),
+    registryUsd: usd(registry.wru, registry.rru),
+    explain: `${registry.explain}; each agent polls the log tail (${pollRru} RRU, eventually consistent) every ${fmt(d.idlePollMs / 1000)} s with no fetch waiting, every ${fmt(d.tailIntervalMs)} ms while one waits`,
+  };
 }
 
 export interface CostInput {

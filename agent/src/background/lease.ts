@@ -12,6 +12,9 @@ import type { Logger } from "../../../common/logger.js";
 import { errorMessage } from "../../../common/logger.js";
 import type { MetadataStore } from "../store/types.js";
 
+/** How often a lease is renewed by its holder and asked for by the others (ms), by default. */
+export const DEFAULT_LEASE_RENEW_MS = 1000;
+
 export interface LeaseOptions {
   readonly store: MetadataStore;
   /** Item key, e.g. "lease/compaction". */
@@ -45,7 +48,7 @@ export class Lease {
   paused = false;
 
   constructor(private readonly options: LeaseOptions) {
-    this.renewMs = options.renewMs ?? 1000;
+    this.renewMs = options.renewMs ?? DEFAULT_LEASE_RENEW_MS;
     this.ttlMs = options.ttlMs ?? this.renewMs * 3;
     if (this.ttlMs <= this.renewMs)
       throw new RangeError(`lease ttlMs (${this.ttlMs}) must be larger than renewMs (${this.renewMs})`);
@@ -96,14 +99,15 @@ export class Lease {
       }
       this.lose();
     }
-    let v = await store.putItem(key, value, { kind: "absent" }, expiresAt);
-    if (v === null) {
-      // Held by someone: is it a write of ours whose answer was lost?
-      const current = await store.getItem(key);
-      if (current && this.ownerOf(current.value) === this.options.owner) {
-        v = await store.putItem(key, value, { kind: "version", version: current.version }, expiresAt);
-      }
-    }
+    // Not the holder: read before writing. Every agent but the holder asks every renewMs, and on DynamoDB
+    // a conditional put that fails is billed as a write, five times the price of this read.
+    const current = await store.getItem(key);
+    const live = current !== null && !(current.expiresAt && current.expiresAt.getTime() <= Date.now());
+    let v: number | null = null;
+    if (!live) v = await store.putItem(key, value, { kind: "absent" }, expiresAt);
+    // Held: by a write of ours whose answer was lost, or by another agent.
+    else if (this.ownerOf(current.value) === this.options.owner)
+      v = await store.putItem(key, value, { kind: "version", version: current.version }, expiresAt);
     if (v === null) return false;
     this.version = v;
     this.heldSince = started;

@@ -27,6 +27,12 @@ import type { MetadataStore } from "../store/types.js";
 export const NODE_PREFIX = "node/";
 export const AGENT_PREFIX = "agent/";
 const MAX_NODE_ID = 0x7fffffff;
+/** The default heartbeat period (ms); the cost model (cli/cost-model/model.ts) prices it. */
+export const DEFAULT_HEARTBEAT_MS = 2000;
+/** The default session (ms): an agent not heard from for this long is gone. */
+export const DEFAULT_SESSION_MS = 10_000;
+/** A node-id claim lives this many sessions by default, renewed every quarter of it. */
+export const CLAIM_SESSIONS = 6;
 
 export interface RegisteredAgent extends AgentInfo {
   /** Random id of the process, so a restarted agent reusing a node id is told apart. */
@@ -49,7 +55,10 @@ export interface RegistryOptions {
   readonly logger: Logger;
   /** Try this node id first (flag -nodeId); another is chosen if it is taken. */
   readonly preferredNodeId?: number;
-  /** Heartbeat (and refresh) period; default 1000 ms. */
+  /**
+   * Heartbeat (and refresh) period; default 2000 ms, five per session (Kafka's KRaft brokers: 2 s and 9 s).
+   * Each heartbeat is a write unit and a read of the members, at any traffic.
+   */
   readonly heartbeatMs?: number;
   /** An agent not heard from for this long is gone; default 10000 ms. */
   readonly sessionMs?: number;
@@ -122,9 +131,9 @@ export class AgentRegistry {
   paused = false;
 
   private constructor(private readonly options: RegistryOptions) {
-    this.heartbeatMs = options.heartbeatMs ?? 1000;
-    this.sessionMs = options.sessionMs ?? 10_000;
-    this.claimMs = options.claimMs ?? this.sessionMs * 6;
+    this.heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+    this.sessionMs = options.sessionMs ?? DEFAULT_SESSION_MS;
+    this.claimMs = options.claimMs ?? this.sessionMs * CLAIM_SESSIONS;
     if (this.heartbeatMs <= 0 || this.sessionMs <= this.heartbeatMs) {
       throw new RangeError(
         `registry sessionMs (${this.sessionMs}) must be larger than heartbeatMs (${this.heartbeatMs})`,

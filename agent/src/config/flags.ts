@@ -146,6 +146,7 @@ export const DEFAULT_MAX_IN_FLIGHT_REQUESTS = 64;
 export const DEFAULT_MAX_PRODUCE_BUFFER_BYTES = 256 * MiB;
 export const DEFAULT_FETCH_CACHE_BYTES = 256 * MiB;
 export const DEFAULT_FETCH_SESSION_CACHE_SLOTS = 1000;
+export const DEFAULT_METADATA_IDLE_POLL_MS = 1000;
 /** Each session holds its partitions' fetch positions: bounded so that a typo cannot ask for millions. */
 const MAX_FETCH_SESSION_CACHE_SLOTS = 100_000;
 
@@ -238,6 +239,14 @@ export const AGENT_FLAGS = {
     valueName: "count",
     help: "The agent holding the compaction lease snapshots the metadata state after this many log entries, and trims the log below it. Fewer snapshots cost fewer DynamoDB write units on a large state (a snapshot is rewritten whole; warp_metadata_snapshot_bytes) and a longer replay at start-up.",
     parse: integer(100, 10_000_000),
+  }),
+  metadataIdlePollInterval: flag({
+    name: "metadataIdlePollInterval",
+    env: "WARP_METADATA_IDLE_POLL_INTERVAL",
+    defaultText: "1s",
+    valueName: "duration",
+    help: "Agents sharing a DynamoDB metadata log poll its tail every 50ms while it moves or a fetch waits on it; on a quiet log with nothing waiting, the polls back off to this interval (each poll costs read units even when it finds nothing). 50ms turns the back-off off.",
+    parse: durationMs(50, 60_000),
   }),
   retentionInterval: flag({
     name: "retentionInterval",

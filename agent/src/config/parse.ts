@@ -28,6 +28,7 @@ import {
   DEFAULT_MAX_PRODUCE_BUFFER_BYTES,
   DEFAULT_FETCH_CACHE_BYTES,
   DEFAULT_FETCH_SESSION_CACHE_SLOTS,
+  DEFAULT_METADATA_IDLE_POLL_MS,
   DEFAULT_MAX_REQUEST_BYTES,
   DEFAULT_REMOTE_SEAL_IDLE_GAP_MS,
 } from "./flags.js";
@@ -83,6 +84,8 @@ export interface AgentConfig {
   readonly compactionIntervalMs: number;
   /** Metadata log entries between two snapshots (-metadataSnapshotEntries). */
   readonly metadataSnapshotEntries: number;
+  /** The longest interval between tail polls of a quiet shared metadata log (-metadataIdlePollInterval). */
+  readonly metadataIdlePollMs: number;
   /** Period of retention enforcement (retention.ms, retention.bytes). */
   readonly retentionIntervalMs: number;
   /** Unreferenced objects are deleted only after staying unreferenced this long. */
@@ -188,6 +191,7 @@ export function parseAgentConfig(
     maxUncompactedAgeMs: p.maxUncompactedAge ?? Math.floor((p.ingestionTTL ?? 3_600_000) / 2),
     compactionIntervalMs: p.compactionInterval ?? 2000,
     metadataSnapshotEntries: p.metadataSnapshotEntries ?? 2000,
+    metadataIdlePollMs: p.metadataIdlePollInterval ?? DEFAULT_METADATA_IDLE_POLL_MS,
     retentionIntervalMs: p.retentionInterval ?? 30_000,
     gcGraceMs: p.gcGracePeriod ?? 300_000,
     createTables: p.createTables ?? true,

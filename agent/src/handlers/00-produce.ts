@@ -137,6 +137,8 @@ defineHandler({ key: ApiKey.Produce, min: 0, max: 11 }, async (req, ctx) => {
         continue;
       }
       if (existence !== ErrorCode.NONE || partitions === null || pd.index < 0 || pd.index >= partitions) {
+        // Another agent may have created it since this one's tail backed off (metadata/tail-pace.ts).
+        agent.metadata.wakeTail();
         partitionResponses.push(
           failed(pd.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic or partition ${name}-${pd.index}`),
         );

@@ -41,11 +41,19 @@ import { encodeSnapshot, snapshotEncodingFor, type SnapshotEncoding } from "./sn
 import { FormatNotReadByAllError, Proposal, ProposalNotAppliedError, ProposalOutcomeUnknownError } from "./proposal.js";
 import type { CommandResult, StateListener } from "./state.js";
 import { ClusterState } from "./state.js";
+import { TailPace } from "./tail-pace.js";
 import { numberingCommand, type NumberedTopic } from "./topic-numbers.js";
 
 export interface MetadataLogOptions {
   /** Poll the store for other agents' entries this often; 0 when this agent is the only writer. */
   readonly tailIntervalMs: number;
+  /**
+   * On a quiet log with nothing waiting (tailWanted false), polls back off to this interval (ms; default
+   * tailIntervalMs: no back-off). See tail-pace.ts.
+   */
+  readonly tailIdleIntervalMs?: number;
+  /** Whether something waits on other agents' entries now (a long-polling fetch): keeps polls at tailIntervalMs. */
+  readonly tailWanted?: () => boolean;
   /** Write a snapshot after this many entries since the last one (0: never). */
   readonly snapshotEveryEntries: number;
   /** Entries kept below a snapshot for agents that lag (the rest are trimmed). */
@@ -132,6 +140,12 @@ export class MetadataLog {
   private inFlight: InFlight | null = null;
   private catchingUp: Promise<void> | null = null;
   private tailTimer: NodeJS.Timeout | null = null;
+  /** When the scheduled tail pass is due (ms since the epoch). */
+  private tailDueAt = 0;
+  private tailPace: TailPace | null = null;
+  private tailStopped = false;
+  /** The applied index when the last tail pass ended: a pass that ends above it found the log moving. */
+  private tailSeenIndex = 0n;
   /** Tail failures are logged when they start, change or recover, and at most every 30 s between. */
   private readonly tailFailures = new FailureReporter(
     (error, repeats) =>
@@ -190,22 +204,70 @@ export class MetadataLog {
     this.opened = true;
     this.options.logger.info("metadata log replayed", { appliedIndex: this.stateValue.appliedIndex.toString() });
     if (this.options.tailIntervalMs > 0) {
-      this.tailTimer = setInterval(() => {
-        // A pass still running (a slow or unreachable store) is not joined: each tick would log its failure again.
-        if (this.catchingUp) return;
-        // Eventually consistent: half the read units, and polls are most of an idle cluster's reads. A
-        // stale replica only delays what a later poll sees; answers that need every entry appended before
-        // them use catchUpNow (strongly consistent).
-        this.catchUp({ consistent: false }).then(
-          () => this.tailFailures.succeeded(),
-          (err: unknown) => {
-            // An unreadable entry halted the log (halt logged it, and the tail has stopped).
-            if (!this.haltedBy) this.tailFailures.failed(errorMessage(err));
-          },
-        );
-      }, this.options.tailIntervalMs);
-      this.tailTimer.unref();
+      this.tailPace = new TailPace({
+        activeMs: this.options.tailIntervalMs,
+        idleMs: this.options.tailIdleIntervalMs ?? this.options.tailIntervalMs,
+      });
+      this.tailSeenIndex = this.stateValue.appliedIndex;
+      this.scheduleTail(this.options.tailIntervalMs);
     }
+  }
+
+  /**
+   * Asks for a prompt tail pass when polls have backed off (tail-pace.ts): something now waits on other
+   * agents' entries. Costs nothing while the tail is polled at its active interval.
+   */
+  wakeTail(): void {
+    const pace = this.tailPace;
+    if (!pace || !this.tailTimer || !pace.backedOff(this.tailDueAt - Date.now())) return;
+    pace.reset();
+    clearTimeout(this.tailTimer);
+    this.scheduleTail(0);
+  }
+
+  private scheduleTail(delayMs: number): void {
+    this.tailDueAt = Date.now() + delayMs;
+    this.tailTimer = setTimeout(() => this.tailTick(), delayMs);
+    this.tailTimer.unref();
+  }
+
+  private tailTick(): void {
+    this.tailTimer = null;
+    if (this.tailStopped || this.haltedBy) return;
+    const pace = this.tailPace!;
+    const wanted = (): boolean => this.options.tailWanted?.() ?? false;
+    // A pass still running (a slow or unreachable store, a catchUpNow) is not joined: each tick would log
+    // its failure again.
+    if (this.catchingUp) {
+      this.scheduleTail(pace.next(true, wanted()));
+      return;
+    }
+    // Eventually consistent: half the read units, and polls are most of an idle cluster's reads. A
+    // stale replica only delays what a later poll sees; answers that need every entry appended before
+    // them use catchUpNow (strongly consistent).
+    this.catchUp({ consistent: false })
+      .then(
+        () => this.tailFailures.succeeded(),
+        (err: unknown) => {
+          // An unreadable entry halted the log (halt logged it, and the tail has stopped).
+          if (!this.haltedBy) this.tailFailures.failed(errorMessage(err));
+        },
+      )
+      .finally(() => {
+        if (this.tailStopped || this.haltedBy || this.tailTimer) return;
+        // Moved: the pass found entries, or this agent appended since the last pass (its own entries are
+        // folded as they land); either way the log is busy and other agents may append next.
+        const applied = this.stateValue.appliedIndex;
+        const moved = applied !== this.tailSeenIndex;
+        this.tailSeenIndex = applied;
+        this.scheduleTail(pace.next(moved, wanted()));
+      });
+  }
+
+  private stopTail(): void {
+    this.tailStopped = true;
+    if (this.tailTimer) clearTimeout(this.tailTimer);
+    this.tailTimer = null;
   }
 
   private readonly reportRefusal = (index: bigint, command: string, message: string): void => {
@@ -234,6 +296,9 @@ export class MetadataLog {
     if (this.closed) return Promise.reject(new ProposalNotAppliedError("metadata log closed"));
     if (this.haltedBy) return Promise.reject(this.haltedError());
     const timeoutMs = this.options.proposalTimeoutMs ?? DEFAULT_PROPOSAL_TIMEOUT_MS;
+    // An agent that starts appending after a quiet spell polls the tail at the active interval again:
+    // other agents may be appending too, and a stale tail costs conflicts.
+    this.wakeTail();
     const promises = commands.map(
       (command) =>
         new Promise<CommandResult>((resolve, reject) => {
@@ -325,8 +390,7 @@ export class MetadataLog {
   private halt(error: MetadataFormatError): void {
     if (this.haltedBy) return;
     this.haltedBy = error;
-    if (this.tailTimer) clearInterval(this.tailTimer);
-    this.tailTimer = null;
+    this.stopTail();
     for (const p of this.queue.splice(0)) p.reject(this.haltedError());
     if (!this.opened) return;
     this.options.logger.error("metadata log unreadable: this agent stops folding it", {
@@ -694,8 +758,7 @@ export class MetadataLog {
    * once appending), so close() finishes within the proposal timeout even when the store hangs.
    */
   async close(): Promise<void> {
-    if (this.tailTimer) clearInterval(this.tailTimer);
-    this.tailTimer = null;
+    this.stopTail();
     const unsettled = (p: Proposal) => !p.settled;
     while (this.queue.some(unsettled) || this.inFlight?.proposals.some(unsettled))
       await new Promise((r) => setTimeout(r, 5));

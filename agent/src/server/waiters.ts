@@ -6,6 +6,9 @@
 export class PartitionWaiters {
   private readonly waiting = new Map<string, Set<() => void>>();
 
+  /** `onWait` runs as a wait starts (the agent wakes its metadata log's tail: data may come from others). */
+  constructor(private readonly onWait: () => void = () => {}) {}
+
   private static key(topic: string, partition: number): string {
     return `${topic}\u0000${partition}`;
   }
@@ -13,6 +16,7 @@ export class PartitionWaiters {
   /** Resolves when one of the partitions gets data, after timeoutMs, or when `cancel` aborts. */
   wait(partitions: ReadonlyArray<readonly [string, number]>, timeoutMs: number, cancel: AbortSignal): Promise<void> {
     if (timeoutMs <= 0 || partitions.length === 0 || cancel.aborted) return Promise.resolve();
+    this.onWait();
     return new Promise<void>((resolve) => {
       const keys = partitions.map(([t, p]) => PartitionWaiters.key(t, p));
       let done = false;

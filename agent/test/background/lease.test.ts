@@ -43,6 +43,35 @@ describe("compaction lease", () => {
     assert.equal(await store.getItem("lease/compaction"), null, "a holder releases the lease when it stops");
   });
 
+  it("an agent that does not hold it reads the lease and writes nothing while another holds it", async () => {
+    /** Counts conditional puts: on DynamoDB one that fails is billed as a write. */
+    class CountingStore extends MemMetadataStore {
+      puts = 0;
+      override async putItem(...args: Parameters<MemMetadataStore["putItem"]>): Promise<number | null> {
+        this.puts++;
+        return super.putItem(...args);
+      }
+    }
+    const store = new CountingStore();
+    const a = new Lease({ store, key: "lease/compaction", owner: "a", renewMs: 200, logger });
+    const b = new Lease({ store, key: "lease/compaction", owner: "b", renewMs: 200, logger });
+    assert.equal(await a.attempt(), true);
+    store.puts = 0;
+    for (let i = 0; i < 3; i++) assert.equal(await b.attempt(), false);
+    assert.equal(store.puts, 0, "no put (billed even when it fails) while the lease is held by another");
+    // A holder whose write landed but whose answer was lost finds its own lease and keeps it.
+    const again = new Lease({ store, key: "lease/compaction", owner: "a", renewMs: 200, logger });
+    assert.equal(await again.attempt(), true);
+    assert.equal(JSON.parse((await store.getItem("lease/compaction"))!.value.toString()).owner, "a");
+    // Released: the next agent to ask takes it with one put.
+    await again.stop();
+    store.puts = 0;
+    assert.equal(await b.attempt(), true);
+    assert.equal(store.puts, 1);
+    await a.stop();
+    await b.stop();
+  });
+
   it("moves compaction to another agent when the holder stops, and the new holder compacts", async () => {
     const f = await openFixture(2);
     try {

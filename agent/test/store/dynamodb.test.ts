@@ -336,6 +336,19 @@ describe("dynamodb store", function () {
       assert.equal(eventual, strong / 2, `eventually consistent: ${eventual} units, strongly: ${strong}`);
     });
 
+    it("counts a tail read that finds nothing at the minimum DynamoDB bills (DynamoDB Local reports 0)", async function () {
+      stores = await openStores(tables, c);
+      assert.equal(await stores.metadata.append(1n, Buffer.from("e1")), true);
+      const unitsOf = async (consistent: boolean) => {
+        const before = storeUsage.dynamoReadUnits;
+        assert.deepEqual(await stores!.metadata.read(2n, 10, { consistent }), []);
+        return storeUsage.dynamoReadUnits - before;
+      };
+      // An idle cluster's polls are such reads: uncounted, `warp cost --measured` missed most of its bill.
+      assert.equal(await unitsOf(false), 0.5);
+      assert.equal(await unitsOf(true), 1);
+    });
+
     it("trims reading the entries below the snapshot eventually consistent", async function () {
       const seamClient = client(awsClientSettings("dynamodb", "agent"));
       const queries: Array<boolean | undefined> = [];

@@ -61,6 +61,23 @@ export function recordCapacity(
 }
 
 /**
+ * Records the read units of one GetItem or one Query page, at least the minimum DynamoDB bills a request
+ * (0.5 eventually consistent, 1 strongly consistent): "Queries that do not return results consume the
+ * minimum read capacity units according to the type of read" (the Query API reference). DynamoDB Local
+ * reports 0 for a Query that finds nothing, which left an idle cluster's tail polls uncounted.
+ */
+export function recordRequestReadCapacity(
+  consumed: ConsumedCapacity | undefined,
+  consistent: boolean,
+  key?: HotPartitionKey,
+): void {
+  if (!consumed) return;
+  const minimum = consistent ? 1 : 0.5;
+  const read = consumed.ReadCapacityUnits ?? consumed.CapacityUnits ?? 0;
+  storeUsage.addDynamoRead(consumed.TableName ?? "?", Math.max(minimum, read), key);
+}
+
+/**
  * A failed conditional write is billed (for the item size, at least one unit) but its error carries no
  * ConsumedCapacity: count an estimate.
  */
@@ -222,7 +239,7 @@ export async function queryAllPages(
       }),
       callDeadline(),
     );
-    recordCapacity("read", page.ConsumedCapacity, key);
+    recordRequestReadCapacity(page.ConsumedCapacity, consistent, key);
     for (const item of page.Items ?? []) onItem(item);
     start = page.LastEvaluatedKey;
   } while (start);

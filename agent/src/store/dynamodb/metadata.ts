@@ -41,6 +41,7 @@ import {
   callDeadline,
   queryAllPages,
   recordCapacity,
+  recordRequestReadCapacity,
   recordFailedConditionalWrite,
   ttlSeconds,
   type Item,
@@ -182,7 +183,7 @@ export class DynamoMetadataStore implements MetadataStore {
         }),
         callDeadline(),
       );
-      recordCapacity("read", page.ConsumedCapacity, LOG_PK);
+      recordRequestReadCapacity(page.ConsumedCapacity, consistent, LOG_PK);
       for (const item of page.Items ?? []) {
         if (item.t?.BOOL) continue; // trimmed
         out.push({ index: BigInt(item.sk?.S ?? "0"), data: Buffer.from(item.d?.B ?? new Uint8Array()) });
@@ -260,7 +261,7 @@ export class DynamoMetadataStore implements MetadataStore {
       }),
       callDeadline(),
     );
-    recordCapacity("read", out.ConsumedCapacity);
+    recordRequestReadCapacity(out.ConsumedCapacity, true);
     return out.Item?.idx?.N ? BigInt(out.Item.idx.N) : 0n;
   }
 
@@ -277,7 +278,7 @@ export class DynamoMetadataStore implements MetadataStore {
       }),
       callDeadline(),
     );
-    recordCapacity("read", out.ConsumedCapacity);
+    recordRequestReadCapacity(out.ConsumedCapacity, true);
     const item = out.Item;
     if (!item?.idx?.N) return null;
     const index = BigInt(item.idx.N);
@@ -370,7 +371,7 @@ export class DynamoMetadataStore implements MetadataStore {
       }),
       callDeadline(),
     );
-    recordCapacity("read", out.ConsumedCapacity);
+    recordRequestReadCapacity(out.ConsumedCapacity, true);
     return out.Item ? toVersioned(out.Item, Date.now()) : null;
   }
 

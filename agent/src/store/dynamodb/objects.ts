@@ -24,7 +24,14 @@ import { TTL_ATTRIBUTE } from "../../../../common/table-schema.js";
 import type { ByteRange, ObjectInfo, ObjectStore, PutOptions } from "../types.js";
 import { ObjectNotFoundError } from "../types.js";
 import { ChunkStore, newChunkSetId, type ChunkSet } from "./chunks.js";
-import { callDeadline, queryAllPages, recordCapacity, ttlSeconds, type Item } from "./client.js";
+import {
+  callDeadline,
+  queryAllPages,
+  recordCapacity,
+  recordRequestReadCapacity,
+  ttlSeconds,
+  type Item,
+} from "./client.js";
 
 export const OBJECT_SHARDS = 16;
 export const INLINE_MAX_BYTES = 64 * 1024;
@@ -136,7 +143,7 @@ export class DynamoObjectStore implements ObjectStore {
       }),
       callDeadline(),
     );
-    recordCapacity("read", out.ConsumedCapacity);
+    recordRequestReadCapacity(out.ConsumedCapacity, true);
     return out.Item ?? null;
   }
 
