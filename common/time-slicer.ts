@@ -69,3 +69,30 @@ export class TimeSlicer {
     return this.pauses;
   }
 }
+
+/**
+ * Work written as a generator that yields between its steps (a partition decoded, a topic restored) runs
+ * either at once (`runSteps`) or in slices (`runStepsSliced`), the same code either way.
+ */
+export type Steps<T> = Generator<void, T, void>;
+
+/** Runs every step at once and returns the result. */
+export function runSteps<T>(steps: Steps<T>): T {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** Runs the steps, giving the event loop back whenever the slice has run its time. */
+export async function runStepsSliced<T>(steps: Steps<T>, slicer: TimeSlicer = new TimeSlicer()): Promise<T> {
+  slicer.begin();
+  for (;;) {
+    const step = steps.next();
+    if (step.done) {
+      slicer.end();
+      return step.value;
+    }
+    if (slicer.due()) await slicer.pause();
+  }
+}

@@ -16,7 +16,8 @@ import {
   storedFormat,
   versionList,
 } from "./format.js";
-import { BINARY_SNAPSHOT_FORMATS, decodeBinarySnapshot, encodeBinarySnapshot } from "./snapshot-binary.js";
+import { BINARY_SNAPSHOT_FORMATS, binarySnapshotSteps, encodeBinarySnapshot } from "./snapshot-binary.js";
+import { runSteps, type Steps } from "../../../common/time-slicer.js";
 import type { EncodedSnapshot } from "./snapshot-binary.js";
 import { JSON_SNAPSHOT_FORMATS, encodeJsonSnapshot, jsonSnapshotView } from "./snapshot-json.js";
 import type { SnapshotView } from "./snapshot-view.js";
@@ -58,6 +59,11 @@ export async function encodeSnapshot(
  * (malformed, or of a format version it does not read); `index` is the snapshot's, for the message.
  */
 export function decodeSnapshot(data: Buffer, index: bigint | undefined): SnapshotView {
+  return runSteps(decodeSnapshotSteps(data, index));
+}
+
+/** decodeSnapshot step by step: a binary snapshot yields after each partition (JSON is parsed at once). */
+export function* decodeSnapshotSteps(data: Buffer, index: bigint | undefined): Steps<SnapshotView> {
   const subject = index === undefined ? "metadata snapshot" : `metadata snapshot at log index ${index}`;
   const reads = `this agent reads snapshot format versions ${versionList(READABLE_SNAPSHOT_FORMATS)}`;
   // A version this agent reads, in the other encoding, is malformed rather than newer.
@@ -71,7 +77,7 @@ export function decodeSnapshot(data: Buffer, index: bigint | undefined): Snapsho
   const format = storedFormat(data, SNAPSHOT_MAGIC);
   if (format.kind === "binary") {
     if (!BINARY_SNAPSHOT_FORMATS.includes(format.version)) throw unread(format.version, "binary");
-    return decodeBinarySnapshot(data, format.headerBytes, subject, format.version);
+    return yield* binarySnapshotSteps(data, format.headerBytes, subject, format.version);
   }
   if (format.kind === "unknown")
     throw new MetadataFormatError(

@@ -35,7 +35,9 @@ import { ExpiryQueue, OFFSETS_RETENTION_MS, PRODUCER_ID_EXPIRATION_MS } from "./
 import { aclCountProblem, partitionCountProblem, scramCredentialCountProblem } from "./limits.js";
 import { GroupFences } from "./group-fence.js";
 import { validateTopicConfig } from "./topic-config.js";
-import { decodeSnapshot } from "./snapshot-codec.js";
+import { decodeSnapshotSteps } from "./snapshot-codec.js";
+import { PARTITIONS_PER_STEP } from "./snapshot-binary.js";
+import { DEFAULT_SLICE_MS, runSteps, runStepsSliced, TimeSlicer, type Steps } from "../../../common/time-slicer.js";
 import { encodeJsonSnapshot } from "./snapshot-json.js";
 import { partitionsOf, type SnapshotPartition, type SnapshotView } from "./snapshot-view.js";
 import { TopicNumbers, type NumberedTopic, type TopicNumbering } from "./topic-numbers.js";
@@ -761,18 +763,42 @@ export class ClusterState {
    * cannot read (malformed, or of a format version it does not read); `index` is the snapshot's, for the message.
    */
   static fromSnapshot(data: Buffer, index?: bigint): ClusterState {
-    return ClusterState.fromView(decodeSnapshot(data, index));
+    return runSteps(ClusterState.fromSnapshotSteps(data, index));
+  }
+
+  /**
+   * fromSnapshot in slices of the event loop (common/time-slicer.ts): for an agent that reloads from a
+   * snapshot while it serves requests (a lagging agent whose entries were trimmed). At 100,000 partitions
+   * decoding and restoring at once holds the loop for about half a second.
+   */
+  static fromSnapshotSliced(
+    data: Buffer,
+    index: bigint,
+    slicer: TimeSlicer = new TimeSlicer(DEFAULT_SLICE_MS, 1),
+  ): Promise<ClusterState> {
+    return runStepsSliced(ClusterState.fromSnapshotSteps(data, index), slicer);
+  }
+
+  private static *fromSnapshotSteps(data: Buffer, index: bigint | undefined): Steps<ClusterState> {
+    const view = yield* decodeSnapshotSteps(data, index);
+    return yield* ClusterState.restoreSteps(view);
   }
 
   /** The state a decoded snapshot holds; throws naming the first row it cannot restore. */
   static fromView(view: SnapshotView): ClusterState {
+    return runSteps(ClusterState.restoreSteps(view));
+  }
+
+  /** fromView step by step: it yields after each topic, and every PARTITIONS_PER_STEP partitions of a large one. */
+  private static *restoreSteps(view: SnapshotView): Steps<ClusterState> {
     const state = new ClusterState();
     state.appliedIndex = view.applied;
     state.nextProducerId = view.nextProducerId;
     state.logTime = view.logTime;
     const producerTimes: Array<[ProducerState, number]> = [];
     for (const t of view.topics) {
-      const partitions = partitionsOf(t).map((rp, partitionIndex) => {
+      const partitions: PartitionState[] = [];
+      for (const [partitionIndex, rp] of partitionsOf(t).entries()) {
         const p = new PartitionState();
         p.nextOffset = rp.next;
         p.logStartOffset = rp.start;
@@ -796,8 +822,10 @@ export class ClusterState {
           p.producers.set(rs.producerId, producer);
           producerTimes.push([producer, rs.time]);
         }
-        return p;
-      });
+        partitions.push(p);
+        if (partitions.length % PARTITIONS_PER_STEP === 0) yield;
+      }
+      yield;
       state.topics.set(t.name, { name: t.name, topicId: t.topicId, configs: t.configs, partitions });
       state.partitionTotal += partitions.length;
     }

@@ -170,6 +170,45 @@ describe("metadata log", () => {
     await writer.close();
     await reader.close();
   });
+  it("a lagging agent reloads from a snapshot in slices: the event loop turns, and the state is the writer's", async () => {
+    const store = new MemMetadataStore();
+    const writer = new MetadataLog(store, options);
+    const lagging = new MetadataLog(store, { ...options, foldSliceMs: 0 });
+    await writer.open();
+    await lagging.open();
+    await writer.propose([{ type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 3000, configs: {} }]);
+    for (let i = 0; i < 3; i++)
+      await writer.propose([
+        {
+          type: "commitFile",
+          key: `f${i}`,
+          size: 3000,
+          time: 0,
+          batches: Array.from({ length: 3000 }, (_, p) => meta(p, 1)),
+        },
+      ]);
+    await writer.snapshotNow();
+    // Trimmed as the snapshot writer does, keeping the newest entry: the lagging agent's next entry is
+    // gone and it must start again from the snapshot.
+    await store.trim(writer.state.appliedIndex);
+    let turns = 0;
+    let reloading = true;
+    const ticker = (async () => {
+      while (reloading) {
+        turns++;
+        await yieldToEventLoop();
+      }
+    })();
+    await lagging.catchUp();
+    reloading = false;
+    await ticker;
+    // Decoding and restoring 3,000 partitions at once lets no turn through (as before).
+    assert.ok(turns > 20, `the event loop turned ${turns} times while the snapshot was reloaded`);
+    assert.equal(lagging.state.appliedIndex, writer.state.appliedIndex);
+    assert.deepEqual(lagging.state.toSnapshot(), writer.state.toSnapshot());
+    await writer.close();
+    await lagging.close();
+  });
   it("polls the tail eventually consistent; catchUpNow and a replica's gap read strongly consistent", async () => {
     /** Records each read's consistency; an eventually consistent read misses entry 3 (a stale replica). */
     class ReplicaStore extends MemMetadataStore {

@@ -16,6 +16,7 @@ import { encodeBinarySnapshot } from "../../src/metadata/snapshot-binary.js";
 import { ClusterState } from "../../src/metadata/state.js";
 import { MemMetadataStore } from "../../src/store/mem.js";
 import { componentLogger } from "../../../common/logger.js";
+import { TimeSlicer } from "../../../common/time-slicer.js";
 import { seededRandom } from "../../../e2e/support/fault-proxy.js";
 import { consumerGroupRecord, plainBatch } from "../support/log-entries.js";
 
@@ -167,6 +168,32 @@ describe("binary metadata snapshots", () => {
     };
     assert.deepEqual(apply(copy, retry), apply(s, retry));
     assert.deepEqual(asJson(copy), asJson(s));
+  });
+
+  it("decode in slices to the state decoded at once, and refuse a malformed one with the same error", async () => {
+    // Steps: each topic, and every 256 partitions of a large one: 3 × (4 + 1) + 3 × (4 + 1) here.
+    const s = largeState(3, 1200, 2);
+    const { data } = await binarySnapshot(s);
+    const slicer = new TimeSlicer(0, 1);
+    const sliced = await ClusterState.fromSnapshotSliced(data, s.appliedIndex, slicer);
+    assert.ok(slicer.pauseCount >= 20, `${slicer.pauseCount} pauses for 3,600 partitions`);
+    assert.deepEqual(asJson(sliced), asJson(ClusterState.fromSnapshot(data, s.appliedIndex)));
+    assert.deepEqual(sliced.objectRefs, s.objectRefs);
+    const truncated = data.subarray(0, data.length - 3);
+    const sync = (() => {
+      try {
+        ClusterState.fromSnapshot(truncated, 40n);
+      } catch (err) {
+        return err;
+      }
+      return null;
+    })();
+    assert.ok(sync instanceof MetadataFormatError);
+    await assert.rejects(ClusterState.fromSnapshotSliced(truncated, 40n, new TimeSlicer(0, 1)), (err: unknown) => {
+      assert.ok(err instanceof MetadataFormatError);
+      assert.equal(err.message, sync.message);
+      return true;
+    });
   });
 
   it("say each object key once and are a fraction of the JSON snapshot's size", async () => {
