@@ -16,7 +16,12 @@
  */
 import type { SealMode } from "../../agent/src/ingest/batcher.js";
 import type { Prices } from "./prices.js";
-import { CLAIM_SESSIONS, DEFAULT_HEARTBEAT_MS, DEFAULT_SESSION_MS } from "../../agent/src/cluster/registry.js";
+import {
+  CLAIM_SESSIONS,
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_REFRESH_MS,
+  DEFAULT_SESSION_MS,
+} from "../../agent/src/cluster/registry.js";
 import { DEFAULT_LEASE_RENEW_MS as LEASE_RENEW_MS } from "../../agent/src/background/lease.js";
 import { DEFAULT_METADATA_IDLE_POLL_MS } from "../../agent/src/config/flags.js";
 
@@ -373,9 +378,9 @@ export function referenceDynamoProvisioned(w: Workload, p: Prices): CostRow {
 
 // This project's design
 
-/** WRU and RRU of one registry heartbeat: the agent's entry written (about 200 B), the members listed. */
+/** WRU of one registry heartbeat (the agent's entry, about 200 B); RRU of listing the members. */
 const HEARTBEAT_WRU = 1;
-const HEARTBEAT_RRU = 1;
+const LIST_RRU = 1;
 /** WRU of renewing a node-id claim. */
 const CLAIM_WRU = 1;
 
@@ -386,12 +391,13 @@ const CLAIM_WRU = 1;
  */
 function registryRates(w: Pick<Workload, "agents">, d: WarpDesign): { wru: number; rru: number; explain: string } {
   const beats = 1000 / d.heartbeatMs;
+  const lists = 1000 / Math.min(DEFAULT_REFRESH_MS, d.heartbeatMs);
   const claims = 4000 / (d.sessionMs * CLAIM_SESSIONS);
   const lease = 1000 / LEASE_RENEW_MS;
   return {
     wru: w.agents * (beats * HEARTBEAT_WRU + claims * CLAIM_WRU) + lease,
-    rru: w.agents * beats * HEARTBEAT_RRU + (w.agents - 1) * lease,
-    explain: `${w.agents} agents heartbeat every ${fmt(d.heartbeatMs / 1000)} s (${HEARTBEAT_WRU} WRU written, ${HEARTBEAT_RRU} RRU to list the members) and renew their node-id claim every ${fmt((d.sessionMs * CLAIM_SESSIONS) / 4000)} s (${CLAIM_WRU} WRU); the compaction lease's holder renews it every ${fmt(LEASE_RENEW_MS / 1000)} s (1 WRU) and the ${w.agents - 1} others read it as often (1 RRU)`,
+    rru: w.agents * lists * LIST_RRU + (w.agents - 1) * lease,
+    explain: `${w.agents} agents heartbeat every ${fmt(d.heartbeatMs / 1000)} s (${HEARTBEAT_WRU} WRU), list the members ${fmt(lists)}×/s (${LIST_RRU} RRU) and renew their node-id claim every ${fmt((d.sessionMs * CLAIM_SESSIONS) / 4000)} s (${CLAIM_WRU} WRU); the compaction lease's holder renews it every ${fmt(LEASE_RENEW_MS / 1000)} s (1 WRU) and the ${w.agents - 1} others read it as often (1 RRU)`,
   };
 }
 

@@ -58,8 +58,6 @@ defineHandler({ key: ApiKey.Metadata, min: 0, max: 12 }, async (req, ctx) => {
     for (const n of names) if (!describable.has(n)) refused.add(n);
     const autoCreate = version < 4 || req.allowAutoTopicCreation;
     const missing = names.filter((n) => !refused.has(n) && !state().topics.has(n));
-    // Another agent may have created them since this one's tail backed off (metadata/tail-pace.ts).
-    if (missing.length > 0 || unknownIds.length > 0) agent.metadata.wakeTail();
     if (autoCreate && agent.topics.options.autoCreate && missing.length > 0 && !clusterAllowed(ctx, "CREATE", false))
       for (const n of missing) if (!allowed(ctx, "CREATE", "TOPIC", n)) refused.add(n);
     if (autoCreate) {

@@ -129,6 +129,8 @@ export const DEFAULT_PROPOSAL_TIMEOUT_MS = 30_000;
  * the proposal timeout.
  */
 export const APPEND_CONFLICT_BACKOFF: Backoff = { baseMs: 5, capMs: 160 };
+/** The longest freshenTail waits for its read of the tail (ms). */
+const FRESHEN_WAIT_MS = 1000;
 
 export class MetadataLog {
   private stateValue = new ClusterState();
@@ -146,6 +148,10 @@ export class MetadataLog {
   private tailStopped = false;
   /** The applied index when the last tail pass ended: a pass that ends above it found the log moving. */
   private tailSeenIndex = 0n;
+  /** The pass freshenTail started after a back-off, which other requests arriving meanwhile wait for. */
+  private freshening: Promise<void> | null = null;
+  /** When the last tail pass ended (ms): the age of what the state knows of other agents' entries. */
+  private tailPassEndedAt = 0;
   /** Tail failures are logged when they start, change or recover, and at most every 30 s between. */
   private readonly tailFailures = new FailureReporter(
     (error, repeats) =>
@@ -209,6 +215,7 @@ export class MetadataLog {
         idleMs: this.options.tailIdleIntervalMs ?? this.options.tailIntervalMs,
       });
       this.tailSeenIndex = this.stateValue.appliedIndex;
+      this.tailPassEndedAt = Date.now();
       this.scheduleTail(this.options.tailIntervalMs);
     }
   }
@@ -225,6 +232,35 @@ export class MetadataLog {
     this.scheduleTail(0);
   }
 
+  /**
+   * Before an answer read from the state: when polls have backed off, reads the tail now and waits for it
+   * (at most FRESHEN_WAIT_MS; past that, or when the read fails, the answer is what this agent has), so
+   * a request after a quiet spell sees what other agents appended meanwhile, as when the tail was polled
+   * every tailIntervalMs at all times. Returns at once while the tail is active: the state is at most
+   * one poll behind, as it always was.
+   */
+  async freshenTail(): Promise<void> {
+    let pass = this.freshening;
+    if (!pass) {
+      const pace = this.tailPace;
+      // As fresh as an active tail: no read of its own.
+      if (!pace || this.tailStopped || this.haltedBy) return;
+      if (Date.now() - this.tailPassEndedAt <= this.options.tailIntervalMs) return;
+      if (this.tailTimer) {
+        pace.reset();
+        clearTimeout(this.tailTimer);
+        this.tailTimer = null;
+        pass = this.freshening = this.tailPass().finally(() => (this.freshening = null));
+      } else if (this.catchingUp) {
+        // A pass in flight (the tail's, or a catchUpNow): it started moments ago.
+        pass = this.catchingUp.catch(() => undefined);
+      } else return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([pass, new Promise<void>((resolve) => (timer = setTimeout(resolve, FRESHEN_WAIT_MS)))]);
+    clearTimeout(timer);
+  }
+
   private scheduleTail(delayMs: number): void {
     this.tailDueAt = Date.now() + delayMs;
     this.tailTimer = setTimeout(() => this.tailTick(), delayMs);
@@ -234,18 +270,26 @@ export class MetadataLog {
   private tailTick(): void {
     this.tailTimer = null;
     if (this.tailStopped || this.haltedBy) return;
-    const pace = this.tailPace!;
-    const wanted = (): boolean => this.options.tailWanted?.() ?? false;
     // A pass still running (a slow or unreachable store, a catchUpNow) is not joined: each tick would log
     // its failure again.
     if (this.catchingUp) {
-      this.scheduleTail(pace.next(true, wanted()));
+      this.scheduleTail(this.tailPace!.next(true, this.tailWantedNow()));
       return;
     }
+    void this.tailPass();
+  }
+
+  private tailWantedNow(): boolean {
+    return this.options.tailWanted?.() ?? false;
+  }
+
+  /** One tail poll; schedules the next when it ends. Never rejects (failures are reported). */
+  private tailPass(): Promise<void> {
+    const pace = this.tailPace!;
     // Eventually consistent: half the read units, and polls are most of an idle cluster's reads. A
     // stale replica only delays what a later poll sees; answers that need every entry appended before
     // them use catchUpNow (strongly consistent).
-    this.catchUp({ consistent: false })
+    return this.catchUp({ consistent: false })
       .then(
         () => this.tailFailures.succeeded(),
         (err: unknown) => {
@@ -254,13 +298,14 @@ export class MetadataLog {
         },
       )
       .finally(() => {
+        this.tailPassEndedAt = Date.now();
         if (this.tailStopped || this.haltedBy || this.tailTimer) return;
         // Moved: the pass found entries, or this agent appended since the last pass (its own entries are
         // folded as they land); either way the log is busy and other agents may append next.
         const applied = this.stateValue.appliedIndex;
         const moved = applied !== this.tailSeenIndex;
         this.tailSeenIndex = applied;
-        this.scheduleTail(pace.next(moved, wanted()));
+        this.scheduleTail(pace.next(moved, this.tailWantedNow()));
       });
   }
 

@@ -82,6 +82,24 @@ export function zoneFromClientId(clientId: string | null): string | null {
   return ZONE_PATTERN.exec(clientId)?.[1] ?? null;
 }
 
+/**
+ * Requests answered without the metadata state's freshness mattering, or with their own way to it:
+ * Produce (its proposal wakes the tail) and Fetch (a fetch that waits wakes it; one beyond the agent's
+ * end catches up), ApiVersions and SASL. Every other request, after a quiet spell in which the tail's
+ * polls backed off, is answered from a state read at the tail first (MetadataLog.freshenTail).
+ */
+const ANSWERED_WITHOUT_FRESH_STATE: ReadonlySet<number> = new Set([
+  ApiKey.Produce,
+  ApiKey.Fetch,
+  ApiKey.ApiVersions,
+  ApiKey.SaslHandshake,
+  ApiKey.SaslAuthenticate,
+]);
+
+function freshState(apiKey: number, agent: AgentContext): Promise<void> {
+  return ANSWERED_WITHOUT_FRESH_STATE.has(apiKey) ? Promise.resolve() : agent.metadata.freshenTail();
+}
+
 export class Connection {
   private readonly frames = new FrameReader();
   private readonly slots: Slot[] = [];
@@ -262,11 +280,13 @@ export class Connection {
     }
     const started = process.hrtime.bigint();
     const ctx: RequestContext = { agent: this.agent, connection: this.info, header, closed: this.closing.signal };
-    const response = handler.handle(body, ctx).then((result) => {
-      this.options.onRequest?.(header, Number(process.hrtime.bigint() - started) / 1e9, result);
-      if (result === null) return null;
-      return encodeResponse(header.apiKey as ApiKeyValue, header.apiVersion, header.correlationId, result as never);
-    });
+    const response = freshState(header.apiKey, this.agent).then(() =>
+      handler.handle(body, ctx).then((result) => {
+        this.options.onRequest?.(header, Number(process.hrtime.bigint() - started) / 1e9, result);
+        if (result === null) return null;
+        return encodeResponse(header.apiKey as ApiKeyValue, header.apiVersion, header.correlationId, result as never);
+      }),
+    );
     this.enqueue(response);
   }
 

@@ -91,6 +91,33 @@ describe("agent registry", () => {
     assert.equal(await store.getItem(`agent/${gone}`), null, "its heartbeat item expired");
   });
 
+  it("reads the members more often than it heartbeats: a new agent is seen within a refresh, for a read unit, not a write", async () => {
+    /** Counts heartbeat writes and member listings. */
+    class CountingStore extends MemMetadataStore {
+      beats = 0;
+      lists = 0;
+      override async putItem(...args: Parameters<MemMetadataStore["putItem"]>): Promise<number | null> {
+        if (args[0].startsWith("agent/")) this.beats++;
+        return super.putItem(...args);
+      }
+      override async listItems(prefix: string) {
+        if (prefix === "agent/") this.lists++;
+        return super.listItems(prefix);
+      }
+    }
+    const store = new CountingStore();
+    const a = await start(options(store, "a", 9001, { heartbeatMs: 400, refreshMs: 50 }));
+    store.beats = 0;
+    store.lists = 0;
+    const b = await start(options(store, "b", 9002, { heartbeatMs: 400, refreshMs: 50 }));
+    await eventually(() => ids(a).length === 2, { timeoutMs: 5000, intervalMs: 5, what: "a to see b" });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // Over about a second: a listing every 50 ms per agent, a heartbeat every 400 ms (a timer never fires
+    // early, so at most 3 + 1 each, b's first included).
+    assert.ok(store.beats <= 2 * 4 + 1, `${store.beats} heartbeats`);
+    assert.ok(store.lists > 2 * store.beats, `${store.lists} listings against ${store.beats} heartbeats`);
+  });
+
   it("an agent that bound port 0 advertises its real port at once, to itself and to the others", async () => {
     const store = new MemMetadataStore();
     // Long heartbeats: nothing may depend on the next beat.

@@ -110,11 +110,30 @@ describe("metadata log tail pace", () => {
     await tailer.close();
   });
 
+  it("freshenTail reads the tail before an answer once polls have backed off; requests arriving together share the read", async () => {
+    const store = new PollCountingStore();
+    const writer = new MetadataLog(store, base);
+    const tailer = new MetadataLog(store, { ...base, tailIntervalMs: 10, tailIdleIntervalMs: 60_000 });
+    await writer.open();
+    await tailer.open();
+    await sleep(3000); // backed off: the next scheduled poll is seconds away
+    await writer.propose([createTopic]);
+    assert.equal(tailer.state.topics.has("t"), false);
+    // A Metadata request after the quiet spell: answered from the tail, not from a state a second old.
+    const before = store.polls;
+    await Promise.all([tailer.freshenTail(), tailer.freshenTail(), tailer.freshenTail()]);
+    assert.equal(tailer.state.topics.has("t"), true, "the other agent's topic is seen by the first answer");
+    assert.equal(store.polls - before, 1, "requests arriving together share one read");
+    await writer.close();
+    await tailer.close();
+  });
+
   it("a single-writer log (no tail) ignores wake-ups", async () => {
     const store = new PollCountingStore();
     const log = new MetadataLog(store, base);
     await log.open();
     log.wakeTail();
+    await log.freshenTail();
     await sleep(50);
     assert.equal(store.polls, 0);
     await log.close();

@@ -210,10 +210,10 @@ describe("cost model", () => {
     it("prices an idle cluster: heartbeats, claims and the lease always; tail polls backed off unless a fetch waits", () => {
       const idle = idleCluster(DEFAULT_WORKLOAD, DEFAULT_WARP_DESIGN, DEFAULT_PRICES);
       const seconds = 720 * 3600;
-      // 3 agents: a heartbeat every 2 s (1 WRU, 1 RRU), a claim renewal every 15 s (1 WRU); the lease
-      // renewed every second (1 WRU) and read by the 2 others (1 RRU each).
+      // 3 agents: a heartbeat every 2 s (1 WRU), the members listed every second (1 RRU), a claim renewal
+      // every 15 s (1 WRU); the lease renewed every second (1 WRU) and read by the 2 others (1 RRU each).
       const wru = 3 * (0.5 + 1 / 15) + 1;
-      const rru = 3 * 0.5 + 2;
+      const rru = 3 * 1 + 2;
       const usd = (w: number, r: number) => ((w * 0.625 + r * 0.125) * seconds) / 1e6;
       assert.ok(Math.abs(idle.registryUsd - usd(wru, rru)) < 0.01, `${idle.registryUsd}`);
       // Polls of 0.5 RRU: once a second per agent with nothing waiting, 20 a second while a fetch waits.
