@@ -109,7 +109,7 @@ describe("agent registry", () => {
     const a = await start(options(store, "a", 9001, { heartbeatMs: 400, refreshMs: 50 }));
     store.beats = 0;
     store.lists = 0;
-    const b = await start(options(store, "b", 9002, { heartbeatMs: 400, refreshMs: 50 }));
+    await start(options(store, "b", 9002, { heartbeatMs: 400, refreshMs: 50 }));
     await eventually(() => ids(a).length === 2, { timeoutMs: 5000, intervalMs: 5, what: "a to see b" });
     await new Promise((resolve) => setTimeout(resolve, 1000));
     // Over about a second: a listing every 50 ms per agent, a heartbeat every 400 ms (a timer never fires
