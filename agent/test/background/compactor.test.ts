@@ -4,6 +4,7 @@ import { Compactor, COMPACTED_PREFIX, planCompaction } from "../../src/backgroun
 import type { Command } from "../../src/metadata/commands.js";
 import { ClusterState } from "../../src/metadata/state.js";
 import { TimeSlicer } from "../../../common/time-slicer.js";
+import { turnsDuring } from "../support/event-loop.js";
 import { iterateBatches } from "../../src/records/record-batch.js";
 import { GarbageCollector } from "../../src/background/gc.js";
 import { ObjectCache } from "../../src/fetch/object-cache.js";
@@ -514,17 +515,7 @@ describe("compaction", () => {
       maxPartitions: 1000,
     };
     const atOnce = await planCompaction(state, options, new TimeSlicer(Infinity));
-    let turns = 0;
-    let planning = true;
-    const ticker = (async () => {
-      while (planning) {
-        turns++;
-        await yieldToEventLoop();
-      }
-    })();
-    const sliced = await planCompaction(state, options, new TimeSlicer(0));
-    planning = false;
-    await ticker;
+    const { turns, result: sliced } = await turnsDuring(() => planCompaction(state, options, new TimeSlicer(0)));
     assert.ok(turns > 10, `the event loop turned ${turns} times while planning`);
     const keys = (plan: typeof atOnce) => plan.map((r) => `${r.partition}:${r.segments.map((x) => x.location.key)}`);
     assert.deepEqual(keys(sliced), keys(atOnce));

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { componentLogger } from "../../../common/logger.js";
 import { MetadataLog } from "../../src/metadata/log.js";
+import { turnsDuring } from "../support/event-loop.js";
 import type { MetadataLogOptions } from "../../src/metadata/log.js";
 import { MemMetadataStore } from "../../src/store/mem.js";
 import type { LogRecord, MetadataStore, ReadOptions } from "../../src/store/types.js";
@@ -153,17 +153,7 @@ describe("metadata log", () => {
           batches: Array.from({ length: 50 }, (_, p) => meta(p, 1 + (i % 3))),
         },
       ]);
-    let turns = 0;
-    let folding = true;
-    const ticker = (async () => {
-      while (folding) {
-        turns++;
-        await yieldToEventLoop();
-      }
-    })();
-    await reader.catchUp();
-    folding = false;
-    await ticker;
+    const { turns } = await turnsDuring(() => reader.catchUp());
     assert.ok(turns > 100, `the event loop turned ${turns} times while 121 entries were folded`);
     assert.equal(reader.state.appliedIndex, writer.state.appliedIndex);
     assert.deepEqual(reader.state.toSnapshot(), writer.state.toSnapshot());
@@ -191,17 +181,7 @@ describe("metadata log", () => {
     // Trimmed as the snapshot writer does, keeping the newest entry: the lagging agent's next entry is
     // gone and it must start again from the snapshot.
     await store.trim(writer.state.appliedIndex);
-    let turns = 0;
-    let reloading = true;
-    const ticker = (async () => {
-      while (reloading) {
-        turns++;
-        await yieldToEventLoop();
-      }
-    })();
-    await lagging.catchUp();
-    reloading = false;
-    await ticker;
+    const { turns } = await turnsDuring(() => lagging.catchUp());
     // Decoding and restoring 3,000 partitions at once lets no turn through (as before).
     assert.ok(turns > 20, `the event loop turned ${turns} times while the snapshot was reloaded`);
     assert.equal(lagging.state.appliedIndex, writer.state.appliedIndex);

@@ -31,6 +31,19 @@ const createTopic = {
   configs: {},
 } as const;
 
+/**
+ * A writer and an agent tailing the same store at 10 ms, backing off to 60 s, left quiet for 3 s: its
+ * waits of 10, 20, ... 1,280 ms end at 2,550 ms, and the next pass is due at 5,110 ms.
+ */
+async function backedOffPair(store: MemMetadataStore): Promise<{ writer: MetadataLog; tailer: MetadataLog }> {
+  const writer = new MetadataLog(store, base);
+  const tailer = new MetadataLog(store, { ...base, tailIntervalMs: 10, tailIdleIntervalMs: 60_000 });
+  await writer.open();
+  await tailer.open();
+  await sleep(3000);
+  return { writer, tailer };
+}
+
 async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (!condition() && Date.now() < deadline) await sleep(5);
@@ -90,13 +103,7 @@ describe("metadata log tail pace", () => {
   });
 
   it("a wake-up (a fetch starts waiting, a proposal, an unknown topic asked for) polls at once after a back-off", async () => {
-    const store = new PollCountingStore();
-    const writer = new MetadataLog(store, base);
-    const tailer = new MetadataLog(store, { ...base, tailIntervalMs: 10, tailIdleIntervalMs: 60_000 });
-    await writer.open();
-    await tailer.open();
-    // Backed off: 10, 20, ... 1,280 ms waits end at 2,550 ms; the next pass is due at 5,110 ms.
-    await sleep(3000);
+    const { writer, tailer } = await backedOffPair(new PollCountingStore());
     await writer.propose([createTopic]);
     tailer.wakeTail();
     assert.ok(
@@ -112,11 +119,7 @@ describe("metadata log tail pace", () => {
 
   it("freshenTail reads the tail before an answer once polls have backed off; requests arriving together share the read", async () => {
     const store = new PollCountingStore();
-    const writer = new MetadataLog(store, base);
-    const tailer = new MetadataLog(store, { ...base, tailIntervalMs: 10, tailIdleIntervalMs: 60_000 });
-    await writer.open();
-    await tailer.open();
-    await sleep(3000); // backed off: the next scheduled poll is seconds away
+    const { writer, tailer } = await backedOffPair(store);
     await writer.propose([createTopic]);
     assert.equal(tailer.state.topics.has("t"), false);
     // A Metadata request after the quiet spell: answered from the tail, not from a state a second old.
