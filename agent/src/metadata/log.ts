@@ -236,16 +236,16 @@ export class MetadataLog {
    * Before an answer read from the state: when polls have backed off, reads the tail now and waits for it
    * (at most FRESHEN_WAIT_MS; past that, or when the read fails, the answer is what this agent has), so
    * a request after a quiet spell sees what other agents appended meanwhile, as when the tail was polled
-   * every tailIntervalMs at all times. Returns at once while the tail is active: the state is at most
-   * one poll behind, as it always was.
+   * every tailIntervalMs at all times. Returns null while the tail is active (the state is at most one
+   * poll behind, as it always was), so that the caller goes on synchronously.
    */
-  async freshenTail(): Promise<void> {
+  freshenTail(): Promise<void> | null {
     let pass = this.freshening;
     if (!pass) {
       const pace = this.tailPace;
       // As fresh as an active tail: no read of its own.
-      if (!pace || this.tailStopped || this.haltedBy) return;
-      if (Date.now() - this.tailPassEndedAt <= this.options.tailIntervalMs) return;
+      if (!pace || this.tailStopped || this.haltedBy) return null;
+      if (Date.now() - this.tailPassEndedAt <= this.options.tailIntervalMs) return null;
       if (this.tailTimer) {
         pace.reset();
         clearTimeout(this.tailTimer);
@@ -254,11 +254,11 @@ export class MetadataLog {
       } else if (this.catchingUp) {
         // A pass in flight (the tail's, or a catchUpNow): it started moments ago.
         pass = this.catchingUp.catch(() => undefined);
-      } else return;
+      } else return null;
     }
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([pass, new Promise<void>((resolve) => (timer = setTimeout(resolve, FRESHEN_WAIT_MS)))]);
-    clearTimeout(timer);
+    const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, FRESHEN_WAIT_MS)));
+    return Promise.race([pass, waited]).finally(() => clearTimeout(timer));
   }
 
   private scheduleTail(delayMs: number): void {

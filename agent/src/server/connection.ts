@@ -96,8 +96,9 @@ const ANSWERED_WITHOUT_FRESH_STATE: ReadonlySet<number> = new Set([
   ApiKey.SaslAuthenticate,
 ]);
 
-function freshState(apiKey: number, agent: AgentContext): Promise<void> {
-  return ANSWERED_WITHOUT_FRESH_STATE.has(apiKey) ? Promise.resolve() : agent.metadata.freshenTail();
+/** The read of the tail to wait for before answering, or null to answer at once. */
+function freshState(apiKey: number, agent: AgentContext): Promise<void> | null {
+  return ANSWERED_WITHOUT_FRESH_STATE.has(apiKey) ? null : agent.metadata.freshenTail();
 }
 
 export class Connection {
@@ -280,13 +281,16 @@ export class Connection {
     }
     const started = process.hrtime.bigint();
     const ctx: RequestContext = { agent: this.agent, connection: this.info, header, closed: this.closing.signal };
-    const response = freshState(header.apiKey, this.agent).then(() =>
+    const answer = (): Promise<Buffer[] | null> =>
       handler.handle(body, ctx).then((result) => {
         this.options.onRequest?.(header, Number(process.hrtime.bigint() - started) / 1e9, result);
         if (result === null) return null;
         return encodeResponse(header.apiKey as ApiKeyValue, header.apiVersion, header.correlationId, result as never);
-      }),
-    );
+      });
+    // Handled at once unless the state must be read fresh first: a handler may change what this
+    // connection reads next before it returns (a SASL step pauses reading, overBudget).
+    const fresh = freshState(header.apiKey, this.agent);
+    const response = fresh ? fresh.then(answer) : answer();
     this.enqueue(response);
   }
 
