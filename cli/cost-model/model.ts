@@ -123,10 +123,11 @@ export interface WarpDesign {
   readonly partitions: number;
   readonly segmentsPerPartition: number;
   /**
-   * Every agent heartbeats in the registry this often: writes its entry (1 WRU) and lists the others
-   * (1 RRU); it renews its node-id claim (1 WRU) every quarter of the claim's life, 6 sessions.
+   * Every agent heartbeats in the registry this often, writing its entry (1 WRU); it lists the members
+   * every second (1 RRU, or at each heartbeat when heartbeats come more often).
    */
   readonly heartbeatMs: number;
+  /** The registry's session: a node-id claim lives 6 of them and is renewed (1 WRU) every quarter of that. */
   readonly sessionMs: number;
   /**
    * -metadataIdlePollInterval: on a quiet log with no fetch waiting, tail polls back off to this. At any
@@ -401,6 +402,11 @@ function registryRates(w: Pick<Workload, "agents">, d: WarpDesign): { wru: numbe
   };
 }
 
+/** RRU of one tail poll: an entry read eventually consistent, half a strongly consistent read's units. */
+function tailPollRru(d: WarpDesign): number {
+  return units(d.logEntryBytes, 0, 4 * KB) / 2;
+}
+
 /** Billed size units of an item of `bytes` payload: ceil((payload + overhead) / unit). */
 function units(bytes: number, overhead: number, unit: number): number {
   return Math.ceil((bytes + overhead) / unit);
@@ -464,13 +470,11 @@ function modelledRates(w: Workload, d: WarpDesign): WarpRates {
   const bytesPerPass = storedBytesPerSecond(w) * (d.compactionIntervalMs / 1000);
   const objectsPerPass = Math.max(1, Math.ceil(bytesPerPass / d.compactedObjectMaxBytes));
   const logWru = units(d.logEntryBytes, 0, KB);
-  const logRru = units(d.logEntryBytes, 0, 4 * KB);
   const fileWru = ingestionFileUnits(fileBytes, d, KB);
   const fileRru = ingestionFileUnits(fileBytes, d, 4 * KB);
   const l0PutsPerSecond = passes * objectsPerPass;
   const polls = 1000 / d.tailIntervalMs;
-  // Tail polls read eventually consistent: half a strongly consistent read's units.
-  const pollRru = logRru / 2;
+  const pollRru = tailPollRru(d);
   const registry = registryRates(w, d);
   const snapshots = snapshotRates(files + passes, d);
   return {
@@ -624,7 +628,7 @@ export interface IdleClusterCost {
 export function idleCluster(w: Pick<Workload, "agents" | "hoursPerMonth">, d: WarpDesign, p: Prices): IdleClusterCost {
   const secs = w.hoursPerMonth * 3600;
   const registry = registryRates(w, d);
-  const pollRru = units(d.logEntryBytes, 0, 4 * KB) / 2;
+  const pollRru = tailPollRru(d);
   const usd = (wru: number, rru: number) => secs * ((wru * p.ddbWruPerMillion + rru * p.ddbRruPerMillion) / 1e6);
   const polls = (intervalMs: number) => w.agents * (1000 / intervalMs) * pollRru;
   return {
