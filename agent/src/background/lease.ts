@@ -10,7 +10,7 @@
  */
 import type { Logger } from "../../../common/logger.js";
 import { errorMessage } from "../../../common/logger.js";
-import type { MetadataStore } from "../store/types.js";
+import { isLive, type MetadataStore } from "../store/types.js";
 
 /** How often a lease is renewed by its holder and asked for by the others (ms), by default. */
 export const DEFAULT_LEASE_RENEW_MS = 1000;
@@ -102,9 +102,8 @@ export class Lease {
     // Not the holder: read before writing. Every agent but the holder asks every renewMs, and on DynamoDB
     // a conditional put that fails is billed as a write, five times the price of this read.
     const current = await store.getItem(key);
-    const live = current !== null && !(current.expiresAt && current.expiresAt.getTime() <= Date.now());
     let v: number | null = null;
-    if (!live) v = await store.putItem(key, value, { kind: "absent" }, expiresAt);
+    if (!isLive(current)) v = await store.putItem(key, value, { kind: "absent" }, expiresAt);
     // Held: by a write of ours whose answer was lost, or by another agent.
     else if (this.ownerOf(current.value) === this.options.owner)
       v = await store.putItem(key, value, { kind: "version", version: current.version }, expiresAt);

@@ -23,7 +23,7 @@ import type { Logger } from "../../../common/logger.js";
 import { errorMessage } from "../../../common/logger.js";
 import type { AgentInfo } from "./types.js";
 import { LATEST_ENTRY_FORMAT } from "../metadata/entry-codec.js";
-import type { MetadataStore } from "../store/types.js";
+import { isLive, type MetadataStore } from "../store/types.js";
 
 export const NODE_PREFIX = "node/";
 export const AGENT_PREFIX = "agent/";
@@ -267,13 +267,13 @@ export class AgentRegistry {
     await this.refresh();
   }
 
-  /** Reads the live members now (also done at every heartbeat). */
+  /** Reads the live members now (also done every refreshMs). */
   async refresh(): Promise<void> {
     const items = await this.options.store.listItems(AGENT_PREFIX);
     const now = Date.now();
     const byId = new Map<number, RegisteredAgent>();
     for (const item of items) {
-      if (item.expiresAt && item.expiresAt.getTime() <= now) continue;
+      if (!isLive(item, now)) continue;
       const agent = decodeAgent(item.value);
       if (!agent || item.key !== `${AGENT_PREFIX}${agent.nodeId}`) continue;
       byId.set(agent.nodeId, agent);
@@ -305,7 +305,7 @@ export class AgentRegistry {
     const now = Date.now();
     const found: Array<{ agent: RegisteredAgent; version: number }> = [];
     for (const item of await this.options.store.listItems(AGENT_PREFIX)) {
-      if (item.expiresAt && item.expiresAt.getTime() <= now) continue;
+      if (!isLive(item, now)) continue;
       const agent = decodeAgent(item.value);
       if (!agent || item.key !== `${AGENT_PREFIX}${agent.nodeId}` || agent.instance === this.instance) continue;
       if (agent.host === this.selfValue.host && agent.port === this.selfValue.port)

@@ -14,7 +14,7 @@ import type {
   Stores,
   VersionedItem,
 } from "./types.js";
-import { ObjectNotFoundError } from "./types.js";
+import { isLive, ObjectNotFoundError } from "./types.js";
 
 interface MemObject {
   readonly data: Buffer;
@@ -37,7 +37,7 @@ export class MemObjectStore implements ObjectStore {
 
   async get(key: string, range?: ByteRange): Promise<Buffer> {
     const obj = this.objects.get(key);
-    if (!obj || (obj.expiresAt && obj.expiresAt.getTime() <= Date.now())) throw new ObjectNotFoundError(key);
+    if (!isLive(obj)) throw new ObjectNotFoundError(key);
     return sliceRange(obj.data, range);
   }
 
@@ -67,10 +67,6 @@ interface MemItem {
   value: Buffer;
   version: number;
   expiresAt?: Date;
-}
-
-function live(item: MemItem | undefined): item is MemItem {
-  return item !== undefined && !(item.expiresAt && item.expiresAt.getTime() <= Date.now());
 }
 
 export class MemMetadataStore implements MetadataStore {
@@ -109,13 +105,13 @@ export class MemMetadataStore implements MetadataStore {
 
   async getItem(key: string): Promise<VersionedItem | null> {
     const item = this.items.get(key);
-    if (!live(item)) return null;
+    if (!isLive(item)) return null;
     return { key, value: item.value, version: item.version, ...(item.expiresAt ? { expiresAt: item.expiresAt } : {}) };
   }
 
   async putItem(key: string, value: Buffer, condition: PutCondition, expiresAt?: Date): Promise<number | null> {
     const current = this.items.get(key);
-    const exists = live(current);
+    const exists = isLive(current);
     if (condition.kind === "absent" && exists) return null;
     if (condition.kind === "version" && (!exists || current.version !== condition.version)) return null;
     const version = (current?.version ?? 0) + 1;
@@ -135,7 +131,7 @@ export class MemMetadataStore implements MetadataStore {
 
   async deleteItem(key: string, version?: number): Promise<boolean> {
     const current = this.items.get(key);
-    if (version !== undefined && (!live(current) || current.version !== version)) return false;
+    if (version !== undefined && (!isLive(current) || current.version !== version)) return false;
     this.items.delete(key);
     return true;
   }

@@ -89,6 +89,14 @@ export interface VersionedItem {
   readonly expiresAt?: Date;
 }
 
+/** Whether an item is there: present and not expired at `now` (VersionedItem.expiresAt). */
+export function isLive<T extends { readonly expiresAt?: Date }>(
+  item: T | null | undefined,
+  now = Date.now(),
+): item is T {
+  return item !== null && item !== undefined && !(item.expiresAt && item.expiresAt.getTime() <= now);
+}
+
 export type PutCondition =
   /** Write whatever exists. */
   | { readonly kind: "any" }
