@@ -25,6 +25,8 @@ import { commitAsCoordinator } from "../support/group-commits.js";
 const TOPIC = "lagged";
 /** What the body of a DynamoDB Query of the metadata log's entries contains (store/dynamodb/metadata.ts). */
 const LOG_READ = `":pk":{"S":"${LOG_PK}"}`;
+/** When a consumer of `resumeWhileBTrails` has not joined by then, the held log reads go through anyway. */
+const THAW_WITHOUT_JOIN_MS = 10_000;
 const CREDENTIAL_ENV = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"] as const;
 
 async function eventually(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
@@ -313,9 +315,12 @@ describe("an agent whose metadata log reads are slow (DynamoDB Local, fault prox
     const offsets: bigint[] = [];
     const laggedAtStart = viewOfB(topic) < Number(resumeAt);
     let laggedAtJoin: boolean | null = null;
-    // Log reads go through again 3 s after the group is joined, or 5 s after connecting: a coordinator
-    // claims its group through the log, so on the lagging agent the join itself waits for them.
-    let thaw: NodeJS.Timeout | undefined = setTimeout(thawLogReads, 5_000);
+    // Log reads go through again 3 s after the group is joined, or 10 s after connecting: a coordinator
+    // claims its group through the log, so on the lagging agent the join itself waits for them. A join
+    // through the other agent takes the group's initial rebalance delay (3 s), and each request the
+    // lagging agent answers on the way (FindCoordinator, Metadata) may wait up to 1 s for a read of its
+    // tail first, so the fallback stays well past those.
+    let thaw: NodeJS.Timeout | undefined = setTimeout(thawLogReads, THAW_WITHOUT_JOIN_MS);
     consumer.on(consumer.events.GROUP_JOIN, () => {
       if (laggedAtJoin !== null) return;
       laggedAtJoin = viewOfB(topic) < Number(resumeAt);
