@@ -92,36 +92,53 @@ export class GroupAdmin {
 
   /**
    * Deletes Empty groups and their offsets; NON_EMPTY_GROUP for groups with members, GROUP_ID_NOT_FOUND
-   * for unknown ones.
+   * for unknown ones. A group known here only by its offsets is claimed first, and the deletion is
+   * written at the coordinator epoch the group is held at: when another agent has claimed the group
+   * since (its view of the cluster differed from this one's), the log refuses it and the answer is
+   * NOT_COORDINATOR, so the offsets the other coordinator serves stay.
    */
   async deleteGroups(groupIds: readonly string[]): Promise<DeleteGroupResult[]> {
     const results: DeleteGroupResult[] = [];
-    for (const groupId of groupIds) {
-      if (this.membership.isClosed) {
-        results.push({ groupId, errorCode: GroupError.COORDINATOR_NOT_AVAILABLE });
-        continue;
-      }
-      const group = this.membership.group(groupId);
-      const hasOffsets = this.offsets.committed(groupId).size > 0 || this.offsets.groupsWithOffsets().includes(groupId);
-      if (group && !group.is("Empty") && !group.is("Dead")) {
-        results.push({ groupId, errorCode: GroupError.NON_EMPTY_GROUP });
-        continue;
-      }
-      if (!group && !hasOffsets) {
-        results.push({ groupId, errorCode: GroupError.GROUP_ID_NOT_FOUND });
-        continue;
-      }
-      if (group) this.membership.dropGroup(group);
-      try {
-        if (hasOffsets) await this.offsets.deleteGroup(groupId);
-        this.log.info("group deleted", { groupId });
-        results.push({ groupId, errorCode: GroupError.NONE });
-      } catch (err) {
-        this.log.warn("group deletion failed", { groupId, error: errorMessage(err) });
-        results.push({ groupId, errorCode: GroupError.COORDINATOR_NOT_AVAILABLE });
-      }
-    }
+    for (const groupId of groupIds) results.push({ groupId, errorCode: await this.deleteGroup(groupId) });
     return results;
+  }
+
+  private async deleteGroup(groupId: string): Promise<number> {
+    if (this.membership.isClosed) return GroupError.COORDINATOR_NOT_AVAILABLE;
+    let group = this.membership.group(groupId);
+    const hasOffsets = this.offsets.committed(groupId).size > 0 || this.offsets.groupsWithOffsets().includes(groupId);
+    if (!group) {
+      if (!hasOffsets) return GroupError.GROUP_ID_NOT_FOUND;
+      // Known only by its offsets: claim it, so that a coordinator holding it with members is fenced.
+      try {
+        group = (await this.membership.loadGroup(groupId)) ?? undefined;
+      } catch (err) {
+        this.log.warn("claiming the group failed", { groupId, error: errorMessage(err) });
+      }
+      if (!group) return GroupError.COORDINATOR_NOT_AVAILABLE;
+    }
+    if (this.membership.dropIfFenced(group)) return GroupError.NOT_COORDINATOR;
+    if (!group.is("Empty") && !group.is("Dead")) return GroupError.NON_EMPTY_GROUP;
+    // Dropped before the deletion is written: a member joining meanwhile claims the group anew, and the
+    // deletion, fenced by the epoch it was held at, is then refused.
+    this.membership.dropGroup(group);
+    if (!hasOffsets && this.offsets.committed(groupId).size === 0) {
+      this.log.info("group deleted", { groupId });
+      return GroupError.NONE;
+    }
+    let errorCode: number;
+    try {
+      errorCode = await this.offsets.deleteGroup(groupId, group.coordinatorEpoch);
+    } catch (err) {
+      this.log.warn("group deletion failed", { groupId, error: errorMessage(err) });
+      return GroupError.COORDINATOR_NOT_AVAILABLE;
+    }
+    if (errorCode !== GroupError.NONE) {
+      this.log.info("group deletion refused", { groupId, errorCode });
+      return errorCode;
+    }
+    this.log.info("group deleted", { groupId });
+    return GroupError.NONE;
   }
 
   /** The state of a group as DescribeGroups would report it. */

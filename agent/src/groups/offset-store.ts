@@ -52,8 +52,12 @@ export interface GroupOffsetStore {
   committed(groupId: string): ReadonlyMap<string, ReadonlyMap<number, CommittedOffset>>;
   /** Group ids with committed offsets (so ListGroups/DescribeGroups show groups known only by offsets, state Empty). */
   groupsWithOffsets(): readonly string[];
-  /** Removes every committed offset of a group (DeleteGroups); the fence stays. */
-  deleteGroup(groupId: string): Promise<void>;
+  /**
+   * Removes every committed offset of a group (DeleteGroups; resolves once in the metadata log) with NONE,
+   * or refuses: NOT_COORDINATOR when a newer coordinator epoch than `coordinatorEpoch` exists. The fence
+   * stays.
+   */
+  deleteGroup(groupId: string, coordinatorEpoch: number): Promise<number>;
   /**
    * Removes the committed offsets of some partitions (OffsetDelete; resolves once in the metadata log)
    * with NONE, or refuses: NOT_COORDINATOR when a newer coordinator epoch exists. A group left without

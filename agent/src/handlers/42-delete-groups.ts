@@ -1,8 +1,9 @@
 /**
  * DeleteGroups (42), v0–2. Deletes Empty groups (and groups known only by committed offsets) with
  * their offsets; NON_EMPTY_GROUP while a group has members, GROUP_ID_NOT_FOUND for unknown groups,
- * NOT_COORDINATOR for groups another agent coordinates. Authorization: DELETE on each group, else
- * GROUP_AUTHORIZATION_FAILED.
+ * NOT_COORDINATOR for groups another agent coordinates, or has claimed since this one did (the deletion is
+ * fenced by the group's coordinator epoch in the metadata log, groups/admin.ts). Authorization: DELETE on
+ * each group, else GROUP_AUTHORIZATION_FAILED.
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { coordinatesGroup } from "./group-support.js";

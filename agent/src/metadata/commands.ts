@@ -121,9 +121,16 @@ export interface GroupGenerationCommand {
   readonly generationId: number;
 }
 
+/**
+ * A group and its committed offsets are deleted (DeleteGroups). With `coordinatorEpoch` (level 9), only
+ * while that epoch is the group's latest: a coordinator another agent has since taken the group from
+ * cannot delete the offsets the new one serves. Without it (written before level 9, or while a live
+ * agent reads only older levels), the deletion is applied unchecked.
+ */
 export interface DeleteGroupCommand {
   readonly type: "deleteGroup";
   readonly group: string;
+  readonly coordinatorEpoch?: number;
 }
 
 export interface AllocateProducerIdCommand {
@@ -268,12 +275,21 @@ export interface LogEntry {
  *      which agents write once every live agent reads level 7.
  *   8  adds `numberTopics`, and commitFile and compact name numbered topics by their topic number
  *      (topic-numbers.ts); an agent of level 8 reads snapshot format 6, which carries the numbers.
+ *   9  `deleteGroup` may carry the coordinator epoch it is fenced by; agents write it so only while every
+ *      live agent reads level 9.
  *
  * An agent reads every entry of a level up to ENTRY_FORMAT.latest, in either encoding, and stops at an
  * entry of a newer level with an error naming it: folding what it does not understand would leave its
  * state different from everybody else's (and its snapshots would spread the difference).
  */
-export const ENTRY_FORMAT = { first: 1, binary: 3, binarySnapshot: 7, topicNumbers: 8, latest: 8 } as const;
+export const ENTRY_FORMAT = {
+  first: 1,
+  binary: 3,
+  binarySnapshot: 7,
+  topicNumbers: 8,
+  fencedGroupDeletion: 9,
+  latest: 9,
+} as const;
 
 /**
  * The level each command type needs: the one table to extend when a command type is added (with its
@@ -305,6 +321,12 @@ export function isCommandType(type: unknown): type is Command["type"] {
   return typeof type === "string" && Object.hasOwn(COMMAND_FORMAT, type);
 }
 
+/** The level a command needs: its type's, or a newer one for a field added later (a fenced deleteGroup). */
+export function commandFormat(c: Command): number {
+  if (c.type === "deleteGroup" && c.coordinatorEpoch !== undefined) return ENTRY_FORMAT.fencedGroupDeletion;
+  return COMMAND_FORMAT[c.type];
+}
+
 /**
  * The level an entry carrying these commands is written at in `encoding`: the newest any of them needs,
  * and at least ENTRY_FORMAT.binary in binary. JSON entries are thus written at the oldest level their
@@ -314,7 +336,7 @@ export function isCommandType(type: unknown): type is Command["type"] {
 export function entryFormat(commands: readonly Command[], encoding: "json" | "binary"): number {
   let format: number = encoding === "binary" ? ENTRY_FORMAT.binary : ENTRY_FORMAT.first;
   // An unknown type (refused by the proposer, skipped by the fold) needs no level.
-  for (const c of commands) if (isCommandType(c.type)) format = Math.max(format, COMMAND_FORMAT[c.type]);
+  for (const c of commands) if (isCommandType(c.type)) format = Math.max(format, commandFormat(c));
   return format;
 }
 
@@ -324,7 +346,7 @@ const TOPIC_ID = /^[0-9a-f]{32}$/;
 /**
  * Why a command's fields are malformed, or null. Checks the commands whose fields arrived after the
  * first entry format (`truncate` with its topic id, `deleteOffsets`, `createAcls`, `deleteAcls`,
- * `alterScramCredentials`, `consumerGroupState`, `numberTopics`); an unknown command type is
+ * `alterScramCredentials`, `consumerGroupState`, `numberTopics`, `deleteGroup` with its epoch); an unknown command type is
  * malformed too. The proposer refuses such a command before appending it (MetadataLog.propose), and the
  * fold skips one that is in the log anyway (state.ts), the same way on every agent.
  */
@@ -412,8 +434,11 @@ export function commandProblem(c: Command): string | null {
     case "commitFile":
     case "commitOffsets":
     case "coordinateGroup":
-    case "groupGeneration":
     case "deleteGroup":
+      if (raw.coordinatorEpoch !== undefined && !isIndex(raw.coordinatorEpoch))
+        return "deleteGroup: coordinatorEpoch must be a non-negative integer";
+      return null;
+    case "groupGeneration":
     case "allocateProducerId":
     case "compact":
       return null;

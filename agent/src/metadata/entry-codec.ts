@@ -92,6 +92,9 @@ const TAG = {
   numberTopics: 14,
 } as const satisfies Partial<Record<Command["type"], number>>;
 
+/** A deleteGroup with its coordinator epoch (level 9): a tag of its own, so either form reads at any level. */
+const FENCED_DELETE_GROUP = 15;
+
 /** Command types with a layout of their own; every other one is written under JSON_COMMAND. */
 type LaidOut = keyof typeof TAG;
 /** A command as its JSON (a compact string): for the command types without a layout of their own. */
@@ -382,6 +385,12 @@ function writeCommand(w: Writer, c: Command, numbering: TopicNumbering | null): 
   if (!hasLayout(c)) {
     w.uvarint(JSON_COMMAND);
     str(w, JSON.stringify(c), `${c.type} as JSON`);
+    return;
+  }
+  if (c.type === "deleteGroup" && c.coordinatorEpoch !== undefined) {
+    w.uvarint(FENCED_DELETE_GROUP);
+    str(w, c.group, "deleteGroup group");
+    int(w, c.coordinatorEpoch, "deleteGroup coordinatorEpoch");
     return;
   }
   w.uvarint(TAG[c.type]);
@@ -790,6 +799,12 @@ function readCommand(r: Reader, ctx: ReadContext): Command {
       };
     case TAG.deleteGroup:
       return { type: "deleteGroup", group: r.compactString() };
+    case FENCED_DELETE_GROUP:
+      if (ctx.format < ENTRY_FORMAT.fencedGroupDeletion)
+        throw new Malformed(
+          `deleteGroup with a coordinator epoch (format ${ENTRY_FORMAT.fencedGroupDeletion}) in an entry of format ${ctx.format}`,
+        );
+      return { type: "deleteGroup", group: r.compactString(), coordinatorEpoch: r.varlongNumber() };
     case TAG.allocateProducerId:
       return { type: "allocateProducerId" };
     case TAG.compact:

@@ -5,6 +5,7 @@
 import type { ConsumerGroupRecord } from "../groups/consumer-group-record.js";
 import type { CommittedOffset, GroupClaim, GroupOffsetStore, GroupWriteFence } from "../groups/offset-store.js";
 import type { Command } from "./commands.js";
+import { ENTRY_FORMAT } from "./commands.js";
 import type { MetadataLog } from "./log.js";
 import type { CommandResult } from "./state.js";
 import { FormatNotReadByAllError } from "./proposal.js";
@@ -62,8 +63,16 @@ export class LogGroupOffsetStore implements GroupOffsetStore {
     return [...this.log.state.groupOffsets.keys()].sort();
   }
 
-  async deleteGroup(groupId: string): Promise<void> {
-    await this.log.propose([{ type: "deleteGroup", group: groupId }]);
+  async deleteGroup(groupId: string, coordinatorEpoch: number): Promise<number> {
+    // Fenced only once every live agent reads fenced deletions (an older one would stop at the entry).
+    const fenced = this.log.readersFormat() >= ENTRY_FORMAT.fencedGroupDeletion;
+    const result = await this.proposeOne({
+      type: "deleteGroup",
+      group: groupId,
+      ...(fenced ? { coordinatorEpoch } : {}),
+    });
+    // GROUP_ID_NOT_FOUND: its offsets were gone already, which is what was asked.
+    return result.errorCode === ErrorCode.NOT_COORDINATOR ? ErrorCode.NOT_COORDINATOR : ErrorCode.NONE;
   }
 
   async deleteOffsets(

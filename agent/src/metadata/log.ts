@@ -23,7 +23,7 @@ import { FailureReporter } from "../../../common/failure-reporter.js";
 import { DEFAULT_SLICE_MS, TimeSlicer } from "../../../common/time-slicer.js";
 import type { MetadataStore } from "../store/types.js";
 import type { Command, LogEntry } from "./commands.js";
-import { COMMAND_FORMAT, ENTRY_FORMAT, commandProblem } from "./commands.js";
+import { ENTRY_FORMAT, commandFormat, commandProblem } from "./commands.js";
 import type { EntryEncoding } from "./entry-codec.js";
 import {
   LATEST_ENTRY_FORMAT,
@@ -353,8 +353,8 @@ export class MetadataLog {
             return;
           }
           // A command of a format some live agent does not read would stop that agent at its entry.
-          const needed = COMMAND_FORMAT[command.type];
-          const readers = this.options.readersFormat?.() ?? LATEST_ENTRY_FORMAT;
+          const needed = commandFormat(command);
+          const readers = this.readersFormat();
           if (needed > readers) {
             reject(new FormatNotReadByAllError(command.type, needed, readers));
             return;
@@ -384,9 +384,14 @@ export class MetadataLog {
     return new Error(`metadata command of ${size} bytes exceeds the log entry limit of ${this.store.maxEntryBytes}`);
   }
 
+  /** The newest entry level every live agent reads (this agent's own when nobody else is known). */
+  readersFormat(): number {
+    return this.options.readersFormat?.() ?? LATEST_ENTRY_FORMAT;
+  }
+
   /** The encoding to write now: binary only while every live agent reads it. */
   private encoding(): EntryEncoding {
-    return encodingFor(this.options.readersFormat?.() ?? LATEST_ENTRY_FORMAT);
+    return encodingFor(this.readersFormat());
   }
 
   /**
@@ -394,7 +399,7 @@ export class MetadataLog {
    * (an older agent would stop at such an entry; the entries it reads keep naming topics).
    */
   private numbered(): boolean {
-    return (this.options.readersFormat?.() ?? LATEST_ENTRY_FORMAT) >= ENTRY_FORMAT.topicNumbers;
+    return this.readersFormat() >= ENTRY_FORMAT.topicNumbers;
   }
 
   /** Bytes `command` takes in an entry of the encoding this log writes now (compare with maxCommandBytes). */
@@ -721,7 +726,7 @@ export class MetadataLog {
 
   /** The encoding snapshots are written in now: binary only while every live agent reads it. */
   private snapshotEncoding(): SnapshotEncoding {
-    return snapshotEncodingFor(this.options.readersFormat?.() ?? LATEST_ENTRY_FORMAT);
+    return snapshotEncodingFor(this.readersFormat());
   }
 
   /**

@@ -394,12 +394,18 @@ export class ClusterState {
       }
       case "groupGeneration":
         return { errorCode: this.groupFences.admit(c.group, c.coordinatorEpoch, c.generationId) };
-      case "deleteGroup":
+      case "deleteGroup": {
+        // A fenced deletion from a coordinator that is no longer the group's latest changes nothing.
+        if (c.coordinatorEpoch !== undefined) {
+          const refused = this.groupFences.admit(c.group, c.coordinatorEpoch, -1);
+          if (refused !== FoldError.NONE) return { errorCode: refused };
+        }
         this.groupExpiry.delete(c.group);
         this.consumerGroups.delete(c.group);
         return this.groupOffsets.delete(c.group)
           ? { errorCode: FoldError.NONE }
           : { errorCode: FoldError.GROUP_ID_NOT_FOUND };
+      }
       case "allocateProducerId":
         return { errorCode: FoldError.NONE, producerId: this.nextProducerId++ };
       case "compact":

@@ -130,8 +130,9 @@ describe("an agent whose metadata log reads are slow (DynamoDB Local, fault prox
     return p.offset;
   }
 
-  async function commitThroughA(groupId: string, offset: bigint, topic = TOPIC): Promise<void> {
-    const out = await toA.request(ApiKey.OffsetCommit, 8, {
+  /** A simple commit (outside any generation) through `client`'s agent. */
+  async function commitThrough(client: RawKafkaClient, groupId: string, offset: bigint, topic = TOPIC): Promise<void> {
+    const out = await client.request(ApiKey.OffsetCommit, 8, {
       groupId,
       generationIdOrMemberEpoch: -1,
       memberId: "",
@@ -209,7 +210,7 @@ describe("an agent whose metadata log reads are slow (DynamoDB Local, fault prox
     let lagged = 0;
     for (let round = 0; round < 6; round++) {
       const end = await produceThroughA([`round-${round}-first`, `round-${round}-last`]);
-      await commitThroughA(group, end);
+      await commitThrough(toA, group, end);
       if (viewOfB() < Number(end)) lagged++;
 
       // The consumer's way back in: its committed offset from the coordinator, then Fetch on the lagging agent.
@@ -264,6 +265,40 @@ describe("an agent whose metadata log reads are slow (DynamoDB Local, fault prox
     await eventually(
       "the first agent folds the deletion",
       () => !a.running.context.metadata.state.groupOffsets.has(group),
+    );
+  });
+
+  it("refuses a group deletion (DeleteGroups) from the lagging coordinator once the other agent has claimed the group: its offsets stay", async () => {
+    thawLogReads();
+    const group = groupCoordinatedBy(b, "deleted-late");
+    const early = await produceThroughA(["early"]);
+    // The lagging agent coordinates the group (Empty, known by a simple commit) at the first epoch.
+    await commitThrough(toB, group, early);
+    slowLogReads(100_000);
+    // The other agent claims the group (its view of the cluster differed) and commits through it.
+    const end = await produceThroughA(["kept"]);
+    await commitAsCoordinator(a.running.context.metadata, group, [
+      { topic: TOPIC, partition: 0, offset: end, leaderEpoch: -1, metadata: "", commitTimestamp: BigInt(Date.now()) },
+    ]);
+    // The lagging agent still holds the group at its epoch: it deletes, its append waits for its reads.
+    const deleting = toB.request(ApiKey.DeleteGroups, 2, { groupsNames: [group] });
+    await new Promise((r) => setTimeout(r, 2_000));
+    assert.equal(
+      b.running.context.metadata.state.groupFences.get(group)?.epoch,
+      1,
+      "the second agent had not seen the other's claim when it was asked",
+    );
+    thawLogReads();
+    const out = await deleting;
+    assert.equal(out.results[0]!.errorCode, ErrorCode.NOT_COORDINATOR);
+    await eventually(
+      "the second agent has read the claim",
+      () => b.running.context.metadata.state.groupFences.get(group)?.epoch !== 1,
+    );
+    assert.equal(
+      a.running.context.metadata.state.groupOffsets.get(group)?.get(TOPIC)?.get(0)?.offset,
+      Number(end),
+      "the offset committed through the new coordinator stays",
     );
   });
 
@@ -348,7 +383,7 @@ describe("an agent whose metadata log reads are slow (DynamoDB Local, fault prox
     thawLogReads();
     const topic = await topicLedByB("resume-fetch");
     const group = groupCoordinatedBy(a, "resume-fetch");
-    const run = await resumeWhileBTrails(topic, group, (offset) => commitThroughA(group, offset, topic));
+    const run = await resumeWhileBTrails(topic, group, (offset) => commitThrough(toA, group, offset, topic));
     assert.ok(run.laggedAtJoin, "the consumer joined while the second agent had not seen its records");
     assert.equal(run.first, run.resumeAt, "resumed at the committed offset, not reset to the beginning");
   });

@@ -895,6 +895,32 @@ describe("GroupCoordinator (classic groups)", () => {
       assert.equal(h.store.committed(G).size, 0);
       assert.deepEqual(h.coordinator.listGroups(), []);
     });
+
+    it("does not delete a group another coordinator has claimed since: NOT_COORDINATOR, its offsets stay", async () => {
+      h = new Harness();
+      const simpleCommit = (coordinator: GroupCoordinator, offset: bigint) =>
+        coordinator.commitOffsets({
+          groupId: "simple",
+          generationId: -1,
+          memberId: "",
+          groupInstanceId: null,
+          offsets: [{ topic: "t", partition: 0, offset, leaderEpoch: -1, metadata: null }],
+        });
+      assert.equal(await simpleCommit(h.coordinator, 2n), GroupError.NONE);
+      // Another agent took the group over (views of the cluster differed) and committed through it.
+      const next = new GroupCoordinator({ offsets: h.store, timers: h.timers, log: silent });
+      try {
+        assert.equal(await simpleCommit(next, 5n), GroupError.NONE);
+        assert.deepEqual(await h.coordinator.deleteGroups(["simple"]), [
+          { groupId: "simple", errorCode: GroupError.NOT_COORDINATOR },
+        ]);
+        assert.equal(h.store.committed("simple").get("t")?.get(0)?.offset, 5n, "the new coordinator's offsets stay");
+        assert.deepEqual(await next.deleteGroups(["simple"]), [{ groupId: "simple", errorCode: GroupError.NONE }]);
+        assert.equal(h.store.committed("simple").size, 0);
+      } finally {
+        next.close();
+      }
+    });
   });
 
   describe("lifecycle", () => {

@@ -44,8 +44,11 @@ export class MemGroupOffsetStore implements GroupOffsetStore {
     return [...this.groups.keys()];
   }
 
-  async deleteGroup(groupId: string): Promise<void> {
+  async deleteGroup(groupId: string, coordinatorEpoch: number): Promise<number> {
+    const refused = this.fences.admit(groupId, coordinatorEpoch, -1);
+    if (refused !== ErrorCode.NONE) return refused;
     this.groups.delete(groupId);
+    return ErrorCode.NONE;
   }
 
   async deleteOffsets(

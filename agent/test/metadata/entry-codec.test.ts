@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import type { BatchMeta, Command, CommitFileCommand, LogEntry } from "../../src/metadata/commands.js";
-import { ENTRY_FORMAT } from "../../src/metadata/commands.js";
+import { ENTRY_FORMAT, commandProblem } from "../../src/metadata/commands.js";
 import {
   CommandEncodingError,
   decodeEntry,
@@ -434,6 +434,37 @@ describe("metadata log entry formats", () => {
       results.map((r) => r.errorCode),
       [...skipped.map(() => FoldError.INVALID_REQUEST), FoldError.NONE],
       "INVALID_REQUEST for each skipped command, the last one applied",
+    );
+  });
+
+  it("writes a deleteGroup fenced by its coordinator epoch at format 9 in either encoding, and reads one only from 9", () => {
+    const entry: LogEntry = {
+      proposer: "0123456789abcdef",
+      seq: 3,
+      time: T0,
+      commands: [
+        { type: "deleteGroup", group: "unfenced" },
+        { type: "deleteGroup", group: "g ü", coordinatorEpoch: 0 },
+        { type: "deleteGroup", group: "h", coordinatorEpoch: 2 ** 31 },
+      ],
+    };
+    const binary = encodeEntry(entry);
+    assert.equal(binary[2], ENTRY_FORMAT.fencedGroupDeletion);
+    assert.deepStrictEqual(decodeEntry(binary), entry);
+    const json = encodeEntry(entry, "json");
+    assert.equal(json.toString("utf8", 0, 6), `{"v":${ENTRY_FORMAT.fencedGroupDeletion}`);
+    assert.deepStrictEqual(decodeEntry(json), entry);
+    assert.equal(encodeEntry({ ...entry, commands: [entry.commands[0]!] })[2], 3, "an unfenced one needs no new level");
+    // The fenced form inside an entry claiming an older level: no agent of that level could have read it.
+    const older = Buffer.from(binary);
+    older[2] = ENTRY_FORMAT.fencedGroupDeletion - 1;
+    throwsFormatError(
+      () => decodeEntry(older, 5n),
+      /entry 5 \(format 8, binary\) is malformed: deleteGroup with a coordinator epoch \(format 9\) in an entry of format 8/,
+    );
+    assert.match(
+      commandProblem({ type: "deleteGroup", group: "g", coordinatorEpoch: -1 }) ?? "",
+      /deleteGroup: coordinatorEpoch must be a non-negative integer/,
     );
   });
 

@@ -90,6 +90,25 @@ describe("metadata state fold: group coordinator fences", () => {
     assert.equal(apply(s, { type: "coordinateGroup", group: "g", coordinator: "b" }).coordinatorEpoch, 2);
   });
 
+  it("refuses a deletion fenced by an older coordinator epoch, or for a group nobody claimed; offsets stay", () => {
+    const s = stateWithTopic();
+    apply(s, { type: "coordinateGroup", group: "g", coordinator: "a" });
+    apply(s, { type: "coordinateGroup", group: "g", coordinator: "b" });
+    apply(s, commit(10, { coordinatorEpoch: 2, generationId: -1 }));
+    assert.equal(
+      apply(s, { type: "deleteGroup", group: "g", coordinatorEpoch: 1 }).errorCode,
+      FoldError.NOT_COORDINATOR,
+    );
+    assert.equal(committed(s), 10);
+    assert.equal(
+      apply(s, { type: "deleteGroup", group: "h", coordinatorEpoch: 1 }).errorCode,
+      FoldError.NOT_COORDINATOR,
+    );
+    assert.equal(apply(s, { type: "deleteGroup", group: "g", coordinatorEpoch: 2 }).errorCode, FoldError.NONE);
+    assert.equal(committed(s), undefined);
+    assert.equal(s.groupFences.get("g")?.epoch, 2, "the fence stays");
+  });
+
   it("keeps fences through a snapshot, and loads snapshots that have none", () => {
     const s = stateWithTopic();
     apply(s, { type: "coordinateGroup", group: "g", coordinator: "a" });

@@ -12,6 +12,8 @@ import { MetadataLog } from "../../src/metadata/log.js";
 import type { MetadataLogOptions } from "../../src/metadata/log.js";
 import { ProposalNotAppliedError } from "../../src/metadata/proposal.js";
 import { ENTRY_FORMAT } from "../../src/metadata/commands.js";
+import { LogGroupOffsetStore } from "../../src/metadata/group-offsets.js";
+import { ErrorCode } from "../../src/protocol/index.js";
 import { MemMetadataStore } from "../../src/store/mem.js";
 import { capturedLogger } from "../support/captured-logger.js";
 
@@ -122,6 +124,35 @@ describe("metadata log: entry formats", () => {
       [3, "deleteOffsets", "binary 3"],
       [4, "createTopic", "binary 3"],
       [4, "deleteOffsets", "binary 3"],
+    ]);
+  });
+
+  it("fences a group deletion by its coordinator epoch (format 9) only while every live agent reads format 9", async () => {
+    const written: Array<[number, string, number | undefined]> = [];
+    for (const readers of [8, 9]) {
+      const store = new MemMetadataStore();
+      const log = new MetadataLog(store, { ...options, readersFormat: () => readers });
+      await log.open();
+      const offsets = new LogGroupOffsetStore(log);
+      const { coordinatorEpoch } = await offsets.claimGroup("g", "me");
+      assert.equal(await offsets.deleteGroup("g", coordinatorEpoch), ErrorCode.NONE);
+      // The other agent claims the group: a fenced deletion at the older epoch is refused.
+      await log.propose([{ type: "coordinateGroup", group: "g", coordinator: "other" }]);
+      assert.equal(
+        await offsets.deleteGroup("g", coordinatorEpoch),
+        readers >= 9 ? ErrorCode.NOT_COORDINATOR : ErrorCode.NONE,
+      );
+      for (const r of await store.read(1n, 10)) {
+        const c = decodeEntry(r.data).commands[0]!;
+        if (c.type === "deleteGroup") written.push([readers, `binary ${r.data[2]}`, c.coordinatorEpoch]);
+      }
+      await log.close();
+    }
+    assert.deepEqual(written, [
+      [8, "binary 3", undefined],
+      [8, "binary 3", undefined],
+      [9, "binary 9", 1],
+      [9, "binary 9", 1],
     ]);
   });
 
