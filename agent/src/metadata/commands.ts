@@ -229,6 +229,69 @@ export interface NumberTopicsCommand {
   readonly topics: ReadonlyArray<{ readonly name: string; readonly topicId: string }>;
 }
 
+/**
+ * InitProducerId with a transactional id (transactions.ts `init`): the id's producer id at a new epoch.
+ * `producerId` and `producerEpoch` are what the producer holds (KIP-360), −1 and −1 for none.
+ */
+export interface InitTransactionCommand {
+  readonly type: "initTransaction";
+  readonly transactionalId: string;
+  readonly timeoutMs: number;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+}
+
+/** AddPartitionsToTxn and AddOffsetsToTxn: partitions and groups join the producer's ongoing transaction. */
+export interface AddToTransactionCommand {
+  readonly type: "addToTransaction";
+  readonly transactionalId: string;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly partitions: ReadonlyArray<{ readonly topic: string; readonly partition: number }>;
+  readonly groups: readonly string[];
+}
+
+/**
+ * TxnOffsetCommit: offsets held for the group until the transaction ends. With `coordinatorEpoch` and
+ * `generationId` (a member's commit), fenced as commitOffsets is (group-fence.ts).
+ */
+export interface TxnOffsetCommitCommand {
+  readonly type: "txnOffsetCommit";
+  readonly transactionalId: string;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly group: string;
+  readonly offsets: readonly OffsetCommitEntry[];
+  readonly coordinatorEpoch?: number;
+  readonly generationId?: number;
+}
+
+/**
+ * EndTxn, or the coordinator aborting a transaction (a timeout, a new producer of the id): in one entry,
+ * each partition's marker takes its offset, aborted ranges are recorded, a commit's group offsets are
+ * applied. `markers` is the file holding one control batch per partition of the transaction (null when it
+ * holds none); `bumpEpoch` fences the producer by a new epoch (an abort it did not ask for).
+ */
+export interface EndTransactionCommand {
+  readonly type: "endTransaction";
+  readonly transactionalId: string;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly commit: boolean;
+  readonly bumpEpoch: boolean;
+  readonly markers: {
+    readonly key: string;
+    readonly size: number;
+    readonly time: number;
+    readonly batches: ReadonlyArray<{
+      readonly topic: string;
+      readonly partition: number;
+      readonly pos: number;
+      readonly len: number;
+    }>;
+  } | null;
+}
+
 export type Command =
   | CreateTopicCommand
   | DeleteTopicCommand
@@ -247,7 +310,11 @@ export type Command =
   | DeleteAclsCommand
   | AlterScramCredentialsCommand
   | ConsumerGroupStateCommand
-  | NumberTopicsCommand;
+  | NumberTopicsCommand
+  | InitTransactionCommand
+  | AddToTransactionCommand
+  | TxnOffsetCommitCommand
+  | EndTransactionCommand;
 
 export interface LogEntry {
   /** Agent that proposed the entry, and a per-agent counter: lets a proposer recognise its own entry. */
@@ -277,6 +344,8 @@ export interface LogEntry {
  *      (topic-numbers.ts); an agent of level 8 reads snapshot format 6, which carries the numbers.
  *   9  `deleteGroup` may carry the coordinator epoch it is fenced by; agents write it so only while every
  *      live agent reads level 9.
+ *  10  adds the transaction commands (`initTransaction`, `addToTransaction`, `txnOffsetCommit`,
+ *      `endTransaction`); an agent of level 10 reads snapshot format 7, which carries transactions.
  *
  * An agent reads every entry of a level up to ENTRY_FORMAT.latest, in either encoding, and stops at an
  * entry of a newer level with an error naming it: folding what it does not understand would leave its
@@ -288,7 +357,8 @@ export const ENTRY_FORMAT = {
   binarySnapshot: 7,
   topicNumbers: 8,
   fencedGroupDeletion: 9,
-  latest: 9,
+  transactions: 10,
+  latest: 10,
 } as const;
 
 /**
@@ -314,6 +384,10 @@ export const COMMAND_FORMAT: Readonly<Record<Command["type"], number>> = {
   alterScramCredentials: 5,
   consumerGroupState: 6,
   numberTopics: 8,
+  initTransaction: 10,
+  addToTransaction: 10,
+  txnOffsetCommit: 10,
+  endTransaction: 10,
 };
 
 /** Whether `type` is a command type this agent knows. */
@@ -346,7 +420,8 @@ const TOPIC_ID = /^[0-9a-f]{32}$/;
 /**
  * Why a command's fields are malformed, or null. Checks the commands whose fields arrived after the
  * first entry format (`truncate` with its topic id, `deleteOffsets`, `createAcls`, `deleteAcls`,
- * `alterScramCredentials`, `consumerGroupState`, `numberTopics`, `deleteGroup` with its epoch); an unknown command type is
+ * `alterScramCredentials`, `consumerGroupState`, `numberTopics`, `deleteGroup` with its epoch, the
+ * transaction commands); an unknown command type is
  * malformed too. The proposer refuses such a command before appending it (MetadataLog.propose), and the
  * fold skips one that is in the log anyway (state.ts), the same way on every agent.
  */
@@ -417,6 +492,11 @@ export function commandProblem(c: Command): string | null {
       const problem = recordProblem(raw.state);
       return problem ? `consumerGroupState: state: ${problem}` : null;
     }
+    case "initTransaction":
+    case "addToTransaction":
+    case "txnOffsetCommit":
+    case "endTransaction":
+      return transactionCommandProblem(raw);
     case "numberTopics": {
       if (!Array.isArray(raw.topics)) return "numberTopics: topics must be an array";
       for (const [i, t] of (raw.topics as unknown[]).entries()) {
@@ -445,4 +525,70 @@ export function commandProblem(c: Command): string | null {
     default:
       return `unknown command type ${JSON.stringify(raw.type)}`;
   }
+}
+
+const isInt = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n);
+
+/** Why a partition list of a transaction command is malformed, or null. */
+function partitionListProblem(
+  what: string,
+  list: unknown,
+  extra?: (p: Record<string, unknown>) => boolean,
+): string | null {
+  if (!Array.isArray(list)) return `${what} must be an array`;
+  for (const [i, p] of (list as unknown[]).entries()) {
+    const part = (typeof p === "object" && p !== null ? p : {}) as Record<string, unknown>;
+    if (typeof part.topic !== "string") return `${what}[${i}].topic must be a string`;
+    if (!isIndex(part.partition)) return `${what}[${i}].partition must be a non-negative integer`;
+    if (extra && !extra(part)) return `${what}[${i}] is malformed`;
+  }
+  return null;
+}
+
+/** commandProblem for the transaction commands (level 10), which travel as JSON. */
+function transactionCommandProblem(raw: Record<string, unknown>): string | null {
+  const type = String(raw.type);
+  if (typeof raw.transactionalId !== "string" || raw.transactionalId === "")
+    return `${type}: transactionalId must be a non-empty string`;
+  if (!isInt(raw.producerId) || raw.producerId < -1) return `${type}: producerId must be an integer of at least -1`;
+  if (!isInt(raw.producerEpoch) || raw.producerEpoch < -1 || raw.producerEpoch > 0x7fff)
+    return `${type}: producerEpoch must be an integer from -1 to 32767`;
+  switch (type) {
+    case "initTransaction":
+      return isInt(raw.timeoutMs) ? null : "initTransaction: timeoutMs must be an integer";
+    case "addToTransaction":
+      if (!Array.isArray(raw.groups) || !(raw.groups as unknown[]).every((g) => typeof g === "string"))
+        return "addToTransaction: groups must be an array of strings";
+      return partitionListProblem("addToTransaction: partitions", raw.partitions);
+    case "txnOffsetCommit": {
+      if (typeof raw.group !== "string") return "txnOffsetCommit: group must be a string";
+      if (raw.coordinatorEpoch !== undefined && !isIndex(raw.coordinatorEpoch))
+        return "txnOffsetCommit: coordinatorEpoch must be a non-negative integer";
+      if (raw.generationId !== undefined && !isInt(raw.generationId))
+        return "txnOffsetCommit: generationId must be an integer";
+      return partitionListProblem(
+        "txnOffsetCommit: offsets",
+        raw.offsets,
+        (o) =>
+          isInt(o.offset) &&
+          isInt(o.leaderEpoch) &&
+          isInt(o.time) &&
+          (o.metadata === null || typeof o.metadata === "string"),
+      );
+    }
+    case "endTransaction": {
+      if (typeof raw.commit !== "boolean") return "endTransaction: commit must be a boolean";
+      if (typeof raw.bumpEpoch !== "boolean") return "endTransaction: bumpEpoch must be a boolean";
+      if (raw.markers === null) return null;
+      const m = (typeof raw.markers === "object" ? raw.markers : {}) as Record<string, unknown>;
+      if (typeof m.key !== "string" || m.key === "") return "endTransaction: markers.key must be a non-empty string";
+      if (!isIndex(m.size) || !isInt(m.time)) return "endTransaction: markers.size and markers.time must be integers";
+      return partitionListProblem(
+        "endTransaction: markers.batches",
+        m.batches,
+        (b) => isIndex(b.pos) && isIndex(b.len) && b.len > 0,
+      );
+    }
+  }
+  return `unknown command type ${JSON.stringify(type)}`;
 }

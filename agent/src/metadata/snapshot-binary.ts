@@ -1,6 +1,8 @@
 /**
- * Binary snapshots, formats 5 and 6 (docs/metadata-log.md, "Snapshots"); format 6 is format 5 followed by
- * the topic numbers (topic-numbers.ts), written when the state holds any. Written in slices: the encoder gives the
+ * Binary snapshots, formats 5, 6 and 7 (docs/metadata-log.md, "Snapshots"); format 6 is format 5 followed by
+ * the topic numbers (topic-numbers.ts), written when the state holds any; format 7 is format 6 (its
+ * numbers possibly none) followed by the transactions (transactions.ts rows, as JSON text), written when the
+ * state holds any. Written in slices: the encoder gives the
  * event loop back every few milliseconds (`sliceMs`), so a snapshot of a large state never holds it for
  * long; the view was captured before (snapshot-view.ts) and the fold goes on meanwhile, saving what it
  * changes first. There is no string of the whole state, so no size limit but memory.
@@ -12,8 +14,9 @@
  *
  * ```
  * snapshot  = "WS" format applied (uvarlong) nextProducerId logTime topics=count topic* groups=count group*
- *             fences acls scram cgroups [numbers]         the four: JSON text (rare, small)
- * numbers   = count (name topicId)*                       format 6: number n's topic at row n; count: the counter
+ *             fences acls scram cgroups [numbers] [txns]  the four: JSON text (rare, small)
+ * numbers   = count (name topicId)*                       formats 6 and 7: number n's topic at row n; count: the counter
+ * txns      = JSON text of the transaction rows           format 7
  * topic     = name topicId configs=count (key value)* partitions=count partition*
  * partition = next start bytes segments=count segment* producers=count producer*
  * segment   = baseDelta span maxTimestamp appendTime store (0 ingestion, 1 compaction) keySlot [key] pos len
@@ -30,7 +33,9 @@ import { DEFAULT_SLICE_MS, runSteps, TimeSlicer, type Steps } from "../../../com
 import type { OffsetCommitEntry } from "./commands.js";
 import { MetadataFormatError, SNAPSHOT_MAGIC } from "./format.js";
 import type { Segment } from "./state.js";
+import { NO_TRANSACTION_ROWS, type TransactionRows } from "./transactions.js";
 import {
+  holdsTransactions,
   topicOf,
   type SnapshotGroup,
   type SnapshotPartition,
@@ -44,8 +49,14 @@ import { Writer } from "../protocol/codec/writer.js";
 export const BINARY_SNAPSHOT_FORMAT = 5;
 /** Format 5 and the topic numbers: written for a state that holds any (entry level 8). */
 export const NUMBERED_SNAPSHOT_FORMAT = 6;
+/** Format 6 and the transactions: written for a state that holds any (entry level 10). */
+export const TRANSACTIONS_SNAPSHOT_FORMAT = 7;
 /** The binary snapshot formats this agent reads. */
-export const BINARY_SNAPSHOT_FORMATS: readonly number[] = [BINARY_SNAPSHOT_FORMAT, NUMBERED_SNAPSHOT_FORMAT];
+export const BINARY_SNAPSHOT_FORMATS: readonly number[] = [
+  BINARY_SNAPSHOT_FORMAT,
+  NUMBERED_SNAPSHOT_FORMAT,
+  TRANSACTIONS_SNAPSHOT_FORMAT,
+];
 
 export interface EncodedSnapshot {
   readonly data: Buffer;
@@ -71,8 +82,12 @@ export async function encodeBinarySnapshot(
   const w = new Writer(sizeHint);
   w.raw(Buffer.from(SNAPSHOT_MAGIC, "latin1"));
   // Format 5 cannot hold topic numbers: a state with any is written in format 6, which older agents refuse.
-  const numbered = view.topicNumbers.length > 0;
-  w.uvarint(numbered ? NUMBERED_SNAPSHOT_FORMAT : BINARY_SNAPSHOT_FORMAT);
+  // Likewise transactions: format 7, which holds the numbers section too.
+  const transactional = holdsTransactions(view);
+  const numbered = transactional || view.topicNumbers.length > 0;
+  w.uvarint(
+    transactional ? TRANSACTIONS_SNAPSHOT_FORMAT : numbered ? NUMBERED_SNAPSHOT_FORMAT : BINARY_SNAPSHOT_FORMAT,
+  );
   w.uvarlong(view.applied);
   w.varlongNumber(view.nextProducerId);
   w.varlongNumber(view.logTime);
@@ -106,6 +121,7 @@ export async function encodeBinarySnapshot(
       w.compactString(topicId);
     }
   }
+  if (transactional) w.compactString(JSON.stringify(view.transactions));
   const data = w.finishBuffer();
   slicer.end();
   return { data, longestHoldMs: slicer.longestMs };
@@ -242,15 +258,31 @@ function* readSnapshot(r: Reader, format: number): Steps<SnapshotView> {
     acls: jsonArray(r, "acls") as SnapshotView["acls"],
     scram: jsonArray(r, "scram") as SnapshotView["scram"],
     cgroups: jsonArray(r, "cgroups") as SnapshotView["cgroups"],
-    topicNumbers: format >= NUMBERED_SNAPSHOT_FORMAT ? readTopicNumbers(r) : [],
+    topicNumbers: format >= NUMBERED_SNAPSHOT_FORMAT ? readTopicNumbers(r, format) : [],
+    transactions: format >= TRANSACTIONS_SNAPSHOT_FORMAT ? readTransactions(r) : NO_TRANSACTION_ROWS,
   };
 }
 
-function readTopicNumbers(r: Reader): Array<readonly [string, string]> {
+function readTopicNumbers(r: Reader, format: number): Array<readonly [string, string]> {
   const rows: Array<readonly [string, string]> = [];
   for (let i = count(r, 2, "topic number"); i > 0; i--) rows.push([r.compactString(), r.compactString()]);
-  if (rows.length === 0) throw new Error("format 6 without topic numbers");
+  if (rows.length === 0 && format === NUMBERED_SNAPSHOT_FORMAT) throw new Error("format 6 without topic numbers");
   return rows;
+}
+
+/** The transaction rows of format 7: a JSON object of five arrays (checked row by row when restored). */
+function readTransactions(r: Reader): TransactionRows {
+  const text = r.compactString();
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`transactions are not JSON: ${(err as Error).message}`, { cause: err });
+  }
+  const rows = (typeof value === "object" && value !== null ? value : {}) as Record<string, unknown>;
+  for (const k of Object.keys(NO_TRANSACTION_ROWS))
+    if (!Array.isArray(rows[k])) throw new Error(`transactions: ${k} is not an array`);
+  return rows as unknown as TransactionRows;
 }
 
 function jsonArray(r: Reader, what: string): unknown[] {

@@ -1,10 +1,11 @@
 /**
  * A snapshot's bytes, in either encoding (docs/metadata-log.md, "Snapshots"): JSON formats 1–4
- * (snapshot-json.ts) and binary formats 5 and 6 (snapshot-binary.ts), told apart by the first bytes
+ * (snapshot-json.ts) and binary formats 5, 6 and 7 (snapshot-binary.ts), told apart by the first bytes
  * (format.ts). Agents write binary once every live agent reads it (entry format level 7,
  * ENTRY_FORMAT.binarySnapshot), JSON before; they read both. A state holding topic numbers (entry level 8)
  * is always written in binary format 6, whatever the live agents read: an older format would drop them,
- * and an agent that folds a level-8 entry naming a number it lost could not read it. A snapshot of a format this agent does not read is refused with a
+ * and an agent that folds a level-8 entry naming a number it lost could not read it. A state holding
+ * transactions (entry level 10) is written in binary format 7 for the same reason. A snapshot of a format this agent does not read is refused with a
  * MetadataFormatError naming the version found and the versions read.
  */
 import { ENTRY_FORMAT } from "./commands.js";
@@ -20,11 +21,14 @@ import { BINARY_SNAPSHOT_FORMATS, binarySnapshotSteps, encodeBinarySnapshot } fr
 import { runSteps, type Steps } from "../../../common/time-slicer.js";
 import type { EncodedSnapshot } from "./snapshot-binary.js";
 import { JSON_SNAPSHOT_FORMATS, encodeJsonSnapshot, jsonSnapshotView } from "./snapshot-json.js";
-import type { SnapshotView } from "./snapshot-view.js";
+import { holdsTransactions, type SnapshotView } from "./snapshot-view.js";
 
 export type { EncodedSnapshot };
 
-/** Snapshot formats this agent reads: JSON 1–4 (and 6, ClusterState.toSnapshot's form of topic numbers), binary 5 and 6. */
+/**
+ * Snapshot formats this agent reads: JSON 1–4 (and 6 and 7, ClusterState.toSnapshot's form of topic numbers and
+ * transactions), binary 5, 6 and 7.
+ */
 export const READABLE_SNAPSHOT_FORMATS: readonly number[] = [
   ...new Set([...JSON_SNAPSHOT_FORMATS, ...BINARY_SNAPSHOT_FORMATS]),
 ].sort((a, b) => a - b);
@@ -48,7 +52,9 @@ export async function encodeSnapshot(
 ): Promise<EncodedSnapshot> {
   // Topic numbers exist only once every live agent read level 8 (or one older agent came back since,
   // which stops at the first level-8 entry anyway): they go in format 6, never dropped.
-  if (encoding === "binary" || view.topicNumbers.length > 0) return encodeBinarySnapshot(view, undefined, sizeHint);
+  // Transactions likewise exist only once every live agent read level 10: format 7.
+  if (encoding === "binary" || view.topicNumbers.length > 0 || holdsTransactions(view))
+    return encodeBinarySnapshot(view, undefined, sizeHint);
   const started = performance.now();
   const data = encodeJsonSnapshot(view);
   return { data, longestHoldMs: performance.now() - started };
@@ -70,7 +76,7 @@ export function* decodeSnapshotSteps(data: Buffer, index: bigint | undefined): S
   const unread = (version: number, encoding: string) =>
     new MetadataFormatError(
       READABLE_SNAPSHOT_FORMATS.includes(version)
-        ? `${subject} (${encoding}) has format version ${version}, which is never written in ${encoding}; ${reads} (JSON 1-4 and 6, binary 5 and 6)`
+        ? `${subject} (${encoding}) has format version ${version}, which is never written in ${encoding}; ${reads} (JSON 1-4, 6 and 7, binary 5-7)`
         : `${subject} has format version ${version}; ${reads}${newerAgentHint(version, Math.max(...READABLE_SNAPSHOT_FORMATS))}`,
       version,
     );

@@ -14,11 +14,12 @@ import type { AclRow } from "./acls.js";
 import type { OffsetCommitEntry } from "./commands.js";
 import type { GroupFenceRow } from "./group-fence.js";
 import type { ScramUserRow } from "./scram-credentials.js";
-import { partitionsOf, topicOf, type SnapshotView } from "./snapshot-view.js";
+import { holdsTransactions, partitionsOf, topicOf, type SnapshotView } from "./snapshot-view.js";
+import { NO_TRANSACTION_ROWS, type TransactionRows } from "./transactions.js";
 import type { ConsumerGroupRecord } from "../groups/consumer-group-record.js";
 
 /** The JSON snapshot formats this agent reads. */
-export const JSON_SNAPSHOT_FORMATS: readonly number[] = [1, 2, 3, 4, 6];
+export const JSON_SNAPSHOT_FORMATS: readonly number[] = [1, 2, 3, 4, 6, 7];
 
 type SegRow = [number, number, number, "i" | "c", string, number, number, number];
 // Times (last use, log time) are absent from snapshots written before the fold kept them: 0, unknown.
@@ -47,6 +48,8 @@ interface JsonSnapshot {
   cgroups?: Array<[string, ConsumerGroupRecord]>;
   /** Version 6: every topic number given, [name, topicId] in number order. */
   numbers?: Array<[string, string]>;
+  /** Version 7: the transactions (transactions.ts rows). */
+  txns?: TransactionRows;
 }
 
 export function encodeJsonSnapshot(view: SnapshotView): Buffer {
@@ -79,9 +82,20 @@ export function encodeJsonSnapshot(view: SnapshotView): Buffer {
   }));
   const groups = view.groups.map((g) => [g.group, g.offsets, g.time]);
   const { acls, scram, cgroups, topicNumbers } = view;
+  const txns = holdsTransactions(view);
   return Buffer.from(
     JSON.stringify({
-      v: topicNumbers.length > 0 ? 6 : cgroups.length > 0 ? 4 : scram.length > 0 ? 3 : acls.length > 0 ? 2 : 1,
+      v: txns
+        ? 7
+        : topicNumbers.length > 0
+          ? 6
+          : cgroups.length > 0
+            ? 4
+            : scram.length > 0
+              ? 3
+              : acls.length > 0
+                ? 2
+                : 1,
       applied: view.applied.toString(),
       nextProducerId: view.nextProducerId,
       logTime: view.logTime,
@@ -92,6 +106,7 @@ export function encodeJsonSnapshot(view: SnapshotView): Buffer {
       ...(scram.length > 0 ? { scram } : {}),
       ...(cgroups.length > 0 ? { cgroups } : {}),
       ...(topicNumbers.length > 0 ? { numbers: topicNumbers } : {}),
+      ...(txns ? { txns: view.transactions } : {}),
     }),
     "utf8",
   );
@@ -107,6 +122,10 @@ export function jsonSnapshotView(raw: unknown): SnapshotView {
   if (s.scram !== undefined && !Array.isArray(s.scram)) throw new Error("snapshot: scram is not an array");
   if (s.cgroups !== undefined && !Array.isArray(s.cgroups)) throw new Error("snapshot: cgroups is not an array");
   if (s.numbers !== undefined && !Array.isArray(s.numbers)) throw new Error("snapshot: numbers is not an array");
+  if (s.txns !== undefined)
+    for (const k of Object.keys(NO_TRANSACTION_ROWS))
+      if (!Array.isArray((s.txns as unknown as Record<string, unknown>)[k]))
+        throw new Error(`snapshot: txns.${k} is not an array`);
   return {
     applied: BigInt(s.applied),
     nextProducerId: s.nextProducerId,
@@ -142,5 +161,6 @@ export function jsonSnapshotView(raw: unknown): SnapshotView {
     scram: s.scram ?? [],
     cgroups: s.cgroups ?? [],
     topicNumbers: s.numbers ?? [],
+    transactions: s.txns ?? NO_TRANSACTION_ROWS,
   };
 }

@@ -16,6 +16,7 @@ import type { OffsetCommitEntry } from "./commands.js";
 import type { GroupFenceRow } from "./group-fence.js";
 import type { ScramUserRow } from "./scram-credentials.js";
 import type { TopicNumberRow } from "./topic-numbers.js";
+import type { TransactionRows } from "./transactions.js";
 import type { ProducerBatch, Segment } from "./state.js";
 import type { ConsumerGroupRecord } from "../groups/consumer-group-record.js";
 
@@ -86,4 +87,15 @@ export interface SnapshotView {
    * format 6, which agents that would drop them refuse (snapshot-codec.ts).
    */
   readonly topicNumbers: readonly TopicNumberRow[];
+  /**
+   * Transactional ids and their transactions (transactions.ts rows). Empty in snapshots before format 7;
+   * a view holding any is written only in format 7, which agents that would drop them refuse.
+   */
+  readonly transactions: TransactionRows;
+}
+
+/** Whether a view holds transaction state (and so needs snapshot format 7). */
+export function holdsTransactions(view: Pick<SnapshotView, "transactions">): boolean {
+  const t = view.transactions;
+  return t.transactions.length > 0 || t.ongoing.length > 0 || t.aborted.length > 0 || t.pendingOffsets.length > 0;
 }

@@ -23,11 +23,13 @@ import type {
   AlterScramCredentialsCommand,
   CompactCommand,
   DeleteOffsetsCommand,
+  EndTransactionCommand,
   Location,
   LogEntry,
   NumberTopicsCommand,
   OffsetCommitEntry,
   TruncateCommand,
+  TxnOffsetCommitCommand,
 } from "./commands.js";
 import { commandProblem } from "./commands.js";
 import { ErrorCode } from "../protocol/error-codes.js";
@@ -41,6 +43,7 @@ import { DEFAULT_SLICE_MS, runSteps, runStepsSliced, TimeSlicer, type Steps } fr
 import { encodeJsonSnapshot } from "./snapshot-json.js";
 import { partitionsOf, type SnapshotPartition, type SnapshotView } from "./snapshot-view.js";
 import { TopicNumbers, type NumberedTopic, type TopicNumbering } from "./topic-numbers.js";
+import { partitionKey, TransactionTable } from "./transactions.js";
 
 /** Kafka error codes the fold produces (the protocol layer's table). */
 export const FoldError = ErrorCode;
@@ -134,8 +137,12 @@ export interface CommandResult {
   readonly message?: string;
   /** commitFile: one result per batch, in command order. */
   readonly batches?: readonly BatchResult[];
-  /** allocateProducerId. */
+  /** allocateProducerId, initTransaction. */
   readonly producerId?: number;
+  /** initTransaction. */
+  readonly producerEpoch?: number;
+  /** addToTransaction: one code per partition, in command order (absent when the command was refused whole). */
+  readonly partitionErrors?: readonly number[];
   /** coordinateGroup: the epoch given to the coordinator and the group's last generation. */
   readonly coordinatorEpoch?: number;
   readonly generationId?: number;
@@ -182,6 +189,8 @@ export class ClusterState {
   readonly scramCredentials = new ScramCredentialStore();
   /** KIP-848 consumer groups' durable state, by group id (groups/consumer-group-record.ts). */
   readonly consumerGroups = new Map<string, ConsumerGroupRecord>();
+  /** Transactional ids, their transactions, last stable offsets and aborted ranges (transactions.ts). */
+  transactions = new TransactionTable();
   nextProducerId = 1000;
   /** Log time (ms) at the last applied entry: the largest entry timestamp so far (expiry.ts); 0 while unknown. */
   logTime = 0;
@@ -262,6 +271,7 @@ export class ClusterState {
     for (const state of this.producerExpiry.expire(time - PRODUCER_ID_EXPIRATION_MS, beforeProducerChange))
       state.partition.producers.delete(state.producerId);
     for (const group of this.groupExpiry.expire(time - OFFSETS_RETENTION_MS)) this.groupOffsets.delete(group);
+    this.transactions.expire(time);
   }
 
   /** A command beyond the limits its proposer checks: nothing is applied, the refusal is reported. */
@@ -311,6 +321,7 @@ export class ClusterState {
         this.unnumbered.delete(c.name);
         this.partitionTotal -= topic.partitions.length;
         this.dropTopicOffsets(c.name);
+        this.transactions.topicDeleted(c.name);
         this.listener?.topicsChanged?.();
         return { errorCode: FoldError.NONE };
       }
@@ -356,22 +367,8 @@ export class ClusterState {
           const refused = this.groupFences.admit(c.group, c.coordinatorEpoch, c.generationId ?? -1);
           if (refused !== FoldError.NONE) return { errorCode: refused };
         }
-        let group = this.groupOffsets.get(c.group);
-        for (const o of c.offsets) {
-          // A partition deleted since the commit was validated: its offsets went with it.
-          if (!this.partition(o.topic, o.partition)) continue;
-          if (!group) {
-            group = new Map();
-            this.groupOffsets.set(c.group, group);
-          }
-          let topic = group.get(o.topic);
-          if (!topic) {
-            topic = new Map();
-            group.set(o.topic, topic);
-          }
-          topic.set(o.partition, o);
-        }
-        if (group) this.groupExpiry.touch(c.group, this.logTime);
+        // A partition deleted since the commit was validated: its offsets went with it.
+        this.storeOffsets(c.group, c.offsets);
         return { errorCode: FoldError.NONE };
       }
       case "coordinateGroup": {
@@ -422,6 +419,28 @@ export class ClusterState {
         return this.alterScramCredentials(index, c);
       case "numberTopics":
         return this.numberTopics(c);
+      case "initTransaction":
+        return this.transactions.init(
+          c.transactionalId,
+          c.timeoutMs,
+          { producerId: c.producerId, producerEpoch: c.producerEpoch },
+          this.logTime,
+          () => this.nextProducerId++,
+        );
+      case "addToTransaction":
+        return this.transactions.add(
+          c.transactionalId,
+          c.producerId,
+          c.producerEpoch,
+          c.partitions,
+          c.groups,
+          this.logTime,
+          (topic, partition) => this.partition(topic, partition) !== undefined,
+        );
+      case "txnOffsetCommit":
+        return this.txnOffsetCommit(c);
+      case "endTransaction":
+        return this.endTransaction(c);
     }
   }
 
@@ -490,6 +509,7 @@ export class ClusterState {
         message: `partition ${c.topic}-${c.partition} does not exist`,
       };
     this.truncate(p, Math.min(c.offset, p.nextOffset));
+    this.transactions.truncated(c.topic, c.partition, p.logStartOffset);
     return { errorCode: FoldError.NONE, logStartOffset: p.logStartOffset };
   }
 
@@ -520,6 +540,89 @@ export class ClusterState {
     }
   }
 
+  /** Offsets committed to the group as of now, created if needed; partitions that do not exist are skipped. */
+  private storeOffsets(group: string, offsets: readonly OffsetCommitEntry[]): void {
+    let byTopic = this.groupOffsets.get(group);
+    for (const o of offsets) {
+      if (!this.partition(o.topic, o.partition)) continue;
+      if (!byTopic) this.groupOffsets.set(group, (byTopic = new Map()));
+      let topic = byTopic.get(o.topic);
+      if (!topic) byTopic.set(o.topic, (topic = new Map()));
+      topic.set(o.partition, o);
+    }
+    if (byTopic) this.groupExpiry.touch(group, this.logTime);
+  }
+
+  /** TxnOffsetCommit: fenced like a commit when it names its coordinator epoch; held until the transaction ends. */
+  private txnOffsetCommit(c: TxnOffsetCommitCommand): CommandResult {
+    if (c.coordinatorEpoch !== undefined) {
+      const refused = this.groupFences.admit(c.group, c.coordinatorEpoch, c.generationId ?? -1);
+      if (refused !== FoldError.NONE) return { errorCode: refused };
+    }
+    const offsets = c.offsets.filter((o) => this.partition(o.topic, o.partition) !== undefined);
+    return {
+      errorCode: this.transactions.commitOffsets(
+        c.transactionalId,
+        c.producerId,
+        c.producerEpoch,
+        c.group,
+        offsets,
+        this.logTime,
+      ),
+    };
+  }
+
+  /**
+   * Ends a transaction in this one entry: each partition's marker (a control batch in `markers.key`) takes
+   * the partition's next offset, the transaction's last stable offsets move past it, an abort's ranges are
+   * recorded and a commit's group offsets applied (transactions.ts).
+   */
+  private endTransaction(c: EndTransactionCommand): CommandResult {
+    const batches = c.markers?.batches ?? [];
+    const check = this.transactions.checkEnd(
+      c.transactionalId,
+      c.producerId,
+      c.producerEpoch,
+      c.commit,
+      batches,
+      (topic, partition) => this.partition(topic, partition) !== undefined,
+    );
+    if (check.errorCode !== FoldError.NONE || check.done) return { errorCode: check.errorCode };
+    const markerOffsets = new Map<string, number>();
+    const appended: Array<[string, number, PartitionState]> = [];
+    if (c.markers) {
+      for (const b of batches) {
+        const p = this.partition(b.topic, b.partition)!;
+        this.beforeChange(p);
+        const offset = p.nextOffset;
+        p.segments.push({
+          baseOffset: offset,
+          lastOffset: offset,
+          maxTimestamp: c.markers.time,
+          location: { store: "i", key: c.markers.key, pos: b.pos, len: b.len },
+          appendTime: c.markers.time,
+        });
+        this.ref(c.markers.key);
+        p.nextOffset += 1;
+        p.bytes += b.len;
+        markerOffsets.set(partitionKey(b.topic, b.partition), offset);
+        appended.push([b.topic, b.partition, p]);
+      }
+    }
+    const applied = this.transactions.end(
+      c.transactionalId,
+      c.commit,
+      markerOffsets,
+      c.bumpEpoch,
+      this.logTime,
+      () => this.nextProducerId++,
+    );
+    for (const [group, offsets] of applied) this.storeOffsets(group, offsets);
+    if (this.listener?.partitionAppended)
+      for (const [t, i, p] of appended) this.listener.partitionAppended(t, i, p.nextOffset);
+    return { errorCode: FoldError.NONE };
+  }
+
   private ref(key: string): void {
     this.objectRefs.set(key, (this.objectRefs.get(key) ?? 0) + 1);
   }
@@ -547,6 +650,11 @@ export class ClusterState {
         });
         continue;
       }
+      const txnRefused = this.transactions.admitBatch(b.topic, b.partition, b.producerId, b.producerEpoch);
+      if (txnRefused !== FoldError.NONE) {
+        results.push({ errorCode: txnRefused, baseOffset: -1, logAppendTime: -1, logStartOffset: p.logStartOffset });
+        continue;
+      }
       const verdict = this.checkSequence(p, b.producerId, b.producerEpoch, b.baseSequence, b.count);
       if (verdict.errorCode !== FoldError.NONE || verdict.duplicateOf !== undefined) {
         results.push({
@@ -569,8 +677,10 @@ export class ClusterState {
       this.ref(c.key);
       p.nextOffset += b.count;
       p.bytes += b.len;
-      if (b.producerId >= 0)
+      if (b.producerId >= 0) {
         this.recordSequence(p, b.producerId, b.producerEpoch, b.baseSequence, b.count, baseOffset, b.maxTimestamp);
+        this.transactions.batchAppended(b.topic, b.partition, b.producerId, baseOffset);
+      }
       results.push({ errorCode: FoldError.NONE, baseOffset, logAppendTime: c.time, logStartOffset: p.logStartOffset });
       if (!appended.has(p)) {
         appended.add(p);
@@ -733,6 +843,7 @@ export class ClusterState {
       scram: this.scramCredentials.toRows(),
       cgroups: [...this.consumerGroups],
       topicNumbers: this.topicNumbers.toRows(),
+      transactions: this.transactions.toRows(),
     };
   }
 
@@ -861,6 +972,7 @@ export class ClusterState {
       if (problem) throw new Error(`snapshot: consumer group ${row[0]}: ${problem}`);
       state.consumerGroups.set(row[0], row[1]);
     }
+    state.transactions.restore(view.transactions);
     return state;
   }
 }
