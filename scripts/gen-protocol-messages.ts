@@ -57,6 +57,12 @@ export const APIS: ReadonlyArray<readonly [key: number, name: string, maxVersion
   [20, "DeleteTopics", 6],
   [21, "DeleteRecords", 2],
   [22, "InitProducerId", 5],
+  // Transactions, the classic flow: AddPartitionsToTxn v4+ is brokers' batched form, EndTxn v5 and
+  // TxnOffsetCommit v5 are KIP-890 part 2 (transaction.version 2, not advertised).
+  [24, "AddPartitionsToTxn", 3],
+  [25, "AddOffsetsToTxn", 4],
+  [26, "EndTxn", 4],
+  [28, "TxnOffsetCommit", 4],
   [29, "DescribeAcls", 3],
   [30, "CreateAcls", 3],
   [31, "DeleteAcls", 3],
@@ -73,6 +79,8 @@ export const APIS: ReadonlyArray<readonly [key: number, name: string, maxVersion
   [51, "AlterUserScramCredentials", 0],
   [60, "DescribeCluster", 1],
   [61, "DescribeProducers", 0],
+  [65, "DescribeTransactions", 0],
+  [66, "ListTransactions", 1],
   [68, "ConsumerGroupHeartbeat", 1, KIP848_SPEC_VERSION],
   [69, "ConsumerGroupDescribe", 1, KIP848_SPEC_VERSION],
 ];

@@ -21,6 +21,10 @@ import { CreateTopicsRequest, CreateTopicsResponse } from "./19-create-topics.js
 import { DeleteTopicsRequest, DeleteTopicsResponse } from "./20-delete-topics.js";
 import { DeleteRecordsRequest, DeleteRecordsResponse } from "./21-delete-records.js";
 import { InitProducerIdRequest, InitProducerIdResponse } from "./22-init-producer-id.js";
+import { AddPartitionsToTxnRequest, AddPartitionsToTxnResponse } from "./24-add-partitions-to-txn.js";
+import { AddOffsetsToTxnRequest, AddOffsetsToTxnResponse } from "./25-add-offsets-to-txn.js";
+import { EndTxnRequest, EndTxnResponse } from "./26-end-txn.js";
+import { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from "./28-txn-offset-commit.js";
 import { DescribeAclsRequest, DescribeAclsResponse } from "./29-describe-acls.js";
 import { CreateAclsRequest, CreateAclsResponse } from "./30-create-acls.js";
 import { DeleteAclsRequest, DeleteAclsResponse } from "./31-delete-acls.js";
@@ -43,6 +47,8 @@ import {
 } from "./51-alter-user-scram-credentials.js";
 import { DescribeClusterRequest, DescribeClusterResponse } from "./60-describe-cluster.js";
 import { DescribeProducersRequest, DescribeProducersResponse } from "./61-describe-producers.js";
+import { DescribeTransactionsRequest, DescribeTransactionsResponse } from "./65-describe-transactions.js";
+import { ListTransactionsRequest, ListTransactionsResponse } from "./66-list-transactions.js";
 import { ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse } from "./68-consumer-group-heartbeat.js";
 import { ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse } from "./69-consumer-group-describe.js";
 
@@ -66,6 +72,10 @@ export const MESSAGES = {
   20: { request: DeleteTopicsRequest, response: DeleteTopicsResponse },
   21: { request: DeleteRecordsRequest, response: DeleteRecordsResponse },
   22: { request: InitProducerIdRequest, response: InitProducerIdResponse },
+  24: { request: AddPartitionsToTxnRequest, response: AddPartitionsToTxnResponse },
+  25: { request: AddOffsetsToTxnRequest, response: AddOffsetsToTxnResponse },
+  26: { request: EndTxnRequest, response: EndTxnResponse },
+  28: { request: TxnOffsetCommitRequest, response: TxnOffsetCommitResponse },
   29: { request: DescribeAclsRequest, response: DescribeAclsResponse },
   30: { request: CreateAclsRequest, response: CreateAclsResponse },
   31: { request: DeleteAclsRequest, response: DeleteAclsResponse },
@@ -82,6 +92,8 @@ export const MESSAGES = {
   51: { request: AlterUserScramCredentialsRequest, response: AlterUserScramCredentialsResponse },
   60: { request: DescribeClusterRequest, response: DescribeClusterResponse },
   61: { request: DescribeProducersRequest, response: DescribeProducersResponse },
+  65: { request: DescribeTransactionsRequest, response: DescribeTransactionsResponse },
+  66: { request: ListTransactionsRequest, response: ListTransactionsResponse },
   68: { request: ConsumerGroupHeartbeatRequest, response: ConsumerGroupHeartbeatResponse },
   69: { request: ConsumerGroupDescribeRequest, response: ConsumerGroupDescribeResponse },
 } as const;
@@ -125,6 +137,14 @@ export {
   DeleteRecordsResponse,
   InitProducerIdRequest,
   InitProducerIdResponse,
+  AddPartitionsToTxnRequest,
+  AddPartitionsToTxnResponse,
+  AddOffsetsToTxnRequest,
+  AddOffsetsToTxnResponse,
+  EndTxnRequest,
+  EndTxnResponse,
+  TxnOffsetCommitRequest,
+  TxnOffsetCommitResponse,
   DescribeAclsRequest,
   DescribeAclsResponse,
   CreateAclsRequest,
@@ -157,6 +177,10 @@ export {
   DescribeClusterResponse,
   DescribeProducersRequest,
   DescribeProducersResponse,
+  DescribeTransactionsRequest,
+  DescribeTransactionsResponse,
+  ListTransactionsRequest,
+  ListTransactionsResponse,
   ConsumerGroupHeartbeatRequest,
   ConsumerGroupHeartbeatResponse,
   ConsumerGroupDescribeRequest,
