@@ -20,6 +20,7 @@ import "./handlers/index.js";
 import { startHttpServer } from "./http/server.js";
 import { IngestionHealth } from "./ingest/health.js";
 import { IngestionBatcher } from "./ingest/batcher.js";
+import { TransactionCoordinator } from "./transactions/coordinator.js";
 import { LogGroupOffsetStore } from "./metadata/group-offsets.js";
 import { MetadataLog } from "./metadata/log.js";
 import { ENTRY_FORMAT } from "./metadata/commands.js";
@@ -272,6 +273,15 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       groups.unloadGroups((id) => cluster.coordinatorFor(id).nodeId !== cluster.self.nodeId),
     );
   }
+  const transactions = config.transactions
+    ? new TransactionCoordinator({
+        metadata: log,
+        writeFile: (data) => batcher.writeFile(data),
+        coordinates: (transactionalId) => cluster.coordinatorFor(transactionalId).nodeId === cluster.self.nodeId,
+        log: componentLogger("transactions"),
+      })
+    : null;
+  transactions?.start();
   // Logins look the log's SCRAM credentials up at the state current then (credentials.ts); the users
   // file, reloaded when it changes, takes precedence (and AlterUserScramCredentials refuses its users).
   const saslSettings: SaslSettings | null = security.sasl
@@ -285,6 +295,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     log: logger,
     cluster,
     groups,
+    transactions,
     metadata: log,
     topics,
     batcher,
@@ -439,6 +450,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     await jobs
       ?.stop()
       .catch((err: unknown) => logger.warn("stopping background jobs failed", { error: errorMessage(err) }));
+    transactions?.close();
     await log.close();
     groups.close();
     if (cluster instanceof DynamicCluster) cluster.close();

@@ -385,6 +385,15 @@ export const AGENT_FLAGS = {
     help: "On SIGTERM/SIGINT, how long to wait for in-flight produce requests to be written and committed.",
     parse: durationMs(0, 3_600_000),
   }),
+  transactions: flag({
+    name: "transactions",
+    env: "WARP_TRANSACTIONS",
+    defaultText: "false",
+    valueName: "bool",
+    boolean: true,
+    help: "Serve transactional producers (transactional.id) and read_committed consumers: a preview, tested with the Java client only (docs/compatibility.md, Transactions). Turn it on on every agent. Off: transactional ids are refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED, which clients do not retry.",
+    parse: parseBoolean,
+  }),
   createTables: flag({
     name: "createTables",
     env: "WARP_CREATE_TABLES",

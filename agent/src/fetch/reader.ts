@@ -87,11 +87,12 @@ export class PartitionReader {
   }
 
   /** The segments a read from `offset` of at most maxBytes covers (at least one). */
-  private plan(p: PartitionState, offset: number, maxBytes: number): Segment[] {
+  private plan(p: PartitionState, offset: number, maxBytes: number, endOffset = Infinity): Segment[] {
     const segments: Segment[] = [];
     let planned = 0;
     for (let i = p.findSegment(offset); i < p.segments.length; i++) {
       const s = p.segments[i]!;
+      if (s.baseOffset >= endOffset) break;
       if (segments.length > 0 && planned + s.location.len > maxBytes) break;
       segments.push(s);
       planned += s.location.len;
@@ -203,16 +204,20 @@ export class PartitionReader {
     return file.subarray(loc.pos, loc.pos + length);
   }
 
-  async read(p: PartitionState, offset: number, maxBytes: number): Promise<ReadResult> {
+  /**
+   * Whole batches from `offset`, up to about `maxBytes` (at least one batch), none starting at or past
+   * `endOffset` (a read_committed fetch stops at the last stable offset, which lies on a batch boundary).
+   */
+  async read(p: PartitionState, offset: number, maxBytes: number, endOffset = Infinity): Promise<ReadResult> {
     const chunks: Buffer[] = [];
     let bytes = 0;
     // Snapshot the segments we will read: the fold may replace them (compaction) while we await.
-    const segments = this.plan(p, offset, maxBytes);
+    const segments = this.plan(p, offset, maxBytes, endOffset);
     let g = 0;
     while (g < segments.length) {
       const first = segments[g]!;
       if (first.location.store === "c") {
-        const chunk = await this.readRun(first, offset, chunks.length === 0 ? maxBytes : maxBytes - bytes);
+        const chunk = await this.readRun(first, offset, chunks.length === 0 ? maxBytes : maxBytes - bytes, endOffset);
         if (chunk.length > 0) {
           chunks.push(chunk);
           bytes += chunk.length;
@@ -277,11 +282,12 @@ export class PartitionReader {
    * The run is read once and cached; batches ending before `offset` are skipped, and whole batches
    * are returned up to maxBytes (at least one).
    */
-  private async readRun(s: Segment, offset: number, maxBytes: number): Promise<Buffer> {
+  private async readRun(s: Segment, offset: number, maxBytes: number, endOffset = Infinity): Promise<Buffer> {
     const run = await this.loadRun(s.location);
     let start = -1;
     let end = 0;
     for (const b of iterateBatches(run)) {
+      if (b.baseOffset >= endOffset) break;
       const batchEnd = b.position + b.header.size;
       if (start < 0) {
         if (b.baseOffset + b.header.lastOffsetDelta < offset) continue;

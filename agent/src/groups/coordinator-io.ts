@@ -5,6 +5,7 @@
 import { ErrorCode } from "../protocol/error-codes.js";
 import type { ConsumerGroupState } from "./consumer-group.js";
 import type { GroupState } from "./group-state.js";
+import type { TransactionRef } from "./offset-store.js";
 
 /** Kafka error codes the coordinator answers with (the protocol layer's table; no copy of it here). */
 export const GroupError = ErrorCode;
@@ -113,6 +114,8 @@ export interface OffsetCommitInput {
   readonly offsets: readonly OffsetToCommit[];
   /** The OffsetCommit version (KIP-848 members must use v9+); the latest when absent. */
   readonly apiVersion?: number;
+  /** TxnOffsetCommit: the offsets are the transaction's, applied when it commits (offset-store.ts). */
+  readonly transaction?: TransactionRef;
 }
 
 export interface FetchedOffset {

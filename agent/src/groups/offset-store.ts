@@ -26,8 +26,19 @@ export interface CommittedOffset {
   readonly commitTimestamp: bigint;
 }
 
-/** Who writes: the coordinator epoch the group is held at, and the writing member's generation (−1: none). */
+/** A transactional producer committing offsets (TxnOffsetCommit): its transactional id, producer id and epoch. */
+export interface TransactionRef {
+  readonly transactionalId: string;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+}
+
+/**
+ * Who writes: the coordinator epoch the group is held at, and the writing member's generation (−1: none);
+ * with `transaction`, offsets held until that producer's transaction ends (TxnOffsetCommit).
+ */
 export interface GroupWriteFence {
+  readonly transaction?: TransactionRef;
   readonly coordinatorEpoch: number;
   readonly generationId: number;
 }

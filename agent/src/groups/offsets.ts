@@ -92,7 +92,11 @@ export class GroupOffsets {
       commitTimestamp,
     }));
     try {
-      return await this.offsets.commit(input.groupId, offsets, fence);
+      return await this.offsets.commit(
+        input.groupId,
+        offsets,
+        input.transaction ? { ...fence, transaction: input.transaction } : fence,
+      );
     } catch (err) {
       this.log.warn("offset commit failed", { groupId: input.groupId, error: errorMessage(err) });
       return GroupError.COORDINATOR_NOT_AVAILABLE;

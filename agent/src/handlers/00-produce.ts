@@ -4,8 +4,11 @@
  * records are split into RecordBatches and validated (magic 2, CRC-32C, counts, no control batches),
  * then handed to the batcher: the response waits until the ingestion file is stored and committed in
  * the metadata log (acks=1 and acks=all alike: durability comes from the store). acks=0 sends no
- * response. Any agent accepts any partition. Transactions are not supported (transactional batches
- * are rejected). While the compaction backlog is over -maxUncompactedAge, the batcher refuses new data
+ * response. Any agent accepts any partition. Transactional batches need the request's transactional id
+ * (WRITE on it, else TRANSACTIONAL_ID_AUTHORIZATION_FAILED for every partition) and are admitted by the
+ * metadata log's fold only to a partition of the producer's ongoing transaction (INVALID_TXN_STATE,
+ * PRODUCER_FENCED otherwise; metadata/transactions.ts); while transactions are off (-transactions) they are
+ * refused with INVALID_RECORD. While the compaction backlog is over -maxUncompactedAge, the batcher refuses new data
  * and every partition is answered REQUEST_TIMED_OUT (retriable) at once (background/backlog.ts).
  *
  * Authorization (with -authorizationEnabled): WRITE on each topic, else TOPIC_AUTHORIZATION_FAILED for
@@ -96,6 +99,19 @@ defineHandler({ key: ApiKey.Produce, min: 0, max: 11 }, async (req, ctx) => {
       throttleTimeMs: 0,
     };
   }
+  if (req.transactionalId !== null && !allowed(ctx, "WRITE", "TRANSACTIONAL_ID", req.transactionalId)) {
+    if (req.acks === 0) return null;
+    return {
+      responses: req.topicData.map((t) => ({
+        name: t.name,
+        partitionResponses: t.partitionData.map((pd) =>
+          failed(pd.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, "Transactional Id authorization failed."),
+        ),
+      })),
+      throttleTimeMs: 0,
+    };
+  }
+  const transactional = agent.transactions !== null && req.transactionalId !== null;
   const started = process.hrtime.bigint();
   const responses: Array<{ name: string; partitionResponses: PartitionOutcome[] }> = [];
   const accepted: IncomingBatch[] = [];
@@ -168,8 +184,12 @@ defineHandler({ key: ApiKey.Produce, min: 0, max: 11 }, async (req, ctx) => {
         }
         throw err;
       }
-      if (batches.some((b) => b.header.transactional)) {
-        partitionResponses.push(failed(pd.index, ErrorCode.INVALID_RECORD, "transactional batches are not supported"));
+      if (!transactional && batches.some((b) => b.header.transactional)) {
+        const why =
+          agent.transactions === null
+            ? "transactional batches are refused: transactions are off on this cluster (-transactions)"
+            : "transactional batches need the request's transactional id";
+        partitionResponses.push(failed(pd.index, ErrorCode.INVALID_RECORD, why));
         continue;
       }
       const tooLarge = batches.find((b) => b.header.size > maxBatchBytes);

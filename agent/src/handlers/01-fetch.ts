@@ -7,8 +7,10 @@
  * keeps them (fetch/sessions.ts): a full fetch creates a session when the cache has a slot
  * (-fetchSessionCacheSlots), incremental fetches name only what changed and are answered only the
  * partitions with news; sessions are this agent's own (another agent answers FETCH_SESSION_ID_NOT_FOUND
- * and the client starts over with a full fetch). read_committed sees the same data as read_uncommitted
- * (no transactions).
+ * and the client starts over with a full fetch). read_committed (isolation level 1) is served up to the
+ * partition's last stable offset, with the aborted transactions of the range served, which the consumer
+ * filters out; read_uncommitted up to the high watermark (metadata/transactions.ts). Every answer carries
+ * the last stable offset.
  * Offsets below the log start answer OFFSET_OUT_OF_RANGE. An offset beyond this agent's high watermark
  * may have been produced through another agent since this one last read the log: the log tail is read
  * first (fetch/catch-up.ts), and the offset is out of range only if it is still beyond; when the log
@@ -42,13 +44,23 @@ interface PartitionAnswer extends FetchPartitionResult {
 }
 
 const NO_ABORTED_TRANSACTIONS: PartitionAnswer["abortedTransactions"] = Object.freeze([]);
+/** Fetch's isolation level for read_committed (0 is read_uncommitted). */
+const READ_COMMITTED = 1;
+
+/** A partition's offsets as an answer carries them; `stable` is its last stable offset (the high watermark without transactions). */
+interface Offsets {
+  readonly nextOffset: number;
+  readonly logStartOffset: number;
+  readonly stable?: number;
+}
 
 function answer(
   p: FetchPartition,
   errorCode: number,
-  offsets: { readonly nextOffset: number; readonly logStartOffset: number } | undefined,
+  offsets: Offsets | undefined,
   records: Buffer[] | null = null,
   recordBytes = 0,
+  abortedTransactions: PartitionAnswer["abortedTransactions"] = NO_ABORTED_TRANSACTIONS,
 ): PartitionAnswer {
   const hw = offsets ? BigInt(offsets.nextOffset) : -1n;
   return {
@@ -56,9 +68,9 @@ function answer(
     partitionIndex: p.partition,
     errorCode,
     highWatermark: hw,
-    lastStableOffset: hw,
+    lastStableOffset: offsets ? BigInt(offsets.stable ?? offsets.nextOffset) : -1n,
     logStartOffset: offsets ? BigInt(offsets.logStartOffset) : -1n,
-    abortedTransactions: NO_ABORTED_TRANSACTIONS,
+    abortedTransactions,
     preferredReadReplica: -1,
     records,
     recordBytes,
@@ -102,9 +114,13 @@ defineHandler({ key: ApiKey.Fetch, min: 4, max: 12 }, async (req, ctx) => {
     return ps !== undefined && p.fetchOffset > ps.nextOffset;
   });
   const caughtUp = beyondLocalEnd ? await catchUpWithin(agent.metadata) : true;
+  const readCommitted = req.isolationLevel === READ_COMMITTED;
 
   for (;;) {
     const state = agent.metadata.state;
+    /** How far a partition is served: its last stable offset for read_committed, else its high watermark. */
+    const servedEnd = (topic: string, partition: number, ps: { readonly nextOffset: number }) =>
+      readCommitted ? state.transactions.lastStableOffset(topic, partition, ps.nextOffset) : ps.nextOffset;
     let total = 0;
     // Any partition answered with an error ends the long poll at once (Kafka's errorReadingData).
     let errored = false;
@@ -117,7 +133,7 @@ defineHandler({ key: ApiKey.Fetch, min: 4, max: 12 }, async (req, ctx) => {
     for (const p of wanted) {
       if (warmed >= maxBytes) break;
       const ps = readable.has(p.topic) ? state.topics.get(p.topic)?.partitions[p.partition] : undefined;
-      if (!ps || p.fetchOffset < ps.logStartOffset || p.fetchOffset >= ps.nextOffset) continue;
+      if (!ps || p.fetchOffset < ps.logStartOffset || p.fetchOffset >= servedEnd(p.topic, p.partition, ps)) continue;
       const budget = Math.max(1, Math.min(p.partitionMaxBytes, maxBytes - warmed));
       reads.push({ p: ps, offset: p.fetchOffset, maxBytes: budget });
       warmed += budget;
@@ -136,23 +152,26 @@ defineHandler({ key: ApiKey.Fetch, min: 4, max: 12 }, async (req, ctx) => {
         continue;
       }
       const offset = p.fetchOffset;
+      const stable = state.transactions.lastStableOffset(p.topic, p.partition, ps.nextOffset);
+      const offsets: Offsets = { nextOffset: ps.nextOffset, logStartOffset: ps.logStartOffset, stable };
+      const end = readCommitted ? stable : ps.nextOffset;
       if (offset < ps.logStartOffset || (offset > ps.nextOffset && caughtUp)) {
-        answers.push(answer(p, ErrorCode.OFFSET_OUT_OF_RANGE, ps));
+        answers.push(answer(p, ErrorCode.OFFSET_OUT_OF_RANGE, offsets));
         errored = true;
         continue;
       }
       if (offset > ps.nextOffset) {
-        answers.push(answer(p, ErrorCode.OFFSET_NOT_AVAILABLE, ps));
+        answers.push(answer(p, ErrorCode.OFFSET_NOT_AVAILABLE, offsets));
         continue;
       }
       const budget = Math.min(p.partitionMaxBytes, maxBytes - total);
-      if (offset === ps.nextOffset || (budget <= 0 && total > 0)) {
-        answers.push(answer(p, ErrorCode.NONE, ps, []));
+      if (offset >= end || (budget <= 0 && total > 0)) {
+        answers.push(answer(p, ErrorCode.NONE, offsets, []));
         continue;
       }
       let read;
       try {
-        read = await agent.reader.read(ps, offset, Math.max(budget, 1));
+        read = await agent.reader.read(ps, offset, Math.max(budget, 1), end);
       } catch (err) {
         // The store did not give the bytes (throttled past its retries, unreachable): this partition
         // answers KAFKA_STORAGE_ERROR, which clients retry, and the others are served as usual.
@@ -162,12 +181,17 @@ defineHandler({ key: ApiKey.Fetch, min: 4, max: 12 }, async (req, ctx) => {
           offset,
           error: errorMessage(err),
         });
-        answers.push(answer(p, ErrorCode.KAFKA_STORAGE_ERROR, ps));
+        answers.push(answer(p, ErrorCode.KAFKA_STORAGE_ERROR, offsets));
         errored = true;
         continue;
       }
       total += read.bytes;
-      answers.push(answer(p, ErrorCode.NONE, ps, read.chunks, read.bytes));
+      const aborted = readCommitted
+        ? state.transactions
+            .abortedIn(p.topic, p.partition, offset, end)
+            .map((r) => ({ producerId: BigInt(r.producerId), firstOffset: BigInt(r.firstOffset) }))
+        : NO_ABORTED_TRANSACTIONS;
+      answers.push(answer(p, ErrorCode.NONE, offsets, read.chunks, read.bytes, aborted));
       metrics.fetchBytes.inc({ topic: p.topic }, read.bytes);
     }
     // Read-ahead for the partitions read: what follows them starts loading for the next fetch.

@@ -6,7 +6,8 @@
  * metadata index has one entry per compacted run (many batches): the run is read, through the fetch
  * cache, to find the batch in it (fetch/reader.ts findBatch); when the store fails that read the
  * partition answers KAFKA_STORAGE_ERROR (retriable).
- * v0's old-style offsets list carries one offset. Isolation levels are the same (no transactions).
+ * v0's old-style offsets list carries one offset. With isolation level read_committed (v2+), latest is the
+ * partition's last stable offset (metadata/transactions.ts), as Kafka answers.
  *
  * Latest, −3, and a timestamp after everything this agent has seen depend on the end of the log, which
  * this agent's view may trail (data produced through another agent): they are answered after reading
@@ -51,10 +52,15 @@ async function lookup(
   topic: string,
   partition: number,
   timestamp: bigint,
+  readCommitted: boolean,
 ): Promise<Answer> {
   const ps = state.partition(topic, partition);
   if (!ps) return { ...NOT_FOUND, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
-  if (timestamp === LATEST) return found(ps.nextOffset, -1);
+  if (timestamp === LATEST)
+    return found(
+      readCommitted ? state.transactions.lastStableOffset(topic, partition, ps.nextOffset) : ps.nextOffset,
+      -1,
+    );
   if (timestamp === EARLIEST) return found(ps.logStartOffset, -1);
   const from = ps.logStartOffset;
   if (timestamp === MAX_TIMESTAMP) {
@@ -94,14 +100,16 @@ function lookupAll(
         t.partitions.map(async (p) =>
           !describable.has(t.name)
             ? UNAUTHORIZED
-            : lookup(agent.reader, state, t.name, p.partitionIndex, p.timestamp).catch((err: unknown): Answer => {
-                agent.log.warn("list offsets: reading stored data failed", {
-                  topic: t.name,
-                  partition: p.partitionIndex,
-                  error: errorMessage(err),
-                });
-                return { ...NOT_FOUND, errorCode: ErrorCode.KAFKA_STORAGE_ERROR };
-              }),
+            : lookup(agent.reader, state, t.name, p.partitionIndex, p.timestamp, req.isolationLevel === 1).catch(
+                (err: unknown): Answer => {
+                  agent.log.warn("list offsets: reading stored data failed", {
+                    topic: t.name,
+                    partition: p.partitionIndex,
+                    error: errorMessage(err),
+                  });
+                  return { ...NOT_FOUND, errorCode: ErrorCode.KAFKA_STORAGE_ERROR };
+                },
+              ),
         ),
       ),
     ),

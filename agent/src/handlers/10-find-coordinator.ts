@@ -1,9 +1,10 @@
 /**
- * FindCoordinator (10), v0–5 (v4+ batches keys). Groups (key type 0) are coordinated by the agent the
- * cluster view picks for the group id, the same on every agent. Transaction coordinators (key type 1)
- * are refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED (transactions are not supported; see
- * transactional-id-refusal.ts); any other key type is an INVALID_REQUEST, as in Kafka. Authorization:
- * DESCRIBE on the group (else GROUP_AUTHORIZATION_FAILED) or on the transactional id.
+ * FindCoordinator (10), v0–5 (v4+ batches keys). Groups (key type 0) and transactional ids (key type 1)
+ * are coordinated by the agent the cluster view picks for the key, the same on every agent. While
+ * transactions are off (-transactions), transactional ids are refused with
+ * TRANSACTIONAL_ID_AUTHORIZATION_FAILED (transactional-id-refusal.ts); any other key type is an
+ * INVALID_REQUEST, as in Kafka. Authorization: DESCRIBE on the group (else GROUP_AUTHORIZATION_FAILED) or
+ * on the transactional id.
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import { defineHandler } from "../server/handler.js";
@@ -25,11 +26,11 @@ defineHandler({ key: ApiKey.FindCoordinator, min: 0, max: 5 }, async (req, ctx) 
         errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
         errorMessage: "Transactional Id authorization failed.",
       };
-    if (req.keyType === KEY_TYPE_TRANSACTION) {
+    if (req.keyType === KEY_TYPE_TRANSACTION && agent.transactions === null) {
       const errorCode = refuseTransactionalId(agent.log, "FindCoordinator", key, header.clientId);
       return { ...none, errorCode, errorMessage: TRANSACTIONAL_ID_REFUSED_MESSAGE };
     }
-    if (req.keyType !== KEY_TYPE_GROUP) {
+    if (req.keyType !== KEY_TYPE_GROUP && req.keyType !== KEY_TYPE_TRANSACTION) {
       return { ...none, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `unknown key type ${req.keyType}` };
     }
     const c = agent.cluster.coordinatorFor(key);

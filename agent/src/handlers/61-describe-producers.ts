@@ -43,6 +43,7 @@ defineHandler({ key: ApiKey.DescribeProducers, min: 0, max: 0 }, async (req, ctx
             errorMessage: `partition ${t.name}-${partitionIndex} does not exist`,
             activeProducers: [],
           };
+        const ongoing = state.transactions.ongoingOn(t.name, partitionIndex);
         return {
           partitionIndex,
           errorCode: ErrorCode.NONE,
@@ -53,7 +54,8 @@ defineHandler({ key: ApiKey.DescribeProducers, min: 0, max: 0 }, async (req, ctx
             lastSequence: s.lastSequence,
             lastTimestamp: BigInt(s.lastTimestamp),
             coordinatorEpoch: -1,
-            currentTxnStartOffset: -1n,
+            // Where the producer's ongoing transaction started on the partition (kafka-transactions find-hanging).
+            currentTxnStartOffset: BigInt(ongoing.get(s.producerId) ?? -1),
           })),
         };
       }),

@@ -1,6 +1,6 @@
 /**
- * Shared by FindCoordinator (10) and InitProducerId (22): transactional ids are refused while the
- * agent has no transaction coordinator. The answer is TRANSACTIONAL_ID_AUTHORIZATION_FAILED, Kafka's
+ * Shared by FindCoordinator (10) and InitProducerId (22): transactional ids are refused while
+ * transactions are off (-transactions). The answer is TRANSACTIONAL_ID_AUTHORIZATION_FAILED, Kafka's
  * own code for a transactional id a client may not use: it is not retriable, so clients report it at
  * once (COORDINATOR_NOT_AVAILABLE would have them retry forever). Each refusal is logged at info, at
  * most once a minute per transactional id.
@@ -16,7 +16,7 @@ const MAX_REMEMBERED = 10_000;
 const lastLogged = new Map<string, number>();
 
 export const TRANSACTIONAL_ID_REFUSED = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
-export const TRANSACTIONAL_ID_REFUSED_MESSAGE = "transactions are not supported by this cluster";
+export const TRANSACTIONAL_ID_REFUSED_MESSAGE = "transactions are turned off on this cluster";
 
 /** Logs (rate-limited) that `api` refused `transactionalId`; returns the error code to answer. */
 export function refuseTransactionalId(
@@ -32,7 +32,7 @@ export function refuseTransactionalId(
       for (const [id, at] of lastLogged) if (now - at >= LOG_INTERVAL_MS) lastLogged.delete(id);
     }
     lastLogged.set(transactionalId, now);
-    log.info("transactional id refused: transactions are not supported", { api, transactionalId, clientId });
+    log.info("transactional id refused: transactions are off (-transactions)", { api, transactionalId, clientId });
   }
   return TRANSACTIONAL_ID_REFUSED;
 }

@@ -313,9 +313,28 @@ export class IngestionBatcher {
     });
   }
 
+  /** A new file's key: `<prefix><time>-<counter>`, never reused by this agent. */
+  private nextKey(at: number): string {
+    return `${this.options.keyPrefix}${at.toString(36)}-${(this.counter++).toString(36)}`;
+  }
+
+  /**
+   * Writes `data` as an ingestion file outside the window, with the expiry files get, and resolves with
+   * its key once it is durable: for data its writer commits itself (a transaction's markers, in the
+   * entry that ends the transaction). The fetch cache is offered it as any file.
+   */
+  async writeFile(data: Buffer): Promise<string> {
+    const key = this.nextKey(Date.now());
+    const expiresAt =
+      this.options.expireAfterMs !== undefined ? new Date(Date.now() + this.options.expireAfterMs) : undefined;
+    await this.options.store.put(key, data, expiresAt ? { expiresAt, fresh: true } : { fresh: true });
+    this.options.onFileWritten?.(key, data);
+    return key;
+  }
+
   private async writeAndCommit(file: OpenFile, reason: SealReason): Promise<void> {
     const sealedAt = Date.now();
-    const key = `${this.options.keyPrefix}${sealedAt.toString(36)}-${(this.counter++).toString(36)}`;
+    const key = this.nextKey(sealedAt);
     // Group batches by partition so each partition's batches are contiguous in the file.
     const order = new Map<string, Waiter[]>();
     for (const w of file.waiters) {

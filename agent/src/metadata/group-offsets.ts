@@ -21,20 +21,20 @@ export class LogGroupOffsetStore implements GroupOffsetStore {
   }
 
   async commit(groupId: string, offsets: readonly CommittedOffset[], fence: GroupWriteFence): Promise<number> {
-    const result = await this.proposeOne({
-      type: "commitOffsets",
-      group: groupId,
-      offsets: offsets.map((o) => ({
-        topic: o.topic,
-        partition: o.partition,
-        offset: Number(o.offset),
-        leaderEpoch: o.leaderEpoch,
-        metadata: o.metadata,
-        time: Number(o.commitTimestamp),
-      })),
-      coordinatorEpoch: fence.coordinatorEpoch,
-      generationId: fence.generationId,
-    });
+    const entries = offsets.map((o) => ({
+      topic: o.topic,
+      partition: o.partition,
+      offset: Number(o.offset),
+      leaderEpoch: o.leaderEpoch,
+      metadata: o.metadata,
+      time: Number(o.commitTimestamp),
+    }));
+    const { coordinatorEpoch, generationId, transaction } = fence;
+    const result = await this.proposeOne(
+      transaction
+        ? { type: "txnOffsetCommit", ...transaction, group: groupId, offsets: entries, coordinatorEpoch, generationId }
+        : { type: "commitOffsets", group: groupId, offsets: entries, coordinatorEpoch, generationId },
+    );
     return result.errorCode;
   }
 

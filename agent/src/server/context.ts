@@ -6,6 +6,7 @@ import type { ClusterView } from "../cluster/types.js";
 import type { PartitionReader } from "../fetch/reader.js";
 import type { FetchSessionCache } from "../fetch/sessions.js";
 import type { GroupCoordinator } from "../groups/coordinator.js";
+import type { TransactionCoordinator } from "../transactions/coordinator.js";
 import type { IngestionBatcher } from "../ingest/batcher.js";
 import type { MetadataLog } from "../metadata/log.js";
 import type { TopicService } from "../metadata/topics.js";
@@ -17,6 +18,8 @@ export interface AgentContext {
   readonly log: Logger;
   readonly cluster: ClusterView;
   readonly groups: GroupCoordinator;
+  /** Transactional ids' coordinator (transactions/coordinator.ts); null while transactions are off (-transactions). */
+  readonly transactions: TransactionCoordinator | null;
   /** The metadata log; `metadata.state` is the current folded state (read it fresh each time). */
   readonly metadata: MetadataLog;
   readonly topics: TopicService;

@@ -17,6 +17,12 @@ export class MemGroupOffsetStore implements GroupOffsetStore {
   /** When set, recordConsumerGroup() rejects with it. */
   failGroupRecords: Error | null = null;
   commits = 0;
+  /** TxnOffsetCommit's offsets, held (not applied) as the fold holds them until their transaction ends. */
+  readonly transactionalCommits: Array<{
+    groupId: string;
+    offsets: readonly CommittedOffset[];
+    transaction: NonNullable<GroupWriteFence["transaction"]>;
+  }> = [];
   /** KIP-848 groups' recorded state, and how many records were written. */
   readonly consumerGroups = new Map<string, ConsumerGroupRecord>();
   groupRecords = 0;
@@ -25,6 +31,11 @@ export class MemGroupOffsetStore implements GroupOffsetStore {
     if (this.failCommits) throw this.failCommits;
     const refused = this.fences.admit(groupId, fence.coordinatorEpoch, fence.generationId);
     if (refused !== ErrorCode.NONE) return refused;
+    // A transaction's offsets wait for its end, which only the metadata log's fold knows.
+    if (fence.transaction) {
+      this.transactionalCommits.push({ groupId, offsets, transaction: fence.transaction });
+      return ErrorCode.NONE;
+    }
     this.commits++;
     let topics = this.groups.get(groupId);
     if (!topics) this.groups.set(groupId, (topics = new Map()));

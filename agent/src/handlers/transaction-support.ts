@@ -1,0 +1,36 @@
+/**
+ * Helpers shared by the transaction handlers (10, 22, 24–26, 28, 65, 66): who coordinates a transactional
+ * id, the error code each request version knows for a fenced producer, and what to answer when the metadata
+ * log cannot take the command.
+ */
+import { errorMessage } from "../../../common/logger.js";
+import { FormatNotReadByAllError } from "../metadata/proposal.js";
+import { ErrorCode } from "../protocol/index.js";
+import type { AgentContext } from "../server/context.js";
+
+/** Whether this agent coordinates `transactionalId` (otherwise the handlers answer NOT_COORDINATOR). */
+export function coordinatesTransaction(agent: AgentContext, transactionalId: string): boolean {
+  return agent.cluster.coordinatorFor(transactionalId).nodeId === agent.cluster.self.nodeId;
+}
+
+/**
+ * PRODUCER_FENCED for a request version that knows it (`since`), else INVALID_PRODUCER_EPOCH, as Kafka
+ * answers older clients.
+ */
+export function producerError(errorCode: number, version: number, since: number): number {
+  return errorCode === ErrorCode.PRODUCER_FENCED && version < since ? ErrorCode.INVALID_PRODUCER_EPOCH : errorCode;
+}
+
+/**
+ * The code for a transaction command the log did not take: UNSUPPORTED_VERSION (not retriable) while an
+ * agent that cannot read transaction entries is live, else COORDINATOR_NOT_AVAILABLE (the store was
+ * throttled or unreachable; clients retry).
+ */
+export function transactionFailure(agent: AgentContext, api: string, transactionalId: string, err: unknown): number {
+  if (err instanceof FormatNotReadByAllError) {
+    agent.log.warn(`${api}: ${err.message}`, { transactionalId });
+    return ErrorCode.UNSUPPORTED_VERSION;
+  }
+  agent.log.warn(`${api}: the metadata log did not take the command`, { transactionalId, error: errorMessage(err) });
+  return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+}
