@@ -1,5 +1,6 @@
 /**
- * Transactions with Apache Kafka's Java client (4.x, agent/test/clients/java/Transactions.java) on an agent
+ * Transactions with Apache Kafka's Java client (4.x, agent/test/clients/java/Transactions.java) and
+ * librdkafka (confluent-kafka, e2e/support/python/transactions.py) on an agent
  * with -transactions: a transactional producer commits some transactions and aborts others across several
  * partitions, a read_committed consumer sees exactly the committed records in order and a read_uncommitted
  * one sees all; a second producer with the same transactional.id fences the first; a transaction left open
@@ -11,6 +12,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { ensureKafkaTools, runKafkaTool, startJavaProgram } from "../../../e2e/support/kafka-tools.js";
+import { ensureConfluentKafka, jsonLines, runPythonScript } from "../../../e2e/support/python-client.js";
 import { ApiKey, ErrorCode } from "../../src/protocol/index.js";
 import { startTestAgent } from "../support/agents.js";
 import type { TestAgent } from "../support/agents.js";
@@ -94,6 +96,7 @@ describe("transactions with the Java client (-transactions)", function () {
 
   before(async () => {
     await ensureKafkaTools();
+    await ensureConfluentKafka();
     agent = await startTestAgent({ transactions: "true" });
     kafka = new Kafka({ clientId: "txn-test", brokers: [agent.bootstrap], logLevel: logLevel.NOTHING });
     raw = await RawKafkaClient.connect(agent.port);
@@ -222,6 +225,52 @@ describe("transactions with the Java client (-transactions)", function () {
     } finally {
       await admin.disconnect();
     }
+  });
+
+  it("librdkafka's transactional producer commits and aborts; its read_committed consumer sees the commits", async () => {
+    const topic = "txn-librdkafka";
+    await createTopic(topic);
+    const plan: Array<[string, number]> = [
+      ["commit", 4],
+      ["abort", 5],
+      ["commit", 3],
+    ];
+    const produced = await runPythonScript("transactions.py", [
+      "produce",
+      agent.bootstrap,
+      topic,
+      String(PARTITIONS),
+      "rdkafka",
+      plan.map(([k, n]) => `${k}:${n}`).join(","),
+    ]);
+    assert.equal(produced.code, 0, produced.stderr.slice(-3000));
+    assert.deepEqual(jsonLines<Record<string, unknown>>(produced.stdout), [
+      { step: 0, ended: "commit" },
+      { step: 1, ended: "abort" },
+      { step: 2, ended: "commit" },
+      { done: true },
+    ]);
+    for (const [isolation, kinds] of [
+      ["read_committed", ["commit"]],
+      ["read_uncommitted", ["commit", "abort"]],
+    ] as const) {
+      const read = await runPythonScript("transactions.py", ["read", agent.bootstrap, topic, isolation, "3"]);
+      assert.equal(read.code, 0, read.stderr.slice(-3000));
+      const records = jsonLines<{ p?: number; v?: string }>(read.stdout).filter((r) => r.v !== undefined);
+      for (let p = 0; p < PARTITIONS; p++) {
+        const expected = plan.flatMap(([kind, n], step) =>
+          (kinds as readonly string[]).includes(kind) ? stepValues("rdkafka", step, kind, n, p) : [],
+        );
+        assert.deepEqual(
+          records.filter((r) => r.p === p).map((r) => r.v),
+          expected,
+          `${isolation}, partition ${p}`,
+        );
+      }
+    }
+    // The Java client reads the same: librdkafka's markers are the agent's, whoever produced.
+    const java = await consume(agent.bootstrap, topic, "read_committed");
+    assert.equal([...java.values()].flat().length, 7);
   });
 
   it("kafka-transactions lists and describes an open transaction", async () => {
