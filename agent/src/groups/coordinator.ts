@@ -348,6 +348,11 @@ export class GroupCoordinator {
     return errorCode;
   }
 
+  /** Partitions (`<partition>:<topic>`) holding offsets of a transaction not ended yet (requireStable). */
+  pendingTransactionalOffsets(groupId: string): ReadonlySet<string> {
+    return this.store.pendingTransactionalOffsets(groupId);
+  }
+
   /**
    * Committed offsets; `topics` null = every committed partition. Unknown groups have none (−1). A
    * member of a KIP-848 group asking (OffsetFetch v9+) must be one at that epoch.

@@ -61,6 +61,11 @@ export interface GroupOffsetStore {
   commit(groupId: string, offsets: readonly CommittedOffset[], fence: GroupWriteFence): Promise<number>;
   /** Committed offsets of a group, from memory: topic → partition → offset. */
   committed(groupId: string): ReadonlyMap<string, ReadonlyMap<number, CommittedOffset>>;
+  /**
+   * Partitions (`<partition>:<topic>`) whose offsets a transaction has committed to the group and not
+   * ended yet (TxnOffsetCommit; OffsetFetch's requireStable).
+   */
+  pendingTransactionalOffsets(groupId: string): ReadonlySet<string>;
   /** Group ids with committed offsets (so ListGroups/DescribeGroups show groups known only by offsets, state Empty). */
   groupsWithOffsets(): readonly string[];
   /**

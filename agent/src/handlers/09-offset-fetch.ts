@@ -2,7 +2,9 @@
  * OffsetFetch (9), v0–9. Committed offsets of a group, −1 (leader epoch −1, metadata "") for partitions
  * with none; topics null (v2+) = every committed partition. v2–7 carry a top-level error, v5+ the
  * leader epoch, v8+ batch several groups. Groups another agent coordinates get NOT_COORDINATOR.
- * Left out: requireStable (v7+) is trivially satisfied (no transactional offsets). v9's member id and
+ * requireStable (v7+, KIP-447): a partition whose offsets a transaction has committed and not ended yet
+ * (TxnOffsetCommit, metadata/transactions.ts) is answered UNSTABLE_OFFSET_COMMIT (retriable), so that a
+ * read_committed consumer taking a partition over does not start from the offset before them. v9's member id and
  * epoch are checked for KIP-848 consumer groups (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH; none and −1
  * from a non-member is fine) and ignored for classic groups, as Kafka does.
  *
@@ -24,6 +26,7 @@ import type { OffsetFetchMember, OffsetFetchResult } from "../groups/coordinator
 import type { RequestContext } from "../server/handler.js";
 import { defineHandler } from "../server/handler.js";
 import { allowed, allowedNames } from "./authorization.js";
+import { partitionKey } from "../metadata/transactions.js";
 
 /** Longest OffsetFetch waits for the log tail: well under clients' request timeouts (30 s). */
 const COORDINATOR_CATCH_UP_WAIT_MS = 15_000;
@@ -93,6 +96,26 @@ function fetchGroup(
   return { ...result, topics: [...result.topics, ...denied.topics] };
 }
 
+/**
+ * requireStable: partitions with offsets held by a transaction that has not ended answer
+ * UNSTABLE_OFFSET_COMMIT instead of the offset committed before it, as Kafka does.
+ */
+function stable(ctx: RequestContext, groupId: string, result: OffsetFetchResult): OffsetFetchResult {
+  const held = ctx.agent.groups.pendingTransactionalOffsets(groupId);
+  if (held.size === 0 || result.errorCode !== ErrorCode.NONE) return result;
+  return {
+    ...result,
+    topics: result.topics.map((t) => ({
+      ...t,
+      partitions: t.partitions.map((p) =>
+        p.errorCode === ErrorCode.NONE && held.has(partitionKey(t.topic, p.partition))
+          ? { ...p, offset: -1n, errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT }
+          : p,
+      ),
+    })),
+  };
+}
+
 function topicsOut(result: OffsetFetchResult) {
   return result.topics.map((t) => ({
     name: t.topic,
@@ -117,12 +140,14 @@ defineHandler({ key: ApiKey.OffsetFetch, min: 0, max: 9 }, async (req, ctx) => {
       throttleTimeMs: 0,
       groups: req.groups.map((g) => {
         const member = header.apiVersion >= 9 ? { memberId: g.memberId ?? null, memberEpoch: g.memberEpoch } : null;
-        const result = fetchGroup(ctx, g.groupId, g.topics, caughtUp, member);
+        const fetched = fetchGroup(ctx, g.groupId, g.topics, caughtUp, member);
+        const result = req.requireStable ? stable(ctx, g.groupId, fetched) : fetched;
         return { groupId: g.groupId, topics: topicsOut(result), errorCode: result.errorCode };
       }),
     };
   }
-  const result = fetchGroup(ctx, req.groupId, header.apiVersion >= 2 ? req.topics : (req.topics ?? []), caughtUp);
+  const fetched = fetchGroup(ctx, req.groupId, header.apiVersion >= 2 ? req.topics : (req.topics ?? []), caughtUp);
+  const result = header.apiVersion >= 7 && req.requireStable ? stable(ctx, req.groupId, fetched) : fetched;
   // Before v2 there is no top-level error: it is carried by every partition.
   return { throttleTimeMs: 0, topics: topicsOut(result), errorCode: result.errorCode };
 });

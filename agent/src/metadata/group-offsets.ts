@@ -59,6 +59,13 @@ export class LogGroupOffsetStore implements GroupOffsetStore {
     return out;
   }
 
+  pendingTransactionalOffsets(groupId: string): ReadonlySet<string> {
+    const held = new Set<string>();
+    for (const offsets of this.log.state.transactions.pendingFor(groupId).values())
+      for (const key of offsets.keys()) held.add(key);
+    return held;
+  }
+
   groupsWithOffsets(): readonly string[] {
     return [...this.log.state.groupOffsets.keys()].sort();
   }

@@ -273,6 +273,75 @@ describe("transactions with the Java client (-transactions)", function () {
     assert.equal([...java.values()].flat().length, 7);
   });
 
+  it("holds TxnOffsetCommit's offsets until the transaction commits; requireStable fetches answer UNSTABLE_OFFSET_COMMIT meanwhile", async () => {
+    const topic = "txn-stable";
+    await createTopic(topic);
+    const transactionalId = "raw-offsets";
+    const groupId = "stable-group";
+    const init = await raw.request(ApiKey.InitProducerId, 4, {
+      transactionalId,
+      transactionTimeoutMs: 60_000,
+      producerId: -1n,
+      producerEpoch: -1,
+    });
+    assert.equal(init.errorCode, ErrorCode.NONE);
+    const producer = { transactionalId, producerId: init.producerId, producerEpoch: init.producerEpoch };
+    assert.equal((await raw.request(ApiKey.AddOffsetsToTxn, 3, { ...producer, groupId })).errorCode, ErrorCode.NONE);
+    const commit = await raw.request(ApiKey.TxnOffsetCommit, 3, {
+      ...producer,
+      groupId,
+      generationId: -1,
+      memberId: "",
+      groupInstanceId: null,
+      topics: [
+        {
+          name: topic,
+          partitions: [{ partitionIndex: 1, committedOffset: 42n, committedLeaderEpoch: -1, committedMetadata: "" }],
+        },
+      ],
+    });
+    assert.equal(commit.topics[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
+    const fetch = async (requireStable: boolean) => {
+      const out = await raw.request(ApiKey.OffsetFetch, 7, {
+        groupId,
+        topics: [{ name: topic, partitionIndexes: [1] }],
+        requireStable,
+      });
+      const p = out.topics[0]!.partitions[0]!;
+      return [p.errorCode, p.committedOffset];
+    };
+    assert.deepEqual(await fetch(true), [ErrorCode.UNSTABLE_OFFSET_COMMIT, -1n]);
+    assert.deepEqual(await fetch(false), [ErrorCode.NONE, -1n], "not committed yet");
+    const end = await raw.request(ApiKey.EndTxn, 3, { ...producer, committed: true });
+    assert.equal(end.errorCode, ErrorCode.NONE);
+    assert.deepEqual(await fetch(true), [ErrorCode.NONE, 42n]);
+    // A retry of the end is answered as it was; an end of the other kind is refused.
+    assert.equal((await raw.request(ApiKey.EndTxn, 3, { ...producer, committed: true })).errorCode, ErrorCode.NONE);
+    assert.equal(
+      (await raw.request(ApiKey.EndTxn, 3, { ...producer, committed: false })).errorCode,
+      ErrorCode.INVALID_TXN_STATE,
+    );
+    // A new producer of the id (epoch + 1) fences this one: PRODUCER_FENCED from v2, INVALID_PRODUCER_EPOCH before.
+    const next = await raw.request(ApiKey.InitProducerId, 4, {
+      transactionalId,
+      transactionTimeoutMs: 60_000,
+      producerId: -1n,
+      producerEpoch: -1,
+    });
+    assert.deepEqual(
+      [next.errorCode, next.producerId, next.producerEpoch],
+      [ErrorCode.NONE, producer.producerId, producer.producerEpoch + 1],
+    );
+    assert.equal(
+      (await raw.request(ApiKey.EndTxn, 3, { ...producer, committed: true })).errorCode,
+      ErrorCode.PRODUCER_FENCED,
+    );
+    assert.equal(
+      (await raw.request(ApiKey.EndTxn, 1, { ...producer, committed: true })).errorCode,
+      ErrorCode.INVALID_PRODUCER_EPOCH,
+    );
+  });
+
   it("kafka-transactions lists and describes an open transaction", async () => {
     const topic = "txn-tool";
     await createTopic(topic);

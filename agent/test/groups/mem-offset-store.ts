@@ -51,6 +51,14 @@ export class MemGroupOffsetStore implements GroupOffsetStore {
     return this.groups.get(groupId) ?? new Map();
   }
 
+  pendingTransactionalOffsets(groupId: string): ReadonlySet<string> {
+    return new Set(
+      this.transactionalCommits
+        .filter((c) => c.groupId === groupId)
+        .flatMap((c) => c.offsets.map((o) => `${o.partition}:${o.topic}`)),
+    );
+  }
+
   groupsWithOffsets(): readonly string[] {
     return [...this.groups.keys()];
   }
