@@ -49,22 +49,88 @@ function kafkaHome(): string {
   return cacheDir(`kafka-${KAFKA_VERSION}`);
 }
 
-function pom(): string {
-  const dep = (g: string, a: string, v: string): string =>
-    `    <dependency><groupId>${g}</groupId><artifactId>${a}</artifactId><version>${v}</version></dependency>`;
+type MavenDependency = readonly [groupId: string, artifactId: string, version: string];
+
+/** The Kafka tools' and broker's jars, with an slf4j binding. */
+const TOOLS_DEPENDENCIES: readonly MavenDependency[] = [
+  ["org.apache.kafka", "kafka-tools", KAFKA_VERSION],
+  ["org.apache.kafka", "kafka_2.13", KAFKA_VERSION],
+  ["org.slf4j", "slf4j-api", SLF4J_VERSION],
+  ["org.slf4j", "slf4j-reload4j", SLF4J_VERSION],
+];
+
+function pom(artifactId: string, dependencies: readonly MavenDependency[]): string {
   return [
     `<project xmlns="http://maven.apache.org/POM/4.0.0">`,
     `  <modelVersion>4.0.0</modelVersion>`,
-    `  <groupId>local.warp.test</groupId><artifactId>kafka-tools-fetch</artifactId><version>1</version><packaging>pom</packaging>`,
+    `  <groupId>local.warp.test</groupId><artifactId>${artifactId}</artifactId><version>1</version><packaging>pom</packaging>`,
     `  <dependencies>`,
-    dep("org.apache.kafka", "kafka-tools", KAFKA_VERSION),
-    dep("org.apache.kafka", "kafka_2.13", KAFKA_VERSION),
-    dep("org.slf4j", "slf4j-api", SLF4J_VERSION),
-    dep("org.slf4j", "slf4j-reload4j", SLF4J_VERSION),
+    ...dependencies.map(
+      ([g, a, v]) =>
+        `    <dependency><groupId>${g}</groupId><artifactId>${a}</artifactId><version>${v}</version></dependency>`,
+    ),
     `  </dependencies>`,
     `</project>`,
     ``,
   ].join("\n");
+}
+
+/**
+ * Brings `dependencies` and what they need at run time from Maven Central into `<home>/libs` (once: a
+ * marker file says the set is complete), failing unless every jar of `needed` came.
+ */
+async function fetchJars(
+  home: string,
+  name: string,
+  dependencies: readonly MavenDependency[],
+  needed: readonly string[],
+): Promise<void> {
+  const marker = path.join(home, "libs", ".complete");
+  if (existsSync(marker)) return;
+  requireJava();
+  const mvn = which("mvn");
+  if (!mvn)
+    throw new Error(
+      "mvn not found: install Maven with `apt-get install maven` (it fetches Kafka's jars from Maven Central)",
+    );
+  await withCacheLock(name, async () => {
+    if (existsSync(marker)) return;
+    mkdirSync(home, { recursive: true });
+    writeFileSync(path.join(home, "pom.xml"), pom(`${name}-fetch`, dependencies));
+    const staging = path.join(home, "libs.partial");
+    rmSync(staging, { recursive: true, force: true });
+    const r = await runCommand(
+      mvn,
+      [
+        "-B",
+        "-q",
+        "-f",
+        path.join(home, "pom.xml"),
+        "dependency:copy-dependencies",
+        "-DincludeScope=runtime",
+        `-DoutputDirectory=${staging}`,
+      ],
+      { timeoutMs: 900_000, cwd: home },
+    );
+    if (r.code !== 0)
+      throw new Error(`mvn dependency:copy-dependencies for ${name} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+    const jars = readdirSync(staging);
+    for (const jar of needed)
+      if (!jars.includes(jar)) throw new Error(`mvn did not bring ${jar} (got ${jars.join(", ")})`);
+    writeFileSync(path.join(staging, ".complete"), `${new Date().toISOString()}\n`);
+    rmSync(path.join(home, "libs"), { recursive: true, force: true });
+    renameSync(staging, path.join(home, "libs"));
+  });
+}
+
+/** The jars in `<home>/libs`, joined with the path delimiter. */
+function classpathOf(home: string): string {
+  const libs = path.join(home, "libs");
+  return readdirSync(libs)
+    .filter((f) => f.endsWith(".jar"))
+    .sort()
+    .map((j) => path.join(libs, j))
+    .join(path.delimiter);
 }
 
 const TOOLS_LOG4J = [
@@ -88,15 +154,11 @@ const BROKER_LOG4J = [
 let cached: KafkaTools | null = null;
 
 function toolsFromDisk(home: string): KafkaTools {
-  const libs = path.join(home, "libs");
-  const jars = readdirSync(libs)
-    .filter((f) => f.endsWith(".jar"))
-    .sort();
   const toolsLog4j = path.join(home, "tools-log4j.properties");
   const brokerLog4j = path.join(home, "broker-log4j.properties");
   writeFileSync(toolsLog4j, TOOLS_LOG4J);
   writeFileSync(brokerLog4j, BROKER_LOG4J);
-  return { classpath: jars.map((j) => path.join(libs, j)).join(path.delimiter), toolsLog4j, brokerLog4j };
+  return { classpath: classpathOf(home), toolsLog4j, brokerLog4j };
 }
 
 function requireJava(): string {
@@ -112,53 +174,33 @@ function requireJava(): string {
 export async function ensureKafkaTools(): Promise<KafkaTools> {
   if (cached) return cached;
   const home = kafkaHome();
-  const marker = path.join(home, "libs", ".complete");
-  if (!existsSync(marker)) {
-    requireJava();
-    const mvn = which("mvn");
-    if (!mvn)
-      throw new Error(
-        "mvn not found: install Maven with `apt-get install maven` (it fetches Kafka's jars from Maven Central)",
-      );
-    await withCacheLock(`kafka-${KAFKA_VERSION}`, async () => {
-      if (existsSync(marker)) return;
-      mkdirSync(home, { recursive: true });
-      writeFileSync(path.join(home, "pom.xml"), pom());
-      const staging = path.join(home, "libs.partial");
-      rmSync(staging, { recursive: true, force: true });
-      const r = await runCommand(
-        mvn,
-        [
-          "-B",
-          "-q",
-          "-f",
-          path.join(home, "pom.xml"),
-          "dependency:copy-dependencies",
-          "-DincludeScope=runtime",
-          `-DoutputDirectory=${staging}`,
-        ],
-        { timeoutMs: 900_000, cwd: home },
-      );
-      if (r.code !== 0)
-        throw new Error(
-          `mvn dependency:copy-dependencies for Kafka ${KAFKA_VERSION} failed (${r.code}):\n${r.stdout}\n${r.stderr}`,
-        );
-      const jars = readdirSync(staging);
-      for (const needed of [
-        `kafka-tools-${KAFKA_VERSION}.jar`,
-        `kafka-clients-${KAFKA_VERSION}.jar`,
-        `kafka_2.13-${KAFKA_VERSION}.jar`,
-        `slf4j-reload4j-${SLF4J_VERSION}.jar`,
-      ]) {
-        if (!jars.includes(needed)) throw new Error(`mvn did not bring ${needed} (got ${jars.join(", ")})`);
-      }
-      writeFileSync(path.join(staging, ".complete"), `${new Date().toISOString()}\n`);
-      rmSync(path.join(home, "libs"), { recursive: true, force: true });
-      renameSync(staging, path.join(home, "libs"));
-    });
-  }
+  await fetchJars(home, `kafka-${KAFKA_VERSION}`, TOOLS_DEPENDENCIES, [
+    `kafka-tools-${KAFKA_VERSION}.jar`,
+    `kafka-clients-${KAFKA_VERSION}.jar`,
+    `kafka_2.13-${KAFKA_VERSION}.jar`,
+    `slf4j-reload4j-${SLF4J_VERSION}.jar`,
+  ]);
   cached = toolsFromDisk(home);
   return cached;
+}
+
+let streamsClasspath: string | null = null;
+
+/**
+ * Kafka Streams' jars (kafka-streams and what it needs at run time, RocksDB's JNI jar included) into
+ * `<cache>/kafka-streams-<version>/libs`, once; returns them as a class path to put after the tools'.
+ */
+export async function ensureKafkaStreams(): Promise<string> {
+  if (streamsClasspath !== null) return streamsClasspath;
+  const home = cacheDir(`kafka-streams-${KAFKA_VERSION}`);
+  await fetchJars(
+    home,
+    `kafka-streams-${KAFKA_VERSION}`,
+    [["org.apache.kafka", "kafka-streams", KAFKA_VERSION]],
+    [`kafka-streams-${KAFKA_VERSION}.jar`],
+  );
+  streamsClasspath = classpathOf(home);
+  return streamsClasspath;
 }
 
 export interface KafkaToolOptions {
@@ -347,7 +389,11 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
 export async function startJavaProgram(
   sourceFile: string,
   args: readonly string[],
-  options: Omit<KafkaToolOptions, "input"> & { readonly onStdoutLine?: (line: string) => void } = {},
+  options: Omit<KafkaToolOptions, "input"> & {
+    readonly onStdoutLine?: (line: string) => void;
+    /** Jars put after Kafka's on the class path (ensureKafkaStreams). */
+    readonly classpath?: string;
+  } = {},
 ): Promise<RunningCommand> {
   const tools = await ensureKafkaTools();
   const java = requireJava();
@@ -359,7 +405,7 @@ export async function startJavaProgram(
       `-Dlog4j.configuration=file:${tools.toolsLog4j}`,
       ...(options.jvmOptions ?? []),
       "-cp",
-      tools.classpath,
+      options.classpath ? `${tools.classpath}${path.delimiter}${options.classpath}` : tools.classpath,
       sourceFile,
       ...args,
     ],

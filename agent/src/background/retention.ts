@@ -10,7 +10,7 @@
  * after they were written, and a compacted run (many batches) expires with its newest batch.
  * By size, Kafka's rule: the oldest segment goes while the partition keeps at least retention.bytes
  * without it. Segments are whole ingestion batches or compacted runs (up to a few MiB), so retention
- * is as coarse as they are.
+ * is as coarse as they are. A topic whose cleanup.policy is compact alone keeps everything.
  */
 import type { Logger } from "../../../common/logger.js";
 import type { TruncateCommand } from "../metadata/commands.js";
@@ -47,6 +47,9 @@ export function retentionCut(p: PartitionState, retentionMs: number, retentionBy
 export function planRetention(state: ClusterState, now: number): TruncateCommand[] {
   const out: TruncateCommand[] = [];
   for (const [name, topic] of state.topics) {
+    // cleanup.policy=compact alone keeps everything (records are not compacted by key: topic-config.ts).
+    const policies = (effectiveConfig(topic.configs, "cleanup.policy") ?? "delete").split(",").map((p) => p.trim());
+    if (!policies.includes("delete")) continue;
     const retentionMs = configNumber(topic.configs, "retention.ms");
     const retentionBytes = configNumber(topic.configs, "retention.bytes");
     if (retentionMs < 0 && retentionBytes < 0) continue;

@@ -8,6 +8,15 @@ export interface ConfigDefinition {
 
 const longAtLeast = (min: number) => (v: string) =>
   /^-?\d+$/.test(v) && Number(v) >= min ? null : `must be an integer >= ${min}`;
+/** A comma-separated set of `allowed` values, each at most once (cleanup.policy "compact,delete"). */
+const setOf =
+  (...allowed: string[]) =>
+  (v: string) => {
+    const parts = v.split(",").map((p) => p.trim());
+    return parts.length > 0 && new Set(parts).size === parts.length && parts.every((p) => allowed.includes(p))
+      ? null
+      : `must be ${allowed.join(", ")} or a comma-separated list of them`;
+  };
 const oneOf =
   (...allowed: string[]) =>
   (v: string) =>
@@ -22,8 +31,8 @@ export const TOPIC_CONFIGS: Readonly<Record<string, ConfigDefinition>> = {
   "retention.bytes": { default: "-1", validate: longAtLeast(-1), doc: "Bytes kept per partition; -1 for no limit." },
   "cleanup.policy": {
     default: "delete",
-    validate: oneOf("delete"),
-    doc: "Only delete is supported (no log compaction).",
+    validate: setOf("delete", "compact"),
+    doc: "delete: retention.ms and retention.bytes drop old data. compact is accepted (Kafka Streams changelogs, Kafka Connect's internal topics) and keeps every record: records are not compacted by key, so a reader sees every update, as it would before a compaction ran; with compact alone nothing is dropped.",
   },
   "message.timestamp.type": {
     default: "CreateTime",

@@ -87,6 +87,27 @@ describe("retention", () => {
     );
   });
 
+  it("keeps everything of a topic whose cleanup.policy is compact alone; compact,delete is retained by time", async () => {
+    await createTopic(f, "changelog", 1, { "retention.ms": String(MINUTE), "cleanup.policy": "compact" });
+    await createTopic(f, "both", 1, { "retention.ms": String(MINUTE), "cleanup.policy": "compact,delete" });
+    for (let i = 0; i < 3; i++)
+      await produceFile(
+        f,
+        0,
+        [
+          { topic: "changelog", partition: 0, records: 1 },
+          { topic: "both", partition: 0, records: 1 },
+        ],
+        T0 + i,
+      );
+    const cuts = planRetention(f.logs[0]!.state, T0 + 60 * MINUTE);
+    assert.deepEqual(
+      cuts.map((c) => [c.topic, c.offset]),
+      [["both", 3]],
+      "a compacted topic's records are not compacted by key here, so none may go",
+    );
+  });
+
   it("truncates by retention.bytes keeping at least that many bytes, and applies config changes", async () => {
     await createTopic(f, "t", 1, { "retention.bytes": "-1" });
     for (let i = 0; i < 6; i++)

@@ -62,7 +62,7 @@ describe("topic configs (kafkajs admin)", function () {
     );
     await assert.rejects(
       admin.createTopics({
-        topics: [{ topic: "bad-config", configEntries: [{ name: "cleanup.policy", value: "compact" }] }],
+        topics: [{ topic: "bad-config", configEntries: [{ name: "cleanup.policy", value: "compact,shred" }] }],
       }),
       (err: unknown) => JSON.stringify(err).includes("INVALID_CONFIG"),
     );
