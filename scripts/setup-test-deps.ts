@@ -13,7 +13,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureDynamoDbLocal } from "../e2e/support/dynamodb-local.js";
-import { KAFKA_VERSION, ensureKafkaTools } from "../e2e/support/kafka-tools.js";
+import { KAFKA_VERSION, ensureKafkaStreams, ensureKafkaTools } from "../e2e/support/kafka-tools.js";
 import { ensureKcat } from "../e2e/support/kcat.js";
 import { CONFLUENT_KAFKA_VERSION, ensureConfluentKafka } from "../e2e/support/python-client.js";
 import { MOTO_VERSION, VERSITYGW_VERSION, ensureMoto, ensureVersitygw } from "../e2e/support/s3-server.js";
@@ -50,6 +50,14 @@ const fetchSteps: Step[] = [
   {
     name: `kafka ${KAFKA_VERSION} tools and broker (Maven Central)`,
     run: async () => `${(await ensureKafkaTools()).classpath.split(path.delimiter).length} jars`,
+  },
+  {
+    name: `kafka-streams ${KAFKA_VERSION} (Maven Central)`,
+    // After the tools' fetch (it waits on that fetch's lock): two mvn runs share one local repository.
+    run: async () => {
+      await ensureKafkaTools();
+      return `${(await ensureKafkaStreams()).split(path.delimiter).length} jars`;
+    },
   },
   { name: `moto[server] ${MOTO_VERSION} (PyPI venv)`, run: async () => await ensureMoto() },
   {

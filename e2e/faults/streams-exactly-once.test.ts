@@ -117,7 +117,7 @@ describe("faults: Kafka Streams exactly_once_v2 while an agent is SIGKILLed", fu
     await producer.disconnect();
 
     // Wait until every key's last count is the number of its records.
-    let output: string[][] = [];
+    let output: string[][];
     const done = Date.now() + 240_000;
     for (;;) {
       output = await readOutput(cluster.bootstrap().join(","), "counts", classpath);
