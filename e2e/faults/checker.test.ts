@@ -2,7 +2,7 @@
  * The history checker on hand-built histories: a clean one, and one per anomaly it must report.
  */
 import assert from "node:assert/strict";
-import { checkHistory, describeResult } from "../support/checker.js";
+import { checkHistory, checkTransactions, describeResult, describeTransactionResult } from "../support/checker.js";
 import type { AckedRecord, ConsumedRecord, History, SentRecord } from "../support/checker.js";
 
 function sent(producer: string, seq: number, partition: number): SentRecord {
@@ -140,5 +140,45 @@ describe("history checker", () => {
       ["ghost"],
     );
     assert.deepEqual(r.gaps, [{ partition: 0, from: 2n, to: 2n }]);
+  });
+});
+
+describe("the transactional history checker", () => {
+  const txn = (id: string, n: number) => ({ id, values: Array.from({ length: n }, (_, i) => `${id}-${i}`) });
+  const readAll = (...txns: Array<{ values: readonly string[] }>): ConsumedRecord[] =>
+    txns.flatMap((t) => t.values).map((value, i) => ({ partition: i % 2, offset: BigInt(i), key: "", value }));
+
+  it("passes a history where committed transactions are whole, aborted ones absent, indeterminate ones all or nothing", () => {
+    const [c1, c2, a1, u1, u2] = [txn("c1", 3), txn("c2", 2), txn("a1", 4), txn("u1", 2), txn("u2", 2)];
+    const r = checkTransactions({
+      committed: [c1, c2],
+      aborted: [a1],
+      indeterminate: [u1, u2],
+      consumed: readAll(c1, u1, c2),
+    });
+    assert.ok(r.ok, describeTransactionResult(r));
+    assert.equal(r.indeterminateCommitted, 1);
+  });
+
+  it("reports a committed transaction partly visible, an aborted record visible, an indeterminate one split, a duplicate", () => {
+    const [c1, a1, u1] = [txn("c1", 3), txn("a1", 2), txn("u1", 2)];
+    const consumed = [
+      ...readAll({ values: c1.values.slice(0, 2) }),
+      { partition: 0, offset: 10n, key: "", value: "a1-1" },
+      { partition: 1, offset: 11n, key: "", value: "u1-0" },
+      { partition: 1, offset: 12n, key: "", value: "c1-0" },
+    ];
+    const r = checkTransactions({ committed: [c1], aborted: [a1], indeterminate: [u1], consumed });
+    assert.equal(r.ok, false);
+    assert.deepEqual(r.partlyOrNotVisible, [{ id: "c1", missing: 1, of: 3 }]);
+    assert.deepEqual(
+      r.abortedVisible.map((x) => x.value),
+      ["a1-1"],
+    );
+    assert.deepEqual(r.partlyVisible, [{ id: "u1", read: 1, of: 2 }]);
+    assert.deepEqual(
+      r.duplicates.map((d) => d.value),
+      ["c1-0"],
+    );
   });
 });

@@ -14,6 +14,10 @@
  *   gaps          offsets missing between the first and last offset read of a partition
  *
  * Values must be unique per sent record (the producer id and its send sequence make a good value).
+ *
+ * Transactional histories (checkTransactions): every transaction the producer saw commit is read back
+ * whole by a read_committed consumer, no record of an aborted one is, and one whose end failed (its outcome
+ * unknown to the producer) is read back whole or not at all.
  */
 
 export interface SentRecord {
@@ -224,5 +228,105 @@ export function describeResult(r: CheckResult): string {
     `unexpected ${few(r.unexpected, (u) => `${u.value}@${u.partition}/${u.offset}`)}`,
     `conflicts ${few(r.conflicts, (c) => `${c.partition}/${c.offset}: ${c.values.join("|")}`)}`,
     `gaps ${few(r.gaps, (g) => `${g.partition}:${g.from}-${g.to}`)}`,
+  ].join("; ");
+}
+
+/** One transaction a transactional producer ran: the values it sent in it. */
+export interface SentTransaction {
+  readonly id: string;
+  readonly values: readonly string[];
+}
+
+/**
+ * A transactional producer's history: the transactions whose commit it saw succeed, those it aborted, and
+ * those that ended in an error (committed or not, it cannot know), with what a read_committed consumer read
+ * back afterwards.
+ */
+export interface TransactionHistory {
+  readonly committed: readonly SentTransaction[];
+  readonly aborted: readonly SentTransaction[];
+  readonly indeterminate: readonly SentTransaction[];
+  /** Read with read_committed from the start of every partition. */
+  readonly consumed: readonly ConsumedRecord[];
+}
+
+export interface TransactionCheckResult {
+  readonly ok: boolean;
+  readonly committed: number;
+  readonly aborted: number;
+  readonly indeterminate: number;
+  /** Indeterminate transactions read back whole (they committed). */
+  readonly indeterminateCommitted: number;
+  /** Committed transactions not read back whole: some or all of their records missing. */
+  readonly partlyOrNotVisible: ReadonlyArray<{ readonly id: string; readonly missing: number; readonly of: number }>;
+  /** Indeterminate transactions read back in part: an end that was not atomic. */
+  readonly partlyVisible: ReadonlyArray<{ readonly id: string; readonly read: number; readonly of: number }>;
+  /** Records of aborted transactions a read_committed consumer saw. */
+  readonly abortedVisible: readonly ConsumedRecord[];
+  /** Records read twice (at two positions). */
+  readonly duplicates: ReadonlyArray<{ readonly value: string; readonly positions: readonly string[] }>;
+  /** Read, but sent in no transaction. */
+  readonly unexpected: readonly ConsumedRecord[];
+}
+
+/**
+ * Checks a transactional history: every committed transaction wholly visible to read_committed, no aborted
+ * record visible, each indeterminate transaction visible whole or not at all, nothing read twice.
+ */
+export function checkTransactions(history: TransactionHistory): TransactionCheckResult {
+  const positions = new Map<string, string[]>();
+  const seen = new Set<string>();
+  for (const r of history.consumed) {
+    const at = position(r.partition, r.offset);
+    const list = positions.get(r.value) ?? [];
+    if (!list.includes(at)) list.push(at);
+    positions.set(r.value, list);
+    seen.add(r.value);
+  }
+  const readOf = (t: SentTransaction) => t.values.filter((v) => seen.has(v)).length;
+  const partlyOrNotVisible = history.committed
+    .map((t) => ({ id: t.id, missing: t.values.length - readOf(t), of: t.values.length }))
+    .filter((t) => t.missing > 0);
+  const partlyVisible = history.indeterminate
+    .map((t) => ({ id: t.id, read: readOf(t), of: t.values.length }))
+    .filter((t) => t.read > 0 && t.read < t.of);
+  const indeterminateCommitted = history.indeterminate.filter((t) => readOf(t) === t.values.length).length;
+  const abortedValues = new Set(history.aborted.flatMap((t) => t.values));
+  const sentValues = new Set(
+    [...history.committed, ...history.aborted, ...history.indeterminate].flatMap((t) => t.values),
+  );
+  const abortedVisible = history.consumed.filter((r) => abortedValues.has(r.value));
+  const unexpected = history.consumed.filter((r) => !sentValues.has(r.value));
+  const duplicates = [...positions].filter(([, at]) => at.length > 1).map(([value, at]) => ({ value, positions: at }));
+  return {
+    ok:
+      partlyOrNotVisible.length === 0 &&
+      partlyVisible.length === 0 &&
+      abortedVisible.length === 0 &&
+      duplicates.length === 0 &&
+      unexpected.length === 0,
+    committed: history.committed.length,
+    aborted: history.aborted.length,
+    indeterminate: history.indeterminate.length,
+    indeterminateCommitted,
+    partlyOrNotVisible,
+    partlyVisible,
+    abortedVisible,
+    duplicates,
+    unexpected,
+  };
+}
+
+/** A one-line summary of a transactional check. */
+export function describeTransactionResult(r: TransactionCheckResult): string {
+  const few = <T>(xs: readonly T[], show: (x: T) => string): string =>
+    xs.length === 0 ? "0" : `${xs.length} (${xs.slice(0, 5).map(show).join(", ")}${xs.length > 5 ? ", ..." : ""})`;
+  return [
+    `committed ${r.committed}, aborted ${r.aborted}, indeterminate ${r.indeterminate} (${r.indeterminateCommitted} committed)`,
+    `committed not wholly visible ${few(r.partlyOrNotVisible, (t) => `${t.id} missing ${t.missing}/${t.of}`)}`,
+    `indeterminate partly visible ${few(r.partlyVisible, (t) => `${t.id} ${t.read}/${t.of}`)}`,
+    `aborted visible ${few(r.abortedVisible, (a) => `${a.value}@${a.partition}/${a.offset}`)}`,
+    `duplicates ${few(r.duplicates, (d) => `${d.value} at ${d.positions.join("|")}`)}`,
+    `unexpected ${few(r.unexpected, (u) => `${u.value}@${u.partition}/${u.offset}`)}`,
   ].join("; ");
 }

@@ -16,6 +16,12 @@
  *   consume <bootstrap> <topic> <partitions> <read_committed|read_uncommitted> <idle ms>
  *       Reads every partition from the beginning until nothing arrives for <idle ms>. Lines:
  *       "RECORD <partition> <offset> <value>", then "END <count>".
+ *   workload <bootstrap> <topic> <partitions> <transactional.id> <transactions> <abort every> <records each>
+ *       Runs transactions one after another, each sending <records each> records spread over the partitions;
+ *       every <abort every>-th is aborted, the others committed. A transaction that fails (its end's outcome
+ *       unknown) is given up: the producer is closed and a new one with the same transactional.id takes over
+ *       (its initTransactions ends whatever the old one left). Lines: "BEGIN <txn> <value>,<value>,...",
+ *       then "COMMITTED <txn>", "ABORTED <txn>" or "INDETERMINATE <txn> <exception>"; "DONE" at the end.
  *   read-process-write <bootstrap> <input> <output> <group> <transactional.id> <count>
  *       Consumes <count> records of <input> in group <group> (read_committed), and for each sends
  *       "out-<value>" to <output> in a transaction that also commits the consumed offsets
@@ -156,6 +162,61 @@ public class Transactions {
         emit("END " + count);
     }
 
+    /** A producer of `id` whose initTransactions went through, retried while the cluster recovers. */
+    static KafkaProducer<String, String> initialised(String bootstrap, String id, Map<String, String> extra) {
+        for (int attempt = 0; ; attempt++) {
+            KafkaProducer<String, String> producer = producer(bootstrap, id, extra);
+            try {
+                producer.initTransactions();
+                return producer;
+            } catch (Exception e) {
+                emit("INIT-FAILED " + e.getClass().getSimpleName());
+                producer.close(Duration.ZERO);
+                if (attempt >= 20) throw e;
+            }
+        }
+    }
+
+    static void workload(String bootstrap, String topic, int partitions, String id, int transactions, int abortEvery, int each) {
+        Map<String, String> extra = Map.of(
+                ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "10000",
+                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000",
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "30000",
+                ProducerConfig.MAX_BLOCK_MS_CONFIG, "30000");
+        KafkaProducer<String, String> producer = initialised(bootstrap, id, extra);
+        int generation = 0;
+        for (int t = 0; t < transactions; t++) {
+            boolean abort = abortEvery > 0 && t % abortEvery == abortEvery - 1;
+            String txn = id + "-g" + generation + "-t" + t;
+            List<String> values = new ArrayList<>();
+            for (int i = 0; i < each; i++) values.add(txn + "-r" + i);
+            emit("BEGIN " + txn + " " + String.join(",", values));
+            try {
+                producer.beginTransaction();
+                for (int i = 0; i < each; i++) producer.send(new ProducerRecord<>(topic, i % partitions, null, values.get(i)));
+                if (abort) {
+                    producer.flush();
+                    producer.abortTransaction();
+                    emit("ABORTED " + txn);
+                } else {
+                    producer.commitTransaction();
+                    emit("COMMITTED " + txn);
+                }
+            } catch (Exception e) {
+                emit("INDETERMINATE " + txn + " " + e.getClass().getSimpleName());
+                try {
+                    producer.close(Duration.ZERO);
+                } catch (Exception ignored) {
+                    // Closing a failed producer: nothing to keep.
+                }
+                generation++;
+                producer = initialised(bootstrap, id, extra);
+            }
+        }
+        producer.close();
+        emit("DONE");
+    }
+
     static void readProcessWrite(String bootstrap, String input, String output, String group, String id, int count) {
         KafkaConsumer<String, String> consumer = consumer(bootstrap, "read_committed", group);
         KafkaProducer<String, String> producer = producer(bootstrap, id, Map.of());
@@ -191,6 +252,9 @@ public class Transactions {
                 break;
             case "consume":
                 consume(a[1], a[2], Integer.parseInt(a[3]), a[4], Long.parseLong(a[5]));
+                break;
+            case "workload":
+                workload(a[1], a[2], Integer.parseInt(a[3]), a[4], Integer.parseInt(a[5]), Integer.parseInt(a[6]), Integer.parseInt(a[7]));
                 break;
             case "read-process-write":
                 readProcessWrite(a[1], a[2], a[3], a[4], a[5], Integer.parseInt(a[6]));
