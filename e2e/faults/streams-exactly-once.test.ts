@@ -1,7 +1,7 @@
 /**
  * Kafka Streams with processing.guarantee=exactly_once_v2 (kafka-streams 4.1.1 from Maven Central,
  * agent/test/clients/java/StreamsCount.java: a count per key, its cache off so every input record gives one
- * output update) on three agents with -transactions over DynamoDB Local and the S3 server, while one agent
+ * output update) on three agents over DynamoDB Local and the S3 server, while one agent
  * is SIGKILLed and restarted. The output read with read_committed (the Java consumer) is exactly the
  * expected result: for each key the counts 1, 2, ..., n in order, no duplicate and no gap, whatever the
  * application had to abort and redo when the agent died under it.
@@ -54,7 +54,7 @@ function countsByKey(output: readonly string[][]): Map<string, number[]> {
 
 describe("faults: Kafka Streams exactly_once_v2 while an agent is SIGKILLed", function () {
   this.timeout(600_000);
-  const suite = faultSuite({ agents: 3, seed: SCALE.seed, name: "streams-eos", flags: ["-transactions"] });
+  const suite = faultSuite({ agents: 3, seed: SCALE.seed, name: "streams-eos" });
   let classpath = "";
   let app: RunningCommand | null = null;
   const stateDir = mkdtempSync(path.join(os.tmpdir(), "warp-streams-"));

@@ -1,5 +1,5 @@
 /**
- * Transactions under faults: three agents with -transactions over DynamoDB Local and the S3 server; the Java
+ * Transactions under faults: three agents over DynamoDB Local and the S3 server; the Java
  * client runs transactions one after another (agent/test/clients/java/Transactions.java, "workload": six
  * records over six partitions each, every fourth aborted) while the store throttles and fails a share of
  * DynamoDB calls, then while one agent is SIGKILLed and restarted. Read back with read_committed, the
@@ -28,7 +28,7 @@ const THROTTLE_AND_5XX: readonly FaultRule[] = [
 
 describe("faults: transactions under store faults and an agent's SIGKILL", function () {
   this.timeout(600_000);
-  const suite = faultSuite({ agents: 3, seed: SCALE.seed, name: "txnfaults", flags: ["-transactions"] });
+  const suite = faultSuite({ agents: 3, seed: SCALE.seed, name: "txnfaults" });
 
   before(async () => {
     await ensureKafkaTools();

@@ -388,10 +388,10 @@ export const AGENT_FLAGS = {
   transactions: flag({
     name: "transactions",
     env: "WARP_TRANSACTIONS",
-    defaultText: "false",
+    defaultText: "true",
     valueName: "bool",
     boolean: true,
-    help: "Serve transactional producers (transactional.id) and read_committed consumers: a preview, tested with the Java client only (docs/compatibility.md, Transactions). Turn it on on every agent. Off: transactional ids are refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED, which clients do not retry.",
+    help: "Serve transactional producers (transactional.id), Kafka Streams and other exactly-once clients, and read_committed consumers (docs/compatibility.md, Transactions). Off: transactional ids are refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED, which clients do not retry, and transactional batches with INVALID_RECORD.",
     parse: parseBoolean,
   }),
   createTables: flag({

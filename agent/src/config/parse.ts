@@ -92,7 +92,7 @@ export interface AgentConfig {
   readonly gcGraceMs: number;
   /** Create missing DynamoDB tables at start-up. */
   readonly createTables: boolean;
-  /** Serve transactions (-transactions); off, transactional ids are refused. */
+  /** Serve transactions (-transactions, on by default); off, transactional ids are refused. */
   readonly transactions: boolean;
   /** Kafka cluster id; undefined means derived from the store location. */
   readonly clusterId?: string;
@@ -197,7 +197,7 @@ export function parseAgentConfig(
     retentionIntervalMs: p.retentionInterval ?? 30_000,
     gcGraceMs: p.gcGracePeriod ?? 300_000,
     createTables: p.createTables ?? true,
-    transactions: p.transactions ?? false,
+    transactions: p.transactions ?? true,
     ...(p.clusterId !== undefined ? { clusterId: p.clusterId } : {}),
     ...(p.nodeId !== undefined ? { nodeId: p.nodeId } : {}),
     logLevel: p.logLevel ?? "info",

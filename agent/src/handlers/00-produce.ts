@@ -7,7 +7,7 @@
  * response. Any agent accepts any partition. Transactional batches need the request's transactional id
  * (WRITE on it, else TRANSACTIONAL_ID_AUTHORIZATION_FAILED for every partition) and are admitted by the
  * metadata log's fold only to a partition of the producer's ongoing transaction (INVALID_TXN_STATE,
- * PRODUCER_FENCED otherwise; metadata/transactions.ts); while transactions are off (-transactions) they are
+ * PRODUCER_FENCED otherwise; metadata/transactions.ts); while transactions are off (-transactions=false) they are
  * refused with INVALID_RECORD. While the compaction backlog is over -maxUncompactedAge, the batcher refuses new data
  * and every partition is answered REQUEST_TIMED_OUT (retriable) at once (background/backlog.ts).
  *
@@ -187,7 +187,7 @@ defineHandler({ key: ApiKey.Produce, min: 0, max: 11 }, async (req, ctx) => {
       if (!transactional && batches.some((b) => b.header.transactional)) {
         const why =
           agent.transactions === null
-            ? "transactional batches are refused: transactions are off on this cluster (-transactions)"
+            ? "transactional batches are refused: transactions are off on this cluster (-transactions=false)"
             : "transactional batches need the request's transactional id";
         partitionResponses.push(failed(pd.index, ErrorCode.INVALID_RECORD, why));
         continue;

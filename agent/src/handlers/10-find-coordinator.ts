@@ -1,7 +1,7 @@
 /**
  * FindCoordinator (10), v0–5 (v4+ batches keys). Groups (key type 0) and transactional ids (key type 1)
  * are coordinated by the agent the cluster view picks for the key, the same on every agent. While
- * transactions are off (-transactions), transactional ids are refused with
+ * transactions are off (-transactions=false), transactional ids are refused with
  * TRANSACTIONAL_ID_AUTHORIZATION_FAILED (transactional-id-refusal.ts); any other key type is an
  * INVALID_REQUEST, as in Kafka. Authorization: DESCRIBE on the group (else GROUP_AUTHORIZATION_FAILED) or
  * on the transactional id.

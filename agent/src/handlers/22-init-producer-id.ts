@@ -4,7 +4,7 @@
  * and epoch the request names (v3+): as Kafka's TransactionCoordinator does for a null transactional
  * id. A transactional id goes to its coordinator (transactions/coordinator.ts): its producer id at a new
  * epoch, which fences the producer that held it, with KIP-360's recovery from the producer id and epoch
- * the request names (v3+); NOT_COORDINATOR on another agent. While transactions are off (-transactions)
+ * the request names (v3+); NOT_COORDINATOR on another agent. While transactions are off (-transactions=false)
  * transactional ids are refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED (transactional-id-refusal.ts).
  * Authorization, as Kafka: an idempotent producer needs IDEMPOTENT_WRITE on the cluster or WRITE on some
  * topic (security/authorizer.ts decideByResourceType), else CLUSTER_AUTHORIZATION_FAILED; a transactional

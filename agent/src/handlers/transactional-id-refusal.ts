@@ -1,6 +1,6 @@
 /**
  * Shared by FindCoordinator (10) and InitProducerId (22): transactional ids are refused while
- * transactions are off (-transactions). The answer is TRANSACTIONAL_ID_AUTHORIZATION_FAILED, Kafka's
+ * transactions are off (-transactions=false). The answer is TRANSACTIONAL_ID_AUTHORIZATION_FAILED, Kafka's
  * own code for a transactional id a client may not use: it is not retriable, so clients report it at
  * once (COORDINATOR_NOT_AVAILABLE would have them retry forever). Each refusal is logged at info, at
  * most once a minute per transactional id.
@@ -32,7 +32,11 @@ export function refuseTransactionalId(
       for (const [id, at] of lastLogged) if (now - at >= LOG_INTERVAL_MS) lastLogged.delete(id);
     }
     lastLogged.set(transactionalId, now);
-    log.info("transactional id refused: transactions are off (-transactions)", { api, transactionalId, clientId });
+    log.info("transactional id refused: transactions are off (-transactions=false)", {
+      api,
+      transactionalId,
+      clientId,
+    });
   }
   return TRANSACTIONAL_ID_REFUSED;
 }

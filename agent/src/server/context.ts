@@ -18,7 +18,7 @@ export interface AgentContext {
   readonly log: Logger;
   readonly cluster: ClusterView;
   readonly groups: GroupCoordinator;
-  /** Transactional ids' coordinator (transactions/coordinator.ts); null while transactions are off (-transactions). */
+  /** Transactional ids' coordinator (transactions/coordinator.ts); null while transactions are off (-transactions=false). */
   readonly transactions: TransactionCoordinator | null;
   /** The metadata log; `metadata.state` is the current folded state (read it fresh each time). */
   readonly metadata: MetadataLog;

@@ -126,6 +126,16 @@ export class TransactionCoordinator {
     groups: readonly string[],
   ): Promise<{ errorCode: number; partitionErrors: readonly number[] }> {
     return this.serialized(transactionalId, async () => {
+      if (!this.endFits(transactionalId, producerId, producerEpoch, partitions)) {
+        this.options.log.warn("transaction refused: its end would not fit one metadata log entry", {
+          transactionalId,
+          adding: partitions.length,
+        });
+        return {
+          errorCode: ErrorCode.POLICY_VIOLATION,
+          partitionErrors: partitions.map(() => ErrorCode.POLICY_VIOLATION),
+        };
+      }
       const result = await this.propose({
         type: "addToTransaction",
         transactionalId,
@@ -139,6 +149,42 @@ export class TransactionCoordinator {
         partitionErrors: result.partitionErrors ?? partitions.map(() => result.errorCode),
       };
     });
+  }
+
+  /**
+   * Whether the transaction, with `adding` too, can still end in one log entry: its markers are one entry
+   * (the Prepare states that would split a larger end are not built), so a transaction is refused partitions
+   * beyond that (a few thousand on DynamoDB, fewer with long topic names) rather than left unable to end.
+   */
+  private endFits(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    adding: ReadonlyArray<{ readonly topic: string; readonly partition: number }>,
+  ): boolean {
+    if (adding.length === 0) return true;
+    const txn = this.options.metadata.state.transactions.get(transactionalId);
+    const all = new Map<string, { topic: string; partition: number }>();
+    if (txn?.state === "Ongoing")
+      for (const [topic, set] of txn.partitions)
+        for (const partition of set) all.set(`${partition}:${topic}`, { topic, partition });
+    for (const p of adding) all.set(`${p.partition}:${p.topic}`, { topic: p.topic, partition: p.partition });
+    const widest: Command = {
+      type: "endTransaction",
+      transactionalId,
+      producerId,
+      producerEpoch,
+      commit: false,
+      bumpEpoch: true,
+      markers: {
+        // As long as any file key the batcher gives, with the largest positions a file may have.
+        key: "x".repeat(96),
+        size: 0x7fffffff,
+        time: this.now(),
+        batches: [...all.values()].map((p) => ({ ...p, pos: 0x7fffffff, len: 0xffff })),
+      },
+    };
+    return this.options.metadata.commandSize(widest) <= this.options.metadata.maxCommandBytes;
   }
 
   /** EndTxn from the producer: commits or aborts its ongoing transaction. */

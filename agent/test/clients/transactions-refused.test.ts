@@ -1,5 +1,5 @@
 /**
- * Transactional clients against an agent without transactions fail fast with
+ * Transactional clients against an agent with transactions turned off (-transactions=false) fail fast with
  * TRANSACTIONAL_ID_AUTHORIZATION_FAILED instead of retrying FindCoordinator until they time out: the
  * Java producer (Kafka's producer-perf-test with a transactional id) reports the error itself,
  * kafkajs' transactional producer gives up at once (it reports any FindCoordinator error as
@@ -24,7 +24,7 @@ describe("transactional clients are refused at once", function () {
   let agent: TestAgent;
   before(async () => {
     await ensureKafkaTools();
-    agent = await startTestAgent();
+    agent = await startTestAgent({ transactions: "false" });
   });
   after(async () => agent?.stop());
 

@@ -1,12 +1,12 @@
 /**
  * Transactions with Apache Kafka's Java client (4.x, agent/test/clients/java/Transactions.java) and
  * librdkafka (confluent-kafka, e2e/support/python/transactions.py) on an agent
- * with -transactions: a transactional producer commits some transactions and aborts others across several
+ * (transactions on, the default): a transactional producer commits some transactions and aborts others across several
  * partitions, a read_committed consumer sees exactly the committed records in order and a read_uncommitted
  * one sees all; a second producer with the same transactional.id fences the first; a transaction left open
  * past its timeout is aborted and the last stable offset moves on; a read-process-write loop commits its
  * consumed offsets with its output (sendOffsetsToTransaction); kafka-transactions lists and describes an
- * open transaction. Without -transactions, transactional ids stay refused (transactions-refused.test.ts).
+ * open transaction. With -transactions=false, transactional ids are refused (transactions-refused.test.ts).
  */
 import assert from "node:assert/strict";
 import path from "node:path";
@@ -57,7 +57,7 @@ function stepValues(id: string, step: number, kind: string, n: number, p: number
   return out;
 }
 
-describe("transactions with the Java client (-transactions)", function () {
+describe("transactions with the Java client and librdkafka", function () {
   this.timeout(300_000);
   let agent: TestAgent;
   let kafka: Kafka;
@@ -97,7 +97,8 @@ describe("transactions with the Java client (-transactions)", function () {
   before(async () => {
     await ensureKafkaTools();
     await ensureConfluentKafka();
-    agent = await startTestAgent({ transactions: "true" });
+    // Transactions are on by default.
+    agent = await startTestAgent();
     kafka = new Kafka({ clientId: "txn-test", brokers: [agent.bootstrap], logLevel: logLevel.NOTHING });
     raw = await RawKafkaClient.connect(agent.port);
   });
@@ -143,6 +144,26 @@ describe("transactions with the Java client (-transactions)", function () {
     }
     // Every transaction ended: the last stable offsets are the high watermarks (markers included).
     assert.deepEqual(await offsets(topic, 1), await offsets(topic, 0));
+
+    // Compacted into runs (markers and aborted batches copied as they are), the data reads the same.
+    const state = () => agent.running.context.metadata.state;
+    const deadline = Date.now() + 90_000;
+    const compacted = () =>
+      Array.from({ length: PARTITIONS }, (_, p) => state().partition(topic, p)!).every(
+        (p) => p.segments.length > 0 && p.segments.every((s) => s.location.store === "c"),
+      );
+    while (!compacted() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    assert.ok(compacted(), "every partition of the topic was compacted");
+    assert.deepEqual(
+      await consume(agent.bootstrap, topic, "read_committed"),
+      committed,
+      "read_committed after compaction",
+    );
+    assert.deepEqual(
+      await consume(agent.bootstrap, topic, "read_uncommitted"),
+      uncommitted,
+      "read_uncommitted after compaction",
+    );
   });
 
   it("a second producer with the same transactional.id fences the first, whose transaction is aborted", async () => {
