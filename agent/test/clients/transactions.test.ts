@@ -13,6 +13,7 @@ import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { ensureKafkaTools, runKafkaTool, startJavaProgram } from "../../../e2e/support/kafka-tools.js";
 import { ensureConfluentKafka, jsonLines, runPythonScript } from "../../../e2e/support/python-client.js";
+import * as metrics from "../../src/metrics/metrics.js";
 import { ApiKey, ErrorCode } from "../../src/protocol/index.js";
 import { startTestAgent } from "../support/agents.js";
 import type { TestAgent } from "../support/agents.js";
@@ -389,5 +390,24 @@ describe("transactions with the Java client and librdkafka", function () {
     assert.equal(describe.code, 0, describe.stderr);
     assert.match(describe.stdout, /Ongoing/);
     assert.match(describe.stdout, /txn-tool-0/);
+  });
+
+  it("was spoken to at the versions Kafka 4.x clients send while transaction.version 2 is not advertised", async () => {
+    const used = new Map<string, Set<string>>();
+    for (const v of (await metrics.requests.get()).values) {
+      const api = String(v.labels.api);
+      if (!used.has(api)) used.set(api, new Set());
+      used.get(api)!.add(String(v.labels.version));
+    }
+    // The metric's api label is the API key.
+    const versions = (api: keyof typeof ApiKey) => [...(used.get(String(ApiKey[api])) ?? [])].sort();
+    const apis = ["InitProducerId", "AddPartitionsToTxn", "AddOffsetsToTxn", "TxnOffsetCommit", "EndTxn"] as const;
+    console.log(`      versions used: ${apis.map((a) => `${a} ${versions(a).join("/")}`).join(", ")}`);
+    // The classic flow's newest versions: AddPartitionsToTxn v3 (v4+ is brokers'), EndTxn and TxnOffsetCommit
+    // v4 (v5 would need transaction.version 2), with librdkafka's older ones beside them.
+    assert.ok(versions("AddPartitionsToTxn").includes("3"), versions("AddPartitionsToTxn").join(","));
+    assert.ok(versions("EndTxn").includes("4"), versions("EndTxn").join(","));
+    assert.ok(versions("TxnOffsetCommit").includes("4"), versions("TxnOffsetCommit").join(","));
+    assert.ok(versions("AddOffsetsToTxn").includes("4"), versions("AddOffsetsToTxn").join(","));
   });
 });
