@@ -11,17 +11,13 @@
  * every partition) and READ on each topic (else TOPIC_AUTHORIZATION_FAILED for its partitions).
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
-import { coordinatesGroup, MAX_OFFSET_METADATA_BYTES } from "./group-support.js";
-import type { OffsetToCommit } from "../groups/coordinator.js";
+import { commitKey, coordinatesGroup, offsetsToCommit } from "./group-support.js";
 import { defineHandler } from "../server/handler.js";
 import { allowed, allowedNames } from "./authorization.js";
 
 defineHandler({ key: ApiKey.OffsetCommit, min: 0, max: 9 }, async (req, ctx) => {
   const { agent, header } = ctx;
   const version = header.apiVersion;
-  const errors = new Map<string, number>();
-  const key = (topic: string, partition: number) => `${partition}:${topic}`;
-  const valid: OffsetToCommit[] = [];
   if (!allowed(ctx, "READ", "GROUP", req.groupId)) {
     const topics = req.topics.map((t) => ({
       name: t.name,
@@ -38,33 +34,13 @@ defineHandler({ key: ApiKey.OffsetCommit, min: 0, max: 9 }, async (req, ctx) => 
     "TOPIC",
     req.topics.map((t) => t.name),
   );
-  const isCoordinator = coordinatesGroup(agent, req.groupId);
-  for (const t of req.topics) {
-    const count = agent.topics.partitionCount(t.name);
-    for (const p of t.partitions) {
-      let error: number = ErrorCode.NONE;
-      if (!readable.has(t.name)) error = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
-      else if (!isCoordinator) error = ErrorCode.NOT_COORDINATOR;
-      else if (count === null || p.partitionIndex < 0 || p.partitionIndex >= count)
-        error = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-      else if (
-        p.committedMetadata !== null &&
-        Buffer.byteLength(p.committedMetadata, "utf8") > MAX_OFFSET_METADATA_BYTES
-      )
-        error = ErrorCode.OFFSET_METADATA_TOO_LARGE;
-      if (error !== ErrorCode.NONE) {
-        errors.set(key(t.name, p.partitionIndex), error);
-        continue;
-      }
-      valid.push({
-        topic: t.name,
-        partition: p.partitionIndex,
-        offset: p.committedOffset,
-        leaderEpoch: version >= 6 ? p.committedLeaderEpoch : -1,
-        metadata: p.committedMetadata,
-      });
-    }
-  }
+  const { valid, errors } = offsetsToCommit(
+    agent,
+    req.topics,
+    readable,
+    coordinatesGroup(agent, req.groupId),
+    version >= 6,
+  );
   if (valid.length > 0) {
     const errorCode = await agent.groups.commitOffsets({
       groupId: req.groupId,
@@ -74,7 +50,7 @@ defineHandler({ key: ApiKey.OffsetCommit, min: 0, max: 9 }, async (req, ctx) => 
       offsets: valid,
       apiVersion: version,
     });
-    for (const o of valid) errors.set(key(o.topic, o.partition), errorCode);
+    for (const o of valid) errors.set(commitKey(o.topic, o.partition), errorCode);
   }
   return {
     throttleTimeMs: 0,
@@ -82,7 +58,7 @@ defineHandler({ key: ApiKey.OffsetCommit, min: 0, max: 9 }, async (req, ctx) => 
       name: t.name,
       partitions: t.partitions.map((p) => ({
         partitionIndex: p.partitionIndex,
-        errorCode: errors.get(key(t.name, p.partitionIndex)) ?? ErrorCode.NONE,
+        errorCode: errors.get(commitKey(t.name, p.partitionIndex)) ?? ErrorCode.NONE,
       })),
     })),
   };

@@ -10,8 +10,7 @@
  * TOPIC_AUTHORIZATION_FAILED for its partitions).
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
-import { coordinatesGroup, MAX_OFFSET_METADATA_BYTES } from "./group-support.js";
-import type { OffsetToCommit } from "../groups/coordinator.js";
+import { commitKey, coordinatesGroup, offsetsToCommit } from "./group-support.js";
 import { defineHandler } from "../server/handler.js";
 import { allowed, allowedNames } from "./authorization.js";
 import { transactionFailure } from "./transaction-support.js";
@@ -19,7 +18,6 @@ import { transactionFailure } from "./transaction-support.js";
 defineHandler({ key: ApiKey.TxnOffsetCommit, min: 0, max: 4 }, async (req, ctx) => {
   const { agent, header } = ctx;
   const version = header.apiVersion;
-  const key = (topic: string, partition: number) => `${partition}:${topic}`;
   const answer = (code: (topic: string, partition: number) => number) => ({
     throttleTimeMs: 0,
     topics: req.topics.map((t) => ({
@@ -40,33 +38,8 @@ defineHandler({ key: ApiKey.TxnOffsetCommit, min: 0, max: 4 }, async (req, ctx) 
     "TOPIC",
     req.topics.map((t) => t.name),
   );
-  const errors = new Map<string, number>();
-  const valid: OffsetToCommit[] = [];
-  for (const t of req.topics) {
-    const count = agent.topics.partitionCount(t.name);
-    for (const p of t.partitions) {
-      let error: number = ErrorCode.NONE;
-      if (!readable.has(t.name)) error = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
-      else if (count === null || p.partitionIndex < 0 || p.partitionIndex >= count)
-        error = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-      else if (
-        p.committedMetadata !== null &&
-        Buffer.byteLength(p.committedMetadata, "utf8") > MAX_OFFSET_METADATA_BYTES
-      )
-        error = ErrorCode.OFFSET_METADATA_TOO_LARGE;
-      if (error !== ErrorCode.NONE) {
-        errors.set(key(t.name, p.partitionIndex), error);
-        continue;
-      }
-      valid.push({
-        topic: t.name,
-        partition: p.partitionIndex,
-        offset: p.committedOffset,
-        leaderEpoch: version >= 2 ? p.committedLeaderEpoch : -1,
-        metadata: p.committedMetadata,
-      });
-    }
-  }
+  // Not the coordinator: answered above, for every partition.
+  const { valid, errors } = offsetsToCommit(agent, req.topics, readable, true, version >= 2);
   if (valid.length > 0) {
     let errorCode: number;
     try {
@@ -87,7 +60,7 @@ defineHandler({ key: ApiKey.TxnOffsetCommit, min: 0, max: 4 }, async (req, ctx) 
     }
     // The Java producer treats INVALID_PRODUCER_EPOCH as its fencing here, in every version.
     if (errorCode === ErrorCode.PRODUCER_FENCED) errorCode = ErrorCode.INVALID_PRODUCER_EPOCH;
-    for (const o of valid) errors.set(key(o.topic, o.partition), errorCode);
+    for (const o of valid) errors.set(commitKey(o.topic, o.partition), errorCode);
   }
-  return answer((topic, partition) => errors.get(key(topic, partition)) ?? ErrorCode.NONE);
+  return answer((topic, partition) => errors.get(commitKey(topic, partition)) ?? ErrorCode.NONE);
 });
