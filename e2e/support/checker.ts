@@ -214,10 +214,13 @@ export function checkHistory(history: History): CheckResult {
   };
 }
 
+/** How many, and the first few of them shown. */
+function few<T>(xs: readonly T[], show: (x: T) => string): string {
+  return xs.length === 0 ? "0" : `${xs.length} (${xs.slice(0, 5).map(show).join(", ")}${xs.length > 5 ? ", ..." : ""})`;
+}
+
 /** A one-line summary for logs and assertion messages; lists the first few records of each anomaly. */
 export function describeResult(r: CheckResult): string {
-  const few = <T>(xs: readonly T[], show: (x: T) => string): string =>
-    xs.length === 0 ? "0" : `${xs.length} (${xs.slice(0, 5).map(show).join(", ")}${xs.length > 5 ? ", ..." : ""})`;
   return [
     `acked ${r.acked}, indeterminate ${r.indeterminate} (${r.indeterminateStored} stored), consumed ${r.consumed}`,
     `lost ${few(r.lost, (a) => `${a.value}@${a.partition}/${a.offset}`)}`,
@@ -319,8 +322,6 @@ export function checkTransactions(history: TransactionHistory): TransactionCheck
 
 /** A one-line summary of a transactional check. */
 export function describeTransactionResult(r: TransactionCheckResult): string {
-  const few = <T>(xs: readonly T[], show: (x: T) => string): string =>
-    xs.length === 0 ? "0" : `${xs.length} (${xs.slice(0, 5).map(show).join(", ")}${xs.length > 5 ? ", ..." : ""})`;
   return [
     `committed ${r.committed}, aborted ${r.aborted}, indeterminate ${r.indeterminate} (${r.indeterminateCommitted} committed)`,
     `committed not wholly visible ${few(r.partlyOrNotVisible, (t) => `${t.id} missing ${t.missing}/${t.of}`)}`,
