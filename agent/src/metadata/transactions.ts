@@ -15,6 +15,7 @@
  */
 import type { OffsetCommitEntry } from "./commands.js";
 import { ErrorCode } from "../protocol/error-codes.js";
+import { ExpiryQueue } from "./expiry.js";
 
 /** A transaction's state, by Kafka's names (DescribeTransactions, ListTransactions). */
 export type TransactionStateName = "Empty" | "Ongoing" | "CompleteCommit" | "CompleteAbort";
@@ -129,6 +130,14 @@ export class TransactionTable {
   private readonly aborted = new Map<string, AbortedRange[]>();
   /** Per group: producer id → offsets its ongoing transaction committed (TxnOffsetCommit). */
   private readonly pending = new Map<string, Map<number, Map<string, OffsetCommitEntry>>>();
+  /** Transactional ids by the log time of their last change: expiry pops only those due. */
+  private idle = new ExpiryQueue<string>();
+
+  /** Records a change of `txn` at log time `time`. */
+  private touched(txn: Transaction, time: number): void {
+    txn.updateTime = time;
+    this.idle.touch(txn.transactionalId, time);
+  }
 
   get size(): number {
     return this.byId.size;
@@ -215,7 +224,7 @@ export class TransactionTable {
     const txn = this.byId.get(transactionalId);
     if (!txn) {
       const producerId = allocate();
-      this.byId.set(transactionalId, {
+      const created: Transaction = {
         transactionalId,
         producerId,
         producerEpoch: 0,
@@ -227,7 +236,9 @@ export class TransactionTable {
         updateTime: time,
         partitions: new Map(),
         groups: new Set(),
-      });
+      };
+      this.byId.set(transactionalId, created);
+      this.touched(created, time);
       this.byProducer.set(producerId, transactionalId);
       return { errorCode: ErrorCode.NONE, producerId, producerEpoch: 0 };
     }
@@ -241,14 +252,14 @@ export class TransactionTable {
         txn.lastProducerId = -1;
         txn.lastProducerEpoch = -1;
         txn.timeoutMs = timeoutMs;
-        txn.updateTime = time;
+        this.touched(txn, time);
         return { errorCode: ErrorCode.NONE, producerId: txn.producerId, producerEpoch: txn.producerEpoch };
       }
     }
     this.bump(txn, allocate, false);
     txn.state = "Empty";
     txn.timeoutMs = timeoutMs;
-    txn.updateTime = time;
+    this.touched(txn, time);
     return { errorCode: ErrorCode.NONE, producerId: txn.producerId, producerEpoch: txn.producerEpoch };
   }
 
@@ -308,7 +319,7 @@ export class TransactionTable {
       set.add(p.partition);
     }
     for (const g of groups) txn.groups.add(g);
-    txn.updateTime = time;
+    this.touched(txn, time);
     return { errorCode: ErrorCode.NONE, partitionErrors: partitions.map(() => ErrorCode.NONE) };
   }
 
@@ -333,7 +344,7 @@ export class TransactionTable {
     let held = byProducer.get(producerId);
     if (!held) byProducer.set(producerId, (held = new Map()));
     for (const o of offsets) held.set(partitionKey(o.topic, o.partition), o);
-    txn.updateTime = time;
+    this.touched(txn, time);
     return ErrorCode.NONE;
   }
 
@@ -413,7 +424,7 @@ export class TransactionTable {
     txn.startTime = -1;
     txn.partitions.clear();
     txn.groups.clear();
-    txn.updateTime = time;
+    this.touched(txn, time);
     if (bumpEpoch) this.bump(txn, allocate, true);
     return applied;
   }
@@ -448,8 +459,9 @@ export class TransactionTable {
    */
   expire(time: number): void {
     const forgotten = new Set<string>();
-    for (const [id, txn] of this.byId) {
-      if (txn.state === "Ongoing" || time - txn.updateTime < TRANSACTIONAL_ID_EXPIRATION_MS) continue;
+    for (const id of this.idle.expire(time - TRANSACTIONAL_ID_EXPIRATION_MS)) {
+      // An ongoing transaction is never forgotten; its end (or its timeout's abort) touches it again.
+      if (this.byId.get(id)?.state === "Ongoing") continue;
       this.byId.delete(id);
       forgotten.add(id);
     }
@@ -523,6 +535,7 @@ export class TransactionTable {
         partitionKey(topic, partition),
         ranges.map(([producerId, firstOffset, lastOffset]) => ({ producerId, firstOffset, lastOffset })),
       );
+    this.idle = ExpiryQueue.of([...this.byId.values()].map((t) => [t.transactionalId, t.updateTime] as const));
     for (const [pid, id] of rows.retiredProducers) {
       if (!this.byId.has(id)) throw new Error(`snapshot: producer ${pid} names an unknown transactional id`);
       this.byProducer.set(pid, id);

@@ -335,7 +335,11 @@ describe("transactions in the metadata fold", () => {
     at(s, T0, init(-1, -1, "busy"));
     const busy = s.transactions.get("busy")!.producerId;
     at(s, T0, { ...add(busy, 0, [["t", 0]]), transactionalId: "busy" } as Command);
+    const restored = ClusterState.fromSnapshot(s.toSnapshot());
     at(s, T0 + TRANSACTIONAL_ID_EXPIRATION_MS + 1);
+    at(restored, T0 + TRANSACTIONAL_ID_EXPIRATION_MS + 1);
+    assert.equal(restored.transactions.get(TXN), undefined, "a state restored from a snapshot forgets alike");
+    assert.equal(restored.transactions.get("busy")?.state, "Ongoing");
     assert.equal(s.transactions.get(TXN), undefined);
     assert.equal(s.transactions.get("busy")?.state, "Ongoing");
     assert.equal(
