@@ -169,8 +169,11 @@ export class TransactionTable {
     if (producerId < 0) return ErrorCode.NONE;
     const txn = this.ofProducer(producerId);
     if (!txn) return ErrorCode.NONE;
-    if (txn.producerId !== producerId || producerEpoch < txn.producerEpoch) return ErrorCode.PRODUCER_FENCED;
-    if (producerEpoch > txn.producerEpoch) return ErrorCode.INVALID_PRODUCER_EPOCH;
+    if (txn.producerId !== producerId) return ErrorCode.PRODUCER_FENCED;
+    // An older epoch, as Kafka's partition leaders answer it: the client may be one whose transaction
+    // timed out, which recovers (KIP-360) by asking its coordinator for a new epoch; a fenced one is told
+    // so by the coordinator then.
+    if (producerEpoch !== txn.producerEpoch) return ErrorCode.INVALID_PRODUCER_EPOCH;
     if (txn.state !== "Ongoing" || !txn.partitions.get(topic)?.has(partition)) return ErrorCode.INVALID_TXN_STATE;
     return ErrorCode.NONE;
   }

@@ -305,7 +305,7 @@ describe("transactions in the metadata fold", () => {
     assert.equal(s.transactions.get(TXN)!.producerEpoch, 1);
     assert.equal(lso(s, "t", 0), hw(s, "t", 0), "the last stable offset moved on");
     assert.equal(one(s, add(pid, 0, [["t", 0]])).errorCode, FoldError.PRODUCER_FENCED);
-    assert.equal(one(s, file("late", [["t", 0]], pid, 0)).batches![0]!.errorCode, FoldError.PRODUCER_FENCED);
+    assert.equal(one(s, file("late", [["t", 0]], pid, 0)).batches![0]!.errorCode, FoldError.INVALID_PRODUCER_EPOCH);
     // The producer that held epoch 0 recovers with it: it gets the epoch the abort gave, once.
     assert.deepEqual(one(s, init(pid, 0)), { errorCode: FoldError.NONE, producerId: pid, producerEpoch: 1 });
     assert.deepEqual(one(s, init(pid, 0)), { errorCode: FoldError.PRODUCER_FENCED });
