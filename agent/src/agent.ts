@@ -42,6 +42,10 @@ import { measureStores, type StoreCall } from "./store/measured.js";
 import { openStores } from "./store/open/open-stores.js";
 import { TopicService } from "./metadata/topics.js";
 
+/** How often an agent looks for recorded KIP-848 groups of its own that nobody loaded (adoptRecordedGroups). */
+const ADOPT_INTERVAL_MS = 30_000;
+/** ...and only when its view of the cluster has not changed for this long. */
+const ADOPT_AFTER_STILL_MS = 20_000;
 export interface RunningAgent {
   readonly kafkaPort: number;
   readonly httpPort: number;
@@ -268,11 +272,25 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   // Another agent claimed a group this one holds: it is dropped here (metadata/group-fence.ts).
   groupCoordinatorChanged = (groupId) => groups.dropIfFenced(groupId);
   // Groups whose coordinator moved to another agent stop here; their members are told NOT_COORDINATOR.
+  let membershipChangedAt = Date.now();
   if (cluster instanceof DynamicCluster) {
-    cluster.onMembershipChange(() =>
-      groups.unloadGroups((id) => cluster.coordinatorFor(id).nodeId !== cluster.self.nodeId),
-    );
+    cluster.onMembershipChange(() => {
+      membershipChangedAt = Date.now();
+      groups.unloadGroups((id) => cluster.coordinatorFor(id).nodeId !== cluster.self.nodeId);
+    });
   }
+  // KIP-848 groups recorded in the log, this agent's now, that no member brought here: their coordinator went
+  // away with their members. Loaded, their members' sessions expire and the records follow. Only once the
+  // view has been still for a while, so that two agents whose views still differ do not take turns.
+  const adoptTimer = setInterval(() => {
+    if (Date.now() - membershipChangedAt < ADOPT_AFTER_STILL_MS) return;
+    void groups
+      .adoptRecordedGroups((id) => cluster.coordinatorFor(id).nodeId === cluster.self.nodeId)
+      .then((n) => {
+        if (n > 0) logger.info("loaded recorded consumer groups no member brought here", { groups: n });
+      });
+  }, ADOPT_INTERVAL_MS);
+  adoptTimer.unref();
   const transactions = config.transactions
     ? new TransactionCoordinator({
         metadata: log,
@@ -451,6 +469,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       ?.stop()
       .catch((err: unknown) => logger.warn("stopping background jobs failed", { error: errorMessage(err) }));
     transactions?.close();
+    clearInterval(adoptTimer);
     await log.close();
     groups.close();
     if (cluster instanceof DynamicCluster) cluster.close();

@@ -666,6 +666,14 @@ export class ConsumerGroups {
    * Consumer groups recorded in the log that no coordinator here holds (neither as a consumer nor as a
    * classic group), as their records say: for listing only (not held, no timers).
    */
+  /** Ids of the groups recorded in the log that this coordinator holds neither as consumer nor as classic groups. */
+  unloadedRecordIds(): string[] {
+    const out: string[] = [];
+    for (const [groupId] of this.store.recordedConsumerGroups())
+      if (!this.groups.has(groupId) && this.classic.stateOf(groupId) === null) out.push(groupId);
+    return out;
+  }
+
   unloadedRecords(): ConsumerGroup[] {
     const out: ConsumerGroup[] = [];
     for (const [groupId, record] of this.store.recordedConsumerGroups()) {

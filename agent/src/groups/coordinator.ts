@@ -417,6 +417,26 @@ export class GroupCoordinator {
    * but not loaded here yet (after a coordinator move, as their records say), plus groups known only by
    * committed offsets (classic, Empty).
    */
+  /**
+   * Loads the KIP-848 groups recorded in the metadata log that `coordinates` says are this agent's and that it
+   * does not hold: a group whose coordinator went away together with its members would otherwise keep its
+   * record, members and all, until one of them came back. Loaded, its members' sessions run here and expire,
+   * as Kafka's coordinator expires the members of the groups it loads with its partitions, and the record
+   * follows. Returns how many groups were loaded.
+   */
+  async adoptRecordedGroups(coordinates: (groupId: string) => boolean): Promise<number> {
+    let loaded = 0;
+    for (const groupId of this.consumerGroups.unloadedRecordIds()) {
+      if (!coordinates(groupId)) continue;
+      try {
+        if (await this.consumerGroups.load(groupId)) loaded++;
+      } catch (err) {
+        this.log.warn("loading a recorded consumer group failed", { groupId, error: errorMessage(err) });
+      }
+    }
+    return loaded;
+  }
+
   listGroups(filter: ListGroupsFilter = {}): ListedGroup[] {
     const consumerGroups = [...this.consumerGroups.groupsInMemory(), ...this.consumerGroups.unloadedRecords()];
     const held = new Set(consumerGroups.map((g) => g.groupId));

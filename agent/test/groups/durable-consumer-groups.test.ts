@@ -136,6 +136,28 @@ describe("KIP-848 consumer groups: durable state", () => {
     assert.equal(a.store.consumerGroups.has(G), false);
   });
 
+  it("a group whose coordinator and members are all gone is adopted by its new coordinator, its members expire and its record goes", async () => {
+    const a = setup();
+    a.topics.add("t", 2);
+    const m1 = new Client(a, "m1");
+    await m1.join();
+    await settle([m1]);
+    a.coordinator.close();
+    // Nobody comes back: before, the record kept listing m1 as a Stable member for ever.
+    const b = anotherCoordinator(a);
+    assert.equal(await b.coordinator.adoptRecordedGroups(() => false), 0, "not this agent's group");
+    assert.equal(await b.coordinator.adoptRecordedGroups(() => true), 1);
+    assert.equal(await b.coordinator.adoptRecordedGroups(() => true), 0, "held now");
+    for (let t = 0; t < SESSION + 10_000; t += 5_000) a.timers.advance(5_000);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(a.store.consumerGroups.has(G), false, "the member expired and the emptied group's record went");
+    assert.deepEqual(
+      b.coordinator.listGroups().map((g) => [g.groupId, g.state]),
+      [[G, "Empty"]],
+      "listed as Empty, no longer Stable with a member that is gone",
+    );
+  });
+
   it("a static member that left (epoch −2) comes back through the new coordinator to its partitions", async () => {
     const a = setup();
     a.topics.add("t", 2);
