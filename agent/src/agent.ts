@@ -8,6 +8,7 @@ import { componentLogger, errorMessage } from "../../common/logger.js";
 import { DynamicCluster } from "./cluster/dynamic-cluster.js";
 import { AgentRegistry } from "./cluster/registry.js";
 import { SingleAgentCluster } from "./cluster/static-cluster.js";
+import { coordinatesHere } from "./cluster/types.js";
 import { CompactionBacklog } from "./background/backlog.js";
 import { startBackgroundJobs } from "./background/jobs.js";
 import type { BackgroundJobs } from "./background/jobs.js";
@@ -276,7 +277,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   if (cluster instanceof DynamicCluster) {
     cluster.onMembershipChange(() => {
       membershipChangedAt = Date.now();
-      groups.unloadGroups((id) => cluster.coordinatorFor(id).nodeId !== cluster.self.nodeId);
+      groups.unloadGroups((id) => !coordinatesHere(cluster, id));
     });
   }
   // KIP-848 groups recorded in the log, this agent's now, that no member brought here: their coordinator went
@@ -285,7 +286,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const adoptTimer = setInterval(() => {
     if (Date.now() - membershipChangedAt < ADOPT_AFTER_STILL_MS) return;
     void groups
-      .adoptRecordedGroups((id) => cluster.coordinatorFor(id).nodeId === cluster.self.nodeId)
+      .adoptRecordedGroups((id) => coordinatesHere(cluster, id))
       .then((n) => {
         if (n > 0) logger.info("loaded recorded consumer groups no member brought here", { groups: n });
       });
@@ -295,7 +296,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     ? new TransactionCoordinator({
         metadata: log,
         writeFile: (data) => batcher.writeFile(data),
-        coordinates: (transactionalId) => cluster.coordinatorFor(transactionalId).nodeId === cluster.self.nodeId,
+        coordinates: (transactionalId) => coordinatesHere(cluster, transactionalId),
         log: componentLogger("transactions"),
       })
     : null;

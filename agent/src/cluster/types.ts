@@ -23,8 +23,16 @@ export interface ClusterView {
   isolated(): boolean;
   /** Agents a client in `zone` should be given (its zone's agents, or all when the zone has none). */
   agentsForZone(zone: string | null): readonly AgentInfo[];
-  /** The agent coordinating a consumer group (the same answer on every agent that sees the same members). */
-  coordinatorFor(groupId: string): AgentInfo;
+  /**
+   * The agent coordinating a consumer group or a transactional id (the same answer on every agent that
+   * sees the same members).
+   */
+  coordinatorFor(key: string): AgentInfo;
   /** The agent named leader of a partition in Metadata responses (any agent accepts produce). */
   leaderFor(topic: string, partition: number, zone: string | null): AgentInfo;
+}
+
+/** Whether `cluster`'s own agent coordinates `key` (a group id or a transactional id) in its current view. */
+export function coordinatesHere(cluster: ClusterView, key: string): boolean {
+  return cluster.coordinatorFor(key).nodeId === cluster.self.nodeId;
 }

@@ -11,10 +11,11 @@
  * id, WRITE on it.
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
+import { coordinatesHere } from "../cluster/types.js";
 import { defineHandler } from "../server/handler.js";
 import { refuseTransactionalId } from "./transactional-id-refusal.js";
 import { allowed, clusterAllowed, session } from "./authorization.js";
-import { coordinatesTransaction, producerError, transactionFailure } from "./transaction-support.js";
+import { producerError, transactionFailure } from "./transaction-support.js";
 
 /** InitProducerId v4 brought PRODUCER_FENCED; older versions are answered INVALID_PRODUCER_EPOCH. */
 const PRODUCER_FENCED_SINCE = 4;
@@ -29,7 +30,7 @@ defineHandler({ key: ApiKey.InitProducerId, min: 0, max: 5 }, async (req, ctx) =
     if (coordinator === null)
       return failed(refuseTransactionalId(ctx.agent.log, "InitProducerId", id, ctx.header.clientId));
     if (id === "") return failed(ErrorCode.INVALID_REQUEST);
-    if (!coordinatesTransaction(ctx.agent, id)) return failed(ErrorCode.NOT_COORDINATOR);
+    if (!coordinatesHere(ctx.agent.cluster, id)) return failed(ErrorCode.NOT_COORDINATOR);
     try {
       const out = await coordinator.initProducerId(
         id,

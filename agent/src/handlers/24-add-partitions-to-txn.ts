@@ -10,9 +10,10 @@
  * OPERATION_NOT_ATTEMPTED).
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
+import { coordinatesHere } from "../cluster/types.js";
 import { defineHandler } from "../server/handler.js";
 import { allowed, allowedNames } from "./authorization.js";
-import { coordinatesTransaction, producerError, transactionFailure } from "./transaction-support.js";
+import { producerError, transactionFailure } from "./transaction-support.js";
 
 const PRODUCER_FENCED_SINCE = 2;
 
@@ -40,7 +41,7 @@ defineHandler({ key: ApiKey.AddPartitionsToTxn, min: 0, max: 3 }, async (req, ct
     return answer((topic) =>
       writable.has(topic) ? ErrorCode.OPERATION_NOT_ATTEMPTED : ErrorCode.TOPIC_AUTHORIZATION_FAILED,
     );
-  if (!coordinatesTransaction(agent, id)) return all(ErrorCode.NOT_COORDINATOR);
+  if (!coordinatesHere(agent.cluster, id)) return all(ErrorCode.NOT_COORDINATOR);
   const partitions = topics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition })));
   let out;
   try {

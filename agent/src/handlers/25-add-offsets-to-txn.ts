@@ -6,9 +6,10 @@
  * TRANSACTIONAL_ID_AUTHORIZATION_FAILED), READ on the group (else GROUP_AUTHORIZATION_FAILED).
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
+import { coordinatesHere } from "../cluster/types.js";
 import { defineHandler } from "../server/handler.js";
 import { allowed } from "./authorization.js";
-import { coordinatesTransaction, producerError, transactionFailure } from "./transaction-support.js";
+import { producerError, transactionFailure } from "./transaction-support.js";
 
 const PRODUCER_FENCED_SINCE = 2;
 
@@ -19,7 +20,7 @@ defineHandler({ key: ApiKey.AddOffsetsToTxn, min: 0, max: 4 }, async (req, ctx) 
   if (!allowed(ctx, "WRITE", "TRANSACTIONAL_ID", id) || agent.transactions === null)
     return answer(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
   if (!allowed(ctx, "READ", "GROUP", req.groupId)) return answer(ErrorCode.GROUP_AUTHORIZATION_FAILED);
-  if (!coordinatesTransaction(agent, id)) return answer(ErrorCode.NOT_COORDINATOR);
+  if (!coordinatesHere(agent.cluster, id)) return answer(ErrorCode.NOT_COORDINATOR);
   try {
     const out = await agent.transactions.add(id, Number(req.producerId), req.producerEpoch, [], [req.groupId]);
     return answer(producerError(out.errorCode, ctx.header.apiVersion, PRODUCER_FENCED_SINCE));

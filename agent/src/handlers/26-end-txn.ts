@@ -7,9 +7,10 @@
  * coordinate the id. Authorization: WRITE on the transactional id (else TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
+import { coordinatesHere } from "../cluster/types.js";
 import { defineHandler } from "../server/handler.js";
 import { allowed } from "./authorization.js";
-import { coordinatesTransaction, producerError, transactionFailure } from "./transaction-support.js";
+import { producerError, transactionFailure } from "./transaction-support.js";
 
 const PRODUCER_FENCED_SINCE = 2;
 
@@ -19,7 +20,7 @@ defineHandler({ key: ApiKey.EndTxn, min: 0, max: 4 }, async (req, ctx) => {
   const answer = (errorCode: number) => ({ throttleTimeMs: 0, errorCode });
   if (!allowed(ctx, "WRITE", "TRANSACTIONAL_ID", id) || agent.transactions === null)
     return answer(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
-  if (!coordinatesTransaction(agent, id)) return answer(ErrorCode.NOT_COORDINATOR);
+  if (!coordinatesHere(agent.cluster, id)) return answer(ErrorCode.NOT_COORDINATOR);
   try {
     const errorCode = await agent.transactions.endTxn(id, Number(req.producerId), req.producerEpoch, req.committed);
     return answer(producerError(errorCode, ctx.header.apiVersion, PRODUCER_FENCED_SINCE));

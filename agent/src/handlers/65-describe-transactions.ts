@@ -6,9 +6,9 @@
  * Authorization: DESCRIBE on each transactional id (else TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
+import { coordinatesHere } from "../cluster/types.js";
 import { defineHandler } from "../server/handler.js";
 import { allowedNames } from "./authorization.js";
-import { coordinatesTransaction } from "./transaction-support.js";
 
 defineHandler({ key: ApiKey.DescribeTransactions, min: 0, max: 0 }, async (req, ctx) => {
   const { agent } = ctx;
@@ -28,7 +28,7 @@ defineHandler({ key: ApiKey.DescribeTransactions, min: 0, max: 0 }, async (req, 
       const failed = (errorCode: number) => ({ errorCode, transactionalId, ...none });
       if (!describable.has(transactionalId)) return failed(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
       if (agent.transactions === null) return failed(ErrorCode.TRANSACTIONAL_ID_NOT_FOUND);
-      if (!coordinatesTransaction(agent, transactionalId)) return failed(ErrorCode.NOT_COORDINATOR);
+      if (!coordinatesHere(agent.cluster, transactionalId)) return failed(ErrorCode.NOT_COORDINATOR);
       const txn = table.get(transactionalId);
       if (!txn) return failed(ErrorCode.TRANSACTIONAL_ID_NOT_FOUND);
       return {

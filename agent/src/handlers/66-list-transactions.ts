@@ -6,9 +6,9 @@
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
 import type { TransactionStateName } from "../metadata/transactions.js";
+import { coordinatesHere } from "../cluster/types.js";
 import { defineHandler } from "../server/handler.js";
 import { allowedNames } from "./authorization.js";
-import { coordinatesTransaction } from "./transaction-support.js";
 
 /** Kafka's transaction state names (TransactionState); this agent uses the first four. */
 const STATE_NAMES: ReadonlySet<string> = new Set([
@@ -34,7 +34,7 @@ defineHandler({ key: ApiKey.ListTransactions, min: 0, max: 1 }, async (req, ctx)
           .all()
           .filter(
             (t) =>
-              coordinatesTransaction(agent, t.transactionalId) &&
+              coordinatesHere(agent.cluster, t.transactionalId) &&
               (states.size === 0 || states.has(t.state)) &&
               (producers.size === 0 || producers.has(t.producerId)) &&
               (req.durationFilter < 0n || (t.startTime >= 0 && BigInt(now - t.startTime) >= req.durationFilter)),

@@ -1,11 +1,12 @@
 /** Small helpers shared by the consumer-group wire handlers (agent/src/handlers/08,09,11–16,42). */
+import { coordinatesHere } from "../cluster/types.js";
 import type { AgentContext } from "../server/context.js";
 import type { OffsetToCommit } from "../groups/coordinator.js";
 import { ErrorCode } from "../protocol/index.js";
 
 /** Whether this agent coordinates `groupId` (otherwise the handlers answer NOT_COORDINATOR). */
 export function coordinatesGroup(agent: AgentContext, groupId: string): boolean {
-  return agent.cluster.coordinatorFor(groupId).nodeId === agent.cluster.self.nodeId;
+  return coordinatesHere(agent.cluster, groupId);
 }
 
 /** A Buffer view of bytes (no copy when they already are a Buffer). */

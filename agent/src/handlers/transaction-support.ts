@@ -1,17 +1,11 @@
 /**
- * Helpers shared by the transaction handlers (10, 22, 24–26, 28, 65, 66): who coordinates a transactional
- * id, the error code each request version knows for a fenced producer, and what to answer when the metadata
- * log cannot take the command.
+ * Helpers shared by the transaction handlers (22, 24–26, 28): the error code each request version knows
+ * for a fenced producer, and what to answer when the metadata log cannot take the command.
  */
 import { errorMessage } from "../../../common/logger.js";
 import { FormatNotReadByAllError } from "../metadata/proposal.js";
 import { ErrorCode } from "../protocol/index.js";
 import type { AgentContext } from "../server/context.js";
-
-/** Whether this agent coordinates `transactionalId` (otherwise the handlers answer NOT_COORDINATOR). */
-export function coordinatesTransaction(agent: AgentContext, transactionalId: string): boolean {
-  return agent.cluster.coordinatorFor(transactionalId).nodeId === agent.cluster.self.nodeId;
-}
 
 /**
  * PRODUCER_FENCED for a request version that knows it (`since`), else INVALID_PRODUCER_EPOCH, as Kafka
