@@ -11,7 +11,8 @@
  * every partition) and READ on each topic (else TOPIC_AUTHORIZATION_FAILED for its partitions).
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
-import { commitKey, coordinatesGroup, offsetsToCommit } from "./group-support.js";
+import { coordinatesGroup, offsetsToCommit } from "./group-support.js";
+import { partitionKey } from "../metadata/transactions.js";
 import { defineHandler } from "../server/handler.js";
 import { allowed, allowedNames } from "./authorization.js";
 
@@ -50,7 +51,7 @@ defineHandler({ key: ApiKey.OffsetCommit, min: 0, max: 9 }, async (req, ctx) => 
       offsets: valid,
       apiVersion: version,
     });
-    for (const o of valid) errors.set(commitKey(o.topic, o.partition), errorCode);
+    for (const o of valid) errors.set(partitionKey(o.topic, o.partition), errorCode);
   }
   return {
     throttleTimeMs: 0,
@@ -58,7 +59,7 @@ defineHandler({ key: ApiKey.OffsetCommit, min: 0, max: 9 }, async (req, ctx) => 
       name: t.name,
       partitions: t.partitions.map((p) => ({
         partitionIndex: p.partitionIndex,
-        errorCode: errors.get(commitKey(t.name, p.partitionIndex)) ?? ErrorCode.NONE,
+        errorCode: errors.get(partitionKey(t.name, p.partitionIndex)) ?? ErrorCode.NONE,
       })),
     })),
   };

@@ -10,6 +10,7 @@
  * OPERATION_NOT_ATTEMPTED).
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
+import { partitionKey } from "../metadata/transactions.js";
 import { coordinatesHere } from "../cluster/types.js";
 import { defineHandler } from "../server/handler.js";
 import { allowed, allowedNames } from "./authorization.js";
@@ -57,6 +58,6 @@ defineHandler({ key: ApiKey.AddPartitionsToTxn, min: 0, max: 3 }, async (req, ct
   }
   const version = ctx.header.apiVersion;
   if (out.errorCode !== ErrorCode.NONE) return all(producerError(out.errorCode, version, PRODUCER_FENCED_SINCE));
-  const codes = new Map(partitions.map((p, i) => [`${p.partition}:${p.topic}`, out.partitionErrors[i]!]));
-  return answer((topic, partition) => codes.get(`${partition}:${topic}`) ?? ErrorCode.NONE);
+  const codes = new Map(partitions.map((p, i) => [partitionKey(p.topic, p.partition), out.partitionErrors[i]!]));
+  return answer((topic, partition) => codes.get(partitionKey(topic, partition)) ?? ErrorCode.NONE);
 });

@@ -10,7 +10,8 @@
  * TOPIC_AUTHORIZATION_FAILED for its partitions).
  */
 import { ApiKey, ErrorCode } from "../protocol/index.js";
-import { commitKey, coordinatesGroup, offsetsToCommit } from "./group-support.js";
+import { coordinatesGroup, offsetsToCommit } from "./group-support.js";
+import { partitionKey } from "../metadata/transactions.js";
 import { defineHandler } from "../server/handler.js";
 import { allowed, allowedNames } from "./authorization.js";
 import { transactionFailure } from "./transaction-support.js";
@@ -60,7 +61,7 @@ defineHandler({ key: ApiKey.TxnOffsetCommit, min: 0, max: 4 }, async (req, ctx) 
     }
     // The Java producer treats INVALID_PRODUCER_EPOCH as its fencing here, in every version.
     if (errorCode === ErrorCode.PRODUCER_FENCED) errorCode = ErrorCode.INVALID_PRODUCER_EPOCH;
-    for (const o of valid) errors.set(commitKey(o.topic, o.partition), errorCode);
+    for (const o of valid) errors.set(partitionKey(o.topic, o.partition), errorCode);
   }
-  return answer((topic, partition) => errors.get(commitKey(topic, partition)) ?? ErrorCode.NONE);
+  return answer((topic, partition) => errors.get(partitionKey(topic, partition)) ?? ErrorCode.NONE);
 });

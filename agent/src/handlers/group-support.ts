@@ -1,5 +1,6 @@
 /** Small helpers shared by the consumer-group wire handlers (agent/src/handlers/08,09,11–16,42). */
 import { coordinatesHere } from "../cluster/types.js";
+import { partitionKey } from "../metadata/transactions.js";
 import type { AgentContext } from "../server/context.js";
 import type { OffsetToCommit } from "../groups/coordinator.js";
 import { ErrorCode } from "../protocol/index.js";
@@ -30,14 +31,12 @@ interface PartitionToCommit {
   readonly committedMetadata: string | null;
 }
 
-/** The key of a partition in the maps of offsetsToCommit. */
-export const commitKey = (topic: string, partition: number): string => `${partition}:${topic}`;
-
 /**
  * OffsetCommit's and TxnOffsetCommit's checks per partition: TOPIC_AUTHORIZATION_FAILED for topics not in
  * `readable`, NOT_COORDINATOR when this agent does not coordinate the group, UNKNOWN_TOPIC_OR_PARTITION for
  * partitions that do not exist, OFFSET_METADATA_TOO_LARGE beyond MAX_OFFSET_METADATA_BYTES. Returns the
- * offsets that passed (their leader epoch −1 unless `withLeaderEpoch`) and the errors of the others.
+ * offsets that passed (their leader epoch −1 unless `withLeaderEpoch`) and the errors of the others, by
+ * partitionKey.
  */
 export function offsetsToCommit(
   agent: AgentContext,
@@ -62,7 +61,7 @@ export function offsetsToCommit(
       )
         error = ErrorCode.OFFSET_METADATA_TOO_LARGE;
       if (error !== ErrorCode.NONE) {
-        errors.set(commitKey(t.name, p.partitionIndex), error);
+        errors.set(partitionKey(t.name, p.partitionIndex), error);
         continue;
       }
       valid.push({

@@ -15,7 +15,7 @@ import { errorMessage, type Logger } from "../../../common/logger.js";
 import type { Command } from "../metadata/commands.js";
 import type { MetadataLog } from "../metadata/log.js";
 import type { CommandResult } from "../metadata/state.js";
-import type { Transaction } from "../metadata/transactions.js";
+import { partitionKey, type Transaction } from "../metadata/transactions.js";
 import { ErrorCode } from "../protocol/error-codes.js";
 import { controlBatch } from "../records/control-batch.js";
 
@@ -167,8 +167,8 @@ export class TransactionCoordinator {
     const all = new Map<string, { topic: string; partition: number }>();
     if (txn?.state === "Ongoing")
       for (const [topic, set] of txn.partitions)
-        for (const partition of set) all.set(`${partition}:${topic}`, { topic, partition });
-    for (const p of adding) all.set(`${p.partition}:${p.topic}`, { topic: p.topic, partition: p.partition });
+        for (const partition of set) all.set(partitionKey(topic, partition), { topic, partition });
+    for (const p of adding) all.set(partitionKey(p.topic, p.partition), { topic: p.topic, partition: p.partition });
     const widest: Command = {
       type: "endTransaction",
       transactionalId,

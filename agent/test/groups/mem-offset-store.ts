@@ -3,6 +3,7 @@
  * log). Fences are checked by the fold's own rules (metadata/group-fence.ts).
  */
 import { GroupFences } from "../../src/metadata/group-fence.js";
+import { partitionKey } from "../../src/metadata/transactions.js";
 import type { ConsumerGroupRecord } from "../../src/groups/consumer-group-record.js";
 import type { CommittedOffset, GroupClaim, GroupOffsetStore, GroupWriteFence } from "../../src/groups/offset-store.js";
 import { ErrorCode } from "../../src/protocol/error-codes.js";
@@ -55,7 +56,7 @@ export class MemGroupOffsetStore implements GroupOffsetStore {
     return new Set(
       this.transactionalCommits
         .filter((c) => c.groupId === groupId)
-        .flatMap((c) => c.offsets.map((o) => `${o.partition}:${o.topic}`)),
+        .flatMap((c) => c.offsets.map((o) => partitionKey(o.topic, o.partition))),
     );
   }
 
