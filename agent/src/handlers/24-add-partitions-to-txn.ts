@@ -16,8 +16,6 @@ import { defineHandler } from "../server/handler.js";
 import { allowed, allowedNames } from "./authorization.js";
 import { producerError, transactionFailure } from "./transaction-support.js";
 
-const PRODUCER_FENCED_SINCE = 2;
-
 defineHandler({ key: ApiKey.AddPartitionsToTxn, min: 0, max: 3 }, async (req, ctx) => {
   const { agent } = ctx;
   const id = req.v3AndBelowTransactionalId;
@@ -57,7 +55,7 @@ defineHandler({ key: ApiKey.AddPartitionsToTxn, min: 0, max: 3 }, async (req, ct
     return all(transactionFailure(agent, "AddPartitionsToTxn", id, err));
   }
   const version = ctx.header.apiVersion;
-  if (out.errorCode !== ErrorCode.NONE) return all(producerError(out.errorCode, version, PRODUCER_FENCED_SINCE));
+  if (out.errorCode !== ErrorCode.NONE) return all(producerError(out.errorCode, version));
   const codes = new Map(partitions.map((p, i) => [partitionKey(p.topic, p.partition), out.partitionErrors[i]!]));
   return answer((topic, partition) => codes.get(partitionKey(topic, partition)) ?? ErrorCode.NONE);
 });

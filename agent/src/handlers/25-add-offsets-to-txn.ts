@@ -11,8 +11,6 @@ import { defineHandler } from "../server/handler.js";
 import { allowed } from "./authorization.js";
 import { producerError, transactionFailure } from "./transaction-support.js";
 
-const PRODUCER_FENCED_SINCE = 2;
-
 defineHandler({ key: ApiKey.AddOffsetsToTxn, min: 0, max: 4 }, async (req, ctx) => {
   const { agent } = ctx;
   const id = req.transactionalId;
@@ -23,7 +21,7 @@ defineHandler({ key: ApiKey.AddOffsetsToTxn, min: 0, max: 4 }, async (req, ctx) 
   if (!coordinatesHere(agent.cluster, id)) return answer(ErrorCode.NOT_COORDINATOR);
   try {
     const out = await agent.transactions.add(id, Number(req.producerId), req.producerEpoch, [], [req.groupId]);
-    return answer(producerError(out.errorCode, ctx.header.apiVersion, PRODUCER_FENCED_SINCE));
+    return answer(producerError(out.errorCode, ctx.header.apiVersion));
   } catch (err) {
     return answer(transactionFailure(agent, "AddOffsetsToTxn", id, err));
   }

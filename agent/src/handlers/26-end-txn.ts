@@ -12,8 +12,6 @@ import { defineHandler } from "../server/handler.js";
 import { allowed } from "./authorization.js";
 import { producerError, transactionFailure } from "./transaction-support.js";
 
-const PRODUCER_FENCED_SINCE = 2;
-
 defineHandler({ key: ApiKey.EndTxn, min: 0, max: 4 }, async (req, ctx) => {
   const { agent } = ctx;
   const id = req.transactionalId;
@@ -23,7 +21,7 @@ defineHandler({ key: ApiKey.EndTxn, min: 0, max: 4 }, async (req, ctx) => {
   if (!coordinatesHere(agent.cluster, id)) return answer(ErrorCode.NOT_COORDINATOR);
   try {
     const errorCode = await agent.transactions.endTxn(id, Number(req.producerId), req.producerEpoch, req.committed);
-    return answer(producerError(errorCode, ctx.header.apiVersion, PRODUCER_FENCED_SINCE));
+    return answer(producerError(errorCode, ctx.header.apiVersion));
   } catch (err) {
     return answer(transactionFailure(agent, "EndTxn", id, err));
   }

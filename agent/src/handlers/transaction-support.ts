@@ -8,10 +8,10 @@ import { ErrorCode } from "../protocol/index.js";
 import type { AgentContext } from "../server/context.js";
 
 /**
- * PRODUCER_FENCED for a request version that knows it (`since`), else INVALID_PRODUCER_EPOCH, as Kafka
- * answers older clients.
+ * PRODUCER_FENCED for a request version that knows it (`since`: v2 of AddPartitionsToTxn, AddOffsetsToTxn
+ * and EndTxn, v4 of InitProducerId), else INVALID_PRODUCER_EPOCH, as Kafka answers older clients.
  */
-export function producerError(errorCode: number, version: number, since: number): number {
+export function producerError(errorCode: number, version: number, since = 2): number {
   return errorCode === ErrorCode.PRODUCER_FENCED && version < since ? ErrorCode.INVALID_PRODUCER_EPOCH : errorCode;
 }
 
