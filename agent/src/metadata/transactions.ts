@@ -139,10 +139,6 @@ export class TransactionTable {
     this.idle.touch(txn.transactionalId, time);
   }
 
-  get size(): number {
-    return this.byId.size;
-  }
-
   get(transactionalId: string): Transaction | undefined {
     return this.byId.get(transactionalId);
   }

@@ -20,7 +20,7 @@ import { ErrorCode } from "../protocol/error-codes.js";
 import { controlBatch } from "../records/control-batch.js";
 
 /** How often the coordinator looks for transactions past their timeout (Kafka's default is 10 s). */
-export const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 /** How many times an end is written again after the fold refused its markers as out of date. */
 const END_ATTEMPTS = 5;
 
