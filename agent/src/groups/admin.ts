@@ -110,11 +110,7 @@ export class GroupAdmin {
     if (!group) {
       if (!hasOffsets) return GroupError.GROUP_ID_NOT_FOUND;
       // Known only by its offsets: claim it, so that a coordinator holding it with members is fenced.
-      try {
-        group = (await this.membership.loadGroup(groupId)) ?? undefined;
-      } catch (err) {
-        this.log.warn("claiming the group failed", { groupId, error: errorMessage(err) });
-      }
+      group = await this.membership.loadGroupOrWarn(groupId);
       if (!group) return GroupError.COORDINATOR_NOT_AVAILABLE;
     }
     if (this.membership.dropIfFenced(group)) return GroupError.NOT_COORDINATOR;

@@ -64,11 +64,7 @@ export class GroupMembership {
       // A member id for a group that does not exist is stale.
       if (input.memberId !== "")
         return joinError(input.memberId, this.unknownGroupError(input.groupId, input.memberId));
-      try {
-        group = (await this.loadGroup(input.groupId)) ?? undefined;
-      } catch (err) {
-        this.log.warn("claiming the group failed", { groupId: input.groupId, error: errorMessage(err) });
-      }
+      group = await this.loadGroupOrWarn(input.groupId);
       if (!group) return joinError(input.memberId, GroupError.COORDINATOR_NOT_AVAILABLE);
     }
     const joining = group;
@@ -803,6 +799,19 @@ export class GroupMembership {
       this.claims.set(groupId, claim);
     }
     return claim;
+  }
+
+  /**
+   * loadGroup for callers that answer COORDINATOR_NOT_AVAILABLE when there is no group to work on: undefined
+   * when the claim could not be written (logged) or the coordinator closed meanwhile.
+   */
+  async loadGroupOrWarn(groupId: string): Promise<Group | undefined> {
+    try {
+      return (await this.loadGroup(groupId)) ?? undefined;
+    } catch (err) {
+      this.log.warn("claiming the group failed", { groupId, error: errorMessage(err) });
+      return undefined;
+    }
   }
 
   private async claimGroup(groupId: string): Promise<Group | null> {

@@ -42,11 +42,7 @@ export class GroupOffsets {
       // An unknown group with generation ≥ 0 means a stale member; −1 creates a "simple" group.
       if (input.generationId >= 0)
         return this.membership.unknownGroupError(input.groupId, input.memberId, GroupError.ILLEGAL_GENERATION);
-      try {
-        group = (await this.membership.loadGroup(input.groupId)) ?? undefined;
-      } catch (err) {
-        this.log.warn("claiming the group failed", { groupId: input.groupId, error: errorMessage(err) });
-      }
+      group = await this.membership.loadGroupOrWarn(input.groupId);
       if (!group) return GroupError.COORDINATOR_NOT_AVAILABLE;
     }
     if (this.membership.dropIfFenced(group, input.memberId)) return GroupError.NOT_COORDINATOR;
@@ -166,11 +162,7 @@ export class GroupOffsets {
     if (!group) {
       if (this.offsets.committed(groupId).size === 0) return failed(GroupError.GROUP_ID_NOT_FOUND);
       // Known only by its offsets: claim it, so that a coordinator holding it with members is fenced.
-      try {
-        group = (await this.membership.loadGroup(groupId)) ?? undefined;
-      } catch (err) {
-        this.log.warn("claiming the group failed", { groupId, error: errorMessage(err) });
-      }
+      group = await this.membership.loadGroupOrWarn(groupId);
       if (!group) return failed(GroupError.COORDINATOR_NOT_AVAILABLE);
     }
     if (this.membership.dropIfFenced(group)) return failed(GroupError.NOT_COORDINATOR);
