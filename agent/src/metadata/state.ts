@@ -190,7 +190,7 @@ export class ClusterState {
   /** KIP-848 consumer groups' durable state, by group id (groups/consumer-group-record.ts). */
   readonly consumerGroups = new Map<string, ConsumerGroupRecord>();
   /** Transactional ids, their transactions, last stable offsets and aborted ranges (transactions.ts). */
-  transactions = new TransactionTable();
+  readonly transactions = new TransactionTable();
   nextProducerId = 1000;
   /** Log time (ms) at the last applied entry: the largest entry timestamp so far (expiry.ts); 0 while unknown. */
   logTime = 0;
@@ -229,6 +229,9 @@ export class ClusterState {
   partition(topic: string, partition: number): PartitionState | undefined {
     return this.topics.get(topic)?.partitions[partition];
   }
+
+  private readonly partitionExists = (topic: string, partition: number): boolean =>
+    this.partition(topic, partition) !== undefined;
 
   /** The number a live topic was given (numberTopics), if any. */
   topicNumber(name: string): number | undefined {
@@ -435,7 +438,7 @@ export class ClusterState {
           c.partitions,
           c.groups,
           this.logTime,
-          (topic, partition) => this.partition(topic, partition) !== undefined,
+          this.partitionExists,
         );
       case "txnOffsetCommit":
         return this.txnOffsetCommit(c);
@@ -559,7 +562,7 @@ export class ClusterState {
       const refused = this.groupFences.admit(c.group, c.coordinatorEpoch, c.generationId ?? -1);
       if (refused !== FoldError.NONE) return { errorCode: refused };
     }
-    const offsets = c.offsets.filter((o) => this.partition(o.topic, o.partition) !== undefined);
+    const offsets = c.offsets.filter((o) => this.partitionExists(o.topic, o.partition));
     return {
       errorCode: this.transactions.commitOffsets(
         c.transactionalId,
@@ -585,7 +588,7 @@ export class ClusterState {
       c.producerEpoch,
       c.commit,
       batches,
-      (topic, partition) => this.partition(topic, partition) !== undefined,
+      this.partitionExists,
     );
     if (check.errorCode !== FoldError.NONE || check.done) return { errorCode: check.errorCode };
     const markerOffsets = new Map<string, number>();
@@ -593,18 +596,8 @@ export class ClusterState {
     if (c.markers) {
       for (const b of batches) {
         const p = this.partition(b.topic, b.partition)!;
-        this.beforeChange(p);
-        const offset = p.nextOffset;
-        p.segments.push({
-          baseOffset: offset,
-          lastOffset: offset,
-          maxTimestamp: c.markers.time,
-          location: { store: "i", key: c.markers.key, pos: b.pos, len: b.len },
-          appendTime: c.markers.time,
-        });
-        this.ref(c.markers.key);
-        p.nextOffset += 1;
-        p.bytes += b.len;
+        // A marker is a control batch of one record.
+        const offset = this.appendSegment(p, c.markers.key, b.pos, b.len, 1, c.markers.time, c.markers.time);
         markerOffsets.set(partitionKey(b.topic, b.partition), offset);
         appended.push([b.topic, b.partition, p]);
       }
@@ -631,6 +624,34 @@ export class ClusterState {
     const n = (this.objectRefs.get(key) ?? 0) - 1;
     if (n <= 0) this.objectRefs.delete(key);
     else this.objectRefs.set(key, n);
+  }
+
+  /**
+   * Appends `count` records stored at `pos`/`len` of ingestion file `key` to `p` at its next offset;
+   * returns that offset.
+   */
+  private appendSegment(
+    p: PartitionState,
+    key: string,
+    pos: number,
+    len: number,
+    count: number,
+    maxTimestamp: number,
+    appendTime: number,
+  ): number {
+    this.beforeChange(p);
+    const baseOffset = p.nextOffset;
+    p.segments.push({
+      baseOffset,
+      lastOffset: baseOffset + count - 1,
+      maxTimestamp,
+      location: { store: "i", key, pos, len },
+      appendTime,
+    });
+    this.ref(key);
+    p.nextOffset += count;
+    p.bytes += len;
+    return baseOffset;
   }
 
   private commitFile(c: CommitFileCommand): CommandResult {
@@ -665,18 +686,7 @@ export class ClusterState {
         });
         continue;
       }
-      this.beforeChange(p);
-      const baseOffset = p.nextOffset;
-      p.segments.push({
-        baseOffset,
-        lastOffset: baseOffset + b.count - 1,
-        maxTimestamp: b.maxTimestamp,
-        location: { store: "i", key: c.key, pos: b.pos, len: b.len },
-        appendTime: c.time,
-      });
-      this.ref(c.key);
-      p.nextOffset += b.count;
-      p.bytes += b.len;
+      const baseOffset = this.appendSegment(p, c.key, b.pos, b.len, b.count, b.maxTimestamp, c.time);
       if (b.producerId >= 0) {
         this.recordSequence(p, b.producerId, b.producerEpoch, b.baseSequence, b.count, baseOffset, b.maxTimestamp);
         this.transactions.batchAppended(b.topic, b.partition, b.producerId, baseOffset);
