@@ -7,14 +7,25 @@
  * - paced: one proposal per agent every WARP_BENCH_LOG_PACE_MS (default 50, an ingestion file per batch
  *   window) for WARP_BENCH_LOG_SECONDS (default 10): conflicts per commit at the rate agents commit files.
  *
+ * and each in two ways (WARP_BENCH_LOG_VIA, default both):
+ *
+ * - direct: every agent appends its own entries (the log without a sequencer);
+ * - sequencer: agent 0 is the sequencer (its route on a real HTTP server, docs/metadata-log.md section
+ *   14.6) and the others send it their commits over HTTP (sequencer/forwarder.ts), as agents do.
+ *
  * Prints proposals/s, entries/s, proposals per entry, conflicts per entry and propose latency.
  *
  *   npx tsx bench/log-contention.ts        (WARP_BENCH_LOG_AGENTS: agent counts, default 1,3,6,12)
  */
-import { componentLogger } from "../common/logger.js";
 import { setTimeout as sleep } from "node:timers/promises";
+import { serveHttp, type RunningHttpServer } from "../common/http-server.js";
+import { componentLogger } from "../common/logger.js";
 import type { Command } from "../agent/src/metadata/commands.js";
 import { MetadataLog } from "../agent/src/metadata/log.js";
+import type { CommandResult } from "../agent/src/metadata/state.js";
+import { CommitForwarder } from "../agent/src/sequencer/forwarder.js";
+import { SequencerService } from "../agent/src/sequencer/service.js";
+import { COMMIT_PATH } from "../agent/src/sequencer/wire.js";
 import { openDynamoStores } from "../agent/src/store/dynamodb/index.js";
 import type { Stores } from "../agent/src/store/types.js";
 import { LOCAL_AWS, startDynamoDbLocal } from "../e2e/support/dynamodb-local.js";
@@ -24,8 +35,15 @@ const CONCURRENCY = 32;
 const AGENT_COUNTS = (process.env.WARP_BENCH_LOG_AGENTS ?? "1,3,6,12").split(",").map(Number);
 const PACE_MS = Number(process.env.WARP_BENCH_LOG_PACE_MS ?? 50);
 const PACED_SECONDS = Number(process.env.WARP_BENCH_LOG_SECONDS ?? 10);
+const VIA = (process.env.WARP_BENCH_LOG_VIA ?? "direct,sequencer").split(",") as Via[];
 
 type Mode = "max rate" | "paced";
+type Via = "direct" | "sequencer";
+
+/** What an agent commits through: its log, or a forwarder to the sequencer. */
+interface Committer {
+  propose(commands: readonly Command[]): Promise<CommandResult[]>;
+}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -53,7 +71,7 @@ function commitFile(a: number, i: number): Command {
   };
 }
 
-async function run(endpoint: string, agents: number, table: string, mode: Mode): Promise<void> {
+async function run(endpoint: string, agents: number, table: string, mode: Mode, via: Via): Promise<void> {
   const stores: Stores[] = [];
   const logs: MetadataLog[] = [];
   let conflicts = 0;
@@ -77,8 +95,28 @@ async function run(endpoint: string, agents: number, table: string, mode: Mode):
   }
   await logs[0]!.propose([{ type: "createTopic", name: "t", topicId: "0".repeat(32), partitions: 6, configs: {} }]);
   for (const l of logs) await l.catchUp();
+  let server: RunningHttpServer | null = null;
+  let committers: Committer[] = logs;
+  if (via === "sequencer" && agents > 1) {
+    const logger = componentLogger("bench");
+    const service = new SequencerService({ log: logs[0]!, isHeld: () => true, token: "bench", logger });
+    const http = await serveHttp({
+      port: 0,
+      host: "127.0.0.1",
+      routes: new Map(),
+      postRoutes: new Map([[COMMIT_PATH, service.route]]),
+      logger,
+    });
+    server = http;
+    const address = { owner: "agent-0", host: "127.0.0.1", port: http.port, token: "bench" };
+    committers = logs.map((log, a) =>
+      a === 0 ? log : new CommitForwarder(log, { sequencer: () => address, logger }, `agent-${a}`),
+    );
+  }
+  appends = 0;
+  conflicts = 0;
   const latencies: number[] = [];
-  const propose = async (log: MetadataLog, a: number, i: number): Promise<void> => {
+  const propose = async (log: Committer, a: number, i: number): Promise<void> => {
     const t0 = process.hrtime.bigint();
     await log.propose([commitFile(a, i)]);
     latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
@@ -88,7 +126,7 @@ async function run(endpoint: string, agents: number, table: string, mode: Mode):
   if (mode === "max rate") {
     total = PROPOSALS * agents;
     await Promise.all(
-      logs.map(async (log, a) => {
+      committers.map(async (log, a) => {
         let next = 0;
         await Promise.all(
           Array.from({ length: CONCURRENCY }, async () => {
@@ -102,7 +140,7 @@ async function run(endpoint: string, agents: number, table: string, mode: Mode):
     // batcher seals on its timer), the agents' timers out of phase.
     const until = started + PACED_SECONDS * 1000;
     await Promise.all(
-      logs.map(async (log, a) => {
+      committers.map(async (log, a) => {
         await sleep((PACE_MS * a) / agents);
         const inFlight: Promise<void>[] = [];
         for (let i = 0; Date.now() < until; i++) {
@@ -117,10 +155,11 @@ async function run(endpoint: string, agents: number, table: string, mode: Mode):
   const seconds = (Date.now() - started) / 1000;
   latencies.sort((x, y) => x - y);
   console.log(
-    `${mode}, ${agents} agent(s): ${Math.round(total / seconds)} proposals/s, ${Math.round(appends / seconds)} entries/s, ` +
+    `${mode}, ${agents} agent(s), ${via}: ${Math.round(total / seconds)} proposals/s, ${Math.round(appends / seconds)} entries/s, ` +
       `${(total / Math.max(1, appends)).toFixed(1)} proposals/entry, ${conflicts} conflicts (${(conflicts / Math.max(1, appends)).toFixed(2)} per entry), ` +
       `propose p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms`,
   );
+  await server?.close();
   for (const l of logs) await l.close();
   for (const s of stores) await s.close();
 }
@@ -131,7 +170,9 @@ async function main(): Promise<void> {
   const ddb = await startDynamoDbLocal();
   try {
     for (const mode of ["max rate", "paced"] as const)
-      for (const n of AGENT_COUNTS) await run(ddb.endpoint, n, `${mode === "paced" ? "p" : "m"}${n}`, mode);
+      for (const n of AGENT_COUNTS)
+        for (const via of n > 1 ? VIA : VIA.slice(0, 1))
+          await run(ddb.endpoint, n, `${mode === "paced" ? "p" : "m"}${n}${via[0]}`, mode, via);
   } finally {
     await ddb.stop();
   }

@@ -5,9 +5,16 @@
  *   GET /healthz  liveness: 200 "ok", or 503 {"ready":false,"reason":...}
  *   GET /readyz   readiness: the same, from the readiness check
  * HEAD is answered like GET without a body; another method on a known path is 405, an unknown path
- * 404, the query string is ignored. A route that throws is logged and answered 500.
+ * 404, the query string is ignored. A route that throws is logged and answered 500. POST routes (the
+ * agents' own calls to each other) get the request's headers and body, up to maxBodyBytes (413 past it).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { Registry } from "prom-client";
 import { listen } from "./listen.js";
@@ -21,6 +28,17 @@ export interface HttpReply {
 
 export type HttpRoute = () => HttpReply | Promise<HttpReply>;
 
+/** A POST request's headers and whole body. */
+export interface HttpPost {
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
+export type HttpPostRoute = (request: HttpPost) => Promise<HttpReply>;
+
+/** The largest POST body read by default (bytes). */
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+
 export interface HttpServerOptions {
   /** 0 picks a free port. */
   readonly port: number;
@@ -28,6 +46,10 @@ export interface HttpServerOptions {
   readonly host?: string;
   /** Path → route, for GET and HEAD. */
   readonly routes: ReadonlyMap<string, HttpRoute>;
+  /** Path → route, for POST. */
+  readonly postRoutes?: ReadonlyMap<string, HttpPostRoute>;
+  /** The largest POST body read (bytes); default DEFAULT_MAX_BODY_BYTES. */
+  readonly maxBodyBytes?: number;
   readonly logger: Logger;
 }
 
@@ -49,10 +71,46 @@ function send(res: ServerResponse, reply: HttpReply, head: boolean): void {
   res.end(head ? undefined : reply.body);
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, routes: HttpServerOptions["routes"]): Promise<void> {
+/** The request's body, or null once it passed `limit` bytes (the rest is not read). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners("data");
+        req.resume();
+        resolve(null);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks, size)));
+    req.on("error", reject);
+  });
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, options: HttpServerOptions): Promise<void> {
   const path = new URL(req.url ?? "/", "http://localhost").pathname;
   const head = req.method === "HEAD";
-  const route = routes.get(path);
+  const post = options.postRoutes?.get(path);
+  if (post) {
+    if (req.method !== "POST") {
+      res.setHeader("allow", "POST");
+      send(res, { status: 405, contentType: TEXT, body: "method not allowed\n" }, false);
+      return;
+    }
+    const body = await readBody(req, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+    if (body === null) {
+      res.setHeader("connection", "close");
+      send(res, { status: 413, contentType: TEXT, body: "request body too large\n" }, false);
+      return;
+    }
+    send(res, await post({ headers: req.headers, body }), false);
+    return;
+  }
+  const route = options.routes.get(path);
   if (!route) {
     send(res, { status: 404, contentType: TEXT, body: "not found\n" }, head);
     return;
@@ -70,7 +128,7 @@ export async function serveHttp(options: HttpServerOptions): Promise<RunningHttp
   const host = options.host ?? "0.0.0.0";
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
-    handle(req, res, options.routes).catch((err: unknown) => {
+    handle(req, res, options).catch((err: unknown) => {
       logger.error("http request failed", { url: req.url, error: errorMessage(err) });
       if (!res.headersSent) send(res, { status: 500, contentType: TEXT, body: "internal error\n" }, false);
       else res.destroy();

@@ -23,6 +23,9 @@ import { IngestionHealth } from "./ingest/health.js";
 import { IngestionBatcher } from "./ingest/batcher.js";
 import { TransactionCoordinator } from "./transactions/coordinator.js";
 import { LogGroupOffsetStore } from "./metadata/group-offsets.js";
+import { CommitForwarder } from "./sequencer/forwarder.js";
+import { SequencerRole } from "./sequencer/role.js";
+import { COMMIT_PATH } from "./sequencer/wire.js";
 import { MetadataLog } from "./metadata/log.js";
 import { ENTRY_FORMAT } from "./metadata/commands.js";
 import { LATEST_ENTRY_FORMAT, entryFormatFor } from "./metadata/entry-codec.js";
@@ -190,10 +193,35 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const cache = new ObjectCache(config.fetchCacheBytes);
   // Agents sharing a store step out of the cluster while their ingestion writes fail (ingest/health.ts).
   const ingestionHealth = new IngestionHealth();
+  // Agents sharing a log commit their files through the sequencer (sequencer/forwarder.ts).
+  const sequencer =
+    !singleWriter && config.sequencer
+      ? new SequencerRole({
+          store: stores.metadata,
+          log,
+          logger: componentLogger("sequencer"),
+          onHeld: (held) => metrics.sequencerHeld.set(held ? 1 : 0),
+          onRequest: (outcome, commands) => {
+            metrics.sequencerRequests.inc({ outcome });
+            if (outcome === "applied") metrics.sequencerCommands.inc(commands);
+          },
+        })
+      : null;
+  const committer = sequencer
+    ? new CommitForwarder(
+        log,
+        {
+          sequencer: () => sequencer.address(),
+          logger: componentLogger("sequencer"),
+          onCommit: (route) => metrics.fileCommits.inc({ route }),
+        },
+        agentId,
+      )
+    : log;
   const batcher = new IngestionBatcher({
     health: ingestionHealth,
     store: stores.ingestion,
-    log,
+    log: committer,
     batchTimeoutMs: config.batchTimeoutMs,
     sealMode: config.sealMode,
     sealIdleGapMs: config.sealIdleGapMs,
@@ -409,7 +437,10 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       const refused = backlog.refusal();
       return refused === null ? { ready: true } : { ready: false, reason: refused };
     },
+    ...(sequencer ? { postRoutes: new Map([[COMMIT_PATH, sequencer.route]]) } : {}),
   });
+  // Reachable where the registry says this agent is, on the port just bound.
+  sequencer?.start(nodeId, config.advertisedHost, http.port);
   logger.info("agent started", {
     kafkaPort: kafka.port,
     httpPort: http.port,
@@ -460,6 +491,10 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     stopUsersWatch?.();
     security.jwks?.close();
     await registry?.stop().catch((err: unknown) => logger.warn("deregistering failed", { error: errorMessage(err) }));
+    // Other agents' commits go elsewhere from now on; this agent's own are appended here.
+    await sequencer
+      ?.stop()
+      .catch((err: unknown) => logger.warn("leaving the sequencer failed", { error: errorMessage(err) }));
     const drain = batcher.close();
     const deadline = new Promise<void>((r) => setTimeout(r, config.gracefulShutdownMs).unref());
     await Promise.race([drain, deadline]);

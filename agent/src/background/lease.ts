@@ -35,6 +35,13 @@ interface LeaseValue {
   readonly owner: string;
 }
 
+/** A lease item's value as an agent last read or wrote it. */
+export interface LeaseHolder {
+  readonly owner: string;
+  /** The holder's info (LeaseOptions.info). */
+  readonly info: Readonly<Record<string, unknown>>;
+}
+
 export class Lease {
   readonly renewMs: number;
   readonly ttlMs: number;
@@ -44,6 +51,8 @@ export class Lease {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
+  /** The holder as last read or written here, and when (ms); null when the item was absent or expired. */
+  private seen: { readonly holder: LeaseHolder; readonly at: number } | null = null;
   /** Test seam: when true, the holder neither renews nor acquires (a hung agent). */
   paused = false;
 
@@ -64,6 +73,21 @@ export class Lease {
 
   isHeld(): boolean {
     return this.version !== null && Date.now() < this.validUntil - this.renewMs;
+  }
+
+  /**
+   * Who holds the lease, as this agent last read it (every renewMs while it is not the holder) or wrote
+   * it: null when nobody did then, or when that was longer than a lease lifetime ago.
+   */
+  holder(): LeaseHolder | null {
+    const seen = this.seen;
+    if (!seen || Date.now() - seen.at >= this.ttlMs) return null;
+    return seen.holder;
+  }
+
+  /** The owner this lease competes as (LeaseOptions.owner). */
+  get owner(): string {
+    return this.options.owner;
   }
 
   /** When this agent became the holder (ms), or 0. */
@@ -89,12 +113,14 @@ export class Lease {
     const { store, key } = this.options;
     const value = Buffer.from(JSON.stringify({ owner: this.options.owner, ...this.options.info }), "utf8");
     const started = Date.now();
+    const mine: LeaseHolder = { owner: this.options.owner, info: this.options.info ?? {} };
     const expiresAt = new Date(started + this.ttlMs);
     if (this.version !== null) {
       const v = await store.putItem(key, value, { kind: "version", version: this.version }, expiresAt);
       if (v !== null) {
         this.version = v;
         this.validUntil = started + this.ttlMs;
+        this.seen = { holder: mine, at: started };
         return true;
       }
       this.lose();
@@ -102,6 +128,7 @@ export class Lease {
     // Not the holder: read before writing. Every agent but the holder asks every renewMs, and on DynamoDB
     // a conditional put that fails is billed as a write, five times the price of this read.
     const current = await store.getItem(key);
+    this.seen = isLive(current) ? this.holderOf(current.value, started) : null;
     let v: number | null = null;
     if (!isLive(current)) v = await store.putItem(key, value, { kind: "absent" }, expiresAt);
     // Held: by a write of ours whose answer was lost, or by another agent.
@@ -109,6 +136,7 @@ export class Lease {
       v = await store.putItem(key, value, { kind: "version", version: current.version }, expiresAt);
     if (v === null) return false;
     this.version = v;
+    this.seen = { holder: mine, at: started };
     this.heldSince = started;
     this.validUntil = started + this.ttlMs;
     this.options.logger.info("lease acquired", { key, owner: this.options.owner });
@@ -124,9 +152,23 @@ export class Lease {
     }
   }
 
+  /** The holder a lease item names, read at `at`; null when the item is not a lease's. */
+  private holderOf(data: Buffer, at: number): { holder: LeaseHolder; at: number } | null {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(data.toString("utf8"));
+    } catch {
+      return null;
+    }
+    if (typeof parsed !== "object" || parsed === null) return null;
+    const { owner, ...info } = parsed as Record<string, unknown>;
+    return typeof owner === "string" ? { holder: { owner, info }, at } : null;
+  }
+
   private lose(): void {
     if (this.version === null) return;
     this.version = null;
+    this.seen = null;
     this.options.logger.warn("lease lost", { key: this.options.key, owner: this.options.owner });
     this.options.onChange?.(false);
   }
@@ -138,6 +180,7 @@ export class Lease {
     this.timer = null;
     await this.running;
     const version = this.version;
+    this.seen = null;
     if (version === null) return;
     this.version = null;
     this.options.onChange?.(false);

@@ -394,6 +394,15 @@ export const AGENT_FLAGS = {
     help: "Serve transactional producers (transactional.id), Kafka Streams and other exactly-once clients, and read_committed consumers (docs/compatibility.md, Transactions). Off: transactional ids are refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED, which clients do not retry, and transactional batches with INVALID_RECORD.",
     parse: parseBoolean,
   }),
+  sequencer: flag({
+    name: "sequencer",
+    env: "WARP_SEQUENCER",
+    defaultText: "true",
+    valueName: "bool",
+    boolean: true,
+    help: "On a shared (DynamoDB) metadata log, agents send their file commits to one of them, the holder of the sequencer lease, which writes them together: fewer log entries and no conflicting appends between agents (docs/metadata-log.md section 14.6). It listens on -httpPort, which agents must reach at -advertisedHost. Off: this agent appends its commits itself and never becomes the sequencer.",
+    parse: parseBoolean,
+  }),
   createTables: flag({
     name: "createTables",
     env: "WARP_CREATE_TABLES",

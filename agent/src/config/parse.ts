@@ -94,6 +94,8 @@ export interface AgentConfig {
   readonly createTables: boolean;
   /** Serve transactions (-transactions, on by default); off, transactional ids are refused. */
   readonly transactions: boolean;
+  /** Commit files through the sequencer and compete for its lease (-sequencer, on by default). */
+  readonly sequencer: boolean;
   /** Kafka cluster id; undefined means derived from the store location. */
   readonly clusterId?: string;
   /** Kafka node id; undefined means chosen by the agent. */
@@ -198,6 +200,7 @@ export function parseAgentConfig(
     gcGraceMs: p.gcGracePeriod ?? 300_000,
     createTables: p.createTables ?? true,
     transactions: p.transactions ?? true,
+    sequencer: p.sequencer ?? true,
     ...(p.clusterId !== undefined ? { clusterId: p.clusterId } : {}),
     ...(p.nodeId !== undefined ? { nodeId: p.nodeId } : {}),
     logLevel: p.logLevel ?? "info",

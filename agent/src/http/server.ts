@@ -3,9 +3,16 @@
  *   GET /metrics  Prometheus text exposition of metricsRegistry
  *   GET /healthz  liveness: 200 "ok" while the process serves HTTP
  *   GET /readyz   readiness: 200 "ok" when readiness() says ready, else 503 {"ready":false,"reason":...}
- * Anything else is 404 (405 for a known path with a method other than GET or HEAD).
+ *   POST /internal/v1/metadata/commit  the sequencer's (sequencer/wire.ts), when given
+ * Anything else is 404 (405 for a known path with a method it does not take).
  */
-import { healthRoutes, serveHttp, type Readiness, type RunningHttpServer } from "../../../common/http-server.js";
+import {
+  healthRoutes,
+  serveHttp,
+  type HttpPostRoute,
+  type Readiness,
+  type RunningHttpServer,
+} from "../../../common/http-server.js";
 import { componentLogger } from "../../../common/logger.js";
 import { metricsRegistry } from "../metrics/metrics.js";
 
@@ -15,6 +22,8 @@ export interface AgentHttpOptions {
   /** Bind address; default 0.0.0.0. */
   readonly host?: string;
   readonly readiness: () => Readiness;
+  /** Path → POST route (the agents' calls to each other). */
+  readonly postRoutes?: ReadonlyMap<string, HttpPostRoute>;
 }
 
 export function startHttpServer(options: AgentHttpOptions): Promise<RunningHttpServer> {
@@ -22,6 +31,7 @@ export function startHttpServer(options: AgentHttpOptions): Promise<RunningHttpS
     port: options.port,
     host: options.host,
     routes: healthRoutes({ registry: metricsRegistry, readiness: options.readiness }),
+    ...(options.postRoutes ? { postRoutes: options.postRoutes } : {}),
     logger: componentLogger("http"),
   });
 }

@@ -22,9 +22,8 @@
  */
 import type { Logger } from "../../../common/logger.js";
 import { errorMessage } from "../../../common/logger.js";
-import type { BatchMeta } from "../metadata/commands.js";
-import type { MetadataLog } from "../metadata/log.js";
-import type { BatchResult } from "../metadata/state.js";
+import type { BatchMeta, Command } from "../metadata/commands.js";
+import type { BatchResult, CommandResult } from "../metadata/state.js";
 import type { BatchHeader } from "../records/record-batch.js";
 import { stampLogAppendTime } from "../records/record-batch.js";
 import type { ObjectStore } from "../store/types.js";
@@ -59,9 +58,21 @@ export interface FilePhases {
 /** Why a file was sealed: its window ended, it was full, the store was free (eager mode), or a flush. */
 export type SealReason = "timeout" | "full" | "eager" | "flush";
 
+/**
+ * What files are committed through: the metadata log (metadata/log.ts), or the sequencer's forwarder
+ * (sequencer/forwarder.ts) in front of it. propose settles as MetadataLog.propose does.
+ */
+export interface FileCommitter {
+  propose(commands: readonly Command[]): Promise<CommandResult[]>;
+  /** Largest command size an entry holds. */
+  readonly maxCommandBytes: number;
+  /** Bytes `command` takes in an entry. */
+  commandSize(command: Command): number;
+}
+
 export interface BatcherOptions {
   readonly store: ObjectStore;
-  readonly log: MetadataLog;
+  readonly log: FileCommitter;
   /** Longest a batch waits for its file to be sealed. */
   readonly batchTimeoutMs: number;
   readonly maxFileBytes: number;

@@ -332,24 +332,35 @@ export class MetadataLog {
 
   /**
    * Proposes commands; resolves with each command's result once its entry is applied. Rejects with
-   * ProposalNotAppliedError or ProposalOutcomeUnknownError (proposal.ts), FormatNotReadByAllError (a
-   * command newer than some live agent reads; nothing appended), the store's error, or an
-   * Error naming what is wrong with a malformed command (commands.ts commandProblem; nothing is appended
-   * for it).
+   * ProposalNotAppliedError (nothing appended: the log is closed or stopped, the command is malformed —
+   * the message names what is wrong, commands.ts commandProblem — or too large for an entry, or it
+   * waited past its deadline in the queue), CommandEncodingError (a value the binary codec cannot hold;
+   * nothing appended), ProposalOutcomeUnknownError (proposal.ts),
+   * FormatNotReadByAllError (a command newer than some live agent reads; nothing appended), or the
+   * store's error.
    */
-  propose(commands: readonly Command[]): Promise<CommandResult[]> {
-    if (this.closed) return Promise.reject(new ProposalNotAppliedError("metadata log closed"));
-    if (this.haltedBy) return Promise.reject(this.haltedError());
+  async propose(commands: readonly Command[]): Promise<CommandResult[]> {
+    return (await this.proposeIndexed(commands)).results;
+  }
+
+  /**
+   * propose(), also telling the index of the last entry that applied one of the commands (commands
+   * proposed together may land in more than one entry, in order): a state that has folded that index
+   * holds every one of them (a sequencer's caller waits for it, sequencer/forwarder.ts).
+   */
+  async proposeIndexed(commands: readonly Command[]): Promise<{ index: bigint; results: CommandResult[] }> {
+    if (this.closed) throw new ProposalNotAppliedError("metadata log closed");
+    if (this.haltedBy) throw this.haltedError();
     const timeoutMs = this.options.proposalTimeoutMs ?? DEFAULT_PROPOSAL_TIMEOUT_MS;
     // An agent that starts appending after a quiet spell polls the tail at the active interval again:
     // other agents may be appending too, and a stale tail costs conflicts.
     this.wakeTail();
     const promises = commands.map(
       (command) =>
-        new Promise<CommandResult>((resolve, reject) => {
+        new Promise<{ index: bigint; result: CommandResult }>((resolve, reject) => {
           const problem = commandProblem(command);
           if (problem !== null) {
-            reject(new Error(`malformed metadata command refused before appending: ${problem}`));
+            reject(new ProposalNotAppliedError(`malformed metadata command refused before appending: ${problem}`));
             return;
           }
           // A command of a format some live agent does not read would stop that agent at its entry.
@@ -368,11 +379,41 @@ export class MetadataLog {
             reject(this.tooLarge(size));
             return;
           }
-          this.queue.push(new Proposal(command, encoded.bytes, encoded.numbered, timeoutMs, resolve, reject));
+          this.queue.push(
+            new Proposal(
+              command,
+              encoded.bytes,
+              encoded.numbered,
+              timeoutMs,
+              (result, index) => resolve({ index, result }),
+              reject,
+            ),
+          );
         }),
     );
     void this.pump();
-    return Promise.all(promises);
+    const settled = await Promise.all(promises);
+    let index = 0n;
+    for (const s of settled) if (s.index > index) index = s.index;
+    return { index, results: settled.map((s) => s.result) };
+  }
+
+  /**
+   * Resolves once this agent's state has folded `index` (reading the tail strongly consistent while it
+   * has not), or rejects past `deadlineMs` (ms since the epoch) or when a read fails.
+   */
+  async foldThrough(index: bigint, deadlineMs: number): Promise<void> {
+    while (this.stateValue.appliedIndex < index) {
+      if (this.haltedBy) throw this.haltedError();
+      if (Date.now() > deadlineMs)
+        throw new Error(
+          `metadata log entry ${index} not folded here in time (applied ${this.stateValue.appliedIndex})`,
+        );
+      await this.catchUpNow();
+      // A single writer (no tail) has folded everything there is: the entry is not in its log.
+      if (this.options.tailIntervalMs === 0 && this.stateValue.appliedIndex < index)
+        throw new Error(`metadata log entry ${index} is past this log's end (${this.stateValue.appliedIndex})`);
+    }
   }
 
   /** Largest command size this log accepts (the batcher keeps files under it). */
@@ -381,7 +422,9 @@ export class MetadataLog {
   }
 
   private tooLarge(size: number): Error {
-    return new Error(`metadata command of ${size} bytes exceeds the log entry limit of ${this.store.maxEntryBytes}`);
+    return new ProposalNotAppliedError(
+      `metadata command of ${size} bytes exceeds the log entry limit of ${this.store.maxEntryBytes}`,
+    );
   }
 
   /** The newest entry level every live agent reads (this agent's own when nobody else is known). */
@@ -613,7 +656,7 @@ export class MetadataLog {
     if (entry.proposer === this.proposerId && flight?.seq === entry.seq && !flight.done) {
       flight.done = true;
       flight.applied = true;
-      flight.proposals.forEach((p, i) => p.resolve(results[i]!));
+      flight.proposals.forEach((p, i) => p.resolve(results[i]!, index));
     }
     this.options.onApplied?.(index);
     this.maybeSnapshot();

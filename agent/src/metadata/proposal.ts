@@ -60,7 +60,8 @@ export class Proposal {
     public encoded: Buffer,
     public numbered: boolean,
     timeoutMs: number,
-    private readonly resolveFn: (r: CommandResult) => void,
+    /** Called with the command's result and the index of the entry that applied it. */
+    private readonly resolveFn: (r: CommandResult, index: bigint) => void,
     private readonly rejectFn: (e: Error) => void,
   ) {
     this.timer = setTimeout(() => this.abandon(`metadata log proposal timed out after ${timeoutMs} ms`), timeoutMs);
@@ -71,11 +72,11 @@ export class Proposal {
     return this.settledValue;
   }
 
-  resolve(result: CommandResult): void {
+  resolve(result: CommandResult, index: bigint): void {
     if (this.settledValue) return;
     this.settledValue = true;
     clearTimeout(this.timer);
-    this.resolveFn(result);
+    this.resolveFn(result, index);
   }
 
   reject(error: Error): void {

@@ -135,6 +135,28 @@ export const logAppends = new Counter({
   labelNames: ["result"] as const,
   registers,
 });
+export const fileCommits = new Counter({
+  name: "warp_metadata_file_commits_total",
+  help: "Ingestion file commits proposed, by route: local (appended by this agent: no sequencer, or this agent is it), sequencer (through the sequencer), fallback (appended here after the sequencer could not take it), unknown (the sequencer's outcome is not known; the file's producers got a retriable error).",
+  labelNames: ["route"] as const,
+  registers,
+});
+export const sequencerRequests = new Counter({
+  name: "warp_sequencer_requests_total",
+  help: "Commit requests this agent answered as the sequencer, by outcome (applied, not-applied, unknown, refused: a bad token, not the lease holder, or a malformed body).",
+  labelNames: ["outcome"] as const,
+  registers,
+});
+export const sequencerCommands = new Counter({
+  name: "warp_sequencer_commands_total",
+  help: "commitFile commands other agents sent this agent as the sequencer that it appended.",
+  registers,
+});
+export const sequencerHeld = new Gauge({
+  name: "warp_sequencer_lease_held",
+  help: "1 while this agent holds the sequencer lease (other agents send it their file commits), else 0.",
+  registers,
+});
 export const logAppendLatency = new Histogram({
   name: "warp_metadata_log_append_seconds",
   help: "Time of one metadata log append attempt.",

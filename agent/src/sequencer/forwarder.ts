@@ -1,0 +1,210 @@
+/**
+ * An agent's way of committing its ingestion files (docs/metadata-log.md section 14.6): to the sequencer,
+ * the agent holding the sequencer lease, which puts every agent's commits into few entries written by one
+ * agent (no compare-and-set conflicts between agents); or, without a usable sequencer (none, this agent,
+ * unreachable, refusing), to the log directly as before. The log's compare-and-set chain stays the only
+ * thing correctness rests on: the sequencer is group commit across agents, and losing it costs latency.
+ *
+ * Commits keep the order they were proposed in (an idempotent producer's sequence numbers depend on it):
+ * one request to the sequencer at a time, holding everything queued meanwhile; a fallback to the log
+ * happens only when no request is outstanding. A commit the sequencer took is answered once this agent
+ * has folded its entry, so that what it acknowledges it also serves.
+ *
+ * Outcomes: the sequencer answers "applied" (results from its fold, which is this agent's fold too) or
+ * "not-applied" (nothing appended: the commits go to the log here); a request that was not delivered
+ * (connection refused, address unknown) falls back the same way; anything else (a timeout, a dropped
+ * connection, a failed append there) leaves the outcome unknown, and the commits fail with
+ * ProposalOutcomeUnknownError, as a timed-out append here does: producers retry, an idempotent producer's
+ * retry is recognised by the fold.
+ */
+import { errorMessage, type Logger } from "../../../common/logger.js";
+import type { Command, CommitFileCommand } from "../metadata/commands.js";
+import type { MetadataLog } from "../metadata/log.js";
+import { ProposalOutcomeUnknownError } from "../metadata/proposal.js";
+import type { CommandResult } from "../metadata/state.js";
+import { commitUrl, decodeCommitReply, encodeCommitRequest, type CommitReply, type SequencerAddress } from "./wire.js";
+
+/** How a commit went: to the log here (no sequencer, or this agent is it), through the sequencer, or here after the sequencer failed. */
+export type CommitRoute = "local" | "sequencer" | "fallback" | "unknown";
+
+export interface CommitForwarderOptions {
+  /** The sequencer to send commits to now, or null to append them here. */
+  readonly sequencer: () => SequencerAddress | null;
+  /** A request without an answer this long fails with an unknown outcome (ms; default 10,000). */
+  readonly requestTimeoutMs?: number;
+  /** After a failed request, the same sequencer is not tried again for this long (ms; default 5,000). */
+  readonly suspectMs?: number;
+  /** Its answer applied: how long this agent may wait to fold the entry (ms; default 10,000). */
+  readonly foldTimeoutMs?: number;
+  readonly logger: Logger;
+  /** A commit (a proposal of one file's commands) went this way. */
+  readonly onCommit?: (route: CommitRoute) => void;
+  /** The HTTP client (test seam; default global fetch). */
+  readonly fetch?: typeof fetch;
+}
+
+interface Pending {
+  readonly commands: readonly CommitFileCommand[];
+  readonly resolve: (results: CommandResult[]) => void;
+  readonly reject: (error: Error) => void;
+}
+
+/** Errors of a request that never reached the server: nothing was sent, nothing can have been appended. */
+const NOT_DELIVERED = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
+
+function causeCode(err: unknown): string | undefined {
+  for (let e: unknown = err; typeof e === "object" && e !== null; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+  }
+  return undefined;
+}
+
+export class CommitForwarder {
+  private readonly queue: Pending[] = [];
+  private pumping = false;
+  private seq = 0;
+  private suspect: { readonly owner: string; readonly until: number } | null = null;
+  private readonly sender: string;
+
+  constructor(
+    private readonly log: MetadataLog,
+    private readonly options: CommitForwarderOptions,
+    sender: string,
+  ) {
+    this.sender = sender;
+  }
+
+  get maxCommandBytes(): number {
+    return this.log.maxCommandBytes;
+  }
+
+  commandSize(command: Command): number {
+    return this.log.commandSize(command);
+  }
+
+  /**
+   * Commits one file's commitFile commands (ingest/commit-commands.ts); settles like MetadataLog.propose.
+   * Commands of another type go to the log here.
+   */
+  propose(commands: readonly Command[]): Promise<CommandResult[]> {
+    const files = commands.filter((c): c is CommitFileCommand => c.type === "commitFile");
+    // Nothing queued and no sequencer: straight to the log, in order behind nothing.
+    if (files.length !== commands.length || (this.queue.length === 0 && !this.pumping && !this.target())) {
+      this.options.onCommit?.("local");
+      return this.log.propose(commands);
+    }
+    return new Promise<CommandResult[]>((resolve, reject) => {
+      this.queue.push({ commands: files, resolve, reject });
+      void this.pump();
+    });
+  }
+
+  /** The sequencer to use now: none when this agent is it, or while a failed one is suspect. */
+  private target(): SequencerAddress | null {
+    const address = this.options.sequencer();
+    if (!address) return null;
+    const suspect = this.suspect;
+    if (suspect && suspect.owner === address.owner && Date.now() < suspect.until) return null;
+    return address;
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0);
+        const target = this.target();
+        if (!target) {
+          this.local(batch, "local");
+          continue;
+        }
+        const reply = await this.send(target, batch);
+        if (reply.outcome === "applied") {
+          for (let i = 0; i < batch.length; i++) this.options.onCommit?.("sequencer");
+          void this.settleApplied(batch, reply.index, reply.results);
+          continue;
+        }
+        this.suspect = { owner: target.owner, until: Date.now() + (this.options.suspectMs ?? 5000) };
+        this.options.logger.warn("sequencer unusable; committing here", {
+          sequencer: `${target.host}:${target.port}`,
+          outcome: reply.outcome,
+          error: reply.error,
+        });
+        if (reply.outcome === "not-applied") {
+          this.local(batch, "fallback");
+          continue;
+        }
+        for (const p of batch) {
+          this.options.onCommit?.("unknown");
+          p.reject(new ProposalOutcomeUnknownError(`commit through the sequencer failed: ${reply.error}`));
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** Proposes each pending commit to the log here, in order (the log's queue keeps it). */
+  private local(batch: readonly Pending[], route: CommitRoute): void {
+    for (const p of batch) {
+      this.options.onCommit?.(route);
+      this.log.propose(p.commands).then(p.resolve, p.reject);
+    }
+  }
+
+  private async send(target: SequencerAddress, batch: readonly Pending[]): Promise<CommitReply> {
+    const commands = batch.flatMap((p) => p.commands);
+    const body = encodeCommitRequest(this.sender, ++this.seq, commands);
+    let response: Response;
+    try {
+      response = await (this.options.fetch ?? fetch)(commitUrl(target), {
+        method: "POST",
+        headers: { authorization: `Bearer ${target.token}`, "content-type": "application/octet-stream" },
+        body,
+        signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 10_000),
+      });
+    } catch (err) {
+      const code = causeCode(err);
+      const error = code ? `${errorMessage(err)} (${code})` : errorMessage(err);
+      return { outcome: code !== undefined && NOT_DELIVERED.has(code) ? "not-applied" : "unknown", error };
+    }
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (err) {
+      return { outcome: "unknown", error: `reading the sequencer's answer failed: ${errorMessage(err)}` };
+    }
+    return decodeCommitReply(response.status, text, commands.length);
+  }
+
+  /** Resolves each commit with its results once this agent has folded their entry. */
+  private async settleApplied(
+    batch: readonly Pending[],
+    index: bigint,
+    results: readonly CommandResult[],
+  ): Promise<void> {
+    try {
+      await this.log.foldThrough(index, Date.now() + (this.options.foldTimeoutMs ?? 10_000));
+    } catch (err) {
+      // Committed: the answer is true even though this agent does not serve it yet.
+      this.options.logger.warn("a commit made through the sequencer is not folded here yet", {
+        index: index.toString(),
+        error: errorMessage(err),
+      });
+    }
+    let at = 0;
+    for (const p of batch) {
+      p.resolve(results.slice(at, at + p.commands.length));
+      at += p.commands.length;
+    }
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * The sequencer's side (docs/metadata-log.md section 14.6): while this agent holds the sequencer lease, it
+ * proposes the commitFile commands other agents send it to its own metadata log, where they share entries
+ * with each other and with its own (the log's group commit), and answers with their results and the index
+ * of their entry. It owns no index: its appends are the same compare-and-set puts as any agent's.
+ */
+import { timingSafeEqual } from "node:crypto";
+import type { HttpPost, HttpPostRoute, HttpReply } from "../../../common/http-server.js";
+import { errorMessage, type Logger } from "../../../common/logger.js";
+import type { Command } from "../metadata/commands.js";
+import { CommandEncodingError } from "../metadata/entry-codec.js";
+import { FormatNotReadByAllError, ProposalNotAppliedError } from "../metadata/proposal.js";
+import type { CommandResult } from "../metadata/state.js";
+import { decodeCommitRequest, encodeCommitReply, replyStatus, type CommitReply } from "./wire.js";
+
+export interface SequencerServiceOptions {
+  readonly log: {
+    proposeIndexed(commands: readonly Command[]): Promise<{ index: bigint; results: CommandResult[] }>;
+  };
+  /** Whether this agent holds the sequencer lease now. */
+  readonly isHeld: () => boolean;
+  /** The token requests must carry (the one written in the lease item). */
+  readonly token: string;
+  readonly logger: Logger;
+  /** A request was answered: how many commands it held, and their outcome. */
+  readonly onRequest?: (outcome: CommitReply["outcome"] | "refused", commands: number) => void;
+}
+
+const JSON_TYPE = "application/json";
+
+export class SequencerService {
+  private readonly token: Buffer;
+
+  constructor(private readonly options: SequencerServiceOptions) {
+    this.token = Buffer.from(options.token, "utf8");
+  }
+
+  /** The POST route for COMMIT_PATH. */
+  readonly route: HttpPostRoute = (request) => this.handle(request);
+
+  private reply(reply: CommitReply, notApplied: 400 | 401 | 409 | 503 = 503): HttpReply {
+    return { status: replyStatus(reply, notApplied), contentType: JSON_TYPE, body: encodeCommitReply(reply) };
+  }
+
+  private authorized(header: string | undefined): boolean {
+    const match = /^Bearer (.+)$/.exec(header ?? "");
+    if (!match) return false;
+    const given = Buffer.from(match[1]!, "utf8");
+    return given.length === this.token.length && timingSafeEqual(given, this.token);
+  }
+
+  private async handle({ headers, body }: HttpPost): Promise<HttpReply> {
+    if (!this.authorized(headers.authorization)) {
+      this.options.onRequest?.("refused", 0);
+      return this.reply({ outcome: "not-applied", error: "not authorized" }, 401);
+    }
+    // A former holder, or one that is about to lose the lease: the sender appends itself.
+    if (!this.options.isHeld()) {
+      this.options.onRequest?.("refused", 0);
+      return this.reply({ outcome: "not-applied", error: "not the sequencer" }, 409);
+    }
+    let commands: Command[];
+    try {
+      commands = decodeCommitRequest(body).commands;
+    } catch (err) {
+      this.options.onRequest?.("refused", 0);
+      return this.reply({ outcome: "not-applied", error: `malformed request: ${errorMessage(err)}` }, 400);
+    }
+    try {
+      const { index, results } = await this.options.log.proposeIndexed(commands);
+      this.options.onRequest?.("applied", commands.length);
+      return this.reply({ outcome: "applied", index, results });
+    } catch (err) {
+      // Refusals before any entry: nothing of the request was appended.
+      const notApplied =
+        err instanceof ProposalNotAppliedError ||
+        err instanceof FormatNotReadByAllError ||
+        err instanceof CommandEncodingError;
+      const outcome = notApplied ? "not-applied" : "unknown";
+      this.options.onRequest?.(outcome, commands.length);
+      if (!notApplied)
+        this.options.logger.warn("forwarded commit failed", { commands: commands.length, error: errorMessage(err) });
+      return this.reply({ outcome, error: errorMessage(err) });
+    }
+  }
+}

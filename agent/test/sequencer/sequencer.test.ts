@@ -1,0 +1,299 @@
+/**
+ * The sequencer (docs/metadata-log.md section 14.6) in one process: metadata logs sharing one in-memory
+ * store, as agents share the DynamoDB table, the sequencer's route on a real HTTP server, and forwarders
+ * sending to it over real HTTP. What is checked: commits through the sequencer are appended by it alone,
+ * in the order each agent proposed them, and answered once the sender has folded them; a sequencer that
+ * cannot take a commit leaves it to the sender, and one whose outcome is unknown fails it as unknown.
+ */
+import assert from "node:assert/strict";
+import { createServer } from "node:net";
+import { serveHttp, type RunningHttpServer } from "../../../common/http-server.js";
+import { componentLogger } from "../../../common/logger.js";
+import { Lease } from "../../src/background/lease.js";
+import type { BatchMeta, Command } from "../../src/metadata/commands.js";
+import { decodeEntry } from "../../src/metadata/entry-codec.js";
+import { MetadataLog, type MetadataLogOptions } from "../../src/metadata/log.js";
+import { ProposalOutcomeUnknownError } from "../../src/metadata/proposal.js";
+import { CommitForwarder, type CommitRoute } from "../../src/sequencer/forwarder.js";
+import { SequencerService } from "../../src/sequencer/service.js";
+import {
+  COMMIT_PATH,
+  decodeCommitReply,
+  encodeCommitRequest,
+  sequencerAddress,
+  sequencerLeaseInfo,
+  type SequencerAddress,
+} from "../../src/sequencer/wire.js";
+import { MemMetadataStore } from "../../src/store/mem.js";
+import type { LogRecord, MetadataStore } from "../../src/store/types.js";
+
+const logger = componentLogger("test");
+const options: MetadataLogOptions = {
+  tailIntervalMs: 20,
+  snapshotEveryEntries: 0,
+  keepEntriesAfterSnapshot: 10,
+  writesSnapshots: () => false,
+  logger,
+};
+const TOKEN = "token-of-this-test";
+
+function batch(partition: number, producer?: { id: number; seq: number }): BatchMeta {
+  return {
+    topic: "t",
+    partition,
+    pos: 0,
+    len: 10,
+    count: 2,
+    maxTimestamp: 0,
+    producerId: producer?.id ?? -1,
+    producerEpoch: producer ? 0 : -1,
+    baseSequence: producer?.seq ?? -1,
+  };
+}
+
+function commit(key: string, b: BatchMeta): Command {
+  return { type: "commitFile", key, size: 10, time: 1_767_225_600_000, batches: [b] };
+}
+
+/** A store whose appends can be held (a sequencer stuck in its append). */
+class HoldingStore extends MemMetadataStore {
+  hold: Promise<void> | null = null;
+  override async append(index: bigint, data: Buffer): Promise<boolean> {
+    if (this.hold) await this.hold;
+    return super.append(index, data);
+  }
+}
+
+interface Rig {
+  readonly store: HoldingStore;
+  readonly sequencerLog: MetadataLog;
+  readonly server: RunningHttpServer;
+  readonly address: SequencerAddress;
+  held: boolean;
+  close(): Promise<void>;
+}
+
+async function rig(): Promise<Rig> {
+  const store = new HoldingStore();
+  const sequencerLog = new MetadataLog(store, options);
+  await sequencerLog.open();
+  await sequencerLog.propose([{ type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 4, configs: {} }]);
+  const state = { held: true };
+  const service = new SequencerService({ log: sequencerLog, isHeld: () => state.held, token: TOKEN, logger });
+  const server = await serveHttp({
+    port: 0,
+    host: "127.0.0.1",
+    routes: new Map(),
+    postRoutes: new Map([[COMMIT_PATH, service.route]]),
+    logger,
+  });
+  return Object.assign(state, {
+    store,
+    sequencerLog,
+    server,
+    address: { owner: "sequencer", host: "127.0.0.1", port: server.port, token: TOKEN },
+    close: async () => {
+      await server.close();
+      await sequencerLog.close();
+    },
+  });
+}
+
+async function agent(
+  store: MetadataStore,
+  sequencer: () => SequencerAddress | null,
+  extra: Partial<ConstructorParameters<typeof CommitForwarder>[1]> = {},
+): Promise<{ log: MetadataLog; forwarder: CommitForwarder; routes: CommitRoute[] }> {
+  const log = new MetadataLog(store, options);
+  await log.open();
+  const routes: CommitRoute[] = [];
+  const forwarder = new CommitForwarder(
+    log,
+    { sequencer, logger, onCommit: (r) => routes.push(r), suspectMs: 60_000, ...extra },
+    `agent-${Math.random()}`,
+  );
+  return { log, forwarder, routes };
+}
+
+/** The proposer of every entry from `from` on. */
+async function proposers(store: MetadataStore, from: bigint, log: MetadataLog): Promise<string[]> {
+  const records: LogRecord[] = await store.read(from, 1000);
+  // Entries name topics by the numbers the log gave them.
+  return records.map((r) => decodeEntry(r.data, r.index, log.state.numbering).proposer);
+}
+
+/** The index the next entry will take. */
+async function nextIndex(store: MetadataStore): Promise<bigint> {
+  const records = await store.read(1n, 100_000);
+  return (records.at(-1)?.index ?? 0n) + 1n;
+}
+
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+describe("sequencer", () => {
+  it("appends every agent's commits itself, in each agent's order, answered once the sender folded them", async () => {
+    const r = await rig();
+    const a = await agent(r.store, () => r.address);
+    const b = await agent(r.store, () => r.address);
+    const [pidA, pidB] = await Promise.all([
+      a.log.propose([{ type: "allocateProducerId" }]),
+      b.log.propose([{ type: "allocateProducerId" }]),
+    ]);
+    const from = await nextIndex(r.store);
+    await a.log.catchUp();
+    await b.log.catchUp();
+    // Forty commits each, proposed at once: an idempotent producer's sequence numbers fail unless each
+    // agent's commits land in the order proposed.
+    const sends = (x: typeof a, id: number, partition: number) =>
+      Array.from({ length: 40 }, (_, i) =>
+        x.forwarder
+          .propose([commit(`${partition}-${i}`, batch(partition, { id, seq: i * 2 }))])
+          .then((results) => ({ results, applied: x.log.state.appliedIndex })),
+      );
+    const done = await Promise.all([...sends(a, pidA[0]!.producerId!, 0), ...sends(b, pidB[0]!.producerId!, 1)]);
+    for (const [i, { results }] of done.entries()) {
+      const r0 = results[0]!.batches![0]!;
+      assert.equal(r0.errorCode, 0, `commit ${i}: ${JSON.stringify(results)}`);
+      assert.equal(r0.baseOffset, (i % 40) * 2);
+    }
+    // Each answer came after its sender folded the entry: its state serves what it acknowledged.
+    for (const [i, d] of done.entries()) {
+      const x = i < 40 ? a : b;
+      const p = i < 40 ? 0 : 1;
+      assert.ok(x.log.state.partition("t", p)!.nextOffset >= (i % 40) * 2 + 2);
+      assert.ok(d.applied >= from);
+    }
+    assert.deepEqual([...new Set(a.routes)], ["sequencer"]);
+    assert.deepEqual([...new Set(b.routes)], ["sequencer"]);
+    const writers = new Set(await proposers(r.store, from, r.sequencerLog));
+    assert.equal(writers.size, 1, "one writer: the sequencer");
+    const entries = (await r.store.read(from, 1000)).length;
+    assert.ok(entries < 80, `80 commits shared entries (${entries} entries)`);
+    await Promise.all([a.log.close(), b.log.close(), r.close()]);
+  });
+
+  it("leaves a commit to its sender when the sequencer refuses it: not the holder, a wrong token, unreachable", async () => {
+    const r = await rig();
+    const port = await closedPort();
+    const cases: [string, () => SequencerAddress, () => void][] = [
+      ["not the holder", () => r.address, () => (r.held = false)],
+      ["wrong token", () => ({ ...r.address, token: "guess" }), () => (r.held = true)],
+      ["unreachable", () => ({ ...r.address, port }), () => undefined],
+    ];
+    for (const [name, address, arrange] of cases) {
+      arrange();
+      const x = await agent(r.store, address);
+      const from = await nextIndex(r.store);
+      const [result] = await x.forwarder.propose([commit(`refused-${name}`, batch(2))]);
+      assert.equal(result!.batches![0]!.errorCode, 0, name);
+      assert.deepEqual(x.routes, ["fallback"], name);
+      // Appended by the sender, once.
+      const written = await proposers(r.store, from, r.sequencerLog);
+      assert.equal(written.length, 1, name);
+      assert.notEqual(written[0], (await proposers(r.store, 1n, r.sequencerLog))[0], `${name}: not by the sequencer`);
+      await x.log.close();
+    }
+    await r.close();
+  });
+
+  it("fails a commit whose outcome is unknown, and appends the next ones itself", async () => {
+    const r = await rig();
+    const x = await agent(r.store, () => r.address, { requestTimeoutMs: 300 });
+    let release!: () => void;
+    r.store.hold = new Promise<void>((resolve) => (release = resolve));
+    await assert.rejects(x.forwarder.propose([commit("stuck", batch(3))]), ProposalOutcomeUnknownError);
+    // The sequencer is suspect now: the next commit is appended here, even while it is still stuck.
+    const next = x.forwarder.propose([commit("after", batch(3))]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    r.store.hold = null;
+    release();
+    const [result] = await next;
+    assert.equal(result!.batches![0]!.errorCode, 0);
+    assert.deepEqual(x.routes, ["unknown", "local"]);
+    // The stuck commit landed after all (its producer's retry would find it): both files are in the log.
+    await x.log.catchUp();
+    await r.sequencerLog.catchUp();
+    assert.equal(x.log.state.partition("t", 3)!.nextOffset, 4);
+    await x.log.close();
+    await r.close();
+  });
+
+  it("answers a malformed or foreign request without appending anything", async () => {
+    const r = await rig();
+    const url = `http://127.0.0.1:${r.server.port}${COMMIT_PATH}`;
+    const before = await nextIndex(r.store);
+    const post = async (body: Buffer, token = TOKEN) => {
+      const res = await fetch(url, { method: "POST", headers: { authorization: `Bearer ${token}` }, body });
+      return { status: res.status, reply: decodeCommitReply(res.status, await res.text(), 1) };
+    };
+    const garbage = await post(Buffer.from("not an entry"));
+    assert.equal(garbage.status, 400);
+    assert.equal(garbage.reply.outcome, "not-applied");
+    const foreign = encodeCommitRequest("x", 1, []);
+    assert.equal((await post(foreign)).status, 400);
+    const unauthorized = await post(encodeCommitRequest("x", 1, [commit("f", batch(0)) as never]), "nope");
+    assert.equal(unauthorized.status, 401);
+    assert.equal(await nextIndex(r.store), before, "nothing appended");
+    const get = await fetch(url);
+    assert.equal(get.status, 405);
+    await r.close();
+  });
+
+  it("trusts only the sequencer's own word that nothing was appended", () => {
+    assert.equal(decodeCommitReply(200, "{}", 1).outcome, "unknown");
+    assert.equal(decodeCommitReply(200, '{"outcome":"applied","index":"5","results":[]}', 1).outcome, "unknown");
+    assert.equal(
+      decodeCommitReply(200, '{"outcome":"applied","index":"5","results":[{"errorCode":0}]}', 1).outcome,
+      "applied",
+    );
+    assert.equal(decodeCommitReply(502, "<html>bad gateway</html>", 1).outcome, "unknown");
+    assert.equal(decodeCommitReply(500, '{"outcome":"not-applied","error":"x"}', 1).outcome, "unknown");
+    assert.equal(decodeCommitReply(409, '{"outcome":"not-applied","error":"x"}', 1).outcome, "not-applied");
+    assert.equal(decodeCommitReply(409, "proxy says no", 1).outcome, "unknown");
+  });
+});
+
+describe("sequencer lease", () => {
+  it("tells the other agents where the holder is, and nothing once it has stopped", async () => {
+    const store = new MemMetadataStore();
+    const lease = (owner: string, port: number) =>
+      new Lease({
+        store,
+        key: "lease/sequencer",
+        owner,
+        info: sequencerLeaseInfo(1, "10.0.0.7", port, `token-${owner}`),
+        logger,
+      });
+    const first = lease("first", 9644);
+    const second = lease("second", 9645);
+    assert.equal(await first.attempt(), true);
+    assert.equal(await second.attempt(), false);
+    const seen = second.holder();
+    assert.ok(seen);
+    assert.deepEqual(sequencerAddress(seen), { owner: "first", host: "10.0.0.7", port: 9644, token: "token-first" });
+    assert.equal(first.holder()?.owner, "first");
+    await first.stop();
+    assert.equal(first.holder(), null);
+    assert.equal(await second.attempt(), true, "the released lease is taken at once");
+    assert.equal(second.holder()?.owner, "second");
+    await second.stop();
+  });
+
+  it("names no sequencer for an item without an address", () => {
+    assert.equal(sequencerAddress({ owner: "x", info: { host: "h", httpPort: 0, token: "t" } }), null);
+    assert.equal(sequencerAddress({ owner: "x", info: { host: "h", httpPort: 80 } }), null);
+    assert.deepEqual(sequencerAddress({ owner: "x", info: { host: "::1", httpPort: 80, token: "t" } }), {
+      owner: "x",
+      host: "::1",
+      port: 80,
+      token: "t",
+    });
+  });
+});
