@@ -237,7 +237,7 @@ export function renderTable(rows: readonly CostRow[], o: CostInput): string {
   const idle = idleCluster(w, o.design, o.prices);
   out.push(
     `== An idle cluster (nothing produced) ==`,
-    `warp-dynamodb-on-demand: ${usd(idle.quietUsd)} a month with no client waiting, ${usd(idle.consumersWaitingUsd)} with a consumer waiting at the tail on every agent (modelled; DynamoDB only, the registry and the compaction lease ${usd(idle.registryUsd)} of it): ${idle.explain}.`,
+    `warp-dynamodb-on-demand: ${usd(idle.quietUsd)} a month with no client waiting, ${usd(idle.consumersWaitingUsd)} with a consumer waiting at the tail on every agent (modelled; DynamoDB only, the registry and the leases ${usd(idle.registryUsd)} of it): ${idle.explain}.`,
     "",
   );
   const changed = PRICE_KEYS.filter((k) => o.prices[k] !== DEFAULT_PRICES[k]);

@@ -23,6 +23,7 @@ import {
   DEFAULT_SESSION_MS,
 } from "../../agent/src/cluster/registry.js";
 import { DEFAULT_LEASE_RENEW_MS as LEASE_RENEW_MS } from "../../agent/src/background/lease.js";
+import { SEQUENCER_LEASE_RENEW_MS } from "../../agent/src/sequencer/wire.js";
 import { DEFAULT_METADATA_IDLE_POLL_MS } from "../../agent/src/config/flags.js";
 
 export type ReferenceStore = "s3" | "s3-express" | "dynamodb-on-demand" | "dynamodb-provisioned";
@@ -388,17 +389,19 @@ const CLAIM_WRU = 1;
 /**
  * The cluster's coordination units a second, all agents, at any traffic: registry heartbeats and node-id
  * claim renewals; the compaction lease, renewed by its holder every second (1 WRU) and read by every other
- * agent as often (1 RRU, strongly consistent; they write only when it has expired).
+ * agent as often (1 RRU, strongly consistent; they write only when it has expired); the sequencer lease
+ * likewise every two seconds.
  */
 function registryRates(w: Pick<Workload, "agents">, d: WarpDesign): { wru: number; rru: number; explain: string } {
   const beats = 1000 / d.heartbeatMs;
   const lists = 1000 / Math.min(DEFAULT_REFRESH_MS, d.heartbeatMs);
   const claims = 4000 / (d.sessionMs * CLAIM_SESSIONS);
-  const lease = 1000 / LEASE_RENEW_MS;
+  // Only a cluster of several agents has a sequencer worth leasing (one agent appends its own).
+  const lease = 1000 / LEASE_RENEW_MS + (w.agents > 1 ? 1000 / SEQUENCER_LEASE_RENEW_MS : 0);
   return {
     wru: w.agents * (beats * HEARTBEAT_WRU + claims * CLAIM_WRU) + lease,
     rru: w.agents * lists * LIST_RRU + (w.agents - 1) * lease,
-    explain: `${w.agents} agents heartbeat every ${fmt(d.heartbeatMs / 1000)} s (${HEARTBEAT_WRU} WRU), list the members ${fmt(lists)}×/s (${LIST_RRU} RRU) and renew their node-id claim every ${fmt((d.sessionMs * CLAIM_SESSIONS) / 4000)} s (${CLAIM_WRU} WRU); the compaction lease's holder renews it every ${fmt(LEASE_RENEW_MS / 1000)} s (1 WRU) and the ${w.agents - 1} others read it as often (1 RRU)`,
+    explain: `${w.agents} agents heartbeat every ${fmt(d.heartbeatMs / 1000)} s (${HEARTBEAT_WRU} WRU), list the members ${fmt(lists)}×/s (${LIST_RRU} RRU) and renew their node-id claim every ${fmt((d.sessionMs * CLAIM_SESSIONS) / 4000)} s (${CLAIM_WRU} WRU); the compaction lease's holder renews it every ${fmt(LEASE_RENEW_MS / 1000)} s and the sequencer lease's every ${fmt(SEQUENCER_LEASE_RENEW_MS / 1000)} s (1 WRU), and the ${w.agents - 1} others read each as often (1 RRU)`,
   };
 }
 
@@ -484,8 +487,8 @@ function modelledRates(w: Workload, d: WarpDesign): WarpRates {
     s3PutPerSecond: l0PutsPerSecond * (1 + 1 / d.mergeFanIn),
     s3GetPerSecond: l0PutsPerSecond,
     explain: {
-      wru: `${fmt(files)} files/s (${w.agents} agents, ${sealText(w, d)}) of ${fmt(fileBytes / KB)} KiB = ${fileWru} WRU each (chunks ≤ ${fmt(d.chunkBytes / KB)} KiB + descriptor, ${d.itemOverheadBytes} B/item) + ${logWru} WRU log entry each; + ${fmt(passes)} compaction log entries/s; + ${fmt(registry.wru)} WRU/s for the registry and the compaction lease; TTL expiry is free (no DeleteItem)`,
-      rru: `compaction reads each file once (${fileRru} RRU, strongly consistent) + ${w.agents} agents poll the moving log's tail ${fmt(polls)}×/s (${pollRru} RRU each, eventually consistent) + ${fmt(registry.rru)} RRU/s for the registry and the compaction lease (${registry.explain})`,
+      wru: `${fmt(files)} files/s (${w.agents} agents, ${sealText(w, d)}) of ${fmt(fileBytes / KB)} KiB = ${fileWru} WRU each (chunks ≤ ${fmt(d.chunkBytes / KB)} KiB + descriptor, ${d.itemOverheadBytes} B/item) + ${logWru} WRU log entry each; + ${fmt(passes)} compaction log entries/s; + ${fmt(registry.wru)} WRU/s for the registry and the leases; TTL expiry is free (no DeleteItem)`,
+      rru: `compaction reads each file once (${fileRru} RRU, strongly consistent) + ${w.agents} agents poll the moving log's tail ${fmt(polls)}×/s (${pollRru} RRU each, eventually consistent) + ${fmt(registry.rru)} RRU/s for the registry and the leases (${registry.explain})`,
       put: `one compacted object per ${d.compactionIntervalMs} ms pass (≤ ${fmt(d.compactedObjectMaxBytes / 1024 / 1024)} MiB), + 1/${d.mergeFanIn} for L0→L1 merges`,
       get: `L0→L1 merges read each compacted object once; consumers at the tail read from the ingestion store and caches`,
     },

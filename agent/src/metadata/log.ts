@@ -21,7 +21,7 @@ import type { Logger } from "../../../common/logger.js";
 import { errorMessage } from "../../../common/logger.js";
 import { FailureReporter } from "../../../common/failure-reporter.js";
 import { DEFAULT_SLICE_MS, TimeSlicer } from "../../../common/time-slicer.js";
-import type { MetadataStore } from "../store/types.js";
+import type { LogRecord, MetadataStore } from "../store/types.js";
 import type { Command, LogEntry } from "./commands.js";
 import { ENTRY_FORMAT, commandFormat, commandProblem } from "./commands.js";
 import type { EntryEncoding } from "./entry-codec.js";
@@ -43,6 +43,7 @@ import type { CommandResult, StateListener } from "./state.js";
 import { ClusterState } from "./state.js";
 import { TailPace } from "./tail-pace.js";
 import { numberingCommand, type NumberedTopic } from "./topic-numbers.js";
+import { RecentEntries } from "./recent-entries.js";
 
 export interface MetadataLogOptions {
   /** Poll the store for other agents' entries this often; 0 when this agent is the only writer. */
@@ -170,6 +171,8 @@ export class MetadataLog {
   private haltedBy: MetadataFormatError | null = null;
   private opened = false;
   private listenerValue: StateListener | null = null;
+  /** The newest entries folded here, as stored (recentEntries). */
+  private readonly recent = new RecentEntries();
 
   constructor(
     private readonly store: MetadataStore,
@@ -399,6 +402,37 @@ export class MetadataLog {
   }
 
   /**
+   * The entries `from`..`to` as stored, when this agent folded every one of them lately; else null.
+   */
+  recentEntries(from: bigint, to: bigint): LogRecord[] | null {
+    return this.recent.range(from, to);
+  }
+
+  /**
+   * Folds entries another agent read or wrote (the sequencer's answer, sequencer/wire.ts) that come next
+   * here, as if read from the store; stops at the first that does not decode (the tail reads it from the
+   * store, and stops the log there if it is malformed there too). Returns how many were folded.
+   */
+  foldRecords(records: readonly LogRecord[]): number {
+    if (this.haltedBy) return 0;
+    let folded = 0;
+    for (const r of records) {
+      if (r.index <= this.stateValue.appliedIndex) continue;
+      if (r.index !== this.stateValue.appliedIndex + 1n) break;
+      let entry: LogEntry;
+      try {
+        entry = decodeEntry(r.data, r.index, this.stateValue.numbering);
+      } catch {
+        break;
+      }
+      this.applyRecord(r.index, entry);
+      this.recent.add(r);
+      folded++;
+    }
+    return folded;
+  }
+
+  /**
    * Resolves once this agent's state has folded `index` (reading the tail strongly consistent while it
    * has not), or rejects past `deadlineMs` (ms since the epoch) or when a read fails.
    */
@@ -610,7 +644,10 @@ export class MetadataLog {
         const ok = await this.store.append(index, data);
         this.options.onAppend?.(ok ? "ok" : "conflict", Number(process.hrtime.bigint() - started) / 1e9);
         if (ok) {
-          if (!flight.done && this.stateValue.appliedIndex === index - 1n) this.applyRecord(index, entry);
+          if (!flight.done && this.stateValue.appliedIndex === index - 1n) {
+            this.recent.add({ index, data });
+            this.applyRecord(index, entry);
+          }
           // A catch-up pass that started before the append may have missed it: read until it is folded.
           while (!settled() && this.stateValue.appliedIndex < index) await this.catchUp();
           if (!flight.done)
@@ -742,6 +779,7 @@ export class MetadataLog {
         if (r.index !== this.stateValue.appliedIndex + 1n) continue;
         // Decoded against the state it folds into: a level-8 entry may name topics by number.
         this.applyRecord(r.index, decodeEntry(r.data, r.index, this.stateValue.numbering));
+        this.recent.add(r);
         if (slicer.due()) await slicer.pause();
       }
       if (records.length < READ_BATCH) return;

@@ -8,21 +8,31 @@
  * Commits keep the order they were proposed in (an idempotent producer's sequence numbers depend on it):
  * one request to the sequencer at a time, holding everything queued meanwhile; a fallback to the log
  * happens only when no request is outstanding. A commit the sequencer took is answered once this agent
- * has folded its entry, so that what it acknowledges it also serves.
+ * has folded its entry, so that what it acknowledges it also serves: from the entries the answer carries
+ * (those after this agent's applied index, which the sequencer still holds), else by reading the log.
  *
  * Outcomes: the sequencer answers "applied" (results from its fold, which is this agent's fold too) or
  * "not-applied" (nothing appended: the commits go to the log here); a request that was not delivered
- * (connection refused, address unknown) falls back the same way; anything else (a timeout, a dropped
+ * (connection refused, address unknown, no connection within a second) falls back the same way; anything else (a timeout, a dropped
  * connection, a failed append there) leaves the outcome unknown, and the commits fail with
  * ProposalOutcomeUnknownError, as a timed-out append here does: producers retry, an idempotent producer's
  * retry is recognised by the fold.
  */
+import { request } from "node:http";
 import { errorMessage, type Logger } from "../../../common/logger.js";
 import type { Command, CommitFileCommand } from "../metadata/commands.js";
 import type { MetadataLog } from "../metadata/log.js";
 import { ProposalOutcomeUnknownError } from "../metadata/proposal.js";
 import type { CommandResult } from "../metadata/state.js";
-import { commitUrl, decodeCommitReply, encodeCommitRequest, type CommitReply, type SequencerAddress } from "./wire.js";
+import type { LogRecord } from "../store/types.js";
+import {
+  APPLIED_HEADER,
+  COMMIT_PATH,
+  decodeCommitReply,
+  encodeCommitRequest,
+  type CommitReply,
+  type SequencerAddress,
+} from "./wire.js";
 
 /** How a commit went: to the log here (no sequencer, or this agent is it), through the sequencer, or here after the sequencer failed. */
 export type CommitRoute = "local" | "sequencer" | "fallback" | "unknown";
@@ -39,8 +49,8 @@ export interface CommitForwarderOptions {
   readonly logger: Logger;
   /** A commit (a proposal of one file's commands) went this way. */
   readonly onCommit?: (route: CommitRoute) => void;
-  /** The HTTP client (test seam; default global fetch). */
-  readonly fetch?: typeof fetch;
+  /** A connection not made this long counts as not delivered: the sender appends itself (ms; default 1,000). */
+  readonly connectTimeoutMs?: number;
 }
 
 interface Pending {
@@ -49,22 +59,57 @@ interface Pending {
   readonly reject: (error: Error) => void;
 }
 
-/** Errors of a request that never reached the server: nothing was sent, nothing can have been appended. */
-const NOT_DELIVERED = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "UND_ERR_CONNECT_TIMEOUT",
-]);
+type PostAnswer =
+  { readonly status: number; readonly text: string } | { readonly error: string; readonly delivered: boolean };
 
-function causeCode(err: unknown): string | undefined {
-  for (let e: unknown = err; typeof e === "object" && e !== null; e = (e as { cause?: unknown }).cause) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string") return code;
-  }
-  return undefined;
+/**
+ * One POST on a connection of its own (no keep-alive: a connection refused or never made then says for
+ * sure that nothing was delivered, where a reused one that fails cannot tell). `delivered` is false only
+ * when the connection was never made.
+ */
+function postOnce(
+  target: SequencerAddress,
+  body: Buffer,
+  options: { readonly headers: Record<string, string>; readonly connectTimeoutMs: number; readonly timeoutMs: number },
+): Promise<PostAnswer> {
+  return new Promise((resolve) => {
+    let connected = false;
+    let settled = false;
+    const finish = (answer: PostAnswer): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(connectTimer);
+      clearTimeout(deadline);
+      resolve(answer);
+    };
+    const req = request({
+      host: target.host,
+      port: target.port,
+      path: COMMIT_PATH,
+      method: "POST",
+      agent: false,
+      headers: { ...options.headers, "content-length": String(body.length) },
+    });
+    const connectTimer = setTimeout(() => {
+      if (!connected) req.destroy(new Error(`no connection within ${options.connectTimeoutMs} ms`));
+    }, options.connectTimeoutMs);
+    const deadline = setTimeout(
+      () => req.destroy(new Error(`no answer within ${options.timeoutMs} ms`)),
+      options.timeoutMs,
+    );
+    req.on("socket", (socket) => {
+      if (!socket.connecting) connected = true;
+      else socket.once("connect", () => (connected = true));
+    });
+    req.on("response", (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => finish({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+      res.on("error", (err) => finish({ error: `reading the answer failed: ${errorMessage(err)}`, delivered: true }));
+    });
+    req.on("error", (err) => finish({ error: errorMessage(err), delivered: connected }));
+    req.end(body);
+  });
 }
 
 export class CommitForwarder {
@@ -130,7 +175,7 @@ export class CommitForwarder {
         const reply = await this.send(target, batch);
         if (reply.outcome === "applied") {
           for (let i = 0; i < batch.length; i++) this.options.onCommit?.("sequencer");
-          void this.settleApplied(batch, reply.index, reply.results);
+          void this.settleApplied(batch, reply.index, reply.results, reply.entries ?? []);
           continue;
         }
         this.suspect = { owner: target.owner, until: Date.now() + (this.options.suspectMs ?? 5000) };
@@ -164,34 +209,30 @@ export class CommitForwarder {
   private async send(target: SequencerAddress, batch: readonly Pending[]): Promise<CommitReply> {
     const commands = batch.flatMap((p) => p.commands);
     const body = encodeCommitRequest(this.sender, ++this.seq, commands);
-    let response: Response;
-    try {
-      response = await (this.options.fetch ?? fetch)(commitUrl(target), {
-        method: "POST",
-        headers: { authorization: `Bearer ${target.token}`, "content-type": "application/octet-stream" },
-        body,
-        signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 10_000),
-      });
-    } catch (err) {
-      const code = causeCode(err);
-      const error = code ? `${errorMessage(err)} (${code})` : errorMessage(err);
-      return { outcome: code !== undefined && NOT_DELIVERED.has(code) ? "not-applied" : "unknown", error };
-    }
-    let text: string;
-    try {
-      text = await response.text();
-    } catch (err) {
-      return { outcome: "unknown", error: `reading the sequencer's answer failed: ${errorMessage(err)}` };
-    }
-    return decodeCommitReply(response.status, text, commands.length);
+    const answer = await postOnce(target, body, {
+      headers: {
+        authorization: `Bearer ${target.token}`,
+        "content-type": "application/octet-stream",
+        [APPLIED_HEADER]: this.log.state.appliedIndex.toString(),
+      },
+      connectTimeoutMs: this.options.connectTimeoutMs ?? 1000,
+      timeoutMs: this.options.requestTimeoutMs ?? 10_000,
+    });
+    if ("error" in answer) return { outcome: answer.delivered ? "unknown" : "not-applied", error: answer.error };
+    return decodeCommitReply(answer.status, answer.text, commands.length);
   }
 
-  /** Resolves each commit with its results once this agent has folded their entry. */
+  /**
+   * Resolves each commit with its results once this agent has folded their entry: from the entries the
+   * answer carried when they follow what this agent folded, else by reading the log.
+   */
   private async settleApplied(
     batch: readonly Pending[],
     index: bigint,
     results: readonly CommandResult[],
+    entries: readonly LogRecord[],
   ): Promise<void> {
+    this.log.foldRecords(entries);
     try {
       await this.log.foldThrough(index, Date.now() + (this.options.foldTimeoutMs ?? 10_000));
     } catch (err) {

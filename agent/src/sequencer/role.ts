@@ -10,13 +10,19 @@ import type { Logger } from "../../../common/logger.js";
 import { Lease } from "../background/lease.js";
 import type { MetadataStore } from "../store/types.js";
 import { SequencerService, type SequencerServiceOptions } from "./service.js";
-import { SEQUENCER_LEASE_KEY, sequencerAddress, sequencerLeaseInfo, type SequencerAddress } from "./wire.js";
+import {
+  SEQUENCER_LEASE_KEY,
+  SEQUENCER_LEASE_RENEW_MS,
+  sequencerAddress,
+  sequencerLeaseInfo,
+  type SequencerAddress,
+} from "./wire.js";
 
 export interface SequencerRoleOptions {
   readonly store: MetadataStore;
   readonly log: SequencerServiceOptions["log"];
   readonly logger: Logger;
-  /** Lease renewal period (ms; default the lease's). */
+  /** Lease renewal period (ms; default SEQUENCER_LEASE_RENEW_MS). */
   readonly renewMs?: number;
   readonly onHeld?: (held: boolean) => void;
   readonly onRequest?: SequencerServiceOptions["onRequest"];
@@ -51,7 +57,7 @@ export class SequencerRole {
       key: SEQUENCER_LEASE_KEY,
       owner: this.owner,
       info: sequencerLeaseInfo(nodeId, host, httpPort, this.token),
-      ...(this.options.renewMs !== undefined ? { renewMs: this.options.renewMs } : {}),
+      renewMs: this.options.renewMs ?? SEQUENCER_LEASE_RENEW_MS,
       logger: this.options.logger,
       ...(this.options.onHeld ? { onChange: this.options.onHeld } : {}),
     });

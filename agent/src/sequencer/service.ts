@@ -11,11 +11,21 @@ import type { Command } from "../metadata/commands.js";
 import { CommandEncodingError } from "../metadata/entry-codec.js";
 import { FormatNotReadByAllError, ProposalNotAppliedError } from "../metadata/proposal.js";
 import type { CommandResult } from "../metadata/state.js";
-import { decodeCommitRequest, encodeCommitReply, replyStatus, type CommitReply } from "./wire.js";
+import type { LogRecord } from "../store/types.js";
+import {
+  appliedIndexOf,
+  APPLIED_HEADER,
+  decodeCommitRequest,
+  encodeCommitReply,
+  MAX_REPLY_ENTRIES,
+  replyStatus,
+  type CommitReply,
+} from "./wire.js";
 
 export interface SequencerServiceOptions {
   readonly log: {
     proposeIndexed(commands: readonly Command[]): Promise<{ index: bigint; results: CommandResult[] }>;
+    recentEntries(from: bigint, to: bigint): LogRecord[] | null;
   };
   /** Whether this agent holds the sequencer lease now. */
   readonly isHeld: () => boolean;
@@ -69,7 +79,13 @@ export class SequencerService {
     try {
       const { index, results } = await this.options.log.proposeIndexed(commands);
       this.options.onRequest?.("applied", commands.length);
-      return this.reply({ outcome: "applied", index, results });
+      // The entries the sender lacks up to its commit's, so that it need not read them.
+      const applied = appliedIndexOf(headers[APPLIED_HEADER]);
+      const entries =
+        applied !== null && applied < index && index - applied <= BigInt(MAX_REPLY_ENTRIES)
+          ? this.options.log.recentEntries(applied + 1n, index)
+          : null;
+      return this.reply({ outcome: "applied", index, results, ...(entries ? { entries } : {}) });
     } catch (err) {
       // Refusals before any entry: nothing of the request was appended.
       const notApplied =

@@ -5,8 +5,11 @@
  * holding only commitFile commands; the sequencer decodes it with the log's own decoder. The answer is
  * JSON, and says which of three outcomes the commands had:
  *
- *   200 applied      {"outcome":"applied","index":"<entry index>","results":[...]}: in the log, applied at
- *                    or below index, with the fold's results in command order
+ *   200 applied      {"outcome":"applied","index":"<entry index>","results":[...],"entries":[...]}: in the
+ *                    log, applied at or below index, with the fold's results in command order; and, when
+ *                    the sequencer still holds them, the entries after the sender's applied index (the
+ *                    request's APPLIED_HEADER) up to index, as stored (base64), which the sender folds
+ *                    instead of reading them from the log
  *   4xx/503 not-applied {"outcome":"not-applied","error":...}: nothing was appended (not the sequencer, a
  *                    bad token, a malformed body, or the log refused the commands before appending)
  *   500 unknown      {"outcome":"unknown","error":...}: the commands may be in the log or may land later
@@ -18,9 +21,20 @@ import type { LeaseHolder } from "../background/lease.js";
 import type { CommitFileCommand } from "../metadata/commands.js";
 import { decodeEntry, encodeEntry } from "../metadata/entry-codec.js";
 import type { BatchResult, CommandResult } from "../metadata/state.js";
+import type { LogRecord } from "../store/types.js";
 
 export const SEQUENCER_LEASE_KEY = "lease/sequencer";
+/**
+ * How often the sequencer lease is renewed by its holder and read by the others (ms); it lives three times
+ * as long. Twice the compaction lease's period: a sequencer that is gone costs no availability (agents
+ * append themselves meanwhile), and each renewal and each read is billed.
+ */
+export const SEQUENCER_LEASE_RENEW_MS = 2000;
 export const COMMIT_PATH = "/internal/v1/metadata/commit";
+/** The request header naming the newest index the sender has folded. */
+export const APPLIED_HEADER = "x-warp-applied-index";
+/** The most entries an answer carries (more: the sender reads the log). */
+export const MAX_REPLY_ENTRIES = 512;
 
 /** Where the sequencer listens, and the token its requests must carry. */
 export interface SequencerAddress {
@@ -49,11 +63,6 @@ export function sequencerAddress(holder: LeaseHolder): SequencerAddress | null {
   return { owner: holder.owner, host, port: httpPort, token };
 }
 
-export function commitUrl(address: SequencerAddress): string {
-  const host = address.host.includes(":") ? `[${address.host}]` : address.host;
-  return `http://${host}:${address.port}${COMMIT_PATH}`;
-}
-
 /** The request body: `commands` as one entry from `sender`. */
 export function encodeCommitRequest(sender: string, seq: number, commands: readonly CommitFileCommand[]): Buffer {
   return encodeEntry({ proposer: sender, seq, time: Date.now(), commands }, "binary", null);
@@ -72,7 +81,13 @@ export function decodeCommitRequest(body: Buffer): { readonly sender: string; re
 }
 
 export type CommitReply =
-  | { readonly outcome: "applied"; readonly index: bigint; readonly results: readonly CommandResult[] }
+  | {
+      readonly outcome: "applied";
+      readonly index: bigint;
+      readonly results: readonly CommandResult[];
+      /** The entries after the sender's applied index up to index, when the sequencer had them. */
+      readonly entries?: readonly LogRecord[];
+    }
   | { readonly outcome: "not-applied" | "unknown"; readonly error: string };
 
 /** The HTTP status a reply is sent with. */
@@ -81,7 +96,36 @@ export function replyStatus(reply: CommitReply, notApplied: 400 | 401 | 409 | 50
 }
 
 export function encodeCommitReply(reply: CommitReply): string {
-  return JSON.stringify(reply.outcome === "applied" ? { ...reply, index: reply.index.toString() } : reply);
+  if (reply.outcome !== "applied") return JSON.stringify(reply);
+  return JSON.stringify({
+    ...reply,
+    index: reply.index.toString(),
+    entries: reply.entries?.map((r) => ({ index: r.index.toString(), data: r.data.toString("base64") })),
+  });
+}
+
+/** The newest index a request's sender has folded (APPLIED_HEADER), or null. */
+export function appliedIndexOf(header: string | string[] | undefined): bigint | null {
+  return typeof header === "string" && /^[0-9]{1,20}$/.test(header) ? BigInt(header) : null;
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** A reply's entries: consecutive, ending at `index`; anything else and they are left out (the sender reads the log). */
+function replyEntries(v: unknown, index: bigint): LogRecord[] | undefined {
+  if (!Array.isArray(v) || v.length === 0) return undefined;
+  const records: LogRecord[] = [];
+  for (const e of v) {
+    if (typeof e !== "object" || e === null) return undefined;
+    const { index: i, data } = e as Record<string, unknown>;
+    if (typeof i !== "string" || !/^[0-9]{1,20}$/.test(i) || typeof data !== "string" || !BASE64.test(data))
+      return undefined;
+    const at = BigInt(i);
+    const previous = records.at(-1);
+    if (previous && at !== previous.index + 1n) return undefined;
+    records.push({ index: at, data: Buffer.from(data, "base64") });
+  }
+  return records.at(-1)!.index === index ? records : undefined;
 }
 
 function isNumber(v: unknown): v is number {
@@ -130,8 +174,10 @@ export function decodeCommitReply(status: number, body: string, commands: number
   if (status === 200) {
     const results = Array.isArray(v.results) ? v.results.map(commandResult) : [];
     const index = typeof v.index === "string" && /^[0-9]+$/.test(v.index) ? BigInt(v.index) : null;
-    if (v.outcome === "applied" && index !== null && results.length === commands && results.every((r) => r !== null))
-      return { outcome: "applied", index, results };
+    if (v.outcome === "applied" && index !== null && results.length === commands && results.every((r) => r !== null)) {
+      const entries = replyEntries(v.entries, index);
+      return { outcome: "applied", index, results, ...(entries ? { entries } : {}) };
+    }
     return { outcome: "unknown", error: `malformed reply from the sequencer: ${body.slice(0, 200)}` };
   }
   // Only the sequencer's own word that nothing was appended counts as such.

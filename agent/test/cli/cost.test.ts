@@ -64,10 +64,10 @@ describe("warp cost", () => {
     const window = run({ throughput: "1MB" });
     assert.equal(window.code, 0, window.stderr);
     assert.match(window.stdout, /This design: -sealMode window\./);
-    assert.match(window.stdout, /warp-dynamodb-on-demand\s+\$518\.38/);
+    assert.match(window.stdout, /warp-dynamodb-on-demand\s+\$519\.52/);
     assert.match(
       window.stdout,
-      /With -sealMode eager \(.*10 ms write.*\): \$1,905\.66 on-demand, \$562\.95 provisioned/,
+      /With -sealMode eager \(.*10 ms write.*\): \$1,906\.79 on-demand, \$563\.27 provisioned/,
     );
     const eager = run({ throughput: "1MB", sealMode: "eager", writeLatency: "20ms" });
     assert.equal(eager.code, 0, eager.stderr);
@@ -76,10 +76,10 @@ describe("warp cost", () => {
       /This design: -sealMode eager \(group commit\), writes of 20 ms, produce requests of 1024 bytes\./,
     );
     assert.match(eager.stdout, /150 files\/s \(3 agents, -sealMode eager/);
-    assert.match(eager.stdout, /With -sealMode window \(one file per 250 ms\): \$518\.38 on-demand/);
+    assert.match(eager.stdout, /With -sealMode window \(one file per 250 ms\): \$519\.52 on-demand/);
     assert.match(
       window.stdout,
-      /An idle cluster \(nothing produced\) ==\nwarp-dynamodb-on-demand: \$6\.48 a month with no client waiting, \$15\.71 with a consumer waiting/,
+      /An idle cluster \(nothing produced\) ==\nwarp-dynamodb-on-demand: \$7\.61 a month with no client waiting, \$16\.85 with a consumer waiting/,
     );
     const o = parseCostOptions({ sealMode: "eager", writeLatency: "5ms", requestSize: "16KiB" });
     assert.equal(o.design.sealMode, "eager");

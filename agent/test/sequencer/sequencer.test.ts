@@ -25,7 +25,7 @@ import {
   type SequencerAddress,
 } from "../../src/sequencer/wire.js";
 import { MemMetadataStore } from "../../src/store/mem.js";
-import type { LogRecord, MetadataStore } from "../../src/store/types.js";
+import type { LogRecord, MetadataStore, ReadOptions } from "../../src/store/types.js";
 
 const logger = componentLogger("test");
 const options: MetadataLogOptions = {
@@ -99,11 +99,29 @@ async function rig(): Promise<Rig> {
   });
 }
 
+/** `store`, counting its strongly consistent reads of the log (the tail's polls are eventually consistent). */
+function countingReads(store: MetadataStore): { store: MetadataStore; reads: { consistent: number } } {
+  const reads = { consistent: 0 };
+  const counted = new Proxy(store, {
+    get(target, prop) {
+      if (prop === "read")
+        return (from: bigint, limit: number, opts?: ReadOptions) => {
+          if (opts?.consistent !== false) reads.consistent++;
+          return target.read(from, limit, opts);
+        };
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { store: counted, reads };
+}
+
 async function agent(
-  store: MetadataStore,
+  shared: MetadataStore,
   sequencer: () => SequencerAddress | null,
   extra: Partial<ConstructorParameters<typeof CommitForwarder>[1]> = {},
-): Promise<{ log: MetadataLog; forwarder: CommitForwarder; routes: CommitRoute[] }> {
+): Promise<{ log: MetadataLog; forwarder: CommitForwarder; routes: CommitRoute[]; reads: { consistent: number } }> {
+  const { store, reads } = countingReads(shared);
   const log = new MetadataLog(store, options);
   await log.open();
   const routes: CommitRoute[] = [];
@@ -112,7 +130,7 @@ async function agent(
     { sequencer, logger, onCommit: (r) => routes.push(r), suspectMs: 60_000, ...extra },
     `agent-${Math.random()}`,
   );
-  return { log, forwarder, routes };
+  return { log, forwarder, routes, reads };
 }
 
 /** The proposer of every entry from `from` on. */
@@ -149,13 +167,15 @@ describe("sequencer", () => {
     const from = await nextIndex(r.store);
     await a.log.catchUp();
     await b.log.catchUp();
+    a.reads.consistent = 0;
+    b.reads.consistent = 0;
     // Forty commits each, proposed at once: an idempotent producer's sequence numbers fail unless each
     // agent's commits land in the order proposed.
     const sends = (x: typeof a, id: number, partition: number) =>
       Array.from({ length: 40 }, (_, i) =>
         x.forwarder
           .propose([commit(`${partition}-${i}`, batch(partition, { id, seq: i * 2 }))])
-          .then((results) => ({ results, applied: x.log.state.appliedIndex })),
+          .then((results) => ({ results, served: x.log.state.partition("t", partition)!.nextOffset })),
       );
     const done = await Promise.all([...sends(a, pidA[0]!.producerId!, 0), ...sends(b, pidB[0]!.producerId!, 1)]);
     for (const [i, { results }] of done.entries()) {
@@ -163,13 +183,10 @@ describe("sequencer", () => {
       assert.equal(r0.errorCode, 0, `commit ${i}: ${JSON.stringify(results)}`);
       assert.equal(r0.baseOffset, (i % 40) * 2);
     }
-    // Each answer came after its sender folded the entry: its state serves what it acknowledged.
-    for (const [i, d] of done.entries()) {
-      const x = i < 40 ? a : b;
-      const p = i < 40 ? 0 : 1;
-      assert.ok(x.log.state.partition("t", p)!.nextOffset >= (i % 40) * 2 + 2);
-      assert.ok(d.applied >= from);
-    }
+    // Each answer came after its sender folded the entry: its state serves what it acknowledged. The
+    // entries came with the answers: the senders did not read the log for them.
+    for (const [i, d] of done.entries()) assert.ok(d.served >= (i % 40) * 2 + 2, `commit ${i} served`);
+    assert.equal(a.reads.consistent + b.reads.consistent, 0, "no read of the log to fold the commits");
     assert.deepEqual([...new Set(a.routes)], ["sequencer"]);
     assert.deepEqual([...new Set(b.routes)], ["sequencer"]);
     const writers = new Set(await proposers(r.store, from, r.sequencerLog));
@@ -257,6 +274,43 @@ describe("sequencer", () => {
     assert.equal(decodeCommitReply(500, '{"outcome":"not-applied","error":"x"}', 1).outcome, "unknown");
     assert.equal(decodeCommitReply(409, '{"outcome":"not-applied","error":"x"}', 1).outcome, "not-applied");
     assert.equal(decodeCommitReply(409, "proxy says no", 1).outcome, "unknown");
+    // Entries are taken only consecutive and ending at the commit's index; else the sender reads the log.
+    const withEntries = (entries: unknown) =>
+      decodeCommitReply(
+        200,
+        JSON.stringify({ outcome: "applied", index: "5", results: [{ errorCode: 0 }], entries }),
+        1,
+      );
+    const e = (index: string) => ({ index, data: Buffer.from(`entry ${index}`).toString("base64") });
+    const taken = withEntries([e("4"), e("5")]);
+    assert.ok(taken.outcome === "applied");
+    assert.deepEqual(
+      taken.entries?.map((r) => [r.index, r.data.toString()]),
+      [
+        [4n, "entry 4"],
+        [5n, "entry 5"],
+      ],
+    );
+    for (const bad of [[e("3"), e("5")], [e("4")], [{ index: "5", data: "%%" }], "x"]) {
+      const reply = withEntries(bad);
+      assert.ok(reply.outcome === "applied" && reply.entries === undefined, JSON.stringify(bad));
+    }
+  });
+
+  it("folds handed entries that come next, and leaves one that does not decode to the log's own read", async () => {
+    const r = await rig();
+    const x = await agent(r.store, () => null);
+    await x.log.catchUp();
+    const at = x.log.state.appliedIndex;
+    await r.sequencerLog.propose([commit("handed", batch(0))]);
+    const [entry] = r.sequencerLog.recentEntries(at + 1n, at + 1n)!;
+    assert.equal(x.log.foldRecords([{ index: at + 2n, data: entry!.data }]), 0, "not the next entry");
+    assert.equal(x.log.foldRecords([{ index: at + 1n, data: Buffer.from("garbage") }]), 0);
+    assert.equal(x.log.halted, null, "a bad handed entry does not stop the log");
+    assert.equal(x.log.foldRecords([entry!]), 1);
+    assert.equal(x.log.state.partition("t", 0)!.nextOffset, 2);
+    await x.log.close();
+    await r.close();
   });
 });
 

@@ -207,13 +207,14 @@ describe("cost model", () => {
       assert.ok(snapshotLine({ sealMode: "eager" }).monthlyUsd > base.monthlyUsd);
     });
 
-    it("prices an idle cluster: heartbeats, claims and the lease always; tail polls backed off unless a fetch waits", () => {
+    it("prices an idle cluster: heartbeats, claims and the leases always; tail polls backed off unless a fetch waits", () => {
       const idle = idleCluster(DEFAULT_WORKLOAD, DEFAULT_WARP_DESIGN, DEFAULT_PRICES);
       const seconds = 720 * 3600;
       // 3 agents: a heartbeat every 2 s (1 WRU), the members listed every second (1 RRU), a claim renewal
-      // every 15 s (1 WRU); the lease renewed every second (1 WRU) and read by the 2 others (1 RRU each).
-      const wru = 3 * (0.5 + 1 / 15) + 1;
-      const rru = 3 * 1 + 2;
+      // every 15 s (1 WRU); the compaction lease renewed every second (1 WRU) and read by the 2 others (1 RRU
+      // each), the sequencer lease every 2 s.
+      const wru = 3 * (0.5 + 1 / 15) + 1 + 0.5;
+      const rru = 3 * 1 + 2 + 2 * 0.5;
       const usd = (w: number, r: number) => ((w * 0.625 + r * 0.125) * seconds) / 1e6;
       assert.ok(Math.abs(idle.registryUsd - usd(wru, rru)) < 0.01, `${idle.registryUsd}`);
       // Polls of 0.5 RRU: once a second per agent with nothing waiting, 20 a second while a fetch waits.
@@ -224,7 +225,10 @@ describe("cost model", () => {
       );
       // Before the back-off, 1 s heartbeats and the lease asked for with writes: $20.73 at any time.
       const before = usd(3 * (1 + 1 / 15) + 3, 3 * 1 + 3 * 20 * 0.5);
-      assert.ok(idle.quietUsd < before / 3, `${idle.quietUsd} against ${before}`);
+      assert.ok(idle.quietUsd < before / 2.5, `${idle.quietUsd} against ${before}`);
+      // One agent has no sequencer to lease.
+      const alone = idleCluster({ ...DEFAULT_WORKLOAD, agents: 1 }, DEFAULT_WARP_DESIGN, DEFAULT_PRICES);
+      assert.ok(Math.abs(alone.registryUsd - usd(0.5 + 1 / 15 + 1, 1)) < 0.01, `${alone.registryUsd}`);
       // A busy row polls at the active interval: the log moves.
       const busy = defaultTable().find(
         (r) => r.store === "warp-dynamodb-on-demand" && r.design === "warp" && r.bytesPerSecond === 1e5,
