@@ -29,6 +29,7 @@ import {
   APPLIED_HEADER,
   COMMIT_PATH,
   decodeCommitReply,
+  MAX_REQUEST_BYTES,
   encodeCommitRequest,
   type CommitReply,
   type SequencerAddress,
@@ -49,6 +50,8 @@ export interface CommitForwarderOptions {
   readonly logger: Logger;
   /** A commit (a proposal of one file's commands) went this way. */
   readonly onCommit?: (route: CommitRoute) => void;
+  /** The most command bytes one request carries (default MAX_REQUEST_BYTES). */
+  readonly maxRequestBytes?: number;
   /** A connection not made this long counts as not delivered: the sender appends itself (ms; default 1,000). */
   readonly connectTimeoutMs?: number;
 }
@@ -166,7 +169,7 @@ export class CommitForwarder {
     this.pumping = true;
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue.splice(0);
+        const batch = this.takeBatch();
         const target = this.target();
         if (!target) {
           this.local(batch, "local");
@@ -196,6 +199,19 @@ export class CommitForwarder {
     } finally {
       this.pumping = false;
     }
+  }
+
+  /** The queued commits for one request: all of them, up to maxRequestBytes of commands (at least one). */
+  private takeBatch(): Pending[] {
+    let bytes = 0;
+    let n = 0;
+    while (n < this.queue.length) {
+      const size = this.queue[n]!.commands.reduce((sum, c) => sum + this.log.commandSize(c), 0);
+      if (n > 0 && bytes + size > (this.options.maxRequestBytes ?? MAX_REQUEST_BYTES)) break;
+      bytes += size;
+      n++;
+    }
+    return this.queue.splice(0, n);
   }
 
   /** Proposes each pending commit to the log here, in order (the log's queue keeps it). */

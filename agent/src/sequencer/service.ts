@@ -18,6 +18,7 @@ import {
   decodeCommitRequest,
   encodeCommitReply,
   MAX_REPLY_ENTRIES,
+  MAX_REPLY_ENTRY_BYTES,
   replyStatus,
   type CommitReply,
 } from "./wire.js";
@@ -59,6 +60,19 @@ export class SequencerService {
     return given.length === this.token.length && timingSafeEqual(given, this.token);
   }
 
+  /**
+   * The entries after `applied` up to `index`, when this agent holds them all and they are few enough
+   * (MAX_REPLY_ENTRIES, MAX_REPLY_ENTRY_BYTES); else null, and the sender reads the log.
+   */
+  private entriesFor(applied: bigint | null, index: bigint): LogRecord[] | null {
+    if (applied === null || applied >= index || index - applied > BigInt(MAX_REPLY_ENTRIES)) return null;
+    const entries = this.options.log.recentEntries(applied + 1n, index);
+    if (!entries) return null;
+    let bytes = 0;
+    for (const e of entries) bytes += e.data.length;
+    return bytes <= MAX_REPLY_ENTRY_BYTES ? entries : null;
+  }
+
   private async handle({ headers, body }: HttpPost): Promise<HttpReply> {
     if (!this.authorized(headers.authorization)) {
       this.options.onRequest?.("refused", 0);
@@ -80,11 +94,7 @@ export class SequencerService {
       const { index, results } = await this.options.log.proposeIndexed(commands);
       this.options.onRequest?.("applied", commands.length);
       // The entries the sender lacks up to its commit's, so that it need not read them.
-      const applied = appliedIndexOf(headers[APPLIED_HEADER]);
-      const entries =
-        applied !== null && applied < index && index - applied <= BigInt(MAX_REPLY_ENTRIES)
-          ? this.options.log.recentEntries(applied + 1n, index)
-          : null;
+      const entries = this.entriesFor(appliedIndexOf(headers[APPLIED_HEADER]), index);
       return this.reply({ outcome: "applied", index, results, ...(entries ? { entries } : {}) });
     } catch (err) {
       // Refusals before any entry: nothing of the request was appended.

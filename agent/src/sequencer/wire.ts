@@ -33,8 +33,11 @@ export const SEQUENCER_LEASE_RENEW_MS = 2000;
 export const COMMIT_PATH = "/internal/v1/metadata/commit";
 /** The request header naming the newest index the sender has folded. */
 export const APPLIED_HEADER = "x-warp-applied-index";
-/** The most entries an answer carries (more: the sender reads the log). */
+/** The most entries, and entry bytes, an answer carries (more: the sender reads the log). */
 export const MAX_REPLY_ENTRIES = 512;
+export const MAX_REPLY_ENTRY_BYTES = 1024 * 1024;
+/** The most command bytes a request carries (commits queued beyond go in the next request). */
+export const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 
 /** Where the sequencer listens, and the token its requests must carry. */
 export interface SequencerAddress {

@@ -70,6 +70,8 @@ interface Rig {
   readonly server: RunningHttpServer;
   readonly address: SequencerAddress;
   held: boolean;
+  /** Requests the sequencer answered. */
+  requests: number;
   close(): Promise<void>;
 }
 
@@ -78,8 +80,14 @@ async function rig(): Promise<Rig> {
   const sequencerLog = new MetadataLog(store, options);
   await sequencerLog.open();
   await sequencerLog.propose([{ type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 4, configs: {} }]);
-  const state = { held: true };
-  const service = new SequencerService({ log: sequencerLog, isHeld: () => state.held, token: TOKEN, logger });
+  const state = { held: true, requests: 0 };
+  const service = new SequencerService({
+    log: sequencerLog,
+    isHeld: () => state.held,
+    token: TOKEN,
+    logger,
+    onRequest: () => state.requests++,
+  });
   const server = await serveHttp({
     port: 0,
     host: "127.0.0.1",
@@ -194,6 +202,21 @@ describe("sequencer", () => {
     const entries = (await r.store.read(from, 1000)).length;
     assert.ok(entries < 80, `80 commits shared entries (${entries} entries)`);
     await Promise.all([a.log.close(), b.log.close(), r.close()]);
+  });
+
+  it("splits what is queued into requests of a bounded size, in order", async () => {
+    const r = await rig();
+    const x = await agent(r.store, () => r.address, { maxRequestBytes: 200 });
+    const [pid] = await x.log.propose([{ type: "allocateProducerId" }]);
+    const sends = Array.from({ length: 30 }, (_, i) =>
+      x.forwarder.propose([commit(`split-${i}`, batch(1, { id: pid!.producerId!, seq: i * 2 }))]),
+    );
+    const results = await Promise.all(sends);
+    results.forEach(([res], i) => assert.equal(res!.batches![0]!.baseOffset, i * 2, `commit ${i}`));
+    assert.ok(r.requests >= 5, `${r.requests} requests for 30 commits of about 30 bytes each`);
+    assert.deepEqual([...new Set(x.routes)], ["sequencer"]);
+    await x.log.close();
+    await r.close();
   });
 
   it("leaves a commit to its sender when the sequencer refuses it: not the holder, a wrong token, unreachable", async () => {
