@@ -16,9 +16,10 @@
  *   WARP_BENCH_TIMEOUTS           batch timeouts in ms (default 25,50,100,250)
  *   WARP_BENCH_DYNAMO_AGENTS      agent counts of the DynamoDB batch-timeout sweep (default 1,3; empty: none,
  *                                 only the `-sealMode eager` row)
- *   WARP_BENCH_ONLY               comma-separated subset of kafka,file,dynamodb,small,inflight,profile,logsize,scale,idle (default all)
+ *   WARP_BENCH_ONLY               comma-separated subset of kafka,file,dynamodb,small,inflight,profile,logsize,scale,idle,lowrate (default all)
  *   WARP_BENCH_SCALE_*            the `scale` scenario's settings (bench/scale.ts)
  *   WARP_BENCH_IDLE_*             the `idle` scenario's settings (bench/idle-cost.ts)
+ *   WARP_BENCH_LOWRATE_*          the `lowrate` scenario's settings (bench/low-rate-cost.ts)
  *   WARP_BENCH_UNTUNED_RECORDS    records of the untuned produce run of `small` (default 200000)
  *   WARP_BENCH_BASELINE_RECORDS   the same for its `-sealMode window` targets (default 20000)
  *   WARP_BENCH_SEQUENTIAL_SECONDS seconds of the sequential produce run of `small` (default 15)
@@ -49,6 +50,7 @@ import { runInflight, type InflightResult } from "./lib/inflight.js";
 import { logEntrySizeTable, measureLogEntrySizes, type LogEntrySizeRow } from "./lib/log-entry-size.js";
 import { runScale, scaleOptionsFromEnv, type ScaleResult } from "./lib/scale.js";
 import { idleCostReport, runIdleCost, type IdleCostResult } from "./lib/idle-cost.js";
+import { lowRateOptionsFromEnv, lowRateReport, runLowRateCost, type LowRateResult } from "./lib/low-rate-cost.js";
 import { renderPlots } from "./lib/plots.js";
 import { profileAgent, type ProfileSummary } from "./lib/profile.js";
 import { markdownReport, replaceResultsSection, type BenchReport } from "./lib/report.js";
@@ -81,7 +83,7 @@ const DYNAMO_AGENTS = env("WARP_BENCH_DYNAMO_AGENTS", "1,3")
   .filter((a) => a !== "")
   .map(Number);
 const ONLY = new Set(
-  env("WARP_BENCH_ONLY", "kafka,file,dynamodb,small,inflight,profile,logsize,scale,idle").split(","),
+  env("WARP_BENCH_ONLY", "kafka,file,dynamodb,small,inflight,profile,logsize,scale,idle,lowrate").split(","),
 );
 const SMALL = {
   untunedRecords: Number(env("WARP_BENCH_UNTUNED_RECORDS", "200000")),
@@ -197,6 +199,12 @@ async function main(): Promise<void> {
     log(`idle cluster\n${idleCostReport(idle)}`);
   }
 
+  let lowRate: LowRateResult | undefined;
+  if (ONLY.has("lowrate")) {
+    lowRate = await runLowRateCost(lowRateOptionsFromEnv(), log);
+    log(`0.1 MB/s\n${lowRateReport(lowRate)}`);
+  }
+
   const report: BenchReport = {
     date: new Date().toISOString(),
     machine: {
@@ -214,6 +222,7 @@ async function main(): Promise<void> {
     ...(logEntrySizes ? { logEntrySizes } : {}),
     ...(scale ? { scale } : {}),
     ...(idle ? { idle } : {}),
+    ...(lowRate ? { lowRate } : {}),
   };
   const md = markdownReport(report);
   writeFileSync(path.join(RESULTS, `${OUT}.json`), JSON.stringify(report, null, 2) + "\n");

@@ -56,14 +56,14 @@ const CONFIGURATIONS: ReadonlyArray<{ label: string; flags: readonly string[] }>
   { label: "tail backing off to 1 s (now, the default)", flags: [] },
 ];
 
-async function scrape(agents: readonly AgentProcess[]): Promise<Sample[]> {
+export async function scrape(agents: readonly AgentProcess[]): Promise<Sample[]> {
   const texts = await Promise.all(
     agents.map(async (a) => (await fetch(`http://127.0.0.1:${a.httpPort}/metrics`)).text()),
   );
   return texts.flatMap((t) => parsePrometheusText(t));
 }
 
-interface Counts {
+export interface Counts {
   readonly write: number;
   readonly read: number;
   readonly logReadUnits: number;
@@ -72,7 +72,7 @@ interface Counts {
   readonly s3Get: number;
 }
 
-function counts(samples: readonly Sample[]): Counts {
+export function counts(samples: readonly Sample[]): Counts {
   const units = "warp_dynamodb_capacity_units_total";
   const s3 = (types: readonly string[]) =>
     sumSamples(samples, "warp_s3_requests_total", (l) => types.includes((l.type ?? "").toLowerCase()));
@@ -91,12 +91,8 @@ function counts(samples: readonly Sample[]): Counts {
   };
 }
 
-async function measureWindow(agents: readonly AgentProcess[], seconds: number): Promise<IdleWindow> {
-  const before = counts(await scrape(agents));
-  const started = performance.now();
-  await sleep(seconds * 1000);
-  const after = counts(await scrape(agents));
-  const s = (performance.now() - started) / 1000;
+/** On-demand DynamoDB units and S3 requests between two scrapes `seconds` apart, as rates and a monthly bill. */
+export function windowBetween(before: Counts, after: Counts, s: number): IdleWindow {
   const rate = (k: keyof Counts) => (after[k] - before[k]) / s;
   const p = DEFAULT_PRICES;
   const usd =
@@ -115,6 +111,14 @@ async function measureWindow(agents: readonly AgentProcess[], seconds: number): 
     s3RequestsPerSecond: r2(rate("s3PutList") + rate("s3Get")),
     usdPerMonth: r2(usd),
   };
+}
+
+async function measureWindow(agents: readonly AgentProcess[], seconds: number): Promise<IdleWindow> {
+  const before = counts(await scrape(agents));
+  const started = performance.now();
+  await sleep(seconds * 1000);
+  const after = counts(await scrape(agents));
+  return windowBetween(before, after, (performance.now() - started) / 1000);
 }
 
 /** A consumer in `zone` (client id ws_az=zone): the partitions it fetches are led by that zone's agent. */

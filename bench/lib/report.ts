@@ -7,6 +7,7 @@ import { logEntrySizeTable, type LogEntrySizeRow } from "./log-entry-size.js";
 import type { ProfileSummary } from "./profile.js";
 import { scaleReport, type ScaleResult } from "./scale.js";
 import { idleCostReport, type IdleCostResult } from "./idle-cost.js";
+import { lowRateReport, type LowRateResult } from "./low-rate-cost.js";
 import type { ScenarioResult, Workload } from "./scenario.js";
 import { SEQUENTIAL_WARMUP_SENDS } from "./sequential.js";
 import {
@@ -37,6 +38,8 @@ export interface BenchReport {
   readonly scale?: ScaleResult;
   /** The `idle` scenario (idle-cost.ts). */
   readonly idle?: IdleCostResult;
+  /** The `lowrate` scenario (low-rate-cost.ts). */
+  readonly lowRate?: LowRateResult;
   readonly smallRequests?: {
     readonly workload: SmallRequestsWorkload & { readonly baselineRecords: number };
     readonly results: readonly SmallRequestsResult[];
@@ -249,6 +252,7 @@ export function markdownReport(report: BenchReport): string {
   }
   if (report.scale) out.push("", scaleReport(report.scale, 2));
   if (report.idle) out.push("", idleCostReport(report.idle));
+  if (report.lowRate) out.push("", lowRateReport(report.lowRate));
   return out.join("\n") + "\n";
 }
 
