@@ -182,15 +182,20 @@ export function idleCostReport(r: IdleCostResult): string {
   return lines.join("\n");
 }
 
+/** A positive whole number from the environment variable `name`, or `dflt` when it is unset. */
+export function positiveIntFromEnv(name: string, dflt: number): number {
+  const raw = process.env[name];
+  const n = raw === undefined ? dflt : Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}=${raw}: expected a positive whole number`);
+  return n;
+}
+
 /** WARP_BENCH_IDLE_AGENTS (3) and WARP_BENCH_IDLE_SECONDS (60). */
 export function idleCostOptionsFromEnv(): IdleCostOptions {
-  const int = (name: string, dflt: number): number => {
-    const raw = process.env[name];
-    const n = raw === undefined ? dflt : Number(raw);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}=${raw}: expected a positive whole number`);
-    return n;
+  return {
+    agents: positiveIntFromEnv("WARP_BENCH_IDLE_AGENTS", 3),
+    seconds: positiveIntFromEnv("WARP_BENCH_IDLE_SECONDS", 60),
   };
-  return { agents: int("WARP_BENCH_IDLE_AGENTS", 3), seconds: int("WARP_BENCH_IDLE_SECONDS", 60) };
 }
 
 /** Starts DynamoDB Local and the S3 server, measures, stops them. */

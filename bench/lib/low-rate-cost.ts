@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Kafka, logLevel, type Producer } from "kafkajs";
 import { sumSamples, type Sample } from "../../cli/cost-model/measured.js";
-import { counts, scrape, windowBetween, type IdleWindow } from "./idle-cost.js";
+import { counts, positiveIntFromEnv, scrape, windowBetween, type IdleWindow } from "./idle-cost.js";
 import { createTopic, dynamoTargetName, startAwsLocal, startDynamoAgents, ZONES } from "./targets.js";
 
 export interface LowRateOptions {
@@ -162,15 +162,9 @@ export function lowRateReport(r: LowRateResult): string {
 
 /** WARP_BENCH_LOWRATE_AGENTS (3), WARP_BENCH_LOWRATE_SECONDS (60). */
 export function lowRateOptionsFromEnv(): LowRateOptions {
-  const int = (name: string, dflt: number): number => {
-    const raw = process.env[name];
-    const n = raw === undefined ? dflt : Number(raw);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}=${raw}: expected a positive whole number`);
-    return n;
-  };
   return {
-    agents: int("WARP_BENCH_LOWRATE_AGENTS", 3),
-    seconds: int("WARP_BENCH_LOWRATE_SECONDS", 60),
+    agents: positiveIntFromEnv("WARP_BENCH_LOWRATE_AGENTS", 3),
+    seconds: positiveIntFromEnv("WARP_BENCH_LOWRATE_SECONDS", 60),
     storedBytesPerSecond: 25_000,
   };
 }
