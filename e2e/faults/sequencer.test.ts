@@ -9,6 +9,8 @@
  *     to it end with an unknown outcome (their producers get retriable errors), another agent takes the
  *     lease, and producing goes on.
  *  2. A plain SIGKILL of the new holder under load.
+ *  3. One agent restarted with -sequencer=false (as an agent of an older release), appending its own
+ *     commits beside the sequencer's entries.
  *
  * Afterwards nothing acknowledged is lost, no offset holds two records, and nothing is stored twice or
  * out of order (the acked-records checker).
@@ -104,6 +106,35 @@ describe("faults: the sequencer killed mid-commit", function () {
     suite.report(verdict, {
       detail: facts.join("; "),
       fault: "sequencer lease holder SIGKILLed with its log appends written but unanswered, then the next holder",
+      load: "3 agents, 3 idempotent producers, 6 partitions",
+    });
+    suite.assertClean(verdict);
+  });
+
+  it("runs beside an agent that appends its own commits (-sequencer=false, as an older release does)", async () => {
+    const { cluster } = suite;
+    // Agent 2 restarted without the sequencer: it neither sends commits to it nor competes for its lease.
+    await cluster.kill(2);
+    await cluster.start(2, { WARP_SEQUENCER: "false" });
+    const own = cluster.slots[2]!.process!;
+    const history = await suite.runWorkload(
+      { topic: "mixed", partitions: PARTITIONS, producers: 3, batch: 10, maxRecordsPerProducer: 1_000_000 },
+      async (workload) => {
+        await workload.waitForAcked(3 * STEP, 120_000);
+        await eventually(
+          async () =>
+            (await metricSum(own.httpPort, "warp_metadata_file_commits_total")) === 0 &&
+            (await commitsBy(cluster, "sequencer", 2)) > 0 &&
+            (await metricSum(own.httpPort, "warp_metadata_log_appends_total", { result: "ok" })) > 0,
+          { what: "agent 2 to append its own commits while the others go through the sequencer", timeoutMs: 60_000 },
+        );
+      },
+    );
+    assert.equal(await metricValue(own.httpPort, "warp_sequencer_lease_held"), 0);
+    const verdict = await suite.check("mixed", history);
+    suite.report(verdict, {
+      detail: "agent 2 with -sequencer=false",
+      fault: "one agent appending its own commits beside the sequencer",
       load: "3 agents, 3 idempotent producers, 6 partitions",
     });
     suite.assertClean(verdict);
