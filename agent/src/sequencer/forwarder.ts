@@ -120,15 +120,13 @@ export class CommitForwarder {
   private pumping = false;
   private seq = 0;
   private suspect: { readonly owner: string; readonly until: number } | null = null;
-  private readonly sender: string;
 
+  /** `sender` names this agent in its requests (the proposer of the entries it sends). */
   constructor(
     private readonly log: MetadataLog,
     private readonly options: CommitForwarderOptions,
-    sender: string,
-  ) {
-    this.sender = sender;
-  }
+    private readonly sender: string,
+  ) {}
 
   get maxCommandBytes(): number {
     return this.log.maxCommandBytes;
