@@ -214,6 +214,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
           sequencer: () => sequencer.address(),
           logger: componentLogger("sequencer"),
           onCommit: (route) => metrics.fileCommits.inc({ route }),
+          onRequest: (outcome, _commits, seconds) => metrics.forwardedRequestLatency.observe({ outcome }, seconds),
         },
         agentId,
       )

@@ -141,6 +141,13 @@ export const fileCommits = new Counter({
   labelNames: ["route"] as const,
   registers,
 });
+export const forwardedRequestLatency = new Histogram({
+  name: "warp_sequencer_forward_seconds",
+  help: "Time of one request of this agent's file commits to the sequencer, from sending to its answer (the agent's own fold of the entry comes after), by outcome (applied, not-applied, unknown).",
+  labelNames: ["outcome"] as const,
+  buckets: STORE_LATENCY_BUCKETS,
+  registers,
+});
 export const sequencerRequests = new Counter({
   name: "warp_sequencer_requests_total",
   help: "Commit requests this agent answered as the sequencer, by outcome (applied, not-applied, unknown, refused: a bad token, not the lease holder, or a malformed body).",

@@ -50,6 +50,8 @@ export interface CommitForwarderOptions {
   readonly logger: Logger;
   /** A commit (a proposal of one file's commands) went this way. */
   readonly onCommit?: (route: CommitRoute) => void;
+  /** A request to the sequencer ended: its outcome, how many commits it carried, and its seconds. */
+  readonly onRequest?: (outcome: CommitReply["outcome"], commits: number, seconds: number) => void;
   /** The most command bytes one request carries (default MAX_REQUEST_BYTES). */
   readonly maxRequestBytes?: number;
   /** A connection not made this long counts as not delivered: the sender appends itself (ms; default 1,000). */
@@ -173,7 +175,9 @@ export class CommitForwarder {
           this.local(batch, "local");
           continue;
         }
+        const sentAt = performance.now();
         const reply = await this.send(target, batch);
+        this.options.onRequest?.(reply.outcome, batch.length, (performance.now() - sentAt) / 1000);
         if (reply.outcome === "applied") {
           for (let i = 0; i < batch.length; i++) this.options.onCommit?.("sequencer");
           void this.settleApplied(batch, reply.index, reply.results, reply.entries ?? []);

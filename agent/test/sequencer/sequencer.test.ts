@@ -128,17 +128,31 @@ async function agent(
   shared: MetadataStore,
   sequencer: () => SequencerAddress | null,
   extra: Partial<ConstructorParameters<typeof CommitForwarder>[1]> = {},
-): Promise<{ log: MetadataLog; forwarder: CommitForwarder; routes: CommitRoute[]; reads: { consistent: number } }> {
+): Promise<{
+  log: MetadataLog;
+  forwarder: CommitForwarder;
+  routes: CommitRoute[];
+  requests: string[];
+  reads: { consistent: number };
+}> {
   const { store, reads } = countingReads(shared);
   const log = new MetadataLog(store, options);
   await log.open();
   const routes: CommitRoute[] = [];
+  const requests: string[] = [];
   const forwarder = new CommitForwarder(
     log,
-    { sequencer, logger, onCommit: (r) => routes.push(r), suspectMs: 60_000, ...extra },
+    {
+      sequencer,
+      logger,
+      onCommit: (r) => routes.push(r),
+      onRequest: (outcome) => requests.push(outcome),
+      suspectMs: 60_000,
+      ...extra,
+    },
     `agent-${Math.random()}`,
   );
-  return { log, forwarder, routes, reads };
+  return { log, forwarder, routes, requests, reads };
 }
 
 /** The proposer of every entry from `from` on. */
@@ -234,6 +248,7 @@ describe("sequencer", () => {
       const [result] = await x.forwarder.propose([commit(`refused-${name}`, batch(2))]);
       assert.equal(result!.batches![0]!.errorCode, 0, name);
       assert.deepEqual(x.routes, ["fallback"], name);
+      assert.deepEqual(x.requests, ["not-applied"], name);
       // Appended by the sender, once.
       const written = await proposers(r.store, from, r.sequencerLog);
       assert.equal(written.length, 1, name);
@@ -257,6 +272,7 @@ describe("sequencer", () => {
     const [result] = await next;
     assert.equal(result!.batches![0]!.errorCode, 0);
     assert.deepEqual(x.routes, ["unknown", "local"]);
+    assert.deepEqual(x.requests, ["unknown"], "the next commit sent no request");
     // The stuck commit landed after all (its producer's retry would find it): both files are in the log.
     await x.log.catchUp();
     await r.sequencerLog.catchUp();
