@@ -6,7 +6,7 @@
  *   GET /readyz   readiness: the same, from the readiness check
  * HEAD is answered like GET without a body; another method on a known path is 405, an unknown path
  * 404, the query string is ignored. A route that throws is logged and answered 500. POST routes (the
- * agents' own calls to each other) get the request's headers and body, up to maxBodyBytes (413 past it).
+ * agents' own calls to each other) get the request's headers and body, up to 16 MiB (413 past it).
  */
 import {
   createServer,
@@ -36,8 +36,8 @@ export interface HttpPost {
 
 export type HttpPostRoute = (request: HttpPost) => Promise<HttpReply>;
 
-/** The largest POST body read by default (bytes). */
-export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** The largest POST body read (bytes). */
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 export interface HttpServerOptions {
   /** 0 picks a free port. */
@@ -48,8 +48,6 @@ export interface HttpServerOptions {
   readonly routes: ReadonlyMap<string, HttpRoute>;
   /** Path → route, for POST. */
   readonly postRoutes?: ReadonlyMap<string, HttpPostRoute>;
-  /** The largest POST body read (bytes); default DEFAULT_MAX_BODY_BYTES. */
-  readonly maxBodyBytes?: number;
   readonly logger: Logger;
 }
 
@@ -101,7 +99,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: HttpSe
       send(res, { status: 405, contentType: TEXT, body: "method not allowed\n" }, false);
       return;
     }
-    const body = await readBody(req, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+    const body = await readBody(req, MAX_BODY_BYTES);
     if (body === null) {
       res.setHeader("connection", "close");
       send(res, { status: 413, contentType: TEXT, body: "request body too large\n" }, false);

@@ -31,15 +31,24 @@ export interface LeaseOptions {
   readonly onChange?: (held: boolean) => void;
 }
 
-interface LeaseValue {
-  readonly owner: string;
-}
-
 /** A lease item's value as an agent last read or wrote it. */
 export interface LeaseHolder {
   readonly owner: string;
   /** The holder's info (LeaseOptions.info). */
   readonly info: Readonly<Record<string, unknown>>;
+}
+
+/** The holder a lease item names; null when the item is not a lease's. */
+function holderOf(data: Buffer): LeaseHolder | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data.toString("utf8"));
+  } catch {
+    return null;
+  }
+  if (typeof parsed !== "object" || parsed === null) return null;
+  const { owner, ...info } = parsed as Record<string, unknown>;
+  return typeof owner === "string" ? { owner, info } : null;
 }
 
 export class Lease {
@@ -85,11 +94,6 @@ export class Lease {
     return seen.holder;
   }
 
-  /** The owner this lease competes as (LeaseOptions.owner). */
-  get owner(): string {
-    return this.options.owner;
-  }
-
   /** When this agent became the holder (ms), or 0. */
   get since(): number {
     return this.version !== null ? this.heldSince : 0;
@@ -128,11 +132,12 @@ export class Lease {
     // Not the holder: read before writing. Every agent but the holder asks every renewMs, and on DynamoDB
     // a conditional put that fails is billed as a write, five times the price of this read.
     const current = await store.getItem(key);
-    this.seen = isLive(current) ? this.holderOf(current.value, started) : null;
+    const holder = isLive(current) ? holderOf(current.value) : null;
+    this.seen = holder ? { holder, at: started } : null;
     let v: number | null = null;
     if (!isLive(current)) v = await store.putItem(key, value, { kind: "absent" }, expiresAt);
     // Held: by a write of ours whose answer was lost, or by another agent.
-    else if (this.ownerOf(current.value) === this.options.owner)
+    else if (holder?.owner === this.options.owner)
       v = await store.putItem(key, value, { kind: "version", version: current.version }, expiresAt);
     if (v === null) return false;
     this.version = v;
@@ -142,27 +147,6 @@ export class Lease {
     this.options.logger.info("lease acquired", { key, owner: this.options.owner });
     this.options.onChange?.(true);
     return true;
-  }
-
-  private ownerOf(data: Buffer): string | null {
-    try {
-      return (JSON.parse(data.toString("utf8")) as LeaseValue).owner ?? null;
-    } catch {
-      return null;
-    }
-  }
-
-  /** The holder a lease item names, read at `at`; null when the item is not a lease's. */
-  private holderOf(data: Buffer, at: number): { holder: LeaseHolder; at: number } | null {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(data.toString("utf8"));
-    } catch {
-      return null;
-    }
-    if (typeof parsed !== "object" || parsed === null) return null;
-    const { owner, ...info } = parsed as Record<string, unknown>;
-    return typeof owner === "string" ? { holder: { owner, info }, at } : null;
   }
 
   private lose(): void {

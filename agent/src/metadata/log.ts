@@ -425,8 +425,7 @@ export class MetadataLog {
       } catch {
         break;
       }
-      this.applyRecord(r.index, entry);
-      this.recent.add(r);
+      this.applyRecord(r, entry);
       folded++;
     }
     return folded;
@@ -644,10 +643,7 @@ export class MetadataLog {
         const ok = await this.store.append(index, data);
         this.options.onAppend?.(ok ? "ok" : "conflict", Number(process.hrtime.bigint() - started) / 1e9);
         if (ok) {
-          if (!flight.done && this.stateValue.appliedIndex === index - 1n) {
-            this.recent.add({ index, data });
-            this.applyRecord(index, entry);
-          }
+          if (!flight.done && this.stateValue.appliedIndex === index - 1n) this.applyRecord({ index, data }, entry);
           // A catch-up pass that started before the append may have missed it: read until it is folded.
           while (!settled() && this.stateValue.appliedIndex < index) await this.catchUp();
           if (!flight.done)
@@ -687,7 +683,10 @@ export class MetadataLog {
     for (const p of flight.proposals) p.reject(error);
   }
 
-  private applyRecord(index: bigint, entry: LogEntry): void {
+  /** Folds `entry`, decoded from `record` (kept among the recent entries, recentEntries). */
+  private applyRecord(record: LogRecord, entry: LogEntry): void {
+    const { index } = record;
+    this.recent.add(record);
     const results = this.stateValue.apply(index, entry);
     const flight = this.inFlight;
     if (entry.proposer === this.proposerId && flight?.seq === entry.seq && !flight.done) {
@@ -778,8 +777,7 @@ export class MetadataLog {
         // Another path may have applied it meanwhile (this agent's own append, a reload from a snapshot).
         if (r.index !== this.stateValue.appliedIndex + 1n) continue;
         // Decoded against the state it folds into: a level-8 entry may name topics by number.
-        this.applyRecord(r.index, decodeEntry(r.data, r.index, this.stateValue.numbering));
-        this.recent.add(r);
+        this.applyRecord(r, decodeEntry(r.data, r.index, this.stateValue.numbering));
         if (slicer.due()) await slicer.pause();
       }
       if (records.length < READ_BATCH) return;

@@ -64,11 +64,6 @@ export class SequencerRole {
     this.lease.start();
   }
 
-  /** Whether this agent is the sequencer now. */
-  isHeld(): boolean {
-    return this.lease?.isHeld() ?? false;
-  }
-
   /** The sequencer to send this agent's commits to: null when there is none, or it is this agent. */
   address(): SequencerAddress | null {
     const holder = this.lease?.holder();

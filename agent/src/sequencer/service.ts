@@ -85,7 +85,7 @@ export class SequencerService {
     }
     let commands: Command[];
     try {
-      commands = decodeCommitRequest(body).commands;
+      commands = decodeCommitRequest(body);
     } catch (err) {
       this.options.onRequest?.("refused", 0);
       return this.reply({ outcome: "not-applied", error: `malformed request: ${errorMessage(err)}` }, 400);

@@ -72,7 +72,7 @@ export function encodeCommitRequest(sender: string, seq: number, commands: reado
 }
 
 /** The commands of a request body; throws an Error naming what is wrong. */
-export function decodeCommitRequest(body: Buffer): { readonly sender: string; readonly commands: CommitFileCommand[] } {
+export function decodeCommitRequest(body: Buffer): CommitFileCommand[] {
   const entry = decodeEntry(body);
   const commands: CommitFileCommand[] = [];
   for (const c of entry.commands) {
@@ -80,7 +80,7 @@ export function decodeCommitRequest(body: Buffer): { readonly sender: string; re
     commands.push(c);
   }
   if (commands.length === 0) throw new Error("no commands");
-  return { sender: entry.proposer, commands };
+  return commands;
 }
 
 export type CommitReply =
