@@ -10,7 +10,7 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { parseSealMode } from "../agent/src/config/flags.js";
-import { parseByteSize, parseGoDuration } from "../common/flags/values.js";
+import { parseBoolean, parseByteSize, parseGoDuration } from "../common/flags/values.js";
 import { errorMessage } from "../common/logger.js";
 import { measuredRatesFromText } from "./cost-model/measured.js";
 import {
@@ -102,6 +102,16 @@ function byteSizeFlag(opts: RawOptions, flag: string, dflt: number): number {
   return n;
 }
 
+function bool(opts: RawOptions, flag: string, dflt: boolean): boolean {
+  const raw = str(opts, flag);
+  if (raw === undefined) return dflt;
+  try {
+    return parseBoolean(raw);
+  } catch (err) {
+    bad(flag, raw, errorMessage(err));
+  }
+}
+
 function sealMode(opts: RawOptions, flag: string, dflt: SealMode): SealMode {
   const raw = str(opts, flag);
   if (raw === undefined) return dflt;
@@ -142,6 +152,7 @@ export function parseCostOptions(opts: RawOptions): CostOptions {
   const design: WarpDesign = {
     ...DEFAULT_WARP_DESIGN,
     sealMode: sealMode(opts, "sealMode", DEFAULT_WARP_DESIGN.sealMode),
+    windowAlign: bool(opts, "windowAlign", DEFAULT_WARP_DESIGN.windowAlign),
     writeLatencyMs: durationMs(opts, "writeLatency", DEFAULT_WARP_DESIGN.writeLatencyMs, { min: 1 }),
     requestBytes: byteSizeFlag(opts, "requestSize", DEFAULT_WARP_DESIGN.requestBytes),
     ingestionTtlSeconds: durationMs(opts, "ingestionTTL", DEFAULT_WARP_DESIGN.ingestionTtlSeconds * 1000) / 1000,
@@ -211,7 +222,7 @@ export function renderTable(rows: readonly CostRow[], o: CostInput): string {
   const out: string[] = [
     `Monthly AWS cost of the ingestion path, us-east-1 list prices, ${w.hoursPerMonth} h/month.`,
     `Workload: 1:${w.compressionRatio} compression, ${w.agents} agents in ${w.zones} zones, batchTimeout ${w.batchTimeoutMs} ms; the reference design keeps the last ${w.retentionSeconds} s of data.`,
-    `This design: -sealMode ${o.design.sealMode}${o.design.sealMode === "eager" ? ` (group commit), writes of ${o.design.writeLatencyMs} ms, produce requests of ${o.design.requestBytes} bytes` : ""}.`,
+    `This design: -sealMode ${o.design.sealMode}${o.design.sealMode === "eager" ? ` (group commit), writes of ${o.design.writeLatencyMs} ms, produce requests of ${o.design.requestBytes} bytes` : `, -windowAlign ${o.design.windowAlign}`}.`,
     "",
   ];
   for (const bps of o.throughputs) {
@@ -345,6 +356,10 @@ const FLAG_HELP: ReadonlyArray<readonly [string, string]> = [
   [
     "sealMode <mode>",
     "this design: the agent's -sealMode, window (one file per agent per batchTimeout; the DynamoDB default) or eager (group commit: a file each time the previous write ends) (default window)",
+  ],
+  [
+    "windowAlign <bool>",
+    "this design: the agents' -windowAlign; with several agents in window mode the sequencer commits each window's files of every agent in one log entry (default true; false: one entry per file)",
   ],
   [
     "writeLatency <duration>",

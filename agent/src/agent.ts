@@ -172,6 +172,8 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     },
     readersFormat: () => readersFormat(),
     onUnreadable: (error) => reportUnreadable(error),
+    // As the sequencer, an aligned window's commits wait briefly for each other (metadata/gather.ts).
+    ...(!singleWriter && config.sequencer ? { gatherLingerMs: config.sequencerLingerMs } : {}),
   });
   const waiters = new PartitionWaiters(() => log.wakeTail());
   // The group coordinator starts after the log is replayed; until then there is no group to drop.
@@ -212,6 +214,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
         log,
         {
           sequencer: () => sequencer.address(),
+          isSequencer: () => sequencer.isHeld(),
           logger: componentLogger("sequencer"),
           onCommit: (route) => metrics.fileCommits.inc({ route }),
           onRequest: (outcome, _commits, seconds) => metrics.forwardedRequestLatency.observe({ outcome }, seconds),
@@ -226,6 +229,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     batchTimeoutMs: config.batchTimeoutMs,
     sealMode: config.sealMode,
     sealIdleGapMs: config.sealIdleGapMs,
+    alignWindows: config.windowAlign,
     maxFileBytes: config.maxFileBytes,
     maxBufferedBytes: config.maxProduceBufferBytes,
     refusal: () => backlog.refusal(),

@@ -12,6 +12,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Kafka, logLevel, type Producer } from "kafkajs";
 import { sumSamples, type Sample } from "../../cli/cost-model/measured.js";
 import { counts, positiveIntFromEnv, scrape, windowBetween, type IdleWindow } from "./idle-cost.js";
+import { percentiles, round1, type Percentiles } from "./stats.js";
 import { createTopic, dynamoTargetName, startAwsLocal, startDynamoAgents, ZONES } from "./targets.js";
 
 export interface LowRateOptions {
@@ -30,6 +31,8 @@ export interface LowRateRun {
   readonly logEntriesPerSecond: number;
   readonly conflictsPerSecond: number;
   readonly sequencedShare: number;
+  /** Each record's produce latency (send to acknowledgement, kafkajs with acks=all) in the measured window. */
+  readonly produce: Percentiles;
 }
 
 export interface LowRateResult {
@@ -38,8 +41,15 @@ export interface LowRateResult {
 }
 
 const CONFIGURATIONS: ReadonlyArray<{ label: string; flags: readonly string[] }> = [
-  { label: "every agent appends its own commits (-sequencer=false)", flags: ["-sequencer=false"] },
-  { label: "through the sequencer (the default)", flags: [] },
+  {
+    label: "every agent appends its own commits (-sequencer=false -windowAlign=false)",
+    flags: ["-sequencer=false", "-windowAlign=false"],
+  },
+  {
+    label: "through the sequencer, windows not aligned (-windowAlign=false -sequencerLinger=0)",
+    flags: ["-windowAlign=false", "-sequencerLinger=0"],
+  },
+  { label: "through the sequencer, aligned windows gathered (the default)", flags: [] },
 ];
 const RECORD_BYTES = 1024;
 
@@ -61,13 +71,26 @@ function logCounts(samples: readonly Sample[]): LogCounts {
   };
 }
 
-/** Sends a record every `intervalMs` without waiting for the previous one; resolves the sent bytes when stopped. */
-function produceLoop(producer: Producer, topic: string, intervalMs: number, stopped: () => boolean): Promise<number> {
+/**
+ * Sends a record every `intervalMs` without waiting for the previous one; resolves the sent bytes when
+ * stopped. Adds the latency of each record sent while `measuring()` to `latencies` (ms).
+ */
+function produceLoop(
+  producer: Producer,
+  topic: string,
+  intervalMs: number,
+  stopped: () => boolean,
+  measuring: () => boolean,
+  latencies: number[],
+): Promise<number> {
   return (async () => {
     const inFlight: Promise<unknown>[] = [];
     let bytes = 0;
     for (let next = performance.now(); !stopped(); next += intervalMs) {
-      inFlight.push(producer.send({ topic, messages: [{ value: randomBytes(RECORD_BYTES) }] }));
+      const sentAt = performance.now();
+      const measured = measuring();
+      const sent = producer.send({ topic, messages: [{ value: randomBytes(RECORD_BYTES) }] });
+      inFlight.push(measured ? sent.then(() => latencies.push(performance.now() - sentAt)) : sent);
       bytes += RECORD_BYTES;
       await sleep(Math.max(0, next + intervalMs - performance.now()));
     }
@@ -106,11 +129,24 @@ export async function runLowRateCost(options: LowRateOptions, log: (line: string
         // Each producer's share of the rate, one record at a time.
         const intervalMs = (RECORD_BYTES * producers.length * 1000) / options.storedBytesPerSecond;
         let stop = false;
-        const loops = producers.map((p) => produceLoop(p, topic, intervalMs, () => stop));
+        let measuring = false;
+        const latencies: number[] = [];
+        const loops = producers.map((p) =>
+          produceLoop(
+            p,
+            topic,
+            intervalMs,
+            () => stop,
+            () => measuring,
+            latencies,
+          ),
+        );
         await sleep(10_000); // leases taken, the log's tail active, files flowing
         const samplesBefore = await scrape(agents);
         const started = performance.now();
+        measuring = true;
         await sleep(options.seconds * 1000);
+        measuring = false;
         const samplesAfter = await scrape(agents);
         const seconds = (performance.now() - started) / 1000;
         stop = true;
@@ -130,6 +166,7 @@ export async function runLowRateCost(options: LowRateOptions, log: (line: string
             after.commits > before.commits
               ? Math.round(((after.sequenced - before.sequenced) / (after.commits - before.commits)) * 100) / 100
               : 0,
+          produce: percentiles(latencies),
         };
         log(`low rate: ${JSON.stringify(run)}`);
         runs.push(run);
@@ -148,13 +185,13 @@ export function lowRateReport(r: LowRateResult): string {
   const lines = [
     `### 0.1 MB/s measured (${r.options.agents} agents, ${r.options.storedBytesPerSecond / 1000} KB/s stored, -batchTimeout 250ms, ${r.options.seconds} s window)`,
     "",
-    "| configuration | stored KB/s | files/s | log entries/s | conflicts/s | commits through the sequencer | WRU/s | RRU/s | S3 requests/s | on-demand $/month |",
-    "|---|---|---|---|---|---|---|---|---|---|",
+    "| configuration | stored KB/s | files/s | log entries/s | conflicts/s | commits through the sequencer | produce p50 / p99 ms | WRU/s | RRU/s | S3 requests/s | on-demand $/month |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const run of r.runs) {
     const w = run.window;
     lines.push(
-      `| ${run.label} | ${run.producedKBps} | ${run.filesPerSecond} | ${run.logEntriesPerSecond} | ${run.conflictsPerSecond} | ${Math.round(run.sequencedShare * 100)} % | ${w.writeUnitsPerSecond} | ${w.readUnitsPerSecond} | ${w.s3RequestsPerSecond} | $${w.usdPerMonth.toFixed(2)} |`,
+      `| ${run.label} | ${run.producedKBps} | ${run.filesPerSecond} | ${run.logEntriesPerSecond} | ${run.conflictsPerSecond} | ${Math.round(run.sequencedShare * 100)} % | ${round1(run.produce.p50Ms)} / ${round1(run.produce.p99Ms)} | ${w.writeUnitsPerSecond} | ${w.readUnitsPerSecond} | ${w.s3RequestsPerSecond} | $${w.usdPerMonth.toFixed(2)} |`,
     );
   }
   return lines.join("\n");

@@ -89,6 +89,12 @@ export interface WarpDesign {
    */
   readonly sealMode: SealMode;
   /**
+   * The agents' -windowAlign with the sequencer (both on by default on a shared log): in window mode
+   * every agent's file of one window is committed in one log entry (docs/metadata-log.md section 14.6).
+   * Off, or in eager mode: one log entry per file.
+   */
+  readonly windowAlign: boolean;
+  /**
    * Eager mode: how long one ingestion-file write to DynamoDB takes. Under steady traffic from many
    * clients each agent then seals a file this often (at most; never fewer files than window mode).
    */
@@ -141,6 +147,7 @@ export interface WarpDesign {
 
 export const DEFAULT_WARP_DESIGN: WarpDesign = {
   sealMode: "window",
+  windowAlign: true,
   writeLatencyMs: 10,
   requestBytes: 1024,
   ingestionTtlSeconds: 3600,
@@ -263,6 +270,19 @@ export function warpFilesPerSecond(w: Workload, d: WarpDesign): number {
   if (d.sealMode === "window") return window;
   const requests = w.bytesPerSecond / d.requestBytes;
   return Math.max(window, Math.min(requests, (w.agents * 1000) / d.writeLatencyMs));
+}
+
+/**
+ * Log entries a second that commit files: one per window when the sequencer gathers every agent's file
+ * of a window (aligned windows, several agents), else one per file.
+ */
+export function fileCommitEntriesPerSecond(w: Workload, d: WarpDesign): number {
+  const files = warpFilesPerSecond(w, d);
+  return gathersWindows(w, d) ? Math.min(files, 1000 / w.batchTimeoutMs) : files;
+}
+
+function gathersWindows(w: Workload, d: WarpDesign): boolean {
+  return d.sealMode === "window" && d.windowAlign && w.agents > 1;
 }
 
 function sealText(w: Workload, d: WarpDesign): string {
@@ -479,15 +499,19 @@ function modelledRates(w: Workload, d: WarpDesign): WarpRates {
   const polls = 1000 / d.tailIntervalMs;
   const pollRru = tailPollRru(d);
   const registry = registryRates(w, d);
-  const snapshots = snapshotRates(files + passes, d);
+  const commitEntries = fileCommitEntriesPerSecond(w, d);
+  const snapshots = snapshotRates(commitEntries + passes, d);
+  const entriesText = gathersWindows(w, d)
+    ? `+ ${fmt(commitEntries)} log entries/s of ${logWru} WRU (the sequencer commits each ${w.batchTimeoutMs} ms window's files of every agent in one entry: aligned windows)`
+    : `+ ${logWru} WRU log entry each`;
   return {
     snapshots: { wruPerSecond: snapshots.wru, rruPerSecond: snapshots.rru, explain: snapshots.explain },
-    wruPerSecond: files * (fileWru + logWru) + passes * logWru + registry.wru,
+    wruPerSecond: files * fileWru + (commitEntries + passes) * logWru + registry.wru,
     rruPerSecond: files * fileRru + w.agents * polls * pollRru + registry.rru,
     s3PutPerSecond: l0PutsPerSecond * (1 + 1 / d.mergeFanIn),
     s3GetPerSecond: l0PutsPerSecond,
     explain: {
-      wru: `${fmt(files)} files/s (${w.agents} agents, ${sealText(w, d)}) of ${fmt(fileBytes / KB)} KiB = ${fileWru} WRU each (chunks ≤ ${fmt(d.chunkBytes / KB)} KiB + descriptor, ${d.itemOverheadBytes} B/item) + ${logWru} WRU log entry each; + ${fmt(passes)} compaction log entries/s; + ${fmt(registry.wru)} WRU/s for the registry and the leases; TTL expiry is free (no DeleteItem)`,
+      wru: `${fmt(files)} files/s (${w.agents} agents, ${sealText(w, d)}) of ${fmt(fileBytes / KB)} KiB = ${fileWru} WRU each (chunks ≤ ${fmt(d.chunkBytes / KB)} KiB + descriptor, ${d.itemOverheadBytes} B/item) ${entriesText}; + ${fmt(passes)} compaction log entries/s; + ${fmt(registry.wru)} WRU/s for the registry and the leases; TTL expiry is free (no DeleteItem)`,
       rru: `compaction reads each file once (${fileRru} RRU, strongly consistent) + ${w.agents} agents poll the moving log's tail ${fmt(polls)}×/s (${pollRru} RRU each, eventually consistent) + ${fmt(registry.rru)} RRU/s for the registry and the leases (${registry.explain})`,
       put: `one compacted object per ${d.compactionIntervalMs} ms pass (≤ ${fmt(d.compactedObjectMaxBytes / 1024 / 1024)} MiB), + 1/${d.mergeFanIn} for L0→L1 merges`,
       get: `L0→L1 merges read each compacted object once; consumers at the tail read from the ingestion store and caches`,

@@ -147,6 +147,8 @@ export const DEFAULT_MAX_PRODUCE_BUFFER_BYTES = 256 * MiB;
 export const DEFAULT_FETCH_CACHE_BYTES = 256 * MiB;
 export const DEFAULT_FETCH_SESSION_CACHE_SLOTS = 1000;
 export const DEFAULT_METADATA_IDLE_POLL_MS = 1000;
+/** -sequencerLinger: about the spread of the agents' file writes to DynamoDB after a shared window end. */
+export const DEFAULT_SEQUENCER_LINGER_MS = 10;
 /** Each session holds its partitions' fetch positions: bounded so that a typo cannot ask for millions. */
 const MAX_FETCH_SESSION_CACHE_SLOTS = 100_000;
 
@@ -189,7 +191,7 @@ export const AGENT_FLAGS = {
     env: "WARP_SEAL_MODE",
     defaultText: "eager for file:// and mem://, window otherwise",
     valueName: "mode",
-    help: "When an ingestion file is sealed and written. window: when -batchTimeout has passed since its first batch (or it is full); every produce request waits for the window. eager (group commit): also as soon as waiting cannot help, when no file is being written and no request arrives, or the moment the previous file's write ends; -batchTimeout stays the upper bound. Eager answers a lone request in the time of one store write, but writes more, smaller files: on DynamoDB each costs a metadata-log entry and whole-KB rounding (docs/cost.md).",
+    help: "When an ingestion file is sealed and written. window: when its batch window ends (see -windowAlign) or it is full; every produce request waits for the window. eager (group commit): also as soon as waiting cannot help, when no file is being written and no request arrives, or the moment the previous file's write ends; -batchTimeout stays the upper bound. Eager answers a lone request in the time of one store write, but writes more, smaller files: on DynamoDB each costs a metadata-log entry and whole-KB rounding (docs/cost.md).",
     parse: parseSealMode,
   }),
   sealIdleGap: flag({
@@ -199,6 +201,15 @@ export const AGENT_FLAGS = {
     valueName: "duration",
     help: "With -sealMode eager, while no file is being written: a file is sealed once no produce request has arrived for this long (0: at the end of the event-loop turn that read the request). A short gap keeps a client's burst of requests in one file, which pays where a write is slow or billed per item (DynamoDB).",
     parse: durationMs(0, 1000),
+  }),
+  windowAlign: flag({
+    name: "windowAlign",
+    env: "WARP_WINDOW_ALIGN",
+    defaultText: "true",
+    valueName: "bool",
+    boolean: true,
+    help: "With -sealMode window, batch windows end at wall-clock multiples of -batchTimeout: a produce request waits between 0 and -batchTimeout (half on average), and agents whose clocks agree (NTP) seal their files at the same instants, so the sequencer writes one log entry for all of them (-sequencerLinger). Off: a window lasts -batchTimeout from its first request.",
+    parse: parseBoolean,
   }),
   maxFileSize: flag({
     name: "maxFileSize",
@@ -402,6 +413,14 @@ export const AGENT_FLAGS = {
     boolean: true,
     help: "On a shared (DynamoDB) metadata log, agents send their file commits to one of them, the holder of the sequencer lease, which writes them together: fewer log entries and no conflicting appends between agents (docs/metadata-log.md section 14.6). It listens on -httpPort, which agents must reach at -advertisedHost. Off: this agent appends its commits itself and never becomes the sequencer.",
     parse: parseBoolean,
+  }),
+  sequencerLinger: flag({
+    name: "sequencerLinger",
+    env: "WARP_SEQUENCER_LINGER",
+    defaultText: formatDurationMs(DEFAULT_SEQUENCER_LINGER_MS),
+    valueName: "duration",
+    help: "As the sequencer: the longest a file commit ending an aligned batch window (-windowAlign) waits for the commits of the other agents that sent in the last second, so that one log entry holds them all (docs/metadata-log.md section 14.6). It waits only while one of them is missing. 0: no wait.",
+    parse: durationMs(0, 1000),
   }),
   createTables: flag({
     name: "createTables",

@@ -29,6 +29,7 @@ import {
   DEFAULT_FETCH_CACHE_BYTES,
   DEFAULT_FETCH_SESSION_CACHE_SLOTS,
   DEFAULT_METADATA_IDLE_POLL_MS,
+  DEFAULT_SEQUENCER_LINGER_MS,
   DEFAULT_MAX_REQUEST_BYTES,
   DEFAULT_REMOTE_SEAL_IDLE_GAP_MS,
 } from "./flags.js";
@@ -45,6 +46,8 @@ export interface AgentConfig {
   readonly sealMode: SealMode;
   /** Eager mode's idle gap (ingest/batcher.ts): 0 on embedded stores, 2 ms otherwise. */
   readonly sealIdleGapMs: number;
+  /** Window mode: windows end at wall-clock multiples of batchTimeoutMs (-windowAlign, on by default). */
+  readonly windowAlign: boolean;
   readonly maxFileBytes: number;
   /** Bind address of the Kafka listener (the HTTP listener binds to the same address). */
   readonly kafkaHost: string;
@@ -96,6 +99,8 @@ export interface AgentConfig {
   readonly transactions: boolean;
   /** Commit files through the sequencer and compete for its lease (-sequencer, on by default). */
   readonly sequencer: boolean;
+  /** As the sequencer, how long an aligned window's commit may wait for the other agents' (-sequencerLinger). */
+  readonly sequencerLingerMs: number;
   /** Kafka cluster id; undefined means derived from the store location. */
   readonly clusterId?: string;
   /** Kafka node id; undefined means chosen by the agent. */
@@ -175,6 +180,7 @@ export function parseAgentConfig(
     // A DynamoDB write takes 10-30 ms (DynamoDB Local): waiting 2 ms for the rest of a client's burst
     // saves a whole write; a local fsync costs about what the gap would (docs/benchmarks.md).
     sealIdleGapMs: p.sealIdleGap ?? (embedded ? 0 : DEFAULT_REMOTE_SEAL_IDLE_GAP_MS),
+    windowAlign: p.windowAlign ?? true,
     maxFileBytes: p.maxFileSize ?? DEFAULT_MAX_FILE_BYTES,
     kafkaHost: p.kafkaHost ?? "0.0.0.0",
     kafkaPort: p.kafkaPort ?? DEFAULT_KAFKA_PORT,
@@ -201,6 +207,7 @@ export function parseAgentConfig(
     createTables: p.createTables ?? true,
     transactions: p.transactions ?? true,
     sequencer: p.sequencer ?? true,
+    sequencerLingerMs: p.sequencerLinger ?? DEFAULT_SEQUENCER_LINGER_MS,
     ...(p.clusterId !== undefined ? { clusterId: p.clusterId } : {}),
     ...(p.nodeId !== undefined ? { nodeId: p.nodeId } : {}),
     logLevel: p.logLevel ?? "info",

@@ -6,7 +6,10 @@
  *
  * When a file is sealed (closed and written) depends on the seal mode:
  *  - "window": when `batchTimeout` has passed since its first batch, or it reached its size cap. Every
- *    request waits for its file's window, however idle the store is.
+ *    request waits for its file's window, however idle the store is. With `alignWindows`, windows end
+ *    at wall-clock multiples of `batchTimeout` instead (a request waits up to `batchTimeout`, half of it
+ *    on average): agents whose clocks agree seal their files at the same instants, and the sequencer
+ *    puts those files' commits into one log entry (metadata/gather.ts).
  *  - "eager" (group commit): also as soon as waiting longer cannot help. While no file is being written,
  *    the open file is sealed once no request has arrived for the idle gap (`sealIdleGapMs`; 0: at the end
  *    of the event-loop turn that added to it). While one is, the batches arriving meanwhile wait for it and
@@ -63,11 +66,21 @@ export type SealReason = "timeout" | "full" | "eager" | "flush";
  * (sequencer/forwarder.ts) in front of it. propose settles as MetadataLog.propose does.
  */
 export interface FileCommitter {
-  propose(commands: readonly Command[]): Promise<CommandResult[]>;
+  /** `options`: see FileCommitOptions; a plain log ignores them. */
+  propose(commands: readonly Command[], options?: FileCommitOptions): Promise<CommandResult[]>;
   /** Largest command size an entry holds. */
   readonly maxCommandBytes: number;
   /** Bytes `command` takes in an entry. */
   commandSize(command: Command): number;
+}
+
+export interface FileCommitOptions {
+  /**
+   * The file ended an aligned window, which ended at this wall-clock time (ms since the epoch): its
+   * commit may wait briefly at the sequencer for the other agents' commits of that window
+   * (metadata/gather.ts).
+   */
+  readonly window?: number;
 }
 
 export interface BatcherOptions {
@@ -78,6 +91,8 @@ export interface BatcherOptions {
   readonly maxFileBytes: number;
   /** Default "window". */
   readonly sealMode?: SealMode;
+  /** Window mode: windows end at wall-clock multiples of batchTimeoutMs (see the module comment; default false). */
+  readonly alignWindows?: boolean;
   /** Eager mode: seal once no request has arrived for this long while no file is being written (default 0). */
   readonly sealIdleGapMs?: number;
   /** Names files: `<prefix><time>-<counter>`; include the agent id so agents never collide. */
@@ -149,6 +164,8 @@ interface OpenFile {
   idleArmed: boolean;
   /** When the last request was added (eager mode's idle gap is measured from it). */
   lastAddAt: number;
+  /** An aligned window's end (ms since the epoch, a multiple of batchTimeoutMs); null when not aligned. */
+  windowEnd: number | null;
 }
 
 const BATCH_META_BYTES = 200;
@@ -272,10 +289,24 @@ export class IngestionBatcher {
 
   private ensureOpen(): OpenFile {
     if (!this.open) {
-      const file: OpenFile = { waiters: [], bytes: 0, commandBytes: 512, timer: null, idleArmed: false, lastAddAt: 0 };
-      file.timer = setTimeout(() => {
-        if (this.open === file) this.seal("timeout");
-      }, this.options.batchTimeoutMs);
+      const file: OpenFile = {
+        waiters: [],
+        bytes: 0,
+        commandBytes: 512,
+        timer: null,
+        idleArmed: false,
+        lastAddAt: 0,
+        windowEnd: null,
+      };
+      const window = this.options.batchTimeoutMs;
+      const now = Date.now();
+      if (this.options.alignWindows === true && !this.eager) file.windowEnd = now - (now % window) + window;
+      file.timer = setTimeout(
+        () => {
+          if (this.open === file) this.seal("timeout");
+        },
+        file.windowEnd !== null ? file.windowEnd - now : window,
+      );
       this.open = file;
     }
     return this.open;
@@ -419,7 +450,11 @@ export class IngestionBatcher {
         log.commandSize(c),
       );
       const proposedAt = process.hrtime.bigint();
-      const committed = log.propose(commands);
+      // An aligned window's file: the other agents sealed theirs at the same instant.
+      const committed = log.propose(
+        commands,
+        reason === "timeout" && file.windowEnd !== null ? { window: file.windowEnd } : {},
+      );
       proposed();
       const outcome = await committed.catch((err: unknown) => {
         throw new IngestionError(`committing ingestion file ${key} failed: ${errorMessage(err)}`);

@@ -44,6 +44,7 @@ import { ClusterState } from "./state.js";
 import { TailPace } from "./tail-pace.js";
 import { numberingCommand, type NumberedTopic } from "./topic-numbers.js";
 import { RecentEntries } from "./recent-entries.js";
+import { CommitGathering, type GatherMark } from "./gather.js";
 
 export interface MetadataLogOptions {
   /** Poll the store for other agents' entries this often; 0 when this agent is the only writer. */
@@ -97,6 +98,21 @@ export interface MetadataLogOptions {
    * read): the log has stopped there (see halted).
    */
   readonly onUnreadable?: (error: MetadataFormatError) => void;
+  /**
+   * Proposals marked for gathering (proposeIndexed's `gatherFrom`: the sequencer's file commits of an
+   * aligned window) may wait this long in the queue for the other senders of their window (gather.ts;
+   * ms, default 0: no wait).
+   */
+  readonly gatherLingerMs?: number;
+}
+
+/** proposeIndexed's options. */
+export interface ProposeOptions {
+  /**
+   * These commits' sender (an agent id) and the end of the aligned batch window their file ended: they
+   * may wait up to the gather linger for the other senders' commits of the window (gather.ts).
+   */
+  readonly gather?: GatherMark;
 }
 
 /** The entry being appended: its proposals, and the last index it was written at (0 before the first try). */
@@ -140,6 +156,9 @@ export class MetadataLog {
   private seq = 0;
   private readonly queue: Proposal[] = [];
   private pumping = false;
+  private readonly gathering: CommitGathering | null;
+  /** Ends the pump's wait for gathered commits early (a proposal was queued). */
+  private gatherWake: (() => void) | null = null;
   private inFlight: InFlight | null = null;
   private catchingUp: Promise<void> | null = null;
   private tailTimer: NodeJS.Timeout | null = null;
@@ -179,6 +198,8 @@ export class MetadataLog {
     private readonly options: MetadataLogOptions,
   ) {
     this.stateValue.onRefused = this.reportRefusal;
+    const linger = options.gatherLingerMs ?? 0;
+    this.gathering = linger > 0 ? new CommitGathering(linger) : null;
   }
 
   /** Current state. Replaced (not mutated) when the log reloads from a snapshot. */
@@ -351,10 +372,17 @@ export class MetadataLog {
    * proposed together may land in more than one entry, in order): a state that has folded that index
    * holds every one of them (a sequencer's caller waits for it, sequencer/forwarder.ts).
    */
-  async proposeIndexed(commands: readonly Command[]): Promise<{ index: bigint; results: CommandResult[] }> {
+  async proposeIndexed(
+    commands: readonly Command[],
+    options: ProposeOptions = {},
+  ): Promise<{ index: bigint; results: CommandResult[] }> {
     if (this.closed) throw new ProposalNotAppliedError("metadata log closed");
     if (this.haltedBy) throw this.haltedError();
     const timeoutMs = this.options.proposalTimeoutMs ?? DEFAULT_PROPOSAL_TIMEOUT_MS;
+    const gather =
+      this.gathering && options.gather
+        ? { ...options.gather, until: performance.now() + this.gathering.lingerMs }
+        : null;
     // An agent that starts appending after a quiet spell polls the tail at the active interval again:
     // other agents may be appending too, and a stale tail costs conflicts.
     this.wakeTail();
@@ -382,18 +410,19 @@ export class MetadataLog {
             reject(this.tooLarge(size));
             return;
           }
-          this.queue.push(
-            new Proposal(
-              command,
-              encoded.bytes,
-              encoded.numbered,
-              timeoutMs,
-              (result, index) => resolve({ index, result }),
-              reject,
-            ),
+          const proposal = new Proposal(
+            command,
+            encoded.bytes,
+            encoded.numbered,
+            timeoutMs,
+            (result, index) => resolve({ index, result }),
+            reject,
           );
+          proposal.gather = gather;
+          this.queue.push(proposal);
         }),
     );
+    this.gatherWake?.();
     void this.pump();
     const settled = await Promise.all(promises);
     let index = 0n;
@@ -534,6 +563,11 @@ export class MetadataLog {
         // Proposals that timed out while queued are settled already and go in no entry.
         while (this.queue.length > 0 && this.queue[0]!.settled) this.queue.shift();
         if (this.queue.length === 0 || this.closed || this.haltedBy) return;
+        const waitMs = this.gatherWaitMs();
+        if (waitMs > 0) {
+          await this.waitToGather(waitMs);
+          continue;
+        }
         const encoding = this.encoding();
         const numbered = encoding === "binary" && this.numbered();
         let bytes = 64;
@@ -553,12 +587,53 @@ export class MetadataLog {
           this.queue.shift();
         }
         if (batch.length === 0) continue;
+        this.noteGathered(batch);
         const numbering = numbered ? this.numberingFor(batch, this.store.maxEntryBytes - 64 - bytes) : null;
         await this.appendEntry(batch, encoding, numbered, numbering);
       }
     } finally {
       this.pumping = false;
     }
+  }
+
+  /**
+   * How long the pump waits before taking the queue into an entry: while every queued proposal is a
+   * gathered commit within its linger and some sender expected lately has none queued (gather.ts); else 0.
+   */
+  private gatherWaitMs(): number {
+    if (!this.gathering) return 0;
+    let until = Infinity;
+    const held: GatherMark[] = [];
+    for (const p of this.queue) {
+      if (p.settled) continue;
+      if (!p.gather) return 0;
+      until = Math.min(until, p.gather.until);
+      held.push(p.gather);
+    }
+    const waitMs = until - performance.now();
+    if (!(waitMs > 0)) return 0;
+    return this.gathering.complete(held, Date.now()) ? 0 : waitMs;
+  }
+
+  /** Waits `ms`, or less when a proposal is queued meanwhile. */
+  private waitToGather(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.gatherWake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.gatherWake = done;
+    });
+  }
+
+  /** The senders of the gathered commits going into an entry are expected in the next windows. */
+  private noteGathered(batch: readonly Proposal[]): void {
+    if (!this.gathering) return;
+    const marks: GatherMark[] = [];
+    for (const p of batch) if (p.gather) marks.push(p.gather);
+    if (marks.length > 0) this.gathering.appended(marks, Date.now());
   }
 
   /**

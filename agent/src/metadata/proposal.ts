@@ -6,6 +6,7 @@
  * a non-idempotent change may then find it done, as after a Kafka request timeout).
  */
 import type { Command } from "./commands.js";
+import type { GatherMark } from "./gather.js";
 import type { CommandResult } from "./state.js";
 
 /** The command was never appended: the log did not change. */
@@ -47,6 +48,8 @@ export class Proposal {
   appending = false;
   /** When propose() queued it (performance.now()). */
   readonly queuedAt = performance.now();
+  /** A gathered file commit (gather.ts): its sender and window, and until when (performance.now()) it may wait. */
+  gather: (GatherMark & { readonly until: number }) | null = null;
   private settledValue = false;
   private readonly timer: NodeJS.Timeout;
 

@@ -21,6 +21,7 @@
 import { request } from "node:http";
 import { errorMessage, type Logger } from "../../../common/logger.js";
 import type { Command, CommitFileCommand } from "../metadata/commands.js";
+import type { FileCommitOptions } from "../ingest/batcher.js";
 import type { MetadataLog } from "../metadata/log.js";
 import { ProposalOutcomeUnknownError } from "../metadata/proposal.js";
 import type { CommandResult } from "../metadata/state.js";
@@ -31,6 +32,7 @@ import {
   decodeCommitReply,
   MAX_REQUEST_BYTES,
   encodeCommitRequest,
+  GATHER_HEADER,
   type CommitReply,
   type SequencerAddress,
 } from "./wire.js";
@@ -41,6 +43,11 @@ export type CommitRoute = "local" | "sequencer" | "fallback" | "unknown";
 export interface CommitForwarderOptions {
   /** The sequencer to send commits to now, or null to append them here. */
   readonly sequencer: () => SequencerAddress | null;
+  /**
+   * Whether this agent is the sequencer now: its own commits of aligned windows then wait in its log's
+   * queue for the other agents' (metadata/gather.ts), as theirs do. Default: never.
+   */
+  readonly isSequencer?: () => boolean;
   /** A request without an answer this long fails with an unknown outcome (ms; default 10,000). */
   readonly requestTimeoutMs?: number;
   /** After a failed request, the same sequencer is not tried again for this long (ms; default 5,000). */
@@ -60,6 +67,8 @@ export interface CommitForwarderOptions {
 
 interface Pending {
   readonly commands: readonly CommitFileCommand[];
+  /** The end of the aligned window its file ended (FileCommitOptions.window), or null. */
+  readonly window: number | null;
   readonly resolve: (results: CommandResult[]) => void;
   readonly reject: (error: Error) => void;
 }
@@ -142,17 +151,28 @@ export class CommitForwarder {
    * Commits one file's commitFile commands (ingest/commit-commands.ts); settles like MetadataLog.propose.
    * Commands of another type go to the log here.
    */
-  propose(commands: readonly Command[]): Promise<CommandResult[]> {
+  propose(commands: readonly Command[], options: FileCommitOptions = {}): Promise<CommandResult[]> {
     const files = commands.filter((c): c is CommitFileCommand => c.type === "commitFile");
-    // Nothing queued and no sequencer: straight to the log, in order behind nothing.
-    if (files.length !== commands.length || (this.queue.length === 0 && !this.pumping && !this.target())) {
+    const window = options.window ?? null;
+    if (files.length !== commands.length) {
       this.options.onCommit?.("local");
       return this.log.propose(commands);
     }
+    // Nothing queued and no sequencer: straight to the log, in order behind nothing.
+    if (this.queue.length === 0 && !this.pumping && !this.target()) {
+      this.options.onCommit?.("local");
+      return this.proposeHere(files, window);
+    }
     return new Promise<CommandResult[]>((resolve, reject) => {
-      this.queue.push({ commands: files, resolve, reject });
+      this.queue.push({ commands: files, window, resolve, reject });
       void this.pump();
     });
+  }
+
+  /** Proposes to the log here; as the sequencer, an aligned window's commit waits for the others' too. */
+  private async proposeHere(commands: readonly CommitFileCommand[], window: number | null): Promise<CommandResult[]> {
+    if (window === null || !(this.options.isSequencer?.() ?? false)) return this.log.propose(commands);
+    return (await this.log.proposeIndexed(commands, { gather: { from: this.sender, window } })).results;
   }
 
   /** The sequencer to use now: none when this agent is it, or while a failed one is suspect. */
@@ -220,7 +240,7 @@ export class CommitForwarder {
   private local(batch: readonly Pending[], route: CommitRoute): void {
     for (const p of batch) {
       this.options.onCommit?.(route);
-      this.log.propose(p.commands).then(p.resolve, p.reject);
+      this.proposeHere(p.commands, p.window).then(p.resolve, p.reject);
     }
   }
 
@@ -232,6 +252,9 @@ export class CommitForwarder {
         authorization: `Bearer ${target.token}`,
         "content-type": "application/octet-stream",
         [APPLIED_HEADER]: this.log.state.appliedIndex.toString(),
+        // A lone commit ending an aligned window may wait for the other agents'; commits that queued
+        // here behind a slow request are late already and go at once.
+        ...(batch.length === 1 && batch[0]!.window !== null ? { [GATHER_HEADER]: String(batch[0]!.window) } : {}),
       },
       connectTimeoutMs: this.options.connectTimeoutMs ?? 1000,
       timeoutMs: this.options.requestTimeoutMs ?? 10_000,

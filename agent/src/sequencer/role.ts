@@ -37,7 +37,7 @@ export class SequencerRole {
   constructor(private readonly options: SequencerRoleOptions) {
     this.service = new SequencerService({
       log: options.log,
-      isHeld: () => this.lease?.isHeld() ?? false,
+      isHeld: () => this.isHeld(),
       token: this.token,
       logger: options.logger,
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
@@ -62,6 +62,11 @@ export class SequencerRole {
       ...(this.options.onHeld ? { onChange: this.options.onHeld } : {}),
     });
     this.lease.start();
+  }
+
+  /** Whether this agent holds the sequencer lease now. */
+  isHeld(): boolean {
+    return this.lease?.isHeld() ?? false;
   }
 
   /** The sequencer to send this agent's commits to: null when there is none, or it is this agent. */

@@ -9,6 +9,7 @@ import type { HttpPost, HttpPostRoute, HttpReply } from "../../../common/http-se
 import { errorMessage, type Logger } from "../../../common/logger.js";
 import type { Command } from "../metadata/commands.js";
 import { CommandEncodingError } from "../metadata/entry-codec.js";
+import type { ProposeOptions } from "../metadata/log.js";
 import { FormatNotReadByAllError, ProposalNotAppliedError } from "../metadata/proposal.js";
 import type { CommandResult } from "../metadata/state.js";
 import type { LogRecord } from "../store/types.js";
@@ -17,6 +18,8 @@ import {
   APPLIED_HEADER,
   decodeCommitRequest,
   encodeCommitReply,
+  GATHER_HEADER,
+  gatherWindowOf,
   MAX_REPLY_ENTRIES,
   MAX_REPLY_ENTRY_BYTES,
   replyStatus,
@@ -25,7 +28,10 @@ import {
 
 export interface SequencerServiceOptions {
   readonly log: {
-    proposeIndexed(commands: readonly Command[]): Promise<{ index: bigint; results: CommandResult[] }>;
+    proposeIndexed(
+      commands: readonly Command[],
+      options?: ProposeOptions,
+    ): Promise<{ index: bigint; results: CommandResult[] }>;
     recentEntries(from: bigint, to: bigint): LogRecord[] | null;
   };
   /** Whether this agent holds the sequencer lease now. */
@@ -84,14 +90,18 @@ export class SequencerService {
       return this.reply({ outcome: "not-applied", error: "not the sequencer" }, 409);
     }
     let commands: Command[];
+    let sender: string;
     try {
-      commands = decodeCommitRequest(body);
+      ({ sender, commands } = decodeCommitRequest(body));
     } catch (err) {
       this.options.onRequest?.("refused", 0);
       return this.reply({ outcome: "not-applied", error: `malformed request: ${errorMessage(err)}` }, 400);
     }
     try {
-      const { index, results } = await this.options.log.proposeIndexed(commands);
+      // Commits ending aligned windows wait briefly for the other agents' of the same window.
+      const window = gatherWindowOf(headers[GATHER_HEADER]);
+      const gather = window !== null ? { gather: { from: sender, window } } : {};
+      const { index, results } = await this.options.log.proposeIndexed(commands, gather);
       this.options.onRequest?.("applied", commands.length);
       // The entries the sender lacks up to its commit's, so that it need not read them.
       const entries = this.entriesFor(appliedIndexOf(headers[APPLIED_HEADER]), index);

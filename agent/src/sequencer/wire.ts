@@ -33,6 +33,18 @@ export const SEQUENCER_LEASE_RENEW_MS = 2000;
 export const COMMIT_PATH = "/internal/v1/metadata/commit";
 /** The request header naming the newest index the sender has folded. */
 export const APPLIED_HEADER = "x-warp-applied-index";
+/**
+ * The request header saying its commit ended an aligned batch window, naming the window's end (ms since
+ * the epoch): the sequencer may hold it briefly for the other agents' commits of that window
+ * (metadata/gather.ts).
+ */
+export const GATHER_HEADER = "x-warp-gather-window";
+
+/** The window a request's GATHER_HEADER names, or null (absent or not a time). */
+export function gatherWindowOf(header: string | string[] | undefined): number | null {
+  if (typeof header !== "string" || !/^[0-9]{1,15}$/.test(header)) return null;
+  return Number(header);
+}
 /** The most entries, and entry bytes, an answer carries (more: the sender reads the log). */
 export const MAX_REPLY_ENTRIES = 512;
 export const MAX_REPLY_ENTRY_BYTES = 1024 * 1024;
@@ -71,8 +83,8 @@ export function encodeCommitRequest(sender: string, seq: number, commands: reado
   return encodeEntry({ proposer: sender, seq, time: Date.now(), commands }, "binary", null);
 }
 
-/** The commands of a request body; throws an Error naming what is wrong. */
-export function decodeCommitRequest(body: Buffer): CommitFileCommand[] {
+/** A request body's sender and commands; throws an Error naming what is wrong. */
+export function decodeCommitRequest(body: Buffer): { sender: string; commands: CommitFileCommand[] } {
   const entry = decodeEntry(body);
   const commands: CommitFileCommand[] = [];
   for (const c of entry.commands) {
@@ -80,7 +92,7 @@ export function decodeCommitRequest(body: Buffer): CommitFileCommand[] {
     commands.push(c);
   }
   if (commands.length === 0) throw new Error("no commands");
-  return commands;
+  return { sender: entry.proposer, commands };
 }
 
 export type CommitReply =

@@ -63,8 +63,14 @@ describe("warp cost", () => {
   it("prices -sealMode window by default and names what eager would cost; --sealMode eager prices it", () => {
     const window = run({ throughput: "1MB" });
     assert.equal(window.code, 0, window.stderr);
-    assert.match(window.stdout, /This design: -sealMode window\./);
-    assert.match(window.stdout, /warp-dynamodb-on-demand\s+\$519\.52/);
+    assert.match(window.stdout, /This design: -sealMode window, -windowAlign true\./);
+    assert.match(window.stdout, /warp-dynamodb-on-demand\s+\$485\.19/);
+    assert.match(window.stdout, /4 log entries\/s of 1 WRU \(the sequencer commits each 250 ms window's files/);
+    // An entry per file, as before the sequencer gathered windows.
+    const perFile = run({ throughput: "1MB", windowAlign: "false" });
+    assert.equal(perFile.code, 0, perFile.stderr);
+    assert.match(perFile.stdout, /This design: -sealMode window, -windowAlign false\./);
+    assert.match(perFile.stdout, /warp-dynamodb-on-demand\s+\$519\.52/);
     assert.match(
       window.stdout,
       /With -sealMode eager \(.*10 ms write.*\): \$1,906\.79 on-demand, \$563\.27 provisioned/,
@@ -76,7 +82,7 @@ describe("warp cost", () => {
       /This design: -sealMode eager \(group commit\), writes of 20 ms, produce requests of 1024 bytes\./,
     );
     assert.match(eager.stdout, /150 files\/s \(3 agents, -sealMode eager/);
-    assert.match(eager.stdout, /With -sealMode window \(one file per 250 ms\): \$519\.52 on-demand/);
+    assert.match(eager.stdout, /With -sealMode window \(one file per 250 ms\): \$485\.19 on-demand/);
     assert.match(
       window.stdout,
       /An idle cluster \(nothing produced\) ==\nwarp-dynamodb-on-demand: \$7\.61 a month with no client waiting, \$16\.85 with a consumer waiting/,

@@ -6,9 +6,10 @@
  * failed write fails its own producers only and releases the file waiting behind it.
  */
 import assert from "node:assert/strict";
+import { mock } from "node:test";
 import { componentLogger } from "../../../common/logger.js";
 import { IngestionBatcher, IngestionError } from "../../src/ingest/batcher.js";
-import type { BatcherOptions, FilePhases, IncomingBatch, SealReason } from "../../src/ingest/batcher.js";
+import type { BatcherOptions, FileCommitter, FilePhases, IncomingBatch, SealReason } from "../../src/ingest/batcher.js";
 import type { MetadataLog } from "../../src/metadata/log.js";
 import type { BatchResult } from "../../src/metadata/state.js";
 import { MemObjectStore } from "../../src/store/mem.js";
@@ -88,6 +89,60 @@ describe("ingestion batcher: seal modes", () => {
     assert.equal(a.done(), false);
     await a.result;
     assert.ok(Date.now() - started >= 390, `answered after ${Date.now() - started} ms`);
+    await batcher.close();
+  });
+
+  it("window, aligned: a window ends at the next wall-clock multiple of batchTimeout, and its commit names that end", async () => {
+    const { batcher: unused, store, log } = await setup({});
+    await unused.close();
+    const windows: Array<number | undefined> = [];
+    const committer: FileCommitter = {
+      propose: (commands, options) => {
+        windows.push(options?.window);
+        return log.propose(commands);
+      },
+      maxCommandBytes: log.maxCommandBytes,
+      commandSize: (c) => log.commandSize(c),
+    };
+    const batcher = new IngestionBatcher({
+      store,
+      log: committer,
+      batchTimeoutMs: 250,
+      maxFileBytes: 1_000_000,
+      sealMode: "window",
+      alignWindows: true,
+      keyPrefix: "aligned/",
+      logger: componentLogger("test"),
+    });
+    store.hold = false;
+    // The clock stands 100 ms into a window (test seam: node's mock timers, for setTimeout and Date only).
+    const boundary = 250 * 7_000_000;
+    mock.timers.enable({ apis: ["setTimeout", "Date"], now: boundary + 100 });
+    try {
+      const a = track(batcher.add([batch(0)]));
+      mock.timers.tick(149);
+      assert.equal(store.started.length, 0, "not sealed before the window's end");
+      mock.timers.tick(1);
+      assert.equal(store.started.length, 1, "sealed at the window's end, 150 ms after the request");
+      await a.result;
+      // The next request, 10 ms into the next window, waits only for that window's end.
+      mock.timers.tick(10);
+      const b = track(batcher.add([batch(1)]));
+      mock.timers.tick(239);
+      assert.equal(store.started.length, 1);
+      mock.timers.tick(1);
+      assert.equal(store.started.length, 2);
+      await b.result;
+      assert.deepEqual(windows, [boundary + 250, boundary + 500], "each commit names its window's end");
+    } finally {
+      mock.timers.reset();
+    }
+    // A file sealed for another reason (a flush) names no window: it does not wait at the sequencer.
+    const c = batcher.add([batch(2)]);
+    await batcher.flush();
+    await c;
+    assert.equal(windows.length, 3);
+    assert.equal(windows[2], undefined);
     await batcher.close();
   });
 

@@ -75,9 +75,9 @@ interface Rig {
   close(): Promise<void>;
 }
 
-async function rig(): Promise<Rig> {
+async function rig(gatherLingerMs = 0): Promise<Rig> {
   const store = new HoldingStore();
-  const sequencerLog = new MetadataLog(store, options);
+  const sequencerLog = new MetadataLog(store, { ...options, gatherLingerMs });
   await sequencerLog.open();
   await sequencerLog.propose([{ type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 4, configs: {} }]);
   const state = { held: true, requests: 0 };
@@ -216,6 +216,53 @@ describe("sequencer", () => {
     const entries = (await r.store.read(from, 1000)).length;
     assert.ok(entries < 80, `80 commits shared entries (${entries} entries)`);
     await Promise.all([a.log.close(), b.log.close(), r.close()]);
+  });
+
+  it("gathers one aligned window's commits of every agent, its own included, into one entry", async () => {
+    // A linger far longer than the test's gaps: an entry is written early only once every agent expected
+    // has a commit queued (metadata/gather.ts), so no timing decides the outcome.
+    const r = await rig(10_000);
+    const own = new CommitForwarder(
+      r.sequencerLog,
+      { sequencer: () => null, isSequencer: () => true, logger },
+      "agent-a",
+    );
+    const b = await agent(r.store, () => r.address);
+    const c = await agent(r.store, () => r.address);
+    const windowOf = async (n: number, senders: ReadonlyArray<{ propose: CommitForwarder["propose"] }>) => {
+      const from = await nextIndex(r.store);
+      const answered: boolean[] = [];
+      const commits: Promise<unknown>[] = [];
+      for (const [i, s] of senders.entries()) {
+        // Each agent's file write ends a little later than the previous one's.
+        if (i > 0) await new Promise((resolve) => setTimeout(resolve, 30));
+        answered.push(false);
+        commits.push(s.propose([commit(`w${n}-${i}`, batch(i))], { window: n * 250 }).then(() => (answered[i] = true)));
+      }
+      const before = [...answered];
+      await Promise.all(commits);
+      const records = await r.store.read(from, 1000);
+      return {
+        before,
+        commands: records.map(
+          (rec) => decodeEntry(rec.data, rec.index, r.sequencerLog.state.numbering).commands.length,
+        ),
+      };
+    };
+    // The first window teaches the sequencer who sends.
+    await windowOf(1, [own, b.forwarder, c.forwarder]);
+    const second = await windowOf(2, [own, b.forwarder, c.forwarder]);
+    assert.deepEqual(second.commands, [3], "one entry holds the three agents' commits");
+    assert.deepEqual(second.before, [false, false, false], "the first commits waited for the last agent's");
+    assert.deepEqual(b.routes, ["sequencer", "sequencer"]);
+    // A commit not ending an aligned window is not held: it goes at once, taking the held ones with it.
+    const from = await nextIndex(r.store);
+    const held = own.propose([commit("held", batch(0))], { window: 3 * 250 });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    await Promise.all([held, b.forwarder.propose([commit("early", batch(1))])]);
+    const plain = await r.store.read(from, 1000);
+    assert.equal(plain.length, 1, "the held commit went with the plain one");
+    await Promise.all([b.log.close(), c.log.close(), r.close()]);
   });
 
   it("splits what is queued into requests of a bounded size, in order", async () => {

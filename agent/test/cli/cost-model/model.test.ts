@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import {
   costTable,
+  fileCommitEntriesPerSecond,
   DEFAULT_WARP_DESIGN,
   DEFAULT_WORKLOAD,
   idleCluster,
@@ -109,10 +110,11 @@ describe("cost model", () => {
       // The figures of `warp cost` before -sealMode: 1 MB/s, 3 agents, 1:4, on-demand and provisioned.
       const before = { 250: [499.42, 156.7], 50: [670.49, 206.12] } as const;
       for (const [timeout, [onDemand, provisioned]] of Object.entries(before)) {
+        // One log entry per file, as then (no windows gathered by a sequencer).
         const rows = costTable({
           throughputs: [1e6],
           workload: { ...DEFAULT_WORKLOAD, batchTimeoutMs: Number(timeout) },
-          design: DEFAULT_WARP_DESIGN,
+          design: { ...DEFAULT_WARP_DESIGN, windowAlign: false },
           prices: DEFAULT_PRICES,
         });
         // The metadata snapshots and log trims were not counted then: the rest is compared.
@@ -176,11 +178,12 @@ describe("cost model", () => {
     });
 
     it("counts metadata snapshots (written, then deleted) and log trims, growing with the state and the entry rate", () => {
+      // One log entry per file (windows not gathered), as when these figures were first checked.
       const snapshotLine = (design: Partial<WarpDesign>, bytesPerSecond = 1e6) =>
         costTable({
           throughputs: [bytesPerSecond],
           workload: DEFAULT_WORKLOAD,
-          design: { ...DEFAULT_WARP_DESIGN, ...design },
+          design: { ...DEFAULT_WARP_DESIGN, windowAlign: false, ...design },
           prices: DEFAULT_PRICES,
         })
           .find((r) => r.store === "warp-dynamodb-on-demand" && r.design === "warp")!
@@ -205,6 +208,33 @@ describe("cost model", () => {
       // Snapshots half as often: less; a shorter batchTimeout (more entries): more.
       assert.ok(snapshotLine({ snapshotEntries: 4000 }).monthlyUsd < base.monthlyUsd);
       assert.ok(snapshotLine({ sealMode: "eager" }).monthlyUsd > base.monthlyUsd);
+    });
+
+    it("with aligned windows (the default) counts one log entry per window for every agent's files, and less of everything that follows entries", () => {
+      const w = { ...DEFAULT_WORKLOAD, bytesPerSecond: 1e5 };
+      assert.equal(fileCommitEntriesPerSecond(w, DEFAULT_WARP_DESIGN), 4, "one per 250 ms window");
+      assert.equal(fileCommitEntriesPerSecond(w, { ...DEFAULT_WARP_DESIGN, windowAlign: false }), 12, "one per file");
+      assert.equal(fileCommitEntriesPerSecond({ ...w, agents: 1 }, DEFAULT_WARP_DESIGN), 4, "one agent: one per file");
+      const eager = { ...DEFAULT_WARP_DESIGN, sealMode: "eager" as const };
+      assert.equal(fileCommitEntriesPerSecond(w, eager), warpFilesPerSecond(w, eager), "eager: not gathered");
+      const usd = (design: WarpDesign, bytesPerSecond: number) =>
+        costTable({ throughputs: [bytesPerSecond], workload: DEFAULT_WORKLOAD, design, prices: DEFAULT_PRICES }).find(
+          (r) => r.store === "warp-dynamodb-on-demand" && r.design === "warp",
+        )!;
+      for (const bps of [1e5, 1e6, 1e7]) {
+        const gathered = usd(DEFAULT_WARP_DESIGN, bps);
+        const perFile = usd({ ...DEFAULT_WARP_DESIGN, windowAlign: false }, bps);
+        // 8 entries/s fewer: their writes, their trims and two thirds of the snapshots.
+        assert.ok(
+          perFile.monthlyUsd - gathered.monthlyUsd > 30,
+          `${bps}: ${gathered.monthlyUsd} vs ${perFile.monthlyUsd}`,
+        );
+        assert.match(gathered.lines[0]!.assumption, /4 log entries\/s of 1 WRU/);
+        assert.match(
+          gathered.lines.find((l) => /metadata snapshots/.test(l.service))!.assumption,
+          /of 4\.5 log entries\/s/,
+        );
+      }
     });
 
     it("prices an idle cluster: heartbeats, claims and the leases always; tail polls backed off unless a fetch waits", () => {
