@@ -25,7 +25,8 @@ import { TransactionCoordinator } from "./transactions/coordinator.js";
 import { LogGroupOffsetStore } from "./metadata/group-offsets.js";
 import { CommitForwarder } from "./sequencer/forwarder.js";
 import { SequencerRole } from "./sequencer/role.js";
-import { COMMIT_PATH } from "./sequencer/wire.js";
+import { TailWatcher } from "./sequencer/watcher.js";
+import { COMMIT_PATH, WATCH_PATH } from "./sequencer/wire.js";
 import { MetadataLog } from "./metadata/log.js";
 import { ENTRY_FORMAT } from "./metadata/commands.js";
 import { LATEST_ENTRY_FORMAT, entryFormatFor } from "./metadata/entry-codec.js";
@@ -147,11 +148,13 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   let readersFormat = (): number => (singleWriter ? LATEST_ENTRY_FORMAT : ENTRY_FORMAT.first);
   let reportUnreadable!: (error: Error) => void;
   const unreadable = new Promise<Error>((resolve) => (reportUnreadable = resolve));
+  // As the sequencer: an agent watching the log through this one has a fetch waiting (set below).
+  let watchersWant = (): boolean => false;
   const log = new MetadataLog(stores.metadata, {
     tailIntervalMs: singleWriter ? 0 : TAIL_ACTIVE_MS,
     tailIdleIntervalMs: Math.max(TAIL_ACTIVE_MS, config.metadataIdlePollMs),
     // A long-polling fetch waits on data other agents may commit: polls stay at the active interval.
-    tailWanted: () => waiters.waitingPartitions > 0,
+    tailWanted: () => waiters.waitingPartitions > 0 || watchersWant(),
     snapshotEveryEntries: config.metadataSnapshotEntries,
     keepEntriesAfterSnapshot: 1000,
     writesSnapshots: () => singleWriter || (jobs?.isLeader() ?? false),
@@ -222,6 +225,16 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
         agentId,
       )
     : log;
+  // Agents that are not the sequencer follow the log through it instead of polling (sequencer/watcher.ts).
+  const watcher = sequencer
+    ? new TailWatcher(log, {
+        sequencer: () => sequencer.address(),
+        wanted: () => waiters.waitingPartitions > 0,
+        logger: componentLogger("sequencer"),
+        onWatch: (outcome) => metrics.tailWatches.inc({ outcome }),
+      })
+    : null;
+  if (sequencer) watchersWant = () => sequencer.watchersWant();
   const batcher = new IngestionBatcher({
     health: ingestionHealth,
     store: stores.ingestion,
@@ -442,10 +455,18 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       const refused = backlog.refusal();
       return refused === null ? { ready: true } : { ready: false, reason: refused };
     },
-    ...(sequencer ? { postRoutes: new Map([[COMMIT_PATH, sequencer.route]]) } : {}),
+    ...(sequencer
+      ? {
+          postRoutes: new Map([
+            [COMMIT_PATH, sequencer.route],
+            [WATCH_PATH, sequencer.watchRoute],
+          ]),
+        }
+      : {}),
   });
   // Reachable where the registry says this agent is, on the port just bound.
   sequencer?.start(nodeId, config.advertisedHost, http.port);
+  watcher?.start();
   logger.info("agent started", {
     kafkaPort: kafka.port,
     httpPort: http.port,
@@ -496,6 +517,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     stopUsersWatch?.();
     security.jwks?.close();
     await registry?.stop().catch((err: unknown) => logger.warn("deregistering failed", { error: errorMessage(err) }));
+    await watcher?.stop();
     // Other agents' commits go elsewhere from now on; this agent's own are appended here.
     await sequencer
       ?.stop()

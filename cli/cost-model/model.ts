@@ -426,6 +426,21 @@ function registryRates(w: Pick<Workload, "agents">, d: WarpDesign): { wru: numbe
 }
 
 /** RRU of one tail poll: an entry read eventually consistent, half a strongly consistent read's units. */
+/**
+ * Tail polls a second while the log moves or a fetch waits: every agent at the active pace when it is
+ * alone; with several, the sequencer alone, the others following the log through it (watches) and
+ * polling at the idle interval as a safety net (docs/metadata-log.md section 14.6).
+ */
+function activeTailPolls(w: Pick<Workload, "agents">, d: WarpDesign): { perSecond: number; explain: string } {
+  const active = 1000 / d.tailIntervalMs;
+  if (w.agents === 1) return { perSecond: active, explain: `1 agent polls the log's tail ${fmt(active)}×/s` };
+  const idle = 1000 / d.idlePollMs;
+  return {
+    perSecond: active + (w.agents - 1) * idle,
+    explain: `the sequencer polls the log's tail ${fmt(active)}×/s and the ${w.agents - 1} other agents, following it through watches, ${fmt(idle)}×/s`,
+  };
+}
+
 function tailPollRru(d: WarpDesign): number {
   return units(d.logEntryBytes, 0, 4 * KB) / 2;
 }
@@ -496,7 +511,7 @@ function modelledRates(w: Workload, d: WarpDesign): WarpRates {
   const fileWru = ingestionFileUnits(fileBytes, d, KB);
   const fileRru = ingestionFileUnits(fileBytes, d, 4 * KB);
   const l0PutsPerSecond = passes * objectsPerPass;
-  const polls = 1000 / d.tailIntervalMs;
+  const polls = activeTailPolls(w, d);
   const pollRru = tailPollRru(d);
   const registry = registryRates(w, d);
   const commitEntries = fileCommitEntriesPerSecond(w, d);
@@ -507,12 +522,12 @@ function modelledRates(w: Workload, d: WarpDesign): WarpRates {
   return {
     snapshots: { wruPerSecond: snapshots.wru, rruPerSecond: snapshots.rru, explain: snapshots.explain },
     wruPerSecond: files * fileWru + (commitEntries + passes) * logWru + registry.wru,
-    rruPerSecond: files * fileRru + w.agents * polls * pollRru + registry.rru,
+    rruPerSecond: files * fileRru + polls.perSecond * pollRru + registry.rru,
     s3PutPerSecond: l0PutsPerSecond * (1 + 1 / d.mergeFanIn),
     s3GetPerSecond: l0PutsPerSecond,
     explain: {
       wru: `${fmt(files)} files/s (${w.agents} agents, ${sealText(w, d)}) of ${fmt(fileBytes / KB)} KiB = ${fileWru} WRU each (chunks ≤ ${fmt(d.chunkBytes / KB)} KiB + descriptor, ${d.itemOverheadBytes} B/item) ${entriesText}; + ${fmt(passes)} compaction log entries/s; + ${fmt(registry.wru)} WRU/s for the registry and the leases; TTL expiry is free (no DeleteItem)`,
-      rru: `compaction reads each file once (${fileRru} RRU, strongly consistent) + ${w.agents} agents poll the moving log's tail ${fmt(polls)}×/s (${pollRru} RRU each, eventually consistent) + ${fmt(registry.rru)} RRU/s for the registry and the leases (${registry.explain})`,
+      rru: `compaction reads each file once (${fileRru} RRU, strongly consistent) + ${polls.explain} (${pollRru} RRU each, eventually consistent) + ${fmt(registry.rru)} RRU/s for the registry and the leases (${registry.explain})`,
       put: `one compacted object per ${d.compactionIntervalMs} ms pass (≤ ${fmt(d.compactedObjectMaxBytes / 1024 / 1024)} MiB), + 1/${d.mergeFanIn} for L0→L1 merges`,
       get: `L0→L1 merges read each compacted object once; consumers at the tail read from the ingestion store and caches`,
     },
@@ -657,12 +672,12 @@ export function idleCluster(w: Pick<Workload, "agents" | "hoursPerMonth">, d: Wa
   const registry = registryRates(w, d);
   const pollRru = tailPollRru(d);
   const usd = (wru: number, rru: number) => secs * ((wru * p.ddbWruPerMillion + rru * p.ddbRruPerMillion) / 1e6);
-  const polls = (intervalMs: number) => w.agents * (1000 / intervalMs) * pollRru;
+  const waiting = activeTailPolls(w, d);
   return {
-    quietUsd: usd(registry.wru, registry.rru + polls(d.idlePollMs)),
-    consumersWaitingUsd: usd(registry.wru, registry.rru + polls(d.tailIntervalMs)),
+    quietUsd: usd(registry.wru, registry.rru + w.agents * (1000 / d.idlePollMs) * pollRru),
+    consumersWaitingUsd: usd(registry.wru, registry.rru + waiting.perSecond * pollRru),
     registryUsd: usd(registry.wru, registry.rru),
-    explain: `${registry.explain}; each agent polls the log tail (${pollRru} RRU, eventually consistent) every ${fmt(d.idlePollMs / 1000)} s with no fetch waiting, every ${fmt(d.tailIntervalMs)} ms while one waits`,
+    explain: `${registry.explain}; each agent polls the log tail (${pollRru} RRU, eventually consistent) every ${fmt(d.idlePollMs / 1000)} s with no fetch waiting; while fetches wait, ${waiting.explain}`,
   };
 }
 

@@ -3,7 +3,7 @@
  *   GET /metrics  Prometheus text exposition of metricsRegistry
  *   GET /healthz  liveness: 200 "ok" while the process serves HTTP
  *   GET /readyz   readiness: 200 "ok" when readiness() says ready, else 503 {"ready":false,"reason":...}
- *   POST /internal/v1/metadata/commit  the sequencer's (sequencer/wire.ts), when given
+ *   POST /internal/v1/metadata/commit, /internal/v1/metadata/watch  the sequencer's (sequencer/wire.ts), when given
  * Anything else is 404 (405 for a known path with a method it does not take).
  */
 import {

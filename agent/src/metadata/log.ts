@@ -106,6 +106,16 @@ export interface MetadataLogOptions {
   readonly gatherLingerMs?: number;
 }
 
+/** A watch through the sequencer that answered (MetadataLog.followWatch). */
+export interface FollowedWatch {
+  /** Until when (Date.now()) the watch counts as healthy without another answer. */
+  readonly until: number;
+  /** The sequencer's own tail was active when it answered. */
+  readonly active: boolean;
+  /** Asks the watch for a prompt answer: something here waits on other agents' entries (wakeTail). */
+  readonly wake: () => void;
+}
+
 /** proposeIndexed's options. */
 export interface ProposeOptions {
   /**
@@ -157,6 +167,13 @@ export class MetadataLog {
   private readonly queue: Proposal[] = [];
   private pumping = false;
   private readonly gathering: CommitGathering | null;
+  /** Callers of waitApplied waiting for an index past theirs. */
+  private readonly appliedWaiters = new Set<{ readonly after: bigint; readonly resolve: () => void }>();
+  /**
+   * A watch through the sequencer (followWatch): until when (Date.now()) it counts as healthy, and whether
+   * the sequencer's own tail was active at its last answer. Null: no watch; the tail is polled as usual.
+   */
+  private watch: (FollowedWatch & { readonly answeredAt: number }) | null = null;
   /** Ends the pump's wait for gathered commits early (a proposal was queued). */
   private gatherWake: (() => void) | null = null;
   private inFlight: InFlight | null = null;
@@ -249,6 +266,10 @@ export class MetadataLog {
    * agents' entries. Costs nothing while the tail is polled at its active interval.
    */
   wakeTail(): void {
+    if (this.watching()) {
+      this.watch!.wake();
+      return;
+    }
     const pace = this.tailPace;
     if (!pace || !this.tailTimer || !pace.backedOff(this.tailDueAt - Date.now())) return;
     pace.reset();
@@ -270,6 +291,10 @@ export class MetadataLog {
       // As fresh as an active tail: no read of its own.
       if (!pace || this.tailStopped || this.haltedBy) return null;
       if (Date.now() - this.tailPassEndedAt <= this.options.tailIntervalMs) return null;
+      // Followed through the sequencer, whose tail was active when it answered moments ago: as fresh as an
+      // active tail here.
+      const watch = this.watch;
+      if (watch && watch.active && Date.now() - watch.answeredAt <= this.options.tailIntervalMs) return null;
       if (this.tailTimer) {
         pace.reset();
         clearTimeout(this.tailTimer);
@@ -329,7 +354,9 @@ export class MetadataLog {
         const applied = this.stateValue.appliedIndex;
         const moved = applied !== this.tailSeenIndex;
         this.tailSeenIndex = applied;
-        this.scheduleTail(pace.next(moved, this.tailWantedNow()));
+        // Followed through the sequencer: entries come from it; the polls are a safety net.
+        const idleMs = this.options.tailIdleIntervalMs ?? this.options.tailIntervalMs;
+        this.scheduleTail(this.watching() ? idleMs : pace.next(moved, this.tailWantedNow()));
       });
   }
 
@@ -352,6 +379,7 @@ export class MetadataLog {
     state.onRefused = this.reportRefusal;
     this.stateValue = state;
     this.listenerValue?.topicsChanged?.();
+    this.notifyApplied();
   }
 
   /**
@@ -770,7 +798,63 @@ export class MetadataLog {
       flight.proposals.forEach((p, i) => p.resolve(results[i]!, index));
     }
     this.options.onApplied?.(index);
+    this.notifyApplied();
     this.maybeSnapshot();
+  }
+
+  /** Resolves waitApplied callers whose index has been passed. */
+  private notifyApplied(): void {
+    if (this.appliedWaiters.size === 0) return;
+    const applied = this.stateValue.appliedIndex;
+    for (const w of this.appliedWaiters) if (applied > w.after) w.resolve();
+  }
+
+  /**
+   * Resolves once this agent has folded an entry after `after`, or after `ms` (at once when it has
+   * already): a sequencer holds its watchers' requests on it (sequencer/service.ts).
+   */
+  waitApplied(after: bigint, ms: number): Promise<void> {
+    if (this.stateValue.appliedIndex > after || this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiter = {
+        after,
+        resolve: () => {
+          clearTimeout(timer);
+          this.appliedWaiters.delete(waiter);
+          resolve();
+        },
+      };
+      const timer = setTimeout(waiter.resolve, ms);
+      this.appliedWaiters.add(waiter);
+    });
+  }
+
+  /** Whether this agent's tail is polled at the active pace now (what it has folded is at most one poll old). */
+  tailActive(): boolean {
+    const pace = this.tailPace;
+    if (!pace || this.tailStopped || this.haltedBy) return false;
+    if (this.catchingUp) return true;
+    return (
+      !pace.backedOff(this.tailDueAt - Date.now()) &&
+      Date.now() - this.tailPassEndedAt <= 2 * this.options.tailIntervalMs
+    );
+  }
+
+  /**
+   * A watch through the sequencer answered (sequencer/watcher.ts): entries reach this agent from the
+   * sequencer as it folds them, so until `until` the tail is polled only at the idle interval (a safety
+   * net), a wake-up (a fetch starting to wait, a produce naming an unknown topic) calls `wake` instead of
+   * polling, and an answer needs no read of its own within tailIntervalMs of a watch answer from an
+   * active sequencer. null: the watch ended; the tail is polled as usual at once.
+   */
+  followWatch(watch: FollowedWatch | null): void {
+    const had = this.watching();
+    this.watch = watch ? { ...watch, answeredAt: Date.now() } : null;
+    if (had && !watch) this.wakeTail();
+  }
+
+  private watching(): boolean {
+    return this.watch !== null && Date.now() < this.watch.until;
   }
 
   /**
@@ -972,6 +1056,7 @@ export class MetadataLog {
    */
   async close(): Promise<void> {
     this.stopTail();
+    for (const w of [...this.appliedWaiters]) w.resolve();
     const unsettled = (p: Proposal) => !p.settled;
     while (this.queue.some(unsettled) || this.inFlight?.proposals.some(unsettled))
       await new Promise((r) => setTimeout(r, 5));

@@ -159,6 +159,12 @@ export const sequencerCommands = new Counter({
   help: "commitFile commands other agents sent this agent as the sequencer that it appended.",
   registers,
 });
+export const tailWatches = new Counter({
+  name: "warp_sequencer_watches_total",
+  help: "Watches of the metadata log through the sequencer that this agent's watcher ended, by outcome (ok: answered with the entries past this agent's, or after the sequencer's hold with none; failed: this agent polls the log itself for a while).",
+  labelNames: ["outcome"] as const,
+  registers,
+});
 export const sequencerHeld = new Gauge({
   name: "warp_sequencer_lease_held",
   help: "1 while this agent holds the sequencer lease (other agents send it their file commits), else 0.",

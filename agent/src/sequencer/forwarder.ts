@@ -18,7 +18,6 @@
  * ProposalOutcomeUnknownError, as a timed-out append here does: producers retry, an idempotent producer's
  * retry is recognised by the fold.
  */
-import { request } from "node:http";
 import { errorMessage, type Logger } from "../../../common/logger.js";
 import type { Command, CommitFileCommand } from "../metadata/commands.js";
 import type { FileCommitOptions } from "../ingest/batcher.js";
@@ -26,6 +25,8 @@ import type { MetadataLog } from "../metadata/log.js";
 import { ProposalOutcomeUnknownError } from "../metadata/proposal.js";
 import type { CommandResult } from "../metadata/state.js";
 import type { LogRecord } from "../store/types.js";
+import { SequencerChoice } from "./choice.js";
+import { postOnce } from "./http-post.js";
 import {
   APPLIED_HEADER,
   COMMIT_PATH,
@@ -73,71 +74,20 @@ interface Pending {
   readonly reject: (error: Error) => void;
 }
 
-type PostAnswer =
-  { readonly status: number; readonly text: string } | { readonly error: string; readonly delivered: boolean };
-
-/**
- * One POST on a connection of its own (no keep-alive: a connection refused or never made then says for
- * sure that nothing was delivered, where a reused one that fails cannot tell). `delivered` is false only
- * when the connection was never made.
- */
-function postOnce(
-  target: SequencerAddress,
-  body: Buffer,
-  options: { readonly headers: Record<string, string>; readonly connectTimeoutMs: number; readonly timeoutMs: number },
-): Promise<PostAnswer> {
-  return new Promise((resolve) => {
-    let connected = false;
-    let settled = false;
-    const finish = (answer: PostAnswer): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(connectTimer);
-      clearTimeout(deadline);
-      resolve(answer);
-    };
-    const req = request({
-      host: target.host,
-      port: target.port,
-      path: COMMIT_PATH,
-      method: "POST",
-      agent: false,
-      headers: { ...options.headers, "content-length": String(body.length) },
-    });
-    const connectTimer = setTimeout(() => {
-      if (!connected) req.destroy(new Error(`no connection within ${options.connectTimeoutMs} ms`));
-    }, options.connectTimeoutMs);
-    const deadline = setTimeout(
-      () => req.destroy(new Error(`no answer within ${options.timeoutMs} ms`)),
-      options.timeoutMs,
-    );
-    req.on("socket", (socket) => {
-      if (!socket.connecting) connected = true;
-      else socket.once("connect", () => (connected = true));
-    });
-    req.on("response", (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => finish({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
-      res.on("error", (err) => finish({ error: `reading the answer failed: ${errorMessage(err)}`, delivered: true }));
-    });
-    req.on("error", (err) => finish({ error: errorMessage(err), delivered: connected }));
-    req.end(body);
-  });
-}
-
 export class CommitForwarder {
   private readonly queue: Pending[] = [];
   private pumping = false;
   private seq = 0;
-  private suspect: { readonly owner: string; readonly until: number } | null = null;
+  private readonly choice: SequencerChoice;
 
   /** `sender` names this agent in its requests (the proposer of the entries it sends). */
   constructor(
     private readonly log: MetadataLog,
     private readonly options: CommitForwarderOptions,
     private readonly sender: string,
-  ) {}
+  ) {
+    this.choice = new SequencerChoice(options.sequencer, options.suspectMs ?? 5000);
+  }
 
   get maxCommandBytes(): number {
     return this.log.maxCommandBytes;
@@ -159,7 +109,7 @@ export class CommitForwarder {
       return this.log.propose(commands);
     }
     // Nothing queued and no sequencer: straight to the log, in order behind nothing.
-    if (this.queue.length === 0 && !this.pumping && !this.target()) {
+    if (this.queue.length === 0 && !this.pumping && !this.choice.target()) {
       this.options.onCommit?.("local");
       return this.proposeHere(files, window);
     }
@@ -175,22 +125,13 @@ export class CommitForwarder {
     return (await this.log.proposeIndexed(commands, { gather: { from: this.sender, window } })).results;
   }
 
-  /** The sequencer to use now: none when this agent is it, or while a failed one is suspect. */
-  private target(): SequencerAddress | null {
-    const address = this.options.sequencer();
-    if (!address) return null;
-    const suspect = this.suspect;
-    if (suspect && suspect.owner === address.owner && Date.now() < suspect.until) return null;
-    return address;
-  }
-
   private async pump(): Promise<void> {
     if (this.pumping) return;
     this.pumping = true;
     try {
       while (this.queue.length > 0) {
         const batch = this.takeBatch();
-        const target = this.target();
+        const target = this.choice.target();
         if (!target) {
           this.local(batch, "local");
           continue;
@@ -203,7 +144,7 @@ export class CommitForwarder {
           void this.settleApplied(batch, reply.index, reply.results, reply.entries ?? []);
           continue;
         }
-        this.suspect = { owner: target.owner, until: Date.now() + (this.options.suspectMs ?? 5000) };
+        this.choice.failed(target);
         this.options.logger.warn("sequencer unusable; committing here", {
           sequencer: `${target.host}:${target.port}`,
           outcome: reply.outcome,
@@ -247,7 +188,7 @@ export class CommitForwarder {
   private async send(target: SequencerAddress, batch: readonly Pending[]): Promise<CommitReply> {
     const commands = batch.flatMap((p) => p.commands);
     const body = encodeCommitRequest(this.sender, ++this.seq, commands);
-    const answer = await postOnce(target, body, {
+    const answer = await postOnce(target, COMMIT_PATH, body, {
       headers: {
         authorization: `Bearer ${target.token}`,
         "content-type": "application/octet-stream",

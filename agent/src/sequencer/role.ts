@@ -49,6 +49,16 @@ export class SequencerRole {
     return this.service.route;
   }
 
+  /** The HTTP route other agents watch the log through (wire.ts WATCH_PATH, watcher.ts). */
+  get watchRoute(): HttpPostRoute {
+    return this.service.watchRoute;
+  }
+
+  /** Whether an agent watching the log through this one has a fetch waiting (this agent's tail then stays active). */
+  watchersWant(): boolean {
+    return this.service.watchersWant();
+  }
+
   /** Starts competing for the lease, as the agent reachable at `host:httpPort`. */
   start(nodeId: number, host: string, httpPort: number): void {
     if (this.lease) return;

@@ -23,6 +23,9 @@ import {
   MAX_REPLY_ENTRIES,
   MAX_REPLY_ENTRY_BYTES,
   replyStatus,
+  WANTED_HEADER,
+  WATCH_HOLD_MS,
+  encodeWatchReply,
   type CommitReply,
 } from "./wire.js";
 
@@ -33,7 +36,13 @@ export interface SequencerServiceOptions {
       options?: ProposeOptions,
     ): Promise<{ index: bigint; results: CommandResult[] }>;
     recentEntries(from: bigint, to: bigint): LogRecord[] | null;
+    readonly state: { readonly appliedIndex: bigint };
+    waitApplied(after: bigint, ms: number): Promise<void>;
+    tailActive(): boolean;
+    wakeTail(): void;
   };
+  /** How long a watch with nothing new is held (ms; default WATCH_HOLD_MS). */
+  readonly watchHoldMs?: number;
   /** Whether this agent holds the sequencer lease now. */
   readonly isHeld: () => boolean;
   /** The token requests must carry (the one written in the lease item). */
@@ -47,6 +56,8 @@ const JSON_TYPE = "application/json";
 
 export class SequencerService {
   private readonly token: Buffer;
+  /** Watches held now whose watcher has a fetch waiting. */
+  private wantedWatches = 0;
 
   constructor(private readonly options: SequencerServiceOptions) {
     this.token = Buffer.from(options.token, "utf8");
@@ -54,6 +65,38 @@ export class SequencerService {
 
   /** The POST route for COMMIT_PATH. */
   readonly route: HttpPostRoute = (request) => this.handle(request);
+
+  /** The POST route for WATCH_PATH (wire.ts): a watcher's long poll for the entries after its applied index. */
+  readonly watchRoute: HttpPostRoute = (request) => this.watch(request);
+
+  /** Whether a watcher has a fetch waiting on data now: this agent's tail then stays at its active pace. */
+  watchersWant(): boolean {
+    return this.wantedWatches > 0;
+  }
+
+  private async watch({ headers }: HttpPost): Promise<HttpReply> {
+    if (!this.authorized(headers.authorization))
+      return this.reply({ outcome: "not-applied", error: "not authorized" }, 401);
+    if (!this.options.isHeld()) return this.reply({ outcome: "not-applied", error: "not the sequencer" }, 409);
+    const applied = appliedIndexOf(headers[APPLIED_HEADER]);
+    if (applied === null)
+      return this.reply({ outcome: "not-applied", error: `missing or malformed ${APPLIED_HEADER}` }, 400);
+    const wanted = headers[WANTED_HEADER] === "1";
+    if (wanted) {
+      this.wantedWatches++;
+      // As a fetch starting to wait here: polls that have backed off poll now.
+      this.options.log.wakeTail();
+    }
+    try {
+      await this.options.log.waitApplied(applied, this.options.watchHoldMs ?? WATCH_HOLD_MS);
+    } finally {
+      if (wanted) this.wantedWatches--;
+    }
+    const index = this.options.log.state.appliedIndex;
+    const entries = this.entriesFor(applied, index);
+    const body = encodeWatchReply({ index, active: this.options.log.tailActive(), ...(entries ? { entries } : {}) });
+    return { status: 200, contentType: JSON_TYPE, body };
+  }
 
   private reply(reply: CommitReply, notApplied: 400 | 401 | 409 | 503 = 503): HttpReply {
     return { status: replyStatus(reply, notApplied), contentType: JSON_TYPE, body: encodeCommitReply(reply) };

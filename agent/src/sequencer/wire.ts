@@ -200,3 +200,49 @@ export function decodeCommitReply(status: number, body: string, commands: number
   if (v.outcome === "not-applied" && status === 503) return { outcome: "not-applied", error };
   return { outcome: "unknown", error };
 }
+
+// Tail watches (watcher.ts): an agent that is not the sequencer follows the log through it instead of
+// polling the store at the active pace (docs/metadata-log.md section 14.6, "Watches").
+
+export const WATCH_PATH = "/internal/v1/metadata/watch";
+/**
+ * A watch request's header: "1" when something waits on the watcher (a fetch, or a produce naming a topic
+ * it does not know): the sequencer polls the log at once, and at its active pace while it holds the watch.
+ */
+export const WANTED_HEADER = "x-warp-tail-wanted";
+/** How long the sequencer holds a watch that has nothing newer than the watcher's applied index (ms). */
+export const WATCH_HOLD_MS = 1000;
+
+export interface WatchReply {
+  /** The sequencer's applied index when it answered. */
+  readonly index: bigint;
+  /** Its own tail was polled at the active pace then: what it has folded is as fresh as an active tail. */
+  readonly active: boolean;
+  /** The entries after the watcher's applied index up to index, when the sequencer had them. */
+  readonly entries?: readonly LogRecord[];
+}
+
+export function encodeWatchReply(reply: WatchReply): string {
+  return JSON.stringify({
+    index: reply.index.toString(),
+    active: reply.active,
+    entries: reply.entries?.map((r) => ({ index: r.index.toString(), data: r.data.toString("base64") })),
+  });
+}
+
+/** A watch's answer, or null when it is not a 200 or does not parse (the watcher polls the log itself). */
+export function decodeWatchReply(status: number, body: string): WatchReply | null {
+  if (status !== 200) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return null;
+  }
+  if (typeof parsed !== "object" || parsed === null) return null;
+  const v = parsed as Record<string, unknown>;
+  if (typeof v.index !== "string" || !/^[0-9]{1,20}$/.test(v.index) || typeof v.active !== "boolean") return null;
+  const index = BigInt(v.index);
+  const entries = replyEntries(v.entries, index);
+  return { index, active: v.active, ...(entries ? { entries } : {}) };
+}

@@ -22,8 +22,10 @@ import {
   encodeCommitRequest,
   sequencerAddress,
   sequencerLeaseInfo,
+  WATCH_PATH,
   type SequencerAddress,
 } from "../../src/sequencer/wire.js";
+import { TailWatcher } from "../../src/sequencer/watcher.js";
 import { MemMetadataStore } from "../../src/store/mem.js";
 import type { LogRecord, MetadataStore, ReadOptions } from "../../src/store/types.js";
 
@@ -66,6 +68,7 @@ class HoldingStore extends MemMetadataStore {
 
 interface Rig {
   readonly store: HoldingStore;
+  readonly service: SequencerService;
   readonly sequencerLog: MetadataLog;
   readonly server: RunningHttpServer;
   readonly address: SequencerAddress;
@@ -92,11 +95,15 @@ async function rig(gatherLingerMs = 0): Promise<Rig> {
     port: 0,
     host: "127.0.0.1",
     routes: new Map(),
-    postRoutes: new Map([[COMMIT_PATH, service.route]]),
+    postRoutes: new Map([
+      [COMMIT_PATH, service.route],
+      [WATCH_PATH, service.watchRoute],
+    ]),
     logger,
   });
   return Object.assign(state, {
     store,
+    service,
     sequencerLog,
     server,
     address: { owner: "sequencer", host: "127.0.0.1", port: server.port, token: TOKEN },
@@ -397,6 +404,75 @@ describe("sequencer", () => {
     assert.equal(x.log.state.partition("t", 0)!.nextOffset, 2);
     await x.log.close();
     await r.close();
+  });
+});
+
+describe("watching the log through the sequencer", () => {
+  /** Polls `cond` every 10 ms until it holds (mocha's timeout ends a test whose condition never does). */
+  const until = async (cond: () => boolean) => {
+    while (!cond()) await new Promise((r) => setTimeout(r, 10));
+  };
+
+  it("follows the sequencer's entries as it folds them, polling the store only at the idle pace", async () => {
+    const r = await rig();
+    const { store, reads } = countingReads(r.store);
+    let polls = 0;
+    const counted = new Proxy(store, {
+      get(target, prop) {
+        if (prop === "read")
+          return (from: bigint, limit: number, opts?: ReadOptions) => {
+            polls++;
+            return target.read(from, limit, opts);
+          };
+        const value: unknown = Reflect.get(target, prop, target);
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    // Polled every 20 ms while the log moves, once a second when it does not.
+    const log = new MetadataLog(counted, { ...options, tailIdleIntervalMs: 1000 });
+    await log.open();
+    const watcher = new TailWatcher(log, { sequencer: () => r.address, wanted: () => false, logger });
+    watcher.start();
+    // The first answer comes once the hold ends (nothing new yet).
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    polls = 0;
+    reads.consistent = 0;
+    // Twelve entries, 30 ms apart: an active tail would poll about eighteen times meanwhile.
+    for (let i = 0; i < 12; i++) {
+      await r.sequencerLog.propose([commit(`watched-${i}`, batch(i % 4))]);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    await until(() => log.state.appliedIndex === r.sequencerLog.state.appliedIndex);
+    assert.equal(log.state.partition("t", 0)!.nextOffset, r.sequencerLog.state.partition("t", 0)!.nextOffset);
+    assert.ok(polls <= 2, `${polls} reads of the store while following 12 entries (an active tail: about 18)`);
+    assert.equal(reads.consistent, 0);
+    await watcher.stop();
+    await log.close();
+    await r.close();
+  });
+
+  it("says when a fetch waits on the watcher, and falls back to its own polls when the sequencer goes away", async () => {
+    const r = await rig();
+    const log = new MetadataLog(r.store, { ...options, tailIdleIntervalMs: 1000 });
+    await log.open();
+    let wanted = false;
+    const watcher = new TailWatcher(log, { sequencer: () => r.address, wanted: () => wanted, logger });
+    watcher.start();
+    assert.equal(r.service.watchersWant(), false);
+    // A fetch starts waiting: the log's wake-up sends the watch again, saying so.
+    wanted = true;
+    await until(() => log.state.appliedIndex >= 0n && r.service.watchersWant() === false);
+    log.wakeTail();
+    await until(() => r.service.watchersWant());
+    wanted = false;
+    // The sequencer stops answering: the watcher's log polls the store itself again, and still sees entries.
+    r.held = false;
+    const other = new MetadataLog(r.store, options);
+    await other.open();
+    await other.propose([commit("after-the-sequencer", batch(1))]);
+    await until(() => log.state.appliedIndex === other.state.appliedIndex);
+    await watcher.stop();
+    await Promise.all([log.close(), other.close(), r.close()]);
   });
 });
 

@@ -247,10 +247,11 @@ describe("cost model", () => {
       const rru = 3 * 1 + 2 + 2 * 0.5;
       const usd = (w: number, r: number) => ((w * 0.625 + r * 0.125) * seconds) / 1e6;
       assert.ok(Math.abs(idle.registryUsd - usd(wru, rru)) < 0.01, `${idle.registryUsd}`);
-      // Polls of 0.5 RRU: once a second per agent with nothing waiting, 20 a second while a fetch waits.
+      // Polls of 0.5 RRU: once a second per agent with nothing waiting; while fetches wait, 20 a second by
+      // the sequencer, the 2 others following it through watches and polling once a second.
       assert.ok(Math.abs(idle.quietUsd - usd(wru, rru + 3 * 0.5)) < 0.01, `${idle.quietUsd}`);
       assert.ok(
-        Math.abs(idle.consumersWaitingUsd - usd(wru, rru + 3 * 20 * 0.5)) < 0.01,
+        Math.abs(idle.consumersWaitingUsd - usd(wru, rru + (20 + 2) * 0.5)) < 0.01,
         `${idle.consumersWaitingUsd}`,
       );
       // Before the back-off, 1 s heartbeats and the lease asked for with writes: $20.73 at any time.
@@ -263,7 +264,18 @@ describe("cost model", () => {
       const busy = defaultTable().find(
         (r) => r.store === "warp-dynamodb-on-demand" && r.design === "warp" && r.bytesPerSecond === 1e5,
       )!;
-      assert.match(busy.lines.find((l) => l.unit === "RRU")!.assumption, /poll the moving log's tail 20×\/s/);
+      assert.match(
+        busy.lines.find((l) => l.unit === "RRU")!.assumption,
+        /the sequencer polls the log's tail 20×\/s and the 2 other agents, following it through watches, 1×\/s/,
+      );
+      // One agent polls the moving log itself.
+      const single = costTable({
+        throughputs: [1e5],
+        workload: { ...DEFAULT_WORKLOAD, agents: 1 },
+        design: DEFAULT_WARP_DESIGN,
+        prices: DEFAULT_PRICES,
+      }).find((r) => r.store === "warp-dynamodb-on-demand" && r.design === "warp")!;
+      assert.match(single.lines.find((l) => l.unit === "RRU")!.assumption, /1 agent polls the log's tail 20×\/s/);
     });
   });
 });
