@@ -833,7 +833,6 @@ export class MetadataLog {
   tailActive(): boolean {
     const pace = this.tailPace;
     if (!pace || this.tailStopped || this.haltedBy) return false;
-    if (this.catchingUp) return true;
     return (
       !pace.backedOff(this.tailDueAt - Date.now()) &&
       Date.now() - this.tailPassEndedAt <= 2 * this.options.tailIntervalMs
