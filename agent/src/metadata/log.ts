@@ -99,7 +99,7 @@ export interface MetadataLogOptions {
    */
   readonly onUnreadable?: (error: MetadataFormatError) => void;
   /**
-   * Proposals marked for gathering (proposeIndexed's `gatherFrom`: the sequencer's file commits of an
+   * Proposals marked for gathering (proposeIndexed's `gather`: the sequencer's file commits of an
    * aligned window) may wait this long in the queue for the other senders of their window (gather.ts;
    * ms, default 0: no wait).
    */

@@ -75,9 +75,8 @@ export class SequencerService {
   }
 
   private async watch({ headers }: HttpPost): Promise<HttpReply> {
-    if (!this.authorized(headers.authorization))
-      return this.reply({ outcome: "not-applied", error: "not authorized" }, 401);
-    if (!this.options.isHeld()) return this.reply({ outcome: "not-applied", error: "not the sequencer" }, 409);
+    const refused = this.refusal(headers);
+    if (refused) return refused;
     const applied = appliedIndexOf(headers[APPLIED_HEADER]);
     if (applied === null)
       return this.reply({ outcome: "not-applied", error: `missing or malformed ${APPLIED_HEADER}` }, 400);
@@ -122,15 +121,22 @@ export class SequencerService {
     return bytes <= MAX_REPLY_ENTRY_BYTES ? entries : null;
   }
 
-  private async handle({ headers, body }: HttpPost): Promise<HttpReply> {
-    if (!this.authorized(headers.authorization)) {
-      this.options.onRequest?.("refused", 0);
+  /**
+   * The answer to a request this agent must not serve: a wrong token (401), or not the holder now (409: a
+   * former holder, or one about to lose the lease; the sender appends, or polls, itself); else null.
+   */
+  private refusal(headers: HttpPost["headers"]): HttpReply | null {
+    if (!this.authorized(headers.authorization))
       return this.reply({ outcome: "not-applied", error: "not authorized" }, 401);
-    }
-    // A former holder, or one that is about to lose the lease: the sender appends itself.
-    if (!this.options.isHeld()) {
+    if (!this.options.isHeld()) return this.reply({ outcome: "not-applied", error: "not the sequencer" }, 409);
+    return null;
+  }
+
+  private async handle({ headers, body }: HttpPost): Promise<HttpReply> {
+    const refused = this.refusal(headers);
+    if (refused) {
       this.options.onRequest?.("refused", 0);
-      return this.reply({ outcome: "not-applied", error: "not the sequencer" }, 409);
+      return refused;
     }
     let commands: Command[];
     let sender: string;

@@ -13,7 +13,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { Kafka, logLevel } from "kafkajs";
-import { LOCAL_AWS, startDynamoDbLocal } from "../../../e2e/support/dynamodb-local.js";
+import { startDynamoDbLocal } from "../../../e2e/support/dynamodb-local.js";
 import type { DynamoDbLocal } from "../../../e2e/support/dynamodb-local.js";
 import { startFaultProxy } from "../../../e2e/support/fault-proxy.js";
 import type { FaultProxy } from "../../../e2e/support/fault-proxy.js";
@@ -22,6 +22,7 @@ import { ApiKey, ErrorCode } from "../../src/protocol/index.js";
 import { buildBatch } from "../records/batch-builder.js";
 import { startTestAgent } from "../support/agents.js";
 import type { TestAgent } from "../support/agents.js";
+import { useLocalAwsCredentials } from "../support/dynamodb-agents.js";
 import { RawKafkaClient } from "../support/raw-kafka-client.js";
 import { commitAsCoordinator } from "../support/group-commits.js";
 
@@ -30,7 +31,6 @@ const TOPIC = "lagged";
 const LOG_READ = `":pk":{"S":"${LOG_PK}"}`;
 /** When a consumer of `resumeWhileBTrails` has not joined by then, the held log reads go through anyway. */
 const THAW_WITHOUT_JOIN_MS = 10_000;
-const CREDENTIAL_ENV = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"] as const;
 
 async function eventually(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -49,7 +49,7 @@ describe("an agent whose metadata log reads are slow (DynamoDB Local, fault prox
   let b: TestAgent;
   let toA: RawKafkaClient;
   let toB: RawKafkaClient;
-  const savedEnv = new Map<string, string | undefined>();
+  let restoreEnv = (): void => {};
 
   /** The lagging agent's end of a partition, as its own view has it. */
   const viewOfB = (topic = TOPIC) => b.running.context.metadata.state.partition(topic, 0)?.nextOffset ?? -1;
@@ -161,11 +161,7 @@ describe("an agent whose metadata log reads are slow (DynamoDB Local, fault prox
   }
 
   before(async () => {
-    for (const k of CREDENTIAL_ENV) savedEnv.set(k, process.env[k]);
-    process.env.AWS_ACCESS_KEY_ID = LOCAL_AWS.credentials.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = LOCAL_AWS.credentials.secretAccessKey;
-    delete process.env.AWS_SESSION_TOKEN;
-    delete process.env.AWS_PROFILE;
+    restoreEnv = useLocalAwsCredentials();
     ddb = await startDynamoDbLocal();
     direct = await startFaultProxy({ service: "dynamodb", upstream: ddb.endpoint, seed: 1 });
     slowed = await startFaultProxy({ service: "dynamodb", upstream: ddb.endpoint, seed: 2 });
@@ -201,10 +197,7 @@ describe("an agent whose metadata log reads are slow (DynamoDB Local, fault prox
     await direct?.close();
     await slowed?.close();
     await ddb?.stop();
-    for (const [k, v] of savedEnv) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    restoreEnv();
   });
 
   it("fetches, lists and resumes at offsets just produced and committed through the other agent", async () => {

@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { LOCAL_AWS, startDynamoDbLocal } from "../../../e2e/support/dynamodb-local.js";
+import { startDynamoDbLocal } from "../../../e2e/support/dynamodb-local.js";
+import { eventually } from "../../../e2e/support/eventually.js";
 import type { DynamoDbLocal } from "../../../e2e/support/dynamodb-local.js";
 import { startFaultProxy } from "../../../e2e/support/fault-proxy.js";
 import type { FaultProxy } from "../../../e2e/support/fault-proxy.js";
@@ -15,19 +16,11 @@ import { ApiKey, ErrorCode } from "../../src/protocol/index.js";
 import { buildBatch } from "../records/batch-builder.js";
 import { startTestAgent } from "../support/agents.js";
 import type { TestAgent } from "../support/agents.js";
+import { useLocalAwsCredentials } from "../support/dynamodb-agents.js";
 import { RawKafkaClient } from "../support/raw-kafka-client.js";
 
 const TOPIC = "watched";
 const LOG_READ = `":pk":{"S":"${LOG_PK}"}`;
-const CREDENTIAL_ENV = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"] as const;
-
-async function eventually(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe("an agent following the log through the sequencer while its own log reads hang (DynamoDB Local, fault proxy)", function () {
   this.timeout(120_000);
@@ -36,14 +29,10 @@ describe("an agent following the log through the sequencer while its own log rea
   let slow: FaultProxy;
   let a: TestAgent;
   let b: TestAgent;
-  const savedEnv = new Map<string, string | undefined>();
+  let restoreEnv = (): void => {};
 
   before(async () => {
-    for (const k of CREDENTIAL_ENV) savedEnv.set(k, process.env[k]);
-    process.env.AWS_ACCESS_KEY_ID = LOCAL_AWS.credentials.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = LOCAL_AWS.credentials.secretAccessKey;
-    delete process.env.AWS_SESSION_TOKEN;
-    delete process.env.AWS_PROFILE;
+    restoreEnv = useLocalAwsCredentials();
     ddb = await startDynamoDbLocal();
     direct = await startFaultProxy({ service: "dynamodb", upstream: ddb.endpoint, seed: 1 });
     slow = await startFaultProxy({ service: "dynamodb", upstream: ddb.endpoint, seed: 2 });
@@ -55,14 +44,11 @@ describe("an agent following the log through the sequencer while its own log rea
     });
     a = await startTestAgent(flags(direct, "zone-a"));
     // The first agent holds the sequencer lease before the second starts competing for it.
-    let held = false;
-    const deadline = Date.now() + 20_000;
-    while (!held) {
-      if (Date.now() > deadline) throw new Error("the first agent did not take the sequencer lease");
-      const metrics = await (await fetch(`http://127.0.0.1:${a.httpPort}/metrics`)).text();
-      held = /^warp_sequencer_lease_held 1$/m.test(metrics);
-      if (!held) await new Promise((r) => setTimeout(r, 100));
-    }
+    await eventually(
+      async () =>
+        /^warp_sequencer_lease_held 1$/m.test(await (await fetch(`http://127.0.0.1:${a.httpPort}/metrics`)).text()),
+      { what: "the first agent to hold the sequencer lease", timeoutMs: 20_000, intervalMs: 100 },
+    );
     b = await startTestAgent(flags(slow, "zone-b"));
   });
 
@@ -74,10 +60,7 @@ describe("an agent following the log through the sequencer while its own log rea
     await direct?.close();
     await slow?.close();
     await ddb?.stop();
-    for (const [k, v] of savedEnv) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    restoreEnv();
   });
 
   it("sees what the other agent commits although none of its own log reads is answered", async () => {
@@ -85,7 +68,11 @@ describe("an agent following the log through the sequencer while its own log rea
       { type: "createTopic", name: TOPIC, topicId: randomBytes(16).toString("hex"), partitions: 1, configs: {} },
     ]);
     const viewOfB = () => b.running.context.metadata.state.partition(TOPIC, 0)?.nextOffset ?? -1;
-    await eventually("the second agent knows the topic", () => viewOfB() === 0);
+    await eventually(() => viewOfB() === 0, {
+      what: "the second agent to know the topic",
+      timeoutMs: 20_000,
+      intervalMs: 50,
+    });
     // From now on every read of the log by the second agent waits for the end of the test.
     slow.setRules([
       { probability: 1, fault: { kind: "latency", ms: 600_000 }, operations: ["Query"], bodyIncludes: LOG_READ },
@@ -107,7 +94,11 @@ describe("an agent following the log through the sequencer while its own log rea
         assert.equal(p.errorCode, ErrorCode.NONE);
         end = p.baseOffset + 1n;
         const expected = Number(end);
-        await eventually(`the second agent's view reaches offset ${expected}`, () => viewOfB() === expected);
+        await eventually(() => viewOfB() === expected, {
+          what: `the second agent's view to reach offset ${expected}`,
+          timeoutMs: 20_000,
+          intervalMs: 50,
+        });
       }
       // Fetched through the second agent, from its own view.
       const fetched = await toB.request(ApiKey.Fetch, 12, {

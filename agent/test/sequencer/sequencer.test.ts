@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
+import { eventually } from "../../../e2e/support/eventually.js";
 import { serveHttp, type RunningHttpServer } from "../../../common/http-server.js";
 import { componentLogger } from "../../../common/logger.js";
 import { Lease } from "../../src/background/lease.js";
@@ -408,10 +409,7 @@ describe("sequencer", () => {
 });
 
 describe("watching the log through the sequencer", () => {
-  /** Polls `cond` every 10 ms until it holds (mocha's timeout ends a test whose condition never does). */
-  const until = async (cond: () => boolean) => {
-    while (!cond()) await new Promise((r) => setTimeout(r, 10));
-  };
+  const until = (what: string, cond: () => boolean) => eventually(cond, { what, timeoutMs: 10_000, intervalMs: 10 });
 
   it("follows the sequencer's entries as it folds them, polling the store only at the idle pace", async () => {
     const r = await rig();
@@ -442,7 +440,10 @@ describe("watching the log through the sequencer", () => {
       await r.sequencerLog.propose([commit(`watched-${i}`, batch(i % 4))]);
       await new Promise((resolve) => setTimeout(resolve, 30));
     }
-    await until(() => log.state.appliedIndex === r.sequencerLog.state.appliedIndex);
+    await until(
+      "the watcher to fold the sequencer's entries",
+      () => log.state.appliedIndex === r.sequencerLog.state.appliedIndex,
+    );
     assert.equal(log.state.partition("t", 0)!.nextOffset, r.sequencerLog.state.partition("t", 0)!.nextOffset);
     assert.ok(polls <= 2, `${polls} reads of the store while following 12 entries (an active tail: about 18)`);
     assert.equal(reads.consistent, 0);
@@ -461,16 +462,22 @@ describe("watching the log through the sequencer", () => {
     assert.equal(r.service.watchersWant(), false);
     // A fetch starts waiting: the log's wake-up sends the watch again, saying so.
     wanted = true;
-    await until(() => log.state.appliedIndex >= 0n && r.service.watchersWant() === false);
+    await until(
+      "the first watch, not wanting",
+      () => log.state.appliedIndex >= 0n && r.service.watchersWant() === false,
+    );
     log.wakeTail();
-    await until(() => r.service.watchersWant());
+    await until("a watch saying a fetch waits", () => r.service.watchersWant());
     wanted = false;
     // The sequencer stops answering: the watcher's log polls the store itself again, and still sees entries.
     r.held = false;
     const other = new MetadataLog(r.store, options);
     await other.open();
     await other.propose([commit("after-the-sequencer", batch(1))]);
-    await until(() => log.state.appliedIndex === other.state.appliedIndex);
+    await until(
+      "the watcher's own polls to fold the other agent's entry",
+      () => log.state.appliedIndex === other.state.appliedIndex,
+    );
     await watcher.stop();
     await Promise.all([log.close(), other.close(), r.close()]);
   });

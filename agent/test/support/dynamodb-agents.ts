@@ -13,6 +13,24 @@ import type { TestAgent } from "./agents.js";
 
 const CREDENTIAL_ENV = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"] as const;
 
+/**
+ * Puts DynamoDB Local's credentials in the environment (the AWS SDK reads them there, and agents started
+ * in this process after this use them); returns what restores the previous values.
+ */
+export function useLocalAwsCredentials(): () => void {
+  const saved = new Map(CREDENTIAL_ENV.map((k) => [k, process.env[k]] as const));
+  process.env.AWS_ACCESS_KEY_ID = LOCAL_AWS.credentials.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = LOCAL_AWS.credentials.secretAccessKey;
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
+  return () => {
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+}
+
 export interface DynamoDbAgents {
   readonly ddb: DynamoDbLocal;
   /** In start order (node ids may differ). */
@@ -33,17 +51,7 @@ export async function startDynamoDbAgents(
   count: number,
   flags: Readonly<Record<string, string>> = {},
 ): Promise<DynamoDbAgents> {
-  const saved = new Map(CREDENTIAL_ENV.map((k) => [k, process.env[k]] as const));
-  const restore = () => {
-    for (const [k, v] of saved) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  };
-  process.env.AWS_ACCESS_KEY_ID = LOCAL_AWS.credentials.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY = LOCAL_AWS.credentials.secretAccessKey;
-  delete process.env.AWS_SESSION_TOKEN;
-  delete process.env.AWS_PROFILE;
+  const restore = useLocalAwsCredentials();
   let ddb: DynamoDbLocal | null = null;
   const agents: TestAgent[] = [];
   const stop = async () => {
