@@ -160,6 +160,7 @@ export function parseCostOptions(opts: RawOptions): CostOptions {
     compactionIntervalMs: durationMs(opts, "compactionInterval", DEFAULT_WARP_DESIGN.compactionIntervalMs, { min: 1 }),
     logEntryBytes: positiveNumber(opts, "logEntryBytes", DEFAULT_WARP_DESIGN.logEntryBytes),
     snapshotEntries: positiveNumber(opts, "snapshotEntries", DEFAULT_WARP_DESIGN.snapshotEntries, { integer: true }),
+    snapshotsInS3: bool(opts, "snapshotsInS3", DEFAULT_WARP_DESIGN.snapshotsInS3),
     idlePollMs: durationMs(opts, "idlePollInterval", DEFAULT_WARP_DESIGN.idlePollMs, {
       min: DEFAULT_WARP_DESIGN.tailIntervalMs,
     }),
@@ -374,6 +375,10 @@ const FLAG_HELP: ReadonlyArray<readonly [string, string]> = [
   [
     "snapshotEntries <n>",
     "this design: the agents' -metadataSnapshotEntries, a metadata snapshot after this many log entries (default 2000)",
+  ],
+  [
+    "snapshotsInS3 <bool>",
+    "this design: metadata snapshots kept as objects in the compaction bucket (agents with -ingestionBucketURL dynamodb:// and -compactionBucketURL; default true; false: chunked in DynamoDB, as with -bucketURL dynamodb:// alone)",
   ],
   [
     "idlePollInterval <duration>",

@@ -126,6 +126,12 @@ export interface WarpDesign {
   readonly tailIntervalMs: number;
   /** The agents' -metadataSnapshotEntries: a metadata snapshot after this many log entries. */
   readonly snapshotEntries: number;
+  /**
+   * Metadata snapshots are objects in the compaction bucket, the table holding a reference (agents with
+   * -ingestionBucketURL dynamodb:// and -compactionBucketURL, once every live agent reads entry level 11;
+   * docs/metadata-log.md section 6). Off: chunked in the chunks table, as with -bucketURL dynamodb:// alone.
+   */
+  readonly snapshotsInS3: boolean;
   /** Partitions of the cluster, and segments (ingestion batches or compacted runs) each holds: the state a snapshot writes. */
   readonly partitions: number;
   readonly segmentsPerPartition: number;
@@ -161,6 +167,7 @@ export const DEFAULT_WARP_DESIGN: WarpDesign = {
   logEntryBytes: 1000,
   tailIntervalMs: 50,
   snapshotEntries: 2000,
+  snapshotsInS3: true,
   partitions: 1000,
   segmentsPerPartition: 32,
   heartbeatMs: DEFAULT_HEARTBEAT_MS,
@@ -471,23 +478,34 @@ export function snapshotBytes(d: WarpDesign): number {
   return d.partitions * (SNAPSHOT_BYTES_PER_PARTITION + d.segmentsPerPartition * SNAPSHOT_BYTES_PER_SEGMENT);
 }
 
+/** S3 requests per snapshot kept as an object: its PUT and the LIST that finds the superseded ones (DELETE is free). */
+const SNAPSHOT_OBJECT_REQUESTS = 2;
+
 /**
  * What keeping the metadata log short costs, per second: every `snapshotEntries` entries a snapshot is
- * written (chunks of the chunks table, like an ingestion file) and the previous one deleted (a DeleteItem
- * bills the item's size like a write); every entry below it is then trimmed: read once more and replaced
- * by a tombstone (1 WRU) that TTL removes.
+ * written and the previous one deleted: as an S3 object with a reference in the table (1 WRU), or
+ * chunked in the chunks table like an ingestion file (a DeleteItem then bills the item's size like a
+ * write); every entry below it is then trimmed: read once more and replaced by a tombstone (1 WRU) that
+ * TTL removes.
  */
-function snapshotRates(entriesPerSecond: number, d: WarpDesign): { wru: number; rru: number; explain: string } {
+function snapshotRates(
+  entriesPerSecond: number,
+  d: WarpDesign,
+): { wru: number; rru: number; s3Requests: number; explain: string } {
   const bytes = snapshotBytes(d);
-  const perSnapshot = 2 * ingestionFileUnits(bytes, d, KB);
+  const perSnapshot = d.snapshotsInS3 ? 1 : 2 * ingestionFileUnits(bytes, d, KB);
   const snapshots = entriesPerSecond / d.snapshotEntries;
   // Trimming reads the entries again in pages of a Query (billed per 4 KB of the page, not per item),
   // eventually consistent.
   const entryRru = d.logEntryBytes / (4 * KB) / 2;
+  const stored = d.snapshotsInS3
+    ? `kept as an S3 object (a PUT, and a LIST to delete the one before it) with a reference in the table: ${perSnapshot} WRU each`
+    : `written and later deleted: ${perSnapshot} WRU each`;
   return {
     wru: snapshots * perSnapshot + entriesPerSecond,
     rru: entriesPerSecond * entryRru,
-    explain: `a ${fmt(bytes / 1e6)} MB snapshot (${fmt(d.partitions)} partitions × (${SNAPSHOT_BYTES_PER_PARTITION} B + ${d.segmentsPerPartition} segments × ${SNAPSHOT_BYTES_PER_SEGMENT} B)) every ${fmt(d.snapshotEntries)} of ${fmt(entriesPerSecond)} log entries/s, written and later deleted: ${perSnapshot} WRU each; each entry trimmed below it: read again (${fmt(entryRru)} RRU, in pages, eventually consistent) and tombstoned (1 WRU)`,
+    s3Requests: d.snapshotsInS3 ? snapshots * SNAPSHOT_OBJECT_REQUESTS : 0,
+    explain: `a ${fmt(bytes / 1e6)} MB snapshot (${fmt(d.partitions)} partitions × (${SNAPSHOT_BYTES_PER_PARTITION} B + ${d.segmentsPerPartition} segments × ${SNAPSHOT_BYTES_PER_SEGMENT} B)) every ${fmt(d.snapshotEntries)} of ${fmt(entriesPerSecond)} log entries/s, ${stored}; each entry trimmed below it: read again (${fmt(entryRru)} RRU, in pages, eventually consistent) and tombstoned (1 WRU)`,
   };
 }
 
@@ -497,7 +515,13 @@ interface WarpRates {
   readonly s3PutPerSecond: number;
   readonly s3GetPerSecond: number;
   /** Snapshots and trims (modelled only: a measured run's units include them). */
-  readonly snapshots?: { readonly wruPerSecond: number; readonly rruPerSecond: number; readonly explain: string };
+  readonly snapshots?: {
+    readonly wruPerSecond: number;
+    readonly rruPerSecond: number;
+    /** S3 requests of snapshots kept as objects, at the PUT price (PUT and LIST). */
+    readonly s3RequestsPerSecond: number;
+    readonly explain: string;
+  };
   readonly explain: { readonly wru: string; readonly rru: string; readonly put: string; readonly get: string };
 }
 
@@ -509,7 +533,8 @@ function modelledRates(w: Workload, d: WarpDesign): WarpRates {
   const objectsPerPass = Math.max(1, Math.ceil(bytesPerPass / d.compactedObjectMaxBytes));
   const logWru = units(d.logEntryBytes, 0, KB);
   const fileWru = ingestionFileUnits(fileBytes, d, KB);
-  const fileRru = ingestionFileUnits(fileBytes, d, 4 * KB);
+  // A committed file is read eventually consistent (GetOptions.consistent false): half the units.
+  const fileRru = ingestionFileUnits(fileBytes, d, 4 * KB) / 2;
   const l0PutsPerSecond = passes * objectsPerPass;
   const polls = activeTailPolls(w, d);
   const pollRru = tailPollRru(d);
@@ -520,14 +545,19 @@ function modelledRates(w: Workload, d: WarpDesign): WarpRates {
     ? `+ ${fmt(commitEntries)} log entries/s of ${logWru} WRU (the sequencer commits each ${w.batchTimeoutMs} ms window's files of every agent in one entry: aligned windows)`
     : `+ ${logWru} WRU log entry each`;
   return {
-    snapshots: { wruPerSecond: snapshots.wru, rruPerSecond: snapshots.rru, explain: snapshots.explain },
+    snapshots: {
+      wruPerSecond: snapshots.wru,
+      rruPerSecond: snapshots.rru,
+      s3RequestsPerSecond: snapshots.s3Requests,
+      explain: snapshots.explain,
+    },
     wruPerSecond: files * fileWru + (commitEntries + passes) * logWru + registry.wru,
     rruPerSecond: files * fileRru + polls.perSecond * pollRru + registry.rru,
     s3PutPerSecond: l0PutsPerSecond * (1 + 1 / d.mergeFanIn),
     s3GetPerSecond: l0PutsPerSecond,
     explain: {
       wru: `${fmt(files)} files/s (${w.agents} agents, ${sealText(w, d)}) of ${fmt(fileBytes / KB)} KiB = ${fileWru} WRU each (chunks ≤ ${fmt(d.chunkBytes / KB)} KiB + descriptor, ${d.itemOverheadBytes} B/item) ${entriesText}; + ${fmt(passes)} compaction log entries/s; + ${fmt(registry.wru)} WRU/s for the registry and the leases; TTL expiry is free (no DeleteItem)`,
-      rru: `compaction reads each file once (${fileRru} RRU, strongly consistent) + ${polls.explain} (${pollRru} RRU each, eventually consistent) + ${fmt(registry.rru)} RRU/s for the registry and the leases (${registry.explain})`,
+      rru: `compaction reads each file once (${fileRru} RRU, eventually consistent) + ${polls.explain} (${pollRru} RRU each, eventually consistent) + ${fmt(registry.rru)} RRU/s for the registry and the leases (${registry.explain})`,
       put: `one compacted object per ${d.compactionIntervalMs} ms pass (≤ ${fmt(d.compactedObjectMaxBytes / 1024 / 1024)} MiB), + 1/${d.mergeFanIn} for L0→L1 merges`,
       get: `L0→L1 merges read each compacted object once; consumers at the tail read from the ingestion store and caches`,
     },
@@ -597,6 +627,9 @@ function warpRow(store: WarpStore, w: Workload, d: WarpDesign, p: Prices, measur
   }
   if (r.snapshots) {
     const sn = r.snapshots;
+    const s3Usd = ((sn.s3RequestsPerSecond * secs) / 1000) * p.s3PutPer1000;
+    const s3Text =
+      sn.s3RequestsPerSecond > 0 ? ` + ${fmt(sn.s3RequestsPerSecond)} S3 requests/s × $${p.s3PutPer1000}/1000` : "";
     if (store === "warp-dynamodb-on-demand") {
       const wru = sn.wruPerSecond * secs;
       const rru = sn.rruPerSecond * secs;
@@ -604,8 +637,8 @@ function warpRow(store: WarpStore, w: Workload, d: WarpDesign, p: Prices, measur
         service: "DynamoDB metadata snapshots and log trims (WRU + RRU)",
         quantity: wru + rru,
         unit: "request units",
-        monthlyUsd: (wru / 1e6) * p.ddbWruPerMillion + (rru / 1e6) * p.ddbRruPerMillion,
-        assumption: `${fmt(sn.wruPerSecond)} WRU/s and ${fmt(sn.rruPerSecond)} RRU/s: ${sn.explain}; × $${p.ddbWruPerMillion} and $${p.ddbRruPerMillion}/million`,
+        monthlyUsd: (wru / 1e6) * p.ddbWruPerMillion + (rru / 1e6) * p.ddbRruPerMillion + s3Usd,
+        assumption: `${fmt(sn.wruPerSecond)} WRU/s and ${fmt(sn.rruPerSecond)} RRU/s: ${sn.explain}; × $${p.ddbWruPerMillion} and $${p.ddbRruPerMillion}/million${s3Text}`,
       });
     } else {
       const wcuHours = (sn.wruPerSecond / d.provisionedUtilization) * w.hoursPerMonth;
@@ -614,8 +647,8 @@ function warpRow(store: WarpStore, w: Workload, d: WarpDesign, p: Prices, measur
         service: "DynamoDB provisioned capacity for metadata snapshots and log trims",
         quantity: wcuHours + rcuHours,
         unit: "capacity-unit-hours",
-        monthlyUsd: wcuHours * p.ddbWcuHour + rcuHours * p.ddbRcuHour,
-        assumption: `${fmt(sn.wruPerSecond / d.provisionedUtilization)} WCU and ${fmt(sn.rruPerSecond / d.provisionedUtilization)} RCU: ${sn.explain}; × $${p.ddbWcuHour}/WCU-hour and $${p.ddbRcuHour}/RCU-hour`,
+        monthlyUsd: wcuHours * p.ddbWcuHour + rcuHours * p.ddbRcuHour + s3Usd,
+        assumption: `${fmt(sn.wruPerSecond / d.provisionedUtilization)} WCU and ${fmt(sn.rruPerSecond / d.provisionedUtilization)} RCU: ${sn.explain}; × $${p.ddbWcuHour}/WCU-hour and $${p.ddbRcuHour}/RCU-hour${s3Text}`,
       });
     }
   }

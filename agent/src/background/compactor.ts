@@ -558,7 +558,7 @@ export class Compactor {
       try {
         const data =
           span.store === "i"
-            ? (this.deps.cache?.peek(key) ?? (await this.deps.ingestion.get(key)))
+            ? (this.deps.cache?.peek(key) ?? (await this.deps.ingestion.get(key, undefined, { consistent: false })))
             : await this.deps.compaction.get(key, { offset: span.start, length: span.end - span.start });
         out.set(id, { store: span.store, start: span.store === "i" ? 0 : span.start, data });
       } catch (err) {

@@ -175,7 +175,7 @@ export const AGENT_FLAGS = {
     env: "WARP_COMPACTION_BUCKET_URL",
     defaultText: "",
     valueName: "url",
-    help: "Where compacted objects live: s3://<bucket>[?region=R&endpoint=URL&s3ForcePathStyle=true&prefix=P] (or file://, mem://). Needs -ingestionBucketURL.",
+    help: "Where compacted objects live, and the metadata log's snapshots when the log is on DynamoDB: s3://<bucket>[?region=R&endpoint=URL&s3ForcePathStyle=true&prefix=P] (or file://, mem://). Needs -ingestionBucketURL.",
     parse: bucketUrl,
   }),
   batchTimeout: flag({
@@ -248,7 +248,7 @@ export const AGENT_FLAGS = {
     env: "WARP_METADATA_SNAPSHOT_ENTRIES",
     defaultText: "2000",
     valueName: "count",
-    help: "The agent holding the compaction lease snapshots the metadata state after this many log entries, and trims the log below it. Fewer snapshots cost fewer DynamoDB write units on a large state (a snapshot is rewritten whole; warp_metadata_snapshot_bytes) and a longer replay at start-up.",
+    help: "The agent holding the compaction lease snapshots the metadata state after this many log entries, and trims the log below it. A snapshot is rewritten whole (warp_metadata_snapshot_bytes): one object in the compaction bucket, or, with -bucketURL dynamodb:// alone, a DynamoDB write unit per KB written and another deleted. Fewer snapshots write less and make replay at start-up longer.",
     parse: integer(100, 10_000_000),
   }),
   metadataIdlePollInterval: flag({

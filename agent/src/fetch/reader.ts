@@ -16,7 +16,7 @@
 import type { Location } from "../metadata/commands.js";
 import type { PartitionState, Segment } from "../metadata/state.js";
 import { iterateBatches, rewriteBatchOffset } from "../records/record-batch.js";
-import type { ObjectStore } from "../store/types.js";
+import type { GetOptions, ObjectStore } from "../store/types.js";
 import type { ObjectCache } from "./object-cache.js";
 
 export interface ReadResult {
@@ -29,6 +29,9 @@ export interface BatchPosition {
   readonly offset: number;
   readonly maxTimestamp: number;
 }
+
+/** Ingestion files a segment names were written once and committed: a replica's copy is the file. */
+const COMMITTED: GetOptions = { consistent: false };
 
 /** Partition leader epoch written into served batches: -1 tells clients not to validate epochs. */
 const SERVED_LEADER_EPOCH = -1;
@@ -74,7 +77,7 @@ export class PartitionReader {
   private loadOf(s: Segment): Load {
     const loc = s.location;
     if (loc.store === "c") return this.runLoad(loc);
-    return { key: loc.key, size: loc.pos + loc.len, load: () => this.ingestion.get(loc.key) };
+    return { key: loc.key, size: loc.pos + loc.len, load: () => this.ingestion.get(loc.key, undefined, COMMITTED) };
   }
 
   private runLoad(loc: Location): Load {
@@ -200,7 +203,7 @@ export class PartitionReader {
   }
 
   private async readIngestion(loc: Location, length: number): Promise<Buffer> {
-    const file = await this.cache.getOrLoad(loc.key, () => this.ingestion.get(loc.key));
+    const file = await this.cache.getOrLoad(loc.key, () => this.ingestion.get(loc.key, undefined, COMMITTED));
     return file.subarray(loc.pos, loc.pos + length);
   }
 

@@ -346,6 +346,8 @@ export interface LogEntry {
  *      live agent reads level 9.
  *  10  adds the transaction commands (`initTransaction`, `addToTransaction`, `txnOffsetCommit`,
  *      `endTransaction`); an agent of level 10 reads snapshot format 7, which carries transactions.
+ *  11  adds no command: an agent of level 11 follows a snapshot kept as an object in the compaction
+ *      bucket (store/snapshot-objects.ts), which agents write only while every live agent reads level 11.
  *
  * An agent reads every entry of a level up to ENTRY_FORMAT.latest, in either encoding, and stops at an
  * entry of a newer level with an error naming it: folding what it does not understand would leave its
@@ -358,7 +360,8 @@ export const ENTRY_FORMAT = {
   topicNumbers: 8,
   fencedGroupDeletion: 9,
   transactions: 10,
-  latest: 10,
+  snapshotObjects: 11,
+  latest: 11,
 } as const;
 
 /**

@@ -1003,7 +1003,8 @@ export class MetadataLog {
   /** Encodes and stores a snapshot of the state now; one at a time (`snapshotting`). */
   private async writeSnapshot(): Promise<void> {
     const { index, data, holdSeconds } = await this.encodeSnapshot();
-    await this.store.putSnapshot({ index, data });
+    // A snapshot kept as an object is a reference in the table, which agents before level 11 cannot follow.
+    await this.store.putSnapshot({ index, data }, { inTableOnly: this.readersFormat() < ENTRY_FORMAT.snapshotObjects });
     this.options.onSnapshot?.({ encodeSeconds: holdSeconds, bytes: data.length });
     this.options.logger.debug("metadata snapshot written", { index: index.toString(), bytes: data.length });
   }

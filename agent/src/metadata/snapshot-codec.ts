@@ -22,6 +22,7 @@ import { runSteps, type Steps } from "../../../common/time-slicer.js";
 import type { EncodedSnapshot } from "./snapshot-binary.js";
 import { JSON_SNAPSHOT_FORMATS, encodeJsonSnapshot, jsonSnapshotView } from "./snapshot-json.js";
 import { holdsTransactions, type SnapshotView } from "./snapshot-view.js";
+import { SNAPSHOT_OBJECT_FORMAT, decodeSnapshotObjectRef } from "../store/snapshot-objects.js";
 
 export type { EncodedSnapshot };
 
@@ -68,6 +69,24 @@ export function decodeSnapshot(data: Buffer, index: bigint | undefined): Snapsho
   return runSteps(decodeSnapshotSteps(data, index));
 }
 
+/**
+ * A reference to a snapshot object reached the decoder: the store that read it has no compaction bucket to
+ * follow it into (store/snapshot-objects.ts), because the agent runs with -bucketURL dynamodb:// alone.
+ */
+function objectNotReachable(data: Buffer, subject: string): MetadataFormatError {
+  let where = "an object in the compaction bucket";
+  try {
+    const ref = decodeSnapshotObjectRef(data);
+    if (ref) where = `the object ${ref.key} (${ref.size} bytes) in the compaction bucket`;
+  } catch {
+    // malformed: the generic wording
+  }
+  return new MetadataFormatError(
+    `${subject} is kept as ${where}, which this agent does not open: give it -ingestionBucketURL and -compactionBucketURL as the agents that wrote it (docs/metadata-log.md section 6)`,
+    SNAPSHOT_OBJECT_FORMAT,
+  );
+}
+
 /** decodeSnapshot step by step: a binary snapshot yields after each partition (JSON is parsed at once). */
 export function* decodeSnapshotSteps(data: Buffer, index: bigint | undefined): Steps<SnapshotView> {
   const subject = index === undefined ? "metadata snapshot" : `metadata snapshot at log index ${index}`;
@@ -82,6 +101,7 @@ export function* decodeSnapshotSteps(data: Buffer, index: bigint | undefined): S
     );
   const format = storedFormat(data, SNAPSHOT_MAGIC);
   if (format.kind === "binary") {
+    if (format.version === SNAPSHOT_OBJECT_FORMAT) throw objectNotReachable(data, subject);
     if (!BINARY_SNAPSHOT_FORMATS.includes(format.version)) throw unread(format.version, "binary");
     return yield* binarySnapshotSteps(data, format.headerBytes, subject, format.version);
   }

@@ -8,6 +8,7 @@
 import { performance } from "node:perf_hooks";
 import type {
   ByteRange,
+  GetOptions,
   LogRecord,
   ReadOptions,
   MetadataStore,
@@ -16,6 +17,7 @@ import type {
   PutCondition,
   PutOptions,
   Snapshot,
+  SnapshotPutOptions,
   Stores,
   VersionedItem,
 } from "./types.js";
@@ -101,8 +103,8 @@ class MeasuredObjectStore implements ObjectStore {
     return this.meter.time("put", () => this.inner.put(key, data, options));
   }
 
-  get(key: string, range?: ByteRange): Promise<Buffer> {
-    return this.meter.time("get", () => this.inner.get(key, range));
+  get(key: string, range?: ByteRange, options?: GetOptions): Promise<Buffer> {
+    return this.meter.time("get", () => this.inner.get(key, range, options));
   }
 
   setExpiry(key: string, expiresAt: Date): Promise<boolean> {
@@ -146,8 +148,8 @@ class MeasuredMetadataStore implements MetadataStore {
     return this.meter.time("read", () => this.inner.read(from, limit, options));
   }
 
-  putSnapshot(snapshot: Snapshot): Promise<void> {
-    return this.meter.time("putSnapshot", () => this.inner.putSnapshot(snapshot));
+  putSnapshot(snapshot: Snapshot, options?: SnapshotPutOptions): Promise<void> {
+    return this.meter.time("putSnapshot", () => this.inner.putSnapshot(snapshot, options));
   }
 
   latestSnapshot(): Promise<Snapshot | null> {

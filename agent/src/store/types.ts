@@ -31,6 +31,16 @@ export interface PutOptions {
   readonly fresh?: boolean;
 }
 
+export interface GetOptions {
+  /**
+   * Default true. False: the object was written once under a fresh key and committed before this read
+   * (ingestion files named by the log), so any copy of it is the object; a store may answer from a replica
+   * first (DynamoDB: an eventually consistent read, half the read units) and reads strongly consistent
+   * when the replica does not have it yet. Never for keys that are overwritten.
+   */
+  readonly consistent?: boolean;
+}
+
 export interface ObjectInfo {
   readonly key: string;
   readonly size: number;
@@ -49,7 +59,7 @@ export interface ObjectStore {
   /** Writes an object durably; when this resolves the object can be read by any agent. Overwrites. */
   put(key: string, data: Buffer, options?: PutOptions): Promise<void>;
   /** Reads an object or a range of it. Throws ObjectNotFoundError when absent. */
-  get(key: string, range?: ByteRange): Promise<Buffer>;
+  get(key: string, range?: ByteRange, options?: GetOptions): Promise<Buffer>;
   /**
    * Gives an object a new expiry (PutOptions.expiresAt), later or earlier. Stores remove expired objects
    * lazily (DynamoDB TTL within days, the file store in its sweep): an object whose expiry has passed but
@@ -78,6 +88,15 @@ export interface Snapshot {
   /** State after applying every log entry with index <= this. */
   readonly index: bigint;
   readonly data: Buffer;
+}
+
+export interface SnapshotPutOptions {
+  /**
+   * Keep the snapshot in the metadata store itself, even where the store would keep a large one elsewhere
+   * (snapshot-objects.ts: an object in the compaction bucket): set while an agent that cannot follow such
+   * a reference reads the log (entry level below 11, docs/metadata-log.md section 2a).
+   */
+  readonly inTableOnly?: boolean;
 }
 
 export interface VersionedItem {
@@ -121,7 +140,7 @@ export interface MetadataStore {
    */
   read(from: bigint, limit: number, options?: ReadOptions): Promise<LogRecord[]>;
   /** Stores a snapshot; later snapshots supersede earlier ones. */
-  putSnapshot(snapshot: Snapshot): Promise<void>;
+  putSnapshot(snapshot: Snapshot, options?: SnapshotPutOptions): Promise<void>;
   /** The snapshot with the highest index, or null. */
   latestSnapshot(): Promise<Snapshot | null>;
   /** Entries below `before` are covered by a snapshot and may be dropped. */

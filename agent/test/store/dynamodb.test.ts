@@ -297,6 +297,41 @@ describe("dynamodb store", function () {
       assert.ok(oneChunk * 3 < whole, `ranged read used ${oneChunk} RCU, whole read ${whole} RCU`);
     });
 
+    it("reads a committed object (consistent: false) eventually consistent for half the units; a miss is read again strongly", async function () {
+      stores = await openStores(tables, c);
+      const small = randomBytes(3000);
+      const large = randomBytes(CHUNK_BYTES * 2 + 5);
+      await stores.ingestion.put("once/small", small);
+      await stores.ingestion.put("once/large", large);
+      const unitsOf = async (key: string, consistent: boolean, range?: { offset: number; length: number }) => {
+        const before = storeUsage.dynamoReadUnits;
+        const data = await stores!.ingestion.get(key, range, { consistent });
+        return { data, units: storeUsage.dynamoReadUnits - before };
+      };
+      for (const [key, data] of [
+        ["once/small", small],
+        ["once/large", large],
+      ] as const) {
+        const strong = await unitsOf(key, true);
+        const eventual = await unitsOf(key, false);
+        assert.ok(strong.data.equals(data) && eventual.data.equals(data));
+        assert.ok(strong.units > 0);
+        // Chunks were read eventually consistent first already; the descriptor now is too.
+        assert.ok(
+          eventual.units < strong.units,
+          `${key}: eventually ${eventual.units} units, strongly ${strong.units}`,
+        );
+      }
+      const small1 = await unitsOf("once/small", false);
+      assert.equal(small1.units, 0.5, "an inline object of 3 KB: half a read unit");
+      const ranged = await unitsOf("once/small", false, { offset: 10, length: 20 });
+      assert.ok(ranged.data.equals(small.subarray(10, 30)));
+      // Absent: the replica's answer is no answer; the strongly consistent read says it is gone.
+      const before = storeUsage.dynamoReadUnits;
+      await assert.rejects(stores.ingestion.get("once/absent", undefined, { consistent: false }), ObjectNotFoundError);
+      assert.equal(storeUsage.dynamoReadUnits - before, 1.5, "an eventually and a strongly consistent read");
+    });
+
     it("counts consumed capacity into storeUsage", async function () {
       stores = await openStores(tables, c);
       const events: string[] = [];

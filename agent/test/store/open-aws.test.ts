@@ -14,6 +14,8 @@ import {
 import { DeleteTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { parseBucketUrl } from "../../../common/bucket-url.js";
 import { openStores } from "../../src/store/open/open-stores.js";
+import type { Stores } from "../../src/store/types.js";
+import { storeUsage } from "../../src/store/usage.js";
 import { startDynamo, startS3, type TestServer } from "./servers.js";
 
 const CREDENTIAL_ENV = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"] as const;
@@ -44,7 +46,8 @@ describe("openStores with dynamodb:// ingestion and s3:// compaction", function 
     await s3?.stop();
   });
 
-  it("opens both, keeps the metadata with ingestion, and each store writes where it should", async function () {
+  /** Fresh tables and bucket, the stores opened from their URLs; `run` gets them and a raw S3 client. */
+  async function withStores(run: (stores: Stores, s3c: S3Client, bucket: string) => Promise<void>): Promise<void> {
     const id = randomBytes(4).toString("hex");
     const files = `open-files-${id}`;
     const chunks = `open-chunks-${id}`;
@@ -63,6 +66,21 @@ describe("openStores with dynamodb:// ingestion and s3:// compaction", function 
       createTables: true,
     });
     try {
+      await run(stores, s3c, bucket);
+    } finally {
+      await stores.close();
+      const raw = await s3c.send(new ListObjectsV2Command({ Bucket: bucket }));
+      const keys = (raw.Contents ?? []).map((o) => ({ Key: o.Key! }));
+      if (keys.length) await s3c.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys } }));
+      await s3c.send(new DeleteBucketCommand({ Bucket: bucket }));
+      for (const t of [files, chunks]) await ddb.send(new DeleteTableCommand({ TableName: t })).catch(() => {});
+      s3c.destroy();
+      ddb.destroy();
+    }
+  }
+
+  it("opens both, keeps the metadata with ingestion, and each store writes where it should", async function () {
+    await withStores(async (stores, s3c, bucket) => {
       assert.equal(stores.ingestion.kind, "dynamodb");
       assert.equal(stores.compaction.kind, "s3");
       assert.equal(stores.metadata.kind, "dynamodb");
@@ -77,15 +95,22 @@ describe("openStores with dynamodb:// ingestion and s3:// compaction", function 
         raw.Contents?.map((o) => o.Key),
         ["warp/compacted/1"],
       );
-    } finally {
-      await stores.close();
-      const raw = await s3c.send(new ListObjectsV2Command({ Bucket: bucket }));
-      const keys = (raw.Contents ?? []).map((o) => ({ Key: o.Key! }));
-      if (keys.length) await s3c.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys } }));
-      await s3c.send(new DeleteBucketCommand({ Bucket: bucket }));
-      for (const t of [files, chunks]) await ddb.send(new DeleteTableCommand({ TableName: t })).catch(() => {});
-      s3c.destroy();
-      ddb.destroy();
-    }
+    });
+  });
+
+  it("keeps the metadata log's large snapshots in the S3 bucket, not in DynamoDB's write units", async function () {
+    await withStores(async (stores, s3c, bucket) => {
+      const data = randomBytes(100 * 1024);
+      const before = storeUsage.snapshot().dynamoWriteUnits;
+      await stores.metadata.putSnapshot({ index: 3n, data });
+      const units = storeUsage.snapshot().dynamoWriteUnits - before;
+      // In the table the same snapshot takes a write unit per KB: 100 and more.
+      assert.ok(units <= 2, `${units} DynamoDB write units for a 100 KB snapshot`);
+      const raw = await s3c.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "warp/metadata/snapshots/" }));
+      assert.equal(raw.Contents?.length, 1);
+      assert.equal(raw.Contents[0]!.Size, data.length);
+      const snap = await stores.metadata.latestSnapshot();
+      assert.ok(snap?.data.equals(data));
+    });
   });
 });

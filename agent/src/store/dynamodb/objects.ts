@@ -21,7 +21,7 @@ import { crc32 } from "@node-rs/crc32";
 import { isConditionalCheckFailed } from "../../../../common/aws/errors.js";
 import { mapLimit } from "../../../../common/map-limit.js";
 import { TTL_ATTRIBUTE } from "../../../../common/table-schema.js";
-import type { ByteRange, ObjectInfo, ObjectStore, PutOptions } from "../types.js";
+import type { ByteRange, GetOptions, ObjectInfo, ObjectStore, PutOptions } from "../types.js";
 import { ObjectNotFoundError } from "../types.js";
 import { ChunkStore, newChunkSetId, type ChunkSet } from "./chunks.js";
 import {
@@ -133,23 +133,23 @@ export class DynamoObjectStore implements ObjectStore {
   }
 
   /** The descriptor item as stored, expired or not. */
-  private async descriptorItem(key: string): Promise<Item | null> {
+  private async descriptorItem(key: string, consistent = true): Promise<Item | null> {
     const out = await this.client.send(
       new GetItemCommand({
         TableName: this.filesTable,
         Key: { pk: { S: descriptorPk(key) }, sk: { S: key } },
-        ConsistentRead: true,
+        ConsistentRead: consistent,
         ReturnConsumedCapacity: "TOTAL",
       }),
       callDeadline(),
     );
-    recordRequestReadCapacity(out.ConsumedCapacity, true);
+    recordRequestReadCapacity(out.ConsumedCapacity, consistent);
     return out.Item ?? null;
   }
 
   /** The live descriptor: null when absent or expired (TTL removes expired items only eventually). */
-  private async descriptor(key: string): Promise<Descriptor | null> {
-    const item = await this.descriptorItem(key);
+  private async descriptor(key: string, consistent = true): Promise<Descriptor | null> {
+    const item = await this.descriptorItem(key, consistent);
     if (!item) return null;
     const d = parseDescriptor(item);
     if (d.expMs !== undefined && d.expMs <= Date.now()) return null;
@@ -196,22 +196,34 @@ export class DynamoObjectStore implements ObjectStore {
     return false;
   }
 
-  async get(key: string, range?: ByteRange): Promise<Buffer> {
+  async get(key: string, range?: ByteRange, options: GetOptions = {}): Promise<Buffer> {
     if (range && (range.offset < 0 || range.length < 0))
       throw new RangeError(`invalid byte range ${range.offset}+${range.length}`);
     checkKey(key);
+    // An object written once and committed (GetOptions.consistent false) is read from a replica first;
+    // a replica without it (or with an expiry since moved) is no answer: read strongly consistent then.
+    if (options.consistent === false) {
+      const d = await this.descriptor(key, false);
+      const data = d && (await this.readBytes(d, range));
+      if (data) return data;
+    }
     // A concurrent overwrite or delete can remove the chunks between descriptor and chunk reads: read the
     // descriptor again then.
     for (let attempt = 0; attempt < 3; attempt++) {
       const d = await this.descriptor(key);
       if (!d) throw new ObjectNotFoundError(key);
-      const start = Math.min(range?.offset ?? 0, d.size);
-      const end = range ? Math.min(d.size, range.offset + range.length) : d.size;
-      if (d.inline) return Buffer.from(d.inline.subarray(start, end));
-      const data = await this.chunks.read(d.chunks!, start, end);
+      const data = await this.readBytes(d, range);
       if (data) return data;
     }
     throw new Error(`object ${key}: chunks keep disappearing under a live descriptor in ${this.chunksTable}`);
+  }
+
+  /** The bytes a descriptor names (the whole object or `range`); null when its chunks are gone. */
+  private async readBytes(d: Descriptor, range: ByteRange | undefined): Promise<Buffer | null> {
+    const start = Math.min(range?.offset ?? 0, d.size);
+    const end = range ? Math.min(d.size, range.offset + range.length) : d.size;
+    if (d.inline) return Buffer.from(d.inline.subarray(start, end));
+    return this.chunks.read(d.chunks!, start, end);
   }
 
   async delete(keys: readonly string[]): Promise<void> {

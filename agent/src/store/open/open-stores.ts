@@ -5,7 +5,8 @@
  *                                     hold the metadata log: it needs a conditional append).
  *   -ingestionBucketURL I             I holds ingestion files and the metadata log: dynamodb://, file://, mem://
  *   -compactionBucketURL C            C holds compacted objects: s3://, file://, mem:// (not dynamodb://:
- *                                     compacted objects are large and long-lived, exactly what S3 is cheap for)
+ *                                     compacted objects are large and long-lived, exactly what S3 is cheap for),
+ *                                     and, when I is dynamodb://, the metadata log's large snapshots
  *
  * The two forms exclude each other, and the split form needs both URLs. DynamoDB is the one store
  * contacted while opening (its tables are checked); a failure there other than a table problem names
@@ -19,6 +20,7 @@ import { openDynamoStores, TableSetupError } from "../dynamodb/index.js";
 import { openFileObjectStore, openFileStores } from "../file/index.js";
 import { openMemStores } from "../mem.js";
 import { BucketCheckError, openS3ObjectStore, type S3ObjectStore } from "../s3/index.js";
+import { SnapshotObjectStore } from "../snapshot-objects.js";
 import type { ObjectStore, Stores } from "../types.js";
 
 export interface OpenStoresConfig {
@@ -196,7 +198,17 @@ export async function openStores(config: OpenStoresConfig): Promise<Stores> {
   return {
     ingestion: ingestion.ingestion,
     compaction,
-    metadata: ingestion.metadata,
+    // On DynamoDB a snapshot costs a write unit per KB and as much to delete: large ones go to the
+    // compaction bucket as objects (docs/metadata-log.md section 6).
+    metadata:
+      ingestion.metadata.kind === "dynamodb"
+        ? new SnapshotObjectStore(ingestion.metadata, compaction, {
+            onSweepFailed: (err) =>
+              componentLogger("stores").warn("could not delete superseded metadata snapshot objects", {
+                error: errorMessage(err),
+              }),
+          })
+        : ingestion.metadata,
     close: () =>
       (closing ??= (async () => {
         try {

@@ -177,13 +177,13 @@ describe("cost model", () => {
       );
     });
 
-    it("counts metadata snapshots (written, then deleted) and log trims, growing with the state and the entry rate", () => {
+    it("counts metadata snapshots kept in DynamoDB (written, then deleted) and log trims, growing with the state and the entry rate", () => {
       // One log entry per file (windows not gathered), as when these figures were first checked.
       const snapshotLine = (design: Partial<WarpDesign>, bytesPerSecond = 1e6) =>
         costTable({
           throughputs: [bytesPerSecond],
           workload: DEFAULT_WORKLOAD,
-          design: { ...DEFAULT_WARP_DESIGN, windowAlign: false, ...design },
+          design: { ...DEFAULT_WARP_DESIGN, windowAlign: false, snapshotsInS3: false, ...design },
           prices: DEFAULT_PRICES,
         })
           .find((r) => r.store === "warp-dynamodb-on-demand" && r.design === "warp")!
@@ -210,6 +210,31 @@ describe("cost model", () => {
       assert.ok(snapshotLine({ sealMode: "eager" }).monthlyUsd > base.monthlyUsd);
     });
 
+    it("counts a snapshot kept as an S3 object as its reference's write unit and two S3 requests, whatever the state", () => {
+      const line = (design: Partial<WarpDesign>) =>
+        costTable({
+          throughputs: [1e5],
+          workload: DEFAULT_WORKLOAD,
+          design: { ...DEFAULT_WARP_DESIGN, ...design },
+          prices: DEFAULT_PRICES,
+        })
+          .find((r) => r.store === "warp-dynamodb-on-demand" && r.design === "warp")!
+          .lines.find((l) => /metadata snapshots/.test(l.service))!;
+      const inS3 = line({});
+      assert.match(inS3.assumption, /kept as an S3 object .* 1 WRU each/);
+      // 4 window entries/s + 0.5 compaction entries/s: a snapshot every 2,000 of them.
+      const entries = 4.5;
+      const snapshots = entries / 2000;
+      const seconds = 720 * 3600;
+      const usd =
+        (((snapshots * 1 + entries) * 0.625 + ((entries * 1000) / 4096 / 2) * 0.125) * seconds) / 1e6 +
+        ((snapshots * 2 * seconds) / 1000) * 0.005;
+      assert.ok(Math.abs(inS3.monthlyUsd - usd) < 0.01, `${inS3.monthlyUsd} vs ${usd}`);
+      // In DynamoDB the same snapshots cost more, and grow with the state; as objects they do not.
+      assert.ok(line({ snapshotsInS3: false }).monthlyUsd > inS3.monthlyUsd + 4);
+      assert.ok(Math.abs(line({ partitions: 100_000 }).monthlyUsd - inS3.monthlyUsd) < 0.01);
+    });
+
     it("with aligned windows (the default) counts one log entry per window for every agent's files, and less of everything that follows entries", () => {
       const w = { ...DEFAULT_WORKLOAD, bytesPerSecond: 1e5 };
       assert.equal(fileCommitEntriesPerSecond(w, DEFAULT_WARP_DESIGN), 4, "one per 250 ms window");
@@ -224,9 +249,10 @@ describe("cost model", () => {
       for (const bps of [1e5, 1e6, 1e7]) {
         const gathered = usd(DEFAULT_WARP_DESIGN, bps);
         const perFile = usd({ ...DEFAULT_WARP_DESIGN, windowAlign: false }, bps);
-        // 8 entries/s fewer: their writes, their trims and two thirds of the snapshots.
+        // 8 entries/s fewer: their writes and their trims, 16 WRU/s ($25.92 a month); the snapshots, S3
+        // objects, cost a few cents either way.
         assert.ok(
-          perFile.monthlyUsd - gathered.monthlyUsd > 30,
+          perFile.monthlyUsd - gathered.monthlyUsd > 25.9,
           `${bps}: ${gathered.monthlyUsd} vs ${perFile.monthlyUsd}`,
         );
         assert.match(gathered.lines[0]!.assumption, /4 log entries\/s of 1 WRU/);
