@@ -89,7 +89,7 @@ function durationMs(opts: RawOptions, flag: string, dflt: number, { min = 0 } = 
   return ms;
 }
 
-function byteSizeFlag(opts: RawOptions, flag: string, dflt: number): number {
+function byteSizeFlag(opts: RawOptions, flag: string, dflt: number, allowZero = false): number {
   const raw = str(opts, flag);
   if (raw === undefined) return dflt;
   let n: number;
@@ -98,7 +98,7 @@ function byteSizeFlag(opts: RawOptions, flag: string, dflt: number): number {
   } catch (err) {
     bad(flag, raw, errorMessage(err));
   }
-  if (!(n > 0)) bad(flag, raw, "expected a size above zero");
+  if (allowZero ? !(n >= 0) : !(n > 0)) bad(flag, raw, allowZero ? "expected a size" : "expected a size above zero");
   return n;
 }
 
@@ -158,6 +158,8 @@ export function parseCostOptions(opts: RawOptions): CostOptions {
     ingestionTtlSeconds: durationMs(opts, "ingestionTTL", DEFAULT_WARP_DESIGN.ingestionTtlSeconds * 1000) / 1000,
     ttlDeletionLagSeconds: durationMs(opts, "ttlDeletionLag", DEFAULT_WARP_DESIGN.ttlDeletionLagSeconds * 1000) / 1000,
     compactionIntervalMs: durationMs(opts, "compactionInterval", DEFAULT_WARP_DESIGN.compactionIntervalMs, { min: 1 }),
+    compactionMinBytes: byteSizeFlag(opts, "compactionMinBytes", DEFAULT_WARP_DESIGN.compactionMinBytes, true),
+    compactionMaxWaitMs: durationMs(opts, "compactionMaxWait", DEFAULT_WARP_DESIGN.compactionMaxWaitMs, { min: 1 }),
     logEntryBytes: positiveNumber(opts, "logEntryBytes", DEFAULT_WARP_DESIGN.logEntryBytes),
     snapshotEntries: positiveNumber(opts, "snapshotEntries", DEFAULT_WARP_DESIGN.snapshotEntries, { integer: true }),
     snapshotsInS3: bool(opts, "snapshotsInS3", DEFAULT_WARP_DESIGN.snapshotsInS3),
@@ -370,7 +372,18 @@ const FLAG_HELP: ReadonlyArray<readonly [string, string]> = [
     "requestSize <size>",
     "this design, -sealMode eager: bytes produced per produce request, before compression; no more files than requests (default 1KiB: one 1 KiB record per request)",
   ],
-  ["compactionInterval <duration>", "this design: one compaction pass (one S3 object) this often (default 2s)"],
+  [
+    "compactionInterval <duration>",
+    "this design: the compaction holder checks this often whether a pass is due (default 2s)",
+  ],
+  [
+    "compactionMinBytes <size>",
+    "this design: the agents' -compactionMinBytes, a pass (one S3 object and one log entry) once this much stored data waits (default 4MiB; 0: a pass every -compactionInterval)",
+  ],
+  [
+    "compactionMaxWait <duration>",
+    "this design: the agents' -compactionMaxWait, a pass once the oldest waiting data is this old (default 30s)",
+  ],
   ["logEntryBytes <n>", "this design: billed size of one metadata log entry (default 1000)"],
   [
     "snapshotEntries <n>",

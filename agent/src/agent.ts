@@ -441,6 +441,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       ingestionFilesExpire: ingestionExpires,
       ingestionTtlMs: config.ingestionTtlMs,
       compactionIntervalMs: config.compactionIntervalMs,
+      compactor: { waitForBytes: config.compactionMinBytes, waitAtMostMs: config.compactionMaxWaitMs },
       retentionIntervalMs: config.retentionIntervalMs,
       gcIntervalMs: Math.max(1000, Math.min(60_000, config.gcGraceMs)),
       gc: { graceMs: config.gcGraceMs },

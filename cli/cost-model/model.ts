@@ -110,6 +110,13 @@ export interface WarpDesign {
   readonly ttlDeletionLagSeconds: number;
   /** -compactionInterval: one compaction pass (one S3 object, one log entry) this often. */
   readonly compactionIntervalMs: number;
+  /**
+   * The agents' -compactionMinBytes and -compactionMaxWait: a pass compacts once this much stored data
+   * waits, or once the oldest has waited compactionMaxWaitMs; never more often than compactionIntervalMs.
+   * 0 bytes: a pass every interval.
+   */
+  readonly compactionMinBytes: number;
+  readonly compactionMaxWaitMs: number;
   /** Largest compacted object written by one pass. */
   readonly compactedObjectMaxBytes: number;
   /** About this many small compacted objects are merged into one larger one (L0 → L1). */
@@ -159,6 +166,8 @@ export const DEFAULT_WARP_DESIGN: WarpDesign = {
   ingestionTtlSeconds: 3600,
   ttlDeletionLagSeconds: 48 * 3600,
   compactionIntervalMs: 2000,
+  compactionMinBytes: 4 * 1024 * 1024,
+  compactionMaxWaitMs: 30_000,
   compactedObjectMaxBytes: 64 * 1024 * 1024,
   mergeFanIn: 32,
   chunkBytes: 350 * 1024,
@@ -525,11 +534,29 @@ interface WarpRates {
   readonly explain: { readonly wru: string; readonly rru: string; readonly put: string; readonly get: string };
 }
 
+/**
+ * How often a compaction pass writes an object: when compactionMinBytes of stored data wait, or the
+ * oldest has waited compactionMaxWaitMs, whichever comes first, checked every compactionIntervalMs.
+ */
+export function compactionPassMs(w: Workload, d: WarpDesign): number {
+  if (d.compactionMinBytes <= 0) return d.compactionIntervalMs;
+  const fillMs = (d.compactionMinBytes / storedBytesPerSecond(w)) * 1000;
+  const due = Math.min(fillMs, Math.max(d.compactionMaxWaitMs, d.compactionIntervalMs));
+  // A pass starts at the first check after its data is due.
+  return Math.max(d.compactionIntervalMs, Math.ceil(due / d.compactionIntervalMs) * d.compactionIntervalMs);
+}
+
+function passText(w: Workload, d: WarpDesign, passMs: number): string {
+  if (d.compactionMinBytes <= 0) return `a pass every ${fmt(d.compactionIntervalMs)} ms`;
+  return `every ${fmt(passMs / 1000)} s: when ${fmt(d.compactionMinBytes / 1024 / 1024)} MiB wait or the oldest data is ${fmt(d.compactionMaxWaitMs / 1000)} s old, checked every ${fmt(d.compactionIntervalMs)} ms`;
+}
+
 function modelledRates(w: Workload, d: WarpDesign): WarpRates {
   const files = warpFilesPerSecond(w, d);
   const fileBytes = storedBytesPerSecond(w) / files;
-  const passes = 1000 / d.compactionIntervalMs;
-  const bytesPerPass = storedBytesPerSecond(w) * (d.compactionIntervalMs / 1000);
+  const passMs = compactionPassMs(w, d);
+  const passes = 1000 / passMs;
+  const bytesPerPass = storedBytesPerSecond(w) * (passMs / 1000);
   const objectsPerPass = Math.max(1, Math.ceil(bytesPerPass / d.compactedObjectMaxBytes));
   const logWru = units(d.logEntryBytes, 0, KB);
   const fileWru = ingestionFileUnits(fileBytes, d, KB);
@@ -558,7 +585,7 @@ function modelledRates(w: Workload, d: WarpDesign): WarpRates {
     explain: {
       wru: `${fmt(files)} files/s (${w.agents} agents, ${sealText(w, d)}) of ${fmt(fileBytes / KB)} KiB = ${fileWru} WRU each (chunks ≤ ${fmt(d.chunkBytes / KB)} KiB + descriptor, ${d.itemOverheadBytes} B/item) ${entriesText}; + ${fmt(passes)} compaction log entries/s; + ${fmt(registry.wru)} WRU/s for the registry and the leases; TTL expiry is free (no DeleteItem)`,
       rru: `compaction reads each file once (${fileRru} RRU, eventually consistent) + ${polls.explain} (${pollRru} RRU each, eventually consistent) + ${fmt(registry.rru)} RRU/s for the registry and the leases (${registry.explain})`,
-      put: `one compacted object per ${d.compactionIntervalMs} ms pass (≤ ${fmt(d.compactedObjectMaxBytes / 1024 / 1024)} MiB), + 1/${d.mergeFanIn} for L0→L1 merges`,
+      put: `one compacted object per pass (≤ ${fmt(d.compactedObjectMaxBytes / 1024 / 1024)} MiB), ${passText(w, d, passMs)}, + 1/${d.mergeFanIn} for L0→L1 merges`,
       get: `L0→L1 merges read each compacted object once; consumers at the tail read from the ingestion store and caches`,
     },
   };

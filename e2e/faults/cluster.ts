@@ -162,6 +162,9 @@ export async function startFaultCluster(options: ClusterOptions): Promise<FaultC
       "10m",
       "-compactionInterval",
       "1s",
+      // Every pass compacts what it finds (by default it waits for 4 MiB or 30 s): the faults meet compaction.
+      "-compactionMinBytes",
+      "0",
       ...(options.flags ?? []),
     ];
     const cluster: FaultCluster = {

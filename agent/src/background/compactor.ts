@@ -55,6 +55,14 @@ export interface CompactorOptions {
    * read a deleted file (its fetch then fails and the client retries); off by default.
    */
   readonly deleteCompactedIngestionFiles?: boolean;
+  /**
+   * A pass whose work is only ingestion data, less than this many bytes of it, waits (compacts nothing)
+   * until its oldest file is waitAtMostMs old: fewer, larger objects at low throughput, each an S3 PUT and
+   * a log entry. Default 0: every pass compacts what it finds.
+   */
+  readonly waitForBytes?: number;
+  /** See waitForBytes; default 30000 ms. */
+  readonly waitAtMostMs?: number;
   /** Parallel reads of source objects; default 8. */
   readonly readConcurrency?: number;
   /** The pass gives the event loop back after about this long (ms); default 5 (common/time-slicer.ts). */
@@ -62,8 +70,10 @@ export interface CompactorOptions {
 }
 
 export interface CompactionStats {
-  /** Key of the object written, or null when there was nothing to compact. */
+  /** Key of the object written, or null when there was nothing to compact (or the pass waited). */
   readonly key: string | null;
+  /** The pass found less than waitForBytes of ingestion data, none of it waitAtMostMs old, and waited. */
+  readonly waited?: boolean;
   readonly bytes: number;
   readonly runs: number;
   /** Runs the fold applied (the rest were overtaken by retention, deletion or another compactor). */
@@ -398,6 +408,7 @@ export class Compactor {
       pauses: slicer.pauseCount,
     });
     if (plan.length === 0) return empty();
+    if (this.waits(plan, now)) return { ...empty(), waited: true };
 
     const sources = await this.readSources(plan);
     let built = await this.build(plan, sources, slicer);
@@ -523,6 +534,18 @@ export class Compactor {
       pos += r.len;
     }
     return { type: "compact", key, size: runs.reduce((n, r) => n + r.len, 0), runs: out, replacedFiles };
+  }
+
+  /** Whether this pass waits for more data (CompactorOptions.waitForBytes): merges never wait. */
+  private waits(plan: readonly PlannedRun[], now: number): boolean {
+    const min = this.options.waitForBytes ?? 0;
+    if (min <= 0) return false;
+    let bytes = 0;
+    for (const run of plan) {
+      for (const s of run.segments) if (s.location.store !== "i") return false;
+      bytes += run.bytes;
+    }
+    return bytes < min && this.oldestIngestionAge(now) < (this.options.waitAtMostMs ?? 30_000);
   }
 
   private oldestIngestionAge(now: number): number {

@@ -145,6 +145,10 @@ export const DEFAULT_MAX_CONNECTIONS = 10_000;
 export const DEFAULT_MAX_IN_FLIGHT_REQUESTS = 64;
 export const DEFAULT_MAX_PRODUCE_BUFFER_BYTES = 256 * MiB;
 export const DEFAULT_FETCH_CACHE_BYTES = 256 * MiB;
+/** -compactionMinBytes: data a compaction pass waits for (docs/architecture.md, "Compaction"). */
+export const DEFAULT_COMPACTION_MIN_BYTES = 4 * MiB;
+/** -compactionMaxWait: at most this, or a tenth of -ingestionTTL. */
+export const DEFAULT_COMPACTION_MAX_WAIT_MS = 30_000;
 export const DEFAULT_FETCH_SESSION_CACHE_SLOTS = 1000;
 export const DEFAULT_METADATA_IDLE_POLL_MS = 1000;
 /** -sequencerLinger: about the spread of the agents' file writes to DynamoDB after a shared window end. */
@@ -224,7 +228,7 @@ export const AGENT_FLAGS = {
     env: "WARP_INGESTION_TTL",
     defaultText: "1h",
     valueName: "duration",
-    help: "DynamoDB ingestion files expire (TTL, free) this long after they are written; compaction copies them to the compaction store within seconds. While compaction is stalled the agent holding the compaction lease extends the expiry of files still referenced (at least 10s).",
+    help: "DynamoDB ingestion files expire (TTL, free) this long after they are written; compaction copies them to the compaction store within seconds (-compactionMaxWait). While compaction is stalled the agent holding the compaction lease extends the expiry of files still referenced (at least 10s).",
     parse: durationMs(10_000, 7 * 24 * 3_600_000),
   }),
   maxUncompactedAge: flag({
@@ -242,6 +246,22 @@ export const AGENT_FLAGS = {
     valueName: "duration",
     help: "How often the agent holding the compaction lease merges ingestion files into compacted objects.",
     parse: durationMs(100, 3_600_000),
+  }),
+  compactionMinBytes: flag({
+    name: "compactionMinBytes",
+    env: "WARP_COMPACTION_MIN_BYTES",
+    defaultText: formatBytes(DEFAULT_COMPACTION_MIN_BYTES),
+    valueName: "size",
+    help: "A compaction pass waits until this much ingested data is waiting for it, or until the oldest of it is -compactionMaxWait old: at low throughput fewer, larger compacted objects (each costs an S3 PUT and a metadata log entry). 0: a pass every -compactionInterval.",
+    parse: byteSize(0, GiB),
+  }),
+  compactionMaxWait: flag({
+    name: "compactionMaxWait",
+    env: "WARP_COMPACTION_MAX_WAIT",
+    defaultText: "30s, or a tenth of -ingestionTTL or a quarter of -maxUncompactedAge when shorter",
+    valueName: "duration",
+    help: "The longest ingested data waits for compaction while less than -compactionMinBytes is waiting. Must stay below -maxUncompactedAge.",
+    parse: durationMs(0, 3_600_000),
   }),
   metadataSnapshotEntries: flag({
     name: "metadataSnapshotEntries",

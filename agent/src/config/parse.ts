@@ -26,6 +26,8 @@ import {
   DEFAULT_MAX_FILE_BYTES,
   DEFAULT_MAX_IN_FLIGHT_REQUESTS,
   DEFAULT_MAX_PRODUCE_BUFFER_BYTES,
+  DEFAULT_COMPACTION_MAX_WAIT_MS,
+  DEFAULT_COMPACTION_MIN_BYTES,
   DEFAULT_FETCH_CACHE_BYTES,
   DEFAULT_FETCH_SESSION_CACHE_SLOTS,
   DEFAULT_METADATA_IDLE_POLL_MS,
@@ -85,6 +87,10 @@ export interface AgentConfig {
   readonly maxUncompactedAgeMs: number;
   /** Period of the compaction pass (on the agent holding the compaction lease). */
   readonly compactionIntervalMs: number;
+  /** A pass waits for this many bytes of ingested data, or ... (-compactionMinBytes; 0: never waits). */
+  readonly compactionMinBytes: number;
+  /** ... for its oldest to be this old (-compactionMaxWait). */
+  readonly compactionMaxWaitMs: number;
   /** Metadata log entries between two snapshots (-metadataSnapshotEntries). */
   readonly metadataSnapshotEntries: number;
   /** The longest interval between tail polls of a quiet shared metadata log (-metadataIdlePollInterval). */
@@ -200,6 +206,8 @@ export function parseAgentConfig(
     ingestionTtlMs: p.ingestionTTL ?? 3_600_000,
     maxUncompactedAgeMs: p.maxUncompactedAge ?? Math.floor((p.ingestionTTL ?? 3_600_000) / 2),
     compactionIntervalMs: p.compactionInterval ?? 2000,
+    compactionMinBytes: p.compactionMinBytes ?? DEFAULT_COMPACTION_MIN_BYTES,
+    compactionMaxWaitMs: compactionMaxWait(p),
     metadataSnapshotEntries: p.metadataSnapshotEntries ?? 2000,
     metadataIdlePollMs: p.metadataIdlePollInterval ?? DEFAULT_METADATA_IDLE_POLL_MS,
     retentionIntervalMs: p.retentionInterval ?? 30_000,
@@ -247,6 +255,24 @@ const OAUTH_FLAGS = [
   "kafkaSASLOAuthPrincipalClaim",
   "kafkaSASLOAuthClockSkew",
 ] as const satisfies readonly AgentFlagName[];
+
+/**
+ * -compactionMaxWait, by default 30 s, or a tenth of -ingestionTTL or a quarter of -maxUncompactedAge when
+ * shorter; refused when set at or above -maxUncompactedAge, where waiting data would make every agent
+ * refuse produce requests.
+ */
+function compactionMaxWait(p: Parsed): number {
+  const ttl = p.ingestionTTL ?? 3_600_000;
+  const limit = p.maxUncompactedAge ?? Math.floor(ttl / 2);
+  const wait =
+    p.compactionMaxWait ??
+    Math.min(DEFAULT_COMPACTION_MAX_WAIT_MS, Math.floor(ttl / 10), limit > 0 ? Math.floor(limit / 4) : Infinity);
+  if (limit > 0 && wait >= limit)
+    throw new ConfigError(
+      `-compactionMaxWait (WARP_COMPACTION_MAX_WAIT) ${wait} ms must stay below -maxUncompactedAge (WARP_MAX_UNCOMPACTED_AGE, ${limit} ms${p.maxUncompactedAge === undefined ? ": half of -ingestionTTL" : ""}): data waiting that long makes every agent refuse produce requests`,
+    );
+  return wait;
+}
 
 /** The Kafka listener's TLS and SASL settings, with the combinations that make no sense refused. */
 function listenerSecurity(p: Parsed): Pick<AgentConfig, "kafkaTLS" | "kafkaSASL" | "kafkaTLSPrincipalMapper"> {

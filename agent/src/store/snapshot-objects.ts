@@ -14,8 +14,9 @@
  * Ordering: the object is written before the reference, so a reference never names a missing object,
  * except one superseded since: once a snapshot's reference is stored, objects of lower indexes are
  * deleted, and a reader that loaded a reference just before finds its object gone and reads the pointer
- * again. Objects a writer left behind (it stopped before storing the reference, or a newer snapshot won)
- * are deleted by the next snapshot's sweep.
+ * again. Objects a writer left behind (it stopped before storing the reference, or a newer snapshot won),
+ * and the last object once snapshots became small enough for the table, are deleted by the next
+ * snapshot's sweep (a LIST of the prefix after every snapshot).
  */
 import { randomBytes } from "node:crypto";
 import type {
@@ -112,12 +113,15 @@ export class SnapshotObjectStore implements MetadataStore {
   }
 
   async putSnapshot(snapshot: Snapshot, options: SnapshotPutOptions = {}): Promise<void> {
-    if (options.inTableOnly || snapshot.data.length < SNAPSHOT_OBJECT_MIN_BYTES)
-      return this.inner.putSnapshot(snapshot, options);
-    const key = snapshotObjectKey(snapshot.index);
-    await this.objects.put(key, snapshot.data);
-    const ref = encodeSnapshotObjectRef({ key, size: snapshot.data.length });
-    await this.inner.putSnapshot({ index: snapshot.index, data: ref }, options);
+    if (options.inTableOnly || snapshot.data.length < SNAPSHOT_OBJECT_MIN_BYTES) {
+      await this.inner.putSnapshot(snapshot, options);
+    } else {
+      const key = snapshotObjectKey(snapshot.index);
+      await this.objects.put(key, snapshot.data);
+      const ref = encodeSnapshotObjectRef({ key, size: snapshot.data.length });
+      await this.inner.putSnapshot({ index: snapshot.index, data: ref }, options);
+    }
+    // Also after a snapshot kept in the table: the object a larger state before it needed is garbage now.
     try {
       await this.sweep(snapshot.index);
     } catch (err) {

@@ -256,6 +256,34 @@ describe("compaction", () => {
     assert.equal(await verifyReadBack(f, f.logs[1]!), 10);
   });
 
+  it("waits for waitForBytes of ingestion data or until its oldest file is waitAtMostMs old; merges do not wait", async () => {
+    await createTopic(f, "t", 2);
+    const compactor = new Compactor(
+      { ingestion: f.ingestion, compaction: f.compaction, log: f.logs[0]!, logger },
+      { waitForBytes: 3000, waitAtMostMs: 30_000, mergeAfterMs: 60_000 },
+    );
+    await produceFile(f, 0, [{ topic: "t", partition: 0, records: 2, valueBytes: 100 }], T0);
+    const small = await compactor.runOnce(T0 + 10_000);
+    assert.deepEqual([small.key, small.waited], [null, true], "a few hundred bytes, 10 s old: the pass waits");
+    assert.deepEqual(segmentStores(f.logs[0]!, "t", 0), ["i"]);
+    // Enough data: compacted at once, the waiting file with it.
+    for (let i = 1; i <= 4; i++)
+      await produceFile(f, i % 3, [{ topic: "t", partition: 1, records: 5, valueBytes: 200 }], T0 + 10_000 + i);
+    const enough = await compactor.runOnce(T0 + 15_000);
+    assert.ok(enough.key !== null && enough.bytes >= 3000, `${enough.bytes} bytes`);
+    assert.ok([0, 1].every((p) => segmentStores(f.logs[0]!, "t", p).every((s) => s === "c")));
+    // A little data again: it waits until its oldest file is 30 s old.
+    await produceFile(f, 1, [{ topic: "t", partition: 0, records: 1 }], T0 + 20_000);
+    assert.equal((await compactor.runOnce(T0 + 49_000)).waited, true);
+    const due = await compactor.runOnce(T0 + 50_001);
+    assert.ok(due.key !== null && !due.waited, "30 s old: compacted whatever its size");
+    assert.equal(await verifyReadBack(f, f.logs[1]!), 6, "every batch reads back");
+    // Small compacted runs to merge go at once, whatever their size.
+    const merge = await compactor.runOnce(T0 + 200_000);
+    assert.ok(merge.key !== null && !merge.waited);
+    assert.deepEqual(segmentStores(f.logs[0]!, "t", 0), ["c"]);
+  });
+
   it("skips runs whose segments changed before the commit (retention, deletion) and deletes an object nothing uses", async () => {
     await createTopic(f, "keep", 1);
     await createTopic(f, "gone", 1);

@@ -424,6 +424,8 @@ describe("warp CLI", () => {
           bucketUrl(bucket),
           "-compactionInterval",
           "200ms",
+          "-compactionMinBytes",
+          "0",
         ],
         awsEnv,
       );

@@ -62,6 +62,8 @@ describe("three agents on DynamoDB + S3", function () {
       "15s",
       "-compactionInterval",
       "1s",
+      "-compactionMinBytes",
+      "0",
       "-retentionInterval",
       "2s",
       "-gcGracePeriod",

@@ -99,7 +99,8 @@ describe("transactions with the Java client and librdkafka", function () {
     await ensureKafkaTools();
     await ensureConfluentKafka();
     // Transactions are on by default.
-    agent = await startTestAgent();
+    // Compaction every pass (it waits for 4 MiB or 30 s by default): the test reads the runs it writes.
+    agent = await startTestAgent({ compactionMinBytes: "0" });
     kafka = new Kafka({ clientId: "txn-test", brokers: [agent.bootstrap], logLevel: logLevel.NOTHING });
     raw = await RawKafkaClient.connect(agent.port);
   });

@@ -59,6 +59,8 @@ describe("agent config", () => {
         ingestionTtlMs: 3_600_000,
         maxUncompactedAgeMs: 1_800_000,
         compactionIntervalMs: 2000,
+        compactionMinBytes: 4 * 1024 * 1024,
+        compactionMaxWaitMs: 30_000,
         metadataSnapshotEntries: 2000,
         metadataIdlePollMs: 1000,
         retentionIntervalMs: 30_000,
@@ -73,6 +75,23 @@ describe("agent config", () => {
         authorization: { enabled: false, superUsers: [], allowEveryoneIfNoAclFound: false },
         kafkaConnectionsMaxReauthMs: 0,
       } satisfies AgentConfig);
+    });
+
+    it("compaction waits for 4 MiB or 30 s by default, less with a short -ingestionTTL or -maxUncompactedAge, never up to the latter", () => {
+      const c = parse({ bucketURL: "mem://a" });
+      assert.deepEqual([c.compactionMinBytes, c.compactionMaxWaitMs], [4 * 1024 * 1024, 30_000]);
+      assert.equal(parse({ bucketURL: "mem://a", ingestionTTL: "20s" }).compactionMaxWaitMs, 2000);
+      assert.equal(parse({ bucketURL: "mem://a", maxUncompactedAge: "1s" }).compactionMaxWaitMs, 250);
+      const set = parse({ bucketURL: "mem://a", compactionMinBytes: "0", compactionMaxWait: "5s" });
+      assert.deepEqual([set.compactionMinBytes, set.compactionMaxWaitMs], [0, 5000]);
+      assert.throws(
+        () => parse({ bucketURL: "mem://a", ingestionTTL: "20s", compactionMaxWait: "10s" }),
+        /^ConfigError: -compactionMaxWait \(WARP_COMPACTION_MAX_WAIT\) 10000 ms must stay below -maxUncompactedAge \(WARP_MAX_UNCOMPACTED_AGE, 10000 ms: half of -ingestionTTL\)/,
+      );
+      assert.equal(
+        parse({ bucketURL: "mem://a", maxUncompactedAge: "0", compactionMaxWait: "1h" }).compactionMaxWaitMs,
+        3_600_000,
+      );
     });
 
     it("auto-creates topics by default for mem:// and file:// but not for dynamodb://", () => {
@@ -123,6 +142,8 @@ describe("agent config", () => {
       ["ingestionTTL", "10m", "ingestionTtlMs", 600_000],
       ["maxUncompactedAge", "5m", "maxUncompactedAgeMs", 300_000],
       ["compactionInterval", "500ms", "compactionIntervalMs", 500],
+      ["compactionMinBytes", "16MiB", "compactionMinBytes", 16 * MiB],
+      ["compactionMaxWait", "1m", "compactionMaxWaitMs", 60_000],
       ["metadataSnapshotEntries", "250", "metadataSnapshotEntries", 250],
       ["metadataIdlePollInterval", "5s", "metadataIdlePollMs", 5000],
       ["retentionInterval", "1m", "retentionIntervalMs", 60_000],
@@ -328,6 +349,8 @@ describe("agent config", () => {
       ["ingestionTTL", "5s", "at least 10s"],
       ["kafkaSecurityReloadInterval", "10ms", "at least 100ms"],
       ["compactionInterval", "10ms", "at least 100ms"],
+      ["compactionMinBytes", "2GiB", "at most"],
+      ["compactionMaxWait", "soon", "not a duration"],
       ["metadataSnapshotEntries", "99", "out of range; expected 100 to 10000000"],
       ["metadataIdlePollInterval", "10ms", "at least 50ms"],
       ["metadataSnapshotEntries", "2k", "expected an integer from 100 to 10000000"],

@@ -180,7 +180,7 @@ describe("metadata snapshots as objects in the compaction bucket", function () {
       assert.ok((await fx.store.latestSnapshot())!.data.equals(next));
     });
 
-    it("deletes superseded objects and those a writer left behind below the pointer; keeps newer ones", async function () {
+    it("deletes superseded objects, those a writer left behind below the pointer, and the last one once snapshots fit the table; keeps newer ones", async function () {
       const abandonedBelow = snapshotObjectKey(5n);
       const aheadOfUs = snapshotObjectKey(99n);
       await fx.objects.put(abandonedBelow, randomBytes(2000));
@@ -203,6 +203,10 @@ describe("metadata snapshots as objects in the compaction bucket", function () {
         last.map((k) => k.slice(SNAPSHOT_OBJECT_PREFIX.length, SNAPSHOT_OBJECT_PREFIX.length + 20)),
         ["00000000000000000060", "00000000000000000099"],
       );
+      // A state small enough for the table again: its snapshot goes there, and the object before it goes.
+      await fx.store.putSnapshot({ index: 70n, data: randomBytes(100) });
+      assert.deepEqual(await collect(fx.objects, SNAPSHOT_OBJECT_PREFIX), [aheadOfUs]);
+      assert.equal((await fx.store.latestSnapshot())?.data.length, 100);
     });
 
     it("a reader whose object was superseded under it reads the pointer again", async function () {

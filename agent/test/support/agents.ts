@@ -32,7 +32,10 @@ export async function startTestAgent(
 ): Promise<TestAgent> {
   const parsed = parseAgentConfig(
     {
-      bucketURL: `mem://test-${process.pid}-${Math.random().toString(36).slice(2)}`,
+      // A store of its own unless the flags name the split stores.
+      ...(flags.ingestionBucketURL
+        ? {}
+        : { bucketURL: `mem://test-${process.pid}-${Math.random().toString(36).slice(2)}` }),
       kafkaPort: "0",
       httpPort: "0",
       kafkaHost: "127.0.0.1",

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import {
+  compactionPassMs,
   costTable,
   fileCommitEntriesPerSecond,
   DEFAULT_WARP_DESIGN,
@@ -183,7 +184,14 @@ describe("cost model", () => {
         costTable({
           throughputs: [bytesPerSecond],
           workload: DEFAULT_WORKLOAD,
-          design: { ...DEFAULT_WARP_DESIGN, windowAlign: false, snapshotsInS3: false, ...design },
+          // A compaction pass every 2 s (0.5 entries/s), as when these figures were first checked.
+          design: {
+            ...DEFAULT_WARP_DESIGN,
+            windowAlign: false,
+            snapshotsInS3: false,
+            compactionMinBytes: 0,
+            ...design,
+          },
           prices: DEFAULT_PRICES,
         })
           .find((r) => r.store === "warp-dynamodb-on-demand" && r.design === "warp")!
@@ -215,7 +223,7 @@ describe("cost model", () => {
         costTable({
           throughputs: [1e5],
           workload: DEFAULT_WORKLOAD,
-          design: { ...DEFAULT_WARP_DESIGN, ...design },
+          design: { ...DEFAULT_WARP_DESIGN, compactionMinBytes: 0, ...design },
           prices: DEFAULT_PRICES,
         })
           .find((r) => r.store === "warp-dynamodb-on-demand" && r.design === "warp")!
@@ -233,6 +241,25 @@ describe("cost model", () => {
       // In DynamoDB the same snapshots cost more, and grow with the state; as objects they do not.
       assert.ok(line({ snapshotsInS3: false }).monthlyUsd > inS3.monthlyUsd + 4);
       assert.ok(Math.abs(line({ partitions: 100_000 }).monthlyUsd - inS3.monthlyUsd) < 0.01);
+    });
+
+    it("compacts when 4 MiB of stored data wait or the oldest is 30 s old, checked every 2 s; 0 bytes: every check", () => {
+      const at = (bytesPerSecond: number, design: Partial<WarpDesign> = {}) =>
+        compactionPassMs({ ...DEFAULT_WORKLOAD, bytesPerSecond }, { ...DEFAULT_WARP_DESIGN, ...design });
+      assert.equal(at(1e5), 30_000, "25 KB/s stored: 30 s before 4 MiB wait");
+      assert.equal(at(1e6), 18_000, "250 KB/s: 4 MiB in 16.8 s, at the next check");
+      assert.equal(at(1e7), 2000, "2.5 MB/s: every check");
+      assert.equal(at(1e5, { compactionMinBytes: 0 }), 2000);
+      assert.equal(at(1e5, { compactionMaxWaitMs: 500 }), 2000, "never more often than the checks");
+      const usd = (design: Partial<WarpDesign>) =>
+        costTable({
+          throughputs: [1e5],
+          workload: DEFAULT_WORKLOAD,
+          design: { ...DEFAULT_WARP_DESIGN, ...design },
+          prices: DEFAULT_PRICES,
+        }).find((r) => r.store === "warp-dynamodb-on-demand" && r.design === "warp")!.monthlyUsd;
+      // 0.5 PUT/s and 0.5 log entries/s (with their trims) against 1/30 of each: about $8 a month.
+      assert.ok(usd({ compactionMinBytes: 0 }) - usd({}) > 8, `${usd({ compactionMinBytes: 0 })} vs ${usd({})}`);
     });
 
     it("with aligned windows (the default) counts one log entry per window for every agent's files, and less of everything that follows entries", () => {
@@ -258,7 +285,8 @@ describe("cost model", () => {
         assert.match(gathered.lines[0]!.assumption, /4 log entries\/s of 1 WRU/);
         assert.match(
           gathered.lines.find((l) => /metadata snapshots/.test(l.service))!.assumption,
-          /of 4\.5 log entries\/s/,
+          // The window entries and a compaction pass every 30 s, 18 s or 2 s (compactionPassMs).
+          bps === 1e7 ? /of 4\.5 log entries\/s/ : /of 4\.0[36] log entries\/s/,
         );
       }
     });
