@@ -9,6 +9,7 @@
  * sequencer no longer holds what the agent lacks) is read from the store; a watch that fails, or a
  * sequencer that goes away, puts the agent back on its own polls at once (MetadataLog.followWatch(null)).
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { errorMessage, type Logger } from "../../../common/logger.js";
 import type { MetadataLog } from "../metadata/log.js";
 import { SequencerChoice } from "./choice.js";
@@ -49,7 +50,8 @@ export class TailWatcher {
   private currentWanted = false;
   /** The next watch asks it (a wake-up came while one was in flight without asking). */
   private forceWanted = false;
-  private idleTimer: { timer: NodeJS.Timeout; resolve: () => void } | null = null;
+  /** Ends the wait between checks for a sequencer early (stop()). */
+  private idleStop: AbortController | null = null;
 
   private readonly choice: SequencerChoice;
 
@@ -86,17 +88,19 @@ export class TailWatcher {
   };
 
   private endIdle(): void {
-    const idle = this.idleTimer;
-    if (!idle) return;
-    clearTimeout(idle.timer);
-    this.idleTimer = null;
-    idle.resolve();
+    this.idleStop?.abort();
   }
 
-  private idle(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      this.idleTimer = { timer: setTimeout(() => this.endIdle(), ms), resolve };
-    });
+  private async idle(ms: number): Promise<void> {
+    const stop = new AbortController();
+    this.idleStop = stop;
+    try {
+      await sleep(ms, undefined, { signal: stop.signal });
+    } catch {
+      // ended early by stop()
+    } finally {
+      if (this.idleStop === stop) this.idleStop = null;
+    }
   }
 
   private async run(): Promise<void> {
