@@ -24,7 +24,11 @@ import {
 } from "../../agent/src/cluster/registry.js";
 import { DEFAULT_LEASE_RENEW_MS as LEASE_RENEW_MS } from "../../agent/src/background/lease.js";
 import { SEQUENCER_LEASE_RENEW_MS } from "../../agent/src/sequencer/wire.js";
-import { DEFAULT_METADATA_IDLE_POLL_MS } from "../../agent/src/config/flags.js";
+import {
+  DEFAULT_COMPACTION_MAX_WAIT_MS,
+  DEFAULT_COMPACTION_MIN_BYTES,
+  DEFAULT_METADATA_IDLE_POLL_MS,
+} from "../../agent/src/config/flags.js";
 
 export type ReferenceStore = "s3" | "s3-express" | "dynamodb-on-demand" | "dynamodb-provisioned";
 export type WarpStore = "warp-dynamodb-on-demand" | "warp-dynamodb-provisioned";
@@ -166,8 +170,8 @@ export const DEFAULT_WARP_DESIGN: WarpDesign = {
   ingestionTtlSeconds: 3600,
   ttlDeletionLagSeconds: 48 * 3600,
   compactionIntervalMs: 2000,
-  compactionMinBytes: 4 * 1024 * 1024,
-  compactionMaxWaitMs: 30_000,
+  compactionMinBytes: DEFAULT_COMPACTION_MIN_BYTES,
+  compactionMaxWaitMs: DEFAULT_COMPACTION_MAX_WAIT_MS,
   compactedObjectMaxBytes: 64 * 1024 * 1024,
   mergeFanIn: 32,
   chunkBytes: 350 * 1024,

@@ -408,7 +408,10 @@ export class Compactor {
       pauses: slicer.pauseCount,
     });
     if (plan.length === 0) return empty();
-    if (this.waits(plan, now)) return { ...empty(), waited: true };
+    if (this.belowWaitForBytes(plan)) {
+      const waiting = empty();
+      if (waiting.oldestIngestionAgeMs < (this.options.waitAtMostMs ?? 30_000)) return { ...waiting, waited: true };
+    }
 
     const sources = await this.readSources(plan);
     let built = await this.build(plan, sources, slicer);
@@ -536,8 +539,11 @@ export class Compactor {
     return { type: "compact", key, size: runs.reduce((n, r) => n + r.len, 0), runs: out, replacedFiles };
   }
 
-  /** Whether this pass waits for more data (CompactorOptions.waitForBytes): merges never wait. */
-  private waits(plan: readonly PlannedRun[], now: number): boolean {
+  /**
+   * Whether the plan is only ingestion data, less than CompactorOptions.waitForBytes of it: the pass then
+   * waits unless the oldest is waitAtMostMs old (runOnce). Merges never wait.
+   */
+  private belowWaitForBytes(plan: readonly PlannedRun[]): boolean {
     const min = this.options.waitForBytes ?? 0;
     if (min <= 0) return false;
     let bytes = 0;
@@ -545,7 +551,7 @@ export class Compactor {
       for (const s of run.segments) if (s.location.store !== "i") return false;
       bytes += run.bytes;
     }
-    return bytes < min && this.oldestIngestionAge(now) < (this.options.waitAtMostMs ?? 30_000);
+    return bytes < min;
   }
 
   private oldestIngestionAge(now: number): number {

@@ -145,9 +145,9 @@ export const DEFAULT_MAX_CONNECTIONS = 10_000;
 export const DEFAULT_MAX_IN_FLIGHT_REQUESTS = 64;
 export const DEFAULT_MAX_PRODUCE_BUFFER_BYTES = 256 * MiB;
 export const DEFAULT_FETCH_CACHE_BYTES = 256 * MiB;
-/** -compactionMinBytes: data a compaction pass waits for (docs/architecture.md, "Compaction"). */
+/** -compactionMinBytes: data a compaction pass waits for (docs/metadata-log.md section 9, step 0). */
 export const DEFAULT_COMPACTION_MIN_BYTES = 4 * MiB;
-/** -compactionMaxWait: at most this, or a tenth of -ingestionTTL. */
+/** -compactionMaxWait: at most this, or a tenth of -ingestionTTL or a quarter of -maxUncompactedAge. */
 export const DEFAULT_COMPACTION_MAX_WAIT_MS = 30_000;
 export const DEFAULT_FETCH_SESSION_CACHE_SLOTS = 1000;
 export const DEFAULT_METADATA_IDLE_POLL_MS = 1000;

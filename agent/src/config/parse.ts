@@ -177,6 +177,8 @@ export function parseAgentConfig(
   const authorization = authorizationConfig(p);
   const metadataStore = (p.bucketURL ?? p.ingestionBucketURL)!;
   const embedded = metadataStore.kind === "file" || metadataStore.kind === "mem";
+  const ingestionTtlMs = p.ingestionTTL ?? 3_600_000;
+  const maxUncompactedAgeMs = p.maxUncompactedAge ?? Math.floor(ingestionTtlMs / 2);
 
   return {
     ...stores,
@@ -203,11 +205,11 @@ export function parseAgentConfig(
     fetchCacheBytes: p.fetchCacheSize ?? DEFAULT_FETCH_CACHE_BYTES,
     fetchSessionCacheSlots: p.fetchSessionCacheSlots ?? DEFAULT_FETCH_SESSION_CACHE_SLOTS,
     gracefulShutdownMs: p.gracefulShutdownDuration ?? DEFAULT_GRACEFUL_SHUTDOWN_MS,
-    ingestionTtlMs: p.ingestionTTL ?? 3_600_000,
-    maxUncompactedAgeMs: p.maxUncompactedAge ?? Math.floor((p.ingestionTTL ?? 3_600_000) / 2),
+    ingestionTtlMs,
+    maxUncompactedAgeMs,
     compactionIntervalMs: p.compactionInterval ?? 2000,
     compactionMinBytes: p.compactionMinBytes ?? DEFAULT_COMPACTION_MIN_BYTES,
-    compactionMaxWaitMs: compactionMaxWait(p),
+    compactionMaxWaitMs: compactionMaxWait(p, ingestionTtlMs, maxUncompactedAgeMs),
     metadataSnapshotEntries: p.metadataSnapshotEntries ?? 2000,
     metadataIdlePollMs: p.metadataIdlePollInterval ?? DEFAULT_METADATA_IDLE_POLL_MS,
     retentionIntervalMs: p.retentionInterval ?? 30_000,
@@ -261,9 +263,7 @@ const OAUTH_FLAGS = [
  * shorter; refused when set at or above -maxUncompactedAge, where waiting data would make every agent
  * refuse produce requests.
  */
-function compactionMaxWait(p: Parsed): number {
-  const ttl = p.ingestionTTL ?? 3_600_000;
-  const limit = p.maxUncompactedAge ?? Math.floor(ttl / 2);
+function compactionMaxWait(p: Parsed, ttl: number, limit: number): number {
   const wait =
     p.compactionMaxWait ??
     Math.min(DEFAULT_COMPACTION_MAX_WAIT_MS, Math.floor(ttl / 10), limit > 0 ? Math.floor(limit / 4) : Infinity);

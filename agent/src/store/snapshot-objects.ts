@@ -59,7 +59,7 @@ export function encodeSnapshotObjectRef(ref: SnapshotObjectRef): Buffer {
 }
 
 /** Whether `data` is a reference (it starts as a snapshot of format SNAPSHOT_OBJECT_FORMAT would). */
-export function isSnapshotObjectRef(data: Buffer): boolean {
+function isSnapshotObjectRef(data: Buffer): boolean {
   return data.length >= MAGIC.length + 1 && data.subarray(0, 2).equals(MAGIC) && data[2] === SNAPSHOT_OBJECT_FORMAT;
 }
 
@@ -81,7 +81,8 @@ export function snapshotObjectKey(index: bigint): string {
 
 /** The log index in a snapshot object's key, or null for a key that is not one. */
 export function snapshotObjectIndex(key: string): bigint | null {
-  const m = /^metadata\/snapshots\/(\d{20})-[0-9a-f]+$/.exec(key);
+  if (!key.startsWith(SNAPSHOT_OBJECT_PREFIX)) return null;
+  const m = /^(\d{20})-[0-9a-f]+$/.exec(key.slice(SNAPSHOT_OBJECT_PREFIX.length));
   return m ? BigInt(m[1]!) : null;
 }
 
