@@ -4,8 +4,9 @@
  * 1. Log units per MB produced: kafkajs sends one record to each partition of a set per request, back to
  *    back, so each agent's ingestion file spreads over its share of the set; the agents' /metrics give the
  *    units spent on the log's partition key (warp_dynamodb_partition_key_capacity_units_total{key="log"}),
- *    the bytes produced and the batches per file. Extrapolated to 1 GB/s: the key's write and read units a
- *    second at that rate, against DynamoDB's 1,000 and 3,000 per key.
+ *    the bytes produced and the batches per file, and the units on the stripes of large entries' bodies
+ *    (key="logbody"). Extrapolated to 1 GB/s: the log key's and the busiest stripe's write and read units
+ *    a second at that rate, against DynamoDB's 1,000 and 3,000 per key.
  * 2. Many partitions: `topics` × `partitionsPerTopic` partitions created through CreateTopics, then one
  *    record to every partition per request for `produceSeconds`, with snapshots every `snapshotEntries`
  *    entries. Every second each agent's /metrics is read: its heap, its event-loop delay p99 and max over
@@ -18,6 +19,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Kafka, logLevel, type Producer, type TopicMessages } from "kafkajs";
 import { parsePrometheusText, sumSamples, type Sample } from "../../cli/cost-model/measured.js";
 import { spawnAgentProcess, type AgentProcess } from "../../agent/test/support/agents.js";
+import { ENTRY_BODY_KEY, ENTRY_BODY_STRIPES } from "../../agent/src/store/dynamodb/entry-bodies.js";
+import type { HotPartitionKey } from "../../agent/src/store/usage.js";
 import { mib, percentile, round1 } from "./stats.js";
 import { dynamoAgentArgs, dynamoTargetName, startDynamoAgents, ZONES, type AwsLocal } from "./targets.js";
 
@@ -52,6 +55,22 @@ export interface LogUnitsRow {
   /** The log key's units a second at 1 GB/s produced in files of this shape (per MB × 1,000). */
   readonly writeUnitsPerSecondAt1GBps: number;
   readonly readUnitsPerSecondAt1GBps: number;
+  /** Log entries appended during the run (the highest applied index's growth). */
+  readonly entries: number;
+  /** The log key's write units per entry: an entry's bytes, or 1 for a pointer, and its trim. */
+  readonly logWriteUnitsPerEntry: number;
+  /**
+   * The log key's write units a second at LOG_ENTRIES_AT_SCALE entries a second (12 agents appending an
+   * entry per 50 ms window each, the sequencer's gathering aside): entries over 1 KiB cost the key one unit
+   * whatever their size, so at 1 GB/s its units follow the entries a second, not the bytes.
+   */
+  readonly logWriteUnitsPerSecondAtScale: number;
+  /** Units per MB on the stripes of large entries' bodies (key "logbody", all stripes together). */
+  readonly bodyWriteUnitsPerMB: number;
+  readonly bodyReadUnitsPerMB: number;
+  /** The busiest stripe's units a second at 1 GB/s: one stripe's share of them all (entries go round the stripes). */
+  readonly stripeWriteUnitsPerSecondAt1GBps: number;
+  readonly stripeReadUnitsPerSecondAt1GBps: number;
 }
 
 export interface AgentScaleFigures {
@@ -114,6 +133,9 @@ async function scrape(agent: AgentProcess): Promise<Sample[]> {
 }
 
 const scrapeAll = (agents: readonly AgentProcess[]) => Promise.all(agents.map(scrape));
+/** Entries a second at 1 GB/s, 10,000 partitions, 12 agents, 50 ms windows, with no sequencer gathering them. */
+export const LOG_ENTRIES_AT_SCALE = 12 * (1000 / 50);
+const highest = (texts: readonly Sample[][], name: string) => Math.max(...texts.map((t) => sumSamples(t, name)));
 const total = (texts: readonly Sample[][], name: string, where?: (l: Readonly<Record<string, string>>) => boolean) =>
   texts.reduce((t, s) => t + sumSamples(s, name, where), 0);
 
@@ -212,11 +234,19 @@ async function measureLogUnits(
   const after = await scrapeAll(agents);
   const diff = (name: string, where?: (l: Readonly<Record<string, string>>) => boolean) =>
     total(after, name, where) - total(before, name, where);
-  const logKey = (kind: string) => (l: Readonly<Record<string, string>>) => l.key === "log" && l.kind === kind;
+  const onKey = (key: HotPartitionKey, kind: string) => (l: Readonly<Record<string, string>>) =>
+    l.key === key && l.kind === kind;
   const MB = diff("warp_produce_bytes_total") / 1e6;
   const files = diff("warp_ingestion_file_batches_count");
-  const write = diff("warp_dynamodb_partition_key_capacity_units_total", logKey("write")) / MB;
-  const read = diff("warp_dynamodb_partition_key_capacity_units_total", logKey("read")) / MB;
+  const perMB = (key: HotPartitionKey, kind: string) =>
+    diff("warp_dynamodb_partition_key_capacity_units_total", onKey(key, kind)) / MB;
+  const write = perMB("log", "write");
+  const read = perMB("log", "read");
+  const bodyWrite = perMB(ENTRY_BODY_KEY, "write");
+  const entries =
+    highest(after, "warp_metadata_log_applied_index") - highest(before, "warp_metadata_log_applied_index");
+  const perEntry = (write * MB) / Math.max(1, entries);
+  const bodyRead = perMB(ENTRY_BODY_KEY, "read");
   return {
     partitions: pairs.length,
     recordBytes,
@@ -228,6 +258,13 @@ async function measureLogUnits(
     logReadUnitsPerMB: round1(read),
     writeUnitsPerSecondAt1GBps: Math.round(write * 1000),
     readUnitsPerSecondAt1GBps: Math.round(read * 1000),
+    entries,
+    logWriteUnitsPerEntry: round1(perEntry),
+    logWriteUnitsPerSecondAtScale: Math.round(perEntry * LOG_ENTRIES_AT_SCALE),
+    bodyWriteUnitsPerMB: round1(bodyWrite),
+    bodyReadUnitsPerMB: round1(bodyRead),
+    stripeWriteUnitsPerSecondAt1GBps: Math.round((bodyWrite * 1000) / ENTRY_BODY_STRIPES),
+    stripeReadUnitsPerSecondAt1GBps: Math.round((bodyRead * 1000) / ENTRY_BODY_STRIPES),
   };
 }
 
@@ -304,7 +341,7 @@ export async function measureClusterAtScale(aws: AwsLocal, shape: ClusterScaleSh
         shape.unitsSeconds,
       );
       log(
-        `  log units, ${row.partitions} partitions × ${recordBytes} B per request: ${row.batchesPerFile} batches per file, ${row.logWriteUnitsPerMB} WCU/MB, ${row.logReadUnitsPerMB} RCU/MB (at 1 GB/s: ${row.writeUnitsPerSecondAt1GBps} WCU/s, ${row.readUnitsPerSecondAt1GBps} RCU/s on the log's key)`,
+        `  log units, ${row.partitions} partitions × ${recordBytes} B per request: ${row.batchesPerFile} batches per file, ${row.logWriteUnitsPerMB} WCU/MB, ${row.logReadUnitsPerMB} RCU/MB (at 1 GB/s: ${row.writeUnitsPerSecondAt1GBps} WCU/s, ${row.readUnitsPerSecondAt1GBps} RCU/s on the log's key by MB; ${row.entries} entries, ${row.logWriteUnitsPerEntry} WCU each on the log's key, ${row.logWriteUnitsPerSecondAtScale} WCU/s at ${LOG_ENTRIES_AT_SCALE} entries/s); entry bodies ${row.bodyWriteUnitsPerMB} WCU/MB, ${row.bodyReadUnitsPerMB} RCU/MB (at 1 GB/s: ${row.stripeWriteUnitsPerSecondAt1GBps} WCU/s, ${row.stripeReadUnitsPerSecondAt1GBps} RCU/s on each of ${ENTRY_BODY_STRIPES} stripes)`,
       );
       logUnits.push(row);
     }

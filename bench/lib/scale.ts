@@ -2,7 +2,8 @@
  * The `scale` scenario (bench/scale.ts, and `npm run bench` with WARP_BENCH_ONLY including scale): the
  * metadata state in this process (scale-state.ts) and real agents on DynamoDB Local (scale-cluster.ts).
  */
-import { measureClusterAtScale, type ClusterScaleResult } from "./scale-cluster.js";
+import { ENTRY_BODY_STRIPES } from "../../agent/src/store/dynamodb/entry-bodies.js";
+import { LOG_ENTRIES_AT_SCALE, measureClusterAtScale, type ClusterScaleResult } from "./scale-cluster.js";
 import { measureStateAtScale, stateScaleTable, type StateScaleResult } from "./scale-state.js";
 import { mib } from "./stats.js";
 import { startAwsLocal } from "./targets.js";
@@ -82,13 +83,13 @@ export function scaleReport(r: ScaleResult, level = 1): string {
     out.push(
       `${h(1)} ${c.shape.agents} agents on DynamoDB Local`,
       "",
-      "Log units per MB produced (the log's partition key, all agents):",
+      `Log units (all agents): on the log's partition key, per MB and per entry, and on the stripes holding the bodies of entries over 1 KiB (${ENTRY_BODY_STRIPES} keys; the busiest takes one share). "At 1 GB/s" multiplies the units per MB by 1,000; for the log's key that is the bound only while entries stay under 1 KiB, past which each entry costs it one unit whatever its size, so its column "at ${LOG_ENTRIES_AT_SCALE} entries/s" (12 agents, an entry per 50 ms window each) is its bound at any rate:`,
       "",
-      "| partitions per request | record | batches per file | files | MB | WCU/MB | RCU/MB | at 1 GB/s: WCU/s | RCU/s |",
-      "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+      `| partitions per request | record | batches per file | files | MB | log key WCU/MB | RCU/MB | at 1 GB/s: WCU/s | RCU/s | entries | log key WCU per entry | at ${LOG_ENTRIES_AT_SCALE} entries/s: WCU/s | bodies WCU/MB | RCU/MB | at 1 GB/s, per stripe: WCU/s | RCU/s |`,
+      "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
       ...c.logUnits.map(
         (u) =>
-          `| ${u.partitions} | ${u.recordBytes} B | ${u.batchesPerFile} | ${u.files} | ${u.producedMB} | ${u.logWriteUnitsPerMB} | ${u.logReadUnitsPerMB} | ${u.writeUnitsPerSecondAt1GBps.toLocaleString("en-US")} | ${u.readUnitsPerSecondAt1GBps.toLocaleString("en-US")} |`,
+          `| ${u.partitions} | ${u.recordBytes} B | ${u.batchesPerFile} | ${u.files} | ${u.producedMB} | ${u.logWriteUnitsPerMB} | ${u.logReadUnitsPerMB} | ${u.writeUnitsPerSecondAt1GBps.toLocaleString("en-US")} | ${u.readUnitsPerSecondAt1GBps.toLocaleString("en-US")} | ${u.entries} | ${u.logWriteUnitsPerEntry} | ${u.logWriteUnitsPerSecondAtScale.toLocaleString("en-US")} | ${u.bodyWriteUnitsPerMB} | ${u.bodyReadUnitsPerMB} | ${u.stripeWriteUnitsPerSecondAt1GBps.toLocaleString("en-US")} | ${u.stripeReadUnitsPerSecondAt1GBps.toLocaleString("en-US")} |`,
       ),
       "",
       `${c.partitions.toLocaleString("en-US")} partitions (${c.shape.topics} topics × ${c.shape.partitionsPerTopic}) created in ${c.createSeconds} s; ${c.shape.produceSeconds} s of one record to every partition, ${c.produced.partitionsPerRequest.toLocaleString("en-US")} partitions per request to an agent (kafkajs sendBatch calls, ${c.produced.callsPerSecond > 0 ? `${c.produced.callsPerSecond} a second, ` : "back to back, "}at most ${c.produced.callsInFlight} in flight): ${c.produced.requests} calls, ${c.produced.records.toLocaleString("en-US")} records, ${c.produced.MB} MB; snapshots every ${c.shape.snapshotEntries} entries.`,

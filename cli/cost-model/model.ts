@@ -24,6 +24,7 @@ import {
 } from "../../agent/src/cluster/registry.js";
 import { DEFAULT_LEASE_RENEW_MS as LEASE_RENEW_MS } from "../../agent/src/background/lease.js";
 import { SEQUENCER_LEASE_RENEW_MS } from "../../agent/src/sequencer/wire.js";
+import { ENTRY_BODY_MIN_BYTES } from "../../agent/src/store/dynamodb/entry-bodies.js";
 import {
   DEFAULT_COMPACTION_MAX_WAIT_MS,
   DEFAULT_COMPACTION_MIN_BYTES,
@@ -470,6 +471,19 @@ function units(bytes: number, overhead: number, unit: number): number {
   return Math.ceil((bytes + overhead) / unit);
 }
 
+/**
+ * WRU of one metadata log entry of `d.logEntryBytes`: written, then trimmed. Up to 1 KiB it is one item,
+ * and its trim's tombstone is billed at its size; over that, its body is an item of its own beside a
+ * pointer of 1 WRU (docs/metadata-log.md section 1, "Entry bodies"), and its trim is the pointer's
+ * tombstone (1 WRU) and the body's deletion (billed at its size).
+ */
+export function logEntryWru(d: WarpDesign): { readonly append: number; readonly trim: number } {
+  const whole = units(d.logEntryBytes, 0, KB);
+  return d.logEntryBytes <= ENTRY_BODY_MIN_BYTES
+    ? { append: whole, trim: whole }
+    : { append: 1 + whole, trim: 1 + whole };
+}
+
 /** WRU (1 KB units) or RRU (4 KB units) to write or read one ingestion file of `fileBytes`. */
 export function ingestionFileUnits(fileBytes: number, d: WarpDesign, unit: number): number {
   if (fileBytes <= d.inlineMaxBytes) return units(fileBytes, d.itemOverheadBytes, unit);
@@ -515,10 +529,10 @@ function snapshotRates(
     ? `kept as an S3 object (a PUT, and a LIST to delete the one before it) with a reference in the table: ${perSnapshot} WRU each`
     : `written and later deleted: ${perSnapshot} WRU each`;
   return {
-    wru: snapshots * perSnapshot + entriesPerSecond,
+    wru: snapshots * perSnapshot + entriesPerSecond * logEntryWru(d).trim,
     rru: entriesPerSecond * entryRru,
     s3Requests: d.snapshotsInS3 ? snapshots * SNAPSHOT_OBJECT_REQUESTS : 0,
-    explain: `a ${fmt(bytes / 1e6)} MB snapshot (${fmt(d.partitions)} partitions × (${SNAPSHOT_BYTES_PER_PARTITION} B + ${d.segmentsPerPartition} segments × ${SNAPSHOT_BYTES_PER_SEGMENT} B)) every ${fmt(d.snapshotEntries)} of ${fmt(entriesPerSecond)} log entries/s, ${stored}; each entry trimmed below it: read again (${fmt(entryRru)} RRU, in pages, eventually consistent) and tombstoned (1 WRU)`,
+    explain: `a ${fmt(bytes / 1e6)} MB snapshot (${fmt(d.partitions)} partitions × (${SNAPSHOT_BYTES_PER_PARTITION} B + ${d.segmentsPerPartition} segments × ${SNAPSHOT_BYTES_PER_SEGMENT} B)) every ${fmt(d.snapshotEntries)} of ${fmt(entriesPerSecond)} log entries/s, ${stored}; each entry trimmed below it: read again (${fmt(entryRru)} RRU, in pages, eventually consistent) and tombstoned (${logEntryWru(d).trim} WRU)`,
   };
 }
 
@@ -562,7 +576,7 @@ function modelledRates(w: Workload, d: WarpDesign): WarpRates {
   const passes = 1000 / passMs;
   const bytesPerPass = storedBytesPerSecond(w) * (passMs / 1000);
   const objectsPerPass = Math.max(1, Math.ceil(bytesPerPass / d.compactedObjectMaxBytes));
-  const logWru = units(d.logEntryBytes, 0, KB);
+  const logWru = logEntryWru(d).append;
   const fileWru = ingestionFileUnits(fileBytes, d, KB);
   // A committed file is read eventually consistent (GetOptions.consistent false): half the units.
   const fileRru = ingestionFileUnits(fileBytes, d, 4 * KB) / 2;

@@ -348,6 +348,10 @@ export interface LogEntry {
  *      `endTransaction`); an agent of level 10 reads snapshot format 7, which carries transactions.
  *  11  adds no command: an agent of level 11 follows a snapshot kept as an object in the compaction
  *      bucket (store/snapshot-objects.ts), which agents write only while every live agent reads level 11.
+ *  12  adds no command: an agent of level 12 follows a log entry whose body is stored under another
+ *      partition key (store/dynamodb/entry-bodies.ts: the item at the entry's index holds a pointer, which
+ *      an older agent reads as an entry of format 12 and refuses); agents store bodies apart only while
+ *      every live agent reads level 12.
  *
  * An agent reads every entry of a level up to ENTRY_FORMAT.latest, in either encoding, and stops at an
  * entry of a newer level with an error naming it: folding what it does not understand would leave its
@@ -361,7 +365,8 @@ export const ENTRY_FORMAT = {
   fencedGroupDeletion: 9,
   transactions: 10,
   snapshotObjects: 11,
-  latest: 11,
+  entryBodies: 12,
+  latest: 12,
 } as const;
 
 /**

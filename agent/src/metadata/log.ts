@@ -743,7 +743,10 @@ export class MetadataLog {
         const index = this.stateValue.appliedIndex + 1n;
         flight.attemptedIndex = index;
         const started = process.hrtime.bigint();
-        const ok = await this.store.append(index, data);
+        // Bodies kept apart from the log's key only while every live agent follows them (level 12).
+        const ok = await this.store.append(index, data, {
+          inlineOnly: this.readersFormat() < ENTRY_FORMAT.entryBodies,
+        });
         this.options.onAppend?.(ok ? "ok" : "conflict", Number(process.hrtime.bigint() - started) / 1e9);
         if (ok) {
           if (!flight.done && this.stateValue.appliedIndex === index - 1n) this.applyRecord({ index, data }, entry);

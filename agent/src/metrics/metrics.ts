@@ -349,7 +349,7 @@ export const dynamodbCapacityUnits = new Counter({
 });
 export const dynamodbPartitionKeyCapacityUnits = new Counter({
   name: "warp_dynamodb_partition_key_capacity_units_total",
-  help: 'DynamoDB capacity units spent on a hot partition key, by key and kind (read or write): today the metadata log\'s (key "log": appends, conflicting appends estimated, tail reads, trims), which DynamoDB serves at most 1,000 write and 3,000 read units a second. Also counted in warp_dynamodb_capacity_units_total.',
+  help: 'DynamoDB capacity units spent on a hot partition key, by key and kind (read or write): the metadata log\'s (key "log": appends, conflicting appends estimated, tail reads, trims) and the 64 stripes holding the bodies of its entries over 1 KiB (key "logbody": all stripes together, each taking a 64th). DynamoDB serves one key at most 1,000 write and 3,000 read units a second. Also counted in warp_dynamodb_capacity_units_total.',
   labelNames: ["key", "kind"] as const,
   registers,
 });

@@ -7,6 +7,7 @@
  */
 import { performance } from "node:perf_hooks";
 import type {
+  AppendOptions,
   ByteRange,
   GetOptions,
   LogRecord,
@@ -140,8 +141,8 @@ class MeasuredMetadataStore implements MetadataStore {
     this.meter = new Meter(inner.kind, observe);
   }
 
-  append(index: bigint, data: Buffer): Promise<boolean> {
-    return this.meter.time("append", () => this.inner.append(index, data), applied);
+  append(index: bigint, data: Buffer, options?: AppendOptions): Promise<boolean> {
+    return this.meter.time("append", () => this.inner.append(index, data, options), applied);
   }
 
   read(from: bigint, limit: number, options?: ReadOptions): Promise<LogRecord[]> {

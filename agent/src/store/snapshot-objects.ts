@@ -20,6 +20,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type {
+  AppendOptions,
   LogRecord,
   MetadataStore,
   ObjectStore,
@@ -105,8 +106,8 @@ export class SnapshotObjectStore implements MetadataStore {
     this.maxEntryBytes = inner.maxEntryBytes;
   }
 
-  append(index: bigint, data: Buffer): Promise<boolean> {
-    return this.inner.append(index, data);
+  append(index: bigint, data: Buffer, options?: AppendOptions): Promise<boolean> {
+    return this.inner.append(index, data, options);
   }
 
   read(from: bigint, limit: number, options?: ReadOptions): Promise<LogRecord[]> {

@@ -74,6 +74,15 @@ export interface ObjectStore {
   close(): Promise<void>;
 }
 
+export interface AppendOptions {
+  /**
+   * Keep the entry whole in the log's own item, even where the store would keep a large one's bytes apart
+   * (DynamoDB: a body under another partition key, entry-bodies.ts): set while an agent that cannot follow
+   * such a pointer reads the log (entry level below 12, docs/metadata-log.md section 2a).
+   */
+  readonly inlineOnly?: boolean;
+}
+
 export interface ReadOptions {
   /** Default true: every entry appended before the read began is seen. */
   readonly consistent?: boolean;
@@ -132,7 +141,7 @@ export interface MetadataStore {
    * Appends entry `index` (the first entry has index 1) only if no entry has that index yet.
    * Returns false when another writer took it first. Durable when it resolves true.
    */
-  append(index: bigint, data: Buffer): Promise<boolean>;
+  append(index: bigint, data: Buffer, options?: AppendOptions): Promise<boolean>;
   /**
    * Entries with index >= from in ascending order, at most limit of them. With `consistent: false` the
    * store may answer from a replica that has not seen the newest entries yet (an answer is still a prefix

@@ -13,10 +13,11 @@ export type S3RequestType = "put" | "get" | "list" | "delete";
 
 /**
  * A DynamoDB partition key whose units are counted apart: DynamoDB serves one key at most 1,000 write and
- * 3,000 read units a second, so a key every agent writes is a limit of the whole cluster. Today one: the
- * metadata log's `pk = "log"` (docs/metadata-log.md, section 1).
+ * 3,000 read units a second, so a key every agent writes is a limit of the whole cluster: the metadata log's
+ * `pk = "log"`, and the stripes its large entries' bodies are spread over (`logbody`: all 64 together, each
+ * taking a 64th; docs/metadata-log.md, section 1).
  */
-export type HotPartitionKey = "log";
+export type HotPartitionKey = "log" | "logbody";
 
 export type UsageEvent =
   | { readonly kind: "dynamoRead"; readonly table: string; readonly units: number; readonly key?: HotPartitionKey }

@@ -355,7 +355,9 @@ describe("dynamodb store", function () {
 
     it("reads the log eventually consistent when asked, for half the read units", async function () {
       stores = await openStores(tables, c);
-      for (let i = 1n; i <= 3n; i++) assert.equal(await stores.metadata.append(i, Buffer.alloc(3000)), true);
+      // Whole in the log's items: the Query's own units (bodies apart are read as entry-bodies.test.ts says).
+      for (let i = 1n; i <= 3n; i++)
+        assert.equal(await stores.metadata.append(i, Buffer.alloc(3000), { inlineOnly: true }), true);
       const unitsOf = async (consistent: boolean) => {
         const before = storeUsage.dynamoReadUnits;
         const records = await stores!.metadata.read(1n, 10, { consistent });
@@ -401,7 +403,8 @@ describe("dynamodb store", function () {
         await stores.metadata.putSnapshot({ index: 3n, data: Buffer.from("{}") });
         queries.length = 0;
         await stores.metadata.trim(3n);
-        assert.deepEqual(queries, [false]);
+        // The log's entries below the snapshot, then one stripe of entry bodies (entry-bodies.ts).
+        assert.deepEqual(queries, [false, false]);
         assert.deepEqual(
           (await stores.metadata.read(1n, 10)).map((r) => r.index),
           [3n, 4n],
@@ -426,19 +429,23 @@ describe("dynamodb store", function () {
         }
       });
       try {
-        assert.equal(await stores.metadata.append(1n, Buffer.alloc(3000)), true);
+        // Kept whole (as while an agent of entry level 11 is live): every byte on the log's key.
+        assert.equal(await stores.metadata.append(1n, Buffer.alloc(3000), { inlineOnly: true }), true);
         assert.equal(onLog.write, 3, "a 3 KB entry: 3 write units on the log's key");
-        assert.equal(await stores.metadata.append(1n, Buffer.alloc(3000)), false);
+        assert.equal(await stores.metadata.append(1n, Buffer.alloc(3000), { inlineOnly: true }), false);
         assert.equal(onLog.estimated, 3, "the conflicting append is billed on the log's key too");
+        // Its body apart (entry-bodies.ts): one unit there for the pointer.
+        assert.equal(await stores.metadata.append(2n, Buffer.alloc(3000)), true);
+        assert.equal(onLog.write, 3 + 3 + 1, "a 3 KB entry's pointer: 1 write unit on the log's key");
         await stores.metadata.read(1n, 10);
         assert.ok(onLog.read > 0, "tail reads are on the log's key");
         const before = { ...onLog };
         // Items and snapshots live under other keys.
         await stores.metadata.putItem("k", Buffer.from("v"), { kind: "absent" });
-        await stores.metadata.putSnapshot({ index: 1n, data: Buffer.from("{}") });
+        await stores.metadata.putSnapshot({ index: 2n, data: Buffer.from("{}") });
         assert.deepEqual(onLog, before);
         // Trimming tombstones the log's entries: writes on its key.
-        await stores.metadata.trim(2n);
+        await stores.metadata.trim(3n);
         assert.ok(onLog.write > before.write, "trim's tombstones are on the log's key");
       } finally {
         off();
@@ -577,7 +584,9 @@ describe("dynamodb store", function () {
 
     it("trim continues from its floor: old tombstones are not read or written again", async function () {
       stores = await openStores(tables, c);
-      for (let i = 1n; i <= 50n; i++) assert.equal(await stores.metadata.append(i, Buffer.alloc(2000, 1)), true);
+      // Whole in the log's items, so that each tombstone is billed at the entry's size (2 units).
+      for (let i = 1n; i <= 50n; i++)
+        assert.equal(await stores.metadata.append(i, Buffer.alloc(2000, 1), { inlineOnly: true }), true);
       await stores.metadata.putSnapshot({ index: 40n, data: Buffer.from("s40") });
       let w = storeUsage.dynamoWriteUnits;
       await stores.metadata.trim(41n);

@@ -176,6 +176,7 @@ export async function batchGet(
   table: string,
   keys: readonly Item[],
   options: { consistent: boolean; projection?: string; names?: Record<string, string> },
+  key?: HotPartitionKey,
 ): Promise<Item[]> {
   const deadline = callDeadline();
   const found: Item[] = [];
@@ -202,7 +203,7 @@ export async function batchGet(
       }),
       deadline,
     );
-    recordCapacity("read", out.ConsumedCapacity);
+    recordCapacity("read", out.ConsumedCapacity, key);
     found.push(...(out.Responses?.[table] ?? []));
     pending = out.UnprocessedKeys?.[table]?.Keys ?? [];
   }

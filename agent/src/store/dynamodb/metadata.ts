@@ -1,7 +1,8 @@
 /**
  * DynamoDB MetadataStore, in the files table under reserved partition keys (single-table design):
  *
- *   log entry      pk = "log",      sk = index, 20 digits zero-padded;  d (B)
+ *   log entry      pk = "log",      sk = index, 20 digits zero-padded;  d (B), or for an entry larger than
+ *                  1 KiB a pointer to its body under pk "logbody/<index mod 64>" (entry-bodies.ts)
  *   snapshot ptr   pk = "snapshot", sk = "latest";  idx (N), size (N), and either inl (B) or
  *                  cpk/n/cb: a chunk set in the chunks table (pk "s#<random id>")
  *   item           pk = "item",     sk = item key;  v (B), ver (N), expiresAt (N, epoch s, TTL), expMs (N)
@@ -20,6 +21,7 @@
  *    The check is skipped when the handle recently saw a live entry at or below the index (see
  *    needsSnapshotCheck()), so a writer appending at the tail it just read pays one PutItem.
  */
+import { randomInt } from "node:crypto";
 import {
   DeleteItemCommand,
   GetItemCommand,
@@ -32,9 +34,27 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { isConditionalCheckFailed } from "../../../../common/aws/errors.js";
 import { TTL_ATTRIBUTE } from "../../../../common/table-schema.js";
-import type { LogRecord, MetadataStore, PutCondition, ReadOptions, Snapshot, VersionedItem } from "../types.js";
-import type { HotPartitionKey } from "../usage.js";
+import type {
+  AppendOptions,
+  LogRecord,
+  MetadataStore,
+  PutCondition,
+  ReadOptions,
+  Snapshot,
+  VersionedItem,
+} from "../types.js";
 import { ChunkStore, newChunkSetId, type ChunkSet } from "./chunks.js";
+import {
+  ENTRY_BODY_MIN_BYTES,
+  ENTRY_BODY_STRIPES,
+  EntryBodies,
+  entryBodyPk,
+  newEntryBodyRef,
+  pointedBody,
+  pointerAttributes,
+  type EntryBodyRef,
+} from "./entry-bodies.js";
+import { LOG_PK, logSk } from "./log-keys.js";
 import { checkKey } from "./objects.js";
 import {
   batchWrite,
@@ -47,7 +67,8 @@ import {
   type Item,
 } from "./client.js";
 
-export const LOG_PK: HotPartitionKey = "log";
+export { LOG_PK, logSk };
+const EMPTY = Buffer.alloc(0);
 export const SNAPSHOT_PK = "snapshot";
 export const SNAPSHOT_SK = "latest";
 export const ITEM_PK = "item";
@@ -61,10 +82,11 @@ const SKIP_CHECK_WINDOW_MS = TOMBSTONE_TTL_MS - 3600 * 1000;
 export const DYNAMO_MAX_ENTRY_BYTES = 350 * 1024;
 /** Snapshots up to this size live inline in the pointer item. */
 const SNAPSHOT_INLINE_MAX = 64 * 1024;
-
-export function logSk(index: bigint): string {
-  return index.toString().padStart(20, "0");
-}
+/**
+ * A read stops adding entries once their bodies (entry-bodies.ts) pass this many bytes: a read of 500
+ * entries of 350 KB would otherwise hold 175 MB. Entries stored whole are bounded by the Query's pages.
+ */
+const READ_BODY_BYTES = 8 * 1024 * 1024;
 
 export interface DynamoMetadataStoreOptions {
   /** Query page size (test seam to force pagination; default: DynamoDB's 1 MB pages). */
@@ -82,6 +104,9 @@ export class DynamoMetadataStore implements MetadataStore {
   readonly kind = "dynamodb";
   readonly maxEntryBytes = DYNAMO_MAX_ENTRY_BYTES;
   private readonly chunks: ChunkStore;
+  private readonly bodies: EntryBodies;
+  /** The stripe the next trim sweeps (entry-bodies.ts); each handle starts at a random one. */
+  private nextSweptStripe = randomInt(ENTRY_BODY_STRIPES);
   /** Highest snapshot index seen; only grows. Appends at or below it are refused without a call. */
   private knownSnapshotIndex = 0n;
   /**
@@ -98,21 +123,29 @@ export class DynamoMetadataStore implements MetadataStore {
     private readonly onClose: () => Promise<void> = async () => {},
   ) {
     this.chunks = new ChunkStore(client, chunksTable, options.chunkBytes);
+    this.bodies = new EntryBodies(client, filesTable, options.queryPageLimit);
   }
 
   // ---- log ----
 
-  async append(index: bigint, data: Buffer): Promise<boolean> {
+  async append(index: bigint, data: Buffer, options: AppendOptions = {}): Promise<boolean> {
     if (index < 1n) throw new RangeError(`log index must be >= 1, got ${index}`);
     if (data.length > this.maxEntryBytes)
       throw new RangeError(`log entry of ${data.length} bytes exceeds ${this.maxEntryBytes}`);
     if (index <= this.knownSnapshotIndex) return false;
     const startedAt = Date.now();
+    // A large entry's bytes go to a stripe first; the log's key gets a pointer to them (entry-bodies.ts).
+    const body = !options.inlineOnly && data.length > ENTRY_BODY_MIN_BYTES ? newEntryBodyRef(index, data.length) : null;
+    if (body) await this.bodies.write(body, data);
     try {
       const out = await this.client.send(
         new PutItemCommand({
           TableName: this.filesTable,
-          Item: { pk: { S: LOG_PK }, sk: { S: logSk(index) }, d: { B: data } },
+          Item: {
+            pk: { S: LOG_PK },
+            sk: { S: logSk(index) },
+            ...(body ? pointerAttributes(body) : { d: { B: data } }),
+          },
           ConditionExpression: "attribute_not_exists(pk)",
           ReturnConsumedCapacity: "TOTAL",
         }),
@@ -120,8 +153,10 @@ export class DynamoMetadataStore implements MetadataStore {
       );
       recordCapacity("write", out.ConsumedCapacity, LOG_PK);
     } catch (err) {
+      // Any other failure may have stored the pointer: its body stays (a trim sweeps it if it did not).
       if (!isConditionalCheckFailed(err)) throw err;
-      recordFailedConditionalWrite(this.filesTable, data.length, LOG_PK);
+      recordFailedConditionalWrite(this.filesTable, body ? 1 : data.length, LOG_PK);
+      if (body) await this.bodies.discard(body);
       return false;
     }
     if (this.needsSnapshotCheck(index, startedAt)) {
@@ -167,6 +202,8 @@ export class DynamoMetadataStore implements MetadataStore {
   }
 
   private async readInto(out: LogRecord[], from: bigint, limit: number, consistent: boolean): Promise<LogRecord[]> {
+    const pointed: Array<{ readonly at: number; readonly ref: EntryBodyRef }> = [];
+    let bodyBytes = 0;
     let start: Item | undefined;
     do {
       const want = limit - out.length;
@@ -186,12 +223,62 @@ export class DynamoMetadataStore implements MetadataStore {
       recordRequestReadCapacity(page.ConsumedCapacity, consistent, LOG_PK);
       for (const item of page.Items ?? []) {
         if (item.t?.BOOL) continue; // trimmed
-        out.push({ index: BigInt(item.sk?.S ?? "0"), data: Buffer.from(item.d?.B ?? new Uint8Array()) });
-        if (out.length >= limit) return out;
+        const index = BigInt(item.sk?.S ?? "0");
+        const ref = pointedBody(item);
+        if (ref) {
+          pointed.push({ at: out.length, ref });
+          bodyBytes += ref.size;
+        }
+        out.push({ index, data: ref ? EMPTY : Buffer.from(item.d?.B ?? new Uint8Array()) });
+        if (out.length >= limit || bodyBytes >= READ_BODY_BYTES) {
+          start = undefined;
+          break;
+        }
       }
-      start = page.LastEvaluatedKey;
+      if (out.length < limit && bodyBytes < READ_BODY_BYTES) start = page.LastEvaluatedKey;
     } while (start);
-    return out;
+    return pointed.length === 0 ? out : this.withBodies(out, pointed);
+  }
+
+  /**
+   * Puts the bodies into the entries that point to them. A body missing even from a strongly consistent
+   * read belongs to an entry trimmed since its pointer was read (trim tombstones pointers before it deletes
+   * bodies): that entry is left out, which its reader sees as trimmed (a gap). A live pointer without its
+   * body is corruption, and an error.
+   */
+  private async withBodies(
+    out: LogRecord[],
+    pointed: ReadonlyArray<{ readonly at: number; readonly ref: EntryBodyRef }>,
+  ): Promise<LogRecord[]> {
+    const found = await this.bodies.read(pointed.map((p) => p.ref));
+    const gone = new Set<number>();
+    for (const { at, ref } of pointed) {
+      const data = found.get(ref.sk);
+      if (data) {
+        out[at] = { index: out[at]!.index, data };
+        continue;
+      }
+      const index = out[at]!.index;
+      if (await this.isLiveEntry(index))
+        throw new Error(`metadata log entry ${index}: its body ${ref.pk} ${ref.sk} is missing from ${this.filesTable}`);
+      gone.add(at);
+    }
+    return gone.size === 0 ? out : out.filter((_, i) => !gone.has(i));
+  }
+
+  private async isLiveEntry(index: bigint): Promise<boolean> {
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.filesTable,
+        Key: { pk: { S: LOG_PK }, sk: { S: logSk(index) } },
+        ConsistentRead: true,
+        ProjectionExpression: "sk, t",
+        ReturnConsumedCapacity: "TOTAL",
+      }),
+      callDeadline(),
+    );
+    recordRequestReadCapacity(out.ConsumedCapacity, true, LOG_PK);
+    return out.Item !== undefined && !out.Item.t?.BOOL;
   }
 
   /** Replaces log entries by tombstones that expire through TTL (see the header). */
@@ -211,6 +298,7 @@ export class DynamoMetadataStore implements MetadataStore {
     const floor = await this.readTrimFloor();
     if (floor >= limit) return;
     const live: bigint[] = [];
+    const pointed: EntryBodyRef[] = [];
     await queryAllPages(
       this.client,
       {
@@ -221,11 +309,14 @@ export class DynamoMetadataStore implements MetadataStore {
           ":from": { S: logSk(floor) },
           ":to": { S: logSk(limit - 1n) },
         },
-        ProjectionExpression: "sk, t",
+        ProjectionExpression: "sk, t, bpk, bsk",
       },
       this.options.queryPageLimit,
       (item) => {
-        if (!item.t?.BOOL) live.push(BigInt(item.sk?.S ?? "0"));
+        if (item.t?.BOOL) return;
+        live.push(BigInt(item.sk?.S ?? "0"));
+        const ref = pointedBody(item);
+        if (ref) pointed.push(ref);
       },
       LOG_PK,
       // Eventually consistent (half the units): every entry here was folded into a durable snapshot, so
@@ -233,6 +324,10 @@ export class DynamoMetadataStore implements MetadataStore {
       false,
     );
     if (live.length > 0) await this.tombstone(live);
+    // Bodies go after their pointers' tombstones (a reader racing the trim then sees a trimmed entry), and
+    // one stripe in turn is swept of bodies writers left behind (entry-bodies.ts).
+    await this.bodies.delete(pointed);
+    await this.bodies.sweep(entryBodyPk(BigInt(this.nextSweptStripe++ % ENTRY_BODY_STRIPES)), limit);
     try {
       const out = await this.client.send(
         new PutItemCommand({

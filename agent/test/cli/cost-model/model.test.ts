@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import {
   compactionPassMs,
   costTable,
+  logEntryWru,
   fileCommitEntriesPerSecond,
   DEFAULT_WARP_DESIGN,
   DEFAULT_WORKLOAD,
@@ -241,6 +242,28 @@ describe("cost model", () => {
       // In DynamoDB the same snapshots cost more, and grow with the state; as objects they do not.
       assert.ok(line({ snapshotsInS3: false }).monthlyUsd > inS3.monthlyUsd + 4);
       assert.ok(Math.abs(line({ partitions: 100_000 }).monthlyUsd - inS3.monthlyUsd) < 0.01);
+    });
+
+    it("prices a log entry over 1 KiB as a pointer and a body: one more unit to write and one more to trim", () => {
+      const at = (logEntryBytes: number) => logEntryWru({ ...DEFAULT_WARP_DESIGN, logEntryBytes });
+      assert.deepEqual(at(1000), { append: 1, trim: 1 });
+      assert.deepEqual(at(1024), { append: 1, trim: 1 });
+      // Whole, a 3,000 B entry would cost 3 to write and 3 to tombstone; apart, the pointer and its tombstone
+      // add one each and the log's key takes only those.
+      assert.deepEqual(at(3000), { append: 4, trim: 4 });
+      const usd = (logEntryBytes: number) =>
+        costTable({
+          throughputs: [1e5],
+          workload: DEFAULT_WORKLOAD,
+          design: { ...DEFAULT_WARP_DESIGN, logEntryBytes },
+          prices: DEFAULT_PRICES,
+        }).find((r) => r.store === "warp-dynamodb-on-demand" && r.design === "warp")!.monthlyUsd;
+      // About 4.03 entries a second (4 windows and the compaction passes), each 3 + 3 WRU more than one of
+      // 1,000 B ($0.625 per million), and read again by its trim: 2,000 B more ÷ 4 KiB ÷ 2 RRU ($0.125).
+      const entries = 4 + 1 / 30;
+      const perSecond = entries * 6 * 0.625e-6 + ((entries * 2000) / 4096 / 2) * 0.125e-6;
+      const extra = usd(3000) - usd(1000);
+      assert.ok(Math.abs(extra - perSecond * 720 * 3600) < 0.05, `${extra}`);
     });
 
     it("compacts when 4 MiB of stored data wait or the oldest is 30 s old, checked every 2 s; 0 bytes: every check", () => {
