@@ -30,6 +30,7 @@ import type {
   SnapshotPutOptions,
   VersionedItem,
 } from "./types.js";
+import { indexKey } from "./index-key.js";
 import { ObjectNotFoundError } from "./types.js";
 
 export const SNAPSHOT_OBJECT_PREFIX = "metadata/snapshots/";
@@ -77,7 +78,7 @@ export function decodeSnapshotObjectRef(data: Buffer): SnapshotObjectRef | null 
 
 /** The key of a snapshot object at `index`: ordered by index, unique per writer. */
 export function snapshotObjectKey(index: bigint): string {
-  return `${SNAPSHOT_OBJECT_PREFIX}${index.toString().padStart(20, "0")}-${randomBytes(6).toString("hex")}`;
+  return `${SNAPSHOT_OBJECT_PREFIX}${indexKey(index)}-${randomBytes(6).toString("hex")}`;
 }
 
 /** The log index in a snapshot object's key, or null for a key that is not one. */

@@ -10,13 +10,14 @@ import assert from "node:assert/strict";
 import { randomBytes, pbkdf2Sync } from "node:crypto";
 import { componentLogger } from "../../../common/logger.js";
 import { ENTRY_FORMAT } from "../../src/metadata/commands.js";
-import { MetadataLog } from "../../src/metadata/log.js";
+import type { MetadataLog } from "../../src/metadata/log.js";
 import { FormatNotReadByAllError } from "../../src/metadata/proposal.js";
 import { ApiKey, ErrorCode } from "../../src/protocol/index.js";
 import { Authorizer } from "../../src/security/authorizer.js";
 import { SaslUsers } from "../../src/security/users.js";
 import type { AgentContext } from "../../src/server/context.js";
 import { MemMetadataStore } from "../../src/store/mem.js";
+import { testMetadataLog } from "../support/metadata-log.js";
 import { callHandler } from "../support/handler-call.js";
 
 describe("changes that need a newer log format than a live agent reads", () => {
@@ -27,14 +28,7 @@ describe("changes that need a newer log format than a live agent reads", () => {
 
   beforeEach(async () => {
     readers = 3;
-    log = new MetadataLog(new MemMetadataStore(), {
-      tailIntervalMs: 0,
-      snapshotEveryEntries: 0,
-      keepEntriesAfterSnapshot: 10,
-      writesSnapshots: () => false,
-      logger: componentLogger("test"),
-      readersFormat: () => readers,
-    });
+    log = testMetadataLog(new MemMetadataStore(), { readersFormat: () => readers });
     await log.open();
     agent = {
       metadata: log,

@@ -12,9 +12,9 @@ import type { Command } from "../../src/metadata/commands.js";
 import { ENTRY_FORMAT, entryFormat } from "../../src/metadata/commands.js";
 import { decodeEntry, encodeEntry } from "../../src/metadata/entry-codec.js";
 import { MetadataFormatError } from "../../src/metadata/format.js";
-import { MetadataLog } from "../../src/metadata/log.js";
 import { ClusterState, FoldError } from "../../src/metadata/state.js";
 import { MemMetadataStore } from "../../src/store/mem.js";
+import { testMetadataLog } from "../support/metadata-log.js";
 import { capturedLogger } from "../support/captured-logger.js";
 import type { Logger } from "../../../common/logger.js";
 import { asReaderOfFormatsUpTo } from "../support/log-entries.js";
@@ -55,15 +55,7 @@ const deleteAcls: Command = {
 const raw = (value: unknown) => Buffer.from(JSON.stringify(value), "utf8");
 const formatOf = (data: Buffer) => (JSON.parse(data.toString("utf8")) as { v: number }).v;
 
-function openLog(store: MemMetadataStore, logger: Logger): MetadataLog {
-  return new MetadataLog(store, {
-    tailIntervalMs: 0,
-    snapshotEveryEntries: 0,
-    keepEntriesAfterSnapshot: 10,
-    writesSnapshots: () => false,
-    logger,
-  });
-}
+const openLog = (store: MemMetadataStore, logger: Logger) => testMetadataLog(store, { logger });
 
 /** A format no agent of this release reads. */
 const NEXT = ENTRY_FORMAT.latest + 1;

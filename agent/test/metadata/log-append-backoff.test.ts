@@ -6,9 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
-import { componentLogger } from "../../../common/logger.js";
-import { APPEND_CONFLICT_BACKOFF, MetadataLog } from "../../src/metadata/log.js";
+import { APPEND_CONFLICT_BACKOFF, type MetadataLog } from "../../src/metadata/log.js";
 import { MemMetadataStore } from "../../src/store/mem.js";
+import { testMetadataLog } from "../support/metadata-log.js";
 import type { LogRecord } from "../../src/store/types.js";
 
 type Event = { readonly kind: "ok" | "conflict" } | { readonly kind: "wait"; readonly ms: number };
@@ -30,12 +30,8 @@ class RoundTripStore extends MemMetadataStore {
 
 /** A log on `store` whose appends and waits are recorded in `events` (the waits still happen). */
 function recordedLog(store: MemMetadataStore, events: Event[]): MetadataLog {
-  return new MetadataLog(store, {
-    tailIntervalMs: 0,
-    snapshotEveryEntries: 0,
-    keepEntriesAfterSnapshot: 10,
+  return testMetadataLog(store, {
     writesSnapshots: () => true,
-    logger: componentLogger("test"),
     onAppend: (result) => events.push({ kind: result }),
     sleep: (ms) => {
       events.push({ kind: "wait", ms });

@@ -14,10 +14,8 @@ import {
   PutItemCommand,
   QueryCommand,
 } from "@aws-sdk/client-dynamodb";
-import { componentLogger } from "../../../common/logger.js";
 import { ENTRY_FORMAT, type Command } from "../../src/metadata/commands.js";
 import { ENTRY_MAGIC, storedFormat } from "../../src/metadata/format.js";
-import { MetadataLog } from "../../src/metadata/log.js";
 import { DynamoMetadataStore, ensureTables } from "../../src/store/dynamodb/index.js";
 import {
   ENTRY_BODY_MIN_BYTES,
@@ -29,6 +27,7 @@ import {
 } from "../../src/store/dynamodb/entry-bodies.js";
 import { LOG_PK, logSk } from "../../src/store/dynamodb/log-keys.js";
 import { storeUsage, type UsageEvent } from "../../src/store/usage.js";
+import { testMetadataLog } from "../support/metadata-log.js";
 import { startDynamo, type TestServer } from "./servers.js";
 
 const REGION = "us-east-1";
@@ -261,16 +260,8 @@ describe("metadata log entry bodies on DynamoDB", function () {
   });
 
   describe("the log's choice at entry levels 11 and 12", function () {
-    function log(metadata: DynamoMetadataStore, readers: number): MetadataLog {
-      return new MetadataLog(metadata, {
-        tailIntervalMs: 0,
-        snapshotEveryEntries: 0,
-        keepEntriesAfterSnapshot: 10,
-        writesSnapshots: () => true,
-        logger: componentLogger("test"),
-        readersFormat: () => readers,
-      });
-    }
+    const log = (metadata: DynamoMetadataStore, readers: number) =>
+      testMetadataLog(metadata, { readersFormat: () => readers });
 
     for (const readers of [ENTRY_FORMAT.entryBodies - 1, ENTRY_FORMAT.entryBodies]) {
       it(`with every live agent at level ${readers}: ${readers < ENTRY_FORMAT.entryBodies ? "whole" : "a body apart"}`, async function () {

@@ -9,9 +9,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { DeleteTableCommand, DynamoDBClient, GetItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
-import { componentLogger } from "../../../common/logger.js";
 import { ENTRY_FORMAT } from "../../src/metadata/commands.js";
-import { MetadataLog } from "../../src/metadata/log.js";
 import { decodeSnapshot } from "../../src/metadata/snapshot-codec.js";
 import { MetadataFormatError } from "../../src/metadata/format.js";
 import { DynamoMetadataStore, ensureTables } from "../../src/store/dynamodb/index.js";
@@ -27,6 +25,7 @@ import {
 } from "../../src/store/snapshot-objects.js";
 import type { ByteRange, ObjectStore } from "../../src/store/types.js";
 import { storeUsage } from "../../src/store/usage.js";
+import { testMetadataLog } from "../support/metadata-log.js";
 import { runMetadataStoreContract } from "./contract.js";
 import { startDynamo, startS3, type TestServer } from "./servers.js";
 
@@ -251,16 +250,8 @@ describe("metadata snapshots as objects in the compaction bucket", function () {
 });
 
 describe("the metadata log's snapshots and entry level 11", function () {
-  function log(store: SnapshotObjectStore, readers: number): MetadataLog {
-    return new MetadataLog(store, {
-      tailIntervalMs: 0,
-      snapshotEveryEntries: 0,
-      keepEntriesAfterSnapshot: 10,
-      writesSnapshots: () => true,
-      logger: componentLogger("test"),
-      readersFormat: () => readers,
-    });
-  }
+  const log = (store: SnapshotObjectStore, readers: number) =>
+    testMetadataLog(store, { writesSnapshots: () => true, readersFormat: () => readers });
 
   for (const readers of [ENTRY_FORMAT.snapshotObjects - 1, ENTRY_FORMAT.snapshotObjects]) {
     it(`with every live agent at level ${readers}: ${readers < ENTRY_FORMAT.snapshotObjects ? "in the table" : "an object"}`, async function () {

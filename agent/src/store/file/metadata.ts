@@ -20,6 +20,7 @@ import { crc32c } from "@node-rs/crc32";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { componentLogger } from "../../../../common/logger.js";
+import { indexKey } from "../index-key.js";
 import type { LogRecord, MetadataStore, PutCondition, Snapshot, VersionedItem } from "../types.js";
 import { fsyncDir, isErrno, Mutex, writeFileAtomic } from "./fsutil.js";
 
@@ -76,7 +77,7 @@ function segmentName(seq: number): string {
 }
 
 function snapshotName(index: bigint): string {
-  return `snap-${index.toString().padStart(20, "0")}.bin`;
+  return `snap-${indexKey(index)}.bin`;
 }
 
 function isLive(item: StoredItem | undefined, now = Date.now()): item is StoredItem {
