@@ -24,7 +24,6 @@ import {
 } from "../../agent/src/cluster/registry.js";
 import { DEFAULT_LEASE_RENEW_MS as LEASE_RENEW_MS } from "../../agent/src/background/lease.js";
 import { SEQUENCER_LEASE_RENEW_MS } from "../../agent/src/sequencer/wire.js";
-import { ENTRY_BODY_MIN_BYTES } from "../../agent/src/store/dynamodb/entry-bodies.js";
 import {
   DEFAULT_COMPACTION_MAX_WAIT_MS,
   DEFAULT_COMPACTION_MIN_BYTES,
@@ -472,16 +471,15 @@ function units(bytes: number, overhead: number, unit: number): number {
 }
 
 /**
- * WRU of one metadata log entry of `d.logEntryBytes`: written, then trimmed. Up to 1 KiB it is one item,
- * and its trim's tombstone is billed at its size; over that, its body is an item of its own beside a
- * pointer of 1 WRU (docs/metadata-log.md section 1, "Entry bodies"), and its trim is the pointer's
- * tombstone (1 WRU) and the body's deletion (billed at its size).
+ * WRU of one metadata log entry whose item is billed at `d.logEntryBytes`: written, then trimmed. An entry
+ * whose item fits one write unit stays whole (the agents' ENTRY_BODY_MIN_BYTES of data with its keys), and
+ * its trim's tombstone is billed at its size; a larger one is a body of its own beside a pointer of 1 WRU
+ * (docs/metadata-log.md section 1, "Entry bodies"), and its trim is the pointer's tombstone (1 WRU) and
+ * the body's deletion (billed at its size).
  */
 export function logEntryWru(d: WarpDesign): { readonly append: number; readonly trim: number } {
   const whole = units(d.logEntryBytes, 0, KB);
-  return d.logEntryBytes <= ENTRY_BODY_MIN_BYTES
-    ? { append: whole, trim: whole }
-    : { append: 1 + whole, trim: 1 + whole };
+  return whole <= 1 ? { append: whole, trim: whole } : { append: 1 + whole, trim: 1 + whole };
 }
 
 /** WRU (1 KB units) or RRU (4 KB units) to write or read one ingestion file of `fileBytes`. */

@@ -126,12 +126,13 @@ describe("metadata log entry bodies on DynamoDB", function () {
     }
   });
 
-  it("keeps an entry of up to 1 KiB whole, and any entry when told inlineOnly", async function () {
+  it("keeps an entry whose item fits one write unit whole, and any entry when told inlineOnly", async function () {
     const small = randomBytes(ENTRY_BODY_MIN_BYTES);
     const large = randomBytes(100 * 1024);
     const smallUnits = await unitsOf(() => store.append(1n, small));
     const inlineUnits = await unitsOf(() => store.append(2n, large, { inlineOnly: true }));
     assert.equal(smallUnits.bodies + inlineUnits.bodies, 0);
+    assert.equal(smallUnits.log, 1, "an entry of ENTRY_BODY_MIN_BYTES: an item of 1 KB with its keys");
     assert.ok(inlineUnits.log >= 100, `${inlineUnits.log} write units on the log's key`);
     assert.deepEqual(await bodies(), []);
     assert.deepEqual((await logItem(2n))?.d?.B, new Uint8Array(large));

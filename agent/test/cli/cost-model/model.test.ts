@@ -244,7 +244,7 @@ describe("cost model", () => {
       assert.ok(Math.abs(line({ partitions: 100_000 }).monthlyUsd - inS3.monthlyUsd) < 0.01);
     });
 
-    it("prices a log entry over 1 KiB as a pointer and a body: one more unit to write and one more to trim", () => {
+    it("prices a log entry whose item passes 1 KB as a pointer and a body: one more unit to write and one more to trim", () => {
       const at = (logEntryBytes: number) => logEntryWru({ ...DEFAULT_WARP_DESIGN, logEntryBytes });
       assert.deepEqual(at(1000), { append: 1, trim: 1 });
       assert.deepEqual(at(1024), { append: 1, trim: 1 });
