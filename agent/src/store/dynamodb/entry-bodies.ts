@@ -3,7 +3,8 @@
  *
  * DynamoDB serves one partition key at most 1,000 write units a second, and every byte of every entry on
  * `pk = "log"` is billed on that key twice (written, then replaced by its trim's tombstone). An entry
- * larger than ENTRY_BODY_MIN_BYTES (996 bytes: a whole entry's item up to 1 KB) is therefore stored as two items:
+ * larger than ENTRY_BODY_MIN_BYTES (996 bytes: a whole entry's item up to 1 KB) is therefore stored as
+ * two items:
  *
  *   body     pk = "logbody/<index mod 64, 2 digits>", sk = "<index, 20 digits>-<12 hex, unique>";  d (B)
  *   pointer  pk = "log", sk = index: the usual conditional put, holding the stub STUB as `d` and the
@@ -36,7 +37,8 @@ import { LOG_PK, logSk } from "./log-keys.js";
  * however large (and one for the trim's tombstone), so the key's write units a second are bounded by its
  * entries a second, whatever the bytes.
  */
-export const ENTRY_BODY_MIN_BYTES = 1024 - ("pk".length + LOG_PK.length) - ("sk".length + 20) - "d".length;
+export const ENTRY_BODY_MIN_BYTES =
+  1024 - ("pk".length + LOG_PK.length) - ("sk".length + logSk(0n).length) - "d".length;
 /**
  * Partition keys the bodies are spread over (index mod ENTRY_BODY_STRIPES). 64: at 1 GB/s in batches of
  * 1 KB over files of 1,000 partitions (about 10 MB/s of entry bytes, written and later deleted) each stripe

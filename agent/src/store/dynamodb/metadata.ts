@@ -1,8 +1,9 @@
 /**
  * DynamoDB MetadataStore, in the files table under reserved partition keys (single-table design):
  *
- *   log entry      pk = "log",      sk = index, 20 digits zero-padded;  d (B), or for an entry larger than
- *                  1 KiB a pointer to its body under pk "logbody/<index mod 64>" (entry-bodies.ts)
+ *   log entry      pk = "log",      sk = index, 20 digits zero-padded;  d (B), or for an entry whose item
+ *                  would pass one write unit a pointer to its body under pk "logbody/<index mod 64>"
+ *                  (entry-bodies.ts)
  *   snapshot ptr   pk = "snapshot", sk = "latest";  idx (N), size (N), and either inl (B) or
  *                  cpk/n/cb: a chunk set in the chunks table (pk "s#<random id>")
  *   item           pk = "item",     sk = item key;  v (B), ver (N), expiresAt (N, epoch s, TTL), expMs (N)
@@ -68,7 +69,6 @@ import {
 } from "./client.js";
 
 export { LOG_PK, logSk };
-const EMPTY = Buffer.alloc(0);
 export const SNAPSHOT_PK = "snapshot";
 export const SNAPSHOT_SK = "latest";
 export const ITEM_PK = "item";
@@ -87,6 +87,8 @@ const SNAPSHOT_INLINE_MAX = 64 * 1024;
  * entries of 350 KB would otherwise hold 175 MB. Entries stored whole are bounded by the Query's pages.
  */
 const READ_BODY_BYTES = 8 * 1024 * 1024;
+/** The data of an entry whose body is still to be read. */
+const EMPTY = Buffer.alloc(0);
 
 export interface DynamoMetadataStoreOptions {
   /** Query page size (test seam to force pagination; default: DynamoDB's 1 MB pages). */
