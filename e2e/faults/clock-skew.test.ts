@@ -1,7 +1,7 @@
 /**
  * Clock skew between agents (needs libfaketime: .ci/run installs it; elsewhere `apt-get install
  * libfaketime`, or the test fails saying so). Three agents; one runs 8 s ahead, one 8 s behind (LD_PRELOAD
- * libfaketime). 8 s is beyond the compaction lease's 3 s TTL, so the skewed agents take the lease while
+ * libfaketime). 8 s is beyond the compaction lease's 6 s TTL, so the skewed agents take the lease while
  * another holds it (two compactors at once), and within the 10 s registry session, so they still see
  * each other. The data path must not care: idempotent producers through every agent, compaction
  * running, and the checker finds nothing lost, duplicated or reordered.

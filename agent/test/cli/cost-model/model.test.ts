@@ -108,10 +108,13 @@ describe("cost model", () => {
       assert.equal(ingestionFileUnits(400 * 1024, { ...d, itemOverheadBytes: 100 }, 1024), 351 + 51 + 1);
     });
 
-    it("-sealMode window (the DynamoDB default) costs what this design cost before eager sealing existed", () => {
-      // The figures of `warp cost` before -sealMode: 1 MB/s, 3 agents, 1:4, on-demand and provisioned.
+    it("-sealMode window (the DynamoDB default) writes a file per agent per window as before eager sealing existed, and costs no more", () => {
+      // The figures of `warp cost` before -sealMode: 1 MB/s, 3 agents, 1:4, on-demand and provisioned. The
+      // fixed costs fell since (watches, the leases' pace, compaction that waits): no more than then.
       const before = { 250: [499.42, 156.7], 50: [670.49, 206.12] } as const;
       for (const [timeout, [onDemand, provisioned]] of Object.entries(before)) {
+        const w = { ...DEFAULT_WORKLOAD, bytesPerSecond: 1e6, batchTimeoutMs: Number(timeout) };
+        assert.equal(warpFilesPerSecond(w, DEFAULT_WARP_DESIGN), (3 * 1000) / Number(timeout));
         // One log entry per file, as then (no windows gathered by a sequencer).
         const rows = costTable({
           throughputs: [1e6],
@@ -126,8 +129,8 @@ describe("cost model", () => {
             .lines.filter((l) => !/metadata snapshots/.test(l.service))
             .reduce((t, l) => t + l.monthlyUsd, 0);
         assert.equal(DEFAULT_WARP_DESIGN.sealMode, "window");
-        assert.ok(Math.abs(usd("warp-dynamodb-on-demand") / onDemand - 1) <= 0.1, `${timeout} ms on-demand`);
-        assert.ok(Math.abs(usd("warp-dynamodb-provisioned") / provisioned - 1) <= 0.1, `${timeout} ms provisioned`);
+        assert.ok(usd("warp-dynamodb-on-demand") / onDemand <= 1.1, `${timeout} ms on-demand`);
+        assert.ok(usd("warp-dynamodb-provisioned") / provisioned <= 1.1, `${timeout} ms provisioned`);
       }
     });
 
@@ -318,10 +321,10 @@ describe("cost model", () => {
       const idle = idleCluster(DEFAULT_WORKLOAD, DEFAULT_WARP_DESIGN, DEFAULT_PRICES);
       const seconds = 720 * 3600;
       // 3 agents: a heartbeat every 2 s (1 WRU), the members listed every second (1 RRU), a claim renewal
-      // every 15 s (1 WRU); the compaction lease renewed every second (1 WRU) and read by the 2 others (1 RRU
-      // each), the sequencer lease every 2 s.
-      const wru = 3 * (0.5 + 1 / 15) + 1 + 0.5;
-      const rru = 3 * 1 + 2 + 2 * 0.5;
+      // every 15 s (1 WRU); the compaction lease and the sequencer lease renewed every 2 s (1 WRU) and read as
+      // often by the 2 others (1 RRU each).
+      const wru = 3 * (0.5 + 1 / 15) + 0.5 + 0.5;
+      const rru = 3 * 1 + 2 * 0.5 + 2 * 0.5;
       const usd = (w: number, r: number) => ((w * 0.625 + r * 0.125) * seconds) / 1e6;
       assert.ok(Math.abs(idle.registryUsd - usd(wru, rru)) < 0.01, `${idle.registryUsd}`);
       // Polls of 0.5 RRU: once a second per agent with nothing waiting; while fetches wait, 20 a second by
@@ -336,7 +339,7 @@ describe("cost model", () => {
       assert.ok(idle.quietUsd < before / 2.5, `${idle.quietUsd} against ${before}`);
       // One agent has no sequencer to lease.
       const alone = idleCluster({ ...DEFAULT_WORKLOAD, agents: 1 }, DEFAULT_WARP_DESIGN, DEFAULT_PRICES);
-      assert.ok(Math.abs(alone.registryUsd - usd(0.5 + 1 / 15 + 1, 1)) < 0.01, `${alone.registryUsd}`);
+      assert.ok(Math.abs(alone.registryUsd - usd(0.5 + 1 / 15 + 0.5, 1)) < 0.01, `${alone.registryUsd}`);
       // A busy row polls at the active interval: the log moves.
       const busy = defaultTable().find(
         (r) => r.store === "warp-dynamodb-on-demand" && r.design === "warp" && r.bytesPerSecond === 1e5,
