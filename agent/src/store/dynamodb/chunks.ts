@@ -8,14 +8,12 @@ import { UpdateItemCommand, type DynamoDBClient, type WriteRequest } from "@aws-
 import { isConditionalCheckFailed } from "../../../../common/aws/errors.js";
 import { mapLimit } from "../../../../common/map-limit.js";
 import { TTL_ATTRIBUTE } from "../../../../common/table-schema.js";
-import { batchGet, batchWrite, callDeadline, recordCapacity, ttlSeconds, type Item } from "./client.js";
+import { batchWrite, callDeadline, readWrittenOnce, recordCapacity, ttlSeconds, type Item } from "./client.js";
 
 /** Bytes per chunk item: under the 400 KB item limit with room for keys and attributes. */
 export const CHUNK_BYTES = 350 * 1024;
 /** BatchWriteItem calls in flight while writing a chunk set: each holds two chunks (client.ts). */
 const WRITE_CONCURRENCY = 8;
-/** Chunks per BatchGetItem call: 40 × 350 KB stays under the 16 MB response limit. */
-const CHUNKS_PER_GET = 40;
 
 export interface ChunkSet {
   /** Partition key of the chunks in the chunks table. */
@@ -62,27 +60,13 @@ export class ChunkStore {
     if (end <= start) return Buffer.alloc(0);
     const first = Math.floor(start / set.chunkBytes);
     const last = Math.floor((end - 1) / set.chunkBytes);
-    const wanted: number[] = [];
-    for (let i = first; i <= last; i++) wanted.push(i);
-    const chunks = new Map<number, Buffer>();
-    for (const consistent of [false, true]) {
-      const missing = wanted.filter((i) => !chunks.has(i));
-      if (missing.length === 0) break;
-      const groups: number[][] = [];
-      for (let i = 0; i < missing.length; i += CHUNKS_PER_GET) groups.push(missing.slice(i, i + CHUNKS_PER_GET));
-      await mapLimit(groups, 4, async (group) => {
-        const items = await batchGet(
-          this.client,
-          this.table,
-          group.map((i) => ({ pk: { S: set.pk }, sk: { N: String(i) } })),
-          { consistent, projection: "sk, d" },
-        );
-        for (const item of items) {
-          const data = item.d?.B;
-          if (item.sk?.N !== undefined && data) chunks.set(Number(item.sk.N), Buffer.from(data));
-        }
-      });
-    }
+    const wanted: string[] = [];
+    for (let i = first; i <= last; i++) wanted.push(String(i));
+    const chunks = await readWrittenOnce(
+      this.client,
+      this.table,
+      wanted.map((i) => ({ pk: { S: set.pk }, sk: { N: i } })),
+    );
     if (wanted.some((i) => !chunks.has(i))) return null;
     const whole = Buffer.concat(wanted.map((i) => chunks.get(i)!));
     const base = first * set.chunkBytes;

@@ -210,6 +210,42 @@ export async function batchGet(
   return found;
 }
 
+/** Keys per BatchGetItem call of readWrittenOnce: 40 items of 350 KB stay under the 16 MB response limit. */
+const WRITTEN_ONCE_PER_GET = 40;
+
+/**
+ * The bytes (`d`) of items written once under keys never reused and never overwritten (chunks, log entry
+ * bodies), by the text of each item's sort key. A replica that has them is as good as the leader, so an
+ * eventually consistent read is tried first (half the price) and the keys it misses are read again strongly
+ * consistent; a key absent from the answer has no item. BatchGetItem calls of at most 40 keys, four in
+ * flight; `key` names the hot partition key the units go to (usage.ts).
+ */
+export async function readWrittenOnce(
+  client: DynamoDBClient,
+  table: string,
+  keys: readonly Item[],
+  key?: HotPartitionKey,
+): Promise<Map<string, Buffer>> {
+  const found = new Map<string, Buffer>();
+  for (const consistent of [false, true]) {
+    const missing = keys.filter((k) => !found.has(sortKeyText(k)));
+    if (missing.length === 0) break;
+    const groups: Item[][] = [];
+    for (let i = 0; i < missing.length; i += WRITTEN_ONCE_PER_GET)
+      groups.push(missing.slice(i, i + WRITTEN_ONCE_PER_GET));
+    await mapLimit(groups, 4, async (group) => {
+      const items = await batchGet(client, table, group, { consistent, projection: "sk, d" }, key);
+      for (const item of items) if (item.sk && item.d?.B) found.set(sortKeyText(item), Buffer.from(item.d.B));
+    });
+  }
+  return found;
+}
+
+/** An item's sort key (string or number) as text. */
+function sortKeyText(item: Item): string {
+  return item.sk?.S ?? item.sk?.N ?? "";
+}
+
 /** DynamoDB TTL wants epoch seconds; round up so an item never expires early. */
 export function ttlSeconds(date: Date): string {
   return String(Math.ceil(date.getTime() / 1000));

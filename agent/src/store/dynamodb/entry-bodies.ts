@@ -26,9 +26,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { DeleteItemCommand, PutItemCommand, type DynamoDBClient, type WriteRequest } from "@aws-sdk/client-dynamodb";
-import { mapLimit } from "../../../../common/map-limit.js";
 import type { HotPartitionKey } from "../usage.js";
-import { batchGet, batchWrite, callDeadline, queryAllPages, recordCapacity, type Item } from "./client.js";
+import { batchWrite, callDeadline, queryAllPages, readWrittenOnce, recordCapacity, type Item } from "./client.js";
 import { LOG_PK, logSk } from "./log-keys.js";
 
 /**
@@ -51,8 +50,6 @@ export const ENTRY_BODY_STUB_FORMAT = 12;
 export const ENTRY_BODY_KEY: HotPartitionKey = "logbody";
 
 const STUB = Buffer.from([0x57, 0x4c, ENTRY_BODY_STUB_FORMAT]); // "WL", format 12 (a varint below 128)
-/** Keys per BatchGetItem call: 100 is DynamoDB's limit; 40 bodies of 350 KB stay under its 16 MB. */
-const BODIES_PER_GET = 40;
 
 export interface EntryBodyRef {
   readonly pk: string;
@@ -127,32 +124,16 @@ export class EntryBodies {
   }
 
   /**
-   * The bodies named, by sort key; a body absent from the answer is not there. Bodies are never
-   * overwritten, so an eventually consistent read is tried first (half the units) and the ones it misses
-   * are read again strongly consistent.
+   * The bodies named, by sort key; a body absent from the answer is not there. Bodies are written once and
+   * never overwritten (client.ts readWrittenOnce: eventually consistent first, strongly for the misses).
    */
-  async read(refs: readonly EntryBodyRef[]): Promise<Map<string, Buffer>> {
-    const found = new Map<string, Buffer>();
-    for (const consistent of [false, true]) {
-      const missing = refs.filter((r) => !found.has(r.sk));
-      if (missing.length === 0) break;
-      const groups: EntryBodyRef[][] = [];
-      for (let i = 0; i < missing.length; i += BODIES_PER_GET) groups.push(missing.slice(i, i + BODIES_PER_GET));
-      await mapLimit(groups, 4, async (group) => {
-        const items = await batchGet(
-          this.client,
-          this.table,
-          group.map((r) => ({ pk: { S: r.pk }, sk: { S: r.sk } })),
-          { consistent, projection: "sk, d" },
-          ENTRY_BODY_KEY,
-        );
-        for (const item of items) {
-          const sk = item.sk?.S;
-          if (sk !== undefined && item.d?.B) found.set(sk, Buffer.from(item.d.B));
-        }
-      });
-    }
-    return found;
+  read(refs: readonly EntryBodyRef[]): Promise<Map<string, Buffer>> {
+    return readWrittenOnce(
+      this.client,
+      this.table,
+      refs.map((r) => ({ pk: { S: r.pk }, sk: { S: r.sk } })),
+      ENTRY_BODY_KEY,
+    );
   }
 
   /** Deletes bodies by key (trim: of the entries it tombstoned). */
