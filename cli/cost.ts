@@ -162,6 +162,7 @@ export function parseCostOptions(opts: RawOptions): CostOptions {
     compactionMaxWaitMs: durationMs(opts, "compactionMaxWait", DEFAULT_WARP_DESIGN.compactionMaxWaitMs, { min: 1 }),
     logEntryBytes: positiveNumber(opts, "logEntryBytes", DEFAULT_WARP_DESIGN.logEntryBytes),
     snapshotEntries: positiveNumber(opts, "snapshotEntries", DEFAULT_WARP_DESIGN.snapshotEntries, { integer: true }),
+    logEntryTtlSeconds: durationMs(opts, "logEntryTTL", DEFAULT_WARP_DESIGN.logEntryTtlSeconds * 1000) / 1000,
     snapshotsInS3: bool(opts, "snapshotsInS3", DEFAULT_WARP_DESIGN.snapshotsInS3),
     idlePollMs: durationMs(opts, "idlePollInterval", DEFAULT_WARP_DESIGN.idlePollMs, {
       min: DEFAULT_WARP_DESIGN.tailIntervalMs,
@@ -388,6 +389,10 @@ const FLAG_HELP: ReadonlyArray<readonly [string, string]> = [
   [
     "snapshotEntries <n>",
     "this design: the agents' -metadataSnapshotEntries, a metadata snapshot after this many log entries (default 2000)",
+  ],
+  [
+    "logEntryTTL <duration>",
+    "this design: metadata log entries expire through TTL this long after they are written, and trims leave them to it (default 168h; 0: each trimmed entry is replaced by a tombstone, as agents before entry level 13 do)",
   ],
   [
     "snapshotsInS3 <bool>",

@@ -156,6 +156,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     // A long-polling fetch waits on data other agents may commit: polls stay at the active interval.
     tailWanted: () => waiters.waitingPartitions > 0 || watchersWant(),
     snapshotEveryEntries: config.metadataSnapshotEntries,
+    entryTtlMs: config.metadataLogEntryTtlMs,
     keepEntriesAfterSnapshot: 1000,
     writesSnapshots: () => singleWriter || (jobs?.isLeader() ?? false),
     logger: componentLogger("metadata-log"),

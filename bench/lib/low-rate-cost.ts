@@ -12,6 +12,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Kafka, logLevel, type Producer } from "kafkajs";
 import { sumSamples, type Sample } from "../../cli/cost-model/measured.js";
 import { DEFAULT_PRICES } from "../../cli/cost-model/prices.js";
+import { costTable, DEFAULT_WARP_DESIGN, DEFAULT_WORKLOAD } from "../../cli/cost-model/model.js";
 import { counts, positiveIntFromEnv, scrape, windowBetween, type IdleWindow } from "./idle-cost.js";
 import { percentiles, round1, type Percentiles } from "./stats.js";
 import { createTopic, dynamoTargetName, startAwsLocal, startDynamoAgents, ZONES } from "./targets.js";
@@ -182,26 +183,37 @@ export async function runLowRateCost(options: LowRateOptions, log: (line: string
   return { options, runs };
 }
 
+/** What a measured window cannot hold, as `warp cost` prices it (cli/cost-model/model.ts). */
+const UNSEEN_IN_WINDOW = /^DynamoDB metadata snapshots and log trims|^DynamoDB storage/;
+
 /**
- * The month in steady state: a 60 s window holds no snapshot (one comes every 2,000 entries), so the trim
- * that later follows each entry (a tombstone, 1 WRU) is added at that rate.
+ * The month in steady state: the window's units and requests, and what a 60 s window cannot hold, as
+ * `warp cost` prices it at 0.1 MB/s for the run's -windowAlign: the snapshots (one every 2,000 entries)
+ * and the trims after them (a read of each entry; entries then expire through TTL), and the storage of
+ * the ingestion items and of the log's entries until TTL removes them.
  */
-export function withTrims(run: LowRateRun): number {
-  const secondsPerMonth = 720 * 3600;
-  return run.window.usdPerMonth + (run.logEntriesPerSecond * secondsPerMonth * DEFAULT_PRICES.ddbWruPerMillion) / 1e6;
+export function steadyState(run: LowRateRun): number {
+  const row = costTable({
+    throughputs: [1e5],
+    workload: DEFAULT_WORKLOAD,
+    design: { ...DEFAULT_WARP_DESIGN, windowAlign: !run.flags.includes("-windowAlign=false") },
+    prices: DEFAULT_PRICES,
+  }).find((r) => r.store === "warp-dynamodb-on-demand" && r.design === "warp")!;
+  const unseen = row.lines.filter((l) => UNSEEN_IN_WINDOW.test(l.service)).reduce((t, l) => t + l.monthlyUsd, 0);
+  return run.window.usdPerMonth + unseen;
 }
 
 export function lowRateReport(r: LowRateResult): string {
   const lines = [
     `### 0.1 MB/s measured (${r.options.agents} agents, ${r.options.storedBytesPerSecond / 1000} KB/s stored, -batchTimeout 250ms, ${r.options.seconds} s window)`,
     "",
-    "| configuration | stored KB/s | files/s | log entries/s | conflicts/s | commits through the sequencer | produce p50 / p99 ms | WRU/s | RRU/s | S3 requests/s | on-demand $/month | with trims |",
+    "| configuration | stored KB/s | files/s | log entries/s | conflicts/s | commits through the sequencer | produce p50 / p99 ms | WRU/s | RRU/s | S3 requests/s | on-demand $/month | steady state |",
     "|---|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const run of r.runs) {
     const w = run.window;
     lines.push(
-      `| ${run.label} | ${run.producedKBps} | ${run.filesPerSecond} | ${run.logEntriesPerSecond} | ${run.conflictsPerSecond} | ${Math.round(run.sequencedShare * 100)} % | ${round1(run.produce.p50Ms)} / ${round1(run.produce.p99Ms)} | ${w.writeUnitsPerSecond} | ${w.readUnitsPerSecond} | ${w.s3RequestsPerSecond} | $${w.usdPerMonth.toFixed(2)} | $${withTrims(run).toFixed(2)} |`,
+      `| ${run.label} | ${run.producedKBps} | ${run.filesPerSecond} | ${run.logEntriesPerSecond} | ${run.conflictsPerSecond} | ${Math.round(run.sequencedShare * 100)} % | ${round1(run.produce.p50Ms)} / ${round1(run.produce.p99Ms)} | ${w.writeUnitsPerSecond} | ${w.readUnitsPerSecond} | ${w.s3RequestsPerSecond} | $${w.usdPerMonth.toFixed(2)} | $${steadyState(run).toFixed(2)} |`,
     );
   }
   return lines.join("\n");

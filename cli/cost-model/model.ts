@@ -24,6 +24,7 @@ import {
 } from "../../agent/src/cluster/registry.js";
 import { DEFAULT_LEASE_RENEW_MS as LEASE_RENEW_MS } from "../../agent/src/background/lease.js";
 import { SEQUENCER_LEASE_RENEW_MS } from "../../agent/src/sequencer/wire.js";
+import { DEFAULT_LOG_ENTRY_TTL_MS } from "../../agent/src/metadata/log.js";
 import {
   DEFAULT_COMPACTION_MAX_WAIT_MS,
   DEFAULT_COMPACTION_MIN_BYTES,
@@ -138,6 +139,12 @@ export interface WarpDesign {
   /** The agents' -metadataSnapshotEntries: a metadata snapshot after this many log entries. */
   readonly snapshotEntries: number;
   /**
+   * Log entries expire through TTL this long after they are written (entry level 13: trims leave them to
+   * it, free; docs/metadata-log.md section 6, "Expiring entries"), and are billed as storage until then. 0: every entry is
+   * trimmed by a tombstone (1 WRU, or its size), as agents before level 13 do.
+   */
+  readonly logEntryTtlSeconds: number;
+  /**
    * Metadata snapshots are objects in the compaction bucket, the table holding a reference (agents with
    * -ingestionBucketURL dynamodb:// and -compactionBucketURL, once every live agent reads entry level 11;
    * docs/metadata-log.md section 6). Off: chunked in the chunks table, as with -bucketURL dynamodb:// alone.
@@ -180,6 +187,7 @@ export const DEFAULT_WARP_DESIGN: WarpDesign = {
   logEntryBytes: 1000,
   tailIntervalMs: 50,
   snapshotEntries: 2000,
+  logEntryTtlSeconds: DEFAULT_LOG_ENTRY_TTL_MS / 1000,
   snapshotsInS3: true,
   partitions: 1000,
   segmentsPerPartition: 32,
@@ -475,11 +483,13 @@ function units(bytes: number, overhead: number, unit: number): number {
  * whose item fits one write unit stays whole (the agents' ENTRY_BODY_MIN_BYTES of data with its keys), and
  * its trim's tombstone is billed at its size; a larger one is a body of its own beside a pointer of 1 WRU
  * (docs/metadata-log.md section 1, "Entry bodies"), and its trim is the pointer's tombstone (1 WRU) and
- * the body's deletion (billed at its size).
+ * the body's deletion (billed at its size). An entry that expires (logEntryTtlSeconds) costs its trim
+ * nothing: TTL removes it and its body.
  */
 export function logEntryWru(d: WarpDesign): { readonly append: number; readonly trim: number } {
   const whole = units(d.logEntryBytes, 0, KB);
-  return whole <= 1 ? { append: whole, trim: whole } : { append: 1 + whole, trim: 1 + whole };
+  const append = whole <= 1 ? whole : 1 + whole;
+  return { append, trim: d.logEntryTtlSeconds > 0 ? 0 : append };
 }
 
 /** WRU (1 KB units) or RRU (4 KB units) to write or read one ingestion file of `fileBytes`. */
@@ -510,8 +520,8 @@ const SNAPSHOT_OBJECT_REQUESTS = 2;
  * What keeping the metadata log short costs, per second: every `snapshotEntries` entries a snapshot is
  * written and the previous one deleted: as an S3 object with a reference in the table (1 WRU), or
  * chunked in the chunks table like an ingestion file (a DeleteItem then bills the item's size like a
- * write); every entry below it is then trimmed: read once more and replaced by a tombstone (1 WRU) that
- * TTL removes.
+ * write); every entry below it is then trimmed: read once more, and left to expire through TTL (free),
+ * or, with logEntryTtlSeconds 0, replaced by a tombstone (1 WRU) that TTL removes.
  */
 function snapshotRates(
   entriesPerSecond: number,
@@ -530,7 +540,7 @@ function snapshotRates(
     wru: snapshots * perSnapshot + entriesPerSecond * logEntryWru(d).trim,
     rru: entriesPerSecond * entryRru,
     s3Requests: d.snapshotsInS3 ? snapshots * SNAPSHOT_OBJECT_REQUESTS : 0,
-    explain: `a ${fmt(bytes / 1e6)} MB snapshot (${fmt(d.partitions)} partitions × (${SNAPSHOT_BYTES_PER_PARTITION} B + ${d.segmentsPerPartition} segments × ${SNAPSHOT_BYTES_PER_SEGMENT} B)) every ${fmt(d.snapshotEntries)} of ${fmt(entriesPerSecond)} log entries/s, ${stored}; each entry trimmed below it: read again (${fmt(entryRru)} RRU, in pages, eventually consistent) and tombstoned (${logEntryWru(d).trim} WRU)`,
+    explain: `a ${fmt(bytes / 1e6)} MB snapshot (${fmt(d.partitions)} partitions × (${SNAPSHOT_BYTES_PER_PARTITION} B + ${d.segmentsPerPartition} segments × ${SNAPSHOT_BYTES_PER_SEGMENT} B)) every ${fmt(d.snapshotEntries)} of ${fmt(entriesPerSecond)} log entries/s, ${stored}; each entry trimmed below it: read again (${fmt(entryRru)} RRU, in pages, eventually consistent) and ${d.logEntryTtlSeconds > 0 ? `left to expire through TTL ${fmt(d.logEntryTtlSeconds / 86400)} days after it was written (0 WRU)` : `tombstoned (${logEntryWru(d).trim} WRU)`}`,
   };
 }
 
@@ -711,6 +721,18 @@ function warpRow(store: WarpStore, w: Workload, d: WarpDesign, p: Prices, measur
       `ingestion items live -ingestionTTL ${fmt(d.ingestionTtlSeconds / 3600)} h + up to ${fmt(d.ttlDeletionLagSeconds / 3600)} h until TTL deletes them (free tier ignored)`,
     ),
   );
+  if (d.logEntryTtlSeconds > 0) {
+    const entries = fileCommitEntriesPerSecond(w, d) + 1000 / compactionPassMs(w, d);
+    const window = d.logEntryTtlSeconds + d.ttlDeletionLagSeconds;
+    lines.push(
+      storageLine(
+        "DynamoDB storage (metadata log)",
+        entries * d.logEntryBytes * window,
+        p.ddbStorageGbMonth,
+        `${fmt(entries)} log entries/s of ${fmt(d.logEntryBytes)} B live ${fmt(d.logEntryTtlSeconds / 86400)} days + up to ${fmt(d.ttlDeletionLagSeconds / 3600)} h until TTL deletes them`,
+      ),
+    );
+  }
   const puts = r.s3PutPerSecond * secs;
   const gets = r.s3GetPerSecond * secs;
   lines.push(

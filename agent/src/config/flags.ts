@@ -26,6 +26,7 @@ import {
 } from "../../../common/flags/values.js";
 import { SEAL_MODES, type SealMode } from "../ingest/batcher.js";
 import { MAX_PARTITIONS_PER_TOPIC } from "../metadata/limits.js";
+import { DEFAULT_LOG_ENTRY_TTL_MS } from "../metadata/log.js";
 import { principalProblem } from "../metadata/acls.js";
 import { SASL_MECHANISMS, isSaslMechanism } from "../security/mechanisms.js";
 import { PrincipalMapper, PrincipalMappingError } from "../security/principal.js";
@@ -73,6 +74,13 @@ function list(what: string): (text: string) => string[] {
     if (items.length === 0) throw new Error(`empty; expected one or more ${what}, comma-separated`);
     return [...new Set(items)];
   };
+}
+
+/** 0 (entries never expire) or a duration from 1 day to 365 days. */
+function logEntryTtl(text: string): number {
+  const ms = durationMs(0, 365 * 24 * 3_600_000)(text);
+  if (ms !== 0 && ms < 24 * 3_600_000) throw new Error("must be 0 (entries never expire) or at least 24h");
+  return ms;
 }
 
 /** 0 (off) or a duration from 1s to 30 days. */
@@ -270,6 +278,14 @@ export const AGENT_FLAGS = {
     valueName: "count",
     help: "The agent holding the compaction lease snapshots the metadata state after this many log entries, and trims the log below it. A snapshot is rewritten whole (warp_metadata_snapshot_bytes): one object in the compaction bucket, or, with -bucketURL dynamodb:// alone, a DynamoDB write unit per KB written and another deleted. Fewer snapshots write less and make replay at start-up longer.",
     parse: integer(100, 10_000_000),
+  }),
+  metadataLogEntryTTL: flag({
+    name: "metadataLogEntryTTL",
+    env: "WARP_METADATA_LOG_ENTRY_TTL",
+    defaultText: `${DEFAULT_LOG_ENTRY_TTL_MS / 3_600_000}h`,
+    valueName: "duration",
+    help: "With a DynamoDB metadata log, entries expire (TTL, free) this long after they are written, instead of each being rewritten by the trim after a snapshot (a write unit apiece). The agent holding the compaction lease snapshots at least hourly while entries come, and renews entries no snapshot covers while snapshots fail; only a cluster whose every agent stopped without its last snapshot and stays down longer than this loses the entries since. 0: entries never expire (at least 24h otherwise).",
+    parse: logEntryTtl,
   }),
   metadataIdlePollInterval: flag({
     name: "metadataIdlePollInterval",

@@ -35,6 +35,7 @@ import {
   DEFAULT_MAX_REQUEST_BYTES,
   DEFAULT_REMOTE_SEAL_IDLE_GAP_MS,
 } from "./flags.js";
+import { DEFAULT_LOG_ENTRY_TTL_MS } from "../metadata/log.js";
 
 export interface AgentConfig {
   /** One store for everything (`-bucketURL`); absent when the split form is used. */
@@ -95,6 +96,8 @@ export interface AgentConfig {
   readonly metadataSnapshotEntries: number;
   /** The longest interval between tail polls of a quiet shared metadata log (-metadataIdlePollInterval). */
   readonly metadataIdlePollMs: number;
+  /** Metadata log entries expire this long after they are written; 0: never (-metadataLogEntryTTL). */
+  readonly metadataLogEntryTtlMs: number;
   /** Period of retention enforcement (retention.ms, retention.bytes). */
   readonly retentionIntervalMs: number;
   /** Unreferenced objects are deleted only after staying unreferenced this long. */
@@ -212,6 +215,7 @@ export function parseAgentConfig(
     compactionMaxWaitMs: compactionMaxWait(p, ingestionTtlMs, maxUncompactedAgeMs),
     metadataSnapshotEntries: p.metadataSnapshotEntries ?? 2000,
     metadataIdlePollMs: p.metadataIdlePollInterval ?? DEFAULT_METADATA_IDLE_POLL_MS,
+    metadataLogEntryTtlMs: p.metadataLogEntryTTL ?? DEFAULT_LOG_ENTRY_TTL_MS,
     retentionIntervalMs: p.retentionInterval ?? 30_000,
     gcGraceMs: p.gcGracePeriod ?? 300_000,
     createTables: p.createTables ?? true,

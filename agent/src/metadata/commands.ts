@@ -352,6 +352,10 @@ export interface LogEntry {
  *      partition key (store/dynamodb/entry-bodies.ts: the item at the entry's index holds a pointer, which
  *      an older agent reads as an entry of format 12 and refuses); agents store bodies apart only while
  *      every live agent reads level 12.
+ *  13  adds no command: an agent of level 13 writes a snapshot at least hourly while entries come and
+ *      renews entries no snapshot covers after a failed one (log.ts), so agents write entries that expire
+ *      (DynamoDB: TTL after 30 days, store/dynamodb/metadata.ts; trims leave them to it) only while every
+ *      live agent reads level 13. An older agent reads such entries as any other.
  *
  * An agent reads every entry of a level up to ENTRY_FORMAT.latest, in either encoding, and stops at an
  * entry of a newer level with an error naming it: folding what it does not understand would leave its
@@ -366,7 +370,8 @@ export const ENTRY_FORMAT = {
   transactions: 10,
   snapshotObjects: 11,
   entryBodies: 12,
-  latest: 12,
+  expiringEntries: 13,
+  latest: 13,
 } as const;
 
 /**

@@ -58,6 +58,18 @@ export interface MetadataLogOptions {
   readonly tailWanted?: () => boolean;
   /** Write a snapshot after this many entries since the last one (0: never). */
   readonly snapshotEveryEntries: number;
+  /**
+   * Write one also when entries were applied since the last and it is this old (ms; default
+   * SNAPSHOT_MAX_AGE_MS): expiring entries (store/types.ts AppendOptions.expiring) are covered long
+   * before they go, however slow the log.
+   */
+  readonly snapshotMaxAgeMs?: number;
+  /**
+   * -metadataLogEntryTTL: entries written while every live agent reads level 13 expire this long after
+   * they are written (a store whose trims would rewrite them, DynamoDB, leaves them to TTL); 0 or unset:
+   * they never do.
+   */
+  readonly entryTtlMs?: number;
   /** Entries kept below a snapshot for agents that lag (the rest are trimmed). */
   readonly keepEntriesAfterSnapshot: number;
   /** Whether this agent writes snapshots (one agent at a time should). */
@@ -158,6 +170,19 @@ export const DEFAULT_PROPOSAL_TIMEOUT_MS = 30_000;
 export const APPEND_CONFLICT_BACKOFF: Backoff = { baseMs: 5, capMs: 160 };
 /** The longest freshenTail waits for its read of the tail (ms). */
 const FRESHEN_WAIT_MS = 1000;
+/**
+ * The snapshot writer snapshots at least this often while entries come (MetadataLogOptions
+ * snapshotMaxAgeMs), and a failed snapshot is tried again after as long.
+ */
+export const SNAPSHOT_MAX_AGE_MS = 3600 * 1000;
+/**
+ * -metadataLogEntryTTL: how long a metadata log entry stays before TTL removes it (docs/metadata-log.md
+ * section 6, "Expiring entries"). Far above SNAPSHOT_MAX_AGE_MS: it is how long a cluster whose every agent stopped without
+ * its last snapshot may stay down before the entries since are lost.
+ */
+export const DEFAULT_LOG_ENTRY_TTL_MS = 7 * 24 * 3600 * 1000;
+/** After a failed snapshot, the entries it would have covered are renewed at most this often (renewUncovered). */
+const RENEW_INTERVAL_MS = 3600 * 1000;
 
 export class MetadataLog {
   private stateValue = new ClusterState();
@@ -199,6 +224,12 @@ export class MetadataLog {
   /** Binary encodings of the commands sized or proposed, while the caller holds them (encoded()). */
   private readonly encodings = new WeakMap<Command, EncodedCommand>();
   private lastSnapshotIndex = 0n;
+  /** When this agent last started writing a snapshot, or opened the log (Date.now()). */
+  private lastSnapshotAttemptAt = Date.now();
+  /** The index of the newest snapshot known durable: the one loaded at open, or the last this agent wrote. */
+  private durableSnapshotIndex = 0n;
+  /** When this agent last renewed the entries no snapshot covers (renewUncovered; 0: never). */
+  private lastRenewAt = 0;
   /** Size of the last snapshot this agent encoded (0: none yet). */
   private lastSnapshotBytes = 0;
   /** The snapshot being written by maybeSnapshot, if any. */
@@ -242,6 +273,7 @@ export class MetadataLog {
     if (snapshot) {
       this.replaceState(ClusterState.fromSnapshot(snapshot.data, snapshot.index));
       this.lastSnapshotIndex = snapshot.index;
+      this.durableSnapshotIndex = snapshot.index;
       this.options.logger.info("loaded metadata snapshot", {
         index: snapshot.index.toString(),
         bytes: snapshot.data.length,
@@ -348,6 +380,8 @@ export class MetadataLog {
       )
       .finally(() => {
         this.tailPassEndedAt = Date.now();
+        // A quiet log applies nothing: the snapshot due by age is found here (maybeSnapshot).
+        this.maybeSnapshot();
         if (this.tailStopped || this.haltedBy || this.tailTimer) return;
         // Moved: the pass found entries, or this agent appended since the last pass (its own entries are
         // folded as they land); either way the log is busy and other agents may append next.
@@ -743,9 +777,12 @@ export class MetadataLog {
         const index = this.stateValue.appliedIndex + 1n;
         flight.attemptedIndex = index;
         const started = process.hrtime.bigint();
-        // Bodies kept apart from the log's key only while every live agent follows them (level 12).
+        // Bodies kept apart from the log's key only while every live agent follows them (level 12), and
+        // entries left to expire only while every live agent snapshots by age too (level 13).
+        const readers = this.readersFormat();
         const ok = await this.store.append(index, data, {
-          inlineOnly: this.readersFormat() < ENTRY_FORMAT.entryBodies,
+          inlineOnly: readers < ENTRY_FORMAT.entryBodies,
+          ...(readers >= ENTRY_FORMAT.expiringEntries ? { expiresAfterMs: this.options.entryTtlMs ?? 0 } : {}),
         });
         this.options.onAppend?.(ok ? "ok" : "conflict", Number(process.hrtime.bigint() - started) / 1e9);
         if (ok) {
@@ -917,8 +954,10 @@ export class MetadataLog {
       if (records[0]!.index > from) {
         // Entries we need were trimmed: start again from the newest snapshot.
         const snapshot = await this.store.latestSnapshot();
-        if (!snapshot || snapshot.index < from - 1n)
-          throw new Error(`metadata log entries from ${from} are gone and no snapshot covers them`);
+        // It must reach the entry before the first one left: one that stops short of it (even at or past
+        // `from`) leaves entries nothing holds, and reading on from it would meet the same gap forever.
+        const first = records[0]!.index;
+        if (!snapshot || snapshot.index < first - 1n) throw this.goneError(from, first, snapshot?.index);
         // Decoded in slices: this agent serves requests from its current state meanwhile (at 100,000
         // partitions a reload at once held the loop for about half a second).
         const state = await ClusterState.fromSnapshotSliced(
@@ -943,6 +982,17 @@ export class MetadataLog {
       }
       if (records.length < READ_BATCH) return;
     }
+  }
+
+  /** Entries from `from` to below `next` are gone, and no snapshot (the newest at `snapshotIndex`) covers them. */
+  private goneError(from: bigint, next: bigint, snapshotIndex: bigint | undefined): Error {
+    const newest = snapshotIndex === undefined ? "there is no snapshot" : `the newest snapshot is at ${snapshotIndex}`;
+    return new Error(
+      `metadata log entries ${from} to ${next - 1n} are gone and ${newest}: the state cannot be rebuilt past them. ` +
+        `Entries of a DynamoDB log expire -metadataLogEntryTTL after they are written (default ` +
+        `${DEFAULT_LOG_ENTRY_TTL_MS / 3_600_000}h): a cluster whose every agent stopped without writing a snapshot ` +
+        `and stayed down longer than that has lost them (docs/reliability.md, "Metadata log entries expire")`,
+    );
   }
 
   /**
@@ -1012,23 +1062,66 @@ export class MetadataLog {
     this.options.logger.debug("metadata snapshot written", { index: index.toString(), bytes: data.length });
   }
 
+  /**
+   * Writes a snapshot, and trims the log below it, when `snapshotEveryEntries` entries were applied since
+   * the last one, or some were and the last is `snapshotMaxAgeMs` old (a failed one is tried again as
+   * late). Only the snapshot writer (writesSnapshots) does.
+   */
   private maybeSnapshot(): void {
     const every = this.options.snapshotEveryEntries;
     if (every <= 0 || this.snapshotting) return;
     const index = this.stateValue.appliedIndex;
-    if (index - this.lastSnapshotIndex < BigInt(every) || !this.options.writesSnapshots()) return;
+    if (index <= this.lastSnapshotIndex) return;
+    const now = Date.now();
+    const dueByAge = now - this.lastSnapshotAttemptAt >= (this.options.snapshotMaxAgeMs ?? SNAPSHOT_MAX_AGE_MS);
+    if ((index - this.lastSnapshotIndex < BigInt(every) && !dueByAge) || !this.options.writesSnapshots()) return;
     this.lastSnapshotIndex = index;
+    this.lastSnapshotAttemptAt = now;
     this.snapshotting = (async () => {
       try {
         await this.writeSnapshot();
-        const keep = BigInt(this.options.keepEntriesAfterSnapshot);
-        if (index > keep) await this.store.trim(index - keep + 1n);
       } catch (err) {
         this.options.logger.warn("metadata snapshot failed", { error: errorMessage(err) });
-      } finally {
-        this.snapshotting = null;
+        await this.renewUncovered();
+        return;
       }
-    })();
+      if (index > this.durableSnapshotIndex) this.durableSnapshotIndex = index;
+      const keep = BigInt(this.options.keepEntriesAfterSnapshot);
+      try {
+        if (index > keep) await this.store.trim(index - keep + 1n);
+      } catch (err) {
+        this.options.logger.warn("metadata log trim failed", { error: errorMessage(err) });
+      }
+    })().finally(() => {
+      this.snapshotting = null;
+    });
+  }
+
+  /**
+   * After a failed snapshot: the entries after the newest durable one must not expire before a snapshot
+   * covers them (store/types.ts renewEntries). At most every RENEW_INTERVAL_MS: only a long outage of
+   * the snapshot's store brings any near their expiry.
+   */
+  private async renewUncovered(): Promise<void> {
+    const now = Date.now();
+    const ttl = this.options.entryTtlMs ?? 0;
+    if (now - this.lastRenewAt < RENEW_INTERVAL_MS) return;
+    this.lastRenewAt = now;
+    const from = this.durableSnapshotIndex + 1n;
+    try {
+      // Renewed also when this agent writes none that expire: other agents may (their -metadataLogEntryTTL).
+      const renewed = await this.store.renewEntries(from, ttl > 0 ? ttl : DEFAULT_LOG_ENTRY_TTL_MS);
+      if (renewed > 0)
+        this.options.logger.warn("metadata log entries no snapshot covers yet were given a new expiry", {
+          from: from.toString(),
+          renewed,
+        });
+    } catch (err) {
+      this.options.logger.warn("renewing metadata log entries no snapshot covers yet failed", {
+        from: from.toString(),
+        error: errorMessage(err),
+      });
+    }
   }
 
   /** Writes a snapshot now (graceful shutdown) when entries were applied since the last one. */
@@ -1047,6 +1140,7 @@ export class MetadataLog {
     try {
       await writing;
       this.lastSnapshotIndex = index;
+      if (index > this.durableSnapshotIndex) this.durableSnapshotIndex = index;
     } finally {
       if (this.snapshotting === settled) this.snapshotting = null;
     }

@@ -161,6 +161,10 @@ class MeasuredMetadataStore implements MetadataStore {
     return this.meter.time("trim", () => this.inner.trim(before));
   }
 
+  renewEntries(from: bigint, expiresAfterMs: number): Promise<number> {
+    return this.meter.time("renewEntries", () => this.inner.renewEntries(from, expiresAfterMs));
+  }
+
   getItem(key: string): Promise<VersionedItem | null> {
     return this.meter.time("getItem", () => this.inner.getItem(key));
   }

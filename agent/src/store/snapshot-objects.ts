@@ -170,6 +170,10 @@ export class SnapshotObjectStore implements MetadataStore {
     return this.inner.trim(before);
   }
 
+  renewEntries(from: bigint, expiresAfterMs: number): Promise<number> {
+    return this.inner.renewEntries(from, expiresAfterMs);
+  }
+
   getItem(key: string): Promise<VersionedItem | null> {
     return this.inner.getItem(key);
   }

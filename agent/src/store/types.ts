@@ -81,6 +81,15 @@ export interface AppendOptions {
    * such a pointer reads the log (entry level below 12, docs/metadata-log.md section 2a).
    */
   readonly inlineOnly?: boolean;
+  /**
+   * The entry may expire this long (ms) after it is written: a store that removes old items for free
+   * (DynamoDB: TTL) marks it so, and trim() then leaves it to expire instead of rewriting it. Set while
+   * every live agent reads level 13, whose snapshot writer covers every entry with a snapshot long before
+   * (hourly at least) and renews entries no snapshot covers yet (renewEntries; docs/metadata-log.md
+   * section 6, "Expiring entries"). At least a day (the late-writer check of the DynamoDB store rests on
+   * it). Stores whose trims cost nothing ignore it.
+   */
+  readonly expiresAfterMs?: number;
 }
 
 export interface ReadOptions {
@@ -154,6 +163,12 @@ export interface MetadataStore {
   latestSnapshot(): Promise<Snapshot | null>;
   /** Entries below `before` are covered by a snapshot and may be dropped. */
   trim(before: bigint): Promise<void>;
+  /**
+   * Entries from `from` on are not covered by a durable snapshot yet: a store whose entries expire gives
+   * those within half of `expiresAfterMs` of their expiry a new one, `expiresAfterMs` from now, so that
+   * none goes before a snapshot covers it. Returns how many it renewed (0 where entries never expire).
+   */
+  renewEntries(from: bigint, expiresAfterMs: number): Promise<number>;
 
   getItem(key: string): Promise<VersionedItem | null>;
   /** Conditional put; returns the new version, or null when the condition failed. */

@@ -64,20 +64,20 @@ describe("warp cost", () => {
     const window = run({ throughput: "1MB" });
     assert.equal(window.code, 0, window.stderr);
     assert.match(window.stdout, /This design: -sealMode window, -windowAlign true\./);
-    assert.match(window.stdout, /warp-dynamodb-on-demand\s+\$453\.89/);
+    assert.match(window.stdout, /warp-dynamodb-on-demand\s+\$448\.05/);
     // Metadata snapshots chunked in DynamoDB instead of kept in S3 (as with -bucketURL dynamodb:// alone).
     const inTable = run({ throughput: "1MB", snapshotsInS3: "false" });
     assert.equal(inTable.code, 0, inTable.stderr);
-    assert.match(inTable.stdout, /warp-dynamodb-on-demand\s+\$457\.93/);
+    assert.match(inTable.stdout, /warp-dynamodb-on-demand\s+\$452\.09/);
     assert.match(window.stdout, /4 log entries\/s of 1 WRU \(the sequencer commits each 250 ms window's files/);
     // An entry per file (the windows not gathered; the other agents still follow the sequencer's tail).
     const perFile = run({ throughput: "1MB", windowAlign: "false" });
     assert.equal(perFile.code, 0, perFile.stderr);
     assert.match(perFile.stdout, /This design: -sealMode window, -windowAlign false\./);
-    assert.match(perFile.stdout, /warp-dynamodb-on-demand\s+\$480\.23/);
+    assert.match(perFile.stdout, /warp-dynamodb-on-demand\s+\$462\.89/);
     assert.match(
       window.stdout,
-      /With -sealMode eager \(.*10 ms write.*\): \$1,543\.41 on-demand, \$456\.51 provisioned/,
+      /With -sealMode eager \(.*10 ms write.*\): \$1,111\.64 on-demand, \$370\.41 provisioned/,
     );
     const eager = run({ throughput: "1MB", sealMode: "eager", writeLatency: "20ms" });
     assert.equal(eager.code, 0, eager.stderr);
@@ -86,7 +86,7 @@ describe("warp cost", () => {
       /This design: -sealMode eager \(group commit\), writes of 20 ms, produce requests of 1024 bytes\./,
     );
     assert.match(eager.stdout, /150 files\/s \(3 agents, -sealMode eager/);
-    assert.match(eager.stdout, /With -sealMode window \(one file per 250 ms\): \$453\.89 on-demand/);
+    assert.match(eager.stdout, /With -sealMode window \(one file per 250 ms\): \$448\.05 on-demand/);
     assert.match(
       window.stdout,
       /An idle cluster \(nothing produced\) ==\nwarp-dynamodb-on-demand: \$6\.48 a month with no client waiting, \$9\.56 with a consumer waiting/,

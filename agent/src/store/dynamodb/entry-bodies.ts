@@ -19,15 +19,34 @@
  * (it stopped between the two puts, or its delete failed) are found by the trims: each trim deletes the
  * bodies of the entries it tombstones by their keys, and sweeps one stripe in turn (a Query of it below
  * the trimmed index, half a read unit when it finds nothing), so a left-behind body goes within 64 trims.
+ * The body of an expiring entry (AppendOptions.expiresAfterMs) expires through TTL a day after its
+ * pointer, whatever becomes of the pointer: trims and sweeps leave it alone.
  *
  * The stub is what an agent that does not know bodies reads as the entry: "WL" and the entry format
  * ENTRY_BODY_STUB_FORMAT (12), which it refuses as a newer format with that level named. Agents store
  * bodies only while every live agent reads level 12 (AppendOptions.inlineOnly, set by the log).
  */
 import { randomBytes } from "node:crypto";
-import { DeleteItemCommand, PutItemCommand, type DynamoDBClient, type WriteRequest } from "@aws-sdk/client-dynamodb";
+import {
+  DeleteItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  type DynamoDBClient,
+  type WriteRequest,
+} from "@aws-sdk/client-dynamodb";
+import { isConditionalCheckFailed } from "../../../../common/aws/errors.js";
+import { TTL_ATTRIBUTE } from "../../../../common/table-schema.js";
 import type { HotPartitionKey } from "../usage.js";
-import { batchWrite, callDeadline, queryAllPages, readWrittenOnce, recordCapacity, type Item } from "./client.js";
+import {
+  batchWrite,
+  callDeadline,
+  queryAllPages,
+  readWrittenOnce,
+  recordCapacity,
+  recordFailedConditionalWrite,
+  ttlSeconds,
+  type Item,
+} from "./client.js";
 import { LOG_PK, logSk } from "./log-keys.js";
 
 /**
@@ -93,17 +112,44 @@ export class EntryBodies {
     private readonly queryPageLimit?: number,
   ) {}
 
-  /** Stores a body; durable when it resolves. */
-  async write(ref: EntryBodyRef, data: Buffer): Promise<void> {
+  /** Stores a body, expiring at `expiresAt` (ms) if given; durable when it resolves. */
+  async write(ref: EntryBodyRef, data: Buffer, expiresAt?: number): Promise<void> {
     const out = await this.client.send(
       new PutItemCommand({
         TableName: this.table,
-        Item: { pk: { S: ref.pk }, sk: { S: ref.sk }, d: { B: data } },
+        Item: {
+          pk: { S: ref.pk },
+          sk: { S: ref.sk },
+          d: { B: data },
+          ...(expiresAt === undefined ? {} : { [TTL_ATTRIBUTE]: { N: ttlSeconds(new Date(expiresAt)) } }),
+        },
         ReturnConsumedCapacity: "TOTAL",
       }),
       callDeadline(),
     );
     recordCapacity("write", out.ConsumedCapacity, ENTRY_BODY_KEY);
+  }
+
+  /** Gives an expiring body the expiry `expiresAt` (ms); a body already gone stays gone. */
+  async renew(ref: EntryBodyRef, expiresAt: number): Promise<void> {
+    try {
+      const out = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: { pk: { S: ref.pk }, sk: { S: ref.sk } },
+          UpdateExpression: "SET #ttl = :ttl",
+          ConditionExpression: "attribute_exists(#ttl)",
+          ExpressionAttributeNames: { "#ttl": TTL_ATTRIBUTE },
+          ExpressionAttributeValues: { ":ttl": { N: ttlSeconds(new Date(expiresAt)) } },
+          ReturnConsumedCapacity: "TOTAL",
+        }),
+        callDeadline(),
+      );
+      recordCapacity("write", out.ConsumedCapacity, ENTRY_BODY_KEY);
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
+      recordFailedConditionalWrite(this.table, 1, ENTRY_BODY_KEY);
+    }
   }
 
   /** Deletes the body of an append that lost its index. A failure leaves it to the next trim's sweep. */
@@ -145,7 +191,10 @@ export class EntryBodies {
     await batchWrite(this.client, this.table, requests, undefined, ENTRY_BODY_KEY);
   }
 
-  /** Deletes every body in stripe `pk` of an entry below `before` (trim: the snapshot covers them). */
+  /**
+   * Deletes every body in stripe `pk` of an entry below `before` (trim: the snapshot covers them), but
+   * expiring ones: TTL removes those.
+   */
   async sweep(pk: string, before: bigint): Promise<number> {
     const requests: WriteRequest[] = [];
     await queryAllPages(
@@ -154,10 +203,12 @@ export class EntryBodies {
         TableName: this.table,
         KeyConditionExpression: "pk = :pk AND sk < :before",
         ExpressionAttributeValues: { ":pk": { S: pk }, ":before": { S: logSk(before) } },
-        ProjectionExpression: "pk, sk",
+        ProjectionExpression: "pk, sk, #ttl",
+        ExpressionAttributeNames: { "#ttl": TTL_ATTRIBUTE },
       },
       this.queryPageLimit,
       (item) => {
+        if (item[TTL_ATTRIBUTE] !== undefined) return;
         if (item.pk && item.sk) requests.push({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } });
       },
       ENTRY_BODY_KEY,

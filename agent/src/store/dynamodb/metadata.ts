@@ -3,7 +3,8 @@
  *
  *   log entry      pk = "log",      sk = index, 20 digits zero-padded;  d (B), or for an entry whose item
  *                  would pass one write unit a pointer to its body under pk "logbody/<index mod 64>"
- *                  (entry-bodies.ts)
+ *                  (entry-bodies.ts); an expiring entry (AppendOptions.expiresAfterMs) also expiresAt (N, TTL:
+ *                  that long after it was written; the agents' -metadataLogEntryTTL)
  *   snapshot ptr   pk = "snapshot", sk = "latest";  idx (N), size (N), and either inl (B) or
  *                  cpk/n/cb: a chunk set in the chunks table (pk "s#<random id>")
  *   item           pk = "item",     sk = item key;  v (B), ver (N), expiresAt (N, epoch s, TTL), expMs (N)
@@ -13,13 +14,16 @@
  *
  * append(N) is a PutItem conditional on attribute_not_exists(pk): exactly one writer gets each index.
  * An index covered by the latest snapshot is taken too, even after trim() dropped its entry:
- *  - trim() does not delete entries but overwrites them with small tombstones (billed like a delete: by
- *    the size of the item replaced), so a late writer's conditional put at a trimmed index fails and no
- *    reader can ever see a stray entry there. Tombstones expire through TTL after a day, for free.
+ *  - an expiring entry stays as it is below the snapshot until TTL removes it, for free, once its expiry
+ *    passes (the log's snapshot writer covers every entry with a snapshot long before, and
+ *    renews the entries no snapshot covers yet: renewEntries()). trim() overwrites the other entries
+ *    (written by agents before level 13) with small tombstones (billed like a delete: by the size of the
+ *    item replaced), which expire through TTL after a day. Either way a late writer's conditional put at
+ *    a trimmed index fails while the item is there, and no reader can see a stray entry there.
  *  - for writers late by more than that, a successful put is followed by a strongly consistent read of
  *    the snapshot pointer, and a put that landed at or below it is turned into a tombstone and reported
  *    as lost (trim only ever works below the pointer, which is durable first, so the check cannot miss).
- *    The check is skipped when the handle recently saw a live entry at or below the index (see
+ *    The check is skipped when the handle recently saw the log's last entry at or below the index (see
  *    needsSnapshotCheck()), so a writer appending at the tail it just read pays one PutItem.
  */
 import { randomInt } from "node:crypto";
@@ -55,6 +59,7 @@ import {
   pointerAttributes,
   type EntryBodyRef,
 } from "./entry-bodies.js";
+import { mapLimit } from "../../../../common/map-limit.js";
 import { LOG_PK, logSk } from "./log-keys.js";
 import { checkKey } from "./objects.js";
 import {
@@ -76,8 +81,14 @@ export const TRIM_PK = "trim";
 export const TRIM_SK = "floor";
 /** How long tombstones of trimmed log entries stay before TTL removes them. */
 export const TOMBSTONE_TTL_MS = 24 * 3600 * 1000;
-/** Below TOMBSTONE_TTL_MS by a margin for clock skew between agents and for slow trims. */
-const SKIP_CHECK_WINDOW_MS = TOMBSTONE_TTL_MS - 3600 * 1000;
+/** Margin for clock skew between agents and for slow trims, below an expiry that decides a skipped check. */
+const EXPIRY_MARGIN_MS = 3600 * 1000;
+/** Below TOMBSTONE_TTL_MS by the margin. */
+const SKIP_CHECK_WINDOW_MS = TOMBSTONE_TTL_MS - EXPIRY_MARGIN_MS;
+/** The shortest TTL an expiring entry may have (needsSnapshotCheck rests on it). */
+const MIN_ENTRY_TTL_MS = 24 * 3600 * 1000;
+/** A body outlives its pointer by this long: TTL removes items in no particular order. */
+const BODY_TTL_EXTRA_MS = 24 * 3600 * 1000;
 /** Largest log entry: the item holds pk, sk and d within DynamoDB's 400 KB item limit. */
 export const DYNAMO_MAX_ENTRY_BYTES = 350 * 1024;
 /** Snapshots up to this size live inline in the pointer item. */
@@ -96,6 +107,12 @@ export interface DynamoMetadataStoreOptions {
   readonly chunkBytes?: number;
 }
 
+/** What a read of the log saw besides its entries: their expiries (ms), and whether it reached the log's end. */
+interface ReadSight {
+  readonly expiries: Map<bigint, number>;
+  reachedEnd: boolean;
+}
+
 interface SnapshotPointer {
   readonly index: bigint;
   readonly inline?: Buffer;
@@ -112,10 +129,10 @@ export class DynamoMetadataStore implements MetadataStore {
   /** Highest snapshot index seen; only grows. Appends at or below it are refused without a call. */
   private knownSnapshotIndex = 0n;
   /**
-   * The highest log index this handle saw live (read, or appended by it) and when (taken before the
-   * request). See needsSnapshotCheck().
+   * The highest log index this handle saw live (read, or appended by it), and until when (Date.now()) that
+   * sight lets an append at or above it skip the snapshot check. See needsSnapshotCheck().
    */
-  private liveSeen: { index: bigint; at: number } | null = null;
+  private liveSeen: { index: bigint; until: number } | null = null;
 
   constructor(
     private readonly client: DynamoDBClient,
@@ -136,9 +153,12 @@ export class DynamoMetadataStore implements MetadataStore {
       throw new RangeError(`log entry of ${data.length} bytes exceeds ${this.maxEntryBytes}`);
     if (index <= this.knownSnapshotIndex) return false;
     const startedAt = Date.now();
+    const ttl = options.expiresAfterMs ?? 0;
+    if (ttl > 0 && ttl < MIN_ENTRY_TTL_MS) throw new RangeError(`log entry TTL must be at least a day, got ${ttl} ms`);
+    const expiresAt = ttl > 0 ? startedAt + ttl : undefined;
     // A large entry's bytes go to a stripe first; the log's key gets a pointer to them (entry-bodies.ts).
     const body = !options.inlineOnly && data.length > ENTRY_BODY_MIN_BYTES ? newEntryBodyRef(index, data.length) : null;
-    if (body) await this.bodies.write(body, data);
+    if (body) await this.bodies.write(body, data, expiresAt === undefined ? undefined : expiresAt + BODY_TTL_EXTRA_MS);
     try {
       const out = await this.client.send(
         new PutItemCommand({
@@ -147,6 +167,7 @@ export class DynamoMetadataStore implements MetadataStore {
             pk: { S: LOG_PK },
             sk: { S: logSk(index) },
             ...(body ? pointerAttributes(body) : { d: { B: data } }),
+            ...(expiresAt === undefined ? {} : { [TTL_ATTRIBUTE]: { N: ttlSeconds(new Date(expiresAt)) } }),
           },
           ConditionExpression: "attribute_not_exists(pk)",
           ReturnConsumedCapacity: "TOTAL",
@@ -169,24 +190,36 @@ export class DynamoMetadataStore implements MetadataStore {
         return false;
       }
     }
-    this.noteLive(index, startedAt);
+    this.noteLive(index, startedAt, expiresAt);
     return true;
   }
 
-  private noteLive(index: bigint, at: number): void {
-    if (!this.liveSeen || index > this.liveSeen.index || (index === this.liveSeen.index && at > this.liveSeen.at))
-      this.liveSeen = { index, at };
+  /** Entry `index` was live at `at` (taken before the request); `expiresAt`: its expiry (ms), if it has one. */
+  private noteLive(index: bigint, at: number, expiresAt: number | undefined): void {
+    let until = at + SKIP_CHECK_WINDOW_MS;
+    if (expiresAt !== undefined) until = Math.min(until, expiresAt - EXPIRY_MARGIN_MS);
+    if (!this.liveSeen || index > this.liveSeen.index || (index === this.liveSeen.index && until > this.liveSeen.until))
+      this.liveSeen = { index, until };
   }
 
   /**
-   * Whether a successful conditional put at `index` may have landed where a trimmed entry's tombstone had
-   * already expired. Not when this handle saw a live entry L <= index less than SKIP_CHECK_WINDOW_MS ago:
-   * trim() drops a prefix, so index was not trimmed when L was live, and any tombstone written at index
-   * since then still exists (tombstones live TOMBSTONE_TTL_MS) and would have failed the put.
+   * Whether a successful conditional put at `index` may have landed where a trimmed entry's tombstone, or
+   * an expiring entry, had already expired. Not while this handle's sight of the log's last entry L <=
+   * index holds (noteLive: L appended by this handle, or the last entry of a strongly consistent read that
+   * reached the log's end), which is at most SKIP_CHECK_WINDOW_MS after it, and never past L's own expiry
+   * less EXPIRY_MARGIN_MS:
+   *  - index > L: nothing was at index when L was the last entry, so whatever was put there since (an
+   *    entry, which expires after at least a day, or a tombstone, which lives TOMBSTONE_TTL_MS) was still
+   *    there to fail the put;
+   *  - index = L: L was live then; a tombstone put on it since lives TOMBSTONE_TTL_MS, and L itself, if it
+   *    expires, lasts until its expiry (give or take the writers' clock skew).
+   * A sight of an entry that was not the last proves nothing: an expiring entry stays live below the
+   * snapshot, where the entries after it may have been trimmed (tombstoned, written by an older agent) and
+   * their tombstones expired since.
    */
   private needsSnapshotCheck(index: bigint, now: number): boolean {
     const seen = this.liveSeen;
-    return !(seen && seen.index <= index && now - seen.at < SKIP_CHECK_WINDOW_MS);
+    return !(seen && seen.index <= index && now < seen.until);
   }
 
   async read(from: bigint, limit: number, options: ReadOptions = {}): Promise<LogRecord[]> {
@@ -194,16 +227,22 @@ export class DynamoMetadataStore implements MetadataStore {
     if (limit <= 0) return out;
     const consistent = options.consistent ?? true;
     const startedAt = Date.now();
-    try {
-      return await this.readInto(out, from, limit, consistent);
-    } finally {
-      // Only what the leader holds vouches for the skipped snapshot check (needsSnapshotCheck).
-      const last = out[out.length - 1];
-      if (last && consistent) this.noteLive(last.index, startedAt);
-    }
+    const seen: ReadSight = { expiries: new Map(), reachedEnd: false };
+    const records = await this.readInto(out, from, limit, consistent, seen);
+    // Only what the leader holds vouches for the skipped snapshot check, and only a read that reached the
+    // log's end (needsSnapshotCheck).
+    const last = records[records.length - 1];
+    if (last && consistent && seen.reachedEnd) this.noteLive(last.index, startedAt, seen.expiries.get(last.index));
+    return records;
   }
 
-  private async readInto(out: LogRecord[], from: bigint, limit: number, consistent: boolean): Promise<LogRecord[]> {
+  private async readInto(
+    out: LogRecord[],
+    from: bigint,
+    limit: number,
+    consistent: boolean,
+    seen: ReadSight,
+  ): Promise<LogRecord[]> {
     const pointed: Array<{ readonly at: number; readonly ref: EntryBodyRef }> = [];
     let bodyBytes = 0;
     let start: Item | undefined;
@@ -226,6 +265,8 @@ export class DynamoMetadataStore implements MetadataStore {
       for (const item of page.Items ?? []) {
         if (item.t?.BOOL) continue; // trimmed
         const index = BigInt(item.sk?.S ?? "0");
+        const expiresAt = itemExpiry(item);
+        if (expiresAt !== undefined) seen.expiries.set(index, expiresAt);
         const ref = pointedBody(item);
         if (ref) {
           pointed.push({ at: out.length, ref });
@@ -237,7 +278,10 @@ export class DynamoMetadataStore implements MetadataStore {
           break;
         }
       }
-      if (out.length < limit && bodyBytes < READ_BODY_BYTES) start = page.LastEvaluatedKey;
+      if (out.length < limit && bodyBytes < READ_BODY_BYTES) {
+        start = page.LastEvaluatedKey;
+        seen.reachedEnd = start === undefined;
+      }
     } while (start);
     return pointed.length === 0 ? out : this.withBodies(out, pointed);
   }
@@ -245,8 +289,8 @@ export class DynamoMetadataStore implements MetadataStore {
   /**
    * Puts the bodies into the entries that point to them. A body missing even from a strongly consistent
    * read belongs to an entry trimmed since its pointer was read (trim tombstones pointers before it deletes
-   * bodies): that entry is left out, which its reader sees as trimmed (a gap). A live pointer without its
-   * body is corruption, and an error.
+   * bodies), or expired (TTL removes items in any order): that entry is left out, which its reader sees as
+   * trimmed (a gap). A live pointer without its body is corruption, and an error.
    */
   private async withBodies(
     out: LogRecord[],
@@ -268,19 +312,24 @@ export class DynamoMetadataStore implements MetadataStore {
     return gone.size === 0 ? out : out.filter((_, i) => !gone.has(i));
   }
 
+  /** Whether entry `index` is there, neither trimmed nor past its expiry. */
   private async isLiveEntry(index: bigint): Promise<boolean> {
     const out = await this.client.send(
       new GetItemCommand({
         TableName: this.filesTable,
         Key: { pk: { S: LOG_PK }, sk: { S: logSk(index) } },
         ConsistentRead: true,
-        ProjectionExpression: "sk, t",
+        ProjectionExpression: "sk, t, #ttl",
+        ExpressionAttributeNames: { "#ttl": TTL_ATTRIBUTE },
         ReturnConsumedCapacity: "TOTAL",
       }),
       callDeadline(),
     );
     recordRequestReadCapacity(out.ConsumedCapacity, true, LOG_PK);
-    return out.Item !== undefined && !out.Item.t?.BOOL;
+    const item = out.Item;
+    if (item === undefined || item.t?.BOOL) return false;
+    const expiresAt = itemExpiry(item);
+    return expiresAt === undefined || expiresAt > Date.now();
   }
 
   /** Replaces log entries by tombstones that expire through TTL (see the header). */
@@ -311,11 +360,13 @@ export class DynamoMetadataStore implements MetadataStore {
           ":from": { S: logSk(floor) },
           ":to": { S: logSk(limit - 1n) },
         },
-        ProjectionExpression: "sk, t, bpk, bsk",
+        ProjectionExpression: "sk, t, bpk, bsk, #ttl",
+        ExpressionAttributeNames: { "#ttl": TTL_ATTRIBUTE },
       },
       this.options.queryPageLimit,
       (item) => {
-        if (item.t?.BOOL) return;
+        // An expiring entry (and its body) goes through TTL, for free: nothing to write.
+        if (item.t?.BOOL || itemExpiry(item) !== undefined) return;
         live.push(BigInt(item.sk?.S ?? "0"));
         const ref = pointedBody(item);
         if (ref) pointed.push(ref);
@@ -360,6 +411,63 @@ export class DynamoMetadataStore implements MetadataStore {
     );
     recordRequestReadCapacity(out.ConsumedCapacity, true);
     return out.Item?.idx?.N ? BigInt(out.Item.idx.N) : 0n;
+  }
+
+  async renewEntries(from: bigint, expiresAfterMs: number): Promise<number> {
+    if (!(expiresAfterMs > 0)) return 0;
+    const now = Date.now();
+    const due: Array<{ readonly index: bigint; readonly body: EntryBodyRef | null }> = [];
+    await queryAllPages(
+      this.client,
+      {
+        TableName: this.filesTable,
+        KeyConditionExpression: "pk = :pk AND sk >= :from",
+        ExpressionAttributeValues: { ":pk": { S: LOG_PK }, ":from": { S: logSk(from) } },
+        ProjectionExpression: "sk, t, bpk, bsk, #ttl",
+        ExpressionAttributeNames: { "#ttl": TTL_ATTRIBUTE },
+      },
+      this.options.queryPageLimit,
+      (item) => {
+        const expiresAt = itemExpiry(item);
+        if (item.t?.BOOL || expiresAt === undefined || expiresAt > now + expiresAfterMs / 2) return;
+        due.push({ index: BigInt(item.sk?.S ?? "0"), body: pointedBody(item) });
+      },
+      LOG_PK,
+      // Strongly consistent: an entry a stale replica hid would miss its renewal.
+      true,
+    );
+    const expiresAt = now + expiresAfterMs;
+    let renewed = 0;
+    await mapLimit(due, 4, async ({ index, body }) => {
+      // The body first: it must outlive its pointer.
+      if (body) await this.bodies.renew(body, expiresAt + BODY_TTL_EXTRA_MS);
+      if (await this.renewEntry(index, expiresAt)) renewed++;
+    });
+    return renewed;
+  }
+
+  /** Gives expiring entry `index` the expiry `expiresAt` (ms), unless it is gone or trimmed meanwhile. */
+  private async renewEntry(index: bigint, expiresAt: number): Promise<boolean> {
+    try {
+      const out = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.filesTable,
+          Key: { pk: { S: LOG_PK }, sk: { S: logSk(index) } },
+          UpdateExpression: "SET #ttl = :ttl",
+          ConditionExpression: "attribute_exists(#ttl) AND attribute_not_exists(t)",
+          ExpressionAttributeNames: { "#ttl": TTL_ATTRIBUTE },
+          ExpressionAttributeValues: { ":ttl": { N: ttlSeconds(new Date(expiresAt)) } },
+          ReturnConsumedCapacity: "TOTAL",
+        }),
+        callDeadline(),
+      );
+      recordCapacity("write", out.ConsumedCapacity, LOG_PK);
+      return true;
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
+      recordFailedConditionalWrite(this.filesTable, 1, LOG_PK);
+      return false;
+    }
   }
 
   // ---- snapshots ----
@@ -566,6 +674,12 @@ export class DynamoMetadataStore implements MetadataStore {
   async close(): Promise<void> {
     await this.onClose();
   }
+}
+
+/** A log item's expiry (ms since the epoch), if it has one. */
+function itemExpiry(item: Item): number | undefined {
+  const seconds = item[TTL_ATTRIBUTE]?.N;
+  return seconds === undefined ? undefined : Number(seconds) * 1000;
 }
 
 function toVersioned(item: Item, now: number): VersionedItem | null {

@@ -441,6 +441,11 @@ export class FileMetadataStore implements MetadataStore {
     });
   }
 
+  /** Entries here never expire. */
+  async renewEntries(): Promise<number> {
+    return 0;
+  }
+
   async getItem(key: string): Promise<VersionedItem | null> {
     this.checkOpen();
     const item = this.items.get(key);

@@ -98,6 +98,46 @@ describe("cost model", () => {
       }
     });
 
+    it("meets the reference design's on-demand figure at 0.1 MB/s: log entries expire, their trims write nothing, their storage is counted", () => {
+      const table = (design: Partial<WarpDesign>) =>
+        costTable({
+          throughputs: [1e5],
+          workload: DEFAULT_WORKLOAD,
+          design: { ...DEFAULT_WARP_DESIGN, ...design },
+          prices: DEFAULT_PRICES,
+        });
+      const rows = table({});
+      const ours = rows.find((r) => r.store === "warp-dynamodb-on-demand" && r.design === "warp")!;
+      const reference = rows.find((r) => r.store === "dynamodb-on-demand")!;
+      assert.ok(ours.monthlyUsd <= reference.monthlyUsd, `${ours.monthlyUsd} <= ${reference.monthlyUsd}`);
+      assert.equal(DEFAULT_WARP_DESIGN.logEntryTtlSeconds, 7 * 24 * 3600, "the agents' -metadataLogEntryTTL");
+      // 4 window entries/s and a compaction pass every 30 s: only the snapshots write (1 WRU per 2,000).
+      const entries = 4 + 1 / 30;
+      const trims = ours.lines.find((l) => /metadata snapshots/.test(l.service))!;
+      assert.match(
+        trims.assumption,
+        /^0\.002\d* WRU\/s .* left to expire through TTL 7 days after it was written \(0 WRU\)/,
+      );
+      const stored = ours.lines.find((l) => l.service === "DynamoDB storage (metadata log)")!;
+      const gb = (entries * 1000 * (7 * 24 + 48) * 3600) / 1024 ** 3;
+      assert.ok(Math.abs(stored.quantity - gb) < 0.001, `${stored.quantity} GB-month vs ${gb}`);
+      assert.ok(Math.abs(stored.monthlyUsd - gb * 0.25) < 0.001);
+      // With tombstones (agents before level 13, or -metadataLogEntryTTL 0): a write unit per entry more,
+      // and nothing stored.
+      const tombstones = table({ logEntryTtlSeconds: 0 }).find(
+        (r) => r.store === "warp-dynamodb-on-demand" && r.design === "warp",
+      )!;
+      assert.equal(
+        tombstones.lines.find((l) => l.service === "DynamoDB storage (metadata log)"),
+        undefined,
+      );
+      const extra = ((entries * 0.625) / 1e6) * 720 * 3600 - stored.monthlyUsd;
+      assert.ok(
+        Math.abs(tombstones.monthlyUsd - ours.monthlyUsd - extra) < 0.01,
+        `${tombstones.monthlyUsd} vs ${ours.monthlyUsd}`,
+      );
+    });
+
     it("counts ingestion files inline up to 64 KiB, then 350 KiB chunks plus a descriptor", () => {
       const d = { ...DEFAULT_WARP_DESIGN, itemOverheadBytes: 0 };
       assert.equal(ingestionFileUnits(1024, d, 1024), 1);
@@ -183,7 +223,8 @@ describe("cost model", () => {
     });
 
     it("counts metadata snapshots kept in DynamoDB (written, then deleted) and log trims, growing with the state and the entry rate", () => {
-      // One log entry per file (windows not gathered), as when these figures were first checked.
+      // One log entry per file (windows not gathered), each trimmed by a tombstone (no TTL: agents before
+      // level 13), as when these figures were first checked.
       const snapshotLine = (design: Partial<WarpDesign>, bytesPerSecond = 1e6) =>
         costTable({
           throughputs: [bytesPerSecond],
@@ -194,6 +235,7 @@ describe("cost model", () => {
             windowAlign: false,
             snapshotsInS3: false,
             compactionMinBytes: 0,
+            logEntryTtlSeconds: 0,
             ...design,
           },
           prices: DEFAULT_PRICES,
@@ -227,7 +269,8 @@ describe("cost model", () => {
         costTable({
           throughputs: [1e5],
           workload: DEFAULT_WORKLOAD,
-          design: { ...DEFAULT_WARP_DESIGN, compactionMinBytes: 0, ...design },
+          // Entries trimmed by tombstones, as when these figures were first checked.
+          design: { ...DEFAULT_WARP_DESIGN, compactionMinBytes: 0, logEntryTtlSeconds: 0, ...design },
           prices: DEFAULT_PRICES,
         })
           .find((r) => r.store === "warp-dynamodb-on-demand" && r.design === "warp")!
@@ -248,7 +291,10 @@ describe("cost model", () => {
     });
 
     it("prices a log entry whose item passes 1 KB as a pointer and a body: one more unit to write and one more to trim", () => {
-      const at = (logEntryBytes: number) => logEntryWru({ ...DEFAULT_WARP_DESIGN, logEntryBytes });
+      // Trimmed by tombstones (no TTL), as agents before level 13 do; with a TTL trims cost nothing.
+      assert.deepEqual(logEntryWru({ ...DEFAULT_WARP_DESIGN, logEntryBytes: 3000 }), { append: 4, trim: 0 });
+      const at = (logEntryBytes: number) =>
+        logEntryWru({ ...DEFAULT_WARP_DESIGN, logEntryBytes, logEntryTtlSeconds: 0 });
       assert.deepEqual(at(1000), { append: 1, trim: 1 });
       assert.deepEqual(at(1024), { append: 1, trim: 1 });
       // Whole, a 3,000 B entry would cost 3 to write and 3 to tombstone; apart, the pointer and its tombstone
@@ -258,7 +304,7 @@ describe("cost model", () => {
         costTable({
           throughputs: [1e5],
           workload: DEFAULT_WORKLOAD,
-          design: { ...DEFAULT_WARP_DESIGN, logEntryBytes },
+          design: { ...DEFAULT_WARP_DESIGN, logEntryBytes, logEntryTtlSeconds: 0 },
           prices: DEFAULT_PRICES,
         }).find((r) => r.store === "warp-dynamodb-on-demand" && r.design === "warp")!.monthlyUsd;
       // About 4.03 entries a second (4 windows and the compaction passes), each 3 + 3 WRU more than one of
@@ -284,8 +330,11 @@ describe("cost model", () => {
           design: { ...DEFAULT_WARP_DESIGN, ...design },
           prices: DEFAULT_PRICES,
         }).find((r) => r.store === "warp-dynamodb-on-demand" && r.design === "warp")!.monthlyUsd;
-      // 0.5 PUT/s and 0.5 log entries/s (with their trims) against 1/30 of each: about $8 a month.
-      assert.ok(usd({ compactionMinBytes: 0 }) - usd({}) > 8, `${usd({ compactionMinBytes: 0 })} vs ${usd({})}`);
+      // 0.5 PUT/s and 0.5 log entries/s against 1/30 of each: about $7.5 a month ($8 when each entry's
+      // trim wrote a tombstone).
+      assert.ok(usd({ compactionMinBytes: 0 }) - usd({}) > 7, `${usd({ compactionMinBytes: 0 })} vs ${usd({})}`);
+      const tombstones = { logEntryTtlSeconds: 0 };
+      assert.ok(usd({ ...tombstones, compactionMinBytes: 0 }) - usd(tombstones) > 8);
     });
 
     it("with aligned windows (the default) counts one log entry per window for every agent's files, and less of everything that follows entries", () => {
@@ -302,12 +351,15 @@ describe("cost model", () => {
       for (const bps of [1e5, 1e6, 1e7]) {
         const gathered = usd(DEFAULT_WARP_DESIGN, bps);
         const perFile = usd({ ...DEFAULT_WARP_DESIGN, windowAlign: false }, bps);
-        // 8 entries/s fewer: their writes and their trims, 16 WRU/s ($25.92 a month); the snapshots, S3
-        // objects, cost a few cents either way.
+        // 8 entries/s fewer: their writes, 8 WRU/s ($12.96 a month), and their storage until TTL removes
+        // them; the snapshots, S3 objects, cost a few cents either way.
         assert.ok(
-          perFile.monthlyUsd - gathered.monthlyUsd > 25.9,
+          perFile.monthlyUsd - gathered.monthlyUsd > 12.96,
           `${bps}: ${gathered.monthlyUsd} vs ${perFile.monthlyUsd}`,
         );
+        // Trimmed by tombstones (no TTL): their trims too, 16 WRU/s ($25.92 a month).
+        const tombstones = { ...DEFAULT_WARP_DESIGN, logEntryTtlSeconds: 0 };
+        assert.ok(usd({ ...tombstones, windowAlign: false }, bps).monthlyUsd - usd(tombstones, bps).monthlyUsd > 25.9);
         assert.match(gathered.lines[0]!.assumption, /4 log entries\/s of 1 WRU/);
         assert.match(
           gathered.lines.find((l) => /metadata snapshots/.test(l.service))!.assumption,
