@@ -10,6 +10,7 @@ import {
   BatchWriteItemCommand,
   DynamoDBClient,
   QueryCommand,
+  UpdateItemCommand,
   type AttributeValue,
   type ConsumedCapacity,
   type QueryCommandInput,
@@ -21,7 +22,9 @@ import {
   DYNAMODB_BACKOFF,
   DYNAMODB_CALL_DEADLINE_MS,
 } from "../../../../common/aws/client-settings.js";
+import { isConditionalCheckFailed } from "../../../../common/aws/errors.js";
 import { mapLimit } from "../../../../common/map-limit.js";
+import { TTL_ATTRIBUTE } from "../../../../common/table-schema.js";
 import { storeUsage, type HotPartitionKey } from "../usage.js";
 
 export type Item = Record<string, AttributeValue>;
@@ -280,4 +283,38 @@ export async function queryAllPages(
     for (const item of page.Items ?? []) onItem(item);
     start = page.LastEvaluatedKey;
   } while (start);
+}
+
+/**
+ * Sets the TTL attribute of the item at `key` to `expiresAt` (ms) if `condition` holds (a condition
+ * expression that may name the attribute as `#ttl`); false when it did not. Billed like a write of the item.
+ */
+export async function renewExpiry(
+  client: DynamoDBClient,
+  table: string,
+  key: Item,
+  expiresAt: number,
+  condition: string,
+  hotKey?: HotPartitionKey,
+): Promise<boolean> {
+  try {
+    const out = await client.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: key,
+        UpdateExpression: "SET #ttl = :ttl",
+        ConditionExpression: condition,
+        ExpressionAttributeNames: { "#ttl": TTL_ATTRIBUTE },
+        ExpressionAttributeValues: { ":ttl": { N: ttlSeconds(new Date(expiresAt)) } },
+        ReturnConsumedCapacity: "TOTAL",
+      }),
+      callDeadline(),
+    );
+    recordCapacity("write", out.ConsumedCapacity, hotKey);
+    return true;
+  } catch (err) {
+    if (!isConditionalCheckFailed(err)) throw err;
+    recordFailedConditionalWrite(table, 1, hotKey);
+    return false;
+  }
 }

@@ -27,14 +27,7 @@
  * bodies only while every live agent reads level 12 (AppendOptions.inlineOnly, set by the log).
  */
 import { randomBytes } from "node:crypto";
-import {
-  DeleteItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-  type DynamoDBClient,
-  type WriteRequest,
-} from "@aws-sdk/client-dynamodb";
-import { isConditionalCheckFailed } from "../../../../common/aws/errors.js";
+import { DeleteItemCommand, PutItemCommand, type DynamoDBClient, type WriteRequest } from "@aws-sdk/client-dynamodb";
 import { TTL_ATTRIBUTE } from "../../../../common/table-schema.js";
 import type { HotPartitionKey } from "../usage.js";
 import {
@@ -43,7 +36,7 @@ import {
   queryAllPages,
   readWrittenOnce,
   recordCapacity,
-  recordFailedConditionalWrite,
+  renewExpiry,
   ttlSeconds,
   type Item,
 } from "./client.js";
@@ -132,24 +125,8 @@ export class EntryBodies {
 
   /** Gives an expiring body the expiry `expiresAt` (ms); a body already gone stays gone. */
   async renew(ref: EntryBodyRef, expiresAt: number): Promise<void> {
-    try {
-      const out = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: { pk: { S: ref.pk }, sk: { S: ref.sk } },
-          UpdateExpression: "SET #ttl = :ttl",
-          ConditionExpression: "attribute_exists(#ttl)",
-          ExpressionAttributeNames: { "#ttl": TTL_ATTRIBUTE },
-          ExpressionAttributeValues: { ":ttl": { N: ttlSeconds(new Date(expiresAt)) } },
-          ReturnConsumedCapacity: "TOTAL",
-        }),
-        callDeadline(),
-      );
-      recordCapacity("write", out.ConsumedCapacity, ENTRY_BODY_KEY);
-    } catch (err) {
-      if (!isConditionalCheckFailed(err)) throw err;
-      recordFailedConditionalWrite(this.table, 1, ENTRY_BODY_KEY);
-    }
+    const key = { pk: { S: ref.pk }, sk: { S: ref.sk } };
+    await renewExpiry(this.client, this.table, key, expiresAt, "attribute_exists(#ttl)", ENTRY_BODY_KEY);
   }
 
   /** Deletes the body of an append that lost its index. A failure leaves it to the next trim's sweep. */

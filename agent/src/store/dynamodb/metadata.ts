@@ -69,6 +69,7 @@ import {
   recordCapacity,
   recordRequestReadCapacity,
   recordFailedConditionalWrite,
+  renewExpiry,
   ttlSeconds,
   type Item,
 } from "./client.js";
@@ -447,27 +448,16 @@ export class DynamoMetadataStore implements MetadataStore {
   }
 
   /** Gives expiring entry `index` the expiry `expiresAt` (ms), unless it is gone or trimmed meanwhile. */
-  private async renewEntry(index: bigint, expiresAt: number): Promise<boolean> {
-    try {
-      const out = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.filesTable,
-          Key: { pk: { S: LOG_PK }, sk: { S: logSk(index) } },
-          UpdateExpression: "SET #ttl = :ttl",
-          ConditionExpression: "attribute_exists(#ttl) AND attribute_not_exists(t)",
-          ExpressionAttributeNames: { "#ttl": TTL_ATTRIBUTE },
-          ExpressionAttributeValues: { ":ttl": { N: ttlSeconds(new Date(expiresAt)) } },
-          ReturnConsumedCapacity: "TOTAL",
-        }),
-        callDeadline(),
-      );
-      recordCapacity("write", out.ConsumedCapacity, LOG_PK);
-      return true;
-    } catch (err) {
-      if (!isConditionalCheckFailed(err)) throw err;
-      recordFailedConditionalWrite(this.filesTable, 1, LOG_PK);
-      return false;
-    }
+  private renewEntry(index: bigint, expiresAt: number): Promise<boolean> {
+    const key = { pk: { S: LOG_PK }, sk: { S: logSk(index) } };
+    return renewExpiry(
+      this.client,
+      this.filesTable,
+      key,
+      expiresAt,
+      "attribute_exists(#ttl) AND attribute_not_exists(t)",
+      LOG_PK,
+    );
   }
 
   // ---- snapshots ----
