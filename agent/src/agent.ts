@@ -174,6 +174,8 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       metrics.snapshotEncodeLatency.observe(encodeSeconds);
       metrics.snapshotBytes.set(bytes);
     },
+    onSnapshotFailed: () => metrics.snapshotFailures.inc(),
+    onEntriesRenewed: (count) => metrics.logEntriesRenewed.inc(count),
     readersFormat: () => readersFormat(),
     onUnreadable: (error) => reportUnreadable(error),
     // As the sequencer, an aligned window's commits wait briefly for each other (metadata/gather.ts).

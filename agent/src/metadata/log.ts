@@ -93,6 +93,10 @@ export interface MetadataLogOptions {
    * one slice of encoding it), and its size.
    */
   readonly onSnapshot?: (info: { readonly encodeSeconds: number; readonly bytes: number }) => void;
+  /** A snapshot maybeSnapshot started failed (logged too). */
+  readonly onSnapshotFailed?: () => void;
+  /** Entries no snapshot covered were given a new expiry (renewUncovered). */
+  readonly onEntriesRenewed?: (count: number) => void;
   /** A proposal without an outcome this long after propose() fails (default 30 s). */
   readonly proposalTimeoutMs?: number;
   /** Folding entries read from the store gives the event loop back after about this long (ms; default 5). */
@@ -1082,6 +1086,7 @@ export class MetadataLog {
         await this.writeSnapshot();
       } catch (err) {
         this.options.logger.warn("metadata snapshot failed", { error: errorMessage(err) });
+        this.options.onSnapshotFailed?.();
         await this.renewUncovered();
         return;
       }
@@ -1111,11 +1116,13 @@ export class MetadataLog {
     try {
       // Renewed also when this agent writes none that expire: other agents may (their -metadataLogEntryTTL).
       const renewed = await this.store.renewEntries(from, ttl > 0 ? ttl : DEFAULT_LOG_ENTRY_TTL_MS);
-      if (renewed > 0)
+      if (renewed > 0) {
+        this.options.onEntriesRenewed?.(renewed);
         this.options.logger.warn("metadata log entries no snapshot covers yet were given a new expiry", {
           from: from.toString(),
           renewed,
         });
+      }
     } catch (err) {
       this.options.logger.warn("renewing metadata log entries no snapshot covers yet failed", {
         from: from.toString(),

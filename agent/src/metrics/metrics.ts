@@ -200,6 +200,16 @@ export const snapshotBytes = new Gauge({
   help: "Size of the last metadata snapshot this agent wrote.",
   registers,
 });
+export const snapshotFailures = new Counter({
+  name: "warp_metadata_snapshot_failures_total",
+  help: "Metadata snapshots this agent failed to write (as the compaction lease holder; each is tried again an hour later or after -metadataSnapshotEntries entries). While they fail, the log's entries no snapshot covers are renewed before they expire.",
+  registers,
+});
+export const logEntriesRenewed = new Counter({
+  name: "warp_metadata_log_entries_renewed_total",
+  help: "Metadata log entries this agent gave a new expiry because no snapshot covered them within half of -metadataLogEntryTTL (snapshots failing for that long).",
+  registers,
+});
 export const logAppliedIndex = new Gauge({
   name: "warp_metadata_log_applied_index",
   help: "Index of the last metadata log entry applied to this agent's state.",

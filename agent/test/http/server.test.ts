@@ -111,6 +111,8 @@ describe("agent HTTP server", () => {
       "warp_metadata_log_entry_seconds",
       "warp_metadata_snapshot_encode_seconds",
       "warp_metadata_snapshot_bytes",
+      "warp_metadata_snapshot_failures_total",
+      "warp_metadata_log_entries_renewed_total",
       "warp_open_connections",
       "warp_requests_total",
       "warp_request_errors_total",

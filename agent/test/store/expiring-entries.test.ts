@@ -339,10 +339,14 @@ describe("metadata log entries that expire on DynamoDB", function () {
           return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
         },
       });
+      let failures = 0;
+      let renewals = 0;
       const log = testMetadataLog(failing, {
         snapshotEveryEntries: 2,
         writesSnapshots: () => true,
         entryTtlMs: TTL_MS,
+        onSnapshotFailed: () => failures++,
+        onEntriesRenewed: (n) => (renewals += n),
       });
       await log.open();
       try {
@@ -364,6 +368,7 @@ describe("metadata log entries that expire on DynamoDB", function () {
         while (Date.now() < deadline && expiryOf(await logItem(3n))! < soon + DAY_MS)
           await new Promise((r) => setTimeout(r, 100));
         assert.ok(expiryOf(await logItem(3n))! > Date.now() + TTL_MS - 60_000, "entry 3 renewed");
+        assert.deepEqual({ failures, renewals }, { failures: 1, renewals: 1 }, "counted (the agent's metrics)");
         assert.equal(
           await peer()
             .latestSnapshot()
