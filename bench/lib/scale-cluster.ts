@@ -57,7 +57,7 @@ export interface LogUnitsRow {
   readonly readUnitsPerSecondAt1GBps: number;
   /** Log entries appended during the run (the highest applied index's growth). */
   readonly entries: number;
-  /** The log key's write units per entry: an entry's bytes, or 1 for a pointer, and its trim. */
+  /** The log key's write units per entry: an entry's bytes, or 1 for a pointer (its trim writes nothing: entries expire). */
   readonly logWriteUnitsPerEntry: number;
   /**
    * The log key's write units a second at LOG_ENTRIES_AT_SCALE entries a second (12 agents appending an
