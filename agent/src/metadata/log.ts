@@ -60,8 +60,9 @@ export interface MetadataLogOptions {
   readonly snapshotEveryEntries: number;
   /**
    * Write one also when entries were applied since the last and it is this old (ms; default
-   * SNAPSHOT_MAX_AGE_MS): expiring entries (store/types.ts AppendOptions.expiring) are covered long
-   * before they go, however slow the log.
+   * SNAPSHOT_MAX_AGE_MS): expiring entries (store/types.ts AppendOptions.expiresAfterMs) are covered
+   * long before they go, however slow the log; a failed snapshot is tried again as late, on a quiet log
+   * too.
    */
   readonly snapshotMaxAgeMs?: number;
   /**
@@ -1068,17 +1069,20 @@ export class MetadataLog {
 
   /**
    * Writes a snapshot, and trims the log below it, when `snapshotEveryEntries` entries were applied since
-   * the last one, or some were and the last is `snapshotMaxAgeMs` old (a failed one is tried again as
-   * late). Only the snapshot writer (writesSnapshots) does.
+   * the last one this agent started, or when entries past the newest durable one wait and the last start is
+   * `snapshotMaxAgeMs` old: a failed snapshot is tried again that late, with or without new entries. Only
+   * the snapshot writer (writesSnapshots) does.
    */
   private maybeSnapshot(): void {
     const every = this.options.snapshotEveryEntries;
     if (every <= 0 || this.snapshotting) return;
     const index = this.stateValue.appliedIndex;
-    if (index <= this.lastSnapshotIndex) return;
     const now = Date.now();
-    const dueByAge = now - this.lastSnapshotAttemptAt >= (this.options.snapshotMaxAgeMs ?? SNAPSHOT_MAX_AGE_MS);
-    if ((index - this.lastSnapshotIndex < BigInt(every) && !dueByAge) || !this.options.writesSnapshots()) return;
+    const dueByEntries = index - this.lastSnapshotIndex >= BigInt(every);
+    const dueByAge =
+      index > this.durableSnapshotIndex &&
+      now - this.lastSnapshotAttemptAt >= (this.options.snapshotMaxAgeMs ?? SNAPSHOT_MAX_AGE_MS);
+    if (!(dueByEntries || dueByAge) || !this.options.writesSnapshots()) return;
     this.lastSnapshotIndex = index;
     this.lastSnapshotAttemptAt = now;
     this.snapshotting = (async () => {
@@ -1131,12 +1135,13 @@ export class MetadataLog {
     }
   }
 
-  /** Writes a snapshot now (graceful shutdown) when entries were applied since the last one. */
+  /** Writes a snapshot now (graceful shutdown) when entries were applied since the last durable one. */
   async snapshotNow(): Promise<void> {
     // After the one being written, if any (its outcome is its own to report).
     while (this.snapshotting) await this.snapshotting;
     const index = this.stateValue.appliedIndex;
-    if (index === 0n || index === this.lastSnapshotIndex || !this.options.writesSnapshots()) return;
+    // Not the last one started: it may have failed.
+    if (index === 0n || index <= this.durableSnapshotIndex || !this.options.writesSnapshots()) return;
     const writing = this.writeSnapshot();
     // maybeSnapshot waits for this one meanwhile.
     const settled = writing.then(

@@ -5,8 +5,9 @@
  * entry, renewals, and the log's side (the level it writes them at, snapshots by age, renewal after a
  * failed snapshot).
  *
- * DynamoDB Local keeps the TTL attribute but never removes expired items: the tests remove an item where
- * TTL would have, and move an expiry into the past where time would have.
+ * DynamoDB Local removes expired items as DynamoDB does, at a time of its choosing: the tests move an
+ * expiry to where time would have, never into the past (an item that must stay there would go at any
+ * moment), and remove an item where TTL would have.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -173,9 +174,10 @@ describe("metadata log entries that expire on DynamoDB", function () {
     for (let i = 1n; i <= 4n; i++) assert.equal(await store.append(i, Buffer.from(`e${i}`), EXPIRING), true);
     await store.putSnapshot({ index: 4n, data: Buffer.from("s4") });
     await store.trim(5n);
-    // A week on: every entry has expired (DynamoDB still returns them until it removes them).
-    for (let i = 1n; i <= 4n; i++) await setExpiry(i, Date.now() - 3600 * 1000);
-    // A late writer read to the log's end a moment ago: entry 4 was the last; then TTL removed it.
+    // A week on: every entry is within the hour before its expiry.
+    for (let i = 1n; i <= 4n; i++) await setExpiry(i, Date.now() + 30 * 60 * 1000);
+    // A late writer read to the log's end a moment ago: entry 4 was the last; then it expired and TTL
+    // removed it.
     const late = peer();
     assert.deepEqual(
       (await late.read(1n, 10)).map((r) => r.index),
@@ -218,18 +220,35 @@ describe("metadata log entries that expire on DynamoDB", function () {
     for (let i = 1n; i <= 3n; i++)
       assert.equal(await store.append(i, Buffer.alloc(6 * 1024, Number(i)), EXPIRING), true);
     const [b1, b2] = (await bodies()).sort((a, b) => a.sk.localeCompare(b.sk));
-    // TTL removed entry 1's body first (it does so in no particular order); entry 1 itself is still there.
-    await setExpiry(1n, Date.now() - 1000);
+    // Entry 1 has expired and TTL removed its body first (in no particular order), not yet the entry. An
+    // expired item that stays cannot be staged on DynamoDB Local, which removes it at any moment: the
+    // reader's look at the pointer is answered with an expiry in the past (the item itself is unchanged).
     await ddb.send(
       new DeleteItemCommand({ TableName: tables.filesTable, Key: { pk: { S: b1!.pk }, sk: { S: b1!.sk } } }),
     );
-    assert.deepEqual(
-      (await peer().read(1n, 10)).map((r) => [r.index, r.data[0]]),
-      [
-        [2n, 2],
-        [3n, 3],
-      ],
-    );
+    const sent = ddb.send.bind(ddb);
+    let looked = false;
+    ddb.send = (async (command: unknown, options?: unknown) => {
+      const out = await (sent as (c: unknown, o?: unknown) => Promise<unknown>)(command, options);
+      if (command instanceof GetItemCommand && command.input.Key?.sk?.S === logSk(1n)) {
+        looked = true;
+        const item = (out as { Item?: Record<string, unknown> }).Item;
+        return { ...(out as object), Item: { ...item, expiresAt: { N: String(Math.floor(Date.now() / 1000) - 60) } } };
+      }
+      return out;
+    }) as typeof ddb.send;
+    try {
+      assert.deepEqual(
+        (await peer().read(1n, 10)).map((r) => [r.index, r.data[0]]),
+        [
+          [2n, 2],
+          [3n, 3],
+        ],
+      );
+      assert.ok(looked, "the reader looked at the pointer whose body was missing");
+    } finally {
+      ddb.send = sent;
+    }
     await ddb.send(
       new DeleteItemCommand({ TableName: tables.filesTable, Key: { pk: { S: b2!.pk }, sk: { S: b2!.sk } } }),
     );
@@ -324,6 +343,43 @@ describe("metadata log entries that expire on DynamoDB", function () {
           snapshot = await peer().latestSnapshot();
         }
         assert.equal(snapshot?.index, 3n, "a snapshot of the 3 entries, by age");
+      } finally {
+        await log.close();
+      }
+    });
+
+    it("tries a failed snapshot again by age on a quiet log, and a graceful shutdown writes it (regression)", async function () {
+      // The snapshot's store is down (an injected failure, as below).
+      let snapshotsFail = true;
+      const failing: MetadataStore = new Proxy(store, {
+        get(target, prop, receiver) {
+          if (prop === "putSnapshot" && snapshotsFail) return () => Promise.reject(new Error("snapshot store down"));
+          const value: unknown = Reflect.get(target, prop, receiver);
+          return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      let failures = 0;
+      const log = testMetadataLog(failing, {
+        tailIntervalMs: 20,
+        snapshotEveryEntries: 2,
+        snapshotMaxAgeMs: 200,
+        writesSnapshots: () => true,
+        entryTtlMs: TTL_MS,
+        onSnapshotFailed: () => failures++,
+      });
+      await log.open();
+      try {
+        for (const name of ["a", "b"])
+          await log.propose([
+            { type: "createTopic", name, topicId: randomBytes(16).toString("hex"), partitions: 1, configs: {} },
+          ]);
+        // Nothing more is appended: the snapshot of entry 2 is tried again by age, and fails again.
+        const deadline = Date.now() + 10_000;
+        while (Date.now() < deadline && failures < 3) await new Promise((r) => setTimeout(r, 50));
+        assert.ok(failures >= 3, `${failures} attempts`);
+        snapshotsFail = false;
+        await log.snapshotNow();
+        assert.equal((await peer().latestSnapshot())?.index, 2n, "the shutdown snapshot covers entry 2");
       } finally {
         await log.close();
       }
