@@ -20,7 +20,7 @@ import {
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { ENTRY_FORMAT } from "../../src/metadata/commands.js";
-import { DEFAULT_LOG_ENTRY_TTL_MS } from "../../src/metadata/log.js";
+import { DEFAULT_LOG_ENTRY_TTL_MS, type MetadataLog } from "../../src/metadata/log.js";
 import { DynamoMetadataStore, ensureTables } from "../../src/store/dynamodb/index.js";
 import { entryBodyStripes } from "../../src/store/dynamodb/entry-bodies.js";
 import { LOG_PK, logSk } from "../../src/store/dynamodb/log-keys.js";
@@ -276,17 +276,37 @@ describe("metadata log entries that expire on DynamoDB", function () {
   });
 
   describe("the log", function () {
+    /**
+     * The store, with snapshot writes failing while `down`: an injected failure, as an outage of the
+     * snapshots' store (S3) cannot be staged under the log here.
+     */
+    function snapshotsDown(down: boolean): { readonly store: MetadataStore; down: boolean } {
+      const state = {
+        down,
+        store: new Proxy(store, {
+          get(target, prop, receiver) {
+            if (prop === "putSnapshot" && state.down) return () => Promise.reject(new Error("snapshot store down"));
+            const value: unknown = Reflect.get(target, prop, receiver);
+            return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+          },
+        }) as MetadataStore,
+      };
+      return state;
+    }
+
+    /** Proposes a topic of one partition: one entry. */
+    const createTopic = (log: MetadataLog, name: string) =>
+      log.propose([
+        { type: "createTopic", name, topicId: randomBytes(16).toString("hex"), partitions: 1, configs: {} },
+      ]);
+
     it("refuses to start on a log whose entries after the newest snapshot expired, naming them and the TTL", async function () {
       const writer = testMetadataLog(store, { writesSnapshots: () => true, entryTtlMs: TTL_MS });
       await writer.open();
-      const create = (name: string) =>
-        writer.propose([
-          { type: "createTopic", name, topicId: randomBytes(16).toString("hex"), partitions: 1, configs: {} },
-        ]);
-      await create("a");
-      await create("b");
+      await createTopic(writer, "a");
+      await createTopic(writer, "b");
       await writer.snapshotNow();
-      for (const name of ["c", "d", "e"]) await create(name);
+      for (const name of ["c", "d", "e"]) await createTopic(writer, name);
       await writer.close();
       // The cluster stayed down past the TTL: entries 3 and 4 are gone (5 not yet removed).
       for (const i of [3n, 4n]) await ddb.send(new DeleteItemCommand({ TableName: tables.filesTable, Key: logKey(i) }));
@@ -302,15 +322,7 @@ describe("metadata log entries that expire on DynamoDB", function () {
       for (const readers of [12, 13]) {
         const log = testMetadataLog(store, { readersFormat: () => readers, entryTtlMs: TTL_MS });
         await log.open();
-        await log.propose([
-          {
-            type: "createTopic",
-            name: `t${readers}`,
-            topicId: randomBytes(16).toString("hex"),
-            partitions: 1,
-            configs: {},
-          },
-        ]);
+        await createTopic(log, `t${readers}`);
         const at = expiryOf(await logItem(log.state.appliedIndex));
         assert.equal(at !== undefined, readers === 13, `level ${readers}: expiry ${at}`);
         await log.close();
@@ -326,16 +338,7 @@ describe("metadata log entries that expire on DynamoDB", function () {
       });
       await log.open();
       try {
-        for (let i = 0; i < 3; i++)
-          await log.propose([
-            {
-              type: "createTopic",
-              name: `t${i}`,
-              topicId: randomBytes(16).toString("hex"),
-              partitions: 1,
-              configs: {},
-            },
-          ]);
+        for (let i = 0; i < 3; i++) await createTopic(log, `t${i}`);
         const deadline = Date.now() + 10_000;
         let snapshot: Snapshot | null = null;
         while (Date.now() < deadline && snapshot?.index !== 3n) {
@@ -349,17 +352,9 @@ describe("metadata log entries that expire on DynamoDB", function () {
     });
 
     it("tries a failed snapshot again by age on a quiet log, and a graceful shutdown writes it (regression)", async function () {
-      // The snapshot's store is down (an injected failure, as below).
-      let snapshotsFail = true;
-      const failing: MetadataStore = new Proxy(store, {
-        get(target, prop, receiver) {
-          if (prop === "putSnapshot" && snapshotsFail) return () => Promise.reject(new Error("snapshot store down"));
-          const value: unknown = Reflect.get(target, prop, receiver);
-          return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-        },
-      });
+      const snapshots = snapshotsDown(true);
       let failures = 0;
-      const log = testMetadataLog(failing, {
+      const log = testMetadataLog(snapshots.store, {
         tailIntervalMs: 20,
         snapshotEveryEntries: 2,
         snapshotMaxAgeMs: 200,
@@ -369,15 +364,12 @@ describe("metadata log entries that expire on DynamoDB", function () {
       });
       await log.open();
       try {
-        for (const name of ["a", "b"])
-          await log.propose([
-            { type: "createTopic", name, topicId: randomBytes(16).toString("hex"), partitions: 1, configs: {} },
-          ]);
+        for (const name of ["a", "b"]) await createTopic(log, name);
         // Nothing more is appended: the snapshot of entry 2 is tried again by age, and fails again.
         const deadline = Date.now() + 10_000;
         while (Date.now() < deadline && failures < 3) await new Promise((r) => setTimeout(r, 50));
         assert.ok(failures >= 3, `${failures} attempts`);
-        snapshotsFail = false;
+        snapshots.down = false;
         await log.snapshotNow();
         assert.equal((await peer().latestSnapshot())?.index, 2n, "the shutdown snapshot covers entry 2");
       } finally {
@@ -386,18 +378,10 @@ describe("metadata log entries that expire on DynamoDB", function () {
     });
 
     it("after a failed snapshot, renews the entries no durable snapshot covers", async function () {
-      // The snapshot's store is down (an injected failure: a real outage of S3 cannot be staged here).
-      let snapshotsFail = false;
-      const failing: MetadataStore = new Proxy(store, {
-        get(target, prop, receiver) {
-          if (prop === "putSnapshot" && snapshotsFail) return () => Promise.reject(new Error("snapshot store down"));
-          const value: unknown = Reflect.get(target, prop, receiver);
-          return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-        },
-      });
+      const snapshots = snapshotsDown(false);
       let failures = 0;
       let renewals = 0;
-      const log = testMetadataLog(failing, {
+      const log = testMetadataLog(snapshots.store, {
         snapshotEveryEntries: 2,
         writesSnapshots: () => true,
         entryTtlMs: TTL_MS,
@@ -406,15 +390,12 @@ describe("metadata log entries that expire on DynamoDB", function () {
       });
       await log.open();
       try {
-        const create = (name: string) =>
-          log.propose([
-            { type: "createTopic", name, topicId: randomBytes(16).toString("hex"), partitions: 1, configs: {} },
-          ]);
+        const create = (name: string) => createTopic(log, name);
         await create("a");
         await create("b");
         await log.snapshotNow();
         assert.equal((await peer().latestSnapshot())?.index, 2n);
-        snapshotsFail = true;
+        snapshots.down = true;
         await create("c");
         // Days of failed snapshots later: entry 3 nears its expiry.
         const soon = Date.now() + DAY_MS;
