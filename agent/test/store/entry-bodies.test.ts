@@ -8,7 +8,6 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import {
   DeleteItemCommand,
-  DeleteTableCommand,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -16,7 +15,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { ENTRY_FORMAT, type Command } from "../../src/metadata/commands.js";
 import { ENTRY_MAGIC, storedFormat } from "../../src/metadata/format.js";
-import { DynamoMetadataStore, ensureTables } from "../../src/store/dynamodb/index.js";
+import { DynamoMetadataStore } from "../../src/store/dynamodb/index.js";
 import {
   ENTRY_BODY_MIN_BYTES,
   ENTRY_BODY_STRIPES,
@@ -28,38 +27,18 @@ import {
 import { LOG_PK, logSk } from "../../src/store/dynamodb/log-keys.js";
 import { storeUsage, type UsageEvent } from "../../src/store/usage.js";
 import { testMetadataLog } from "../support/metadata-log.js";
-import { startDynamo, type TestServer } from "./servers.js";
-
-const REGION = "us-east-1";
-const credentials = { accessKeyId: "warplocal", secretAccessKey: "warplocal" };
+import { useDynamoTables, type DynamoTables } from "./dynamo-tables.js";
 
 describe("metadata log entry bodies on DynamoDB", function () {
   this.timeout(120_000);
-  let dynamo: TestServer | null = null;
+  const env = useDynamoTables("bodies");
   let ddb: DynamoDBClient;
-  let tables: { filesTable: string; chunksTable: string };
+  let tables: DynamoTables;
   let store: DynamoMetadataStore;
-  let counter = 0;
 
-  before(async function () {
-    this.timeout(180_000);
-    dynamo = await startDynamo();
-    ddb = new DynamoDBClient({ region: REGION, endpoint: dynamo.endpoint, credentials });
-  });
-  after(async function () {
-    ddb?.destroy();
-    await dynamo?.stop();
-  });
-
-  beforeEach(async function () {
-    const id = `${process.pid}-${++counter}-${randomBytes(3).toString("hex")}`;
-    tables = { filesTable: `bodies-files-${id}`, chunksTable: `bodies-chunks-${id}` };
-    await ensureTables(ddb, tables, { create: true });
+  beforeEach(function () {
+    ({ ddb, tables } = env);
     store = new DynamoMetadataStore(ddb, tables.filesTable, tables.chunksTable, { queryPageLimit: 7 });
-  });
-  afterEach(async function () {
-    for (const t of [tables.filesTable, tables.chunksTable])
-      await ddb.send(new DeleteTableCommand({ TableName: t })).catch(() => {});
   });
 
   function peer(): DynamoMetadataStore {

@@ -13,7 +13,6 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import {
   DeleteItemCommand,
-  DeleteTableCommand,
   DynamoDBClient,
   GetItemCommand,
   QueryCommand,
@@ -21,47 +20,28 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { ENTRY_FORMAT } from "../../src/metadata/commands.js";
 import { DEFAULT_LOG_ENTRY_TTL_MS, type MetadataLog } from "../../src/metadata/log.js";
-import { DynamoMetadataStore, ensureTables } from "../../src/store/dynamodb/index.js";
+import { DynamoMetadataStore } from "../../src/store/dynamodb/index.js";
 import { entryBodyStripes } from "../../src/store/dynamodb/entry-bodies.js";
 import { LOG_PK, logSk } from "../../src/store/dynamodb/log-keys.js";
 import type { MetadataStore, Snapshot } from "../../src/store/types.js";
 import { storeUsage, type UsageEvent } from "../../src/store/usage.js";
 import { testMetadataLog } from "../support/metadata-log.js";
-import { startDynamo, type TestServer } from "./servers.js";
+import { useDynamoTables, type DynamoTables } from "./dynamo-tables.js";
 
-const REGION = "us-east-1";
-const credentials = { accessKeyId: "warplocal", secretAccessKey: "warplocal" };
 const DAY_MS = 24 * 3600 * 1000;
 const TTL_MS = DEFAULT_LOG_ENTRY_TTL_MS;
 const EXPIRING = { expiresAfterMs: TTL_MS } as const;
 
 describe("metadata log entries that expire on DynamoDB", function () {
   this.timeout(120_000);
-  let dynamo: TestServer | null = null;
+  const env = useDynamoTables("expiring");
   let ddb: DynamoDBClient;
-  let tables: { filesTable: string; chunksTable: string };
+  let tables: DynamoTables;
   let store: DynamoMetadataStore;
-  let counter = 0;
 
-  before(async function () {
-    this.timeout(180_000);
-    dynamo = await startDynamo();
-    ddb = new DynamoDBClient({ region: REGION, endpoint: dynamo.endpoint, credentials });
-  });
-  after(async function () {
-    ddb?.destroy();
-    await dynamo?.stop();
-  });
-
-  beforeEach(async function () {
-    const id = `${process.pid}-${++counter}-${randomBytes(3).toString("hex")}`;
-    tables = { filesTable: `expiring-files-${id}`, chunksTable: `expiring-chunks-${id}` };
-    await ensureTables(ddb, tables, { create: true });
+  beforeEach(function () {
+    ({ ddb, tables } = env);
     store = peer();
-  });
-  afterEach(async function () {
-    for (const t of [tables.filesTable, tables.chunksTable])
-      await ddb.send(new DeleteTableCommand({ TableName: t })).catch(() => {});
   });
 
   function peer(): DynamoMetadataStore {
