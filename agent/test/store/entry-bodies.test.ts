@@ -6,13 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import {
-  DeleteItemCommand,
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-} from "@aws-sdk/client-dynamodb";
+import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { ENTRY_FORMAT, type Command } from "../../src/metadata/commands.js";
 import { ENTRY_MAGIC, storedFormat } from "../../src/metadata/format.js";
 import { DynamoMetadataStore } from "../../src/store/dynamodb/index.js";
@@ -21,13 +15,12 @@ import {
   ENTRY_BODY_STRIPES,
   ENTRY_BODY_STUB_FORMAT,
   entryBodyPk,
-  entryBodyStripes,
   newEntryBodyRef,
 } from "../../src/store/dynamodb/entry-bodies.js";
 import { LOG_PK, logSk } from "../../src/store/dynamodb/log-keys.js";
-import { storeUsage, type UsageEvent } from "../../src/store/usage.js";
 import { testMetadataLog } from "../support/metadata-log.js";
 import { useDynamoTables, type DynamoTables } from "./dynamo-tables.js";
+import { logItem, logUnitsOf, storedBodies } from "./log-items.js";
 
 describe("metadata log entry bodies on DynamoDB", function () {
   this.timeout(120_000);
@@ -45,56 +38,12 @@ describe("metadata log entry bodies on DynamoDB", function () {
     return new DynamoMetadataStore(ddb, tables.filesTable, tables.chunksTable);
   }
 
-  /** The sort keys of the bodies in every stripe. */
-  async function bodies(): Promise<Array<{ pk: string; sk: string }>> {
-    const out: Array<{ pk: string; sk: string }> = [];
-    for (const pk of entryBodyStripes()) {
-      const page = await ddb.send(
-        new QueryCommand({
-          TableName: tables.filesTable,
-          KeyConditionExpression: "pk = :pk",
-          ExpressionAttributeValues: { ":pk": { S: pk } },
-          ConsistentRead: true,
-        }),
-      );
-      for (const item of page.Items ?? []) out.push({ pk, sk: item.sk!.S! });
-    }
-    return out;
-  }
-
-  async function logItem(index: bigint) {
-    const out = await ddb.send(
-      new GetItemCommand({
-        TableName: tables.filesTable,
-        Key: { pk: { S: LOG_PK }, sk: { S: logSk(index) } },
-        ConsistentRead: true,
-      }),
-    );
-    return out.Item;
-  }
-
-  /** Write units spent while `run` runs, on the log's key and on the bodies' stripes. */
-  async function unitsOf(run: () => Promise<unknown>): Promise<{ log: number; bodies: number }> {
-    const spent = { log: 0, bodies: 0 };
-    const stop = storeUsage.onChange((e: UsageEvent) => {
-      if (e.kind !== "dynamoWrite") return;
-      if (e.key === "log") spent.log += e.units;
-      if (e.key === "logbody") spent.bodies += e.units;
-    });
-    try {
-      await run();
-    } finally {
-      stop();
-    }
-    return spent;
-  }
-
   it("keeps a 100 KB entry's bytes in its stripe and 1 write unit on the log's key", async function () {
     const data = randomBytes(100 * 1024);
-    const units = await unitsOf(() => store.append(17n, data));
+    const units = await logUnitsOf(() => store.append(17n, data));
     assert.ok(units.log <= 1, `${units.log} write units on the log's key`);
     assert.ok(units.bodies >= 100, `${units.bodies} write units on the stripes`);
-    const stored = await bodies();
+    const stored = await storedBodies(env);
     assert.equal(stored.length, 1);
     assert.equal(stored[0]!.pk, entryBodyPk(17n));
     assert.equal(stored[0]!.pk, "logbody/17");
@@ -108,13 +57,13 @@ describe("metadata log entry bodies on DynamoDB", function () {
   it("keeps an entry whose item fits one write unit whole, and any entry when told inlineOnly", async function () {
     const small = randomBytes(ENTRY_BODY_MIN_BYTES);
     const large = randomBytes(100 * 1024);
-    const smallUnits = await unitsOf(() => store.append(1n, small));
-    const inlineUnits = await unitsOf(() => store.append(2n, large, { inlineOnly: true }));
+    const smallUnits = await logUnitsOf(() => store.append(1n, small));
+    const inlineUnits = await logUnitsOf(() => store.append(2n, large, { inlineOnly: true }));
     assert.equal(smallUnits.bodies + inlineUnits.bodies, 0);
     assert.equal(smallUnits.log, 1, "an entry of ENTRY_BODY_MIN_BYTES: an item of 1 KB with its keys");
     assert.ok(inlineUnits.log >= 100, `${inlineUnits.log} write units on the log's key`);
-    assert.deepEqual(await bodies(), []);
-    assert.deepEqual((await logItem(2n))?.d?.B, new Uint8Array(large));
+    assert.deepEqual(await storedBodies(env), []);
+    assert.deepEqual((await logItem(env, 2n))?.d?.B, new Uint8Array(large));
     assert.deepEqual(
       (await peer().read(1n, 10)).map((r) => r.data),
       [small, large],
@@ -125,7 +74,7 @@ describe("metadata log entry bodies on DynamoDB", function () {
     for (let i = 1n; i <= BigInt(ENTRY_BODY_STRIPES) + 2n; i++)
       assert.equal(await store.append(i, randomBytes(ENTRY_BODY_MIN_BYTES + 1)), true);
     const perStripe = new Map<string, number>();
-    for (const b of await bodies()) perStripe.set(b.pk, (perStripe.get(b.pk) ?? 0) + 1);
+    for (const b of await storedBodies(env)) perStripe.set(b.pk, (perStripe.get(b.pk) ?? 0) + 1);
     assert.equal(perStripe.size, ENTRY_BODY_STRIPES);
     assert.equal(perStripe.get(entryBodyPk(1n)), 2);
     assert.equal(perStripe.get(entryBodyPk(2n)), 2);
@@ -138,7 +87,7 @@ describe("metadata log entry bodies on DynamoDB", function () {
     const results = await Promise.all(handles.map((h, i) => h.append(5n, entries[i]!)));
     assert.equal(results.filter((r) => r).length, 1);
     const winner = entries[results.indexOf(true)]!;
-    assert.equal((await bodies()).length, 1);
+    assert.equal((await storedBodies(env)).length, 1);
     assert.deepEqual(await peer().read(5n, 1), [{ index: 5n, data: winner }]);
   });
 
@@ -154,7 +103,7 @@ describe("metadata log entry bodies on DynamoDB", function () {
   }
 
   const indexesOf = async (): Promise<bigint[]> =>
-    (await bodies()).map((b) => BigInt(b.sk.slice(0, 20))).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    (await storedBodies(env)).map((b) => BigInt(b.sk.slice(0, 20))).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
   it("trim tombstones the pointers, deletes their bodies by key and keeps the rest", async function () {
     for (let i = 1n; i <= 20n; i++) assert.equal(await store.append(i, Buffer.alloc(8 * 1024, Number(i))), true);
@@ -164,7 +113,7 @@ describe("metadata log entry bodies on DynamoDB", function () {
       await indexesOf(),
       Array.from({ length: 8 }, (_, i) => BigInt(i + 13)),
     );
-    assert.equal((await logItem(12n))?.t?.BOOL, true);
+    assert.equal((await logItem(env, 12n))?.t?.BOOL, true);
     assert.deepEqual(
       (await peer().read(1n, 100)).map((r) => [r.index, r.data[0]]),
       Array.from({ length: 8 }, (_, i) => [BigInt(i + 13), i + 13]),
@@ -181,7 +130,7 @@ describe("metadata log entry bodies on DynamoDB", function () {
     for (let k = 1n; k <= stripes; k++) {
       await store.putSnapshot({ index: stripes + k, data: Buffer.from(`state at ${stripes + k}`) });
       await store.trim(stripes + k + 1n);
-      swept.push((await bodies()).length);
+      swept.push((await storedBodies(env)).length);
     }
     assert.deepEqual(
       swept,
@@ -192,7 +141,7 @@ describe("metadata log entry bodies on DynamoDB", function () {
 
   it("a reader racing a trim sees the trimmed entry as gone; a live pointer without its body is an error", async function () {
     for (let i = 1n; i <= 3n; i++) assert.equal(await store.append(i, Buffer.alloc(6 * 1024, Number(i))), true);
-    const body2 = (await bodies()).find((b) => b.sk.startsWith(logSk(2n)))!;
+    const body2 = (await storedBodies(env)).find((b) => b.sk.startsWith(logSk(2n)))!;
     const reader = peer();
     await ddb.send(
       new DeleteItemCommand({ TableName: tables.filesTable, Key: { pk: { S: body2.pk }, sk: { S: body2.sk } } }),
@@ -230,7 +179,7 @@ describe("metadata log entry bodies on DynamoDB", function () {
 
   it("an agent of level 11 reads a pointer as an entry of format 12, which it refuses", async function () {
     assert.equal(await store.append(9n, randomBytes(64 * 1024)), true);
-    const raw = Buffer.from((await logItem(9n))!.d!.B!);
+    const raw = Buffer.from((await logItem(env, 9n))!.d!.B!);
     assert.equal(raw.length, 3);
     const format = storedFormat(raw, ENTRY_MAGIC);
     assert.deepEqual(format, { kind: "binary", version: ENTRY_BODY_STUB_FORMAT, headerBytes: 3 });
@@ -255,16 +204,16 @@ describe("metadata log entry bodies on DynamoDB", function () {
           partitions: 2,
           configs: {},
         }));
-        const units = await unitsOf(() => writer.propose(commands));
+        const units = await logUnitsOf(() => writer.propose(commands));
         const index = writer.state.appliedIndex;
         if (readers < ENTRY_FORMAT.entryBodies) {
           assert.equal(units.bodies, 0);
           assert.ok(units.log >= 8, `${units.log} write units on the log's key`);
-          assert.deepEqual(await bodies(), []);
+          assert.deepEqual(await storedBodies(env), []);
         } else {
           assert.ok(units.log <= 1, `${units.log} write units on the log's key`);
-          assert.equal((await bodies()).length, 1);
-          assert.equal((await logItem(index))?.bpk?.S, entryBodyPk(index));
+          assert.equal((await storedBodies(env)).length, 1);
+          assert.equal((await logItem(env, index))?.bpk?.S, entryBodyPk(index));
         }
         const reader = log(peer(), readers);
         await reader.open();

@@ -15,18 +15,18 @@ import {
   DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
-  QueryCommand,
   UpdateItemCommand,
+  type AttributeValue,
 } from "@aws-sdk/client-dynamodb";
 import { ENTRY_FORMAT } from "../../src/metadata/commands.js";
 import { DEFAULT_LOG_ENTRY_TTL_MS, type MetadataLog } from "../../src/metadata/log.js";
 import { DynamoMetadataStore } from "../../src/store/dynamodb/index.js";
-import { entryBodyStripes } from "../../src/store/dynamodb/entry-bodies.js";
 import { LOG_PK, logSk } from "../../src/store/dynamodb/log-keys.js";
 import type { MetadataStore, Snapshot } from "../../src/store/types.js";
-import { storeUsage, type UsageEvent } from "../../src/store/usage.js";
+import { storeUsage } from "../../src/store/usage.js";
 import { testMetadataLog } from "../support/metadata-log.js";
 import { useDynamoTables, type DynamoTables } from "./dynamo-tables.js";
+import { logItem, logUnitsOf, storedBodies } from "./log-items.js";
 
 const DAY_MS = 24 * 3600 * 1000;
 const TTL_MS = DEFAULT_LOG_ENTRY_TTL_MS;
@@ -50,38 +50,13 @@ describe("metadata log entries that expire on DynamoDB", function () {
 
   const logKey = (index: bigint) => ({ pk: { S: LOG_PK }, sk: { S: logSk(index) } });
 
-  async function logItem(index: bigint) {
-    const out = await ddb.send(
-      new GetItemCommand({ TableName: tables.filesTable, Key: logKey(index), ConsistentRead: true }),
-    );
-    return out.Item;
-  }
-
   /** An item's expiry in ms, or undefined. */
-  const expiryOf = (item: Awaited<ReturnType<typeof logItem>>) =>
+  const expiryOf = (item: Record<string, AttributeValue> | undefined) =>
     item?.expiresAt?.N === undefined ? undefined : Number(item.expiresAt.N) * 1000;
-
-  /** Every body, with its expiry (ms). */
-  async function bodies(): Promise<Array<{ pk: string; sk: string; expiresAt: number | undefined }>> {
-    const out: Array<{ pk: string; sk: string; expiresAt: number | undefined }> = [];
-    for (const pk of entryBodyStripes()) {
-      const page = await ddb.send(
-        new QueryCommand({
-          TableName: tables.filesTable,
-          KeyConditionExpression: "pk = :pk",
-          ExpressionAttributeValues: { ":pk": { S: pk } },
-          ConsistentRead: true,
-        }),
-      );
-      for (const item of page.Items ?? [])
-        out.push({ pk, sk: item.sk!.S!, expiresAt: item.expiresAt?.N ? Number(item.expiresAt.N) * 1000 : undefined });
-    }
-    return out;
-  }
 
   /** Moves entry `index`'s expiry (and its body's, if any) to `at` (ms), as time passing would. */
   async function setExpiry(index: bigint, at: number): Promise<void> {
-    const item = await logItem(index);
+    const item = await logItem(env, index);
     const update = (Key: Record<string, { S: string }>) =>
       ddb.send(
         new UpdateItemCommand({
@@ -95,22 +70,6 @@ describe("metadata log entries that expire on DynamoDB", function () {
     if (item?.bpk?.S && item.bsk?.S) await update({ pk: { S: item.bpk.S }, sk: { S: item.bsk.S } });
   }
 
-  /** Write units spent on the log's key and on the bodies' stripes while `run` runs. */
-  async function unitsOf(run: () => Promise<unknown>): Promise<{ log: number; bodies: number }> {
-    const spent = { log: 0, bodies: 0 };
-    const stop = storeUsage.onChange((e: UsageEvent) => {
-      if (e.kind !== "dynamoWrite") return;
-      if (e.key === "log") spent.log += e.units;
-      if (e.key === "logbody") spent.bodies += e.units;
-    });
-    try {
-      await run();
-    } finally {
-      stop();
-    }
-    return spent;
-  }
-
   it("an expiring entry expires -metadataLogEntryTTL after it was written, its body a day later; others never", async function () {
     const before = Date.now();
     assert.equal(await store.append(1n, Buffer.from("small"), EXPIRING), true);
@@ -119,12 +78,12 @@ describe("metadata log entries that expire on DynamoDB", function () {
     const after = Date.now();
     assert.equal(TTL_MS, 7 * DAY_MS, "the agents' default");
     for (const index of [1n, 2n]) {
-      const at = expiryOf(await logItem(index));
+      const at = expiryOf(await logItem(env, index));
       assert.ok(at !== undefined && at >= before + TTL_MS - 1000 && at <= after + TTL_MS + 1000, `${index}: ${at}`);
     }
-    assert.equal(expiryOf(await logItem(3n)), undefined);
-    const [body] = await bodies();
-    assert.ok(body!.expiresAt! >= expiryOf(await logItem(2n))! + DAY_MS - 1000, "the body outlives its pointer");
+    assert.equal(expiryOf(await logItem(env, 3n)), undefined);
+    const [body] = await storedBodies(env);
+    assert.ok(body!.expiresAt! >= expiryOf(await logItem(env, 2n))! + DAY_MS - 1000, "the body outlives its pointer");
     assert.deepEqual(
       (await peer().read(1n, 10)).map((r) => r.index),
       [1n, 2n, 3n],
@@ -137,12 +96,13 @@ describe("metadata log entries that expire on DynamoDB", function () {
     assert.equal(await store.append(11n, Buffer.from("older agents' entry")), true);
     for (let i = 12n; i <= 14n; i++) assert.equal(await store.append(i, Buffer.from(`e${i}`), EXPIRING), true);
     await store.putSnapshot({ index: 13n, data: Buffer.from("s13") });
-    const units = await unitsOf(() => store.trim(14n));
+    const units = await logUnitsOf(() => store.trim(14n));
     // The older agents' entry's tombstone: 1 unit on the log's key; nothing written on the stripes.
     assert.deepEqual(units, { log: 1, bodies: 0 });
-    assert.equal((await logItem(11n))?.t?.BOOL, true);
-    for (const i of [1n, 2n, 12n, 13n]) assert.equal((await logItem(i))?.t, undefined, `entry ${i} is left to TTL`);
-    assert.equal((await bodies()).length, 5, "every body stays until TTL removes it");
+    assert.equal((await logItem(env, 11n))?.t?.BOOL, true);
+    for (const i of [1n, 2n, 12n, 13n])
+      assert.equal((await logItem(env, i))?.t, undefined, `entry ${i} is left to TTL`);
+    assert.equal((await storedBodies(env)).length, 5, "every body stays until TTL removes it");
     // Below the snapshot, untrimmed entries are still readable, as the trim may leave them.
     assert.deepEqual(
       (await peer().read(10n, 10)).map((r) => r.index),
@@ -165,7 +125,7 @@ describe("metadata log entries that expire on DynamoDB", function () {
     );
     await ddb.send(new DeleteItemCommand({ TableName: tables.filesTable, Key: logKey(4n) }));
     assert.equal(await late.append(4n, Buffer.from("late")), false, "index 4 is covered by the snapshot");
-    assert.equal((await logItem(4n))?.t?.BOOL, true, "the stray put was turned into a tombstone");
+    assert.equal((await logItem(env, 4n))?.t?.BOOL, true, "the stray put was turned into a tombstone");
     // A writer at the end it just read, of entries far from their expiry, skips the check.
     for (let i = 5n; i <= 6n; i++) assert.equal(await store.append(i, Buffer.from(`e${i}`), EXPIRING), true);
     const tail = peer();
@@ -182,8 +142,8 @@ describe("metadata log entries that expire on DynamoDB", function () {
     for (let i = 4n; i <= 6n; i++) assert.equal(await store.append(i, Buffer.from(`e${i}`)), true);
     await store.putSnapshot({ index: 5n, data: Buffer.from("s5") });
     await store.trim(6n);
-    assert.equal((await logItem(3n))?.t, undefined, "entry 3 is left to TTL");
-    assert.equal((await logItem(4n))?.t?.BOOL, true, "entry 4 is a tombstone");
+    assert.equal((await logItem(env, 3n))?.t, undefined, "entry 3 is left to TTL");
+    assert.equal((await logItem(env, 4n))?.t?.BOOL, true, "entry 4 is a tombstone");
     // A day on, TTL removed entry 4's tombstone. A late writer read entries 1-3 (live, a week from their
     // expiry) in a read that stopped at its limit, and appends at 4.
     await ddb.send(new DeleteItemCommand({ TableName: tables.filesTable, Key: logKey(4n) }));
@@ -193,13 +153,13 @@ describe("metadata log entries that expire on DynamoDB", function () {
       [1n, 2n, 3n],
     );
     assert.equal(await late.append(4n, Buffer.from("late")), false, "index 4 is covered by the snapshot");
-    assert.equal((await logItem(4n))?.t?.BOOL, true, "the stray put was turned into a tombstone");
+    assert.equal((await logItem(env, 4n))?.t?.BOOL, true, "the stray put was turned into a tombstone");
   });
 
   it("a reader leaves out an expired entry whose body TTL removed; an unexpired one without its body is an error", async function () {
     for (let i = 1n; i <= 3n; i++)
       assert.equal(await store.append(i, Buffer.alloc(6 * 1024, Number(i)), EXPIRING), true);
-    const [b1, b2] = (await bodies()).sort((a, b) => a.sk.localeCompare(b.sk));
+    const [b1, b2] = (await storedBodies(env)).sort((a, b) => a.sk.localeCompare(b.sk));
     // Entry 1 has expired and TTL removed its body first (in no particular order), not yet the entry. An
     // expired item that stays cannot be staged on DynamoDB Local, which removes it at any moment: the
     // reader's look at the pointer is answered with an expiry in the past (the item itself is unchanged).
@@ -241,16 +201,19 @@ describe("metadata log entries that expire on DynamoDB", function () {
     assert.equal(await store.append(7n, Buffer.from("older agents' entry")), true);
     const soon = Date.now() + 2 * DAY_MS;
     for (const i of [1n, 3n, 4n]) await setExpiry(i, soon);
-    const far = expiryOf(await logItem(5n))!;
+    const far = expiryOf(await logItem(env, 5n))!;
     const before = Date.now();
     const renewed = await store.renewEntries(3n, TTL_MS);
     assert.equal(renewed, 2, "entries 3 and 4: 1 is below, 5 and 6 are far from their expiry, 7 never expires");
-    assert.equal(expiryOf(await logItem(1n)), Math.ceil(soon / 1000) * 1000);
-    for (const i of [3n, 4n]) assert.ok(expiryOf(await logItem(i))! >= before + TTL_MS - 1000, `entry ${i}`);
-    assert.equal(expiryOf(await logItem(5n)), far);
-    assert.equal(expiryOf(await logItem(7n)), undefined);
-    const [body] = await bodies();
-    assert.ok(body!.expiresAt! >= expiryOf(await logItem(4n))! + DAY_MS - 1000, "the body still outlives its pointer");
+    assert.equal(expiryOf(await logItem(env, 1n)), Math.ceil(soon / 1000) * 1000);
+    for (const i of [3n, 4n]) assert.ok(expiryOf(await logItem(env, i))! >= before + TTL_MS - 1000, `entry ${i}`);
+    assert.equal(expiryOf(await logItem(env, 5n)), far);
+    assert.equal(expiryOf(await logItem(env, 7n)), undefined);
+    const [body] = await storedBodies(env);
+    assert.ok(
+      body!.expiresAt! >= expiryOf(await logItem(env, 4n))! + DAY_MS - 1000,
+      "the body still outlives its pointer",
+    );
     assert.equal(await store.renewEntries(3n, TTL_MS), 0, "nothing near its expiry any more");
     assert.equal(await store.renewEntries(1n, 0), 0, "a TTL of 0 renews nothing");
   });
@@ -303,7 +266,7 @@ describe("metadata log entries that expire on DynamoDB", function () {
         const log = testMetadataLog(store, { readersFormat: () => readers, entryTtlMs: TTL_MS });
         await log.open();
         await createTopic(log, `t${readers}`);
-        const at = expiryOf(await logItem(log.state.appliedIndex));
+        const at = expiryOf(await logItem(env, log.state.appliedIndex));
         assert.equal(at !== undefined, readers === 13, `level ${readers}: expiry ${at}`);
         await log.close();
       }
@@ -382,9 +345,9 @@ describe("metadata log entries that expire on DynamoDB", function () {
         await setExpiry(3n, soon);
         await create("d"); // the fourth entry: a snapshot is due, fails, and the entries after 2 are renewed
         const deadline = Date.now() + 10_000;
-        while (Date.now() < deadline && expiryOf(await logItem(3n))! < soon + DAY_MS)
+        while (Date.now() < deadline && expiryOf(await logItem(env, 3n))! < soon + DAY_MS)
           await new Promise((r) => setTimeout(r, 100));
-        assert.ok(expiryOf(await logItem(3n))! > Date.now() + TTL_MS - 60_000, "entry 3 renewed");
+        assert.ok(expiryOf(await logItem(env, 3n))! > Date.now() + TTL_MS - 60_000, "entry 3 renewed");
         assert.deepEqual({ failures, renewals }, { failures: 1, renewals: 1 }, "counted (the agent's metrics)");
         assert.equal(
           await peer()
