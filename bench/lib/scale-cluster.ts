@@ -89,6 +89,13 @@ export interface AgentScaleFigures {
   readonly snapshotBytes: number;
   /** CPU the agent used over the run (process_cpu_seconds_total), in % of one CPU. */
   readonly cpuPercent: number;
+  /**
+   * V8's collections over the run (prom-client's nodejs_gc_duration_seconds): seconds spent in major
+   * (mark-compact) and minor (scavenge) ones, and the longest major one (upper bound of its bucket, ms).
+   */
+  readonly gcMajorSeconds: number;
+  readonly gcMinorSeconds: number;
+  readonly gcMajorLongestMs: string;
 }
 
 export interface ClusterScaleResult {
@@ -283,15 +290,24 @@ function agentTrouble(agents: readonly AgentProcess[]): string {
     .join("\n");
 }
 
-/** Upper bound (ms) of the highest non-empty bucket of a histogram's increase between two scrapes. */
-function slowestBucketMs(before: Sample[], after: Sample[], name: string): string {
+/**
+ * Upper bound (ms) of the highest non-empty bucket of a histogram's increase between two scrapes (of its
+ * series whose labels include `labels`).
+ */
+function slowestBucketMs(
+  before: Sample[],
+  after: Sample[],
+  name: string,
+  labels: Readonly<Record<string, string>> = {},
+): string {
   const buckets = new Map<number, number>();
+  const matches = (s: Sample) => Object.entries(labels).every(([k, v]) => s.labels[k] === v);
   for (const [samples, sign] of [
     [after, 1],
     [before, -1],
   ] as const)
     for (const s of samples)
-      if (s.name === `${name}_bucket`) {
+      if (s.name === `${name}_bucket` && matches(s)) {
         const le = s.labels.le === "+Inf" ? Infinity : Number(s.labels.le);
         buckets.set(le, (buckets.get(le) ?? 0) + sign * s.value);
       }
@@ -301,6 +317,12 @@ function slowestBucketMs(before: Sample[], after: Sample[], name: string): strin
   for (const le of bounds)
     if ((buckets.get(le) ?? 0) >= all) return le === Infinity ? "> last bucket" : `≤ ${le * 1000}`;
   return "?";
+}
+
+/** Seconds V8 spent in collections of `kind` between two scrapes. */
+function gcSeconds(before: Sample[], after: Sample[], kind: string): number {
+  const sum = (samples: Sample[]) => sumSamples(samples, "nodejs_gc_duration_seconds_sum", (l) => l.kind === kind);
+  return sum(after) - sum(before);
 }
 
 export async function measureClusterAtScale(aws: AwsLocal, shape: ClusterScaleShape, log: (line: string) => void) {
@@ -422,11 +444,14 @@ export async function measureClusterAtScale(aws: AwsLocal, shape: ClusterScaleSh
             produceSeconds) *
             100,
         ),
+        gcMajorSeconds: round1(gcSeconds(before[i]!, after[i]!, "major")),
+        gcMinorSeconds: round1(gcSeconds(before[i]!, after[i]!, "minor")),
+        gcMajorLongestMs: slowestBucketMs(before[i]!, after[i]!, "nodejs_gc_duration_seconds", { kind: "major" }),
       };
     });
     for (const [i, f] of figures.entries())
       log(
-        `  agent ${i + 1}: heap ${f.heapBeforeMiB} → ${f.heapAfterMiB} MiB (peak ${f.heapPeakMiB}, RSS peak ${f.rssPeakMiB}), ${f.snapshots} snapshots (${mib(f.snapshotBytes)} MiB, hold ${f.snapshotHoldMs} ms), event-loop p99 worst second ${f.loopP99WorstMs} ms (with a snapshot: ${f.loopP99WorstWithSnapshotMs ?? "none"}), max ${f.loopMaxMs} ms, CPU ${f.cpuPercent} %`,
+        `  agent ${i + 1}: heap ${f.heapBeforeMiB} → ${f.heapAfterMiB} MiB (peak ${f.heapPeakMiB}, RSS peak ${f.rssPeakMiB}), ${f.snapshots} snapshots (${mib(f.snapshotBytes)} MiB, hold ${f.snapshotHoldMs} ms), event-loop p99 worst second ${f.loopP99WorstMs} ms (with a snapshot: ${f.loopP99WorstWithSnapshotMs ?? "none"}), max ${f.loopMaxMs} ms, CPU ${f.cpuPercent} %, GC major ${f.gcMajorSeconds} s (longest ${f.gcMajorLongestMs} ms), minor ${f.gcMinorSeconds} s`,
       );
     const allP99 = windows.flat().map((x) => x.p99);
 
