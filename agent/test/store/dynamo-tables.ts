@@ -4,6 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { DeleteTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { LOCAL_AWS } from "../../../e2e/support/dynamodb-local.js";
 import { ensureTables } from "../../src/store/dynamodb/index.js";
 import { startDynamo, type TestServer } from "./servers.js";
 
@@ -19,8 +20,6 @@ export interface DynamoTablesEnv {
   readonly tables: DynamoTables;
 }
 
-const LOCAL = { region: "us-east-1", credentials: { accessKeyId: "warplocal", secretAccessKey: "warplocal" } };
-
 /** Registers the hooks in the calling suite; table names start with `prefix`. Read the fields in tests and hooks. */
 export function useDynamoTables(prefix: string): DynamoTablesEnv {
   let dynamo: TestServer | null = null;
@@ -30,7 +29,7 @@ export function useDynamoTables(prefix: string): DynamoTablesEnv {
   before(async function () {
     this.timeout(180_000);
     dynamo = await startDynamo();
-    ddb = new DynamoDBClient({ ...LOCAL, endpoint: dynamo.endpoint });
+    ddb = new DynamoDBClient({ ...LOCAL_AWS, endpoint: dynamo.endpoint });
   });
   after(async function () {
     ddb?.destroy();

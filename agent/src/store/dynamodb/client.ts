@@ -254,6 +254,11 @@ export function ttlSeconds(date: Date): string {
   return String(Math.ceil(date.getTime() / 1000));
 }
 
+/** The TTL attribute of an item expiring at `expiresAt` (ms), to spread into it; none without one. */
+export function ttlAttribute(expiresAt: number | undefined): Item {
+  return expiresAt === undefined ? {} : { [TTL_ATTRIBUTE]: { N: ttlSeconds(new Date(expiresAt)) } };
+}
+
 /**
  * Runs a Query through every page (strongly consistent unless `consistent` is false, capacity recorded,
  * each page one call with its own deadline) and hands each item to `onItem`. `pageLimit` caps items per

@@ -37,7 +37,7 @@ import {
   readWrittenOnce,
   recordCapacity,
   renewExpiry,
-  ttlSeconds,
+  ttlAttribute,
   type Item,
 } from "./client.js";
 import { LOG_PK, logSk } from "./log-keys.js";
@@ -114,7 +114,7 @@ export class EntryBodies {
           pk: { S: ref.pk },
           sk: { S: ref.sk },
           d: { B: data },
-          ...(expiresAt === undefined ? {} : { [TTL_ATTRIBUTE]: { N: ttlSeconds(new Date(expiresAt)) } }),
+          ...ttlAttribute(expiresAt),
         },
         ReturnConsumedCapacity: "TOTAL",
       }),

@@ -70,6 +70,7 @@ import {
   recordRequestReadCapacity,
   recordFailedConditionalWrite,
   renewExpiry,
+  ttlAttribute,
   ttlSeconds,
   type Item,
 } from "./client.js";
@@ -168,7 +169,7 @@ export class DynamoMetadataStore implements MetadataStore {
             pk: { S: LOG_PK },
             sk: { S: logSk(index) },
             ...(body ? pointerAttributes(body) : { d: { B: data } }),
-            ...(expiresAt === undefined ? {} : { [TTL_ATTRIBUTE]: { N: ttlSeconds(new Date(expiresAt)) } }),
+            ...ttlAttribute(expiresAt),
           },
           ConditionExpression: "attribute_not_exists(pk)",
           ReturnConsumedCapacity: "TOTAL",
