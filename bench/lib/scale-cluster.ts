@@ -14,6 +14,7 @@
  * 3. Cold start: every agent stopped (the snapshot writer writes a final snapshot), then one started again
  *    on the same tables: the time to listen, from its snapshot, and its heap.
  */
+import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Kafka, logLevel, type Producer, type TopicMessages } from "kafkajs";
@@ -96,6 +97,16 @@ export interface AgentScaleFigures {
   readonly gcMajorSeconds: number;
   readonly gcMinorSeconds: number;
   readonly gcMajorLongestMs: string;
+  /**
+   * The second of the worst event-loop p99: what the agent itself did in it (CPU and time in V8's
+   * collections, ms of that second) and how busy the machine's cores were (% of all of them, /proc/stat).
+   * An agent near a full core there held its own loop; one far under it on a busy machine waited for a core.
+   */
+  readonly worstSecond: {
+    readonly cpuMs: number;
+    readonly gcMs: number;
+    readonly machineBusyPercent: number;
+  };
 }
 
 export interface ClusterScaleResult {
@@ -319,6 +330,18 @@ function slowestBucketMs(
   return "?";
 }
 
+/** The machine's CPU time so far, busy and all, in clock ticks (/proc/stat's first line). */
+function machineTicks(): { busy: number; all: number } {
+  const fields = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const all = fields.reduce((sum, x) => sum + x, 0);
+  // idle and iowait are the 4th and 5th fields.
+  return { busy: all - (fields[3] ?? 0) - (fields[4] ?? 0), all };
+}
+
+function busyPercent(from: { busy: number; all: number }, to: { busy: number; all: number }): number {
+  return to.all > from.all ? Math.round(((to.busy - from.busy) / (to.all - from.all)) * 100) : 0;
+}
+
 /** Seconds V8 spent in collections of `kind` between two scrapes. */
 function gcSeconds(before: Sample[], after: Sample[], kind: string): number {
   const sum = (samples: Sample[]) => sumSamples(samples, "nodejs_gc_duration_seconds_sum", (l) => l.kind === kind);
@@ -377,8 +400,21 @@ export async function measureClusterAtScale(aws: AwsLocal, shape: ClusterScaleSh
       spread(all.slice(i * perCall, (i + 1) * perCall), Buffer.alloc(100, 0x62)),
     );
     const before = await scrapeAll(agents);
-    const windows: Array<Array<{ p99: number; max: number; snapshot: boolean; heap: number; rss: number }>> =
-      agents.map(() => []);
+    const windows: Array<
+      Array<{
+        p99: number;
+        max: number;
+        snapshot: boolean;
+        heap: number;
+        rss: number;
+        cpuMs: number;
+        gcMs: number;
+        machineBusyPercent: number;
+      }>
+    > = agents.map(() => []);
+    const lastCpu = before.map((s) => sumSamples(s, "process_cpu_seconds_total"));
+    const lastGc = before.map((s) => sumSamples(s, "nodejs_gc_duration_seconds_sum"));
+    let lastMachine = machineTicks();
     const lastSnapshots = agents.map((_, i) => sumSamples(before[i]!, "warp_metadata_snapshot_encode_seconds_count"));
     let sampling = true;
     const sampler = (async () => {
@@ -392,16 +428,26 @@ export async function measureClusterAtScale(aws: AwsLocal, shape: ClusterScaleSh
             cause: err,
           });
         }
+        const machine = machineTicks();
+        const machineBusyPercent = busyPercent(lastMachine, machine);
+        lastMachine = machine;
         texts.forEach((s, i) => {
           const snapshots = sumSamples(s, "warp_metadata_snapshot_encode_seconds_count");
+          const cpu = sumSamples(s, "process_cpu_seconds_total");
+          const gcTotal = sumSamples(s, "nodejs_gc_duration_seconds_sum");
           windows[i]!.push({
             p99: sumSamples(s, "nodejs_eventloop_lag_p99_seconds") * 1000,
             max: sumSamples(s, "nodejs_eventloop_lag_max_seconds") * 1000,
             snapshot: snapshots > lastSnapshots[i]!,
             heap: sumSamples(s, "nodejs_heap_size_used_bytes"),
             rss: sumSamples(s, "process_resident_memory_bytes"),
+            cpuMs: (cpu - lastCpu[i]!) * 1000,
+            gcMs: (gcTotal - lastGc[i]!) * 1000,
+            machineBusyPercent,
           });
           lastSnapshots[i] = snapshots;
+          lastCpu[i] = cpu;
+          lastGc[i] = gcTotal;
         });
       }
     })();
@@ -424,6 +470,10 @@ export async function measureClusterAtScale(aws: AwsLocal, shape: ClusterScaleSh
     const figures: AgentScaleFigures[] = agents.map((_, i) => {
       const w = windows[i]!;
       const withSnapshot = w.filter((x) => x.snapshot);
+      const worst = w.reduce<(typeof w)[number] | undefined>(
+        (a, x) => (a === undefined || x.p99 > a.p99 ? x : a),
+        undefined,
+      );
       const snapshotCount =
         sumSamples(after[i]!, "warp_metadata_snapshot_encode_seconds_count") -
         sumSamples(before[i]!, "warp_metadata_snapshot_encode_seconds_count");
@@ -447,11 +497,16 @@ export async function measureClusterAtScale(aws: AwsLocal, shape: ClusterScaleSh
         gcMajorSeconds: round1(gcSeconds(before[i]!, after[i]!, "major")),
         gcMinorSeconds: round1(gcSeconds(before[i]!, after[i]!, "minor")),
         gcMajorLongestMs: slowestBucketMs(before[i]!, after[i]!, "nodejs_gc_duration_seconds", { kind: "major" }),
+        worstSecond: {
+          cpuMs: Math.round(worst?.cpuMs ?? 0),
+          gcMs: Math.round(worst?.gcMs ?? 0),
+          machineBusyPercent: worst?.machineBusyPercent ?? 0,
+        },
       };
     });
     for (const [i, f] of figures.entries())
       log(
-        `  agent ${i + 1}: heap ${f.heapBeforeMiB} → ${f.heapAfterMiB} MiB (peak ${f.heapPeakMiB}, RSS peak ${f.rssPeakMiB}), ${f.snapshots} snapshots (${mib(f.snapshotBytes)} MiB, hold ${f.snapshotHoldMs} ms), event-loop p99 worst second ${f.loopP99WorstMs} ms (with a snapshot: ${f.loopP99WorstWithSnapshotMs ?? "none"}), max ${f.loopMaxMs} ms, CPU ${f.cpuPercent} %, GC major ${f.gcMajorSeconds} s (longest ${f.gcMajorLongestMs} ms), minor ${f.gcMinorSeconds} s`,
+        `  agent ${i + 1}: heap ${f.heapBeforeMiB} → ${f.heapAfterMiB} MiB (peak ${f.heapPeakMiB}, RSS peak ${f.rssPeakMiB}), ${f.snapshots} snapshots (${mib(f.snapshotBytes)} MiB, hold ${f.snapshotHoldMs} ms), event-loop p99 worst second ${f.loopP99WorstMs} ms (with a snapshot: ${f.loopP99WorstWithSnapshotMs ?? "none"}), max ${f.loopMaxMs} ms, CPU ${f.cpuPercent} %, GC major ${f.gcMajorSeconds} s (longest ${f.gcMajorLongestMs} ms), minor ${f.gcMinorSeconds} s; in the worst second CPU ${f.worstSecond.cpuMs} ms, GC ${f.worstSecond.gcMs} ms, machine ${f.worstSecond.machineBusyPercent} % busy`,
       );
     const allP99 = windows.flat().map((x) => x.p99);
 

@@ -94,11 +94,11 @@ export function scaleReport(r: ScaleResult, level = 1): string {
       "",
       `${c.partitions.toLocaleString("en-US")} partitions (${c.shape.topics} topics × ${c.shape.partitionsPerTopic}) created in ${c.createSeconds} s; ${c.shape.produceSeconds} s of one record to every partition, ${c.produced.partitionsPerRequest.toLocaleString("en-US")} partitions per request to an agent (kafkajs sendBatch calls, ${c.produced.callsPerSecond > 0 ? `${c.produced.callsPerSecond} a second, ` : "back to back, "}at most ${c.produced.callsInFlight} in flight): ${c.produced.requests} calls, ${c.produced.records.toLocaleString("en-US")} records, ${c.produced.MB} MB; snapshots every ${c.shape.snapshotEntries} entries.`,
       "",
-      "| agent | heap before → after (MiB) | heap peak | RSS peak | snapshots | snapshot size | longest hold | event-loop p99, worst second | the same, with a snapshot | event-loop max | CPU | GC: major s (longest) / minor s |",
-      "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+      "| agent | heap before → after (MiB) | heap peak | RSS peak | snapshots | snapshot size | longest hold | event-loop p99, worst second | the same, with a snapshot | event-loop max | CPU | GC: major s (longest) / minor s | worst second: CPU / GC ms, machine busy |",
+      "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
       ...c.agents.map(
         (a, i) =>
-          `| ${i + 1} | ${a.heapBeforeMiB} → ${a.heapAfterMiB} | ${a.heapPeakMiB} | ${a.rssPeakMiB} | ${a.snapshots} | ${a.snapshotBytes > 0 ? `${mib(a.snapshotBytes)} MiB` : "–"} | ${a.snapshotHoldMs} ms | ${a.loopP99WorstMs} ms | ${a.loopP99WorstWithSnapshotMs ?? "–"} ms | ${a.loopMaxMs} ms | ${a.cpuPercent} % | ${a.gcMajorSeconds ?? "?"} (${a.gcMajorLongestMs ?? "?"} ms) / ${a.gcMinorSeconds ?? "?"} |`,
+          `| ${i + 1} | ${a.heapBeforeMiB} → ${a.heapAfterMiB} | ${a.heapPeakMiB} | ${a.rssPeakMiB} | ${a.snapshots} | ${a.snapshotBytes > 0 ? `${mib(a.snapshotBytes)} MiB` : "–"} | ${a.snapshotHoldMs} ms | ${a.loopP99WorstMs} ms | ${a.loopP99WorstWithSnapshotMs ?? "–"} ms | ${a.loopMaxMs} ms | ${a.cpuPercent} % | ${a.gcMajorSeconds ?? "?"} (${a.gcMajorLongestMs ?? "?"} ms) / ${a.gcMinorSeconds ?? "?"} | ${a.worstSecond ? `${a.worstSecond.cpuMs} / ${a.worstSecond.gcMs} ms, ${a.worstSecond.machineBusyPercent} %` : "?"} |`,
       ),
       "",
       `Event-loop delay p99 of one-second windows, p99 over all agents and windows: ${c.loopP99AllWindowsMs} ms. Oldest ingestion file not yet compacted when producing stopped: ${c.oldestUncompactedSeconds} s old.`,

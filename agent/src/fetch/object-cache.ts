@@ -10,6 +10,8 @@
  * first hit; one that is never read is dropped (oldest unused first) before it can crowd out data that
  * was asked for.
  */
+import { LRUCache } from "lru-cache";
+
 export interface ObjectCacheOptions {
   /** Bound on speculative bytes (loading and loaded, not yet read); default a quarter of maxBytes. */
   readonly readAheadBytes?: number;
@@ -19,13 +21,27 @@ export interface ObjectCacheOptions {
   readonly now?: () => number;
 }
 
+/** A speculative entry: its size (the expected size while loading) and when it was added. */
+interface Speculative {
+  size: number;
+  readonly since: number;
+}
+
 export class ObjectCache {
-  private readonly entries = new Map<string, Buffer>();
+  /**
+   * The LRU itself (lru-cache: a linked list over the entries). A Map kept in recency order by delete and
+   * set would not do: V8 leaves a deleted entry's slot in place until the table is rebuilt, and an
+   * iterator from the oldest end walks every such slot, so evicting the oldest entry while as many were
+   * evicted before it costs that many steps (a compaction pass offering a run for each of 40,000
+   * partitions held the event loop for hundreds of milliseconds in the `scale` benchmark).
+   */
+  private readonly entries: LRUCache<string, Buffer>;
   private readonly loading = new Map<string, Promise<Buffer>>();
-  /** Speculative entries, oldest first, with their size (the expected size while loading). */
-  private readonly speculative = new Map<string, number>();
-  /** When each speculative entry was added. */
-  private readonly speculativeSince = new Map<string, number>();
+  /** Speculative entries, oldest first (never reordered: only `peek` reads them). */
+  private readonly speculative = new LRUCache<string, Speculative>({
+    maxSize: Number.MAX_SAFE_INTEGER,
+    sizeCalculation: () => 1,
+  });
   private readonly readAheadMax: number;
   private readonly staleMs: number;
   private readonly now: () => number;
@@ -44,6 +60,16 @@ export class ObjectCache {
     this.readAheadMax = Math.min(maxBytes, options.readAheadBytes ?? Math.floor(maxBytes / 4));
     this.staleMs = options.readAheadStaleMs ?? 10_000;
     this.now = options.now ?? Date.now;
+    this.entries = new LRUCache<string, Buffer>({
+      maxSize: Math.max(1, maxBytes),
+      // lru-cache counts sizes of at least 1; `bytes` keeps the real total.
+      sizeCalculation: (data) => Math.max(1, data.length),
+      dispose: (data, key, reason) => {
+        this.bytes -= data.length;
+        // Pushed out by newer entries: a speculative one leaves unread.
+        if (reason === "evict") this.unmarkSpeculative(key, true);
+      },
+    });
   }
 
   put(key: string, data: Buffer): void {
@@ -53,35 +79,23 @@ export class ObjectCache {
 
   private insert(key: string, data: Buffer): void {
     if (data.length > this.maxBytes) return;
-    const old = this.entries.get(key);
-    if (old) {
-      this.bytes -= old.length;
-      this.entries.delete(key);
-    }
-    this.entries.set(key, data);
     this.bytes += data.length;
-    while (this.bytes > this.maxBytes) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done) break;
-      this.evict(oldest.value);
-    }
+    // Replacing an entry disposes of the old one; the oldest go while the bytes pass maxBytes.
+    this.entries.set(key, data);
   }
 
+  /** Drops a cached entry (an unread speculative one counts as dropped). */
   private evict(key: string): void {
-    const data = this.entries.get(key);
-    if (!data) return;
-    this.bytes -= data.length;
-    this.entries.delete(key);
+    if (!this.entries.delete(key)) return;
     this.unmarkSpeculative(key, true);
   }
 
   /** Removes `key` from the speculative set (counted as dropped unread when `dropped`). */
   private unmarkSpeculative(key: string, dropped: boolean): void {
-    const size = this.speculative.get(key);
-    if (size === undefined) return;
+    const entry = this.speculative.peek(key);
+    if (entry === undefined) return;
     this.speculative.delete(key);
-    this.speculativeSince.delete(key);
-    this.speculativeBytes -= size;
+    this.speculativeBytes -= entry.size;
     if (dropped) this.readAheadDropped++;
   }
 
@@ -90,30 +104,34 @@ export class ObjectCache {
    * for staleMs when `staleOnly`).
    */
   private makeSpeculativeRoom(size: number, staleOnly: boolean): void {
-    // Most calls find room: they cost nothing. The others walk from the oldest and stop once there is room,
-    // so a compaction pass offering a run per partition (100,000 of them) stays linear. A Map iterator
-    // skips the entries evict() deletes behind it.
-    if (this.speculativeBytes + size <= this.readAheadMax) return;
+    // Most calls find room: they cost nothing. The others walk from the oldest and stop once enough is
+    // found, so a compaction pass offering a run per partition (100,000 of them) stays linear.
+    const needed = this.speculativeBytes + size - this.readAheadMax;
+    if (needed <= 0) return;
     const cutoff = this.now() - this.staleMs;
-    for (const key of this.speculative.keys()) {
-      if (this.speculativeBytes + size <= this.readAheadMax) return;
-      if (staleOnly && this.speculativeSince.get(key)! > cutoff) return;
-      if (this.entries.has(key)) this.evict(key);
+    const drop: string[] = [];
+    let freed = 0;
+    for (const key of this.speculative.rkeys()) {
+      if (freed >= needed) break;
+      const entry = this.speculative.peek(key)!;
+      if (staleOnly && entry.since > cutoff) break;
+      // Still loading: not droppable yet.
+      if (!this.entries.has(key)) continue;
+      drop.push(key);
+      freed += entry.size;
     }
+    for (const key of drop) this.evict(key);
   }
 
   private markSpeculative(key: string, size: number): void {
-    this.speculative.set(key, size);
-    this.speculativeSince.set(key, this.now());
+    this.speculative.set(key, { size, since: this.now() });
     this.speculativeBytes += size;
   }
 
   get(key: string): Buffer | undefined {
     const data = this.entries.get(key);
     if (data) {
-      // Refresh recency.
-      this.entries.delete(key);
-      this.entries.set(key, data);
+      // get() made it the most recent.
       this.hits++;
       if (this.speculative.has(key)) {
         this.unmarkSpeculative(key, false);
@@ -125,7 +143,7 @@ export class ObjectCache {
 
   /** The cached object without counting a hit or refreshing recency (compaction reading its sources). */
   peek(key: string): Buffer | undefined {
-    return this.entries.get(key);
+    return this.entries.peek(key);
   }
 
   /** Returns the cached object or loads it once with `load`. */
@@ -170,11 +188,11 @@ export class ObjectCache {
     const pending = load().then(
       (data) => {
         this.loading.delete(key);
-        const expected = this.speculative.get(key);
-        if (expected !== undefined) {
+        const entry = this.speculative.peek(key);
+        if (entry !== undefined) {
           // Still unread: account its real size.
-          this.speculativeBytes += data.length - expected;
-          this.speculative.set(key, data.length);
+          this.speculativeBytes += data.length - entry.size;
+          entry.size = data.length;
         }
         this.insert(key, data);
         // Too large for the cache: nothing is held.
@@ -223,10 +241,10 @@ export class ObjectCache {
         (data) => {
           const one = data[i] ?? Buffer.alloc(0);
           this.loading.delete(p.key);
-          const expected = this.speculative.get(p.key);
-          if (expected !== undefined) {
-            this.speculativeBytes += one.length - expected;
-            this.speculative.set(p.key, one.length);
+          const entry = this.speculative.peek(p.key);
+          if (entry !== undefined) {
+            this.speculativeBytes += one.length - entry.size;
+            entry.size = one.length;
           }
           this.insert(p.key, one);
           if (!this.entries.has(p.key)) this.unmarkSpeculative(p.key, false);

@@ -178,7 +178,7 @@ describe("real clients with SASL/OAUTHBEARER", function () {
         `ssl.ca.location=${certs.caFile}`,
         "-L",
         "-m",
-        "10",
+        "4", // the refusal comes on the first connection; kcat retries until this many seconds pass
       ],
       { timeoutMs: 60_000 },
     );
