@@ -1,15 +1,16 @@
 /**
  * The metadata log at scale (issue 13's `scale` scenario; figures in docs/benchmarks.md, "Metadata log at
  * scale"): the state of 100,000 partitions in this process, with its JSON (before) and binary (now)
- * snapshots; then real agents on DynamoDB Local: log units per MB, many partitions, cold start.
+ * snapshots; what retained compacted runs cost; then real agents on DynamoDB Local: log units per MB, many
+ * partitions, cold start.
  *
  *   npx tsx bench/scale.ts
  *
  * WARP_BENCH_SCALE_TOPICS (1000) × WARP_BENCH_SCALE_PARTITIONS (100) partitions; WARP_BENCH_SCALE_AGENTS (3);
  * WARP_BENCH_SCALE_SECONDS (60) of produce to all of them; WARP_BENCH_SCALE_SNAPSHOT_ENTRIES (200);
  * WARP_BENCH_SCALE_UNITS_SECONDS (15) per log-units run; WARP_BENCH_SCALE_CALLS_PER_SECOND (4) produce calls of
- * 2,000 partitions per agent a second in the many-partitions run (0: back to back); WARP_BENCH_SCALE_ONLY=state
- * or cluster.
+ * 2,000 partitions per agent a second in the many-partitions run (0: back to back); WARP_BENCH_SCALE_ONLY: a
+ * comma-separated subset of state, runs (the heap and snapshot bytes of retained compacted runs) and cluster.
  */
 import { writeFileSync, mkdirSync } from "node:fs";
 import path from "node:path";

@@ -12,7 +12,7 @@ import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import v8 from "node:v8";
 import vm from "node:vm";
-import type { BatchMeta, Command } from "../../agent/src/metadata/commands.js";
+import type { BatchMeta, Command, CompactCommand } from "../../agent/src/metadata/commands.js";
 import { encodeBinarySnapshot } from "../../agent/src/metadata/snapshot-binary.js";
 import { ClusterState } from "../../agent/src/metadata/state.js";
 import { mib, round1 } from "./stats.js";
@@ -198,4 +198,88 @@ export function stateScaleTable(r: StateScaleResult): string {
     row("decode and rebuild the state", (s) => `${s.decodeMs} ms`),
     row("heap of the rebuilt state", (s) => `${mib(s.decodedHeapBytes)} MiB`),
   ].join("\n");
+}
+
+/** What retained compacted runs cost each agent: the bounded-heap plan's figures (metadata-log.md 14.3). */
+export interface RunsScaleResult {
+  readonly partitions: number;
+  readonly runsPerPartition: number;
+  readonly runs: number;
+  /** Heap the runs add to the folded state (bytes per run, after a full GC). */
+  readonly heapBytesPerRun: number;
+  /** Bytes each run adds to a binary snapshot. */
+  readonly snapshotBytesPerRun: number;
+}
+
+/**
+ * Folds `partitions` partitions, then `runsPerPartition` rounds of one batch to every partition, each
+ * round's batches compacted into one object (a `compact` command per round, as a compaction pass writes
+ * one object for many partitions), so that every partition ends with that many compacted runs and no
+ * ingestion segment. Batches carry no producer (−1), so only the runs grow. Measures the heap and the
+ * snapshot bytes the runs add.
+ */
+export async function measureRetainedRuns(partitions: number, runsPerPartition: number): Promise<RunsScaleResult> {
+  const topics = Math.max(1, Math.ceil(partitions / 100));
+  const perTopic = Math.ceil(partitions / topics);
+  const name = (t: number) => `runs-topic-${String(t).padStart(4, "0")}`;
+  const time0 = 1_767_225_600_000;
+  const state = new ClusterState();
+  let index = 0n;
+  const apply = (command: Command, time: number) => {
+    index++;
+    state.apply(index, { proposer: "0011223344556677", seq: Number(index), time, commands: [command] });
+  };
+  const snapshotBytes = async () => {
+    const capture = state.captureSnapshot();
+    try {
+      return (await encodeBinarySnapshot(capture.view)).data.length;
+    } finally {
+      capture.release();
+    }
+  };
+  for (let t = 0; t < topics; t++)
+    apply(
+      {
+        type: "createTopic",
+        name: name(t),
+        topicId: (t + 1).toString(16).padStart(32, "0"),
+        partitions: perTopic,
+        configs: {},
+      },
+      time0,
+    );
+  const heapBefore = heapUsed();
+  const snapshotBefore = await snapshotBytes();
+  for (let round = 0; round < runsPerPartition; round++) {
+    const time = time0 + (round + 1) * 60_000;
+    const batches: BatchMeta[] = [];
+    const runs: Array<CompactCommand["runs"][number]> = [];
+    for (let t = 0; t < topics; t++)
+      for (let p = 0; p < perTopic; p++) {
+        const pos = batches.length * 1000;
+        const where = { topic: name(t), partition: p, pos, len: 1000, maxTimestamp: time - 5 };
+        batches.push({ ...where, count: 10, producerId: -1, producerEpoch: -1, baseSequence: -1 });
+        runs.push({ ...where, baseOffset: round * 10, lastOffset: round * 10 + 9 });
+      }
+    const file = `ingest/runs-${round}`;
+    apply({ type: "commitFile", key: file, size: batches.length * 1000, time, batches }, time);
+    apply(
+      { type: "compact", key: `compacted/runs-${round}`, size: batches.length * 1000, runs, replacedFiles: [file] },
+      time + 1,
+    );
+  }
+  const heapAfter = heapUsed();
+  const snapshotAfter = await snapshotBytes();
+  let runsHeld = 0;
+  for (const t of state.topics.values())
+    for (const p of t.partitions) runsHeld += p.segments.filter((seg) => seg.location.store === "c").length;
+  const expected = topics * perTopic * runsPerPartition;
+  if (runsHeld !== expected) throw new Error(`the fold holds ${runsHeld} compacted runs, expected ${expected}`);
+  return {
+    partitions: topics * perTopic,
+    runsPerPartition,
+    runs: runsHeld,
+    heapBytesPerRun: Math.round((heapAfter - heapBefore) / runsHeld),
+    snapshotBytesPerRun: round1((snapshotAfter - snapshotBefore) / runsHeld),
+  };
 }

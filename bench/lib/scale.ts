@@ -4,7 +4,13 @@
  */
 import { ENTRY_BODY_STRIPES } from "../../agent/src/store/dynamodb/entry-bodies.js";
 import { LOG_ENTRIES_AT_SCALE, measureClusterAtScale, type ClusterScaleResult } from "./scale-cluster.js";
-import { measureStateAtScale, stateScaleTable, type StateScaleResult } from "./scale-state.js";
+import {
+  measureRetainedRuns,
+  measureStateAtScale,
+  stateScaleTable,
+  type RunsScaleResult,
+  type StateScaleResult,
+} from "./scale-state.js";
 import { mib } from "./stats.js";
 import { startAwsLocal } from "./targets.js";
 
@@ -17,7 +23,7 @@ export interface ScaleOptions {
   readonly unitsSeconds: number;
   /** Produce calls a second in the many-partitions run (0: back to back). */
   readonly callsPerSecond: number;
-  /** "state", "cluster" or both, comma-separated. */
+  /** "state", "runs", "cluster", comma-separated. */
   readonly only: string;
 }
 
@@ -32,7 +38,7 @@ export function scaleOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Scale
     snapshotEntries: num("WARP_BENCH_SCALE_SNAPSHOT_ENTRIES", 200),
     unitsSeconds: num("WARP_BENCH_SCALE_UNITS_SECONDS", 15),
     callsPerSecond: num("WARP_BENCH_SCALE_CALLS_PER_SECOND", 4),
-    only: env.WARP_BENCH_SCALE_ONLY ?? "state,cluster",
+    only: env.WARP_BENCH_SCALE_ONLY ?? "state,runs,cluster",
   };
 }
 
@@ -40,6 +46,7 @@ export interface ScaleResult {
   readonly date: string;
   readonly options: ScaleOptions;
   readonly state?: StateScaleResult;
+  readonly runs?: RunsScaleResult;
   readonly cluster?: ClusterScaleResult;
 }
 
@@ -55,6 +62,12 @@ export async function runScale(options: ScaleOptions, log: (line: string) => voi
     });
     log(stateScaleTable(state));
   }
+  let runs: RunsScaleResult | undefined;
+  if (only.has("runs")) {
+    log(`scale: retained compacted runs, ${RUNS_PARTITIONS} partitions × ${RUNS_PER_PARTITION}, in this process`);
+    runs = await measureRetainedRuns(RUNS_PARTITIONS, RUNS_PER_PARTITION);
+    log(runsScaleText(runs));
+  }
   let cluster: ClusterScaleResult | undefined;
   if (only.has("cluster")) {
     log(`scale: ${options.agents} agents on DynamoDB Local`);
@@ -69,8 +82,26 @@ export async function runScale(options: ScaleOptions, log: (line: string) => voi
     date: new Date().toISOString(),
     options,
     ...(state ? { state } : {}),
+    ...(runs ? { runs } : {}),
     ...(cluster ? { cluster } : {}),
   };
+}
+
+/** The retained-runs measurement: enough runs that a run's own cost stands out of the partitions'. */
+const RUNS_PARTITIONS = 10_000;
+const RUNS_PER_PARTITION = 50;
+/** Runs that 1 and 10 MB/s kept 7 days make, in runs of at most 4 MiB (metadata-log.md 14.1). */
+const RETAINED_RUNS_AT = [
+  { rate: "1 MB/s", runs: 144_000 },
+  { rate: "10 MB/s", runs: 1_440_000 },
+] as const;
+
+function runsScaleText(r: RunsScaleResult): string {
+  const at = RETAINED_RUNS_AT.map(
+    (x) =>
+      `${x.rate} kept 7 days (about ${x.runs.toLocaleString("en-US")} runs): ${mib(x.runs * r.heapBytesPerRun)} MiB of heap in every agent, ${mib(x.runs * r.snapshotBytesPerRun)} MiB in every snapshot`,
+  ).join("; ");
+  return `${r.runs.toLocaleString("en-US")} compacted runs (${r.partitions.toLocaleString("en-US")} partitions × ${r.runsPerPartition}, each round of runs one object): ${r.heapBytesPerRun} bytes of heap and ${r.snapshotBytesPerRun} bytes of binary snapshot a run. At that cost, ${at}.`;
 }
 
 /** The result as Markdown, its headings at `level` (2: "##"). */
@@ -78,6 +109,7 @@ export function scaleReport(r: ScaleResult, level = 1): string {
   const h = (n: number) => "#".repeat(level + n);
   const out = [`${h(0)} Metadata log at scale (${r.date})`, ""];
   if (r.state) out.push(`${h(1)} The folded state, in one process`, "", stateScaleTable(r.state), "");
+  if (r.runs) out.push(`${h(1)} Retained compacted runs, in one process`, "", runsScaleText(r.runs), "");
   const c = r.cluster;
   if (c) {
     out.push(
