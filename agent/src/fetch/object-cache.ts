@@ -33,7 +33,7 @@ export class ObjectCache {
    * set would not do: V8 leaves a deleted entry's slot in place until the table is rebuilt, and an
    * iterator from the oldest end walks every such slot, so evicting the oldest entry while as many were
    * evicted before it costs that many steps (a compaction pass offering a run for each of 40,000
-   * partitions held the event loop for hundreds of milliseconds in the `scale` benchmark).
+   * partitions cost the lease holder hundreds of milliseconds of CPU in the `scale` benchmark).
    */
   private readonly entries: LRUCache<string, Buffer>;
   private readonly loading = new Map<string, Promise<Buffer>>();
