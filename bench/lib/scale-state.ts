@@ -62,44 +62,56 @@ function heapUsed(): number {
 
 const BATCHES_PER_FILE = 1000;
 
-function buildState(shape: StateScaleShape): ClusterState {
+/** When the folded states' entries start (ms). */
+const TIME0 = 1_767_225_600_000;
+const topicName = (t: number) => `scale-topic-${String(t).padStart(4, "0")}`;
+
+/** A state holding `topics` topics of `partitionsPerTopic` partitions, and `apply` to fold one more entry. */
+function stateWithTopics(
+  topics: number,
+  partitionsPerTopic: number,
+): { state: ClusterState; apply: (commands: Command[], time: number) => void } {
   const state = new ClusterState();
   let index = 0n;
   const apply = (commands: Command[], time: number) => {
     index++;
     state.apply(index, { proposer: "0011223344556677", seq: Number(index), time, commands });
   };
-  const time0 = 1_767_225_600_000;
-  for (let t = 0; t < shape.topics; t++)
+  for (let t = 0; t < topics; t++)
     apply(
       [
         {
           type: "createTopic",
-          name: `scale-topic-${String(t).padStart(4, "0")}`,
+          name: topicName(t),
           topicId: (t + 1).toString(16).padStart(32, "0"),
-          partitions: shape.partitionsPerTopic,
+          partitions: partitionsPerTopic,
           configs: {},
         },
       ],
-      time0,
+      TIME0,
     );
+  return { state, apply };
+}
+
+function buildState(shape: StateScaleShape): ClusterState {
+  const { state, apply } = stateWithTopics(shape.topics, shape.partitionsPerTopic);
   let file = 0;
   for (let round = 0; round < shape.segmentsPerPartition; round++) {
     let batches: BatchMeta[] = [];
     const commit = () => {
-      const time = time0 + file * 50;
+      const time = TIME0 + file * 50;
       apply([{ type: "commitFile", key: `ingest/scale-${file++}`, size: batches.length * 1000, time, batches }], time);
       batches = [];
     };
     for (let t = 0; t < shape.topics; t++) {
       for (let p = 0; p < shape.partitionsPerTopic; p++) {
         batches.push({
-          topic: `scale-topic-${String(t).padStart(4, "0")}`,
+          topic: topicName(t),
           partition: p,
           pos: batches.length * 1000,
           len: 1000,
           count: 10,
-          maxTimestamp: time0 + file * 50 - 5,
+          maxTimestamp: TIME0 + file * 50 - 5,
           producerId: 1000 + (p % 4),
           producerEpoch: 0,
           baseSequence: round * 10,
@@ -221,14 +233,7 @@ export interface RunsScaleResult {
 export async function measureRetainedRuns(partitions: number, runsPerPartition: number): Promise<RunsScaleResult> {
   const topics = Math.max(1, Math.ceil(partitions / 100));
   const perTopic = Math.ceil(partitions / topics);
-  const name = (t: number) => `runs-topic-${String(t).padStart(4, "0")}`;
-  const time0 = 1_767_225_600_000;
-  const state = new ClusterState();
-  let index = 0n;
-  const apply = (command: Command, time: number) => {
-    index++;
-    state.apply(index, { proposer: "0011223344556677", seq: Number(index), time, commands: [command] });
-  };
+  const { state, apply } = stateWithTopics(topics, perTopic);
   const snapshotBytes = async () => {
     const capture = state.captureSnapshot();
     try {
@@ -237,34 +242,23 @@ export async function measureRetainedRuns(partitions: number, runsPerPartition: 
       capture.release();
     }
   };
-  for (let t = 0; t < topics; t++)
-    apply(
-      {
-        type: "createTopic",
-        name: name(t),
-        topicId: (t + 1).toString(16).padStart(32, "0"),
-        partitions: perTopic,
-        configs: {},
-      },
-      time0,
-    );
   const heapBefore = heapUsed();
   const snapshotBefore = await snapshotBytes();
   for (let round = 0; round < runsPerPartition; round++) {
-    const time = time0 + (round + 1) * 60_000;
+    const time = TIME0 + (round + 1) * 60_000;
     const batches: BatchMeta[] = [];
     const runs: Array<CompactCommand["runs"][number]> = [];
     for (let t = 0; t < topics; t++)
       for (let p = 0; p < perTopic; p++) {
         const pos = batches.length * 1000;
-        const where = { topic: name(t), partition: p, pos, len: 1000, maxTimestamp: time - 5 };
+        const where = { topic: topicName(t), partition: p, pos, len: 1000, maxTimestamp: time - 5 };
         batches.push({ ...where, count: 10, producerId: -1, producerEpoch: -1, baseSequence: -1 });
         runs.push({ ...where, baseOffset: round * 10, lastOffset: round * 10 + 9 });
       }
     const file = `ingest/runs-${round}`;
-    apply({ type: "commitFile", key: file, size: batches.length * 1000, time, batches }, time);
+    apply([{ type: "commitFile", key: file, size: batches.length * 1000, time, batches }], time);
     apply(
-      { type: "compact", key: `compacted/runs-${round}`, size: batches.length * 1000, runs, replacedFiles: [file] },
+      [{ type: "compact", key: `compacted/runs-${round}`, size: batches.length * 1000, runs, replacedFiles: [file] }],
       time + 1,
     );
   }
