@@ -27,6 +27,7 @@ import type { Logger } from "../../../common/logger.js";
 import { errorMessage } from "../../../common/logger.js";
 import type { BatchMeta, Command } from "../metadata/commands.js";
 import type { BatchResult, CommandResult } from "../metadata/state.js";
+import { RelayedOutcomeUnknownError } from "../metadata/proposal.js";
 import type { BatchHeader } from "../records/record-batch.js";
 import { stampLogAppendTime } from "../records/record-batch.js";
 import type { ObjectStore } from "../store/types.js";
@@ -438,6 +439,8 @@ export class IngestionBatcher {
     let proposed!: () => void;
     this.commitChain = new Promise<void>((r) => (proposed = r));
     let results: BatchResult[] | undefined;
+    // The commit was lost with the sequencer, not with this agent's store (ingest/health.ts).
+    let relayed = false;
     try {
       await previous;
       try {
@@ -457,6 +460,7 @@ export class IngestionBatcher {
       );
       proposed();
       const outcome = await committed.catch((err: unknown) => {
+        relayed = err instanceof RelayedOutcomeUnknownError;
         throw new IngestionError(`committing ingestion file ${key} failed: ${errorMessage(err)}`);
       });
       results = outcome.flatMap((r) => r.batches ?? []);
@@ -477,7 +481,10 @@ export class IngestionBatcher {
     } catch (err) {
       proposed();
       const e = err instanceof Error ? err : new IngestionError(String(err));
-      if (ticket !== undefined) this.options.health?.failed(ticket, e.message);
+      if (ticket !== undefined) {
+        if (relayed) this.options.health?.ended(ticket);
+        else this.options.health?.failed(ticket, e.message);
+      }
       this.options.logger.warn("ingestion file failed", { key, error: e.message });
       for (const w of waiters) w.reject(e);
       return;

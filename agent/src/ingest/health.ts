@@ -7,7 +7,8 @@
  * that can store their data instead of retrying here until the outage ends.
  *
  * A problem is a file write or commit pending for longer than `stuckAfterMs`, or one that failed
- * within the last `rememberFailureMs` with no success since. Once isolated no traffic arrives, so the
+ * within the last `rememberFailureMs` with no success since. A commit lost with the sequencer (another
+ * agent) is neither: the commits after it go to the store from here and tell. Once isolated no traffic arrives, so the
  * memory of a failure lapses and the agent rejoins; if the outage goes on, its next files get stuck or
  * fail and it steps out again.
  */
@@ -54,6 +55,14 @@ export class IngestionHealth {
     this.pending.delete(ticket);
     this.lastFailureAt = this.now();
     this.lastFailure = reason;
+  }
+
+  /**
+   * The file failed for a reason that says nothing about this agent's storage (its commit was lost with
+   * the sequencer: RelayedOutcomeUnknownError): no longer pending, and neither a failure nor a success.
+   */
+  ended(ticket: number): void {
+    this.pending.delete(ticket);
   }
 
   /** Why ingestion is failing now, or null while it is healthy. */

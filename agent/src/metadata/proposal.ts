@@ -26,6 +26,18 @@ export class ProposalOutcomeUnknownError extends Error {
 }
 
 /**
+ * The commit went through another agent (the sequencer) and was lost with it or with the way to it: its
+ * outcome is unknown as above, and it says nothing about this agent's own writes to the store (its next
+ * commits go to the store directly, and show those).
+ */
+export class RelayedOutcomeUnknownError extends ProposalOutcomeUnknownError {
+  constructor(message: string) {
+    super(message);
+    this.name = "RelayedOutcomeUnknownError";
+  }
+}
+
+/**
  * The command needs an entry format some live agent does not read yet (an older release during a rolling
  * upgrade): appending it would stop that agent. Nothing was appended; the change works once every agent
  * is upgraded.

@@ -15,14 +15,16 @@
  * "not-applied" (nothing appended: the commits go to the log here); a request that was not delivered
  * (connection refused, address unknown, no connection within a second) falls back the same way; anything else (a timeout, a dropped
  * connection, a failed append there) leaves the outcome unknown, and the commits fail with
- * ProposalOutcomeUnknownError, as a timed-out append here does: producers retry, an idempotent producer's
- * retry is recognised by the fold.
+ * ProposalOutcomeUnknownError (RelayedOutcomeUnknownError), as a timed-out append here does: producers retry,
+ * an idempotent producer's retry is recognised by the fold. Such a loss is the sequencer's, not a sign that
+ * this agent cannot store data: it does not count against its ingestion health (ingest/health.ts), whose
+ * verdict then rests on the next commits, which go to the log here while the sequencer is suspect.
  */
 import { errorMessage, type Logger } from "../../../common/logger.js";
 import type { Command, CommitFileCommand } from "../metadata/commands.js";
 import type { FileCommitOptions } from "../ingest/batcher.js";
 import type { MetadataLog } from "../metadata/log.js";
-import { ProposalOutcomeUnknownError } from "../metadata/proposal.js";
+import { RelayedOutcomeUnknownError } from "../metadata/proposal.js";
 import type { CommandResult } from "../metadata/state.js";
 import type { LogRecord } from "../store/types.js";
 import { SequencerChoice } from "./choice.js";
@@ -156,7 +158,7 @@ export class CommitForwarder {
         }
         for (const p of batch) {
           this.options.onCommit?.("unknown");
-          p.reject(new ProposalOutcomeUnknownError(`commit through the sequencer failed: ${reply.error}`));
+          p.reject(new RelayedOutcomeUnknownError(`commit through the sequencer failed: ${reply.error}`));
         }
       }
     } finally {

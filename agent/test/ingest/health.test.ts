@@ -57,4 +57,16 @@ describe("ingestion health", () => {
     now += 1;
     assert.equal(h.problem(), null, "forgotten after rememberFailureMs");
   });
+
+  it("takes a file ended without a verdict (lost with the sequencer) as neither a failure nor a success", () => {
+    const h = health();
+    const lost = h.started();
+    now += 6_000;
+    assert.match(h.problem() ?? "", /pending/);
+    h.ended(lost);
+    assert.equal(h.problem(), null, "no longer pending, and not a failure");
+    h.failed(h.started(), "the store refused");
+    h.ended(h.started());
+    assert.match(h.problem() ?? "", /the store refused/, "nor does it clear an earlier failure");
+  });
 });

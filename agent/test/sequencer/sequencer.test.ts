@@ -11,6 +11,8 @@ import { eventually } from "../../../e2e/support/eventually.js";
 import { serveHttp, type RunningHttpServer } from "../../../common/http-server.js";
 import { componentLogger } from "../../../common/logger.js";
 import { Lease } from "../../src/background/lease.js";
+import { IngestionBatcher } from "../../src/ingest/batcher.js";
+import { IngestionHealth } from "../../src/ingest/health.js";
 import type { BatchMeta, Command } from "../../src/metadata/commands.js";
 import { decodeEntry } from "../../src/metadata/entry-codec.js";
 import { MetadataLog, type MetadataLogOptions } from "../../src/metadata/log.js";
@@ -27,8 +29,9 @@ import {
   type SequencerAddress,
 } from "../../src/sequencer/wire.js";
 import { TailWatcher } from "../../src/sequencer/watcher.js";
-import { MemMetadataStore } from "../../src/store/mem.js";
+import { MemMetadataStore, MemObjectStore } from "../../src/store/mem.js";
 import type { LogRecord, MetadataStore, ReadOptions } from "../../src/store/types.js";
+import { incomingBatch } from "../ingest/support.js";
 
 const logger = componentLogger("test");
 const options: MetadataLogOptions = {
@@ -332,6 +335,36 @@ describe("sequencer", () => {
     await x.log.catchUp();
     await r.sequencerLog.catchUp();
     assert.equal(x.log.state.partition("t", 3)!.nextOffset, 4);
+    await x.log.close();
+    await r.close();
+  });
+
+  it("does not count a commit lost with the sequencer against this agent's ingestion health", async () => {
+    // A survivor of a killed sequencer stepped out of the cluster for one such commit, though its own
+    // writes to the store were fine; its next commits, appended here, are what tell.
+    const r = await rig();
+    const x = await agent(r.store, () => r.address, { requestTimeoutMs: 300 });
+    const health = new IngestionHealth({ stuckAfterMs: 5_000, rememberFailureMs: 60_000 });
+    const batcher = new IngestionBatcher({
+      store: new MemObjectStore(),
+      log: x.forwarder,
+      batchTimeoutMs: 1_000_000,
+      maxFileBytes: 64,
+      keyPrefix: "test/",
+      logger,
+      health,
+    });
+    let release!: () => void;
+    r.store.hold = new Promise<void>((resolve) => (release = resolve));
+    await assert.rejects(batcher.add([incomingBatch(3, 70)]), /commit through the sequencer failed/);
+    assert.equal(health.problem(), null, "the sequencer's loss is not this agent's");
+    r.store.hold = null;
+    release();
+    const [after] = await batcher.add([incomingBatch(3, 70)]);
+    assert.equal(after!.errorCode, 0);
+    assert.deepEqual(x.routes, ["unknown", "local"]);
+    assert.equal(health.problem(), null);
+    await batcher.close();
     await x.log.close();
     await r.close();
   });
