@@ -1,27 +1,30 @@
 /**
- * Mocha's spec reporter, plus a closing table of the slowest test files (hooks included): the suite's
- * time is what keeps CI under its limit, and the table says where it goes. `.mocharc.json` names it.
+ * Mocha's spec reporter, plus a closing table of the slowest test files: the suite's time is what keeps
+ * CI under its limit, and the table says where it goes. `.mocharc.json` names it.
+ *
+ * A file's time is the sum of its tests' and hooks' durations (a `before` that starts DynamoDB Local
+ * counts), not the wall time between its first and last event: in parallel mode a worker's events reach
+ * the reporter together once the file has run, and only the durations they carry are its own.
  */
 import Mocha from "mocha";
 
 const { Spec } = Mocha.reporters;
-const { EVENT_SUITE_BEGIN, EVENT_SUITE_END, EVENT_RUN_END } = Mocha.Runner.constants;
+const { EVENT_TEST_END, EVENT_HOOK_END, EVENT_RUN_END } = Mocha.Runner.constants;
 const SHOWN = 25;
 
 class FileTimesReporter extends Spec {
   constructor(runner: Mocha.Runner, options?: Mocha.MochaOptions) {
     super(runner, options);
-    const started = new Map<Mocha.Suite, number>();
     const byFile = new Map<string, number>();
-    runner.on(EVENT_SUITE_BEGIN, (suite: Mocha.Suite) => {
-      if (suite.file !== undefined && suite.parent?.root === true) started.set(suite, performance.now());
-    });
-    runner.on(EVENT_SUITE_END, (suite: Mocha.Suite) => {
-      const t0 = started.get(suite);
-      if (t0 === undefined || suite.file === undefined) return;
-      const file = suite.file.startsWith(process.cwd()) ? suite.file.slice(process.cwd().length + 1) : suite.file;
-      byFile.set(file, (byFile.get(file) ?? 0) + (performance.now() - t0));
-    });
+    const add = (runnable: Mocha.Runnable): void => {
+      if (runnable.file === undefined || runnable.duration === undefined) return;
+      const file = runnable.file.startsWith(process.cwd())
+        ? runnable.file.slice(process.cwd().length + 1)
+        : runnable.file;
+      byFile.set(file, (byFile.get(file) ?? 0) + runnable.duration);
+    };
+    runner.on(EVENT_TEST_END, add);
+    runner.on(EVENT_HOOK_END, add);
     runner.once(EVENT_RUN_END, () => {
       const rows = [...byFile].sort((a, b) => b[1] - a[1]);
       const total = rows.reduce((sum, [, ms]) => sum + ms, 0);
