@@ -36,6 +36,12 @@ export class ObjectCache {
    * partitions cost the lease holder hundreds of milliseconds of CPU in the `scale` benchmark).
    */
   private readonly entries: LRUCache<string, Buffer>;
+  /**
+   * Buffers several entries are views of (`offerViews`), with how many of those entries are cached: a
+   * slab's bytes count once, from its first cached view until its last one goes, since any view keeps
+   * the whole slab in memory.
+   */
+  private readonly slabs = new Map<ArrayBufferLike, number>();
   private readonly loading = new Map<string, Promise<Buffer>>();
   /** Speculative entries, oldest first (never reordered: only `peek` reads them). */
   private readonly speculative = new LRUCache<string, Speculative>({
@@ -60,16 +66,29 @@ export class ObjectCache {
     this.readAheadMax = Math.min(maxBytes, options.readAheadBytes ?? Math.floor(maxBytes / 4));
     this.staleMs = options.readAheadStaleMs ?? 10_000;
     this.now = options.now ?? Date.now;
+    // The bound is kept by `insert` on `bytes` (what the entries keep in memory, slabs once), so lru-cache
+    // is given none of its own: it keeps the order and pops the oldest.
     this.entries = new LRUCache<string, Buffer>({
-      maxSize: Math.max(1, maxBytes),
-      // lru-cache counts sizes of at least 1; `bytes` keeps the real total.
-      sizeCalculation: (data) => Math.max(1, data.length),
+      maxSize: Number.MAX_SAFE_INTEGER,
+      sizeCalculation: () => 1,
       dispose: (data, key, reason) => {
-        this.bytes -= data.length;
+        this.bytes -= this.release(data);
         // Pushed out by newer entries: a speculative one leaves unread.
         if (reason === "evict") this.unmarkSpeculative(key, true);
       },
     });
+  }
+
+  /** The bytes `data` stops holding in memory when it leaves the cache. */
+  private release(data: Buffer): number {
+    const views = this.slabs.get(data.buffer);
+    if (views === undefined) return data.length;
+    if (views > 1) {
+      this.slabs.set(data.buffer, views - 1);
+      return 0;
+    }
+    this.slabs.delete(data.buffer);
+    return data.buffer.byteLength;
   }
 
   put(key: string, data: Buffer): void {
@@ -77,11 +96,18 @@ export class ObjectCache {
     this.insert(key, data);
   }
 
-  private insert(key: string, data: Buffer): void {
-    if (data.length > this.maxBytes) return;
-    this.bytes += data.length;
-    // Replacing an entry disposes of the old one; the oldest go while the bytes pass maxBytes.
+  /** Caches `data` (a view of a registered slab when `slab`), then drops the oldest entries while over the bound. */
+  private insert(key: string, data: Buffer, slab = false): void {
+    if ((slab ? data.buffer.byteLength : data.length) > this.maxBytes) return;
+    // Replacing an entry disposes of the old one first.
     this.entries.set(key, data);
+    if (!slab) this.bytes += data.length;
+    else {
+      const views = this.slabs.get(data.buffer) ?? 0;
+      this.slabs.set(data.buffer, views + 1);
+      if (views === 0) this.bytes += data.buffer.byteLength;
+    }
+    while (this.bytes > this.maxBytes && this.entries.size > 0) this.entries.pop();
   }
 
   /** Drops a cached entry (an unread speculative one counts as dropped). */
@@ -103,16 +129,16 @@ export class ObjectCache {
    * Makes room for `size` speculative bytes by dropping the oldest unread loaded ones (only those unread
    * for staleMs when `staleOnly`).
    */
-  private makeSpeculativeRoom(size: number, staleOnly: boolean): void {
+  private makeSpeculativeRoom(size: number, staleOnly: boolean, limit = Infinity): number {
     // Most calls find room: they cost nothing. The others walk from the oldest and stop once enough is
     // found, so a compaction pass offering a run per partition (100,000 of them) stays linear.
     const needed = this.speculativeBytes + size - this.readAheadMax;
-    if (needed <= 0) return;
+    if (needed <= 0) return 0;
     const cutoff = this.now() - this.staleMs;
     const drop: string[] = [];
     let freed = 0;
     for (const key of this.speculative.rkeys()) {
-      if (freed >= needed) break;
+      if (freed >= needed || drop.length >= limit) break;
       const entry = this.speculative.peek(key)!;
       if (staleOnly && entry.since > cutoff) break;
       // Still loading: not droppable yet.
@@ -121,6 +147,20 @@ export class ObjectCache {
       freed += entry.size;
     }
     for (const key of drop) this.evict(key);
+    return drop.length;
+  }
+
+  /**
+   * Makes read-ahead room for `size` bytes a little at a time: drops at most `maxDrops` of the oldest
+   * unread speculative entries. Returns whether there is room now, and how many it dropped (none and no
+   * room: none can go). A compaction pass calls it between slices before offering a large run, which
+   * would otherwise drop thousands of small ones in one go.
+   */
+  readAheadRoom(size: number, maxDrops: number): { room: boolean; dropped: number } {
+    // Never offered (offer): nothing to make room for.
+    if (size > this.readAheadMax) return { room: false, dropped: 0 };
+    const dropped = this.makeSpeculativeRoom(size, false, maxDrops);
+    return { room: this.speculativeBytes + size <= this.readAheadMax, dropped };
   }
 
   private markSpeculative(key: string, size: number): void {
@@ -267,11 +307,32 @@ export class ObjectCache {
    * unread speculative entries make room. Not added when larger than the read-ahead bound or cached.
    */
   offer(key: string, data: Buffer): void {
+    this.offerOne(key, data, false);
+  }
+
+  /**
+   * `offer` for ranges of one buffer (`slab`), each cached as a view of it: one allocation for many small
+   * runs instead of one each (a compaction pass at 100,000 partitions offers 44,000 runs of about 1 KiB,
+   * and so many buffers made V8 collect garbage in the middle of the pass). The slab's bytes count in full
+   * while any of its views is cached. The caller must not write to the slab afterwards.
+   */
+  offerViews(
+    slab: Buffer,
+    views: ReadonlyArray<{ readonly key: string; readonly offset: number; readonly length: number }>,
+  ): void {
+    if (slab.byteOffset !== 0 || slab.length !== slab.buffer.byteLength)
+      throw new RangeError("offerViews takes a buffer of its own, not a view of a larger one");
+    for (const v of views) this.offerOne(v.key, slab.subarray(v.offset, v.offset + v.length), true);
+  }
+
+  private offerOne(key: string, data: Buffer, slab: boolean): void {
     if (data.length > this.readAheadMax || this.entries.has(key) || this.loading.has(key)) return;
     this.makeSpeculativeRoom(data.length, false);
     if (this.speculativeBytes + data.length > this.readAheadMax) return;
     this.markSpeculative(key, data.length);
-    this.insert(key, data);
+    this.insert(key, data, slab);
+    // Too large for the cache: nothing is held.
+    if (!this.entries.has(key)) this.unmarkSpeculative(key, false);
   }
 
   get size(): number {

@@ -160,4 +160,68 @@ describe("ObjectCache read-ahead", () => {
     assert.equal(cache.readAheadDropped, 1);
     assert.equal(cache.size, 250);
   });
+
+  it("counts a slab of offered views once, until its last view leaves", () => {
+    const cache = new ObjectCache(1000, { readAheadBytes: 1000 });
+    const slab = Buffer.allocUnsafeSlow(300);
+    for (let i = 0; i < 3; i++) slab.fill(i + 1, i * 100, (i + 1) * 100);
+    cache.offerViews(
+      slab,
+      [0, 1, 2].map((i) => ({ key: `v${i}`, offset: i * 100, length: 100 })),
+    );
+    assert.equal(cache.size, 300);
+    assert.equal(cache.readAheadSize, 300);
+    assert.deepEqual(cache.get("v1"), Buffer.alloc(100, 2), "a view reads its own range");
+    cache.put("big", bytes(650));
+    assert.equal(cache.size, 950);
+    // Over the bound: the oldest entries go until the bytes fit, and the slab's only go with its last view.
+    cache.put("more", bytes(100));
+    assert.ok(cache.peek("more") && cache.peek("big"));
+    assert.equal([0, 1, 2].filter((i) => cache.peek(`v${i}`)).length, 0);
+    assert.equal(cache.size, 750);
+    assert.equal(cache.readAheadSize, 0);
+    assert.equal(cache.readAheadDropped, 2, "v0 and v2 left unread; v1 had been read");
+  });
+
+  it("keeps its bound with slabs: evicts until what its entries hold in memory fits", () => {
+    const cache = new ObjectCache(500, { readAheadBytes: 500 });
+    const slab = Buffer.allocUnsafeSlow(400);
+    cache.offerViews(
+      slab,
+      [0, 1, 2, 3].map((i) => ({ key: `s${i}`, offset: i * 100, length: 100 })),
+    );
+    assert.equal(cache.size, 400);
+    cache.put("asked", bytes(200));
+    assert.ok(cache.size <= 500, `${cache.size} bytes held`);
+    assert.ok(cache.peek("asked"));
+    assert.equal([0, 1, 2, 3].filter((i) => cache.peek(`s${i}`)).length, 0, "every view of the slab left");
+    assert.equal(cache.size, 200);
+    assert.equal(cache.readAheadSize, 0);
+    assert.throws(() => cache.offerViews(slab.subarray(0, 100), [{ key: "x", offset: 0, length: 10 }]), /its own/);
+  });
+
+  it("frees a slab only when its last view is replaced or evicted", () => {
+    const cache = new ObjectCache(1000, { readAheadBytes: 1000 });
+    cache.offerViews(
+      Buffer.allocUnsafeSlow(300),
+      [0, 1, 2].map((i) => ({ key: `v${i}`, offset: i * 100, length: 100 })),
+    );
+    cache.put("v0", bytes(10));
+    assert.equal(cache.size, 310, "two views keep the whole slab");
+    cache.put("v1", bytes(10));
+    assert.equal(cache.size, 320);
+    cache.put("v2", bytes(10));
+    assert.equal(cache.size, 30, "the last view replaced: the slab is no longer held");
+  });
+
+  it("makes read-ahead room a few entries at a time when asked to", () => {
+    const cache = new ObjectCache(1000, { readAheadBytes: 500 });
+    for (let i = 0; i < 5; i++) cache.offer(`r${i}`, bytes(100));
+    assert.deepEqual(cache.readAheadRoom(300, 2), { room: false, dropped: 2 });
+    assert.equal(cache.peek("r0") ?? cache.peek("r1"), undefined, "the oldest went first");
+    assert.deepEqual(cache.readAheadRoom(300, 2), { room: true, dropped: 1 });
+    assert.deepEqual(cache.readAheadRoom(300, 2), { room: true, dropped: 0 });
+    assert.equal(cache.readAheadDropped, 3);
+    assert.deepEqual(cache.readAheadRoom(600, 2), { room: false, dropped: 0 }, "more than the bound: never room");
+  });
 });
