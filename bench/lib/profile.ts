@@ -23,11 +23,14 @@ export interface ProfileSummary {
 
 interface CpuProfileNode {
   readonly id: number;
+  readonly children?: readonly number[];
   readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number };
 }
 
 export interface CpuProfile {
   readonly nodes: readonly CpuProfileNode[];
+  /** Monotonic microseconds at the first sample (the clock of process.hrtime). */
+  readonly startTime?: number;
   readonly samples: readonly number[];
   /** Microseconds between consecutive samples. */
   readonly timeDeltas: readonly number[];
@@ -249,4 +252,88 @@ export async function profileAgent(w: Workload, dir: string): Promise<ProfileSum
     path.relative(REPO_ROOT, file),
     target.startupMs + 1000,
   );
+}
+
+/** One event-loop stall as bench/stall-probe.mjs wrote it: monotonic microseconds. */
+export interface Stall {
+  readonly fromUs: number;
+  readonly toUs: number;
+  readonly ms: number;
+}
+
+/** The stalls of a stall-probe log (its first line names the process). */
+export function parseStalls(text: string): { process: string; stalls: Stall[] } {
+  const [first = "", ...lines] = text.trim().split("\n");
+  const stalls = lines.map((l) => {
+    const [fromUs, toUs, ms] = l.split(" ").map(Number);
+    return { fromUs: fromUs!, toUs: toUs!, ms: ms! };
+  });
+  return { process: first, stalls };
+}
+
+export interface StallReport extends Stall {
+  /** Seconds from the profile's start. */
+  readonly atSeconds: number;
+  /** Functions by self time within it (ms), the garbage collector included. */
+  readonly self: readonly { readonly name: string; readonly where: string; readonly ms: number }[];
+  /** Functions by inclusive time (on the stack) within it (ms): which caller held the loop. */
+  readonly inclusive: readonly { readonly name: string; readonly where: string; readonly ms: number }[];
+}
+
+/**
+ * What the profile's samples were doing during each stall: unlike a busy stretch, a stall is one span in
+ * which the event loop did not turn, so its samples are what held it (its own work, a collection, or the
+ * process waiting for a core: samples keep their wall-clock spacing, so a starved process shows the
+ * function it was in).
+ */
+export function stallsIn(profile: CpuProfile, stalls: readonly Stall[], top = 8): StallReport[] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const start = profile.startTime ?? 0;
+  const at: number[] = [];
+  let t = start;
+  for (const d of profile.timeDeltas) at.push((t += d));
+  const key = (n: CpuProfileNode): string =>
+    `${n.callFrame.functionName || "(anonymous)"}@${where(n.callFrame.url, n.callFrame.lineNumber)}`;
+  const ranked = (m: Map<string, { name: string; where: string; ms: number }>) =>
+    [...m.values()]
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, top)
+      .map((e) => ({ ...e, ms: Math.round(e.ms) }));
+  return stalls.map((stall) => {
+    const self = new Map<string, { name: string; where: string; ms: number }>();
+    const inclusive = new Map<string, { name: string; where: string; ms: number }>();
+    const add = (m: typeof self, n: CpuProfileNode, ms: number): void => {
+      const k = key(n);
+      const e = m.get(k) ?? {
+        name: n.callFrame.functionName || "(anonymous)",
+        where: where(n.callFrame.url, n.callFrame.lineNumber),
+        ms: 0,
+      };
+      e.ms += ms;
+      m.set(k, e);
+    };
+    profile.samples.forEach((id, i) => {
+      if (at[i]! < stall.fromUs || at[i]! > stall.toUs) return;
+      const ms = (profile.timeDeltas[i + 1] ?? 0) / 1000;
+      let node = byId.get(id);
+      if (node) add(self, node, ms);
+      const seen = new Set<string>();
+      while (node) {
+        if (node.callFrame.functionName !== "(root)" && !seen.has(key(node))) {
+          seen.add(key(node));
+          add(inclusive, node, ms);
+        }
+        const up = parent.get(node.id);
+        node = up === undefined ? undefined : byId.get(up);
+      }
+    });
+    return {
+      ...stall,
+      atSeconds: Math.round((stall.fromUs - start) / 1e5) / 10,
+      self: ranked(self),
+      inclusive: ranked(inclusive),
+    };
+  });
 }

@@ -1,0 +1,19 @@
+// Loaded into a process with NODE_OPTIONS="--import ./bench/stall-probe.mjs": writes each event-loop stall
+// (more than WARP_STALL_MS, default 40, between ticks of a 2 ms timer) to WARP_STALL_DIR/stalls-<pid>.log as
+// "<from µs> <to µs> <ms>" on the monotonic clock that V8's CPU profiles use, after a first line naming the
+// process's arguments. bench/profile-stalls.ts matches them with a profile (--cpu-prof) of the same process.
+import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+const dir = process.env.WARP_STALL_DIR ?? "stalls";
+const threshold = Number(process.env.WARP_STALL_MS ?? 40);
+mkdirSync(dir, { recursive: true });
+const file = path.join(dir, `stalls-${process.pid}.log`);
+writeFileSync(file, `${process.argv.slice(1).join(" ")}\n`);
+let last = process.hrtime.bigint();
+setInterval(() => {
+  const now = process.hrtime.bigint();
+  const ms = Number(now - last) / 1e6;
+  if (ms > threshold) appendFileSync(file, `${last / 1000n} ${now / 1000n} ${ms.toFixed(1)}\n`);
+  last = now;
+}, 2).unref();
