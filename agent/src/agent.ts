@@ -440,6 +440,8 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     logger: componentLogger("compaction").child({ compactionBucket: formatBucketUrl(compactionUrl) }),
     self: cluster.self,
     fetchCache: cache,
+    // The sequencer and compaction on different agents where there are several (jobs.ts handOver).
+    ...(sequencer && registry ? { handOver: () => sequencer.isHeld() && registry.liveAgents().length > 1 } : {}),
     options: {
       ingestionFilesExpire: ingestionExpires,
       ingestionTtlMs: config.ingestionTtlMs,

@@ -78,7 +78,17 @@ export interface BackgroundJobsDeps {
   readonly fetchCache?: CompactionCache;
   readonly options?: BackgroundJobOptions;
   readonly hooks?: BackgroundJobHooks;
+  /**
+   * Whether another agent should hold the compaction lease rather than this one: it holds the sequencer's
+   * and other agents are live. This agent then leaves a free lease to them (Lease `defer`) and, holding
+   * it, gives it up between passes (at most every HAND_OVER_EVERY_MS), so that compaction's work and
+   * collections do not stall the agent every commit goes through.
+   */
+  readonly handOver?: () => boolean;
 }
+
+/** Least time between two hand-overs of the compaction lease by one agent (ms). */
+export const HAND_OVER_EVERY_MS = 5 * 60_000;
 
 export interface BackgroundJobs {
   /** Whether this agent holds the compaction lease (and so compacts, enforces retention, snapshots). */
@@ -108,6 +118,7 @@ export function startBackgroundJobs(deps: BackgroundJobsDeps): BackgroundJobs {
     ...(options.leaseTtlMs !== undefined ? { ttlMs: options.leaseTtlMs } : {}),
     logger,
     onChange: (held) => hooks.onLeaseChange?.(held),
+    ...(deps.handOver ? { defer: deps.handOver } : {}),
   });
   const isLeader = () => lease.isHeld();
   const compactor = new Compactor(
@@ -160,6 +171,7 @@ export function startBackgroundJobs(deps: BackgroundJobsDeps): BackgroundJobs {
   let expiryRunning: Promise<void> | null = null;
   let nextRetention = 0;
   let nextGc = 0;
+  let handedOverAt = -Infinity;
 
   const guarded = async (job: BackgroundJob, fn: () => Promise<unknown>) => {
     if (stopped || !isLeader()) return;
@@ -188,6 +200,11 @@ export function startBackgroundJobs(deps: BackgroundJobsDeps): BackgroundJobs {
     if (now >= nextGc) {
       nextGc = now + gcIntervalMs;
       await guarded("gc", (): Promise<GcResult> => gc.runOnce());
+    }
+    if (!stopped && isLeader() && deps.handOver?.() && now - handedOverAt >= HAND_OVER_EVERY_MS) {
+      handedOverAt = now;
+      logger.info("handing the compaction lease over: this agent is the sequencer and others are live");
+      await lease.release();
     }
   };
 

@@ -35,6 +35,14 @@ export interface LeaseOptions {
   readonly ttlMs?: number;
   readonly logger: Logger;
   readonly onChange?: (held: boolean) => void;
+  /**
+   * While true, this agent leaves a free lease to the others (it holds another role they should not
+   * share): it does not take it until it has seen it free for `deferAtMostMs`, so that the lease is never
+   * left unheld for long when nobody else takes it. A lease it holds is renewed as usual.
+   */
+  readonly defer?: () => boolean;
+  /** How long a deferring agent leaves a free lease to the others (ms; default 2 × ttlMs). */
+  readonly deferAtMostMs?: number;
 }
 
 /** A lease item's value as an agent last read or wrote it. */
@@ -68,6 +76,10 @@ export class Lease {
   private stopped = false;
   /** The holder as last read or written here, and when (ms); null when the item was absent or expired. */
   private seen: { readonly holder: LeaseHolder; readonly at: number } | null = null;
+  /** When this agent, deferring, first saw the lease free (ms), or null. */
+  private freeSince: number | null = null;
+  /** A release is under way: no attempt may take the lease back meanwhile (it would find its own item). */
+  private releasing = false;
   /** Test seam: when true, the holder neither renews nor acquires (a hung agent). */
   paused = false;
 
@@ -106,7 +118,7 @@ export class Lease {
   }
 
   private tick(): void {
-    if (this.running || this.stopped || this.paused) return;
+    if (this.running || this.stopped || this.paused || this.releasing) return;
     this.running = this.attempt()
       .then(() => undefined)
       .catch((err: unknown) => {
@@ -140,12 +152,18 @@ export class Lease {
     const current = await store.getItem(key);
     const holder = isLive(current) ? holderOf(current.value) : null;
     this.seen = holder ? { holder, at: started } : null;
+    if (isLive(current) || !this.options.defer?.()) this.freeSince = null;
+    else {
+      this.freeSince ??= started;
+      if (started - this.freeSince < (this.options.deferAtMostMs ?? 2 * this.ttlMs)) return false;
+    }
     let v: number | null = null;
     if (!isLive(current)) v = await store.putItem(key, value, { kind: "absent" }, expiresAt);
     // Held: by a write of ours whose answer was lost, or by another agent.
     else if (holder?.owner === this.options.owner)
       v = await store.putItem(key, value, { kind: "version", version: current.version }, expiresAt);
     if (v === null) return false;
+    this.freeSince = null;
     this.version = v;
     this.seen = { holder: mine, at: started };
     this.heldSince = started;
@@ -161,6 +179,31 @@ export class Lease {
     this.seen = null;
     this.options.logger.warn("lease lost", { key: this.options.key, owner: this.options.owner });
     this.options.onChange?.(false);
+  }
+
+  /**
+   * Gives the lease up and goes on competing: the item is deleted, so another agent takes it at its next
+   * attempt (with `defer`, this one leaves it to them). Call it where the guarded work is at rest.
+   */
+  async release(): Promise<void> {
+    this.releasing = true;
+    try {
+      await this.running;
+      const version = this.version;
+      if (version === null) return;
+      this.version = null;
+      this.seen = null;
+      this.options.logger.info("lease released", { key: this.options.key, owner: this.options.owner });
+      this.options.onChange?.(false);
+      await this.options.store.deleteItem(this.options.key, version);
+    } catch (err) {
+      this.options.logger.warn("lease release failed; it will expire", {
+        key: this.options.key,
+        error: errorMessage(err),
+      });
+    } finally {
+      this.releasing = false;
+    }
   }
 
   /** Stops competing; a holder deletes the item so another agent takes over without waiting. */

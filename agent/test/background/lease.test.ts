@@ -72,6 +72,51 @@ describe("compaction lease", () => {
     await b.stop();
   });
 
+  it("a deferring agent leaves a free lease to the others, and takes it once nobody has for deferAtMostMs", async () => {
+    const store = new MemMetadataStore();
+    const key = "lease/compaction";
+    const a = new Lease({ store, key, owner: "a", renewMs: 200, logger, defer: () => true, deferAtMostMs: 300 });
+    const b = new Lease({ store, key, owner: "b", renewMs: 200, logger });
+    assert.equal(await a.attempt(), false, "free, but a leaves it to the others");
+    assert.equal(await b.attempt(), true);
+    assert.equal(await a.attempt(), false);
+    await b.release();
+    assert.equal(b.isHeld(), false);
+    assert.equal(await store.getItem(key), null, "released: the item is gone at once");
+    assert.equal(await a.attempt(), false, "a's wait starts again from this sight of a free lease");
+    await new Promise((r) => setTimeout(r, 350));
+    assert.equal(await a.attempt(), true, "nobody took it for deferAtMostMs: a does");
+    assert.equal(await a.attempt(), true, "and renews it, deferring or not");
+    assert.equal(await b.attempt(), false, "b, released, competes as before");
+    await a.stop();
+    await b.stop();
+  });
+
+  it("the sequencer's holder hands the compaction lease over between passes and leaves it to the others", async () => {
+    const f = await openFixture(2);
+    try {
+      const stores = { ingestion: f.ingestion, compaction: f.compaction, metadata: f.metadata };
+      const options = { compactionIntervalMs: 20, leaseRenewMs: 200 };
+      // Agent 0 holds the sequencer's lease; alone, it compacts too.
+      let othersLive = false;
+      const sequencer = startBackgroundJobs({ stores, log: f.logs[0]!, logger, options, handOver: () => othersLive });
+      await eventually(() => sequencer.isLeader(), { ...POLL, what: "agent 0, alone, to take the lease" });
+      // Agent 1 joins: agent 0 gives the lease up after its next pass, and agent 1 takes it.
+      othersLive = true;
+      const other = startBackgroundJobs({ stores, log: f.logs[1]!, logger, options });
+      await eventually(() => other.isLeader(), { ...POLL, what: "agent 0 to hand the lease over to agent 1" });
+      assert.equal(sequencer.isLeader(), false);
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.ok(other.isLeader() && !sequencer.isLeader(), "agent 0 does not take it back while agent 1 renews it");
+      // Agent 1 stops while agent 0 still counts it live: agent 0 takes the lease after two lifetimes.
+      await other.stop();
+      await eventually(() => sequencer.isLeader(), { ...POLL, what: "agent 0 to take it when nobody else does" });
+      await sequencer.stop();
+    } finally {
+      await closeFixture(f);
+    }
+  });
+
   it("moves compaction to another agent when the holder stops, and the new holder compacts", async () => {
     const f = await openFixture(2);
     try {
