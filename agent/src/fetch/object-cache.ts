@@ -42,6 +42,8 @@ export class ObjectCache {
    * the whole slab in memory.
    */
   private readonly slabs = new Map<ArrayBufferLike, number>();
+  /** The slab of each entry cached as a view of one (by key: a view handed out and put back is not one). */
+  private readonly slabOf = new Map<string, ArrayBufferLike>();
   private readonly loading = new Map<string, Promise<Buffer>>();
   /** Speculative entries, oldest first (never reordered: only `peek` reads them). */
   private readonly speculative = new LRUCache<string, Speculative>({
@@ -72,7 +74,7 @@ export class ObjectCache {
       maxSize: Number.MAX_SAFE_INTEGER,
       sizeCalculation: () => 1,
       dispose: (data, key, reason) => {
-        this.bytes -= this.release(data);
+        this.bytes -= this.release(key, data);
         // Pushed out by newer entries: a speculative one leaves unread.
         if (reason === "evict") this.unmarkSpeculative(key, true);
       },
@@ -80,15 +82,17 @@ export class ObjectCache {
   }
 
   /** The bytes `data` stops holding in memory when it leaves the cache. */
-  private release(data: Buffer): number {
-    const views = this.slabs.get(data.buffer);
-    if (views === undefined) return data.length;
+  private release(key: string, data: Buffer): number {
+    const slab = this.slabOf.get(key);
+    if (slab === undefined) return data.length;
+    this.slabOf.delete(key);
+    const views = this.slabs.get(slab) ?? 1;
     if (views > 1) {
-      this.slabs.set(data.buffer, views - 1);
+      this.slabs.set(slab, views - 1);
       return 0;
     }
-    this.slabs.delete(data.buffer);
-    return data.buffer.byteLength;
+    this.slabs.delete(slab);
+    return slab.byteLength;
   }
 
   put(key: string, data: Buffer): void {
@@ -99,12 +103,15 @@ export class ObjectCache {
   /** Caches `data` (a view of a registered slab when `slab`), then drops the oldest entries while over the bound. */
   private insert(key: string, data: Buffer, slab = false): void {
     if ((slab ? data.buffer.byteLength : data.length) > this.maxBytes) return;
+    // The same bytes again: lru-cache keeps the entry as it is (no dispose), so nothing is added.
+    if (this.entries.get(key) === data) return;
     // Replacing an entry disposes of the old one first.
     this.entries.set(key, data);
     if (!slab) this.bytes += data.length;
     else {
       const views = this.slabs.get(data.buffer) ?? 0;
       this.slabs.set(data.buffer, views + 1);
+      this.slabOf.set(key, data.buffer);
       if (views === 0) this.bytes += data.buffer.byteLength;
     }
     while (this.bytes > this.maxBytes && this.entries.size > 0) this.entries.pop();

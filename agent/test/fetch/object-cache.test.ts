@@ -224,4 +224,20 @@ describe("ObjectCache read-ahead", () => {
     assert.equal(cache.readAheadDropped, 3);
     assert.deepEqual(cache.readAheadRoom(600, 2), { room: false, dropped: 0 }, "more than the bound: never room");
   });
+
+  it("counts a view put back under another key as its own bytes, and the same bytes put twice once", () => {
+    const cache = new ObjectCache(1000, { readAheadBytes: 1000 });
+    cache.offerViews(
+      Buffer.allocUnsafeSlow(300),
+      [0, 1, 2].map((i) => ({ key: `v${i}`, offset: i * 100, length: 100 })),
+    );
+    cache.put("copy", cache.get("v0")!);
+    assert.equal(cache.size, 400);
+    for (let i = 0; i < 3; i++) cache.put(`v${i}`, bytes(10));
+    assert.equal(cache.size, 130, "the slab is released with its last view; the other key keeps its 100");
+    const same = bytes(50);
+    cache.put("same", same);
+    cache.put("same", same);
+    assert.equal(cache.size, 180);
+  });
 });
