@@ -12,13 +12,14 @@ import type { BatchMeta, Command } from "../../src/metadata/commands.js";
 import { ENTRY_FORMAT } from "../../src/metadata/commands.js";
 import { MetadataFormatError } from "../../src/metadata/format.js";
 import { MetadataLog } from "../../src/metadata/log.js";
-import { encodeBinarySnapshot } from "../../src/metadata/snapshot-binary.js";
+import { encodeBinarySnapshot, joinSliced } from "../../src/metadata/snapshot-binary.js";
 import { ClusterState } from "../../src/metadata/state.js";
 import { MemMetadataStore } from "../../src/store/mem.js";
 import { componentLogger } from "../../../common/logger.js";
 import { TimeSlicer } from "../../../common/time-slicer.js";
 import { seededRandom } from "../../../e2e/support/fault-proxy.js";
 import { consumerGroupRecord, plainBatch } from "../support/log-entries.js";
+import { turnsDuring } from "../support/event-loop.js";
 
 function apply(state: ClusterState, ...commands: Command[]) {
   const index = state.appliedIndex + 1n;
@@ -232,6 +233,29 @@ describe("binary metadata snapshots", () => {
     assert.equal(copy.topics.has("later"), false);
     assert.equal(copy.partition("topic-0", 0)!.nextOffset, 12, "4 files × 3 records, not the 5th");
     assert.equal(s.partition("topic-0", 0)!.nextOffset, 15);
+  });
+
+  it("that outgrow their size hint are joined in slices, byte for byte the encoding that had room", async () => {
+    const s = largeState(10, 2000, 6);
+    const capture = s.captureSnapshot();
+    try {
+      const roomy = await encodeBinarySnapshot(capture.view, Infinity, 8 << 20);
+      // A hint of 4 KiB: the writer spills into 1 MiB parts, which are joined at the end.
+      const { turns, result: tight } = await turnsDuring(() => encodeBinarySnapshot(capture.view, 0, 4096));
+      assert.ok(roomy.data.length > 1 << 20, `${roomy.data.length} bytes: more than one spill part`);
+      assert.ok(tight.data.equals(roomy.data));
+      assert.ok(turns > 10, `the event loop turned ${turns} times`);
+    } finally {
+      capture.release();
+    }
+  });
+
+  it("join their parts a step at a time, giving the event loop back between steps", async () => {
+    const parts = [0, 1, 2].map((i) => Buffer.alloc(2 << 20, i + 1));
+    const slicer = new TimeSlicer(0, 1);
+    const joined = await joinSliced(parts, slicer);
+    assert.ok(joined.equals(Buffer.concat(parts)));
+    assert.ok(slicer.pauseCount >= 90, `${slicer.pauseCount} pauses while joining 6 MiB`);
   });
 
   it("hold the captured state whatever the fold changes between the encoder's slices (copy on write)", async () => {

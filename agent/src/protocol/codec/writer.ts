@@ -19,7 +19,15 @@ export class Writer {
   /** Bytes already moved to `chunks`. */
   private flushed = 0;
 
-  constructor(initialSize = 512) {
+  /**
+   * `growBy`: the size of each buffer taken once the first is full (at least what one write needs);
+   * default twice the last one's, which suits small messages but, after a first buffer of tens of MiB,
+   * allocates twice that for a few bytes more.
+   */
+  constructor(
+    initialSize = 512,
+    private readonly growBy?: number,
+  ) {
     this.buf = Buffer.allocUnsafe(initialSize);
   }
 
@@ -34,7 +42,7 @@ export class Writer {
       this.chunks.push(this.buf.subarray(0, this.pos));
       this.flushed += this.pos;
     }
-    this.buf = Buffer.allocUnsafe(Math.max(MIN_CHUNK, n, this.buf.length * 2));
+    this.buf = Buffer.allocUnsafe(Math.max(MIN_CHUNK, n, this.growBy ?? this.buf.length * 2));
     this.pos = 0;
   }
 
