@@ -442,6 +442,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     fetchCache: cache,
     // The sequencer and compaction on different agents where there are several (jobs.ts handOver).
     ...(sequencer && registry ? { handOver: () => sequencer.isHeld() && registry.liveAgents().length > 1 } : {}),
+    hooks: { onLeaseChange: (held) => metrics.compactionHeld.set(held ? 1 : 0) },
     options: {
       ingestionFilesExpire: ingestionExpires,
       ingestionTtlMs: config.ingestionTtlMs,

@@ -67,6 +67,18 @@ describe("faults: the sequencer killed mid-commit", function () {
         await workload.waitForAcked(STEP, 120_000);
         // Trial 1: the holder's appends are written but never answered, then it is killed.
         const first = await sequencerSlot(cluster);
+        // It leaves compaction to another agent (background/jobs.ts handOver).
+        await eventually(
+          async () => {
+            const held = await Promise.all(
+              cluster.slots.map(async (s) =>
+                s.process ? metricValue(s.process.httpPort, "warp_compaction_lease_held") : 0,
+              ),
+            );
+            return held[first] === 0 && held.filter((h) => h === 1).length === 1;
+          },
+          { what: "an agent other than the sequencer's holder to hold the compaction lease", timeoutMs: 30_000 },
+        );
         await eventually(async () => (await commitsBy(cluster, "sequencer", first)) > 0, {
           what: "the other agents to commit through the sequencer",
           timeoutMs: 30_000,

@@ -170,6 +170,11 @@ export const sequencerHeld = new Gauge({
   help: "1 while this agent holds the sequencer lease (other agents send it their file commits), else 0.",
   registers,
 });
+export const compactionHeld = new Gauge({
+  name: "warp_compaction_lease_held",
+  help: "1 while this agent holds the compaction lease (it compacts, enforces retention, collects garbage and writes snapshots), else 0.",
+  registers,
+});
 export const logAppendLatency = new Histogram({
   name: "warp_metadata_log_append_seconds",
   help: "Time of one metadata log append attempt.",
