@@ -36,17 +36,17 @@ const SAMPLE_RUNS = 256;
 const FILL = 0.97;
 
 /**
- * The commands for an object holding `runs` back to back, listing those in `keep` (all of them when
- * undefined); `replacedFiles` go with the last command.
+ * The commands for an object holding `runs` back to back, listing `kept` (those of `runs` still to
+ * commit, in the same order); `replacedFiles` go with the last command.
  */
 export async function compactCommands(
   key: string,
   runs: readonly ObjectRun[],
+  kept: readonly ObjectRun[],
   state: ClusterState,
   sizer: CommandSizer,
   replacedFiles: readonly string[],
   slicer: TimeSlicer,
-  keep?: ReadonlySet<ObjectRun>,
 ): Promise<CompactCommand[]> {
   slicer.begin();
   const positions = new Map<ObjectRun, number>();
@@ -55,7 +55,6 @@ export async function compactCommands(
     positions.set(r, size);
     size += r.len;
   }
-  const kept = keep ? runs.filter((r) => keep.has(r)) : runs;
   const command = async (part: readonly ObjectRun[], last: boolean): Promise<CompactCommand> => {
     const listed: Array<CompactCommand["runs"][number]> = [];
     for (const r of part) {

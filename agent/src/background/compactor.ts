@@ -498,7 +498,7 @@ export class Compactor {
     const log = this.deps.log;
     const kept = keep ? runs.filter((r) => keep.has(r)) : runs;
     const replaced = replacedFiles(kept, state, log.maxCommandBytes * REPLACED_FILES_SHARE);
-    return compactCommands(key, runs, state, log, replaced, slicer, keep);
+    return compactCommands(key, runs, kept, state, log, replaced, slicer);
   }
 
   /**

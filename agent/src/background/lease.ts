@@ -211,19 +211,7 @@ export class Lease {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.running;
-    const version = this.version;
+    await this.release();
     this.seen = null;
-    if (version === null) return;
-    this.version = null;
-    this.options.onChange?.(false);
-    try {
-      await this.options.store.deleteItem(this.options.key, version);
-    } catch (err) {
-      this.options.logger.warn("lease release failed; it will expire", {
-        key: this.options.key,
-        error: errorMessage(err),
-      });
-    }
   }
 }

@@ -8,9 +8,9 @@
  *
  * A problem is a file write or commit pending for longer than `stuckAfterMs`, or one that failed
  * within the last `rememberFailureMs` with no success since. A commit lost with the sequencer (another
- * agent) is neither: the commits after it go to the store from here and tell. Once isolated no traffic arrives, so the
- * memory of a failure lapses and the agent rejoins; if the outage goes on, its next files get stuck or
- * fail and it steps out again.
+ * agent) is neither: the commits after it go to the store from here and tell. Once isolated no traffic
+ * arrives, so the memory of a failure lapses and the agent rejoins; if the outage goes on, its next
+ * files get stuck or fail and it steps out again.
  */
 export interface IngestionHealthOptions {
   /** A write or commit pending this long is a problem (default 5 s; writes normally take milliseconds). */

@@ -69,7 +69,15 @@ describe("compaction's commands", () => {
     const keep = new Set(all.filter((_, i) => i % 5 !== 3));
     const replaced = ["ingest/a", "ingest/b"];
     const { sizer } = recording(log);
-    const commands = await compactCommands("compacted/x", all, log.state, sizer, replaced, new TimeSlicer(), keep);
+    const commands = await compactCommands(
+      "compacted/x",
+      all,
+      all.filter((r) => keep.has(r)),
+      log.state,
+      sizer,
+      replaced,
+      new TimeSlicer(),
+    );
     assert.ok(commands.length > 1, `${commands.length} commands`);
     for (const c of commands) {
       assert.ok(log.commandSize(c) <= log.maxCommandBytes, `a command of ${log.commandSize(c)} bytes`);
@@ -109,7 +117,7 @@ describe("compaction's commands", () => {
     const all = runs(6000, 64);
     const { sizer, sized } = recording(log);
     const { turns, result } = await turnsDuring(() =>
-      compactCommands("compacted/y", all, log.state, sizer, [], new TimeSlicer(0)),
+      compactCommands("compacted/y", all, all, log.state, sizer, [], new TimeSlicer(0)),
     );
     assert.ok(turns > 3, `the event loop turned ${turns} times`);
     // The largest command sized is a part that fits or one a little over (halved then), never the pass.
@@ -117,7 +125,7 @@ describe("compaction's commands", () => {
       Math.max(...sized) <= log.maxCommandBytes * 1.5,
       `sized a command of ${Math.max(...sized)} bytes (entries hold ${log.maxCommandBytes})`,
     );
-    const atOnce = await compactCommands("compacted/y", all, log.state, log, [], new TimeSlicer(Infinity));
+    const atOnce = await compactCommands("compacted/y", all, all, log.state, log, [], new TimeSlicer(Infinity));
     assert.deepEqual(result, atOnce);
     assert.equal(
       result.reduce((n, c) => n + c.runs.length, 0),
@@ -127,11 +135,11 @@ describe("compaction's commands", () => {
 
   it("gives one command, with the replaced files, for a pass that fits an entry or keeps no run", async () => {
     const few = runs(10, 4);
-    const one = await compactCommands("compacted/z", few, log.state, log, ["ingest/f"], new TimeSlicer());
+    const one = await compactCommands("compacted/z", few, few, log.state, log, ["ingest/f"], new TimeSlicer());
     assert.equal(one.length, 1);
     assert.equal(one[0]!.runs.length, 10);
     assert.deepEqual(one[0]!.replacedFiles, ["ingest/f"]);
-    const none = await compactCommands("compacted/z", few, log.state, log, [], new TimeSlicer(), new Set());
+    const none = await compactCommands("compacted/z", few, [], log.state, log, [], new TimeSlicer());
     assert.deepEqual(
       none.map((c) => c.runs.length),
       [0],
