@@ -118,6 +118,32 @@ export interface BusyStretch {
   readonly self: readonly { readonly name: string; readonly where: string; readonly ms: number }[];
 }
 
+/** Milliseconds per function (name and place), ranked: what busy stretches and stalls report. */
+class FunctionTally {
+  private readonly byKey = new Map<string, { name: string; where: string; ms: number }>();
+
+  /** What one function is counted under: its name and where it is. */
+  static keyOf(node: CpuProfileNode): string {
+    return `${node.callFrame.functionName || "(anonymous)"}@${where(node.callFrame.url, node.callFrame.lineNumber)}`;
+  }
+
+  add(node: CpuProfileNode, ms: number): void {
+    const name = node.callFrame.functionName || "(anonymous)";
+    const key = FunctionTally.keyOf(node);
+    const e = this.byKey.get(key) ?? { name, where: where(node.callFrame.url, node.callFrame.lineNumber), ms: 0 };
+    e.ms += ms;
+    this.byKey.set(key, e);
+  }
+
+  /** The `n` largest, whole milliseconds. */
+  top(n: number): { name: string; where: string; ms: number }[] {
+    return [...this.byKey.values()]
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, n)
+      .map((e) => ({ ...e, ms: Math.round(e.ms) }));
+  }
+}
+
 /**
  * The longest stretches of consecutive non-idle samples: when the event loop was held longest, and by
  * what. A stretch may span several tasks run back to back (the profile does not mark task boundaries), so
@@ -125,11 +151,7 @@ export interface BusyStretch {
  */
 export function busyStretches(profile: CpuProfile, top = 5): BusyStretch[] {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const stretches: Array<{
-    atSeconds: number;
-    ms: number;
-    self: Map<string, { name: string; where: string; ms: number }>;
-  }> = [];
+  const stretches: Array<{ atSeconds: number; ms: number; self: FunctionTally }> = [];
   let current: (typeof stretches)[number] | null = null;
   let t = 0;
   profile.samples.forEach((id, i) => {
@@ -142,14 +164,9 @@ export function busyStretches(profile: CpuProfile, top = 5): BusyStretch[] {
       current = null;
       return;
     }
-    current ??= { atSeconds: Math.round(t / 100) / 10, ms: 0, self: new Map() };
+    current ??= { atSeconds: Math.round(t / 100) / 10, ms: 0, self: new FunctionTally() };
     current.ms += dt;
-    const name = fn || "(anonymous)";
-    const w = node ? where(node.callFrame.url, node.callFrame.lineNumber) : "";
-    const key = `${name}@${w}`;
-    const e = current.self.get(key) ?? { name, where: w, ms: 0 };
-    e.ms += dt;
-    current.self.set(key, e);
+    if (node) current.self.add(node, dt);
   });
   if (current) stretches.push(current);
   return stretches
@@ -158,10 +175,7 @@ export function busyStretches(profile: CpuProfile, top = 5): BusyStretch[] {
     .map((s) => ({
       atSeconds: s.atSeconds,
       ms: Math.round(s.ms),
-      self: [...s.self.values()]
-        .sort((a, b) => b.ms - a.ms)
-        .slice(0, 8)
-        .map((e) => ({ ...e, ms: Math.round(e.ms) })),
+      self: s.self.top(8),
     }));
 }
 
@@ -294,46 +308,38 @@ export function stallsIn(profile: CpuProfile, stalls: readonly Stall[], top = 8)
   const at: number[] = [];
   let t = start;
   for (const d of profile.timeDeltas) at.push((t += d));
-  const key = (n: CpuProfileNode): string =>
-    `${n.callFrame.functionName || "(anonymous)"}@${where(n.callFrame.url, n.callFrame.lineNumber)}`;
-  const ranked = (m: Map<string, { name: string; where: string; ms: number }>) =>
-    [...m.values()]
-      .sort((a, b) => b.ms - a.ms)
-      .slice(0, top)
-      .map((e) => ({ ...e, ms: Math.round(e.ms) }));
   return stalls.map((stall) => {
-    const self = new Map<string, { name: string; where: string; ms: number }>();
-    const inclusive = new Map<string, { name: string; where: string; ms: number }>();
-    const add = (m: typeof self, n: CpuProfileNode, ms: number): void => {
-      const k = key(n);
-      const e = m.get(k) ?? {
-        name: n.callFrame.functionName || "(anonymous)",
-        where: where(n.callFrame.url, n.callFrame.lineNumber),
-        ms: 0,
-      };
-      e.ms += ms;
-      m.set(k, e);
-    };
-    profile.samples.forEach((id, i) => {
-      if (at[i]! < stall.fromUs || at[i]! > stall.toUs) return;
+    const self = new FunctionTally();
+    const inclusive = new FunctionTally();
+    // Samples are in time order: start at the stall's first one (binary search), stop past its end.
+    let lo = 0;
+    let hi = at.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (at[mid]! < stall.fromUs) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < at.length && at[i]! <= stall.toUs; i++) {
       const ms = (profile.timeDeltas[i + 1] ?? 0) / 1000;
-      let node = byId.get(id);
-      if (node) add(self, node, ms);
+      let node = byId.get(profile.samples[i]!);
+      if (node) self.add(node, ms);
+      // Each function once per sample, however often it recurs on the stack.
       const seen = new Set<string>();
       while (node) {
-        if (node.callFrame.functionName !== "(root)" && !seen.has(key(node))) {
-          seen.add(key(node));
-          add(inclusive, node, ms);
+        const k = FunctionTally.keyOf(node);
+        if (node.callFrame.functionName !== "(root)" && !seen.has(k)) {
+          seen.add(k);
+          inclusive.add(node, ms);
         }
         const up = parent.get(node.id);
         node = up === undefined ? undefined : byId.get(up);
       }
-    });
+    }
     return {
       ...stall,
       atSeconds: Math.round((stall.fromUs - start) / 1e5) / 10,
-      self: ranked(self),
-      inclusive: ranked(inclusive),
+      self: self.top(top),
+      inclusive: inclusive.top(top),
     };
   });
 }
