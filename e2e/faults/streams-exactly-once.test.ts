@@ -71,14 +71,7 @@ describe("faults: Kafka Streams exactly_once_v2 while an agent is SIGKILLed", fu
 
   it("the output read with read_committed is exactly the counts 1..n of every key", async () => {
     const { cluster } = suite;
-    // The driver's producer sends through the agent that is killed: kafkajs's default 5 retries (about
-    // 10 s) could run out before the agent is back or dropped from Metadata on a busy machine.
-    const kafka = new Kafka({
-      clientId: "streams-eos",
-      brokers: cluster.bootstrap(),
-      logLevel: logLevel.NOTHING,
-      retry: { retries: 20 },
-    });
+    const kafka = new Kafka({ clientId: "streams-eos", brokers: cluster.bootstrap(), logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({
