@@ -25,10 +25,15 @@ const { process: proc, stalls } = parseStalls(readFileSync(stallFile, "utf8"));
 const long = stalls.filter((s) => s.ms >= Number(values.min));
 console.log(`# ${proc}`);
 console.log(`${long.length} stalls of ${values.min} ms or more (${stalls.length} over the probe's threshold)`);
+const sum = (f: (s: (typeof long)[number]) => number) => Math.round(long.reduce((n, s) => n + f(s), 0));
+if (long.every((s) => s.cpuMs !== undefined))
+  console.log(`together ${sum((s) => s.ms)} ms, in which the process ran ${sum((s) => s.cpuMs!)} ms of CPU`);
 for (const s of stallsIn(profile, long)
   .sort((a, b) => b.ms - a.ms)
   .slice(0, Number(values.top))) {
-  console.log(`\n${s.ms} ms at ${s.atSeconds} s`);
+  console.log(
+    `\n${s.ms} ms at ${s.atSeconds} s${s.cpuMs === undefined ? "" : `, the process ran ${s.cpuMs} ms of CPU`}`,
+  );
   console.log("  self:");
   for (const e of s.self) console.log(`  ${String(e.ms).padStart(6)} ms  ${e.name}${e.where ? `  ${e.where}` : ""}`);
   console.log("  on the stack:");

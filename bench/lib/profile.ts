@@ -118,29 +118,34 @@ export interface BusyStretch {
   readonly self: readonly { readonly name: string; readonly where: string; readonly ms: number }[];
 }
 
-/** Milliseconds per function (name and place), ranked: what busy stretches and stalls report. */
+/** An amount per function (name and place), ranked: milliseconds for busy stretches and stalls, bytes for allocations. */
 class FunctionTally {
-  private readonly byKey = new Map<string, { name: string; where: string; ms: number }>();
+  private readonly byKey = new Map<string, { name: string; where: string; amount: number }>();
 
   /** What one function is counted under: its name and where it is. */
-  static keyOf(node: CpuProfileNode): string {
+  static keyOf(node: { readonly callFrame: CpuProfileNode["callFrame"] }): string {
     return `${node.callFrame.functionName || "(anonymous)"}@${where(node.callFrame.url, node.callFrame.lineNumber)}`;
   }
 
-  add(node: CpuProfileNode, ms: number): void {
+  add(node: { readonly callFrame: CpuProfileNode["callFrame"] }, amount: number): void {
     const name = node.callFrame.functionName || "(anonymous)";
     const key = FunctionTally.keyOf(node);
-    const e = this.byKey.get(key) ?? { name, where: where(node.callFrame.url, node.callFrame.lineNumber), ms: 0 };
-    e.ms += ms;
+    const e = this.byKey.get(key) ?? { name, where: where(node.callFrame.url, node.callFrame.lineNumber), amount: 0 };
+    e.amount += amount;
     this.byKey.set(key, e);
   }
 
-  /** The `n` largest, whole milliseconds. */
-  top(n: number): { name: string; where: string; ms: number }[] {
+  /** The `n` largest, rounded to whole units. */
+  top(n: number): { name: string; where: string; amount: number }[] {
     return [...this.byKey.values()]
-      .sort((a, b) => b.ms - a.ms)
+      .sort((a, b) => b.amount - a.amount)
       .slice(0, n)
-      .map((e) => ({ ...e, ms: Math.round(e.ms) }));
+      .map((e) => ({ ...e, amount: Math.round(e.amount) }));
+  }
+
+  /** The `n` largest as milliseconds. */
+  topMs(n: number): { name: string; where: string; ms: number }[] {
+    return this.top(n).map(({ name, where, amount }) => ({ name, where, ms: amount }));
   }
 }
 
@@ -175,7 +180,7 @@ export function busyStretches(profile: CpuProfile, top = 5): BusyStretch[] {
     .map((s) => ({
       atSeconds: s.atSeconds,
       ms: Math.round(s.ms),
-      self: s.self.top(8),
+      self: s.self.topMs(8),
     }));
 }
 
@@ -273,14 +278,16 @@ export interface Stall {
   readonly fromUs: number;
   readonly toUs: number;
   readonly ms: number;
+  /** CPU time the process used meanwhile (ms; absent from logs written before the probe recorded it). */
+  readonly cpuMs?: number;
 }
 
 /** The stalls of a stall-probe log (its first line names the process). */
 export function parseStalls(text: string): { process: string; stalls: Stall[] } {
   const [first = "", ...lines] = text.trim().split("\n");
   const stalls = lines.map((l) => {
-    const [fromUs, toUs, ms] = l.split(" ").map(Number);
-    return { fromUs: fromUs!, toUs: toUs!, ms: ms! };
+    const [fromUs, toUs, ms, cpuMs] = l.split(" ").map(Number);
+    return { fromUs: fromUs!, toUs: toUs!, ms: ms!, ...(cpuMs === undefined ? {} : { cpuMs }) };
   });
   return { process: first, stalls };
 }
@@ -338,8 +345,52 @@ export function stallsIn(profile: CpuProfile, stalls: readonly Stall[], top = 8)
     return {
       ...stall,
       atSeconds: Math.round((stall.fromUs - start) / 1e5) / 10,
-      self: self.top(top),
-      inclusive: inclusive.top(top),
+      self: self.topMs(top),
+      inclusive: inclusive.topMs(top),
     };
   });
+}
+
+interface HeapProfileNode {
+  readonly id: number;
+  readonly selfSize: number;
+  readonly callFrame: CpuProfileNode["callFrame"];
+  readonly children: readonly HeapProfileNode[];
+}
+
+/** A sampling heap profile (V8's HeapProfiler.stopSampling, the format of .heapprofile files). */
+export interface HeapProfile {
+  readonly head: HeapProfileNode;
+}
+
+export interface AllocationReport {
+  readonly totalBytes: number;
+  /** Bytes allocated in each function itself, and in it or in what it called; largest first. */
+  readonly self: readonly { readonly name: string; readonly where: string; readonly bytes: number }[];
+  readonly inclusive: readonly { readonly name: string; readonly where: string; readonly bytes: number }[];
+}
+
+/** Ranks the functions of a sampling heap profile by the bytes allocated in them and under them. */
+export function allocationsBy(profile: HeapProfile, top = 25): AllocationReport {
+  const self = new FunctionTally();
+  const inclusive = new FunctionTally();
+  let totalBytes = 0;
+  // Depth first; a function on the stack twice (recursion) counts once for what is below it.
+  const walk = (node: HeapProfileNode, onStack: ReadonlyMap<string, number>): number => {
+    const key = FunctionTally.keyOf(node);
+    const stack = onStack.has(key) ? onStack : new Map(onStack).set(key, 0);
+    let below = node.selfSize;
+    for (const child of node.children) below += walk(child, stack);
+    self.add(node, node.selfSize);
+    if (!onStack.has(key)) inclusive.add(node, below);
+    totalBytes += node.selfSize;
+    return below;
+  };
+  walk(profile.head, new Map());
+  const bytes = ({ name, where, amount }: { name: string; where: string; amount: number }) => ({
+    name,
+    where,
+    bytes: amount,
+  });
+  return { totalBytes, self: self.top(top).map(bytes), inclusive: inclusive.top(top).map(bytes) };
 }

@@ -28,7 +28,7 @@ import type { CompactCommand } from "../metadata/commands.js";
 import type { MetadataLog } from "../metadata/log.js";
 import type { ClusterState, Segment } from "../metadata/state.js";
 import { runKey } from "../fetch/reader.js";
-import { iterateBatches, rewriteBatchOffset } from "../records/record-batch.js";
+import { offsetsInBatches, rewriteBatchOffsets } from "../records/record-batch.js";
 import type { ObjectStore } from "../store/types.js";
 import { ObjectNotFoundError } from "../store/types.js";
 import { oldestUncompactedWrite } from "./backlog.js";
@@ -118,9 +118,9 @@ export interface CompactionCache {
 }
 
 /** A segment picked for compaction, with where it sits in the state. */
+/** A candidate segment and its partition, as an index into the pass's tails. */
 interface Picked {
-  readonly topic: string;
-  readonly partition: number;
+  readonly tail: number;
   readonly segment: Segment;
 }
 
@@ -132,8 +132,19 @@ interface PlannedRun {
 }
 
 /** A segment's checked bytes (a view into the source read, not a copy) and its first offset. */
+/** The objects a pass read, per store and key: whole ingestion files, compacted objects from `start`. */
+interface Sources {
+  readonly i: Map<string, { readonly start: number; readonly data: Buffer }>;
+  readonly c: Map<string, { readonly start: number; readonly data: Buffer }>;
+  /** How many objects were read. */
+  size: number;
+}
+
+/** A checked segment's bytes: `len` bytes at `from` in `source` (no view: a pass has hundreds of thousands). */
 interface CheckedPart {
-  readonly view: Buffer;
+  readonly source: Buffer;
+  readonly from: number;
+  readonly len: number;
   readonly baseOffset: number;
 }
 
@@ -192,6 +203,8 @@ export async function planCompaction(
   const ingestion: Picked[] = [];
   const merges: Picked[] = [];
   const tails: Array<{ topic: string; partition: number; segments: readonly Segment[] }> = [];
+  // Indexed loops, no string keys: a pass over 100,000 partitions looks at over a million segments, and
+  // each iterator result or key string was garbage for the collector.
   for (const [name, topic] of state.topics) {
     for (let partition = 0; partition < topic.partitions.length; partition++) {
       if (slicer.due()) await slicer.pause();
@@ -199,12 +212,14 @@ export async function planCompaction(
       const start = tailStart(p.segments, candidateKind);
       if (start === p.segments.length) continue;
       const segments = p.segments.slice(start);
+      const tail = tails.length;
       tails.push({ topic: name, partition, segments });
-      for (const s of segments) {
+      for (let i = 0; i < segments.length; i++) {
+        const s = segments[i]!;
         if (s.location.store === "i") {
-          if (s.appendTime <= o.now - o.minAgeMs) ingestion.push({ topic: name, partition, segment: s });
+          if (s.appendTime <= o.now - o.minAgeMs) ingestion.push({ tail, segment: s });
         } else if (candidateKind(s) && s.appendTime <= o.now - o.mergeAfterMs) {
-          merges.push({ topic: name, partition, segment: s });
+          merges.push({ tail, segment: s });
         }
       }
     }
@@ -212,29 +227,33 @@ export async function planCompaction(
   const byAge = (c: Picked) => c.segment.appendTime;
   const candidates = [...(await sortSliced(ingestion, byAge, slicer)), ...(await sortSliced(merges, byAge, slicer))];
   const chosen = new Set<Segment>();
-  const partitions = new Set<string>();
+  const partitionTaken = new Uint8Array(tails.length);
+  let partitions = 0;
   let budget = o.maxObjectBytes;
-  for (const c of candidates) {
+  for (let i = 0; i < candidates.length; i++) {
+    const c = candidates[i]!;
     if (slicer.due()) await slicer.pause();
     if (c.segment.location.len > budget && chosen.size > 0) continue;
-    const partition = `${c.partition} ${c.topic}`;
-    if (o.maxPartitions !== undefined && !partitions.has(partition)) {
-      if (partitions.size >= o.maxPartitions) continue;
-      partitions.add(partition);
+    if (o.maxPartitions !== undefined && partitionTaken[c.tail] === 0) {
+      if (partitions >= o.maxPartitions) continue;
+      partitionTaken[c.tail] = 1;
+      partitions++;
     }
     chosen.add(c.segment);
     budget -= c.segment.location.len;
     if (budget <= 0) break;
   }
   const runs: PlannedRun[] = [];
-  for (const t of tails) {
+  for (let k = 0; k < tails.length; k++) {
+    const t = tails[k]!;
     if (slicer.due()) await slicer.pause();
     let run: PlannedRun | null = null;
     const close = () => {
       if (run && !(run.segments.length === 1 && run.segments[0]!.location.store === "c")) runs.push(run);
       run = null;
     };
-    for (const s of t.segments) {
+    for (let i = 0; i < t.segments.length; i++) {
+      const s = t.segments[i]!;
       if (!chosen.has(s)) {
         close();
         continue;
@@ -525,39 +544,40 @@ export class Compactor {
    * Reads every source once: ingestion files whole; compacted objects as the span of their picked
    * runs. Returns key → {base position, bytes}; a missing source is left out (its segments are skipped).
    */
-  private async readSources(
-    plan: readonly PlannedRun[],
-  ): Promise<Map<string, { store: "i" | "c"; start: number; data: Buffer }>> {
-    const spans = new Map<string, { store: "i" | "c"; start: number; end: number }>();
-    for (const r of plan) {
-      for (const s of r.segments) {
-        const id = `${s.location.store}:${s.location.key}`;
-        const span = spans.get(id);
-        const end = s.location.pos + s.location.len;
-        if (!span) spans.set(id, { store: s.location.store, start: s.location.pos, end });
-        else
-          spans.set(id, {
-            store: span.store,
-            start: Math.min(span.start, s.location.pos),
-            end: Math.max(span.end, end),
-          });
+  private async readSources(plan: readonly PlannedRun[]): Promise<Sources> {
+    // Per store, by key: no key string made per segment (a pass has hundreds of thousands).
+    const spans = {
+      i: new Map<string, { start: number; end: number }>(),
+      c: new Map<string, { start: number; end: number }>(),
+    };
+    for (let k = 0; k < plan.length; k++) {
+      const segments = plan[k]!.segments;
+      for (let j = 0; j < segments.length; j++) {
+        const { store, key, pos, len } = segments[j]!.location;
+        const span = spans[store].get(key);
+        if (!span) spans[store].set(key, { start: pos, end: pos + len });
+        else {
+          span.start = Math.min(span.start, pos);
+          span.end = Math.max(span.end, pos + len);
+        }
       }
     }
-    const out = new Map<string, { store: "i" | "c"; start: number; data: Buffer }>();
-    await mapLimit([...spans], this.readConcurrency, async ([id, span]) => {
-      const key = id.slice(2);
+    const out: Sources = { i: new Map(), c: new Map(), size: 0 };
+    const reads = [
+      ...[...spans.i].map(([key, span]) => ({ store: "i" as const, key, span })),
+      ...[...spans.c].map(([key, span]) => ({ store: "c" as const, key, span })),
+    ];
+    await mapLimit(reads, this.readConcurrency, async ({ store, key, span }) => {
       try {
         const data =
-          span.store === "i"
+          store === "i"
             ? (this.deps.cache?.peek(key) ?? (await this.deps.ingestion.get(key, undefined, { consistent: false })))
             : await this.deps.compaction.get(key, { offset: span.start, length: span.end - span.start });
-        out.set(id, { store: span.store, start: span.store === "i" ? 0 : span.start, data });
+        out[store].set(key, { start: store === "i" ? 0 : span.start, data });
+        out.size++;
       } catch (err) {
         if (!(err instanceof ObjectNotFoundError)) throw err;
-        this.deps.logger.error("compaction source object is missing; its segments are skipped", {
-          key,
-          store: span.store,
-        });
+        this.deps.logger.error("compaction source object is missing; its segments are skipped", { key, store });
       }
     });
     return out;
@@ -567,14 +587,11 @@ export class Compactor {
    * Copies each planned run's batches with final offsets. A segment whose bytes are missing or do not
    * hold exactly its offsets splits the run (it stays where it is and is reported).
    */
-  private async build(
-    plan: readonly PlannedRun[],
-    sources: Map<string, { start: number; data: Buffer }>,
-    slicer: TimeSlicer,
-  ): Promise<BuiltRun[]> {
+  private async build(plan: readonly PlannedRun[], sources: Sources, slicer: TimeSlicer): Promise<BuiltRun[]> {
     slicer.begin();
     const out: BuiltRun[] = [];
-    for (const r of plan) {
+    for (let k = 0; k < plan.length; k++) {
+      const r = plan[k]!;
       let segments: Segment[] = [];
       let parts: CheckedPart[] = [];
       let len = 0;
@@ -588,16 +605,17 @@ export class Compactor {
         len = 0;
         maxTimestamp = -1;
       };
-      for (const s of r.segments) {
+      for (let j = 0; j < r.segments.length; j++) {
+        const s = r.segments[j]!;
         if (slicer.due()) await slicer.pause();
-        const view = this.checkSegment(s, sources);
-        if (!view) {
+        const part = this.checkSegment(s, sources);
+        if (!part) {
           flush();
           continue;
         }
         segments.push(s);
-        parts.push({ view, baseOffset: s.baseOffset });
-        len += view.length;
+        parts.push(part);
+        len += part.len;
         maxTimestamp = Math.max(maxTimestamp, s.maxTimestamp);
       }
       flush();
@@ -610,11 +628,12 @@ export class Compactor {
    * The segment's bytes in its source, checked without copying: whole batches end to end whose offset
    * deltas add up to exactly the segment's offsets. Null (logged) when they do not.
    */
-  private checkSegment(s: Segment, sources: Map<string, { start: number; data: Buffer }>): Buffer | null {
-    const src = sources.get(`${s.location.store}:${s.location.key}`);
+  private checkSegment(s: Segment, sources: Sources): CheckedPart | null {
+    const src = sources[s.location.store].get(s.location.key);
     if (!src) return null;
     const from = s.location.pos - src.start;
-    if (from < 0 || from + s.location.len > src.data.length) {
+    const to = from + s.location.len;
+    if (from < 0 || to > src.data.length) {
       this.deps.logger.error("compaction source is shorter than its segment; segment skipped", {
         key: s.location.key,
         pos: s.location.pos,
@@ -622,15 +641,9 @@ export class Compactor {
       });
       return null;
     }
-    const view = src.data.subarray(from, from + s.location.len);
-    let offset = s.baseOffset;
-    let end = 0;
+    let offsets: number;
     try {
-      for (const b of iterateBatches(view)) {
-        if (b.position !== end) break;
-        offset += b.header.lastOffsetDelta + 1;
-        end = b.position + b.header.size;
-      }
+      offsets = offsetsInBatches(src.data, from, to);
     } catch (err) {
       this.deps.logger.error("compaction found a malformed batch; segment skipped", {
         key: s.location.key,
@@ -639,7 +652,7 @@ export class Compactor {
       });
       return null;
     }
-    if (end !== view.length || offset !== s.lastOffset + 1) {
+    if (offsets !== s.lastOffset - s.baseOffset + 1) {
       this.deps.logger.error("compaction segment bytes do not match its offsets; segment skipped", {
         key: s.location.key,
         pos: s.location.pos,
@@ -648,7 +661,7 @@ export class Compactor {
       });
       return null;
     }
-    return view;
+    return { source: src.data, from, len: s.location.len, baseOffset: s.baseOffset };
   }
 }
 
@@ -733,18 +746,15 @@ async function assembleObject(runs: readonly BuiltRun[], slicer: TimeSlicer): Pr
   slicer.begin();
   const data = Buffer.allocUnsafe(runs.reduce((n, r) => n + r.len, 0));
   let at = 0;
-  for (const r of runs) {
-    for (const part of r.parts) {
+  for (let k = 0; k < runs.length; k++) {
+    const parts = runs[k]!.parts;
+    for (let j = 0; j < parts.length; j++) {
+      const part = parts[j]!;
       // Per part, not per run: a run copies up to maxRunBytes.
       if (slicer.due()) await slicer.pause();
-      part.view.copy(data, at);
-      const target = data.subarray(at, at + part.view.length);
-      let offset = part.baseOffset;
-      for (const b of iterateBatches(target)) {
-        rewriteBatchOffset(target, b.position, offset, SERVED_LEADER_EPOCH);
-        offset += b.header.lastOffsetDelta + 1;
-      }
-      at += part.view.length;
+      part.source.copy(data, at, part.from, part.from + part.len);
+      rewriteBatchOffsets(data, at, at + part.len, part.baseOffset, SERVED_LEADER_EPOCH);
+      at += part.len;
     }
   }
   slicer.end();

@@ -5,6 +5,7 @@
  * batches stamped once when stored (timestamp type, max timestamp, CRC), as Kafka's log does.
  */
 import { crc32c } from "@node-rs/crc32";
+import { readInt64AsNumber, writeInt64FromNumber } from "../protocol/codec/int64.js";
 
 export const BATCH_HEADER_BYTES = 61;
 /** Bytes before batchLength's coverage starts (baseOffset int64 + batchLength int32). */
@@ -55,24 +56,22 @@ export class InvalidBatchError extends Error {
   }
 }
 
-function readInt64AsNumber(buf: Buffer, at: number): number {
-  return Number(buf.readBigInt64BE(at));
-}
-
-/** Reads the header of the batch starting at `at` without validating the CRC. */
-export function readBatchHeader(buf: Buffer, at = 0): BatchHeader {
-  if (buf.length - at < BATCH_HEADER_BYTES)
-    throw new InvalidBatchError(`record batch truncated: ${buf.length - at} bytes`, 2);
+/** The size of the batch starting at `at`, its magic and length checked (InvalidBatchError otherwise). */
+function checkedBatchSize(buf: Buffer, at: number, end = buf.length): number {
+  if (end - at < BATCH_HEADER_BYTES) throw new InvalidBatchError(`record batch truncated: ${end - at} bytes`, 2);
   const magic = buf.readInt8(at + OFF_MAGIC);
   if (magic !== 2) throw new InvalidBatchError(`record batch magic ${magic} not supported (only magic 2)`, 43);
   const batchLength = buf.readInt32BE(at + OFF_BATCH_LENGTH);
   const size = batchLength + LOG_OVERHEAD;
-  if (batchLength < BATCH_HEADER_BYTES - LOG_OVERHEAD || size > buf.length - at) {
-    throw new InvalidBatchError(
-      `record batch length ${batchLength} does not fit the ${buf.length - at} bytes given`,
-      2,
-    );
+  if (batchLength < BATCH_HEADER_BYTES - LOG_OVERHEAD || size > end - at) {
+    throw new InvalidBatchError(`record batch length ${batchLength} does not fit the ${end - at} bytes given`, 2);
   }
+  return size;
+}
+
+/** Reads the header of the batch starting at `at` without validating the CRC. */
+export function readBatchHeader(buf: Buffer, at = 0): BatchHeader {
+  const size = checkedBatchSize(buf, at);
   const attributes = buf.readInt16BE(at + OFF_ATTRIBUTES);
   return {
     size,
@@ -122,7 +121,7 @@ export function splitAndValidateBatches(records: Buffer): Array<{ bytes: Buffer;
 
 /** Writes the base offset and partition leader epoch of the batch at `at` in place. */
 export function rewriteBatchOffset(buf: Buffer, at: number, baseOffset: number, leaderEpoch: number): void {
-  buf.writeBigInt64BE(BigInt(baseOffset), at);
+  writeInt64FromNumber(buf, baseOffset, at);
   buf.writeInt32BE(leaderEpoch, at + OFF_LEADER_EPOCH);
 }
 
@@ -134,8 +133,46 @@ export function rewriteBatchOffset(buf: Buffer, at: number, baseOffset: number, 
  */
 export function stampLogAppendTime(buf: Buffer, at: number, size: number, time: number): void {
   buf.writeInt16BE(buf.readInt16BE(at + OFF_ATTRIBUTES) | ATTR_LOG_APPEND_TIME, at + OFF_ATTRIBUTES);
-  buf.writeBigInt64BE(BigInt(time), at + OFF_MAX_TIMESTAMP);
+  writeInt64FromNumber(buf, time, at + OFF_MAX_TIMESTAMP);
   buf.writeUInt32BE(crc32c(buf.subarray(at + OFF_ATTRIBUTES, at + size)), at + OFF_CRC);
+}
+
+/**
+ * How many offsets the batches filling `buf` from `start` to `end` hold (the sum of their lastOffsetDelta
+ * + 1), each header checked as readBatchHeader checks it (InvalidBatchError), or -1 when they do not end
+ * exactly at `end`. Neither a view nor an object per batch: a compaction pass checks hundreds of
+ * thousands of segments this way.
+ */
+export function offsetsInBatches(buf: Buffer, start: number, end: number): number {
+  let at = start;
+  let offsets = 0;
+  while (at + BATCH_HEADER_BYTES <= end) {
+    const size = checkedBatchSize(buf, at, end);
+    offsets += buf.readInt32BE(at + OFF_LAST_OFFSET_DELTA) + 1;
+    at += size;
+  }
+  return at === end ? offsets : -1;
+}
+
+/**
+ * Gives the batches filling `buf` from `start` to `end` consecutive offsets from `baseOffset` on and
+ * `leaderEpoch` (rewriteBatchOffset on each), their headers checked as readBatchHeader checks them.
+ */
+export function rewriteBatchOffsets(
+  buf: Buffer,
+  start: number,
+  end: number,
+  baseOffset: number,
+  leaderEpoch: number,
+): void {
+  let at = start;
+  let offset = baseOffset;
+  while (at + BATCH_HEADER_BYTES <= end) {
+    const size = checkedBatchSize(buf, at, end);
+    rewriteBatchOffset(buf, at, offset, leaderEpoch);
+    offset += buf.readInt32BE(at + OFF_LAST_OFFSET_DELTA) + 1;
+    at += size;
+  }
 }
 
 /** Walks the batches in a buffer of concatenated batches: yields start position and header. */

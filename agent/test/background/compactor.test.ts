@@ -144,6 +144,44 @@ describe("compaction", () => {
     for (const log of f.logs) assert.equal(await verifyReadBack(f, log), before);
   });
 
+  it("skips a segment whose bytes are missing, malformed or do not hold its offsets, and compacts the rest", async () => {
+    await createTopic(f, "a", 3);
+    const batches = [0, 1, 2].map((partition) => ({ topic: "a", partition, records: 1 }));
+    const [fileA, , fileC] = [
+      await produceFile(f, 0, batches, T0),
+      await produceFile(f, 0, batches, T0 + 10),
+      await produceFile(f, 0, batches, T0 + 20),
+    ];
+    const log = f.logs[0]!;
+    await log.catchUp();
+    const located = (partition: number, key: string) =>
+      log.state.partition("a", partition)!.segments.find((s) => s.location.key === key)!.location;
+    // The mem store hands out the stored buffer: write into it. Partition 0's batch in file A gets magic 1,
+    // partition 1's a last offset delta of 1 (two offsets for a segment of one); file C is gone.
+    const a = await f.ingestion.get(fileA);
+    a.writeInt8(1, located(0, fileA).pos + 16);
+    a.writeInt32BE(1, located(1, fileA).pos + 23);
+    await f.ingestion.delete([fileC]);
+
+    const stats = await new Compactor({
+      ingestion: f.ingestion,
+      compaction: f.compaction,
+      log,
+      logger,
+      isLeader: () => true,
+    }).runOnce(T0 + 60_000);
+    assert.equal(stats.sourceObjects, 2, "files A and B read, C missing");
+    await log.catchUp();
+    const where = (partition: number) =>
+      log.state.partition("a", partition)!.segments.map((s) => `${s.location.store}:${s.baseOffset}-${s.lastOffset}`);
+    // Partitions 0 and 1: file A's segment stays, file B's alone is a run of one ingestion segment, which is
+    // compacted; C stays. Partition 2: A and B in one run.
+    assert.deepEqual(where(0), ["i:0-0", "c:1-1", "i:2-2"]);
+    assert.deepEqual(where(1), ["i:0-0", "c:1-1", "i:2-2"]);
+    assert.deepEqual(where(2), ["c:0-1", "i:2-2"]);
+    assert.equal(stats.appliedRuns, 3);
+  });
+
   it("never writes into the bytes it read (the mem store and the fetch cache hand out shared buffers)", async () => {
     await createTopic(f, "a", 2);
     await produceMany(f, [{ name: "a", partitions: 2 }], 4);

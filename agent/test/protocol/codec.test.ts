@@ -66,6 +66,19 @@ describe("protocol codec primitives", () => {
     assert.equal(written((w) => w.uvarint(300)).toString("hex"), "ac02");
   });
 
+  it("writes every int64 as Buffer.writeBigInt64BE does, whether or not it is a safe integer", () => {
+    const safe = BigInt(Number.MAX_SAFE_INTEGER);
+    const values = [0n, 1n, -1n, 2n ** 32n - 1n, 2n ** 32n, -(2n ** 32n), -(2n ** 32n) - 1n, safe, -safe];
+    values.push(safe + 1n, -safe - 1n, 2n ** 63n - 1n, -(2n ** 63n), 1_767_225_600_000n, -1_767_225_600_000n);
+    for (const v of values) {
+      const expected = Buffer.alloc(8);
+      expected.writeBigInt64BE(v);
+      assert.equal(written((w) => w.int64(v)).toString("hex"), expected.toString("hex"), `int64 ${v}`);
+    }
+    for (const bad of [2n ** 63n, -(2n ** 63n) - 1n])
+      assert.throws(() => written((w) => w.int64(bad)), ProtocolError, `int64 ${bad}`);
+  });
+
   it("writes an int64 held as a number as the varlong of that int64, and reads it back exactly", () => {
     const cases = [0, -1, 1, 63, -64, 64, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, 1_767_225_600_000, 2 ** 53 - 1, -(2 ** 53)];
     for (const v of [...cases, 2 ** 60, -(2 ** 63), 2 ** 63, Number(0x7ffffffffffffdffn)]) {
@@ -76,6 +89,18 @@ describe("protocol codec primitives", () => {
       assert.equal(r.varlongNumber(), v, `varlongNumber ${v}`);
       assert.equal(r.remaining, 0);
     }
+    // Every length of encoding, each side of the point where number arithmetic gives way to BigInt.
+    const edges = [2 ** 52, -(2 ** 52), 2 ** 52 + 1, -(2 ** 52) - 1, 2 ** 48, -(2 ** 48), 2 ** 49, -(2 ** 49) - 1];
+    for (let bits = 0; bits <= 53; bits++) edges.push(2 ** bits - 1, 2 ** bits, -(2 ** bits), -(2 ** bits) - 1);
+    for (const v of edges.filter((e) => Number.isSafeInteger(e))) {
+      const b = written((w) => w.varlongNumber(v));
+      assert.equal(b.toString("hex"), written((w) => w.varlong(BigInt(v))).toString("hex"), `varlongNumber ${v}`);
+      const r = new Reader(b);
+      assert.equal(r.varlongNumber(), v, `read back ${v}`);
+      assert.equal(r.remaining, 0);
+    }
+    // A varlong cut short within its first seven bytes is refused, not read as a number.
+    assert.throws(() => new Reader(Buffer.from("80808080808080", "hex")).varlongNumber(), ProtocolError);
     // 2^63 is how Number() rounds int64's largest values: written as 2^63 − 1, read back as 2^63.
     assert.equal(new Reader(written((w) => w.varlong(0x7fffffffffffffffn))).varlongNumber(), 2 ** 63);
     for (const bad of [1.5, NaN, Infinity, 2 ** 64, -(2 ** 64)])

@@ -3,7 +3,9 @@ import {
   ATTR_LOG_APPEND_TIME,
   InvalidBatchError,
   iterateBatches,
+  offsetsInBatches,
   rewriteBatchOffset,
+  rewriteBatchOffsets,
   splitAndValidateBatches,
   stampLogAppendTime,
 } from "../../src/records/record-batch.js";
@@ -64,6 +66,65 @@ describe("record batches", () => {
     const [b] = [...iterateBatches(a)];
     assert.equal(b!.baseOffset, 1234);
     assert.doesNotThrow(() => splitAndValidateBatches(a));
+  });
+
+  it("reads and writes the header's int64 fields as Number(BigInt) would, for any int64", () => {
+    const values = [0n, 1n, -1n, 1234n, 2n ** 31n, -(2n ** 31n), 2n ** 32n - 1n, 2n ** 32n, -(2n ** 32n)];
+    values.push(
+      1_767_225_600_000n,
+      2n ** 53n - 1n,
+      -(2n ** 53n - 1n),
+      2n ** 53n,
+      2n ** 53n + 1n,
+      2n ** 63n - 1n,
+      -(2n ** 63n),
+    );
+    let x = 0x9e3779b97f4a7c15n;
+    for (let i = 0; i < 200; i++) {
+      x = (x * 6364136223846793005n + 1442695040888963407n) & 0xffffffffffffffffn;
+      values.push(BigInt.asIntN(64, x) >> BigInt(i % 64));
+    }
+    for (const v of values) {
+      const a = buildBatch([{ value: "x" }]);
+      a.writeBigInt64BE(v, 0);
+      a.writeBigInt64BE(v, 35);
+      const [b] = [...iterateBatches(a)];
+      assert.equal(b!.baseOffset, Number(v), `base offset ${v}`);
+      assert.equal(b!.header.maxTimestamp, Number(v), `max timestamp ${v}`);
+      if (Number.isSafeInteger(Number(v))) {
+        rewriteBatchOffset(a, 0, Number(v) + 1, -1);
+        assert.equal(a.readBigInt64BE(0), v + 1n, `rewritten base offset ${v + 1n}`);
+        stampLogAppendTime(a, 0, a.length, Number(v));
+        assert.equal(a.readBigInt64BE(35), v, `stamped time ${v}`);
+      }
+    }
+  });
+
+  it("counts and rewrites the offsets of a range of batches as iterateBatches sees them, checking each header", () => {
+    const batches = [buildBatch([{ value: "a" }]), buildBatch([{ value: "b" }, { value: "c" }, { value: "d" }])];
+    const all = Buffer.concat([Buffer.from("junk"), ...batches, Buffer.from("tail")]);
+    const start = 4;
+    const end = all.length - 4;
+    assert.equal(offsetsInBatches(all, start, end), 4, "1 + 3 records");
+    assert.equal(offsetsInBatches(all, start, start + batches[0]!.length), 1);
+    assert.equal(offsetsInBatches(all, start, start), 0, "an empty range holds none");
+    // Batches that do not end exactly at the range's end: less than a header left over, or one cut short.
+    assert.equal(offsetsInBatches(all, start, start + batches[0]!.length + 20), -1);
+    assert.throws(() => offsetsInBatches(all, start, end - 1), InvalidBatchError);
+    const oldMagic = Buffer.from(all);
+    oldMagic.writeInt8(1, start + batches[0]!.length + 16);
+    assert.throws(() => offsetsInBatches(oldMagic, start, end), InvalidBatchError);
+
+    rewriteBatchOffsets(all, start, end, 1_000, 7);
+    const seen = [...iterateBatches(all.subarray(start, end))].map((b) => [b.baseOffset, b.header.lastOffsetDelta]);
+    assert.deepEqual(seen, [
+      [1_000, 0],
+      [1_001, 2],
+    ]);
+    assert.equal(all.readInt32BE(start + 12), 7, "leader epoch");
+    assert.equal(all.subarray(0, 4).toString(), "junk", "nothing outside the range written");
+    assert.equal(all.subarray(end).toString(), "tail");
+    assert.doesNotThrow(() => splitAndValidateBatches(all.subarray(start, end)), "CRCs still hold");
   });
 
   it("stamps log-append time in place: timestamp type, maxTimestamp and a valid CRC, other attributes kept", () => {

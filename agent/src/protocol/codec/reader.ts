@@ -138,11 +138,12 @@ export class Reader {
 
   /**
    * Zigzag varlong read as a number (Writer.varlongNumber): exact for every int64 that is a safe
-   * integer; larger ones come back as Number() rounds them. Up to four bytes stay in number arithmetic.
+   * integer; larger ones come back as Number() rounds them. Up to seven bytes (zigzag values under 2^49:
+   * timestamps, offsets) stay in number arithmetic, without a BigInt.
    */
   varlongNumber(): number {
     let u = 0;
-    for (let i = 0, scale = 1; i < 4 && this.pos + i < this.end; i++, scale *= 128) {
+    for (let i = 0, scale = 1; i < 7 && this.pos + i < this.end; i++, scale *= 128) {
       const b = this.buf[this.pos + i]!;
       u += (b & 0x7f) * scale;
       if (b < 0x80) {

@@ -6,11 +6,17 @@
  * ProtocolError: the encoder never silently writes something a peer would misread.
  */
 import { ProtocolError } from "./errors.js";
+import { writeInt64FromNumber } from "./int64.js";
 
 /** Byte values at least this long are appended as separate chunks instead of copied. */
 const ZERO_COPY_THRESHOLD = 4096;
 const MIN_CHUNK = 8192;
 const UUID_PATTERN = /^[0-9a-f]{32}$/;
+// Bounds made once: a BigInt expression such as -0x8000000000000000n allocates each time it is evaluated.
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const SAFE_MIN = BigInt(Number.MIN_SAFE_INTEGER);
+const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
 
 export class Writer {
   private chunks: Buffer[] = [];
@@ -87,10 +93,12 @@ export class Writer {
   }
 
   int64(v: bigint): void {
-    if (typeof v !== "bigint" || v < -0x8000000000000000n || v > 0x7fffffffffffffffn)
+    if (typeof v !== "bigint" || v < INT64_MIN || v > INT64_MAX)
       throw new ProtocolError(`int64 value ${String(v)} is not a bigint in range`);
     this.ensure(8);
-    this.buf.writeBigInt64BE(v, this.pos);
+    // Offsets and timestamps are safe integers: written from a number, no BigInt is made.
+    if (v >= SAFE_MIN && v <= SAFE_MAX) writeInt64FromNumber(this.buf, Number(v), this.pos);
+    else this.buf.writeBigInt64BE(v, this.pos);
     this.pos += 8;
   }
 
@@ -132,7 +140,7 @@ export class Writer {
   }
 
   varlong(v: bigint): void {
-    if (v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw new ProtocolError(`varlong ${v} out of range`);
+    if (v < INT64_MIN || v > INT64_MAX) throw new ProtocolError(`varlong ${v} out of range`);
     this.uvarlong(v >= 0n ? v << 1n : (-v << 1n) - 1n);
   }
 
@@ -147,6 +155,18 @@ export class Writer {
     }
     if (!Number.isInteger(v) || v < -(2 ** 63) || v > 2 ** 63)
       throw new ProtocolError(`int64 value ${String(v)} is not an integer in range`);
+    if (v >= -(2 ** 52) && v <= 2 ** 52) {
+      // Timestamps and offsets: the zigzag value stays under 2^53, exact in number arithmetic, so no
+      // BigInt is made (a snapshot writes millions of them; each BigInt was garbage to collect).
+      let u = v >= 0 ? v * 2 : -v * 2 - 1;
+      this.ensure(8);
+      while (u >= 0x80) {
+        this.buf[this.pos++] = (u % 0x80) | 0x80;
+        u = Math.floor(u / 0x80);
+      }
+      this.buf[this.pos++] = u;
+      return;
+    }
     this.varlong(v === 2 ** 63 ? 0x7fffffffffffffffn : BigInt(v));
   }
 
