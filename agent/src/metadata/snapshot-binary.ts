@@ -103,7 +103,7 @@ export async function encodeBinarySnapshot(
       w.compactString(v);
     }
     w.uvarint(t.partitionCount);
-    for (let i = 0; i < t.partitionCount; i++) await writePartition(w, t.partition(i), keySlots, slicer);
+    for (let i = 0; i < t.partitionCount; i++) await writePartition(w, t, i, keySlots, slicer);
   }
   w.uvarint(view.groups.length);
   for (const g of view.groups) {
@@ -149,19 +149,52 @@ export async function joinSliced(parts: readonly Buffer[], slicer: TimeSlicer): 
   return out;
 }
 
-/** Writes one partition; a partition with very many segments is sliced too. */
+/** Partitions of at most this many segments are written in one go from the live state, not from a copy. */
+const WRITE_AT_ONCE_SEGMENTS = 2048;
+/** A longer partition's segments written between checks of the slicer. */
+const SEGMENTS_PER_STEP = 16;
+
+/**
+ * Writes partition `i` of `t`. Most are read and written before the next pause, straight from the live
+ * state's arrays (SnapshotTopic.partition's `readNow`): copying every partition's segment list was most
+ * of what a snapshot allocated. A longer one is taken as a copy and written in slices.
+ */
 async function writePartition(
   w: Writer,
-  p: SnapshotPartition,
+  t: SnapshotTopic,
+  i: number,
   keySlots: Map<string, number>,
   slicer: TimeSlicer,
 ): Promise<void> {
-  w.varlongNumber(p.next);
-  w.varlongNumber(p.start);
-  w.varlongNumber(p.bytes);
-  w.uvarint(p.segments.length);
-  let expected = 0;
-  for (const s of p.segments) {
+  const now = t.partition(i, true);
+  if (now.segments.length <= WRITE_AT_ONCE_SEGMENTS) {
+    writeSegments(w, now, 0, now.segments.length, keySlots);
+    writeProducers(w, now);
+  } else {
+    const p = t.partition(i);
+    // Small steps: the slicer reads the clock only every few calls.
+    for (let from = 0; from < p.segments.length; from += SEGMENTS_PER_STEP) {
+      writeSegments(w, p, from, Math.min(p.segments.length, from + SEGMENTS_PER_STEP), keySlots);
+      if (slicer.due()) await slicer.pause();
+    }
+    writeProducers(w, p);
+  }
+  if (slicer.due()) await slicer.pause();
+}
+
+/** Segments `from` to `to` of `p`, after the partition's header when `from` is 0. */
+function writeSegments(w: Writer, p: SnapshotPartition, from: number, to: number, keySlots: Map<string, number>): void {
+  const segments = p.segments;
+  if (from === 0) {
+    w.varlongNumber(p.next);
+    w.varlongNumber(p.start);
+    w.varlongNumber(p.bytes);
+    w.uvarint(segments.length);
+  }
+  // Base offsets are written as the gap after the previous segment.
+  let expected = from === 0 ? 0 : segments[from - 1]!.lastOffset + 1;
+  for (let i = from; i < to; i++) {
+    const s = segments[i]!;
     w.varlongNumber(s.baseOffset - expected);
     w.varlongNumber(s.lastOffset - s.baseOffset);
     w.varlongNumber(s.maxTimestamp);
@@ -178,14 +211,18 @@ async function writePartition(
     w.varlongNumber(s.location.pos);
     w.varlongNumber(s.location.len);
     expected = s.lastOffset + 1;
-    if (slicer.due()) await slicer.pause();
   }
+}
+
+function writeProducers(w: Writer, p: SnapshotPartition): void {
   w.uvarint(p.producers.length);
-  for (const st of p.producers) {
+  for (let i = 0; i < p.producers.length; i++) {
+    const st = p.producers[i]!;
     w.varlongNumber(st.producerId);
     w.varlongNumber(st.epoch);
     w.uvarint(st.batches.length);
-    for (const b of st.batches) {
+    for (let j = 0; j < st.batches.length; j++) {
+      const b = st.batches[j]!;
       w.varlongNumber(b.firstSeq);
       w.varlongNumber(b.lastSeq);
       w.varlongNumber(b.baseOffset);
@@ -193,7 +230,6 @@ async function writePartition(
     w.varlongNumber(st.time);
     w.varlongNumber(st.lastTimestamp);
   }
-  if (slicer.due()) await slicer.pause();
 }
 
 function writeGroup(w: Writer, g: SnapshotGroup): void {

@@ -45,8 +45,11 @@ export interface SnapshotTopic {
   readonly topicId: string;
   readonly configs: Readonly<Record<string, string>>;
   readonly partitionCount: number;
-  /** Partition `i` (0 ≤ i < partitionCount) as it was at the view's index. */
-  partition(i: number): SnapshotPartition;
+  /**
+   * Partition `i` (0 ≤ i < partitionCount) as it was at the view's index. With `readNow`, the caller reads
+   * it before it next yields to the event loop: its arrays may then be the live state's, not copies.
+   */
+  partition(i: number, readNow?: boolean): SnapshotPartition;
 }
 
 /** A topic of a decoded snapshot: its partitions in an array. */

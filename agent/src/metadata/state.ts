@@ -799,18 +799,21 @@ export class ClusterState {
 
   // ---- snapshots ----
 
-  /** Partition `p` as a snapshot holds it now. */
-  private partitionView(p: PartitionState): SnapshotPartition {
+  /**
+   * Partition `p` as a snapshot holds it now; with `shared`, its arrays are the live ones (for a reader
+   * done with it before the fold can run again), else copies.
+   */
+  private partitionView(p: PartitionState, shared = false): SnapshotPartition {
     return {
       next: p.nextOffset,
       start: p.logStartOffset,
       bytes: p.bytes,
       // Segments are immutable; the array is not.
-      segments: p.segments.slice(),
+      segments: shared ? p.segments : p.segments.slice(),
       producers: [...p.producers.values()].map((st) => ({
         producerId: st.producerId,
         epoch: st.epoch,
-        batches: st.batches.slice(),
+        batches: shared ? st.batches : st.batches.slice(),
         time: this.producerExpiry.timeOf(st) ?? 0,
         lastTimestamp: st.lastTimestamp,
       })),
@@ -824,7 +827,7 @@ export class ClusterState {
   }
 
   /** The state as a snapshot holds it, every part read now. */
-  private view(resolve: (p: PartitionState) => SnapshotPartition): SnapshotView {
+  private view(resolve: (p: PartitionState, readNow: boolean) => SnapshotPartition): SnapshotView {
     const topics = [...this.topics.values()].map((t) => {
       // createPartitions adds to the array: the captured topic keeps the partitions it had.
       const partitions = t.partitions.slice();
@@ -834,7 +837,7 @@ export class ClusterState {
         // Replaced, never changed in place, by alterConfigs.
         configs: t.configs,
         partitionCount: partitions.length,
-        partition: (i: number) => resolve(partitions[i]!),
+        partition: (i: number, readNow = false) => resolve(partitions[i]!, readNow),
       };
     });
     const groups = [...this.groupOffsets.entries()].map(([group, byTopic]) => ({
@@ -868,7 +871,7 @@ export class ClusterState {
     if (this.captured) throw new Error("a snapshot capture of this state is still being encoded");
     const captured = new Map<PartitionState, SnapshotPartition>();
     this.captured = captured;
-    const view = this.view((p) => captured.get(p) ?? this.partitionView(p));
+    const view = this.view((p, readNow) => captured.get(p) ?? this.partitionView(p, readNow));
     return {
       view,
       release: () => {
@@ -882,7 +885,7 @@ export class ClusterState {
    * encoded at once.
    */
   toSnapshot(): Buffer {
-    return encodeJsonSnapshot(this.view((p) => this.partitionView(p)));
+    return encodeJsonSnapshot(this.view((p, readNow) => this.partitionView(p, readNow)));
   }
 
   /**

@@ -368,6 +368,51 @@ describe("binary metadata snapshots", () => {
     }
   });
 
+  it("hold a long partition as captured while the fold appends to it and compacts it between slices", async () => {
+    // Short partitions are written at once from the live state; a long one (over 2,048 segments) from a
+    // copy, in slices: the fold may change it while it is half written.
+    const s = new ClusterState();
+    apply(s, { type: "createTopic", name: "long", topicId: topicId(1), partitions: 2, configs: {} });
+    for (let f = 0; f < 6000; f++)
+      apply(s, { type: "commitFile", key: `ingest/${f}`, size: 100, time: f, batches: [batch("long", 0, 0)] });
+    const expected: unknown = asJson(s);
+    const capture = s.captureSnapshot();
+    let encoding = true;
+    const encoded = encodeBinarySnapshot(capture.view, 0).finally(() => (encoding = false));
+    let changes = 0;
+    while (encoding) {
+      await tick();
+      const p = s.partition("long", 0)!;
+      const [first, second] = p.segments;
+      apply(
+        s,
+        { type: "commitFile", key: `ingest/more-${changes}`, size: 100, time: 7000, batches: [batch("long", 0, 0)] },
+        {
+          type: "compact",
+          key: `compacted/${changes}`,
+          size: 100,
+          runs: [
+            {
+              topic: "long",
+              partition: 0,
+              baseOffset: first!.baseOffset,
+              lastOffset: second!.lastOffset,
+              maxTimestamp: 1,
+              pos: 0,
+              len: 100,
+            },
+          ],
+          replacedFiles: [],
+        },
+      );
+      changes++;
+    }
+    const { data } = await encoded;
+    capture.release();
+    assert.ok(changes > 3, `the fold changed the partition ${changes} times while it was encoded`);
+    assert.deepEqual(asJson(ClusterState.fromSnapshot(data)), expected);
+  });
+
   it("allow one capture at a time, and another once it is released", () => {
     const s = richState();
     const first = s.captureSnapshot();
