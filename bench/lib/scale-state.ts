@@ -15,6 +15,8 @@ import vm from "node:vm";
 import type { BatchMeta, Command, CompactCommand } from "../../agent/src/metadata/commands.js";
 import { encodeBinarySnapshot } from "../../agent/src/metadata/snapshot-binary.js";
 import { ClusterState } from "../../agent/src/metadata/state.js";
+import { planCompaction, type PlannedRun } from "../../agent/src/background/compaction-plan.js";
+import { TimeSlicer } from "../../common/time-slicer.js";
 import { mib, round1 } from "./stats.js";
 
 export interface StateScaleShape {
@@ -38,6 +40,17 @@ export interface SnapshotFigures {
   readonly decodedHeapBytes: number;
 }
 
+/** Planning one compaction pass over the folded state (every segment an ingestion candidate). */
+export interface PlanFigures {
+  /** Segments the pass took (a 64 MiB budget, at most 44,000 partitions, as on DynamoDB). */
+  readonly segments: number;
+  readonly runs: number;
+  /** From start to plan, median of five plans (ms; the plan gives the loop back every 5 ms). */
+  readonly medianMs: number;
+  /** Longest the event loop was held at once (ms). */
+  readonly longestHoldMs: number;
+}
+
 export interface StateScaleResult {
   readonly shape: StateScaleShape;
   readonly partitions: number;
@@ -46,6 +59,7 @@ export interface StateScaleResult {
   readonly heapBytes: number;
   readonly json: SnapshotFigures;
   readonly binary: SnapshotFigures;
+  readonly plan: PlanFigures;
 }
 
 /** A full GC, through V8's `gc` function exposed at run time. */
@@ -192,7 +206,37 @@ export async function measureStateAtScale(shape: StateScaleShape): Promise<State
     capture.release();
     return { data: encoded.data, holdMs: Math.max(captureMs, encoded.longestHoldMs) };
   });
-  return { shape, partitions: state.partitionTotal, segments, heapBytes, json, binary };
+  return { shape, partitions: state.partitionTotal, segments, heapBytes, json, binary, plan: await planFigures(state) };
+}
+
+/** Times planCompaction as the lease holder runs it on DynamoDB (section 9 of docs/metadata-log.md). */
+async function planFigures(state: ClusterState): Promise<PlanFigures> {
+  const options = {
+    now: TIME0 + 24 * 3_600_000,
+    minAgeMs: 2_000,
+    maxObjectBytes: 64 * 1024 * 1024,
+    maxRunBytes: 4 * 1024 * 1024,
+    mergeRunsBelowBytes: 1024 * 1024,
+    mergeAfterMs: 60_000,
+    maxPartitions: 44_000,
+  };
+  const times: number[] = [];
+  let longest = 0;
+  let plan: PlannedRun[] = [];
+  for (let i = 0; i < 5; i++) {
+    const slicer = new TimeSlicer();
+    const started = performance.now();
+    plan = await planCompaction(state, options, slicer);
+    times.push(performance.now() - started);
+    longest = Math.max(longest, slicer.longestMs);
+  }
+  times.sort((a, b) => a - b);
+  return {
+    segments: plan.reduce((n, r) => n + r.segments.length, 0),
+    runs: plan.length,
+    medianMs: round1(times[2]!),
+    longestHoldMs: round1(longest),
+  };
 }
 
 /** The figures as a Markdown table (before: JSON; after: binary). */
@@ -209,6 +253,8 @@ export function stateScaleTable(r: StateScaleResult): string {
     row("event-loop delay while encoding, p99 / max", (s) => `${s.loopDelayP99Ms} / ${s.loopDelayMaxMs} ms`),
     row("decode and rebuild the state", (s) => `${s.decodeMs} ms`),
     row("heap of the rebuilt state", (s) => `${mib(s.decodedHeapBytes)} MiB`),
+    "",
+    `Planning one compaction pass over it (64 MiB, at most 44,000 partitions): ${r.plan.segments.toLocaleString("en-US")} segments in ${r.plan.runs.toLocaleString("en-US")} runs, ${r.plan.medianMs} ms (median of five), the event loop held at most ${r.plan.longestHoldMs} ms at once.`,
   ].join("\n");
 }
 

@@ -3,7 +3,7 @@
  * large multi-partition objects in the compaction store (S3), and commits the swap to the metadata log.
  *
  * One pass (run by the holder of the compaction lease, see jobs.ts):
- *  1. catch up with the log; pick ingestion segments ("i") older than minAgeMs, oldest first, up to
+ *  1. catch up with the log; pick (compaction-plan.ts) ingestion segments ("i") older than minAgeMs, oldest first, up to
  *     maxObjectBytes; also small compacted runs ("c", < mergeRunsBelowBytes, older than mergeAfterMs)
  *     so that the many small runs of busy passes merge into fewer, larger ones (L0 → L1);
  *  2. per partition, group consecutive picked segments into runs of at most maxRunBytes (a batch is
@@ -33,6 +33,7 @@ import type { ObjectStore } from "../store/types.js";
 import { ObjectNotFoundError } from "../store/types.js";
 import { oldestUncompactedWrite } from "./backlog.js";
 import { compactCommands, type ObjectRun } from "./compact-commands.js";
+import { planCompaction, type PlannedRun } from "./compaction-plan.js";
 
 export const COMPACTED_PREFIX = "compacted/";
 const MiB = 1024 * 1024;
@@ -118,20 +119,6 @@ export interface CompactionCache {
 }
 
 /** A segment picked for compaction, with where it sits in the state. */
-/** A candidate segment and its partition, as an index into the pass's tails. */
-interface Picked {
-  readonly tail: number;
-  readonly segment: Segment;
-}
-
-interface PlannedRun {
-  readonly topic: string;
-  readonly partition: number;
-  readonly segments: Segment[];
-  bytes: number;
-}
-
-/** A segment's checked bytes (a view into the source read, not a copy) and its first offset. */
 /** The objects a pass read, per store and key: whole ingestion files, compacted objects from `start`. */
 interface Sources {
   readonly i: Map<string, { readonly start: number; readonly data: Buffer }>;
@@ -152,21 +139,6 @@ interface BuiltRun extends ObjectRun {
   readonly parts: readonly CheckedPart[];
 }
 
-export interface PlanOptions {
-  readonly now: number;
-  readonly minAgeMs: number;
-  readonly maxObjectBytes: number;
-  readonly maxRunBytes: number;
-  readonly mergeRunsBelowBytes: number;
-  readonly mergeAfterMs: number;
-  /**
-   * Most partitions one pass takes segments from (undefined: no bound). A pass's `compact` commands name
-   * a run per partition at least, and must fit COMMANDS_PER_PASS log entries: without the bound, a pass
-   * over 100,000 partitions read, checked and assembled them all, then dropped most runs to fit.
-   */
-  readonly maxPartitions?: number;
-}
-
 /**
  * Bytes a `compact` command is planned with per run (a binary run takes about 20; JSON entries, written
  * while an older agent is live, more: the pass then drops runs until its commands fit).
@@ -180,154 +152,6 @@ const PLANNED_BYTES_PER_RUN = 32;
 const COMMANDS_PER_PASS = 4;
 /** Room of a command kept for its list of replaced files (informational: the fold does not use it). */
 const REPLACED_FILES_SHARE = 0.25;
-
-/**
- * Chooses what one pass compacts (state in, runs out; it changes nothing). Ingestion segments go first,
- * oldest first (they expire); then small compacted runs; from at most `maxPartitions` partitions, the
- * ones with the oldest data. A run holds consecutive picked segments of one partition; a run made of a
- * single compacted segment would only copy it and is dropped.
- *
- * It gives the event loop back every few milliseconds (`slicer`): at 100,000 partitions one plan is a few
- * hundred milliseconds of work, and the agent holding the compaction lease also answers produce and
- * fetch requests and renews its leases. The log may be folded between slices, so each partition's tail is
- * copied when it is scanned and runs are planned from the copies; the pass checks the runs against the
- * state again before it commits them (`stillThere`), and the fold applies only what still matches.
- */
-export async function planCompaction(
-  state: ClusterState,
-  o: PlanOptions,
-  slicer: TimeSlicer = new TimeSlicer(),
-): Promise<PlannedRun[]> {
-  const candidateKind = (s: Segment) =>
-    s.location.store === "i" || (o.mergeRunsBelowBytes > 0 && s.location.len < o.mergeRunsBelowBytes);
-  const ingestion: Picked[] = [];
-  const merges: Picked[] = [];
-  const tails: Array<{ topic: string; partition: number; segments: readonly Segment[] }> = [];
-  // Indexed loops, no string keys: a pass over 100,000 partitions looks at over a million segments, and
-  // each iterator result or key string was garbage for the collector.
-  for (const [name, topic] of state.topics) {
-    for (let partition = 0; partition < topic.partitions.length; partition++) {
-      if (slicer.due()) await slicer.pause();
-      const p = topic.partitions[partition]!;
-      const start = tailStart(p.segments, candidateKind);
-      if (start === p.segments.length) continue;
-      const segments = p.segments.slice(start);
-      const tail = tails.length;
-      tails.push({ topic: name, partition, segments });
-      for (let i = 0; i < segments.length; i++) {
-        const s = segments[i]!;
-        if (s.location.store === "i") {
-          if (s.appendTime <= o.now - o.minAgeMs) ingestion.push({ tail, segment: s });
-        } else if (candidateKind(s) && s.appendTime <= o.now - o.mergeAfterMs) {
-          merges.push({ tail, segment: s });
-        }
-      }
-    }
-  }
-  const byAge = (c: Picked) => c.segment.appendTime;
-  const candidates = [...(await sortSliced(ingestion, byAge, slicer)), ...(await sortSliced(merges, byAge, slicer))];
-  const chosen = new Set<Segment>();
-  const partitionTaken = new Uint8Array(tails.length);
-  let partitions = 0;
-  let budget = o.maxObjectBytes;
-  for (let i = 0; i < candidates.length; i++) {
-    const c = candidates[i]!;
-    if (slicer.due()) await slicer.pause();
-    if (c.segment.location.len > budget && chosen.size > 0) continue;
-    if (o.maxPartitions !== undefined && partitionTaken[c.tail] === 0) {
-      if (partitions >= o.maxPartitions) continue;
-      partitionTaken[c.tail] = 1;
-      partitions++;
-    }
-    chosen.add(c.segment);
-    budget -= c.segment.location.len;
-    if (budget <= 0) break;
-  }
-  const runs: PlannedRun[] = [];
-  for (let k = 0; k < tails.length; k++) {
-    const t = tails[k]!;
-    if (slicer.due()) await slicer.pause();
-    let run: PlannedRun | null = null;
-    const close = () => {
-      if (run && !(run.segments.length === 1 && run.segments[0]!.location.store === "c")) runs.push(run);
-      run = null;
-    };
-    for (let i = 0; i < t.segments.length; i++) {
-      const s = t.segments[i]!;
-      if (!chosen.has(s)) {
-        close();
-        continue;
-      }
-      if (run !== null && run.bytes + s.location.len > o.maxRunBytes) close();
-      if (run === null) run = { topic: t.topic, partition: t.partition, segments: [], bytes: 0 };
-      run.segments.push(s);
-      run.bytes += s.location.len;
-    }
-    close();
-  }
-  slicer.end();
-  return runs;
-}
-
-/** Items sorted by the native sort at once; longer lists are sorted in chunks of this many and merged. */
-const SORT_CHUNK = 4096;
-
-/**
- * A stable sort by `key` that yields between slices: chunks sorted at once, then merged pair by pair.
- * Sorting half a million candidates at once held the event loop for about 60 ms.
- */
-async function sortSliced<T>(items: readonly T[], key: (item: T) => number, slicer: TimeSlicer): Promise<T[]> {
-  const byKey = (a: T, b: T) => key(a) - key(b);
-  let runs: T[][] = [];
-  for (let from = 0; from < items.length; from += SORT_CHUNK) {
-    runs.push(items.slice(from, from + SORT_CHUNK).sort(byKey));
-    if (slicer.due()) await slicer.pause();
-  }
-  while (runs.length > 1) {
-    const merged: T[][] = [];
-    for (let k = 0; k < runs.length; k += 2) {
-      const a = runs[k]!;
-      const b = runs[k + 1];
-      if (!b) {
-        merged.push(a);
-        continue;
-      }
-      const out = new Array<T>(a.length + b.length);
-      let i = 0;
-      let j = 0;
-      for (let n = 0; n < out.length; n++) {
-        // Ties go to `a`, the earlier chunk: the sort stays stable.
-        out[n] = j >= b.length || (i < a.length && key(a[i]!) <= key(b[j]!)) ? a[i++]! : b[j++]!;
-        if (slicer.due()) await slicer.pause();
-      }
-      merged.push(out);
-    }
-    runs = merged;
-  }
-  return runs[0] ?? [];
-}
-
-/** Segments that are neither ingestion data nor small runs in a row before the scan stops. */
-const TAIL_SCAN_SLACK = 16;
-
-/**
- * Where a partition's compaction candidates start. Candidates (ingestion segments, small runs) gather at
- * the tail — older data is already in large runs — so the scan walks back from the end and stops after
- * TAIL_SCAN_SLACK other segments in a row: a pass costs O(tail), not O(retained segments).
- */
-function tailStart(segments: readonly Segment[], candidate: (s: Segment) => boolean): number {
-  let start = segments.length;
-  let misses = 0;
-  for (let k = segments.length - 1; k >= 0 && misses < TAIL_SCAN_SLACK; k--) {
-    if (candidate(segments[k]!)) {
-      start = k;
-      misses = 0;
-    } else {
-      misses++;
-    }
-  }
-  return start;
-}
 
 function sameSegment(a: Segment, b: Segment): boolean {
   return (

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
-import { Compactor, COMPACTED_PREFIX, planCompaction } from "../../src/background/compactor.js";
+import { Compactor, COMPACTED_PREFIX } from "../../src/background/compactor.js";
+import { planCompaction } from "../../src/background/compaction-plan.js";
 import type { Command } from "../../src/metadata/commands.js";
-import { ClusterState } from "../../src/metadata/state.js";
+import { ClusterState, type Segment } from "../../src/metadata/state.js";
+import { seededRandom } from "../../../e2e/support/fault-proxy.js";
 import { TimeSlicer } from "../../../common/time-slicer.js";
 import { turnsDuring } from "../support/event-loop.js";
 import { iterateBatches } from "../../src/records/record-batch.js";
@@ -609,6 +611,123 @@ describe("compaction", () => {
         .map(([, part]) => part.segments[0]!.appendTime),
     );
     for (const r of sliced) assert.ok(r.segments[0]!.appendTime <= oldestLeft);
+  });
+
+  it("plans what one stable sort of every candidate by age would, whatever the order the times came in", async () => {
+    // The oracle: every candidate of the state sorted at once (ingestion first, then small runs), taken in
+    // that order under the byte budget and the partition bound, as the planner did before it merged the
+    // partitions' lists. Append times step back (proposers' clocks) and tie often.
+    const oracle = (state: ClusterState, o: Parameters<typeof planCompaction>[1]): string[] => {
+      type Candidate = { partition: number; segment: Segment };
+      const ingestion: Candidate[] = [];
+      const merges: Candidate[] = [];
+      state.topics.get("t")!.partitions.forEach((p, partition) => {
+        for (const segment of p.segments) {
+          if (segment.location.store === "i") {
+            if (segment.appendTime <= o.now - o.minAgeMs) ingestion.push({ partition, segment });
+          } else if (segment.location.len < o.mergeRunsBelowBytes && segment.appendTime <= o.now - o.mergeAfterMs)
+            merges.push({ partition, segment });
+        }
+      });
+      const byAge = (a: Candidate, b: Candidate) => a.segment.appendTime - b.segment.appendTime;
+      const chosen = new Set<Segment>();
+      const partitions = new Set<number>();
+      let budget = o.maxObjectBytes;
+      for (const c of [...ingestion.sort(byAge), ...merges.sort(byAge)]) {
+        if (c.segment.location.len > budget && chosen.size > 0) continue;
+        if (o.maxPartitions !== undefined && !partitions.has(c.partition)) {
+          if (partitions.size >= o.maxPartitions) continue;
+          partitions.add(c.partition);
+        }
+        chosen.add(c.segment);
+        budget -= c.segment.location.len;
+        if (budget <= 0) break;
+      }
+      // Runs: consecutive chosen segments of a partition up to maxRunBytes; one compacted segment alone is
+      // no run (it would only be copied).
+      const runs: string[] = [];
+      state.topics.get("t")!.partitions.forEach((p, partition) => {
+        let run: Segment[] = [];
+        let bytes = 0;
+        const close = () => {
+          if (run.length > 1 || (run.length === 1 && run[0]!.location.store === "i"))
+            runs.push(`${partition}:${run.map((x) => x.location.key).join(",")}`);
+          run = [];
+          bytes = 0;
+        };
+        for (const segment of p.segments) {
+          if (!chosen.has(segment)) {
+            close();
+            continue;
+          }
+          if (run.length > 0 && bytes + segment.location.len > o.maxRunBytes) close();
+          run.push(segment);
+          bytes += segment.location.len;
+        }
+        close();
+      });
+      return runs;
+    };
+    for (let seed = 1; seed <= 100; seed++) {
+      const random = seededRandom(seed);
+      const pick = (n: number) => Math.floor(random() * n);
+      const state = new ClusterState();
+      let index = 0n;
+      const apply = (time: number, ...commands: Command[]) =>
+        state.apply(++index, { proposer: "test", seq: Number(index), time, commands });
+      const partitions = 1 + pick(30);
+      apply(T0, { type: "createTopic", name: "t", topicId: "0".repeat(32), partitions, configs: {} });
+      let clock = T0;
+      for (let f = 0; f < 200; f++) {
+        clock += pick(3) * 1000 - 900;
+        const partition = pick(partitions);
+        const p = state.topics.get("t")!.partitions[partition]!;
+        if (random() < 0.2 && p.segments.length > 0) {
+          // A small or large compacted run over the partition's first segment.
+          const first = p.segments[0]!;
+          apply(clock, {
+            type: "compact",
+            key: `compacted/${f}`,
+            size: 100,
+            runs: [
+              {
+                topic: "t",
+                partition,
+                baseOffset: first.baseOffset,
+                lastOffset: first.lastOffset,
+                maxTimestamp: 1,
+                pos: 0,
+                len: random() < 0.5 ? 50 : 5000,
+              },
+            ],
+            replacedFiles: [],
+          });
+        } else {
+          // Now and then a file too large for what is left of the budget: skipped, the next ones still fit.
+          const len = random() < 0.15 ? 2000 + pick(2000) : 50 + pick(4) * 50;
+          apply(clock, {
+            type: "commitFile",
+            key: `ingest/${f}`,
+            size: len,
+            time: clock,
+            batches: [{ ...oneRecordBatch(partition, clock), len }],
+          });
+        }
+      }
+      const options = {
+        now: clock + pick(20_000),
+        minAgeMs: 2000,
+        maxObjectBytes: 500 + pick(8000),
+        maxRunBytes: 100 + pick(1000),
+        mergeRunsBelowBytes: 1000,
+        mergeAfterMs: pick(30_000),
+        ...(random() < 0.7 ? { maxPartitions: 1 + pick(partitions) } : {}),
+      };
+      const plan = await planCompaction(state, options, new TimeSlicer(0));
+      const planned = plan.map((r) => `${r.partition}:${r.segments.map((x) => x.location.key).join(",")}`);
+
+      assert.deepEqual(planned, oracle(state, options), `seed ${seed}`);
+    }
   });
 
   it("compacts correctly while other agents commit and the log folds between its slices", async () => {
