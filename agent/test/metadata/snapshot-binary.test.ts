@@ -13,7 +13,7 @@ import { ENTRY_FORMAT } from "../../src/metadata/commands.js";
 import { MetadataFormatError } from "../../src/metadata/format.js";
 import { MetadataLog } from "../../src/metadata/log.js";
 import { encodeBinarySnapshot, joinSliced } from "../../src/metadata/snapshot-binary.js";
-import { ClusterState } from "../../src/metadata/state.js";
+import { ClusterState, type Segment } from "../../src/metadata/state.js";
 import { MemMetadataStore } from "../../src/store/mem.js";
 import { componentLogger } from "../../../common/logger.js";
 import { TimeSlicer } from "../../../common/time-slicer.js";
@@ -37,6 +37,25 @@ const batch = (topic: string, partition: number, pos: number, extra: Partial<Bat
   plainBatch(topic, partition, pos, 1_700_000_000_000 + pos, extra);
 
 const groupRecord = consumerGroupRecord(3, topicId(1));
+
+/** A `compact` command replacing a partition's first two segments by one run. */
+const compactFirstTwo = (topic: string, partition: number, segments: readonly Segment[], key: string): Command => ({
+  type: "compact",
+  key,
+  size: 100,
+  runs: [
+    {
+      topic,
+      partition,
+      baseOffset: segments[0]!.baseOffset,
+      lastOffset: segments[1]!.lastOffset,
+      maxTimestamp: 1,
+      pos: 0,
+      len: 100,
+    },
+  ],
+  replacedFiles: [],
+});
 
 /** A state with something in every part a snapshot holds. */
 function richState(): ClusterState {
@@ -315,24 +334,8 @@ describe("binary metadata snapshots", () => {
             break;
           case 2:
             if (p && p.segments.length >= 2) {
-              const [first, second] = p.segments;
-              fold((time += 1000), {
-                type: "compact",
-                key: `compacted/${changes}`,
-                size: 100,
-                runs: [
-                  {
-                    topic,
-                    partition: s.topics.get(topic)!.partitions.indexOf(p),
-                    baseOffset: first!.baseOffset,
-                    lastOffset: second!.lastOffset,
-                    maxTimestamp: 1,
-                    pos: 0,
-                    len: 100,
-                  },
-                ],
-                replacedFiles: [],
-              });
+              const partition = s.topics.get(topic)!.partitions.indexOf(p);
+              fold((time += 1000), compactFirstTwo(topic, partition, p.segments, `compacted/${changes}`));
             }
             break;
           case 3:
@@ -382,28 +385,10 @@ describe("binary metadata snapshots", () => {
     let changes = 0;
     while (encoding) {
       await tick();
-      const p = s.partition("long", 0)!;
-      const [first, second] = p.segments;
       apply(
         s,
         { type: "commitFile", key: `ingest/more-${changes}`, size: 100, time: 7000, batches: [batch("long", 0, 0)] },
-        {
-          type: "compact",
-          key: `compacted/${changes}`,
-          size: 100,
-          runs: [
-            {
-              topic: "long",
-              partition: 0,
-              baseOffset: first!.baseOffset,
-              lastOffset: second!.lastOffset,
-              maxTimestamp: 1,
-              pos: 0,
-              len: 100,
-            },
-          ],
-          replacedFiles: [],
-        },
+        compactFirstTwo("long", 0, s.partition("long", 0)!.segments, `compacted/${changes}`),
       );
       changes++;
     }
