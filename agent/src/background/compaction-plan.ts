@@ -93,7 +93,7 @@ export async function planCompaction(
   let budget = o.maxObjectBytes;
   /** Takes candidates of one kind in age order; false once the budget is spent. */
   const take = async (kind: "ingestion" | "merges"): Promise<boolean> => {
-    const queue = new TailQueue(tails, kind);
+    const queue = await TailQueue.of(tails, kind, slicer);
     for (let t = queue.pop(); t >= 0; t = queue.pop()) {
       if (slicer.due()) await slicer.pause();
       const s = queue.segment(t);
@@ -164,7 +164,7 @@ class TailQueue {
   private readonly lists: number[][];
   private readonly times: Float64Array;
 
-  constructor(
+  private constructor(
     private readonly tails: readonly Tail[],
     kind: "ingestion" | "merges",
   ) {
@@ -172,12 +172,19 @@ class TailQueue {
     this.next = new Int32Array(tails.length);
     this.times = new Float64Array(tails.length);
     this.lists = tails.map((tail) => tail[kind]);
+  }
+
+  /** The queue of every tail with candidates of `kind`, built in slices (100,000 tails take ~10 ms). */
+  static async of(tails: readonly Tail[], kind: "ingestion" | "merges", slicer: TimeSlicer): Promise<TailQueue> {
+    const queue = new TailQueue(tails, kind);
     for (let t = 0; t < tails.length; t++) {
-      if (this.lists[t]!.length === 0) continue;
-      this.times[t] = this.timeOfNext(t);
-      this.heap[this.size++] = t;
+      if (slicer.due()) await slicer.pause();
+      if (queue.lists[t]!.length === 0) continue;
+      queue.times[t] = queue.timeOfNext(t);
+      queue.heap[queue.size] = t;
+      queue.up(queue.size++);
     }
-    for (let i = (this.size >> 1) - 1; i >= 0; i--) this.down(i);
+    return queue;
   }
 
   /** The tail whose next candidate is the oldest, taken off the queue; -1 when none is left. */
