@@ -141,6 +141,9 @@ defineHandler({ key: ApiKey.Produce, min: 0, max: 11 }, async (req, ctx) => {
     const configs = agent.metadata.state.topics.get(name)?.configs ?? {};
     const maxBatchBytes = Number(effectiveConfig(configs, "max.message.bytes"));
     const logAppendTime = effectiveConfig(configs, "message.timestamp.type") === "LogAppendTime";
+    // Counted once per topic, not per partition: a labelled inc hashes its labels each call, and one
+    // request may carry thousands of partitions.
+    let topicBytes = 0;
     for (const pd of topicData.partitionData) {
       if (existence === LOG_UNAVAILABLE) {
         partitionResponses.push(
@@ -208,17 +211,24 @@ defineHandler({ key: ApiKey.Produce, min: 0, max: 11 }, async (req, ctx) => {
       slots.push({ outcome, first: accepted.length, count: batches.length, logAppendTime });
       for (const b of batches)
         accepted.push({ topic: name, partition: pd.index, bytes: b.bytes, header: b.header, logAppendTime });
-      metrics.produceBytes.inc({ topic: name }, pd.records.length);
+      topicBytes += pd.records.length;
     }
+    if (topicBytes > 0) metrics.produceBytes.inc({ topic: name }, topicBytes);
   }
 
   if (accepted.length > 0) {
     try {
       const results = await withTimeout((signal) => agent.batcher.add(accepted, signal), req.timeoutMs);
+      const recordsByTopic = new Map<string, number>();
       for (const slot of slots) {
         const first = results[slot.first]!;
-        const bad = results.slice(slot.first, slot.first + slot.count).find((r) => r.errorCode !== ErrorCode.NONE);
         const o = slot.outcome;
+        let bad: (typeof results)[number] | undefined;
+        let records = 0;
+        for (let i = slot.first; i < slot.first + slot.count && bad === undefined; i++) {
+          if (results[i]!.errorCode !== ErrorCode.NONE) bad = results[i];
+          records += accepted[i]!.header.recordCount;
+        }
         if (bad) {
           o.errorCode = bad.errorCode;
           o.errorMessage = `batch rejected with error ${bad.errorCode}`;
@@ -228,11 +238,10 @@ defineHandler({ key: ApiKey.Produce, min: 0, max: 11 }, async (req, ctx) => {
         o.baseOffset = BigInt(first.baseOffset);
         o.logAppendTimeMs = slot.logAppendTime ? BigInt(first.logAppendTime) : -1n;
         o.logStartOffset = BigInt(first.logStartOffset);
-        const records = accepted
-          .slice(slot.first, slot.first + slot.count)
-          .reduce((n, b) => n + b.header.recordCount, 0);
-        metrics.produceRecords.inc({ topic: accepted[slot.first]!.topic }, records);
+        const topic = accepted[slot.first]!.topic;
+        recordsByTopic.set(topic, (recordsByTopic.get(topic) ?? 0) + records);
       }
+      for (const [topic, records] of recordsByTopic) metrics.produceRecords.inc({ topic }, records);
     } catch (err) {
       const code = err instanceof IngestionError ? ErrorCode.REQUEST_TIMED_OUT : ErrorCode.UNKNOWN_SERVER_ERROR;
       // A refusal is logged once when it starts (background/backlog.ts), not per request.

@@ -2,11 +2,12 @@
  * Produce enforces the topic configs it accepts: a batch larger than max.message.bytes fails its
  * partition with MESSAGE_TOO_LARGE (the other partitions of the request are stored), and
  * message.timestamp.type=LogAppendTime stamps each stored batch (timestamp type bit, maxTimestamp =
- * append time, CRC recomputed) and answers that time as logAppendTimeMs. Raw frames against an
- * in-process agent; the stored bytes are read back with Fetch.
+ * append time, CRC recomputed) and answers that time as logAppendTimeMs; what a request stored is
+ * counted per topic. Raw frames against an in-process agent; the stored bytes are read back with Fetch.
  */
 import assert from "node:assert/strict";
 import { crc32c } from "@node-rs/crc32";
+import * as metrics from "../../src/metrics/metrics.js";
 import { ApiKey, ErrorCode } from "../../src/protocol/index.js";
 import { ATTR_LOG_APPEND_TIME } from "../../src/records/record-batch.js";
 import { buildBatch } from "../records/batch-builder.js";
@@ -99,6 +100,39 @@ describe("Produce and topic configs", function () {
     const [again] = await produce("limited", [{ partition: 0, records: small }]);
     assert.equal(again!.errorCode, ErrorCode.NONE, "a batch within the limit is stored");
     assert.equal(again!.baseOffset, 0n, "nothing of the refused batch was stored");
+  });
+
+  it("counts a request's bytes and acknowledged records per topic, not those of a refused partition", async () => {
+    // The registry is process-wide: this test's topic names are its own.
+    const counted = async (metric: typeof metrics.produceBytes, topic: string) =>
+      (await metric.get()).values.find((v) => v.labels.topic === topic)?.value ?? 0;
+    await createTopic("counted-a", 3, { "max.message.bytes": "1000" });
+    await createTopic("counted-b", 1, {});
+    const one = batchOf(10);
+    const three = buildBatch([{ value: "a" }, { value: "b" }, { value: "c" }], { timestamp: CREATE_TIME });
+    const big = batchOf(5000);
+    const r = await client.request(ApiKey.Produce, 7, {
+      transactionalId: null,
+      acks: -1,
+      timeoutMs: 10_000,
+      topicData: [
+        {
+          name: "counted-a",
+          partitionData: [
+            { index: 0, records: one },
+            { index: 1, records: three },
+            { index: 2, records: big },
+          ],
+        },
+        { name: "counted-b", partitionData: [{ index: 0, records: three }] },
+      ],
+    });
+    const codes = r.responses.flatMap((t) => t.partitionResponses.map((p) => p.errorCode));
+    assert.deepEqual(codes, [ErrorCode.NONE, ErrorCode.NONE, ErrorCode.MESSAGE_TOO_LARGE, ErrorCode.NONE]);
+    assert.equal(await counted(metrics.produceBytes, "counted-a"), one.length + three.length);
+    assert.equal(await counted(metrics.produceRecords, "counted-a"), 4);
+    assert.equal(await counted(metrics.produceBytes, "counted-b"), three.length);
+    assert.equal(await counted(metrics.produceRecords, "counted-b"), 3);
   });
 
   it("stamps batches of a LogAppendTime topic with the append time and answers it as logAppendTimeMs", async () => {
