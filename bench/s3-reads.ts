@@ -2,10 +2,11 @@
  * Sub-benchmark: ranged reads of one compacted-size object through the agent's S3 object store, from
  * the bench's S3 server on an otherwise idle machine (`npx tsx bench/s3-reads.ts`): per read size and
  * reads in flight, the time per read, MiB/s, and the agent process's CPU per MiB read (what a consumer
- * of compacted data costs the agent in store reads alone).
+ * of compacted data costs the agent in store reads alone), and the longest the event loop waited meanwhile.
  *
  *   WARP_BENCH_S3   versitygw (default) or moto
  */
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { S3ObjectStore } from "../agent/src/store/s3/index.js";
 import { LOCAL_AWS } from "../e2e/support/dynamodb-local.js";
@@ -32,6 +33,8 @@ async function main(): Promise<void> {
     console.log(`${s3ServerDescription()}: ${READS} ranged reads of a ${OBJECT_MIB} MiB object per row`);
     for (const size of [1, 4, 16]) {
       for (const inFlight of [1, 4]) {
+        const delay = monitorEventLoopDelay({ resolution: 1 });
+        delay.enable();
         const began = performance.now();
         const cpu = process.cpuUsage();
         let next = 0;
@@ -45,8 +48,9 @@ async function main(): Promise<void> {
         );
         const ms = performance.now() - began;
         const used = process.cpuUsage(cpu);
+        delay.disable();
         console.log(
-          `  ${size} MiB reads, ${inFlight} in flight: ${((ms / READS) * inFlight).toFixed(1)} ms each, ${((READS * size) / (ms / 1000)).toFixed(0)} MiB/s, agent CPU ${((used.user + used.system) / 1000 / (READS * size)).toFixed(2)} ms per MiB`,
+          `  ${size} MiB reads, ${inFlight} in flight: ${((ms / READS) * inFlight).toFixed(1)} ms each, ${((READS * size) / (ms / 1000)).toFixed(0)} MiB/s, agent CPU ${((used.user + used.system) / 1000 / (READS * size)).toFixed(2)} ms per MiB, event-loop delay max ${(delay.max / 1e6).toFixed(1)} ms`,
         );
       }
     }

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { Readable } from "node:stream";
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
@@ -13,7 +14,7 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { storeUsage } from "../../src/store/usage.js";
-import { openS3ObjectStore, S3ObjectStore } from "../../src/store/s3/index.js";
+import { openS3ObjectStore, readExactly, S3ObjectStore } from "../../src/store/s3/index.js";
 import { runObjectStoreContract } from "./contract.js";
 import { startS3 } from "./servers.js";
 
@@ -134,5 +135,29 @@ describe("s3 store", function () {
         c.destroy();
       }
     });
+
+    it("reads a large object and ranges of it chunk by chunk, byte for byte", async function () {
+      const c = client();
+      const bucket = await newBucket(c);
+      try {
+        const store = new S3ObjectStore(bucket, "", c);
+        const data = randomBytes(9 * 1024 * 1024 + 7);
+        await store.put("big", data);
+        assert.ok((await store.get("big")).equals(data));
+        const range = { offset: 1_000_003, length: 5 * 1024 * 1024 };
+        assert.ok((await store.get("big", range)).equals(data.subarray(range.offset, range.offset + range.length)));
+      } finally {
+        await emptyAndDropBucket(c, bucket);
+        c.destroy();
+      }
+    });
+  });
+
+  it("refuses a body shorter or longer than its Content-Length instead of returning it", async () => {
+    const chunks = [Buffer.from("abc"), Buffer.from("defg"), Buffer.from("h")];
+    assert.equal((await readExactly(Readable.from(chunks), 8, "k")).toString(), "abcdefgh");
+    await assert.rejects(readExactly(Readable.from(chunks), 9, "k"), /k: 8 bytes received of its Content-Length of 9/);
+    await assert.rejects(readExactly(Readable.from(chunks), 5, "k"), /k: more bytes than its Content-Length of 5/);
+    assert.equal((await readExactly(Readable.from([]), 0, "empty")).length, 0);
   });
 });

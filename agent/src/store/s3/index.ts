@@ -5,6 +5,7 @@
  * are retried by the SDK in adaptive mode. The expiresAt hint (and setExpiry) is ignored: compacted
  * objects are removed by retention through delete(). Requests are counted by type into storeUsage.
  */
+import { Readable } from "node:stream";
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -119,6 +120,8 @@ export class S3ObjectStore implements ObjectStore {
         }),
       );
       if (!out.Body) return Buffer.alloc(0);
+      if (out.Body instanceof Readable && typeof out.ContentLength === "number")
+        return await readExactly(out.Body, out.ContentLength, key);
       const bytes = await out.Body.transformToByteArray();
       // A view of the SDK's array, not a copy of it: Buffer.from(Uint8Array) would copy every byte again,
       // about a fifth of the agent's CPU per MiB read (bench/s3-reads.ts).
@@ -191,4 +194,26 @@ export class S3ObjectStore implements ObjectStore {
 export function openS3ObjectStore(url: S3BucketUrl, options: S3ObjectStoreOptions = {}): S3ObjectStore {
   const { client, ...rest } = options;
   return new S3ObjectStore(url.bucket, url.prefix, client ?? url, rest);
+}
+
+/**
+ * The body of a response announcing `length` bytes, copied into one buffer of that size chunk by chunk as
+ * it arrives. The SDK's transformToByteArray gathers the chunks and copies them all at the end into a new
+ * zero-filled array: one synchronous copy of the whole body, which held the event loop for hundreds of
+ * milliseconds for the tens of MiB a compaction pass reads from one object (bench/s3-reads.ts reports
+ * the longest wait). A body shorter or longer than announced is an error, not a short read.
+ */
+export async function readExactly(body: Readable, length: number, key: string): Promise<Buffer> {
+  const data = Buffer.allocUnsafe(length);
+  let at = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    if (at + chunk.length > length) {
+      body.destroy();
+      throw new Error(`S3 object ${key}: more bytes than its Content-Length of ${length}`);
+    }
+    chunk.copy(data, at);
+    at += chunk.length;
+  }
+  if (at !== length) throw new Error(`S3 object ${key}: ${at} bytes received of its Content-Length of ${length}`);
+  return data;
 }
