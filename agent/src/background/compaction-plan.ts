@@ -26,8 +26,8 @@ export interface PlanOptions {
   readonly mergeAfterMs: number;
   /**
    * Most partitions one pass takes segments from (undefined: no bound). A pass's `compact` commands name
-   * a run per partition at least, and must fit COMMANDS_PER_PASS log entries (compactor.ts): without the bound, a pass
-   * over 100,000 partitions read, checked and assembled them all, then dropped most runs to fit.
+   * a run per partition at least, and must fit COMMANDS_PER_PASS log entries (compactor.ts): without the
+   * bound, a pass over 100,000 partitions read, checked and assembled them all, then dropped most runs.
    */
   readonly maxPartitions?: number;
 }
@@ -126,11 +126,12 @@ export async function planCompaction(
     let run: PlannedRun | null = null;
     for (let i = 0; i < t.segments.length; i++) {
       const s = t.segments[i]!;
-      if (run !== null && (!chosen.has(s) || run.bytes + s.location.len > o.maxRunBytes)) {
+      const picked = chosen.has(s);
+      if (run !== null && (!picked || run.bytes + s.location.len > o.maxRunBytes)) {
         if (keep(run)) runs.push(run);
         run = null;
       }
-      if (!chosen.has(s)) continue;
+      if (!picked) continue;
       run ??= { topic: t.topic, partition: t.partition, segments: [], bytes: 0 };
       run.segments.push(s);
       run.bytes += s.location.len;
@@ -210,7 +211,7 @@ class TailQueue {
   }
 
   private timeOfNext(t: number): number {
-    return this.tails[t]!.segments[this.lists[t]![this.next[t]!]!]!.appendTime;
+    return this.segment(t).appendTime;
   }
 
   private before(a: number, b: number): boolean {

@@ -3,8 +3,8 @@
  * large multi-partition objects in the compaction store (S3), and commits the swap to the metadata log.
  *
  * One pass (run by the holder of the compaction lease, see jobs.ts):
- *  1. catch up with the log; pick (compaction-plan.ts) ingestion segments ("i") older than minAgeMs, oldest first, up to
- *     maxObjectBytes; also small compacted runs ("c", < mergeRunsBelowBytes, older than mergeAfterMs)
+ *  1. catch up with the log; pick (compaction-plan.ts) ingestion segments ("i") older than minAgeMs,
+ *     oldest first, up to maxObjectBytes; also small compacted runs ("c", < mergeRunsBelowBytes, older than mergeAfterMs)
  *     so that the many small runs of busy passes merge into fewer, larger ones (L0 → L1);
  *  2. per partition, group consecutive picked segments into runs of at most maxRunBytes (a batch is
  *     never split; fetch caches whole runs, so runs stay a few MiB);
@@ -118,7 +118,6 @@ export interface CompactionCache {
   readAheadRoom(size: number, maxDrops: number): { room: boolean; dropped: number };
 }
 
-/** A segment picked for compaction, with where it sits in the state. */
 /** The objects a pass read, per store and key: whole ingestion files, compacted objects from `start`. */
 interface Sources {
   readonly i: Map<string, { readonly start: number; readonly data: Buffer }>;

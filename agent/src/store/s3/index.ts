@@ -207,10 +207,9 @@ export async function readExactly(body: Readable, length: number, key: string): 
   const data = Buffer.allocUnsafe(length);
   let at = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
-    if (at + chunk.length > length) {
-      body.destroy();
+    // Leaving the loop by a throw destroys the stream.
+    if (at + chunk.length > length)
       throw new Error(`S3 object ${key}: more bytes than its Content-Length of ${length}`);
-    }
     chunk.copy(data, at);
     at += chunk.length;
   }
