@@ -38,6 +38,27 @@ const batch = (topic: string, partition: number, pos: number, extra: Partial<Bat
 
 const groupRecord = consumerGroupRecord(3, topicId(1));
 
+/**
+ * Encodes a capture of `s` in slices of 0 ms while `change(n)` (n = 1, 2, …) changes the state between
+ * them; returns the snapshot and how many changes the fold made meanwhile.
+ */
+async function encodeWhileFolding(
+  s: ClusterState,
+  change: (n: number) => void,
+): Promise<{ data: Buffer; changes: number }> {
+  const capture = s.captureSnapshot();
+  let encoding = true;
+  const encoded = encodeBinarySnapshot(capture.view, 0).finally(() => (encoding = false));
+  let changes = 0;
+  while (encoding) {
+    await tick();
+    change(++changes);
+  }
+  const { data } = await encoded;
+  capture.release();
+  return { data, changes };
+}
+
 /** A `compact` command replacing a partition's first two segments by one run. */
 const compactFirstTwo = (topic: string, partition: number, segments: readonly Segment[], key: string): Command => ({
   type: "compact",
@@ -316,18 +337,12 @@ describe("binary metadata snapshots", () => {
 
       const expected: unknown = asJson(s);
       const capturedAt = s.appliedIndex;
-      const capture = s.captureSnapshot();
-      let encoding = true;
-      const encoded = encodeBinarySnapshot(capture.view, 0).finally(() => (encoding = false));
       // Between slices: data, compaction, truncation, expiry (a day later), topic deletion and growth.
-      let changes = 0;
-      while (encoding) {
-        await tick();
-        changes++;
+      const { data, changes } = await encodeWhileFolding(s, (change) => {
         const topic = topics[pick(topics.length)]!;
         const p = s.partition(topic, pick(40));
         // Each kind of change first meets partitions not saved yet: truncation first, compaction second.
-        switch (changes === 1 ? 3 : changes === 2 ? 2 : pick(7)) {
+        switch (change === 1 ? 3 : change === 2 ? 2 : pick(7)) {
           case 0:
           case 1:
             commit((time += 1000));
@@ -335,7 +350,7 @@ describe("binary metadata snapshots", () => {
           case 2:
             if (p && p.segments.length >= 2) {
               const partition = s.topics.get(topic)!.partitions.indexOf(p);
-              fold((time += 1000), compactFirstTwo(topic, partition, p.segments, `compacted/${changes}`));
+              fold((time += 1000), compactFirstTwo(topic, partition, p.segments, `compacted/${change}`));
             }
             break;
           case 3:
@@ -360,9 +375,7 @@ describe("binary metadata snapshots", () => {
             }
             break;
         }
-      }
-      const { data } = await encoded;
-      capture.release();
+      });
       assert.ok(changes > 3, `seed ${seed}: the fold changed the state ${changes} times while encoding`);
       assert.notDeepEqual(asJson(s), expected, `seed ${seed}: the state moved on`);
       const copy = ClusterState.fromSnapshot(data);
@@ -379,21 +392,13 @@ describe("binary metadata snapshots", () => {
     for (let f = 0; f < 6000; f++)
       apply(s, { type: "commitFile", key: `ingest/${f}`, size: 100, time: f, batches: [batch("long", 0, 0)] });
     const expected: unknown = asJson(s);
-    const capture = s.captureSnapshot();
-    let encoding = true;
-    const encoded = encodeBinarySnapshot(capture.view, 0).finally(() => (encoding = false));
-    let changes = 0;
-    while (encoding) {
-      await tick();
+    const { data, changes } = await encodeWhileFolding(s, (change) =>
       apply(
         s,
-        { type: "commitFile", key: `ingest/more-${changes}`, size: 100, time: 7000, batches: [batch("long", 0, 0)] },
-        compactFirstTwo("long", 0, s.partition("long", 0)!.segments, `compacted/${changes}`),
-      );
-      changes++;
-    }
-    const { data } = await encoded;
-    capture.release();
+        { type: "commitFile", key: `ingest/more-${change}`, size: 100, time: 7000, batches: [batch("long", 0, 0)] },
+        compactFirstTwo("long", 0, s.partition("long", 0)!.segments, `compacted/${change}`),
+      ),
+    );
     assert.ok(changes > 3, `the fold changed the partition ${changes} times while it was encoded`);
     assert.deepEqual(asJson(ClusterState.fromSnapshot(data)), expected);
   });
