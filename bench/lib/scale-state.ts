@@ -16,6 +16,8 @@ import type { BatchMeta, Command, CompactCommand } from "../../agent/src/metadat
 import { encodeBinarySnapshot } from "../../agent/src/metadata/snapshot-binary.js";
 import { ClusterState } from "../../agent/src/metadata/state.js";
 import { planCompaction, type PlannedRun } from "../../agent/src/background/compaction-plan.js";
+import { archiveCommand, planPages } from "../../agent/src/background/run-archiver.js";
+import { encodeRunPage } from "../../agent/src/metadata/run-page.js";
 import { TimeSlicer } from "../../common/time-slicer.js";
 import { mib, round1 } from "./stats.js";
 
@@ -267,7 +269,25 @@ export interface RunsScaleResult {
   readonly heapBytesPerRun: number;
   /** Bytes each run adds to a binary snapshot. */
   readonly snapshotBytesPerRun: number;
+  /** After archiving into index pages of PAGE_RUNS runs (run-archiver.ts) until none is due: */
+  readonly paged: {
+    readonly pageRuns: number;
+    readonly pages: number;
+    /** Runs still held as segments (the newest of each partition). */
+    readonly runsInHeap: number;
+    /** Heap and snapshot bytes of all the runs, per run, with the pages. */
+    readonly heapBytesPerRun: number;
+    readonly snapshotBytesPerRun: number;
+    /** The same per archived run: what is left once the runs still held are counted at their own cost. */
+    readonly heapBytesPerArchivedRun: number;
+    readonly snapshotBytesPerArchivedRun: number;
+    /** Bytes of page objects per archived run (in the compaction bucket). */
+    readonly pageObjectBytesPerRun: number;
+  };
 }
+
+/** Runs per index page, as the agents write them (RunArchiver's default). */
+const PAGE_RUNS = 64;
 
 /**
  * Folds `partitions` partitions, then `runsPerPartition` rounds of one batch to every partition, each
@@ -315,11 +335,46 @@ export async function measureRetainedRuns(partitions: number, runsPerPartition: 
     for (const p of t.partitions) runsHeld += p.segments.filter((seg) => seg.location.store === "c").length;
   const expected = topics * perTopic * runsPerPartition;
   if (runsHeld !== expected) throw new Error(`the fold holds ${runsHeld} compacted runs, expected ${expected}`);
+  // The lease holder's archiving, folded the way agents fold it, until no page is due.
+  let pages = 0;
+  let pageObjectBytes = 0;
+  for (let pass = 0; ; pass++) {
+    const due = await planPages(state, { pageRuns: PAGE_RUNS, maxPages: Infinity, before: Infinity });
+    if (due.length === 0) break;
+    const commands = due.map((page, i) => {
+      const size = encodeRunPage(page).length;
+      pageObjectBytes += size;
+      return archiveCommand(page, `compacted/page-${pass}-${i}`, size);
+    });
+    pages += commands.length;
+    apply(commands, TIME0 + (runsPerPartition + 2 + pass) * 60_000);
+  }
+  const heapPaged = heapUsed();
+  const snapshotPaged = await snapshotBytes();
+  let runsInHeap = 0;
+  for (const t of state.topics.values())
+    for (const p of t.partitions) runsInHeap += p.segments.filter((seg) => seg.location.store === "c").length;
   return {
     partitions: topics * perTopic,
     runsPerPartition,
     runs: runsHeld,
     heapBytesPerRun: Math.round((heapAfter - heapBefore) / runsHeld),
     snapshotBytesPerRun: round1((snapshotAfter - snapshotBefore) / runsHeld),
+    paged: {
+      pageRuns: PAGE_RUNS,
+      pages,
+      runsInHeap,
+      heapBytesPerRun: Math.round((heapPaged - heapBefore) / runsHeld),
+      snapshotBytesPerRun: round1((snapshotPaged - snapshotBefore) / runsHeld),
+      heapBytesPerArchivedRun: Math.round(
+        (heapPaged - heapBefore - (runsInHeap * (heapAfter - heapBefore)) / runsHeld) /
+          Math.max(1, runsHeld - runsInHeap),
+      ),
+      snapshotBytesPerArchivedRun: round1(
+        (snapshotPaged - snapshotBefore - (runsInHeap * (snapshotAfter - snapshotBefore)) / runsHeld) /
+          Math.max(1, runsHeld - runsInHeap),
+      ),
+      pageObjectBytesPerRun: round1(pageObjectBytes / Math.max(1, runsHeld - runsInHeap)),
+    },
   };
 }

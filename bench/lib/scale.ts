@@ -88,8 +88,9 @@ export async function runScale(options: ScaleOptions, log: (line: string) => voi
 }
 
 /** The retained-runs measurement: enough runs that a run's own cost stands out of the partitions'. */
-const RUNS_PARTITIONS = 10_000;
-const RUNS_PER_PARTITION = 50;
+/** 500,000 runs; 200 a partition, so that each partition gets index pages (more than 2 × 64 runs). */
+const RUNS_PARTITIONS = 2_500;
+const RUNS_PER_PARTITION = 200;
 /** Runs that 1 and 10 MB/s kept 7 days make, in runs of at most 4 MiB (metadata-log.md 14.1). */
 const RETAINED_RUNS_AT = [
   { rate: "1 MB/s", runs: 144_000 },
@@ -101,7 +102,16 @@ function runsScaleText(r: RunsScaleResult): string {
     (x) =>
       `${x.rate} kept 7 days (about ${x.runs.toLocaleString("en-US")} runs): ${mib(x.runs * r.heapBytesPerRun)} MiB of heap in every agent, ${mib(x.runs * r.snapshotBytesPerRun)} MiB in every snapshot`,
   ).join("; ");
-  return `${r.runs.toLocaleString("en-US")} compacted runs (${r.partitions.toLocaleString("en-US")} partitions × ${r.runsPerPartition}, each round of runs one object): ${r.heapBytesPerRun} bytes of heap and ${r.snapshotBytesPerRun} bytes of binary snapshot a run. At that cost, ${at}.`;
+  const g = r.paged;
+  const pagedAt = RETAINED_RUNS_AT.map(
+    (x) =>
+      `${x.rate} kept 7 days: ${mib(x.runs * g.heapBytesPerArchivedRun)} MiB of heap, ${mib(x.runs * g.snapshotBytesPerArchivedRun)} MiB of snapshot`,
+  ).join("; ");
+  return [
+    `${r.runs.toLocaleString("en-US")} compacted runs (${r.partitions.toLocaleString("en-US")} partitions × ${r.runsPerPartition}, each round of runs one object): ${r.heapBytesPerRun} bytes of heap and ${r.snapshotBytesPerRun} bytes of binary snapshot a run. At that cost, ${at}.`,
+    "",
+    `With index pages of ${g.pageRuns} runs (archived until none is due: ${g.pages.toLocaleString("en-US")} pages, ${g.runsInHeap.toLocaleString("en-US")} runs left as segments): ${g.heapBytesPerRun} bytes of heap and ${g.snapshotBytesPerRun} bytes of snapshot a run in all; ${g.heapBytesPerArchivedRun} bytes of heap, ${g.snapshotBytesPerArchivedRun} bytes of snapshot and ${g.pageObjectBytesPerRun} bytes of page object a run archived. A partition keeps about 128 runs as segments (a page is due past 128, one a pass); with the rest archived, ${pagedAt}, plus those 128 runs a partition at the cost above.`,
+  ].join("\n");
 }
 
 /** The result as Markdown, its headings at `level` (2: "##"). */

@@ -60,7 +60,8 @@ export async function planCompaction(
   slicer: TimeSlicer = new TimeSlicer(),
 ): Promise<PlannedRun[]> {
   const candidateKind = (s: Segment) =>
-    s.location.store === "i" || (o.mergeRunsBelowBytes > 0 && s.location.len < o.mergeRunsBelowBytes);
+    s.location.store === "i" ||
+    (s.location.store === "c" && o.mergeRunsBelowBytes > 0 && s.location.len < o.mergeRunsBelowBytes);
   const tails: Tail[] = [];
   // Indexed loops: for-of in an async function made an iterator result per segment.
   for (const [name, topic] of state.topics) {

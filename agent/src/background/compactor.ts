@@ -377,6 +377,8 @@ export class Compactor {
       const segments = plan[k]!.segments;
       for (let j = 0; j < segments.length; j++) {
         const { store, key, pos, len } = segments[j]!.location;
+        // Plans hold ingestion segments and compacted runs only (compaction-plan.ts), never pages.
+        if (store === "p") continue;
         const span = spans[store].get(key);
         if (!span) spans[store].set(key, { start: pos, end: pos + len });
         else {
@@ -452,6 +454,7 @@ export class Compactor {
    * deltas add up to exactly the segment's offsets. Null (logged) when they do not.
    */
   private checkSegment(s: Segment, sources: Sources): CheckedPart | null {
+    if (s.location.store === "p") return null;
     const src = sources[s.location.store].get(s.location.key);
     if (!src) return null;
     const from = s.location.pos - src.start;

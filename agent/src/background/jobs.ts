@@ -1,6 +1,7 @@
 /**
  * Background jobs of an agent in a cluster: every agent competes for the compaction lease
- * (`lease/compaction`); the holder runs compaction every compactionIntervalMs, retention every
+ * (`lease/compaction`); the holder runs compaction (then archives old runs into index pages,
+ * run-archiver.ts) every compactionIntervalMs, retention every
  * retentionIntervalMs and garbage collection every gcIntervalMs, and writes metadata snapshots (the
  * agent passes `writesSnapshots: () => jobs.isLeader()` to its MetadataLog). Where ingestion files
  * expire, it also keeps those still referenced from expiring (expiry.ts), on a timer of its own so
@@ -21,11 +22,12 @@ import type { Stores } from "../store/types.js";
 import type { CompactionCache, CompactionStats, CompactorOptions } from "./compactor.js";
 import { Compactor } from "./compactor.js";
 import { ExpiryExtender } from "./expiry.js";
+import { RunArchiver, type RunArchiverOptions } from "./run-archiver.js";
 import { Lease } from "./lease.js";
 
 export const COMPACTION_LEASE_KEY = "lease/compaction";
 
-export type BackgroundJob = "compaction" | "retention" | "gc" | "expiry";
+export type BackgroundJob = "compaction" | "archive" | "retention" | "gc" | "expiry";
 
 export interface BackgroundJobOptions {
   /** Default 2000 ms. */
@@ -38,6 +40,8 @@ export interface BackgroundJobOptions {
   readonly leaseRenewMs?: number;
   readonly leaseTtlMs?: number;
   readonly compactor?: CompactorOptions;
+  /** Index pages of old compacted runs (run-archiver.ts), written after each compaction pass. */
+  readonly archiver?: RunArchiverOptions;
   /**
    * Whether ingestion files are written with an expiry the ingestion store enforces (DynamoDB TTL).
    * Default: the ingestion store is DynamoDB. When false, GC deletes unreferenced ingestion files
@@ -94,6 +98,7 @@ export interface BackgroundJobs {
   /** Whether this agent holds the compaction lease (and so compacts, enforces retention, snapshots). */
   isLeader(): boolean;
   readonly compactor: Compactor;
+  readonly archiver: RunArchiver;
   readonly retention: RetentionEnforcer;
   readonly gc: GarbageCollector;
   readonly lease: Lease;
@@ -139,6 +144,7 @@ export function startBackgroundJobs(deps: BackgroundJobsDeps): BackgroundJobs {
     },
     options.compactor ?? {},
   );
+  const archiver = new RunArchiver({ compaction: stores.compaction, log, logger }, options.archiver ?? {});
   const retention = new RetentionEnforcer({
     log,
     logger,
@@ -192,6 +198,7 @@ export function startBackgroundJobs(deps: BackgroundJobsDeps): BackgroundJobs {
       return;
     }
     await guarded("compaction", () => compactor.runOnce());
+    await guarded("archive", () => archiver.runOnce());
     const now = Date.now();
     if (now >= nextRetention) {
       nextRetention = now + retentionIntervalMs;
@@ -237,6 +244,7 @@ export function startBackgroundJobs(deps: BackgroundJobsDeps): BackgroundJobs {
   return {
     isLeader,
     compactor,
+    archiver,
     retention,
     gc,
     lease,

@@ -12,8 +12,13 @@
  *  - after a fetch's reads, the loads that follow them in each partition (up to READ_AHEAD_BYTES past
  *    the read) are started as read-ahead (`readAheadAll`), bounded and dropped when unread by the cache.
  * Runs of one object needed at the same time are read with one ranged read where they lie close.
+ *
+ * A partition's oldest runs may be listed in an index page (metadata/run-page.ts) rather than held in the
+ * state: a read or a lookup that reaches a page segment loads the page through the cache (one GET, kept
+ * like any load) and goes on with the runs it lists; one read stays within one page.
  */
 import type { Location } from "../metadata/commands.js";
+import { decodeRunPage, findRun } from "../metadata/run-page.js";
 import type { PartitionState, Segment } from "../metadata/state.js";
 import { iterateBatches, rewriteBatchOffset } from "../records/record-batch.js";
 import type { GetOptions, ObjectStore } from "../store/types.js";
@@ -73,10 +78,14 @@ export class PartitionReader {
     private readonly cache: ObjectCache,
   ) {}
 
+  /** Runs of the pages read, by the cached bytes they were decoded from (decoded once while cached). */
+  private readonly decodedPages = new WeakMap<Buffer, readonly Segment[]>();
+
   /** The store read that holds segment `s`, keyed as the cache keys it. */
   private loadOf(s: Segment): Load {
     const loc = s.location;
     if (loc.store === "c") return this.runLoad(loc);
+    if (loc.store === "p") return { key: loc.key, size: s.page?.size ?? 0, load: () => this.compaction.get(loc.key) };
     return { key: loc.key, size: loc.pos + loc.len, load: () => this.ingestion.get(loc.key, undefined, COMMITTED) };
   }
 
@@ -212,6 +221,9 @@ export class PartitionReader {
    * `endOffset` (a read_committed fetch stops at the last stable offset, which lies on a batch boundary).
    */
   async read(p: PartitionState, offset: number, maxBytes: number, endOffset = Infinity): Promise<ReadResult> {
+    // Pages come before every other segment: a read that starts in one stays in it.
+    const at = p.segments[p.findSegment(offset)];
+    if (at?.location.store === "p") return this.readPage(at, offset, maxBytes, endOffset);
     const chunks: Buffer[] = [];
     let bytes = 0;
     // Snapshot the segments we will read: the fold may replace them (compaction) while we await.
@@ -252,6 +264,44 @@ export class PartitionReader {
     return { chunks, bytes };
   }
 
+  /** The runs index page `s` lists, loaded through the cache. */
+  async pageRuns(s: Segment): Promise<readonly Segment[]> {
+    const load = this.loadOf(s);
+    const data = await this.cache.getOrLoad(load.key, load.load);
+    let runs = this.decodedPages.get(data);
+    if (!runs) {
+      runs = decodeRunPage(data, `index page ${s.location.key}`).runs;
+      this.decodedPages.set(data, runs);
+    }
+    return runs;
+  }
+
+  /** `read` from a page's runs: the runs it needs are started together, then read in order. */
+  private async readPage(page: Segment, offset: number, maxBytes: number, endOffset: number): Promise<ReadResult> {
+    const runs = await this.pageRuns(page);
+    const planned: Segment[] = [];
+    let size = 0;
+    for (let i = findRun(runs, offset); i < runs.length; i++) {
+      const r = runs[i]!;
+      if (r.baseOffset >= endOffset || (planned.length > 0 && size + r.location.len > maxBytes)) break;
+      planned.push(r);
+      size += r.location.len;
+    }
+    this.start(
+      planned.map((r) => this.runLoad(r.location)),
+      false,
+    );
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    for (const r of planned) {
+      const chunk = await this.readRun(r, offset, chunks.length === 0 ? maxBytes : maxBytes - bytes, endOffset);
+      if (chunk.length === 0) continue;
+      chunks.push(chunk);
+      bytes += chunk.length;
+    }
+    return { chunks, bytes };
+  }
+
   /**
    * The first batch of segment `s` that ends at or after `fromOffset` and whose max timestamp
    * satisfies `match`, or null. An ingestion segment is one batch; a compacted run holds many, so it
@@ -263,6 +313,15 @@ export class PartitionReader {
     fromOffset: number,
     match: (maxTimestamp: number) => boolean,
   ): Promise<BatchPosition | null> {
+    if (s.location.store === "p") {
+      // A run can hold a match only if its own max timestamp does (the page's is the largest of them).
+      for (const r of await this.pageRuns(s)) {
+        if (r.lastOffset < fromOffset || !match(r.maxTimestamp)) continue;
+        const batch = await this.findBatch(r, fromOffset, match);
+        if (batch) return batch;
+      }
+      return null;
+    }
     if (s.location.store !== "c") {
       const fits = s.lastOffset >= fromOffset && match(s.maxTimestamp);
       return fits ? { offset: s.baseOffset, maxTimestamp: s.maxTimestamp } : null;

@@ -12,13 +12,30 @@ import { scramRecordProblem, scramUserProblem } from "./scram-credentials.js";
 import type { ConsumerGroupRecord } from "../groups/consumer-group-record.js";
 import { recordProblem } from "../groups/consumer-group-record.js";
 
-/** Where the bytes of a batch (or a run of batches) live. */
+/**
+ * Where the bytes of a batch (or a run of batches) live. "i": the ingestion store; "c": the compaction
+ * store. "p": an index page in the compaction store (run-page.ts), which lists where compacted runs lie;
+ * its `pos` is 0 and its `len` the bytes of data of those runs (what retention.bytes and fetch sizes
+ * count), not the page's own size (RunPageRefs.size).
+ */
 export interface Location {
-  /** "i": the ingestion store; "c": the compaction store. */
-  readonly store: "i" | "c";
+  readonly store: "i" | "c" | "p";
   readonly key: string;
   readonly pos: number;
   readonly len: number;
+}
+
+/** What the state keeps of an index page instead of its runs (Segment.page; docs/metadata-log.md 14.3). */
+export interface RunPageRefs {
+  /** Bytes of the page object. */
+  readonly size: number;
+  /** Runs the page lists. */
+  readonly runs: number;
+  /**
+   * The compacted objects its runs lie in, each once: the page segment references each of them once in
+   * `objectRefs` (as any segment references its object), whatever the number of its runs there.
+   */
+  readonly objects: readonly string[];
 }
 
 /** One RecordBatch inside an ingestion file, as the fold needs it. */
@@ -155,6 +172,28 @@ export interface CompactCommand {
   }>;
   /** Ingestion files fully replaced by this object. */
   readonly replacedFiles: readonly string[];
+}
+
+/**
+ * A partition's oldest compacted runs, `baseOffset` to `lastOffset`, are now listed in index page `key` of
+ * the compaction store (run-page.ts): the fold swaps them for one page segment if they are still exactly
+ * the partition's oldest runs after its pages (else the page is garbage). Level 14.
+ */
+export interface ArchiveRunsCommand extends RunPageRefs {
+  readonly type: "archiveRuns";
+  /** How many of the runs lie in each of `objects` (same order): the fold checks the runs against it. */
+  readonly objectRuns: readonly number[];
+  readonly topic: string;
+  readonly topicId: string;
+  readonly partition: number;
+  readonly key: string;
+  readonly baseOffset: number;
+  readonly lastOffset: number;
+  /** Bytes of data of the runs (the sum of their lengths). */
+  readonly bytes: number;
+  /** The runs' largest record timestamp and newest append time. */
+  readonly maxTimestamp: number;
+  readonly appendTime: number;
 }
 
 /**
@@ -304,6 +343,7 @@ export type Command =
   | DeleteGroupCommand
   | AllocateProducerIdCommand
   | CompactCommand
+  | ArchiveRunsCommand
   | TruncateCommand
   | DeleteOffsetsCommand
   | CreateAclsCommand
@@ -356,6 +396,8 @@ export interface LogEntry {
  *      renews entries no snapshot covers after a failed one (log.ts), so agents write entries that expire
  *      (DynamoDB: TTL after 30 days, store/dynamodb/metadata.ts; trims leave them to it) only while every
  *      live agent reads level 13. An older agent reads such entries as any other.
+ *  14  adds `archiveRuns` (index pages of compacted runs, run-page.ts); an agent of level 14 reads
+ *      snapshot format 9, which holds page segments.
  *
  * An agent reads every entry of a level up to ENTRY_FORMAT.latest, in either encoding, and stops at an
  * entry of a newer level with an error naming it: folding what it does not understand would leave its
@@ -371,7 +413,8 @@ export const ENTRY_FORMAT = {
   snapshotObjects: 11,
   entryBodies: 12,
   expiringEntries: 13,
-  latest: 13,
+  runPages: 14,
+  latest: 14,
 } as const;
 
 /**
@@ -401,6 +444,7 @@ export const COMMAND_FORMAT: Readonly<Record<Command["type"], number>> = {
   addToTransaction: 10,
   txnOffsetCommit: 10,
   endTransaction: 10,
+  archiveRuns: 14,
 };
 
 /** Whether `type` is a command type this agent knows. */
@@ -510,6 +554,8 @@ export function commandProblem(c: Command): string | null {
     case "txnOffsetCommit":
     case "endTransaction":
       return transactionCommandProblem(raw);
+    case "archiveRuns":
+      return archiveRunsProblem(raw);
     case "numberTopics": {
       if (!Array.isArray(raw.topics)) return "numberTopics: topics must be an array";
       for (const [i, t] of (raw.topics as unknown[]).entries()) {
@@ -541,6 +587,31 @@ export function commandProblem(c: Command): string | null {
 }
 
 const isInt = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n);
+
+/** commandProblem for archiveRuns (level 14, travels as JSON). */
+function archiveRunsProblem(raw: Record<string, unknown>): string | null {
+  if (typeof raw.topic !== "string") return "archiveRuns: topic must be a string";
+  if (typeof raw.topicId !== "string" || !TOPIC_ID.test(raw.topicId))
+    return "archiveRuns: topicId must be 32 lowercase hex characters";
+  if (typeof raw.key !== "string" || raw.key === "") return "archiveRuns: key must be a non-empty string";
+  for (const f of ["partition", "size", "baseOffset", "lastOffset", "bytes", "maxTimestamp", "appendTime"] as const)
+    if (!isIndex(raw[f]) && !(f === "maxTimestamp" && isInt(raw[f])))
+      return `archiveRuns: ${f} must be a non-negative integer`;
+  if (!isIndex(raw.runs) || raw.runs < 1) return "archiveRuns: runs must be a positive integer";
+  if ((raw.lastOffset as number) < (raw.baseOffset as number)) return "archiveRuns: lastOffset is before baseOffset";
+  if (!Array.isArray(raw.objects) || raw.objects.length === 0) return "archiveRuns: objects must be a non-empty array";
+  if (!Array.isArray(raw.objectRuns) || raw.objectRuns.length !== raw.objects.length)
+    return "archiveRuns: objectRuns must be an array as long as objects";
+  let total = 0;
+  for (const [i, key] of (raw.objects as unknown[]).entries()) {
+    const runs = (raw.objectRuns as unknown[])[i];
+    if (typeof key !== "string" || key === "") return `archiveRuns: objects[${i}] must be a non-empty string`;
+    if (!isIndex(runs) || runs < 1) return `archiveRuns: objectRuns[${i}] must be a positive integer`;
+    total += runs;
+  }
+  if (total !== raw.runs) return `archiveRuns: objects count ${total} runs, not ${String(raw.runs)}`;
+  return null;
+}
 
 /** Why a partition list of a transaction command is malformed, or null. */
 function partitionListProblem(

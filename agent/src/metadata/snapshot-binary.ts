@@ -1,8 +1,10 @@
 /**
- * Binary snapshots, formats 5, 6 and 7 (docs/metadata-log.md, "Snapshots"); format 6 is format 5 followed by
+ * Binary snapshots, formats 5, 6, 7 and 9 (docs/metadata-log.md, "Snapshots"); format 6 is format 5 followed by
  * the topic numbers (topic-numbers.ts), written when the state holds any; format 7 is format 6 (its
  * numbers possibly none) followed by the transactions (transactions.ts rows, as JSON text), written when the
- * state holds any. Written in slices: the encoder gives the
+ * state holds any; format 9 is format 7 (its transactions possibly none) whose segments may be index pages
+ * (store code 2, run-page.ts), written when the state holds any. (8 is a snapshot object's reference,
+ * store/snapshot-objects.ts.) Written in slices: the encoder gives the
  * event loop back every few milliseconds (`sliceMs`), so a snapshot of a large state never holds it for
  * long; the view was captured before (snapshot-view.ts) and the fold goes on meanwhile, saving what it
  * changes first. There is no string of the whole state, so no size limit but memory.
@@ -19,7 +21,8 @@
  * txns      = JSON text of the transaction rows           format 7
  * topic     = name topicId configs=count (key value)* partitions=count partition*
  * partition = next start bytes segments=count segment* producers=count producer*
- * segment   = baseDelta span maxTimestamp appendTime store (0 ingestion, 1 compaction) keySlot [key] pos len
+ * segment   = baseDelta span maxTimestamp appendTime store (0 ingestion, 1 compaction, 2 page) keySlot [key] pos len
+ *             [size runs objects=count (keySlot [key])*]   a page's (format 9)
  *             baseDelta: base − (previous segment's last + 1), the first segment's base as it is; span: last − base
  * producer  = producerId epoch batches=count (firstSeq lastSeq baseOffset)* time lastTimestamp
  * group     = name offsets=count (topic partition offset leaderEpoch metadata time)* time
@@ -51,11 +54,14 @@ export const BINARY_SNAPSHOT_FORMAT = 5;
 export const NUMBERED_SNAPSHOT_FORMAT = 6;
 /** Format 6 and the transactions: written for a state that holds any (entry level 10). */
 export const TRANSACTIONS_SNAPSHOT_FORMAT = 7;
+/** Format 7 whose segments may be index pages: written for a state that holds any (entry level 14). */
+export const PAGES_SNAPSHOT_FORMAT = 9;
 /** The binary snapshot formats this agent reads. */
 export const BINARY_SNAPSHOT_FORMATS: readonly number[] = [
   BINARY_SNAPSHOT_FORMAT,
   NUMBERED_SNAPSHOT_FORMAT,
   TRANSACTIONS_SNAPSHOT_FORMAT,
+  PAGES_SNAPSHOT_FORMAT,
 ];
 
 export interface EncodedSnapshot {
@@ -64,8 +70,8 @@ export interface EncodedSnapshot {
   readonly longestHoldMs: number;
 }
 
-const STORE_CODE = { i: 0, c: 1 } as const;
-const STORE_OF_CODE = ["i", "c"] as const;
+const STORE_CODE = { i: 0, c: 1, p: 2 } as const;
+const STORE_OF_CODE = ["i", "c", "p"] as const;
 
 /**
  * Encodes `view`, giving the event loop back every `sliceMs`. `sizeHint` (the last snapshot's size and a
@@ -83,10 +89,18 @@ export async function encodeBinarySnapshot(
   w.raw(Buffer.from(SNAPSHOT_MAGIC, "latin1"));
   // Format 5 cannot hold topic numbers: a state with any is written in format 6, which older agents refuse.
   // Likewise transactions: format 7, which holds the numbers section too.
-  const transactional = holdsTransactions(view);
+  // Pages likewise: format 9, which holds both sections.
+  const paged = view.pages > 0;
+  const transactional = paged || holdsTransactions(view);
   const numbered = transactional || view.topicNumbers.length > 0;
   w.uvarint(
-    transactional ? TRANSACTIONS_SNAPSHOT_FORMAT : numbered ? NUMBERED_SNAPSHOT_FORMAT : BINARY_SNAPSHOT_FORMAT,
+    paged
+      ? PAGES_SNAPSHOT_FORMAT
+      : transactional
+        ? TRANSACTIONS_SNAPSHOT_FORMAT
+        : numbered
+          ? NUMBERED_SNAPSHOT_FORMAT
+          : BINARY_SNAPSHOT_FORMAT,
   );
   w.uvarlong(view.applied);
   w.varlongNumber(view.nextProducerId);
@@ -200,17 +214,29 @@ function writeSegments(w: Writer, p: SnapshotPartition, from: number, to: number
     w.varlongNumber(s.maxTimestamp);
     w.varlongNumber(s.appendTime);
     w.uvarint(STORE_CODE[s.location.store]);
-    const slot = keySlots.get(s.location.key);
-    if (slot === undefined) {
-      keySlots.set(s.location.key, keySlots.size);
-      w.uvarint(keySlots.size - 1);
-      w.compactString(s.location.key);
-    } else {
-      w.uvarint(slot);
-    }
+    writeKey(w, s.location.key, keySlots);
     w.varlongNumber(s.location.pos);
     w.varlongNumber(s.location.len);
+    if (s.page) {
+      w.varlongNumber(s.page.size);
+      w.varlongNumber(s.page.runs);
+      const objects = s.page.objects;
+      w.uvarint(objects.length);
+      for (let j = 0; j < objects.length; j++) writeKey(w, objects[j]!, keySlots);
+    }
     expected = s.lastOffset + 1;
+  }
+}
+
+/** An object key by slot; the slot one past the last known introduces it, its string following. */
+function writeKey(w: Writer, key: string, keySlots: Map<string, number>): void {
+  const slot = keySlots.get(key);
+  if (slot === undefined) {
+    keySlots.set(key, keySlots.size);
+    w.uvarint(keySlots.size - 1);
+    w.compactString(key);
+  } else {
+    w.uvarint(slot);
   }
 }
 
@@ -303,7 +329,8 @@ function* readSnapshot(r: Reader, format: number): Steps<SnapshotView> {
   const logTime = r.varlongNumber();
   const keys: string[] = [];
   const topics: SnapshotTopic[] = [];
-  for (let i = count(r, 4, "topic"); i > 0; i--) topics.push(yield* readTopic(r, keys));
+  const pages = { count: 0, allowed: format >= PAGES_SNAPSHOT_FORMAT };
+  for (let i = count(r, 4, "topic"); i > 0; i--) topics.push(yield* readTopic(r, keys, pages));
   const groups: SnapshotGroup[] = [];
   for (let i = count(r, 3, "group"); i > 0; i--) groups.push(readGroup(r));
   return {
@@ -318,7 +345,14 @@ function* readSnapshot(r: Reader, format: number): Steps<SnapshotView> {
     cgroups: jsonArray(r, "cgroups") as SnapshotView["cgroups"],
     topicNumbers: format >= NUMBERED_SNAPSHOT_FORMAT ? readTopicNumbers(r, format) : [],
     transactions: format >= TRANSACTIONS_SNAPSHOT_FORMAT ? readTransactions(r) : NO_TRANSACTION_ROWS,
+    pages: pages.count,
   };
+}
+
+/** Page segments read so far, and whether the format holds any. */
+interface PageTally {
+  count: number;
+  readonly allowed: boolean;
 }
 
 function readTopicNumbers(r: Reader, format: number): Array<readonly [string, string]> {
@@ -355,7 +389,7 @@ function jsonArray(r: Reader, what: string): unknown[] {
   return value;
 }
 
-function* readTopic(r: Reader, keys: string[]): Steps<SnapshotTopic> {
+function* readTopic(r: Reader, keys: string[], pages: PageTally): Steps<SnapshotTopic> {
   const name = r.compactString();
   const topicId = r.compactString();
   const configs: Record<string, string> = {};
@@ -365,14 +399,21 @@ function* readTopic(r: Reader, keys: string[]): Steps<SnapshotTopic> {
   }
   const partitions: SnapshotPartition[] = [];
   for (let i = count(r, 5, "partition"); i > 0; i--) {
-    partitions.push(readPartition(r, keys));
+    partitions.push(readPartition(r, keys, pages));
     if (partitions.length % PARTITIONS_PER_STEP === 0) yield;
   }
   yield;
   return topicOf({ name, topicId, configs }, partitions);
 }
 
-function readPartition(r: Reader, keys: string[]): SnapshotPartition {
+function readKey(r: Reader, keys: string[]): string {
+  const slot = r.uvarint();
+  if (slot === keys.length) keys.push(r.compactString());
+  else if (slot > keys.length) throw new Error(`key slot ${slot} before slot ${keys.length} was named`);
+  return keys[slot]!;
+}
+
+function readPartition(r: Reader, keys: string[], pages: PageTally): SnapshotPartition {
   const next = r.varlongNumber();
   const start = r.varlongNumber();
   const bytes = r.varlongNumber();
@@ -385,14 +426,27 @@ function readPartition(r: Reader, keys: string[]): SnapshotPartition {
     const appendTime = r.varlongNumber();
     const code = r.uvarint();
     const store = STORE_OF_CODE[code];
-    if (store === undefined) throw new Error(`unknown segment store code ${code}`);
-    const slot = r.uvarint();
-    if (slot === keys.length) keys.push(r.compactString());
-    else if (slot > keys.length) throw new Error(`key slot ${slot} before slot ${keys.length} was named`);
-    const key = keys[slot]!;
+    if (store === undefined || (store === "p" && !pages.allowed)) throw new Error(`unknown segment store code ${code}`);
+    const key = readKey(r, keys);
     const pos = r.varlongNumber();
     const len = r.varlongNumber();
-    segments.push({ baseOffset, lastOffset, maxTimestamp, location: { store, key, pos, len }, appendTime });
+    const location = { store, key, pos, len };
+    if (store !== "p") segments.push({ baseOffset, lastOffset, maxTimestamp, location, appendTime });
+    else {
+      const size = r.varlongNumber();
+      const runs = r.varlongNumber();
+      const objects: string[] = [];
+      for (let j = count(r, 1, "page object"); j > 0; j--) objects.push(readKey(r, keys));
+      segments.push({
+        baseOffset,
+        lastOffset,
+        maxTimestamp,
+        location,
+        appendTime,
+        page: { size, runs, objects },
+      });
+      pages.count++;
+    }
     expected = lastOffset + 1;
   }
   const producers: SnapshotProducer[] = [];

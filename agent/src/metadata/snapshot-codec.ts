@@ -5,7 +5,8 @@
  * ENTRY_FORMAT.binarySnapshot), JSON before; they read both. A state holding topic numbers (entry level 8)
  * is always written in binary format 6, whatever the live agents read: an older format would drop them,
  * and an agent that folds a level-8 entry naming a number it lost could not read it. A state holding
- * transactions (entry level 10) is written in binary format 7 for the same reason. A snapshot of a format this agent does not read is refused with a
+ * transactions (entry level 10) is written in binary format 7 for the same reason, and one holding index
+ * pages (entry level 14) in binary format 9. A snapshot of a format this agent does not read is refused with a
  * MetadataFormatError naming the version found and the versions read.
  */
 import { ENTRY_FORMAT } from "./commands.js";
@@ -27,8 +28,8 @@ import { SNAPSHOT_OBJECT_FORMAT, decodeSnapshotObjectRef } from "../store/snapsh
 export type { EncodedSnapshot };
 
 /**
- * Snapshot formats this agent reads: JSON 1–4 (and 6 and 7, ClusterState.toSnapshot's form of topic numbers and
- * transactions), binary 5, 6 and 7.
+ * Snapshot formats this agent reads: JSON 1–4 (and 6, 7 and 9, ClusterState.toSnapshot's form of topic
+ * numbers, transactions and index pages), binary 5, 6, 7 and 9.
  */
 export const READABLE_SNAPSHOT_FORMATS: readonly number[] = [
   ...new Set([...JSON_SNAPSHOT_FORMATS, ...BINARY_SNAPSHOT_FORMATS]),
@@ -54,7 +55,8 @@ export async function encodeSnapshot(
   // Topic numbers exist only once every live agent read level 8 (or one older agent came back since,
   // which stops at the first level-8 entry anyway): they go in format 6, never dropped.
   // Transactions likewise exist only once every live agent read level 10: format 7.
-  if (encoding === "binary" || view.topicNumbers.length > 0 || holdsTransactions(view))
+  // Index pages (entry level 14): format 9.
+  if (encoding === "binary" || view.topicNumbers.length > 0 || holdsTransactions(view) || view.pages > 0)
     return encodeBinarySnapshot(view, undefined, sizeHint);
   const started = performance.now();
   const data = encodeJsonSnapshot(view);
@@ -95,7 +97,7 @@ export function* decodeSnapshotSteps(data: Buffer, index: bigint | undefined): S
   const unread = (version: number, encoding: string) =>
     new MetadataFormatError(
       READABLE_SNAPSHOT_FORMATS.includes(version)
-        ? `${subject} (${encoding}) has format version ${version}, which is never written in ${encoding}; ${reads} (JSON 1-4, 6 and 7, binary 5-7)`
+        ? `${subject} (${encoding}) has format version ${version}, which is never written in ${encoding}; ${reads} (JSON 1-4, 6, 7 and 9, binary 5-7 and 9)`
         : `${subject} has format version ${version}; ${reads}${newerAgentHint(version, Math.max(...READABLE_SNAPSHOT_FORMATS))}`,
       version,
     );

@@ -19,9 +19,11 @@ import { NO_TRANSACTION_ROWS, type TransactionRows } from "./transactions.js";
 import type { ConsumerGroupRecord } from "../groups/consumer-group-record.js";
 
 /** The JSON snapshot formats this agent reads. */
-export const JSON_SNAPSHOT_FORMATS: readonly number[] = [1, 2, 3, 4, 6, 7];
+export const JSON_SNAPSHOT_FORMATS: readonly number[] = [1, 2, 3, 4, 6, 7, 9];
 
-type SegRow = [number, number, number, "i" | "c", string, number, number, number];
+/** A page segment (version 9) carries its RunPageRefs as a ninth column. */
+type SegRow = [number, number, number, "i" | "c" | "p", string, number, number, number, PageCol?];
+type PageCol = [number, number, string[]];
 // Times (last use, log time) are absent from snapshots written before the fold kept them: 0, unknown.
 // A producer's last timestamp likewise: −1, unknown.
 type ProdRow = [number, number, Array<[number, number, number]>, number?, number?];
@@ -61,16 +63,20 @@ export function encodeJsonSnapshot(view: SnapshotView): Buffer {
       next: p.next,
       start: p.start,
       bytes: p.bytes,
-      segs: p.segments.map((s) => [
-        s.baseOffset,
-        s.lastOffset,
-        s.maxTimestamp,
-        s.location.store,
-        s.location.key,
-        s.location.pos,
-        s.location.len,
-        s.appendTime,
-      ]),
+      segs: p.segments.map((s): SegRow => {
+        const row: SegRow = [
+          s.baseOffset,
+          s.lastOffset,
+          s.maxTimestamp,
+          s.location.store,
+          s.location.key,
+          s.location.pos,
+          s.location.len,
+          s.appendTime,
+        ];
+        if (s.page) row.push([s.page.size, s.page.runs, [...s.page.objects]]);
+        return row;
+      }),
       prods: p.producers.map((st) => [
         st.producerId,
         st.epoch,
@@ -85,17 +91,20 @@ export function encodeJsonSnapshot(view: SnapshotView): Buffer {
   const txns = holdsTransactions(view);
   return Buffer.from(
     JSON.stringify({
-      v: txns
-        ? 7
-        : topicNumbers.length > 0
-          ? 6
-          : cgroups.length > 0
-            ? 4
-            : scram.length > 0
-              ? 3
-              : acls.length > 0
-                ? 2
-                : 1,
+      v:
+        view.pages > 0
+          ? 9
+          : txns
+            ? 7
+            : topicNumbers.length > 0
+              ? 6
+              : cgroups.length > 0
+                ? 4
+                : scram.length > 0
+                  ? 3
+                  : acls.length > 0
+                    ? 2
+                    : 1,
       applied: view.applied.toString(),
       nextProducerId: view.nextProducerId,
       logTime: view.logTime,
@@ -126,35 +135,41 @@ export function jsonSnapshotView(raw: unknown): SnapshotView {
     for (const k of Object.keys(NO_TRANSACTION_ROWS))
       if (!Array.isArray((s.txns as unknown as Record<string, unknown>)[k]))
         throw new Error(`snapshot: txns.${k} is not an array`);
-  return {
-    applied: BigInt(s.applied),
-    nextProducerId: s.nextProducerId,
-    logTime: s.logTime ?? 0,
-    topics: s.topics.map((t) =>
-      topicOf(
-        { name: t.name, topicId: t.topicId, configs: t.configs },
-        t.partitions.map((p) => ({
-          next: p.next,
-          start: p.start,
-          bytes: p.bytes,
-          segments: p.segs.map(([baseOffset, lastOffset, maxTimestamp, store, key, pos, len, appendTime]) => ({
+  let pages = 0;
+  const topics = s.topics.map((t) =>
+    topicOf(
+      { name: t.name, topicId: t.topicId, configs: t.configs },
+      t.partitions.map((p) => ({
+        next: p.next,
+        start: p.start,
+        bytes: p.bytes,
+        segments: p.segs.map(([baseOffset, lastOffset, maxTimestamp, store, key, pos, len, appendTime, page]) => {
+          if (page) pages++;
+          return {
             baseOffset,
             lastOffset,
             maxTimestamp,
             location: { store, key, pos, len },
             appendTime,
-          })),
-          producers: p.prods.map(([producerId, epoch, batches, time, lastTimestamp]) => ({
-            producerId,
-            epoch,
-            batches: batches.map(([firstSeq, lastSeq, baseOffset]) => ({ firstSeq, lastSeq, baseOffset })),
-            time: time ?? 0,
-            // null (a NaN written as JSON) stays, for the state to refuse.
-            lastTimestamp: lastTimestamp === undefined ? -1 : lastTimestamp,
-          })),
+            ...(page ? { page: { size: page[0], runs: page[1], objects: page[2] } } : {}),
+          };
+        }),
+        producers: p.prods.map(([producerId, epoch, batches, time, lastTimestamp]) => ({
+          producerId,
+          epoch,
+          batches: batches.map(([firstSeq, lastSeq, baseOffset]) => ({ firstSeq, lastSeq, baseOffset })),
+          time: time ?? 0,
+          // null (a NaN written as JSON) stays, for the state to refuse.
+          lastTimestamp: lastTimestamp === undefined ? -1 : lastTimestamp,
         })),
-      ),
+      })),
     ),
+  );
+  return {
+    applied: BigInt(s.applied),
+    nextProducerId: s.nextProducerId,
+    logTime: s.logTime ?? 0,
+    topics,
     groups: s.groups.map(([group, offsets, time]) => ({ group, offsets, time: time ?? 0 })),
     fences: s.fences ?? [],
     acls: s.acls ?? [],
@@ -162,5 +177,6 @@ export function jsonSnapshotView(raw: unknown): SnapshotView {
     cgroups: s.cgroups ?? [],
     topicNumbers: s.numbers ?? [],
     transactions: s.txns ?? NO_TRANSACTION_ROWS,
+    pages,
   };
 }

@@ -95,6 +95,11 @@ export interface SnapshotView {
    * a view holding any is written only in format 7, which agents that would drop them refuse.
    */
   readonly transactions: TransactionRows;
+  /**
+   * Index page segments the view holds (Segment.page): none in snapshots before format 9; a view holding
+   * any is written only in format 9, which older agents refuse.
+   */
+  readonly pages: number;
 }
 
 /** Whether a view holds transaction state (and so needs snapshot format 7). */

@@ -21,10 +21,12 @@ import type {
   CommitFileCommand,
   CreateAclsCommand,
   AlterScramCredentialsCommand,
+  ArchiveRunsCommand,
   CompactCommand,
   DeleteOffsetsCommand,
   EndTransactionCommand,
   Location,
+  RunPageRefs,
   LogEntry,
   NumberTopicsCommand,
   OffsetCommitEntry,
@@ -54,8 +56,10 @@ export interface Segment {
   readonly lastOffset: number;
   readonly maxTimestamp: number;
   readonly location: Location;
-  /** Log-append time (ms) of the entry that committed the data. */
+  /** Log-append time (ms) of the entry that committed the data (of a page: its newest run's). */
   readonly appendTime: number;
+  /** Of an index page (location.store "p"): the page's size and the objects its runs lie in. */
+  readonly page?: RunPageRefs;
 }
 
 export interface ProducerBatch {
@@ -89,7 +93,12 @@ export class PartitionState {
   logStartOffset = 0;
   /** Bytes of data currently referenced (for retention.bytes). */
   bytes = 0;
-  readonly segments: Segment[] = [];
+  /**
+   * In offset order: index pages first, then runs and ingestion segments. Replaced by a new array when
+   * runs are archived (an array keeps the capacity it once had): read it from the partition each time,
+   * never keep it across an await.
+   */
+  segments: Segment[] = [];
   readonly producers = new Map<number, ProducerState>();
 
   /** The producers with idempotence state on this partition, by producer id. */
@@ -198,8 +207,13 @@ export class ClusterState {
   private producerExpiry = new ExpiryQueue<ProducerState>();
   /** Groups with offsets by the log time of their last commit. */
   private groupExpiry = new ExpiryQueue<string>();
-  /** Ingestion files and compacted objects referenced by some segment → number of segments. */
+  /**
+   * Ingestion files, compacted objects and index pages referenced by some segment → number of segments
+   * (a page segment references its page object and, once each, the objects its runs lie in).
+   */
   readonly objectRefs = new Map<string, number>();
+  /** Index page segments held (a snapshot of a state holding any is written in format 9). */
+  pageSegments = 0;
   /** Partitions of all topics together. */
   partitionTotal = 0;
   /** Every topic number given so far, deleted topics' included; never reused. */
@@ -316,7 +330,7 @@ export class ClusterState {
           return { errorCode: FoldError.UNKNOWN_TOPIC_OR_PARTITION, message: `topic ${c.name} does not exist` };
         for (const p of topic.partitions) {
           this.beforeChange(p);
-          for (const s of p.segments) this.unref(s.location.key);
+          for (const s of p.segments) this.unrefSegment(s);
           for (const state of p.producers.values()) this.producerExpiry.delete(state);
         }
         this.topics.delete(c.name);
@@ -410,6 +424,8 @@ export class ClusterState {
         return { errorCode: FoldError.NONE, producerId: this.nextProducerId++ };
       case "compact":
         return this.compact(c);
+      case "archiveRuns":
+        return this.archiveRuns(c);
       case "truncate":
         return this.applyTruncate(c);
       case "deleteOffsets":
@@ -620,10 +636,25 @@ export class ClusterState {
     this.objectRefs.set(key, (this.objectRefs.get(key) ?? 0) + 1);
   }
 
-  private unref(key: string): void {
-    const n = (this.objectRefs.get(key) ?? 0) - 1;
+  private unref(key: string, count = 1): void {
+    const n = (this.objectRefs.get(key) ?? 0) - count;
     if (n <= 0) this.objectRefs.delete(key);
     else this.objectRefs.set(key, n);
+  }
+
+  /** References what segment `s` keeps: its object, and for a page the objects of the runs it lists. */
+  private refSegment(s: Segment): void {
+    this.ref(s.location.key);
+    if (!s.page) return;
+    this.pageSegments++;
+    for (const key of s.page.objects) this.ref(key);
+  }
+
+  private unrefSegment(s: Segment): void {
+    this.unref(s.location.key);
+    if (!s.page) return;
+    this.pageSegments--;
+    for (const key of s.page.objects) this.unref(key);
   }
 
   /**
@@ -761,6 +792,7 @@ export class ClusterState {
       const covered = p.segments.slice(first, last);
       if (
         covered.length === 0 ||
+        covered.some((s) => s.location.store === "p") ||
         covered[0]!.baseOffset !== run.baseOffset ||
         covered[covered.length - 1]!.lastOffset !== run.lastOffset
       )
@@ -783,6 +815,55 @@ export class ClusterState {
     return { errorCode: FoldError.NONE };
   }
 
+  /**
+   * Swaps a partition's oldest compacted runs after its pages for the index page listing them, if they
+   * are exactly the runs the command names (their offsets, count, bytes and objects): compaction may
+   * have merged them, or retention dropped some, since the lease holder wrote the page, which is then
+   * garbage. The page segment references each of the runs' objects once, and its page object.
+   */
+  private archiveRuns(c: ArchiveRunsCommand): CommandResult {
+    const topic = this.topics.get(c.topic);
+    const p = topic?.topicId === c.topicId ? topic.partitions[c.partition] : undefined;
+    if (!p) return { errorCode: FoldError.UNKNOWN_TOPIC_OR_PARTITION };
+    let first = 0;
+    while (first < p.segments.length && p.segments[first]!.location.store === "p") first++;
+    const end = first + c.runs;
+    if (end > p.segments.length) return { errorCode: FoldError.NONE };
+    // The objects as the runs name them (their key strings, not the command's copies: shared, not held twice).
+    const objects = new Map<string, number>();
+    let bytes = 0;
+    for (let i = first; i < end; i++) {
+      const s = p.segments[i]!;
+      if (s.location.store !== "c") return { errorCode: FoldError.NONE };
+      objects.set(s.location.key, (objects.get(s.location.key) ?? 0) + 1);
+      bytes += s.location.len;
+    }
+    if (
+      p.segments[first]!.baseOffset !== c.baseOffset ||
+      p.segments[end - 1]!.lastOffset !== c.lastOffset ||
+      bytes !== c.bytes ||
+      objects.size !== c.objects.length ||
+      !c.objects.every((key, i) => objects.get(key) === c.objectRuns[i])
+    )
+      return { errorCode: FoldError.NONE };
+    this.beforeChange(p);
+    const page: Segment = {
+      baseOffset: c.baseOffset,
+      lastOffset: c.lastOffset,
+      maxTimestamp: c.maxTimestamp,
+      location: { store: "p", key: c.key, pos: 0, len: c.bytes },
+      appendTime: c.appendTime,
+      page: { size: c.size, runs: c.runs, objects: [...objects.keys()] },
+    };
+    // The page references each object once, where its runs referenced it once each; and its own object.
+    // A new array: splicing 64 entries out would leave the old one their capacity (~8 bytes a run archived).
+    p.segments = [...p.segments.slice(0, first), page, ...p.segments.slice(end)];
+    for (const [key, runs] of objects) if (runs > 1) this.unref(key, runs - 1);
+    this.ref(c.key);
+    this.pageSegments++;
+    return { errorCode: FoldError.NONE };
+  }
+
   private truncate(p: PartitionState, offset: number): void {
     if (offset <= p.logStartOffset) return;
     this.beforeChange(p);
@@ -790,7 +871,7 @@ export class ClusterState {
     let drop = 0;
     while (drop < p.segments.length && p.segments[drop]!.lastOffset < offset) {
       const s = p.segments[drop]!;
-      this.unref(s.location.key);
+      this.unrefSegment(s);
       p.bytes -= s.location.len;
       drop++;
     }
@@ -857,6 +938,7 @@ export class ClusterState {
       cgroups: [...this.consumerGroups],
       topicNumbers: this.topicNumbers.toRows(),
       transactions: this.transactions.toRows(),
+      pages: this.pageSegments,
     };
   }
 
@@ -935,7 +1017,7 @@ export class ClusterState {
         p.bytes = rp.bytes;
         for (const segment of rp.segments) {
           p.segments.push(segment);
-          state.ref(segment.location.key);
+          state.refSegment(segment);
         }
         for (const rs of rp.producers) {
           if (!Number.isFinite(rs.lastTimestamp))

@@ -170,7 +170,7 @@ export async function verifyReadBack(f: Fixture, log: MetadataLog): Promise<numb
 }
 
 /** Keys of the objects a partition's segments live in, with their store. */
-export function segmentStores(log: MetadataLog, topic: string, partition: number): Array<"i" | "c"> {
+export function segmentStores(log: MetadataLog, topic: string, partition: number): Array<"i" | "c" | "p"> {
   return log.state.partition(topic, partition)!.segments.map((s) => s.location.store);
 }
 

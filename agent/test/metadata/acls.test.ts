@@ -132,7 +132,7 @@ describe("ACLs in the metadata fold", () => {
     const raw = JSON.parse(s.toSnapshot().toString()) as { v: number; acls: unknown[][] };
     assert.throws(
       () => ClusterState.fromSnapshot(Buffer.from(JSON.stringify({ ...raw, v: 99 }))),
-      /metadata snapshot has format version 99; this agent reads snapshot format versions 1, 2, 3, 4, 5, 6 and 7\. It was written by a newer agent/,
+      /metadata snapshot has format version 99; this agent reads snapshot format versions 1, 2, 3, 4, 5, 6, 7 and 9\. It was written by a newer agent/,
     );
     const bad = { ...raw, acls: [["TOPIC", "orders", "LITERAL", "User:alice", "*", "READ", "MAYBE"]] };
     assert.throws(() => ClusterState.fromSnapshot(Buffer.from(JSON.stringify(bad))), /snapshot: ACL 0 is malformed/);

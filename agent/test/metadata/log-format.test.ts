@@ -175,7 +175,7 @@ describe("metadata log: entry formats", () => {
         new MetadataLog(store, options).open(),
         MetadataFormatError,
         new RegExp(
-          `^metadata snapshot at log index 5 has format version ${version}; this agent reads snapshot format versions 1, 2, 3, 4, 5, 6 and 7\\. It was written by a newer agent`,
+          `^metadata snapshot at log index 5 has format version ${version}; this agent reads snapshot format versions 1, 2, 3, 4, 5, 6, 7 and 9\\. It was written by a newer agent`,
         ),
       );
     }
