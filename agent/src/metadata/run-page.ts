@@ -17,6 +17,7 @@
  * runs in offset order); a failure is a MetadataFormatError naming the page.
  */
 import { MetadataFormatError, storedFormat } from "./format.js";
+import { readKey, writeKey } from "./snapshot-binary.js";
 import type { Segment } from "./state.js";
 import { Reader } from "../protocol/codec/reader.js";
 import { Writer } from "../protocol/codec/writer.js";
@@ -48,14 +49,7 @@ export function encodeRunPage(page: RunPage): Buffer {
     w.varlongNumber(s.lastOffset - s.baseOffset);
     w.varlongNumber(s.maxTimestamp);
     w.varlongNumber(s.appendTime);
-    const slot = slots.get(s.location.key);
-    if (slot === undefined) {
-      slots.set(s.location.key, slots.size);
-      w.uvarint(slots.size - 1);
-      w.compactString(s.location.key);
-    } else {
-      w.uvarint(slot);
-    }
+    writeKey(w, s.location.key, slots);
     w.varlongNumber(s.location.pos);
     w.varlongNumber(s.location.len);
     expected = s.lastOffset + 1;
@@ -91,10 +85,7 @@ export function decodeRunPage(data: Buffer, subject: string): RunPage {
       const lastOffset = baseOffset + span;
       const maxTimestamp = r.varlongNumber();
       const appendTime = r.varlongNumber();
-      const slot = r.uvarint();
-      if (slot === keys.length) keys.push(r.compactString());
-      else if (slot > keys.length) throw new Error(`key slot ${slot} before slot ${keys.length} was named`);
-      const key = keys[slot]!;
+      const key = readKey(r, keys);
       const pos = r.varlongNumber();
       const len = r.varlongNumber();
       runs.push({ baseOffset, lastOffset, maxTimestamp, appendTime, location: { store: "c", key, pos, len } });

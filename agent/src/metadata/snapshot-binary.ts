@@ -229,7 +229,7 @@ function writeSegments(w: Writer, p: SnapshotPartition, from: number, to: number
 }
 
 /** An object key by slot; the slot one past the last known introduces it, its string following. */
-function writeKey(w: Writer, key: string, keySlots: Map<string, number>): void {
+export function writeKey(w: Writer, key: string, keySlots: Map<string, number>): void {
   const slot = keySlots.get(key);
   if (slot === undefined) {
     keySlots.set(key, keySlots.size);
@@ -406,7 +406,8 @@ function* readTopic(r: Reader, keys: string[], pages: PageTally): Steps<Snapshot
   return topicOf({ name, topicId, configs }, partitions);
 }
 
-function readKey(r: Reader, keys: string[]): string {
+/** A key written by writeKey; `keys`: those named so far, by slot. */
+export function readKey(r: Reader, keys: string[]): string {
   const slot = r.uvarint();
   if (slot === keys.length) keys.push(r.compactString());
   else if (slot > keys.length) throw new Error(`key slot ${slot} before slot ${keys.length} was named`);
