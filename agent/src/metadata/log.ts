@@ -835,9 +835,11 @@ export class MetadataLog {
   private applyRecord(record: LogRecord, entry: LogEntry): void {
     const { index } = record;
     this.recent.add(record);
-    const results = this.stateValue.apply(index, entry);
     const flight = this.inFlight;
-    if (entry.proposer === this.proposerId && flight?.seq === entry.seq && !flight.done) {
+    const ours = entry.proposer === this.proposerId && flight?.seq === entry.seq && !flight.done;
+    // Only this agent's own proposal reads its batches' results.
+    const results = this.stateValue.apply(index, entry, ours);
+    if (ours && flight) {
       flight.done = true;
       flight.applied = true;
       flight.proposals.forEach((p, i) => p.resolve(results[i]!, index));

@@ -178,6 +178,14 @@ export interface StateListener {
  */
 export type RefusalListener = (index: bigint, command: Command["type"], message: string) => void;
 
+interface SequenceVerdict {
+  readonly errorCode: number;
+  readonly duplicateOf?: number;
+}
+
+/** A batch the idempotence checks admit: one object for all of them (one was made per batch folded). */
+const SEQUENCE_OK: SequenceVerdict = { errorCode: ErrorCode.NONE };
+
 const MAX_SEQUENCE = 0x7fffffff;
 const PRODUCER_HISTORY = 5;
 
@@ -263,11 +271,16 @@ export class ClusterState {
   }
 
   /** Applies one entry; returns one result per command. */
-  apply(index: bigint, entry: LogEntry): CommandResult[] {
+  /**
+   * Folds entry `index`. `batchResults` false: nobody reads the per-batch results of its commitFiles
+   * (the entry is not this agent's proposal), so none is made: most agents fold mostly others' entries,
+   * and a result per batch was a good part of what the fold allocated.
+   */
+  apply(index: bigint, entry: LogEntry, batchResults = true): CommandResult[] {
     if (index !== this.appliedIndex + 1n)
       throw new Error(`metadata log entry ${index} applied after ${this.appliedIndex}`);
     if (entry.time !== undefined) this.advanceLogTime(entry.time);
-    const results = entry.commands.map((c) => this.applyCommand(index, c));
+    const results = entry.commands.map((c) => this.applyCommand(index, c, batchResults));
     this.appliedIndex = index;
     return results;
   }
@@ -297,7 +310,7 @@ export class ClusterState {
     return { errorCode, message };
   }
 
-  private applyCommand(index: bigint, c: Command): CommandResult {
+  private applyCommand(index: bigint, c: Command, batchResults: boolean): CommandResult {
     // A malformed command in the log (commands.ts) is skipped, the same way on every agent.
     const problem = commandProblem(c);
     if (problem !== null) return this.refuse(index, c, FoldError.INVALID_REQUEST, problem);
@@ -378,7 +391,7 @@ export class ClusterState {
         return { errorCode: FoldError.NONE };
       }
       case "commitFile":
-        return this.commitFile(c);
+        return this.commitFile(c, batchResults);
       case "commitOffsets": {
         if (c.coordinatorEpoch !== undefined) {
           const refused = this.groupFences.admit(c.group, c.coordinatorEpoch, c.generationId ?? -1);
@@ -685,8 +698,11 @@ export class ClusterState {
     return baseOffset;
   }
 
-  private commitFile(c: CommitFileCommand): CommandResult {
+  private commitFile(c: CommitFileCommand, batchResults: boolean): CommandResult {
     const results: BatchResult[] = [];
+    const result = (r: BatchResult): void => {
+      if (batchResults) results.push(r);
+    };
     const appended = new Set<PartitionState>();
     const appendedNames: Array<[string, number, PartitionState]> = [];
     for (const b of c.batches) {
@@ -694,7 +710,7 @@ export class ClusterState {
       // A batch that named its topic by number is for that topic only, not for one re-created under its name.
       const p = b.topicId === undefined || topic?.topicId === b.topicId ? topic?.partitions[b.partition] : undefined;
       if (!p) {
-        results.push({
+        result({
           errorCode: FoldError.UNKNOWN_TOPIC_OR_PARTITION,
           baseOffset: -1,
           logAppendTime: -1,
@@ -704,12 +720,12 @@ export class ClusterState {
       }
       const txnRefused = this.transactions.admitBatch(b.topic, b.partition, b.producerId, b.producerEpoch);
       if (txnRefused !== FoldError.NONE) {
-        results.push({ errorCode: txnRefused, baseOffset: -1, logAppendTime: -1, logStartOffset: p.logStartOffset });
+        result({ errorCode: txnRefused, baseOffset: -1, logAppendTime: -1, logStartOffset: p.logStartOffset });
         continue;
       }
       const verdict = this.checkSequence(p, b.producerId, b.producerEpoch, b.baseSequence, b.count);
       if (verdict.errorCode !== FoldError.NONE || verdict.duplicateOf !== undefined) {
-        results.push({
+        result({
           errorCode: verdict.errorCode,
           baseOffset: verdict.duplicateOf ?? -1,
           logAppendTime: -1,
@@ -722,7 +738,13 @@ export class ClusterState {
         this.recordSequence(p, b.producerId, b.producerEpoch, b.baseSequence, b.count, baseOffset, b.maxTimestamp);
         this.transactions.batchAppended(b.topic, b.partition, b.producerId, baseOffset);
       }
-      results.push({ errorCode: FoldError.NONE, baseOffset, logAppendTime: c.time, logStartOffset: p.logStartOffset });
+      if (batchResults)
+        results.push({
+          errorCode: FoldError.NONE,
+          baseOffset,
+          logAppendTime: c.time,
+          logStartOffset: p.logStartOffset,
+        });
       if (!appended.has(p)) {
         appended.add(p);
         appendedNames.push([b.topic, b.partition, p]);
@@ -734,25 +756,18 @@ export class ClusterState {
   }
 
   /** Idempotent-producer checks, as Kafka's ProducerStateManager makes them (docs/compatibility.md). */
-  private checkSequence(
-    p: PartitionState,
-    pid: number,
-    epoch: number,
-    seq: number,
-    count: number,
-  ): { errorCode: number; duplicateOf?: number } {
-    if (pid < 0) return { errorCode: FoldError.NONE };
+  private checkSequence(p: PartitionState, pid: number, epoch: number, seq: number, count: number): SequenceVerdict {
+    if (pid < 0) return SEQUENCE_OK;
     const state = p.producers.get(pid);
-    if (!state) return { errorCode: FoldError.NONE };
+    if (!state) return SEQUENCE_OK;
     if (epoch < state.epoch) return { errorCode: FoldError.INVALID_PRODUCER_EPOCH };
-    if (epoch > state.epoch)
-      return seq === 0 ? { errorCode: FoldError.NONE } : { errorCode: FoldError.OUT_OF_ORDER_SEQUENCE_NUMBER };
+    if (epoch > state.epoch) return seq === 0 ? SEQUENCE_OK : { errorCode: FoldError.OUT_OF_ORDER_SEQUENCE_NUMBER };
     const lastSeq = nextSequence(seq, count - 1);
     const dup = state.batches.find((b) => b.firstSeq === seq && b.lastSeq === lastSeq);
     if (dup) return { errorCode: FoldError.NONE, duplicateOf: dup.baseOffset };
     const last = state.batches[state.batches.length - 1];
     if (last && seq !== nextSequence(last.lastSeq, 1)) return { errorCode: FoldError.OUT_OF_ORDER_SEQUENCE_NUMBER };
-    return { errorCode: FoldError.NONE };
+    return SEQUENCE_OK;
   }
 
   private recordSequence(

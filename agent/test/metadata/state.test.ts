@@ -44,6 +44,48 @@ describe("metadata state fold", () => {
     assert.equal(s.partition("t", 1)!.nextOffset, 2);
   });
 
+  it("folds another agent's entry to the same state without making its batches' results", () => {
+    const entries: Command[][] = [
+      [{ type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 2, configs: {} }],
+      [
+        {
+          type: "commitFile",
+          key: "f1",
+          size: 300,
+          time: 1,
+          batches: [meta(0, 3, { producerId: 9, producerEpoch: 0, baseSequence: 0 }), meta(1, 2), meta(5, 1)],
+        },
+      ],
+      // A duplicate, a gap and a new batch of the same producer.
+      [
+        {
+          type: "commitFile",
+          key: "f2",
+          size: 300,
+          time: 2,
+          batches: [
+            meta(0, 3, { producerId: 9, producerEpoch: 0, baseSequence: 0 }),
+            meta(0, 1, { producerId: 9, producerEpoch: 0, baseSequence: 7 }),
+            meta(0, 2, { producerId: 9, producerEpoch: 0, baseSequence: 3 }),
+          ],
+        },
+      ],
+    ];
+    const ours = new ClusterState();
+    const theirs = new ClusterState();
+    entries.forEach((commands, i) => {
+      const entry = { proposer: "p", seq: i + 1, commands };
+      const [mine] = ours.apply(BigInt(i + 1), entry);
+      const [other] = theirs.apply(BigInt(i + 1), entry, false);
+      assert.equal(other!.errorCode, mine!.errorCode);
+      if (commands[0]!.type === "commitFile") {
+        assert.equal(mine!.batches!.length, 3, "the proposer gets a result per batch");
+        assert.equal(other!.batches?.length ?? 0, 0, "another agent gets none");
+      }
+    });
+    assert.equal(theirs.toSnapshot().toString(), ours.toSnapshot().toString());
+  });
+
   it("answers an idempotent duplicate with the original offset and rejects gaps", () => {
     const s = new ClusterState();
     apply(s, { type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 1, configs: {} });
