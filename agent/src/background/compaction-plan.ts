@@ -8,7 +8,7 @@
  * tens of thousands, and the sort's objects and merge arrays were most of what a pass allocated.
  */
 import { TimeSlicer } from "../../../common/time-slicer.js";
-import type { ClusterState, Segment } from "../metadata/state.js";
+import type { ClusterState, PartitionState, Segment } from "../metadata/state.js";
 
 export interface PlannedRun {
   readonly topic: string;
@@ -32,14 +32,18 @@ export interface PlanOptions {
   readonly maxPartitions?: number;
 }
 
-/** A partition's tail as the plan saw it, and its candidates (indexes into `segments`) oldest first. */
+/** A partition with candidates, and its candidates of each kind oldest first. */
 interface Tail {
   readonly topic: string;
   readonly partition: number;
-  readonly segments: readonly Segment[];
-  readonly ingestion: number[];
-  readonly merges: number[];
+  readonly p: PartitionState;
+  /** The base offset of its first candidate: where its runs are looked for again. */
+  readonly from: number;
+  readonly ingestion: Segment[];
+  readonly merges: Segment[];
 }
+
+const NONE: Segment[] = [];
 
 /**
  * Chooses what one pass compacts (state in, runs out; it changes nothing). Ingestion segments go first,
@@ -50,9 +54,11 @@ interface Tail {
  *
  * It gives the event loop back every few milliseconds (`slicer`): at 100,000 partitions one plan is a few
  * hundred milliseconds of work, and the agent holding the compaction lease also answers produce and
- * fetch requests and renews its leases. The log may be folded between slices, so each partition's tail is
- * copied when it is scanned and runs are planned from the copies; the pass checks the runs against the
- * state again before it commits them, and the fold applies only what still matches.
+ * fetch requests and renews its leases. The log may be folded between slices: the plan keeps the
+ * candidate segments it chose (segments are never changed, only replaced) and makes each partition's runs
+ * of those still there, in one go; the pass checks the runs against the state again before it commits
+ * them, and the fold applies only what still matches. Nothing is copied of a partition with no candidate
+ * due (a tail copy per partition per pass was most of what planning allocated).
  */
 export async function planCompaction(
   state: ClusterState,
@@ -68,23 +74,30 @@ export async function planCompaction(
     for (let partition = 0; partition < topic.partitions.length; partition++) {
       if (slicer.due()) await slicer.pause();
       const p = topic.partitions[partition]!;
-      const start = tailStart(p.segments, candidateKind);
-      if (start === p.segments.length) continue;
-      const segments = p.segments.slice(start);
-      const tail: Tail = { topic: name, partition, segments, ingestion: [], merges: [] };
-      for (let i = 0; i < segments.length; i++) {
+      const segments = p.segments;
+      let ingestion = NONE;
+      let merges = NONE;
+      let from = -1;
+      for (let i = tailStart(segments, candidateKind); i < segments.length; i++) {
         const s = segments[i]!;
         if (s.location.store === "i") {
-          if (s.appendTime <= o.now - o.minAgeMs) tail.ingestion.push(i);
+          if (s.appendTime > o.now - o.minAgeMs) continue;
+          if (ingestion === NONE) ingestion = [];
+          ingestion.push(s);
         } else if (candidateKind(s) && s.appendTime <= o.now - o.mergeAfterMs) {
-          tail.merges.push(i);
+          if (merges === NONE) merges = [];
+          merges.push(s);
+        } else {
+          continue;
         }
+        if (from < 0) from = s.baseOffset;
       }
+      if (from < 0) continue;
       // Entries carry their proposer's clock: a tail's append times may step back. Stable, so equal
       // times keep their offset order.
-      oldestFirst(tail.ingestion, segments);
-      oldestFirst(tail.merges, segments);
-      if (tail.ingestion.length > 0 || tail.merges.length > 0) tails.push(tail);
+      oldestFirst(ingestion);
+      oldestFirst(merges);
+      tails.push({ topic: name, partition, p, from, ingestion, merges });
     }
   }
 
@@ -125,8 +138,10 @@ export async function planCompaction(
     const t = tails[k]!;
     if (slicer.due()) await slicer.pause();
     let run: PlannedRun | null = null;
-    for (let i = 0; i < t.segments.length; i++) {
-      const s = t.segments[i]!;
+    // The partition as it is now (read in one go): its chosen segments still there, in offset order.
+    const segments = t.p.segments;
+    for (let i = t.p.findSegment(t.from); i < segments.length; i++) {
+      const s = segments[i]!;
       const picked = chosen.has(s);
       if (run !== null && (!picked || run.bytes + s.location.len > o.maxRunBytes)) {
         if (keep(run)) runs.push(run);
@@ -143,11 +158,11 @@ export async function planCompaction(
   return runs;
 }
 
-/** Sorts candidate indexes by their segments' append time, stably; most lists are in order already. */
-function oldestFirst(candidates: number[], segments: readonly Segment[]): void {
+/** Sorts candidates (in offset order) by append time, stably; most lists are in order already. */
+function oldestFirst(candidates: Segment[]): void {
   for (let i = 1; i < candidates.length; i++) {
-    if (segments[candidates[i]!]!.appendTime < segments[candidates[i - 1]!]!.appendTime) {
-      candidates.sort((a, b) => segments[a]!.appendTime - segments[b]!.appendTime || a - b);
+    if (candidates[i]!.appendTime < candidates[i - 1]!.appendTime) {
+      candidates.sort((a, b) => a.appendTime - b.appendTime);
       return;
     }
   }
@@ -163,13 +178,10 @@ class TailQueue {
   private size = 0;
   private readonly next: Int32Array;
   /** Each tail's candidate lists of this kind, and the append time of its next candidate (the heap's key). */
-  private readonly lists: number[][];
+  private readonly lists: Segment[][];
   private readonly times: Float64Array;
 
-  private constructor(
-    private readonly tails: readonly Tail[],
-    kind: "ingestion" | "merges",
-  ) {
+  private constructor(tails: readonly Tail[], kind: "ingestion" | "merges") {
     this.heap = new Int32Array(tails.length);
     this.next = new Int32Array(tails.length);
     this.times = new Float64Array(tails.length);
@@ -200,7 +212,7 @@ class TailQueue {
 
   /** Tail `t`'s next candidate. */
   segment(t: number): Segment {
-    return this.tails[t]!.segments[this.lists[t]![this.next[t]!]!]!;
+    return this.lists[t]![this.next[t]!]!;
   }
 
   /** Moves tail `t` (popped) past its candidate and puts it back if it has more. */
