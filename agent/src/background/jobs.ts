@@ -144,7 +144,7 @@ export function startBackgroundJobs(deps: BackgroundJobsDeps): BackgroundJobs {
     },
     options.compactor ?? {},
   );
-  const archiver = new RunArchiver({ compaction: stores.compaction, log, logger }, options.archiver ?? {});
+  const archiver = new RunArchiver({ compaction: stores.compaction, log, logger, isLeader }, options.archiver ?? {});
   const retention = new RetentionEnforcer({
     log,
     logger,

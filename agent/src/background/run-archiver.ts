@@ -37,6 +37,8 @@ export interface RunArchiverDeps {
   readonly compaction: ObjectStore;
   readonly log: MetadataLog;
   readonly logger: Logger;
+  /** Whether this agent still holds the compaction lease: pages written after it was lost are deleted. */
+  readonly isLeader?: () => boolean;
 }
 
 export interface ArchiveStats {
@@ -156,6 +158,12 @@ export class RunArchiver {
       pageBytes += data.length;
       commands.push(archiveCommand(page, key, data.length));
     });
+    if (this.deps.isLeader && !this.deps.isLeader()) {
+      // Another holder may be collecting garbage already: its grace is all that protects new pages.
+      logger.info("index pages abandoned: lease lost", { pages: commands.length });
+      await compaction.delete(commands.map((c) => c.key));
+      return none;
+    }
     await log.propose(commands);
     let applied = 0;
     let runs = 0;

@@ -6,6 +6,59 @@ import * as metrics from "../../src/metrics/metrics.js";
 import { closeFixture, createTopic, logger, openFixture, produceFile, verifyReadBack } from "./support.js";
 
 describe("background jobs", () => {
+  it("archives old runs into index pages while three agents produce and compact, losing nothing", async () => {
+    const f = await openFixture(3);
+    try {
+      await createTopic(f, "a", 2);
+      const stores = { ingestion: f.ingestion, compaction: f.compaction, metadata: f.metadata };
+      const jobs = f.logs.map((log) =>
+        startBackgroundJobs({
+          stores,
+          log,
+          logger,
+          options: {
+            compactionIntervalMs: 5,
+            leaseRenewMs: 20,
+            gcIntervalMs: 5,
+            compactor: { minAgeMs: 0, maxRunBytes: 1500, mergeAfterMs: 0, mergeRunsBelowBytes: 600 },
+            archiver: { pageRuns: 2, minAgeMs: 0 },
+            gc: { graceMs: 0, collectIngestionFiles: false },
+          },
+        }),
+      );
+      await Promise.all(
+        f.logs.map(async (_, agent) => {
+          for (let i = 0; i < 40; i++) {
+            const batches = [{ topic: "a", partition: (i + agent) % 2, records: 2, valueBytes: 200 }];
+            await produceFile(f, agent, batches, Date.now());
+            await new Promise((r) => setTimeout(r, 1));
+          }
+        }),
+      );
+      // Passes go on until each partition's runs are paged (more than 4 compacted runs get a page).
+      const paged = () =>
+        [0, 1].every((p) => f.logs[0]!.state.partition("a", p)!.segments.some((s) => s.location.store === "p"));
+      for (let wait = 0; wait < 200 && !paged(); wait++) {
+        await new Promise((r) => setTimeout(r, 25));
+        await f.logs[0]!.catchUp();
+      }
+      for (const j of jobs) await j.stop();
+      assert.ok(paged(), "both partitions hold index pages");
+      for (const log of f.logs) assert.equal(await verifyReadBack(f, log), 3 * 40);
+      const snapshots = f.logs.map((l) => l.state.toSnapshot().toString());
+      assert.equal(new Set(snapshots).size, 1, "all agents folded the same state");
+      const restored = ClusterState.fromSnapshot(f.logs[0]!.state.toSnapshot());
+      assert.deepEqual([...restored.objectRefs].sort(), [...f.logs[0]!.state.objectRefs].sort());
+      // GC ran with no grace: every page and object the state references is still there.
+      const left = new Set<string>();
+      for await (const o of f.compaction.list("compacted/")) left.add(o.key);
+      for (const k of f.logs[0]!.state.objectRefs.keys())
+        if (k.startsWith("compacted/")) assert.ok(left.has(k), `${k} is referenced and kept`);
+    } finally {
+      await closeFixture(f);
+    }
+  });
+
   it("compacts and merges while three agents keep producing, without losing or moving an offset", async () => {
     const f = await openFixture(3);
     try {

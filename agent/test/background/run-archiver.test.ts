@@ -465,6 +465,35 @@ describe("archiveRuns in the fold", () => {
     }
   });
 
+  it("deletes the pages it wrote and appends nothing once the lease is lost", async () => {
+    const g = await withRuns(memStores());
+    try {
+      let leader = true;
+      const compaction = g.compaction;
+      // The lease goes while the pages are written (as it may during their PUTs).
+      const putting: ObjectStore = Object.assign(Object.create(compaction) as ObjectStore, {
+        put: async (key: string, data: Buffer) => {
+          await compaction.put(key, data);
+          leader = false;
+        },
+      });
+      const before = heldState(g.logs[0]!.state);
+      const stats = await new RunArchiver(
+        { compaction: putting, log: g.logs[0]!, logger, isLeader: () => leader },
+        { pageRuns: PAGE_RUNS, minAgeMs: 0 },
+      ).runOnce(T0 + 120_000);
+      assert.equal(stats.applied, 0);
+      assert.deepEqual(
+        (await listKeys(compaction, "compacted/")).filter((k) => k.includes("-index-")),
+        [],
+      );
+      await g.logs[0]!.catchUp();
+      assert.equal(heldState(g.logs[0]!.state), before);
+    } finally {
+      await closeFixture(g);
+    }
+  });
+
   it("waits until the runs are minAgeMs old", async () => {
     const g = await withRuns(memStores());
     try {
