@@ -204,6 +204,16 @@ export class PartitionReader {
       for (let i = p.findSegment(offset); i < p.segments.length && n < READ_AHEAD_MAX_SEGMENTS; i++, n++) {
         const s = p.segments[i]!;
         if (walked >= limit) break;
+        // A page whose runs are known (cached and decoded): read ahead through its runs, as through the
+        // partition's own; one not cached yet is loaded itself.
+        const runs = s.location.store === "p" ? this.cachedPageRuns(s) : undefined;
+        if (runs) {
+          for (let r = findRun(runs, offset); r < runs.length && walked < limit; r++) {
+            walked += runs[r]!.location.len;
+            loads.push(this.runLoad(runs[r]!.location));
+          }
+          continue;
+        }
         walked += s.location.len;
         loads.push(this.loadOf(s));
       }
@@ -274,6 +284,12 @@ export class PartitionReader {
       this.decodedPages.set(data, runs);
     }
     return runs;
+  }
+
+  /** The runs of page `s` when its bytes are cached and were decoded, without waiting; else undefined. */
+  private cachedPageRuns(s: Segment): readonly Segment[] | undefined {
+    const data = this.cache.peek(s.location.key);
+    return data && this.decodedPages.get(data);
   }
 
   /** `read` from a page's runs: the runs it needs are started together, then read in order. */

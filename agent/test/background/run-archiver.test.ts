@@ -17,7 +17,7 @@ import { Compactor } from "../../src/background/compactor.js";
 import { GarbageCollector } from "../../src/background/gc.js";
 import { archiveCommand, planPages, RunArchiver } from "../../src/background/run-archiver.js";
 import { ObjectCache } from "../../src/fetch/object-cache.js";
-import { PartitionReader } from "../../src/fetch/reader.js";
+import { PartitionReader, runKey } from "../../src/fetch/reader.js";
 import type { ArchiveRunsCommand } from "../../src/metadata/commands.js";
 import { ENTRY_FORMAT } from "../../src/metadata/commands.js";
 import { MetadataLog } from "../../src/metadata/log.js";
@@ -177,6 +177,22 @@ function pageRound(name: string, open: () => Promise<StoreSet>): void {
       // From the middle of a run inside the second page.
       const mid = await reader.read(f.logs[1]!.state.partition("t", 0)!, PAGE_RUNS * RECORDS + 4, 1);
       assert.equal(Buffer.concat(mid.chunks).readBigInt64BE(0), BigInt(PAGE_RUNS * RECORDS + 3));
+    });
+
+    it("reads ahead through a page's runs after a read from it", async () => {
+      await archiver(f).runOnce(T0 + 120_000);
+      await f.logs[1]!.catchUp();
+      const p = f.logs[1]!.state.partition("t", 0)!;
+      const cache = new ObjectCache(1 << 20);
+      const reader = new PartitionReader(f.ingestion, f.compaction, cache);
+      await reader.read(p, 0, 1);
+      const runs = await reader.pageRuns(p.segments[0]!);
+      assert.ok(cache.has(runKey(runs[0]!.location)), "the run read is cached");
+      assert.ok(!cache.has(runKey(runs[1]!.location)), "the next is not, before read-ahead");
+      reader.readAhead(p, 0, 1);
+      for (const r of runs) assert.ok(cache.has(runKey(r.location)), `run at ${r.baseOffset} loading or cached`);
+      // The runs after the page too (the partition's own segments).
+      assert.ok(cache.has(runKey(p.segments[1]!.location)));
     });
 
     it("answers ListOffsets by time and for the largest timestamp through pages", async () => {
