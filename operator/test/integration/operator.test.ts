@@ -757,9 +757,13 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_US
       regarding: { name: string; kind: string };
       series?: { count: number; lastObservedTime: string };
     }
+    // The WarpAgent's events and every event the operator reported. Not other controllers' events about
+    // other objects named "wa": kube-apiserver's ipallocator-repair-controller may report on the Service.
     const listEvents = async (): Promise<Ev[]> =>
       (await admin.list<Ev>({ apiVersion: "events.k8s.io/v1", plural: "events", namespace: ns })).items.filter(
-        (e) => e.regarding.name === "wa",
+        (e) =>
+          e.regarding.name === "wa" &&
+          (e.regarding.kind === "WarpAgent" || e.reportingController === "warpagent.dev/warp-operator"),
       );
     const s = spec("events", { zones: [{ name: "zone-a" }] });
     const waitReason = (reason: string) =>
