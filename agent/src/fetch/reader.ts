@@ -18,8 +18,8 @@
  * like any load) and goes on with the runs it lists; one read stays within one page.
  */
 import type { Location } from "../metadata/commands.js";
-import { decodeRunPage, findRun } from "../metadata/run-page.js";
-import type { PartitionState, Segment } from "../metadata/state.js";
+import { decodeRunPage } from "../metadata/run-page.js";
+import { findSegment, type PartitionState, type Segment } from "../metadata/state.js";
 import { iterateBatches, rewriteBatchOffset } from "../records/record-batch.js";
 import type { GetOptions, ObjectStore } from "../store/types.js";
 import type { ObjectCache } from "./object-cache.js";
@@ -208,7 +208,7 @@ export class PartitionReader {
         // partition's own; one not cached yet is loaded itself.
         const runs = s.location.store === "p" ? this.cachedPageRuns(s) : undefined;
         if (runs) {
-          for (let r = findRun(runs, offset); r < runs.length && walked < limit; r++) {
+          for (let r = findSegment(runs, offset); r < runs.length && walked < limit; r++) {
             walked += runs[r]!.location.len;
             loads.push(this.runLoad(runs[r]!.location));
           }
@@ -297,7 +297,7 @@ export class PartitionReader {
     const runs = await this.pageRuns(page);
     const planned: Segment[] = [];
     let size = 0;
-    for (let i = findRun(runs, offset); i < runs.length; i++) {
+    for (let i = findSegment(runs, offset); i < runs.length; i++) {
       const r = runs[i]!;
       if (r.baseOffset >= endOffset || (planned.length > 0 && size + r.location.len > maxBytes)) break;
       planned.push(r);

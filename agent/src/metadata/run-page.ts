@@ -100,15 +100,3 @@ export function decodeRunPage(data: Buffer, subject: string): RunPage {
     );
   }
 }
-
-/** Index of the first run of `runs` whose lastOffset >= offset, or runs.length. */
-export function findRun(runs: readonly Segment[], offset: number): number {
-  let lo = 0;
-  let hi = runs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (runs[mid]!.lastOffset < offset) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}

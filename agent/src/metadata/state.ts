@@ -115,15 +115,23 @@ export class PartitionState {
 
   /** Index of the first segment whose lastOffset >= offset, or segments.length. */
   findSegment(offset: number): number {
-    let lo = 0;
-    let hi = this.segments.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.segments[mid]!.lastOffset < offset) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return findSegment(this.segments, offset);
   }
+}
+
+/**
+ * Index of the first of `segments` (in offset order: a partition's, or the runs of an index page) whose
+ * lastOffset >= offset, or segments.length.
+ */
+export function findSegment(segments: readonly Segment[], offset: number): number {
+  let lo = 0;
+  let hi = segments.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (segments[mid]!.lastOffset < offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 export interface TopicState {
@@ -270,9 +278,8 @@ export class ClusterState {
     return this.unnumbered.values();
   }
 
-  /** Applies one entry; returns one result per command. */
   /**
-   * Folds entry `index`. `batchResults` false: nobody reads the per-batch results of its commitFiles
+   * Applies entry `index`; returns one result per command. `batchResults` false: nobody reads the per-batch results of its commitFiles
    * (the entry is not this agent's proposal), so none is made: most agents fold mostly others' entries,
    * and a result per batch was a good part of what the fold allocated.
    */
@@ -870,12 +877,11 @@ export class ClusterState {
       appendTime: c.appendTime,
       page: { size: c.size, runs: c.runs, objects: [...objects.keys()] },
     };
-    // The page references each object once, where its runs referenced it once each; and its own object.
     // A new array: splicing 64 entries out would leave the old one their capacity (~8 bytes a run archived).
+    const runs = p.segments.slice(first, end);
     p.segments = [...p.segments.slice(0, first), page, ...p.segments.slice(end)];
-    for (const [key, runs] of objects) if (runs > 1) this.unref(key, runs - 1);
-    this.ref(c.key);
-    this.pageSegments++;
+    for (const s of runs) this.unrefSegment(s);
+    this.refSegment(page);
     return { errorCode: FoldError.NONE };
   }
 

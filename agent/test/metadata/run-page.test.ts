@@ -9,10 +9,10 @@ import type { ArchiveRunsCommand, Command } from "../../src/metadata/commands.js
 import { commandProblem, ENTRY_FORMAT, entryFormat } from "../../src/metadata/commands.js";
 import { decodeEntry, encodeEntry } from "../../src/metadata/entry-codec.js";
 import { MetadataFormatError } from "../../src/metadata/format.js";
-import { decodeRunPage, encodeRunPage, findRun, PAGE_FORMAT } from "../../src/metadata/run-page.js";
+import { decodeRunPage, encodeRunPage, PAGE_FORMAT } from "../../src/metadata/run-page.js";
 import { decodeBinarySnapshot } from "../../src/metadata/snapshot-binary.js";
 import { encodeSnapshot } from "../../src/metadata/snapshot-codec.js";
-import { ClusterState, type Segment } from "../../src/metadata/state.js";
+import { ClusterState, findSegment, type Segment } from "../../src/metadata/state.js";
 import { asReaderOfFormatsUpTo } from "../support/log-entries.js";
 
 const TOPIC_ID = "0123456789abcdef0123456789abcdef";
@@ -43,10 +43,10 @@ describe("index pages", () => {
     assert.equal(data.toString("latin1", 0, 2), "WP");
     assert.equal(data.toString("latin1").split("compacted/a").length - 1, 1, "each key once");
     assert.deepEqual(decodeRunPage(data, "page"), { topicId: TOPIC_ID, partition: 7, runs: RUNS });
-    assert.equal(findRun(RUNS, 0), 0);
-    assert.equal(findRun(RUNS, 20), 1);
-    assert.equal(findRun(RUNS, 21), 2);
-    assert.equal(findRun(RUNS, 2 ** 40 + 1), 3);
+    assert.equal(findSegment(RUNS, 0), 0);
+    assert.equal(findSegment(RUNS, 20), 1);
+    assert.equal(findSegment(RUNS, 21), 2);
+    assert.equal(findSegment(RUNS, 2 ** 40 + 1), 3);
   });
 
   it("refuse to list anything but compacted runs in offset order", () => {
