@@ -1,31 +1,55 @@
 import assert from "node:assert/strict";
-import { startBackgroundJobs } from "../../src/background/jobs.js";
+import { startBackgroundJobs, type BackgroundJobOptions, type BackgroundJobHooks } from "../../src/background/jobs.js";
 import type { CompactionStats } from "../../src/background/compactor.js";
 import { ClusterState } from "../../src/metadata/state.js";
 import * as metrics from "../../src/metrics/metrics.js";
-import { closeFixture, createTopic, logger, openFixture, produceFile, verifyReadBack } from "./support.js";
+import {
+  closeFixture,
+  createTopic,
+  logger,
+  openFixture,
+  produceFile,
+  verifyReadBack,
+  type Fixture,
+} from "./support.js";
+
+/**
+ * Background jobs on every agent of `f`, at test pace: passes every 5 ms, GC with no grace (compacted
+ * objects go as soon as they are unreferenced; ingestion files are left alone: with no grace, GC would
+ * race files written but not yet committed).
+ */
+function jobsOnEveryAgent(
+  f: Fixture,
+  options: Pick<BackgroundJobOptions, "compactor" | "archiver">,
+  hooks: BackgroundJobHooks = {},
+) {
+  const stores = { ingestion: f.ingestion, compaction: f.compaction, metadata: f.metadata };
+  return f.logs.map((log) =>
+    startBackgroundJobs({
+      stores,
+      log,
+      logger,
+      options: {
+        compactionIntervalMs: 5,
+        leaseRenewMs: 20,
+        gcIntervalMs: 5,
+        gc: { graceMs: 0, collectIngestionFiles: false },
+        ...options,
+      },
+      hooks,
+    }),
+  );
+}
 
 describe("background jobs", () => {
   it("archives old runs into index pages while three agents produce and compact, losing nothing", async () => {
     const f = await openFixture(3);
     try {
       await createTopic(f, "a", 2);
-      const stores = { ingestion: f.ingestion, compaction: f.compaction, metadata: f.metadata };
-      const jobs = f.logs.map((log) =>
-        startBackgroundJobs({
-          stores,
-          log,
-          logger,
-          options: {
-            compactionIntervalMs: 5,
-            leaseRenewMs: 20,
-            gcIntervalMs: 5,
-            compactor: { minAgeMs: 0, maxRunBytes: 1500, mergeAfterMs: 0, mergeRunsBelowBytes: 600 },
-            archiver: { pageRuns: 2, minAgeMs: 0 },
-            gc: { graceMs: 0, collectIngestionFiles: false },
-          },
-        }),
-      );
+      const jobs = jobsOnEveryAgent(f, {
+        compactor: { minAgeMs: 0, maxRunBytes: 1500, mergeAfterMs: 0, mergeRunsBelowBytes: 600 },
+        archiver: { pageRuns: 2, minAgeMs: 0 },
+      });
       await Promise.all(
         f.logs.map(async (_, agent) => {
           for (let i = 0; i < 40; i++) {
@@ -64,33 +88,22 @@ describe("background jobs", () => {
     try {
       await createTopic(f, "a", 4);
       await createTopic(f, "b", 1);
-      const stores = { ingestion: f.ingestion, compaction: f.compaction, metadata: f.metadata };
       const counter = async (c: typeof metrics.compactionRuns) => (await c.get()).values[0]?.value ?? 0;
       const runsBefore = await counter(metrics.compactionRuns);
       const bytesBefore = await counter(metrics.compactedBytes);
       const stats: CompactionStats[] = [];
-      const jobs = f.logs.map((log) =>
-        startBackgroundJobs({
-          stores,
-          log,
-          logger,
-          options: {
-            compactionIntervalMs: 5,
-            leaseRenewMs: 20,
-            gcIntervalMs: 5,
-            compactor: {
-              minAgeMs: 0,
-              maxRunBytes: 1500,
-              mergeAfterMs: 0,
-              mergeRunsBelowBytes: 1200,
-              maxObjectBytes: 20_000,
-            },
-            // No grace: compacted objects go as soon as they are unreferenced. Ingestion files are left
-            // alone here (with no grace, GC would race files written but not yet committed).
-            gc: { graceMs: 0, collectIngestionFiles: false },
+      const jobs = jobsOnEveryAgent(
+        f,
+        {
+          compactor: {
+            minAgeMs: 0,
+            maxRunBytes: 1500,
+            mergeAfterMs: 0,
+            mergeRunsBelowBytes: 1200,
+            maxObjectBytes: 20_000,
           },
-          hooks: { onCompaction: (s) => stats.push(s) },
-        }),
+        },
+        { onCompaction: (s) => stats.push(s) },
       );
       await Promise.all(
         f.logs.map(async (_, agent) => {
