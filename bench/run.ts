@@ -37,7 +37,8 @@
  * `npx tsx bench/protocol-codec.ts`, `npx tsx bench/log-entry-size.ts` (metadata log bytes per partition
  * batch; also part of this run), `npx tsx bench/fetch-sessions.ts` (what fetch sessions save),
  * `npx tsx bench/consume.ts` (the consume alone), `npx tsx bench/s3-reads.ts` (ranged reads from the S3
- * server alone), `npx tsx bench/object-cache-churn.ts` (the fetch cache under a compaction pass's offers).
+ * server alone), `npx tsx bench/dynamodb-reads.ts` (chunk reads from DynamoDB Local alone, and how long one
+ * answer holds the event loop), `npx tsx bench/object-cache-churn.ts` (the fetch cache under a compaction pass's offers).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
