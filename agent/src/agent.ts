@@ -159,6 +159,8 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     entryTtlMs: config.metadataLogEntryTtlMs,
     keepEntriesAfterSnapshot: 1000,
     writesSnapshots: () => singleWriter || (jobs?.isLeader() ?? false),
+    // The holder's snapshot and its compaction pass do not overlap (background/jobs.ts).
+    snapshotWaits: () => jobs?.passRunning() ?? false,
     logger: componentLogger("metadata-log"),
     onAppend: (result, seconds) => {
       metrics.logAppends.inc({ result });

@@ -3,7 +3,8 @@
  * (`lease/compaction`); the holder runs compaction (then archives old runs into index pages,
  * run-archiver.ts) every compactionIntervalMs, retention every
  * retentionIntervalMs and garbage collection every gcIntervalMs, and writes metadata snapshots (the
- * agent passes `writesSnapshots: () => jobs.isLeader()` to its MetadataLog). Where ingestion files
+ * agent passes `writesSnapshots: () => jobs.isLeader()` to its MetadataLog; a pass and a snapshot wait
+ * for each other rather than overlap: SNAPSHOT_WAIT_STEP_MS). Where ingestion files
  * expire, it also keeps those still referenced from expiring (expiry.ts), on a timer of its own so
  * that a compaction pass hanging on an unreachable compaction store does not hold it up. The others
  * stand by.
@@ -36,6 +37,8 @@ export interface BackgroundJobOptions {
   readonly retentionIntervalMs?: number;
   /** Default 60000 ms. */
   readonly gcIntervalMs?: number;
+  /** How long a pass waits at most for this agent's snapshot; default SNAPSHOT_WAIT_AT_MOST_MS. */
+  readonly snapshotWaitAtMostMs?: number;
   /** Lease renewal period; default 1000 ms. The lease lives 3 × as long unless leaseTtlMs says otherwise. */
   readonly leaseRenewMs?: number;
   readonly leaseTtlMs?: number;
@@ -93,10 +96,19 @@ export interface BackgroundJobsDeps {
 
 /** Least time between two hand-overs of the compaction lease by one agent (ms). */
 export const HAND_OVER_EVERY_MS = 5 * 60_000;
+/**
+ * A pass due while this agent writes a snapshot waits for it, asking again this often (ms), at most
+ * SNAPSHOT_WAIT_AT_MOST_MS in all; the log's snapshot waits for a running pass likewise (MetadataLog
+ * `snapshotWaits`). The two heaviest things the holder does then never share its event loop's seconds.
+ */
+export const SNAPSHOT_WAIT_STEP_MS = 50;
+export const SNAPSHOT_WAIT_AT_MOST_MS = 10_000;
 
 export interface BackgroundJobs {
   /** Whether this agent holds the compaction lease (and so compacts, enforces retention, snapshots). */
   isLeader(): boolean;
+  /** Whether a pass (compaction, archive, retention, GC) is running now. */
+  passRunning(): boolean;
   readonly compactor: Compactor;
   readonly archiver: RunArchiver;
   readonly retention: RetentionEnforcer;
@@ -113,6 +125,7 @@ export function startBackgroundJobs(deps: BackgroundJobsDeps): BackgroundJobs {
   const compactionIntervalMs = options.compactionIntervalMs ?? 2000;
   const retentionIntervalMs = options.retentionIntervalMs ?? 30_000;
   const gcIntervalMs = options.gcIntervalMs ?? 60_000;
+  const snapshotWaitAtMostMs = options.snapshotWaitAtMostMs ?? SNAPSHOT_WAIT_AT_MOST_MS;
 
   const lease = new Lease({
     store: stores.metadata,
@@ -215,14 +228,24 @@ export function startBackgroundJobs(deps: BackgroundJobsDeps): BackgroundJobs {
     }
   };
 
-  const schedule = () => {
+  // When the pass now due started waiting for this agent's snapshot (null: it is not waiting).
+  let waitingSince: number | null = null;
+  const schedule = (delayMs = compactionIntervalMs) => {
     if (stopped) return;
     timer = setTimeout(() => {
+      if (log.writingSnapshot) {
+        waitingSince ??= Date.now();
+        if (Date.now() - waitingSince < snapshotWaitAtMostMs) {
+          schedule(SNAPSHOT_WAIT_STEP_MS);
+          return;
+        }
+      }
+      waitingSince = null;
       running = pass().finally(() => {
         running = null;
         schedule();
       });
-    }, compactionIntervalMs);
+    }, delayMs);
     timer.unref();
   };
 
@@ -243,6 +266,7 @@ export function startBackgroundJobs(deps: BackgroundJobsDeps): BackgroundJobs {
 
   return {
     isLeader,
+    passRunning: () => running !== null,
     compactor,
     archiver,
     retention,

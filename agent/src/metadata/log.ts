@@ -75,6 +75,12 @@ export interface MetadataLogOptions {
   readonly keepEntriesAfterSnapshot: number;
   /** Whether this agent writes snapshots (one agent at a time should). */
   readonly writesSnapshots: () => boolean;
+  /**
+   * Whether a snapshot due now should wait (the agent's compaction pass is running: background/jobs.ts,
+   * which in turn waits for a snapshot being written); it is tried again at the next entry applied or
+   * tail pass. Not asked by snapshotNow.
+   */
+  readonly snapshotWaits?: () => boolean;
   readonly logger: Logger;
   /** Called after each append attempt (metrics). */
   readonly onAppend?: (result: "ok" | "conflict", seconds: number) => void;
@@ -1084,7 +1090,7 @@ export class MetadataLog {
     const dueByAge =
       index > this.durableSnapshotIndex &&
       now - this.lastSnapshotAttemptAt >= (this.options.snapshotMaxAgeMs ?? SNAPSHOT_MAX_AGE_MS);
-    if (!(dueByEntries || dueByAge) || !this.options.writesSnapshots()) return;
+    if (!(dueByEntries || dueByAge) || !this.options.writesSnapshots() || this.options.snapshotWaits?.()) return;
     this.lastSnapshotIndex = index;
     this.lastSnapshotAttemptAt = now;
     this.snapshotting = (async () => {
@@ -1135,6 +1141,11 @@ export class MetadataLog {
         error: errorMessage(err),
       });
     }
+  }
+
+  /** Whether a snapshot is being written (encoded, stored, the log trimmed below it) by this agent now. */
+  get writingSnapshot(): boolean {
+    return this.snapshotting !== null;
   }
 
   /** Writes a snapshot now (graceful shutdown) when entries were applied since the last durable one. */
