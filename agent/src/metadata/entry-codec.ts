@@ -705,16 +705,19 @@ function readCompact(r: Reader, ctx: ReadContext): CompactCommand {
   const runs: Array<CompactCommand["runs"][number]> = [];
   for (let i = 0; i < n; i++) {
     const topic = slot(r, topics);
-    runs.push({
+    // One object literal per run, topicId set after it when known: no spread of a temporary object
+    // (an entry holds thousands of runs).
+    const run: { -readonly [K in keyof CompactCommand["runs"][number]]: CompactCommand["runs"][number][K] } = {
       topic: topic.name,
-      ...(topic.id !== undefined ? { topicId: topic.id } : {}),
       partition: r.varlongNumber(),
       baseOffset: r.varlongNumber(),
       lastOffset: r.varlongNumber(),
       maxTimestamp: r.varlongNumber(),
       pos: r.varlongNumber(),
       len: r.varlongNumber(),
-    });
+    };
+    if (topic.id !== undefined) run.topicId = topic.id;
+    runs.push(run);
   }
   const files = count(r, MIN_BYTES.file, "replaced files");
   const replacedFiles: string[] = [];

@@ -119,6 +119,12 @@ export class PartitionState {
   }
 }
 
+/** Whether any of `segments[from, to)` is an index page (a compaction run never covers one). */
+function coversPage(segments: readonly Segment[], from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (segments[i]!.location.store === "p") return true;
+  return false;
+}
+
 /**
  * Index of the first of `segments` (in offset order: a partition's, or the runs of an index page) whose
  * lastOffset >= offset, or segments.length.
@@ -808,29 +814,33 @@ export class ClusterState {
       if (!p) continue;
       // Replace the segments covering [baseOffset, lastOffset] by one run, if they are still there
       // (retention or a topic deletion may have removed them meanwhile).
+      // Index loops, no copies: a pass's entries carry thousands of runs, folded by every agent.
+      const segments = p.segments;
       const first = p.findSegment(run.baseOffset);
       let last = first;
-      while (last < p.segments.length && p.segments[last]!.lastOffset <= run.lastOffset) last++;
-      const covered = p.segments.slice(first, last);
+      while (last < segments.length && segments[last]!.lastOffset <= run.lastOffset) last++;
       if (
-        covered.length === 0 ||
-        covered.some((s) => s.location.store === "p") ||
-        covered[0]!.baseOffset !== run.baseOffset ||
-        covered[covered.length - 1]!.lastOffset !== run.lastOffset
+        last === first ||
+        segments[first]!.baseOffset !== run.baseOffset ||
+        segments[last - 1]!.lastOffset !== run.lastOffset ||
+        coversPage(segments, first, last)
       )
         continue;
       this.beforeChange(p);
-      for (const s of covered) {
+      for (let i = first; i < last; i++) {
+        const s = segments[i]!;
         this.unref(s.location.key);
         p.bytes -= s.location.len;
       }
-      p.segments.splice(first, covered.length, {
+      const replacement: Segment = {
         baseOffset: run.baseOffset,
         lastOffset: run.lastOffset,
         maxTimestamp: run.maxTimestamp,
         location: { store: "c", key: c.key, pos: run.pos, len: run.len },
-        appendTime: covered[covered.length - 1]!.appendTime,
-      });
+        appendTime: segments[last - 1]!.appendTime,
+      };
+      if (last - first === 1) segments[first] = replacement;
+      else segments.splice(first, last - first, replacement);
       this.ref(c.key);
       p.bytes += run.len;
     }
