@@ -442,6 +442,11 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     logger: componentLogger("compaction").child({ compactionBucket: formatBucketUrl(compactionUrl) }),
     self: cluster.self,
     fetchCache: cache,
+    // Compacted runs go to the fetch cache only for partitions consumers read here (compactor.ts).
+    readsPartition: (topic, partition) => {
+      const p = log.state.topics.get(topic)?.partitions[partition];
+      return p !== undefined && reader.readRecently(p);
+    },
     // The sequencer and compaction on different agents where there are several (jobs.ts handOver).
     ...(sequencer && registry ? { handOver: () => sequencer.isHeld() && registry.liveAgents().length > 1 } : {}),
     hooks: { onLeaseChange: (held) => metrics.compactionHeld.set(held ? 1 : 0) },

@@ -83,6 +83,8 @@ export interface BackgroundJobsDeps {
   readonly self?: AgentInfo;
   /** The fetch cache: compaction reads the ingestion files it holds and offers it the runs it writes. */
   readonly fetchCache?: CompactionCache;
+  /** Whether this agent read the partition lately: only those partitions' runs are offered (compactor.ts). */
+  readonly readsPartition?: (topic: string, partition: number) => boolean;
   readonly options?: BackgroundJobOptions;
   readonly hooks?: BackgroundJobHooks;
   /**
@@ -147,6 +149,7 @@ export function startBackgroundJobs(deps: BackgroundJobsDeps): BackgroundJobs {
       logger,
       isLeader,
       ...(deps.fetchCache ? { cache: deps.fetchCache } : {}),
+      ...(deps.readsPartition ? { readsPartition: deps.readsPartition } : {}),
       onCompaction: (stats) => {
         if (stats.key !== null) {
           metrics.compactionRuns.inc();

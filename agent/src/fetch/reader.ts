@@ -71,6 +71,13 @@ export interface ReadRequest {
   readonly maxBytes: number;
 }
 
+/**
+ * How long after a read of a partition its newly compacted runs are still offered to the cache (ms): a
+ * consumer behind the ingestion files fetches it again within a fetch's wait (500 ms by default), and
+ * an offer left unread for 10 s is dropped anyway (ObjectCache readAheadStaleMs).
+ */
+export const RECENT_READ_MS = 60_000;
+
 export class PartitionReader {
   constructor(
     private readonly ingestion: ObjectStore,
@@ -80,6 +87,14 @@ export class PartitionReader {
 
   /** Runs of the pages read, by the cached bytes they were decoded from (decoded once while cached). */
   private readonly decodedPages = new WeakMap<Buffer, readonly Segment[]>();
+  /** When each partition was last read here (Date.now()); a state reloaded from a snapshot starts afresh. */
+  private readonly lastRead = new WeakMap<PartitionState, number>();
+
+  /** Whether partition `p` was read here in the last `withinMs` (compaction offers such partitions' runs). */
+  readRecently(p: PartitionState, withinMs = RECENT_READ_MS): boolean {
+    const at = this.lastRead.get(p);
+    return at !== undefined && Date.now() - at <= withinMs;
+  }
 
   /** The store read that holds segment `s`, keyed as the cache keys it. */
   private loadOf(s: Segment): Load {
@@ -231,6 +246,7 @@ export class PartitionReader {
    * `endOffset` (a read_committed fetch stops at the last stable offset, which lies on a batch boundary).
    */
   async read(p: PartitionState, offset: number, maxBytes: number, endOffset = Infinity): Promise<ReadResult> {
+    this.lastRead.set(p, Date.now());
     // Pages come before every other segment: a read that starts in one stays in it.
     const at = p.segments[p.findSegment(offset)];
     if (at?.location.store === "p") return this.readPage(at, offset, maxBytes, endOffset);

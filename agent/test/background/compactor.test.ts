@@ -261,6 +261,44 @@ describe("compaction", () => {
     assert.ok(cache.readAheadUsed > 0);
   });
 
+  it("offers the cache only the runs of partitions read here lately", async () => {
+    await createTopic(f, "a", 3);
+    await produceMany(f, [{ name: "a", partitions: 3 }], 3);
+    const cache = new ObjectCache(64 << 20);
+    const reader = new PartitionReader(f.ingestion, f.compaction, cache);
+    const state = () => f.logs[0]!.state;
+    // A consumer behind the ingestion files read partition 1 here; partitions 0 and 2 nobody read.
+    assert.ok((await reader.read(state().partition("a", 1)!, 0, 1 << 20)).bytes > 0);
+    assert.ok(reader.readRecently(state().partition("a", 1)!));
+    assert.ok(!reader.readRecently(state().partition("a", 0)!));
+    const compactor = new Compactor(
+      {
+        ingestion: f.ingestion,
+        compaction: f.compaction,
+        log: f.logs[0]!,
+        logger,
+        isLeader: () => true,
+        cache,
+        readsPartition: (topic, partition) => reader.readRecently(state().partition(topic, partition)!),
+      },
+      { deleteCompactedIngestionFiles: false },
+    );
+    assert.ok((await compactor.runOnce(T0 + 60_000)).key, "a pass ran");
+    await f.logs[0]!.catchUp();
+    const offered = (partition: number) =>
+      state()
+        .partition("a", partition)!
+        .segments.map((s) => {
+          assert.equal(s.location.store, "c");
+          return cache.peek(runKey(s.location)) !== undefined;
+        });
+    assert.deepEqual(offered(1), [true]);
+    assert.deepEqual(offered(0), [false]);
+    assert.deepEqual(offered(2), [false]);
+    // Long enough ago, a read no longer counts.
+    assert.ok(!reader.readRecently(state().partition("a", 1)!, -1));
+  });
+
   it("leaves segments younger than minAgeMs and keeps data produced during the pass", async () => {
     await createTopic(f, "t", 2);
     await produceFile(
