@@ -16,6 +16,7 @@
  * out of order (the acked-records checker).
  */
 import assert from "node:assert/strict";
+import { Kafka, logLevel } from "kafkajs";
 import { eventually } from "../support/eventually.js";
 import type { FaultCluster } from "./cluster.js";
 import { faultSuite } from "./fixture.js";
@@ -36,6 +37,38 @@ async function sequencerSlot(cluster: FaultCluster, except: number | null = null
     },
     { what: "an agent to hold the sequencer lease", timeoutMs: 30_000 },
   ).then((n) => n - 1);
+}
+
+/**
+ * Sends one record to each partition of `topic` that an agent other than `slot` leads, without waiting
+ * for the answers: those agents then commit files through the sequencer. The workload's producers alone
+ * may all be waiting on partitions the sequencer's own agent leads when its appends hang, leaving no
+ * commit of the others in flight to it (the test's precondition failed so once in three CI runs). The
+ * returned function waits for the sends to settle, whatever their outcome.
+ */
+async function sendThroughOthers(cluster: FaultCluster, slot: number, topic: string): Promise<() => Promise<void>> {
+  const kafka = new Kafka({ brokers: cluster.bootstrap(), logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  const admin = kafka.admin();
+  await admin.connect();
+  const brokers = (await admin.describeCluster()).brokers;
+  const [metadata] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
+  await admin.disconnect();
+  const port = cluster.slots[slot]!.process!.port;
+  const partitions = metadata!.partitions
+    .filter((p) => brokers.find((b) => b.nodeId === p.leader)?.port !== port)
+    .map((p) => p.partitionId);
+  assert.ok(partitions.length > 0, `another agent leads a partition of ${topic}`);
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const sends = partitions.map((partition) =>
+    producer
+      .send({ topic, acks: -1, timeout: 60_000, messages: [{ partition, value: "probe" }] })
+      .catch(() => undefined),
+  );
+  return async () => {
+    await Promise.all(sends);
+    await producer.disconnect().catch(() => undefined);
+  };
 }
 
 /** File commits the running agents other than `slot` made through each route. */
@@ -65,6 +98,7 @@ describe("faults: the sequencer killed mid-commit", function () {
       },
       async (workload) => {
         await workload.waitForAcked(STEP, 120_000);
+        await suite.createTopic("sequenced-probe", PARTITIONS);
         // Trial 1: the holder's appends are written but never answered, then it is killed.
         const first = await sequencerSlot(cluster);
         // It leaves compaction to another agent (background/jobs.ts handOver).
@@ -93,10 +127,12 @@ describe("faults: the sequencer killed mid-commit", function () {
           },
         ]);
         // Its appends land and hang; the other agents' commits queue up behind them.
+        const probesSettled = await sendThroughOthers(cluster, first, "sequenced-probe");
         await new Promise((r) => setTimeout(r, 2_000));
         const stalled = cluster.slots[first]!.dynamoProxy.counts().timeoutForwarded;
         await cluster.kill(first);
         cluster.slots[first]!.dynamoProxy.setRules([]);
+        await probesSettled();
         await workload.waitForAcked(workload.acked() + STEP, 180_000);
         const unknown = (await commitsBy(cluster, "unknown", first)) - unknownBefore;
         assert.ok(stalled > 0, "the sequencer's log appends were written and left unanswered");
