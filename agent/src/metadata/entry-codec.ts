@@ -697,17 +697,20 @@ function readCommitOffsets(r: Reader): CommitOffsetsCommand {
   };
 }
 
+/** One run of a `compact` command. */
+type CompactRun = CompactCommand["runs"][number];
+
 function readCompact(r: Reader, ctx: ReadContext): CompactCommand {
   const key = r.compactString();
   const size = r.varlongNumber();
   const topics = readTopics(r, true, ctx);
   const n = count(r, MIN_BYTES.compactRun, "runs");
-  const runs: Array<CompactCommand["runs"][number]> = [];
+  const runs: CompactRun[] = [];
   for (let i = 0; i < n; i++) {
     const topic = slot(r, topics);
     // One object literal per run, topicId set after it when known: no spread of a temporary object
     // (an entry holds thousands of runs).
-    const run: { -readonly [K in keyof CompactCommand["runs"][number]]: CompactCommand["runs"][number][K] } = {
+    const run: { -readonly [K in keyof CompactRun]: CompactRun[K] } = {
       topic: topic.name,
       partition: r.varlongNumber(),
       baseOffset: r.varlongNumber(),
