@@ -1,7 +1,7 @@
-/** mapLimit (common/map-limit.ts): order, the concurrency bound, failures and bad limits. */
+/** mapLimit and mapWithinBudget (common/map-limit.ts): order, the bounds, failures and bad options. */
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
-import { mapLimit } from "../map-limit.js";
+import { mapLimit, mapWithinBudget } from "../map-limit.js";
 
 describe("mapLimit", () => {
   it("returns the results in input order, with each item's index", async () => {
@@ -49,5 +49,74 @@ describe("mapLimit", () => {
         mapLimit([1, 2], limit, async (x) => x),
         RangeError,
       );
+  });
+});
+
+describe("mapWithinBudget", () => {
+  /** Runs items (their weights) through mapWithinBudget, each taking `ms`; records what was in flight at each start. */
+  async function run(weights: number[], limit: number, budget: number, ms = 3) {
+    let running = 0;
+    let weighing = 0;
+    const starts: { index: number; running: number; weighing: number }[] = [];
+    const out = await mapWithinBudget(weights, { limit, budget, weight: (w) => w }, async (w, index) => {
+      running++;
+      weighing += w;
+      starts.push({ index, running, weighing });
+      await sleep(ms);
+      running--;
+      weighing -= w;
+      return index;
+    });
+    return { out, starts };
+  }
+
+  it("keeps what is in flight within the budget, fills it, and returns results in input order", async () => {
+    const { out, starts } = await run([1, 1, 1, 1, 1, 1, 1, 1], 8, 3);
+    assert.deepEqual(out, [0, 1, 2, 3, 4, 5, 6, 7]);
+    assert.equal(Math.max(...starts.map((s) => s.weighing)), 3);
+  });
+
+  it("also keeps the number in flight within the limit", async () => {
+    const { starts } = await run([0, 0, 0, 0, 0, 0], 2, 100);
+    assert.equal(Math.max(...starts.map((s) => s.running)), 2);
+  });
+
+  it("runs an item heavier than the budget alone, and starts items in input order", async () => {
+    const { out, starts } = await run([1, 10, 1, 1], 4, 2);
+    assert.deepEqual(out, [0, 1, 2, 3]);
+    assert.deepEqual(
+      starts.map((s) => s.index),
+      [0, 1, 2, 3],
+    );
+    const heavy = starts.find((s) => s.index === 1)!;
+    assert.deepEqual([heavy.running, heavy.weighing], [1, 10]);
+  });
+
+  it("handles an empty list", async () => {
+    assert.deepEqual(await mapWithinBudget([], { limit: 1, budget: 1, weight: () => 1 }, async (x: number) => x), []);
+  });
+
+  it("rejects with the first failure and starts nothing after it", async () => {
+    const started: number[] = [];
+    await assert.rejects(
+      mapWithinBudget([1, 2, 3, 4, 5], { limit: 1, budget: 10, weight: () => 1 }, async (x) => {
+        started.push(x);
+        if (x === 2) throw new Error("boom");
+        return x;
+      }),
+      /boom/,
+    );
+    await sleep(5);
+    assert.deepEqual(started, [1, 2]);
+  });
+
+  it("refuses a bad limit, budget or weight instead of running unbounded", async () => {
+    const fn = async (x: number) => x;
+    for (const limit of [0, 1.5, Number.NaN])
+      await assert.rejects(mapWithinBudget([1], { limit, budget: 1, weight: () => 1 }, fn), RangeError);
+    for (const budget of [0, -1, Number.NaN, Number.POSITIVE_INFINITY])
+      await assert.rejects(mapWithinBudget([1], { limit: 1, budget, weight: () => 1 }, fn), RangeError);
+    for (const w of [-1, Number.NaN, Number.POSITIVE_INFINITY])
+      await assert.rejects(mapWithinBudget([1], { limit: 1, budget: 1, weight: () => w }, fn), RangeError);
   });
 });

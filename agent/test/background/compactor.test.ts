@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+import { setImmediate as yieldToEventLoop, setTimeout as sleep } from "node:timers/promises";
 import { Compactor, COMPACTED_PREFIX } from "../../src/background/compactor.js";
 import { planCompaction } from "../../src/background/compaction-plan.js";
 import type { Command } from "../../src/metadata/commands.js";
@@ -259,6 +259,42 @@ describe("compaction", () => {
     assert.ok(r.bytes > 0);
     assert.deepEqual(reads, []);
     assert.ok(cache.readAheadUsed > 0);
+  });
+
+  it("keeps the bytes of its source reads in flight within readBytesInFlight", async () => {
+    await createTopic(f, "a", 4);
+    await produceMany(f, [{ name: "a", partitions: 4 }], 4);
+    const sizes = new Map<string, number>();
+    for (const k of await listKeys(f.ingestion, "")) sizes.set(k, (await f.ingestion.get(k)).length);
+    assert.equal(sizes.size, 12);
+    const budget = 3 * Math.max(...sizes.values());
+    let reading = 0;
+    let running = 0;
+    let peakBytes = 0;
+    let peakReads = 0;
+    // Answers take a few milliseconds, so reads overlap as they would over the network.
+    const ingestion = Object.assign(Object.create(f.ingestion) as ObjectStore, {
+      get: async (key: string) => {
+        reading += sizes.get(key)!;
+        running++;
+        peakBytes = Math.max(peakBytes, reading);
+        peakReads = Math.max(peakReads, running);
+        await sleep(5);
+        reading -= sizes.get(key)!;
+        running--;
+        return f.ingestion.get(key);
+      },
+    });
+    const compactor = new Compactor(
+      { ingestion, compaction: f.compaction, log: f.logs[0]!, logger, isLeader: () => true },
+      { deleteCompactedIngestionFiles: false, readBytesInFlight: budget },
+    );
+    const stats = await compactor.runOnce(T0 + 60_000);
+    assert.equal(stats.replacedFiles.length, 12);
+    assert.ok(peakBytes <= budget, `${peakBytes} bytes read at once, budget ${budget}`);
+    assert.ok(peakReads >= 2, `reads overlap within the budget (${peakReads} at most)`);
+    await f.logs[0]!.catchUp();
+    assert.equal(await verifyReadBack(f, f.logs[0]!), 3 * 4 * 4);
   });
 
   it("offers the cache only the runs of partitions read here lately", async () => {
