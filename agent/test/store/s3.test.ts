@@ -3,7 +3,8 @@
  * e2e/support/s3-server.ts, or an already running one named by WARP_TEST_S3_ENDPOINT).
  */
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { createHash, createHmac, randomBytes, type Hash, type Hmac } from "node:crypto";
+import { crc32 } from "node:zlib";
 import { Readable } from "node:stream";
 import {
   CreateBucketCommand,
@@ -17,6 +18,7 @@ import { storeUsage } from "../../src/store/usage.js";
 import { openS3ObjectStore, readExactly, S3ObjectStore } from "../../src/store/s3/index.js";
 import { runObjectStoreContract } from "./contract.js";
 import { startS3 } from "./servers.js";
+import { startS3Server, type S3Server } from "../../../e2e/support/s3-server.js";
 
 const REGION = "us-east-1";
 let endpoint = "";
@@ -146,6 +148,81 @@ describe("s3 store", function () {
         assert.ok((await store.get("big")).equals(data));
         const range = { offset: 1_000_003, length: 5 * 1024 * 1024 };
         assert.ok((await store.get("big", range)).equals(data.subarray(range.offset, range.offset + range.length)));
+      } finally {
+        await emptyAndDropBucket(c, bucket);
+        c.destroy();
+      }
+    });
+  });
+
+  describe("against a server that verifies both digests (versitygw; moto checks neither)", function () {
+    let verifying: S3Server | null = null;
+    before(async function () {
+      this.timeout(600_000);
+      verifying = await startS3Server({ kind: "versitygw" });
+    });
+    after(async function () {
+      await verifying?.stop();
+    });
+
+    it("puts a body with its digests computed beforehand: the client hashes none of it", async function () {
+      // The client's SHA-256 (what its signer hashes the payload with) counts what it is given.
+      let hashed = 0;
+      class CountingSha256 {
+        private readonly hash: Hash | Hmac;
+        constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+          const key =
+            secret === undefined || typeof secret === "string"
+              ? secret
+              : secret instanceof ArrayBuffer
+                ? new Uint8Array(secret)
+                : new Uint8Array(secret.buffer, secret.byteOffset, secret.byteLength);
+          this.hash = key === undefined ? createHash("sha256") : createHmac("sha256", key);
+        }
+        update(data: Uint8Array | string): void {
+          hashed += typeof data === "string" ? Buffer.byteLength(data) : data.byteLength;
+          this.hash.update(data);
+        }
+        async digest(): Promise<Uint8Array> {
+          return this.hash.digest();
+        }
+      }
+      const c = new S3Client({
+        region: REGION,
+        endpoint: verifying!.endpoint,
+        forcePathStyle: true,
+        credentials: { accessKeyId: "warplocal", secretAccessKey: "warplocal" },
+        sha256: CountingSha256,
+      });
+      // The headers of each request as signed and sent.
+      const sent: Record<string, string>[] = [];
+      c.middlewareStack.add(
+        (next) => async (args) => {
+          sent.push({ ...(args.request as { headers: Record<string, string> }).headers });
+          return next(args);
+        },
+        { step: "deserialize", name: "testSentHeaders" },
+      );
+      const bucket = await newBucket(c);
+      try {
+        const store = new S3ObjectStore(bucket, "", c);
+        const data = randomBytes(4 * 1024 * 1024 + 3);
+        hashed = 0;
+        sent.length = 0;
+        await store.put("big", data);
+        assert.ok(hashed < 64 * 1024, `the client hashed ${hashed} bytes of a ${data.length}-byte put`);
+        const crc = Buffer.alloc(4);
+        crc.writeUInt32BE(crc32(data));
+        assert.equal(sent.length, 1);
+        assert.equal(sent[0]!["x-amz-content-sha256"], createHash("sha256").update(data).digest("hex"));
+        assert.equal(sent[0]!["x-amz-checksum-crc32"], crc.toString("base64"));
+        assert.ok(sent[0]!.authorization?.includes("x-amz-content-sha256"), "the payload hash is signed");
+        assert.ok((await store.get("big")).equals(data));
+        // The server checks what it is given: a wrong checksum is refused.
+        await assert.rejects(
+          c.send(new PutObjectCommand({ Bucket: bucket, Key: "bad", Body: data, ChecksumCRC32: "AAAAAA==" })),
+          /CRC32 you specified did not match/,
+        );
       } finally {
         await emptyAndDropBucket(c, bucket);
         c.destroy();

@@ -20,8 +20,12 @@ import { awsClientSettings } from "../../../../common/aws/client-settings.js";
 import { awsErrorName, awsHttpStatus, isS3NotFound } from "../../../../common/aws/errors.js";
 import type { S3BucketUrl } from "../../../../common/bucket-url.js";
 import { storeUsage } from "../usage.js";
+import { payloadDigests } from "./payload-digests.js";
 import type { ByteRange, ObjectInfo, ObjectStore, PutOptions } from "../types.js";
 import { ObjectNotFoundError } from "../types.js";
+
+/** The SigV4 header naming the payload's SHA-256; the signer uses a value already set instead of hashing. */
+const CONTENT_SHA256_HEADER = "x-amz-content-sha256";
 
 /** DeleteObjects accepts at most 1000 keys per call. */
 export const DELETE_BATCH = 1000;
@@ -89,11 +93,30 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  /**
+   * One PutObject, with the body's digests computed beforehand a slice at a time (payload-digests.ts)
+   * instead of by the client in one synchronous step: the CRC32 as the request's ChecksumCRC32, the SHA-256
+   * as its `x-amz-content-sha256` header, which the signer then signs as it would its own.
+   */
   async put(key: string, data: Buffer, _options?: PutOptions): Promise<void> {
     storeUsage.addS3Request("put");
-    await this.client.send(
-      new PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: data, ContentLength: data.length }),
+    const { sha256Hex, crc32Base64 } = await payloadDigests(data);
+    const command = new PutObjectCommand({
+      Bucket: this.bucket,
+      Key: this.prefix + key,
+      Body: data,
+      ContentLength: data.length,
+      ChecksumCRC32: crc32Base64,
+    });
+    command.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as { headers?: Record<string, string> };
+        if (request.headers) request.headers[CONTENT_SHA256_HEADER] = sha256Hex;
+        return next(args);
+      },
+      { step: "build", name: "warpPayloadSha256" },
     );
+    await this.client.send(command);
   }
 
   async get(key: string, range?: ByteRange): Promise<Buffer> {
