@@ -23,7 +23,7 @@ import { errorMessage, type Logger } from "./logger.js";
 export interface HttpReply {
   readonly status: number;
   readonly contentType: string;
-  readonly body: string;
+  readonly body: string | Buffer;
 }
 
 export type HttpRoute = () => HttpReply | Promise<HttpReply>;

@@ -33,6 +33,7 @@ import {
   APPLIED_HEADER,
   COMMIT_PATH,
   decodeCommitReply,
+  REPLY_ACCEPT,
   MAX_REQUEST_BYTES,
   encodeCommitRequest,
   GATHER_HEADER,
@@ -194,6 +195,7 @@ export class CommitForwarder {
       headers: {
         authorization: `Bearer ${target.token}`,
         "content-type": "application/octet-stream",
+        accept: REPLY_ACCEPT,
         [APPLIED_HEADER]: this.log.state.appliedIndex.toString(),
         // A lone commit ending an aligned window may wait for the other agents'; commits that queued
         // here behind a slow request are late already and go at once.
@@ -203,7 +205,7 @@ export class CommitForwarder {
       timeoutMs: this.options.requestTimeoutMs ?? 10_000,
     });
     if ("error" in answer) return { outcome: answer.delivered ? "unknown" : "not-applied", error: answer.error };
-    return decodeCommitReply(answer.status, answer.text, commands.length);
+    return decodeCommitReply(answer.status, answer.body, answer.contentType, commands.length);
   }
 
   /**

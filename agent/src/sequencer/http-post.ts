@@ -9,7 +9,7 @@ import type { SequencerAddress } from "./wire.js";
 
 /** The answer, or why there is none; `delivered` is false only when the connection was never made. */
 export type PostAnswer =
-  | { readonly status: number; readonly text: string }
+  | { readonly status: number; readonly body: Buffer; readonly contentType: string | undefined }
   | { readonly error: string; readonly delivered: boolean; readonly aborted?: boolean };
 
 export interface PostOptions {
@@ -65,7 +65,9 @@ export function postOnce(
     req.on("response", (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => finish({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+      res.on("end", () =>
+        finish({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), contentType: res.headers["content-type"] }),
+      );
       res.on("error", (err) => finish({ error: `reading the answer failed: ${errorMessage(err)}`, delivered: true }));
     });
     req.on("error", (err) => finish({ error: errorMessage(err), delivered: connected }));

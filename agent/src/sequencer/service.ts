@@ -14,6 +14,7 @@ import { FormatNotReadByAllError, ProposalNotAppliedError } from "../metadata/pr
 import type { CommandResult } from "../metadata/state.js";
 import type { LogRecord } from "../store/types.js";
 import {
+  acceptsFramedReply,
   appliedIndexOf,
   APPLIED_HEADER,
   decodeCommitRequest,
@@ -52,8 +53,6 @@ export interface SequencerServiceOptions {
   readonly onRequest?: (outcome: CommitReply["outcome"] | "refused", commands: number) => void;
 }
 
-const JSON_TYPE = "application/json";
-
 export class SequencerService {
   private readonly token: Buffer;
   /** Watches held now whose watcher has a fetch waiting. */
@@ -79,7 +78,7 @@ export class SequencerService {
     if (refused) return refused;
     const applied = appliedIndexOf(headers[APPLIED_HEADER]);
     if (applied === null)
-      return this.reply({ outcome: "not-applied", error: `missing or malformed ${APPLIED_HEADER}` }, 400);
+      return this.reply(headers, { outcome: "not-applied", error: `missing or malformed ${APPLIED_HEADER}` }, 400);
     const wanted = headers[WANTED_HEADER] === "1";
     if (wanted) {
       this.wantedWatches++;
@@ -93,12 +92,13 @@ export class SequencerService {
     }
     const index = this.options.log.state.appliedIndex;
     const entries = this.entriesFor(applied, index);
-    const body = encodeWatchReply({ index, active: this.options.log.tailActive(), ...(entries ? { entries } : {}) });
-    return { status: 200, contentType: JSON_TYPE, body };
+    const reply = { index, active: this.options.log.tailActive(), ...(entries ? { entries } : {}) };
+    return { status: 200, ...encodeWatchReply(reply, acceptsFramedReply(headers.accept)) };
   }
 
-  private reply(reply: CommitReply, notApplied: 400 | 401 | 409 | 503 = 503): HttpReply {
-    return { status: replyStatus(reply, notApplied), contentType: JSON_TYPE, body: encodeCommitReply(reply) };
+  /** `reply` framed when the request's `accept` asks for it, else as JSON (wire.ts). */
+  private reply(headers: HttpPost["headers"], reply: CommitReply, notApplied: 400 | 401 | 409 | 503 = 503): HttpReply {
+    return { status: replyStatus(reply, notApplied), ...encodeCommitReply(reply, acceptsFramedReply(headers.accept)) };
   }
 
   private authorized(header: string | undefined): boolean {
@@ -127,8 +127,8 @@ export class SequencerService {
    */
   private refusal(headers: HttpPost["headers"]): HttpReply | null {
     if (!this.authorized(headers.authorization))
-      return this.reply({ outcome: "not-applied", error: "not authorized" }, 401);
-    if (!this.options.isHeld()) return this.reply({ outcome: "not-applied", error: "not the sequencer" }, 409);
+      return this.reply(headers, { outcome: "not-applied", error: "not authorized" }, 401);
+    if (!this.options.isHeld()) return this.reply(headers, { outcome: "not-applied", error: "not the sequencer" }, 409);
     return null;
   }
 
@@ -144,7 +144,7 @@ export class SequencerService {
       ({ sender, commands } = decodeCommitRequest(body));
     } catch (err) {
       this.options.onRequest?.("refused", 0);
-      return this.reply({ outcome: "not-applied", error: `malformed request: ${errorMessage(err)}` }, 400);
+      return this.reply(headers, { outcome: "not-applied", error: `malformed request: ${errorMessage(err)}` }, 400);
     }
     try {
       // Commits ending aligned windows wait briefly for the other agents' of the same window.
@@ -154,7 +154,7 @@ export class SequencerService {
       this.options.onRequest?.("applied", commands.length);
       // The entries the sender lacks up to its commit's, so that it need not read them.
       const entries = this.entriesFor(appliedIndexOf(headers[APPLIED_HEADER]), index);
-      return this.reply({ outcome: "applied", index, results, ...(entries ? { entries } : {}) });
+      return this.reply(headers, { outcome: "applied", index, results, ...(entries ? { entries } : {}) });
     } catch (err) {
       // Refusals before any entry: nothing of the request was appended.
       const notApplied =
@@ -165,7 +165,7 @@ export class SequencerService {
       this.options.onRequest?.(outcome, commands.length);
       if (!notApplied)
         this.options.logger.warn("forwarded commit failed", { commands: commands.length, error: errorMessage(err) });
-      return this.reply({ outcome, error: errorMessage(err) });
+      return this.reply(headers, { outcome, error: errorMessage(err) });
     }
   }
 }

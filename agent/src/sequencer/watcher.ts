@@ -17,6 +17,7 @@ import { postOnce } from "./http-post.js";
 import {
   APPLIED_HEADER,
   decodeWatchReply,
+  REPLY_ACCEPT,
   WANTED_HEADER,
   WATCH_HOLD_MS,
   WATCH_PATH,
@@ -131,6 +132,7 @@ export class TailWatcher {
     const answer = await postOnce(target, WATCH_PATH, Buffer.alloc(0), {
       headers: {
         authorization: `Bearer ${target.token}`,
+        accept: REPLY_ACCEPT,
         [APPLIED_HEADER]: applied.toString(),
         ...(this.currentWanted ? { [WANTED_HEADER]: "1" } : {}),
       },
@@ -147,7 +149,7 @@ export class TailWatcher {
       });
       return false;
     }
-    const reply = decodeWatchReply(answer.status, answer.text);
+    const reply = decodeWatchReply(answer.status, answer.body, answer.contentType);
     if (!reply) {
       this.options.logger.debug("the sequencer refused a watch", { status: answer.status });
       return false;

@@ -3,13 +3,15 @@
  * an HTTP POST on the sequencer's HTTP port whose body is a metadata log entry in the binary encoding,
  * naming topics (no topic numbers: the sender's and the sequencer's states need not agree on them), and
  * holding only commitFile commands; the sequencer decodes it with the log's own decoder. The answer is
- * JSON, and says which of three outcomes the commands had:
+ * framed (reply-frame.ts: JSON fields, entries as stored) when the request's `accept` names
+ * FRAMED_REPLY_TYPE, else JSON (what agents before it ask for), and says which of three outcomes the
+ * commands had:
  *
  *   200 applied      {"outcome":"applied","index":"<entry index>","results":[...],"entries":[...]}: in the
  *                    log, applied at or below index, with the fold's results in command order; and, when
  *                    the sequencer still holds them, the entries after the sender's applied index (the
- *                    request's APPLIED_HEADER) up to index, as stored (base64), which the sender folds
- *                    instead of reading them from the log
+ *                    request's APPLIED_HEADER) up to index, as stored (in JSON, base64), which the sender
+ *                    folds instead of reading them from the log
  *   4xx/503 not-applied {"outcome":"not-applied","error":...}: nothing was appended (not the sequencer, a
  *                    bad token, a malformed body, or the log refused the commands before appending)
  *   500 unknown      {"outcome":"unknown","error":...}: the commands may be in the log or may land later
@@ -22,6 +24,7 @@ import type { CommitFileCommand } from "../metadata/commands.js";
 import { decodeEntry, encodeEntry } from "../metadata/entry-codec.js";
 import type { BatchResult, CommandResult } from "../metadata/state.js";
 import type { LogRecord } from "../store/types.js";
+import { decodeReplyFrame, encodeReplyFrame, FRAMED_REPLY_TYPE } from "./reply-frame.js";
 
 export const SEQUENCER_LEASE_KEY = "lease/sequencer";
 /**
@@ -110,13 +113,38 @@ export function replyStatus(reply: CommitReply, notApplied: 400 | 401 | 409 | 50
   return reply.outcome === "applied" ? 200 : reply.outcome === "unknown" ? 500 : notApplied;
 }
 
-export function encodeCommitReply(reply: CommitReply): string {
-  if (reply.outcome !== "applied") return JSON.stringify(reply);
-  return JSON.stringify({
-    ...reply,
-    index: reply.index.toString(),
-    entries: reply.entries?.map((r) => ({ index: r.index.toString(), data: r.data.toString("base64") })),
-  });
+/** A reply as sent: its body and the content type naming its form. */
+export interface EncodedReply {
+  readonly contentType: string;
+  readonly body: string | Buffer;
+}
+
+const JSON_TYPE = "application/json";
+/** The `accept` of this agent's commits and watches: framed answers, or JSON from a sequencer before them. */
+export const REPLY_ACCEPT = `${FRAMED_REPLY_TYPE}, ${JSON_TYPE}`;
+
+/** Whether a content type (or one of `accept`'s types) is FRAMED_REPLY_TYPE, its parameters aside. */
+function isFramed(type: string | undefined): boolean {
+  return type?.split(";")[0]!.trim().toLowerCase() === FRAMED_REPLY_TYPE;
+}
+
+/** Whether a request's `accept` names framed answers (reply-frame.ts); agents before them ask for none. */
+export function acceptsFramedReply(accept: string | string[] | undefined): boolean {
+  const values = Array.isArray(accept) ? accept.join(",") : (accept ?? "");
+  return values.split(",").some(isFramed);
+}
+
+/** A reply's fields (`head`) and entries, framed or as JSON with the entries in base64. */
+function encodeReply(head: object, entries: readonly LogRecord[] | undefined, framed: boolean): EncodedReply {
+  if (framed) return { contentType: FRAMED_REPLY_TYPE, body: encodeReplyFrame(head, entries) };
+  const json = entries?.map((r) => ({ index: r.index.toString(), data: r.data.toString("base64") }));
+  return { contentType: JSON_TYPE, body: JSON.stringify(json ? { ...head, entries: json } : head) };
+}
+
+export function encodeCommitReply(reply: CommitReply, framed: boolean): EncodedReply {
+  if (reply.outcome !== "applied") return encodeReply(reply, undefined, framed);
+  const head = { outcome: reply.outcome, index: reply.index.toString(), results: reply.results };
+  return encodeReply(head, reply.entries, framed);
 }
 
 /** The newest index a request's sender has folded (APPLIED_HEADER), or null. */
@@ -126,21 +154,58 @@ export function appliedIndexOf(header: string | string[] | undefined): bigint | 
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-/** A reply's entries: consecutive, ending at `index`; anything else and they are left out (the sender reads the log). */
-function replyEntries(v: unknown, index: bigint): LogRecord[] | undefined {
-  if (!Array.isArray(v) || v.length === 0) return undefined;
+/** A JSON reply's entries as records; undefined when absent or when one is not an index and base64 bytes. */
+function jsonEntries(v: unknown): LogRecord[] | undefined {
+  if (!Array.isArray(v)) return undefined;
   const records: LogRecord[] = [];
   for (const e of v) {
     if (typeof e !== "object" || e === null) return undefined;
-    const { index: i, data } = e as Record<string, unknown>;
-    if (typeof i !== "string" || !/^[0-9]{1,20}$/.test(i) || typeof data !== "string" || !BASE64.test(data))
+    const { index, data } = e as Record<string, unknown>;
+    if (typeof index !== "string" || !/^[0-9]{1,20}$/.test(index) || typeof data !== "string" || !BASE64.test(data))
       return undefined;
-    const at = BigInt(i);
-    const previous = records.at(-1);
-    if (previous && at !== previous.index + 1n) return undefined;
-    records.push({ index: at, data: Buffer.from(data, "base64") });
+    records.push({ index: BigInt(index), data: Buffer.from(data, "base64") });
   }
+  return records;
+}
+
+/** A reply's entries: consecutive, ending at `index`; anything else and they are left out (the sender reads the log). */
+function replyEntries(records: LogRecord[] | undefined, index: bigint): LogRecord[] | undefined {
+  if (!records || records.length === 0) return undefined;
+  for (let i = 1; i < records.length; i++) if (records[i]!.index !== records[i - 1]!.index + 1n) return undefined;
   return records.at(-1)!.index === index ? records : undefined;
+}
+
+/**
+ * An answer's fields and entries: framed when its content type says so, else JSON (a sequencer before
+ * framed answers, or whatever else answered). Fields are `{}` when the body does not parse.
+ */
+function parseReply(
+  body: Buffer,
+  contentType: string | undefined,
+): { fields: Record<string, unknown>; entries: LogRecord[] | undefined; parsed: boolean } {
+  const framed = isFramed(contentType);
+  let head: unknown = null;
+  let entries: LogRecord[] | undefined;
+  if (framed) {
+    const frame = decodeReplyFrame(body);
+    if (frame) ({ head, entries } = frame);
+  } else {
+    try {
+      head = JSON.parse(body.toString("utf8"));
+    } catch {
+      head = null;
+    }
+    if (typeof head === "object" && head !== null) entries = jsonEntries((head as Record<string, unknown>).entries);
+  }
+  const parsed = typeof head === "object" && head !== null;
+  return { fields: (parsed ? head : {}) as Record<string, unknown>, entries, parsed };
+}
+
+/** What a reply that does not decode looked like, for the error naming it. */
+function preview(body: Buffer, contentType: string | undefined): string {
+  return isFramed(contentType)
+    ? `${body.length} bytes of ${FRAMED_REPLY_TYPE} that do not decode`
+    : body.toString("utf8", 0, 200);
 }
 
 function isNumber(v: unknown): v is number {
@@ -174,26 +239,26 @@ function commandResult(v: unknown): CommandResult | null {
 }
 
 /**
- * A reply from its status and body, for `commands` commands. A body that does not parse, or answers
- * another number of commands, says nothing sure: its outcome is unknown (a 200 means the log took them).
+ * A reply from its status, body and content type, for `commands` commands. A body that does not parse, or
+ * answers another number of commands, says nothing sure: its outcome is unknown (a 200 means the log took
+ * them).
  */
-export function decodeCommitReply(status: number, body: string, commands: number): CommitReply {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    parsed = null;
-  }
-  const v = (typeof parsed === "object" && parsed !== null ? parsed : {}) as Record<string, unknown>;
+export function decodeCommitReply(
+  status: number,
+  body: Buffer,
+  contentType: string | undefined,
+  commands: number,
+): CommitReply {
+  const { fields: v, entries: carried } = parseReply(body, contentType);
   const error = typeof v.error === "string" ? v.error : `HTTP ${status}`;
   if (status === 200) {
     const results = Array.isArray(v.results) ? v.results.map(commandResult) : [];
     const index = typeof v.index === "string" && /^[0-9]+$/.test(v.index) ? BigInt(v.index) : null;
     if (v.outcome === "applied" && index !== null && results.length === commands && results.every((r) => r !== null)) {
-      const entries = replyEntries(v.entries, index);
+      const entries = replyEntries(carried, index);
       return { outcome: "applied", index, results, ...(entries ? { entries } : {}) };
     }
-    return { outcome: "unknown", error: `malformed reply from the sequencer: ${body.slice(0, 200)}` };
+    return { outcome: "unknown", error: `malformed reply from the sequencer: ${preview(body, contentType)}` };
   }
   // Only the sequencer's own word that nothing was appended counts as such.
   if (v.outcome === "not-applied" && status >= 400 && status < 500) return { outcome: "not-applied", error };
@@ -222,27 +287,17 @@ export interface WatchReply {
   readonly entries?: readonly LogRecord[];
 }
 
-export function encodeWatchReply(reply: WatchReply): string {
-  return JSON.stringify({
-    index: reply.index.toString(),
-    active: reply.active,
-    entries: reply.entries?.map((r) => ({ index: r.index.toString(), data: r.data.toString("base64") })),
-  });
+export function encodeWatchReply(reply: WatchReply, framed: boolean): EncodedReply {
+  return encodeReply({ index: reply.index.toString(), active: reply.active }, reply.entries, framed);
 }
 
 /** A watch's answer, or null when it is not a 200 or does not parse (the watcher polls the log itself). */
-export function decodeWatchReply(status: number, body: string): WatchReply | null {
+export function decodeWatchReply(status: number, body: Buffer, contentType: string | undefined): WatchReply | null {
   if (status !== 200) return null;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return null;
-  }
-  if (typeof parsed !== "object" || parsed === null) return null;
-  const v = parsed as Record<string, unknown>;
+  const { fields: v, entries: carried, parsed } = parseReply(body, contentType);
+  if (!parsed) return null;
   if (typeof v.index !== "string" || !/^[0-9]{1,20}$/.test(v.index) || typeof v.active !== "boolean") return null;
   const index = BigInt(v.index);
-  const entries = replyEntries(v.entries, index);
+  const entries = replyEntries(carried, index);
   return { index, active: v.active, ...(entries ? { entries } : {}) };
 }

@@ -20,14 +20,20 @@ import { ProposalOutcomeUnknownError } from "../../src/metadata/proposal.js";
 import { CommitForwarder, type CommitRoute } from "../../src/sequencer/forwarder.js";
 import { SequencerService } from "../../src/sequencer/service.js";
 import {
+  APPLIED_HEADER,
   COMMIT_PATH,
   decodeCommitReply,
+  decodeWatchReply,
+  encodeCommitReply,
   encodeCommitRequest,
+  encodeWatchReply,
+  REPLY_ACCEPT,
   sequencerAddress,
   sequencerLeaseInfo,
   WATCH_PATH,
   type SequencerAddress,
 } from "../../src/sequencer/wire.js";
+import { FRAMED_REPLY_TYPE } from "../../src/sequencer/reply-frame.js";
 import { TailWatcher } from "../../src/sequencer/watcher.js";
 import { MemMetadataStore, MemObjectStore } from "../../src/store/mem.js";
 import type { LogRecord, MetadataStore, ReadOptions } from "../../src/store/types.js";
@@ -55,6 +61,21 @@ function batch(partition: number, producer?: { id: number; seq: number }): Batch
     producerEpoch: producer ? 0 : -1,
     baseSequence: producer?.seq ?? -1,
   };
+}
+
+/** A JSON answer of `status` for one command, as a sequencer before framed answers sends it. */
+function jsonReply(status: number, text: string) {
+  return decodeCommitReply(status, Buffer.from(text), "application/json", 1);
+}
+
+/** A fetch response's reply to `commands` commands, in whichever form it came. */
+async function replyOf(res: Response, commands: number) {
+  return decodeCommitReply(
+    res.status,
+    Buffer.from(await res.arrayBuffer()),
+    res.headers.get("content-type") ?? undefined,
+    commands,
+  );
 }
 
 function commit(key: string, b: BatchMeta): Command {
@@ -375,7 +396,7 @@ describe("sequencer", () => {
     const before = await nextIndex(r.store);
     const post = async (body: Buffer, token = TOKEN) => {
       const res = await fetch(url, { method: "POST", headers: { authorization: `Bearer ${token}` }, body });
-      return { status: res.status, reply: decodeCommitReply(res.status, await res.text(), 1) };
+      return { status: res.status, reply: await replyOf(res, 1) };
     };
     const garbage = await post(Buffer.from("not an entry"));
     assert.equal(garbage.status, 400);
@@ -391,23 +412,16 @@ describe("sequencer", () => {
   });
 
   it("trusts only the sequencer's own word that nothing was appended", () => {
-    assert.equal(decodeCommitReply(200, "{}", 1).outcome, "unknown");
-    assert.equal(decodeCommitReply(200, '{"outcome":"applied","index":"5","results":[]}', 1).outcome, "unknown");
-    assert.equal(
-      decodeCommitReply(200, '{"outcome":"applied","index":"5","results":[{"errorCode":0}]}', 1).outcome,
-      "applied",
-    );
-    assert.equal(decodeCommitReply(502, "<html>bad gateway</html>", 1).outcome, "unknown");
-    assert.equal(decodeCommitReply(500, '{"outcome":"not-applied","error":"x"}', 1).outcome, "unknown");
-    assert.equal(decodeCommitReply(409, '{"outcome":"not-applied","error":"x"}', 1).outcome, "not-applied");
-    assert.equal(decodeCommitReply(409, "proxy says no", 1).outcome, "unknown");
+    assert.equal(jsonReply(200, "{}").outcome, "unknown");
+    assert.equal(jsonReply(200, '{"outcome":"applied","index":"5","results":[]}').outcome, "unknown");
+    assert.equal(jsonReply(200, '{"outcome":"applied","index":"5","results":[{"errorCode":0}]}').outcome, "applied");
+    assert.equal(jsonReply(502, "<html>bad gateway</html>").outcome, "unknown");
+    assert.equal(jsonReply(500, '{"outcome":"not-applied","error":"x"}').outcome, "unknown");
+    assert.equal(jsonReply(409, '{"outcome":"not-applied","error":"x"}').outcome, "not-applied");
+    assert.equal(jsonReply(409, "proxy says no").outcome, "unknown");
     // Entries are taken only consecutive and ending at the commit's index; else the sender reads the log.
     const withEntries = (entries: unknown) =>
-      decodeCommitReply(
-        200,
-        JSON.stringify({ outcome: "applied", index: "5", results: [{ errorCode: 0 }], entries }),
-        1,
-      );
+      jsonReply(200, JSON.stringify({ outcome: "applied", index: "5", results: [{ errorCode: 0 }], entries }));
     const e = (index: string) => ({ index, data: Buffer.from(`entry ${index}`).toString("base64") });
     const taken = withEntries([e("4"), e("5")]);
     assert.ok(taken.outcome === "applied");
@@ -421,6 +435,95 @@ describe("sequencer", () => {
     for (const bad of [[e("3"), e("5")], [e("4")], [{ index: "5", data: "%%" }], "x"]) {
       const reply = withEntries(bad);
       assert.ok(reply.outcome === "applied" && reply.entries === undefined, JSON.stringify(bad));
+    }
+  });
+
+  it("answers framed when asked and JSON otherwise (agents before framed answers), with the same reply", async () => {
+    const r = await rig();
+    const x = await agent(r.store, () => null);
+    await x.log.catchUp();
+    const applied = x.log.state.appliedIndex;
+    const post = async (path: string, accept: string | null, body: Buffer) => {
+      const res = await fetch(`http://127.0.0.1:${r.server.port}${path}`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${TOKEN}`,
+          [APPLIED_HEADER]: applied.toString(),
+          ...(accept !== null ? { accept } : {}),
+        },
+        body,
+      });
+      return { res, body: Buffer.from(await res.arrayBuffer()) };
+    };
+    const replies = [];
+    for (const [i, accept] of [REPLY_ACCEPT, null, "application/json"].entries()) {
+      const { res, body } = await post(
+        COMMIT_PATH,
+        accept,
+        encodeCommitRequest("x", i + 1, [commit(`f${i}`, batch(0))] as never),
+      );
+      const type = res.headers.get("content-type") ?? undefined;
+      assert.equal(type, accept === REPLY_ACCEPT ? FRAMED_REPLY_TYPE : "application/json", `accept ${accept}`);
+      const reply = decodeCommitReply(res.status, body, type, 1);
+      assert.ok(reply.outcome === "applied", `${reply.outcome} (accept ${accept})`);
+      // Every entry after the sender's applied index, as stored, ending at the commit's.
+      const stored = r.sequencerLog.recentEntries(applied + 1n, reply.index)!;
+      assert.deepEqual(
+        reply.entries?.map((e) => [e.index, e.data.toString("hex")]),
+        stored.map((e) => [e.index, e.data.toString("hex")]),
+      );
+      replies.push(reply);
+    }
+    // Batches of two records each, in the order sent.
+    assert.deepEqual(
+      replies.map((reply) => reply.outcome === "applied" && reply.results[0]!.batches!.map((b) => b.baseOffset)),
+      [[0], [2], [4]],
+    );
+    // A refusal is framed too when asked, and says the same.
+    const refused = await post(COMMIT_PATH, REPLY_ACCEPT, Buffer.from("not an entry"));
+    assert.equal(refused.res.status, 400);
+    assert.equal(decodeCommitReply(400, refused.body, FRAMED_REPLY_TYPE, 1).outcome, "not-applied");
+    // Watches: framed or JSON, the same entries.
+    for (const accept of [REPLY_ACCEPT, null]) {
+      const { res, body } = await post(WATCH_PATH, accept, Buffer.alloc(0));
+      const watch = decodeWatchReply(res.status, body, res.headers.get("content-type") ?? undefined);
+      assert.ok(watch, `a watch answered (accept ${accept})`);
+      assert.equal(watch.entries?.length, Number(watch.index - applied));
+      assert.equal(watch.entries?.at(-1)?.index, r.sequencerLog.state.appliedIndex);
+    }
+    await x.log.close();
+    await r.close();
+  });
+
+  it("takes a framed answer only whole, and its entries only consecutive up to the index", () => {
+    const entries = [4n, 5n].map((index) => ({ index, data: Buffer.from(`entry ${index}`) }));
+    const applied = { outcome: "applied" as const, index: 5n, results: [{ errorCode: 0 }], entries };
+    const { body, contentType } = encodeCommitReply(applied, true);
+    assert.equal(contentType, FRAMED_REPLY_TYPE);
+    assert.ok(Buffer.isBuffer(body));
+    assert.deepEqual(decodeCommitReply(200, body, contentType, 1), applied);
+    // Cut anywhere, or with a byte after it, or another magic: nothing sure (the log took the commit).
+    for (const bad of [body.subarray(0, body.length - 1), body.subarray(0, 9), Buffer.concat([body, Buffer.alloc(1)])])
+      assert.equal(decodeCommitReply(200, bad, contentType, 1).outcome, "unknown", `${bad.length} bytes`);
+    const otherMagic = Buffer.from(body);
+    otherMagic[3] = 2;
+    assert.equal(decodeCommitReply(200, otherMagic, contentType, 1).outcome, "unknown");
+    assert.equal(decodeWatchReply(200, otherMagic, contentType), null);
+    // Entries that skip one, or end elsewhere than at the index, are left out.
+    for (const indexes of [[3n, 5n], [4n], [5n, 6n]]) {
+      const reply = { ...applied, entries: indexes.map((index) => ({ index, data: Buffer.from("e") })) };
+      const decoded = decodeCommitReply(200, encodeCommitReply(reply, true).body as Buffer, contentType, 1);
+      assert.ok(decoded.outcome === "applied" && decoded.entries === undefined, indexes.join(","));
+    }
+    // A watch's answer round-trips, with and without entries.
+    for (const watch of [
+      { index: 5n, active: true, entries },
+      { index: 7n, active: false },
+    ]) {
+      const framed = encodeWatchReply(watch, true);
+      assert.deepEqual(decodeWatchReply(200, framed.body as Buffer, framed.contentType), watch);
+      const json = encodeWatchReply(watch, false);
+      assert.deepEqual(decodeWatchReply(200, Buffer.from(json.body), json.contentType), watch);
     }
   });
 
