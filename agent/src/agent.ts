@@ -444,7 +444,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     fetchCache: cache,
     // Compacted runs go to the fetch cache only for partitions consumers read here (compactor.ts).
     readsPartition: (topic, partition) => {
-      const p = log.state.topics.get(topic)?.partitions[partition];
+      const p = log.state.partition(topic, partition);
       return p !== undefined && reader.readRecently(p);
     },
     // The sequencer and compaction on different agents where there are several (jobs.ts handOver).
