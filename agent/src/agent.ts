@@ -11,6 +11,8 @@ import { SingleAgentCluster } from "./cluster/static-cluster.js";
 import { coordinatesHere } from "./cluster/types.js";
 import { CompactionBacklog } from "./background/backlog.js";
 import { startBackgroundJobs } from "./background/jobs.js";
+import { copiesInWorker, WorkerCopier } from "./background/compaction-copier.js";
+import { DEFAULT_COPY_LIMITS } from "./background/compaction-copy.js";
 import type { BackgroundJobs } from "./background/jobs.js";
 import type { AgentConfig } from "./config/parse.js";
 import { ObjectCache } from "./fetch/object-cache.js";
@@ -139,6 +141,14 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     exportStoreCall,
   );
   const compactionUrl = (config.compactionBucketUrl ?? config.bucketUrl)!;
+  const ingestionUrl = (config.ingestionBucketUrl ?? config.bucketUrl)!;
+  // On DynamoDB and S3 the lease holder copies compaction data in a worker thread (compaction-copier.ts).
+  const copier = copiesInWorker(ingestionUrl, compactionUrl)
+    ? new WorkerCopier(
+        { ingestion: ingestionUrl, compaction: compactionUrl, limits: DEFAULT_COPY_LIMITS },
+        exportStoreCall,
+      )
+    : undefined;
   const agentId = randomUUID();
   const singleWriter = stores.metadata.kind === "file" || stores.metadata.kind === "mem";
   const ingestionExpires = stores.ingestion.kind === "dynamodb";
@@ -442,6 +452,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     logger: componentLogger("compaction").child({ compactionBucket: formatBucketUrl(compactionUrl) }),
     self: cluster.self,
     fetchCache: cache,
+    ...(copier ? { copier } : {}),
     // Compacted runs go to the fetch cache only for partitions consumers read here (compactor.ts).
     readsPartition: (topic, partition) => {
       const p = log.state.partition(topic, partition);
@@ -545,6 +556,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     await jobs
       ?.stop()
       .catch((err: unknown) => logger.warn("stopping background jobs failed", { error: errorMessage(err) }));
+    await copier?.close();
     transactions?.close();
     clearInterval(adoptTimer);
     await log.close();

@@ -11,6 +11,8 @@
  *  3. read each ingestion file once (whole), and each compacted object once (the span of its picked runs);
  *  4. build ONE object: runs back to back, every batch's base offset rewritten to its final offset and
  *     its leader epoch to -1, so fetch serves compacted bytes as they are;
+ *     (steps 3 and 4, and the write of step 5, are the data path: compaction-copy.ts, run in a worker
+ *     thread on DynamoDB and S3, compaction-copier.ts)
  *  5. write it as compacted/<ms>-<id>, re-check the picked segments against the caught-up state and the
  *     lease, and propose one `compact` command. The fold applies only runs whose segments are still
  *     exactly there (retention, topic deletion and other compactors may have changed them); an object
@@ -22,23 +24,33 @@
 import { randomBytes } from "node:crypto";
 import type { Logger } from "../../../common/logger.js";
 import { errorMessage } from "../../../common/logger.js";
-import { mapWithinBudget } from "../../../common/map-limit.js";
 import { TimeSlicer } from "../../../common/time-slicer.js";
 import type { CompactCommand } from "../metadata/commands.js";
 import type { MetadataLog } from "../metadata/log.js";
 import type { ClusterState, Segment } from "../metadata/state.js";
 import { runKey } from "../fetch/reader.js";
-import { offsetsInBatches, rewriteBatchOffsets } from "../records/record-batch.js";
 import type { ObjectStore } from "../store/types.js";
-import { ObjectNotFoundError } from "../store/types.js";
 import { oldestUncompactedWrite } from "./backlog.js";
+import {
+  SEGMENT_FIELDS,
+  SEGMENT_LEN,
+  SEGMENT_OFFSETS,
+  SEGMENT_POS,
+  SEGMENT_SOURCE,
+  SEGMENT_BASE_OFFSET,
+  SegmentStatus,
+  SOURCE_COMPACTION,
+  SOURCE_INGESTION,
+  DEFAULT_COPY_LIMITS,
+  type CopyChecks,
+  type CopyRequest,
+} from "./compaction-copy.js";
+import { InProcessCopier, type CompactionCopier } from "./compaction-copier.js";
 import { compactCommands, type ObjectRun } from "./compact-commands.js";
 import { planCompaction, type PlannedRun } from "./compaction-plan.js";
 
 export const COMPACTED_PREFIX = "compacted/";
 const MiB = 1024 * 1024;
-/** Leader epoch written into compacted batches (what fetch serves: clients skip epoch validation). */
-const SERVED_LEADER_EPOCH = -1;
 
 export interface CompactorOptions {
   /** Ingestion segments younger than this are left for the next pass; default 2000 ms. */
@@ -65,13 +77,14 @@ export interface CompactorOptions {
   readonly waitForBytes?: number;
   /** See waitForBytes; default 30000 ms. */
   readonly waitAtMostMs?: number;
-  /** Parallel reads of source objects; default 8. */
+  /** Parallel reads of source objects; default 8 (for the data path in this event loop: a copier given in CompactorDeps has its own). */
   readonly readConcurrency?: number;
   /**
    * Bytes of source reads in flight at most (one read always runs, however large); default 2 MiB. Answers
    * in flight can arrive together, and the DynamoDB client decodes each in one synchronous step (~7 ms a
    * MiB of chunks): eight 1 MB ingestion files in flight could hold the event loop ~60 ms at once, 2 MiB
-   * ~15 ms. At DynamoDB's 10-30 ms a call, 2 MiB in flight still reads 70-200 MB/s.
+   * ~15 ms. At DynamoDB's 10-30 ms a call, 2 MiB in flight still reads 70-200 MB/s. Like readConcurrency,
+   * for the data path in this event loop.
    */
   readonly readBytesInFlight?: number;
   /** The pass gives the event loop back after about this long (ms); default 5 (common/time-slicer.ts). */
@@ -119,6 +132,11 @@ export interface CompactorDeps {
    */
   readonly readsPartition?: (topic: string, partition: number) => boolean;
   readonly onCompaction?: (stats: CompactionStats) => void;
+  /**
+   * Where the data path runs (compaction-copier.ts): a WorkerCopier on DynamoDB and S3. Absent: in this
+   * event loop, on `ingestion` and `compaction`, in slices.
+   */
+  readonly copier?: CompactionCopier;
 }
 
 /** What compaction uses of the fetch cache (fetch/object-cache.ts). */
@@ -132,24 +150,9 @@ export interface CompactionCache {
   readAheadRoom(size: number, maxDrops: number): { room: boolean; dropped: number };
 }
 
-/** The objects a pass read, per store and key: whole ingestion files, compacted objects from `start`. */
-interface Sources {
-  readonly i: Map<string, { readonly start: number; readonly data: Buffer }>;
-  readonly c: Map<string, { readonly start: number; readonly data: Buffer }>;
-  /** How many objects were read. */
-  size: number;
-}
-
-/** A checked segment's bytes: `len` bytes at `from` in `source` (no view: a pass has hundreds of thousands). */
-interface CheckedPart {
-  readonly source: Buffer;
-  readonly from: number;
-  readonly len: number;
-  readonly baseOffset: number;
-}
-
 interface BuiltRun extends ObjectRun {
-  readonly parts: readonly CheckedPart[];
+  /** Its segments' numbers in the pass's CopyRequest, in order. */
+  readonly parts: readonly number[];
 }
 
 /**
@@ -165,11 +168,6 @@ const PLANNED_BYTES_PER_RUN = 32;
 const COMMANDS_PER_PASS = 4;
 /** Room of a command kept for its list of replaced files (informational: the fold does not use it). */
 const REPLACED_FILES_SHARE = 0.25;
-
-/** What reading a source costs in bytes: ingestion files are read whole (from 0), compacted objects as a span. */
-function readBytes(read: { store: "i" | "c"; span: { start: number; end: number } }): number {
-  return read.store === "i" ? read.span.end : read.span.end - read.span.start;
-}
 
 function sameSegment(a: Segment, b: Segment): boolean {
   return (
@@ -221,8 +219,7 @@ export class Compactor {
   private readonly maxRunBytes: number;
   private readonly mergeRunsBelowBytes: number;
   private readonly mergeAfterMs: number;
-  private readonly readConcurrency: number;
-  private readonly readBytesInFlight: number;
+  private readonly copier: CompactionCopier;
 
   constructor(
     private readonly deps: CompactorDeps,
@@ -233,8 +230,15 @@ export class Compactor {
     this.maxRunBytes = options.maxRunBytes ?? 4 * MiB;
     this.mergeRunsBelowBytes = options.mergeRunsBelowBytes ?? 1 * MiB;
     this.mergeAfterMs = options.mergeAfterMs ?? 60_000;
-    this.readConcurrency = options.readConcurrency ?? 8;
-    this.readBytesInFlight = options.readBytesInFlight ?? 2 * MiB;
+    this.copier =
+      deps.copier ??
+      new InProcessCopier(
+        { ingestion: deps.ingestion, compaction: deps.compaction },
+        {
+          readConcurrency: options.readConcurrency ?? DEFAULT_COPY_LIMITS.readConcurrency,
+          readBytesInFlight: options.readBytesInFlight ?? DEFAULT_COPY_LIMITS.readBytesInFlight,
+        },
+      );
   }
 
   /** One compaction pass. */
@@ -277,19 +281,26 @@ export class Compactor {
       if (waiting.oldestIngestionAgeMs < (this.options.waitAtMostMs ?? 30_000)) return { ...waiting, waited: true };
     }
 
-    const sources = await this.readSources(plan);
-    let built = await this.build(plan, sources, slicer);
-    if (built.length === 0) return empty();
-
+    const checks = await this.copier.read(await this.copyRequest(plan, slicer), slicer);
+    let written: { readonly bytes: number; readonly data?: Buffer };
+    let built: BuiltRun[];
+    let commands: CompactCommand[];
     const key = `${COMPACTED_PREFIX}${String(now).padStart(13, "0")}-${randomBytes(6).toString("hex")}`;
-    let commands = await this.commands(key, built, log.state, slicer);
-    // Keep the pass within COMMANDS_PER_PASS entries: drop the newest runs until its commands fit.
-    while (commands.length > COMMANDS_PER_PASS && built.length > 1) {
-      built = built.slice(0, Math.max(1, Math.floor(built.length * 0.8)));
+    try {
+      built = await this.build(plan, checks, slicer);
+      if (built.length === 0) return empty();
       commands = await this.commands(key, built, log.state, slicer);
+      // Keep the pass within COMMANDS_PER_PASS entries: drop the newest runs until its commands fit.
+      while (commands.length > COMMANDS_PER_PASS && built.length > 1) {
+        built = built.slice(0, Math.max(1, Math.floor(built.length * 0.8)));
+        commands = await this.commands(key, built, log.state, slicer);
+      }
+      const reads = this.deps.readsPartition;
+      const offers = this.deps.cache !== undefined && (!reads || built.some((r) => reads(r.topic, r.partition)));
+      written = await this.copier.write(checks.pass, key, objectOrder(built), offers, slicer);
+    } finally {
+      this.copier.release(checks.pass);
     }
-    const data = await assembleObject(built, slicer);
-    await this.deps.compaction.put(key, data);
 
     // Segments may have changed while we read and wrote: only propose what is still there.
     await log.catchUp();
@@ -309,10 +320,10 @@ export class Compactor {
     // The commands are applied one by one (each run on its own, section 9 of docs/metadata-log.md).
     await log.propose(commands);
     const replacedFiles = commands.flatMap((c) => c.replacedFiles);
-    if (this.deps.cache) {
+    if (this.deps.cache && written.data) {
       const reads = this.deps.readsPartition;
       const offered = reads ? valid.filter((r) => reads(r.topic, r.partition)) : valid;
-      if (offered.length > 0) await offerRuns(this.deps.cache, key, data, built, new Set(offered), slicer);
+      if (offered.length > 0) await offerRuns(this.deps.cache, key, written.data, built, new Set(offered), slicer);
     }
 
     const appliedRuns = log.state.objectRefs.get(key) ?? 0;
@@ -330,11 +341,11 @@ export class Compactor {
     }
     const stats: CompactionStats = {
       key: appliedRuns > 0 ? key : null,
-      bytes: appliedRuns > 0 ? data.length : 0,
+      bytes: appliedRuns > 0 ? written.bytes : 0,
       runs: commands.reduce((n, c) => n + c.runs.length, 0),
       appliedRuns,
       segments: valid.reduce((n, r) => n + r.segments.length, 0),
-      sourceObjects: sources.size,
+      sourceObjects: checks.sourceObjects,
       replacedFiles,
       seconds: seconds(),
       oldestIngestionAgeMs: this.oldestIngestionAge(Date.now()),
@@ -343,7 +354,7 @@ export class Compactor {
     };
     logger.debug("compaction pass", {
       key,
-      bytes: data.length,
+      bytes: written.bytes,
       runs: stats.runs,
       appliedRuns,
       segments: stats.segments,
@@ -389,62 +400,78 @@ export class Compactor {
   }
 
   /**
-   * Reads every source once: ingestion files whole; compacted objects as the span of their picked
-   * runs. Returns key → {base position, bytes}; a missing source is left out (its segments are skipped).
+   * What the data path reads and checks (compaction-copy.ts): every source once, ingestion files whole and
+   * compacted objects as the span of their picked runs, and every planned segment in plan order. Ingestion
+   * files the fetch cache holds go along instead of being read again.
    */
-  private async readSources(plan: readonly PlannedRun[]): Promise<Sources> {
+  private async copyRequest(plan: readonly PlannedRun[], slicer: TimeSlicer): Promise<CopyRequest> {
     // Per store, by key: no key string made per segment (a pass has hundreds of thousands).
-    const spans = {
-      i: new Map<string, { start: number; end: number }>(),
-      c: new Map<string, { start: number; end: number }>(),
-    };
+    const index = { i: new Map<string, number>(), c: new Map<string, number>() };
+    const keys: string[] = [];
+    const stores: number[] = [];
+    const spans: number[] = [];
+    let count = 0;
+    for (const run of plan) count += run.segments.length;
+    const segments = new Float64Array(count * SEGMENT_FIELDS);
+    let n = 0;
+    slicer.begin();
     for (let k = 0; k < plan.length; k++) {
-      const segments = plan[k]!.segments;
-      for (let j = 0; j < segments.length; j++) {
-        const { store, key, pos, len } = segments[j]!.location;
+      const planned = plan[k]!.segments;
+      for (let j = 0; j < planned.length; j++, n += SEGMENT_FIELDS) {
+        if (slicer.due()) await slicer.pause();
+        const s = planned[j]!;
+        const { store, key, pos, len } = s.location;
+        segments[n + SEGMENT_POS] = pos;
+        segments[n + SEGMENT_LEN] = len;
+        segments[n + SEGMENT_BASE_OFFSET] = s.baseOffset;
+        segments[n + SEGMENT_OFFSETS] = s.lastOffset - s.baseOffset + 1;
         // Plans hold ingestion segments and compacted runs only (compaction-plan.ts), never pages.
-        if (store === "p") continue;
-        const span = spans[store].get(key);
-        if (!span) spans[store].set(key, { start: pos, end: pos + len });
-        else {
-          span.start = Math.min(span.start, pos);
-          span.end = Math.max(span.end, pos + len);
+        if (store === "p") {
+          segments[n + SEGMENT_SOURCE] = -1;
+          continue;
         }
+        let source = index[store].get(key);
+        if (source === undefined) {
+          source = keys.length;
+          index[store].set(key, source);
+          keys.push(key);
+          stores.push(store === "i" ? SOURCE_INGESTION : SOURCE_COMPACTION);
+          // Ingestion files are read whole, from 0.
+          spans.push(store === "i" ? 0 : pos, pos + len);
+        } else {
+          spans[2 * source] = Math.min(spans[2 * source]!, store === "i" ? 0 : pos);
+          spans[2 * source + 1] = Math.max(spans[2 * source + 1]!, pos + len);
+        }
+        segments[n + SEGMENT_SOURCE] = source;
       }
     }
-    const out: Sources = { i: new Map(), c: new Map(), size: 0 };
-    const reads = [
-      ...[...spans.i].map(([key, span]) => ({ store: "i" as const, key, span })),
-      ...[...spans.c].map(([key, span]) => ({ store: "c" as const, key, span })),
-    ];
-    const within = { limit: this.readConcurrency, budget: this.readBytesInFlight, weight: readBytes };
-    await mapWithinBudget(reads, within, async ({ store, key, span }) => {
-      try {
-        const data =
-          store === "i"
-            ? (this.deps.cache?.peek(key) ?? (await this.deps.ingestion.get(key, undefined, { consistent: false })))
-            : await this.deps.compaction.get(key, { offset: span.start, length: span.end - span.start });
-        out[store].set(key, { start: store === "i" ? 0 : span.start, data });
-        out.size++;
-      } catch (err) {
-        if (!(err instanceof ObjectNotFoundError)) throw err;
-        this.deps.logger.error("compaction source object is missing; its segments are skipped", { key, store });
+    slicer.end();
+    const held: Array<[number, Buffer]> = [];
+    const cache = this.deps.cache;
+    if (cache)
+      for (const [key, source] of index.i) {
+        const data = cache.peek(key);
+        if (data) held.push([source, data]);
       }
-    });
-    return out;
+    return { keys, stores: Uint8Array.from(stores), spans: Float64Array.from(spans), segments, held };
   }
 
   /**
-   * Copies each planned run's batches with final offsets. A segment whose bytes are missing or do not
-   * hold exactly its offsets splits the run (it stays where it is and is reported).
+   * Each planned run's segments the data path found sound, in runs. A segment whose bytes are missing or
+   * do not hold exactly its offsets splits the run (it stays where it is and is reported).
    */
-  private async build(plan: readonly PlannedRun[], sources: Sources, slicer: TimeSlicer): Promise<BuiltRun[]> {
+  private async build(plan: readonly PlannedRun[], checks: CopyChecks, slicer: TimeSlicer): Promise<BuiltRun[]> {
+    const logger = this.deps.logger;
+    for (const key of checks.missing)
+      logger.error("compaction source object is missing; its segments are skipped", { key });
+    const malformed = new Map(checks.malformed);
     slicer.begin();
     const out: BuiltRun[] = [];
+    let n = 0;
     for (let k = 0; k < plan.length; k++) {
       const r = plan[k]!;
       let segments: Segment[] = [];
-      let parts: CheckedPart[] = [];
+      let parts: number[] = [];
       let len = 0;
       let maxTimestamp = -1;
       const flush = () => {
@@ -456,17 +483,18 @@ export class Compactor {
         len = 0;
         maxTimestamp = -1;
       };
-      for (let j = 0; j < r.segments.length; j++) {
+      for (let j = 0; j < r.segments.length; j++, n++) {
         const s = r.segments[j]!;
         if (slicer.due()) await slicer.pause();
-        const part = this.checkSegment(s, sources);
-        if (!part) {
+        const status = checks.status[n];
+        if (status !== SegmentStatus.ok) {
+          this.reportSkipped(s, status, malformed.get(n));
           flush();
           continue;
         }
         segments.push(s);
-        parts.push(part);
-        len += part.len;
+        parts.push(n);
+        len += s.location.len;
         maxTimestamp = Math.max(maxTimestamp, s.maxTimestamp);
       }
       flush();
@@ -475,46 +503,29 @@ export class Compactor {
     return out;
   }
 
-  /**
-   * The segment's bytes in its source, checked without copying: whole batches end to end whose offset
-   * deltas add up to exactly the segment's offsets. Null (logged) when they do not.
-   */
-  private checkSegment(s: Segment, sources: Sources): CheckedPart | null {
-    if (s.location.store === "p") return null;
-    const src = sources[s.location.store].get(s.location.key);
-    if (!src) return null;
-    const from = s.location.pos - src.start;
-    const to = from + s.location.len;
-    if (from < 0 || to > src.data.length) {
-      this.deps.logger.error("compaction source is shorter than its segment; segment skipped", {
-        key: s.location.key,
-        pos: s.location.pos,
-        len: s.location.len,
-      });
-      return null;
-    }
-    let offsets: number;
-    try {
-      offsets = offsetsInBatches(src.data, from, to);
-    } catch (err) {
-      this.deps.logger.error("compaction found a malformed batch; segment skipped", {
-        key: s.location.key,
-        pos: s.location.pos,
-        error: errorMessage(err),
-      });
-      return null;
-    }
-    if (offsets !== s.lastOffset - s.baseOffset + 1) {
-      this.deps.logger.error("compaction segment bytes do not match its offsets; segment skipped", {
-        key: s.location.key,
-        pos: s.location.pos,
+  /** Logs why a segment stays where it is (a missing source was logged once, by key). */
+  private reportSkipped(s: Segment, status: number | undefined, why: string | undefined): void {
+    const where = { key: s.location.key, pos: s.location.pos };
+    const logger = this.deps.logger;
+    if (status === SegmentStatus.short)
+      logger.error("compaction source is shorter than its segment; segment skipped", { ...where, len: s.location.len });
+    else if (status === SegmentStatus.malformed)
+      logger.error("compaction found a malformed batch; segment skipped", { ...where, error: why ?? "" });
+    else if (status === SegmentStatus.offsets)
+      logger.error("compaction segment bytes do not match its offsets; segment skipped", {
+        ...where,
         baseOffset: s.baseOffset,
         lastOffset: s.lastOffset,
       });
-      return null;
-    }
-    return { source: src.data, from, len: s.location.len, baseOffset: s.baseOffset };
   }
+}
+
+/** The segments of the runs, in the order the object holds them (their numbers in the CopyRequest). */
+function objectOrder(runs: readonly BuiltRun[]): Int32Array {
+  const order = new Int32Array(runs.reduce((n, r) => n + r.parts.length, 0));
+  let at = 0;
+  for (const r of runs) for (const part of r.parts) order[at++] = part;
+  return order;
 }
 
 /** Runs up to this size are offered as views of a shared slab (ObjectCache.offerViews); larger ones alone. */
@@ -587,28 +598,4 @@ async function offerRuns(
   }
   await flush();
   slicer.end();
-}
-
-/**
- * The compacted object: every run's checked segments copied once into one buffer, with each batch's
- * base offset (and leader epoch) rewritten in the copy. The sources are never written to (store reads
- * may hand out shared buffers: the mem store, the fetch cache).
- */
-async function assembleObject(runs: readonly BuiltRun[], slicer: TimeSlicer): Promise<Buffer> {
-  slicer.begin();
-  const data = Buffer.allocUnsafe(runs.reduce((n, r) => n + r.len, 0));
-  let at = 0;
-  for (let k = 0; k < runs.length; k++) {
-    const parts = runs[k]!.parts;
-    for (let j = 0; j < parts.length; j++) {
-      const part = parts[j]!;
-      // Per part, not per run: a run copies up to maxRunBytes.
-      if (slicer.due()) await slicer.pause();
-      part.source.copy(data, at, part.from, part.from + part.len);
-      rewriteBatchOffsets(data, at, at + part.len, part.baseOffset, SERVED_LEADER_EPOCH);
-      at += part.len;
-    }
-  }
-  slicer.end();
-  return data;
 }

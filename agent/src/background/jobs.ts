@@ -22,6 +22,7 @@ import type { AgentInfo } from "../cluster/types.js";
 import type { Stores } from "../store/types.js";
 import type { CompactionCache, CompactionStats, CompactorOptions } from "./compactor.js";
 import { Compactor } from "./compactor.js";
+import type { CompactionCopier } from "./compaction-copier.js";
 import { ExpiryExtender } from "./expiry.js";
 import { RunArchiver, type RunArchiverOptions } from "./run-archiver.js";
 import { Lease } from "./lease.js";
@@ -83,6 +84,8 @@ export interface BackgroundJobsDeps {
   readonly self?: AgentInfo;
   /** The fetch cache: compaction reads the ingestion files it holds and offers it the runs it writes. */
   readonly fetchCache?: CompactionCache;
+  /** Where compaction's data path runs (compaction-copier.ts); absent: in this event loop. */
+  readonly copier?: CompactionCopier;
   /** Whether this agent read the partition lately: only those partitions' runs are offered (compactor.ts). */
   readonly readsPartition?: (topic: string, partition: number) => boolean;
   readonly options?: BackgroundJobOptions;
@@ -149,6 +152,7 @@ export function startBackgroundJobs(deps: BackgroundJobsDeps): BackgroundJobs {
       logger,
       isLeader,
       ...(deps.fetchCache ? { cache: deps.fetchCache } : {}),
+      ...(deps.copier ? { copier: deps.copier } : {}),
       ...(deps.readsPartition ? { readsPartition: deps.readsPartition } : {}),
       onCompaction: (stats) => {
         if (stats.key !== null) {

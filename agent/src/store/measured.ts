@@ -190,6 +190,11 @@ class MeasuredMetadataStore implements MetadataStore {
   }
 }
 
+/** The same object store, reporting every call to `observe`; closing closes the original. */
+export function measureObjectStore(store: ObjectStore, observe: StoreCallObserver): ObjectStore {
+  return new MeasuredObjectStore(store, observe);
+}
+
 /** The same stores, reporting every call to `observe`; closing closes the originals. */
 export function measureStores(stores: Stores, observe: StoreCallObserver): Stores {
   const ingestion = new MeasuredObjectStore(stores.ingestion, observe);

@@ -16,7 +16,7 @@ import path from "node:path";
 import type { BucketUrl, DynamoBucketUrl } from "../../../../common/bucket-url.js";
 import { dynamoEndpoint, formatBucketUrl } from "../../../../common/bucket-url.js";
 import { componentLogger, errorMessage } from "../../../../common/logger.js";
-import { openDynamoStores, TableSetupError } from "../dynamodb/index.js";
+import { DynamoObjectStore, makeDynamoClient, openDynamoStores, TableSetupError } from "../dynamodb/index.js";
 import { openFileObjectStore, openFileStores } from "../file/index.js";
 import { openMemStores } from "../mem.js";
 import { BucketCheckError, openS3ObjectStore, type S3ObjectStore } from "../s3/index.js";
@@ -217,5 +217,34 @@ export async function openStores(config: OpenStoresConfig): Promise<Stores> {
           await ingestion.close();
         }
       })()),
+  };
+}
+
+/**
+ * Object stores of the same DynamoDB tables and S3 bucket, on clients of their own, without the start-up
+ * checks (the agent's own stores made them): what a worker thread copying compaction data works with
+ * (background/compaction-worker.ts). Mem and file stores cannot be opened twice; they are refused.
+ */
+export function openRemoteObjectStores(
+  ingestionUrl: BucketUrl,
+  compactionUrl: BucketUrl,
+): { ingestion: ObjectStore; compaction: ObjectStore } {
+  const open = (url: BucketUrl): ObjectStore => {
+    switch (url.kind) {
+      case "dynamodb": {
+        const client = makeDynamoClient({ region: url.region, ...(url.endpoint ? { endpoint: url.endpoint } : {}) });
+        return new DynamoObjectStore(client, url.filesTable, url.chunksTable, {}, async () => client.destroy());
+      }
+      case "s3":
+        return openS3ObjectStore(url);
+      case "mem":
+      case "file":
+        throw new StoreConfigError(`${formatBucketUrl(url)}: only DynamoDB and S3 stores can be opened again`);
+    }
+  };
+  const ingestion = open(ingestionUrl);
+  return {
+    ingestion,
+    compaction: formatBucketUrl(ingestionUrl) === formatBucketUrl(compactionUrl) ? ingestion : open(compactionUrl),
   };
 }

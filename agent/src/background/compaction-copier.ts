@@ -1,0 +1,216 @@
+/**
+ * Where compaction's data path (compaction-copy.ts) runs: in the agent's event loop (InProcessCopier),
+ * or in a worker thread with store clients of its own (WorkerCopier, compaction-worker.ts). The worker
+ * is what a DynamoDB and S3 agent uses: the lease holder reads, checks, copies and uploads tens of MiB a
+ * pass, and its event loop also serves produce and fetch. Mem and file stores cannot be opened twice (a
+ * mem store lives in this thread's heap, a file store is locked by its directory), so they copy in process.
+ *
+ * A worker that fails or exits fails the calls waiting on it; the next pass starts another.
+ */
+import { extname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import type { BucketUrl } from "../../../common/bucket-url.js";
+import type { TimeSlicer } from "../../../common/time-slicer.js";
+import type { StoreCall } from "../store/measured.js";
+import { storeUsage, type UsageEvent } from "../store/usage.js";
+import { CopySession, type CopyChecks, type CopyLimits, type CopyRequest, type CopyStores } from "./compaction-copy.js";
+import type { WrittenObject } from "./compaction-copy.js";
+
+export interface CompactionCopier {
+  /** Reads and checks a pass's sources; the pass id names them until `write` or `release`. */
+  read(request: CopyRequest, slicer: TimeSlicer): Promise<CopyChecks & { readonly pass: number }>;
+  /** Assembles the segments of `order` and writes the object under `key`; drops the pass's sources. */
+  write(pass: number, key: string, order: Int32Array, keepData: boolean, slicer: TimeSlicer): Promise<WrittenObject>;
+  /** Drops a pass's sources (no-op after `write`). */
+  release(pass: number): void;
+  close(): Promise<void>;
+}
+
+/** The data path in this event loop, in slices (the compactor's TimeSlicer). */
+export class InProcessCopier implements CompactionCopier {
+  private readonly passes = new Map<number, CopySession>();
+  private nextPass = 1;
+
+  constructor(
+    private readonly stores: CopyStores,
+    private readonly limits: CopyLimits,
+  ) {}
+
+  async read(request: CopyRequest, slicer: TimeSlicer): Promise<CopyChecks & { readonly pass: number }> {
+    const pass = this.nextPass++;
+    const session = new CopySession(this.stores, this.limits);
+    this.passes.set(pass, session);
+    try {
+      return { pass, ...(await session.read(request, slicer)) };
+    } catch (err) {
+      this.release(pass);
+      throw err;
+    }
+  }
+
+  async write(pass: number, key: string, order: Int32Array, keepData: boolean, slicer: TimeSlicer) {
+    const session = this.passes.get(pass);
+    if (!session) throw new Error(`compaction pass ${pass} has no sources`);
+    this.passes.delete(pass);
+    return session.write(key, order, keepData, slicer);
+  }
+
+  release(pass: number): void {
+    this.passes.get(pass)?.release();
+    this.passes.delete(pass);
+  }
+
+  async close(): Promise<void> {
+    for (const pass of [...this.passes.keys()]) this.release(pass);
+  }
+}
+
+/** What a worker is started with (its workerData). */
+export interface CopyWorkerData {
+  readonly ingestion: BucketUrl;
+  readonly compaction: BucketUrl;
+  readonly limits: CopyLimits;
+}
+
+/** Requests to a worker. */
+export type CopyWorkerRequest =
+  | { readonly id: number; readonly op: "read"; readonly pass: number; readonly request: CopyRequest }
+  | {
+      readonly id: number;
+      readonly op: "write";
+      readonly pass: number;
+      readonly key: string;
+      readonly order: Int32Array;
+      readonly keepData: boolean;
+    }
+  | { readonly id: number; readonly op: "release"; readonly pass: number };
+
+/** What a worker posts: answers, and the usage and store calls its stores report (counted here). */
+export type CopyWorkerMessage =
+  | { readonly id: number; readonly ok: true; readonly checks: CopyChecks }
+  | { readonly id: number; readonly ok: true; readonly written: { readonly bytes: number; readonly data?: Uint8Array } }
+  | { readonly id: number; readonly ok: false; readonly error: { readonly name: string; readonly message: string } }
+  | { readonly usage: UsageEvent }
+  | { readonly call: StoreCall };
+
+/** Whether a worker can open these stores itself (DynamoDB and S3 can; mem and file cannot). */
+export function copiesInWorker(ingestion: BucketUrl, compaction: BucketUrl): boolean {
+  const remote = (url: BucketUrl) => url.kind === "dynamodb" || url.kind === "s3";
+  return remote(ingestion) && remote(compaction);
+}
+
+/** A usage event of the worker's stores, counted in this thread's storeUsage (metrics, `warp cost`). */
+function countUsage(event: UsageEvent): void {
+  if (event.kind === "dynamoRead") storeUsage.addDynamoRead(event.table, event.units, event.key);
+  else if (event.kind === "dynamoWrite")
+    storeUsage.addDynamoWrite(event.table, event.units, event.estimated, event.key);
+  else storeUsage.addS3Request(event.type, event.count);
+}
+
+/** The worker's module, beside this one: .ts when run from source (tsx), .js when built. */
+function workerUrl(): URL {
+  return new URL(`./compaction-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+}
+
+interface Pending {
+  resolve(message: CopyWorkerMessage): void;
+  reject(error: Error): void;
+}
+
+export class WorkerCopier implements CompactionCopier {
+  private worker: Worker | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private nextPass = 1;
+  private closed = false;
+
+  constructor(
+    private readonly data: CopyWorkerData,
+    /** Store calls the worker made (the agent's store metrics). */
+    private readonly onStoreCall?: (call: StoreCall) => void,
+  ) {}
+
+  async read(request: CopyRequest): Promise<CopyChecks & { readonly pass: number }> {
+    const pass = this.nextPass++;
+    // The segments go over, not a copy: they are built for this call.
+    const answer = await this.call({ id: 0, op: "read", pass, request }, [request.segments.buffer as ArrayBuffer]);
+    if (!("checks" in answer)) throw new Error("compaction worker answered a read with something else");
+    return { pass, ...answer.checks };
+  }
+
+  async write(pass: number, key: string, order: Int32Array, keepData: boolean): Promise<WrittenObject> {
+    const answer = await this.call({ id: 0, op: "write", pass, key, order, keepData }, [order.buffer as ArrayBuffer]);
+    if (!("written" in answer)) throw new Error("compaction worker answered a write with something else");
+    const { bytes, data } = answer.written;
+    return data ? { bytes, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) } : { bytes };
+  }
+
+  release(pass: number): void {
+    if (!this.worker) return;
+    this.worker.postMessage({ id: this.nextId++, op: "release", pass } satisfies CopyWorkerRequest);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const worker = this.worker;
+    this.worker = null;
+    this.failPending(new Error("compaction worker closed"));
+    if (worker) await worker.terminate();
+  }
+
+  private start(): Worker {
+    if (this.closed) throw new Error("compaction worker closed");
+    if (this.worker) return this.worker;
+    const worker = new Worker(workerUrl(), { workerData: this.data });
+    worker.on("message", (message: CopyWorkerMessage) => this.onMessage(message));
+    const gone = (error: Error) => {
+      if (this.worker !== worker) return;
+      this.worker = null;
+      this.failPending(error);
+    };
+    worker.on("error", (err) => gone(new Error(`compaction worker failed: ${err.message}`, { cause: err })));
+    worker.on("exit", (code) => gone(new Error(`compaction worker exited (code ${code})`)));
+    // A worker waiting for the next pass does not keep the process alive (one answering a call does).
+    worker.unref();
+    this.worker = worker;
+    return worker;
+  }
+
+  private call(request: CopyWorkerRequest, transfer: ArrayBuffer[]): Promise<CopyWorkerMessage> {
+    const worker = this.start();
+    const id = this.nextId++;
+    return new Promise<CopyWorkerMessage>((resolve, reject) => {
+      if (this.pending.size === 0) worker.ref();
+      this.pending.set(id, { resolve, reject });
+      try {
+        worker.postMessage({ ...request, id }, transfer);
+      } catch (err) {
+        this.pending.delete(id);
+        if (this.pending.size === 0) worker.unref();
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+  }
+
+  private onMessage(message: CopyWorkerMessage): void {
+    if ("usage" in message) return countUsage(message.usage);
+    if ("call" in message) return this.onStoreCall?.(message.call);
+    const pending = this.pending.get(message.id);
+    if (!pending) return;
+    this.pending.delete(message.id);
+    if (this.pending.size === 0) this.worker?.unref();
+    if (message.ok) pending.resolve(message);
+    else {
+      const error = new Error(message.error.message);
+      error.name = message.error.name;
+      pending.reject(error);
+    }
+  }
+
+  private failPending(error: Error): void {
+    const waiting = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of waiting) p.reject(error);
+  }
+}
