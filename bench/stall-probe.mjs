@@ -4,24 +4,31 @@
 // naming the process's arguments; CPU ms is the time the process ran meanwhile (all its threads, so V8's
 // helper threads count too): well under the stall's length, the process was mostly waiting for a core.
 // bench/profile-stalls.ts matches them with a profile (--cpu-prof) of the same process.
+// Only a process's main thread is probed: NODE_OPTIONS' --import runs in its worker threads too (the lease
+// holder copies compaction data in one), whose stalls would land in the same file.
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { isMainThread } from "node:worker_threads";
 
-const dir = process.env.WARP_STALL_DIR ?? "stalls";
-const threshold = Number(process.env.WARP_STALL_MS ?? 40);
-mkdirSync(dir, { recursive: true });
-const file = path.join(dir, `stalls-${process.pid}.log`);
-writeFileSync(file, `${process.argv.slice(1).join(" ")}\n`);
-let last = process.hrtime.bigint();
-let lastCpu = process.cpuUsage();
-setInterval(() => {
-  const now = process.hrtime.bigint();
-  const cpu = process.cpuUsage();
-  const ms = Number(now - last) / 1e6;
-  if (ms > threshold) {
-    const cpuMs = (cpu.user - lastCpu.user + cpu.system - lastCpu.system) / 1000;
-    appendFileSync(file, `${last / 1000n} ${now / 1000n} ${ms.toFixed(1)} ${cpuMs.toFixed(1)}\n`);
-  }
-  last = now;
-  lastCpu = cpu;
-}, 2).unref();
+if (isMainThread) probe();
+
+function probe() {
+  const dir = process.env.WARP_STALL_DIR ?? "stalls";
+  const threshold = Number(process.env.WARP_STALL_MS ?? 40);
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `stalls-${process.pid}.log`);
+  writeFileSync(file, `${process.argv.slice(1).join(" ")}\n`);
+  let last = process.hrtime.bigint();
+  let lastCpu = process.cpuUsage();
+  setInterval(() => {
+    const now = process.hrtime.bigint();
+    const cpu = process.cpuUsage();
+    const ms = Number(now - last) / 1e6;
+    if (ms > threshold) {
+      const cpuMs = (cpu.user - lastCpu.user + cpu.system - lastCpu.system) / 1000;
+      appendFileSync(file, `${last / 1000n} ${now / 1000n} ${ms.toFixed(1)} ${cpuMs.toFixed(1)}\n`);
+    }
+    last = now;
+    lastCpu = cpu;
+  }, 2).unref();
+}

@@ -189,6 +189,20 @@ describe("container image (Dockerfile, .dockerignore)", function () {
       });
       assert.match(help, /-bucketURL/);
       assert.ok(!fs.existsSync(path.join(dir, "dist/agent/test")), "tests are not compiled into the image");
+      // Compaction's worker thread is started by the path of its module: the compiled copier must find the
+      // compiled worker and run it. Only the worker's own code refuses a mem:// store this way.
+      const probe = [
+        'import { WorkerCopier } from "./dist/agent/src/background/compaction-copier.js";',
+        'const mem = { kind: "mem", name: "x" };',
+        "const copier = new WorkerCopier({ ingestion: mem, compaction: mem, limits: { readConcurrency: 1, readBytesInFlight: 1 } });",
+        "const none = { keys: [], stores: new Uint8Array(0), spans: new Float64Array(0), segments: new Float64Array(0), held: [] };",
+        "await copier.read(none).then(() => console.log('no error'), (err) => console.log(err.message));",
+        "await copier.close();",
+      ].join("\n");
+      // From a file: a worker thread inherits the process's flags, and `-e` with `--input-type` fails in one.
+      fs.writeFileSync(path.join(dir, "probe.mjs"), probe);
+      const started = execFileSync(process.execPath, ["probe.mjs"], { cwd: dir, encoding: "utf8" });
+      assert.match(started, /compaction worker failed: mem:\/\/x: only DynamoDB and S3 stores can be opened again/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -5,6 +5,7 @@
  * event loop runs on mem and file stores (compaction-copy.ts CopySession; compactor.test.ts covers it there).
  */
 import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
 import { randomBytes } from "node:crypto";
 import { CreateBucketCommand, GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { BucketUrl, DynamoBucketUrl, S3BucketUrl } from "../../../common/bucket-url.js";
@@ -15,10 +16,12 @@ import { openDynamoStores } from "../../src/store/dynamodb/index.js";
 import type { StoreCall } from "../../src/store/measured.js";
 import { openS3ObjectStore } from "../../src/store/s3/index.js";
 import { storeUsage } from "../../src/store/usage.js";
+import { iterateBatches } from "../../src/records/record-batch.js";
 import { MemMetadataStore } from "../../src/store/mem.js";
 import type { Stores } from "../../src/store/types.js";
 import { capturedLogger } from "../support/captured-logger.js";
 import { startDynamo, startS3 } from "../store/servers.js";
+import { eventually } from "../../../e2e/support/eventually.js";
 import {
   closeFixture,
   createTopic,
@@ -251,6 +254,44 @@ describe("compaction data path in a worker thread (DynamoDB Local + S3)", functi
       captured.lines.map((l) => [l.message, l.key]),
       [["compaction source object is missing; its segments are skipped", lost]],
     );
+  });
+
+  it("stops a worker idle for idleMs, never one holding a pass's sources, and starts another for the next pass", async () => {
+    const { fixture: f, urls } = await fixture();
+    await createTopic(f, "t", 1);
+    const file = await produceFile(f, 0, [{ topic: "t", partition: 0, records: 3 }], T0);
+    const idleMs = 200;
+    const copier = new WorkerCopier({ ...urls, limits: DEFAULT_COPY_LIMITS }, undefined, idleMs);
+    open[0]!.copier = copier;
+    const s = f.logs[0]!.state.partition("t", 0)!.segments[0]!;
+    const request = () => ({
+      keys: [file],
+      stores: Uint8Array.from([0]),
+      spans: Float64Array.from([0, s.location.len]),
+      segments: Float64Array.from([0, s.location.pos, s.location.len, 40, 3]),
+      held: [],
+    });
+    assert.equal(copier.running, false, "no worker before the first pass");
+    const first = await copier.read(request());
+    assert.deepEqual([...first.status], [SegmentStatus.ok]);
+    // Idle for longer than idleMs, but with the pass's sources in the worker: it must stay.
+    await sleep(idleMs * 3);
+    assert.equal(copier.running, true, "a worker holding a pass's sources is not stopped");
+    const written = await copier.write(first.pass, "compacted/idle-test", Int32Array.from([0]), true);
+    assert.equal(written.bytes, s.location.len);
+    assert.deepEqual(
+      [...iterateBatches(written.data!)].map((b) => b.baseOffset),
+      [40],
+      "the object's batch carries its final offset",
+    );
+    assert.ok((await f.compaction.get("compacted/idle-test")).equals(written.data!));
+    await eventually(() => !copier.running, { what: "the idle worker to stop", timeoutMs: 20_000 });
+    // The next pass starts another worker.
+    const second = await copier.read(request());
+    assert.equal(copier.running, true);
+    assert.deepEqual([...second.status], [SegmentStatus.ok]);
+    copier.release(second.pass);
+    await eventually(() => !copier.running, { what: "the idle worker to stop again", timeoutMs: 20_000 });
   });
 
   it("fails the pass with the worker's error when the worker cannot start, instead of waiting for it", async () => {
