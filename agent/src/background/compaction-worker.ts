@@ -10,7 +10,12 @@ import { measureObjectStore, type StoreCall } from "../store/measured.js";
 import { openRemoteObjectStores } from "../store/open/open-stores.js";
 import { storeUsage } from "../store/usage.js";
 import { CopySession } from "./compaction-copy.js";
-import type { CopyWorkerData, CopyWorkerMessage, CopyWorkerRequest } from "./compaction-copier.js";
+import {
+  unpackHeld,
+  type CopyWorkerData,
+  type CopyWorkerMessage,
+  type CopyWorkerRequest,
+} from "./compaction-copier.js";
 
 /**
  * This thread serves nothing else, so its work need not be cut short; it still gives its loop back now
@@ -39,7 +44,10 @@ async function serve(request: CopyWorkerRequest): Promise<void> {
       const session = new CopySession(stores, data.limits);
       sessions.set(request.pass, session);
       try {
-        const checks = await session.read(request.request, new TimeSlicer(WORKER_SLICE_MS));
+        const checks = await session.read(
+          { ...request.request, held: unpackHeld(request.held) },
+          new TimeSlicer(WORKER_SLICE_MS),
+        );
         post({ id: request.id, ok: true, checks });
       } catch (err) {
         sessions.delete(request.pass);

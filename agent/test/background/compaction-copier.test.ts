@@ -17,6 +17,7 @@ import type { StoreCall } from "../../src/store/measured.js";
 import { openS3ObjectStore } from "../../src/store/s3/index.js";
 import { storeUsage } from "../../src/store/usage.js";
 import { iterateBatches } from "../../src/records/record-batch.js";
+import { ObjectCache } from "../../src/fetch/object-cache.js";
 import { MemMetadataStore } from "../../src/store/mem.js";
 import type { Stores } from "../../src/store/types.js";
 import { capturedLogger } from "../support/captured-logger.js";
@@ -209,6 +210,37 @@ describe("compaction data path in a worker thread (DynamoDB Local + S3)", functi
     const usage = storeUsage.snapshot();
     assert.ok(usage.dynamoReadUnits > usageBefore.dynamoReadUnits, "the worker's read units are counted here");
     assert.ok(usage.s3Requests.put >= usageBefore.s3Requests.put + 1, "the worker's S3 put is counted here");
+  });
+
+  it("takes the ingestion files the fetch cache holds along to the worker instead of reading them again", async () => {
+    const { fixture: f, urls } = await fixture();
+    await produce(f);
+    const files: Array<{ key: string; size: number }> = [];
+    for await (const o of f.ingestion.list("")) files.push({ key: o.key, size: o.size });
+    const cache = new ObjectCache(64 * 1024 * 1024);
+    // Two files held, each as a view into a larger buffer with other bytes around it (the packing must send
+    // exactly the view's bytes).
+    for (const { key } of files.slice(0, 2)) {
+      const data = await f.ingestion.get(key);
+      const around = Buffer.alloc(data.length + 2000, 0xee);
+      data.copy(around, 1000);
+      cache.put(key, around.subarray(1000, 1000 + data.length));
+    }
+    const calls: StoreCall[] = [];
+    const copier = new WorkerCopier({ ...urls, limits: DEFAULT_COPY_LIMITS }, (c) => calls.push(c));
+    open[0]!.copier = copier;
+    const compactor = new Compactor(
+      { ingestion: f.ingestion, compaction: f.compaction, log: f.logs[1]!, logger, copier, cache },
+      { maxRunBytes: 40_000 },
+    );
+    const pass = await compactor.runOnce(T0 + 60_000);
+    assert.equal(pass.sourceObjects, files.length);
+    assert.equal(
+      pass.bytes,
+      files.reduce((n, x) => n + x.size, 0),
+    );
+    assert.equal(calls.filter((c) => c.op === "get").length, files.length - 2, "the held files are not read");
+    assert.equal(await verifyReadBack(f, f.logs[0]!), 8 * 5);
   });
 
   it("reports missing sources and segments that do not hold their offsets, and copies the rest", async () => {
