@@ -77,7 +77,10 @@ export interface CompactorOptions {
   readonly waitForBytes?: number;
   /** See waitForBytes; default 30000 ms. */
   readonly waitAtMostMs?: number;
-  /** Parallel reads of source objects; default 8 (for the data path in this event loop: a copier given in CompactorDeps has its own). */
+  /**
+   * Parallel reads of source objects; default 8. For the data path in this event loop: a copier given in
+   * CompactorDeps has its own limits.
+   */
   readonly readConcurrency?: number;
   /**
    * Bytes of source reads in flight at most (one read always runs, however large); default 2 MiB. Answers
