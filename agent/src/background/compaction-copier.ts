@@ -141,14 +141,6 @@ export function copiesInWorker(ingestion: BucketUrl, compaction: BucketUrl): boo
   return remote(ingestion) && remote(compaction);
 }
 
-/** A usage event of the worker's stores, counted in this thread's storeUsage (metrics, `warp cost`). */
-function countUsage(event: UsageEvent): void {
-  if (event.kind === "dynamoRead") storeUsage.addDynamoRead(event.table, event.units, event.key);
-  else if (event.kind === "dynamoWrite")
-    storeUsage.addDynamoWrite(event.table, event.units, event.estimated, event.key);
-  else storeUsage.addS3Request(event.type, event.count);
-}
-
 /** The worker's module, beside this one: .ts when run from source (tsx), .js when built. */
 function workerUrl(): URL {
   return new URL(`./compaction-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
@@ -286,7 +278,7 @@ export class WorkerCopier implements CompactionCopier {
   }
 
   private onMessage(message: CopyWorkerMessage): void {
-    if ("usage" in message) return countUsage(message.usage);
+    if ("usage" in message) return storeUsage.record(message.usage);
     if ("call" in message) return this.onStoreCall?.(message.call);
     const pending = this.pending.get(message.id);
     if (!pending) return;

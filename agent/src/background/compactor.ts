@@ -284,6 +284,7 @@ export class Compactor {
       if (waiting.oldestIngestionAgeMs < (this.options.waitAtMostMs ?? 30_000)) return { ...waiting, waited: true };
     }
 
+    const reads = this.deps.readsPartition;
     const checks = await this.copier.read(await this.copyRequest(plan, slicer), slicer);
     let written: { readonly bytes: number; readonly data?: Buffer };
     let built: BuiltRun[];
@@ -298,7 +299,6 @@ export class Compactor {
         built = built.slice(0, Math.max(1, Math.floor(built.length * 0.8)));
         commands = await this.commands(key, built, log.state, slicer);
       }
-      const reads = this.deps.readsPartition;
       const offers = this.deps.cache !== undefined && (!reads || built.some((r) => reads(r.topic, r.partition)));
       written = await this.copier.write(checks.pass, key, objectOrder(built), offers, slicer);
     } finally {
@@ -324,7 +324,6 @@ export class Compactor {
     await log.propose(commands);
     const replacedFiles = commands.flatMap((c) => c.replacedFiles);
     if (this.deps.cache && written.data) {
-      const reads = this.deps.readsPartition;
       const offered = reads ? valid.filter((r) => reads(r.topic, r.partition)) : valid;
       if (offered.length > 0) await offerRuns(this.deps.cache, key, written.data, built, new Set(offered), slicer);
     }

@@ -71,6 +71,13 @@ export class StoreUsage implements StoreUsageSnapshot {
     this.emit({ kind: "s3Request", type, count });
   }
 
+  /** Counts an event reported elsewhere (another thread's stores: background/compaction-copier.ts). */
+  record(event: UsageEvent): void {
+    if (event.kind === "dynamoRead") this.addDynamoRead(event.table, event.units, event.key);
+    else if (event.kind === "dynamoWrite") this.addDynamoWrite(event.table, event.units, event.estimated, event.key);
+    else this.addS3Request(event.type, event.count);
+  }
+
   snapshot(): StoreUsageSnapshot {
     return {
       dynamoReadUnits: this.dynamoReadUnits,
