@@ -157,6 +157,11 @@ describe("compaction data path in a worker thread (DynamoDB Local + S3)", functi
     const inWorker = await fixture();
     await produce(inWorker.fixture);
     assert.ok(copiesInWorker(inWorker.urls.ingestion, inWorker.urls.compaction));
+    assert.equal(
+      copiesInWorker(inWorker.urls.ingestion, inWorker.urls.ingestion),
+      false,
+      "with DynamoDB alone compaction copies in the event loop",
+    );
     let fileBytes = 0;
     for await (const o of inWorker.fixture.ingestion.list("")) fileBytes += o.size;
 
