@@ -513,12 +513,18 @@ export class MetadataLog {
   /**
    * Folds entries another agent read or wrote (the sequencer's answer, sequencer/wire.ts) that come next
    * here, as if read from the store; stops at the first that does not decode (the tail reads it from the
-   * store, and stops the log there if it is malformed there too). Returns how many were folded.
+   * store, and stops the log there if it is malformed there too). Resolves to how many were folded.
+   *
+   * In slices, as the tail folds what it reads: an answer holds up to MAX_REPLY_ENTRY_BYTES of entries
+   * (a compaction pass's `compact` entries of 11,000 runs, files of thousands of batches), which folded in
+   * one step held every agent's event loop for tens of milliseconds at 100,000 partitions. Between slices
+   * another path (the tail, this agent's own append) may fold some of them: each is checked again.
    */
-  foldRecords(records: readonly LogRecord[]): number {
-    if (this.haltedBy) return 0;
+  async foldRecords(records: readonly LogRecord[]): Promise<number> {
+    const slicer = new TimeSlicer(this.options.foldSliceMs ?? DEFAULT_SLICE_MS, 1);
     let folded = 0;
     for (const r of records) {
+      if (this.haltedBy) break;
       if (r.index <= this.stateValue.appliedIndex) continue;
       if (r.index !== this.stateValue.appliedIndex + 1n) break;
       let entry: LogEntry;
@@ -529,7 +535,9 @@ export class MetadataLog {
       }
       this.applyRecord(r, entry);
       folded++;
+      if (slicer.due()) await slicer.pause();
     }
+    slicer.end();
     return folded;
   }
 

@@ -218,7 +218,7 @@ export class CommitForwarder {
     results: readonly CommandResult[],
     entries: readonly LogRecord[],
   ): Promise<void> {
-    this.log.foldRecords(entries);
+    await this.log.foldRecords(entries);
     try {
       await this.log.foldThrough(index, Date.now() + (this.options.foldTimeoutMs ?? 10_000));
     } catch (err) {

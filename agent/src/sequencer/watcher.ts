@@ -154,7 +154,7 @@ export class TailWatcher {
       this.options.logger.debug("the sequencer refused a watch", { status: answer.status });
       return false;
     }
-    this.log.foldRecords(reply.entries ?? []);
+    await this.log.foldRecords(reply.entries ?? []);
     if (this.log.state.appliedIndex < reply.index) {
       // The sequencer no longer held what this agent lacks (or it did not decode): read it from the log.
       try {

@@ -160,6 +160,34 @@ describe("metadata log", () => {
     await writer.close();
     await reader.close();
   });
+  it("folds entries handed to it (a sequencer's answer) in slices: the event loop turns between them", async () => {
+    const store = new MemMetadataStore();
+    const writer = new MetadataLog(store, options);
+    const reader = new MetadataLog(store, { ...options, foldSliceMs: 0 });
+    await writer.open();
+    await reader.open();
+    await writer.propose([{ type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 50, configs: {} }]);
+    for (let i = 0; i < 60; i++)
+      await writer.propose([
+        {
+          type: "commitFile",
+          key: `f${i}`,
+          size: 500,
+          time: 0,
+          batches: Array.from({ length: 50 }, (_, p) => meta(p, 1)),
+        },
+      ]);
+    const handed = writer.recentEntries(1n, writer.state.appliedIndex)!;
+    assert.equal(handed.length, 61);
+    const { turns, result } = await turnsDuring(() => reader.foldRecords(handed));
+    assert.equal(result, 61);
+    assert.ok(turns > 30, `the event loop turned ${turns} times while 61 handed entries were folded`);
+    // Folding them again (the tail read them meanwhile) folds none; the state is the writer's.
+    assert.equal(await reader.foldRecords(handed), 0);
+    assert.deepEqual(reader.state.toSnapshot(), writer.state.toSnapshot());
+    await writer.close();
+    await reader.close();
+  });
   it("a lagging agent reloads from a snapshot in slices: the event loop turns, and the state is the writer's", async () => {
     const store = new MemMetadataStore();
     const writer = new MetadataLog(store, options);

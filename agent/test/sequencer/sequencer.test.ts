@@ -534,10 +534,10 @@ describe("sequencer", () => {
     const at = x.log.state.appliedIndex;
     await r.sequencerLog.propose([commit("handed", batch(0))]);
     const [entry] = r.sequencerLog.recentEntries(at + 1n, at + 1n)!;
-    assert.equal(x.log.foldRecords([{ index: at + 2n, data: entry!.data }]), 0, "not the next entry");
-    assert.equal(x.log.foldRecords([{ index: at + 1n, data: Buffer.from("garbage") }]), 0);
+    assert.equal(await x.log.foldRecords([{ index: at + 2n, data: entry!.data }]), 0, "not the next entry");
+    assert.equal(await x.log.foldRecords([{ index: at + 1n, data: Buffer.from("garbage") }]), 0);
     assert.equal(x.log.halted, null, "a bad handed entry does not stop the log");
-    assert.equal(x.log.foldRecords([entry!]), 1);
+    assert.equal(await x.log.foldRecords([entry!]), 1);
     assert.equal(x.log.state.partition("t", 0)!.nextOffset, 2);
     await x.log.close();
     await r.close();
