@@ -35,7 +35,7 @@ import type {
 } from "./commands.js";
 import { commandProblem } from "./commands.js";
 import { ErrorCode } from "../protocol/error-codes.js";
-import { ExpiryQueue, OFFSETS_RETENTION_MS, PRODUCER_ID_EXPIRATION_MS } from "./expiry.js";
+import { ExpiryList, ExpiryQueue, OFFSETS_RETENTION_MS, PRODUCER_ID_EXPIRATION_MS, type Expiring } from "./expiry.js";
 import { aclCountProblem, partitionCountProblem, scramCredentialCountProblem } from "./limits.js";
 import { GroupFences } from "./group-fence.js";
 import { validateTopicConfig } from "./topic-config.js";
@@ -68,7 +68,8 @@ export interface ProducerBatch {
   readonly baseOffset: number;
 }
 
-interface ProducerState {
+/** Also an item of the fold's expiry list (expiry.ts): its last-use time and its place there. */
+interface ProducerState extends Expiring<ProducerState> {
   readonly producerId: number;
   /** The partition whose state this is (for expiry). */
   readonly partition: PartitionState;
@@ -226,7 +227,7 @@ export class ClusterState {
   /** Log time (ms) at the last applied entry: the largest entry timestamp so far (expiry.ts); 0 while unknown. */
   logTime = 0;
   /** Per-partition producer states by the log time of their last batch. */
-  private producerExpiry = new ExpiryQueue<ProducerState>();
+  private producerExpiry = new ExpiryList<ProducerState>();
   /** Groups with offsets by the log time of their last commit. */
   private groupExpiry = new ExpiryQueue<string>();
   /**
@@ -794,7 +795,16 @@ export class ClusterState {
   ): void {
     let state = p.producers.get(pid);
     if (!state) {
-      state = { producerId: pid, partition: p, epoch, batches: [], lastTimestamp: -1 };
+      state = {
+        producerId: pid,
+        partition: p,
+        epoch,
+        batches: [],
+        lastTimestamp: -1,
+        expiryTime: 0,
+        expiryPrev: null,
+        expiryNext: null,
+      };
       p.producers.set(pid, state);
     } else if (state.epoch !== epoch) {
       state.epoch = epoch;
@@ -926,7 +936,7 @@ export class ClusterState {
         producerId: st.producerId,
         epoch: st.epoch,
         batches: shared ? st.batches : st.batches.slice(),
-        time: this.producerExpiry.timeOf(st) ?? 0,
+        time: st.expiryTime,
         lastTimestamp: st.lastTimestamp,
       })),
     };
@@ -1038,7 +1048,7 @@ export class ClusterState {
     state.appliedIndex = view.applied;
     state.nextProducerId = view.nextProducerId;
     state.logTime = view.logTime;
-    const producerTimes: Array<[ProducerState, number]> = [];
+    const producers: ProducerState[] = [];
     for (const t of view.topics) {
       const partitions: PartitionState[] = [];
       for (const [partitionIndex, rp] of partitionsOf(t).entries()) {
@@ -1061,9 +1071,12 @@ export class ClusterState {
             epoch: rs.epoch,
             batches: rs.batches.slice(),
             lastTimestamp: rs.lastTimestamp,
+            expiryTime: rs.time,
+            expiryPrev: null,
+            expiryNext: null,
           };
           p.producers.set(rs.producerId, producer);
-          producerTimes.push([producer, rs.time]);
+          producers.push(producer);
         }
         partitions.push(p);
         if (partitions.length % PARTITIONS_PER_STEP === 0) yield;
@@ -1076,7 +1089,7 @@ export class ClusterState {
     state.topicNumbers = TopicNumbers.fromRows(view.topicNumbers);
     for (const t of state.topics.values())
       if (state.topicNumbers.numberOfId(t.topicId) === undefined) state.unnumbered.set(t.name, t);
-    state.producerExpiry = ExpiryQueue.of(producerTimes);
+    state.producerExpiry = ExpiryList.of(producers);
     const groupTimes: Array<[string, number]> = [];
     for (const { group, offsets, time } of view.groups) {
       const byTopic = new Map<string, Map<number, OffsetCommitEntry>>();

@@ -7,7 +7,13 @@ import assert from "node:assert/strict";
 import { componentLogger } from "../../../common/logger.js";
 import type { BatchMeta, Command, LogEntry, OffsetCommitEntry } from "../../src/metadata/commands.js";
 import { decodeEntry, encodeEntry } from "../../src/metadata/entry-codec.js";
-import { OFFSETS_RETENTION_MS, PRODUCER_ID_EXPIRATION_MS } from "../../src/metadata/expiry.js";
+import {
+  ExpiryList,
+  ExpiryQueue,
+  OFFSETS_RETENTION_MS,
+  PRODUCER_ID_EXPIRATION_MS,
+  type Expiring,
+} from "../../src/metadata/expiry.js";
 import { MetadataLog } from "../../src/metadata/log.js";
 import { ClusterState } from "../../src/metadata/state.js";
 import { MemMetadataStore } from "../../src/store/mem.js";
@@ -169,5 +175,74 @@ describe("metadata fold: expiry in log time", () => {
     assert.ok(time >= before && time <= after, `entry time ${time}`);
     assert.equal(log.state.logTime, time);
     await log.close();
+  });
+});
+
+describe("expiry lists (the fold's order of last use)", () => {
+  interface Item extends Expiring<Item> {
+    readonly name: string;
+  }
+  const item = (name: string): Item => ({ name, expiryTime: 0, expiryPrev: null, expiryNext: null });
+  const names = (items: readonly Item[]) => items.map((i) => i.name);
+
+  it("expires items oldest first, a used item moved to the end, a deleted one never", () => {
+    const list = new ExpiryList<Item>();
+    const [a, b, c, d] = ["a", "b", "c", "d"].map(item) as [Item, Item, Item, Item];
+    list.touch(a, 1);
+    list.touch(b, 2);
+    list.touch(c, 3);
+    list.touch(d, 4);
+    list.touch(a, 5); // the head, used again
+    list.touch(c, 6); // from the middle
+    list.touch(c, 6); // the tail, again
+    list.delete(d); // the tail before it
+    list.delete(d); // not held: nothing
+    assert.equal(list.size, 3);
+    const told: string[] = [];
+    assert.deepEqual(
+      names(list.expire(5, (i) => told.push(`${i.name}@${i.expiryTime}`))),
+      ["b", "a"],
+      "last used at or before 5, oldest first",
+    );
+    assert.deepEqual(told, ["b@2", "a@5"]);
+    assert.equal(list.size, 1);
+    // An expired item can come back, after the ones still held.
+    list.touch(b, 7);
+    assert.deepEqual(names(list.expire(Infinity)), ["c", "b"]);
+    assert.equal(list.size, 0);
+    assert.deepEqual(names(list.expire(Infinity)), []);
+  });
+
+  it("builds from items in any order, and stamps the ones of unknown time (0) at the first time known", () => {
+    const items = ["x", "y", "z", "w"].map(item);
+    items[0]!.expiryTime = 30;
+    items[1]!.expiryTime = 0;
+    items[2]!.expiryTime = 10;
+    items[3]!.expiryTime = 0;
+    const list = ExpiryList.of(items);
+    const stamped: string[] = [];
+    list.stampUnknown(20, (i) => stamped.push(i.name));
+    assert.deepEqual(stamped, ["y", "w"], "in the order they were given, at the front");
+    assert.deepEqual(
+      list.expire(25).map((i) => `${i.name}@${i.expiryTime}`),
+      ["y@20", "w@20", "z@10"],
+    );
+    assert.equal(list.size, 1);
+  });
+
+  it("keys (group ids) in a queue: the same order, times read by key", () => {
+    const queue = ExpiryQueue.of([
+      ["g2", 20],
+      ["g1", 10],
+    ]);
+    queue.touch("g3", 30);
+    queue.touch("g1", 40);
+    assert.equal(queue.timeOf("g1"), 40);
+    queue.delete("g3");
+    assert.equal(queue.timeOf("g3"), undefined);
+    assert.equal(queue.size, 2);
+    assert.deepEqual(queue.expire(40), ["g2", "g1"]);
+    assert.equal(queue.size, 0);
+    assert.equal(queue.timeOf("g1"), undefined);
   });
 });
