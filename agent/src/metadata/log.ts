@@ -1045,7 +1045,7 @@ export class MetadataLog {
    * it: binary in slices that give the event loop back, while the fold goes on. Reports the longest the
    * event loop was held at once.
    */
-  private async encodeSnapshot(): Promise<{ index: bigint; data: Buffer; holdSeconds: number }> {
+  private async encodeSnapshot(): Promise<{ index: bigint; data: Buffer; holdSeconds: number; saved: number }> {
     const captureStarted = performance.now();
     const capture = this.stateValue.captureSnapshot();
     const captureMs = performance.now() - captureStarted;
@@ -1056,6 +1056,7 @@ export class MetadataLog {
         index: capture.view.applied,
         data: encoded.data,
         holdSeconds: Math.max(captureMs, encoded.longestHoldMs) / 1000,
+        saved: capture.saved(),
       };
     } finally {
       capture.release();
@@ -1076,11 +1077,16 @@ export class MetadataLog {
 
   /** Encodes and stores a snapshot of the state now; one at a time (`snapshotting`). */
   private async writeSnapshot(): Promise<void> {
-    const { index, data, holdSeconds } = await this.encodeSnapshot();
+    const { index, data, holdSeconds, saved } = await this.encodeSnapshot();
     // A snapshot kept as an object is a reference in the table, which agents before level 11 cannot follow.
     await this.store.putSnapshot({ index, data }, { inTableOnly: this.readersFormat() < ENTRY_FORMAT.snapshotObjects });
     this.options.onSnapshot?.({ encodeSeconds: holdSeconds, bytes: data.length });
-    this.options.logger.debug("metadata snapshot written", { index: index.toString(), bytes: data.length });
+    // savedPartitions: copies the fold kept of partitions it changed before the encoder had read them.
+    this.options.logger.debug("metadata snapshot written", {
+      index: index.toString(),
+      bytes: data.length,
+      savedPartitions: saved,
+    });
   }
 
   /**

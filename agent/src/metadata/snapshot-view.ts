@@ -47,7 +47,8 @@ export interface SnapshotTopic {
   readonly partitionCount: number;
   /**
    * Partition `i` (0 ≤ i < partitionCount) as it was at the view's index. With `readNow`, the caller reads
-   * it before it next yields to the event loop: its arrays may then be the live state's, not copies.
+   * it before it next yields to the event loop, and does not ask for it again after that: its arrays may
+   * then be the live state's, not copies, and a captured view keeps no copy of it for later.
    */
   partition(i: number, readNow?: boolean): SnapshotPartition;
 }

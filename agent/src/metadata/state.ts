@@ -101,6 +101,11 @@ export class PartitionState {
    */
   segments: Segment[] = [];
   readonly producers = new Map<number, ProducerState>();
+  /**
+   * The snapshot capture (ClusterState.captureSnapshot's number) whose encoder has read this partition
+   * for good: the fold need not save it before changing it (0: none).
+   */
+  readByCapture = 0;
 
   /** The producers with idempotence state on this partition, by producer id. */
   producerSummaries(): ProducerSummary[] {
@@ -260,6 +265,8 @@ export class ClusterState {
    * before the fold first changes them after it (copy on write; captureSnapshot).
    */
   private captured: Map<PartitionState, SnapshotPartition> | null = null;
+  /** The number of the capture being encoded, or of the last one (PartitionState.readByCapture). */
+  private captureNumber = 0;
   listener: StateListener | null = null;
   onRefused: RefusalListener | null = null;
 
@@ -942,10 +949,13 @@ export class ClusterState {
     };
   }
 
-  /** Called before the fold changes `p` (or its producers' times): saves it for a pending capture. */
+  /**
+   * Called before the fold changes `p` (or its producers' times): saves it for a pending capture, unless
+   * the capture's encoder has read it already.
+   */
   private beforeChange(p: PartitionState): void {
     const captured = this.captured;
-    if (captured && !captured.has(p)) captured.set(p, this.partitionView(p));
+    if (captured && p.readByCapture !== this.captureNumber && !captured.has(p)) captured.set(p, this.partitionView(p));
   }
 
   /** The state as a snapshot holds it, every part read now. */
@@ -988,18 +998,27 @@ export class ClusterState {
    * and the small tables; no partition's segments or producers), so that the fold may go on while the view
    * is encoded. Until `release()`, the fold saves each partition as it was before changing it, and the
    * view's partitions resolve to those saved copies or, for partitions not changed since, to what they
-   * hold now: the view stays the state at the captured index. One capture at a time.
+   * hold now: the view stays the state at the captured index. A partition the encoder reads with
+   * `readNow` (and so never asks for again once it yields, snapshot-view.ts) is not saved after that:
+   * the encoder is past it. One capture at a time. `saved()`: the partitions saved so far.
    */
-  captureSnapshot(): { readonly view: SnapshotView; release(): void } {
+  captureSnapshot(): { readonly view: SnapshotView; release(): void; saved(): number } {
     if (this.captured) throw new Error("a snapshot capture of this state is still being encoded");
     const captured = new Map<PartitionState, SnapshotPartition>();
     this.captured = captured;
-    const view = this.view((p, readNow) => captured.get(p) ?? this.partitionView(p, readNow));
+    const number = ++this.captureNumber;
+    const view = this.view((p, readNow) => {
+      const saved = captured.get(p);
+      if (saved) return saved;
+      if (readNow) p.readByCapture = number;
+      return this.partitionView(p, readNow);
+    });
     return {
       view,
       release: () => {
         if (this.captured === captured) this.captured = null;
       },
+      saved: () => captured.size,
     };
   }
 

@@ -403,6 +403,43 @@ describe("binary metadata snapshots", () => {
     assert.deepEqual(asJson(ClusterState.fromSnapshot(data)), expected);
   });
 
+  it("keep no copy of a partition the encoder has read for good (readNow) when the fold changes it later", () => {
+    const s = new ClusterState();
+    apply(s, { type: "createTopic", name: "t", topicId: topicId(1), partitions: 3, configs: {} });
+    apply(s, {
+      type: "commitFile",
+      key: "ingest/a",
+      size: 300,
+      time: 1,
+      batches: [0, 1, 2].map((p) => batch("t", p, 0)),
+    });
+    const capture = s.captureSnapshot();
+    try {
+      const t = capture.view.topics[0]!;
+      assert.equal(t.partition(0, true).next, 3, "the encoder reads partition 0 and moves on");
+      assert.equal(t.partition(2).next, 3, "partition 2 read as a copy: it may be asked for again");
+      apply(s, {
+        type: "commitFile",
+        key: "ingest/b",
+        size: 300,
+        time: 2,
+        batches: [0, 1, 2].map((p) => batch("t", p, 100)),
+      });
+      assert.equal(capture.saved(), 2, "partitions 1 and 2 saved as captured, not partition 0");
+      assert.equal(t.partition(1, true).next, 3);
+      assert.equal(t.partition(2, true).next, 3);
+      assert.equal(s.partition("t", 0)!.nextOffset, 6);
+    } finally {
+      capture.release();
+    }
+    // The next capture saves partition 0 again: the mark was the last capture's.
+    const next = s.captureSnapshot();
+    apply(s, { type: "commitFile", key: "ingest/c", size: 100, time: 3, batches: [batch("t", 0, 200)] });
+    assert.equal(next.saved(), 1);
+    assert.equal(next.view.topics[0]!.partition(0).next, 6);
+    next.release();
+  });
+
   it("allow one capture at a time, and another once it is released", () => {
     const s = richState();
     const first = s.captureSnapshot();
