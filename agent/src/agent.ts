@@ -182,9 +182,11 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       metrics.logEntryLatency.observe({ phase: "queued" }, queuedSeconds);
       metrics.logEntryLatency.observe({ phase: "appending" }, appendingSeconds);
     },
-    onSnapshot: ({ encodeSeconds, bytes }) => {
+    onSnapshot: ({ encodeSeconds, bytes, seconds, loopDelayP99Seconds }) => {
       metrics.snapshotEncodeLatency.observe(encodeSeconds);
       metrics.snapshotBytes.set(bytes);
+      metrics.snapshotLatency.observe(seconds);
+      metrics.snapshotLoopDelay.observe(loopDelayP99Seconds);
     },
     onSnapshotFailed: () => metrics.snapshotFailures.inc(),
     onEntriesRenewed: (count) => metrics.logEntriesRenewed.inc(count),

@@ -89,6 +89,12 @@ export interface AgentScaleFigures {
   readonly loopSeconds: number;
   readonly loopSecondsOverTarget: number;
   readonly loopMaxMs: number;
+  /**
+   * Each snapshot written while producing, from the agent's log ("metadata snapshot written"): the time it
+   * took and the event-loop delay's p99 and max meanwhile (issue 13's "during snapshots", measured over
+   * the snapshot itself rather than the seconds it fell in).
+   */
+  readonly duringSnapshots: readonly SnapshotLoop[];
   /** The longest a snapshot held the event loop (upper bound of its histogram bucket, ms). */
   readonly snapshotHoldMs: string;
   readonly snapshotBytes: number;
@@ -111,6 +117,47 @@ export interface AgentScaleFigures {
     readonly gcMs: number;
     readonly machineBusyPercent: number;
   };
+}
+
+export interface SnapshotLoop {
+  readonly seconds: number;
+  readonly loopP99Ms: number;
+  readonly loopMaxMs: number;
+}
+
+/** Snapshots' loop figures for a log line: each one's p99, then the longest delay and the longest write. */
+export function duringText(snapshots: readonly SnapshotLoop[]): string {
+  if (snapshots.length === 0) return "none";
+  const max = Math.max(...snapshots.map((x) => x.loopMaxMs));
+  const longest = Math.max(...snapshots.map((x) => x.seconds));
+  return `p99 ${snapshots.map((x) => x.loopP99Ms).join(", ")} ms, max ${max} ms, writes of up to ${longest} s`;
+}
+
+/** The snapshots `agent` logged writing between `fromMs` and `toMs` (ms since the epoch). */
+function snapshotsLogged(agent: AgentProcess, fromMs: number, toMs: number): SnapshotLoop[] {
+  const out: SnapshotLoop[] = [];
+  for (const l of agent.output().split("\n")) {
+    if (!l.startsWith("{") || !l.includes('"metadata snapshot written"')) continue;
+    try {
+      const line = JSON.parse(l) as {
+        message?: string;
+        timestamp?: string;
+        seconds?: number;
+        loopDelayP99Ms?: number;
+        loopDelayMaxMs?: number;
+      };
+      const at = Date.parse(line.timestamp ?? "");
+      if (line.message !== "metadata snapshot written" || !(at >= fromMs && at <= toMs)) continue;
+      out.push({
+        seconds: line.seconds ?? 0,
+        loopP99Ms: line.loopDelayP99Ms ?? 0,
+        loopMaxMs: line.loopDelayMaxMs ?? 0,
+      });
+    } catch {
+      // A line cut by another process's output: not a snapshot's.
+    }
+  }
+  return out;
 }
 
 export interface ClusterScaleResult {
@@ -462,6 +509,7 @@ export async function measureClusterAtScale(aws: AwsLocal, shape: ClusterScaleSh
     })();
     let sent: { requests: number; records: number };
     const produceStarted = performance.now();
+    const produceStartedAt = Date.now();
     try {
       sent = await sendFor(producer, calls, shape.produceSeconds, CALLS_IN_FLIGHT, shape.callsPerSecond);
     } catch (err) {
@@ -499,6 +547,7 @@ export async function measureClusterAtScale(aws: AwsLocal, shape: ClusterScaleSh
         loopSeconds: w.length,
         loopSecondsOverTarget: w.filter((x) => x.p99 > LOOP_TARGET_MS).length,
         loopMaxMs: round1(Math.max(0, ...w.map((x) => x.max))),
+        duringSnapshots: snapshotsLogged(agents[i]!, produceStartedAt, Date.now()),
         snapshotHoldMs: slowestBucketMs(before[i]!, after[i]!, "warp_metadata_snapshot_encode_seconds"),
         snapshotBytes: sumSamples(after[i]!, "warp_metadata_snapshot_bytes"),
         cpuPercent: Math.round(
@@ -518,7 +567,7 @@ export async function measureClusterAtScale(aws: AwsLocal, shape: ClusterScaleSh
     });
     for (const [i, f] of figures.entries())
       log(
-        `  agent ${i + 1}: heap ${f.heapBeforeMiB} → ${f.heapAfterMiB} MiB (peak ${f.heapPeakMiB}, RSS peak ${f.rssPeakMiB}), ${f.snapshots} snapshots (${mib(f.snapshotBytes)} MiB, hold ${f.snapshotHoldMs} ms), event-loop p99 worst second ${f.loopP99WorstMs} ms (with a snapshot: ${f.loopP99WorstWithSnapshotMs ?? "none"}), ${f.loopSecondsOverTarget} of ${f.loopSeconds} seconds over ${LOOP_TARGET_MS} ms, max ${f.loopMaxMs} ms, CPU ${f.cpuPercent} %, GC major ${f.gcMajorSeconds} s (longest ${f.gcMajorLongestMs} ms), minor ${f.gcMinorSeconds} s; in the worst second CPU ${f.worstSecond.cpuMs} ms, GC ${f.worstSecond.gcMs} ms, machine ${f.worstSecond.machineBusyPercent} % busy`,
+        `  agent ${i + 1}: heap ${f.heapBeforeMiB} → ${f.heapAfterMiB} MiB (peak ${f.heapPeakMiB}, RSS peak ${f.rssPeakMiB}), ${f.snapshots} snapshots (${mib(f.snapshotBytes)} MiB, hold ${f.snapshotHoldMs} ms), event-loop p99 worst second ${f.loopP99WorstMs} ms (with a snapshot: ${f.loopP99WorstWithSnapshotMs ?? "none"}; while writing each snapshot: ${duringText(f.duringSnapshots)}), ${f.loopSecondsOverTarget} of ${f.loopSeconds} seconds over ${LOOP_TARGET_MS} ms, max ${f.loopMaxMs} ms, CPU ${f.cpuPercent} %, GC major ${f.gcMajorSeconds} s (longest ${f.gcMajorLongestMs} ms), minor ${f.gcMinorSeconds} s; in the worst second CPU ${f.worstSecond.cpuMs} ms, GC ${f.worstSecond.gcMs} ms, machine ${f.worstSecond.machineBusyPercent} % busy`,
       );
     const allP99 = windows.flat().map((x) => x.p99);
     log(

@@ -15,6 +15,7 @@
  * again.
  */
 import { randomBytes } from "node:crypto";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fullJitterMs, type Backoff } from "../../../common/backoff.js";
 import type { Logger } from "../../../common/logger.js";
@@ -45,6 +46,27 @@ import { TailPace } from "./tail-pace.js";
 import { numberingCommand, type NumberedTopic } from "./topic-numbers.js";
 import { RecentEntries } from "./recent-entries.js";
 import { CommitGathering, type GatherMark } from "./gather.js";
+
+/** What writing one snapshot took (MetadataLogOptions.onSnapshot). */
+export interface SnapshotWritten {
+  /** The longest writing it held the event loop at once (capturing the state, or one slice of encoding it). */
+  readonly encodeSeconds: number;
+  readonly bytes: number;
+  /** From the capture to the snapshot stored. */
+  readonly seconds: number;
+  /**
+   * The event-loop delay over that time (perf_hooks.monitorEventLoopDelay at SNAPSHOT_LOOP_RESOLUTION_MS):
+   * its p99 and max, whatever held the loop (the snapshot's slices, or anything else the agent did then).
+   */
+  readonly loopDelayP99Seconds: number;
+  readonly loopDelayMaxSeconds: number;
+}
+
+/** The resolution of the event-loop delay measured while a snapshot is written (ms; prom-client's too). */
+const SNAPSHOT_LOOP_RESOLUTION_MS = 10;
+
+/** Seconds as milliseconds to a tenth, for a log line. */
+const tenthsOfMs = (seconds: number): number => Math.round(seconds * 10_000) / 10;
 
 export interface MetadataLogOptions {
   /** Poll the store for other agents' entries this often; 0 when this agent is the only writer. */
@@ -95,11 +117,8 @@ export interface MetadataLogOptions {
     readonly queuedSeconds: number;
     readonly appendingSeconds: number;
   }) => void;
-  /**
-   * A snapshot was written: the longest writing it held the event loop at once (capturing the state, or
-   * one slice of encoding it), and its size.
-   */
-  readonly onSnapshot?: (info: { readonly encodeSeconds: number; readonly bytes: number }) => void;
+  /** A snapshot was written (SnapshotWritten). */
+  readonly onSnapshot?: (info: SnapshotWritten) => void;
   /** A snapshot maybeSnapshot started failed (logged too). */
   readonly onSnapshotFailed?: () => void;
   /** Entries no snapshot covered were given a new expiry (renewUncovered). */
@@ -1075,16 +1094,43 @@ export class MetadataLog {
     return 64 * 1024 + this.stateValue.partitionTotal * 48 + segments * 24;
   }
 
-  /** Encodes and stores a snapshot of the state now; one at a time (`snapshotting`). */
+  /**
+   * Encodes and stores a snapshot of the state now; one at a time (`snapshotting`). Measures the event-loop
+   * delay meanwhile: issue 13's figure "during snapshots", which the scale benchmark reads from the log line.
+   */
   private async writeSnapshot(): Promise<void> {
-    const { index, data, holdSeconds, saved } = await this.encodeSnapshot();
-    // A snapshot kept as an object is a reference in the table, which agents before level 11 cannot follow.
-    await this.store.putSnapshot({ index, data }, { inTableOnly: this.readersFormat() < ENTRY_FORMAT.snapshotObjects });
-    this.options.onSnapshot?.({ encodeSeconds: holdSeconds, bytes: data.length });
+    const started = performance.now();
+    const loop = monitorEventLoopDelay({ resolution: SNAPSHOT_LOOP_RESOLUTION_MS });
+    loop.enable();
+    let written: { index: bigint; data: Buffer; holdSeconds: number; saved: number };
+    try {
+      written = await this.encodeSnapshot();
+      // A snapshot kept as an object is a reference in the table, which agents before level 11 cannot follow.
+      await this.store.putSnapshot(
+        { index: written.index, data: written.data },
+        { inTableOnly: this.readersFormat() < ENTRY_FORMAT.snapshotObjects },
+      );
+    } finally {
+      loop.disable();
+    }
+    const { index, data, holdSeconds, saved } = written;
+    const info: SnapshotWritten = {
+      encodeSeconds: holdSeconds,
+      bytes: data.length,
+      seconds: (performance.now() - started) / 1000,
+      // Before its first sample (a snapshot shorter than the resolution) the histogram reads NaN.
+      loopDelayP99Seconds: loop.count > 0 ? loop.percentile(99) / 1e9 : 0,
+      loopDelayMaxSeconds: loop.count > 0 ? loop.max / 1e9 : 0,
+    };
+    this.options.onSnapshot?.(info);
     // savedPartitions: copies the fold kept of partitions it changed before the encoder had read them.
-    this.options.logger.debug("metadata snapshot written", {
+    this.options.logger.info("metadata snapshot written", {
       index: index.toString(),
       bytes: data.length,
+      seconds: Math.round(info.seconds * 1000) / 1000,
+      longestHoldMs: tenthsOfMs(holdSeconds),
+      loopDelayP99Ms: tenthsOfMs(info.loopDelayP99Seconds),
+      loopDelayMaxMs: tenthsOfMs(info.loopDelayMaxSeconds),
       savedPartitions: saved,
     });
   }

@@ -200,6 +200,18 @@ export const snapshotEncodeLatency = new Histogram({
   buckets: STORE_LATENCY_BUCKETS,
   registers,
 });
+export const snapshotLatency = new Histogram({
+  name: "warp_metadata_snapshot_seconds",
+  help: "Time writing a metadata snapshot took, from capturing the folded state to the snapshot stored (the log trimmed after it not counted), per snapshot this agent wrote.",
+  buckets: STORE_LATENCY_BUCKETS,
+  registers,
+});
+export const snapshotLoopDelay = new Histogram({
+  name: "warp_metadata_snapshot_event_loop_delay_seconds",
+  help: "The event-loop delay's p99 while this agent wrote a metadata snapshot (warp_metadata_snapshot_seconds), per snapshot: whatever held the loop then, the snapshot's own slices or other work.",
+  buckets: STORE_LATENCY_BUCKETS,
+  registers,
+});
 export const snapshotBytes = new Gauge({
   name: "warp_metadata_snapshot_bytes",
   help: "Size of the last metadata snapshot this agent wrote.",

@@ -110,6 +110,8 @@ describe("agent HTTP server", () => {
       "warp_metadata_log_entry_attempts",
       "warp_metadata_log_entry_seconds",
       "warp_metadata_snapshot_encode_seconds",
+      "warp_metadata_snapshot_seconds",
+      "warp_metadata_snapshot_event_loop_delay_seconds",
       "warp_metadata_snapshot_bytes",
       "warp_metadata_snapshot_failures_total",
       "warp_metadata_log_entries_renewed_total",

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { componentLogger } from "../../../common/logger.js";
 import { MetadataLog } from "../../src/metadata/log.js";
 import { turnsDuring } from "../support/event-loop.js";
-import type { MetadataLogOptions } from "../../src/metadata/log.js";
+import type { MetadataLogOptions, SnapshotWritten } from "../../src/metadata/log.js";
+import { capturedLogger } from "../support/captured-logger.js";
 import { MemMetadataStore } from "../../src/store/mem.js";
 import type { LogRecord, MetadataStore, ReadOptions } from "../../src/store/types.js";
 
@@ -90,6 +91,38 @@ describe("metadata log", () => {
     assert.equal(entries[1]!.attempts, 2, "one conflict, then the next free index");
     for (const e of entries) assert.ok(e.queuedSeconds >= 0 && e.appendingSeconds >= 0, JSON.stringify(e));
     await other.close();
+    await log.close();
+  });
+
+  it("measures the event-loop delay while it writes a snapshot, and logs it with the snapshot", async () => {
+    // A store whose snapshot put takes 100 ms, during which something else holds the loop for 60 ms.
+    class SlowSnapshots extends MemMetadataStore {
+      override async putSnapshot(...args: Parameters<MemMetadataStore["putSnapshot"]>): Promise<void> {
+        await new Promise((r) => setTimeout(r, 20));
+        const until = performance.now() + 60;
+        while (performance.now() < until);
+        await new Promise((r) => setTimeout(r, 20));
+        return super.putSnapshot(...args);
+      }
+    }
+    const { logger, lines } = capturedLogger("info");
+    const written: SnapshotWritten[] = [];
+    const log = new MetadataLog(new SlowSnapshots(), { ...options, logger, onSnapshot: (info) => written.push(info) });
+    await log.open();
+    await log.propose([{ type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 1, configs: {} }]);
+    await log.snapshotNow();
+    assert.equal(written.length, 1);
+    const [w] = written;
+    assert.ok(w!.seconds >= 0.1, `${w!.seconds} s from capture to stored`);
+    // The 10 ms timer waited through the 60 ms hold.
+    assert.ok(w!.loopDelayMaxSeconds >= 0.05, `max delay ${w!.loopDelayMaxSeconds} s`);
+    assert.ok(w!.loopDelayP99Seconds > 0 && w!.loopDelayP99Seconds <= w!.loopDelayMaxSeconds);
+    const line = lines.find((l) => l.message === "metadata snapshot written");
+    assert.ok(line, "logged at info");
+    assert.equal(line.index, "1");
+    assert.equal(line.bytes, w!.bytes);
+    assert.equal(line.loopDelayMaxMs, Math.round(w!.loopDelayMaxSeconds * 10_000) / 10);
+    assert.equal(typeof line.loopDelayP99Ms, "number");
     await log.close();
   });
 
