@@ -13,8 +13,10 @@
  *    that second (prom-client resets the monitor at each read), and whether it wrote a snapshot then.
  * 3. Cold start: every agent stopped (the snapshot writer writes a final snapshot), then one started again
  *    on the same tables: the time to listen, from its snapshot, and its heap.
+ * With WARP_BENCH_AGENT_LOGS=DIR, each agent's output up to the cold start is written to DIR/agent-<pid>.log.
  */
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Kafka, logLevel, type Producer, type TopicMessages } from "kafkajs";
@@ -569,6 +571,12 @@ export async function measureClusterAtScale(aws: AwsLocal, shape: ClusterScaleSh
       log(
         `  agent ${i + 1}: heap ${f.heapBeforeMiB} → ${f.heapAfterMiB} MiB (peak ${f.heapPeakMiB}, RSS peak ${f.rssPeakMiB}), ${f.snapshots} snapshots (${mib(f.snapshotBytes)} MiB, hold ${f.snapshotHoldMs} ms), event-loop p99 worst second ${f.loopP99WorstMs} ms (with a snapshot: ${f.loopP99WorstWithSnapshotMs ?? "none"}; while writing each snapshot: ${duringText(f.duringSnapshots)}), ${f.loopSecondsOverTarget} of ${f.loopSeconds} seconds over ${LOOP_TARGET_MS} ms, max ${f.loopMaxMs} ms, CPU ${f.cpuPercent} %, GC major ${f.gcMajorSeconds} s (longest ${f.gcMajorLongestMs} ms), minor ${f.gcMinorSeconds} s; in the worst second CPU ${f.worstSecond.cpuMs} ms, GC ${f.worstSecond.gcMs} ms, machine ${f.worstSecond.machineBusyPercent} % busy`,
       );
+    // For matching stalls (bench/stall-probe.mjs) with what the agents logged: WARP_BENCH_AGENT_LOGS=DIR.
+    const logDir = process.env.WARP_BENCH_AGENT_LOGS;
+    if (logDir) {
+      mkdirSync(logDir, { recursive: true });
+      for (const a of agents) writeFileSync(path.join(logDir, `agent-${a.child.pid}.log`), a.output());
+    }
     const allP99 = windows.flat().map((x) => x.p99);
     log(
       `  an idle Node process beside them: event-loop p99 worst second ${idleProcessLoop.p99WorstMs} ms, median second ${idleProcessLoop.p99MedianMs} ms, ${idleProcessLoop.secondsOver} of ${idleProcessLoop.seconds} seconds over ${LOOP_TARGET_MS} ms, max ${idleProcessLoop.maxMs} ms`,
