@@ -142,8 +142,9 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   );
   const compactionUrl = (config.compactionBucketUrl ?? config.bucketUrl)!;
   const ingestionUrl = (config.ingestionBucketUrl ?? config.bucketUrl)!;
-  // On DynamoDB and S3 the lease holder copies compaction data in a worker thread (compaction-copier.ts).
-  const copier = copiesInWorker(ingestionUrl, compactionUrl)
+  // On DynamoDB and S3 the lease holder copies compaction data in a worker thread (compaction-copier.ts),
+  // unless -compactionWorker=false.
+  const copier = copiesInWorker(ingestionUrl, compactionUrl, config.compactionWorker)
     ? new WorkerCopier(
         { ingestion: ingestionUrl, compaction: compactionUrl, limits: DEFAULT_COPY_LIMITS },
         exportStoreCall,

@@ -140,9 +140,10 @@ export function unpackHeld(packed: PackedSources): Array<[number, Uint8Array]> {
  * both again; mem and file stores cannot be). With `-bucketURL dynamodb://` alone compaction writes its
  * objects into DynamoDB too and stays in the event loop: in two of four full test runs, the KIP-848 tests
  * on three agents over DynamoDB Local alone saw it stop answering for over 10 s while a worker copied.
+ * `enabled`: -compactionWorker (off, the lease holder saves the worker's memory and copies in its loop).
  */
-export function copiesInWorker(ingestion: BucketUrl, compaction: BucketUrl): boolean {
-  return ingestion.kind === "dynamodb" && compaction.kind === "s3";
+export function copiesInWorker(ingestion: BucketUrl, compaction: BucketUrl, enabled = true): boolean {
+  return enabled && ingestion.kind === "dynamodb" && compaction.kind === "s3";
 }
 
 /** The worker's module, beside this one: .ts when run from source (tsx), .js when built. */

@@ -271,6 +271,15 @@ export const AGENT_FLAGS = {
     help: "The longest ingested data waits for compaction while less than -compactionMinBytes is waiting. Must stay below -maxUncompactedAge.",
     parse: durationMs(0, 3_600_000),
   }),
+  compactionWorker: flag({
+    name: "compactionWorker",
+    env: "WARP_COMPACTION_WORKER",
+    defaultText: "true",
+    valueName: "bool",
+    boolean: true,
+    help: "With ingestion on DynamoDB and compacted objects on S3, the agent holding the compaction lease reads the ingestion files, checks them, assembles and uploads each compacted object in a worker thread with DynamoDB and S3 clients of its own, so that its event loop keeps serving requests (docs/metadata-log.md section 9); the lease holder then uses about 0.2–0.4 GB more memory. Off: it does that work in its event loop, in slices, as on the other stores.",
+    parse: parseBoolean,
+  }),
   metadataSnapshotEntries: flag({
     name: "metadataSnapshotEntries",
     env: "WARP_METADATA_SNAPSHOT_ENTRIES",

@@ -92,6 +92,8 @@ export interface AgentConfig {
   readonly compactionMinBytes: number;
   /** ... for its oldest to be this old (-compactionMaxWait). */
   readonly compactionMaxWaitMs: number;
+  /** Copy compaction data in a worker thread where the stores allow it (-compactionWorker, on by default). */
+  readonly compactionWorker: boolean;
   /** Metadata log entries between two snapshots (-metadataSnapshotEntries). */
   readonly metadataSnapshotEntries: number;
   /** The longest interval between tail polls of a quiet shared metadata log (-metadataIdlePollInterval). */
@@ -213,6 +215,7 @@ export function parseAgentConfig(
     compactionIntervalMs: p.compactionInterval ?? 2000,
     compactionMinBytes: p.compactionMinBytes ?? DEFAULT_COMPACTION_MIN_BYTES,
     compactionMaxWaitMs: compactionMaxWait(p, ingestionTtlMs, maxUncompactedAgeMs),
+    compactionWorker: p.compactionWorker ?? true,
     metadataSnapshotEntries: p.metadataSnapshotEntries ?? 2000,
     metadataIdlePollMs: p.metadataIdlePollInterval ?? DEFAULT_METADATA_IDLE_POLL_MS,
     metadataLogEntryTtlMs: p.metadataLogEntryTTL ?? DEFAULT_LOG_ENTRY_TTL_MS,

@@ -158,6 +158,11 @@ describe("compaction data path in a worker thread (DynamoDB Local + S3)", functi
     await produce(inWorker.fixture);
     assert.ok(copiesInWorker(inWorker.urls.ingestion, inWorker.urls.compaction));
     assert.equal(
+      copiesInWorker(inWorker.urls.ingestion, inWorker.urls.compaction, false),
+      false,
+      "-compactionWorker=false: in the event loop",
+    );
+    assert.equal(
       copiesInWorker(inWorker.urls.ingestion, inWorker.urls.ingestion),
       false,
       "with DynamoDB alone compaction copies in the event loop",
