@@ -29,6 +29,30 @@ function meta(partition: number, count: number) {
   };
 }
 
+/**
+ * A writer that has committed `files` files to every one of `partitions` partitions of topic t (`count`:
+ * the records of file i's batches), and a second log on the same store that folds in 0 ms slices.
+ */
+async function writerAndSlicedReader(partitions: number, files: number, count: (i: number) => number = () => 1) {
+  const store = new MemMetadataStore();
+  const writer = new MetadataLog(store, options);
+  const reader = new MetadataLog(store, { ...options, foldSliceMs: 0 });
+  await writer.open();
+  await reader.open();
+  await writer.propose([{ type: "createTopic", name: "t", topicId: "a".repeat(32), partitions, configs: {} }]);
+  for (let i = 0; i < files; i++)
+    await writer.propose([
+      {
+        type: "commitFile",
+        key: `f${i}`,
+        size: 10 * partitions,
+        time: 0,
+        batches: Array.from({ length: partitions }, (_, p) => meta(p, count(i))),
+      },
+    ]);
+  return { store, writer, reader };
+}
+
 describe("metadata log", () => {
   it("groups concurrent proposals into entries and returns each command's result", async () => {
     const store = new MemMetadataStore();
@@ -170,22 +194,7 @@ describe("metadata log", () => {
     await log.close();
   });
   it("folds a long backlog in slices: the event loop turns between entries, and the state is the writer's", async () => {
-    const store = new MemMetadataStore();
-    const writer = new MetadataLog(store, options);
-    const reader = new MetadataLog(store, { ...options, foldSliceMs: 0 });
-    await writer.open();
-    await reader.open();
-    await writer.propose([{ type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 50, configs: {} }]);
-    for (let i = 0; i < 120; i++)
-      await writer.propose([
-        {
-          type: "commitFile",
-          key: `f${i}`,
-          size: 500,
-          time: 0,
-          batches: Array.from({ length: 50 }, (_, p) => meta(p, 1 + (i % 3))),
-        },
-      ]);
+    const { writer, reader } = await writerAndSlicedReader(50, 120, (i) => 1 + (i % 3));
     const { turns } = await turnsDuring(() => reader.catchUp());
     assert.ok(turns > 100, `the event loop turned ${turns} times while 121 entries were folded`);
     assert.equal(reader.state.appliedIndex, writer.state.appliedIndex);
@@ -194,22 +203,7 @@ describe("metadata log", () => {
     await reader.close();
   });
   it("folds entries handed to it (a sequencer's answer) in slices: the event loop turns between them", async () => {
-    const store = new MemMetadataStore();
-    const writer = new MetadataLog(store, options);
-    const reader = new MetadataLog(store, { ...options, foldSliceMs: 0 });
-    await writer.open();
-    await reader.open();
-    await writer.propose([{ type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 50, configs: {} }]);
-    for (let i = 0; i < 60; i++)
-      await writer.propose([
-        {
-          type: "commitFile",
-          key: `f${i}`,
-          size: 500,
-          time: 0,
-          batches: Array.from({ length: 50 }, (_, p) => meta(p, 1)),
-        },
-      ]);
+    const { writer, reader } = await writerAndSlicedReader(50, 60);
     const handed = writer.recentEntries(1n, writer.state.appliedIndex)!;
     assert.equal(handed.length, 61);
     const { turns, result } = await turnsDuring(() => reader.foldRecords(handed));
@@ -222,22 +216,7 @@ describe("metadata log", () => {
     await reader.close();
   });
   it("a lagging agent reloads from a snapshot in slices: the event loop turns, and the state is the writer's", async () => {
-    const store = new MemMetadataStore();
-    const writer = new MetadataLog(store, options);
-    const lagging = new MetadataLog(store, { ...options, foldSliceMs: 0 });
-    await writer.open();
-    await lagging.open();
-    await writer.propose([{ type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 3000, configs: {} }]);
-    for (let i = 0; i < 3; i++)
-      await writer.propose([
-        {
-          type: "commitFile",
-          key: `f${i}`,
-          size: 3000,
-          time: 0,
-          batches: Array.from({ length: 3000 }, (_, p) => meta(p, 1)),
-        },
-      ]);
+    const { store, writer, reader: lagging } = await writerAndSlicedReader(3000, 3);
     await writer.snapshotNow();
     // Trimmed as the snapshot writer does, keeping the newest entry: the lagging agent's next entry is
     // gone and it must start again from the snapshot.
