@@ -1096,7 +1096,7 @@ export class MetadataLog {
 
   /**
    * Encodes and stores a snapshot of the state now; one at a time (`snapshotting`). Measures the event-loop
-   * delay meanwhile: issue 13's figure "during snapshots", which the scale benchmark reads from the log line.
+   * delay meanwhile (the scale benchmark's figure "during snapshots", read from the log line).
    */
   private async writeSnapshot(): Promise<void> {
     const started = performance.now();
