@@ -146,6 +146,32 @@ export function copiesInWorker(ingestion: BucketUrl, compaction: BucketUrl, enab
   return enabled && ingestion.kind === "dynamodb" && compaction.kind === "s3";
 }
 
+/**
+ * Flags of the process's own code (`node -e CODE`, `-p CODE`, `--input-type module`) that a worker must not
+ * inherit; each takes a value, in the same argument (`--eval=CODE`) or the next.
+ */
+const EVAL_FLAGS = new Set(["-e", "--eval", "-p", "--print", "--input-type"]);
+
+/**
+ * The process's Node flags for the worker: all of them (`--import tsx` loads the worker's TypeScript when
+ * run from source, `--max-old-space-size` and the like apply to it too) but code given on the command line
+ * (`node -e CODE`), which a worker started from a file refuses to start with.
+ */
+export function workerExecArgv(execArgv: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i]!;
+    const name = arg.startsWith("--") ? arg.split("=", 1)[0]! : arg;
+    if (!EVAL_FLAGS.has(name)) {
+      kept.push(arg);
+      continue;
+    }
+    // "-e CODE": the value is the next argument, dropped too; "--eval=CODE": it is in this one.
+    if (!arg.includes("=")) i++;
+  }
+  return kept;
+}
+
 /** The worker's module, beside this one: .ts when run from source (tsx), .js when built. */
 function workerUrl(): URL {
   return new URL(`./compaction-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
@@ -249,7 +275,7 @@ export class WorkerCopier implements CompactionCopier {
   private start(): Worker {
     if (this.closed) throw new Error("compaction worker closed");
     if (this.worker) return this.worker;
-    const worker = new Worker(workerUrl(), { workerData: this.data });
+    const worker = new Worker(workerUrl(), { workerData: this.data, execArgv: workerExecArgv(process.execArgv) });
     worker.on("message", (message: CopyWorkerMessage) => this.onMessage(message));
     const gone = (error: Error) => {
       if (this.worker !== worker) return;

@@ -5,13 +5,17 @@
  * event loop runs on mem and file stores (compaction-copy.ts CopySession; compactor.test.ts covers it there).
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 import { randomBytes } from "node:crypto";
 import { CreateBucketCommand, GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { BucketUrl, DynamoBucketUrl, S3BucketUrl } from "../../../common/bucket-url.js";
 import { Compactor, type CompactionStats } from "../../src/background/compactor.js";
 import { DEFAULT_COPY_LIMITS, SEGMENT_FIELDS, SegmentStatus } from "../../src/background/compaction-copy.js";
-import { copiesInWorker, WorkerCopier } from "../../src/background/compaction-copier.js";
+import { copiesInWorker, WorkerCopier, workerExecArgv } from "../../src/background/compaction-copier.js";
 import { openDynamoStores } from "../../src/store/dynamodb/index.js";
 import type { StoreCall } from "../../src/store/measured.js";
 import { openS3ObjectStore } from "../../src/store/s3/index.js";
@@ -21,6 +25,7 @@ import { ObjectCache } from "../../src/fetch/object-cache.js";
 import { MemMetadataStore } from "../../src/store/mem.js";
 import type { Stores } from "../../src/store/types.js";
 import { capturedLogger } from "../support/captured-logger.js";
+import { REPO_ROOT } from "../support/agents.js";
 import { startDynamo, startS3 } from "../store/servers.js";
 import { eventually } from "../../../e2e/support/eventually.js";
 import {
@@ -37,6 +42,8 @@ import {
 const REGION = "us-east-1";
 const T0 = Date.UTC(2026, 0, 1);
 const CREDENTIALS = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"] as const;
+
+const execFileAsync = promisify(execFile);
 
 describe("compaction data path in a worker thread (DynamoDB Local + S3)", function () {
   this.timeout(120_000);
@@ -367,5 +374,29 @@ describe("compaction data path in a worker thread (DynamoDB Local + S3)", functi
       }),
       /compaction worker closed/,
     );
+  });
+
+  it("starts its worker from a process running code given on the command line (node -e)", async () => {
+    // Inherited as they were, `--input-type=module -e CODE` stopped the worker before its code ran
+    // (ERR_WORKER_INVALID_EXEC_ARGV); the worker still gets the rest (`--import tsx` loads its TypeScript).
+    assert.deepEqual(
+      workerExecArgv(["--import", "tsx", "--input-type=module", "-e", "code", "--max-old-space-size=512"]),
+      ["--import", "tsx", "--max-old-space-size=512"],
+    );
+    assert.deepEqual(workerExecArgv(["--eval=code", "-p", "x", "--input-type", "module", "--enable-source-maps"]), [
+      "--enable-source-maps",
+    ]);
+    const code = `
+      import { WorkerCopier } from ${JSON.stringify(pathToFileURL(path.join(REPO_ROOT, "agent/src/background/compaction-copier.ts")).href)};
+      const bad = { kind: "file", path: "/nonexistent" };
+      const copier = new WorkerCopier({ ingestion: bad, compaction: bad, limits: { readConcurrency: 1, readBytesInFlight: 1 } });
+      const empty = { keys: [], stores: new Uint8Array(0), spans: new Float64Array(0), segments: new Float64Array(0), held: [] };
+      try { await copier.read(empty); } catch (err) { console.log(err.message); }
+      await copier.close();`;
+    const { stdout } = await execFileAsync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
+      cwd: REPO_ROOT,
+    });
+    // The refusal comes from the worker's own code: it started and ran.
+    assert.match(stdout, /compaction worker failed: .*file:\/\/\/nonexistent.*opened again/);
   });
 });
