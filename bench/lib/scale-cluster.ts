@@ -135,31 +135,38 @@ export function duringText(snapshots: readonly SnapshotLoop[]): string {
   return `p99 ${snapshots.map((x) => x.loopP99Ms).join(", ")} ms, max ${max} ms, writes of up to ${longest} s`;
 }
 
-/** The snapshots `agent` logged writing between `fromMs` and `toMs` (ms since the epoch). */
-function snapshotsLogged(agent: AgentProcess, fromMs: number, toMs: number): SnapshotLoop[] {
-  const out: SnapshotLoop[] = [];
+/** The fields of an agent's log lines this scenario reads. */
+interface LoggedLine {
+  readonly message?: string;
+  readonly timestamp?: string;
+  readonly bytes?: number;
+  readonly seconds?: number;
+  readonly loopDelayP99Ms?: number;
+  readonly loopDelayMaxMs?: number;
+}
+
+/** An agent's JSON log lines (a line cut by another process's output is skipped). */
+function loggedLines(agent: AgentProcess): LoggedLine[] {
+  const out: LoggedLine[] = [];
   for (const l of agent.output().split("\n")) {
-    if (!l.startsWith("{") || !l.includes('"metadata snapshot written"')) continue;
+    if (!l.startsWith("{")) continue;
     try {
-      const line = JSON.parse(l) as {
-        message?: string;
-        timestamp?: string;
-        seconds?: number;
-        loopDelayP99Ms?: number;
-        loopDelayMaxMs?: number;
-      };
-      const at = Date.parse(line.timestamp ?? "");
-      if (line.message !== "metadata snapshot written" || !(at >= fromMs && at <= toMs)) continue;
-      out.push({
-        seconds: line.seconds ?? 0,
-        loopP99Ms: line.loopDelayP99Ms ?? 0,
-        loopMaxMs: line.loopDelayMaxMs ?? 0,
-      });
+      out.push(JSON.parse(l) as LoggedLine);
     } catch {
-      // A line cut by another process's output: not a snapshot's.
+      // Not a whole line.
     }
   }
   return out;
+}
+
+/** The snapshots `agent` logged writing between `fromMs` and `toMs` (ms since the epoch). */
+function snapshotsLogged(agent: AgentProcess, fromMs: number, toMs: number): SnapshotLoop[] {
+  return loggedLines(agent)
+    .filter((l) => {
+      const at = Date.parse(l.timestamp ?? "");
+      return l.message === "metadata snapshot written" && at >= fromMs && at <= toMs;
+    })
+    .map((l) => ({ seconds: l.seconds ?? 0, loopP99Ms: l.loopDelayP99Ms ?? 0, loopMaxMs: l.loopDelayMaxMs ?? 0 }));
 }
 
 export interface ClusterScaleResult {
@@ -591,17 +598,7 @@ export async function measureClusterAtScale(aws: AwsLocal, shape: ClusterScaleSh
     const again = await spawnAgentProcess(await dynamoAgentArgs(aws, name, 50, ZONES[0], flags), aws.env);
     agents = [again];
     const seconds = round1((performance.now() - spawned) / 1000);
-    const lines = again
-      .output()
-      .split("\n")
-      .filter((l) => l.startsWith("{"))
-      .map((l) => {
-        try {
-          return JSON.parse(l) as { message?: string; timestamp?: string; bytes?: number };
-        } catch {
-          return {};
-        }
-      });
+    const lines = loggedLines(again);
     const loaded = lines.find((l) => l.message === "loaded metadata snapshot");
     const replayed = lines.find((l) => l.message === "metadata log replayed");
     const replaySeconds =
