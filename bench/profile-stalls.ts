@@ -6,13 +6,20 @@
  *   NODE_OPTIONS="--import ./bench/stall-probe.mjs --cpu-prof --cpu-prof-dir=DIR --cpu-prof-interval 1000" \
  *     WARP_STALL_DIR=DIR WARP_BENCH_SCALE_ONLY=cluster npx tsx bench/scale.ts
  *   npx tsx bench/profile-stalls.ts DIR/CPU.*.<pid>.0.001.cpuprofile DIR/stalls-<pid>.log [--min 100] [--top 10]
+ *
+ * With `--during DIR/agent-<pid>.log` (the scenario writes the agents' logs with WARP_BENCH_AGENT_LOGS=DIR),
+ * only the stalls inside the spans in which that agent wrote a metadata snapshot.
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { parseStalls, stallsIn, type CpuProfile } from "./lib/profile.js";
+import { parseStalls, snapshotSpans, stallsDuring, stallsIn, type CpuProfile } from "./lib/profile.js";
 
 const { values, positionals } = parseArgs({
-  options: { min: { type: "string", default: "100" }, top: { type: "string", default: "10" } },
+  options: {
+    min: { type: "string", default: "100" },
+    top: { type: "string", default: "10" },
+    during: { type: "string" },
+  },
   allowPositionals: true,
 });
 const [profileFile, stallFile] = positionals;
@@ -22,9 +29,12 @@ if (!profileFile || !stallFile) {
 }
 const profile = JSON.parse(readFileSync(profileFile, "utf8")) as CpuProfile;
 const { process: proc, stalls } = parseStalls(readFileSync(stallFile, "utf8"));
-const long = stalls.filter((s) => s.ms >= Number(values.min));
+const spans = values.during === undefined ? null : snapshotSpans(readFileSync(values.during, "utf8"));
+const candidates = spans ? stallsDuring(stalls, spans) : stalls;
+const long = candidates.filter((s) => s.ms >= Number(values.min));
 console.log(`# ${proc}`);
-console.log(`${long.length} stalls of ${values.min} ms or more (${stalls.length} over the probe's threshold)`);
+if (spans) console.log(`while writing ${spans.length} snapshots (${values.during})`);
+console.log(`${long.length} stalls of ${values.min} ms or more (${candidates.length} over the probe's threshold)`);
 const sum = (f: (s: (typeof long)[number]) => number) => Math.round(long.reduce((n, s) => n + f(s), 0));
 if (long.every((s) => s.cpuMs !== undefined))
   console.log(`together ${sum((s) => s.ms)} ms, in which the process ran ${sum((s) => s.cpuMs!)} ms of CPU`);

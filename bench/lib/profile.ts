@@ -280,16 +280,50 @@ export interface Stall {
   readonly ms: number;
   /** CPU time the process used meanwhile (ms; absent from logs written before the probe recorded it). */
   readonly cpuMs?: number;
+  /** When it ended, ms since the epoch (to match log lines; absent from logs written before). */
+  readonly endMs?: number;
 }
 
 /** The stalls of a stall-probe log (its first line names the process). */
 export function parseStalls(text: string): { process: string; stalls: Stall[] } {
   const [first = "", ...lines] = text.trim().split("\n");
   const stalls = lines.map((l) => {
-    const [fromUs, toUs, ms, cpuMs] = l.split(" ").map(Number);
-    return { fromUs: fromUs!, toUs: toUs!, ms: ms!, ...(cpuMs === undefined ? {} : { cpuMs }) };
+    const [fromUs, toUs, ms, cpuMs, endMs] = l.split(" ").map(Number);
+    return {
+      fromUs: fromUs!,
+      toUs: toUs!,
+      ms: ms!,
+      ...(cpuMs === undefined ? {} : { cpuMs }),
+      ...(endMs === undefined ? {} : { endMs }),
+    };
   });
   return { process: first, stalls };
+}
+
+/**
+ * The spans in which an agent wrote metadata snapshots, from its log ("metadata snapshot written": the
+ * line's time is the end, `seconds` the length), as [start, end] in ms since the epoch.
+ */
+export function snapshotSpans(agentLog: string): Array<readonly [number, number]> {
+  const spans: Array<readonly [number, number]> = [];
+  for (const l of agentLog.split("\n")) {
+    if (!l.includes('"metadata snapshot written"')) continue;
+    try {
+      const line = JSON.parse(l) as { timestamp?: string; seconds?: number };
+      const end = Date.parse(line.timestamp ?? "");
+      if (Number.isFinite(end)) spans.push([end - (line.seconds ?? 0) * 1000, end]);
+    } catch {
+      // Not a whole line.
+    }
+  }
+  return spans;
+}
+
+/** The stalls that overlap one of `spans` (stalls without a wall-clock end cannot be placed: none). */
+export function stallsDuring(stalls: readonly Stall[], spans: ReadonlyArray<readonly [number, number]>): Stall[] {
+  return stalls.filter(
+    (s) => s.endMs !== undefined && spans.some(([from, to]) => s.endMs! - s.ms <= to && s.endMs! >= from),
+  );
 }
 
 export interface StallReport extends Stall {
