@@ -62,6 +62,14 @@ export interface SnapshotWritten {
   readonly loopDelayMaxSeconds: number;
 }
 
+/** A snapshot encoded for writing: the longest it held the loop, and the partitions its capture saved. */
+interface EncodedSnapshot {
+  readonly index: bigint;
+  readonly data: Buffer;
+  readonly holdSeconds: number;
+  readonly saved: number;
+}
+
 /** The resolution of the event-loop delay measured while a snapshot is written (ms; prom-client's too). */
 const SNAPSHOT_LOOP_RESOLUTION_MS = 10;
 
@@ -1064,7 +1072,7 @@ export class MetadataLog {
    * it: binary in slices that give the event loop back, while the fold goes on. Reports the longest the
    * event loop was held at once.
    */
-  private async encodeSnapshot(): Promise<{ index: bigint; data: Buffer; holdSeconds: number; saved: number }> {
+  private async encodeSnapshot(): Promise<EncodedSnapshot> {
     const captureStarted = performance.now();
     const capture = this.stateValue.captureSnapshot();
     const captureMs = performance.now() - captureStarted;
@@ -1102,7 +1110,7 @@ export class MetadataLog {
     const started = performance.now();
     const loop = monitorEventLoopDelay({ resolution: SNAPSHOT_LOOP_RESOLUTION_MS });
     loop.enable();
-    let written: { index: bigint; data: Buffer; holdSeconds: number; saved: number };
+    let written: EncodedSnapshot;
     try {
       written = await this.encodeSnapshot();
       // A snapshot kept as an object is a reference in the table, which agents before level 11 cannot follow.
