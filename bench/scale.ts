@@ -10,7 +10,9 @@
  * WARP_BENCH_SCALE_SECONDS (60) of produce to all of them; WARP_BENCH_SCALE_SNAPSHOT_ENTRIES (200);
  * WARP_BENCH_SCALE_UNITS_SECONDS (15) per log-units run; WARP_BENCH_SCALE_CALLS_PER_SECOND (4) produce calls of
  * 2,000 partitions per agent a second in the many-partitions run (0: back to back); WARP_BENCH_SCALE_ONLY: a
- * comma-separated subset of state, runs (the heap and snapshot bytes of retained compacted runs) and cluster.
+ * comma-separated subset of state, runs (the heap and snapshot bytes of retained compacted runs) and cluster;
+ * WARP_BENCH_SCALE_NICE (0): the niceness of DynamoDB Local, the S3 server and the producing clients, which
+ * stand in for other machines, beside the agents at 0.
  */
 import { writeFileSync, mkdirSync } from "node:fs";
 import path from "node:path";

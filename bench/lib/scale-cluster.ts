@@ -16,6 +16,7 @@
  * With WARP_BENCH_AGENT_LOGS=DIR, each agent's output up to the cold start is written to DIR/agent-<pid>.log.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { getPriority, setPriority } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -43,6 +44,11 @@ export interface ClusterScaleShape {
    * loop rather than processes waiting for one of the 2 CPUs.
    */
   readonly callsPerSecond: number;
+  /**
+   * The niceness of what stands in for other machines — DynamoDB Local, the S3 server, and this process
+   * while it produces (the clients) — so that the agents measured get a core first (0: all alike).
+   */
+  readonly servicesNiceness: number;
 }
 
 export interface LogUnitsRow {
@@ -125,6 +131,19 @@ export interface SnapshotLoop {
   readonly seconds: number;
   readonly loopP99Ms: number;
   readonly loopMaxMs: number;
+  /**
+   * The p99 over every sample the agent took while writing any snapshot since it started (topic creation's
+   * too), as of this one, and their number: the figure "p99 during snapshots" (each one's own p99, over a
+   * second of 10 ms samples, is about its longest delay).
+   */
+  readonly allSnapshotsP99Ms: number;
+  readonly allSnapshotsSamples: number;
+}
+
+/** The p99 of every sample taken while `snapshots`' agent wrote a snapshot, as of the last one. */
+export function allSnapshotsText(snapshots: readonly SnapshotLoop[]): string {
+  const last = snapshots.at(-1);
+  return last ? `${last.allSnapshotsP99Ms} ms of ${last.allSnapshotsSamples}` : "–";
 }
 
 /** Snapshots' loop figures for a log line: each one's p99, then the longest delay and the longest write. */
@@ -132,7 +151,7 @@ export function duringText(snapshots: readonly SnapshotLoop[]): string {
   if (snapshots.length === 0) return "none";
   const max = Math.max(...snapshots.map((x) => x.loopMaxMs));
   const longest = Math.max(...snapshots.map((x) => x.seconds));
-  return `p99 ${snapshots.map((x) => x.loopP99Ms).join(", ")} ms, max ${max} ms, writes of up to ${longest} s`;
+  return `p99 ${snapshots.map((x) => x.loopP99Ms).join(", ")} ms, max ${max} ms, writes of up to ${longest} s; p99 of all samples while writing snapshots ${allSnapshotsText(snapshots)}`;
 }
 
 /** The fields of an agent's log lines this scenario reads. */
@@ -143,6 +162,8 @@ interface LoggedLine {
   readonly seconds?: number;
   readonly loopDelayP99Ms?: number;
   readonly loopDelayMaxMs?: number;
+  readonly loopDelayP99AllSnapshotsMs?: number;
+  readonly loopDelaySamplesAllSnapshots?: number;
 }
 
 /** An agent's JSON log lines (a line cut by another process's output is skipped). */
@@ -166,7 +187,13 @@ function snapshotsLogged(agent: AgentProcess, fromMs: number, toMs: number): Sna
       const at = Date.parse(l.timestamp ?? "");
       return l.message === "metadata snapshot written" && at >= fromMs && at <= toMs;
     })
-    .map((l) => ({ seconds: l.seconds ?? 0, loopP99Ms: l.loopDelayP99Ms ?? 0, loopMaxMs: l.loopDelayMaxMs ?? 0 }));
+    .map((l) => ({
+      seconds: l.seconds ?? 0,
+      loopP99Ms: l.loopDelayP99Ms ?? 0,
+      loopMaxMs: l.loopDelayMaxMs ?? 0,
+      allSnapshotsP99Ms: l.loopDelayP99AllSnapshotsMs ?? 0,
+      allSnapshotsSamples: l.loopDelaySamplesAllSnapshots ?? 0,
+    }));
 }
 
 export interface ClusterScaleResult {
@@ -412,6 +439,26 @@ function gcSeconds(before: Sample[], after: Sample[], kind: string): number {
   return sum(after) - sum(before);
 }
 
+/**
+ * Runs `work` with this process (its main thread: the producing clients) at `niceness`, then at its own
+ * again. Going back down takes root (or CAP_SYS_NICE); without, what this process starts later (the cold
+ * start's agent) inherits the niceness, as the log then says.
+ */
+async function atNiceness<T>(niceness: number, log: (line: string) => void, work: () => Promise<T>): Promise<T> {
+  if (niceness === 0) return work();
+  const own = getPriority();
+  setPriority(niceness);
+  try {
+    return await work();
+  } finally {
+    try {
+      setPriority(own);
+    } catch (err) {
+      log(`  could not set this process's niceness back to ${own} (${String(err)}): later agents run at ${niceness}`);
+    }
+  }
+}
+
 export async function measureClusterAtScale(aws: AwsLocal, shape: ClusterScaleShape, log: (line: string) => void) {
   const name = dynamoTargetName(shape.agents, 50);
   const flags = ["-metadataSnapshotEntries", String(shape.snapshotEntries)];
@@ -520,7 +567,10 @@ export async function measureClusterAtScale(aws: AwsLocal, shape: ClusterScaleSh
     const produceStarted = performance.now();
     const produceStartedAt = Date.now();
     try {
-      sent = await sendFor(producer, calls, shape.produceSeconds, CALLS_IN_FLIGHT, shape.callsPerSecond);
+      const clients = producer;
+      sent = await atNiceness(shape.servicesNiceness, log, () =>
+        sendFor(clients, calls, shape.produceSeconds, CALLS_IN_FLIGHT, shape.callsPerSecond),
+      );
     } catch (err) {
       throw new Error(`producing failed: ${String(err)}\n${agentTrouble(agents)}`, { cause: err });
     } finally {

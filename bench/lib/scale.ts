@@ -4,6 +4,7 @@
  */
 import { ENTRY_BODY_STRIPES } from "../../agent/src/store/dynamodb/entry-bodies.js";
 import {
+  allSnapshotsText,
   LOG_ENTRIES_AT_SCALE,
   LOOP_TARGET_MS,
   measureClusterAtScale,
@@ -30,6 +31,8 @@ export interface ScaleOptions {
   readonly callsPerSecond: number;
   /** "state", "runs", "cluster", comma-separated. */
   readonly only: string;
+  /** ClusterScaleShape.servicesNiceness. */
+  readonly servicesNiceness: number;
 }
 
 /** The scenario's settings from the environment (bench/scale.ts documents the variables). */
@@ -44,6 +47,7 @@ export function scaleOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Scale
     unitsSeconds: num("WARP_BENCH_SCALE_UNITS_SECONDS", 15),
     callsPerSecond: num("WARP_BENCH_SCALE_CALLS_PER_SECOND", 4),
     only: env.WARP_BENCH_SCALE_ONLY ?? "state,runs,cluster",
+    servicesNiceness: num("WARP_BENCH_SCALE_NICE", 0),
   };
 }
 
@@ -76,7 +80,7 @@ export async function runScale(options: ScaleOptions, log: (line: string) => voi
   let cluster: ClusterScaleResult | undefined;
   if (only.has("cluster")) {
     log(`scale: ${options.agents} agents on DynamoDB Local`);
-    const aws = await startAwsLocal();
+    const aws = await startAwsLocal({ niceness: options.servicesNiceness });
     try {
       cluster = await measureClusterAtScale(aws, options, log);
     } finally {
@@ -139,13 +143,13 @@ export function scaleReport(r: ScaleResult, level = 1): string {
           `| ${u.partitions} | ${u.recordBytes} B | ${u.batchesPerFile} | ${u.files} | ${u.producedMB} | ${u.logWriteUnitsPerMB} | ${u.logReadUnitsPerMB} | ${u.writeUnitsPerSecondAt1GBps.toLocaleString("en-US")} | ${u.readUnitsPerSecondAt1GBps.toLocaleString("en-US")} | ${u.entries} | ${u.logWriteUnitsPerEntry} | ${u.logWriteUnitsPerSecondAtScale.toLocaleString("en-US")} | ${u.bodyWriteUnitsPerMB} | ${u.bodyReadUnitsPerMB} | ${u.stripeWriteUnitsPerSecondAt1GBps.toLocaleString("en-US")} | ${u.stripeReadUnitsPerSecondAt1GBps.toLocaleString("en-US")} |`,
       ),
       "",
-      `${c.partitions.toLocaleString("en-US")} partitions (${c.shape.topics} topics × ${c.shape.partitionsPerTopic}) created in ${c.createSeconds} s; ${c.shape.produceSeconds} s of one record to every partition, ${c.produced.partitionsPerRequest.toLocaleString("en-US")} partitions per request to an agent (kafkajs sendBatch calls, ${c.produced.callsPerSecond > 0 ? `${c.produced.callsPerSecond} a second, ` : "back to back, "}at most ${c.produced.callsInFlight} in flight): ${c.produced.requests} calls, ${c.produced.records.toLocaleString("en-US")} records, ${c.produced.MB} MB; snapshots every ${c.shape.snapshotEntries} entries.`,
+      `${c.partitions.toLocaleString("en-US")} partitions (${c.shape.topics} topics × ${c.shape.partitionsPerTopic}) created in ${c.createSeconds} s; ${c.shape.produceSeconds} s of one record to every partition, ${c.produced.partitionsPerRequest.toLocaleString("en-US")} partitions per request to an agent (kafkajs sendBatch calls, ${c.produced.callsPerSecond > 0 ? `${c.produced.callsPerSecond} a second, ` : "back to back, "}at most ${c.produced.callsInFlight} in flight): ${c.produced.requests} calls, ${c.produced.records.toLocaleString("en-US")} records, ${c.produced.MB} MB; snapshots every ${c.shape.snapshotEntries} entries.${c.shape.servicesNiceness ? ` DynamoDB Local, the S3 server and the producing clients at niceness ${c.shape.servicesNiceness}, the agents at 0.` : ""}`,
       "",
-      `| agent | heap before → after (MiB) | heap peak | RSS peak | snapshots | snapshot size | longest hold | event-loop p99, worst second | the same, with a snapshot | while writing each snapshot: p99 | seconds over ${LOOP_TARGET_MS} ms | event-loop max | CPU | GC: major s (longest) / minor s | worst second: CPU / GC ms, machine busy |`,
-      "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+      `| agent | heap before → after (MiB) | heap peak | RSS peak | snapshots | snapshot size | longest hold | event-loop p99, worst second | the same, with a snapshot | while writing each snapshot: p99 | all samples while writing snapshots: p99 of how many | seconds over ${LOOP_TARGET_MS} ms | event-loop max | CPU | GC: major s (longest) / minor s | worst second: CPU / GC ms, machine busy |`,
+      "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
       ...c.agents.map(
         (a, i) =>
-          `| ${i + 1} | ${a.heapBeforeMiB} → ${a.heapAfterMiB} | ${a.heapPeakMiB} | ${a.rssPeakMiB} | ${a.snapshots} | ${a.snapshotBytes > 0 ? `${mib(a.snapshotBytes)} MiB` : "–"} | ${a.snapshotHoldMs} ms | ${a.loopP99WorstMs} ms | ${a.loopP99WorstWithSnapshotMs ?? "–"} ms | ${a.duringSnapshots?.length ? `${a.duringSnapshots.map((x) => x.loopP99Ms).join(", ")} ms` : "–"} | ${a.loopSeconds ? `${a.loopSecondsOverTarget} of ${a.loopSeconds}` : "?"} | ${a.loopMaxMs} ms | ${a.cpuPercent} % | ${a.gcMajorSeconds ?? "?"} (${a.gcMajorLongestMs ?? "?"} ms) / ${a.gcMinorSeconds ?? "?"} | ${a.worstSecond ? `${a.worstSecond.cpuMs} / ${a.worstSecond.gcMs} ms, ${a.worstSecond.machineBusyPercent} %` : "?"} |`,
+          `| ${i + 1} | ${a.heapBeforeMiB} → ${a.heapAfterMiB} | ${a.heapPeakMiB} | ${a.rssPeakMiB} | ${a.snapshots} | ${a.snapshotBytes > 0 ? `${mib(a.snapshotBytes)} MiB` : "–"} | ${a.snapshotHoldMs} ms | ${a.loopP99WorstMs} ms | ${a.loopP99WorstWithSnapshotMs ?? "–"} ms | ${a.duringSnapshots?.length ? `${a.duringSnapshots.map((x) => x.loopP99Ms).join(", ")} ms` : "–"} | ${allSnapshotsText(a.duringSnapshots ?? [])} | ${a.loopSeconds ? `${a.loopSecondsOverTarget} of ${a.loopSeconds}` : "?"} | ${a.loopMaxMs} ms | ${a.cpuPercent} % | ${a.gcMajorSeconds ?? "?"} (${a.gcMajorLongestMs ?? "?"} ms) / ${a.gcMinorSeconds ?? "?"} | ${a.worstSecond ? `${a.worstSecond.cpuMs} / ${a.worstSecond.gcMs} ms, ${a.worstSecond.machineBusyPercent} %` : "?"} |`,
       ),
       "",
       `Event-loop delay p99 of one-second windows, p99 over all agents and windows: ${c.loopP99AllWindowsMs} ms.${c.idleProcessLoop ? ` An idle Node process beside the agents (the machine's floor, bench/lib/loop-floor.ts): p99 worst second ${c.idleProcessLoop.p99WorstMs} ms, median second ${c.idleProcessLoop.p99MedianMs} ms, ${c.idleProcessLoop.secondsOver} of ${c.idleProcessLoop.seconds} seconds over ${LOOP_TARGET_MS} ms.` : ""} Oldest ingestion file not yet compacted when producing stopped: ${c.oldestUncompactedSeconds} s old.`,

@@ -115,8 +115,13 @@ export function s3ServerDescription(): string {
     : `Versity S3 Gateway ${VERSITYGW_VERSION} (POSIX backend on local disk)`;
 }
 
-export async function startAwsLocal(): Promise<AwsLocal> {
-  const [dynamo, s3] = await Promise.all([startDynamoDbLocal(), startS3Server({ kind: benchS3Kind() })]);
+/** DynamoDB Local and the S3 server; at `niceness` (SpawnServerOptions.niceness), if given. */
+export async function startAwsLocal(options: { readonly niceness?: number } = {}): Promise<AwsLocal> {
+  const { niceness } = options;
+  const [dynamo, s3] = await Promise.all([
+    startDynamoDbLocal({ niceness }),
+    startS3Server({ kind: benchS3Kind(), niceness }),
+  ]);
   const bucket = "warp-bench";
   const client = new S3Client({ ...LOCAL_AWS, endpoint: s3.endpoint, forcePathStyle: true });
   await client.send(new CreateBucketCommand({ Bucket: bucket }));

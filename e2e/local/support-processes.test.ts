@@ -139,6 +139,33 @@ describe("support: cache, ports and processes", function () {
     assert.equal(existsSync(server.logFile), false);
   });
 
+  it("spawnServer runs a server at the niceness asked, and the threads it starts too", async () => {
+    // /proc/PID/stat's 19th field is the niceness; a thread's is under /proc/PID/task/TID/stat.
+    const nice = (file: string) => Number(readFileSync(file, "utf8").split(") ")[1]!.split(" ")[16]);
+    const server = await spawnServer({
+      name: "niced",
+      cmd: "bash",
+      args: ["-c", "sleep 1000 & wait"],
+      niceness: 7,
+      ready: async () => true,
+    });
+    try {
+      // Until bash runs, after nice has set the niceness and run it in its place (same pid).
+      const children = () => readFileSync(`/proc/${server.pid}/task/${server.pid}/children`, "utf8").trim();
+      for (let i = 0; i < 50 && children() === ""; i++) await sleep(100);
+      assert.equal(nice(`/proc/${server.pid}/stat`), 7, "the server itself");
+      assert.equal(nice(`/proc/${children().split(" ")[0]}/stat`), 7, "a process it started");
+    } finally {
+      await server.stop();
+    }
+    const plain = await spawnServer({ name: "plain", cmd: "sleep", args: ["1000"], ready: async () => true });
+    try {
+      assert.equal(nice(`/proc/${plain.pid}/stat`), nice("/proc/self/stat"), "unset: as this process");
+    } finally {
+      await plain.stop();
+    }
+  });
+
   it("spawnServer fails with the log tail when the server exits before it is ready", async () => {
     await assert.rejects(
       spawnServer({

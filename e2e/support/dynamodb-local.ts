@@ -18,6 +18,8 @@ export interface DynamoDbLocalOptions {
   readonly sharedDb?: boolean;
   /** How long to wait for it to answer (default 120 s). */
   readonly timeoutMs?: number;
+  /** SpawnServerOptions.niceness. */
+  readonly niceness?: number;
 }
 
 export interface DynamoDbLocal {
@@ -98,6 +100,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
       args,
       cwd: dir,
       timeoutMs: options.timeoutMs ?? 120_000,
+      niceness: options.niceness,
       ready: () => answers(endpoint),
     });
   let server = await start();

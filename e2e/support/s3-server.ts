@@ -105,6 +105,8 @@ export interface S3ServerOptions {
   readonly timeoutMs?: number;
   /** Default `moto`. */
   readonly kind?: S3ServerKind;
+  /** SpawnServerOptions.niceness. */
+  readonly niceness?: number;
 }
 
 /** Starts an S3 server on a free loopback port; it takes the local credentials (LOCAL_AWS). */
@@ -119,6 +121,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
       args: ["-H", "127.0.0.1", "-p", String(port)],
       env: { PYTHONUNBUFFERED: "1", AWS_DEFAULT_REGION: "us-east-1" },
       timeoutMs,
+      niceness: options.niceness,
       ready: () => answers(endpoint, "/moto-api/"),
     });
     return { endpoint, port, logFile: server.logFile, stop: () => server.stop() };
@@ -135,6 +138,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
         ROOT_SECRET_KEY: LOCAL_AWS.credentials.secretAccessKey,
       },
       timeoutMs,
+      niceness: options.niceness,
       ready: () => answers(endpoint, "/"),
     });
     return {

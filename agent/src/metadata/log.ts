@@ -14,8 +14,8 @@
  * that entry is in it: its proposals fail with ProposalOutcomeUnknownError and the entry is not appended
  * again.
  */
+import type { RecordableHistogram } from "node:perf_hooks";
 import { randomBytes } from "node:crypto";
-import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fullJitterMs, type Backoff } from "../../../common/backoff.js";
 import type { Logger } from "../../../common/logger.js";
@@ -46,6 +46,7 @@ import { TailPace } from "./tail-pace.js";
 import { numberingCommand, type NumberedTopic } from "./topic-numbers.js";
 import { RecentEntries } from "./recent-entries.js";
 import { CommitGathering, type GatherMark } from "./gather.js";
+import { delaySeconds, LoopDelayMeter } from "./loop-delay.js";
 
 /** What writing one snapshot took (MetadataLogOptions.onSnapshot). */
 export interface SnapshotWritten {
@@ -55,11 +56,14 @@ export interface SnapshotWritten {
   /** From the capture to the snapshot stored. */
   readonly seconds: number;
   /**
-   * The event-loop delay over that time (perf_hooks.monitorEventLoopDelay at SNAPSHOT_LOOP_RESOLUTION_MS):
-   * its p99 and max, whatever held the loop (the snapshot's slices, or anything else the agent did then).
+   * The event-loop delay over that time (loop-delay.ts, a sample every SNAPSHOT_LOOP_RESOLUTION_MS): its p99
+   * and max, whatever held the loop (the snapshot's slices, or anything else the agent did then).
    */
   readonly loopDelayP99Seconds: number;
   readonly loopDelayMaxSeconds: number;
+  /** The p99 over every sample taken while this agent wrote any snapshot since it started, and their number. */
+  readonly loopDelayP99AllSnapshotsSeconds: number;
+  readonly loopDelaySamplesAllSnapshots: number;
 }
 
 /** A snapshot encoded for writing: the longest it held the loop, and the partitions its capture saved. */
@@ -272,6 +276,8 @@ export class MetadataLog {
   private lastSnapshotBytes = 0;
   /** The snapshot being written by maybeSnapshot, if any. */
   private snapshotting: Promise<void> | null = null;
+  /** The event-loop delay while snapshots are written (writeSnapshot). */
+  private readonly snapshotLoop = new LoopDelayMeter(SNAPSHOT_LOOP_RESOLUTION_MS);
   private closed = false;
   private haltedBy: MetadataFormatError | null = null;
   private opened = false;
@@ -1108,9 +1114,9 @@ export class MetadataLog {
    */
   private async writeSnapshot(): Promise<void> {
     const started = performance.now();
-    const loop = monitorEventLoopDelay({ resolution: SNAPSHOT_LOOP_RESOLUTION_MS });
-    loop.enable();
+    const span = this.snapshotLoop.start();
     let written: EncodedSnapshot;
+    let loop: RecordableHistogram;
     try {
       written = await this.encodeSnapshot();
       // A snapshot kept as an object is a reference in the table, which agents before level 11 cannot follow.
@@ -1119,16 +1125,19 @@ export class MetadataLog {
         { inTableOnly: this.readersFormat() < ENTRY_FORMAT.snapshotObjects },
       );
     } finally {
-      loop.disable();
+      loop = span.stop();
     }
     const { index, data, holdSeconds, saved } = written;
+    const one = delaySeconds(loop);
+    const all = this.snapshotLoop.allSpans;
     const info: SnapshotWritten = {
       encodeSeconds: holdSeconds,
       bytes: data.length,
       seconds: (performance.now() - started) / 1000,
-      // Before its first sample (a snapshot shorter than the resolution) the histogram reads NaN.
-      loopDelayP99Seconds: loop.count > 0 ? loop.percentile(99) / 1e9 : 0,
-      loopDelayMaxSeconds: loop.count > 0 ? loop.max / 1e9 : 0,
+      loopDelayP99Seconds: one.p99,
+      loopDelayMaxSeconds: one.max,
+      loopDelayP99AllSnapshotsSeconds: delaySeconds(all).p99,
+      loopDelaySamplesAllSnapshots: all.count,
     };
     this.options.onSnapshot?.(info);
     // savedPartitions: copies the fold kept of partitions it changed before the encoder had read them.
@@ -1139,6 +1148,9 @@ export class MetadataLog {
       longestHoldMs: tenthsOfMs(holdSeconds),
       loopDelayP99Ms: tenthsOfMs(info.loopDelayP99Seconds),
       loopDelayMaxMs: tenthsOfMs(info.loopDelayMaxSeconds),
+      loopDelaySamples: loop.count,
+      loopDelayP99AllSnapshotsMs: tenthsOfMs(info.loopDelayP99AllSnapshotsSeconds),
+      loopDelaySamplesAllSnapshots: info.loopDelaySamplesAllSnapshots,
       savedPartitions: saved,
     });
   }

@@ -147,6 +147,23 @@ describe("metadata log", () => {
     assert.equal(line.bytes, w!.bytes);
     assert.equal(line.loopDelayMaxMs, Math.round(w!.loopDelayMaxSeconds * 10_000) / 10);
     assert.equal(typeof line.loopDelayP99Ms, "number");
+    // The first snapshot's samples are all the snapshots' so far.
+    const samples = Number(line.loopDelaySamples);
+    assert.ok(samples >= 3, `${samples} samples over ${w!.seconds} s`);
+    assert.equal(line.loopDelaySamplesAllSnapshots, samples);
+    assert.equal(w!.loopDelayP99AllSnapshotsSeconds, w!.loopDelayP99Seconds);
+    // A second snapshot (its put holds the loop 60 ms too) adds its samples to them.
+    await log.propose([{ type: "createTopic", name: "u", topicId: "b".repeat(32), partitions: 1, configs: {} }]);
+    await log.snapshotNow();
+    const lines2 = lines.filter((l) => l.message === "metadata snapshot written");
+    assert.equal(lines2.length, 2);
+    const second = lines2[1]!;
+    assert.equal(second.loopDelaySamplesAllSnapshots, samples + Number(second.loopDelaySamples));
+    assert.ok(written[1]!.loopDelayMaxSeconds >= 0.05, "the second snapshot's own hold is measured too");
+    assert.ok(
+      written[1]!.loopDelayP99AllSnapshotsSeconds >= 0.05,
+      `p99 of all ${written[1]!.loopDelaySamplesAllSnapshots} samples: ${written[1]!.loopDelayP99AllSnapshotsSeconds} s`,
+    );
     await log.close();
   });
 
