@@ -74,6 +74,11 @@ interface EncodedSnapshot {
   readonly saved: number;
 }
 
+/** Room past the last snapshot's size that a kept snapshot buffer must have to be used for the next. */
+const SNAPSHOT_REUSE_ROOM = 64 * 1024;
+/** Smaller snapshot buffers are not kept: allocating one costs little. */
+const SNAPSHOT_REUSE_MIN_BYTES = 256 * 1024;
+
 /** The resolution of the event-loop delay measured while a snapshot is written (ms; prom-client's too). */
 const SNAPSHOT_LOOP_RESOLUTION_MS = 10;
 
@@ -274,6 +279,13 @@ export class MetadataLog {
   private lastRenewAt = 0;
   /** Size of the last snapshot this agent encoded (0: none yet). */
   private lastSnapshotBytes = 0;
+  /**
+   * The buffer the last stored snapshot was encoded into, for the next one (snapshotOutput). A new buffer of
+   * tens of MiB for each snapshot counts as external memory to V8, which starts a full collection once
+   * enough of it was allocated: the scale benchmark's lease holder was in one during each of its large
+   * snapshot writes (2026-12-07, GC flags CollectAllExternalMemory).
+   */
+  private snapshotBuffer: Buffer | null = null;
   /** The snapshot being written by maybeSnapshot, if any. */
   private snapshotting: Promise<void> | null = null;
   /** The event-loop delay while snapshots are written (writeSnapshot). */
@@ -1083,7 +1095,7 @@ export class MetadataLog {
     const capture = this.stateValue.captureSnapshot();
     const captureMs = performance.now() - captureStarted;
     try {
-      const encoded = await encodeSnapshot(capture.view, this.snapshotEncoding(), this.snapshotSizeHint());
+      const encoded = await encodeSnapshot(capture.view, this.snapshotEncoding(), this.snapshotOutput());
       this.lastSnapshotBytes = encoded.data.length;
       return {
         index: capture.view.applied,
@@ -1094,6 +1106,31 @@ export class MetadataLog {
     } finally {
       capture.release();
     }
+  }
+
+  /**
+   * The buffer to encode the next snapshot into: the last one's if the last snapshot fits it with room to
+   * spare and it is not over twice the size hint (a state that shrank lets it go), else the size of a new
+   * one. Taken, so that nothing else writes into it meanwhile.
+   */
+  private snapshotOutput(): number | Buffer {
+    const hint = this.snapshotSizeHint();
+    const kept = this.snapshotBuffer;
+    this.snapshotBuffer = null;
+    const fits =
+      kept !== null && kept.length >= this.lastSnapshotBytes + SNAPSHOT_REUSE_ROOM && kept.length <= 2 * hint;
+    return fits ? kept : hint;
+  }
+
+  /**
+   * Keeps the buffer a stored snapshot was encoded into, for the next (snapshotOutput): the store keeps no
+   * reference to the bytes once putSnapshot has resolved (the storage contract). Only a buffer of its own
+   * (allocated for the snapshot, not a slice of Node's shared pool for small buffers).
+   */
+  private keepSnapshotBuffer(data: Buffer): void {
+    const whole = data.buffer;
+    if (data.byteOffset === 0 && whole.byteLength >= SNAPSHOT_REUSE_MIN_BYTES)
+      this.snapshotBuffer = Buffer.from(whole, 0, whole.byteLength);
   }
 
   /**
@@ -1124,6 +1161,8 @@ export class MetadataLog {
         { index: written.index, data: written.data },
         { inTableOnly: this.readersFormat() < ENTRY_FORMAT.snapshotObjects },
       );
+      // Not after a failed put: a store's requests may still be reading the bytes.
+      this.keepSnapshotBuffer(written.data);
     } finally {
       loop = span.stop();
     }

@@ -74,18 +74,20 @@ const STORE_CODE = { i: 0, c: 1, p: 2 } as const;
 const STORE_OF_CODE = ["i", "c", "p"] as const;
 
 /**
- * Encodes `view`, giving the event loop back every `sliceMs`. `sizeHint` (the last snapshot's size and a
- * margin) sizes the output buffer: one allocation, where growing by doubling allocated about three times
- * the snapshot and copied it again at the end. In an agent holding a large state, allocating tens of MiB
- * at once makes V8 collect the whole heap there and then (hundreds of milliseconds at 100,000 partitions).
+ * Encodes `view`, giving the event loop back every `sliceMs`. `output` is the size of the output buffer
+ * (the last snapshot's size and a margin) or a buffer to encode into, the last snapshot's, which the caller
+ * no longer needs: one allocation at most, where growing by doubling allocated about three times the
+ * snapshot and copied it again at the end. In an agent holding a large state, allocating tens of MiB at
+ * once makes V8 collect the whole heap there and then (hundreds of milliseconds at 100,000 partitions).
+ * Past the buffer's end the bytes go to further buffers, joined at the end into a new one.
  */
 export async function encodeBinarySnapshot(
   view: SnapshotView,
   sliceMs: number = DEFAULT_SLICE_MS,
-  sizeHint = 64 * 1024,
+  output: number | Buffer = 64 * 1024,
 ): Promise<EncodedSnapshot> {
   const slicer = new TimeSlicer(sliceMs);
-  const w = new Writer(sizeHint, SPILL_BYTES);
+  const w = new Writer(output, SPILL_BYTES);
   w.raw(Buffer.from(SNAPSHOT_MAGIC, "latin1"));
   // Format 5 cannot hold topic numbers: a state with any is written in format 6, which older agents refuse.
   // Likewise transactions: format 7, which holds the numbers section too.

@@ -49,15 +49,15 @@ export function snapshotEncodingFor(readersFormat: number): SnapshotEncoding {
 export async function encodeSnapshot(
   view: SnapshotView,
   encoding: SnapshotEncoding,
-  /** Expected size in bytes (binary: sizes its buffer; encodeBinarySnapshot). */
-  sizeHint?: number,
+  /** Binary: the expected size in bytes, or a buffer to encode into (encodeBinarySnapshot's `output`). */
+  output?: number | Buffer,
 ): Promise<EncodedSnapshot> {
   // Topic numbers exist only once every live agent read level 8 (or one older agent came back since,
   // which stops at the first level-8 entry anyway): they go in format 6, never dropped.
   // Transactions likewise exist only once every live agent read level 10: format 7.
   // Index pages (entry level 14): format 9.
   if (encoding === "binary" || view.topicNumbers.length > 0 || holdsTransactions(view) || view.pages > 0)
-    return encodeBinarySnapshot(view, undefined, sizeHint);
+    return encodeBinarySnapshot(view, undefined, output);
   const started = performance.now();
   const data = encodeJsonSnapshot(view);
   return { data, longestHoldMs: performance.now() - started };

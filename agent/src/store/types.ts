@@ -157,7 +157,10 @@ export interface MetadataStore {
    * of the log from `from`, or shows a gap a strongly consistent read would fill; DynamoDB bills half).
    */
   read(from: bigint, limit: number, options?: ReadOptions): Promise<LogRecord[]>;
-  /** Stores a snapshot; later snapshots supersede earlier ones. */
+  /**
+   * Stores a snapshot; later snapshots supersede earlier ones. Once it has resolved, the store keeps no
+   * reference to `snapshot.data`: the caller writes its next snapshot into the same buffer (log.ts).
+   */
   putSnapshot(snapshot: Snapshot, options?: SnapshotPutOptions): Promise<void>;
   /** The snapshot with the highest index, or null. */
   latestSnapshot(): Promise<Snapshot | null>;

@@ -167,6 +167,53 @@ describe("metadata log", () => {
     await log.close();
   });
 
+  it("encodes a snapshot into the buffer of the last one stored, not after a failed put", async () => {
+    // Which buffer each snapshot came in (the mem store copies what it keeps, as the contract asks).
+    class Recording extends MemMetadataStore {
+      readonly buffers: ArrayBufferLike[] = [];
+      failNext = false;
+      override async putSnapshot(...args: Parameters<MemMetadataStore["putSnapshot"]>): Promise<void> {
+        this.buffers.push(args[0].data.buffer);
+        if (this.failNext) {
+          this.failNext = false;
+          throw new Error("put failed");
+        }
+        return super.putSnapshot(...args);
+      }
+    }
+    const store = new Recording();
+    const log = new MetadataLog(store, options);
+    await log.open();
+    // 80,000 partitions: a snapshot of several hundred KiB, past the size below which buffers are not kept.
+    await log.propose([{ type: "createTopic", name: "t", topicId: "a".repeat(32), partitions: 80_000, configs: {} }]);
+    const snapshotAfter = async (key: string) => {
+      await log.propose([{ type: "commitFile", key, size: 10, time: 0, batches: [meta(7, 1)] }]);
+      await log.snapshotNow();
+      return (await store.latestSnapshot())!;
+    };
+    // The first snapshot's buffer is sized from an estimate, generous before any snapshot; the second's
+    // from the first snapshot's size, and kept.
+    await snapshotAfter("f1");
+    const second = await snapshotAfter("f2");
+    assert.ok(second.data.length > 256 * 1024, `${second.data.length} bytes`);
+    const secondBytes = Buffer.from(second.data);
+    const third = await snapshotAfter("f3");
+    assert.equal(store.buffers[2], store.buffers[1], "the third snapshot was encoded into the second one's buffer");
+    assert.ok(second.data.equals(secondBytes), "the stored second snapshot is untouched");
+    store.failNext = true;
+    await assert.rejects(snapshotAfter("f4"), /put failed/);
+    assert.equal(store.buffers[3], store.buffers[1]);
+    await snapshotAfter("f5");
+    assert.notEqual(store.buffers[4], store.buffers[1], "after a failed put, a new buffer");
+    // The stored snapshot is the state: an agent starting from it sees every file.
+    const reader = new MetadataLog(store, options);
+    await reader.open();
+    assert.equal(reader.state.partition("t", 7)!.nextOffset, 5);
+    assert.ok(third.index < reader.state.appliedIndex);
+    await reader.close();
+    await log.close();
+  });
+
   it("restarts from a snapshot plus the entries after it, and reloads when entries were trimmed", async () => {
     const store = new MemMetadataStore();
     const written: Array<{ encodeSeconds: number; bytes: number }> = [];

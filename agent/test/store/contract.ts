@@ -399,6 +399,18 @@ export function runMetadataStoreContract(
         assert.deepEqual(await store.latestSnapshot(), { index: 4n, data: next });
       });
 
+      it("keeps no reference to a stored snapshot's bytes: the caller may write the next one into them", async function () {
+        this.timeout(120_000);
+        // Large enough to be kept apart from the store's own records (in chunks, or an object of its own).
+        const data = randomBytes(largeBytes);
+        const copy = Buffer.from(data);
+        await store.putSnapshot({ index: 3n, data });
+        randomBytes(largeBytes).copy(data);
+        const snap = await store.latestSnapshot();
+        assert.equal(snap?.index, 3n);
+        assert.ok(snap.data.equals(copy), "the snapshot as it was put");
+      });
+
       it("concurrent snapshots: the highest index wins", async function () {
         this.timeout(60_000);
         const handles: MetadataStore[] = [store];

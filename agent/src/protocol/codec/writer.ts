@@ -26,15 +26,16 @@ export class Writer {
   private flushed = 0;
 
   /**
-   * `growBy`: the size of each buffer taken once the first is full (at least what one write needs);
-   * default twice the last one's, which suits small messages but, after a first buffer of tens of MiB,
-   * allocates twice that for a few bytes more.
+   * `initial`: the size of the first buffer, or a buffer to write into first (the caller's to reuse: its
+   * old bytes are overwritten). `growBy`: the size of each buffer taken once the first is full (at least
+   * what one write needs); default twice the last one's, which suits small messages but, after a first
+   * buffer of tens of MiB, allocates twice that for a few bytes more.
    */
   constructor(
-    initialSize = 512,
+    initial: number | Buffer = 512,
     private readonly growBy?: number,
   ) {
-    this.buf = Buffer.allocUnsafe(initialSize);
+    this.buf = typeof initial === "number" ? Buffer.allocUnsafe(initial) : initial;
   }
 
   /** Total bytes written so far. */
