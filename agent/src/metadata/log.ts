@@ -277,8 +277,9 @@ export class MetadataLog {
   private durableSnapshotIndex = 0n;
   /** When this agent last renewed the entries no snapshot covers (renewUncovered; 0: never). */
   private lastRenewAt = 0;
-  /** Size of the last snapshot this agent encoded (0: none yet). */
+  /** Size of the last snapshot this agent encoded (0: none yet), and of the one before it. */
   private lastSnapshotBytes = 0;
+  private previousSnapshotBytes = 0;
   /**
    * The buffer the last stored snapshot was encoded into, for the next one (snapshotOutput). A new buffer of
    * tens of MiB for each snapshot counts as external memory to V8, which starts a full collection once
@@ -1096,6 +1097,7 @@ export class MetadataLog {
     const captureMs = performance.now() - captureStarted;
     try {
       const encoded = await encodeSnapshot(capture.view, this.snapshotEncoding(), this.snapshotOutput());
+      this.previousSnapshotBytes = this.lastSnapshotBytes;
       this.lastSnapshotBytes = encoded.data.length;
       return {
         index: capture.view.applied,
@@ -1135,11 +1137,17 @@ export class MetadataLog {
 
   /**
    * About the size of the next binary snapshot, so that its buffer is allocated once (snapshot-binary.ts):
-   * the last one's and a margin, or, before the first, an estimate from the partitions and the segments
-   * (every segment is one reference in objectRefs; a binary segment takes about 20 bytes).
+   * the last one's and a margin — a tenth of it, or what the state grew by between the last two snapshots
+   * if more (a state outgrowing its buffer takes it, 1 MiB spills and a joined copy: twice the snapshot) —
+   * or, before the first, an estimate from the partitions and the segments (every segment is one reference
+   * in objectRefs; a binary segment takes about 20 bytes).
    */
   private snapshotSizeHint(): number {
-    if (this.lastSnapshotBytes > 0) return Math.ceil(this.lastSnapshotBytes * 1.1) + 64 * 1024;
+    const last = this.lastSnapshotBytes;
+    if (last > 0) {
+      const grew = this.previousSnapshotBytes > 0 ? last - this.previousSnapshotBytes : 0;
+      return Math.ceil(last + Math.max(last * 0.1, grew)) + 64 * 1024;
+    }
     let segments = 0;
     for (const refs of this.stateValue.objectRefs.values()) segments += refs;
     return 64 * 1024 + this.stateValue.partitionTotal * 48 + segments * 24;

@@ -214,6 +214,29 @@ describe("metadata log", () => {
     await log.close();
   });
 
+  it("sizes a new snapshot buffer for what the state grew by between the last two snapshots", async () => {
+    const sizes: Array<{ bytes: number; buffer: number }> = [];
+    class Recording extends MemMetadataStore {
+      override async putSnapshot(...args: Parameters<MemMetadataStore["putSnapshot"]>): Promise<void> {
+        sizes.push({ bytes: args[0].data.length, buffer: args[0].data.buffer.byteLength });
+        return super.putSnapshot(...args);
+      }
+    }
+    const log = new MetadataLog(new Recording(), options);
+    await log.open();
+    // Three snapshots, the state growing by a third between the last two: more than a tenth of it.
+    for (const [i, partitions] of [80_000, 40_000, 40_000].entries()) {
+      const topicId = String(i + 1).repeat(32);
+      await log.propose([{ type: "createTopic", name: `t${i}`, topicId, partitions, configs: {} }]);
+      await log.snapshotNow();
+    }
+    const [, second, third] = sizes;
+    assert.ok(third!.bytes - second!.bytes > second!.bytes / 10, JSON.stringify(sizes));
+    // Encoded into a buffer sized ahead, not spilled past it and joined into one of its exact size.
+    assert.ok(third!.buffer > third!.bytes, JSON.stringify(sizes));
+    await log.close();
+  });
+
   it("restarts from a snapshot plus the entries after it, and reloads when entries were trimmed", async () => {
     const store = new MemMetadataStore();
     const written: Array<{ encodeSeconds: number; bytes: number }> = [];
