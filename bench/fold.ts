@@ -14,6 +14,7 @@ import vm from "node:vm";
 import type { BatchMeta, Command } from "../agent/src/metadata/commands.js";
 import { decodeEntry, encodeEntry } from "../agent/src/metadata/entry-codec.js";
 import { ClusterState } from "../agent/src/metadata/state.js";
+import { createScaleTopic, SCALE_TIME0, scaleTopicId, scaleTopicName } from "./lib/scale-topics.js";
 
 const TOPICS = 1000;
 const PER_TOPIC = 100;
@@ -22,15 +23,15 @@ const BATCHES_PER_FILE = 2000;
 const PRODUCERS_PER_PARTITION = 4;
 /** Files folded per shape (200: one batch for every partition); idempotent files: three times as many. */
 const ROUNDS = 200;
-const T0 = 1_767_225_600_000;
+const T0 = SCALE_TIME0;
 
 const gc: () => void = (() => {
   v8.setFlagsFromString("--expose-gc");
   return vm.runInNewContext("gc") as () => void;
 })();
 
-const topicName = (t: number) => `scale-topic-${String(t).padStart(4, "0")}`;
-const topicId = (t: number) => (t + 1).toString(16).padStart(32, "0");
+const topicName = scaleTopicName;
+const topicId = scaleTopicId;
 
 interface Folder {
   readonly state: ClusterState;
@@ -55,8 +56,7 @@ function folder(): Folder {
 
 function withTopics(): Folder {
   const f = folder();
-  for (let t = 0; t < TOPICS; t++)
-    f.fold([{ type: "createTopic", name: topicName(t), topicId: topicId(t), partitions: PER_TOPIC, configs: {} }], T0);
+  for (let t = 0; t < TOPICS; t++) f.fold([createScaleTopic(t, PER_TOPIC)], T0);
   return f;
 }
 

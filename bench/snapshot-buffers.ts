@@ -15,6 +15,7 @@ import type { BatchMeta, Command } from "../agent/src/metadata/commands.js";
 import { MetadataLog } from "../agent/src/metadata/log.js";
 import { MemMetadataStore } from "../agent/src/store/mem.js";
 import type { Snapshot } from "../agent/src/store/types.js";
+import { createScaleTopic, SCALE_TIME0, scaleTopicName } from "./lib/scale-topics.js";
 
 const TOPICS = 1000;
 const PER_TOPIC = 100;
@@ -22,11 +23,11 @@ const PARTITIONS = TOPICS * PER_TOPIC;
 const FILES_PER_PARTITION = 5;
 const BATCHES_PER_FILE = 2000;
 const SNAPSHOTS = 40;
-const T0 = 1_767_225_600_000;
+const T0 = SCALE_TIME0;
 /** GCCallbackFlags: a collection started for external memory (V8's kGCCallbackFlagCollectAllExternalMemory). */
 const COLLECT_ALL_EXTERNAL_MEMORY = 32;
 
-const topicName = (t: number) => `scale-topic-${String(t).padStart(4, "0")}`;
+const topicName = scaleTopicName;
 
 /** Reads every snapshot's bytes once, as an upload would, and keeps only the last one's index. */
 class UploadingStore extends MemMetadataStore {
@@ -72,14 +73,7 @@ const log = new MetadataLog(new UploadingStore(), {
 await log.open();
 for (let t = 0; t < TOPICS; t += 100) {
   const creates: Command[] = [];
-  for (let i = t; i < t + 100; i++)
-    creates.push({
-      type: "createTopic",
-      name: topicName(i),
-      topicId: (i + 1).toString(16).padStart(32, "0"),
-      partitions: PER_TOPIC,
-      configs: {},
-    });
+  for (let i = t; i < t + 100; i++) creates.push(createScaleTopic(i, PER_TOPIC));
   await log.propose(creates);
 }
 let file = 0;

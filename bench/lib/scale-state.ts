@@ -19,6 +19,7 @@ import { planCompaction, type PlannedRun } from "../../agent/src/background/comp
 import { archiveCommand, planPages } from "../../agent/src/background/run-archiver.js";
 import { encodeRunPage } from "../../agent/src/metadata/run-page.js";
 import { TimeSlicer } from "../../common/time-slicer.js";
+import { createScaleTopic, SCALE_TIME0, scaleTopicName } from "./scale-topics.js";
 import { mib, round1 } from "./stats.js";
 
 export interface StateScaleShape {
@@ -78,9 +79,8 @@ function heapUsed(): number {
 
 const BATCHES_PER_FILE = 1000;
 
-/** When the folded states' entries start (ms). */
-const TIME0 = 1_767_225_600_000;
-const topicName = (t: number) => `scale-topic-${String(t).padStart(4, "0")}`;
+const TIME0 = SCALE_TIME0;
+const topicName = scaleTopicName;
 
 /** A state holding `topics` topics of `partitionsPerTopic` partitions, and `apply` to fold one more entry. */
 function stateWithTopics(
@@ -93,19 +93,7 @@ function stateWithTopics(
     index++;
     state.apply(index, { proposer: "0011223344556677", seq: Number(index), time, commands });
   };
-  for (let t = 0; t < topics; t++)
-    apply(
-      [
-        {
-          type: "createTopic",
-          name: topicName(t),
-          topicId: (t + 1).toString(16).padStart(32, "0"),
-          partitions: partitionsPerTopic,
-          configs: {},
-        },
-      ],
-      TIME0,
-    );
+  for (let t = 0; t < topics; t++) apply([createScaleTopic(t, partitionsPerTopic)], TIME0);
   return { state, apply };
 }
 
