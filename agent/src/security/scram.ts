@@ -13,6 +13,7 @@
  */
 import { createHash, createHmac, pbkdf2, randomBytes, timingSafeEqual } from "node:crypto";
 import { promisify } from "node:util";
+import { isBase64Text } from "../../../common/base64.js";
 import { SaslAuthenticationError } from "./mechanisms.js";
 import type { SaslExchange, SaslStep, ScramMechanism } from "./mechanisms.js";
 
@@ -126,7 +127,7 @@ function decodeSaslName(text: string): string {
 const PRINTABLE_NONCE = /^[\x21-\x2B\x2D-\x7E]+$/;
 
 function b64(text: string, what: string): Buffer {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text))
+  if (!isBase64Text(text))
     throw new SaslAuthenticationError(`Invalid SCRAM client final message: ${what} is not base64`);
   return Buffer.from(text, "base64");
 }

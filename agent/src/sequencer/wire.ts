@@ -19,6 +19,7 @@
  * The sequencer's address and the token a request carries (`authorization: Bearer <token>`) are in the
  * sequencer lease's item, which only readers of the metadata table see.
  */
+import { isBase64Text } from "../../../common/base64.js";
 import type { LeaseHolder } from "../background/lease.js";
 import type { CommitFileCommand } from "../metadata/commands.js";
 import { decodeEntry, encodeEntry } from "../metadata/entry-codec.js";
@@ -152,8 +153,6 @@ export function appliedIndexOf(header: string | string[] | undefined): bigint | 
   return typeof header === "string" && /^[0-9]{1,20}$/.test(header) ? BigInt(header) : null;
 }
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
 /** A JSON reply's entries as records; undefined when absent or when one is not an index and base64 bytes. */
 function jsonEntries(v: unknown): LogRecord[] | undefined {
   if (!Array.isArray(v)) return undefined;
@@ -161,7 +160,7 @@ function jsonEntries(v: unknown): LogRecord[] | undefined {
   for (const e of v) {
     if (typeof e !== "object" || e === null) return undefined;
     const { index, data } = e as Record<string, unknown>;
-    if (typeof index !== "string" || !/^[0-9]{1,20}$/.test(index) || typeof data !== "string" || !BASE64.test(data))
+    if (typeof index !== "string" || !/^[0-9]{1,20}$/.test(index) || typeof data !== "string" || !isBase64Text(data))
       return undefined;
     records.push({ index: BigInt(index), data: Buffer.from(data, "base64") });
   }
