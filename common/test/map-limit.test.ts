@@ -43,6 +43,21 @@ describe("mapLimit", () => {
     );
   });
 
+  it("starts nothing after a failure", async () => {
+    const started: number[] = [];
+    await assert.rejects(
+      mapLimit([0, 1, 2, 3, 4, 5], 2, async (x) => {
+        started.push(x);
+        if (x === 0) throw new Error("first fails");
+        await new Promise((r) => setTimeout(r, 10));
+        return x;
+      }),
+      /first fails/,
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(started, [0, 1]);
+  });
+
   it("refuses a limit that is not a positive integer instead of returning no results", async () => {
     for (const limit of [0, -1, 1.5, Number.NaN])
       await assert.rejects(
