@@ -5,6 +5,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { REPO_ROOT } from "../../agent/test/support/agents.js";
+import { snapshotWrites } from "./agent-log.js";
 import { consumePerf, producePerf } from "./perf-tools.js";
 import type { Workload } from "./scenario.js";
 import { spawnAgentWithNodeOptions } from "./profiled-agent.js";
@@ -301,22 +302,11 @@ export function parseStalls(text: string): { process: string; stalls: Stall[] } 
 }
 
 /**
- * The spans in which an agent wrote metadata snapshots, from its log ("metadata snapshot written": the
- * line's time is the end, `seconds` the length), as [start, end] in ms since the epoch.
+ * The spans in which an agent wrote metadata snapshots, from its log (agent-log.ts), as [start, end] in ms
+ * since the epoch.
  */
 export function snapshotSpans(agentLog: string): Array<readonly [number, number]> {
-  const spans: Array<readonly [number, number]> = [];
-  for (const l of agentLog.split("\n")) {
-    if (!l.includes('"metadata snapshot written"')) continue;
-    try {
-      const line = JSON.parse(l) as { timestamp?: string; seconds?: number };
-      const end = Date.parse(line.timestamp ?? "");
-      if (Number.isFinite(end)) spans.push([end - (line.seconds ?? 0) * 1000, end]);
-    } catch {
-      // Not a whole line.
-    }
-  }
-  return spans;
+  return snapshotWrites(agentLog).map((w) => [w.fromMs, w.toMs] as const);
 }
 
 /** The stalls that overlap one of `spans` (stalls without a wall-clock end cannot be placed: none). */

@@ -25,6 +25,7 @@ import { parsePrometheusText, sumSamples, type Sample } from "../../cli/cost-mod
 import { spawnAgentProcess, type AgentProcess } from "../../agent/test/support/agents.js";
 import { ENTRY_BODY_KEY, ENTRY_BODY_STRIPES } from "../../agent/src/store/dynamodb/entry-bodies.js";
 import type { HotPartitionKey } from "../../agent/src/store/usage.js";
+import { loggedLines, snapshotWrites } from "./agent-log.js";
 import { startLoopFloor, type LoopFloor } from "./loop-floor.js";
 import { mib, percentile, round1 } from "./stats.js";
 import { dynamoAgentArgs, dynamoTargetName, startDynamoAgents, ZONES, type AwsLocal } from "./targets.js";
@@ -154,40 +155,11 @@ export function duringText(snapshots: readonly SnapshotLoop[]): string {
   return `p99 ${snapshots.map((x) => x.loopP99Ms).join(", ")} ms, max ${max} ms, writes of up to ${longest} s; p99 of all samples while writing snapshots ${allSnapshotsText(snapshots)}`;
 }
 
-/** The fields of an agent's log lines this scenario reads. */
-interface LoggedLine {
-  readonly message?: string;
-  readonly timestamp?: string;
-  readonly bytes?: number;
-  readonly seconds?: number;
-  readonly loopDelayP99Ms?: number;
-  readonly loopDelayMaxMs?: number;
-  readonly loopDelayP99AllSnapshotsMs?: number;
-  readonly loopDelaySamplesAllSnapshots?: number;
-}
-
-/** An agent's JSON log lines (a line cut by another process's output is skipped). */
-function loggedLines(agent: AgentProcess): LoggedLine[] {
-  const out: LoggedLine[] = [];
-  for (const l of agent.output().split("\n")) {
-    if (!l.startsWith("{")) continue;
-    try {
-      out.push(JSON.parse(l) as LoggedLine);
-    } catch {
-      // Not a whole line.
-    }
-  }
-  return out;
-}
-
 /** The snapshots `agent` logged writing between `fromMs` and `toMs` (ms since the epoch). */
 function snapshotsLogged(agent: AgentProcess, fromMs: number, toMs: number): SnapshotLoop[] {
-  return loggedLines(agent)
-    .filter((l) => {
-      const at = Date.parse(l.timestamp ?? "");
-      return l.message === "metadata snapshot written" && at >= fromMs && at <= toMs;
-    })
-    .map((l) => ({
+  return snapshotWrites(agent.output())
+    .filter((w) => w.toMs >= fromMs && w.toMs <= toMs)
+    .map(({ line: l }) => ({
       seconds: l.seconds ?? 0,
       loopP99Ms: l.loopDelayP99Ms ?? 0,
       loopMaxMs: l.loopDelayMaxMs ?? 0,
@@ -567,9 +539,10 @@ export async function measureClusterAtScale(aws: AwsLocal, shape: ClusterScaleSh
     const produceStarted = performance.now();
     const produceStartedAt = Date.now();
     try {
-      const clients = producer;
+      // A const, so that the closure keeps the type narrowed from `producer` (a let, null once disconnected).
+      const connected = producer;
       sent = await atNiceness(shape.servicesNiceness, log, () =>
-        sendFor(clients, calls, shape.produceSeconds, CALLS_IN_FLIGHT, shape.callsPerSecond),
+        sendFor(connected, calls, shape.produceSeconds, CALLS_IN_FLIGHT, shape.callsPerSecond),
       );
     } catch (err) {
       throw new Error(`producing failed: ${String(err)}\n${agentTrouble(agents)}`, { cause: err });
@@ -648,7 +621,7 @@ export async function measureClusterAtScale(aws: AwsLocal, shape: ClusterScaleSh
     const again = await spawnAgentProcess(await dynamoAgentArgs(aws, name, 50, ZONES[0], flags), aws.env);
     agents = [again];
     const seconds = round1((performance.now() - spawned) / 1000);
-    const lines = loggedLines(again);
+    const lines = loggedLines(again.output());
     const loaded = lines.find((l) => l.message === "loaded metadata snapshot");
     const replayed = lines.find((l) => l.message === "metadata log replayed");
     const replaySeconds =
